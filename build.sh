@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Anyroom: the one entry point.
+#   ./build.sh deps     install every Debian and npm package the build, tests and run need
+#   ./build.sh build    configure (meson) and build (ninja) into ./build
+#   ./build.sh test     deps + build + every test suite; ends with "N passed, N failed"
+#   ./build.sh run      deps + build + a local Janus meeting the room joins; prints a link to meet it
+#   ./build.sh bench    deps + build + benchmarks, printed as a table
+set -euo pipefail
+TOP="$(cd "$(dirname "$0")" && pwd)"
+BUILD="${AR_BUILD_DIR:-$TOP/build}"
+cd "$TOP"
+
+log() { printf '==> %s\n' "$*" >&2; }
+
+# Debian packages, grouped by what needs them. Keep in sync with README.md.
+PKGS_BUILD="meson ninja-build pkg-config gcc libglib2.0-dev libgstreamer1.0-dev
+ libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev libsoup-3.0-dev libjson-glib-dev"
+PKGS_RUNTIME="gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
+ gstreamer1.0-plugins-ugly gstreamer1.0-nice gstreamer1.0-alsa gstreamer1.0-libav gstreamer1.0-tools"
+PKGS_LAB="janus janus-demos libjs-janus-gateway chromium nodejs npm iproute2 nftables procps
+ python3 ca-certificates"
+
+need_pkgs() {
+  local missing=()
+  for p in $PKGS_BUILD $PKGS_RUNTIME $PKGS_LAB; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  printf '%s\n' "${missing[@]}"
+}
+
+cmd_deps() {
+  local missing
+  missing=$(need_pkgs | xargs)
+  if [ -n "$missing" ]; then
+    log "installing Debian packages: $missing"
+    local sudo=""
+    [ "$(id -u)" = 0 ] || sudo="sudo"
+    $sudo apt-get update -q
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends $missing
+  else
+    log "Debian packages: all present"
+  fi
+  if [ ! -d tests/lab/node_modules/playwright-core ]; then
+    log "installing npm packages for the test lab (tests/lab/package.json): playwright-core"
+    (cd tests/lab && npm ci --no-audit --no-fund --loglevel=error)
+  else
+    log "npm packages: all present"
+  fi
+}
+
+cmd_build() {
+  if [ ! -f "$BUILD/build.ninja" ]; then
+    local werror=false
+    [ -n "${CI:-}" ] && werror=true
+    meson setup "$BUILD" -Dwerror=$werror >/dev/null
+  fi
+  ninja -C "$BUILD" >&2
+}
+
+cmd_test() {
+  cmd_deps
+  cmd_build
+  local rc=0
+  # Integration tests need root for network namespaces; they say so and fail otherwise.
+  meson test -C "$BUILD" --print-errorlogs --num-processes 2 "$@" || rc=$?
+  python3 - "$BUILD/meson-logs/testlog.json" <<'PY'
+import json, sys
+p = f = s = 0
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    res = r.get("result")
+    if res in ("OK", "EXPECTEDFAIL"): p += 1
+    elif res == "SKIP": s += 1
+    else: f += 1
+print(f"{p} passed, {f} failed" + (f", {s} skipped" if s else ""))
+PY
+  return $rc
+}
+
+cmd_run() {
+  cmd_deps
+  cmd_build
+  exec "$TOP/tests/lab/run-demo.sh" "$BUILD" "$@"
+}
+
+cmd_bench() {
+  cmd_deps
+  cmd_build
+  exec "$TOP/tests/bench/bench.sh" "$BUILD" "$@"
+}
+
+sub="${1:-}"
+shift || true
+case "$sub" in
+  deps) cmd_deps ;;
+  build) cmd_build ;;
+  test) cmd_test "$@" ;;
+  run) cmd_run "$@" ;;
+  bench) cmd_bench "$@" ;;
+  *) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+esac

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * ar-link.h: meeting links. Recognize, validate and normalize the links of
+ * meeting services. Links are untrusted input. Pure C + GLib (no GStreamer,
+ * no network).
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define AR_LINK_ERROR (ar_link_error_quark())
+GQuark ar_link_error_quark(void);
+
+typedef enum {
+  AR_LINK_ERROR_INVALID,     /* not a URL / malformed */
+  AR_LINK_ERROR_TOO_LONG,    /* over AR_LINK_MAX_LEN */
+  AR_LINK_ERROR_SCHEME,      /* scheme not allowed (e.g. http:// for a web service) */
+  AR_LINK_ERROR_HOST,        /* host not allowed (lookalike, userinfo, IDN, unknown) */
+  AR_LINK_ERROR_UNSUPPORTED, /* a known service but not a joinable link */
+} ArLinkError;
+
+#define AR_LINK_MAX_LEN 8192
+
+typedef enum {
+  AR_ENGINE_NATIVE,
+  AR_ENGINE_WEB,
+  AR_ENGINE_SIP,
+} ArEngine;
+
+const char *ar_engine_to_string(ArEngine engine);
+
+/* What an administrator configured. NULL policy = defaults (nothing extra). */
+typedef struct {
+  const char *const *jitsi_domains;  /* self-hosted Jitsi domains, NULL-terminated */
+  const char *const *pexip_domains;  /* Pexip domains */
+  gboolean allow_idn;                /* allow non-ASCII / punycode hosts */
+} ArLinkPolicy;
+
+typedef struct {
+  char *provider;    /* "janus", "teams", "zoom", ... */
+  ArEngine engine;
+  char *meeting_id;  /* service's own meeting id, or NULL */
+  char *passcode;    /* or NULL */
+  char *join_url;    /* what the engine opens / the API endpoint */
+  char *sip_uri;     /* or NULL */
+  char *display;     /* display name the link asks for (janus &display=), or NULL */
+} ArLink;
+
+/* Janus forms:
+ *   janus+ws://HOST:PORT[/PATH]?room=ID[&pin=PIN][&display=NAME]
+ *   janus+wss://...     janus+http://...     janus+https://...
+ * -> provider "janus", engine native, meeting_id = room, passcode = pin,
+ *    join_url = "ws://HOST:PORT/PATH" (the scheme without "janus+"; for http(s)
+ *    with no path, "/janus" is the default path; ws default port 8188, wss 8989,
+ *    http 8088, https 8089), display = display. */
+ArLink *ar_link_parse(const char *text, const ArLinkPolicy *policy, GError **error)
+    G_GNUC_WARN_UNUSED_RESULT;
+void ar_link_free(ArLink *link);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(ArLink, ar_link_free)
+
+/* {"ok": true, "provider": ..., "engine": ..., "meeting_id": ..., "passcode": ...,
+ *  "join_url": ..., "sip_uri": ...} (absent fields as null). Newly allocated. */
+char *ar_link_to_json(const ArLink *link);
+
+/* Scans an invitation (plain text or HTML) and returns the meeting links in it,
+ * best first, as a GPtrArray of ArLink* (free func set). Never NULL. */
+GPtrArray *ar_link_find_all(const char *text, gsize len, const ArLinkPolicy *policy);
+
+G_END_DECLS

@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * ar-media.h: the Anyroom media engine.
+ *
+ * Knows GStreamer; knows no signalling. A provider (Janus, WHIP, ...) drives
+ * peers through this API with SDP strings and ICE candidate strings only.
+ *
+ * Threading: every callback of an ArPeer is invoked from the GMainContext that
+ * was the thread-default context when the peer was created (never from a
+ * GStreamer streaming thread). All functions must be called from that context.
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define AR_MEDIA_ERROR (ar_media_error_quark())
+GQuark ar_media_error_quark(void);
+
+typedef enum {
+  AR_MEDIA_ERROR_FAILED,      /* generic */
+  AR_MEDIA_ERROR_NO_ELEMENT,  /* a needed GStreamer element is missing */
+  AR_MEDIA_ERROR_NO_ENCODER,  /* no usable encoder for the wanted codec */
+  AR_MEDIA_ERROR_PIPELINE,    /* a pipeline refused to start or posted an error */
+  AR_MEDIA_ERROR_SDP,         /* remote SDP is malformed or unusable */
+  AR_MEDIA_ERROR_CANDIDATE,   /* remote candidate malformed */
+  AR_MEDIA_ERROR_ICE,         /* ICE failed */
+  AR_MEDIA_ERROR_DTLS,        /* DTLS failed */
+  AR_MEDIA_ERROR_FINGERPRINT, /* remote certificate does not match a=fingerprint */
+  AR_MEDIA_ERROR_TIMEOUT,
+} ArMediaError;
+
+typedef enum {
+  AR_VIDEO_CODEC_AUTO,
+  AR_VIDEO_CODEC_H264,
+  AR_VIDEO_CODEC_VP8,
+} ArVideoCodec;
+
+const char *ar_video_codec_to_string(ArVideoCodec codec);
+gboolean ar_video_codec_from_string(const char *s, ArVideoCodec *out);
+
+/* What the board profile + config say about the media devices.
+ * Strings are owned by the caller and copied by ar_media_engine_new(). */
+typedef struct {
+  /* "auto" (first V4L2 capture device, else test pattern), "test", or a
+   * device path like "/dev/video0". */
+  const char *video_source;
+  /* "auto" (default ALSA capture if present, else test tone), "test", or an
+   * ALSA device name. */
+  const char *audio_source;
+  /* "auto" (default ALSA playback if present, else discard), "none", or an
+   * ALSA device name. */
+  const char *audio_sink;
+  /* "auto" (a window if $DISPLAY or $WAYLAND_DISPLAY is set, else none),
+   * "none", or "window". */
+  const char *video_sink;
+  /* Encoder element factory names in order of preference; NULL-terminated.
+   * NULL means the built-in default list (hardware first, then software). */
+  const char *const *encoders;
+  ArVideoCodec codec; /* AUTO: codec of the first usable encoder */
+  guint width, height, framerate;  /* capture/send format, e.g. 1280x720@30 */
+  guint video_bitrate_kbps;        /* target, e.g. 1500 */
+  guint jitter_latency_ms;         /* webrtcbin latency, e.g. 60 (not 200) */
+} ArMediaConfig;
+
+void ar_media_config_init_defaults(ArMediaConfig *cfg);
+
+/* ---- encoder selection (pure logic, unit-tested) ---- */
+
+typedef struct {
+  const char *factory; /* e.g. "x264enc" */
+  ArVideoCodec codec;
+  gboolean hardware;
+} ArEncoderInfo;
+
+/* The built-in preference list, hardware first:
+ * v4l2h264enc, vah264enc, vaapih264enc, nvh264enc, x264enc, vp8enc. */
+const ArEncoderInfo *ar_encoder_table(gsize *n_out);
+
+/* Returns TRUE if the factory exists and can be brought to READY. */
+typedef gboolean (*ArEncoderProbeFunc)(const char *factory, gpointer user_data);
+gboolean ar_encoder_probe_default(const char *factory, gpointer user_data);
+
+/* Pick the first encoder from @preference (NULL = built-in table order) that
+ * is known (in the table), matches @codec (AUTO = any) and passes @probe.
+ * Returns the table entry, or NULL with AR_MEDIA_ERROR_NO_ENCODER naming what
+ * was tried. */
+const ArEncoderInfo *ar_encoder_select(const char *const *preference,
+                                       ArVideoCodec codec,
+                                       ArEncoderProbeFunc probe,
+                                       gpointer probe_data,
+                                       GError **error);
+
+/* ---- engine ---- */
+
+typedef struct _ArMediaEngine ArMediaEngine;
+
+/* Initializes GStreamer if needed, validates that the needed elements exist,
+ * selects the encoder. Does not open devices yet. */
+ArMediaEngine *ar_media_engine_new(const ArMediaConfig *cfg, GError **error)
+    G_GNUC_WARN_UNUSED_RESULT;
+void ar_media_engine_free(ArMediaEngine *engine);
+const ArEncoderInfo *ar_media_engine_get_encoder(ArMediaEngine *engine);
+/* Human-readable description of the chosen sources/sinks, for logs/status. */
+const char *ar_media_engine_describe(ArMediaEngine *engine);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(ArMediaEngine, ar_media_engine_free)
+
+/* ---- peers ---- */
+
+typedef struct _ArPeer ArPeer;
+
+typedef enum {
+  AR_PEER_SEND, /* publishes the room's camera + microphone; sendonly; we offer */
+  AR_PEER_RECV, /* receives a remote participant; recvonly; remote offers */
+} ArPeerDirection;
+
+typedef enum {
+  AR_PEER_STATE_NEW,
+  AR_PEER_STATE_CONNECTING,
+  AR_PEER_STATE_CONNECTED, /* ICE + DTLS up AND remote fingerprint verified */
+  AR_PEER_STATE_FAILED,    /* terminal; error given */
+  AR_PEER_STATE_CLOSED,    /* terminal; after ar_peer_close() */
+} ArPeerState;
+
+const char *ar_peer_state_to_string(ArPeerState state);
+
+typedef enum {
+  AR_PEER_EVENT_FIRST_VIDEO_FRAME, /* RECV: first decoded video frame; SEND: first encoded frame */
+  AR_PEER_EVENT_FIRST_AUDIO,       /* RECV: first decoded audio buffer */
+} ArPeerEvent;
+
+typedef struct {
+  /* The local description is ready and already applied locally:
+   * type is "offer" or "answer". The provider sends it to the remote side. */
+  void (*local_description)(ArPeer *peer, const char *type, const char *sdp,
+                            gpointer user_data);
+  /* A local ICE candidate ("candidate:..." line without "a="), with its
+   * m-line index; candidate == NULL means gathering is complete. */
+  void (*local_candidate)(ArPeer *peer, guint mline_index, const char *candidate,
+                          gpointer user_data);
+  /* State changes. error is set only for FAILED. */
+  void (*state_changed)(ArPeer *peer, ArPeerState state, const GError *error,
+                        gpointer user_data);
+  /* Optional. */
+  void (*media_event)(ArPeer *peer, ArPeerEvent event, gpointer user_data);
+} ArPeerCallbacks;
+
+/* Creates a peer (its own pipeline). Nothing is sent to the network until
+ * ar_peer_start (SEND) or ar_peer_set_remote_description (RECV).
+ * @label is for logs/stats ("publisher", "feed-1234"). */
+ArPeer *ar_peer_new(ArMediaEngine *engine, ArPeerDirection direction,
+                    const char *label, const ArPeerCallbacks *callbacks,
+                    gpointer user_data, GError **error) G_GNUC_WARN_UNUSED_RESULT;
+
+/* SEND: starts capture + encode and creates the offer (-> local_description).
+ * RECV: starts the pipeline; waits for the remote offer. */
+gboolean ar_peer_start(ArPeer *peer, GError **error) G_GNUC_WARN_UNUSED_RESULT;
+
+/* Applies the remote description. For RECV with an offer, an answer is
+ * created and reported through local_description. The SDP is untrusted:
+ * it is size-checked (64 KiB) and parsed; on error nothing changes.
+ * The a=fingerprint lines are remembered for verification. */
+gboolean ar_peer_set_remote_description(ArPeer *peer, const char *type,
+                                        const char *sdp, GError **error)
+    G_GNUC_WARN_UNUSED_RESULT;
+
+/* Adds a remote candidate ("candidate:..." with or without "a="); NULL or ""
+ * marks end of candidates. Untrusted: size-checked; malformed -> error. */
+gboolean ar_peer_add_remote_candidate(ArPeer *peer, guint mline_index,
+                                      const char *candidate, GError **error)
+    G_GNUC_WARN_UNUSED_RESULT;
+
+ArPeerState ar_peer_get_state(ArPeer *peer);
+ArPeerDirection ar_peer_get_direction(ArPeer *peer);
+const char *ar_peer_get_label(ArPeer *peer);
+
+/* Per-track counters, refreshed about once a second from webrtcbin stats and
+ * our own pad probes. */
+typedef struct {
+  char kind[8];       /* "audio" | "video" */
+  char direction[8];  /* "send" | "recv" */
+  char codec[16];     /* "H264", "VP8", "OPUS", or "" before negotiation */
+  guint width, height;       /* video only: caps of sent/decoded frames */
+  guint64 frames;            /* video: encoded (send) / decoded (recv) frames */
+  guint64 packets;           /* RTP packets sent / received */
+  guint64 bytes;             /* RTP payload bytes sent / received */
+  guint64 packets_lost;      /* recv: from inbound stats; send: from RR */
+  guint64 nack_count;
+  double bitrate_bps;        /* over the last refresh interval */
+  double framerate;          /* video: frames/s over the last interval */
+  double rtt_ms;             /* from RTCP (remote-inbound), -1 if unknown */
+  double audio_level;        /* recv audio: RMS dBov over last interval (-127..0), send: same on captured audio */
+} ArTrackStats;
+
+/* Returns a newly allocated array of ArTrackStats (g_array_unref it).
+ * Never NULL. */
+GArray *ar_peer_get_stats(ArPeer *peer);
+
+/* Closes the pipeline and the connection. Idempotent; after it the peer reports
+ * no more callbacks except state_changed(CLOSED) (synchronously, once). */
+void ar_peer_close(ArPeer *peer);
+/* Closes if needed and frees. Accepts NULL. */
+void ar_peer_free(ArPeer *peer);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(ArPeer, ar_peer_free)
+
+/* ---- DTLS fingerprint verification (webrtcbin does not do it) ---- */
+
+/* Parses every a=fingerprint line of an SDP (session and media level) into
+ * normalized "sha-256 AB:CD:..." strings (algorithm lowercase, hex uppercase).
+ * Returns NULL-terminated strv, or NULL + error if there is none or one is
+ * malformed. */
+char **ar_sdp_get_fingerprints(const char *sdp, GError **error);
+
+/* Computes the fingerprint of a PEM certificate with @algorithm ("sha-256",
+ * "sha-384", "sha-512", "sha-1"), in the normalized form above. */
+char *ar_certificate_fingerprint(const char *pem, const char *algorithm,
+                                 GError **error);
+
+/* TRUE if the certificate matches one of the fingerprints. */
+gboolean ar_fingerprint_verify(const char *pem, const char *const *fingerprints,
+                               GError **error);
+
+G_END_DECLS
