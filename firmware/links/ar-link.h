@@ -68,4 +68,14 @@ char *ar_link_to_json(const ArLink *link);
  * best first, as a GPtrArray of ArLink* (free func set). Never NULL. */
 GPtrArray *ar_link_find_all(const char *text, gsize len, const ArLinkPolicy *policy);
 
+/* What `anyroomctl url-info LINK` prints: ar_link_to_json() of the parsed link,
+ * or {"ok": false, "error": "<reason>"}. *ok (may be NULL) = whether the link
+ * was recognized (the CLI exits 0 iff TRUE). Newly allocated, never NULL. */
+char *ar_link_url_info_json(const char *text, const ArLinkPolicy *policy, gboolean *ok);
+
+/* What `anyroomctl find-links FILE` prints: a JSON array of the links found
+ * in TEXT (LEN bytes, need not be NUL-terminated), best first, each as
+ * ar_link_to_json(). Newly allocated, never NULL. */
+char *ar_link_find_links_json(const char *text, gsize len, const ArLinkPolicy *policy);
+
 G_END_DECLS
