@@ -1,0 +1,216 @@
+// Anyroom test lab: a headless Chromium participant in a Janus VideoRoom.
+//
+//   import { launchParticipant } from './participant.mjs';
+//   const alice = await launchParticipant({ display: 'alice', room: 1234 });
+//   await alice.waitJoined();
+//   const feed = await alice.waitForFeed('Room');          // first frame decoded
+//   const { video, audio } = await alice.stats('Room');
+//   await alice.screenshot('/tmp/alice.png');
+//   await alice.close();
+//
+// Each participant is its own Chromium (Debian's /usr/bin/chromium driven by
+// playwright-core) with a fresh --user-data-dir and fake camera/microphone,
+// opening our page (participant/index.html, a minimal VideoRoom client over
+// WebSocket) from a static server on 127.0.0.1:<free port>.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { serveStatic } from './participant/server.mjs';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+export const CHROMIUM = process.env.AR_CHROMIUM || '/usr/bin/chromium';
+
+// DESIGN.md "Facts checked on these machines"; playwright adds --headless.
+export const CHROMIUM_FLAGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--use-fake-device-for-media-stream',
+  '--use-fake-ui-for-media-stream',
+  '--disable-features=WebRtcHideLocalIpsWithMdns',
+  '--autoplay-policy=no-user-gesture-required',
+];
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// Poll fn() until it returns a truthy value; throw `what` after timeoutMs.
+export async function waitFor(what, fn, { timeoutMs = 30000, intervalMs = 100 } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  for (;;) {
+    last = await fn();
+    if (last) return last;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(intervalMs);
+  }
+}
+
+// Launch a headless Chromium with fake devices. Returns {context, page, dir, close}.
+export async function launchChromium({ name = 'chromium', logDir = null, viewport = { width: 1280, height: 800 } } = {}) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `ar-chromium-${name}-`));
+  let context;
+  try {
+    context = await chromium.launchPersistentContext(dir, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: CHROMIUM_FLAGS,
+      viewport,
+      timeout: 30000,
+    });
+  } catch (e) {
+    fs.rmSync(dir, { recursive: true, force: true });
+    throw new Error(`cannot start ${CHROMIUM}: ${e.message}`);
+  }
+  const page = context.pages()[0] || (await context.newPage());
+  let logStream = null;
+  if (logDir) {
+    fs.mkdirSync(logDir, { recursive: true });
+    logStream = fs.createWriteStream(path.join(logDir, `chromium-${name}.log`));
+    page.on('console', (m) => logStream.write(`${new Date().toISOString()} ${m.type()} ${m.text()}\n`));
+    page.on('pageerror', (e) => logStream.write(`${new Date().toISOString()} pageerror ${e.message}\n`));
+  }
+  const close = async () => {
+    await Promise.race([context.close().catch(() => {}), sleep(10000)]);
+    const proc = context.browser?.()?.process?.();
+    if (proc && proc.exitCode === null) proc.kill('SIGKILL');
+    if (logStream) logStream.end();
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+  return { context, page, dir, close };
+}
+
+export class Participant {
+  constructor({ display, room, browser, server, url }) {
+    this.display = display;
+    this.room = room;
+    this.browser = browser;
+    this.page = browser.page;
+    this.server = server;
+    this.url = url;
+    this.closed = false;
+  }
+
+  // Snapshot of window.lab.
+  async state() {
+    return this.page.evaluate(() => JSON.parse(JSON.stringify(window.lab)));
+  }
+
+  async error() {
+    return this.page.evaluate(() => window.lab && window.lab.error);
+  }
+
+  // Joined the room and (when publishing) Janus answered our offer.
+  async waitJoined({ timeoutMs = 30000, publishing = true } = {}) {
+    await waitFor(`${this.display} to join room ${this.room}`, async () => {
+      const s = await this.page.evaluate(() => window.lab && {
+        joined: window.lab.joined, publishing: window.lab.publishing, webrtcup: window.lab.webrtcup,
+        error: window.lab.error,
+      });
+      if (s && s.error) throw new Error(`${this.display}: ${s.error}`);
+      return s && s.joined && (!publishing || (s.publishing && s.webrtcup));
+    }, { timeoutMs });
+  }
+
+  async feedIdOf(display) {
+    return this.page.evaluate((d) => {
+      for (const [id, f] of Object.entries(window.lab.feeds)) if (f.display === d) return id;
+      return null;
+    }, display);
+  }
+
+  // Wait until a feed with this display name is in the room and (decoded:
+  // true) its first video frame has been decoded. Returns the feed id.
+  async waitForFeed(display, { timeoutMs = 30000, decoded = true } = {}) {
+    return waitFor(`${this.display} to ${decoded ? 'decode video from' : 'see'} feed "${display}"`, async () => {
+      const r = await this.page.evaluate(([d, dec]) => {
+        if (window.lab.error) return { error: window.lab.error };
+        for (const [id, f] of Object.entries(window.lab.feeds)) {
+          if (f.display !== d) continue;
+          if (!dec || window.lab.firstFrameAt[id] !== undefined) return { id };
+        }
+        return null;
+      }, [display, decoded]);
+      if (r && r.error) throw new Error(`${this.display}: ${r.error}`);
+      return r && r.id;
+    }, { timeoutMs });
+  }
+
+  // Wait until the feed with this display name is gone (unpublished/left).
+  async waitFeedGone(display, { timeoutMs = 15000 } = {}) {
+    return waitFor(`feed "${display}" to disappear for ${this.display}`, async () => !(await this.feedIdOf(display)), { timeoutMs });
+  }
+
+  // Date.now() in the page when the feed's first frame was decoded (or null).
+  async firstFrameAt(display) {
+    return this.page.evaluate((d) => {
+      for (const [id, f] of Object.entries(window.lab.feeds)) {
+        if (f.display === d) return window.lab.firstFrameAt[id] ?? null;
+      }
+      return null;
+    }, display);
+  }
+
+  // Fresh getStats() of the feed: {video: {framesDecoded, frameWidth,
+  // frameHeight, ...}, audio: {packetsReceived, totalAudioEnergy, audioLevel, ...}}.
+  async stats(display) {
+    const id = await this.feedIdOf(display);
+    if (!id) throw new Error(`${this.display}: no feed "${display}" in the room`);
+    return this.page.evaluate((fid) => window.labFeedStats(Number(fid)), id);
+  }
+
+  async publisherStats() {
+    return this.page.evaluate(() => window.labPublisherStats());
+  }
+
+  async screenshot(file) {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    await this.page.screenshot({ path: file });
+    return file;
+  }
+
+  async leave() {
+    await Promise.race([this.page.evaluate(() => window.labLeave && window.labLeave()).catch(() => {}), sleep(5000)]);
+  }
+
+  async close() {
+    if (this.closed) return;
+    this.closed = true;
+    await this.leave();
+    await this.browser.close();
+    await this.server.close();
+  }
+}
+
+// Start Chromium, open our page and join the room. Does not wait for the
+// join to finish: call waitJoined().
+export async function launchParticipant({
+  display, room = 1234, janus = 'ws://127.0.0.1:8188', pin = null, publish = true, logDir = null,
+} = {}) {
+  if (!display) throw new Error('launchParticipant: display is required');
+  const server = await serveStatic(path.join(HERE, 'participant'));
+  let browser;
+  try {
+    browser = await launchChromium({ name: display, logDir });
+  } catch (e) {
+    await server.close();
+    throw e;
+  }
+  const q = new URLSearchParams({ server: janus, room: String(room), display });
+  if (pin !== null) q.set('pin', pin);
+  if (!publish) q.set('publish', '0');
+  const url = `${server.url}index.html?${q}`;
+  const p = new Participant({ display, room, browser, server, url });
+  try {
+    await browser.page.goto(url, { timeout: 15000 });
+  } catch (e) {
+    await p.close();
+    throw e;
+  }
+  return p;
+}

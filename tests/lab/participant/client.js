@@ -1,0 +1,432 @@
+// Anyroom test lab: a minimal Janus VideoRoom participant, written for the lab.
+//
+// Page parameters (query string):
+//   server   Janus WebSocket URL (default ws://127.0.0.1:8188)
+//   room     VideoRoom room id (default 1234)
+//   display  our display name (default "participant")
+//   pin      room pin (optional)
+//   publish  "0" to join without publishing (default: publish camera+mic)
+//
+// One WebSocket (subprotocol janus-protocol), one session, one publisher handle,
+// one subscriber handle per remote feed. Full trickle both ways, iceServers: [].
+// State for the test driver is in window.lab:
+//   joined       true once the publisher handle joined the room
+//   publishing   true once Janus answered our publish offer
+//   webrtcup     true once the publisher PeerConnection is up (Janus "webrtcup")
+//   myId         our publisher id
+//   feeds        {feedId: {display, subscribed, webrtcup, stats: {video, audio}}}
+//   gone         {feedId: {display, at}} feeds that unpublished or left
+//   firstFrameAt {feedId: Date.now() when getStats first showed framesDecoded > 0}
+//   local        {width, height, audio} what getUserMedia gave us
+//   error        the first fatal error (string) or null
+//   log          recent events (strings)
+'use strict';
+
+(function () {
+  const params = new URLSearchParams(location.search);
+  const SERVER = params.get('server') || 'ws://127.0.0.1:8188';
+  const ROOM = Number(params.get('room') || 1234);
+  const DISPLAY = params.get('display') || 'participant';
+  const PIN = params.get('pin');
+  const PUBLISH = params.get('publish') !== '0';
+  const KEEPALIVE_MS = 20000;
+  const STATS_FAST_MS = 50;
+  const STATS_SLOW_MS = 500;
+
+  const lab = {
+    joined: false,
+    publishing: false,
+    webrtcup: false,
+    myId: null,
+    feeds: {},
+    gone: {},
+    firstFrameAt: {},
+    local: null,
+    error: null,
+    log: [],
+  };
+  window.lab = lab;
+
+  function note(msg) {
+    const line = new Date().toISOString().slice(11, 23) + ' ' + msg;
+    lab.log.push(line);
+    if (lab.log.length > 300) lab.log.shift();
+    console.log('[lab] ' + msg);
+    const el = document.getElementById('status');
+    if (el) el.textContent = line;
+  }
+  function fail(msg) {
+    if (!lab.error) lab.error = String(msg);
+    note('ERROR ' + msg);
+  }
+
+  // ---- Janus API over WebSocket ------------------------------------------
+  let ws = null;
+  let sessionId = null;
+  let nextTx = 1;
+  const pending = new Map();   // transaction -> {resolve, reject, ackOnly}
+  const handles = new Map();   // handle id -> {onEvent, onTrickle, onWebrtcUp, onHangup}
+
+  function connect() {
+    return new Promise((resolve, reject) => {
+      ws = new WebSocket(SERVER, 'janus-protocol');
+      ws.onopen = () => resolve();
+      ws.onerror = () => reject(new Error('WebSocket error talking to ' + SERVER));
+      ws.onclose = (ev) => {
+        note('WebSocket closed (' + ev.code + ')');
+        for (const p of pending.values()) p.reject(new Error('WebSocket closed'));
+        pending.clear();
+      };
+      ws.onmessage = (ev) => {
+        let msg;
+        try { msg = JSON.parse(ev.data); } catch (e) { note('bad JSON from Janus'); return; }
+        dispatch(msg);
+      };
+    });
+  }
+
+  function request(msg, opts = {}) {
+    const transaction = 'lab' + (nextTx++);
+    msg.transaction = transaction;
+    if (sessionId !== null && msg.janus !== 'create') msg.session_id = sessionId;
+    return new Promise((resolve, reject) => {
+      pending.set(transaction, { resolve, reject, ackOnly: !!opts.ackOnly });
+      const timer = setTimeout(() => {
+        if (pending.delete(transaction)) reject(new Error('Janus did not answer ' + msg.janus + ' in 15 s'));
+      }, 15000);
+      pending.get(transaction).timer = timer;
+      ws.send(JSON.stringify(msg));
+    });
+  }
+
+  function settle(tx, fn, value) {
+    const p = pending.get(tx);
+    if (!p) return false;
+    pending.delete(tx);
+    clearTimeout(p.timer);
+    p[fn](value);
+    return true;
+  }
+
+  function dispatch(msg) {
+    const tx = msg.transaction;
+    const h = msg.sender !== undefined ? handles.get(msg.sender) : undefined;
+    switch (msg.janus) {
+      case 'ack':
+        if (tx && pending.has(tx) && pending.get(tx).ackOnly) settle(tx, 'resolve', msg);
+        return;
+      case 'success':
+        if (tx) settle(tx, 'resolve', msg);
+        return;
+      case 'error':
+        if (tx && settle(tx, 'reject', new Error('Janus error ' + msg.error.code + ': ' + msg.error.reason))) return;
+        note('Janus error ' + JSON.stringify(msg.error));
+        return;
+      case 'event': {
+        const data = (msg.plugindata && msg.plugindata.data) || {};
+        if (tx && pending.has(tx)) {
+          if (data.error) {
+            settle(tx, 'reject', new Error('VideoRoom error ' + data.error_code + ': ' + data.error));
+          } else {
+            settle(tx, 'resolve', { data, jsep: msg.jsep });
+          }
+          return;
+        }
+        if (h && h.onEvent) h.onEvent(data, msg.jsep);
+        return;
+      }
+      case 'trickle':
+        if (h && h.onTrickle) h.onTrickle(msg.candidate);
+        return;
+      case 'webrtcup':
+        if (h && h.onWebrtcUp) h.onWebrtcUp();
+        return;
+      case 'hangup':
+        note('hangup on handle ' + msg.sender + ': ' + msg.reason);
+        if (h && h.onHangup) h.onHangup(msg.reason);
+        return;
+      case 'media':
+      case 'slowlink':
+        return;
+      case 'detached':
+        handles.delete(msg.sender);
+        return;
+      case 'timeout':
+        fail('Janus session timed out');
+        return;
+      default:
+        note('unhandled Janus message ' + msg.janus);
+    }
+  }
+
+  async function attach() {
+    const r = await request({ janus: 'attach', plugin: 'janus.plugin.videoroom' });
+    const id = r.data.id;
+    const h = { id };
+    handles.set(id, h);
+    return h;
+  }
+  function message(h, body, jsep) {
+    const msg = { janus: 'message', handle_id: h.id, body };
+    if (jsep) msg.jsep = jsep;
+    return request(msg);
+  }
+  function trickle(h, candidate) {
+    return request({ janus: 'trickle', handle_id: h.id, candidate }, { ackOnly: true })
+      .catch((e) => note('trickle failed: ' + e.message));
+  }
+
+  // Candidates from Janus may come before the remote description is set.
+  function wireIce(h, pc) {
+    const early = [];
+    h.onTrickle = (c) => {
+      const cand = (!c || c.completed) ? null : c;
+      if (!pc.remoteDescription) { early.push(cand); return; }
+      pc.addIceCandidate(cand || undefined).catch((e) => note('addIceCandidate: ' + e.message));
+    };
+    h.flushEarly = () => {
+      for (const c of early.splice(0)) {
+        pc.addIceCandidate(c || undefined).catch((e) => note('addIceCandidate: ' + e.message));
+      }
+    };
+    pc.onicecandidate = (ev) => {
+      if (ev.candidate && ev.candidate.candidate) {
+        trickle(h, { candidate: ev.candidate.candidate, sdpMid: ev.candidate.sdpMid,
+          sdpMLineIndex: ev.candidate.sdpMLineIndex });
+      } else if (!ev.candidate) {
+        trickle(h, { completed: true });
+      }
+    };
+    pc.oniceconnectionstatechange = () => note('ICE ' + h.id + ' ' + pc.iceConnectionState);
+  }
+
+  // ---- publisher ---------------------------------------------------------
+  let pub = null;
+  let pubPc = null;
+  let privateId = null;
+
+  async function joinRoom() {
+    pub = await attach();
+    pub.onEvent = onPublisherEvent;
+    pub.onWebrtcUp = () => { lab.webrtcup = true; note('publisher webrtcup'); };
+    const body = { request: 'join', ptype: 'publisher', room: ROOM, display: DISPLAY };
+    if (PIN !== null) body.pin = PIN;
+    const r = await message(pub, body);
+    if (r.data.videoroom !== 'joined') throw new Error('unexpected join answer ' + JSON.stringify(r.data));
+    lab.myId = r.data.id;
+    privateId = r.data.private_id;
+    lab.joined = true;
+    note('joined room ' + ROOM + ' as ' + DISPLAY + ' (' + lab.myId + ')');
+    onPublishers(r.data.publishers || []);
+  }
+
+  async function publish() {
+    let stream;
+    try {
+      stream = await navigator.mediaDevices.getUserMedia({
+        audio: true,
+        video: { width: { ideal: 1280 }, height: { ideal: 720 }, frameRate: { ideal: 30 } },
+      });
+    } catch (e) {
+      note('getUserMedia 1280x720 failed (' + e.name + '), trying defaults');
+      stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: true });
+    }
+    const vt = stream.getVideoTracks()[0];
+    const s = vt ? vt.getSettings() : {};
+    lab.local = { width: s.width, height: s.height, frameRate: s.frameRate, audio: stream.getAudioTracks().length > 0 };
+    const preview = document.getElementById('local');
+    preview.srcObject = stream;
+
+    pubPc = new RTCPeerConnection({ iceServers: [] });
+    wireIce(pub, pubPc);
+    for (const t of stream.getTracks()) pubPc.addTransceiver(t, { direction: 'sendonly', streams: [stream] });
+    const offer = await pubPc.createOffer();
+    await pubPc.setLocalDescription(offer);
+    const r = await message(pub, { request: 'publish', display: DISPLAY },
+      { type: offer.type, sdp: offer.sdp });
+    if (!r.jsep) throw new Error('Janus gave no answer to our publish offer: ' + JSON.stringify(r.data));
+    await pubPc.setRemoteDescription(r.jsep);
+    pub.flushEarly();
+    lab.publishing = true;
+    const m = /a=rtpmap:\d+ (H264|VP8|VP9|AV1)\//.exec(r.jsep.sdp);
+    lab.publishCodec = m ? m[1] : null;
+    note('publishing ' + lab.local.width + 'x' + lab.local.height + ' ' + lab.publishCodec);
+  }
+
+  function onPublisherEvent(data, jsep) {
+    if (data.publishers) onPublishers(data.publishers);
+    if (data.unpublished !== undefined && data.unpublished !== 'ok') dropFeed(data.unpublished, 'unpublished');
+    if (data.leaving !== undefined && data.leaving !== 'ok') dropFeed(data.leaving, 'left');
+    if (data.error) note('VideoRoom event error ' + data.error_code + ': ' + data.error);
+  }
+
+  function onPublishers(list) {
+    for (const p of list) {
+      if (p.id === lab.myId || p.dummy) continue;
+      if (lab.feeds[p.id]) continue;
+      subscribe(p.id, p.display || String(p.id)).catch((e) => {
+        note('subscribing to ' + p.id + ' failed: ' + e.message);
+        if (lab.feeds[p.id]) lab.feeds[p.id].error = e.message;
+      });
+    }
+  }
+
+  // ---- subscribers: one handle per feed ------------------------------------
+  const subs = new Map(); // feedId -> {h, pc, el}
+
+  async function subscribe(feedId, display) {
+    lab.feeds[feedId] = { display, subscribed: false, webrtcup: false, stats: null, error: null };
+    delete lab.gone[feedId];
+    note('new feed ' + feedId + ' (' + display + ')');
+    const h = await attach();
+    const pc = new RTCPeerConnection({ iceServers: [] });
+    const sub = { h, pc, els: [] };
+    subs.set(feedId, sub);
+    wireIce(h, pc);
+    h.onWebrtcUp = () => { if (lab.feeds[feedId]) lab.feeds[feedId].webrtcup = true; };
+    h.onHangup = () => {};
+    h.onEvent = (data) => {
+      if (data.error) note('subscriber ' + feedId + ' error: ' + data.error);
+    };
+    pc.ontrack = (ev) => attachTrack(feedId, display, ev.track);
+    const body = { request: 'join', ptype: 'subscriber', room: ROOM, streams: [{ feed: feedId }] };
+    if (privateId !== null) body.private_id = privateId;
+    if (PIN !== null) body.pin = PIN;
+    const r = await message(h, body);
+    if (!subs.has(feedId)) return; // dropped meanwhile
+    if (!r.jsep) throw new Error('no offer in subscriber answer: ' + JSON.stringify(r.data));
+    await pc.setRemoteDescription(r.jsep);
+    h.flushEarly();
+    const answer = await pc.createAnswer();
+    await pc.setLocalDescription(answer);
+    await message(h, { request: 'start', room: ROOM }, { type: answer.type, sdp: answer.sdp });
+    if (lab.feeds[feedId]) lab.feeds[feedId].subscribed = true;
+    note('subscribed to ' + feedId + ' (' + display + ')');
+  }
+
+  function attachTrack(feedId, display, track) {
+    const sub = subs.get(feedId);
+    if (!sub) return;
+    const box = document.getElementById('feeds');
+    let el;
+    if (track.kind === 'video') {
+      const fig = document.createElement('figure');
+      fig.id = 'feed-' + feedId;
+      el = document.createElement('video');
+      el.autoplay = true; el.muted = true; el.playsInline = true;
+      const cap = document.createElement('figcaption');
+      cap.textContent = display;
+      fig.append(el, cap);
+      box.append(fig);
+      sub.els.push(fig);
+    } else {
+      el = document.createElement('audio');
+      el.autoplay = true;
+      document.body.append(el);
+      sub.els.push(el);
+    }
+    el.srcObject = new MediaStream([track]);
+    el.play().catch((e) => note('play() ' + track.kind + ': ' + e.message));
+  }
+
+  function dropFeed(feedId, why) {
+    const f = lab.feeds[feedId];
+    lab.gone[feedId] = { display: f ? f.display : String(feedId), at: Date.now(), why };
+    delete lab.feeds[feedId];
+    const sub = subs.get(feedId);
+    subs.delete(feedId);
+    note('feed ' + feedId + ' ' + why);
+    if (!sub) return;
+    for (const el of sub.els) el.remove();
+    try { sub.pc.close(); } catch (e) { /* closed */ }
+    request({ janus: 'detach', handle_id: sub.h.id }).catch(() => {});
+    handles.delete(sub.h.id);
+  }
+
+  // ---- stats ---------------------------------------------------------------
+  async function feedStats(feedId) {
+    const sub = subs.get(feedId);
+    if (!sub) return null;
+    const out = { video: null, audio: null, at: Date.now() };
+    const report = await sub.pc.getStats();
+    const codecs = {};
+    report.forEach((s) => { if (s.type === 'codec') codecs[s.id] = s.mimeType; });
+    report.forEach((s) => {
+      if (s.type !== 'inbound-rtp') return;
+      if (s.kind === 'video') {
+        out.video = {
+          framesDecoded: s.framesDecoded || 0, frameWidth: s.frameWidth || 0,
+          frameHeight: s.frameHeight || 0, framesPerSecond: s.framesPerSecond || 0,
+          packetsReceived: s.packetsReceived || 0, packetsLost: s.packetsLost || 0,
+          bytesReceived: s.bytesReceived || 0, codec: codecs[s.codecId] || null,
+          keyFramesDecoded: s.keyFramesDecoded || 0,
+        };
+      } else if (s.kind === 'audio') {
+        out.audio = {
+          packetsReceived: s.packetsReceived || 0, totalAudioEnergy: s.totalAudioEnergy || 0,
+          audioLevel: s.audioLevel || 0, totalSamplesReceived: s.totalSamplesReceived || 0,
+          codec: codecs[s.codecId] || null,
+        };
+      }
+    });
+    return out;
+  }
+  window.labFeedStats = feedStats;
+
+  window.labPublisherStats = async function () {
+    if (!pubPc) return null;
+    const out = {};
+    const report = await pubPc.getStats();
+    report.forEach((s) => {
+      if (s.type === 'outbound-rtp') {
+        out[s.kind] = { packetsSent: s.packetsSent, framesEncoded: s.framesEncoded,
+          frameWidth: s.frameWidth, frameHeight: s.frameHeight, encoderImplementation: s.encoderImplementation };
+      }
+    });
+    return out;
+  };
+
+  async function pollStats() {
+    let fast = false;
+    for (const feedId of Array.from(subs.keys())) {
+      try {
+        const st = await feedStats(feedId);
+        const f = lab.feeds[feedId];
+        if (!st || !f) continue;
+        f.stats = st;
+        if (st.video && st.video.framesDecoded > 0 && lab.firstFrameAt[feedId] === undefined) {
+          lab.firstFrameAt[feedId] = st.at;
+          note('first frame from ' + f.display + ' ' + st.video.frameWidth + 'x' + st.video.frameHeight);
+        }
+        if (lab.firstFrameAt[feedId] === undefined) fast = true;
+      } catch (e) { /* pc closing */ }
+    }
+    setTimeout(pollStats, fast ? STATS_FAST_MS : STATS_SLOW_MS);
+  }
+
+  // ---- leave ---------------------------------------------------------------
+  window.labLeave = async function () {
+    for (const feedId of Array.from(subs.keys())) dropFeed(feedId, 'closed');
+    if (pub) {
+      try { await message(pub, { request: 'leave' }); } catch (e) { /* ignore */ }
+    }
+    if (pubPc) pubPc.close();
+    try { await request({ janus: 'destroy' }); } catch (e) { /* ignore */ }
+    if (ws) ws.close();
+  };
+
+  // ---- main ----------------------------------------------------------------
+  async function main() {
+    document.getElementById('me').textContent = DISPLAY + ' in room ' + ROOM;
+    await connect();
+    const r = await request({ janus: 'create' });
+    sessionId = r.data.id;
+    setInterval(() => {
+      request({ janus: 'keepalive' }, { ackOnly: true }).catch((e) => note('keepalive: ' + e.message));
+    }, KEEPALIVE_MS);
+    await joinRoom();
+    pollStats();
+    if (PUBLISH) await publish();
+  }
+  main().catch((e) => fail(e.message || e));
+})();
