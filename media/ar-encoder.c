@@ -1,0 +1,283 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * ar-encoder.c: video encoder table, selection and the encode/payload bin.
+ */
+#include "ar-media-priv.h"
+
+/* Hardware first, then software. The order is the default preference. */
+static const ArEncoderInfo ar_encoders[] = {
+    {"v4l2h264enc", AR_VIDEO_CODEC_H264, TRUE},  {"vah264enc", AR_VIDEO_CODEC_H264, TRUE},
+    {"vaapih264enc", AR_VIDEO_CODEC_H264, TRUE}, {"nvh264enc", AR_VIDEO_CODEC_H264, TRUE},
+    {"x264enc", AR_VIDEO_CODEC_H264, FALSE},     {"vp8enc", AR_VIDEO_CODEC_VP8, FALSE},
+};
+
+/* At most this many names of a preference list are looked at: the list comes
+ * from configuration and names a handful of encoders. */
+#define AR_ENCODER_MAX_PREFERENCES 64
+
+const ArEncoderInfo *
+ar_encoder_table(gsize *n_out) {
+  if (n_out != NULL)
+    *n_out = G_N_ELEMENTS(ar_encoders);
+  return ar_encoders;
+}
+
+static const ArEncoderInfo *
+ar_encoder_lookup(const char *factory) {
+  for (gsize i = 0; i < G_N_ELEMENTS(ar_encoders); i++) {
+    if (g_strcmp0(ar_encoders[i].factory, factory) == 0)
+      return &ar_encoders[i];
+  }
+  return NULL;
+}
+
+gboolean
+ar_encoder_probe_default(const char *factory, gpointer user_data) {
+  g_autoptr(GstElementFactory) f = NULL;
+  g_autoptr(GstElement) element = NULL;
+  GstStateChangeReturn ret;
+
+  if (factory == NULL || !ar_media_init(NULL))
+    return FALSE;
+  f = gst_element_factory_find(factory);
+  if (f == NULL) {
+    GST_DEBUG("encoder %s: no such element", factory);
+    return FALSE;
+  }
+  element = gst_element_factory_create(f, NULL);
+  if (element == NULL) {
+    GST_DEBUG("encoder %s: cannot create an instance", factory);
+    return FALSE;
+  }
+  gst_object_ref_sink(element);
+  ret = gst_element_set_state(element, GST_STATE_READY);
+  if (ret == GST_STATE_CHANGE_ASYNC)
+    ret = gst_element_get_state(element, NULL, NULL, 2 * GST_SECOND);
+  gst_element_set_state(element, GST_STATE_NULL);
+  if (ret == GST_STATE_CHANGE_FAILURE) {
+    GST_DEBUG("encoder %s: does not reach READY (no device?)", factory);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+const ArEncoderInfo *
+ar_encoder_select(const char *const *preference, ArVideoCodec codec, ArEncoderProbeFunc probe,
+                  gpointer probe_data, GError **error) {
+  g_autoptr(GString) tried = g_string_new(NULL);
+  g_autoptr(GPtrArray) names = g_ptr_array_new();
+
+  if (probe == NULL)
+    probe = ar_encoder_probe_default;
+
+  if (preference == NULL) {
+    for (gsize i = 0; i < G_N_ELEMENTS(ar_encoders); i++)
+      g_ptr_array_add(names, (gpointer)ar_encoders[i].factory);
+  } else {
+    for (gsize i = 0; preference[i] != NULL && i < AR_ENCODER_MAX_PREFERENCES; i++)
+      g_ptr_array_add(names, (gpointer)preference[i]);
+  }
+
+  for (guint i = 0; i < names->len; i++) {
+    const char *name = g_ptr_array_index(names, i);
+    const ArEncoderInfo *info = ar_encoder_lookup(name);
+
+    if (info == NULL) {
+      GST_DEBUG("encoder preference '%s' is not a known encoder: ignored", name);
+      continue;
+    }
+    if (codec != AR_VIDEO_CODEC_AUTO && info->codec != codec)
+      continue;
+    if (probe(info->factory, probe_data)) {
+      GST_DEBUG("selected encoder %s (%s, %s)", info->factory,
+                ar_video_codec_to_string(info->codec), info->hardware ? "hardware" : "software");
+      return info;
+    }
+    g_string_append_printf(tried, "%s%s", tried->len > 0 ? ", " : "", info->factory);
+  }
+
+  g_set_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_NO_ENCODER,
+              "No usable %s video encoder (tried: %s)",
+              codec == AR_VIDEO_CODEC_AUTO ? "H.264 or VP8" : ar_video_codec_to_string(codec),
+              tried->len > 0 ? tried->str : "none of the preferred encoders is known or matches");
+  return NULL;
+}
+
+GstCaps *
+ar_encoder_rtp_caps(ArVideoCodec codec, guint pt) {
+  if (codec == AR_VIDEO_CODEC_VP8) {
+    return gst_caps_new_simple("application/x-rtp", "media", G_TYPE_STRING, "video",
+                               "encoding-name", G_TYPE_STRING, "VP8", "clock-rate", G_TYPE_INT,
+                               90000, "payload", G_TYPE_INT, (int)pt, NULL);
+  }
+  /* Constrained baseline 3.1, non-interleaved: what every browser decodes. */
+  return gst_caps_new_simple("application/x-rtp", "media", G_TYPE_STRING, "video", "encoding-name",
+                             G_TYPE_STRING, "H264", "clock-rate", G_TYPE_INT, 90000, "payload",
+                             G_TYPE_INT, (int)pt, "profile-level-id", G_TYPE_STRING, "42e01f",
+                             "packetization-mode", G_TYPE_STRING, "1", "level-asymmetry-allowed",
+                             G_TYPE_STRING, "1", NULL);
+}
+
+/* Sets a property only if the element has it (hardware encoders differ
+ * between versions and drivers). Value given as a string, like gst-launch. */
+static void
+ar_set_if_exists(GstElement *element, const char *property, const char *value) {
+  if (g_object_class_find_property(G_OBJECT_GET_CLASS(element), property) == NULL) {
+    GST_DEBUG("%s has no property %s", GST_OBJECT_NAME(element), property);
+    return;
+  }
+  gst_util_set_object_arg(G_OBJECT(element), property, value);
+}
+
+static void
+ar_encoder_configure(GstElement *enc, const ArEncoderInfo *info, guint bitrate_kbps,
+                     guint framerate) {
+  g_autofree char *kbps = g_strdup_printf("%u", bitrate_kbps);
+  g_autofree char *bps = g_strdup_printf("%u", bitrate_kbps * 1000);
+  /* A key frame every two seconds: late joiners and losses recover fast. */
+  g_autofree char *gop = g_strdup_printf("%u", MAX(framerate, 1) * 2);
+
+  if (g_str_equal(info->factory, "x264enc")) {
+    gst_util_set_object_arg(G_OBJECT(enc), "tune", "zerolatency");
+    gst_util_set_object_arg(G_OBJECT(enc), "speed-preset", "ultrafast");
+    g_object_set(enc, "key-int-max", 60u, "bframes", 0u, "bitrate", bitrate_kbps, NULL);
+  } else if (g_str_equal(info->factory, "vp8enc")) {
+    g_object_set(enc, "deadline", (gint64)1, "cpu-used", 8, "keyframe-max-dist", 60,
+                 "target-bitrate", (int)MIN(bitrate_kbps * 1000u, (guint)G_MAXINT), "lag-in-frames",
+                 0, NULL);
+    gst_util_set_object_arg(G_OBJECT(enc), "end-usage", "cbr");
+    gst_util_set_object_arg(G_OBJECT(enc), "error-resilient", "default");
+  } else if (g_str_equal(info->factory, "vah264enc")) {
+    ar_set_if_exists(enc, "bitrate", kbps);
+    ar_set_if_exists(enc, "rate-control", "cbr");
+    ar_set_if_exists(enc, "key-int-max", gop);
+    ar_set_if_exists(enc, "b-frames", "0");
+  } else if (g_str_equal(info->factory, "vaapih264enc")) {
+    ar_set_if_exists(enc, "bitrate", kbps);
+    ar_set_if_exists(enc, "rate-control", "cbr");
+    ar_set_if_exists(enc, "keyframe-period", gop);
+    ar_set_if_exists(enc, "max-bframes", "0");
+    ar_set_if_exists(enc, "tune", "low-power");
+  } else if (g_str_equal(info->factory, "nvh264enc")) {
+    ar_set_if_exists(enc, "bitrate", kbps);
+    ar_set_if_exists(enc, "rc-mode", "cbr");
+    ar_set_if_exists(enc, "gop-size", gop);
+    ar_set_if_exists(enc, "bframes", "0");
+    ar_set_if_exists(enc, "zerolatency", "true");
+    ar_set_if_exists(enc, "preset", "low-latency-hq");
+  } else if (g_str_equal(info->factory, "v4l2h264enc")) {
+    /* V4L2 stateful encoders take their settings as controls. */
+    g_autofree char *controls = g_strdup_printf(
+        "controls,video_bitrate=%s,h264_i_frame_period=%s,repeat_sequence_header=1", bps, gop);
+    ar_set_if_exists(enc, "extra-controls", controls);
+  }
+}
+
+static gboolean
+ar_link_many(GError **error, GstElement *first, ...) {
+  va_list ap;
+  GstElement *prev = first;
+  GstElement *next;
+  gboolean ok = TRUE;
+
+  va_start(ap, first);
+  while ((next = va_arg(ap, GstElement *)) != NULL) {
+    if (!gst_element_link(prev, next)) {
+      g_set_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_PIPELINE, "Cannot link %s to %s",
+                  GST_OBJECT_NAME(prev), GST_OBJECT_NAME(next));
+      ok = FALSE;
+      break;
+    }
+    prev = next;
+  }
+  va_end(ap);
+  return ok;
+}
+
+static gboolean
+ar_bin_ghost(GstElement *bin, GstElement *element, const char *pad_name, const char *ghost_name) {
+  g_autoptr(GstPad) target = gst_element_get_static_pad(element, pad_name);
+  GstPad *ghost;
+
+  if (target == NULL)
+    return FALSE;
+  ghost = gst_ghost_pad_new(ghost_name, target);
+  gst_pad_set_active(ghost, TRUE);
+  return gst_element_add_pad(bin, ghost);
+}
+
+GstElement *
+ar_encoder_make_bin(const ArEncoderInfo *info, guint bitrate_kbps, guint framerate,
+                    GError **error) {
+  g_autoptr(GstElement) bin = NULL;
+  g_autoptr(GstCaps) rtp_caps = NULL;
+  GstElement *enc, *pay, *rtpfilter;
+
+  g_return_val_if_fail(info != NULL, NULL);
+
+  bin = gst_object_ref_sink(gst_bin_new("video-encode"));
+  enc = ar_media_make_element(info->factory, "enc", error);
+  if (enc == NULL)
+    return NULL;
+  gst_bin_add(GST_BIN(bin), enc);
+  ar_encoder_configure(enc, info, bitrate_kbps, framerate);
+
+  rtp_caps = ar_encoder_rtp_caps(info->codec, AR_MEDIA_PT_VIDEO);
+
+  if (info->codec == AR_VIDEO_CODEC_H264) {
+    g_autoptr(GstCaps) enc_caps = gst_caps_from_string(
+        "video/x-h264,profile=constrained-baseline,stream-format=byte-stream,alignment=au");
+    g_autoptr(GstCaps) parsed_caps =
+        gst_caps_from_string("video/x-h264,stream-format=byte-stream,alignment=au");
+    GstElement *encfilter, *parse, *parsefilter;
+
+    if ((encfilter = ar_media_make_element("capsfilter", "enc-caps", error)) == NULL)
+      return NULL;
+    gst_bin_add(GST_BIN(bin), encfilter);
+    if ((parse = ar_media_make_element("h264parse", "parse", error)) == NULL)
+      return NULL;
+    gst_bin_add(GST_BIN(bin), parse);
+    if ((parsefilter = ar_media_make_element("capsfilter", "parse-caps", error)) == NULL)
+      return NULL;
+    gst_bin_add(GST_BIN(bin), parsefilter);
+    if ((pay = ar_media_make_element("rtph264pay", "pay", error)) == NULL)
+      return NULL;
+    gst_bin_add(GST_BIN(bin), pay);
+
+    g_object_set(encfilter, "caps", enc_caps, NULL);
+    g_object_set(parse, "config-interval", -1, NULL);
+    g_object_set(parsefilter, "caps", parsed_caps, NULL);
+    g_object_set(pay, "config-interval", -1, "pt", (guint)AR_MEDIA_PT_VIDEO, NULL);
+    gst_util_set_object_arg(G_OBJECT(pay), "aggregate-mode", "zero-latency");
+    if ((rtpfilter = ar_media_make_element("capsfilter", "rtp-caps", error)) == NULL)
+      return NULL;
+    gst_bin_add(GST_BIN(bin), rtpfilter);
+    if (!ar_link_many(error, enc, encfilter, parse, parsefilter, pay, rtpfilter, NULL))
+      return NULL;
+  } else if (info->codec == AR_VIDEO_CODEC_VP8) {
+    if ((pay = ar_media_make_element("rtpvp8pay", "pay", error)) == NULL)
+      return NULL;
+    gst_bin_add(GST_BIN(bin), pay);
+    g_object_set(pay, "pt", (guint)AR_MEDIA_PT_VIDEO, NULL);
+    gst_util_set_object_arg(G_OBJECT(pay), "picture-id-mode", "15-bit");
+    if ((rtpfilter = ar_media_make_element("capsfilter", "rtp-caps", error)) == NULL)
+      return NULL;
+    gst_bin_add(GST_BIN(bin), rtpfilter);
+    if (!ar_link_many(error, enc, pay, rtpfilter, NULL))
+      return NULL;
+  } else {
+    g_set_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_NO_ENCODER, "Encoder %s has no codec",
+                info->factory);
+    return NULL;
+  }
+  g_object_set(rtpfilter, "caps", rtp_caps, NULL);
+
+  if (!ar_bin_ghost(bin, enc, "sink", "sink") || !ar_bin_ghost(bin, rtpfilter, "src", "src")) {
+    g_set_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_PIPELINE,
+                "Cannot expose the pads of the %s encoder bin", info->factory);
+    return NULL;
+  }
+  /* Like gst_element_factory_make(): the caller gets a floating reference. */
+  g_object_force_floating(G_OBJECT(bin));
+  return g_steal_pointer(&bin);
+}

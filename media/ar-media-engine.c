@@ -1,0 +1,616 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * ar-media-engine.c: GStreamer setup, configuration, and the capture/render
+ * elements chosen for this room (camera or test pattern, microphone or tone).
+ */
+#include "ar-media-priv.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/videodev2.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+GST_DEBUG_CATEGORY(ar_media_debug);
+
+G_DEFINE_QUARK(ar - media - error - quark, ar_media_error)
+
+typedef enum {
+  AR_SRC_TEST,
+  AR_SRC_DEVICE,
+} ArSourceKind;
+
+typedef enum {
+  AR_SINK_NONE,
+  AR_SINK_DEVICE, /* alsasink / autovideosink */
+} ArSinkKind;
+
+struct _ArMediaEngine {
+  ArMediaConfig cfg; /* strings point into the fields below */
+  char *video_source;
+  char *audio_source;
+  char *audio_sink;
+  char *video_sink;
+  char **encoders;
+
+  const ArEncoderInfo *encoder;
+  ArSourceKind video_kind;
+  char *video_device; /* v4l2 path when AR_SRC_DEVICE */
+  ArSourceKind audio_kind;
+  char *audio_device; /* ALSA name when AR_SRC_DEVICE */
+  ArSinkKind audio_sink_kind;
+  char *audio_sink_device;
+  ArSinkKind video_sink_kind;
+  char *description;
+};
+
+/* ---- common ---- */
+
+gboolean
+ar_media_init(GError **error) {
+  static gsize done = 0;
+  static gboolean ok = FALSE;
+  static GError *init_error = NULL;
+
+  if (g_once_init_enter(&done)) {
+    ok = gst_init_check(NULL, NULL, &init_error);
+    GST_DEBUG_CATEGORY_INIT(ar_media_debug, "armedia", 0, "Anyroom media engine");
+    g_once_init_leave(&done, 1);
+  }
+  if (!ok) {
+    g_set_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_FAILED, "Cannot initialize GStreamer: %s",
+                init_error != NULL ? init_error->message : "unknown error");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+const char *
+ar_video_codec_to_string(ArVideoCodec codec) {
+  switch (codec) {
+  case AR_VIDEO_CODEC_AUTO:
+    return "auto";
+  case AR_VIDEO_CODEC_H264:
+    return "H264";
+  case AR_VIDEO_CODEC_VP8:
+    return "VP8";
+  }
+  return "unknown";
+}
+
+gboolean
+ar_video_codec_from_string(const char *s, ArVideoCodec *out) {
+  ArVideoCodec codec;
+
+  if (s == NULL)
+    return FALSE;
+  if (g_ascii_strcasecmp(s, "auto") == 0)
+    codec = AR_VIDEO_CODEC_AUTO;
+  else if (g_ascii_strcasecmp(s, "h264") == 0 || g_ascii_strcasecmp(s, "h.264") == 0)
+    codec = AR_VIDEO_CODEC_H264;
+  else if (g_ascii_strcasecmp(s, "vp8") == 0)
+    codec = AR_VIDEO_CODEC_VP8;
+  else
+    return FALSE;
+  if (out != NULL)
+    *out = codec;
+  return TRUE;
+}
+
+void
+ar_media_config_init_defaults(ArMediaConfig *cfg) {
+  if (cfg == NULL)
+    return;
+  *cfg = (ArMediaConfig){
+      .video_source = "auto",
+      .audio_source = "auto",
+      .audio_sink = "auto",
+      .video_sink = "auto",
+      .encoders = NULL,
+      .codec = AR_VIDEO_CODEC_AUTO,
+      .width = 1280,
+      .height = 720,
+      .framerate = 30,
+      .video_bitrate_kbps = 1500,
+      .jitter_latency_ms = 60,
+  };
+}
+
+GstElement *
+ar_media_make_element(const char *factory, const char *name, GError **error) {
+  GstElement *element = gst_element_factory_make(factory, name);
+
+  if (element == NULL) {
+    g_set_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_NO_ELEMENT,
+                "GStreamer element '%s' is missing (is its plugin package installed?)", factory);
+  }
+  return element;
+}
+
+/* ---- device discovery ---- */
+
+static gboolean
+ar_v4l2_is_capture(const char *path) {
+  struct v4l2_capability cap = {0};
+  guint32 caps;
+  int fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+
+  if (fd < 0)
+    return FALSE;
+  if (ioctl(fd, VIDIOC_QUERYCAP, &cap) < 0) {
+    close(fd);
+    return FALSE;
+  }
+  close(fd);
+  caps = (cap.capabilities & V4L2_CAP_DEVICE_CAPS) ? cap.device_caps : cap.capabilities;
+  return (caps & (V4L2_CAP_VIDEO_CAPTURE | V4L2_CAP_VIDEO_CAPTURE_MPLANE)) != 0 &&
+         (caps & V4L2_CAP_STREAMING) != 0;
+}
+
+static char *
+ar_find_v4l2_capture_from_monitor(void) {
+  g_autoptr(GstDeviceMonitor) monitor = gst_device_monitor_new();
+  GList *devices;
+  char *found = NULL;
+
+  gst_device_monitor_add_filter(monitor, "Video/Source", NULL);
+  if (!gst_device_monitor_start(monitor))
+    return NULL;
+  devices = gst_device_monitor_get_devices(monitor);
+  for (GList *l = devices; l != NULL && found == NULL; l = l->next) {
+    g_autoptr(GstStructure) props = gst_device_get_properties(GST_DEVICE(l->data));
+    const char *path;
+
+    if (props == NULL)
+      continue;
+    path = gst_structure_get_string(props, "api.v4l2.path");
+    if (path == NULL)
+      path = gst_structure_get_string(props, "device.path");
+    if (path != NULL && g_str_has_prefix(path, "/dev/video") && ar_v4l2_is_capture(path))
+      found = g_strdup(path);
+  }
+  g_list_free_full(devices, gst_object_unref);
+  gst_device_monitor_stop(monitor);
+  return found;
+}
+
+static char *
+ar_find_v4l2_capture(void) {
+  char *found = ar_find_v4l2_capture_from_monitor();
+
+  if (found != NULL)
+    return found;
+  for (int i = 0; i < 64; i++) {
+    g_autofree char *path = g_strdup_printf("/dev/video%d", i);
+
+    if (ar_v4l2_is_capture(path))
+      return g_steal_pointer(&path);
+  }
+  return NULL;
+}
+
+/* TRUE if /proc/asound/pcm lists a device with @what ("capture"/"playback"). */
+static gboolean
+ar_alsa_has_pcm(const char *what) {
+  g_autofree char *contents = NULL;
+
+  if (!g_file_get_contents("/proc/asound/pcm", &contents, NULL, NULL))
+    return FALSE;
+  return strstr(contents, what) != NULL;
+}
+
+static gboolean
+ar_is_device_path(const char *s) {
+  return s != NULL && s[0] == '/' && strlen(s) < 256 && strstr(s, "/../") == NULL;
+}
+
+/* ALSA names like "default", "hw:1,0", "plughw:CARD=Bar,DEV=0". */
+static gboolean
+ar_is_alsa_name(const char *s) {
+  if (s == NULL || *s == '\0' || strlen(s) > 128)
+    return FALSE;
+  for (const char *p = s; *p; p++) {
+    if (!g_ascii_isalnum(*p) && strchr(":,=_-.", *p) == NULL)
+      return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
+ar_engine_resolve(ArMediaEngine *engine, GError **error) {
+  const ArMediaConfig *cfg = &engine->cfg;
+
+  /* Video source. */
+  if (g_str_equal(cfg->video_source, "test")) {
+    engine->video_kind = AR_SRC_TEST;
+  } else if (g_str_equal(cfg->video_source, "auto")) {
+    engine->video_device = ar_find_v4l2_capture();
+    engine->video_kind = engine->video_device != NULL ? AR_SRC_DEVICE : AR_SRC_TEST;
+  } else if (ar_is_device_path(cfg->video_source)) {
+    engine->video_kind = AR_SRC_DEVICE;
+    engine->video_device = g_strdup(cfg->video_source);
+  } else {
+    g_set_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_FAILED,
+                "Invalid video source '%s' (expected auto, test or a device path)",
+                cfg->video_source);
+    return FALSE;
+  }
+
+  /* Audio source. */
+  if (g_str_equal(cfg->audio_source, "test")) {
+    engine->audio_kind = AR_SRC_TEST;
+  } else if (g_str_equal(cfg->audio_source, "auto")) {
+    engine->audio_kind = ar_alsa_has_pcm("capture") ? AR_SRC_DEVICE : AR_SRC_TEST;
+    engine->audio_device = engine->audio_kind == AR_SRC_DEVICE ? g_strdup("default") : NULL;
+  } else if (ar_is_alsa_name(cfg->audio_source)) {
+    engine->audio_kind = AR_SRC_DEVICE;
+    engine->audio_device = g_strdup(cfg->audio_source);
+  } else {
+    g_set_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_FAILED,
+                "Invalid audio source '%s' (expected auto, test or an ALSA device name)",
+                cfg->audio_source);
+    return FALSE;
+  }
+
+  /* Audio sink. */
+  if (g_str_equal(cfg->audio_sink, "none")) {
+    engine->audio_sink_kind = AR_SINK_NONE;
+  } else if (g_str_equal(cfg->audio_sink, "auto")) {
+    engine->audio_sink_kind = ar_alsa_has_pcm("playback") ? AR_SINK_DEVICE : AR_SINK_NONE;
+    engine->audio_sink_device =
+        engine->audio_sink_kind == AR_SINK_DEVICE ? g_strdup("default") : NULL;
+  } else if (ar_is_alsa_name(cfg->audio_sink)) {
+    engine->audio_sink_kind = AR_SINK_DEVICE;
+    engine->audio_sink_device = g_strdup(cfg->audio_sink);
+  } else {
+    g_set_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_FAILED,
+                "Invalid audio sink '%s' (expected auto, none or an ALSA device name)",
+                cfg->audio_sink);
+    return FALSE;
+  }
+
+  /* Video sink. */
+  if (g_str_equal(cfg->video_sink, "none")) {
+    engine->video_sink_kind = AR_SINK_NONE;
+  } else if (g_str_equal(cfg->video_sink, "window")) {
+    engine->video_sink_kind = AR_SINK_DEVICE;
+  } else if (g_str_equal(cfg->video_sink, "auto")) {
+    const char *x = g_getenv("DISPLAY");
+    const char *wl = g_getenv("WAYLAND_DISPLAY");
+
+    engine->video_sink_kind =
+        (x != NULL && *x != '\0') || (wl != NULL && *wl != '\0') ? AR_SINK_DEVICE : AR_SINK_NONE;
+  } else {
+    g_set_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_FAILED,
+                "Invalid video sink '%s' (expected auto, none or window)", cfg->video_sink);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
+ar_engine_check_elements(ArMediaEngine *engine, GError **error) {
+  GPtrArray *needed = g_ptr_array_new();
+  gboolean ok = TRUE;
+  static const char *const always[] = {
+      "webrtcbin",     "capsfilter", "videoconvert", "videoscale", "videorate", "audioconvert",
+      "audioresample", "opusenc",    "rtpopuspay",   "decodebin",  "fakesink",  "queue",
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS(always); i++)
+    g_ptr_array_add(needed, (gpointer)always[i]);
+  g_ptr_array_add(needed, engine->video_kind == AR_SRC_TEST ? "videotestsrc" : "v4l2src");
+  g_ptr_array_add(needed, engine->audio_kind == AR_SRC_TEST ? "audiotestsrc" : "alsasrc");
+  if (engine->audio_sink_kind == AR_SINK_DEVICE)
+    g_ptr_array_add(needed, "alsasink");
+  if (engine->video_sink_kind == AR_SINK_DEVICE)
+    g_ptr_array_add(needed, "autovideosink");
+
+  for (guint i = 0; i < needed->len && ok; i++) {
+    const char *name = g_ptr_array_index(needed, i);
+    g_autoptr(GstElementFactory) f = gst_element_factory_find(name);
+
+    if (f == NULL) {
+      g_set_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_NO_ELEMENT,
+                  "GStreamer element '%s' is missing (is its plugin package installed?)", name);
+      ok = FALSE;
+    }
+  }
+  g_ptr_array_unref(needed);
+  return ok;
+}
+
+static char *
+ar_engine_make_description(ArMediaEngine *engine) {
+  const ArMediaConfig *cfg = &engine->cfg;
+  g_autofree char *video = NULL;
+  g_autofree char *audio = NULL;
+  g_autofree char *speaker = NULL;
+
+  if (engine->video_kind == AR_SRC_DEVICE)
+    video = g_strdup_printf("v4l2src %s", engine->video_device);
+  else
+    video = g_strdup("videotestsrc (moving test pattern)");
+  if (engine->audio_kind == AR_SRC_DEVICE)
+    audio = g_strdup_printf("alsasrc %s", engine->audio_device);
+  else
+    audio = g_strdup("audiotestsrc (440 Hz tone)");
+  if (engine->audio_sink_kind == AR_SINK_DEVICE)
+    speaker = g_strdup_printf("alsasink %s", engine->audio_sink_device);
+  else
+    speaker = g_strdup("discarded");
+
+  return g_strdup_printf("camera: %s, %ux%u@%u; microphone: %s; speaker: %s; screen: %s; "
+                         "encoder: %s (%s, %s, %u kbit/s); jitter buffer %u ms",
+                         video, cfg->width, cfg->height, cfg->framerate, audio, speaker,
+                         engine->video_sink_kind == AR_SINK_DEVICE ? "autovideosink" : "discarded",
+                         engine->encoder->factory, ar_video_codec_to_string(engine->encoder->codec),
+                         engine->encoder->hardware ? "hardware" : "software",
+                         cfg->video_bitrate_kbps, cfg->jitter_latency_ms);
+}
+
+static gboolean
+ar_config_validate(const ArMediaConfig *cfg, GError **error) {
+  if (cfg->width < 16 || cfg->width > 7680 || cfg->height < 16 || cfg->height > 4320 ||
+      (cfg->width % 2) != 0 || (cfg->height % 2) != 0) {
+    g_set_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_FAILED,
+                "Invalid video size %ux%u (even numbers, 16x16 to 7680x4320)", cfg->width,
+                cfg->height);
+    return FALSE;
+  }
+  if (cfg->framerate < 1 || cfg->framerate > 120) {
+    g_set_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_FAILED, "Invalid frame rate %u (1 to 120)",
+                cfg->framerate);
+    return FALSE;
+  }
+  if (cfg->video_bitrate_kbps < 50 || cfg->video_bitrate_kbps > 100000) {
+    g_set_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_FAILED,
+                "Invalid video bitrate %u kbit/s (50 to 100000)", cfg->video_bitrate_kbps);
+    return FALSE;
+  }
+  if (cfg->jitter_latency_ms > 10000) {
+    g_set_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_FAILED,
+                "Invalid jitter buffer latency %u ms (0 to 10000)", cfg->jitter_latency_ms);
+    return FALSE;
+  }
+  if (cfg->codec != AR_VIDEO_CODEC_AUTO && cfg->codec != AR_VIDEO_CODEC_H264 &&
+      cfg->codec != AR_VIDEO_CODEC_VP8) {
+    g_set_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_FAILED, "Invalid video codec %d",
+                (int)cfg->codec);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+ArMediaEngine *
+ar_media_engine_new(const ArMediaConfig *cfg, GError **error) {
+  g_autoptr(ArMediaEngine) engine = NULL;
+  ArMediaConfig defaults;
+
+  if (!ar_media_init(error))
+    return NULL;
+  if (cfg == NULL) {
+    ar_media_config_init_defaults(&defaults);
+    cfg = &defaults;
+  }
+  if (!ar_config_validate(cfg, error))
+    return NULL;
+
+  engine = g_new0(ArMediaEngine, 1);
+  engine->cfg = *cfg;
+  engine->video_source = g_strdup(cfg->video_source != NULL ? cfg->video_source : "auto");
+  engine->audio_source = g_strdup(cfg->audio_source != NULL ? cfg->audio_source : "auto");
+  engine->audio_sink = g_strdup(cfg->audio_sink != NULL ? cfg->audio_sink : "auto");
+  engine->video_sink = g_strdup(cfg->video_sink != NULL ? cfg->video_sink : "auto");
+  engine->encoders = cfg->encoders != NULL ? g_strdupv((char **)cfg->encoders) : NULL;
+  engine->cfg.video_source = engine->video_source;
+  engine->cfg.audio_source = engine->audio_source;
+  engine->cfg.audio_sink = engine->audio_sink;
+  engine->cfg.video_sink = engine->video_sink;
+  engine->cfg.encoders = (const char *const *)engine->encoders;
+
+  if (!ar_engine_resolve(engine, error))
+    return NULL;
+  if (!ar_engine_check_elements(engine, error))
+    return NULL;
+  engine->encoder = ar_encoder_select(engine->cfg.encoders, engine->cfg.codec, NULL, NULL, error);
+  if (engine->encoder == NULL)
+    return NULL;
+  engine->description = ar_engine_make_description(engine);
+  GST_DEBUG("media engine: %s", engine->description);
+  return g_steal_pointer(&engine);
+}
+
+void
+ar_media_engine_free(ArMediaEngine *engine) {
+  if (engine == NULL)
+    return;
+  g_free(engine->video_source);
+  g_free(engine->audio_source);
+  g_free(engine->audio_sink);
+  g_free(engine->video_sink);
+  g_strfreev(engine->encoders);
+  g_free(engine->video_device);
+  g_free(engine->audio_device);
+  g_free(engine->audio_sink_device);
+  g_free(engine->description);
+  g_free(engine);
+}
+
+const ArEncoderInfo *
+ar_media_engine_get_encoder(ArMediaEngine *engine) {
+  return engine != NULL ? engine->encoder : NULL;
+}
+
+const char *
+ar_media_engine_describe(ArMediaEngine *engine) {
+  return engine != NULL && engine->description != NULL ? engine->description : "";
+}
+
+const ArMediaConfig *
+ar_media_engine_get_config(ArMediaEngine *engine) {
+  return &engine->cfg;
+}
+
+/* ---- element factories ---- */
+
+static gboolean
+ar_add_chain(GstBin *bin, GError **error, GstElement **elements, gsize n) {
+  for (gsize i = 0; i < n; i++)
+    gst_bin_add(bin, elements[i]);
+  for (gsize i = 0; i + 1 < n; i++) {
+    if (!gst_element_link(elements[i], elements[i + 1])) {
+      g_set_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_PIPELINE, "Cannot link %s to %s",
+                  GST_OBJECT_NAME(elements[i]), GST_OBJECT_NAME(elements[i + 1]));
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
+static GstElement *
+ar_finish_source_bin(GstElement *bin, GstElement *last, GError **error) {
+  g_autoptr(GstPad) target = gst_element_get_static_pad(last, "src");
+  GstPad *ghost = gst_ghost_pad_new("src", target);
+
+  gst_pad_set_active(ghost, TRUE);
+  if (!gst_element_add_pad(bin, ghost)) {
+    g_set_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_PIPELINE, "Cannot expose a source pad");
+    gst_object_unref(bin);
+    return NULL;
+  }
+  return bin;
+}
+
+/* Makes the elements in @names; on failure unrefs those made and sets @error. */
+static gboolean
+ar_make_elements(const char *const *names, GstElement **out, gsize n, GError **error) {
+  for (gsize i = 0; i < n; i++) {
+    out[i] = ar_media_make_element(names[i], NULL, error);
+    if (out[i] == NULL) {
+      for (gsize j = 0; j < i; j++)
+        gst_object_unref(gst_object_ref_sink(out[j]));
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
+GstElement *
+ar_media_engine_make_video_source(ArMediaEngine *engine, GError **error) {
+  static const char *const names[] = {"queue", "videoconvert", "videoscale", "videorate",
+                                      "capsfilter"};
+  const ArMediaConfig *cfg = &engine->cfg;
+  GstElement *e[1 + G_N_ELEMENTS(names)];
+  g_autoptr(GstCaps) caps = NULL;
+  GstElement *bin;
+
+  if (engine->video_kind == AR_SRC_DEVICE) {
+    e[0] = ar_media_make_element("v4l2src", "camera", error);
+    if (e[0] != NULL)
+      g_object_set(e[0], "device", engine->video_device, NULL);
+  } else {
+    e[0] = ar_media_make_element("videotestsrc", "camera", error);
+    if (e[0] != NULL) {
+      g_object_set(e[0], "is-live", TRUE, NULL);
+      gst_util_set_object_arg(G_OBJECT(e[0]), "pattern", "ball");
+    }
+  }
+  if (e[0] == NULL)
+    return NULL;
+  if (!ar_make_elements(names, e + 1, G_N_ELEMENTS(names), error)) {
+    gst_object_unref(gst_object_ref_sink(e[0]));
+    return NULL;
+  }
+  /* Leaky: a slow encoder drops old frames rather than adding latency. */
+  g_object_set(e[1], "max-size-buffers", 2u, "max-size-bytes", 0u, "max-size-time", (guint64)0,
+               NULL);
+  gst_util_set_object_arg(G_OBJECT(e[1]), "leaky", "downstream");
+  caps =
+      gst_caps_new_simple("video/x-raw", "width", G_TYPE_INT, (int)cfg->width, "height", G_TYPE_INT,
+                          (int)cfg->height, "framerate", GST_TYPE_FRACTION, (int)cfg->framerate, 1,
+                          "pixel-aspect-ratio", GST_TYPE_FRACTION, 1, 1, NULL);
+  g_object_set(e[G_N_ELEMENTS(e) - 1], "caps", caps, NULL);
+
+  bin = gst_object_ref_sink(gst_bin_new("video-source"));
+  if (!ar_add_chain(GST_BIN(bin), error, e, G_N_ELEMENTS(e))) {
+    gst_object_unref(bin);
+    return NULL;
+  }
+  bin = ar_finish_source_bin(bin, e[G_N_ELEMENTS(e) - 1], error);
+  if (bin != NULL)
+    g_object_force_floating(G_OBJECT(bin));
+  return bin;
+}
+
+GstElement *
+ar_media_engine_make_audio_source(ArMediaEngine *engine, GError **error) {
+  static const char *const names[] = {"audioconvert", "audioresample", "capsfilter"};
+  GstElement *e[1 + G_N_ELEMENTS(names)];
+  g_autoptr(GstCaps) caps = NULL;
+  GstElement *bin;
+
+  if (engine->audio_kind == AR_SRC_DEVICE) {
+    e[0] = ar_media_make_element("alsasrc", "microphone", error);
+    if (e[0] != NULL)
+      g_object_set(e[0], "device", engine->audio_device, NULL);
+  } else {
+    e[0] = ar_media_make_element("audiotestsrc", "microphone", error);
+    if (e[0] != NULL) {
+      g_object_set(e[0], "is-live", TRUE, "freq", 440.0, "volume", 0.3, NULL);
+      gst_util_set_object_arg(G_OBJECT(e[0]), "wave", "sine");
+    }
+  }
+  if (e[0] == NULL)
+    return NULL;
+  if (!ar_make_elements(names, e + 1, G_N_ELEMENTS(names), error)) {
+    gst_object_unref(gst_object_ref_sink(e[0]));
+    return NULL;
+  }
+  /* Mono S16 at 48 kHz: what Opus wants and what the level probe reads. */
+  caps = gst_caps_from_string("audio/x-raw,format=S16LE,layout=interleaved,rate=48000,channels=1");
+  g_object_set(e[G_N_ELEMENTS(e) - 1], "caps", caps, NULL);
+
+  bin = gst_object_ref_sink(gst_bin_new("audio-source"));
+  if (!ar_add_chain(GST_BIN(bin), error, e, G_N_ELEMENTS(e))) {
+    gst_object_unref(bin);
+    return NULL;
+  }
+  bin = ar_finish_source_bin(bin, e[G_N_ELEMENTS(e) - 1], error);
+  if (bin != NULL)
+    g_object_force_floating(G_OBJECT(bin));
+  return bin;
+}
+
+static GstElement *
+ar_make_fakesink(const char *name, GError **error) {
+  GstElement *sink = ar_media_make_element("fakesink", name, error);
+
+  if (sink != NULL)
+    g_object_set(sink, "sync", FALSE, "async", FALSE, NULL);
+  return sink;
+}
+
+GstElement *
+ar_media_engine_make_video_sink(ArMediaEngine *engine, GError **error) {
+  GstElement *sink;
+
+  if (engine->video_sink_kind == AR_SINK_NONE)
+    return ar_make_fakesink(NULL, error);
+  sink = ar_media_make_element("autovideosink", NULL, error);
+  if (sink != NULL)
+    g_object_set(sink, "sync", TRUE, NULL);
+  return sink;
+}
+
+GstElement *
+ar_media_engine_make_audio_sink(ArMediaEngine *engine, GError **error) {
+  GstElement *sink;
+
+  if (engine->audio_sink_kind == AR_SINK_NONE)
+    return ar_make_fakesink(NULL, error);
+  sink = ar_media_make_element("alsasink", NULL, error);
+  if (sink != NULL)
+    g_object_set(sink, "device", engine->audio_sink_device, NULL);
+  return sink;
+}

@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * ar-media-priv.h: private declarations shared by the media engine sources.
+ */
+#pragma once
+
+#include <gst/gst.h>
+
+#include "ar-media.h"
+
+G_BEGIN_DECLS
+
+GST_DEBUG_CATEGORY_EXTERN(ar_media_debug);
+#define GST_CAT_DEFAULT ar_media_debug
+
+/* Initializes GStreamer (once) and the "armedia" debug category. */
+gboolean ar_media_init(GError **error);
+
+/* Limits on untrusted input. */
+#define AR_MEDIA_MAX_SDP_SIZE (64 * 1024)
+#define AR_MEDIA_MAX_CANDIDATE_SIZE 1024
+
+/* RTP payload types used in our offers. */
+#define AR_MEDIA_PT_VIDEO 96
+#define AR_MEDIA_PT_AUDIO 111
+
+/* ---- encoder (ar-encoder.c) ---- */
+
+/* Builds (floating reference) "encoder ! caps ! parser ! payloader ! rtp caps" in a bin with a
+ * "sink" ghost pad (raw video) and a "src" ghost pad (RTP). The payloader is
+ * named "pay" inside the bin; its sink pad carries one buffer per encoded
+ * frame. */
+GstElement *ar_encoder_make_bin(const ArEncoderInfo *info, guint bitrate_kbps, guint framerate,
+                                GError **error);
+/* The RTP caps we offer for @codec (payload type @pt). */
+GstCaps *ar_encoder_rtp_caps(ArVideoCodec codec, guint pt);
+
+/* ---- engine (ar-media-engine.c) ---- */
+
+const ArMediaConfig *ar_media_engine_get_config(ArMediaEngine *engine);
+/* Raw video at the configured size/rate; a bin with a "src" ghost pad. */
+GstElement *ar_media_engine_make_video_source(ArMediaEngine *engine, GError **error);
+/* Raw audio; a bin with a "src" ghost pad. */
+GstElement *ar_media_engine_make_audio_source(ArMediaEngine *engine, GError **error);
+GstElement *ar_media_engine_make_video_sink(ArMediaEngine *engine, GError **error);
+GstElement *ar_media_engine_make_audio_sink(ArMediaEngine *engine, GError **error);
+
+/* Creates an element or fails with AR_MEDIA_ERROR_NO_ELEMENT. */
+GstElement *ar_media_make_element(const char *factory, const char *name, GError **error);
+
+/* ---- fingerprints (ar-fingerprint.c) ---- */
+
+/* Splits a normalized "sha-256 AB:CD" fingerprint into its algorithm. */
+gboolean ar_fingerprint_split(const char *fingerprint, char **algorithm, char **value);
+
+/* ---- stats (ar-peer-stats.c) ---- */
+
+typedef struct _ArPeerStats ArPeerStats;
+
+/* Counters one track's pad probes update from streaming threads. */
+typedef struct {
+  gint64 frames;       /* atomic */
+  gint width, height;  /* atomic */
+  gint has_level;      /* atomic: audio level measured at least once */
+  gint level_centi_db; /* atomic: last RMS level in 1/100 dB */
+} ArTrackProbe;
+
+ArPeerStats *ar_peer_stats_new(GstElement *webrtc, GMainContext *context, gboolean send);
+void ar_peer_stats_free(ArPeerStats *stats);
+/* Probes that feed the counters of a track (owned by @stats). */
+ArTrackProbe *ar_peer_stats_get_probe(ArPeerStats *stats, const char *kind);
+/* Sets the codec name of a track once known (e.g. from caps). */
+void ar_peer_stats_set_codec(ArPeerStats *stats, const char *kind, const char *codec);
+/* Starts the periodic refresh (about once a second). */
+void ar_peer_stats_start(ArPeerStats *stats);
+/* Stops the refresh; pending replies are dropped. */
+void ar_peer_stats_stop(ArPeerStats *stats);
+GArray *ar_peer_stats_snapshot(ArPeerStats *stats);
+/* Counts frames/caps on buffers of @pad into @probe. */
+void ar_track_probe_attach_video(ArTrackProbe *probe, GstPad *pad);
+/* Computes RMS level of raw audio (S16/F32 interleaved) into @probe. */
+void ar_track_probe_attach_audio(ArTrackProbe *probe, GstPad *pad);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(ArPeerStats, ar_peer_stats_free)
+
+G_END_DECLS
