@@ -141,6 +141,23 @@ export class Participant {
     }, { timeoutMs });
   }
 
+  // Wait for any feed whose display is not in `exclude` (decoded: true =
+  // first frame decoded). Returns {id, display}.
+  async waitForAnyFeed({ exclude = [], timeoutMs = 30000, decoded = true } = {}) {
+    return waitFor(`${this.display} to ${decoded ? 'decode video from' : 'see'} a feed other than [${exclude}]`, async () => {
+      const r = await this.page.evaluate(([ex, dec]) => {
+        if (window.lab.error) return { error: window.lab.error };
+        for (const [id, f] of Object.entries(window.lab.feeds)) {
+          if (ex.includes(f.display)) continue;
+          if (!dec || window.lab.firstFrameAt[id] !== undefined) return { id, display: f.display };
+        }
+        return null;
+      }, [exclude, decoded]);
+      if (r && r.error) throw new Error(`${this.display}: ${r.error}`);
+      return r && r.id ? r : null;
+    }, { timeoutMs });
+  }
+
   // Wait until the feed with this display name is gone (unpublished/left).
   async waitFeedGone(display, { timeoutMs = 15000 } = {}) {
     return waitFor(`feed "${display}" to disappear for ${this.display}`, async () => !(await this.feedIdOf(display)), { timeoutMs });

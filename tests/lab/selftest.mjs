@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { startJanus } from './janus.mjs';
 import { launchParticipant } from './participant.mjs';
+import { startTamperProxy, subscriberOfferSdp, fingerprints } from './lab.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const OUT = process.env.AR_LAB_OUT || fs.mkdtempSync(path.join(os.tmpdir(), 'ar-lab-out-'));
@@ -35,7 +36,7 @@ after(async () => {
   console.log(`# lab output in ${OUT}`);
 });
 
-test('two Chromium participants decode each other', { timeout: 120000 }, async () => {
+test('two Chromium participants decode each other', { timeout: 120000 }, async (t) => {
   const alice = await launchParticipant({ display: 'alice', logDir: OUT });
   people.push(alice);
   await alice.waitJoined();
@@ -51,10 +52,10 @@ test('two Chromium participants decode each other', { timeout: 120000 }, async (
   const a1 = await alice.stats('bob');
   const b1 = await bob.stats('alice');
   const st = await alice.state();
-  console.log(`# alice publishes ${st.local.width}x${st.local.height} codec ${st.publishCodec}`);
-  console.log(`# alice<-bob video ${JSON.stringify(a1.video)}`);
-  console.log(`# alice<-bob audio ${JSON.stringify(a1.audio)}`);
-  console.log(`# bob<-alice video ${JSON.stringify(b1.video)}`);
+  t.diagnostic(`alice publishes ${st.local.width}x${st.local.height} codec ${st.publishCodec}`);
+  t.diagnostic(`alice<-bob video ${JSON.stringify(a1.video)}`);
+  t.diagnostic(`alice<-bob audio ${JSON.stringify(a1.audio)}`);
+  t.diagnostic(`bob<-alice video ${JSON.stringify(b1.video)}`);
   for (const [who, s0, s1] of [['alice<-bob', a0, a1], ['bob<-alice', b0, b1]]) {
     assert.ok(s1.video.framesDecoded - s0.video.framesDecoded >= 30, `${who}: video frames keep being decoded`);
     assert.ok(s1.video.frameWidth > 0 && s1.video.frameHeight > 0, `${who}: video has a size`);
@@ -64,4 +65,26 @@ test('two Chromium participants decode each other', { timeout: 120000 }, async (
 
   await bob.leave();
   await alice.waitFeedGone('bob', { timeoutMs: 10000 });
+});
+
+test('tamper proxy flips one hex digit of Janus\'s real fingerprints', { timeout: 60000 }, async (t) => {
+  const alice = people[0];
+  const feed = (await alice.state()).myId;
+  const proxy = await startTamperProxy({ tmp: TMP });
+  try {
+    const direct = fingerprints(await subscriberOfferSdp('http://127.0.0.1:8088/janus', 1234, feed));
+    const viaProxy = fingerprints(await subscriberOfferSdp(`http://127.0.0.1:${proxy.port}/janus`, 1234, feed));
+    t.diagnostic(`direct ${direct.join(', ')}`);
+    t.diagnostic(`proxied ${viaProxy.join(', ')}`);
+    assert.ok(direct.length >= 1, 'Janus offer has a fingerprint');
+    assert.equal(viaProxy.length, direct.length);
+    for (let i = 0; i < direct.length; i++) {
+      assert.notEqual(viaProxy[i], direct[i]);
+      const diff = [...direct[i]].filter((c, k) => c !== viaProxy[i][k]).length;
+      assert.equal(diff, 1, 'exactly one character differs');
+    }
+    assert.match(proxy.logTail(), /flipped \d+ fingerprint/);
+  } finally {
+    await proxy.stop();
+  }
 });

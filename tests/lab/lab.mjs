@@ -1,0 +1,224 @@
+// Anyroom test lab: shared helpers for node tests (processes, temp dirs,
+// anyroomd/anyroomctl, the tamper proxy, a tiny Janus HTTP client).
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const LAB = path.dirname(fileURLToPath(import.meta.url));
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+export function mkTemp(prefix) {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+export function tail(file, n = 60) {
+  try {
+    const lines = fs.readFileSync(file, 'utf8').split('\n');
+    return lines.slice(-n - 1).join('\n');
+  } catch {
+    return `(no ${file})`;
+  }
+}
+
+// Spawn a long-running process with stdout+stderr into logFile. Returns
+// {pid, child, exited (null or {code, sig}), stop()}; stop() sends SIGTERM,
+// then SIGKILL after graceMs, by PID.
+export function startProcess(cmd, args, { logFile, env = process.env, cwd } = {}) {
+  const fd = fs.openSync(logFile, 'a');
+  const child = spawn(cmd, args, { stdio: ['ignore', fd, fd], env, cwd });
+  fs.closeSync(fd);
+  const p = { pid: child.pid, child, exited: null };
+  child.on('exit', (code, sig) => { p.exited = { code, sig }; });
+  child.on('error', (e) => { p.exited = { code: null, sig: null, error: e.message }; });
+  p.stop = async (graceMs = 5000) => {
+    if (p.exited) return p.exited;
+    child.kill('SIGTERM');
+    for (let t = 0; t < graceMs && !p.exited; t += 50) await sleep(50);
+    if (!p.exited) {
+      child.kill('SIGKILL');
+      for (let t = 0; t < 2000 && !p.exited; t += 50) await sleep(50);
+    }
+    return p.exited;
+  };
+  return p;
+}
+
+// Run a command to completion (bounded). Resolves {code, signal, stdout,
+// stderr, ms, timedOut}.
+export function run(cmd, args, { env = process.env, timeoutMs = 60000, input = null } = {}) {
+  return new Promise((resolve) => {
+    const t0 = performance.now();
+    const child = spawn(cmd, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let timedOut = false;
+    child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.on('data', (d) => { stderr += d; });
+    const timer = setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, timeoutMs);
+    child.on('error', (e) => { stderr += `spawn error: ${e.message}\n`; });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr, ms: performance.now() - t0, timedOut });
+    });
+    if (input !== null) child.stdin.end(input); else child.stdin.end();
+  });
+}
+
+// ---- anyroomd / anyroomctl -----------------------------------------------
+
+export function buildDir() {
+  const b = process.env.AR_BUILD_DIR || path.resolve(LAB, '../../build');
+  return b;
+}
+
+// Start anyroomd with private XDG dirs under tmp; log into tmp/anyroomd.log.
+export async function startAnyroomd({ tmp, board = 'host', extraArgs = [], timeoutMs = 15000 }) {
+  const bin = path.join(buildDir(), 'firmware', 'anyroomd');
+  if (!fs.existsSync(bin)) throw new Error(`${bin} does not exist (build first: ./build.sh build)`);
+  const dirs = {};
+  for (const d of ['runtime', 'config', 'state']) {
+    dirs[d] = path.join(tmp, `xdg-${d}`);
+    fs.mkdirSync(dirs[d], { recursive: true, mode: 0o700 });
+  }
+  const socket = path.join(tmp, 'anyroomd.sock');
+  const log = path.join(tmp, 'anyroomd.log');
+  const env = {
+    ...process.env,
+    XDG_RUNTIME_DIR: dirs.runtime,
+    XDG_CONFIG_HOME: dirs.config,
+    XDG_STATE_HOME: dirs.state,
+    G_MESSAGES_DEBUG: 'all',
+  };
+  if (process.env.AR_SOURCE_DIR && !env.ANYROOM_BOARD_DIR) env.ANYROOM_BOARD_DIR = path.join(process.env.AR_SOURCE_DIR, 'board');
+  const args = ['--socket', socket, ...(board ? ['--board', board] : []), ...extraArgs];
+  const p = startProcess(bin, args, { logFile: log, env });
+  const d = {
+    ...p, socket, log, env, bin,
+    logTail: (n = 80) => tail(log, n),
+    ctl: (...a) => anyroomctl(socket, a),
+    async status() {
+      const r = await anyroomctl(socket, ['status', '--json'], { timeoutMs: 10000 });
+      if (r.code !== 0) throw new Error(`anyroomctl status --json exited ${r.code}: ${r.stderr.trim()}`);
+      try {
+        return JSON.parse(r.stdout);
+      } catch (e) {
+        throw new Error(`anyroomctl status --json printed invalid JSON (${e.message}): ${r.stdout.slice(0, 500)}`);
+      }
+    },
+  };
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (p.exited) throw new Error(`anyroomd exited during startup (${JSON.stringify(p.exited)}):\n${d.logTail()}`);
+    if (fs.existsSync(socket)) {
+      const r = await anyroomctl(socket, ['status', '--json'], { timeoutMs: 5000 });
+      if (r.code === 0) return d;
+    }
+    if (Date.now() > deadline) {
+      await p.stop();
+      throw new Error(`anyroomd did not answer on ${socket} within ${timeoutMs} ms:\n${d.logTail()}`);
+    }
+    await sleep(100);
+  }
+}
+
+export function anyroomctl(socket, args, opts = {}) {
+  const bin = path.join(buildDir(), 'firmware', 'anyroomctl');
+  const a = socket ? ['--socket', socket, ...args] : args;
+  return run(bin, a, { timeoutMs: 90000, ...opts });
+}
+
+// ---- tamper proxy ----------------------------------------------------------
+
+export async function startTamperProxy({ tmp, upstream = 'http://127.0.0.1:8088', tamper = true }) {
+  const portFile = path.join(tmp, `tamper-proxy-${process.pid}-${Date.now()}.port`);
+  const log = path.join(tmp, 'tamper-proxy.log');
+  const args = [path.join(LAB, 'tamper-proxy.py'), '--upstream', upstream, '--port-file', portFile];
+  if (!tamper) args.push('--no-tamper');
+  const p = startProcess('python3', args, { logFile: log });
+  for (let t = 0; t < 10000; t += 50) {
+    if (p.exited) throw new Error(`tamper-proxy exited: ${tail(log)}`);
+    if (fs.existsSync(portFile)) {
+      const port = Number(fs.readFileSync(portFile, 'utf8').trim());
+      return { ...p, port, log, logTail: (n = 20) => tail(log, n) };
+    }
+    await sleep(50);
+  }
+  await p.stop();
+  throw new Error('tamper-proxy did not start within 10 s');
+}
+
+// ---- a tiny Janus HTTP client (for checks, not for media) -----------------
+
+export class JanusHttp {
+  constructor(base) {
+    this.base = base.replace(/\/$/, '');
+    this.tx = 0;
+    this.session = null;
+  }
+
+  async post(pathSuffix, msg) {
+    msg.transaction = `http${++this.tx}`;
+    const r = await fetch(this.base + pathSuffix, {
+      method: 'POST', body: JSON.stringify(msg), headers: { 'content-type': 'application/json' },
+      signal: AbortSignal.timeout(10000),
+    });
+    return r.json();
+  }
+
+  async create() {
+    const r = await this.post('', { janus: 'create' });
+    if (r.janus !== 'success') throw new Error(`create: ${JSON.stringify(r)}`);
+    this.session = r.data.id;
+    return this.session;
+  }
+
+  async attach(plugin = 'janus.plugin.videoroom') {
+    const r = await this.post(`/${this.session}`, { janus: 'attach', plugin });
+    if (r.janus !== 'success') throw new Error(`attach: ${JSON.stringify(r)}`);
+    return r.data.id;
+  }
+
+  async message(handle, body, jsep) {
+    const m = { janus: 'message', body };
+    if (jsep) m.jsep = jsep;
+    return this.post(`/${this.session}/${handle}`, m);
+  }
+
+  // Long-poll until pred(event) holds (bounded).
+  async waitEvent(pred, timeoutMs = 10000) {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const r = await fetch(`${this.base}/${this.session}?rid=${Date.now()}&maxev=10`, {
+        signal: AbortSignal.timeout(Math.max(1000, deadline - Date.now())),
+      }).then((x) => x.json()).catch(() => null);
+      for (const ev of [].concat(r || [])) if (pred(ev)) return ev;
+    }
+    throw new Error(`no matching Janus event within ${timeoutMs} ms`);
+  }
+
+  async destroy() {
+    if (this.session) await this.post(`/${this.session}`, { janus: 'destroy' }).catch(() => {});
+    this.session = null;
+  }
+}
+
+// Subscribe to a feed over HTTP at `base` and return Janus's offer SDP.
+export async function subscriberOfferSdp(base, room, feed) {
+  const j = new JanusHttp(base);
+  await j.create();
+  try {
+    const h = await j.attach();
+    const ack = await j.message(h, { request: 'join', ptype: 'subscriber', room, streams: [{ feed }] });
+    if (ack.janus === 'event' && ack.jsep) return ack.jsep.sdp;
+    const ev = await j.waitEvent((e) => e.sender === h && e.jsep);
+    return ev.jsep.sdp;
+  } finally {
+    await j.destroy();
+  }
+}
+
+export function fingerprints(sdp) {
+  return [...sdp.matchAll(/a=fingerprint:(\S+) (\S+)/g)].map((m) => `${m[1]} ${m[2]}`);
+}
