@@ -66,14 +66,22 @@ ArLink *ar_link_new(const char *provider, ArEngine engine);
 ArLink *ar_link_providers_match(const ArUrl *url, const ArLinkPolicy *policy, GError **error);
 /* TRUE if HOST belongs to a known meeting service (used by wrappers). */
 gboolean ar_link_providers_knows_host(const char *host, const ArLinkPolicy *policy);
-/* Provider ids, NULL-terminated, static. */
-const char *const *ar_link_provider_ids(void);
+/* The provider a SIP domain belongs to, or NULL. */
+const char *ar_link_provider_for_sip_domain(const char *host, const ArLinkPolicy *policy);
+/* A name people know ("Microsoft Teams") for a provider id. */
+const char *ar_link_provider_name(const char *id);
+
+/* Validates a host name (no port) as the URL parser does; returns it
+ * lower-cased ASCII or NULL with an error. */
+char *ar_url_normalize_host(const char *raw, gsize len, const ArLinkPolicy *policy,
+                            gboolean *is_ip, GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
 /* Mail-scanner wrappers: ar-link-wrappers.c. If URL is a known wrapper,
  * returns TRUE and sets *inner to the wrapped link (newly allocated).
  * Returns TRUE with *inner NULL if it is not a wrapper. FALSE with an error if
- * it is a wrapper that cannot be unwrapped. */
-gboolean ar_link_unwrap(const ArUrl *url, char **inner, GError **error) G_GNUC_WARN_UNUSED_RESULT;
+ * it is a wrapper that cannot be unwrapped. *wrapper_name: a name people know. */
+gboolean ar_link_unwrap(const ArUrl *url, char **inner, const char **wrapper_name, GError **error)
+    G_GNUC_WARN_UNUSED_RESULT;
 
 /* Internal entry with a wrapper depth counter. */
 ArLink *ar_link_parse_depth(const char *text, gsize len, const ArLinkPolicy *policy, guint depth,

@@ -202,6 +202,13 @@ normalize_host(const char *raw, gsize len, const ArLinkPolicy *policy, gboolean 
   return g_steal_pointer(&host);
 }
 
+char *
+ar_url_normalize_host(const char *raw, gsize len, const ArLinkPolicy *policy, gboolean *is_ip,
+                      GError **error)
+{
+  return normalize_host(raw, len, policy, is_ip, error);
+}
+
 ArUrl *
 ar_url_parse(const char *text, gsize len, const ArLinkPolicy *policy, GError **error)
 {

@@ -215,12 +215,84 @@ parse_whip(const ArUrl *url, GError **error)
   return link;
 }
 
+/* sip:USER@DOMAIN[;params] / sips: of a known meeting service (Zoom's
+ * zoomcrc.com, Webex sites, Lifesize, StarLeaf, BlueJeans, Pexip domains).
+ * USER "ID.PASSCODE" (digits) is split into meeting_id and passcode. */
+static ArLink *
+parse_sip(const ArUrl *url, const ArLinkPolicy *policy, GError **error)
+{
+  const char *p = url->path;
+  const char *at = strchr(p, '@');
+  const char *semi;
+  gboolean is_ip = FALSE;
+
+  if (url->host != NULL || url->query != NULL || url->fragment != NULL || at == NULL ||
+      strchr(at + 1, '@') != NULL) {
+    g_set_error_literal(error, AR_LINK_ERROR, AR_LINK_ERROR_INVALID,
+                        "malformed SIP address (expected sip:ID@DOMAIN)");
+    return NULL;
+  }
+  gsize ulen = at - p;
+  if (ulen == 0 || ulen > 64) {
+    g_set_error_literal(error, AR_LINK_ERROR, AR_LINK_ERROR_INVALID,
+                        "malformed SIP address (expected sip:ID@DOMAIN)");
+    return NULL;
+  }
+  for (gsize i = 0; i < ulen; i++) {
+    if (!g_ascii_isalnum(p[i]) && !strchr("._+-", p[i])) {
+      g_set_error_literal(error, AR_LINK_ERROR, AR_LINK_ERROR_INVALID,
+                          "the SIP address has characters a meeting id cannot have");
+      return NULL;
+    }
+  }
+  semi = strchr(at + 1, ';');
+  const char *hend = semi ? semi : at + 1 + strlen(at + 1);
+  if (semi != NULL) {
+    for (const char *q = semi; *q; q++) {
+      if (!g_ascii_isalnum(*q) && !strchr(";=._-", *q)) {
+        g_set_error_literal(error, AR_LINK_ERROR, AR_LINK_ERROR_INVALID,
+                            "the SIP address has malformed parameters");
+        return NULL;
+      }
+    }
+  }
+  g_autofree char *host = ar_url_normalize_host(at + 1, hend - at - 1, policy, &is_ip, error);
+  if (host == NULL)
+    return NULL;
+  const char *provider = is_ip ? NULL : ar_link_provider_for_sip_domain(host, policy);
+  if (provider == NULL) {
+    g_set_error(error, AR_LINK_ERROR, AR_LINK_ERROR_HOST,
+                "%s is not the SIP domain of a known meeting service", host);
+    return NULL;
+  }
+  g_autofree char *user = g_strndup(p, ulen);
+  ArLink *link = ar_link_new(provider, AR_ENGINE_SIP);
+  const char *dot = strchr(user, '.');
+  gboolean split = FALSE;
+  if (dot != NULL && dot > user && dot[1] != '\0' && strchr(dot + 1, '.') == NULL) {
+    split = TRUE;
+    for (const char *q = user; *q; q++)
+      if (!g_ascii_isdigit(*q) && q != dot)
+        split = FALSE;
+  }
+  if (split) {
+    link->meeting_id = g_strndup(user, dot - user);
+    link->passcode = g_strdup(dot + 1);
+  } else {
+    link->meeting_id = g_strdup(user);
+  }
+  link->join_url = g_strdup_printf("%s:%s@%s", url->scheme, user, host);
+  link->sip_uri = g_strdup(link->join_url);
+  return link;
+}
+
 ArLink *
 ar_link_parse_depth(const char *text, gsize len, const ArLinkPolicy *policy, guint depth,
                     GError **error)
 {
   g_autoptr(ArUrl) url = NULL;
   g_autofree char *inner = NULL;
+  const char *wrapper = NULL;
   GError *local = NULL;
 
   url = ar_url_parse(text, len, policy, error);
@@ -231,8 +303,10 @@ ar_link_parse_depth(const char *text, gsize len, const ArLinkPolicy *policy, gui
     return parse_janus(url, error);
   if (g_str_has_prefix(url->scheme, "whip+"))
     return parse_whip(url, error);
+  if (strcmp(url->scheme, "sip") == 0 || strcmp(url->scheme, "sips") == 0)
+    return parse_sip(url, policy, error);
 
-  if (!ar_link_unwrap(url, &inner, error))
+  if (!ar_link_unwrap(url, &inner, &wrapper, error))
     return NULL;
   if (inner != NULL) {
     if (depth >= AR_LINK_MAX_WRAP_DEPTH) {
@@ -243,7 +317,7 @@ ar_link_parse_depth(const char *text, gsize len, const ArLinkPolicy *policy, gui
     ArLink *link = ar_link_parse_depth(inner, strlen(inner), policy, depth + 1, &local);
     if (link == NULL) {
       g_propagate_prefixed_error(error, local, "the link is wrapped by %s and the link inside "
-                                 "was refused: ", url->host);
+                                 "was refused: ", wrapper);
       return NULL;
     }
     return link;

@@ -68,6 +68,10 @@ char *ar_link_to_json(const ArLink *link);
  * best first, as a GPtrArray of ArLink* (free func set). Never NULL. */
 GPtrArray *ar_link_find_all(const char *text, gsize len, const ArLinkPolicy *policy);
 
+/* Every provider id this module knows ("teams", "zoom", ...), NULL-terminated,
+ * static. */
+const char *const *ar_link_provider_ids(void);
+
 /* What `anyroomctl url-info LINK` prints: ar_link_to_json() of the parsed link,
  * or {"ok": false, "error": "<reason>"}. *ok (may be NULL) = whether the link
  * was recognized (the CLI exits 0 iff TRUE). Newly allocated, never NULL. */
