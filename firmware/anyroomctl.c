@@ -1,0 +1,295 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* anyroomctl: drive anyroomd over its Unix socket; parse links offline. See docs/cli.md. */
+#include <gio/gunixinputstream.h>
+#include <gio/gunixsocketaddress.h>
+#include <libsoup/soup.h>
+#include <locale.h>
+#include <stdio.h>
+
+#include "ar-api.h"
+#include "ar-link.h"
+
+enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_UNREACHABLE = 3 };
+
+static const char usage[] =
+    "Usage: anyroomctl [--socket PATH] COMMAND\n"
+    "  join LINK [--timeout SECONDS]  join a meeting; returns once connected or failed\n"
+    "  leave                          leave the meeting\n"
+    "  status [--json]                call state and per-track counters\n"
+    "  events                         print events (one JSON object per line)\n"
+    "  url-info LINK                  what a meeting link is (no daemon needed)\n"
+    "  find-links FILE|-              meeting links in an invitation (no daemon needed)\n";
+
+typedef struct {
+  char *socket_path;
+  SoupSession *session;
+} Ctl;
+
+static SoupSession *
+ctl_session(Ctl *c, guint timeout_s)
+{
+  g_autoptr(GSocketAddress) addr = g_unix_socket_address_new(c->socket_path);
+  return soup_session_new_with_options("remote-connectable", addr, "timeout", timeout_s, NULL);
+}
+
+/* Sends a request; returns the parsed JSON answer or NULL (exit code in *rc). */
+static JsonNode *
+ctl_request(Ctl *c, const char *method, const char *path, const char *body, guint timeout_s,
+            guint *status, int *rc)
+{
+  g_autoptr(SoupSession) session = ctl_session(c, timeout_s);
+  g_autofree char *url = g_strdup_printf("http://anyroomd%s", path);
+  g_autoptr(SoupMessage) msg = soup_message_new(method, url);
+  if (body) {
+    g_autoptr(GBytes) b = g_bytes_new(body, strlen(body));
+    soup_message_set_request_body_from_bytes(msg, "application/json", b);
+  }
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) answer = soup_session_send_and_read(session, msg, NULL, &error);
+  if (!answer) {
+    g_printerr("anyroomctl: cannot reach anyroomd at %s: %s\n", c->socket_path, error->message);
+    *rc = EXIT_UNREACHABLE;
+    return NULL;
+  }
+  *status = soup_message_get_status(msg);
+  gsize len;
+  const char *data = g_bytes_get_data(answer, &len);
+  g_autoptr(JsonParser) parser = json_parser_new();
+  if (!json_parser_load_from_data(parser, data, (gssize)len, NULL) ||
+      !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser))) {
+    g_printerr("anyroomctl: anyroomd answered HTTP %u without JSON\n", *status);
+    *rc = EXIT_FAILED;
+    return NULL;
+  }
+  return json_node_copy(json_parser_get_root(parser));
+}
+
+static const char *
+obj_string(JsonObject *o, const char *name)
+{
+  JsonNode *n = json_object_get_member(o, name);
+  return n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING
+             ? json_node_get_string(n)
+             : NULL;
+}
+
+static int
+cmd_command(Ctl *c, const char *what, const char *link, guint timeout_s)
+{
+  g_autofree char *body = NULL;
+  if (link) {
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "link");
+    json_builder_add_string_value(b, link);
+    json_builder_end_object(b);
+    g_autoptr(JsonNode) n = json_builder_get_root(b);
+    body = json_to_string(n, FALSE);
+  } else {
+    body = g_strdup("{}");
+  }
+  g_autofree char *path = g_strdup_printf("/api/v1/commands/%s", what);
+  guint status = 0;
+  int rc = EXIT_OK;
+  g_autoptr(JsonNode) answer = ctl_request(c, "POST", path, body, timeout_s, &status, &rc);
+  if (!answer)
+    return rc;
+  JsonObject *o = json_node_get_object(answer);
+  if (status == SOUP_STATUS_OK && json_object_get_boolean_member_with_default(o, "ok", FALSE)) {
+    g_print("%s\n", g_str_equal(what, "join") ? "connected" : "left");
+    return EXIT_OK;
+  }
+  const char *err = obj_string(o, "error");
+  g_printerr("anyroomctl: %s failed: %s\n", what, err ? err : "unknown error");
+  return EXIT_FAILED;
+}
+
+static void
+print_status(JsonObject *o)
+{
+  const char *state = obj_string(o, "state");
+  g_print("state:     %s\n", state ? state : "?");
+  const char *items[][2] = {{"provider", "provider:  "}, {"room", "room:      "},
+                            {"link", "link:      "},     {"encoder", "encoder:   "},
+                            {"error", "error:     "}};
+  for (gsize i = 0; i < G_N_ELEMENTS(items); i++) {
+    const char *v = obj_string(o, items[i][0]);
+    if (v)
+      g_print("%s%s\n", items[i][1], v);
+  }
+  JsonArray *parts = json_object_get_array_member(o, "participants");
+  for (guint i = 0; parts && i < json_array_get_length(parts); i++) {
+    JsonObject *p = json_array_get_object_element(parts, i);
+    const char *display = obj_string(p, "display");
+    g_print("participant: %s (%s)\n", display ? display : "?", obj_string(p, "id"));
+  }
+  JsonArray *tracks = json_object_get_array_member(o, "tracks");
+  if (tracks && json_array_get_length(tracks) > 0)
+    g_print("%-22s %-5s %-4s %-5s %-9s %8s %8s %9s %7s\n", "peer", "kind", "dir", "codec",
+            "size", "frames", "packets", "kbit/s", "rtt ms");
+  for (guint i = 0; tracks && i < json_array_get_length(tracks); i++) {
+    JsonObject *t = json_array_get_object_element(tracks, i);
+    g_autofree char *size = g_strdup_printf("%" G_GINT64_FORMAT "x%" G_GINT64_FORMAT,
+                                            json_object_get_int_member(t, "width"),
+                                            json_object_get_int_member(t, "height"));
+    double rtt = json_object_get_double_member(t, "rtt_ms");
+    g_autofree char *rtts = rtt >= 0 ? g_strdup_printf("%.1f", rtt) : g_strdup("-");
+    g_print("%-22.22s %-5s %-4s %-5s %-9s %8" G_GINT64_FORMAT " %8" G_GINT64_FORMAT " %9.0f %7s\n",
+            obj_string(t, "peer"), obj_string(t, "kind"), obj_string(t, "direction"),
+            obj_string(t, "codec"), g_str_equal(obj_string(t, "kind"), "video") ? size : "-",
+            json_object_get_int_member(t, "frames"), json_object_get_int_member(t, "packets"),
+            json_object_get_double_member(t, "bitrate_bps") / 1000.0, rtts);
+  }
+}
+
+static int
+cmd_status(Ctl *c, gboolean json)
+{
+  guint status = 0;
+  int rc = EXIT_OK;
+  g_autoptr(JsonNode) answer = ctl_request(c, "GET", "/api/v1/status", NULL, 10, &status, &rc);
+  if (!answer)
+    return rc;
+  if (json) {
+    g_autofree char *text = json_to_string(answer, TRUE);
+    g_print("%s\n", text);
+  } else {
+    print_status(json_node_get_object(answer));
+  }
+  return status == SOUP_STATUS_OK ? EXIT_OK : EXIT_FAILED;
+}
+
+/* ---- events ---- */
+
+typedef struct {
+  GMainLoop *loop;
+  int rc;
+} EventsCtx;
+
+static void
+events_message(SoupWebsocketConnection *ws, gint type, GBytes *message, gpointer data)
+{
+  gsize len;
+  const char *text = g_bytes_get_data(message, &len);
+  fwrite(text, 1, len, stdout);
+  fputc('\n', stdout);
+  fflush(stdout);
+}
+
+static void
+events_closed(SoupWebsocketConnection *ws, gpointer data)
+{
+  g_main_loop_quit(((EventsCtx *)data)->loop);
+}
+
+static void
+events_connected(GObject *src, GAsyncResult *res, gpointer data)
+{
+  EventsCtx *ctx = data;
+  g_autoptr(GError) error = NULL;
+  SoupWebsocketConnection *ws = soup_session_websocket_connect_finish(SOUP_SESSION(src), res, &error);
+  if (!ws) {
+    g_printerr("anyroomctl: cannot reach anyroomd: %s\n", error->message);
+    ctx->rc = EXIT_UNREACHABLE;
+    g_main_loop_quit(ctx->loop);
+    return;
+  }
+  g_signal_connect(ws, "message", G_CALLBACK(events_message), ctx);
+  g_signal_connect(ws, "closed", G_CALLBACK(events_closed), ctx);
+}
+
+static int
+cmd_events(Ctl *c)
+{
+  g_autoptr(SoupSession) session = ctl_session(c, 0);
+  g_autoptr(SoupMessage) msg = soup_message_new("GET", "ws://anyroomd/api/v1/events");
+  EventsCtx ctx = {g_main_loop_new(NULL, FALSE), EXIT_OK};
+  soup_session_websocket_connect_async(session, msg, NULL, NULL, G_PRIORITY_DEFAULT, NULL,
+                                       events_connected, &ctx);
+  g_main_loop_run(ctx.loop);
+  g_main_loop_unref(ctx.loop);
+  return ctx.rc;
+}
+
+/* ---- offline link commands ---- */
+
+static int
+cmd_url_info(const char *link)
+{
+  gboolean ok = FALSE;
+  g_autofree char *json = ar_link_url_info_json(link, NULL, &ok);
+  g_print("%s\n", json);
+  return ok ? EXIT_OK : EXIT_FAILED;
+}
+
+static int
+cmd_find_links(const char *file)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *data = NULL;
+  gsize len = 0;
+  if (g_str_equal(file, "-")) {
+    g_autoptr(GInputStream) in = g_unix_input_stream_new(0, FALSE);
+    g_autoptr(GOutputStream) out = g_memory_output_stream_new_resizable();
+    /* Bounded: an invitation over 4 MiB is refused. */
+    gssize n = g_output_stream_splice(out, in, G_OUTPUT_STREAM_SPLICE_CLOSE_TARGET, NULL, &error);
+    if (n < 0) {
+      g_printerr("anyroomctl: cannot read stdin: %s\n", error->message);
+      return EXIT_FAILED;
+    }
+    len = g_memory_output_stream_get_data_size(G_MEMORY_OUTPUT_STREAM(out));
+    data = g_memory_output_stream_steal_data(G_MEMORY_OUTPUT_STREAM(out));
+  } else if (!g_file_get_contents(file, &data, &len, &error)) {
+    g_printerr("anyroomctl: %s\n", error->message);
+    return EXIT_FAILED;
+  }
+  if (len > 4 * 1024 * 1024) {
+    g_printerr("anyroomctl: %s: larger than 4 MiB\n", file);
+    return EXIT_FAILED;
+  }
+  g_autofree char *json = ar_link_find_links_json(data ? data : "", len, NULL);
+  g_print("%s\n", json);
+  return EXIT_OK;
+}
+
+int
+main(int argc, char **argv)
+{
+  setlocale(LC_ALL, "");
+  g_autofree char *socket_path = NULL;
+  gboolean json = FALSE;
+  int timeout = 30;
+  GOptionEntry entries[] = {
+    {"socket", 's', 0, G_OPTION_ARG_FILENAME, &socket_path, "anyroomd's socket", "PATH"},
+    {"json", 'j', 0, G_OPTION_ARG_NONE, &json, "status: print JSON", NULL},
+    {"timeout", 't', 0, G_OPTION_ARG_INT, &timeout, "join: seconds to wait (default 30)", "S"},
+    {NULL}};
+  g_autoptr(GOptionContext) ctx = g_option_context_new("COMMAND [ARGS]");
+  g_option_context_set_summary(ctx, usage);
+  g_option_context_add_main_entries(ctx, entries, NULL);
+  g_autoptr(GError) error = NULL;
+  if (!g_option_context_parse(ctx, &argc, &argv, &error) || argc < 2) {
+    g_printerr("%s%s%s", error ? "anyroomctl: " : "", error ? error->message : "",
+               error ? "\n" : usage);
+    return EXIT_USAGE;
+  }
+  const char *cmd = argv[1];
+  if (g_str_equal(cmd, "url-info") && argc == 3)
+    return cmd_url_info(argv[2]);
+  if (g_str_equal(cmd, "find-links") && argc == 3)
+    return cmd_find_links(argv[2]);
+  Ctl c = {.socket_path = socket_path ? g_strdup(socket_path) : ar_api_default_socket_path()};
+  int rc = EXIT_USAGE;
+  if (g_str_equal(cmd, "join") && argc == 3)
+    rc = cmd_command(&c, "join", argv[2], (guint)CLAMP(timeout, 1, 600) + 5);
+  else if (g_str_equal(cmd, "leave") && argc == 2)
+    rc = cmd_command(&c, "leave", NULL, 15);
+  else if (g_str_equal(cmd, "status") && argc == 2)
+    rc = cmd_status(&c, json);
+  else if (g_str_equal(cmd, "events") && argc == 2)
+    rc = cmd_events(&c);
+  else
+    g_printerr("%s", usage);
+  g_free(c.socket_path);
+  return rc;
+}

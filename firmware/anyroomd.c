@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* anyroomd: the Anyroom room agent. One GMainLoop; see docs/cli.md. */
+#include <glib-unix.h>
+#include <gst/gst.h>
+#include <locale.h>
+
+#include "ar-api.h"
+#include "ar-build-config.h"
+
+typedef struct {
+  GMainLoop *loop;
+  ArCallManager *calls;
+  gboolean stopping;
+} Daemon;
+
+static void
+left_then_quit(const GError *error, gpointer data)
+{
+  g_main_loop_quit(((Daemon *)data)->loop);
+}
+
+static gboolean
+on_signal(gpointer data)
+{
+  Daemon *d = data;
+  if (d->stopping) {
+    g_main_loop_quit(d->loop);
+    return G_SOURCE_CONTINUE;
+  }
+  d->stopping = TRUE;
+  g_message("anyroomd: stopping");
+  /* Leave the meeting cleanly first (bounded by the provider's own timeout). */
+  if (!ar_call_manager_leave(d->calls, left_then_quit, d, NULL))
+    g_main_loop_quit(d->loop);
+  return G_SOURCE_CONTINUE;
+}
+
+int
+main(int argc, char **argv)
+{
+  setlocale(LC_ALL, "");
+  g_autofree char *config_path = NULL;
+  g_autofree char *board_name = NULL;
+  g_autofree char *socket_path = NULL;
+  gboolean verbose = FALSE, version = FALSE;
+  GOptionEntry entries[] = {
+    {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path, "Configuration file", "FILE"},
+    {"board", 'b', 0, G_OPTION_ARG_STRING, &board_name, "Board profile (default: host)", "NAME"},
+    {"socket", 's', 0, G_OPTION_ARG_FILENAME, &socket_path, "API socket path", "PATH"},
+    {"verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Debug logging", NULL},
+    {"version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version", NULL},
+    {NULL}};
+  g_autoptr(GOptionContext) ctx = g_option_context_new("- the Anyroom room agent");
+  g_option_context_add_main_entries(ctx, entries, NULL);
+  g_option_context_add_group(ctx, gst_init_get_option_group());
+  g_autoptr(GError) error = NULL;
+  if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
+    g_printerr("anyroomd: %s\n", error->message);
+    return 2;
+  }
+  if (version) {
+    g_print("anyroomd %s\n", AR_VERSION);
+    return 0;
+  }
+  if (verbose)
+    g_log_set_debug_enabled(TRUE);
+
+  g_autoptr(ArConfig) config = NULL;
+  if (!config_path) {
+    g_autofree char *def = g_build_filename(g_get_user_config_dir(), "anyroom", "anyroom.conf", NULL);
+    if (g_file_test(def, G_FILE_TEST_EXISTS))
+      config_path = g_steal_pointer(&def);
+  }
+  config = config_path ? ar_config_load_file(config_path, &error) : ar_config_new_default();
+  if (!config) {
+    g_printerr("anyroomd: %s\n", error->message);
+    return 1;
+  }
+  const char *board_wanted = board_name ? board_name : config->board ? config->board : "host";
+  g_autoptr(ArBoard) board = ar_board_load(board_wanted, &error);
+  if (!board) {
+    g_printerr("anyroomd: %s\n", error->message);
+    return 1;
+  }
+  g_autoptr(ArCallManager) calls = ar_call_manager_new(config, board, &error);
+  if (!calls) {
+    g_printerr("anyroomd: media: %s\n", error->message);
+    return 1;
+  }
+  if (!socket_path)
+    socket_path = ar_api_default_socket_path();
+  g_autoptr(ArApiServer) api = ar_api_server_new(calls, socket_path, &error);
+  if (!api) {
+    g_printerr("anyroomd: %s\n", error->message);
+    return 1;
+  }
+  Daemon d = {.loop = g_main_loop_new(NULL, FALSE), .calls = calls};
+  guint sigint = g_unix_signal_add(SIGINT, on_signal, &d);
+  guint sigterm = g_unix_signal_add(SIGTERM, on_signal, &d);
+  g_message("anyroomd %s: room '%s', board '%s', config %s", AR_VERSION, config->room_name,
+            board->name, config->path ? config->path : "(built-in defaults)");
+  g_main_loop_run(d.loop);
+  g_source_remove(sigint);
+  g_source_remove(sigterm);
+  g_clear_pointer(&api, ar_api_server_free);
+  g_clear_pointer(&calls, ar_call_manager_free);
+  g_main_loop_unref(d.loop);
+  return 0;
+}

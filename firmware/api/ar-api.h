@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * ar-api.h: the local JSON API of anyroomd on a Unix domain socket.
+ *
+ * Never on a TCP port: no web page (not even one open in the kiosk browser)
+ * can reach it. The socket's folder is 0700, the socket 0600, and a peer with
+ * another uid is refused even if permissions were loosened.
+ *
+ *   GET  /api/v1/status            -> status object (docs/cli.md)
+ *   POST /api/v1/commands/join     {"link": "..."} -> answers when connected or failed
+ *   POST /api/v1/commands/leave    -> answers when left
+ *   GET  /api/v1/events            WebSocket: one JSON event per message
+ */
+#pragma once
+
+#include "ar-call.h"
+
+G_BEGIN_DECLS
+
+#define AR_API_MAX_BODY (16 * 1024)
+
+typedef struct _ArApiServer ArApiServer;
+
+/* The default socket path: $XDG_RUNTIME_DIR/anyroom/anyroomd.sock, or
+ * /tmp/anyroom-$UID/anyroomd.sock. */
+char *ar_api_default_socket_path(void);
+
+ArApiServer *ar_api_server_new(ArCallManager *calls, const char *socket_path, GError **error)
+    G_GNUC_WARN_UNUSED_RESULT;
+void ar_api_server_free(ArApiServer *server);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(ArApiServer, ar_api_server_free)
+
+G_END_DECLS

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * ar-call.h: the call manager. One call at a time: link -> provider -> peers.
+ * Owns the media engine; reports state, statistics and events as JSON.
+ */
+#pragma once
+
+#include <json-glib/json-glib.h>
+
+#include "ar-config.h"
+
+G_BEGIN_DECLS
+
+#define AR_CALL_ERROR (ar_call_error_quark())
+GQuark ar_call_error_quark(void);
+
+typedef enum {
+  AR_CALL_ERROR_BUSY,        /* already in a call or joining */
+  AR_CALL_ERROR_UNSUPPORTED, /* the link's service has no engine yet */
+  AR_CALL_ERROR_TIMEOUT,
+  AR_CALL_ERROR_NOT_IN_CALL,
+  AR_CALL_ERROR_CANCELLED,   /* left before the join finished */
+} ArCallError;
+
+typedef enum {
+  AR_CALL_IDLE,
+  AR_CALL_JOINING,
+  AR_CALL_CONNECTED,
+  AR_CALL_LEAVING,
+  AR_CALL_FAILED,
+} ArCallState;
+
+const char *ar_call_state_to_string(ArCallState state);
+
+typedef struct _ArCallManager ArCallManager;
+
+/* Called once when a join finishes (error NULL: connected) or a leave finishes. */
+typedef void (*ArCallDoneFunc)(const GError *error, gpointer user_data);
+/* Called for every event; @event is a JSON object (borrowed). */
+typedef void (*ArCallEventFunc)(JsonNode *event, gpointer user_data);
+
+/* Takes ownership of neither; both must outlive the manager. */
+ArCallManager *ar_call_manager_new(const ArConfig *config, const ArBoard *board, GError **error)
+    G_GNUC_WARN_UNUSED_RESULT;
+void ar_call_manager_free(ArCallManager *m);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(ArCallManager, ar_call_manager_free)
+
+void ar_call_manager_set_event_func(ArCallManager *m, ArCallEventFunc func, gpointer user_data);
+
+/* Starts joining @link. Errors that are known at once (malformed link, busy,
+ * unsupported service) are returned here and @done is not called. */
+gboolean ar_call_manager_join(ArCallManager *m, const char *link, ArCallDoneFunc done,
+                              gpointer user_data, GError **error) G_GNUC_WARN_UNUSED_RESULT;
+/* Leaves the call (or cancels a join). @done may be NULL. */
+gboolean ar_call_manager_leave(ArCallManager *m, ArCallDoneFunc done, gpointer user_data,
+                               GError **error) G_GNUC_WARN_UNUSED_RESULT;
+/* Forgets a done callback whose caller went away (e.g. a client disconnected). */
+void ar_call_manager_forget_waiter(ArCallManager *m, gpointer user_data);
+
+ArCallState ar_call_manager_get_state(ArCallManager *m);
+/* The status object of docs/cli.md. */
+JsonNode *ar_call_manager_status(ArCallManager *m);
+
+G_END_DECLS

@@ -1,0 +1,345 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "ar-config.h"
+
+#include <string.h>
+
+#include "ar-build-config.h"
+
+G_DEFINE_QUARK(ar-config-error-quark, ar_config_error)
+
+/* A table of what a file may contain: every group and key, with its type.
+ * Anything else is refused, so a typo never silently does nothing. */
+typedef enum { T_STRING, T_UINT, T_BOOL, T_LIST, T_CODEC } KeyType;
+
+typedef struct {
+  const char *group;
+  const char *key;
+  KeyType type;
+  gsize offset;
+  guint min, max; /* T_UINT bounds */
+} KeySpec;
+
+#define S(g, k, t, f, lo, hi) {g, k, t, G_STRUCT_OFFSET(ArConfig, f), lo, hi}
+static const KeySpec config_keys[] = {
+  S("room", "name", T_STRING, room_name, 0, 0),
+  S("room", "display-name", T_STRING, display_name, 0, 0),
+  S("device", "board", T_STRING, board, 0, 0),
+  S("device", "camera", T_STRING, camera, 0, 0),
+  S("device", "microphone", T_STRING, microphone, 0, 0),
+  S("device", "speaker", T_STRING, speaker, 0, 0),
+  S("device", "display", T_STRING, display, 0, 0),
+  S("media", "video-codec", T_CODEC, video_codec, 0, 0),
+  S("media", "encoders", T_LIST, encoders, 0, 0),
+  S("media", "width", T_UINT, width, 160, 3840),
+  S("media", "height", T_UINT, height, 120, 2160),
+  S("media", "framerate", T_UINT, framerate, 1, 60),
+  S("media", "video-bitrate-kbps", T_UINT, video_bitrate_kbps, 100, 20000),
+  S("media", "jitter-latency-ms", T_UINT, jitter_latency_ms, 0, 2000),
+  S("call", "join-timeout", T_UINT, join_timeout_s, 1, 300),
+  S("links", "jitsi-domains", T_LIST, jitsi_domains, 0, 0),
+  S("links", "pexip-domains", T_LIST, pexip_domains, 0, 0),
+  S("links", "allow-idn", T_BOOL, allow_idn, 0, 0),
+};
+#undef S
+
+#define B(g, k, t, f, lo, hi) {g, k, t, G_STRUCT_OFFSET(ArBoard, f), lo, hi}
+static const KeySpec board_keys[] = {
+  B("board", "name", T_STRING, name, 0, 0),
+  B("board", "description", T_STRING, description, 0, 0),
+  B("video", "camera", T_STRING, camera, 0, 0),
+  B("video", "encoders", T_LIST, encoders, 0, 0),
+  B("video", "width", T_UINT, width, 160, 3840),
+  B("video", "height", T_UINT, height, 120, 2160),
+  B("video", "framerate", T_UINT, framerate, 1, 60),
+  B("audio", "microphone", T_STRING, microphone, 0, 0),
+  B("audio", "speaker", T_STRING, speaker, 0, 0),
+  B("display", "output", T_STRING, display, 0, 0),
+};
+#undef B
+
+static const KeySpec *
+find_spec(const KeySpec *specs, gsize n, const char *group, const char *key)
+{
+  for (gsize i = 0; i < n; i++)
+    if (g_str_equal(specs[i].group, group) && (key == NULL || g_str_equal(specs[i].key, key)))
+      return &specs[i];
+  return NULL;
+}
+
+static gboolean
+is_printable_utf8(const char *s)
+{
+  if (!g_utf8_validate(s, -1, NULL))
+    return FALSE;
+  for (const char *p = s; *p; p++)
+    if ((guchar)*p < 0x20)
+      return FALSE;
+  return TRUE;
+}
+
+/* Reads every key of @kf into the struct at @base, refusing unknown ones. */
+static gboolean
+load_keys(GKeyFile *kf, const char *origin, const KeySpec *specs, gsize n, gpointer base,
+          GError **error)
+{
+  g_auto(GStrv) groups = g_key_file_get_groups(kf, NULL);
+  for (gsize g = 0; groups[g]; g++) {
+    if (!find_spec(specs, n, groups[g], NULL)) {
+      g_set_error(error, AR_CONFIG_ERROR, AR_CONFIG_ERROR_UNKNOWN_KEY, "%s: [%s]: unknown group",
+                  origin, groups[g]);
+      return FALSE;
+    }
+    g_auto(GStrv) keys = g_key_file_get_keys(kf, groups[g], NULL, NULL);
+    for (gsize k = 0; keys && keys[k]; k++) {
+      const KeySpec *spec = find_spec(specs, n, groups[g], keys[k]);
+      if (!spec) {
+        g_set_error(error, AR_CONFIG_ERROR, AR_CONFIG_ERROR_UNKNOWN_KEY, "%s: %s.%s: unknown key",
+                    origin, groups[g], keys[k]);
+        return FALSE;
+      }
+      g_autoptr(GError) local = NULL;
+      gpointer field = G_STRUCT_MEMBER_P(base, spec->offset);
+      g_autofree char *raw = g_key_file_get_string(kf, groups[g], keys[k], &local);
+      if (!raw || !is_printable_utf8(raw) || strlen(raw) > 4096) {
+        g_set_error(error, AR_CONFIG_ERROR, AR_CONFIG_ERROR_INVALID_VALUE,
+                    "%s: %s.%s: not a valid text value", origin, groups[g], keys[k]);
+        return FALSE;
+      }
+      switch (spec->type) {
+      case T_STRING:
+        g_free(*(char **)field);
+        *(char **)field = g_strstrip(g_steal_pointer(&raw));
+        break;
+      case T_LIST: {
+        g_auto(GStrv) items = g_key_file_get_string_list(kf, groups[g], keys[k], NULL, NULL);
+        g_autoptr(GStrvBuilder) b = g_strv_builder_new();
+        for (gsize i = 0; items && items[i]; i++) {
+          g_strstrip(items[i]);
+          if (*items[i])
+            g_strv_builder_add(b, items[i]);
+        }
+        g_strfreev(*(char ***)field);
+        *(char ***)field = g_strv_builder_end(b);
+        break;
+      }
+      case T_UINT: {
+        guint64 v;
+        if (!g_ascii_string_to_unsigned(g_strstrip(raw), 10, spec->min, spec->max, &v, NULL)) {
+          g_set_error(error, AR_CONFIG_ERROR, AR_CONFIG_ERROR_INVALID_VALUE,
+                      "%s: %s.%s: '%s' is not a whole number from %u to %u", origin, groups[g],
+                      keys[k], raw, spec->min, spec->max);
+          return FALSE;
+        }
+        *(guint *)field = (guint)v;
+        break;
+      }
+      case T_BOOL: {
+        g_strstrip(raw);
+        if (g_str_equal(raw, "true") || g_str_equal(raw, "yes") || g_str_equal(raw, "1"))
+          *(gboolean *)field = TRUE;
+        else if (g_str_equal(raw, "false") || g_str_equal(raw, "no") || g_str_equal(raw, "0"))
+          *(gboolean *)field = FALSE;
+        else {
+          g_set_error(error, AR_CONFIG_ERROR, AR_CONFIG_ERROR_INVALID_VALUE,
+                      "%s: %s.%s: '%s' is not true or false", origin, groups[g], keys[k], raw);
+          return FALSE;
+        }
+        break;
+      }
+      case T_CODEC:
+        if (!ar_video_codec_from_string(g_strstrip(raw), (ArVideoCodec *)field)) {
+          g_set_error(error, AR_CONFIG_ERROR, AR_CONFIG_ERROR_INVALID_VALUE,
+                      "%s: %s.%s: '%s' is not one of auto, h264, vp8", origin, groups[g],
+                      keys[k], raw);
+          return FALSE;
+        }
+        break;
+      }
+    }
+  }
+  return TRUE;
+}
+
+static GKeyFile *
+parse_keyfile(const char *data, gsize len, const char *origin, GError **error)
+{
+  if (len > AR_CONFIG_MAX_SIZE) {
+    g_set_error(error, AR_CONFIG_ERROR, AR_CONFIG_ERROR_PARSE, "%s: larger than %d bytes", origin,
+                AR_CONFIG_MAX_SIZE);
+    return NULL;
+  }
+  if (memchr(data, '\0', len)) {
+    g_set_error(error, AR_CONFIG_ERROR, AR_CONFIG_ERROR_PARSE, "%s: contains a NUL byte", origin);
+    return NULL;
+  }
+  g_autoptr(GKeyFile) kf = g_key_file_new();
+  g_autoptr(GError) local = NULL;
+  if (!g_key_file_load_from_data(kf, data, len, G_KEY_FILE_NONE, &local)) {
+    g_set_error(error, AR_CONFIG_ERROR, AR_CONFIG_ERROR_PARSE, "%s: %s", origin, local->message);
+    return NULL;
+  }
+  return g_steal_pointer(&kf);
+}
+
+static char *
+read_file_bounded(const char *path, gsize *len, GError **error)
+{
+  char *data = NULL;
+  g_autoptr(GError) local = NULL;
+  if (!g_file_get_contents(path, &data, len, &local)) {
+    g_set_error(error, AR_CONFIG_ERROR, AR_CONFIG_ERROR_NOT_FOUND, "%s", local->message);
+    return NULL;
+  }
+  return data;
+}
+
+ArConfig *
+ar_config_new_default(void)
+{
+  ArConfig *c = g_new0(ArConfig, 1);
+  c->room_name = g_strdup("Anyroom");
+  c->join_timeout_s = 20;
+  return c;
+}
+
+ArConfig *
+ar_config_load_data(const char *data, gsize len, const char *origin, GError **error)
+{
+  g_autoptr(GKeyFile) kf = parse_keyfile(data, len, origin, error);
+  if (!kf)
+    return NULL;
+  g_autoptr(ArConfig) c = ar_config_new_default();
+  if (!load_keys(kf, origin, config_keys, G_N_ELEMENTS(config_keys), c, error))
+    return NULL;
+  if (c->room_name && !*c->room_name) {
+    g_set_error(error, AR_CONFIG_ERROR, AR_CONFIG_ERROR_INVALID_VALUE,
+                "%s: room.name: must not be empty", origin);
+    return NULL;
+  }
+  c->path = g_strdup(origin);
+  return g_steal_pointer(&c);
+}
+
+ArConfig *
+ar_config_load_file(const char *path, GError **error)
+{
+  gsize len = 0;
+  g_autofree char *data = read_file_bounded(path, &len, error);
+  if (!data)
+    return NULL;
+  return ar_config_load_data(data, len, path, error);
+}
+
+void
+ar_config_free(ArConfig *c)
+{
+  if (!c)
+    return;
+  g_free(c->path);
+  g_free(c->room_name);
+  g_free(c->display_name);
+  g_free(c->board);
+  g_free(c->camera);
+  g_free(c->microphone);
+  g_free(c->speaker);
+  g_free(c->display);
+  g_strfreev(c->encoders);
+  g_strfreev(c->jitsi_domains);
+  g_strfreev(c->pexip_domains);
+  g_free(c);
+}
+
+static gboolean
+is_plain_name(const char *name)
+{
+  if (!name || !*name || strlen(name) > 64)
+    return FALSE;
+  for (const char *p = name; *p; p++)
+    if (!g_ascii_islower(*p) && !g_ascii_isdigit(*p) && *p != '-' && *p != '_')
+      return FALSE;
+  return TRUE;
+}
+
+ArBoard *
+ar_board_load_file(const char *path, GError **error)
+{
+  gsize len = 0;
+  g_autofree char *data = read_file_bounded(path, &len, error);
+  if (!data)
+    return NULL;
+  g_autoptr(GKeyFile) kf = parse_keyfile(data, len, path, error);
+  if (!kf)
+    return NULL;
+  g_autoptr(ArBoard) b = g_new0(ArBoard, 1);
+  if (!load_keys(kf, path, board_keys, G_N_ELEMENTS(board_keys), b, error))
+    return NULL;
+  if (!b->name) {
+    g_set_error(error, AR_CONFIG_ERROR, AR_CONFIG_ERROR_INVALID_VALUE, "%s: board.name: missing",
+                path);
+    return NULL;
+  }
+  return g_steal_pointer(&b);
+}
+
+ArBoard *
+ar_board_load(const char *name, GError **error)
+{
+  if (!is_plain_name(name)) {
+    g_set_error(error, AR_CONFIG_ERROR, AR_CONFIG_ERROR_INVALID_VALUE,
+                "board name '%s' is not valid (lowercase letters, digits, - and _)",
+                name ? name : "");
+    return NULL;
+  }
+  const char *dirs[] = {g_getenv("ANYROOM_BOARD_DIR"), AR_SOURCE_BOARD_DIR, AR_BOARD_DIR};
+  g_autoptr(GString) tried = g_string_new(NULL);
+  for (gsize i = 0; i < G_N_ELEMENTS(dirs); i++) {
+    if (!dirs[i] || !*dirs[i])
+      continue;
+    g_autofree char *path = g_build_filename(dirs[i], name, "board.conf", NULL);
+    if (g_file_test(path, G_FILE_TEST_IS_REGULAR))
+      return ar_board_load_file(path, error);
+    g_string_append_printf(tried, "%s%s", tried->len ? ", " : "", path);
+  }
+  g_set_error(error, AR_CONFIG_ERROR, AR_CONFIG_ERROR_NOT_FOUND, "board '%s' not found (tried %s)",
+              name, tried->str);
+  return NULL;
+}
+
+void
+ar_board_free(ArBoard *b)
+{
+  if (!b)
+    return;
+  g_free(b->name);
+  g_free(b->description);
+  g_free(b->camera);
+  g_free(b->microphone);
+  g_free(b->speaker);
+  g_free(b->display);
+  g_strfreev(b->encoders);
+  g_free(b);
+}
+
+void
+ar_config_to_media(const ArConfig *c, const ArBoard *b, ArMediaConfig *out)
+{
+  ar_media_config_init_defaults(out);
+#define PICK(field, cfg, brd) \
+  if ((cfg)) out->field = (cfg); else if ((brd)) out->field = (brd)
+  PICK(video_source, c->camera, b ? b->camera : NULL);
+  PICK(audio_source, c->microphone, b ? b->microphone : NULL);
+  PICK(audio_sink, c->speaker, b ? b->speaker : NULL);
+  PICK(video_sink, c->display, b ? b->display : NULL);
+  PICK(encoders, (const char *const *)c->encoders,
+       b ? (const char *const *)b->encoders : NULL);
+  PICK(width, c->width, b ? b->width : 0);
+  PICK(height, c->height, b ? b->height : 0);
+  PICK(framerate, c->framerate, b ? b->framerate : 0);
+#undef PICK
+  if (c->video_codec != AR_VIDEO_CODEC_AUTO)
+    out->codec = c->video_codec;
+  if (c->video_bitrate_kbps)
+    out->video_bitrate_kbps = c->video_bitrate_kbps;
+  if (c->jitter_latency_ms)
+    out->jitter_latency_ms = c->jitter_latency_ms;
+}
