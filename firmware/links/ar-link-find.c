@@ -11,7 +11,7 @@
  * SafeLinks & co. and refuses everything that is not a join link: help,
  * download, dial-in, "meeting options", "learn more" pages are not in the
  * result). The links that remain are ranked: the words around a link (its
- * anchor text in HTML, the text before it otherwise) raise "join" links and
+ * anchor text in HTML, else the text before it on its line or the line above) raise "join" links and
  * lower option/help/dial-in ones; https links beat app-scheme and SIP forms;
  * then the order of appearance. Duplicates (same join URL) are merged.
  *
@@ -201,12 +201,20 @@ context_score(const char *text, gsize len, gsize start, gsize end)
     ctx = text + MIN(a, len);
     ctx_len = b > a ? b - a : 0;
   } else {
+    /* the text before the link on its line; if there is none, the line above
+     * ("Join Zoom Meeting\nhttps://...") */
     gsize a = start;
-    int newlines = 0;
-    while (a > 0 && start - a < 160) {
-      if (text[a - 1] == '\n' && ++newlines == 2)
-        break;
+    while (a > 0 && start - a < 160 && text[a - 1] != '\n')
       a--;
+    gboolean words_before = FALSE;
+    for (gsize k = a; k < start; k++)
+      if (g_ascii_isalpha(text[k]))
+        words_before = TRUE;
+    if (!words_before && a > 0) {
+      gsize line_end = a - 1;
+      a = line_end;
+      while (a > 0 && line_end - a < 160 && text[a - 1] != '\n')
+        a--;
     }
     ctx = text + a;
     ctx_len = start - a;

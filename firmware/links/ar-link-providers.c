@@ -109,7 +109,6 @@ static const ArLinkProviderInfo providers[] = {
   { "doxy-me", "doxy.me", AR_ENGINE_WEB },
   { "janus", "Janus", AR_ENGINE_NATIVE },
   { "whip", "WHIP", AR_ENGINE_NATIVE },
-  { "sip", "SIP", AR_ENGINE_SIP },
 };
 
 #define ZOOM_JOIN_PARAMS "pwd>passcode:pass:1-256 tk>tk:pass:1-1024"
@@ -163,10 +162,14 @@ static const ArLinkRule rules[] = {
     "https://app.zoom.us/wc/join/{id}{?tk=tk}{?pwd=passcode}" },
   { "zoom", "*.zoom.us *.zoom.com *.zoomgov.com", NULL, "/w/{id:digits:9-11}", ZOOM_JOIN_PARAMS,
     "{origin}/wc/join/{id}{?tk=tk}{?pwd=passcode}" },
-  { "zoom", "*.zoom.us *.zoom.com *.zoomgov.com", NULL, "/wc/join/{id:digits:9-11}",
-    ZOOM_JOIN_PARAMS, "{origin}/wc/join/{id}{?tk=tk}{?pwd=passcode}" },
-  { "zoom", "*.zoom.us *.zoom.com *.zoomgov.com", NULL, "/wc/{id:digits:9-11}/join",
-    ZOOM_JOIN_PARAMS, "{origin}/wc/join/{id}{?tk=tk}{?pwd=passcode}" },
+  { "zoom", "*.zoom.us *.zoom.com", NULL, "/wc/join/{id:digits:9-11}", ZOOM_JOIN_PARAMS,
+    "{origin}/wc/join/{id}{?tk=tk}{?pwd=passcode}", "sip:{id}@zoomcrc.com" },
+  { "zoom", "*.zoom.us *.zoom.com", NULL, "/wc/{id:digits:9-11}/join", ZOOM_JOIN_PARAMS,
+    "{origin}/wc/join/{id}{?tk=tk}{?pwd=passcode}", "sip:{id}@zoomcrc.com" },
+  { "zoom", "*.zoomgov.com", NULL, "/wc/join/{id:digits:9-11}", ZOOM_JOIN_PARAMS,
+    "{origin}/wc/join/{id}{?tk=tk}{?pwd=passcode}" },
+  { "zoom", "*.zoomgov.com", NULL, "/wc/{id:digits:9-11}/join", ZOOM_JOIN_PARAMS,
+    "{origin}/wc/join/{id}{?tk=tk}{?pwd=passcode}" },
   { "zoom", "*.zoom.us *.zoom.com *.zoomgov.com", NULL, "/my/{vanity:name:1-64}", NULL,
     "{origin}/my/{vanity}" },
   { "zoom", "*.zoom.us *.zoom.com *.zoomgov.com", NULL, "/s/*", NULL, NULL, NULL,
