@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { startJanus } from '../lab/janus.mjs';
 import { launchParticipant, waitFor } from '../lab/participant.mjs';
-import { buildDir, mkTemp, sleep, startAnyroomd, startTamperProxy } from '../lab/lab.mjs';
+import { buildDir, mkTemp, sleep, startAnyroomd, startTamperProxy, tail } from '../lab/lab.mjs';
 
 const ROOM_LINK = 'janus+ws://127.0.0.1:8188/?room=1234&display=Room';
 const OUT = path.join(buildDir(), 'meson-logs', 'lab', 'janus-join');
@@ -153,6 +153,8 @@ before(async () => {
 });
 
 after(async () => {
+  // Janus's log as it was when things went wrong, before shutdown noise.
+  const janusTail = janus ? janus.logTail(80) : '(none)';
   const closing = [];
   if (alice) closing.push(alice.close().catch(() => {}));
   for (const p of extra) closing.push(p.close().catch(() => {}));
@@ -173,8 +175,10 @@ after(async () => {
     const shown = lines.length > 400 ? lines.slice(-400) : lines;
     console.log(`anyroomd log (${lines.length} lines${lines.length > 400 ? ', last 400' : ''}; full: ${dlog}):`);
     console.log(shown.join('\n'));
-    console.log(`Janus log tail (full: ${path.join(OUT, 'janus.log')}):`);
-    console.log(janus ? janus.logTail(60) : '(none)');
+    console.log(`Janus log tail before shutdown (full: ${path.join(OUT, 'janus.log')}):`);
+    console.log(janusTail);
+    console.log(`alice's page log tail (full: ${path.join(OUT, 'chromium-alice.log')}):`);
+    console.log(tail(path.join(OUT, 'chromium-alice.log'), 30));
   }
   fs.rmSync(TMP, { recursive: true, force: true });
   console.log(`lab output (screenshots, logs): ${OUT}`);

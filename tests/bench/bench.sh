@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Anyroom benchmarks (./build.sh bench), printed as a table:
+#   tests/bench/bench.sh BUILD_DIR
+# Inside a private network namespace (tests/lab/in-netns.sh): Janus, anyroomd
+# and a Chromium participant. 10 join/leave runs (join time to anyroomd's first
+# remote frame and to the participant's first decoded room frame), then one 30 s
+# two-way 720p30 call (anyroomd CPU and RSS). See tests/bench/bench.mjs.
+# Environment: AR_BENCH_RUNS (10), AR_BENCH_CALL_S (30).
+# Exit 0 whenever it ran: timings never fail it; 1 if it could not run.
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+LAB="$(cd "$HERE/../lab" && pwd)"
+[ $# -ge 1 ] || { sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+BUILD="$(cd "$1" && pwd)"
+for b in anyroomd anyroomctl; do
+  [ -x "$BUILD/firmware/$b" ] || { echo "bench: $BUILD/firmware/$b is not built (./build.sh build)" >&2; exit 1; }
+done
+[ -d "$LAB/node_modules/playwright-core" ] || { echo "bench: playwright-core missing (./build.sh deps)" >&2; exit 1; }
+export AR_BUILD_DIR="$BUILD" AR_SOURCE_DIR="$(cd "$HERE/../.." && pwd)"
+export AR_BENCH_CMDLINE="${AR_BENCH_CMDLINE:-${AR_BENCH_RUNS:+AR_BENCH_RUNS=$AR_BENCH_RUNS }${AR_BENCH_CALL_S:+AR_BENCH_CALL_S=$AR_BENCH_CALL_S }$0 $*}"
+exec "$LAB/in-netns.sh" node "$HERE/bench.mjs"
