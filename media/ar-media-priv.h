@@ -58,12 +58,7 @@ gboolean ar_fingerprint_split(const char *fingerprint, char **algorithm, char **
 typedef struct _ArPeerStats ArPeerStats;
 
 /* Counters one track's pad probes update from streaming threads. */
-typedef struct {
-  gint64 frames;       /* atomic */
-  gint width, height;  /* atomic */
-  gint has_level;      /* atomic: audio level measured at least once */
-  gint level_centi_db; /* atomic: last RMS level in 1/100 dB */
-} ArTrackProbe;
+typedef struct _ArTrackProbe ArTrackProbe;
 
 ArPeerStats *ar_peer_stats_new(GstElement *webrtc, GMainContext *context, gboolean send);
 void ar_peer_stats_free(ArPeerStats *stats);
@@ -71,6 +66,8 @@ void ar_peer_stats_free(ArPeerStats *stats);
 ArTrackProbe *ar_peer_stats_get_probe(ArPeerStats *stats, const char *kind);
 /* Sets the codec name of a track once known (e.g. from caps). */
 void ar_peer_stats_set_codec(ArPeerStats *stats, const char *kind, const char *codec);
+/* The SSRC of a track's media stream (from caps), to map webrtcbin stats. */
+void ar_peer_stats_set_ssrc(ArPeerStats *stats, const char *kind, guint ssrc);
 /* Starts the periodic refresh (about once a second). */
 void ar_peer_stats_start(ArPeerStats *stats);
 /* Stops the refresh; pending replies are dropped. */

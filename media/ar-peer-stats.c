@@ -1,0 +1,480 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * ar-peer-stats.c: per-track statistics of a peer.
+ *
+ * Two sources: webrtcbin's "get-stats" (RTP packets/bytes, loss, NACK, RTT),
+ * asked about once a second without blocking (the reply arrives on
+ * webrtcbin's thread and is stored under a mutex), and our own pad probes
+ * (frames, size, audio level) that run on streaming threads.
+ */
+#include "ar-media-priv.h"
+
+#define GST_USE_UNSTABLE_API
+#include <gst/webrtc/webrtc.h>
+#include <math.h>
+#include <string.h>
+
+#define AR_STATS_INTERVAL_MS 1000
+#define AR_LEVEL_FLOOR_DB -127.0
+
+enum { AR_TRACK_AUDIO, AR_TRACK_VIDEO, AR_N_TRACKS };
+
+/* Filled from streaming threads by pad probes; guarded by its own mutex. */
+struct _ArTrackProbe {
+  GMutex lock;
+  guint64 frames;
+  guint width, height;
+  double sum_squares; /* audio: since the last refresh, normalized samples */
+  guint64 n_samples;
+};
+
+typedef struct {
+  char codec[16];
+  guint ssrc; /* of the media stream, 0 until known */
+  /* From get-stats (under ArPeerStats.lock). */
+  guint64 packets, bytes, packets_lost, nack_count;
+  double rtt_ms;
+  gboolean have_rtp;
+  /* Derived at each refresh. */
+  guint64 prev_bytes;
+  gint64 prev_bytes_time;
+  double bitrate_bps;
+  guint64 prev_frames;
+  gint64 prev_frames_time;
+  double framerate;
+  double audio_level;
+} ArTrackCounters;
+
+struct _ArPeerStats {
+  gint ref_count; /* atomic: held by pending promises too */
+  gint stopped;   /* atomic */
+  GstElement *webrtc;
+  GMainContext *context;
+  gboolean send;
+  GSource *timer;
+  gboolean request_pending; /* main context only */
+
+  GMutex lock; /* protects counters */
+  ArTrackCounters counters[AR_N_TRACKS];
+  ArTrackProbe probes[AR_N_TRACKS];
+};
+
+static ArPeerStats *
+ar_peer_stats_ref(ArPeerStats *stats) {
+  g_atomic_int_inc(&stats->ref_count);
+  return stats;
+}
+
+static void
+ar_peer_stats_unref(gpointer data) {
+  ArPeerStats *stats = data;
+
+  if (!g_atomic_int_dec_and_test(&stats->ref_count))
+    return;
+  for (int i = 0; i < AR_N_TRACKS; i++)
+    g_mutex_clear(&stats->probes[i].lock);
+  g_mutex_clear(&stats->lock);
+  gst_object_unref(stats->webrtc);
+  g_main_context_unref(stats->context);
+  g_free(stats);
+}
+
+ArPeerStats *
+ar_peer_stats_new(GstElement *webrtc, GMainContext *context, gboolean send) {
+  ArPeerStats *stats = g_new0(ArPeerStats, 1);
+
+  stats->ref_count = 1;
+  stats->webrtc = gst_object_ref(webrtc);
+  stats->context = g_main_context_ref(context);
+  stats->send = send;
+  g_mutex_init(&stats->lock);
+  for (int i = 0; i < AR_N_TRACKS; i++) {
+    g_mutex_init(&stats->probes[i].lock);
+    stats->counters[i].rtt_ms = -1;
+    stats->counters[i].audio_level = AR_LEVEL_FLOOR_DB;
+  }
+  return stats;
+}
+
+void
+ar_peer_stats_free(ArPeerStats *stats) {
+  if (stats == NULL)
+    return;
+  ar_peer_stats_stop(stats);
+  ar_peer_stats_unref(stats);
+}
+
+static int
+ar_track_index(const char *kind) {
+  return g_strcmp0(kind, "video") == 0 ? AR_TRACK_VIDEO : AR_TRACK_AUDIO;
+}
+
+ArTrackProbe *
+ar_peer_stats_get_probe(ArPeerStats *stats, const char *kind) {
+  return &stats->probes[ar_track_index(kind)];
+}
+
+void
+ar_peer_stats_set_codec(ArPeerStats *stats, const char *kind, const char *codec) {
+  ArTrackCounters *c = &stats->counters[ar_track_index(kind)];
+
+  g_mutex_lock(&stats->lock);
+  g_strlcpy(c->codec, codec != NULL ? codec : "", sizeof(c->codec));
+  for (char *p = c->codec; *p; p++)
+    *p = g_ascii_toupper(*p);
+  g_mutex_unlock(&stats->lock);
+}
+
+void
+ar_peer_stats_set_ssrc(ArPeerStats *stats, const char *kind, guint ssrc) {
+  g_mutex_lock(&stats->lock);
+  stats->counters[ar_track_index(kind)].ssrc = ssrc;
+  g_mutex_unlock(&stats->lock);
+}
+
+/* ---- pad probes ---- */
+
+static GstPadProbeReturn
+ar_video_probe(GstPad *pad, GstPadProbeInfo *info, gpointer user_data) {
+  ArTrackProbe *probe = user_data;
+
+  if (GST_PAD_PROBE_INFO_TYPE(info) & GST_PAD_PROBE_TYPE_BUFFER) {
+    g_mutex_lock(&probe->lock);
+    probe->frames++;
+    g_mutex_unlock(&probe->lock);
+  } else if (GST_PAD_PROBE_INFO_TYPE(info) & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) {
+    GstEvent *event = GST_PAD_PROBE_INFO_EVENT(info);
+
+    if (GST_EVENT_TYPE(event) == GST_EVENT_CAPS) {
+      GstCaps *caps = NULL;
+      const GstStructure *s;
+      int w = 0, h = 0;
+
+      gst_event_parse_caps(event, &caps);
+      if (caps != NULL && gst_caps_get_size(caps) > 0) {
+        s = gst_caps_get_structure(caps, 0);
+        if (gst_structure_get_int(s, "width", &w) && gst_structure_get_int(s, "height", &h) &&
+            w > 0 && h > 0) {
+          g_mutex_lock(&probe->lock);
+          probe->width = (guint)w;
+          probe->height = (guint)h;
+          g_mutex_unlock(&probe->lock);
+        }
+      }
+    }
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+void
+ar_track_probe_attach_video(ArTrackProbe *probe, GstPad *pad) {
+  gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
+                    ar_video_probe, probe, NULL);
+}
+
+/* Audio arrives as interleaved S16LE (capsfilters before the probe). */
+static GstPadProbeReturn
+ar_audio_probe(GstPad *pad, GstPadProbeInfo *info, gpointer user_data) {
+  ArTrackProbe *probe = user_data;
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER(info);
+  GstMapInfo map;
+  double sum = 0;
+  gsize n;
+
+  if (buf == NULL || !gst_buffer_map(buf, &map, GST_MAP_READ))
+    return GST_PAD_PROBE_OK;
+  n = map.size / 2;
+  for (gsize i = 0; i < n; i++) {
+    gint16 v = (gint16)GUINT16_FROM_LE(((const guint16 *)map.data)[i]);
+    double x = v / 32768.0;
+
+    sum += x * x;
+  }
+  gst_buffer_unmap(buf, &map);
+  g_mutex_lock(&probe->lock);
+  probe->sum_squares += sum;
+  probe->n_samples += n;
+  g_mutex_unlock(&probe->lock);
+  return GST_PAD_PROBE_OK;
+}
+
+void
+ar_track_probe_attach_audio(ArTrackProbe *probe, GstPad *pad) {
+  gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, ar_audio_probe, probe, NULL);
+}
+
+/* ---- webrtcbin stats ---- */
+
+static guint64
+ar_get_u64(const GstStructure *s, const char *field) {
+  const GValue *v = gst_structure_get_value(s, field);
+
+  if (v == NULL)
+    return 0;
+  if (G_VALUE_HOLDS_UINT64(v))
+    return g_value_get_uint64(v);
+  if (G_VALUE_HOLDS_INT64(v))
+    return (guint64)MAX(g_value_get_int64(v), 0);
+  if (G_VALUE_HOLDS_UINT(v))
+    return g_value_get_uint(v);
+  if (G_VALUE_HOLDS_INT(v))
+    return (guint64)MAX(g_value_get_int(v), 0);
+  return 0;
+}
+
+typedef struct {
+  gboolean have_rtp;
+  guint64 packets, bytes, packets_lost, nack_count;
+} ArParsedTrack;
+
+typedef struct {
+  ArParsedTrack tracks[AR_N_TRACKS];
+  guint ssrcs[AR_N_TRACKS];
+  gboolean send;
+  double rtt_ms; /* of the (bundled) transport: any report block */
+} ArParseCtx;
+
+/* Which track a stats entry is about. webrtcbin 1.22 labels every stream of a
+ * bundled transport with the same "kind" and "codec-id", so we go by SSRC
+ * (learnt from our pads' caps), else by the RTP clock rate. Unknown SSRCs
+ * (RTX repair streams) are skipped once the media SSRCs are known. */
+static int
+ar_stats_track_of(ArParseCtx *ctx, const GstStructure *s) {
+  guint ssrc = 0;
+  gboolean known_any = FALSE;
+  const GstStructure *src = NULL;
+  int clock_rate = -1;
+  int index = -1;
+
+  if (gst_structure_get_uint(s, "ssrc", &ssrc)) {
+    for (int i = 0; i < AR_N_TRACKS; i++) {
+      if (ctx->ssrcs[i] != 0) {
+        known_any = TRUE;
+        if (ctx->ssrcs[i] == ssrc)
+          return i;
+      }
+    }
+  }
+  if (known_any)
+    return -1;
+  if (gst_structure_has_field_typed(s, "gst-rtpsource-stats", GST_TYPE_STRUCTURE)) {
+    src = gst_value_get_structure(gst_structure_get_value(s, "gst-rtpsource-stats"));
+    if (src != NULL && gst_structure_get_int(src, "clock-rate", &clock_rate) && clock_rate > 0)
+      index = clock_rate == 90000 ? AR_TRACK_VIDEO : AR_TRACK_AUDIO;
+  }
+  return index;
+}
+
+static gboolean
+ar_stats_parse_one(GQuark field, const GValue *value, gpointer user_data) {
+  ArParseCtx *ctx = user_data;
+  const GstStructure *s;
+  GstWebRTCStatsType type = 0;
+  int index;
+  ArParsedTrack *t;
+
+  if (!GST_VALUE_HOLDS_STRUCTURE(value))
+    return TRUE;
+  s = gst_value_get_structure(value);
+  if (!gst_structure_get_enum(s, "type", GST_TYPE_WEBRTC_STATS_TYPE, (gint *)&type))
+    return TRUE;
+  if (type == GST_WEBRTC_STATS_REMOTE_INBOUND_RTP) {
+    double rtt = -1;
+
+    /* webrtcbin 1.22 files report blocks under either stream of a bundle. */
+    if (gst_structure_get_double(s, "round-trip-time", &rtt) && rtt >= 0 && rtt < 60)
+      ctx->rtt_ms = MAX(ctx->rtt_ms, rtt * 1000.0);
+  }
+  if (type != GST_WEBRTC_STATS_OUTBOUND_RTP && type != GST_WEBRTC_STATS_INBOUND_RTP &&
+      type != GST_WEBRTC_STATS_REMOTE_INBOUND_RTP)
+    return TRUE;
+  index = ar_stats_track_of(ctx, s);
+  if (index < 0)
+    return TRUE;
+  t = &ctx->tracks[index];
+
+  if (type == GST_WEBRTC_STATS_OUTBOUND_RTP && ctx->send) {
+    t->have_rtp = TRUE;
+    t->packets += ar_get_u64(s, "packets-sent");
+    t->bytes += ar_get_u64(s, "bytes-sent");
+    t->nack_count += ar_get_u64(s, "nack-count");
+  } else if (type == GST_WEBRTC_STATS_INBOUND_RTP && !ctx->send) {
+    t->have_rtp = TRUE;
+    t->packets += ar_get_u64(s, "packets-received");
+    t->bytes += ar_get_u64(s, "bytes-received");
+    t->packets_lost += ar_get_u64(s, "packets-lost");
+    t->nack_count += ar_get_u64(s, "nack-count");
+  } else if (type == GST_WEBRTC_STATS_REMOTE_INBOUND_RTP && ctx->send) {
+    t->packets_lost += ar_get_u64(s, "packets-lost");
+  }
+  return TRUE;
+}
+
+/* webrtcbin thread (or wherever the promise is replied). */
+static void
+ar_peer_stats_on_reply(GstPromise *promise, gpointer user_data) {
+  ArPeerStats *stats = user_data;
+  const GstStructure *reply;
+  ArParseCtx ctx = {0};
+  gint64 now = g_get_monotonic_time();
+
+  if (g_atomic_int_get(&stats->stopped) || gst_promise_wait(promise) != GST_PROMISE_RESULT_REPLIED)
+    return;
+  reply = gst_promise_get_reply(promise);
+  if (reply == NULL)
+    return;
+  if (gst_debug_category_get_threshold(GST_CAT_DEFAULT) >= GST_LEVEL_LOG) {
+    g_autofree char *text = gst_structure_to_string(reply);
+
+    GST_LOG("stats: %s", text);
+  }
+  ctx.send = stats->send;
+  g_mutex_lock(&stats->lock);
+  for (int i = 0; i < AR_N_TRACKS; i++)
+    ctx.ssrcs[i] = stats->counters[i].ssrc;
+  g_mutex_unlock(&stats->lock);
+  ctx.rtt_ms = -1;
+  gst_structure_foreach(reply, ar_stats_parse_one, &ctx);
+
+  g_mutex_lock(&stats->lock);
+  for (int i = 0; i < AR_N_TRACKS; i++) {
+    ArTrackCounters *c = &stats->counters[i];
+    ArParsedTrack *t = &ctx.tracks[i];
+
+    if (!t->have_rtp)
+      continue;
+    c->have_rtp = TRUE;
+    c->packets = t->packets;
+    c->bytes = t->bytes;
+    c->packets_lost = t->packets_lost;
+    c->nack_count = t->nack_count;
+    if (ctx.rtt_ms >= 0)
+      c->rtt_ms = ctx.rtt_ms;
+    if (c->prev_bytes_time > 0 && now > c->prev_bytes_time && c->bytes >= c->prev_bytes)
+      c->bitrate_bps = (double)(c->bytes - c->prev_bytes) * 8.0 * G_USEC_PER_SEC /
+                       (double)(now - c->prev_bytes_time);
+    c->prev_bytes = c->bytes;
+    c->prev_bytes_time = now;
+  }
+  g_mutex_unlock(&stats->lock);
+}
+
+/* Main context: frame rate and audio level over the last interval. */
+static void
+ar_peer_stats_refresh_probes(ArPeerStats *stats) {
+  gint64 now = g_get_monotonic_time();
+
+  for (int i = 0; i < AR_N_TRACKS; i++) {
+    ArTrackProbe *p = &stats->probes[i];
+    ArTrackCounters *c = &stats->counters[i];
+    guint64 frames, n;
+    double sum;
+
+    g_mutex_lock(&p->lock);
+    frames = p->frames;
+    sum = p->sum_squares;
+    n = p->n_samples;
+    p->sum_squares = 0;
+    p->n_samples = 0;
+    g_mutex_unlock(&p->lock);
+
+    g_mutex_lock(&stats->lock);
+    if (c->prev_frames_time > 0 && now > c->prev_frames_time && frames >= c->prev_frames)
+      c->framerate =
+          (double)(frames - c->prev_frames) * G_USEC_PER_SEC / (double)(now - c->prev_frames_time);
+    c->prev_frames = frames;
+    c->prev_frames_time = now;
+    if (n > 0) {
+      double ms = sum / (double)n;
+
+      c->audio_level = ms > 0 ? CLAMP(10.0 * log10(ms), AR_LEVEL_FLOOR_DB, 0.0) : AR_LEVEL_FLOOR_DB;
+    } else {
+      c->audio_level = AR_LEVEL_FLOOR_DB;
+    }
+    g_mutex_unlock(&stats->lock);
+  }
+}
+
+static gboolean
+ar_peer_stats_tick(gpointer user_data) {
+  ArPeerStats *stats = user_data;
+  GstPromise *promise;
+
+  if (g_atomic_int_get(&stats->stopped))
+    return G_SOURCE_REMOVE;
+  ar_peer_stats_refresh_probes(stats);
+  promise = gst_promise_new_with_change_func(ar_peer_stats_on_reply, ar_peer_stats_ref(stats),
+                                             ar_peer_stats_unref);
+  g_signal_emit_by_name(stats->webrtc, "get-stats", NULL, promise);
+  gst_promise_unref(promise);
+  return G_SOURCE_CONTINUE;
+}
+
+void
+ar_peer_stats_start(ArPeerStats *stats) {
+  if (stats == NULL || stats->timer != NULL || g_atomic_int_get(&stats->stopped))
+    return;
+  stats->timer = g_timeout_source_new(AR_STATS_INTERVAL_MS);
+  g_source_set_static_name(stats->timer, "ar-peer-stats");
+  g_source_set_callback(stats->timer, ar_peer_stats_tick, stats, NULL);
+  g_source_attach(stats->timer, stats->context);
+}
+
+void
+ar_peer_stats_stop(ArPeerStats *stats) {
+  if (stats == NULL)
+    return;
+  g_atomic_int_set(&stats->stopped, 1);
+  if (stats->timer != NULL) {
+    g_source_destroy(stats->timer);
+    g_clear_pointer(&stats->timer, g_source_unref);
+  }
+}
+
+GArray *
+ar_peer_stats_snapshot(ArPeerStats *stats) {
+  GArray *out = g_array_new(FALSE, TRUE, sizeof(ArTrackStats));
+  static const char *const kinds[AR_N_TRACKS] = {"audio", "video"};
+
+  for (int i = AR_N_TRACKS - 1; i >= 0; i--) {
+    ArTrackProbe *p = &stats->probes[i];
+    ArTrackCounters *c = &stats->counters[i];
+    ArTrackStats t = {0};
+    guint64 frames;
+    guint w, h;
+
+    g_mutex_lock(&p->lock);
+    frames = p->frames;
+    w = p->width;
+    h = p->height;
+    g_mutex_unlock(&p->lock);
+
+    g_strlcpy(t.kind, kinds[i], sizeof(t.kind));
+    g_strlcpy(t.direction, stats->send ? "send" : "recv", sizeof(t.direction));
+    g_mutex_lock(&stats->lock);
+    /* A receiving peer only reports the tracks that arrived. */
+    if (!stats->send && !c->have_rtp && c->codec[0] == '\0' && frames == 0) {
+      g_mutex_unlock(&stats->lock);
+      continue;
+    }
+    g_strlcpy(t.codec, c->codec, sizeof(t.codec));
+    t.packets = c->packets;
+    t.bytes = c->bytes;
+    t.packets_lost = c->packets_lost;
+    t.nack_count = c->nack_count;
+    t.bitrate_bps = c->bitrate_bps;
+    t.rtt_ms = c->rtt_ms;
+    if (i == AR_TRACK_VIDEO) {
+      t.frames = frames;
+      t.width = w;
+      t.height = h;
+      t.framerate = c->framerate;
+      t.audio_level = AR_LEVEL_FLOOR_DB;
+    } else {
+      t.audio_level = c->audio_level;
+    }
+    g_mutex_unlock(&stats->lock);
+    g_array_append_val(out, t);
+  }
+  return out;
+}

@@ -1,0 +1,1412 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * ar-peer.c: one WebRTC peer connection = one GstPipeline with a webrtcbin.
+ *
+ * SEND: camera -> encoder -> payloader -> webrtcbin (sendonly, we offer)
+ *       microphone -> opusenc -> rtpopuspay -> webrtcbin
+ * RECV: webrtcbin (recvonly, remote offers) -> decodebin -> screen / speaker
+ *
+ * Threads: webrtcbin signals, promise replies, DTLS state changes and pad
+ * probes run on GStreamer threads. They only post work to the peer's
+ * GMainContext (ar_peer_post), where every user callback runs. Posted work
+ * holds a reference on the peer; ar_peer_close() cancels what is pending, so
+ * nothing is called after it.
+ *
+ * Security: webrtcbin does not check the DTLS certificate against the SDP
+ * a=fingerprint. We do, when each DTLS transport reaches "connected"; until
+ * the check passed, RTP is dropped at webrtcbin's pads (nothing is sent to, or
+ * decoded from, an unverified peer), and CONNECTED is reported only after it.
+ */
+#include "ar-media-priv.h"
+
+#include <gst/sdp/sdp.h>
+#include <gst/video/video.h>
+#define GST_USE_UNSTABLE_API
+#include <gst/webrtc/webrtc.h>
+#include <string.h>
+
+#define AR_PEER_MAX_MLINE 64
+
+typedef struct {
+  GstWebRTCDTLSTransport *transport;
+  gulong handler;
+  gboolean verified;
+} ArWatchedTransport;
+
+struct _ArPeer {
+  gint ref_count; /* atomic */
+  ArPeerDirection direction;
+  char *label;
+  ArPeerCallbacks cb;
+  gpointer user_data;
+  GMainContext *context;
+
+  GstElement *pipeline;
+  GstElement *webrtc;
+  GSource *bus_source;
+  GstPad *video_send_pad; /* SEND: webrtcbin sink pad of the video stream */
+  ArPeerStats *stats;
+  /* RECV: output chains, added to the pipeline when the first stream of their
+   * kind arrives (under out_lock, from a streaming thread). */
+  GMutex out_lock;
+  GstElement *video_out;
+  GstElement *audio_out;
+  gboolean video_out_used;
+  gboolean audio_out_used;
+
+  /* Shared with GStreamer threads. */
+  GMutex lock;      /* protects pending and closed */
+  GQueue pending;   /* GSource* posted to context and not yet dispatched */
+  gboolean closed;  /* also read atomically */
+  gint media_open;  /* atomic: fingerprint verified, RTP may flow */
+  gint first_video; /* atomic */
+  gint first_audio; /* atomic */
+
+  /* Main context only. */
+  ArPeerState state;
+  gboolean started;
+  gboolean remote_set;
+  gboolean local_set;
+  gboolean webrtc_connected;
+  gboolean ice_connected;
+  gboolean gathering_done;
+  guint remote_mlines;
+  char **remote_fingerprints;
+  GArray *transports;          /* ArWatchedTransport */
+  GPtrArray *early_candidates; /* ArPeerCandidate before the local description */
+};
+
+typedef void (*ArPeerCallFunc)(ArPeer *peer, gpointer data);
+
+typedef struct {
+  ArPeer *peer;
+  GSource *source;
+  ArPeerCallFunc func;
+  gpointer data;
+  GDestroyNotify data_free;
+} ArPeerCall;
+
+static ArPeer *
+ar_peer_ref(ArPeer *peer) {
+  g_atomic_int_inc(&peer->ref_count);
+  return peer;
+}
+
+static void
+ar_peer_unref(ArPeer *peer) {
+  if (peer == NULL || !g_atomic_int_dec_and_test(&peer->ref_count))
+    return;
+  g_clear_pointer(&peer->stats, ar_peer_stats_free);
+  g_clear_object(&peer->video_out);
+  g_clear_object(&peer->audio_out);
+  g_clear_object(&peer->video_send_pad);
+  g_clear_object(&peer->webrtc);
+  g_clear_object(&peer->pipeline);
+  g_clear_pointer(&peer->transports, g_array_unref);
+  g_clear_pointer(&peer->early_candidates, g_ptr_array_unref);
+  g_strfreev(peer->remote_fingerprints);
+  g_main_context_unref(peer->context);
+  g_mutex_clear(&peer->lock);
+  g_mutex_clear(&peer->out_lock);
+  g_free(peer->label);
+  g_free(peer);
+}
+
+static gboolean
+ar_peer_is_closed(ArPeer *peer) {
+  return g_atomic_int_get(&peer->closed);
+}
+
+/* ---- marshalling to the peer's main context ---- */
+
+static gboolean
+ar_peer_call_dispatch(gpointer user_data) {
+  ArPeerCall *call = user_data;
+  ArPeer *peer = call->peer;
+  gboolean closed;
+
+  g_mutex_lock(&peer->lock);
+  if (g_queue_remove(&peer->pending, call->source))
+    g_source_unref(call->source);
+  closed = peer->closed;
+  g_mutex_unlock(&peer->lock);
+  if (!closed)
+    call->func(peer, call->data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+ar_peer_call_free(gpointer user_data) {
+  ArPeerCall *call = user_data;
+
+  if (call->data_free != NULL && call->data != NULL)
+    call->data_free(call->data);
+  ar_peer_unref(call->peer);
+  g_free(call);
+}
+
+/* Runs @func(peer, data) later in the peer's context, unless the peer is
+ * closed by then. Callable from any thread. Takes ownership of @data. */
+static void
+ar_peer_post(ArPeer *peer, ArPeerCallFunc func, gpointer data, GDestroyNotify data_free) {
+  ArPeerCall *call;
+
+  g_mutex_lock(&peer->lock);
+  if (peer->closed) {
+    g_mutex_unlock(&peer->lock);
+    if (data_free != NULL && data != NULL)
+      data_free(data);
+    return;
+  }
+  call = g_new0(ArPeerCall, 1);
+  call->peer = ar_peer_ref(peer);
+  call->func = func;
+  call->data = data;
+  call->data_free = data_free;
+  call->source = g_idle_source_new();
+  g_source_set_priority(call->source, G_PRIORITY_DEFAULT);
+  g_source_set_static_name(call->source, "ar-peer-call");
+  g_source_set_callback(call->source, ar_peer_call_dispatch, call, ar_peer_call_free);
+  g_queue_push_tail(&peer->pending, g_source_ref(call->source));
+  g_source_attach(call->source, peer->context);
+  g_source_unref(call->source);
+  g_mutex_unlock(&peer->lock);
+}
+
+/* ---- state ---- */
+
+const char *
+ar_peer_state_to_string(ArPeerState state) {
+  switch (state) {
+  case AR_PEER_STATE_NEW:
+    return "new";
+  case AR_PEER_STATE_CONNECTING:
+    return "connecting";
+  case AR_PEER_STATE_CONNECTED:
+    return "connected";
+  case AR_PEER_STATE_FAILED:
+    return "failed";
+  case AR_PEER_STATE_CLOSED:
+    return "closed";
+  }
+  return "unknown";
+}
+
+static gboolean
+ar_peer_state_is_terminal(ArPeerState state) {
+  return state == AR_PEER_STATE_FAILED || state == AR_PEER_STATE_CLOSED;
+}
+
+static void
+ar_peer_set_state(ArPeer *peer, ArPeerState state, const GError *error) {
+  if (peer->state == state)
+    return;
+  GST_INFO("peer %s: %s -> %s%s%s", peer->label, ar_peer_state_to_string(peer->state),
+           ar_peer_state_to_string(state), error != NULL ? ": " : "",
+           error != NULL ? error->message : "");
+  peer->state = state;
+  if (peer->cb.state_changed != NULL)
+    peer->cb.state_changed(peer, state, error, peer->user_data);
+}
+
+static void
+ar_peer_stop_pipeline(ArPeer *peer) {
+  if (peer->stats != NULL)
+    ar_peer_stats_stop(peer->stats);
+  g_atomic_int_set(&peer->media_open, 0);
+  if (peer->pipeline != NULL)
+    gst_element_set_state(peer->pipeline, GST_STATE_NULL);
+}
+
+/* Main context: ends the call with an error (once). */
+static void ar_peer_fail(ArPeer *peer, ArMediaError code, const char *format, ...)
+    G_GNUC_PRINTF(3, 4);
+
+static void
+ar_peer_fail(ArPeer *peer, ArMediaError code, const char *format, ...) {
+  g_autoptr(GError) error = NULL;
+  va_list ap;
+
+  if (ar_peer_state_is_terminal(peer->state) || ar_peer_is_closed(peer))
+    return;
+  va_start(ap, format);
+  error = g_error_new_valist(AR_MEDIA_ERROR, code, format, ap);
+  va_end(ap);
+  ar_peer_stop_pipeline(peer);
+  ar_peer_set_state(peer, AR_PEER_STATE_FAILED, error);
+}
+
+typedef struct {
+  ArMediaError code;
+  char *message;
+} ArPeerFailure;
+
+static void
+ar_peer_failure_free(gpointer data) {
+  ArPeerFailure *f = data;
+
+  g_free(f->message);
+  g_free(f);
+}
+
+static void
+ar_peer_fail_in_context(ArPeer *peer, gpointer data) {
+  ArPeerFailure *f = data;
+
+  ar_peer_fail(peer, f->code, "%s", f->message);
+}
+
+/* Any thread: posts a failure. */
+static void
+ar_peer_post_failure(ArPeer *peer, ArMediaError code, const char *message) {
+  ArPeerFailure *f = g_new0(ArPeerFailure, 1);
+
+  f->code = code;
+  f->message = g_strdup(message);
+  ar_peer_post(peer, ar_peer_fail_in_context, f, ar_peer_failure_free);
+}
+
+static gboolean
+ar_peer_all_verified(ArPeer *peer) {
+  guint verified = 0;
+
+  for (guint i = 0; i < peer->transports->len; i++) {
+    ArWatchedTransport *w = &g_array_index(peer->transports, ArWatchedTransport, i);
+    GstWebRTCDTLSTransportState st = GST_WEBRTC_DTLS_TRANSPORT_STATE_NEW;
+
+    g_object_get(w->transport, "state", &st, NULL);
+    if (w->verified)
+      verified++;
+    else if (st == GST_WEBRTC_DTLS_TRANSPORT_STATE_CONNECTED)
+      return FALSE;
+  }
+  return verified > 0;
+}
+
+static void
+ar_peer_maybe_connected(ArPeer *peer) {
+  if (peer->state != AR_PEER_STATE_CONNECTING)
+    return;
+  if (!peer->webrtc_connected || !ar_peer_all_verified(peer))
+    return;
+  ar_peer_set_state(peer, AR_PEER_STATE_CONNECTED, NULL);
+}
+
+/* ---- DTLS fingerprint verification ---- */
+
+static void ar_peer_watch_transports(ArPeer *peer);
+
+/* Main context: the transport @w reached "connected": check its certificate. */
+static void
+ar_peer_verify_transport(ArPeer *peer, ArWatchedTransport *w) {
+  g_autofree char *pem = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (w->verified || ar_peer_state_is_terminal(peer->state))
+    return;
+  if (peer->remote_fingerprints == NULL) {
+    /* Cannot happen through the API (the remote SDP comes first), but never
+     * let media through unverified. */
+    ar_peer_fail(peer, AR_MEDIA_ERROR_FINGERPRINT,
+                 "DTLS connected before a remote SDP fingerprint was known");
+    return;
+  }
+  g_object_get(w->transport, "remote-certificate", &pem, NULL);
+  if (!ar_fingerprint_verify(pem, (const char *const *)peer->remote_fingerprints, &error)) {
+    ar_peer_fail(peer, AR_MEDIA_ERROR_FINGERPRINT, "%s", error->message);
+    return;
+  }
+  GST_INFO("peer %s: DTLS certificate matches %s", peer->label, peer->remote_fingerprints[0]);
+  w->verified = TRUE;
+  if (ar_peer_all_verified(peer)) {
+    g_atomic_int_set(&peer->media_open, 1);
+    /* Frames dropped before the check included the first key frame. */
+    if (peer->video_send_pad != NULL)
+      gst_pad_push_event(peer->video_send_pad,
+                         gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, TRUE, 0));
+  }
+  ar_peer_maybe_connected(peer);
+}
+
+static void
+ar_peer_check_transports(ArPeer *peer) {
+  for (guint i = 0; i < peer->transports->len; i++) {
+    ArWatchedTransport *w = &g_array_index(peer->transports, ArWatchedTransport, i);
+    GstWebRTCDTLSTransportState st = GST_WEBRTC_DTLS_TRANSPORT_STATE_NEW;
+
+    g_object_get(w->transport, "state", &st, NULL);
+    if (st == GST_WEBRTC_DTLS_TRANSPORT_STATE_CONNECTED) {
+      ar_peer_verify_transport(peer, w);
+    } else if (st == GST_WEBRTC_DTLS_TRANSPORT_STATE_FAILED) {
+      ar_peer_fail(peer, AR_MEDIA_ERROR_DTLS, "DTLS handshake with the remote peer failed");
+    }
+    if (ar_peer_state_is_terminal(peer->state))
+      return;
+  }
+  ar_peer_maybe_connected(peer);
+}
+
+static void
+ar_peer_dtls_changed_in_context(ArPeer *peer, gpointer data) {
+  ar_peer_check_transports(peer);
+}
+
+/* DTLS thread. */
+static void
+ar_peer_on_dtls_state(GObject *transport, GParamSpec *pspec, gpointer user_data) {
+  ArPeer *peer = user_data;
+
+  ar_peer_post(peer, ar_peer_dtls_changed_in_context, NULL, NULL);
+}
+
+static void
+ar_peer_watch_transport(ArPeer *peer, GstWebRTCDTLSTransport *transport) {
+  ArWatchedTransport w = {0};
+
+  if (transport == NULL)
+    return;
+  for (guint i = 0; i < peer->transports->len; i++) {
+    if (g_array_index(peer->transports, ArWatchedTransport, i).transport == transport)
+      return;
+  }
+  w.transport = gst_object_ref(transport);
+  w.handler = g_signal_connect(transport, "notify::state", G_CALLBACK(ar_peer_on_dtls_state), peer);
+  g_array_append_val(peer->transports, w);
+  GST_DEBUG("peer %s: watching DTLS transport %p", peer->label, transport);
+}
+
+/* Main context: finds the DTLS transports of all transceivers (one with
+ * max-bundle) and checks their state. */
+static void
+ar_peer_watch_transports(ArPeer *peer) {
+  GArray *transceivers = NULL;
+
+  if (peer->webrtc == NULL || ar_peer_state_is_terminal(peer->state))
+    return;
+  g_signal_emit_by_name(peer->webrtc, "get-transceivers", &transceivers);
+  for (guint i = 0; transceivers != NULL && i < transceivers->len; i++) {
+    GstWebRTCRTPTransceiver *trans = g_array_index(transceivers, GstWebRTCRTPTransceiver *, i);
+    g_autoptr(GstWebRTCRTPReceiver) receiver = NULL;
+    g_autoptr(GstWebRTCRTPSender) sender = NULL;
+    g_autoptr(GstWebRTCDTLSTransport) rt = NULL;
+    g_autoptr(GstWebRTCDTLSTransport) st = NULL;
+
+    g_object_get(trans, "receiver", &receiver, "sender", &sender, NULL);
+    if (receiver != NULL)
+      g_object_get(receiver, "transport", &rt, NULL);
+    if (sender != NULL)
+      g_object_get(sender, "transport", &st, NULL);
+    ar_peer_watch_transport(peer, rt);
+    ar_peer_watch_transport(peer, st);
+  }
+  if (transceivers != NULL)
+    g_array_unref(transceivers);
+  ar_peer_check_transports(peer);
+}
+
+static void
+ar_peer_unwatch_transports(ArPeer *peer) {
+  for (guint i = 0; peer->transports != NULL && i < peer->transports->len; i++) {
+    ArWatchedTransport *w = &g_array_index(peer->transports, ArWatchedTransport, i);
+
+    g_clear_signal_handler(&w->handler, w->transport);
+    gst_clear_object(&w->transport);
+  }
+  if (peer->transports != NULL)
+    g_array_set_size(peer->transports, 0);
+}
+
+/* ---- webrtcbin state ---- */
+
+static void
+ar_peer_webrtc_state_in_context(ArPeer *peer, gpointer data) {
+  GstWebRTCPeerConnectionState pc = GST_WEBRTC_PEER_CONNECTION_STATE_NEW;
+  GstWebRTCICEConnectionState ice = GST_WEBRTC_ICE_CONNECTION_STATE_NEW;
+
+  if (ar_peer_state_is_terminal(peer->state))
+    return;
+  g_object_get(peer->webrtc, "connection-state", &pc, "ice-connection-state", &ice, NULL);
+  GST_DEBUG("peer %s: connection-state %d, ice-connection-state %d", peer->label, pc, ice);
+
+  if (ice == GST_WEBRTC_ICE_CONNECTION_STATE_FAILED) {
+    ar_peer_fail(peer, AR_MEDIA_ERROR_ICE, "ICE failed: no network path to the remote peer");
+    return;
+  }
+  if (pc == GST_WEBRTC_PEER_CONNECTION_STATE_FAILED) {
+    ar_peer_fail(peer, AR_MEDIA_ERROR_DTLS, "The connection to the remote peer failed (DTLS)");
+    return;
+  }
+  peer->ice_connected = ice == GST_WEBRTC_ICE_CONNECTION_STATE_CONNECTED ||
+                        ice == GST_WEBRTC_ICE_CONNECTION_STATE_COMPLETED;
+  if (pc == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED) {
+    peer->webrtc_connected = TRUE;
+  } else if (peer->ice_connected && ar_peer_all_verified(peer)) {
+    /* ICE up and DTLS connected + verified: connected even if webrtcbin's
+     * aggregate state lags behind. */
+    peer->webrtc_connected = TRUE;
+  }
+  /* Transports may have appeared since the descriptions were applied. */
+  ar_peer_watch_transports(peer);
+}
+
+/* webrtcbin thread. */
+static void
+ar_peer_on_webrtc_state(GObject *webrtc, GParamSpec *pspec, gpointer user_data) {
+  ar_peer_post(user_data, ar_peer_webrtc_state_in_context, NULL, NULL);
+}
+
+/* ---- ICE candidates ---- */
+
+typedef struct {
+  guint mline;
+  char *candidate; /* NULL = end of candidates */
+} ArPeerCandidate;
+
+static void
+ar_peer_candidate_free(gpointer data) {
+  ArPeerCandidate *c = data;
+
+  g_free(c->candidate);
+  g_free(c);
+}
+
+static void
+ar_peer_local_candidate_in_context(ArPeer *peer, gpointer data) {
+  ArPeerCandidate *c = data;
+
+  if (ar_peer_state_is_terminal(peer->state))
+    return;
+  if (!peer->local_set) {
+    /* Providers send the description first: keep candidates until then. */
+    ArPeerCandidate *copy = g_new0(ArPeerCandidate, 1);
+
+    copy->mline = c->mline;
+    copy->candidate = g_strdup(c->candidate);
+    g_ptr_array_add(peer->early_candidates, copy);
+    return;
+  }
+  if (c->candidate == NULL) {
+    if (peer->gathering_done)
+      return;
+    peer->gathering_done = TRUE;
+  }
+  if (peer->cb.local_candidate != NULL)
+    peer->cb.local_candidate(peer, c->mline, c->candidate, peer->user_data);
+}
+
+/* webrtcbin thread. */
+static void
+ar_peer_on_ice_candidate(GstElement *webrtc, guint mline, const char *candidate,
+                         gpointer user_data) {
+  ArPeerCandidate *c;
+
+  if (candidate == NULL || *candidate == '\0')
+    return;
+  c = g_new0(ArPeerCandidate, 1);
+  c->mline = mline;
+  c->candidate = g_str_has_prefix(candidate, "a=") ? g_strdup(candidate + 2) : g_strdup(candidate);
+  ar_peer_post(user_data, ar_peer_local_candidate_in_context, c, ar_peer_candidate_free);
+}
+
+/* webrtcbin thread. */
+static void
+ar_peer_on_gathering_state(GObject *webrtc, GParamSpec *pspec, gpointer user_data) {
+  GstWebRTCICEGatheringState st = GST_WEBRTC_ICE_GATHERING_STATE_NEW;
+
+  g_object_get(webrtc, "ice-gathering-state", &st, NULL);
+  if (st == GST_WEBRTC_ICE_GATHERING_STATE_COMPLETE)
+    ar_peer_post(user_data, ar_peer_local_candidate_in_context, g_new0(ArPeerCandidate, 1),
+                 ar_peer_candidate_free);
+}
+
+/* ---- offer / answer ---- */
+
+typedef struct {
+  GstWebRTCSDPType type;
+  char *sdp;
+} ArPeerDescription;
+
+static void
+ar_peer_description_free(gpointer data) {
+  ArPeerDescription *d = data;
+
+  g_free(d->sdp);
+  g_free(d);
+}
+
+static void
+ar_peer_local_description_in_context(ArPeer *peer, gpointer data) {
+  ArPeerDescription *d = data;
+
+  if (ar_peer_state_is_terminal(peer->state))
+    return;
+  peer->local_set = TRUE;
+  if (peer->remote_set)
+    ar_peer_watch_transports(peer);
+  if (peer->cb.local_description != NULL)
+    peer->cb.local_description(peer, gst_webrtc_sdp_type_to_string(d->type), d->sdp,
+                               peer->user_data);
+  /* Then the candidates gathered meanwhile (the callback may have closed us). */
+  while (!ar_peer_is_closed(peer) && !ar_peer_state_is_terminal(peer->state) &&
+         peer->early_candidates->len > 0) {
+    ArPeerCandidate *c = g_ptr_array_steal_index(peer->early_candidates, 0);
+
+    ar_peer_local_candidate_in_context(peer, c);
+    ar_peer_candidate_free(c);
+  }
+}
+
+static void
+ar_peer_remote_applied_in_context(ArPeer *peer, gpointer data) {
+  if (ar_peer_state_is_terminal(peer->state))
+    return;
+  peer->remote_set = TRUE;
+  if (peer->local_set)
+    ar_peer_watch_transports(peer);
+}
+
+/* Returns the error of a webrtcbin promise reply, or NULL if it succeeded. */
+static char *
+ar_promise_error(GstPromise *promise, GstPromiseResult result, const char *what) {
+  const GstStructure *reply;
+  g_autoptr(GError) error = NULL;
+
+  if (result != GST_PROMISE_RESULT_REPLIED)
+    return g_strdup_printf("%s was interrupted", what);
+  reply = gst_promise_get_reply(promise);
+  if (reply != NULL && gst_structure_has_field(reply, "error")) {
+    gst_structure_get(reply, "error", G_TYPE_ERROR, &error, NULL);
+    return g_strdup_printf("%s failed: %s", what, error != NULL ? error->message : "unknown");
+  }
+  return NULL;
+}
+
+static GstPromise *
+ar_peer_promise(ArPeer *peer, GstPromiseChangeFunc func) {
+  return gst_promise_new_with_change_func(func, ar_peer_ref(peer), (GDestroyNotify)ar_peer_unref);
+}
+
+typedef struct {
+  ArPeer *peer;
+  ArPeerDescription *desc;
+} ArPeerLocalApply;
+
+static void
+ar_peer_local_apply_free(gpointer data) {
+  ArPeerLocalApply *a = data;
+
+  if (a->desc != NULL)
+    ar_peer_description_free(a->desc);
+  ar_peer_unref(a->peer);
+  g_free(a);
+}
+
+/* webrtcbin thread: the local description was applied. */
+static void
+ar_peer_on_local_applied(GstPromise *promise, gpointer user_data) {
+  ArPeerLocalApply *a = user_data;
+  g_autofree char *err = NULL;
+
+  err = ar_promise_error(promise, gst_promise_wait(promise), "Applying the local description");
+  if (err != NULL) {
+    ar_peer_post_failure(a->peer, AR_MEDIA_ERROR_SDP, err);
+    return;
+  }
+  ar_peer_post(a->peer, ar_peer_local_description_in_context, g_steal_pointer(&a->desc),
+               ar_peer_description_free);
+}
+
+/* webrtcbin thread: create-offer / create-answer replied. */
+static void
+ar_peer_on_description_created(GstPromise *promise, gpointer user_data) {
+  ArPeer *peer = user_data;
+  const char *field = peer->direction == AR_PEER_SEND ? "offer" : "answer";
+  const GstStructure *reply;
+  GstWebRTCSessionDescription *desc = NULL;
+  ArPeerLocalApply *apply;
+  g_autofree char *err = NULL;
+
+  err = ar_promise_error(promise, gst_promise_wait(promise),
+                         peer->direction == AR_PEER_SEND ? "Creating the offer"
+                                                         : "Creating the answer");
+  if (err == NULL) {
+    reply = gst_promise_get_reply(promise);
+    if (reply == NULL ||
+        !gst_structure_get(reply, field, GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &desc, NULL) ||
+        desc == NULL)
+      err = g_strdup_printf("webrtcbin returned no %s", field);
+  }
+  if (err != NULL) {
+    ar_peer_post_failure(peer, AR_MEDIA_ERROR_SDP, err);
+    return;
+  }
+  if (ar_peer_is_closed(peer)) {
+    gst_webrtc_session_description_free(desc);
+    return;
+  }
+
+  apply = g_new0(ArPeerLocalApply, 1);
+  apply->peer = ar_peer_ref(peer);
+  apply->desc = g_new0(ArPeerDescription, 1);
+  apply->desc->type = desc->type;
+  apply->desc->sdp = gst_sdp_message_as_text(desc->sdp);
+  g_signal_emit_by_name(
+      peer->webrtc, "set-local-description", desc,
+      gst_promise_new_with_change_func(ar_peer_on_local_applied, apply, ar_peer_local_apply_free));
+  gst_webrtc_session_description_free(desc);
+}
+
+/* webrtcbin thread: the remote description was applied. */
+static void
+ar_peer_on_remote_applied(GstPromise *promise, gpointer user_data) {
+  ArPeer *peer = user_data;
+  g_autofree char *err = NULL;
+
+  err = ar_promise_error(promise, gst_promise_wait(promise), "Applying the remote description");
+  if (err != NULL) {
+    ar_peer_post_failure(peer, AR_MEDIA_ERROR_SDP, err);
+    return;
+  }
+  ar_peer_post(peer, ar_peer_remote_applied_in_context, NULL, NULL);
+  if (peer->direction == AR_PEER_RECV && !ar_peer_is_closed(peer))
+    g_signal_emit_by_name(peer->webrtc, "create-answer", NULL,
+                          ar_peer_promise(peer, ar_peer_on_description_created));
+}
+
+/* ---- media probes ---- */
+
+/* Drops RTP until the remote certificate was verified. */
+static GstPadProbeReturn
+ar_peer_gate_probe(GstPad *pad, GstPadProbeInfo *info, gpointer user_data) {
+  ArPeer *peer = user_data;
+
+  if (g_atomic_int_get(&peer->media_open))
+    return GST_PAD_PROBE_OK;
+  return GST_PAD_PROBE_DROP;
+}
+
+static void
+ar_peer_event_in_context(ArPeer *peer, gpointer data) {
+  ArPeerEvent event = GPOINTER_TO_INT(data);
+
+  if (ar_peer_state_is_terminal(peer->state))
+    return;
+  if (peer->cb.media_event != NULL)
+    peer->cb.media_event(peer, event, peer->user_data);
+}
+
+static GstPadProbeReturn
+ar_peer_first_video_probe(GstPad *pad, GstPadProbeInfo *info, gpointer user_data) {
+  ArPeer *peer = user_data;
+
+  if (g_atomic_int_compare_and_exchange(&peer->first_video, 0, 1))
+    ar_peer_post(peer, ar_peer_event_in_context, GINT_TO_POINTER(AR_PEER_EVENT_FIRST_VIDEO_FRAME),
+                 NULL);
+  return GST_PAD_PROBE_REMOVE;
+}
+
+static GstPadProbeReturn
+ar_peer_first_audio_probe(GstPad *pad, GstPadProbeInfo *info, gpointer user_data) {
+  ArPeer *peer = user_data;
+
+  if (g_atomic_int_compare_and_exchange(&peer->first_audio, 0, 1))
+    ar_peer_post(peer, ar_peer_event_in_context, GINT_TO_POINTER(AR_PEER_EVENT_FIRST_AUDIO), NULL);
+  return GST_PAD_PROBE_REMOVE;
+}
+
+static void
+ar_peer_learn_ssrc(ArPeer *peer, const char *kind, const GstCaps *caps) {
+  guint ssrc = 0;
+
+  if (caps != NULL && gst_caps_get_size(caps) > 0 &&
+      gst_structure_get_uint(gst_caps_get_structure(caps, 0), "ssrc", &ssrc))
+    ar_peer_stats_set_ssrc(peer->stats, kind, ssrc);
+}
+
+/* Learns the SSRC of a sent stream from the caps entering webrtcbin. */
+static GstPadProbeReturn
+ar_peer_ssrc_probe(GstPad *pad, GstPadProbeInfo *info, gpointer user_data) {
+  ArPeer *peer = user_data;
+  GstEvent *event = GST_PAD_PROBE_INFO_EVENT(info);
+  GstCaps *caps = NULL;
+
+  if (event != NULL && GST_EVENT_TYPE(event) == GST_EVENT_CAPS) {
+    gst_event_parse_caps(event, &caps);
+    ar_peer_learn_ssrc(peer, g_object_get_data(G_OBJECT(pad), "ar-kind"), caps);
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+/* ---- bus ---- */
+
+static gboolean
+ar_peer_on_bus(GstBus *bus, GstMessage *msg, gpointer user_data) {
+  ArPeer *peer = user_data;
+
+  if (ar_peer_is_closed(peer))
+    return G_SOURCE_CONTINUE;
+  switch (GST_MESSAGE_TYPE(msg)) {
+  case GST_MESSAGE_ERROR: {
+    g_autoptr(GError) error = NULL;
+    g_autofree char *debug = NULL;
+
+    gst_message_parse_error(msg, &error, &debug);
+    GST_WARNING("peer %s: pipeline error from %s: %s (%s)", peer->label,
+                GST_OBJECT_NAME(GST_MESSAGE_SRC(msg)), error->message, debug ? debug : "");
+    ar_peer_fail(peer, AR_MEDIA_ERROR_PIPELINE, "Pipeline error from %s: %s",
+                 GST_OBJECT_NAME(GST_MESSAGE_SRC(msg)), error->message);
+    break;
+  }
+  case GST_MESSAGE_WARNING: {
+    g_autoptr(GError) error = NULL;
+
+    gst_message_parse_warning(msg, &error, NULL);
+    GST_DEBUG("peer %s: warning from %s: %s", peer->label, GST_OBJECT_NAME(GST_MESSAGE_SRC(msg)),
+              error->message);
+    break;
+  }
+  default:
+    break;
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+/* ---- RECV: decoding ---- */
+
+/* queue ! videoconvert ! sink, probe counts decoded frames. */
+static GstElement *
+ar_peer_make_video_out(ArPeer *peer, ArMediaEngine *engine, GError **error) {
+  g_autoptr(GstElement) bin = gst_object_ref_sink(gst_bin_new("video-out"));
+  GstElement *queue, *convert, *sink;
+  g_autoptr(GstPad) pad = NULL;
+  GstPad *ghost;
+
+  if ((queue = ar_media_make_element("queue", NULL, error)) == NULL)
+    return NULL;
+  gst_bin_add(GST_BIN(bin), queue);
+  if ((convert = ar_media_make_element("videoconvert", NULL, error)) == NULL)
+    return NULL;
+  gst_bin_add(GST_BIN(bin), convert);
+  if ((sink = ar_media_engine_make_video_sink(engine, error)) == NULL)
+    return NULL;
+  gst_bin_add(GST_BIN(bin), sink);
+  if (!gst_element_link_many(queue, convert, sink, NULL)) {
+    g_set_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_PIPELINE, "Cannot link the video output");
+    return NULL;
+  }
+  pad = gst_element_get_static_pad(queue, "sink");
+  ar_track_probe_attach_video(ar_peer_stats_get_probe(peer->stats, "video"), pad);
+  gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, ar_peer_first_video_probe, peer, NULL);
+  ghost = gst_ghost_pad_new("sink", pad);
+  gst_pad_set_active(ghost, TRUE);
+  gst_element_add_pad(bin, ghost);
+  return g_steal_pointer(&bin);
+}
+
+/* queue ! audioconvert ! audioresample ! S16 ! sink, probe measures level. */
+static GstElement *
+ar_peer_make_audio_out(ArPeer *peer, ArMediaEngine *engine, GError **error) {
+  g_autoptr(GstElement) bin = gst_object_ref_sink(gst_bin_new("audio-out"));
+  g_autoptr(GstCaps) caps = gst_caps_from_string("audio/x-raw,format=S16LE,layout=interleaved");
+  GstElement *queue, *convert, *resample, *filter, *sink;
+  g_autoptr(GstPad) in = NULL;
+  g_autoptr(GstPad) measured = NULL;
+  GstPad *ghost;
+
+  if ((queue = ar_media_make_element("queue", NULL, error)) == NULL)
+    return NULL;
+  gst_bin_add(GST_BIN(bin), queue);
+  if ((convert = ar_media_make_element("audioconvert", NULL, error)) == NULL)
+    return NULL;
+  gst_bin_add(GST_BIN(bin), convert);
+  if ((resample = ar_media_make_element("audioresample", NULL, error)) == NULL)
+    return NULL;
+  gst_bin_add(GST_BIN(bin), resample);
+  if ((filter = ar_media_make_element("capsfilter", NULL, error)) == NULL)
+    return NULL;
+  gst_bin_add(GST_BIN(bin), filter);
+  g_object_set(filter, "caps", caps, NULL);
+  if ((sink = ar_media_engine_make_audio_sink(engine, error)) == NULL)
+    return NULL;
+  gst_bin_add(GST_BIN(bin), sink);
+  if (!gst_element_link_many(queue, convert, resample, filter, sink, NULL)) {
+    g_set_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_PIPELINE, "Cannot link the audio output");
+    return NULL;
+  }
+  measured = gst_element_get_static_pad(filter, "src");
+  ar_track_probe_attach_audio(ar_peer_stats_get_probe(peer->stats, "audio"), measured);
+  in = gst_element_get_static_pad(queue, "sink");
+  gst_pad_add_probe(in, GST_PAD_PROBE_TYPE_BUFFER, ar_peer_first_audio_probe, peer, NULL);
+  ghost = gst_ghost_pad_new("sink", in);
+  gst_pad_set_active(ghost, TRUE);
+  gst_element_add_pad(bin, ghost);
+  return g_steal_pointer(&bin);
+}
+
+/* Streaming thread: links @pad to a discarding sink. */
+static void
+ar_peer_discard_pad(ArPeer *peer, GstPad *pad) {
+  GstElement *sink = gst_element_factory_make("fakesink", NULL);
+  g_autoptr(GstPad) sinkpad = NULL;
+
+  if (sink == NULL)
+    return;
+  g_object_set(sink, "sync", FALSE, "async", FALSE, NULL);
+  gst_bin_add(GST_BIN(peer->pipeline), sink);
+  sinkpad = gst_element_get_static_pad(sink, "sink");
+  if (gst_pad_link(pad, sinkpad) != GST_PAD_LINK_OK)
+    GST_DEBUG("peer %s: cannot discard %s", peer->label, GST_PAD_NAME(pad));
+  gst_element_sync_state_with_parent(sink);
+}
+
+/* Streaming thread: decodebin found a decoded stream. */
+static void
+ar_peer_on_decoded_pad(GstElement *decodebin, GstPad *pad, gpointer user_data) {
+  ArPeer *peer = user_data;
+  g_autoptr(GstCaps) caps = gst_pad_get_current_caps(pad);
+  const GstStructure *s;
+  GstElement *out = NULL;
+  g_autoptr(GstPad) sinkpad = NULL;
+
+  if (caps == NULL)
+    caps = gst_pad_query_caps(pad, NULL);
+  s = caps != NULL && gst_caps_get_size(caps) > 0 ? gst_caps_get_structure(caps, 0) : NULL;
+
+  g_mutex_lock(&peer->out_lock);
+  if (s != NULL && gst_structure_has_name(s, "video/x-raw") && !peer->video_out_used) {
+    peer->video_out_used = TRUE;
+    out = peer->video_out;
+  } else if (s != NULL && gst_structure_has_name(s, "audio/x-raw") && !peer->audio_out_used) {
+    peer->audio_out_used = TRUE;
+    out = peer->audio_out;
+  }
+  g_mutex_unlock(&peer->out_lock);
+
+  if (out == NULL) {
+    ar_peer_discard_pad(peer, pad);
+    return;
+  }
+  gst_bin_add(GST_BIN(peer->pipeline), out);
+  sinkpad = gst_element_get_static_pad(out, "sink");
+  if (gst_pad_link(pad, sinkpad) != GST_PAD_LINK_OK) {
+    ar_peer_post_failure(peer, AR_MEDIA_ERROR_PIPELINE,
+                         "Cannot link a decoded stream to its output");
+    return;
+  }
+  gst_element_sync_state_with_parent(out);
+}
+
+/* Streaming thread: make depayloaders ask for a key frame instead of waiting. */
+static void
+ar_peer_on_deep_element_added(GstBin *bin, GstBin *sub_bin, GstElement *element,
+                              gpointer user_data) {
+  GObjectClass *klass = G_OBJECT_GET_CLASS(element);
+
+  if (g_object_class_find_property(klass, "request-keyframe") != NULL)
+    g_object_set(element, "request-keyframe", TRUE, NULL);
+  if (g_object_class_find_property(klass, "wait-for-keyframe") != NULL)
+    g_object_set(element, "wait-for-keyframe", TRUE, NULL);
+}
+
+/* Streaming thread: webrtcbin has a new incoming RTP stream. */
+static void
+ar_peer_on_pad_added(GstElement *webrtc, GstPad *pad, gpointer user_data) {
+  ArPeer *peer = user_data;
+  g_autoptr(GstCaps) caps = NULL;
+  const GstStructure *s = NULL;
+  const char *media = NULL;
+  const char *encoding = NULL;
+  GstElement *decodebin;
+  g_autoptr(GstPad) sinkpad = NULL;
+
+  if (GST_PAD_DIRECTION(pad) != GST_PAD_SRC)
+    return;
+  gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+                    ar_peer_gate_probe, peer, NULL);
+  if (peer->direction == AR_PEER_SEND) {
+    ar_peer_discard_pad(peer, pad);
+    return;
+  }
+
+  caps = gst_pad_get_current_caps(pad);
+  if (caps == NULL)
+    caps = gst_pad_query_caps(pad, NULL);
+  if (caps != NULL && gst_caps_get_size(caps) > 0) {
+    s = gst_caps_get_structure(caps, 0);
+    media = gst_structure_get_string(s, "media");
+    encoding = gst_structure_get_string(s, "encoding-name");
+    if (media != NULL)
+      ar_peer_learn_ssrc(peer, media, caps);
+  }
+  GST_DEBUG("peer %s: incoming %s stream (%s)", peer->label, media ? media : "?",
+            encoding ? encoding : "?");
+  if (media != NULL && encoding != NULL)
+    ar_peer_stats_set_codec(peer->stats, media, encoding);
+
+  decodebin = gst_element_factory_make("decodebin", NULL);
+  if (decodebin == NULL) {
+    ar_peer_post_failure(peer, AR_MEDIA_ERROR_NO_ELEMENT,
+                         "GStreamer element 'decodebin' is missing");
+    return;
+  }
+  g_signal_connect(decodebin, "pad-added", G_CALLBACK(ar_peer_on_decoded_pad), peer);
+  g_signal_connect(decodebin, "deep-element-added", G_CALLBACK(ar_peer_on_deep_element_added),
+                   NULL);
+  gst_bin_add(GST_BIN(peer->pipeline), decodebin);
+  gst_element_sync_state_with_parent(decodebin);
+  sinkpad = gst_element_get_static_pad(decodebin, "sink");
+  if (gst_pad_link(pad, sinkpad) != GST_PAD_LINK_OK)
+    ar_peer_post_failure(peer, AR_MEDIA_ERROR_PIPELINE,
+                         "Cannot link an incoming stream to a decoder");
+}
+
+/* Main-thread handler of on-new-transceiver: NACK/RTX on, receive only. */
+static void
+ar_peer_on_new_transceiver(GstElement *webrtc, GstWebRTCRTPTransceiver *trans, gpointer user_data) {
+  ArPeer *peer = user_data;
+  GstWebRTCKind kind = GST_WEBRTC_KIND_UNKNOWN;
+
+  /* Retransmissions help video; audio rather conceals a loss than waits. */
+  g_object_get(trans, "kind", &kind, NULL);
+  g_object_set(trans, "do-nack", kind != GST_WEBRTC_KIND_AUDIO, NULL);
+  if (peer->direction == AR_PEER_RECV)
+    g_object_set(trans, "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, NULL);
+}
+
+/* ---- SEND: capture and encode ---- */
+
+static gboolean
+ar_peer_link_to_webrtc(ArPeer *peer, GstElement *src, const char *kind, GstCaps *codec_caps,
+                       GstPad **pad_out, GError **error) {
+  gboolean nack = g_str_equal(kind, "video");
+  g_autoptr(GstPad) srcpad = gst_element_get_static_pad(src, "src");
+  GstPad *sinkpad = gst_element_request_pad_simple(peer->webrtc, "sink_%u");
+  g_autoptr(GstWebRTCRTPTransceiver) trans = NULL;
+
+  if (sinkpad == NULL) {
+    g_set_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_PIPELINE, "webrtcbin refused a sink pad");
+    return FALSE;
+  }
+  g_object_get(sinkpad, "transceiver", &trans, NULL);
+  if (trans != NULL) {
+    g_object_set(trans, "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY, "do-nack", nack,
+                 "codec-preferences", codec_caps, NULL);
+  }
+  gst_pad_add_probe(sinkpad, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+                    ar_peer_gate_probe, peer, NULL);
+  g_object_set_data(G_OBJECT(sinkpad), "ar-kind", (gpointer)kind);
+  gst_pad_add_probe(sinkpad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, ar_peer_ssrc_probe, peer, NULL);
+  if (gst_pad_link(srcpad, sinkpad) != GST_PAD_LINK_OK) {
+    g_set_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_PIPELINE, "Cannot link %s to webrtcbin",
+                GST_OBJECT_NAME(src));
+    gst_object_unref(sinkpad);
+    return FALSE;
+  }
+  if (pad_out != NULL)
+    *pad_out = sinkpad;
+  else
+    gst_object_unref(sinkpad);
+  return TRUE;
+}
+
+static gboolean
+ar_peer_build_send(ArPeer *peer, ArMediaEngine *engine, GError **error) {
+  const ArMediaConfig *cfg = ar_media_engine_get_config(engine);
+  const ArEncoderInfo *encoder = ar_media_engine_get_encoder(engine);
+  GstElement *vsrc, *venc, *asrc, *opus, *pay, *afilter;
+  g_autoptr(GstCaps) vcaps = ar_encoder_rtp_caps(encoder->codec, AR_MEDIA_PT_VIDEO);
+  g_autoptr(GstCaps) acaps = gst_caps_new_simple(
+      "application/x-rtp", "media", G_TYPE_STRING, "audio", "encoding-name", G_TYPE_STRING, "OPUS",
+      "clock-rate", G_TYPE_INT, 48000, "payload", G_TYPE_INT, AR_MEDIA_PT_AUDIO, NULL);
+  g_autoptr(GstPad) encoded = NULL;
+  g_autoptr(GstPad) captured = NULL;
+  GstElement *pay_in;
+
+  if ((vsrc = ar_media_engine_make_video_source(engine, error)) == NULL)
+    return FALSE;
+  gst_bin_add(GST_BIN(peer->pipeline), vsrc);
+  if ((venc = ar_encoder_make_bin(encoder, cfg->video_bitrate_kbps, cfg->framerate, error)) == NULL)
+    return FALSE;
+  gst_bin_add(GST_BIN(peer->pipeline), venc);
+  if (!gst_element_link(vsrc, venc)) {
+    g_set_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_PIPELINE,
+                "Cannot link the camera to the %s encoder", encoder->factory);
+    return FALSE;
+  }
+  if (!ar_peer_link_to_webrtc(peer, venc, "video", vcaps, &peer->video_send_pad, error))
+    return FALSE;
+
+  /* One buffer per encoded frame enters the payloader. */
+  pay_in = gst_bin_get_by_name(GST_BIN(venc), "pay");
+  if (pay_in != NULL) {
+    encoded = gst_element_get_static_pad(pay_in, "sink");
+    ar_track_probe_attach_video(ar_peer_stats_get_probe(peer->stats, "video"), encoded);
+    gst_pad_add_probe(encoded, GST_PAD_PROBE_TYPE_BUFFER, ar_peer_first_video_probe, peer, NULL);
+    gst_object_unref(pay_in);
+  }
+  ar_peer_stats_set_codec(peer->stats, "video", ar_video_codec_to_string(encoder->codec));
+
+  if ((asrc = ar_media_engine_make_audio_source(engine, error)) == NULL)
+    return FALSE;
+  gst_bin_add(GST_BIN(peer->pipeline), asrc);
+  if ((opus = ar_media_make_element("opusenc", "opusenc", error)) == NULL)
+    return FALSE;
+  gst_bin_add(GST_BIN(peer->pipeline), opus);
+  gst_util_set_object_arg(G_OBJECT(opus), "audio-type", "voice");
+  g_object_set(opus, "inband-fec", TRUE, NULL);
+  if ((pay = ar_media_make_element("rtpopuspay", "opuspay", error)) == NULL)
+    return FALSE;
+  gst_bin_add(GST_BIN(peer->pipeline), pay);
+  g_object_set(pay, "pt", (guint)AR_MEDIA_PT_AUDIO, NULL);
+  if ((afilter = ar_media_make_element("capsfilter", "opus-rtp-caps", error)) == NULL)
+    return FALSE;
+  gst_bin_add(GST_BIN(peer->pipeline), afilter);
+  g_object_set(afilter, "caps", acaps, NULL);
+  if (!gst_element_link_many(asrc, opus, pay, afilter, NULL)) {
+    g_set_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_PIPELINE,
+                "Cannot link the microphone to the Opus encoder");
+    return FALSE;
+  }
+  captured = gst_element_get_static_pad(asrc, "src");
+  ar_track_probe_attach_audio(ar_peer_stats_get_probe(peer->stats, "audio"), captured);
+  ar_peer_stats_set_codec(peer->stats, "audio", "OPUS");
+  return ar_peer_link_to_webrtc(peer, afilter, "audio", acaps, NULL, error);
+}
+
+/* No UPnP: the room must not ask the LAN's router to open ports (libnice does
+ * by default, and probes the network with SSDP). */
+static void
+ar_peer_configure_ice(ArPeer *peer) {
+  g_autoptr(GObject) ice = NULL;
+  g_autoptr(GObject) agent = NULL;
+
+  g_object_get(peer->webrtc, "ice-agent", &ice, NULL);
+  if (ice == NULL || g_object_class_find_property(G_OBJECT_GET_CLASS(ice), "agent") == NULL)
+    return;
+  g_object_get(ice, "agent", &agent, NULL);
+  if (agent != NULL && g_object_class_find_property(G_OBJECT_GET_CLASS(agent), "upnp") != NULL)
+    g_object_set(agent, "upnp", FALSE, NULL);
+}
+
+/* ---- public API ---- */
+
+ArPeer *
+ar_peer_new(ArMediaEngine *engine, ArPeerDirection direction, const char *label,
+            const ArPeerCallbacks *callbacks, gpointer user_data, GError **error) {
+  ArPeer *peer;
+  const ArMediaConfig *cfg;
+  g_autoptr(GstBus) bus = NULL;
+  g_autofree char *name = NULL;
+
+  if (engine == NULL || (direction != AR_PEER_SEND && direction != AR_PEER_RECV)) {
+    g_set_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_FAILED, "Invalid peer arguments");
+    return NULL;
+  }
+  if (!ar_media_init(error))
+    return NULL;
+  cfg = ar_media_engine_get_config(engine);
+
+  peer = g_new0(ArPeer, 1);
+  peer->ref_count = 1;
+  peer->direction = direction;
+  peer->label = g_strdup(label != NULL ? label : (direction == AR_PEER_SEND ? "send" : "recv"));
+  if (callbacks != NULL)
+    peer->cb = *callbacks;
+  peer->user_data = user_data;
+  peer->context = g_main_context_ref_thread_default();
+  g_mutex_init(&peer->lock);
+  g_mutex_init(&peer->out_lock);
+  g_queue_init(&peer->pending);
+  peer->transports = g_array_new(FALSE, TRUE, sizeof(ArWatchedTransport));
+  peer->early_candidates = g_ptr_array_new_with_free_func(ar_peer_candidate_free);
+  peer->state = AR_PEER_STATE_NEW;
+
+  name = g_strdup_printf("ar-peer-%s", peer->label);
+  g_strcanon(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_", '_');
+  peer->pipeline = gst_object_ref_sink(gst_pipeline_new(name));
+  peer->webrtc = ar_media_make_element("webrtcbin", "webrtc", error);
+  if (peer->webrtc == NULL)
+    goto fail;
+  gst_object_ref_sink(peer->webrtc);
+  gst_bin_add(GST_BIN(peer->pipeline), peer->webrtc);
+  gst_util_set_object_arg(G_OBJECT(peer->webrtc), "bundle-policy", "max-bundle");
+  g_object_set(peer->webrtc, "latency", cfg->jitter_latency_ms, "stun-server", NULL, NULL);
+
+  ar_peer_configure_ice(peer);
+  peer->stats = ar_peer_stats_new(peer->webrtc, peer->context, direction == AR_PEER_SEND);
+
+  g_signal_connect(peer->webrtc, "on-ice-candidate", G_CALLBACK(ar_peer_on_ice_candidate), peer);
+  g_signal_connect(peer->webrtc, "notify::ice-gathering-state",
+                   G_CALLBACK(ar_peer_on_gathering_state), peer);
+  g_signal_connect(peer->webrtc, "notify::connection-state", G_CALLBACK(ar_peer_on_webrtc_state),
+                   peer);
+  g_signal_connect(peer->webrtc, "notify::ice-connection-state",
+                   G_CALLBACK(ar_peer_on_webrtc_state), peer);
+  g_signal_connect(peer->webrtc, "on-new-transceiver", G_CALLBACK(ar_peer_on_new_transceiver),
+                   peer);
+  g_signal_connect(peer->webrtc, "pad-added", G_CALLBACK(ar_peer_on_pad_added), peer);
+
+  if (direction == AR_PEER_SEND) {
+    if (!ar_peer_build_send(peer, engine, error))
+      goto fail;
+  } else {
+    peer->video_out = ar_peer_make_video_out(peer, engine, error);
+    if (peer->video_out == NULL)
+      goto fail;
+    peer->audio_out = ar_peer_make_audio_out(peer, engine, error);
+    if (peer->audio_out == NULL)
+      goto fail;
+  }
+
+  bus = gst_pipeline_get_bus(GST_PIPELINE(peer->pipeline));
+  peer->bus_source = gst_bus_create_watch(bus);
+  g_source_set_callback(peer->bus_source, (GSourceFunc)(void (*)(void))ar_peer_on_bus, peer, NULL);
+  g_source_attach(peer->bus_source, peer->context);
+  GST_DEBUG("peer %s: created (%s)", peer->label, direction == AR_PEER_SEND ? "send" : "recv");
+  return peer;
+
+fail:
+  g_prefix_error(error, "Cannot create the %s peer: ", peer->label);
+  /* The caller never saw this peer: no callback. */
+  memset(&peer->cb, 0, sizeof(peer->cb));
+  ar_peer_free(peer);
+  return NULL;
+}
+
+static gboolean
+ar_peer_check_usable(ArPeer *peer, GError **error) {
+  if (peer == NULL) {
+    g_set_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_FAILED, "No peer");
+    return FALSE;
+  }
+  if (ar_peer_state_is_terminal(peer->state)) {
+    g_set_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_FAILED, "Peer %s is %s", peer->label,
+                ar_peer_state_to_string(peer->state));
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
+ar_peer_start_pipeline(ArPeer *peer, GError **error) {
+  if (peer->started)
+    return TRUE;
+  if (gst_element_set_state(peer->pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
+    g_set_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_PIPELINE,
+                "The %s pipeline refused to start (is a device busy or missing?)", peer->label);
+    gst_element_set_state(peer->pipeline, GST_STATE_NULL);
+    return FALSE;
+  }
+  peer->started = TRUE;
+  ar_peer_stats_start(peer->stats);
+  ar_peer_set_state(peer, AR_PEER_STATE_CONNECTING, NULL);
+  return TRUE;
+}
+
+gboolean
+ar_peer_start(ArPeer *peer, GError **error) {
+  gboolean ok;
+
+  if (!ar_peer_check_usable(peer, error))
+    return FALSE;
+  if (peer->started)
+    return TRUE;
+  /* The CONNECTING callback may close or free the peer. */
+  ar_peer_ref(peer);
+  ok = ar_peer_start_pipeline(peer, error);
+  if (ok && peer->direction == AR_PEER_SEND && !ar_peer_is_closed(peer)) {
+    g_signal_emit_by_name(peer->webrtc, "create-offer", NULL,
+                          ar_peer_promise(peer, ar_peer_on_description_created));
+  }
+  ar_peer_unref(peer);
+  return ok;
+}
+
+gboolean
+ar_peer_set_remote_description(ArPeer *peer, const char *type, const char *sdp, GError **error) {
+  GstWebRTCSDPType sdp_type;
+  g_autoptr(GstSDPMessage) msg = NULL;
+  g_auto(GStrv) fingerprints = NULL;
+  GstWebRTCSessionDescription *desc;
+  gsize len;
+
+  if (!ar_peer_check_usable(peer, error))
+    return FALSE;
+  if (type == NULL || sdp == NULL) {
+    g_set_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_SDP, "No remote description");
+    return FALSE;
+  }
+  if (peer->direction == AR_PEER_SEND && g_str_equal(type, "answer")) {
+    sdp_type = GST_WEBRTC_SDP_TYPE_ANSWER;
+  } else if (peer->direction == AR_PEER_RECV && g_str_equal(type, "offer")) {
+    sdp_type = GST_WEBRTC_SDP_TYPE_OFFER;
+  } else {
+    g_set_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_SDP,
+                "A %s peer cannot take a remote description of type '%.16s'",
+                peer->direction == AR_PEER_SEND ? "sending" : "receiving", type);
+    return FALSE;
+  }
+  if (peer->remote_fingerprints != NULL) {
+    g_set_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_SDP,
+                "The remote description was already set (renegotiation is not supported)");
+    return FALSE;
+  }
+  len = strnlen(sdp, AR_MEDIA_MAX_SDP_SIZE + 1);
+  if (len > AR_MEDIA_MAX_SDP_SIZE) {
+    g_set_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_SDP, "Remote SDP larger than %d bytes",
+                AR_MEDIA_MAX_SDP_SIZE);
+    return FALSE;
+  }
+  if (gst_sdp_message_new(&msg) != GST_SDP_OK ||
+      gst_sdp_message_parse_buffer((const guint8 *)sdp, (guint)len, msg) != GST_SDP_OK) {
+    g_set_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_SDP, "Remote SDP does not parse");
+    return FALSE;
+  }
+  if (gst_sdp_message_medias_len(msg) == 0) {
+    g_set_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_SDP, "Remote SDP has no media");
+    return FALSE;
+  }
+  fingerprints = ar_sdp_get_fingerprints(sdp, error);
+  if (fingerprints == NULL) {
+    g_prefix_error(error, "Remote SDP: ");
+    return FALSE;
+  }
+  /* The CONNECTING callback may close or free the peer. */
+  ar_peer_ref(peer);
+  if (!ar_peer_start_pipeline(peer, error)) {
+    ar_peer_unref(peer);
+    return FALSE;
+  }
+  if (ar_peer_is_closed(peer)) {
+    ar_peer_unref(peer);
+    return TRUE;
+  }
+
+  peer->remote_mlines = gst_sdp_message_medias_len(msg);
+  peer->remote_fingerprints = g_steal_pointer(&fingerprints);
+  desc = gst_webrtc_session_description_new(sdp_type, g_steal_pointer(&msg));
+  g_signal_emit_by_name(peer->webrtc, "set-remote-description", desc,
+                        ar_peer_promise(peer, ar_peer_on_remote_applied));
+  gst_webrtc_session_description_free(desc);
+  ar_peer_unref(peer);
+  return TRUE;
+}
+
+static gboolean
+ar_candidate_is_valid(const char *c) {
+  if (!g_str_has_prefix(c, "candidate:") || c[strlen("candidate:")] == '\0')
+    return FALSE;
+  for (const char *p = c; *p; p++) {
+    if (*p < 0x20 || *p > 0x7e)
+      return FALSE;
+  }
+  return TRUE;
+}
+
+gboolean
+ar_peer_add_remote_candidate(ArPeer *peer, guint mline_index, const char *candidate,
+                             GError **error) {
+  gsize len;
+
+  if (peer == NULL) {
+    g_set_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_FAILED, "No peer");
+    return FALSE;
+  }
+  if (candidate == NULL || *candidate == '\0')
+    return TRUE; /* end of candidates: libnice needs nothing */
+  len = strnlen(candidate, AR_MEDIA_MAX_CANDIDATE_SIZE + 1);
+  if (len > AR_MEDIA_MAX_CANDIDATE_SIZE) {
+    g_set_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_CANDIDATE,
+                "Remote ICE candidate larger than %d bytes", AR_MEDIA_MAX_CANDIDATE_SIZE);
+    return FALSE;
+  }
+  if (g_str_has_prefix(candidate, "a="))
+    candidate += 2;
+  if (!ar_candidate_is_valid(candidate)) {
+    g_set_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_CANDIDATE,
+                "Malformed remote ICE candidate (expected printable \"candidate:...\")");
+    return FALSE;
+  }
+  if (mline_index >= AR_PEER_MAX_MLINE ||
+      (peer->remote_mlines > 0 && mline_index >= peer->remote_mlines)) {
+    g_set_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_CANDIDATE,
+                "Remote ICE candidate for m-line %u, which does not exist", mline_index);
+    return FALSE;
+  }
+  if (ar_peer_state_is_terminal(peer->state))
+    return TRUE; /* too late to matter */
+  g_signal_emit_by_name(peer->webrtc, "add-ice-candidate", mline_index, candidate);
+  return TRUE;
+}
+
+ArPeerState
+ar_peer_get_state(ArPeer *peer) {
+  return peer != NULL ? peer->state : AR_PEER_STATE_CLOSED;
+}
+
+ArPeerDirection
+ar_peer_get_direction(ArPeer *peer) {
+  return peer != NULL ? peer->direction : AR_PEER_RECV;
+}
+
+const char *
+ar_peer_get_label(ArPeer *peer) {
+  return peer != NULL ? peer->label : "";
+}
+
+GArray *
+ar_peer_get_stats(ArPeer *peer) {
+  if (peer == NULL || peer->stats == NULL)
+    return g_array_new(FALSE, TRUE, sizeof(ArTrackStats));
+  return ar_peer_stats_snapshot(peer->stats);
+}
+
+void
+ar_peer_close(ArPeer *peer) {
+  GQueue pending = G_QUEUE_INIT;
+  GSource *source;
+
+  if (peer == NULL)
+    return;
+  g_mutex_lock(&peer->lock);
+  if (peer->closed) {
+    g_mutex_unlock(&peer->lock);
+    return;
+  }
+  g_atomic_int_set(&peer->closed, TRUE);
+  pending = peer->pending;
+  g_queue_init(&peer->pending);
+  g_mutex_unlock(&peer->lock);
+
+  /* Nothing posted before the close runs after it. */
+  while ((source = g_queue_pop_head(&pending)) != NULL) {
+    g_source_destroy(source);
+    g_source_unref(source);
+  }
+  if (peer->bus_source != NULL) {
+    g_source_destroy(peer->bus_source);
+    g_clear_pointer(&peer->bus_source, g_source_unref);
+  }
+  ar_peer_stop_pipeline(peer);
+  /* The pipeline is in NULL: no GStreamer thread runs our handlers any more. */
+  ar_peer_unwatch_transports(peer);
+  if (peer->webrtc != NULL)
+    g_signal_handlers_disconnect_by_data(peer->webrtc, peer);
+
+  if (peer->state != AR_PEER_STATE_CLOSED) {
+    void (*cb)(ArPeer *, ArPeerState, const GError *, gpointer) = peer->cb.state_changed;
+
+    GST_INFO("peer %s: %s -> closed", peer->label, ar_peer_state_to_string(peer->state));
+    peer->state = AR_PEER_STATE_CLOSED;
+    if (cb != NULL)
+      cb(peer, AR_PEER_STATE_CLOSED, NULL, peer->user_data);
+  }
+}
+
+void
+ar_peer_free(ArPeer *peer) {
+  if (peer == NULL)
+    return;
+  ar_peer_close(peer);
+  ar_peer_unref(peer);
+}

@@ -1,0 +1,699 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * test-peer.c: real WebRTC calls between a SEND and a RECV peer in this
+ * process (test pattern + tone, 320x240), the DTLS fingerprint check with a
+ * tampered SDP, and the validation of untrusted SDP/candidates.
+ *
+ * The two webrtcbins connect over the host's own addresses. libnice does not
+ * gather candidates on the loopback interface: the machine (or the network
+ * namespace the test runs in) needs one non-loopback interface with an
+ * address; the test says so and fails otherwise.
+ */
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <string.h>
+
+#include "ar-media.h"
+
+#define CALL_TIMEOUT_MS 20000
+
+typedef struct _Call Call;
+
+typedef struct {
+  Call *call;
+  ArPeer *peer;
+  const char *name;
+  ArPeerState state;
+  gboolean ever_connected;
+  GError *error;
+  guint closed_count;
+  guint n_candidates;
+  gboolean gathering_done;
+  gboolean first_video;
+  gboolean first_audio;
+  guint callbacks_after_close;
+  gboolean closing;
+} Side;
+
+struct _Call {
+  ArMediaEngine *engine;
+  Side send, recv;
+  gboolean tamper_offer;
+  gboolean tamper_answer;
+  char *offer;
+  char *answer;
+  GError *signalling_error;
+};
+
+/* ---- helpers ---- */
+
+static gboolean
+has_non_loopback_address(void) {
+  struct ifaddrs *ifs = NULL, *i;
+  gboolean found = FALSE;
+
+  if (getifaddrs(&ifs) != 0)
+    return FALSE;
+  for (i = ifs; i != NULL && !found; i = i->ifa_next) {
+    if (i->ifa_addr == NULL || (i->ifa_flags & IFF_LOOPBACK) || !(i->ifa_flags & IFF_UP))
+      continue;
+    found = i->ifa_addr->sa_family == AF_INET || i->ifa_addr->sa_family == AF_INET6;
+  }
+  freeifaddrs(ifs);
+  return found;
+}
+
+static gboolean
+require_network(void) {
+  if (has_non_loopback_address())
+    return TRUE;
+  g_test_fail_printf("No network interface besides lo is up: libnice gathers no loopback "
+                     "candidates. Run this test inside a network namespace with a veth pair "
+                     "(ip netns exec ...), as the integration harness does.");
+  return FALSE;
+}
+
+static gboolean
+wake_up(gpointer data) {
+  return G_SOURCE_CONTINUE;
+}
+
+/* Iterates the default main context until @pred holds or @timeout_ms passed.
+ * Returns FALSE and fails the test on timeout. */
+static gboolean
+wait_for(Call *call, gboolean (*pred)(Call *call), guint timeout_ms, const char *what) {
+  gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+  guint ticker = g_timeout_add(20, wake_up, NULL);
+  gboolean ok = TRUE;
+
+  while (!pred(call)) {
+    if (g_get_monotonic_time() > deadline) {
+      g_test_fail_printf("timed out after %u ms waiting for %s (send %s%s%s, recv %s%s%s)",
+                         timeout_ms, what, ar_peer_state_to_string(call->send.state),
+                         call->send.error ? ": " : "",
+                         call->send.error ? call->send.error->message : "",
+                         ar_peer_state_to_string(call->recv.state), call->recv.error ? ": " : "",
+                         call->recv.error ? call->recv.error->message : "");
+      ok = FALSE;
+      break;
+    }
+    g_main_context_iteration(NULL, TRUE);
+  }
+  g_source_remove(ticker);
+  return ok;
+}
+
+/* Runs the main loop for @ms regardless. */
+static void
+spin(guint ms) {
+  gint64 deadline = g_get_monotonic_time() + (gint64)ms * 1000;
+  guint ticker = g_timeout_add(20, wake_up, NULL);
+
+  while (g_get_monotonic_time() < deadline)
+    g_main_context_iteration(NULL, TRUE);
+  g_source_remove(ticker);
+}
+
+/* Changes one hex digit in every a=fingerprint line (all carry the same one). */
+static char *
+tamper_fingerprint(const char *sdp) {
+  char *out = g_strdup(sdp);
+  char *p = out;
+  guint changed = 0;
+
+  while ((p = strstr(p, "a=fingerprint:")) != NULL) {
+    char *space = strchr(p, ' ');
+    char *digit;
+
+    g_assert_nonnull(space);
+    digit = space + 1 + 4; /* a hex digit of the third byte */
+    g_assert_true(g_ascii_isxdigit(*digit));
+    *digit = *digit == '0' ? '1' : '0';
+    changed++;
+    p = space;
+  }
+  g_assert_cmpuint(changed, >, 0);
+  return out;
+}
+
+static const ArTrackStats *
+find_track(GArray *stats, const char *kind) {
+  for (guint i = 0; i < stats->len; i++) {
+    const ArTrackStats *t = &g_array_index(stats, ArTrackStats, i);
+
+    if (g_str_equal(t->kind, kind))
+      return t;
+  }
+  return NULL;
+}
+
+static void
+log_stats(const char *name, GArray *stats) {
+  for (guint i = 0; i < stats->len; i++) {
+    const ArTrackStats *t = &g_array_index(stats, ArTrackStats, i);
+
+    g_test_message("%s %s/%s %s: %ux%u frames=%" G_GUINT64_FORMAT
+                   " %.1f fps packets=%" G_GUINT64_FORMAT " bytes=%" G_GUINT64_FORMAT
+                   " lost=%" G_GUINT64_FORMAT " nack=%" G_GUINT64_FORMAT
+                   " %.0f bit/s rtt=%.1f ms level=%.1f dB",
+                   name, t->kind, t->direction, t->codec, t->width, t->height, t->frames,
+                   t->framerate, t->packets, t->bytes, t->packets_lost, t->nack_count,
+                   t->bitrate_bps, t->rtt_ms, t->audio_level);
+  }
+}
+
+/* ---- callbacks ---- */
+
+static Side *
+side_of(Call *call, ArPeer *peer) {
+  return peer == call->send.peer ? &call->send : &call->recv;
+}
+
+static gboolean
+side_check_alive(Side *side) {
+  if (side->closing || side->state == AR_PEER_STATE_CLOSED) {
+    side->callbacks_after_close++;
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static void
+on_local_description(ArPeer *peer, const char *type, const char *sdp, gpointer user_data) {
+  Call *call = user_data;
+  Side *side = side_of(call, peer);
+  g_autofree char *sent = NULL;
+  GError **err = &call->signalling_error;
+
+  if (!side_check_alive(side))
+    return;
+  if (side == &call->send) {
+    g_assert_cmpstr(type, ==, "offer");
+    call->offer = g_strdup(sdp);
+    sent = call->tamper_offer ? tamper_fingerprint(sdp) : g_strdup(sdp);
+    if (!ar_peer_set_remote_description(call->recv.peer, "offer", sent, *err ? NULL : err))
+      g_test_message("recv refused the offer");
+  } else {
+    g_assert_cmpstr(type, ==, "answer");
+    call->answer = g_strdup(sdp);
+    sent = call->tamper_answer ? tamper_fingerprint(sdp) : g_strdup(sdp);
+    if (!ar_peer_set_remote_description(call->send.peer, "answer", sent, *err ? NULL : err))
+      g_test_message("send refused the answer");
+  }
+}
+
+static void
+on_local_candidate(ArPeer *peer, guint mline, const char *candidate, gpointer user_data) {
+  Call *call = user_data;
+  Side *side = side_of(call, peer);
+  ArPeer *other = side == &call->send ? call->recv.peer : call->send.peer;
+  g_autoptr(GError) error = NULL;
+
+  if (!side_check_alive(side))
+    return;
+  if (candidate == NULL) {
+    g_assert_false(side->gathering_done);
+    side->gathering_done = TRUE;
+    return;
+  }
+  g_assert_false(side->gathering_done);
+  g_assert_true(g_str_has_prefix(candidate, "candidate:"));
+  side->n_candidates++;
+  if (other != NULL && !ar_peer_add_remote_candidate(other, mline, candidate, &error))
+    g_test_message("%s: candidate refused: %s", side->name, error->message);
+}
+
+static void
+on_state_changed(ArPeer *peer, ArPeerState state, const GError *error, gpointer user_data) {
+  Call *call = user_data;
+  Side *side = side_of(call, peer);
+
+  g_test_message("%s: %s%s%s", side->name, ar_peer_state_to_string(state), error ? ": " : "",
+                 error ? error->message : "");
+  if (state == AR_PEER_STATE_CLOSED) {
+    side->closed_count++;
+    side->state = state;
+    return;
+  }
+  if (!side_check_alive(side))
+    return;
+  if (state == AR_PEER_STATE_FAILED) {
+    g_assert_nonnull(error);
+    g_clear_error(&side->error);
+    side->error = g_error_copy(error);
+  } else {
+    g_assert_null(error);
+  }
+  if (state == AR_PEER_STATE_CONNECTED)
+    side->ever_connected = TRUE;
+  side->state = state;
+}
+
+static void
+on_media_event(ArPeer *peer, ArPeerEvent event, gpointer user_data) {
+  Call *call = user_data;
+  Side *side = side_of(call, peer);
+
+  if (!side_check_alive(side))
+    return;
+  if (event == AR_PEER_EVENT_FIRST_VIDEO_FRAME) {
+    g_assert_false(side->first_video);
+    side->first_video = TRUE;
+  } else if (event == AR_PEER_EVENT_FIRST_AUDIO) {
+    g_assert_false(side->first_audio);
+    side->first_audio = TRUE;
+  }
+}
+
+static const ArPeerCallbacks callbacks = {
+    .local_description = on_local_description,
+    .local_candidate = on_local_candidate,
+    .state_changed = on_state_changed,
+    .media_event = on_media_event,
+};
+
+/* ---- setup ---- */
+
+static ArMediaEngine *
+make_engine(const char *const *encoders) {
+  ArMediaConfig cfg;
+  g_autoptr(GError) error = NULL;
+  ArMediaEngine *engine;
+
+  ar_media_config_init_defaults(&cfg);
+  cfg.video_source = "test";
+  cfg.audio_source = "test";
+  cfg.audio_sink = "none";
+  cfg.video_sink = "none";
+  cfg.encoders = encoders;
+  cfg.width = 320;
+  cfg.height = 240;
+  cfg.video_bitrate_kbps = 400;
+  engine = ar_media_engine_new(&cfg, &error);
+  g_assert_no_error(error);
+  g_test_message("engine: %s", ar_media_engine_describe(engine));
+  return engine;
+}
+
+static void
+call_init(Call *call, const char *const *encoders) {
+  g_autoptr(GError) error = NULL;
+
+  memset(call, 0, sizeof(*call));
+  call->engine = make_engine(encoders);
+  call->send.call = call->recv.call = call;
+  call->send.name = "send";
+  call->recv.name = "recv";
+  call->send.peer = ar_peer_new(call->engine, AR_PEER_SEND, "publisher", &callbacks, call, &error);
+  g_assert_no_error(error);
+  call->recv.peer = ar_peer_new(call->engine, AR_PEER_RECV, "feed-1", &callbacks, call, &error);
+  g_assert_no_error(error);
+  g_assert_cmpint(ar_peer_get_state(call->send.peer), ==, AR_PEER_STATE_NEW);
+  g_assert_cmpint(ar_peer_get_direction(call->recv.peer), ==, AR_PEER_RECV);
+  g_assert_cmpstr(ar_peer_get_label(call->send.peer), ==, "publisher");
+}
+
+static void
+call_start(Call *call) {
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true(ar_peer_start(call->recv.peer, &error));
+  g_assert_no_error(error);
+  g_assert_true(ar_peer_start(call->send.peer, &error));
+  g_assert_no_error(error);
+  g_assert_cmpint(call->send.state, ==, AR_PEER_STATE_CONNECTING);
+  g_assert_cmpint(call->recv.state, ==, AR_PEER_STATE_CONNECTING);
+}
+
+static void
+side_close(Side *side) {
+  guint before = side->closed_count;
+
+  if (side->state == AR_PEER_STATE_CLOSED) {
+    ar_peer_close(side->peer);
+    g_assert_cmpuint(side->closed_count, ==, before);
+    return;
+  }
+  side->closing = FALSE;
+  ar_peer_close(side->peer);
+  /* Synchronous, once. */
+  g_assert_cmpuint(side->closed_count, ==, before + 1);
+  g_assert_cmpint(ar_peer_get_state(side->peer), ==, AR_PEER_STATE_CLOSED);
+  side->closing = TRUE;
+  ar_peer_close(side->peer);
+  g_assert_cmpuint(side->closed_count, ==, before + 1);
+}
+
+static void
+call_clear(Call *call) {
+  side_close(&call->send);
+  side_close(&call->recv);
+  /* Nothing fires after close, even with the main loop running. */
+  spin(300);
+  g_assert_cmpuint(call->send.callbacks_after_close, ==, 0);
+  g_assert_cmpuint(call->recv.callbacks_after_close, ==, 0);
+  g_clear_pointer(&call->send.peer, ar_peer_free);
+  g_clear_pointer(&call->recv.peer, ar_peer_free);
+  g_clear_pointer(&call->engine, ar_media_engine_free);
+  g_clear_error(&call->send.error);
+  g_clear_error(&call->recv.error);
+  g_clear_error(&call->signalling_error);
+  g_free(call->offer);
+  g_free(call->answer);
+}
+
+/* ---- predicates ---- */
+
+static gboolean
+both_connected(Call *call) {
+  return (call->send.state == AR_PEER_STATE_CONNECTED &&
+          call->recv.state == AR_PEER_STATE_CONNECTED) ||
+         call->send.state == AR_PEER_STATE_FAILED || call->recv.state == AR_PEER_STATE_FAILED;
+}
+
+static gboolean
+recv_has_media(Call *call) {
+  g_autoptr(GArray) stats = ar_peer_get_stats(call->recv.peer);
+  const ArTrackStats *v = find_track(stats, "video");
+  const ArTrackStats *a = find_track(stats, "audio");
+
+  if (call->recv.state == AR_PEER_STATE_FAILED || call->send.state == AR_PEER_STATE_FAILED)
+    return TRUE;
+  return v != NULL && v->frames >= 30 && a != NULL && a->packets > 0 && a->audio_level > -60.0 &&
+         call->recv.first_audio && call->recv.first_video;
+}
+
+static gboolean
+send_has_rtt(Call *call) {
+  g_autoptr(GArray) stats = ar_peer_get_stats(call->send.peer);
+  const ArTrackStats *v = find_track(stats, "video");
+
+  return v != NULL && v->rtt_ms >= 0;
+}
+
+static gboolean
+someone_failed(Call *call) {
+  return call->send.state == AR_PEER_STATE_FAILED || call->recv.state == AR_PEER_STATE_FAILED;
+}
+
+/* ---- tests ---- */
+
+static void
+run_loopback_call(const char *const *encoders, const char *codec) {
+  Call call;
+  g_autoptr(GArray) rs = NULL;
+  g_autoptr(GArray) ss = NULL;
+  const ArTrackStats *v, *a, *sv, *sa;
+  gint64 t0;
+
+  if (!require_network())
+    return;
+  call_init(&call, encoders);
+  t0 = g_get_monotonic_time();
+  call_start(&call);
+
+  if (!wait_for(&call, both_connected, CALL_TIMEOUT_MS, "both peers CONNECTED"))
+    goto out;
+  g_assert_no_error(call.send.error);
+  g_assert_no_error(call.recv.error);
+  g_assert_no_error(call.signalling_error);
+  g_test_message("connected after %.0f ms", (g_get_monotonic_time() - t0) / 1000.0);
+  g_assert_cmpint(call.send.state, ==, AR_PEER_STATE_CONNECTED);
+  g_assert_cmpint(call.recv.state, ==, AR_PEER_STATE_CONNECTED);
+  g_assert_cmpuint(call.send.n_candidates, >, 0);
+  g_assert_cmpuint(call.recv.n_candidates, >, 0);
+
+  /* The SDP carries what browsers need. */
+  g_assert_nonnull(call.offer);
+  g_assert_nonnull(strstr(call.offer, "a=fingerprint:sha-256 "));
+  g_assert_nonnull(strstr(call.offer, "a=sendonly"));
+  g_assert_nonnull(strstr(call.offer, "a=group:BUNDLE"));
+  g_assert_nonnull(strstr(call.offer, "OPUS/48000") ? strstr(call.offer, "OPUS/48000")
+                                                    : strstr(call.offer, "opus/48000"));
+  g_assert_nonnull(strstr(call.offer, "nack"));
+  if (g_str_equal(codec, "H264")) {
+    g_assert_nonnull(strstr(call.offer, "H264/90000"));
+    g_assert_nonnull(strstr(call.offer, "profile-level-id=42e01f"));
+    g_assert_nonnull(strstr(call.offer, "packetization-mode=1"));
+    g_assert_nonnull(strstr(call.offer, "level-asymmetry-allowed=1"));
+  } else {
+    g_assert_nonnull(strstr(call.offer, "VP8/90000"));
+  }
+  g_assert_nonnull(call.answer);
+  g_assert_nonnull(strstr(call.answer, "a=recvonly"));
+
+  if (!wait_for(&call, recv_has_media, CALL_TIMEOUT_MS, ">= 30 decoded frames and audio"))
+    goto out;
+  g_assert_false(someone_failed(&call));
+  g_test_message("media after %.0f ms", (g_get_monotonic_time() - t0) / 1000.0);
+
+  /* Let one more stats round pass so RTCP-based values and rates are in. */
+  wait_for(&call, send_has_rtt, 8000, "an RTT measurement on the sending side");
+  spin(1100);
+
+  rs = ar_peer_get_stats(call.recv.peer);
+  ss = ar_peer_get_stats(call.send.peer);
+  log_stats("recv", rs);
+  log_stats("send", ss);
+  v = find_track(rs, "video");
+  a = find_track(rs, "audio");
+  sv = find_track(ss, "video");
+  sa = find_track(ss, "audio");
+  g_assert_nonnull(v);
+  g_assert_nonnull(a);
+  g_assert_nonnull(sv);
+  g_assert_nonnull(sa);
+
+  g_assert_cmpstr(v->direction, ==, "recv");
+  g_assert_cmpstr(v->codec, ==, codec);
+  g_assert_cmpuint(v->width, ==, 320);
+  g_assert_cmpuint(v->height, ==, 240);
+  g_assert_cmpuint(v->frames, >=, 30);
+  g_assert_cmpuint(v->packets, >, 0);
+  g_assert_cmpuint(v->bytes, >, 0);
+  g_assert_cmpfloat(v->framerate, >, 10.0);
+  g_assert_cmpfloat(v->bitrate_bps, >, 0.0);
+
+  g_assert_cmpstr(a->codec, ==, "OPUS");
+  g_assert_cmpuint(a->packets, >, 0);
+  /* A 0.3 sine is about -13.5 dBov: real energy, not silence. */
+  g_assert_cmpfloat(a->audio_level, >, -30.0);
+  g_assert_cmpfloat(a->audio_level, <=, 0.0);
+
+  g_assert_cmpstr(sv->direction, ==, "send");
+  g_assert_cmpstr(sv->codec, ==, codec);
+  g_assert_cmpuint(sv->width, ==, 320);
+  g_assert_cmpuint(sv->height, ==, 240);
+  g_assert_cmpuint(sv->frames, >=, 30);
+  g_assert_cmpuint(sv->packets, >, 0);
+  g_assert_cmpfloat(sv->bitrate_bps, >, 0.0);
+  g_assert_cmpstr(sa->codec, ==, "OPUS");
+  g_assert_cmpuint(sa->packets, >, 0);
+  g_assert_cmpfloat(sa->audio_level, >, -30.0);
+  g_assert_true(call.send.first_video);
+
+out:
+  call_clear(&call);
+}
+
+static void
+test_loopback_call(void) {
+  static const char *const h264[] = {"x264enc", NULL};
+
+  run_loopback_call(h264, "H264");
+}
+
+static void
+test_loopback_call_vp8(void) {
+  static const char *const vp8[] = {"vp8enc", NULL};
+
+  run_loopback_call(vp8, "VP8");
+}
+
+static void
+run_tampered(gboolean tamper_offer) {
+  Call call;
+  Side *victim, *other;
+  g_autoptr(GArray) rs = NULL;
+  const ArTrackStats *v;
+
+  if (!require_network())
+    return;
+  call_init(&call, NULL);
+  call.tamper_offer = tamper_offer;
+  call.tamper_answer = !tamper_offer;
+  /* The peer that got the tampered SDP is the one that must refuse. */
+  victim = tamper_offer ? &call.recv : &call.send;
+  other = tamper_offer ? &call.send : &call.recv;
+  call_start(&call);
+
+  if (!wait_for(&call, someone_failed, CALL_TIMEOUT_MS, "the peer with the tampered SDP to fail"))
+    goto out;
+  g_assert_cmpint(victim->state, ==, AR_PEER_STATE_FAILED);
+  g_assert_error(victim->error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_FINGERPRINT);
+  g_assert_nonnull(strstr(victim->error->message, "does not match the SDP fingerprint"));
+  g_assert_false(victim->ever_connected);
+  g_assert_no_error(call.signalling_error);
+
+  /* Give media time to flow if it could: nothing may be decoded, because
+   * RTP is held back until the certificate is verified. */
+  spin(2000);
+  g_assert_false(victim->ever_connected);
+  g_assert_cmpint(victim->state, ==, AR_PEER_STATE_FAILED);
+  rs = ar_peer_get_stats(call.recv.peer);
+  v = find_track(rs, "video");
+  g_assert_true(v == NULL || v->frames == 0);
+  g_assert_false(call.recv.first_video);
+  g_test_message("other side ended %s", ar_peer_state_to_string(other->state));
+
+out:
+  call_clear(&call);
+}
+
+static void
+test_tampered_offer(void) {
+  run_tampered(TRUE);
+}
+
+static void
+test_tampered_answer(void) {
+  run_tampered(FALSE);
+}
+
+static void
+test_remote_sdp_validation(void) {
+  Call call;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GString) big = g_string_new("v=0\r\n");
+  const char *no_media = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
+                         "a=fingerprint:sha-256 AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:"
+                         "AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89\r\n";
+  const char *no_fp = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
+                      "m=video 9 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\n"
+                      "a=rtpmap:96 VP8/90000\r\na=sendonly\r\n";
+
+  call_init(&call, NULL);
+  while (big->len <= 64 * 1024)
+    g_string_append(big, "a=x-filler:0123456789012345678901234567890123456789\r\n");
+
+  g_assert_false(ar_peer_set_remote_description(call.recv.peer, "offer", big->str, &error));
+  g_assert_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_SDP);
+  g_clear_error(&error);
+  g_assert_false(ar_peer_set_remote_description(call.recv.peer, "offer", no_media, &error));
+  g_assert_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_SDP);
+  g_clear_error(&error);
+  g_assert_false(ar_peer_set_remote_description(call.recv.peer, "offer", no_fp, &error));
+  g_assert_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_SDP);
+  g_assert_nonnull(strstr(error->message, "fingerprint"));
+  g_clear_error(&error);
+  g_assert_false(ar_peer_set_remote_description(call.recv.peer, "answer", no_fp, &error));
+  g_assert_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_SDP);
+  g_clear_error(&error);
+  g_assert_false(ar_peer_set_remote_description(call.send.peer, "offer", no_fp, &error));
+  g_assert_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_SDP);
+  g_clear_error(&error);
+  g_assert_false(ar_peer_set_remote_description(call.recv.peer, "offer", NULL, &error));
+  g_assert_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_SDP);
+  g_clear_error(&error);
+  g_assert_false(
+      ar_peer_set_remote_description(call.recv.peer, "offer", "\x01\x02garbage", &error));
+  g_assert_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_SDP);
+  g_clear_error(&error);
+
+  /* On error nothing changed. */
+  g_assert_cmpint(ar_peer_get_state(call.recv.peer), ==, AR_PEER_STATE_NEW);
+  g_assert_cmpint(call.recv.state, ==, AR_PEER_STATE_NEW);
+  call_clear(&call);
+}
+
+static void
+test_candidate_validation(void) {
+  Call call;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *long_candidate = NULL;
+  const char *good = "candidate:1 1 UDP 2122252543 10.97.0.1 40000 typ host";
+  g_autofree char *with_a = g_strconcat("a=", good, NULL);
+  const char *bad[] = {
+      "1 1 UDP 2122252543 10.97.0.1 40000 typ host",
+      "candidate:",
+      "candidate:1 1 UDP 2122252543 10.97.0.1 40000 typ host\r\na=evil",
+      "candidate:1 1 UDP 2122252543 10.97.0.1 40000 typ host\xff",
+      "a=a=candidate:1",
+      "xcandidate:1 1 UDP 1 1.2.3.4 1 typ host",
+  };
+
+  call_init(&call, NULL);
+  long_candidate = g_strnfill(2000, 'x');
+  memcpy(long_candidate, "candidate:", strlen("candidate:"));
+
+  g_assert_true(ar_peer_add_remote_candidate(call.recv.peer, 0, good, &error));
+  g_assert_no_error(error);
+  g_assert_true(ar_peer_add_remote_candidate(call.recv.peer, 0, with_a, &error));
+  g_assert_no_error(error);
+  g_assert_true(ar_peer_add_remote_candidate(call.recv.peer, 0, NULL, &error));
+  g_assert_true(ar_peer_add_remote_candidate(call.recv.peer, 0, "", &error));
+  g_assert_no_error(error);
+
+  for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
+    if (ar_peer_add_remote_candidate(call.recv.peer, 0, bad[i], &error))
+      g_test_fail_printf("accepted bad candidate %" G_GSIZE_FORMAT, i);
+    g_assert_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_CANDIDATE);
+    g_clear_error(&error);
+  }
+  g_assert_false(ar_peer_add_remote_candidate(call.recv.peer, 0, long_candidate, &error));
+  g_assert_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_CANDIDATE);
+  g_clear_error(&error);
+  g_assert_false(ar_peer_add_remote_candidate(call.recv.peer, 100000, good, &error));
+  g_assert_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_CANDIDATE);
+  g_clear_error(&error);
+  call_clear(&call);
+}
+
+static void
+test_close_silences_callbacks(void) {
+  Call call;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) stats = NULL;
+
+  /* Close right after start, while webrtcbin is still creating the offer:
+   * whatever it posts must not reach us. */
+  call_init(&call, NULL);
+  g_assert_true(ar_peer_start(call.send.peer, &error));
+  g_assert_no_error(error);
+  g_assert_cmpint(call.send.state, ==, AR_PEER_STATE_CONNECTING);
+  side_close(&call.send);
+  g_assert_false(ar_peer_start(call.send.peer, &error));
+  g_assert_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_FAILED);
+  stats = ar_peer_get_stats(call.send.peer);
+  g_assert_nonnull(stats);
+  call_clear(&call);
+
+  /* Freeing without closing first also works, and NULL is accepted. */
+  call_init(&call, NULL);
+  g_assert_true(ar_peer_start(call.send.peer, &error));
+  spin(200);
+  ar_peer_free(call.send.peer);
+  call.send.peer = NULL;
+  g_assert_cmpuint(call.send.closed_count, ==, 1);
+  ar_peer_free(NULL);
+  call.send.closing = TRUE;
+  spin(300);
+  g_assert_cmpuint(call.send.callbacks_after_close, ==, 0);
+  ar_peer_free(call.recv.peer);
+  ar_media_engine_free(call.engine);
+  g_free(call.offer);
+  g_free(call.answer);
+}
+
+int
+main(int argc, char **argv) {
+  g_test_init(&argc, &argv, NULL);
+  g_test_add_func("/media/peer/remote-sdp-validation", test_remote_sdp_validation);
+  g_test_add_func("/media/peer/candidate-validation", test_candidate_validation);
+  g_test_add_func("/media/peer/close-silences-callbacks", test_close_silences_callbacks);
+  g_test_add_func("/media/peer/loopback-call", test_loopback_call);
+  g_test_add_func("/media/peer/loopback-call-vp8", test_loopback_call_vp8);
+  g_test_add_func("/media/peer/tampered-fingerprint-fails", test_tampered_offer);
+  g_test_add_func("/media/peer/tampered-answer-fingerprint-fails", test_tampered_answer);
+  return g_test_run();
+}
