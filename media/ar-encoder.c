@@ -16,14 +16,16 @@ static const ArEncoderInfo ar_encoders[] = {
 #define AR_ENCODER_MAX_PREFERENCES 64
 
 const ArEncoderInfo *
-ar_encoder_table(gsize *n_out) {
+ar_encoder_table(gsize *n_out)
+{
   if (n_out != NULL)
     *n_out = G_N_ELEMENTS(ar_encoders);
   return ar_encoders;
 }
 
 static const ArEncoderInfo *
-ar_encoder_lookup(const char *factory) {
+ar_encoder_lookup(const char *factory)
+{
   for (gsize i = 0; i < G_N_ELEMENTS(ar_encoders); i++) {
     if (g_strcmp0(ar_encoders[i].factory, factory) == 0)
       return &ar_encoders[i];
@@ -32,7 +34,8 @@ ar_encoder_lookup(const char *factory) {
 }
 
 gboolean
-ar_encoder_probe_default(const char *factory, gpointer user_data) {
+ar_encoder_probe_default(const char *factory, gpointer user_data)
+{
   g_autoptr(GstElementFactory) f = NULL;
   g_autoptr(GstElement) element = NULL;
   GstStateChangeReturn ret;
@@ -63,7 +66,8 @@ ar_encoder_probe_default(const char *factory, gpointer user_data) {
 
 const ArEncoderInfo *
 ar_encoder_select(const char *const *preference, ArVideoCodec codec, ArEncoderProbeFunc probe,
-                  gpointer probe_data, GError **error) {
+                  gpointer probe_data, GError **error)
+{
   g_autoptr(GString) tried = g_string_new(NULL);
   g_autoptr(GPtrArray) names = g_ptr_array_new();
 
@@ -104,7 +108,8 @@ ar_encoder_select(const char *const *preference, ArVideoCodec codec, ArEncoderPr
 }
 
 GstCaps *
-ar_encoder_rtp_caps(ArVideoCodec codec, guint pt) {
+ar_encoder_rtp_caps(ArVideoCodec codec, guint pt)
+{
   if (codec == AR_VIDEO_CODEC_VP8) {
     return gst_caps_new_simple("application/x-rtp", "media", G_TYPE_STRING, "video",
                                "encoding-name", G_TYPE_STRING, "VP8", "clock-rate", G_TYPE_INT,
@@ -121,7 +126,8 @@ ar_encoder_rtp_caps(ArVideoCodec codec, guint pt) {
 /* Sets a property only if the element has it (hardware encoders differ
  * between versions and drivers). Value given as a string, like gst-launch. */
 static void
-ar_set_if_exists(GstElement *element, const char *property, const char *value) {
+ar_set_if_exists(GstElement *element, const char *property, const char *value)
+{
   if (g_object_class_find_property(G_OBJECT_GET_CLASS(element), property) == NULL) {
     GST_DEBUG("%s has no property %s", GST_OBJECT_NAME(element), property);
     return;
@@ -131,7 +137,8 @@ ar_set_if_exists(GstElement *element, const char *property, const char *value) {
 
 static void
 ar_encoder_configure(GstElement *enc, const ArEncoderInfo *info, guint bitrate_kbps,
-                     guint framerate) {
+                     guint framerate)
+{
   g_autofree char *kbps = g_strdup_printf("%u", bitrate_kbps);
   g_autofree char *bps = g_strdup_printf("%u", bitrate_kbps * 1000);
   /* A key frame every two seconds: late joiners and losses recover fast. */
@@ -174,7 +181,8 @@ ar_encoder_configure(GstElement *enc, const ArEncoderInfo *info, guint bitrate_k
 }
 
 static gboolean
-ar_link_many(GError **error, GstElement *first, ...) {
+ar_link_many(GError **error, GstElement *first, ...)
+{
   va_list ap;
   GstElement *prev = first;
   GstElement *next;
@@ -195,7 +203,8 @@ ar_link_many(GError **error, GstElement *first, ...) {
 }
 
 static gboolean
-ar_bin_ghost(GstElement *bin, GstElement *element, const char *pad_name, const char *ghost_name) {
+ar_bin_ghost(GstElement *bin, GstElement *element, const char *pad_name, const char *ghost_name)
+{
   g_autoptr(GstPad) target = gst_element_get_static_pad(element, pad_name);
   GstPad *ghost;
 
@@ -207,8 +216,8 @@ ar_bin_ghost(GstElement *bin, GstElement *element, const char *pad_name, const c
 }
 
 GstElement *
-ar_encoder_make_bin(const ArEncoderInfo *info, guint bitrate_kbps, guint framerate,
-                    GError **error) {
+ar_encoder_make_bin(const ArEncoderInfo *info, guint bitrate_kbps, guint framerate, GError **error)
+{
   g_autoptr(GstElement) bin = NULL;
   g_autoptr(GstCaps) rtp_caps = NULL;
   GstElement *enc, *pay, *rtpfilter;

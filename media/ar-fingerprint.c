@@ -30,7 +30,8 @@ static const ArHashAlgorithm ar_hash_algorithms[] = {
 };
 
 static const ArHashAlgorithm *
-ar_hash_lookup(const char *name, gsize len) {
+ar_hash_lookup(const char *name, gsize len)
+{
   for (gsize i = 0; i < G_N_ELEMENTS(ar_hash_algorithms); i++) {
     const ArHashAlgorithm *a = &ar_hash_algorithms[i];
 
@@ -43,7 +44,8 @@ ar_hash_lookup(const char *name, gsize len) {
 /* Parses "AB:CD:..." (case-insensitive) of exactly @digest_len bytes into
  * normalized uppercase. Returns NULL if malformed. */
 static char *
-ar_normalize_hex(const char *s, gsize len, gsize digest_len) {
+ar_normalize_hex(const char *s, gsize len, gsize digest_len)
+{
   g_autoptr(GString) out = NULL;
 
   if (len != digest_len * 3 - 1)
@@ -67,7 +69,8 @@ ar_normalize_hex(const char *s, gsize len, gsize digest_len) {
 
 /* Parses the value of one a=fingerprint attribute ("sha-256 AB:CD..."). */
 static char *
-ar_parse_fingerprint_value(const char *value, gsize len, GError **error) {
+ar_parse_fingerprint_value(const char *value, gsize len, GError **error)
+{
   gsize i = 0, alg_start, alg_len, fp_start, fp_len;
   const ArHashAlgorithm *alg;
   g_autofree char *hex = NULL;
@@ -113,7 +116,8 @@ ar_parse_fingerprint_value(const char *value, gsize len, GError **error) {
 }
 
 char **
-ar_sdp_get_fingerprints(const char *sdp, GError **error) {
+ar_sdp_get_fingerprints(const char *sdp, GError **error)
+{
   static const char prefix[] = "a=fingerprint:";
   g_autoptr(GPtrArray) found = g_ptr_array_new_with_free_func(g_free);
   const char *p;
@@ -178,7 +182,8 @@ ar_sdp_get_fingerprints(const char *sdp, GError **error) {
 }
 
 gboolean
-ar_fingerprint_split(const char *fingerprint, char **algorithm, char **value) {
+ar_fingerprint_split(const char *fingerprint, char **algorithm, char **value)
+{
   const char *space;
 
   if (fingerprint == NULL || (space = strchr(fingerprint, ' ')) == NULL || space == fingerprint ||
@@ -193,7 +198,8 @@ ar_fingerprint_split(const char *fingerprint, char **algorithm, char **value) {
 
 /* Checks that @der is one DER SEQUENCE whose length covers it exactly. */
 static gboolean
-ar_der_is_sequence(const guint8 *der, gsize len) {
+ar_der_is_sequence(const guint8 *der, gsize len)
+{
   gsize body, hdr;
 
   if (len < 2 || der[0] != 0x30)
@@ -216,7 +222,8 @@ ar_der_is_sequence(const guint8 *der, gsize len) {
 
 /* Decodes the first CERTIFICATE block of a PEM string into DER. */
 static GBytes *
-ar_pem_to_der(const char *pem, GError **error) {
+ar_pem_to_der(const char *pem, GError **error)
+{
   static const char begin[] = "-----BEGIN CERTIFICATE-----";
   static const char end_marker[] = "-----END CERTIFICATE-----";
   const char *start, *end;
@@ -284,7 +291,8 @@ ar_pem_to_der(const char *pem, GError **error) {
 }
 
 char *
-ar_certificate_fingerprint(const char *pem, const char *algorithm, GError **error) {
+ar_certificate_fingerprint(const char *pem, const char *algorithm, GError **error)
+{
   const ArHashAlgorithm *alg;
   g_autoptr(GBytes) der = NULL;
   g_autoptr(GChecksum) sum = NULL;
@@ -319,7 +327,8 @@ ar_certificate_fingerprint(const char *pem, const char *algorithm, GError **erro
 }
 
 gboolean
-ar_fingerprint_verify(const char *pem, const char *const *fingerprints, GError **error) {
+ar_fingerprint_verify(const char *pem, const char *const *fingerprints, GError **error)
+{
   g_autoptr(GError) cert_error = NULL;
   g_autofree char *got = NULL;
   const char *expected = NULL;

@@ -47,7 +47,8 @@ struct _ArMediaEngine {
 /* ---- common ---- */
 
 gboolean
-ar_media_init(GError **error) {
+ar_media_init(GError **error)
+{
   static gsize done = 0;
   static gboolean ok = FALSE;
   static GError *init_error = NULL;
@@ -66,7 +67,8 @@ ar_media_init(GError **error) {
 }
 
 const char *
-ar_video_codec_to_string(ArVideoCodec codec) {
+ar_video_codec_to_string(ArVideoCodec codec)
+{
   switch (codec) {
   case AR_VIDEO_CODEC_AUTO:
     return "auto";
@@ -79,7 +81,8 @@ ar_video_codec_to_string(ArVideoCodec codec) {
 }
 
 gboolean
-ar_video_codec_from_string(const char *s, ArVideoCodec *out) {
+ar_video_codec_from_string(const char *s, ArVideoCodec *out)
+{
   ArVideoCodec codec;
 
   if (s == NULL)
@@ -98,7 +101,8 @@ ar_video_codec_from_string(const char *s, ArVideoCodec *out) {
 }
 
 void
-ar_media_config_init_defaults(ArMediaConfig *cfg) {
+ar_media_config_init_defaults(ArMediaConfig *cfg)
+{
   if (cfg == NULL)
     return;
   *cfg = (ArMediaConfig){
@@ -117,7 +121,8 @@ ar_media_config_init_defaults(ArMediaConfig *cfg) {
 }
 
 GstElement *
-ar_media_make_element(const char *factory, const char *name, GError **error) {
+ar_media_make_element(const char *factory, const char *name, GError **error)
+{
   GstElement *element = gst_element_factory_make(factory, name);
 
   if (element == NULL) {
@@ -130,7 +135,8 @@ ar_media_make_element(const char *factory, const char *name, GError **error) {
 /* ---- device discovery ---- */
 
 static gboolean
-ar_v4l2_is_capture(const char *path) {
+ar_v4l2_is_capture(const char *path)
+{
   struct v4l2_capability cap = {0};
   guint32 caps;
   int fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
@@ -148,7 +154,8 @@ ar_v4l2_is_capture(const char *path) {
 }
 
 static char *
-ar_find_v4l2_capture_from_monitor(void) {
+ar_find_v4l2_capture_from_monitor(void)
+{
   g_autoptr(GstDeviceMonitor) monitor = gst_device_monitor_new();
   GList *devices;
   char *found = NULL;
@@ -175,7 +182,8 @@ ar_find_v4l2_capture_from_monitor(void) {
 }
 
 static char *
-ar_find_v4l2_capture(void) {
+ar_find_v4l2_capture(void)
+{
   char *found = ar_find_v4l2_capture_from_monitor();
 
   if (found != NULL)
@@ -191,7 +199,8 @@ ar_find_v4l2_capture(void) {
 
 /* TRUE if /proc/asound/pcm lists a device with @what ("capture"/"playback"). */
 static gboolean
-ar_alsa_has_pcm(const char *what) {
+ar_alsa_has_pcm(const char *what)
+{
   g_autofree char *contents = NULL;
 
   if (!g_file_get_contents("/proc/asound/pcm", &contents, NULL, NULL))
@@ -200,13 +209,15 @@ ar_alsa_has_pcm(const char *what) {
 }
 
 static gboolean
-ar_is_device_path(const char *s) {
+ar_is_device_path(const char *s)
+{
   return s != NULL && s[0] == '/' && strlen(s) < 256 && strstr(s, "/../") == NULL;
 }
 
 /* ALSA names like "default", "hw:1,0", "plughw:CARD=Bar,DEV=0". */
 static gboolean
-ar_is_alsa_name(const char *s) {
+ar_is_alsa_name(const char *s)
+{
   if (s == NULL || *s == '\0' || strlen(s) > 128)
     return FALSE;
   for (const char *p = s; *p; p++) {
@@ -217,7 +228,8 @@ ar_is_alsa_name(const char *s) {
 }
 
 static gboolean
-ar_engine_resolve(ArMediaEngine *engine, GError **error) {
+ar_engine_resolve(ArMediaEngine *engine, GError **error)
+{
   const ArMediaConfig *cfg = &engine->cfg;
 
   /* Video source. */
@@ -289,7 +301,8 @@ ar_engine_resolve(ArMediaEngine *engine, GError **error) {
 }
 
 static gboolean
-ar_engine_check_elements(ArMediaEngine *engine, GError **error) {
+ar_engine_check_elements(ArMediaEngine *engine, GError **error)
+{
   GPtrArray *needed = g_ptr_array_new();
   gboolean ok = TRUE;
   static const char *const always[] = {
@@ -321,7 +334,8 @@ ar_engine_check_elements(ArMediaEngine *engine, GError **error) {
 }
 
 static char *
-ar_engine_make_description(ArMediaEngine *engine) {
+ar_engine_make_description(ArMediaEngine *engine)
+{
   const ArMediaConfig *cfg = &engine->cfg;
   g_autofree char *video = NULL;
   g_autofree char *audio = NULL;
@@ -350,7 +364,8 @@ ar_engine_make_description(ArMediaEngine *engine) {
 }
 
 static gboolean
-ar_config_validate(const ArMediaConfig *cfg, GError **error) {
+ar_config_validate(const ArMediaConfig *cfg, GError **error)
+{
   if (cfg->width < 16 || cfg->width > 7680 || cfg->height < 16 || cfg->height > 4320 ||
       (cfg->width % 2) != 0 || (cfg->height % 2) != 0) {
     g_set_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_FAILED,
@@ -383,7 +398,8 @@ ar_config_validate(const ArMediaConfig *cfg, GError **error) {
 }
 
 ArMediaEngine *
-ar_media_engine_new(const ArMediaConfig *cfg, GError **error) {
+ar_media_engine_new(const ArMediaConfig *cfg, GError **error)
+{
   g_autoptr(ArMediaEngine) engine = NULL;
   ArMediaConfig defaults;
 
@@ -422,7 +438,8 @@ ar_media_engine_new(const ArMediaConfig *cfg, GError **error) {
 }
 
 void
-ar_media_engine_free(ArMediaEngine *engine) {
+ar_media_engine_free(ArMediaEngine *engine)
+{
   if (engine == NULL)
     return;
   g_free(engine->video_source);
@@ -438,24 +455,28 @@ ar_media_engine_free(ArMediaEngine *engine) {
 }
 
 const ArEncoderInfo *
-ar_media_engine_get_encoder(ArMediaEngine *engine) {
+ar_media_engine_get_encoder(ArMediaEngine *engine)
+{
   return engine != NULL ? engine->encoder : NULL;
 }
 
 const char *
-ar_media_engine_describe(ArMediaEngine *engine) {
+ar_media_engine_describe(ArMediaEngine *engine)
+{
   return engine != NULL && engine->description != NULL ? engine->description : "";
 }
 
 const ArMediaConfig *
-ar_media_engine_get_config(ArMediaEngine *engine) {
+ar_media_engine_get_config(ArMediaEngine *engine)
+{
   return &engine->cfg;
 }
 
 /* ---- element factories ---- */
 
 static gboolean
-ar_add_chain(GstBin *bin, GError **error, GstElement **elements, gsize n) {
+ar_add_chain(GstBin *bin, GError **error, GstElement **elements, gsize n)
+{
   for (gsize i = 0; i < n; i++)
     gst_bin_add(bin, elements[i]);
   for (gsize i = 0; i + 1 < n; i++) {
@@ -469,7 +490,8 @@ ar_add_chain(GstBin *bin, GError **error, GstElement **elements, gsize n) {
 }
 
 static GstElement *
-ar_finish_source_bin(GstElement *bin, GstElement *last, GError **error) {
+ar_finish_source_bin(GstElement *bin, GstElement *last, GError **error)
+{
   g_autoptr(GstPad) target = gst_element_get_static_pad(last, "src");
   GstPad *ghost = gst_ghost_pad_new("src", target);
 
@@ -484,7 +506,8 @@ ar_finish_source_bin(GstElement *bin, GstElement *last, GError **error) {
 
 /* Makes the elements in @names; on failure unrefs those made and sets @error. */
 static gboolean
-ar_make_elements(const char *const *names, GstElement **out, gsize n, GError **error) {
+ar_make_elements(const char *const *names, GstElement **out, gsize n, GError **error)
+{
   for (gsize i = 0; i < n; i++) {
     out[i] = ar_media_make_element(names[i], NULL, error);
     if (out[i] == NULL) {
@@ -497,7 +520,8 @@ ar_make_elements(const char *const *names, GstElement **out, gsize n, GError **e
 }
 
 GstElement *
-ar_media_engine_make_video_source(ArMediaEngine *engine, GError **error) {
+ar_media_engine_make_video_source(ArMediaEngine *engine, GError **error)
+{
   static const char *const names[] = {"queue", "videoconvert", "videoscale", "videorate",
                                       "capsfilter"};
   const ArMediaConfig *cfg = &engine->cfg;
@@ -544,7 +568,8 @@ ar_media_engine_make_video_source(ArMediaEngine *engine, GError **error) {
 }
 
 GstElement *
-ar_media_engine_make_audio_source(ArMediaEngine *engine, GError **error) {
+ar_media_engine_make_audio_source(ArMediaEngine *engine, GError **error)
+{
   static const char *const names[] = {"audioconvert", "audioresample", "capsfilter"};
   GstElement *e[1 + G_N_ELEMENTS(names)];
   g_autoptr(GstCaps) caps = NULL;
@@ -583,7 +608,8 @@ ar_media_engine_make_audio_source(ArMediaEngine *engine, GError **error) {
 }
 
 static GstElement *
-ar_make_fakesink(const char *name, GError **error) {
+ar_make_fakesink(const char *name, GError **error)
+{
   GstElement *sink = ar_media_make_element("fakesink", name, error);
 
   if (sink != NULL)
@@ -592,7 +618,8 @@ ar_make_fakesink(const char *name, GError **error) {
 }
 
 GstElement *
-ar_media_engine_make_video_sink(ArMediaEngine *engine, GError **error) {
+ar_media_engine_make_video_sink(ArMediaEngine *engine, GError **error)
+{
   GstElement *sink;
 
   if (engine->video_sink_kind == AR_SINK_NONE)
@@ -604,7 +631,8 @@ ar_media_engine_make_video_sink(ArMediaEngine *engine, GError **error) {
 }
 
 GstElement *
-ar_media_engine_make_audio_sink(ArMediaEngine *engine, GError **error) {
+ar_media_engine_make_audio_sink(ArMediaEngine *engine, GError **error)
+{
   GstElement *sink;
 
   if (engine->audio_sink_kind == AR_SINK_NONE)

@@ -60,13 +60,15 @@ struct _ArPeerStats {
 };
 
 static ArPeerStats *
-ar_peer_stats_ref(ArPeerStats *stats) {
+ar_peer_stats_ref(ArPeerStats *stats)
+{
   g_atomic_int_inc(&stats->ref_count);
   return stats;
 }
 
 static void
-ar_peer_stats_unref(gpointer data) {
+ar_peer_stats_unref(gpointer data)
+{
   ArPeerStats *stats = data;
 
   if (!g_atomic_int_dec_and_test(&stats->ref_count))
@@ -80,7 +82,8 @@ ar_peer_stats_unref(gpointer data) {
 }
 
 ArPeerStats *
-ar_peer_stats_new(GstElement *webrtc, GMainContext *context, gboolean send) {
+ar_peer_stats_new(GstElement *webrtc, GMainContext *context, gboolean send)
+{
   ArPeerStats *stats = g_new0(ArPeerStats, 1);
 
   stats->ref_count = 1;
@@ -97,7 +100,8 @@ ar_peer_stats_new(GstElement *webrtc, GMainContext *context, gboolean send) {
 }
 
 void
-ar_peer_stats_free(ArPeerStats *stats) {
+ar_peer_stats_free(ArPeerStats *stats)
+{
   if (stats == NULL)
     return;
   ar_peer_stats_stop(stats);
@@ -105,17 +109,20 @@ ar_peer_stats_free(ArPeerStats *stats) {
 }
 
 static int
-ar_track_index(const char *kind) {
+ar_track_index(const char *kind)
+{
   return g_strcmp0(kind, "video") == 0 ? AR_TRACK_VIDEO : AR_TRACK_AUDIO;
 }
 
 ArTrackProbe *
-ar_peer_stats_get_probe(ArPeerStats *stats, const char *kind) {
+ar_peer_stats_get_probe(ArPeerStats *stats, const char *kind)
+{
   return &stats->probes[ar_track_index(kind)];
 }
 
 void
-ar_peer_stats_set_codec(ArPeerStats *stats, const char *kind, const char *codec) {
+ar_peer_stats_set_codec(ArPeerStats *stats, const char *kind, const char *codec)
+{
   ArTrackCounters *c = &stats->counters[ar_track_index(kind)];
 
   g_mutex_lock(&stats->lock);
@@ -126,7 +133,8 @@ ar_peer_stats_set_codec(ArPeerStats *stats, const char *kind, const char *codec)
 }
 
 void
-ar_peer_stats_set_ssrc(ArPeerStats *stats, const char *kind, guint ssrc) {
+ar_peer_stats_set_ssrc(ArPeerStats *stats, const char *kind, guint ssrc)
+{
   g_mutex_lock(&stats->lock);
   stats->counters[ar_track_index(kind)].ssrc = ssrc;
   g_mutex_unlock(&stats->lock);
@@ -135,7 +143,8 @@ ar_peer_stats_set_ssrc(ArPeerStats *stats, const char *kind, guint ssrc) {
 /* ---- pad probes ---- */
 
 static GstPadProbeReturn
-ar_video_probe(GstPad *pad, GstPadProbeInfo *info, gpointer user_data) {
+ar_video_probe(GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
   ArTrackProbe *probe = user_data;
 
   if (GST_PAD_PROBE_INFO_TYPE(info) & GST_PAD_PROBE_TYPE_BUFFER) {
@@ -167,14 +176,16 @@ ar_video_probe(GstPad *pad, GstPadProbeInfo *info, gpointer user_data) {
 }
 
 void
-ar_track_probe_attach_video(ArTrackProbe *probe, GstPad *pad) {
+ar_track_probe_attach_video(ArTrackProbe *probe, GstPad *pad)
+{
   gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
                     ar_video_probe, probe, NULL);
 }
 
 /* Audio arrives as interleaved S16LE (capsfilters before the probe). */
 static GstPadProbeReturn
-ar_audio_probe(GstPad *pad, GstPadProbeInfo *info, gpointer user_data) {
+ar_audio_probe(GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
   ArTrackProbe *probe = user_data;
   GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER(info);
   GstMapInfo map;
@@ -199,14 +210,16 @@ ar_audio_probe(GstPad *pad, GstPadProbeInfo *info, gpointer user_data) {
 }
 
 void
-ar_track_probe_attach_audio(ArTrackProbe *probe, GstPad *pad) {
+ar_track_probe_attach_audio(ArTrackProbe *probe, GstPad *pad)
+{
   gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, ar_audio_probe, probe, NULL);
 }
 
 /* ---- webrtcbin stats ---- */
 
 static guint64
-ar_get_u64(const GstStructure *s, const char *field) {
+ar_get_u64(const GstStructure *s, const char *field)
+{
   const GValue *v = gst_structure_get_value(s, field);
 
   if (v == NULL)
@@ -239,7 +252,8 @@ typedef struct {
  * (learnt from our pads' caps), else by the RTP clock rate. Unknown SSRCs
  * (RTX repair streams) are skipped once the media SSRCs are known. */
 static int
-ar_stats_track_of(ArParseCtx *ctx, const GstStructure *s) {
+ar_stats_track_of(ArParseCtx *ctx, const GstStructure *s)
+{
   guint ssrc = 0;
   gboolean known_any = FALSE;
   const GstStructure *src = NULL;
@@ -266,7 +280,8 @@ ar_stats_track_of(ArParseCtx *ctx, const GstStructure *s) {
 }
 
 static gboolean
-ar_stats_parse_one(GQuark field, const GValue *value, gpointer user_data) {
+ar_stats_parse_one(GQuark field, const GValue *value, gpointer user_data)
+{
   ArParseCtx *ctx = user_data;
   const GstStructure *s;
   GstWebRTCStatsType type = 0;
@@ -312,7 +327,8 @@ ar_stats_parse_one(GQuark field, const GValue *value, gpointer user_data) {
 
 /* webrtcbin thread (or wherever the promise is replied). */
 static void
-ar_peer_stats_on_reply(GstPromise *promise, gpointer user_data) {
+ar_peer_stats_on_reply(GstPromise *promise, gpointer user_data)
+{
   ArPeerStats *stats = user_data;
   const GstStructure *reply;
   ArParseCtx ctx = {0};
@@ -361,7 +377,8 @@ ar_peer_stats_on_reply(GstPromise *promise, gpointer user_data) {
 
 /* Main context: frame rate and audio level over the last interval. */
 static void
-ar_peer_stats_refresh_probes(ArPeerStats *stats) {
+ar_peer_stats_refresh_probes(ArPeerStats *stats)
+{
   gint64 now = g_get_monotonic_time();
 
   for (int i = 0; i < AR_N_TRACKS; i++) {
@@ -396,7 +413,8 @@ ar_peer_stats_refresh_probes(ArPeerStats *stats) {
 }
 
 static gboolean
-ar_peer_stats_tick(gpointer user_data) {
+ar_peer_stats_tick(gpointer user_data)
+{
   ArPeerStats *stats = user_data;
   GstPromise *promise;
 
@@ -411,7 +429,8 @@ ar_peer_stats_tick(gpointer user_data) {
 }
 
 void
-ar_peer_stats_start(ArPeerStats *stats) {
+ar_peer_stats_start(ArPeerStats *stats)
+{
   if (stats == NULL || stats->timer != NULL || g_atomic_int_get(&stats->stopped))
     return;
   stats->timer = g_timeout_source_new(AR_STATS_INTERVAL_MS);
@@ -421,7 +440,8 @@ ar_peer_stats_start(ArPeerStats *stats) {
 }
 
 void
-ar_peer_stats_stop(ArPeerStats *stats) {
+ar_peer_stats_stop(ArPeerStats *stats)
+{
   if (stats == NULL)
     return;
   g_atomic_int_set(&stats->stopped, 1);
@@ -432,7 +452,8 @@ ar_peer_stats_stop(ArPeerStats *stats) {
 }
 
 GArray *
-ar_peer_stats_snapshot(ArPeerStats *stats) {
+ar_peer_stats_snapshot(ArPeerStats *stats)
+{
   GArray *out = g_array_new(FALSE, TRUE, sizeof(ArTrackStats));
   static const char *const kinds[AR_N_TRACKS] = {"audio", "video"};
 

@@ -26,6 +26,8 @@
 #include <string.h>
 
 #define AR_PEER_MAX_MLINE 64
+/* From both descriptions applied to CONNECTED: ICE (with TURN) and DTLS. */
+#define AR_PEER_CONNECT_TIMEOUT_S 30
 
 typedef struct {
   GstWebRTCDTLSTransport *transport;
@@ -44,6 +46,7 @@ struct _ArPeer {
   GstElement *pipeline;
   GstElement *webrtc;
   GSource *bus_source;
+  GSource *connect_timer; /* main context */
   GstPad *video_send_pad; /* SEND: webrtcbin sink pad of the video stream */
   ArPeerStats *stats;
   /* RECV: output chains, added to the pipeline when the first stream of their
@@ -87,13 +90,15 @@ typedef struct {
 } ArPeerCall;
 
 static ArPeer *
-ar_peer_ref(ArPeer *peer) {
+ar_peer_ref(ArPeer *peer)
+{
   g_atomic_int_inc(&peer->ref_count);
   return peer;
 }
 
 static void
-ar_peer_unref(ArPeer *peer) {
+ar_peer_unref(ArPeer *peer)
+{
   if (peer == NULL || !g_atomic_int_dec_and_test(&peer->ref_count))
     return;
   g_clear_pointer(&peer->stats, ar_peer_stats_free);
@@ -113,14 +118,16 @@ ar_peer_unref(ArPeer *peer) {
 }
 
 static gboolean
-ar_peer_is_closed(ArPeer *peer) {
+ar_peer_is_closed(ArPeer *peer)
+{
   return g_atomic_int_get(&peer->closed);
 }
 
 /* ---- marshalling to the peer's main context ---- */
 
 static gboolean
-ar_peer_call_dispatch(gpointer user_data) {
+ar_peer_call_dispatch(gpointer user_data)
+{
   ArPeerCall *call = user_data;
   ArPeer *peer = call->peer;
   gboolean closed;
@@ -136,7 +143,8 @@ ar_peer_call_dispatch(gpointer user_data) {
 }
 
 static void
-ar_peer_call_free(gpointer user_data) {
+ar_peer_call_free(gpointer user_data)
+{
   ArPeerCall *call = user_data;
 
   if (call->data_free != NULL && call->data != NULL)
@@ -148,7 +156,8 @@ ar_peer_call_free(gpointer user_data) {
 /* Runs @func(peer, data) later in the peer's context, unless the peer is
  * closed by then. Callable from any thread. Takes ownership of @data. */
 static void
-ar_peer_post(ArPeer *peer, ArPeerCallFunc func, gpointer data, GDestroyNotify data_free) {
+ar_peer_post(ArPeer *peer, ArPeerCallFunc func, gpointer data, GDestroyNotify data_free)
+{
   ArPeerCall *call;
 
   g_mutex_lock(&peer->lock);
@@ -176,7 +185,8 @@ ar_peer_post(ArPeer *peer, ArPeerCallFunc func, gpointer data, GDestroyNotify da
 /* ---- state ---- */
 
 const char *
-ar_peer_state_to_string(ArPeerState state) {
+ar_peer_state_to_string(ArPeerState state)
+{
   switch (state) {
   case AR_PEER_STATE_NEW:
     return "new";
@@ -193,12 +203,14 @@ ar_peer_state_to_string(ArPeerState state) {
 }
 
 static gboolean
-ar_peer_state_is_terminal(ArPeerState state) {
+ar_peer_state_is_terminal(ArPeerState state)
+{
   return state == AR_PEER_STATE_FAILED || state == AR_PEER_STATE_CLOSED;
 }
 
 static void
-ar_peer_set_state(ArPeer *peer, ArPeerState state, const GError *error) {
+ar_peer_set_state(ArPeer *peer, ArPeerState state, const GError *error)
+{
   if (peer->state == state)
     return;
   GST_INFO("peer %s: %s -> %s%s%s", peer->label, ar_peer_state_to_string(peer->state),
@@ -210,7 +222,18 @@ ar_peer_set_state(ArPeer *peer, ArPeerState state, const GError *error) {
 }
 
 static void
-ar_peer_stop_pipeline(ArPeer *peer) {
+ar_peer_disarm_connect_timer(ArPeer *peer)
+{
+  if (peer->connect_timer != NULL) {
+    g_source_destroy(peer->connect_timer);
+    g_clear_pointer(&peer->connect_timer, g_source_unref);
+  }
+}
+
+static void
+ar_peer_stop_pipeline(ArPeer *peer)
+{
+  ar_peer_disarm_connect_timer(peer);
   if (peer->stats != NULL)
     ar_peer_stats_stop(peer->stats);
   g_atomic_int_set(&peer->media_open, 0);
@@ -223,7 +246,8 @@ static void ar_peer_fail(ArPeer *peer, ArMediaError code, const char *format, ..
     G_GNUC_PRINTF(3, 4);
 
 static void
-ar_peer_fail(ArPeer *peer, ArMediaError code, const char *format, ...) {
+ar_peer_fail(ArPeer *peer, ArMediaError code, const char *format, ...)
+{
   g_autoptr(GError) error = NULL;
   va_list ap;
 
@@ -242,7 +266,8 @@ typedef struct {
 } ArPeerFailure;
 
 static void
-ar_peer_failure_free(gpointer data) {
+ar_peer_failure_free(gpointer data)
+{
   ArPeerFailure *f = data;
 
   g_free(f->message);
@@ -250,7 +275,8 @@ ar_peer_failure_free(gpointer data) {
 }
 
 static void
-ar_peer_fail_in_context(ArPeer *peer, gpointer data) {
+ar_peer_fail_in_context(ArPeer *peer, gpointer data)
+{
   ArPeerFailure *f = data;
 
   ar_peer_fail(peer, f->code, "%s", f->message);
@@ -258,7 +284,8 @@ ar_peer_fail_in_context(ArPeer *peer, gpointer data) {
 
 /* Any thread: posts a failure. */
 static void
-ar_peer_post_failure(ArPeer *peer, ArMediaError code, const char *message) {
+ar_peer_post_failure(ArPeer *peer, ArMediaError code, const char *message)
+{
   ArPeerFailure *f = g_new0(ArPeerFailure, 1);
 
   f->code = code;
@@ -267,7 +294,8 @@ ar_peer_post_failure(ArPeer *peer, ArMediaError code, const char *message) {
 }
 
 static gboolean
-ar_peer_all_verified(ArPeer *peer) {
+ar_peer_all_verified(ArPeer *peer)
+{
   guint verified = 0;
 
   for (guint i = 0; i < peer->transports->len; i++) {
@@ -284,21 +312,50 @@ ar_peer_all_verified(ArPeer *peer) {
 }
 
 static void
-ar_peer_maybe_connected(ArPeer *peer) {
+ar_peer_maybe_connected(ArPeer *peer)
+{
   if (peer->state != AR_PEER_STATE_CONNECTING)
     return;
   if (!peer->webrtc_connected || !ar_peer_all_verified(peer))
     return;
+  ar_peer_disarm_connect_timer(peer);
   ar_peer_set_state(peer, AR_PEER_STATE_CONNECTED, NULL);
+}
+
+static void ar_peer_watch_transports(ArPeer *peer);
+
+static gboolean
+ar_peer_on_connect_timeout(gpointer user_data)
+{
+  ArPeer *peer = user_data;
+
+  g_clear_pointer(&peer->connect_timer, g_source_unref);
+  ar_peer_fail(peer, AR_MEDIA_ERROR_TIMEOUT,
+               "No connection to the remote peer within %d s (ICE or DTLS did not complete)",
+               AR_PEER_CONNECT_TIMEOUT_S);
+  return G_SOURCE_REMOVE;
+}
+
+/* Main context: both descriptions are applied; the connection must follow. */
+static void
+ar_peer_descriptions_applied(ArPeer *peer)
+{
+  if (peer->connect_timer == NULL && peer->state == AR_PEER_STATE_CONNECTING) {
+    peer->connect_timer = g_timeout_source_new_seconds(AR_PEER_CONNECT_TIMEOUT_S);
+    g_source_set_static_name(peer->connect_timer, "ar-peer-connect-timeout");
+    g_source_set_callback(peer->connect_timer, ar_peer_on_connect_timeout, peer, NULL);
+    g_source_attach(peer->connect_timer, peer->context);
+  }
+  ar_peer_watch_transports(peer);
 }
 
 /* ---- DTLS fingerprint verification ---- */
 
-static void ar_peer_watch_transports(ArPeer *peer);
 
 /* Main context: the transport @w reached "connected": check its certificate. */
 static void
-ar_peer_verify_transport(ArPeer *peer, ArWatchedTransport *w) {
+ar_peer_verify_transport(ArPeer *peer, ArWatchedTransport *w)
+{
   g_autofree char *pem = NULL;
   g_autoptr(GError) error = NULL;
 
@@ -329,7 +386,8 @@ ar_peer_verify_transport(ArPeer *peer, ArWatchedTransport *w) {
 }
 
 static void
-ar_peer_check_transports(ArPeer *peer) {
+ar_peer_check_transports(ArPeer *peer)
+{
   for (guint i = 0; i < peer->transports->len; i++) {
     ArWatchedTransport *w = &g_array_index(peer->transports, ArWatchedTransport, i);
     GstWebRTCDTLSTransportState st = GST_WEBRTC_DTLS_TRANSPORT_STATE_NEW;
@@ -347,20 +405,23 @@ ar_peer_check_transports(ArPeer *peer) {
 }
 
 static void
-ar_peer_dtls_changed_in_context(ArPeer *peer, gpointer data) {
+ar_peer_dtls_changed_in_context(ArPeer *peer, gpointer data)
+{
   ar_peer_check_transports(peer);
 }
 
 /* DTLS thread. */
 static void
-ar_peer_on_dtls_state(GObject *transport, GParamSpec *pspec, gpointer user_data) {
+ar_peer_on_dtls_state(GObject *transport, GParamSpec *pspec, gpointer user_data)
+{
   ArPeer *peer = user_data;
 
   ar_peer_post(peer, ar_peer_dtls_changed_in_context, NULL, NULL);
 }
 
 static void
-ar_peer_watch_transport(ArPeer *peer, GstWebRTCDTLSTransport *transport) {
+ar_peer_watch_transport(ArPeer *peer, GstWebRTCDTLSTransport *transport)
+{
   ArWatchedTransport w = {0};
 
   if (transport == NULL)
@@ -378,7 +439,8 @@ ar_peer_watch_transport(ArPeer *peer, GstWebRTCDTLSTransport *transport) {
 /* Main context: finds the DTLS transports of all transceivers (one with
  * max-bundle) and checks their state. */
 static void
-ar_peer_watch_transports(ArPeer *peer) {
+ar_peer_watch_transports(ArPeer *peer)
+{
   GArray *transceivers = NULL;
 
   if (peer->webrtc == NULL || ar_peer_state_is_terminal(peer->state))
@@ -405,7 +467,8 @@ ar_peer_watch_transports(ArPeer *peer) {
 }
 
 static void
-ar_peer_unwatch_transports(ArPeer *peer) {
+ar_peer_unwatch_transports(ArPeer *peer)
+{
   for (guint i = 0; peer->transports != NULL && i < peer->transports->len; i++) {
     ArWatchedTransport *w = &g_array_index(peer->transports, ArWatchedTransport, i);
 
@@ -419,7 +482,8 @@ ar_peer_unwatch_transports(ArPeer *peer) {
 /* ---- webrtcbin state ---- */
 
 static void
-ar_peer_webrtc_state_in_context(ArPeer *peer, gpointer data) {
+ar_peer_webrtc_state_in_context(ArPeer *peer, gpointer data)
+{
   GstWebRTCPeerConnectionState pc = GST_WEBRTC_PEER_CONNECTION_STATE_NEW;
   GstWebRTCICEConnectionState ice = GST_WEBRTC_ICE_CONNECTION_STATE_NEW;
 
@@ -451,7 +515,8 @@ ar_peer_webrtc_state_in_context(ArPeer *peer, gpointer data) {
 
 /* webrtcbin thread. */
 static void
-ar_peer_on_webrtc_state(GObject *webrtc, GParamSpec *pspec, gpointer user_data) {
+ar_peer_on_webrtc_state(GObject *webrtc, GParamSpec *pspec, gpointer user_data)
+{
   ar_peer_post(user_data, ar_peer_webrtc_state_in_context, NULL, NULL);
 }
 
@@ -463,7 +528,8 @@ typedef struct {
 } ArPeerCandidate;
 
 static void
-ar_peer_candidate_free(gpointer data) {
+ar_peer_candidate_free(gpointer data)
+{
   ArPeerCandidate *c = data;
 
   g_free(c->candidate);
@@ -471,7 +537,8 @@ ar_peer_candidate_free(gpointer data) {
 }
 
 static void
-ar_peer_local_candidate_in_context(ArPeer *peer, gpointer data) {
+ar_peer_local_candidate_in_context(ArPeer *peer, gpointer data)
+{
   ArPeerCandidate *c = data;
 
   if (ar_peer_state_is_terminal(peer->state))
@@ -496,8 +563,8 @@ ar_peer_local_candidate_in_context(ArPeer *peer, gpointer data) {
 
 /* webrtcbin thread. */
 static void
-ar_peer_on_ice_candidate(GstElement *webrtc, guint mline, const char *candidate,
-                         gpointer user_data) {
+ar_peer_on_ice_candidate(GstElement *webrtc, guint mline, const char *candidate, gpointer user_data)
+{
   ArPeerCandidate *c;
 
   if (candidate == NULL || *candidate == '\0')
@@ -510,7 +577,8 @@ ar_peer_on_ice_candidate(GstElement *webrtc, guint mline, const char *candidate,
 
 /* webrtcbin thread. */
 static void
-ar_peer_on_gathering_state(GObject *webrtc, GParamSpec *pspec, gpointer user_data) {
+ar_peer_on_gathering_state(GObject *webrtc, GParamSpec *pspec, gpointer user_data)
+{
   GstWebRTCICEGatheringState st = GST_WEBRTC_ICE_GATHERING_STATE_NEW;
 
   g_object_get(webrtc, "ice-gathering-state", &st, NULL);
@@ -527,7 +595,8 @@ typedef struct {
 } ArPeerDescription;
 
 static void
-ar_peer_description_free(gpointer data) {
+ar_peer_description_free(gpointer data)
+{
   ArPeerDescription *d = data;
 
   g_free(d->sdp);
@@ -535,14 +604,15 @@ ar_peer_description_free(gpointer data) {
 }
 
 static void
-ar_peer_local_description_in_context(ArPeer *peer, gpointer data) {
+ar_peer_local_description_in_context(ArPeer *peer, gpointer data)
+{
   ArPeerDescription *d = data;
 
   if (ar_peer_state_is_terminal(peer->state))
     return;
   peer->local_set = TRUE;
   if (peer->remote_set)
-    ar_peer_watch_transports(peer);
+    ar_peer_descriptions_applied(peer);
   if (peer->cb.local_description != NULL)
     peer->cb.local_description(peer, gst_webrtc_sdp_type_to_string(d->type), d->sdp,
                                peer->user_data);
@@ -557,17 +627,19 @@ ar_peer_local_description_in_context(ArPeer *peer, gpointer data) {
 }
 
 static void
-ar_peer_remote_applied_in_context(ArPeer *peer, gpointer data) {
+ar_peer_remote_applied_in_context(ArPeer *peer, gpointer data)
+{
   if (ar_peer_state_is_terminal(peer->state))
     return;
   peer->remote_set = TRUE;
   if (peer->local_set)
-    ar_peer_watch_transports(peer);
+    ar_peer_descriptions_applied(peer);
 }
 
 /* Returns the error of a webrtcbin promise reply, or NULL if it succeeded. */
 static char *
-ar_promise_error(GstPromise *promise, GstPromiseResult result, const char *what) {
+ar_promise_error(GstPromise *promise, GstPromiseResult result, const char *what)
+{
   const GstStructure *reply;
   g_autoptr(GError) error = NULL;
 
@@ -582,7 +654,8 @@ ar_promise_error(GstPromise *promise, GstPromiseResult result, const char *what)
 }
 
 static GstPromise *
-ar_peer_promise(ArPeer *peer, GstPromiseChangeFunc func) {
+ar_peer_promise(ArPeer *peer, GstPromiseChangeFunc func)
+{
   return gst_promise_new_with_change_func(func, ar_peer_ref(peer), (GDestroyNotify)ar_peer_unref);
 }
 
@@ -592,7 +665,8 @@ typedef struct {
 } ArPeerLocalApply;
 
 static void
-ar_peer_local_apply_free(gpointer data) {
+ar_peer_local_apply_free(gpointer data)
+{
   ArPeerLocalApply *a = data;
 
   if (a->desc != NULL)
@@ -603,7 +677,8 @@ ar_peer_local_apply_free(gpointer data) {
 
 /* webrtcbin thread: the local description was applied. */
 static void
-ar_peer_on_local_applied(GstPromise *promise, gpointer user_data) {
+ar_peer_on_local_applied(GstPromise *promise, gpointer user_data)
+{
   ArPeerLocalApply *a = user_data;
   g_autofree char *err = NULL;
 
@@ -618,7 +693,8 @@ ar_peer_on_local_applied(GstPromise *promise, gpointer user_data) {
 
 /* webrtcbin thread: create-offer / create-answer replied. */
 static void
-ar_peer_on_description_created(GstPromise *promise, gpointer user_data) {
+ar_peer_on_description_created(GstPromise *promise, gpointer user_data)
+{
   ArPeer *peer = user_data;
   const char *field = peer->direction == AR_PEER_SEND ? "offer" : "answer";
   const GstStructure *reply;
@@ -658,7 +734,8 @@ ar_peer_on_description_created(GstPromise *promise, gpointer user_data) {
 
 /* webrtcbin thread: the remote description was applied. */
 static void
-ar_peer_on_remote_applied(GstPromise *promise, gpointer user_data) {
+ar_peer_on_remote_applied(GstPromise *promise, gpointer user_data)
+{
   ArPeer *peer = user_data;
   g_autofree char *err = NULL;
 
@@ -677,7 +754,8 @@ ar_peer_on_remote_applied(GstPromise *promise, gpointer user_data) {
 
 /* Drops RTP until the remote certificate was verified. */
 static GstPadProbeReturn
-ar_peer_gate_probe(GstPad *pad, GstPadProbeInfo *info, gpointer user_data) {
+ar_peer_gate_probe(GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
   ArPeer *peer = user_data;
 
   if (g_atomic_int_get(&peer->media_open))
@@ -686,7 +764,8 @@ ar_peer_gate_probe(GstPad *pad, GstPadProbeInfo *info, gpointer user_data) {
 }
 
 static void
-ar_peer_event_in_context(ArPeer *peer, gpointer data) {
+ar_peer_event_in_context(ArPeer *peer, gpointer data)
+{
   ArPeerEvent event = GPOINTER_TO_INT(data);
 
   if (ar_peer_state_is_terminal(peer->state))
@@ -696,7 +775,8 @@ ar_peer_event_in_context(ArPeer *peer, gpointer data) {
 }
 
 static GstPadProbeReturn
-ar_peer_first_video_probe(GstPad *pad, GstPadProbeInfo *info, gpointer user_data) {
+ar_peer_first_video_probe(GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
   ArPeer *peer = user_data;
 
   if (g_atomic_int_compare_and_exchange(&peer->first_video, 0, 1))
@@ -706,7 +786,8 @@ ar_peer_first_video_probe(GstPad *pad, GstPadProbeInfo *info, gpointer user_data
 }
 
 static GstPadProbeReturn
-ar_peer_first_audio_probe(GstPad *pad, GstPadProbeInfo *info, gpointer user_data) {
+ar_peer_first_audio_probe(GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
   ArPeer *peer = user_data;
 
   if (g_atomic_int_compare_and_exchange(&peer->first_audio, 0, 1))
@@ -715,7 +796,8 @@ ar_peer_first_audio_probe(GstPad *pad, GstPadProbeInfo *info, gpointer user_data
 }
 
 static void
-ar_peer_learn_ssrc(ArPeer *peer, const char *kind, const GstCaps *caps) {
+ar_peer_learn_ssrc(ArPeer *peer, const char *kind, const GstCaps *caps)
+{
   guint ssrc = 0;
 
   if (caps != NULL && gst_caps_get_size(caps) > 0 &&
@@ -725,7 +807,8 @@ ar_peer_learn_ssrc(ArPeer *peer, const char *kind, const GstCaps *caps) {
 
 /* Learns the SSRC of a sent stream from the caps entering webrtcbin. */
 static GstPadProbeReturn
-ar_peer_ssrc_probe(GstPad *pad, GstPadProbeInfo *info, gpointer user_data) {
+ar_peer_ssrc_probe(GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
   ArPeer *peer = user_data;
   GstEvent *event = GST_PAD_PROBE_INFO_EVENT(info);
   GstCaps *caps = NULL;
@@ -740,7 +823,8 @@ ar_peer_ssrc_probe(GstPad *pad, GstPadProbeInfo *info, gpointer user_data) {
 /* ---- bus ---- */
 
 static gboolean
-ar_peer_on_bus(GstBus *bus, GstMessage *msg, gpointer user_data) {
+ar_peer_on_bus(GstBus *bus, GstMessage *msg, gpointer user_data)
+{
   ArPeer *peer = user_data;
 
   if (ar_peer_is_closed(peer))
@@ -775,7 +859,8 @@ ar_peer_on_bus(GstBus *bus, GstMessage *msg, gpointer user_data) {
 
 /* queue ! videoconvert ! sink, probe counts decoded frames. */
 static GstElement *
-ar_peer_make_video_out(ArPeer *peer, ArMediaEngine *engine, GError **error) {
+ar_peer_make_video_out(ArPeer *peer, ArMediaEngine *engine, GError **error)
+{
   g_autoptr(GstElement) bin = gst_object_ref_sink(gst_bin_new("video-out"));
   GstElement *queue, *convert, *sink;
   g_autoptr(GstPad) pad = NULL;
@@ -805,7 +890,8 @@ ar_peer_make_video_out(ArPeer *peer, ArMediaEngine *engine, GError **error) {
 
 /* queue ! audioconvert ! audioresample ! S16 ! sink, probe measures level. */
 static GstElement *
-ar_peer_make_audio_out(ArPeer *peer, ArMediaEngine *engine, GError **error) {
+ar_peer_make_audio_out(ArPeer *peer, ArMediaEngine *engine, GError **error)
+{
   g_autoptr(GstElement) bin = gst_object_ref_sink(gst_bin_new("audio-out"));
   g_autoptr(GstCaps) caps = gst_caps_from_string("audio/x-raw,format=S16LE,layout=interleaved");
   GstElement *queue, *convert, *resample, *filter, *sink;
@@ -845,7 +931,8 @@ ar_peer_make_audio_out(ArPeer *peer, ArMediaEngine *engine, GError **error) {
 
 /* Streaming thread: links @pad to a discarding sink. */
 static void
-ar_peer_discard_pad(ArPeer *peer, GstPad *pad) {
+ar_peer_discard_pad(ArPeer *peer, GstPad *pad)
+{
   GstElement *sink = gst_element_factory_make("fakesink", NULL);
   g_autoptr(GstPad) sinkpad = NULL;
 
@@ -861,7 +948,8 @@ ar_peer_discard_pad(ArPeer *peer, GstPad *pad) {
 
 /* Streaming thread: decodebin found a decoded stream. */
 static void
-ar_peer_on_decoded_pad(GstElement *decodebin, GstPad *pad, gpointer user_data) {
+ar_peer_on_decoded_pad(GstElement *decodebin, GstPad *pad, gpointer user_data)
+{
   ArPeer *peer = user_data;
   g_autoptr(GstCaps) caps = gst_pad_get_current_caps(pad);
   const GstStructure *s;
@@ -898,8 +986,8 @@ ar_peer_on_decoded_pad(GstElement *decodebin, GstPad *pad, gpointer user_data) {
 
 /* Streaming thread: make depayloaders ask for a key frame instead of waiting. */
 static void
-ar_peer_on_deep_element_added(GstBin *bin, GstBin *sub_bin, GstElement *element,
-                              gpointer user_data) {
+ar_peer_on_deep_element_added(GstBin *bin, GstBin *sub_bin, GstElement *element, gpointer user_data)
+{
   GObjectClass *klass = G_OBJECT_GET_CLASS(element);
 
   if (g_object_class_find_property(klass, "request-keyframe") != NULL)
@@ -910,7 +998,8 @@ ar_peer_on_deep_element_added(GstBin *bin, GstBin *sub_bin, GstElement *element,
 
 /* Streaming thread: webrtcbin has a new incoming RTP stream. */
 static void
-ar_peer_on_pad_added(GstElement *webrtc, GstPad *pad, gpointer user_data) {
+ar_peer_on_pad_added(GstElement *webrtc, GstPad *pad, gpointer user_data)
+{
   ArPeer *peer = user_data;
   g_autoptr(GstCaps) caps = NULL;
   const GstStructure *s = NULL;
@@ -962,7 +1051,8 @@ ar_peer_on_pad_added(GstElement *webrtc, GstPad *pad, gpointer user_data) {
 
 /* Main-thread handler of on-new-transceiver: NACK/RTX on, receive only. */
 static void
-ar_peer_on_new_transceiver(GstElement *webrtc, GstWebRTCRTPTransceiver *trans, gpointer user_data) {
+ar_peer_on_new_transceiver(GstElement *webrtc, GstWebRTCRTPTransceiver *trans, gpointer user_data)
+{
   ArPeer *peer = user_data;
   GstWebRTCKind kind = GST_WEBRTC_KIND_UNKNOWN;
 
@@ -977,7 +1067,8 @@ ar_peer_on_new_transceiver(GstElement *webrtc, GstWebRTCRTPTransceiver *trans, g
 
 static gboolean
 ar_peer_link_to_webrtc(ArPeer *peer, GstElement *src, const char *kind, GstCaps *codec_caps,
-                       GstPad **pad_out, GError **error) {
+                       GstPad **pad_out, GError **error)
+{
   gboolean nack = g_str_equal(kind, "video");
   g_autoptr(GstPad) srcpad = gst_element_get_static_pad(src, "src");
   GstPad *sinkpad = gst_element_request_pad_simple(peer->webrtc, "sink_%u");
@@ -1010,7 +1101,8 @@ ar_peer_link_to_webrtc(ArPeer *peer, GstElement *src, const char *kind, GstCaps 
 }
 
 static gboolean
-ar_peer_build_send(ArPeer *peer, ArMediaEngine *engine, GError **error) {
+ar_peer_build_send(ArPeer *peer, ArMediaEngine *engine, GError **error)
+{
   const ArMediaConfig *cfg = ar_media_engine_get_config(engine);
   const ArEncoderInfo *encoder = ar_media_engine_get_encoder(engine);
   GstElement *vsrc, *venc, *asrc, *opus, *pay, *afilter;
@@ -1076,7 +1168,8 @@ ar_peer_build_send(ArPeer *peer, ArMediaEngine *engine, GError **error) {
 /* No UPnP: the room must not ask the LAN's router to open ports (libnice does
  * by default, and probes the network with SSDP). */
 static void
-ar_peer_configure_ice(ArPeer *peer) {
+ar_peer_configure_ice(ArPeer *peer)
+{
   g_autoptr(GObject) ice = NULL;
   g_autoptr(GObject) agent = NULL;
 
@@ -1092,7 +1185,8 @@ ar_peer_configure_ice(ArPeer *peer) {
 
 ArPeer *
 ar_peer_new(ArMediaEngine *engine, ArPeerDirection direction, const char *label,
-            const ArPeerCallbacks *callbacks, gpointer user_data, GError **error) {
+            const ArPeerCallbacks *callbacks, gpointer user_data, GError **error)
+{
   ArPeer *peer;
   const ArMediaConfig *cfg;
   g_autoptr(GstBus) bus = NULL;
@@ -1174,7 +1268,8 @@ fail:
 }
 
 static gboolean
-ar_peer_check_usable(ArPeer *peer, GError **error) {
+ar_peer_check_usable(ArPeer *peer, GError **error)
+{
   if (peer == NULL) {
     g_set_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_FAILED, "No peer");
     return FALSE;
@@ -1188,7 +1283,8 @@ ar_peer_check_usable(ArPeer *peer, GError **error) {
 }
 
 static gboolean
-ar_peer_start_pipeline(ArPeer *peer, GError **error) {
+ar_peer_start_pipeline(ArPeer *peer, GError **error)
+{
   if (peer->started)
     return TRUE;
   if (gst_element_set_state(peer->pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
@@ -1204,7 +1300,8 @@ ar_peer_start_pipeline(ArPeer *peer, GError **error) {
 }
 
 gboolean
-ar_peer_start(ArPeer *peer, GError **error) {
+ar_peer_start(ArPeer *peer, GError **error)
+{
   gboolean ok;
 
   if (!ar_peer_check_usable(peer, error))
@@ -1223,7 +1320,8 @@ ar_peer_start(ArPeer *peer, GError **error) {
 }
 
 gboolean
-ar_peer_set_remote_description(ArPeer *peer, const char *type, const char *sdp, GError **error) {
+ar_peer_set_remote_description(ArPeer *peer, const char *type, const char *sdp, GError **error)
+{
   GstWebRTCSDPType sdp_type;
   g_autoptr(GstSDPMessage) msg = NULL;
   g_auto(GStrv) fingerprints = NULL;
@@ -1293,7 +1391,8 @@ ar_peer_set_remote_description(ArPeer *peer, const char *type, const char *sdp, 
 }
 
 static gboolean
-ar_candidate_is_valid(const char *c) {
+ar_candidate_is_valid(const char *c)
+{
   if (!g_str_has_prefix(c, "candidate:") || c[strlen("candidate:")] == '\0')
     return FALSE;
   for (const char *p = c; *p; p++) {
@@ -1304,8 +1403,8 @@ ar_candidate_is_valid(const char *c) {
 }
 
 gboolean
-ar_peer_add_remote_candidate(ArPeer *peer, guint mline_index, const char *candidate,
-                             GError **error) {
+ar_peer_add_remote_candidate(ArPeer *peer, guint mline_index, const char *candidate, GError **error)
+{
   gsize len;
 
   if (peer == NULL) {
@@ -1340,29 +1439,34 @@ ar_peer_add_remote_candidate(ArPeer *peer, guint mline_index, const char *candid
 }
 
 ArPeerState
-ar_peer_get_state(ArPeer *peer) {
+ar_peer_get_state(ArPeer *peer)
+{
   return peer != NULL ? peer->state : AR_PEER_STATE_CLOSED;
 }
 
 ArPeerDirection
-ar_peer_get_direction(ArPeer *peer) {
+ar_peer_get_direction(ArPeer *peer)
+{
   return peer != NULL ? peer->direction : AR_PEER_RECV;
 }
 
 const char *
-ar_peer_get_label(ArPeer *peer) {
+ar_peer_get_label(ArPeer *peer)
+{
   return peer != NULL ? peer->label : "";
 }
 
 GArray *
-ar_peer_get_stats(ArPeer *peer) {
+ar_peer_get_stats(ArPeer *peer)
+{
   if (peer == NULL || peer->stats == NULL)
     return g_array_new(FALSE, TRUE, sizeof(ArTrackStats));
   return ar_peer_stats_snapshot(peer->stats);
 }
 
 void
-ar_peer_close(ArPeer *peer) {
+ar_peer_close(ArPeer *peer)
+{
   GQueue pending = G_QUEUE_INIT;
   GSource *source;
 
@@ -1404,7 +1508,8 @@ ar_peer_close(ArPeer *peer) {
 }
 
 void
-ar_peer_free(ArPeer *peer) {
+ar_peer_free(ArPeer *peer)
+{
   if (peer == NULL)
     return;
   ar_peer_close(peer);

@@ -15,7 +15,8 @@ typedef struct {
 } FakeProbe;
 
 static gboolean
-fake_probe(const char *factory, gpointer user_data) {
+fake_probe(const char *factory, gpointer user_data)
+{
   FakeProbe *fp = user_data;
 
   g_ptr_array_add(fp->probed, g_strdup(factory));
@@ -23,18 +24,21 @@ fake_probe(const char *factory, gpointer user_data) {
 }
 
 static void
-fake_probe_init(FakeProbe *fp, const char *const *usable) {
+fake_probe_init(FakeProbe *fp, const char *const *usable)
+{
   fp->usable = usable;
   fp->probed = g_ptr_array_new_with_free_func(g_free);
 }
 
 static void
-fake_probe_clear(FakeProbe *fp) {
+fake_probe_clear(FakeProbe *fp)
+{
   g_ptr_array_unref(fp->probed);
 }
 
 static void
-test_table(void) {
+test_table(void)
+{
   gsize n = 0;
   const ArEncoderInfo *t = ar_encoder_table(&n);
   static const char *const expected[] = {"v4l2h264enc", "vah264enc", "vaapih264enc",
@@ -50,7 +54,8 @@ test_table(void) {
 }
 
 static void
-test_select_hardware_first(void) {
+test_select_hardware_first(void)
+{
   static const char *const usable[] = {"x264enc", "vaapih264enc", "vp8enc", NULL};
   FakeProbe fp;
   g_autoptr(GError) error = NULL;
@@ -70,7 +75,8 @@ test_select_hardware_first(void) {
 }
 
 static void
-test_select_software_fallback(void) {
+test_select_software_fallback(void)
+{
   static const char *const usable[] = {"x264enc", "vp8enc", NULL};
   FakeProbe fp;
   g_autoptr(GError) error = NULL;
@@ -87,7 +93,8 @@ test_select_software_fallback(void) {
 }
 
 static void
-test_select_codec_pin(void) {
+test_select_codec_pin(void)
+{
   static const char *const usable[] = {"vah264enc", "x264enc", "vp8enc", NULL};
   FakeProbe fp;
   g_autoptr(GError) error = NULL;
@@ -110,7 +117,8 @@ test_select_codec_pin(void) {
 }
 
 static void
-test_select_nothing_usable(void) {
+test_select_nothing_usable(void)
+{
   static const char *const usable[] = {"vp8enc", NULL};
   FakeProbe fp;
   g_autoptr(GError) error = NULL;
@@ -136,7 +144,8 @@ test_select_nothing_usable(void) {
 }
 
 static void
-test_select_unknown_names_ignored(void) {
+test_select_unknown_names_ignored(void)
+{
   static const char *const usable[] = {"x264enc", "evilenc", "vp8enc", NULL};
   static const char *const pref[] = {"evilenc", "", "x264enc; rm -rf /", "vp8enc", "x264enc", NULL};
   FakeProbe fp;
@@ -167,7 +176,8 @@ test_select_unknown_names_ignored(void) {
 }
 
 static void
-test_probe_default(void) {
+test_probe_default(void)
+{
   /* On this machine: software encoders exist, a bogus name does not. */
   g_assert_false(ar_encoder_probe_default("no-such-encoder-element", NULL));
   g_assert_false(ar_encoder_probe_default(NULL, NULL));
@@ -177,7 +187,8 @@ test_probe_default(void) {
 }
 
 static void
-test_codec_strings(void) {
+test_codec_strings(void)
+{
   ArVideoCodec c = AR_VIDEO_CODEC_AUTO;
 
   g_assert_true(ar_video_codec_from_string("h264", &c));
@@ -192,7 +203,8 @@ test_codec_strings(void) {
 }
 
 static void
-test_config_defaults(void) {
+test_config_defaults(void)
+{
   ArMediaConfig cfg;
 
   memset(&cfg, 0xAA, sizeof(cfg));
@@ -211,7 +223,8 @@ test_config_defaults(void) {
 }
 
 static void
-test_engine_new(void) {
+test_engine_new(void)
+{
   ArMediaConfig cfg;
   g_autoptr(GError) error = NULL;
   g_autoptr(ArMediaEngine) engine = NULL;
@@ -237,7 +250,8 @@ test_engine_new(void) {
 }
 
 static void
-test_engine_bad_config(void) {
+test_engine_bad_config(void)
+{
   ArMediaConfig cfg;
   g_autoptr(GError) error = NULL;
   ArMediaEngine *engine;
@@ -266,7 +280,8 @@ test_engine_bad_config(void) {
 }
 
 int
-main(int argc, char **argv) {
+main(int argc, char **argv)
+{
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/media/encoder/table", test_table);
   g_test_add_func("/media/encoder/select-hardware-first", test_select_hardware_first);

@@ -30,7 +30,8 @@
   "FF"
 
 static char *
-load_cert(void) {
+load_cert(void)
+{
   g_autofree char *path = g_test_build_filename(G_TEST_DIST, "data", "test-cert.pem", NULL);
   g_autoptr(GError) error = NULL;
   char *pem = NULL;
@@ -41,7 +42,8 @@ load_cert(void) {
 }
 
 static void
-test_parse_valid(void) {
+test_parse_valid(void)
+{
   const char *sdp = "v=0\r\n"
                     "o=- 1 1 IN IP4 0.0.0.0\r\n"
                     "s=-\r\n"
@@ -59,7 +61,8 @@ test_parse_valid(void) {
 }
 
 static void
-test_parse_normalizes(void) {
+test_parse_normalizes(void)
+{
   /* Uppercase algorithm, lowercase hex, LF only, tabs, trailing blanks. */
   const char *sdp = "v=0\na=fingerprint:SHA-256\tab:cd:ef:01:23:45:67:89:ab:cd:ef:01:23:45:67:89:"
                     "ab:cd:ef:01:23:45:67:89:ab:cd:ef:01:23:45:67:89  \n";
@@ -72,7 +75,8 @@ test_parse_normalizes(void) {
 }
 
 static void
-test_parse_multiple(void) {
+test_parse_multiple(void)
+{
   /* Session level + two media levels, one duplicate, one other algorithm; no final newline. */
   const char *sdp =
       "v=0\r\n"
@@ -93,7 +97,8 @@ test_parse_multiple(void) {
 }
 
 static void
-expect_sdp_error(const char *sdp) {
+expect_sdp_error(const char *sdp)
+{
   g_autoptr(GError) error = NULL;
   char **fps = ar_sdp_get_fingerprints(sdp, &error);
 
@@ -105,7 +110,8 @@ expect_sdp_error(const char *sdp) {
 }
 
 static void
-test_parse_malformed(void) {
+test_parse_malformed(void)
+{
   /* Short by one byte. */
   expect_sdp_error(
       "v=0\r\na=fingerprint:sha-256 AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:"
@@ -135,7 +141,8 @@ test_parse_malformed(void) {
 }
 
 static void
-test_parse_hostile(void) {
+test_parse_hostile(void)
+{
   g_autoptr(GString) s = g_string_new("v=0\r\na=fingerprint:sha-256 ");
   g_autofree char *huge = NULL;
 
@@ -169,7 +176,8 @@ test_parse_hostile(void) {
 }
 
 static void
-test_parse_missing(void) {
+test_parse_missing(void)
+{
   g_autoptr(GError) error = NULL;
   char **fps = ar_sdp_get_fingerprints("v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n"
                                        "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\n"
@@ -182,7 +190,8 @@ test_parse_missing(void) {
 }
 
 static void
-test_certificate_known_value(void) {
+test_certificate_known_value(void)
+{
   g_autofree char *pem = load_cert();
   static const struct {
     const char *alg, *expected;
@@ -203,7 +212,8 @@ test_certificate_known_value(void) {
 }
 
 static void
-test_certificate_malformed(void) {
+test_certificate_malformed(void)
+{
   g_autofree char *pem = load_cert();
   g_autofree char *broken = g_strdup(pem);
   g_autofree char *truncated = g_strndup(pem, strlen(pem) / 2);
@@ -242,7 +252,8 @@ test_certificate_malformed(void) {
 }
 
 static void
-test_verify(void) {
+test_verify(void)
+{
   g_autofree char *pem = load_cert();
   g_autoptr(GError) error = NULL;
   const char *good[] = {CERT_SHA256, NULL};
@@ -286,7 +297,8 @@ test_verify(void) {
 }
 
 static void
-test_roundtrip_sdp(void) {
+test_roundtrip_sdp(void)
+{
   /* What the peer does: parse the SDP's fingerprints and verify a cert. */
   g_autofree char *pem = load_cert();
   g_autofree char *sdp = g_strdup_printf("v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\n"
@@ -301,7 +313,8 @@ test_roundtrip_sdp(void) {
 }
 
 int
-main(int argc, char **argv) {
+main(int argc, char **argv)
+{
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/media/fingerprint/parse-valid", test_parse_valid);
   g_test_add_func("/media/fingerprint/parse-normalizes", test_parse_normalizes);

@@ -48,7 +48,8 @@ struct _Call {
 /* ---- helpers ---- */
 
 static gboolean
-has_non_loopback_address(void) {
+has_non_loopback_address(void)
+{
   struct ifaddrs *ifs = NULL, *i;
   gboolean found = FALSE;
 
@@ -64,7 +65,8 @@ has_non_loopback_address(void) {
 }
 
 static gboolean
-require_network(void) {
+require_network(void)
+{
   if (has_non_loopback_address())
     return TRUE;
   g_test_fail_printf("No network interface besides lo is up: libnice gathers no loopback "
@@ -74,14 +76,16 @@ require_network(void) {
 }
 
 static gboolean
-wake_up(gpointer data) {
+wake_up(gpointer data)
+{
   return G_SOURCE_CONTINUE;
 }
 
 /* Iterates the default main context until @pred holds or @timeout_ms passed.
  * Returns FALSE and fails the test on timeout. */
 static gboolean
-wait_for(Call *call, gboolean (*pred)(Call *call), guint timeout_ms, const char *what) {
+wait_for(Call *call, gboolean (*pred)(Call *call), guint timeout_ms, const char *what)
+{
   gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
   guint ticker = g_timeout_add(20, wake_up, NULL);
   gboolean ok = TRUE;
@@ -105,7 +109,8 @@ wait_for(Call *call, gboolean (*pred)(Call *call), guint timeout_ms, const char 
 
 /* Runs the main loop for @ms regardless. */
 static void
-spin(guint ms) {
+spin(guint ms)
+{
   gint64 deadline = g_get_monotonic_time() + (gint64)ms * 1000;
   guint ticker = g_timeout_add(20, wake_up, NULL);
 
@@ -116,7 +121,8 @@ spin(guint ms) {
 
 /* Changes one hex digit in every a=fingerprint line (all carry the same one). */
 static char *
-tamper_fingerprint(const char *sdp) {
+tamper_fingerprint(const char *sdp)
+{
   char *out = g_strdup(sdp);
   char *p = out;
   guint changed = 0;
@@ -137,7 +143,8 @@ tamper_fingerprint(const char *sdp) {
 }
 
 static const ArTrackStats *
-find_track(GArray *stats, const char *kind) {
+find_track(GArray *stats, const char *kind)
+{
   for (guint i = 0; i < stats->len; i++) {
     const ArTrackStats *t = &g_array_index(stats, ArTrackStats, i);
 
@@ -148,7 +155,8 @@ find_track(GArray *stats, const char *kind) {
 }
 
 static void
-log_stats(const char *name, GArray *stats) {
+log_stats(const char *name, GArray *stats)
+{
   for (guint i = 0; i < stats->len; i++) {
     const ArTrackStats *t = &g_array_index(stats, ArTrackStats, i);
 
@@ -165,12 +173,14 @@ log_stats(const char *name, GArray *stats) {
 /* ---- callbacks ---- */
 
 static Side *
-side_of(Call *call, ArPeer *peer) {
+side_of(Call *call, ArPeer *peer)
+{
   return peer == call->send.peer ? &call->send : &call->recv;
 }
 
 static gboolean
-side_check_alive(Side *side) {
+side_check_alive(Side *side)
+{
   if (side->closing || side->state == AR_PEER_STATE_CLOSED) {
     side->callbacks_after_close++;
     return FALSE;
@@ -179,7 +189,8 @@ side_check_alive(Side *side) {
 }
 
 static void
-on_local_description(ArPeer *peer, const char *type, const char *sdp, gpointer user_data) {
+on_local_description(ArPeer *peer, const char *type, const char *sdp, gpointer user_data)
+{
   Call *call = user_data;
   Side *side = side_of(call, peer);
   g_autofree char *sent = NULL;
@@ -203,7 +214,8 @@ on_local_description(ArPeer *peer, const char *type, const char *sdp, gpointer u
 }
 
 static void
-on_local_candidate(ArPeer *peer, guint mline, const char *candidate, gpointer user_data) {
+on_local_candidate(ArPeer *peer, guint mline, const char *candidate, gpointer user_data)
+{
   Call *call = user_data;
   Side *side = side_of(call, peer);
   ArPeer *other = side == &call->send ? call->recv.peer : call->send.peer;
@@ -224,7 +236,8 @@ on_local_candidate(ArPeer *peer, guint mline, const char *candidate, gpointer us
 }
 
 static void
-on_state_changed(ArPeer *peer, ArPeerState state, const GError *error, gpointer user_data) {
+on_state_changed(ArPeer *peer, ArPeerState state, const GError *error, gpointer user_data)
+{
   Call *call = user_data;
   Side *side = side_of(call, peer);
 
@@ -250,7 +263,8 @@ on_state_changed(ArPeer *peer, ArPeerState state, const GError *error, gpointer 
 }
 
 static void
-on_media_event(ArPeer *peer, ArPeerEvent event, gpointer user_data) {
+on_media_event(ArPeer *peer, ArPeerEvent event, gpointer user_data)
+{
   Call *call = user_data;
   Side *side = side_of(call, peer);
 
@@ -275,7 +289,8 @@ static const ArPeerCallbacks callbacks = {
 /* ---- setup ---- */
 
 static ArMediaEngine *
-make_engine(const char *const *encoders) {
+make_engine(const char *const *encoders)
+{
   ArMediaConfig cfg;
   g_autoptr(GError) error = NULL;
   ArMediaEngine *engine;
@@ -296,7 +311,8 @@ make_engine(const char *const *encoders) {
 }
 
 static void
-call_init(Call *call, const char *const *encoders) {
+call_init(Call *call, const char *const *encoders)
+{
   g_autoptr(GError) error = NULL;
 
   memset(call, 0, sizeof(*call));
@@ -314,7 +330,8 @@ call_init(Call *call, const char *const *encoders) {
 }
 
 static void
-call_start(Call *call) {
+call_start(Call *call)
+{
   g_autoptr(GError) error = NULL;
 
   g_assert_true(ar_peer_start(call->recv.peer, &error));
@@ -326,7 +343,8 @@ call_start(Call *call) {
 }
 
 static void
-side_close(Side *side) {
+side_close(Side *side)
+{
   guint before = side->closed_count;
 
   if (side->state == AR_PEER_STATE_CLOSED) {
@@ -345,7 +363,8 @@ side_close(Side *side) {
 }
 
 static void
-call_clear(Call *call) {
+call_clear(Call *call)
+{
   side_close(&call->send);
   side_close(&call->recv);
   /* Nothing fires after close, even with the main loop running. */
@@ -365,14 +384,16 @@ call_clear(Call *call) {
 /* ---- predicates ---- */
 
 static gboolean
-both_connected(Call *call) {
+both_connected(Call *call)
+{
   return (call->send.state == AR_PEER_STATE_CONNECTED &&
           call->recv.state == AR_PEER_STATE_CONNECTED) ||
          call->send.state == AR_PEER_STATE_FAILED || call->recv.state == AR_PEER_STATE_FAILED;
 }
 
 static gboolean
-recv_has_media(Call *call) {
+recv_has_media(Call *call)
+{
   g_autoptr(GArray) stats = ar_peer_get_stats(call->recv.peer);
   const ArTrackStats *v = find_track(stats, "video");
   const ArTrackStats *a = find_track(stats, "audio");
@@ -384,7 +405,8 @@ recv_has_media(Call *call) {
 }
 
 static gboolean
-send_has_rtt(Call *call) {
+send_has_rtt(Call *call)
+{
   g_autoptr(GArray) stats = ar_peer_get_stats(call->send.peer);
   const ArTrackStats *v = find_track(stats, "video");
 
@@ -392,14 +414,22 @@ send_has_rtt(Call *call) {
 }
 
 static gboolean
-someone_failed(Call *call) {
+gathering_done(Call *call)
+{
+  return call->send.gathering_done && call->recv.gathering_done;
+}
+
+static gboolean
+someone_failed(Call *call)
+{
   return call->send.state == AR_PEER_STATE_FAILED || call->recv.state == AR_PEER_STATE_FAILED;
 }
 
 /* ---- tests ---- */
 
 static void
-run_loopback_call(const char *const *encoders, const char *codec) {
+run_loopback_call(const char *const *encoders, const char *codec)
+{
   Call call;
   g_autoptr(GArray) rs = NULL;
   g_autoptr(GArray) ss = NULL;
@@ -422,6 +452,8 @@ run_loopback_call(const char *const *encoders, const char *codec) {
   g_assert_cmpint(call.recv.state, ==, AR_PEER_STATE_CONNECTED);
   g_assert_cmpuint(call.send.n_candidates, >, 0);
   g_assert_cmpuint(call.recv.n_candidates, >, 0);
+  /* End of candidates is reported once (NULL), after the candidates. */
+  wait_for(&call, gathering_done, CALL_TIMEOUT_MS, "end of candidates on both sides");
 
   /* The SDP carries what browsers need. */
   g_assert_nonnull(call.offer);
@@ -497,21 +529,24 @@ out:
 }
 
 static void
-test_loopback_call(void) {
+test_loopback_call(void)
+{
   static const char *const h264[] = {"x264enc", NULL};
 
   run_loopback_call(h264, "H264");
 }
 
 static void
-test_loopback_call_vp8(void) {
+test_loopback_call_vp8(void)
+{
   static const char *const vp8[] = {"vp8enc", NULL};
 
   run_loopback_call(vp8, "VP8");
 }
 
 static void
-run_tampered(gboolean tamper_offer) {
+run_tampered(gboolean tamper_offer)
+{
   Call call;
   Side *victim, *other;
   g_autoptr(GArray) rs = NULL;
@@ -551,17 +586,20 @@ out:
 }
 
 static void
-test_tampered_offer(void) {
+test_tampered_offer(void)
+{
   run_tampered(TRUE);
 }
 
 static void
-test_tampered_answer(void) {
+test_tampered_answer(void)
+{
   run_tampered(FALSE);
 }
 
 static void
-test_remote_sdp_validation(void) {
+test_remote_sdp_validation(void)
+{
   Call call;
   g_autoptr(GError) error = NULL;
   g_autoptr(GString) big = g_string_new("v=0\r\n");
@@ -607,7 +645,8 @@ test_remote_sdp_validation(void) {
 }
 
 static void
-test_candidate_validation(void) {
+test_candidate_validation(void)
+{
   Call call;
   g_autoptr(GError) error = NULL;
   g_autofree char *long_candidate = NULL;
@@ -650,7 +689,8 @@ test_candidate_validation(void) {
 }
 
 static void
-test_close_silences_callbacks(void) {
+test_close_silences_callbacks(void)
+{
   Call call;
   g_autoptr(GError) error = NULL;
   g_autoptr(GArray) stats = NULL;
@@ -686,7 +726,8 @@ test_close_silences_callbacks(void) {
 }
 
 int
-main(int argc, char **argv) {
+main(int argc, char **argv)
+{
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/media/peer/remote-sdp-validation", test_remote_sdp_validation);
   g_test_add_func("/media/peer/candidate-validation", test_candidate_validation);
