@@ -29,7 +29,7 @@
  *   {var}        a captured value, percent-encoded (only unreserved kept)
  *   {?k=var}     "?k=value" or "&k=value" if var is set, else nothing
  *   {/var} {.var} "/value" or ".value" if var is set
- *   {+k=v}       a literal parameter, unless the link already has k
+ *   {+k=v}       a literal parameter, unless the URL built so far already has k
  *   {origin} {host} {path} {query} {fragment} {self}: the link's own parts,
  *                normalized ({self} = {origin}{path}{query}; {origin} is
  *                always https://host, the port dropped since it can only be 443)
@@ -871,9 +871,11 @@ expand(GString *out, const char *tpl, const Captures *caps)
         if (val == NULL)
           continue;
       } else {
+        /* a literal parameter, unless what was built so far already has it */
+        const char *q = strchr(out->str, '?');
         g_autofree char *existing = NULL;
         GError *ignored = NULL;
-        if (!ar_url_query_get(url, key, &existing, &ignored)) {
+        if (q != NULL && !ar_url_params_get(q + 1, key, &existing, &ignored)) {
           g_clear_error(&ignored);
           continue;
         }

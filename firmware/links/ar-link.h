@@ -38,6 +38,21 @@ typedef struct {
   gboolean allow_idn;                /* allow non-ASCII / punycode hosts */
 } ArLinkPolicy;
 
+/* The [links] section of the configuration, parsed into a policy:
+ *   [links]
+ *   jitsi-domains=meet.example.org;*.jitsi.example.net   (self-hosted Jitsi Meet)
+ *   pexip-domains=video.example.com                      (Pexip Infinity web app)
+ *   allow-idn=false                                      (non-ASCII/punycode hosts)
+ * "*.d" means d and its subdomains. Unknown keys are refused ("[links] foo:
+ * unknown key"). A missing section gives the defaults. GROUP NULL = "links". */
+typedef struct _ArLinkConfig ArLinkConfig;
+ArLinkConfig *ar_link_config_new_from_keyfile(GKeyFile *kf, const char *group, GError **error)
+    G_GNUC_WARN_UNUSED_RESULT;
+/* Valid as long as CONFIG lives. */
+const ArLinkPolicy *ar_link_config_get_policy(const ArLinkConfig *config);
+void ar_link_config_free(ArLinkConfig *config);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(ArLinkConfig, ar_link_config_free)
+
 typedef struct {
   char *provider;    /* "janus", "teams", "zoom", ... */
   ArEngine engine;

@@ -307,6 +307,81 @@ test_json_error(void)
   g_assert_nonnull(strstr(json2, "\"ok\":false"));
 }
 
+/* ---- [links] configuration ---- */
+
+static ArLinkConfig *
+load_config(const char *text, GError **error)
+{
+  g_autoptr(GKeyFile) kf = g_key_file_new();
+  g_assert_true(g_key_file_load_from_data(kf, text, -1, G_KEY_FILE_NONE, NULL));
+  return ar_link_config_new_from_keyfile(kf, NULL, error);
+}
+
+static void
+test_config_domains(void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ArLinkConfig) cfg = load_config("[links]\n"
+                                            "jitsi-domains=Meet.Example.ORG; *.jitsi.example.net\n"
+                                            "pexip-domains=video.example.com\n",
+                                            &error);
+  g_assert_no_error(error);
+  const ArLinkPolicy *p = ar_link_config_get_policy(cfg);
+  g_assert_cmpstr(p->jitsi_domains[0], ==, "meet.example.org");
+  g_assert_cmpstr(p->jitsi_domains[1], ==, "*.jitsi.example.net");
+  g_assert_null(p->jitsi_domains[2]);
+  g_assert_false(p->allow_idn);
+  check_link("https://meet.example.org/standup", p, "jitsi", AR_ENGINE_WEB, "standup", NULL,
+             "https://meet.example.org/standup", NULL);
+  check_link("https://a.jitsi.example.net/standup", p, "jitsi", AR_ENGINE_WEB, "standup", NULL,
+             "https://a.jitsi.example.net/standup", NULL);
+  check_link("https://video.example.com/webapp/m/alice", p, "pexip", AR_ENGINE_WEB, "alice", NULL,
+             "https://video.example.com/webapp/m/alice", "sip:alice@video.example.com");
+  /* exact: a lookalike of a configured domain is still unknown */
+  check_refused("https://meet.example.org.evil.example/standup", p, AR_LINK_ERROR_HOST);
+  check_refused("https://evilmeet.example.org/standup", p, AR_LINK_ERROR_HOST);
+}
+
+static void
+test_config_defaults(void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ArLinkConfig) cfg = load_config("[device]\nboard=host\n", &error);
+  g_assert_no_error(error);
+  const ArLinkPolicy *p = ar_link_config_get_policy(cfg);
+  g_assert_null(p->jitsi_domains[0]);
+  g_assert_null(p->pexip_domains[0]);
+  g_assert_false(p->allow_idn);
+}
+
+static void
+test_config_refused(void)
+{
+  static const char *const bad[] = {
+    "[links]\njitsi-domain=meet.example.org\n", /* unknown key */
+    "[links]\njitsi-domains=localhost\n",       /* one label */
+    "[links]\njitsi-domains=10.0.0.1\n",        /* an address */
+    "[links]\njitsi-domains=*\n",
+    "[links]\njitsi-domains=https://meet.example.org/\n",
+    "[links]\npexip-domains=b\xc3\xbc" "cher.example\n", /* IDN without allow-idn */
+    "[links]\nallow-idn=maybe\n",
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(ArLinkConfig) cfg = load_config(bad[i], &error);
+    g_assert_null(cfg);
+    g_assert_nonnull(error);
+    if (error != NULL)
+      g_assert_true(g_str_has_prefix(error->message, "[links]"));
+  }
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ArLinkConfig) idn = load_config("[links]\nallow-idn=true\n"
+                                            "jitsi-domains=b\xc3\xbc" "cher.example\n",
+                                            &error);
+  g_assert_no_error(error);
+  g_assert_cmpstr(ar_link_config_get_policy(idn)->jitsi_domains[0], ==, "xn--bcher-kva.example");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -334,6 +409,9 @@ main(int argc, char **argv)
   g_test_add_func("/links/hostile/unknown-host", test_hostile_unknown_host);
   g_test_add_func("/links/json/ok", test_json_ok);
   g_test_add_func("/links/json/error", test_json_error);
+  g_test_add_func("/links/config/domains", test_config_domains);
+  g_test_add_func("/links/config/defaults", test_config_defaults);
+  g_test_add_func("/links/config/refused", test_config_refused);
   test_links_add_provider_tests();
   test_links_add_find_tests();
 
