@@ -351,7 +351,6 @@ ar_peer_descriptions_applied(ArPeer *peer)
 
 /* ---- DTLS fingerprint verification ---- */
 
-
 /* Main context: the transport @w reached "connected": check its certificate. */
 static void
 ar_peer_verify_transport(ArPeer *peer, ArWatchedTransport *w)
@@ -653,10 +652,16 @@ ar_promise_error(GstPromise *promise, GstPromiseResult result, const char *what)
   return NULL;
 }
 
-static GstPromise *
-ar_peer_promise(ArPeer *peer, GstPromiseChangeFunc func)
+/* Emits a webrtcbin action taking (pointer @arg, GstPromise); @func gets
+ * @data, freed with @data_free when webrtcbin drops the promise. */
+static void
+ar_peer_emit_with_promise(ArPeer *peer, const char *action, gpointer arg, GstPromiseChangeFunc func,
+                          gpointer data, GDestroyNotify data_free)
 {
-  return gst_promise_new_with_change_func(func, ar_peer_ref(peer), (GDestroyNotify)ar_peer_unref);
+  GstPromise *promise = gst_promise_new_with_change_func(func, data, data_free);
+
+  g_signal_emit_by_name(peer->webrtc, action, arg, promise);
+  gst_promise_unref(promise);
 }
 
 typedef struct {
@@ -726,9 +731,8 @@ ar_peer_on_description_created(GstPromise *promise, gpointer user_data)
   apply->desc = g_new0(ArPeerDescription, 1);
   apply->desc->type = desc->type;
   apply->desc->sdp = gst_sdp_message_as_text(desc->sdp);
-  g_signal_emit_by_name(
-      peer->webrtc, "set-local-description", desc,
-      gst_promise_new_with_change_func(ar_peer_on_local_applied, apply, ar_peer_local_apply_free));
+  ar_peer_emit_with_promise(peer, "set-local-description", desc, ar_peer_on_local_applied, apply,
+                            ar_peer_local_apply_free);
   gst_webrtc_session_description_free(desc);
 }
 
@@ -746,8 +750,8 @@ ar_peer_on_remote_applied(GstPromise *promise, gpointer user_data)
   }
   ar_peer_post(peer, ar_peer_remote_applied_in_context, NULL, NULL);
   if (peer->direction == AR_PEER_RECV && !ar_peer_is_closed(peer))
-    g_signal_emit_by_name(peer->webrtc, "create-answer", NULL,
-                          ar_peer_promise(peer, ar_peer_on_description_created));
+    ar_peer_emit_with_promise(peer, "create-answer", NULL, ar_peer_on_description_created,
+                              ar_peer_ref(peer), (GDestroyNotify)ar_peer_unref);
 }
 
 /* ---- media probes ---- */
@@ -1312,8 +1316,8 @@ ar_peer_start(ArPeer *peer, GError **error)
   ar_peer_ref(peer);
   ok = ar_peer_start_pipeline(peer, error);
   if (ok && peer->direction == AR_PEER_SEND && !ar_peer_is_closed(peer)) {
-    g_signal_emit_by_name(peer->webrtc, "create-offer", NULL,
-                          ar_peer_promise(peer, ar_peer_on_description_created));
+    ar_peer_emit_with_promise(peer, "create-offer", NULL, ar_peer_on_description_created,
+                              ar_peer_ref(peer), (GDestroyNotify)ar_peer_unref);
   }
   ar_peer_unref(peer);
   return ok;
@@ -1383,8 +1387,8 @@ ar_peer_set_remote_description(ArPeer *peer, const char *type, const char *sdp, 
   peer->remote_mlines = gst_sdp_message_medias_len(msg);
   peer->remote_fingerprints = g_steal_pointer(&fingerprints);
   desc = gst_webrtc_session_description_new(sdp_type, g_steal_pointer(&msg));
-  g_signal_emit_by_name(peer->webrtc, "set-remote-description", desc,
-                        ar_peer_promise(peer, ar_peer_on_remote_applied));
+  ar_peer_emit_with_promise(peer, "set-remote-description", desc, ar_peer_on_remote_applied,
+                            ar_peer_ref(peer), (GDestroyNotify)ar_peer_unref);
   gst_webrtc_session_description_free(desc);
   ar_peer_unref(peer);
   return TRUE;
