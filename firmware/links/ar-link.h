@@ -70,6 +70,25 @@ typedef struct {
  *    join_url = "ws://HOST:PORT/PATH" (the scheme without "janus+"; for http(s)
  *    with no path, "/janus" is the default path; ws default port 8188, wss 8989,
  *    http 8088, https 8089), display = display. */
+/* WHIP form (RFC 9725 ingest endpoint):
+ *   whip+https://HOST[:PORT]/PATH[?QUERY][#token=BEARER]   (whip+http:// for a lab/LAN)
+ * -> provider "whip", engine native, join_url = "https://HOST[:PORT]/PATH[?QUERY]"
+ *    (the endpoint to POST the offer to), passcode = BEARER (RFC 6750 token
+ *    characters; sent as "Authorization: Bearer"), meeting_id = NULL. The token
+ *    sits in the fragment so that it is never part of a URL sent anywhere.
+ *
+ * SIP form: sip:ID@DOMAIN / sips:ID@DOMAIN where DOMAIN is the SIP domain of a
+ * known service (zoomcrc.com, SITE.webex.com, lifesizecloud.com, call.sl,
+ * sip.bluejeans.com, bjn.vc, configured Pexip domains) -> engine sip, that
+ * provider, meeting_id = ID ("ID.PASSCODE" of digits is split).
+ *
+ * Web services (engine web): https only (or the service's own app scheme:
+ * zoommtg:, zoomus:, msteams:, org.jitsi.meet:, jitsi-meet:), exact host
+ * match, no userinfo, no port but 443, no IDN/punycode unless
+ * policy->allow_idn, at most AR_LINK_MAX_LEN bytes. Mail-scanner wrappers
+ * (SafeLinks, Proofpoint, Google redirect, ...) are unwrapped (at most 3
+ * levels) and the inner link parsed with the same rules.
+ * Errors: AR_LINK_ERROR, message is a sentence for people. */
 ArLink *ar_link_parse(const char *text, const ArLinkPolicy *policy, GError **error)
     G_GNUC_WARN_UNUSED_RESULT;
 void ar_link_free(ArLink *link);

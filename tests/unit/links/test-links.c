@@ -363,7 +363,8 @@ test_config_refused(void)
     "[links]\njitsi-domains=10.0.0.1\n",        /* an address */
     "[links]\njitsi-domains=*\n",
     "[links]\njitsi-domains=https://meet.example.org/\n",
-    "[links]\npexip-domains=b\xc3\xbc" "cher.example\n", /* IDN without allow-idn */
+    ("[links]\npexip-domains=b\xc3\xbc"
+     "cher.example\n"), /* IDN without allow-idn */
     "[links]\nallow-idn=maybe\n",
   };
   for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
