@@ -153,11 +153,11 @@ static const ArLinkRule rules[] = {
 
   /* ---- Zoom: the web client lives on the link's own host, app.zoom.us for zoom.us ---- */
   { "zoom", "zoom.us www.zoom.us", NULL, "/j/{id:digits:9-11}", ZOOM_JOIN_PARAMS,
-    "https://app.zoom.us/wc/join/{id}{?pwd=passcode}", "sip:{id}@zoomcrc.com" },
+    "https://app.zoom.us/wc/join/{id}{?tk=tk}{?pwd=passcode}", "sip:{id}@zoomcrc.com" },
   { "zoom", "*.zoom.us *.zoom.com", NULL, "/j/{id:digits:9-11}", ZOOM_JOIN_PARAMS,
-    "{origin}/wc/join/{id}{?pwd=passcode}", "sip:{id}@zoomcrc.com" },
+    "{origin}/wc/join/{id}{?tk=tk}{?pwd=passcode}", "sip:{id}@zoomcrc.com" },
   { "zoom", "*.zoomgov.com", NULL, "/j/{id:digits:9-11}", ZOOM_JOIN_PARAMS,
-    "{origin}/wc/join/{id}{?pwd=passcode}" },
+    "{origin}/wc/join/{id}{?tk=tk}{?pwd=passcode}" },
   { "zoom", "zoom.us www.zoom.us", NULL, "/w/{id:digits:9-11}", ZOOM_JOIN_PARAMS,
     "https://app.zoom.us/wc/join/{id}{?tk=tk}{?pwd=passcode}" },
   { "zoom", "*.zoom.us *.zoom.com *.zoomgov.com", NULL, "/w/{id:digits:9-11}", ZOOM_JOIN_PARAMS,
@@ -203,7 +203,7 @@ static const ArLinkRule rules[] = {
 
   /* ---- Jitsi Meet: meet.jit.si, 8x8.vc (tenant/room), administrator-configured domains ---- */
   { "jitsi", "meet.jit.si", "https org.jitsi.meet jitsi-meet", "/{id:room:1-256}",
-    "jwt>jwt:token:1-4096", "https://meet.jit.si/{id}{?jwt=jwt}", NULL, NULL, JITSI_RESERVED },
+    "jwt>jwt:pass:1-4096", "https://meet.jit.si/{id}{?jwt=jwt}", NULL, NULL, JITSI_RESERVED },
   { "jitsi", "8x8.vc", "https org.jitsi.meet jitsi-meet", "/{tenant:name:1-128}/{id:room:1-256}",
     "jwt>jwt:pass:1-4096", "https://8x8.vc/{tenant}/{id}{?jwt=jwt}", NULL, NULL, JITSI_RESERVED },
   { "jitsi", "8x8.vc", "https org.jitsi.meet jitsi-meet", "/{id:room:1-256}", "jwt>jwt:pass:1-4096",
