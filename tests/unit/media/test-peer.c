@@ -9,9 +9,12 @@
  * namespace the test runs in) needs one non-loopback interface with an
  * address; the test says so and fails otherwise.
  */
+#include <gio/gio.h>
 #include <ifaddrs.h>
 #include <net/if.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ar-media.h"
 
@@ -198,6 +201,7 @@ on_local_description(ArPeer *peer, const char *type, const char *sdp, gpointer u
 
   if (!side_check_alive(side))
     return;
+  g_test_message("%s %s:\n%s", side->name, type, sdp);
   if (side == &call->send) {
     g_assert_cmpstr(type, ==, "offer");
     call->offer = g_strdup(sdp);
@@ -725,15 +729,344 @@ test_close_silences_callbacks(void)
   g_free(call.answer);
 }
 
+/* ---- a call across two processes ----
+ *
+ * GStreamer uses one DTLS certificate per process, so the two peers of the
+ * in-process calls present the same certificate. Here the RECV peer runs in a
+ * child process (this binary with --child-recv), so the certificates differ:
+ * a check that hashed the local certificate instead of the remote one would
+ * fail this call. Signalling is one line per message on stdin/stdout. */
+
+static void child_write(const char *format, ...) G_GNUC_PRINTF(1, 2);
+
+static void
+child_write(const char *format, ...)
+{
+  g_autofree char *line = NULL;
+  va_list ap;
+  gsize off = 0, len;
+
+  va_start(ap, format);
+  line = g_strdup_vprintf(format, ap);
+  va_end(ap);
+  len = strlen(line);
+  while (off < len) {
+    ssize_t n = write(STDOUT_FILENO, line + off, len - off);
+
+    if (n <= 0)
+      return;
+    off += (gsize)n;
+  }
+}
+
+typedef struct {
+  GMainLoop *loop;
+  ArPeer *peer;
+  gboolean media_reported;
+} Child;
+
+static void
+child_on_description(ArPeer *peer, const char *type, const char *sdp, gpointer user_data)
+{
+  g_autofree char *b64 = g_base64_encode((const guchar *)sdp, strlen(sdp));
+
+  child_write("%s %s\n", type, b64);
+}
+
+static void
+child_on_candidate(ArPeer *peer, guint mline, const char *candidate, gpointer user_data)
+{
+  if (candidate != NULL)
+    child_write("cand %u %s\n", mline, candidate);
+}
+
+static void
+child_on_state(ArPeer *peer, ArPeerState state, const GError *error, gpointer user_data)
+{
+  child_write("state %s %s\n", ar_peer_state_to_string(state), error ? error->message : "");
+}
+
+static gboolean
+child_on_input(GIOChannel *ch, GIOCondition cond, gpointer user_data)
+{
+  Child *child = user_data;
+  g_autofree char *line = NULL;
+  g_autoptr(GError) error = NULL;
+  GIOStatus st = g_io_channel_read_line(ch, &line, NULL, NULL, NULL);
+
+  if (st == G_IO_STATUS_AGAIN)
+    return G_SOURCE_CONTINUE;
+  if (st != G_IO_STATUS_NORMAL || line == NULL) {
+    g_main_loop_quit(child->loop);
+    return G_SOURCE_REMOVE;
+  }
+  g_strchomp(line);
+  if (g_str_has_prefix(line, "offer ")) {
+    gsize len = 0;
+    g_autofree guchar *sdp = g_base64_decode(line + 6, &len);
+    g_autofree char *text = g_strndup((const char *)sdp, len);
+
+    if (!ar_peer_set_remote_description(child->peer, "offer", text, &error))
+      child_write("state error %s\n", error->message);
+  } else if (g_str_has_prefix(line, "cand ")) {
+    char *end = NULL;
+    guint64 mline = g_ascii_strtoull(line + 5, &end, 10);
+
+    if (end != NULL && *end == ' ' &&
+        !ar_peer_add_remote_candidate(child->peer, (guint)mline, end + 1, &error))
+      child_write("state error %s\n", error->message);
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+child_report_media(gpointer user_data)
+{
+  Child *child = user_data;
+  g_autoptr(GArray) stats = ar_peer_get_stats(child->peer);
+  const ArTrackStats *v = find_track(stats, "video");
+  const ArTrackStats *a = find_track(stats, "audio");
+
+  if (!child->media_reported && v != NULL && v->frames >= 30 && a != NULL && a->packets > 0) {
+    child->media_reported = TRUE;
+    child_write("media %" G_GUINT64_FORMAT " %u %u %.1f\n", v->frames, v->width, v->height,
+                a->audio_level);
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+child_give_up(gpointer user_data)
+{
+  g_main_loop_quit(((Child *)user_data)->loop);
+  return G_SOURCE_REMOVE;
+}
+
+static int
+child_main(void)
+{
+  static const ArPeerCallbacks cbs = {
+      .local_description = child_on_description,
+      .local_candidate = child_on_candidate,
+      .state_changed = child_on_state,
+  };
+  Child child = {0};
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ArMediaEngine) engine = make_engine(NULL);
+  GIOChannel *in = g_io_channel_unix_new(STDIN_FILENO);
+
+  child.loop = g_main_loop_new(NULL, FALSE);
+  child.peer = ar_peer_new(engine, AR_PEER_RECV, "child", &cbs, &child, &error);
+  if (child.peer == NULL || !ar_peer_start(child.peer, &error)) {
+    child_write("state error %s\n", error->message);
+    return 1;
+  }
+  g_io_add_watch(in, G_IO_IN | G_IO_HUP | G_IO_ERR, child_on_input, &child);
+  g_timeout_add(100, child_report_media, &child);
+  g_timeout_add_seconds(60, child_give_up, &child);
+  g_main_loop_run(child.loop);
+  ar_peer_free(child.peer);
+  g_io_channel_unref(in);
+  g_main_loop_unref(child.loop);
+  return 0;
+}
+
+typedef struct {
+  Call call; /* only .send, .engine used */
+  GSubprocess *proc;
+  GOutputStream *to_child;
+  GDataInputStream *from_child;
+  GCancellable *cancel;
+  char *child_state;
+  char *child_answer;
+  gboolean child_media;
+  guint media_frames, media_width, media_height;
+  double media_level;
+  gboolean child_exited;
+} XCall;
+
+static void
+xcall_send_line(XCall *x, const char *line)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!g_output_stream_write_all(x->to_child, line, strlen(line), NULL, NULL, &error))
+    g_test_message("cannot write to the child: %s", error->message);
+}
+
+static void
+x_on_description(ArPeer *peer, const char *type, const char *sdp, gpointer user_data)
+{
+  XCall *x = user_data;
+  g_autofree char *b64 = g_base64_encode((const guchar *)sdp, strlen(sdp));
+  g_autofree char *line = g_strdup_printf("offer %s\n", b64);
+
+  x->call.offer = g_strdup(sdp);
+  xcall_send_line(x, line);
+}
+
+static void
+x_on_candidate(ArPeer *peer, guint mline, const char *candidate, gpointer user_data)
+{
+  g_autofree char *line = NULL;
+
+  if (candidate == NULL)
+    return;
+  line = g_strdup_printf("cand %u %s\n", mline, candidate);
+  xcall_send_line(user_data, line);
+}
+
+static void
+x_on_state(ArPeer *peer, ArPeerState state, const GError *error, gpointer user_data)
+{
+  XCall *x = user_data;
+
+  g_test_message("parent send: %s%s%s", ar_peer_state_to_string(state), error ? ": " : "",
+                 error ? error->message : "");
+  x->call.send.state = state;
+  if (error != NULL && x->call.send.error == NULL)
+    x->call.send.error = g_error_copy(error);
+}
+
+static void xcall_read_next(XCall *x);
+
+static void
+xcall_on_line(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  XCall *x = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *line =
+      g_data_input_stream_read_line_finish(G_DATA_INPUT_STREAM(source), res, NULL, &error);
+
+  if (line == NULL) {
+    if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+      x->child_exited = TRUE;
+    return;
+  }
+  if (g_str_has_prefix(line, "answer ")) {
+    gsize len = 0;
+    g_autofree guchar *sdp = g_base64_decode(line + 7, &len);
+
+    x->child_answer = g_strndup((const char *)sdp, len);
+    if (!ar_peer_set_remote_description(x->call.send.peer, "answer", x->child_answer, &error))
+      g_test_message("parent refused the answer: %s", error->message);
+  } else if (g_str_has_prefix(line, "cand ")) {
+    char *end = NULL;
+    guint64 mline = g_ascii_strtoull(line + 5, &end, 10);
+
+    if (end != NULL && *end == ' ' &&
+        !ar_peer_add_remote_candidate(x->call.send.peer, (guint)mline, end + 1, &error))
+      g_test_message("parent refused a candidate: %s", error->message);
+  } else if (g_str_has_prefix(line, "state ")) {
+    g_test_message("child recv: %s", line + 6);
+    g_free(x->child_state);
+    x->child_state = g_strdup(line + 6);
+  } else if (g_str_has_prefix(line, "media ")) {
+    x->child_media = sscanf(line + 6, "%u %u %u %lf", &x->media_frames, &x->media_width,
+                            &x->media_height, &x->media_level) == 4;
+  }
+  xcall_read_next(x);
+}
+
+static void
+xcall_read_next(XCall *x)
+{
+  g_data_input_stream_read_line_async(x->from_child, G_PRIORITY_DEFAULT, x->cancel, xcall_on_line,
+                                      x);
+}
+
+static gboolean
+xcall_done(Call *call)
+{
+  XCall *x = (XCall *)call;
+
+  return (call->send.state == AR_PEER_STATE_CONNECTED && x->child_media) ||
+         call->send.state == AR_PEER_STATE_FAILED || x->child_exited ||
+         (x->child_state != NULL && !g_str_has_prefix(x->child_state, "connect"));
+}
+
+static gboolean
+xcall_child_gone(Call *call)
+{
+  return ((XCall *)call)->child_exited;
+}
+
+static void
+test_cross_process_call(void)
+{
+  static const ArPeerCallbacks cbs = {
+      .local_description = x_on_description,
+      .local_candidate = x_on_candidate,
+      .state_changed = x_on_state,
+  };
+  XCall x = {0};
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) offer_fp = NULL;
+  g_auto(GStrv) answer_fp = NULL;
+
+  if (!require_network())
+    return;
+  x.call.engine = make_engine(NULL);
+  x.cancel = g_cancellable_new();
+  x.proc = g_subprocess_new(G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error,
+                            "/proc/self/exe", "--child-recv", NULL);
+  g_assert_no_error(error);
+  x.to_child = g_subprocess_get_stdin_pipe(x.proc);
+  x.from_child = g_data_input_stream_new(g_subprocess_get_stdout_pipe(x.proc));
+  xcall_read_next(&x);
+
+  x.call.send.peer = ar_peer_new(x.call.engine, AR_PEER_SEND, "parent", &cbs, &x, &error);
+  g_assert_no_error(error);
+  g_assert_true(ar_peer_start(x.call.send.peer, &error));
+  g_assert_no_error(error);
+
+  if (wait_for(&x.call, xcall_done, CALL_TIMEOUT_MS, "a connected call with the child process")) {
+    g_assert_no_error(x.call.send.error);
+    g_assert_cmpint(x.call.send.state, ==, AR_PEER_STATE_CONNECTED);
+    g_assert_cmpstr(x.child_state, ==, "connected ");
+    g_assert_true(x.child_media);
+    g_assert_cmpuint(x.media_frames, >=, 30);
+    g_assert_cmpuint(x.media_width, ==, 320);
+    g_assert_cmpuint(x.media_height, ==, 240);
+    g_assert_cmpfloat(x.media_level, >, -30.0);
+    /* The point of this test: each side verified a certificate not its own. */
+    offer_fp = ar_sdp_get_fingerprints(x.call.offer, &error);
+    g_assert_no_error(error);
+    answer_fp = ar_sdp_get_fingerprints(x.child_answer, &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(offer_fp[0], !=, answer_fp[0]);
+  }
+
+  ar_peer_close(x.call.send.peer);
+  g_output_stream_close(x.to_child, NULL, NULL);
+  if (!wait_for(&x.call, xcall_child_gone, 10000, "the child to exit"))
+    g_subprocess_force_exit(x.proc);
+  g_cancellable_cancel(x.cancel);
+  g_subprocess_wait(x.proc, NULL, NULL);
+  spin(50);
+  g_clear_pointer(&x.call.send.peer, ar_peer_free);
+  g_clear_pointer(&x.call.engine, ar_media_engine_free);
+  g_clear_error(&x.call.send.error);
+  g_clear_object(&x.from_child);
+  g_clear_object(&x.proc);
+  g_clear_object(&x.cancel);
+  g_free(x.call.offer);
+  g_free(x.child_answer);
+  g_free(x.child_state);
+}
+
 int
 main(int argc, char **argv)
 {
+  if (argc == 2 && g_str_equal(argv[1], "--child-recv"))
+    return child_main();
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/media/peer/remote-sdp-validation", test_remote_sdp_validation);
   g_test_add_func("/media/peer/candidate-validation", test_candidate_validation);
   g_test_add_func("/media/peer/close-silences-callbacks", test_close_silences_callbacks);
   g_test_add_func("/media/peer/loopback-call", test_loopback_call);
   g_test_add_func("/media/peer/loopback-call-vp8", test_loopback_call_vp8);
+  g_test_add_func("/media/peer/cross-process-call", test_cross_process_call);
   g_test_add_func("/media/peer/tampered-fingerprint-fails", test_tampered_offer);
   g_test_add_func("/media/peer/tampered-answer-fingerprint-fails", test_tampered_answer);
   return g_test_run();
