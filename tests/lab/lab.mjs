@@ -131,11 +131,12 @@ export function anyroomctl(socket, args, opts = {}) {
 
 // ---- tamper proxy ----------------------------------------------------------
 
-export async function startTamperProxy({ tmp, upstream = 'http://127.0.0.1:8088', tamper = true }) {
+export async function startTamperProxy({ tmp, upstream = 'http://127.0.0.1:8088', tamper = true, dump = null }) {
   const portFile = path.join(tmp, `tamper-proxy-${process.pid}-${Date.now()}.port`);
   const log = path.join(tmp, 'tamper-proxy.log');
   const args = [path.join(LAB, 'tamper-proxy.py'), '--upstream', upstream, '--port-file', portFile];
   if (!tamper) args.push('--no-tamper');
+  if (dump) args.push('--dump', dump);
   const p = startProcess('python3', args, { logFile: log });
   for (let t = 0; t < 10000; t += 50) {
     if (p.exited) throw new Error(`tamper-proxy exited: ${tail(log)}`);

@@ -9,11 +9,12 @@ digit flipped. A client that checks the peer's DTLS certificate against the SDP
 fingerprint must then refuse the call; one that does not will connect anyway.
 
   tamper-proxy.py [--listen 127.0.0.1:0] [--upstream http://127.0.0.1:8088]
-                  [--port-file FILE] [--no-tamper]
+                  [--port-file FILE] [--no-tamper] [--dump FILE]
   tamper-proxy.py --self-test
 
 Prints "tamper-proxy: listening on http://127.0.0.1:PORT" when ready (and
 writes PORT to --port-file). Logs one line per rewritten fingerprint to stderr.
+--dump FILE appends every request and (rewritten) response body to FILE.
 Python 3 standard library only.
 """
 import argparse
@@ -22,6 +23,7 @@ import http.server
 import json
 import os
 import re
+import threading
 import sys
 import urllib.parse
 
@@ -84,6 +86,7 @@ class Proxy(http.server.BaseHTTPRequestHandler):
     upstream = None  # urllib.parse.SplitResult
     tamper = True
     timeout = 120
+    dump = None  # (file, lock)
 
     def log_message(self, fmt, *args):  # quiet: one line per rewrite only
         pass
@@ -112,6 +115,12 @@ class Proxy(http.server.BaseHTTPRequestHandler):
             if n:
                 sys.stderr.write("tamper-proxy: %s %s: flipped %d fingerprint(s)\n" % (self.command, self.path, n))
                 sys.stderr.flush()
+        if self.dump:
+            f, lock = self.dump
+            with lock:
+                f.write("> %s %s\n%s\n< %d\n%s\n\n" % (self.command, self.path,
+                        (body or b"").decode("utf-8", "replace"), status, data.decode("utf-8", "replace")))
+                f.flush()
         self.send_response(status, reason)
         for k, v in rheaders:
             if k.lower() not in HOP_BY_HOP:
@@ -156,6 +165,7 @@ def main():
     ap.add_argument("--upstream", default="http://127.0.0.1:8088", help="Janus HTTP base (default http://127.0.0.1:8088)")
     ap.add_argument("--port-file", help="write the listening port to this file")
     ap.add_argument("--no-tamper", action="store_true", help="forward unchanged (control experiment)")
+    ap.add_argument("--dump", help="append request and response bodies to this file")
     ap.add_argument("--self-test", action="store_true", help="check the rewrite and exit")
     a = ap.parse_args()
     if a.self_test:
@@ -167,6 +177,8 @@ def main():
         ap.error("--upstream must be http://HOST[:PORT]")
     Proxy.upstream = up
     Proxy.tamper = not a.no_tamper
+    if a.dump:
+        Proxy.dump = (open(a.dump, "a", encoding="utf-8"), threading.Lock())
     srv = http.server.ThreadingHTTPServer((host or "127.0.0.1", int(port)), Proxy)
     srv.daemon_threads = True
     real_port = srv.server_address[1]
