@@ -1,0 +1,392 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * ar-peer-media.c: the media chains of a peer. SEND: camera/microphone ->
+ * encoders -> webrtcbin sink pads. RECV: webrtcbin src pads -> decodebin ->
+ * screen/speaker. Pad probes: the verification gate (RTP dropped until the
+ * DTLS certificate matched), first-frame events, SSRCs for the stats.
+ * Most of this runs on streaming threads: it only posts to the peer's context.
+ */
+#include "ar-peer-priv.h"
+
+#include <gst/video/video.h>
+#include <string.h>
+
+/* ---- media probes ---- */
+
+/* Drops RTP until the remote certificate was verified. */
+static GstPadProbeReturn
+ar_peer_gate_probe(GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  ArPeer *peer = user_data;
+
+  if (g_atomic_int_get(&peer->media_open))
+    return GST_PAD_PROBE_OK;
+  return GST_PAD_PROBE_DROP;
+}
+
+static void
+ar_peer_event_in_context(ArPeer *peer, gpointer data)
+{
+  ArPeerEvent event = GPOINTER_TO_INT(data);
+
+  if (ar_peer_state_is_terminal(peer->state))
+    return;
+  if (peer->cb.media_event != NULL)
+    peer->cb.media_event(peer, event, peer->user_data);
+}
+
+static GstPadProbeReturn
+ar_peer_first_video_probe(GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  ArPeer *peer = user_data;
+
+  if (g_atomic_int_compare_and_exchange(&peer->first_video, 0, 1))
+    ar_peer_post(peer, ar_peer_event_in_context, GINT_TO_POINTER(AR_PEER_EVENT_FIRST_VIDEO_FRAME),
+                 NULL);
+  return GST_PAD_PROBE_REMOVE;
+}
+
+static GstPadProbeReturn
+ar_peer_first_audio_probe(GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  ArPeer *peer = user_data;
+
+  if (g_atomic_int_compare_and_exchange(&peer->first_audio, 0, 1))
+    ar_peer_post(peer, ar_peer_event_in_context, GINT_TO_POINTER(AR_PEER_EVENT_FIRST_AUDIO), NULL);
+  return GST_PAD_PROBE_REMOVE;
+}
+
+static void
+ar_peer_learn_ssrc(ArPeer *peer, const char *kind, const GstCaps *caps)
+{
+  guint ssrc = 0;
+
+  if (caps != NULL && gst_caps_get_size(caps) > 0 &&
+      gst_structure_get_uint(gst_caps_get_structure(caps, 0), "ssrc", &ssrc))
+    ar_peer_stats_set_ssrc(peer->stats, kind, ssrc);
+}
+
+/* Learns the SSRC of a sent stream from the caps entering webrtcbin. */
+static GstPadProbeReturn
+ar_peer_ssrc_probe(GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  ArPeer *peer = user_data;
+  GstEvent *event = GST_PAD_PROBE_INFO_EVENT(info);
+  GstCaps *caps = NULL;
+
+  if (event != NULL && GST_EVENT_TYPE(event) == GST_EVENT_CAPS) {
+    gst_event_parse_caps(event, &caps);
+    ar_peer_learn_ssrc(peer, g_object_get_data(G_OBJECT(pad), "ar-kind"), caps);
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+/* ---- RECV: decoding ---- */
+
+/* queue ! videoconvert ! sink, probe counts decoded frames. */
+GstElement *
+ar_peer_make_video_out(ArPeer *peer, ArMediaEngine *engine, GError **error)
+{
+  g_autoptr(GstElement) bin = gst_object_ref_sink(gst_bin_new("video-out"));
+  GstElement *queue, *convert, *sink;
+  g_autoptr(GstPad) pad = NULL;
+  GstPad *ghost;
+
+  if ((queue = ar_media_make_element("queue", NULL, error)) == NULL)
+    return NULL;
+  gst_bin_add(GST_BIN(bin), queue);
+  if ((convert = ar_media_make_element("videoconvert", NULL, error)) == NULL)
+    return NULL;
+  gst_bin_add(GST_BIN(bin), convert);
+  if ((sink = ar_media_engine_make_video_sink(engine, error)) == NULL)
+    return NULL;
+  gst_bin_add(GST_BIN(bin), sink);
+  if (!gst_element_link_many(queue, convert, sink, NULL)) {
+    g_set_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_PIPELINE, "Cannot link the video output");
+    return NULL;
+  }
+  pad = gst_element_get_static_pad(queue, "sink");
+  ar_track_probe_attach_video(ar_peer_stats_get_probe(peer->stats, "video"), pad);
+  gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, ar_peer_first_video_probe, peer, NULL);
+  ghost = gst_ghost_pad_new("sink", pad);
+  gst_pad_set_active(ghost, TRUE);
+  gst_element_add_pad(bin, ghost);
+  return g_steal_pointer(&bin);
+}
+
+/* queue ! audioconvert ! audioresample ! S16 ! sink, probe measures level. */
+GstElement *
+ar_peer_make_audio_out(ArPeer *peer, ArMediaEngine *engine, GError **error)
+{
+  g_autoptr(GstElement) bin = gst_object_ref_sink(gst_bin_new("audio-out"));
+  g_autoptr(GstCaps) caps = gst_caps_from_string("audio/x-raw,format=S16LE,layout=interleaved");
+  GstElement *queue, *convert, *resample, *filter, *sink;
+  g_autoptr(GstPad) in = NULL;
+  g_autoptr(GstPad) measured = NULL;
+  GstPad *ghost;
+
+  if ((queue = ar_media_make_element("queue", NULL, error)) == NULL)
+    return NULL;
+  gst_bin_add(GST_BIN(bin), queue);
+  if ((convert = ar_media_make_element("audioconvert", NULL, error)) == NULL)
+    return NULL;
+  gst_bin_add(GST_BIN(bin), convert);
+  if ((resample = ar_media_make_element("audioresample", NULL, error)) == NULL)
+    return NULL;
+  gst_bin_add(GST_BIN(bin), resample);
+  if ((filter = ar_media_make_element("capsfilter", NULL, error)) == NULL)
+    return NULL;
+  gst_bin_add(GST_BIN(bin), filter);
+  g_object_set(filter, "caps", caps, NULL);
+  if ((sink = ar_media_engine_make_audio_sink(engine, error)) == NULL)
+    return NULL;
+  gst_bin_add(GST_BIN(bin), sink);
+  if (!gst_element_link_many(queue, convert, resample, filter, sink, NULL)) {
+    g_set_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_PIPELINE, "Cannot link the audio output");
+    return NULL;
+  }
+  measured = gst_element_get_static_pad(filter, "src");
+  ar_track_probe_attach_audio(ar_peer_stats_get_probe(peer->stats, "audio"), measured);
+  in = gst_element_get_static_pad(queue, "sink");
+  gst_pad_add_probe(in, GST_PAD_PROBE_TYPE_BUFFER, ar_peer_first_audio_probe, peer, NULL);
+  ghost = gst_ghost_pad_new("sink", in);
+  gst_pad_set_active(ghost, TRUE);
+  gst_element_add_pad(bin, ghost);
+  return g_steal_pointer(&bin);
+}
+
+/* Streaming thread: links @pad to a discarding sink. */
+static void
+ar_peer_discard_pad(ArPeer *peer, GstPad *pad)
+{
+  GstElement *sink = gst_element_factory_make("fakesink", NULL);
+  g_autoptr(GstPad) sinkpad = NULL;
+
+  if (sink == NULL)
+    return;
+  g_object_set(sink, "sync", FALSE, "async", FALSE, NULL);
+  gst_bin_add(GST_BIN(peer->pipeline), sink);
+  sinkpad = gst_element_get_static_pad(sink, "sink");
+  if (gst_pad_link(pad, sinkpad) != GST_PAD_LINK_OK)
+    GST_DEBUG("peer %s: cannot discard %s", peer->label, GST_PAD_NAME(pad));
+  gst_element_sync_state_with_parent(sink);
+}
+
+/* Streaming thread: decodebin found a decoded stream. */
+static void
+ar_peer_on_decoded_pad(GstElement *decodebin, GstPad *pad, gpointer user_data)
+{
+  ArPeer *peer = user_data;
+  g_autoptr(GstCaps) caps = gst_pad_get_current_caps(pad);
+  const GstStructure *s;
+  GstElement *out = NULL;
+  g_autoptr(GstPad) sinkpad = NULL;
+
+  if (caps == NULL)
+    caps = gst_pad_query_caps(pad, NULL);
+  s = caps != NULL && gst_caps_get_size(caps) > 0 ? gst_caps_get_structure(caps, 0) : NULL;
+
+  g_mutex_lock(&peer->out_lock);
+  if (s != NULL && gst_structure_has_name(s, "video/x-raw") && !peer->video_out_used) {
+    peer->video_out_used = TRUE;
+    out = peer->video_out;
+  } else if (s != NULL && gst_structure_has_name(s, "audio/x-raw") && !peer->audio_out_used) {
+    peer->audio_out_used = TRUE;
+    out = peer->audio_out;
+  }
+  g_mutex_unlock(&peer->out_lock);
+
+  if (out == NULL) {
+    ar_peer_discard_pad(peer, pad);
+    return;
+  }
+  gst_bin_add(GST_BIN(peer->pipeline), out);
+  sinkpad = gst_element_get_static_pad(out, "sink");
+  if (gst_pad_link(pad, sinkpad) != GST_PAD_LINK_OK) {
+    ar_peer_post_failure(peer, AR_MEDIA_ERROR_PIPELINE,
+                         "Cannot link a decoded stream to its output");
+    return;
+  }
+  gst_element_sync_state_with_parent(out);
+}
+
+/* Streaming thread: make depayloaders ask for a key frame instead of waiting. */
+static void
+ar_peer_on_deep_element_added(GstBin *bin, GstBin *sub_bin, GstElement *element, gpointer user_data)
+{
+  GObjectClass *klass = G_OBJECT_GET_CLASS(element);
+
+  if (g_object_class_find_property(klass, "request-keyframe") != NULL)
+    g_object_set(element, "request-keyframe", TRUE, NULL);
+  if (g_object_class_find_property(klass, "wait-for-keyframe") != NULL)
+    g_object_set(element, "wait-for-keyframe", TRUE, NULL);
+}
+
+/* Streaming thread: webrtcbin has a new incoming RTP stream. */
+void
+ar_peer_on_pad_added(GstElement *webrtc, GstPad *pad, gpointer user_data)
+{
+  ArPeer *peer = user_data;
+  g_autoptr(GstCaps) caps = NULL;
+  const GstStructure *s = NULL;
+  const char *media = NULL;
+  const char *encoding = NULL;
+  GstElement *decodebin;
+  g_autoptr(GstPad) sinkpad = NULL;
+
+  if (GST_PAD_DIRECTION(pad) != GST_PAD_SRC)
+    return;
+  gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+                    ar_peer_gate_probe, peer, NULL);
+  if (peer->direction == AR_PEER_SEND) {
+    ar_peer_discard_pad(peer, pad);
+    return;
+  }
+
+  caps = gst_pad_get_current_caps(pad);
+  if (caps == NULL)
+    caps = gst_pad_query_caps(pad, NULL);
+  if (caps != NULL && gst_caps_get_size(caps) > 0) {
+    s = gst_caps_get_structure(caps, 0);
+    media = gst_structure_get_string(s, "media");
+    encoding = gst_structure_get_string(s, "encoding-name");
+    if (media != NULL)
+      ar_peer_learn_ssrc(peer, media, caps);
+  }
+  GST_DEBUG("peer %s: incoming %s stream (%s)", peer->label, media ? media : "?",
+            encoding ? encoding : "?");
+  if (media != NULL && encoding != NULL)
+    ar_peer_stats_set_codec(peer->stats, media, encoding);
+
+  decodebin = gst_element_factory_make("decodebin", NULL);
+  if (decodebin == NULL) {
+    ar_peer_post_failure(peer, AR_MEDIA_ERROR_NO_ELEMENT,
+                         "GStreamer element 'decodebin' is missing");
+    return;
+  }
+  g_signal_connect(decodebin, "pad-added", G_CALLBACK(ar_peer_on_decoded_pad), peer);
+  g_signal_connect(decodebin, "deep-element-added", G_CALLBACK(ar_peer_on_deep_element_added),
+                   NULL);
+  gst_bin_add(GST_BIN(peer->pipeline), decodebin);
+  gst_element_sync_state_with_parent(decodebin);
+  sinkpad = gst_element_get_static_pad(decodebin, "sink");
+  if (gst_pad_link(pad, sinkpad) != GST_PAD_LINK_OK)
+    ar_peer_post_failure(peer, AR_MEDIA_ERROR_PIPELINE,
+                         "Cannot link an incoming stream to a decoder");
+}
+
+/* on-new-transceiver (any thread): NACK/RTX for video; RECV receives only. */
+void
+ar_peer_on_new_transceiver(GstElement *webrtc, GstWebRTCRTPTransceiver *trans, gpointer user_data)
+{
+  ArPeer *peer = user_data;
+  GstWebRTCKind kind = GST_WEBRTC_KIND_UNKNOWN;
+
+  /* Retransmissions help video; audio rather conceals a loss than waits. */
+  g_object_get(trans, "kind", &kind, NULL);
+  g_object_set(trans, "do-nack", kind != GST_WEBRTC_KIND_AUDIO, NULL);
+  if (peer->direction == AR_PEER_RECV)
+    g_object_set(trans, "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, NULL);
+}
+
+/* ---- SEND: capture and encode ---- */
+
+static gboolean
+ar_peer_link_to_webrtc(ArPeer *peer, GstElement *src, const char *kind, GstCaps *codec_caps,
+                       GstPad **pad_out, GError **error)
+{
+  gboolean nack = g_str_equal(kind, "video");
+  g_autoptr(GstPad) srcpad = gst_element_get_static_pad(src, "src");
+  GstPad *sinkpad = gst_element_request_pad_simple(peer->webrtc, "sink_%u");
+  g_autoptr(GstWebRTCRTPTransceiver) trans = NULL;
+
+  if (sinkpad == NULL) {
+    g_set_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_PIPELINE, "webrtcbin refused a sink pad");
+    return FALSE;
+  }
+  g_object_get(sinkpad, "transceiver", &trans, NULL);
+  if (trans != NULL) {
+    g_object_set(trans, "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY, "do-nack", nack,
+                 "codec-preferences", codec_caps, NULL);
+  }
+  gst_pad_add_probe(sinkpad, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+                    ar_peer_gate_probe, peer, NULL);
+  g_object_set_data(G_OBJECT(sinkpad), "ar-kind", (gpointer)kind);
+  gst_pad_add_probe(sinkpad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, ar_peer_ssrc_probe, peer, NULL);
+  if (gst_pad_link(srcpad, sinkpad) != GST_PAD_LINK_OK) {
+    g_set_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_PIPELINE, "Cannot link %s to webrtcbin",
+                GST_OBJECT_NAME(src));
+    gst_object_unref(sinkpad);
+    return FALSE;
+  }
+  if (pad_out != NULL)
+    *pad_out = sinkpad;
+  else
+    gst_object_unref(sinkpad);
+  return TRUE;
+}
+
+gboolean
+ar_peer_build_send(ArPeer *peer, ArMediaEngine *engine, GError **error)
+{
+  const ArMediaConfig *cfg = ar_media_engine_get_config(engine);
+  const ArEncoderInfo *encoder = ar_media_engine_get_encoder(engine);
+  GstElement *vsrc, *venc, *asrc, *opus, *pay, *afilter;
+  g_autoptr(GstCaps) vcaps = ar_encoder_rtp_caps(encoder->codec, AR_MEDIA_PT_VIDEO);
+  g_autoptr(GstCaps) acaps = gst_caps_new_simple(
+      "application/x-rtp", "media", G_TYPE_STRING, "audio", "encoding-name", G_TYPE_STRING, "OPUS",
+      "clock-rate", G_TYPE_INT, 48000, "payload", G_TYPE_INT, AR_MEDIA_PT_AUDIO, NULL);
+  g_autoptr(GstPad) encoded = NULL;
+  g_autoptr(GstPad) captured = NULL;
+  GstElement *pay_in;
+
+  if ((vsrc = ar_media_engine_make_video_source(engine, error)) == NULL)
+    return FALSE;
+  gst_bin_add(GST_BIN(peer->pipeline), vsrc);
+  if ((venc = ar_encoder_make_bin(encoder, cfg->video_bitrate_kbps, cfg->framerate, error)) == NULL)
+    return FALSE;
+  gst_bin_add(GST_BIN(peer->pipeline), venc);
+  if (!gst_element_link(vsrc, venc)) {
+    g_set_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_PIPELINE,
+                "Cannot link the camera to the %s encoder", encoder->factory);
+    return FALSE;
+  }
+  if (!ar_peer_link_to_webrtc(peer, venc, "video", vcaps, &peer->video_send_pad, error))
+    return FALSE;
+
+  /* One buffer per encoded frame enters the payloader. */
+  pay_in = gst_bin_get_by_name(GST_BIN(venc), "pay");
+  if (pay_in != NULL) {
+    encoded = gst_element_get_static_pad(pay_in, "sink");
+    ar_track_probe_attach_video(ar_peer_stats_get_probe(peer->stats, "video"), encoded);
+    gst_pad_add_probe(encoded, GST_PAD_PROBE_TYPE_BUFFER, ar_peer_first_video_probe, peer, NULL);
+    gst_object_unref(pay_in);
+  }
+  ar_peer_stats_set_codec(peer->stats, "video", ar_video_codec_to_string(encoder->codec));
+
+  if ((asrc = ar_media_engine_make_audio_source(engine, error)) == NULL)
+    return FALSE;
+  gst_bin_add(GST_BIN(peer->pipeline), asrc);
+  if ((opus = ar_media_make_element("opusenc", "opusenc", error)) == NULL)
+    return FALSE;
+  gst_bin_add(GST_BIN(peer->pipeline), opus);
+  gst_util_set_object_arg(G_OBJECT(opus), "audio-type", "voice");
+  g_object_set(opus, "inband-fec", TRUE, NULL);
+  if ((pay = ar_media_make_element("rtpopuspay", "opuspay", error)) == NULL)
+    return FALSE;
+  gst_bin_add(GST_BIN(peer->pipeline), pay);
+  g_object_set(pay, "pt", (guint)AR_MEDIA_PT_AUDIO, NULL);
+  if ((afilter = ar_media_make_element("capsfilter", "opus-rtp-caps", error)) == NULL)
+    return FALSE;
+  gst_bin_add(GST_BIN(peer->pipeline), afilter);
+  g_object_set(afilter, "caps", acaps, NULL);
+  if (!gst_element_link_many(asrc, opus, pay, afilter, NULL)) {
+    g_set_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_PIPELINE,
+                "Cannot link the microphone to the Opus encoder");
+    return FALSE;
+  }
+  captured = gst_element_get_static_pad(asrc, "src");
+  ar_track_probe_attach_audio(ar_peer_stats_get_probe(peer->stats, "audio"), captured);
+  ar_peer_stats_set_codec(peer->stats, "audio", "OPUS");
+  return ar_peer_link_to_webrtc(peer, afilter, "audio", acaps, NULL, error);
+}

@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * ar-peer-priv.h: the ArPeer structure, shared by ar-peer.c (state, signalling,
+ * DTLS verification) and ar-peer-media.c (media chains and probes).
+ */
+#pragma once
+
+#include "ar-media-priv.h"
+
+#define GST_USE_UNSTABLE_API
+#include <gst/webrtc/webrtc.h>
+
+G_BEGIN_DECLS
+
+typedef struct {
+  GstWebRTCDTLSTransport *transport;
+  gulong handler;
+  gboolean verified;
+} ArWatchedTransport;
+
+struct _ArPeer {
+  gint ref_count; /* atomic */
+  ArPeerDirection direction;
+  char *label;
+  ArPeerCallbacks cb;
+  gpointer user_data;
+  GMainContext *context;
+
+  GstElement *pipeline;
+  GstElement *webrtc;
+  GSource *bus_source;
+  GSource *connect_timer; /* main context */
+  GstPad *video_send_pad; /* SEND: webrtcbin sink pad of the video stream */
+  ArPeerStats *stats;
+  /* RECV: output chains, added to the pipeline when the first stream of their
+   * kind arrives (under out_lock, from a streaming thread). */
+  GMutex out_lock;
+  GstElement *video_out;
+  GstElement *audio_out;
+  gboolean video_out_used;
+  gboolean audio_out_used;
+
+  /* Shared with GStreamer threads. */
+  GMutex lock;      /* protects pending and closed */
+  GQueue pending;   /* GSource* posted to context and not yet dispatched */
+  gboolean closed;  /* also read atomically */
+  gint media_open;  /* atomic: fingerprint verified, RTP may flow */
+  gint first_video; /* atomic */
+  gint first_audio; /* atomic */
+
+  /* Main context only. */
+  ArPeerState state;
+  gboolean started;
+  gboolean remote_set;
+  gboolean local_set;
+  gboolean webrtc_connected;
+  gboolean ice_connected;
+  gboolean gathering_done;
+  guint remote_mlines;
+  char **remote_fingerprints;
+  GArray *transports;          /* ArWatchedTransport */
+  GPtrArray *early_candidates; /* ArPeerCandidate before the local description */
+};
+
+typedef void (*ArPeerCallFunc)(ArPeer *peer, gpointer data);
+
+typedef void (*ArPeerCallFunc)(ArPeer *peer, gpointer data);
+
+/* ar-peer.c */
+gboolean ar_peer_is_closed(ArPeer *peer);
+gboolean ar_peer_state_is_terminal(ArPeerState state);
+/* Runs @func(peer, data) later in the peer's context, unless the peer is
+ * closed by then. Callable from any thread. Takes ownership of @data. */
+void ar_peer_post(ArPeer *peer, ArPeerCallFunc func, gpointer data, GDestroyNotify data_free);
+/* Any thread: ends the call with @code/@message (in the peer's context). */
+void ar_peer_post_failure(ArPeer *peer, ArMediaError code, const char *message);
+
+/* ar-peer-media.c */
+gboolean ar_peer_build_send(ArPeer *peer, ArMediaEngine *engine, GError **error);
+GstElement *ar_peer_make_video_out(ArPeer *peer, ArMediaEngine *engine, GError **error);
+GstElement *ar_peer_make_audio_out(ArPeer *peer, ArMediaEngine *engine, GError **error);
+void ar_peer_on_pad_added(GstElement *webrtc, GstPad *pad, gpointer user_data);
+void ar_peer_on_new_transceiver(GstElement *webrtc, GstWebRTCRTPTransceiver *trans,
+                                gpointer user_data);
+
+G_END_DECLS
