@@ -335,7 +335,10 @@ ar_peer_build_send(ArPeer *peer, ArMediaEngine *engine, GError **error)
   g_autoptr(GstCaps) vcaps = ar_encoder_rtp_caps(encoder->codec, AR_MEDIA_PT_VIDEO);
   g_autoptr(GstCaps) acaps = gst_caps_new_simple(
       "application/x-rtp", "media", G_TYPE_STRING, "audio", "encoding-name", G_TYPE_STRING, "OPUS",
-      "clock-rate", G_TYPE_INT, 48000, "payload", G_TYPE_INT, AR_MEDIA_PT_AUDIO, NULL);
+      "clock-rate", G_TYPE_INT, 48000, "payload", G_TYPE_INT, AR_MEDIA_PT_AUDIO,
+      /* Without it an offer made before caps flow says "OPUS/48000", and Janus
+       * (like the RFC 7587 browsers) only accepts "opus/48000/2". */
+      "encoding-params", G_TYPE_STRING, "2", NULL);
   g_autoptr(GstPad) encoded = NULL;
   g_autoptr(GstPad) captured = NULL;
   GstElement *pay_in;

@@ -252,11 +252,26 @@ keepalive_cb(gpointer data)
 
 /* ---- peers ---- */
 
+/* SDPs at debug level, without the ICE password (a credential). */
+static void
+debug_sdp(const char *what, const char *sdp)
+{
+  if (!g_log_writer_default_would_drop(G_LOG_LEVEL_DEBUG, G_LOG_DOMAIN)) {
+    g_auto(GStrv) lines = g_strsplit(sdp, "\n", -1);
+    for (gsize i = 0; lines[i]; i++)
+      if (g_str_has_prefix(lines[i], "a=ice-pwd:"))
+        g_free(lines[i]), lines[i] = g_strdup("a=ice-pwd:(hidden)\r");
+    g_autofree char *text = g_strjoinv("\n", lines);
+    g_debug("janus: %s:\n%s", what, text);
+  }
+}
+
 static void
 peer_local_description(ArPeer *peer, const char *type, const char *sdp, gpointer data)
 {
   Handle *h = data;
   ArJanusProvider *p = h->p;
+  debug_sdp(type, sdp);
   if (h->publisher) {
     g_autoptr(JsonNode) body = build_simple_body("publish", TRUE);
     send_request(p, TXN_PUBLISH, "message", h->handle_id, body, type, sdp);
@@ -506,6 +521,7 @@ on_txn_answer(ArJanusProvider *p, Txn *t, ArJanusMsg *m)
                           "Janus accepted the publish request without an SDP answer");
       break;
     }
+    debug_sdp("Janus answer", m->jsep_sdp);
     if (!ar_peer_set_remote_description(p->pub->peer, "answer", m->jsep_sdp, &error))
       g_prefix_error(&error, "Janus's answer is unusable: ");
     else
