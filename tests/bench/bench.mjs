@@ -69,6 +69,7 @@ async function main() {
     const ctlReturn = [];
     const connected = [];
     let failures = 0;
+    let chromeTimeout = 20000;
     for (let i = 1; i <= RUNS; i++) {
       const t0 = Date.now();
       const r = await daemon.ctl('join', LINK, '--timeout', '30');
@@ -81,10 +82,11 @@ async function main() {
       ctlReturn.push(Date.now() - t0);
       let chrome = NaN;
       try {
-        await alice.waitForFeed('Room', { timeoutMs: 20000 });
+        await alice.waitForFeed('Room', { timeoutMs: chromeTimeout });
         chrome = (await alice.firstFrameAt('Room')) - t0;
       } catch (e) {
         log(`run ${i}: Chromium did not decode the room: ${e.message}`);
+        chromeTimeout = 10000; // do not wait long for every run
       }
       let st = null;
       try {
@@ -119,7 +121,11 @@ async function main() {
     // ---- 2. a 30 s two-way 720p30 call ----------------------------------
     const r = await daemon.ctl('join', LINK, '--timeout', '30');
     if (r.code !== 0) throw new Error(`call: join failed (exit ${r.code}): ${r.stderr.trim()}`);
-    await alice.waitForFeed('Room', { timeoutMs: 20000 });
+    try {
+      await alice.waitForFeed('Room', { timeoutMs: 20000 });
+    } catch (e) {
+      notes.push(`call: Chromium never decoded the room's video (${e.message}); measured anyway`);
+    }
     await sleep(2000); // settle
     const pid = daemon.pid;
     const cpuSamples = [];
@@ -143,15 +149,15 @@ async function main() {
     const cpuWindow = ((c1 - c0) / CLK_TCK) / ((w1 - w0) / 1000) * 100;
     const hwm = memKb(pid, 'VmHWM') / 1024;
     const s1 = await daemon.status();
-    const room = await alice.stats('Room');
+    const room = await alice.stats('Room').catch(() => ({ video: null }));
     const pubStats = await alice.publisherStats();
     const send = (s1.tracks || []).find((t) => t.kind === 'video' && t.direction === 'send');
     const recv = (s1.tracks || []).find((t) => t.kind === 'video' && t.direction === 'recv');
     const send0 = (s0.tracks || []).find((t) => t.kind === 'video' && t.direction === 'send');
     const sentFps = send && send0 ? (send.frames - send0.frames) / ((w1 - w0) / 1000) : NaN;
-    notes.push(`call: anyroomd sends ${send ? `${send.codec} ${send.width}x${send.height}` : '?'} at ${sentFps.toFixed(1)} fps measured (status framerate ${send && send.framerate}), encoder ${s1.encoder}`);
-    notes.push(`call: anyroomd receives alice ${recv ? `${recv.codec} ${recv.width}x${recv.height} ${recv.framerate} fps` : '?'}; alice sends ${pubStats && pubStats.video ? `${pubStats.video.frameWidth}x${pubStats.video.frameHeight} (${pubStats.video.encoderImplementation})` : '?'}`);
-    notes.push(`call: Chromium decodes the room at ${room.video && `${room.video.frameWidth}x${room.video.frameHeight} ${room.video.framesPerSecond} fps`}`);
+    notes.push(`call: anyroomd sends ${send ? `${send.codec} ${send.width}x${send.height}` : '?'} at ${sentFps.toFixed(1)} fps measured (status framerate ${send && Number(send.framerate).toFixed(1)}), encoder ${s1.encoder}`);
+    notes.push(`call: anyroomd receives alice ${recv ? `${recv.codec} ${recv.width}x${recv.height} ${Number(recv.framerate).toFixed(1)} fps` : '?'}; alice sends ${pubStats && pubStats.video ? `${pubStats.video.frameWidth}x${pubStats.video.frameHeight} (${pubStats.video.encoderImplementation})` : '?'}`);
+    notes.push(`call: Chromium decodes the room at ${room.video ? `${room.video.frameWidth}x${room.video.frameHeight} ${room.video.framesPerSecond} fps` : '(no inbound video)'}`);
     notes.push(`call: anyroomd CPU over the ${CALL_S} s window: ${cpuWindow.toFixed(1)} % of one core (utime+stime, CLK_TCK ${CLK_TCK}); peak RSS (VmHWM) ${hwm.toFixed(1)} MB`);
     rows.push(['anyroomd CPU, 720p30 two-way call (% of one core, 1 s samples)', cpuSamples, 60, '%', cpuWindow]);
     rows.push(['anyroomd RSS during the call (MB, VmRSS samples)', rssSamples, 80, 'MB', hwm]);
