@@ -70,6 +70,7 @@ async function main() {
     const connected = [];
     let failures = 0;
     let chromeTimeout = 20000;
+    const rssAfterLeave = [];
     for (let i = 1; i <= RUNS; i++) {
       const t0 = Date.now();
       const r = await daemon.ctl('join', LINK, '--timeout', '30');
@@ -111,6 +112,11 @@ async function main() {
         log(`run ${i}: ${e.message}`);
       }
       await sleep(500);
+      rssAfterLeave.push(memKb(daemon.pid, 'VmRSS') / 1024);
+    }
+    if (rssAfterLeave.length >= 2) {
+      const growth = (rssAfterLeave.at(-1) - rssAfterLeave[0]) / (rssAfterLeave.length - 1);
+      notes.push(`anyroomd VmRSS after each leave (MB): ${rssAfterLeave.map((x) => x.toFixed(0)).join(' ')} (${growth >= 0 ? '+' : ''}${growth.toFixed(1)} MB per join/leave cycle)`);
     }
     if (failures) notes.push(`${failures} of ${RUNS} joins failed`);
     rows.push(['join -> anyroomd first remote video frame (ms)', daemonFirst, 1000, 'ms']);
@@ -155,8 +161,10 @@ async function main() {
     const recv = (s1.tracks || []).find((t) => t.kind === 'video' && t.direction === 'recv');
     const send0 = (s0.tracks || []).find((t) => t.kind === 'video' && t.direction === 'send');
     const sentFps = send && send0 ? (send.frames - send0.frames) / ((w1 - w0) / 1000) : NaN;
+    const recv0 = (s0.tracks || []).find((t) => t.kind === 'video' && t.direction === 'recv');
+    const recvFps = recv && recv0 ? (recv.frames - recv0.frames) / ((w1 - w0) / 1000) : NaN;
     notes.push(`call: anyroomd sends ${send ? `${send.codec} ${send.width}x${send.height}` : '?'} at ${sentFps.toFixed(1)} fps measured (status framerate ${send && Number(send.framerate).toFixed(1)}), encoder ${s1.encoder}`);
-    notes.push(`call: anyroomd receives alice ${recv ? `${recv.codec} ${recv.width}x${recv.height} ${Number(recv.framerate).toFixed(1)} fps` : '?'}; alice sends ${pubStats && pubStats.video ? `${pubStats.video.frameWidth}x${pubStats.video.frameHeight} (${pubStats.video.encoderImplementation})` : '?'}`);
+    notes.push(`call: anyroomd receives alice ${recv ? `${recv.codec} ${recv.width}x${recv.height}, ${recvFps.toFixed(1)} fps decoded over the window (status framerate now ${Number(recv.framerate).toFixed(1)})` : '?'}; alice sends ${pubStats && pubStats.video ? `${pubStats.video.frameWidth}x${pubStats.video.frameHeight} (${pubStats.video.encoderImplementation})` : '?'}`);
     notes.push(`call: Chromium decodes the room at ${room.video ? `${room.video.frameWidth}x${room.video.frameHeight} ${room.video.framesPerSecond} fps` : '(no inbound video)'}`);
     notes.push(`call: anyroomd CPU over the ${CALL_S} s window: ${cpuWindow.toFixed(1)} % of one core (utime+stime, CLK_TCK ${CLK_TCK}); peak RSS (VmHWM) ${hwm.toFixed(1)} MB`);
     rows.push(['anyroomd CPU, 720p30 two-way call (% of one core, 1 s samples)', cpuSamples, 60, '%', cpuWindow]);
