@@ -133,7 +133,7 @@ export function anyroomctl(socket, args, opts = {}) {
 
 export async function startTamperProxy({ tmp, upstream = 'http://127.0.0.1:8088', tamper = true, dump = null }) {
   const portFile = path.join(tmp, `tamper-proxy-${process.pid}-${Date.now()}.port`);
-  const log = path.join(tmp, 'tamper-proxy.log');
+  const log = path.join(tmp, `tamper-proxy-${tamper ? 'tamper' : 'pass'}-${Date.now()}.log`);
   const args = [path.join(LAB, 'tamper-proxy.py'), '--upstream', upstream, '--port-file', portFile];
   if (!tamper) args.push('--no-tamper');
   if (dump) args.push('--dump', dump);
@@ -142,7 +142,7 @@ export async function startTamperProxy({ tmp, upstream = 'http://127.0.0.1:8088'
     if (p.exited) throw new Error(`tamper-proxy exited: ${tail(log)}`);
     if (fs.existsSync(portFile)) {
       const port = Number(fs.readFileSync(portFile, 'utf8').trim());
-      return { ...p, port, log, logTail: (n = 20) => tail(log, n) };
+      return { ...p, port, log, logTail: (n = 20) => tail(log, n), logText: () => fs.readFileSync(log, 'utf8') };
     }
     await sleep(50);
   }

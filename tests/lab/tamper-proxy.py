@@ -133,6 +133,19 @@ class Proxy(http.server.BaseHTTPRequestHandler):
     do_GET = do_POST = do_PUT = do_DELETE = do_OPTIONS = do_HEAD = do_PATCH = _forward
 
 
+class Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        # Clients (anyroomd aborting a failed call) may drop keep-alive
+        # connections: not worth a traceback. Anything else: one line.
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (ConnectionResetError, BrokenPipeError, TimeoutError)):
+            return
+        sys.stderr.write("tamper-proxy: error serving %s: %r\n" % (client_address, exc))
+        sys.stderr.flush()
+
+
 def self_test():
     """Unit check of the rewrite on a captured-style Janus event."""
     fp = "F7:1B:2C:3D:4E:5F:60:71:82:93:A4:B5:C6:D7:E8:F9:0A:1B:2C:3D:4E:5F:60:71:82:93:A4:B5:C6:D7:E8:F9"
@@ -179,8 +192,7 @@ def main():
     Proxy.tamper = not a.no_tamper
     if a.dump:
         Proxy.dump = (open(a.dump, "a", encoding="utf-8"), threading.Lock())
-    srv = http.server.ThreadingHTTPServer((host or "127.0.0.1", int(port)), Proxy)
-    srv.daemon_threads = True
+    srv = Server((host or "127.0.0.1", int(port)), Proxy)
     real_port = srv.server_address[1]
     if a.port_file:
         with open(a.port_file + ".tmp", "w") as f:
