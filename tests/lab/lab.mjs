@@ -75,8 +75,17 @@ export function buildDir() {
 
 // Start anyroomd with private XDG dirs under tmp; log into tmp/anyroomd.log.
 export async function startAnyroomd({ tmp, board = 'host', extraArgs = [], timeoutMs = 15000 }) {
-  const bin = path.join(buildDir(), 'firmware', 'anyroomd');
-  if (!fs.existsSync(bin)) throw new Error(`${bin} does not exist (build first: ./build.sh build)`);
+  // Run private copies: other people may relink the build tree meanwhile.
+  const binDir = path.join(tmp, 'bin');
+  fs.mkdirSync(binDir, { recursive: true });
+  for (const b of ['anyroomd', 'anyroomctl']) {
+    const src = path.join(buildDir(), 'firmware', b);
+    if (!fs.existsSync(src)) throw new Error(`${src} does not exist (build first: ./build.sh build)`);
+    fs.copyFileSync(src, path.join(binDir, b));
+    fs.chmodSync(path.join(binDir, b), 0o755);
+  }
+  const bin = path.join(binDir, 'anyroomd');
+  const ctlBin = path.join(binDir, 'anyroomctl');
   const dirs = {};
   for (const d of ['runtime', 'config', 'state']) {
     dirs[d] = path.join(tmp, `xdg-${d}`);
@@ -95,11 +104,11 @@ export async function startAnyroomd({ tmp, board = 'host', extraArgs = [], timeo
   const args = ['--socket', socket, ...(board ? ['--board', board] : []), ...extraArgs];
   const p = startProcess(bin, args, { logFile: log, env });
   const d = {
-    ...p, socket, log, env, bin,
+    ...p, socket, log, env, bin, ctlBin,
     logTail: (n = 80) => tail(log, n),
-    ctl: (...a) => anyroomctl(socket, a),
+    ctl: (...a) => anyroomctl(socket, a, { bin: ctlBin }),
     async status() {
-      const r = await anyroomctl(socket, ['status', '--json'], { timeoutMs: 10000 });
+      const r = await anyroomctl(socket, ['status', '--json'], { timeoutMs: 10000, bin: ctlBin });
       if (r.code !== 0) throw new Error(`anyroomctl status --json exited ${r.code}: ${r.stderr.trim()}`);
       try {
         return JSON.parse(r.stdout);
@@ -112,7 +121,7 @@ export async function startAnyroomd({ tmp, board = 'host', extraArgs = [], timeo
   for (;;) {
     if (p.exited) throw new Error(`anyroomd exited during startup (${JSON.stringify(p.exited)}):\n${d.logTail()}`);
     if (fs.existsSync(socket)) {
-      const r = await anyroomctl(socket, ['status', '--json'], { timeoutMs: 5000 });
+      const r = await anyroomctl(socket, ['status', '--json'], { timeoutMs: 5000, bin: ctlBin });
       if (r.code === 0) return d;
     }
     if (Date.now() > deadline) {
@@ -123,8 +132,7 @@ export async function startAnyroomd({ tmp, board = 'host', extraArgs = [], timeo
   }
 }
 
-export function anyroomctl(socket, args, opts = {}) {
-  const bin = path.join(buildDir(), 'firmware', 'anyroomctl');
+export function anyroomctl(socket, args, { bin = path.join(buildDir(), 'firmware', 'anyroomctl'), ...opts } = {}) {
   const a = socket ? ['--socket', socket, ...args] : args;
   return run(bin, a, { timeoutMs: 90000, ...opts });
 }

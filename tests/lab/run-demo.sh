@@ -80,6 +80,12 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 trap 'exit 129' HUP
 
+# Private copies of the binaries: the build tree may be relinked meanwhile.
+mkdir -p "$TMP/bin"
+cp "$ANYROOMD" "$ANYROOMCTL" "$TMP/bin/"
+ANYROOMD="$TMP/bin/anyroomd"
+ANYROOMCTL="$TMP/bin/anyroomctl"
+
 port_busy() {
   python3 - "$1" <<'PY'
 import socket, sys
