@@ -8,8 +8,91 @@
  */
 #include "ar-peer-priv.h"
 
+#include <gst/rtp/gstrtpbuffer.h>
 #include <gst/video/video.h>
 #include <string.h>
+
+/* Keyframe recovery. When a received video packet is lost for good (the jitter
+ * buffer gave up on it: a gap in the sequence numbers it hands out), the
+ * decoder cannot go on until the next key frame. Ask for one at once: an
+ * upstream force-key-unit event becomes an RTCP PLI in the RTP session.
+ * And while packets keep coming but nothing has been decoded for
+ * AR_STALL_TIMEOUT (the request or the key frame got lost, or the SFU
+ * rate-limited it), ask again every AR_STALL_TIMEOUT. Without this the
+ * picture froze until the sender's periodic key frame (seconds). */
+#define AR_KEYFRAME_REQUEST_GAP (300 * G_TIME_SPAN_MILLISECOND)
+#define AR_STALL_TIMEOUT G_TIME_SPAN_SECOND
+
+typedef struct {
+  gboolean have_seq;
+  guint16 next_seq;
+  gint64 last_request; /* monotonic us, 0 = never */
+  gint64 last_frame;   /* monotonic us of the last decoded frame; atomic */
+  guint count;
+} ArLossWatch;
+
+static void
+ar_loss_watch_request(ArLossWatch *w, GstPad *pad, guint32 ssrc, gint64 now, const char *why)
+{
+  w->last_request = now;
+  GST_DEBUG_OBJECT(pad, "%s: requesting a key frame from SSRC %u", why, ssrc);
+  GstEvent *event = gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, FALSE,
+                                                                ++w->count);
+  /* The RTP session finds the media source by this field. */
+  gst_structure_set(gst_event_writable_structure(event), "ssrc", G_TYPE_UINT, ssrc, NULL);
+  gst_pad_send_event(pad, event);
+}
+
+static void
+ar_loss_watch_check(ArLossWatch *w, GstPad *pad, GstBuffer *buf)
+{
+  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+  if (!gst_rtp_buffer_map(buf, GST_MAP_READ, &rtp))
+    return;
+  guint16 seq = gst_rtp_buffer_get_seq(&rtp);
+  guint32 ssrc = gst_rtp_buffer_get_ssrc(&rtp);
+  gst_rtp_buffer_unmap(&rtp);
+  /* A forward jump is a loss; anything else only resynchronizes. */
+  gboolean lost = w->have_seq && seq != w->next_seq && (guint16)(seq - w->next_seq) < 0x8000;
+  w->have_seq = TRUE;
+  w->next_seq = seq + 1;
+  gint64 now = g_get_monotonic_time();
+  gint64 last_frame = __atomic_load_n(&w->last_frame, __ATOMIC_RELAXED);
+  if (lost && (!w->last_request || now - w->last_request >= AR_KEYFRAME_REQUEST_GAP))
+    ar_loss_watch_request(w, pad, ssrc, now, "packet loss");
+  else if (last_frame && now - last_frame >= AR_STALL_TIMEOUT &&
+           (!w->last_request || now - w->last_request >= AR_STALL_TIMEOUT))
+    ar_loss_watch_request(w, pad, ssrc, now, "no picture for a second");
+}
+
+static GstPadProbeReturn
+ar_peer_loss_probe(GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  ArLossWatch *w = user_data;
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
+    ar_loss_watch_check(w, pad, GST_PAD_PROBE_INFO_BUFFER(info));
+  } else if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST) {
+    GstBufferList *list = GST_PAD_PROBE_INFO_BUFFER_LIST(info);
+    for (guint i = 0; i < gst_buffer_list_length(list); i++)
+      ar_loss_watch_check(w, pad, gst_buffer_list_get(list, i));
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+static GstPadProbeReturn
+ar_peer_frame_probe(GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  ArLossWatch *w = user_data;
+  __atomic_store_n(&w->last_frame, g_get_monotonic_time(), __ATOMIC_RELAXED);
+  return GST_PAD_PROBE_OK;
+}
+
+static void
+ar_loss_watch_unref(gpointer w)
+{
+  g_atomic_rc_box_release(w);
+}
+
 
 /* ---- media probes ---- */
 
@@ -108,6 +191,12 @@ ar_peer_make_video_out(ArPeer *peer, ArMediaEngine *engine, GError **error)
   pad = gst_element_get_static_pad(queue, "sink");
   ar_track_probe_attach_video(ar_peer_stats_get_probe(peer->stats, "video"), pad);
   gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, ar_peer_first_video_probe, peer, NULL);
+  {
+    ArLossWatch *w = g_atomic_rc_box_new0(ArLossWatch);
+    gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, ar_peer_frame_probe,
+                      g_atomic_rc_box_acquire(w), ar_loss_watch_unref);
+    g_object_set_data_full(G_OBJECT(bin), "ar-loss-watch", w, ar_loss_watch_unref);
+  }
   ghost = gst_ghost_pad_new("sink", pad);
   gst_pad_set_active(ghost, TRUE);
   gst_element_add_pad(bin, ghost);
@@ -218,8 +307,10 @@ ar_peer_on_deep_element_added(GstBin *bin, GstBin *sub_bin, GstElement *element,
 
   if (g_object_class_find_property(klass, "request-keyframe") != NULL)
     g_object_set(element, "request-keyframe", TRUE, NULL);
+  /* Do not freeze the picture until the next key frame after a loss: decode on
+   * (the decoder conceals) while the key frame request is under way. */
   if (g_object_class_find_property(klass, "wait-for-keyframe") != NULL)
-    g_object_set(element, "wait-for-keyframe", TRUE, NULL);
+    g_object_set(element, "wait-for-keyframe", FALSE, NULL);
 }
 
 /* Streaming thread: webrtcbin has a new incoming RTP stream. */
@@ -257,6 +348,12 @@ ar_peer_on_pad_added(GstElement *webrtc, GstPad *pad, gpointer user_data)
             encoding ? encoding : "?");
   if (media != NULL && encoding != NULL)
     ar_peer_stats_set_codec(peer->stats, media, encoding);
+  if (media != NULL && g_str_equal(media, "video") && peer->video_out != NULL) {
+    ArLossWatch *w = g_object_get_data(G_OBJECT(peer->video_out), "ar-loss-watch");
+    if (w != NULL)
+      gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+                        ar_peer_loss_probe, g_atomic_rc_box_acquire(w), ar_loss_watch_unref);
+  }
 
   decodebin = gst_element_factory_make("decodebin", NULL);
   if (decodebin == NULL) {
@@ -342,6 +439,15 @@ ar_peer_build_send(ArPeer *peer, ArMediaEngine *engine, GError **error)
   g_autoptr(GstPad) encoded = NULL;
   g_autoptr(GstPad) captured = NULL;
   GstElement *pay_in;
+  /* Fixed SSRCs, set on the payloaders and named in the codec preferences, so
+   * every offer carries a=ssrc even when it is made before caps flow. Janus
+   * (without the MID header extension, which webrtcbin 1.22 does not send)
+   * drops RTP whose SSRC the SDP did not announce. */
+  guint video_ssrc = g_random_int_range(1, G_MAXINT32);
+  guint audio_ssrc = g_random_int_range(1, G_MAXINT32);
+
+  gst_caps_set_simple(vcaps, "ssrc", G_TYPE_UINT, video_ssrc, NULL);
+  gst_caps_set_simple(acaps, "ssrc", G_TYPE_UINT, audio_ssrc, NULL);
 
   if ((vsrc = ar_media_engine_make_video_source(engine, error)) == NULL)
     return FALSE;
@@ -360,6 +466,7 @@ ar_peer_build_send(ArPeer *peer, ArMediaEngine *engine, GError **error)
   /* One buffer per encoded frame enters the payloader. */
   pay_in = gst_bin_get_by_name(GST_BIN(venc), "pay");
   if (pay_in != NULL) {
+    g_object_set(pay_in, "ssrc", video_ssrc, NULL);
     encoded = gst_element_get_static_pad(pay_in, "sink");
     ar_track_probe_attach_video(ar_peer_stats_get_probe(peer->stats, "video"), encoded);
     gst_pad_add_probe(encoded, GST_PAD_PROBE_TYPE_BUFFER, ar_peer_first_video_probe, peer, NULL);
@@ -378,7 +485,7 @@ ar_peer_build_send(ArPeer *peer, ArMediaEngine *engine, GError **error)
   if ((pay = ar_media_make_element("rtpopuspay", "opuspay", error)) == NULL)
     return FALSE;
   gst_bin_add(GST_BIN(peer->pipeline), pay);
-  g_object_set(pay, "pt", (guint)AR_MEDIA_PT_AUDIO, NULL);
+  g_object_set(pay, "pt", (guint)AR_MEDIA_PT_AUDIO, "ssrc", audio_ssrc, NULL);
   if ((afilter = ar_media_make_element("capsfilter", "opus-rtp-caps", error)) == NULL)
     return FALSE;
   gst_bin_add(GST_BIN(peer->pipeline), afilter);

@@ -795,6 +795,14 @@ ar_peer_new(ArMediaEngine *engine, ArPeerDirection direction, const char *label,
   gst_bin_add(GST_BIN(peer->pipeline), peer->webrtc);
   gst_util_set_object_arg(G_OBJECT(peer->webrtc), "bundle-policy", "max-bundle");
   g_object_set(peer->webrtc, "latency", cfg->jitter_latency_ms, "stun-server", NULL, NULL);
+  /* Let the jitter buffer tell the depayloader about packets it gave up on,
+   * so the depayloader asks the sender for a key frame (PLI) at once instead
+   * of freezing until the next periodic one (webrtcbin leaves do-lost off). */
+  {
+    g_autoptr(GstElement) rtpbin = gst_bin_get_by_name(GST_BIN(peer->webrtc), "rtpbin");
+    if (rtpbin != NULL)
+      g_object_set(rtpbin, "do-lost", TRUE, NULL);
+  }
 
   ar_peer_configure_ice(peer);
   peer->stats = ar_peer_stats_new(peer->webrtc, peer->context, direction == AR_PEER_SEND);
