@@ -39,6 +39,36 @@ export const CHROMIUM_FLAGS = [
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+// Kill the Chromium processes that use this (unique, ours) user-data-dir.
+function killChromiumOf(dir) {
+  let ids = [];
+  try { ids = fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d)); } catch { return; }
+  for (const id of ids) {
+    try {
+      const cmd = fs.readFileSync(`/proc/${id}/cmdline`, 'utf8');
+      if (cmd.includes(`--user-data-dir=${dir}\0`) || cmd.endsWith(`--user-data-dir=${dir}`)) process.kill(Number(id), 'SIGKILL');
+    } catch { /* gone */ }
+  }
+}
+
+// Profiles still open when this process ends (even on SIGTERM/SIGINT) are
+// cleaned up: browsers killed, directories removed.
+const liveDirs = new Set();
+function cleanupAllSync() {
+  for (const dir of liveDirs) {
+    killChromiumOf(dir);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  liveDirs.clear();
+}
+process.on('exit', cleanupAllSync);
+for (const [sig, n] of [['SIGINT', 2], ['SIGTERM', 15], ['SIGHUP', 1]]) {
+  process.once(sig, () => {
+    cleanupAllSync();
+    process.exit(128 + n);
+  });
+}
+
 // Poll fn() until it returns a truthy value; throw `what` after timeoutMs.
 export async function waitFor(what, fn, { timeoutMs = 30000, intervalMs = 100 } = {}) {
   const deadline = Date.now() + timeoutMs;
@@ -54,6 +84,7 @@ export async function waitFor(what, fn, { timeoutMs = 30000, intervalMs = 100 } 
 // Launch a headless Chromium with fake devices. Returns {context, page, dir, close}.
 export async function launchChromium({ name = 'chromium', logDir = null, viewport = { width: 1280, height: 800 } } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `ar-chromium-${name}-`));
+  liveDirs.add(dir);
   let context;
   try {
     context = await chromium.launchPersistentContext(dir, {
@@ -64,7 +95,9 @@ export async function launchChromium({ name = 'chromium', logDir = null, viewpor
       timeout: 30000,
     });
   } catch (e) {
+    killChromiumOf(dir);
     fs.rmSync(dir, { recursive: true, force: true });
+    liveDirs.delete(dir);
     throw new Error(`cannot start ${CHROMIUM}: ${e.message}`);
   }
   const page = context.pages()[0] || (await context.newPage());
@@ -77,10 +110,10 @@ export async function launchChromium({ name = 'chromium', logDir = null, viewpor
   }
   const close = async () => {
     await Promise.race([context.close().catch(() => {}), sleep(10000)]);
-    const proc = context.browser?.()?.process?.();
-    if (proc && proc.exitCode === null) proc.kill('SIGKILL');
+    killChromiumOf(dir); // whatever did not exit by itself
     if (logStream) logStream.end();
     fs.rmSync(dir, { recursive: true, force: true });
+    liveDirs.delete(dir);
   };
   return { context, page, dir, close };
 }
