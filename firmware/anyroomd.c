@@ -3,6 +3,9 @@
 #include <glib-unix.h>
 #include <gst/gst.h>
 #include <locale.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "ar-api.h"
 #include "ar-build-config.h"
@@ -39,6 +42,13 @@ int
 main(int argc, char **argv)
 {
   setlocale(LC_ALL, "");
+#ifdef __GLIBC__
+  /* Every call starts fresh GStreamer streaming threads, and glibc gives each
+   * thread its own malloc arena: freed call memory stayed mapped (measured:
+   * RSS grew from 42 to 105 MB over ten join/leave cycles; 70 MB with two
+   * arenas). Two arenas are plenty for a daemon with a handful of threads. */
+  mallopt(M_ARENA_MAX, 2);
+#endif
   g_autofree char *config_path = NULL;
   g_autofree char *board_name = NULL;
   g_autofree char *socket_path = NULL;
@@ -105,5 +115,8 @@ main(int argc, char **argv)
   g_clear_pointer(&api, ar_api_server_free);
   g_clear_pointer(&calls, ar_call_manager_free);
   g_main_loop_unref(d.loop);
+  /* Everything GStreamer made is gone by now; deinit lets the leaks tracer
+   * (GST_TRACERS=leaks) report anything that is not. */
+  gst_deinit();
   return 0;
 }

@@ -1,6 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "ar-call.h"
 
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
 #include "ar-provider.h"
 
 G_DEFINE_QUARK(ar-call-error-quark, ar_call_error)
@@ -80,6 +84,10 @@ reap_cb(gpointer data)
   if (m->dying) {
     m->dying->klass->free(m->dying);
     m->dying = NULL;
+#ifdef __GLIBC__
+    /* A call's pipelines are gone: give their memory back to the system. */
+    malloc_trim(0);
+#endif
   }
   return G_SOURCE_REMOVE;
 }
