@@ -17,14 +17,20 @@ PKGS_BUILD="meson ninja-build pkg-config gcc libglib2.0-dev libgstreamer1.0-dev
  libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev libsoup-3.0-dev libjson-glib-dev"
 PKGS_RUNTIME="gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
  gstreamer1.0-plugins-ugly gstreamer1.0-nice gstreamer1.0-alsa gstreamer1.0-libav gstreamer1.0-tools"
-PKGS_LAB="janus janus-demos libjs-janus-gateway chromium nodejs npm iproute2 nftables procps
+PKGS_LAB="janus janus-demos libjs-janus-gateway chromium iproute2 nftables procps
  python3 ca-certificates"
+# Node.js: any node + npm on PATH will do (some machines have a newer one than
+# Debian's, and Debian's npm package conflicts with it); else Debian's.
+PKGS_NODE="nodejs npm"
 
 need_pkgs() {
   local missing=()
   for p in $PKGS_BUILD $PKGS_RUNTIME $PKGS_LAB; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
   done
+  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    missing+=($PKGS_NODE)
+  fi
   printf '%s\n' "${missing[@]}"
 }
 
