@@ -178,6 +178,11 @@ ar_peer_make_video_out(ArPeer *peer, ArMediaEngine *engine, GError **error)
   if ((queue = ar_media_make_element("queue", NULL, error)) == NULL)
     return NULL;
   gst_bin_add(GST_BIN(bin), queue);
+  /* Decoded 720p frames are 1.4 MB each: keep two, drop the oldest when the
+   * screen is slow (the default queue holds up to 10 MB and adds latency). */
+  g_object_set(queue, "max-size-buffers", 2u, "max-size-bytes", 0u, "max-size-time", (guint64)0,
+               NULL);
+  gst_util_set_object_arg(G_OBJECT(queue), "leaky", "downstream");
   if ((convert = ar_media_make_element("videoconvert", NULL, error)) == NULL)
     return NULL;
   gst_bin_add(GST_BIN(bin), convert);

@@ -154,6 +154,9 @@ async function main() {
     const c1 = cpuTicks(pid);
     const cpuWindow = ((c1 - c0) / CLK_TCK) / ((w1 - w0) / 1000) * 100;
     const hwm = memKb(pid, 'VmHWM') / 1024;
+    // RSS counts library code shared with other processes: split it.
+    const rollup = fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+    const rollKb = (k) => Number((rollup.match(new RegExp(`^${k}:\\s+(\\d+)`, 'm')) || [0, 0])[1]);
     const s1 = await daemon.status();
     const room = await alice.stats('Room').catch(() => ({ video: null }));
     const pubStats = await alice.publisherStats();
@@ -167,6 +170,7 @@ async function main() {
     notes.push(`call: anyroomd receives alice ${recv ? `${recv.codec} ${recv.width}x${recv.height}, ${recvFps.toFixed(1)} fps decoded over the window (status framerate now ${Number(recv.framerate).toFixed(1)})` : '?'}; alice sends ${pubStats && pubStats.video ? `${pubStats.video.frameWidth}x${pubStats.video.frameHeight} (${pubStats.video.encoderImplementation})` : '?'}`);
     notes.push(`call: Chromium decodes the room at ${room.video ? `${room.video.frameWidth}x${room.video.frameHeight} ${room.video.framesPerSecond} fps` : '(no inbound video)'}`);
     notes.push(`call: anyroomd CPU over the ${CALL_S} s window: ${cpuWindow.toFixed(1)} % of one core (utime+stime, CLK_TCK ${CLK_TCK}); peak RSS (VmHWM) ${hwm.toFixed(1)} MB`);
+    notes.push(`call: RSS at the end of the window = ${(rollKb('Anonymous') / 1024).toFixed(1)} MB anonymous (heap, buffers) + ${((rollKb('Rss') - rollKb('Anonymous')) / 1024).toFixed(1)} MB file-backed (library code, shared); PSS ${(rollKb('Pss') / 1024).toFixed(1)} MB`);
     rows.push(['anyroomd CPU, 720p30 two-way call (% of one core, 1 s samples)', cpuSamples, 60, '%', cpuWindow]);
     rows.push(['anyroomd RSS during the call (MB, VmRSS samples)', rssSamples, 80, 'MB', hwm]);
     await daemon.ctl('leave');

@@ -18,4 +18,11 @@ done
 [ -d "$LAB/node_modules/playwright-core" ] || { echo "bench: playwright-core missing (./build.sh deps)" >&2; exit 1; }
 export AR_BUILD_DIR="$BUILD" AR_SOURCE_DIR="$(cd "$HERE/../.." && pwd)"
 export AR_BENCH_CMDLINE="${AR_BENCH_CMDLINE:-${AR_BENCH_RUNS:+AR_BENCH_RUNS=$AR_BENCH_RUNS }${AR_BENCH_CALL_S:+AR_BENCH_CALL_S=$AR_BENCH_CALL_S }$0 $*}"
+# Meeting links (no network): links parsed and invitations scanned per second.
+if [ -x "$BUILD/firmware/links/links-bench" ]; then
+  echo "== meeting links: $BUILD/firmware/links/links-bench"
+  "$BUILD/firmware/links/links-bench"
+  echo
+fi
+echo "== calls: $0 $*"
 exec "$LAB/in-netns.sh" node "$HERE/bench.mjs"
