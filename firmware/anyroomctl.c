@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "ar-api.h"
+#include "ar-config.h"
 #include "ar-link.h"
 
 enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_UNREACHABLE = 3 };
@@ -213,17 +214,40 @@ cmd_events(Ctl *c)
 
 /* ---- offline link commands ---- */
 
+/* The offline link commands read the daemon's config file for the [links]
+ * section (self-hosted Jitsi/Pexip domains, IDN policy), so they answer the
+ * way anyroomd would. */
+static ArConfig *
+load_config(const char *path, int *rc)
+{
+  g_autofree char *def = NULL;
+  if (!path) {
+    def = g_build_filename(g_get_user_config_dir(), "anyroom", "anyroom.conf", NULL);
+    if (!g_file_test(def, G_FILE_TEST_EXISTS))
+      return ar_config_new_default();
+    path = def;
+  }
+  g_autoptr(GError) error = NULL;
+  ArConfig *c = ar_config_load_file(path, &error);
+  if (!c) {
+    g_printerr("anyroomctl: %s\n", error->message);
+    *rc = EXIT_FAILED;
+  }
+  return c;
+}
+
 static int
-cmd_url_info(const char *link)
+cmd_url_info(const ArConfig *config, const char *link)
 {
   gboolean ok = FALSE;
-  g_autofree char *json = ar_link_url_info_json(link, NULL, &ok);
+  g_autofree char *json =
+      ar_link_url_info_json(link, ar_link_config_get_policy(config->links), &ok);
   g_print("%s\n", json);
   return ok ? EXIT_OK : EXIT_FAILED;
 }
 
 static int
-cmd_find_links(const char *file)
+cmd_find_links(const ArConfig *config, const char *file)
 {
   g_autoptr(GError) error = NULL;
   g_autofree char *data = NULL;
@@ -247,7 +271,8 @@ cmd_find_links(const char *file)
     g_printerr("anyroomctl: %s: larger than 4 MiB\n", file);
     return EXIT_FAILED;
   }
-  g_autofree char *json = ar_link_find_links_json(data ? data : "", len, NULL);
+  g_autofree char *json =
+      ar_link_find_links_json(data ? data : "", len, ar_link_config_get_policy(config->links));
   g_print("%s\n", json);
   return EXIT_OK;
 }
@@ -257,10 +282,13 @@ main(int argc, char **argv)
 {
   setlocale(LC_ALL, "");
   g_autofree char *socket_path = NULL;
+  g_autofree char *config_path = NULL;
   gboolean json = FALSE;
   int timeout = 30;
   GOptionEntry entries[] = {
     {"socket", 's', 0, G_OPTION_ARG_FILENAME, &socket_path, "anyroomd's socket", "PATH"},
+    {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path,
+     "url-info/find-links: config file for [links] (default: anyroomd's)", "FILE"},
     {"json", 'j', 0, G_OPTION_ARG_NONE, &json, "status: print JSON", NULL},
     {"timeout", 't', 0, G_OPTION_ARG_INT, &timeout, "join: seconds to wait (default 30)", "S"},
     {NULL}};
@@ -274,10 +302,14 @@ main(int argc, char **argv)
     return EXIT_USAGE;
   }
   const char *cmd = argv[1];
-  if (g_str_equal(cmd, "url-info") && argc == 3)
-    return cmd_url_info(argv[2]);
-  if (g_str_equal(cmd, "find-links") && argc == 3)
-    return cmd_find_links(argv[2]);
+  if ((g_str_equal(cmd, "url-info") || g_str_equal(cmd, "find-links")) && argc == 3) {
+    int rc = EXIT_OK;
+    g_autoptr(ArConfig) config = load_config(config_path, &rc);
+    if (!config)
+      return rc;
+    return g_str_equal(cmd, "url-info") ? cmd_url_info(config, argv[2])
+                                        : cmd_find_links(config, argv[2]);
+  }
   Ctl c = {.socket_path = socket_path ? g_strdup(socket_path) : ar_api_default_socket_path()};
   int rc = EXIT_USAGE;
   if (g_str_equal(cmd, "join") && argc == 3)

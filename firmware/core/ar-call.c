@@ -267,17 +267,6 @@ ar_call_manager_set_event_func(ArCallManager *m, ArCallEventFunc func, gpointer 
   m->event_data = user_data;
 }
 
-static ArLinkPolicy
-link_policy(const ArConfig *c)
-{
-  ArLinkPolicy policy = {
-    .jitsi_domains = (const char *const *)c->jitsi_domains,
-    .pexip_domains = (const char *const *)c->pexip_domains,
-    .allow_idn = c->allow_idn,
-  };
-  return policy;
-}
-
 gboolean
 ar_call_manager_join(ArCallManager *m, const char *text, ArCallDoneFunc done, gpointer user_data,
                      GError **error)
@@ -289,8 +278,7 @@ ar_call_manager_join(ArCallManager *m, const char *text, ArCallDoneFunc done, gp
                 m->state == AR_CALL_LEAVING ? "still leaving" : "already in");
     return FALSE;
   }
-  ArLinkPolicy policy = link_policy(m->config);
-  g_autoptr(ArLink) link = ar_link_parse(text, &policy, error);
+  g_autoptr(ArLink) link = ar_link_parse(text, ar_link_config_get_policy(m->config->links), error);
   if (!link)
     return FALSE;
   const ArProviderClass *klass = ar_provider_lookup(link->provider);

@@ -36,9 +36,6 @@ static const KeySpec config_keys[] = {
   S("media", "video-bitrate-kbps", T_UINT, video_bitrate_kbps, 100, 20000),
   S("media", "jitter-latency-ms", T_UINT, jitter_latency_ms, 0, 2000),
   S("call", "join-timeout", T_UINT, join_timeout_s, 1, 300),
-  S("links", "jitsi-domains", T_LIST, jitsi_domains, 0, 0),
-  S("links", "pexip-domains", T_LIST, pexip_domains, 0, 0),
-  S("links", "allow-idn", T_BOOL, allow_idn, 0, 0),
 };
 #undef S
 
@@ -84,6 +81,9 @@ load_keys(GKeyFile *kf, const char *origin, const KeySpec *specs, gsize n, gpoin
 {
   g_auto(GStrv) groups = g_key_file_get_groups(kf, NULL);
   for (gsize g = 0; groups[g]; g++) {
+    /* [links] belongs to the link module, which validates its domains. */
+    if (specs == config_keys && g_str_equal(groups[g], "links"))
+      continue;
     if (!find_spec(specs, n, groups[g], NULL)) {
       g_set_error(error, AR_CONFIG_ERROR, AR_CONFIG_ERROR_UNKNOWN_KEY, "%s: [%s]: unknown group",
                   origin, groups[g]);
@@ -199,6 +199,8 @@ ar_config_new_default(void)
   ArConfig *c = g_new0(ArConfig, 1);
   c->room_name = g_strdup("Anyroom");
   c->join_timeout_s = 20;
+  g_autoptr(GKeyFile) empty = g_key_file_new();
+  c->links = ar_link_config_new_from_keyfile(empty, "links", NULL);
   return c;
 }
 
@@ -211,6 +213,14 @@ ar_config_load_data(const char *data, gsize len, const char *origin, GError **er
   g_autoptr(ArConfig) c = ar_config_new_default();
   if (!load_keys(kf, origin, config_keys, G_N_ELEMENTS(config_keys), c, error))
     return NULL;
+  g_autoptr(GError) link_error = NULL;
+  ar_link_config_free(c->links);
+  c->links = ar_link_config_new_from_keyfile(kf, "links", &link_error);
+  if (!c->links) {
+    g_set_error(error, AR_CONFIG_ERROR, AR_CONFIG_ERROR_INVALID_VALUE, "%s: %s", origin,
+                link_error->message);
+    return NULL;
+  }
   if (c->room_name && !*c->room_name) {
     g_set_error(error, AR_CONFIG_ERROR, AR_CONFIG_ERROR_INVALID_VALUE,
                 "%s: room.name: must not be empty", origin);
@@ -244,8 +254,7 @@ ar_config_free(ArConfig *c)
   g_free(c->speaker);
   g_free(c->display);
   g_strfreev(c->encoders);
-  g_strfreev(c->jitsi_domains);
-  g_strfreev(c->pexip_domains);
+  ar_link_config_free(c->links);
   g_free(c);
 }
 

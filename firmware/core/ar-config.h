@@ -7,6 +7,7 @@
 
 #include <glib.h>
 
+#include "ar-link.h"
 #include "ar-media.h"
 
 G_BEGIN_DECLS
@@ -59,10 +60,8 @@ typedef struct {
   guint jitter_latency_ms;
   /* [call] */
   guint join_timeout_s;
-  /* [links] */
-  char **jitsi_domains;
-  char **pexip_domains;
-  gboolean allow_idn;
+  /* [links]: parsed and validated by the link module (ar_link_config_*) */
+  ArLinkConfig *links;
 } ArConfig;
 
 ArConfig *ar_config_new_default(void);

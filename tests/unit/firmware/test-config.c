@@ -39,7 +39,9 @@ test_full(void)
   g_assert_cmpuint(c->jitter_latency_ms, ==, 40);
   g_assert_cmpuint(c->join_timeout_s, ==, 9);
   g_assert_cmpuint(g_strv_length(c->encoders), ==, 2);
-  g_assert_cmpstr(c->jitsi_domains[1], ==, "jitsi.example.com");
+  const ArLinkPolicy *policy = ar_link_config_get_policy(c->links);
+  g_assert_cmpstr(policy->jitsi_domains[1], ==, "jitsi.example.com");
+  g_assert_false(policy->allow_idn);
 }
 
 static void
@@ -68,6 +70,7 @@ test_bad_values(void)
   const char *bad[] = {
     "[media]\nwidth=abc\n",        "[media]\nwidth=99999\n",  "[media]\nframerate=0\n",
     "[media]\nvideo-codec=h265\n", "[links]\nallow-idn=maybe\n", "[room]\nname=\n",
+    "[links]\njitsi-domains=not a domain\n", "[links]\nunknown=1\n",
     "[call]\njoin-timeout=-1\n",   "not a key file",
   };
   for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
