@@ -538,6 +538,8 @@ ar_media_engine_make_video_source(ArMediaEngine *engine, GError **error)
     if (e[0] != NULL) {
       g_object_set(e[0], "is-live", TRUE, NULL);
       gst_util_set_object_arg(G_OBJECT(e[0]), "pattern", "ball");
+      /* Dark blue, not black: a test camera must not look like "no video". */
+      g_object_set(e[0], "background-color", 0xff1f3a5fu, NULL);
     }
   }
   if (e[0] == NULL)
