@@ -42,6 +42,7 @@ struct _ArMediaEngine {
   char *audio_sink_device;
   ArSinkKind video_sink_kind;
   char *description;
+  ArIceConfig ice; /* given to every new peer */
 };
 
 /* ---- common ---- */
@@ -451,7 +452,27 @@ ar_media_engine_free(ArMediaEngine *engine)
   g_free(engine->audio_device);
   g_free(engine->audio_sink_device);
   g_free(engine->description);
+  ar_ice_config_clear(&engine->ice);
   g_free(engine);
+}
+
+void
+ar_media_engine_set_ice(ArMediaEngine *engine, const ArIceConfig *ice)
+{
+  if (engine == NULL)
+    return;
+  ar_ice_config_clear(&engine->ice);
+  if (ice == NULL)
+    return;
+  engine->ice.stun = g_strdup(ice->stun);
+  engine->ice.turn = g_strdupv(ice->turn);
+  engine->ice.relay_only = ice->relay_only;
+}
+
+const ArIceConfig *
+ar_media_engine_get_ice(ArMediaEngine *engine)
+{
+  return &engine->ice;
 }
 
 const ArEncoderInfo *

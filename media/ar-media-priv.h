@@ -38,6 +38,7 @@ GstCaps *ar_encoder_rtp_caps(ArVideoCodec codec, guint pt);
 /* ---- engine (ar-media-engine.c) ---- */
 
 const ArMediaConfig *ar_media_engine_get_config(ArMediaEngine *engine);
+const ArIceConfig *ar_media_engine_get_ice(ArMediaEngine *engine);
 /* Raw video at the configured size/rate; a bin with a "src" ghost pad. */
 GstElement *ar_media_engine_make_video_source(ArMediaEngine *engine, GError **error);
 /* Raw audio; a bin with a "src" ghost pad. */
@@ -73,6 +74,7 @@ void ar_peer_stats_start(ArPeerStats *stats);
 /* Stops the refresh; pending replies are dropped. */
 void ar_peer_stats_stop(ArPeerStats *stats);
 GArray *ar_peer_stats_snapshot(ArPeerStats *stats);
+char *ar_peer_stats_get_ice_path(ArPeerStats *stats);
 /* Counts frames/caps on buffers of @pad into @probe. */
 void ar_track_probe_attach_video(ArTrackProbe *probe, GstPad *pad);
 /* Computes RMS level of raw audio (S16/F32 interleaved) into @probe. */

@@ -92,6 +92,54 @@ const ArEncoderInfo *ar_encoder_select(const char *const *preference,
                                        gpointer probe_data,
                                        GError **error);
 
+/* ---- ICE servers (pure logic, unit-tested) ---- */
+
+typedef enum { AR_ICE_STUN, AR_ICE_TURN, AR_ICE_TURNS } ArIceScheme;
+typedef enum {
+  AR_ICE_TRANSPORT_DEFAULT, /* turn: without ?transport: webrtcbin tries UDP and TCP */
+  AR_ICE_TRANSPORT_UDP,
+  AR_ICE_TRANSPORT_TCP,     /* always for turns: */
+} ArIceTransport;
+
+typedef struct {
+  ArIceScheme scheme;
+  char host[254];   /* without [] for IPv6 */
+  gboolean ipv6;
+  guint16 port;     /* default 3478, turns: 5349 */
+  ArIceTransport transport;
+} ArIceUri;
+
+#define AR_ICE_MAX_TURN 8
+
+/* Parses "stun:host[:port]", "turn:host[:port][?transport=udp|tcp]" or
+ * "turns:host[:port][?transport=tcp]" (RFC 7064/7065). Untrusted input:
+ * bounded (512 bytes), no credentials in the URI. @out untouched on error. */
+gboolean ar_ice_uri_parse(const char *uri, ArIceUri *out, GError **error)
+    G_GNUC_WARN_UNUSED_RESULT;
+/* The webrtcbin form: "stun://host:port", "turn://user:pass@host:port[?transport=..]"
+ * or "turns://user:pass@host:port", user and password percent-encoded.
+ * TURN needs @username and @password. Errors never contain the password. */
+char *ar_ice_uri_to_webrtcbin(const char *uri, const char *username, const char *password,
+                              GError **error) G_GNUC_WARN_UNUSED_RESULT;
+/* "turn://user:***@host:port..." for logs. */
+char *ar_ice_redact(const char *webrtcbin_uri);
+
+/* What every peer of an engine gets: webrtcbin forms (owned). */
+typedef struct {
+  char *stun;       /* NULL = none */
+  char **turn;      /* NULL-terminated, may be empty or NULL */
+  gboolean relay_only; /* ice-transport-policy=relay */
+} ArIceConfig;
+
+/* Checks and converts lists of RFC URIs into @out (replaced only on success).
+ * Only the first STUN URI is used (webrtcbin takes one). relay-only without a
+ * TURN server is an error. */
+gboolean ar_ice_config_build(ArIceConfig *out, const char *const *stun, const char *const *turn,
+                             const char *username, const char *password, gboolean relay_only,
+                             GError **error) G_GNUC_WARN_UNUSED_RESULT;
+void ar_ice_config_clear(ArIceConfig *ice);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(ArIceConfig, ar_ice_config_clear)
+
 /* ---- engine ---- */
 
 typedef struct _ArMediaEngine ArMediaEngine;
@@ -104,6 +152,8 @@ void ar_media_engine_free(ArMediaEngine *engine);
 const ArEncoderInfo *ar_media_engine_get_encoder(ArMediaEngine *engine);
 /* Human-readable description of the chosen sources/sinks, for logs/status. */
 const char *ar_media_engine_describe(ArMediaEngine *engine);
+/* The ICE servers given to peers created from now on (copied). NULL = none. */
+void ar_media_engine_set_ice(ArMediaEngine *engine, const ArIceConfig *ice);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(ArMediaEngine, ar_media_engine_free)
 
@@ -197,6 +247,10 @@ typedef struct {
 /* Returns a newly allocated array of ArTrackStats (g_array_unref it).
  * Never NULL. */
 GArray *ar_peer_get_stats(ArPeer *peer);
+/* The selected ICE candidate pair of the peer's transport, as
+ * "<local type>[/<relay protocol>] -> <remote type>", e.g. "relay/tcp -> host",
+ * "host -> host"; NULL before a pair is selected (refreshed with the stats). */
+char *ar_peer_get_ice_path(ArPeer *peer);
 
 /* Closes the pipeline and the connection. Idempotent; after it the peer reports
  * no more callbacks except state_changed(CLOSED) (synchronously, once). */

@@ -57,6 +57,7 @@ struct _ArPeerStats {
   GMutex lock; /* protects counters */
   ArTrackCounters counters[AR_N_TRACKS];
   ArTrackProbe probes[AR_N_TRACKS];
+  char *ice_path; /* under lock: selected candidate pair, NULL until known */
 };
 
 static ArPeerStats *
@@ -76,6 +77,7 @@ ar_peer_stats_unref(gpointer data)
   for (int i = 0; i < AR_N_TRACKS; i++)
     g_mutex_clear(&stats->probes[i].lock);
   g_mutex_clear(&stats->lock);
+  g_free(stats->ice_path);
   gst_object_unref(stats->webrtc);
   g_main_context_unref(stats->context);
   g_free(stats);
@@ -325,6 +327,80 @@ ar_stats_parse_one(GQuark field, const GValue *value, gpointer user_data)
   return TRUE;
 }
 
+static const GstStructure *
+ar_stats_by_id(const GstStructure *reply, const char *id)
+{
+  const GValue *v;
+
+  if (id == NULL || *id == '\0')
+    return NULL;
+  v = gst_structure_get_value(reply, id);
+  return v != NULL && GST_VALUE_HOLDS_STRUCTURE(v) ? gst_value_get_structure(v) : NULL;
+}
+
+static gboolean
+ar_stats_find_pair(GQuark field, const GValue *value, gpointer user_data)
+{
+  const char **pair_id = user_data;
+  const GstStructure *s;
+  GstWebRTCStatsType type = 0;
+
+  (void)field;
+  if (!GST_VALUE_HOLDS_STRUCTURE(value))
+    return TRUE;
+  s = gst_value_get_structure(value);
+  if (!gst_structure_get_enum(s, "type", GST_TYPE_WEBRTC_STATS_TYPE, (gint *)&type) ||
+      type != GST_WEBRTC_STATS_TRANSPORT)
+    return TRUE;
+  *pair_id = gst_structure_get_string(s, "selected-candidate-pair-id");
+  return *pair_id == NULL;
+}
+
+static void
+ar_stats_append_candidate(GString *out, const GstStructure *cand)
+{
+  const char *type = cand ? gst_structure_get_string(cand, "candidate-type") : NULL;
+  const char *relay = cand ? gst_structure_get_string(cand, "relay-protocol") : NULL;
+
+  g_string_append(out, type != NULL ? type : "unknown");
+  if (type != NULL && g_str_equal(type, "relay") && relay != NULL && *relay != '\0')
+    g_string_append_printf(out, "/%s", relay);
+}
+
+/* "relay/tcp -> host" from the transport's selected candidate pair. */
+static char *
+ar_stats_ice_path(const GstStructure *reply)
+{
+  const char *pair_id = NULL;
+  const GstStructure *pair;
+  GString *out;
+
+  gst_structure_foreach(reply, ar_stats_find_pair, &pair_id);
+  pair = ar_stats_by_id(reply, pair_id);
+  if (pair == NULL)
+    return NULL;
+  out = g_string_new(NULL);
+  ar_stats_append_candidate(out,
+                            ar_stats_by_id(reply, gst_structure_get_string(pair, "local-candidate-id")));
+  g_string_append(out, " -> ");
+  ar_stats_append_candidate(out,
+                            ar_stats_by_id(reply, gst_structure_get_string(pair, "remote-candidate-id")));
+  return g_string_free(out, FALSE);
+}
+
+char *
+ar_peer_stats_get_ice_path(ArPeerStats *stats)
+{
+  char *path;
+
+  if (stats == NULL)
+    return NULL;
+  g_mutex_lock(&stats->lock);
+  path = g_strdup(stats->ice_path);
+  g_mutex_unlock(&stats->lock);
+  return path;
+}
+
 /* webrtcbin thread (or wherever the promise is replied). */
 static void
 ar_peer_stats_on_reply(GstPromise *promise, gpointer user_data)
@@ -351,8 +427,13 @@ ar_peer_stats_on_reply(GstPromise *promise, gpointer user_data)
   g_mutex_unlock(&stats->lock);
   ctx.rtt_ms = -1;
   gst_structure_foreach(reply, ar_stats_parse_one, &ctx);
+  g_autofree char *ice_path = ar_stats_ice_path(reply);
 
   g_mutex_lock(&stats->lock);
+  if (ice_path != NULL) {
+    g_free(stats->ice_path);
+    stats->ice_path = g_steal_pointer(&ice_path);
+  }
   for (int i = 0; i < AR_N_TRACKS; i++) {
     ArTrackCounters *c = &stats->counters[i];
     ArParsedTrack *t = &ctx.tracks[i];

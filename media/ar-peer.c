@@ -751,6 +751,31 @@ ar_peer_configure_ice(ArPeer *peer)
     g_object_set(agent, "upnp", FALSE, NULL);
 }
 
+/* STUN, TURN servers and the transport policy from the engine. The TURN
+ * URIs carry credentials: only their redacted form is logged. */
+static gboolean
+ar_peer_apply_ice(ArPeer *peer, const ArIceConfig *ice, GError **error)
+{
+  if (ice == NULL)
+    return TRUE;
+  if (ice->stun != NULL)
+    g_object_set(peer->webrtc, "stun-server", ice->stun, NULL);
+  for (gsize i = 0; ice->turn != NULL && ice->turn[i] != NULL; i++) {
+    gboolean added = FALSE;
+    g_autofree char *shown = ar_ice_redact(ice->turn[i]);
+    g_signal_emit_by_name(peer->webrtc, "add-turn-server", ice->turn[i], &added);
+    if (!added) {
+      g_set_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_ICE, "webrtcbin refused TURN server %s",
+                  shown);
+      return FALSE;
+    }
+    GST_DEBUG("peer %s: TURN server %s", peer->label, shown);
+  }
+  if (ice->relay_only)
+    gst_util_set_object_arg(G_OBJECT(peer->webrtc), "ice-transport-policy", "relay");
+  return TRUE;
+}
+
 /* ---- public API ---- */
 
 ArPeer *
@@ -795,6 +820,8 @@ ar_peer_new(ArMediaEngine *engine, ArPeerDirection direction, const char *label,
   gst_bin_add(GST_BIN(peer->pipeline), peer->webrtc);
   gst_util_set_object_arg(G_OBJECT(peer->webrtc), "bundle-policy", "max-bundle");
   g_object_set(peer->webrtc, "latency", cfg->jitter_latency_ms, "stun-server", NULL, NULL);
+  if (!ar_peer_apply_ice(peer, ar_media_engine_get_ice(engine), error))
+    goto fail;
   /* Let the jitter buffer tell the depayloader about packets it gave up on,
    * so the depayloader asks the sender for a key frame (PLI) at once instead
    * of freezing until the next periodic one (webrtcbin leaves do-lost off). */
@@ -1040,6 +1067,12 @@ ar_peer_get_stats(ArPeer *peer)
   if (peer == NULL || peer->stats == NULL)
     return g_array_new(FALSE, TRUE, sizeof(ArTrackStats));
   return ar_peer_stats_snapshot(peer->stats);
+}
+
+char *
+ar_peer_get_ice_path(ArPeer *peer)
+{
+  return peer != NULL ? ar_peer_stats_get_ice_path(peer->stats) : NULL;
 }
 
 void

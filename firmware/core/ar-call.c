@@ -5,6 +5,8 @@
 #include <malloc.h>
 #endif
 
+#include <libsoup/soup.h>
+
 #include "ar-provider.h"
 
 G_DEFINE_QUARK(ar-call-error-quark, ar_call_error)
@@ -31,6 +33,13 @@ struct _ArCallManager {
   gint64 first_remote_video_us;
   ArCallEventFunc event_func;
   gpointer event_data;
+  /* [network] turn-credentials-url: fetched at join, kept until ttl/2. */
+  SoupSession *soup;
+  GCancellable *creds_cancel; /* a fetch is running */
+  ArTurnCredentials *creds;
+  gint64 creds_refresh_us;    /* monotonic: fetch again from then on */
+  ArLink *pending_link;       /* the join waiting for the fetch */
+  const ArProviderClass *pending_klass;
 };
 
 const char *
@@ -133,6 +142,10 @@ static void
 call_failed(ArCallManager *m, const GError *error)
 {
   g_warning("call: failed: %s", error->message);
+  if (m->creds_cancel)
+    g_cancellable_cancel(m->creds_cancel);
+  g_clear_object(&m->creds_cancel);
+  g_clear_pointer(&m->pending_link, ar_link_free);
   g_free(m->error);
   m->error = g_strdup(error->message);
   drop_provider(m);
@@ -223,6 +236,141 @@ join_timeout_cb(gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* ---- TURN credentials from a URL ---- */
+
+/* Creates the provider for @link (does not start it). */
+static gboolean
+start_provider(ArCallManager *m, const ArLink *link, const ArProviderClass *klass, GError **error)
+{
+  const char *display = m->config->display_name ? m->config->display_name
+                                                 : m->config->room_name;
+  ArProvider *p = klass->create(link, m->engine, display, &provider_callbacks, m, error);
+  if (!p)
+    return FALSE;
+  m->provider = p;
+  g_free(m->provider_id);
+  m->provider_id = g_strdup(link->provider);
+  g_free(m->room);
+  m->room = g_strdup(link->meeting_id);
+  g_message("call: joining %s meeting %s", link->provider, link->meeting_id ? link->meeting_id : "");
+  return TRUE;
+}
+
+static void
+credentials_ready(ArCallManager *m, ArTurnCredentials *creds, const GError *fetch_error)
+{
+  g_autoptr(ArLink) link = g_steal_pointer(&m->pending_link);
+  g_autoptr(GError) error = NULL;
+  if (fetch_error) {
+    error = g_error_copy(fetch_error);
+  } else {
+    g_auto(ArIceConfig) ice = {0};
+    if (ar_config_ice(m->config, creds->username, creds->password,
+                      (const char *const *)creds->uris, &ice, &error)) {
+      ar_media_engine_set_ice(m->engine, &ice);
+      ar_turn_credentials_free(m->creds);
+      m->creds = creds;
+      creds = NULL;
+      m->creds_refresh_us = g_get_monotonic_time() + (gint64)m->creds->ttl_s / 2 * G_USEC_PER_SEC;
+      g_message("network: TURN credentials valid for %u s (%u server(s)); refreshed after %u s",
+                m->creds->ttl_s, g_strv_length(ice.turn), m->creds->ttl_s / 2);
+    } else {
+      g_prefix_error(&error, "TURN credentials: ");
+    }
+  }
+  ar_turn_credentials_free(creds);
+  if (!error && !start_provider(m, link, m->pending_klass, &error))
+    g_prefix_error(&error, "cannot join: ");
+  if (error) {
+    call_failed(m, error);
+    return;
+  }
+  m->provider->klass->join(m->provider);
+}
+
+static void
+credentials_read_cb(GObject *source, GAsyncResult *res, gpointer data)
+{
+  GInputStream *in = G_INPUT_STREAM(source);
+  g_autoptr(GBytes) buf = data;
+  gsize n = 0;
+  g_autoptr(GError) error = NULL;
+  gboolean ok = g_input_stream_read_all_finish(in, res, &n, &error);
+  if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  ArCallManager *m = g_object_get_data(G_OBJECT(in), "ar-call-manager");
+  g_clear_object(&m->creds_cancel);
+  g_input_stream_close(in, NULL, NULL);
+  if (!ok) {
+    g_prefix_error(&error, "TURN credentials: ");
+    credentials_ready(m, NULL, error);
+    return;
+  }
+  gsize size = 0;
+  const char *bytes = g_bytes_get_data(buf, &size);
+  if (n >= size) {
+    g_set_error(&error, AR_CALL_ERROR, AR_CALL_ERROR_UNSUPPORTED,
+                "TURN credentials: answer larger than %d bytes", AR_TURN_CREDENTIALS_MAX_SIZE);
+    credentials_ready(m, NULL, error);
+    return;
+  }
+  ArTurnCredentials *creds = ar_turn_credentials_parse(bytes, n, &error);
+  credentials_ready(m, creds, error);
+}
+
+static void
+credentials_sent_cb(GObject *source, GAsyncResult *res, gpointer data)
+{
+  ArCallManager *m = data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GInputStream) in = soup_session_send_finish(SOUP_SESSION(source), res, &error);
+  if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  if (!in) {
+    g_clear_object(&m->creds_cancel);
+    g_prefix_error(&error, "TURN credentials: cannot fetch them: ");
+    credentials_ready(m, NULL, error);
+    return;
+  }
+  SoupMessage *msg = soup_session_get_async_result_message(SOUP_SESSION(source), res);
+  guint status = msg ? soup_message_get_status(msg) : 0;
+  if (status != SOUP_STATUS_OK) {
+    g_clear_object(&m->creds_cancel);
+    g_set_error(&error, AR_CALL_ERROR, AR_CALL_ERROR_UNSUPPORTED,
+                "TURN credentials: the credentials URL answered HTTP %u", status);
+    credentials_ready(m, NULL, error);
+    return;
+  }
+  /* One byte more than allowed tells "too large" from "just fits". */
+  gsize size = AR_TURN_CREDENTIALS_MAX_SIZE + 1;
+  GBytes *buf = g_bytes_new_take(g_malloc0(size), size);
+  g_object_set_data(G_OBJECT(in), "ar-call-manager", m);
+  g_input_stream_read_all_async(in, (void *)g_bytes_get_data(buf, NULL), size, G_PRIORITY_DEFAULT,
+                                m->creds_cancel, credentials_read_cb, buf);
+}
+
+static void
+fetch_credentials(ArCallManager *m)
+{
+  if (!m->soup)
+    m->soup = soup_session_new_with_options("timeout", 10, "idle-timeout", 10, "user-agent",
+                                            "anyroomd", NULL);
+  g_autoptr(SoupMessage) msg = soup_message_new(SOUP_METHOD_GET, m->config->turn_credentials_url);
+  if (!msg) {
+    g_autoptr(GError) e = g_error_new(AR_CALL_ERROR, AR_CALL_ERROR_UNSUPPORTED,
+                                      "TURN credentials: the credentials URL is not valid");
+    credentials_ready(m, NULL, e);
+    return;
+  }
+  soup_message_headers_replace(soup_message_get_request_headers(msg), "Accept",
+                               "application/json");
+  g_clear_object(&m->creds_cancel);
+  m->creds_cancel = g_cancellable_new();
+  g_message("network: fetching TURN credentials");
+  soup_session_send_async(m->soup, msg, G_PRIORITY_DEFAULT, m->creds_cancel, credentials_sent_cb,
+                          m);
+}
+
 /* ---- public ---- */
 
 ArCallManager *
@@ -238,6 +386,18 @@ ar_call_manager_new(const ArConfig *config, const ArBoard *board, GError **error
   m->board = board;
   m->engine = g_steal_pointer(&engine);
   g_message("media: %s", ar_media_engine_describe(m->engine));
+  if (!config->turn_credentials_url) {
+    g_auto(ArIceConfig) ice = {0};
+    if (!ar_config_ice(config, NULL, NULL, NULL, &ice, error)) {
+      ar_call_manager_free(m);
+      return NULL;
+    }
+    ar_media_engine_set_ice(m->engine, &ice);
+  }
+  g_message("network: %u STUN, %u TURN server(s)%s%s", config->stun ? g_strv_length(config->stun) : 0,
+            config->turn ? g_strv_length(config->turn) : 0,
+            config->turn_credentials_url ? ", TURN credentials from a URL" : "",
+            config->relay_only ? ", relay only" : "");
   return m;
 }
 
@@ -252,6 +412,12 @@ ar_call_manager_free(ArCallManager *m)
     m->provider->klass->free(m->provider);
   if (m->dying)
     m->dying->klass->free(m->dying);
+  if (m->creds_cancel)
+    g_cancellable_cancel(m->creds_cancel);
+  g_clear_object(&m->creds_cancel);
+  g_clear_object(&m->soup);
+  ar_turn_credentials_free(m->creds);
+  ar_link_free(m->pending_link);
   ar_media_engine_free(m->engine);
   g_free(m->link);
   g_free(m->provider_id);
@@ -288,27 +454,39 @@ ar_call_manager_join(ArCallManager *m, const char *text, ArCallDoneFunc done, gp
                 link->provider);
     return FALSE;
   }
-  const char *display = m->config->display_name ? m->config->display_name
-                                                 : m->config->room_name;
-  ArProvider *p = klass->create(link, m->engine, display, &provider_callbacks, m, error);
-  if (!p)
+  if (m->config->turn_credentials_url &&
+      (!m->creds || g_get_monotonic_time() >= m->creds_refresh_us)) {
+    /* Fetch TURN credentials first; the join goes on when they arrive. */
+    g_free(m->link);
+    m->link = g_strdup(text);
+    g_free(m->provider_id);
+    m->provider_id = g_strdup(link->provider);
+    g_free(m->room);
+    m->room = g_strdup(link->meeting_id);
+    g_clear_pointer(&m->error, g_free);
+    m->join_done = done;
+    m->join_data = user_data;
+    m->join_started_us = g_get_monotonic_time();
+    m->connected_us = m->first_remote_video_us = 0;
+    m->join_timeout_id = g_timeout_add_seconds(m->config->join_timeout_s, join_timeout_cb, m);
+    m->pending_link = g_steal_pointer(&link);
+    m->pending_klass = klass;
+    set_state(m, AR_CALL_JOINING);
+    fetch_credentials(m);
+    return TRUE;
+  }
+  if (!start_provider(m, link, klass, error))
     return FALSE;
-  m->provider = p;
   g_free(m->link);
   m->link = g_strdup(text);
-  g_free(m->provider_id);
-  m->provider_id = g_strdup(link->provider);
-  g_free(m->room);
-  m->room = g_strdup(link->meeting_id);
   g_clear_pointer(&m->error, g_free);
   m->join_done = done;
   m->join_data = user_data;
   m->join_started_us = g_get_monotonic_time();
   m->connected_us = m->first_remote_video_us = 0;
   m->join_timeout_id = g_timeout_add_seconds(m->config->join_timeout_s, join_timeout_cb, m);
-  g_message("call: joining %s meeting %s", link->provider, link->meeting_id ? link->meeting_id : "");
   set_state(m, AR_CALL_JOINING);
-  klass->join(p);
+  m->provider->klass->join(m->provider);
   return TRUE;
 }
 
@@ -334,6 +512,17 @@ ar_call_manager_leave(ArCallManager *m, ArCallDoneFunc done, gpointer user_data,
     g_autoptr(GError) e =
         g_error_new(AR_CALL_ERROR, AR_CALL_ERROR_CANCELLED, "the join was cancelled by a leave");
     finish_join(m, e);
+  }
+  if (!m->provider) {
+    /* Still fetching TURN credentials: nothing to leave yet. */
+    if (m->creds_cancel)
+      g_cancellable_cancel(m->creds_cancel);
+    g_clear_object(&m->creds_cancel);
+    g_clear_pointer(&m->pending_link, ar_link_free);
+    set_state(m, AR_CALL_IDLE);
+    if (done)
+      done(NULL, user_data);
+    return TRUE;
   }
   m->leave_done = done;
   m->leave_data = user_data;
@@ -382,10 +571,11 @@ add_ms_or_null(JsonBuilder *b, const char *name, gint64 from, gint64 to)
 }
 
 static void
-add_track(JsonBuilder *b, ArPeer *peer, const ArTrackStats *s)
+add_track(JsonBuilder *b, ArPeer *peer, const ArTrackStats *s, const char *ice_path)
 {
   json_builder_begin_object(b);
   add_string_or_null(b, "peer", ar_peer_get_label(peer));
+  add_string_or_null(b, "ice_path", ice_path);
   add_string_or_null(b, "kind", s->kind);
   add_string_or_null(b, "direction", s->direction);
   add_string_or_null(b, "codec", s->codec);
@@ -455,8 +645,9 @@ ar_call_manager_status(ArCallManager *m)
     m->provider->klass->collect_peers(m->provider, peers);
     for (guint i = 0; i < peers->len; i++) {
       g_autoptr(GArray) stats = ar_peer_get_stats(peers->pdata[i]);
+      g_autofree char *ice_path = ar_peer_get_ice_path(peers->pdata[i]);
       for (guint j = 0; j < stats->len; j++)
-        add_track(b, peers->pdata[i], &g_array_index(stats, ArTrackStats, j));
+        add_track(b, peers->pdata[i], &g_array_index(stats, ArTrackStats, j), ice_path);
     }
   }
   json_builder_end_array(b);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "ar-config.h"
 
+#include <json-glib/json-glib.h>
 #include <string.h>
 
 #include "ar-build-config.h"
@@ -36,6 +37,12 @@ static const KeySpec config_keys[] = {
   S("media", "video-bitrate-kbps", T_UINT, video_bitrate_kbps, 100, 20000),
   S("media", "jitter-latency-ms", T_UINT, jitter_latency_ms, 0, 2000),
   S("call", "join-timeout", T_UINT, join_timeout_s, 1, 300),
+  S("network", "stun", T_LIST, stun, 0, 0),
+  S("network", "turn", T_LIST, turn, 0, 0),
+  S("network", "turn-username", T_STRING, turn_username, 0, 0),
+  S("network", "turn-password", T_STRING, turn_password, 0, 0), /* secret: never logged */
+  S("network", "turn-credentials-url", T_STRING, turn_credentials_url, 0, 0),
+  S("network", "relay-only", T_BOOL, relay_only, 0, 0),
 };
 #undef S
 
@@ -204,6 +211,125 @@ ar_config_new_default(void)
   return c;
 }
 
+/* [network]: ICE servers. Values never appear in messages for the password. */
+static gboolean
+validate_network(ArConfig *c, const char *origin, GError **error)
+{
+  g_autoptr(GError) local = NULL;
+  guint n = c->stun ? g_strv_length(c->stun) : 0;
+
+  if (n > AR_ICE_MAX_TURN) {
+    g_set_error(error, AR_CONFIG_ERROR, AR_CONFIG_ERROR_INVALID_VALUE,
+                "%s: network.stun: more than %d servers", origin, AR_ICE_MAX_TURN);
+    return FALSE;
+  }
+  for (guint i = 0; i < n; i++) {
+    ArIceUri u;
+    if (!ar_ice_uri_parse(c->stun[i], &u, &local) || u.scheme != AR_ICE_STUN) {
+      g_set_error(error, AR_CONFIG_ERROR, AR_CONFIG_ERROR_INVALID_VALUE, "%s: network.stun: %s",
+                  origin, local ? local->message : "not a stun: URI (stun:host:port)");
+      return FALSE;
+    }
+  }
+  n = c->turn ? g_strv_length(c->turn) : 0;
+  if (n > AR_ICE_MAX_TURN) {
+    g_set_error(error, AR_CONFIG_ERROR, AR_CONFIG_ERROR_INVALID_VALUE,
+                "%s: network.turn: more than %d servers", origin, AR_ICE_MAX_TURN);
+    return FALSE;
+  }
+  for (guint i = 0; i < n; i++) {
+    ArIceUri u;
+    if (!ar_ice_uri_parse(c->turn[i], &u, &local) || u.scheme == AR_ICE_STUN) {
+      g_set_error(error, AR_CONFIG_ERROR, AR_CONFIG_ERROR_INVALID_VALUE, "%s: network.turn: %s",
+                  origin, local ? local->message : "not a turn: or turns: URI");
+      return FALSE;
+    }
+  }
+  for (int i = 0; i < 2; i++) {
+    const char *v = i == 0 ? c->turn_username : c->turn_password;
+    if (v != NULL && (*v == '\0' || strlen(v) > 512)) {
+      g_set_error(error, AR_CONFIG_ERROR, AR_CONFIG_ERROR_INVALID_VALUE,
+                  "%s: network.%s: must be 1 to 512 characters", origin,
+                  i == 0 ? "turn-username" : "turn-password");
+      return FALSE;
+    }
+  }
+  if ((c->turn_username == NULL) != (c->turn_password == NULL)) {
+    g_set_error(error, AR_CONFIG_ERROR, AR_CONFIG_ERROR_INVALID_VALUE,
+                "%s: network: turn-username and turn-password go together", origin);
+    return FALSE;
+  }
+  if (c->turn_credentials_url != NULL) {
+    if (c->turn_username != NULL) {
+      g_set_error(error, AR_CONFIG_ERROR, AR_CONFIG_ERROR_INVALID_VALUE,
+                  "%s: network: turn-credentials-url and turn-username/turn-password exclude "
+                  "each other (the URL is preferred: no long-term secret on the device)",
+                  origin);
+      return FALSE;
+    }
+    if (!ar_config_check_credentials_url(c->turn_credentials_url, &local)) {
+      g_set_error(error, AR_CONFIG_ERROR, AR_CONFIG_ERROR_INVALID_VALUE,
+                  "%s: network.turn-credentials-url: %s", origin, local->message);
+      return FALSE;
+    }
+  } else if (n > 0 && c->turn_username == NULL) {
+    g_set_error(error, AR_CONFIG_ERROR, AR_CONFIG_ERROR_INVALID_VALUE,
+                "%s: network.turn: needs turn-credentials-url or turn-username and "
+                "turn-password", origin);
+    return FALSE;
+  }
+  if (c->relay_only && n == 0 && c->turn_credentials_url == NULL) {
+    g_set_error(error, AR_CONFIG_ERROR, AR_CONFIG_ERROR_INVALID_VALUE,
+                "%s: network.relay-only: needs a TURN server (network.turn or "
+                "turn-credentials-url)", origin);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+gboolean
+ar_config_check_credentials_url(const char *url, GError **error)
+{
+  g_autoptr(GUri) uri = NULL;
+  const char *host;
+
+  if (url == NULL || strlen(url) > 2048) {
+    g_set_error_literal(error, AR_CONFIG_ERROR, AR_CONFIG_ERROR_INVALID_VALUE,
+                        "missing or longer than 2048 bytes");
+    return FALSE;
+  }
+  uri = g_uri_parse(url, G_URI_FLAGS_NONE, NULL);
+  host = uri ? g_uri_get_host(uri) : NULL;
+  if (uri == NULL || host == NULL || *host == '\0' || g_uri_get_userinfo(uri) != NULL) {
+    g_set_error_literal(error, AR_CONFIG_ERROR, AR_CONFIG_ERROR_INVALID_VALUE,
+                        "not an https://host/path URL (no user:password@ in it)");
+    return FALSE;
+  }
+  /* Plain http only to a helper on this device (loopback). */
+  if (g_strcmp0(g_uri_get_scheme(uri), "https") != 0 &&
+      !(g_strcmp0(g_uri_get_scheme(uri), "http") == 0 &&
+        (g_str_equal(host, "127.0.0.1") || g_str_equal(host, "::1") ||
+         g_str_equal(host, "localhost")))) {
+    g_set_error_literal(error, AR_CONFIG_ERROR, AR_CONFIG_ERROR_INVALID_VALUE,
+                        "must be https:// (http:// only to 127.0.0.1, ::1 or localhost)");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+gboolean
+ar_config_ice(const ArConfig *c, const char *username, const char *password,
+              const char *const *turn_override, ArIceConfig *out, GError **error)
+{
+  const char *const *turn = turn_override ? turn_override : (const char *const *)c->turn;
+  if (username == NULL) {
+    username = c->turn_username;
+    password = c->turn_password;
+  }
+  return ar_ice_config_build(out, (const char *const *)c->stun, turn, username, password,
+                             c->relay_only, error);
+}
+
 ArConfig *
 ar_config_load_data(const char *data, gsize len, const char *origin, GError **error)
 {
@@ -226,6 +352,8 @@ ar_config_load_data(const char *data, gsize len, const char *origin, GError **er
                 "%s: room.name: must not be empty", origin);
     return NULL;
   }
+  if (!validate_network(c, origin, error))
+    return NULL;
   c->path = g_strdup(origin);
   return g_steal_pointer(&c);
 }
@@ -254,6 +382,13 @@ ar_config_free(ArConfig *c)
   g_free(c->speaker);
   g_free(c->display);
   g_strfreev(c->encoders);
+  g_strfreev(c->stun);
+  g_strfreev(c->turn);
+  g_free(c->turn_username);
+  if (c->turn_password)
+    memset(c->turn_password, 0, strlen(c->turn_password));
+  g_free(c->turn_password);
+  g_free(c->turn_credentials_url);
   ar_link_config_free(c->links);
   g_free(c);
 }
@@ -351,4 +486,125 @@ ar_config_to_media(const ArConfig *c, const ArBoard *b, ArMediaConfig *out)
     out->video_bitrate_kbps = c->video_bitrate_kbps;
   if (c->jitter_latency_ms)
     out->jitter_latency_ms = c->jitter_latency_ms;
+}
+
+/* ---- TURN REST credentials ---- */
+
+static gboolean
+creds_depth_ok(const char *data, gsize len, guint max_depth)
+{
+  guint depth = 0;
+  gboolean in_string = FALSE, escaped = FALSE;
+  for (gsize i = 0; i < len; i++) {
+    char ch = data[i];
+    if (in_string) {
+      if (escaped)
+        escaped = FALSE;
+      else if (ch == '\\')
+        escaped = TRUE;
+      else if (ch == '"')
+        in_string = FALSE;
+    } else if (ch == '"') {
+      in_string = TRUE;
+    } else if (ch == '{' || ch == '[') {
+      if (++depth > max_depth)
+        return FALSE;
+    } else if ((ch == '}' || ch == ']') && depth > 0) {
+      depth--;
+    }
+  }
+  return TRUE;
+}
+
+static gboolean
+creds_text_ok(const char *s)
+{
+  if (s == NULL || *s == '\0' || strlen(s) > 512)
+    return FALSE;
+  for (const char *p = s; *p; p++)
+    if ((guchar)*p < 0x20 || *p == 0x7f)
+      return FALSE;
+  return TRUE;
+}
+
+void
+ar_turn_credentials_free(ArTurnCredentials *creds)
+{
+  if (creds == NULL)
+    return;
+  g_free(creds->username);
+  if (creds->password)
+    memset(creds->password, 0, strlen(creds->password));
+  g_free(creds->password);
+  g_strfreev(creds->uris);
+  g_free(creds);
+}
+
+ArTurnCredentials *
+ar_turn_credentials_parse(const char *data, gsize len, GError **error)
+{
+#define CREDS_FAIL(...)                                                                    \
+  do {                                                                                     \
+    g_set_error(error, AR_CONFIG_ERROR, AR_CONFIG_ERROR_INVALID_VALUE,                     \
+                "TURN credentials: " __VA_ARGS__);                                         \
+    return NULL;                                                                           \
+  } while (0)
+  if (data == NULL || len == 0)
+    CREDS_FAIL("empty answer");
+  if (len > AR_TURN_CREDENTIALS_MAX_SIZE)
+    CREDS_FAIL("answer larger than %d bytes", AR_TURN_CREDENTIALS_MAX_SIZE);
+  if (memchr(data, '\0', len) || !g_utf8_validate(data, len, NULL))
+    CREDS_FAIL("answer is not UTF-8 text");
+  if (!creds_depth_ok(data, len, 4))
+    CREDS_FAIL("answer nested deeper than 4");
+  g_autoptr(JsonParser) parser = json_parser_new();
+  if (!json_parser_load_from_data(parser, data, (gssize)len, NULL))
+    CREDS_FAIL("answer is not JSON");
+  JsonNode *root = json_parser_get_root(parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT(root))
+    CREDS_FAIL("answer is not a JSON object");
+  JsonObject *o = json_node_get_object(root);
+  g_autoptr(ArTurnCredentials) c = g_new0(ArTurnCredentials, 1);
+  JsonNode *n = json_object_get_member(o, "username");
+  if (n == NULL || json_node_get_value_type(n) != G_TYPE_STRING ||
+      !creds_text_ok(json_node_get_string(n)))
+    CREDS_FAIL("\"username\" missing or not printable text of at most 512 bytes");
+  c->username = g_strdup(json_node_get_string(n));
+  n = json_object_get_member(o, "password");
+  if (n == NULL || json_node_get_value_type(n) != G_TYPE_STRING ||
+      !creds_text_ok(json_node_get_string(n)))
+    CREDS_FAIL("\"password\" missing or not printable text of at most 512 bytes");
+  c->password = g_strdup(json_node_get_string(n));
+  n = json_object_get_member(o, "ttl");
+  if (n == NULL || json_node_get_value_type(n) != G_TYPE_INT64 || json_node_get_int(n) < 30 ||
+      json_node_get_int(n) > 7 * 86400)
+    CREDS_FAIL("\"ttl\" missing or not a whole number of seconds from 30 to 604800");
+  c->ttl_s = (guint)json_node_get_int(n);
+  n = json_object_get_member(o, "uris");
+  if (n != NULL && !JSON_NODE_HOLDS_NULL(n)) {
+    if (!JSON_NODE_HOLDS_ARRAY(n))
+      CREDS_FAIL("\"uris\" is not an array");
+    JsonArray *a = json_node_get_array(n);
+    if (json_array_get_length(a) > 2 * AR_ICE_MAX_TURN)
+      CREDS_FAIL("more than %d \"uris\"", 2 * AR_ICE_MAX_TURN);
+    g_autoptr(GStrvBuilder) b = g_strv_builder_new();
+    guint n_turn = 0;
+    for (guint i = 0; i < json_array_get_length(a); i++) {
+      JsonNode *u = json_array_get_element(a, i);
+      ArIceUri parsed;
+      g_autoptr(GError) local = NULL;
+      if (json_node_get_value_type(u) != G_TYPE_STRING)
+        CREDS_FAIL("\"uris\"[%u] is not a string", i);
+      if (!ar_ice_uri_parse(json_node_get_string(u), &parsed, &local))
+        CREDS_FAIL("\"uris\"[%u]: %s", i, local->message);
+      if (parsed.scheme == AR_ICE_STUN)
+        continue;
+      if (++n_turn > AR_ICE_MAX_TURN)
+        CREDS_FAIL("more than %d TURN \"uris\"", AR_ICE_MAX_TURN);
+      g_strv_builder_add(b, json_node_get_string(u));
+    }
+    c->uris = g_strv_builder_end(b);
+  }
+#undef CREDS_FAIL
+  return g_steal_pointer(&c);
 }

@@ -60,6 +60,13 @@ typedef struct {
   guint jitter_latency_ms;
   /* [call] */
   guint join_timeout_s;
+  /* [network]: ICE servers (docs/network.md) */
+  char **stun;                /* "stun:host:port" */
+  char **turn;                /* "turn:host:port[?transport=udp|tcp]", "turns:host:port" */
+  char *turn_username;
+  char *turn_password;        /* secret: never logged */
+  char *turn_credentials_url; /* TURN REST: {username, password, ttl, uris} */
+  gboolean relay_only;
   /* [links]: parsed and validated by the link module (ar_link_config_*) */
   ArLinkConfig *links;
 } ArConfig;
@@ -74,5 +81,34 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(ArConfig, ar_config_free)
 /* Merges board defaults and config overrides into a media config. The strings
  * in @out point into @config/@board: keep both alive while @out is used. */
 void ar_config_to_media(const ArConfig *config, const ArBoard *board, ArMediaConfig *out);
+
+/* TRUE if @url may serve TURN credentials: https://, or http:// to loopback. */
+gboolean ar_config_check_credentials_url(const char *url, GError **error);
+
+/* The ICE servers of [network] for the media engine. @username/@password
+ * (from a credentials URL) replace the configured ones when non-NULL;
+ * @turn_override (the URL's "uris") replaces network.turn when non-NULL. */
+gboolean ar_config_ice(const ArConfig *config, const char *username, const char *password,
+                       const char *const *turn_override, ArIceConfig *out, GError **error)
+    G_GNUC_WARN_UNUSED_RESULT;
+
+/* TURN REST credentials served by network.turn-credentials-url:
+ * {"username": "...", "password": "...", "ttl": 86400, "uris": ["turn:..."]}.
+ * Untrusted: at most AR_TURN_CREDENTIALS_MAX_SIZE bytes, nesting depth 4,
+ * printable user/password up to 512 bytes, ttl 30 s .. 7 days, at most
+ * AR_ICE_MAX_TURN turn:/turns: URIs (stun: entries are ignored; no "uris"
+ * means network.turn). */
+#define AR_TURN_CREDENTIALS_MAX_SIZE (16 * 1024)
+typedef struct {
+  char *username;
+  char *password; /* secret: never logged */
+  guint ttl_s;
+  char **uris;    /* turn:/turns: only; NULL if the answer had none */
+} ArTurnCredentials;
+
+ArTurnCredentials *ar_turn_credentials_parse(const char *data, gsize len, GError **error)
+    G_GNUC_WARN_UNUSED_RESULT;
+void ar_turn_credentials_free(ArTurnCredentials *creds);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(ArTurnCredentials, ar_turn_credentials_free)
 
 G_END_DECLS

@@ -153,6 +153,148 @@ test_merge(void)
   g_assert_cmpuint(m.jitter_latency_ms, <, 200); /* interactive, not webrtcbin's 200 ms */
 }
 
+static void
+test_network(void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ArConfig) c =
+      load("[network]\nstun=stun:stun.example.org:3478\n"
+           "turn=turn:turn.example.org:3478?transport=udp;turn:turn.example.org:3478?transport=tcp;"
+           "turns:turn.example.org:443\n"
+           "turn-username=room4\nturn-password=s3cr;et\nrelay-only=true\n",
+           &error);
+  g_assert_no_error(error);
+  g_assert_cmpuint(g_strv_length(c->stun), ==, 1);
+  g_assert_cmpuint(g_strv_length(c->turn), ==, 3);
+  g_assert_cmpstr(c->turn[2], ==, "turns:turn.example.org:443");
+  g_assert_cmpstr(c->turn_username, ==, "room4");
+  g_assert_true(c->relay_only);
+
+  ArIceConfig ice = {0};
+  g_assert_true(ar_config_ice(c, NULL, NULL, NULL, &ice, &error));
+  g_assert_no_error(error);
+  g_assert_cmpstr(ice.stun, ==, "stun://stun.example.org:3478");
+  g_assert_cmpstr(ice.turn[1], ==, "turn://room4:s3cr%3Bet@turn.example.org:3478?transport=tcp");
+  g_assert_cmpstr(ice.turn[2], ==, "turns://room4:s3cr%3Bet@turn.example.org:443");
+  g_assert_true(ice.relay_only);
+  /* Credentials and servers from a credentials URL replace the configured ones. */
+  const char *uris[] = {"turn:10.0.0.9:3478", NULL};
+  g_assert_true(ar_config_ice(c, "1700000000:room", "abc=", uris, &ice, &error));
+  g_assert_cmpuint(g_strv_length(ice.turn), ==, 1);
+  g_assert_cmpstr(ice.turn[0], ==, "turn://1700000000%3Aroom:abc%3D@10.0.0.9:3478");
+  ar_ice_config_clear(&ice);
+
+  g_autoptr(ArConfig) d = load("[network]\nturn=turn:10.0.0.1\n"
+                               "turn-credentials-url=https://creds.example.org/turn?room=4\n",
+                               &error);
+  g_assert_no_error(error);
+  g_assert_cmpstr(d->turn_credentials_url, ==, "https://creds.example.org/turn?room=4");
+  g_assert_false(d->relay_only);
+
+  /* Nothing configured: no servers, no relay-only. */
+  g_autoptr(ArConfig) e = ar_config_new_default();
+  g_assert_true(ar_config_ice(e, NULL, NULL, NULL, &ice, &error));
+  g_assert_null(ice.stun);
+  g_assert_cmpuint(g_strv_length(ice.turn), ==, 0);
+  ar_ice_config_clear(&ice);
+}
+
+static void
+test_network_bad(void)
+{
+  const struct {
+    const char *text, *expect;
+  } cases[] = {
+    {"[network]\nstun=turn:x:1\n", "network.stun"},
+    {"[network]\nstun=stun://x:1\n", "network.stun"},
+    {"[network]\nturn=stun:x:1\nturn-username=u\nturn-password=p\n", "network.turn"},
+    {"[network]\nturn=turn:x:99999\nturn-username=u\nturn-password=p\n", "network.turn"},
+    {"[network]\nturn=turn:u:p@x:1\nturn-username=u\nturn-password=p\n", "network.turn"},
+    {"[network]\nturn=turn:x:1?transport=sctp\nturn-username=u\nturn-password=p\n", "transport"},
+    {"[network]\nturn=turn:x:1\n", "needs turn-credentials-url"},
+    {"[network]\nturn=turn:x:1\nturn-username=u\n", "go together"},
+    {"[network]\nturn=turn:x:1\nturn-password=hunter2\n", "go together"},
+    {"[network]\nrelay-only=true\n", "relay-only"},
+    {"[network]\nrelay-only=maybe\n", "relay-only"},
+    {"[network]\nturn-credentials-url=http://creds.example.org/\n", "https"},
+    {"[network]\nturn-credentials-url=ftp://creds.example.org/\n", "https"},
+    {"[network]\nturn-credentials-url=https://u:p@creds.example.org/\n", "user:password"},
+    {"[network]\nturn-credentials-url=not a url\n", "turn-credentials-url"},
+    {"[network]\nturn-credentials-url=https://c.example.org/\nturn-username=u\n"
+     "turn-password=hunter2\n", "exclude"},
+    {"[network]\nturn-usrname=u\n", "unknown key"},
+    {"[network]\nturn=turn:1;turn:2;turn:3;turn:4;turn:5;turn:6;turn:7;turn:8;turn:9\n"
+     "turn-username=u\nturn-password=p\n", "more than"},
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(ArConfig) c = load(cases[i].text, &error);
+    g_test_message("case %zu: %s", i, error ? error->message : "(accepted)");
+    g_assert_null(c);
+    g_assert_nonnull(error);
+    g_assert_nonnull(strstr(error->message, cases[i].expect));
+    /* The password never shows in a message. */
+    g_assert_null(strstr(error->message, "hunter2"));
+  }
+  /* Loopback helpers may use plain http. */
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ArConfig) ok =
+      load("[network]\nturn-credentials-url=http://127.0.0.1:8099/turn\nrelay-only=true\n",
+           &error);
+  g_assert_no_error(error);
+  g_assert_true(ok->relay_only);
+}
+
+static void
+test_turn_credentials(void)
+{
+  g_autoptr(GError) error = NULL;
+  const char *ok = "{\"username\":\"1700086400:room4\",\"password\":\"q8H/Zx+1=\",\"ttl\":86400,"
+                   "\"uris\":[\"turn:10.0.0.1:3478?transport=udp\",\"stun:10.0.0.1\","
+                   "\"turns:turn.example.org:443?transport=tcp\"]}";
+  g_autoptr(ArTurnCredentials) c = ar_turn_credentials_parse(ok, strlen(ok), &error);
+  g_assert_no_error(error);
+  g_assert_cmpstr(c->username, ==, "1700086400:room4");
+  g_assert_cmpstr(c->password, ==, "q8H/Zx+1=");
+  g_assert_cmpuint(c->ttl_s, ==, 86400);
+  g_assert_cmpuint(g_strv_length(c->uris), ==, 2); /* stun: skipped */
+  const char *no_uris = "{\"username\":\"u\",\"password\":\"p\",\"ttl\":600}";
+  g_autoptr(ArTurnCredentials) d = ar_turn_credentials_parse(no_uris, strlen(no_uris), &error);
+  g_assert_no_error(error);
+  g_assert_null(d->uris);
+
+  const char *bad[] = {
+    "", "[]", "null", "{\"username\":\"u\",\"password\":\"p\"}",
+    "{\"username\":\"u\",\"password\":\"p\",\"ttl\":5}",
+    "{\"username\":\"u\",\"password\":\"p\",\"ttl\":\"600\"}",
+    "{\"username\":\"u\",\"password\":\"p\",\"ttl\":99999999}",
+    "{\"username\":\"\",\"password\":\"p\",\"ttl\":600}",
+    "{\"username\":\"u\",\"password\":7,\"ttl\":600}",
+    "{\"username\":\"u\\n\",\"password\":\"p\",\"ttl\":600}",
+    "{\"username\":\"u\",\"password\":\"p\",\"ttl\":600,\"uris\":\"turn:x\"}",
+    "{\"username\":\"u\",\"password\":\"p\",\"ttl\":600,\"uris\":[\"http://x\"]}",
+    "{\"username\":\"u\",\"password\":\"p\",\"ttl\":600,\"uris\":[1]}",
+    "{\"username\":\"u\",\"password\":\"p\",\"ttl\":600,\"x\":[[[[[1]]]]]}",
+    "{\"username\":\"u\",\"password\":\"p\",\"ttl\":600",
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
+    g_autoptr(GError) e = NULL;
+    g_test_message("refused: %s", bad[i]);
+    g_assert_null(ar_turn_credentials_parse(bad[i], strlen(bad[i]), &e));
+    g_assert_error(e, AR_CONFIG_ERROR, AR_CONFIG_ERROR_INVALID_VALUE);
+  }
+  /* Size bound, and a password never shows in an error. */
+  g_autofree char *pad = g_strnfill(AR_TURN_CREDENTIALS_MAX_SIZE, ' ');
+  g_autofree char *big = g_strconcat(no_uris, pad, NULL);
+  g_autoptr(GError) e1 = NULL;
+  g_assert_null(ar_turn_credentials_parse(big, strlen(big), &e1));
+  g_assert_nonnull(strstr(e1->message, "larger"));
+  const char *leak = "{\"username\":\"u\",\"password\":\"hunter2\",\"ttl\":1}";
+  g_autoptr(GError) e2 = NULL;
+  g_assert_null(ar_turn_credentials_parse(leak, strlen(leak), &e2));
+  g_assert_null(strstr(e2->message, "hunter2"));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -166,5 +308,8 @@ main(int argc, char **argv)
   g_test_add_func("/config/board/host", test_board_host);
   g_test_add_func("/config/board/bad-name", test_board_bad_name);
   g_test_add_func("/config/board/merge", test_merge);
+  g_test_add_func("/config/network", test_network);
+  g_test_add_func("/config/network/bad", test_network_bad);
+  g_test_add_func("/config/network/turn-credentials", test_turn_credentials);
   return g_test_run();
 }
