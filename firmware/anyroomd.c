@@ -9,6 +9,7 @@
 
 #include "ar-api.h"
 #include "ar-build-config.h"
+#include "ar-web-server.h"
 
 typedef struct {
   GMainLoop *loop;
@@ -52,11 +53,15 @@ main(int argc, char **argv)
   g_autofree char *config_path = NULL;
   g_autofree char *board_name = NULL;
   g_autofree char *socket_path = NULL;
+  g_autofree char *state_dir = NULL;
   gboolean verbose = FALSE, version = FALSE;
   GOptionEntry entries[] = {
     {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path, "Configuration file", "FILE"},
     {"board", 'b', 0, G_OPTION_ARG_STRING, &board_name, "Board profile (default: host)", "NAME"},
     {"socket", 's', 0, G_OPTION_ARG_FILENAME, &socket_path, "API socket path", "PATH"},
+    {"state-dir", 0, 0, G_OPTION_ARG_FILENAME, &state_dir,
+     "State folder: admin password hash, API tokens, TLS key (default: $XDG_STATE_HOME/anyroom)",
+     "DIR"},
     {"verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Debug logging", NULL},
     {"version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version", NULL},
     {NULL}};
@@ -92,6 +97,13 @@ main(int argc, char **argv)
     g_printerr("anyroomd: %s\n", error->message);
     return 1;
   }
+  if (!state_dir)
+    state_dir = ar_web_default_state_dir();
+  /* The admin UI's saved settings (room name) apply from the start. */
+  if (!ar_web_apply_saved_settings(config, state_dir, &error)) {
+    g_printerr("anyroomd: %s\n", error->message);
+    return 1;
+  }
   g_autoptr(ArCallManager) calls = ar_call_manager_new(config, board, &error);
   if (!calls) {
     g_printerr("anyroomd: media: %s\n", error->message);
@@ -99,10 +111,24 @@ main(int argc, char **argv)
   }
   if (!socket_path)
     socket_path = ar_api_default_socket_path();
-  g_autoptr(ArApiServer) api = ar_api_server_new(calls, socket_path, &error);
+  g_autoptr(ArApiHub) hub = ar_api_hub_new(calls);
+  g_autoptr(ArApiServer) api = ar_api_server_new(hub, socket_path, &error);
   if (!api) {
     g_printerr("anyroomd: %s\n", error->message);
     return 1;
+  }
+  /* The HTTPS admin UI and scripting API; [admin] listen=none turns it off. */
+  g_autoptr(ArWebServer) web = NULL;
+  if (config->admin_listen && !g_str_equal(config->admin_listen, "none")) {
+    web = ar_web_server_new(hub, config, state_dir, NULL, &error);
+    if (!web && g_error_matches(error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE)) {
+      /* The room still works (local socket); say so loudly. */
+      g_warning("admin: not started: %s", error->message);
+      g_clear_error(&error);
+    } else if (!web) {
+      g_printerr("anyroomd: admin: %s\n", error->message);
+      return 1;
+    }
   }
   Daemon d = {.loop = g_main_loop_new(NULL, FALSE), .calls = calls};
   guint sigint = g_unix_signal_add(SIGINT, on_signal, &d);
@@ -112,7 +138,9 @@ main(int argc, char **argv)
   g_main_loop_run(d.loop);
   g_source_remove(sigint);
   g_source_remove(sigterm);
+  g_clear_pointer(&web, ar_web_server_free);
   g_clear_pointer(&api, ar_api_server_free);
+  g_clear_pointer(&hub, ar_api_hub_free);
   g_clear_pointer(&calls, ar_call_manager_free);
   g_main_loop_unref(d.loop);
   /* Everything GStreamer made is gone by now; deinit lets the leaks tracer

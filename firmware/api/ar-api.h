@@ -13,7 +13,7 @@
  */
 #pragma once
 
-#include "ar-call.h"
+#include "ar-api-hub.h"
 
 G_BEGIN_DECLS
 
@@ -25,7 +25,8 @@ typedef struct _ArApiServer ArApiServer;
  * /tmp/anyroom-$UID/anyroomd.sock. */
 char *ar_api_default_socket_path(void);
 
-ArApiServer *ar_api_server_new(ArCallManager *calls, const char *socket_path, GError **error)
+/* Serves @hub (borrowed; must outlive the server). */
+ArApiServer *ar_api_server_new(ArApiHub *hub, const char *socket_path, GError **error)
     G_GNUC_WARN_UNUSED_RESULT;
 void ar_api_server_free(ArApiServer *server);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(ArApiServer, ar_api_server_free)

@@ -43,6 +43,12 @@ static const KeySpec config_keys[] = {
   S("network", "turn-password", T_STRING, turn_password, 0, 0), /* secret: never logged */
   S("network", "turn-credentials-url", T_STRING, turn_credentials_url, 0, 0),
   S("network", "relay-only", T_BOOL, relay_only, 0, 0),
+  S("admin", "listen", T_STRING, admin_listen, 0, 0),
+  S("admin", "hostnames", T_LIST, admin_hostnames, 0, 0),
+  S("admin", "session-idle-minutes", T_UINT, admin_session_idle_min, 1, 1440),
+  S("admin", "max-sessions", T_UINT, admin_max_sessions, 1, 64),
+  S("admin", "login-max-failures", T_UINT, admin_login_max_failures, 1, 100),
+  S("admin", "login-lockout-minutes", T_UINT, admin_login_lockout_min, 1, 1440),
 };
 #undef S
 
@@ -206,6 +212,11 @@ ar_config_new_default(void)
   ArConfig *c = g_new0(ArConfig, 1);
   c->room_name = g_strdup("Anyroom");
   c->join_timeout_s = 20;
+  c->admin_listen = g_strdup("127.0.0.1:8443");
+  c->admin_session_idle_min = 15;
+  c->admin_max_sessions = 16;
+  c->admin_login_max_failures = 5;
+  c->admin_login_lockout_min = 15;
   g_autoptr(GKeyFile) empty = g_key_file_new();
   c->links = ar_link_config_new_from_keyfile(empty, "links", NULL);
   return c;
@@ -390,6 +401,8 @@ ar_config_free(ArConfig *c)
   g_free(c->turn_password);
   g_free(c->turn_credentials_url);
   ar_link_config_free(c->links);
+  g_free(c->admin_listen);
+  g_strfreev(c->admin_hostnames);
   g_free(c);
 }
 

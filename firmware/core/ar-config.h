@@ -69,6 +69,13 @@ typedef struct {
   gboolean relay_only;
   /* [links]: parsed and validated by the link module (ar_link_config_*) */
   ArLinkConfig *links;
+  /* [admin]: the HTTPS admin UI and scripting API (docs/api.md) */
+  char *admin_listen;             /* "ADDR:PORT", or "none" */
+  char **admin_hostnames;         /* more names the device is reached by (Host check) */
+  guint admin_session_idle_min;   /* session idle timeout */
+  guint admin_max_sessions;
+  guint admin_login_max_failures; /* lockout after this many failed logins in a row */
+  guint admin_login_lockout_min;
 } ArConfig;
 
 ArConfig *ar_config_new_default(void);

@@ -1,0 +1,275 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "ar-api-hub.h"
+
+#include <string.h>
+
+#include "ar-link.h"
+
+struct _ArApiHub {
+  ArCallManager *calls;
+  GPtrArray *event_clients; /* SoupWebsocketConnection* */
+  GPtrArray *waiters;       /* Waiter* of paused requests */
+  char *admin_url;
+  char *admin_fingerprint;
+};
+
+typedef struct {
+  ArApiHub *hub;
+  SoupServerMessage *msg;
+  gboolean gone;
+} Waiter;
+
+ArCallManager *
+ar_api_hub_get_calls(ArApiHub *hub)
+{
+  return hub->calls;
+}
+
+void
+ar_api_respond_json(SoupServerMessage *msg, guint status, JsonNode *node)
+{
+  g_autofree char *text = json_to_string(node, FALSE);
+  soup_server_message_set_status(msg, status, NULL);
+  soup_server_message_set_response(msg, "application/json", SOUP_MEMORY_COPY, text,
+                                   strlen(text));
+}
+
+void
+ar_api_respond_result(SoupServerMessage *msg, guint status, const char *error)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "ok");
+  json_builder_add_boolean_value(b, error == NULL);
+  if (error) {
+    json_builder_set_member_name(b, "error");
+    json_builder_add_string_value(b, error);
+  }
+  json_builder_end_object(b);
+  g_autoptr(JsonNode) node = json_builder_get_root(b);
+  ar_api_respond_json(msg, status, node);
+}
+
+static guint
+status_for_error(const GError *e)
+{
+  if (e->domain == AR_CALL_ERROR && e->code == AR_CALL_ERROR_BUSY)
+    return SOUP_STATUS_CONFLICT;
+  if (e->domain == AR_CALL_ERROR && e->code == AR_CALL_ERROR_NOT_IN_CALL)
+    return SOUP_STATUS_CONFLICT;
+  if (e->domain == AR_CALL_ERROR && e->code == AR_CALL_ERROR_TIMEOUT)
+    return SOUP_STATUS_GATEWAY_TIMEOUT;
+  if (e->domain == AR_LINK_ERROR)
+    return SOUP_STATUS_BAD_REQUEST;
+  if (e->domain == AR_CALL_ERROR && e->code == AR_CALL_ERROR_UNSUPPORTED)
+    return SOUP_STATUS_UNPROCESSABLE_ENTITY;
+  return SOUP_STATUS_BAD_GATEWAY;
+}
+
+/* ---- waiting requests (join/leave answer when done) ---- */
+
+static void
+waiter_disconnected(SoupServerMessage *msg, gpointer data)
+{
+  Waiter *w = data;
+  w->gone = TRUE;
+  ar_call_manager_forget_waiter(w->hub->calls, w);
+  g_ptr_array_remove(w->hub->waiters, w);
+}
+
+static void
+waiter_free(Waiter *w)
+{
+  g_signal_handlers_disconnect_by_data(w->msg, w);
+  g_object_unref(w->msg);
+  g_free(w);
+}
+
+static Waiter *
+waiter_new(ArApiHub *hub, SoupServerMessage *msg)
+{
+  Waiter *w = g_new0(Waiter, 1);
+  w->hub = hub;
+  w->msg = g_object_ref(msg);
+  g_signal_connect(msg, "disconnected", G_CALLBACK(waiter_disconnected), w);
+  g_ptr_array_add(hub->waiters, w);
+  soup_server_message_pause(msg);
+  return w;
+}
+
+static void
+waiter_done(const GError *error, gpointer data)
+{
+  Waiter *w = data;
+  if (!w->gone) {
+    ar_api_respond_result(w->msg, error ? status_for_error(error) : SOUP_STATUS_OK,
+                          error ? error->message : NULL);
+    soup_server_message_unpause(w->msg);
+  }
+  g_ptr_array_remove(w->hub->waiters, w);
+}
+
+static char *
+body_link(SoupServerMessage *msg, gsize max_body, GError **error)
+{
+  SoupMessageBody *body = soup_server_message_get_request_body(msg);
+  if (!body || body->length <= 0 || (gsize)body->length > max_body) {
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                "the request needs a JSON body of at most %" G_GSIZE_FORMAT " bytes", max_body);
+    return NULL;
+  }
+  g_autoptr(GBytes) bytes = soup_message_body_flatten(body);
+  gsize len;
+  const char *data = g_bytes_get_data(bytes, &len);
+  g_autoptr(JsonParser) parser = json_parser_new_immutable();
+  if (!g_utf8_validate(data, (gssize)len, NULL) ||
+      !json_parser_load_from_data(parser, data, (gssize)len, NULL) ||
+      !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser))) {
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "the request body is not a JSON object");
+    return NULL;
+  }
+  JsonObject *o = json_node_get_object(json_parser_get_root(parser));
+  JsonNode *n = json_object_get_member(o, "link");
+  if (!n || !JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_STRING) {
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "the request needs a \"link\" string");
+    return NULL;
+  }
+  return g_strdup(json_node_get_string(n));
+}
+
+void
+ar_api_hub_join(ArApiHub *hub, SoupServerMessage *msg, gsize max_body)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *link = body_link(msg, max_body, &error);
+  if (!link) {
+    ar_api_respond_result(msg, SOUP_STATUS_BAD_REQUEST, error->message);
+    return;
+  }
+  Waiter *w = waiter_new(hub, msg);
+  if (!ar_call_manager_join(hub->calls, link, waiter_done, w, &error)) {
+    ar_api_respond_result(msg, status_for_error(error), error->message);
+    soup_server_message_unpause(msg);
+    g_ptr_array_remove(hub->waiters, w);
+  }
+}
+
+void
+ar_api_hub_leave(ArApiHub *hub, SoupServerMessage *msg)
+{
+  g_autoptr(GError) error = NULL;
+  Waiter *w = waiter_new(hub, msg);
+  if (!ar_call_manager_leave(hub->calls, waiter_done, w, &error)) {
+    ar_api_respond_result(msg, status_for_error(error), error->message);
+    soup_server_message_unpause(msg);
+    g_ptr_array_remove(hub->waiters, w);
+  }
+}
+
+/* ---- status ---- */
+
+void
+ar_api_hub_set_admin_info(ArApiHub *hub, const char *url, const char *fingerprint)
+{
+  g_free(hub->admin_url);
+  g_free(hub->admin_fingerprint);
+  hub->admin_url = g_strdup(url);
+  hub->admin_fingerprint = g_strdup(fingerprint);
+}
+
+JsonNode *
+ar_api_hub_status(ArApiHub *hub)
+{
+  JsonNode *status = ar_call_manager_status(hub->calls);
+  if (status && JSON_NODE_HOLDS_OBJECT(status)) {
+    JsonObject *admin = json_object_new();
+    if (hub->admin_url) {
+      json_object_set_string_member(admin, "url", hub->admin_url);
+      json_object_set_string_member(admin, "tls_fingerprint_sha256", hub->admin_fingerprint);
+    } else {
+      json_object_set_null_member(admin, "url");
+      json_object_set_null_member(admin, "tls_fingerprint_sha256");
+    }
+    json_object_set_object_member(json_node_get_object(status), "admin", admin);
+  }
+  return status;
+}
+
+/* ---- events ---- */
+
+static void
+event_client_closed(SoupWebsocketConnection *ws, gpointer data)
+{
+  ArApiHub *hub = data;
+  g_ptr_array_remove(hub->event_clients, ws);
+}
+
+static void
+event_client_unref(gpointer p)
+{
+  SoupWebsocketConnection *ws = p;
+  g_signal_handlers_disconnect_matched(ws, G_SIGNAL_MATCH_FUNC, 0, 0, NULL, event_client_closed,
+                                       NULL);
+  g_object_unref(ws);
+}
+
+void
+ar_api_hub_add_event_client(ArApiHub *hub, SoupWebsocketConnection *ws)
+{
+  if (hub->event_clients->len >= AR_API_HUB_MAX_EVENT_CLIENTS) {
+    soup_websocket_connection_close(ws, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION, "too many clients");
+    return;
+  }
+  /* Events are small; a client that never reads must not grow our memory. */
+  soup_websocket_connection_set_max_incoming_payload_size(ws, 4096);
+  g_ptr_array_add(hub->event_clients, g_object_ref(ws));
+  g_signal_connect(ws, "closed", G_CALLBACK(event_client_closed), hub);
+}
+
+void
+ar_api_hub_broadcast(ArApiHub *hub, JsonNode *event)
+{
+  g_autofree char *text = json_to_string(event, FALSE);
+  for (guint i = 0; i < hub->event_clients->len; i++) {
+    SoupWebsocketConnection *ws = hub->event_clients->pdata[i];
+    if (soup_websocket_connection_get_state(ws) == SOUP_WEBSOCKET_STATE_OPEN)
+      soup_websocket_connection_send_text(ws, text);
+  }
+}
+
+static void
+on_call_event(JsonNode *event, gpointer data)
+{
+  ar_api_hub_broadcast(data, event);
+}
+
+ArApiHub *
+ar_api_hub_new(ArCallManager *calls)
+{
+  ArApiHub *hub = g_new0(ArApiHub, 1);
+  hub->calls = calls;
+  hub->event_clients = g_ptr_array_new_with_free_func(event_client_unref);
+  hub->waiters = g_ptr_array_new_with_free_func((GDestroyNotify)waiter_free);
+  ar_call_manager_set_event_func(calls, on_call_event, hub);
+  return hub;
+}
+
+void
+ar_api_hub_free(ArApiHub *hub)
+{
+  if (!hub)
+    return;
+  ar_call_manager_set_event_func(hub->calls, NULL, NULL);
+  for (guint i = 0; i < hub->waiters->len; i++)
+    ar_call_manager_forget_waiter(hub->calls, hub->waiters->pdata[i]);
+  for (guint i = 0; i < hub->event_clients->len; i++) {
+    SoupWebsocketConnection *ws = hub->event_clients->pdata[i];
+    if (soup_websocket_connection_get_state(ws) == SOUP_WEBSOCKET_STATE_OPEN)
+      soup_websocket_connection_close(ws, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, NULL);
+  }
+  g_ptr_array_unref(hub->event_clients);
+  g_ptr_array_unref(hub->waiters);
+  g_free(hub->admin_url);
+  g_free(hub->admin_fingerprint);
+  g_free(hub);
+}

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * ar-api-hub.h: what the Unix-socket API (ar-api-server.c) and the HTTPS
+ * admin/scripting API (firmware/web/) share: status, join/leave answered when
+ * done, and one event stream fanned out to every WebSocket client of both.
+ * Authentication is the caller's business: call these only after it.
+ */
+#pragma once
+
+#include <libsoup/soup.h>
+
+#include "ar-call.h"
+
+G_BEGIN_DECLS
+
+#define AR_API_HUB_MAX_EVENT_CLIENTS 32
+
+typedef struct _ArApiHub ArApiHub;
+
+/* Takes the call manager's event function (one hub per manager). */
+ArApiHub *ar_api_hub_new(ArCallManager *calls);
+void ar_api_hub_free(ArApiHub *hub);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(ArApiHub, ar_api_hub_free)
+
+ArCallManager *ar_api_hub_get_calls(ArApiHub *hub);
+
+/* Admin endpoint facts added to every status object as "admin":
+ * {"url": ..., "tls_fingerprint_sha256": ...}. NULL url: none. */
+void ar_api_hub_set_admin_info(ArApiHub *hub, const char *url, const char *fingerprint);
+
+/* The status object of docs/cli.md (+ "admin"). */
+JsonNode *ar_api_hub_status(ArApiHub *hub);
+
+/* Responses: JSON body; {"ok": bool, "error": "..."} for results. */
+void ar_api_respond_json(SoupServerMessage *msg, guint status, JsonNode *node);
+void ar_api_respond_result(SoupServerMessage *msg, guint status, const char *error);
+
+/* POST /api/v1/commands/join with {"link": "..."} (body at most @max_body
+ * bytes): pauses @msg and answers when connected or failed. */
+void ar_api_hub_join(ArApiHub *hub, SoupServerMessage *msg, gsize max_body);
+/* POST /api/v1/commands/leave: answers when left. */
+void ar_api_hub_leave(ArApiHub *hub, SoupServerMessage *msg);
+
+/* Adds an authenticated WebSocket client; closes it (policy violation) when
+ * there are too many. */
+void ar_api_hub_add_event_client(ArApiHub *hub, SoupWebsocketConnection *ws);
+/* Sends @event (a JSON object) to every client, like a call event. */
+void ar_api_hub_broadcast(ArApiHub *hub, JsonNode *event);
+
+G_END_DECLS

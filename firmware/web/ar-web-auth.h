@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * ar-web-auth.h: the pure parts of the admin API's security, unit-tested on
+ * their own (tests/unit/web): password hashes, login throttling, Host and
+ * Origin checks, CSRF tokens, session cookies, random secrets.
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define AR_WEB_PASSWORD_MIN_CHARS 10
+#define AR_WEB_PASSWORD_MAX_BYTES 1024
+#define AR_WEB_PBKDF2_ITERATIONS 250000
+#define AR_WEB_SESSION_COOKIE "__Host-ar_session"
+
+/* 32 random bytes from the OS (OpenSSL RAND_bytes) as 64 lowercase hex
+ * characters, with @prefix in front. NULL if the RNG failed. */
+char *ar_web_random_hex(const char *prefix);
+/* SHA-256 of @data as 64 lowercase hex characters. */
+char *ar_web_sha256_hex(const char *data, gsize len);
+/* Compares two NUL-terminated strings in time that depends only on their
+ * lengths. */
+gboolean ar_web_secret_equal(const char *a, const char *b);
+
+/* Whether @password is acceptable as the admin password; sets @why. */
+gboolean ar_web_password_acceptable(const char *password, const char **why);
+/* "pbkdf2-sha256$ITER$SALT_HEX$HASH_HEX" with a fresh 16-byte salt. */
+char *ar_web_password_hash(const char *password, guint iterations);
+/* Verifies @password against a string made by ar_web_password_hash. Malformed
+ * hashes (and iteration counts outside 1000..10M) never verify. */
+gboolean ar_web_password_verify(const char *password, const char *hash);
+
+/* ---- login throttling: per client address ---- */
+typedef struct {
+  guint base_delay_ms; /* after the first failure; doubles with each */
+  guint max_delay_ms;
+  guint max_failures;  /* this many in a row: locked */
+  guint lockout_s;
+} ArThrottlePolicy;
+
+typedef struct {
+  guint failures;
+  gint64 next_allowed_us; /* monotonic */
+  gint64 locked_until_us;
+} ArThrottleEntry;
+
+typedef enum {
+  AR_THROTTLE_OK,
+  AR_THROTTLE_WAIT,   /* too soon after a failure */
+  AR_THROTTLE_LOCKED, /* too many failures */
+} ArThrottleVerdict;
+
+ArThrottleVerdict ar_throttle_check(ArThrottleEntry *e, gint64 now_us, gint64 *retry_after_us);
+void ar_throttle_failed(ArThrottleEntry *e, const ArThrottlePolicy *p, gint64 now_us);
+void ar_throttle_succeeded(ArThrottleEntry *e);
+
+/* ---- Host and Origin ---- */
+/* The Host values accepted for a server on @port: 127.0.0.1:P, localhost:P,
+ * [::1]:P, @listen_host:P, and each of @hostnames (":P" added unless it has a
+ * port; a name alone too when P is 443). Lowercase. */
+GStrv ar_web_allowed_hosts(guint port, const char *listen_host, const char *const *hostnames);
+/* Whether @host (a Host header) is one of @allowed (case-insensitive). */
+gboolean ar_web_host_ok(const char *host, const char *const *allowed);
+/* Whether @origin (an Origin header) is "https://" + one of @allowed. */
+gboolean ar_web_origin_ok(const char *origin, const char *const *allowed);
+
+typedef enum {
+  AR_WEB_ORIGIN_OK,
+  AR_WEB_ORIGIN_FOREIGN,       /* Origin present and not ours */
+  AR_WEB_ORIGIN_NOT_SAME_SITE, /* state change without proof of same origin */
+} ArWebOriginVerdict;
+
+/* The cross-site rule for one request: an Origin, when present, must be ours;
+ * a state-changing request (not GET/HEAD) made with ambient credentials (a
+ * cookie, or none at all: setup/login) must carry our Origin or
+ * Sec-Fetch-Site: same-origin. A bearer-token request needs neither. */
+ArWebOriginVerdict ar_web_origin_check(const char *method, const char *origin,
+                                       const char *sec_fetch_site, gboolean bearer,
+                                       const char *const *allowed);
+gboolean ar_web_method_changes_state(const char *method);
+
+/* CSRF: the header must equal the session's token (constant time). */
+gboolean ar_web_csrf_ok(const char *session_token, const char *header);
+
+/* The Set-Cookie value for a session (Secure; HttpOnly; SameSite=Strict;
+ * Path=/), or one that clears it when @session_id is NULL. */
+char *ar_web_session_cookie(const char *session_id);
+/* The session id from a Cookie header, or NULL. Only 64-hex values. */
+char *ar_web_session_from_cookie_header(const char *cookie);
+/* The token of "Authorization: Bearer TOKEN", or NULL. */
+char *ar_web_bearer_token(const char *authorization);
+
+/* "ADDR:PORT", "[V6]:PORT" -> host (without brackets) and port (1..65535). */
+gboolean ar_web_parse_listen(const char *listen, char **host, guint *port, GError **error);
+
+G_END_DECLS

@@ -1,0 +1,159 @@
+// Anyroom admin page. Served by anyroomd at /admin/ under a strict CSP: no
+// inline script, same-origin requests only. Every change carries the
+// session's CSRF token in X-CSRF-Token.
+'use strict';
+
+let csrf = null;
+let events = null;
+const $ = (id) => document.getElementById(id);
+
+function say(text, kind = 'ok') {
+  const m = $('message');
+  m.textContent = text;
+  m.className = kind;
+}
+
+async function api(method, path, body) {
+  const headers = {};
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (csrf && method !== 'GET') headers['X-CSRF-Token'] = csrf;
+  const r = await fetch(path, {
+    method, headers, credentials: 'same-origin', cache: 'no-store',
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  let data = null;
+  try { data = await r.json(); } catch { data = null; }
+  return { status: r.status, ok: r.ok, data: data || {} };
+}
+
+function show(view) {
+  for (const id of ['setup', 'login', 'admin']) $(id).hidden = id !== view;
+  $('logout').hidden = view !== 'admin';
+}
+
+async function refresh() {
+  const s = await api('GET', '/api/v1/session');
+  $('fingerprint').textContent = s.data.tls_fingerprint_sha256 || '';
+  csrf = s.data.csrf_token || null;
+  if (s.data.setup_required) return show('setup');
+  if (!s.data.logged_in) return show('login');
+  show('admin');
+  await Promise.all([loadConfig(), loadStatus(), loadTokens()]);
+  openEvents();
+}
+
+async function loadConfig() {
+  const r = await api('GET', '/api/v1/config');
+  if (r.ok) {
+    $('room-name').value = r.data.room_name;
+    $('room-title').textContent = r.data.room_name;
+  }
+}
+
+async function loadStatus() {
+  const r = await api('GET', '/api/v1/status');
+  if (!r.ok) return;
+  $('call-state').textContent = r.data.state;
+  $('call-detail').textContent = r.data.error ? `(${r.data.error})` : (r.data.room ? `room ${r.data.room}` : '');
+}
+
+async function loadTokens() {
+  const r = await api('GET', '/api/v1/tokens');
+  const tbody = $('tokens').querySelector('tbody');
+  tbody.replaceChildren();
+  for (const t of (r.data.tokens || [])) {
+    const tr = document.createElement('tr');
+    const name = document.createElement('td');
+    name.textContent = t.name;
+    const created = document.createElement('td');
+    created.textContent = t.created || '';
+    const act = document.createElement('td');
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.textContent = 'Revoke';
+    b.dataset.token = t.name;
+    b.addEventListener('click', async () => {
+      const d = await api('DELETE', `/api/v1/tokens/${encodeURIComponent(t.name)}`);
+      say(d.ok ? `Token ${t.name} revoked` : d.data.error, d.ok ? 'ok' : 'error');
+      $('new-token').hidden = true;
+      loadTokens();
+    });
+    act.append(b);
+    tr.append(name, created, act);
+    tbody.append(tr);
+  }
+}
+
+function openEvents() {
+  if (events) return;
+  events = new WebSocket(`wss://${location.host}/api/v1/events`);
+  events.addEventListener('message', (e) => {
+    let ev = null;
+    try { ev = JSON.parse(e.data); } catch { return; }
+    if (ev.event === 'config' && typeof ev.room_name === 'string') $('room-title').textContent = ev.room_name;
+    loadStatus();
+  });
+  events.addEventListener('close', () => { events = null; });
+}
+
+$('setup-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  if ($('setup-password').value !== $('setup-password2').value) return say('The passwords differ', 'error');
+  const r = await api('POST', '/api/v1/setup', { password: $('setup-password').value });
+  if (!r.ok) return say(r.data.error || `error ${r.status}`, 'error');
+  $('setup-password').value = $('setup-password2').value = '';
+  say('Admin password set; you are logged in');
+  refresh();
+});
+
+$('login-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const r = await api('POST', '/api/v1/login', { password: $('login-password').value });
+  if (!r.ok) return say(r.data.error || `error ${r.status}`, 'error');
+  $('login-password').value = '';
+  say('Logged in');
+  refresh();
+});
+
+$('logout').addEventListener('click', async () => {
+  await api('POST', '/api/v1/logout');
+  csrf = null;
+  if (events) events.close();
+  say('Logged out');
+  refresh();
+});
+
+$('room-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const r = await api('PUT', '/api/v1/config', { room_name: $('room-name').value });
+  if (!r.ok) return say(r.data.error || `error ${r.status}`, 'error');
+  $('room-title').textContent = r.data.room_name;
+  say('Room name saved');
+});
+
+$('join-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  say('Joining…');
+  const r = await api('POST', '/api/v1/commands/join', { link: $('join-link').value });
+  say(r.ok ? 'Joined' : `Join failed: ${r.data.error || r.status}`, r.ok ? 'ok' : 'error');
+  loadStatus();
+});
+
+$('leave').addEventListener('click', async () => {
+  const r = await api('POST', '/api/v1/commands/leave');
+  say(r.ok ? 'Left the meeting' : `Leave failed: ${r.data.error || r.status}`, r.ok ? 'ok' : 'error');
+  loadStatus();
+});
+
+$('token-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const r = await api('POST', '/api/v1/tokens', { name: $('token-name').value });
+  if (!r.ok) return say(r.data.error || `error ${r.status}`, 'error');
+  $('new-token-value').textContent = r.data.token;
+  $('new-token').hidden = false;
+  $('token-name').value = '';
+  say(`Token ${r.data.name} created`);
+  loadTokens();
+});
+
+refresh().catch((e) => say(String(e), 'error'));
