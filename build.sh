@@ -19,7 +19,7 @@ PKGS_RUNTIME="gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-p
  gstreamer1.0-plugins-ugly gstreamer1.0-nice gstreamer1.0-alsa gstreamer1.0-libav gstreamer1.0-tools
  gstreamer1.0-x gstreamer1.0-gl"
 PKGS_LAB="janus janus-demos libjs-janus-gateway chromium iproute2 nftables procps
- python3 ca-certificates"
+ python3 ca-certificates coturn openssl"
 # Node.js: any node + npm on PATH will do (some machines have a newer one than
 # Debian's, and Debian's npm package conflicts with it); else Debian's.
 PKGS_NODE="nodejs npm"

@@ -5,6 +5,8 @@
  */
 #include "ar-media-priv.h"
 
+#include <string.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/videodev2.h>
@@ -47,6 +49,22 @@ struct _ArMediaEngine {
 
 /* ---- common ---- */
 
+/* libnice's debug output names TURN credentials in clear ("added relay
+ * server ... with user/pass : USER -- PASSWORD"); the rest passes as is. */
+static void
+ar_media_nice_log(const char *domain, GLogLevelFlags level, const char *message, gpointer data)
+{
+  const char *cred = message != NULL ? strstr(message, "user/pass") : NULL;
+
+  if (cred != NULL) {
+    g_autofree char *clean =
+        g_strdup_printf("%.*suser/pass (hidden by anyroom)", (int)(cred - message), message);
+    g_log_default_handler(domain, level, clean, data);
+    return;
+  }
+  g_log_default_handler(domain, level, message, data);
+}
+
 gboolean
 ar_media_init(GError **error)
 {
@@ -57,6 +75,8 @@ ar_media_init(GError **error)
   if (g_once_init_enter(&done)) {
     ok = gst_init_check(NULL, NULL, &init_error);
     GST_DEBUG_CATEGORY_INIT(ar_media_debug, "armedia", 0, "Anyroom media engine");
+    g_log_set_handler("libnice", G_LOG_LEVEL_MASK | G_LOG_FLAG_FATAL | G_LOG_FLAG_RECURSION,
+                      ar_media_nice_log, NULL);
     g_once_init_leave(&done, 1);
   }
   if (!ok) {

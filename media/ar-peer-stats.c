@@ -362,8 +362,18 @@ ar_stats_append_candidate(GString *out, const GstStructure *cand)
   const char *type = cand ? gst_structure_get_string(cand, "candidate-type") : NULL;
   const char *relay = cand ? gst_structure_get_string(cand, "relay-protocol") : NULL;
 
+  guint priority = 0;
+
   g_string_append(out, type != NULL ? type : "unknown");
-  if (type != NULL && g_str_equal(type, "relay") && relay != NULL && *relay != '\0')
+  if (type == NULL || !g_str_equal(type, "relay"))
+    return;
+  /* webrtcbin 1.22 says relay-protocol "none". libnice gives a relayed
+   * candidate the type preference 30 when it reaches its TURN server over
+   * UDP and 20 over TCP or TLS (priority = type preference << 24 | ...). */
+  if ((relay == NULL || *relay == '\0' || g_str_equal(relay, "none")) &&
+      gst_structure_get_uint(cand, "priority", &priority))
+    relay = (priority >> 24) >= 30 ? "udp" : "tcp";
+  if (relay != NULL && *relay != '\0')
     g_string_append_printf(out, "/%s", relay);
 }
 

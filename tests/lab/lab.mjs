@@ -74,7 +74,9 @@ export function buildDir() {
 }
 
 // Start anyroomd with private XDG dirs under tmp; log into tmp/anyroomd.log.
-export async function startAnyroomd({ tmp, board = 'host', extraArgs = [], timeoutMs = 15000 }) {
+// netns: run it in that network namespace (ip netns exec; same PID); the
+// control socket is a file, so anyroomctl reaches it from anywhere.
+export async function startAnyroomd({ tmp, board = 'host', extraArgs = [], timeoutMs = 15000, netns = null, log: logName = 'anyroomd.log' }) {
   // Run private copies: other people may relink the build tree meanwhile.
   const binDir = path.join(tmp, 'bin');
   fs.mkdirSync(binDir, { recursive: true });
@@ -92,7 +94,7 @@ export async function startAnyroomd({ tmp, board = 'host', extraArgs = [], timeo
     fs.mkdirSync(dirs[d], { recursive: true, mode: 0o700 });
   }
   const socket = path.join(tmp, 'anyroomd.sock');
-  const log = path.join(tmp, 'anyroomd.log');
+  const log = path.join(tmp, logName);
   const env = {
     ...process.env,
     XDG_RUNTIME_DIR: dirs.runtime,
@@ -102,7 +104,9 @@ export async function startAnyroomd({ tmp, board = 'host', extraArgs = [], timeo
   };
   if (process.env.AR_SOURCE_DIR && !env.ANYROOM_BOARD_DIR) env.ANYROOM_BOARD_DIR = path.join(process.env.AR_SOURCE_DIR, 'board');
   const args = ['--socket', socket, ...(board ? ['--board', board] : []), ...extraArgs];
-  const p = startProcess(bin, args, { logFile: log, env });
+  const p = netns
+    ? startProcess('ip', ['netns', 'exec', netns, bin, ...args], { logFile: log, env })
+    : startProcess(bin, args, { logFile: log, env });
   const d = {
     ...p, socket, log, env, bin, ctlBin,
     logTail: (n = 80) => tail(log, n),

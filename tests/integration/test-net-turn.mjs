@@ -1,0 +1,239 @@
+// Integration: connectivity through TURN in a three-namespace network lab.
+//
+//   room (anyroomd) ── middle (coturn, does not forward) ── meet (Janus, Chromium)
+//
+// Each case switches the middle's rules (tests/lab/net3.sh), starts anyroomd
+// in the room namespace with a [network] config, joins Janus's room 1234 and
+// asserts real media both ways (Chromium decodes the room's video, anyroomd
+// decodes Chromium's) and the ICE path anyroomd's status reports
+// (tracks[].ice_path, from webrtcbin's selected candidate pair).
+// Signalling reaches Janus through tests/lab/ns-bridge.py (a socket carried
+// across namespaces, no network path), so the rules decide the media path only.
+//
+//   tests/integration/run-in-net-lab.sh tests/integration/test-net-turn.mjs
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { startCoturn } from '../lab/coturn.mjs';
+import { startJanus } from '../lab/janus.mjs';
+import { launchParticipant, waitFor } from '../lab/participant.mjs';
+import { LAB, buildDir, mkTemp, sleep, startAnyroomd, startProcess, tail } from '../lab/lab.mjs';
+
+const OUT = path.join(buildDir(), 'meson-logs', 'lab', 'net-turn');
+const TMP = mkTemp('ar-it-net-turn-');
+const NS = { room: process.env.AR_NET3_ROOM, middle: process.env.AR_NET3_MIDDLE, meet: process.env.AR_NET3_MEET };
+const TURN_IP = process.env.AR_NET3_TURN_ADDR || '10.98.1.1';
+const RELAY_IP = process.env.AR_NET3_RELAY_ADDR || '10.98.2.1';
+const MEET_IP = process.env.AR_NET3_MEET_ADDR || '10.98.2.2';
+
+let janus = null;
+let turn = null;
+let bridge = null;
+let alice = null;
+let daemon = null;
+let failed = false;
+const figures = [];
+
+function step(name, fn, timeout = 150000) {
+  test(name, { timeout }, async (t) => {
+    try {
+      await fn(t);
+    } catch (e) {
+      failed = true;
+      if (daemon) console.log(`# anyroomd log tail:\n${daemon.logTail(60).replace(/^/gm, '# ')}`);
+      if (turn) console.log(`# coturn log tail:\n${turn.logTail(30).replace(/^/gm, '# ')}`);
+      throw e;
+    } finally {
+      await stopDaemon();
+    }
+  });
+}
+
+function mode(m) {
+  const r = spawnSync('bash', ['-c', `. "$AR_NET3_SH" && ar_net3_mode ${m}`], { encoding: 'utf8' });
+  assert.equal(r.status, 0, `ar_net3_mode ${m}: ${r.stderr}`);
+}
+
+function nftCounters() {
+  const r = spawnSync('ip', ['netns', 'exec', NS.middle, 'nft', 'list', 'table', 'inet', 'arlab'], { encoding: 'utf8' });
+  return [...(r.stdout || '').matchAll(/counter packets (\d+)/g)].reduce((a, m) => a + Number(m[1]), 0);
+}
+
+function ini(groups) {
+  return Object.entries(groups).map(([g, kv]) =>
+    `[${g}]\n${Object.entries(kv).map(([k, v]) => `${k}=${v}`).join('\n')}\n`).join('\n');
+}
+
+async function startRoom(name, network, call = {}) {
+  const dir = path.join(TMP, name);
+  fs.mkdirSync(dir, { recursive: true });
+  const conf = path.join(dir, 'anyroom.conf');
+  fs.writeFileSync(conf, ini({ room: { name: `Room-${name}` }, call: { 'join-timeout': 15, ...call }, network }), { mode: 0o600 });
+  daemon = await startAnyroomd({ tmp: dir, netns: NS.room, extraArgs: ['--config', conf] });
+  return daemon;
+}
+
+async function stopDaemon() {
+  if (!daemon) return;
+  const d = daemon;
+  daemon = null;
+  await d.ctl('leave').catch(() => {});
+  await d.stop(10000);
+  try { fs.copyFileSync(d.log, path.join(OUT, `anyroomd-${path.basename(path.dirname(d.log))}.log`)); } catch { /* none */ }
+}
+
+function tracks(st, kind, direction) {
+  return (st.tracks || []).filter((x) => x.kind === kind && x.direction === direction);
+}
+
+// Join, then: alice decodes the room's video and hears it; the room decodes
+// alice's video and receives her audio; every peer's ICE path matches `path`.
+async function joinAndCheck(t, name, pathRe) {
+  const display = `Room-${name}`;
+  const t0 = Date.now();
+  const r = await daemon.ctl('join', `janus+ws://127.0.0.1:8188/?room=1234&display=${display}`, '--timeout', '30');
+  assert.equal(r.code, 0, `join: exit ${r.code}: ${r.stderr.trim()}`);
+  await alice.waitForFeed(display, { timeoutMs: 30000 });
+  const firstFrame = (await alice.firstFrameAt(display)) - t0;
+  t.diagnostic(`${name}: anyroomctl join returned (connected) in ${Math.round(r.ms)} ms; alice's first room frame ${firstFrame} ms after the command`);
+  figures.push({ name, joinMs: Math.round(r.ms), firstFrameMs: firstFrame });
+
+  const a0 = await alice.stats(display);
+  const s0 = await daemon.status();
+  await sleep(4000);
+  const a1 = await alice.stats(display);
+  const s1 = await daemon.status();
+  const frames = a1.video.framesDecoded - a0.video.framesDecoded;
+  t.diagnostic(`${name}: alice decoded ${frames} room frames in 4 s (${a1.video.frameWidth}x${a1.video.frameHeight})`);
+  assert.ok(frames >= 40, `alice decodes the room's video (${frames} frames in 4 s)`);
+  assert.ok(a1.audio && a1.audio.totalAudioEnergy > a0.audio.totalAudioEnergy, 'alice hears the room');
+
+  assert.equal(s1.state, 'connected');
+  const rv0 = tracks(s0, 'video', 'recv')[0];
+  const rv1 = tracks(s1, 'video', 'recv')[0];
+  assert.ok(rv1 && rv1.width > 0, 'the room has a decoded video track from alice');
+  assert.ok(rv0 && rv1.frames > rv0.frames, `the room decodes alice's video (${rv0 && rv0.frames} -> ${rv1.frames})`);
+  const ra1 = tracks(s1, 'audio', 'recv')[0];
+  const ra0 = tracks(s0, 'audio', 'recv')[0];
+  assert.ok(ra1 && ra0 && ra1.packets > ra0.packets, 'the room receives alice\'s audio');
+  const sv1 = tracks(s1, 'video', 'send')[0];
+  assert.ok(sv1 && sv1.frames > 0, 'the room sends video');
+
+  const paths = [...new Set((s1.tracks || []).map((x) => `${x.peer}: ${x.ice_path}`))];
+  t.diagnostic(`${name}: ICE paths ${JSON.stringify(paths)}`);
+  for (const tr of s1.tracks || []) {
+    assert.match(String(tr.ice_path), pathRe, `peer ${tr.peer} ICE path ${tr.ice_path}`);
+  }
+  await alice.screenshot(path.join(OUT, `${name}-alice.png`));
+  const lr = await daemon.ctl('leave');
+  assert.equal(lr.code, 0, 'leave');
+  await alice.waitFeedGone(display, { timeoutMs: 10000 });
+  return s1;
+}
+
+before(async () => {
+  if (!NS.room || !NS.middle || !NS.meet) throw new Error('run me with tests/integration/run-in-net-lab.sh');
+  fs.mkdirSync(OUT, { recursive: true });
+  turn = await startCoturn({ dir: path.join(TMP, 'coturn'), netns: NS.middle, listenIp: TURN_IP, relayIp: RELAY_IP, allowedPeers: [MEET_IP] });
+  janus = await startJanus({ dir: path.join(TMP, 'janus'), iceEnforce: MEET_IP });
+  const ready = path.join(TMP, 'bridge.ready');
+  bridge = startProcess('ip', ['netns', 'exec', NS.room, 'python3', path.join(LAB, 'ns-bridge.py'),
+    '--listen', '127.0.0.1:8188', '--to-netns', NS.meet, '--connect', '127.0.0.1:8188', '--ready-file', ready],
+  { logFile: path.join(TMP, 'bridge.log') });
+  await waitFor('the signalling bridge', async () => fs.existsSync(ready) || (bridge.exited && Promise.reject(new Error(tail(path.join(TMP, 'bridge.log'))))), { timeoutMs: 5000 });
+  alice = await launchParticipant({ display: 'alice', logDir: OUT });
+  await alice.waitJoined();
+});
+
+after(async () => {
+  await stopDaemon();
+  if (alice) await alice.close().catch(() => {});
+  if (bridge) await bridge.stop();
+  if (janus) await janus.stop();
+  if (turn) await turn.stop();
+  for (const [f, n] of [[path.join(TMP, 'janus', 'janus.log'), 'janus.log'], [turn && turn.log, 'turnserver.log']]) {
+    try { fs.copyFileSync(f, path.join(OUT, n)); } catch { /* missing */ }
+  }
+  console.log(`# figures: ${JSON.stringify(figures)}`);
+  if (failed) console.log(`# lab output: ${OUT}`);
+  fs.rmSync(TMP, { recursive: true, force: true });
+});
+
+step('control: with the middle not forwarding and no TURN server, the join fails', async (t) => {
+  mode('isolated');
+  await startRoom('no-turn', {}, { 'join-timeout': 8 });
+  const r = await daemon.ctl('join', 'janus+ws://127.0.0.1:8188/?room=1234&display=Room-no-turn', '--timeout', '20');
+  t.diagnostic(`join without TURN: exit ${r.code} after ${Math.round(r.ms)} ms: ${r.stderr.trim()}`);
+  assert.notEqual(r.code, 0, 'no path without the relay');
+});
+
+step('direct path: routed middle, STUN/TURN configured, media goes host to host', async (t) => {
+  mode('direct');
+  const c = turn.restCredentials();
+  await startRoom('direct', {
+    stun: `stun:${TURN_IP}:3478`, turn: `turn:${TURN_IP}:3478?transport=udp`,
+    'turn-username': c.username, 'turn-password': c.password,
+  });
+  await joinAndCheck(t, 'direct', /^(host|srflx|prflx) -> (host|prflx|srflx)$/);
+});
+
+step('TURN/UDP relay-only: isolated middle, credentials from a TURN REST URL', async (t) => {
+  mode('isolated');
+  // The credentials service runs on the room's loopback (a device-local helper).
+  const portFile = path.join(TMP, 'creds.port');
+  const creds = startProcess('ip', ['netns', 'exec', NS.room, 'python3', path.join(LAB, 'turn-creds-server.py'),
+    '--secret-file', path.join(turn.dir, 'secret'), '--uris', `turn:${TURN_IP}:3478?transport=udp`,
+    '--ttl', '600', '--port-file', portFile], { logFile: path.join(TMP, 'creds.log') });
+  try {
+    const port = await waitFor('the credentials service', async () => fs.existsSync(portFile) && fs.readFileSync(portFile, 'utf8').trim(), { timeoutMs: 5000 });
+    await startRoom('relay-udp', { 'turn-credentials-url': `http://127.0.0.1:${port}/turn`, 'relay-only': 'true' });
+    await joinAndCheck(t, 'relay-udp', /^relay\/udp -> /);
+    assert.match(fs.readFileSync(path.join(TMP, 'creds.log'), 'utf8'), /credentials for \d+:anyroom/, 'anyroomd fetched credentials');
+    assert.doesNotMatch(fs.readFileSync(daemon.log, 'utf8'), new RegExp(turn.secret), 'the TURN secret is not in the log');
+  } finally {
+    await creds.stop();
+  }
+});
+
+step('UDP blocked between room and meeting: connects through TURN over TCP', async (t) => {
+  mode('udp-blocked');
+  const before = nftCounters();
+  const c = turn.restCredentials();
+  await startRoom('udp-blocked', {
+    turn: `turn:${TURN_IP}:3478?transport=udp;turn:${TURN_IP}:3478?transport=tcp`,
+    'turn-username': c.username, 'turn-password': c.password,
+  });
+  await joinAndCheck(t, 'udp-blocked', /^relay\/tcp -> /);
+  const dropped = nftCounters() - before;
+  t.diagnostic(`udp-blocked: the middle dropped ${dropped} UDP packets from the room`);
+  assert.ok(dropped > 0, 'the rules did drop UDP from the room');
+  // The log has every library's debug output (G_MESSAGES_DEBUG=all), libnice's too.
+  assert.ok(!fs.readFileSync(daemon.log, 'utf8').includes(c.password), 'the TURN password is not in the debug log');
+});
+
+// libnice 0.1.21 has no TLS client: for turns: it speaks plain TURN over TCP
+// to the port (docs/network.md). coturn accepts TCP and TLS on every listening
+// port, so the call connects, unencrypted on the room-to-TURN leg.
+step('only TCP 443 to the TURN server open: connects through turns: on port 443', async (t) => {
+  mode('tcp443-only');
+  const before = nftCounters();
+  const c = turn.restCredentials();
+  const logBefore = turn.logText().length;
+  await startRoom('tcp443', {
+    turn: `turn:${TURN_IP}:3478?transport=udp;turns:${TURN_IP}:443`,
+    'turn-username': c.username, 'turn-password': c.password, 'relay-only': 'true',
+  });
+  await joinAndCheck(t, 'tcp443', /^relay\/(tcp|tls) -> /);
+  t.diagnostic(`tcp443-only: the middle dropped ${nftCounters() - before} packets from the room`);
+  // What reached coturn's port 443: libnice 0.1.21 has no TLS client, so it
+  // speaks plain TURN over TCP there (coturn accepts both on that port).
+  const log = turn.logText().slice(logBefore);
+  const on443 = log.split('\n').filter((l) => l.includes(`local ${TURN_IP}:443`));
+  assert.ok(on443.length > 0, 'coturn served the room on port 443');
+  const tls = log.split('\n').some((l) => /TLS/.test(l) && /session/.test(l));
+  t.diagnostic(`tcp443-only: coturn sessions on 443: ${on443.length} log lines; ${tls ? 'TLS sessions seen' : 'no TLS session: libnice sent plain TURN/TCP to the TLS port'}`);
+  const pr = await daemon.ctl('status', '--json');
+  assert.equal(pr.code, 0);
+});
