@@ -1047,7 +1047,8 @@ handle_events(SoupServer *soup, SoupServerMessage *msg, const char *path,
               SoupWebsocketConnection *ws, gpointer data)
 {
   ArWebServer *s = data;
-  if (!checked(msg)) {
+  /* The handshake is done (status 101): only the flag of on_got_headers. */
+  if (!g_object_get_data(G_OBJECT(msg), "ar-web-checked")) {
     soup_websocket_connection_close(ws, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION, "refused");
     return;
   }

@@ -1,0 +1,470 @@
+// Integration: the HTTPS admin UI and scripting API (docs/api.md) in a real
+// headless Chromium, and the attacks it must stop.
+//
+// Runs inside a private network namespace (tests/lab/in-netns.sh), TAP output:
+//   tests/integration/run-in-lab.sh tests/integration/test-admin.mjs
+// anyroomd runs with a fresh state dir: no password, a certificate made on
+// this start. Chromium trusts exactly that certificate (its SPKI pin); node
+// requests check its SHA-256 fingerprint. A real Janus is there, so an attack
+// that got through would really put the room in a meeting.
+// Screenshots and logs: $AR_BUILD_DIR/meson-logs/lab/admin/.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { startJanus } from '../lab/janus.mjs';
+import { buildDir, mkTemp, sleep, startAnyroomd, tail } from '../lab/lab.mjs';
+import { certPins, launchAdminBrowser, pinnedRequest } from '../lab/admin-browser.mjs';
+
+const PORT = 8443;
+const BASE = `https://127.0.0.1:${PORT}`;
+const EVIL_PORT = 8080;
+const EVIL = `http://127.0.0.1:${EVIL_PORT}`;
+const ROOM_LINK = 'janus+ws://127.0.0.1:8188/?room=1234&display=Room';
+const PASSWORD = 'correct horse battery staple';
+const OUT = path.join(buildDir(), 'meson-logs', 'lab', 'admin');
+const TMP = mkTemp('ar-it-admin-');
+const STATE = path.join(TMP, 'state');
+
+let janus = null;
+let daemon = null;
+let browser = null;
+let evil = null;
+let pins = null;
+let failed = false;
+let apiToken = null;
+
+function step(name, fn, timeout = 60000) {
+  test(name, { timeout }, async (t) => {
+    try {
+      await fn(t);
+    } catch (e) {
+      failed = true;
+      throw e;
+    }
+  });
+}
+
+const req = (opts) => pinnedRequest({ port: PORT, fingerprint256: pins.fingerprint256, ...opts });
+
+async function shot(page, name) {
+  await page.screenshot({ path: path.join(OUT, `${name}.png`), fullPage: true });
+}
+
+async function message(page) {
+  return (await page.textContent('#message')) || '';
+}
+
+async function waitMessage(page, re, timeoutMs = 15000) {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    last = await message(page);
+    if (re.test(last)) return last;
+    await sleep(100);
+  }
+  throw new Error(`page message never matched ${re}; last: "${last}"`);
+}
+
+// The room's state from the owner-only socket: the ground truth.
+async function assertIdle(what) {
+  const s = await daemon.status();
+  assert.equal(s.state, 'idle', `${what}: the room must not join (state ${s.state}, link ${s.link})`);
+  assert.equal(s.link, null, `${what}: no link`);
+}
+
+function auditEvents() {
+  const f = path.join(STATE, 'audit.log');
+  if (!fs.existsSync(f)) return [];
+  return fs.readFileSync(f, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+}
+
+async function sessionCookie() {
+  const cookies = await browser.context.cookies(BASE);
+  return cookies.find((c) => c.name === '__Host-ar_session');
+}
+
+async function csrfOf(cookieHeader) {
+  const r = await req({ path: '/api/v1/session', headers: { Cookie: cookieHeader } });
+  return r.json && r.json.csrf_token;
+}
+
+// A web site on another origin: the pages a meeting web app (or an ad in
+// one) could show in the kiosk browser.
+function startEvilSite() {
+  const join = JSON.stringify({ link: ROOM_LINK });
+  const pages = {
+    '/fetch.html': `<!doctype html><title>evil fetch</title><script>
+      window.results = {};
+      (async () => {
+        const u = '${BASE}/api/v1/commands/join';
+        try { const r = await fetch(u, {method: 'POST', mode: 'no-cors', credentials: 'include',
+          headers: {'Content-Type': 'text/plain'}, body: ${JSON.stringify(join)}});
+          window.results.noCors = 'sent:' + r.type; } catch (e) { window.results.noCors = 'error:' + e.message; }
+        try { const r = await fetch(u, {method: 'POST', mode: 'cors', credentials: 'include',
+          headers: {'Content-Type': 'application/json'}, body: ${JSON.stringify(join)}});
+          window.results.cors = 'status:' + r.status; } catch (e) { window.results.cors = 'error:' + e.message; }
+        try { const r = await fetch('${BASE}/api/v1/status', {credentials: 'include'});
+          window.results.read = 'status:' + r.status + ':' + (await r.text()).slice(0, 40); } catch (e) { window.results.read = 'error:' + e.message; }
+        await new Promise((res) => {
+          const ws = new WebSocket('wss://127.0.0.1:${PORT}/api/v1/events');
+          ws.onopen = () => { window.results.ws = 'open'; ws.close(); res(); };
+          ws.onerror = () => { window.results.ws = 'error'; res(); };
+          setTimeout(res, 5000);
+        });
+        window.results.done = true;
+      })();
+      </script>`,
+    '/form.html': `<!doctype html><title>evil form</title>
+      <form id=f method=POST action="${BASE}/api/v1/commands/join" enctype="text/plain">
+      <input name='{"link":"${ROOM_LINK}","x":"' value='"}'></form>
+      <script>document.getElementById('f').submit();</script>`,
+    '/form-urlencoded.html': `<!doctype html><title>evil form 2</title>
+      <form id=f method=POST action="${BASE}/api/v1/commands/join">
+      <input name=link value="${ROOM_LINK}"></form>
+      <script>document.getElementById('f').submit();</script>`,
+    '/img.html': `<!doctype html><title>evil img</title>
+      <img id=i src="${BASE}/api/v1/commands/join?link=${encodeURIComponent(ROOM_LINK)}">
+      <img id=j src="${BASE}/api/v1/commands/leave">
+      <script>window.loaded = 0; for (const id of ['i','j']) { const el = document.getElementById(id);
+        el.onload = el.onerror = () => { window.loaded++; }; }</script>`,
+  };
+  const server = http.createServer((rq, rs) => {
+    const body = pages[rq.url.split('?')[0]];
+    rs.writeHead(body ? 200 : 404, { 'Content-Type': 'text/html' });
+    rs.end(body || 'not found');
+  });
+  return new Promise((resolve) => server.listen(EVIL_PORT, '127.0.0.1', () => resolve(server)));
+}
+
+before(async () => {
+  if (!process.env.AR_NETNS) throw new Error('run me inside tests/lab/in-netns.sh (tests/integration/run-in-lab.sh)');
+  fs.rmSync(OUT, { recursive: true, force: true });
+  fs.mkdirSync(OUT, { recursive: true });
+  const conf = path.join(TMP, 'anyroom.conf');
+  fs.writeFileSync(conf, `[room]\nname=Lab Room\n[admin]\nlisten=127.0.0.1:${PORT}\nhostnames=room.lab.test\n` +
+    'login-max-failures=3\nlogin-lockout-minutes=1\n');
+  janus = await startJanus({ dir: path.join(TMP, 'janus') });
+  daemon = await startAnyroomd({ tmp: TMP, extraArgs: ['--config', conf, '--state-dir', STATE] });
+  evil = await startEvilSite();
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  if (evil) await new Promise((r) => evil.close(r));
+  if (daemon) await daemon.stop(10000);
+  if (janus) await janus.stop();
+  if (fs.existsSync(path.join(TMP, 'anyroomd.log'))) fs.copyFileSync(path.join(TMP, 'anyroomd.log'), path.join(OUT, 'anyroomd.log'));
+  if (failed) console.log(`# anyroomd log (last 60 lines):\n${tail(path.join(TMP, 'anyroomd.log'), 60).replace(/^/gm, '# ')}`);
+  fs.rmSync(TMP, { recursive: true, force: true });
+});
+
+step('first start: a self-signed certificate (key 0600), its fingerprint in the log and in status', async () => {
+  const certPem = fs.readFileSync(path.join(STATE, 'admin-cert.pem'), 'utf8');
+  pins = certPins(certPem);
+  for (const f of ['admin-key.pem', 'admin-cert.pem']) {
+    const mode = fs.statSync(path.join(STATE, f)).mode & 0o777;
+    assert.equal(mode, 0o600, `${f} mode ${mode.toString(8)}`);
+  }
+  assert.equal(fs.statSync(STATE).mode & 0o777, 0o700, 'state dir 0700');
+  const log = fs.readFileSync(daemon.log, 'utf8');
+  assert.ok(log.includes(pins.fingerprint256), 'the log shows the certificate fingerprint');
+  assert.ok(!log.includes('PRIVATE KEY'), 'the key is never logged');
+  const s = await daemon.status();
+  assert.equal(s.admin.tls_fingerprint_sha256, pins.fingerprint256, 'status shows the fingerprint');
+  assert.equal(s.admin.url, `${BASE}/admin/`);
+  // No default password: nothing to log in with until setup.
+  const r = await req({ method: 'POST', path: '/api/v1/login', headers: { Origin: BASE }, body: { password: 'admin' } });
+  assert.equal(r.status, 409, r.text);
+  assert.ok(!fs.existsSync(path.join(STATE, 'admin-password')));
+});
+
+step('plain HTTP never serves the API', async () => {
+  const r = await new Promise((resolve) => {
+    const q = http.get({ host: '127.0.0.1', port: PORT, path: '/api/v1/status', timeout: 5000 }, (res) => resolve(`status ${res.statusCode}`));
+    q.on('error', (e) => resolve(`error ${e.code || e.message}`));
+    q.on('timeout', () => { q.destroy(); resolve('timeout'); });
+  });
+  assert.ok(!r.startsWith('status 2'), `plain HTTP got ${r}`);
+});
+
+step('first-run setup in Chromium (password rules, then logged in)', async () => {
+  browser = await launchAdminBrowser({ spki: pins.spki, hostMap: ['evil.example'] });
+  const page = browser.page;
+  const resp = await page.goto(`${BASE}/admin/`);
+  assert.equal(resp.status(), 200);
+  const h = resp.headers();
+  assert.match(h['content-security-policy'], /default-src 'none'/);
+  assert.match(h['content-security-policy'], /script-src 'self'/);
+  assert.match(h['content-security-policy'], /frame-ancestors 'none'/);
+  assert.equal(h['x-frame-options'], 'DENY');
+  await page.waitForSelector('#setup:not([hidden])');
+  assert.equal(await page.textContent('#fingerprint'), pins.fingerprint256, 'the page shows the fingerprint');
+  await shot(page, '01-setup');
+  await page.fill('#setup-password', 'too short');
+  await page.fill('#setup-password2', 'too short');
+  await page.click('#setup-form button');
+  await waitMessage(page, /at least 10 characters/);
+  await page.fill('#setup-password', PASSWORD);
+  await page.fill('#setup-password2', PASSWORD);
+  await page.click('#setup-form button');
+  await page.waitForSelector('#admin:not([hidden])');
+  await page.waitForFunction(() => document.getElementById('room-name').value === 'Lab Room');
+  await shot(page, '02-logged-in');
+  const mode = fs.statSync(path.join(STATE, 'admin-password')).mode & 0o777;
+  assert.equal(mode, 0o600);
+  const stored = fs.readFileSync(path.join(STATE, 'admin-password'), 'utf8');
+  assert.match(stored, /^pbkdf2-sha256\$250000\$[0-9a-f]{32}\$[0-9a-f]{64}\n$/);
+  // Setup is once only.
+  const again = await req({ method: 'POST', path: '/api/v1/setup', headers: { Origin: BASE }, body: { password: 'another password 123' } });
+  assert.equal(again.status, 409, again.text);
+});
+
+step('the session cookie is Secure, HttpOnly, SameSite=Strict, host-only', async () => {
+  const c = await sessionCookie();
+  assert.ok(c, 'a session cookie');
+  assert.equal(c.secure, true);
+  assert.equal(c.httpOnly, true);
+  assert.equal(c.sameSite, 'Strict');
+  assert.equal(c.path, '/');
+  assert.equal(c.domain, '127.0.0.1');
+  assert.equal(c.expires, -1, 'a session cookie, not a persistent one');
+  assert.match(c.value, /^[0-9a-f]{64}$/);
+  const hidden = await browser.page.evaluate(() => document.cookie);
+  assert.equal(hidden, '', 'scripts cannot read it');
+});
+
+step('a change without the CSRF token is refused (the room does not join)', async () => {
+  const page = browser.page;
+  const res = await page.evaluate(async (link) => {
+    const out = {};
+    let r = await fetch('/api/v1/commands/join', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ link }) });
+    out.join = r.status;
+    out.joinBody = await r.text();
+    r = await fetch('/api/v1/config', { method: 'PUT', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': 'f'.repeat(64) }, body: JSON.stringify({ room_name: 'Hacked' }) });
+    out.config = r.status;
+    r = await fetch('/api/v1/commands/join', { method: 'GET' });
+    out.getJoin = r.status;
+    return out;
+  }, ROOM_LINK);
+  assert.equal(res.join, 403, res.joinBody);
+  assert.match(res.joinBody, /CSRF/);
+  assert.equal(res.config, 403);
+  assert.equal(res.getJoin, 405, 'no state change over GET');
+  await assertIdle('POST without CSRF');
+  assert.equal((await daemon.status()).room_name, 'Lab Room');
+});
+
+step('room name: changed in the page, live in status and on the event stream', async () => {
+  const page = browser.page;
+  await page.evaluate(() => {
+    window.__events = [];
+    window.__ws = new WebSocket(`wss://${location.host}/api/v1/events`);
+    window.__ws.onmessage = (e) => window.__events.push(JSON.parse(e.data));
+    return new Promise((res, rej) => { window.__ws.onopen = res; window.__ws.onerror = () => rej(new Error('ws error')); });
+  });
+  await page.fill('#room-name', 'Board Room 4');
+  await page.click('#room-form button');
+  await waitMessage(page, /Room name saved/);
+  const s = await daemon.status();
+  assert.equal(s.room_name, 'Board Room 4', 'status shows the new name without a restart');
+  await page.waitForFunction(() => window.__events.some((e) => e.event === 'config' && e.room_name === 'Board Room 4'), null, { timeout: 5000 });
+  assert.equal(await page.textContent('#room-title'), 'Board Room 4');
+  const saved = JSON.parse(fs.readFileSync(path.join(STATE, 'settings.json'), 'utf8'));
+  assert.equal(saved.room_name, 'Board Room 4');
+  const bad = await page.evaluate(async () => {
+    const { csrf_token: csrf } = await (await fetch('/api/v1/session')).json();
+    const r = await fetch('/api/v1/config', { method: 'PUT', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf }, body: JSON.stringify({ room_name: 'x'.repeat(65) }) });
+    return { status: r.status, body: await r.json() };
+  });
+  assert.equal(bad.status, 400);
+  assert.equal(bad.body.ok, false);
+  assert.match(bad.body.error, /1 to 64/);
+});
+
+step('join and leave a real meeting from the page', async () => {
+  const page = browser.page;
+  await page.fill('#join-link', ROOM_LINK);
+  await page.click('#join-form button[type=submit]');
+  await waitMessage(page, /^Joined$/, 30000);
+  let s = await daemon.status();
+  assert.equal(s.state, 'connected');
+  await page.waitForFunction(() => document.getElementById('call-state').textContent === 'connected', null, { timeout: 5000 });
+  await shot(page, '03-in-meeting');
+  await page.click('#leave');
+  await waitMessage(page, /Left the meeting/, 20000);
+  s = await daemon.status();
+  assert.equal(s.state, 'idle');
+});
+
+step('API tokens: created in the page, used with Bearer (no cookie, no CSRF), revoked -> 401', async () => {
+  const page = browser.page;
+  await page.fill('#token-name', 'room-controller');
+  await page.click('#token-form button');
+  await page.waitForSelector('#new-token:not([hidden])');
+  apiToken = (await page.textContent('#new-token-value')).trim();
+  assert.match(apiToken, /^art_[0-9a-f]{64}$/);
+  await page.waitForSelector('button[data-token="room-controller"]');
+  const tokens = JSON.parse(fs.readFileSync(path.join(STATE, 'tokens.json'), 'utf8'));
+  assert.equal(tokens.length, 1);
+  assert.ok(!JSON.stringify(tokens).includes(apiToken.slice(4)), 'stored hashed, never in clear');
+  assert.equal(fs.statSync(path.join(STATE, 'tokens.json')).mode & 0o777, 0o600);
+  // Blur the secret before the screenshot.
+  await page.evaluate(() => { document.getElementById('new-token-value').textContent = 'art_••••••••'; });
+  await shot(page, '04-tokens');
+  const auth = { Authorization: `Bearer ${apiToken}` };
+  let r = await req({ path: '/api/v1/status', headers: auth });
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.json.room_name, 'Board Room 4');
+  r = await req({ method: 'PUT', path: '/api/v1/config', headers: auth, body: { room_name: 'Scripted Room' } });
+  assert.equal(r.status, 200, r.text);
+  assert.equal((await daemon.status()).room_name, 'Scripted Room');
+  r = await req({ method: 'POST', path: '/api/v1/commands/join', headers: auth, body: { link: ROOM_LINK } });
+  assert.equal(r.status, 200, r.text);
+  assert.equal((await daemon.status()).state, 'connected');
+  r = await req({ method: 'POST', path: '/api/v1/commands/leave', headers: auth });
+  assert.equal(r.status, 200, r.text);
+  // Tokens cannot manage tokens or read the audit log.
+  r = await req({ path: '/api/v1/tokens', headers: auth });
+  assert.equal(r.status, 403);
+  r = await req({ path: '/api/v1/audit', headers: auth });
+  assert.equal(r.status, 403);
+  // A token does not get around the Origin check either.
+  r = await req({ method: 'POST', path: '/api/v1/commands/join', headers: { ...auth, Origin: 'https://evil.example' }, body: { link: ROOM_LINK } });
+  assert.equal(r.status, 403);
+  // Bad requests: JSON errors with 4xx.
+  r = await req({ method: 'POST', path: '/api/v1/commands/join', headers: auth, body: '{"link": ' });
+  assert.equal(r.status, 400);
+  assert.equal(r.json.ok, false);
+  r = await req({ method: 'POST', path: '/api/v1/commands/join', headers: auth, body: '['.repeat(5000) + ']'.repeat(5000) });
+  assert.equal(r.status, 400);
+  r = await req({ method: 'POST', path: '/api/v1/commands/join', headers: auth, body: JSON.stringify({ link: 'x'.repeat(70 * 1024) }) });
+  assert.equal(r.status, 413);
+  assert.equal(r.json.ok, false);
+  r = await req({ path: '/api/v1/nope', headers: auth });
+  assert.equal(r.status, 404);
+  assert.equal(r.json.ok, false);
+  // Revoke in the page.
+  await page.click('button[data-token="room-controller"]');
+  await waitMessage(page, /Token room-controller revoked/);
+  r = await req({ path: '/api/v1/status', headers: auth });
+  assert.equal(r.status, 401, r.text);
+  r = await req({ method: 'POST', path: '/api/v1/commands/join', headers: auth, body: { link: ROOM_LINK } });
+  assert.equal(r.status, 401);
+  await assertIdle('revoked token');
+});
+
+step('cross-origin page: fetch, form posts, image tags and WebSocket cannot drive the room', async () => {
+  const before = auditEvents().filter((e) => e.event === 'join').length;
+  const page = await browser.context.newPage();
+  await page.goto(`${EVIL}/fetch.html`);
+  await page.waitForFunction(() => window.results && window.results.done, null, { timeout: 20000 });
+  const results = await page.evaluate(() => window.results);
+  console.log(`# evil fetch results: ${JSON.stringify(results)}`);
+  assert.match(results.cors, /^error:/, 'a CORS fetch gets nothing back');
+  assert.match(results.read, /^error:/, 'status cannot be read cross-origin');
+  assert.equal(results.ws, 'error', 'the event WebSocket refuses a foreign Origin');
+  await assertIdle('cross-origin fetch');
+
+  for (const form of ['form.html', 'form-urlencoded.html']) {
+    const navigated = page.waitForNavigation({ url: `${BASE}/api/v1/commands/join`, timeout: 10000 });
+    await page.goto(`${EVIL}/${form}`);
+    const resp = await navigated;
+    assert.equal(resp.status(), 403, `${form}: ${await resp.text()}`);
+    await assertIdle(`cross-origin ${form}`);
+  }
+  await shot(page, '05-evil-form-refused');
+
+  await page.goto(`${EVIL}/img.html`);
+  await page.waitForFunction(() => window.loaded === 2, null, { timeout: 10000 });
+  await assertIdle('image tag');
+  await page.close();
+  assert.equal(auditEvents().filter((e) => e.event === 'join').length, before, 'no join reached the call manager');
+});
+
+step('DNS rebinding: a foreign host name that resolves to the room is refused (421)', async () => {
+  const cookie = await sessionCookie();
+  const cookieHeader = `${cookie.name}=${cookie.value}`;
+  const csrf = await csrfOf(cookieHeader);
+  assert.match(csrf, /^[0-9a-f]{64}$/);
+  // Valid session and CSRF token, only the Host is foreign.
+  const rebound = `evil.example:${PORT}`;
+  let r = await req({ method: 'POST', path: '/api/v1/commands/join', body: { link: ROOM_LINK },
+    headers: { Host: rebound, Origin: `https://${rebound}`, Cookie: cookieHeader, 'X-CSRF-Token': csrf } });
+  assert.equal(r.status, 421, r.text);
+  assert.equal(r.json.ok, false);
+  r = await req({ path: '/api/v1/status', headers: { Host: rebound, Cookie: cookieHeader } });
+  assert.equal(r.status, 421);
+  // The same through Chromium, which resolves evil.example to 127.0.0.1.
+  const page = await browser.context.newPage();
+  const resp = await page.goto(`https://${rebound}/admin/`);
+  assert.equal(resp.status(), 421);
+  const res = await page.evaluate(async (link) => {
+    const r2 = await fetch('/api/v1/commands/join', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ link }) });
+    return r2.status;
+  }, ROOM_LINK);
+  assert.equal(res, 421);
+  await shot(page, '06-rebound-host-refused');
+  await page.close();
+  // A configured name works (hostnames=room.lab.test).
+  r = await req({ path: '/api/v1/session', headers: { Host: `room.lab.test:${PORT}` } });
+  assert.equal(r.status, 200);
+  await assertIdle('DNS rebinding');
+});
+
+step('wrong password is throttled in the page', async () => {
+  const page = browser.page;
+  await page.click('#logout');
+  await page.waitForSelector('#login:not([hidden])');
+  assert.equal(await sessionCookie(), undefined, 'logout clears the cookie');
+  await page.fill('#login-password', 'wrong password 1');
+  await page.click('#login-form button');
+  await waitMessage(page, /^wrong password$/);
+  await page.fill('#login-password', PASSWORD);
+  await page.click('#login-form button');
+  await waitMessage(page, /too soon after a failed login/);
+  await shot(page, '07-login-throttled');
+  await sleep(1200);
+  await page.fill('#login-password', PASSWORD);
+  await page.click('#login-form button');
+  await page.waitForSelector('#admin:not([hidden])');
+});
+
+step('audit log: who did what, no secrets', async () => {
+  const page = browser.page;
+  const entries = await page.evaluate(async () => (await (await fetch('/api/v1/audit')).json()).entries);
+  const kinds = entries.map((e) => e.event);
+  for (const k of ['setup', 'login_failed', 'login', 'logout', 'config', 'token_created', 'token_revoked', 'join', 'leave'])
+    assert.ok(kinds.includes(k), `audit has ${k}: ${kinds.join(',')}`);
+  assert.ok(entries.some((e) => e.actor === 'token:room-controller' && e.event === 'join'));
+  const raw = fs.readFileSync(path.join(STATE, 'audit.log'), 'utf8');
+  assert.equal(fs.statSync(path.join(STATE, 'audit.log')).mode & 0o777, 0o600);
+  const cookie = await sessionCookie();
+  for (const secret of [PASSWORD, apiToken, cookie.value, 'room=1234'])
+    assert.ok(!raw.includes(secret), 'no secret in the audit log');
+  const log = fs.readFileSync(daemon.log, 'utf8');
+  for (const secret of [PASSWORD, apiToken, cookie.value])
+    assert.ok(!log.includes(secret), 'no secret in the daemon log');
+});
+
+step('lockout after repeated failures, even for the right password', async () => {
+  const login = (password) => req({ method: 'POST', path: '/api/v1/login', headers: { Origin: BASE }, body: { password } });
+  let r = await login('wrong 1 wrong 1');
+  assert.equal(r.status, 401);
+  await sleep(1100);
+  r = await login('wrong 2 wrong 2');
+  assert.equal(r.status, 401);
+  await sleep(2100);
+  r = await login('wrong 3 wrong 3');
+  assert.equal(r.status, 401);
+  assert.match(r.json.error, /locked/);
+  r = await login(PASSWORD);
+  assert.equal(r.status, 429, r.text);
+  assert.match(r.json.error, /locked/);
+  assert.ok(Number(r.headers['retry-after']) > 50, `Retry-After ${r.headers['retry-after']}`);
+  // Login from a cross-origin page is refused before the password is looked at.
+  r = await req({ method: 'POST', path: '/api/v1/login', headers: { Origin: EVIL }, body: { password: PASSWORD } });
+  assert.equal(r.status, 403);
+  await assertIdle('end');
+});
