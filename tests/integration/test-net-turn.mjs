@@ -190,8 +190,26 @@ step('TURN/UDP relay-only: isolated middle, credentials from a TURN REST URL', a
     const port = await waitFor('the credentials service', async () => fs.existsSync(portFile) && fs.readFileSync(portFile, 'utf8').trim(), { timeoutMs: 5000 });
     await startRoom('relay-udp', { 'turn-credentials-url': `http://127.0.0.1:${port}/turn`, 'relay-only': 'true' });
     await joinAndCheck(t, 'relay-udp', /^relay\/udp -> /);
-    assert.match(fs.readFileSync(path.join(TMP, 'creds.log'), 'utf8'), /credentials for \d+:anyroom/, 'anyroomd fetched credentials');
+    const fetches = () => (fs.readFileSync(path.join(TMP, 'creds.log'), 'utf8').match(/credentials for \d+:anyroom/g) || []).length;
+    assert.equal(fetches(), 1, 'anyroomd fetched credentials once');
+    // A second join within ttl/2 uses the cached credentials.
+    const r = await daemon.ctl('join', 'janus+ws://127.0.0.1:8188/?room=1234&display=Room-relay-udp-2', '--timeout', '30');
+    assert.equal(r.code, 0, `second join: ${r.stderr.trim()}`);
+    await alice.waitForFeed('Room-relay-udp-2', { timeoutMs: 30000 });
+    assert.equal(fetches(), 1, 'the second join did not fetch again (cached until ttl/2)');
+    assert.equal((await daemon.ctl('leave')).code, 0);
+    await alice.waitFeedGone('Room-relay-udp-2', { timeoutMs: 10000 });
     assert.doesNotMatch(fs.readFileSync(daemon.log, 'utf8'), new RegExp(turn.secret), 'the TURN secret is not in the log');
+    await stopDaemon();
+
+    // A credentials URL that answers an error fails the join with that reason.
+    await startRoom('creds-404', { 'turn-credentials-url': `http://127.0.0.1:${port}/nope`, 'relay-only': 'true' });
+    const f = await daemon.ctl('join', 'janus+ws://127.0.0.1:8188/?room=1234&display=Room-creds-404', '--timeout', '20');
+    t.diagnostic(`credentials URL answering 404: exit ${f.code} in ${Math.round(f.ms)} ms: ${f.stderr.trim()}`);
+    assert.notEqual(f.code, 0, 'the join fails');
+    assert.match(f.stderr, /TURN credentials.*HTTP 404/, 'the reason names the credentials URL answer');
+    const st = await daemon.status();
+    assert.ok(['idle', 'failed'].includes(st.state), `state after the failed join: ${st.state}`);
   } finally {
     await creds.stop();
   }
