@@ -214,7 +214,7 @@ event_client_unref(gpointer p)
 }
 
 void
-ar_api_hub_add_event_client(ArApiHub *hub, SoupWebsocketConnection *ws)
+ar_api_hub_add_event_client(ArApiHub *hub, SoupWebsocketConnection *ws, const char *owner)
 {
   if (hub->event_clients->len >= AR_API_HUB_MAX_EVENT_CLIENTS) {
     soup_websocket_connection_close(ws, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION, "too many clients");
@@ -222,8 +222,31 @@ ar_api_hub_add_event_client(ArApiHub *hub, SoupWebsocketConnection *ws)
   }
   /* Events are small; a client that never reads must not grow our memory. */
   soup_websocket_connection_set_max_incoming_payload_size(ws, 4096);
+  g_object_set_data_full(G_OBJECT(ws), "ar-api-owner", g_strdup(owner), g_free);
   g_ptr_array_add(hub->event_clients, g_object_ref(ws));
   g_signal_connect(ws, "closed", G_CALLBACK(event_client_closed), hub);
+}
+
+void
+ar_api_hub_close_event_clients(ArApiHub *hub, const char *owner)
+{
+  if (!owner)
+    return;
+  /* Closing emits "closed" later (after the close handshake), so walk a copy. */
+  g_autoptr(GPtrArray) match = g_ptr_array_new_with_free_func(g_object_unref);
+  for (guint i = 0; i < hub->event_clients->len; i++) {
+    SoupWebsocketConnection *ws = hub->event_clients->pdata[i];
+    const char *o = g_object_get_data(G_OBJECT(ws), "ar-api-owner");
+    if (o && g_str_equal(o, owner))
+      g_ptr_array_add(match, g_object_ref(ws));
+  }
+  for (guint i = 0; i < match->len; i++) {
+    SoupWebsocketConnection *ws = match->pdata[i];
+    g_ptr_array_remove(hub->event_clients, ws);
+    if (soup_websocket_connection_get_state(ws) == SOUP_WEBSOCKET_STATE_OPEN)
+      soup_websocket_connection_close(ws, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION,
+                                      "credential ended");
+  }
 }
 
 void

@@ -42,8 +42,12 @@ void ar_api_hub_join(ArApiHub *hub, SoupServerMessage *msg, gsize max_body);
 void ar_api_hub_leave(ArApiHub *hub, SoupServerMessage *msg);
 
 /* Adds an authenticated WebSocket client; closes it (policy violation) when
- * there are too many. */
-void ar_api_hub_add_event_client(ArApiHub *hub, SoupWebsocketConnection *ws);
+ * there are too many. @owner (may be NULL) names the credential it came
+ * with, for ar_api_hub_close_event_clients. */
+void ar_api_hub_add_event_client(ArApiHub *hub, SoupWebsocketConnection *ws, const char *owner);
+/* Closes every client added with @owner (a session that ended, a revoked
+ * token): an event stream lives no longer than its credential. */
+void ar_api_hub_close_event_clients(ArApiHub *hub, const char *owner);
 /* Sends @event (a JSON object) to every client, like a call event. */
 void ar_api_hub_broadcast(ArApiHub *hub, JsonNode *event);
 

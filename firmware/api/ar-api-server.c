@@ -82,7 +82,7 @@ handle_events(SoupServer *soup, SoupServerMessage *msg, const char *path,
     soup_websocket_connection_close(ws, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION, "refused");
     return;
   }
-  ar_api_hub_add_event_client(s->hub, ws);
+  ar_api_hub_add_event_client(s->hub, ws, NULL);
 }
 
 /* ---- socket ---- */

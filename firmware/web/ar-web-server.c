@@ -60,6 +60,7 @@ struct _ArWebServer {
   GHashTable *throttle; /* client address -> ArThrottleEntry* */
   GHashTable *buckets;  /* client address -> Bucket* */
   ArThrottlePolicy policy;
+  guint expire_timer;
 };
 
 typedef struct {
@@ -327,6 +328,20 @@ save_settings(ArWebServer *s, GError **error)
 
 /* ---- sessions and tokens ---- */
 
+/* The owner name of event streams opened with a session or a token. */
+static char *
+owner_of(const char *kind, const char *hash)
+{
+  return g_strconcat(kind, ":", hash, NULL);
+}
+
+static void
+session_ending(ArWebServer *s, Session *se)
+{
+  g_autofree char *owner = owner_of("session", se->id_hash);
+  ar_api_hub_close_event_clients(s->hub, owner);
+}
+
 static void
 expire_sessions(ArWebServer *s, gint64 now)
 {
@@ -335,8 +350,10 @@ expire_sessions(ArWebServer *s, gint64 now)
   gpointer v;
   g_hash_table_iter_init(&it, s->sessions);
   while (g_hash_table_iter_next(&it, NULL, &v))
-    if (now - ((Session *)v)->last_used_us > idle)
+    if (now - ((Session *)v)->last_used_us > idle) {
+      session_ending(s, v);
       g_hash_table_iter_remove(&it);
+    }
 }
 
 /* A new session; its cookie value goes into @cookie_id. */
@@ -357,6 +374,7 @@ session_new(ArWebServer *s, char **cookie_id)
         oldest_t = ((Session *)v)->last_used_us;
         oldest = k;
       }
+    session_ending(s, g_hash_table_lookup(s->sessions, oldest));
     g_hash_table_remove(s->sessions, oldest);
   }
   g_autofree char *id = ar_web_random_hex(NULL);
@@ -582,6 +600,9 @@ on_got_headers(SoupServerMessage *msg, gpointer data)
     }
     if (!authorize(s, msg, AUTH_SESSION_OR_TOKEN, &auth))
       return;
+    char *owner = auth.token ? owner_of("token", auth.token->hash)
+                             : owner_of("session", auth.session->id_hash);
+    g_object_set_data_full(G_OBJECT(msg), "ar-web-owner", owner, g_free);
   }
   g_object_set_data(G_OBJECT(msg), "ar-web-checked", GINT_TO_POINTER(1));
 }
@@ -816,6 +837,8 @@ handle_tokens(ArWebServer *s, SoupServerMessage *msg, const char *path, const Au
       Token *t = s->tokens->pdata[i];
       if (g_str_equal(t->name, name)) {
         g_autofree char *gone = g_strdup(t->name);
+        g_autofree char *owner = owner_of("token", t->hash);
+        ar_api_hub_close_event_clients(s->hub, owner);
         g_ptr_array_remove_index(s->tokens, i);
         g_autoptr(GError) error = NULL;
         if (!save_tokens(s, &error))
@@ -974,6 +997,7 @@ handle_api(SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTabl
     if (!authorize(s, msg, AUTH_SESSION, &auth))
       return;
     audit(s, msg, &auth, "logout", NULL);
+    session_ending(s, auth.session);
     g_hash_table_remove(s->sessions, auth.session->id_hash);
     g_autofree char *cookie = ar_web_session_cookie(NULL);
     soup_message_headers_append(soup_server_message_get_response_headers(msg), "Set-Cookie",
@@ -1052,7 +1076,7 @@ handle_events(SoupServer *soup, SoupServerMessage *msg, const char *path,
     soup_websocket_connection_close(ws, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION, "refused");
     return;
   }
-  ar_api_hub_add_event_client(s->hub, ws);
+  ar_api_hub_add_event_client(s->hub, ws, g_object_get_data(G_OBJECT(msg), "ar-web-owner"));
 }
 
 /* ---- the admin page ---- */
@@ -1100,6 +1124,14 @@ handle_static(SoupServer *soup, SoupServerMessage *msg, const char *path, GHashT
     return;
   }
   error_json(msg, SOUP_STATUS_NOT_FOUND, "not found");
+}
+
+static gboolean
+expire_tick(gpointer data)
+{
+  ArWebServer *s = data;
+  expire_sessions(s, g_get_monotonic_time());
+  return G_SOURCE_CONTINUE;
 }
 
 static char *
@@ -1184,6 +1216,8 @@ ar_web_server_new(ArApiHub *hub, ArConfig *config, const char *state_dir, const 
   gboolean v6 = strchr(host, ':') != NULL;
   s->url = g_strdup_printf(v6 ? "https://[%s]:%u/admin/" : "https://%s:%u/admin/", host, port);
   ar_api_hub_set_admin_info(hub, s->url, s->fingerprint);
+  /* Idle sessions end (and their event streams close) without a request. */
+  s->expire_timer = g_timeout_add_seconds(30, expire_tick, s);
   g_message("admin: listening on %s (TLS certificate SHA-256 %s)%s", s->url, s->fingerprint,
             s->password_hash ? "" : "; first-run setup: set the admin password there");
   return g_steal_pointer(&s);
@@ -1194,6 +1228,8 @@ ar_web_server_free(ArWebServer *s)
 {
   if (!s)
     return;
+  if (s->expire_timer)
+    g_source_remove(s->expire_timer);
   if (s->hub)
     ar_api_hub_set_admin_info(s->hub, NULL, NULL);
   if (s->soup) {

@@ -10,8 +10,10 @@
 // Screenshots and logs: $AR_BUILD_DIR/meson-logs/lab/admin/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import path from 'node:path';
 import { startJanus } from '../lab/janus.mjs';
 import { buildDir, mkTemp, sleep, startAnyroomd, tail } from '../lab/lab.mjs';
@@ -47,6 +49,42 @@ function step(name, fn, timeout = 60000) {
 }
 
 const req = (opts) => pinnedRequest({ port: PORT, fingerprint256: pins.fingerprint256, ...opts });
+
+// A WebSocket handshake on /api/v1/events from node. Resolves {status} or,
+// on 101, {status, st: {data, closed}} (data: the raw frames, as text).
+function openEventStream(headers) {
+  return new Promise((resolve, reject) => {
+    const rq = https.request({
+      host: '127.0.0.1', port: PORT, path: '/api/v1/events', agent: false, rejectUnauthorized: false,
+      headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13',
+        'Sec-WebSocket-Key': crypto.randomBytes(16).toString('base64'), ...headers },
+    });
+    rq.on('upgrade', (res, socket) => {
+      if (socket.getPeerCertificate().fingerprint256 !== pins.fingerprint256) {
+        socket.destroy();
+        reject(new Error('wrong certificate'));
+        return;
+      }
+      const st = { data: '', closed: false };
+      socket.on('data', (d) => { st.data += d.toString('latin1'); });
+      socket.on('close', () => { st.closed = true; });
+      socket.on('error', () => { st.closed = true; });
+      resolve({ status: res.statusCode, st, socket });
+    });
+    rq.on('response', (res) => { res.resume(); resolve({ status: res.statusCode }); });
+    rq.on('error', reject);
+    rq.end();
+  });
+}
+
+async function until(what, fn, timeoutMs = 5000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await fn()) return;
+    await sleep(50);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
 
 async function shot(page, name) {
   await page.screenshot({ path: path.join(OUT, `${name}.png`), fullPage: true });
@@ -345,11 +383,22 @@ step('API tokens: created in the page, used with Bearer (no cookie, no CSRF), re
   r = await req({ path: '/api/v1/nope', headers: auth });
   assert.equal(r.status, 404);
   assert.equal(r.json.ok, false);
-  // Revoke in the page.
+  // The event stream with the token; without credentials or from another origin it is refused.
+  const noAuth = await openEventStream({ Origin: BASE });
+  assert.equal(noAuth.status, 401);
+  const foreign = await openEventStream({ ...auth, Origin: EVIL });
+  assert.equal(foreign.status, 403);
+  const ws = await openEventStream(auth);
+  assert.equal(ws.status, 101);
+  r = await req({ method: 'PUT', path: '/api/v1/config', headers: auth, body: { room_name: 'Scripted Room' } });
+  await until('the config event on the token stream', () => ws.st.data.includes('"room_name":"Scripted Room"'));
+  // Revoke in the page: the token and its open event stream end.
   await page.click('button[data-token="room-controller"]');
   await waitMessage(page, /Token room-controller revoked/);
+  await until('the revoked token\'s event stream to close', () => ws.st.closed);
   r = await req({ path: '/api/v1/status', headers: auth });
   assert.equal(r.status, 401, r.text);
+  assert.equal((await openEventStream(auth)).status, 401);
   r = await req({ method: 'POST', path: '/api/v1/commands/join', headers: auth, body: { link: ROOM_LINK } });
   assert.equal(r.status, 401);
   await assertIdle('revoked token');
@@ -418,6 +467,8 @@ step('wrong password is throttled in the page', async () => {
   await page.click('#logout');
   await page.waitForSelector('#login:not([hidden])');
   assert.equal(await sessionCookie(), undefined, 'logout clears the cookie');
+  // The event stream opened with that session ends with it.
+  await page.waitForFunction(() => window.__ws.readyState === WebSocket.CLOSED, null, { timeout: 5000 });
   await page.fill('#login-password', 'wrong password 1');
   await page.click('#login-form button');
   await waitMessage(page, /^wrong password$/);
