@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glib/gstdio.h>
+#include <openssl/crypto.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -20,6 +21,7 @@
 #define AUDIT_LIST_MAX 200
 #define STATIC_MAX_BYTES (512 * 1024)
 #define ROOM_NAME_MAX_CHARS 64
+#define MAX_LOGINS_IN_FLIGHT 4
 #define TOKEN_NAME_MAX 64
 #define AR_HTTP_TOO_MANY_REQUESTS 429 /* libsoup 3.2 has no name for it */
 
@@ -61,6 +63,7 @@ struct _ArWebServer {
   GHashTable *buckets;  /* client address -> Bucket* */
   ArThrottlePolicy policy;
   guint expire_timer;
+  GPtrArray *logins;      /* LoginJob* whose password is being checked in a thread */
 };
 
 typedef struct {
@@ -718,6 +721,78 @@ throttle_entry(ArWebServer *s, const char *client)
   return e;
 }
 
+typedef struct {
+  ArWebServer *server; /* NULL once the server is gone */
+  SoupServerMessage *msg;
+  char *client;
+  char *password;
+  char *hash;
+  gboolean gone; /* the client disconnected */
+} LoginJob;
+
+static void
+login_job_free(LoginJob *job)
+{
+  g_signal_handlers_disconnect_by_data(job->msg, job);
+  g_object_unref(job->msg);
+  g_free(job->client);
+  if (job->password)
+    OPENSSL_cleanse(job->password, strlen(job->password));
+  g_free(job->password);
+  g_free(job->hash);
+  g_free(job);
+}
+
+static void
+login_job_disconnected(SoupServerMessage *msg, gpointer data)
+{
+  ((LoginJob *)data)->gone = TRUE;
+}
+
+/* In a worker thread: touches only the job's own copies. */
+static void
+login_job_verify(GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+  LoginJob *job = data;
+  g_task_return_boolean(task, ar_web_password_verify(job->password, job->hash));
+}
+
+static void
+login_job_done(GObject *source, GAsyncResult *res, gpointer data)
+{
+  LoginJob *job = data;
+  gboolean ok = g_task_propagate_boolean(G_TASK(res), NULL);
+  ArWebServer *s = job->server;
+  if (!s) {
+    login_job_free(job);
+    return;
+  }
+  g_ptr_array_remove(s->logins, job);
+  SoupServerMessage *msg = job->msg;
+  ArThrottleEntry *e = throttle_entry(s, job->client);
+  if (!ok) {
+    gboolean locked = FALSE;
+    if (e) {
+      ar_throttle_failed(e, &s->policy, g_get_monotonic_time());
+      locked = e->locked_until_us != 0;
+    }
+    audit(s, msg, NULL, locked ? "login_failed_locked" : "login_failed", NULL);
+    if (!job->gone)
+      error_json(msg, SOUP_STATUS_UNAUTHORIZED,
+                 locked ? "wrong password: too many failures, logins from here are locked"
+                        : "wrong password");
+  } else {
+    if (e)
+      ar_throttle_succeeded(e);
+    audit(s, msg, NULL, "login", NULL);
+    if (!job->gone)
+      start_session(s, msg);
+  }
+  if (!job->gone)
+    soup_server_message_unpause(msg);
+  login_job_free(job);
+}
+
 static void
 handle_login(ArWebServer *s, SoupServerMessage *msg)
 {
@@ -746,6 +821,19 @@ handle_login(ArWebServer *s, SoupServerMessage *msg)
     error_json(msg, AR_HTTP_TOO_MANY_REQUESTS, text);
     return;
   }
+  for (guint i = 0; i < s->logins->len; i++)
+    if (g_str_equal(((LoginJob *)s->logins->pdata[i])->client, client)) {
+      /* One guess at a time per address: no parallel guessing past the delay. */
+      soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Retry-After",
+                                   "1");
+      error_json(msg, AR_HTTP_TOO_MANY_REQUESTS, "a login from here is being checked");
+      return;
+    }
+  if (s->logins->len >= MAX_LOGINS_IN_FLIGHT) {
+    soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Retry-After", "1");
+    error_json(msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "busy checking other logins");
+    return;
+  }
   g_autoptr(GError) error = NULL;
   g_autoptr(JsonNode) body = body_object(msg, &error);
   if (!body) {
@@ -753,18 +841,24 @@ handle_login(ArWebServer *s, SoupServerMessage *msg)
     return;
   }
   const char *password = string_member(body, "password");
-  if (!password || !ar_web_password_verify(password, s->password_hash)) {
-    ar_throttle_failed(e, &s->policy, g_get_monotonic_time());
-    gboolean locked = e->locked_until_us != 0;
-    audit(s, msg, NULL, locked ? "login_failed_locked" : "login_failed", NULL);
-    error_json(msg, SOUP_STATUS_UNAUTHORIZED,
-               locked ? "wrong password: too many failures, logins from here are locked"
-                      : "wrong password");
+  if (!password || strlen(password) > AR_WEB_PASSWORD_MAX_BYTES) {
+    error_json(msg, SOUP_STATUS_BAD_REQUEST, "the request needs a \"password\" string");
     return;
   }
-  ar_throttle_succeeded(e);
-  audit(s, msg, NULL, "login", NULL);
-  start_session(s, msg);
+  /* PBKDF2 takes tens of milliseconds: not on the main loop, which carries
+   * the call's signalling. */
+  LoginJob *job = g_new0(LoginJob, 1);
+  job->server = s;
+  job->msg = g_object_ref(msg);
+  job->client = g_strdup(client);
+  job->password = g_strdup(password);
+  job->hash = g_strdup(s->password_hash);
+  g_signal_connect(msg, "disconnected", G_CALLBACK(login_job_disconnected), job);
+  g_ptr_array_add(s->logins, job);
+  soup_server_message_pause(msg);
+  g_autoptr(GTask) task = g_task_new(NULL, NULL, login_job_done, job);
+  g_task_set_task_data(task, job, NULL);
+  g_task_run_in_thread(task, login_job_verify);
 }
 
 static void
@@ -1188,6 +1282,7 @@ ar_web_server_new(ArApiHub *hub, ArConfig *config, const char *state_dir, const 
   s->tokens = g_ptr_array_new_with_free_func((GDestroyNotify)token_free);
   s->throttle = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
   s->buckets = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+  s->logins = g_ptr_array_new();
   s->policy = (ArThrottlePolicy){.base_delay_ms = 1000,
                                  .max_delay_ms = 30000,
                                  .max_failures = config->admin_login_max_failures,
@@ -1230,6 +1325,10 @@ ar_web_server_free(ArWebServer *s)
     return;
   if (s->expire_timer)
     g_source_remove(s->expire_timer);
+  /* Password checks still running end on their own and then see no server. */
+  for (guint i = 0; s->logins && i < s->logins->len; i++)
+    ((LoginJob *)s->logins->pdata[i])->server = NULL;
+  g_clear_pointer(&s->logins, g_ptr_array_unref);
   if (s->hub)
     ar_api_hub_set_admin_info(s->hub, NULL, NULL);
   if (s->soup) {
