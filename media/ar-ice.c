@@ -190,6 +190,7 @@ ar_ice_config_clear(ArIceConfig *ice)
     return;
   g_clear_pointer(&ice->stun, g_free);
   g_clear_pointer(&ice->turn, g_strfreev);
+  g_clear_pointer(&ice->tls_ca_file, g_free);
   ice->relay_only = FALSE;
 }
 
@@ -234,7 +235,8 @@ ar_ice_config_build(ArIceConfig *out, const char *const *stun, const char *const
                         "relay-only needs at least one TURN server");
     return FALSE;
   }
-  ar_ice_config_clear(out);
+  g_free(out->stun);
+  g_strfreev(out->turn);
   out->stun = g_steal_pointer(&stun_uri);
   out->turn = g_strv_builder_end(b);
   out->relay_only = relay_only;

@@ -45,6 +45,7 @@ struct _ArMediaEngine {
   ArSinkKind video_sink_kind;
   char *description;
   ArIceConfig ice; /* given to every new peer */
+  GPtrArray *turn_tls; /* ArTurnTls, one per turns: server */
 };
 
 /* ---- common ---- */
@@ -473,20 +474,78 @@ ar_media_engine_free(ArMediaEngine *engine)
   g_free(engine->audio_sink_device);
   g_free(engine->description);
   ar_ice_config_clear(&engine->ice);
+  g_clear_pointer(&engine->turn_tls, g_ptr_array_unref);
   g_free(engine);
 }
 
-void
-ar_media_engine_set_ice(ArMediaEngine *engine, const ArIceConfig *ice)
+/* "turns://USERINFO@HOST:PORT" -> a TLS shim to HOST:PORT and
+ * "turn://USERINFO@127.0.0.1:SHIM?transport=tcp". */
+static char *
+ar_media_engine_tls_turn(const char *uri, const char *ca_file, GPtrArray *shims, GError **error)
 {
+  const char *rest = uri + strlen("turns://");
+  const char *at = strrchr(rest, '@');
+  const char *hostport = at != NULL ? at + 1 : NULL;
+  const char *colon;
+  g_autofree char *host = NULL;
+  guint64 port = 0;
+  ArTurnTls *tls;
+
+  if (hostport == NULL)
+    goto bad;
+  if (*hostport == '[') {
+    const char *end = strchr(hostport, ']');
+    if (end == NULL || end[1] != ':')
+      goto bad;
+    host = g_strndup(hostport + 1, end - hostport - 1);
+    colon = end + 1;
+  } else {
+    colon = strrchr(hostport, ':');
+    if (colon == NULL)
+      goto bad;
+    host = g_strndup(hostport, colon - hostport);
+  }
+  if (!g_ascii_string_to_unsigned(colon + 1, 10, 1, 65535, &port, NULL))
+    goto bad;
+  tls = ar_turn_tls_new(host, (guint16)port, ca_file, error);
+  if (tls == NULL)
+    return NULL;
+  g_ptr_array_add(shims, tls);
+  return g_strdup_printf("turn://%.*s@127.0.0.1:%u?transport=tcp", (int)(at - rest), rest,
+                         ar_turn_tls_get_local_port(tls));
+bad:
+  g_set_error_literal(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_FAILED, "malformed turns: server");
+  return NULL;
+}
+
+gboolean
+ar_media_engine_set_ice(ArMediaEngine *engine, const ArIceConfig *ice, GError **error)
+{
+  g_autoptr(GPtrArray) shims = g_ptr_array_new_with_free_func((GDestroyNotify)ar_turn_tls_free);
+  g_autoptr(GStrvBuilder) turn = g_strv_builder_new();
+
   if (engine == NULL)
-    return;
+    return TRUE;
+  for (gsize i = 0; ice != NULL && ice->turn != NULL && ice->turn[i] != NULL; i++) {
+    if (g_str_has_prefix(ice->turn[i], "turns://")) {
+      g_autofree char *local = ar_media_engine_tls_turn(ice->turn[i], ice->tls_ca_file, shims, error);
+      if (local == NULL)
+        return FALSE;
+      g_strv_builder_add(turn, local);
+    } else {
+      g_strv_builder_add(turn, ice->turn[i]);
+    }
+  }
   ar_ice_config_clear(&engine->ice);
+  g_clear_pointer(&engine->turn_tls, g_ptr_array_unref);
   if (ice == NULL)
-    return;
+    return TRUE;
   engine->ice.stun = g_strdup(ice->stun);
-  engine->ice.turn = g_strdupv(ice->turn);
+  engine->ice.turn = g_strv_builder_end(turn);
   engine->ice.relay_only = ice->relay_only;
+  engine->ice.tls_ca_file = g_strdup(ice->tls_ca_file);
+  engine->turn_tls = g_steal_pointer(&shims);
+  return TRUE;
 }
 
 const ArIceConfig *

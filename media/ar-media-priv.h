@@ -39,6 +39,13 @@ GstCaps *ar_encoder_rtp_caps(ArVideoCodec codec, guint pt);
 
 const ArMediaConfig *ar_media_engine_get_config(ArMediaEngine *engine);
 const ArIceConfig *ar_media_engine_get_ice(ArMediaEngine *engine);
+
+/* ar-turn-tls.c: a loopback listener whose connections go on over verified
+ * TLS to host:port (libnice has no TLS client). */
+typedef struct _ArTurnTls ArTurnTls;
+ArTurnTls *ar_turn_tls_new(const char *host, guint16 port, const char *ca_file, GError **error);
+guint16 ar_turn_tls_get_local_port(ArTurnTls *tls);
+void ar_turn_tls_free(ArTurnTls *tls);
 /* Raw video at the configured size/rate; a bin with a "src" ghost pad. */
 GstElement *ar_media_engine_make_video_source(ArMediaEngine *engine, GError **error);
 /* Raw audio; a bin with a "src" ghost pad. */

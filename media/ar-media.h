@@ -129,6 +129,10 @@ typedef struct {
   char *stun;       /* NULL = none */
   char **turn;      /* NULL-terminated, may be empty or NULL */
   gboolean relay_only; /* ice-transport-policy=relay */
+  /* turns: servers: PEM CA file to verify them with; NULL = the system's
+   * trust store. libnice has no TLS, so the engine carries each turns:
+   * connection over its own verified TLS (media/ar-turn-tls.c). */
+  char *tls_ca_file;
 } ArIceConfig;
 
 /* Checks and converts lists of RFC URIs into @out (replaced only on success).
@@ -152,8 +156,11 @@ void ar_media_engine_free(ArMediaEngine *engine);
 const ArEncoderInfo *ar_media_engine_get_encoder(ArMediaEngine *engine);
 /* Human-readable description of the chosen sources/sinks, for logs/status. */
 const char *ar_media_engine_describe(ArMediaEngine *engine);
-/* The ICE servers given to peers created from now on (copied). NULL = none. */
-void ar_media_engine_set_ice(ArMediaEngine *engine, const ArIceConfig *ice);
+/* The ICE servers given to peers created from now on (copied). NULL = none.
+ * Starts a loopback TLS shim per turns: server (fails if the CA file cannot
+ * be read); on failure the previous servers stay. */
+gboolean ar_media_engine_set_ice(ArMediaEngine *engine, const ArIceConfig *ice, GError **error)
+    G_GNUC_WARN_UNUSED_RESULT;
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(ArMediaEngine, ar_media_engine_free)
 

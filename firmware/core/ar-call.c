@@ -267,7 +267,8 @@ credentials_ready(ArCallManager *m, ArTurnCredentials *creds, const GError *fetc
     g_auto(ArIceConfig) ice = {0};
     if (ar_config_ice(m->config, creds->username, creds->password,
                       (const char *const *)creds->uris, &ice, &error)) {
-      ar_media_engine_set_ice(m->engine, &ice);
+      if (!ar_media_engine_set_ice(m->engine, &ice, &error))
+        goto done;
       ar_turn_credentials_free(m->creds);
       m->creds = creds;
       creds = NULL;
@@ -278,6 +279,7 @@ credentials_ready(ArCallManager *m, ArTurnCredentials *creds, const GError *fetc
       g_prefix_error(&error, "TURN credentials: ");
     }
   }
+done:
   ar_turn_credentials_free(creds);
   if (!error && !start_provider(m, link, m->pending_klass, &error))
     g_prefix_error(&error, "cannot join: ");
@@ -392,7 +394,10 @@ ar_call_manager_new(const ArConfig *config, const ArBoard *board, GError **error
       ar_call_manager_free(m);
       return NULL;
     }
-    ar_media_engine_set_ice(m->engine, &ice);
+    if (!ar_media_engine_set_ice(m->engine, &ice, error)) {
+      ar_call_manager_free(m);
+      return NULL;
+    }
   }
   g_message("network: %u STUN, %u TURN server(s)%s%s", config->stun ? g_strv_length(config->stun) : 0,
             config->turn ? g_strv_length(config->turn) : 0,

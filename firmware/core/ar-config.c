@@ -43,6 +43,7 @@ static const KeySpec config_keys[] = {
   S("network", "turn-password", T_STRING, turn_password, 0, 0), /* secret: never logged */
   S("network", "turn-credentials-url", T_STRING, turn_credentials_url, 0, 0),
   S("network", "relay-only", T_BOOL, relay_only, 0, 0),
+  S("network", "turn-tls-ca", T_STRING, turn_tls_ca, 0, 0),
   S("admin", "listen", T_STRING, admin_listen, 0, 0),
   S("admin", "hostnames", T_LIST, admin_hostnames, 0, 0),
   S("admin", "session-idle-minutes", T_UINT, admin_session_idle_min, 1, 1440),
@@ -289,6 +290,11 @@ validate_network(ArConfig *c, const char *origin, GError **error)
                 "turn-password", origin);
     return FALSE;
   }
+  if (c->turn_tls_ca != NULL && !g_path_is_absolute(c->turn_tls_ca)) {
+    g_set_error(error, AR_CONFIG_ERROR, AR_CONFIG_ERROR_INVALID_VALUE,
+                "%s: network.turn-tls-ca: must be an absolute path to a PEM file", origin);
+    return FALSE;
+  }
   if (c->relay_only && n == 0 && c->turn_credentials_url == NULL) {
     g_set_error(error, AR_CONFIG_ERROR, AR_CONFIG_ERROR_INVALID_VALUE,
                 "%s: network.relay-only: needs a TURN server (network.turn or "
@@ -337,8 +343,12 @@ ar_config_ice(const ArConfig *c, const char *username, const char *password,
     username = c->turn_username;
     password = c->turn_password;
   }
-  return ar_ice_config_build(out, (const char *const *)c->stun, turn, username, password,
-                             c->relay_only, error);
+  if (!ar_ice_config_build(out, (const char *const *)c->stun, turn, username, password,
+                           c->relay_only, error))
+    return FALSE;
+  g_free(out->tls_ca_file);
+  out->tls_ca_file = g_strdup(c->turn_tls_ca);
+  return TRUE;
 }
 
 ArConfig *
@@ -400,6 +410,7 @@ ar_config_free(ArConfig *c)
     memset(c->turn_password, 0, strlen(c->turn_password));
   g_free(c->turn_password);
   g_free(c->turn_credentials_url);
+  g_free(c->turn_tls_ca);
   ar_link_config_free(c->links);
   g_free(c->admin_listen);
   g_strfreev(c->admin_hostnames);

@@ -67,6 +67,7 @@ typedef struct {
   char *turn_password;        /* secret: never logged */
   char *turn_credentials_url; /* TURN REST: {username, password, ttl, uris} */
   gboolean relay_only;
+  char *turn_tls_ca;          /* PEM CA file for turns: servers; NULL = system store */
   /* [links]: parsed and validated by the link module (ar_link_config_*) */
   ArLinkConfig *links;
   /* [admin]: the HTTPS admin UI and scripting API (docs/api.md) */

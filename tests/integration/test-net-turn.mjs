@@ -231,10 +231,11 @@ step('UDP blocked between room and meeting: connects through TURN over TCP', asy
   assert.ok(!fs.readFileSync(daemon.log, 'utf8').includes(c.password), 'the TURN password is not in the debug log');
 });
 
-// libnice 0.1.21 has no TLS client: for turns: it speaks plain TURN over TCP
-// to the port (docs/network.md). coturn accepts TCP and TLS on every listening
-// port, so the call connects, unencrypted on the room-to-TURN leg.
-step('only TCP 443 to the TURN server open: connects through turns: on port 443', async (t) => {
+// Only TCP 443 to the TURN server: turns: on 443. libnice 0.1.21 has no TLS
+// client, so anyroomd carries each TURN connection over its own TLS
+// (media/ar-turn-tls.c), verified against network.turn-tls-ca: here coturn's
+// throwaway self-signed certificate.
+step('only TCP 443 to the TURN server open: connects through TURN over TLS (verified)', async (t) => {
   mode('tcp443-only');
   const before = nftCounters();
   const c = turn.restCredentials();
@@ -242,16 +243,34 @@ step('only TCP 443 to the TURN server open: connects through turns: on port 443'
   await startRoom('tcp443', {
     turn: `turn:${TURN_IP}:3478?transport=udp;turns:${TURN_IP}:443`,
     'turn-username': c.username, 'turn-password': c.password, 'relay-only': 'true',
+    'turn-tls-ca': turn.cert,
   });
-  await joinAndCheck(t, 'tcp443', /^relay\/(tcp|tls) -> /);
+  await joinAndCheck(t, 'tcp443', /^relay\/tcp -> /);
   t.diagnostic(`tcp443-only: the middle dropped ${nftCounters() - before} packets from the room`);
-  // What reached coturn's port 443: libnice 0.1.21 has no TLS client, so it
-  // speaks plain TURN over TCP there (coturn accepts both on that port).
-  const log = turn.logText().slice(logBefore);
-  const on443 = log.split('\n').filter((l) => l.includes(`local ${TURN_IP}:443`));
-  assert.ok(on443.length > 0, 'coturn served the room on port 443');
-  const tls = log.split('\n').some((l) => /TLS/.test(l) && /session/.test(l));
-  t.diagnostic(`tcp443-only: coturn sessions on 443: ${on443.length} log lines; ${tls ? 'TLS sessions seen' : 'no TLS session: libnice sent plain TURN/TCP to the TLS port'}`);
-  const pr = await daemon.ctl('status', '--json');
-  assert.equal(pr.code, 0);
+  // coturn names the transport when a session closes: stop the room first.
+  await stopDaemon();
+  const tlsLines = await waitFor('coturn to log the closed sessions on 443', async () => {
+    const l = turn.logText().slice(logBefore).split('\n')
+      .filter((x) => x.includes(`${TURN_IP}:443`) && /TLS|SSL/.test(x));
+    return l.length ? l : null;
+  }, { timeoutMs: 10000, intervalMs: 250 }).catch(() => []);
+  t.diagnostic(`tcp443-only: coturn: ${JSON.stringify(tlsLines.slice(0, 2))}`);
+  assert.ok(tlsLines.length > 0, 'coturn saw TLS sessions on port 443');
+  assert.ok(!turn.logText().slice(logBefore).split('\n').some((x) => x.includes(`local ${TURN_IP}:443`) && /reason: TCP /.test(x)),
+    'no plain-TCP session on port 443');
+});
+
+step('TURN over TLS to a server whose certificate is not trusted: no relay, the join fails', async (t) => {
+  mode('tcp443-only');
+  const c = turn.restCredentials();
+  await startRoom('tls-untrusted', {
+    turn: `turns:${TURN_IP}:443`, 'turn-username': c.username, 'turn-password': c.password,
+    'relay-only': 'true',
+  }, { 'join-timeout': 8 });
+  const r = await daemon.ctl('join', 'janus+ws://127.0.0.1:8188/?room=1234&display=Room-tls-untrusted', '--timeout', '20');
+  t.diagnostic(`untrusted TURN certificate: exit ${r.code} after ${Math.round(r.ms)} ms: ${r.stderr.trim()}`);
+  assert.notEqual(r.code, 0, 'the join fails');
+  const warn = fs.readFileSync(daemon.log, 'utf8').split('\n').find((l) => /TURN over TLS: .*443/.test(l));
+  t.diagnostic(`anyroomd: ${warn}`);
+  assert.ok(warn, 'anyroomd says why the TURN server was refused');
 });

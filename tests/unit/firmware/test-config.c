@@ -161,7 +161,8 @@ test_network(void)
       load("[network]\nstun=stun:stun.example.org:3478\n"
            "turn=turn:turn.example.org:3478?transport=udp;turn:turn.example.org:3478?transport=tcp;"
            "turns:turn.example.org:443\n"
-           "turn-username=room4\nturn-password=s3cr;et\nrelay-only=true\n",
+           "turn-username=room4\nturn-password=s3cr;et\nrelay-only=true\n"
+           "turn-tls-ca=/etc/anyroom/turn-ca.pem\n",
            &error);
   g_assert_no_error(error);
   g_assert_cmpuint(g_strv_length(c->stun), ==, 1);
@@ -177,6 +178,7 @@ test_network(void)
   g_assert_cmpstr(ice.turn[1], ==, "turn://room4:s3cr%3Bet@turn.example.org:3478?transport=tcp");
   g_assert_cmpstr(ice.turn[2], ==, "turns://room4:s3cr%3Bet@turn.example.org:443");
   g_assert_true(ice.relay_only);
+  g_assert_cmpstr(ice.tls_ca_file, ==, "/etc/anyroom/turn-ca.pem");
   /* Credentials and servers from a credentials URL replace the configured ones. */
   const char *uris[] = {"turn:10.0.0.9:3478", NULL};
   g_assert_true(ar_config_ice(c, "1700000000:room", "abc=", uris, &ice, &error));
@@ -223,6 +225,7 @@ test_network_bad(void)
     {"[network]\nturn-credentials-url=https://c.example.org/\nturn-username=u\n"
      "turn-password=hunter2\n", "exclude"},
     {"[network]\nturn-usrname=u\n", "unknown key"},
+    {"[network]\nturn-tls-ca=ca.pem\n", "absolute path"},
     {"[network]\nturn=turn:1;turn:2;turn:3;turn:4;turn:5;turn:6;turn:7;turn:8;turn:9\n"
      "turn-username=u\nturn-password=p\n", "more than"},
   };
