@@ -29,6 +29,11 @@ void
 ar_api_respond_json(SoupServerMessage *msg, guint status, JsonNode *node)
 {
   g_autofree char *text = json_to_string(node, FALSE);
+  /* libsoup 3.2 (Debian 12: 3.2.3) leaks the fd of a keep-alive connection
+   * the client closes while idle: one per anyroomctl call, so ~1000 calls ran
+   * anyroomd out of descriptors. Every answer closes its connection. */
+  soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Connection",
+                               "close");
   soup_server_message_set_status(msg, status, NULL);
   soup_server_message_set_response(msg, "application/json", SOUP_MEMORY_COPY, text,
                                    strlen(text));

@@ -499,6 +499,20 @@ step('audit log: who did what, no secrets', async () => {
     assert.ok(!log.includes(secret), 'no secret in the daemon log');
 });
 
+step('connections do not leak file descriptors (HTTPS and the local socket)', async () => {
+  const fds = () => fs.readdirSync(`/proc/${daemon.pid}/fd`).length;
+  const before = fds();
+  for (let i = 0; i < 40; i++) {
+    // keep-alive: the client closes the idle connection, the case libsoup 3.2 leaks.
+    await req({ path: '/api/v1/session', headers: { Connection: 'keep-alive' } });
+    await req({ path: '/admin/', headers: { Connection: 'keep-alive' } });
+  }
+  for (let i = 0; i < 20; i++) await daemon.status();
+  await sleep(500);
+  const grown = fds() - before;
+  assert.ok(grown <= 3, `anyroomd has ${grown} more open files after 100 connections`);
+});
+
 step('lockout after repeated failures, even for the right password', async () => {
   const login = (password) => req({ method: 'POST', path: '/api/v1/login', headers: { Origin: BASE }, body: { password } });
   // Parallel guesses from one address: one is checked, the others wait.
