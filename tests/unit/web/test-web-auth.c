@@ -2,6 +2,7 @@
 /* The pure security functions of the admin API (firmware/web/ar-web-auth.h). */
 #include <string.h>
 
+#include "ar-config.h"
 #include "ar-web-auth.h"
 
 static void
@@ -255,6 +256,36 @@ test_listen(void)
   }
 }
 
+static void
+test_config_admin(void)
+{
+  g_autoptr(ArConfig) d = ar_config_new_default();
+  g_assert_cmpstr(d->admin_listen, ==, "127.0.0.1:8443");
+  g_assert_cmpuint(d->admin_session_idle_min, ==, 15);
+  g_assert_cmpuint(d->admin_login_max_failures, ==, 5);
+  const char *good = "[admin]\nlisten=0.0.0.0:443\nhostnames=room4.example.org;10.1.2.3\n"
+                     "session-idle-minutes=30\nmax-sessions=4\nlogin-max-failures=3\n"
+                     "login-lockout-minutes=60\n";
+  g_autoptr(GError) e = NULL;
+  g_autoptr(ArConfig) c = ar_config_load_data(good, strlen(good), "t.conf", &e);
+  g_assert_no_error(e);
+  g_assert_cmpstr(c->admin_listen, ==, "0.0.0.0:443");
+  g_assert_cmpuint(g_strv_length(c->admin_hostnames), ==, 2);
+  g_assert_cmpstr(c->admin_hostnames[1], ==, "10.1.2.3");
+  g_assert_cmpuint(c->admin_session_idle_min, ==, 30);
+  g_assert_cmpuint(c->admin_max_sessions, ==, 4);
+  g_assert_cmpuint(c->admin_login_max_failures, ==, 3);
+  g_assert_cmpuint(c->admin_login_lockout_min, ==, 60);
+  const char *bad[] = {"[admin]\nsession-idle-minutes=0\n", "[admin]\nmax-sessions=65\n",
+                       "[admin]\npassword=admin\n", "[admin]\nlogin-max-failures=x\n"};
+  for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
+    g_autoptr(GError) be = NULL;
+    g_autoptr(ArConfig) bc = ar_config_load_data(bad[i], strlen(bad[i]), "t.conf", &be);
+    g_assert_null(bc);
+    g_assert_nonnull(be);
+  }
+}
+
 int
 main(int argc, char **argv)
 {
@@ -269,5 +300,6 @@ main(int argc, char **argv)
   g_test_add_func("/web/csrf", test_csrf);
   g_test_add_func("/web/cookies", test_cookies);
   g_test_add_func("/web/listen", test_listen);
+  g_test_add_func("/web/config-admin", test_config_admin);
   return g_test_run();
 }
