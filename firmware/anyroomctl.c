@@ -110,8 +110,10 @@ print_status(JsonObject *o)
 {
   const char *state = obj_string(o, "state");
   g_print("state:     %s\n", state ? state : "?");
-  const char *items[][2] = {{"provider", "provider:  "}, {"room", "room:      "},
-                            {"link", "link:      "},     {"encoder", "encoder:   "},
+  const char *items[][2] = {{"provider", "provider:  "},
+                            {"room", "room:      "},
+                            {"link", "link:      "},
+                            {"encoder", "encoder:   "},
                             {"error", "error:     "}};
   for (gsize i = 0; i < G_N_ELEMENTS(items); i++) {
     const char *v = obj_string(o, items[i][0]);
@@ -126,8 +128,8 @@ print_status(JsonObject *o)
   }
   JsonArray *tracks = json_object_get_array_member(o, "tracks");
   if (tracks && json_array_get_length(tracks) > 0)
-    g_print("%-22s %-5s %-4s %-5s %-9s %8s %8s %9s %7s\n", "peer", "kind", "dir", "codec",
-            "size", "frames", "packets", "kbit/s", "rtt ms");
+    g_print("%-22s %-5s %-4s %-5s %-9s %8s %8s %9s %7s\n", "peer", "kind", "dir", "codec", "size",
+            "frames", "packets", "kbit/s", "rtt ms");
   for (guint i = 0; tracks && i < json_array_get_length(tracks); i++) {
     JsonObject *t = json_array_get_object_element(tracks, i);
     g_autofree char *size = g_strdup_printf("%" G_GINT64_FORMAT "x%" G_GINT64_FORMAT,
@@ -188,7 +190,8 @@ events_connected(GObject *src, GAsyncResult *res, gpointer data)
 {
   EventsCtx *ctx = data;
   g_autoptr(GError) error = NULL;
-  SoupWebsocketConnection *ws = soup_session_websocket_connect_finish(SOUP_SESSION(src), res, &error);
+  SoupWebsocketConnection *ws =
+      soup_session_websocket_connect_finish(SOUP_SESSION(src), res, &error);
   if (!ws) {
     g_printerr("anyroomctl: cannot reach anyroomd: %s\n", error->message);
     ctx->rc = EXIT_UNREACHABLE;
@@ -286,12 +289,12 @@ main(int argc, char **argv)
   gboolean json = FALSE;
   int timeout = 30;
   GOptionEntry entries[] = {
-    {"socket", 's', 0, G_OPTION_ARG_FILENAME, &socket_path, "anyroomd's socket", "PATH"},
-    {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path,
-     "url-info/find-links: config file for [links] (default: anyroomd's)", "FILE"},
-    {"json", 'j', 0, G_OPTION_ARG_NONE, &json, "status: print JSON", NULL},
-    {"timeout", 't', 0, G_OPTION_ARG_INT, &timeout, "join: seconds to wait (default 30)", "S"},
-    {NULL}};
+      {"socket", 's', 0, G_OPTION_ARG_FILENAME, &socket_path, "anyroomd's socket", "PATH"},
+      {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path,
+       "url-info/find-links: config file for [links] (default: anyroomd's)", "FILE"},
+      {"json", 'j', 0, G_OPTION_ARG_NONE, &json, "status: print JSON", NULL},
+      {"timeout", 't', 0, G_OPTION_ARG_INT, &timeout, "join: seconds to wait (default 30)", "S"},
+      {NULL}};
   g_autoptr(GOptionContext) ctx = g_option_context_new("COMMAND [ARGS]");
   g_option_context_set_summary(ctx, usage);
   g_option_context_add_main_entries(ctx, entries, NULL);

@@ -56,15 +56,15 @@ main(int argc, char **argv)
   g_autofree char *state_dir = NULL;
   gboolean verbose = FALSE, version = FALSE;
   GOptionEntry entries[] = {
-    {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path, "Configuration file", "FILE"},
-    {"board", 'b', 0, G_OPTION_ARG_STRING, &board_name, "Board profile (default: host)", "NAME"},
-    {"socket", 's', 0, G_OPTION_ARG_FILENAME, &socket_path, "API socket path", "PATH"},
-    {"state-dir", 0, 0, G_OPTION_ARG_FILENAME, &state_dir,
-     "State folder: admin password hash, API tokens, TLS key (default: $XDG_STATE_HOME/anyroom)",
-     "DIR"},
-    {"verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Debug logging", NULL},
-    {"version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version", NULL},
-    {NULL}};
+      {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path, "Configuration file", "FILE"},
+      {"board", 'b', 0, G_OPTION_ARG_STRING, &board_name, "Board profile (default: host)", "NAME"},
+      {"socket", 's', 0, G_OPTION_ARG_FILENAME, &socket_path, "API socket path", "PATH"},
+      {"state-dir", 0, 0, G_OPTION_ARG_FILENAME, &state_dir,
+       "State folder: admin password hash, API tokens, TLS key (default: $XDG_STATE_HOME/anyroom)",
+       "DIR"},
+      {"verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Debug logging", NULL},
+      {"version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version", NULL},
+      {NULL}};
   g_autoptr(GOptionContext) ctx = g_option_context_new("- the Anyroom room agent");
   g_option_context_add_main_entries(ctx, entries, NULL);
   g_option_context_add_group(ctx, gst_init_get_option_group());
@@ -82,7 +82,8 @@ main(int argc, char **argv)
 
   g_autoptr(ArConfig) config = NULL;
   if (!config_path) {
-    g_autofree char *def = g_build_filename(g_get_user_config_dir(), "anyroom", "anyroom.conf", NULL);
+    g_autofree char *def =
+        g_build_filename(g_get_user_config_dir(), "anyroom", "anyroom.conf", NULL);
     if (g_file_test(def, G_FILE_TEST_EXISTS))
       config_path = g_steal_pointer(&def);
   }

@@ -44,7 +44,7 @@ struct _ArMediaEngine {
   char *audio_sink_device;
   ArSinkKind video_sink_kind;
   char *description;
-  ArIceConfig ice; /* given to every new peer */
+  ArIceConfig ice;     /* given to every new peer */
   GPtrArray *turn_tls; /* ArTurnTls, one per turns: server */
 };
 
@@ -528,7 +528,8 @@ ar_media_engine_set_ice(ArMediaEngine *engine, const ArIceConfig *ice, GError **
     return TRUE;
   for (gsize i = 0; ice != NULL && ice->turn != NULL && ice->turn[i] != NULL; i++) {
     if (g_str_has_prefix(ice->turn[i], "turns://")) {
-      g_autofree char *local = ar_media_engine_tls_turn(ice->turn[i], ice->tls_ca_file, shims, error);
+      g_autofree char *local =
+          ar_media_engine_tls_turn(ice->turn[i], ice->tls_ca_file, shims, error);
       if (local == NULL)
         return FALSE;
       g_strv_builder_add(turn, local);

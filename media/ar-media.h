@@ -58,10 +58,10 @@ typedef struct {
   /* Encoder element factory names in order of preference; NULL-terminated.
    * NULL means the built-in default list (hardware first, then software). */
   const char *const *encoders;
-  ArVideoCodec codec; /* AUTO: codec of the first usable encoder */
-  guint width, height, framerate;  /* capture/send format, e.g. 1280x720@30 */
-  guint video_bitrate_kbps;        /* target, e.g. 1500 */
-  guint jitter_latency_ms;         /* webrtcbin latency, e.g. 60 (not 200) */
+  ArVideoCodec codec;             /* AUTO: codec of the first usable encoder */
+  guint width, height, framerate; /* capture/send format, e.g. 1280x720@30 */
+  guint video_bitrate_kbps;       /* target, e.g. 1500 */
+  guint jitter_latency_ms;        /* webrtcbin latency, e.g. 60 (not 200) */
 } ArMediaConfig;
 
 void ar_media_config_init_defaults(ArMediaConfig *cfg);
@@ -86,10 +86,8 @@ gboolean ar_encoder_probe_default(const char *factory, gpointer user_data);
  * is known (in the table), matches @codec (AUTO = any) and passes @probe.
  * Returns the table entry, or NULL with AR_MEDIA_ERROR_NO_ENCODER naming what
  * was tried. */
-const ArEncoderInfo *ar_encoder_select(const char *const *preference,
-                                       ArVideoCodec codec,
-                                       ArEncoderProbeFunc probe,
-                                       gpointer probe_data,
+const ArEncoderInfo *ar_encoder_select(const char *const *preference, ArVideoCodec codec,
+                                       ArEncoderProbeFunc probe, gpointer probe_data,
                                        GError **error);
 
 /* ---- ICE servers (pure logic, unit-tested) ---- */
@@ -98,14 +96,14 @@ typedef enum { AR_ICE_STUN, AR_ICE_TURN, AR_ICE_TURNS } ArIceScheme;
 typedef enum {
   AR_ICE_TRANSPORT_DEFAULT, /* turn: without ?transport: webrtcbin tries UDP and TCP */
   AR_ICE_TRANSPORT_UDP,
-  AR_ICE_TRANSPORT_TCP,     /* always for turns: */
+  AR_ICE_TRANSPORT_TCP, /* always for turns: */
 } ArIceTransport;
 
 typedef struct {
   ArIceScheme scheme;
-  char host[254];   /* without [] for IPv6 */
+  char host[254]; /* without [] for IPv6 */
   gboolean ipv6;
-  guint16 port;     /* default 3478, turns: 5349 */
+  guint16 port; /* default 3478, turns: 5349 */
   ArIceTransport transport;
 } ArIceUri;
 
@@ -114,8 +112,7 @@ typedef struct {
 /* Parses "stun:host[:port]", "turn:host[:port][?transport=udp|tcp]" or
  * "turns:host[:port][?transport=tcp]" (RFC 7064/7065). Untrusted input:
  * bounded (512 bytes), no credentials in the URI. @out untouched on error. */
-gboolean ar_ice_uri_parse(const char *uri, ArIceUri *out, GError **error)
-    G_GNUC_WARN_UNUSED_RESULT;
+gboolean ar_ice_uri_parse(const char *uri, ArIceUri *out, GError **error) G_GNUC_WARN_UNUSED_RESULT;
 /* The webrtcbin form: "stun://host:port", "turn://user:pass@host:port[?transport=..]"
  * or "turns://user:pass@host:port", user and password percent-encoded.
  * TURN needs @username and @password. Errors never contain the password. */
@@ -126,8 +123,8 @@ char *ar_ice_redact(const char *webrtcbin_uri);
 
 /* What every peer of an engine gets: webrtcbin forms (owned). */
 typedef struct {
-  char *stun;       /* NULL = none */
-  char **turn;      /* NULL-terminated, may be empty or NULL */
+  char *stun;          /* NULL = none */
+  char **turn;         /* NULL-terminated, may be empty or NULL */
   gboolean relay_only; /* ice-transport-policy=relay */
   /* turns: servers: PEM CA file to verify them with; NULL = the system's
    * trust store. libnice has no TLS, so the engine carries each turns:
@@ -150,8 +147,8 @@ typedef struct _ArMediaEngine ArMediaEngine;
 
 /* Initializes GStreamer if needed, validates that the needed elements exist,
  * selects the encoder. Does not open devices yet. */
-ArMediaEngine *ar_media_engine_new(const ArMediaConfig *cfg, GError **error)
-    G_GNUC_WARN_UNUSED_RESULT;
+ArMediaEngine *ar_media_engine_new(const ArMediaConfig *cfg,
+                                   GError **error) G_GNUC_WARN_UNUSED_RESULT;
 void ar_media_engine_free(ArMediaEngine *engine);
 const ArEncoderInfo *ar_media_engine_get_encoder(ArMediaEngine *engine);
 /* Human-readable description of the chosen sources/sinks, for logs/status. */
@@ -159,8 +156,8 @@ const char *ar_media_engine_describe(ArMediaEngine *engine);
 /* The ICE servers given to peers created from now on (copied). NULL = none.
  * Starts a loopback TLS shim per turns: server (fails if the CA file cannot
  * be read); on failure the previous servers stay. */
-gboolean ar_media_engine_set_ice(ArMediaEngine *engine, const ArIceConfig *ice, GError **error)
-    G_GNUC_WARN_UNUSED_RESULT;
+gboolean ar_media_engine_set_ice(ArMediaEngine *engine, const ArIceConfig *ice,
+                                 GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(ArMediaEngine, ar_media_engine_free)
 
@@ -191,15 +188,13 @@ typedef enum {
 typedef struct {
   /* The local description is ready and already applied locally:
    * type is "offer" or "answer". The provider sends it to the remote side. */
-  void (*local_description)(ArPeer *peer, const char *type, const char *sdp,
-                            gpointer user_data);
+  void (*local_description)(ArPeer *peer, const char *type, const char *sdp, gpointer user_data);
   /* A local ICE candidate ("candidate:..." line without "a="), with its
    * m-line index; candidate == NULL means gathering is complete. */
   void (*local_candidate)(ArPeer *peer, guint mline_index, const char *candidate,
                           gpointer user_data);
   /* State changes. error is set only for FAILED. */
-  void (*state_changed)(ArPeer *peer, ArPeerState state, const GError *error,
-                        gpointer user_data);
+  void (*state_changed)(ArPeer *peer, ArPeerState state, const GError *error, gpointer user_data);
   /* Optional. */
   void (*media_event)(ArPeer *peer, ArPeerEvent event, gpointer user_data);
 } ArPeerCallbacks;
@@ -207,9 +202,9 @@ typedef struct {
 /* Creates a peer (its own pipeline). Nothing is sent to the network until
  * ar_peer_start (SEND) or ar_peer_set_remote_description (RECV).
  * @label is for logs/stats ("publisher", "feed-1234"). */
-ArPeer *ar_peer_new(ArMediaEngine *engine, ArPeerDirection direction,
-                    const char *label, const ArPeerCallbacks *callbacks,
-                    gpointer user_data, GError **error) G_GNUC_WARN_UNUSED_RESULT;
+ArPeer *ar_peer_new(ArMediaEngine *engine, ArPeerDirection direction, const char *label,
+                    const ArPeerCallbacks *callbacks, gpointer user_data,
+                    GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
 /* SEND: starts capture + encode and creates the offer (-> local_description).
  * RECV: starts the pipeline; waits for the remote offer. */
@@ -219,15 +214,13 @@ gboolean ar_peer_start(ArPeer *peer, GError **error) G_GNUC_WARN_UNUSED_RESULT;
  * created and reported through local_description. The SDP is untrusted:
  * it is size-checked (64 KiB) and parsed; on error nothing changes.
  * The a=fingerprint lines are remembered for verification. */
-gboolean ar_peer_set_remote_description(ArPeer *peer, const char *type,
-                                        const char *sdp, GError **error)
-    G_GNUC_WARN_UNUSED_RESULT;
+gboolean ar_peer_set_remote_description(ArPeer *peer, const char *type, const char *sdp,
+                                        GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
 /* Adds a remote candidate ("candidate:..." with or without "a="); NULL or ""
  * marks end of candidates. Untrusted: size-checked; malformed -> error. */
-gboolean ar_peer_add_remote_candidate(ArPeer *peer, guint mline_index,
-                                      const char *candidate, GError **error)
-    G_GNUC_WARN_UNUSED_RESULT;
+gboolean ar_peer_add_remote_candidate(ArPeer *peer, guint mline_index, const char *candidate,
+                                      GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
 ArPeerState ar_peer_get_state(ArPeer *peer);
 ArPeerDirection ar_peer_get_direction(ArPeer *peer);
@@ -236,19 +229,20 @@ const char *ar_peer_get_label(ArPeer *peer);
 /* Per-track counters, refreshed about once a second from webrtcbin stats and
  * our own pad probes. */
 typedef struct {
-  char kind[8];       /* "audio" | "video" */
-  char direction[8];  /* "send" | "recv" */
-  char codec[16];     /* "H264", "VP8", "OPUS", or "" before negotiation */
-  guint width, height;       /* video only: caps of sent/decoded frames */
-  guint64 frames;            /* video: encoded (send) / decoded (recv) frames */
-  guint64 packets;           /* RTP packets sent / received */
-  guint64 bytes;             /* RTP payload bytes sent / received */
-  guint64 packets_lost;      /* recv: from inbound stats; send: from RR */
+  char kind[8];         /* "audio" | "video" */
+  char direction[8];    /* "send" | "recv" */
+  char codec[16];       /* "H264", "VP8", "OPUS", or "" before negotiation */
+  guint width, height;  /* video only: caps of sent/decoded frames */
+  guint64 frames;       /* video: encoded (send) / decoded (recv) frames */
+  guint64 packets;      /* RTP packets sent / received */
+  guint64 bytes;        /* RTP payload bytes sent / received */
+  guint64 packets_lost; /* recv: from inbound stats; send: from RR */
   guint64 nack_count;
-  double bitrate_bps;        /* over the last refresh interval */
-  double framerate;          /* video: frames/s over the last interval */
-  double rtt_ms;             /* from RTCP (remote-inbound), -1 if unknown */
-  double audio_level;        /* recv audio: RMS dBov over last interval (-127..0), send: same on captured audio */
+  double bitrate_bps; /* over the last refresh interval */
+  double framerate;   /* video: frames/s over the last interval */
+  double rtt_ms;      /* from RTCP (remote-inbound), -1 if unknown */
+  double audio_level; /* recv audio: RMS dBov over last interval (-127..0), send: same on captured
+                         audio */
 } ArTrackStats;
 
 /* Returns a newly allocated array of ArTrackStats (g_array_unref it).
@@ -277,11 +271,9 @@ char **ar_sdp_get_fingerprints(const char *sdp, GError **error);
 
 /* Computes the fingerprint of a PEM certificate with @algorithm ("sha-256",
  * "sha-384", "sha-512", "sha-1"), in the normalized form above. */
-char *ar_certificate_fingerprint(const char *pem, const char *algorithm,
-                                 GError **error);
+char *ar_certificate_fingerprint(const char *pem, const char *algorithm, GError **error);
 
 /* TRUE if the certificate matches one of the fingerprints. */
-gboolean ar_fingerprint_verify(const char *pem, const char *const *fingerprints,
-                               GError **error);
+gboolean ar_fingerprint_verify(const char *pem, const char *const *fingerprints, GError **error);
 
 G_END_DECLS

@@ -36,8 +36,8 @@ ar_loss_watch_request(ArLossWatch *w, GstPad *pad, guint32 ssrc, gint64 now, con
 {
   w->last_request = now;
   GST_DEBUG_OBJECT(pad, "%s: requesting a key frame from SSRC %u", why, ssrc);
-  GstEvent *event = gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, FALSE,
-                                                                ++w->count);
+  GstEvent *event =
+      gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, FALSE, ++w->count);
   /* The RTP session finds the media source by this field. */
   gst_structure_set(gst_event_writable_structure(event), "ssrc", G_TYPE_UINT, ssrc, NULL);
   gst_pad_send_event(pad, event);
@@ -92,7 +92,6 @@ ar_loss_watch_unref(gpointer w)
 {
   g_atomic_rc_box_release(w);
 }
-
 
 /* ---- media probes ---- */
 

@@ -390,11 +390,11 @@ ar_stats_ice_path(const GstStructure *reply)
   if (pair == NULL)
     return NULL;
   out = g_string_new(NULL);
-  ar_stats_append_candidate(out,
-                            ar_stats_by_id(reply, gst_structure_get_string(pair, "local-candidate-id")));
+  ar_stats_append_candidate(
+      out, ar_stats_by_id(reply, gst_structure_get_string(pair, "local-candidate-id")));
   g_string_append(out, " -> ");
-  ar_stats_append_candidate(out,
-                            ar_stats_by_id(reply, gst_structure_get_string(pair, "remote-candidate-id")));
+  ar_stats_append_candidate(
+      out, ar_stats_by_id(reply, gst_structure_get_string(pair, "remote-candidate-id")));
   return g_string_free(out, FALSE);
 }
 

@@ -35,8 +35,7 @@ ar_api_respond_json(SoupServerMessage *msg, guint status, JsonNode *node)
   soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Connection",
                                "close");
   soup_server_message_set_status(msg, status, NULL);
-  soup_server_message_set_response(msg, "application/json", SOUP_MEMORY_COPY, text,
-                                   strlen(text));
+  soup_server_message_set_response(msg, "application/json", SOUP_MEMORY_COPY, text, strlen(text));
 }
 
 void
@@ -130,7 +129,8 @@ body_link(SoupServerMessage *msg, gsize max_body, GError **error)
   if (!g_utf8_validate(data, (gssize)len, NULL) ||
       !json_parser_load_from_data(parser, data, (gssize)len, NULL) ||
       !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser))) {
-    g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "the request body is not a JSON object");
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                "the request body is not a JSON object");
     return NULL;
   }
   JsonObject *o = json_node_get_object(json_parser_get_root(parser));

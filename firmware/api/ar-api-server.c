@@ -44,7 +44,8 @@ handle_request(SoupServer *soup, SoupServerMessage *msg, const char *path, GHash
   ArApiServer *s = data;
   const char *method = soup_server_message_get_method(msg);
   if (!peer_is_owner(msg)) {
-    ar_api_respond_result(msg, SOUP_STATUS_FORBIDDEN, "only the owner of anyroomd may use this socket");
+    ar_api_respond_result(msg, SOUP_STATUS_FORBIDDEN,
+                          "only the owner of anyroomd may use this socket");
     return;
   }
   g_debug("api: %s %s", method, path);
@@ -149,8 +150,7 @@ ar_api_server_new(ArApiHub *hub, const char *socket_path, GError **error)
   s->hub = hub;
   s->socket_path = g_strdup(socket_path);
   s->soup = soup_server_new("server-header", "anyroomd", NULL);
-  soup_server_add_websocket_handler(s->soup, "/api/v1/events", NULL, NULL, handle_events, s,
-                                    NULL);
+  soup_server_add_websocket_handler(s->soup, "/api/v1/events", NULL, NULL, handle_events, s, NULL);
   soup_server_add_handler(s->soup, "/api/v1", handle_request, s, NULL);
   if (!soup_server_listen_socket(s->soup, sock, 0, error)) {
     ar_api_server_free(s);

@@ -26,8 +26,8 @@ typedef struct _ArApiServer ArApiServer;
 char *ar_api_default_socket_path(void);
 
 /* Serves @hub (borrowed; must outlive the server). */
-ArApiServer *ar_api_server_new(ArApiHub *hub, const char *socket_path, GError **error)
-    G_GNUC_WARN_UNUSED_RESULT;
+ArApiServer *ar_api_server_new(ArApiHub *hub, const char *socket_path,
+                               GError **error) G_GNUC_WARN_UNUSED_RESULT;
 void ar_api_server_free(ArApiServer *server);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(ArApiServer, ar_api_server_free)
 

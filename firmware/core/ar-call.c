@@ -9,7 +9,7 @@
 
 #include "ar-provider.h"
 
-G_DEFINE_QUARK(ar-call-error-quark, ar_call_error)
+G_DEFINE_QUARK(ar - call - error - quark, ar_call_error)
 
 struct _ArCallManager {
   const ArConfig *config;
@@ -37,8 +37,8 @@ struct _ArCallManager {
   SoupSession *soup;
   GCancellable *creds_cancel; /* a fetch is running */
   ArTurnCredentials *creds;
-  gint64 creds_refresh_us;    /* monotonic: fetch again from then on */
-  ArLink *pending_link;       /* the join waiting for the fetch */
+  gint64 creds_refresh_us; /* monotonic: fetch again from then on */
+  ArLink *pending_link;    /* the join waiting for the fetch */
   const ArProviderClass *pending_klass;
 };
 
@@ -196,8 +196,7 @@ static void
 on_media_event(ArProvider *p, ArPeer *peer, ArPeerEvent event, gpointer data)
 {
   ArCallManager *m = data;
-  const char *what = event == AR_PEER_EVENT_FIRST_VIDEO_FRAME ? "first-video-frame"
-                                                              : "first-audio";
+  const char *what = event == AR_PEER_EVENT_FIRST_VIDEO_FRAME ? "first-video-frame" : "first-audio";
   if (event == AR_PEER_EVENT_FIRST_VIDEO_FRAME && ar_peer_get_direction(peer) == AR_PEER_RECV &&
       !m->first_remote_video_us) {
     m->first_remote_video_us = g_get_monotonic_time();
@@ -217,11 +216,11 @@ on_media_event(ArProvider *p, ArPeer *peer, ArPeerEvent event, gpointer data)
 }
 
 static const ArProviderCallbacks provider_callbacks = {
-  .connected = on_connected,
-  .failed = on_failed,
-  .left = on_left,
-  .participants_changed = on_participants_changed,
-  .media_event = on_media_event,
+    .connected = on_connected,
+    .failed = on_failed,
+    .left = on_left,
+    .participants_changed = on_participants_changed,
+    .media_event = on_media_event,
 };
 
 static gboolean
@@ -230,8 +229,8 @@ join_timeout_cb(gpointer data)
   ArCallManager *m = data;
   m->join_timeout_id = 0;
   g_autoptr(GError) e =
-      g_error_new(AR_CALL_ERROR, AR_CALL_ERROR_TIMEOUT,
-                  "the meeting did not connect within %u s", m->config->join_timeout_s);
+      g_error_new(AR_CALL_ERROR, AR_CALL_ERROR_TIMEOUT, "the meeting did not connect within %u s",
+                  m->config->join_timeout_s);
   call_failed(m, e);
   return G_SOURCE_REMOVE;
 }
@@ -242,8 +241,7 @@ join_timeout_cb(gpointer data)
 static gboolean
 start_provider(ArCallManager *m, const ArLink *link, const ArProviderClass *klass, GError **error)
 {
-  const char *display = m->config->display_name ? m->config->display_name
-                                                 : m->config->room_name;
+  const char *display = m->config->display_name ? m->config->display_name : m->config->room_name;
   ArProvider *p = klass->create(link, m->engine, display, &provider_callbacks, m, error);
   if (!p)
     return FALSE;
@@ -252,7 +250,8 @@ start_provider(ArCallManager *m, const ArLink *link, const ArProviderClass *klas
   m->provider_id = g_strdup(link->provider);
   g_free(m->room);
   m->room = g_strdup(link->meeting_id);
-  g_message("call: joining %s meeting %s", link->provider, link->meeting_id ? link->meeting_id : "");
+  g_message("call: joining %s meeting %s", link->provider,
+            link->meeting_id ? link->meeting_id : "");
   return TRUE;
 }
 
@@ -265,8 +264,8 @@ credentials_ready(ArCallManager *m, ArTurnCredentials *creds, const GError *fetc
     error = g_error_copy(fetch_error);
   } else {
     g_auto(ArIceConfig) ice = {0};
-    if (ar_config_ice(m->config, creds->username, creds->password,
-                      (const char *const *)creds->uris, &ice, &error)) {
+    if (ar_config_ice(m->config, creds->username, creds->password, (const char *const *)creds->uris,
+                      &ice, &error)) {
       if (!ar_media_engine_set_ice(m->engine, &ice, &error))
         goto done;
       ar_turn_credentials_free(m->creds);
@@ -364,8 +363,7 @@ fetch_credentials(ArCallManager *m)
     credentials_ready(m, NULL, e);
     return;
   }
-  soup_message_headers_replace(soup_message_get_request_headers(msg), "Accept",
-                               "application/json");
+  soup_message_headers_replace(soup_message_get_request_headers(msg), "Accept", "application/json");
   g_clear_object(&m->creds_cancel);
   m->creds_cancel = g_cancellable_new();
   g_message("network: fetching TURN credentials");
@@ -399,7 +397,8 @@ ar_call_manager_new(const ArConfig *config, const ArBoard *board, GError **error
       return NULL;
     }
   }
-  g_message("network: %u STUN, %u TURN server(s)%s%s", config->stun ? g_strv_length(config->stun) : 0,
+  g_message("network: %u STUN, %u TURN server(s)%s%s",
+            config->stun ? g_strv_length(config->stun) : 0,
             config->turn ? g_strv_length(config->turn) : 0,
             config->turn_credentials_url ? ", TURN credentials from a URL" : "",
             config->relay_only ? ", relay only" : "");
@@ -442,8 +441,7 @@ gboolean
 ar_call_manager_join(ArCallManager *m, const char *text, ArCallDoneFunc done, gpointer user_data,
                      GError **error)
 {
-  if (m->state == AR_CALL_JOINING || m->state == AR_CALL_CONNECTED ||
-      m->state == AR_CALL_LEAVING) {
+  if (m->state == AR_CALL_JOINING || m->state == AR_CALL_CONNECTED || m->state == AR_CALL_LEAVING) {
     g_set_error(error, AR_CALL_ERROR, AR_CALL_ERROR_BUSY,
                 "the room is %s a meeting; leave it first",
                 m->state == AR_CALL_LEAVING ? "still leaving" : "already in");
@@ -455,8 +453,7 @@ ar_call_manager_join(ArCallManager *m, const char *text, ArCallDoneFunc done, gp
   const ArProviderClass *klass = ar_provider_lookup(link->provider);
   if (!klass) {
     g_set_error(error, AR_CALL_ERROR, AR_CALL_ERROR_UNSUPPORTED,
-                "%s meetings are recognized but this room cannot join them yet",
-                link->provider);
+                "%s meetings are recognized but this room cannot join them yet", link->provider);
     return FALSE;
   }
   if (m->config->turn_credentials_url &&
@@ -584,11 +581,11 @@ add_track(JsonBuilder *b, ArPeer *peer, const ArTrackStats *s, const char *ice_p
   add_string_or_null(b, "kind", s->kind);
   add_string_or_null(b, "direction", s->direction);
   add_string_or_null(b, "codec", s->codec);
-#define INT(n, v)                    \
-  json_builder_set_member_name(b, n); \
+#define INT(n, v)                                                                                  \
+  json_builder_set_member_name(b, n);                                                              \
   json_builder_add_int_value(b, (gint64)(v))
-#define DBL(n, v)                    \
-  json_builder_set_member_name(b, n); \
+#define DBL(n, v)                                                                                  \
+  json_builder_set_member_name(b, n);                                                              \
   json_builder_add_double_value(b, v)
   INT("width", s->width);
   INT("height", s->height);
@@ -625,7 +622,8 @@ ar_call_manager_status(ArCallManager *m)
   json_builder_set_member_name(b, "participants");
   json_builder_begin_array(b);
   if (active) {
-    g_autoptr(GPtrArray) parts = g_ptr_array_new_with_free_func((GDestroyNotify)ar_participant_free);
+    g_autoptr(GPtrArray) parts =
+        g_ptr_array_new_with_free_func((GDestroyNotify)ar_participant_free);
     m->provider->klass->collect_participants(m->provider, parts);
     for (guint i = 0; i < parts->len; i++) {
       ArParticipant *pt = parts->pdata[i];

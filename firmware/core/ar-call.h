@@ -19,7 +19,7 @@ typedef enum {
   AR_CALL_ERROR_UNSUPPORTED, /* the link's service has no engine yet */
   AR_CALL_ERROR_TIMEOUT,
   AR_CALL_ERROR_NOT_IN_CALL,
-  AR_CALL_ERROR_CANCELLED,   /* left before the join finished */
+  AR_CALL_ERROR_CANCELLED, /* left before the join finished */
 } ArCallError;
 
 typedef enum {
@@ -40,8 +40,8 @@ typedef void (*ArCallDoneFunc)(const GError *error, gpointer user_data);
 typedef void (*ArCallEventFunc)(JsonNode *event, gpointer user_data);
 
 /* Takes ownership of neither; both must outlive the manager. */
-ArCallManager *ar_call_manager_new(const ArConfig *config, const ArBoard *board, GError **error)
-    G_GNUC_WARN_UNUSED_RESULT;
+ArCallManager *ar_call_manager_new(const ArConfig *config, const ArBoard *board,
+                                   GError **error) G_GNUC_WARN_UNUSED_RESULT;
 void ar_call_manager_free(ArCallManager *m);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(ArCallManager, ar_call_manager_free)
 

@@ -6,7 +6,7 @@
 
 #include "ar-build-config.h"
 
-G_DEFINE_QUARK(ar-config-error-quark, ar_config_error)
+G_DEFINE_QUARK(ar - config - error - quark, ar_config_error)
 
 /* A table of what a file may contain: every group and key, with its type.
  * Anything else is refused, so a typo never silently does nothing. */
@@ -20,51 +20,57 @@ typedef struct {
   guint min, max; /* T_UINT bounds */
 } KeySpec;
 
-#define S(g, k, t, f, lo, hi) {g, k, t, G_STRUCT_OFFSET(ArConfig, f), lo, hi}
+#define S(g, k, t, f, lo, hi)                                                                      \
+  {                                                                                                \
+    g, k, t, G_STRUCT_OFFSET(ArConfig, f), lo, hi                                                  \
+  }
 static const KeySpec config_keys[] = {
-  S("room", "name", T_STRING, room_name, 0, 0),
-  S("room", "display-name", T_STRING, display_name, 0, 0),
-  S("device", "board", T_STRING, board, 0, 0),
-  S("device", "camera", T_STRING, camera, 0, 0),
-  S("device", "microphone", T_STRING, microphone, 0, 0),
-  S("device", "speaker", T_STRING, speaker, 0, 0),
-  S("device", "display", T_STRING, display, 0, 0),
-  S("media", "video-codec", T_CODEC, video_codec, 0, 0),
-  S("media", "encoders", T_LIST, encoders, 0, 0),
-  S("media", "width", T_UINT, width, 160, 3840),
-  S("media", "height", T_UINT, height, 120, 2160),
-  S("media", "framerate", T_UINT, framerate, 1, 60),
-  S("media", "video-bitrate-kbps", T_UINT, video_bitrate_kbps, 100, 20000),
-  S("media", "jitter-latency-ms", T_UINT, jitter_latency_ms, 0, 2000),
-  S("call", "join-timeout", T_UINT, join_timeout_s, 1, 300),
-  S("network", "stun", T_LIST, stun, 0, 0),
-  S("network", "turn", T_LIST, turn, 0, 0),
-  S("network", "turn-username", T_STRING, turn_username, 0, 0),
-  S("network", "turn-password", T_STRING, turn_password, 0, 0), /* secret: never logged */
-  S("network", "turn-credentials-url", T_STRING, turn_credentials_url, 0, 0),
-  S("network", "relay-only", T_BOOL, relay_only, 0, 0),
-  S("network", "turn-tls-ca", T_STRING, turn_tls_ca, 0, 0),
-  S("admin", "listen", T_STRING, admin_listen, 0, 0),
-  S("admin", "hostnames", T_LIST, admin_hostnames, 0, 0),
-  S("admin", "session-idle-minutes", T_UINT, admin_session_idle_min, 1, 1440),
-  S("admin", "max-sessions", T_UINT, admin_max_sessions, 1, 64),
-  S("admin", "login-max-failures", T_UINT, admin_login_max_failures, 1, 100),
-  S("admin", "login-lockout-minutes", T_UINT, admin_login_lockout_min, 1, 1440),
+    S("room", "name", T_STRING, room_name, 0, 0),
+    S("room", "display-name", T_STRING, display_name, 0, 0),
+    S("device", "board", T_STRING, board, 0, 0),
+    S("device", "camera", T_STRING, camera, 0, 0),
+    S("device", "microphone", T_STRING, microphone, 0, 0),
+    S("device", "speaker", T_STRING, speaker, 0, 0),
+    S("device", "display", T_STRING, display, 0, 0),
+    S("media", "video-codec", T_CODEC, video_codec, 0, 0),
+    S("media", "encoders", T_LIST, encoders, 0, 0),
+    S("media", "width", T_UINT, width, 160, 3840),
+    S("media", "height", T_UINT, height, 120, 2160),
+    S("media", "framerate", T_UINT, framerate, 1, 60),
+    S("media", "video-bitrate-kbps", T_UINT, video_bitrate_kbps, 100, 20000),
+    S("media", "jitter-latency-ms", T_UINT, jitter_latency_ms, 0, 2000),
+    S("call", "join-timeout", T_UINT, join_timeout_s, 1, 300),
+    S("network", "stun", T_LIST, stun, 0, 0),
+    S("network", "turn", T_LIST, turn, 0, 0),
+    S("network", "turn-username", T_STRING, turn_username, 0, 0),
+    S("network", "turn-password", T_STRING, turn_password, 0, 0), /* secret: never logged */
+    S("network", "turn-credentials-url", T_STRING, turn_credentials_url, 0, 0),
+    S("network", "relay-only", T_BOOL, relay_only, 0, 0),
+    S("network", "turn-tls-ca", T_STRING, turn_tls_ca, 0, 0),
+    S("admin", "listen", T_STRING, admin_listen, 0, 0),
+    S("admin", "hostnames", T_LIST, admin_hostnames, 0, 0),
+    S("admin", "session-idle-minutes", T_UINT, admin_session_idle_min, 1, 1440),
+    S("admin", "max-sessions", T_UINT, admin_max_sessions, 1, 64),
+    S("admin", "login-max-failures", T_UINT, admin_login_max_failures, 1, 100),
+    S("admin", "login-lockout-minutes", T_UINT, admin_login_lockout_min, 1, 1440),
 };
 #undef S
 
-#define B(g, k, t, f, lo, hi) {g, k, t, G_STRUCT_OFFSET(ArBoard, f), lo, hi}
+#define B(g, k, t, f, lo, hi)                                                                      \
+  {                                                                                                \
+    g, k, t, G_STRUCT_OFFSET(ArBoard, f), lo, hi                                                   \
+  }
 static const KeySpec board_keys[] = {
-  B("board", "name", T_STRING, name, 0, 0),
-  B("board", "description", T_STRING, description, 0, 0),
-  B("video", "camera", T_STRING, camera, 0, 0),
-  B("video", "encoders", T_LIST, encoders, 0, 0),
-  B("video", "width", T_UINT, width, 160, 3840),
-  B("video", "height", T_UINT, height, 120, 2160),
-  B("video", "framerate", T_UINT, framerate, 1, 60),
-  B("audio", "microphone", T_STRING, microphone, 0, 0),
-  B("audio", "speaker", T_STRING, speaker, 0, 0),
-  B("display", "output", T_STRING, display, 0, 0),
+    B("board", "name", T_STRING, name, 0, 0),
+    B("board", "description", T_STRING, description, 0, 0),
+    B("video", "camera", T_STRING, camera, 0, 0),
+    B("video", "encoders", T_LIST, encoders, 0, 0),
+    B("video", "width", T_UINT, width, 160, 3840),
+    B("video", "height", T_UINT, height, 120, 2160),
+    B("video", "framerate", T_UINT, framerate, 1, 60),
+    B("audio", "microphone", T_STRING, microphone, 0, 0),
+    B("audio", "speaker", T_STRING, speaker, 0, 0),
+    B("display", "output", T_STRING, display, 0, 0),
 };
 #undef B
 
@@ -163,8 +169,8 @@ load_keys(GKeyFile *kf, const char *origin, const KeySpec *specs, gsize n, gpoin
       case T_CODEC:
         if (!ar_video_codec_from_string(g_strstrip(raw), (ArVideoCodec *)field)) {
           g_set_error(error, AR_CONFIG_ERROR, AR_CONFIG_ERROR_INVALID_VALUE,
-                      "%s: %s.%s: '%s' is not one of auto, h264, vp8", origin, groups[g],
-                      keys[k], raw);
+                      "%s: %s.%s: '%s' is not one of auto, h264, vp8", origin, groups[g], keys[k],
+                      raw);
           return FALSE;
         }
         break;
@@ -287,7 +293,8 @@ validate_network(ArConfig *c, const char *origin, GError **error)
   } else if (n > 0 && c->turn_username == NULL) {
     g_set_error(error, AR_CONFIG_ERROR, AR_CONFIG_ERROR_INVALID_VALUE,
                 "%s: network.turn: needs turn-credentials-url or turn-username and "
-                "turn-password", origin);
+                "turn-password",
+                origin);
     return FALSE;
   }
   if (c->turn_tls_ca != NULL && !g_path_is_absolute(c->turn_tls_ca)) {
@@ -298,7 +305,8 @@ validate_network(ArConfig *c, const char *origin, GError **error)
   if (c->relay_only && n == 0 && c->turn_credentials_url == NULL) {
     g_set_error(error, AR_CONFIG_ERROR, AR_CONFIG_ERROR_INVALID_VALUE,
                 "%s: network.relay-only: needs a TURN server (network.turn or "
-                "turn-credentials-url)", origin);
+                "turn-credentials-url)",
+                origin);
     return FALSE;
   }
   return TRUE;
@@ -492,14 +500,16 @@ void
 ar_config_to_media(const ArConfig *c, const ArBoard *b, ArMediaConfig *out)
 {
   ar_media_config_init_defaults(out);
-#define PICK(field, cfg, brd) \
-  if ((cfg)) out->field = (cfg); else if ((brd)) out->field = (brd)
+#define PICK(field, cfg, brd)                                                                      \
+  if ((cfg))                                                                                       \
+    out->field = (cfg);                                                                            \
+  else if ((brd))                                                                                  \
+  out->field = (brd)
   PICK(video_source, c->camera, b ? b->camera : NULL);
   PICK(audio_source, c->microphone, b ? b->microphone : NULL);
   PICK(audio_sink, c->speaker, b ? b->speaker : NULL);
   PICK(video_sink, c->display, b ? b->display : NULL);
-  PICK(encoders, (const char *const *)c->encoders,
-       b ? (const char *const *)b->encoders : NULL);
+  PICK(encoders, (const char *const *)c->encoders, b ? (const char *const *)b->encoders : NULL);
   PICK(width, c->width, b ? b->width : 0);
   PICK(height, c->height, b ? b->height : 0);
   PICK(framerate, c->framerate, b ? b->framerate : 0);
@@ -567,11 +577,11 @@ ar_turn_credentials_free(ArTurnCredentials *creds)
 ArTurnCredentials *
 ar_turn_credentials_parse(const char *data, gsize len, GError **error)
 {
-#define CREDS_FAIL(...)                                                                    \
-  do {                                                                                     \
-    g_set_error(error, AR_CONFIG_ERROR, AR_CONFIG_ERROR_INVALID_VALUE,                     \
-                "TURN credentials: " __VA_ARGS__);                                         \
-    return NULL;                                                                           \
+#define CREDS_FAIL(...)                                                                            \
+  do {                                                                                             \
+    g_set_error(error, AR_CONFIG_ERROR, AR_CONFIG_ERROR_INVALID_VALUE,                             \
+                "TURN credentials: " __VA_ARGS__);                                                 \
+    return NULL;                                                                                   \
   } while (0)
   if (data == NULL || len == 0)
     CREDS_FAIL("empty answer");

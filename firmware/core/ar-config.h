@@ -45,7 +45,7 @@ void ar_board_free(ArBoard *board);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(ArBoard, ar_board_free)
 
 typedef struct {
-  char *path;  /* where it was loaded from, or NULL for defaults */
+  char *path; /* where it was loaded from, or NULL for defaults */
   /* [room] */
   char *room_name;
   char *display_name; /* name shown in meetings; NULL = room_name */
@@ -61,19 +61,19 @@ typedef struct {
   /* [call] */
   guint join_timeout_s;
   /* [network]: ICE servers (docs/network.md) */
-  char **stun;                /* "stun:host:port" */
-  char **turn;                /* "turn:host:port[?transport=udp|tcp]", "turns:host:port" */
+  char **stun; /* "stun:host:port" */
+  char **turn; /* "turn:host:port[?transport=udp|tcp]", "turns:host:port" */
   char *turn_username;
   char *turn_password;        /* secret: never logged */
   char *turn_credentials_url; /* TURN REST: {username, password, ttl, uris} */
   gboolean relay_only;
-  char *turn_tls_ca;          /* PEM CA file for turns: servers; NULL = system store */
+  char *turn_tls_ca; /* PEM CA file for turns: servers; NULL = system store */
   /* [links]: parsed and validated by the link module (ar_link_config_*) */
   ArLinkConfig *links;
   /* [admin]: the HTTPS admin UI and scripting API (docs/api.md) */
-  char *admin_listen;             /* "ADDR:PORT", or "none" */
-  char **admin_hostnames;         /* more names the device is reached by (Host check) */
-  guint admin_session_idle_min;   /* session idle timeout */
+  char *admin_listen;           /* "ADDR:PORT", or "none" */
+  char **admin_hostnames;       /* more names the device is reached by (Host check) */
+  guint admin_session_idle_min; /* session idle timeout */
   guint admin_max_sessions;
   guint admin_login_max_failures; /* lockout after this many failed logins in a row */
   guint admin_login_lockout_min;
@@ -97,8 +97,8 @@ gboolean ar_config_check_credentials_url(const char *url, GError **error);
  * (from a credentials URL) replace the configured ones when non-NULL;
  * @turn_override (the URL's "uris") replaces network.turn when non-NULL. */
 gboolean ar_config_ice(const ArConfig *config, const char *username, const char *password,
-                       const char *const *turn_override, ArIceConfig *out, GError **error)
-    G_GNUC_WARN_UNUSED_RESULT;
+                       const char *const *turn_override, ArIceConfig *out,
+                       GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
 /* TURN REST credentials served by network.turn-credentials-url:
  * {"username": "...", "password": "...", "ttl": 86400, "uris": ["turn:..."]}.
@@ -111,11 +111,11 @@ typedef struct {
   char *username;
   char *password; /* secret: never logged */
   guint ttl_s;
-  char **uris;    /* turn:/turns: only; NULL if the answer had none */
+  char **uris; /* turn:/turns: only; NULL if the answer had none */
 } ArTurnCredentials;
 
-ArTurnCredentials *ar_turn_credentials_parse(const char *data, gsize len, GError **error)
-    G_GNUC_WARN_UNUSED_RESULT;
+ArTurnCredentials *ar_turn_credentials_parse(const char *data, gsize len,
+                                             GError **error) G_GNUC_WARN_UNUSED_RESULT;
 void ar_turn_credentials_free(ArTurnCredentials *creds);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(ArTurnCredentials, ar_turn_credentials_free)
 

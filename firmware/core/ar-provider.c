@@ -2,7 +2,7 @@
 #include "ar-provider.h"
 
 static const ArProviderClass *const providers[] = {
-  &ar_janus_provider_class,
+    &ar_janus_provider_class,
 };
 
 const ArProviderClass *

@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-G_DEFINE_QUARK(ar-janus-error-quark, ar_janus_error)
+G_DEFINE_QUARK(ar - janus - error - quark, ar_janus_error)
 
 /* ---- safe accessors: never assume the type of a member ---- */
 
@@ -219,12 +219,12 @@ static const struct {
   const char *name;
   ArJanusMsgType type;
 } msg_types[] = {
-  {"success", AR_JANUS_MSG_SUCCESS},   {"error", AR_JANUS_MSG_ERROR},
-  {"ack", AR_JANUS_MSG_ACK},           {"event", AR_JANUS_MSG_EVENT},
-  {"trickle", AR_JANUS_MSG_TRICKLE},   {"webrtcup", AR_JANUS_MSG_WEBRTCUP},
-  {"media", AR_JANUS_MSG_MEDIA},       {"slowlink", AR_JANUS_MSG_SLOWLINK},
-  {"hangup", AR_JANUS_MSG_HANGUP},     {"detached", AR_JANUS_MSG_DETACHED},
-  {"timeout", AR_JANUS_MSG_TIMEOUT},   {"server_info", AR_JANUS_MSG_SERVER_INFO},
+    {"success", AR_JANUS_MSG_SUCCESS}, {"error", AR_JANUS_MSG_ERROR},
+    {"ack", AR_JANUS_MSG_ACK},         {"event", AR_JANUS_MSG_EVENT},
+    {"trickle", AR_JANUS_MSG_TRICKLE}, {"webrtcup", AR_JANUS_MSG_WEBRTCUP},
+    {"media", AR_JANUS_MSG_MEDIA},     {"slowlink", AR_JANUS_MSG_SLOWLINK},
+    {"hangup", AR_JANUS_MSG_HANGUP},   {"detached", AR_JANUS_MSG_DETACHED},
+    {"timeout", AR_JANUS_MSG_TIMEOUT}, {"server_info", AR_JANUS_MSG_SERVER_INFO},
 };
 
 static gboolean
@@ -303,8 +303,8 @@ parse_jsep(ArJanusMsg *m, JsonObject *jsep, GError **error)
     return FALSE;
   }
   if (strlen(sdp) > AR_JANUS_MAX_SDP) {
-    g_set_error(error, AR_JANUS_ERROR, AR_JANUS_ERROR_TOO_LARGE,
-                "Janus sent an SDP over %d bytes", AR_JANUS_MAX_SDP);
+    g_set_error(error, AR_JANUS_ERROR, AR_JANUS_ERROR_TOO_LARGE, "Janus sent an SDP over %d bytes",
+                AR_JANUS_MAX_SDP);
     return FALSE;
   }
   m->jsep_type = g_strdup(type);

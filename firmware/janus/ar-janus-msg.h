@@ -68,7 +68,7 @@ typedef struct {
   char *janus; /* the raw "janus" field */
   char *transaction;
   guint64 session_id;
-  guint64 sender; /* handle the event is about, 0 if none */
+  guint64 sender;  /* handle the event is about, 0 if none */
   guint64 data_id; /* "success": data.id (session or handle id) */
 
   /* Core error (type ERROR) or plugin error (EVENT with error_code). */
@@ -77,16 +77,16 @@ typedef struct {
 
   /* VideoRoom plugin data (EVENT or SUCCESS with plugindata). */
   char *plugin;
-  char *videoroom;         /* "joined", "event", "attached", "destroyed", ... */
-  ArJanusId id;            /* joined: our publisher id */
-  ArJanusId private_id;    /* joined: private id */
-  GPtrArray *publishers;   /* ArJanusPublisher*, or NULL if no list */
-  ArJanusId unpublished;   /* event: a feed unpublished */
+  char *videoroom;           /* "joined", "event", "attached", "destroyed", ... */
+  ArJanusId id;              /* joined: our publisher id */
+  ArJanusId private_id;      /* joined: private id */
+  GPtrArray *publishers;     /* ArJanusPublisher*, or NULL if no list */
+  ArJanusId unpublished;     /* event: a feed unpublished */
   gboolean unpublished_self; /* "unpublished": "ok" */
-  ArJanusId leaving;       /* event: a participant left */
-  gboolean leaving_self;   /* "leaving": "ok" */
-  char *configured;        /* "ok" */
-  char *started;           /* "ok" */
+  ArJanusId leaving;         /* event: a participant left */
+  gboolean leaving_self;     /* "leaving": "ok" */
+  char *configured;          /* "ok" */
+  char *started;             /* "ok" */
 
   /* JSEP (EVENT). */
   char *jsep_type; /* "offer" | "answer" */
@@ -102,12 +102,12 @@ typedef struct {
 } ArJanusMsg;
 
 /* Parses one message. Bounded (size, depth, counts); never asserts. */
-ArJanusMsg *ar_janus_msg_parse(const char *data, gsize len, GError **error)
-    G_GNUC_WARN_UNUSED_RESULT;
+ArJanusMsg *ar_janus_msg_parse(const char *data, gsize len,
+                               GError **error) G_GNUC_WARN_UNUSED_RESULT;
 /* HTTP long-poll answers may be an array of messages: returns a GPtrArray of
  * ArJanusMsg*, or NULL + error. A single object yields one element. */
-GPtrArray *ar_janus_msg_parse_many(const char *data, gsize len, GError **error)
-    G_GNUC_WARN_UNUSED_RESULT;
+GPtrArray *ar_janus_msg_parse_many(const char *data, gsize len,
+                                   GError **error) G_GNUC_WARN_UNUSED_RESULT;
 void ar_janus_msg_free(ArJanusMsg *msg);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(ArJanusMsg, ar_janus_msg_free)
 

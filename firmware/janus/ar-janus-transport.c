@@ -247,8 +247,11 @@ ar_janus_transport_new(const char *url, const ArJanusTransportCallbacks *cb, gpo
   t->cb = *cb;
   t->user_data = user_data;
   t->cancellable = g_cancellable_new();
-  t->session = soup_session_new_with_options("timeout", REQUEST_TIMEOUT_S, "idle-timeout", 60,
-                                             "user-agent", "Anyroom/" "1", NULL);
+  t->session =
+      soup_session_new_with_options("timeout", REQUEST_TIMEOUT_S, "idle-timeout", 60, "user-agent",
+                                    "Anyroom/"
+                                    "1",
+                                    NULL);
   if (!t->websocket)
     t->poll_session = soup_session_new_with_options("timeout", LONGPOLL_TIMEOUT_S, "user-agent",
                                                     "Anyroom/1", NULL);

@@ -25,8 +25,8 @@ typedef struct {
 
 /* @url: ws://, wss://, http:// or https:// (the link's join_url). */
 ArJanusTransport *ar_janus_transport_new(const char *url, const ArJanusTransportCallbacks *cb,
-                                         gpointer user_data, GError **error)
-    G_GNUC_WARN_UNUSED_RESULT;
+                                         gpointer user_data,
+                                         GError **error) G_GNUC_WARN_UNUSED_RESULT;
 void ar_janus_transport_open(ArJanusTransport *t);
 /* Sends one request (JSON text from ar_janus_build*). */
 void ar_janus_transport_send(ArJanusTransport *t, const char *json);

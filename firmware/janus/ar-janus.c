@@ -30,8 +30,8 @@ typedef enum {
 } TxnKind;
 
 static const char *const txn_names[] = {
-  "create session", "attach publisher", "join room", "publish",
-  "attach subscriber", "subscribe", "start subscription", "destroy session",
+    "create session",    "attach publisher", "join room",          "publish",
+    "attach subscriber", "subscribe",        "start subscription", "destroy session",
 };
 
 typedef enum {
@@ -350,10 +350,10 @@ peer_media_event(ArPeer *peer, ArPeerEvent event, gpointer data)
 }
 
 static const ArPeerCallbacks peer_callbacks = {
-  .local_description = peer_local_description,
-  .local_candidate = peer_local_candidate,
-  .state_changed = peer_state_changed,
-  .media_event = peer_media_event,
+    .local_description = peer_local_description,
+    .local_candidate = peer_local_candidate,
+    .state_changed = peer_state_changed,
+    .media_event = peer_media_event,
 };
 
 static void
@@ -503,9 +503,9 @@ on_txn_answer(ArJanusProvider *p, Txn *t, ArJanusMsg *m)
   }
   case TXN_JOIN_PUB:
     if (!m->videoroom || !g_str_equal(m->videoroom, "joined") || !m->id.str) {
-      error = g_error_new(AR_JANUS_ERROR, AR_JANUS_ERROR_MALFORMED,
-                          "Janus answered the join with '%s'",
-                          m->videoroom ? m->videoroom : m->janus);
+      error =
+          g_error_new(AR_JANUS_ERROR, AR_JANUS_ERROR_MALFORMED, "Janus answered the join with '%s'",
+                      m->videoroom ? m->videoroom : m->janus);
       break;
     }
     ar_janus_id_copy(&p->my_id, &m->id);
@@ -670,8 +670,8 @@ transport_message(ArJanusTransport *tr, ArJanusMsg *m, gpointer data)
     break;
   }
   case AR_JANUS_MSG_TIMEOUT: {
-    g_autoptr(GError) e = g_error_new(AR_JANUS_ERROR, AR_JANUS_ERROR_TRANSPORT,
-                                      "Janus ended the session (timeout)");
+    g_autoptr(GError) e =
+        g_error_new(AR_JANUS_ERROR, AR_JANUS_ERROR_TRANSPORT, "Janus ended the session (timeout)");
     provider_fail(p, e);
     break;
   }
@@ -703,9 +703,9 @@ transport_failed(ArJanusTransport *tr, const GError *error, gpointer data)
 }
 
 static const ArJanusTransportCallbacks transport_callbacks = {
-  .opened = transport_opened,
-  .message = transport_message,
-  .failed = transport_failed,
+    .opened = transport_opened,
+    .message = transport_message,
+    .failed = transport_failed,
 };
 
 /* ---- lifecycle ---- */
@@ -868,11 +868,11 @@ janus_free(ArProvider *base)
 }
 
 const ArProviderClass ar_janus_provider_class = {
-  .id = "janus",
-  .create = janus_create,
-  .join = janus_join,
-  .leave = janus_leave,
-  .collect_peers = janus_collect_peers,
-  .collect_participants = janus_collect_participants,
-  .free = janus_free,
+    .id = "janus",
+    .create = janus_create,
+    .join = janus_join,
+    .leave = janus_leave,
+    .collect_peers = janus_collect_peers,
+    .collect_participants = janus_collect_participants,
+    .free = janus_free,
 };

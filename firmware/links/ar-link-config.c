@@ -48,7 +48,7 @@ normalize_domain(const char *group, const char *key, const char *raw, gboolean a
   gboolean wildcard = g_str_has_prefix(s, "*.");
   const char *name = wildcard ? s + 2 : s;
   gboolean is_ip = FALSE;
-  ArLinkPolicy p = { .allow_idn = TRUE };
+  ArLinkPolicy p = {.allow_idn = TRUE};
   g_autoptr(GError) local = NULL;
 
   g_autofree char *host = ar_url_normalize_host(name, strlen(name), &p, &is_ip, &local);
@@ -85,8 +85,8 @@ load_domains(GKeyFile *kf, const char *group, const char *key, gboolean allow_id
     return NULL;
   }
   if (n > AR_LINK_CONFIG_MAX_DOMAINS) {
-    g_set_error(error, AR_LINK_ERROR, AR_LINK_ERROR_INVALID, "[%s] %s: more than %d domains",
-                group, key, AR_LINK_CONFIG_MAX_DOMAINS);
+    g_set_error(error, AR_LINK_ERROR, AR_LINK_ERROR_INVALID, "[%s] %s: more than %d domains", group,
+                key, AR_LINK_CONFIG_MAX_DOMAINS);
     return NULL;
   }
   for (gsize i = 0; i < n; i++) {
@@ -104,7 +104,7 @@ load_domains(GKeyFile *kf, const char *group, const char *key, gboolean allow_id
 ArLinkConfig *
 ar_link_config_new_from_keyfile(GKeyFile *kf, const char *group, GError **error)
 {
-  static const char *const known[] = { "jitsi-domains", "pexip-domains", "allow-idn", NULL };
+  static const char *const known[] = {"jitsi-domains", "pexip-domains", "allow-idn", NULL};
   g_autoptr(ArLinkConfig) config = g_new0(ArLinkConfig, 1);
   g_autoptr(GError) local = NULL;
 
@@ -116,8 +116,7 @@ ar_link_config_new_from_keyfile(GKeyFile *kf, const char *group, GError **error)
     g_auto(GStrv) keys = g_key_file_get_keys(kf, group, NULL, NULL);
     for (char **k = keys; k != NULL && *k != NULL; k++) {
       if (!g_strv_contains(known, *k)) {
-        g_set_error(error, AR_LINK_ERROR, AR_LINK_ERROR_INVALID, "[%s] %s: unknown key", group,
-                    *k);
+        g_set_error(error, AR_LINK_ERROR, AR_LINK_ERROR_INVALID, "[%s] %s: unknown key", group, *k);
         return NULL;
       }
     }

@@ -11,9 +11,9 @@
  * SafeLinks & co. and refuses everything that is not a join link: help,
  * download, dial-in, "meeting options", "learn more" pages are not in the
  * result). The links that remain are ranked: the words around a link (its
- * anchor text in HTML, else the text before it on its line or the line above) raise "join" links and
- * lower option/help/dial-in ones; https links beat app-scheme and SIP forms;
- * then the order of appearance. Duplicates (same join URL) are merged.
+ * anchor text in HTML, else the text before it on its line or the line above) raise "join" links
+ * and lower option/help/dial-in ones; https links beat app-scheme and SIP forms; then the order of
+ * appearance. Duplicates (same join URL) are merged.
  *
  * Limits: the first AR_LINK_FIND_MAX_INPUT bytes are scanned, at most
  * AR_LINK_FIND_MAX_CANDIDATES candidates are parsed, at most
@@ -70,9 +70,9 @@ decode_entities(const char *s, gsize len)
   static const struct {
     const char *name;
     char c;
-  } named[] = { { "amp", '&' }, { "quot", '"' }, { "apos", '\'' }, { "lt", '<' }, { "gt", '>' },
-                { "equals", '=' }, { "sol", '/' }, { "colon", ':' }, { "quest", '?' },
-                { "num", '#' }, { "percnt", '%' } };
+  } named[] = {{"amp", '&'},   {"quot", '"'},   {"apos", '\''}, {"lt", '<'},
+               {"gt", '>'},    {"equals", '='}, {"sol", '/'},   {"colon", ':'},
+               {"quest", '?'}, {"num", '#'},    {"percnt", '%'}};
   GString *out = g_string_sized_new(len);
   for (gsize i = 0; i < len; i++) {
     if (s[i] != '&') {
@@ -131,13 +131,26 @@ trim_trailing(const char *s, gsize len)
   int paren = 0, bracket = 0, brace = 0; /* opened minus closed */
   for (gsize i = 0; i < len; i++) {
     switch (s[i]) {
-    case '(': paren++; break;
-    case ')': paren--; break;
-    case '[': bracket++; break;
-    case ']': bracket--; break;
-    case '{': brace++; break;
-    case '}': brace--; break;
-    default: break;
+    case '(':
+      paren++;
+      break;
+    case ')':
+      paren--;
+      break;
+    case '[':
+      bracket++;
+      break;
+    case ']':
+      bracket--;
+      break;
+    case '{':
+      brace++;
+      break;
+    case '}':
+      brace--;
+      break;
+    default:
+      break;
     }
   }
   while (len > 0) {
@@ -179,11 +192,21 @@ context_score(const char *text, gsize len, gsize start, gsize end)
     const char *word;
     int score;
   } words[] = {
-    { "join", 6 },          { "click here", 2 },     { "meeting link", 3 },
-    { "option", -8 },       { "learn more", -8 },    { "help", -6 },
-    { "download", -6 },     { "dial", -4 },          { "phone", -4 },
-    { "by video system", -3 }, { "video conferencing device", -3 }, { "sip", -2 },
-    { "privacy", -6 },      { "legal", -6 },         { "unsubscribe", -6 },
+      {"join", 6},
+      {"click here", 2},
+      {"meeting link", 3},
+      {"option", -8},
+      {"learn more", -8},
+      {"help", -6},
+      {"download", -6},
+      {"dial", -4},
+      {"phone", -4},
+      {"by video system", -3},
+      {"video conferencing device", -3},
+      {"sip", -2},
+      {"privacy", -6},
+      {"legal", -6},
+      {"unsubscribe", -6},
   };
   const char *ctx;
   gsize ctx_len;
@@ -195,8 +218,9 @@ context_score(const char *text, gsize len, gsize start, gsize end)
       i++;
     gsize a = i + 1;
     gsize b = a;
-    while (b < len && b < a + 200 && !(text[b] == '<' && b + 2 < len && text[b + 1] == '/' &&
-                                       g_ascii_tolower(text[b + 2]) == 'a'))
+    while (b < len && b < a + 200 &&
+           !(text[b] == '<' && b + 2 < len && text[b + 1] == '/' &&
+             g_ascii_tolower(text[b + 2]) == 'a'))
       b++;
     ctx = text + MIN(a, len);
     ctx_len = b > a ? b - a : 0;
@@ -238,7 +262,7 @@ add_found(GArray *found, ArLink *link, int score, gsize pos)
       return;
     }
   }
-  Found f = { link, score, pos };
+  Found f = {link, score, pos};
   g_array_append_val(found, f);
 }
 
@@ -265,8 +289,8 @@ try_candidate(const char *text, gsize len, gsize start, gsize end, gboolean sche
   dl = trim_trailing(dec, dl);
   if (dl == 0 || dl > AR_LINK_MAX_LEN)
     return;
-  g_autofree char *cand = schemeless ? g_strdup_printf("https://%.*s", (int)dl, dec)
-                                     : g_strndup(dec, dl);
+  g_autofree char *cand =
+      schemeless ? g_strdup_printf("https://%.*s", (int)dl, dec) : g_strndup(dec, dl);
 
   ArLink *link = ar_link_parse_depth(cand, strlen(cand), policy, 0, NULL);
   if (link == NULL)
@@ -274,8 +298,7 @@ try_candidate(const char *text, gsize len, gsize start, gsize end, gboolean sche
   int score = 100 + context_score(text, len, start, end);
   if (link->engine == AR_ENGINE_SIP)
     score -= 20;
-  else if (!schemeless && !g_str_has_prefix(cand, "https://") &&
-           link->engine == AR_ENGINE_WEB)
+  else if (!schemeless && !g_str_has_prefix(cand, "https://") && link->engine == AR_ENGINE_WEB)
     score -= 10; /* app scheme (zoommtg:, msteams:): the https form is better */
   if (schemeless)
     score -= 2;
@@ -286,8 +309,8 @@ try_candidate(const char *text, gsize len, gsize start, gsize end, gboolean sche
 
 /* Handles one token [s, e): finds the candidates inside it. */
 static void
-scan_token(const char *text, gsize len, gsize s, gsize e, const ArLinkPolicy *policy,
-           GArray *found, guint *budget)
+scan_token(const char *text, gsize len, gsize s, gsize e, const ArLinkPolicy *policy, GArray *found,
+           guint *budget)
 {
   gsize i = s;
   gboolean any = FALSE;
@@ -379,8 +402,8 @@ qp_decode(const char *s, gsize len, gsize *out_len)
                g_ascii_isxdigit(s[i + 2]) &&
                (g_ascii_isdigit(s[i + 1]) || g_ascii_isupper(s[i + 1])) &&
                (g_ascii_isdigit(s[i + 2]) || g_ascii_isupper(s[i + 2]))) {
-      g_string_append_c(out, (char)(g_ascii_xdigit_value(s[i + 1]) * 16 +
-                                    g_ascii_xdigit_value(s[i + 2])));
+      g_string_append_c(
+          out, (char)(g_ascii_xdigit_value(s[i + 1]) * 16 + g_ascii_xdigit_value(s[i + 2])));
       i += 2;
     } else {
       g_string_append_c(out, s[i]);

@@ -18,17 +18,17 @@ G_BEGIN_DECLS
  * scheme and host, which are lower-cased; the host is validated and, if the
  * policy allows IDN, converted to ASCII. Nothing is percent-decoded here. */
 typedef struct {
-  char *scheme;      /* lower-case, without ':' */
-  char *host;        /* lower-case ASCII, no trailing dot, IPv6 with brackets; NULL if no authority */
+  char *scheme; /* lower-case, without ':' */
+  char *host;   /* lower-case ASCII, no trailing dot, IPv6 with brackets; NULL if no authority */
   gboolean host_is_ip;
-  int port;          /* -1 if absent */
-  char *path;        /* raw, "" if empty (never NULL) */
-  char *query;       /* raw, without '?', NULL if absent */
-  char *fragment;    /* raw, without '#', NULL if absent */
+  int port;       /* -1 if absent */
+  char *path;     /* raw, "" if empty (never NULL) */
+  char *query;    /* raw, without '?', NULL if absent */
+  char *fragment; /* raw, without '#', NULL if absent */
 } ArUrl;
 
-ArUrl *ar_url_parse(const char *text, gsize len, const ArLinkPolicy *policy, GError **error)
-    G_GNUC_WARN_UNUSED_RESULT;
+ArUrl *ar_url_parse(const char *text, gsize len, const ArLinkPolicy *policy,
+                    GError **error) G_GNUC_WARN_UNUSED_RESULT;
 void ar_url_free(ArUrl *url);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(ArUrl, ar_url_free)
 
@@ -36,16 +36,16 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(ArUrl, ar_url_free)
  * its value once (application/x-www-form-urlencoded: '+' is a space).
  * Returns TRUE and sets *value (NULL if absent). FALSE with an error if the
  * parameter is given twice or its value does not decode to clean UTF-8. */
-gboolean ar_url_query_get(const ArUrl *url, const char *name, char **value, GError **error)
-    G_GNUC_WARN_UNUSED_RESULT;
+gboolean ar_url_query_get(const ArUrl *url, const char *name, char **value,
+                          GError **error) G_GNUC_WARN_UNUSED_RESULT;
 /* Same on an arbitrary raw query string (e.g. a fragment "a=b&c=d"). */
-gboolean ar_url_params_get(const char *params, const char *name, char **value, GError **error)
-    G_GNUC_WARN_UNUSED_RESULT;
+gboolean ar_url_params_get(const char *params, const char *name, char **value,
+                           GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
 /* Percent-decodes S (LEN bytes, -1 = NUL-terminated) once. Refuses bad
  * escapes, NUL and control characters and invalid UTF-8. */
-char *ar_url_decode(const char *s, gssize len, gboolean plus_is_space, GError **error)
-    G_GNUC_WARN_UNUSED_RESULT;
+char *ar_url_decode(const char *s, gssize len, gboolean plus_is_space,
+                    GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
 /* Appends RAW to OUT, keeping valid %XX escapes and percent-encoding every
  * byte that is not allowed in a path (or query/fragment if IS_QUERY). */
@@ -73,15 +73,15 @@ const char *ar_link_provider_name(const char *id);
 
 /* Validates a host name (no port) as the URL parser does; returns it
  * lower-cased ASCII or NULL with an error. */
-char *ar_url_normalize_host(const char *raw, gsize len, const ArLinkPolicy *policy,
-                            gboolean *is_ip, GError **error) G_GNUC_WARN_UNUSED_RESULT;
+char *ar_url_normalize_host(const char *raw, gsize len, const ArLinkPolicy *policy, gboolean *is_ip,
+                            GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
 /* Mail-scanner wrappers: ar-link-wrappers.c. If URL is a known wrapper,
  * returns TRUE and sets *inner to the wrapped link (newly allocated).
  * Returns TRUE with *inner NULL if it is not a wrapper. FALSE with an error if
  * it is a wrapper that cannot be unwrapped. *wrapper_name: a name people know. */
-gboolean ar_link_unwrap(const ArUrl *url, char **inner, const char **wrapper_name, GError **error)
-    G_GNUC_WARN_UNUSED_RESULT;
+gboolean ar_link_unwrap(const ArUrl *url, char **inner, const char **wrapper_name,
+                        GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
 /* Internal entry with a wrapper depth counter. */
 ArLink *ar_link_parse_depth(const char *text, gsize len, const ArLinkPolicy *policy, guint depth,

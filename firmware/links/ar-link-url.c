@@ -186,7 +186,8 @@ normalize_host(const char *raw, gsize len, const ArLinkPolicy *policy, gboolean 
       continue;
     }
     if (!g_ascii_isalnum(*p) && *p != '-') {
-      set_error(error, AR_LINK_ERROR_HOST, "the host name contains characters not allowed in a host name");
+      set_error(error, AR_LINK_ERROR_HOST,
+                "the host name contains characters not allowed in a host name");
       return NULL;
     }
   }
@@ -232,8 +233,8 @@ ar_url_parse(const char *text, gsize len, const ArLinkPolicy *policy, GError **e
     return NULL;
   }
   if (len > AR_LINK_MAX_LEN) {
-    g_set_error(error, AR_LINK_ERROR, AR_LINK_ERROR_TOO_LONG,
-                "the link is longer than %d bytes", AR_LINK_MAX_LEN);
+    g_set_error(error, AR_LINK_ERROR, AR_LINK_ERROR_TOO_LONG, "the link is longer than %d bytes",
+                AR_LINK_MAX_LEN);
     return NULL;
   }
   for (gsize i = 0; i < len; i++) {

@@ -48,27 +48,28 @@ typedef struct {
   WrapKind kind;
 } ArLinkWrapper;
 
-#define TEAMS_HOSTS "teams.microsoft.com gov.teams.microsoft.us dod.teams.microsoft.us teams.live.com"
+#define TEAMS_HOSTS                                                                                \
+  "teams.microsoft.com gov.teams.microsoft.us dod.teams.microsoft.us teams.live.com"
 
 static const ArLinkWrapper wrappers[] = {
-  { "Outlook Safe Links", "*.safelinks.protection.outlook.com *.safelinks.protection.office365.us",
-    NULL, "url", WRAP_PARAM },
-  { "Proofpoint URL Defense", "urldefense.proofpoint.com", "/v1/url", "u", WRAP_PARAM },
-  { "Proofpoint URL Defense", "urldefense.proofpoint.com", "/v2/url", "u", WRAP_PROOFPOINT2 },
-  { "Proofpoint URL Defense", "urldefense.com urldefense.proofpoint.com", "/v3/__", NULL,
-    WRAP_PROOFPOINT3 },
-  { "Google", "www.google.com google.com", "/url", "q", WRAP_PARAM },
-  { "Google", "www.google.com google.com", "/url", "url", WRAP_PARAM },
-  { "Barracuda Link Protection", "linkprotect.cudasvc.com", "/url", "a", WRAP_PARAM },
-  { "Trend Micro", "*.trendmicro.com *.trendmicro.eu", "/wis/clicktime/v1/query", "url",
-    WRAP_PARAM },
-  { "Symantec Click-time", "clicktime.symantec.com", NULL, "u", WRAP_PARAM },
-  { "Sophos", "*.protection.sophos.com", NULL, "u", WRAP_BASE64 },
-  { "Cisco Secure Email", "secure-web.cisco.com", NULL, NULL, WRAP_PATH_TAIL },
-  { "Slack", "slack-redir.net", "/link", "url", WRAP_PARAM },
-  { "Mimecast", "*.mimecast.com", "/s/", NULL, WRAP_OPAQUE },
-  { "Microsoft Teams", TEAMS_HOSTS, "/dl/launcher/launcher.html", "url", WRAP_TEAMS_LAUNCHER },
-  { "Microsoft Teams", TEAMS_HOSTS, NULL, NULL, WRAP_TEAMS_FRAGMENT },
+    {"Outlook Safe Links", "*.safelinks.protection.outlook.com *.safelinks.protection.office365.us",
+     NULL, "url", WRAP_PARAM},
+    {"Proofpoint URL Defense", "urldefense.proofpoint.com", "/v1/url", "u", WRAP_PARAM},
+    {"Proofpoint URL Defense", "urldefense.proofpoint.com", "/v2/url", "u", WRAP_PROOFPOINT2},
+    {"Proofpoint URL Defense", "urldefense.com urldefense.proofpoint.com", "/v3/__", NULL,
+     WRAP_PROOFPOINT3},
+    {"Google", "www.google.com google.com", "/url", "q", WRAP_PARAM},
+    {"Google", "www.google.com google.com", "/url", "url", WRAP_PARAM},
+    {"Barracuda Link Protection", "linkprotect.cudasvc.com", "/url", "a", WRAP_PARAM},
+    {"Trend Micro", "*.trendmicro.com *.trendmicro.eu", "/wis/clicktime/v1/query", "url",
+     WRAP_PARAM},
+    {"Symantec Click-time", "clicktime.symantec.com", NULL, "u", WRAP_PARAM},
+    {"Sophos", "*.protection.sophos.com", NULL, "u", WRAP_BASE64},
+    {"Cisco Secure Email", "secure-web.cisco.com", NULL, NULL, WRAP_PATH_TAIL},
+    {"Slack", "slack-redir.net", "/link", "url", WRAP_PARAM},
+    {"Mimecast", "*.mimecast.com", "/s/", NULL, WRAP_OPAQUE},
+    {"Microsoft Teams", TEAMS_HOSTS, "/dl/launcher/launcher.html", "url", WRAP_TEAMS_LAUNCHER},
+    {"Microsoft Teams", TEAMS_HOSTS, NULL, NULL, WRAP_TEAMS_FRAGMENT},
 };
 
 static gboolean

@@ -21,7 +21,7 @@
 #include <json-glib/json-glib.h>
 #include <string.h>
 
-G_DEFINE_QUARK(ar-link-error-quark, ar_link_error)
+G_DEFINE_QUARK(ar - link - error - quark, ar_link_error)
 
 const char *
 ar_engine_to_string(ArEngine engine)
@@ -87,10 +87,10 @@ parse_janus(const ArUrl *url, GError **error)
     const char *inner;
     int port;
   } forms[] = {
-    { "janus+ws", "ws", 8188 },
-    { "janus+wss", "wss", 8989 },
-    { "janus+http", "http", 8088 },
-    { "janus+https", "https", 8089 },
+      {"janus+ws", "ws", 8188},
+      {"janus+wss", "wss", 8989},
+      {"janus+http", "http", 8088},
+      {"janus+https", "https", 8089},
   };
   int i;
   g_autofree char *room = NULL;
@@ -123,16 +123,19 @@ parse_janus(const ArUrl *url, GError **error)
     return NULL;
   }
   if (!is_room_id(room)) {
-    g_set_error_literal(error, AR_LINK_ERROR, AR_LINK_ERROR_INVALID,
-                        "the Janus room id is not valid (digits, or letters, digits, '.', '_', '-')");
+    g_set_error_literal(
+        error, AR_LINK_ERROR, AR_LINK_ERROR_INVALID,
+        "the Janus room id is not valid (digits, or letters, digits, '.', '_', '-')");
     return NULL;
   }
   if (pin != NULL && !is_clean_text(pin, 256)) {
-    g_set_error_literal(error, AR_LINK_ERROR, AR_LINK_ERROR_INVALID, "the Janus room PIN is too long");
+    g_set_error_literal(error, AR_LINK_ERROR, AR_LINK_ERROR_INVALID,
+                        "the Janus room PIN is too long");
     return NULL;
   }
   if (display != NULL && !is_clean_text(display, 128)) {
-    g_set_error_literal(error, AR_LINK_ERROR, AR_LINK_ERROR_INVALID, "the display name is too long");
+    g_set_error_literal(error, AR_LINK_ERROR, AR_LINK_ERROR_INVALID,
+                        "the display name is too long");
     return NULL;
   }
 
@@ -316,8 +319,10 @@ ar_link_parse_depth(const char *text, gsize len, const ArLinkPolicy *policy, gui
     }
     ArLink *link = ar_link_parse_depth(inner, strlen(inner), policy, depth + 1, &local);
     if (link == NULL) {
-      g_propagate_prefixed_error(error, local, "the link is wrapped by %s and the link inside "
-                                 "was refused: ", wrapper);
+      g_propagate_prefixed_error(error, local,
+                                 "the link is wrapped by %s and the link inside "
+                                 "was refused: ",
+                                 wrapper);
       return NULL;
     }
     return link;
@@ -331,11 +336,11 @@ ar_link_parse_depth(const char *text, gsize len, const ArLinkPolicy *policy, gui
     return NULL;
   }
   if (url->host == NULL)
-    g_set_error(error, AR_LINK_ERROR, AR_LINK_ERROR_SCHEME,
-                "\"%s:\" links are not meeting links", url->scheme);
+    g_set_error(error, AR_LINK_ERROR, AR_LINK_ERROR_SCHEME, "\"%s:\" links are not meeting links",
+                url->scheme);
   else if (strcmp(url->scheme, "https") != 0 && strcmp(url->scheme, "http") != 0)
-    g_set_error(error, AR_LINK_ERROR, AR_LINK_ERROR_SCHEME,
-                "\"%s:\" links are not meeting links", url->scheme);
+    g_set_error(error, AR_LINK_ERROR, AR_LINK_ERROR_SCHEME, "\"%s:\" links are not meeting links",
+                url->scheme);
   else
     g_set_error(error, AR_LINK_ERROR, AR_LINK_ERROR_HOST,
                 "%s is not a known meeting service (an administrator can add self-hosted "

@@ -33,9 +33,9 @@ const char *ar_engine_to_string(ArEngine engine);
 
 /* What an administrator configured. NULL policy = defaults (nothing extra). */
 typedef struct {
-  const char *const *jitsi_domains;  /* self-hosted Jitsi domains, NULL-terminated */
-  const char *const *pexip_domains;  /* Pexip domains */
-  gboolean allow_idn;                /* allow non-ASCII / punycode hosts */
+  const char *const *jitsi_domains; /* self-hosted Jitsi domains, NULL-terminated */
+  const char *const *pexip_domains; /* Pexip domains */
+  gboolean allow_idn;               /* allow non-ASCII / punycode hosts */
 } ArLinkPolicy;
 
 /* The [links] section of the configuration, parsed into a policy:
@@ -46,21 +46,21 @@ typedef struct {
  * "*.d" means d and its subdomains. Unknown keys are refused ("[links] foo:
  * unknown key"). A missing section gives the defaults. GROUP NULL = "links". */
 typedef struct _ArLinkConfig ArLinkConfig;
-ArLinkConfig *ar_link_config_new_from_keyfile(GKeyFile *kf, const char *group, GError **error)
-    G_GNUC_WARN_UNUSED_RESULT;
+ArLinkConfig *ar_link_config_new_from_keyfile(GKeyFile *kf, const char *group,
+                                              GError **error) G_GNUC_WARN_UNUSED_RESULT;
 /* Valid as long as CONFIG lives. */
 const ArLinkPolicy *ar_link_config_get_policy(const ArLinkConfig *config);
 void ar_link_config_free(ArLinkConfig *config);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(ArLinkConfig, ar_link_config_free)
 
 typedef struct {
-  char *provider;    /* "janus", "teams", "zoom", ... */
+  char *provider; /* "janus", "teams", "zoom", ... */
   ArEngine engine;
-  char *meeting_id;  /* service's own meeting id, or NULL */
-  char *passcode;    /* or NULL */
-  char *join_url;    /* what the engine opens / the API endpoint */
-  char *sip_uri;     /* or NULL */
-  char *display;     /* display name the link asks for (janus &display=), or NULL */
+  char *meeting_id; /* service's own meeting id, or NULL */
+  char *passcode;   /* or NULL */
+  char *join_url;   /* what the engine opens / the API endpoint */
+  char *sip_uri;    /* or NULL */
+  char *display;    /* display name the link asks for (janus &display=), or NULL */
 } ArLink;
 
 /* Janus forms:
@@ -89,8 +89,8 @@ typedef struct {
  * (SafeLinks, Proofpoint, Google redirect, ...) are unwrapped (at most 3
  * levels) and the inner link parsed with the same rules.
  * Errors: AR_LINK_ERROR, message is a sentence for people. */
-ArLink *ar_link_parse(const char *text, const ArLinkPolicy *policy, GError **error)
-    G_GNUC_WARN_UNUSED_RESULT;
+ArLink *ar_link_parse(const char *text, const ArLinkPolicy *policy,
+                      GError **error) G_GNUC_WARN_UNUSED_RESULT;
 void ar_link_free(ArLink *link);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(ArLink, ar_link_free)
 

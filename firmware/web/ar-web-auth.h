@@ -36,7 +36,7 @@ gboolean ar_web_password_verify(const char *password, const char *hash);
 typedef struct {
   guint base_delay_ms; /* after the first failure; doubles with each */
   guint max_delay_ms;
-  guint max_failures;  /* this many in a row: locked */
+  guint max_failures; /* this many in a row: locked */
   guint lockout_s;
 } ArThrottlePolicy;
 

@@ -25,8 +25,8 @@
 #define TOKEN_NAME_MAX 64
 #define AR_HTTP_TOO_MANY_REQUESTS 429 /* libsoup 3.2 has no name for it */
 
-#define CSP \
-  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; " \
+#define CSP                                                                                        \
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "  \
   "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 typedef struct {
@@ -56,14 +56,14 @@ struct _ArWebServer {
   char *fingerprint;
   char *url;
   GStrv allowed;
-  char *password_hash; /* NULL: first-run setup not done */
+  char *password_hash;  /* NULL: first-run setup not done */
   GHashTable *sessions; /* id_hash -> Session* */
   GPtrArray *tokens;    /* Token* */
   GHashTable *throttle; /* client address -> ArThrottleEntry* */
   GHashTable *buckets;  /* client address -> Bucket* */
   ArThrottlePolicy policy;
   guint expire_timer;
-  GPtrArray *logins;      /* LoginJob* whose password is being checked in a thread */
+  GPtrArray *logins; /* LoginJob* whose password is being checked in a thread */
 };
 
 typedef struct {
@@ -476,7 +476,8 @@ body_object(SoupServerMessage *msg, GError **error)
       !ar_json_depth_ok(data, len, AR_WEB_MAX_JSON_DEPTH) ||
       !json_parser_load_from_data(p, data, (gssize)len, NULL) ||
       !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p))) {
-    g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "the request body is not a JSON object");
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                "the request body is not a JSON object");
     return NULL;
   }
   return json_node_copy(json_parser_get_root(p));
@@ -816,14 +817,14 @@ handle_login(ArWebServer *s, SoupServerMessage *msg)
   ArThrottleVerdict v = ar_throttle_check(e, g_get_monotonic_time(), &wait_us);
   if (v != AR_THROTTLE_OK) {
     g_autofree char *secs = g_strdup_printf("%" G_GINT64_FORMAT, (wait_us + 999999) / 1000000);
-    soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Retry-After", secs);
+    soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Retry-After",
+                                 secs);
     if (v == AR_THROTTLE_LOCKED)
       audit(s, msg, NULL, "login_refused_locked", NULL);
-    g_autofree char *text =
-        g_strdup_printf(v == AR_THROTTLE_LOCKED
-                            ? "too many failed logins: locked, try again in %s s"
-                            : "too soon after a failed login: try again in %s s",
-                        secs);
+    g_autofree char *text = g_strdup_printf(
+        v == AR_THROTTLE_LOCKED ? "too many failed logins: locked, try again in %s s"
+                                : "too soon after a failed login: try again in %s s",
+        secs);
     error_json(msg, AR_HTTP_TOO_MANY_REQUESTS, text);
     return;
   }

@@ -109,10 +109,10 @@ create_cert(const char *cert_path, const char *key_path, const char *const *name
   if (!set_serial(cert, serial, sizeof serial))
     goto out;
   X509_NAME *name = X509_get_subject_name(cert);
-  if (X509_set_version(cert, 2) != 1 ||
-      !X509_gmtime_adj(X509_getm_notBefore(cert), -3600) ||
+  if (X509_set_version(cert, 2) != 1 || !X509_gmtime_adj(X509_getm_notBefore(cert), -3600) ||
       !X509_gmtime_adj(X509_getm_notAfter(cert), 10L * 365 * 24 * 3600) ||
-      X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, (const guchar *)"Anyroom", -1, -1, 0) != 1 ||
+      X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, (const guchar *)"Anyroom", -1, -1, 0) !=
+          1 ||
       X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const guchar *)"anyroom admin", -1, -1,
                                  0) != 1 ||
       X509_set_issuer_name(cert, name) != 1 || X509_set_pubkey(cert, key) != 1 ||

@@ -19,7 +19,6 @@ char *ar_web_tls_fingerprint(GTlsCertificate *cert);
 
 /* Writes @data to @path atomically with mode 0600 (O_CLOEXEC, no symlink
  * following at the target). */
-gboolean ar_web_write_private_file(const char *path, const char *data, gsize len,
-                                   GError **error);
+gboolean ar_web_write_private_file(const char *path, const char *data, gsize len, GError **error);
 
 G_END_DECLS

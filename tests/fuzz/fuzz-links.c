@@ -16,8 +16,8 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static const char *const jitsi_domains[] = { "meet.example.org", "*.jitsi.example.net", NULL };
-static const char *const pexip_domains[] = { "video.example.com", NULL };
+static const char *const jitsi_domains[] = {"meet.example.org", "*.jitsi.example.net", NULL};
+static const char *const pexip_domains[] = {"video.example.com", NULL};
 
 static void
 check_fixpoint(const ArLink *link, const ArLinkPolicy *policy)
@@ -40,9 +40,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   if (size < 1)
     return 0;
   ArLinkPolicy policy = {
-    .jitsi_domains = jitsi_domains,
-    .pexip_domains = pexip_domains,
-    .allow_idn = (data[0] & 2) != 0,
+      .jitsi_domains = jitsi_domains,
+      .pexip_domains = pexip_domains,
+      .allow_idn = (data[0] & 2) != 0,
   };
   const char *text = (const char *)data + 1;
   gsize len = size - 1;

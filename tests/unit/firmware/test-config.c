@@ -68,10 +68,16 @@ static void
 test_bad_values(void)
 {
   const char *bad[] = {
-    "[media]\nwidth=abc\n",        "[media]\nwidth=99999\n",  "[media]\nframerate=0\n",
-    "[media]\nvideo-codec=h265\n", "[links]\nallow-idn=maybe\n", "[room]\nname=\n",
-    "[links]\njitsi-domains=not a domain\n", "[links]\nunknown=1\n",
-    "[call]\njoin-timeout=-1\n",   "not a key file",
+      "[media]\nwidth=abc\n",
+      "[media]\nwidth=99999\n",
+      "[media]\nframerate=0\n",
+      "[media]\nvideo-codec=h265\n",
+      "[links]\nallow-idn=maybe\n",
+      "[room]\nname=\n",
+      "[links]\njitsi-domains=not a domain\n",
+      "[links]\nunknown=1\n",
+      "[call]\njoin-timeout=-1\n",
+      "not a key file",
   };
   for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
     g_autoptr(GError) error = NULL;
@@ -207,27 +213,29 @@ test_network_bad(void)
   const struct {
     const char *text, *expect;
   } cases[] = {
-    {"[network]\nstun=turn:x:1\n", "network.stun"},
-    {"[network]\nstun=stun://x:1\n", "network.stun"},
-    {"[network]\nturn=stun:x:1\nturn-username=u\nturn-password=p\n", "network.turn"},
-    {"[network]\nturn=turn:x:99999\nturn-username=u\nturn-password=p\n", "network.turn"},
-    {"[network]\nturn=turn:u:p@x:1\nturn-username=u\nturn-password=p\n", "network.turn"},
-    {"[network]\nturn=turn:x:1?transport=sctp\nturn-username=u\nturn-password=p\n", "transport"},
-    {"[network]\nturn=turn:x:1\n", "needs turn-credentials-url"},
-    {"[network]\nturn=turn:x:1\nturn-username=u\n", "go together"},
-    {"[network]\nturn=turn:x:1\nturn-password=hunter2\n", "go together"},
-    {"[network]\nrelay-only=true\n", "relay-only"},
-    {"[network]\nrelay-only=maybe\n", "relay-only"},
-    {"[network]\nturn-credentials-url=http://creds.example.org/\n", "https"},
-    {"[network]\nturn-credentials-url=ftp://creds.example.org/\n", "https"},
-    {"[network]\nturn-credentials-url=https://u:p@creds.example.org/\n", "user:password"},
-    {"[network]\nturn-credentials-url=not a url\n", "turn-credentials-url"},
-    {"[network]\nturn-credentials-url=https://c.example.org/\nturn-username=u\n"
-     "turn-password=hunter2\n", "exclude"},
-    {"[network]\nturn-usrname=u\n", "unknown key"},
-    {"[network]\nturn-tls-ca=ca.pem\n", "absolute path"},
-    {"[network]\nturn=turn:1;turn:2;turn:3;turn:4;turn:5;turn:6;turn:7;turn:8;turn:9\n"
-     "turn-username=u\nturn-password=p\n", "more than"},
+      {"[network]\nstun=turn:x:1\n", "network.stun"},
+      {"[network]\nstun=stun://x:1\n", "network.stun"},
+      {"[network]\nturn=stun:x:1\nturn-username=u\nturn-password=p\n", "network.turn"},
+      {"[network]\nturn=turn:x:99999\nturn-username=u\nturn-password=p\n", "network.turn"},
+      {"[network]\nturn=turn:u:p@x:1\nturn-username=u\nturn-password=p\n", "network.turn"},
+      {"[network]\nturn=turn:x:1?transport=sctp\nturn-username=u\nturn-password=p\n", "transport"},
+      {"[network]\nturn=turn:x:1\n", "needs turn-credentials-url"},
+      {"[network]\nturn=turn:x:1\nturn-username=u\n", "go together"},
+      {"[network]\nturn=turn:x:1\nturn-password=hunter2\n", "go together"},
+      {"[network]\nrelay-only=true\n", "relay-only"},
+      {"[network]\nrelay-only=maybe\n", "relay-only"},
+      {"[network]\nturn-credentials-url=http://creds.example.org/\n", "https"},
+      {"[network]\nturn-credentials-url=ftp://creds.example.org/\n", "https"},
+      {"[network]\nturn-credentials-url=https://u:p@creds.example.org/\n", "user:password"},
+      {"[network]\nturn-credentials-url=not a url\n", "turn-credentials-url"},
+      {"[network]\nturn-credentials-url=https://c.example.org/\nturn-username=u\n"
+       "turn-password=hunter2\n",
+       "exclude"},
+      {"[network]\nturn-usrname=u\n", "unknown key"},
+      {"[network]\nturn-tls-ca=ca.pem\n", "absolute path"},
+      {"[network]\nturn=turn:1;turn:2;turn:3;turn:4;turn:5;turn:6;turn:7;turn:8;turn:9\n"
+       "turn-username=u\nturn-password=p\n",
+       "more than"},
   };
   for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
     g_autoptr(GError) error = NULL;
@@ -242,8 +250,7 @@ test_network_bad(void)
   /* Loopback helpers may use plain http. */
   g_autoptr(GError) error = NULL;
   g_autoptr(ArConfig) ok =
-      load("[network]\nturn-credentials-url=http://127.0.0.1:8099/turn\nrelay-only=true\n",
-           &error);
+      load("[network]\nturn-credentials-url=http://127.0.0.1:8099/turn\nrelay-only=true\n", &error);
   g_assert_no_error(error);
   g_assert_true(ok->relay_only);
 }
@@ -267,18 +274,21 @@ test_turn_credentials(void)
   g_assert_null(d->uris);
 
   const char *bad[] = {
-    "", "[]", "null", "{\"username\":\"u\",\"password\":\"p\"}",
-    "{\"username\":\"u\",\"password\":\"p\",\"ttl\":5}",
-    "{\"username\":\"u\",\"password\":\"p\",\"ttl\":\"600\"}",
-    "{\"username\":\"u\",\"password\":\"p\",\"ttl\":99999999}",
-    "{\"username\":\"\",\"password\":\"p\",\"ttl\":600}",
-    "{\"username\":\"u\",\"password\":7,\"ttl\":600}",
-    "{\"username\":\"u\\n\",\"password\":\"p\",\"ttl\":600}",
-    "{\"username\":\"u\",\"password\":\"p\",\"ttl\":600,\"uris\":\"turn:x\"}",
-    "{\"username\":\"u\",\"password\":\"p\",\"ttl\":600,\"uris\":[\"http://x\"]}",
-    "{\"username\":\"u\",\"password\":\"p\",\"ttl\":600,\"uris\":[1]}",
-    "{\"username\":\"u\",\"password\":\"p\",\"ttl\":600,\"x\":[[[[[1]]]]]}",
-    "{\"username\":\"u\",\"password\":\"p\",\"ttl\":600",
+      "",
+      "[]",
+      "null",
+      "{\"username\":\"u\",\"password\":\"p\"}",
+      "{\"username\":\"u\",\"password\":\"p\",\"ttl\":5}",
+      "{\"username\":\"u\",\"password\":\"p\",\"ttl\":\"600\"}",
+      "{\"username\":\"u\",\"password\":\"p\",\"ttl\":99999999}",
+      "{\"username\":\"\",\"password\":\"p\",\"ttl\":600}",
+      "{\"username\":\"u\",\"password\":7,\"ttl\":600}",
+      "{\"username\":\"u\\n\",\"password\":\"p\",\"ttl\":600}",
+      "{\"username\":\"u\",\"password\":\"p\",\"ttl\":600,\"uris\":\"turn:x\"}",
+      "{\"username\":\"u\",\"password\":\"p\",\"ttl\":600,\"uris\":[\"http://x\"]}",
+      "{\"username\":\"u\",\"password\":\"p\",\"ttl\":600,\"uris\":[1]}",
+      "{\"username\":\"u\",\"password\":\"p\",\"ttl\":600,\"x\":[[[[[1]]]]]}",
+      "{\"username\":\"u\",\"password\":\"p\",\"ttl\":600",
   };
   for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
     g_autoptr(GError) e = NULL;

@@ -128,20 +128,20 @@ static void
 test_malformed(void)
 {
   const char *bad[] = {
-    "",
-    "nope",
-    "[]",
-    "42",
-    "{}",
-    "{\"janus\":7}",
-    "{\"janus\":\"event\",\"jsep\":{\"type\":\"offer\"}}",
-    "{\"janus\":\"event\",\"jsep\":{\"type\":\"pranswer\",\"sdp\":\"v=0\"}}",
-    "{\"janus\":\"event\",\"jsep\":{\"type\":\"offer\",\"sdp\":5}}",
-    "{\"janus\":\"trickle\"}",
-    "{\"janus\":\"trickle\",\"candidate\":{\"candidate\":\"x\",\"sdpMLineIndex\":-1}}",
-    "{\"janus\":\"trickle\",\"candidate\":{\"candidate\":\"x\",\"sdpMLineIndex\":\"0\"}}",
-    "{\"janus\":\"success\"",
-    "{\"janus\":\"success\",}",
+      "",
+      "nope",
+      "[]",
+      "42",
+      "{}",
+      "{\"janus\":7}",
+      "{\"janus\":\"event\",\"jsep\":{\"type\":\"offer\"}}",
+      "{\"janus\":\"event\",\"jsep\":{\"type\":\"pranswer\",\"sdp\":\"v=0\"}}",
+      "{\"janus\":\"event\",\"jsep\":{\"type\":\"offer\",\"sdp\":5}}",
+      "{\"janus\":\"trickle\"}",
+      "{\"janus\":\"trickle\",\"candidate\":{\"candidate\":\"x\",\"sdpMLineIndex\":-1}}",
+      "{\"janus\":\"trickle\",\"candidate\":{\"candidate\":\"x\",\"sdpMLineIndex\":\"0\"}}",
+      "{\"janus\":\"success\"",
+      "{\"janus\":\"success\",}",
   };
   for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
     g_autoptr(GError) error = NULL;

@@ -26,9 +26,9 @@ check_found(const char *text, const ArLinkPolicy *policy, const char *const *exp
   }
 }
 
-#define TEAMS_JOIN                                                                              \
-  "https://teams.microsoft.com/l/meetup-join/19%3ameeting_ZDk4YTc2NjUtMmQ2Zi00OGFkLWFlYjYtMDk2"  \
-  "NjY1ZmEzMmU1%40thread.v2/0?context=%7b%22Tid%22%3a%2272f988bf-86f1-41af-91ab-2d7cd011db47%22" \
+#define TEAMS_JOIN                                                                                 \
+  "https://teams.microsoft.com/l/meetup-join/19%3ameeting_ZDk4YTc2NjUtMmQ2Zi00OGFkLWFlYjYtMDk2"    \
+  "NjY1ZmEzMmU1%40thread.v2/0?context=%7b%22Tid%22%3a%2272f988bf-86f1-41af-91ab-2d7cd011db47%22"   \
   "%2c%22Oid%22%3a%223c0e4e6b-3b4a-4c1e-9a7e-2f2b1a0d9e11%22%7d"
 
 static void
@@ -40,21 +40,25 @@ test_teams_html(void)
       "<div style=\"margin-bottom:24px\"><span style=\"font-size:24px;font-weight:700\">Microsoft "
       "Teams <span>Need help?</span></span> <a href=\"https://aka.ms/JoinTeamsMeeting?omkt=en-US\" "
       "style=\"font-size:14px\">Need help?</a></div>"
-      "<div><a class=\"me-email-headline\" href=\"" TEAMS_JOIN "\" target=\"_blank\" rel=\"noreferrer "
+      "<div><a class=\"me-email-headline\" href=\"" TEAMS_JOIN
+      "\" target=\"_blank\" rel=\"noreferrer "
       "noopener\" style=\"font-size:20px;font-weight:600;text-decoration:underline;color:#4B53BC\">"
       "Join the meeting now</a></div>"
       "<div><span>Meeting ID: </span><span>234 567 890 123 4</span></div>"
       "<div><span>Passcode: </span><span>Ab3cD4</span></div>"
       "<div><b>Dial in by phone</b><br><a href=\"tel:+14255550100,,123456789#\">+1 425-555-0100,,"
       "123456789#</a> United States, Seattle<br>"
-      "<a href=\"https://dialin.teams.microsoft.com/8551f4c1-bea3-441a-8738-69aa517a91c5?id=123456789\">"
+      "<a "
+      "href=\"https://dialin.teams.microsoft.com/"
+      "8551f4c1-bea3-441a-8738-69aa517a91c5?id=123456789\">"
       "Find a local number</a></div>"
-      "<div>For organizers: <a href=\"https://teams.microsoft.com/meetingOptions/?organizerId=3c0e&amp;"
+      "<div>For organizers: <a "
+      "href=\"https://teams.microsoft.com/meetingOptions/?organizerId=3c0e&amp;"
       "tenantId=72f9&amp;threadId=19_meeting_ZDk4@thread.v2&amp;messageId=0&amp;language=en-US\">"
       "Meeting options</a> | <a href=\"https://dialin.teams.microsoft.com/usp/pstnconferencing\">"
       "Reset dial-in PIN</a></div>"
       "<div><a href=\"https://aka.ms/JoinTeamsMeeting\">Learn more</a></div></div></body></html>";
-  const char *expected[] = { TEAMS_JOIN "&anon=true", NULL };
+  const char *expected[] = {TEAMS_JOIN "&anon=true", NULL};
   check_found(html, NULL, expected);
 }
 
@@ -73,21 +77,19 @@ test_zoom_text(void)
       "Join by SIP\r\n81234567890@zoomcrc.com\r\n\r\n"
       "Join by H.323\r\n162.255.37.11 (US West)\r\n";
   const char *expected[] = {
-    "https://us02web.zoom.us/wc/join/81234567890?pwd=Z1BxbUZ1c0dNa2xXbnpnL3Q1Zz09", NULL
-  };
+      "https://us02web.zoom.us/wc/join/81234567890?pwd=Z1BxbUZ1c0dNa2xXbnpnL3Q1Zz09", NULL};
   check_found(text, NULL, expected);
 }
 
 static void
 test_google_calendar(void)
 {
-  const char *text =
-      "Weekly sync\nJoin with Google Meet: https://meet.google.com/abc-defg-hij\n"
-      "Or dial: (US) +1 505-555-0123 PIN: 123456789#\n"
-      "More phone numbers: https://tel.meet/abc-defg-hij?pin=1234567890123\n"
-      "Learn more about Meet at: https://support.google.com/a/users/answer/9282720\n"
-      "Invitation from Google Calendar: https://www.google.com/calendar/\n";
-  const char *expected[] = { "https://meet.google.com/abc-defg-hij", NULL };
+  const char *text = "Weekly sync\nJoin with Google Meet: https://meet.google.com/abc-defg-hij\n"
+                     "Or dial: (US) +1 505-555-0123 PIN: 123456789#\n"
+                     "More phone numbers: https://tel.meet/abc-defg-hij?pin=1234567890123\n"
+                     "Learn more about Meet at: https://support.google.com/a/users/answer/9282720\n"
+                     "Invitation from Google Calendar: https://www.google.com/calendar/\n";
+  const char *expected[] = {"https://meet.google.com/abc-defg-hij", NULL};
   check_found(text, NULL, expected);
 }
 
@@ -98,7 +100,7 @@ test_google_calendar_redirect(void)
   const char *html = "<a href=\"https://www.google.com/url?q=https://us02web.zoom.us/j/81234567890"
                      "?pwd%3Dabc&amp;sa=D&amp;source=calendar&amp;usd=2&amp;usg=AOvVaw1\">"
                      "https://us02web.zoom.us/j/81234567890?pwd=abc</a>";
-  const char *expected[] = { "https://us02web.zoom.us/wc/join/81234567890?pwd=abc", NULL };
+  const char *expected[] = {"https://us02web.zoom.us/wc/join/81234567890?pwd=abc", NULL};
   check_found(html, NULL, expected);
 }
 
@@ -114,24 +116,24 @@ test_safelinks_html(void)
       "%2F%2Fevil.example%2Fzoom&amp;data=x\">Zoom</a></p>"
       "<p><a href=\"https://help.webex.com/en-us/article/nqzqmaeb\">Help</a></p>";
   const char *expected[] = {
-    "https://acme.webex.com/acme/j.php?MTID=m2e0b4c7a3f5d6e8b9a0c1d2e3f4a5b6c", NULL
-  };
+      "https://acme.webex.com/acme/j.php?MTID=m2e0b4c7a3f5d6e8b9a0c1d2e3f4a5b6c", NULL};
   check_found(html, NULL, expected);
 }
 
 static void
 test_punctuation(void)
 {
-  const char *text = "Link: <https://meet.google.com/abc-defg-hij>. Or (https://zoom.us/j/123456789). "
-                     "Also \"https://meet.jit.si/Standup\", and https://8x8.vc/acme/Room1!\n"
-                     "Markdown: [room](https://whereby.com/team-room) and 'https://talky.io/xyz';";
-  const char *expected[] = { "https://meet.google.com/abc-defg-hij",
-                             "https://app.zoom.us/wc/join/123456789",
-                             "https://meet.jit.si/Standup",
-                             "https://8x8.vc/acme/Room1",
-                             "https://whereby.com/team-room",
-                             "https://talky.io/xyz",
-                             NULL };
+  const char *text =
+      "Link: <https://meet.google.com/abc-defg-hij>. Or (https://zoom.us/j/123456789). "
+      "Also \"https://meet.jit.si/Standup\", and https://8x8.vc/acme/Room1!\n"
+      "Markdown: [room](https://whereby.com/team-room) and 'https://talky.io/xyz';";
+  const char *expected[] = {"https://meet.google.com/abc-defg-hij",
+                            "https://app.zoom.us/wc/join/123456789",
+                            "https://meet.jit.si/Standup",
+                            "https://8x8.vc/acme/Room1",
+                            "https://whereby.com/team-room",
+                            "https://talky.io/xyz",
+                            NULL};
   check_found(text, NULL, expected);
 }
 
@@ -146,12 +148,12 @@ test_ranking(void)
                      "Open in the app: zoommtg://zoom.us/join?confno=12312312312\n"
                      "Join the meeting: https://us02web.zoom.us/j/81234567890?pwd=abc\n"
                      "Need help? https://zoom.us/j/11122233344\n";
-  const char *expected[] = { "https://us02web.zoom.us/wc/join/81234567890?pwd=abc",
-                             "https://app.zoom.us/wc/join/11122233344",
-                             "https://acme.zoom.us/wc/join/99988877766",
-                             "https://app.zoom.us/wc/join/12312312312",
-                             "sip:81234567890@zoomcrc.com",
-                             NULL };
+  const char *expected[] = {"https://us02web.zoom.us/wc/join/81234567890?pwd=abc",
+                            "https://app.zoom.us/wc/join/11122233344",
+                            "https://acme.zoom.us/wc/join/99988877766",
+                            "https://app.zoom.us/wc/join/12312312312",
+                            "sip:81234567890@zoomcrc.com",
+                            NULL};
   check_found(text, NULL, expected);
 }
 
@@ -161,7 +163,7 @@ test_duplicates(void)
   const char *html = "<a href=\"https://meet.google.com/abc-defg-hij\">https://meet.google.com/"
                      "abc-defg-hij</a> meet.google.com/abc-defg-hij https://meet.google.com/"
                      "ABCDEFGHIJ?authuser=0";
-  const char *expected[] = { "https://meet.google.com/abc-defg-hij", NULL };
+  const char *expected[] = {"https://meet.google.com/abc-defg-hij", NULL};
   check_found(html, NULL, expected);
 }
 
@@ -170,8 +172,8 @@ test_schemeless(void)
 {
   const char *text = "Join at meet.google.com/abc-defg-hij or zoom.us/j/123456789 (not "
                      "example.com/j/1, not evil.example/meet.google.com/abc-defg-hij)";
-  const char *expected[] = { "https://meet.google.com/abc-defg-hij",
-                             "https://app.zoom.us/wc/join/123456789", NULL };
+  const char *expected[] = {"https://meet.google.com/abc-defg-hij",
+                            "https://app.zoom.us/wc/join/123456789", NULL};
   check_found(text, NULL, expected);
 }
 
@@ -182,33 +184,33 @@ test_quoted_printable(void)
       "From: Jane <jane@acme.example>\r\nSubject: Sync\r\nMIME-Version: 1.0\r\n"
       "Content-Type: text/html; charset=\"utf-8\"\r\n"
       "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
-      "<a href=3D\"https://teams.microsoft.com/l/meetup-join/19%3ameeting_abc%40thread.v2/0?cont=\r\n"
+      "<a "
+      "href=3D\"https://teams.microsoft.com/l/meetup-join/19%3ameeting_abc%40thread.v2/0?cont=\r\n"
       "ext=3D%7b%7d\">Join the meeting now</a>\r\n";
   const char *expected[] = {
-    "https://teams.microsoft.com/l/meetup-join/19%3ameeting_abc%40thread.v2/0?context=%7b%7d"
-    "&anon=true",
-    NULL
-  };
+      "https://teams.microsoft.com/l/meetup-join/19%3ameeting_abc%40thread.v2/0?context=%7b%7d"
+      "&anon=true",
+      NULL};
   check_found(eml, NULL, expected);
 }
 
 static void
 test_janus_and_policy(void)
 {
-  static const char *const jd[] = { "meet.example.org", NULL };
-  ArLinkPolicy p = { .jitsi_domains = jd };
+  static const char *const jd[] = {"meet.example.org", NULL};
+  ArLinkPolicy p = {.jitsi_domains = jd};
   const char *text = "Room link: janus+ws://10.97.0.1:8188/?room=1234&pin=42\n"
                      "Self-hosted: https://meet.example.org/standup\n";
-  const char *expected[] = { "ws://10.97.0.1:8188/", "https://meet.example.org/standup", NULL };
+  const char *expected[] = {"ws://10.97.0.1:8188/", "https://meet.example.org/standup", NULL};
   check_found(text, &p, expected);
-  const char *expected_none[] = { "ws://10.97.0.1:8188/", NULL };
+  const char *expected_none[] = {"ws://10.97.0.1:8188/", NULL};
   check_found(text, NULL, expected_none);
 }
 
 static void
 test_nothing(void)
 {
-  const char *none[] = { NULL };
+  const char *none[] = {NULL};
   check_found("", NULL, none);
   check_found("no links here, just text: http://example.com https://evil.example/j/1", NULL, none);
   check_found("https://", NULL, none);

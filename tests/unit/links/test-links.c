@@ -86,8 +86,8 @@ test_janus_http_default_path(void)
              "http://127.0.0.1:8088/janus", NULL);
   check_link("janus+http://127.0.0.1/?room=1234", NULL, "janus", AR_ENGINE_NATIVE, "1234", NULL,
              "http://127.0.0.1:8088/janus", NULL);
-  check_link("janus+http://127.0.0.1:8088/janus?room=1234", NULL, "janus", AR_ENGINE_NATIVE,
-             "1234", NULL, "http://127.0.0.1:8088/janus", NULL);
+  check_link("janus+http://127.0.0.1:8088/janus?room=1234", NULL, "janus", AR_ENGINE_NATIVE, "1234",
+             NULL, "http://127.0.0.1:8088/janus", NULL);
   check_link("janus+http://127.0.0.1:8080/gw/janus?room=1234", NULL, "janus", AR_ENGINE_NATIVE,
              "1234", NULL, "http://127.0.0.1:8080/gw/janus", NULL);
 }
@@ -97,17 +97,16 @@ test_janus_https_default_port(void)
 {
   check_link("janus+https://janus.example.org?room=77", NULL, "janus", AR_ENGINE_NATIVE, "77", NULL,
              "https://janus.example.org:8089/janus", NULL);
-  check_link("JANUS+HTTPS://Janus.Example.ORG?room=77", NULL, "janus", AR_ENGINE_NATIVE, "77",
-             NULL, "https://janus.example.org:8089/janus", NULL);
+  check_link("JANUS+HTTPS://Janus.Example.ORG?room=77", NULL, "janus", AR_ENGINE_NATIVE, "77", NULL,
+             "https://janus.example.org:8089/janus", NULL);
 }
 
 static void
 test_janus_pin_display(void)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(ArLink) link =
-      ar_link_parse("janus+ws://127.0.0.1:8188/?room=1234&pin=s3cr%26t&display=Room+4%C3%A9",
-                    NULL, &error);
+  g_autoptr(ArLink) link = ar_link_parse(
+      "janus+ws://127.0.0.1:8188/?room=1234&pin=s3cr%26t&display=Room+4%C3%A9", NULL, &error);
   g_assert_no_error(error);
   g_assert_cmpstr(link->meeting_id, ==, "1234");
   g_assert_cmpstr(link->passcode, ==, "s3cr&t");
@@ -137,8 +136,8 @@ test_janus_ipv6(void)
 static void
 test_janus_refused(void)
 {
-  check_refused("janus+ws://127.0.0.1:8188/", NULL, AR_LINK_ERROR_INVALID);        /* no room */
-  check_refused("janus+ws://127.0.0.1:8188/?room=", NULL, AR_LINK_ERROR_INVALID);  /* empty */
+  check_refused("janus+ws://127.0.0.1:8188/", NULL, AR_LINK_ERROR_INVALID);       /* no room */
+  check_refused("janus+ws://127.0.0.1:8188/?room=", NULL, AR_LINK_ERROR_INVALID); /* empty */
   check_refused("janus+ws://127.0.0.1:8188/?room=1&room=2", NULL, AR_LINK_ERROR_INVALID);
   check_refused("janus+ws://127.0.0.1:8188/?room=1%202", NULL, AR_LINK_ERROR_INVALID);
   check_refused("janus+ws://127.0.0.1:8188/?room=%00", NULL, AR_LINK_ERROR_INVALID);
@@ -206,7 +205,7 @@ test_hostile_idn(void)
   check_refused("https://xn--zm-dmca.us/j/123456789", NULL, AR_LINK_ERROR_HOST);
   check_refused("janus+ws://xn--80ak6aa92e.com/?room=1", NULL, AR_LINK_ERROR_HOST);
   /* allowed by policy: converted to ASCII, still matched exactly */
-  ArLinkPolicy p = { .allow_idn = TRUE };
+  ArLinkPolicy p = {.allow_idn = TRUE};
   check_link("janus+ws://b\xc3\xbc"
              "cher.example/?room=1",
              &p, "janus", AR_ENGINE_NATIVE, "1", NULL, "ws://xn--bcher-kva.example:8188/", NULL);
@@ -358,14 +357,14 @@ static void
 test_config_refused(void)
 {
   static const char *const bad[] = {
-    "[links]\njitsi-domain=meet.example.org\n", /* unknown key */
-    "[links]\njitsi-domains=localhost\n",       /* one label */
-    "[links]\njitsi-domains=10.0.0.1\n",        /* an address */
-    "[links]\njitsi-domains=*\n",
-    "[links]\njitsi-domains=https://meet.example.org/\n",
-    ("[links]\npexip-domains=b\xc3\xbc"
-     "cher.example\n"), /* IDN without allow-idn */
-    "[links]\nallow-idn=maybe\n",
+      "[links]\njitsi-domain=meet.example.org\n", /* unknown key */
+      "[links]\njitsi-domains=localhost\n",       /* one label */
+      "[links]\njitsi-domains=10.0.0.1\n",        /* an address */
+      "[links]\njitsi-domains=*\n",
+      "[links]\njitsi-domains=https://meet.example.org/\n",
+      ("[links]\npexip-domains=b\xc3\xbc"
+       "cher.example\n"), /* IDN without allow-idn */
+      "[links]\nallow-idn=maybe\n",
   };
   for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
     g_autoptr(GError) error = NULL;
@@ -377,7 +376,8 @@ test_config_refused(void)
   }
   g_autoptr(GError) error = NULL;
   g_autoptr(ArLinkConfig) idn = load_config("[links]\nallow-idn=true\n"
-                                            "jitsi-domains=b\xc3\xbc" "cher.example\n",
+                                            "jitsi-domains=b\xc3\xbc"
+                                            "cher.example\n",
                                             &error);
   g_assert_no_error(error);
   g_assert_cmpstr(ar_link_config_get_policy(idn)->jitsi_domains[0], ==, "xn--bcher-kva.example");

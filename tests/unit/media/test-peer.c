@@ -465,8 +465,9 @@ run_loopback_call(const char *const *encoders, const char *codec)
   g_assert_nonnull(strstr(call.offer, "a=sendonly"));
   g_assert_nonnull(strstr(call.offer, "a=group:BUNDLE"));
   /* RFC 7587: Opus is always "opus/48000/2"; Janus refuses the m-line otherwise. */
-  g_assert_nonnull(g_strstr_len(call.offer, -1, "OPUS/48000/2") ? call.offer
-                                                                : strstr(call.offer, "opus/48000/2"));
+  g_assert_nonnull(g_strstr_len(call.offer, -1, "OPUS/48000/2")
+                       ? call.offer
+                       : strstr(call.offer, "opus/48000/2"));
   g_assert_nonnull(strstr(call.offer, "nack"));
   if (g_str_equal(codec, "H264")) {
     g_assert_nonnull(strstr(call.offer, "H264/90000"));

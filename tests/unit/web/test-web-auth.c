@@ -78,8 +78,8 @@ test_password_acceptable(void)
 static void
 test_throttle(void)
 {
-  ArThrottlePolicy p = {.base_delay_ms = 1000, .max_delay_ms = 4000, .max_failures = 5,
-                        .lockout_s = 60};
+  ArThrottlePolicy p = {
+      .base_delay_ms = 1000, .max_delay_ms = 4000, .max_failures = 5, .lockout_s = 60};
   ArThrottleEntry e = {0};
   gint64 t = 1000 * G_USEC_PER_SEC, wait = 0;
   g_assert_cmpint(ar_throttle_check(&e, t, &wait), ==, AR_THROTTLE_OK);
@@ -170,12 +170,10 @@ test_origins(void)
   g_assert_cmpint(ar_web_origin_check("POST", NULL, NULL, FALSE, a), ==,
                   AR_WEB_ORIGIN_NOT_SAME_SITE);
   g_assert_cmpint(ar_web_origin_check("POST", ours, NULL, FALSE, a), ==, AR_WEB_ORIGIN_OK);
-  g_assert_cmpint(ar_web_origin_check("PUT", NULL, "same-origin", FALSE, a), ==,
-                  AR_WEB_ORIGIN_OK);
+  g_assert_cmpint(ar_web_origin_check("PUT", NULL, "same-origin", FALSE, a), ==, AR_WEB_ORIGIN_OK);
   g_assert_cmpint(ar_web_origin_check("POST", NULL, "same-site", FALSE, a), ==,
                   AR_WEB_ORIGIN_FOREIGN);
-  g_assert_cmpint(ar_web_origin_check("DELETE", "null", NULL, FALSE, a), ==,
-                  AR_WEB_ORIGIN_FOREIGN);
+  g_assert_cmpint(ar_web_origin_check("DELETE", "null", NULL, FALSE, a), ==, AR_WEB_ORIGIN_FOREIGN);
   /* Tokens are not ambient: no Origin needed, but a foreign one still fails. */
   g_assert_cmpint(ar_web_origin_check("POST", NULL, NULL, TRUE, a), ==, AR_WEB_ORIGIN_OK);
   g_assert_cmpint(ar_web_origin_check("POST", "https://evil.example", NULL, TRUE, a), ==,
@@ -223,7 +221,8 @@ test_cookies(void)
   g_autofree char *got = ar_web_session_from_cookie_header(header);
   g_assert_cmpstr(got, ==, id);
   g_assert_null(ar_web_session_from_cookie_header("__Host-ar_session=short"));
-  g_assert_null(ar_web_session_from_cookie_header("ar_session=" "00112233445566778899aabbccddeeff"
+  g_assert_null(ar_web_session_from_cookie_header("ar_session="
+                                                  "00112233445566778899aabbccddeeff"
                                                   "00112233445566778899aabbccddeeff"));
   g_assert_null(ar_web_session_from_cookie_header(NULL));
 
@@ -247,8 +246,15 @@ test_listen(void)
   g_assert_cmpstr(h, ==, "::");
   g_assert_cmpuint(port, ==, 443);
   g_clear_pointer(&h, g_free);
-  const char *bad[] = {"", "8443", ":8443", "127.0.0.1:", "127.0.0.1:0", "127.0.0.1:70000",
-                       "localhost:8443", "[::1:8443", "1.2.3.4:84x3"};
+  const char *bad[] = {"",
+                       "8443",
+                       ":8443",
+                       "127.0.0.1:",
+                       "127.0.0.1:0",
+                       "127.0.0.1:70000",
+                       "localhost:8443",
+                       "[::1:8443",
+                       "1.2.3.4:84x3"};
   for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
     g_autoptr(GError) e = NULL;
     g_assert_false(ar_web_parse_listen(bad[i], &h, &port, &e));
