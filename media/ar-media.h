@@ -29,6 +29,8 @@ typedef enum {
   AR_MEDIA_ERROR_DTLS,        /* DTLS failed */
   AR_MEDIA_ERROR_FINGERPRINT, /* remote certificate does not match a=fingerprint */
   AR_MEDIA_ERROR_TIMEOUT,
+  AR_MEDIA_ERROR_DEAD_PEER, /* connected, then nothing (no RTP, no RTCP) for AR_PEER_DEAD_TIMEOUT_S
+                             */
 } ArMediaError;
 
 typedef enum {
@@ -164,6 +166,16 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(ArMediaEngine, ar_media_engine_free)
 /* ---- peers ---- */
 
 typedef struct _ArPeer ArPeer;
+
+/* Dead-peer detection (libnice 0.1.21 has no ICE consent freshness): once
+ * CONNECTED, a peer that receives nothing at all from the remote side (no RTP,
+ * no RTCP, no DTLS) for this long goes FAILED with AR_MEDIA_ERROR_DEAD_PEER.
+ * A SEND peer hears RTCP receiver reports (webrtcbin and Chromium about every
+ * 1-2 s, Janus every second with REMB), a RECV peer RTP (video at its frame
+ * rate, Opus every 20 ms or DTX every 400 ms). 6 s is well above those gaps and
+ * above a 3 s network blackout the call must survive, and ends a call whose
+ * server died within 10 s (checked every 0.5 s). */
+#define AR_PEER_DEAD_TIMEOUT_S 6
 
 typedef enum {
   AR_PEER_SEND, /* publishes the room's camera + microphone; sendonly; we offer */

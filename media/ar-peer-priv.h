@@ -47,6 +47,7 @@ struct _ArPeer {
   gint media_open;  /* atomic: fingerprint verified, RTP may flow */
   gint first_video; /* atomic */
   gint first_audio; /* atomic */
+  gint rx_packets;  /* atomic: buffers out of the ICE transport (RTP, RTCP, DTLS) */
 
   /* Main context only. */
   ArPeerState state;
@@ -60,9 +61,11 @@ struct _ArPeer {
   char **remote_fingerprints;
   GArray *transports;          /* ArWatchedTransport */
   GPtrArray *early_candidates; /* ArPeerCandidate before the local description */
+  GSource *liveness_timer;     /* while CONNECTED: dead-peer detection */
+  gint rx_seen;                /* rx_packets at the last change seen */
+  gint64 rx_last_time;         /* monotonic time of that change */
+  gint64 rx_longest_gap;       /* longest silence while connected (us), for logs */
 };
-
-typedef void (*ArPeerCallFunc)(ArPeer *peer, gpointer data);
 
 typedef void (*ArPeerCallFunc)(ArPeer *peer, gpointer data);
 

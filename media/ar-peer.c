@@ -177,9 +177,21 @@ ar_peer_disarm_connect_timer(ArPeer *peer)
 }
 
 static void
+ar_peer_disarm_liveness(ArPeer *peer)
+{
+  if (peer->liveness_timer != NULL) {
+    g_source_destroy(peer->liveness_timer);
+    g_clear_pointer(&peer->liveness_timer, g_source_unref);
+    GST_INFO("peer %s: longest silence from the remote peer while connected: %.1f s", peer->label,
+             (double)peer->rx_longest_gap / G_USEC_PER_SEC);
+  }
+}
+
+static void
 ar_peer_stop_pipeline(ArPeer *peer)
 {
   ar_peer_disarm_connect_timer(peer);
+  ar_peer_disarm_liveness(peer);
   if (peer->stats != NULL)
     ar_peer_stats_stop(peer->stats);
   g_atomic_int_set(&peer->media_open, 0);
@@ -257,6 +269,115 @@ ar_peer_all_verified(ArPeer *peer)
   return verified > 0;
 }
 
+/* ---- dead-peer detection ---- */
+
+#define AR_PEER_LIVENESS_TICK_MS 500
+#define AR_PEER_RTCP_INTERVAL_MS 1000
+
+/* Streaming thread: anything the ICE transport delivered (STUN stays inside
+ * libnice, so this is RTP, RTCP or DTLS from the remote peer). */
+static GstPadProbeReturn
+ar_peer_on_received(GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  ArPeer *peer = user_data;
+
+  g_atomic_int_inc(&peer->rx_packets);
+  return GST_PAD_PROBE_OK;
+}
+
+/* Any thread: tunes the RTCP interval of webrtcbin's RTP sessions and counts
+ * what each ICE transport receives. */
+static void
+ar_peer_probe_element(const GValue *value, gpointer user_data)
+{
+  GstElement *element = g_value_get_object(value);
+  GstElementFactory *factory = gst_element_get_factory(element);
+  g_autoptr(GstPad) pad = NULL;
+
+  if (factory == NULL)
+    return;
+  /* Regular RTCP every ~1 s instead of rtpsession's 5 s minimum (SAVPF
+   * allows it; browsers send video RTCP every second): a remote sender that
+   * hears only our receiver reports then never meets a silence near the
+   * dead-peer timeout (with 5 s, randomized up to 6.2 s, it would). */
+  if (g_str_equal(GST_OBJECT_NAME(factory), "rtpsession")) {
+    g_object_set(element, "rtcp-min-interval", (guint64)AR_PEER_RTCP_INTERVAL_MS * GST_MSECOND,
+                 NULL);
+    return;
+  }
+  if (!g_str_equal(GST_OBJECT_NAME(factory), "nicesrc") ||
+      g_object_get_data(G_OBJECT(element), "ar-peer-liveness") != NULL)
+    return;
+  g_object_set_data(G_OBJECT(element), "ar-peer-liveness", user_data);
+  pad = gst_element_get_static_pad(element, "src");
+  if (pad != NULL)
+    gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+                      ar_peer_on_received, user_data, NULL);
+}
+
+/* Any thread: webrtcbin adds a transportreceivebin (with its nicesrc) per
+ * transport when a description is applied. */
+static void
+ar_peer_on_deep_element_added(GstBin *bin, GstBin *sub_bin, GstElement *element, gpointer user_data)
+{
+  GValue value = G_VALUE_INIT;
+
+  g_value_init(&value, GST_TYPE_ELEMENT);
+  g_value_set_object(&value, element);
+  ar_peer_probe_element(&value, user_data);
+  g_value_unset(&value);
+  if (GST_IS_BIN(element)) {
+    GstIterator *it = gst_bin_iterate_recurse(GST_BIN(element));
+
+    while (gst_iterator_foreach(it, ar_peer_probe_element, user_data) == GST_ITERATOR_RESYNC)
+      gst_iterator_resync(it);
+    gst_iterator_free(it);
+  }
+}
+
+static gboolean
+ar_peer_on_liveness_tick(gpointer user_data)
+{
+  ArPeer *peer = user_data;
+  gint n = g_atomic_int_get(&peer->rx_packets);
+  gint64 now = g_get_monotonic_time();
+  gint64 gap = now - peer->rx_last_time;
+
+  if (n != peer->rx_seen) {
+    if (gap > 2 * G_USEC_PER_SEC)
+      GST_INFO("peer %s: the remote peer is heard again after %.1f s of silence", peer->label,
+               (double)gap / G_USEC_PER_SEC);
+    peer->rx_seen = n;
+    peer->rx_last_time = now;
+    return G_SOURCE_CONTINUE;
+  }
+  peer->rx_longest_gap = MAX(peer->rx_longest_gap, gap);
+  if (gap < (gint64)AR_PEER_DEAD_TIMEOUT_S * G_USEC_PER_SEC)
+    return G_SOURCE_CONTINUE;
+  /* The source ends with this return: ar_peer_fail must not destroy it. */
+  g_clear_pointer(&peer->liveness_timer, g_source_unref);
+  GST_WARNING("peer %s: nothing from the remote peer for %.1f s", peer->label,
+              (double)gap / G_USEC_PER_SEC);
+  ar_peer_fail(peer, AR_MEDIA_ERROR_DEAD_PEER, "No media or RTCP from the remote peer for %d s",
+               AR_PEER_DEAD_TIMEOUT_S);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+ar_peer_arm_liveness(ArPeer *peer)
+{
+  if (peer->liveness_timer != NULL || peer->state != AR_PEER_STATE_CONNECTED ||
+      ar_peer_is_closed(peer))
+    return;
+  peer->rx_seen = g_atomic_int_get(&peer->rx_packets);
+  peer->rx_last_time = g_get_monotonic_time();
+  peer->rx_longest_gap = 0;
+  peer->liveness_timer = g_timeout_source_new(AR_PEER_LIVENESS_TICK_MS);
+  g_source_set_static_name(peer->liveness_timer, "ar-peer-liveness");
+  g_source_set_callback(peer->liveness_timer, ar_peer_on_liveness_tick, peer, NULL);
+  g_source_attach(peer->liveness_timer, peer->context);
+}
+
 static void
 ar_peer_maybe_connected(ArPeer *peer)
 {
@@ -266,6 +387,8 @@ ar_peer_maybe_connected(ArPeer *peer)
     return;
   ar_peer_disarm_connect_timer(peer);
   ar_peer_set_state(peer, AR_PEER_STATE_CONNECTED, NULL);
+  /* The callback may have closed the peer: then nothing is armed. */
+  ar_peer_arm_liveness(peer);
 }
 
 static void ar_peer_watch_transports(ArPeer *peer);
@@ -813,6 +936,8 @@ ar_peer_new(ArMediaEngine *engine, ArPeerDirection direction, const char *label,
   name = g_strdup_printf("ar-peer-%s", peer->label);
   g_strcanon(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_", '_');
   peer->pipeline = gst_object_ref_sink(gst_pipeline_new(name));
+  g_signal_connect(peer->pipeline, "deep-element-added", G_CALLBACK(ar_peer_on_deep_element_added),
+                   peer);
   peer->webrtc = ar_media_make_element("webrtcbin", "webrtc", error);
   if (peer->webrtc == NULL)
     goto fail;

@@ -1057,6 +1057,177 @@ test_cross_process_call(void)
   g_free(x.child_state);
 }
 
+/* ---- dead-peer detection ---- */
+
+/* Drops (or stops dropping) every UDP packet of the private namespace the
+ * test runs in (tests/lab/in-netns.sh sets AR_NETNS): a total blackout. */
+static gboolean
+netns_block_udp(gboolean block)
+{
+  const char *add[] = {"nft",
+                       "add table inet ar_test_liveness; "
+                       "add chain inet ar_test_liveness out "
+                       "{ type filter hook output priority 0; policy accept; }; "
+                       "add rule inet ar_test_liveness out meta l4proto udp drop",
+                       NULL};
+  const char *del[] = {"nft", "delete table inet ar_test_liveness", NULL};
+  g_autoptr(GError) error = NULL;
+  gint status = 0;
+
+  if (!g_spawn_sync(NULL, (char **)(block ? add : del), NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL,
+                    NULL, &status, &error) ||
+      !g_spawn_check_wait_status(status, &error)) {
+    g_test_fail_printf("nft (%s UDP): %s", block ? "blocking" : "unblocking", error->message);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
+in_private_netns(void)
+{
+  if (g_getenv("AR_NETNS") == NULL) {
+    g_test_skip("needs the private network namespace of tests/lab/in-netns.sh (nftables rules)");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
+recv_failed(Call *call)
+{
+  return call->recv.state == AR_PEER_STATE_FAILED;
+}
+
+static gboolean
+send_failed(Call *call)
+{
+  return call->send.state == AR_PEER_STATE_FAILED;
+}
+
+static guint64
+recv_frames(Call *call)
+{
+  g_autoptr(GArray) stats = ar_peer_get_stats(call->recv.peer);
+  const ArTrackStats *v = find_track(stats, "video");
+
+  return v != NULL ? v->frames : 0;
+}
+
+/* Starts @call (initialized): connected with media flowing, or FALSE (test failed). */
+static gboolean
+start_call_with_media(Call *call)
+{
+  call_start(call);
+  if (!wait_for(call, both_connected, CALL_TIMEOUT_MS, "both peers CONNECTED") ||
+      !wait_for(call, recv_has_media, CALL_TIMEOUT_MS, "media on the receiving side"))
+    return FALSE;
+  g_assert_no_error(call->send.error);
+  g_assert_no_error(call->recv.error);
+  return TRUE;
+}
+
+/* One side vanishes (its pipeline goes to NULL: no BYE, no DTLS close, like
+ * a crash or a pulled cable); the survivor must fail with DEAD_PEER
+ * AR_PEER_DEAD_TIMEOUT_S after the last packet it heard, and not before. */
+static void
+run_dead_remote(gboolean send_dies)
+{
+  Call call;
+  Side *dying, *survivor;
+  gint64 t0;
+  double elapsed;
+
+  if (!require_network())
+    return;
+  call_init(&call, NULL);
+  if (!start_call_with_media(&call))
+    goto out;
+  dying = send_dies ? &call.send : &call.recv;
+  survivor = send_dies ? &call.recv : &call.send;
+  /* Long enough for the RTCP of a steady call. */
+  spin(3000);
+  g_assert_cmpint(survivor->state, ==, AR_PEER_STATE_CONNECTED);
+  t0 = g_get_monotonic_time();
+  side_close(dying);
+  if (!wait_for(&call, send_dies ? recv_failed : send_failed, (AR_PEER_DEAD_TIMEOUT_S + 2) * 1000,
+                "the survivor to detect the dead peer"))
+    goto out;
+  elapsed = (g_get_monotonic_time() - t0) / 1e6;
+  g_test_message("%s detected the dead %s peer after %.1f s: %s", survivor->name, dying->name,
+                 elapsed, survivor->error->message);
+  g_assert_error(survivor->error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_DEAD_PEER);
+  g_assert_nonnull(strstr(survivor->error->message, "No media or RTCP from the remote peer"));
+  /* Counted from the last packet heard: a SEND peer hears an RTCP report
+   * about every second, so up to ~1.5 s before the close (with the 0.5 s tick). */
+  g_assert_cmpfloat(elapsed, >=, AR_PEER_DEAD_TIMEOUT_S - 1.5);
+  g_assert_cmpfloat(elapsed, <=, AR_PEER_DEAD_TIMEOUT_S + 2);
+out:
+  call_clear(&call);
+}
+
+static void
+test_dead_sender(void)
+{
+  run_dead_remote(TRUE);
+}
+
+static void
+test_dead_receiver(void)
+{
+  run_dead_remote(FALSE);
+}
+
+static gboolean
+recv_frames_moving(Call *call)
+{
+  static guint64 last;
+  guint64 now = recv_frames(call);
+  gboolean moving = now > last;
+
+  last = now;
+  return moving || someone_failed(call);
+}
+
+/* A 2 s blackout of all UDP: both sides stay CONNECTED, media resumes. */
+static void
+test_short_outage(void)
+{
+  Call call;
+  guint64 frames_before;
+  gint64 t_unblock;
+
+  if (!in_private_netns() || !require_network())
+    return;
+  call_init(&call, NULL);
+  if (!start_call_with_media(&call))
+    goto out;
+  if (!netns_block_udp(TRUE))
+    goto out;
+  spin(500);
+  frames_before = recv_frames(&call);
+  spin(1500);
+  if (!netns_block_udp(FALSE))
+    goto out;
+  t_unblock = g_get_monotonic_time();
+  g_assert_cmpuint(recv_frames(&call), <=, frames_before + 2);
+  recv_frames_moving(&call);
+  if (wait_for(&call, recv_frames_moving, 10000, "new frames after the blackout"))
+    g_test_message("first new frame %.2f s after the blackout ended",
+                   (g_get_monotonic_time() - t_unblock) / 1e6);
+  /* Past the dead-peer timeout, counted from the start of the blackout. */
+  spin((AR_PEER_DEAD_TIMEOUT_S + 1) * 1000);
+  g_assert_no_error(call.send.error);
+  g_assert_no_error(call.recv.error);
+  g_assert_cmpint(call.send.state, ==, AR_PEER_STATE_CONNECTED);
+  g_assert_cmpint(call.recv.state, ==, AR_PEER_STATE_CONNECTED);
+  g_assert_cmpuint(recv_frames(&call), >, frames_before + 60);
+out:
+  if (g_getenv("AR_NETNS") != NULL)
+    g_spawn_command_line_sync("nft delete table inet ar_test_liveness", NULL, NULL, NULL, NULL);
+  call_clear(&call);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1071,5 +1242,8 @@ main(int argc, char **argv)
   g_test_add_func("/media/peer/cross-process-call", test_cross_process_call);
   g_test_add_func("/media/peer/tampered-fingerprint-fails", test_tampered_offer);
   g_test_add_func("/media/peer/tampered-answer-fingerprint-fails", test_tampered_answer);
+  g_test_add_func("/media/peer/dead-sender-detected", test_dead_sender);
+  g_test_add_func("/media/peer/dead-receiver-detected", test_dead_receiver);
+  g_test_add_func("/media/peer/short-outage-survives", test_short_outage);
   return g_test_run();
 }
