@@ -1,0 +1,300 @@
+// Integration: liveness of a call (docs/network.md "Liveness").
+//   a: Janus killed with SIGKILL mid-call (WebSocket, then HTTP long poll):
+//      the call is failed with a clear error within 10 s, the daemon stays
+//      healthy and joins again once Janus is back.
+//   b: a total 3 s blackout (nftables drops all UDP in the namespace): the
+//      call stays connected and media resumes both ways by itself.
+//   c: a 10 s blackout: dead-peer detection ends the call with a clear reason.
+//
+// Runs inside a private network namespace (tests/lab/in-netns.sh), TAP output:
+//   AR_BUILD_DIR=$PWD/build tests/integration/run-in-lab.sh tests/integration/test-net-failures.mjs
+// Logs: $AR_BUILD_DIR/meson-logs/lab/net-failures/.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { startJanus } from '../lab/janus.mjs';
+import { launchParticipant, waitFor } from '../lab/participant.mjs';
+import { buildDir, mkTemp, run, sleep, startAnyroomd, tail } from '../lab/lab.mjs';
+
+const WS_LINK = 'janus+ws://127.0.0.1:8188/?room=1234&display=Room';
+const HTTP_LINK = 'janus+http://127.0.0.1:8088/janus?room=1234&display=Room';
+const OUT = path.join(buildDir(), 'meson-logs', 'lab', 'net-failures');
+const TMP = mkTemp('ar-it-net-failures-');
+const ENFORCE = process.env.AR_NETNS_ADDR1 || '10.97.0.1';
+const NFT_TABLE = 'ar_lab_blackout';
+
+let janus = null;
+let janusRuns = 0;
+let daemon = null;
+let alice = null;
+let failed = false;
+const figures = [];
+
+function step(name, fn, timeout = 180000) {
+  test(name, { timeout }, async (t) => {
+    try {
+      await fn(t);
+    } catch (e) {
+      failed = true;
+      throw e;
+    }
+  });
+}
+
+function figure(t, text) {
+  figures.push(text);
+  t.diagnostic(`FIGURE ${text}`);
+}
+
+function ctlFail(r, what) {
+  return `${what}: exit ${r.code}${r.timedOut ? ' (timed out)' : ''} after ${Math.round(r.ms)} ms\n` +
+    `stdout: ${r.stdout.trim()}\nstderr: ${r.stderr.trim()}`;
+}
+
+function participantId(status, display) {
+  const p = (status.participants || []).find((x) => x.display === display);
+  return p ? String(p.id) : null;
+}
+
+function recvVideo(status, display) {
+  const id = participantId(status, display);
+  return id ? (status.tracks || []).find((tr) => tr.kind === 'video' && tr.direction === 'recv' && String(tr.peer).includes(id)) : null;
+}
+
+function sendVideo(status) {
+  return (status.tracks || []).find((tr) => tr.kind === 'video' && tr.direction === 'send');
+}
+
+function statusSummary(s) {
+  const tr = (s.tracks || []).map((x) => `${x.peer}/${x.kind}/${x.direction} frames=${x.frames} packets=${x.packets}`);
+  return `state=${s.state} error=${s.error} participants=${JSON.stringify(s.participants)} tracks=[${tr.join('; ')}]`;
+}
+
+async function waitState(state, timeoutMs = 10000) {
+  let last = null;
+  try {
+    return await waitFor(`anyroomd state ${state}`, async () => {
+      last = await daemon.status();
+      return last.state === state ? last : null;
+    }, { timeoutMs, intervalMs: 100 });
+  } catch (e) {
+    throw new Error(`${e.message}; last status: ${last && statusSummary(last)}`);
+  }
+}
+
+async function nft(...args) {
+  const r = await run('nft', args, { timeoutMs: 10000 });
+  assert.equal(r.code, 0, `nft ${args.join(' ')}: ${r.stderr.trim()}`);
+}
+
+// Every UDP packet of the namespace is dropped (media of anyroomd, Janus and
+// Chromium; signalling is TCP on 127.0.0.1 and goes on).
+async function blackout(on) {
+  if (on) {
+    await nft('add table inet ' + NFT_TABLE + '; add chain inet ' + NFT_TABLE +
+      ' out { type filter hook output priority 0; policy accept; }; add rule inet ' + NFT_TABLE +
+      ' out meta l4proto udp drop');
+  } else {
+    await nft('delete table inet ' + NFT_TABLE);
+  }
+}
+
+async function newJanus() {
+  janusRuns++;
+  janus = await startJanus({ dir: path.join(TMP, `janus-${janusRuns}`), iceEnforce: ENFORCE });
+}
+
+async function newAlice() {
+  if (alice) await alice.close().catch(() => {});
+  alice = await launchParticipant({ display: 'alice', logDir: OUT });
+  await alice.waitJoined();
+}
+
+async function ensureIdle(t) {
+  const s = await daemon.status();
+  if (s.state === 'idle' || s.state === 'failed') return;
+  t.diagnostic(`previous case left the daemon ${s.state}; leaving first`);
+  await daemon.ctl('leave');
+  await waitState('idle', 10000).catch(() => {});
+}
+
+// Joins and waits until media flows both ways: alice decodes the room, the
+// room decodes alice.
+async function joinWithMedia(t, link) {
+  const r = await daemon.ctl('join', link, '--timeout', '30');
+  assert.equal(r.code, 0, ctlFail(r, `anyroomctl join ${link}`));
+  await alice.waitForFeed('Room', { timeoutMs: 30000 });
+  await waitFor('anyroomd to decode video from alice', async () => {
+    const v = recvVideo(await daemon.status(), 'alice');
+    return v && v.frames > 0;
+  }, { timeoutMs: 30000, intervalMs: 200 });
+  const s0 = await daemon.status();
+  const a0 = await alice.stats('Room');
+  await sleep(2000);
+  const s1 = await daemon.status();
+  const a1 = await alice.stats('Room');
+  assert.equal(s1.state, 'connected', statusSummary(s1));
+  assert.ok(recvVideo(s1, 'alice').frames > recvVideo(s0, 'alice').frames, 'the room decodes alice');
+  assert.ok(sendVideo(s1).frames > sendVideo(s0).frames, 'the room encodes');
+  assert.ok(a1.video.framesDecoded > a0.video.framesDecoded, 'alice decodes the room');
+}
+
+async function daemonHealthy(t) {
+  assert.equal(daemon.exited, null, `anyroomd exited: ${JSON.stringify(daemon.exited)}`);
+  const r = await daemon.ctl('status');
+  assert.equal(r.code, 0, ctlFail(r, 'anyroomctl status'));
+  t.diagnostic(`anyroomctl status: ${r.stdout.trim().split('\n').join(' | ')}`);
+}
+
+// The media engine's liveness lines logged since the last call (GStreamer
+// log lines; each appears once).
+let liveSeen = 0;
+function liveLines() {
+  let text = '';
+  try { text = fs.readFileSync(daemon.log, 'utf8'); } catch { return []; }
+  const all = text.split('\n').filter((l) => /armedia .*(longest silence|heard again|nothing from the remote)/.test(l))
+    .map((l) => l.replace(/\x1b\[[0-9;]*m/g, '').replace(/^.*ar_peer_\w+:\s*/, ''));
+  const fresh = all.slice(liveSeen);
+  liveSeen = all.length;
+  return fresh;
+}
+
+before(async () => {
+  if (!process.env.AR_NETNS) throw new Error('run me inside tests/lab/in-netns.sh (tests/integration/run-in-lab.sh)');
+  fs.mkdirSync(OUT, { recursive: true });
+  // The media engine logs each peer's longest silence (measured below).
+  process.env.GST_DEBUG = 'armedia:4';
+  await newJanus();
+  daemon = await startAnyroomd({ tmp: TMP });
+  await newAlice();
+});
+
+after(async () => {
+  await run('nft', ['delete', 'table', 'inet', NFT_TABLE], { timeoutMs: 10000 }).catch(() => {});
+  const janusTail = janus ? janus.logTail(60) : '(none)';
+  if (alice) await alice.close().catch(() => {});
+  if (daemon) {
+    const ex = await daemon.stop(10000);
+    if (ex && ex.sig === 'SIGKILL') console.log('# anyroomd did not stop on SIGTERM within 10 s; killed');
+  }
+  if (janus) await janus.stop();
+  try { fs.copyFileSync(path.join(TMP, 'anyroomd.log'), path.join(OUT, 'anyroomd.log')); } catch { /* missing */ }
+  for (const f of figures) console.log(`# FIGURE ${f}`);
+  if (failed || process.exitCode) {
+    const text = tail(path.join(OUT, 'anyroomd.log'), 4000).split('\n')
+      .filter((l) => !/(?:libnice|libnice-stun|libsoup|dconf|GLib-GIO|GLib-Net)-DEBUG/.test(l));
+    console.log(`anyroomd log without library debug noise (last 300 lines; full: ${path.join(OUT, 'anyroomd.log')}):`);
+    console.log(text.slice(-300).join('\n'));
+    console.log('Janus log tail:');
+    console.log(janusTail);
+  }
+  fs.rmSync(TMP, { recursive: true, force: true });
+  console.log(`lab output: ${OUT}`);
+});
+
+for (const [name, link] of [['WebSocket', WS_LINK], ['HTTP long poll', HTTP_LINK]]) {
+  step(`a: Janus killed with SIGKILL mid-call (${name}): failed within 10 s, the daemon joins again after`, async (t) => {
+    await ensureIdle(t);
+    await joinWithMedia(t, link);
+    const t0 = Date.now();
+    process.kill(janus.pid, 'SIGKILL');
+    const s = await waitState('failed', 15000);
+    const ms = Date.now() - t0;
+    figure(t, `${name}: Janus SIGKILL -> anyroomd state failed in ${ms} ms: ${s.error}`);
+    assert.ok(ms <= 10000, `the call ended ${ms} ms after Janus died (want <= 10000)`);
+    assert.ok(s.error && s.error.length > 0, 'status has an error');
+    assert.match(s.error, /janus|connection|closed|reach/i, 'the error says the meeting server went');
+    assert.equal((s.tracks || []).length, 0, 'no tracks left after the failure');
+    await daemonHealthy(t);
+    // Janus comes back: a new join works with media both ways.
+    for (let i = 0; i < 50 && !janus.child.exitCode && janus.child.signalCode === null; i++) await sleep(100);
+    await newJanus();
+    await newAlice();
+    await joinWithMedia(t, WS_LINK);
+    const r = await daemon.ctl('leave');
+    assert.equal(r.code, 0, ctlFail(r, 'anyroomctl leave'));
+    await waitState('idle', 10000);
+  });
+}
+
+step('b: a 3 s blackout of all UDP: the call stays connected, media resumes both ways', async (t) => {
+  await ensureIdle(t);
+  await joinWithMedia(t, WS_LINK);
+  const states = new Set();
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      const s = await daemon.status().catch(() => null);
+      if (s) states.add(s.error ? `${s.state}: ${s.error}` : s.state);
+      await sleep(200);
+    }
+  })();
+  try {
+    await blackout(true);
+    await sleep(3000);
+    const d0 = recvVideo(await daemon.status(), 'alice').frames;
+    const a0 = (await alice.stats('Room')).video.framesDecoded;
+    await blackout(false);
+    const t0 = Date.now();
+    let roomMs = null;
+    let aliceMs = null;
+    await waitFor('new frames on both sides after the blackout', async () => {
+      if (roomMs === null) {
+        const v = recvVideo(await daemon.status(), 'alice');
+        if (v && v.frames > d0) roomMs = Date.now() - t0;
+      }
+      if (aliceMs === null) {
+        const a = await alice.stats('Room');
+        if (a.video && a.video.framesDecoded > a0) aliceMs = Date.now() - t0;
+      }
+      return roomMs !== null && aliceMs !== null;
+    }, { timeoutMs: 15000, intervalMs: 50 });
+    figure(t, `3 s blackout: first new frame ${roomMs} ms (anyroomd decodes alice) and ${aliceMs} ms (alice decodes the room) after the rule was removed`);
+    // Past the dead-peer timeout counted from the start of the blackout.
+    await sleep(5000);
+  } finally {
+    sampling = false;
+    await sampler;
+    await run('nft', ['delete', 'table', 'inet', NFT_TABLE], { timeoutMs: 10000 });
+  }
+  t.diagnostic(`states seen: ${[...states].join(', ')}`);
+  assert.deepEqual([...states], ['connected'], 'connected all along');
+  const s0 = await daemon.status();
+  const a0 = await alice.stats('Room');
+  await sleep(2000);
+  const s1 = await daemon.status();
+  const a1 = await alice.stats('Room');
+  assert.ok(recvVideo(s1, 'alice').frames - recvVideo(s0, 'alice').frames >= 20, 'the room decodes alice again');
+  assert.ok(a1.video.framesDecoded - a0.video.framesDecoded >= 20, 'alice decodes the room again');
+  const r = await daemon.ctl('leave');
+  assert.equal(r.code, 0, ctlFail(r, 'anyroomctl leave'));
+  await waitState('idle', 10000);
+  for (const l of liveLines()) t.diagnostic(`media engine: ${l}`);
+});
+
+step('c: a 10 s blackout: the dead peer is detected, the call fails with a clear reason', async (t) => {
+  await ensureIdle(t);
+  await joinWithMedia(t, WS_LINK);
+  let s;
+  let ms;
+  try {
+    await blackout(true);
+    const t0 = Date.now();
+    s = await waitState('failed', 10000);
+    ms = Date.now() - t0;
+  } finally {
+    await run('nft', ['delete', 'table', 'inet', NFT_TABLE], { timeoutMs: 10000 });
+  }
+  figure(t, `blackout: anyroomd state failed ${ms} ms after all UDP was dropped: ${s.error}`);
+  assert.match(s.error, /No media or RTCP from the remote peer for 6 s/);
+  assert.ok(ms >= 5000 && ms <= 8500, `failed after ${ms} ms (dead-peer timeout 6 s)`);
+  await daemonHealthy(t);
+  // The network is back: a new join works.
+  await alice.waitFeedGone('Room', { timeoutMs: 15000 }).catch(() => newAlice());
+  await joinWithMedia(t, WS_LINK);
+  const r = await daemon.ctl('leave');
+  assert.equal(r.code, 0, ctlFail(r, 'anyroomctl leave'));
+  await waitState('idle', 10000);
+  for (const l of liveLines()) t.diagnostic(`media engine: ${l}`);
+});
