@@ -1,7 +1,8 @@
 // Integration: liveness of a call (docs/network.md "Liveness").
 //   a: Janus killed with SIGKILL mid-call (WebSocket, then HTTP long poll):
 //      the call is failed with a clear error within 10 s, the daemon stays
-//      healthy and joins again once Janus is back.
+//      healthy and joins again once Janus is back. a3: Janus frozen (SIGSTOP,
+//      no TCP close): dead-peer detection ends the call within 10 s.
 //   b: a total 3 s blackout (nftables drops all UDP in the namespace): the
 //      call stays connected and media resumes both ways by itself.
 //   c: a 10 s blackout: dead-peer detection ends the call with a clear reason.
@@ -208,7 +209,7 @@ for (const [name, link] of [['WebSocket', WS_LINK], ['HTTP long poll', HTTP_LINK
     assert.equal((s.tracks || []).length, 0, 'no tracks left after the failure');
     await daemonHealthy(t);
     // Janus comes back: a new join works with media both ways.
-    for (let i = 0; i < 50 && !janus.child.exitCode && janus.child.signalCode === null; i++) await sleep(100);
+    for (let i = 0; i < 50 && janus.child.exitCode === null && janus.child.signalCode === null; i++) await sleep(100);
     await newJanus();
     await newAlice();
     await joinWithMedia(t, WS_LINK);
@@ -217,6 +218,29 @@ for (const [name, link] of [['WebSocket', WS_LINK], ['HTTP long poll', HTTP_LINK
     await waitState('idle', 10000);
   });
 }
+
+step('a3: Janus frozen (SIGSTOP) mid-call, its TCP connection stays open: failed within 10 s by dead-peer detection', async (t) => {
+  await ensureIdle(t);
+  await joinWithMedia(t, WS_LINK);
+  const t0 = Date.now();
+  process.kill(janus.pid, 'SIGSTOP');
+  let s;
+  let ms;
+  try {
+    s = await waitState('failed', 12000);
+    ms = Date.now() - t0;
+  } finally {
+    process.kill(janus.pid, 'SIGKILL');
+    process.kill(janus.pid, 'SIGCONT');
+  }
+  figure(t, `Janus frozen -> anyroomd state failed in ${ms} ms: ${s.error}`);
+  assert.ok(ms <= 10000, `the call ended ${ms} ms after Janus froze (want <= 10000)`);
+  assert.match(s.error, /No media or RTCP from the remote peer for 6 s/);
+  await daemonHealthy(t);
+  for (let i = 0; i < 50 && janus.child.exitCode === null && janus.child.signalCode === null; i++) await sleep(100);
+  await newJanus();
+  await newAlice();
+});
 
 step('b: a 3 s blackout of all UDP: the call stays connected, media resumes both ways', async (t) => {
   await ensureIdle(t);
