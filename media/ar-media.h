@@ -170,11 +170,12 @@ typedef struct _ArPeer ArPeer;
 /* Dead-peer detection (libnice 0.1.21 has no ICE consent freshness): once
  * CONNECTED, a peer that receives nothing at all from the remote side (no RTP,
  * no RTCP, no DTLS) for this long goes FAILED with AR_MEDIA_ERROR_DEAD_PEER.
- * A SEND peer hears RTCP receiver reports (webrtcbin and Chromium about every
- * 1-2 s, Janus every second with REMB), a RECV peer RTP (video at its frame
- * rate, Opus every 20 ms or DTX every 400 ms). 6 s is well above those gaps and
- * above a 3 s network blackout the call must survive, and ends a call whose
- * server died within 10 s (checked every 0.5 s). */
+ * A RECV peer hears RTP; a SEND peer only RTCP: measured at most 0.5 s apart
+ * from Janus, and from another webrtcbin once our RTP sessions send RTCP
+ * every ~1 s (rtpsession's 5 s default gave gaps up to 5 s). 6 s is well above
+ * those gaps and above a 3 s network blackout the call must survive, and ends
+ * a call whose server died within 10 s (checked every 0.5 s).
+ * See docs/network.md "Liveness". */
 #define AR_PEER_DEAD_TIMEOUT_S 6
 
 typedef enum {
