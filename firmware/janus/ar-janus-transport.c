@@ -76,9 +76,13 @@ static void
 ws_on_closed(SoupWebsocketConnection *ws, gpointer data)
 {
   ArJanusTransport *t = data;
-  g_autoptr(GError) e = g_error_new(AR_JANUS_ERROR, AR_JANUS_ERROR_TRANSPORT,
-                                    "the connection to Janus was closed (code %u)",
-                                    soup_websocket_connection_get_close_code(ws));
+  gushort code = soup_websocket_connection_get_close_code(ws);
+  /* No close frame (code 0): the server died or the network went away. */
+  g_autoptr(GError) e =
+      code == 0 ? g_error_new(AR_JANUS_ERROR, AR_JANUS_ERROR_TRANSPORT,
+                              "lost the connection to Janus (the server stopped or is unreachable)")
+                : g_error_new(AR_JANUS_ERROR, AR_JANUS_ERROR_TRANSPORT,
+                              "Janus closed the connection (WebSocket close code %u)", code);
   fail(t, e);
 }
 
