@@ -110,6 +110,19 @@ async function checkRoomMedia(t, display, { windowMs = 5000, minFrames = 60, wid
 
 // anyroomd receives alice and sends 1280x720 H264: counters move over windowMs.
 async function checkDaemonMedia(t, { windowMs = 3000, from = ['alice'] } = {}) {
+  // Subscriptions come up on their own schedule: wait (bounded) until each one
+  // decodes before the first sample; the assertions below say what is missing.
+  const t0 = Date.now();
+  for (;;) {
+    const st = await daemon.status();
+    const ready = from.every((who) => {
+      const id = participantId(st, who);
+      const v = id && tracksOf(st, { peerId: id, kind: 'video', direction: 'recv' })[0];
+      return v && v.frames > 0;
+    });
+    if (ready || Date.now() - t0 > 15000) break;
+    await sleep(200);
+  }
   const st0 = await daemon.status();
   await sleep(windowMs);
   const st1 = await daemon.status();

@@ -100,6 +100,13 @@ async function joinAndCheck(t, name, pathRe) {
   t.diagnostic(`${name}: anyroomctl join returned (connected) in ${Math.round(r.ms)} ms; alice's first room frame ${firstFrame} ms after the command`);
   figures.push({ name, joinMs: Math.round(r.ms), firstFrameMs: firstFrame });
 
+  // The room's subscription to alice comes up on its own schedule (later over
+  // TURN): wait, bounded, until it decodes before taking the first sample.
+  const subscribed = Date.now();
+  while (!(tracks(await daemon.status(), 'video', 'recv')[0]?.frames > 0)) {
+    if (Date.now() - subscribed > 15000) break; // the assertions below say what is missing
+    await sleep(200);
+  }
   const a0 = await alice.stats(display);
   const s0 = await daemon.status();
   await sleep(4000);
