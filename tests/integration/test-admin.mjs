@@ -18,6 +18,9 @@ import path from 'node:path';
 import { startJanus } from '../lab/janus.mjs';
 import { buildDir, mkTemp, sleep, startAnyroomd, tail } from '../lab/lab.mjs';
 import { certPins, launchAdminBrowser, pinnedRequest } from '../lab/admin-browser.mjs';
+import { stepper } from './common.mjs';
+
+const { step, failed } = stepper({ timeout: 60000 });
 
 const PORT = 8443;
 const BASE = `https://127.0.0.1:${PORT}`;
@@ -34,19 +37,8 @@ let daemon = null;
 let browser = null;
 let evil = null;
 let pins = null;
-let failed = false;
 let apiToken = null;
 
-function step(name, fn, timeout = 60000) {
-  test(name, { timeout }, async (t) => {
-    try {
-      await fn(t);
-    } catch (e) {
-      failed = true;
-      throw e;
-    }
-  });
-}
 
 const req = (opts) => pinnedRequest({ port: PORT, fingerprint256: pins.fingerprint256, ...opts });
 
@@ -194,7 +186,7 @@ after(async () => {
   if (daemon) await daemon.stop(10000);
   if (janus) await janus.stop();
   if (fs.existsSync(path.join(TMP, 'anyroomd.log'))) fs.copyFileSync(path.join(TMP, 'anyroomd.log'), path.join(OUT, 'anyroomd.log'));
-  if (failed) console.log(`# anyroomd log (last 60 lines):\n${tail(path.join(TMP, 'anyroomd.log'), 60).replace(/^/gm, '# ')}`);
+  if (failed()) console.log(`# anyroomd log (last 60 lines):\n${tail(path.join(TMP, 'anyroomd.log'), 60).replace(/^/gm, '# ')}`);
   fs.rmSync(TMP, { recursive: true, force: true });
 });
 

@@ -12,6 +12,10 @@ import path from 'node:path';
 import { startJanus } from '../lab/janus.mjs';
 import { launchParticipant, waitFor } from '../lab/participant.mjs';
 import { buildDir, mkTemp, sleep, startAnyroomd, startTamperProxy, tail } from '../lab/lab.mjs';
+import { ctlFail, participantId, statusSummary, stepper, tracksOf, waitState } from './common.mjs';
+
+// A failing step makes after() print the logs.
+const { step, failed } = stepper({ timeout: 120000 });
 
 const ROOM_LINK = 'janus+ws://127.0.0.1:8188/?room=1234&display=Room';
 const OUT = path.join(buildDir(), 'meson-logs', 'lab', 'janus-join');
@@ -21,25 +25,9 @@ const ENFORCE = process.env.AR_NETNS_ADDR1 || '10.97.0.1';
 let janus = null;
 let daemon = null;
 let alice = null;
-let failed = false;
 const extra = [];
 
-// A test whose failure also makes after() print the logs.
-function step(name, fn, timeout = 120000) {
-  test(name, { timeout }, async (t) => {
-    try {
-      await fn(t);
-    } catch (e) {
-      failed = true;
-      throw e;
-    }
-  });
-}
 
-function ctlFail(r, what) {
-  return `${what}: exit ${r.code}${r.timedOut ? ' (timed out)' : ''} after ${Math.round(r.ms)} ms\n` +
-    `stdout: ${r.stdout.trim()}\nstderr: ${r.stderr.trim()}`;
-}
 
 async function join(link, timeoutS = 30) {
   const r = await daemon.ctl('join', link, '--timeout', String(timeoutS));
@@ -53,32 +41,9 @@ async function leave() {
   return r;
 }
 
-function participantId(status, display) {
-  const p = (status.participants || []).find((x) => x.display === display);
-  return p ? String(p.id) : null;
-}
 
-function tracksOf(status, { peerId = null, kind, direction }) {
-  return (status.tracks || []).filter((tr) => tr.kind === kind && tr.direction === direction &&
-    (peerId === null || String(tr.peer).includes(peerId)));
-}
 
-function statusSummary(s) {
-  const tr = (s.tracks || []).map((x) => `${x.peer}/${x.kind}/${x.direction} ${x.codec || ''} ${x.width || ''}x${x.height || ''} frames=${x.frames} packets=${x.packets}`);
-  return `state=${s.state} error=${s.error} participants=${JSON.stringify(s.participants)} tracks=[${tr.join('; ')}]`;
-}
 
-async function waitState(state, timeoutMs = 10000) {
-  let last = null;
-  try {
-    return await waitFor(`anyroomd state ${state}`, async () => {
-      last = await daemon.status();
-      return last.state === state ? last : null;
-    }, { timeoutMs, intervalMs: 200 });
-  } catch (e) {
-    throw new Error(`${e.message}; last status: ${last && statusSummary(last)}`);
-  }
-}
 
 // Each case starts from an idle daemon, whatever the previous case left.
 async function ensureIdle(t) {
@@ -86,7 +51,7 @@ async function ensureIdle(t) {
   if (s.state === 'idle' || s.state === 'failed') return;
   t.diagnostic(`previous case left the daemon ${s.state}; leaving first`);
   await daemon.ctl('leave');
-  await waitState('idle', 10000).catch(() => {});
+  await waitState(daemon, 'idle', { timeoutMs: 10000 }).catch(() => {});
   await alice.waitFeedGone('Room', { timeoutMs: 10000 }).catch(() => {});
 }
 
@@ -190,7 +155,7 @@ after(async () => {
   for (const [f, name] of [[path.join(TMP, 'anyroomd.log'), 'anyroomd.log'], [path.join(TMP, 'janus', 'janus.log'), 'janus.log']]) {
     try { fs.copyFileSync(f, path.join(OUT, name)); } catch { /* missing */ }
   }
-  if (failed || process.exitCode) {
+  if (failed() || process.exitCode) {
     const dlog = path.join(OUT, 'anyroomd.log');
     let text = '';
     try { text = fs.readFileSync(dlog, 'utf8'); } catch { /* none */ }
@@ -263,7 +228,7 @@ step('c: leave; alice sees the room go, status is idle', async (t) => {
   const r = await leave();
   t.diagnostic(`anyroomctl leave exit 0 in ${Math.round(r.ms)} ms`);
   await alice.waitFeedGone('Room', { timeoutMs: 10000 });
-  const s = await waitState('idle', 5000);
+  const s = await waitState(daemon, 'idle', { timeoutMs: 5000 });
   assert.equal((s.tracks || []).length, 0, 'no tracks when idle');
 });
 
@@ -277,7 +242,7 @@ step('d: a second join by the same daemon works', async (t) => {
   await checkDaemonMedia(t, { windowMs: 2000 });
   await leave();
   await alice.waitFeedGone('Room', { timeoutMs: 10000 });
-  await waitState('idle', 5000);
+  await waitState(daemon, 'idle', { timeoutMs: 5000 });
 });
 
 step('e1: Janus unreachable', async (t) => {
@@ -315,7 +280,7 @@ step('e6: HTTP transport joins', async (t) => {
   await checkDaemonMedia(t, { windowMs: 2000 });
   await leave();
   await alice.waitFeedGone(feed.display, { timeoutMs: 10000 });
-  await waitState('idle', 5000);
+  await waitState(daemon, 'idle', { timeoutMs: 5000 });
 });
 
 step('f1: control: the proxy without tampering lets the join through', async (t) => {
@@ -323,7 +288,7 @@ step('f1: control: the proxy without tampering lets the join through', async (t)
   const control = await startTamperProxy({ tmp: TMP, tamper: false });
   try {
     await join(`janus+http://127.0.0.1:${control.port}/janus?room=1234&display=ViaProxy`);
-    const s = await waitState('connected', 5000);
+    const s = await waitState(daemon, 'connected', { timeoutMs: 5000 });
     t.diagnostic(`via the pass-through proxy: ${statusSummary(s)}`);
     await alice.waitForFeed('ViaProxy', { timeoutMs: 30000 });
     t.diagnostic('alice decodes the room joined through the pass-through proxy');
@@ -332,7 +297,7 @@ step('f1: control: the proxy without tampering lets the join through', async (t)
     await control.stop();
   }
   await alice.waitFeedGone('ViaProxy', { timeoutMs: 10000 });
-  await waitState('idle', 5000);
+  await waitState(daemon, 'idle', { timeoutMs: 5000 });
 });
 
 step('f2: tampered DTLS fingerprint fails the call, the daemon stays healthy', async (t) => {
@@ -363,5 +328,5 @@ step('g: after all that, a normal join still works', async (t) => {
   await alice.screenshot(path.join(OUT, 'g-alice-sees-room-again.png'));
   await leave();
   await alice.waitFeedGone('Room', { timeoutMs: 10000 });
-  await waitState('idle', 5000);
+  await waitState(daemon, 'idle', { timeoutMs: 5000 });
 });

@@ -17,6 +17,9 @@ import path from 'node:path';
 import { startJanus } from '../lab/janus.mjs';
 import { launchParticipant, waitFor } from '../lab/participant.mjs';
 import { buildDir, mkTemp, run, sleep, startAnyroomd, tail } from '../lab/lab.mjs';
+import { ctlFail, participantId, statusSummary, stepper, waitState } from './common.mjs';
+
+const { step, failed } = stepper({ timeout: 180000 });
 
 const WS_LINK = 'janus+ws://127.0.0.1:8188/?room=1234&display=Room';
 const HTTP_LINK = 'janus+http://127.0.0.1:8088/janus?room=1234&display=Room';
@@ -29,34 +32,15 @@ let janus = null;
 let janusRuns = 0;
 let daemon = null;
 let alice = null;
-let failed = false;
 const figures = [];
 
-function step(name, fn, timeout = 180000) {
-  test(name, { timeout }, async (t) => {
-    try {
-      await fn(t);
-    } catch (e) {
-      failed = true;
-      throw e;
-    }
-  });
-}
 
 function figure(t, text) {
   figures.push(text);
   t.diagnostic(`FIGURE ${text}`);
 }
 
-function ctlFail(r, what) {
-  return `${what}: exit ${r.code}${r.timedOut ? ' (timed out)' : ''} after ${Math.round(r.ms)} ms\n` +
-    `stdout: ${r.stdout.trim()}\nstderr: ${r.stderr.trim()}`;
-}
 
-function participantId(status, display) {
-  const p = (status.participants || []).find((x) => x.display === display);
-  return p ? String(p.id) : null;
-}
 
 function recvVideo(status, display) {
   const id = participantId(status, display);
@@ -67,22 +51,7 @@ function sendVideo(status) {
   return (status.tracks || []).find((tr) => tr.kind === 'video' && tr.direction === 'send');
 }
 
-function statusSummary(s) {
-  const tr = (s.tracks || []).map((x) => `${x.peer}/${x.kind}/${x.direction} frames=${x.frames} packets=${x.packets}`);
-  return `state=${s.state} error=${s.error} participants=${JSON.stringify(s.participants)} tracks=[${tr.join('; ')}]`;
-}
 
-async function waitState(state, timeoutMs = 10000) {
-  let last = null;
-  try {
-    return await waitFor(`anyroomd state ${state}`, async () => {
-      last = await daemon.status();
-      return last.state === state ? last : null;
-    }, { timeoutMs, intervalMs: 100 });
-  } catch (e) {
-    throw new Error(`${e.message}; last status: ${last && statusSummary(last)}`);
-  }
-}
 
 async function nft(...args) {
   const r = await run('nft', args, { timeoutMs: 10000 });
@@ -117,7 +86,7 @@ async function ensureIdle(t) {
   if (s.state === 'idle' || s.state === 'failed') return;
   t.diagnostic(`previous case left the daemon ${s.state}; leaving first`);
   await daemon.ctl('leave');
-  await waitState('idle', 10000).catch(() => {});
+  await waitState(daemon, 'idle', { timeoutMs: 10000, intervalMs: 100 }).catch(() => {});
 }
 
 // Joins and waits until media flows both ways: alice decodes the room, the
@@ -182,7 +151,7 @@ after(async () => {
   if (janus) await janus.stop();
   try { fs.copyFileSync(path.join(TMP, 'anyroomd.log'), path.join(OUT, 'anyroomd.log')); } catch { /* missing */ }
   for (const f of figures) console.log(`# FIGURE ${f}`);
-  if (failed || process.exitCode) {
+  if (failed() || process.exitCode) {
     const text = tail(path.join(OUT, 'anyroomd.log'), 4000).split('\n')
       .filter((l) => !/(?:libnice|libnice-stun|libsoup|dconf|GLib-GIO|GLib-Net)-DEBUG/.test(l));
     console.log(`anyroomd log without library debug noise (last 300 lines; full: ${path.join(OUT, 'anyroomd.log')}):`);
@@ -200,7 +169,7 @@ for (const [name, link] of [['WebSocket', WS_LINK], ['HTTP long poll', HTTP_LINK
     await joinWithMedia(t, link);
     const t0 = Date.now();
     process.kill(janus.pid, 'SIGKILL');
-    const s = await waitState('failed', 15000);
+    const s = await waitState(daemon, 'failed', { timeoutMs: 15000, intervalMs: 100 });
     const ms = Date.now() - t0;
     figure(t, `${name}: Janus SIGKILL -> anyroomd state failed in ${ms} ms: ${s.error}`);
     assert.ok(ms <= 10000, `the call ended ${ms} ms after Janus died (want <= 10000)`);
@@ -215,7 +184,7 @@ for (const [name, link] of [['WebSocket', WS_LINK], ['HTTP long poll', HTTP_LINK
     await joinWithMedia(t, WS_LINK);
     const r = await daemon.ctl('leave');
     assert.equal(r.code, 0, ctlFail(r, 'anyroomctl leave'));
-    await waitState('idle', 10000);
+    await waitState(daemon, 'idle', { timeoutMs: 10000, intervalMs: 100 });
   });
 }
 
@@ -227,7 +196,7 @@ step('a3: Janus frozen (SIGSTOP) mid-call, its TCP connection stays open: failed
   let s;
   let ms;
   try {
-    s = await waitState('failed', 12000);
+    s = await waitState(daemon, 'failed', { timeoutMs: 12000, intervalMs: 100 });
     ms = Date.now() - t0;
   } finally {
     process.kill(janus.pid, 'SIGKILL');
@@ -293,7 +262,7 @@ step('b: a 3 s blackout of all UDP: the call stays connected, media resumes both
   assert.ok(a1.video.framesDecoded - a0.video.framesDecoded >= 20, 'alice decodes the room again');
   const r = await daemon.ctl('leave');
   assert.equal(r.code, 0, ctlFail(r, 'anyroomctl leave'));
-  await waitState('idle', 10000);
+  await waitState(daemon, 'idle', { timeoutMs: 10000, intervalMs: 100 });
   for (const l of liveLines()) t.diagnostic(`media engine: ${l}`);
 });
 
@@ -305,7 +274,7 @@ step('c: a 10 s blackout: the dead peer is detected, the call fails with a clear
   try {
     await blackout(true);
     const t0 = Date.now();
-    s = await waitState('failed', 10000);
+    s = await waitState(daemon, 'failed', { timeoutMs: 10000, intervalMs: 100 });
     ms = Date.now() - t0;
   } finally {
     await run('nft', ['delete', 'table', 'inet', NFT_TABLE], { timeoutMs: 10000 });
@@ -319,6 +288,6 @@ step('c: a 10 s blackout: the dead peer is detected, the call fails with a clear
   await joinWithMedia(t, WS_LINK);
   const r = await daemon.ctl('leave');
   assert.equal(r.code, 0, ctlFail(r, 'anyroomctl leave'));
-  await waitState('idle', 10000);
+  await waitState(daemon, 'idle', { timeoutMs: 10000, intervalMs: 100 });
   for (const l of liveLines()) t.diagnostic(`media engine: ${l}`);
 });

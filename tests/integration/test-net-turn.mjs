@@ -20,6 +20,7 @@ import { startCoturn } from '../lab/coturn.mjs';
 import { startJanus } from '../lab/janus.mjs';
 import { launchParticipant, waitFor } from '../lab/participant.mjs';
 import { LAB, buildDir, mkTemp, sleep, startAnyroomd, startProcess, tail } from '../lab/lab.mjs';
+import { stepper, tracksOf } from './common.mjs';
 
 const OUT = path.join(buildDir(), 'meson-logs', 'lab', 'net-turn');
 const TMP = mkTemp('ar-it-net-turn-');
@@ -33,23 +34,17 @@ let turn = null;
 let bridge = null;
 let alice = null;
 let daemon = null;
-let failed = false;
 const figures = [];
 
-function step(name, fn, timeout = 150000) {
-  test(name, { timeout }, async (t) => {
-    try {
-      await fn(t);
-    } catch (e) {
-      failed = true;
-      if (daemon) console.log(`# anyroomd log tail:\n${daemon.logTail(60).replace(/^/gm, '# ')}`);
-      if (turn) console.log(`# coturn log tail:\n${turn.logTail(30).replace(/^/gm, '# ')}`);
-      throw e;
-    } finally {
-      await stopDaemon();
-    }
-  });
-}
+// Each case starts its own anyroomd; a failing one prints the log tails.
+const { step, failed } = stepper({
+  timeout: 150000,
+  onFail: () => {
+    if (daemon) console.log(`# anyroomd log tail:\n${daemon.logTail(60).replace(/^/gm, '# ')}`);
+    if (turn) console.log(`# coturn log tail:\n${turn.logTail(30).replace(/^/gm, '# ')}`);
+  },
+  always: () => stopDaemon(),
+});
 
 function mode(m) {
   const r = spawnSync('bash', ['-c', `. "$AR_NET3_SH" && ar_net3_mode ${m}`], { encoding: 'utf8' });
@@ -84,10 +79,6 @@ async function stopDaemon() {
   try { fs.copyFileSync(d.log, path.join(OUT, `anyroomd-${path.basename(path.dirname(d.log))}.log`)); } catch { /* none */ }
 }
 
-function tracks(st, kind, direction) {
-  return (st.tracks || []).filter((x) => x.kind === kind && x.direction === direction);
-}
-
 // Join, then: alice decodes the room's video and hears it; the room decodes
 // alice's video and receives her audio; every peer's ICE path matches `path`.
 async function joinAndCheck(t, name, pathRe) {
@@ -103,7 +94,7 @@ async function joinAndCheck(t, name, pathRe) {
   // The room's subscription to alice comes up on its own schedule (later over
   // TURN): wait, bounded, until it decodes before taking the first sample.
   const subscribed = Date.now();
-  while (!(tracks(await daemon.status(), 'video', 'recv')[0]?.frames > 0)) {
+  while (!(tracksOf(await daemon.status(), { kind: 'video', direction: 'recv' })[0]?.frames > 0)) {
     if (Date.now() - subscribed > 15000) break; // the assertions below say what is missing
     await sleep(200);
   }
@@ -118,14 +109,14 @@ async function joinAndCheck(t, name, pathRe) {
   assert.ok(a1.audio && a1.audio.totalAudioEnergy > a0.audio.totalAudioEnergy, 'alice hears the room');
 
   assert.equal(s1.state, 'connected');
-  const rv0 = tracks(s0, 'video', 'recv')[0];
-  const rv1 = tracks(s1, 'video', 'recv')[0];
+  const rv0 = tracksOf(s0, { kind: 'video', direction: 'recv' })[0];
+  const rv1 = tracksOf(s1, { kind: 'video', direction: 'recv' })[0];
   assert.ok(rv1 && rv1.width > 0, 'the room has a decoded video track from alice');
   assert.ok(rv0 && rv1.frames > rv0.frames, `the room decodes alice's video (${rv0 && rv0.frames} -> ${rv1.frames})`);
-  const ra1 = tracks(s1, 'audio', 'recv')[0];
-  const ra0 = tracks(s0, 'audio', 'recv')[0];
+  const ra1 = tracksOf(s1, { kind: 'audio', direction: 'recv' })[0];
+  const ra0 = tracksOf(s0, { kind: 'audio', direction: 'recv' })[0];
   assert.ok(ra1 && ra0 && ra1.packets > ra0.packets, 'the room receives alice\'s audio');
-  const sv1 = tracks(s1, 'video', 'send')[0];
+  const sv1 = tracksOf(s1, { kind: 'video', direction: 'send' })[0];
   assert.ok(sv1 && sv1.frames > 0, 'the room sends video');
 
   const paths = [...new Set((s1.tracks || []).map((x) => `${x.peer}: ${x.ice_path}`))];
@@ -164,7 +155,7 @@ after(async () => {
     try { fs.copyFileSync(f, path.join(OUT, n)); } catch { /* missing */ }
   }
   console.log(`# figures: ${JSON.stringify(figures)}`);
-  if (failed) console.log(`# lab output: ${OUT}`);
+  if (failed()) console.log(`# lab output: ${OUT}`);
   fs.rmSync(TMP, { recursive: true, force: true });
 });
 

@@ -1,0 +1,59 @@
+// Helpers shared by the integration tests (node:test, TAP).
+import { test } from 'node:test';
+import { waitFor } from '../lab/participant.mjs';
+
+// test() wrappers that remember whether any step failed (after() then prints
+// logs). onFail(error) runs on a failure, always() after every step.
+export function stepper({ timeout = 120000, onFail = null, always = null } = {}) {
+  let anyFailed = false;
+  const step = (name, fn, stepTimeout = timeout) =>
+    test(name, { timeout: stepTimeout }, async (t) => {
+      try {
+        await fn(t);
+      } catch (e) {
+        anyFailed = true;
+        if (onFail) await onFail(e);
+        throw e;
+      } finally {
+        if (always) await always();
+      }
+    });
+  return { step, failed: () => anyFailed };
+}
+
+// One message for an anyroomctl result that was not what a test expected.
+export function ctlFail(r, what) {
+  return `${what}: exit ${r.code}${r.timedOut ? ' (timed out)' : ''} after ${Math.round(r.ms)} ms\n` +
+    `stdout: ${r.stdout.trim()}\nstderr: ${r.stderr.trim()}`;
+}
+
+// The participant id of @display in anyroomd's status, or null.
+export function participantId(status, display) {
+  const p = (status.participants || []).find((x) => x.display === display);
+  return p ? String(p.id) : null;
+}
+
+// Tracks of a kind and direction, optionally of one participant's peer.
+export function tracksOf(status, { peerId = null, kind, direction }) {
+  return (status.tracks || []).filter((tr) => tr.kind === kind && tr.direction === direction &&
+    (peerId === null || String(tr.peer).includes(peerId)));
+}
+
+// One line of anyroomd's status for diagnostics.
+export function statusSummary(s) {
+  const tr = (s.tracks || []).map((x) => `${x.peer}/${x.kind}/${x.direction} ${x.codec || ''} ${x.width || ''}x${x.height || ''} frames=${x.frames} packets=${x.packets}`);
+  return `state=${s.state} error=${s.error} participants=${JSON.stringify(s.participants)} tracks=[${tr.join('; ')}]`;
+}
+
+// Waits (bounded) until anyroomd reports @state; returns that status.
+export async function waitState(daemon, state, { timeoutMs = 10000, intervalMs = 200 } = {}) {
+  let last = null;
+  try {
+    return await waitFor(`anyroomd state ${state}`, async () => {
+      last = await daemon.status();
+      return last.state === state ? last : null;
+    }, { timeoutMs, intervalMs });
+  } catch (e) {
+    throw new Error(`${e.message}; last status: ${last && statusSummary(last)}`);
+  }
+}
