@@ -20,13 +20,15 @@ PKGS_RUNTIME="gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-p
  gstreamer1.0-x gstreamer1.0-gl"
 PKGS_LAB="janus janus-demos libjs-janus-gateway chromium iproute2 nftables procps
  python3 ca-certificates coturn openssl"
+# Updates: RAUC (bundles, a private `rauc service` in the host tests), its D-Bus, squashfs.
+PKGS_UPDATE="rauc rauc-service squashfs-tools dbus-daemon"
 # Node.js: any node + npm on PATH will do (some machines have a newer one than
 # Debian's, and Debian's npm package conflicts with it); else Debian's.
 PKGS_NODE="nodejs npm"
 
 need_pkgs() {
   local missing=()
-  for p in $PKGS_BUILD $PKGS_RUNTIME $PKGS_LAB; do
+  for p in $PKGS_BUILD $PKGS_RUNTIME $PKGS_LAB $PKGS_UPDATE; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
   done
   if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
