@@ -16,6 +16,10 @@ static const char usage[] =
     "Usage: anyroomctl [--socket PATH] COMMAND\n"
     "  join LINK [--timeout SECONDS]  join a meeting; returns once connected or failed\n"
     "  leave                          leave the meeting\n"
+    "  mute | unmute                  mute or unmute the room's microphone\n"
+    "  camera on|off                  send the camera, or a black picture\n"
+    "  volume LEVEL                   speaker volume, 0 to 100\n"
+    "  self-view on|off               show the room's own camera on the room screen\n"
     "  status [--json]                call state and per-track counters\n"
     "  events                         print events (one JSON object per line)\n"
     "  url-info LINK                  what a meeting link is (no daemon needed)\n"
@@ -105,6 +109,43 @@ cmd_command(Ctl *c, const char *what, const char *link, guint timeout_s)
   return EXIT_FAILED;
 }
 
+/* mute/unmute/camera/volume/self-view: POST, print the controls. */
+static int
+cmd_control(Ctl *c, const char *what, const char *body)
+{
+  g_autofree char *path = g_strdup_printf("/api/v1/commands/%s", what);
+  guint status = 0;
+  int rc = EXIT_OK;
+  g_autoptr(JsonNode) answer = ctl_request(c, "POST", path, body, 10, &status, &rc);
+  if (!answer)
+    return rc;
+  JsonObject *o = json_node_get_object(answer);
+  if (status != SOUP_STATUS_OK || !json_object_get_boolean_member_with_default(o, "ok", FALSE)) {
+    const char *err = obj_string(o, "error");
+    g_printerr("anyroomctl: %s failed: %s\n", what, err ? err : "unknown error");
+    return EXIT_FAILED;
+  }
+  JsonObject *k = json_object_get_object_member(o, "controls");
+  if (k) {
+    g_print("microphone %s, camera %s, volume %" G_GINT64_FORMAT ", self view %s\n",
+            json_object_get_boolean_member_with_default(k, "microphone_muted", FALSE) ? "muted"
+                                                                                      : "on",
+            json_object_get_boolean_member_with_default(k, "camera_enabled", TRUE) ? "on" : "off",
+            json_object_get_int_member_with_default(k, "speaker_volume", 0),
+            json_object_get_boolean_member_with_default(k, "self_view", TRUE) ? "on" : "off");
+  }
+  return EXIT_OK;
+}
+
+/* "on"/"off" -> body {"on": bool}; NULL for anything else. */
+static char *
+on_off_body(const char *arg)
+{
+  if (g_str_equal(arg, "on") || g_str_equal(arg, "off"))
+    return g_strdup_printf("{\"on\": %s}", g_str_equal(arg, "on") ? "true" : "false");
+  return NULL;
+}
+
 static void
 print_status(JsonObject *o)
 {
@@ -120,6 +161,15 @@ print_status(JsonObject *o)
     if (v)
       g_print("%s%s\n", items[i][1], v);
   }
+  JsonObject *k =
+      json_object_has_member(o, "controls") ? json_object_get_object_member(o, "controls") : NULL;
+  if (k)
+    g_print("controls:  microphone %s, camera %s, volume %" G_GINT64_FORMAT ", self view %s\n",
+            json_object_get_boolean_member_with_default(k, "microphone_muted", FALSE) ? "muted"
+                                                                                      : "on",
+            json_object_get_boolean_member_with_default(k, "camera_enabled", TRUE) ? "on" : "off",
+            json_object_get_int_member_with_default(k, "speaker_volume", 0),
+            json_object_get_boolean_member_with_default(k, "self_view", TRUE) ? "on" : "off");
   JsonArray *parts = json_object_get_array_member(o, "participants");
   for (guint i = 0; parts && i < json_array_get_length(parts); i++) {
     JsonObject *p = json_array_get_object_element(parts, i);
@@ -319,7 +369,21 @@ main(int argc, char **argv)
     rc = cmd_command(&c, "join", argv[2], (guint)CLAMP(timeout, 1, 600) + 5);
   else if (g_str_equal(cmd, "leave") && argc == 2)
     rc = cmd_command(&c, "leave", NULL, 15);
-  else if (g_str_equal(cmd, "status") && argc == 2)
+  else if ((g_str_equal(cmd, "mute") || g_str_equal(cmd, "unmute")) && argc == 2)
+    rc = cmd_control(&c, cmd, "{}");
+  else if ((g_str_equal(cmd, "camera") || g_str_equal(cmd, "self-view")) && argc == 3 &&
+           on_off_body(argv[2])) {
+    g_autofree char *body = on_off_body(argv[2]);
+    rc = cmd_control(&c, cmd, body);
+  } else if (g_str_equal(cmd, "volume") && argc == 3) {
+    guint64 level = 0;
+    if (g_ascii_string_to_unsigned(argv[2], 10, 0, 100, &level, NULL)) {
+      g_autofree char *body = g_strdup_printf("{\"level\": %" G_GUINT64_FORMAT "}", level);
+      rc = cmd_control(&c, cmd, body);
+    } else {
+      g_printerr("anyroomctl: volume: a level from 0 to 100\n");
+    }
+  } else if (g_str_equal(cmd, "status") && argc == 2)
     rc = cmd_status(&c, json);
   else if (g_str_equal(cmd, "events") && argc == 2)
     rc = cmd_events(&c);

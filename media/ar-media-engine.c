@@ -46,6 +46,7 @@ struct _ArMediaEngine {
   char *description;
   ArIceConfig ice;     /* given to every new peer */
   GPtrArray *turn_tls; /* ArTurnTls, one per turns: server */
+  ArMediaControls *controls;
 };
 
 /* ---- common ---- */
@@ -435,6 +436,7 @@ ar_media_engine_new(const ArMediaConfig *cfg, GError **error)
     return NULL;
 
   engine = g_new0(ArMediaEngine, 1);
+  engine->controls = ar_media_controls_new();
   engine->cfg = *cfg;
   engine->video_source = g_strdup(cfg->video_source != NULL ? cfg->video_source : "auto");
   engine->audio_source = g_strdup(cfg->audio_source != NULL ? cfg->audio_source : "auto");
@@ -475,6 +477,7 @@ ar_media_engine_free(ArMediaEngine *engine)
   g_free(engine->description);
   ar_ice_config_clear(&engine->ice);
   g_clear_pointer(&engine->turn_tls, g_ptr_array_unref);
+  ar_media_controls_unref(engine->controls);
   g_free(engine);
 }
 
@@ -573,6 +576,48 @@ ar_media_engine_get_config(ArMediaEngine *engine)
   return &engine->cfg;
 }
 
+ArMediaControls *
+ar_media_engine_get_controls(ArMediaEngine *engine)
+{
+  return engine->controls;
+}
+
+void
+ar_media_engine_set_microphone_muted(ArMediaEngine *engine, gboolean muted)
+{
+  ar_media_controls_set_mic_muted(engine->controls, muted);
+}
+
+gboolean
+ar_media_engine_get_microphone_muted(ArMediaEngine *engine)
+{
+  return ar_media_controls_get_mic_muted(engine->controls);
+}
+
+void
+ar_media_engine_set_camera_enabled(ArMediaEngine *engine, gboolean enabled)
+{
+  ar_media_controls_set_camera_enabled(engine->controls, enabled);
+}
+
+gboolean
+ar_media_engine_get_camera_enabled(ArMediaEngine *engine)
+{
+  return ar_media_controls_get_camera_enabled(engine->controls);
+}
+
+void
+ar_media_engine_set_speaker_volume(ArMediaEngine *engine, guint level)
+{
+  ar_media_controls_set_volume(engine->controls, level);
+}
+
+guint
+ar_media_engine_get_speaker_volume(ArMediaEngine *engine)
+{
+  return ar_media_controls_get_volume(engine->controls);
+}
+
 /* ---- element factories ---- */
 
 static gboolean
@@ -664,6 +709,11 @@ ar_media_engine_make_video_source(ArMediaEngine *engine, GError **error)
     gst_object_unref(bin);
     return NULL;
   }
+  {
+    /* Camera off: black frames from here on, before the encoder. */
+    g_autoptr(GstPad) out = gst_element_get_static_pad(e[G_N_ELEMENTS(e) - 1], "src");
+    ar_media_controls_attach_camera(engine->controls, out);
+  }
   bin = ar_finish_source_bin(bin, e[G_N_ELEMENTS(e) - 1], error);
   if (bin != NULL)
     g_object_force_floating(G_OBJECT(bin));
@@ -703,6 +753,11 @@ ar_media_engine_make_audio_source(ArMediaEngine *engine, GError **error)
   if (!ar_add_chain(GST_BIN(bin), error, e, G_N_ELEMENTS(e))) {
     gst_object_unref(bin);
     return NULL;
+  }
+  {
+    /* Microphone mute: digital silence from here on, before the encoder. */
+    g_autoptr(GstPad) out = gst_element_get_static_pad(e[G_N_ELEMENTS(e) - 1], "src");
+    ar_media_controls_attach_microphone(engine->controls, out);
   }
   bin = ar_finish_source_bin(bin, e[G_N_ELEMENTS(e) - 1], error);
   if (bin != NULL)

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <gst/gst.h>
+#include <gst/video/video.h>
 
 #include "ar-media.h"
 
@@ -52,6 +53,29 @@ GstElement *ar_media_engine_make_video_source(ArMediaEngine *engine, GError **er
 GstElement *ar_media_engine_make_audio_source(ArMediaEngine *engine, GError **error);
 GstElement *ar_media_engine_make_video_sink(ArMediaEngine *engine, GError **error);
 GstElement *ar_media_engine_make_audio_sink(ArMediaEngine *engine, GError **error);
+
+/* ---- media controls (ar-media-controls.c) ---- */
+
+/* Shared, refcounted state read by pad probes on streaming threads. */
+typedef struct _ArMediaControls ArMediaControls;
+ArMediaControls *ar_media_controls_new(void);
+ArMediaControls *ar_media_controls_ref(ArMediaControls *c);
+void ar_media_controls_unref(ArMediaControls *c);
+void ar_media_controls_set_mic_muted(ArMediaControls *c, gboolean muted);
+gboolean ar_media_controls_get_mic_muted(ArMediaControls *c);
+void ar_media_controls_set_camera_enabled(ArMediaControls *c, gboolean enabled);
+gboolean ar_media_controls_get_camera_enabled(ArMediaControls *c);
+void ar_media_controls_set_volume(ArMediaControls *c, guint level);
+guint ar_media_controls_get_volume(ArMediaControls *c);
+/* @pad carries S16 audio from the microphone: zeroed while muted. */
+void ar_media_controls_attach_microphone(ArMediaControls *c, GstPad *pad);
+/* @pad carries raw camera video: black frames while the camera is off. */
+void ar_media_controls_attach_camera(ArMediaControls *c, GstPad *pad);
+/* @pad carries S16 audio to the speaker: scaled by the volume. */
+void ar_media_controls_attach_speaker(ArMediaControls *c, GstPad *pad);
+ArMediaControls *ar_media_engine_get_controls(ArMediaEngine *engine);
+/* A black frame of @info (video-range black for YUV), or NULL. */
+GstBuffer *ar_media_make_black_frame(const GstVideoInfo *info);
 
 /* Creates an element or fails with AR_MEDIA_ERROR_NO_ELEMENT. */
 GstElement *ar_media_make_element(const char *factory, const char *name, GError **error);

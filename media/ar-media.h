@@ -163,6 +163,28 @@ gboolean ar_media_engine_set_ice(ArMediaEngine *engine, const ArIceConfig *ice,
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(ArMediaEngine, ar_media_engine_free)
 
+/* ---- media controls: apply at once to every peer of the engine, and to
+ * peers created later (they last as long as the engine) ---- */
+
+#define AR_MEDIA_VOLUME_MAX 100
+#define AR_MEDIA_VOLUME_DEFAULT 70
+
+/* Muted: the microphone's samples are replaced by digital silence before the
+ * Opus encoder (the far end receives no audio energy). */
+void ar_media_engine_set_microphone_muted(ArMediaEngine *engine, gboolean muted);
+gboolean ar_media_engine_get_microphone_muted(ArMediaEngine *engine);
+/* Off: every camera frame is replaced by a black frame before the encoder
+ * (the far end sees a dark picture that costs almost no bitrate, never the
+ * live camera nor a frozen last frame). */
+void ar_media_engine_set_camera_enabled(ArMediaEngine *engine, gboolean enabled);
+gboolean ar_media_engine_get_camera_enabled(ArMediaEngine *engine);
+/* Speaker volume 0..AR_MEDIA_VOLUME_MAX (clamped): a gain on received audio
+ * before the speaker, ar_media_volume_to_gain(). */
+void ar_media_engine_set_speaker_volume(ArMediaEngine *engine, guint level);
+guint ar_media_engine_get_speaker_volume(ArMediaEngine *engine);
+/* The gain of a volume level: cubic, 0 -> 0.0, 100 -> 1.0. */
+double ar_media_volume_to_gain(guint level);
+
 /* ---- peers ---- */
 
 typedef struct _ArPeer ArPeer;
@@ -256,6 +278,7 @@ typedef struct {
   double rtt_ms;      /* from RTCP (remote-inbound), -1 if unknown */
   double audio_level; /* recv audio: RMS dBov over last interval (-127..0), send: same on captured
                          audio */
+  double luma;        /* recv video: mean luma (0..255) of the last decoded frame, -1 if unknown */
 } ArTrackStats;
 
 /* Returns a newly allocated array of ArTrackStats (g_array_unref it).

@@ -240,6 +240,12 @@ ar_peer_make_audio_out(ArPeer *peer, ArMediaEngine *engine, GError **error)
   }
   measured = gst_element_get_static_pad(filter, "src");
   ar_track_probe_attach_audio(ar_peer_stats_get_probe(peer->stats, "audio"), measured);
+  {
+    /* The volume applies after the level measurement: the level says what
+     * the far end sent, whatever the room's speaker is set to. */
+    g_autoptr(GstPad) speaker = gst_element_get_static_pad(sink, "sink");
+    ar_media_controls_attach_speaker(ar_media_engine_get_controls(engine), speaker);
+  }
   in = gst_element_get_static_pad(queue, "sink");
   gst_pad_add_probe(in, GST_PAD_PROBE_TYPE_BUFFER, ar_peer_first_audio_probe, peer, NULL);
   ghost = gst_ghost_pad_new("sink", in);

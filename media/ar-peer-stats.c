@@ -26,6 +26,9 @@ struct _ArTrackProbe {
   guint width, height;
   double sum_squares; /* audio: since the last refresh, normalized samples */
   guint64 n_samples;
+  GstVideoInfo vinfo; /* video: raw caps, when the pad carries raw video */
+  gboolean have_vinfo;
+  double luma; /* video: mean luma of the last sampled frame, -1 unknown */
 };
 
 typedef struct {
@@ -97,6 +100,7 @@ ar_peer_stats_new(GstElement *webrtc, GMainContext *context, gboolean send)
     g_mutex_init(&stats->probes[i].lock);
     stats->counters[i].rtt_ms = -1;
     stats->counters[i].audio_level = AR_LEVEL_FLOOR_DB;
+    stats->probes[i].luma = -1;
   }
   return stats;
 }
@@ -144,15 +148,49 @@ ar_peer_stats_set_ssrc(ArPeerStats *stats, const char *kind, guint ssrc)
 
 /* ---- pad probes ---- */
 
+/* Mean luma of an 8-bit YUV frame from an 8x8 grid of samples (cheap). */
+static double
+ar_sample_luma(const GstVideoInfo *vinfo, GstBuffer *buf)
+{
+  GstVideoFrame frame;
+  guint w = GST_VIDEO_INFO_WIDTH(vinfo), h = GST_VIDEO_INFO_HEIGHT(vinfo);
+  guint sum = 0;
+
+  if (!GST_VIDEO_INFO_IS_YUV(vinfo) || GST_VIDEO_INFO_COMP_DEPTH(vinfo, 0) != 8 || w < 8 || h < 8 ||
+      !gst_video_frame_map(&frame, vinfo, buf, GST_MAP_READ))
+    return -1;
+  for (guint j = 0; j < 8; j++) {
+    for (guint i = 0; i < 8; i++) {
+      const guint8 *line = (const guint8 *)GST_VIDEO_FRAME_COMP_DATA(&frame, 0) +
+                           (gsize)((h * (2 * j + 1)) / 16) * GST_VIDEO_FRAME_COMP_STRIDE(&frame, 0);
+      sum += line[((w * (2 * i + 1)) / 16) * GST_VIDEO_FRAME_COMP_PSTRIDE(&frame, 0)];
+    }
+  }
+  gst_video_frame_unmap(&frame);
+  return sum / 64.0;
+}
+
 static GstPadProbeReturn
 ar_video_probe(GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 {
   ArTrackProbe *probe = user_data;
 
   if (GST_PAD_PROBE_INFO_TYPE(info) & GST_PAD_PROBE_TYPE_BUFFER) {
+    GstVideoInfo vinfo;
+    gboolean raw;
+    double luma = -1;
+
     g_mutex_lock(&probe->lock);
     probe->frames++;
+    raw = probe->have_vinfo && probe->frames % 10 == 1;
+    vinfo = probe->vinfo;
     g_mutex_unlock(&probe->lock);
+    if (raw) {
+      luma = ar_sample_luma(&vinfo, GST_PAD_PROBE_INFO_BUFFER(info));
+      g_mutex_lock(&probe->lock);
+      probe->luma = luma;
+      g_mutex_unlock(&probe->lock);
+    }
   } else if (GST_PAD_PROBE_INFO_TYPE(info) & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) {
     GstEvent *event = GST_PAD_PROBE_INFO_EVENT(info);
 
@@ -163,6 +201,15 @@ ar_video_probe(GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 
       gst_event_parse_caps(event, &caps);
       if (caps != NULL && gst_caps_get_size(caps) > 0) {
+        GstVideoInfo vinfo;
+        gboolean raw = gst_structure_has_name(gst_caps_get_structure(caps, 0), "video/x-raw") &&
+                       gst_video_info_from_caps(&vinfo, caps);
+
+        g_mutex_lock(&probe->lock);
+        probe->have_vinfo = raw;
+        if (raw)
+          probe->vinfo = vinfo;
+        g_mutex_unlock(&probe->lock);
         s = gst_caps_get_structure(caps, 0);
         if (gst_structure_get_int(s, "width", &w) && gst_structure_get_int(s, "height", &h) &&
             w > 0 && h > 0) {
@@ -554,9 +601,11 @@ ar_peer_stats_snapshot(ArPeerStats *stats)
     ArTrackStats t = {0};
     guint64 frames;
     guint w, h;
+    double luma;
 
     g_mutex_lock(&p->lock);
     frames = p->frames;
+    luma = p->luma;
     w = p->width;
     h = p->height;
     g_mutex_unlock(&p->lock);
@@ -582,8 +631,10 @@ ar_peer_stats_snapshot(ArPeerStats *stats)
       t.height = h;
       t.framerate = c->framerate;
       t.audio_level = AR_LEVEL_FLOOR_DB;
+      t.luma = luma;
     } else {
       t.audio_level = c->audio_level;
+      t.luma = -1;
     }
     g_mutex_unlock(&stats->lock);
     g_array_append_val(out, t);

@@ -171,6 +171,128 @@ ar_api_hub_leave(ArApiHub *hub, SoupServerMessage *msg)
   }
 }
 
+/* ---- media controls ---- */
+
+static const char *const command_names[] = {"join",   "leave",  "mute",      "unmute",
+                                            "camera", "volume", "self-view", NULL};
+
+const char *
+ar_api_hub_command_name(const char *path)
+{
+  if (!path || !g_str_has_prefix(path, "/api/v1/commands/"))
+    return NULL;
+  const char *name = path + strlen("/api/v1/commands/");
+  for (guint i = 0; command_names[i]; i++) {
+    if (g_str_equal(name, command_names[i]))
+      return command_names[i];
+  }
+  return NULL;
+}
+
+/* The request's JSON object (an empty body is an empty object). */
+static JsonNode *
+body_object(SoupServerMessage *msg, gsize max_body, GError **error)
+{
+  SoupMessageBody *body = soup_server_message_get_request_body(msg);
+  if (!body || body->length <= 0)
+    return json_node_init_object(json_node_alloc(), json_object_new());
+  if ((gsize)body->length > max_body) {
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                "the request body is larger than %" G_GSIZE_FORMAT " bytes", max_body);
+    return NULL;
+  }
+  g_autoptr(GBytes) bytes = soup_message_body_flatten(body);
+  gsize len;
+  const char *data = g_bytes_get_data(bytes, &len);
+  g_autoptr(JsonParser) parser = json_parser_new_immutable();
+  if (!g_utf8_validate(data, (gssize)len, NULL) ||
+      !json_parser_load_from_data(parser, data, (gssize)len, NULL) ||
+      !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser))) {
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                "the request body is not a JSON object");
+    return NULL;
+  }
+  return json_node_copy(json_parser_get_root(parser));
+}
+
+static gboolean
+member_bool(JsonObject *o, const char *name, gboolean *out, GError **error)
+{
+  JsonNode *n = json_object_get_member(o, name);
+  if (!n || !JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_BOOLEAN) {
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "the request needs \"%s\": true|false",
+                name);
+    return FALSE;
+  }
+  *out = json_node_get_boolean(n);
+  return TRUE;
+}
+
+static void
+respond_controls(ArApiHub *hub, SoupServerMessage *msg)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "ok");
+  json_builder_add_boolean_value(b, TRUE);
+  json_builder_set_member_name(b, "controls");
+  json_builder_add_value(b, ar_call_manager_controls(hub->calls));
+  json_builder_end_object(b);
+  g_autoptr(JsonNode) node = json_builder_get_root(b);
+  ar_api_respond_json(msg, SOUP_STATUS_OK, node);
+}
+
+void
+ar_api_hub_command(ArApiHub *hub, SoupServerMessage *msg, const char *name, gsize max_body)
+{
+  g_autoptr(GError) error = NULL;
+  if (g_str_equal(name, "join")) {
+    ar_api_hub_join(hub, msg, max_body);
+    return;
+  }
+  if (g_str_equal(name, "leave")) {
+    ar_api_hub_leave(hub, msg);
+    return;
+  }
+  g_autoptr(JsonNode) body = body_object(msg, max_body, &error);
+  if (!body) {
+    ar_api_respond_result(msg, SOUP_STATUS_BAD_REQUEST, error->message);
+    return;
+  }
+  JsonObject *o = json_node_get_object(body);
+  gboolean on = FALSE;
+  if (g_str_equal(name, "mute") || g_str_equal(name, "unmute")) {
+    ar_call_manager_set_microphone_muted(hub->calls, g_str_equal(name, "mute"));
+  } else if (g_str_equal(name, "camera")) {
+    if (!member_bool(o, "on", &on, &error)) {
+      ar_api_respond_result(msg, SOUP_STATUS_BAD_REQUEST, error->message);
+      return;
+    }
+    ar_call_manager_set_camera_enabled(hub->calls, on);
+  } else if (g_str_equal(name, "self-view")) {
+    if (!member_bool(o, "on", &on, &error)) {
+      ar_api_respond_result(msg, SOUP_STATUS_BAD_REQUEST, error->message);
+      return;
+    }
+    ar_call_manager_set_self_view(hub->calls, on);
+  } else if (g_str_equal(name, "volume")) {
+    JsonNode *n = json_object_get_member(o, "level");
+    if (!n || !JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_INT64) {
+      ar_api_respond_result(msg, SOUP_STATUS_BAD_REQUEST,
+                            "the request needs \"level\": an integer from 0 to 100");
+      return;
+    }
+    if (!ar_call_manager_set_speaker_volume(hub->calls, json_node_get_int(n), &error)) {
+      ar_api_respond_result(msg, SOUP_STATUS_BAD_REQUEST, error->message);
+      return;
+    }
+  } else {
+    ar_api_respond_result(msg, SOUP_STATUS_NOT_FOUND, "no such command");
+    return;
+  }
+  respond_controls(hub, msg);
+}
+
 /* ---- status ---- */
 
 void

@@ -41,6 +41,15 @@ void ar_api_hub_join(ArApiHub *hub, SoupServerMessage *msg, gsize max_body);
 /* POST /api/v1/commands/leave: answers when left. */
 void ar_api_hub_leave(ArApiHub *hub, SoupServerMessage *msg);
 
+/* The commands group (POST /api/v1/commands/NAME): "join", "leave", "mute",
+ * "unmute", "camera" {"on": bool}, "volume" {"level": 0..100}, "self-view"
+ * {"on": bool}. Returns the static name of @path's command, or NULL if
+ * @path is no command. */
+const char *ar_api_hub_command_name(const char *path);
+/* Runs command @name (from ar_api_hub_command_name). Controls answer at once
+ * with {"ok": true, "controls": {...}}; join/leave answer when done. */
+void ar_api_hub_command(ArApiHub *hub, SoupServerMessage *msg, const char *name, gsize max_body);
+
 /* Adds an authenticated WebSocket client; closes it (policy violation) when
  * there are too many. @owner (may be NULL) names the credential it came
  * with, for ar_api_hub_close_event_clients. */

@@ -58,9 +58,8 @@ handle_request(SoupServer *soup, SoupServerMessage *msg, const char *path, GHash
     ar_api_respond_json(msg, SOUP_STATUS_OK, status);
     return;
   }
-  gboolean join = g_str_equal(path, "/api/v1/commands/join");
-  gboolean leave = g_str_equal(path, "/api/v1/commands/leave");
-  if (!join && !leave) {
+  const char *command = ar_api_hub_command_name(path);
+  if (!command) {
     ar_api_respond_result(msg, SOUP_STATUS_NOT_FOUND, "no such endpoint");
     return;
   }
@@ -68,10 +67,7 @@ handle_request(SoupServer *soup, SoupServerMessage *msg, const char *path, GHash
     ar_api_respond_result(msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "use POST");
     return;
   }
-  if (join)
-    ar_api_hub_join(s->hub, msg, AR_API_MAX_BODY);
-  else
-    ar_api_hub_leave(s->hub, msg);
+  ar_api_hub_command(s->hub, msg, command, AR_API_MAX_BODY);
 }
 
 static void

@@ -9,6 +9,8 @@
  *   GET  /api/v1/status            -> status object (docs/cli.md)
  *   POST /api/v1/commands/join     {"link": "..."} -> answers when connected or failed
  *   POST /api/v1/commands/leave    -> answers when left
+ *   POST /api/v1/commands/mute|unmute, camera {"on": b}, volume {"level": n},
+ *        self-view {"on": b}       -> {"ok": true, "controls": {...}}
  *   GET  /api/v1/events            WebSocket: one JSON event per message
  */
 #pragma once

@@ -40,6 +40,7 @@ struct _ArCallManager {
   gint64 creds_refresh_us; /* monotonic: fetch again from then on */
   ArLink *pending_link;    /* the join waiting for the fetch */
   const ArProviderClass *pending_klass;
+  gboolean self_view; /* UI setting: the room screen shows our camera */
 };
 
 const char *
@@ -56,6 +57,8 @@ emit(ArCallManager *m, JsonBuilder *b)
   if (m->event_func)
     m->event_func(node, m->event_data);
 }
+
+static void emit_controls(ArCallManager *m);
 
 static void
 emit_state(ArCallManager *m)
@@ -81,8 +84,13 @@ set_state(ArCallManager *m, ArCallState state)
   if (m->state == state)
     return;
   g_message("call: %s -> %s", ar_call_state_to_string(m->state), ar_call_state_to_string(state));
+  gboolean was_live = m->state == AR_CALL_JOINING || m->state == AR_CALL_CONNECTED;
+  gboolean live = state == AR_CALL_JOINING || state == AR_CALL_CONNECTED;
   m->state = state;
   emit_state(m);
+  /* microphone_live / camera_live follow the call state. */
+  if (was_live != live)
+    emit_controls(m);
 }
 
 static gboolean
@@ -385,6 +393,7 @@ ar_call_manager_new(const ArConfig *config, const ArBoard *board, GError **error
   m->config = config;
   m->board = board;
   m->engine = g_steal_pointer(&engine);
+  m->self_view = TRUE;
   g_message("media: %s", ar_media_engine_describe(m->engine));
   if (!config->turn_credentials_url) {
     g_auto(ArIceConfig) ice = {0};
@@ -546,6 +555,95 @@ ar_call_manager_forget_waiter(ArCallManager *m, gpointer user_data)
   }
 }
 
+/* ---- media controls ---- */
+
+JsonNode *
+ar_call_manager_controls(ArCallManager *m)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  gboolean in_call = m->state == AR_CALL_JOINING || m->state == AR_CALL_CONNECTED;
+  gboolean muted = ar_media_engine_get_microphone_muted(m->engine);
+  gboolean camera = ar_media_engine_get_camera_enabled(m->engine);
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "microphone_muted");
+  json_builder_add_boolean_value(b, muted);
+  json_builder_set_member_name(b, "camera_enabled");
+  json_builder_add_boolean_value(b, camera);
+  json_builder_set_member_name(b, "speaker_volume");
+  json_builder_add_int_value(b, ar_media_engine_get_speaker_volume(m->engine));
+  json_builder_set_member_name(b, "self_view");
+  json_builder_add_boolean_value(b, m->self_view);
+  /* Live: being sent to a meeting right now (what the room screen shows). */
+  json_builder_set_member_name(b, "microphone_live");
+  json_builder_add_boolean_value(b, in_call && !muted);
+  json_builder_set_member_name(b, "camera_live");
+  json_builder_add_boolean_value(b, in_call && camera);
+  json_builder_end_object(b);
+  return json_builder_get_root(b);
+}
+
+static void
+emit_controls(ArCallManager *m)
+{
+  g_autoptr(JsonNode) controls = ar_call_manager_controls(m);
+  JsonObject *o = json_node_get_object(controls);
+  json_object_set_string_member(o, "event", "controls");
+  if (m->event_func)
+    m->event_func(controls, m->event_data);
+}
+
+void
+ar_call_manager_set_microphone_muted(ArCallManager *m, gboolean muted)
+{
+  if (ar_media_engine_get_microphone_muted(m->engine) == !!muted)
+    return;
+  ar_media_engine_set_microphone_muted(m->engine, muted);
+  g_message("controls: microphone %s", muted ? "muted" : "unmuted");
+  emit_controls(m);
+}
+
+void
+ar_call_manager_set_camera_enabled(ArCallManager *m, gboolean enabled)
+{
+  if (ar_media_engine_get_camera_enabled(m->engine) == !!enabled)
+    return;
+  ar_media_engine_set_camera_enabled(m->engine, enabled);
+  g_message("controls: camera %s", enabled ? "on" : "off");
+  emit_controls(m);
+}
+
+gboolean
+ar_call_manager_set_speaker_volume(ArCallManager *m, gint64 level, GError **error)
+{
+  if (level < 0 || level > AR_MEDIA_VOLUME_MAX) {
+    g_set_error(error, AR_CALL_ERROR, AR_CALL_ERROR_INVALID,
+                "the volume is a level from 0 to %d, not %" G_GINT64_FORMAT, AR_MEDIA_VOLUME_MAX,
+                level);
+    return FALSE;
+  }
+  if (ar_media_engine_get_speaker_volume(m->engine) == (guint)level)
+    return TRUE;
+  ar_media_engine_set_speaker_volume(m->engine, (guint)level);
+  g_message("controls: speaker volume %" G_GINT64_FORMAT, level);
+  emit_controls(m);
+  return TRUE;
+}
+
+void
+ar_call_manager_set_self_view(ArCallManager *m, gboolean on)
+{
+  if (m->self_view == !!on)
+    return;
+  m->self_view = !!on;
+  emit_controls(m);
+}
+
+ArMediaEngine *
+ar_call_manager_get_engine(ArCallManager *m)
+{
+  return m->engine;
+}
+
 ArCallState
 ar_call_manager_get_state(ArCallManager *m)
 {
@@ -598,6 +696,7 @@ add_track(JsonBuilder *b, ArPeer *peer, const ArTrackStats *s, const char *ice_p
   DBL("framerate", s->framerate);
   DBL("rtt_ms", s->rtt_ms);
   DBL("audio_level", s->audio_level);
+  DBL("luma", s->luma);
 #undef INT
 #undef DBL
   json_builder_end_object(b);
@@ -618,6 +717,8 @@ ar_call_manager_status(ArCallManager *m)
   const ArEncoderInfo *enc = ar_media_engine_get_encoder(m->engine);
   add_string_or_null(b, "encoder", enc ? enc->factory : NULL);
   add_string_or_null(b, "media", ar_media_engine_describe(m->engine));
+  json_builder_set_member_name(b, "controls");
+  json_builder_add_value(b, ar_call_manager_controls(m));
 
   json_builder_set_member_name(b, "participants");
   json_builder_begin_array(b);

@@ -20,6 +20,7 @@ typedef enum {
   AR_CALL_ERROR_TIMEOUT,
   AR_CALL_ERROR_NOT_IN_CALL,
   AR_CALL_ERROR_CANCELLED, /* left before the join finished */
+  AR_CALL_ERROR_INVALID,   /* a command's argument is out of range */
 } ArCallError;
 
 typedef enum {
@@ -56,6 +57,19 @@ gboolean ar_call_manager_leave(ArCallManager *m, ArCallDoneFunc done, gpointer u
                                GError **error) G_GNUC_WARN_UNUSED_RESULT;
 /* Forgets a done callback whose caller went away (e.g. a client disconnected). */
 void ar_call_manager_forget_waiter(ArCallManager *m, gpointer user_data);
+
+/* Media controls, for every call from now on (they outlast a call: a camera
+ * turned off stays off). Each change emits a "controls" event. */
+void ar_call_manager_set_microphone_muted(ArCallManager *m, gboolean muted);
+void ar_call_manager_set_camera_enabled(ArCallManager *m, gboolean enabled);
+/* 0..100; larger values are an error (AR_CALL_ERROR_INVALID). */
+gboolean ar_call_manager_set_speaker_volume(ArCallManager *m, gint64 level,
+                                            GError **error) G_GNUC_WARN_UNUSED_RESULT;
+/* A UI setting only: whether the room screen shows the room's own camera. */
+void ar_call_manager_set_self_view(ArCallManager *m, gboolean on);
+/* The "controls" object of the status and of the "controls" event. */
+JsonNode *ar_call_manager_controls(ArCallManager *m);
+ArMediaEngine *ar_call_manager_get_engine(ArCallManager *m);
 
 ArCallState ar_call_manager_get_state(ArCallManager *m);
 /* The status object of docs/cli.md. */

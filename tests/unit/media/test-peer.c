@@ -550,6 +550,103 @@ test_loopback_call_vp8(void)
   run_loopback_call(vp8, "VP8");
 }
 
+/* ---- media controls ---- */
+
+static gboolean
+recv_audio_silent(Call *call)
+{
+  g_autoptr(GArray) stats = ar_peer_get_stats(call->recv.peer);
+  const ArTrackStats *a = find_track(stats, "audio");
+  return someone_failed(call) || (a != NULL && a->audio_level < -80.0);
+}
+
+static gboolean
+recv_audio_loud(Call *call)
+{
+  g_autoptr(GArray) stats = ar_peer_get_stats(call->recv.peer);
+  const ArTrackStats *a = find_track(stats, "audio");
+  return someone_failed(call) || (a != NULL && a->audio_level > -30.0);
+}
+
+/* Video-range black is 16; the test camera's dark blue is about 60. */
+static gboolean
+recv_video_black(Call *call)
+{
+  g_autoptr(GArray) stats = ar_peer_get_stats(call->recv.peer);
+  const ArTrackStats *v = find_track(stats, "video");
+  return someone_failed(call) || (v != NULL && v->luma >= 0 && v->luma < 24.0);
+}
+
+static gboolean
+recv_video_lit(Call *call)
+{
+  g_autoptr(GArray) stats = ar_peer_get_stats(call->recv.peer);
+  const ArTrackStats *v = find_track(stats, "video");
+  return someone_failed(call) || (v != NULL && v->luma > 35.0);
+}
+
+static guint64
+recv_video_frames(Call *call)
+{
+  g_autoptr(GArray) stats = ar_peer_get_stats(call->recv.peer);
+  const ArTrackStats *v = find_track(stats, "video");
+  return v != NULL ? v->frames : 0;
+}
+
+/* Mute and camera off act on a running call, at the far end: silence and a
+ * black (still moving) picture; unmute and camera on bring them back. */
+static void
+test_media_controls(void)
+{
+  static const char *const h264[] = {"x264enc", NULL};
+  Call call;
+  guint64 frames;
+
+  if (!require_network())
+    return;
+  call_init(&call, h264);
+  g_assert_false(ar_media_engine_get_microphone_muted(call.engine));
+  g_assert_true(ar_media_engine_get_camera_enabled(call.engine));
+  g_assert_cmpuint(ar_media_engine_get_speaker_volume(call.engine), ==, AR_MEDIA_VOLUME_DEFAULT);
+  call_start(&call);
+  if (!wait_for(&call, both_connected, CALL_TIMEOUT_MS, "both peers CONNECTED") ||
+      !wait_for(&call, recv_has_media, CALL_TIMEOUT_MS, ">= 30 decoded frames and audio"))
+    goto out;
+  g_assert_false(someone_failed(&call));
+  g_assert_true(wait_for(&call, recv_video_lit, 5000, "a lit picture before camera off"));
+  g_assert_true(wait_for(&call, recv_audio_loud, 5000, "the tone before mute"));
+
+  ar_media_engine_set_microphone_muted(call.engine, TRUE);
+  g_assert_true(ar_media_engine_get_microphone_muted(call.engine));
+  g_assert_true(wait_for(&call, recv_audio_silent, 8000, "silence at the far end after mute"));
+  ar_media_engine_set_microphone_muted(call.engine, FALSE);
+  g_assert_true(wait_for(&call, recv_audio_loud, 8000, "the tone again after unmute"));
+
+  ar_media_engine_set_camera_enabled(call.engine, FALSE);
+  g_assert_true(wait_for(&call, recv_video_black, 8000, "a black picture after camera off"));
+  /* The picture goes on (black), it does not freeze. */
+  frames = recv_video_frames(&call);
+  spin(1500);
+  g_assert_cmpuint(recv_video_frames(&call), >, frames + 10);
+  g_assert_true(recv_video_black(&call));
+  ar_media_engine_set_camera_enabled(call.engine, TRUE);
+  g_assert_true(wait_for(&call, recv_video_lit, 8000, "the camera again after camera on"));
+  g_assert_false(someone_failed(&call));
+
+out:
+  call_clear(&call);
+}
+
+static void
+test_volume_curve(void)
+{
+  g_assert_cmpfloat(ar_media_volume_to_gain(0), ==, 0.0);
+  g_assert_cmpfloat(ar_media_volume_to_gain(AR_MEDIA_VOLUME_MAX), ==, 1.0);
+  g_assert_cmpfloat(ar_media_volume_to_gain(1000), ==, 1.0);
+  for (guint i = 1; i <= AR_MEDIA_VOLUME_MAX; i++)
+    g_assert_cmpfloat(ar_media_volume_to_gain(i), >, ar_media_volume_to_gain(i - 1));
+}
+
 static void
 run_tampered(gboolean tamper_offer)
 {
@@ -1239,6 +1336,8 @@ main(int argc, char **argv)
   g_test_add_func("/media/peer/close-silences-callbacks", test_close_silences_callbacks);
   g_test_add_func("/media/peer/loopback-call", test_loopback_call);
   g_test_add_func("/media/peer/loopback-call-vp8", test_loopback_call_vp8);
+  g_test_add_func("/media/peer/media-controls", test_media_controls);
+  g_test_add_func("/media/peer/volume-curve", test_volume_curve);
   g_test_add_func("/media/peer/cross-process-call", test_cross_process_call);
   g_test_add_func("/media/peer/tampered-fingerprint-fails", test_tampered_offer);
   g_test_add_func("/media/peer/tampered-answer-fingerprint-fails", test_tampered_answer);
