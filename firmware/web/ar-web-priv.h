@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * ar-web-priv.h: what the files of the web server share.
+ *
+ *   ar-web-server.c   the core: checks before a body is read (rate, Host,
+ *                     Origin, methods, sizes), the route table, static files
+ *   ar-web-session.c  sessions, first-run setup, login (throttled), logout
+ *   ar-web-state.c    the state dir: password, tokens, settings, audit log
+ *   ar-web-api.c      the scripting API: status, commands, configuration
+ *   ar-web-tokens.c   API tokens and the audit log listing
+ *
+ * A feature file registers its routes with ar_web_server_add_routes() from a
+ * function called by ar_web_server_new(); the core authenticates and checks
+ * the method before a handler runs.
+ */
+#pragma once
+
+#include <libsoup/soup.h>
+
+#include "ar-web-auth.h"
+#include "ar-web-server.h"
+#include "ar-web-tls.h"
+
+G_BEGIN_DECLS
+
+#define AR_HTTP_TOO_MANY_REQUESTS 429 /* libsoup 3.2 has no name for it */
+#define AR_WEB_TOKEN_NAME_MAX 64
+
+typedef struct {
+  char *id_hash; /* SHA-256 of the cookie value: the value itself is kept nowhere */
+  char *csrf;
+  gint64 last_used_us;
+} ArWebSession;
+
+typedef struct {
+  char *name;
+  char *hash; /* SHA-256 hex of the token */
+  gint64 created;
+} ArWebToken;
+
+/* Who made a request: a session, a token or (both NULL) nobody. */
+typedef struct {
+  ArWebSession *session;
+  ArWebToken *token;
+} ArWebCaller;
+
+typedef enum {
+  AR_WEB_AUTH_NONE,             /* anyone who passed the core's checks */
+  AR_WEB_AUTH_SESSION_OR_TOKEN, /* an admin session (CSRF on changes) or an API token */
+  AR_WEB_AUTH_SESSION,          /* an admin session only */
+} ArWebAuthNeed;
+
+typedef struct _ArWebRoute ArWebRoute;
+
+/* Runs after the route's authentication and method checks passed. */
+typedef void (*ArWebHandler)(ArWebServer *s, SoupServerMessage *msg, const char *path,
+                             const ArWebCaller *caller);
+
+struct _ArWebRoute {
+  const char *path;    /* exact, or a prefix when it ends with '/' */
+  const char *methods; /* allowed methods, space separated: "GET POST" */
+  ArWebAuthNeed need;
+  ArWebHandler handler;
+};
+
+struct _ArWebServer {
+  ArApiHub *hub;
+  ArConfig *config;
+  char *state_dir;
+  char *ui_dir;
+  SoupServer *soup;
+  GTlsCertificate *cert;
+  char *fingerprint;
+  char *url;
+  GStrv allowed;
+  char *password_hash;  /* NULL: first-run setup not done */
+  GHashTable *sessions; /* id_hash -> ArWebSession* */
+  GPtrArray *tokens;    /* ArWebToken* */
+  GHashTable *throttle; /* client address -> ArThrottleEntry* */
+  GHashTable *buckets;  /* client address -> rate bucket */
+  ArThrottlePolicy policy;
+  guint expire_timer;
+  GPtrArray *logins;      /* login jobs whose password is being checked in a thread */
+  GArray *routes;         /* ArWebRoute */
+  GPtrArray *static_dirs; /* prefix -> UI subfolder (ar-web-server.c) */
+};
+
+/* ---- ar-web-server.c ---- */
+
+/* Adds @n routes; the first route that matches a path serves it. */
+void ar_web_server_add_routes(ArWebServer *s, const ArWebRoute *routes, gsize n);
+/* Serves the files of @ui_subdir (in the UI dir) under @prefix ("/admin/"):
+ * plain names only, index.html for the prefix itself. */
+void ar_web_server_add_static_dir(ArWebServer *s, const char *prefix, const char *ui_subdir);
+
+const char *ar_web_client_of(SoupServerMessage *msg);
+const char *ar_web_header(SoupServerMessage *msg, const char *name);
+/* {"ok": error == NULL, "error": error} with @status. */
+void ar_web_error(SoupServerMessage *msg, guint status, const char *error);
+/* The request body as a JSON object (bounded size and depth), or NULL and
+ * @error with a message for the client. */
+JsonNode *ar_web_body_object(SoupServerMessage *msg, GError **error);
+/* A string member of an object node, or NULL. */
+const char *ar_web_string_member(JsonNode *obj, const char *name);
+
+/* ---- ar-web-session.c ---- */
+
+void ar_web_session_free(ArWebSession *se);
+/* The owner name of event streams opened with a session or a token. */
+char *ar_web_owner_of(const char *kind, const char *hash);
+ArWebSession *ar_web_session_of(ArWebServer *s, SoupServerMessage *msg);
+void ar_web_expire_sessions(ArWebServer *s, gint64 now_us);
+/* Fills @caller or answers 401/403 and returns FALSE. */
+gboolean ar_web_authorize(ArWebServer *s, SoupServerMessage *msg, ArWebAuthNeed need,
+                          ArWebCaller *caller);
+void ar_web_session_register(ArWebServer *s);
+/* Password checks still running end on their own and then see no server. */
+void ar_web_session_shutdown(ArWebServer *s);
+
+/* ---- ar-web-state.c ---- */
+
+char *ar_web_state_path(ArWebServer *s, const char *name);
+gboolean ar_web_private_dir(const char *dir, GError **error);
+gboolean ar_web_load_password(ArWebServer *s, GError **error);
+void ar_web_token_free(ArWebToken *t);
+gboolean ar_web_token_name_ok(const char *name);
+gboolean ar_web_load_tokens(ArWebServer *s, GError **error);
+gboolean ar_web_save_tokens(ArWebServer *s, GError **error);
+gboolean ar_web_room_name_ok(const char *name, const char **why);
+gboolean ar_web_save_settings(ArWebServer *s, GError **error);
+/* Appends an event to the audit log (JSON lines, bounded); never a secret. */
+void ar_web_audit(ArWebServer *s, SoupServerMessage *msg, const ArWebCaller *caller,
+                  const char *event, const char *detail);
+
+/* ---- ar-web-api.c, ar-web-tokens.c ---- */
+
+void ar_web_api_register(ArWebServer *s);
+void ar_web_tokens_register(ArWebServer *s);
+
+G_END_DECLS

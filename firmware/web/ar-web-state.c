@@ -1,0 +1,267 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* ar-web-state.c: the web server's state dir: the admin password hash, API
+ * tokens, saved settings, the audit log. Every file 0600. */
+#include "ar-web-priv.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ar-janus-msg.h"
+
+#define ROOM_NAME_MAX_CHARS 64
+
+char *
+ar_web_default_state_dir(void)
+{
+  return g_build_filename(g_get_user_state_dir(), "anyroom", NULL);
+}
+
+char *
+ar_web_state_path(ArWebServer *s, const char *name)
+{
+  return g_build_filename(s->state_dir, name, NULL);
+}
+
+void
+ar_web_token_free(ArWebToken *t)
+{
+  if (!t)
+    return;
+  g_free(t->name);
+  g_free(t->hash);
+  g_free(t);
+}
+
+/* ---- audit log: JSON lines, bounded, never a secret ---- */
+
+void
+ar_web_audit(ArWebServer *s, SoupServerMessage *msg, const ArWebCaller *caller, const char *event,
+             const char *detail)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc();
+  g_autofree char *when = g_date_time_format_iso8601(now);
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "time");
+  json_builder_add_string_value(b, when);
+  json_builder_set_member_name(b, "event");
+  json_builder_add_string_value(b, event);
+  json_builder_set_member_name(b, "client");
+  json_builder_add_string_value(b, msg ? ar_web_client_of(msg) : NULL);
+  json_builder_set_member_name(b, "actor");
+  if (caller && caller->token) {
+    g_autofree char *a = g_strdup_printf("token:%s", caller->token->name);
+    json_builder_add_string_value(b, a);
+  } else if (caller && caller->session) {
+    json_builder_add_string_value(b, "admin");
+  } else {
+    json_builder_add_null_value(b);
+  }
+  if (detail) {
+    json_builder_set_member_name(b, "detail");
+    json_builder_add_string_value(b, detail);
+  }
+  json_builder_end_object(b);
+  g_autoptr(JsonNode) node = json_builder_get_root(b);
+  g_autofree char *line = json_to_string(node, FALSE);
+  g_autofree char *path = ar_web_state_path(s, "audit.log");
+  struct stat st;
+  if (stat(path, &st) == 0 && st.st_size > AR_WEB_AUDIT_MAX_BYTES) {
+    g_autofree char *old = ar_web_state_path(s, "audit.log.1");
+    g_rename(path, old);
+  }
+  int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) {
+    g_warning("admin: cannot write the audit log %s: %s", path, g_strerror(errno));
+    return;
+  }
+  g_autofree char *text = g_strconcat(line, "\n", NULL);
+  if (write(fd, text, strlen(text)) < 0)
+    g_warning("admin: cannot write the audit log: %s", g_strerror(errno));
+  close(fd);
+  g_message("admin: audit %s from %s", event, msg ? ar_web_client_of(msg) : "-");
+}
+
+/* ---- persistent state ---- */
+
+gboolean
+ar_web_load_password(ArWebServer *s, GError **error)
+{
+  g_autofree char *path = ar_web_state_path(s, "admin-password");
+  g_autofree char *data = NULL;
+  gsize len = 0;
+  if (!g_file_test(path, G_FILE_TEST_EXISTS))
+    return TRUE;
+  if (!g_file_get_contents(path, &data, &len, error))
+    return FALSE;
+  g_strstrip(data);
+  if (!g_str_has_prefix(data, "pbkdf2-sha256$") || strlen(data) > 256) {
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s is not a password hash", path);
+    return FALSE;
+  }
+  s->password_hash = g_steal_pointer(&data);
+  return TRUE;
+}
+
+gboolean
+ar_web_save_tokens(ArWebServer *s, GError **error)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  json_builder_begin_array(b);
+  for (guint i = 0; i < s->tokens->len; i++) {
+    ArWebToken *t = s->tokens->pdata[i];
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "name");
+    json_builder_add_string_value(b, t->name);
+    json_builder_set_member_name(b, "sha256");
+    json_builder_add_string_value(b, t->hash);
+    json_builder_set_member_name(b, "created");
+    json_builder_add_int_value(b, t->created);
+    json_builder_end_object(b);
+  }
+  json_builder_end_array(b);
+  g_autoptr(JsonNode) node = json_builder_get_root(b);
+  g_autofree char *text = json_to_string(node, TRUE);
+  g_autofree char *path = ar_web_state_path(s, "tokens.json");
+  return ar_web_write_private_file(path, text, strlen(text), error);
+}
+
+gboolean
+ar_web_token_name_ok(const char *n)
+{
+  gsize len = n ? strlen(n) : 0;
+  if (len == 0 || len > AR_WEB_TOKEN_NAME_MAX)
+    return FALSE;
+  for (gsize i = 0; i < len; i++)
+    if (!g_ascii_isalnum(n[i]) && !strchr("._-", n[i]))
+      return FALSE;
+  return TRUE;
+}
+
+gboolean
+ar_web_load_tokens(ArWebServer *s, GError **error)
+{
+  g_autofree char *path = ar_web_state_path(s, "tokens.json");
+  if (!g_file_test(path, G_FILE_TEST_EXISTS))
+    return TRUE;
+  g_autofree char *data = NULL;
+  gsize len = 0;
+  if (!g_file_get_contents(path, &data, &len, error))
+    return FALSE;
+  g_autoptr(JsonParser) p = json_parser_new_immutable();
+  if (len > 1024 * 1024 || !ar_json_depth_ok(data, len, 4) ||
+      !json_parser_load_from_data(p, data, (gssize)len, NULL) ||
+      !JSON_NODE_HOLDS_ARRAY(json_parser_get_root(p))) {
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s is not a token list", path);
+    return FALSE;
+  }
+  JsonArray *a = json_node_get_array(json_parser_get_root(p));
+  for (guint i = 0; i < json_array_get_length(a) && s->tokens->len < AR_WEB_MAX_TOKENS; i++) {
+    JsonNode *n = json_array_get_element(a, i);
+    if (!JSON_NODE_HOLDS_OBJECT(n))
+      continue;
+    JsonObject *o = json_node_get_object(n);
+    const char *name = json_object_get_string_member_with_default(o, "name", NULL);
+    const char *hash = json_object_get_string_member_with_default(o, "sha256", NULL);
+    if (!ar_web_token_name_ok(name) || !hash || strlen(hash) != 64)
+      continue;
+    ArWebToken *t = g_new0(ArWebToken, 1);
+    t->name = g_strdup(name);
+    t->hash = g_strdup(hash);
+    t->created = json_object_get_int_member_with_default(o, "created", 0);
+    g_ptr_array_add(s->tokens, t);
+  }
+  return TRUE;
+}
+
+gboolean
+ar_web_room_name_ok(const char *name, const char **why)
+{
+  if (!name || !g_utf8_validate(name, -1, NULL)) {
+    *why = "room_name must be UTF-8 text";
+    return FALSE;
+  }
+  glong chars = g_utf8_strlen(name, -1);
+  if (chars < 1 || chars > ROOM_NAME_MAX_CHARS) {
+    *why = "room_name must have 1 to 64 characters";
+    return FALSE;
+  }
+  for (const char *p = name; *p; p = g_utf8_next_char(p)) {
+    gunichar c = g_utf8_get_char(p);
+    if (g_unichar_iscntrl(c) || c == 0x2028 || c == 0x2029) {
+      *why = "room_name must not contain control characters";
+      return FALSE;
+    }
+  }
+  if (g_ascii_isspace(name[0]) || g_ascii_isspace(name[strlen(name) - 1])) {
+    *why = "room_name must not start or end with a space";
+    return FALSE;
+  }
+  return TRUE;
+}
+
+gboolean
+ar_web_apply_saved_settings(ArConfig *config, const char *state_dir, GError **error)
+{
+  g_autofree char *path = g_build_filename(state_dir, "settings.json", NULL);
+  if (!g_file_test(path, G_FILE_TEST_EXISTS))
+    return TRUE;
+  g_autofree char *data = NULL;
+  gsize len = 0;
+  if (!g_file_get_contents(path, &data, &len, error))
+    return FALSE;
+  g_autoptr(JsonParser) p = json_parser_new_immutable();
+  if (len > AR_WEB_MAX_BODY || !ar_json_depth_ok(data, len, 4) ||
+      !json_parser_load_from_data(p, data, (gssize)len, NULL) ||
+      !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p))) {
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s is not a settings object", path);
+    return FALSE;
+  }
+  JsonObject *o = json_node_get_object(json_parser_get_root(p));
+  const char *name = json_object_get_string_member_with_default(o, "room_name", NULL);
+  const char *why = NULL;
+  if (name && ar_web_room_name_ok(name, &why)) {
+    g_free(config->room_name);
+    config->room_name = g_strdup(name);
+  }
+  return TRUE;
+}
+
+gboolean
+ar_web_save_settings(ArWebServer *s, GError **error)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "room_name");
+  json_builder_add_string_value(b, s->config->room_name);
+  json_builder_end_object(b);
+  g_autoptr(JsonNode) node = json_builder_get_root(b);
+  g_autofree char *text = json_to_string(node, TRUE);
+  g_autofree char *path = ar_web_state_path(s, "settings.json");
+  return ar_web_write_private_file(path, text, strlen(text), error);
+}
+
+gboolean
+ar_web_private_dir(const char *dir, GError **error)
+{
+  if (g_mkdir_with_parents(dir, 0700) != 0) {
+    g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "cannot create %s: %s", dir,
+                g_strerror(errno));
+    return FALSE;
+  }
+  struct stat st;
+  if (stat(dir, &st) != 0 || st.st_uid != getuid()) {
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED, "%s is not ours", dir);
+    return FALSE;
+  }
+  if ((st.st_mode & 0077) != 0 && chmod(dir, 0700) != 0) {
+    g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "chmod %s: %s", dir,
+                g_strerror(errno));
+    return FALSE;
+  }
+  return TRUE;
+}

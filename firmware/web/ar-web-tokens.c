@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* ar-web-tokens.c: per-integration API tokens (shown once, stored hashed)
+ * and the audit log listing; both for admin sessions only. */
+#include "ar-web-priv.h"
+
+#include <string.h>
+
+#include "ar-janus-msg.h"
+
+#define AUDIT_LIST_MAX 200
+
+static void
+handle_tokens(ArWebServer *s, SoupServerMessage *msg, const char *path, const ArWebCaller *caller)
+{
+  const char *method = soup_server_message_get_method(msg);
+  if (g_str_has_prefix(path, "/api/v1/tokens/")) {
+    const char *name = path + strlen("/api/v1/tokens/");
+    if (!g_str_equal(method, "DELETE")) {
+      ar_web_error(msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "use DELETE");
+      return;
+    }
+    for (guint i = 0; i < s->tokens->len; i++) {
+      ArWebToken *t = s->tokens->pdata[i];
+      if (g_str_equal(t->name, name)) {
+        g_autofree char *gone = g_strdup(t->name);
+        g_autofree char *owner = ar_web_owner_of("token", t->hash);
+        ar_api_hub_close_event_clients(s->hub, owner);
+        g_ptr_array_remove_index(s->tokens, i);
+        g_autoptr(GError) error = NULL;
+        if (!ar_web_save_tokens(s, &error))
+          g_warning("admin: cannot save tokens: %s", error->message);
+        g_autofree char *detail = g_strdup_printf("token %s revoked", gone);
+        ar_web_audit(s, msg, caller, "token_revoked", detail);
+        ar_web_error(msg, SOUP_STATUS_OK, NULL);
+        return;
+      }
+    }
+    ar_web_error(msg, SOUP_STATUS_NOT_FOUND, "no token of that name");
+    return;
+  }
+  if (g_str_equal(method, "GET")) {
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "tokens");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < s->tokens->len; i++) {
+      ArWebToken *t = s->tokens->pdata[i];
+      json_builder_begin_object(b);
+      json_builder_set_member_name(b, "name");
+      json_builder_add_string_value(b, t->name);
+      json_builder_set_member_name(b, "created");
+      g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc(t->created);
+      g_autofree char *iso = dt ? g_date_time_format_iso8601(dt) : NULL;
+      json_builder_add_string_value(b, iso);
+      json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
+    json_builder_end_object(b);
+    g_autoptr(JsonNode) node = json_builder_get_root(b);
+    ar_api_respond_json(msg, SOUP_STATUS_OK, node);
+    return;
+  }
+  if (!g_str_equal(method, "POST")) {
+    ar_web_error(msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "use GET or POST");
+    return;
+  }
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) body = ar_web_body_object(msg, &error);
+  if (!body) {
+    ar_web_error(msg, SOUP_STATUS_BAD_REQUEST, error->message);
+    return;
+  }
+  const char *name = ar_web_string_member(body, "name");
+  if (!ar_web_token_name_ok(name)) {
+    ar_web_error(msg, SOUP_STATUS_BAD_REQUEST,
+                 "name: 1 to 64 characters of letters, digits, '.', '_' and '-'");
+    return;
+  }
+  for (guint i = 0; i < s->tokens->len; i++)
+    if (g_str_equal(((ArWebToken *)s->tokens->pdata[i])->name, name)) {
+      ar_web_error(msg, SOUP_STATUS_CONFLICT, "a token of that name exists: revoke it first");
+      return;
+    }
+  if (s->tokens->len >= AR_WEB_MAX_TOKENS) {
+    ar_web_error(msg, SOUP_STATUS_CONFLICT, "too many tokens (32): revoke one first");
+    return;
+  }
+  g_autofree char *secret = ar_web_random_hex("art_");
+  if (!secret) {
+    ar_web_error(msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, "no random numbers");
+    return;
+  }
+  ArWebToken *t = g_new0(ArWebToken, 1);
+  t->name = g_strdup(name);
+  t->hash = ar_web_sha256_hex(secret, strlen(secret));
+  t->created = g_get_real_time() / G_USEC_PER_SEC;
+  g_ptr_array_add(s->tokens, t);
+  if (!ar_web_save_tokens(s, &error)) {
+    g_ptr_array_remove(s->tokens, t);
+    g_warning("admin: cannot save tokens: %s", error->message);
+    ar_web_error(msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, "cannot save the token");
+    return;
+  }
+  g_autofree char *detail = g_strdup_printf("token %s created", name);
+  ar_web_audit(s, msg, caller, "token_created", detail);
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "ok");
+  json_builder_add_boolean_value(b, TRUE);
+  json_builder_set_member_name(b, "name");
+  json_builder_add_string_value(b, name);
+  json_builder_set_member_name(b, "token");
+  json_builder_add_string_value(b, secret);
+  json_builder_end_object(b);
+  g_autoptr(JsonNode) node = json_builder_get_root(b);
+  ar_api_respond_json(msg, SOUP_STATUS_CREATED, node);
+}
+
+static void
+handle_audit(ArWebServer *s, SoupServerMessage *msg, const char *path, const ArWebCaller *caller)
+{
+  g_autofree char *file = ar_web_state_path(s, "audit.log");
+  g_autofree char *data = NULL;
+  gsize len = 0;
+  g_autoptr(JsonArray) entries = json_array_new();
+  if (g_file_get_contents(file, &data, &len, NULL) && len <= 2 * AR_WEB_AUDIT_MAX_BYTES) {
+    g_auto(GStrv) lines = g_strsplit(data, "\n", -1);
+    guint n = g_strv_length(lines);
+    guint first = n > AUDIT_LIST_MAX + 1 ? n - AUDIT_LIST_MAX - 1 : 0;
+    for (guint i = first; i < n; i++) {
+      if (!*lines[i])
+        continue;
+      g_autoptr(JsonParser) p = json_parser_new_immutable();
+      if (ar_json_depth_ok(lines[i], strlen(lines[i]), 4) &&
+          json_parser_load_from_data(p, lines[i], -1, NULL))
+        json_array_add_element(entries, json_node_copy(json_parser_get_root(p)));
+    }
+  }
+  JsonObject *o = json_object_new();
+  json_object_set_array_member(o, "entries", json_array_ref(entries));
+  g_autoptr(JsonNode) node = json_node_init_object(json_node_alloc(), o);
+  json_object_unref(o);
+  ar_api_respond_json(msg, SOUP_STATUS_OK, node);
+}
+
+void
+ar_web_tokens_register(ArWebServer *s)
+{
+  static const ArWebRoute routes[] = {
+      {"/api/v1/tokens", "GET POST", AR_WEB_AUTH_SESSION, handle_tokens},
+      {"/api/v1/tokens/", "DELETE", AR_WEB_AUTH_SESSION, handle_tokens},
+      {"/api/v1/audit", "GET", AR_WEB_AUTH_SESSION, handle_audit},
+  };
+  ar_web_server_add_routes(s, routes, G_N_ELEMENTS(routes));
+}
