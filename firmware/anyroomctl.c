@@ -21,6 +21,8 @@ static const char usage[] =
     "  volume LEVEL                   speaker volume, 0 to 100\n"
     "  self-view on|off               show the room's own camera on the room screen\n"
     "  status [--json]                call state and per-track counters\n"
+    "  config                         the settings of the configuration API (JSON)\n"
+    "  config set GROUP.KEY=VALUE...  change settings (lists: a;b; empty: unset)\n"
     "  events                         print events (one JSON object per line)\n"
     "  url-info LINK                  what a meeting link is (no daemon needed)\n"
     "  find-links FILE|-              meeting links in an invitation (no daemon needed)\n";
@@ -134,6 +136,93 @@ cmd_control(Ctl *c, const char *what, const char *body)
             json_object_get_int_member_with_default(k, "speaker_volume", 0),
             json_object_get_boolean_member_with_default(k, "self_view", TRUE) ? "on" : "off");
   }
+  return EXIT_OK;
+}
+
+/* GET /api/v1/config, or NULL (message printed, *rc set). */
+static JsonNode *
+config_get(Ctl *c, int *rc)
+{
+  guint status = 0;
+  g_autoptr(JsonNode) answer = ctl_request(c, "GET", "/api/v1/config", NULL, 10, &status, rc);
+  if (!answer)
+    return NULL;
+  if (status != SOUP_STATUS_OK) {
+    const char *err = obj_string(json_node_get_object(answer), "error");
+    g_printerr("anyroomctl: config failed: %s\n", err ? err : "unknown error");
+    *rc = EXIT_FAILED;
+    return NULL;
+  }
+  return g_steal_pointer(&answer);
+}
+
+/* config: print the settings; config set K=V...: PATCH them. A value takes
+ * the type the key has now (list: "a;b", boolean: true/false); an empty
+ * value unsets the key. */
+static int
+cmd_config(Ctl *c, int argc, char **argv)
+{
+  int rc = EXIT_OK;
+  g_autoptr(JsonNode) current = config_get(c, &rc);
+  if (!current)
+    return rc;
+  if (argc == 0) {
+    g_autofree char *text = json_to_string(current, TRUE);
+    g_print("%s\n", text);
+    return EXIT_OK;
+  }
+  JsonObject *cur = json_node_get_object(current);
+  g_autoptr(JsonObject) patch = json_object_new();
+  for (int i = 0; i < argc; i++) {
+    const char *eq = strchr(argv[i], '=');
+    const char *dot = strchr(argv[i], '.');
+    if (!eq || !dot || dot > eq) {
+      g_printerr("anyroomctl: config set: '%s' is not GROUP.KEY=VALUE\n", argv[i]);
+      return EXIT_USAGE;
+    }
+    g_autofree char *group = g_strndup(argv[i], dot - argv[i]);
+    g_autofree char *key = g_strndup(dot + 1, eq - dot - 1);
+    const char *value = eq + 1;
+    if (!json_object_has_member(patch, group))
+      json_object_set_object_member(patch, group, json_object_new());
+    JsonObject *g = json_object_get_object_member(patch, group);
+    JsonObject *cg = json_object_get_object_member(cur, group);
+    JsonNode *was = cg ? json_object_get_member(cg, key) : NULL;
+    if (!*value) {
+      json_object_set_null_member(g, key);
+    } else if (was && JSON_NODE_HOLDS_ARRAY(was)) {
+      g_auto(GStrv) items = g_strsplit(value, ";", -1);
+      JsonArray *a = json_array_new();
+      for (gsize k = 0; items[k]; k++)
+        if (*g_strstrip(items[k]))
+          json_array_add_string_element(a, items[k]);
+      json_object_set_array_member(g, key, a);
+    } else if (was && JSON_NODE_HOLDS_VALUE(was) &&
+               json_node_get_value_type(was) == G_TYPE_BOOLEAN) {
+      if (!g_str_equal(value, "true") && !g_str_equal(value, "false")) {
+        g_printerr("anyroomctl: config set: %s.%s is true or false\n", group, key);
+        return EXIT_USAGE;
+      }
+      json_object_set_boolean_member(g, key, g_str_equal(value, "true"));
+    } else {
+      json_object_set_string_member(g, key, value);
+    }
+  }
+  g_autoptr(JsonNode) body_node = json_node_init_object(json_node_alloc(), patch);
+  g_autofree char *body = json_to_string(body_node, FALSE);
+  guint status = 0;
+  g_autoptr(JsonNode) answer = ctl_request(c, "PATCH", "/api/v1/config", body, 10, &status, &rc);
+  if (!answer)
+    return rc;
+  JsonObject *o = json_node_get_object(answer);
+  if (status != SOUP_STATUS_OK || !json_object_get_boolean_member_with_default(o, "ok", FALSE)) {
+    const char *err = obj_string(o, "error");
+    g_printerr("anyroomctl: config set failed: %s\n", err ? err : "unknown error");
+    return EXIT_FAILED;
+  }
+  g_print("saved%s\n", json_object_get_boolean_member_with_default(o, "restart_required", FALSE)
+                           ? "; the device settings apply after a restart of anyroomd"
+                           : "");
   return EXIT_OK;
 }
 
@@ -385,6 +474,10 @@ main(int argc, char **argv)
     }
   } else if (g_str_equal(cmd, "status") && argc == 2)
     rc = cmd_status(&c, json);
+  else if (g_str_equal(cmd, "config") && argc == 2)
+    rc = cmd_config(&c, 0, NULL);
+  else if (g_str_equal(cmd, "config") && argc >= 4 && g_str_equal(argv[2], "set"))
+    rc = cmd_config(&c, argc - 3, argv + 3);
   else if (g_str_equal(cmd, "events") && argc == 2)
     rc = cmd_events(&c);
   else

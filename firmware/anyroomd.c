@@ -7,6 +7,7 @@
 #include <malloc.h>
 #endif
 
+#include "ar-api-config.h"
 #include "ar-api.h"
 #include "ar-build-config.h"
 #include "ar-web-server.h"
@@ -100,8 +101,8 @@ main(int argc, char **argv)
   }
   if (!state_dir)
     state_dir = ar_web_default_state_dir();
-  /* The admin UI's saved settings (room name) apply from the start. */
-  if (!ar_web_apply_saved_settings(config, state_dir, &error)) {
+  /* The settings saved by the admin UI or API go over the config file. */
+  if (!ar_api_config_apply_saved(config, state_dir, &error)) {
     g_printerr("anyroomd: %s\n", error->message);
     return 1;
   }
@@ -113,6 +114,7 @@ main(int argc, char **argv)
   if (!socket_path)
     socket_path = ar_api_default_socket_path();
   g_autoptr(ArApiHub) hub = ar_api_hub_new(calls);
+  ar_api_hub_set_config(hub, config, state_dir);
   g_autoptr(ArApiServer) api = ar_api_server_new(hub, socket_path, &error);
   if (!api) {
     g_printerr("anyroomd: %s\n", error->message);

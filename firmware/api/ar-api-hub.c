@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "ar-api-config.h"
+#include "ar-janus-msg.h"
 #include "ar-link.h"
 
 struct _ArApiHub {
@@ -11,6 +13,8 @@ struct _ArApiHub {
   GPtrArray *waiters;       /* Waiter* of paused requests */
   char *admin_url;
   char *admin_fingerprint;
+  ArConfig *config; /* borrowed; the configuration group changes it */
+  char *state_dir;
 };
 
 typedef struct {
@@ -293,6 +297,107 @@ ar_api_hub_command(ArApiHub *hub, SoupServerMessage *msg, const char *name, gsiz
   respond_controls(hub, msg);
 }
 
+/* ---- configuration ---- */
+
+void
+ar_api_hub_set_config(ArApiHub *hub, ArConfig *config, const char *state_dir)
+{
+  hub->config = config;
+  g_free(hub->state_dir);
+  hub->state_dir = g_strdup(state_dir);
+}
+
+static void
+respond_config(ArApiHub *hub, SoupServerMessage *msg, const char *const *changed, gboolean restart)
+{
+  g_autoptr(JsonNode) node = ar_api_config_get(hub->config);
+  JsonObject *o = json_node_get_object(node);
+  if (changed) {
+    json_object_set_boolean_member(o, "ok", TRUE);
+    JsonArray *a = json_array_new();
+    for (gsize i = 0; changed[i]; i++)
+      json_array_add_string_element(a, changed[i]);
+    json_object_set_array_member(o, "changed", a);
+    json_object_set_boolean_member(o, "restart_required", restart);
+  }
+  ar_api_respond_json(msg, SOUP_STATUS_OK, node);
+}
+
+GStrv
+ar_api_hub_config(ArApiHub *hub, SoupServerMessage *msg, gsize max_body)
+{
+  if (!hub->config || !hub->state_dir) {
+    ar_api_respond_result(msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "no settings store");
+    return NULL;
+  }
+  const char *method = soup_server_message_get_method(msg);
+  if (g_str_equal(method, "GET")) {
+    respond_config(hub, msg, NULL, FALSE);
+    return NULL;
+  }
+  if (!g_str_equal(method, "PATCH")) {
+    ar_api_respond_result(msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "use GET or PATCH");
+    return NULL;
+  }
+  g_autoptr(GError) error = NULL;
+  SoupMessageBody *body = soup_server_message_get_request_body(msg);
+  if (!body || body->length <= 0) {
+    ar_api_respond_result(msg, SOUP_STATUS_BAD_REQUEST, "the request needs a JSON object body");
+    return NULL;
+  }
+  {
+    g_autoptr(GBytes) bytes = soup_message_body_flatten(body);
+    gsize len;
+    const char *data = g_bytes_get_data(bytes, &len);
+    if (len > max_body || !ar_json_depth_ok(data, len, 4)) {
+      ar_api_respond_result(msg, SOUP_STATUS_BAD_REQUEST,
+                            "the settings are too large or too deeply nested");
+      return NULL;
+    }
+  }
+  g_autoptr(JsonNode) patch = body_object(msg, max_body, &error);
+  if (!patch) {
+    ar_api_respond_result(msg, SOUP_STATUS_BAD_REQUEST, error->message);
+    return NULL;
+  }
+  g_auto(GStrv) changed = NULL;
+  ArApiConfigChanged areas = 0;
+  if (!ar_api_config_patch(hub->config, hub->state_dir, patch, &changed, &areas, &error)) {
+    gboolean ours = g_error_matches(error, AR_API_CONFIG_ERROR, AR_API_CONFIG_ERROR_SAVE);
+    if (ours)
+      g_warning("config: %s", error->message);
+    ar_api_respond_result(msg, ours ? SOUP_STATUS_INTERNAL_SERVER_ERROR : SOUP_STATUS_BAD_REQUEST,
+                          ours ? "cannot save the settings" : error->message);
+    return NULL;
+  }
+  g_autofree char *list = g_strjoinv(", ", changed);
+  g_message("config: changed %s", list);
+  if (areas & AR_API_CONFIG_CHANGED_NETWORK) {
+    g_autoptr(GError) net_error = NULL;
+    if (!ar_call_manager_reload_network(hub->calls, &net_error))
+      g_warning("config: the new network settings do not apply: %s", net_error->message);
+  }
+  gboolean restart = (areas & AR_API_CONFIG_CHANGED_DEVICE) != 0;
+  /* Tell every client (the room screen shows the room name). No values but
+   * the room name: a secret never goes out on the event stream. */
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "event");
+  json_builder_add_string_value(b, "config");
+  json_builder_set_member_name(b, "changed");
+  json_builder_begin_array(b);
+  for (gsize i = 0; changed[i]; i++)
+    json_builder_add_string_value(b, changed[i]);
+  json_builder_end_array(b);
+  json_builder_set_member_name(b, "room_name");
+  json_builder_add_string_value(b, hub->config->room_name);
+  json_builder_end_object(b);
+  g_autoptr(JsonNode) ev = json_builder_get_root(b);
+  ar_api_hub_broadcast(hub, ev);
+  respond_config(hub, msg, (const char *const *)changed, restart);
+  return g_steal_pointer(&changed);
+}
+
 /* ---- status ---- */
 
 void
@@ -421,5 +526,6 @@ ar_api_hub_free(ArApiHub *hub)
   g_ptr_array_unref(hub->waiters);
   g_free(hub->admin_url);
   g_free(hub->admin_fingerprint);
+  g_free(hub->state_dir);
   g_free(hub);
 }

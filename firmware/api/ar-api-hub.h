@@ -10,6 +10,7 @@
 #include <libsoup/soup.h>
 
 #include "ar-call.h"
+#include "ar-config.h"
 
 G_BEGIN_DECLS
 
@@ -49,6 +50,14 @@ const char *ar_api_hub_command_name(const char *path);
 /* Runs command @name (from ar_api_hub_command_name). Controls answer at once
  * with {"ok": true, "controls": {...}}; join/leave answer when done. */
 void ar_api_hub_command(ArApiHub *hub, SoupServerMessage *msg, const char *name, gsize max_body);
+
+/* The configuration group (ar-api-config.h): the settings are @config's
+ * (borrowed; PATCH changes it in place) saved in @state_dir. */
+void ar_api_hub_set_config(ArApiHub *hub, ArConfig *config, const char *state_dir);
+/* GET or PATCH /api/v1/config (body at most @max_body bytes). A PATCH that
+ * was applied returns the changed "group.key" names (no values; for the
+ * audit log), else NULL. Answers @msg either way. */
+GStrv ar_api_hub_config(ArApiHub *hub, SoupServerMessage *msg, gsize max_body);
 
 /* Adds an authenticated WebSocket client; closes it (policy violation) when
  * there are too many. @owner (may be NULL) names the credential it came

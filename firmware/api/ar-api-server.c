@@ -58,6 +58,10 @@ handle_request(SoupServer *soup, SoupServerMessage *msg, const char *path, GHash
     ar_api_respond_json(msg, SOUP_STATUS_OK, status);
     return;
   }
+  if (g_str_equal(path, "/api/v1/config")) {
+    g_auto(GStrv) changed = ar_api_hub_config(s->hub, msg, AR_API_MAX_BODY);
+    return;
+  }
   const char *command = ar_api_hub_command_name(path);
   if (!command) {
     ar_api_respond_result(msg, SOUP_STATUS_NOT_FOUND, "no such endpoint");

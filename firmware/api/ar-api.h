@@ -11,6 +11,8 @@
  *   POST /api/v1/commands/leave    -> answers when left
  *   POST /api/v1/commands/mute|unmute, camera {"on": b}, volume {"level": n},
  *        self-view {"on": b}       -> {"ok": true, "controls": {...}}
+ *   GET  /api/v1/config; PATCH /api/v1/config {"room": {"name": ...}, ...}
+ *                                  (ar-api-config.h, docs/api.md)
  *   GET  /api/v1/events            WebSocket: one JSON event per message
  */
 #pragma once

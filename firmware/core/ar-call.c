@@ -414,6 +414,25 @@ ar_call_manager_new(const ArConfig *config, const ArBoard *board, GError **error
   return m;
 }
 
+gboolean
+ar_call_manager_reload_network(ArCallManager *m, GError **error)
+{
+  /* Cached credentials were fetched for the old settings. */
+  g_clear_pointer(&m->creds, ar_turn_credentials_free);
+  m->creds_refresh_us = 0;
+  if (m->config->turn_credentials_url)
+    return TRUE; /* fetched at the next join */
+  g_auto(ArIceConfig) ice = {0};
+  if (!ar_config_ice(m->config, NULL, NULL, NULL, &ice, error) ||
+      !ar_media_engine_set_ice(m->engine, &ice, error))
+    return FALSE;
+  g_message("network: now %u STUN, %u TURN server(s)%s",
+            m->config->stun ? g_strv_length(m->config->stun) : 0,
+            m->config->turn ? g_strv_length(m->config->turn) : 0,
+            m->config->relay_only ? ", relay only" : "");
+  return TRUE;
+}
+
 void
 ar_call_manager_free(ArCallManager *m)
 {

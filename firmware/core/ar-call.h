@@ -46,6 +46,10 @@ ArCallManager *ar_call_manager_new(const ArConfig *config, const ArBoard *board,
 void ar_call_manager_free(ArCallManager *m);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(ArCallManager, ar_call_manager_free)
 
+/* The [network] settings of the config changed (admin API): the next call
+ * uses them (an ongoing call keeps its own). */
+gboolean ar_call_manager_reload_network(ArCallManager *m, GError **error);
+
 void ar_call_manager_set_event_func(ArCallManager *m, ArCallEventFunc func, gpointer user_data);
 
 /* Starts joining @link. Errors that are known at once (malformed link, busy,

@@ -313,6 +313,67 @@ validate_network(ArConfig *c, const char *origin, GError **error)
 }
 
 gboolean
+ar_config_room_name_ok(const char *name, const char **why)
+{
+  if (!name || !g_utf8_validate(name, -1, NULL)) {
+    *why = "must be UTF-8 text";
+    return FALSE;
+  }
+  glong chars = g_utf8_strlen(name, -1);
+  if (chars < 1 || chars > AR_CONFIG_ROOM_NAME_MAX) {
+    *why = "must have 1 to 64 characters";
+    return FALSE;
+  }
+  for (const char *p = name; *p; p = g_utf8_next_char(p)) {
+    gunichar ch = g_utf8_get_char(p);
+    if (g_unichar_iscntrl(ch) || ch == 0x2028 || ch == 0x2029) {
+      *why = "must not contain control characters";
+      return FALSE;
+    }
+  }
+  if (g_ascii_isspace(name[0]) || g_ascii_isspace(name[strlen(name) - 1])) {
+    *why = "must not start or end with a space";
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* [device]: what the media engine will accept, checked before it is asked. */
+static gboolean
+validate_devices(ArConfig *c, const char *origin, GError **error)
+{
+  const struct {
+    const char *key, *value, *word;
+  } devs[] = {
+      {"camera", c->camera, "test"},
+      {"microphone", c->microphone, "test"},
+      {"speaker", c->speaker, "none"},
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS(devs); i++) {
+    const char *v = devs[i].value;
+    if (v == NULL || g_str_equal(v, "auto") || g_str_equal(v, devs[i].word))
+      continue;
+    gboolean ok = v[0] != '\0' && strlen(v) <= 128;
+    if (i == 0) {
+      /* A V4L2 device path. */
+      ok = ok && g_str_has_prefix(v, "/dev/") && strstr(v, "/..") == NULL;
+    } else {
+      /* An ALSA name: "default", "hw:1,0", "plughw:CARD=Bar,DEV=0". */
+      for (const char *p = v; ok && *p; p++)
+        ok = g_ascii_isalnum(*p) || strchr(":,=_-.", *p) != NULL;
+    }
+    if (!ok) {
+      g_set_error(error, AR_CONFIG_ERROR, AR_CONFIG_ERROR_INVALID_VALUE,
+                  i == 0 ? "%s: device.%s: expected auto, %s or a /dev/ path"
+                         : "%s: device.%s: expected auto, %s or an ALSA device name",
+                  origin, devs[i].key, devs[i].word);
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
+gboolean
 ar_config_check_credentials_url(const char *url, GError **error)
 {
   g_autoptr(GUri) uri = NULL;
@@ -365,6 +426,12 @@ ar_config_load_data(const char *data, gsize len, const char *origin, GError **er
   g_autoptr(GKeyFile) kf = parse_keyfile(data, len, origin, error);
   if (!kf)
     return NULL;
+  return ar_config_load_keyfile(kf, origin, error);
+}
+
+ArConfig *
+ar_config_load_keyfile(GKeyFile *kf, const char *origin, GError **error)
+{
   g_autoptr(ArConfig) c = ar_config_new_default();
   if (!load_keys(kf, origin, config_keys, G_N_ELEMENTS(config_keys), c, error))
     return NULL;
@@ -376,14 +443,23 @@ ar_config_load_data(const char *data, gsize len, const char *origin, GError **er
                 link_error->message);
     return NULL;
   }
-  if (c->room_name && !*c->room_name) {
-    g_set_error(error, AR_CONFIG_ERROR, AR_CONFIG_ERROR_INVALID_VALUE,
-                "%s: room.name: must not be empty", origin);
-    return NULL;
+  for (int i = 0; i < 2; i++) {
+    const char *v = i == 0 ? c->room_name : c->display_name;
+    const char *why = NULL;
+    if (v && !ar_config_room_name_ok(v, &why)) {
+      g_set_error(error, AR_CONFIG_ERROR, AR_CONFIG_ERROR_INVALID_VALUE, "%s: room.%s: %s", origin,
+                  i == 0 ? "name" : "display-name", why);
+      return NULL;
+    }
   }
   if (!validate_network(c, origin, error))
     return NULL;
+  if (!validate_devices(c, origin, error))
+    return NULL;
   c->path = g_strdup(origin);
+  if (c->source)
+    g_key_file_unref(c->source);
+  c->source = g_key_file_ref(kf);
   return g_steal_pointer(&c);
 }
 
@@ -403,6 +479,8 @@ ar_config_free(ArConfig *c)
   if (!c)
     return;
   g_free(c->path);
+  if (c->source)
+    g_key_file_unref(c->source);
   g_free(c->room_name);
   g_free(c->display_name);
   g_free(c->board);

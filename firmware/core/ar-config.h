@@ -45,7 +45,8 @@ void ar_board_free(ArBoard *board);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(ArBoard, ar_board_free)
 
 typedef struct {
-  char *path; /* where it was loaded from, or NULL for defaults */
+  char *path;       /* where it was loaded from, or NULL for defaults */
+  GKeyFile *source; /* what it was loaded from (admin settings go over it), or NULL */
   /* [room] */
   char *room_name;
   char *display_name; /* name shown in meetings; NULL = room_name */
@@ -83,6 +84,14 @@ ArConfig *ar_config_new_default(void);
 ArConfig *ar_config_load_file(const char *path, GError **error) G_GNUC_WARN_UNUSED_RESULT;
 ArConfig *ar_config_load_data(const char *data, gsize len, const char *origin,
                               GError **error) G_GNUC_WARN_UNUSED_RESULT;
+/* room.name and room.display-name: 1 to 64 characters, no control
+ * characters, no space at either end. @why: a static reason. */
+#define AR_CONFIG_ROOM_NAME_MAX 64
+gboolean ar_config_room_name_ok(const char *name, const char **why);
+
+/* Like ar_config_load_data, from a parsed key file (kept as config->source). */
+ArConfig *ar_config_load_keyfile(GKeyFile *kf, const char *origin,
+                                 GError **error) G_GNUC_WARN_UNUSED_RESULT;
 void ar_config_free(ArConfig *config);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(ArConfig, ar_config_free)
 

@@ -126,8 +126,6 @@ void ar_web_token_free(ArWebToken *t);
 gboolean ar_web_token_name_ok(const char *name);
 gboolean ar_web_load_tokens(ArWebServer *s, GError **error);
 gboolean ar_web_save_tokens(ArWebServer *s, GError **error);
-gboolean ar_web_room_name_ok(const char *name, const char **why);
-gboolean ar_web_save_settings(ArWebServer *s, GError **error);
 /* Appends an event to the audit log (JSON lines, bounded); never a secret. */
 void ar_web_audit(ArWebServer *s, SoupServerMessage *msg, const ArWebCaller *caller,
                   const char *event, const char *detail);

@@ -181,7 +181,7 @@ on_got_headers(SoupServerMessage *msg, gpointer data)
     return;
   }
   if (g_str_equal(method, "OPTIONS") || g_str_equal(method, "TRACE") ||
-      g_str_equal(method, "CONNECT") || g_str_equal(method, "PATCH")) {
+      g_str_equal(method, "CONNECT")) {
     ar_web_error(msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "method not allowed");
     return;
   }

@@ -39,8 +39,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(ArWebServer, ar_web_server_free)
 const char *ar_web_server_get_fingerprint(ArWebServer *server);
 const char *ar_web_server_get_url(ArWebServer *server);
 
-/* Applies settings saved by the admin UI (settings.json in @state_dir) to
- * @config. Call before the call manager starts. */
+/* Applies settings saved by the admin UI or API (settings.conf in
+ * @state_dir, ar-api-config.h) to @config. Call before the call manager
+ * starts. */
 gboolean ar_web_apply_saved_settings(ArConfig *config, const char *state_dir, GError **error);
 
 G_END_DECLS

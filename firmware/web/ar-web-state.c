@@ -10,9 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ar-api-config.h"
 #include "ar-janus-msg.h"
-
-#define ROOM_NAME_MAX_CHARS 64
 
 char *
 ar_web_default_state_dir(void)
@@ -179,70 +178,9 @@ ar_web_load_tokens(ArWebServer *s, GError **error)
 }
 
 gboolean
-ar_web_room_name_ok(const char *name, const char **why)
-{
-  if (!name || !g_utf8_validate(name, -1, NULL)) {
-    *why = "room_name must be UTF-8 text";
-    return FALSE;
-  }
-  glong chars = g_utf8_strlen(name, -1);
-  if (chars < 1 || chars > ROOM_NAME_MAX_CHARS) {
-    *why = "room_name must have 1 to 64 characters";
-    return FALSE;
-  }
-  for (const char *p = name; *p; p = g_utf8_next_char(p)) {
-    gunichar c = g_utf8_get_char(p);
-    if (g_unichar_iscntrl(c) || c == 0x2028 || c == 0x2029) {
-      *why = "room_name must not contain control characters";
-      return FALSE;
-    }
-  }
-  if (g_ascii_isspace(name[0]) || g_ascii_isspace(name[strlen(name) - 1])) {
-    *why = "room_name must not start or end with a space";
-    return FALSE;
-  }
-  return TRUE;
-}
-
-gboolean
 ar_web_apply_saved_settings(ArConfig *config, const char *state_dir, GError **error)
 {
-  g_autofree char *path = g_build_filename(state_dir, "settings.json", NULL);
-  if (!g_file_test(path, G_FILE_TEST_EXISTS))
-    return TRUE;
-  g_autofree char *data = NULL;
-  gsize len = 0;
-  if (!g_file_get_contents(path, &data, &len, error))
-    return FALSE;
-  g_autoptr(JsonParser) p = json_parser_new_immutable();
-  if (len > AR_WEB_MAX_BODY || !ar_json_depth_ok(data, len, 4) ||
-      !json_parser_load_from_data(p, data, (gssize)len, NULL) ||
-      !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p))) {
-    g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s is not a settings object", path);
-    return FALSE;
-  }
-  JsonObject *o = json_node_get_object(json_parser_get_root(p));
-  const char *name = json_object_get_string_member_with_default(o, "room_name", NULL);
-  const char *why = NULL;
-  if (name && ar_web_room_name_ok(name, &why)) {
-    g_free(config->room_name);
-    config->room_name = g_strdup(name);
-  }
-  return TRUE;
-}
-
-gboolean
-ar_web_save_settings(ArWebServer *s, GError **error)
-{
-  g_autoptr(JsonBuilder) b = json_builder_new();
-  json_builder_begin_object(b);
-  json_builder_set_member_name(b, "room_name");
-  json_builder_add_string_value(b, s->config->room_name);
-  json_builder_end_object(b);
-  g_autoptr(JsonNode) node = json_builder_get_root(b);
-  g_autofree char *text = json_to_string(node, TRUE);
-  g_autofree char *path = ar_web_state_path(s, "settings.json");
-  return ar_web_write_private_file(path, text, strlen(text), error);
+  return ar_api_config_apply_saved(config, state_dir, error);
 }
 
 gboolean

@@ -272,7 +272,7 @@ step('a change without the CSRF token is refused (the room does not join)', asyn
     let r = await fetch('/api/v1/commands/join', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ link }) });
     out.join = r.status;
     out.joinBody = await r.text();
-    r = await fetch('/api/v1/config', { method: 'PUT', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': 'f'.repeat(64) }, body: JSON.stringify({ room_name: 'Hacked' }) });
+    r = await fetch('/api/v1/config', { method: 'PATCH', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': 'f'.repeat(64) }, body: JSON.stringify({ room: { name: 'Hacked' } }) });
     out.config = r.status;
     r = await fetch('/api/v1/commands/join', { method: 'GET' });
     out.getJoin = r.status;
@@ -301,11 +301,12 @@ step('room name: changed in the page, live in status and on the event stream', a
   assert.equal(s.room_name, 'Board Room 4', 'status shows the new name without a restart');
   await page.waitForFunction(() => window.__events.some((e) => e.event === 'config' && e.room_name === 'Board Room 4'), null, { timeout: 5000 });
   assert.equal(await page.textContent('#room-title'), 'Board Room 4');
-  const saved = JSON.parse(fs.readFileSync(path.join(STATE, 'settings.json'), 'utf8'));
-  assert.equal(saved.room_name, 'Board Room 4');
+  const saved = fs.readFileSync(path.join(STATE, 'settings.conf'), 'utf8');
+  assert.match(saved, /^name=Board Room 4$/m);
+  assert.equal(fs.statSync(path.join(STATE, 'settings.conf')).mode & 0o777, 0o600);
   const bad = await page.evaluate(async () => {
     const { csrf_token: csrf } = await (await fetch('/api/v1/session')).json();
-    const r = await fetch('/api/v1/config', { method: 'PUT', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf }, body: JSON.stringify({ room_name: 'x'.repeat(65) }) });
+    const r = await fetch('/api/v1/config', { method: 'PATCH', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf }, body: JSON.stringify({ room: { name: 'x'.repeat(65) } }) });
     return { status: r.status, body: await r.json() };
   });
   assert.equal(bad.status, 400);
@@ -347,7 +348,7 @@ step('API tokens: created in the page, used with Bearer (no cookie, no CSRF), re
   let r = await req({ path: '/api/v1/status', headers: auth });
   assert.equal(r.status, 200, r.text);
   assert.equal(r.json.room_name, 'Board Room 4');
-  r = await req({ method: 'PUT', path: '/api/v1/config', headers: auth, body: { room_name: 'Scripted Room' } });
+  r = await req({ method: 'PATCH', path: '/api/v1/config', headers: auth, body: { room: { name: 'Scripted Room' } } });
   assert.equal(r.status, 200, r.text);
   assert.equal((await daemon.status()).room_name, 'Scripted Room');
   r = await req({ method: 'POST', path: '/api/v1/commands/join', headers: auth, body: { link: ROOM_LINK } });
@@ -382,7 +383,7 @@ step('API tokens: created in the page, used with Bearer (no cookie, no CSRF), re
   assert.equal(foreign.status, 403);
   const ws = await openEventStream(auth);
   assert.equal(ws.status, 101);
-  r = await req({ method: 'PUT', path: '/api/v1/config', headers: auth, body: { room_name: 'Scripted Room' } });
+  r = await req({ method: 'PATCH', path: '/api/v1/config', headers: auth, body: { room: { name: 'Scripted Room' } } });
   await until('the config event on the token stream', () => ws.st.data.includes('"room_name":"Scripted Room"'));
   // Revoke in the page: the token and its open event stream end.
   await page.click('button[data-token="room-controller"]');

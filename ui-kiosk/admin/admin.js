@@ -45,8 +45,8 @@ async function refresh() {
 async function loadConfig() {
   const r = await api('GET', '/api/v1/config');
   if (r.ok) {
-    $('room-name').value = r.data.room_name;
-    $('room-title').textContent = r.data.room_name;
+    $('room-name').value = r.data.room.name;
+    $('room-title').textContent = r.data.room.name;
   }
 }
 
@@ -125,9 +125,9 @@ $('logout').addEventListener('click', async () => {
 
 $('room-form').addEventListener('submit', async (e) => {
   e.preventDefault();
-  const r = await api('PUT', '/api/v1/config', { room_name: $('room-name').value });
+  const r = await api('PATCH', '/api/v1/config', { room: { name: $('room-name').value } });
   if (!r.ok) return say(r.data.error || `error ${r.status}`, 'error');
-  $('room-title').textContent = r.data.room_name;
+  $('room-title').textContent = r.data.room.name;
   say('Room name saved');
 });
 

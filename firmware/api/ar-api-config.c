@@ -1,0 +1,432 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "ar-api-config.h"
+
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "ar-link.h"
+
+G_DEFINE_QUARK(ar - api - config - error - quark, ar_api_config_error)
+
+#define SETTINGS_FILE "settings.conf"
+#define LEGACY_SETTINGS_FILE "settings.json"
+#define CLEARED_GROUP "cleared" /* keys put back to the config file's value */
+#define CLEARED_KEY "keys"
+
+typedef enum { V_STRING, V_LIST, V_BOOL, V_SECRET } ValueType;
+
+typedef struct {
+  const char *group, *key;
+  ValueType type;
+  ArApiConfigChanged area;
+} Setting;
+
+static const Setting settings[] = {
+    {"room", "name", V_STRING, AR_API_CONFIG_CHANGED_ROOM},
+    {"room", "display-name", V_STRING, AR_API_CONFIG_CHANGED_ROOM},
+    {"device", "camera", V_STRING, AR_API_CONFIG_CHANGED_DEVICE},
+    {"device", "microphone", V_STRING, AR_API_CONFIG_CHANGED_DEVICE},
+    {"device", "speaker", V_STRING, AR_API_CONFIG_CHANGED_DEVICE},
+    {"network", "stun", V_LIST, AR_API_CONFIG_CHANGED_NETWORK},
+    {"network", "turn", V_LIST, AR_API_CONFIG_CHANGED_NETWORK},
+    {"network", "turn-username", V_STRING, AR_API_CONFIG_CHANGED_NETWORK},
+    {"network", "turn-password", V_SECRET, AR_API_CONFIG_CHANGED_NETWORK},
+    {"network", "turn-credentials-url", V_STRING, AR_API_CONFIG_CHANGED_NETWORK},
+    {"network", "relay-only", V_BOOL, AR_API_CONFIG_CHANGED_NETWORK},
+    {"links", "jitsi-domains", V_LIST, AR_API_CONFIG_CHANGED_LINKS},
+    {"links", "pexip-domains", V_LIST, AR_API_CONFIG_CHANGED_LINKS},
+    {"links", "allow-idn", V_BOOL, AR_API_CONFIG_CHANGED_LINKS},
+};
+
+static const Setting *
+find_setting(const char *group, const char *key)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS(settings); i++)
+    if (g_str_equal(settings[i].group, group) && (!key || g_str_equal(settings[i].key, key)))
+      return &settings[i];
+  return NULL;
+}
+
+static char *
+settings_path(const char *state_dir)
+{
+  return g_build_filename(state_dir, SETTINGS_FILE, NULL);
+}
+
+/* The saved settings, or an empty key file. Refuses what we never write. */
+static GKeyFile *
+load_overlay(const char *state_dir, GError **error)
+{
+  g_autoptr(GKeyFile) kf = g_key_file_new();
+  g_autofree char *path = settings_path(state_dir);
+  g_autofree char *data = NULL;
+  gsize len = 0;
+  if (g_file_test(path, G_FILE_TEST_EXISTS)) {
+    if (!g_file_get_contents(path, &data, &len, error))
+      return NULL;
+    if (len > AR_CONFIG_MAX_SIZE ||
+        !g_key_file_load_from_data(kf, data, len, G_KEY_FILE_NONE, error)) {
+      g_prefix_error(error, "%s: ", path);
+      if (error && !*error)
+        g_set_error(error, AR_API_CONFIG_ERROR, AR_API_CONFIG_ERROR_SAVE, "%s: too large", path);
+      return NULL;
+    }
+    return g_steal_pointer(&kf);
+  }
+  /* Before settings.conf, only the room name was saved, as JSON. */
+  g_autofree char *legacy = g_build_filename(state_dir, LEGACY_SETTINGS_FILE, NULL);
+  if (g_file_get_contents(legacy, &data, &len, NULL) && len <= 64 * 1024) {
+    g_autoptr(JsonParser) p = json_parser_new_immutable();
+    if (json_parser_load_from_data(p, data, (gssize)len, NULL) &&
+        JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p))) {
+      JsonObject *o = json_node_get_object(json_parser_get_root(p));
+      const char *name = json_object_get_string_member_with_default(o, "room_name", NULL);
+      if (name && g_utf8_validate(name, -1, NULL))
+        g_key_file_set_string(kf, "room", "name", name);
+    }
+  }
+  return g_steal_pointer(&kf);
+}
+
+/* The config file's key file with @overlay over it. */
+static GKeyFile *
+merge(const ArConfig *config, GKeyFile *overlay)
+{
+  g_autoptr(GKeyFile) kf = g_key_file_new();
+  if (config->source) {
+    gsize len = 0;
+    g_autofree char *data = g_key_file_to_data(config->source, &len, NULL);
+    if (!g_key_file_load_from_data(kf, data, len, G_KEY_FILE_NONE, NULL))
+      g_warning("config: cannot copy the config file's keys");
+  }
+  g_auto(GStrv) cleared =
+      g_key_file_get_string_list(overlay, CLEARED_GROUP, CLEARED_KEY, NULL, NULL);
+  for (gsize i = 0; cleared && cleared[i]; i++) {
+    g_auto(GStrv) gk = g_strsplit(cleared[i], ".", 2);
+    if (g_strv_length(gk) == 2 && find_setting(gk[0], gk[1]))
+      g_key_file_remove_key(kf, gk[0], gk[1], NULL);
+  }
+  g_auto(GStrv) groups = g_key_file_get_groups(overlay, NULL);
+  for (gsize g = 0; groups[g]; g++) {
+    if (g_str_equal(groups[g], CLEARED_GROUP))
+      continue;
+    g_auto(GStrv) keys = g_key_file_get_keys(overlay, groups[g], NULL, NULL);
+    for (gsize k = 0; keys && keys[k]; k++) {
+      g_autofree char *v = g_key_file_get_value(overlay, groups[g], keys[k], NULL);
+      /* Only settable keys: a hand-edited file cannot reach [admin]. */
+      if (v && find_setting(groups[g], keys[k]))
+        g_key_file_set_value(kf, groups[g], keys[k], v);
+    }
+  }
+  return g_steal_pointer(&kf);
+}
+
+#define SWAP(field)                                                                                \
+  do {                                                                                             \
+    __typeof__(to->field) tmp_ = to->field;                                                        \
+    to->field = from->field;                                                                       \
+    from->field = tmp_;                                                                            \
+  } while (0)
+
+/* Moves the settable fields of @from into @to (and the old ones into @from,
+ * freed with it). */
+static void
+take_settings(ArConfig *to, ArConfig *from)
+{
+  SWAP(room_name);
+  SWAP(display_name);
+  SWAP(camera);
+  SWAP(microphone);
+  SWAP(speaker);
+  SWAP(stun);
+  SWAP(turn);
+  SWAP(turn_username);
+  SWAP(turn_password);
+  SWAP(turn_credentials_url);
+  SWAP(relay_only);
+  SWAP(links);
+}
+
+#undef SWAP
+
+gboolean
+ar_api_config_apply_saved(ArConfig *config, const char *state_dir, GError **error)
+{
+  g_autoptr(GKeyFile) overlay = load_overlay(state_dir, error);
+  if (!overlay)
+    return FALSE;
+  g_autoptr(GKeyFile) kf = merge(config, overlay);
+  g_autoptr(GError) local = NULL;
+  g_autoptr(ArConfig) merged = ar_config_load_keyfile(kf, "saved settings", &local);
+  if (!merged) {
+    /* The config file changed under the saved settings: the file wins. */
+    g_warning("config: saved settings (%s/%s) ignored: %s", state_dir, SETTINGS_FILE,
+              local->message);
+    return TRUE;
+  }
+  take_settings(config, merged);
+  return TRUE;
+}
+
+/* ---- GET ---- */
+
+static void
+add_string(JsonBuilder *b, const char *name, const char *value)
+{
+  json_builder_set_member_name(b, name);
+  if (value)
+    json_builder_add_string_value(b, value);
+  else
+    json_builder_add_null_value(b);
+}
+
+static void
+add_list(JsonBuilder *b, const char *name, const char *const *values)
+{
+  json_builder_set_member_name(b, name);
+  json_builder_begin_array(b);
+  for (gsize i = 0; values && values[i]; i++)
+    json_builder_add_string_value(b, values[i]);
+  json_builder_end_array(b);
+}
+
+static void
+add_bool(JsonBuilder *b, const char *name, gboolean value)
+{
+  json_builder_set_member_name(b, name);
+  json_builder_add_boolean_value(b, value);
+}
+
+JsonNode *
+ar_api_config_get(const ArConfig *c)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "room");
+  json_builder_begin_object(b);
+  add_string(b, "name", c->room_name);
+  add_string(b, "display-name", c->display_name);
+  json_builder_end_object(b);
+  json_builder_set_member_name(b, "device");
+  json_builder_begin_object(b);
+  add_string(b, "camera", c->camera);
+  add_string(b, "microphone", c->microphone);
+  add_string(b, "speaker", c->speaker);
+  json_builder_end_object(b);
+  json_builder_set_member_name(b, "network");
+  json_builder_begin_object(b);
+  add_list(b, "stun", (const char *const *)c->stun);
+  add_list(b, "turn", (const char *const *)c->turn);
+  add_string(b, "turn-username", c->turn_username);
+  add_bool(b, "turn-password-set", c->turn_password != NULL);
+  add_string(b, "turn-credentials-url", c->turn_credentials_url);
+  add_bool(b, "relay-only", c->relay_only);
+  json_builder_end_object(b);
+  const ArLinkPolicy *policy = ar_link_config_get_policy(c->links);
+  json_builder_set_member_name(b, "links");
+  json_builder_begin_object(b);
+  add_list(b, "jitsi-domains", policy->jitsi_domains);
+  add_list(b, "pexip-domains", policy->pexip_domains);
+  add_bool(b, "allow-idn", policy->allow_idn);
+  json_builder_end_object(b);
+  json_builder_end_object(b);
+  return json_builder_get_root(b);
+}
+
+/* ---- PATCH ---- */
+
+static gboolean
+text_ok(const char *s)
+{
+  if (!g_utf8_validate(s, -1, NULL) || strlen(s) > AR_API_CONFIG_MAX_VALUE)
+    return FALSE;
+  for (const char *p = s; *p; p++)
+    if ((guchar)*p < 0x20)
+      return FALSE;
+  return TRUE;
+}
+
+static gboolean
+invalid(GError **error, const char *group, const char *key, const char *what)
+{
+  g_set_error(error, AR_API_CONFIG_ERROR, AR_API_CONFIG_ERROR_INVALID, "%s%s%s: %s", group,
+              key ? "." : "", key ? key : "", what);
+  return FALSE;
+}
+
+/* Puts one JSON value into @overlay (or clears the key). */
+static gboolean
+set_value(GKeyFile *overlay, GPtrArray *cleared, const Setting *st, JsonNode *v, GError **error)
+{
+  g_autofree char *name = g_strconcat(st->group, ".", st->key, NULL);
+  for (guint i = 0; i < cleared->len; i++)
+    if (g_str_equal(cleared->pdata[i], name)) {
+      g_ptr_array_remove_index(cleared, i);
+      break;
+    }
+  if (JSON_NODE_HOLDS_NULL(v)) {
+    g_key_file_remove_key(overlay, st->group, st->key, NULL);
+    g_ptr_array_add(cleared, g_steal_pointer(&name));
+    return TRUE;
+  }
+  switch (st->type) {
+  case V_STRING:
+  case V_SECRET:
+    if (!JSON_NODE_HOLDS_VALUE(v) || json_node_get_value_type(v) != G_TYPE_STRING)
+      return invalid(error, st->group, st->key, "must be a string or null");
+    if (!text_ok(json_node_get_string(v)))
+      return invalid(error, st->group, st->key, "must be printable text of at most 2048 bytes");
+    g_key_file_set_string(overlay, st->group, st->key, json_node_get_string(v));
+    return TRUE;
+  case V_BOOL:
+    if (!JSON_NODE_HOLDS_VALUE(v) || json_node_get_value_type(v) != G_TYPE_BOOLEAN)
+      return invalid(error, st->group, st->key, "must be true, false or null");
+    g_key_file_set_string(overlay, st->group, st->key, json_node_get_boolean(v) ? "true" : "false");
+    return TRUE;
+  case V_LIST: {
+    if (!JSON_NODE_HOLDS_ARRAY(v))
+      return invalid(error, st->group, st->key, "must be a list of strings or null");
+    JsonArray *a = json_node_get_array(v);
+    guint n = json_array_get_length(a);
+    if (n > AR_API_CONFIG_MAX_LIST)
+      return invalid(error, st->group, st->key, "too many entries (at most 64)");
+    g_autoptr(GPtrArray) items = g_ptr_array_new();
+    for (guint i = 0; i < n; i++) {
+      JsonNode *e = json_array_get_element(a, i);
+      if (!JSON_NODE_HOLDS_VALUE(e) || json_node_get_value_type(e) != G_TYPE_STRING)
+        return invalid(error, st->group, st->key, "must be a list of strings");
+      const char *s = json_node_get_string(e);
+      /* A ';' would split the entry in the key file. */
+      if (!text_ok(s) || strchr(s, ';') || strchr(s, '\\'))
+        return invalid(error, st->group, st->key,
+                       "entries must be printable text without ';' or '\\'");
+      if (*s)
+        g_ptr_array_add(items, (gpointer)s);
+    }
+    g_key_file_set_string_list(overlay, st->group, st->key, (const char *const *)items->pdata,
+                               items->len);
+    return TRUE;
+  }
+  }
+  return FALSE;
+}
+
+static gboolean
+save_overlay(const char *state_dir, GKeyFile *overlay, GError **error)
+{
+  gsize len = 0;
+  if (g_mkdir_with_parents(state_dir, 0700) != 0) {
+    g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "cannot create %s: %s", state_dir,
+                g_strerror(errno));
+    return FALSE;
+  }
+  g_autofree char *data = g_key_file_to_data(overlay, &len, NULL);
+  g_autofree char *path = settings_path(state_dir);
+  g_autofree char *text = g_strconcat("# Settings changed in the admin UI or API (docs/api.md).\n"
+                                      "# They go over the config file; 0600: may hold a secret.\n",
+                                      data, NULL);
+  if (!g_file_set_contents_full(path, text, -1,
+                                G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_ONLY_EXISTING,
+                                0600, error))
+    return FALSE;
+  /* The legacy file is folded into this one. */
+  g_autofree char *legacy = g_build_filename(state_dir, LEGACY_SETTINGS_FILE, NULL);
+  g_unlink(legacy);
+  return TRUE;
+}
+
+gboolean
+ar_api_config_patch(ArConfig *config, const char *state_dir, JsonNode *patch, GStrv *changed_keys,
+                    ArApiConfigChanged *changed, GError **error)
+{
+  if (!patch || !JSON_NODE_HOLDS_OBJECT(patch)) {
+    g_set_error_literal(error, AR_API_CONFIG_ERROR, AR_API_CONFIG_ERROR_INVALID,
+                        "the settings must be a JSON object");
+    return FALSE;
+  }
+  g_autoptr(GError) local = NULL;
+  g_autoptr(GKeyFile) overlay = load_overlay(state_dir, &local);
+  if (!overlay) {
+    g_set_error(error, AR_API_CONFIG_ERROR, AR_API_CONFIG_ERROR_SAVE,
+                "cannot read the saved settings: %s", local->message);
+    return FALSE;
+  }
+  g_auto(GStrv) was_cleared =
+      g_key_file_get_string_list(overlay, CLEARED_GROUP, CLEARED_KEY, NULL, NULL);
+  g_autoptr(GPtrArray) cleared = g_ptr_array_new_with_free_func(g_free);
+  for (gsize i = 0; was_cleared && was_cleared[i]; i++)
+    g_ptr_array_add(cleared, g_strdup(was_cleared[i]));
+  g_autoptr(GStrvBuilder) names = g_strv_builder_new();
+  ArApiConfigChanged areas = 0;
+  guint count = 0;
+  JsonObject *o = json_node_get_object(patch);
+  g_autoptr(GList) groups = json_object_get_members(o);
+  for (GList *g = groups; g; g = g->next) {
+    const char *group = g->data;
+    if (!find_setting(group, NULL))
+      return invalid(error, group, NULL,
+                     "unknown settings group (known: room, device, network, links)");
+    JsonNode *gn = json_object_get_member(o, group);
+    if (!JSON_NODE_HOLDS_OBJECT(gn))
+      return invalid(error, group, NULL, "must be an object");
+    JsonObject *go = json_node_get_object(gn);
+    g_autoptr(GList) keys = json_object_get_members(go);
+    for (GList *k = keys; k; k = k->next) {
+      const Setting *st = find_setting(group, k->data);
+      if (!st) {
+        if (g_str_equal(group, "network") && g_str_equal(k->data, "turn-password-set"))
+          return invalid(error, group, k->data, "read-only: set turn-password instead");
+        return invalid(error, group, k->data, "unknown or read-only setting");
+      }
+      if (!set_value(overlay, cleared, st, json_object_get_member(go, k->data), error))
+        return FALSE;
+      g_autofree char *n = g_strconcat(st->group, ".", st->key, NULL);
+      g_strv_builder_add(names, n);
+      areas |= st->area;
+      count++;
+    }
+  }
+  if (count == 0) {
+    g_set_error_literal(error, AR_API_CONFIG_ERROR, AR_API_CONFIG_ERROR_INVALID,
+                        "no settings in the request");
+    return FALSE;
+  }
+  g_key_file_remove_group(overlay, CLEARED_GROUP, NULL);
+  if (cleared->len > 0)
+    g_key_file_set_string_list(overlay, CLEARED_GROUP, CLEARED_KEY,
+                               (const char *const *)cleared->pdata, cleared->len);
+  /* The config file's own checks, on the file with the settings over it. */
+  g_autoptr(GKeyFile) kf = merge(config, overlay);
+  g_autoptr(ArConfig) merged = ar_config_load_keyfile(kf, "settings", &local);
+  if (!merged) {
+    g_set_error_literal(error, AR_API_CONFIG_ERROR, AR_API_CONFIG_ERROR_INVALID, local->message);
+    return FALSE;
+  }
+  if (!save_overlay(state_dir, overlay, &local)) {
+    g_set_error(error, AR_API_CONFIG_ERROR, AR_API_CONFIG_ERROR_SAVE,
+                "cannot save the settings: %s", local->message);
+    return FALSE;
+  }
+  take_settings(config, merged);
+  if (changed_keys)
+    *changed_keys = g_strv_builder_end(names);
+  if (changed)
+    *changed = areas;
+  return TRUE;
+}
+
+gboolean
+ar_api_config_forget(const char *state_dir, GError **error)
+{
+  const char *files[] = {SETTINGS_FILE, LEGACY_SETTINGS_FILE};
+  for (gsize i = 0; i < G_N_ELEMENTS(files); i++) {
+    g_autofree char *path = g_build_filename(state_dir, files[i], NULL);
+    if (g_unlink(path) != 0 && errno != ENOENT) {
+      g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "cannot remove %s: %s", path,
+                  g_strerror(errno));
+      return FALSE;
+    }
+  }
+  return TRUE;
+}

@@ -1,0 +1,231 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The configuration group of the API: settings validated by the config
+ * file's code, saved in the state dir, secrets write-only. */
+#include <glib/gstdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "ar-api-config.h"
+
+typedef struct {
+  char *dir;
+  ArConfig *config;
+} Fixture;
+
+static const char *base_conf = "[room]\nname=Lab Room\n"
+                               "[network]\nstun=stun:10.0.0.1:3478\n"
+                               "[links]\njitsi-domains=meet.example.org\n";
+
+static void
+setup(Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  f->dir = g_dir_make_tmp("ar-api-config-XXXXXX", &error);
+  g_assert_no_error(error);
+  f->config = ar_config_load_data(base_conf, strlen(base_conf), "test.conf", &error);
+  g_assert_no_error(error);
+}
+
+static void
+teardown(Fixture *f, gconstpointer data)
+{
+  const char *files[] = {"settings.conf", "settings.json"};
+  for (gsize i = 0; i < G_N_ELEMENTS(files); i++) {
+    g_autofree char *p = g_build_filename(f->dir, files[i], NULL);
+    g_unlink(p);
+  }
+  g_rmdir(f->dir);
+  g_free(f->dir);
+  ar_config_free(f->config);
+}
+
+static JsonNode *
+json(const char *text)
+{
+  g_autoptr(JsonParser) p = json_parser_new();
+  g_autoptr(GError) error = NULL;
+  g_assert_true(json_parser_load_from_data(p, text, -1, &error));
+  return json_node_copy(json_parser_get_root(p));
+}
+
+static gboolean
+patch(Fixture *f, const char *text, GError **error)
+{
+  g_autoptr(JsonNode) n = json(text);
+  g_auto(GStrv) changed = NULL;
+  return ar_api_config_patch(f->config, f->dir, n, &changed, NULL, error);
+}
+
+static char *
+saved(Fixture *f)
+{
+  g_autofree char *p = g_build_filename(f->dir, "settings.conf", NULL);
+  char *data = NULL;
+  if (!g_file_get_contents(p, &data, NULL, NULL))
+    return NULL;
+  return data;
+}
+
+static void
+test_get(Fixture *f, gconstpointer data)
+{
+  g_autoptr(JsonNode) n = ar_api_config_get(f->config);
+  JsonObject *o = json_node_get_object(n);
+  JsonObject *room = json_object_get_object_member(o, "room");
+  g_assert_cmpstr(json_object_get_string_member(room, "name"), ==, "Lab Room");
+  JsonObject *net = json_object_get_object_member(o, "network");
+  g_assert_cmpuint(json_array_get_length(json_object_get_array_member(net, "stun")), ==, 1);
+  g_assert_false(json_object_get_boolean_member(net, "turn-password-set"));
+  g_assert_false(json_object_has_member(net, "turn-password"));
+  JsonObject *links = json_object_get_object_member(o, "links");
+  g_assert_cmpuint(json_array_get_length(json_object_get_array_member(links, "jitsi-domains")), ==,
+                   1);
+}
+
+static void
+test_patch_and_reload(Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) n =
+      json("{\"room\": {\"name\": \"Board Room 4\"},"
+           " \"device\": {\"camera\": \"/dev/video2\", \"microphone\": \"hw:1,0\"},"
+           " \"network\": {\"turn\": [\"turn:10.0.0.2:3478?transport=tcp\"],"
+           "   \"turn-username\": \"room\", \"turn-password\": \"s3cret-pass\","
+           "   \"relay-only\": true},"
+           " \"links\": {\"pexip-domains\": [\"video.example.com\"]}}");
+  g_auto(GStrv) changed = NULL;
+  ArApiConfigChanged areas = 0;
+  g_assert_true(ar_api_config_patch(f->config, f->dir, n, &changed, &areas, &error));
+  g_assert_no_error(error);
+  g_assert_cmpuint(g_strv_length(changed), ==, 8);
+  g_assert_true(g_strv_contains((const char *const *)changed, "network.turn-password"));
+  g_assert_cmpuint(areas, ==,
+                   AR_API_CONFIG_CHANGED_ROOM | AR_API_CONFIG_CHANGED_DEVICE |
+                       AR_API_CONFIG_CHANGED_NETWORK | AR_API_CONFIG_CHANGED_LINKS);
+  /* Live at once. */
+  g_assert_cmpstr(f->config->room_name, ==, "Board Room 4");
+  g_assert_cmpstr(f->config->camera, ==, "/dev/video2");
+  g_assert_cmpstr(f->config->turn_password, ==, "s3cret-pass");
+  g_assert_true(f->config->relay_only);
+  g_assert_cmpstr(f->config->stun[0], ==, "stun:10.0.0.1:3478"); /* the file's, untouched */
+  /* The secret is written (0600) but never read back. */
+  g_autofree char *path = g_build_filename(f->dir, "settings.conf", NULL);
+  struct stat st;
+  g_assert_cmpint(stat(path, &st), ==, 0);
+  g_assert_cmpint(st.st_mode & 0777, ==, 0600);
+  g_autoptr(JsonNode) got = ar_api_config_get(f->config);
+  g_autofree char *text = json_to_string(got, FALSE);
+  g_assert_null(strstr(text, "s3cret-pass"));
+  g_assert_nonnull(strstr(text, "\"turn-password-set\":true"));
+  /* A restart: the file again, then the saved settings over it. */
+  g_autoptr(ArConfig) again = ar_config_load_data(base_conf, strlen(base_conf), "test.conf", NULL);
+  g_assert_true(ar_api_config_apply_saved(again, f->dir, &error));
+  g_assert_cmpstr(again->room_name, ==, "Board Room 4");
+  g_assert_cmpstr(again->microphone, ==, "hw:1,0");
+  g_assert_cmpstr(again->turn_username, ==, "room");
+  g_assert_true(again->relay_only);
+  /* null unsets a key: the default, even over the file's value. */
+  g_assert_true(patch(f, "{\"room\": {\"name\": null}, \"network\": {\"stun\": null}}", &error));
+  g_assert_cmpstr(f->config->room_name, ==, "Anyroom");
+  g_assert_true(f->config->stun == NULL || f->config->stun[0] == NULL);
+  g_autoptr(ArConfig) third = ar_config_load_data(base_conf, strlen(base_conf), "test.conf", NULL);
+  g_assert_true(ar_api_config_apply_saved(third, f->dir, &error));
+  g_assert_true(third->stun == NULL || third->stun[0] == NULL);
+  g_assert_true(patch(f, "{\"network\": {\"stun\": [\"stun:10.0.0.9:3478\"]}}", &error));
+  g_assert_cmpstr(f->config->stun[0], ==, "stun:10.0.0.9:3478");
+  /* Clearing the TURN credentials while TURN servers remain is refused by
+   * the config file's rule; a cleared key stays cleared after a restart. */
+  g_assert_false(
+      patch(f, "{\"network\": {\"turn-username\": null, \"turn-password\": null}}", &error));
+  g_assert_error(error, AR_API_CONFIG_ERROR, AR_API_CONFIG_ERROR_INVALID);
+  g_clear_error(&error);
+  g_assert_true(patch(f,
+                      "{\"network\": {\"turn\": null, \"turn-username\": null,"
+                      " \"turn-password\": null, \"relay-only\": null}}",
+                      &error));
+  g_assert_null(f->config->turn_password);
+  g_autofree char *file = saved(f);
+  g_assert_null(strstr(file, "s3cret-pass"));
+}
+
+static void
+test_refused(Fixture *f, gconstpointer data)
+{
+  const struct {
+    const char *body, *message;
+  } bad[] = {
+      {"{\"room\": {\"name\": \"\"}}", "room.name"},
+      {"{\"room\": {\"name\": "
+       "\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"}}",
+       "1 to 64"},
+      {"{\"room\": {\"name\": \"a\\u0007b\"}}", "room.name"},
+      {"{\"room\": {\"name\": 5}}", "must be a string"},
+      {"{\"admin\": {\"listen\": \"0.0.0.0:443\"}}", "unknown settings group"},
+      {"{\"network\": {\"turn-password-set\": false}}", "read-only"},
+      {"{\"network\": {\"foo\": 1}}", "unknown"},
+      {"{\"network\": {\"stun\": [\"http://x\"]}}", "network.stun"},
+      {"{\"network\": {\"stun\": [\"stun:a;b\"]}}", "';'"},
+      {"{\"network\": {\"turn\": [\"turn:10.0.0.2:3478\"]}}", "turn-credentials-url"},
+      {"{\"network\": {\"relay-only\": true}}", "relay-only"},
+      {"{\"network\": {\"relay-only\": \"yes\"}}", "true, false"},
+      {"{\"network\": {\"turn-credentials-url\": \"http://example.com/creds\"}}", "https"},
+      {"{\"device\": {\"camera\": \"rm -rf /\"}}", "device.camera"},
+      {"{\"device\": {\"speaker\": \"$(reboot)\"}}", "device.speaker"},
+      {"{\"links\": {\"jitsi-domains\": [\"not a domain\"]}}", ""},
+      {"{}", "no settings"},
+      {"{\"room\": []}", "must be an object"},
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
+    g_autoptr(GError) error = NULL;
+    g_test_message("%s", bad[i].body);
+    g_assert_false(patch(f, bad[i].body, &error));
+    g_assert_error(error, AR_API_CONFIG_ERROR, AR_API_CONFIG_ERROR_INVALID);
+    g_assert_nonnull(strstr(error->message, bad[i].message));
+  }
+  /* Nothing changed, nothing saved. */
+  g_assert_cmpstr(f->config->room_name, ==, "Lab Room");
+  g_autofree char *file = saved(f);
+  g_assert_null(file);
+}
+
+static void
+test_secret_not_in_errors(Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  /* A password without a username: refused, and the message names the key only. */
+  g_assert_false(patch(f, "{\"network\": {\"turn-password\": \"hunter2-secret\"}}", &error));
+  g_assert_nonnull(error);
+  g_assert_null(strstr(error->message, "hunter2-secret"));
+}
+
+static void
+test_legacy_json(Fixture *f, gconstpointer data)
+{
+  g_autofree char *p = g_build_filename(f->dir, "settings.json", NULL);
+  g_assert_true(g_file_set_contents(p, "{\"room_name\": \"Old Room\"}", -1, NULL));
+  g_autoptr(GError) error = NULL;
+  g_assert_true(ar_api_config_apply_saved(f->config, f->dir, &error));
+  g_assert_cmpstr(f->config->room_name, ==, "Old Room");
+  /* The next save folds it into settings.conf. */
+  g_assert_true(patch(f, "{\"device\": {\"speaker\": \"none\"}}", &error));
+  g_assert_false(g_file_test(p, G_FILE_TEST_EXISTS));
+  g_autofree char *file = saved(f);
+  g_assert_nonnull(strstr(file, "Old Room"));
+  /* Factory reset forgets it all. */
+  g_assert_true(ar_api_config_forget(f->dir, &error));
+  g_autofree char *gone = saved(f);
+  g_assert_null(gone);
+}
+
+int
+main(int argc, char **argv)
+{
+  g_test_init(&argc, &argv, NULL);
+  g_test_add("/api-config/get", Fixture, NULL, setup, test_get, teardown);
+  g_test_add("/api-config/patch-and-reload", Fixture, NULL, setup, test_patch_and_reload, teardown);
+  g_test_add("/api-config/refused", Fixture, NULL, setup, test_refused, teardown);
+  g_test_add("/api-config/secret-not-in-errors", Fixture, NULL, setup, test_secret_not_in_errors,
+             teardown);
+  g_test_add("/api-config/legacy-json", Fixture, NULL, setup, test_legacy_json, teardown);
+  return g_test_run();
+}
