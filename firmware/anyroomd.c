@@ -34,6 +34,7 @@ on_signal(gpointer data)
   }
   d->stopping = TRUE;
   g_message("anyroomd: stopping");
+  ar_sd_notify("STOPPING=1");
   /* Leave the meeting cleanly first (bounded by the provider's own timeout). */
   if (!ar_call_manager_leave(d->calls, left_then_quit, d, NULL))
     g_main_loop_quit(d->loop);
@@ -113,8 +114,22 @@ main(int argc, char **argv)
   }
   if (!socket_path)
     socket_path = ar_api_default_socket_path();
+  /* Updates through RAUC (docs/update.md); connects asynchronously. */
+  ArUpdateOptions update_opt = {
+      .enabled = config->update_enabled,
+      .bus = config->update_bus,
+      .version_file = config->update_version_file,
+      .fallback_version = AR_VERSION,
+      .max_bundle_size = (guint64)config->update_max_bundle_mib * 1024 * 1024,
+      .download_ca = config->update_download_ca,
+      .state_dir = state_dir,
+      .health_settle_s = config->update_health_settle_s,
+      .mark_good = config->update_mark_good,
+  };
+  g_autoptr(ArUpdater) updater = ar_updater_new(&update_opt);
   g_autoptr(ArApiHub) hub = ar_api_hub_new(calls);
   ar_api_hub_set_config(hub, config, state_dir);
+  ar_api_hub_set_updater(hub, updater);
   g_autoptr(ArApiServer) api = ar_api_server_new(hub, socket_path, &error);
   if (!api) {
     g_printerr("anyroomd: %s\n", error->message);
@@ -138,12 +153,21 @@ main(int argc, char **argv)
   guint sigterm = g_unix_signal_add(SIGTERM, on_signal, &d);
   g_message("anyroomd %s: room '%s', board '%s', config %s", AR_VERSION, config->room_name,
             board->name, config->path ? config->path : "(built-in defaults)");
+  /* Healthy (docs/update.md): config, board, media engine, local API and the
+   * admin listener are up. Tell systemd, feed its watchdog from this loop, and
+   * mark the booted slot good once we stayed up for [update] health-settle. */
+  ar_sd_notify("READY=1");
+  guint watchdog = ar_sd_watchdog_start();
+  ar_updater_start_health_check(updater);
   g_main_loop_run(d.loop);
+  if (watchdog)
+    g_source_remove(watchdog);
   g_source_remove(sigint);
   g_source_remove(sigterm);
   g_clear_pointer(&web, ar_web_server_free);
   g_clear_pointer(&api, ar_api_server_free);
   g_clear_pointer(&hub, ar_api_hub_free);
+  g_clear_pointer(&updater, ar_updater_free);
   g_clear_pointer(&calls, ar_call_manager_free);
   g_main_loop_unref(d.loop);
   /* Everything GStreamer made is gone by now; deinit lets the leaks tracer

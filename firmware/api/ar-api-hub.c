@@ -15,6 +15,7 @@ struct _ArApiHub {
   char *admin_fingerprint;
   ArConfig *config; /* borrowed; the configuration group changes it */
   char *state_dir;
+  ArUpdater *updater; /* borrowed; NULL: no update commands */
 };
 
 typedef struct {
@@ -177,8 +178,9 @@ ar_api_hub_leave(ArApiHub *hub, SoupServerMessage *msg)
 
 /* ---- media controls ---- */
 
-static const char *const command_names[] = {"join",   "leave",  "mute",      "unmute",
-                                            "camera", "volume", "self-view", NULL};
+static const char *const command_names[] = {
+    "join",   "leave",     "mute",           "unmute",        "camera",
+    "volume", "self-view", "update-install", "update-status", NULL};
 
 const char *
 ar_api_hub_command_name(const char *path)
@@ -256,6 +258,10 @@ ar_api_hub_command(ArApiHub *hub, SoupServerMessage *msg, const char *name, gsiz
   }
   if (g_str_equal(name, "leave")) {
     ar_api_hub_leave(hub, msg);
+    return;
+  }
+  if (g_str_has_prefix(name, "update-")) {
+    ar_api_hub_update_command(hub, msg, name, max_body);
     return;
   }
   g_autoptr(JsonNode) body = body_object(msg, max_body, &error);
@@ -400,6 +406,28 @@ ar_api_hub_config(ArApiHub *hub, SoupServerMessage *msg, gsize max_body)
 
 /* ---- status ---- */
 
+static void
+on_update_event(JsonNode *event, gpointer data)
+{
+  ar_api_hub_broadcast(data, event);
+}
+
+void
+ar_api_hub_set_updater(ArApiHub *hub, ArUpdater *updater)
+{
+  if (hub->updater)
+    ar_updater_set_event_func(hub->updater, NULL, NULL);
+  hub->updater = updater;
+  if (updater)
+    ar_updater_set_event_func(updater, on_update_event, hub);
+}
+
+ArUpdater *
+ar_api_hub_get_updater(ArApiHub *hub)
+{
+  return hub->updater;
+}
+
 void
 ar_api_hub_set_admin_info(ArApiHub *hub, const char *url, const char *fingerprint)
 {
@@ -423,6 +451,9 @@ ar_api_hub_status(ArApiHub *hub)
       json_object_set_null_member(admin, "tls_fingerprint_sha256");
     }
     json_object_set_object_member(json_node_get_object(status), "admin", admin);
+    if (hub->updater)
+      json_object_set_member(json_node_get_object(status), "update",
+                             ar_updater_status(hub->updater));
   }
   return status;
 }
@@ -515,6 +546,7 @@ ar_api_hub_free(ArApiHub *hub)
   if (!hub)
     return;
   ar_call_manager_set_event_func(hub->calls, NULL, NULL);
+  ar_api_hub_set_updater(hub, NULL);
   for (guint i = 0; i < hub->waiters->len; i++)
     ar_call_manager_forget_waiter(hub->calls, hub->waiters->pdata[i]);
   for (guint i = 0; i < hub->event_clients->len; i++) {

@@ -11,6 +11,7 @@
 
 #include "ar-call.h"
 #include "ar-config.h"
+#include "ar-update.h"
 
 G_BEGIN_DECLS
 
@@ -28,6 +29,21 @@ ArCallManager *ar_api_hub_get_calls(ArApiHub *hub);
 /* Admin endpoint facts added to every status object as "admin":
  * {"url": ..., "tls_fingerprint_sha256": ...}. NULL url: none. */
 void ar_api_hub_set_admin_info(ArApiHub *hub, const char *url, const char *fingerprint);
+
+/* Update commands and the status's "update" object come from @updater
+ * (borrowed; NULL: none). The hub broadcasts its events. */
+void ar_api_hub_set_updater(ArApiHub *hub, ArUpdater *updater);
+ArUpdater *ar_api_hub_get_updater(ArApiHub *hub);
+
+/* ar-api-update.c: "update-install" {"source": PATH|URL, "force_downgrade":
+ * bool} answers when installed or refused (docs/update.md); "update-status"
+ * refreshes the slot status and answers {"ok": true, "update": {...}}. */
+void ar_api_hub_update_command(ArApiHub *hub, SoupServerMessage *msg, const char *name,
+                               gsize max_body);
+/* Installs a bundle file the caller wrote (an upload), deleting it when done;
+ * answers @msg (paused meanwhile) like update-install. */
+void ar_api_hub_update_install_file(ArApiHub *hub, SoupServerMessage *msg, const char *path,
+                                    gboolean force_downgrade);
 
 /* The status object of docs/cli.md (+ "admin"). */
 JsonNode *ar_api_hub_status(ArApiHub *hub);

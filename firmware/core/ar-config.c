@@ -53,6 +53,13 @@ static const KeySpec config_keys[] = {
     S("admin", "max-sessions", T_UINT, admin_max_sessions, 1, 64),
     S("admin", "login-max-failures", T_UINT, admin_login_max_failures, 1, 100),
     S("admin", "login-lockout-minutes", T_UINT, admin_login_lockout_min, 1, 1440),
+    S("update", "enabled", T_BOOL, update_enabled, 0, 0),
+    S("update", "bus", T_STRING, update_bus, 0, 0),
+    S("update", "version-file", T_STRING, update_version_file, 0, 0),
+    S("update", "max-bundle-size", T_UINT, update_max_bundle_mib, 1, 65536),
+    S("update", "download-ca", T_STRING, update_download_ca, 0, 0),
+    S("update", "health-settle", T_UINT, update_health_settle_s, 0, 600),
+    S("update", "mark-good", T_BOOL, update_mark_good, 0, 0),
 };
 #undef S
 
@@ -224,6 +231,12 @@ ar_config_new_default(void)
   c->admin_max_sessions = 16;
   c->admin_login_max_failures = 5;
   c->admin_login_lockout_min = 15;
+  c->update_enabled = TRUE;
+  c->update_bus = g_strdup("system");
+  c->update_version_file = g_strdup("/etc/anyroom/version");
+  c->update_max_bundle_mib = 2048;
+  c->update_health_settle_s = 10;
+  c->update_mark_good = TRUE;
   g_autoptr(GKeyFile) empty = g_key_file_new();
   c->links = ar_link_config_new_from_keyfile(empty, "links", NULL);
   return c;
@@ -500,6 +513,9 @@ ar_config_free(ArConfig *c)
   ar_link_config_free(c->links);
   g_free(c->admin_listen);
   g_strfreev(c->admin_hostnames);
+  g_free(c->update_bus);
+  g_free(c->update_version_file);
+  g_free(c->update_download_ca);
   g_free(c);
 }
 

@@ -78,6 +78,14 @@ typedef struct {
   guint admin_max_sessions;
   guint admin_login_max_failures; /* lockout after this many failed logins in a row */
   guint admin_login_lockout_min;
+  /* [update]: RAUC updates and the boot health mark (docs/update.md) */
+  gboolean update_enabled;
+  char *update_bus;          /* "system" or a D-Bus address */
+  char *update_version_file; /* running version if RAUC has none */
+  guint update_max_bundle_mib;
+  char *update_download_ca; /* PEM CA for bundle downloads; NULL = system store */
+  guint update_health_settle_s;
+  gboolean update_mark_good;
 } ArConfig;
 
 ArConfig *ar_config_new_default(void);

@@ -1,0 +1,355 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# Host test of signed updates (docs/update.md), with real components only:
+# a private dbus-daemon, `rauc service` (Debian's RAUC) with two file-backed
+# slots and a bootloader=custom script backend of this test that records every
+# call, real plain bundles made with `rauc bundle` and signed by keys generated
+# here, anyroomd driving RAUC over D-Bus and anyroomctl as the user. The https
+# download is served by a Python TLS server on 127.0.0.1 with a CA made here.
+#
+#   tests/update/test-update-rauc.sh BUILD_DIR [SOURCE_DIR]     (root: RAUC loop-mounts bundles)
+#
+# TAP output. Everything started is stopped and the temp folder removed, also on failure.
+set -uo pipefail
+
+BUILD="$(cd "${1:?usage: $0 BUILD_DIR [SOURCE_DIR]}" && pwd)"
+SRC="$(cd "${2:-$(dirname "$0")/../..}" && pwd)"
+CTL="$BUILD/firmware/anyroomctl"
+DAEMON="$BUILD/firmware/anyroomd"
+
+n=0
+failed=0
+ok() {
+  n=$((n + 1))
+  echo "ok $n - $*"
+}
+not_ok() {
+  n=$((n + 1))
+  failed=$((failed + 1))
+  echo "not ok $n - $(tr '\n' '|' <<<"$*")"
+}
+writes() { grep -c '^set-' "$T/boot.log"; } # what the bootloader backend was told to change
+check() { # check DESCRIPTION COMMAND...
+  local d="$1"
+  shift
+  if "$@"; then ok "$d"; else not_ok "$d"; fi
+}
+bail() {
+  echo "Bail out! $*"
+  exit 1
+}
+
+[ "$(id -u)" = 0 ] || bail "needs root: RAUC mounts bundles on a loop device"
+for tool in rauc dbus-daemon mksquashfs openssl gdbus python3; do
+  command -v "$tool" >/dev/null || bail "$tool is not installed (./build.sh deps)"
+done
+[ -x "$DAEMON" ] && [ -x "$CTL" ] || bail "build first: $DAEMON"
+
+T="$(mktemp -d /tmp/ar-update-test.XXXXXX)"
+PIDS=()
+cleanup() {
+  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
+    kill "${PIDS[$i]}" 2>/dev/null
+  done
+  for p in "${PIDS[@]}"; do
+    for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$p" 2>/dev/null
+  done
+  # RAUC unmounts its bundles; a crashed one may leave a mount behind.
+  grep -o " $T/[^ ]*" /proc/mounts 2>/dev/null | sort -r | while read -r m; do umount -l "$m"; done
+  if [ "$failed" != 0 ] || [ -n "${AR_KEEP_LOGS:-}" ]; then
+    for f in rauc.log anyroomd.log boot.log https.log; do
+      [ -f "$T/$f" ] && { echo "# ---- $f"; sed 's/^/# /' "$T/$f" | tail -60; }
+    done
+  fi
+  rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+# ---- keys, images, bundles ----
+"$SRC/rootfs/keys/gen-dev-keys.sh" "$T/keys" 2>/dev/null || bail "gen-dev-keys.sh failed"
+"$SRC/rootfs/keys/gen-dev-keys.sh" "$T/rogue" 2>/dev/null || bail "gen-dev-keys.sh (rogue) failed"
+
+IMG_SIZE=$((512 * 1024))
+mkimg() { head -c "${2:-$IMG_SIZE}" /dev/urandom >"$T/$1.img"; }
+hash() { sha256sum "$1" | cut -d' ' -f1; }
+
+# bundle NAME COMPATIBLE VERSION IMAGE [KEYDIR]
+bundle() {
+  local name="$1" compat="$2" version="$3" image="$4" keys="${5:-$T/keys}"
+  local d="$T/content-$name"
+  mkdir -p "$d"
+  cp "$T/$image.img" "$d/rootfs.img"
+  cat >"$d/manifest.raucm" <<EOF
+[update]
+compatible=$compat
+version=$version
+[bundle]
+format=plain
+[image.rootfs]
+filename=rootfs.img
+EOF
+  rauc bundle --cert="$keys/signing.cert.pem" --key="$keys/signing.key.pem" \
+    --mksquashfs-args="-comp zstd" "$d" "$T/$name.raucb" >/dev/null 2>"$T/bundle-$name.log" ||
+    bail "rauc bundle $name failed: $(cat "$T/bundle-$name.log")"
+}
+
+COMPAT=anyroom-test-host
+mkimg good
+mkimg down
+mkimg fresh
+mkimg big $((2 * 1024 * 1024))
+bundle good "$COMPAT" 1.2.0 good
+bundle down "$COMPAT" 0.9.0 down
+bundle fresh "$COMPAT" 1.3.0-rc.1 fresh
+bundle big "$COMPAT" 2.0.0 big
+bundle other other-board 1.2.0 good
+bundle rogue "$COMPAT" 1.2.0 good "$T/rogue"
+bundle badver "$COMPAT" 1.x good
+# Unsigned: the same content as a bare squashfs, no signature appended.
+mksquashfs "$T/content-good" "$T/unsigned.raucb" -comp zstd -quiet -all-root >/dev/null ||
+  bail "mksquashfs failed"
+# Tampered: the signed good bundle with one byte of its squashfs flipped.
+cp "$T/good.raucb" "$T/tampered.raucb"
+python3 - "$T/tampered.raucb" <<'PY' || bail "tampering failed"
+import sys
+p = sys.argv[1]
+with open(p, "r+b") as f:
+    f.seek(200 * 1024)  # inside the image data, well before the signature at the end
+    b = f.read(1)
+    f.seek(200 * 1024)
+    f.write(bytes([b[0] ^ 0x01]))
+PY
+
+# ---- private D-Bus and RAUC with file-backed slots and a custom bootloader ----
+cat >"$T/bus.conf" <<EOF
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:path=$T/bus.sock</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+EOF
+BUS="unix:path=$T/bus.sock"
+
+# The custom backend: state in files, every call appended to boot.log.
+cat >"$T/boot.sh" <<EOF
+#!/bin/sh
+echo "\$*" >>"$T/boot.log"
+case "\$1" in
+  get-primary) cat "$T/boot.primary" 2>/dev/null || echo A ;;
+  set-primary) echo "\$2" >"$T/boot.primary" ;;
+  get-state) cat "$T/boot.state.\$2" 2>/dev/null || echo good ;;
+  set-state)
+    # The test holds an install here (boot.hold) to see a second one refused.
+    for _ in \$(seq 600); do [ -e "$T/boot.hold" ] || break; sleep 0.05; done
+    echo "\$3" >"$T/boot.state.\$2" ;;
+  get-current) echo A ;;
+  *) exit 1 ;;
+esac
+EOF
+chmod +x "$T/boot.sh"
+: >"$T/boot.log"
+head -c "$IMG_SIZE" /dev/zero >"$T/slotA.img"
+head -c "$IMG_SIZE" /dev/zero >"$T/slotB.img"
+mkdir -p "$T/rauc-data" "$T/mnt"
+cat >"$T/system.conf" <<EOF
+[system]
+compatible=$COMPAT
+bootloader=custom
+data-directory=$T/rauc-data
+mountprefix=$T/mnt
+[handlers]
+bootloader-custom-backend=$T/boot.sh
+[keyring]
+path=$T/keys/keyring.pem
+[slot.rootfs.0]
+device=$T/slotA.img
+type=raw
+bootname=A
+[slot.rootfs.1]
+device=$T/slotB.img
+type=raw
+bootname=B
+EOF
+
+dbus-daemon --config-file="$T/bus.conf" --nofork >"$T/dbus.log" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 100); do [ -S "$T/bus.sock" ] && break; sleep 0.1; done
+[ -S "$T/bus.sock" ] || bail "dbus-daemon did not start"
+
+DBUS_SYSTEM_BUS_ADDRESS="$BUS" rauc service --conf="$T/system.conf" --override-boot-slot=A \
+  >"$T/rauc.log" 2>&1 &
+PIDS+=($!)
+rauc_up=0
+for _ in $(seq 100); do
+  if gdbus call --address "$BUS" -d de.pengutronix.rauc -o / \
+    -m de.pengutronix.rauc.Installer.GetSlotStatus >/dev/null 2>&1; then
+    rauc_up=1
+    break
+  fi
+  sleep 0.1
+done
+[ "$rauc_up" = 1 ] || bail "rauc service did not come up: $(tail -5 "$T/rauc.log")"
+
+# ---- https server for downloads (CA + server cert for 127.0.0.1 made here) ----
+mkdir -p "$T/www" "$T/tls"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+  -subj "/CN=Test download CA" -keyout "$T/tls/ca.key" -out "$T/tls/ca.pem" \
+  -addext "basicConstraints=critical,CA:true" -addext "keyUsage=critical,keyCertSign" 2>/dev/null
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=127.0.0.1" \
+  -keyout "$T/tls/server.key" -out "$T/tls/server.csr" 2>/dev/null
+printf 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:false\n' >"$T/tls/ext.cnf"
+openssl x509 -req -in "$T/tls/server.csr" -CA "$T/tls/ca.pem" -CAkey "$T/tls/ca.key" \
+  -CAcreateserial -days 2 -extfile "$T/tls/ext.cnf" -out "$T/tls/server.pem" 2>/dev/null
+cp "$T/fresh.raucb" "$T/big.raucb" "$T/www/"
+python3 - "$T/www" "$T/tls/server.pem" "$T/tls/server.key" "$T/https.port" >"$T/https.log" 2>&1 <<'PY' &
+import functools, http.server, ssl, sys
+root, cert, key, portfile = sys.argv[1:5]
+handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=root)
+httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(cert, key)
+httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True)
+open(portfile + ".tmp", "w").write(str(httpd.server_address[1]))
+import os; os.rename(portfile + ".tmp", portfile)
+httpd.serve_forever()
+PY
+PIDS+=($!)
+for _ in $(seq 100); do [ -s "$T/https.port" ] && break; sleep 0.1; done
+[ -s "$T/https.port" ] || bail "https server did not start: $(cat "$T/https.log")"
+HTTPS="https://127.0.0.1:$(cat "$T/https.port")"
+
+# ---- anyroomd ----
+echo 1.0.0 >"$T/version"
+cat >"$T/anyroom.conf" <<EOF
+[room]
+name=Update test
+[admin]
+listen=none
+[update]
+bus=$BUS
+version-file=$T/version
+max-bundle-size=1
+download-ca=$T/tls/ca.pem
+health-settle=1
+EOF
+SOCK="$T/run/anyroomd.sock"
+"$DAEMON" --config "$T/anyroom.conf" --board host --socket "$SOCK" --state-dir "$T/state" \
+  >"$T/anyroomd.log" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 200); do [ -S "$SOCK" ] && break; sleep 0.1; done
+[ -S "$SOCK" ] || bail "anyroomd did not start: $(tail -5 "$T/anyroomd.log")"
+ctl() { "$CTL" --socket "$SOCK" "$@"; }
+
+echo "TAP version 13"
+
+# ---- the health check marks the booted slot good ----
+marked=0
+for _ in $(seq 300); do
+  grep -qx "set-state A good" "$T/boot.log" && { marked=1; break; }
+  sleep 0.1
+done
+check "health check: anyroomd marks the booted slot A good via RAUC (backend: set-state A good)" \
+  [ "$marked" = 1 ]
+st="$(ctl update status --json)"
+check "update status says marked_good and booted slot A" \
+  python3 -c 'import json,sys; u=json.load(sys.stdin); sys.exit(0 if u["marked_good"] and u["booted_slot"]=="A" and u["compatible"]=="'"$COMPAT"'" else 1)' <<<"$st"
+
+# ---- refusals: nothing written ----
+SLOT_B0="$(hash "$T/slotB.img")"
+BOOT_WRITES=$(writes)
+
+# refused NAME EXPECTED_TEXT BUNDLE [ARGS...]
+refused() {
+  local name="$1" want="$2" src="$3"
+  shift 3
+  local out rc
+  out="$(ctl update install "$src" "$@" 2>&1)"
+  rc=$?
+  local lines
+  lines=$(grep -c '^update: ' <<<"$out")
+  if [ "$rc" = 1 ] && grep -q -- "$want" <<<"$out" && [ "$lines" = 1 ] &&
+    [ "$(hash "$T/slotB.img")" = "$SLOT_B0" ] &&
+    [ "$(writes)" = "$BOOT_WRITES" ]; then
+    ok "$name refused, slot B unchanged: $(grep '^update: ' <<<"$out")"
+  else
+    not_ok "$name: rc=$rc (want 1), want '$want' in: $out"
+  fi
+}
+
+refused "unsigned bundle" "refused by RAUC" "$T/unsigned.raucb"
+refused "tampered bundle (one byte flipped)" "refused by RAUC" "$T/tampered.raucb"
+refused "bundle signed by an untrusted key" "refused by RAUC" "$T/rogue.raucb"
+refused "wrong-compatible bundle" "the bundle is for 'other-board', this device is '$COMPAT'" \
+  "$T/other.raucb"
+refused "downgrade 0.9.0 < running 1.0.0" "older than the running 1.0.0" "$T/down.raucb"
+refused "unparseable version 1.x" "is not a version" "$T/badver.raucb"
+refused "plain http:// URL" "https:// only" "http://127.0.0.1:1/x.raucb"
+refused "a bundle over max-bundle-size (1 MiB) over https" "larger than max-bundle-size" \
+  "$HTTPS/big.raucb"
+refused "a missing file" "no such bundle file" "$T/nope.raucb"
+check "the refused download left no file behind" [ -z "$(ls -A "$T/state/update" 2>/dev/null)" ]
+
+# ---- a signed bundle installs ----
+out="$(ctl update install "$T/good.raucb" 2>&1)"
+rc=$?
+check "signed bundle 1.2.0 installs (exit 0)" [ "$rc" = 0 ]
+check "install printed progress lines" grep -qE '^ *[0-9]+% ' <<<"$out"
+check "slot B holds the bundle's image (sha256)" [ "$(hash "$T/slotB.img")" = "$(hash "$T/good.img")" ]
+check "RAUC made slot B primary through the custom backend" grep -qx "set-primary B" "$T/boot.log"
+check "slot A (running) untouched (still zeros)" cmp -s "$T/slotA.img" <(head -c "$IMG_SIZE" /dev/zero)
+st="$(ctl update status)"
+check "update status lists slot rootfs.1 with version 1.2.0" grep -qE 'slot rootfs\.1 \(B\): .*version 1\.2\.0' <<<"$st"
+
+# ---- a forced downgrade installs ----
+out="$(ctl update install "$T/down.raucb" --force-downgrade 2>&1)"
+rc=$?
+check "downgrade to 0.9.0 with --force-downgrade installs (exit 0)" [ "$rc" = 0 ]
+check "slot B now holds the 0.9.0 image" [ "$(hash "$T/slotB.img")" = "$(hash "$T/down.img")" ]
+
+# ---- https download ----
+out="$(ctl update install "$HTTPS/fresh.raucb" 2>&1)"
+rc=$?
+check "bundle 1.3.0-rc.1 from an https URL (verified with download-ca) installs" [ "$rc" = 0 ]
+check "slot B holds the downloaded image" [ "$(hash "$T/slotB.img")" = "$(hash "$T/fresh.img")" ]
+check "the downloaded bundle was deleted" [ -z "$(ls -A "$T/state/update" 2>/dev/null)" ]
+
+# ---- one install at a time ----
+# The custom backend holds the first install at its "set-state B bad" while
+# boot.hold exists, so the second request surely meets a running install.
+touch "$T/boot.hold"
+before=$(grep -c "set-state B bad" "$T/boot.log")
+ctl update install "$T/good.raucb" >"$T/first.out" 2>&1 &
+first=$!
+for _ in $(seq 200); do
+  [ "$(grep -c "set-state B bad" "$T/boot.log")" -gt "$before" ] && break
+  sleep 0.05
+done
+busy="$(ctl update install "$T/good.raucb" 2>&1)"
+busy_rc=$?
+rm -f "$T/boot.hold"
+wait "$first"
+first_rc=$?
+busy_ok=0
+[ "$busy_rc" = 1 ] && grep -q "already running" <<<"$busy" && busy_ok=1
+check "a second install while one runs is refused ($busy)" [ "$busy_ok" = 1 ]
+check "the first install still succeeded" [ "$first_rc" = 0 ]
+check "slot B holds the 1.2.0 image again" [ "$(hash "$T/slotB.img")" = "$(hash "$T/good.img")" ]
+
+# ---- the last error is in the status ----
+ctl update install "$T/other.raucb" >/dev/null 2>&1
+st="$(ctl update status --json)"
+check "update status carries the last error" \
+  python3 -c 'import json,sys; u=json.load(sys.stdin); sys.exit(0 if "other-board" in (u["last_error"] or "") else 1)' <<<"$st"
+
+echo "1..$n"
+[ "$failed" = 0 ]
