@@ -47,6 +47,9 @@ struct _ArMediaEngine {
   ArIceConfig ice;     /* given to every new peer */
   GPtrArray *turn_tls; /* ArTurnTls, one per turns: server */
   ArMediaControls *controls;
+  ArVideoSinkFuncs frame_sink; /* all NULL: no taps */
+  gpointer frame_sink_data;
+  GPtrArray *taps; /* ArVideoTap*, not owned (a peer owns its tap) */
 };
 
 /* ---- common ---- */
@@ -437,6 +440,7 @@ ar_media_engine_new(const ArMediaConfig *cfg, GError **error)
 
   engine = g_new0(ArMediaEngine, 1);
   engine->controls = ar_media_controls_new();
+  engine->taps = g_ptr_array_new();
   engine->cfg = *cfg;
   engine->video_source = g_strdup(cfg->video_source != NULL ? cfg->video_source : "auto");
   engine->audio_source = g_strdup(cfg->audio_source != NULL ? cfg->audio_source : "auto");
@@ -478,6 +482,7 @@ ar_media_engine_free(ArMediaEngine *engine)
   ar_ice_config_clear(&engine->ice);
   g_clear_pointer(&engine->turn_tls, g_ptr_array_unref);
   ar_media_controls_unref(engine->controls);
+  g_ptr_array_unref(engine->taps);
   g_free(engine);
 }
 
@@ -574,6 +579,53 @@ const ArMediaConfig *
 ar_media_engine_get_config(ArMediaEngine *engine)
 {
   return &engine->cfg;
+}
+
+void
+ar_media_engine_set_video_sink(ArMediaEngine *engine, const ArVideoSinkFuncs *funcs,
+                               gpointer user_data)
+{
+  engine->frame_sink = funcs != NULL ? *funcs : (ArVideoSinkFuncs){0};
+  engine->frame_sink_data = funcs != NULL ? user_data : NULL;
+}
+
+gboolean
+ar_media_engine_has_video_sink(ArMediaEngine *engine)
+{
+  return engine->frame_sink.unit != NULL;
+}
+
+void
+ar_media_engine_add_tap(ArMediaEngine *engine, ArVideoTap *tap)
+{
+  g_ptr_array_add(engine->taps, tap);
+}
+
+void
+ar_media_engine_remove_tap(ArMediaEngine *engine, ArVideoTap *tap)
+{
+  if (g_ptr_array_remove(engine->taps, tap) && engine->frame_sink.ended != NULL)
+    engine->frame_sink.ended(ar_video_tap_get_track(tap), engine->frame_sink_data);
+}
+
+void
+ar_media_engine_emit_video_unit(ArMediaEngine *engine, const ArVideoUnit *unit)
+{
+  if (engine->frame_sink.unit != NULL)
+    engine->frame_sink.unit(unit, engine->frame_sink_data);
+}
+
+gboolean
+ar_media_engine_request_key_frame(ArMediaEngine *engine, const char *track)
+{
+  for (guint i = 0; i < engine->taps->len; i++) {
+    ArVideoTap *tap = engine->taps->pdata[i];
+    if (g_strcmp0(ar_video_tap_get_track(tap), track) == 0) {
+      ar_video_tap_request_key_frame(tap);
+      return TRUE;
+    }
+  }
+  return FALSE;
 }
 
 ArMediaControls *

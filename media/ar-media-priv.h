@@ -77,6 +77,28 @@ ArMediaControls *ar_media_engine_get_controls(ArMediaEngine *engine);
 /* A black frame of @info (video-range black for YUV), or NULL. */
 GstBuffer *ar_media_make_black_frame(const GstVideoInfo *info);
 
+/* ---- encoded video tap (ar-video-tap.c) ---- */
+
+#define AR_VIDEO_UNIT_MAX_SIZE (4 * 1024 * 1024)
+
+typedef struct _ArVideoTap ArVideoTap;
+/* Registers with @engine (units go to its video sink). */
+ArVideoTap *ar_video_tap_new(ArMediaEngine *engine, const char *track, gboolean local,
+                             ArVideoCodec codec, GMainContext *context);
+const char *ar_video_tap_get_track(ArVideoTap *tap);
+void ar_video_tap_attach(ArVideoTap *tap, GstPad *pad, GstPad *key_pad, guint ssrc);
+GstPad *ar_video_tap_branch(ArVideoTap *tap, GstBin *pipeline, GstPad *src, const char *encoding,
+                            guint ssrc);
+void ar_video_tap_request_key_frame(ArVideoTap *tap);
+/* Stops the units and unregisters (the sink hears "ended"). Idempotent. */
+void ar_video_tap_close(ArVideoTap *tap);
+void ar_video_tap_free(ArVideoTap *tap);
+/* ar-media-engine.c */
+gboolean ar_media_engine_has_video_sink(ArMediaEngine *engine);
+void ar_media_engine_add_tap(ArMediaEngine *engine, ArVideoTap *tap);
+void ar_media_engine_remove_tap(ArMediaEngine *engine, ArVideoTap *tap);
+void ar_media_engine_emit_video_unit(ArMediaEngine *engine, const ArVideoUnit *unit);
+
 /* Creates an element or fails with AR_MEDIA_ERROR_NO_ELEMENT. */
 GstElement *ar_media_make_element(const char *factory, const char *name, GError **error);
 

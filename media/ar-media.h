@@ -185,6 +185,35 @@ guint ar_media_engine_get_speaker_volume(ArMediaEngine *engine);
 /* The gain of a volume level: cubic, 0 -> 0.0, 100 -> 1.0. */
 double ar_media_volume_to_gain(guint level);
 
+/* ---- encoded video for a renderer outside the pipeline ---- */
+
+/* One encoded frame of a track: H.264 as an Annex B access unit (SPS/PPS in
+ * band before every IDR), VP8 as one frame. Borrowed for the call. */
+typedef struct {
+  const char *track;  /* the peer's label ("publisher", "feed-1234") */
+  gboolean local;     /* our own camera (self view), after the camera-off gate */
+  ArVideoCodec codec; /* H264 or VP8 */
+  gboolean key;       /* a key frame: decoding can start here */
+  gint64 pts_us;
+  GBytes *data;
+} ArVideoUnit;
+
+typedef struct {
+  /* Every encoded frame of every peer created while the funcs are set. */
+  void (*unit)(const ArVideoUnit *unit, gpointer user_data);
+  /* A track's peer closed: no more units of @track. */
+  void (*ended)(const char *track, gpointer user_data);
+} ArVideoSinkFuncs;
+
+/* Sets (or, with NULL, clears) where encoded video goes; peers created from
+ * then on are tapped (no decoding, no re-encoding). Called in the context
+ * peers are created in, and called back there. */
+void ar_media_engine_set_video_sink(ArMediaEngine *engine, const ArVideoSinkFuncs *funcs,
+                                    gpointer user_data);
+/* Asks the sender of @track for a key frame (RTCP PLI for a remote track, a
+ * forced key frame of our encoder for the local one). FALSE: no such track. */
+gboolean ar_media_engine_request_key_frame(ArMediaEngine *engine, const char *track);
+
 /* ---- peers ---- */
 
 typedef struct _ArPeer ArPeer;

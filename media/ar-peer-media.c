@@ -192,6 +192,8 @@ ar_peer_make_video_out(ArPeer *peer, ArMediaEngine *engine, GError **error)
     g_set_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_PIPELINE, "Cannot link the video output");
     return NULL;
   }
+  if (ar_media_engine_has_video_sink(engine) && peer->tap == NULL)
+    peer->tap = ar_video_tap_new(engine, peer->label, FALSE, AR_VIDEO_CODEC_AUTO, peer->context);
   pad = gst_element_get_static_pad(queue, "sink");
   ar_track_probe_attach_video(ar_peer_stats_get_probe(peer->stats, "video"), pad);
   gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, ar_peer_first_video_probe, peer, NULL);
@@ -334,6 +336,8 @@ ar_peer_on_pad_added(GstElement *webrtc, GstPad *pad, gpointer user_data)
   const char *encoding = NULL;
   GstElement *decodebin;
   g_autoptr(GstPad) sinkpad = NULL;
+  g_autoptr(GstPad) decode_from = NULL;
+  guint ssrc = 0;
 
   if (GST_PAD_DIRECTION(pad) != GST_PAD_SRC)
     return;
@@ -353,6 +357,7 @@ ar_peer_on_pad_added(GstElement *webrtc, GstPad *pad, gpointer user_data)
     encoding = gst_structure_get_string(s, "encoding-name");
     if (media != NULL)
       ar_peer_learn_ssrc(peer, media, caps);
+    gst_structure_get_uint(s, "ssrc", &ssrc);
   }
   GST_DEBUG("peer %s: incoming %s stream (%s)", peer->label, media ? media : "?",
             encoding ? encoding : "?");
@@ -377,7 +382,12 @@ ar_peer_on_pad_added(GstElement *webrtc, GstPad *pad, gpointer user_data)
   gst_bin_add(GST_BIN(peer->pipeline), decodebin);
   gst_element_sync_state_with_parent(decodebin);
   sinkpad = gst_element_get_static_pad(decodebin, "sink");
-  if (gst_pad_link(pad, sinkpad) != GST_PAD_LINK_OK)
+  /* The encoded video also goes to the engine's video sink (the room screen). */
+  if (media != NULL && g_str_equal(media, "video") && peer->tap != NULL)
+    decode_from = ar_video_tap_branch(peer->tap, GST_BIN(peer->pipeline), pad, encoding, ssrc);
+  else
+    decode_from = gst_object_ref(pad);
+  if (gst_pad_link(decode_from, sinkpad) != GST_PAD_LINK_OK)
     ar_peer_post_failure(peer, AR_MEDIA_ERROR_PIPELINE,
                          "Cannot link an incoming stream to a decoder");
 }
@@ -480,6 +490,11 @@ ar_peer_build_send(ArPeer *peer, ArMediaEngine *engine, GError **error)
     encoded = gst_element_get_static_pad(pay_in, "sink");
     ar_track_probe_attach_video(ar_peer_stats_get_probe(peer->stats, "video"), encoded);
     gst_pad_add_probe(encoded, GST_PAD_PROBE_TYPE_BUFFER, ar_peer_first_video_probe, peer, NULL);
+    if (ar_media_engine_has_video_sink(engine)) {
+      /* Our self view: the frames we send (black while the camera is off). */
+      peer->tap = ar_video_tap_new(engine, peer->label, TRUE, encoder->codec, peer->context);
+      ar_video_tap_attach(peer->tap, encoded, encoded, 0);
+    }
     gst_object_unref(pay_in);
   }
   ar_peer_stats_set_codec(peer->stats, "video", ar_video_codec_to_string(encoder->codec));

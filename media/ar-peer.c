@@ -51,6 +51,7 @@ ar_peer_unref(ArPeer *peer)
   g_clear_object(&peer->video_out);
   g_clear_object(&peer->audio_out);
   g_clear_object(&peer->video_send_pad);
+  g_clear_pointer(&peer->tap, ar_video_tap_free);
   g_clear_object(&peer->webrtc);
   g_clear_object(&peer->pipeline);
   g_clear_pointer(&peer->transports, g_array_unref);
@@ -1227,6 +1228,7 @@ ar_peer_close(ArPeer *peer)
     g_source_destroy(peer->bus_source);
     g_clear_pointer(&peer->bus_source, g_source_unref);
   }
+  ar_video_tap_close(peer->tap);
   ar_peer_stop_pipeline(peer);
   /* The pipeline is in NULL: no GStreamer thread runs our handlers any more. */
   ar_peer_unwatch_transports(peer);

@@ -292,6 +292,10 @@ static const ArPeerCallbacks callbacks = {
 
 /* ---- setup ---- */
 
+/* Set before call_init to tap the engine's encoded video. */
+static const ArVideoSinkFuncs *test_video_sink;
+static gpointer test_video_sink_data;
+
 static ArMediaEngine *
 make_engine(const char *const *encoders)
 {
@@ -311,6 +315,8 @@ make_engine(const char *const *encoders)
   engine = ar_media_engine_new(&cfg, &error);
   g_assert_no_error(error);
   g_test_message("engine: %s", ar_media_engine_describe(engine));
+  if (test_video_sink != NULL)
+    ar_media_engine_set_video_sink(engine, test_video_sink, test_video_sink_data);
   return engine;
 }
 
@@ -645,6 +651,136 @@ test_volume_curve(void)
   g_assert_cmpfloat(ar_media_volume_to_gain(1000), ==, 1.0);
   for (guint i = 1; i <= AR_MEDIA_VOLUME_MAX; i++)
     g_assert_cmpfloat(ar_media_volume_to_gain(i), >, ar_media_volume_to_gain(i - 1));
+}
+
+/* ---- encoded video tap ---- */
+
+typedef struct {
+  guint units[2], keys[2]; /* [0] local "publisher", [1] remote "feed-1" */
+  gboolean first_is_key[2];
+  gboolean key_has_config[2]; /* H.264: every key unit carries SPS+PPS */
+  gboolean wrong_codec;
+  ArVideoCodec codec;
+  guint ended[2];
+  guint other;
+} TapSeen;
+
+static gboolean
+has_nal(GBytes *data, guint type)
+{
+  gsize n;
+  const guint8 *p = g_bytes_get_data(data, &n);
+  for (gsize i = 0; i + 3 < n; i++) {
+    if (p[i] == 0 && p[i + 1] == 0 && p[i + 2] == 1 && (p[i + 3] & 0x1f) == type)
+      return TRUE;
+  }
+  return FALSE;
+}
+
+static int
+tap_index(const char *track)
+{
+  return g_str_equal(track, "publisher") ? 0 : g_str_equal(track, "feed-1") ? 1 : -1;
+}
+
+static void
+tap_unit(const ArVideoUnit *unit, gpointer data)
+{
+  TapSeen *t = data;
+  int i = tap_index(unit->track);
+  if (i < 0) {
+    t->other++;
+    return;
+  }
+  g_assert_cmpint(unit->local, ==, i == 0);
+  if (unit->codec != t->codec)
+    t->wrong_codec = TRUE;
+  if (t->units[i] == 0) {
+    t->first_is_key[i] = unit->key;
+    t->key_has_config[i] = TRUE;
+  }
+  t->units[i]++;
+  if (unit->key) {
+    t->keys[i]++;
+    if (unit->codec == AR_VIDEO_CODEC_H264 &&
+        !(has_nal(unit->data, 7) && has_nal(unit->data, 8) && has_nal(unit->data, 5)))
+      t->key_has_config[i] = FALSE;
+    if (unit->codec == AR_VIDEO_CODEC_VP8 &&
+        (((const guint8 *)g_bytes_get_data(unit->data, NULL))[0] & 1) != 0)
+      t->key_has_config[i] = FALSE; /* VP8: bit 0 of a key frame's tag is 0 */
+  }
+}
+
+static void
+tap_ended(const char *track, gpointer data)
+{
+  TapSeen *t = data;
+  int i = tap_index(track);
+  if (i >= 0)
+    t->ended[i]++;
+}
+
+static TapSeen *tap_seen;
+
+static gboolean
+tap_has_units(Call *call)
+{
+  return someone_failed(call) || (tap_seen->units[0] >= 30 && tap_seen->units[1] >= 30);
+}
+
+/* Both peers hand their encoded frames to the engine's video sink: whole
+ * access units starting with a key frame that carries its parameter sets,
+ * as a WebCodecs decoder needs them. */
+static void
+run_video_tap(const char *const *encoders, ArVideoCodec codec)
+{
+  static const ArVideoSinkFuncs funcs = {.unit = tap_unit, .ended = tap_ended};
+  TapSeen seen = {.codec = codec};
+  Call call;
+
+  if (!require_network())
+    return;
+  tap_seen = &seen;
+  test_video_sink = &funcs;
+  test_video_sink_data = &seen;
+  call_init(&call, encoders);
+  test_video_sink = NULL;
+  call_start(&call);
+  if (!wait_for(&call, both_connected, CALL_TIMEOUT_MS, "both peers CONNECTED") ||
+      !wait_for(&call, tap_has_units, CALL_TIMEOUT_MS, "30 encoded units of each track"))
+    goto out;
+  g_assert_false(someone_failed(&call));
+  g_assert_false(seen.wrong_codec);
+  g_assert_cmpuint(seen.other, ==, 0);
+  for (int i = 0; i < 2; i++) {
+    g_assert_true(seen.first_is_key[i]);
+    g_assert_true(seen.key_has_config[i]);
+    g_assert_cmpuint(seen.keys[i], >=, 1);
+    g_assert_cmpuint(seen.keys[i], <, seen.units[i]);
+  }
+  g_assert_true(ar_media_engine_request_key_frame(call.engine, "publisher"));
+  g_assert_true(ar_media_engine_request_key_frame(call.engine, "feed-1"));
+  g_assert_false(ar_media_engine_request_key_frame(call.engine, "nobody"));
+  g_assert_cmpuint(seen.ended[0] + seen.ended[1], ==, 0);
+out:
+  call_clear(&call);
+  g_assert_cmpuint(seen.ended[0], ==, 1);
+  g_assert_cmpuint(seen.ended[1], ==, 1);
+  tap_seen = NULL;
+}
+
+static void
+test_video_tap_h264(void)
+{
+  static const char *const h264[] = {"x264enc", NULL};
+  run_video_tap(h264, AR_VIDEO_CODEC_H264);
+}
+
+static void
+test_video_tap_vp8(void)
+{
+  static const char *const vp8[] = {"vp8enc", NULL};
+  run_video_tap(vp8, AR_VIDEO_CODEC_VP8);
 }
 
 static void
@@ -1338,6 +1474,8 @@ main(int argc, char **argv)
   g_test_add_func("/media/peer/loopback-call-vp8", test_loopback_call_vp8);
   g_test_add_func("/media/peer/media-controls", test_media_controls);
   g_test_add_func("/media/peer/volume-curve", test_volume_curve);
+  g_test_add_func("/media/peer/video-tap-h264", test_video_tap_h264);
+  g_test_add_func("/media/peer/video-tap-vp8", test_video_tap_vp8);
   g_test_add_func("/media/peer/cross-process-call", test_cross_process_call);
   g_test_add_func("/media/peer/tampered-fingerprint-fails", test_tampered_offer);
   g_test_add_func("/media/peer/tampered-answer-fingerprint-fails", test_tampered_answer);
