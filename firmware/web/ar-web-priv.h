@@ -39,15 +39,24 @@ typedef struct {
 } ArWebToken;
 
 /* Who made a request: a session, a token or (both NULL) nobody. */
+typedef struct _ArWebPanel ArWebPanel;
+typedef struct _ArWebRoom ArWebRoom;
+
 typedef struct {
   ArWebSession *session;
   ArWebToken *token;
+  /* ar-web-room.c: the room screen or a paired touch panel. */
+  gboolean room;
+  ArWebPanel *panel;
+  char owner[96]; /* "room:HASH" / "panel:ID": names their event streams */
 } ArWebCaller;
 
 typedef enum {
   AR_WEB_AUTH_NONE,             /* anyone who passed the core's checks */
   AR_WEB_AUTH_SESSION_OR_TOKEN, /* an admin session (CSRF on changes) or an API token */
   AR_WEB_AUTH_SESSION,          /* an admin session only */
+  AR_WEB_AUTH_ROOM,             /* the room screen's session, an admin session or an API token */
+  AR_WEB_AUTH_DEVICE, /* the room screen, a paired touch panel, an admin session or a token */
 } ArWebAuthNeed;
 
 typedef struct _ArWebRoute ArWebRoute;
@@ -83,6 +92,7 @@ struct _ArWebServer {
   GPtrArray *logins;      /* login jobs whose password is being checked in a thread */
   GArray *routes;         /* ArWebRoute */
   GPtrArray *static_dirs; /* prefix -> UI subfolder (ar-web-server.c) */
+  ArWebRoom *room;        /* room screen, panels, pairing, video (ar-web-room.c) */
 };
 
 /* ---- ar-web-server.c ---- */
@@ -129,6 +139,20 @@ gboolean ar_web_save_tokens(ArWebServer *s, GError **error);
 /* Appends an event to the audit log (JSON lines, bounded); never a secret. */
 void ar_web_audit(ArWebServer *s, SoupServerMessage *msg, const ArWebCaller *caller,
                   const char *event, const char *detail);
+
+/* ---- ar-web-room.c ---- */
+
+/* Routes, static pages /room/ and /panel/, the kiosk secret, the panels. */
+gboolean ar_web_room_register(ArWebServer *s, GError **error);
+void ar_web_room_free(ArWebServer *s);
+/* Room screen / panel credentials for @need (ROOM or DEVICE); answers 401/403
+ * and returns FALSE if there is none. */
+gboolean ar_web_room_authorize(ArWebServer *s, SoupServerMessage *msg, ArWebAuthNeed need,
+                               ArWebCaller *caller);
+void ar_web_room_add_video_client(ArWebServer *s, SoupWebsocketConnection *ws, const char *owner);
+/* First-run setup: from this device, or with the code the room screen shows
+ * ("setup_code" in @body). A wrong code replaces the code. */
+gboolean ar_web_room_setup_allowed(ArWebServer *s, SoupServerMessage *msg, JsonNode *body);
 
 /* ---- ar-web-api.c, ar-web-tokens.c ---- */
 

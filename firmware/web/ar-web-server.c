@@ -119,10 +119,18 @@ rate_ok(ArWebServer *s, const char *client)
 }
 
 static gboolean
+is_video_path(SoupServerMessage *msg)
+{
+  GUri *uri = soup_server_message_get_uri(msg);
+  return uri && g_str_equal(g_uri_get_path(uri), "/api/v1/video");
+}
+
+/* The WebSockets: events, and the room screen's video (ar-web-room.c). */
+static gboolean
 is_events_path(SoupServerMessage *msg)
 {
   GUri *uri = soup_server_message_get_uri(msg);
-  return uri && g_str_equal(g_uri_get_path(uri), "/api/v1/events");
+  return uri && (g_str_equal(g_uri_get_path(uri), "/api/v1/events") || is_video_path(msg));
 }
 
 static void
@@ -211,10 +219,12 @@ on_got_headers(SoupServerMessage *msg, gpointer data)
       ar_web_error(msg, SOUP_STATUS_FORBIDDEN, "a WebSocket needs an Origin of this device");
       return;
     }
-    if (!ar_web_authorize(s, msg, AR_WEB_AUTH_SESSION_OR_TOKEN, &auth))
+    if (!ar_web_authorize(s, msg, is_video_path(msg) ? AR_WEB_AUTH_ROOM : AR_WEB_AUTH_DEVICE,
+                          &auth))
       return;
-    char *owner = auth.token ? ar_web_owner_of("token", auth.token->hash)
-                             : ar_web_owner_of("session", auth.session->id_hash);
+    char *owner = auth.token     ? ar_web_owner_of("token", auth.token->hash)
+                  : auth.session ? ar_web_owner_of("session", auth.session->id_hash)
+                                 : g_strdup(auth.owner);
     g_object_set_data_full(G_OBJECT(msg), "ar-web-owner", owner, g_free);
   }
   g_object_set_data(G_OBJECT(msg), "ar-web-checked", GINT_TO_POINTER(1));
@@ -309,7 +319,10 @@ handle_events(SoupServer *soup, SoupServerMessage *msg, const char *path,
     soup_websocket_connection_close(ws, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION, "refused");
     return;
   }
-  ar_api_hub_add_event_client(s->hub, ws, g_object_get_data(G_OBJECT(msg), "ar-web-owner"));
+  if (is_video_path(msg))
+    ar_web_room_add_video_client(s, ws, g_object_get_data(G_OBJECT(msg), "ar-web-owner"));
+  else
+    ar_api_hub_add_event_client(s->hub, ws, g_object_get_data(G_OBJECT(msg), "ar-web-owner"));
 }
 
 /* ---- static files: the pages ---- */
@@ -442,6 +455,8 @@ ar_web_server_new(ArApiHub *hub, ArConfig *config, const char *state_dir, const 
   ar_web_api_register(s);
   ar_web_tokens_register(s);
   ar_web_server_add_static_dir(s, "/admin/", "admin");
+  if (!ar_web_room_register(s, error))
+    return NULL;
   s->policy = (ArThrottlePolicy){.base_delay_ms = 1000,
                                  .max_delay_ms = 30000,
                                  .max_failures = config->admin_login_max_failures,
@@ -461,6 +476,7 @@ ar_web_server_new(ArApiHub *hub, ArConfig *config, const char *state_dir, const 
   s->soup = soup_server_new("server-header", "anyroomd", "tls-certificate", s->cert, NULL);
   g_signal_connect(s->soup, "request-started", G_CALLBACK(on_request_started), s);
   soup_server_add_websocket_handler(s->soup, "/api/v1/events", NULL, NULL, handle_events, s, NULL);
+  soup_server_add_websocket_handler(s->soup, "/api/v1/video", NULL, NULL, handle_events, s, NULL);
   soup_server_add_handler(s->soup, "/api", handle_api, s, NULL);
   soup_server_add_handler(s->soup, NULL, handle_static, s, NULL);
   g_autoptr(GInetAddress) ia = g_inet_address_new_from_string(host);
@@ -494,6 +510,7 @@ ar_web_server_free(ArWebServer *s)
     soup_server_disconnect(s->soup);
     g_object_unref(s->soup);
   }
+  ar_web_room_free(s);
   g_clear_object(&s->cert);
   g_clear_pointer(&s->sessions, g_hash_table_unref);
   g_clear_pointer(&s->tokens, g_ptr_array_unref);

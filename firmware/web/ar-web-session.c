@@ -132,6 +132,8 @@ ar_web_authorize(ArWebServer *s, SoupServerMessage *msg, ArWebAuthNeed need, ArW
     return TRUE;
   }
   caller->session = ar_web_session_of(s, msg);
+  if (!caller->session && (need == AR_WEB_AUTH_ROOM || need == AR_WEB_AUTH_DEVICE))
+    return ar_web_room_authorize(s, msg, need, caller);
   if (!caller->session) {
     ar_web_error(msg, SOUP_STATUS_UNAUTHORIZED, "log in first (or send an API token)");
     return FALSE;
@@ -196,6 +198,11 @@ handle_setup(ArWebServer *s, SoupServerMessage *msg, const char *path, const ArW
   g_autoptr(JsonNode) body = ar_web_body_object(msg, &error);
   if (!body) {
     ar_web_error(msg, SOUP_STATUS_BAD_REQUEST, error->message);
+    return;
+  }
+  if (!ar_web_room_setup_allowed(s, msg, body)) {
+    ar_web_error(msg, SOUP_STATUS_FORBIDDEN,
+                 "setup from another machine needs the setup code shown on the room screen");
     return;
   }
   const char *password = ar_web_string_member(body, "password");

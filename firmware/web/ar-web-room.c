@@ -1,0 +1,690 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * ar-web-room.c: the room screen and the touch panels (docs/api.md "Room
+ * screen and touch panels", docs/decisions.md).
+ *
+ * Roles. The room screen (the kiosk browser on this device) gets a room
+ * session by handing over the kiosk secret (a file in the state dir only the
+ * launcher reads, passed to the page in the URL fragment, never sent by the
+ * browser on its own), from loopback only. A touch panel gets a panel
+ * credential by pairing: it asks, the room screen shows a 6-digit code, the
+ * panel sends it back (5 tries, 2 minutes). Both are HttpOnly, Secure,
+ * SameSite=Strict cookies with a CSRF token, like the admin session, and can
+ * only do what their page needs: status, events, the commands group; the room
+ * screen also the pairing code, the setup code and the video stream. A page of
+ * another origin in the same kiosk browser (a web-engine meeting) can neither
+ * send those cookies (SameSite, Origin checks) nor read the secret.
+ *
+ * First-run setup from a client that is not on this device needs a one-time
+ * code the room screen shows (whoever reaches the device first no longer
+ * becomes its admin).
+ */
+#include "ar-web-priv.h"
+
+#include <string.h>
+
+#include "ar-web-video.h"
+
+#define ROOM_COOKIE "__Host-ar_room"
+#define PANEL_COOKIE "__Host-ar_panel"
+#define AR_ROOM_MAX_SESSIONS 4
+#define AR_PANEL_MAX 16
+#define AR_PANEL_NAME_MAX 48
+#define AR_PAIRING_TTL_US (120 * G_USEC_PER_SEC)
+#define AR_PAIRING_MAX_TRIES 5
+
+struct _ArWebPanel {
+  char *id; /* public: 16 hex characters, for the admin's list */
+  char *name;
+  char *hash; /* SHA-256 of the credential */
+  char *csrf;
+  gint64 created;
+};
+
+typedef struct {
+  char *id_hash;
+  char *csrf;
+} RoomSession;
+
+typedef struct {
+  char *id;
+  char *code;
+  gint64 expires_us;
+  guint tries;
+} Pairing;
+
+struct _ArWebRoom {
+  char *kiosk_secret;
+  GPtrArray *sessions; /* RoomSession*, oldest first */
+  GPtrArray *panels;   /* ArWebPanel* */
+  Pairing *pairing;
+  char *setup_code; /* while no admin password is set */
+  ArVideoRelay *video;
+};
+
+static void
+room_session_free(RoomSession *r)
+{
+  g_free(r->id_hash);
+  g_free(r->csrf);
+  g_free(r);
+}
+
+static void
+panel_free(ArWebPanel *p)
+{
+  g_free(p->id);
+  g_free(p->name);
+  g_free(p->hash);
+  g_free(p->csrf);
+  g_free(p);
+}
+
+static void
+pairing_free(Pairing *p)
+{
+  if (!p)
+    return;
+  g_free(p->id);
+  g_free(p->code);
+  g_free(p);
+}
+
+/* ---- small helpers ---- */
+
+static char *
+cookie_value(SoupServerMessage *msg, const char *name)
+{
+  const char *cookie = ar_web_header(msg, "Cookie");
+  if (!cookie || strlen(cookie) > 8192)
+    return NULL;
+  g_auto(GStrv) parts = g_strsplit(cookie, ";", 64);
+  gsize nlen = strlen(name);
+  for (gsize i = 0; parts[i]; i++) {
+    char *p = g_strstrip(parts[i]);
+    if (strncmp(p, name, nlen) == 0 && p[nlen] == '=' && strlen(p + nlen + 1) == 64)
+      return g_strdup(p + nlen + 1);
+  }
+  return NULL;
+}
+
+static char *
+make_cookie(const char *name, const char *value, gboolean persistent)
+{
+  return g_strdup_printf("%s=%s; Path=/; Secure; HttpOnly; SameSite=Strict%s", name, value,
+                         persistent ? "; Max-Age=315360000" : "");
+}
+
+static gboolean
+is_loopback_client(SoupServerMessage *msg)
+{
+  GSocketAddress *a = soup_server_message_get_remote_address(msg);
+  if (!a || !G_IS_INET_SOCKET_ADDRESS(a))
+    return FALSE;
+  return g_inet_address_get_is_loopback(
+      g_inet_socket_address_get_address(G_INET_SOCKET_ADDRESS(a)));
+}
+
+/* Six decimal digits, uniformly (rejection sampling over random bytes). */
+static char *
+random_code(void)
+{
+  g_autofree char *hex = ar_web_random_hex(NULL);
+  if (!hex)
+    return NULL;
+  for (gsize i = 0; i + 8 <= 64; i += 8) {
+    g_autofree char *word = g_strndup(hex + i, 8);
+    guint64 v = g_ascii_strtoull(word, NULL, 16);
+    if (v < 4294000000u) /* a multiple of 10^6: no modulo bias */
+      return g_strdup_printf("%06u", (guint)(v % 1000000));
+  }
+  return NULL;
+}
+
+static void
+broadcast(ArWebServer *s, const char *event, const char *key, gboolean value)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "event");
+  json_builder_add_string_value(b, event);
+  json_builder_set_member_name(b, key);
+  json_builder_add_boolean_value(b, value);
+  json_builder_end_object(b);
+  g_autoptr(JsonNode) n = json_builder_get_root(b);
+  ar_api_hub_broadcast(s->hub, n);
+}
+
+static void
+respond_csrf(SoupServerMessage *msg, const char *csrf, const char *extra_name,
+             const char *extra_value)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "ok");
+  json_builder_add_boolean_value(b, TRUE);
+  json_builder_set_member_name(b, "csrf_token");
+  json_builder_add_string_value(b, csrf);
+  if (extra_name) {
+    json_builder_set_member_name(b, extra_name);
+    json_builder_add_string_value(b, extra_value);
+  }
+  json_builder_end_object(b);
+  g_autoptr(JsonNode) n = json_builder_get_root(b);
+  ar_api_respond_json(msg, SOUP_STATUS_OK, n);
+}
+
+/* ---- panels on disk: panels.json ---- */
+
+static gboolean
+save_panels(ArWebServer *s, GError **error)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  json_builder_begin_array(b);
+  for (guint i = 0; i < s->room->panels->len; i++) {
+    ArWebPanel *p = s->room->panels->pdata[i];
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "id");
+    json_builder_add_string_value(b, p->id);
+    json_builder_set_member_name(b, "name");
+    json_builder_add_string_value(b, p->name);
+    json_builder_set_member_name(b, "hash");
+    json_builder_add_string_value(b, p->hash);
+    json_builder_set_member_name(b, "csrf");
+    json_builder_add_string_value(b, p->csrf);
+    json_builder_set_member_name(b, "created");
+    json_builder_add_int_value(b, p->created);
+    json_builder_end_object(b);
+  }
+  json_builder_end_array(b);
+  g_autoptr(JsonNode) n = json_builder_get_root(b);
+  g_autofree char *text = json_to_string(n, TRUE);
+  g_autofree char *path = ar_web_state_path(s, "panels.json");
+  return ar_web_write_private_file(path, text, strlen(text), error);
+}
+
+static gboolean
+load_panels(ArWebServer *s, GError **error)
+{
+  g_autofree char *path = ar_web_state_path(s, "panels.json");
+  g_autofree char *text = NULL;
+  gsize len = 0;
+  if (!g_file_get_contents(path, &text, &len, NULL))
+    return TRUE; /* none yet */
+  g_autoptr(JsonParser) parser = json_parser_new_immutable();
+  if (len > 256 * 1024 || !json_parser_load_from_data(parser, text, (gssize)len, NULL) ||
+      !JSON_NODE_HOLDS_ARRAY(json_parser_get_root(parser))) {
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s is not a JSON array", path);
+    return FALSE;
+  }
+  JsonArray *a = json_node_get_array(json_parser_get_root(parser));
+  for (guint i = 0; i < json_array_get_length(a) && s->room->panels->len < AR_PANEL_MAX; i++) {
+    JsonNode *e = json_array_get_element(a, i);
+    const char *id = ar_web_string_member(e, "id"), *name = ar_web_string_member(e, "name");
+    const char *hash = ar_web_string_member(e, "hash"), *csrf = ar_web_string_member(e, "csrf");
+    if (!id || !name || !hash || !csrf)
+      continue;
+    ArWebPanel *p = g_new0(ArWebPanel, 1);
+    p->id = g_strdup(id);
+    p->name = g_strdup(name);
+    p->hash = g_strdup(hash);
+    p->csrf = g_strdup(csrf);
+    p->created = json_object_get_int_member_with_default(json_node_get_object(e), "created", 0);
+    g_ptr_array_add(s->room->panels, p);
+  }
+  return TRUE;
+}
+
+/* ---- authorization of room screens and panels ---- */
+
+static char *
+owner_of_panel(ArWebPanel *p)
+{
+  return g_strconcat("panel:", p->id, NULL);
+}
+
+gboolean
+ar_web_room_authorize(ArWebServer *s, SoupServerMessage *msg, ArWebAuthNeed need,
+                      ArWebCaller *caller)
+{
+  ArWebRoom *r = s->room;
+  const char *csrf = NULL;
+  g_autofree char *room = cookie_value(msg, ROOM_COOKIE);
+  if (room) {
+    g_autofree char *h = ar_web_sha256_hex(room, strlen(room));
+    for (guint i = 0; i < r->sessions->len && !csrf; i++) {
+      RoomSession *rs = r->sessions->pdata[i];
+      if (ar_web_secret_equal(rs->id_hash, h)) {
+        csrf = rs->csrf;
+        g_snprintf(caller->owner, sizeof caller->owner, "room:%s", rs->id_hash);
+        caller->room = TRUE;
+      }
+    }
+  }
+  g_autofree char *panel =
+      (!csrf && need == AR_WEB_AUTH_DEVICE) ? cookie_value(msg, PANEL_COOKIE) : NULL;
+  if (panel) {
+    g_autofree char *h = ar_web_sha256_hex(panel, strlen(panel));
+    for (guint i = 0; i < r->panels->len && !csrf; i++) {
+      ArWebPanel *p = r->panels->pdata[i];
+      if (ar_web_secret_equal(p->hash, h)) {
+        csrf = p->csrf;
+        g_snprintf(caller->owner, sizeof caller->owner, "panel:%s", p->id);
+        caller->panel = p;
+      }
+    }
+  }
+  if (!csrf) {
+    ar_web_error(msg, SOUP_STATUS_UNAUTHORIZED,
+                 need == AR_WEB_AUTH_ROOM ? "this needs the room screen's session"
+                                          : "pair this panel first (or log in)");
+    return FALSE;
+  }
+  if (ar_web_method_changes_state(soup_server_message_get_method(msg)) &&
+      !ar_web_csrf_ok(csrf, ar_web_header(msg, "X-CSRF-Token"))) {
+    ar_web_error(msg, SOUP_STATUS_FORBIDDEN, "missing or wrong X-CSRF-Token header");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* ---- the room screen ---- */
+
+static void
+handle_room_session(ArWebServer *s, SoupServerMessage *msg, const char *path,
+                    const ArWebCaller *caller)
+{
+  ArWebRoom *r = s->room;
+  if (!is_loopback_client(msg)) {
+    ar_web_error(msg, SOUP_STATUS_FORBIDDEN, "the room screen runs on the device itself");
+    return;
+  }
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) body = ar_web_body_object(msg, &error);
+  if (!body) {
+    ar_web_error(msg, SOUP_STATUS_BAD_REQUEST, error->message);
+    return;
+  }
+  const char *secret = ar_web_string_member(body, "kiosk_secret");
+  if (!secret || !r->kiosk_secret || !ar_web_secret_equal(secret, r->kiosk_secret)) {
+    g_message("room: a wrong kiosk secret from %s", ar_web_client_of(msg));
+    ar_web_error(msg, SOUP_STATUS_FORBIDDEN, "wrong kiosk secret");
+    return;
+  }
+  g_autofree char *id = ar_web_random_hex(NULL);
+  g_autofree char *csrf = ar_web_random_hex(NULL);
+  if (!id || !csrf) {
+    ar_web_error(msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, "no random numbers");
+    return;
+  }
+  while (r->sessions->len >= AR_ROOM_MAX_SESSIONS) {
+    RoomSession *old = r->sessions->pdata[0];
+    g_autofree char *owner = g_strconcat("room:", old->id_hash, NULL);
+    ar_api_hub_close_event_clients(s->hub, owner);
+    ar_video_relay_close_clients(r->video, owner);
+    g_ptr_array_remove_index(r->sessions, 0);
+  }
+  RoomSession *rs = g_new0(RoomSession, 1);
+  rs->id_hash = ar_web_sha256_hex(id, strlen(id));
+  rs->csrf = g_strdup(csrf);
+  g_ptr_array_add(r->sessions, rs);
+  g_autofree char *cookie = make_cookie(ROOM_COOKIE, id, FALSE);
+  soup_message_headers_append(soup_server_message_get_response_headers(msg), "Set-Cookie", cookie);
+  respond_csrf(msg, csrf, NULL, NULL);
+}
+
+static void
+expire_pairing(ArWebServer *s)
+{
+  ArWebRoom *r = s->room;
+  if (r->pairing && g_get_monotonic_time() > r->pairing->expires_us) {
+    g_clear_pointer(&r->pairing, pairing_free);
+    broadcast(s, "pairing", "active", FALSE);
+  }
+}
+
+/* What the room screen shows besides the status: the pairing and setup codes. */
+static void
+handle_room_info(ArWebServer *s, SoupServerMessage *msg, const char *path,
+                 const ArWebCaller *caller)
+{
+  ArWebRoom *r = s->room;
+  expire_pairing(s);
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "room_name");
+  json_builder_add_string_value(b, s->config->room_name);
+  json_builder_set_member_name(b, "admin_url");
+  json_builder_add_string_value(b, s->url);
+  json_builder_set_member_name(b, "tls_fingerprint_sha256");
+  json_builder_add_string_value(b, s->fingerprint);
+  json_builder_set_member_name(b, "pairing_code");
+  if (r->pairing)
+    json_builder_add_string_value(b, r->pairing->code);
+  else
+    json_builder_add_null_value(b);
+  json_builder_set_member_name(b, "pairing_expires_in_s");
+  json_builder_add_int_value(
+      b, r->pairing ? (r->pairing->expires_us - g_get_monotonic_time()) / G_USEC_PER_SEC : 0);
+  json_builder_set_member_name(b, "setup_code");
+  if (!s->password_hash && r->setup_code)
+    json_builder_add_string_value(b, r->setup_code);
+  else
+    json_builder_add_null_value(b);
+  json_builder_end_object(b);
+  g_autoptr(JsonNode) n = json_builder_get_root(b);
+  ar_api_respond_json(msg, SOUP_STATUS_OK, n);
+}
+
+/* ---- pairing ---- */
+
+static void
+handle_pair_start(ArWebServer *s, SoupServerMessage *msg, const char *path,
+                  const ArWebCaller *caller)
+{
+  ArWebRoom *r = s->room;
+  if (r->panels->len >= AR_PANEL_MAX) {
+    ar_web_error(msg, SOUP_STATUS_CONFLICT, "too many panels: the admin must remove one first");
+    return;
+  }
+  /* One pairing at a time; a new request replaces the old one (its code
+   * stops working), so guessing across requests gains nothing. */
+  pairing_free(r->pairing);
+  r->pairing = g_new0(Pairing, 1);
+  r->pairing->id = ar_web_random_hex(NULL);
+  r->pairing->code = random_code();
+  r->pairing->expires_us = g_get_monotonic_time() + AR_PAIRING_TTL_US;
+  if (!r->pairing->id || !r->pairing->code) {
+    g_clear_pointer(&r->pairing, pairing_free);
+    ar_web_error(msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, "no random numbers");
+    return;
+  }
+  g_message("room: a panel at %s asks to pair", ar_web_client_of(msg));
+  ar_web_audit(s, msg, NULL, "pairing-started", NULL);
+  broadcast(s, "pairing", "active", TRUE);
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "ok");
+  json_builder_add_boolean_value(b, TRUE);
+  json_builder_set_member_name(b, "pairing_id");
+  json_builder_add_string_value(b, r->pairing->id);
+  json_builder_set_member_name(b, "expires_in_s");
+  json_builder_add_int_value(b, AR_PAIRING_TTL_US / G_USEC_PER_SEC);
+  json_builder_end_object(b);
+  g_autoptr(JsonNode) n = json_builder_get_root(b);
+  ar_api_respond_json(msg, SOUP_STATUS_OK, n);
+}
+
+static gboolean
+panel_name_ok(const char *name)
+{
+  if (!name || !*name || strlen(name) > AR_PANEL_NAME_MAX || !g_utf8_validate(name, -1, NULL))
+    return FALSE;
+  for (const char *p = name; *p; p = g_utf8_next_char(p))
+    if (g_unichar_iscntrl(g_utf8_get_char(p)))
+      return FALSE;
+  return TRUE;
+}
+
+static void
+handle_pair(ArWebServer *s, SoupServerMessage *msg, const char *path, const ArWebCaller *caller)
+{
+  ArWebRoom *r = s->room;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) body = ar_web_body_object(msg, &error);
+  if (!body) {
+    ar_web_error(msg, SOUP_STATUS_BAD_REQUEST, error->message);
+    return;
+  }
+  const char *id = ar_web_string_member(body, "pairing_id");
+  const char *code = ar_web_string_member(body, "code");
+  const char *name = ar_web_string_member(body, "name");
+  if (!name)
+    name = "Touch panel";
+  if (!id || !code || !panel_name_ok(name)) {
+    ar_web_error(msg, SOUP_STATUS_BAD_REQUEST,
+                 "send pairing_id, code and (optional) a name of at most 48 characters");
+    return;
+  }
+  expire_pairing(s);
+  if (!r->pairing || !ar_web_secret_equal(id, r->pairing->id)) {
+    ar_web_error(msg, SOUP_STATUS_GONE, "no such pairing (expired or replaced): start again");
+    return;
+  }
+  if (!ar_web_secret_equal(code, r->pairing->code)) {
+    r->pairing->tries++;
+    ar_web_audit(s, msg, NULL, "pairing-failed", NULL);
+    if (r->pairing->tries >= AR_PAIRING_MAX_TRIES) {
+      g_clear_pointer(&r->pairing, pairing_free);
+      broadcast(s, "pairing", "active", FALSE);
+      ar_web_error(msg, SOUP_STATUS_FORBIDDEN, "wrong code, too many tries: start again");
+      return;
+    }
+    ar_web_error(msg, SOUP_STATUS_FORBIDDEN, "wrong code");
+    return;
+  }
+  g_clear_pointer(&r->pairing, pairing_free);
+  broadcast(s, "pairing", "active", FALSE);
+  g_autofree char *secret = ar_web_random_hex(NULL);
+  g_autofree char *pid = ar_web_random_hex(NULL);
+  g_autofree char *csrf = ar_web_random_hex(NULL);
+  if (!secret || !pid || !csrf) {
+    ar_web_error(msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, "no random numbers");
+    return;
+  }
+  ArWebPanel *p = g_new0(ArWebPanel, 1);
+  p->id = g_strndup(pid, 16);
+  p->name = g_strdup(name);
+  p->hash = ar_web_sha256_hex(secret, strlen(secret));
+  p->csrf = g_strdup(csrf);
+  p->created = g_get_real_time() / G_USEC_PER_SEC;
+  g_ptr_array_add(r->panels, p);
+  if (!save_panels(s, &error)) {
+    g_warning("room: cannot save panels: %s", error->message);
+    g_ptr_array_remove(r->panels, p);
+    ar_web_error(msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, "cannot save the panel");
+    return;
+  }
+  ar_web_audit(s, msg, NULL, "panel-paired", p->id);
+  g_message("room: panel %s paired from %s", p->id, ar_web_client_of(msg));
+  g_autofree char *cookie = make_cookie(PANEL_COOKIE, secret, TRUE);
+  soup_message_headers_append(soup_server_message_get_response_headers(msg), "Set-Cookie", cookie);
+  respond_csrf(msg, csrf, "panel_id", p->id);
+}
+
+/* GET: whether this browser holds a panel credential (and its CSRF token). */
+static void
+handle_panel_session(ArWebServer *s, SoupServerMessage *msg, const char *path,
+                     const ArWebCaller *caller)
+{
+  g_autofree char *panel = cookie_value(msg, PANEL_COOKIE);
+  ArWebPanel *found = NULL;
+  if (panel) {
+    g_autofree char *h = ar_web_sha256_hex(panel, strlen(panel));
+    for (guint i = 0; i < s->room->panels->len && !found; i++) {
+      ArWebPanel *p = s->room->panels->pdata[i];
+      if (ar_web_secret_equal(p->hash, h))
+        found = p;
+    }
+  }
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "paired");
+  json_builder_add_boolean_value(b, found != NULL);
+  json_builder_set_member_name(b, "csrf_token");
+  if (found)
+    json_builder_add_string_value(b, found->csrf);
+  else
+    json_builder_add_null_value(b);
+  json_builder_set_member_name(b, "name");
+  if (found)
+    json_builder_add_string_value(b, found->name);
+  else
+    json_builder_add_null_value(b);
+  json_builder_end_object(b);
+  g_autoptr(JsonNode) n = json_builder_get_root(b);
+  ar_api_respond_json(msg, SOUP_STATUS_OK, n);
+}
+
+/* Admin: GET /api/v1/panels, DELETE /api/v1/panels/ID. */
+static void
+handle_panels(ArWebServer *s, SoupServerMessage *msg, const char *path, const ArWebCaller *caller)
+{
+  ArWebRoom *r = s->room;
+  const char *method = soup_server_message_get_method(msg);
+  if (g_str_equal(method, "DELETE")) {
+    const char *id = path + strlen("/api/v1/panels/");
+    for (guint i = 0; i < r->panels->len; i++) {
+      ArWebPanel *p = r->panels->pdata[i];
+      if (g_str_equal(p->id, id)) {
+        g_autofree char *owner = owner_of_panel(p);
+        g_autoptr(GError) error = NULL;
+        ar_api_hub_close_event_clients(s->hub, owner);
+        ar_web_audit(s, msg, caller, "panel-revoked", p->id);
+        g_ptr_array_remove_index(r->panels, i);
+        if (!save_panels(s, &error))
+          g_warning("room: cannot save panels: %s", error->message);
+        ar_web_error(msg, SOUP_STATUS_OK, NULL);
+        return;
+      }
+    }
+    ar_web_error(msg, SOUP_STATUS_NOT_FOUND, "no such panel");
+    return;
+  }
+  if (!g_str_equal(path, "/api/v1/panels")) {
+    ar_web_error(msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "use GET on /api/v1/panels");
+    return;
+  }
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "panels");
+  json_builder_begin_array(b);
+  for (guint i = 0; i < r->panels->len; i++) {
+    ArWebPanel *p = r->panels->pdata[i];
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "id");
+    json_builder_add_string_value(b, p->id);
+    json_builder_set_member_name(b, "name");
+    json_builder_add_string_value(b, p->name);
+    json_builder_set_member_name(b, "created");
+    json_builder_add_int_value(b, p->created);
+    json_builder_end_object(b);
+  }
+  json_builder_end_array(b);
+  json_builder_end_object(b);
+  g_autoptr(JsonNode) n = json_builder_get_root(b);
+  ar_api_respond_json(msg, SOUP_STATUS_OK, n);
+}
+
+/* ---- media controls (commands group) ---- */
+
+static void
+handle_control(ArWebServer *s, SoupServerMessage *msg, const char *path, const ArWebCaller *caller)
+{
+  const char *name = ar_api_hub_command_name(path);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) body = NULL;
+  SoupMessageBody *mb = soup_server_message_get_request_body(msg);
+  if (mb && mb->length > 0 && !(body = ar_web_body_object(msg, &error))) {
+    ar_web_error(msg, SOUP_STATUS_BAD_REQUEST, error->message);
+    return;
+  }
+  ar_web_audit(s, msg, caller, name, caller->panel ? caller->panel->id : NULL);
+  ar_api_hub_command(s->hub, msg, name, AR_WEB_MAX_BODY);
+}
+
+/* ---- video ---- */
+
+void
+ar_web_room_add_video_client(ArWebServer *s, SoupWebsocketConnection *ws, const char *owner)
+{
+  ar_video_relay_add_client(s->room->video, ws, owner);
+}
+
+/* ---- setup ---- */
+
+gboolean
+ar_web_room_setup_allowed(ArWebServer *s, SoupServerMessage *msg, JsonNode *body)
+{
+  if (is_loopback_client(msg))
+    return TRUE;
+  const char *code = ar_web_string_member(body, "setup_code");
+  if (!code || !s->room->setup_code || !ar_web_secret_equal(code, s->room->setup_code)) {
+    /* A wrong code costs the code: a new one is shown. */
+    g_free(s->room->setup_code);
+    s->room->setup_code = random_code();
+    return FALSE;
+  }
+  g_clear_pointer(&s->room->setup_code, g_free);
+  return TRUE;
+}
+
+/* ---- registration ---- */
+
+static char *
+load_kiosk_secret(ArWebServer *s, GError **error)
+{
+  g_autofree char *path = ar_web_state_path(s, "kiosk-secret");
+  g_autofree char *text = NULL;
+  if (g_file_get_contents(path, &text, NULL, NULL)) {
+    g_strstrip(text);
+    if (strlen(text) == 64)
+      return g_steal_pointer(&text);
+  }
+  g_autofree char *secret = ar_web_random_hex(NULL);
+  if (!secret) {
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "no random numbers");
+    return NULL;
+  }
+  g_autofree char *line = g_strconcat(secret, "\n", NULL);
+  if (!ar_web_write_private_file(path, line, strlen(line), error))
+    return NULL;
+  return g_steal_pointer(&secret);
+}
+
+gboolean
+ar_web_room_register(ArWebServer *s, GError **error)
+{
+  static const ArWebRoute routes[] = {
+      {"/api/v1/room/session", "POST", AR_WEB_AUTH_NONE, handle_room_session},
+      {"/api/v1/room/info", "GET", AR_WEB_AUTH_ROOM, handle_room_info},
+      {"/api/v1/panel/pair/start", "POST", AR_WEB_AUTH_NONE, handle_pair_start},
+      {"/api/v1/panel/pair", "POST", AR_WEB_AUTH_NONE, handle_pair},
+      {"/api/v1/panel/session", "GET", AR_WEB_AUTH_NONE, handle_panel_session},
+      {"/api/v1/panels", "GET", AR_WEB_AUTH_SESSION, handle_panels},
+      {"/api/v1/panels/", "DELETE", AR_WEB_AUTH_SESSION, handle_panels},
+      {"/api/v1/commands/mute", "POST", AR_WEB_AUTH_DEVICE, handle_control},
+      {"/api/v1/commands/unmute", "POST", AR_WEB_AUTH_DEVICE, handle_control},
+      {"/api/v1/commands/camera", "POST", AR_WEB_AUTH_DEVICE, handle_control},
+      {"/api/v1/commands/volume", "POST", AR_WEB_AUTH_DEVICE, handle_control},
+      {"/api/v1/commands/self-view", "POST", AR_WEB_AUTH_DEVICE, handle_control},
+  };
+  s->room = g_new0(ArWebRoom, 1);
+  s->room->sessions = g_ptr_array_new_with_free_func((GDestroyNotify)room_session_free);
+  s->room->panels = g_ptr_array_new_with_free_func((GDestroyNotify)panel_free);
+  s->room->video = ar_video_relay_new(ar_call_manager_get_engine(ar_api_hub_get_calls(s->hub)));
+  s->room->kiosk_secret = load_kiosk_secret(s, error);
+  if (!s->room->kiosk_secret || !load_panels(s, error))
+    return FALSE;
+  s->room->setup_code = random_code();
+  ar_web_server_add_routes(s, routes, G_N_ELEMENTS(routes));
+  ar_web_server_add_static_dir(s, "/room/", "room");
+  ar_web_server_add_static_dir(s, "/panel/", "panel");
+  return TRUE;
+}
+
+void
+ar_web_room_free(ArWebServer *s)
+{
+  ArWebRoom *r = s->room;
+  if (!r)
+    return;
+  ar_video_relay_free(r->video);
+  g_ptr_array_unref(r->sessions);
+  g_ptr_array_unref(r->panels);
+  pairing_free(r->pairing);
+  g_free(r->kiosk_secret);
+  g_free(r->setup_code);
+  g_free(r);
+  s->room = NULL;
+}

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * ar-web-video.h: relays the encoded video of native calls to room screens
+ * over WebSocket (the page decodes it with WebCodecs).
+ */
+#pragma once
+
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
+
+#include "ar-media.h"
+
+G_BEGIN_DECLS
+
+typedef struct _ArVideoRelay ArVideoRelay;
+
+/* Becomes @engine's video sink (peers created from now on are tapped). */
+ArVideoRelay *ar_video_relay_new(ArMediaEngine *engine);
+void ar_video_relay_free(ArVideoRelay *relay);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(ArVideoRelay, ar_video_relay_free)
+
+/* An authenticated room screen. @owner names its credential. */
+void ar_video_relay_add_client(ArVideoRelay *relay, SoupWebsocketConnection *ws, const char *owner);
+void ar_video_relay_close_clients(ArVideoRelay *relay, const char *owner);
+/* The binary message of one frame (see ar-web-video.c), NULL if the track
+ * name is empty or longer than 64 bytes. */
+GBytes *ar_video_relay_encode(const ArVideoUnit *unit);
+
+G_END_DECLS
