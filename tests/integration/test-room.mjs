@@ -1,0 +1,300 @@
+// Integration: the room screen (ui-kiosk/room/) and the touch panel
+// (ui-kiosk/panel/) in a real headless Chromium, with a real Janus meeting and
+// a real Chromium participant (alice).
+//
+// Runs inside a private network namespace (tests/lab/in-netns.sh), TAP output:
+//   tests/integration/run-in-lab.sh tests/integration/test-room.mjs
+// Screenshots and logs: $AR_BUILD_DIR/meson-logs/lab/room/.
+import { before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { startJanus } from '../lab/janus.mjs';
+import { launchParticipant } from '../lab/participant.mjs';
+import { buildDir, mkTemp, sleep, startAnyroomd, tail } from '../lab/lab.mjs';
+import { certPins, launchAdminBrowser, pinnedRequest } from '../lab/admin-browser.mjs';
+import { statusSummary, stepper, waitState } from './common.mjs';
+
+const { step, failed } = stepper({ timeout: 90000 });
+
+const PORT = 8443;
+const BASE = `https://127.0.0.1:${PORT}`;
+const EVIL_PORT = 8081;
+const EVIL = `http://127.0.0.1:${EVIL_PORT}`;
+const ROOM_LINK = 'janus+ws://127.0.0.1:8188/?room=1234&display=Room';
+const PASSWORD = 'correct horse battery staple';
+const OUT = path.join(buildDir(), 'meson-logs', 'lab', 'room');
+const TMP = mkTemp('ar-it-room-');
+const STATE = path.join(TMP, 'state');
+const ENFORCE = process.env.AR_NETNS_ADDR1 || '10.97.0.1';
+
+let janus = null;
+let daemon = null;
+let alice = null;
+let browser = null; // the kiosk's Chromium: the room screen (and, in a tab, a hostile page)
+let panelBrowser = null; // another device: the touch panel
+let room = null;
+let panel = null;
+let evil = null;
+let pins = null;
+let adminCookie = null;
+let adminCsrf = null;
+
+const req = (opts) => pinnedRequest({ port: PORT, fingerprint256: pins.fingerprint256, ...opts });
+
+async function until(what, fn, timeoutMs = 15000, intervalMs = 100) {
+  const deadline = Date.now() + timeoutMs;
+  let last = null;
+  while (Date.now() < deadline) {
+    last = await fn();
+    if (last) return last;
+    await sleep(intervalMs);
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: path.join(OUT, `${name}.png`) });
+}
+
+const text = async (page, sel) => ((await page.textContent(sel)) || '').trim();
+const visible = (page, sel) => page.isVisible(sel);
+
+// A page of another origin, as a web meeting app could show in the kiosk.
+function startEvilSite() {
+  const page = `<!doctype html><title>evil</title><script>
+    window.results = {};
+    (async () => {
+      const post = async (name, p, body) => {
+        try {
+          const r = await fetch('${BASE}' + p, { method: 'POST', mode: 'no-cors', credentials: 'include',
+            headers: { 'Content-Type': 'text/plain' }, body: JSON.stringify(body) });
+          window.results[name] = 'sent:' + r.type;
+        } catch (e) { window.results[name] = 'error:' + e.message; }
+      };
+      await post('mute', '/api/v1/commands/mute', {});
+      await post('join', '/api/v1/commands/join', { link: ${JSON.stringify(ROOM_LINK)} });
+      await post('pair', '/api/v1/panel/pair/start', {});
+      await post('session', '/api/v1/room/session', { kiosk_secret: 'x' });
+      try {
+        const r = await fetch('${BASE}/api/v1/room/info', { credentials: 'include' });
+        window.results.read = 'status:' + r.status;
+      } catch (e) { window.results.read = 'error:' + e.message; }
+      await new Promise((res) => {
+        const ws = new WebSocket('wss://127.0.0.1:${PORT}/api/v1/video');
+        ws.onopen = () => { window.results.video = 'open'; res(); };
+        ws.onerror = () => { window.results.video = 'refused'; res(); };
+      });
+      window.results.done = true;
+    })();
+  </script>`;
+  const srv = http.createServer((q, r) => {
+    r.setHeader('Content-Type', 'text/html');
+    r.end(page);
+  });
+  return new Promise((res) => srv.listen(EVIL_PORT, '127.0.0.1', () => res(srv)));
+}
+
+before(async () => {
+  if (!process.env.AR_NETNS) throw new Error('run me inside tests/lab/in-netns.sh (tests/integration/run-in-lab.sh)');
+  fs.rmSync(OUT, { recursive: true, force: true });
+  fs.mkdirSync(OUT, { recursive: true });
+  const conf = path.join(TMP, 'anyroom.conf');
+  fs.writeFileSync(conf, `[room]\nname=Lab Room\n[admin]\nlisten=127.0.0.1:${PORT}\n`);
+  janus = await startJanus({ dir: path.join(TMP, 'janus'), iceEnforce: ENFORCE });
+  daemon = await startAnyroomd({ tmp: TMP, extraArgs: ['--config', conf, '--state-dir', STATE] });
+  pins = certPins(fs.readFileSync(path.join(STATE, 'admin-cert.pem'), 'utf8'));
+  alice = await launchParticipant({ display: 'alice', logDir: OUT });
+  await alice.waitJoined();
+  browser = await launchAdminBrowser({ spki: pins.spki, viewport: { width: 1920, height: 1080 } });
+  evil = await startEvilSite();
+});
+
+after(async () => {
+  const closing = [];
+  if (alice) closing.push(alice.close().catch(() => {}));
+  if (browser) closing.push(browser.close().catch(() => {}));
+  if (panelBrowser) closing.push(panelBrowser.close().catch(() => {}));
+  await Promise.all(closing);
+  if (evil) await new Promise((r) => evil.close(r));
+  if (daemon) await daemon.stop(10000);
+  if (janus) await janus.stop();
+  for (const [f, name] of [[path.join(TMP, 'anyroomd.log'), 'anyroomd.log'], [path.join(TMP, 'janus', 'janus.log'), 'janus.log']]) {
+    try { fs.copyFileSync(f, path.join(OUT, name)); } catch { /* missing */ }
+  }
+  if (failed()) console.log(`# anyroomd log (last 80 lines):\n${tail(path.join(TMP, 'anyroomd.log'), 80).replace(/^/gm, '# ')}`);
+  fs.rmSync(TMP, { recursive: true, force: true });
+});
+
+step('the kiosk secret is a private file; the wrong one, or one from the network, opens nothing', async () => {
+  const f = path.join(STATE, 'kiosk-secret');
+  assert.equal(fs.statSync(f).mode & 0o777, 0o600, 'kiosk-secret is 0600');
+  const wrong = await req({ method: 'POST', path: '/api/v1/room/session', headers: { Origin: BASE },
+    body: { kiosk_secret: '0'.repeat(64) } });
+  assert.equal(wrong.status, 403, wrong.text);
+  const info = await req({ path: '/api/v1/room/info' });
+  assert.equal(info.status, 401, 'room info needs the room session');
+  const video = await req({ path: '/api/v1/video', headers: { Origin: BASE } });
+  assert.ok(video.status === 401 || video.status === 400, `video without a session: ${video.status}`);
+});
+
+step('the room screen opens with the secret in the fragment and shows the idle screen', async () => {
+  const secret = fs.readFileSync(path.join(STATE, 'kiosk-secret'), 'utf8').trim();
+  room = browser.page;
+  await room.goto(`${BASE}/room/#k=${secret}`);
+  await until('the idle screen', () => visible(room, '#join-link'));
+  assert.equal(new URL(room.url()).hash, '', 'the page drops the secret from its address');
+  assert.equal(await text(room, '#room-name'), 'Lab Room');
+  assert.equal(await text(room, '#fingerprint'), pins.fingerprint256, 'the certificate fingerprint is shown');
+  assert.equal(await text(room, '#admin-url'), `${BASE}/admin/`);
+  assert.match(await text(room, '#agenda'), /No meetings/);
+  // No admin password yet: the setup code for a remote setup is on screen.
+  const code = await text(room, '#setup-code');
+  assert.match(code, /^\d{6}$/, `setup code "${code}"`);
+  assert.ok(!(await visible(room, '#mic-state')), 'no live badge while idle');
+  await shot(room, 'room-idle');
+});
+
+step('first-run setup: from this device it needs no code; admin then renames the room, the screen follows', async () => {
+  const r = await req({ method: 'POST', path: '/api/v1/setup', headers: { Origin: BASE }, body: { password: PASSWORD } });
+  assert.equal(r.status, 200, r.text);
+  adminCookie = String(r.headers['set-cookie']).split(';')[0];
+  adminCsrf = r.json.csrf_token;
+  await until('the setup code to go away', async () => !(await visible(room, '#setup')), 10000);
+  const put = await req({ method: 'PUT', path: '/api/v1/config', headers: { Origin: BASE, Cookie: adminCookie, 'X-CSRF-Token': adminCsrf },
+    body: { room_name: 'Board Room 7' } });
+  assert.equal(put.status, 200, put.text);
+  await until('the new name on the room screen', async () => (await text(room, '#room-name')) === 'Board Room 7', 10000);
+});
+
+step('pairing a touch panel: a wrong code is refused, the code on the room screen works', async () => {
+  panelBrowser = await launchAdminBrowser({ spki: pins.spki, viewport: { width: 1280, height: 800 } });
+  panel = panelBrowser.page;
+  await panel.goto(`${BASE}/panel/`);
+  await until('the pairing view', () => visible(panel, '#pair-start'));
+  // Not paired: the panel may not drive the room.
+  const st = await panel.evaluate(async () => (await fetch('/api/v1/status')).status);
+  assert.equal(st, 401, 'an unpaired panel gets no status');
+  await panel.click('#pair-start');
+  await until('the code on the room screen', async () => /^\d{6}$/.test(await text(room, '#pairing-code')), 10000);
+  const code = await text(room, '#pairing-code');
+  const wrong = code === '000000' ? '111111' : '000000';
+  await panel.fill('#pair-code', wrong);
+  await panel.click('#pair-submit');
+  await until('"wrong code"', async () => /wrong code/i.test(await text(panel, '#pair-message')), 10000);
+  assert.ok(await visible(panel, '#pair-form'), 'still pairing after a wrong code');
+  await panel.fill('#pair-code', code);
+  await panel.click('#pair-submit');
+  await until('the panel controls', () => visible(panel, '#controls'), 10000);
+  await until('the code to leave the room screen', async () => !(await visible(room, '#pairing')), 10000);
+  const list = await req({ path: '/api/v1/panels', headers: { Cookie: adminCookie } });
+  assert.equal(list.status, 200, list.text);
+  assert.equal(list.json.panels.length, 1, 'the admin sees one paired panel');
+});
+
+step('join from the room screen: a playing remote video tile of alice, camera and microphone shown live', async () => {
+  await room.fill('#join-link', ROOM_LINK);
+  await room.click('#join-button');
+  await waitState(daemon, 'connected', { timeoutMs: 30000 });
+  await until('a remote tile', async () => (await room.$$('.tile')).length >= 1, 30000);
+  await until('decoded frames in the tile', async () => {
+    const v = await room.evaluate(() => window.arRoom.video());
+    return v.some((t) => !t.local && t.frames >= 30);
+  }, 30000);
+  // Pixels that change: the fake camera of alice moves.
+  const sample = () => room.evaluate(() => {
+    const c = document.querySelector('.tile canvas');
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let sum = 0;
+    let lit = 0;
+    for (let i = 0; i < d.length; i += 4 * 97) { sum = (sum * 31 + d[i] + d[i + 1] * 3 + d[i + 2] * 7) >>> 0; if (d[i] + d[i + 1] + d[i + 2] > 60) lit++; }
+    return { sum, lit, w: c.width, h: c.height };
+  });
+  const a = await sample();
+  await sleep(1000);
+  const b = await sample();
+  assert.ok(a.lit > 100, `the tile is not black (${a.lit} lit samples)`);
+  assert.notEqual(a.sum, b.sum, 'the remote picture changes (a playing video)');
+  assert.ok(a.w >= 320 && a.h >= 180, `decoded size ${a.w}x${a.h}`);
+  assert.equal(await text(room, '#mic-state'), 'Microphone on');
+  assert.equal(await text(room, '#camera-state'), 'Camera on');
+  assert.match(await text(room, '#meeting'), /janus/);
+  assert.match(await text(room, '.tile .name'), /alice/);
+  await until('the self view', () => visible(room, '#self'), 15000);
+  await sleep(1500); // quality badge and tile statistics refresh every 2 s
+  await shot(room, 'room-call');
+});
+
+step('mute from the panel: the room screen says so and alice stops receiving audio energy', async () => {
+  const energy = async () => (await alice.stats('Room')).audio.totalAudioEnergy;
+  const e0 = await energy();
+  await sleep(1500);
+  const e1 = await energy();
+  assert.ok(e1 > e0, `before mute the room's audio carries energy (${e0} -> ${e1})`);
+  await until('live state on the panel', async () => (await text(panel, '#mute')) === 'Mute', 10000);
+  await panel.click('#mute');
+  await until('"Microphone muted" on the room screen', async () => (await text(room, '#mic-state')) === 'Microphone muted', 10000);
+  await until('"Unmute" on the panel', async () => (await text(panel, '#mute')) === 'Unmute', 10000);
+  await shot(panel, 'panel');
+  await sleep(1500); // what was in flight arrives
+  const m0 = await energy();
+  await sleep(3000);
+  const m1 = await energy();
+  assert.ok(m1 - m0 < (e1 - e0) / 50, `muted: alice's received energy stops growing (${m0} -> ${m1}; unmuted it grew ${e1 - e0} in 1.5 s)`);
+  await panel.click('#mute');
+  await until('"Microphone on" again', async () => (await text(room, '#mic-state')) === 'Microphone on', 10000);
+  await sleep(1500);
+  const u0 = await energy();
+  await sleep(1500);
+  const u1 = await energy();
+  assert.ok(u1 > u0, `unmuted: energy grows again (${u0} -> ${u1})`);
+});
+
+step('camera off from the panel: the screen says so; volume and self view follow the panel', async () => {
+  await panel.click('#camera');
+  await until('"Camera off" on the room screen', async () => (await text(room, '#camera-state')) === 'Camera off', 10000);
+  await panel.click('#self-view');
+  await until('the self view to hide', async () => !(await visible(room, '#self')), 10000);
+  await panel.click('#volume-down');
+  const s = await until('a lower volume', async () => {
+    const st = await daemon.status();
+    return st.controls.speaker_volume < 70 ? st : null;
+  }, 10000);
+  assert.equal(s.controls.camera_enabled, false);
+  assert.equal(s.controls.self_view, false);
+  await panel.click('#camera');
+  await panel.click('#self-view');
+  await until('"Camera on" again', async () => (await text(room, '#camera-state')) === 'Camera on', 10000);
+});
+
+step('leave from the panel returns the room screen to idle', async () => {
+  await panel.click('#leave');
+  await waitState(daemon, 'idle', { timeoutMs: 15000 });
+  await until('the idle screen', () => visible(room, '#join-link'), 10000);
+  await until('the tiles to go', async () => (await room.$$('.tile')).length === 0, 10000);
+  assert.ok(!(await visible(room, '#mic-state')), 'no live badge after the call');
+});
+
+step('a page of another origin in the same browser cannot use the room or panel endpoints', async () => {
+  const p = await browser.context.newPage();
+  await p.goto(`${EVIL}/`);
+  const results = await until('the evil page to finish', () => p.evaluate(() => (window.results.done ? window.results : null)), 20000);
+  await p.close();
+  assert.notEqual(results.read, 'status:200', `cross-origin read of room info: ${results.read}`);
+  assert.equal(results.video, 'refused', 'the video WebSocket refuses another origin');
+  const s = await daemon.status();
+  assert.equal(s.state, 'idle', `the room did not join: ${statusSummary(s)}`);
+  assert.equal(s.controls.microphone_muted, false, 'the room was not muted');
+  const info = await room.evaluate(async () => (await fetch('/api/v1/room/info')).json());
+  assert.equal(info.pairing_code, null, 'no pairing was started');
+});
+
+step('the admin revokes the panel: it can no longer drive the room', async () => {
+  const list = await req({ path: '/api/v1/panels', headers: { Cookie: adminCookie } });
+  const id = list.json.panels[0].id;
+  const del = await req({ method: 'DELETE', path: `/api/v1/panels/${id}`, headers: { Origin: BASE, Cookie: adminCookie, 'X-CSRF-Token': adminCsrf } });
+  assert.equal(del.status, 200, del.text);
+  const st = await panel.evaluate(async () => (await fetch('/api/v1/status')).status);
+  assert.equal(st, 401, 'a revoked panel gets no status');
+});

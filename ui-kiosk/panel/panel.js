@@ -1,0 +1,134 @@
+// Anyroom touch panel. Before it may drive the room it pairs: the room screen
+// shows a 6-digit code that is typed here; the panel then holds its own
+// credential (an HttpOnly cookie) that the admin can revoke.
+'use strict';
+
+const $ = (id) => document.getElementById(id);
+let csrf = null;
+let status = null;
+let pairingId = null;
+let events = null;
+let volumeTimer = null;
+
+async function api(method, path, body) {
+  const headers = {};
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (csrf && method !== 'GET') headers['X-CSRF-Token'] = csrf;
+  const r = await fetch(path, {
+    method, headers, credentials: 'same-origin', cache: 'no-store',
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  let data = null;
+  try { data = await r.json(); } catch { data = null; }
+  return { status: r.status, ok: r.ok, data: data || {} };
+}
+
+function show(view) {
+  $('pairing').hidden = view !== 'pairing';
+  $('controls').hidden = view !== 'controls';
+}
+
+function render() {
+  if (!status) return;
+  const c = status.controls || {};
+  $('room-name').textContent = status.room_name || 'Anyroom';
+  const st = status.state;
+  $('state').textContent = st === 'connected' ? `In a meeting${status.provider ? ` (${status.provider})` : ''}`
+    : st === 'joining' ? 'Joining…' : st === 'failed' ? `Could not join: ${status.error || ''}` : 'Not in a meeting';
+  const inCall = st === 'connected' || st === 'joining';
+  $('join').disabled = inCall;
+  $('leave').disabled = !(inCall || st === 'failed');
+  $('mute').textContent = c.microphone_muted ? 'Unmute' : 'Mute';
+  $('mute').classList.toggle('off', !!c.microphone_muted);
+  $('camera').textContent = c.camera_enabled ? 'Camera off' : 'Camera on';
+  $('camera').classList.toggle('off', !c.camera_enabled);
+  $('self-view').textContent = c.self_view ? 'Hide self view' : 'Show self view';
+  $('self-view').classList.toggle('off', !c.self_view);
+  if (volumeTimer === null && typeof c.speaker_volume === 'number') {
+    $('volume').value = String(c.speaker_volume);
+    $('volume-value').textContent = String(c.speaker_volume);
+  }
+}
+
+async function refresh() {
+  const r = await api('GET', '/api/v1/status');
+  if (r.status === 401) { csrf = null; show('pairing'); return; }
+  if (r.ok) { status = r.data; render(); }
+}
+
+function openEvents() {
+  if (events) return;
+  events = new WebSocket(`wss://${location.host}/api/v1/events`);
+  events.onmessage = () => refresh();
+  events.onclose = () => { events = null; if (csrf) setTimeout(openEvents, 2000); };
+}
+
+async function command(name, body) {
+  $('message').textContent = '';
+  const r = await api('POST', `/api/v1/commands/${name}`, body);
+  if (!r.ok) $('message').textContent = r.data.error || `HTTP ${r.status}`;
+  if (r.status === 401) show('pairing');
+  await refresh();
+  return r;
+}
+
+function setVolume(v) {
+  v = Math.max(0, Math.min(100, Math.round(v)));
+  $('volume').value = String(v);
+  $('volume-value').textContent = String(v);
+  clearTimeout(volumeTimer);
+  volumeTimer = setTimeout(async () => { volumeTimer = null; await command('volume', { level: v }); }, 150);
+}
+
+async function start() {
+  const s = await api('GET', '/api/v1/panel/session');
+  if (s.ok && s.data.paired) {
+    csrf = s.data.csrf_token;
+    show('controls');
+    await refresh();
+    openEvents();
+  } else {
+    show('pairing');
+  }
+}
+
+function wire() {
+  $('pair-start').addEventListener('click', async () => {
+    $('pair-message').textContent = '';
+    const r = await api('POST', '/api/v1/panel/pair/start', {});
+    if (!r.ok) { $('pair-message').textContent = r.data.error || `HTTP ${r.status}`; return; }
+    pairingId = r.data.pairing_id;
+    $('pair-form').hidden = false;
+    $('pair-code').value = '';
+    $('pair-code').focus();
+  });
+  $('pair-form').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const r = await api('POST', '/api/v1/panel/pair', {
+      pairing_id: pairingId, code: $('pair-code').value.trim(), name: $('pair-name').value.trim() || 'Touch panel',
+    });
+    if (!r.ok) {
+      $('pair-message').textContent = `${r.data.error || `HTTP ${r.status}`}`;
+      if (r.status === 410 || /start again/.test(r.data.error || '')) $('pair-form').hidden = true;
+      return;
+    }
+    $('pair-form').hidden = true;
+    $('pair-message').textContent = '';
+    await start();
+  });
+  $('join-form').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const link = $('join-link').value.trim();
+    if (link) command('join', { link });
+  });
+  $('leave').addEventListener('click', () => command('leave'));
+  $('mute').addEventListener('click', () => command(status && status.controls.microphone_muted ? 'unmute' : 'mute'));
+  $('camera').addEventListener('click', () => command('camera', { on: !(status && status.controls.camera_enabled) }));
+  $('self-view').addEventListener('click', () => command('self-view', { on: !(status && status.controls.self_view) }));
+  $('volume').addEventListener('input', () => setVolume(Number($('volume').value)));
+  $('volume-down').addEventListener('click', () => setVolume(Number($('volume').value) - 10));
+  $('volume-up').addEventListener('click', () => setVolume(Number($('volume').value) + 10));
+}
+
+wire();
+start();

@@ -1,0 +1,258 @@
+// Anyroom room screen, shown full-screen by the kiosk browser on the room
+// display (1920x1080). It authenticates with the kiosk secret that the
+// launcher puts in the URL fragment (#k=...): the fragment never leaves the
+// browser; the page removes it at once and trades it for a room session
+// (docs/api.md "Room screen and touch panels").
+'use strict';
+
+const $ = (id) => document.getElementById(id);
+let csrf = sessionStorage.getItem('ar-room-csrf');
+let status = null;
+let video = null;
+let statusTimer = null;
+let pending = null;
+
+async function api(method, path, body) {
+  const headers = {};
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (csrf && method !== 'GET') headers['X-CSRF-Token'] = csrf;
+  const r = await fetch(path, {
+    method, headers, credentials: 'same-origin', cache: 'no-store',
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  let data = null;
+  try { data = await r.json(); } catch { data = null; }
+  return { status: r.status, ok: r.ok, data: data || {} };
+}
+
+function fatal(text) {
+  $('fatal').textContent = text;
+  $('fatal').hidden = false;
+  for (const id of ['idle', 'joining', 'call', 'failed']) $(id).hidden = true;
+}
+
+async function authenticate() {
+  const m = /^#k=([0-9a-f]{64})$/.exec(location.hash);
+  if (m) {
+    history.replaceState(null, '', location.pathname);
+    const r = await api('POST', '/api/v1/room/session', { kiosk_secret: m[1] });
+    if (!r.ok) return fatal(`This screen could not open the room: ${r.data.error || r.status}`);
+    csrf = r.data.csrf_token;
+    sessionStorage.setItem('ar-room-csrf', csrf);
+  }
+  const info = await api('GET', '/api/v1/room/info');
+  if (info.status === 401 || info.status === 403) {
+    return fatal('This page is the room screen: the kiosk opens it with the room\'s secret.');
+  }
+  return info.ok ? info.data : null;
+}
+
+// ---- clock ----
+function tick() {
+  const now = new Date();
+  const hm = now.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  $('clock').textContent = hm;
+  $('big-clock').textContent = hm;
+  $('big-date').textContent = now.toLocaleDateString([], { weekday: 'long', day: 'numeric', month: 'long' });
+}
+
+// ---- info: name, admin address, pairing and setup codes ----
+function showInfo(info) {
+  if (!info) return;
+  $('room-name').textContent = info.room_name || 'Anyroom';
+  document.title = info.room_name || 'Anyroom';
+  $('admin-url').textContent = info.admin_url || '';
+  $('fingerprint').textContent = info.tls_fingerprint_sha256 || '';
+  $('pairing').hidden = !info.pairing_code;
+  $('pairing-code').textContent = info.pairing_code || '';
+  $('setup').hidden = !info.setup_code;
+  $('setup-code').textContent = info.setup_code || '';
+}
+
+async function refreshInfo() {
+  const r = await api('GET', '/api/v1/room/info');
+  if (r.ok) showInfo(r.data);
+}
+
+// ---- status ----
+function participantName(track) {
+  if (!status) return track;
+  const id = track.startsWith('feed-') ? track.slice(5) : track;
+  const p = (status.participants || []).find((x) => String(x.id) === id);
+  return p && p.display ? p.display : 'Participant';
+}
+
+function quality(tracks) {
+  let loss = 0;
+  let rtt = -1;
+  for (const t of tracks) {
+    if (t.direction === 'recv' && t.packets > 0) loss = Math.max(loss, t.packets_lost / (t.packets + t.packets_lost));
+    if (t.direction === 'send' && t.rtt_ms >= 0) rtt = Math.max(rtt, t.rtt_ms);
+  }
+  if (loss > 0.05 || rtt > 400) return 'poor';
+  if (loss > 0.01 || rtt > 200) return 'fair';
+  return 'good';
+}
+
+function render() {
+  if (!status) return;
+  const st = status.state;
+  const inCall = st === 'connected' || st === 'leaving';
+  $('idle').hidden = !(st === 'idle' || st === 'failed');
+  $('joining').hidden = st !== 'joining';
+  $('call').hidden = !inCall;
+  $('failed').hidden = true;
+  const err = $('join-error');
+  err.hidden = st !== 'failed' || !status.error;
+  err.textContent = st === 'failed' && status.error ? `Could not join: ${status.error}` : '';
+  if (status.room_name) $('room-name').textContent = status.room_name;
+
+  const c = status.controls || {};
+  const live = st === 'joining' || inCall;
+  const mic = $('mic-state');
+  mic.hidden = !live;
+  mic.textContent = c.microphone_live ? 'Microphone on' : 'Microphone muted';
+  mic.className = `badge ${c.microphone_live ? 'live' : 'off'}`;
+  const cam = $('camera-state');
+  cam.hidden = !live;
+  cam.textContent = c.camera_live ? 'Camera on' : 'Camera off';
+  cam.className = `badge ${c.camera_live ? 'live' : 'off'}`;
+  $('mute-button').textContent = c.microphone_muted ? 'Unmute' : 'Mute';
+  $('mute-button').className = c.microphone_muted ? 'off' : '';
+  $('camera-button').textContent = c.camera_enabled ? 'Camera off' : 'Camera on';
+  $('camera-button').className = c.camera_enabled ? '' : 'off';
+
+  const meeting = $('meeting');
+  meeting.hidden = !live || !status.provider;
+  meeting.textContent = status.provider ? `${status.provider}${status.room ? ` · ${status.room}` : ''}` : '';
+  const q = $('quality');
+  q.hidden = !inCall;
+  const ql = quality(status.tracks || []);
+  q.textContent = `Quality: ${ql}`;
+  q.className = ql;
+  layoutTiles();
+}
+
+async function refreshStatus() {
+  const r = await api('GET', '/api/v1/status');
+  if (r.ok) { status = r.data; render(); }
+}
+
+function refreshSoon() {
+  if (pending) return;
+  pending = setTimeout(() => { pending = null; refreshStatus(); }, 80);
+}
+
+// ---- tiles ----
+function makeCanvas(track, local) {
+  if (local) return $('self-canvas');
+  const tile = document.createElement('div');
+  tile.className = 'tile';
+  tile.dataset.track = track;
+  const canvas = document.createElement('canvas');
+  canvas.width = 640;
+  canvas.height = 360;
+  const name = document.createElement('span');
+  name.className = 'name';
+  const stats = document.createElement('span');
+  stats.className = 'stats';
+  tile.append(canvas, name, stats);
+  $('tiles').append(tile);
+  return canvas;
+}
+
+function dropCanvas(track) {
+  const tile = document.querySelector(`.tile[data-track="${CSS.escape(track)}"]`);
+  if (tile) tile.remove();
+}
+
+function layoutTiles() {
+  const tiles = [...document.querySelectorAll('.tile')];
+  const tracks = (status && status.tracks) || [];
+  let speaker = null;
+  let loudest = -50;
+  for (const t of tracks) {
+    if (t.kind === 'audio' && t.direction === 'recv' && t.audio_level > loudest) { loudest = t.audio_level; speaker = t.peer; }
+  }
+  const many = tiles.length > 3;
+  const n = tiles.length + (many ? 3 : 0);
+  $('tiles').style.setProperty('--cols', String(Math.max(1, Math.ceil(Math.sqrt(n)))));
+  for (const tile of tiles) {
+    const name = tile.dataset.track;
+    tile.querySelector('.name').textContent = participantName(name);
+    tile.classList.toggle('large', many && name === speaker);
+    const v = tracks.find((t) => t.peer === name && t.kind === 'video');
+    tile.querySelector('.stats').textContent = v
+      ? `${v.width}×${v.height} · ${Math.round(v.framerate)} fps · ${Math.round(v.bitrate_bps / 1000)} kb/s`
+      : '';
+  }
+  $('waiting').hidden = tiles.length > 0;
+  const c = (status && status.controls) || {};
+  $('self').hidden = !(c.self_view && video && [...video.tracks.values()].some((t) => t.local));
+}
+
+// ---- events ----
+function openEvents() {
+  const ws = new WebSocket(`wss://${location.host}/api/v1/events`);
+  ws.onmessage = (ev) => {
+    let m = null;
+    try { m = JSON.parse(ev.data); } catch { return; }
+    if (m.event === 'config' || m.event === 'pairing') refreshInfo();
+    if (m.event === 'config' && m.room_name) $('room-name').textContent = m.room_name;
+    refreshSoon();
+  };
+  ws.onclose = () => setTimeout(openEvents, 2000);
+}
+
+// ---- commands ----
+async function command(name, body) {
+  const r = await api('POST', `/api/v1/commands/${name}`, body);
+  if (!r.ok && name !== 'join') console.warn(`${name}: ${r.data.error || r.status}`);
+  refreshSoon();
+  return r;
+}
+
+function wire() {
+  $('join-form').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const link = $('join-link').value.trim();
+    if (!link) return;
+    $('join-error').hidden = true;
+    $('joining-text').textContent = 'Joining the meeting…';
+    const r = await command('join', { link });
+    if (!r.ok) {
+      $('join-error').textContent = `Could not join: ${r.data.error || `HTTP ${r.status}`}`;
+      $('join-error').hidden = false;
+    } else {
+      $('join-link').value = '';
+    }
+  });
+  $('cancel-button').addEventListener('click', () => command('leave'));
+  $('leave-button').addEventListener('click', () => command('leave'));
+  $('back-button').addEventListener('click', () => command('leave'));
+  $('mute-button').addEventListener('click', () =>
+    command(status && status.controls && status.controls.microphone_muted ? 'unmute' : 'mute'));
+  $('camera-button').addEventListener('click', () =>
+    command('camera', { on: !(status && status.controls && status.controls.camera_enabled) }));
+}
+
+async function main() {
+  tick();
+  setInterval(tick, 1000);
+  const info = await authenticate();
+  if (!info) return;
+  showInfo(info);
+  wire();
+  await refreshStatus();
+  openEvents();
+  video = AR_VIDEO.connect({
+    url: `wss://${location.host}/api/v1/video`, makeCanvas, dropCanvas, onChange: layoutTiles,
+  });
+  // Quality indicators and tile statistics move with the call.
+  statusTimer = setInterval(() => { if (status && status.state !== 'idle') refreshStatus(); }, 2000);
+  setInterval(refreshInfo, 5000);
+  // For tests and diagnostics.
+  window.arRoom = { video: () => video.stats(), status: () => status };
+}
+
+main();
