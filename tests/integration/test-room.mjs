@@ -162,8 +162,8 @@ step('first-run setup: from this device it needs no code; admin then renames the
   adminCookie = String(r.headers['set-cookie']).split(';')[0];
   adminCsrf = r.json.csrf_token;
   await until('the setup code to go away', async () => !(await visible(room, '#setup')), 10000);
-  const put = await req({ method: 'PUT', path: '/api/v1/config', headers: { Origin: BASE, Cookie: adminCookie, 'X-CSRF-Token': adminCsrf },
-    body: { room_name: 'Board Room 7' } });
+  const put = await req({ method: 'PATCH', path: '/api/v1/config', headers: { Origin: BASE, Cookie: adminCookie, 'X-CSRF-Token': adminCsrf },
+    body: { room: { name: 'Board Room 7' } } });
   assert.equal(put.status, 200, put.text);
   await until('the new name on the room screen', async () => (await text(room, '#room-name')) === 'Board Room 7', 10000);
 });
