@@ -8,6 +8,7 @@
  *   ar-web-state.c    the state dir: password, tokens, settings, audit log
  *   ar-web-api.c      the scripting API: status, commands, configuration
  *   ar-web-tokens.c   API tokens and the audit log listing
+ *   ar-web-update.c   update commands, update status, bundle upload (streamed)
  *
  * A feature file registers its routes with ar_web_server_add_routes() from a
  * function called by ar_web_server_new(); the core authenticates and checks
@@ -158,5 +159,14 @@ gboolean ar_web_room_setup_allowed(ArWebServer *s, SoupServerMessage *msg, JsonN
 
 void ar_web_api_register(ArWebServer *s);
 void ar_web_tokens_register(ArWebServer *s);
+
+/* ---- ar-web-update.c ---- */
+
+void ar_web_update_register(ArWebServer *s);
+/* TRUE if @msg is a bundle upload (POST /api/v1/update/upload). */
+gboolean ar_web_update_is_upload(SoupServerMessage *msg);
+/* At got-headers: authenticates, checks size and type, and streams the body
+ * to a file; FALSE after answering with an error. */
+gboolean ar_web_update_upload_headers(ArWebServer *s, SoupServerMessage *msg);
 
 G_END_DECLS

@@ -193,6 +193,13 @@ on_got_headers(SoupServerMessage *msg, gpointer data)
     ar_web_error(msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "method not allowed");
     return;
   }
+  /* A bundle upload is the one large body: ar-web-update.c checks it (and
+   * the caller) now and streams it to disk. */
+  if (ar_web_update_is_upload(msg)) {
+    if (ar_web_update_upload_headers(s, msg))
+      g_object_set_data(G_OBJECT(msg), "ar-web-checked", GINT_TO_POINTER(1));
+    return;
+  }
   SoupMessageHeaders *rh = soup_server_message_get_request_headers(msg);
   SoupEncoding enc = soup_message_headers_get_encoding(rh);
   if (enc == SOUP_ENCODING_CHUNKED || enc == SOUP_ENCODING_EOF) {
@@ -454,6 +461,7 @@ ar_web_server_new(ArApiHub *hub, ArConfig *config, const char *state_dir, const 
   ar_web_session_register(s);
   ar_web_api_register(s);
   ar_web_tokens_register(s);
+  ar_web_update_register(s);
   ar_web_server_add_static_dir(s, "/admin/", "admin");
   if (!ar_web_room_register(s, error))
     return NULL;

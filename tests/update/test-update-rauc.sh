@@ -228,13 +228,28 @@ for _ in $(seq 100); do [ -s "$T/https.port" ] && break; sleep 0.1; done
 [ -s "$T/https.port" ] || bail "https server did not start: $(cat "$T/https.log")"
 HTTPS="https://127.0.0.1:$(cat "$T/https.port")"
 
+# ---- a systemd notify socket stand-in: records every datagram anyroomd sends ----
+python3 - "$T/notify.sock" "$T/notify.log" >"$T/notify.err" 2>&1 <<'PY' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+with open(sys.argv[2], "a", buffering=1) as log:
+    while True:
+        log.write(s.recv(4096).decode() + "\n")
+PY
+PIDS+=($!)
+for _ in $(seq 100); do [ -S "$T/notify.sock" ] && break; sleep 0.1; done
+[ -S "$T/notify.sock" ] || bail "notify socket stand-in did not start"
+ADMIN_PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+A="https://127.0.0.1:$ADMIN_PORT"
+
 # ---- anyroomd ----
 echo 1.0.0 >"$T/version"
 cat >"$T/anyroom.conf" <<EOF
 [room]
 name=Update test
 [admin]
-listen=none
+listen=127.0.0.1:$ADMIN_PORT
 [update]
 bus=$BUS
 version-file=$T/version
@@ -243,9 +258,11 @@ download-ca=$T/tls/ca.pem
 health-settle=1
 EOF
 SOCK="$T/run/anyroomd.sock"
-"$DAEMON" --config "$T/anyroom.conf" --board host --socket "$SOCK" --state-dir "$T/state" \
+NOTIFY_SOCKET="$T/notify.sock" WATCHDOG_USEC=1000000 \
+  "$DAEMON" --config "$T/anyroom.conf" --board host --socket "$SOCK" --state-dir "$T/state" \
   >"$T/anyroomd.log" 2>&1 &
-PIDS+=($!)
+DAEMON_PID=$!
+PIDS+=($DAEMON_PID)
 for _ in $(seq 200); do [ -S "$SOCK" ] && break; sleep 0.1; done
 [ -S "$SOCK" ] || bail "anyroomd did not start: $(tail -5 "$T/anyroomd.log")"
 ctl() { "$CTL" --socket "$SOCK" "$@"; }
@@ -350,6 +367,60 @@ ctl update install "$T/other.raucb" >/dev/null 2>&1
 st="$(ctl update status --json)"
 check "update status carries the last error" \
   python3 -c 'import json,sys; u=json.load(sys.stdin); sys.exit(0 if "other-board" in (u["last_error"] or "") else 1)' <<<"$st"
+
+# ---- the HTTPS scripting API: token, upload streamed to disk, commands, status ----
+mkimg web
+bundle web "$COMPAT" 1.4.0 web
+C=(curl -sk --max-time 60)
+"${C[@]}" -c "$T/jar" -H "Origin: $A" -H 'Content-Type: application/json' \
+  -d '{"password":"correct horse battery staple"}' "$A/api/v1/setup" >/dev/null
+CSRF="$("${C[@]}" -b "$T/jar" "$A/api/v1/session" | python3 -c 'import json,sys; print(json.load(sys.stdin)["csrf_token"])')"
+TOKEN="$("${C[@]}" -b "$T/jar" -H "Origin: $A" -H "X-CSRF-Token: $CSRF" -H 'Content-Type: application/json' \
+  -d '{"name":"update-test"}' "$A/api/v1/tokens" | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')"
+check "admin setup and an API token" [ -n "$TOKEN" ]
+upload() { # upload FILE [CURL ARGS...] -> "HTTP_CODE BODY"
+  local f="$1"
+  shift
+  "${C[@]}" -o "$T/upload.out" -w '%{http_code}' -H 'Content-Type: application/octet-stream' \
+    --data-binary "@$f" "$@" "$A/api/v1/update/upload"
+  printf ' %s' "$(cat "$T/upload.out")"
+}
+SLOT_B0="$(hash "$T/slotB.img")"
+r="$(upload "$T/web.raucb" -H "Origin: $A")"
+check "upload without a credential: 401 ($r)" [ "${r%% *}" = 401 ]
+r="$(upload "$T/web.raucb" -b "$T/jar" -H "Origin: $A")"
+check "upload with a session but no CSRF token: 403 ($r)" [ "${r%% *}" = 403 ]
+r="$(upload "$T/big.raucb" -H "Authorization: Bearer $TOKEN")"
+check "upload over max-bundle-size: 413 before the body is read ($r)" [ "${r%% *}" = 413 ]
+v=0
+[ -z "$(ls -A "$T/state/update" 2>/dev/null)" ] && [ "$(hash "$T/slotB.img")" = "$SLOT_B0" ] && v=1
+check "refused uploads left no file and slot B unchanged" [ "$v" = 1 ]
+r="$(upload "$T/other.raucb" -H "Authorization: Bearer $TOKEN")"
+v=0
+[ "${r%% *}" = 422 ] && grep -q "other-board" <<<"$r" && v=1
+check "uploaded wrong-compatible bundle: 422 ($r)" [ "$v" = 1 ]
+r="$(upload "$T/web.raucb" -H "Authorization: Bearer $TOKEN")"
+check "uploaded signed bundle 1.4.0 installs: 200 ($r)" [ "${r%% *}" = 200 ]
+check "slot B holds the uploaded image" [ "$(hash "$T/slotB.img")" = "$(hash "$T/web.img")" ]
+check "the upload was deleted after the install" [ -z "$(ls -A "$T/state/update" 2>/dev/null)" ]
+r="$("${C[@]}" -w ' %{http_code}' -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+  -d "{\"source\": \"$T/down.raucb\"}" "$A/api/v1/commands/update-install")"
+v=0
+[ "${r##* }" = 422 ] && grep -q "older than the running" <<<"$r" && v=1
+check "update-install of a downgrade over HTTPS: 422 ($r)" [ "$v" = 1 ]
+r="$("${C[@]}" -H "Authorization: Bearer $TOKEN" "$A/api/v1/update/status")"
+check "GET /api/v1/update/status: last installed 1.4.0" \
+  python3 -c 'import json,sys; u=json.load(sys.stdin)["update"]; sys.exit(0 if u["last_installed_version"]=="1.4.0" else 1)' <<<"$r"
+r="$("${C[@]}" -b "$T/jar" "$A/api/v1/audit")"
+check "the audit log has the update installs" grep -q '"update-install"' <<<"$r"
+
+# ---- systemd notifications ----
+check "anyroomd sent READY=1" grep -qx "READY=1" "$T/notify.log"
+check "anyroomd feeds the watchdog (WATCHDOG=1 at least 3 times)" \
+  [ "$(grep -cx "WATCHDOG=1" "$T/notify.log")" -ge 3 ]
+kill -TERM "$DAEMON_PID"
+for _ in $(seq 100); do kill -0 "$DAEMON_PID" 2>/dev/null || break; sleep 0.1; done
+check "anyroomd sent STOPPING=1 on SIGTERM" grep -qx "STOPPING=1" "$T/notify.log"
 
 echo "1..$n"
 [ "$failed" = 0 ]
