@@ -414,6 +414,22 @@ check "GET /api/v1/update/status: last installed 1.4.0" \
 r="$("${C[@]}" -b "$T/jar" "$A/api/v1/audit")"
 check "the audit log has the update installs" grep -q '"update-install"' <<<"$r"
 
+# ---- the admin page's update section in headless Chromium (Debian's chromium) ----
+if [ -x /usr/bin/chromium ] && [ -d "$SRC/tests/lab/node_modules/playwright-core" ]; then
+  mkimg page
+  bundle page "$COMPAT" 1.5.0 page
+  shot="$BUILD/meson-logs/update-admin.png"
+  mkdir -p "$(dirname "$shot")"
+  out="$(timeout 200 node "$SRC/tests/update/admin-update.mjs" "$A" "$T/state/admin-cert.pem" \
+    "correct horse battery staple" "$T/page.raucb" 1.5.0 "$shot" 2>&1)"
+  rc=$?
+  echo "$out" | grep '^#'
+  check "admin page: log in, upload and install a bundle, progress shown (screenshot $shot)" [ "$rc" = 0 ]
+  check "slot B holds the image uploaded from the admin page" [ "$(hash "$T/slotB.img")" = "$(hash "$T/page.img")" ]
+else
+  not_ok "admin page test needs Debian's chromium and tests/lab/node_modules (./build.sh deps)"
+fi
+
 # ---- systemd notifications ----
 check "anyroomd sent READY=1" grep -qx "READY=1" "$T/notify.log"
 check "anyroomd feeds the watchdog (WATCHDOG=1 at least 3 times)" \

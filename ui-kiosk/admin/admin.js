@@ -38,7 +38,7 @@ async function refresh() {
   if (s.data.setup_required) return show('setup');
   if (!s.data.logged_in) return show('login');
   show('admin');
-  await Promise.all([loadConfig(), loadStatus(), loadTokens()]);
+  await Promise.all([loadConfig(), loadStatus(), loadTokens(), loadUpdate()]);
   openEvents();
 }
 
@@ -84,6 +84,17 @@ async function loadTokens() {
   }
 }
 
+async function loadUpdate() {
+  const r = await api('GET', '/api/v1/update/status');
+  const u = r.ok ? r.data.update : null;
+  $('update').hidden = !u;
+  if (!u) return;
+  $('update-version').textContent = u.running_version || '?';
+  $('update-slot').textContent = u.booted_slot || (u.rauc ? '?' : 'no RAUC');
+  $('update-good').textContent = u.marked_good ? 'marked good' : 'not marked good yet';
+  $('update-error').textContent = u.last_error || 'none';
+}
+
 function openEvents() {
   if (events) return;
   events = new WebSocket(`wss://${location.host}/api/v1/events`);
@@ -91,6 +102,11 @@ function openEvents() {
     let ev = null;
     try { ev = JSON.parse(e.data); } catch { return; }
     if (ev.event === 'config' && typeof ev.room_name === 'string') $('room-title').textContent = ev.room_name;
+    if (ev.event === 'update-progress') {
+      $('update-progress').textContent = `${ev.percent}% ${ev.message}`;
+      return;
+    }
+    if (ev.event === 'update-finished' || ev.event === 'update-marked-good') loadUpdate();
     loadStatus();
   });
   events.addEventListener('close', () => { events = null; });
@@ -143,6 +159,31 @@ $('leave').addEventListener('click', async () => {
   const r = await api('POST', '/api/v1/commands/leave');
   say(r.ok ? 'Left the meeting' : `Leave failed: ${r.data.error || r.status}`, r.ok ? 'ok' : 'error');
   loadStatus();
+});
+
+// The bundle goes as the raw request body: the device streams it to disk.
+$('update-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const file = $('update-file').files[0];
+  if (!file) return;
+  const force = $('update-force').checked ? '?force_downgrade=1' : '';
+  say(`Uploading ${file.name}…`);
+  $('update-progress').textContent = '';
+  let r;
+  try {
+    r = await fetch(`/api/v1/update/upload${force}`, {
+      method: 'POST', credentials: 'same-origin', cache: 'no-store', body: file,
+      headers: { 'Content-Type': 'application/octet-stream', 'X-CSRF-Token': csrf },
+    });
+  } catch (err) {
+    return say(`Upload failed: ${err}`, 'error');
+  }
+  let data = {};
+  try { data = await r.json(); } catch { data = {}; }
+  say(r.ok ? 'Installed; restart the device to run it' : `Update refused: ${data.error || r.status}`,
+    r.ok ? 'ok' : 'error');
+  $('update-force').checked = false;
+  loadUpdate();
 });
 
 $('token-form').addEventListener('submit', async (e) => {
