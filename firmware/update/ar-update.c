@@ -754,7 +754,10 @@ marked(GObject *src, GAsyncResult *res, gpointer data)
     gboolean absent = g_error_matches(error, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN) ||
                       g_error_matches(error, G_DBUS_ERROR, G_DBUS_ERROR_NAME_HAS_NO_OWNER) ||
                       g_error_matches(error, G_DBUS_ERROR, G_DBUS_ERROR_SPAWN_SERVICE_NOT_FOUND);
-    if (absent && u->mark_tries < MARK_MAX_TRIES) {
+    /* RAUC not there yet, or busy ("already processing a different method",
+     * e.g. an install started in the first seconds): try again. */
+    if (u->mark_tries < MARK_MAX_TRIES) {
+      g_debug("update: marking good: %s; again in %d s", u->mark_error, MARK_RETRY_S);
       u->health_source = g_timeout_add_seconds(MARK_RETRY_S, mark_good, u);
       return;
     }

@@ -214,7 +214,18 @@ cp "$T/fresh.raucb" "$T/big.raucb" "$T/www/"
 python3 - "$T/www" "$T/tls/server.pem" "$T/tls/server.key" "$T/https.port" >"$T/https.log" 2>&1 <<'PY' &
 import functools, http.server, ssl, sys
 root, cert, key, portfile = sys.argv[1:5]
-handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=root)
+class Handler(http.server.SimpleHTTPRequestHandler):
+    def do_GET(self):
+        # Redirects: to plain http (must be refused), and to https on this server (followed).
+        target = {"/to-http": "http://127.0.0.1:9/fresh.raucb", "/to-https": "/fresh.raucb"}.get(self.path)
+        if target:
+            self.send_response(302)
+            self.send_header("Location", target)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        super().do_GET()
+handler = functools.partial(Handler, directory=root)
 httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
 ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
 ctx.load_cert_chain(cert, key)
@@ -258,12 +269,13 @@ download-ca=$T/tls/ca.pem
 health-settle=1
 EOF
 SOCK="$T/run/anyroomd.sock"
-NOTIFY_SOCKET="$T/notify.sock" WATCHDOG_USEC=1000000 \
+# AR_UPDATE_TEST_WRAPPER: e.g. "valgrind --leak-check=full --log-file=/tmp/vg.log" (manual runs).
+NOTIFY_SOCKET="$T/notify.sock" WATCHDOG_USEC=1000000 ${AR_UPDATE_TEST_WRAPPER:-} \
   "$DAEMON" --config "$T/anyroom.conf" --board host --socket "$SOCK" --state-dir "$T/state" \
   >"$T/anyroomd.log" 2>&1 &
 DAEMON_PID=$!
 PIDS+=($DAEMON_PID)
-for _ in $(seq 200); do [ -S "$SOCK" ] && break; sleep 0.1; done
+for _ in $(seq 600); do [ -S "$SOCK" ] && break; sleep 0.1; done
 [ -S "$SOCK" ] || bail "anyroomd did not start: $(tail -5 "$T/anyroomd.log")"
 ctl() { "$CTL" --socket "$SOCK" "$@"; }
 
@@ -314,6 +326,9 @@ refused "plain http:// URL" "https:// only" "http://127.0.0.1:1/x.raucb"
 refused "a bundle over max-bundle-size (1 MiB) over https" "larger than max-bundle-size" \
   "$HTTPS/big.raucb"
 refused "a missing file" "no such bundle file" "$T/nope.raucb"
+refused "an https URL redirecting to http://" "not https://" "$HTTPS/to-http"
+refused "an https server whose certificate is not trusted" "download failed" \
+  "https://localhost:$(cat "$T/https.port")/fresh.raucb"
 check "the refused download left no file behind" [ -z "$(ls -A "$T/state/update" 2>/dev/null)" ]
 
 # ---- a signed bundle installs ----
@@ -339,6 +354,9 @@ rc=$?
 check "bundle 1.3.0-rc.1 from an https URL (verified with download-ca) installs" [ "$rc" = 0 ]
 check "slot B holds the downloaded image" [ "$(hash "$T/slotB.img")" = "$(hash "$T/fresh.img")" ]
 check "the downloaded bundle was deleted" [ -z "$(ls -A "$T/state/update" 2>/dev/null)" ]
+out="$(ctl update install "$HTTPS/to-https" 2>&1)"
+rc=$?
+check "an https redirect to https is followed and installs" [ "$rc" = 0 ]
 
 # ---- one install at a time ----
 # The custom backend holds the first install at its "set-state B bad" while
@@ -435,7 +453,7 @@ check "anyroomd sent READY=1" grep -qx "READY=1" "$T/notify.log"
 check "anyroomd feeds the watchdog (WATCHDOG=1 at least 3 times)" \
   [ "$(grep -cx "WATCHDOG=1" "$T/notify.log")" -ge 3 ]
 kill -TERM "$DAEMON_PID"
-for _ in $(seq 100); do kill -0 "$DAEMON_PID" 2>/dev/null || break; sleep 0.1; done
+for _ in $(seq 300); do kill -0 "$DAEMON_PID" 2>/dev/null || break; sleep 0.1; done
 check "anyroomd sent STOPPING=1 on SIGTERM" grep -qx "STOPPING=1" "$T/notify.log"
 
 echo "1..$n"
