@@ -390,9 +390,20 @@ install_finish(ArUpdater *u, GError *error)
 }
 
 /* RAUC's error text without GDBus's "GDBus.Error:org.gtk.GDBus.UnmappedGError..." prefix. */
+static gboolean
+rauc_absent_error(const GError *e)
+{
+  return g_error_matches(e, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN) ||
+         g_error_matches(e, G_DBUS_ERROR, G_DBUS_ERROR_NAME_HAS_NO_OWNER) ||
+         g_error_matches(e, G_DBUS_ERROR, G_DBUS_ERROR_SPAWN_SERVICE_NOT_FOUND);
+}
+
 static GError *
 rauc_error(int code, const char *what, GError *e)
 {
+  if (rauc_absent_error(e))
+    return g_error_new(AR_UPDATE_ERROR, AR_UPDATE_ERROR_NO_RAUC,
+                       "no RAUC service on the bus (is rauc.service installed and running?)");
   if (g_dbus_error_is_remote_error(e))
     g_dbus_error_strip_remote_error(e);
   g_autofree char *msg = bounded_text(e->message);
@@ -585,7 +596,8 @@ got_info(GObject *src, GAsyncResult *res, gpointer data)
     return;
   }
   if (!ret) {
-    g_dbus_error_strip_remote_error(error);
+    if (!rauc_absent_error(error))
+      g_dbus_error_strip_remote_error(error);
     if (g_str_equal(error->message, "rauc info error")) {
       /* RAUC before 1.10 keeps the reason in its log. */
       install_finish(u, g_error_new(AR_UPDATE_ERROR, AR_UPDATE_ERROR_REFUSED,
@@ -751,9 +763,7 @@ marked(GObject *src, GAsyncResult *res, gpointer data)
     g_dbus_error_strip_remote_error(error);
     g_free(u->mark_error);
     u->mark_error = bounded_text(error->message);
-    gboolean absent = g_error_matches(error, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN) ||
-                      g_error_matches(error, G_DBUS_ERROR, G_DBUS_ERROR_NAME_HAS_NO_OWNER) ||
-                      g_error_matches(error, G_DBUS_ERROR, G_DBUS_ERROR_SPAWN_SERVICE_NOT_FOUND);
+    gboolean absent = rauc_absent_error(error);
     /* RAUC not there yet, or busy ("already processing a different method",
      * e.g. an install started in the first seconds): try again. */
     if (u->mark_tries < MARK_MAX_TRIES) {

@@ -188,7 +188,8 @@ for _ in $(seq 100); do [ -S "$T/bus.sock" ] && break; sleep 0.1; done
 
 DBUS_SYSTEM_BUS_ADDRESS="$BUS" rauc service --conf="$T/system.conf" --override-boot-slot=A \
   >"$T/rauc.log" 2>&1 &
-PIDS+=($!)
+RAUC_PID=$!
+PIDS+=($RAUC_PID)
 rauc_up=0
 for _ in $(seq 100); do
   if gdbus call --address "$BUS" -d de.pengutronix.rauc -o / \
@@ -447,6 +448,18 @@ if [ -x /usr/bin/chromium ] && [ -d "$SRC/tests/lab/node_modules/playwright-core
 else
   not_ok "admin page test needs Debian's chromium and tests/lab/node_modules (./build.sh deps)"
 fi
+
+# ---- RAUC gone: a clear error, not a hang ----
+kill -TERM "$RAUC_PID"
+for _ in $(seq 100); do kill -0 "$RAUC_PID" 2>/dev/null || break; sleep 0.1; done
+out="$(ctl update install "$T/good.raucb" 2>&1)"
+rc=$?
+v=0
+[ "$rc" = 1 ] && grep -q "no RAUC service" <<<"$out" && v=1
+check "with RAUC stopped, install says so ($(tr '\n' ' ' <<<"$out"))" [ "$v" = 1 ]
+st="$(ctl update status --json)"
+check "update status says RAUC is not reachable" \
+  python3 -c 'import json,sys; sys.exit(0 if json.load(sys.stdin)["rauc"] is False else 1)' <<<"$st"
 
 # ---- systemd notifications ----
 check "anyroomd sent READY=1" grep -qx "READY=1" "$T/notify.log"
