@@ -21,6 +21,9 @@
  */
 #include "ar-web-priv.h"
 
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
 #include <string.h>
 
 #include "ar-web-video.h"
@@ -343,6 +346,39 @@ expire_pairing(ArWebServer *s)
   }
 }
 
+/* The admin address people can type: listening on every address
+ * (0.0.0.0 / ::), that is the first LAN IPv4 address of the device. */
+static char *
+reachable_admin_url(ArWebServer *s)
+{
+  const char *any4 = "https://0.0.0.0:", *any6 = "https://[::]:";
+  const char *rest = NULL;
+  if (s->url && g_str_has_prefix(s->url, any4))
+    rest = s->url + strlen(any4);
+  else if (s->url && g_str_has_prefix(s->url, any6))
+    rest = s->url + strlen(any6);
+  if (!rest)
+    return g_strdup(s->url);
+  struct ifaddrs *ifs = NULL;
+  char *found = NULL;
+  if (getifaddrs(&ifs) == 0) {
+    for (struct ifaddrs *i = ifs; i && !found; i = i->ifa_next) {
+      if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET || (i->ifa_flags & IFF_LOOPBACK) ||
+          !(i->ifa_flags & IFF_UP))
+        continue;
+      g_autoptr(GSocketAddress) sa =
+          g_socket_address_new_from_native(i->ifa_addr, sizeof(struct sockaddr_in));
+      if (sa && G_IS_INET_SOCKET_ADDRESS(sa)) {
+        g_autofree char *ip =
+            g_inet_address_to_string(g_inet_socket_address_get_address(G_INET_SOCKET_ADDRESS(sa)));
+        found = g_strdup_printf("https://%s:%s", ip, rest);
+      }
+    }
+    freeifaddrs(ifs);
+  }
+  return found ? found : g_strdup(s->url);
+}
+
 /* What the room screen shows besides the status: the pairing and setup codes. */
 static void
 handle_room_info(ArWebServer *s, SoupServerMessage *msg, const char *path,
@@ -354,8 +390,9 @@ handle_room_info(ArWebServer *s, SoupServerMessage *msg, const char *path,
   json_builder_begin_object(b);
   json_builder_set_member_name(b, "room_name");
   json_builder_add_string_value(b, s->config->room_name);
+  g_autofree char *url = reachable_admin_url(s);
   json_builder_set_member_name(b, "admin_url");
-  json_builder_add_string_value(b, s->url);
+  json_builder_add_string_value(b, url);
   json_builder_set_member_name(b, "tls_fingerprint_sha256");
   json_builder_add_string_value(b, s->fingerprint);
   json_builder_set_member_name(b, "pairing_code");
@@ -610,9 +647,11 @@ ar_web_room_setup_allowed(ArWebServer *s, SoupServerMessage *msg, JsonNode *body
     return TRUE;
   const char *code = ar_web_string_member(body, "setup_code");
   if (!code || !s->room->setup_code || !ar_web_secret_equal(code, s->room->setup_code)) {
-    /* A wrong code costs the code: a new one is shown. */
+    /* A refused try costs the code: a new one is shown. */
     g_free(s->room->setup_code);
     s->room->setup_code = random_code();
+    g_message("room: a setup attempt from %s without the right setup code", ar_web_client_of(msg));
+    broadcast(s, "setup", "code_changed", TRUE);
     return FALSE;
   }
   g_clear_pointer(&s->room->setup_code, g_free);

@@ -28,6 +28,8 @@ const OUT = path.join(buildDir(), 'meson-logs', 'lab', 'room');
 const TMP = mkTemp('ar-it-room-');
 const STATE = path.join(TMP, 'state');
 const ENFORCE = process.env.AR_NETNS_ADDR1 || '10.97.0.1';
+// The LAN side of the room: a client here is not on the device (not loopback).
+const LAN = `https://${ENFORCE}:${PORT}`;
 
 let janus = null;
 let daemon = null;
@@ -42,6 +44,7 @@ let adminCookie = null;
 let adminCsrf = null;
 
 const req = (opts) => pinnedRequest({ port: PORT, fingerprint256: pins.fingerprint256, ...opts });
+const lanReq = (opts) => req({ host: ENFORCE, ...opts, headers: { Origin: LAN, ...(opts.headers || {}) } });
 
 async function until(what, fn, timeoutMs = 15000, intervalMs = 100) {
   const deadline = Date.now() + timeoutMs;
@@ -101,7 +104,7 @@ before(async () => {
   fs.rmSync(OUT, { recursive: true, force: true });
   fs.mkdirSync(OUT, { recursive: true });
   const conf = path.join(TMP, 'anyroom.conf');
-  fs.writeFileSync(conf, `[room]\nname=Lab Room\n[admin]\nlisten=127.0.0.1:${PORT}\n`);
+  fs.writeFileSync(conf, `[room]\nname=Lab Room\n[admin]\nlisten=0.0.0.0:${PORT}\nhostnames=${ENFORCE}\n`);
   janus = await startJanus({ dir: path.join(TMP, 'janus'), iceEnforce: ENFORCE });
   daemon = await startAnyroomd({ tmp: TMP, extraArgs: ['--config', conf, '--state-dir', STATE] });
   pins = certPins(fs.readFileSync(path.join(STATE, 'admin-cert.pem'), 'utf8'));
@@ -147,7 +150,10 @@ step('the room screen opens with the secret in the fragment and shows the idle s
   assert.equal(new URL(room.url()).hash, '', 'the page drops the secret from its address');
   assert.equal(await text(room, '#room-name'), 'Lab Room');
   assert.equal(await text(room, '#fingerprint'), pins.fingerprint256, 'the certificate fingerprint is shown');
-  assert.equal(await text(room, '#admin-url'), `${BASE}/admin/`);
+  // Listening on every address: the screen names the LAN address people can type.
+  const addrs = [ENFORCE, process.env.AR_NETNS_ADDR2 || '10.97.0.2'];
+  const shown = await text(room, '#admin-url');
+  assert.ok(addrs.some((a) => shown === `https://${a}:${PORT}/admin/`), `admin URL on screen: ${shown}`);
   assert.match(await text(room, '#agenda'), /No meetings/);
   // No admin password yet: the setup code for a remote setup is on screen.
   const code = await text(room, '#setup-code');
@@ -156,22 +162,58 @@ step('the room screen opens with the secret in the fragment and shows the idle s
   await shot(room, 'room-idle');
 });
 
-step('first-run setup: from this device it needs no code; admin then renames the room, the screen follows', async () => {
-  const r = await req({ method: 'POST', path: '/api/v1/setup', headers: { Origin: BASE }, body: { password: PASSWORD } });
+step('first-run setup from the LAN needs the code on the room screen; then a rename shows on the screen', async () => {
+  const first = await text(room, '#setup-code');
+  const none = await lanReq({ method: 'POST', path: '/api/v1/setup', body: { password: PASSWORD } });
+  assert.equal(none.status, 403, `setup from the LAN without the code: ${none.text}`);
+  // Every refused try burns the code: the screen shows a new one.
+  const now = await until('a new setup code', async () => {
+    const c = await text(room, '#setup-code');
+    return /^\d{6}$/.test(c) && c !== first ? c : null;
+  }, 10000);
+  const wrong = now === '000000' ? '111111' : '000000';
+  const bad = await lanReq({ method: 'POST', path: '/api/v1/setup', body: { password: PASSWORD, setup_code: wrong } });
+  assert.equal(bad.status, 403, `setup with a wrong code: ${bad.text}`);
+  const fresh = await until('a new setup code on the screen', async () => {
+    const c = await text(room, '#setup-code');
+    return /^\d{6}$/.test(c) && c !== now ? c : null;
+  }, 10000);
+  assert.ok(fs.existsSync(path.join(STATE, 'admin-password')) === false, 'no password was set');
+  const r = await lanReq({ method: 'POST', path: '/api/v1/setup', body: { password: PASSWORD, setup_code: fresh } });
   assert.equal(r.status, 200, r.text);
   adminCookie = String(r.headers['set-cookie']).split(';')[0];
   adminCsrf = r.json.csrf_token;
   await until('the setup code to go away', async () => !(await visible(room, '#setup')), 10000);
-  const put = await req({ method: 'PATCH', path: '/api/v1/config', headers: { Origin: BASE, Cookie: adminCookie, 'X-CSRF-Token': adminCsrf },
+  const put = await lanReq({ method: 'PATCH', path: '/api/v1/config', headers: { Cookie: adminCookie, 'X-CSRF-Token': adminCsrf },
     body: { room: { name: 'Board Room 7' } } });
   assert.equal(put.status, 200, put.text);
   await until('the new name on the room screen', async () => (await text(room, '#room-name')) === 'Board Room 7', 10000);
 });
 
+step('pairing is bounded: five wrong codes end it, the right code is then refused', async () => {
+  const start = await lanReq({ method: 'POST', path: '/api/v1/panel/pair/start', body: {} });
+  assert.equal(start.status, 200, start.text);
+  const code = await until('the code on the room screen', async () => {
+    const c = await text(room, '#pairing-code');
+    return /^\d{6}$/.test(c) ? c : null;
+  }, 10000);
+  const id = start.json.pairing_id;
+  let last = null;
+  for (let i = 0; i < 5; i++) {
+    const wrong = String((Number(code) + 1 + i) % 1000000).padStart(6, '0');
+    last = await lanReq({ method: 'POST', path: '/api/v1/panel/pair', body: { pairing_id: id, code: wrong } });
+    assert.equal(last.status, 403, last.text);
+  }
+  assert.match(last.json.error, /too many/);
+  const right = await lanReq({ method: 'POST', path: '/api/v1/panel/pair', body: { pairing_id: id, code } });
+  assert.equal(right.status, 410, `the right code after five wrong ones: ${right.text}`);
+  await until('the code to leave the room screen', async () => !(await visible(room, '#pairing')), 10000);
+});
+
 step('pairing a touch panel: a wrong code is refused, the code on the room screen works', async () => {
   panelBrowser = await launchAdminBrowser({ spki: pins.spki, viewport: { width: 1280, height: 800 } });
   panel = panelBrowser.page;
-  await panel.goto(`${BASE}/panel/`);
+  await panel.goto(`${LAN}/panel/`); // a tablet on the LAN
   await until('the pairing view', () => visible(panel, '#pair-start'));
   // Not paired: the panel may not drive the room.
   const st = await panel.evaluate(async () => (await fetch('/api/v1/status')).status);

@@ -197,7 +197,7 @@ function openEvents() {
   ws.onmessage = (ev) => {
     let m = null;
     try { m = JSON.parse(ev.data); } catch { return; }
-    if (m.event === 'config' || m.event === 'pairing') refreshInfo();
+    if (m.event === 'config' || m.event === 'pairing' || m.event === 'setup') refreshInfo();
     if (m.event === 'config' && m.room_name) $('room-name').textContent = m.room_name;
     refreshSoon();
   };
