@@ -43,7 +43,7 @@ struct _ArVideoRelay {
   ArMediaEngine *engine;
   GHashTable *tracks; /* name -> Track* */
   GPtrArray *clients; /* Client* */
-  guint64 units, dropped_units;
+  guint64 units, dropped_units, key_requests;
 };
 
 static void
@@ -70,7 +70,9 @@ request_key(ArVideoRelay *r, Track *t)
   if (t->last_key_request_us && now - t->last_key_request_us < AR_VIDEO_KEY_REQUEST_GAP_US)
     return;
   t->last_key_request_us = now;
-  ar_media_engine_request_key_frame(r->engine, t->name);
+  r->key_requests++;
+  if (r->engine)
+    ar_media_engine_request_key_frame(r->engine, t->name);
 }
 
 static void
@@ -154,10 +156,9 @@ client_offer(ArVideoRelay *r, Client *c, Track *t, const ArVideoUnit *unit, GByt
   client_send(c, msg);
 }
 
-static void
-on_unit(const ArVideoUnit *unit, gpointer data)
+void
+ar_video_relay_push(ArVideoRelay *r, const ArVideoUnit *unit)
 {
-  ArVideoRelay *r = data;
   g_autoptr(GBytes) msg = ar_video_relay_encode(unit);
   if (!msg)
     return;
@@ -187,9 +188,20 @@ on_unit(const ArVideoUnit *unit, gpointer data)
 }
 
 static void
-on_ended(const char *track, gpointer data)
+on_unit(const ArVideoUnit *unit, gpointer data)
 {
-  ArVideoRelay *r = data;
+  ar_video_relay_push(data, unit);
+}
+
+guint64
+ar_video_relay_get_key_requests(ArVideoRelay *r)
+{
+  return r->key_requests;
+}
+
+void
+ar_video_relay_end_track(ArVideoRelay *r, const char *track)
+{
   g_hash_table_remove(r->tracks, track);
   g_autoptr(JsonBuilder) b = json_builder_new();
   json_builder_begin_object(b);
@@ -205,6 +217,12 @@ on_ended(const char *track, gpointer data)
     g_hash_table_remove(c->need_key, track);
     client_send_text(c, text);
   }
+}
+
+static void
+on_ended(const char *track, gpointer data)
+{
+  ar_video_relay_end_track(data, track);
 }
 
 static void
@@ -284,7 +302,8 @@ ar_video_relay_new(ArMediaEngine *engine)
   r->engine = engine;
   r->tracks = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, track_free);
   r->clients = g_ptr_array_new_with_free_func(client_free);
-  ar_media_engine_set_video_sink(engine, &funcs, r);
+  if (engine)
+    ar_media_engine_set_video_sink(engine, &funcs, r);
   return r;
 }
 
@@ -293,7 +312,8 @@ ar_video_relay_free(ArVideoRelay *r)
 {
   if (!r)
     return;
-  ar_media_engine_set_video_sink(r->engine, NULL, NULL);
+  if (r->engine)
+    ar_media_engine_set_video_sink(r->engine, NULL, NULL);
   g_ptr_array_unref(r->clients);
   g_hash_table_unref(r->tracks);
   g_free(r);

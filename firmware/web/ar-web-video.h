@@ -14,8 +14,14 @@ G_BEGIN_DECLS
 
 typedef struct _ArVideoRelay ArVideoRelay;
 
-/* Becomes @engine's video sink (peers created from now on are tapped). */
+/* Becomes @engine's video sink (peers created from now on are tapped).
+ * @engine NULL: units only come from ar_video_relay_push (tests). */
 ArVideoRelay *ar_video_relay_new(ArMediaEngine *engine);
+/* What the engine's video sink does with a unit / an ended track. */
+void ar_video_relay_push(ArVideoRelay *relay, const ArVideoUnit *unit);
+void ar_video_relay_end_track(ArVideoRelay *relay, const char *track);
+/* Key frames asked for so far (for tests and diagnostics). */
+guint64 ar_video_relay_get_key_requests(ArVideoRelay *relay);
 void ar_video_relay_free(ArVideoRelay *relay);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(ArVideoRelay, ar_video_relay_free)
 
