@@ -11,6 +11,8 @@
 #   tests/update/test-update-rauc.sh BUILD_DIR [SOURCE_DIR]     (root: RAUC loop-mounts bundles)
 #
 # TAP output. Everything started is stopped and the temp folder removed, also on failure.
+# AR_UPDATE_BENCH_MIB=N also prints (a figure, not a check) the time to bundle and install an
+# N MiB image through anyroomd; AR_UPDATE_TEST_WRAPPER runs anyroomd under e.g. valgrind.
 set -uo pipefail
 
 BUILD="$(cd "${1:?usage: $0 BUILD_DIR [SOURCE_DIR]}" && pwd)"
@@ -447,6 +449,22 @@ if [ -x /usr/bin/chromium ] && [ -d "$SRC/tests/lab/node_modules/playwright-core
   check "slot B holds the image uploaded from the admin page" [ "$(hash "$T/slotB.img")" = "$(hash "$T/page.img")" ]
 else
   not_ok "admin page test needs Debian's chromium and tests/lab/node_modules (./build.sh deps)"
+fi
+
+# ---- optional figure (not a check): AR_UPDATE_BENCH_MIB=256 times a bigger install ----
+if [ -n "${AR_UPDATE_BENCH_MIB:-}" ]; then
+  mkimg benchimg $((AR_UPDATE_BENCH_MIB * 1024 * 1024))
+  t0=$(date +%s.%N)
+  bundle bench "$COMPAT" 9.0.0 benchimg
+  t1=$(date +%s.%N)
+  ctl update install "$T/bench.raucb" >/dev/null 2>&1
+  brc=$?
+  t2=$(date +%s.%N)
+  secs() { python3 -c "print(f'{$2 - $1:.1f}')"; }
+  echo "# bench: ${AR_UPDATE_BENCH_MIB} MiB random image: rauc bundle (zstd) $(secs "$t0" "$t1") s," \
+    "bundle $(($(stat -c %s "$T/bench.raucb") / 1024 / 1024)) MiB; anyroomctl update install" \
+    "$(secs "$t1" "$t2") s (exit $brc)"
+  cmp -s "$T/slotB.img" "$T/benchimg.img" || echo "# bench: slot B differs from the image"
 fi
 
 # ---- RAUC gone: a clear error, not a hang ----
