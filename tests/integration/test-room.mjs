@@ -310,6 +310,22 @@ step('camera off from the panel: the screen says so; volume and self view follow
   await until('"Camera on" again', async () => (await text(room, '#camera-state')) === 'Camera on', 10000);
 });
 
+step('anyroomctl drives the same controls: the room screen and the panel follow', async () => {
+  let r = await daemon.ctl('mute');
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /microphone muted/);
+  await until('"Microphone muted" on the room screen', async () => (await text(room, '#mic-state')) === 'Microphone muted', 10000);
+  await until('"Unmute" on the panel', async () => (await text(panel, '#mute')) === 'Unmute', 10000);
+  r = await daemon.ctl('volume', '35');
+  assert.equal(r.code, 0, r.stderr);
+  await until('volume 35 on the panel', async () => (await text(panel, '#volume-value')) === '35', 10000);
+  r = await daemon.ctl('volume', '101');
+  assert.notEqual(r.code, 0, 'volume 101 is refused');
+  r = await daemon.ctl('unmute');
+  assert.equal(r.code, 0, r.stderr);
+  await until('"Microphone on" on the room screen', async () => (await text(room, '#mic-state')) === 'Microphone on', 10000);
+});
+
 step('leave from the panel returns the room screen to idle', async () => {
   await panel.click('#leave');
   await waitState(daemon, 'idle', { timeoutMs: 15000 });
