@@ -10,6 +10,7 @@
 #include "ar-api-config.h"
 #include "ar-api.h"
 #include "ar-build-config.h"
+#include "ar-log.h"
 #include "ar-web-server.h"
 
 typedef struct {
@@ -81,6 +82,8 @@ main(int argc, char **argv)
   }
   if (verbose)
     g_log_set_debug_enabled(TRUE);
+  /* The admin page's log view: the last lines, secrets redacted. */
+  ar_log_ring_install();
 
   g_autoptr(ArConfig) config = NULL;
   if (!config_path) {

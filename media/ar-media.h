@@ -213,6 +213,38 @@ void ar_media_engine_set_video_sink(ArMediaEngine *engine, const ArVideoSinkFunc
 /* Asks the sender of @track for a key frame (RTCP PLI for a remote track, a
  * forced key frame of our encoder for the local one). FALSE: no such track. */
 gboolean ar_media_engine_request_key_frame(ArMediaEngine *engine, const char *track);
+/* ---- devices (ar-media-devices.c): block for a bounded time, call from a
+ * worker thread ---- */
+
+typedef enum {
+  AR_MEDIA_DEVICE_CAMERA,
+  AR_MEDIA_DEVICE_MICROPHONE,
+  AR_MEDIA_DEVICE_SPEAKER,
+} ArMediaDeviceKind;
+
+typedef struct {
+  ArMediaDeviceKind kind;
+  char *id;   /* what [device] camera/microphone/speaker takes: "auto", "/dev/video0", "hw:1,0" */
+  char *name; /* for people */
+} ArMediaDevice;
+
+#define AR_MEDIA_MAX_DEVICES 64
+#define AR_MEDIA_SNAPSHOT_MAX_BYTES (512 * 1024)
+
+void ar_media_device_free(ArMediaDevice *device);
+const char *ar_media_device_kind_to_string(ArMediaDeviceKind kind);
+/* The choices (GstDeviceMonitor: V4L2 cameras, ALSA capture and playback
+ * devices), after the fixed ones (auto, test/none). ArMediaDevice*. */
+GPtrArray *ar_media_list_devices(void);
+/* A 440 Hz tone of @ms (100..5000) through @speaker ("auto" = ALSA default);
+ * returns when played. */
+gboolean ar_media_play_test_tone(const char *speaker, guint ms,
+                                 GError **error) G_GNUC_WARN_UNUSED_RESULT;
+/* A JPEG of @camera ("test", "auto", a V4L2 path) scaled to @width x @height
+ * (at most 1280x720, AR_MEDIA_SNAPSHOT_MAX_BYTES). The device must be free:
+ * not while a call sends it. */
+GBytes *ar_media_camera_snapshot(const char *camera, guint width, guint height,
+                                 GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
 /* ---- peers ---- */
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ar-link.h"
+#include "ar-log.h"
 
 G_DEFINE_QUARK(ar - api - config - error - quark, ar_api_config_error)
 
@@ -166,6 +167,7 @@ ar_api_config_apply_saved(ArConfig *config, const char *state_dir, GError **erro
     return TRUE;
   }
   take_settings(config, merged);
+  ar_log_ring_add_secret(config->turn_password);
   return TRUE;
 }
 
@@ -409,10 +411,24 @@ ar_api_config_patch(ArConfig *config, const char *state_dir, JsonNode *patch, GS
     return FALSE;
   }
   take_settings(config, merged);
+  ar_log_ring_add_secret(config->turn_password);
   if (changed_keys)
     *changed_keys = g_strv_builder_end(names);
   if (changed)
     *changed = areas;
+  return TRUE;
+}
+
+gboolean
+ar_api_config_reset(ArConfig *config, GError **error)
+{
+  g_autoptr(GKeyFile) empty = g_key_file_new();
+  g_autoptr(GKeyFile) kf = merge(config, empty);
+  g_autoptr(ArConfig) fresh =
+      ar_config_load_keyfile(kf, config->path ? config->path : "defaults", error);
+  if (!fresh)
+    return FALSE;
+  take_settings(config, fresh);
   return TRUE;
 }
 

@@ -55,6 +55,8 @@ gboolean ar_api_config_patch(ArConfig *config, const char *state_dir, JsonNode *
                              GStrv *changed_keys, ArApiConfigChanged *changed,
                              GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
+/* Puts @config's settable fields back to the config file's values. */
+gboolean ar_api_config_reset(ArConfig *config, GError **error) G_GNUC_WARN_UNUSED_RESULT;
 /* Removes settings.conf (factory reset). */
 gboolean ar_api_config_forget(const char *state_dir, GError **error);
 

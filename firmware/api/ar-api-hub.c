@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "ar-api-config.h"
+#include "ar-api-history.h"
 #include "ar-janus-msg.h"
 #include "ar-link.h"
 
@@ -15,7 +16,10 @@ struct _ArApiHub {
   char *admin_fingerprint;
   ArConfig *config; /* borrowed; the configuration group changes it */
   char *state_dir;
-  ArUpdater *updater; /* borrowed; NULL: no update commands */
+  ArUpdater *updater;    /* borrowed; NULL: no update commands */
+  ArApiHistory *history; /* NULL until there is a state dir */
+  ArApiAuditFunc audit;
+  gpointer audit_data;
 };
 
 typedef struct {
@@ -311,6 +315,35 @@ ar_api_hub_set_config(ArApiHub *hub, ArConfig *config, const char *state_dir)
   hub->config = config;
   g_free(hub->state_dir);
   hub->state_dir = g_strdup(state_dir);
+  g_clear_pointer(&hub->history, ar_api_history_free);
+  if (state_dir)
+    hub->history = ar_api_history_new(state_dir);
+}
+
+ArApiHistory *
+ar_api_hub_get_history(ArApiHub *hub)
+{
+  return hub->history;
+}
+
+ArConfig *
+ar_api_hub_get_config(ArApiHub *hub)
+{
+  return hub->config;
+}
+
+void
+ar_api_hub_set_audit_func(ArApiHub *hub, ArApiAuditFunc func, gpointer user_data)
+{
+  hub->audit = func;
+  hub->audit_data = user_data;
+}
+
+void
+ar_api_hub_audit(ArApiHub *hub, const char *event, const char *detail)
+{
+  if (hub->audit)
+    hub->audit(event, detail, hub->audit_data);
 }
 
 static void
@@ -526,7 +559,16 @@ ar_api_hub_broadcast(ArApiHub *hub, JsonNode *event)
 static void
 on_call_event(JsonNode *event, gpointer data)
 {
-  ar_api_hub_broadcast(data, event);
+  ArApiHub *hub = data;
+  if (hub->history) {
+    g_autoptr(JsonNode) status = ar_call_manager_status(hub->calls);
+    const char *provider = status && JSON_NODE_HOLDS_OBJECT(status)
+                               ? json_object_get_string_member_with_default(
+                                     json_node_get_object(status), "provider", NULL)
+                               : NULL;
+    ar_api_history_on_event(hub->history, event, provider);
+  }
+  ar_api_hub_broadcast(hub, event);
 }
 
 ArApiHub *
@@ -559,5 +601,6 @@ ar_api_hub_free(ArApiHub *hub)
   g_free(hub->admin_url);
   g_free(hub->admin_fingerprint);
   g_free(hub->state_dir);
+  g_clear_pointer(&hub->history, ar_api_history_free);
   g_free(hub);
 }

@@ -9,6 +9,7 @@
 
 #include <libsoup/soup.h>
 
+#include "ar-api-history.h"
 #include "ar-call.h"
 #include "ar-config.h"
 #include "ar-update.h"
@@ -74,6 +75,15 @@ void ar_api_hub_set_config(ArApiHub *hub, ArConfig *config, const char *state_di
  * was applied returns the changed "group.key" names (no values; for the
  * audit log), else NULL. Answers @msg either way. */
 GStrv ar_api_hub_config(ArApiHub *hub, SoupServerMessage *msg, gsize max_body);
+ArConfig *ar_api_hub_get_config(ArApiHub *hub);
+/* Where changes made over the local socket are written (the admin server's
+ * audit log); NULL: nowhere. */
+typedef void (*ArApiAuditFunc)(const char *event, const char *detail, gpointer user_data);
+void ar_api_hub_set_audit_func(ArApiHub *hub, ArApiAuditFunc func, gpointer user_data);
+void ar_api_hub_audit(ArApiHub *hub, const char *event, const char *detail);
+/* The call history kept from the call events (ar-api-history.h), or NULL
+ * before ar_api_hub_set_config gave a state dir. */
+ArApiHistory *ar_api_hub_get_history(ArApiHub *hub);
 
 /* Adds an authenticated WebSocket client; closes it (policy violation) when
  * there are too many. @owner (may be NULL) names the credential it came

@@ -60,6 +60,11 @@ handle_request(SoupServer *soup, SoupServerMessage *msg, const char *path, GHash
   }
   if (g_str_equal(path, "/api/v1/config")) {
     g_auto(GStrv) changed = ar_api_hub_config(s->hub, msg, AR_API_MAX_BODY);
+    if (changed) {
+      g_autofree char *list = g_strjoinv(", ", changed);
+      g_autofree char *detail = g_strconcat("changed ", list, NULL);
+      ar_api_hub_audit(s->hub, "config", detail);
+    }
     return;
   }
   const char *command = ar_api_hub_command_name(path);
@@ -71,6 +76,8 @@ handle_request(SoupServer *soup, SoupServerMessage *msg, const char *path, GHash
     ar_api_respond_result(msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "use POST");
     return;
   }
+  /* The link is not logged: meeting links carry passcodes. */
+  ar_api_hub_audit(s->hub, command, NULL);
   ar_api_hub_command(s->hub, msg, command, AR_API_MAX_BODY);
 }
 

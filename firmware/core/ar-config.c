@@ -60,6 +60,7 @@ static const KeySpec config_keys[] = {
     S("update", "download-ca", T_STRING, update_download_ca, 0, 0),
     S("update", "health-settle", T_UINT, update_health_settle_s, 0, 600),
     S("update", "mark-good", T_BOOL, update_mark_good, 0, 0),
+    S("system", "reboot-command", T_STRING, reboot_command, 0, 0),
 };
 #undef S
 
@@ -516,6 +517,7 @@ ar_config_free(ArConfig *c)
   g_free(c->update_bus);
   g_free(c->update_version_file);
   g_free(c->update_download_ca);
+  g_free(c->reboot_command);
   g_free(c);
 }
 

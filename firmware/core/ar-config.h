@@ -86,6 +86,8 @@ typedef struct {
   char *update_download_ca; /* PEM CA for bundle downloads; NULL = system store */
   guint update_health_settle_s;
   gboolean update_mark_good;
+  /* [system] */
+  char *reboot_command; /* what "reboot" runs (no shell); NULL = "systemctl reboot" */
 } ArConfig;
 
 ArConfig *ar_config_new_default(void);

@@ -9,6 +9,8 @@
  *   ar-web-api.c      the scripting API: status, commands, configuration
  *   ar-web-tokens.c   API tokens and the audit log listing
  *   ar-web-update.c   update commands, update status, bundle upload (streamed)
+ *   ar-web-admin.c    devices, test tone, camera preview, history, logs,
+ *                     reboot, factory reset
  *
  * A feature file registers its routes with ar_web_server_add_routes() from a
  * function called by ar_web_server_new(); the core authenticates and checks
@@ -61,6 +63,7 @@ typedef enum {
 } ArWebAuthNeed;
 
 typedef struct _ArWebRoute ArWebRoute;
+typedef struct _ArWebJob ArWebJob;
 
 /* Runs after the route's authentication and method checks passed. */
 typedef void (*ArWebHandler)(ArWebServer *s, SoupServerMessage *msg, const char *path,
@@ -94,6 +97,8 @@ struct _ArWebServer {
   GArray *routes;         /* ArWebRoute */
   GPtrArray *static_dirs; /* prefix -> UI subfolder (ar-web-server.c) */
   ArWebRoom *room;        /* room screen, panels, pairing, video (ar-web-room.c) */
+  GPtrArray *jobs;        /* ArWebJob* in a worker thread (ar-web-admin.c) */
+  gboolean job_busy[3];   /* per kind of job: one at a time */
 };
 
 /* ---- ar-web-server.c ---- */
@@ -138,6 +143,7 @@ gboolean ar_web_token_name_ok(const char *name);
 gboolean ar_web_load_tokens(ArWebServer *s, GError **error);
 gboolean ar_web_save_tokens(ArWebServer *s, GError **error);
 /* Appends an event to the audit log (JSON lines, bounded); never a secret. */
+void ar_web_audit_local(const char *event, const char *detail, gpointer server);
 void ar_web_audit(ArWebServer *s, SoupServerMessage *msg, const ArWebCaller *caller,
                   const char *event, const char *detail);
 
@@ -154,11 +160,16 @@ void ar_web_room_add_video_client(ArWebServer *s, SoupWebsocketConnection *ws, c
 /* First-run setup: from this device, or with the code the room screen shows
  * ("setup_code" in @body). A wrong code replaces the code. */
 gboolean ar_web_room_setup_allowed(ArWebServer *s, SoupServerMessage *msg, JsonNode *body);
+/* Factory reset: forgets every paired panel (and a pairing in progress). */
+void ar_web_room_forget_panels(ArWebServer *s);
 
-/* ---- ar-web-api.c, ar-web-tokens.c ---- */
+/* ---- ar-web-api.c, ar-web-tokens.c, ar-web-admin.c ---- */
 
 void ar_web_api_register(ArWebServer *s);
 void ar_web_tokens_register(ArWebServer *s);
+void ar_web_admin_register(ArWebServer *s);
+/* Jobs still running end on their own and then see no server. */
+void ar_web_admin_shutdown(ArWebServer *s);
 
 /* ---- ar-web-update.c ---- */
 

@@ -613,6 +613,22 @@ handle_panels(ArWebServer *s, SoupServerMessage *msg, const char *path, const Ar
   ar_api_respond_json(msg, SOUP_STATUS_OK, n);
 }
 
+/* Factory reset (ar-web-admin.c): every paired panel goes, its event streams
+ * with it; panels.json is removed by the caller. */
+void
+ar_web_room_forget_panels(ArWebServer *s)
+{
+  ArWebRoom *r = s->room;
+  if (!r)
+    return;
+  for (guint i = 0; i < r->panels->len; i++) {
+    g_autofree char *owner = owner_of_panel(r->panels->pdata[i]);
+    ar_api_hub_close_event_clients(s->hub, owner);
+  }
+  g_ptr_array_set_size(r->panels, 0);
+  g_clear_pointer(&r->pairing, pairing_free);
+}
+
 /* ---- media controls (commands group) ---- */
 
 static void

@@ -462,6 +462,8 @@ ar_web_server_new(ArApiHub *hub, ArConfig *config, const char *state_dir, const 
   ar_web_api_register(s);
   ar_web_tokens_register(s);
   ar_web_update_register(s);
+  ar_web_admin_register(s);
+  s->jobs = g_ptr_array_new();
   ar_web_server_add_static_dir(s, "/admin/", "admin");
   if (!ar_web_room_register(s, error))
     return NULL;
@@ -494,6 +496,7 @@ ar_web_server_new(ArApiHub *hub, ArConfig *config, const char *state_dir, const 
   gboolean v6 = strchr(host, ':') != NULL;
   s->url = g_strdup_printf(v6 ? "https://[%s]:%u/admin/" : "https://%s:%u/admin/", host, port);
   ar_api_hub_set_admin_info(hub, s->url, s->fingerprint);
+  ar_api_hub_set_audit_func(hub, ar_web_audit_local, s);
   /* Idle sessions end (and their event streams close) without a request. */
   s->expire_timer = g_timeout_add_seconds(30, expire_tick, s);
   g_message("admin: listening on %s (TLS certificate SHA-256 %s)%s", s->url, s->fingerprint,
@@ -509,11 +512,15 @@ ar_web_server_free(ArWebServer *s)
   if (s->expire_timer)
     g_source_remove(s->expire_timer);
   ar_web_session_shutdown(s);
+  ar_web_admin_shutdown(s);
+  g_clear_pointer(&s->jobs, g_ptr_array_unref);
   g_clear_pointer(&s->logins, g_ptr_array_unref);
   g_clear_pointer(&s->routes, g_array_unref);
   g_clear_pointer(&s->static_dirs, g_ptr_array_unref);
-  if (s->hub)
+  if (s->hub) {
     ar_api_hub_set_admin_info(s->hub, NULL, NULL);
+    ar_api_hub_set_audit_func(s->hub, NULL, NULL);
+  }
   if (s->soup) {
     soup_server_disconnect(s->soup);
     g_object_unref(s->soup);

@@ -37,9 +37,9 @@ ar_web_token_free(ArWebToken *t)
 
 /* ---- audit log: JSON lines, bounded, never a secret ---- */
 
-void
-ar_web_audit(ArWebServer *s, SoupServerMessage *msg, const ArWebCaller *caller, const char *event,
-             const char *detail)
+static void
+audit_write(ArWebServer *s, const char *client, const char *actor, const char *event,
+            const char *detail)
 {
   g_autoptr(JsonBuilder) b = json_builder_new();
   g_autoptr(GDateTime) now = g_date_time_new_now_utc();
@@ -50,16 +50,9 @@ ar_web_audit(ArWebServer *s, SoupServerMessage *msg, const ArWebCaller *caller, 
   json_builder_set_member_name(b, "event");
   json_builder_add_string_value(b, event);
   json_builder_set_member_name(b, "client");
-  json_builder_add_string_value(b, msg ? ar_web_client_of(msg) : NULL);
+  json_builder_add_string_value(b, client);
   json_builder_set_member_name(b, "actor");
-  if (caller && caller->token) {
-    g_autofree char *a = g_strdup_printf("token:%s", caller->token->name);
-    json_builder_add_string_value(b, a);
-  } else if (caller && caller->session) {
-    json_builder_add_string_value(b, "admin");
-  } else {
-    json_builder_add_null_value(b);
-  }
+  json_builder_add_string_value(b, actor);
   if (detail) {
     json_builder_set_member_name(b, "detail");
     json_builder_add_string_value(b, detail);
@@ -82,7 +75,26 @@ ar_web_audit(ArWebServer *s, SoupServerMessage *msg, const ArWebCaller *caller, 
   if (write(fd, text, strlen(text)) < 0)
     g_warning("admin: cannot write the audit log: %s", g_strerror(errno));
   close(fd);
-  g_message("admin: audit %s from %s", event, msg ? ar_web_client_of(msg) : "-");
+  g_message("admin: audit %s from %s", event, client ? client : "-");
+}
+
+void
+ar_web_audit(ArWebServer *s, SoupServerMessage *msg, const ArWebCaller *caller, const char *event,
+             const char *detail)
+{
+  g_autofree char *actor = NULL;
+  if (caller && caller->token)
+    actor = g_strdup_printf("token:%s", caller->token->name);
+  else if (caller && caller->session)
+    actor = g_strdup("admin");
+  audit_write(s, msg ? ar_web_client_of(msg) : NULL, actor, event, detail);
+}
+
+/* Changes made over the local socket (anyroomctl), from the hub. */
+void
+ar_web_audit_local(const char *event, const char *detail, gpointer data)
+{
+  audit_write(data, "local socket", "owner", event, detail);
 }
 
 /* ---- persistent state ---- */

@@ -31,6 +31,15 @@ const PASSWORD = 'correct horse battery staple';
 const OUT = path.join(buildDir(), 'meson-logs', 'lab', 'admin');
 const TMP = mkTemp('ar-it-admin-');
 const STATE = path.join(TMP, 'state');
+// The board's reboot command in this test: it records that it ran (the
+// machine must not reboot).
+const REBOOT_MARK = path.join(TMP, 'rebooted');
+const FAKE_REBOOT = path.join(TMP, 'fake-reboot.sh');
+// ALSA without a sound card: anyroomd's alsa-lib reads $HOME/.asoundrc, where
+// a "file" PCM records what the speaker played (the real alsasink path).
+const ALSA_HOME = path.join(TMP, 'alsa-home');
+const TONE_RAW = path.join(ALSA_HOME, 'tone.raw');
+const TURN_SECRET = 'turn-secret-4711';
 
 let janus = null;
 let daemon = null;
@@ -173,10 +182,14 @@ before(async () => {
   fs.rmSync(OUT, { recursive: true, force: true });
   fs.mkdirSync(OUT, { recursive: true });
   const conf = path.join(TMP, 'anyroom.conf');
+  fs.writeFileSync(FAKE_REBOOT, `#!/bin/sh\necho "reboot $*" >> '${REBOOT_MARK}'\n`, { mode: 0o755 });
+  fs.mkdirSync(ALSA_HOME, { recursive: true });
+  fs.writeFileSync(path.join(ALSA_HOME, '.asoundrc'),
+    `pcm.labspeaker {\n type file\n slave.pcm "null"\n file "${TONE_RAW}"\n format "raw"\n}\n`);
   fs.writeFileSync(conf, `[room]\nname=Lab Room\n[admin]\nlisten=127.0.0.1:${PORT}\nhostnames=room.lab.test\n` +
-    'login-max-failures=3\nlogin-lockout-minutes=1\n');
+    `login-max-failures=3\nlogin-lockout-minutes=1\n[system]\nreboot-command=${FAKE_REBOOT} --now\n`);
   janus = await startJanus({ dir: path.join(TMP, 'janus') });
-  daemon = await startAnyroomd({ tmp: TMP, extraArgs: ['--config', conf, '--state-dir', STATE] });
+  daemon = await startAnyroomd({ tmp: TMP, extraArgs: ['--config', conf, '--state-dir', STATE], env: { HOME: ALSA_HOME } });
   evil = await startEvilSite();
 });
 
@@ -331,6 +344,7 @@ step('join and leave a real meeting from the page', async () => {
 
 step('API tokens: created in the page, used with Bearer (no cookie, no CSRF), revoked -> 401', async () => {
   const page = browser.page;
+  await page.click('#tabs [data-tab=tokens]');
   await page.fill('#token-name', 'room-controller');
   await page.click('#token-form button');
   await page.waitForSelector('#new-token:not([hidden])');
@@ -506,6 +520,187 @@ step('connections do not leak file descriptors (HTTPS and the local socket)', as
   assert.ok(grown <= 3, `anyroomd has ${grown} more open files after 100 connections`);
 });
 
+// A change through the page, as an admin makes it.
+async function pageFetch(page, method, url, body) {
+  return page.evaluate(async ([m, u, b]) => {
+    const { csrf_token: csrf } = await (await fetch('/api/v1/session')).json();
+    const r = await fetch(u, { method: m, headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf }, body: b === undefined ? undefined : JSON.stringify(b) });
+    let json = null;
+    try { json = await r.json(); } catch { json = null; }
+    return { status: r.status, json };
+  }, [method, url, body]);
+}
+
+step('devices page: the engine\'s devices, a test tone through the chosen speaker, a live camera preview', async () => {
+  const page = browser.page;
+  await page.click('#tabs [data-tab=devices]');
+  await page.waitForFunction(() => [...document.querySelectorAll('#camera-select option')].some((o) => o.value === 'test'), null, { timeout: 20000 });
+  const speakers = await page.$$eval('#speaker-select option', (os) => os.map((o) => o.value));
+  assert.ok(speakers.includes('auto') && speakers.includes('none'), `speakers: ${speakers}`);
+  // The preview: pictures from the chosen camera, again and again.
+  await page.selectOption('#camera-select', 'test');
+  await page.waitForFunction(() => {
+    const img = document.getElementById('camera-preview');
+    return img.complete && img.naturalWidth === 320 && /camera=test&n=[2-9]/.test(img.src);
+  }, null, { timeout: 20000 });
+  // The test tone through the lab speaker (an ALSA device anyroomd knows by name).
+  await page.evaluate(() => {
+    const o = document.createElement('option');
+    o.value = 'labspeaker';
+    o.textContent = 'Lab speaker (ALSA file PCM)';
+    document.getElementById('speaker-select').append(o);
+  });
+  await page.selectOption('#speaker-select', 'labspeaker');
+  await page.click('#test-tone');
+  await waitMessage(page, /^Test tone played$/, 20000);
+  const raw = fs.readFileSync(TONE_RAW);
+  let nonzero = 0;
+  for (const b of raw) if (b) nonzero++;
+  assert.ok(nonzero > 48000, `the tone reached the speaker: ${nonzero} non-zero bytes of ${raw.length}`);
+  // A speaker name the config would refuse gets a clear error.
+  const bad = await pageFetch(page, 'POST', '/api/v1/commands/test-tone', { speaker: '$(reboot)' });
+  assert.equal(bad.status, 400);
+  assert.match(bad.json.error, /device/);
+  await page.selectOption('#microphone-select', 'test');
+  await page.click('#devices-form button[type=submit]');
+  await waitMessage(page, /^Devices saved: applies when anyroomd restarts$/);
+  const saved = fs.readFileSync(path.join(STATE, 'settings.conf'), 'utf8');
+  assert.match(saved, /^camera=test$/m);
+  assert.match(saved, /^speaker=labspeaker$/m);
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await shot(page, '10-devices');
+  assert.ok(auditEvents().some((e) => e.event === 'test_tone'));
+});
+
+step('network page: ICE servers apply to the next call, a bad value gets a clear error, the TURN password is write-only', async () => {
+  const page = browser.page;
+  await page.click('#tabs [data-tab=network]');
+  await page.fill('#stun', 'stun:10.99.0.1:3478');
+  await page.fill('#turn', 'turn:10.99.0.1:3478?transport=udp\nturn:10.99.0.1:3478?transport=tcp');
+  await page.fill('#turn-username', 'labroom');
+  await page.fill('#turn-password', TURN_SECRET);
+  await page.click('#network-form button[type=submit]');
+  await waitMessage(page, /^Network settings saved$/);
+  assert.equal(await page.inputValue('#turn-password'), '', 'the password field is emptied');
+  assert.match(await page.textContent('#turn-password-state'), /A TURN password is set/);
+  await until('the reload in the log', () => /network: now 1 STUN, 2 TURN server\(s\)/.test(fs.readFileSync(daemon.log, 'utf8')));
+  const cfg = await pageFetch(page, 'GET', '/api/v1/config');
+  assert.equal(cfg.json.network['turn-password-set'], true);
+  assert.ok(!JSON.stringify(cfg.json).includes(TURN_SECRET), 'never read back');
+  const ctl = await daemon.ctl('config');
+  assert.equal(ctl.code, 0);
+  assert.ok(!ctl.stdout.includes(TURN_SECRET) && ctl.stdout.includes('"turn-password-set" : true'), ctl.stdout);
+  await shot(page, '11-network');
+  // Relay-only without TURN: the config file's own rule, in the page.
+  await page.fill('#turn', '');
+  await page.fill('#turn-username', '');
+  await page.check('#relay-only');
+  await page.click('#network-form button[type=submit]');
+  await waitMessage(page, /relay-only: needs a TURN server/);
+  await shot(page, '11-network-error');
+  // Back to no ICE servers (the lab meeting is direct); from the local socket.
+  const r = await daemon.ctl('config', 'set', 'network.stun=', 'network.turn=', 'network.turn-username=', 'network.turn-password=');
+  assert.equal(r.code, 0, r.stderr);
+  await until('the page to follow the event', async () => (await page.inputValue('#stun')) === '' && !(await page.isChecked('#relay-only')));
+  for (const f of [daemon.log, path.join(STATE, 'audit.log')])
+    assert.ok(!fs.readFileSync(f, 'utf8').includes(TURN_SECRET), `no TURN password in ${path.basename(f)}`);
+  assert.ok(auditEvents().some((e) => e.event === 'config' && /network.turn-password/.test(e.detail)));
+  assert.ok(auditEvents().some((e) => e.event === 'config' && e.client === 'local socket'), 'anyroomctl changes are audited too');
+});
+
+step('meeting domains page: a self-hosted Jitsi domain is recognized from the next link', async () => {
+  const page = browser.page;
+  const link = 'https://meet.lab-jitsi.example/BoardMeeting';
+  let r = await pageFetch(page, 'POST', '/api/v1/commands/join', { link });
+  assert.equal(r.status, 400, `unknown domain: ${JSON.stringify(r.json)}`);
+  await page.click('#tabs [data-tab=domains]');
+  await page.fill('#jitsi-domains', 'meet.lab-jitsi.example\n*.jitsi.lab.example');
+  await page.click('#domains-form button[type=submit]');
+  await waitMessage(page, /^Meeting domains saved$/);
+  r = await pageFetch(page, 'POST', '/api/v1/commands/join', { link });
+  assert.equal(r.status, 422, `now a Jitsi meeting (joined by the web engine, not built yet): ${JSON.stringify(r.json)}`);
+  assert.match(r.json.error, /jitsi/i);
+  await shot(page, '12-domains');
+  await page.fill('#jitsi-domains', 'not a domain');
+  await page.click('#domains-form button[type=submit]');
+  await page.waitForSelector('#message.error', { timeout: 10000 });
+  assert.match(await message(page), /jitsi-domains/);
+  await shot(page, '12-domains-error');
+  await assertIdle('domains');
+});
+
+step('calls page: live graphs of a real call, then the call in the history', async () => {
+  const page = browser.page;
+  await page.click('#tabs [data-tab=room]');
+  await page.fill('#join-link', ROOM_LINK);
+  await page.click('#join-form button[type=submit]');
+  await waitMessage(page, /^Joined$/, 30000);
+  await page.click('#tabs [data-tab=calls]');
+  const start = await page.evaluate(() => window.__statsSamples || 0);
+  await page.waitForFunction((n) => (window.__statsSamples || 0) >= n + 4, start, { timeout: 20000 });
+  // The bitrate graph has a sent line drawn (blue pixels), from real counters.
+  const blue = await page.evaluate(() => {
+    const c = document.getElementById('graph-bitrate');
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 0; i < d.length; i += 4) if (d[i] < 60 && d[i + 2] > 150 && d[i + 3] > 0) n++;
+    return n;
+  });
+  assert.ok(blue > 20, `the sent-bitrate line is drawn (${blue} px)`);
+  const s = await daemon.status();
+  assert.ok(s.tracks.some((t) => t.direction === 'send' && t.bitrate_bps > 0), 'the room is sending');
+  await shot(page, '13-calls-live');
+  await page.click('#tabs [data-tab=room]');
+  await page.click('#leave');
+  await waitMessage(page, /Left the meeting/, 20000);
+  await page.click('#tabs [data-tab=calls]');
+  await page.waitForFunction(() => /janus/.test(document.querySelector('#history tbody tr')?.textContent || '') &&
+    /ended/.test(document.querySelector('#history tbody tr').textContent), null, { timeout: 10000 });
+  const hist = JSON.parse(fs.readFileSync(path.join(STATE, 'history.json'), 'utf8'));
+  assert.equal(hist[0].provider, 'janus');
+  assert.equal(hist[0].result, 'ended');
+  assert.ok(hist[0].duration_s > 0, `duration ${hist[0].duration_s}`);
+  assert.ok(hist.some((h) => h.result === 'failed' || h.result === 'ended'));
+  assert.ok(!JSON.stringify(hist).includes('room=1234'), 'no link in the history');
+  assert.equal(fs.statSync(path.join(STATE, 'history.json')).mode & 0o777, 0o600);
+  await shot(page, '13-calls-history');
+});
+
+step('logs page: the last lines, a download, no secrets', async () => {
+  const page = browser.page;
+  await page.click('#tabs [data-tab=logs]');
+  await page.waitForFunction(() => /call: /.test(document.getElementById('log-view').textContent), null, { timeout: 10000 });
+  await page.waitForSelector('#audit tbody tr');
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#logs-download')]);
+  const file = path.join(TMP, 'downloaded-log.txt');
+  await download.saveAs(file);
+  const text = fs.readFileSync(file, 'utf8');
+  assert.match(text, /admin: listening on https:/);
+  assert.match(text, /config: changed network\.stun/);
+  for (const secret of [TURN_SECRET, PASSWORD, apiToken])
+    assert.ok(!text.includes(secret), 'no secret in the downloaded log');
+  // Tokens may not read logs.
+  const r = await req({ path: '/api/v1/logs', headers: { Authorization: 'Bearer art_' + '0'.repeat(64) } });
+  assert.equal(r.status, 401);
+  await shot(page, '14-logs');
+});
+
+step('system page: reboot runs the board\'s reboot command', async () => {
+  const page = browser.page;
+  await page.click('#tabs [data-tab=system]');
+  await page.click('#reboot');
+  await page.waitForSelector('#reboot-confirm:visible');
+  await shot(page, '15-system');
+  await page.click('#reboot-confirm');
+  await waitMessage(page, /^Rebooting/);
+  await until('the reboot command to run', () => fs.existsSync(REBOOT_MARK));
+  assert.equal(fs.readFileSync(REBOOT_MARK, 'utf8').trim(), 'reboot --now');
+  assert.ok(auditEvents().some((e) => e.event === 'reboot' && e.actor === 'admin'));
+  // Not with GET, not without a session.
+  let r = await req({ path: '/api/v1/commands/reboot' });
+  assert.equal(r.status, 401);
+});
+
 step('lockout after repeated failures, even for the right password', async () => {
   const login = (password) => req({ method: 'POST', path: '/api/v1/login', headers: { Origin: BASE }, body: { password } });
   // Parallel guesses from one address: one is checked, the others wait.
@@ -528,4 +723,27 @@ step('lockout after repeated failures, even for the right password', async () =>
   r = await req({ method: 'POST', path: '/api/v1/login', headers: { Origin: EVIL }, body: { password: PASSWORD } });
   assert.equal(r.status, 403);
   await assertIdle('end');
+});
+
+step('factory reset: everything erased, back to first-run setup', async () => {
+  const page = browser.page;
+  await page.click('#tabs [data-tab=system]');
+  await page.click('#factory-reset');
+  await page.click('#factory-reset-confirm');
+  await page.waitForSelector('#setup:not([hidden])', { timeout: 10000 });
+  await waitMessage(page, /Factory reset done/);
+  await shot(page, '16-factory-reset-setup');
+  for (const f of ['admin-password', 'tokens.json', 'settings.conf', 'history.json', 'admin-key.pem', 'admin-cert.pem'])
+    assert.ok(!fs.existsSync(path.join(STATE, f)), `${f} erased`);
+  assert.deepEqual(auditEvents().map((e) => e.event), ['factory_reset'], 'the audit log starts again');
+  const r = await req({ path: '/api/v1/session' });
+  assert.equal(r.json.setup_required, true);
+  assert.equal(await sessionCookie(), undefined, 'the session cookie is gone');
+  const s = await daemon.status();
+  assert.equal(s.room_name, 'Lab Room', 'the config file\'s room name again');
+  const cfg = await daemon.ctl('config');
+  assert.match(cfg.stdout, /"jitsi-domains" : \[\s*\]/);
+  // The old session is dead for the server too.
+  const st = await page.evaluate(async () => (await fetch('/api/v1/status')).status);
+  assert.equal(st, 401);
 });

@@ -76,7 +76,7 @@ export function buildDir() {
 // Start anyroomd with private XDG dirs under tmp; log into tmp/anyroomd.log.
 // netns: run it in that network namespace (ip netns exec; same PID); the
 // control socket is a file, so anyroomctl reaches it from anywhere.
-export async function startAnyroomd({ tmp, board = 'host', extraArgs = [], timeoutMs = 15000, netns = null, log: logName = 'anyroomd.log' }) {
+export async function startAnyroomd({ tmp, board = 'host', extraArgs = [], timeoutMs = 15000, netns = null, log: logName = 'anyroomd.log', env: extraEnv = {} }) {
   // Run private copies: other people may relink the build tree meanwhile.
   const binDir = path.join(tmp, 'bin');
   fs.mkdirSync(binDir, { recursive: true });
@@ -101,6 +101,7 @@ export async function startAnyroomd({ tmp, board = 'host', extraArgs = [], timeo
     XDG_CONFIG_HOME: dirs.config,
     XDG_STATE_HOME: dirs.state,
     G_MESSAGES_DEBUG: 'all',
+    ...extraEnv,
   };
   if (process.env.AR_SOURCE_DIR && !env.ANYROOM_BOARD_DIR) env.ANYROOM_BOARD_DIR = path.join(process.env.AR_SOURCE_DIR, 'board');
   const args = ['--socket', socket, ...(board ? ['--board', board] : []), ...extraArgs];

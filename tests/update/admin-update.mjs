@@ -15,6 +15,7 @@ try {
   await page.goto(`${url}/admin/`, { timeout: 30000 });
   await page.fill('#login-password', password);
   await page.click('#login-form button[type=submit]');
+  await page.click('#tabs [data-tab=system]', { timeout: 30000 }); // the admin page's System tab
   await page.waitForSelector('#update:not([hidden])', { timeout: 30000 });
   await page.waitForFunction(() => document.querySelector('#update-version').textContent !== '?',
     null, { timeout: 30000 });

@@ -1,11 +1,14 @@
 // Anyroom admin page. Served by anyroomd at /admin/ under a strict CSP: no
 // inline script, same-origin requests only. Every change carries the
-// session's CSRF token in X-CSRF-Token.
+// session's CSRF token in X-CSRF-Token. This file: session, room, meeting,
+// tokens; admin-pages.js: the other pages, through window.AR.
 'use strict';
 
 let csrf = null;
 let events = null;
 const $ = (id) => document.getElementById(id);
+const AR = { pages: [], eventHandlers: [] };
+window.AR = AR;
 
 function say(text, kind = 'ok') {
   const m = $('message');
@@ -29,6 +32,7 @@ async function api(method, path, body) {
 function show(view) {
   for (const id of ['setup', 'login', 'admin']) $(id).hidden = id !== view;
   $('logout').hidden = view !== 'admin';
+  for (const p of AR.pages) if (p.view) p.view(view);
 }
 
 async function refresh() {
@@ -38,7 +42,7 @@ async function refresh() {
   if (s.data.setup_required) return show('setup');
   if (!s.data.logged_in) return show('login');
   show('admin');
-  await Promise.all([loadConfig(), loadStatus(), loadTokens(), loadUpdate()]);
+  await Promise.all([loadConfig(), loadStatus(), loadTokens(), loadUpdate(), ...AR.pages.map((p) => p.load && p.load())]);
   openEvents();
 }
 
@@ -47,6 +51,7 @@ async function loadConfig() {
   if (r.ok) {
     $('room-name').value = r.data.room.name;
     $('room-title').textContent = r.data.room.name;
+    for (const p of AR.pages) if (p.config) p.config(r.data);
   }
 }
 
@@ -107,6 +112,7 @@ function openEvents() {
       return;
     }
     if (ev.event === 'update-finished' || ev.event === 'update-marked-good') loadUpdate();
+    for (const h of AR.eventHandlers) h(ev);
     loadStatus();
   });
   events.addEventListener('close', () => { events = null; });
@@ -197,4 +203,5 @@ $('token-form').addEventListener('submit', async (e) => {
   loadTokens();
 });
 
-refresh().catch((e) => say(String(e), 'error'));
+Object.assign(AR, { $, api, say, refresh, loadConfig, loadStatus });
+document.addEventListener('DOMContentLoaded', () => refresh().catch((e) => say(String(e), 'error')));
