@@ -38,6 +38,7 @@ struct _ArUpdater {
 
   /* the install under way */
   Phase phase;
+  gboolean inspect_pending; /* waiting for the D-Bus proxy */
   char *source;
   char *bundle_path;
   gboolean delete_bundle, force;
@@ -122,6 +123,19 @@ on_rauc_owner(GObject *obj, GParamSpec *pspec, gpointer data)
                                   "the RAUC service went away during the install"));
 }
 
+static void start_inspect(ArUpdater *u);
+
+/* An install that waited for the connection ends here. */
+static void
+connect_failed(ArUpdater *u)
+{
+  if (!u->inspect_pending)
+    return;
+  u->inspect_pending = FALSE;
+  install_finish(u, g_error_new(AR_UPDATE_ERROR, AR_UPDATE_ERROR_NO_RAUC, "no RAUC service: %s",
+                                u->connect_error));
+}
+
 static void
 proxy_ready(GObject *src, GAsyncResult *res, gpointer data)
 {
@@ -133,6 +147,7 @@ proxy_ready(GObject *src, GAsyncResult *res, gpointer data)
     ArUpdater *u = data;
     u->connect_error = g_strdup(error->message);
     g_message("update: no RAUC D-Bus proxy: %s", error->message);
+    connect_failed(u);
     return;
   }
   ArUpdater *u = data;
@@ -145,6 +160,8 @@ proxy_ready(GObject *src, GAsyncResult *res, gpointer data)
     ar_updater_refresh(u, NULL, NULL);
   else
     g_debug("update: RAUC is not on the bus (yet)");
+  if (u->inspect_pending)
+    start_inspect(u);
 }
 
 static void
@@ -169,6 +186,7 @@ bus_ready(GObject *src, GAsyncResult *res, gpointer data)
     ArUpdater *u = data;
     u->connect_error = g_strdup(error->message);
     g_message("update: no D-Bus for RAUC: %s", error->message);
+    connect_failed(u);
     return;
   }
   ArUpdater *u = data;
@@ -359,6 +377,7 @@ install_finish(ArUpdater *u, GError *error)
     g_message("update: installed %s (version %s); reboot to run it", u->source, u->bundle_version);
   }
   u->phase = PHASE_IDLE;
+  u->inspect_pending = FALSE;
   g_autoptr(JsonBuilder) b = json_builder_new();
   json_builder_begin_object(b);
   json_builder_set_member_name(b, "event");
@@ -619,6 +638,12 @@ start_inspect(ArUpdater *u)
 {
   u->phase = PHASE_INSPECT;
   set_progress(u, 0, "checking the bundle's signature, compatible and version");
+  if (!u->rauc) {
+    /* The D-Bus connection is still being made: proxy_ready() goes on. */
+    u->inspect_pending = TRUE;
+    return;
+  }
+  u->inspect_pending = FALSE;
   g_dbus_proxy_call(u->rauc, "Info", g_variant_new("(s)", u->bundle_path), G_DBUS_CALL_FLAGS_NONE,
                     -1, u->cancel, got_info, u);
 }
@@ -685,11 +710,12 @@ ar_updater_install(ArUpdater *u, const char *source, gboolean force_downgrade,
     g_set_error(error, AR_UPDATE_ERROR, AR_UPDATE_ERROR_BUSY, "an update is already running");
     return FALSE;
   }
-  if (!u->rauc) {
+  if (!u->rauc && u->connect_error) {
     g_set_error(error, AR_UPDATE_ERROR, AR_UPDATE_ERROR_NO_RAUC, "no RAUC service: %s",
-                u->connect_error ? u->connect_error : "not connected to D-Bus yet");
+                u->connect_error);
     return FALSE;
   }
+  /* Still connecting (the first moments after start): the inspect step waits for it. */
   gboolean url = g_str_has_prefix(source, "https://") || strstr(source, "://") != NULL;
   if (url) {
     if (!ar_update_check_url(source, error))

@@ -215,11 +215,23 @@ openssl x509 -req -in "$T/tls/server.csr" -CA "$T/tls/ca.pem" -CAkey "$T/tls/ca.
   -CAcreateserial -days 2 -extfile "$T/tls/ext.cnf" -out "$T/tls/server.pem" 2>/dev/null
 cp "$T/fresh.raucb" "$T/big.raucb" "$T/www/"
 python3 - "$T/www" "$T/tls/server.pem" "$T/tls/server.key" "$T/https.port" >"$T/https.log" 2>&1 <<'PY' &
-import functools, http.server, ssl, sys
+import functools, http.server, ssl, sys, time
 root, cert, key, portfile = sys.argv[1:5]
 class Handler(http.server.SimpleHTTPRequestHandler):
     def do_GET(self):
         # Redirects: to plain http (must be refused), and to https on this server (followed).
+        if self.path == "/slow":  # 960 KiB over 15 s: a download still running when anyroomd stops
+            self.send_response(200)
+            self.send_header("Content-Length", str(15 * 65536))
+            self.end_headers()
+            try:
+                for _ in range(15):
+                    self.wfile.write(b"x" * 65536)
+                    self.wfile.flush()
+                    time.sleep(1)
+            except OSError:
+                pass
+            return
         target = {"/to-http": "http://127.0.0.1:9/fresh.raucb", "/to-https": "/fresh.raucb"}.get(self.path)
         if target:
             self.send_response(302)
@@ -483,9 +495,22 @@ check "update status says RAUC is not reachable" \
 check "anyroomd sent READY=1" grep -qx "READY=1" "$T/notify.log"
 check "anyroomd feeds the watchdog (WATCHDOG=1 at least 3 times)" \
   [ "$(grep -cx "WATCHDOG=1" "$T/notify.log")" -ge 3 ]
+# A download still running when anyroomd stops: its partial file is removed.
+ctl update install "$HTTPS/slow" >/dev/null 2>&1 &
+slow_ctl=$!
+for _ in $(seq 200); do
+  [ "$(stat -c %s "$T/state/update/download.raucb" 2>/dev/null || echo 0)" -gt 0 ] && break
+  sleep 0.05
+done
+partial=0
+[ -s "$T/state/update/download.raucb" ] && partial=1
 kill -TERM "$DAEMON_PID"
 for _ in $(seq 300); do kill -0 "$DAEMON_PID" 2>/dev/null || break; sleep 0.1; done
+wait "$slow_ctl" 2>/dev/null
 check "anyroomd sent STOPPING=1 on SIGTERM" grep -qx "STOPPING=1" "$T/notify.log"
+v=0
+[ "$partial" = 1 ] && [ ! -e "$T/state/update/download.raucb" ] && v=1
+check "a download cut by anyroomd's stop leaves no partial file" [ "$v" = 1 ]
 
 echo "1..$n"
 [ "$failed" = 0 ]
