@@ -15,8 +15,11 @@
 #include <string.h>
 
 #define AR_VIDEO_MAX_CLIENTS 4
-#define AR_VIDEO_CACHE_MAX_FRAMES 300
-#define AR_VIDEO_CACHE_MAX_BYTES (8 * 1024 * 1024)
+/* Browsers send key frames only when asked (and webrtcbin 1.22's key frame
+ * requests do not reliably leave as PLI), so the cache must span tens of
+ * seconds: 900 frames is 30 s at 30 fps. */
+#define AR_VIDEO_CACHE_MAX_FRAMES 900
+#define AR_VIDEO_CACHE_MAX_BYTES (16 * 1024 * 1024)
 #define AR_VIDEO_WINDOW 45 /* frames sent and not yet acknowledged */
 #define AR_VIDEO_KEY_REQUEST_GAP_US (G_USEC_PER_SEC)
 #define AR_VIDEO_TRACK_MAX 64
@@ -89,7 +92,8 @@ client_free(gpointer data)
 }
 
 /* The wire format of one frame (binary message, big-endian):
- *   0 version (1)   1 flags (1 key, 2 local)   2 codec (1 H264, 2 VP8)
+ *   0 version (1)   1 flags (1 key, 2 local, 4 replayed from the cache)
+ *   2 codec (1 H264, 2 VP8)
  *   3 track name length N (1..64)   4..11 pts in microseconds (float64)
  *   12..12+N track name (UTF-8)   then the frame. */
 GBytes *
@@ -277,8 +281,16 @@ ar_video_relay_add_client(ArVideoRelay *r, SoupWebsocketConnection *ws, const ch
       request_key(r, t);
       continue;
     }
-    for (guint i = 0; i < t->cache->len; i++)
-      client_send(c, t->cache->pdata[i]);
+    /* Marked as replayed: the page decodes them as fast as it can and does
+     * not count them against its live decode queue. */
+    for (guint i = 0; i < t->cache->len; i++) {
+      gsize size;
+      const guint8 *data = g_bytes_get_data(t->cache->pdata[i], &size);
+      g_autofree guint8 *copy = g_memdup2(data, size);
+      copy[1] |= 4;
+      soup_websocket_connection_send_binary(c->ws, copy, size);
+      c->sent++;
+    }
   }
 }
 

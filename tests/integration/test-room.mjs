@@ -235,11 +235,17 @@ step('pairing a touch panel: a wrong code is refused, the code on the room scree
   assert.equal(list.json.panels.length, 1, 'the admin sees one paired panel');
 });
 
-step('join from the room screen: a playing remote video tile of alice, camera and microphone shown live', async () => {
+step('join from the room screen: a playing remote video tile of alice, camera and microphone shown live', async (t) => {
   await room.fill('#join-link', ROOM_LINK);
+  const t0 = Date.now();
   await room.click('#join-button');
   await waitState(daemon, 'connected', { timeoutMs: 30000 });
   await until('a remote tile', async () => (await room.$$('.tile')).length >= 1, 30000);
+  await until('a first decoded frame in the tile', async () => {
+    const v = await room.evaluate(() => window.arRoom.video());
+    return v.some((t) => !t.local && t.frames >= 1);
+  }, 30000, 20);
+  t.diagnostic(`join click -> first remote frame drawn on the room screen: ${Date.now() - t0} ms`);
   await until('decoded frames in the tile', async () => {
     const v = await room.evaluate(() => window.arRoom.video());
     return v.some((t) => !t.local && t.frames >= 30);
@@ -266,6 +272,21 @@ step('join from the room screen: a playing remote video tile of alice, camera an
   await until('the self view', () => visible(room, '#self'), 15000);
   await sleep(1500); // quality badge and tile statistics refresh every 2 s
   await shot(room, 'room-call');
+});
+
+step('a room screen that reloads mid-call shows the video again at once (cache from the last key frame)', async (t) => {
+  const t0 = Date.now();
+  await room.reload();
+  await until('the call view after the reload', () => visible(room, '#call'), 15000);
+  await until('a decoded frame after the reload', async () => {
+    const v = await room.evaluate(() => (window.arRoom ? window.arRoom.video() : []));
+    return v.some((x) => !x.local && x.frames >= 1);
+  }, 15000, 20);
+  t.diagnostic(`reload -> first remote frame drawn: ${Date.now() - t0} ms`);
+  await until('30 frames after the reload', async () => {
+    const v = await room.evaluate(() => window.arRoom.video());
+    return v.some((x) => !x.local && x.frames >= 30);
+  }, 15000);
 });
 
 step('mute from the panel: the room screen says so and alice stops receiving audio energy', async () => {

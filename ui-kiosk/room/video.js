@@ -22,7 +22,7 @@ const AR_VIDEO = (() => {
     return null;
   }
 
-  // Header: version, flags (1 key, 2 local), codec (1 H264, 2 VP8),
+  // Header: version, flags (1 key, 2 local, 4 replayed from the cache), codec (1 H264, 2 VP8),
   // track name length, pts (float64 us), name, frame.
   function parse(buf) {
     const v = new DataView(buf);
@@ -33,6 +33,7 @@ const AR_VIDEO = (() => {
     return {
       key: (flags & 1) !== 0,
       local: (flags & 2) !== 0,
+      replay: (flags & 4) !== 0,
       codec: v.getUint8(2) === 1 ? 'h264' : 'vp8',
       pts: v.getFloat64(4),
       track: textDecoder.decode(new Uint8Array(buf, 12, n)),
@@ -87,7 +88,9 @@ const AR_VIDEO = (() => {
 
     push(unit) {
       if (this.waitKey && !unit.key) { this.dropped++; return; }
-      if (this.decoder && this.decoder.decodeQueueSize > MAX_DECODE_QUEUE) {
+      // Replayed frames (a reconnect's catch-up from the last key frame) come
+      // in a burst: only live frames count against the decode queue.
+      if (!unit.replay && this.decoder && this.decoder.decodeQueueSize > MAX_DECODE_QUEUE) {
         // The decoder falls behind: start again at the next key frame.
         this.dropped++;
         this.reset();

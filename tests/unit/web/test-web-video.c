@@ -93,6 +93,12 @@ push(ArVideoRelay *r, const char *track, gboolean key, guint n)
   }
 }
 
+static guint
+flags_of(GBytes *msg)
+{
+  return ((const guint8 *)g_bytes_get_data(msg, NULL))[1];
+}
+
 static gboolean
 is_key(GBytes *msg)
 {
@@ -151,9 +157,12 @@ test_cache_on_connect(void)
   g_assert_true(is_key(p->bin->pdata[0]));
   for (guint i = 1; i < 10; i++)
     g_assert_false(is_key(p->bin->pdata[i]));
+  for (guint i = 0; i < 10; i++)
+    g_assert_true(flags_of(p->bin->pdata[i]) & 4); /* replayed */
   push(r, "feed-1", FALSE, 1);
   pump();
   g_assert_cmpuint(p->bin->len, ==, 11);
+  g_assert_false(flags_of(p->bin->pdata[10]) & 4); /* live */
   pair_free(p);
 }
 
@@ -230,7 +239,7 @@ test_cache_bound(void)
 {
   g_autoptr(ArVideoRelay) r = ar_video_relay_new(NULL);
   push(r, "feed-1", TRUE, 1);
-  push(r, "feed-1", FALSE, 350);
+  push(r, "feed-1", FALSE, 950);
   g_assert_cmpuint(ar_video_relay_get_key_requests(r), ==, 1);
   Pair *p = pair_new(5);
   ar_video_relay_add_client(r, p->server, "room:a");
