@@ -289,6 +289,28 @@ step('a room screen that reloads mid-call shows the video again at once (cache f
   }, 15000);
 });
 
+step('a second participant gets a second playing tile in the grid; his tile goes when he leaves', async () => {
+  const bob = await launchParticipant({ display: 'bob', logDir: OUT });
+  try {
+    await bob.waitJoined();
+    await until('two playing remote tiles', async () => {
+      const v = await room.evaluate(() => window.arRoom.video());
+      return v.filter((x) => !x.local && x.frames >= 10).length >= 2;
+    }, 45000);
+    await until('both names on the tiles', async () => {
+      const names = await room.$$eval('.tile .name', (els) => els.map((e) => e.textContent).sort());
+      return names.join(',') === 'alice,bob';
+    }, 10000);
+    const cols = await room.$eval('#tiles', (e) => getComputedStyle(e).getPropertyValue('--cols').trim());
+    assert.equal(cols, '2', 'two tiles side by side');
+    await shot(room, 'room-call-two');
+  } finally {
+    await bob.close();
+  }
+  await until('bob\'s tile to go', async () => (await room.$$('.tile')).length === 1, 30000);
+  assert.match(await text(room, '.tile .name'), /alice/);
+});
+
 step('mute from the panel: the room screen says so and alice stops receiving audio energy', async () => {
   const energy = async () => (await alice.stats('Room')).audio.totalAudioEnergy;
   const e0 = await energy();
