@@ -235,6 +235,25 @@ step('pairing a touch panel: a wrong code is refused, the code on the room scree
   assert.equal(list.json.panels.length, 1, 'the admin sees one paired panel');
 });
 
+step('join errors are shown plainly on the room screen', async () => {
+  await room.fill('#join-link', 'https://example.com/not-a-meeting');
+  await room.click('#join-button');
+  const e1 = await until('an error for a link that is no meeting', async () => {
+    const v = await visible(room, '#join-error');
+    return v ? text(room, '#join-error') : null;
+  }, 10000);
+  assert.match(e1, /^Could not join: /);
+  await room.fill('#join-link', 'janus+ws://127.0.0.1:8188/?room=999999&display=Room');
+  await room.click('#join-button');
+  const e2 = await until('an error for a meeting that does not exist', async () => {
+    const t = (await visible(room, '#join-error')) ? await text(room, '#join-error') : '';
+    return t && t !== e1 ? t : null;
+  }, 30000);
+  assert.match(e2, /^Could not join: .*(room|exist)/i);
+  await shot(room, 'room-join-error');
+  assert.ok(await visible(room, '#join-link'), 'the join field stays there to try again');
+});
+
 step('join from the room screen: a playing remote video tile of alice, camera and microphone shown live', async (t) => {
   await room.fill('#join-link', ROOM_LINK);
   const t0 = Date.now();
