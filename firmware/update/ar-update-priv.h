@@ -22,4 +22,11 @@ ArDownload *ar_download_start(const char *url, const char *dest, guint64 max, co
 /* Cancels (no callback afterwards) and frees. */
 void ar_download_free(ArDownload *dl);
 
+/* ---- RAUC's answers (ar-update.c) ---- */
+
+/* GetSlotStatus's a(sa{sv}) as the status's "slots" array: at most 16 slots,
+ * known keys only, strings made valid UTF-8 and cut at 1 KiB. *@booted_version
+ * (if not NULL) gets the booted slot's bundle.version, when there is one. */
+JsonNode *ar_update_slots_to_json(GVariant *array, char **booted_version);
+
 G_END_DECLS

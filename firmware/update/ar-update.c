@@ -215,8 +215,8 @@ add_variant_member(JsonObject *o, const char *name, GVariant *v)
 
 /* Slot status from RAUC (a(sa{sv})): kept as JSON, bounded to 16 slots and the
  * keys both RAUC 1.8 and 1.13 have. */
-static JsonNode *
-slots_to_json(GVariant *array, char **booted_version)
+JsonNode *
+ar_update_slots_to_json(GVariant *array, char **booted_version)
 {
   static const char *const keys[] = {"class",
                                      "bootname",
@@ -283,7 +283,7 @@ got_slots(GObject *src, GAsyncResult *res, gpointer data)
     g_autoptr(GVariant) array = g_variant_get_child_value(ret, 0);
     g_clear_pointer(&u->booted_bundle_version, g_free);
     g_clear_pointer(&u->slots, json_node_unref);
-    u->slots = slots_to_json(array, &u->booted_bundle_version);
+    u->slots = ar_update_slots_to_json(array, &u->booted_bundle_version);
   } else if (error) {
     g_debug("update: GetSlotStatus: %s", error->message);
   }
