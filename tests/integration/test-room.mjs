@@ -410,7 +410,38 @@ step('a page of another origin in the same browser cannot use the room or panel 
   assert.equal(info.pairing_code, null, 'no pairing was started');
 });
 
+step('anyroomd restarts: the room screen signs in again by itself, the panel stays paired', async () => {
+  await daemon.stop(10000);
+  const conf = path.join(TMP, 'anyroom.conf');
+  daemon = await startAnyroomd({ tmp: TMP, extraArgs: ['--config', conf, '--state-dir', STATE], log: 'anyroomd-2.log' });
+  // The screen finds out (its next request is refused), signs in again with
+  // the secret of its tab and shows the room; the video socket comes back.
+  await until('the room screen back with the room name', async () => {
+    const r = await room.evaluate(async () => (await fetch('/api/v1/status')).status);
+    return r === 200 && (await text(room, '#room-name')) === 'Board Room 7';
+  }, 30000, 500);
+  const st = await until('the paired panel accepted again', async () => {
+    const r = await panel.evaluate(async () => (await fetch('/api/v1/status')).status);
+    return r === 200 ? r : null;
+  }, 15000, 500);
+  assert.equal(st, 200);
+  await room.fill('#join-link', ROOM_LINK);
+  await room.click('#join-button');
+  await waitState(daemon, 'connected', { timeoutMs: 30000 });
+  await until('a playing tile after the restart', async () => {
+    const v = await room.evaluate(() => window.arRoom.video());
+    return v.some((x) => !x.local && x.frames >= 10);
+  }, 30000);
+  await panel.click('#leave');
+  await waitState(daemon, 'idle', { timeoutMs: 15000 });
+});
+
 step('the admin revokes the panel: it can no longer drive the room', async () => {
+  // Admin sessions do not outlive anyroomd: log in again.
+  const login = await req({ method: 'POST', path: '/api/v1/login', headers: { Origin: BASE }, body: { password: PASSWORD } });
+  assert.equal(login.status, 200, login.text);
+  adminCookie = String(login.headers['set-cookie']).split(';')[0];
+  adminCsrf = login.json.csrf_token;
   const list = await req({ path: '/api/v1/panels', headers: { Cookie: adminCookie } });
   const id = list.json.panels[0].id;
   const del = await req({ method: 'DELETE', path: `/api/v1/panels/${id}`, headers: { Origin: BASE, Cookie: adminCookie, 'X-CSRF-Token': adminCsrf } });

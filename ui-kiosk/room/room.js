@@ -7,12 +7,25 @@
 
 const $ = (id) => document.getElementById(id);
 let csrf = sessionStorage.getItem('ar-room-csrf');
+// The kiosk secret stays in this tab's sessionStorage (not readable by other
+// tabs or origins; the CSP allows only our scripts) so the screen signs in
+// again on its own when anyroomd restarted and forgot the room session.
+let secret = sessionStorage.getItem('ar-room-k');
+let signingIn = null;
 let status = null;
 let video = null;
 let statusTimer = null;
 let pending = null;
 
-async function api(method, path, body) {
+async function api(method, path, body, retry = true) {
+  const r = await request(method, path, body);
+  if (r.status === 401 && retry && secret && path !== '/api/v1/room/session') {
+    if (await signIn()) return request(method, path, body);
+  }
+  return r;
+}
+
+async function request(method, path, body) {
   const headers = {};
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (csrf && method !== 'GET') headers['X-CSRF-Token'] = csrf;
@@ -31,14 +44,29 @@ function fatal(text) {
   for (const id of ['idle', 'joining', 'call', 'failed']) $(id).hidden = true;
 }
 
+// One sign-in at a time; TRUE when the room session is (again) there.
+function signIn() {
+  if (!signingIn) {
+    signingIn = (async () => {
+      const r = await request('POST', '/api/v1/room/session', { kiosk_secret: secret });
+      if (r.ok) {
+        csrf = r.data.csrf_token;
+        sessionStorage.setItem('ar-room-csrf', csrf);
+      }
+      signingIn = null;
+      return r.ok;
+    })();
+  }
+  return signingIn;
+}
+
 async function authenticate() {
   const m = /^#k=([0-9a-f]{64})$/.exec(location.hash);
   if (m) {
     history.replaceState(null, '', location.pathname);
-    const r = await api('POST', '/api/v1/room/session', { kiosk_secret: m[1] });
-    if (!r.ok) return fatal(`This screen could not open the room: ${r.data.error || r.status}`);
-    csrf = r.data.csrf_token;
-    sessionStorage.setItem('ar-room-csrf', csrf);
+    secret = m[1];
+    sessionStorage.setItem('ar-room-k', secret);
+    if (!(await signIn())) return fatal('This screen could not open the room: wrong kiosk secret.');
   }
   const info = await api('GET', '/api/v1/room/info');
   if (info.status === 401 || info.status === 403) {
