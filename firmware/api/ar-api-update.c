@@ -104,13 +104,26 @@ ar_api_hub_update_install_file(ArApiHub *hub, SoupServerMessage *msg, const char
 typedef struct {
   ArApiHub *hub;
   SoupServerMessage *msg;
+  gboolean gone; /* the client went away: answer nobody */
 } StatusWaiter;
+
+static void
+status_client_gone(SoupServerMessage *msg, gpointer data)
+{
+  ((StatusWaiter *)data)->gone = TRUE;
+}
 
 static void
 status_refreshed(const GError *error, gpointer data)
 {
   StatusWaiter *w = data;
   ArUpdater *updater = ar_api_hub_get_updater(w->hub);
+  g_signal_handlers_disconnect_by_data(w->msg, w);
+  if (w->gone) {
+    g_object_unref(w->msg);
+    g_free(w);
+    return;
+  }
   if (updater) {
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
@@ -182,6 +195,7 @@ ar_api_hub_update_command(ArApiHub *hub, SoupServerMessage *msg, const char *nam
     StatusWaiter *w = g_new0(StatusWaiter, 1);
     w->hub = hub;
     w->msg = g_object_ref(msg);
+    g_signal_connect(msg, "disconnected", G_CALLBACK(status_client_gone), w);
     soup_server_message_pause(msg);
     ar_updater_refresh(updater, status_refreshed, w);
     return;

@@ -21,16 +21,32 @@
 
 #define UPLOAD_PATH "/api/v1/update/upload"
 
+/* One upload at a time: two at once would need twice max-bundle-size of disk. */
+static guint uploads_in_flight;
+
 typedef struct {
   char *path; /* NULL once the handler took it */
   int fd;
   guint64 expected, got;
-  char *error; /* the first write error */
+  char *error;      /* the first write error */
+  gboolean counted; /* in uploads_in_flight */
 } Upload;
+
+/* The body is in (or the request ended): the next upload may start; an install
+ * of this one is then refused to others by the updater's own busy check. */
+static void
+upload_done_counting(Upload *up)
+{
+  if (up->counted) {
+    up->counted = FALSE;
+    uploads_in_flight--;
+  }
+}
 
 static void
 upload_free(Upload *up)
 {
+  upload_done_counting(up);
   if (up->fd >= 0)
     close(up->fd);
   if (up->path)
@@ -92,6 +108,10 @@ ar_web_update_upload_headers(ArWebServer *s, SoupServerMessage *msg)
     ar_web_error(msg, SOUP_STATUS_CONFLICT, "an update is already running");
     return FALSE;
   }
+  if (uploads_in_flight > 0) {
+    ar_web_error(msg, SOUP_STATUS_CONFLICT, "another bundle is being uploaded");
+    return FALSE;
+  }
   SoupMessageHeaders *rh = soup_server_message_get_request_headers(msg);
   goffset clen = soup_message_headers_get_content_length(rh);
   if (soup_message_headers_get_encoding(rh) != SOUP_ENCODING_CONTENT_LENGTH || clen <= 0) {
@@ -119,6 +139,8 @@ ar_web_update_upload_headers(ArWebServer *s, SoupServerMessage *msg)
     return FALSE;
   }
   Upload *up = g_new0(Upload, 1);
+  uploads_in_flight++;
+  up->counted = TRUE;
   up->path = g_build_filename(dir, "upload-XXXXXX.raucb", NULL);
   up->fd = g_mkstemp_full(up->path, O_WRONLY | O_CLOEXEC, 0600);
   if (up->fd < 0) {
@@ -140,6 +162,8 @@ static void
 handle_upload(ArWebServer *s, SoupServerMessage *msg, const char *path, const ArWebCaller *caller)
 {
   Upload *up = g_object_get_data(G_OBJECT(msg), "ar-web-upload");
+  if (up)
+    upload_done_counting(up);
   if (!up || !up->path) {
     ar_web_error(msg, SOUP_STATUS_BAD_REQUEST, "no upload");
     return;

@@ -436,14 +436,31 @@ r="$(upload "$T/web.raucb" -H "Authorization: Bearer $TOKEN")"
 check "uploaded signed bundle 1.4.0 installs: 200 ($r)" [ "${r%% *}" = 200 ]
 check "slot B holds the uploaded image" [ "$(hash "$T/slotB.img")" = "$(hash "$T/web.img")" ]
 check "the upload was deleted after the install" [ -z "$(ls -A "$T/state/update" 2>/dev/null)" ]
+# One upload at a time: a slow upload (64 KiB/s) is on its way when a second one comes.
+mkimg web2
+bundle web2 "$COMPAT" 1.4.1 web2
+upload "$T/web2.raucb" -H "Authorization: Bearer $TOKEN" --limit-rate 64K >"$T/slow-upload.out" &
+slow_up=$!
+for _ in $(seq 200); do
+  ls "$T/state/update/"upload-* >/dev/null 2>&1 && break
+  sleep 0.05
+done
+r="$(upload "$T/web.raucb" -H "Authorization: Bearer $TOKEN")"
+wait "$slow_up"
+r1="$(cat "$T/slow-upload.out")"
+v=0
+[ "${r%% *}" = 409 ] && grep -q "being uploaded" <<<"$r" && v=1
+check "a second upload while one is on its way: 409 ($r)" [ "$v" = 1 ]
+check "the slow upload then installs: 200 ($r1)" [ "${r1%% *}" = 200 ]
+check "slot B holds the slowly uploaded image" [ "$(hash "$T/slotB.img")" = "$(hash "$T/web2.img")" ]
 r="$("${C[@]}" -w ' %{http_code}' -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
   -d "{\"source\": \"$T/down.raucb\"}" "$A/api/v1/commands/update-install")"
 v=0
 [ "${r##* }" = 422 ] && grep -q "older than the running" <<<"$r" && v=1
 check "update-install of a downgrade over HTTPS: 422 ($r)" [ "$v" = 1 ]
 r="$("${C[@]}" -H "Authorization: Bearer $TOKEN" "$A/api/v1/update/status")"
-check "GET /api/v1/update/status: last installed 1.4.0" \
-  python3 -c 'import json,sys; u=json.load(sys.stdin)["update"]; sys.exit(0 if u["last_installed_version"]=="1.4.0" else 1)' <<<"$r"
+check "GET /api/v1/update/status: last installed 1.4.1" \
+  python3 -c 'import json,sys; u=json.load(sys.stdin)["update"]; sys.exit(0 if u["last_installed_version"]=="1.4.1" else 1)' <<<"$r"
 r="$("${C[@]}" -b "$T/jar" "$A/api/v1/audit")"
 check "the audit log has the update installs" grep -q '"update-install"' <<<"$r"
 
