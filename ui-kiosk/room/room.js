@@ -16,6 +16,7 @@ let status = null;
 let video = null;
 let statusTimer = null;
 let pending = null;
+let joinError = null; // a join refused at once (bad link): shown until the next try
 
 async function api(method, path, body, retry = true) {
   const r = await request(method, path, body);
@@ -130,9 +131,11 @@ function render() {
   $('joining').hidden = st !== 'joining';
   $('call').hidden = !inCall;
   $('failed').hidden = true;
+  if (st === 'joining' || inCall) joinError = null;
   const err = $('join-error');
-  err.hidden = st !== 'failed' || !status.error;
-  err.textContent = st === 'failed' && status.error ? `Could not join: ${status.error}` : '';
+  const why = joinError || (st === 'failed' && status.error ? `Could not join: ${status.error}` : null);
+  err.hidden = !why;
+  err.textContent = why || '';
   if (status.room_name) $('room-name').textContent = status.room_name;
 
   const c = status.controls || {};
@@ -245,12 +248,13 @@ function wire() {
     e.preventDefault();
     const link = $('join-link').value.trim();
     if (!link) return;
+    joinError = null;
     $('join-error').hidden = true;
     $('joining-text').textContent = 'Joining the meeting…';
     const r = await command('join', { link });
     if (!r.ok) {
-      $('join-error').textContent = `Could not join: ${r.data.error || `HTTP ${r.status}`}`;
-      $('join-error').hidden = false;
+      joinError = `Could not join: ${r.data.error || `HTTP ${r.status}`}`;
+      render();
     } else {
       $('join-link').value = '';
     }
