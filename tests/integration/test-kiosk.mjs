@@ -1,0 +1,178 @@
+// Integration: the kiosk launcher (ui-kiosk/kiosk/anyroom-kiosk) as far as
+// this machine allows: the real script starts the real Debian Chromium
+// (headless: no display and no cage here) against a real anyroomd, with the
+// real managed policy installed in a private mount namespace (never on the
+// host, where other tests run Chromium).
+//   tests/integration/run-in-lab.sh tests/integration/test-kiosk.mjs
+// Not testable here: cage on a real display, systemd restarting the unit on
+// a device (the unit is checked with systemd-analyze), touch input.
+import assert from 'node:assert/strict';
+import { after, before } from 'node:test';
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { buildDir, mkTemp, startAnyroomd, tail } from '../lab/lab.mjs';
+import { stepper } from './common.mjs';
+
+const { step, failed } = stepper({ timeout: 90000 });
+
+const SRC = process.env.AR_SOURCE_DIR || path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
+const LAUNCHER = path.join(SRC, 'ui-kiosk', 'kiosk', 'anyroom-kiosk');
+const POLICY = path.join(SRC, 'ui-kiosk', 'kiosk', 'chromium-policy.json');
+// Headless Chromium's --dump-dom and --screenshot run over DevTools and its
+// own chrome:// pages, which the production policy turns off (measured: with
+// either, headless Chromium exits at once): the test policy is the same minus
+// DeveloperToolsAvailability, RemoteDebuggingAllowed and the chrome://* block.
+let TEST_POLICY = null;
+const UNIT = path.join(SRC, 'ui-kiosk', 'kiosk', 'anyroom-kiosk.service');
+const PORT = 8443;
+const OUT = path.join(buildDir(), 'meson-logs', 'lab', 'kiosk');
+const TMP = mkTemp('ar-it-kiosk-');
+const STATE = path.join(TMP, 'state');
+const ROOM = 'Kiosk Lab Room';
+let daemon = null;
+let other = null;
+
+// Runs CMD with the kiosk policy as /etc/chromium/policies/managed, in a
+// private mount namespace. Resolves {code, stdout, stderr}.
+function withPolicy(policyFile, cmd, args, env = {}, timeoutMs = 60000) {
+  const setup = policyFile
+    ? `mount -t tmpfs tmpfs /etc/chromium && mkdir -p /etc/chromium/policies/managed && cp "$AR_POLICY" /etc/chromium/policies/managed/anyroom-kiosk.json && `
+    : 'mount -t tmpfs tmpfs /etc/chromium && ';
+  return new Promise((resolve) => {
+    const p = spawn('unshare', ['-m', '--propagation', 'private', 'bash', '-c', `${setup}exec "$@"`, 'bash', cmd, ...args],
+      { env: { ...process.env, ...env, AR_POLICY: policyFile || '' } });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d) => { stdout += d; });
+    p.stderr.on('data', (d) => { stderr += d; });
+    const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
+    p.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
+  });
+}
+
+function kiosk(env, timeoutMs) {
+  return withPolicy(TEST_POLICY, LAUNCHER, [], {
+    ANYROOM_STATE_DIR: STATE,
+    ANYROOM_KIOSK_MODE: 'headless',
+    ANYROOM_KIOSK_PROFILE: path.join(TMP, 'profile'),
+    ANYROOM_KIOSK_WAIT_S: '20',
+    ...env,
+  }, timeoutMs);
+}
+
+const secret = () => fs.readFileSync(path.join(STATE, 'kiosk-secret'), 'utf8').trim();
+
+before(async () => {
+  if (!process.env.AR_NETNS) throw new Error('run me inside tests/lab/in-netns.sh (tests/integration/run-in-lab.sh)');
+  fs.rmSync(OUT, { recursive: true, force: true });
+  fs.mkdirSync(OUT, { recursive: true });
+  const policy = JSON.parse(fs.readFileSync(POLICY, 'utf8'));
+  assert.equal(policy.DeveloperToolsAvailability, 2, 'production: no dev tools');
+  assert.equal(policy.DownloadRestrictions, 3, 'production: no downloads');
+  assert.ok(policy.URLBlocklist.includes('*') && policy.URLBlocklist.includes('chrome://*'), 'production: everything blocked');
+  delete policy.DeveloperToolsAvailability;
+  delete policy.RemoteDebuggingAllowed;
+  policy.URLBlocklist = policy.URLBlocklist.filter((u) => u !== 'chrome://*');
+  TEST_POLICY = path.join(TMP, 'test-policy.json');
+  fs.writeFileSync(TEST_POLICY, JSON.stringify(policy));
+  const conf = path.join(TMP, 'anyroom.conf');
+  fs.writeFileSync(conf, `[room]\nname=${ROOM}\n[device]\ncamera=test\nmicrophone=test\nspeaker=none\n[admin]\nlisten=127.0.0.1:${PORT}\n`);
+  daemon = await startAnyroomd({ tmp: TMP, extraArgs: ['--config', conf, '--state-dir', STATE] });
+  // A page that is not anyroomd's, to be blocked.
+  other = http.createServer((rq, rs) => { rs.writeHead(200, { 'Content-Type': 'text/html' }); rs.end('<title>other</title><p id=x>OTHER SITE CONTENT</p>'); });
+  await new Promise((r) => other.listen(8080, '127.0.0.1', r));
+});
+
+after(async () => {
+  if (other) await new Promise((r) => other.close(r));
+  if (daemon) await daemon.stop(10000);
+  if (fs.existsSync(path.join(TMP, 'anyroomd.log'))) fs.copyFileSync(path.join(TMP, 'anyroomd.log'), path.join(OUT, 'anyroomd.log'));
+  if (failed()) console.log(`# anyroomd log (last 40 lines):\n${tail(path.join(TMP, 'anyroomd.log'), 40).replace(/^/gm, '# ')}`);
+  fs.rmSync(TMP, { recursive: true, force: true });
+});
+
+step('the launcher opens the room screen signed in with the kiosk secret (certificate pinned, policy on)', async () => {
+  const r = await kiosk({ ANYROOM_KIOSK_EXTRA_ARGS: '--dump-dom --virtual-time-budget=15000' });
+  assert.equal(r.code, 0, r.stderr.slice(-2000));
+  // After the page's scripts ran: signed in, the idle screen with our name.
+  assert.match(r.stdout, new RegExp(`<span id="room-name">${ROOM}</span>`), r.stdout.slice(0, 3000));
+  assert.match(r.stdout, /<section id="idle">/, 'the idle screen is shown (not hidden)');
+  assert.match(r.stderr, /anyroom-kiosk: opening https:\/\/127\.0\.0\.1:8443\/room\/ in headless mode \(certificate SPKI sha256\//);
+  assert.ok(!r.stderr.includes(secret()), 'the launcher never prints the secret');
+  assert.ok(!fs.readFileSync(daemon.log, 'utf8').includes(secret()), 'anyroomd never logs the secret');
+  // A picture of what the room display shows.
+  const shot = path.join(OUT, 'kiosk-room.png');
+  const s = await kiosk({ ANYROOM_KIOSK_EXTRA_ARGS: `--screenshot=${shot} --virtual-time-budget=15000` });
+  assert.equal(s.code, 0, s.stderr.slice(-2000));
+  assert.ok(fs.statSync(shot).size > 5000, 'a screenshot of the room screen');
+});
+
+step('the managed policy blocks every page that is not anyroomd\'s (control: without it they load)', async () => {
+  const chromium = process.env.AR_CHROMIUM || '/usr/bin/chromium';
+  const local = path.join(TMP, 'local.html');
+  fs.writeFileSync(local, '<title>local</title><p>LOCAL FILE CONTENT</p>');
+  const flags = ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync', '--dump-dom', `--user-data-dir=${path.join(TMP, 'p2')}`];
+  for (const [url, want] of [['http://127.0.0.1:8080/', 'OTHER SITE CONTENT'], [`file://${local}`, 'LOCAL FILE CONTENT']]) {
+    fs.rmSync(path.join(TMP, 'p2'), { recursive: true, force: true });
+    const open = await withPolicy(null, chromium, [...flags, url], {}, 30000);
+    assert.ok(open.stdout.includes(want), `control: ${url} loads without the policy`);
+    fs.rmSync(path.join(TMP, 'p2'), { recursive: true, force: true });
+    // A failed load leaves headless Chromium waiting: bounded, then the verdict from its log.
+    const blocked = await withPolicy(TEST_POLICY, chromium, [...flags, url], {}, 15000);
+    assert.ok(!blocked.stdout.includes(want), `${url} is blocked by the policy`);
+    assert.match(blocked.stderr, /ERR_BLOCKED_BY_ADMINISTRATOR/, blocked.stderr.slice(-800));
+  }
+});
+
+step('another certificate on the port is refused (the pin is this device\'s key only)', async () => {
+  const other = path.join(TMP, 'other-cert.pem');
+  const key = path.join(TMP, 'other-key.pem');
+  const g = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
+    '-keyout', key, '-out', other, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1']);
+  assert.equal(g.status, 0, String(g.stderr));
+  const r = await kiosk({ ANYROOM_KIOSK_CERT_FILE: other, ANYROOM_KIOSK_EXTRA_ARGS: '--dump-dom' }, 15000);
+  assert.ok(!r.stdout.includes(ROOM), 'the room page does not load with a certificate not pinned');
+  assert.match(r.stderr, /ERR_CERT_AUTHORITY_INVALID|ERR_CERT/, r.stderr.slice(-800));
+});
+
+step('the launcher refuses to send the secret elsewhere, and waits for anyroomd boundedly', async () => {
+  let r = await kiosk({ ANYROOM_KIOSK_URL: 'https://192.0.2.10:8443' });
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /must be https:\/\/127\.0\.0\.1:PORT/);
+  r = await kiosk({ ANYROOM_KIOSK_URL: 'http://127.0.0.1:8443' });
+  assert.equal(r.code, 1);
+  r = await kiosk({ ANYROOM_KIOSK_SECRET_FILE: path.join(TMP, 'missing'), ANYROOM_KIOSK_WAIT_S: '1' });
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /anyroomd is not up after 1 s/);
+  const bad = path.join(TMP, 'bad-secret');
+  fs.writeFileSync(bad, 'not-a-secret\n');
+  r = await kiosk({ ANYROOM_KIOSK_SECRET_FILE: bad });
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /is not a kiosk secret/);
+  r = await kiosk({ ANYROOM_KIOSK_MODE: 'cage', ANYROOM_KIOSK_EXTRA_ARGS: '--remote-debugging-port=9222' });
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /headless tests only/);
+  const hasCage = spawnSync('bash', ['-c', 'command -v cage']).status === 0;
+  if (!hasCage) {
+    r = await kiosk({ ANYROOM_KIOSK_MODE: 'cage' });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /cage is not installed/);
+    console.log('# cage is not installed on this machine: the cage mode was not run (device only)');
+  }
+});
+
+step('the systemd unit is valid and restarts the kiosk when it dies', async () => {
+  const unit = fs.readFileSync(UNIT, 'utf8');
+  assert.match(unit, /^Restart=always$/m);
+  assert.match(unit, /^LoadCredential=kiosk-secret:/m);
+  // systemd-analyze checks the unit with the launcher where the image puts it.
+  const dir = path.join(TMP, 'unit');
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'anyroom-kiosk.service'), unit.replace(/^ExecStart=.*$/m, `ExecStart=${LAUNCHER}`));
+  const v = spawnSync('systemd-analyze', ['verify', path.join(dir, 'anyroom-kiosk.service')], { encoding: 'utf8' });
+  const problems = `${v.stdout}${v.stderr}`.split('\n').filter((l) => l.includes('anyroom-kiosk.service') && !/anyroomd\.service|plymouth|not found/.test(l));
+  assert.deepEqual(problems, [], `systemd-analyze: ${v.stdout}${v.stderr}`);
+});
