@@ -254,6 +254,28 @@ handle_snapshot(ArWebServer *s, SoupServerMessage *msg, const char *path, const 
                  "the camera is in use by the call: the preview works between calls");
     return;
   }
+  /* The camera goes on: say so, on the audit log (at most once a minute) and
+   * to every screen (at most every 5 s; the room screen can show it). */
+  gint64 now = g_get_monotonic_time();
+  if (!s->preview_audit_us || now - s->preview_audit_us > 60 * G_USEC_PER_SEC) {
+    s->preview_audit_us = now;
+    g_autofree char *detail = g_strdup_printf("camera preview of %s", camera);
+    ar_web_audit(s, msg, caller, "camera_preview", detail);
+  }
+  if (s->preview_event_us && now - s->preview_event_us < 5 * G_USEC_PER_SEC) {
+    start_job(s, msg, JOB_SNAPSHOT, camera);
+    return;
+  }
+  s->preview_event_us = now;
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "event");
+  json_builder_add_string_value(b, "camera-preview");
+  json_builder_set_member_name(b, "camera");
+  json_builder_add_string_value(b, camera);
+  json_builder_end_object(b);
+  g_autoptr(JsonNode) ev = json_builder_get_root(b);
+  ar_api_hub_broadcast(s->hub, ev);
   start_job(s, msg, JOB_SNAPSHOT, camera);
 }
 
@@ -402,7 +424,7 @@ ar_web_admin_register(ArWebServer *s)
   static const ArWebRoute routes[] = {
       {"/api/v1/devices", "GET", AR_WEB_AUTH_SESSION_OR_TOKEN, handle_devices},
       {"/api/v1/commands/test-tone", "POST", AR_WEB_AUTH_SESSION_OR_TOKEN, handle_test_tone},
-      {"/api/v1/camera/snapshot", "GET", AR_WEB_AUTH_SESSION_OR_TOKEN, handle_snapshot},
+      {"/api/v1/camera/snapshot", "GET", AR_WEB_AUTH_SESSION, handle_snapshot},
       {"/api/v1/history", "GET", AR_WEB_AUTH_SESSION_OR_TOKEN, handle_history},
       {"/api/v1/logs", "GET", AR_WEB_AUTH_SESSION, handle_logs},
       {"/api/v1/commands/reboot", "POST", AR_WEB_AUTH_SESSION, handle_reboot},

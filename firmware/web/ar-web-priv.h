@@ -93,12 +93,14 @@ struct _ArWebServer {
   GHashTable *buckets;  /* client address -> rate bucket */
   ArThrottlePolicy policy;
   guint expire_timer;
-  GPtrArray *logins;      /* login jobs whose password is being checked in a thread */
-  GArray *routes;         /* ArWebRoute */
-  GPtrArray *static_dirs; /* prefix -> UI subfolder (ar-web-server.c) */
-  ArWebRoom *room;        /* room screen, panels, pairing, video (ar-web-room.c) */
-  GPtrArray *jobs;        /* ArWebJob* in a worker thread (ar-web-admin.c) */
-  gboolean job_busy[3];   /* per kind of job: one at a time */
+  GPtrArray *logins;       /* login jobs whose password is being checked in a thread */
+  GArray *routes;          /* ArWebRoute */
+  GPtrArray *static_dirs;  /* prefix -> UI subfolder (ar-web-server.c) */
+  ArWebRoom *room;         /* room screen, panels, pairing, video (ar-web-room.c) */
+  GPtrArray *jobs;         /* ArWebJob* in a worker thread (ar-web-admin.c) */
+  gboolean job_busy[3];    /* per kind of job: one at a time */
+  gint64 preview_audit_us; /* the last camera_preview audit entry */
+  gint64 preview_event_us; /* the last camera-preview event */
 };
 
 /* ---- ar-web-server.c ---- */

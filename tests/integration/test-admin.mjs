@@ -570,6 +570,9 @@ step('devices page: the engine\'s devices, a test tone through the chosen speake
   await page.evaluate(() => window.scrollTo(0, 0));
   await shot(page, '10-devices');
   assert.ok(auditEvents().some((e) => e.event === 'test_tone'));
+  assert.ok(auditEvents().some((e) => e.event === 'camera_preview' && e.actor === 'admin'), 'the preview is audited');
+  const previews = auditEvents().filter((e) => e.event === 'camera_preview').length;
+  assert.ok(previews <= 2, `audited at most once a minute, not per picture (${previews})`);
 });
 
 step('network page: ICE servers apply to the next call, a bad value gets a clear error, the TURN password is write-only', async () => {
