@@ -262,6 +262,17 @@ print_status(JsonObject *o)
             json_object_get_boolean_member_with_default(k, "camera_enabled", TRUE) ? "on" : "off",
             json_object_get_int_member_with_default(k, "speaker_volume", 0),
             json_object_get_boolean_member_with_default(k, "self_view", TRUE) ? "on" : "off");
+  JsonObject *rec = json_object_get_member(o, "recovery") &&
+                            JSON_NODE_HOLDS_OBJECT(json_object_get_member(o, "recovery"))
+                        ? json_object_get_object_member(o, "recovery")
+                        : NULL;
+  if (rec && obj_string(rec, "reason"))
+    g_print("reconnecting: attempt %" G_GINT64_FORMAT " (%s)\n",
+            json_object_get_int_member_with_default(rec, "attempt", 0), obj_string(rec, "reason"));
+  if (rec && json_object_get_int_member_with_default(rec, "reconnects", 0) > 0)
+    g_print("reconnects: %" G_GINT64_FORMAT " (last back after %.0f ms)\n",
+            json_object_get_int_member_with_default(rec, "reconnects", 0),
+            json_object_get_double_member_with_default(rec, "last_recovery_ms", 0));
   JsonArray *parts = json_object_get_array_member(o, "participants");
   for (guint i = 0; parts && i < json_array_get_length(parts); i++) {
     JsonObject *p = json_array_get_object_element(parts, i);

@@ -133,6 +133,17 @@ void ar_track_probe_attach_video(ArTrackProbe *probe, GstPad *pad);
 /* Computes RMS level of raw audio (S16/F32 interleaved) into @probe. */
 void ar_track_probe_attach_audio(ArTrackProbe *probe, GstPad *pad);
 
+/* The local candidate of the selected pair: its address (newly allocated,
+ * NULL before a pair is selected) and whether it is a host candidate. */
+char *ar_peer_stats_get_local_address(ArPeerStats *stats, gboolean *is_host);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(ArPeerStats, ar_peer_stats_free)
+
+/* ---- address watch (ar-netwatch.c) ---- */
+
+/* Called in the source's context with each IP address the machine lost. */
+typedef void (*ArAddressGoneFunc)(const char *address, gpointer user_data);
+/* A source (not attached) that reports removed addresses (Linux rtnetlink). */
+GSource *ar_netwatch_source_new(ArAddressGoneFunc func, gpointer user_data, GError **error);
 
 G_END_DECLS

@@ -31,6 +31,7 @@ typedef enum {
   AR_MEDIA_ERROR_TIMEOUT,
   AR_MEDIA_ERROR_DEAD_PEER, /* connected, then nothing (no RTP, no RTCP) for AR_PEER_DEAD_TIMEOUT_S
                              */
+  AR_MEDIA_ERROR_NETWORK,   /* the local address the connection used went away */
 } ArMediaError;
 
 typedef enum {
@@ -340,7 +341,13 @@ typedef struct {
   double audio_level; /* recv audio: RMS dBov over last interval (-127..0), send: same on captured
                          audio */
   double luma;        /* recv video: mean luma (0..255) of the last decoded frame, -1 if unknown */
+  guint64 freezes;    /* video: times no new frame came for AR_FREEZE_MIN_MS or more (recv:
+                         decoded, send: encoded) */
+  double freeze_ms;   /* video: the total length of those gaps */
 } ArTrackStats;
+
+/* A video freeze, as the loss lab counts them: no new frame for 1 s. */
+#define AR_FREEZE_MIN_MS 1000
 
 /* Returns a newly allocated array of ArTrackStats (g_array_unref it).
  * Never NULL. */

@@ -23,6 +23,9 @@ enum { AR_TRACK_AUDIO, AR_TRACK_VIDEO, AR_N_TRACKS };
 struct _ArTrackProbe {
   GMutex lock;
   guint64 frames;
+  gint64 last_frame_us; /* video: monotonic time of the last frame */
+  guint64 freezes;      /* video: gaps of at least AR_FREEZE_MIN_MS between frames */
+  gint64 freeze_us;     /* their total length */
   guint width, height;
   double sum_squares; /* audio: since the last refresh, normalized samples */
   guint64 n_samples;
@@ -60,7 +63,9 @@ struct _ArPeerStats {
   GMutex lock; /* protects counters */
   ArTrackCounters counters[AR_N_TRACKS];
   ArTrackProbe probes[AR_N_TRACKS];
-  char *ice_path; /* under lock: selected candidate pair, NULL until known */
+  char *ice_path;      /* under lock: selected candidate pair, NULL until known */
+  char *local_address; /* under lock: its local candidate's address */
+  gboolean local_is_host;
 };
 
 static ArPeerStats *
@@ -81,6 +86,7 @@ ar_peer_stats_unref(gpointer data)
     g_mutex_clear(&stats->probes[i].lock);
   g_mutex_clear(&stats->lock);
   g_free(stats->ice_path);
+  g_free(stats->local_address);
   gst_object_unref(stats->webrtc);
   g_main_context_unref(stats->context);
   g_free(stats);
@@ -179,9 +185,15 @@ ar_video_probe(GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
     GstVideoInfo vinfo;
     gboolean raw;
     double luma = -1;
+    gint64 now = g_get_monotonic_time();
 
     g_mutex_lock(&probe->lock);
     probe->frames++;
+    if (probe->last_frame_us > 0 && now - probe->last_frame_us >= AR_FREEZE_MIN_MS * 1000) {
+      probe->freezes++;
+      probe->freeze_us += now - probe->last_frame_us;
+    }
+    probe->last_frame_us = now;
     raw = probe->have_vinfo && probe->frames % 10 == 1;
     vinfo = probe->vinfo;
     g_mutex_unlock(&probe->lock);
@@ -445,6 +457,35 @@ ar_stats_ice_path(const GstStructure *reply)
   return g_string_free(out, FALSE);
 }
 
+/* The selected pair's local candidate (borrowed from @reply), or NULL. */
+static const GstStructure *
+ar_stats_local_candidate(const GstStructure *reply)
+{
+  const char *pair_id = NULL;
+  const GstStructure *pair;
+
+  gst_structure_foreach(reply, ar_stats_find_pair, &pair_id);
+  pair = ar_stats_by_id(reply, pair_id);
+  if (pair == NULL)
+    return NULL;
+  return ar_stats_by_id(reply, gst_structure_get_string(pair, "local-candidate-id"));
+}
+
+char *
+ar_peer_stats_get_local_address(ArPeerStats *stats, gboolean *is_host)
+{
+  char *address;
+
+  *is_host = FALSE;
+  if (stats == NULL)
+    return NULL;
+  g_mutex_lock(&stats->lock);
+  address = g_strdup(stats->local_address);
+  *is_host = stats->local_is_host;
+  g_mutex_unlock(&stats->lock);
+  return address;
+}
+
 char *
 ar_peer_stats_get_ice_path(ArPeerStats *stats)
 {
@@ -485,11 +526,19 @@ ar_peer_stats_on_reply(GstPromise *promise, gpointer user_data)
   ctx.rtt_ms = -1;
   gst_structure_foreach(reply, ar_stats_parse_one, &ctx);
   g_autofree char *ice_path = ar_stats_ice_path(reply);
+  const GstStructure *local = ar_stats_local_candidate(reply);
+  const char *local_address = local != NULL ? gst_structure_get_string(local, "address") : NULL;
+  const char *local_type = local != NULL ? gst_structure_get_string(local, "candidate-type") : NULL;
 
   g_mutex_lock(&stats->lock);
   if (ice_path != NULL) {
     g_free(stats->ice_path);
     stats->ice_path = g_steal_pointer(&ice_path);
+  }
+  if (local_address != NULL) {
+    g_free(stats->local_address);
+    stats->local_address = g_strdup(local_address);
+    stats->local_is_host = g_strcmp0(local_type, "host") == 0;
   }
   for (int i = 0; i < AR_N_TRACKS; i++) {
     ArTrackCounters *c = &stats->counters[i];
@@ -608,6 +657,8 @@ ar_peer_stats_snapshot(ArPeerStats *stats)
     luma = p->luma;
     w = p->width;
     h = p->height;
+    t.freezes = p->freezes;
+    t.freeze_ms = p->freeze_us / 1000.0;
     g_mutex_unlock(&p->lock);
 
     g_strlcpy(t.kind, kinds[i], sizeof(t.kind));

@@ -180,6 +180,10 @@ ar_peer_disarm_connect_timer(ArPeer *peer)
 static void
 ar_peer_disarm_liveness(ArPeer *peer)
 {
+  if (peer->netwatch != NULL) {
+    g_source_destroy(peer->netwatch);
+    g_clear_pointer(&peer->netwatch, g_source_unref);
+  }
   if (peer->liveness_timer != NULL) {
     g_source_destroy(peer->liveness_timer);
     g_clear_pointer(&peer->liveness_timer, g_source_unref);
@@ -364,6 +368,32 @@ ar_peer_on_liveness_tick(gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* The machine lost @address. If the connection used it (or may have: a
+ * relayed or server-reflexive candidate whose base we do not know, or no
+ * pair known yet), it is dead: fail now rather than after the dead-peer
+ * timeout, so the call can be rebuilt on the new address at once. */
+static void
+ar_peer_on_address_gone(const char *address, gpointer user_data)
+{
+  ArPeer *peer = user_data;
+  gboolean is_host = FALSE;
+  g_autofree char *local = NULL;
+
+  if (peer->state != AR_PEER_STATE_CONNECTED || ar_peer_is_closed(peer))
+    return;
+  if (g_str_has_prefix(address, "127.") || g_str_equal(address, "::1"))
+    return;
+  local = ar_peer_stats_get_local_address(peer->stats, &is_host);
+  if (local != NULL && is_host && !g_str_equal(local, address)) {
+    GST_INFO("peer %s: address %s went away; the connection uses %s", peer->label, address, local);
+    return;
+  }
+  GST_WARNING("peer %s: the local address %s went away (connection on %s %s)", peer->label, address,
+              local != NULL ? (is_host ? "host" : "non-host candidate") : "an unknown",
+              local != NULL ? local : "address");
+  ar_peer_fail(peer, AR_MEDIA_ERROR_NETWORK, "the room's network address %s went away", address);
+}
+
 static void
 ar_peer_arm_liveness(ArPeer *peer)
 {
@@ -377,6 +407,15 @@ ar_peer_arm_liveness(ArPeer *peer)
   g_source_set_static_name(peer->liveness_timer, "ar-peer-liveness");
   g_source_set_callback(peer->liveness_timer, ar_peer_on_liveness_tick, peer, NULL);
   g_source_attach(peer->liveness_timer, peer->context);
+  if (peer->netwatch == NULL) {
+    g_autoptr(GError) error = NULL;
+
+    peer->netwatch = ar_netwatch_source_new(ar_peer_on_address_gone, peer, &error);
+    if (peer->netwatch != NULL)
+      g_source_attach(peer->netwatch, peer->context);
+    else
+      GST_INFO("peer %s: address changes not watched: %s", peer->label, error->message);
+  }
 }
 
 static void

@@ -41,12 +41,24 @@ struct _ArCallManager {
   ArLink *pending_link;    /* the join waiting for the fetch */
   const ArProviderClass *pending_klass;
   gboolean self_view; /* UI setting: the room screen shows our camera */
+  /* Re-establishing a broken call (AR_CALL_RECONNECTING). */
+  guint reconnect_id;           /* the backoff wait before the next attempt */
+  guint deadline_id;            /* the episode's deadline */
+  guint attempt_id;             /* an attempt whose server answered: its media deadline */
+  guint reconnect_attempts;     /* in this episode */
+  gint64 reconnect_deadline_us; /* monotonic: give up then */
+  gint64 lost_us;               /* when the loss was noticed */
+  char *lost_reason;
+  char *attempt_error; /* why the last attempt failed */
+  guint reconnects;    /* successful re-establishments in this call */
+  gint64 last_recovery_us;
 };
 
 const char *
 ar_call_state_to_string(ArCallState state)
 {
-  static const char *const names[] = {"idle", "joining", "connected", "leaving", "failed"};
+  static const char *const names[] = {"idle",    "joining", "connected",
+                                      "leaving", "failed",  "reconnecting"};
   return state < G_N_ELEMENTS(names) ? names[state] : "unknown";
 }
 
@@ -74,6 +86,10 @@ emit_state(ArCallManager *m)
     json_builder_add_string_value(b, m->error);
   else
     json_builder_add_null_value(b);
+  if (m->state == AR_CALL_RECONNECTING) {
+    json_builder_set_member_name(b, "reason");
+    json_builder_add_string_value(b, m->lost_reason ? m->lost_reason : "");
+  }
   json_builder_end_object(b);
   emit(m, b);
 }
@@ -84,8 +100,11 @@ set_state(ArCallManager *m, ArCallState state)
   if (m->state == state)
     return;
   g_message("call: %s -> %s", ar_call_state_to_string(m->state), ar_call_state_to_string(state));
-  gboolean was_live = m->state == AR_CALL_JOINING || m->state == AR_CALL_CONNECTED;
-  gboolean live = state == AR_CALL_JOINING || state == AR_CALL_CONNECTED;
+  /* Reconnecting counts as live: the room resumes sending without user action. */
+  gboolean was_live = m->state == AR_CALL_JOINING || m->state == AR_CALL_CONNECTED ||
+                      m->state == AR_CALL_RECONNECTING;
+  gboolean live =
+      state == AR_CALL_JOINING || state == AR_CALL_CONNECTED || state == AR_CALL_RECONNECTING;
   m->state = state;
   emit_state(m);
   /* microphone_live / camera_live follow the call state. */
@@ -147,9 +166,20 @@ finish_leave(ArCallManager *m, const GError *error)
 }
 
 static void
+stop_reconnecting(ArCallManager *m)
+{
+  g_clear_handle_id(&m->reconnect_id, g_source_remove);
+  g_clear_handle_id(&m->deadline_id, g_source_remove);
+  g_clear_handle_id(&m->attempt_id, g_source_remove);
+  m->reconnect_attempts = 0;
+  g_clear_pointer(&m->attempt_error, g_free);
+}
+
+static void
 call_failed(ArCallManager *m, const GError *error)
 {
   g_warning("call: failed: %s", error->message);
+  stop_reconnecting(m);
   if (m->creds_cancel)
     g_cancellable_cancel(m->creds_cancel);
   g_clear_object(&m->creds_cancel);
@@ -164,19 +194,169 @@ call_failed(ArCallManager *m, const GError *error)
 
 /* ---- provider callbacks ---- */
 
+static void begin_attempt(ArCallManager *m);
+
 static void
 on_connected(ArProvider *p, gpointer data)
 {
   ArCallManager *m = data;
+  if (m->state == AR_CALL_RECONNECTING) {
+    m->last_recovery_us = g_get_monotonic_time() - m->lost_us;
+    m->reconnects++;
+    g_message("call: re-established %.0f ms after the loss (attempt %u; %s)",
+              m->last_recovery_us / 1000.0, m->reconnect_attempts, m->lost_reason);
+    stop_reconnecting(m);
+    set_state(m, AR_CALL_CONNECTED);
+    return;
+  }
   m->connected_us = g_get_monotonic_time();
   set_state(m, AR_CALL_CONNECTED);
   finish_join(m, NULL);
 }
 
+/* The episode is over: the call fails, naming the loss and the last attempt. */
+static void
+give_up(ArCallManager *m, const GError *last)
+{
+  g_autoptr(GError) e = g_error_new(
+      AR_CALL_ERROR, AR_CALL_ERROR_TIMEOUT,
+      "the connection to the meeting was lost (%s) and could not be re-established "
+      "(%u attempt(s) in %.1f s; last: %s)",
+      m->lost_reason, m->reconnect_attempts, (g_get_monotonic_time() - m->lost_us) / 1e6,
+      last               ? last->message
+      : m->attempt_error ? m->attempt_error
+                         : "none finished in time");
+  call_failed(m, e);
+}
+
+static gboolean
+reconnect_deadline_cb(gpointer data)
+{
+  ArCallManager *m = data;
+  m->deadline_id = 0;
+  give_up(m, NULL);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+arm_deadline(ArCallManager *m)
+{
+  g_clear_handle_id(&m->deadline_id, g_source_remove);
+  gint64 left = MAX(m->reconnect_deadline_us - g_get_monotonic_time(), 0);
+  m->deadline_id = g_timeout_add((guint)(left / 1000), reconnect_deadline_cb, m);
+}
+
+static gboolean
+reconnect_attempt_cb(gpointer data)
+{
+  ArCallManager *m = data;
+  m->reconnect_id = 0;
+  m->reconnect_attempts++;
+  g_message("call: reconnecting, attempt %u (%.1f s left)", m->reconnect_attempts,
+            (m->reconnect_deadline_us - g_get_monotonic_time()) / 1e6);
+  /* The attempt runs until the call is back, it fails, or the deadline. */
+  begin_attempt(m);
+  return G_SOURCE_REMOVE;
+}
+
+/* Waits (exponential backoff with jitter) before the next attempt, or gives up
+ * when the next one would start after the deadline. */
+static void
+schedule_attempt(ArCallManager *m)
+{
+  g_clear_handle_id(&m->reconnect_id, g_source_remove);
+  g_clear_handle_id(&m->attempt_id, g_source_remove);
+  guint n = MIN(m->reconnect_attempts, 5);
+  gint64 delay_ms = MIN((gint64)AR_CALL_RECONNECT_FIRST_MS << n, AR_CALL_RECONNECT_MAX_MS);
+  delay_ms = delay_ms * g_random_int_range(75, 126) / 100;
+  if (g_get_monotonic_time() + delay_ms * 1000 >= m->reconnect_deadline_us) {
+    give_up(m, NULL);
+    return;
+  }
+  m->reconnect_id = g_timeout_add((guint)delay_ms, reconnect_attempt_cb, m);
+}
+
+/* A connected call broke, or a reconnection attempt failed for a passing reason. */
+static void
+on_lost(ArProvider *p, const GError *error, gpointer data)
+{
+  ArCallManager *m = data;
+  if (m->state == AR_CALL_RECONNECTING) {
+    if (!error) {
+      /* attempt_cb: the server answered but the media did not connect. */
+      g_autoptr(GError) e =
+          g_error_new(AR_CALL_ERROR, AR_CALL_ERROR_TIMEOUT,
+                      "the media did not connect within %d ms", AR_CALL_RECONNECT_ATTEMPT_MS);
+      on_lost(p, e, data);
+      return;
+    }
+    g_message("call: reconnection attempt %u failed: %s", m->reconnect_attempts, error->message);
+    g_free(m->attempt_error);
+    m->attempt_error = g_strdup(error->message);
+    drop_provider(m);
+    schedule_attempt(m);
+    return;
+  }
+  if (m->state != AR_CALL_CONNECTED) {
+    /* A join the user is waiting for fails at once, as before. */
+    call_failed(m, error);
+    return;
+  }
+  g_warning("call: connection lost: %s; reconnecting", error->message);
+  m->lost_us = g_get_monotonic_time();
+  g_free(m->lost_reason);
+  m->lost_reason = g_strdup(error->message);
+  stop_reconnecting(m);
+  /* The budget counts from when the path went silent: a dead peer was silent
+   * for the dead-peer timeout already. */
+  gint64 budget_ms = AR_CALL_RECONNECT_BUDGET_MS;
+  if (g_error_matches(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_DEAD_PEER))
+    budget_ms -= AR_PEER_DEAD_TIMEOUT_S * 1000;
+  m->reconnect_deadline_us = m->lost_us + budget_ms * 1000;
+  drop_provider(m);
+  set_state(m, AR_CALL_RECONNECTING);
+  arm_deadline(m);
+  schedule_attempt(m);
+}
+
+static gboolean
+attempt_timeout_cb(gpointer data)
+{
+  ArCallManager *m = data;
+  m->attempt_id = 0;
+  on_lost(NULL, NULL, m);
+  return G_SOURCE_REMOVE;
+}
+
+/* The server accepted an attempt's join: the meeting is there, so the media
+ * path is what is broken. Allow the longer budget, and give this attempt a
+ * bounded time before a fresh one. */
+static void
+on_signalling_up(ArProvider *p, gpointer data)
+{
+  ArCallManager *m = data;
+  if (m->state != AR_CALL_RECONNECTING)
+    return;
+  gint64 media_deadline = m->lost_us + (gint64)AR_CALL_RECONNECT_MEDIA_BUDGET_MS * 1000;
+  if (media_deadline > m->reconnect_deadline_us) {
+    m->reconnect_deadline_us = media_deadline;
+    arm_deadline(m);
+  }
+  g_clear_handle_id(&m->attempt_id, g_source_remove);
+  m->attempt_id = g_timeout_add(AR_CALL_RECONNECT_ATTEMPT_MS, attempt_timeout_cb, m);
+}
+
 static void
 on_failed(ArProvider *p, const GError *error, gpointer data)
 {
-  call_failed(data, error);
+  ArCallManager *m = data;
+  if (m->state == AR_CALL_RECONNECTING) {
+    /* A definite answer (no such room any more, a certificate that does not
+     * match): no point in trying again. */
+    give_up(m, error);
+    return;
+  }
+  call_failed(m, error);
 }
 
 static void
@@ -229,6 +409,8 @@ static const ArProviderCallbacks provider_callbacks = {
     .left = on_left,
     .participants_changed = on_participants_changed,
     .media_event = on_media_event,
+    .lost = on_lost,
+    .signalling_up = on_signalling_up,
 };
 
 static gboolean
@@ -291,7 +473,10 @@ done:
   if (!error && !start_provider(m, link, m->pending_klass, &error))
     g_prefix_error(&error, "cannot join: ");
   if (error) {
-    call_failed(m, error);
+    if (m->state == AR_CALL_RECONNECTING)
+      on_lost(NULL, error, m);
+    else
+      call_failed(m, error);
     return;
   }
   m->provider->klass->join(m->provider);
@@ -356,6 +541,38 @@ credentials_sent_cb(GObject *source, GAsyncResult *res, gpointer data)
   g_object_set_data(G_OBJECT(in), "ar-call-manager", m);
   g_input_stream_read_all_async(in, (void *)g_bytes_get_data(buf, NULL), size, G_PRIORITY_DEFAULT,
                                 m->creds_cancel, credentials_read_cb, buf);
+}
+
+static void fetch_credentials(ArCallManager *m);
+
+/* One reconnection attempt: a new provider for the same link (a new Janus
+ * session: new publisher and subscriber handles, new peer connections), after
+ * fresh TURN credentials when the cached ones are due. */
+static void
+begin_attempt(ArCallManager *m)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ArLink) link =
+      ar_link_parse(m->link, ar_link_config_get_policy(m->config->links), &error);
+  const ArProviderClass *klass = link ? ar_provider_lookup(link->provider) : NULL;
+  if (!klass) {
+    if (!error)
+      error = g_error_new(AR_CALL_ERROR, AR_CALL_ERROR_UNSUPPORTED, "no provider");
+    give_up(m, error);
+    return;
+  }
+  if (m->config->turn_credentials_url &&
+      (!m->creds || g_get_monotonic_time() >= m->creds_refresh_us)) {
+    m->pending_link = g_steal_pointer(&link);
+    m->pending_klass = klass;
+    fetch_credentials(m);
+    return;
+  }
+  if (!start_provider(m, link, klass, &error)) {
+    give_up(m, error);
+    return;
+  }
+  m->provider->klass->join(m->provider);
 }
 
 static void
@@ -440,6 +657,9 @@ ar_call_manager_free(ArCallManager *m)
     return;
   g_clear_handle_id(&m->join_timeout_id, g_source_remove);
   g_clear_handle_id(&m->reap_id, g_source_remove);
+  g_clear_handle_id(&m->reconnect_id, g_source_remove);
+  g_clear_handle_id(&m->deadline_id, g_source_remove);
+  g_clear_handle_id(&m->attempt_id, g_source_remove);
   if (m->provider)
     m->provider->klass->free(m->provider);
   if (m->dying)
@@ -455,6 +675,8 @@ ar_call_manager_free(ArCallManager *m)
   g_free(m->provider_id);
   g_free(m->room);
   g_free(m->error);
+  g_free(m->lost_reason);
+  g_free(m->attempt_error);
   g_free(m);
 }
 
@@ -469,7 +691,8 @@ gboolean
 ar_call_manager_join(ArCallManager *m, const char *text, ArCallDoneFunc done, gpointer user_data,
                      GError **error)
 {
-  if (m->state == AR_CALL_JOINING || m->state == AR_CALL_CONNECTED || m->state == AR_CALL_LEAVING) {
+  if (m->state == AR_CALL_JOINING || m->state == AR_CALL_CONNECTED || m->state == AR_CALL_LEAVING ||
+      m->state == AR_CALL_RECONNECTING) {
     g_set_error(error, AR_CALL_ERROR, AR_CALL_ERROR_BUSY,
                 "the room is %s a meeting; leave it first",
                 m->state == AR_CALL_LEAVING ? "still leaving" : "already in");
@@ -501,6 +724,8 @@ ar_call_manager_join(ArCallManager *m, const char *text, ArCallDoneFunc done, gp
     m->join_timeout_id = g_timeout_add_seconds(m->config->join_timeout_s, join_timeout_cb, m);
     m->pending_link = g_steal_pointer(&link);
     m->pending_klass = klass;
+    m->reconnects = 0;
+    m->last_recovery_us = 0;
     set_state(m, AR_CALL_JOINING);
     fetch_credentials(m);
     return TRUE;
@@ -515,6 +740,8 @@ ar_call_manager_join(ArCallManager *m, const char *text, ArCallDoneFunc done, gp
   m->join_started_us = g_get_monotonic_time();
   m->connected_us = m->first_remote_video_us = 0;
   m->join_timeout_id = g_timeout_add_seconds(m->config->join_timeout_s, join_timeout_cb, m);
+  m->reconnects = 0;
+  m->last_recovery_us = 0;
   set_state(m, AR_CALL_JOINING);
   m->provider->klass->join(m->provider);
   return TRUE;
@@ -543,8 +770,10 @@ ar_call_manager_leave(ArCallManager *m, ArCallDoneFunc done, gpointer user_data,
         g_error_new(AR_CALL_ERROR, AR_CALL_ERROR_CANCELLED, "the join was cancelled by a leave");
     finish_join(m, e);
   }
+  stop_reconnecting(m);
   if (!m->provider) {
-    /* Still fetching TURN credentials: nothing to leave yet. */
+    /* Still fetching TURN credentials, or waiting to reconnect: nothing to
+     * leave yet. */
     if (m->creds_cancel)
       g_cancellable_cancel(m->creds_cancel);
     g_clear_object(&m->creds_cancel);
@@ -580,7 +809,8 @@ JsonNode *
 ar_call_manager_controls(ArCallManager *m)
 {
   g_autoptr(JsonBuilder) b = json_builder_new();
-  gboolean in_call = m->state == AR_CALL_JOINING || m->state == AR_CALL_CONNECTED;
+  gboolean in_call = m->state == AR_CALL_JOINING || m->state == AR_CALL_CONNECTED ||
+                     m->state == AR_CALL_RECONNECTING;
   gboolean muted = ar_media_engine_get_microphone_muted(m->engine);
   gboolean camera = ar_media_engine_get_camera_enabled(m->engine);
   json_builder_begin_object(b);
@@ -716,6 +946,8 @@ add_track(JsonBuilder *b, ArPeer *peer, const ArTrackStats *s, const char *ice_p
   DBL("rtt_ms", s->rtt_ms);
   DBL("audio_level", s->audio_level);
   DBL("luma", s->luma);
+  INT("freezes", s->freezes);
+  DBL("freeze_ms", s->freeze_ms);
 #undef INT
 #undef DBL
   json_builder_end_object(b);
@@ -726,12 +958,13 @@ ar_call_manager_status(ArCallManager *m)
 {
   g_autoptr(JsonBuilder) b = json_builder_new();
   gboolean active = m->provider != NULL;
+  gboolean in_call = active || m->state == AR_CALL_RECONNECTING;
   json_builder_begin_object(b);
   add_string_or_null(b, "state", ar_call_state_to_string(m->state));
   add_string_or_null(b, "room_name", m->config->room_name);
-  add_string_or_null(b, "provider", active ? m->provider_id : NULL);
-  add_string_or_null(b, "link", active ? m->link : NULL);
-  add_string_or_null(b, "room", active ? m->room : NULL);
+  add_string_or_null(b, "provider", in_call ? m->provider_id : NULL);
+  add_string_or_null(b, "link", in_call ? m->link : NULL);
+  add_string_or_null(b, "room", in_call ? m->room : NULL);
   add_string_or_null(b, "error", m->error);
   const ArEncoderInfo *enc = ar_media_engine_get_encoder(m->engine);
   add_string_or_null(b, "encoder", enc ? enc->factory : NULL);
@@ -759,6 +992,20 @@ ar_call_manager_status(ArCallManager *m)
   json_builder_begin_object(b);
   add_ms_or_null(b, "join_to_connected_ms", m->join_started_us, m->connected_us);
   add_ms_or_null(b, "join_to_first_remote_video_ms", m->join_started_us, m->first_remote_video_us);
+  json_builder_end_object(b);
+
+  json_builder_set_member_name(b, "recovery");
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "reconnects");
+  json_builder_add_int_value(b, m->reconnects);
+  add_string_or_null(b, "reason", m->state == AR_CALL_RECONNECTING ? m->lost_reason : NULL);
+  json_builder_set_member_name(b, "attempt");
+  json_builder_add_int_value(b, m->state == AR_CALL_RECONNECTING ? m->reconnect_attempts : 0);
+  json_builder_set_member_name(b, "last_recovery_ms");
+  if (m->last_recovery_us)
+    json_builder_add_double_value(b, m->last_recovery_us / 1000.0);
+  else
+    json_builder_add_null_value(b);
   json_builder_end_object(b);
 
   json_builder_set_member_name(b, "tracks");

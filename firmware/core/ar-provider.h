@@ -26,6 +26,14 @@ typedef struct {
   void (*participants_changed)(ArProvider *p, gpointer user_data);
   /* A peer reported a media event (first frame...). */
   void (*media_event)(ArProvider *p, ArPeer *peer, ArPeerEvent event, gpointer user_data);
+  /* Optional. Like failed (terminal for this provider), but the cause may be
+   * passing (connection to the server lost, server not answering, ICE/DTLS
+   * failed, dead peer, the room's address changed): a new provider for the
+   * same link may bring the call back. Without it, failed is called. */
+  void (*lost)(ArProvider *p, const GError *error, gpointer user_data);
+  /* Optional. The meeting server accepted the join (the meeting exists);
+   * media may still be connecting. */
+  void (*signalling_up)(ArProvider *p, gpointer user_data);
 } ArProviderCallbacks;
 
 typedef struct {

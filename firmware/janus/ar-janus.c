@@ -511,6 +511,8 @@ on_txn_answer(ArJanusProvider *p, Txn *t, ArJanusMsg *m)
     ar_janus_id_copy(&p->my_id, &m->id);
     ar_janus_id_copy(&p->private_id, &m->private_id);
     g_message("janus: joined room %s as %s (%s)", p->room.str, p->my_id.str, p->display);
+    if (p->cb.signalling_up)
+      p->cb.signalling_up(&p->parent, p->user_data);
     if (!start_publishing(p, &error))
       break;
     learn_publishers(p, m->publishers);
@@ -722,6 +724,23 @@ teardown(ArJanusProvider *p)
   g_clear_pointer(&p->pub, handle_free);
 }
 
+/* Errors a new session may get past: the network or the server went away for
+ * a while, or the media path broke. Not: a definite answer of the server (no
+ * such room, wrong PIN), a malformed message, or a peer that failed
+ * certificate verification (maybe an attacker in the path). */
+static gboolean
+error_is_passing(const GError *error)
+{
+  if (error->domain == AR_JANUS_ERROR)
+    return error->code == AR_JANUS_ERROR_UNREACHABLE || error->code == AR_JANUS_ERROR_TRANSPORT ||
+           error->code == AR_JANUS_ERROR_TIMEOUT || error->code == AR_JANUS_ERROR_HANGUP;
+  if (error->domain == AR_MEDIA_ERROR)
+    return error->code == AR_MEDIA_ERROR_ICE || error->code == AR_MEDIA_ERROR_DTLS ||
+           error->code == AR_MEDIA_ERROR_TIMEOUT || error->code == AR_MEDIA_ERROR_DEAD_PEER ||
+           error->code == AR_MEDIA_ERROR_NETWORK || error->code == AR_MEDIA_ERROR_FAILED;
+  return error->domain == G_IO_ERROR;
+}
+
 static void
 provider_fail(ArJanusProvider *p, const GError *error)
 {
@@ -734,7 +753,10 @@ provider_fail(ArJanusProvider *p, const GError *error)
   p->state = ST_DONE;
   teardown(p);
   g_clear_pointer(&p->transport, ar_janus_transport_free);
-  p->cb.failed(&p->parent, copy, p->user_data);
+  if (p->cb.lost && error_is_passing(copy))
+    p->cb.lost(&p->parent, copy, p->user_data);
+  else
+    p->cb.failed(&p->parent, copy, p->user_data);
 }
 
 static ArProvider *

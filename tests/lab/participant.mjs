@@ -214,6 +214,19 @@ export class Participant {
     return this.page.evaluate((fid) => window.labFeedStats(Number(fid)), id);
   }
 
+  // Freezes >= 1 s of a feed's decoded video, sampled in the page (gapStart,
+  // then gapStop returns {freezes, freezeMs, maxGapMs, frames, durationMs}).
+  async gapStart(display) {
+    const id = await this.feedIdOf(display);
+    if (!id) throw new Error(`${this.display}: no feed "${display}" in the room`);
+    await this.page.evaluate((fid) => window.labGapStart(Number(fid)), id);
+    return id;
+  }
+
+  async gapStop(id) {
+    return this.page.evaluate((fid) => window.labGapStop(Number(fid)), id);
+  }
+
   async publisherStats() {
     return this.page.evaluate(() => window.labPublisherStats());
   }

@@ -360,6 +360,10 @@
           packetsReceived: s.packetsReceived || 0, packetsLost: s.packetsLost || 0,
           bytesReceived: s.bytesReceived || 0, codec: codecs[s.codecId] || null,
           keyFramesDecoded: s.keyFramesDecoded || 0,
+          // Chromium's own freeze definition (a frame later than
+          // max(3 x the average frame duration, average + 150 ms)).
+          freezeCount: s.freezeCount || 0, totalFreezesDuration: s.totalFreezesDuration || 0,
+          pauseCount: s.pauseCount || 0, nackCount: s.nackCount || 0, pliCount: s.pliCount || 0,
         };
       } else if (s.kind === 'audio') {
         out.audio = {
@@ -372,6 +376,37 @@
     return out;
   }
   window.labFeedStats = feedStats;
+
+  // Freezes as the loss lab counts them: no new decoded frame for >= 1 s,
+  // sampled from getStats every 100 ms (resolution 0.1 s).
+  const gapWatches = new Map();
+  window.labGapStart = function (feedId) {
+    const w = { frames: null, last: null, start: Date.now(), freezes: 0, freezeMs: 0, maxGapMs: 0, frames0: null };
+    w.timer = setInterval(async () => {
+      const st = await feedStats(feedId).catch(() => null);
+      if (!st || !st.video) return;
+      const now = Date.now();
+      if (w.frames0 === null) w.frames0 = st.video.framesDecoded;
+      if (st.video.framesDecoded !== w.frames) {
+        if (w.last !== null) {
+          const gap = now - w.last;
+          w.maxGapMs = Math.max(w.maxGapMs, gap);
+          if (gap >= 1000) { w.freezes++; w.freezeMs += gap; }
+        }
+        w.frames = st.video.framesDecoded;
+        w.last = now;
+      }
+    }, 100);
+    gapWatches.set(feedId, w);
+  };
+  window.labGapStop = function (feedId) {
+    const w = gapWatches.get(feedId);
+    if (!w) return null;
+    clearInterval(w.timer);
+    gapWatches.delete(feedId);
+    return { freezes: w.freezes, freezeMs: w.freezeMs, maxGapMs: w.maxGapMs,
+      frames: (w.frames || 0) - (w.frames0 || 0), durationMs: Date.now() - w.start };
+  };
 
   window.labPublisherStats = async function () {
     if (!pubPc) return null;

@@ -1461,6 +1461,90 @@ out:
   call_clear(&call);
 }
 
+/* ---- the room's address goes away ---- */
+
+static gboolean
+run_ip(const char *args)
+{
+  g_autofree char *cmd = g_strdup_printf("ip %s", args);
+  g_autoptr(GError) error = NULL;
+  gint status = 0;
+
+  if (!g_spawn_command_line_sync(cmd, NULL, NULL, &status, &error) ||
+      !g_spawn_check_wait_status(status, &error)) {
+    g_test_fail_printf("%s: %s", cmd, error->message);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
+both_failed(Call *call)
+{
+  return call->send.state == AR_PEER_STATE_FAILED && call->recv.state == AR_PEER_STATE_FAILED;
+}
+
+/* An address the call does not use comes and goes: nothing happens. Then the
+ * namespace loses every address: both peers fail at once with
+ * AR_MEDIA_ERROR_NETWORK (rtnetlink), not after the dead-peer timeout. */
+static void
+test_address_gone(void)
+{
+  const char *a1 = g_getenv("AR_NETNS_ADDR1");
+  const char *a2 = g_getenv("AR_NETNS_ADDR2");
+  Call call;
+  gint64 t0;
+  double elapsed;
+  gboolean removed = FALSE;
+
+  if (!in_private_netns() || !require_network())
+    return;
+  g_assert_nonnull(a1);
+  g_assert_nonnull(a2);
+  call_init(&call, NULL);
+  if (!start_call_with_media(&call))
+    goto out;
+  /* The stats (selected pair, its local address) refresh every second. */
+  spin(2500);
+  if (!run_ip("addr add 10.97.0.77/24 dev ar0") || !run_ip("addr del 10.97.0.77/24 dev ar0"))
+    goto out;
+  spin(1000);
+  g_assert_no_error(call.send.error);
+  g_assert_no_error(call.recv.error);
+  g_assert_cmpint(call.send.state, ==, AR_PEER_STATE_CONNECTED);
+  g_assert_cmpint(call.recv.state, ==, AR_PEER_STATE_CONNECTED);
+
+  /* Every address of both ends (IPv4 and the IPv6 link-local ones: the pair
+   * may use either). */
+  t0 = g_get_monotonic_time();
+  removed = TRUE;
+  if (!run_ip("addr flush dev ar0") || !run_ip("addr flush dev ar1"))
+    goto out;
+  if (!wait_for(&call, both_failed, 3000, "both peers to fail after their addresses went away"))
+    goto out;
+  elapsed = (g_get_monotonic_time() - t0) / 1e6;
+  g_test_message("both peers failed %.3f s after the addresses went away: %s", elapsed,
+                 call.send.error->message);
+  g_assert_error(call.send.error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_NETWORK);
+  g_assert_error(call.recv.error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_NETWORK);
+  g_assert_nonnull(strstr(call.send.error->message, "went away"));
+  g_assert_cmpfloat(elapsed, <, 1.0);
+out:
+  if (removed) {
+    g_autofree char *r1 = g_strdup_printf("ip addr replace %s/24 dev ar0", a1);
+    g_autofree char *r2 = g_strdup_printf("ip addr replace %s/24 dev ar1", a2);
+
+    /* Down and up gives the links their IPv6 link-local addresses back. */
+    g_spawn_command_line_sync("ip link set ar0 down", NULL, NULL, NULL, NULL);
+    g_spawn_command_line_sync("ip link set ar1 down", NULL, NULL, NULL, NULL);
+    g_spawn_command_line_sync("ip link set ar0 up", NULL, NULL, NULL, NULL);
+    g_spawn_command_line_sync("ip link set ar1 up", NULL, NULL, NULL, NULL);
+    g_spawn_command_line_sync(r1, NULL, NULL, NULL, NULL);
+    g_spawn_command_line_sync(r2, NULL, NULL, NULL, NULL);
+  }
+  call_clear(&call);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1482,5 +1566,6 @@ main(int argc, char **argv)
   g_test_add_func("/media/peer/dead-sender-detected", test_dead_sender);
   g_test_add_func("/media/peer/dead-receiver-detected", test_dead_receiver);
   g_test_add_func("/media/peer/short-outage-survives", test_short_outage);
+  g_test_add_func("/media/peer/address-gone-fails-fast", test_address_gone);
   return g_test_run();
 }
