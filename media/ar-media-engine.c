@@ -44,8 +44,11 @@ struct _ArMediaEngine {
   char *audio_sink_device;
   ArSinkKind video_sink_kind;
   char *description;
-  ArIceConfig ice;     /* given to every new peer */
-  GPtrArray *turn_tls; /* ArTurnTls, one per turns: server */
+  ArIceConfig ice;             /* given to every new peer */
+  GPtrArray *turn_tls;         /* ArTurnTls, one per turns: server */
+  GHashTable *turn_tls_failed; /* ArTurnTls* whose last connection failed */
+  char *turn_tls_error;        /* why, the last one */
+  GPtrArray *peers;            /* ArPeer*, not owned: the live ones */
   ArMediaControls *controls;
   ArVideoSinkFuncs frame_sink; /* all NULL: no taps */
   gpointer frame_sink_data;
@@ -470,6 +473,9 @@ ar_media_engine_free(ArMediaEngine *engine)
 {
   if (engine == NULL)
     return;
+  g_clear_pointer(&engine->peers, g_ptr_array_unref);
+  g_clear_pointer(&engine->turn_tls_failed, g_hash_table_unref);
+  g_clear_pointer(&engine->turn_tls_error, g_free);
   g_free(engine->video_source);
   g_free(engine->audio_source);
   g_free(engine->audio_sink);
@@ -526,6 +532,58 @@ bad:
   return NULL;
 }
 
+void
+ar_media_engine_add_peer(ArMediaEngine *engine, ArPeer *peer)
+{
+  if (engine->peers == NULL)
+    engine->peers = g_ptr_array_new();
+  g_ptr_array_add(engine->peers, peer);
+}
+
+void
+ar_media_engine_remove_peer(ArMediaEngine *engine, ArPeer *peer)
+{
+  if (engine->peers != NULL)
+    g_ptr_array_remove_fast(engine->peers, peer);
+}
+
+const char *
+ar_media_engine_get_turn_tls_error(ArMediaEngine *engine)
+{
+  return engine != NULL ? engine->turn_tls_error : NULL;
+}
+
+/* A turns: connection ended its handshake. When every relay a peer may use is
+ * a turns: server and each one just failed (relay-only), no peer can connect:
+ * fail the connecting ones now with the reason (a certificate that is not
+ * trusted, an unreachable server) rather than at the join timeout. */
+static void
+ar_media_engine_on_turn_tls(ArTurnTls *tls, const char *message, gpointer data)
+{
+  ArMediaEngine *engine = data;
+  guint n_turn = engine->ice.turn != NULL ? g_strv_length(engine->ice.turn) : 0;
+
+  if (message == NULL) {
+    g_hash_table_remove(engine->turn_tls_failed, tls);
+    if (g_hash_table_size(engine->turn_tls_failed) == 0)
+      g_clear_pointer(&engine->turn_tls_error, g_free);
+    return;
+  }
+  g_hash_table_add(engine->turn_tls_failed, tls);
+  g_free(engine->turn_tls_error);
+  engine->turn_tls_error = g_strdup(message);
+  if (!engine->ice.relay_only || engine->turn_tls == NULL || engine->peers == NULL ||
+      engine->turn_tls->len != n_turn ||
+      g_hash_table_size(engine->turn_tls_failed) != engine->turn_tls->len)
+    return;
+  /* A failing peer may free others from its callback: call only those still
+   * registered. */
+  g_autoptr(GPtrArray) peers = g_ptr_array_copy(engine->peers, NULL, NULL);
+  for (guint i = 0; i < peers->len; i++)
+    if (engine->peers != NULL && g_ptr_array_find(engine->peers, peers->pdata[i], NULL))
+      ar_peer_turn_tls_refused(peers->pdata[i], message);
+}
+
 gboolean
 ar_media_engine_set_ice(ArMediaEngine *engine, const ArIceConfig *ice, GError **error)
 {
@@ -547,6 +605,12 @@ ar_media_engine_set_ice(ArMediaEngine *engine, const ArIceConfig *ice, GError **
   }
   ar_ice_config_clear(&engine->ice);
   g_clear_pointer(&engine->turn_tls, g_ptr_array_unref);
+  if (engine->turn_tls_failed == NULL)
+    engine->turn_tls_failed = g_hash_table_new(NULL, NULL);
+  g_hash_table_remove_all(engine->turn_tls_failed);
+  g_clear_pointer(&engine->turn_tls_error, g_free);
+  for (guint i = 0; i < shims->len; i++)
+    ar_turn_tls_set_result_func(shims->pdata[i], ar_media_engine_on_turn_tls, engine);
   if (ice == NULL)
     return TRUE;
   engine->ice.stun = g_strdup(ice->stun);

@@ -47,6 +47,21 @@ typedef struct _ArTurnTls ArTurnTls;
 ArTurnTls *ar_turn_tls_new(const char *host, guint16 port, const char *ca_file, GError **error);
 guint16 ar_turn_tls_get_local_port(ArTurnTls *tls);
 void ar_turn_tls_free(ArTurnTls *tls);
+/* Called (in the shim's context) after each TLS connection attempt: @message
+ * is why it failed ("TURN over TLS: host:443: Unacceptable TLS certificate"),
+ * or NULL when the certificate was verified. */
+typedef void (*ArTurnTlsResultFunc)(ArTurnTls *tls, const char *message, gpointer data);
+void ar_turn_tls_set_result_func(ArTurnTls *tls, ArTurnTlsResultFunc func, gpointer data);
+
+/* Peers register with their engine (ar-peer.c), so that a failure every peer
+ * shares (the only TURN relays refused) reaches them at once. */
+void ar_media_engine_add_peer(ArMediaEngine *engine, ArPeer *peer);
+void ar_media_engine_remove_peer(ArMediaEngine *engine, ArPeer *peer);
+/* Why the last turns: connection failed, or NULL (verified since, or none). */
+const char *ar_media_engine_get_turn_tls_error(ArMediaEngine *engine);
+/* ar-peer.c: every relay this peer may use (relay-only, all turns:) was
+ * refused: a peer still connecting fails now, not at the join timeout. */
+void ar_peer_turn_tls_refused(ArPeer *peer, const char *message);
 /* Raw video at the configured size/rate; a bin with a "src" ghost pad. */
 GstElement *ar_media_engine_make_video_source(ArMediaEngine *engine, GError **error);
 /* Raw audio; a bin with a "src" ghost pad. */

@@ -32,6 +32,7 @@ typedef enum {
   AR_MEDIA_ERROR_DEAD_PEER, /* connected, then nothing (no RTP, no RTCP) for AR_PEER_DEAD_TIMEOUT_S
                              */
   AR_MEDIA_ERROR_NETWORK,   /* the local address the connection used went away */
+  AR_MEDIA_ERROR_TURN_TLS,  /* the only relays (turns:, relay-only) refused: e.g. bad certificate */
 } ArMediaError;
 
 typedef enum {

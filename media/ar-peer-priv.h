@@ -64,6 +64,7 @@ struct _ArPeer {
   GPtrArray *early_candidates; /* ArPeerCandidate before the local description */
   GSource *liveness_timer;     /* while CONNECTED: dead-peer detection */
   GSource *netwatch;           /* while CONNECTED: local addresses removed */
+  ArMediaEngine *engine;       /* registered with it until closed */
   gint rx_seen;                /* rx_packets at the last change seen */
   gint64 rx_last_time;         /* monotonic time of that change */
   gint64 rx_longest_gap;       /* longest silence while connected (us), for logs */

@@ -219,6 +219,16 @@ ar_peer_fail(ArPeer *peer, ArMediaError code, const char *format, ...)
   va_start(ap, format);
   error = g_error_new_valist(AR_MEDIA_ERROR, code, format, ap);
   va_end(ap);
+  /* ICE found no path: say so when a TURN-over-TLS relay was refused. */
+  if ((code == AR_MEDIA_ERROR_ICE || code == AR_MEDIA_ERROR_TIMEOUT) &&
+      peer->state != AR_PEER_STATE_CONNECTED &&
+      ar_media_engine_get_turn_tls_error(peer->engine) != NULL) {
+    char *message = g_strdup_printf("%s (%s)", error->message,
+                                    ar_media_engine_get_turn_tls_error(peer->engine));
+
+    g_free(error->message);
+    error->message = message;
+  }
   ar_peer_stop_pipeline(peer);
   ar_peer_set_state(peer, AR_PEER_STATE_FAILED, error);
 }
@@ -366,6 +376,14 @@ ar_peer_on_liveness_tick(gpointer user_data)
   ar_peer_fail(peer, AR_MEDIA_ERROR_DEAD_PEER, "No media or RTCP from the remote peer for %d s",
                AR_PEER_DEAD_TIMEOUT_S);
   return G_SOURCE_REMOVE;
+}
+
+void
+ar_peer_turn_tls_refused(ArPeer *peer, const char *message)
+{
+  if (peer->state != AR_PEER_STATE_NEW && peer->state != AR_PEER_STATE_CONNECTING)
+    return;
+  ar_peer_fail(peer, AR_MEDIA_ERROR_TURN_TLS, "%s", message);
 }
 
 /* The machine lost @address. If the connection used it (or may have: a
@@ -1026,6 +1044,8 @@ ar_peer_new(ArMediaEngine *engine, ArPeerDirection direction, const char *label,
   peer->bus_source = gst_bus_create_watch(bus);
   g_source_set_callback(peer->bus_source, (GSourceFunc)(void (*)(void))ar_peer_on_bus, peer, NULL);
   g_source_attach(peer->bus_source, peer->context);
+  peer->engine = engine;
+  ar_media_engine_add_peer(engine, peer);
   GST_DEBUG("peer %s: created (%s)", peer->label, direction == AR_PEER_SEND ? "send" : "recv");
   return peer;
 
@@ -1257,6 +1277,9 @@ ar_peer_close(ArPeer *peer)
   pending = peer->pending;
   g_queue_init(&peer->pending);
   g_mutex_unlock(&peer->lock);
+  if (peer->engine != NULL)
+    ar_media_engine_remove_peer(peer->engine, peer);
+  peer->engine = NULL;
 
   /* Nothing posted before the close runs after it. */
   while ((source = g_queue_pop_head(&pending)) != NULL) {

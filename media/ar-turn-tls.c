@@ -29,6 +29,8 @@ struct _ArTurnTls {
   guint16 port;
   guint16 local_port;
   guint n_connections;
+  ArTurnTlsResultFunc result_func;
+  gpointer result_data;
 };
 
 typedef struct {
@@ -67,13 +69,20 @@ ar_turn_tls_handshaken(GObject *source, GAsyncResult *res, gpointer data)
   g_autoptr(GError) error = NULL;
 
   if (!g_tls_connection_handshake_finish(G_TLS_CONNECTION(source), res, &error)) {
-    if (!g_cancellable_is_cancelled(job->cancel))
-      g_warning("TURN over TLS: %s:%u: %s", job->tls->host, job->tls->port, error->message);
+    if (!g_cancellable_is_cancelled(job->cancel)) {
+      g_autofree char *message = g_strdup_printf("TURN over TLS: %s:%u: %s", job->tls->host,
+                                                 job->tls->port, error->message);
+      g_warning("%s", message);
+      if (job->tls->result_func != NULL)
+        job->tls->result_func(job->tls, message, job->tls->result_data);
+    }
     g_io_stream_close(G_IO_STREAM(job->local), NULL, NULL);
     ar_turn_tls_job_free(job);
     return;
   }
   GST_DEBUG("TURN over TLS to %s:%u: certificate verified", job->tls->host, job->tls->port);
+  if (job->tls->result_func != NULL)
+    job->tls->result_func(job->tls, NULL, job->tls->result_data);
   g_io_stream_splice_async(G_IO_STREAM(job->local), job->remote,
                            G_IO_STREAM_SPLICE_CLOSE_STREAM1 | G_IO_STREAM_SPLICE_CLOSE_STREAM2 |
                                G_IO_STREAM_SPLICE_WAIT_FOR_BOTH,
@@ -91,9 +100,13 @@ ar_turn_tls_connected(GObject *source, GAsyncResult *res, gpointer data)
   GIOStream *tls;
 
   if (tcp == NULL) {
-    if (!g_cancellable_is_cancelled(job->cancel))
-      g_warning("TURN over TLS: cannot reach %s:%u: %s", job->tls->host, job->tls->port,
-                error->message);
+    if (!g_cancellable_is_cancelled(job->cancel)) {
+      g_autofree char *message = g_strdup_printf("TURN over TLS: cannot reach %s:%u: %s",
+                                                 job->tls->host, job->tls->port, error->message);
+      g_warning("%s", message);
+      if (job->tls->result_func != NULL)
+        job->tls->result_func(job->tls, message, job->tls->result_data);
+    }
     g_io_stream_close(G_IO_STREAM(job->local), NULL, NULL);
     ar_turn_tls_job_free(job);
     return;
@@ -178,6 +191,13 @@ guint16
 ar_turn_tls_get_local_port(ArTurnTls *tls)
 {
   return tls->local_port;
+}
+
+void
+ar_turn_tls_set_result_func(ArTurnTls *tls, ArTurnTlsResultFunc func, gpointer data)
+{
+  tls->result_func = func;
+  tls->result_data = data;
 }
 
 void

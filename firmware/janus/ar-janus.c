@@ -524,6 +524,10 @@ on_txn_answer(ArJanusProvider *p, Txn *t, ArJanusMsg *m)
       break;
     }
     debug_sdp("Janus answer", m->jsep_sdp);
+    /* The peer failed meanwhile (e.g. its only TURN relays refused): its own
+     * error, already on its way through deferred_cb, says why. */
+    if (ar_peer_get_state(p->pub->peer) == AR_PEER_STATE_FAILED)
+      return;
     if (!ar_peer_set_remote_description(p->pub->peer, "answer", m->jsep_sdp, &error))
       g_prefix_error(&error, "Janus's answer is unusable: ");
     else

@@ -71,7 +71,15 @@ function stateSampler() {
       await sleep(100);
     }
   })();
-  return { seen, stop: async () => { on = false; await done; return seen; } };
+  // stop(last): @last is the state the caller saw last (a 100 ms sampler can
+  // miss the final change).
+  const stop = async (last = null) => {
+    on = false;
+    await done;
+    if (last && seen[seen.length - 1] !== last) seen.push(last);
+    return seen;
+  };
+  return { seen, stop };
 }
 
 async function nft(...args) {
@@ -195,7 +203,7 @@ for (const [name, link] of [['WebSocket', WS_LINK], ['HTTP long poll', HTTP_LINK
     try {
       s = await waitState(daemon, 'failed', { timeoutMs: 15000, intervalMs: 100 });
     } finally {
-      await states.stop();
+      await states.stop(s && s.state);
     }
     const ms = Date.now() - t0;
     figure(t, `${name}: Janus SIGKILL -> anyroomd state failed in ${ms} ms after retries (states ${states.seen.join(' -> ')}): ${s.error}`);
@@ -232,7 +240,7 @@ step('a3: Janus frozen (SIGSTOP) mid-call, its TCP connection stays open: failed
   } finally {
     process.kill(janus.pid, 'SIGKILL');
     process.kill(janus.pid, 'SIGCONT');
-    await states.stop();
+    await states.stop(s && s.state);
   }
   figure(t, `Janus frozen -> anyroomd state failed in ${ms} ms (states ${states.seen.join(' -> ')}): ${s.error}`);
   assert.ok(ms <= 10000, `the call ended ${ms} ms after Janus froze (want <= 10000)`);
@@ -260,7 +268,7 @@ step('a4: Janus killed and started again mid-call: the call comes back by itself
       return st.state === 'connected' && st.recovery.reconnects >= 1 ? st : (st.state === 'failed' ? st : null);
     }, { timeoutMs: 15000, intervalMs: 100 });
   } finally {
-    await states.stop();
+    await states.stop(s && s.state);
   }
   assert.equal(s.state, 'connected', statusSummary(s));
   figure(t, `Janus killed and restarted: connected again ${Date.now() - t0} ms after the kill, last_recovery_ms ${Math.round(s.recovery.last_recovery_ms)} (states ${states.seen.join(' -> ')})`);
@@ -358,7 +366,7 @@ step('c: a 10 s blackout: dead peer at 6 s, the call is re-established by itself
     }, { timeoutMs: 15000, intervalMs: 100 });
   } finally {
     await run('nft', ['delete', 'table', 'inet', NFT_TABLE], { timeoutMs: 10000 }).catch(() => {});
-    await states.stop();
+    await states.stop(s && s.state);
   }
   assert.equal(s.state, 'connected', statusSummary(s));
   assert.ok(states.seen.includes('reconnecting') && !states.seen.includes('failed') &&
@@ -400,7 +408,7 @@ step('d: a 30 s blackout: the call fails with a clear reason once its bounded re
     ms = Date.now() - t0;
   } finally {
     await run('nft', ['delete', 'table', 'inet', NFT_TABLE], { timeoutMs: 10000 }).catch(() => {});
-    await states.stop();
+    await states.stop(s && s.state);
   }
   figure(t, `long blackout: anyroomd state failed ${ms} ms after all UDP was dropped (states ${states.seen.join(' -> ')}): ${s.error}`);
   assert.match(s.error, /No media or RTCP from the remote peer for 6 s/);

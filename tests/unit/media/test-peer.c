@@ -43,6 +43,8 @@ struct _Call {
   Side send, recv;
   gboolean tamper_offer;
   gboolean tamper_answer;
+  gboolean mdns_recv; /* the send side gets recv's host candidates as <uuid>.local */
+  guint n_mdns;
   char *offer;
   char *answer;
   GError *signalling_error;
@@ -217,6 +219,90 @@ on_local_description(ArPeer *peer, const char *type, const char *sdp, gpointer u
   }
 }
 
+/* ---- mDNS host candidates (what browsers send: "<uuid>.local") ---- */
+
+/* The system's resolver stands in for nss-mdns/avahi, which cannot run in the
+ * test's private namespace (no system bus, no multicast daemon): a GResolver
+ * that knows the names this test made up (or none), installed as the default
+ * one, which webrtcbin asks for ".local" candidates. */
+typedef struct {
+  GResolver parent;
+} TestResolver;
+typedef struct {
+  GResolverClass parent_class;
+} TestResolverClass;
+G_DEFINE_TYPE(TestResolver, test_resolver, G_TYPE_RESOLVER)
+
+static GHashTable *mdns_names; /* "<uuid>.local" -> address; NULL: nothing resolves */
+static guint mdns_lookups;
+
+static GList *
+test_resolver_lookup(GResolver *r, const char *name, GCancellable *c, GError **error)
+{
+  const char *address = mdns_names != NULL ? g_hash_table_lookup(mdns_names, name) : NULL;
+
+  mdns_lookups++;
+  if (address == NULL) {
+    g_set_error(error, G_RESOLVER_ERROR, G_RESOLVER_ERROR_NOT_FOUND, "no mDNS answer for %s", name);
+    return NULL;
+  }
+  return g_list_append(NULL, g_inet_address_new_from_string(address));
+}
+
+static void
+test_resolver_lookup_async(GResolver *r, const char *name, GCancellable *c, GAsyncReadyCallback cb,
+                           gpointer data)
+{
+  g_autoptr(GTask) task = g_task_new(r, c, cb, data);
+  GError *error = NULL;
+  GList *list = test_resolver_lookup(r, name, c, &error);
+
+  if (list != NULL)
+    g_task_return_pointer(task, list, (GDestroyNotify)g_resolver_free_addresses);
+  else
+    g_task_return_error(task, error);
+}
+
+static GList *
+test_resolver_lookup_finish(GResolver *r, GAsyncResult *res, GError **error)
+{
+  return g_task_propagate_pointer(G_TASK(res), error);
+}
+
+static void
+test_resolver_class_init(TestResolverClass *klass)
+{
+  GResolverClass *rc = G_RESOLVER_CLASS(klass);
+
+  rc->lookup_by_name = test_resolver_lookup;
+  rc->lookup_by_name_async = test_resolver_lookup_async;
+  rc->lookup_by_name_finish = test_resolver_lookup_finish;
+}
+
+static void
+test_resolver_init(TestResolver *r)
+{
+}
+
+/* "candidate:F 1 udp P 10.97.0.2 5000 typ host ..." -> "... <uuid>.local 5000 typ host ...". */
+static char *
+mdns_rewrite(Call *call, const char *candidate)
+{
+  g_auto(GStrv) f = g_strsplit(candidate, " ", -1);
+  g_autofree char *uuid = NULL;
+
+  if (g_strv_length(f) < 8 || !g_str_equal(f[7], "host"))
+    return g_strdup(candidate);
+  uuid = g_uuid_string_random();
+  g_autofree char *name = g_strdup_printf("%s.local", uuid);
+  if (mdns_names != NULL)
+    g_hash_table_insert(mdns_names, g_strdup(name), g_strdup(f[4]));
+  g_free(f[4]);
+  f[4] = g_steal_pointer(&name);
+  call->n_mdns++;
+  return g_strjoinv(" ", f);
+}
+
 static void
 on_local_candidate(ArPeer *peer, guint mline, const char *candidate, gpointer user_data)
 {
@@ -235,7 +321,10 @@ on_local_candidate(ArPeer *peer, guint mline, const char *candidate, gpointer us
   g_assert_false(side->gathering_done);
   g_assert_true(g_str_has_prefix(candidate, "candidate:"));
   side->n_candidates++;
-  if (other != NULL && !ar_peer_add_remote_candidate(other, mline, candidate, &error))
+  g_autofree char *sent = g_strdup(candidate);
+  if (side == &call->recv && call->mdns_recv)
+    sent = mdns_rewrite(call, candidate);
+  if (other != NULL && !ar_peer_add_remote_candidate(other, mline, sent, &error))
     g_test_message("%s: candidate refused: %s", side->name, error->message);
 }
 
@@ -1545,6 +1634,66 @@ out:
   call_clear(&call);
 }
 
+static gboolean
+send_path_known(Call *call)
+{
+  g_autofree char *path = ar_peer_get_ice_path(call->send.peer);
+
+  return path != NULL || someone_failed(call);
+}
+
+/* The send side learns the receiver's host candidates only as "<uuid>.local"
+ * names. @resolvable: the system resolves them (as nss-mdns would) or not. The
+ * call must connect and carry media either way: resolved names give host
+ * candidates; unresolved ones are dropped, and the receiver's own checks still
+ * reach the sender (a peer-reflexive candidate). */
+static void
+run_mdns(gboolean resolvable)
+{
+  g_autoptr(GResolver) saved = g_resolver_get_default();
+  g_autoptr(GResolver) fake = g_object_new(test_resolver_get_type(), NULL);
+  g_autofree char *path = NULL;
+  Call call;
+
+  if (!require_network())
+    return;
+  mdns_lookups = 0;
+  mdns_names = resolvable ? g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free) : NULL;
+  g_resolver_set_default(fake);
+  call_init(&call, NULL);
+  call.mdns_recv = TRUE;
+  if (!start_call_with_media(&call))
+    goto out;
+  wait_for(&call, send_path_known, 5000, "the sender's selected pair");
+  path = ar_peer_get_ice_path(call.send.peer);
+  g_test_message("%u .local candidates given, %u lookups; sender's path %s", call.n_mdns,
+                 mdns_lookups, path);
+  g_assert_cmpuint(call.n_mdns, >, 0);
+  g_assert_cmpuint(mdns_lookups, >, 0);
+  g_assert_cmpint(call.send.state, ==, AR_PEER_STATE_CONNECTED);
+  g_assert_cmpint(call.recv.state, ==, AR_PEER_STATE_CONNECTED);
+  /* Resolved: the sender pairs with the receiver's host candidates. Not
+   * resolved: only with what the receiver's checks revealed. */
+  g_assert_nonnull(path);
+  g_assert_true(g_str_has_suffix(path, resolvable ? "-> host" : "-> prflx"));
+out:
+  call_clear(&call);
+  g_resolver_set_default(saved);
+  g_clear_pointer(&mdns_names, g_hash_table_unref);
+}
+
+static void
+test_mdns_resolved(void)
+{
+  run_mdns(TRUE);
+}
+
+static void
+test_mdns_unresolved(void)
+{
+  run_mdns(FALSE);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1566,6 +1715,8 @@ main(int argc, char **argv)
   g_test_add_func("/media/peer/dead-sender-detected", test_dead_sender);
   g_test_add_func("/media/peer/dead-receiver-detected", test_dead_receiver);
   g_test_add_func("/media/peer/short-outage-survives", test_short_outage);
+  g_test_add_func("/media/peer/mdns-candidate-resolved", test_mdns_resolved);
+  g_test_add_func("/media/peer/mdns-candidate-unresolved", test_mdns_unresolved);
   g_test_add_func("/media/peer/address-gone-fails-fast", test_address_gone);
   return g_test_run();
 }
