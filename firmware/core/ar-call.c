@@ -51,6 +51,7 @@ struct _ArCallManager {
   char *lost_reason;
   char *attempt_error; /* why the last attempt failed */
   guint reconnects;    /* successful re-establishments in this call */
+  guint renew_id;      /* URL credentials: rebuild a relayed call before they expire */
   gint64 last_recovery_us;
 };
 
@@ -180,6 +181,7 @@ call_failed(ArCallManager *m, const GError *error)
 {
   g_warning("call: failed: %s", error->message);
   stop_reconnecting(m);
+  g_clear_handle_id(&m->renew_id, g_source_remove);
   if (m->creds_cancel)
     g_cancellable_cancel(m->creds_cancel);
   g_clear_object(&m->creds_cancel);
@@ -195,11 +197,54 @@ call_failed(ArCallManager *m, const GError *error)
 /* ---- provider callbacks ---- */
 
 static void begin_attempt(ArCallManager *m);
+static void on_lost(ArProvider *p, const GError *error, gpointer data);
+
+/* TURN REST credentials are due (half their ttl): a call whose media goes
+ * through a relay is rebuilt with fresh ones now, while the old ones are still
+ * valid. coturn refuses an expired user name on the allocation's next refresh,
+ * and the relay then dies with the allocation (docs/network.md "TURN
+ * credentials in long calls"). A call on a direct path keeps going. */
+static gboolean
+renew_cb(gpointer data)
+{
+  ArCallManager *m = data;
+  m->renew_id = 0;
+  if (m->state != AR_CALL_CONNECTED || !m->provider || !m->creds)
+    return G_SOURCE_REMOVE;
+  g_autoptr(GPtrArray) peers = g_ptr_array_new();
+  m->provider->klass->collect_peers(m->provider, peers);
+  gboolean relayed = FALSE;
+  for (guint i = 0; i < peers->len && !relayed; i++) {
+    g_autofree char *path = ar_peer_get_ice_path(peers->pdata[i]);
+    relayed = path && g_str_has_prefix(path, "relay");
+  }
+  if (!relayed) {
+    g_message("network: TURN credentials are due; the call uses no relay: it keeps them");
+    return G_SOURCE_REMOVE;
+  }
+  g_autoptr(GError) e =
+      g_error_new(AR_CALL_ERROR, AR_CALL_ERROR_TIMEOUT,
+                  "the TURN credentials expire in %u s: rebuilding the call with fresh ones",
+                  m->creds->ttl_s / 2);
+  on_lost(m->provider, e, m);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+arm_renewal(ArCallManager *m)
+{
+  g_clear_handle_id(&m->renew_id, g_source_remove);
+  if (!m->config->turn_credentials_url || !m->creds)
+    return;
+  gint64 ms = MAX((m->creds_refresh_us - g_get_monotonic_time()) / 1000, 1000);
+  m->renew_id = g_timeout_add((guint)MIN(ms, (gint64)G_MAXUINT32), renew_cb, m);
+}
 
 static void
 on_connected(ArProvider *p, gpointer data)
 {
   ArCallManager *m = data;
+  arm_renewal(m);
   if (m->state == AR_CALL_RECONNECTING) {
     m->last_recovery_us = g_get_monotonic_time() - m->lost_us;
     m->reconnects++;
@@ -303,6 +348,7 @@ on_lost(ArProvider *p, const GError *error, gpointer data)
     return;
   }
   g_warning("call: connection lost: %s; reconnecting", error->message);
+  g_clear_handle_id(&m->renew_id, g_source_remove);
   m->lost_us = g_get_monotonic_time();
   g_free(m->lost_reason);
   m->lost_reason = g_strdup(error->message);
@@ -660,6 +706,7 @@ ar_call_manager_free(ArCallManager *m)
   g_clear_handle_id(&m->reconnect_id, g_source_remove);
   g_clear_handle_id(&m->deadline_id, g_source_remove);
   g_clear_handle_id(&m->attempt_id, g_source_remove);
+  g_clear_handle_id(&m->renew_id, g_source_remove);
   if (m->provider)
     m->provider->klass->free(m->provider);
   if (m->dying)
@@ -771,6 +818,7 @@ ar_call_manager_leave(ArCallManager *m, ArCallDoneFunc done, gpointer user_data,
     finish_join(m, e);
   }
   stop_reconnecting(m);
+  g_clear_handle_id(&m->renew_id, g_source_remove);
   if (!m->provider) {
     /* Still fetching TURN credentials, or waiting to reconnect: nothing to
      * leave yet. */

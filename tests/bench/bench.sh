@@ -5,12 +5,16 @@
 # and a Chromium participant. 10 join/leave runs (join time to anyroomd's first
 # remote frame and to the participant's first decoded room frame), then one 30 s
 # two-way 720p30 call (anyroomd CPU and RSS). See tests/bench/bench.mjs.
-# Environment: AR_BENCH_RUNS (10), AR_BENCH_CALL_S (30).
+# Then the network part (tests/bench/bench-net.mjs, three-namespace lab): join
+# via TURN/TCP and TURN/TLS, recovery after a 3 s blackout, freezes and frame
+# rate at 5 % and 10 % loss.
+# Environment: AR_BENCH_RUNS (10), AR_BENCH_CALL_S (30), AR_BENCH_NET=0 (skip the
+# network part), AR_BENCH_NET_RUNS (10), AR_BENCH_NET_BLACKOUTS (5), AR_BENCH_LOSS_S (60).
 # Exit 0 whenever it ran: timings never fail it; 1 if it could not run.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 LAB="$(cd "$HERE/../lab" && pwd)"
-[ $# -ge 1 ] || { sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+[ $# -ge 1 ] || { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 BUILD="$(cd "$1" && pwd)"
 for b in anyroomd anyroomctl; do
   [ -x "$BUILD/firmware/$b" ] || { echo "bench: $BUILD/firmware/$b is not built (./build.sh build)" >&2; exit 1; }
@@ -25,4 +29,13 @@ if [ -x "$BUILD/firmware/links/links-bench" ]; then
   echo
 fi
 echo "== calls: $0 $*"
-exec "$LAB/in-netns.sh" node "$HERE/bench.mjs"
+rc=0
+"$LAB/in-netns.sh" node "$HERE/bench.mjs" || rc=1
+# Network (issue 5): TURN/TCP and TURN/TLS join times, recovery after a 3 s
+# blackout, freezes and frame rate at 5 % and 10 % loss; three-namespace lab.
+if [ "${AR_BENCH_NET:-1}" != 0 ]; then
+  echo
+  echo "== network: $0 $* (AR_BENCH_NET=0 skips it)"
+  "$HERE/../integration/run-in-net-lab.sh" --plain "$HERE/bench-net.mjs" || rc=1
+fi
+exit $rc

@@ -4,6 +4,7 @@
 # (Janus and Chromium start there as in the one-namespace lab); it starts
 # anyroomd in the room namespace and coturn in the middle one itself.
 #   tests/integration/run-in-net-lab.sh tests/integration/test-net-turn.mjs
+#   tests/integration/run-in-net-lab.sh --plain tests/bench/bench-net.mjs   (not node:test)
 # Exports AR_NET3_ROOM/MIDDLE/MEET (names), AR_NET3_*_ADDR and AR_NET3_SH
 # (source it and call ar_net3_mode MODE to switch the rules). The namespaces
 # and everything left in them go away on exit, Ctrl-C or SIGTERM.
@@ -47,7 +48,13 @@ export AR_NET3_SH="$LAB/net3.sh"
 # The one-namespace helpers look at these.
 export AR_NETNS="$AR_NET3_MEET" AR_NETNS_ADDR1="$AR_NET3_MEET_ADDR"
 
-ip netns exec "$AR_NET3_MEET" node --test --test-reporter=tap "$@" <&0 &
+if [ "$1" = --plain ]; then
+  # A plain node script (the network benchmarks), not a node:test file.
+  shift
+  ip netns exec "$AR_NET3_MEET" node "$@" <&0 &
+else
+  ip netns exec "$AR_NET3_MEET" node --test --test-reporter=tap "$@" <&0 &
+fi
 CHILD=$!
 wait "$CHILD"
 rc=$?

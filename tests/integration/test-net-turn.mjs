@@ -258,7 +258,7 @@ step('only TCP 443 to the TURN server open: connects through TURN over TLS (veri
     'no plain-TCP session on port 443');
 });
 
-step('TURN over TLS to a server whose certificate is not trusted: no relay, the join fails', async (t) => {
+step('TURN over TLS to a server whose certificate is not trusted: no relay, the join fails at once with the reason', async (t) => {
   mode('tcp443-only');
   const c = turn.restCredentials();
   await startRoom('tls-untrusted', {
@@ -271,4 +271,116 @@ step('TURN over TLS to a server whose certificate is not trusted: no relay, the 
   const warn = fs.readFileSync(daemon.log, 'utf8').split('\n').find((l) => /TURN over TLS: .*443/.test(l));
   t.diagnostic(`anyroomd: ${warn}`);
   assert.ok(warn, 'anyroomd says why the TURN server was refused');
+  // The reason reaches the call's error (anyroomctl's one line), not only the
+  // journal, and long before the 8 s join timeout.
+  assert.match(r.stderr, /join failed: .*TURN over TLS: 10\.98\.1\.1:443: .*certificate/i, 'anyroomctl says why');
+  assert.ok(r.ms < 4000, `failed fast (${Math.round(r.ms)} ms; the join timeout is 8 s)`);
+  const st = await daemon.status();
+  assert.match(String(st.error), /TURN over TLS: .*certificate/i, 'the status error says why');
 });
+
+// TURN REST credentials in long calls. A credentials URL with a 30 s ttl:
+// anyroomd rebuilds a relayed call with fresh credentials when they are due
+// (ttl/2), before coturn would refuse the expired user name.
+step('TURN REST credentials from a URL, ttl 30 s: the relayed call is rebuilt with fresh ones before they expire', async (t) => {
+  mode('isolated');
+  const portFile = path.join(TMP, 'creds30.port');
+  const creds = startProcess('ip', ['netns', 'exec', NS.room, 'python3', path.join(LAB, 'turn-creds-server.py'),
+    '--secret-file', path.join(turn.dir, 'secret'), '--uris', `turn:${TURN_IP}:3478?transport=udp`,
+    '--ttl', '30', '--port-file', portFile], { logFile: path.join(TMP, 'creds30.log') });
+  try {
+    const port = await waitFor('the credentials service', async () => fs.existsSync(portFile) && fs.readFileSync(portFile, 'utf8').trim(), { timeoutMs: 5000 });
+    await startRoom('renew', { 'turn-credentials-url': `http://127.0.0.1:${port}/turn`, 'relay-only': 'true' });
+    const display = 'Room-renew';
+    const t0 = Date.now();
+    const r = await daemon.ctl('join', `janus+ws://127.0.0.1:8188/?room=1234&display=${display}`, '--timeout', '30');
+    assert.equal(r.code, 0, `join: ${r.stderr.trim()}`);
+    await alice.waitForFeed(display, { timeoutMs: 30000 });
+    const s = await waitFor('the call to be rebuilt with fresh credentials', async () => {
+      const st = await daemon.status();
+      return st.recovery.reconnects >= 1 && st.state === 'connected' ? st : (st.state === 'failed' ? st : null);
+    }, { timeoutMs: 40000, intervalMs: 200 });
+    assert.equal(s.state, 'connected', `state ${s.state}: ${s.error}`);
+    const log = fs.readFileSync(daemon.log, 'utf8');
+    assert.match(log, /connection lost: the TURN credentials expire in 15 s: rebuilding the call with fresh ones/);
+    const fetches = (fs.readFileSync(path.join(TMP, 'creds30.log'), 'utf8').match(/credentials for \d+:anyroom/g) || []).length;
+    t.diagnostic(`rebuilt ${Math.round((Date.now() - t0) / 1000)} s after the join in ${Math.round(s.recovery.last_recovery_ms)} ms; the credentials URL was asked ${fetches} times`);
+    figures.push({ name: 'renew', recoveryMs: Math.round(s.recovery.last_recovery_ms) });
+    assert.ok(fetches >= 2, 'fresh credentials were fetched for the rebuild');
+    // Media both ways on the rebuilt call, still relayed.
+    await waitFor('alice to decode the rebuilt room', async () => (await alice.stats(display).catch(() => null))?.video?.framesDecoded > 0, { timeoutMs: 20000, intervalMs: 100 });
+    await waitFor('the room to decode alice again', async () => tracksOf(await daemon.status(), { kind: 'video', direction: 'recv' })[0]?.frames > 0, { timeoutMs: 20000, intervalMs: 100 });
+    const a0 = await alice.stats(display);
+    const s0 = await daemon.status();
+    await sleep(3000);
+    const a1 = await alice.stats(display);
+    const s1 = await daemon.status();
+    assert.ok(a1.video.framesDecoded - a0.video.framesDecoded >= 20, 'alice decodes the room after the rebuild');
+    assert.ok(tracksOf(s1, { kind: 'video', direction: 'recv' })[0].frames - tracksOf(s0, { kind: 'video', direction: 'recv' })[0].frames >= 20, 'the room decodes alice after the rebuild');
+    for (const tr of s1.tracks) assert.match(String(tr.ice_path), /^relay\/udp -> /, `peer ${tr.peer} ICE path ${tr.ice_path}`);
+    assert.equal((await daemon.ctl('leave')).code, 0);
+    await alice.waitFeedGone(display, { timeoutMs: 10000 });
+  } finally {
+    await creds.stop();
+  }
+});
+
+// What coturn does with an expired TURN REST user name during a call: static
+// REST-style credentials valid for 15 s (anyroomd cannot renew those), coturn
+// granting allocations of at most 90 s so that libnice refreshes them within
+// the test. Observed (coturn 4.6.1) and asserted: the REFRESH of the existing
+// allocation with the expired user name succeeds and the call's media goes on;
+// what needs a NEW allocation (here the room's subscription to a participant
+// who joins later; also any reconnection) is refused with 401 and fails.
+// (docs/network.md "TURN credentials in long calls")
+step('static TURN REST credentials that expire mid-call: what coturn does', async (t) => {
+  mode('isolated');
+  await turn.stop();
+  turn = await startCoturn({ dir: path.join(TMP, 'coturn-short'), netns: NS.middle, listenIp: TURN_IP, relayIp: RELAY_IP, allowedPeers: [MEET_IP], extra: ['max-allocate-lifetime=90'] });
+  const c = turn.restCredentials(15);
+  const expiry = Number(c.username.split(':')[0]) * 1000;
+  await startRoom('expire', { turn: `turn:${TURN_IP}:3478?transport=udp`, 'turn-username': c.username, 'turn-password': c.password, 'relay-only': 'true' });
+  const display = 'Room-expire';
+  const r = await daemon.ctl('join', `janus+ws://127.0.0.1:8188/?room=1234&display=${display}`, '--timeout', '30');
+  assert.equal(r.code, 0, `join: ${r.stderr.trim()}`);
+  await alice.waitForFeed(display, { timeoutMs: 30000 });
+  const userRe = c.username.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  // libnice refreshes the allocation 60 s before its (capped) lifetime ends.
+  const refreshed = await waitFor('a REFRESH after the user name expired', async () => Date.now() > expiry &&
+    turn.logText().split('\n').find((l) => new RegExp(`user <${userRe}>: incoming packet REFRESH processed`).test(l) &&
+      Date.now() > expiry + 1000), { timeoutMs: 120000, intervalMs: 1000 });
+  const lateS = Math.round((Date.now() - expiry) / 1000);
+  t.diagnostic(`coturn, ${lateS} s after the user name expired: ${refreshed}`);
+  assert.match(refreshed, /success/, 'coturn accepts the refresh of an existing allocation with the expired user name');
+  // The call's media goes on.
+  const a0 = await alice.stats(display);
+  const s0 = await daemon.status();
+  await sleep(3000);
+  const a1 = await alice.stats(display);
+  const s1 = await daemon.status();
+  assert.equal(s1.state, 'connected');
+  assert.ok(a1.video.framesDecoded - a0.video.framesDecoded >= 20, 'alice still decodes the room');
+  assert.ok(tracksOf(s1, { kind: 'video', direction: 'recv' })[0].frames > tracksOf(s0, { kind: 'video', direction: 'recv' })[0].frames, 'the room still decodes alice');
+  // A participant who joins now: the room's new subscription needs a new
+  // allocation, which the expired user name cannot get.
+  const logBefore = turn.logText().length;
+  const bob = await launchParticipant({ display: 'bob', logDir: OUT });
+  try {
+    await bob.waitJoined();
+    await sleep(15000);
+    const st = await daemon.status();
+    const bobId = (st.participants || []).find((p) => p.display === 'bob')?.id;
+    const bobVideo = tracksOf(st, { peerId: bobId ? String(bobId) : 'none', kind: 'video', direction: 'recv' })[0];
+    const refused = turn.logText().slice(logBefore).split('\n')
+      .filter((l) => new RegExp(`user <${userRe}>: incoming packet .*error 401`).test(l));
+    t.diagnostic(`bob listed: ${Boolean(bobId)}; room decodes bob: ${bobVideo ? bobVideo.frames : 'no track'}; coturn refused ${refused.length} allocations: ${refused[0] || ''}`);
+    figures.push({ name: 'expire', refreshAcceptedSAfterExpiry: lateS, newAllocationsRefused: refused.length });
+    assert.ok(bobId, 'the room sees bob in the participant list');
+    assert.ok(!bobVideo || bobVideo.frames === 0, 'the room cannot receive bob');
+    assert.ok(refused.length > 0, 'coturn refused the new allocation of the expired user name');
+  } finally {
+    await bob.close().catch(() => {});
+  }
+  await daemon.ctl('leave');
+  await alice.waitFeedGone(display, { timeoutMs: 15000 }).catch(() => {});
+}, 240000);

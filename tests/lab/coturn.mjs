@@ -30,7 +30,8 @@ function listening(netns, port, proto) {
   return r.status === 0 && r.stdout.split('\n').some((l) => l.includes(`:${port} `));
 }
 
-export async function startCoturn({ dir, netns, listenIp, relayIp, allowedPeers = [], timeoutMs = 10000 }) {
+// extra: more turnserver.conf lines (e.g. 'max-allocate-lifetime=90').
+export async function startCoturn({ dir, netns, listenIp, relayIp, allowedPeers = [], extra = [], timeoutMs = 10000 }) {
   fs.mkdirSync(dir, { recursive: true });
   const secret = crypto.randomBytes(24).toString('hex');
   const { cert, key } = makeSelfSignedCert(dir, listenIp);
@@ -60,6 +61,7 @@ export async function startCoturn({ dir, netns, listenIp, relayIp, allowedPeers 
     'simple-log',
     'verbose',
     'no-stdout-log',
+    ...extra,
     '',
   ].join('\n'), { mode: 0o600 });
   const p = startProcess('ip', ['netns', 'exec', netns, 'turnserver', '-c', conf], {
