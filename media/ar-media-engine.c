@@ -468,6 +468,46 @@ ar_media_engine_new(const ArMediaConfig *cfg, GError **error)
   return g_steal_pointer(&engine);
 }
 
+gboolean
+ar_media_engine_set_devices(ArMediaEngine *engine, const char *video_source,
+                            const char *audio_source, const char *audio_sink, GError **error)
+{
+  /* Resolved on a scratch copy: on failure nothing changes. */
+  ArMediaEngine tmp = {0};
+  tmp.cfg = engine->cfg;
+  tmp.cfg.video_source = video_source != NULL ? video_source : "auto";
+  tmp.cfg.audio_source = audio_source != NULL ? audio_source : "auto";
+  tmp.cfg.audio_sink = audio_sink != NULL ? audio_sink : "auto";
+  if (!ar_engine_resolve(&tmp, error) || !ar_engine_check_elements(&tmp, error)) {
+    g_free(tmp.video_device);
+    g_free(tmp.audio_device);
+    g_free(tmp.audio_sink_device);
+    return FALSE;
+  }
+  g_free(engine->video_source);
+  g_free(engine->audio_source);
+  g_free(engine->audio_sink);
+  engine->video_source = g_strdup(tmp.cfg.video_source);
+  engine->audio_source = g_strdup(tmp.cfg.audio_source);
+  engine->audio_sink = g_strdup(tmp.cfg.audio_sink);
+  engine->cfg.video_source = engine->video_source;
+  engine->cfg.audio_source = engine->audio_source;
+  engine->cfg.audio_sink = engine->audio_sink;
+  g_free(engine->video_device);
+  g_free(engine->audio_device);
+  g_free(engine->audio_sink_device);
+  engine->video_kind = tmp.video_kind;
+  engine->video_device = tmp.video_device;
+  engine->audio_kind = tmp.audio_kind;
+  engine->audio_device = tmp.audio_device;
+  engine->audio_sink_kind = tmp.audio_sink_kind;
+  engine->audio_sink_device = tmp.audio_sink_device;
+  g_free(engine->description);
+  engine->description = ar_engine_make_description(engine);
+  GST_DEBUG("media engine: devices now %s", engine->description);
+  return TRUE;
+}
+
 void
 ar_media_engine_free(ArMediaEngine *engine)
 {

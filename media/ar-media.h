@@ -155,6 +155,12 @@ ArMediaEngine *ar_media_engine_new(const ArMediaConfig *cfg,
                                    GError **error) G_GNUC_WARN_UNUSED_RESULT;
 void ar_media_engine_free(ArMediaEngine *engine);
 const ArEncoderInfo *ar_media_engine_get_encoder(ArMediaEngine *engine);
+/* Changes the camera, microphone and speaker ("auto", "test"/"none", a
+ * device) for peers created from now on; a peer already sending keeps its
+ * own. On error (an unusable value, a missing element) nothing changes. */
+gboolean ar_media_engine_set_devices(ArMediaEngine *engine, const char *video_source,
+                                     const char *audio_source, const char *audio_sink,
+                                     GError **error) G_GNUC_WARN_UNUSED_RESULT;
 /* Human-readable description of the chosen sources/sinks, for logs/status. */
 const char *ar_media_engine_describe(ArMediaEngine *engine);
 /* The ICE servers given to peers created from now on (copied). NULL = none.

@@ -416,7 +416,14 @@ ar_api_hub_config(ArApiHub *hub, SoupServerMessage *msg, gsize max_body)
     if (!ar_call_manager_reload_network(hub->calls, &net_error))
       g_warning("config: the new network settings do not apply: %s", net_error->message);
   }
-  gboolean restart = (areas & AR_API_CONFIG_CHANGED_DEVICE) != 0;
+  gboolean restart = FALSE;
+  if (areas & AR_API_CONFIG_CHANGED_DEVICE) {
+    g_autoptr(GError) dev_error = NULL;
+    if (!ar_call_manager_reload_devices(hub->calls, &dev_error)) {
+      g_warning("config: the new devices apply after a restart: %s", dev_error->message);
+      restart = TRUE;
+    }
+  }
   /* Tell every client (the room screen shows the room name). No values but
    * the room name: a secret never goes out on the event stream. */
   g_autoptr(JsonBuilder) b = json_builder_new();

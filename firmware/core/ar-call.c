@@ -678,6 +678,19 @@ ar_call_manager_new(const ArConfig *config, const ArBoard *board, GError **error
 }
 
 gboolean
+ar_call_manager_reload_devices(ArCallManager *m, GError **error)
+{
+  ArMediaConfig media;
+  ar_config_to_media(m->config, m->board, &media);
+  if (!ar_media_engine_set_devices(m->engine, media.video_source, media.audio_source,
+                                   media.audio_sink, error))
+    return FALSE;
+  g_message("media: %s%s", ar_media_engine_describe(m->engine),
+            m->state == AR_CALL_IDLE ? "" : " (from the next call)");
+  return TRUE;
+}
+
+gboolean
 ar_call_manager_reload_network(ArCallManager *m, GError **error)
 {
   /* Cached credentials were fetched for the old settings. */

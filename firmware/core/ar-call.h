@@ -65,6 +65,10 @@ ArCallManager *ar_call_manager_new(const ArConfig *config, const ArBoard *board,
 void ar_call_manager_free(ArCallManager *m);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(ArCallManager, ar_call_manager_free)
 
+/* The [device] settings of the config changed (admin API): calls from now
+ * on use them (an ongoing call keeps its devices). */
+gboolean ar_call_manager_reload_devices(ArCallManager *m, GError **error);
+
 /* The [network] settings of the config changed (admin API): the next call
  * uses them (an ongoing call keeps its own). */
 gboolean ar_call_manager_reload_network(ArCallManager *m, GError **error);

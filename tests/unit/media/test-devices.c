@@ -72,6 +72,30 @@ test_snapshot(void)
   g_assert_nonnull(error);
 }
 
+static void
+test_set_devices(void)
+{
+  g_autoptr(GError) error = NULL;
+  ArMediaConfig cfg;
+  ar_media_config_init_defaults(&cfg);
+  cfg.video_source = "test";
+  cfg.audio_source = "test";
+  cfg.audio_sink = "none";
+  cfg.video_sink = "none";
+  g_autoptr(ArMediaEngine) engine = ar_media_engine_new(&cfg, &error);
+  g_assert_no_error(error);
+  g_assert_nonnull(strstr(ar_media_engine_describe(engine), "speaker: discarded"));
+  g_assert_true(ar_media_engine_set_devices(engine, "test", "test", "labspeaker", &error));
+  g_assert_no_error(error);
+  g_assert_nonnull(strstr(ar_media_engine_describe(engine), "speaker: alsasink labspeaker"));
+  g_assert_nonnull(strstr(ar_media_engine_describe(engine), "camera: videotestsrc"));
+  /* Refused: nothing changes. */
+  g_autofree char *before = g_strdup(ar_media_engine_describe(engine));
+  g_assert_false(ar_media_engine_set_devices(engine, "test", "$(reboot)", "none", &error));
+  g_assert_nonnull(error);
+  g_assert_cmpstr(ar_media_engine_describe(engine), ==, before);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -89,6 +113,7 @@ main(int argc, char **argv)
   g_test_add_func("/media/devices/list", test_list);
   g_test_add_func("/media/devices/test-tone", test_tone);
   g_test_add_func("/media/devices/snapshot", test_snapshot);
+  g_test_add_func("/media/devices/set-devices", test_set_devices);
   int rc_ = g_test_run();
   g_autofree char *raw = g_build_filename(tmp_home, "tone.raw", NULL);
   g_unlink(raw);
