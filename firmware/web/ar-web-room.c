@@ -35,6 +35,11 @@
 #define AR_PANEL_NAME_MAX 48
 #define AR_PAIRING_TTL_US (120 * G_USEC_PER_SEC)
 #define AR_PAIRING_MAX_TRIES 5
+/* Wrong codes across all pairings per hour: a LAN attacker who restarts
+ * pairings gets at most this many guesses of 10^6 an hour (and every start
+ * shows a code on the room screen, where people see it). */
+#define AR_PAIRING_WRONG_PER_HOUR 10
+#define AR_PAIRING_WINDOW_US (G_GINT64_CONSTANT(3600) * G_USEC_PER_SEC)
 
 struct _ArWebPanel {
   char *id; /* public: 16 hex characters, for the admin's list */
@@ -63,6 +68,8 @@ struct _ArWebRoom {
   Pairing *pairing;
   char *setup_code; /* while no admin password is set */
   ArVideoRelay *video;
+  gint64 wrong_window_start_us;
+  guint wrong_in_window;
 };
 
 static void
@@ -415,11 +422,34 @@ handle_room_info(ArWebServer *s, SoupServerMessage *msg, const char *path,
 
 /* ---- pairing ---- */
 
+/* TRUE while the hour's budget of wrong codes is spent (answers 429). */
+static gboolean
+pairing_locked(ArWebServer *s, SoupServerMessage *msg)
+{
+  ArWebRoom *r = s->room;
+  gint64 now = g_get_monotonic_time();
+  if (!r->wrong_window_start_us || now - r->wrong_window_start_us > AR_PAIRING_WINDOW_US) {
+    r->wrong_window_start_us = now;
+    r->wrong_in_window = 0;
+  }
+  if (r->wrong_in_window < AR_PAIRING_WRONG_PER_HOUR)
+    return FALSE;
+  g_autofree char *retry =
+      g_strdup_printf("%" G_GINT64_FORMAT,
+                      (r->wrong_window_start_us + AR_PAIRING_WINDOW_US - now) / G_USEC_PER_SEC + 1);
+  soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Retry-After", retry);
+  ar_web_error(msg, AR_HTTP_TOO_MANY_REQUESTS,
+               "too many wrong pairing codes this hour: pairing is paused");
+  return TRUE;
+}
+
 static void
 handle_pair_start(ArWebServer *s, SoupServerMessage *msg, const char *path,
                   const ArWebCaller *caller)
 {
   ArWebRoom *r = s->room;
+  if (pairing_locked(s, msg))
+    return;
   if (r->panels->len >= AR_PANEL_MAX) {
     ar_web_error(msg, SOUP_STATUS_CONFLICT, "too many panels: the admin must remove one first");
     return;
@@ -484,12 +514,15 @@ handle_pair(ArWebServer *s, SoupServerMessage *msg, const char *path, const ArWe
     return;
   }
   expire_pairing(s);
+  if (pairing_locked(s, msg))
+    return;
   if (!r->pairing || !ar_web_secret_equal(id, r->pairing->id)) {
     ar_web_error(msg, SOUP_STATUS_GONE, "no such pairing (expired or replaced): start again");
     return;
   }
   if (!ar_web_secret_equal(code, r->pairing->code)) {
     r->pairing->tries++;
+    r->wrong_in_window++;
     ar_web_audit(s, msg, NULL, "pairing-failed", NULL);
     if (r->pairing->tries >= AR_PAIRING_MAX_TRIES) {
       g_clear_pointer(&r->pairing, pairing_free);

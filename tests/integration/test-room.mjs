@@ -449,3 +449,25 @@ step('the admin revokes the panel: it can no longer drive the room', async () =>
   const st = await panel.evaluate(async () => (await fetch('/api/v1/status')).status);
   assert.equal(st, 401, 'a revoked panel gets no status');
 });
+
+step('wrong pairing codes are budgeted: past 10 an hour, pairing pauses', async () => {
+  // The budget counts from anyroomd's start (it restarted above).
+  let locked = null;
+  for (let i = 0; i < 12 && !locked; i++) {
+    const start = await lanReq({ method: 'POST', path: '/api/v1/panel/pair/start', body: {} });
+    if (start.status === 429) { locked = start; break; }
+    assert.equal(start.status, 200, start.text);
+    const code = await until('the code on the room screen', async () => {
+      const c = await text(room, '#pairing-code');
+      return /^\d{6}$/.test(c) ? c : null;
+    }, 10000);
+    const wrong = code === '000000' ? '111111' : '000000';
+    const r = await lanReq({ method: 'POST', path: '/api/v1/panel/pair', body: { pairing_id: start.json.pairing_id, code: wrong } });
+    if (r.status === 429) { locked = r; break; }
+    assert.equal(r.status, 403, r.text);
+  }
+  assert.ok(locked, 'pairing pauses after the hour\'s budget of wrong codes');
+  assert.ok(Number(locked.headers['retry-after']) > 0, 'with a Retry-After');
+  const again = await lanReq({ method: 'POST', path: '/api/v1/panel/pair/start', body: {} });
+  assert.equal(again.status, 429, again.text);
+});
