@@ -59,6 +59,8 @@ async function refresh() {
 function openEvents() {
   if (events) return;
   events = new WebSocket(`wss://${location.host}/api/v1/events`);
+  // (Re)connected: what happened meanwhile is in the status.
+  events.onopen = () => refresh();
   events.onmessage = () => refresh();
   events.onclose = () => { events = null; if (csrf) setTimeout(openEvents, 2000); };
 }

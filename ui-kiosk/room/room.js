@@ -225,6 +225,8 @@ function layoutTiles() {
 // ---- events ----
 function openEvents() {
   const ws = new WebSocket(`wss://${location.host}/api/v1/events`);
+  // (Re)connected: what happened meanwhile is in the status and the info.
+  ws.onopen = () => { refreshSoon(); refreshInfo(); };
   ws.onmessage = (ev) => {
     let m = null;
     try { m = JSON.parse(ev.data); } catch { return; }
