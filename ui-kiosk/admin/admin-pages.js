@@ -207,8 +207,10 @@
     draw('graph-rtt', [{ values: series.rtt, color: '#6a1b9a' }]);
     draw('graph-fps', [{ values: series.fpsSent, color: '#1565c0' }, { values: series.fpsRecv, color: '#2e7d32' }]);
   }
+  // Only while the calls page is shown: polling from a page left open in
+  // another tab would keep the admin session from ever idling out.
   async function pollStats() {
-    if (!loggedIn) return;
+    if (!loggedIn || current !== 'calls' || document.hidden) return;
     const r = await api('GET', '/api/v1/status');
     if (r.ok) {
       const s = r.data;
