@@ -31,6 +31,11 @@ fi
 echo "== calls: $0 $*"
 rc=0
 "$LAB/in-netns.sh" node "$HERE/bench.mjs" || rc=1
+# The HTTPS admin API (issue 4): status, config reads and validated writes,
+# logs, camera preview, device list; one TLS connection per request.
+echo
+echo "== admin API: tests/lab/in-netns.sh node tests/bench/bench-admin.mjs"
+"$LAB/in-netns.sh" node "$HERE/bench-admin.mjs" || rc=1
 # Network (issue 5): TURN/TCP and TURN/TLS join times, recovery after a 3 s
 # blackout, freezes and frame rate at 5 % and 10 % loss; three-namespace lab.
 if [ "${AR_BENCH_NET:-1}" != 0 ]; then
