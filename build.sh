@@ -21,7 +21,7 @@ PKGS_RUNTIME="gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-p
 PKGS_LAB="janus janus-demos libjs-janus-gateway chromium iproute2 nftables procps
  python3 ca-certificates coturn openssl"
 # Updates: RAUC (bundles, a private `rauc service` in the host tests), its D-Bus, squashfs.
-PKGS_UPDATE="rauc rauc-service squashfs-tools dbus-daemon curl"
+PKGS_UPDATE="rauc rauc-service squashfs-tools dbus-daemon curl mmdebstrap"
 # Node.js: any node + npm on PATH will do (some machines have a newer one than
 # Debian's, and Debian's npm package conflicts with it); else Debian's.
 PKGS_NODE="nodejs npm"

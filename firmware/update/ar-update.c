@@ -569,6 +569,26 @@ inspected(ArUpdater *u, const char *compatible, const char *version)
   start_install(u);
 }
 
+static void got_info(GObject *src, GAsyncResult *res, gpointer data);
+
+/* The a{sv} under @key of a vardict. RAUC 1.13 wraps it once more in a
+ * variant ("update": <<{...}>>); unwrap a few levels, no more. */
+static GVariant *
+lookup_vardict(GVariant *dict, const char *key)
+{
+  GVariant *v = g_variant_lookup_value(dict, key, NULL);
+  for (int i = 0; v && i < 4 && g_variant_is_of_type(v, G_VARIANT_TYPE_VARIANT); i++) {
+    GVariant *inner = g_variant_get_variant(v);
+    g_variant_unref(v);
+    v = inner;
+  }
+  if (v && !g_variant_is_of_type(v, G_VARIANT_TYPE_VARDICT))
+    g_clear_pointer(&v, g_variant_unref);
+  return v;
+}
+
+/* InspectBundle (RAUC 1.10+) answers (a{sv}) with "update": {"compatible",
+ * "version", ...}; an older RAUC does not know it, and gets Info. */
 static void
 got_inspect(GObject *src, GAsyncResult *res, gpointer data)
 {
@@ -579,20 +599,33 @@ got_inspect(GObject *src, GAsyncResult *res, gpointer data)
   ArUpdater *u = data;
   if (u->phase != PHASE_INSPECT)
     return;
+  if (!ret && g_error_matches(error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_METHOD)) {
+    g_debug("update: no InspectBundle in this RAUC; using Info");
+    g_dbus_proxy_call(u->rauc, "Info", g_variant_new("(s)", u->bundle_path), G_DBUS_CALL_FLAGS_NONE,
+                      -1, u->cancel, got_info, u);
+    return;
+  }
   if (!ret) {
     install_finish(u, rauc_error(AR_UPDATE_ERROR_REFUSED, "refused by RAUC", error));
     return;
   }
-  /* InspectBundle: (a{sv}) with "update": {"compatible", "version", ...}. */
-  g_autoptr(GVariant) info = g_variant_get_child_value(ret, 0);
-  g_autoptr(GVariant) update = g_variant_lookup_value(info, "update", G_VARIANT_TYPE_VARDICT);
-  const char *compatible = NULL, *version = NULL;
-  if (!update || !g_variant_lookup(update, "compatible", "&s", &compatible) ||
-      !g_variant_lookup(update, "version", "&s", &version)) {
+  if (!g_variant_is_of_type(ret, G_VARIANT_TYPE("(a{sv})"))) {
     install_finish(u, g_error_new(AR_UPDATE_ERROR, AR_UPDATE_ERROR_REFUSED,
-                                  "RAUC's InspectBundle answer has no compatible/version"));
+                                  "RAUC's InspectBundle answer has the wrong type %s",
+                                  g_variant_get_type_string(ret)));
     return;
   }
+  g_autoptr(GVariant) info = g_variant_get_child_value(ret, 0);
+  g_autoptr(GVariant) update = lookup_vardict(info, "update");
+  const char *compatible = NULL, *version = NULL;
+  if (!update || !g_variant_lookup(update, "compatible", "&s", &compatible)) {
+    install_finish(u, g_error_new(AR_UPDATE_ERROR, AR_UPDATE_ERROR_REFUSED,
+                                  "RAUC's InspectBundle answer has no compatible string"));
+    return;
+  }
+  /* A manifest without a version: "" (as Info answers), refused by the version check. */
+  if (!g_variant_lookup(update, "version", "&s", &version))
+    version = "";
   inspected(u, compatible, version);
 }
 
@@ -606,14 +639,6 @@ got_info(GObject *src, GAsyncResult *res, gpointer data)
   ArUpdater *u = data;
   if (u->phase != PHASE_INSPECT)
     return;
-  if (!ret && g_error_matches(error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_METHOD)) {
-    /* A RAUC without the deprecated Info: its successor. */
-    GVariantBuilder args;
-    g_variant_builder_init(&args, G_VARIANT_TYPE("a{sv}"));
-    g_dbus_proxy_call(u->rauc, "InspectBundle", g_variant_new("(sa{sv})", u->bundle_path, &args),
-                      G_DBUS_CALL_FLAGS_NONE, -1, u->cancel, got_inspect, u);
-    return;
-  }
   if (!ret) {
     if (!rauc_absent_error(error))
       g_dbus_error_strip_remote_error(error);
@@ -626,6 +651,12 @@ got_info(GObject *src, GAsyncResult *res, gpointer data)
       return;
     }
     install_finish(u, rauc_error(AR_UPDATE_ERROR_REFUSED, "refused by RAUC", error));
+    return;
+  }
+  if (!g_variant_is_of_type(ret, G_VARIANT_TYPE("(ss)"))) {
+    install_finish(u, g_error_new(AR_UPDATE_ERROR, AR_UPDATE_ERROR_REFUSED,
+                                  "RAUC's Info answer has the wrong type %s",
+                                  g_variant_get_type_string(ret)));
     return;
   }
   const char *compatible = NULL, *version = NULL;
@@ -644,8 +675,10 @@ start_inspect(ArUpdater *u)
     return;
   }
   u->inspect_pending = FALSE;
-  g_dbus_proxy_call(u->rauc, "Info", g_variant_new("(s)", u->bundle_path), G_DBUS_CALL_FLAGS_NONE,
-                    -1, u->cancel, got_info, u);
+  GVariantBuilder args;
+  g_variant_builder_init(&args, G_VARIANT_TYPE("a{sv}"));
+  g_dbus_proxy_call(u->rauc, "InspectBundle", g_variant_new("(sa{sv})", u->bundle_path, &args),
+                    G_DBUS_CALL_FLAGS_NONE, -1, u->cancel, got_inspect, u);
 }
 
 static void
@@ -803,8 +836,9 @@ marked(GObject *src, GAsyncResult *res, gpointer data)
       g_warning("update: marking the booted slot good failed: %s", u->mark_error);
     return;
   }
-  const char *slot = NULL, *message = NULL;
-  g_variant_get(ret, "(&s&s)", &slot, &message);
+  const char *slot = "?", *message = "";
+  if (g_variant_is_of_type(ret, G_VARIANT_TYPE("(ss)")))
+    g_variant_get(ret, "(&s&s)", &slot, &message);
   u->marked_good = TRUE;
   g_clear_pointer(&u->mark_error, g_free);
   g_message("update: healthy: %s (slot %s)", message, slot);

@@ -11,6 +11,8 @@
 #   tests/update/test-update-rauc.sh BUILD_DIR [SOURCE_DIR]     (root: RAUC loop-mounts bundles)
 #
 # TAP output. Everything started is stopped and the temp folder removed, also on failure.
+# AR_UPDATE_TEST_RAUC="tests/update/rauc-in-root.sh DIR" runs the RAUC service of another Debian
+# root (trixie's 1.13); bundles are still made by the host's rauc.
 # AR_UPDATE_BENCH_MIB=N also prints (a figure, not a check) the time to bundle and install an
 # N MiB image through anyroomd; AR_UPDATE_TEST_WRAPPER runs anyroomd under e.g. valgrind.
 set -uo pipefail
@@ -188,7 +190,10 @@ PIDS+=($!)
 for _ in $(seq 100); do [ -S "$T/bus.sock" ] && break; sleep 0.1; done
 [ -S "$T/bus.sock" ] || bail "dbus-daemon did not start"
 
-DBUS_SYSTEM_BUS_ADDRESS="$BUS" rauc service --conf="$T/system.conf" --override-boot-slot=A \
+# AR_UPDATE_TEST_RAUC: another RAUC for the service, e.g. trixie's 1.13 through rauc-in-root.sh.
+# shellcheck disable=SC2086
+DBUS_SYSTEM_BUS_ADDRESS="$BUS" ${AR_UPDATE_TEST_RAUC:-rauc} service --conf="$T/system.conf" \
+  --override-boot-slot=A \
   >"$T/rauc.log" 2>&1 &
 RAUC_PID=$!
 PIDS+=($RAUC_PID)
