@@ -356,8 +356,20 @@ step('mute from the panel: the room screen says so and alice stops receiving aud
 });
 
 step('camera off from the panel: the screen says so; volume and self view follow the panel', async () => {
+  const selfBrightness = () => room.evaluate(() => {
+    const c = document.getElementById('self-canvas');
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let sum = 0;
+    let n = 0;
+    for (let i = 0; i < d.length; i += 4 * 31) { sum += d[i] + d[i + 1] + d[i + 2]; n++; }
+    return sum / n / 3;
+  });
+  const lit = await selfBrightness();
+  assert.ok(lit > 25, `the self view shows the camera before (mean ${lit.toFixed(1)})`);
   await panel.click('#camera');
   await until('"Camera off" on the room screen', async () => (await text(room, '#camera-state')) === 'Camera off', 10000);
+  // The self view shows what the meeting gets: black, not the camera.
+  await until('a black self view', async () => (await selfBrightness()) < 3, 10000);
   await panel.click('#self-view');
   await until('the self view to hide', async () => !(await visible(room, '#self')), 10000);
   await panel.click('#volume-down');
@@ -425,8 +437,9 @@ step('anyroomd restarts: the room screen signs in again by itself, the panel sta
     return r === 200 ? r : null;
   }, 15000, 500);
   assert.equal(st, 200);
-  await room.fill('#join-link', ROOM_LINK);
-  await room.click('#join-button');
+  // Join by link from the panel this time.
+  await panel.fill('#join-link', ROOM_LINK);
+  await panel.click('#join');
   await waitState(daemon, 'connected', { timeoutMs: 30000 });
   await until('a playing tile after the restart', async () => {
     const v = await room.evaluate(() => window.arRoom.video());
