@@ -150,7 +150,8 @@ cat >"$T/boot.sh" <<EOF
 echo "\$*" >>"$T/boot.log"
 case "\$1" in
   get-primary) cat "$T/boot.primary" 2>/dev/null || echo A ;;
-  set-primary) echo "\$2" >"$T/boot.primary" ;;
+  # As GRUB's backend does: the new primary slot is bootable again (its OK flag set).
+  set-primary) echo "\$2" >"$T/boot.primary"; echo good >"$T/boot.state.\$2" ;;
   get-state) cat "$T/boot.state.\$2" 2>/dev/null || echo good ;;
   set-state)
     # The test holds an install here (boot.hold) to see a second one refused.
@@ -360,6 +361,7 @@ check "slot B holds the bundle's image (sha256)" [ "$(hash "$T/slotB.img")" = "$
 check "RAUC made slot B primary through the custom backend" grep -qx "set-primary B" "$T/boot.log"
 check "slot A (running) untouched (still zeros)" cmp -s "$T/slotA.img" <(head -c "$IMG_SIZE" /dev/zero)
 st="$(ctl update status)"
+echo "$st" | sed "s/^/# /"
 check "update status lists slot rootfs.1 with version 1.2.0" grep -qE 'slot rootfs\.1 \(B\): .*version 1\.2\.0' <<<"$st"
 
 # ---- a forced downgrade installs ----
