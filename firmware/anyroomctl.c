@@ -21,6 +21,7 @@ static const char usage[] =
     "  volume LEVEL                   speaker volume, 0 to 100\n"
     "  self-view on|off               show the room's own camera on the room screen\n"
     "  status [--json]                call state and per-track counters\n"
+    "  history [--json]               the last calls (start, service, duration, result)\n"
     "  config                         the settings of the configuration API (JSON)\n"
     "  config set GROUP.KEY=VALUE...  change settings (lists: a;b; empty: unset)\n"
     "  update install FILE|URL [--force-downgrade]\n"
@@ -138,6 +139,43 @@ cmd_control(Ctl *c, const char *what, const char *body)
             json_object_get_boolean_member_with_default(k, "camera_enabled", TRUE) ? "on" : "off",
             json_object_get_int_member_with_default(k, "speaker_volume", 0),
             json_object_get_boolean_member_with_default(k, "self_view", TRUE) ? "on" : "off");
+  }
+  return EXIT_OK;
+}
+
+/* history: one line per call, newest first (or the JSON). */
+static int
+cmd_history(Ctl *c, gboolean json)
+{
+  guint status = 0;
+  int rc = EXIT_OK;
+  g_autoptr(JsonNode) answer = ctl_request(c, "GET", "/api/v1/history", NULL, 10, &status, &rc);
+  if (!answer)
+    return rc;
+  JsonObject *o = json_node_get_object(answer);
+  if (status != SOUP_STATUS_OK || !json_object_has_member(o, "calls")) {
+    const char *err = obj_string(o, "error");
+    g_printerr("anyroomctl: history failed: %s\n", err ? err : "unknown error");
+    return EXIT_FAILED;
+  }
+  if (json) {
+    g_autofree char *text = json_to_string(answer, TRUE);
+    g_print("%s\n", text);
+    return EXIT_OK;
+  }
+  JsonArray *a = json_object_get_array_member(o, "calls");
+  for (guint i = 0; a && i < json_array_get_length(a); i++) {
+    JsonNode *e = json_array_get_element(a, i);
+    if (!JSON_NODE_HOLDS_OBJECT(e))
+      continue;
+    JsonObject *call = json_node_get_object(e);
+    const char *result = obj_string(call, "result");
+    const char *error = obj_string(call, "error");
+    const char *start = obj_string(call, "start");
+    const char *provider = obj_string(call, "provider");
+    g_print("%s  %-10s %7.1f s  %s%s%s\n", start ? start : "?", provider ? provider : "?",
+            json_object_get_double_member_with_default(call, "duration_s", 0),
+            result ? result : "in progress", error ? ": " : "", error ? error : "");
   }
   return EXIT_OK;
 }
@@ -630,7 +668,7 @@ main(int argc, char **argv)
       {"socket", 's', 0, G_OPTION_ARG_FILENAME, &socket_path, "anyroomd's socket", "PATH"},
       {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path,
        "url-info/find-links: config file for [links] (default: anyroomd's)", "FILE"},
-      {"json", 'j', 0, G_OPTION_ARG_NONE, &json, "status: print JSON", NULL},
+      {"json", 'j', 0, G_OPTION_ARG_NONE, &json, "status, history: print JSON", NULL},
       {"timeout", 't', 0, G_OPTION_ARG_INT, &timeout, "join: seconds to wait (default 30)", "S"},
       {NULL}};
   g_autoptr(GOptionContext) ctx = g_option_context_new("COMMAND [ARGS]");
@@ -677,6 +715,8 @@ main(int argc, char **argv)
     rc = cmd_update_status(&c, json);
   else if (g_str_equal(cmd, "status") && argc == 2)
     rc = cmd_status(&c, json);
+  else if (g_str_equal(cmd, "history") && argc == 2)
+    rc = cmd_history(&c, json);
   else if (g_str_equal(cmd, "config") && argc == 2)
     rc = cmd_config(&c, 0, NULL);
   else if (g_str_equal(cmd, "config") && argc >= 4 && g_str_equal(argv[2], "set"))

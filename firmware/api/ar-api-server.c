@@ -58,6 +58,20 @@ handle_request(SoupServer *soup, SoupServerMessage *msg, const char *path, GHash
     ar_api_respond_json(msg, SOUP_STATUS_OK, status);
     return;
   }
+  if (g_str_equal(path, "/api/v1/history")) {
+    ArApiHistory *h = ar_api_hub_get_history(s->hub);
+    if (!g_str_equal(method, "GET")) {
+      ar_api_respond_result(msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "use GET");
+      return;
+    }
+    if (!h) {
+      ar_api_respond_result(msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "no call history");
+      return;
+    }
+    g_autoptr(JsonNode) node = ar_api_history_get(h);
+    ar_api_respond_json(msg, SOUP_STATUS_OK, node);
+    return;
+  }
   if (g_str_equal(path, "/api/v1/config")) {
     g_auto(GStrv) changed = ar_api_hub_config(s->hub, msg, AR_API_MAX_BODY);
     if (changed) {

@@ -13,6 +13,7 @@
  *        self-view {"on": b}       -> {"ok": true, "controls": {...}}
  *   GET  /api/v1/config; PATCH /api/v1/config {"room": {"name": ...}, ...}
  *                                  (ar-api-config.h, docs/api.md)
+ *   GET  /api/v1/history           -> the last calls (ar-api-history.h)
  *   GET  /api/v1/events            WebSocket: one JSON event per message
  */
 #pragma once

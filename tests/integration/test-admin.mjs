@@ -668,6 +668,9 @@ step('calls page: live graphs of a real call, then the call in the history', asy
   assert.ok(hist.some((h) => h.result === 'failed' || h.result === 'ended'));
   assert.ok(!JSON.stringify(hist).includes('room=1234'), 'no link in the history');
   assert.equal(fs.statSync(path.join(STATE, 'history.json')).mode & 0o777, 0o600);
+  const ctl = await daemon.ctl('history');
+  assert.equal(ctl.code, 0, ctl.stderr);
+  assert.match(ctl.stdout.split('\n')[0], /^\d{4}-\d\d-\d\dT\S+Z\s+janus\s+\d+\.\d s\s+ended$/, ctl.stdout);
   await shot(page, '13-calls-history');
 });
 
