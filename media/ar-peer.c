@@ -1109,6 +1109,28 @@ ar_peer_start(ArPeer *peer, GError **error)
   return ok;
 }
 
+/* Key frame requests leave as PLI, never FIR. GStreamer 1.22's rtpsession
+ * turns our upstream force-key-unit into an RTCP FIR whenever the remote side
+ * announced "a=rtcp-fb:PT ccm fir" (Janus does), and Janus 1.1 then asked the
+ * publisher for nothing: a lost key frame froze the picture until Janus's
+ * periodic one (fir_freq, 10 s in the lab). Without the ccm fir attribute the
+ * session sends a PLI, which every SFU and browser honours. */
+static void
+ar_sdp_drop_fir(GstSDPMessage *msg)
+{
+  for (guint i = 0; i < gst_sdp_message_medias_len(msg); i++) {
+    GstSDPMedia *media = (GstSDPMedia *)gst_sdp_message_get_media(msg, i);
+
+    for (guint j = gst_sdp_media_attributes_len(media); j > 0; j--) {
+      const GstSDPAttribute *a = gst_sdp_media_get_attribute(media, j - 1);
+
+      if (g_strcmp0(a->key, "rtcp-fb") == 0 && a->value != NULL &&
+          g_str_has_suffix(a->value, " ccm fir"))
+        gst_sdp_media_remove_attribute(media, j - 1);
+    }
+  }
+}
+
 gboolean
 ar_peer_set_remote_description(ArPeer *peer, const char *type, const char *sdp, GError **error)
 {
@@ -1172,6 +1194,8 @@ ar_peer_set_remote_description(ArPeer *peer, const char *type, const char *sdp, 
 
   peer->remote_mlines = gst_sdp_message_medias_len(msg);
   peer->remote_fingerprints = g_steal_pointer(&fingerprints);
+  if (peer->direction == AR_PEER_RECV)
+    ar_sdp_drop_fir(msg);
   desc = gst_webrtc_session_description_new(sdp_type, g_steal_pointer(&msg));
   ar_peer_emit_with_promise(peer, "set-remote-description", desc, ar_peer_on_remote_applied,
                             ar_peer_ref(peer), (GDestroyNotify)ar_peer_unref);

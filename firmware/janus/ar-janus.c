@@ -17,6 +17,9 @@
 #define KEEPALIVE_S 25 /* Janus drops sessions after 60 s of silence */
 #define LEAVE_TIMEOUT_MS 2000
 #define MAX_PENDING_CANDIDATES 64
+/* A subscription whose peer connection failed (dead peer, ICE/DTLS) is made
+ * again, at most this often per feed, 1 s then 2 s then 4 s later. */
+#define MAX_RESUBSCRIBES 3
 
 typedef enum {
   TXN_CREATE,
@@ -89,7 +92,9 @@ struct _ArJanusProvider {
    * inside its own callback. */
   guint deferred_id;
   GError *deferred_error;
-  GArray *dead_subs; /* guint64 handle ids */
+  GArray *dead_subs;        /* guint64 handle ids */
+  GHashTable *resubscribes; /* feed id str -> attempts so far (GUINT_TO_POINTER) */
+  GHashTable *resub_timers; /* feed id str -> GSource id */
 };
 
 static void provider_fail(ArJanusProvider *p, const GError *error);
@@ -294,6 +299,58 @@ peer_local_candidate(ArPeer *peer, guint mline, const char *candidate, gpointer 
 
 static void remove_sub(ArJanusProvider *p, Handle *h, gboolean detach);
 
+typedef struct {
+  ArJanusProvider *p;
+  char *feed;
+} Resub;
+
+static void
+resub_free(Resub *r)
+{
+  g_free(r->feed);
+  g_free(r);
+}
+
+static gboolean
+resub_cb(gpointer data)
+{
+  Resub *r = data;
+  ArJanusProvider *p = r->p;
+  g_hash_table_remove(p->resub_timers, r->feed);
+  const char *display = g_hash_table_lookup(p->publishers, r->feed);
+  if (display) {
+    ArJanusId feed = {0};
+    if (ar_janus_id_from_string(&feed, r->feed)) {
+      g_message("janus: subscribing again to %s", display);
+      subscribe(p, &feed, display);
+    }
+    ar_janus_id_clear(&feed);
+  }
+  return G_SOURCE_REMOVE;
+}
+
+/* The feed's subscription failed: subscribe again later (bounded), while the
+ * feed is still published. */
+static void
+resubscribe_later(ArJanusProvider *p, const ArJanusId *feed)
+{
+  if (!feed->str || !g_hash_table_contains(p->publishers, feed->str) ||
+      g_hash_table_contains(p->resub_timers, feed->str))
+    return;
+  guint n = GPOINTER_TO_UINT(g_hash_table_lookup(p->resubscribes, feed->str));
+  if (n >= MAX_RESUBSCRIBES) {
+    g_warning("janus: not subscribing to %s again (%u attempts)", feed->str, n);
+    return;
+  }
+  g_hash_table_replace(p->resubscribes, g_strdup(feed->str), GUINT_TO_POINTER(n + 1));
+  Resub *r = g_new0(Resub, 1);
+  r->p = p;
+  r->feed = g_strdup(feed->str);
+  guint id =
+      g_timeout_add_full(G_PRIORITY_DEFAULT, 1000u << n, resub_cb, r, (GDestroyNotify)resub_free);
+  g_hash_table_replace(p->resub_timers, g_strdup(feed->str), GUINT_TO_POINTER(id));
+}
+
 static gboolean
 deferred_cb(gpointer data)
 {
@@ -307,8 +364,13 @@ deferred_cb(gpointer data)
   }
   for (guint i = 0; i < p->dead_subs->len; i++) {
     Handle *h = find_handle(p, g_array_index(p->dead_subs, guint64, i));
-    if (h && !h->publisher)
+    if (h && !h->publisher) {
+      ArJanusId feed = {0};
+      ar_janus_id_copy(&feed, &h->feed);
       remove_sub(p, h, TRUE);
+      resubscribe_later(p, &feed);
+      ar_janus_id_clear(&feed);
+    }
   }
   g_array_set_size(p->dead_subs, 0);
   return G_SOURCE_REMOVE;
@@ -726,6 +788,14 @@ teardown(ArJanusProvider *p)
   g_hash_table_remove_all(p->txns);
   g_hash_table_remove_all(p->subs);
   g_clear_pointer(&p->pub, handle_free);
+  if (p->resub_timers) {
+    GHashTableIter it;
+    gpointer v;
+    g_hash_table_iter_init(&it, p->resub_timers);
+    while (g_hash_table_iter_next(&it, NULL, &v))
+      g_source_remove(GPOINTER_TO_UINT(v));
+    g_hash_table_remove_all(p->resub_timers);
+  }
 }
 
 /* Errors a new session may get past: the network or the server went away for
@@ -785,6 +855,8 @@ janus_create(const ArLink *link, ArMediaEngine *engine, const char *display_name
   p->publishers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
   p->txns = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)txn_free);
   p->dead_subs = g_array_new(FALSE, FALSE, sizeof(guint64));
+  p->resubscribes = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  p->resub_timers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
   p->transport = ar_janus_transport_new(p->url, &transport_callbacks, p, error);
   if (!p->transport) {
     p->parent.klass->free(&p->parent);
@@ -884,6 +956,8 @@ janus_free(ArProvider *base)
   g_clear_pointer(&p->publishers, g_hash_table_unref);
   g_clear_pointer(&p->txns, g_hash_table_unref);
   g_clear_pointer(&p->dead_subs, g_array_unref);
+  g_clear_pointer(&p->resubscribes, g_hash_table_unref);
+  g_clear_pointer(&p->resub_timers, g_hash_table_unref);
   ar_janus_id_clear(&p->room);
   ar_janus_id_clear(&p->my_id);
   ar_janus_id_clear(&p->private_id);

@@ -243,6 +243,7 @@ if (!ONLY || ONLY === 'b') {
       await joinWithMedia(display);
       await assertMediaBothWays(display);
       const gapId = await alice.gapStart(display);
+      const p0 = (await alice.publisherStats()).video;
       const a0 = await alice.stats(display);
       const s0 = await daemon.status();
       const states = new Set();
@@ -252,6 +253,7 @@ if (!ONLY || ONLY === 'b') {
       let a1;
       let s1;
       let gaps;
+      let p1;
       try {
         while (Date.now() - t0 < LOSS_SECONDS * 1000) {
           const s = await daemon.status();
@@ -261,6 +263,7 @@ if (!ONLY || ONLY === 'b') {
         a1 = await alice.stats(display);
         s1 = await daemon.status();
         gaps = await alice.gapStop(gapId);
+        p1 = (await alice.publisherStats()).video;
       } finally {
         const dropped = lossDropped() - dropped0;
         loss(0);
@@ -284,7 +287,8 @@ if (!ONLY || ONLY === 'b') {
         `(${(av1.totalFreezesDuration - av0.totalFreezesDuration).toFixed(1)} s), packetsLost +${av1.packetsLost - av0.packetsLost}, ` +
         `nack +${av1.nackCount - av0.nackCount}, pli +${av1.pliCount - av0.pliCount}; ` +
         `anyroomd decodes alice at ${roomFps.toFixed(1)} fps, ${roomFreezes} freezes >= 1 s (${(roomFreezes / mins).toFixed(1)}/min, ` +
-        `${Math.round(roomFreezeMs)} ms in all), packets_lost +${rv1.packets_lost - rv0.packets_lost}`);
+        `${Math.round(roomFreezeMs)} ms in all), packets_lost +${rv1.packets_lost - rv0.packets_lost}; ` +
+        `alice's sender: ${((p1.framesEncoded - p0.framesEncoded) / secs).toFixed(1)} fps encoded, key frame requests received PLI +${p1.pliCount - p0.pliCount} FIR +${p1.firCount - p0.firCount}, key frames +${p1.keyFramesEncoded - p0.keyFramesEncoded}`);
       t.diagnostic(`BENCH ${JSON.stringify({ loss: pct, seconds: secs, aliceFps, sentFps, aliceFreezes: gaps.freezes, aliceFreezeMs: gaps.freezeMs, aliceMaxGapMs: gaps.maxGapMs, chromiumFreezeCount: av1.freezeCount - av0.freezeCount, roomFps, roomFreezes, roomFreezeMs })}`);
       // The call continues: connected all along, media both ways under loss
       // and after it.

@@ -415,7 +415,10 @@
     report.forEach((s) => {
       if (s.type === 'outbound-rtp') {
         out[s.kind] = { packetsSent: s.packetsSent, framesEncoded: s.framesEncoded,
-          frameWidth: s.frameWidth, frameHeight: s.frameHeight, encoderImplementation: s.encoderImplementation };
+          frameWidth: s.frameWidth, frameHeight: s.frameHeight, encoderImplementation: s.encoderImplementation,
+          // Key frame requests that reached this sender (from Janus, on behalf of subscribers).
+          pliCount: s.pliCount || 0, firCount: s.firCount || 0, keyFramesEncoded: s.keyFramesEncoded || 0,
+          framesPerSecond: s.framesPerSecond || 0 };
       }
     });
     return out;
