@@ -330,6 +330,32 @@ step('a second participant gets a second playing tile in the grid; his tile goes
   assert.match(await text(room, '.tile .name'), /alice/);
 });
 
+step('layout (synthetic tiles and levels): past 3 tiles the loudest participant\'s tile is large', async () => {
+  // Four more tiles and audio levels injected into the page: the layout code
+  // alone, without four more Chromium participants.
+  const r = await room.evaluate(() => {
+    const fakes = ['feed-f1', 'feed-f2', 'feed-f3', 'feed-f4'];
+    for (const f of fakes) makeCanvas(f, false);
+    const saved = status.tracks;
+    status.tracks = saved.concat([
+      { peer: 'feed-f1', kind: 'audio', direction: 'recv', audio_level: -40 },
+      { peer: 'feed-f2', kind: 'audio', direction: 'recv', audio_level: -0.5 },
+      { peer: 'feed-f3', kind: 'audio', direction: 'recv', audio_level: -70 },
+    ]);
+    layoutTiles();
+    const large = [...document.querySelectorAll('.tile.large')].map((t) => t.dataset.track);
+    const cols = document.getElementById('tiles').style.getPropertyValue('--cols');
+    status.tracks = saved;
+    for (const f of fakes) dropCanvas(f);
+    layoutTiles();
+    const after = document.querySelectorAll('.tile.large').length;
+    return { large, cols, after };
+  });
+  assert.deepEqual(r.large, ['feed-f2'], 'the loudest is large');
+  assert.equal(r.cols, '3', '5 tiles + a 2x2 speaker in a 3-column grid');
+  assert.equal(r.after, 0, 'one tile again: nobody is large');
+});
+
 step('mute from the panel: the room screen says so and alice stops receiving audio energy', async () => {
   const energy = async () => (await alice.stats('Room')).audio.totalAudioEnergy;
   const e0 = await energy();
