@@ -34,8 +34,9 @@ function render() {
   $('room-name').textContent = status.room_name || 'Anyroom';
   const st = status.state;
   $('state').textContent = st === 'connected' ? `In a meeting${status.provider ? ` (${status.provider})` : ''}`
-    : st === 'joining' ? 'Joining…' : st === 'failed' ? `Could not join: ${status.error || ''}` : 'Not in a meeting';
-  const inCall = st === 'connected' || st === 'joining';
+    : st === 'reconnecting' ? 'Reconnecting…' : st === 'joining' ? 'Joining…'
+      : st === 'failed' ? `Could not join: ${status.error || ''}` : 'Not in a meeting';
+  const inCall = st === 'connected' || st === 'joining' || st === 'reconnecting';
   $('join').disabled = inCall;
   $('leave').disabled = !(inCall || st === 'failed');
   $('mute').textContent = c.microphone_muted ? 'Unmute' : 'Mute';

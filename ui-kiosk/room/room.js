@@ -126,7 +126,8 @@ function quality(tracks) {
 function render() {
   if (!status) return;
   const st = status.state;
-  const inCall = st === 'connected' || st === 'leaving';
+  // reconnecting: the call goes on while anyroomd rebuilds a broken connection.
+  const inCall = st === 'connected' || st === 'leaving' || st === 'reconnecting';
   $('idle').hidden = !(st === 'idle' || st === 'failed');
   $('joining').hidden = st !== 'joining';
   $('call').hidden = !inCall;
@@ -158,8 +159,8 @@ function render() {
   meeting.textContent = status.provider ? `${status.provider}${status.room ? ` · ${status.room}` : ''}` : '';
   const q = $('quality');
   q.hidden = !inCall;
-  const ql = quality(status.tracks || []);
-  q.textContent = `Quality: ${ql}`;
+  const ql = st === 'reconnecting' ? 'poor' : quality(status.tracks || []);
+  q.textContent = st === 'reconnecting' ? 'Reconnecting…' : `Quality: ${ql}`;
   q.className = ql;
   layoutTiles();
 }
