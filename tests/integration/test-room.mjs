@@ -289,7 +289,10 @@ step('join from the room screen: a playing remote video tile of alice, camera an
   assert.match(await text(room, '#meeting'), /janus/);
   assert.match(await text(room, '.tile .name'), /alice/);
   await until('the self view', () => visible(room, '#self'), 15000);
-  await sleep(1500); // quality badge and tile statistics refresh every 2 s
+  // Quality indicators: the tile's statistics come from anyroomd's status.
+  await until('a frame rate and bit rate on the tile', async () =>
+    /^\d+×\d+ · [1-9]\d* fps · [1-9]\d* kb\/s$/.test(await text(room, '.tile .stats')), 15000, 250);
+  assert.match(await text(room, '#quality'), /^Quality: (good|fair|poor)$/);
   await shot(room, 'room-call');
 });
 
