@@ -221,10 +221,12 @@ step('pairing a touch panel: a wrong code is refused, the code on the room scree
   await panel.click('#pair-start');
   await until('the code on the room screen', async () => /^\d{6}$/.test(await text(room, '#pairing-code')), 10000);
   const code = await text(room, '#pairing-code');
+  await shot(room, 'room-pairing-code');
   const wrong = code === '000000' ? '111111' : '000000';
   await panel.fill('#pair-code', wrong);
   await panel.click('#pair-submit');
   await until('"wrong code"', async () => /wrong code/i.test(await text(panel, '#pair-message')), 10000);
+  await shot(panel, 'panel-pairing');
   assert.ok(await visible(panel, '#pair-form'), 'still pairing after a wrong code');
   await panel.fill('#pair-code', code);
   await panel.click('#pair-submit');
