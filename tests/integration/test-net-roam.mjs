@@ -131,6 +131,9 @@ async function joinWithMedia(display) {
   await alice.waitForFeed(display, { timeoutMs: 30000 });
   await waitFor('anyroomd to decode video from alice', async () => (recvVideo(await daemon.status())?.frames || 0) > 0,
     { timeoutMs: 30000, intervalMs: 200 });
+  // The room's audio may show in alice's stats a moment after its video.
+  await waitFor('alice to receive the room\'s audio', async () => (await alice.stats(display))?.audio?.packetsReceived > 0,
+    { timeoutMs: 10000, intervalMs: 200 });
 }
 
 // Over @ms: alice decodes the room and hears it, the room decodes alice and
