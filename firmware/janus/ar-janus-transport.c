@@ -191,8 +191,8 @@ http_poll(ArJanusTransport *t)
                                    http_done, req);
 }
 
-static void
-http_send(ArJanusTransport *t, const char *json)
+static SoupMessage *
+http_message(ArJanusTransport *t, const char *json)
 {
   /* The HTTP API puts the session and handle into the path. */
   guint64 session_id = 0, handle_id = 0;
@@ -205,9 +205,16 @@ http_send(ArJanusTransport *t, const char *json)
       handle_id = (guint64)json_object_get_int_member(o, "handle_id");
   }
   g_autofree char *url = http_url(t, session_id, handle_id, NULL);
-  g_autoptr(SoupMessage) msg = soup_message_new("POST", url);
+  SoupMessage *msg = soup_message_new("POST", url);
   g_autoptr(GBytes) bytes = g_bytes_new(json, strlen(json));
   soup_message_set_request_body_from_bytes(msg, "application/json", bytes);
+  return msg;
+}
+
+static void
+http_send(ArJanusTransport *t, const char *json)
+{
+  g_autoptr(SoupMessage) msg = http_message(t, json);
   HttpReq *req = g_new0(HttpReq, 1);
   req->t = t;
   soup_session_send_and_read_async(t->session, msg, G_PRIORITY_DEFAULT, t->cancellable, http_done,
@@ -223,7 +230,29 @@ http_opened_idle(gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+static void
+detached_done(GObject *source, GAsyncResult *res, gpointer data)
+{
+  g_autoptr(GBytes) body = soup_session_send_and_read_finish(SOUP_SESSION(source), res, NULL);
+  g_object_unref(source);
+}
+
 /* ---- public ---- */
+
+void
+ar_janus_transport_send_detached(ArJanusTransport *t, const char *json)
+{
+  if (t->websocket) {
+    ar_janus_transport_send(t, json);
+    return;
+  }
+  /* A session of its own (2 s at most) that outlives @t: freeing @t aborts
+   * the requests of its sessions. */
+  SoupSession *session =
+      soup_session_new_with_options("timeout", 2, "user-agent", "Anyroom/1", NULL);
+  g_autoptr(SoupMessage) msg = http_message(t, json);
+  soup_session_send_and_read_async(session, msg, G_PRIORITY_DEFAULT, NULL, detached_done, NULL);
+}
 
 ArJanusTransport *
 ar_janus_transport_new(const char *url, const ArJanusTransportCallbacks *cb, gpointer user_data,

@@ -30,6 +30,11 @@ ArJanusTransport *ar_janus_transport_new(const char *url, const ArJanusTransport
 void ar_janus_transport_open(ArJanusTransport *t);
 /* Sends one request (JSON text from ar_janus_build*). */
 void ar_janus_transport_send(ArJanusTransport *t, const char *json);
+/* Sends a last message (a goodbye) that must not be cut off when @t is freed
+ * right after: over HTTP on a short-lived session of its own, whose answer is
+ * ignored; over a WebSocket like ar_janus_transport_send (the close follows
+ * the message, and Janus ends the sessions of a closed connection anyway). */
+void ar_janus_transport_send_detached(ArJanusTransport *t, const char *json);
 /* Closes; no callback fires after this. Accepts NULL. */
 void ar_janus_transport_free(ArJanusTransport *t);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(ArJanusTransport, ar_janus_transport_free)

@@ -821,9 +821,15 @@ provider_fail(ArJanusProvider *p, const GError *error)
   if (p->state == ST_DONE)
     return;
   g_autoptr(GError) copy = g_error_copy(error);
-  /* Tell Janus we are gone (best effort), then drop everything. */
-  if (p->session_id)
-    send_request(p, -1, "destroy", 0, NULL, NULL, NULL);
+  /* Tell Janus we are gone (best effort: over HTTP a request that outlives the
+   * transport, so that the room's old feed does not linger for the others
+   * until Janus's session timeout when the call is rebuilt), then drop
+   * everything. */
+  if (p->session_id && p->transport) {
+    g_autofree char *txn = next_transaction(p);
+    g_autofree char *json = ar_janus_build("destroy", txn, p->session_id, 0, NULL, NULL, NULL);
+    ar_janus_transport_send_detached(p->transport, json);
+  }
   p->state = ST_DONE;
   teardown(p);
   g_clear_pointer(&p->transport, ar_janus_transport_free);

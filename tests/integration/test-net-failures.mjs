@@ -428,3 +428,32 @@ step('d: a 30 s blackout: the call fails with a clear reason once its bounded re
   await waitState(daemon, 'idle', { timeoutMs: 10000, intervalMs: 100 });
   for (const l of liveLines()) t.diagnostic(`media engine: ${l}`);
 });
+
+step('e: over Janus\'s HTTP transport, a 10 s blackout: rebuilt by itself, and the room\'s old feed leaves at once', async (t) => {
+  await ensureIdle(t);
+  await newAlice();
+  await joinWithMedia(t, HTTP_LINK);
+  const roomFeeds = () => alice.page.evaluate(() => Object.values(window.lab.feeds).filter((f) => f.display === 'Room').length);
+  let s;
+  try {
+    await blackout(true);
+    await sleep(10000);
+    await blackout(false);
+    s = await waitFor('anyroomd to be connected again', async () => {
+      const st = await daemon.status();
+      return (st.state === 'connected' && st.recovery.reconnects >= 1) || st.state === 'failed' ? st : null;
+    }, { timeoutMs: 15000, intervalMs: 100 });
+  } finally {
+    await run('nft', ['delete', 'table', 'inet', NFT_TABLE], { timeoutMs: 10000 }).catch(() => {});
+  }
+  assert.equal(s.state, 'connected', statusSummary(s));
+  // The old session was destroyed (a goodbye that outlives the old transport):
+  // alice sees one "Room" feed, not the old one too until Janus's 60 s session timeout.
+  await waitFor('one "Room" feed for alice', async () => (await roomFeeds()) === 1 &&
+    (await alice.stats('Room').catch(() => null))?.video?.framesDecoded > 0, { timeoutMs: 15000, intervalMs: 200 });
+  await sleep(3000);
+  assert.equal(await roomFeeds(), 1, 'no lingering old feed');
+  const r = await daemon.ctl('leave');
+  assert.equal(r.code, 0, ctlFail(r, 'anyroomctl leave'));
+  await waitState(daemon, 'idle', { timeoutMs: 10000, intervalMs: 100 });
+});
