@@ -73,12 +73,25 @@ static const KeySpec board_keys[] = {
     B("board", "description", T_STRING, description, 0, 0),
     B("video", "camera", T_STRING, camera, 0, 0),
     B("video", "encoders", T_LIST, encoders, 0, 0),
+    B("video", "decoders", T_LIST, decoders, 0, 0),
     B("video", "width", T_UINT, width, 160, 3840),
     B("video", "height", T_UINT, height, 120, 2160),
     B("video", "framerate", T_UINT, framerate, 1, 60),
     B("audio", "microphone", T_STRING, microphone, 0, 0),
     B("audio", "speaker", T_STRING, speaker, 0, 0),
     B("display", "output", T_STRING, display, 0, 0),
+    B("image", "arch", T_STRING, arch, 0, 0),
+    B("image", "kernel", T_STRING, kernel, 0, 0),
+    B("image", "modules", T_LIST, modules, 0, 0),
+    B("image", "packages", T_LIST, packages, 0, 0),
+    B("image", "console", T_STRING, console, 0, 0),
+    B("image", "boot", T_STRING, boot, 0, 0),
+    B("image", "disk", T_STRING, disk, 0, 0),
+    B("rauc", "compatible", T_STRING, compatible, 0, 0),
+    B("rauc", "bootloader", T_STRING, bootloader, 0, 0),
+    B("rauc", "efi-size-mib", T_UINT, efi_size_mib, 8, 4096),
+    B("rauc", "slot-size-mib", T_UINT, slot_size_mib, 256, 65536),
+    B("rauc", "data-size-mib", T_UINT, data_size_mib, 16, 1048576),
 };
 #undef B
 
@@ -532,6 +545,58 @@ is_plain_name(const char *name)
   return TRUE;
 }
 
+static gboolean
+one_of(const char *value, const char *const *allowed)
+{
+  return value && g_strv_contains(allowed, value);
+}
+
+/* A board that builds an image ([image] or [rauc] present) must say all of it:
+ * a half-described board would build an image that cannot boot or update. */
+static gboolean
+validate_board_image(const ArBoard *b, const char *path, GError **error)
+{
+  gboolean any = b->arch || b->kernel || b->boot || b->disk || b->console || b->compatible ||
+                 b->bootloader || b->slot_size_mib || b->data_size_mib || b->efi_size_mib;
+  if (!any)
+    return TRUE;
+  static const char *const arches[] = {"amd64", "arm64", NULL};
+  static const char *const boots[] = {"grub-efi", "u-boot", NULL};
+  static const char *const loaders[] = {"grub", "uboot", NULL};
+  const struct {
+    const char *key;
+    gboolean ok;
+    const char *want;
+  } checks[] = {
+      {"image.arch", one_of(b->arch, arches), "amd64 or arm64"},
+      {"image.kernel", b->kernel && *b->kernel, "a kernel package"},
+      {"image.boot", one_of(b->boot, boots), "grub-efi or u-boot"},
+      {"image.disk", b->disk && g_str_has_prefix(b->disk, "/dev/"), "a /dev/ path"},
+      {"image.console", b->console && *b->console, "a kernel console"},
+      {"rauc.compatible", b->compatible && *b->compatible && !strchr(b->compatible, ' '),
+       "a compatible string without spaces"},
+      {"rauc.bootloader", one_of(b->bootloader, loaders), "grub or uboot"},
+      {"rauc.efi-size-mib", b->efi_size_mib != 0, "the boot partition size"},
+      {"rauc.slot-size-mib", b->slot_size_mib != 0, "the root slot size"},
+      {"rauc.data-size-mib", b->data_size_mib != 0, "the data partition size"},
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS(checks); i++) {
+    if (!checks[i].ok) {
+      g_set_error(error, AR_CONFIG_ERROR, AR_CONFIG_ERROR_INVALID_VALUE,
+                  "%s: %s: missing or invalid (want %s)", path, checks[i].key, checks[i].want);
+      return FALSE;
+    }
+  }
+  /* GRUB boots EFI PCs; u-boot is RAUC's uboot backend. Mixing them cannot boot. */
+  if (g_str_equal(b->boot, "grub-efi") != g_str_equal(b->bootloader, "grub")) {
+    g_set_error(error, AR_CONFIG_ERROR, AR_CONFIG_ERROR_INVALID_VALUE,
+                "%s: image.boot '%s' does not go with rauc.bootloader '%s'", path, b->boot,
+                b->bootloader);
+    return FALSE;
+  }
+  return TRUE;
+}
+
 ArBoard *
 ar_board_load_file(const char *path, GError **error)
 {
@@ -550,6 +615,8 @@ ar_board_load_file(const char *path, GError **error)
                 path);
     return NULL;
   }
+  if (!validate_board_image(b, path, error))
+    return NULL;
   return g_steal_pointer(&b);
 }
 
@@ -589,6 +656,16 @@ ar_board_free(ArBoard *b)
   g_free(b->speaker);
   g_free(b->display);
   g_strfreev(b->encoders);
+  g_strfreev(b->decoders);
+  g_free(b->arch);
+  g_free(b->kernel);
+  g_strfreev(b->modules);
+  g_strfreev(b->packages);
+  g_free(b->console);
+  g_free(b->boot);
+  g_free(b->disk);
+  g_free(b->compatible);
+  g_free(b->bootloader);
   g_free(b);
 }
 

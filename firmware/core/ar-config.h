@@ -34,7 +34,20 @@ typedef struct {
   char *speaker;    /* "auto", "none", ALSA device */
   char *display;    /* "auto", "none", "window" */
   char **encoders;  /* preference order, NULL = engine default */
+  char **decoders;  /* preference order (hardware first), NULL = engine default */
   guint width, height, framerate;
+  /* [image]: how rootfs/mkimage.sh builds this board's image (NULL for the host board) */
+  char *arch;      /* Debian architecture: amd64, arm64 */
+  char *kernel;    /* kernel package */
+  char **modules;  /* kernel modules loaded at boot */
+  char **packages; /* extra Debian packages */
+  char *console;   /* kernel console, e.g. ttyS0,115200 */
+  char *boot;      /* "grub-efi" | "u-boot" */
+  char *disk;      /* the boot disk, e.g. /dev/vda */
+  /* [rauc]: update compatible string and slot layout */
+  char *compatible; /* RAUC compatible: bundles for other boards are refused */
+  char *bootloader; /* RAUC backend: "grub" | "uboot" */
+  guint efi_size_mib, slot_size_mib, data_size_mib;
 } ArBoard;
 
 /* Looks up board/<name>/board.conf in $ANYROOM_BOARD_DIR, the source tree and

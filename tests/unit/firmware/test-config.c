@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <glib/gstdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ar-config.h"
+#include "ar-devices.h"
 
 static ArConfig *
 load(const char *text, GError **error)
@@ -139,6 +142,120 @@ test_board_bad_name(void)
   g_autoptr(GError) error = NULL;
   g_autoptr(ArBoard) b = ar_board_load("no-such-board", &error);
   g_assert_error(error, AR_CONFIG_ERROR, AR_CONFIG_ERROR_NOT_FOUND);
+}
+
+/* Every device board under board/ loads and says what its image needs. */
+static void
+test_board_profiles(void)
+{
+  const struct {
+    const char *name, *encoder, *arch, *boot, *compatible;
+  } boards[] = {
+      {"qemu-x86_64", "x264enc", "amd64", "grub-efi", "anyroom-qemu-x86_64"},
+      {"generic-x86_64", "vah264enc", "amd64", "grub-efi", "anyroom-generic-x86_64"},
+      {"rpi4", "v4l2h264enc", "arm64", "u-boot", "anyroom-rpi4"},
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS(boards); i++) {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(ArBoard) b = ar_board_load(boards[i].name, &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(b->name, ==, boards[i].name);
+    g_assert_cmpstr(b->encoders[0], ==, boards[i].encoder); /* hardware first where there is one */
+    g_assert_nonnull(b->decoders);
+    g_assert_cmpuint(g_strv_length(b->decoders), >, 0);
+    g_assert_cmpstr(b->arch, ==, boards[i].arch);
+    g_assert_cmpstr(b->boot, ==, boards[i].boot);
+    g_assert_cmpstr(b->compatible, ==, boards[i].compatible);
+    g_assert_true(g_str_has_prefix(b->disk, "/dev/"));
+    g_assert_cmpuint(b->slot_size_mib, >=, 1024);
+    g_assert_cmpuint(b->data_size_mib, >=, 64);
+    g_assert_nonnull(b->camera);
+    g_assert_nonnull(b->microphone);
+    g_assert_nonnull(b->speaker);
+    g_assert_nonnull(b->display);
+  }
+  /* The reference board names the devices vivid and snd-aloop give inside qemu. */
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ArBoard) q = ar_board_load("qemu-x86_64", &error);
+  g_assert_no_error(error);
+  g_assert_cmpstr(q->camera, ==, "/dev/video0");
+  g_assert_true(g_str_has_prefix(q->microphone, "hw:Loopback"));
+  g_assert_true(g_strv_contains((const char *const *)q->modules, "vivid"));
+  g_assert_true(g_strv_contains((const char *const *)q->modules, "snd-aloop"));
+}
+
+static ArBoard *
+board_from_text(const char *text, GError **error)
+{
+  g_autofree char *path = NULL;
+  int fd = g_file_open_tmp("ar-board-XXXXXX.conf", &path, NULL);
+  g_assert_cmpint(fd, >=, 0);
+  close(fd);
+  g_assert_true(g_file_set_contents(path, text, -1, NULL));
+  ArBoard *b = ar_board_load_file(path, error);
+  g_unlink(path);
+  return b;
+}
+
+static void
+test_board_image_refused(void)
+{
+  const char *good = "[board]\nname=x\n[image]\narch=amd64\nkernel=linux-image-amd64\n"
+                     "boot=grub-efi\ndisk=/dev/sda\nconsole=tty1\n[rauc]\ncompatible=x\n"
+                     "bootloader=grub\nefi-size-mib=32\nslot-size-mib=1024\ndata-size-mib=64\n";
+  g_autoptr(GError) e0 = NULL;
+  g_autoptr(ArBoard) ok = board_from_text(good, &e0);
+  g_assert_no_error(e0);
+  g_assert_cmpstr(ok->bootloader, ==, "grub");
+  const struct {
+    const char *from, *to, *message;
+  } bad[] = {
+      {"[rauc]\n", "[rauc]\nslots=3\n", "rauc.slots: unknown key"},
+      {"[image]\n", "[imag]\n", "[imag]: unknown group"},
+      {"arch=amd64", "arch=mips", "image.arch"},
+      {"boot=grub-efi", "boot=lilo", "image.boot"},
+      {"bootloader=grub", "bootloader=uboot", "does not go with"},
+      {"disk=/dev/sda", "disk=sda", "image.disk"},
+      {"compatible=x", "compatible=a b", "rauc.compatible"},
+      {"slot-size-mib=1024", "slot-size-mib=12", "rauc.slot-size-mib"},
+      {"data-size-mib=64\n", "", "rauc.data-size-mib"},
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
+    g_autoptr(GString) t = g_string_new(good);
+    g_assert_cmpint(g_string_replace(t, bad[i].from, bad[i].to, 1), ==, 1);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(ArBoard) b = board_from_text(t->str, &error);
+    g_assert_null(b);
+    g_assert_nonnull(error);
+    if (!strstr(error->message, bad[i].message))
+      g_error("case %zu: '%s' does not mention '%s'", i, error->message, bad[i].message);
+  }
+}
+
+/* status "devices": ALSA cards are looked up in /proc/asound by id or index. */
+static void
+test_devices_present(void)
+{
+  g_autofree char *dir = g_dir_make_tmp("ar-asound-XXXXXX", NULL);
+  g_assert_nonnull(dir);
+  g_autofree char *loop = g_build_filename(dir, "Loopback", NULL);
+  g_autofree char *card1 = g_build_filename(dir, "card1", NULL);
+  g_assert_cmpint(g_mkdir(loop, 0700), ==, 0);
+  g_assert_cmpint(g_mkdir(card1, 0700), ==, 0);
+  g_assert_cmpint(ar_devices_alsa_present("hw:Loopback,1,0", dir), ==, 1);
+  g_assert_cmpint(ar_devices_alsa_present("plughw:CARD=Loopback,DEV=0", dir), ==, 1);
+  g_assert_cmpint(ar_devices_alsa_present("hw:1", dir), ==, 1);
+  g_assert_cmpint(ar_devices_alsa_present("hw:2,0", dir), ==, 0);
+  g_assert_cmpint(ar_devices_alsa_present("hw:Other", dir), ==, 0);
+  g_assert_cmpint(ar_devices_alsa_present("hw:../../etc", dir), ==, 0);
+  g_assert_cmpint(ar_devices_alsa_present("auto", dir), ==, -1);
+  g_assert_cmpint(ar_devices_alsa_present("default", dir), ==, -1);
+  g_assert_cmpint(ar_devices_video_present("/dev/null"), ==, 1);
+  g_assert_cmpint(ar_devices_video_present("/dev/no-such-video"), ==, 0);
+  g_assert_cmpint(ar_devices_video_present("test"), ==, -1);
+  g_rmdir(loop);
+  g_rmdir(card1);
+  g_rmdir(dir);
 }
 
 static void
@@ -321,6 +438,9 @@ main(int argc, char **argv)
   g_test_add_func("/config/board/host", test_board_host);
   g_test_add_func("/config/board/bad-name", test_board_bad_name);
   g_test_add_func("/config/board/merge", test_merge);
+  g_test_add_func("/config/board/profiles", test_board_profiles);
+  g_test_add_func("/config/board/devices-present", test_devices_present);
+  g_test_add_func("/config/board/image-refused", test_board_image_refused);
   g_test_add_func("/config/network", test_network);
   g_test_add_func("/config/network/bad", test_network_bad);
   g_test_add_func("/config/network/turn-credentials", test_turn_credentials);
