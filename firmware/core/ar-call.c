@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "ar-call.h"
+#include "ar-devices.h"
 
 #ifdef __GLIBC__
 #include <malloc.h>
@@ -1032,6 +1033,7 @@ ar_call_manager_status(ArCallManager *m)
   add_string_or_null(b, "media", ar_media_engine_describe(m->engine));
   json_builder_set_member_name(b, "controls");
   json_builder_add_value(b, ar_call_manager_controls(m));
+  ar_devices_add_status(b, m->config, m->board);
 
   json_builder_set_member_name(b, "participants");
   json_builder_begin_array(b);

@@ -1,0 +1,400 @@
+#!/usr/bin/env bash
+# Anyroom device image and RAUC bundle builder (Debian 13 trixie, mmdebstrap, no loop devices).
+#   rootfs/mkimage.sh image BOARD [--dev]   -> $OUT/disk.img   (bootable disk: ESP, root A, root B, data)
+#   rootfs/mkimage.sh bundle BOARD [--dev]  -> $OUT/anyroom-BOARD-VERSION.raucb (verity, zstd squashfs)
+#   rootfs/mkimage.sh slot BOARD [--dev]    -> $OUT/rootfs.ext4 (the root slot image only)
+# OUT is $AR_BUILD_DIR/image/BOARD[-dev]. --dev adds a root shell on the serial console and
+# changes the RAUC compatible to BOARD-dev (a production device refuses dev bundles).
+# Environment:
+#   AR_BUILD_DIR       build folder (default ./build)
+#   AR_IMAGE_CACHE     cache of build chroots and rootfs trees (default $AR_BUILD_DIR/image-cache)
+#   AR_MIRROR          Debian mirror (default: the one apt uses on this machine, else deb.debian.org)
+#   AR_IMAGE_VERSION   bundle/image version (default: project version + UTC timestamp)
+#   AR_BUNDLE_CERT, AR_BUNDLE_KEY, AR_BUNDLE_KEYRING
+#                      production signing cert/key and the keyring put into the image; default:
+#                      development keys (rootfs/keys/gen-dev-keys.sh, never committed)
+#   AR_IMAGE_HOOK      a script run as `HOOK ROOTFS_DIR` before the slot is made (tests use it to
+#                      make a deliberately broken image)
+set -euo pipefail
+TOP="$(cd "$(dirname "$0")/.." && pwd)"
+BUILD="${AR_BUILD_DIR:-$TOP/build}"
+CACHE="${AR_IMAGE_CACHE:-$BUILD/image-cache}"
+SUITE=trixie
+
+log() { printf '==> [image] %s\n' "$*" >&2; }
+die() {
+  printf 'mkimage: %s\n' "$*" >&2
+  exit 1
+}
+
+# ini_get FILE GROUP KEY: one value of a GKeyFile (board.conf), empty if absent.
+ini_get() {
+  awk -v g="[$2]" -v k="$3" '
+    /^[[:space:]]*#/ { next }
+    /^\[/ { in_g = ($0 == g); next }
+    in_g { i = index($0, "="); if (i && substr($0, 1, i - 1) == k) { print substr($0, i + 1); exit } }
+  ' "$1"
+}
+
+mirror() {
+  if [ -n "${AR_MIRROR:-}" ]; then
+    echo "$AR_MIRROR"
+    return
+  fi
+  local m
+  m=$(grep -hoE '^(URIs:|deb) +https?://[^ ]+' /etc/apt/sources.list /etc/apt/sources.list.d/* \
+    2>/dev/null | grep -v security | head -n1 | awk '{print $2}')
+  echo "${m:-http://deb.debian.org/debian}"
+}
+
+list_pkgs() { grep -vE '^[[:space:]]*(#|$)' "$1" | xargs; }
+
+# cached_tree NAME KEYTEXT CMD...: runs CMD with $TREE set to a fresh folder unless a tree for
+# the same key exists; prints the tree's path. The key is a sha256 of KEYTEXT.
+cached_tree() {
+  local name=$1 keytext=$2
+  shift 2
+  local key
+  key=$(printf '%s' "$keytext" | sha256sum | cut -c1-16)
+  local dir="$CACHE/$name-$key"
+  if [ -f "$dir/.complete" ]; then
+    log "$name: cached ($dir)"
+  else
+    log "$name: building ($dir)"
+    rm -rf "$dir" "$dir.tmp"
+    mkdir -p "$CACHE"
+    TREE="$dir.tmp" "$@"
+    touch "$dir.tmp/.complete"
+    mv "$dir.tmp" "$dir"
+    # Older trees of the same name are stale: keep the cache bounded.
+    find "$CACHE" -maxdepth 1 -name "$name-*" ! -name "$name-$key" ! -name '*.tmp' \
+      -exec rm -rf {} + 2>/dev/null || true
+  fi
+  echo "$dir"
+}
+
+# ---- the trixie build chroot and anyroomd built in it ----
+
+make_build_chroot() {
+  nice -n 10 mmdebstrap --variant=apt --arch="$ARCH" \
+    --include="$(list_pkgs "$TOP/rootfs/packages-build.list" | tr ' ' ,)" \
+    "$SUITE" "$TREE" "$(mirror)" >&2
+}
+
+with_mounts() { # ROOT CMD...: /proc, /sys and /dev for a chroot, always unmounted
+  local root=$1
+  shift
+  mount -t proc proc "$root/proc"
+  mount --rbind /sys "$root/sys"
+  mount --rbind /dev "$root/dev"
+  local rc=0
+  "$@" || rc=$?
+  umount -R "$root/dev" 2>/dev/null || umount -l "$root/dev"
+  umount -R "$root/sys" 2>/dev/null || umount -l "$root/sys"
+  umount "$root/proc" 2>/dev/null || umount -l "$root/proc"
+  return $rc
+}
+
+build_anyroomd() { # -> $STAGE: anyroomd/anyroomctl installed under a DESTDIR
+  local chroot
+  chroot=$(cached_tree "build-chroot-$ARCH" \
+    "$SUITE $ARCH $(list_pkgs "$TOP/rootfs/packages-build.list")" make_build_chroot)
+  rm -rf "$chroot/src" "$chroot/stage"
+  mkdir -p "$chroot/src" "$chroot/stage"
+  # Only the files git knows (plus uncommitted changes to them): no build folders.
+  (cd "$TOP" && git ls-files -z --cached --others --exclude-standard | grep -zv '^tests/lab/node_modules' |
+    tar --null -T - -cf -) | tar -C "$chroot/src" -xf -
+  log "building anyroomd against trixie's libraries (in $chroot)"
+  with_mounts "$chroot" chroot "$chroot" /bin/sh -ec '
+    cd /src
+    meson setup /tmp/b --prefix=/usr --buildtype=release -Dwerror=false >/dev/null
+    nice -n 10 ninja -C /tmp/b firmware/anyroomd firmware/anyroomctl >/dev/null
+    install -D -m 0755 /tmp/b/firmware/anyroomd /stage/usr/bin/anyroomd
+    install -D -m 0755 /tmp/b/firmware/anyroomctl /stage/usr/bin/anyroomctl
+    rm -rf /tmp/b' >&2
+  STAGE="$chroot/stage"
+}
+
+# ---- the rootfs tree (packages only; cached by package list) ----
+
+make_rootfs_base() {
+  local extra
+  extra=$(ini_get "$BOARD_CONF" image packages | tr ';' ' ')
+  nice -n 10 mmdebstrap --variant=apt --arch="$ARCH" \
+    --include="$(echo $(list_pkgs "$TOP/rootfs/packages-image.list") $KERNEL $extra | tr ' ' ,)" \
+    --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-include=/usr/share/doc/*/copyright' \
+    --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/locale/*' \
+    --customize-hook='chroot "$1" apt-get clean' \
+    "$SUITE" "$TREE" "$(mirror)" >&2
+}
+
+# ---- signing keys ----
+
+find_keys() {
+  if [ -n "${AR_BUNDLE_CERT:-}" ] || [ -n "${AR_BUNDLE_KEY:-}" ]; then
+    [ -r "${AR_BUNDLE_CERT:-}" ] && [ -r "${AR_BUNDLE_KEY:-}" ] ||
+      die "AR_BUNDLE_CERT and AR_BUNDLE_KEY must both name readable files"
+    CERT=$AR_BUNDLE_CERT KEY=$AR_BUNDLE_KEY KEYRING=${AR_BUNDLE_KEYRING:-$AR_BUNDLE_CERT}
+    return
+  fi
+  local dir="$TOP/rootfs/keys/dev"
+  if [ -x "$TOP/rootfs/keys/gen-dev-keys.sh" ]; then
+    "$TOP/rootfs/keys/gen-dev-keys.sh" >&2
+  fi
+  if [ -r "$dir/dev.cert.pem" ] && [ -r "$dir/dev.key.pem" ]; then
+    CERT="$dir/dev.cert.pem" KEY="$dir/dev.key.pem" KEYRING="$dir/dev.cert.pem"
+    [ -r "$dir/ca.cert.pem" ] && KEYRING="$dir/ca.cert.pem"
+    return
+  fi
+  # No shared dev-key script: throwaway keys in the build folder (never committed).
+  dir="$BUILD/image-keys"
+  if [ ! -r "$dir/dev.key.pem" ]; then
+    log "generating throwaway development signing keys in $dir"
+    mkdir -p "$dir"
+    chmod 700 "$dir"
+    openssl req -x509 -newkey rsa:3072 -nodes -days 3650 -subj "/O=Anyroom/CN=Anyroom development" \
+      -keyout "$dir/dev.key.pem" -out "$dir/dev.cert.pem" 2>/dev/null
+  fi
+  CERT="$dir/dev.cert.pem" KEY="$dir/dev.key.pem" KEYRING="$dir/dev.cert.pem"
+}
+
+# ---- the slot: rootfs tree + anyroomd + overlay -> ext4 ----
+
+make_slot() {
+  local base work
+  base=$(cached_tree "rootfs-$BOARD" \
+    "$SUITE $ARCH $KERNEL $(list_pkgs "$TOP/rootfs/packages-image.list") $(ini_get "$BOARD_CONF" image packages)" \
+    make_rootfs_base)
+  build_anyroomd
+  find_keys
+  work="$OUT/rootfs"
+  rm -rf "$work"
+  mkdir -p "$OUT"
+  log "assembling the root filesystem"
+  cp -a "$base" "$work"
+  rm -f "$work/.complete"
+  cp -a "$STAGE/." "$work/"
+  mkdir -p "$work/usr/share/anyroom/board/$BOARD" "$work/usr/share/anyroom/ui"
+  cp "$BOARD_CONF" "$work/usr/share/anyroom/board/$BOARD/board.conf"
+  cp -a "$TOP/ui-kiosk/." "$work/usr/share/anyroom/ui/"
+  rm -f "$work/usr/share/anyroom/ui/README.md"
+  cp -a "$TOP/rootfs/overlay/." "$work/"
+  mkdir -p "$work/etc/rauc"
+  cp "$KEYRING" "$work/etc/rauc/keyring.pem"
+  local disk efi_mib slot_mib
+  disk=$(ini_get "$BOARD_CONF" image disk)
+  local sep=""
+  case "$disk" in *[0-9]) sep=p ;; esac
+  sed -e "s|@COMPATIBLE@|$COMPATIBLE|" -e "s|@BOOTLOADER@|$(ini_get "$BOARD_CONF" rauc bootloader)|" \
+    -e "s|@SLOT_A@|$disk${sep}2|" -e "s|@SLOT_B@|$disk${sep}3|" \
+    "$TOP/rootfs/rauc/system.conf.in" >"$work/etc/rauc/system.conf"
+  cat >"$work/etc/fstab" <<EOF
+# The root slot is mounted read-only (kernel command line 'ro'); state lives on /data.
+PARTLABEL=efi   /boot/efi  vfat  umask=0077,noatime,sync  0 0
+PARTLABEL=data  /data      ext4  noatime,nosuid,nodev,data=journal,errors=remount-ro  0 2
+tmpfs           /tmp       tmpfs mode=1777,nosuid,nodev  0 0
+tmpfs           /var/tmp   tmpfs mode=1777,nosuid,nodev  0 0
+tmpfs           /var/lib   tmpfs mode=0755  0 0
+tmpfs           /var/cache tmpfs mode=0755  0 0
+/data/log       /var/log   none  bind,x-systemd.requires-mounts-for=/data  0 0
+EOF
+  # /var/lib is a tmpfs (packages' state is not needed at run time); dpkg's and the few folders
+  # services expect are recreated by systemd-tmpfiles (overlay/usr/lib/tmpfiles.d/anyroom.conf).
+  echo "anyroom" >"$work/etc/hostname"
+  printf '127.0.0.1\tlocalhost\n127.0.1.1\tanyroom\n::1\tlocalhost ip6-localhost ip6-loopback\n' \
+    >"$work/etc/hosts"
+  : >"$work/etc/machine-id"
+  local modules
+  modules=$(ini_get "$BOARD_CONF" image modules | tr ';' '\n' | sed '/^$/d')
+  mkdir -p "$work/etc/modules-load.d" "$work/etc/anyroom" "$work/boot/efi" "$work/data"
+  printf '%s\n' $modules >"$work/etc/modules-load.d/anyroom-board.conf"
+  cat >"$work/etc/anyroom/anyroom.conf" <<EOF
+# Built into the image (read-only). Settings made in the admin UI live on /data.
+[device]
+board=$BOARD
+[admin]
+listen=0.0.0.0:443
+EOF
+  echo "$VERSION" >"$work/etc/anyroom/version"
+  printf 'ANYROOM_BOARD=%s\nANYROOM_VERSION=%s\nANYROOM_VARIANT=%s\n' "$BOARD" "$VERSION" \
+    "$VARIANT" >"$work/etc/anyroom/image.env"
+  with_mounts "$work" chroot "$work" /bin/sh -ec '
+    # No password login at all: root is locked; there is no other login account.
+    passwd -l root >/dev/null
+    id anyroom >/dev/null 2>&1 || useradd --system --home-dir /data/anyroom --no-create-home \
+      --shell /usr/sbin/nologin --groups video,audio anyroom
+    systemctl enable systemd-networkd systemd-resolved systemd-timesyncd avahi-daemon \
+      anyroomd.service anyroom-health.service >/dev/null 2>&1
+    # A room without a network must still boot quickly: nothing waits for network-online.
+    systemctl mask getty@tty1.service serial-getty@ttyS0.service apt-daily.timer \
+      systemd-networkd-wait-online.service \
+      apt-daily-upgrade.timer e2scrub_reap.service >/dev/null 2>&1 || true
+    ln -sf ../run/systemd/resolve/stub-resolv.conf /etc/resolv.conf' >&2
+  if [ "$VARIANT" = dev ]; then
+    # Development only: a root shell on the serial console (the tests drive the guest through
+    # it). trixie's image has no /bin/login at all, so this is a plain shell service.
+    install -m 0644 "$TOP/rootfs/dev/anyroom-dev-shell.service" "$work/etc/systemd/system/"
+    ln -sf ../anyroom-dev-shell.service \
+      "$work/etc/systemd/system/multi-user.target.wants/anyroom-dev-shell.service"
+  fi
+  if [ -n "${AR_IMAGE_HOOK:-}" ]; then
+    log "running image hook $AR_IMAGE_HOOK"
+    "$AR_IMAGE_HOOK" "$work"
+  fi
+  # The kernel and initrd the bootloader loads from this slot.
+  ln -sf "$(cd "$work/boot" && ls vmlinuz-* | sort -V | tail -n1)" "$work/boot/vmlinuz"
+  ln -sf "$(cd "$work/boot" && ls initrd.img-* | sort -V | tail -n1)" "$work/boot/initrd.img"
+  rm -rf "$work/var/lib/apt/lists/"* "$work/var/cache/apt/"*.bin
+  local used mib
+  used=$(du -sm "$work" | cut -f1)
+  mib=$((used + used / 8 + 64))
+  slot_mib=$(ini_get "$BOARD_CONF" rauc slot-size-mib)
+  [ "$mib" -le "$slot_mib" ] || die "rootfs needs ${mib} MiB, the slot has ${slot_mib} MiB"
+  rm -f "$OUT/rootfs.ext4"
+  log "making rootfs.ext4 (${mib} MiB; rootfs ${used} MiB)"
+  mkfs.ext4 -q -F -L rootfs -E root_owner=0:0 -d "$work" "$OUT/rootfs.ext4" "${mib}M"
+  rm -rf "$work"
+}
+
+# ---- the EFI system partition: GRUB and its environment (RAUC's grub backend) ----
+
+make_efi() {
+  local mib=$1 f="$OUT/efi.vfat"
+  local tmp="$OUT/efi.tmp"
+  rm -rf "$tmp" "$f"
+  mkdir -p "$tmp"
+  local console tty extra=""
+  console=$(ini_get "$BOARD_CONF" image console)
+  tty=${console%%,*}
+  # systemd asks a serial console for its size (ANSI DSR) and waits for an answer a serial line
+  # without a terminal never gives: say the size up front.
+  case "$tty" in ttyS* | ttyAMA*) extra="systemd.tty.rows.$tty=24 systemd.tty.columns.$tty=80" ;; esac
+  sed -e "s|@CONSOLE@|$console $extra|" \
+    -e "s|@DISK@|$(ini_get "$BOARD_CONF" image disk)|" \
+    "$TOP/rootfs/grub/grub.cfg.in" >"$tmp/grub.cfg"
+  cat >"$tmp/embed.cfg" <<'EOF'
+search --no-floppy --set=root --file /EFI/anyroom/grub.cfg
+configfile ($root)/EFI/anyroom/grub.cfg
+EOF
+  grub-mkstandalone -O x86_64-efi -o "$tmp/BOOTX64.EFI" \
+    --modules="part_gpt fat ext2 normal linux loadenv test echo search search_fs_file configfile regexp sleep" \
+    --locales= --themes= --fonts= "boot/grub/grub.cfg=$tmp/embed.cfg"
+  # RAUC's grub backend: ORDER lists slots by priority; x_OK marks a bootable slot; x_TRY counts
+  # boots not yet confirmed good (grub.cfg gives up on a slot after 3).
+  grub-editenv "$tmp/grubenv" create
+  grub-editenv "$tmp/grubenv" set ORDER="A B" A_OK=1 A_TRY=0 B_OK=0 B_TRY=0
+  mkfs.vfat -n EFI -C "$f" $((mib * 1024)) >/dev/null
+  export MTOOLS_SKIP_CHECK=1
+  mmd -i "$f" ::/EFI ::/EFI/BOOT ::/EFI/anyroom
+  mcopy -i "$f" "$tmp/BOOTX64.EFI" ::/EFI/BOOT/BOOTX64.EFI
+  mcopy -i "$f" "$tmp/grub.cfg" "$tmp/grubenv" ::/EFI/anyroom/
+  rm -rf "$tmp"
+}
+
+make_data() {
+  local mib=$1 tmp="$OUT/data.tmp"
+  rm -rf "$tmp"
+  mkdir -p "$tmp/anyroom/state" "$tmp/log/journal" "$tmp/rauc"
+  rm -f "$OUT/data.ext4"
+  mkfs.ext4 -q -F -L data -E root_owner=0:0 -d "$tmp" "$OUT/data.ext4" "${mib}M"
+  rm -rf "$tmp"
+}
+
+# ---- the disk: GPT from partition files (sfdisk on a plain file, dd; no loop devices) ----
+
+make_disk() {
+  local efi_mib slot_mib data_mib
+  efi_mib=$(ini_get "$BOARD_CONF" rauc efi-size-mib)
+  slot_mib=$(ini_get "$BOARD_CONF" rauc slot-size-mib)
+  data_mib=$(ini_get "$BOARD_CONF" rauc data-size-mib)
+  make_slot
+  make_efi "$efi_mib"
+  make_data "$data_mib"
+  local img="$OUT/disk.img" total=$((1 + efi_mib + 2 * slot_mib + data_mib + 1))
+  rm -f "$img"
+  truncate -s "${total}M" "$img"
+  sfdisk -q "$img" <<EOF
+label: gpt
+start=1MiB, size=${efi_mib}MiB, type=uefi, name=efi
+size=${slot_mib}MiB, type=linux, name=rootfs-a
+size=${slot_mib}MiB, type=linux, name=rootfs-b
+size=${data_mib}MiB, type=linux, name=data
+EOF
+  local start=1
+  dd if="$OUT/efi.vfat" of="$img" bs=1M seek=$start conv=notrunc,sparse status=none
+  start=$((start + efi_mib))
+  dd if="$OUT/rootfs.ext4" of="$img" bs=1M seek=$start conv=notrunc,sparse status=none
+  start=$((start + 2 * slot_mib))
+  dd if="$OUT/data.ext4" of="$img" bs=1M seek=$start conv=notrunc,sparse status=none
+  rm -f "$OUT/efi.vfat" "$OUT/data.ext4"
+  log "disk image: $img ($(du -h "$img" | cut -f1) used of ${total} MiB)"
+}
+
+make_bundle() {
+  [ -f "$OUT/rootfs.ext4" ] && [ -z "${AR_REBUILD_SLOT:-}" ] || make_slot
+  find_keys
+  local dir="$OUT/bundle.tmp" name="anyroom-$BOARD-$VERSION.raucb"
+  rm -rf "$dir" "$OUT/$name"
+  mkdir -p "$dir"
+  ln "$OUT/rootfs.ext4" "$dir/rootfs.ext4" 2>/dev/null || cp "$OUT/rootfs.ext4" "$dir/"
+  cat >"$dir/manifest.raucm" <<EOF
+[update]
+compatible=$COMPATIBLE
+version=$VERSION
+description=Anyroom $VERSION for $BOARD ($VARIANT)
+
+[bundle]
+format=verity
+
+[image.rootfs]
+filename=rootfs.ext4
+EOF
+  rauc bundle --cert="$CERT" --key="$KEY" --mksquashfs-args="-comp zstd -Xcompression-level 6" \
+    "$dir" "$OUT/$name" >&2
+  rm -rf "$dir"
+  ln -sf "$name" "$OUT/bundle.raucb"
+  log "bundle: $OUT/$name ($(du -h "$OUT/$name" | cut -f1))"
+}
+
+main() {
+  local cmd=${1:-} board=${2:-}
+  [ -n "$cmd" ] && [ -n "$board" ] || {
+    sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'
+    exit 2
+  }
+  shift 2
+  VARIANT=release
+  for a in "$@"; do
+    case "$a" in
+      --dev) VARIANT=dev ;;
+      *) die "unknown option $a" ;;
+    esac
+  done
+  [ "$(id -u)" = 0 ] || die "image builds need root (mmdebstrap, chroot)"
+  BOARD=$board
+  BOARD_CONF="$TOP/board/$BOARD/board.conf"
+  [ -r "$BOARD_CONF" ] || die "no board profile $BOARD_CONF"
+  [ "$(ini_get "$BOARD_CONF" image boot)" = grub-efi ] ||
+    die "board $BOARD boots with '$(ini_get "$BOARD_CONF" image boot)': only grub-efi boards can be built here"
+  ARCH=$(ini_get "$BOARD_CONF" image arch)
+  [ "$ARCH" = "$(dpkg --print-architecture)" ] || die "board $BOARD is $ARCH; this build host cannot run its chroot"
+  KERNEL=$(ini_get "$BOARD_CONF" image kernel)
+  COMPATIBLE=$(ini_get "$BOARD_CONF" rauc compatible)
+  OUT="$BUILD/image/$BOARD"
+  if [ "$VARIANT" = dev ]; then
+    COMPATIBLE="$COMPATIBLE-dev"
+    OUT="$OUT-dev"
+  fi
+  local pv
+  pv=$(sed -n "s/^  version: '\(.*\)',/\1/p" "$TOP/meson.build" | head -n1)
+  VERSION=${AR_IMAGE_VERSION:-$pv.$(date -u +%Y%m%d%H%M%S)}
+  mkdir -p "$OUT"
+  case "$cmd" in
+    image) make_disk ;;
+    slot) make_slot ;;
+    bundle) AR_REBUILD_SLOT=1 make_bundle ;;
+    *) die "unknown command $cmd" ;;
+  esac
+}
+
+main "$@"

@@ -1,0 +1,2 @@
+# anyroomctl talks to the system's anyroomd.
+export XDG_RUNTIME_DIR=/run

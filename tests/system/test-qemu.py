@@ -1,0 +1,257 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""System test (suite 'system'): the real qemu-x86_64 image in qemu (TCG, OVMF, GRUB, RAUC).
+
+Builds the dev image and three bundles with rootfs/mkimage.sh (cached rootfs), then, in one guest:
+  boot            the image boots slot A through GRUB to a healthy anyroomd (slot marked good);
+                  vivid and snd-aloop give a camera and a sound card and status shows the board's
+                  devices present; / is read-only, /data is writable, root has no password
+  install-v2      a signed verity bundle v2 (handed in on a second virtio disk) installs; the
+                  guest reboots into slot B, which runs v2 and is marked good; /data kept its files
+  rollback        a bundle whose anyroomd never becomes healthy (broken config) installs into A;
+                  the guest reboots into it, the health check marks it bad and the guest comes back
+                  to slot B (v2) by itself
+  power-cut N     N times: start an install, kill qemu at a random moment (a power cut), boot again:
+                  a good slot boots and the data partition is intact (AR_POWERCUT_RUNS, default 3)
+Prints TAP. Needs root (mmdebstrap, chroot) and the packages of ./build.sh deps.
+Usage: test-qemu.py BUILD_DIR [--only boot,install,rollback,powercut]
+"""
+import os
+import random
+import shutil
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from vm import GuestError, Vm  # noqa: E402
+
+TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+BOARD = "qemu-x86_64"
+
+results = []
+
+
+def tap(ok, name, detail=""):
+    results.append(ok)
+    print(f"{'ok' if ok else 'not ok'} {len(results)} {name}" + (f" # {detail}" if detail else ""),
+          flush=True)
+
+
+def diag(text):
+    for line in str(text).splitlines():
+        print(f"# {line}", flush=True)
+
+
+def sh(cmd, **kw):
+    return subprocess.run(cmd, check=True, **kw)
+
+
+def build(build_dir, work):
+    """Image v1 and bundles v2 (good), v3 (good, for power cuts) and bad (anyroomd never healthy)."""
+    env = dict(os.environ, AR_BUILD_DIR=build_dir)
+    out = os.path.join(build_dir, "image", f"{BOARD}-dev")
+    mk = os.path.join(TOP, "rootfs", "mkimage.sh")
+    t0 = time.monotonic()
+    sh([mk, "image", BOARD, "--dev"], env=dict(env, AR_IMAGE_VERSION="1.0.0"))
+    disk = os.path.join(work, "disk.img")
+    shutil.copy(os.path.join(out, "disk.img"), disk)
+    t_image = time.monotonic() - t0
+    bundles = {}
+    hook = os.path.join(TOP, "tests", "system", "break-anyroomd.sh")
+    for name, version, extra in (("v2", "2.0.0", {}), ("v3", "3.0.0", {}),
+                                 ("bad", "2.1.0", {"AR_IMAGE_HOOK": hook})):
+        sh([mk, "bundle", BOARD, "--dev"], env=dict(env, AR_IMAGE_VERSION=version, **extra))
+        dst = os.path.join(work, f"{name}.raucb")
+        shutil.copy(os.path.join(out, f"anyroom-{BOARD}-{version}.raucb"), dst)
+        bundles[name] = (dst, version)
+    # The bundles reach the guest on a second virtio disk: a FAT file system made with mtools.
+    size_kib = sum(os.path.getsize(p) for p, _ in bundles.values()) // 1024 + 16384
+    vfat = os.path.join(work, "bundles.vfat")
+    if os.path.exists(vfat):
+        os.unlink(vfat)
+    sh(["mkfs.vfat", "-n", "BUNDLES", "-C", vfat, str(size_kib)], stdout=subprocess.DEVNULL)
+    for name, (path, _) in bundles.items():
+        sh(["mcopy", "-i", vfat, path, f"::/{name}.raucb"], env=dict(os.environ, MTOOLS_SKIP_CHECK="1"))
+    diag(f"image + 3 bundles built in {time.monotonic() - t0:.0f} s (image {t_image:.0f} s)")
+    return disk, vfat, bundles
+
+
+def guest_version(vm):
+    return vm.run("cat /etc/anyroom/version")[1].strip()
+
+
+def mount_bundles(vm):
+    vm.run("mountpoint -q /mnt || mount -o ro /dev/vdb /mnt")
+
+
+def booted_slot(vm):
+    out = vm.run("rauc status --output-format=shell")[1]
+    for line in out.splitlines():
+        if line.startswith("RAUC_BOOT_PRIMARY=") or line.startswith("RAUC_SYSTEM_BOOTED_BOOTNAME="):
+            pass
+    for line in out.splitlines():
+        if line.startswith("RAUC_SYSTEM_BOOTED_BOOTNAME="):
+            return line.split("=", 1)[1].strip("'\"")
+    raise GuestError(f"rauc status has no booted slot: {out}")
+
+
+def case_boot(vm):
+    vm.start()
+    slot, secs = vm.wait_healthy(timeout=400)
+    vm.login()
+    diag(f"boot to healthy anyroomd: {secs:.1f} s (slot {slot})")
+    assert slot == "A", f"first boot went to slot {slot}"
+    assert booted_slot(vm) == "A"
+    import json
+    status = json.loads(vm.run("runuser -u anyroom -- anyroomctl --socket /run/anyroom/anyroomd.sock status --json")[1])
+    dev = status["devices"]
+    diag(f"devices: {json.dumps(dev)}")
+    assert dev["board"] == BOARD, dev
+    assert dev["camera"]["device"] == "/dev/video0" and dev["camera"]["present"] is True, dev
+    assert dev["microphone"]["device"].startswith("hw:Loopback") and dev["microphone"]["present"] is True, dev
+    assert dev["speaker"]["present"] is True, dev
+    # vivid is a real V4L2 capture device, snd-aloop a real ALSA card.
+    vm.run("grep -q vivid /sys/class/video4linux/video0/name")
+    vm.run("grep -q Loopback /proc/asound/cards")
+    rc, _ = vm.run("touch /usr/x", check=False)
+    assert rc != 0, "the root file system is writable"
+    vm.run("touch /data/probe && rm /data/probe")
+    vm.run("passwd -S root | grep -q ' L '")  # locked: no password login
+    vm.run("systemctl is-active anyroomd avahi-daemon systemd-networkd systemd-timesyncd")
+    return secs
+
+
+def install(vm, name, timeout=900):
+    mount_bundles(vm)
+    t0 = time.monotonic()
+    vm.run(f"rauc install /mnt/{name}.raucb", timeout=timeout)
+    return time.monotonic() - t0
+
+
+def reboot(vm):
+    vm.send("systemctl reboot\n")
+
+
+def case_install(vm, bundles):
+    vm.run("echo precious-$((6*7)) > /data/marker && sync")
+    secs = install(vm, "v2")
+    diag(f"install of v2: {secs:.1f} s")
+    reboot(vm)
+    slot, boot = vm.wait_healthy(timeout=400)
+    vm.login()
+    assert slot == "B", f"rebooted into slot {slot}, not B"
+    assert booted_slot(vm) == "B"
+    assert guest_version(vm) == bundles["v2"][1], guest_version(vm)
+    vm.run("grep -qx precious-42 /data/marker")
+    out = vm.run("grub-editenv /boot/efi/EFI/anyroom/grubenv list")[1]
+    diag(out)
+    assert "B_OK=1" in out and "B_TRY=0" in out, out
+    return secs
+
+
+def case_rollback(vm, bundles):
+    install(vm, "bad")
+    reboot(vm)
+    t0 = time.monotonic()
+    m = vm.expect(r"anyroom-health: slot (\w+) (good|bad|unhealthy)[^\n]*", 600)
+    diag(m.group(0))
+    assert m.group(1) == "A" and m.group(2) == "bad", m.group(0)
+    slot, _ = vm.wait_healthy(timeout=400)
+    vm.login()
+    assert slot == "B", f"came back to slot {slot}"
+    assert guest_version(vm) == bundles["v2"][1]
+    out = vm.run("grub-editenv /boot/efi/EFI/anyroom/grubenv list")[1]
+    diag(out.replace("\n", " "))
+    assert "A_OK=0" in out, out
+    vm.run("grep -qx precious-42 /data/marker")
+    diag(f"rollback to B {time.monotonic() - t0:.0f} s after the reboot into the bad slot")
+
+
+def case_powercuts(vm, runs, install_secs):
+    """Each run: start an install of v3 (or v2: the other slot gets whichever differs), kill qemu
+    at a random moment, boot again, check a good slot runs and /data is intact."""
+    good = 0
+    for i in range(runs):
+        mount_bundles(vm)
+        name = "v3" if guest_version(vm) != "3.0.0" else "v2"
+        delay = random.uniform(0.0, max(install_secs, 5.0) * 1.1)
+        vm.send(f"rauc install /mnt/{name}.raucb >/dev/null 2>&1 &\n")
+        time.sleep(delay)
+        vm.kill()
+        vm.close()
+        vm.start()
+        try:
+            slot, secs = vm.wait_healthy(timeout=600)
+            vm.login()
+            vm.run("grep -qx precious-42 /data/marker")
+            vm.run("e2fsck -n /dev/disk/by-partlabel/data >/dev/null 2>&1 || true")
+            v = guest_version(vm)
+            good += 1
+            diag(f"power cut {i + 1}/{runs} at {delay:.1f} s: booted slot {slot} ({v}) healthy "
+                 f"in {secs:.0f} s, /data intact")
+        except (GuestError, AssertionError) as e:
+            diag(f"power cut {i + 1}/{runs} at {delay:.1f} s: FAILED: {e}")
+            return good, False
+    return good, True
+
+
+def main():
+    build_dir = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(TOP, "build"))
+    only = None
+    if "--only" in sys.argv:
+        only = set(sys.argv[sys.argv.index("--only") + 1].split(","))
+    runs = int(os.environ.get("AR_POWERCUT_RUNS", "3"))
+    want = lambda n: only is None or n in only  # noqa: E731
+    print("TAP version 13", flush=True)
+    if os.geteuid() != 0:
+        print("1..1\nnot ok 1 system tests need root (mmdebstrap, chroot)")
+        return 1
+    work = os.path.join(build_dir, "system-test")
+    os.makedirs(work, exist_ok=True)
+    log = os.path.join(work, "console.log")
+    open(log, "w").close()
+    try:
+        disk, vfat, bundles = build(build_dir, work)
+        tap(True, "/system/build")
+    except subprocess.CalledProcessError as e:
+        tap(False, "/system/build", str(e))
+        print(f"1..{len(results)}")
+        return 1
+    vm = Vm(disk, work, log, extra_disks=[vfat])
+    install_secs = 60.0
+    steps = [("boot", "/system/boot-healthy", lambda: case_boot(vm)),
+             ("install", "/system/install-v2-boots-slot-b", lambda: case_install(vm, bundles)),
+             ("rollback", "/system/unhealthy-bundle-rolls-back", lambda: case_rollback(vm, bundles))]
+    broken = False
+    try:
+        for key, name, fn in steps:
+            if not want(key):
+                continue
+            if broken:
+                tap(False, name, "an earlier step left the guest unusable")
+                continue
+            try:
+                r = fn()
+                if key == "install":
+                    install_secs = r
+                tap(True, name)
+            except (GuestError, AssertionError, KeyError, ValueError) as e:
+                diag(e)
+                tap(False, name)
+                broken = True
+        if want("powercut") and runs > 0:
+            if broken:
+                tap(False, "/system/power-cuts", "an earlier step left the guest unusable")
+            else:
+                good, ok = case_powercuts(vm, runs, install_secs)
+                tap(ok, f"/system/power-cuts ({good}/{runs} good)")
+    finally:
+        vm.close()
+        diag(f"guest console: {log}")
+    print(f"1..{len(results)}")
+    return 0 if all(results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

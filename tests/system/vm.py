@@ -1,0 +1,158 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""A qemu x86_64 guest (TCG, OVMF) driven through its serial console.
+
+The dev variant of the image has a root shell on ttyS0 (never the release image); this module
+types commands there and reads their exit codes back. Everything the guest prints is kept in a
+log file for the test's error report."""
+import os
+import random
+import re
+import shutil
+import signal
+import subprocess
+import threading
+import time
+
+OVMF_CODE = "/usr/share/OVMF/OVMF_CODE_4M.fd"
+OVMF_VARS = "/usr/share/OVMF/OVMF_VARS_4M.fd"
+
+
+class GuestError(Exception):
+    pass
+
+
+class Vm:
+    def __init__(self, disk, workdir, log_path, extra_disks=(), mem_mb=1024, cpus=2):
+        self.disk = disk
+        self.workdir = workdir
+        self.log_path = log_path
+        self.extra_disks = list(extra_disks)
+        self.mem_mb = mem_mb
+        self.cpus = cpus
+        self.proc = None
+        self.buf = ""
+        self.pos = 0  # what expect() has consumed
+        self.lock = threading.Condition()
+        self.vars = os.path.join(workdir, "OVMF_VARS.fd")
+        if not os.path.exists(self.vars):
+            shutil.copy(OVMF_VARS, self.vars)
+        self.boots = 0
+
+    def start(self):
+        cmd = [
+            "qemu-system-x86_64", "-machine", "q35", "-accel", "tcg", "-m", str(self.mem_mb),
+            "-smp", str(self.cpus), "-nographic", "-nodefaults", "-no-user-config",
+            "-drive", f"if=pflash,format=raw,unit=0,readonly=on,file={OVMF_CODE}",
+            "-drive", f"if=pflash,format=raw,unit=1,file={self.vars}",
+            # cache=writethrough: what the guest wrote is on the host file before it is
+            # acknowledged, so killing qemu is a power cut of a disk without a volatile cache.
+            "-drive", f"file={self.disk},format=raw,if=virtio,cache=writethrough,discard=unmap",
+            "-device", "i6300esb", "-action", "watchdog=reset",
+            "-serial", "stdio", "-nic", "none",
+        ]
+        for d in self.extra_disks:
+            cmd += ["-drive", f"file={d},format=raw,if=virtio,readonly=on"]
+        self.logf = open(self.log_path, "a", buffering=1, errors="replace")
+        self.logf.write(f"\n==== qemu start ({time.strftime('%H:%M:%S')}): {' '.join(cmd)}\n")
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, start_new_session=True)
+        with self.lock:
+            self.buf = ""
+            self.pos = 0
+        self.reader = threading.Thread(target=self._read, args=(self.proc,), daemon=True)
+        self.reader.start()
+        self.started = time.monotonic()
+
+    def _read(self, proc):
+        while True:
+            data = proc.stdout.read1(4096) if hasattr(proc.stdout, "read1") else proc.stdout.read(1)
+            if not data:
+                break
+            if b"\x1b[6n" in data:
+                # Answer cursor-position queries as a serial terminal would.
+                try:
+                    proc.stdin.write(b"\x1b[24;80R" * data.count(b"\x1b[6n"))
+                    proc.stdin.flush()
+                except OSError:
+                    pass
+            text = data.decode("utf-8", "replace").replace("\r", "")
+            self.logf.write(text)
+            with self.lock:
+                self.buf += text
+                self.lock.notify_all()
+        with self.lock:
+            self.lock.notify_all()
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def expect(self, pattern, timeout):
+        """Waits (bounded) for @pattern in the output after what was consumed; returns the match."""
+        rx = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        with self.lock:
+            while True:
+                m = rx.search(self.buf, self.pos)
+                if m:
+                    self.pos = m.end()
+                    return m
+                left = deadline - time.monotonic()
+                if left <= 0 or (self.proc.poll() is not None and not self.reader.is_alive()):
+                    tail = self.buf[-1500:]
+                    raise GuestError(f"no /{pattern}/ within {timeout} s"
+                                     f"{' (qemu exited)' if self.proc.poll() is not None else ''};"
+                                     f" console tail:\n{tail}")
+                self.lock.wait(min(left, 1.0))
+
+    def send(self, text):
+        self.proc.stdin.write(text.encode())
+        self.proc.stdin.flush()
+
+    def login(self, timeout=240):
+        """Waits for the dev root shell on the serial console and makes it quiet."""
+        deadline = time.monotonic() + timeout
+        while True:
+            self.send("stty -echo; export PS1='' XDG_RUNTIME_DIR=/run; echo SHELL-$((40+2))\n")
+            try:
+                self.expect(r"SHELL-42", 10)
+                return
+            except GuestError:
+                if time.monotonic() > deadline or not self.alive():
+                    raise
+
+    def run(self, command, timeout=120, check=True):
+        """Runs @command in the guest shell; returns (rc, output)."""
+        tag = f"{random.randrange(1 << 30):x}"
+        self.send(f"{command} 2>&1; echo \"@@{tag}=$?@@\"\n")
+        m = self.expect(r"((?:.|\n)*?)@@" + tag + r"=(\d+)@@", timeout)
+        rc, out = int(m.group(2)), m.group(1).strip("\n")
+        if check and rc != 0:
+            raise GuestError(f"`{command}` exited {rc}: {out[-2000:]}")
+        return rc, out
+
+    def wait_healthy(self, timeout=300):
+        """Waits for the image's health check verdict; returns (slot, seconds since start)."""
+        m = self.expect(r"anyroom-health: slot (\w+) (good|bad|unhealthy)", timeout)
+        if m.group(2) != "good":
+            raise GuestError(f"health check: {m.group(0)}")
+        return m.group(1), time.monotonic() - self.started
+
+    def kill(self):
+        """Power cut: SIGKILL qemu (nothing the guest had not written reaches the disk)."""
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(30)
+        if self.reader:
+            self.reader.join(10)
+
+    def wait_exit(self, timeout):
+        try:
+            self.proc.wait(timeout)
+            return True
+        except subprocess.TimeoutExpired:
+            return False
+
+    def close(self):
+        self.kill()
+        if getattr(self, "logf", None):
+            self.logf.close()
