@@ -3,8 +3,11 @@
 #   ./build.sh deps     install every Debian and npm package the build, tests and run need
 #   ./build.sh build    configure (meson) and build (ninja) into ./build
 #   ./build.sh test     deps + build + every test suite; ends with "N passed, N failed"
+#                       (the qemu system suite only with AR_SYSTEM_TESTS=1, as CI does)
 #   ./build.sh run      deps + build + a local Janus meeting the room joins; prints a link to meet it
 #   ./build.sh bench    deps + build + benchmarks, printed as a table
+#   ./build.sh image BOARD [--dev]   the device disk image (Debian trixie; see rootfs/README.md)
+#   ./build.sh bundle BOARD [--dev]  a signed RAUC update bundle (verity, zstd) for BOARD
 set -euo pipefail
 TOP="$(cd "$(dirname "$0")" && pwd)"
 BUILD="${AR_BUILD_DIR:-$TOP/build}"
@@ -25,10 +28,13 @@ PKGS_UPDATE="rauc rauc-service squashfs-tools dbus-daemon curl mmdebstrap"
 # Node.js: any node + npm on PATH will do (some machines have a newer one than
 # Debian's, and Debian's npm package conflicts with it); else Debian's.
 PKGS_NODE="nodejs npm"
+# Device images (./build.sh image|bundle) and the qemu system tests.
+PKGS_IMAGE="mmdebstrap qemu-system-x86 qemu-utils ovmf grub-efi-amd64-bin grub-common mtools
+ dosfstools squashfs-tools rauc fdisk e2fsprogs zstd debian-archive-keyring"
 
 need_pkgs() {
   local missing=()
-  for p in $PKGS_BUILD $PKGS_RUNTIME $PKGS_LAB $PKGS_UPDATE; do
+  for p in $PKGS_BUILD $PKGS_RUNTIME $PKGS_LAB $PKGS_UPDATE $PKGS_IMAGE; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
   done
   if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
@@ -71,7 +77,10 @@ cmd_test() {
   cmd_build
   local rc=0
   # Integration tests need root for network namespaces; they say so and fail otherwise.
-  meson test -C "$BUILD" --print-errorlogs --num-processes 2 "$@" || rc=$?
+  # The system suite (the device image in qemu, ~15 min) runs when AR_SYSTEM_TESTS=1 (CI).
+  local suites=()
+  [ "${AR_SYSTEM_TESTS:-0}" = 1 ] || suites=(--no-suite system)
+  meson test -C "$BUILD" --print-errorlogs --num-processes 2 "${suites[@]}" "$@" || rc=$?
   python3 - "$BUILD/meson-logs/testlog.json" <<'PY'
 import json, sys
 p = f = s = 0
@@ -98,6 +107,16 @@ cmd_bench() {
   exec "$TOP/tests/bench/bench.sh" "$BUILD" "$@"
 }
 
+cmd_image() {
+  cmd_deps
+  exec "$TOP/rootfs/mkimage.sh" image "$@"
+}
+
+cmd_bundle() {
+  cmd_deps
+  exec "$TOP/rootfs/mkimage.sh" bundle "$@"
+}
+
 sub="${1:-}"
 shift || true
 case "$sub" in
@@ -106,5 +125,7 @@ case "$sub" in
   test) cmd_test "$@" ;;
   run) cmd_run "$@" ;;
   bench) cmd_bench "$@" ;;
-  *) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  image) cmd_image "$@" ;;
+  bundle) cmd_bundle "$@" ;;
+  *) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac
