@@ -10,9 +10,9 @@
 #   AR_IMAGE_CACHE     cache of build chroots and rootfs trees (default $AR_BUILD_DIR/image-cache)
 #   AR_MIRROR          Debian mirror (default: the one apt uses on this machine, else deb.debian.org)
 #   AR_IMAGE_VERSION   bundle/image version (default: project version + UTC timestamp)
-#   AR_BUNDLE_CERT, AR_BUNDLE_KEY, AR_BUNDLE_KEYRING
-#                      production signing cert/key and the keyring put into the image; default:
-#                      development keys (rootfs/keys/gen-dev-keys.sh, never committed)
+#   ANYROOM_SIGNING_KEY, ANYROOM_SIGNING_CERT, ANYROOM_KEYRING
+#                      production signing key/cert and the keyring put into the image (all three
+#                      or none); none: development keys (rootfs/keys/signing-env.sh, never committed)
 #   AR_IMAGE_HOOK      a script run as `HOOK ROOTFS_DIR` before the slot is made (tests use it to
 #                      make a deliberately broken image)
 set -euo pipefail
@@ -96,14 +96,23 @@ with_mounts() { # ROOT CMD...: /proc, /sys and /dev for a chroot, always unmount
 }
 
 build_anyroomd() { # -> $STAGE: anyroomd/anyroomctl installed under a DESTDIR
-  local chroot
+  local chroot key
   chroot=$(cached_tree "build-chroot-$ARCH" \
     "$SUITE $ARCH $(list_pkgs "$TOP/rootfs/packages-build.list")" make_build_chroot)
-  rm -rf "$chroot/src" "$chroot/stage"
-  mkdir -p "$chroot/src" "$chroot/stage"
-  # Only the files git knows (plus uncommitted changes to them): no build folders.
-  (cd "$TOP" && git ls-files -z --cached --others --exclude-standard | grep -zv '^tests/lab/node_modules' |
-    tar --null -T - -cf -) | tar -C "$chroot/src" -xf -
+  # Only the files git knows (plus uncommitted changes to them): no build folders. The build is
+  # reused while those sources (not the image's own files or docs) are unchanged.
+  local files
+  files=$(cd "$TOP" && git ls-files --cached --others --exclude-standard |
+    grep -vE '^(tests/lab/node_modules|rootfs|docs)/|\.md$')
+  key=$(cd "$TOP" && printf '%s\n' "$files" | xargs -d '\n' sha256sum | sha256sum | cut -c1-16)
+  STAGE="$chroot/stage"
+  if [ -f "$STAGE/.key" ] && [ "$(cat "$STAGE/.key")" = "$key" ]; then
+    log "anyroomd for trixie: cached (sources unchanged)"
+    return
+  fi
+  rm -rf "$chroot/src" "$STAGE"
+  mkdir -p "$chroot/src" "$STAGE"
+  (cd "$TOP" && printf '%s\n' "$files" | tar -T - -cf -) | tar -C "$chroot/src" -xf -
   log "building anyroomd against trixie's libraries (in $chroot)"
   with_mounts "$chroot" chroot "$chroot" /bin/sh -ec '
     cd /src
@@ -111,8 +120,8 @@ build_anyroomd() { # -> $STAGE: anyroomd/anyroomctl installed under a DESTDIR
     nice -n 10 ninja -C /tmp/b firmware/anyroomd firmware/anyroomctl >/dev/null
     install -D -m 0755 /tmp/b/firmware/anyroomd /stage/usr/bin/anyroomd
     install -D -m 0755 /tmp/b/firmware/anyroomctl /stage/usr/bin/anyroomctl
-    rm -rf /tmp/b' >&2
-  STAGE="$chroot/stage"
+    rm -rf /tmp/b /src' >&2
+  echo "$key" >"$STAGE/.key"
 }
 
 # ---- the rootfs tree (packages only; cached by package list) ----
@@ -131,31 +140,14 @@ make_rootfs_base() {
 # ---- signing keys ----
 
 find_keys() {
-  if [ -n "${AR_BUNDLE_CERT:-}" ] || [ -n "${AR_BUNDLE_KEY:-}" ]; then
-    [ -r "${AR_BUNDLE_CERT:-}" ] && [ -r "${AR_BUNDLE_KEY:-}" ] ||
-      die "AR_BUNDLE_CERT and AR_BUNDLE_KEY must both name readable files"
-    CERT=$AR_BUNDLE_CERT KEY=$AR_BUNDLE_KEY KEYRING=${AR_BUNDLE_KEYRING:-$AR_BUNDLE_CERT}
-    return
-  fi
-  local dir="$TOP/rootfs/keys/dev"
-  if [ -x "$TOP/rootfs/keys/gen-dev-keys.sh" ]; then
-    "$TOP/rootfs/keys/gen-dev-keys.sh" >&2
-  fi
-  if [ -r "$dir/dev.cert.pem" ] && [ -r "$dir/dev.key.pem" ]; then
-    CERT="$dir/dev.cert.pem" KEY="$dir/dev.key.pem" KEYRING="$dir/dev.cert.pem"
-    [ -r "$dir/ca.cert.pem" ] && KEYRING="$dir/ca.cert.pem"
-    return
-  fi
-  # No shared dev-key script: throwaway keys in the build folder (never committed).
-  dir="$BUILD/image-keys"
-  if [ ! -r "$dir/dev.key.pem" ]; then
-    log "generating throwaway development signing keys in $dir"
-    mkdir -p "$dir"
-    chmod 700 "$dir"
-    openssl req -x509 -newkey rsa:3072 -nodes -days 3650 -subj "/O=Anyroom/CN=Anyroom development" \
-      -keyout "$dir/dev.key.pem" -out "$dir/dev.cert.pem" 2>/dev/null
-  fi
-  CERT="$dir/dev.cert.pem" KEY="$dir/dev.key.pem" KEYRING="$dir/dev.cert.pem"
+  # rootfs/keys/signing-env.sh (docs/update.md, "Signing keys"): ANYROOM_SIGNING_KEY/_CERT and
+  # ANYROOM_KEYRING from the environment (production), else the development keys it makes.
+  [ -n "${CERT:-}" ] && return
+  # shellcheck source=keys/signing-env.sh
+  source "$TOP/rootfs/keys/signing-env.sh" >&2 || die "no signing keys (rootfs/keys/signing-env.sh)"
+  CERT=$ANYROOM_SIGNING_CERT KEY=$ANYROOM_SIGNING_KEY KEYRING=$ANYROOM_KEYRING
+  [ "${ANYROOM_SIGNING_DEV:-1}" = 1 ] && log "signing with the DEVELOPMENT keys (rootfs/keys/dev)"
+  return 0
 }
 
 # ---- the slot: rootfs tree + anyroomd + overlay -> ext4 ----
@@ -174,6 +166,7 @@ make_slot() {
   cp -a "$base" "$work"
   rm -f "$work/.complete"
   cp -a "$STAGE/." "$work/"
+  rm -f "$work/.key"
   mkdir -p "$work/usr/share/anyroom/board/$BOARD" "$work/usr/share/anyroom/ui"
   cp "$BOARD_CONF" "$work/usr/share/anyroom/board/$BOARD/board.conf"
   cp -a "$TOP/ui-kiosk/." "$work/usr/share/anyroom/ui/"
@@ -398,3 +391,4 @@ main() {
 }
 
 main "$@"
+exit $?

@@ -112,7 +112,8 @@ class Vm:
         """Waits for the dev root shell on the serial console and makes it quiet."""
         deadline = time.monotonic() + timeout
         while True:
-            self.send("stty -echo; export PS1='' XDG_RUNTIME_DIR=/run; echo SHELL-$((40+2))\n")
+            self.send("stty -echo; bind 'set enable-bracketed-paste off' 2>/dev/null; "
+                      "export PS1='' XDG_RUNTIME_DIR=/run SYSTEMD_COLORS=0; echo SHELL-$((40+2))\n")
             try:
                 self.expect(r"SHELL-42", 10)
                 return
@@ -125,14 +126,16 @@ class Vm:
         tag = f"{random.randrange(1 << 30):x}"
         self.send(f"{command} 2>&1; echo \"@@{tag}=$?@@\"\n")
         m = self.expect(r"((?:.|\n)*?)@@" + tag + r"=(\d+)@@", timeout)
-        rc, out = int(m.group(2)), m.group(1).strip("\n")
+        # Drop terminal control sequences (bracketed paste, colours) around the output.
+        out = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", m.group(1)).strip("\n")
+        rc = int(m.group(2))
         if check and rc != 0:
             raise GuestError(f"`{command}` exited {rc}: {out[-2000:]}")
         return rc, out
 
     def wait_healthy(self, timeout=300):
         """Waits for the image's health check verdict; returns (slot, seconds since start)."""
-        m = self.expect(r"anyroom-health: slot (\w+) (good|bad|unhealthy)", timeout)
+        m = self.expect(r"anyroom-health: slot (\w+) (good|unconfirmed)[^\n]*", timeout)
         if m.group(2) != "good":
             raise GuestError(f"health check: {m.group(0)}")
         return m.group(1), time.monotonic() - self.started
