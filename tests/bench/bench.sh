@@ -10,6 +10,8 @@
 # rate at 5 % and 10 % loss.
 # Environment: AR_BENCH_RUNS (10), AR_BENCH_CALL_S (30), AR_BENCH_NET=0 (skip the
 # network part), AR_BENCH_NET_RUNS (10), AR_BENCH_NET_BLACKOUTS (5), AR_BENCH_LOSS_S (60).
+# AR_BENCH_IMAGE=0 skips the device image figures (tests/bench/image-bench.py),
+# AR_BENCH_IMAGE_COLD=0 only its cold build.
 # Exit 0 whenever it ran: timings never fail it; 1 if it could not run.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -26,6 +28,15 @@ export AR_BENCH_CMDLINE="${AR_BENCH_CMDLINE:-${AR_BENCH_RUNS:+AR_BENCH_RUNS=$AR_
 if [ -x "$BUILD/firmware/links/links-bench" ]; then
   echo "== meeting links: $BUILD/firmware/links/links-bench"
   "$BUILD/firmware/links/links-bench"
+  echo
+fi
+# The device image (root only; ~10 min): build cold/cached, bundle, boot and install in qemu.
+if [ "${AR_BENCH_IMAGE:-1}" = 1 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    python3 "$HERE/image-bench.py" "$BUILD" || echo "bench: the image benchmark did not complete" >&2
+  else
+    echo "== device image: not measured (needs root for mmdebstrap)"
+  fi
   echo
 fi
 echo "== calls: $0 $*"
