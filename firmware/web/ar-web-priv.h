@@ -161,6 +161,8 @@ gboolean ar_web_room_authorize(ArWebServer *s, SoupServerMessage *msg, ArWebAuth
 void ar_web_room_add_video_client(ArWebServer *s, SoupWebsocketConnection *ws, const char *owner);
 /* First-run setup: from this device, or with the code the room screen shows
  * ("setup_code" in @body). A wrong code replaces the code. */
+/* TRUE when @msg comes from a loopback address (this device). */
+gboolean ar_web_is_loopback_client(SoupServerMessage *msg);
 gboolean ar_web_room_setup_allowed(ArWebServer *s, SoupServerMessage *msg, JsonNode *body);
 /* Factory reset: forgets every paired panel (and a pairing in progress). */
 void ar_web_room_forget_panels(ArWebServer *s);

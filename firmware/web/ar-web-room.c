@@ -125,8 +125,8 @@ make_cookie(const char *name, const char *value, gboolean persistent)
                          persistent ? "; Max-Age=315360000" : "");
 }
 
-static gboolean
-is_loopback_client(SoupServerMessage *msg)
+gboolean
+ar_web_is_loopback_client(SoupServerMessage *msg)
 {
   GSocketAddress *a = soup_server_message_get_remote_address(msg);
   if (!a || !G_IS_INET_SOCKET_ADDRESS(a))
@@ -305,7 +305,7 @@ handle_room_session(ArWebServer *s, SoupServerMessage *msg, const char *path,
                     const ArWebCaller *caller)
 {
   ArWebRoom *r = s->room;
-  if (!is_loopback_client(msg)) {
+  if (!ar_web_is_loopback_client(msg)) {
     ar_web_error(msg, SOUP_STATUS_FORBIDDEN, "the room screen runs on the device itself");
     return;
   }
@@ -692,7 +692,7 @@ ar_web_room_add_video_client(ArWebServer *s, SoupWebsocketConnection *ws, const 
 gboolean
 ar_web_room_setup_allowed(ArWebServer *s, SoupServerMessage *msg, JsonNode *body)
 {
-  if (is_loopback_client(msg))
+  if (ar_web_is_loopback_client(msg))
     return TRUE;
   const char *code = ar_web_string_member(body, "setup_code");
   if (!code || !s->room->setup_code || !ar_web_secret_equal(code, s->room->setup_code)) {

@@ -157,6 +157,9 @@ respond_session(ArWebServer *s, SoupServerMessage *msg, ArWebSession *se, guint 
   json_builder_add_boolean_value(b, TRUE);
   json_builder_set_member_name(b, "setup_required");
   json_builder_add_boolean_value(b, s->password_hash == NULL);
+  /* Setup from another machine needs the code the room screen shows. */
+  json_builder_set_member_name(b, "setup_code_required");
+  json_builder_add_boolean_value(b, s->password_hash == NULL && !ar_web_is_loopback_client(msg));
   json_builder_set_member_name(b, "logged_in");
   json_builder_add_boolean_value(b, se != NULL);
   json_builder_set_member_name(b, "csrf_token");

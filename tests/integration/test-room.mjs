@@ -179,10 +179,28 @@ step('first-run setup from the LAN needs the code on the room screen; then a ren
     return /^\d{6}$/.test(c) && c !== now ? c : null;
   }, 10000);
   assert.ok(fs.existsSync(path.join(STATE, 'admin-password')) === false, 'no password was set');
-  const r = await lanReq({ method: 'POST', path: '/api/v1/setup', body: { password: PASSWORD, setup_code: fresh } });
-  assert.equal(r.status, 200, r.text);
-  adminCookie = String(r.headers['set-cookie']).split(';')[0];
-  adminCsrf = r.json.csrf_token;
+  // The admin page opened from the LAN asks for the code and sets the password with it.
+  const adm = await browser.context.newPage();
+  try {
+    await adm.goto(`${LAN}/admin/`);
+    await until('the setup form with its code field', () => visible(adm, '#setup-code'), 10000);
+    await adm.fill('#setup-code', fresh);
+    await adm.fill('#setup-password', PASSWORD);
+    await adm.fill('#setup-password2', PASSWORD);
+    await adm.click('#setup-form button[type=submit]');
+    await until('logged in on the admin page', () => visible(adm, '#logout'), 15000);
+    await shot(adm, 'admin-setup-from-lan');
+    const jar = await browser.context.cookies(LAN);
+    const c = jar.find((k) => k.name.startsWith('__Host-'));
+    assert.ok(c, `a session cookie for ${LAN}: ${jar.map((k) => k.name)}`);
+    adminCookie = `${c.name}=${c.value}`;
+  } finally {
+    await adm.close();
+  }
+  const se = await lanReq({ path: '/api/v1/session', headers: { Cookie: adminCookie } });
+  assert.equal(se.status, 200, se.text);
+  assert.equal(se.json.logged_in, true, se.text);
+  adminCsrf = se.json.csrf_token;
   await until('the setup code to go away', async () => !(await visible(room, '#setup')), 10000);
   const put = await lanReq({ method: 'PATCH', path: '/api/v1/config', headers: { Cookie: adminCookie, 'X-CSRF-Token': adminCsrf },
     body: { room: { name: 'Board Room 7' } } });

@@ -39,7 +39,11 @@ async function refresh() {
   const s = await api('GET', '/api/v1/session');
   $('fingerprint').textContent = s.data.tls_fingerprint_sha256 || '';
   csrf = s.data.csrf_token || null;
-  if (s.data.setup_required) return show('setup');
+  if (s.data.setup_required) {
+    // From another machine, setup needs the one-time code the room screen shows.
+    $('setup-code-row').hidden = !s.data.setup_code_required;
+    return show('setup');
+  }
   if (!s.data.logged_in) return show('login');
   show('admin');
   await Promise.all([loadConfig(), loadStatus(), loadTokens(), loadUpdate(), ...AR.pages.map((p) => p.load && p.load())]);
@@ -121,7 +125,11 @@ function openEvents() {
 $('setup-form').addEventListener('submit', async (e) => {
   e.preventDefault();
   if ($('setup-password').value !== $('setup-password2').value) return say('The passwords differ', 'error');
-  const r = await api('POST', '/api/v1/setup', { password: $('setup-password').value });
+  const body = { password: $('setup-password').value };
+  if (!$('setup-code-row').hidden) body.setup_code = $('setup-code').value.trim();
+  const r = await api('POST', '/api/v1/setup', body);
+  // A wrong code is used up: the room screen shows a new one.
+  $('setup-code').value = '';
   if (!r.ok) return say(r.data.error || `error ${r.status}`, 'error');
   $('setup-password').value = $('setup-password2').value = '';
   say('Admin password set; you are logged in');
