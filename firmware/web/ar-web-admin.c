@@ -16,6 +16,7 @@
 #define TONE_MS 1000
 #define SNAPSHOT_W 320
 #define SNAPSHOT_H 180
+#define PREVIEW_END_S 5 /* no picture asked for this long: the preview ended */
 #define LOG_LINES_DEFAULT 500
 
 typedef enum { JOB_DEVICES, JOB_TONE, JOB_SNAPSHOT, N_JOB_KINDS } JobKind;
@@ -108,6 +109,47 @@ respond_devices(ArWebServer *s, SoupServerMessage *msg, GPtrArray *devices)
   ar_api_respond_json(msg, SOUP_STATUS_OK, node);
 }
 
+/* The camera-preview event: {"event":"camera-preview","active":true,
+ * "camera":ID} when a preview starts and then at most every 5 s while it runs
+ * (a screen that connects meanwhile learns it), {"active":false} once no
+ * picture was asked for PREVIEW_END_S (the admin page asks every second). */
+static void
+preview_event(ArWebServer *s, const char *camera)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "event");
+  json_builder_add_string_value(b, "camera-preview");
+  json_builder_set_member_name(b, "active");
+  json_builder_add_boolean_value(b, camera != NULL);
+  if (camera) {
+    json_builder_set_member_name(b, "camera");
+    json_builder_add_string_value(b, camera);
+  }
+  json_builder_end_object(b);
+  g_autoptr(JsonNode) ev = json_builder_get_root(b);
+  ar_api_hub_broadcast(s->hub, ev);
+}
+
+static gboolean
+preview_ended(gpointer data)
+{
+  ArWebServer *s = data;
+  s->preview_end_timer = 0;
+  s->preview_event_us = 0;
+  preview_event(s, NULL);
+  return G_SOURCE_REMOVE;
+}
+
+/* (Re)starts the countdown to the end of the preview: at each request and
+ * when a picture was taken (a slow camera stays "on" while it works). */
+static void
+arm_preview_end(ArWebServer *s)
+{
+  g_clear_handle_id(&s->preview_end_timer, g_source_remove);
+  s->preview_end_timer = g_timeout_add_seconds(PREVIEW_END_S, preview_ended, s);
+}
+
 static void
 job_done(GObject *source, GAsyncResult *res, gpointer data)
 {
@@ -116,6 +158,8 @@ job_done(GObject *source, GAsyncResult *res, gpointer data)
   if (s) {
     s->job_busy[job->kind] = FALSE;
     g_ptr_array_remove(s->jobs, job);
+    if (job->kind == JOB_SNAPSHOT && s->preview_end_timer)
+      arm_preview_end(s);
   }
   SoupServerMessage *msg = job->msg;
   if (!s || job->gone) {
@@ -168,6 +212,7 @@ ar_web_admin_shutdown(ArWebServer *s)
 {
   for (guint i = 0; s->jobs && i < s->jobs->len; i++)
     ((ArWebJob *)s->jobs->pdata[i])->server = NULL;
+  g_clear_handle_id(&s->preview_end_timer, g_source_remove);
 }
 
 /* A device value the config would take for @kind (checked the same way). */
@@ -255,27 +300,21 @@ handle_snapshot(ArWebServer *s, SoupServerMessage *msg, const char *path, const 
     return;
   }
   /* The camera goes on: say so, on the audit log (at most once a minute) and
-   * to every screen (at most every 5 s; the room screen can show it). */
+   * to every screen (at once, then at most every 5 s, and when it ends: the
+   * room screen shows it). */
   gint64 now = g_get_monotonic_time();
   if (!s->preview_audit_us || now - s->preview_audit_us > 60 * G_USEC_PER_SEC) {
     s->preview_audit_us = now;
     g_autofree char *detail = g_strdup_printf("camera preview of %s", camera);
     ar_web_audit(s, msg, caller, "camera_preview", detail);
   }
+  arm_preview_end(s);
   if (s->preview_event_us && now - s->preview_event_us < 5 * G_USEC_PER_SEC) {
     start_job(s, msg, JOB_SNAPSHOT, camera);
     return;
   }
   s->preview_event_us = now;
-  g_autoptr(JsonBuilder) b = json_builder_new();
-  json_builder_begin_object(b);
-  json_builder_set_member_name(b, "event");
-  json_builder_add_string_value(b, "camera-preview");
-  json_builder_set_member_name(b, "camera");
-  json_builder_add_string_value(b, camera);
-  json_builder_end_object(b);
-  g_autoptr(JsonNode) ev = json_builder_get_root(b);
-  ar_api_hub_broadcast(s->hub, ev);
+  preview_event(s, camera);
   start_job(s, msg, JOB_SNAPSHOT, camera);
 }
 

@@ -100,7 +100,8 @@ struct _ArWebServer {
   GPtrArray *jobs;         /* ArWebJob* in a worker thread (ar-web-admin.c) */
   gboolean job_busy[3];    /* per kind of job: one at a time */
   gint64 preview_audit_us; /* the last camera_preview audit entry */
-  gint64 preview_event_us; /* the last camera-preview event */
+  gint64 preview_event_us; /* the last camera-preview event; 0: no preview runs */
+  guint preview_end_timer; /* says the preview ended when no picture came for a while */
 };
 
 /* ---- ar-web-server.c ---- */

@@ -42,6 +42,7 @@ let evil = null;
 let pins = null;
 let adminCookie = null;
 let adminCsrf = null;
+let adminPage = null; // the admin page from the LAN (after anyroomd's restart)
 
 const req = (opts) => pinnedRequest({ port: PORT, fingerprint256: pins.fingerprint256, ...opts });
 const lanReq = (opts) => req({ host: ENFORCE, ...opts, headers: { Origin: LAN, ...(opts.headers || {}) } });
@@ -247,6 +248,7 @@ step('pairing a touch panel: a wrong code is refused, the code on the room scree
   await shot(panel, 'panel-pairing');
   assert.ok(await visible(panel, '#pair-form'), 'still pairing after a wrong code');
   await panel.fill('#pair-code', code);
+  await panel.fill('#pair-name', 'Table panel');
   await panel.click('#pair-submit');
   await until('the panel controls', () => visible(panel, '#controls'), 10000);
   await until('the code to leave the room screen', async () => !(await visible(room, '#pairing')), 10000);
@@ -498,18 +500,62 @@ step('anyroomd restarts: the room screen signs in again by itself, the panel sta
   await waitState(daemon, 'idle', { timeoutMs: 15000 });
 });
 
-step('the admin revokes the panel: it can no longer drive the room', async () => {
-  // Admin sessions do not outlive anyroomd: log in again.
-  const login = await req({ method: 'POST', path: '/api/v1/login', headers: { Origin: BASE }, body: { password: PASSWORD } });
-  assert.equal(login.status, 200, login.text);
-  adminCookie = String(login.headers['set-cookie']).split(';')[0];
-  adminCsrf = login.json.csrf_token;
-  const list = await req({ path: '/api/v1/panels', headers: { Cookie: adminCookie } });
-  const id = list.json.panels[0].id;
-  const del = await req({ method: 'DELETE', path: `/api/v1/panels/${id}`, headers: { Origin: BASE, Cookie: adminCookie, 'X-CSRF-Token': adminCsrf } });
-  assert.equal(del.status, 200, del.text);
+step('the admin\'s camera preview: the room screen shows the camera on while it runs, and not after', async () => {
+  // The admin page from the LAN, logged in through its form (admin sessions
+  // do not outlive anyroomd's restart above).
+  adminPage = await browser.context.newPage();
+  await adminPage.setViewportSize({ width: 1100, height: 820 });
+  await adminPage.goto(`${LAN}/admin/`);
+  await until('the login form', () => visible(adminPage, '#login-password'), 15000);
+  await adminPage.fill('#login-password', PASSWORD);
+  await adminPage.click('#login-form button[type=submit]');
+  await until('logged in on the admin page', () => visible(adminPage, '#logout'), 15000);
+  assert.ok(!(await visible(room, '#preview-state')), 'no camera badge before the preview');
+  await adminPage.click('#tabs [data-tab=devices]');
+  await until('the test camera in the list', () => adminPage.evaluate(() =>
+    [...document.querySelectorAll('#camera-select option')].some((o) => o.value === 'test')), 20000);
+  await adminPage.selectOption('#camera-select', 'test');
+  await until('pictures in the preview', () => adminPage.evaluate(() => {
+    const img = document.getElementById('camera-preview');
+    return img.complete && img.naturalWidth === 320 && /camera=test&n=[1-9]/.test(img.src);
+  }), 20000);
+  await until('the camera badge on the room screen', () => visible(room, '#preview-state'), 15000);
+  assert.equal(await text(room, '#preview-state'), 'Camera on: admin preview');
+  assert.ok(!(await visible(room, '#camera-state')), 'not the call\'s badge: no call');
+  await shot(room, 'room-camera-preview');
+  // Still there while the preview runs (anyroomd says so again every 5 s).
+  await sleep(7000);
+  assert.ok(await visible(room, '#preview-state'), 'the badge stays while the preview runs');
+  // Another tab: the page stops asking for pictures, anyroomd says the
+  // preview ended and the badge goes.
+  await adminPage.click('#tabs [data-tab=room]');
+  await until('the camera badge to go', async () => !(await visible(room, '#preview-state')), 30000, 200);
+  const last = await room.evaluate(() => window.arRoom.preview());
+  assert.equal(last && last.active, false, `the badge went on anyroomd's end event: ${JSON.stringify(last)}`);
+});
+
+step('the admin revokes the panel on the admin page: it can no longer drive the room; audited', async () => {
+  const row = '#panels tbody tr';
+  await until('the paired panel in the list', async () => (await adminPage.$$(row)).length === 1, 15000);
+  const cells = await adminPage.$$eval(`${row} td`, (tds) => tds.map((td) => td.textContent));
+  assert.equal(cells[0], 'Table panel', `the panel's name: ${cells}`);
+  assert.match(cells[1], /^[0-9a-f]{16}$/, `the panel's id: ${cells}`);
+  assert.ok(cells[2].length > 0, 'when it was paired');
+  assert.ok(!(await visible(adminPage, '#panels-none')));
+  await adminPage.evaluate(() => document.getElementById('panels').scrollIntoView());
+  await shot(adminPage, 'admin-panels');
+  assert.equal(await panel.evaluate(async () => (await fetch('/api/v1/status')).status), 200, 'paired before');
+  await adminPage.click(`${row} button`);
+  await until('"revoked"', async () => /^Touch panel Table panel \([0-9a-f]{16}\) revoked$/.test(await text(adminPage, '#message')), 10000);
+  await until('the empty list', () => visible(adminPage, '#panels-none'), 10000);
+  assert.equal((await adminPage.$$(row)).length, 0);
   const st = await panel.evaluate(async () => (await fetch('/api/v1/status')).status);
   assert.equal(st, 401, 'a revoked panel gets no status');
+  const audit = fs.readFileSync(path.join(STATE, 'audit.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.ok(audit.some((e) => e.event === 'panel-revoked' && e.actor === 'admin' && e.detail === cells[1]),
+    'the revocation is in the audit log, by the admin');
+  await adminPage.close();
+  adminPage = null;
 });
 
 step('wrong pairing codes are budgeted: past 10 an hour, pairing pauses', async () => {

@@ -1,7 +1,7 @@
 // Anyroom admin page. Served by anyroomd at /admin/ under a strict CSP: no
 // inline script, same-origin requests only. Every change carries the
 // session's CSRF token in X-CSRF-Token. This file: session, room, meeting,
-// tokens; admin-pages.js: the other pages, through window.AR.
+// touch panels, tokens; admin-pages.js: the other pages, through window.AR.
 'use strict';
 
 let csrf = null;
@@ -46,7 +46,7 @@ async function refresh() {
   }
   if (!s.data.logged_in) return show('login');
   show('admin');
-  await Promise.all([loadConfig(), loadStatus(), loadTokens(), loadUpdate(), ...AR.pages.map((p) => p.load && p.load())]);
+  await Promise.all([loadConfig(), loadStatus(), loadPanels(), loadTokens(), loadUpdate(), ...AR.pages.map((p) => p.load && p.load())]);
   openEvents();
 }
 
@@ -93,6 +93,41 @@ async function loadTokens() {
   }
 }
 
+// Paired touch panels (GET /api/v1/panels): name, id, when paired; revoking
+// one closes its event streams at once and is in the audit log.
+async function loadPanels() {
+  const r = await api('GET', '/api/v1/panels');
+  if (!r.ok) return;
+  const list = r.data.panels || [];
+  const tbody = $('panels').querySelector('tbody');
+  tbody.replaceChildren();
+  $('panels').hidden = list.length === 0;
+  $('panels-none').hidden = list.length !== 0;
+  for (const p of list) {
+    const tr = document.createElement('tr');
+    tr.dataset.panel = p.id;
+    const paired = p.created ? new Date(p.created * 1000).toLocaleString() : '';
+    for (const v of [p.name, p.id, paired]) {
+      const td = document.createElement('td');
+      td.textContent = v || '';
+      tr.append(td);
+    }
+    const act = document.createElement('td');
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.textContent = 'Revoke';
+    b.addEventListener('click', async () => {
+      const d = await api('DELETE', `/api/v1/panels/${encodeURIComponent(p.id)}`);
+      const who = p.name ? `${p.name} (${p.id})` : p.id;
+      say(d.ok ? `Touch panel ${who} revoked` : `Revoke failed: ${d.data.error || d.status}`, d.ok ? 'ok' : 'error');
+      loadPanels();
+    });
+    act.append(b);
+    tr.append(act);
+    tbody.append(tr);
+  }
+}
+
 async function loadUpdate() {
   const r = await api('GET', '/api/v1/update/status');
   const u = r.ok ? r.data.update : null;
@@ -116,6 +151,8 @@ function openEvents() {
       return;
     }
     if (ev.event === 'update-finished' || ev.event === 'update-marked-good') loadUpdate();
+    // A pairing ended (maybe with a new panel).
+    if (ev.event === 'pairing' && !ev.active) loadPanels();
     for (const h of AR.eventHandlers) h(ev);
     loadStatus();
   });

@@ -17,6 +17,8 @@ let video = null;
 let statusTimer = null;
 let pending = null;
 let joinError = null; // a join refused at once (bad link): shown until the next try
+let previewTimer = null;
+let lastPreview = null; // the last camera-preview event
 
 async function api(method, path, body, retry = true) {
   const r = await request(method, path, body);
@@ -223,6 +225,18 @@ function layoutTiles() {
   $('self').hidden = !(c.self_view && video && [...video.tracks.values()].some((t) => t.local));
 }
 
+// ---- the admin's camera preview ----
+// The camera is on outside a call while an admin looks at the preview:
+// anyroomd says so when it starts, every 5 s while it runs and when it ends.
+// Without news for 20 s (a lost end event) the badge goes too.
+function cameraPreview(m) {
+  lastPreview = m;
+  clearTimeout(previewTimer);
+  const on = m.active !== false;
+  $('preview-state').hidden = !on;
+  if (on) previewTimer = setTimeout(() => { $('preview-state').hidden = true; }, 20000);
+}
+
 // ---- events ----
 function openEvents() {
   const ws = new WebSocket(`wss://${location.host}/api/v1/events`);
@@ -233,6 +247,7 @@ function openEvents() {
     try { m = JSON.parse(ev.data); } catch { return; }
     if (m.event === 'config' || m.event === 'pairing' || m.event === 'setup') refreshInfo();
     if (m.event === 'config' && m.room_name) $('room-name').textContent = m.room_name;
+    if (m.event === 'camera-preview') return cameraPreview(m);
     refreshSoon();
   };
   ws.onclose = () => setTimeout(openEvents, 2000);
@@ -287,7 +302,7 @@ async function main() {
   statusTimer = setInterval(() => { if (status && status.state !== 'idle') refreshStatus(); }, 2000);
   setInterval(refreshInfo, 5000);
   // For tests and diagnostics.
-  window.arRoom = { video: () => video.stats(), status: () => status };
+  window.arRoom = { video: () => video.stats(), status: () => status, preview: () => lastPreview };
 }
 
 main();
