@@ -129,7 +129,8 @@ build_anyroomd() { # -> $STAGE: anyroomd/anyroomctl installed under a DESTDIR
 make_rootfs_base() {
   local extra
   extra=$(ini_get "$BOARD_CONF" image packages | tr ';' ' ')
-  nice -n 10 mmdebstrap --variant=apt --arch="$ARCH" \
+  # non-free-firmware: boards' GPU/codec firmware (e.g. i915 GuC/HuC for Intel's encoder).
+  nice -n 10 mmdebstrap --variant=apt --arch="$ARCH" --components=main,non-free-firmware \
     --include="$(echo $(list_pkgs "$TOP/rootfs/packages-image.list") $KERNEL $extra | tr ' ' ,)" \
     --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-include=/usr/share/doc/*/copyright' \
     --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/locale/*' \

@@ -57,7 +57,8 @@ def build(build_dir, work):
     t0 = time.monotonic()
     sh([mk, "image", BOARD, "--dev"], env=dict(env, AR_IMAGE_VERSION="1.0.0"))
     disk = os.path.join(work, "disk.img")
-    shutil.copy(os.path.join(out, "disk.img"), disk)
+    # Sparse: the disk is 3.4 GB of which about 1 GB is written.
+    sh(["cp", "--sparse=always", os.path.join(out, "disk.img"), disk])
     t_image = time.monotonic() - t0
     bundles = {}
     hook = os.path.join(TOP, "tests", "system", "break-anyroomd.sh")
@@ -75,6 +76,8 @@ def build(build_dir, work):
     sh(["mkfs.vfat", "-n", "BUNDLES", "-C", vfat, str(size_kib)], stdout=subprocess.DEVNULL)
     for name, (path, _) in bundles.items():
         sh(["mcopy", "-i", vfat, path, f"::/{name}.raucb"], env=dict(os.environ, MTOOLS_SKIP_CHECK="1"))
+    for path, _ in bundles.values():
+        os.unlink(path)  # they are on the FAT disk now
     diag(f"image + 3 bundles built in {time.monotonic() - t0:.0f} s (image {t_image:.0f} s)")
     return disk, vfat, bundles
 
