@@ -46,7 +46,7 @@ def main():
     work = os.path.join(build, "bench-image")
     os.makedirs(work, exist_ok=True)
     disk = os.path.join(work, "disk.img")
-    shutil.copy(os.path.join(out, "disk.img"), disk)
+    subprocess.run(["cp", "--sparse=always", os.path.join(out, "disk.img"), disk], check=True)
     secs = timed([mk, "bundle", BOARD, "--dev"], dict(env, AR_IMAGE_VERSION="2.0.0"))
     bundle = os.path.join(out, f"anyroom-{BOARD}-2.0.0.raucb")
     rows.append(("bundle build (slot + verity + zstd + sign)", f"{secs:.0f} s"))
