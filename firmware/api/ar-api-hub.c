@@ -125,30 +125,15 @@ waiter_done(const GError *error, gpointer data)
 static char *
 body_link(SoupServerMessage *msg, gsize max_body, GError **error)
 {
-  SoupMessageBody *body = soup_server_message_get_request_body(msg);
-  if (!body || body->length <= 0 || (gsize)body->length > max_body) {
-    g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                "the request needs a JSON body of at most %" G_GSIZE_FORMAT " bytes", max_body);
+  g_autoptr(JsonNode) body = ar_api_body_object(msg, max_body, FALSE, error);
+  if (!body)
     return NULL;
-  }
-  g_autoptr(GBytes) bytes = soup_message_body_flatten(body);
-  gsize len;
-  const char *data = g_bytes_get_data(bytes, &len);
-  g_autoptr(JsonParser) parser = json_parser_new_immutable();
-  if (!g_utf8_validate(data, (gssize)len, NULL) ||
-      !json_parser_load_from_data(parser, data, (gssize)len, NULL) ||
-      !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser))) {
-    g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                "the request body is not a JSON object");
-    return NULL;
-  }
-  JsonObject *o = json_node_get_object(json_parser_get_root(parser));
-  JsonNode *n = json_object_get_member(o, "link");
-  if (!n || !JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_STRING) {
+  const char *link = ar_api_string_member(body, "link");
+  if (!link) {
     g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "the request needs a \"link\" string");
     return NULL;
   }
-  return g_strdup(json_node_get_string(n));
+  return g_strdup(link);
 }
 
 void
@@ -199,13 +184,18 @@ ar_api_hub_command_name(const char *path)
   return NULL;
 }
 
-/* The request's JSON object (an empty body is an empty object). */
-static JsonNode *
-body_object(SoupServerMessage *msg, gsize max_body, GError **error)
+JsonNode *
+ar_api_body_object(SoupServerMessage *msg, gsize max_body, gboolean empty_ok, GError **error)
 {
   SoupMessageBody *body = soup_server_message_get_request_body(msg);
-  if (!body || body->length <= 0)
-    return json_node_init_object(json_node_alloc(), json_object_new());
+  if (!body || body->length <= 0) {
+    if (empty_ok)
+      return json_node_init_object(json_node_alloc(), json_object_new());
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                "the request needs a JSON object body of at most %" G_GSIZE_FORMAT " bytes",
+                max_body);
+    return NULL;
+  }
   if ((gsize)body->length > max_body) {
     g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
                 "the request body is larger than %" G_GSIZE_FORMAT " bytes", max_body);
@@ -215,6 +205,11 @@ body_object(SoupServerMessage *msg, gsize max_body, GError **error)
   gsize len;
   const char *data = g_bytes_get_data(bytes, &len);
   g_autoptr(JsonParser) parser = json_parser_new_immutable();
+  if (!ar_json_depth_ok(data, len, AR_API_MAX_JSON_DEPTH)) {
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                "the request body nests deeper than %d levels", AR_API_MAX_JSON_DEPTH);
+    return NULL;
+  }
   if (!g_utf8_validate(data, (gssize)len, NULL) ||
       !json_parser_load_from_data(parser, data, (gssize)len, NULL) ||
       !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser))) {
@@ -223,6 +218,15 @@ body_object(SoupServerMessage *msg, gsize max_body, GError **error)
     return NULL;
   }
   return json_node_copy(json_parser_get_root(parser));
+}
+
+const char *
+ar_api_string_member(JsonNode *obj, const char *name)
+{
+  JsonNode *n = json_object_get_member(json_node_get_object(obj), name);
+  if (!n || !JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_STRING)
+    return NULL;
+  return json_node_get_string(n);
 }
 
 static gboolean
@@ -268,7 +272,7 @@ ar_api_hub_command(ArApiHub *hub, SoupServerMessage *msg, const char *name, gsiz
     ar_api_hub_update_command(hub, msg, name, max_body);
     return;
   }
-  g_autoptr(JsonNode) body = body_object(msg, max_body, &error);
+  g_autoptr(JsonNode) body = ar_api_body_object(msg, max_body, TRUE, &error);
   if (!body) {
     ar_api_respond_result(msg, SOUP_STATUS_BAD_REQUEST, error->message);
     return;
@@ -394,7 +398,7 @@ ar_api_hub_config(ArApiHub *hub, SoupServerMessage *msg, gsize max_body)
       return NULL;
     }
   }
-  g_autoptr(JsonNode) patch = body_object(msg, max_body, &error);
+  g_autoptr(JsonNode) patch = ar_api_body_object(msg, max_body, TRUE, &error);
   if (!patch) {
     ar_api_respond_result(msg, SOUP_STATUS_BAD_REQUEST, error->message);
     return NULL;

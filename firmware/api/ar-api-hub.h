@@ -49,6 +49,17 @@ void ar_api_hub_update_install_file(ArApiHub *hub, SoupServerMessage *msg, const
 /* The status object of docs/cli.md (+ "admin"). */
 JsonNode *ar_api_hub_status(ArApiHub *hub);
 
+/* How deep a request body's JSON may nest (both APIs). */
+#define AR_API_MAX_JSON_DEPTH 16
+
+/* The request's JSON object: at most @max_body bytes, valid UTF-8, nested at
+ * most AR_API_MAX_JSON_DEPTH deep. An empty body is an empty object when
+ * @empty_ok, else an error. */
+JsonNode *ar_api_body_object(SoupServerMessage *msg, gsize max_body, gboolean empty_ok,
+                             GError **error) G_GNUC_WARN_UNUSED_RESULT;
+/* @obj's member @name when it is a string, else NULL. */
+const char *ar_api_string_member(JsonNode *obj, const char *name);
+
 /* Responses: JSON body; {"ok": bool, "error": "..."} for results. */
 void ar_api_respond_json(SoupServerMessage *msg, guint status, JsonNode *node);
 void ar_api_respond_result(SoupServerMessage *msg, guint status, const char *error);

@@ -148,24 +148,10 @@ static gboolean
 parse_install_body(SoupServerMessage *msg, gsize max_body, char **source, gboolean *force,
                    GError **error)
 {
-  SoupMessageBody *body = soup_server_message_get_request_body(msg);
-  if (!body || body->length <= 0 || (gsize)body->length > max_body) {
-    g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                "the request needs a JSON body of at most %" G_GSIZE_FORMAT " bytes", max_body);
+  g_autoptr(JsonNode) root = ar_api_body_object(msg, max_body, FALSE, error);
+  if (!root)
     return FALSE;
-  }
-  g_autoptr(GBytes) bytes = soup_message_body_flatten(body);
-  gsize len;
-  const char *data = g_bytes_get_data(bytes, &len);
-  g_autoptr(JsonParser) parser = json_parser_new_immutable();
-  if (!g_utf8_validate(data, (gssize)len, NULL) ||
-      !json_parser_load_from_data(parser, data, (gssize)len, NULL) ||
-      !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser))) {
-    g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                "the request body is not a JSON object");
-    return FALSE;
-  }
-  JsonObject *o = json_node_get_object(json_parser_get_root(parser));
+  JsonObject *o = json_node_get_object(root);
   JsonNode *n = json_object_get_member(o, "source");
   if (!n || !JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_STRING) {
     g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,

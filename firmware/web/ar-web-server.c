@@ -65,34 +65,13 @@ ar_web_error(SoupServerMessage *msg, guint status, const char *error)
 JsonNode *
 ar_web_body_object(SoupServerMessage *msg, GError **error)
 {
-  SoupMessageBody *body = soup_server_message_get_request_body(msg);
-  if (!body || body->length <= 0 || body->length > AR_WEB_MAX_BODY) {
-    g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                "the request needs a JSON object body of at most %d bytes", AR_WEB_MAX_BODY);
-    return NULL;
-  }
-  g_autoptr(GBytes) bytes = soup_message_body_flatten(body);
-  gsize len;
-  const char *data = g_bytes_get_data(bytes, &len);
-  g_autoptr(JsonParser) p = json_parser_new_immutable();
-  if (!g_utf8_validate(data, (gssize)len, NULL) ||
-      !ar_json_depth_ok(data, len, AR_WEB_MAX_JSON_DEPTH) ||
-      !json_parser_load_from_data(p, data, (gssize)len, NULL) ||
-      !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p))) {
-    g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                "the request body is not a JSON object");
-    return NULL;
-  }
-  return json_node_copy(json_parser_get_root(p));
+  return ar_api_body_object(msg, AR_WEB_MAX_BODY, FALSE, error);
 }
 
 const char *
 ar_web_string_member(JsonNode *obj, const char *name)
 {
-  JsonNode *n = json_object_get_member(json_node_get_object(obj), name);
-  if (!n || !JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_STRING)
-    return NULL;
-  return json_node_get_string(n);
+  return ar_api_string_member(obj, name);
 }
 
 /* ---- checks before the body is read ---- */
