@@ -12,6 +12,9 @@
 //      re-established by itself with new peer connections, media both ways.
 //   d: a 30 s blackout: Janus answers every retry but no media gets through;
 //      the call fails with a clear reason once the 20 s budget is spent.
+//   Every case starts from a ready lab (ensureIdle): a case that fails before
+//   its own clean-up (Janus left dead, alice on a dead Janus) does not fail
+//   the ones after it; the repair is logged as a TAP diagnostic.
 //
 // Runs inside a private network namespace (tests/lab/in-netns.sh), TAP output:
 //   AR_BUILD_DIR=$PWD/build tests/integration/run-in-lab.sh tests/integration/test-net-failures.mjs
@@ -20,7 +23,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startJanus } from '../lab/janus.mjs';
+import { janusInfo, startJanus } from '../lab/janus.mjs';
 import { launchParticipant, waitFor } from '../lab/participant.mjs';
 import { buildDir, mkTemp, run, sleep, startAnyroomd, tail } from '../lab/lab.mjs';
 import { ctlFail, participantId, statusSummary, stepper, waitState } from './common.mjs';
@@ -38,6 +41,7 @@ let janus = null;
 let janusRuns = 0;
 let daemon = null;
 let alice = null;
+let aliceJanusRun = 0; // the Janus run alice joined: her session dies with it
 const figures = [];
 
 
@@ -106,16 +110,74 @@ async function newJanus() {
 
 async function newAlice() {
   if (alice) await alice.close().catch(() => {});
+  alice = null;
   alice = await launchParticipant({ display: 'alice', logDir: OUT });
+  aliceJanusRun = janusRuns;
   await alice.waitJoined();
 }
 
+function janusRunning() {
+  return janus !== null && janus.child.exitCode === null && janus.child.signalCode === null;
+}
+
+// Janus runs and answers /janus/info (a few tries: a loaded machine is slow).
+async function janusAlive() {
+  for (let i = 0; i < 5 && janusRunning(); i++) {
+    if (await janusInfo()) return true;
+    await sleep(500);
+  }
+  return false;
+}
+
+function within(ms, promise) {
+  let timer;
+  const late = new Promise((resolve, reject) => { timer = setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms); });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
+// alice is in the room of the running Janus and her publisher still sends.
+async function aliceAlive() {
+  if (!alice || alice.closed || aliceJanusRun !== janusRuns) return false;
+  try {
+    const s = await within(10000, alice.page.evaluate(() => window.lab &&
+      { joined: window.lab.joined, webrtcup: window.lab.webrtcup, error: window.lab.error }));
+    if (!s || !s.joined || !s.webrtcup || s.error) return false;
+    const p0 = await within(10000, alice.publisherStats());
+    await sleep(1000);
+    const p1 = await within(10000, alice.publisherStats());
+    return Boolean(p0 && p0.video && p1 && p1.video && p1.video.packetsSent > p0.video.packetsSent);
+  } catch {
+    return false;
+  }
+}
+
+// Puts back what an earlier case may have left broken when it failed (or hit
+// its timeout) before its own clean-up: a dead or frozen Janus is replaced,
+// and alice joins again when her Janus is gone or she stopped sending.
+// Without this, one failed case (say a4, with Janus killed and alice still
+// attached to it) fails every later one too.
+async function ensureLab(t) {
+  if (!(await janusAlive())) {
+    t.diagnostic(`Janus is ${janusRunning() ? 'not answering' : 'gone'} (an earlier case failed?); starting a new one`);
+    if (janusRunning()) janus.child.kill('SIGKILL');
+    for (let i = 0; i < 50 && janusRunning(); i++) await sleep(100);
+    await newJanus();
+  }
+  if (!(await aliceAlive())) {
+    t.diagnostic('alice is not in the room of this Janus or stopped sending (an earlier case failed?); she joins again');
+    await newAlice();
+  }
+}
+
+// The daemon idle (or failed) and the lab ready: a live Janus and a joined alice.
 async function ensureIdle(t) {
   const s = await daemon.status();
-  if (s.state === 'idle' || s.state === 'failed') return;
-  t.diagnostic(`previous case left the daemon ${s.state}; leaving first`);
-  await daemon.ctl('leave');
-  await waitState(daemon, 'idle', { timeoutMs: 10000, intervalMs: 100 }).catch(() => {});
+  if (s.state !== 'idle' && s.state !== 'failed') {
+    t.diagnostic(`previous case left the daemon ${s.state}; leaving first`);
+    await daemon.ctl('leave');
+    await waitState(daemon, 'idle', { timeoutMs: 10000, intervalMs: 100 }).catch(() => {});
+  }
+  await ensureLab(t);
 }
 
 // Joins and waits until media flows both ways: alice decodes the room, the
