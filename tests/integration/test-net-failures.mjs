@@ -201,6 +201,24 @@ async function joinWithMedia(t, link) {
   assert.ok(a1.video.framesDecoded > a0.video.framesDecoded, 'alice decodes the room');
 }
 
+// Over 2 s, the room decodes at least @min frames more from alice and alice
+// at least @min more from the room (@again names a resumed flow).
+async function mediaBothWays(min, again = '') {
+  const s0 = await daemon.status();
+  const a0 = await alice.stats('Room');
+  await sleep(2000);
+  const s1 = await daemon.status();
+  const a1 = await alice.stats('Room');
+  assert.ok(recvVideo(s1, 'alice').frames - recvVideo(s0, 'alice').frames >= min, `the room decodes alice${again}`);
+  assert.ok(a1.video.framesDecoded - a0.video.framesDecoded >= min, `alice decodes the room${again}`);
+}
+
+async function leaveToIdle() {
+  const r = await daemon.ctl('leave');
+  assert.equal(r.code, 0, ctlFail(r, 'anyroomctl leave'));
+  await waitState(daemon, 'idle', { timeoutMs: 10000, intervalMs: 100 });
+}
+
 async function daemonHealthy(t) {
   assert.equal(daemon.exited, null, `anyroomd exited: ${JSON.stringify(daemon.exited)}`);
   const r = await daemon.ctl('status');
@@ -282,9 +300,7 @@ for (const [name, link] of [['WebSocket', WS_LINK], ['HTTP long poll', HTTP_LINK
     await newJanus();
     await newAlice();
     await joinWithMedia(t, WS_LINK);
-    const r = await daemon.ctl('leave');
-    assert.equal(r.code, 0, ctlFail(r, 'anyroomctl leave'));
-    await waitState(daemon, 'idle', { timeoutMs: 10000, intervalMs: 100 });
+    await leaveToIdle();
   });
 }
 
@@ -344,16 +360,8 @@ step('a4: Janus killed and started again mid-call: the call comes back by itself
     const v = recvVideo(await daemon.status(), 'alice');
     return v && v.frames > 0;
   }, { timeoutMs: 30000, intervalMs: 200 });
-  const s0 = await daemon.status();
-  const a0 = await alice.stats('Room');
-  await sleep(2000);
-  const s1 = await daemon.status();
-  const a1 = await alice.stats('Room');
-  assert.ok(recvVideo(s1, 'alice').frames - recvVideo(s0, 'alice').frames >= 20, 'the room decodes alice');
-  assert.ok(a1.video.framesDecoded - a0.video.framesDecoded >= 20, 'alice decodes the room');
-  const r = await daemon.ctl('leave');
-  assert.equal(r.code, 0, ctlFail(r, 'anyroomctl leave'));
-  await waitState(daemon, 'idle', { timeoutMs: 10000, intervalMs: 100 });
+  await mediaBothWays(20);
+  await leaveToIdle();
 });
 
 step('b: a 3 s blackout of all UDP: the call stays connected, media resumes both ways', async (t) => {
@@ -398,16 +406,8 @@ step('b: a 3 s blackout of all UDP: the call stays connected, media resumes both
   }
   t.diagnostic(`states seen: ${[...states].join(', ')}`);
   assert.deepEqual([...states], ['connected'], 'connected all along');
-  const s0 = await daemon.status();
-  const a0 = await alice.stats('Room');
-  await sleep(2000);
-  const s1 = await daemon.status();
-  const a1 = await alice.stats('Room');
-  assert.ok(recvVideo(s1, 'alice').frames - recvVideo(s0, 'alice').frames >= 20, 'the room decodes alice again');
-  assert.ok(a1.video.framesDecoded - a0.video.framesDecoded >= 20, 'alice decodes the room again');
-  const r = await daemon.ctl('leave');
-  assert.equal(r.code, 0, ctlFail(r, 'anyroomctl leave'));
-  await waitState(daemon, 'idle', { timeoutMs: 10000, intervalMs: 100 });
+  await mediaBothWays(20, ' again');
+  await leaveToIdle();
   for (const l of liveLines()) t.diagnostic(`media engine: ${l}`);
 });
 
@@ -445,16 +445,8 @@ step('c: a 10 s blackout: dead peer at 6 s, the call is re-established by itself
   }, { timeoutMs: 20000, intervalMs: 100 });
   figure(t, `10 s blackout: connected again ${Math.round(s.recovery.last_recovery_ms)} ms after the loss was noticed, ` +
     `${t1 - back} ms after the path returned; both sides decoding ${Date.now() - back} ms after it returned`);
-  const s0 = await daemon.status();
-  const a0 = await alice.stats('Room');
-  await sleep(2000);
-  const s1 = await daemon.status();
-  const a1 = await alice.stats('Room');
-  assert.ok(recvVideo(s1, 'alice').frames - recvVideo(s0, 'alice').frames >= 20, 'the room decodes alice again');
-  assert.ok(a1.video.framesDecoded - a0.video.framesDecoded >= 20, 'alice decodes the room again');
-  const r = await daemon.ctl('leave');
-  assert.equal(r.code, 0, ctlFail(r, 'anyroomctl leave'));
-  await waitState(daemon, 'idle', { timeoutMs: 10000, intervalMs: 100 });
+  await mediaBothWays(20, ' again');
+  await leaveToIdle();
 });
 
 step('d: a 30 s blackout: the call fails with a clear reason once its bounded retries are spent', async (t) => {
@@ -485,9 +477,7 @@ step('d: a 30 s blackout: the call fails with a clear reason once its bounded re
   // the blackout too: Chromium's consent freshness gives up after 30 s).
   await newAlice();
   await joinWithMedia(t, WS_LINK);
-  const r = await daemon.ctl('leave');
-  assert.equal(r.code, 0, ctlFail(r, 'anyroomctl leave'));
-  await waitState(daemon, 'idle', { timeoutMs: 10000, intervalMs: 100 });
+  await leaveToIdle();
   for (const l of liveLines()) t.diagnostic(`media engine: ${l}`);
 });
 
@@ -515,7 +505,5 @@ step('e: over Janus\'s HTTP transport, a 10 s blackout: rebuilt by itself, and t
     (await alice.stats('Room').catch(() => null))?.video?.framesDecoded > 0, { timeoutMs: 15000, intervalMs: 200 });
   await sleep(3000);
   assert.equal(await roomFeeds(), 1, 'no lingering old feed');
-  const r = await daemon.ctl('leave');
-  assert.equal(r.code, 0, ctlFail(r, 'anyroomctl leave'));
-  await waitState(daemon, 'idle', { timeoutMs: 10000, intervalMs: 100 });
+  await leaveToIdle();
 });
