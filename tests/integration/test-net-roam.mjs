@@ -27,12 +27,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { startJanus } from '../lab/janus.mjs';
 import { launchParticipant, waitFor } from '../lab/participant.mjs';
-import { LAB, buildDir, mkTemp, sleep, startAnyroomd, startProcess, tail } from '../lab/lab.mjs';
+import { LAB, buildDir, mkTemp, sleep, startProcess, tail } from '../lab/lab.mjs';
+import { NS, net3Mode, startNet3Room, stopNet3Room } from './net3.mjs';
 import { ctlFail, statusSummary, stepper, tracksOf, waitState } from './common.mjs';
 
 const OUT = path.join(buildDir(), 'meson-logs', 'lab', 'net-roam');
 const TMP = mkTemp('ar-it-net-roam-');
-const NS = { room: process.env.AR_NET3_ROOM, middle: process.env.AR_NET3_MIDDLE, meet: process.env.AR_NET3_MEET };
 const ROOM_IP = process.env.AR_NET3_ROOM_ADDR || '10.98.1.2';
 const GW_IP = process.env.AR_NET3_TURN_ADDR || '10.98.1.1';
 const MEET_IP = process.env.AR_NET3_MEET_ADDR || '10.98.2.2';
@@ -59,11 +59,6 @@ function sh(args) {
   const r = spawnSync(args[0], args.slice(1), { encoding: 'utf8' });
   assert.equal(r.status, 0, `${args.join(' ')}: ${r.stderr}`);
   return r.stdout;
-}
-
-function mode(m) {
-  const r = spawnSync('bash', ['-c', `. "$AR_NET3_SH" && ar_net3_mode ${m}`], { encoding: 'utf8' });
-  assert.equal(r.status, 0, `ar_net3_mode ${m}: ${r.stderr}`);
 }
 
 // The room's address: from @from to @to, the default route back.
@@ -98,11 +93,7 @@ function lossDropped() {
 }
 
 async function startRoom(name) {
-  const dir = path.join(TMP, name);
-  fs.mkdirSync(dir, { recursive: true });
-  const conf = path.join(dir, 'anyroom.conf');
-  fs.writeFileSync(conf, `[room]\nname=Room-${name}\n[call]\njoin-timeout=15\n`, { mode: 0o600 });
-  daemon = await startAnyroomd({ tmp: dir, netns: NS.room, extraArgs: ['--config', conf] });
+  daemon = await startNet3Room(TMP, name);
   return daemon;
 }
 
@@ -110,9 +101,7 @@ async function stopDaemon() {
   if (!daemon) return;
   const d = daemon;
   daemon = null;
-  await d.ctl('leave').catch(() => {});
-  await d.stop(10000);
-  try { fs.copyFileSync(d.log, path.join(OUT, `anyroomd-${path.basename(path.dirname(d.log))}.log`)); } catch { /* none */ }
+  await stopNet3Room(d, OUT);
 }
 
 function figure(t, text) {
@@ -165,7 +154,7 @@ before(async () => {
   await waitFor('the signalling bridge', async () => fs.existsSync(ready) || (bridge.exited && Promise.reject(new Error(tail(path.join(TMP, 'bridge.log'))))), { timeoutMs: 5000 });
   alice = await launchParticipant({ display: 'alice', logDir: OUT });
   await alice.waitJoined();
-  mode('direct');
+  net3Mode('direct');
 });
 
 after(async () => {

@@ -19,12 +19,12 @@ import path from 'node:path';
 import { startCoturn } from '../lab/coturn.mjs';
 import { startJanus } from '../lab/janus.mjs';
 import { launchParticipant, waitFor } from '../lab/participant.mjs';
-import { LAB, buildDir, mkTemp, sleep, startAnyroomd, startProcess, tail } from '../lab/lab.mjs';
+import { LAB, buildDir, mkTemp, sleep, startProcess, tail } from '../lab/lab.mjs';
+import { NS, net3Mode, startNet3Room, stopNet3Room } from './net3.mjs';
 import { stepper, tracksOf } from './common.mjs';
 
 const OUT = path.join(buildDir(), 'meson-logs', 'lab', 'net-turn');
 const TMP = mkTemp('ar-it-net-turn-');
-const NS = { room: process.env.AR_NET3_ROOM, middle: process.env.AR_NET3_MIDDLE, meet: process.env.AR_NET3_MEET };
 const TURN_IP = process.env.AR_NET3_TURN_ADDR || '10.98.1.1';
 const RELAY_IP = process.env.AR_NET3_RELAY_ADDR || '10.98.2.1';
 const MEET_IP = process.env.AR_NET3_MEET_ADDR || '10.98.2.2';
@@ -46,27 +46,13 @@ const { step, failed } = stepper({
   always: () => stopDaemon(),
 });
 
-function mode(m) {
-  const r = spawnSync('bash', ['-c', `. "$AR_NET3_SH" && ar_net3_mode ${m}`], { encoding: 'utf8' });
-  assert.equal(r.status, 0, `ar_net3_mode ${m}: ${r.stderr}`);
-}
-
 function nftCounters() {
   const r = spawnSync('ip', ['netns', 'exec', NS.middle, 'nft', 'list', 'table', 'inet', 'arlab'], { encoding: 'utf8' });
   return [...(r.stdout || '').matchAll(/counter packets (\d+)/g)].reduce((a, m) => a + Number(m[1]), 0);
 }
 
-function ini(groups) {
-  return Object.entries(groups).map(([g, kv]) =>
-    `[${g}]\n${Object.entries(kv).map(([k, v]) => `${k}=${v}`).join('\n')}\n`).join('\n');
-}
-
 async function startRoom(name, network, call = {}) {
-  const dir = path.join(TMP, name);
-  fs.mkdirSync(dir, { recursive: true });
-  const conf = path.join(dir, 'anyroom.conf');
-  fs.writeFileSync(conf, ini({ room: { name: `Room-${name}` }, call: { 'join-timeout': 15, ...call }, network }), { mode: 0o600 });
-  daemon = await startAnyroomd({ tmp: dir, netns: NS.room, extraArgs: ['--config', conf] });
+  daemon = await startNet3Room(TMP, name, { call, network });
   return daemon;
 }
 
@@ -74,9 +60,7 @@ async function stopDaemon() {
   if (!daemon) return;
   const d = daemon;
   daemon = null;
-  await d.ctl('leave').catch(() => {});
-  await d.stop(10000);
-  try { fs.copyFileSync(d.log, path.join(OUT, `anyroomd-${path.basename(path.dirname(d.log))}.log`)); } catch { /* none */ }
+  await stopNet3Room(d, OUT);
 }
 
 // Join, then: alice decodes the room's video and hears it; the room decodes
@@ -160,7 +144,7 @@ after(async () => {
 });
 
 step('control: with the middle not forwarding and no TURN server, the join fails', async (t) => {
-  mode('isolated');
+  net3Mode('isolated');
   await startRoom('no-turn', {}, { 'join-timeout': 8 });
   const r = await daemon.ctl('join', 'janus+ws://127.0.0.1:8188/?room=1234&display=Room-no-turn', '--timeout', '20');
   t.diagnostic(`join without TURN: exit ${r.code} after ${Math.round(r.ms)} ms: ${r.stderr.trim()}`);
@@ -168,7 +152,7 @@ step('control: with the middle not forwarding and no TURN server, the join fails
 });
 
 step('direct path: routed middle, STUN/TURN configured, media goes host to host', async (t) => {
-  mode('direct');
+  net3Mode('direct');
   const c = turn.restCredentials();
   await startRoom('direct', {
     stun: `stun:${TURN_IP}:3478`, turn: `turn:${TURN_IP}:3478?transport=udp`,
@@ -178,7 +162,7 @@ step('direct path: routed middle, STUN/TURN configured, media goes host to host'
 });
 
 step('TURN/UDP relay-only: isolated middle, credentials from a TURN REST URL', async (t) => {
-  mode('isolated');
+  net3Mode('isolated');
   // The credentials service runs on the room's loopback (a device-local helper).
   const portFile = path.join(TMP, 'creds.port');
   const creds = startProcess('ip', ['netns', 'exec', NS.room, 'python3', path.join(LAB, 'turn-creds-server.py'),
@@ -214,7 +198,7 @@ step('TURN/UDP relay-only: isolated middle, credentials from a TURN REST URL', a
 });
 
 step('UDP blocked between room and meeting: connects through TURN over TCP', async (t) => {
-  mode('udp-blocked');
+  net3Mode('udp-blocked');
   const before = nftCounters();
   const c = turn.restCredentials();
   await startRoom('udp-blocked', {
@@ -234,7 +218,7 @@ step('UDP blocked between room and meeting: connects through TURN over TCP', asy
 // (media/ar-turn-tls.c), verified against network.turn-tls-ca: here coturn's
 // throwaway self-signed certificate.
 step('only TCP 443 to the TURN server open: connects through TURN over TLS (verified)', async (t) => {
-  mode('tcp443-only');
+  net3Mode('tcp443-only');
   const before = nftCounters();
   const c = turn.restCredentials();
   const logBefore = turn.logText().length;
@@ -259,7 +243,7 @@ step('only TCP 443 to the TURN server open: connects through TURN over TLS (veri
 });
 
 step('TURN over TLS to a server whose certificate is not trusted: no relay, the join fails at once with the reason', async (t) => {
-  mode('tcp443-only');
+  net3Mode('tcp443-only');
   const c = turn.restCredentials();
   await startRoom('tls-untrusted', {
     turn: `turns:${TURN_IP}:443`, 'turn-username': c.username, 'turn-password': c.password,
@@ -283,7 +267,7 @@ step('TURN over TLS to a server whose certificate is not trusted: no relay, the 
 // anyroomd rebuilds a relayed call with fresh credentials when they are due
 // (ttl/2), before coturn would refuse the expired user name.
 step('TURN REST credentials from a URL, ttl 30 s: the relayed call is rebuilt with fresh ones before they expire', async (t) => {
-  mode('isolated');
+  net3Mode('isolated');
   const portFile = path.join(TMP, 'creds30.port');
   const creds = startProcess('ip', ['netns', 'exec', NS.room, 'python3', path.join(LAB, 'turn-creds-server.py'),
     '--secret-file', path.join(turn.dir, 'secret'), '--uris', `turn:${TURN_IP}:3478?transport=udp`,
@@ -334,7 +318,7 @@ step('TURN REST credentials from a URL, ttl 30 s: the relayed call is rebuilt wi
 // who joins later; also any reconnection) is refused with 401 and fails.
 // (docs/network.md "TURN credentials in long calls")
 step('static TURN REST credentials that expire mid-call: what coturn does', async (t) => {
-  mode('isolated');
+  net3Mode('isolated');
   await turn.stop();
   turn = await startCoturn({ dir: path.join(TMP, 'coturn-short'), netns: NS.middle, listenIp: TURN_IP, relayIp: RELAY_IP, allowedPeers: [MEET_IP], extra: ['max-allocate-lifetime=90'] });
   const c = turn.restCredentials(15);

@@ -1,0 +1,40 @@
+// What the tests in the three-namespace lab (tests/lab/net3.sh: room |
+// middle | meeting) share: the namespaces, the middle's path mode, and one
+// anyroomd in the room's namespace per case.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { startAnyroomd } from '../lab/lab.mjs';
+
+export const NS = { room: process.env.AR_NET3_ROOM, middle: process.env.AR_NET3_MIDDLE, meet: process.env.AR_NET3_MEET };
+
+// The middle namespace's forwarding mode (ar_net3_mode in tests/lab/net3.sh).
+export function net3Mode(m) {
+  const r = spawnSync('bash', ['-c', `. "$AR_NET3_SH" && ar_net3_mode ${m}`], { encoding: 'utf8' });
+  assert.equal(r.status, 0, `ar_net3_mode ${m}: ${r.stderr}`);
+}
+
+// {group: {key: value}} as a config file.
+export function ini(groups) {
+  return Object.entries(groups).map(([g, kv]) =>
+    `[${g}]\n${Object.entries(kv).map(([k, v]) => `${k}=${v}`).join('\n')}\n`).join('\n');
+}
+
+// anyroomd in the room's namespace with a config of @groups (room name and a
+// 15 s join timeout unless @groups says otherwise), its files under tmp/name.
+export async function startNet3Room(tmp, name, groups = {}) {
+  const dir = path.join(tmp, name);
+  fs.mkdirSync(dir, { recursive: true });
+  const conf = path.join(dir, 'anyroom.conf');
+  const { room = {}, call = {}, ...rest } = groups;
+  fs.writeFileSync(conf, ini({ room: { name: `Room-${name}`, ...room }, call: { 'join-timeout': 15, ...call }, ...rest }), { mode: 0o600 });
+  return startAnyroomd({ tmp: dir, netns: NS.room, extraArgs: ['--config', conf] });
+}
+
+// Leaves, stops @d and keeps its log in @out.
+export async function stopNet3Room(d, out) {
+  await d.ctl('leave').catch(() => {});
+  await d.stop(10000);
+  try { fs.copyFileSync(d.log, path.join(out, `anyroomd-${path.basename(path.dirname(d.log))}.log`)); } catch { /* none */ }
+}
