@@ -246,7 +246,7 @@ EOF
   [ "$mib" -le "$slot_mib" ] || die "rootfs needs ${mib} MiB, the slot has ${slot_mib} MiB"
   rm -f "$OUT/rootfs.ext4"
   log "making rootfs.ext4 (${mib} MiB; rootfs ${used} MiB)"
-  mkfs.ext4 -q -F -L rootfs -E root_owner=0:0 -d "$work" "$OUT/rootfs.ext4" "${mib}M"
+  mkfs.ext4 -q -F -L rootfs -E root_owner=0:0 -d "$work" "$OUT/rootfs.ext4" "${mib}M" >&2  # mke2fs says "Creating regular file" even with -q
   rm -rf "$work"
 }
 
@@ -290,7 +290,7 @@ make_data() {
   rm -rf "$tmp"
   mkdir -p "$tmp/anyroom/state" "$tmp/log/journal" "$tmp/rauc"
   rm -f "$OUT/data.ext4"
-  mkfs.ext4 -q -F -L data -E root_owner=0:0 -d "$tmp" "$OUT/data.ext4" "${mib}M"
+  mkfs.ext4 -q -F -L data -E root_owner=0:0 -d "$tmp" "$OUT/data.ext4" "${mib}M" >&2
   rm -rf "$tmp"
 }
 

@@ -20,7 +20,6 @@ Usage: test-qemu.py BUILD_DIR [--only boot,install,rollback,powercut] [--reuse]
 """
 import os
 import random
-import shutil
 import subprocess
 import sys
 import time
@@ -40,12 +39,16 @@ def tap(ok, name, detail=""):
           flush=True)
 
 
-def diag(text):
+def diag(text, err=False):
     for line in str(text).splitlines():
         print(f"# {line}", flush=True)
+        if err:  # meson's report of a failed TAP test shows stderr, not the # lines
+            print(line, file=sys.stderr, flush=True)
 
 
 def sh(cmd, **kw):
+    # What the build tools print goes to stderr: stdout is TAP.
+    kw.setdefault("stdout", sys.stderr)
     return subprocess.run(cmd, check=True, **kw)
 
 
@@ -57,8 +60,9 @@ def build(build_dir, work):
     t0 = time.monotonic()
     sh([mk, "image", BOARD, "--dev"], env=dict(env, AR_IMAGE_VERSION="1.0.0"))
     disk = os.path.join(work, "disk.img")
-    # Sparse: the disk is 3.4 GB of which about 1 GB is written.
-    sh(["cp", "--sparse=always", os.path.join(out, "disk.img"), disk])
+    # Moved, not copied, and the slot image is dropped: the whole test needs about 6 GB of disk
+    # (the disk is 3.4 GB, sparse, of which 1 GB is written at first and 3.4 GB at the end).
+    os.replace(os.path.join(out, "disk.img"), disk)
     t_image = time.monotonic() - t0
     bundles = {}
     hook = os.path.join(TOP, "tests", "system", "break-anyroomd.sh")
@@ -66,8 +70,11 @@ def build(build_dir, work):
                                  ("bad", "2.1.0", {"AR_IMAGE_HOOK": hook})):
         sh([mk, "bundle", BOARD, "--dev"], env=dict(env, AR_IMAGE_VERSION=version, **extra))
         dst = os.path.join(work, f"{name}.raucb")
-        shutil.copy(os.path.join(out, f"anyroom-{BOARD}-{version}.raucb"), dst)
+        os.replace(os.path.join(out, f"anyroom-{BOARD}-{version}.raucb"), dst)
         bundles[name] = (dst, version)
+    for leftover in ("rootfs.ext4", "data.ext4", "bundle.raucb"):
+        if os.path.lexists(os.path.join(out, leftover)):
+            os.unlink(os.path.join(out, leftover))
     # The bundles reach the guest on a second virtio disk: a FAT file system made with mtools.
     size_kib = sum(os.path.getsize(p) for p, _ in bundles.values()) // 1024 + 16384
     vfat = os.path.join(work, "bundles.vfat")
@@ -78,8 +85,14 @@ def build(build_dir, work):
         sh(["mcopy", "-i", vfat, path, f"::/{name}.raucb"], env=dict(os.environ, MTOOLS_SKIP_CHECK="1"))
     for path, _ in bundles.values():
         os.unlink(path)  # they are on the FAT disk now
+    diag(disk_free(work))
     diag(f"image + 3 bundles built in {time.monotonic() - t0:.0f} s (image {t_image:.0f} s)")
     return disk, vfat, bundles
+
+
+def disk_free(path):
+    st = os.statvfs(path)
+    return f"free disk space in {path}: {st.f_bavail * st.f_frsize / 2**30:.1f} GiB"
 
 
 def guest_version(vm):
@@ -212,7 +225,7 @@ def case_powercuts(vm, runs, install_secs):
             diag(f"power cut {i + 1}/{runs} at {delay:.1f} s: booted slot {slot} ({v}) healthy "
                  f"in {secs:.0f} s, /data intact")
         except (GuestError, AssertionError) as e:
-            diag(f"power cut {i + 1}/{runs} at {delay:.1f} s: FAILED: {e}")
+            diag(f"power cut {i + 1}/{runs} at {delay:.1f} s: FAILED: {e}", err=True)
             return good, False, i + 1
     return good, True, runs
 
@@ -264,7 +277,8 @@ def main():
                     install_secs = r
                 tap(True, name)
             except (GuestError, AssertionError, KeyError, ValueError) as e:
-                diag(e)
+                diag(f"{name} failed: {e}", err=True)
+                diag(disk_free(work), err=True)
                 tap(False, name)
                 broken = True
         if want("powercut") and runs > 0:

@@ -46,7 +46,9 @@ class Vm:
             "-drive", f"if=pflash,format=raw,unit=1,file={self.vars}",
             # cache=writethrough: what the guest wrote is on the host file before it is
             # acknowledged, so killing qemu is a power cut of a disk without a volatile cache.
-            "-drive", f"file={self.disk},format=raw,if=virtio,cache=writethrough,discard=unmap",
+            "-drive", f"file={self.disk},format=raw,if=virtio,cache=writethrough,discard=unmap,"
+            # A full host disk is an I/O error the guest reports, not a silently paused guest.
+            "werror=report,rerror=report",
             "-device", "i6300esb", "-action", "watchdog=reset",
             "-serial", "stdio", "-nic", "none",
         ]
