@@ -236,12 +236,18 @@ ar_web_allowed_hosts(guint port, const char *listen_host, const char *const *hos
   for (gsize i = 0; i < G_N_ELEMENTS(local); i++) {
     g_autofree char *h = g_strdup_printf("%s:%u", local[i], port);
     add_host(a, h);
+    if (port == 443)
+      add_host(a, local[i]);
   }
   if (listen_host && *listen_host && !g_str_equal(listen_host, "0.0.0.0") &&
       !g_str_equal(listen_host, "::")) {
     gboolean v6 = strchr(listen_host, ':') != NULL;
     g_autofree char *h = g_strdup_printf(v6 ? "[%s]:%u" : "%s:%u", listen_host, port);
     add_host(a, h);
+    if (port == 443) {
+      g_autofree char *bare = g_strdup_printf(v6 ? "[%s]" : "%s", listen_host);
+      add_host(a, bare);
+    }
   }
   for (gsize i = 0; hostnames && hostnames[i]; i++) {
     const char *n = hostnames[i];
@@ -268,6 +274,64 @@ ar_web_host_ok(const char *host, const char *const *allowed)
   for (gsize i = 0; allowed[i]; i++)
     if (g_ascii_strcasecmp(host, allowed[i]) == 0)
       return TRUE;
+  return FALSE;
+}
+
+GStrv
+ar_web_hosts_with(const char *const *allowed, const char *extra)
+{
+  GPtrArray *a = g_ptr_array_new();
+  for (gsize i = 0; allowed && allowed[i]; i++)
+    add_host(a, allowed[i]);
+  if (extra)
+    add_host(a, extra);
+  g_ptr_array_add(a, NULL);
+  return (GStrv)g_ptr_array_free(a, FALSE);
+}
+
+gboolean
+ar_web_host_is_local_address(const char *host, guint port, GSocketAddress *local)
+{
+  if (!host || !host_chars_ok(host) || !G_IS_INET_SOCKET_ADDRESS(local))
+    return FALSE;
+  g_autofree char *addr = NULL;
+  const char *port_text = NULL;
+  if (host[0] == '[') {
+    const char *end = strchr(host, ']');
+    if (!end)
+      return FALSE;
+    addr = g_strndup(host + 1, end - host - 1);
+    if (end[1] == ':')
+      port_text = end + 2;
+    else if (end[1] != '\0')
+      return FALSE;
+  } else {
+    const char *colon = strchr(host, ':');
+    if (colon && strchr(colon + 1, ':'))
+      return FALSE; /* an IPv6 literal needs brackets in a Host */
+    addr = colon ? g_strndup(host, colon - host) : g_strdup(host);
+    port_text = colon ? colon + 1 : NULL;
+  }
+  if (port_text) {
+    guint64 p = 0;
+    if (!g_ascii_string_to_unsigned(port_text, 10, 1, 65535, &p, NULL) || p != port)
+      return FALSE;
+  } else if (port != 443) {
+    return FALSE;
+  }
+  g_autoptr(GInetAddress) want = g_inet_address_new_from_string(addr);
+  if (!want)
+    return FALSE; /* a name, not an address */
+  GInetAddress *have = g_inet_socket_address_get_address(G_INET_SOCKET_ADDRESS(local));
+  if (g_inet_address_equal(want, have))
+    return TRUE;
+  /* An IPv4 client of a dual-stack socket: the local address is ::ffff:a.b.c.d. */
+  if (g_inet_address_get_family(have) == G_SOCKET_FAMILY_IPV6 &&
+      g_inet_address_get_family(want) == G_SOCKET_FAMILY_IPV4) {
+    const guint8 *b = g_inet_address_to_bytes(have);
+    static const guint8 mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    return memcmp(b, mapped, 12) == 0 && memcmp(b + 12, g_inet_address_to_bytes(want), 4) == 0;
+  }
   return FALSE;
 }
 

@@ -6,7 +6,7 @@
  */
 #pragma once
 
-#include <glib.h>
+#include <gio/gio.h>
 
 G_BEGIN_DECLS
 
@@ -59,10 +59,19 @@ void ar_throttle_succeeded(ArThrottleEntry *e);
 /* ---- Host and Origin ---- */
 /* The Host values accepted for a server on @port: 127.0.0.1:P, localhost:P,
  * [::1]:P, @listen_host:P, and each of @hostnames (":P" added unless it has a
- * port; a name alone too when P is 443). Lowercase. */
+ * port; a name alone too when P is 443, as browsers leave the default port
+ * out: the local names and @listen_host too). Lowercase. */
 GStrv ar_web_allowed_hosts(guint port, const char *listen_host, const char *const *hostnames);
+/* @allowed with @extra added (lowercase); free with g_strfreev. */
+GStrv ar_web_hosts_with(const char *const *allowed, const char *extra);
 /* Whether @host (a Host header) is one of @allowed (case-insensitive). */
 gboolean ar_web_host_ok(const char *host, const char *const *allowed);
+/* Whether @host is an IP address literal equal to @local (the address the
+ * client connected to), with :@port, or without a port when @port is 443:
+ * "192.168.1.20", "192.168.1.20:8443", "[fe80::1]:8443". A DNS rebinding
+ * attack needs a name, so the device's own address typed in a browser is
+ * safe to accept even when the server listens on every address. */
+gboolean ar_web_host_is_local_address(const char *host, guint port, GSocketAddress *local);
 /* Whether @origin (an Origin header) is "https://" + one of @allowed. */
 gboolean ar_web_origin_ok(const char *origin, const char *const *allowed);
 

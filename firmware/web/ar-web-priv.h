@@ -86,6 +86,7 @@ struct _ArWebServer {
   char *fingerprint;
   char *url;
   GStrv allowed;
+  guint port;           /* the HTTPS port ([admin] listen) */
   char *password_hash;  /* NULL: first-run setup not done */
   GHashTable *sessions; /* id_hash -> ArWebSession* */
   GPtrArray *tokens;    /* ArWebToken* */

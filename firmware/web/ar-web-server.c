@@ -146,17 +146,25 @@ on_got_headers(SoupServerMessage *msg, gpointer data)
     return;
   }
   const char *host = ar_web_header(msg, "Host");
-  if (!ar_web_host_ok(host, (const char *const *)s->allowed)) {
-    g_message("admin: refused a request from %s for an unknown Host", client);
-    ar_web_error(msg, SOUP_STATUS_MISDIRECTED_REQUEST,
-                 "unknown Host: use the device's address or a name in [admin] hostnames");
-    return;
+  const char *const *allowed = (const char *const *)s->allowed;
+  g_auto(GStrv) with_address = NULL;
+  if (!ar_web_host_ok(host, allowed)) {
+    /* The device's own address as the client connected to it (a server on
+     * every address has no fixed list of them). */
+    if (!ar_web_host_is_local_address(host, s->port, soup_server_message_get_local_address(msg))) {
+      g_message("admin: refused a request from %s for an unknown Host", client);
+      ar_web_error(msg, SOUP_STATUS_MISDIRECTED_REQUEST,
+                   "unknown Host: use the device's address or a name in [admin] hostnames");
+      return;
+    }
+    with_address = ar_web_hosts_with(allowed, host);
+    allowed = (const char *const *)with_address;
   }
   const char *origin = ar_web_header(msg, "Origin");
   const char *authz = ar_web_header(msg, "Authorization");
   gboolean bearer = authz && g_ascii_strncasecmp(authz, "Bearer ", 7) == 0;
-  ArWebOriginVerdict v = ar_web_origin_check(method, origin, ar_web_header(msg, "Sec-Fetch-Site"),
-                                             bearer, (const char *const *)s->allowed);
+  ArWebOriginVerdict v =
+      ar_web_origin_check(method, origin, ar_web_header(msg, "Sec-Fetch-Site"), bearer, allowed);
   if (v == AR_WEB_ORIGIN_FOREIGN) {
     g_message("admin: refused a cross-origin %s from %s", method, client);
     ar_web_error(msg, SOUP_STATUS_FORBIDDEN, "cross-origin requests are refused");
@@ -450,6 +458,7 @@ ar_web_server_new(ArApiHub *hub, ArConfig *config, const char *state_dir, const 
                                  .max_delay_ms = 30000,
                                  .max_failures = config->admin_login_max_failures,
                                  .lockout_s = config->admin_login_lockout_min * 60};
+  s->port = port;
   s->allowed = ar_web_allowed_hosts(port, host, (const char *const *)config->admin_hostnames);
   if (!ar_web_load_password(s, error) || !ar_web_load_tokens(s, error))
     return NULL;

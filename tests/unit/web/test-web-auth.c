@@ -142,6 +142,56 @@ test_hosts(void)
   g_assert_true(ar_web_host_ok("room.lan", (const char *const *)on443));
   g_assert_true(ar_web_host_ok("room.lan:443", (const char *const *)on443));
   g_assert_false(ar_web_host_ok("0.0.0.0:443", (const char *const *)on443));
+  /* Browsers leave the default port out: https://127.0.0.1/ sends "Host: 127.0.0.1". */
+  g_assert_true(ar_web_host_ok("127.0.0.1", (const char *const *)on443));
+  g_assert_true(ar_web_host_ok("localhost", (const char *const *)on443));
+  g_assert_true(ar_web_host_ok("[::1]", (const char *const *)on443));
+  g_auto(GStrv) fixed443 = ar_web_allowed_hosts(443, "192.168.1.20", NULL);
+  g_assert_true(ar_web_host_ok("192.168.1.20", (const char *const *)fixed443));
+  g_auto(GStrv) more = ar_web_hosts_with((const char *const *)fixed443, "10.9.8.7:443");
+  g_assert_true(ar_web_host_ok("10.9.8.7:443", (const char *const *)more));
+  g_assert_true(ar_web_host_ok("192.168.1.20", (const char *const *)more));
+}
+
+static GSocketAddress *
+sockaddr(const char *ip, guint16 port)
+{
+  g_autoptr(GInetAddress) a = g_inet_address_new_from_string(ip);
+  return g_inet_socket_address_new(a, port);
+}
+
+/* A server on every address: the address the client connected to, as a literal, is the
+ * device's own; names (DNS rebinding) and other addresses are not. */
+static void
+test_host_local_address(void)
+{
+  g_autoptr(GSocketAddress) v4 = sockaddr("192.168.1.20", 8443);
+  g_assert_true(ar_web_host_is_local_address("192.168.1.20:8443", 8443, v4));
+  g_assert_false(ar_web_host_is_local_address("192.168.1.20", 8443, v4)); /* port 443 implied */
+  g_assert_false(ar_web_host_is_local_address("192.168.1.20:443", 8443, v4));
+  g_assert_false(ar_web_host_is_local_address("192.168.1.21:8443", 8443, v4));
+  g_assert_false(ar_web_host_is_local_address("room.example:8443", 8443, v4));
+  g_assert_false(ar_web_host_is_local_address("192.168.1.20:8443x", 8443, v4));
+  g_assert_false(ar_web_host_is_local_address("192.168.1.20:99999", 8443, v4));
+  g_assert_false(ar_web_host_is_local_address("192.168.1.20:", 8443, v4));
+  g_assert_false(ar_web_host_is_local_address("", 8443, v4));
+  g_assert_false(ar_web_host_is_local_address(NULL, 8443, v4));
+  g_assert_false(ar_web_host_is_local_address("192.168.1.20:8443", 8443, NULL));
+  g_assert_false(ar_web_host_is_local_address("192.168.1.20:8443\r\nX: y", 8443, v4));
+  g_autoptr(GSocketAddress) v4on443 = sockaddr("10.0.0.5", 443);
+  g_assert_true(ar_web_host_is_local_address("10.0.0.5", 443, v4on443));
+  g_assert_true(ar_web_host_is_local_address("10.0.0.5:443", 443, v4on443));
+  /* An IPv4 client of a dual-stack socket. */
+  g_autoptr(GSocketAddress) mapped = sockaddr("::ffff:10.0.0.5", 443);
+  g_assert_true(ar_web_host_is_local_address("10.0.0.5", 443, mapped));
+  g_assert_false(ar_web_host_is_local_address("10.0.0.6", 443, mapped));
+  g_autoptr(GSocketAddress) v6 = sockaddr("fd00::20", 443);
+  g_assert_true(ar_web_host_is_local_address("[fd00::20]", 443, v6));
+  g_assert_true(ar_web_host_is_local_address("[FD00::20]:443", 443, v6));
+  g_assert_false(ar_web_host_is_local_address("fd00::20", 443, v6)); /* no brackets */
+  g_assert_false(ar_web_host_is_local_address("[fd00::20", 443, v6));
+  g_assert_false(ar_web_host_is_local_address("[fd00::20]x", 443, v6));
+  g_assert_false(ar_web_host_is_local_address("[fd00::21]", 443, v6));
 }
 
 static void
@@ -302,6 +352,7 @@ main(int argc, char **argv)
   g_test_add_func("/web/password/acceptable", test_password_acceptable);
   g_test_add_func("/web/throttle", test_throttle);
   g_test_add_func("/web/hosts", test_hosts);
+  g_test_add_func("/web/hosts/local-address", test_host_local_address);
   g_test_add_func("/web/origins", test_origins);
   g_test_add_func("/web/csrf", test_csrf);
   g_test_add_func("/web/cookies", test_cookies);
