@@ -151,6 +151,37 @@ find_keys() {
   return 0
 }
 
+# ---- the room display (ui-kiosk/kiosk): launcher, unit, Chromium policy ----
+
+# install_kiosk ROOTFS: the kiosk launcher as ui-kiosk/kiosk/README.md describes it, fitted to
+# the image: anyroomd serves on 443 (the policy's allowlist follows), its state dir is
+# /data/anyroom/state (reached as /var/lib/anyroom through a tmpfiles link), and the unit starts
+# when a DRM device appears (udev), so a board without a screen runs no browser.
+install_kiosk() {
+  local r=$1 k="$TOP/ui-kiosk/kiosk"
+  install -D -m 0755 "$k/anyroom-kiosk" "$r/usr/lib/anyroom/anyroom-kiosk"
+  install -D -m 0644 "$k/anyroom-kiosk.service" "$r/usr/lib/systemd/system/anyroom-kiosk.service"
+  mkdir -p "$r/etc/chromium/policies/managed"
+  sed 's|"https://127.0.0.1:8443"|"https://127.0.0.1:443"|' "$k/chromium-policy.json" \
+    >"$r/etc/chromium/policies/managed/anyroom-kiosk.json"
+  grep -q '"https://127.0.0.1:443"' "$r/etc/chromium/policies/managed/anyroom-kiosk.json" ||
+    die "the kiosk policy has no allowlist entry to fit"
+  mkdir -p "$r/etc/systemd/system/anyroom-kiosk.service.d" "$r/usr/lib/udev/rules.d"
+  local gpu
+  gpu=$(ini_get "$BOARD_CONF" display kiosk-gpu)
+  case "${gpu:-on}" in on | off) ;; *) die "$BOARD_CONF: display.kiosk-gpu is on or off, not '$gpu'" ;; esac
+  cat >"$r/etc/systemd/system/anyroom-kiosk.service.d/image.conf" <<EOF
+# The image's anyroomd serves HTTPS on 443; the board's [display] kiosk-gpu (rootfs/mkimage.sh).
+[Service]
+Environment=ANYROOM_KIOSK_URL=https://127.0.0.1:443
+Environment=ANYROOM_KIOSK_GPU=${gpu:-on}
+EOF
+  cat >"$r/usr/lib/udev/rules.d/70-anyroom-kiosk.rules" <<'EOF'
+# A screen (a DRM card) starts the room display; without one no browser runs.
+SUBSYSTEM=="drm", KERNEL=="card[0-9]*", TAG+="systemd", ENV{SYSTEMD_WANTS}+="anyroom-kiosk.service"
+EOF
+}
+
 # ---- the slot: rootfs tree + anyroomd + overlay -> ext4 ----
 
 make_slot() {
@@ -173,6 +204,7 @@ make_slot() {
   cp -a "$TOP/ui-kiosk/." "$work/usr/share/anyroom/ui/"
   rm -f "$work/usr/share/anyroom/ui/README.md"
   cp -a "$TOP/rootfs/overlay/." "$work/"
+  install_kiosk "$work"
   mkdir -p "$work/etc/rauc"
   cp "$KEYRING" "$work/etc/rauc/keyring.pem"
   local disk efi_mib slot_mib
@@ -186,6 +218,9 @@ make_slot() {
 # The root slot is mounted read-only (kernel command line 'ro'); state lives on /data.
 PARTLABEL=efi   /boot/efi  vfat  umask=0077,noatime,sync  0 0
 PARTLABEL=data  /data      ext4  noatime,nosuid,nodev,data=journal,errors=remount-ro  0 2
+# hidepid: a process sees only its own user's processes (the room display's Chromium has the
+# kiosk secret on its command line).
+proc            /proc      proc  nosuid,nodev,noexec,hidepid=invisible  0 0
 tmpfs           /tmp       tmpfs mode=1777,nosuid,nodev  0 0
 tmpfs           /var/tmp   tmpfs mode=1777,nosuid,nodev  0 0
 tmpfs           /var/lib   tmpfs mode=0755  0 0
@@ -217,6 +252,10 @@ EOF
     passwd -l root >/dev/null
     id anyroom >/dev/null 2>&1 || useradd --system --home-dir /data/anyroom --no-create-home \
       --shell /usr/sbin/nologin --groups video,audio anyroom
+    # The room display (ui-kiosk/kiosk): its own user, no access to anyroomd'"'"'s state.
+    getent group render >/dev/null || groupadd --system render
+    id anyroom-kiosk >/dev/null 2>&1 || useradd --system --home-dir /run/anyroom-kiosk \
+      --no-create-home --shell /usr/sbin/nologin --groups video,render,input anyroom-kiosk
     systemctl enable systemd-networkd systemd-resolved systemd-timesyncd avahi-daemon \
       anyroomd.service anyroom-health.service >/dev/null 2>&1
     # A room without a network must still boot quickly: nothing waits for network-online.

@@ -80,6 +80,7 @@ static const KeySpec board_keys[] = {
     B("audio", "microphone", T_STRING, microphone, 0, 0),
     B("audio", "speaker", T_STRING, speaker, 0, 0),
     B("display", "output", T_STRING, display, 0, 0),
+    B("display", "kiosk-gpu", T_STRING, kiosk_gpu, 0, 0),
     B("image", "arch", T_STRING, arch, 0, 0),
     B("image", "kernel", T_STRING, kernel, 0, 0),
     B("image", "modules", T_LIST, modules, 0, 0),
@@ -655,6 +656,7 @@ ar_board_free(ArBoard *b)
   g_free(b->microphone);
   g_free(b->speaker);
   g_free(b->display);
+  g_free(b->kiosk_gpu);
   g_strfreev(b->encoders);
   g_strfreev(b->decoders);
   g_free(b->arch);

@@ -33,6 +33,8 @@ typedef struct {
   char *microphone; /* "auto", "test", ALSA device */
   char *speaker;    /* "auto", "none", ALSA device */
   char *display;    /* "auto", "none", "window" */
+  char *kiosk_gpu;  /* [display] kiosk-gpu: "on" (default) | "off": the room display renders
+                       in software (a screen without 3D); read by rootfs/mkimage.sh */
   char **encoders;  /* preference order, NULL = engine default */
   char **decoders;  /* preference order (hardware first), NULL = engine default */
   guint width, height, framerate;

@@ -341,6 +341,8 @@ handle_room_session(ArWebServer *s, SoupServerMessage *msg, const char *path,
   g_autofree char *cookie = make_cookie(ROOM_COOKIE, id, FALSE);
   soup_message_headers_append(soup_server_message_get_response_headers(msg), "Set-Cookie", cookie);
   respond_csrf(msg, csrf, NULL, NULL);
+  g_message("room: the room screen signed in from %s (%u session%s)", ar_web_client_of(msg),
+            r->sessions->len, r->sessions->len == 1 ? "" : "s");
 }
 
 static void
@@ -354,7 +356,8 @@ expire_pairing(ArWebServer *s)
 }
 
 /* The admin address people can type: listening on every address
- * (0.0.0.0 / ::), that is the first LAN IPv4 address of the device. */
+ * (0.0.0.0 / ::), that is the first LAN IPv4 address of the device, without
+ * ":443" (browsers add it); NULL when there is none (no network yet). */
 static char *
 reachable_admin_url(ArWebServer *s)
 {
@@ -378,12 +381,15 @@ reachable_admin_url(ArWebServer *s)
       if (sa && G_IS_INET_SOCKET_ADDRESS(sa)) {
         g_autofree char *ip =
             g_inet_address_to_string(g_inet_socket_address_get_address(G_INET_SOCKET_ADDRESS(sa)));
-        found = g_strdup_printf("https://%s:%s", ip, rest);
+        if (g_str_has_prefix(rest, "443/"))
+          found = g_strdup_printf("https://%s%s", ip, rest + 3);
+        else
+          found = g_strdup_printf("https://%s:%s", ip, rest);
       }
     }
     freeifaddrs(ifs);
   }
-  return found ? found : g_strdup(s->url);
+  return found;
 }
 
 /* What the room screen shows besides the status: the pairing and setup codes. */
@@ -399,7 +405,10 @@ handle_room_info(ArWebServer *s, SoupServerMessage *msg, const char *path,
   json_builder_add_string_value(b, s->config->room_name);
   g_autofree char *url = reachable_admin_url(s);
   json_builder_set_member_name(b, "admin_url");
-  json_builder_add_string_value(b, url);
+  if (url)
+    json_builder_add_string_value(b, url);
+  else
+    json_builder_add_null_value(b);
   json_builder_set_member_name(b, "tls_fingerprint_sha256");
   json_builder_add_string_value(b, s->fingerprint);
   json_builder_set_member_name(b, "pairing_code");

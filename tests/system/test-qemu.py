@@ -13,8 +13,10 @@ Builds the dev image and three bundles with rootfs/mkimage.sh (cached rootfs), t
                   counts the unconfirmed boots) and then boots slot B (v2) by itself
   power-cut N     N times: start an install, kill qemu at a random moment (a power cut), boot again:
                   a good slot boots and the data partition is intact (AR_POWERCUT_RUNS, default 3)
+  room-display    booted with a screen (virtio GPU): the room display (cage + Chromium) starts
+                  and shows the room screen signed in (screendump); /proc hides its command line
 Prints TAP. Needs root (mmdebstrap, chroot) and the packages of ./build.sh deps.
-Usage: test-qemu.py BUILD_DIR [--only boot,install,rollback,powercut] [--reuse]
+Usage: test-qemu.py BUILD_DIR [--only boot,install,rollback,powercut,kiosk] [--reuse]
   --reuse: the last run's disk (as it left it) and bundles, no build (power-cut soaks);
   AR_POWERCUT_SECONDS: stop the power cuts after that long (reports how many ran).
 """
@@ -60,8 +62,8 @@ def build(build_dir, work):
     t0 = time.monotonic()
     sh([mk, "image", BOARD, "--dev"], env=dict(env, AR_IMAGE_VERSION="1.0.0"))
     disk = os.path.join(work, "disk.img")
-    # Moved, not copied, and the slot image is dropped: the whole test needs about 6 GB of disk
-    # (the disk is 3.4 GB, sparse, of which 1 GB is written at first and 3.4 GB at the end).
+    # Moved, not copied, and the slot image is dropped: the whole test needs about 8 GB of disk
+    # (the disk is 4.4 GB, sparse, of which 1.4 GB is written at first and 4.4 GB at the end).
     os.replace(os.path.join(out, "disk.img"), disk)
     t_image = time.monotonic() - t0
     bundles = {}
@@ -193,6 +195,71 @@ def case_rollback(vm, bundles):
     diag(f"rollback to B {time.monotonic() - t0:.0f} s after the reboot into the bad slot")
 
 
+def ppm_stats(path):
+    """(distinct colours in a sample, fraction of sampled pixels unlike the commonest colour)."""
+    import re
+    data = open(path, "rb").read()
+    m = re.match(rb"P6\s+(\d+)\s+(\d+)\s+(\d+)\s", data)
+    if not m:
+        raise AssertionError(f"{path} is not a PPM screendump")
+    w, h = int(m.group(1)), int(m.group(2))
+    pix = data[m.end():m.end() + w * h * 3]
+    counts = {}
+    for i in range(0, len(pix) - 2, 3 * 97):  # every 97th pixel
+        c = pix[i:i + 3]
+        counts[c] = counts.get(c, 0) + 1
+    total = sum(counts.values()) or 1
+    return len(counts), 1.0 - max(counts.values(), default=0) / total, (w, h)
+
+
+def case_kiosk(vm, work):
+    """The room display: with a screen (a virtio GPU) the DRM device starts anyroom-kiosk (udev),
+    cage and Chromium show the room screen, which signs in with the kiosk secret; hidepid keeps
+    Chromium's command line (it holds the secret) from other users."""
+    if vm.alive():
+        vm.send("systemctl poweroff\n")
+        if not vm.wait_exit(180):
+            diag("the guest did not power off in 180 s; cutting the power")
+    vm.close()
+    vm.start(display=True)
+    _, secs = vm.wait_healthy(timeout=600)
+    vm.login()
+    t0 = time.monotonic()
+    pid = ""
+    while time.monotonic() - t0 < 420:
+        rc, out = vm.run("systemctl is-active anyroom-kiosk; pgrep -u anyroom-kiosk -o chromium",
+                         check=False)
+        lines = out.split()
+        if len(lines) >= 2 and lines[0] == "active" and lines[1].isdigit():
+            pid = lines[1]
+            break
+        time.sleep(5)
+    assert pid, f"no room display: {vm.run('systemctl status anyroom-kiosk --no-pager -n 20', check=False)[1]}"
+    diag(f"room display: Chromium {pid} runs {time.monotonic() - t0:.0f} s after the login")
+    vm.run(f"grep -qa '/room/#k=' /proc/{pid}/cmdline")  # root sees the secret: the next check is real
+    rc, out = vm.run(f"runuser -u anyroom -- cat /proc/{pid}/cmdline", check=False)
+    assert rc != 0 and "#k=" not in out, "another user can read Chromium's command line"
+    shot, png = os.path.join(work, "kiosk-screen.ppm"), os.path.join(work, "kiosk-screen.png")
+    signed, stats = False, None
+    while time.monotonic() - t0 < 600:
+        signed = vm.run("journalctl -u anyroomd -b --no-pager | grep -q 'room screen signed in from 127.0.0.1'",
+                        check=False)[0] == 0
+        vm.screendump(shot)
+        stats = ppm_stats(shot)
+        # The room screen: anti-aliased text on a coloured page. A black screen or a text
+        # console has a handful of colours.
+        if signed and stats[0] >= 40 and stats[1] >= 0.01:
+            break
+        time.sleep(10)
+    vm.screendump(png, "png")
+    diag(f"screen {stats[2][0]}x{stats[2][1]}: {stats[0]} colours, {stats[1]:.1%} unlike the background; "
+         f"signed in: {signed}; {png}")
+    assert signed, "the room screen never signed in (anyroomd's journal)"
+    assert stats[0] >= 40 and stats[1] >= 0.01, f"the screen shows no page: {stats}"
+    vm.run("systemctl is-active anyroomd anyroom-kiosk")
+    return secs
+
+
 def case_powercuts(vm, runs, install_secs):
     """Each run: start an install of v3 (or v2: the other slot gets whichever differs), kill qemu
     at a random moment, boot again, check a good slot runs and /data is intact."""
@@ -287,6 +354,17 @@ def main():
             else:
                 good, ok, done = case_powercuts(vm, runs, install_secs)
                 tap(ok and done > 0, f"/system/power-cuts ({good}/{done} good)")
+                broken = not ok
+        if want("kiosk"):
+            if broken:
+                tap(False, "/system/room-display", "an earlier step left the guest unusable")
+            else:
+                try:
+                    case_kiosk(vm, work)
+                    tap(True, "/system/room-display")
+                except (GuestError, AssertionError, OSError, ValueError) as e:
+                    diag(f"/system/room-display failed: {e}", err=True)
+                    tap(False, "/system/room-display")
     finally:
         vm.close()
         diag(f"guest console: {log}")

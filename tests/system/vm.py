@@ -4,11 +4,13 @@
 The dev variant of the image has a root shell on ttyS0 (never the release image); this module
 types commands there and reads their exit codes back. Everything the guest prints is kept in a
 log file for the test's error report."""
+import json
 import os
 import random
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -37,8 +39,11 @@ class Vm:
         if not os.path.exists(self.vars):
             shutil.copy(OVMF_VARS, self.vars)
         self.boots = 0
+        self.reader = None
 
-    def start(self):
+    def start(self, display=False):
+        """@display: a virtio GPU (1920x1080, a DRM device in the guest: the room display starts)
+        and a QMP socket for screendump()."""
         cmd = [
             "qemu-system-x86_64", "-machine", "q35", "-accel", "tcg", "-m", str(self.mem_mb),
             "-smp", str(self.cpus), "-nographic", "-nodefaults", "-no-user-config",
@@ -54,6 +59,18 @@ class Vm:
         ]
         for d in self.extra_disks:
             cmd += ["-drive", f"file={d},format=raw,if=virtio,readonly=on"]
+        self.qmp_path = None
+        if display:
+            # A new machine's NVRAM: OVMF rewrites its boot options when the devices change and
+            # may then boot its shell; the firmware finds GRUB on the removable-media path.
+            shutil.copy(OVMF_VARS, self.vars)
+            self.qmp_path = os.path.join(self.workdir, "qmp.sock")
+            if os.path.exists(self.qmp_path):
+                os.unlink(self.qmp_path)
+            # A fixed PCI address: the boot disk keeps its own, so the boot entries OVMF saved
+            # in earlier boots (without a GPU) still point at it.
+            cmd += ["-device", "virtio-gpu-pci,xres=1920,yres=1080,addr=0x10",
+                    "-qmp", f"unix:{self.qmp_path},server=on,wait=off"]
         self.logf = open(self.log_path, "a", buffering=1, errors="replace")
         self.logf.write(f"\n==== qemu start ({time.strftime('%H:%M:%S')}): {' '.join(cmd)}\n")
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -149,6 +166,30 @@ class Vm:
             self.proc.wait(30)
         if self.reader:
             self.reader.join(10)
+
+    def screendump(self, path, fmt="ppm"):
+        """The guest's screen into @path (qemu's QMP screendump; "ppm" or "png")."""
+        if not self.qmp_path:
+            raise GuestError("the guest was started without a display")
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.settimeout(30)
+            s.connect(self.qmp_path)
+            f = s.makefile("rwb")
+
+            def reply():
+                while True:
+                    msg = json.loads(f.readline() or b'{"error": "QMP closed"}')
+                    if "return" in msg or "error" in msg:
+                        return msg
+
+            json.loads(f.readline())  # greeting
+            for cmd in ({"execute": "qmp_capabilities"},
+                        {"execute": "screendump", "arguments": {"filename": path, "format": fmt}}):
+                f.write(json.dumps(cmd).encode() + b"\n")
+                f.flush()
+                msg = reply()
+                if "error" in msg:
+                    raise GuestError(f"QMP {cmd['execute']}: {msg['error']}")
 
     def wait_exit(self, timeout):
         try:

@@ -92,7 +92,7 @@ function showInfo(info) {
   if (!info) return;
   $('room-name').textContent = info.room_name || 'Anyroom';
   document.title = info.room_name || 'Anyroom';
-  $('admin-url').textContent = info.admin_url || '';
+  $('admin-url').textContent = info.admin_url || 'no network yet';
   $('fingerprint').textContent = info.tls_fingerprint_sha256 || '';
   $('pairing').hidden = !info.pairing_code;
   $('pairing-code').textContent = info.pairing_code || '';
@@ -306,3 +306,13 @@ async function main() {
 }
 
 main();
+
+// The room screen is looked at, not pointed at: the pointer hides after 3 s without moving.
+let pointerTimer = null;
+function wakePointer() {
+  document.documentElement.classList.remove('no-pointer');
+  clearTimeout(pointerTimer);
+  pointerTimer = setTimeout(() => document.documentElement.classList.add('no-pointer'), 3000);
+}
+addEventListener('pointermove', wakePointer);
+wakePointer();
