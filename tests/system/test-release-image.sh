@@ -6,17 +6,8 @@
 set -uo pipefail
 TOP="$(cd "$(dirname "$0")/../.." && pwd)"
 BUILD="$(cd "${1:?BUILD_DIR}" && pwd)"
-n=0
-fails=0
-check() { # NAME CMD...
-  local name=$1
-  shift
-  n=$((n + 1))
-  if "$@"; then echo "ok $n $name"; else
-    echo "not ok $n $name"
-    fails=$((fails + 1))
-  fi
-}
+# shellcheck source=tests/tap.sh
+. "$TOP/tests/tap.sh"
 echo "TAP version 13"
 if [ "$(id -u)" != 0 ]; then
   echo "1..1"
@@ -51,5 +42,4 @@ check "/release/rauc-grub" grep -qx "bootloader=grub" <<<"$conf"
 check "/release/keyring" bash -c 'grep -q "BEGIN CERTIFICATE" <<<"$1"' _ "$(fs 'cat /etc/rauc/keyring.pem')"
 check "/release/anyroomd-installed" exists /usr/bin/anyroomd
 check "/release/anyroomd-unprivileged" grep -qx "User=anyroom" <<<"$(fs 'cat /usr/lib/systemd/system/anyroomd.service')"
-echo "1..$n"
-[ "$fails" = 0 ]
+tap_end

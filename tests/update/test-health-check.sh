@@ -14,17 +14,8 @@ cat >"$tmp/bin/systemctl" <<'EOF'
 echo "$*" >>"$AR_SYSTEMCTL_LOG"
 EOF
 chmod +x "$tmp/bin/systemctl"
-n=0
-fails=0
-check() { # NAME CMD...
-  local name=$1
-  shift
-  n=$((n + 1))
-  if "$@"; then echo "ok $n $name"; else
-    echo "not ok $n $name"
-    fails=$((fails + 1))
-  fi
-}
+# shellcheck source=tests/tap.sh
+. "$TOP/tests/tap.sh"
 echo "TAP version 13"
 
 # run SLOT TIMEOUT VAR=VALUE... : a fresh grubenv with those values; the script's output,
@@ -94,5 +85,4 @@ rc=$?
 check "/health/unreadable-grubenv ($out)" \
   bash -c '[ "$0" = 1 ] && [[ "$1" == *"unconfirmed after 1s"* ]]' "$rc" "$out"
 
-echo "1..$n"
-[ "$fails" = 0 ]
+tap_end
