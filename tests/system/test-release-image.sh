@@ -26,6 +26,8 @@ n=1
 img="$BUILD/image/qemu-x86_64/rootfs.ext4"
 fs() { debugfs -R "$1" "$img" 2>/dev/null; }
 exists() { debugfs -R "stat $1" "$img" 2>&1 | grep -q "Inode:"; }
+export -f exists
+export img
 shadow_root=$(fs "cat /etc/shadow" | awk -F: '$1 == "root" {print $2}')
 check "/release/root-locked (root password field '${shadow_root:0:1}...')" \
   bash -c '[[ "$1" == "!"* || "$1" == "*"* ]]' _ "$shadow_root"
@@ -42,4 +44,12 @@ check "/release/rauc-grub" grep -qx "bootloader=grub" <<<"$conf"
 check "/release/keyring" bash -c 'grep -q "BEGIN CERTIFICATE" <<<"$1"' _ "$(fs 'cat /etc/rauc/keyring.pem')"
 check "/release/anyroomd-installed" exists /usr/bin/anyroomd
 check "/release/anyroomd-unprivileged" grep -qx "User=anyroom" <<<"$(fs 'cat /usr/lib/systemd/system/anyroomd.service')"
+# The room display (ui-kiosk/kiosk): there, started by udev for a screen, pinned to the image's port.
+check "/release/kiosk-chromium-cage" bash -c 'exists /usr/bin/chromium && exists /usr/bin/cage'
+check "/release/kiosk-unit" grep -qx "User=anyroom-kiosk" <<<"$(fs 'cat /usr/lib/systemd/system/anyroom-kiosk.service')"
+check "/release/kiosk-udev-start" grep -q 'SYSTEMD_WANTS}+="anyroom-kiosk.service"' \
+  <<<"$(fs 'cat /usr/lib/udev/rules.d/70-anyroom-kiosk.rules')"
+check "/release/kiosk-policy-443-only" bash -c 'grep -q "\"URLAllowlist\": \[\"https://127.0.0.1:443\"\]" <<<"$1"' _ \
+  "$(fs 'cat /etc/chromium/policies/managed/anyroom-kiosk.json')"
+check "/release/proc-hidepid" grep -qE '^proc +/proc +proc +.*hidepid=invisible' <<<"$(fs 'cat /etc/fstab')"
 tap_end
