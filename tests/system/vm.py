@@ -67,8 +67,8 @@ class Vm:
             self.qmp_path = os.path.join(self.workdir, "qmp.sock")
             if os.path.exists(self.qmp_path):
                 os.unlink(self.qmp_path)
-            # A fixed PCI address: the boot disk keeps its own, so the boot entries OVMF saved
-            # in earlier boots (without a GPU) still point at it.
+            # A fixed PCI address: the boot disk keeps its own, so the boot entries OVMF saves
+            # now still point at it in later boots without a GPU (power-cut soaks with --reuse).
             cmd += ["-device", "virtio-gpu-pci,xres=1920,yres=1080,addr=0x10",
                     "-qmp", f"unix:{self.qmp_path},server=on,wait=off"]
         self.logf = open(self.log_path, "a", buffering=1, errors="replace")
