@@ -22,6 +22,7 @@ Usage: test-qemu.py BUILD_DIR [--only boot,install,rollback,powercut,kiosk] [--r
 """
 import os
 import random
+import re
 import subprocess
 import sys
 import time
@@ -197,7 +198,6 @@ def case_rollback(vm, bundles):
 
 def ppm_stats(path):
     """(distinct colours in a sample, fraction of sampled pixels unlike the commonest colour)."""
-    import re
     data = open(path, "rb").read()
     m = re.match(rb"P6\s+(\d+)\s+(\d+)\s+(\d+)\s", data)
     if not m:

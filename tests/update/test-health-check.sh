@@ -18,19 +18,29 @@ chmod +x "$tmp/bin/systemctl"
 . "$TOP/tests/tap.sh"
 echo "TAP version 13"
 
-# run SLOT TIMEOUT VAR=VALUE... : a fresh grubenv with those values; the script's output,
-# exit code and systemctl calls end up in $out, $rc and $calls.
-run() {
-  local slot=$1 timeout=$2
-  shift 2
+# setup SLOT VAR=VALUE...: a fresh grubenv with those values, booted into SLOT.
+setup() {
+  local slot=$1
+  shift
   rm -f "$tmp/grubenv" "$tmp/systemctl.log"
   grub-editenv "$tmp/grubenv" create
   grub-editenv "$tmp/grubenv" set ORDER="A B" "$@"
   echo "BOOT_IMAGE=/boot/vmlinuz root=PARTLABEL=rootfs-x ro rauc.slot=$slot quiet" >"$tmp/cmdline"
-  out=$(PATH="$tmp/bin:$PATH" AR_SYSTEMCTL_LOG="$tmp/systemctl.log" ANYROOM_HEALTH_TIMEOUT=$timeout \
+}
+# invoke TIMEOUT: runs the script; its output, exit code and systemctl calls end up in $out,
+# $rc and $calls.
+invoke() {
+  out=$(PATH="$tmp/bin:$PATH" AR_SYSTEMCTL_LOG="$tmp/systemctl.log" ANYROOM_HEALTH_TIMEOUT=$1 \
     ANYROOM_GRUBENV="$tmp/grubenv" ANYROOM_CMDLINE="$tmp/cmdline" timeout 30 sh "$SCRIPT" 2>&1)
   rc=$?
   calls=$(cat "$tmp/systemctl.log" 2>/dev/null)
+}
+# run SLOT TIMEOUT VAR=VALUE...: setup, then invoke.
+run() {
+  local slot=$1 timeout=$2
+  shift 2
+  setup "$slot" "$@"
+  invoke "$timeout"
 }
 
 run A 5 A_OK=1 A_TRY=0 B_OK=1 B_TRY=0
@@ -39,15 +49,10 @@ check "/health/confirmed-slot-is-good ($out)" \
   "$rc" "$out" "$calls"
 
 # Confirmed while the check waits: anyroomd's mark (RAUC's grub backend writes x_OK=1 x_TRY=0).
-rm -f "$tmp/grubenv"
+setup B ORDER="B A" A_OK=1 A_TRY=0 B_OK=1 B_TRY=1
 (sleep 1.5 && grub-editenv "$tmp/grubenv" set B_OK=1 B_TRY=0) &
 marker=$!
-grub-editenv "$tmp/grubenv" create
-grub-editenv "$tmp/grubenv" set ORDER="B A" A_OK=1 A_TRY=0 B_OK=1 B_TRY=1
-echo "rauc.slot=B" >"$tmp/cmdline"
-out=$(PATH="$tmp/bin:$PATH" AR_SYSTEMCTL_LOG="$tmp/systemctl.log" ANYROOM_HEALTH_TIMEOUT=20 \
-  ANYROOM_GRUBENV="$tmp/grubenv" ANYROOM_CMDLINE="$tmp/cmdline" timeout 30 sh "$SCRIPT" 2>&1)
-rc=$?
+invoke 20
 wait "$marker"
 check "/health/marked-while-waiting ($out)" \
   bash -c '[ "$0" = 0 ] && [[ "$1" =~ ^"anyroom-health: slot B good (confirmed after "[1-4]"s)"$ ]]' "$rc" "$out"
@@ -77,11 +82,9 @@ check "/health/other-slot-not-ok-stays-up ($out)" \
   bash -c '[ "$0" = 1 ] && [[ "$1" == *"staying up" ]] && [ -z "$2" ]' "$rc" "$out" "$calls"
 
 # A grubenv that cannot be read (garbage): never confirmed, never a crash; it says so.
-run A 1 A_OK=1 A_TRY=1 B_OK=1 B_TRY=0
+setup A A_OK=1 A_TRY=1 B_OK=1 B_TRY=0
 head -c 1024 /dev/urandom >"$tmp/grubenv"
-out=$(PATH="$tmp/bin:$PATH" AR_SYSTEMCTL_LOG="$tmp/systemctl.log" ANYROOM_HEALTH_TIMEOUT=1 \
-  ANYROOM_GRUBENV="$tmp/grubenv" ANYROOM_CMDLINE="$tmp/cmdline" timeout 30 sh "$SCRIPT" 2>&1)
-rc=$?
+invoke 1
 check "/health/unreadable-grubenv ($out)" \
   bash -c '[ "$0" = 1 ] && [[ "$1" == *"unconfirmed after 1s"* ]]' "$rc" "$out"
 
