@@ -3,7 +3,12 @@
 
 The dev variant of the image has a root shell on ttyS0 (never the release image); this module
 types commands there and reads their exit codes back. Everything the guest prints is kept in a
-log file for the test's error report."""
+log file for the test's error report.
+
+A guest reboot is a power cycle: the guest's reset request ends qemu (-action reboot=shutdown)
+and this module starts it again at once. qemu 7.2's warm reset under TCG was seen to hang for
+good in CI, after "reboot: Restarting system", with no firmware output and no watchdog reset;
+about 200 cold starts (the power-cut soaks) never hung."""
 import json
 import os
 import random
@@ -38,14 +43,16 @@ class Vm:
         self.vars = os.path.join(workdir, "OVMF_VARS.fd")
         if not os.path.exists(self.vars):
             shutil.copy(OVMF_VARS, self.vars)
-        self.boots = 0
+        self.resets = 0  # guest reboots (each one a new qemu process)
         self.reader = None
+        self.stopping = False  # set by kill()/poweroff(): an exit is not a reboot
 
     def start(self, display=False):
         """@display: a virtio GPU (1920x1080, a DRM device in the guest: the room display starts)
         and a QMP socket for screendump()."""
         cmd = [
             "qemu-system-x86_64", "-machine", "q35", "-accel", "tcg", "-m", str(self.mem_mb),
+            "-action", "reboot=shutdown",
             "-smp", str(self.cpus), "-nographic", "-nodefaults", "-no-user-config",
             "-drive", f"if=pflash,format=raw,unit=0,readonly=on,file={OVMF_CODE}",
             "-drive", f"if=pflash,format=raw,unit=1,file={self.vars}",
@@ -71,13 +78,19 @@ class Vm:
             # now still point at it in later boots without a GPU (power-cut soaks with --reuse).
             cmd += ["-device", "virtio-gpu-pci,xres=1920,yres=1080,addr=0x10",
                     "-qmp", f"unix:{self.qmp_path},server=on,wait=off"]
+        self.cmd = cmd
         self.logf = open(self.log_path, "a", buffering=1, errors="replace")
         self.logf.write(f"\n==== qemu start ({time.strftime('%H:%M:%S')}): {' '.join(cmd)}\n")
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, start_new_session=True)
         with self.lock:
             self.buf = ""
             self.pos = 0
+            self.stopping = False
+            self._spawn()
+
+    def _spawn(self):
+        """Starts qemu on self.cmd (with self.lock held); the console buffer goes on."""
+        self.proc = subprocess.Popen(self.cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, start_new_session=True)
         self.reader = threading.Thread(target=self._read, args=(self.proc,), daemon=True)
         self.reader.start()
         self.started = time.monotonic()
@@ -99,7 +112,14 @@ class Vm:
             with self.lock:
                 self.buf += text
                 self.lock.notify_all()
+        rc = proc.wait()
         with self.lock:
+            if rc == 0 and proc is self.proc and not self.stopping:
+                # The guest reset itself (a reboot or its watchdog): power it on again.
+                self.resets += 1
+                self.logf.write(f"\n==== guest reset {self.resets} ({time.strftime('%H:%M:%S')}):"
+                                " qemu started again\n")
+                self._spawn()
             self.lock.notify_all()
 
     def alive(self):
@@ -161,11 +181,21 @@ class Vm:
 
     def kill(self):
         """Power cut: SIGKILL qemu (nothing the guest had not written reaches the disk)."""
-        if self.proc and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(30)
-        if self.reader:
-            self.reader.join(10)
+        with self.lock:
+            self.stopping = True
+            proc, reader = self.proc, self.reader
+        if proc and proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(30)
+        if reader:
+            reader.join(10)
+
+    def poweroff(self, timeout):
+        """Shuts the guest down; True if qemu ended within @timeout s."""
+        with self.lock:
+            self.stopping = True
+        self.send("systemctl poweroff\n")
+        return self.wait_exit(timeout)
 
     def screendump(self, path, fmt="ppm"):
         """The guest's screen into @path (qemu's QMP screendump; "ppm" or "png")."""
