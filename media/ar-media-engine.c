@@ -34,6 +34,7 @@ struct _ArMediaEngine {
   char *audio_sink;
   char *video_sink;
   char **encoders;
+  char **decoders;
 
   const ArEncoderInfo *encoder;
   ArSourceKind video_kind;
@@ -140,6 +141,7 @@ ar_media_config_init_defaults(ArMediaConfig *cfg)
       .audio_sink = "auto",
       .video_sink = "auto",
       .encoders = NULL,
+      .decoders = NULL,
       .codec = AR_VIDEO_CODEC_AUTO,
       .width = 1280,
       .height = 720,
@@ -369,6 +371,7 @@ ar_engine_make_description(ArMediaEngine *engine)
   g_autofree char *video = NULL;
   g_autofree char *audio = NULL;
   g_autofree char *speaker = NULL;
+  g_autofree char *decoders = NULL;
 
   if (engine->video_kind == AR_SRC_DEVICE)
     video = g_strdup_printf("v4l2src %s", engine->video_device);
@@ -383,13 +386,18 @@ ar_engine_make_description(ArMediaEngine *engine)
   else
     speaker = g_strdup("discarded");
 
+  if (cfg->decoders != NULL && cfg->decoders[0] != NULL)
+    decoders = g_strjoinv(";", (char **)cfg->decoders);
+  else
+    decoders = g_strdup("GStreamer's ranks");
+
   return g_strdup_printf("camera: %s, %ux%u@%u; microphone: %s; speaker: %s; screen: %s; "
-                         "encoder: %s (%s, %s, %u kbit/s); jitter buffer %u ms",
+                         "encoder: %s (%s, %s, %u kbit/s); decoders: %s; jitter buffer %u ms",
                          video, cfg->width, cfg->height, cfg->framerate, audio, speaker,
                          engine->video_sink_kind == AR_SINK_DEVICE ? "autovideosink" : "discarded",
                          engine->encoder->factory, ar_video_codec_to_string(engine->encoder->codec),
                          engine->encoder->hardware ? "hardware" : "software",
-                         cfg->video_bitrate_kbps, cfg->jitter_latency_ms);
+                         cfg->video_bitrate_kbps, decoders, cfg->jitter_latency_ms);
 }
 
 static gboolean
@@ -450,11 +458,13 @@ ar_media_engine_new(const ArMediaConfig *cfg, GError **error)
   engine->audio_sink = g_strdup(cfg->audio_sink != NULL ? cfg->audio_sink : "auto");
   engine->video_sink = g_strdup(cfg->video_sink != NULL ? cfg->video_sink : "auto");
   engine->encoders = cfg->encoders != NULL ? g_strdupv((char **)cfg->encoders) : NULL;
+  engine->decoders = cfg->decoders != NULL ? g_strdupv((char **)cfg->decoders) : NULL;
   engine->cfg.video_source = engine->video_source;
   engine->cfg.audio_source = engine->audio_source;
   engine->cfg.audio_sink = engine->audio_sink;
   engine->cfg.video_sink = engine->video_sink;
   engine->cfg.encoders = (const char *const *)engine->encoders;
+  engine->cfg.decoders = (const char *const *)engine->decoders;
 
   if (!ar_engine_resolve(engine, error))
     return NULL;
@@ -521,6 +531,7 @@ ar_media_engine_free(ArMediaEngine *engine)
   g_free(engine->audio_sink);
   g_free(engine->video_sink);
   g_strfreev(engine->encoders);
+  g_strfreev(engine->decoders);
   g_free(engine->video_device);
   g_free(engine->audio_device);
   g_free(engine->audio_sink_device);

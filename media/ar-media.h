@@ -62,6 +62,11 @@ typedef struct {
   /* Encoder element factory names in order of preference; NULL-terminated.
    * NULL means the built-in default list (hardware first, then software). */
   const char *const *encoders;
+  /* Decoder element factory names (video or audio) that the receive path's
+   * decodebin tries first, in this order; the others follow in GStreamer's
+   * rank order. Names not installed here are skipped. NULL or empty: GStreamer's
+   * ranks alone. */
+  const char *const *decoders;
   ArVideoCodec codec;             /* AUTO: codec of the first usable encoder */
   guint width, height, framerate; /* capture/send format, e.g. 1280x720@30 */
   guint video_bitrate_kbps;       /* target, e.g. 1500 */

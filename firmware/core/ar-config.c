@@ -34,6 +34,7 @@ static const KeySpec config_keys[] = {
     S("device", "display", T_STRING, display, 0, 0),
     S("media", "video-codec", T_CODEC, video_codec, 0, 0),
     S("media", "encoders", T_LIST, encoders, 0, 0),
+    S("media", "decoders", T_LIST, decoders, 0, 0),
     S("media", "width", T_UINT, width, 160, 3840),
     S("media", "height", T_UINT, height, 120, 2160),
     S("media", "framerate", T_UINT, framerate, 1, 60),
@@ -517,6 +518,7 @@ ar_config_free(ArConfig *c)
   g_free(c->speaker);
   g_free(c->display);
   g_strfreev(c->encoders);
+  g_strfreev(c->decoders);
   g_strfreev(c->stun);
   g_strfreev(c->turn);
   g_free(c->turn_username);
@@ -685,6 +687,7 @@ ar_config_to_media(const ArConfig *c, const ArBoard *b, ArMediaConfig *out)
   PICK(audio_sink, c->speaker, b ? b->speaker : NULL);
   PICK(video_sink, c->display, b ? b->display : NULL);
   PICK(encoders, (const char *const *)c->encoders, b ? (const char *const *)b->encoders : NULL);
+  PICK(decoders, (const char *const *)c->decoders, b ? (const char *const *)b->decoders : NULL);
   PICK(width, c->width, b ? b->width : 0);
   PICK(height, c->height, b ? b->height : 0);
   PICK(framerate, c->framerate, b ? b->framerate : 0);

@@ -36,7 +36,7 @@ typedef struct {
   char *kiosk_gpu;  /* [display] kiosk-gpu: "on" (default) | "off": the room display renders
                        in software (a screen without 3D); read by rootfs/mkimage.sh */
   char **encoders;  /* preference order, NULL = engine default */
-  char **decoders;  /* preference order (hardware first), NULL = engine default */
+  char **decoders;  /* preference order (hardware first), NULL = GStreamer's ranks */
   guint width, height, framerate;
   /* [image]: how rootfs/mkimage.sh builds this board's image (NULL for the host board) */
   char *arch;      /* Debian architecture: amd64, arm64 */
@@ -71,6 +71,7 @@ typedef struct {
   /* [media]: 0 / NULL / AUTO = the board's or the engine's default */
   ArVideoCodec video_codec;
   char **encoders;
+  char **decoders; /* overrides the board's; empty: GStreamer's ranks */
   guint width, height, framerate;
   guint video_bitrate_kbps;
   guint jitter_latency_ms;

@@ -29,6 +29,7 @@ test_full(void)
                                "[device]\nboard=host\ncamera=test\n"
                                "[media]\nvideo-codec=vp8\nwidth=640\nheight=360\nframerate=15\n"
                                "encoders=vp8enc;x264enc\njitter-latency-ms=40\n"
+                               "decoders=avdec_vp8;vp8dec\n"
                                "[call]\njoin-timeout=9\n"
                                "[links]\njitsi-domains=meet.example.org;jitsi.example.com\n"
                                "allow-idn=false\n",
@@ -42,6 +43,8 @@ test_full(void)
   g_assert_cmpuint(c->jitter_latency_ms, ==, 40);
   g_assert_cmpuint(c->join_timeout_s, ==, 9);
   g_assert_cmpuint(g_strv_length(c->encoders), ==, 2);
+  g_assert_cmpuint(g_strv_length(c->decoders), ==, 2);
+  g_assert_cmpstr(c->decoders[0], ==, "avdec_vp8");
   const ArLinkPolicy *policy = ar_link_config_get_policy(c->links);
   g_assert_cmpstr(policy->jitsi_domains[1], ==, "jitsi.example.com");
   g_assert_false(policy->allow_idn);
@@ -276,6 +279,40 @@ test_merge(void)
   g_assert_cmpuint(m.jitter_latency_ms, <, 200); /* interactive, not webrtcbin's 200 ms */
 }
 
+/* media.decoders overrides the board's [video] decoders; empty means
+ * GStreamer's ranks; neither: the board's list. */
+static void
+test_merge_decoders(void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ArBoard) host = ar_board_load("host", &error);
+  g_assert_no_error(error);
+  g_autoptr(ArBoard) rpi = ar_board_load("rpi4", &error);
+  g_assert_no_error(error);
+  g_autoptr(ArConfig) none = load("[room]\nname=R\n", &error);
+  g_assert_no_error(error);
+  g_autoptr(ArConfig) own = load("[media]\ndecoders=avdec_h264 ; vp8dec\n", &error);
+  g_assert_no_error(error);
+  g_autoptr(ArConfig) empty = load("[media]\ndecoders=\n", &error);
+  g_assert_no_error(error);
+  ArMediaConfig m;
+
+  ar_config_to_media(none, host, &m);
+  g_assert_null(m.decoders); /* the host board names none */
+  ar_config_to_media(none, rpi, &m);
+  g_assert_nonnull(m.decoders);
+  g_assert_cmpstr(m.decoders[0], ==, "v4l2h264dec"); /* hardware first */
+  ar_config_to_media(own, rpi, &m);
+  g_assert_cmpuint(g_strv_length((char **)m.decoders), ==, 2);
+  g_assert_cmpstr(m.decoders[0], ==, "avdec_h264");
+  g_assert_cmpstr(m.decoders[1], ==, "vp8dec");
+  ar_config_to_media(empty, rpi, &m);
+  g_assert_nonnull(m.decoders);
+  g_assert_null(m.decoders[0]);
+  ar_config_to_media(own, NULL, &m);
+  g_assert_cmpstr(m.decoders[0], ==, "avdec_h264");
+}
+
 static void
 test_network(void)
 {
@@ -438,6 +475,7 @@ main(int argc, char **argv)
   g_test_add_func("/config/board/host", test_board_host);
   g_test_add_func("/config/board/bad-name", test_board_bad_name);
   g_test_add_func("/config/board/merge", test_merge);
+  g_test_add_func("/config/board/merge-decoders", test_merge_decoders);
   g_test_add_func("/config/board/profiles", test_board_profiles);
   g_test_add_func("/config/board/devices-present", test_devices_present);
   g_test_add_func("/config/board/image-refused", test_board_image_refused);
