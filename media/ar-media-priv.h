@@ -36,6 +36,25 @@ GstElement *ar_encoder_make_bin(const ArEncoderInfo *info, guint bitrate_kbps, g
 /* The RTP caps we offer for @codec (payload type @pt). */
 GstCaps *ar_encoder_rtp_caps(ArVideoCodec codec, guint pt);
 
+/* ---- decoder preference (ar-decoder.c) ---- */
+
+/* Reorders decodebin's candidate factories (GstElementFactory *, best rank
+ * first): the ones named in @preference, in its order, ahead of the other
+ * decoders, which keep their order. Non-decoders that came before the first
+ * decoder (parsers, depayloaders) stay in front: decodebin must still try a
+ * parser first. Unknown and repeated names are ignored; NULL or an empty
+ * @preference keeps the order. Returns a new list of the same factories (not
+ * referenced: free it with g_list_free); @factories is not changed. */
+GList *ar_decoder_sort(const GList *factories, const char *const *preference);
+/* Makes @decodebin try the decoders of @preference (copied) first, through
+ * its autoplug-sort signal: this decodebin only, never the global ranks.
+ * NULL or empty: nothing is connected (GStreamer's ranks). */
+void ar_decoder_attach(GstElement *decodebin, const char *const *preference);
+/* TRUE if @element's factory classifies it as a decoder. */
+gboolean ar_decoder_is_decoder(GstElement *element);
+/* The factory name of the decoder inside @bin (recursively), or NULL. */
+char *ar_decoder_find_in(GstBin *bin);
+
 /* ---- engine (ar-media-engine.c) ---- */
 
 const ArMediaConfig *ar_media_engine_get_config(ArMediaEngine *engine);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * ar-peer-media.c: the media chains of a peer. SEND: camera/microphone ->
- * encoders -> webrtcbin sink pads. RECV: webrtcbin src pads -> decodebin ->
+ * encoders -> webrtcbin sink pads. RECV: webrtcbin src pads -> decodebin (the
+ * board's decoder preference first: ar-decoder.c) ->
  * screen/speaker. Pad probes: the verification gate (RTP dropped until the
  * DTLS certificate matched), first-frame events, SSRCs for the stats.
  * Most of this runs on streaming threads: it only posts to the peer's context.
@@ -273,6 +274,24 @@ ar_peer_discard_pad(ArPeer *peer, GstPad *pad)
   gst_element_sync_state_with_parent(sink);
 }
 
+/* Streaming thread: says once per stream which decoder decodebin chose (the
+ * board's preference first, else GStreamer's ranks): a room that decodes in
+ * software where the board has a hardware decoder shows it here. */
+static void
+ar_peer_log_decoder(ArPeer *peer, GstElement *decodebin, const char *caps_name)
+{
+  g_autofree char *decoder = ar_decoder_find_in(GST_BIN(decodebin));
+  g_autofree char *preference = peer->decoders != NULL && peer->decoders[0] != NULL
+                                    ? g_strjoinv(";", peer->decoders)
+                                    : g_strdup("GStreamer's ranks");
+  const char *kind = g_str_has_prefix(caps_name, "video/") ? "video" : "audio";
+
+  g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "AR_PEER", peer->label, "AR_MEDIA", kind,
+                   "AR_DECODER", decoder != NULL ? decoder : "none", "MESSAGE",
+                   "peer %s: %s decoded by %s (preference: %s)", peer->label, kind,
+                   decoder != NULL ? decoder : "no decoder", preference);
+}
+
 /* Streaming thread: decodebin found a decoded stream. */
 static void
 ar_peer_on_decoded_pad(GstElement *decodebin, GstPad *pad, gpointer user_data)
@@ -309,6 +328,7 @@ ar_peer_on_decoded_pad(GstElement *decodebin, GstPad *pad, gpointer user_data)
     return;
   }
   gst_element_sync_state_with_parent(out);
+  ar_peer_log_decoder(peer, decodebin, gst_structure_get_name(s));
 }
 
 /* Streaming thread: make depayloaders ask for a key frame instead of waiting. */
@@ -376,6 +396,8 @@ ar_peer_on_pad_added(GstElement *webrtc, GstPad *pad, gpointer user_data)
                          "GStreamer element 'decodebin' is missing");
     return;
   }
+  /* The board's decoder preference, for this decodebin only. */
+  ar_decoder_attach(decodebin, (const char *const *)peer->decoders);
   g_signal_connect(decodebin, "pad-added", G_CALLBACK(ar_peer_on_decoded_pad), peer);
   g_signal_connect(decodebin, "deep-element-added", G_CALLBACK(ar_peer_on_deep_element_added),
                    NULL);

@@ -32,6 +32,7 @@ struct _ArPeer {
   GSource *connect_timer; /* main context */
   GstPad *video_send_pad; /* SEND: webrtcbin sink pad of the video stream */
   ArVideoTap *tap;        /* encoded video for the engine's video sink, or NULL */
+  char **decoders;        /* RECV: the engine's decoder preference (copy), or NULL */
   ArPeerStats *stats;
   /* RECV: output chains, added to the pipeline when the first stream of their
    * kind arrives (under out_lock, from a streaming thread). */

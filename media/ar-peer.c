@@ -57,6 +57,7 @@ ar_peer_unref(ArPeer *peer)
   g_clear_pointer(&peer->transports, g_array_unref);
   g_clear_pointer(&peer->early_candidates, g_ptr_array_unref);
   g_strfreev(peer->remote_fingerprints);
+  g_strfreev(peer->decoders);
   g_main_context_unref(peer->context);
   g_mutex_clear(&peer->lock);
   g_mutex_clear(&peer->out_lock);
@@ -990,6 +991,8 @@ ar_peer_new(ArMediaEngine *engine, ArPeerDirection direction, const char *label,
   peer->transports = g_array_new(FALSE, TRUE, sizeof(ArWatchedTransport));
   peer->early_candidates = g_ptr_array_new_with_free_func(ar_peer_candidate_free);
   peer->state = AR_PEER_STATE_NEW;
+  /* Read by streaming threads (decodebin's autoplug-sort): a copy of our own. */
+  peer->decoders = cfg->decoders != NULL ? g_strdupv((char **)cfg->decoders) : NULL;
 
   name = g_strdup_printf("ar-peer-%s", peer->label);
   g_strcanon(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_", '_');

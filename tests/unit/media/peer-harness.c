@@ -245,6 +245,7 @@ static const ArPeerCallbacks callbacks = {
 /* Set before call_init to tap the engine's encoded video. */
 const ArVideoSinkFuncs *test_video_sink;
 gpointer test_video_sink_data;
+const char *const *test_decoders;
 
 ArMediaEngine *
 make_engine(const char *const *encoders)
@@ -259,6 +260,7 @@ make_engine(const char *const *encoders)
   cfg.audio_sink = "none";
   cfg.video_sink = "none";
   cfg.encoders = encoders;
+  cfg.decoders = test_decoders;
   cfg.width = 320;
   cfg.height = 240;
   cfg.video_bitrate_kbps = 400;

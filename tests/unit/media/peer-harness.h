@@ -66,6 +66,8 @@ const ArTrackStats *find_track(GArray *stats, const char *kind);
 /* Set before call_init (or make_engine) to tap the engine's encoded video. */
 extern const ArVideoSinkFuncs *test_video_sink;
 extern gpointer test_video_sink_data;
+/* Set before call_init (or make_engine): the engine's decoder preference. */
+extern const char *const *test_decoders;
 
 /* An engine with the test camera and tone, 320x240, no sinks. */
 ArMediaEngine *make_engine(const char *const *encoders);

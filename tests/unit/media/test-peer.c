@@ -9,6 +9,7 @@
  * peer-harness.c.
  */
 #include <gio/gio.h>
+#include <gst/gst.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -167,6 +168,105 @@ test_loopback_call_vp8(void)
   static const char *const vp8[] = {"vp8enc", NULL};
 
   run_loopback_call(vp8, "VP8");
+}
+
+/* ---- the decoder preference reaches the RECV peer's decodebin ---- */
+
+/* The video decoder the RECV peer ("feed-1") logged, from the structured log
+ * fields the media engine writes (AR_PEER, AR_MEDIA, AR_DECODER). Any thread. */
+static GMutex decoder_lock;
+static char *decoder_logged;
+
+static const char *
+field_string(const GLogField *f, char **tmp)
+{
+  if (f->length < 0)
+    return f->value;
+  *tmp = g_strndup(f->value, (gsize)f->length);
+  return *tmp;
+}
+
+static GLogWriterOutput
+test_log_writer(GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer data)
+{
+  g_autofree char *peer_tmp = NULL;
+  g_autofree char *decoder_tmp = NULL;
+  g_autofree char *media_tmp = NULL;
+  const char *peer = NULL, *decoder = NULL, *media = NULL;
+
+  for (gsize i = 0; i < n_fields; i++) {
+    if (g_str_equal(fields[i].key, "AR_PEER"))
+      peer = field_string(&fields[i], &peer_tmp);
+    else if (g_str_equal(fields[i].key, "AR_DECODER"))
+      decoder = field_string(&fields[i], &decoder_tmp);
+    else if (g_str_equal(fields[i].key, "AR_MEDIA"))
+      media = field_string(&fields[i], &media_tmp);
+  }
+  if (g_strcmp0(peer, "feed-1") == 0 && g_strcmp0(media, "video") == 0 && decoder != NULL) {
+    g_mutex_lock(&decoder_lock);
+    g_free(decoder_logged);
+    decoder_logged = g_strdup(decoder);
+    g_mutex_unlock(&decoder_lock);
+  }
+  return g_log_writer_default(level, fields, n_fields, data);
+}
+
+static char *
+take_decoder_logged(void)
+{
+  char *d;
+
+  g_mutex_lock(&decoder_lock);
+  d = g_steal_pointer(&decoder_logged);
+  g_mutex_unlock(&decoder_lock);
+  return d;
+}
+
+/* A VP8 call whose engine prefers @decoder: the RECV peer decodes with it. */
+static void
+run_decoder_call(const char *decoder)
+{
+  const char *const vp8[] = {"vp8enc", NULL};
+  const char *const pref[] = {"nosuchdec", decoder, NULL};
+  Call call;
+  g_autofree char *got = NULL;
+
+  g_free(take_decoder_logged());
+  test_decoders = pref;
+  call_init(&call, vp8);
+  test_decoders = NULL;
+  call_start(&call);
+  if (!wait_for(&call, both_connected, CALL_TIMEOUT_MS, "both peers CONNECTED"))
+    goto out;
+  if (!wait_for(&call, recv_has_media, CALL_TIMEOUT_MS, ">= 30 decoded frames and audio"))
+    goto out;
+  g_assert_false(someone_failed(&call));
+  got = take_decoder_logged();
+  g_test_message("preference %s: the RECV peer decoded VP8 with %s", decoder,
+                 got != NULL ? got : "(nothing logged)");
+  g_assert_cmpstr(got, ==, decoder);
+out:
+  call_clear(&call);
+}
+
+static void
+test_decoder_preference(void)
+{
+  g_autoptr(GstElementFactory) av = NULL;
+  g_autoptr(GstElementFactory) vpx = NULL;
+
+  gst_init(NULL, NULL);
+  av = gst_element_factory_find("avdec_vp8");
+  vpx = gst_element_factory_find("vp8dec");
+  if (!require_network())
+    return;
+  if (av == NULL || vpx == NULL) {
+    g_test_skip("needs avdec_vp8 (gst-libav) and vp8dec (gst-plugins-good)");
+    return;
+  }
+  /* Both ways round: one of them is not what GStreamer's ranks pick. */
+  run_decoder_call("avdec_vp8");
+  run_decoder_call("vp8dec");
 }
 
 static void
@@ -681,12 +781,14 @@ main(int argc, char **argv)
 {
   if (argc == 2 && g_str_equal(argv[1], "--child-recv"))
     return child_main();
+  g_log_set_writer_func(test_log_writer, NULL, NULL);
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/media/peer/remote-sdp-validation", test_remote_sdp_validation);
   g_test_add_func("/media/peer/candidate-validation", test_candidate_validation);
   g_test_add_func("/media/peer/close-silences-callbacks", test_close_silences_callbacks);
   g_test_add_func("/media/peer/loopback-call", test_loopback_call);
   g_test_add_func("/media/peer/loopback-call-vp8", test_loopback_call_vp8);
+  g_test_add_func("/media/peer/decoder-preference", test_decoder_preference);
   test_peer_add_control_tests();
   g_test_add_func("/media/peer/cross-process-call", test_cross_process_call);
   g_test_add_func("/media/peer/tampered-fingerprint-fails", test_tampered_offer);
