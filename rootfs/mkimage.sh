@@ -257,7 +257,7 @@ EOF
     id anyroom-kiosk >/dev/null 2>&1 || useradd --system --home-dir /run/anyroom-kiosk \
       --no-create-home --shell /usr/sbin/nologin --groups video,render,input anyroom-kiosk
     systemctl enable systemd-networkd systemd-resolved systemd-timesyncd avahi-daemon \
-      anyroomd.service anyroom-health.service >/dev/null 2>&1
+      anyroomd.service anyroom-health.service anyroom-machine-id.service >/dev/null 2>&1
     # A room without a network must still boot quickly: nothing waits for network-online.
     systemctl mask getty@tty1.service serial-getty@ttyS0.service apt-daily.timer \
       systemd-networkd-wait-online.service \

@@ -139,8 +139,25 @@ def case_boot(vm):
     assert rc != 0, "the root file system is writable"
     vm.run("touch /data/probe && rm /data/probe")
     vm.run("passwd -S root | grep -q ' L '")  # locked: no password login
-    vm.run("systemctl is-active anyroomd avahi-daemon systemd-networkd systemd-timesyncd")
+    vm.run("systemctl is-active anyroomd avahi-daemon systemd-networkd systemd-timesyncd "
+           "anyroom-machine-id")
+    # The first boot's machine ID is made up by systemd; anyroom-machine-id saves it for GRUB.
+    vm.machine_id = vm.run("cat /etc/machine-id")[1].strip()
+    vm.run("grub-editenv /boot/efi/EFI/anyroom/machine-id.env list"
+           f" | grep -qx ANYROOM_MACHINE_ID={vm.machine_id}")
     return secs
+
+
+def check_machine_id(vm):
+    """The machine ID of the first boot came back (GRUB passes it), and journald kept writing to
+    one directory on /data (a new ID at every boot leaves a directory per boot, never vacuumed)."""
+    mid = vm.run("cat /etc/machine-id")[1].strip()
+    first = getattr(vm, "machine_id", None)
+    if first is not None:
+        assert mid == first, f"machine ID {mid} after the reboot, {first} before"
+    vm.run(f"grep -q 'systemd.machine_id={mid}' /proc/cmdline")
+    dirs = vm.run("ls /data/log/journal")[1].split()
+    assert dirs == [mid], f"journal directories on /data: {dirs} (machine ID {mid})"
 
 
 def install(vm, name, timeout=900):
@@ -165,6 +182,7 @@ def case_install(vm, bundles):
     assert booted_slot(vm) == "B"
     assert guest_version(vm) == bundles["v2"][1], guest_version(vm)
     vm.run("grep -qx precious-42 /data/marker")
+    check_machine_id(vm)
     out = vm.run("grub-editenv /boot/efi/EFI/anyroom/grubenv list")[1]
     diag(out)
     assert "B_OK=1" in out and "B_TRY=0" in out, out
@@ -193,6 +211,7 @@ def case_rollback(vm, bundles):
     diag(out.replace("\n", " "))
     assert "A_TRY=3" in out, out
     vm.run("grep -qx precious-42 /data/marker")
+    check_machine_id(vm)  # the bad slot's three boots too
     diag(f"rollback to B {time.monotonic() - t0:.0f} s after the reboot into the bad slot")
 
 

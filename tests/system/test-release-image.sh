@@ -52,4 +52,6 @@ check "/release/kiosk-udev-start" grep -q 'SYSTEMD_WANTS}+="anyroom-kiosk.servic
 check "/release/kiosk-policy-443-only" bash -c 'grep -q "\"URLAllowlist\": \[\"https://127.0.0.1:443\"\]" <<<"$1"' _ \
   "$(fs 'cat /etc/chromium/policies/managed/anyroom-kiosk.json')"
 check "/release/proc-hidepid" grep -qE '^proc +/proc +proc +.*hidepid=invisible' <<<"$(fs 'cat /etc/fstab')"
+# The root is read-only: the machine ID is kept across boots by this unit (and GRUB).
+check "/release/machine-id-kept" exists /etc/systemd/system/multi-user.target.wants/anyroom-machine-id.service
 tap_end
