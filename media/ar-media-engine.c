@@ -130,27 +130,6 @@ ar_video_codec_from_string(const char *s, ArVideoCodec *out)
   return TRUE;
 }
 
-void
-ar_media_config_init_defaults(ArMediaConfig *cfg)
-{
-  if (cfg == NULL)
-    return;
-  *cfg = (ArMediaConfig){
-      .video_source = "auto",
-      .audio_source = "auto",
-      .audio_sink = "auto",
-      .video_sink = "auto",
-      .encoders = NULL,
-      .decoders = NULL,
-      .codec = AR_VIDEO_CODEC_AUTO,
-      .width = 1280,
-      .height = 720,
-      .framerate = 30,
-      .video_bitrate_kbps = 1500,
-      .jitter_latency_ms = 60,
-  };
-}
-
 GstElement *
 ar_media_make_element(const char *factory, const char *name, GError **error)
 {
@@ -240,93 +219,83 @@ ar_alsa_has_pcm(const char *what)
 }
 
 static gboolean
-ar_is_device_path(const char *s)
-{
-  return s != NULL && s[0] == '/' && strlen(s) < 256 && strstr(s, "/../") == NULL;
-}
-
-/* ALSA names like "default", "hw:1,0", "plughw:CARD=Bar,DEV=0". */
-static gboolean
-ar_is_alsa_name(const char *s)
-{
-  if (s == NULL || *s == '\0' || strlen(s) > 128)
-    return FALSE;
-  for (const char *p = s; *p; p++) {
-    if (!g_ascii_isalnum(*p) && strchr(":,=_-.", *p) == NULL)
-      return FALSE;
-  }
-  return TRUE;
-}
-
-static gboolean
 ar_engine_resolve(ArMediaEngine *engine, GError **error)
 {
   const ArMediaConfig *cfg = &engine->cfg;
+  ArMediaValue video_source, audio_source, audio_sink, video_sink;
+
+  /* The rules are ar_media_config_check()'s: one parser for both. */
+  if (!ar_media_setting_parse(AR_MEDIA_SETTING_VIDEO_SOURCE, cfg->video_source, &video_source,
+                              error) ||
+      !ar_media_setting_parse(AR_MEDIA_SETTING_AUDIO_SOURCE, cfg->audio_source, &audio_source,
+                              error) ||
+      !ar_media_setting_parse(AR_MEDIA_SETTING_AUDIO_SINK, cfg->audio_sink, &audio_sink, error) ||
+      !ar_media_setting_parse(AR_MEDIA_SETTING_VIDEO_SINK, cfg->video_sink, &video_sink, error))
+    return FALSE;
 
   /* Video source. */
-  if (g_str_equal(cfg->video_source, "test")) {
+  switch (video_source) {
+  case AR_MEDIA_VALUE_OFF:
     engine->video_kind = AR_SRC_TEST;
-  } else if (g_str_equal(cfg->video_source, "auto")) {
+    break;
+  case AR_MEDIA_VALUE_AUTO:
     engine->video_device = ar_find_v4l2_capture();
     engine->video_kind = engine->video_device != NULL ? AR_SRC_DEVICE : AR_SRC_TEST;
-  } else if (ar_is_device_path(cfg->video_source)) {
+    break;
+  case AR_MEDIA_VALUE_DEVICE:
     engine->video_kind = AR_SRC_DEVICE;
     engine->video_device = g_strdup(cfg->video_source);
-  } else {
-    g_set_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_FAILED,
-                "Invalid video source '%s' (expected auto, test or a device path)",
-                cfg->video_source);
-    return FALSE;
+    break;
   }
 
   /* Audio source. */
-  if (g_str_equal(cfg->audio_source, "test")) {
+  switch (audio_source) {
+  case AR_MEDIA_VALUE_OFF:
     engine->audio_kind = AR_SRC_TEST;
-  } else if (g_str_equal(cfg->audio_source, "auto")) {
+    break;
+  case AR_MEDIA_VALUE_AUTO:
     engine->audio_kind = ar_alsa_has_pcm("capture") ? AR_SRC_DEVICE : AR_SRC_TEST;
     engine->audio_device = engine->audio_kind == AR_SRC_DEVICE ? g_strdup("default") : NULL;
-  } else if (ar_is_alsa_name(cfg->audio_source)) {
+    break;
+  case AR_MEDIA_VALUE_DEVICE:
     engine->audio_kind = AR_SRC_DEVICE;
     engine->audio_device = g_strdup(cfg->audio_source);
-  } else {
-    g_set_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_FAILED,
-                "Invalid audio source '%s' (expected auto, test or an ALSA device name)",
-                cfg->audio_source);
-    return FALSE;
+    break;
   }
 
   /* Audio sink. */
-  if (g_str_equal(cfg->audio_sink, "none")) {
+  switch (audio_sink) {
+  case AR_MEDIA_VALUE_OFF:
     engine->audio_sink_kind = AR_SINK_NONE;
-  } else if (g_str_equal(cfg->audio_sink, "auto")) {
+    break;
+  case AR_MEDIA_VALUE_AUTO:
     engine->audio_sink_kind = ar_alsa_has_pcm("playback") ? AR_SINK_DEVICE : AR_SINK_NONE;
     engine->audio_sink_device =
         engine->audio_sink_kind == AR_SINK_DEVICE ? g_strdup("default") : NULL;
-  } else if (ar_is_alsa_name(cfg->audio_sink)) {
+    break;
+  case AR_MEDIA_VALUE_DEVICE:
     engine->audio_sink_kind = AR_SINK_DEVICE;
     engine->audio_sink_device = g_strdup(cfg->audio_sink);
-  } else {
-    g_set_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_FAILED,
-                "Invalid audio sink '%s' (expected auto, none or an ALSA device name)",
-                cfg->audio_sink);
-    return FALSE;
+    break;
   }
 
-  /* Video sink. */
-  if (g_str_equal(cfg->video_sink, "none")) {
+  /* Video sink: "none" and "kiosk" (the kiosk page shows the video) draw
+   * nothing; "window" an autovideosink. */
+  switch (video_sink) {
+  case AR_MEDIA_VALUE_OFF:
     engine->video_sink_kind = AR_SINK_NONE;
-  } else if (g_str_equal(cfg->video_sink, "window")) {
+    break;
+  case AR_MEDIA_VALUE_DEVICE:
     engine->video_sink_kind = AR_SINK_DEVICE;
-  } else if (g_str_equal(cfg->video_sink, "auto")) {
+    break;
+  case AR_MEDIA_VALUE_AUTO: {
     const char *x = g_getenv("DISPLAY");
     const char *wl = g_getenv("WAYLAND_DISPLAY");
 
     engine->video_sink_kind =
         (x != NULL && *x != '\0') || (wl != NULL && *wl != '\0') ? AR_SINK_DEVICE : AR_SINK_NONE;
-  } else {
-    g_set_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_FAILED,
-                "Invalid video sink '%s' (expected auto, none or window)", cfg->video_sink);
-    return FALSE;
+    break;
+  }
   }
   return TRUE;
 }
@@ -394,44 +363,13 @@ ar_engine_make_description(ArMediaEngine *engine)
   return g_strdup_printf("camera: %s, %ux%u@%u; microphone: %s; speaker: %s; screen: %s; "
                          "encoder: %s (%s, %s, %u kbit/s); decoders: %s; jitter buffer %u ms",
                          video, cfg->width, cfg->height, cfg->framerate, audio, speaker,
-                         engine->video_sink_kind == AR_SINK_DEVICE ? "autovideosink" : "discarded",
+                         engine->video_sink_kind == AR_SINK_DEVICE ? "autovideosink"
+                         : g_str_equal(cfg->video_sink, "kiosk")
+                             ? "none (kiosk: the room page shows the video)"
+                             : "discarded",
                          engine->encoder->factory, ar_video_codec_to_string(engine->encoder->codec),
                          engine->encoder->hardware ? "hardware" : "software",
                          cfg->video_bitrate_kbps, decoders, cfg->jitter_latency_ms);
-}
-
-static gboolean
-ar_config_validate(const ArMediaConfig *cfg, GError **error)
-{
-  if (cfg->width < 16 || cfg->width > 7680 || cfg->height < 16 || cfg->height > 4320 ||
-      (cfg->width % 2) != 0 || (cfg->height % 2) != 0) {
-    g_set_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_FAILED,
-                "Invalid video size %ux%u (even numbers, 16x16 to 7680x4320)", cfg->width,
-                cfg->height);
-    return FALSE;
-  }
-  if (cfg->framerate < 1 || cfg->framerate > 120) {
-    g_set_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_FAILED, "Invalid frame rate %u (1 to 120)",
-                cfg->framerate);
-    return FALSE;
-  }
-  if (cfg->video_bitrate_kbps < 50 || cfg->video_bitrate_kbps > 100000) {
-    g_set_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_FAILED,
-                "Invalid video bitrate %u kbit/s (50 to 100000)", cfg->video_bitrate_kbps);
-    return FALSE;
-  }
-  if (cfg->jitter_latency_ms > 10000) {
-    g_set_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_FAILED,
-                "Invalid jitter buffer latency %u ms (0 to 10000)", cfg->jitter_latency_ms);
-    return FALSE;
-  }
-  if (cfg->codec != AR_VIDEO_CODEC_AUTO && cfg->codec != AR_VIDEO_CODEC_H264 &&
-      cfg->codec != AR_VIDEO_CODEC_VP8) {
-    g_set_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_FAILED, "Invalid video codec %d",
-                (int)cfg->codec);
-    return FALSE;
-  }
-  return TRUE;
 }
 
 ArMediaEngine *
@@ -446,7 +384,7 @@ ar_media_engine_new(const ArMediaConfig *cfg, GError **error)
     ar_media_config_init_defaults(&defaults);
     cfg = &defaults;
   }
-  if (!ar_config_validate(cfg, error))
+  if (!ar_media_config_check(cfg, error))
     return NULL;
 
   engine = g_new0(ArMediaEngine, 1);

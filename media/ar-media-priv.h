@@ -55,6 +55,19 @@ gboolean ar_decoder_is_decoder(GstElement *element);
 /* The factory name of the decoder inside @bin (recursively), or NULL. */
 char *ar_decoder_find_in(GstBin *bin);
 
+/* ---- config values (ar-media-config.c) ---- */
+
+/* What a device value asks for. */
+typedef enum {
+  AR_MEDIA_VALUE_AUTO,   /* "auto" (or NULL): looked for when the engine resolves it */
+  AR_MEDIA_VALUE_OFF,    /* sources "test" (generated); sinks "none", video sink "kiosk" */
+  AR_MEDIA_VALUE_DEVICE, /* a /dev/ path, an ALSA name, video sink "window" */
+} ArMediaValue;
+
+/* ar_media_setting_check() that also says what the value asks for. */
+gboolean ar_media_setting_parse(ArMediaSetting setting, const char *value, ArMediaValue *out,
+                                GError **error);
+
 /* ---- engine (ar-media-engine.c) ---- */
 
 const ArMediaConfig *ar_media_engine_get_config(ArMediaEngine *engine);

@@ -57,7 +57,9 @@ typedef struct {
    * ALSA device name. */
   const char *audio_sink;
   /* "auto" (a window if $DISPLAY or $WAYLAND_DISPLAY is set, else none),
-   * "none", or "window". */
+   * "none", "kiosk" or "window". "kiosk": the room screen is the kiosk
+   * browser, which shows the remote video itself from the encoded frames
+   * (ar_media_engine_set_video_sink); the engine renders nothing, as "none". */
   const char *video_sink;
   /* Encoder element factory names in order of preference; NULL-terminated.
    * NULL means the built-in default list (hardware first, then software). */
@@ -74,6 +76,26 @@ typedef struct {
 } ArMediaConfig;
 
 void ar_media_config_init_defaults(ArMediaConfig *cfg);
+
+/* The device values of an ArMediaConfig (NULL means "auto"). */
+typedef enum {
+  AR_MEDIA_SETTING_VIDEO_SOURCE, /* camera: auto | test | a /dev/ path */
+  AR_MEDIA_SETTING_AUDIO_SOURCE, /* microphone: auto | test | an ALSA device name */
+  AR_MEDIA_SETTING_AUDIO_SINK,   /* speaker: auto | none | an ALSA device name */
+  AR_MEDIA_SETTING_VIDEO_SINK,   /* display: auto | none | kiosk | window */
+} ArMediaSetting;
+
+/* TRUE if the engine accepts @value for @setting; else an AR_MEDIA_ERROR
+ * naming the valid values. Touches no device (a /dev/ path need not exist):
+ * the same rules ar_media_engine_new() and ar_media_engine_set_devices()
+ * apply before they look for devices. */
+gboolean ar_media_setting_check(ArMediaSetting setting, const char *value,
+                                GError **error) G_GNUC_WARN_UNUSED_RESULT;
+/* Checks every value of @cfg (NULL: the defaults) as ar_media_engine_new()
+ * does before it touches devices or GStreamer: the four device values, the
+ * video size, frame rate, bitrate, jitter latency and codec. Encoder and
+ * decoder names are not checked: names not installed are skipped by design. */
+gboolean ar_media_config_check(const ArMediaConfig *cfg, GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
 /* ---- encoder selection (pure logic, unit-tested) ---- */
 

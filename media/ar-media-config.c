@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * ar-media-config.c: what an ArMediaConfig may say, checked without devices.
+ * The engine resolves its devices through the same parser, so a value this
+ * check passes is one the engine accepts.
+ */
+#include "ar-media-priv.h"
+
+#include <string.h>
+
+void
+ar_media_config_init_defaults(ArMediaConfig *cfg)
+{
+  if (cfg == NULL)
+    return;
+  *cfg = (ArMediaConfig){
+      .video_source = "auto",
+      .audio_source = "auto",
+      .audio_sink = "auto",
+      .video_sink = "auto",
+      .encoders = NULL,
+      .decoders = NULL,
+      .codec = AR_VIDEO_CODEC_AUTO,
+      .width = 1280,
+      .height = 720,
+      .framerate = 30,
+      .video_bitrate_kbps = 1500,
+      .jitter_latency_ms = 60,
+  };
+}
+
+/* A V4L2 device: "/dev/video0", "/dev/v4l/by-id/usb-...". */
+static gboolean
+ar_is_device_path(const char *s)
+{
+  return g_str_has_prefix(s, "/dev/") && strlen(s) <= 128 && strstr(s, "/..") == NULL;
+}
+
+/* ALSA names like "default", "hw:1,0", "plughw:CARD=Bar,DEV=0". */
+static gboolean
+ar_is_alsa_name(const char *s)
+{
+  if (*s == '\0' || strlen(s) > 128)
+    return FALSE;
+  for (const char *p = s; *p; p++) {
+    if (!g_ascii_isalnum(*p) && strchr(":,=_-.", *p) == NULL)
+      return FALSE;
+  }
+  return TRUE;
+}
+
+/* The word each setting takes for "nothing from a device". */
+static const struct {
+  const char *what;  /* for messages */
+  const char *off;   /* "test" (generated) or "none" (nothing played or shown) */
+  const char *valid; /* the message's list of valid values */
+} settings[] = {
+    [AR_MEDIA_SETTING_VIDEO_SOURCE] = {"video source", "test", "auto, test or a /dev/ path"},
+    [AR_MEDIA_SETTING_AUDIO_SOURCE] = {"audio source", "test", "auto, test or an ALSA device name"},
+    [AR_MEDIA_SETTING_AUDIO_SINK] = {"audio sink", "none", "auto, none or an ALSA device name"},
+    [AR_MEDIA_SETTING_VIDEO_SINK] = {"video sink", "none", "auto, none, kiosk or window"},
+};
+
+/* Words with a meaning of their own, never taken for a device name. */
+static const char *const reserved[] = {"auto", "test", "none", "kiosk", "window", NULL};
+
+gboolean
+ar_media_setting_parse(ArMediaSetting setting, const char *value, ArMediaValue *out, GError **error)
+{
+  ArMediaValue kind;
+
+  if ((guint)setting >= G_N_ELEMENTS(settings)) {
+    g_set_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_FAILED, "Unknown media setting %d",
+                (int)setting);
+    return FALSE;
+  }
+  if (value == NULL || g_str_equal(value, "auto"))
+    kind = AR_MEDIA_VALUE_AUTO;
+  else if (g_str_equal(value, settings[setting].off))
+    kind = AR_MEDIA_VALUE_OFF;
+  /* The room screen is the kiosk browser, which shows the remote video
+   * itself (encoded frames relayed over /api/v1/video): draw nothing. */
+  else if (setting == AR_MEDIA_SETTING_VIDEO_SINK && g_str_equal(value, "kiosk"))
+    kind = AR_MEDIA_VALUE_OFF;
+  else if (setting == AR_MEDIA_SETTING_VIDEO_SINK && g_str_equal(value, "window"))
+    kind = AR_MEDIA_VALUE_DEVICE;
+  else if (setting == AR_MEDIA_SETTING_VIDEO_SOURCE && ar_is_device_path(value))
+    kind = AR_MEDIA_VALUE_DEVICE;
+  /* The other settings' words are ALSA names too, but say something else:
+   * microphone=none would open a PCM called "none" and fail in the call. */
+  else if ((setting == AR_MEDIA_SETTING_AUDIO_SOURCE || setting == AR_MEDIA_SETTING_AUDIO_SINK) &&
+           ar_is_alsa_name(value) && !g_strv_contains(reserved, value))
+    kind = AR_MEDIA_VALUE_DEVICE;
+  else {
+    /* The value may be anything: quote it escaped and bounded. */
+    g_autofree char *quoted = g_strescape(value, NULL);
+
+    g_set_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_FAILED, "Invalid %s '%.64s%s' (expected %s)",
+                settings[setting].what, quoted, strlen(quoted) > 64 ? "..." : "",
+                settings[setting].valid);
+    return FALSE;
+  }
+  if (out != NULL)
+    *out = kind;
+  return TRUE;
+}
+
+gboolean
+ar_media_setting_check(ArMediaSetting setting, const char *value, GError **error)
+{
+  return ar_media_setting_parse(setting, value, NULL, error);
+}
+
+gboolean
+ar_media_config_check(const ArMediaConfig *cfg, GError **error)
+{
+  ArMediaConfig defaults;
+
+  if (cfg == NULL) {
+    ar_media_config_init_defaults(&defaults);
+    cfg = &defaults;
+  }
+  if (!ar_media_setting_check(AR_MEDIA_SETTING_VIDEO_SOURCE, cfg->video_source, error) ||
+      !ar_media_setting_check(AR_MEDIA_SETTING_AUDIO_SOURCE, cfg->audio_source, error) ||
+      !ar_media_setting_check(AR_MEDIA_SETTING_AUDIO_SINK, cfg->audio_sink, error) ||
+      !ar_media_setting_check(AR_MEDIA_SETTING_VIDEO_SINK, cfg->video_sink, error))
+    return FALSE;
+  if (cfg->width < 16 || cfg->width > 7680 || cfg->height < 16 || cfg->height > 4320 ||
+      (cfg->width % 2) != 0 || (cfg->height % 2) != 0) {
+    g_set_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_FAILED,
+                "Invalid video size %ux%u (even numbers, 16x16 to 7680x4320)", cfg->width,
+                cfg->height);
+    return FALSE;
+  }
+  if (cfg->framerate < 1 || cfg->framerate > 120) {
+    g_set_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_FAILED, "Invalid frame rate %u (1 to 120)",
+                cfg->framerate);
+    return FALSE;
+  }
+  if (cfg->video_bitrate_kbps < 50 || cfg->video_bitrate_kbps > 100000) {
+    g_set_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_FAILED,
+                "Invalid video bitrate %u kbit/s (50 to 100000)", cfg->video_bitrate_kbps);
+    return FALSE;
+  }
+  if (cfg->jitter_latency_ms > 10000) {
+    g_set_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_FAILED,
+                "Invalid jitter buffer latency %u ms (0 to 10000)", cfg->jitter_latency_ms);
+    return FALSE;
+  }
+  if (cfg->codec != AR_VIDEO_CODEC_AUTO && cfg->codec != AR_VIDEO_CODEC_H264 &&
+      cfg->codec != AR_VIDEO_CODEC_VP8) {
+    g_set_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_FAILED, "Invalid video codec %d",
+                (int)cfg->codec);
+    return FALSE;
+  }
+  return TRUE;
+}
