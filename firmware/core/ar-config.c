@@ -367,37 +367,44 @@ ar_config_room_name_ok(const char *name, const char **why)
   return TRUE;
 }
 
-/* [device]: what the media engine will accept, checked before it is asked. */
+/* The device values of [device] (config) or of a board's [video], [audio] and
+ * [display]: what the media engine will accept, checked by its own rules
+ * (ar_media_setting_check) before it is asked, so a bad value is reported
+ * with the file and key that gave it. */
+typedef struct {
+  const char *key; /* "device.display", "display.output" */
+  const char *value;
+  ArMediaSetting setting;
+} DeviceValue;
+
 static gboolean
-validate_devices(ArConfig *c, const char *origin, GError **error)
+validate_devices(const DeviceValue *values, gsize n, const char *origin, GError **error)
 {
-  const struct {
-    const char *key, *value, *word;
-  } devs[] = {
-      {"camera", c->camera, "test"},
-      {"microphone", c->microphone, "test"},
-      {"speaker", c->speaker, "none"},
-  };
-  for (gsize i = 0; i < G_N_ELEMENTS(devs); i++) {
-    const char *v = devs[i].value;
-    if (v == NULL || g_str_equal(v, "auto") || g_str_equal(v, devs[i].word))
-      continue;
-    gboolean ok = v[0] != '\0' && strlen(v) <= 128;
-    if (i == 0) {
-      /* A V4L2 device path. */
-      ok = ok && g_str_has_prefix(v, "/dev/") && strstr(v, "/..") == NULL;
-    } else {
-      /* An ALSA name: "default", "hw:1,0", "plughw:CARD=Bar,DEV=0". */
-      for (const char *p = v; ok && *p; p++)
-        ok = g_ascii_isalnum(*p) || strchr(":,=_-.", *p) != NULL;
-    }
-    if (!ok) {
-      g_set_error(error, AR_CONFIG_ERROR, AR_CONFIG_ERROR_INVALID_VALUE,
-                  i == 0 ? "%s: device.%s: expected auto, %s or a /dev/ path"
-                         : "%s: device.%s: expected auto, %s or an ALSA device name",
-                  origin, devs[i].key, devs[i].word);
+  for (gsize i = 0; i < n; i++) {
+    g_autoptr(GError) local = NULL;
+    if (values[i].value != NULL &&
+        !ar_media_setting_check(values[i].setting, values[i].value, &local)) {
+      g_set_error(error, AR_CONFIG_ERROR, AR_CONFIG_ERROR_INVALID_VALUE, "%s: %s: %s", origin,
+                  values[i].key, local->message);
       return FALSE;
     }
+  }
+  return TRUE;
+}
+
+/* What the engine checks before it touches a device (odd sizes, say), over
+ * the defaults: a file the daemon cannot start with is refused here. */
+static gboolean
+validate_media(const ArConfig *c, const ArBoard *b, const char *origin, GError **error)
+{
+  ArMediaConfig media;
+  g_autoptr(GError) local = NULL;
+
+  ar_config_to_media(c, b, &media);
+  if (!ar_media_config_check(&media, &local)) {
+    g_set_error(error, AR_CONFIG_ERROR, AR_CONFIG_ERROR_INVALID_VALUE, "%s: %s: %s", origin,
+                b != NULL ? "[video]" : "[media]", local->message);
+    return FALSE;
   }
   return TRUE;
 }
@@ -483,7 +490,15 @@ ar_config_load_keyfile(GKeyFile *kf, const char *origin, GError **error)
   }
   if (!validate_network(c, origin, error))
     return NULL;
-  if (!validate_devices(c, origin, error))
+  const DeviceValue devices[] = {
+      {"device.camera", c->camera, AR_MEDIA_SETTING_VIDEO_SOURCE},
+      {"device.microphone", c->microphone, AR_MEDIA_SETTING_AUDIO_SOURCE},
+      {"device.speaker", c->speaker, AR_MEDIA_SETTING_AUDIO_SINK},
+      {"device.display", c->display, AR_MEDIA_SETTING_VIDEO_SINK},
+  };
+  if (!validate_devices(devices, G_N_ELEMENTS(devices), origin, error))
+    return NULL;
+  if (!validate_media(c, NULL, origin, error))
     return NULL;
   c->path = g_strdup(origin);
   if (c->source)
@@ -618,6 +633,17 @@ ar_board_load_file(const char *path, GError **error)
                 path);
     return NULL;
   }
+  const DeviceValue devices[] = {
+      {"video.camera", b->camera, AR_MEDIA_SETTING_VIDEO_SOURCE},
+      {"audio.microphone", b->microphone, AR_MEDIA_SETTING_AUDIO_SOURCE},
+      {"audio.speaker", b->speaker, AR_MEDIA_SETTING_AUDIO_SINK},
+      {"display.output", b->display, AR_MEDIA_SETTING_VIDEO_SINK},
+  };
+  if (!validate_devices(devices, G_N_ELEMENTS(devices), path, error))
+    return NULL;
+  g_autoptr(ArConfig) defaults = ar_config_new_default();
+  if (!validate_media(defaults, b, path, error))
+    return NULL;
   if (!validate_board_image(b, path, error))
     return NULL;
   return g_steal_pointer(&b);

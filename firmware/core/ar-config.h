@@ -32,7 +32,8 @@ typedef struct {
   char *camera;     /* "auto", "test", "/dev/videoN" */
   char *microphone; /* "auto", "test", ALSA device */
   char *speaker;    /* "auto", "none", ALSA device */
-  char *display;    /* "auto", "none", "window" */
+  char *display;    /* [display] output: "auto", "none", "kiosk" (the kiosk browser shows the
+                       video; anyroomd draws nothing), "window" */
   char *kiosk_gpu;  /* [display] kiosk-gpu: "on" (default) | "off": the room display renders
                        in software (a screen without 3D); read by rootfs/mkimage.sh */
   char **encoders;  /* preference order, NULL = engine default */

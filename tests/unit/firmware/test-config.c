@@ -3,6 +3,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ar-build-config.h"
 #include "ar-config.h"
 #include "ar-devices.h"
 
@@ -232,6 +233,118 @@ test_board_image_refused(void)
     g_assert_nonnull(error);
     if (!strstr(error->message, bad[i].message))
       g_error("case %zu: '%s' does not mention '%s'", i, error->message, bad[i].message);
+  }
+}
+
+/* Every board under board/ (listed at test time, so a new board is covered
+ * without editing this test), through the real loaders and the merge anyroomd
+ * does, passes the media engine's own check: a board anyroomd would refuse at
+ * start (generic-x86_64 and rpi4 once said [display] output=kiosk, which the
+ * engine did not know) fails here. */
+static void
+test_board_every_media_check(void)
+{
+  /* The folder ar_board_load() looks in first: the source tree's board/
+   * (meson's AR_SOURCE_BOARD_DIR) unless $ANYROOM_BOARD_DIR says otherwise. */
+  const char *env = g_getenv("ANYROOM_BOARD_DIR");
+  const char *top = env != NULL && *env != '\0' ? env : AR_SOURCE_BOARD_DIR;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GDir) dir = g_dir_open(top, 0, &error);
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+  const char *entry;
+
+  g_assert_no_error(error);
+  while ((entry = g_dir_read_name(dir)) != NULL) {
+    g_autofree char *conf = g_build_filename(top, entry, "board.conf", NULL);
+    if (g_file_test(conf, G_FILE_TEST_IS_REGULAR))
+      g_ptr_array_add(names, g_strdup(entry));
+  }
+  /* Not vacuous: the boards this test was written for are among them. */
+  for (gsize i = 0; i < 4; i++) {
+    const char *must[] = {"host", "qemu-x86_64", "generic-x86_64", "rpi4"};
+    g_assert_true(g_ptr_array_find_with_equal_func(names, must[i], g_str_equal, NULL));
+  }
+  /* Every board is tried; the failures are listed together. */
+  g_autoptr(GString) failed = g_string_new(NULL);
+  for (guint i = 0; i < names->len; i++) {
+    const char *name = names->pdata[i];
+    g_autofree char *text = g_strdup_printf("[device]\nboard=%s\n", name);
+    g_autoptr(GError) local = NULL;
+    g_autoptr(ArConfig) c = load(text, &local);
+    g_assert_no_error(local);
+    g_autoptr(ArBoard) b = ar_board_load(c->board, &local);
+    ArMediaConfig m;
+    if (b != NULL) {
+      ar_config_to_media(c, b, &m);
+      if (ar_media_config_check(&m, &local))
+        g_test_message("board %s: display %s, camera %s, %ux%u@%u", name, m.video_sink,
+                       m.video_source, m.width, m.height, m.framerate);
+    }
+    if (local != NULL) {
+      g_test_message("board %s: refused: %s", name, local->message);
+      g_string_append_printf(failed, "%s%s", failed->len ? ", " : "", name);
+    }
+  }
+  if (failed->len > 0)
+    g_error("boards the media engine refuses: %s", failed->str);
+}
+
+/* [device] display and a board's [display] output take what the engine
+ * takes (auto, none, kiosk, window); anything else is refused at load with
+ * the file and the key. */
+static void
+test_display_values(void)
+{
+  const char *good[] = {"auto", "none", "kiosk", "window"};
+  for (gsize i = 0; i < G_N_ELEMENTS(good); i++) {
+    g_autoptr(GError) error = NULL;
+    g_autofree char *text = g_strdup_printf("[device]\ndisplay=%s\n", good[i]);
+    g_autoptr(ArConfig) c = load(text, &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(c->display, ==, good[i]);
+    g_autofree char *board = g_strdup_printf("[board]\nname=x\n[display]\noutput=%s\n", good[i]);
+    g_autoptr(ArBoard) b = board_from_text(board, &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(b->display, ==, good[i]);
+  }
+  const struct {
+    const char *text, *message;
+  } bad[] = {
+      {"[device]\ndisplay=kiosky\n", "test.conf: device.display: Invalid video sink 'kiosky' "
+                                     "(expected auto, none, kiosk or window)"},
+      {"[device]\ndisplay=\n", "test.conf: device.display:"},
+      {"[device]\ncamera=/tmp/video0\n", "test.conf: device.camera: Invalid video source"},
+      {"[device]\nmicrophone=none\n", "test.conf: device.microphone:"},
+      {"[device]\nspeaker=test\n", "test.conf: device.speaker:"},
+      {"[media]\nwidth=641\n", "test.conf: [media]: Invalid video size 641x720"},
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(ArConfig) c = load(bad[i].text, &error);
+    g_assert_null(c);
+    g_assert_error(error, AR_CONFIG_ERROR, AR_CONFIG_ERROR_INVALID_VALUE);
+    if (!strstr(error->message, bad[i].message))
+      g_error("case %zu: '%s' does not say '%s'", i, error->message, bad[i].message);
+  }
+  const struct {
+    const char *text, *message;
+  } bad_board[] = {
+      {"[display]\noutput=kiosky\n", "display.output: Invalid video sink 'kiosky' "
+                                     "(expected auto, none, kiosk or window)"},
+      {"[video]\ncamera=video0\n", "video.camera:"},
+      {"[audio]\nspeaker=hw:0 0\n", "audio.speaker:"},
+      {"[video]\nwidth=641\n", "[video]: Invalid video size 641x720"},
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS(bad_board); i++) {
+    g_autoptr(GError) error = NULL;
+    g_autofree char *text = g_strdup_printf("[board]\nname=x\n%s", bad_board[i].text);
+    g_autoptr(ArBoard) b = board_from_text(text, &error);
+    g_assert_null(b);
+    g_assert_error(error, AR_CONFIG_ERROR, AR_CONFIG_ERROR_INVALID_VALUE);
+    /* The file that said it, then the key. */
+    g_assert_nonnull(strstr(error->message, ".conf: "));
+    if (!strstr(error->message, bad_board[i].message))
+      g_error("board case %zu: '%s' does not say '%s'", i, error->message, bad_board[i].message);
   }
 }
 
@@ -479,6 +592,8 @@ main(int argc, char **argv)
   g_test_add_func("/config/board/profiles", test_board_profiles);
   g_test_add_func("/config/board/devices-present", test_devices_present);
   g_test_add_func("/config/board/image-refused", test_board_image_refused);
+  g_test_add_func("/config/board/every-board-media-check", test_board_every_media_check);
+  g_test_add_func("/config/display-values", test_display_values);
   g_test_add_func("/config/network", test_network);
   g_test_add_func("/config/network/bad", test_network_bad);
   g_test_add_func("/config/network/turn-credentials", test_turn_credentials);
