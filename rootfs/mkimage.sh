@@ -51,11 +51,14 @@ list_pkgs() { grep -vE '^[[:space:]]*(#|$)' "$1" | xargs; }
 
 # cached_tree NAME KEYTEXT CMD...: runs CMD with $TREE set to a fresh folder unless a tree for
 # the same key exists; prints the tree's path. The key is a sha256 of KEYTEXT.
+tree_key() { printf '%s' "$1" | sha256sum | cut -c1-16; }
+# tree_cached NAME KEYTEXT: true if cached_tree would find the tree.
+tree_cached() { [ -f "$CACHE/$1-$(tree_key "$2")/.complete" ]; }
 cached_tree() {
   local name=$1 keytext=$2
   shift 2
   local key
-  key=$(printf '%s' "$keytext" | sha256sum | cut -c1-16)
+  key=$(tree_key "$keytext")
   local dir="$CACHE/$name-$key"
   if [ -f "$dir/.complete" ]; then
     log "$name: cached ($dir)"
@@ -95,10 +98,11 @@ with_mounts() { # ROOT CMD...: /proc, /sys and /dev for a chroot, always unmount
   return $rc
 }
 
+build_chroot_key() { echo "$SUITE $ARCH $(list_pkgs "$TOP/rootfs/packages-build.list")"; }
+
 build_anyroomd() { # -> $STAGE: anyroomd/anyroomctl installed under a DESTDIR
   local chroot key
-  chroot=$(cached_tree "build-chroot-$ARCH" \
-    "$SUITE $ARCH $(list_pkgs "$TOP/rootfs/packages-build.list")" make_build_chroot)
+  chroot=$(cached_tree "build-chroot-$ARCH" "$(build_chroot_key)" make_build_chroot)
   # Only the files git knows (plus uncommitted changes to them): no build folders. The build is
   # reused while those sources (not the image's own files or docs) are unchanged.
   local files
@@ -185,10 +189,18 @@ EOF
 # ---- the slot: rootfs tree + anyroomd + overlay -> ext4 ----
 
 make_slot() {
-  local base work
+  local base work prefetch=""
+  # With an empty cache the two mmdebstraps (mostly downloads and dpkg) run side by side.
+  if ! tree_cached "build-chroot-$ARCH" "$(build_chroot_key)"; then
+    cached_tree "build-chroot-$ARCH" "$(build_chroot_key)" make_build_chroot >/dev/null &
+    prefetch=$!
+  fi
   base=$(cached_tree "rootfs-$BOARD" \
     "$SUITE $ARCH $KERNEL $(list_pkgs "$TOP/rootfs/packages-image.list") $(ini_get "$BOARD_CONF" image packages)" \
     make_rootfs_base)
+  if [ -n "$prefetch" ]; then
+    wait "$prefetch" || die "the build chroot could not be made"
+  fi
   build_anyroomd
   find_keys
   work="$OUT/rootfs"
