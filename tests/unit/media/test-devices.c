@@ -96,6 +96,27 @@ test_set_devices(void)
   g_assert_cmpstr(ar_media_engine_describe(engine), ==, before);
 }
 
+/* The private HOME with what alsa-lib and GStreamer put there (.cache, .config). */
+static void
+remove_tree(const char *path)
+{
+  GDir *dir = g_file_test(path, G_FILE_TEST_IS_SYMLINK) ? NULL : g_dir_open(path, 0, NULL);
+
+  if (dir != NULL) {
+    const char *name;
+
+    while ((name = g_dir_read_name(dir)) != NULL) {
+      g_autofree char *child = g_build_filename(path, name, NULL);
+
+      remove_tree(child);
+    }
+    g_dir_close(dir);
+    g_rmdir(path);
+  } else {
+    g_unlink(path);
+  }
+}
+
 int
 main(int argc, char **argv)
 {
@@ -115,9 +136,6 @@ main(int argc, char **argv)
   g_test_add_func("/media/devices/snapshot", test_snapshot);
   g_test_add_func("/media/devices/set-devices", test_set_devices);
   int rc_ = g_test_run();
-  g_autofree char *raw = g_build_filename(tmp_home, "tone.raw", NULL);
-  g_unlink(raw);
-  g_unlink(rc);
-  g_rmdir(tmp_home);
+  remove_tree(tmp_home);
   return rc_;
 }
