@@ -76,7 +76,8 @@ export function buildDir() {
 // Start anyroomd with private XDG dirs under tmp; log into tmp/anyroomd.log.
 // netns: run it in that network namespace (ip netns exec; same PID); the
 // control socket is a file, so anyroomctl reaches it from anywhere.
-export async function startAnyroomd({ tmp, board = 'host', extraArgs = [], timeoutMs = 15000, netns = null, log: logName = 'anyroomd.log', env: extraEnv = {} }) {
+// nofile: run it with that RLIMIT_NOFILE (soft and hard; prlimit execs it, same PID).
+export async function startAnyroomd({ tmp, board = 'host', extraArgs = [], timeoutMs = 15000, netns = null, log: logName = 'anyroomd.log', env: extraEnv = {}, nofile = null }) {
   // Run private copies: other people may relink the build tree meanwhile.
   const binDir = path.join(tmp, 'bin');
   fs.mkdirSync(binDir, { recursive: true });
@@ -105,9 +106,10 @@ export async function startAnyroomd({ tmp, board = 'host', extraArgs = [], timeo
   };
   if (process.env.AR_SOURCE_DIR && !env.ANYROOM_BOARD_DIR) env.ANYROOM_BOARD_DIR = path.join(process.env.AR_SOURCE_DIR, 'board');
   const args = ['--socket', socket, ...(board ? ['--board', board] : []), ...extraArgs];
+  const cmd = nofile ? ['prlimit', `--nofile=${nofile}:${nofile}`, '--', bin, ...args] : [bin, ...args];
   const p = netns
-    ? startProcess('ip', ['netns', 'exec', netns, bin, ...args], { logFile: log, env })
-    : startProcess(bin, args, { logFile: log, env });
+    ? startProcess('ip', ['netns', 'exec', netns, ...cmd], { logFile: log, env })
+    : startProcess(cmd[0], cmd.slice(1), { logFile: log, env });
   const d = {
     ...p, socket, log, env, bin, ctlBin,
     logTail: (n = 80) => tail(log, n),
