@@ -12,6 +12,7 @@
 #include "ar-build-config.h"
 #include "ar-log.h"
 #include "ar-web-server.h"
+#include "ar-web-tls.h"
 
 typedef struct {
   GMainLoop *loop;
@@ -53,6 +54,18 @@ main(int argc, char **argv)
    * arenas). Two arenas are plenty for a daemon with a handful of threads. */
   mallopt(M_ARENA_MAX, 2);
 #endif
+  /* TLS 1.2 minimum, AEAD suites only, for every TLS connection (admin
+   * server and our own clients): before any thread or TLS object exists. */
+  g_autofree char *tls_ignored = NULL;
+  g_autoptr(GError) tls_error = NULL;
+  if (!ar_web_tls_init_policy(&tls_ignored, &tls_error)) {
+    g_printerr("anyroomd: TLS: %s\n", tls_error->message);
+    return 1;
+  }
+  if (tls_ignored)
+    g_warning("TLS: G_TLS_GNUTLS_PRIORITY=%s from the environment ignored: anyroomd's policy is "
+              "TLS 1.2 or 1.3 with AEAD suites only (docs/api.md)",
+              tls_ignored);
   g_autofree char *config_path = NULL;
   g_autofree char *board_name = NULL;
   g_autofree char *socket_path = NULL;

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glib/gstdio.h>
+#include <gnutls/gnutls.h>
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/crypto.h>
@@ -188,4 +189,80 @@ ar_web_tls_fingerprint(GTlsCertificate *cert)
   for (gsize i = 0; i < len; i++)
     g_string_append_printf(s, "%s%02X", i ? ":" : "", digest[i]);
   return g_string_free(s, FALSE);
+}
+
+/* ---- the TLS policy ---- */
+
+#define PRIORITY_ENV "G_TLS_GNUTLS_PRIORITY"
+
+gboolean
+ar_web_tls_check_priority(const char *priority, GError **error)
+{
+  gnutls_priority_t prio = NULL;
+  const char *where = NULL;
+  int ret = gnutls_priority_init2(&prio, priority, &where, 0);
+  if (ret != GNUTLS_E_SUCCESS) {
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                "GnuTLS %s refuses the TLS priority string at '%.40s': %s",
+                gnutls_check_version(NULL), where ? where : "", gnutls_strerror(ret));
+    return FALSE;
+  }
+  const unsigned int *list = NULL;
+  int n = gnutls_priority_protocol_list(prio, &list);
+  gboolean ok = n > 0;
+  for (int i = 0; ok && i < n; i++)
+    ok = list[i] == GNUTLS_TLS1_2 || list[i] == GNUTLS_TLS1_3;
+  if (!ok) {
+    gnutls_priority_deinit(prio);
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                "the TLS priority string allows a protocol other than TLS 1.2 and 1.3");
+    return FALSE;
+  }
+  n = gnutls_priority_cipher_list(prio, &list);
+  ok = n > 0;
+  for (int i = 0; ok && i < n; i++)
+    ok = list[i] == GNUTLS_CIPHER_AES_128_GCM || list[i] == GNUTLS_CIPHER_AES_256_GCM ||
+         list[i] == GNUTLS_CIPHER_CHACHA20_POLY1305;
+  gnutls_priority_deinit(prio);
+  if (!ok) {
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                "the TLS priority string allows a cipher other than AES-GCM and "
+                "ChaCha20-Poly1305");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+gboolean
+ar_web_tls_init_policy(char **ignored, GError **error)
+{
+  if (!ar_web_tls_check_priority(AR_WEB_TLS_PRIORITY, error))
+    return FALSE;
+  /* Not a knob: a value left in a unit file or a shell would otherwise
+   * weaken every connection without a word. */
+  const char *before = g_getenv(PRIORITY_ENV);
+  char *was = before && !g_str_equal(before, AR_WEB_TLS_PRIORITY) ? g_strdup(before) : NULL;
+  if (!g_setenv(PRIORITY_ENV, AR_WEB_TLS_PRIORITY, TRUE)) {
+    g_free(was);
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot set %s", PRIORITY_ENV);
+    return FALSE;
+  }
+  /* The variable is glib-networking's GnuTLS backend's: another backend
+   * (GIO_USE_TLS) would not read it. No TLS at all is fine (nothing to
+   * weaken): the admin server then fails to start with its own message. */
+  GTlsBackend *backend = g_tls_backend_get_default();
+  const char *type = G_OBJECT_TYPE_NAME(backend);
+  if (g_tls_backend_supports_tls(backend) && !g_str_equal(type, "GTlsBackendGnutls")) {
+    g_free(was);
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                "the TLS backend is %s, not glib-networking's GnuTLS: the TLS policy (TLS 1.2 "
+                "minimum, AEAD only) cannot be enforced",
+                type);
+    return FALSE;
+  }
+  if (ignored)
+    *ignored = was;
+  else
+    g_free(was);
+  return TRUE;
 }
