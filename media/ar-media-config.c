@@ -29,21 +29,97 @@ ar_media_config_init_defaults(ArMediaConfig *cfg)
   };
 }
 
-/* A V4L2 device: "/dev/video0", "/dev/v4l/by-id/usb-...". */
+/* A V4L2 device node: /dev/videoN, or one of udev's stable links,
+ * /dev/v4l/by-id/NAME and /dev/v4l/by-path/NAME (NAME: no '/', not starting
+ * with '.'). Nothing else under /dev: v4l2src opens what it is given. */
 static gboolean
 ar_is_device_path(const char *s)
 {
-  return g_str_has_prefix(s, "/dev/") && strlen(s) <= 128 && strstr(s, "/..") == NULL;
+  const char *name = NULL;
+  if (strlen(s) > 128)
+    return FALSE;
+  if (g_str_has_prefix(s, "/dev/video")) {
+    const char *n = s + strlen("/dev/video");
+    gsize digits = strspn(n, "0123456789");
+    return digits >= 1 && digits <= 3 && n[digits] == '\0';
+  }
+  if (g_str_has_prefix(s, "/dev/v4l/by-id/"))
+    name = s + strlen("/dev/v4l/by-id/");
+  else if (g_str_has_prefix(s, "/dev/v4l/by-path/"))
+    name = s + strlen("/dev/v4l/by-path/");
+  if (name == NULL || *name == '\0' || *name == '.')
+    return FALSE;
+  for (const char *p = name; *p; p++)
+    if (!g_ascii_isalnum(*p) && strchr("_.:-", *p) == NULL)
+      return FALSE;
+  return TRUE;
 }
 
-/* ALSA names like "default", "hw:1,0", "plughw:CARD=Bar,DEV=0". */
+/* An ALSA card or device value: "0", "Loopback", "Bar_2". */
+static gboolean
+alsa_value_ok(const char *s, gsize len)
+{
+  if (len == 0 || len > 32)
+    return FALSE;
+  for (gsize i = 0; i < len; i++)
+    if (!g_ascii_isalnum(s[i]) && s[i] != '_' && s[i] != '-')
+      return FALSE;
+  return TRUE;
+}
+
+/* ALSA's PCM definitions that address a card: the only ones that may take
+ * arguments here, and then only a card, a device and a subdevice. Other
+ * plugins take arguments that are files, sockets or whole configurations
+ * (file:FILE=..., tee:..., shm:..., plug:{...}): those never get through. */
+static const char *const alsa_card_pcms[] = {
+    "default", "sysdefault", "hw",         "plughw",     "front",      "rear",       "center_lfe",
+    "side",    "surround21", "surround40", "surround41", "surround50", "surround51", "surround71",
+    "iec958",  "spdif",      "hdmi",       "dmix",       "dsnoop",     NULL};
+
+/* An ALSA PCM name, strictly:
+ *   NAME                 a PCM defined in the ALSA configuration ("default",
+ *                        "pulse", a board's own), [A-Za-z][A-Za-z0-9_-]*
+ *   PCM:ARGS             PCM one of alsa_card_pcms, ARGS one to three
+ *                        comma-separated values, each VALUE or KEY=VALUE with
+ *                        KEY CARD, DEV or SUBDEV and VALUE [A-Za-z0-9_-]{1,32}:
+ *                        "hw:0", "hw:Loopback,1,0", "plughw:CARD=Bar,DEV=0",
+ *                        "sysdefault:CARD=Bar".
+ * No quotes, braces, '.', '/', spaces or other keys: no plugin arguments. */
 static gboolean
 ar_is_alsa_name(const char *s)
 {
-  if (*s == '\0' || strlen(s) > 128)
+  gsize len = strlen(s);
+  if (len == 0 || len > 128 || !g_ascii_isalpha(s[0]))
     return FALSE;
-  for (const char *p = s; *p; p++) {
-    if (!g_ascii_isalnum(*p) && strchr(":,=_-.", *p) == NULL)
+  const char *colon = strchr(s, ':');
+  gsize base = colon ? (gsize)(colon - s) : len;
+  for (gsize i = 0; i < base; i++)
+    if (!g_ascii_isalnum(s[i]) && s[i] != '_' && s[i] != '-')
+      return FALSE;
+  /* alsa.conf's definitions that are only whole with arguments (a file, a
+   * socket, a slave): bare, an error at best. */
+  static const char *const needs_arguments[] = {"file", "tee", "shm", "plug", "cards", NULL};
+  if (!colon)
+    return !g_strv_contains(needs_arguments, s);
+  g_autofree char *pcm = g_strndup(s, base);
+  if (!g_strv_contains(alsa_card_pcms, pcm))
+    return FALSE;
+  g_auto(GStrv) args = g_strsplit(colon + 1, ",", -1);
+  guint n = g_strv_length(args);
+  if (n < 1 || n > 3)
+    return FALSE;
+  for (guint i = 0; i < n; i++) {
+    const char *eq = strchr(args[i], '=');
+    const char *value = args[i];
+    if (eq) {
+      gsize klen = (gsize)(eq - args[i]);
+      if (!((klen == 4 && strncmp(args[i], "CARD", 4) == 0) ||
+            (klen == 3 && strncmp(args[i], "DEV", 3) == 0) ||
+            (klen == 6 && strncmp(args[i], "SUBDEV", 6) == 0)))
+        return FALSE;
+      value = eq + 1;
+    }
+    if (!alsa_value_ok(value, strlen(value)))
       return FALSE;
   }
   return TRUE;
@@ -55,9 +131,15 @@ static const struct {
   const char *off;   /* "test" (generated) or "none" (nothing played or shown) */
   const char *valid; /* the message's list of valid values */
 } settings[] = {
-    [AR_MEDIA_SETTING_VIDEO_SOURCE] = {"video source", "test", "auto, test or a /dev/ path"},
-    [AR_MEDIA_SETTING_AUDIO_SOURCE] = {"audio source", "test", "auto, test or an ALSA device name"},
-    [AR_MEDIA_SETTING_AUDIO_SINK] = {"audio sink", "none", "auto, none or an ALSA device name"},
+    [AR_MEDIA_SETTING_VIDEO_SOURCE] = {"video source", "test",
+                                       "auto, test or a /dev/ path (/dev/videoN, "
+                                       "/dev/v4l/by-id/NAME, /dev/v4l/by-path/NAME)"},
+    [AR_MEDIA_SETTING_AUDIO_SOURCE] = {"audio source", "test",
+                                       "auto, test or an ALSA device name (NAME, hw:N,M, "
+                                       "plughw:CARD=X,DEV=N; no plugin arguments)"},
+    [AR_MEDIA_SETTING_AUDIO_SINK] = {"audio sink", "none",
+                                     "auto, none or an ALSA device name (NAME, hw:N,M, "
+                                     "plughw:CARD=X,DEV=N; no plugin arguments)"},
     [AR_MEDIA_SETTING_VIDEO_SINK] = {"video sink", "none", "auto, none, kiosk or window"},
 };
 

@@ -97,6 +97,14 @@ ar_media_list_devices(void)
     g_autofree char *id = device_id(d, kind);
     if (!id || !*id)
       continue;
+    /* Only names the engine (and so the admin's choice) would take. */
+    ArMediaSetting setting = kind == AR_MEDIA_DEVICE_CAMERA       ? AR_MEDIA_SETTING_VIDEO_SOURCE
+                             : kind == AR_MEDIA_DEVICE_MICROPHONE ? AR_MEDIA_SETTING_AUDIO_SOURCE
+                                                                  : AR_MEDIA_SETTING_AUDIO_SINK;
+    if (!ar_media_setting_check(setting, id, NULL)) {
+      GST_INFO("device '%s' left out: not a name the engine takes", id);
+      continue;
+    }
     gboolean dup = FALSE;
     for (guint i = 0; i < out->len && !dup; i++) {
       ArMediaDevice *x = out->pdata[i];
@@ -166,6 +174,10 @@ gboolean
 ar_media_play_test_tone(const char *speaker, guint ms, GError **error)
 {
   init_once();
+  /* The one device-name check (ar-media-config.c): no ALSA plugin arguments
+   * (file:FILE=... would write a file) whoever the caller is. */
+  if (speaker && !ar_media_setting_check(AR_MEDIA_SETTING_AUDIO_SINK, speaker, error))
+    return FALSE;
   if (!speaker || g_str_equal(speaker, "none")) {
     g_set_error_literal(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_FAILED,
                         "no speaker is configured (none)");
@@ -204,6 +216,8 @@ ar_media_camera_snapshot(const char *camera, guint width, guint height, GError *
   height = CLAMP(height, 32, 720);
   g_autoptr(GstElement) pipeline = gst_pipeline_new("ar-snapshot");
   GstElement *src = NULL;
+  if (camera && !ar_media_setting_check(AR_MEDIA_SETTING_VIDEO_SOURCE, camera, error))
+    return NULL;
   /* "auto": the first camera, else the test picture (as the engine does). */
   if (camera && g_str_equal(camera, "auto") && !g_file_test("/dev/video0", G_FILE_TEST_EXISTS))
     camera = "test";

@@ -271,11 +271,13 @@ const char *ar_media_device_kind_to_string(ArMediaDeviceKind kind);
 /* The choices (GstDeviceMonitor: V4L2 cameras, ALSA capture and playback
  * devices), after the fixed ones (auto, test/none). ArMediaDevice*. */
 GPtrArray *ar_media_list_devices(void);
-/* A 440 Hz tone of @ms (100..5000) through @speaker ("auto" = ALSA default);
- * returns when played. */
+/* A 440 Hz tone of @ms (100..5000) through @speaker ("auto" = ALSA default;
+ * refused unless ar_media_setting_check(AR_MEDIA_SETTING_AUDIO_SINK) takes
+ * it); returns when played. */
 gboolean ar_media_play_test_tone(const char *speaker, guint ms,
                                  GError **error) G_GNUC_WARN_UNUSED_RESULT;
-/* A JPEG of @camera ("test", "auto", a V4L2 path) scaled to @width x @height
+/* A JPEG of @camera ("test", "auto", a V4L2 path that
+ * ar_media_setting_check(AR_MEDIA_SETTING_VIDEO_SOURCE) takes) scaled to @width x @height
  * (at most 1280x720, AR_MEDIA_SNAPSHOT_MAX_BYTES). The device must be free:
  * not while a call sends it. */
 GBytes *ar_media_camera_snapshot(const char *camera, guint width, guint height,

@@ -215,22 +215,17 @@ ar_web_admin_shutdown(ArWebServer *s)
   g_clear_handle_id(&s->preview_end_timer, g_source_remove);
 }
 
-/* A device value the config would take for @kind (checked the same way). */
+/* A device value the engine would take for @setting: the one check media/
+ * owns (ar_media_setting_check), on the very string that will reach
+ * GStreamer/ALSA. Answers 400 with its message otherwise. */
 static gboolean
-device_ok(ArWebServer *s, const char *group_key, const char *value, const char **why)
+device_ok(SoupServerMessage *msg, ArMediaSetting setting, const char *value)
 {
-  g_autofree char *text = g_strdup_printf("[device]\n%s=%s\n", group_key, value);
   g_autoptr(GError) error = NULL;
-  if (strchr(value, '\n') || strlen(value) > 128) {
-    *why = "not a device name";
-    return FALSE;
-  }
-  g_autoptr(ArConfig) c = ar_config_load_data(text, strlen(text), "device", &error);
-  if (!c) {
-    *why = "not a device this room can use";
-    return FALSE;
-  }
-  return TRUE;
+  if (ar_media_setting_check(setting, value, &error))
+    return TRUE;
+  ar_web_error(msg, SOUP_STATUS_BAD_REQUEST, error->message);
+  return FALSE;
 }
 
 static const char *
@@ -264,12 +259,14 @@ handle_test_tone(ArWebServer *s, SoupServerMessage *msg, const char *path,
     ar_web_error(msg, SOUP_STATUS_BAD_REQUEST, error->message);
     return;
   }
+  JsonNode *member = json_object_get_member(json_node_get_object(body), "speaker");
   const char *speaker = ar_web_string_member(body, "speaker");
-  const char *why = NULL;
-  if (speaker && !device_ok(s, "speaker", speaker, &why)) {
-    ar_web_error(msg, SOUP_STATUS_BAD_REQUEST, why);
+  if (member && !JSON_NODE_HOLDS_NULL(member) && !speaker) {
+    ar_web_error(msg, SOUP_STATUS_BAD_REQUEST, "\"speaker\" must be a device name");
     return;
   }
+  if (speaker && !device_ok(msg, AR_MEDIA_SETTING_AUDIO_SINK, speaker))
+    return;
   if (!speaker)
     speaker = s->config->speaker ? s->config->speaker : "auto";
   if (g_str_equal(speaker, "none")) {
@@ -286,11 +283,8 @@ handle_snapshot(ArWebServer *s, SoupServerMessage *msg, const char *path, const 
 {
   g_autofree char *owned = NULL;
   const char *camera = query_param(msg, "camera", &owned);
-  const char *why = NULL;
-  if (camera && !device_ok(s, "camera", camera, &why)) {
-    ar_web_error(msg, SOUP_STATUS_BAD_REQUEST, why);
+  if (camera && !device_ok(msg, AR_MEDIA_SETTING_VIDEO_SOURCE, camera))
     return;
-  }
   if (!camera)
     camera = s->config->camera ? s->config->camera : "auto";
   ArCallState st = ar_call_manager_get_state(ar_api_hub_get_calls(s->hub));

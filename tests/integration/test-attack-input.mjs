@@ -1,12 +1,17 @@
 // The attack lab (attack-lab.mjs) against what a client sends the admin
-// server: issue 10's TLS hole.
+// server: issue 10's TLS and device-name holes.
 //  - TLS: an old client (TLS 1.1, TLS 1.2 with a CBC suite) is refused, a
 //    modern one (TLS 1.3, TLS 1.2 with an AEAD suite) is served; the default
 //    is TLS 1.3 (real clients: openssl s_client and node's OpenSSL).
+//  - Device names: a token's test tone to "file:FILE=...,FORMAT=raw" (ALSA's
+//    file plugin: it wrote a 4 MB file in the daemon's working directory) and
+//    other hostile names are refused with a 400, nothing is written; the same
+//    names in PATCH /api/v1/config and the camera preview are refused too.
 // Every step ends with the daemon healthy.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import path from 'node:path';
 import { run } from '../lab/lab.mjs';
 import {
   ROOM_ADDR, PORT, assertHealthy, attackerAddr, createRoomNetns, fdCount, loopbackRequest, request,
@@ -118,4 +123,80 @@ step('TLS: TLS 1.3 and TLS 1.2 with AEAD suites are served; the default is TLS 1
   const r = await request({ from: attackerAddr(2), path: '/api/v1/session', fingerprint256: room.fingerprint256 });
   assert.equal(r.status, 200);
   await assertHealthy(room, 'after modern TLS clients');
+});
+
+// Every file under @dir (relative names), for "nothing was written".
+function listFiles(dir) {
+  const out = [];
+  const walk = (d, rel) => {
+    let entries = [];
+    try { entries = fs.readdirSync(d, { withFileTypes: true }); } catch { return; }
+    for (const e of entries) {
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) walk(path.join(d, e.name), r);
+      else out.push(r);
+    }
+  };
+  walk(dir, '');
+  return out.sort();
+}
+
+const HOSTILE_SPEAKERS = [
+  'file:FILE=ar-pwned.raw,FORMAT=raw',
+  'file:ar-pwned.raw',
+  "file:'ar-pwned.raw'",
+  'file:{FILE ar-pwned.raw}',
+  'tee:default,ar-pwned.raw,raw',
+  'plug:{SLAVE file}',
+  'hw:CARD=0,FILE=ar-pwned.raw',
+  'default:FILE=ar-pwned.raw',
+  'shm:/tmp/ar-pwned,default',
+  'hw:"0"',
+  'hw:0;file',
+  'pcm.file',
+];
+
+step('device names: a token\'s test tone on hostile ALSA names is a 400 and writes nothing', async () => {
+  const cwd = fs.readlinkSync(`/proc/${room.pid}/cwd`);
+  const cwdBefore = listFiles(cwd);
+  const stateBefore = listFiles(room.state);
+  for (const speaker of HOSTILE_SPEAKERS) {
+    const r = await request({ from: attackerAddr(3), method: 'POST', path: '/api/v1/commands/test-tone', headers: bearer(), body: { speaker } });
+    assert.equal(r.status, 400, `${speaker}: ${r.status} ${r.text}`);
+    assert.equal(r.json && r.json.ok, false);
+    assert.match(r.json.error, /Invalid audio sink/, `${speaker}: ${r.text}`);
+  }
+  figures.push(`test tone on ${HOSTILE_SPEAKERS.length} hostile speaker names: 400 each`);
+  // The device worker would have run by now: give it the tone's length.
+  await new Promise((res) => setTimeout(res, 1500));
+  assert.deepEqual(listFiles(cwd).filter((f) => !cwdBefore.includes(f)), [], `new files in the daemon's working directory ${cwd}`);
+  const newState = listFiles(room.state).filter((f) => !stateBefore.includes(f));
+  // The audit log may grow; no other file may appear.
+  assert.deepEqual(newState.filter((f) => !/^audit/.test(f)), [], 'new files in the state dir');
+  assert.ok(!fs.readdirSync(cwd).some((f) => f.startsWith('ar-pwned')));
+  // A good name passes the check (the tone then fails on this machine: no sound card).
+  const good = await request({ from: attackerAddr(3), method: 'POST', path: '/api/v1/commands/test-tone', headers: bearer(), body: { speaker: 'hw:CARD=Loopback,DEV=0' } });
+  assert.notEqual(good.status, 400, good.text);
+  await assertHealthy(room, 'after hostile test tones');
+});
+
+step('device names: the camera preview and PATCH /api/v1/config refuse them too', async () => {
+  const session = { Cookie: admin.cookie, 'X-CSRF-Token': admin.csrf, Origin: admin.origin };
+  for (const camera of ['/dev/../tmp/x', '/tmp/video0', '/dev/sda', '/dev/video0/../../etc/passwd', 'file:FILE=x']) {
+    const r = await loopbackRequest(room.ns, { path: `/api/v1/camera/snapshot?camera=${encodeURIComponent(camera)}`, headers: { Cookie: admin.cookie } });
+    assert.equal(r.status, 400, `${camera}: ${r.status} ${r.text}`);
+  }
+  const before = (await request({ from: attackerAddr(4), path: '/api/v1/config', headers: bearer() })).json;
+  for (const [key, value] of [['speaker', HOSTILE_SPEAKERS[0]], ['microphone', 'file:FILE=ar-pwned.raw'], ['microphone', 'dsnoop:{SLAVE x}'], ['camera', '/dev/../tmp/x']]) {
+    const r = await request({ from: attackerAddr(4), method: 'PATCH', path: '/api/v1/config', headers: bearer(), body: { device: { [key]: value } } });
+    assert.equal(r.status, 400, `${key}=${value}: ${r.status} ${r.text}`);
+    assert.match(r.json.error, new RegExp(`device\\.${key}`), r.text);
+  }
+  const r = await loopbackRequest(room.ns, { method: 'PATCH', path: '/api/v1/config', headers: session, body: { device: { speaker: 'file:FILE=ar-pwned.raw' } } });
+  assert.equal(r.status, 400, r.text);
+  const afterCfg = (await request({ from: attackerAddr(4), path: '/api/v1/config', headers: bearer() })).json;
+  assert.deepEqual(afterCfg.device, before.device);
+  assert.ok(!fs.existsSync(path.join(room.state, 'settings.conf')) ||
+    !fs.readFileSync(path.join(room.state, 'settings.conf'), 'utf8').includes('FILE='));
+  await assertHealthy(room, 'after hostile device settings');
 });

@@ -5,6 +5,7 @@
  * same rules (a value the check refuses, the engine refuses with the same
  * message; a value it passes, the engine takes).
  */
+#include <glib/gstdio.h>
 #include <string.h>
 
 #include "ar-media.h"
@@ -187,6 +188,151 @@ test_engine_same_rules(void)
   }
 }
 
+/* The device-name grammar (issue 10: {"speaker":"file:FILE=x,FORMAT=raw"}
+ * made ALSA's file plugin write a file). Names a room really has pass;
+ * anything that gives an ALSA plugin arguments, or a path v4l2src would
+ * open outside the camera nodes, is refused, for every device setting. */
+static void
+test_device_names(void)
+{
+  static const char *const alsa_good[] = {
+      "default",
+      "pulse",
+      "pipewire",
+      "labspeaker",
+      "speaker_bar-2",
+      "hw:0",
+      "hw:1,0",
+      "hw:Loopback,1,0",
+      "plughw:1,0",
+      "hw:CARD=PCH",
+      "hw:CARD=Bar,DEV=0",
+      "plughw:CARD=Bar,DEV=0,SUBDEV=1",
+      "sysdefault:CARD=Bar",
+      "default:CARD=Device",
+      "front:CARD=PCH,DEV=0",
+      "dmix:CARD=1",
+      "dsnoop:0",
+      "iec958:CARD=PCH",
+      "hdmi:CARD=HDMI,DEV=3",
+  };
+  static const char *const alsa_bad[] = {
+      "file:FILE=x.raw,FORMAT=raw",
+      "file:x.raw",
+      "file:'x.raw'",
+      "file:\"x.raw\"",
+      "file:{FILE x.raw}",
+      "file", /* bare is only a defined PCM: still no */
+      "tee:default,x.raw,raw",
+      "shm:/tmp/sock,default",
+      "plug:{SLAVE file}",
+      "plug:file",
+      "hw:CARD=0,FILE=x.raw",
+      "default:FILE=x.raw",
+      "hw:0,0,0,0",
+      "hw:",
+      "hw:,0",
+      "hw:0,",
+      "hw:0;file",
+      "hw:CARD=\"Bar\"",
+      "hw:{CARD 0}",
+      "hw:CARD=../x",
+      "hw:CARD=a b",
+      "hw:card=0",
+      "hw:CARD=",
+      "HW:0",
+      "pcm.file",
+      "cards.pcm.default",
+      "0",
+      "_x",
+      "-x",
+      "default ",
+      " default",
+      "def\\ault",
+      "hw:CARD=0123456789012345678901234567890123",
+      "ladspa:x",
+      "route:x",
+      "multi:x",
+      "asym:x",
+  };
+  static const char *const camera_good[] = {
+      "/dev/video0",
+      "/dev/video12",
+      "/dev/v4l/by-id/usb-Logitech_BRIO_12AB-video-index0",
+      "/dev/v4l/by-path/pci-0000:00:14.0-usb-0:1:1.0-video-index0",
+  };
+  static const char *const camera_bad[] = {
+      "/dev/sda",
+      "/dev/mem",
+      "/dev/tty0",
+      "/dev/video",
+      "/dev/video0/..",
+      "/dev/video0x",
+      "/dev/video1234",
+      "/dev/../tmp/video0",
+      "/dev/v4l/by-id/",
+      "/dev/v4l/by-id/..",
+      "/dev/v4l/by-id/../../sda",
+      "/dev/v4l/by-id/a/b",
+      "/dev/v4l/other/x",
+      "/tmp/video0",
+      "file:FILE=x",
+      "video0",
+      "/dev/video0 ",
+      "/dev/v4l/by-id/a b",
+  };
+  const ArMediaSetting audio[] = {AR_MEDIA_SETTING_AUDIO_SOURCE, AR_MEDIA_SETTING_AUDIO_SINK};
+
+  for (gsize a = 0; a < G_N_ELEMENTS(audio); a++) {
+    for (gsize i = 0; i < G_N_ELEMENTS(alsa_good); i++) {
+      g_autoptr(GError) error = NULL;
+      if (!ar_media_setting_check(audio[a], alsa_good[i], &error))
+        g_error("'%s' refused: %s", alsa_good[i], error->message);
+    }
+    for (gsize i = 0; i < G_N_ELEMENTS(alsa_bad); i++) {
+      g_autoptr(GError) error = NULL;
+      if (ar_media_setting_check(audio[a], alsa_bad[i], &error))
+        g_error("'%s' accepted as an ALSA name", alsa_bad[i]);
+      g_assert_nonnull(strstr(error->message, "no plugin arguments"));
+    }
+    /* ALSA names are never cameras and camera paths never ALSA names. */
+    for (gsize i = 0; i < G_N_ELEMENTS(camera_good); i++)
+      g_assert_false(ar_media_setting_check(audio[a], camera_good[i], NULL));
+  }
+  for (gsize i = 0; i < G_N_ELEMENTS(camera_good); i++) {
+    g_autoptr(GError) error = NULL;
+    if (!ar_media_setting_check(AR_MEDIA_SETTING_VIDEO_SOURCE, camera_good[i], &error))
+      g_error("'%s' refused: %s", camera_good[i], error->message);
+  }
+  for (gsize i = 0; i < G_N_ELEMENTS(camera_bad); i++) {
+    if (ar_media_setting_check(AR_MEDIA_SETTING_VIDEO_SOURCE, camera_bad[i], NULL))
+      g_error("'%s' accepted as a camera", camera_bad[i]);
+  }
+  for (gsize i = 0; i < G_N_ELEMENTS(alsa_good); i++)
+    g_assert_false(ar_media_setting_check(AR_MEDIA_SETTING_VIDEO_SOURCE, alsa_good[i], NULL));
+}
+
+/* The device helpers check the name themselves, whoever calls them: the
+ * hostile name never reaches ALSA (no file is written) or v4l2src. */
+static void
+test_device_helpers_refuse(void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp("ar-test-media-names-XXXXXX", &error);
+  g_assert_no_error(error);
+  g_autofree char *target = g_build_filename(dir, "tone.raw", NULL);
+  g_autofree char *speaker = g_strdup_printf("file:FILE=%s,FORMAT=raw", target);
+  g_assert_false(ar_media_play_test_tone(speaker, 100, &error));
+  g_assert_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_FAILED);
+  g_assert_nonnull(strstr(error->message, "Invalid audio sink"));
+  g_clear_error(&error);
+  g_assert_false(g_file_test(target, G_FILE_TEST_EXISTS));
+  g_autoptr(GBytes) jpeg = ar_media_camera_snapshot("/dev/../tmp/x", 64, 64, &error);
+  g_assert_null(jpeg);
+  g_assert_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_FAILED);
+  g_rmdir(dir);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -197,5 +343,7 @@ main(int argc, char **argv)
   g_test_add_func("/media/config/message-bounded", test_message_bounded);
   g_test_add_func("/media/config/numbers", test_numbers);
   g_test_add_func("/media/config/engine-same-rules", test_engine_same_rules);
+  g_test_add_func("/media/config/device-names", test_device_names);
+  g_test_add_func("/media/config/device-helpers-refuse", test_device_helpers_refuse);
   return g_test_run();
 }
