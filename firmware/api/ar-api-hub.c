@@ -6,6 +6,7 @@
 #include "ar-api-config.h"
 #include "ar-api-history.h"
 #include "ar-janus-msg.h"
+#include "ar-json.h"
 #include "ar-link.h"
 
 struct _ArApiHub {
@@ -204,14 +205,20 @@ ar_api_body_object(SoupServerMessage *msg, gsize max_body, gboolean empty_ok, GE
   g_autoptr(GBytes) bytes = soup_message_body_flatten(body);
   gsize len;
   const char *data = g_bytes_get_data(bytes, &len);
-  g_autoptr(JsonParser) parser = json_parser_new_immutable();
-  if (!ar_json_depth_ok(data, len, AR_API_MAX_JSON_DEPTH)) {
-    g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                "the request body nests deeper than %d levels", AR_API_MAX_JSON_DEPTH);
+  /* Strict RFC 8259 first (ar-json.h): json-glib would take 0x32, 0050 or
+   * a wrapped huge integer as numbers and cut a string at \u0000. */
+  g_autoptr(GError) invalid = NULL;
+  if (!ar_json_check(data, len, AR_API_MAX_JSON_DEPTH, &invalid)) {
+    if (g_error_matches(invalid, AR_JSON_ERROR, AR_JSON_ERROR_DEPTH))
+      g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                  "the request body nests deeper than %d levels", AR_API_MAX_JSON_DEPTH);
+    else
+      g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                  "the request body is not valid JSON (RFC 8259): %s", invalid->message);
     return NULL;
   }
-  if (!g_utf8_validate(data, (gssize)len, NULL) ||
-      !json_parser_load_from_data(parser, data, (gssize)len, NULL) ||
+  g_autoptr(JsonParser) parser = json_parser_new_immutable();
+  if (!json_parser_load_from_data(parser, data, (gssize)len, NULL) ||
       !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser))) {
     g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
                 "the request body is not a JSON object");

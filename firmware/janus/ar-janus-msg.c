@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "ar-janus-msg.h"
 
+#include "ar-json.h"
+
 #include <string.h>
 
 G_DEFINE_QUARK(ar - janus - error - quark, ar_janus_error)
@@ -392,13 +394,17 @@ parse_root(const char *data, gsize len, GError **error)
                 AR_JANUS_MAX_MESSAGE);
     return NULL;
   }
-  if (!ar_json_depth_ok(data, len, AR_JANUS_MAX_DEPTH)) {
-    g_set_error(error, AR_JANUS_ERROR, AR_JANUS_ERROR_TOO_LARGE,
-                "Janus message nests deeper than %d levels", AR_JANUS_MAX_DEPTH);
-    return NULL;
-  }
-  if (!g_utf8_validate(data, (gssize)len, NULL)) {
-    g_set_error(error, AR_JANUS_ERROR, AR_JANUS_ERROR_MALFORMED, "Janus message is not UTF-8");
+  /* Strict RFC 8259 before json-glib (ar-json.h): what it would read
+   * differently from the text (0x32, a wrapped huge integer, a string cut at
+   * \u0000) never reaches the call. Janus ids are below 2^53: int64 fits. */
+  g_autoptr(GError) invalid = NULL;
+  if (!ar_json_check(data, len, AR_JANUS_MAX_DEPTH, &invalid)) {
+    if (g_error_matches(invalid, AR_JSON_ERROR, AR_JSON_ERROR_DEPTH))
+      g_set_error(error, AR_JANUS_ERROR, AR_JANUS_ERROR_TOO_LARGE,
+                  "Janus message nests deeper than %d levels", AR_JANUS_MAX_DEPTH);
+    else
+      g_set_error(error, AR_JANUS_ERROR, AR_JANUS_ERROR_MALFORMED,
+                  "Janus message is not JSON (RFC 8259): %s", invalid->message);
     return NULL;
   }
   g_autoptr(JsonParser) parser = json_parser_new_immutable();

@@ -1,5 +1,5 @@
 // The attack lab (attack-lab.mjs) against what a client sends the admin
-// server: issue 10's TLS and device-name holes.
+// server: issue 10's TLS, device-name and JSON holes.
 //  - TLS: an old client (TLS 1.1, TLS 1.2 with a CBC suite) is refused, a
 //    modern one (TLS 1.3, TLS 1.2 with an AEAD suite) is served; the default
 //    is TLS 1.3 (real clients: openssl s_client and node's OpenSSL).
@@ -7,10 +7,14 @@
 //    file plugin: it wrote a 4 MB file in the daemon's working directory) and
 //    other hostile names are refused with a 400, nothing is written; the same
 //    names in PATCH /api/v1/config and the camera preview are refused too.
+//  - JSON: numbers JSON does not have (0x32, 0050, -18446744073709551566 that
+//    wrapped to 50) and a \u0000 in a room name are refused with a 400 on both
+//    APIs, and nothing changes.
 // Every step ends with the daemon healthy.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { run } from '../lab/lab.mjs';
 import {
@@ -199,4 +203,63 @@ step('device names: the camera preview and PATCH /api/v1/config refuse them too'
   assert.ok(!fs.existsSync(path.join(room.state, 'settings.conf')) ||
     !fs.readFileSync(path.join(room.state, 'settings.conf'), 'utf8').includes('FILE='));
   await assertHealthy(room, 'after hostile device settings');
+});
+
+// A request on the Unix socket (the anyroomctl API), raw body.
+function localRequest(method, p, body) {
+  return new Promise((resolve, reject) => {
+    const rq = http.request({ socketPath: room.socket, method, path: p, headers: { 'Content-Type': 'application/json', Connection: 'close' } }, (res) => {
+      let d = '';
+      res.on('data', (c) => { d += c; });
+      res.on('end', () => {
+        let json = null;
+        try { json = JSON.parse(d); } catch { json = null; }
+        resolve({ status: res.statusCode, text: d, json });
+      });
+    });
+    rq.on('error', reject);
+    rq.setTimeout(10000, () => rq.destroy(new Error('no answer from the local socket in 10 s')));
+    rq.end(body);
+  });
+}
+
+const BAD_NUMBERS = ['0x32', '0050', '-18446744073709551566', '18446744073709551666', '+50', '50.', '.5', '1e999', 'NaN', 'Infinity'];
+
+step('JSON: a volume that is not a JSON number is a 400 on both APIs', async () => {
+  let r = await request({ from: attackerAddr(5), method: 'POST', path: '/api/v1/commands/volume', headers: bearer(), body: '{"level":40}' });
+  assert.equal(r.status, 200, r.text);
+  for (const n of BAD_NUMBERS) {
+    const body = `{"level":${n}}`;
+    r = await request({ from: attackerAddr(5), method: 'POST', path: '/api/v1/commands/volume', headers: bearer(), body });
+    assert.equal(r.status, 400, `HTTPS ${body}: ${r.status} ${r.text}`);
+    assert.match(r.json.error, /not valid JSON/, r.text);
+    const l = await localRequest('POST', '/api/v1/commands/volume', body);
+    assert.equal(l.status, 400, `socket ${body}: ${l.status} ${l.text}`);
+    assert.match(l.text, /not valid JSON/);
+  }
+  figures.push(`volume ${BAD_NUMBERS.join(', ')}: 400 on HTTPS and on the Unix socket`);
+  const st = await room.status();
+  assert.equal(st.controls.speaker_volume, 40, `the volume changed: ${JSON.stringify(st)}`);
+  await assertHealthy(room, 'after bad numbers');
+});
+
+step('JSON: a \\u0000 in the room name is a 400 on both APIs; the name stays whole', async () => {
+  let r = await request({ from: attackerAddr(6), method: 'PATCH', path: '/api/v1/config', headers: bearer(), body: { room: { name: 'Board Room 7' } } });
+  assert.equal(r.status, 200, r.text);
+  for (const body of ['{"room":{"name":"Evil\\u0000 Room"}}', '{"room":{"name":"\\u0000"}}', '{"room":{"name":"Bad \\ud800 half"}}', '{"room":{"name":"x"},}', '{"room":{"name":"x"}} {}']) {
+    r = await request({ from: attackerAddr(6), method: 'PATCH', path: '/api/v1/config', headers: bearer(), body });
+    assert.equal(r.status, 400, `HTTPS ${body}: ${r.status} ${r.text}`);
+    assert.match(r.json.error, /not valid JSON/, r.text);
+    const l = await localRequest('PATCH', '/api/v1/config', body);
+    assert.equal(l.status, 400, `socket ${body}: ${l.status} ${l.text}`);
+  }
+  const st = await room.status();
+  assert.equal(st.room_name, 'Board Room 7');
+  const cfg = await request({ from: attackerAddr(6), path: '/api/v1/config', headers: bearer() });
+  assert.equal(cfg.json.room.name, 'Board Room 7');
+  // The depth bound still answers as before.
+  r = await request({ from: attackerAddr(6), method: 'POST', path: '/api/v1/commands/join', headers: bearer(), body: `{"link":${'['.repeat(40)}${']'.repeat(40)}}` });
+  assert.equal(r.status, 400);
+  assert.match(r.json.error, /nests deeper than 16 levels/);
+  await assertHealthy(room, 'after bad strings');
 });

@@ -142,6 +142,10 @@ test_malformed(void)
       "{\"janus\":\"trickle\",\"candidate\":{\"candidate\":\"x\",\"sdpMLineIndex\":\"0\"}}",
       "{\"janus\":\"success\"",
       "{\"janus\":\"success\",}",
+      /* Not RFC 8259 (ar-json.h): json-glib would have read something else. */
+      "{\"janus\":\"success\",\"session_id\":0x10}",
+      "{\"janus\":\"success\",\"session_id\":-18446744073709551566}",
+      "{\"janus\":\"ack\",\"transaction\":\"a\\u0000b\"}",
   };
   for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
     g_autoptr(GError) error = NULL;
