@@ -115,9 +115,8 @@ string(Reader *r)
       return fail(r, AR_JSON_ERROR_STRING, "a lone low surrogate \\u%04X", (guint)u);
     if (u >= 0xD800 && u <= 0xDBFF) {
       gsize next = r->pos + 6;
-      int low = next + 1 < r->len && r->p[next] == '\\' && r->p[next + 1] == 'u'
-                    ? hex4(r, next + 2)
-                    : -1;
+      int low =
+          next + 1 < r->len && r->p[next] == '\\' && r->p[next + 1] == 'u' ? hex4(r, next + 2) : -1;
       if (low < 0xDC00 || low > 0xDFFF)
         return fail(r, AR_JSON_ERROR_STRING, "a lone high surrogate \\u%04X", (guint)u);
       r->pos += 12;

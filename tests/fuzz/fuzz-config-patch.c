@@ -8,7 +8,7 @@
 #include <stdlib.h>
 
 #include "ar-api-config.h"
-#include "ar-janus-msg.h"
+#include "ar-json.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -36,7 +36,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (state_dir)
       atexit(remove_state_dir);
   }
-  if (!state_dir || size > 64 * 1024 || !ar_json_depth_ok((const char *)data, size, 4))
+  /* As ar_api_body_object() reads a body: the strict check first. */
+  if (!state_dir || size > 64 * 1024 || !ar_json_check((const char *)data, size, 4, NULL))
     return 0;
   g_autoptr(JsonParser) p = json_parser_new_immutable();
   if (!json_parser_load_from_data(p, (const char *)data, (gssize)size, NULL))

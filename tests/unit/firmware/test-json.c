@@ -121,8 +121,8 @@ test_strings(void)
       {"[\"tab\there\"]", AR_JSON_ERROR_STRING, "control character 0x09"},
       {"[\"line\nbreak\"]", AR_JSON_ERROR_STRING, "control character 0x0a"},
       {"[\"\xff\"]", AR_JSON_ERROR_ENCODING, "byte 2: not UTF-8"},
-      {"[\"\xc0\xaf\"]", AR_JSON_ERROR_ENCODING, "not UTF-8"},       /* overlong '/' */
-      {"[\"\xed\xa0\x80\"]", AR_JSON_ERROR_ENCODING, "not UTF-8"},   /* a surrogate */
+      {"[\"\xc0\xaf\"]", AR_JSON_ERROR_ENCODING, "not UTF-8"},         /* overlong '/' */
+      {"[\"\xed\xa0\x80\"]", AR_JSON_ERROR_ENCODING, "not UTF-8"},     /* a surrogate */
       {"[\"\xf4\x90\x80\x80\"]", AR_JSON_ERROR_ENCODING, "not UTF-8"}, /* > U+10FFFF */
       {"[\"open", AR_JSON_ERROR_SYNTAX, "without its closing quote"},
       {"['single']", AR_JSON_ERROR_SYNTAX, "'''"},
@@ -137,9 +137,9 @@ test_strings(void)
   /* json-glib really cuts the name at \u0000: the reason for the check. */
   g_autoptr(JsonParser) p = json_parser_new_immutable();
   if (json_parser_load_from_data(p, "{\"name\":\"Evil\\u0000 Room\"}", -1, NULL))
-    g_test_message("json-glib reads \"Evil\\u0000 Room\" as '%s'",
-                   json_object_get_string_member(json_node_get_object(json_parser_get_root(p)),
-                                                 "name"));
+    g_test_message(
+        "json-glib reads \"Evil\\u0000 Room\" as '%s'",
+        json_object_get_string_member(json_node_get_object(json_parser_get_root(p)), "name"));
 }
 
 static void
