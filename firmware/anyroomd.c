@@ -8,6 +8,7 @@
 #endif
 
 #include "ar-api-config.h"
+#include "ar-api-listener.h"
 #include "ar-api.h"
 #include "ar-build-config.h"
 #include "ar-log.h"
@@ -97,6 +98,10 @@ main(int argc, char **argv)
     g_log_set_debug_enabled(TRUE);
   /* The admin page's log view: the last lines, secrets redacted. */
   ar_log_ring_install();
+  /* GLib polls (no select()): take the descriptors the hard limit allows;
+   * the API servers' caps are sized from what we get (ar-api-listener.h). */
+  guint64 nofile = ar_api_raise_nofile(65536);
+  g_debug("anyroomd: %" G_GUINT64_FORMAT " file descriptors", nofile);
 
   g_autoptr(ArConfig) config = NULL;
   if (!config_path) {

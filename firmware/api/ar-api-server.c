@@ -6,11 +6,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ar-api-listener.h"
 #include "ar-api.h"
+
+/* Connections on the socket at once: anyroomctl and its event streams. */
+#define AR_API_MAX_CONNECTIONS 32
 
 struct _ArApiServer {
   ArApiHub *hub;
   SoupServer *soup;
+  ArApiListener *listener;
   char *socket_path;
 };
 
@@ -24,30 +29,13 @@ ar_api_default_socket_path(void)
   return g_build_filename(dir, "anyroomd.sock", NULL);
 }
 
-static gboolean
-peer_is_owner(SoupServerMessage *msg)
-{
-  GSocket *sock = soup_server_message_get_socket(msg);
-  if (!sock)
-    return FALSE;
-  g_autoptr(GCredentials) creds = g_socket_get_credentials(sock, NULL);
-  if (!creds)
-    return FALSE;
-  uid_t uid = g_credentials_get_unix_user(creds, NULL);
-  return uid == getuid();
-}
-
 static void
 handle_request(SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTable *query,
                gpointer data)
 {
   ArApiServer *s = data;
   const char *method = soup_server_message_get_method(msg);
-  if (!peer_is_owner(msg)) {
-    ar_api_respond_result(msg, SOUP_STATUS_FORBIDDEN,
-                          "only the owner of anyroomd may use this socket");
-    return;
-  }
+  /* A peer with another uid was closed at accept (ar-api-listener.c). */
   g_debug("api: %s %s", method, path);
   if (g_str_equal(path, "/api/v1/status")) {
     if (!g_str_equal(method, "GET")) {
@@ -100,10 +88,6 @@ handle_events(SoupServer *soup, SoupServerMessage *msg, const char *path,
               SoupWebsocketConnection *ws, gpointer data)
 {
   ArApiServer *s = data;
-  if (!peer_is_owner(msg)) {
-    soup_websocket_connection_close(ws, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION, "refused");
-    return;
-  }
   ar_api_hub_add_event_client(s->hub, ws, NULL);
 }
 
@@ -152,6 +136,7 @@ bind_socket(const char *path, GError **error)
   umask(old);
   if (!ok)
     return NULL;
+  g_socket_set_listen_backlog(sock, 64);
   if (chmod(path, 0600) != 0 || !g_socket_listen(sock, error)) {
     if (error && !*error)
       g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "chmod %s: %s", path,
@@ -173,7 +158,16 @@ ar_api_server_new(ArApiHub *hub, const char *socket_path, GError **error)
   s->soup = soup_server_new("server-header", "anyroomd", NULL);
   soup_server_add_websocket_handler(s->soup, "/api/v1/events", NULL, NULL, handle_events, s, NULL);
   soup_server_add_handler(s->soup, "/api/v1", handle_request, s, NULL);
-  if (!soup_server_listen_socket(s->soup, sock, 0, error)) {
+  /* Our own accept (ar-api-listener.h): it survives running out of file
+   * descriptors, refuses other users before they send a byte and has
+   * deadlines. */
+  ArApiListenerLimits limits;
+  ar_api_listener_limits_for_nofile(&limits, ar_api_raise_nofile(0));
+  limits.name = "api";
+  limits.max_local = AR_API_MAX_CONNECTIONS;
+  limits.owner_only = TRUE;
+  s->listener = ar_api_listener_new(s->soup, sock, NULL, &limits, error);
+  if (!s->listener) {
     ar_api_server_free(s);
     return NULL;
   }
@@ -190,6 +184,8 @@ ar_api_server_free(ArApiServer *s)
     soup_server_disconnect(s->soup);
     g_object_unref(s->soup);
   }
+  /* After the server: it let go of every connection. */
+  ar_api_listener_free(s->listener);
   g_unlink(s->socket_path);
   g_free(s->socket_path);
   g_free(s);

@@ -82,6 +82,7 @@ struct _ArWebServer {
   char *state_dir;
   char *ui_dir;
   SoupServer *soup;
+  struct _ArApiListener *listener; /* accept, caps, deadlines (ar-api-listener.h) */
   GTlsCertificate *cert;
   char *fingerprint;
   char *url;

@@ -6,6 +6,7 @@
 
 #include <string.h>
 
+#include "ar-api-listener.h"
 #include "ar-janus-msg.h"
 #include "ar-web-build-config.h"
 #include "ar-web-priv.h"
@@ -471,7 +472,8 @@ ar_web_server_new(ArApiHub *hub, ArConfig *config, const char *state_dir, const 
   if (!s->cert)
     return NULL;
   s->fingerprint = ar_web_tls_fingerprint(s->cert);
-  s->soup = soup_server_new("server-header", "anyroomd", "tls-certificate", s->cert, NULL);
+  /* TLS is ours (ar-api-listener.c hands libsoup finished TLS streams). */
+  s->soup = soup_server_new("server-header", "anyroomd", NULL);
   g_signal_connect(s->soup, "request-started", G_CALLBACK(on_request_started), s);
   soup_server_add_websocket_handler(s->soup, "/api/v1/events", NULL, NULL, handle_events, s, NULL);
   soup_server_add_websocket_handler(s->soup, "/api/v1/video", NULL, NULL, handle_events, s, NULL);
@@ -479,8 +481,25 @@ ar_web_server_new(ArApiHub *hub, ArConfig *config, const char *state_dir, const 
   soup_server_add_handler(s->soup, NULL, handle_static, s, NULL);
   g_autoptr(GInetAddress) ia = g_inet_address_new_from_string(host);
   g_autoptr(GSocketAddress) sa = g_inet_socket_address_new(ia, (guint16)port);
-  if (!soup_server_listen(s->soup, sa, SOUP_SERVER_LISTEN_HTTPS, error))
+  g_autoptr(GSocket) sock = g_socket_new(g_inet_address_get_family(ia), G_SOCKET_TYPE_STREAM,
+                                         G_SOCKET_PROTOCOL_TCP, error);
+  if (!sock || !g_socket_bind(sock, sa, TRUE, error))
     return NULL;
+  g_socket_set_listen_backlog(sock, 128);
+  if (!g_socket_listen(sock, error))
+    return NULL;
+  /* Our own accept, caps and deadlines (ar-api-listener.h): libsoup's
+   * listener stops for good after one EMFILE and has no deadlines. */
+  ArApiListenerLimits limits;
+  ar_api_listener_limits_for_nofile(&limits, ar_api_raise_nofile(0));
+  limits.name = "admin";
+  s->listener = ar_api_listener_new(s->soup, sock, s->cert, &limits, error);
+  if (!s->listener)
+    return NULL;
+  g_message("admin: at most %u connections from the LAN (%u per address) and %u from this "
+            "device; deadlines: TLS %u s, headers %u s, body %u s, response %u s",
+            limits.max_remote, limits.max_per_address, limits.max_local, limits.handshake_timeout_s,
+            limits.header_timeout_s, limits.body_timeout_s, limits.request_timeout_s);
   gboolean v6 = strchr(host, ':') != NULL;
   s->url = g_strdup_printf(v6 ? "https://[%s]:%u/admin/" : "https://%s:%u/admin/", host, port);
   ar_api_hub_set_admin_info(hub, s->url, s->fingerprint);
@@ -513,6 +532,8 @@ ar_web_server_free(ArWebServer *s)
     soup_server_disconnect(s->soup);
     g_object_unref(s->soup);
   }
+  /* After the server: it let go of every connection. */
+  ar_api_listener_free(s->listener);
   ar_web_room_free(s);
   g_clear_object(&s->cert);
   g_clear_pointer(&s->sessions, g_hash_table_unref);

@@ -6,8 +6,10 @@
 // (10.98.1.0 - 10.98.7.255), so the server sees the clients a LAN with a
 // thousand hosts would send. Nothing leaves the two namespaces.
 //
-//   room namespace     rm0 10.98.0.1/16   anyroomd, its loopback (room screen, console)
-//   lab namespace      at0 10.98.x.y/16   this process: TLS and TCP clients
+//   room namespace     rm0 10.98.0.1/24   anyroomd, its loopback (room screen, console);
+//                      10.98.0.0/16 via 10.98.0.2
+//   lab namespace      at0 10.98.0.2/24 and 10.98.1.0 - 10.98.7.255 (/32 each):
+//                      this process: TLS and TCP clients
 //
 // The clients are real TLS clients (node's OpenSSL) and, for loopback checks
 // inside the room namespace, curl. Every count and wait here is bounded.
@@ -19,7 +21,10 @@ import path from 'node:path';
 import tls from 'node:tls';
 import { mkTemp, run, sleep, startAnyroomd } from '../lab/lab.mjs';
 
+export { sleep };
+
 export const ROOM_ADDR = '10.98.0.1';
+const GATEWAY = '10.98.0.2';
 export const PORT = 8443;
 export const PASSWORD = 'correct horse battery staple';
 
@@ -51,16 +56,21 @@ export function createRoomNetns({ addresses = 1200 } = {}) {
   try {
     ip(['-n', ns, 'link', 'set', 'lo', 'up']);
     ip(['link', 'add', 'at0', 'type', 'veth', 'peer', 'name', 'rm0', 'netns', ns]);
-    ip(['-n', ns, 'addr', 'add', `${ROOM_ADDR}/16`, 'dev', 'rm0']);
+    ip(['-n', ns, 'addr', 'add', `${ROOM_ADDR}/24`, 'dev', 'rm0']);
     ip(['-n', ns, 'link', 'set', 'rm0', 'up']);
+    ip(['addr', 'add', `${GATEWAY}/24`, 'dev', 'at0']);
+    ip(['link', 'set', 'at0', 'up']);
+    // The attackers sit behind a "router" (this side's 10.98.0.2): the kernel's
+    // neighbour table holds 1,024 entries in all, so with every attacker
+    // on the room's link the room could not answer the 1,025th host at all.
+    ip(['-n', ns, 'route', 'add', '10.98.0.0/16', 'via', GATEWAY, 'dev', 'rm0']);
     const addrs = [];
     const batch = [];
     for (let i = 0; i < addresses; i++) {
       addrs.push(attackerAddr(i));
-      batch.push(`addr add ${attackerAddr(i)}/16 dev at0`);
+      batch.push(`addr add ${attackerAddr(i)}/32 dev at0`);
     }
     ip(['-batch', '-'], batch.join('\n') + '\n');
-    ip(['link', 'set', 'at0', 'up']);
     // Duplicate address detection is IPv6 only; IPv4 addresses work at once.
     return { ns, addrs, close };
   } catch (e) {

@@ -44,6 +44,8 @@ check "/release/rauc-grub" grep -qx "bootloader=grub" <<<"$conf"
 check "/release/keyring" bash -c 'grep -q "BEGIN CERTIFICATE" <<<"$1"' _ "$(fs 'cat /etc/rauc/keyring.pem')"
 check "/release/anyroomd-installed" exists /usr/bin/anyroomd
 check "/release/anyroomd-unprivileged" grep -qx "User=anyroom" <<<"$(fs 'cat /usr/lib/systemd/system/anyroomd.service')"
+# The admin server's connection caps are sized from this (firmware/api/ar-api-listener.h).
+check "/release/anyroomd-nofile" grep -qx "LimitNOFILE=8192" <<<"$(fs 'cat /usr/lib/systemd/system/anyroomd.service')"
 # The room display (ui-kiosk/kiosk): there, started by udev for a screen, pinned to the image's port.
 check "/release/kiosk-chromium-cage" bash -c 'exists /usr/bin/chromium && exists /usr/bin/cage'
 check "/release/kiosk-unit" grep -qx "User=anyroom-kiosk" <<<"$(fs 'cat /usr/lib/systemd/system/anyroom-kiosk.service')"
