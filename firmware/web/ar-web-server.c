@@ -448,6 +448,7 @@ ar_web_server_new(ArApiHub *hub, ArConfig *config, const char *state_dir, const 
   ar_web_session_register(s);
   ar_web_api_register(s);
   ar_web_tokens_register(s);
+  ar_web_audit_register(s);
   ar_web_update_register(s);
   ar_web_admin_register(s);
   s->jobs = g_ptr_array_new();
@@ -514,6 +515,7 @@ ar_web_server_free(ArWebServer *s)
     g_object_unref(s->soup);
   }
   ar_web_room_free(s);
+  ar_web_audit_free(s);
   g_clear_object(&s->cert);
   g_clear_pointer(&s->sessions, g_hash_table_unref);
   g_clear_pointer(&s->tokens, g_ptr_array_unref);
