@@ -135,7 +135,8 @@ step(`${WRONG_LOGINS} wrong passwords from the LAN are audited (unauthenticated 
 step(`${FLOOD} unauthenticated pairing starts from ${FLOOD_ADDRESSES} addresses flush nothing`, async () => {
   const f = await flood(FLOOD, 0);
   console.log(`# flood 1: ${f.ok} pairing starts answered 200 in ${f.ms} ms; others: ${JSON.stringify(f.other)}`);
-  assert.ok(f.ok >= FLOOD * 0.9, `most pairing starts got through to the audit code (${f.ok})`);
+  // The flood must be real: many times the budget reached the audit code.
+  assert.ok(f.ok >= PER_MINUTE * 10, `pairing starts that reached the audit code: ${f.ok}`);
   await assertHealthy(room, 'after the flood');
   const entries = await listAudit();
   const ev = (name, stream) => entries.filter((x) => x.event === name && (!stream || x.stream === stream));
