@@ -412,9 +412,10 @@ handle_factory_reset(ArWebServer *s, SoupServerMessage *msg, const char *path,
   g_message("admin: factory reset from %s", ar_web_client_of(msg));
   /* Files first: if anyroomd stops halfway, the next start is a first run. */
   const char *files[] = {"admin-password", "tokens.json", "admin-key.pem", "admin-cert.pem",
-                         "audit.log",      "audit.log.1", "panels.json"};
+                         "panels.json"};
   for (gsize i = 0; i < G_N_ELEMENTS(files); i++)
     remove_state_file(s, files[i]);
+  ar_web_audit_forget(s);
   if (!ar_api_config_forget(s->state_dir, &error)) {
     g_warning("admin: factory reset: %s", error->message);
     g_clear_error(&error);

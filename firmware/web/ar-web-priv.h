@@ -5,9 +5,11 @@
  *   ar-web-server.c   the core: checks before a body is read (rate, Host,
  *                     Origin, methods, sizes), the route table, static files
  *   ar-web-session.c  sessions, first-run setup, login (throttled), logout
- *   ar-web-state.c    the state dir: password, tokens, settings, audit log
+ *   ar-web-state.c    the state dir: password, tokens, settings
+ *   ar-web-audit.c    the audit log (two streams, budgets, rotation) and
+ *                     its listing (ar-web-audit.h)
  *   ar-web-api.c      the scripting API: status, commands, configuration
- *   ar-web-tokens.c   API tokens and the audit log listing
+ *   ar-web-tokens.c   API tokens
  *   ar-web-update.c   update commands, update status, bundle upload (streamed)
  *   ar-web-admin.c    devices, test tone, camera preview, history, logs,
  *                     reboot, factory reset
@@ -64,6 +66,7 @@ typedef enum {
 
 typedef struct _ArWebRoute ArWebRoute;
 typedef struct _ArWebJob ArWebJob;
+typedef struct _ArWebAudit ArWebAudit;
 
 /* Runs after the route's authentication and method checks passed. */
 typedef void (*ArWebHandler)(ArWebServer *s, SoupServerMessage *msg, const char *path,
@@ -80,6 +83,7 @@ struct _ArWebServer {
   ArApiHub *hub;
   ArConfig *config;
   char *state_dir;
+  ArWebAudit *audit; /* ar-web-audit.c */
   char *ui_dir;
   SoupServer *soup;
   struct _ArApiListener *listener; /* accept, caps, deadlines (ar-api-listener.h) */
@@ -147,10 +151,22 @@ void ar_web_token_free(ArWebToken *t);
 gboolean ar_web_token_name_ok(const char *name);
 gboolean ar_web_load_tokens(ArWebServer *s, GError **error);
 gboolean ar_web_save_tokens(ArWebServer *s, GError **error);
-/* Appends an event to the audit log (JSON lines, bounded); never a secret. */
+
+/* ---- ar-web-audit.c ---- */
+
+/* Appends an event to the audit log (JSON lines, bounded); never a secret.
+ * With a caller that holds a credential (or an event that proves one: login,
+ * setup, panel-paired, factory_reset) it goes in the authenticated stream;
+ * else in the unauthenticated one, within its budget. */
 void ar_web_audit_local(const char *event, const char *detail, gpointer server);
 void ar_web_audit(ArWebServer *s, SoupServerMessage *msg, const ArWebCaller *caller,
                   const char *event, const char *detail);
+/* GET /api/v1/audit; the log's state. */
+void ar_web_audit_register(ArWebServer *s);
+/* Writes the pending summaries, then frees. */
+void ar_web_audit_free(ArWebServer *s);
+/* Factory reset: every audit file goes. */
+void ar_web_audit_forget(ArWebServer *s);
 
 /* ---- ar-web-room.c ---- */
 

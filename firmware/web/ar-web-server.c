@@ -449,6 +449,7 @@ ar_web_server_new(ArApiHub *hub, ArConfig *config, const char *state_dir, const 
   ar_web_session_register(s);
   ar_web_api_register(s);
   ar_web_tokens_register(s);
+  ar_web_audit_register(s);
   ar_web_update_register(s);
   ar_web_admin_register(s);
   s->jobs = g_ptr_array_new();
@@ -535,6 +536,7 @@ ar_web_server_free(ArWebServer *s)
   /* After the server: it let go of every connection. */
   ar_api_listener_free(s->listener);
   ar_web_room_free(s);
+  ar_web_audit_free(s);
   g_clear_object(&s->cert);
   g_clear_pointer(&s->sessions, g_hash_table_unref);
   g_clear_pointer(&s->tokens, g_ptr_array_unref);

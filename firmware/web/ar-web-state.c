@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ar-web-state.c: the web server's state dir: the admin password hash, API
- * tokens, saved settings, the audit log. Every file 0600. */
+ * tokens, saved settings. Every file 0600. (The audit log: ar-web-audit.c.) */
 #include "ar-web-priv.h"
 
 #include <errno.h>
@@ -33,68 +33,6 @@ ar_web_token_free(ArWebToken *t)
   g_free(t->name);
   g_free(t->hash);
   g_free(t);
-}
-
-/* ---- audit log: JSON lines, bounded, never a secret ---- */
-
-static void
-audit_write(ArWebServer *s, const char *client, const char *actor, const char *event,
-            const char *detail)
-{
-  g_autoptr(JsonBuilder) b = json_builder_new();
-  g_autoptr(GDateTime) now = g_date_time_new_now_utc();
-  g_autofree char *when = g_date_time_format_iso8601(now);
-  json_builder_begin_object(b);
-  json_builder_set_member_name(b, "time");
-  json_builder_add_string_value(b, when);
-  json_builder_set_member_name(b, "event");
-  json_builder_add_string_value(b, event);
-  json_builder_set_member_name(b, "client");
-  json_builder_add_string_value(b, client);
-  json_builder_set_member_name(b, "actor");
-  json_builder_add_string_value(b, actor);
-  if (detail) {
-    json_builder_set_member_name(b, "detail");
-    json_builder_add_string_value(b, detail);
-  }
-  json_builder_end_object(b);
-  g_autoptr(JsonNode) node = json_builder_get_root(b);
-  g_autofree char *line = json_to_string(node, FALSE);
-  g_autofree char *path = ar_web_state_path(s, "audit.log");
-  struct stat st;
-  if (stat(path, &st) == 0 && st.st_size > AR_WEB_AUDIT_MAX_BYTES) {
-    g_autofree char *old = ar_web_state_path(s, "audit.log.1");
-    g_rename(path, old);
-  }
-  int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) {
-    g_warning("admin: cannot write the audit log %s: %s", path, g_strerror(errno));
-    return;
-  }
-  g_autofree char *text = g_strconcat(line, "\n", NULL);
-  if (write(fd, text, strlen(text)) < 0)
-    g_warning("admin: cannot write the audit log: %s", g_strerror(errno));
-  close(fd);
-  g_message("admin: audit %s from %s", event, client ? client : "-");
-}
-
-void
-ar_web_audit(ArWebServer *s, SoupServerMessage *msg, const ArWebCaller *caller, const char *event,
-             const char *detail)
-{
-  g_autofree char *actor = NULL;
-  if (caller && caller->token)
-    actor = g_strdup_printf("token:%s", caller->token->name);
-  else if (caller && caller->session)
-    actor = g_strdup("admin");
-  audit_write(s, msg ? ar_web_client_of(msg) : NULL, actor, event, detail);
-}
-
-/* Changes made over the local socket (anyroomctl), from the hub. */
-void
-ar_web_audit_local(const char *event, const char *detail, gpointer data)
-{
-  audit_write(data, "local socket", "owner", event, detail);
 }
 
 /* ---- persistent state ---- */

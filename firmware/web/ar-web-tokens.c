@@ -1,13 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* ar-web-tokens.c: per-integration API tokens (shown once, stored hashed)
- * and the audit log listing; both for admin sessions only. */
+/* ar-web-tokens.c: per-integration API tokens (shown once, stored hashed),
+ * for admin sessions only. (The audit log listing: ar-web-audit.c.) */
 #include "ar-web-priv.h"
 
 #include <string.h>
 
 #include "ar-janus-msg.h"
-
-#define AUDIT_LIST_MAX 200
 
 static void
 handle_tokens(ArWebServer *s, SoupServerMessage *msg, const char *path, const ArWebCaller *caller)
@@ -116,40 +114,12 @@ handle_tokens(ArWebServer *s, SoupServerMessage *msg, const char *path, const Ar
   ar_api_respond_json(msg, SOUP_STATUS_CREATED, node);
 }
 
-static void
-handle_audit(ArWebServer *s, SoupServerMessage *msg, const char *path, const ArWebCaller *caller)
-{
-  g_autofree char *file = ar_web_state_path(s, "audit.log");
-  g_autofree char *data = NULL;
-  gsize len = 0;
-  g_autoptr(JsonArray) entries = json_array_new();
-  if (g_file_get_contents(file, &data, &len, NULL) && len <= 2 * AR_WEB_AUDIT_MAX_BYTES) {
-    g_auto(GStrv) lines = g_strsplit(data, "\n", -1);
-    guint n = g_strv_length(lines);
-    guint first = n > AUDIT_LIST_MAX + 1 ? n - AUDIT_LIST_MAX - 1 : 0;
-    for (guint i = first; i < n; i++) {
-      if (!*lines[i])
-        continue;
-      g_autoptr(JsonParser) p = json_parser_new_immutable();
-      if (ar_json_depth_ok(lines[i], strlen(lines[i]), 4) &&
-          json_parser_load_from_data(p, lines[i], -1, NULL))
-        json_array_add_element(entries, json_node_copy(json_parser_get_root(p)));
-    }
-  }
-  JsonObject *o = json_object_new();
-  json_object_set_array_member(o, "entries", json_array_ref(entries));
-  g_autoptr(JsonNode) node = json_node_init_object(json_node_alloc(), o);
-  json_object_unref(o);
-  ar_api_respond_json(msg, SOUP_STATUS_OK, node);
-}
-
 void
 ar_web_tokens_register(ArWebServer *s)
 {
   static const ArWebRoute routes[] = {
       {"/api/v1/tokens", "GET POST", AR_WEB_AUTH_SESSION, handle_tokens},
       {"/api/v1/tokens/", "DELETE", AR_WEB_AUTH_SESSION, handle_tokens},
-      {"/api/v1/audit", "GET", AR_WEB_AUTH_SESSION, handle_audit},
   };
   ar_web_server_add_routes(s, routes, G_N_ELEMENTS(routes));
 }

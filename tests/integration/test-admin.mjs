@@ -113,8 +113,10 @@ async function assertIdle(what) {
   assert.equal(s.link, null, `${what}: no link`);
 }
 
-function auditEvents() {
-  const f = path.join(STATE, 'audit.log');
+// The audit log's authenticated stream (audit.log) or, with 'audit-unauth.log',
+// what clients without a credential caused (docs/api.md "GET /api/v1/audit").
+function auditEvents(file = 'audit.log') {
+  const f = path.join(STATE, file);
   if (!fs.existsSync(f)) return [];
   return fs.readFileSync(f, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
 }
@@ -496,8 +498,16 @@ step('audit log: who did what, no secrets', async () => {
   for (const k of ['setup', 'login_failed', 'login', 'logout', 'config', 'token_created', 'token_revoked', 'join', 'leave'])
     assert.ok(kinds.includes(k), `audit has ${k}: ${kinds.join(',')}`);
   assert.ok(entries.some((e) => e.actor === 'token:room-controller' && e.event === 'join'));
-  const raw = fs.readFileSync(path.join(STATE, 'audit.log'), 'utf8');
-  assert.equal(fs.statSync(path.join(STATE, 'audit.log')).mode & 0o777, 0o600);
+  // Two streams: failed logins are the unauthenticated one's, the rest authenticated.
+  for (const e of entries)
+    assert.equal(e.stream, /^login_failed|^login_refused/.test(e.event) ? 'unauthenticated' : 'authenticated', JSON.stringify(e));
+  assert.ok(auditEvents('audit-unauth.log').some((e) => e.event === 'login_failed'));
+  assert.ok(!auditEvents().some((e) => e.event === 'login_failed'), 'no failed login in the authenticated stream');
+  let raw = '';
+  for (const f of ['audit.log', 'audit-unauth.log']) {
+    raw += fs.readFileSync(path.join(STATE, f), 'utf8');
+    assert.equal(fs.statSync(path.join(STATE, f)).mode & 0o777, 0o600, `${f} is 0600`);
+  }
   const cookie = await sessionCookie();
   for (const secret of [PASSWORD, apiToken, cookie.value, 'room=1234'])
     assert.ok(!raw.includes(secret), 'no secret in the audit log');
@@ -776,6 +786,7 @@ step('factory reset: everything erased, back to first-run setup', async () => {
   for (const f of ['admin-password', 'tokens.json', 'settings.conf', 'history.json', 'admin-key.pem', 'admin-cert.pem'])
     assert.ok(!fs.existsSync(path.join(STATE, f)), `${f} erased`);
   assert.deepEqual(auditEvents().map((e) => e.event), ['factory_reset'], 'the audit log starts again');
+  assert.deepEqual(auditEvents('audit-unauth.log'), [], 'both streams start again');
   const r = await req({ path: '/api/v1/session' });
   assert.equal(r.json.setup_required, true);
   assert.equal(await sessionCookie(), undefined, 'the session cookie is gone');

@@ -259,17 +259,33 @@
     if (!r.ok) return;
     const tbody = $('audit').querySelector('tbody');
     tbody.replaceChildren();
-    for (const e of r.data.entries.slice().reverse().slice(0, 100)) {
+    const showUnauth = $('audit-unauth').checked;
+    // Newest first; entries from clients without a credential (failed logins,
+    // pairing starts...) are marked, and a flood is one summary row.
+    const entries = r.data.entries.slice().reverse()
+      .filter((e) => showUnauth || e.stream !== 'unauthenticated').slice(0, 200);
+    for (const e of entries) {
       const tr = document.createElement('tr');
+      const unauth = e.stream === 'unauthenticated';
+      if (unauth) tr.className = 'unauth';
       cell(tr, when(e.time));
-      cell(tr, e.event);
-      cell(tr, e.actor);
-      cell(tr, e.client);
-      cell(tr, e.detail);
+      if (e.event === 'suppressed') {
+        tr.classList.add('summary');
+        cell(tr, `${e.suppressed_event} \u00d7${e.count}`);
+        cell(tr, 'not signed in');
+        cell(tr, `${e.addresses} address${e.addresses === 1 ? '' : 'es'}`);
+        cell(tr, `${e.count} more not listed one by one (${e.seconds} s)`);
+      } else {
+        cell(tr, e.event);
+        cell(tr, unauth ? 'not signed in' : e.actor);
+        cell(tr, e.client);
+        cell(tr, e.detail);
+      }
       tbody.append(tr);
     }
   }
   $('logs-refresh').addEventListener('click', () => { loadLogs(); loadAudit(); });
+  $('audit-unauth').addEventListener('change', loadAudit);
 
   // ---- system ----
   function confirmBox(button, box, cancel) {
