@@ -171,6 +171,7 @@ void ar_web_room_free(ArWebServer *s);
 gboolean ar_web_room_authorize(ArWebServer *s, SoupServerMessage *msg, ArWebAuthNeed need,
                                ArWebCaller *caller);
 void ar_web_room_add_video_client(ArWebServer *s, SoupWebsocketConnection *ws, const char *owner);
+gboolean ar_web_room_can_add_video_client(ArWebServer *s, const char *owner);
 /* Closes the video streams opened with the credential @owner. */
 void ar_web_room_close_video(ArWebServer *s, const char *owner);
 /* @parent (a token's owner name, "token:HASH") was revoked: every panel

@@ -839,6 +839,12 @@ ar_web_room_add_video_client(ArWebServer *s, SoupWebsocketConnection *ws, const 
   ar_video_relay_add_client(s->room->video, ws, owner);
 }
 
+gboolean
+ar_web_room_can_add_video_client(ArWebServer *s, const char *owner)
+{
+  return ar_video_relay_can_add_client(s->room->video, owner);
+}
+
 void
 ar_web_room_close_video(ArWebServer *s, const char *owner)
 {

@@ -221,6 +221,16 @@ on_got_headers(SoupServerMessage *msg, gpointer data)
                   : auth.session ? ar_web_owner_of("session", auth.session->id_hash)
                                  : g_strdup(auth.owner);
     g_object_set_data_full(G_OBJECT(msg), "ar-web-owner", owner, g_free);
+    /* Per-credential limits (ar-api-slots.h): refused before the handshake
+     * when the slots open to all are taken (the room screen never is). */
+    if (!(video ? ar_web_room_can_add_video_client(s, owner)
+                : ar_api_hub_can_add_event_client(s->hub, owner))) {
+      soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Retry-After",
+                                   "10");
+      ar_web_error(msg, SOUP_STATUS_SERVICE_UNAVAILABLE,
+                   video ? "too many video streams are open" : "too many event streams are open");
+      return;
+    }
   }
   g_object_set_data(G_OBJECT(msg), "ar-web-checked", GINT_TO_POINTER(1));
 }
