@@ -250,6 +250,7 @@ load_panels(ArWebServer *s, GError **error)
     return FALSE;
   }
   JsonArray *a = json_node_get_array(json_parser_get_root(parser));
+  gboolean migrated = FALSE;
   for (guint i = 0; i < json_array_get_length(a) && s->room->panels->len < AR_PANEL_MAX; i++) {
     JsonNode *e = json_array_get_element(a, i);
     const char *id = ar_web_string_member(e, "id"), *name = ar_web_string_member(e, "name");
@@ -263,12 +264,16 @@ load_panels(ArWebServer *s, GError **error)
     p->csrf = g_strdup(csrf);
     JsonObject *o = json_node_get_object(e);
     p->created = json_object_get_int_member_with_default(o, "created", 0);
-    /* Panels paired before credentials had a life get one from now. */
+    /* Panels paired before credentials had a life get one from now (saved
+     * below, so a restart does not extend it). */
+    migrated |= !json_object_has_member(o, "expires");
     p->expires =
         json_object_get_int_member_with_default(o, "expires", now_s() + AR_WEB_PANEL_LIFE_S);
     p->parent = g_strdup(ar_web_string_member(e, "parent"));
     g_ptr_array_add(s->room->panels, p);
   }
+  if (migrated)
+    return save_panels(s, error);
   return TRUE;
 }
 

@@ -32,6 +32,7 @@ session_ending(ArWebServer *s, ArWebSession *se)
 {
   g_autofree char *owner = ar_web_owner_of("session", se->id_hash);
   ar_api_hub_close_event_clients(s->hub, owner);
+  ar_web_room_close_video(s, owner);
 }
 
 void

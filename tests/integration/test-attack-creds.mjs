@@ -349,6 +349,15 @@ step('hole 5: a token opens the video WebSocket only with the media scope', asyn
   assert.equal((await adminRequest('DELETE', '/api/v1/tokens/recorder')).status, 200);
   await until('the revoked token\'s video stream to close', () => !ok.open(), 5000);
   assert.equal((await adminRequest('DELETE', '/api/v1/tokens/no-media')).status, 200);
+  // An admin session's video stream ends at its logout (a second session).
+  const login = await loopbackWithHeaders({ method: 'POST', path: '/api/v1/login', headers: { Origin: admin.origin }, body: { password: 'correct horse battery staple' } });
+  const second = /set-cookie:\s*(__Host-ar_session=[0-9a-f]{64})/i.exec(login.head)[1];
+  const adminVideo = await openStream({ from, path: '/api/v1/video', headers: { Cookie: second, Origin: LAN_ORIGIN } });
+  assert.equal(adminVideo.status, 101);
+  const se = await loopbackRequest(room.ns, { path: '/api/v1/session', headers: { Cookie: second } });
+  const out = await loopbackRequest(room.ns, { method: 'POST', path: '/api/v1/logout', headers: { Cookie: second, 'X-CSRF-Token': se.json.csrf_token, Origin: admin.origin } });
+  assert.equal(out.status, 200, out.text);
+  await until('the logged-out session\'s video stream to close', () => !adminVideo.open(), 5000);
   await healthyAndFdsBack('video scope');
 });
 
@@ -446,8 +455,10 @@ step('panels expire after 30 days unused and renew when used past half; old toke
   // Two panels and the dates moved in panels.json while anyroomd is stopped.
   const a = await pairPanel(attackerAddr(10), 'Drawer panel');
   const b = await pairPanel(attackerAddr(11), 'Wall panel');
+  const c = await pairPanel(attackerAddr(14), 'Old panel');
   assert.equal(a.status, 200);
   assert.equal(b.status, 200);
+  assert.equal(c.status, 200);
   await room.stop();
   const file = path.join(room.state, 'panels.json');
   const now = Math.floor(Date.now() / 1000);
@@ -455,6 +466,7 @@ step('panels expire after 30 days unused and renew when used past half; old toke
   for (const x of panels) {
     if (x.id === a.json.panel_id) x.expires = now - 60;
     if (x.id === b.json.panel_id) x.expires = now + 10 * 86400; // 20 of 30 days spent
+    if (x.id === c.json.panel_id) delete x.expires; // paired before panels expired
   }
   fs.writeFileSync(file, JSON.stringify(panels), { mode: 0o600 });
   // A token from before scopes (no "scopes" in tokens.json).
@@ -474,8 +486,14 @@ step('panels expire after 30 days unused and renew when used past half; old toke
   })();
   roomCookie = await roomSignIn();
   fd0 = fdCount(room.pid);
+  // The panel from before gets 30 days from this start, saved at once (before
+  // any other change to panels.json).
+  const ec = JSON.parse(fs.readFileSync(file, 'utf8')).find((x) => x.id === c.json.panel_id);
+  assert.ok(ec.expires && Math.abs(ec.expires - (now + 30 * 86400)) < 120, `migrated to ${ec.expires}`);
+  let r = await request({ from: attackerAddr(14), path: '/api/v1/status', headers: { Cookie: c.cookie } });
+  assert.equal(r.status, 200);
   // The expired panel is refused and shown as expired.
-  let r = await request({ from: attackerAddr(10), path: '/api/v1/status', headers: { Cookie: a.cookie } });
+  r = await request({ from: attackerAddr(10), path: '/api/v1/status', headers: { Cookie: a.cookie } });
   assert.equal(r.status, 401, r.text);
   assert.match(r.json.error, /expired/);
   r = await request({ from: attackerAddr(10), path: '/api/v1/panel/session', headers: { Cookie: a.cookie } });
