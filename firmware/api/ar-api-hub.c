@@ -5,6 +5,7 @@
 
 #include "ar-api-config.h"
 #include "ar-api-history.h"
+#include "ar-api-slots.h"
 #include "ar-janus-msg.h"
 #include "ar-json.h"
 #include "ar-link.h"
@@ -527,12 +528,53 @@ event_client_unref(gpointer p)
   g_object_unref(ws);
 }
 
+static const ArSlotPolicy event_slots = {
+    .max_total = AR_API_HUB_MAX_EVENT_CLIENTS,
+    .per_owner = AR_API_HUB_MAX_EVENT_CLIENTS_PER_OWNER,
+    .reserved = AR_API_HUB_RESERVED_EVENT_CLIENTS,
+};
+
+/* ar_slot_admit over the open streams. */
+static gboolean
+event_slot_admit(ArApiHub *hub, const char *owner, gint *evict)
+{
+  guint n = hub->event_clients->len;
+  g_autofree const char **owners = g_new0(const char *, n + 1);
+  for (guint i = 0; i < n; i++)
+    owners[i] = g_object_get_data(G_OBJECT(hub->event_clients->pdata[i]), "ar-api-owner");
+  return ar_slot_admit(&event_slots, owners, n, owner, evict);
+}
+
+gboolean
+ar_api_hub_can_add_event_client(ArApiHub *hub, const char *owner)
+{
+  gint evict;
+  return event_slot_admit(hub, owner, &evict);
+}
+
 void
 ar_api_hub_add_event_client(ArApiHub *hub, SoupWebsocketConnection *ws, const char *owner)
 {
-  if (hub->event_clients->len >= AR_API_HUB_MAX_EVENT_CLIENTS) {
-    soup_websocket_connection_close(ws, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION, "too many clients");
+  gint evict = -1;
+  if (!event_slot_admit(hub, owner, &evict)) {
+    g_debug("api: refused an event stream of %s: too many", owner ? owner : "the local socket");
+    soup_websocket_connection_close(ws, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION,
+                                    "too many event streams");
     return;
+  }
+  if (evict >= 0) {
+    /* Stolen from the array first: "closed" comes later, after the close
+     * handshake (or never, from a peer that is gone). */
+    g_autoptr(SoupWebsocketConnection) old = g_object_ref(hub->event_clients->pdata[evict]);
+    const char *o = g_object_get_data(G_OBJECT(old), "ar-api-owner");
+    gboolean own = owner && g_strcmp0(o, owner) == 0;
+    g_debug("api: event stream of %s closed for a new one of %s", o ? o : "the local socket",
+            owner ? owner : "the local socket");
+    g_ptr_array_remove_index(hub->event_clients, (guint)evict);
+    if (soup_websocket_connection_get_state(old) == SOUP_WEBSOCKET_STATE_OPEN)
+      soup_websocket_connection_close(old, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION,
+                                      own ? "replaced by a newer stream of the same credential"
+                                          : "the room screen needs this slot");
   }
   /* Events are small; a client that never reads must not grow our memory. */
   soup_websocket_connection_set_max_incoming_payload_size(ws, 4096);

@@ -17,6 +17,11 @@
 G_BEGIN_DECLS
 
 #define AR_API_HUB_MAX_EVENT_CLIENTS 32
+/* Event streams one credential may hold (its oldest goes for a new one). */
+#define AR_API_HUB_MAX_EVENT_CLIENTS_PER_OWNER 4
+/* Of the 32, kept for the room screen and the local socket (4 room sessions
+ * and a few anyroomctl events). */
+#define AR_API_HUB_RESERVED_EVENT_CLIENTS 8
 
 typedef struct _ArApiHub ArApiHub;
 
@@ -96,10 +101,16 @@ void ar_api_hub_audit(ArApiHub *hub, const char *event, const char *detail);
  * before ar_api_hub_set_config gave a state dir. */
 ArApiHistory *ar_api_hub_get_history(ArApiHub *hub);
 
-/* Adds an authenticated WebSocket client; closes it (policy violation) when
- * there are too many. @owner (may be NULL) names the credential it came
- * with, for ar_api_hub_close_event_clients. */
+/* Adds an authenticated WebSocket client. @owner (NULL: the local socket)
+ * names the credential it came with, for ar_api_hub_close_event_clients and
+ * the limits (ar-api-slots.h): a credential at its limit loses its oldest
+ * stream; the room screen ("room:...") and the local socket are never
+ * refused; anyone else is closed (policy violation, "too many event
+ * streams") when the slots open to all are taken. */
 void ar_api_hub_add_event_client(ArApiHub *hub, SoupWebsocketConnection *ws, const char *owner);
+/* Whether ar_api_hub_add_event_client would take a client of @owner now
+ * (to refuse before the WebSocket handshake). */
+gboolean ar_api_hub_can_add_event_client(ArApiHub *hub, const char *owner);
 /* Closes every client added with @owner (a session that ended, a revoked
  * token): an event stream lives no longer than its credential. */
 void ar_api_hub_close_event_clients(ArApiHub *hub, const char *owner);

@@ -456,10 +456,12 @@ void
 ar_web_admin_register(ArWebServer *s)
 {
   static const ArWebRoute routes[] = {
-      {"/api/v1/devices", "GET", AR_WEB_AUTH_SESSION_OR_TOKEN, handle_devices},
-      {"/api/v1/commands/test-tone", "POST", AR_WEB_AUTH_SESSION_OR_TOKEN, handle_test_tone},
+      {"/api/v1/devices", "GET", AR_WEB_AUTH_SESSION_OR_TOKEN, handle_devices,
+       AR_WEB_SCOPE_CONFIGURATION},
+      {"/api/v1/commands/test-tone", "POST", AR_WEB_AUTH_SESSION_OR_TOKEN, handle_test_tone,
+       AR_WEB_SCOPE_CONFIGURATION},
       {"/api/v1/camera/snapshot", "GET", AR_WEB_AUTH_SESSION, handle_snapshot},
-      {"/api/v1/history", "GET", AR_WEB_AUTH_SESSION_OR_TOKEN, handle_history},
+      {"/api/v1/history", "GET", AR_WEB_AUTH_SESSION_OR_TOKEN, handle_history, AR_WEB_SCOPE_STATUS},
       {"/api/v1/logs", "GET", AR_WEB_AUTH_SESSION, handle_logs},
       {"/api/v1/commands/reboot", "POST", AR_WEB_AUTH_SESSION, handle_reboot},
       {"/api/v1/factory-reset", "POST", AR_WEB_AUTH_SESSION, handle_factory_reset},

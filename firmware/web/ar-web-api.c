@@ -48,10 +48,11 @@ void
 ar_web_api_register(ArWebServer *s)
 {
   static const ArWebRoute routes[] = {
-      {"/api/v1/status", "GET", AR_WEB_AUTH_DEVICE, handle_status},
-      {"/api/v1/commands/join", "POST", AR_WEB_AUTH_DEVICE, handle_join},
-      {"/api/v1/commands/leave", "POST", AR_WEB_AUTH_DEVICE, handle_leave},
-      {"/api/v1/config", "GET PATCH", AR_WEB_AUTH_SESSION_OR_TOKEN, handle_config},
+      {"/api/v1/status", "GET", AR_WEB_AUTH_DEVICE, handle_status, AR_WEB_SCOPE_STATUS},
+      {"/api/v1/commands/join", "POST", AR_WEB_AUTH_DEVICE, handle_join, AR_WEB_SCOPE_COMMANDS},
+      {"/api/v1/commands/leave", "POST", AR_WEB_AUTH_DEVICE, handle_leave, AR_WEB_SCOPE_COMMANDS},
+      {"/api/v1/config", "GET PATCH", AR_WEB_AUTH_SESSION_OR_TOKEN, handle_config,
+       AR_WEB_SCOPE_CONFIGURATION},
   };
   ar_web_server_add_routes(s, routes, G_N_ELEMENTS(routes));
 }

@@ -23,6 +23,7 @@
 #include <libsoup/soup.h>
 
 #include "ar-web-auth.h"
+#include "ar-web-creds.h"
 #include "ar-web-server.h"
 #include "ar-web-tls.h"
 
@@ -41,6 +42,7 @@ typedef struct {
   char *name;
   char *hash; /* SHA-256 hex of the token */
   gint64 created;
+  guint scopes; /* ArWebScope bits: what the token may do */
 } ArWebToken;
 
 /* Who made a request: a session, a token or (both NULL) nobody. */
@@ -56,12 +58,14 @@ typedef struct {
   char owner[96]; /* "room:HASH" / "panel:ID": names their event streams */
 } ArWebCaller;
 
+/* Who besides API tokens may call a route. Tokens never by @need: only by
+ * the route's scope (ArWebRoute.scope; 0: no token at all). */
 typedef enum {
   AR_WEB_AUTH_NONE,             /* anyone who passed the core's checks */
-  AR_WEB_AUTH_SESSION_OR_TOKEN, /* an admin session (CSRF on changes) or an API token */
-  AR_WEB_AUTH_SESSION,          /* an admin session only */
-  AR_WEB_AUTH_ROOM,             /* the room screen's session, an admin session or an API token */
-  AR_WEB_AUTH_DEVICE, /* the room screen, a paired touch panel, an admin session or a token */
+  AR_WEB_AUTH_SESSION_OR_TOKEN, /* an admin session (CSRF on changes); tokens by scope */
+  AR_WEB_AUTH_SESSION,          /* an admin session; tokens by scope (none of these has one) */
+  AR_WEB_AUTH_ROOM,             /* the room screen's session, an admin session; tokens by scope */
+  AR_WEB_AUTH_DEVICE, /* the room screen, a paired touch panel, an admin session; tokens by scope */
 } ArWebAuthNeed;
 
 typedef struct _ArWebRoute ArWebRoute;
@@ -77,6 +81,10 @@ struct _ArWebRoute {
   const char *methods; /* allowed methods, space separated: "GET POST" */
   ArWebAuthNeed need;
   ArWebHandler handler;
+  /* ArWebScope bits a token needs (all of them); 0: not open to tokens. On an
+   * AUTH_NONE route: what a token presented anyway must hold (pairing: a
+   * panel minted on a token's authority gets no more than the token). */
+  guint scope;
 };
 
 struct _ArWebServer {
@@ -135,8 +143,10 @@ void ar_web_session_free(ArWebSession *se);
 char *ar_web_owner_of(const char *kind, const char *hash);
 ArWebSession *ar_web_session_of(ArWebServer *s, SoupServerMessage *msg);
 void ar_web_expire_sessions(ArWebServer *s, gint64 now_us);
-/* Fills @caller or answers 401/403 and returns FALSE. */
-gboolean ar_web_authorize(ArWebServer *s, SoupServerMessage *msg, ArWebAuthNeed need,
+/* Fills @caller or answers 401/403 and returns FALSE. A token passes only
+ * if it holds every scope of @scope (0: tokens refused, unless @need is
+ * AUTH_NONE: then a valid token is simply named in @caller). */
+gboolean ar_web_authorize(ArWebServer *s, SoupServerMessage *msg, ArWebAuthNeed need, guint scope,
                           ArWebCaller *caller);
 void ar_web_session_register(ArWebServer *s);
 /* Password checks still running end on their own and then see no server. */
@@ -178,6 +188,13 @@ void ar_web_room_free(ArWebServer *s);
 gboolean ar_web_room_authorize(ArWebServer *s, SoupServerMessage *msg, ArWebAuthNeed need,
                                ArWebCaller *caller);
 void ar_web_room_add_video_client(ArWebServer *s, SoupWebsocketConnection *ws, const char *owner);
+gboolean ar_web_room_can_add_video_client(ArWebServer *s, const char *owner);
+/* Closes the video streams opened with the credential @owner. */
+void ar_web_room_close_video(ArWebServer *s, const char *owner);
+/* @parent (a token's owner name, "token:HASH") was revoked: every panel
+ * paired on its authority goes, with its event streams (audited). */
+void ar_web_room_revoke_derived(ArWebServer *s, SoupServerMessage *msg, const ArWebCaller *caller,
+                                const char *parent);
 /* First-run setup: from this device, or with the code the room screen shows
  * ("setup_code" in @body). A wrong code replaces the code. */
 /* TRUE when @msg comes from a loopback address (this device). */

@@ -11,7 +11,12 @@
  * panel sends it back (5 tries, 2 minutes). Both are HttpOnly, Secure,
  * SameSite=Strict cookies with a CSRF token, like the admin session, and can
  * only do what their page needs: status, events, the commands group; the room
- * screen also the pairing code, the setup code and the video stream. A page of
+ * screen also the pairing code, the setup code and the video stream (only the
+ * room screen's own session sees those codes: not an admin session, not a
+ * token). A panel credential lives AR_WEB_PANEL_LIFE_S and is renewed by use
+ * once more than half of that is spent; a panel paired by a request that
+ * carried an API token records the token as its parent and is revoked with
+ * it. A page of
  * another origin in the same kiosk browser (a web-engine meeting) can neither
  * send those cookies (SameSite, Origin checks) nor read the secret.
  *
@@ -47,6 +52,8 @@ struct _ArWebPanel {
   char *hash; /* SHA-256 of the credential */
   char *csrf;
   gint64 created;
+  gint64 expires; /* unix seconds: refused from then on */
+  char *parent;   /* "token:HASH" when paired on a token's authority, else NULL */
 };
 
 typedef struct {
@@ -87,6 +94,7 @@ panel_free(ArWebPanel *p)
   g_free(p->name);
   g_free(p->hash);
   g_free(p->csrf);
+  g_free(p->parent);
   g_free(p);
 }
 
@@ -118,11 +126,19 @@ cookie_value(SoupServerMessage *msg, const char *name)
   return NULL;
 }
 
+/* @max_age_s 0: a session cookie (gone with the browser). */
 static char *
-make_cookie(const char *name, const char *value, gboolean persistent)
+make_cookie(const char *name, const char *value, gint64 max_age_s)
 {
-  return g_strdup_printf("%s=%s; Path=/; Secure; HttpOnly; SameSite=Strict%s", name, value,
-                         persistent ? "; Max-Age=315360000" : "");
+  g_autofree char *age =
+      max_age_s > 0 ? g_strdup_printf("; Max-Age=%" G_GINT64_FORMAT, max_age_s) : g_strdup("");
+  return g_strdup_printf("%s=%s; Path=/; Secure; HttpOnly; SameSite=Strict%s", name, value, age);
+}
+
+static gint64
+now_s(void)
+{
+  return g_get_real_time() / G_USEC_PER_SEC;
 }
 
 gboolean
@@ -204,6 +220,12 @@ save_panels(ArWebServer *s, GError **error)
     json_builder_add_string_value(b, p->csrf);
     json_builder_set_member_name(b, "created");
     json_builder_add_int_value(b, p->created);
+    json_builder_set_member_name(b, "expires");
+    json_builder_add_int_value(b, p->expires);
+    if (p->parent) {
+      json_builder_set_member_name(b, "parent");
+      json_builder_add_string_value(b, p->parent);
+    }
     json_builder_end_object(b);
   }
   json_builder_end_array(b);
@@ -228,6 +250,7 @@ load_panels(ArWebServer *s, GError **error)
     return FALSE;
   }
   JsonArray *a = json_node_get_array(json_parser_get_root(parser));
+  gboolean migrated = FALSE;
   for (guint i = 0; i < json_array_get_length(a) && s->room->panels->len < AR_PANEL_MAX; i++) {
     JsonNode *e = json_array_get_element(a, i);
     const char *id = ar_web_string_member(e, "id"), *name = ar_web_string_member(e, "name");
@@ -239,9 +262,18 @@ load_panels(ArWebServer *s, GError **error)
     p->name = g_strdup(name);
     p->hash = g_strdup(hash);
     p->csrf = g_strdup(csrf);
-    p->created = json_object_get_int_member_with_default(json_node_get_object(e), "created", 0);
+    JsonObject *o = json_node_get_object(e);
+    p->created = json_object_get_int_member_with_default(o, "created", 0);
+    /* Panels paired before credentials had a life get one from now (saved
+     * below, so a restart does not extend it). */
+    migrated |= !json_object_has_member(o, "expires");
+    p->expires =
+        json_object_get_int_member_with_default(o, "expires", now_s() + AR_WEB_PANEL_LIFE_S);
+    p->parent = g_strdup(ar_web_string_member(e, "parent"));
     g_ptr_array_add(s->room->panels, p);
   }
+  if (migrated)
+    return save_panels(s, error);
   return TRUE;
 }
 
@@ -251,6 +283,48 @@ static char *
 owner_of_panel(ArWebPanel *p)
 {
   return g_strconcat("panel:", p->id, NULL);
+}
+
+/* The panel whose credential @secret is (expired ones too), or NULL. */
+static ArWebPanel *
+panel_of_secret(ArWebServer *s, const char *secret)
+{
+  g_autofree char *h = ar_web_sha256_hex(secret, strlen(secret));
+  ArWebPanel *found = NULL;
+  for (guint i = 0; i < s->room->panels->len; i++) {
+    ArWebPanel *p = s->room->panels->pdata[i];
+    if (ar_web_secret_equal(p->hash, h) && !found)
+      found = p;
+  }
+  return found;
+}
+
+/* A valid panel request: past half its life, the credential is extended
+ * (the stored expiry and the cookie's Max-Age, same secret). */
+static void
+panel_renew_if_due(ArWebServer *s, SoupServerMessage *msg, ArWebPanel *p, const char *secret)
+{
+  gint64 now = now_s();
+  if (ar_web_panel_life(p->expires, now, AR_WEB_PANEL_LIFE_S) != AR_WEB_PANEL_RENEW)
+    return;
+  gint64 old = p->expires;
+  p->expires = now + AR_WEB_PANEL_LIFE_S;
+  g_autoptr(GError) error = NULL;
+  if (!save_panels(s, &error)) {
+    g_warning("room: cannot save panels: %s", error->message);
+    p->expires = old;
+    return;
+  }
+  g_autofree char *cookie = make_cookie(PANEL_COOKIE, secret, AR_WEB_PANEL_LIFE_S);
+  soup_message_headers_append(soup_server_message_get_response_headers(msg), "Set-Cookie", cookie);
+  g_message("room: panel %s renewed for %" G_GINT64_FORMAT " days", p->id,
+            AR_WEB_PANEL_LIFE_S / 86400);
+}
+
+static gboolean
+panel_expired(ArWebPanel *p)
+{
+  return ar_web_panel_life(p->expires, now_s(), AR_WEB_PANEL_LIFE_S) == AR_WEB_PANEL_EXPIRED;
 }
 
 gboolean
@@ -273,16 +347,15 @@ ar_web_room_authorize(ArWebServer *s, SoupServerMessage *msg, ArWebAuthNeed need
   }
   g_autofree char *panel =
       (!csrf && need == AR_WEB_AUTH_DEVICE) ? cookie_value(msg, PANEL_COOKIE) : NULL;
-  if (panel) {
-    g_autofree char *h = ar_web_sha256_hex(panel, strlen(panel));
-    for (guint i = 0; i < r->panels->len && !csrf; i++) {
-      ArWebPanel *p = r->panels->pdata[i];
-      if (ar_web_secret_equal(p->hash, h)) {
-        csrf = p->csrf;
-        g_snprintf(caller->owner, sizeof caller->owner, "panel:%s", p->id);
-        caller->panel = p;
-      }
-    }
+  ArWebPanel *p = panel ? panel_of_secret(s, panel) : NULL;
+  if (p && panel_expired(p)) {
+    ar_web_error(msg, SOUP_STATUS_UNAUTHORIZED, "this panel's pairing has expired: pair it again");
+    return FALSE;
+  }
+  if (p) {
+    csrf = p->csrf;
+    g_snprintf(caller->owner, sizeof caller->owner, "panel:%s", p->id);
+    caller->panel = p;
   }
   if (!csrf) {
     ar_web_error(msg, SOUP_STATUS_UNAUTHORIZED,
@@ -295,6 +368,8 @@ ar_web_room_authorize(ArWebServer *s, SoupServerMessage *msg, ArWebAuthNeed need
     ar_web_error(msg, SOUP_STATUS_FORBIDDEN, "missing or wrong X-CSRF-Token header");
     return FALSE;
   }
+  if (caller->panel)
+    panel_renew_if_due(s, msg, caller->panel, panel);
   return TRUE;
 }
 
@@ -338,7 +413,7 @@ handle_room_session(ArWebServer *s, SoupServerMessage *msg, const char *path,
   rs->id_hash = ar_web_sha256_hex(id, strlen(id));
   rs->csrf = g_strdup(csrf);
   g_ptr_array_add(r->sessions, rs);
-  g_autofree char *cookie = make_cookie(ROOM_COOKIE, id, FALSE);
+  g_autofree char *cookie = make_cookie(ROOM_COOKIE, id, 0);
   soup_message_headers_append(soup_server_message_get_response_headers(msg), "Set-Cookie", cookie);
   respond_csrf(msg, csrf, NULL, NULL);
   g_message("room: the room screen signed in from %s (%u session%s)", ar_web_client_of(msg),
@@ -392,7 +467,10 @@ reachable_admin_url(ArWebServer *s)
   return found;
 }
 
-/* What the room screen shows besides the status: the pairing and setup codes. */
+/* What the room screen shows besides the status: the pairing and setup codes.
+ * Others (an admin session, a token with the status scope) get the same
+ * object with both codes null: a code is for people in the room to read off
+ * the screen, never for a program on the LAN. */
 static void
 handle_room_info(ArWebServer *s, SoupServerMessage *msg, const char *path,
                  const ArWebCaller *caller)
@@ -412,7 +490,7 @@ handle_room_info(ArWebServer *s, SoupServerMessage *msg, const char *path,
   json_builder_set_member_name(b, "tls_fingerprint_sha256");
   json_builder_add_string_value(b, s->fingerprint);
   json_builder_set_member_name(b, "pairing_code");
-  if (r->pairing)
+  if (r->pairing && caller->room)
     json_builder_add_string_value(b, r->pairing->code);
   else
     json_builder_add_null_value(b);
@@ -420,7 +498,7 @@ handle_room_info(ArWebServer *s, SoupServerMessage *msg, const char *path,
   json_builder_add_int_value(
       b, r->pairing ? (r->pairing->expires_us - g_get_monotonic_time()) / G_USEC_PER_SEC : 0);
   json_builder_set_member_name(b, "setup_code");
-  if (!s->password_hash && r->setup_code)
+  if (!s->password_hash && r->setup_code && caller->room)
     json_builder_add_string_value(b, r->setup_code);
   else
     json_builder_add_null_value(b);
@@ -453,12 +531,45 @@ pairing_locked(ArWebServer *s, SoupServerMessage *msg)
 }
 
 static void
+forget_panel_at(ArWebServer *s, guint i)
+{
+  g_autofree char *owner = owner_of_panel(s->room->panels->pdata[i]);
+  ar_api_hub_close_event_clients(s->hub, owner);
+  g_ptr_array_remove_index(s->room->panels, i);
+}
+
+/* A full list makes room by dropping the panel that expired first. */
+static void
+drop_an_expired_panel(ArWebServer *s)
+{
+  ArWebRoom *r = s->room;
+  if (r->panels->len < AR_PANEL_MAX)
+    return;
+  gint oldest = -1;
+  for (guint i = 0; i < r->panels->len; i++) {
+    ArWebPanel *p = r->panels->pdata[i];
+    if (panel_expired(p) &&
+        (oldest < 0 || p->expires < ((ArWebPanel *)r->panels->pdata[oldest])->expires))
+      oldest = (gint)i;
+  }
+  if (oldest < 0)
+    return;
+  g_message("room: panel %s expired and makes room for a new one",
+            ((ArWebPanel *)r->panels->pdata[oldest])->id);
+  forget_panel_at(s, (guint)oldest);
+  g_autoptr(GError) error = NULL;
+  if (!save_panels(s, &error))
+    g_warning("room: cannot save panels: %s", error->message);
+}
+
+static void
 handle_pair_start(ArWebServer *s, SoupServerMessage *msg, const char *path,
                   const ArWebCaller *caller)
 {
   ArWebRoom *r = s->room;
   if (pairing_locked(s, msg))
     return;
+  drop_an_expired_panel(s);
   if (r->panels->len >= AR_PANEL_MAX) {
     ar_web_error(msg, SOUP_STATUS_CONFLICT, "too many panels: the admin must remove one first");
     return;
@@ -556,7 +667,12 @@ handle_pair(ArWebServer *s, SoupServerMessage *msg, const char *path, const ArWe
   p->name = g_strdup(name);
   p->hash = ar_web_sha256_hex(secret, strlen(secret));
   p->csrf = g_strdup(csrf);
-  p->created = g_get_real_time() / G_USEC_PER_SEC;
+  p->created = now_s();
+  p->expires = p->created + AR_WEB_PANEL_LIFE_S;
+  /* Minted on a token's authority (the core checked its scopes): it goes
+   * when the token is revoked. */
+  if (caller->token)
+    p->parent = ar_web_owner_of("token", caller->token->hash);
   g_ptr_array_add(r->panels, p);
   if (!save_panels(s, &error)) {
     g_warning("room: cannot save panels: %s", error->message);
@@ -564,9 +680,10 @@ handle_pair(ArWebServer *s, SoupServerMessage *msg, const char *path, const ArWe
     ar_web_error(msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, "cannot save the panel");
     return;
   }
-  ar_web_audit(s, msg, NULL, "panel-paired", p->id);
-  g_message("room: panel %s paired from %s", p->id, ar_web_client_of(msg));
-  g_autofree char *cookie = make_cookie(PANEL_COOKIE, secret, TRUE);
+  ar_web_audit(s, msg, caller, "panel-paired", p->id);
+  g_message("room: panel %s paired from %s%s", p->id, ar_web_client_of(msg),
+            caller->token ? " with an API token" : "");
+  g_autofree char *cookie = make_cookie(PANEL_COOKIE, secret, AR_WEB_PANEL_LIFE_S);
   soup_message_headers_append(soup_server_message_get_response_headers(msg), "Set-Cookie", cookie);
   respond_csrf(msg, csrf, "panel_id", p->id);
 }
@@ -577,19 +694,23 @@ handle_panel_session(ArWebServer *s, SoupServerMessage *msg, const char *path,
                      const ArWebCaller *caller)
 {
   g_autofree char *panel = cookie_value(msg, PANEL_COOKIE);
-  ArWebPanel *found = NULL;
-  if (panel) {
-    g_autofree char *h = ar_web_sha256_hex(panel, strlen(panel));
-    for (guint i = 0; i < s->room->panels->len && !found; i++) {
-      ArWebPanel *p = s->room->panels->pdata[i];
-      if (ar_web_secret_equal(p->hash, h))
-        found = p;
-    }
-  }
+  ArWebPanel *found = panel ? panel_of_secret(s, panel) : NULL;
+  gboolean expired = found && panel_expired(found);
+  if (expired)
+    found = NULL;
+  if (found)
+    panel_renew_if_due(s, msg, found, panel);
   g_autoptr(JsonBuilder) b = json_builder_new();
   json_builder_begin_object(b);
   json_builder_set_member_name(b, "paired");
   json_builder_add_boolean_value(b, found != NULL);
+  json_builder_set_member_name(b, "expired");
+  json_builder_add_boolean_value(b, expired);
+  json_builder_set_member_name(b, "expires");
+  if (found)
+    json_builder_add_int_value(b, found->expires);
+  else
+    json_builder_add_null_value(b);
   json_builder_set_member_name(b, "csrf_token");
   if (found)
     json_builder_add_string_value(b, found->csrf);
@@ -647,12 +768,39 @@ handle_panels(ArWebServer *s, SoupServerMessage *msg, const char *path, const Ar
     json_builder_add_string_value(b, p->name);
     json_builder_set_member_name(b, "created");
     json_builder_add_int_value(b, p->created);
+    json_builder_set_member_name(b, "expires");
+    json_builder_add_int_value(b, p->expires);
+    json_builder_set_member_name(b, "expired");
+    json_builder_add_boolean_value(b, panel_expired(p));
+    json_builder_set_member_name(b, "paired_with_token");
+    json_builder_add_boolean_value(b, p->parent != NULL);
     json_builder_end_object(b);
   }
   json_builder_end_array(b);
   json_builder_end_object(b);
   g_autoptr(JsonNode) n = json_builder_get_root(b);
   ar_api_respond_json(msg, SOUP_STATUS_OK, n);
+}
+
+void
+ar_web_room_revoke_derived(ArWebServer *s, SoupServerMessage *msg, const ArWebCaller *caller,
+                           const char *parent)
+{
+  ArWebRoom *r = s->room;
+  gboolean changed = FALSE;
+  for (guint i = r->panels->len; i > 0; i--) {
+    ArWebPanel *p = r->panels->pdata[i - 1];
+    if (!p->parent || !parent || !g_str_equal(p->parent, parent))
+      continue;
+    g_autofree char *detail = g_strdup_printf("%s (paired with the revoked token)", p->id);
+    ar_web_audit(s, msg, caller, "panel-revoked", detail);
+    g_message("room: panel %s revoked with the token that paired it", p->id);
+    forget_panel_at(s, i - 1);
+    changed = TRUE;
+  }
+  g_autoptr(GError) error = NULL;
+  if (changed && !save_panels(s, &error))
+    g_warning("room: cannot save panels: %s", error->message);
 }
 
 /* Factory reset (ar-web-admin.c): every paired panel goes, its event streams
@@ -694,6 +842,19 @@ void
 ar_web_room_add_video_client(ArWebServer *s, SoupWebsocketConnection *ws, const char *owner)
 {
   ar_video_relay_add_client(s->room->video, ws, owner);
+}
+
+gboolean
+ar_web_room_can_add_video_client(ArWebServer *s, const char *owner)
+{
+  return ar_video_relay_can_add_client(s->room->video, owner);
+}
+
+void
+ar_web_room_close_video(ArWebServer *s, const char *owner)
+{
+  if (s->room)
+    ar_video_relay_close_clients(s->room->video, owner);
 }
 
 /* ---- setup ---- */
@@ -744,17 +905,23 @@ ar_web_room_register(ArWebServer *s, GError **error)
 {
   static const ArWebRoute routes[] = {
       {"/api/v1/room/session", "POST", AR_WEB_AUTH_NONE, handle_room_session},
-      {"/api/v1/room/info", "GET", AR_WEB_AUTH_ROOM, handle_room_info},
+      {"/api/v1/room/info", "GET", AR_WEB_AUTH_ROOM, handle_room_info, AR_WEB_SCOPE_STATUS},
       {"/api/v1/panel/pair/start", "POST", AR_WEB_AUTH_NONE, handle_pair_start},
-      {"/api/v1/panel/pair", "POST", AR_WEB_AUTH_NONE, handle_pair},
+      /* A token presented while pairing must hold what the panel will get. */
+      {"/api/v1/panel/pair", "POST", AR_WEB_AUTH_NONE, handle_pair,
+       AR_WEB_SCOPE_STATUS | AR_WEB_SCOPE_COMMANDS},
       {"/api/v1/panel/session", "GET", AR_WEB_AUTH_NONE, handle_panel_session},
       {"/api/v1/panels", "GET", AR_WEB_AUTH_SESSION, handle_panels},
       {"/api/v1/panels/", "DELETE", AR_WEB_AUTH_SESSION, handle_panels},
-      {"/api/v1/commands/mute", "POST", AR_WEB_AUTH_DEVICE, handle_control},
-      {"/api/v1/commands/unmute", "POST", AR_WEB_AUTH_DEVICE, handle_control},
-      {"/api/v1/commands/camera", "POST", AR_WEB_AUTH_DEVICE, handle_control},
-      {"/api/v1/commands/volume", "POST", AR_WEB_AUTH_DEVICE, handle_control},
-      {"/api/v1/commands/self-view", "POST", AR_WEB_AUTH_DEVICE, handle_control},
+      {"/api/v1/commands/mute", "POST", AR_WEB_AUTH_DEVICE, handle_control, AR_WEB_SCOPE_COMMANDS},
+      {"/api/v1/commands/unmute", "POST", AR_WEB_AUTH_DEVICE, handle_control,
+       AR_WEB_SCOPE_COMMANDS},
+      {"/api/v1/commands/camera", "POST", AR_WEB_AUTH_DEVICE, handle_control,
+       AR_WEB_SCOPE_COMMANDS},
+      {"/api/v1/commands/volume", "POST", AR_WEB_AUTH_DEVICE, handle_control,
+       AR_WEB_SCOPE_COMMANDS},
+      {"/api/v1/commands/self-view", "POST", AR_WEB_AUTH_DEVICE, handle_control,
+       AR_WEB_SCOPE_COMMANDS},
   };
   s->room = g_new0(ArWebRoom, 1);
   s->room->sessions = g_ptr_array_new_with_free_func((GDestroyNotify)room_session_free);

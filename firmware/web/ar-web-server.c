@@ -214,13 +214,24 @@ on_got_headers(SoupServerMessage *msg, gpointer data)
       ar_web_error(msg, SOUP_STATUS_FORBIDDEN, "a WebSocket needs an Origin of this device");
       return;
     }
-    if (!ar_web_authorize(s, msg, is_video_path(msg) ? AR_WEB_AUTH_ROOM : AR_WEB_AUTH_DEVICE,
-                          &auth))
+    gboolean video = is_video_path(msg);
+    if (!ar_web_authorize(s, msg, video ? AR_WEB_AUTH_ROOM : AR_WEB_AUTH_DEVICE,
+                          video ? AR_WEB_SCOPE_MEDIA : AR_WEB_SCOPE_STATUS, &auth))
       return;
     char *owner = auth.token     ? ar_web_owner_of("token", auth.token->hash)
                   : auth.session ? ar_web_owner_of("session", auth.session->id_hash)
                                  : g_strdup(auth.owner);
     g_object_set_data_full(G_OBJECT(msg), "ar-web-owner", owner, g_free);
+    /* Per-credential limits (ar-api-slots.h): refused before the handshake
+     * when the slots open to all are taken (the room screen never is). */
+    if (!(video ? ar_web_room_can_add_video_client(s, owner)
+                : ar_api_hub_can_add_event_client(s->hub, owner))) {
+      soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Retry-After",
+                                   "10");
+      ar_web_error(msg, SOUP_STATUS_SERVICE_UNAVAILABLE,
+                   video ? "too many video streams are open" : "too many event streams are open");
+      return;
+    }
   }
   g_object_set_data(G_OBJECT(msg), "ar-web-checked", GINT_TO_POINTER(1));
 }
@@ -243,6 +254,10 @@ checked(SoupServerMessage *msg)
 void
 ar_web_server_add_routes(ArWebServer *s, const ArWebRoute *routes, gsize n)
 {
+  for (gsize i = 0; i < n; i++)
+    if (routes[i].need == AR_WEB_AUTH_SESSION_OR_TOKEN && routes[i].scope == 0)
+      g_warning("admin: route %s is meant for tokens but names no scope: tokens are refused",
+                routes[i].path);
   g_array_append_vals(s->routes, routes, (guint)n);
 }
 
@@ -292,9 +307,13 @@ handle_api(SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTabl
     ar_web_error(msg, SOUP_STATUS_NOT_FOUND, "no such endpoint");
     return;
   }
-  /* Credentials first: an unknown caller learns nothing of the endpoint. */
+  /* Credentials first: an unknown caller learns nothing of the endpoint. A
+   * token is checked on every route, public ones included (a revoked token
+   * is refused everywhere; the route's scope decides what it may do). */
   ArWebCaller caller = {0};
-  if (r->need != AR_WEB_AUTH_NONE && !ar_web_authorize(s, msg, r->need, &caller))
+  gboolean has_authz = ar_web_header(msg, "Authorization") != NULL;
+  if ((r->need != AR_WEB_AUTH_NONE || has_authz) &&
+      !ar_web_authorize(s, msg, r->need, r->scope, &caller))
     return;
   if (!method_allowed(r, method)) {
     g_autofree char *hint = methods_hint(r);

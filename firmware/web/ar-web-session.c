@@ -32,6 +32,7 @@ session_ending(ArWebServer *s, ArWebSession *se)
 {
   g_autofree char *owner = ar_web_owner_of("session", se->id_hash);
   ar_api_hub_close_event_clients(s->hub, owner);
+  ar_web_room_close_video(s, owner);
 }
 
 void
@@ -112,7 +113,8 @@ token_of(ArWebServer *s, const char *token)
 
 /* Fills @caller or answers 401/403 and returns FALSE. */
 gboolean
-ar_web_authorize(ArWebServer *s, SoupServerMessage *msg, ArWebAuthNeed need, ArWebCaller *caller)
+ar_web_authorize(ArWebServer *s, SoupServerMessage *msg, ArWebAuthNeed need, guint scope,
+                 ArWebCaller *caller)
 {
   memset(caller, 0, sizeof *caller);
   const char *authz = ar_web_header(msg, "Authorization");
@@ -125,12 +127,23 @@ ar_web_authorize(ArWebServer *s, SoupServerMessage *msg, ArWebAuthNeed need, ArW
       ar_web_error(msg, SOUP_STATUS_UNAUTHORIZED, "unknown or revoked API token");
       return FALSE;
     }
-    if (need == AR_WEB_AUTH_SESSION) {
+    /* A public route: the token is only named (a handler may record it). */
+    if (need == AR_WEB_AUTH_NONE && scope == 0)
+      return TRUE;
+    if (scope == 0) {
       ar_web_error(msg, SOUP_STATUS_FORBIDDEN, "this needs an admin session, not an API token");
+      return FALSE;
+    }
+    if (!ar_web_scopes_allow(caller->token->scopes, scope)) {
+      g_autofree char *missing = ar_web_scopes_missing(caller->token->scopes, scope);
+      g_autofree char *text = g_strdup_printf("this API token lacks the scope: %s", missing);
+      ar_web_error(msg, SOUP_STATUS_FORBIDDEN, text);
       return FALSE;
     }
     return TRUE;
   }
+  if (need == AR_WEB_AUTH_NONE)
+    return TRUE;
   caller->session = ar_web_session_of(s, msg);
   if (!caller->session && (need == AR_WEB_AUTH_ROOM || need == AR_WEB_AUTH_DEVICE))
     return ar_web_room_authorize(s, msg, need, caller);

@@ -70,6 +70,8 @@ ar_web_save_tokens(ArWebServer *s, GError **error)
     json_builder_add_string_value(b, t->hash);
     json_builder_set_member_name(b, "created");
     json_builder_add_int_value(b, t->created);
+    json_builder_set_member_name(b, "scopes");
+    json_builder_add_value(b, ar_web_scopes_to_json(t->scopes));
     json_builder_end_object(b);
   }
   json_builder_end_array(b);
@@ -122,6 +124,14 @@ ar_web_load_tokens(ArWebServer *s, GError **error)
     t->name = g_strdup(name);
     t->hash = g_strdup(hash);
     t->created = json_object_get_int_member_with_default(o, "created", 0);
+    /* A token saved before scopes existed gets the cautious default (status
+     * only): its integration must be given more by a new token. A list that
+     * does not parse gives no more than that either. */
+    const char *why = NULL;
+    t->scopes = AR_WEB_SCOPE_LEGACY_DEFAULT;
+    if (json_object_has_member(o, "scopes") &&
+        !ar_web_scopes_from_json(json_object_get_member(o, "scopes"), &t->scopes, &why))
+      g_warning("admin: token %s in %s: %s; it keeps only the status scope", name, path, why);
     g_ptr_array_add(s->tokens, t);
   }
   return TRUE;

@@ -97,7 +97,7 @@ ar_web_update_upload_headers(ArWebServer *s, SoupServerMessage *msg)
     return FALSE;
   }
   ArWebCaller caller;
-  if (!ar_web_authorize(s, msg, AR_WEB_AUTH_SESSION_OR_TOKEN, &caller))
+  if (!ar_web_authorize(s, msg, AR_WEB_AUTH_SESSION_OR_TOKEN, AR_WEB_SCOPE_UPDATE, &caller))
     return FALSE;
   ArUpdater *updater = ar_api_hub_get_updater(s->hub);
   if (!updater) {
@@ -214,10 +214,13 @@ void
 ar_web_update_register(ArWebServer *s)
 {
   static const ArWebRoute routes[] = {
-      {"/api/v1/commands/update-install", "POST", AR_WEB_AUTH_SESSION_OR_TOKEN, handle_command},
-      {"/api/v1/commands/update-status", "POST", AR_WEB_AUTH_SESSION_OR_TOKEN, handle_command},
-      {"/api/v1/update/status", "GET", AR_WEB_AUTH_SESSION_OR_TOKEN, handle_status},
-      {UPLOAD_PATH, "POST", AR_WEB_AUTH_SESSION_OR_TOKEN, handle_upload},
+      {"/api/v1/commands/update-install", "POST", AR_WEB_AUTH_SESSION_OR_TOKEN, handle_command,
+       AR_WEB_SCOPE_UPDATE},
+      {"/api/v1/commands/update-status", "POST", AR_WEB_AUTH_SESSION_OR_TOKEN, handle_command,
+       AR_WEB_SCOPE_STATUS},
+      {"/api/v1/update/status", "GET", AR_WEB_AUTH_SESSION_OR_TOKEN, handle_status,
+       AR_WEB_SCOPE_STATUS},
+      {UPLOAD_PATH, "POST", AR_WEB_AUTH_SESSION_OR_TOKEN, handle_upload, AR_WEB_SCOPE_UPDATE},
   };
   ar_web_server_add_routes(s, routes, G_N_ELEMENTS(routes));
 }

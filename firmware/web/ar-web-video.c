@@ -14,7 +14,14 @@
 
 #include <string.h>
 
+#include "ar-api-slots.h"
+
+/* Video streams: 4 in all, 2 per credential (its oldest goes for a new one:
+ * a page that reloads after a network blip), 2 kept for the room screen,
+ * which is never refused (ar-api-slots.h). */
 #define AR_VIDEO_MAX_CLIENTS 4
+#define AR_VIDEO_MAX_CLIENTS_PER_OWNER 2
+#define AR_VIDEO_RESERVED_CLIENTS 2
 /* Browsers send key frames only when asked (and webrtcbin 1.22's key frame
  * requests do not reliably leave as PLI), so the cache must span tens of
  * seconds: 900 frames is 30 s at 30 fps. */
@@ -254,12 +261,44 @@ on_client_closed(SoupWebsocketConnection *ws, gpointer data)
   g_ptr_array_remove(c->relay->clients, c);
 }
 
+static const ArSlotPolicy video_slots = {
+    .max_total = AR_VIDEO_MAX_CLIENTS,
+    .per_owner = AR_VIDEO_MAX_CLIENTS_PER_OWNER,
+    .reserved = AR_VIDEO_RESERVED_CLIENTS,
+};
+
+static gboolean
+video_slot_admit(ArVideoRelay *r, const char *owner, gint *evict)
+{
+  guint n = r->clients->len;
+  g_autofree const char **owners = g_new0(const char *, n + 1);
+  for (guint i = 0; i < n; i++)
+    owners[i] = ((Client *)r->clients->pdata[i])->owner;
+  return ar_slot_admit(&video_slots, owners, n, owner, evict);
+}
+
+gboolean
+ar_video_relay_can_add_client(ArVideoRelay *r, const char *owner)
+{
+  gint evict;
+  return video_slot_admit(r, owner, &evict);
+}
+
 void
 ar_video_relay_add_client(ArVideoRelay *r, SoupWebsocketConnection *ws, const char *owner)
 {
-  if (r->clients->len >= AR_VIDEO_MAX_CLIENTS) {
-    soup_websocket_connection_close(ws, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION, "too many clients");
+  gint evict = -1;
+  if (!video_slot_admit(r, owner, &evict)) {
+    soup_websocket_connection_close(ws, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION,
+                                    "too many video streams");
     return;
+  }
+  if (evict >= 0) {
+    /* client_free closes it (going away). */
+    Client *old = r->clients->pdata[evict];
+    g_debug("video: stream of %s closed for a new one of %s", old->owner ? old->owner : "?",
+            owner ? owner : "?");
+    g_ptr_array_remove_index(r->clients, (guint)evict);
   }
   soup_websocket_connection_set_max_incoming_payload_size(ws, 64);
   Client *c = g_new0(Client, 1);

@@ -25,8 +25,13 @@ guint64 ar_video_relay_get_key_requests(ArVideoRelay *relay);
 void ar_video_relay_free(ArVideoRelay *relay);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(ArVideoRelay, ar_video_relay_free)
 
-/* An authenticated room screen. @owner names its credential. */
+/* An authenticated client (the room screen, or a token with the media
+ * scope). @owner names its credential: the limits of ar-api-slots.h apply
+ * (4 in all, 2 per credential whose oldest goes for a new one, 2 kept for the
+ * room screen ("room:..."), which is never refused). */
 void ar_video_relay_add_client(ArVideoRelay *relay, SoupWebsocketConnection *ws, const char *owner);
+/* Whether ar_video_relay_add_client would take a client of @owner now. */
+gboolean ar_video_relay_can_add_client(ArVideoRelay *relay, const char *owner);
 void ar_video_relay_close_clients(ArVideoRelay *relay, const char *owner);
 /* The binary message of one frame (see ar-web-video.c), NULL if the track
  * name is empty or longer than 64 bytes. */

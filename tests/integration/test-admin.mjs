@@ -348,13 +348,20 @@ step('API tokens: created in the page, used with Bearer (no cookie, no CSRF), re
   const page = browser.page;
   await page.click('#tabs [data-tab=tokens]');
   await page.fill('#token-name', 'room-controller');
-  await page.click('#token-form button');
+  // Scopes: status is ticked by default; this integration drives meetings
+  // and sets the room name, nothing more (no media, no update).
+  assert.ok(await page.isChecked('#token-scopes input[value=status]'));
+  await page.check('#token-scopes input[value=commands]');
+  await page.check('#token-scopes input[value=configuration]');
+  await page.click('#token-form button[type=submit]');
   await page.waitForSelector('#new-token:not([hidden])');
   apiToken = (await page.textContent('#new-token-value')).trim();
   assert.match(apiToken, /^art_[0-9a-f]{64}$/);
   await page.waitForSelector('button[data-token="room-controller"]');
+  assert.equal((await page.textContent('#tokens td.scopes')).trim(), 'status, commands, configuration');
   const tokens = JSON.parse(fs.readFileSync(path.join(STATE, 'tokens.json'), 'utf8'));
   assert.equal(tokens.length, 1);
+  assert.deepEqual(tokens[0].scopes, ['status', 'commands', 'configuration']);
   assert.ok(!JSON.stringify(tokens).includes(apiToken.slice(4)), 'stored hashed, never in clear');
   assert.equal(fs.statSync(path.join(STATE, 'tokens.json')).mode & 0o777, 0o600);
   // Blur the secret before the screenshot.
@@ -372,6 +379,13 @@ step('API tokens: created in the page, used with Bearer (no cookie, no CSRF), re
   assert.equal((await daemon.status()).state, 'connected');
   r = await req({ method: 'POST', path: '/api/v1/commands/leave', headers: auth });
   assert.equal(r.status, 200, r.text);
+  // Nothing past its scopes: no update, no video (media), no pairing code.
+  r = await req({ method: 'POST', path: '/api/v1/commands/update-install', headers: auth, body: { source: 'https://example.org/a.raucb' } });
+  assert.equal(r.status, 403, r.text);
+  assert.match(r.json.error, /lacks the scope: update/);
+  r = await req({ path: '/api/v1/room/info', headers: auth });
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.json.pairing_code, null);
   // Tokens cannot manage tokens or read the audit log.
   r = await req({ path: '/api/v1/tokens', headers: auth });
   assert.equal(r.status, 403);

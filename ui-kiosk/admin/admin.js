@@ -74,6 +74,9 @@ async function loadTokens() {
     const tr = document.createElement('tr');
     const name = document.createElement('td');
     name.textContent = t.name;
+    const scopes = document.createElement('td');
+    scopes.textContent = (t.scopes || []).join(', ');
+    scopes.className = 'scopes';
     const created = document.createElement('td');
     created.textContent = t.created || '';
     const act = document.createElement('td');
@@ -88,13 +91,14 @@ async function loadTokens() {
       loadTokens();
     });
     act.append(b);
-    tr.append(name, created, act);
+    tr.append(name, scopes, created, act);
     tbody.append(tr);
   }
 }
 
-// Paired touch panels (GET /api/v1/panels): name, id, when paired; revoking
-// one closes its event streams at once and is in the audit log.
+// Paired touch panels (GET /api/v1/panels): name, id, when paired, until
+// when (expired ones are marked: they must pair again); revoking one closes
+// its event streams at once and is in the audit log.
 async function loadPanels() {
   const r = await api('GET', '/api/v1/panels');
   if (!r.ok) return;
@@ -107,11 +111,17 @@ async function loadPanels() {
     const tr = document.createElement('tr');
     tr.dataset.panel = p.id;
     const paired = p.created ? new Date(p.created * 1000).toLocaleString() : '';
+    const until = p.expires ? new Date(p.expires * 1000).toLocaleString() : '';
     for (const v of [p.name, p.id, paired]) {
       const td = document.createElement('td');
       td.textContent = v || '';
       tr.append(td);
     }
+    const life = document.createElement('td');
+    life.className = p.expired ? 'expired' : '';
+    life.textContent = p.expired ? `expired ${until}: pair again` : until;
+    tr.dataset.expired = p.expired ? '1' : '0';
+    tr.append(life);
     const act = document.createElement('td');
     const b = document.createElement('button');
     b.type = 'button';
@@ -239,7 +249,9 @@ $('update-form').addEventListener('submit', async (e) => {
 
 $('token-form').addEventListener('submit', async (e) => {
   e.preventDefault();
-  const r = await api('POST', '/api/v1/tokens', { name: $('token-name').value });
+  const scopes = [...document.querySelectorAll('#token-scopes input[name=scope]:checked')].map((c) => c.value);
+  if (scopes.length === 0) return say('Choose at least one thing the token may do', 'error');
+  const r = await api('POST', '/api/v1/tokens', { name: $('token-name').value, scopes });
   if (!r.ok) return say(r.data.error || `error ${r.status}`, 'error');
   $('new-token-value').textContent = r.data.token;
   $('new-token').hidden = false;

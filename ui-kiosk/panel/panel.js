@@ -53,7 +53,13 @@ function render() {
 
 async function refresh() {
   const r = await api('GET', '/api/v1/status');
-  if (r.status === 401) { csrf = null; show('pairing'); return; }
+  if (r.status === 401) {
+    // Revoked, or unused for 30 days (expired): say why, then pair again.
+    csrf = null;
+    $('pair-message').textContent = (r.data && r.data.error) || '';
+    show('pairing');
+    return;
+  }
   if (r.ok) { status = r.data; render(); }
 }
 
@@ -91,6 +97,7 @@ async function start() {
     await refresh();
     openEvents();
   } else {
+    if (s.ok && s.data.expired) $('pair-message').textContent = 'This panel\'s pairing expired (unused for 30 days): pair it again.';
     show('pairing');
   }
 }

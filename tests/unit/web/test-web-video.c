@@ -280,6 +280,57 @@ test_track_ended(void)
   pair_free(q);
 }
 
+/* Per-credential limits: six streams of one token leave its two newest
+ * (the older ones closed), another token is refused while the slots open to
+ * all are taken, and the room screen still gets in, taking a LAN client's
+ * slot when every slot is used. */
+static void
+test_per_credential_limit(void)
+{
+  g_autoptr(ArVideoRelay) r = ar_video_relay_new(NULL);
+  Pair *t[6];
+  for (guint i = 0; i < 6; i++) {
+    t[i] = pair_new(0);
+    ar_video_relay_add_client(r, t[i]->server, "token:t");
+  }
+  pump();
+  for (guint i = 0; i < 6; i++)
+    g_assert_cmpint(soup_websocket_connection_get_state(t[i]->client), ==,
+                    i < 4 ? SOUP_WEBSOCKET_STATE_CLOSED : SOUP_WEBSOCKET_STATE_OPEN);
+  g_assert_false(ar_video_relay_can_add_client(r, "token:u"));
+  g_assert_true(ar_video_relay_can_add_client(r, "token:t"));
+  Pair *u = pair_new(0);
+  ar_video_relay_add_client(r, u->server, "token:u");
+  pump();
+  g_assert_cmpint(soup_websocket_connection_get_state(u->client), ==, SOUP_WEBSOCKET_STATE_CLOSED);
+  g_assert_cmpint(soup_websocket_connection_get_close_code(u->client), ==,
+                  SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION);
+  /* The room screen: two sessions fill the reserve, a third takes the
+   * token's oldest slot. */
+  Pair *room[3];
+  for (guint i = 0; i < 3; i++) {
+    g_autofree char *owner = g_strdup_printf("room:%u", i);
+    g_assert_true(ar_video_relay_can_add_client(r, owner));
+    room[i] = pair_new(0);
+    ar_video_relay_add_client(r, room[i]->server, owner);
+  }
+  push(r, "feed-1", TRUE, 1);
+  pump();
+  for (guint i = 0; i < 3; i++) {
+    g_assert_cmpint(soup_websocket_connection_get_state(room[i]->client), ==,
+                    SOUP_WEBSOCKET_STATE_OPEN);
+    g_assert_cmpuint(room[i]->bin->len, ==, 1);
+  }
+  g_assert_cmpint(soup_websocket_connection_get_state(t[4]->client), ==,
+                  SOUP_WEBSOCKET_STATE_CLOSED);
+  g_assert_cmpint(soup_websocket_connection_get_state(t[5]->client), ==, SOUP_WEBSOCKET_STATE_OPEN);
+  for (guint i = 0; i < 6; i++)
+    pair_free(t[i]);
+  for (guint i = 0; i < 3; i++)
+    pair_free(room[i]);
+  pair_free(u);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -291,5 +342,6 @@ main(int argc, char **argv)
   g_test_add_func("/web/video/hostile-ack", test_hostile_ack);
   g_test_add_func("/web/video/cache-bound", test_cache_bound);
   g_test_add_func("/web/video/track-ended", test_track_ended);
+  g_test_add_func("/web/video/per-credential-limit", test_per_credential_limit);
   return g_test_run();
 }
