@@ -113,7 +113,7 @@ function pairingAccount(entries) {
 step('the room starts; the admin sets up, creates a token and changes the configuration', async () => {
   room = await startRoom({ ns: lab.ns });
   admin = await setupAdmin(room);
-  let r = await loopbackRequest(room.ns, { method: 'POST', path: '/api/v1/tokens', headers: adminHeaders(), body: { name: 'crestron' } });
+  let r = await loopbackRequest(room.ns, { method: 'POST', path: '/api/v1/tokens', headers: adminHeaders(), body: { name: 'crestron', scopes: ['status', 'commands'] } });
   assert.equal(r.status, 201, r.text);
   token = r.json.token;
   r = await loopbackRequest(room.ns, { method: 'PATCH', path: '/api/v1/config', headers: adminHeaders(), body: { room: { name: 'Board Room 4' } } });

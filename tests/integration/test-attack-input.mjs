@@ -40,7 +40,7 @@ before(async () => {
   const r = await loopbackRequest(room.ns, {
     method: 'POST', path: '/api/v1/tokens',
     headers: { Cookie: admin.cookie, 'X-CSRF-Token': admin.csrf, Origin: admin.origin },
-    body: { name: 'integration' },
+    body: { name: 'integration', scopes: ['status', 'commands', 'configuration', 'media'] },
   });
   if (r.status !== 201 || !r.json || !r.json.token) throw new Error(`token: ${r.status} ${r.text}`);
   token = r.json.token;
