@@ -411,8 +411,8 @@ handle_factory_reset(ArWebServer *s, SoupServerMessage *msg, const char *path,
   }
   g_message("admin: factory reset from %s", ar_web_client_of(msg));
   /* Files first: if anyroomd stops halfway, the next start is a first run. */
-  const char *files[] = {"admin-password", "tokens.json", "admin-key.pem", "admin-cert.pem",
-                         "panels.json"};
+  const char *files[] = {"admin-password", "tokens.json", "admin-key.pem",
+                         "admin-cert.pem", "panels.json", "login-devices.json"};
   for (gsize i = 0; i < G_N_ELEMENTS(files); i++)
     remove_state_file(s, files[i]);
   ar_web_audit_forget(s);
@@ -440,6 +440,7 @@ handle_factory_reset(ArWebServer *s, SoupServerMessage *msg, const char *path,
     g_hash_table_iter_remove(&it);
   }
   g_hash_table_remove_all(s->throttle);
+  ar_web_forget_login_devices(s);
   ar_web_room_forget_panels(s);
   if (!ar_api_config_reset(s->config, &error))
     g_warning("admin: factory reset: settings: %s", error->message);

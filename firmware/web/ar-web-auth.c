@@ -195,6 +195,43 @@ ar_throttle_succeeded(ArThrottleEntry *e)
   e->locked_until_us = 0;
 }
 
+/* ---- budgets ---- */
+
+void
+ar_budget_init(ArBudget *b, double capacity, double per_hour, gint64 now_us)
+{
+  b->capacity = capacity;
+  b->per_hour = per_hour;
+  b->tokens = capacity;
+  b->last_us = now_us;
+}
+
+static void
+budget_refill(ArBudget *b, gint64 now_us)
+{
+  if (now_us > b->last_us) {
+    b->tokens += (double)(now_us - b->last_us) / (3600.0 * G_USEC_PER_SEC) * b->per_hour;
+    b->tokens = MIN(b->tokens, b->capacity);
+  }
+  b->last_us = now_us; /* a clock that went back only waits longer */
+}
+
+gint64
+ar_budget_wait_us(ArBudget *b, gint64 now_us)
+{
+  budget_refill(b, now_us);
+  if (b->tokens >= 1.0 || b->per_hour <= 0)
+    return b->tokens >= 1.0 ? 0 : G_MAXINT64;
+  return (gint64)((1.0 - b->tokens) / b->per_hour * 3600.0 * G_USEC_PER_SEC) + 1;
+}
+
+void
+ar_budget_spend(ArBudget *b, gint64 now_us)
+{
+  budget_refill(b, now_us);
+  b->tokens = MAX(b->tokens - 1.0, -b->capacity);
+}
+
 /* ---- Host and Origin ---- */
 
 static gboolean

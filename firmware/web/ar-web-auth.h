@@ -56,6 +56,21 @@ ArThrottleVerdict ar_throttle_check(ArThrottleEntry *e, gint64 now_us, gint64 *r
 void ar_throttle_failed(ArThrottleEntry *e, const ArThrottlePolicy *p, gint64 now_us);
 void ar_throttle_succeeded(ArThrottleEntry *e);
 
+/* ---- a global budget (a token bucket): wrong setup codes, failed remote
+ * logins; across every address, so rotating addresses gains nothing ---- */
+typedef struct {
+  double capacity; /* the burst */
+  double per_hour; /* the refill */
+  double tokens;   /* may go below 0: checks already running when it ran out */
+  gint64 last_us;  /* monotonic */
+} ArBudget;
+
+void ar_budget_init(ArBudget *b, double capacity, double per_hour, gint64 now_us);
+/* Microseconds until one unit is there (0: now). */
+gint64 ar_budget_wait_us(ArBudget *b, gint64 now_us);
+/* Spends one unit; the debt is bounded by the capacity. */
+void ar_budget_spend(ArBudget *b, gint64 now_us);
+
 /* ---- Host and Origin ---- */
 /* The Host values accepted for a server on @port: 127.0.0.1:P, localhost:P,
  * [::1]:P, @listen_host:P, and each of @hostnames (":P" added unless it has a

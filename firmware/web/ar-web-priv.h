@@ -99,12 +99,14 @@ struct _ArWebServer {
   char *fingerprint;
   char *url;
   GStrv allowed;
-  guint port;           /* the HTTPS port ([admin] listen) */
-  char *password_hash;  /* NULL: first-run setup not done */
-  GHashTable *sessions; /* id_hash -> ArWebSession* */
-  GPtrArray *tokens;    /* ArWebToken* */
-  GHashTable *throttle; /* client address -> ArThrottleEntry* */
-  GHashTable *buckets;  /* client address -> rate bucket */
+  guint port;               /* the HTTPS port ([admin] listen) */
+  char *password_hash;      /* NULL: first-run setup not done */
+  GHashTable *sessions;     /* id_hash -> ArWebSession* */
+  GPtrArray *tokens;        /* ArWebToken* */
+  GHashTable *throttle;     /* client address -> ArThrottleEntry* (bounded; never full) */
+  ArBudget login_budget;    /* failed logins from the network, across addresses */
+  GPtrArray *login_devices; /* ArWebLoginDevice*: browsers that logged in (device cookie) */
+  GHashTable *buckets;      /* client address -> rate bucket */
   ArThrottlePolicy policy;
   guint expire_timer;
   GPtrArray *logins;       /* login jobs whose password is being checked in a thread */
@@ -149,6 +151,9 @@ void ar_web_expire_sessions(ArWebServer *s, gint64 now_us);
 gboolean ar_web_authorize(ArWebServer *s, SoupServerMessage *msg, ArWebAuthNeed need, guint scope,
                           ArWebCaller *caller);
 void ar_web_session_register(ArWebServer *s);
+typedef struct _ArWebLoginDevice ArWebLoginDevice;
+/* Factory reset: every login device forgotten, the budget full again. */
+void ar_web_forget_login_devices(ArWebServer *s);
 /* Password checks still running end on their own and then see no server. */
 void ar_web_session_shutdown(ArWebServer *s);
 
@@ -195,11 +200,17 @@ void ar_web_room_close_video(ArWebServer *s, const char *owner);
  * paired on its authority goes, with its event streams (audited). */
 void ar_web_room_revoke_derived(ArWebServer *s, SoupServerMessage *msg, const ArWebCaller *caller,
                                 const char *parent);
-/* First-run setup: from this device, or with the code the room screen shows
- * ("setup_code" in @body). A wrong code replaces the code. */
+typedef enum {
+  AR_WEB_SETUP_OK,
+  AR_WEB_SETUP_WRONG,  /* no code or a wrong one: a new code is shown */
+  AR_WEB_SETUP_PAUSED, /* too many wrong codes: remote setup waits @retry_us */
+} ArWebSetupVerdict;
 /* TRUE when @msg comes from a loopback address (this device). */
 gboolean ar_web_is_loopback_client(SoupServerMessage *msg);
-gboolean ar_web_room_setup_allowed(ArWebServer *s, SoupServerMessage *msg, JsonNode *body);
+/* First-run setup: from this device, or with the code the room screen shows
+ * ("setup_code" in @body) while the global budget of wrong codes lasts. */
+ArWebSetupVerdict ar_web_room_setup_check(ArWebServer *s, SoupServerMessage *msg, JsonNode *body,
+                                          gint64 *retry_us);
 /* Factory reset: forgets every paired panel (and a pairing in progress). */
 void ar_web_room_forget_panels(ArWebServer *s);
 

@@ -45,6 +45,12 @@
  * shows a code on the room screen, where people see it). */
 #define AR_PAIRING_WRONG_PER_HOUR 10
 #define AR_PAIRING_WINDOW_US (G_GINT64_CONSTANT(3600) * G_USEC_PER_SEC)
+/* Remote first-run setup (docs/decisions.md "Guessing budgets"): a code of
+ * 10 digits, a new one after every wrong try, and 10 wrong codes at once then
+ * 20 an hour across every address: 1 chance in 57,000 a year. */
+#define AR_SETUP_CODE_DIGITS 10
+#define AR_SETUP_WRONG_BURST 10
+#define AR_SETUP_WRONG_PER_HOUR 20
 
 struct _ArWebPanel {
   char *id; /* public: 16 hex characters, for the admin's list */
@@ -73,7 +79,9 @@ struct _ArWebRoom {
   GPtrArray *sessions; /* RoomSession*, oldest first */
   GPtrArray *panels;   /* ArWebPanel* */
   Pairing *pairing;
-  char *setup_code; /* while no admin password is set */
+  char *setup_code;      /* while no admin password is set */
+  ArBudget setup_budget; /* wrong setup codes, across addresses */
+  gboolean setup_paused_said;
   ArVideoRelay *video;
   gint64 wrong_window_start_us;
   guint wrong_in_window;
@@ -151,20 +159,24 @@ ar_web_is_loopback_client(SoupServerMessage *msg)
       g_inet_socket_address_get_address(G_INET_SOCKET_ADDRESS(a)));
 }
 
-/* Six decimal digits, uniformly (rejection sampling over random bytes). */
+/* @n decimal digits, uniformly (rejection sampling over random bytes). */
 static char *
-random_code(void)
+random_digits(guint n)
 {
-  g_autofree char *hex = ar_web_random_hex(NULL);
-  if (!hex)
-    return NULL;
-  for (gsize i = 0; i + 8 <= 64; i += 8) {
-    g_autofree char *word = g_strndup(hex + i, 8);
-    guint64 v = g_ascii_strtoull(word, NULL, 16);
-    if (v < 4294000000u) /* a multiple of 10^6: no modulo bias */
-      return g_strdup_printf("%06u", (guint)(v % 1000000));
+  GString *out = g_string_sized_new(n);
+  while (out->len < n) {
+    g_autofree char *hex = ar_web_random_hex(NULL);
+    if (!hex) {
+      g_string_free(out, TRUE);
+      return NULL;
+    }
+    for (gsize i = 0; i + 2 <= 64 && out->len < n; i += 2) {
+      guint byte = (guint)(g_ascii_xdigit_value(hex[i]) << 4 | g_ascii_xdigit_value(hex[i + 1]));
+      if (byte < 250) /* a multiple of 10: no modulo bias */
+        g_string_append_c(out, (char)('0' + byte % 10));
+    }
   }
-  return NULL;
+  return g_string_free(out, FALSE);
 }
 
 static void
@@ -502,6 +514,12 @@ handle_room_info(ArWebServer *s, SoupServerMessage *msg, const char *path,
     json_builder_add_string_value(b, r->setup_code);
   else
     json_builder_add_null_value(b);
+  /* Remote setup waits this long after too many wrong codes (the room
+   * screen says so). */
+  gint64 paused_us =
+      s->password_hash ? 0 : ar_budget_wait_us(&r->setup_budget, g_get_monotonic_time());
+  json_builder_set_member_name(b, "setup_paused_s");
+  json_builder_add_int_value(b, (paused_us + G_USEC_PER_SEC - 1) / G_USEC_PER_SEC);
   json_builder_end_object(b);
   g_autoptr(JsonNode) n = json_builder_get_root(b);
   ar_api_respond_json(msg, SOUP_STATUS_OK, n);
@@ -579,7 +597,7 @@ handle_pair_start(ArWebServer *s, SoupServerMessage *msg, const char *path,
   pairing_free(r->pairing);
   r->pairing = g_new0(Pairing, 1);
   r->pairing->id = ar_web_random_hex(NULL);
-  r->pairing->code = random_code();
+  r->pairing->code = random_digits(6);
   r->pairing->expires_us = g_get_monotonic_time() + AR_PAIRING_TTL_US;
   if (!r->pairing->id || !r->pairing->code) {
     g_clear_pointer(&r->pairing, pairing_free);
@@ -859,22 +877,59 @@ ar_web_room_close_video(ArWebServer *s, const char *owner)
 
 /* ---- setup ---- */
 
-gboolean
-ar_web_room_setup_allowed(ArWebServer *s, SoupServerMessage *msg, JsonNode *body)
+/* The code as typed: digits, spaces and dashes ("12345 67890"). */
+static gboolean
+setup_code_matches(const char *typed, const char *code)
 {
+  if (!typed || !code || strlen(typed) > 64)
+    return FALSE;
+  char digits[65];
+  gsize n = 0;
+  for (const char *p = typed; *p; p++) {
+    if (g_ascii_isdigit(*p))
+      digits[n++] = *p;
+    else if (*p != ' ' && *p != '-')
+      return FALSE;
+  }
+  digits[n] = '\0';
+  return ar_web_secret_equal(digits, code);
+}
+
+ArWebSetupVerdict
+ar_web_room_setup_check(ArWebServer *s, SoupServerMessage *msg, JsonNode *body, gint64 *retry_us)
+{
+  ArWebRoom *r = s->room;
+  *retry_us = 0;
   if (ar_web_is_loopback_client(msg))
-    return TRUE;
+    return AR_WEB_SETUP_OK;
+  gint64 now = g_get_monotonic_time();
+  gint64 wait = ar_budget_wait_us(&r->setup_budget, now);
+  if (wait) {
+    /* Paused: no code is checked, not even the right one, and none is
+     * drawn (the screen's code stays readable). */
+    *retry_us = wait;
+    return AR_WEB_SETUP_PAUSED;
+  }
   const char *code = ar_web_string_member(body, "setup_code");
-  if (!code || !s->room->setup_code || !ar_web_secret_equal(code, s->room->setup_code)) {
+  if (!setup_code_matches(code, r->setup_code)) {
     /* A refused try costs the code: a new one is shown. */
-    g_free(s->room->setup_code);
-    s->room->setup_code = random_code();
+    ar_budget_spend(&r->setup_budget, now);
+    g_free(r->setup_code);
+    r->setup_code = random_digits(AR_SETUP_CODE_DIGITS);
     g_message("room: a setup attempt from %s without the right setup code", ar_web_client_of(msg));
     broadcast(s, "setup", "code_changed", TRUE);
-    return FALSE;
+    if (ar_budget_wait_us(&r->setup_budget, now)) {
+      if (!r->setup_paused_said)
+        g_warning("room: too many wrong setup codes: remote setup paused (the room screen says "
+                  "so; setup on the device itself still works)");
+      r->setup_paused_said = TRUE;
+      broadcast(s, "setup", "paused", TRUE);
+    }
+    return AR_WEB_SETUP_WRONG;
   }
-  g_clear_pointer(&s->room->setup_code, g_free);
-  return TRUE;
+  r->setup_paused_said = FALSE;
+  g_clear_pointer(&r->setup_code, g_free);
+  return AR_WEB_SETUP_OK;
 }
 
 /* ---- registration ---- */
@@ -930,7 +985,9 @@ ar_web_room_register(ArWebServer *s, GError **error)
   s->room->kiosk_secret = load_kiosk_secret(s, error);
   if (!s->room->kiosk_secret || !load_panels(s, error))
     return FALSE;
-  s->room->setup_code = random_code();
+  s->room->setup_code = random_digits(AR_SETUP_CODE_DIGITS);
+  ar_budget_init(&s->room->setup_budget, AR_SETUP_WRONG_BURST, AR_SETUP_WRONG_PER_HOUR,
+                 g_get_monotonic_time());
   ar_web_server_add_routes(s, routes, G_N_ELEMENTS(routes));
   ar_web_server_add_static_dir(s, "/room/", "room");
   ar_web_server_add_static_dir(s, "/panel/", "panel");

@@ -4,11 +4,36 @@
  * logout. */
 #include "ar-web-priv.h"
 
+#include "ar-janus-msg.h"
+
 #include <openssl/crypto.h>
 #include <string.h>
 
 #define MAX_THROTTLE_ENTRIES 1024
 #define MAX_LOGINS_IN_FLIGHT 4
+/* Failed logins from the network, across every address (docs/decisions.md
+ * "Guessing budgets"): 10 at once, then 20 an hour. */
+#define LOGIN_BUDGET_BURST 10
+#define LOGIN_BUDGET_PER_HOUR 20
+/* Browsers that logged in before (a device cookie) skip the budget, each
+ * with failures of its own. */
+#define DEVICE_COOKIE "__Host-ar_device"
+#define LOGIN_DEVICES_MAX 16
+#define LOGIN_DEVICE_MAX_FAILURES 5
+#define LOGIN_DEVICE_LIFE_S (G_GINT64_CONSTANT(365) * 24 * 3600)
+
+struct _ArWebLoginDevice {
+  char *hash; /* SHA-256 of the cookie value */
+  guint failures;
+  gint64 last_used; /* unix seconds */
+};
+
+static void
+login_device_free(ArWebLoginDevice *d)
+{
+  g_free(d->hash);
+  g_free(d);
+}
 
 void
 ar_web_session_free(ArWebSession *se)
@@ -216,7 +241,22 @@ handle_setup(ArWebServer *s, SoupServerMessage *msg, const char *path, const ArW
     ar_web_error(msg, SOUP_STATUS_BAD_REQUEST, error->message);
     return;
   }
-  if (!ar_web_room_setup_allowed(s, msg, body)) {
+  gint64 retry_us = 0;
+  ArWebSetupVerdict v = ar_web_room_setup_check(s, msg, body, &retry_us);
+  if (v == AR_WEB_SETUP_PAUSED) {
+    g_autofree char *secs = g_strdup_printf("%" G_GINT64_FORMAT, (retry_us + 999999) / 1000000);
+    soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Retry-After",
+                                 secs);
+    ar_web_audit(s, msg, NULL, "setup_paused", NULL);
+    g_autofree char *text = g_strdup_printf(
+        "too many wrong setup codes: setup from another machine waits %s s (or set up on the "
+        "room itself)",
+        secs);
+    ar_web_error(msg, AR_HTTP_TOO_MANY_REQUESTS, text);
+    return;
+  }
+  if (v == AR_WEB_SETUP_WRONG) {
+    ar_web_audit(s, msg, NULL, "setup_code_wrong", NULL);
     ar_web_error(msg, SOUP_STATUS_FORBIDDEN,
                  "setup from another machine needs the setup code shown on the room screen");
     return;
@@ -240,29 +280,179 @@ handle_setup(ArWebServer *s, SoupServerMessage *msg, const char *path, const ArW
   start_session(s, msg);
 }
 
+/* The address's entry. A full table forgets the entry that holds back the
+ * least (the earliest free): never full, so an attacker who fails from a
+ * thousand addresses locks nobody else out (the global budget is what bounds
+ * the guesses). */
 static ArThrottleEntry *
 throttle_entry(ArWebServer *s, const char *client)
 {
   ArThrottleEntry *e = g_hash_table_lookup(s->throttle, client);
   if (e)
     return e;
-  if (g_hash_table_size(s->throttle) >= MAX_THROTTLE_ENTRIES) {
-    /* Forget entries that hold nothing back any more. */
-    gint64 now = g_get_monotonic_time();
+  while (g_hash_table_size(s->throttle) >= MAX_THROTTLE_ENTRIES) {
     GHashTableIter it;
-    gpointer v;
+    gpointer k, v, oldest = NULL;
+    gint64 oldest_t = G_MAXINT64;
     g_hash_table_iter_init(&it, s->throttle);
-    while (g_hash_table_iter_next(&it, NULL, &v)) {
+    while (g_hash_table_iter_next(&it, &k, &v)) {
       ArThrottleEntry *x = v;
-      if (x->next_allowed_us < now && x->locked_until_us < now)
-        g_hash_table_iter_remove(&it);
+      gint64 free_at = MAX(x->next_allowed_us, x->locked_until_us);
+      if (free_at < oldest_t) {
+        oldest_t = free_at;
+        oldest = k;
+      }
     }
-    if (g_hash_table_size(s->throttle) >= MAX_THROTTLE_ENTRIES)
-      return NULL;
+    g_hash_table_remove(s->throttle, oldest);
   }
   e = g_new0(ArThrottleEntry, 1);
   g_hash_table_insert(s->throttle, g_strdup(client), e);
   return e;
+}
+
+/* ---- device cookies: browsers that logged in before ---- */
+
+static void
+save_login_devices(ArWebServer *s)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  json_builder_begin_array(b);
+  for (guint i = 0; i < s->login_devices->len; i++) {
+    ArWebLoginDevice *d = s->login_devices->pdata[i];
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "sha256");
+    json_builder_add_string_value(b, d->hash);
+    json_builder_set_member_name(b, "last_used");
+    json_builder_add_int_value(b, d->last_used);
+    json_builder_end_object(b);
+  }
+  json_builder_end_array(b);
+  g_autoptr(JsonNode) n = json_builder_get_root(b);
+  g_autofree char *text = json_to_string(n, TRUE);
+  g_autofree char *path = ar_web_state_path(s, "login-devices.json");
+  g_autoptr(GError) error = NULL;
+  if (!ar_web_write_private_file(path, text, strlen(text), &error))
+    g_warning("admin: cannot save the login devices: %s", error->message);
+}
+
+static void
+load_login_devices(ArWebServer *s)
+{
+  g_autofree char *path = ar_web_state_path(s, "login-devices.json");
+  g_autofree char *text = NULL;
+  gsize len = 0;
+  if (!g_file_get_contents(path, &text, &len, NULL))
+    return;
+  g_autoptr(JsonParser) p = json_parser_new_immutable();
+  if (len > 64 * 1024 || !ar_json_depth_ok(text, len, 4) ||
+      !json_parser_load_from_data(p, text, (gssize)len, NULL) ||
+      !JSON_NODE_HOLDS_ARRAY(json_parser_get_root(p))) {
+    g_warning("admin: %s is not a list of login devices: ignored", path);
+    return;
+  }
+  gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+  JsonArray *a = json_node_get_array(json_parser_get_root(p));
+  for (guint i = 0; i < json_array_get_length(a) && s->login_devices->len < LOGIN_DEVICES_MAX;
+       i++) {
+    JsonNode *e = json_array_get_element(a, i);
+    const char *hash = ar_web_string_member(e, "sha256");
+    if (!hash || strlen(hash) != 64)
+      continue;
+    gint64 used = json_object_get_int_member_with_default(json_node_get_object(e), "last_used", 0);
+    if (now - used > LOGIN_DEVICE_LIFE_S)
+      continue;
+    ArWebLoginDevice *d = g_new0(ArWebLoginDevice, 1);
+    d->hash = g_strdup(hash);
+    d->last_used = used;
+    g_ptr_array_add(s->login_devices, d);
+  }
+}
+
+static char *
+device_cookie_value(SoupServerMessage *msg)
+{
+  const char *cookie = ar_web_header(msg, "Cookie");
+  if (!cookie || strlen(cookie) > 8192)
+    return NULL;
+  g_auto(GStrv) parts = g_strsplit(cookie, ";", 64);
+  gsize nlen = strlen(DEVICE_COOKIE);
+  for (gsize i = 0; parts[i]; i++) {
+    char *p = g_strstrip(parts[i]);
+    if (strncmp(p, DEVICE_COOKIE, nlen) == 0 && p[nlen] == '=' && strlen(p + nlen + 1) == 64)
+      return g_strdup(p + nlen + 1);
+  }
+  return NULL;
+}
+
+/* The login device of this browser, or NULL. */
+static ArWebLoginDevice *
+login_device_of(ArWebServer *s, SoupServerMessage *msg)
+{
+  g_autofree char *v = device_cookie_value(msg);
+  if (!v)
+    return NULL;
+  g_autofree char *h = ar_web_sha256_hex(v, strlen(v));
+  gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+  ArWebLoginDevice *found = NULL;
+  for (guint i = 0; i < s->login_devices->len; i++) {
+    ArWebLoginDevice *d = s->login_devices->pdata[i];
+    if (ar_web_secret_equal(d->hash, h) && !found && now - d->last_used <= LOGIN_DEVICE_LIFE_S)
+      found = d;
+  }
+  return found;
+}
+
+/* After a good password: this browser is (still) a login device. */
+static void
+remember_login_device(ArWebServer *s, SoupServerMessage *msg, ArWebLoginDevice *d)
+{
+  gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+  g_autofree char *value = NULL;
+  if (!d) {
+    value = ar_web_random_hex(NULL);
+    if (!value)
+      return;
+    while (s->login_devices->len >= LOGIN_DEVICES_MAX) {
+      /* The one unused longest goes. */
+      guint oldest = 0;
+      for (guint i = 1; i < s->login_devices->len; i++)
+        if (((ArWebLoginDevice *)s->login_devices->pdata[i])->last_used <
+            ((ArWebLoginDevice *)s->login_devices->pdata[oldest])->last_used)
+          oldest = i;
+      g_ptr_array_remove_index(s->login_devices, oldest);
+    }
+    d = g_new0(ArWebLoginDevice, 1);
+    d->hash = ar_web_sha256_hex(value, strlen(value));
+    g_ptr_array_add(s->login_devices, d);
+    g_autofree char *cookie = g_strdup_printf(
+        "%s=%s; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=%" G_GINT64_FORMAT,
+        DEVICE_COOKIE, value, LOGIN_DEVICE_LIFE_S);
+    soup_message_headers_append(soup_server_message_get_response_headers(msg), "Set-Cookie",
+                                cookie);
+  }
+  d->failures = 0;
+  d->last_used = now;
+  save_login_devices(s);
+}
+
+/* A wrong password with this device's cookie: too many and it is forgotten
+ * (its browser meets the global budget like any other). */
+static void
+login_device_failed(ArWebServer *s, ArWebLoginDevice *d)
+{
+  if (++d->failures < LOGIN_DEVICE_MAX_FAILURES)
+    return;
+  g_message("admin: a login device failed %u times: forgotten", d->failures);
+  g_ptr_array_remove(s->login_devices, d);
+  save_login_devices(s);
+}
+
+void
+ar_web_forget_login_devices(ArWebServer *s)
+{
+  g_ptr_array_set_size(s->login_devices, 0);
+  ar_budget_init(&s->login_budget, LOGIN_BUDGET_BURST, LOGIN_BUDGET_PER_HOUR,
+                 g_get_monotonic_time());
 }
 
 typedef struct {
@@ -271,7 +461,9 @@ typedef struct {
   char *client;
   char *password;
   char *hash;
-  gboolean gone; /* the client disconnected */
+  gboolean gone;   /* the client disconnected */
+  gboolean remote; /* not from this device: the global budget applies */
+  char *device;    /* the login device's hash, if the browser sent one */
 } LoginJob;
 
 static void
@@ -280,6 +472,7 @@ login_job_free(LoginJob *job)
   g_signal_handlers_disconnect_by_data(job->msg, job);
   g_object_unref(job->msg);
   g_free(job->client);
+  g_free(job->device);
   if (job->password)
     OPENSSL_cleanse(job->password, strlen(job->password));
   g_free(job->password);
@@ -314,23 +507,30 @@ login_job_done(GObject *source, GAsyncResult *res, gpointer data)
   g_ptr_array_remove(s->logins, job);
   SoupServerMessage *msg = job->msg;
   ArThrottleEntry *e = throttle_entry(s, job->client);
+  /* The device may have gone meanwhile (forgotten, factory reset). */
+  ArWebLoginDevice *dev = NULL;
+  for (guint i = 0; job->device && i < s->login_devices->len; i++)
+    if (g_str_equal(((ArWebLoginDevice *)s->login_devices->pdata[i])->hash, job->device))
+      dev = s->login_devices->pdata[i];
   if (!ok) {
-    gboolean locked = FALSE;
-    if (e) {
-      ar_throttle_failed(e, &s->policy, g_get_monotonic_time());
-      locked = e->locked_until_us != 0;
-    }
+    ar_throttle_failed(e, &s->policy, g_get_monotonic_time());
+    gboolean locked = e->locked_until_us != 0;
+    if (dev)
+      login_device_failed(s, dev);
+    else if (job->remote)
+      ar_budget_spend(&s->login_budget, g_get_monotonic_time());
     ar_web_audit(s, msg, NULL, locked ? "login_failed_locked" : "login_failed", NULL);
     if (!job->gone)
       ar_web_error(msg, SOUP_STATUS_UNAUTHORIZED,
                    locked ? "wrong password: too many failures, logins from here are locked"
                           : "wrong password");
   } else {
-    if (e)
-      ar_throttle_succeeded(e);
+    ar_throttle_succeeded(e);
     ar_web_audit(s, msg, NULL, "login", NULL);
-    if (!job->gone)
+    if (!job->gone) {
+      remember_login_device(s, msg, dev);
       start_session(s, msg);
+    }
   }
   if (!job->gone)
     soup_server_message_unpause(msg);
@@ -346,9 +546,23 @@ handle_login(ArWebServer *s, SoupServerMessage *msg, const char *path, const ArW
   }
   const char *client = ar_web_client_of(msg);
   ArThrottleEntry *e = throttle_entry(s, client);
-  if (!e) {
-    ar_web_error(msg, AR_HTTP_TOO_MANY_REQUESTS, "too many clients are failing to log in");
-    return;
+  gboolean remote = !ar_web_is_loopback_client(msg);
+  ArWebLoginDevice *dev = login_device_of(s, msg);
+  if (remote && !dev) {
+    gint64 budget_wait = ar_budget_wait_us(&s->login_budget, g_get_monotonic_time());
+    if (budget_wait) {
+      g_autofree char *secs =
+          g_strdup_printf("%" G_GINT64_FORMAT, (budget_wait + 999999) / 1000000);
+      soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Retry-After",
+                                   secs);
+      ar_web_audit(s, msg, NULL, "login_refused_budget", NULL);
+      g_autofree char *text = g_strdup_printf(
+          "too many failed logins from the network: logins from the network wait %s s (a "
+          "browser that logged in here before, and the room itself, are not held back)",
+          secs);
+      ar_web_error(msg, AR_HTTP_TOO_MANY_REQUESTS, text);
+      return;
+    }
   }
   gint64 wait_us = 0;
   ArThrottleVerdict v = ar_throttle_check(e, g_get_monotonic_time(), &wait_us);
@@ -395,6 +609,8 @@ handle_login(ArWebServer *s, SoupServerMessage *msg, const char *path, const ArW
   job->server = s;
   job->msg = g_object_ref(msg);
   job->client = g_strdup(client);
+  job->remote = remote;
+  job->device = dev ? g_strdup(dev->hash) : NULL;
   job->password = g_strdup(password);
   job->hash = g_strdup(s->password_hash);
   g_signal_connect(msg, "disconnected", G_CALLBACK(login_job_disconnected), job);
@@ -425,6 +641,10 @@ handle_logout(ArWebServer *s, SoupServerMessage *msg, const char *path, const Ar
 void
 ar_web_session_register(ArWebServer *s)
 {
+  s->login_devices = g_ptr_array_new_with_free_func((GDestroyNotify)login_device_free);
+  ar_budget_init(&s->login_budget, LOGIN_BUDGET_BURST, LOGIN_BUDGET_PER_HOUR,
+                 g_get_monotonic_time());
+  load_login_devices(s);
   static const ArWebRoute routes[] = {
       {"/api/v1/session", "GET", AR_WEB_AUTH_NONE, handle_session},
       {"/api/v1/setup", "POST", AR_WEB_AUTH_NONE, handle_setup},
@@ -439,4 +659,5 @@ ar_web_session_shutdown(ArWebServer *s)
 {
   for (guint i = 0; s->logins && i < s->logins->len; i++)
     ((LoginJob *)s->logins->pdata[i])->server = NULL;
+  g_clear_pointer(&s->login_devices, g_ptr_array_unref);
 }

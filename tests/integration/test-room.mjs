@@ -158,7 +158,7 @@ step('the room screen opens with the secret in the fragment and shows the idle s
   assert.match(await text(room, '#agenda'), /No meetings/);
   // No admin password yet: the setup code for a remote setup is on screen.
   const code = await text(room, '#setup-code');
-  assert.match(code, /^\d{6}$/, `setup code "${code}"`);
+  assert.match(code, /^\d{5} \d{5}$/, `setup code "${code}" (ten digits in two groups)`);
   assert.ok(!(await visible(room, '#mic-state')), 'no live badge while idle');
   await shot(room, 'room-idle');
 });
@@ -170,14 +170,14 @@ step('first-run setup from the LAN needs the code on the room screen; then a ren
   // Every refused try burns the code: the screen shows a new one.
   const now = await until('a new setup code', async () => {
     const c = await text(room, '#setup-code');
-    return /^\d{6}$/.test(c) && c !== first ? c : null;
+    return /^\d{5} \d{5}$/.test(c) && c !== first ? c : null;
   }, 10000);
-  const wrong = now === '000000' ? '111111' : '000000';
+  const wrong = now === '00000 00000' ? '1111111111' : '0000000000';
   const bad = await lanReq({ method: 'POST', path: '/api/v1/setup', body: { password: PASSWORD, setup_code: wrong } });
   assert.equal(bad.status, 403, `setup with a wrong code: ${bad.text}`);
   const fresh = await until('a new setup code on the screen', async () => {
     const c = await text(room, '#setup-code');
-    return /^\d{6}$/.test(c) && c !== now ? c : null;
+    return /^\d{5} \d{5}$/.test(c) && c !== now ? c : null;
   }, 10000);
   assert.ok(fs.existsSync(path.join(STATE, 'admin-password')) === false, 'no password was set');
   // The admin page opened from the LAN asks for the code and sets the password with it.

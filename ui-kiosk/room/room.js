@@ -97,7 +97,18 @@ function showInfo(info) {
   $('pairing').hidden = !info.pairing_code;
   $('pairing-code').textContent = info.pairing_code || '';
   $('setup').hidden = !info.setup_code;
-  $('setup-code').textContent = info.setup_code || '';
+  // Ten digits, read off in two groups of five.
+  const code = info.setup_code || '';
+  $('setup-code').textContent = code.length === 10 ? `${code.slice(0, 5)} ${code.slice(5)}` : code;
+  // Too many wrong codes from the network: remote setup waits (the server
+  // refuses it); say so, and look again when the wait is over.
+  const paused = info.setup_code ? (info.setup_paused_s || 0) : 0;
+  $('setup-paused').hidden = paused <= 0;
+  $('setup-paused').textContent = paused > 0
+    ? `Too many wrong setup codes were tried from the network. Setup from another computer is paused for ${Math.ceil(paused / 60)} min.`
+    : '';
+  clearTimeout(showInfo.pauseTimer);
+  if (paused > 0) showInfo.pauseTimer = setTimeout(refreshInfo, Math.max(5, paused) * 1000);
 }
 
 async function refreshInfo() {

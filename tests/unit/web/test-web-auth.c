@@ -75,6 +75,47 @@ test_password_acceptable(void)
   g_assert_false(ar_web_password_acceptable(NULL, &why));
 }
 
+/* The global budget: a burst, then one unit per refill interval, whatever
+ * the addresses; debt bounded; a clock that goes back grants nothing. */
+static void
+test_budget(void)
+{
+  ArBudget b;
+  gint64 t = 1000 * G_USEC_PER_SEC;
+  const gint64 hour = G_GINT64_CONSTANT(3600) * G_USEC_PER_SEC;
+  ar_budget_init(&b, 10, 20, t);
+  for (int i = 0; i < 10; i++) {
+    g_assert_cmpint(ar_budget_wait_us(&b, t), ==, 0);
+    ar_budget_spend(&b, t);
+  }
+  /* Empty: the next unit in 1/20 hour = 180 s. */
+  gint64 w = ar_budget_wait_us(&b, t);
+  g_assert_cmpint(w, >, 179 * G_USEC_PER_SEC);
+  g_assert_cmpint(w, <=, 180 * G_USEC_PER_SEC + 1);
+  g_assert_cmpint(ar_budget_wait_us(&b, t + 180 * G_USEC_PER_SEC + 1), ==, 0);
+  /* An hour of guessing as fast as allowed yields the refill, not more. */
+  ar_budget_init(&b, 10, 20, t);
+  int spent = 0;
+  for (gint64 now = t; now < t + hour; now += G_USEC_PER_SEC)
+    if (ar_budget_wait_us(&b, now) == 0) {
+      ar_budget_spend(&b, now);
+      spent++;
+    }
+  g_assert_cmpint(spent, >=, 29);
+  g_assert_cmpint(spent, <=, 30);
+  /* Debt is bounded by the capacity: a stuck attacker waits at most two
+   * refills of the bucket, not forever. */
+  ar_budget_init(&b, 10, 20, t);
+  for (int i = 0; i < 1000; i++)
+    ar_budget_spend(&b, t);
+  g_assert_cmpfloat(b.tokens, ==, -10);
+  g_assert_cmpint(ar_budget_wait_us(&b, t), <=, hour * 11 / 20 + 1);
+  /* The clock going back grants nothing. */
+  ar_budget_init(&b, 1, 20, t);
+  ar_budget_spend(&b, t);
+  g_assert_cmpint(ar_budget_wait_us(&b, t - hour), >, 0);
+}
+
 static void
 test_throttle(void)
 {
@@ -350,6 +391,7 @@ main(int argc, char **argv)
   g_test_add_func("/web/password/default-iterations", test_password_hash_default_iterations);
   g_test_add_func("/web/password/malformed", test_password_malformed);
   g_test_add_func("/web/password/acceptable", test_password_acceptable);
+  g_test_add_func("/web/budget", test_budget);
   g_test_add_func("/web/throttle", test_throttle);
   g_test_add_func("/web/hosts", test_hosts);
   g_test_add_func("/web/hosts/local-address", test_host_local_address);
