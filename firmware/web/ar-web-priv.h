@@ -132,6 +132,9 @@ const char *ar_web_client_of(SoupServerMessage *msg);
 const char *ar_web_header(SoupServerMessage *msg, const char *name);
 /* {"ok": error == NULL, "error": error} with @status. */
 void ar_web_error(SoupServerMessage *msg, guint status, const char *error);
+/* 429 with Retry-After: "@before N s@after" (N: @retry_us in whole seconds). */
+void ar_web_error_retry(SoupServerMessage *msg, gint64 retry_us, const char *before,
+                        const char *after);
 /* The request body as a JSON object (bounded size and depth), or NULL and
  * @error with a message for the client. */
 JsonNode *ar_web_body_object(SoupServerMessage *msg, GError **error);
@@ -205,6 +208,8 @@ typedef enum {
   AR_WEB_SETUP_WRONG,  /* no code or a wrong one: a new code is shown */
   AR_WEB_SETUP_PAUSED, /* too many wrong codes: remote setup waits @retry_us */
 } ArWebSetupVerdict;
+/* The 64-character value of cookie @name in @msg's Cookie header, or NULL. */
+char *ar_web_cookie_value(SoupServerMessage *msg, const char *name);
 /* TRUE when @msg comes from a loopback address (this device). */
 gboolean ar_web_is_loopback_client(SoupServerMessage *msg);
 /* First-run setup: from this device, or with the code the room screen shows

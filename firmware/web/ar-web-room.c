@@ -118,8 +118,8 @@ pairing_free(Pairing *p)
 
 /* ---- small helpers ---- */
 
-static char *
-cookie_value(SoupServerMessage *msg, const char *name)
+char *
+ar_web_cookie_value(SoupServerMessage *msg, const char *name)
 {
   const char *cookie = ar_web_header(msg, "Cookie");
   if (!cookie || strlen(cookie) > 8192)
@@ -345,7 +345,7 @@ ar_web_room_authorize(ArWebServer *s, SoupServerMessage *msg, ArWebAuthNeed need
 {
   ArWebRoom *r = s->room;
   const char *csrf = NULL;
-  g_autofree char *room = cookie_value(msg, ROOM_COOKIE);
+  g_autofree char *room = ar_web_cookie_value(msg, ROOM_COOKIE);
   if (room) {
     g_autofree char *h = ar_web_sha256_hex(room, strlen(room));
     for (guint i = 0; i < r->sessions->len && !csrf; i++) {
@@ -358,7 +358,7 @@ ar_web_room_authorize(ArWebServer *s, SoupServerMessage *msg, ArWebAuthNeed need
     }
   }
   g_autofree char *panel =
-      (!csrf && need == AR_WEB_AUTH_DEVICE) ? cookie_value(msg, PANEL_COOKIE) : NULL;
+      (!csrf && need == AR_WEB_AUTH_DEVICE) ? ar_web_cookie_value(msg, PANEL_COOKIE) : NULL;
   ArWebPanel *p = panel ? panel_of_secret(s, panel) : NULL;
   if (p && panel_expired(p)) {
     ar_web_error(msg, SOUP_STATUS_UNAUTHORIZED, "this panel's pairing has expired: pair it again");
@@ -711,7 +711,7 @@ static void
 handle_panel_session(ArWebServer *s, SoupServerMessage *msg, const char *path,
                      const ArWebCaller *caller)
 {
-  g_autofree char *panel = cookie_value(msg, PANEL_COOKIE);
+  g_autofree char *panel = ar_web_cookie_value(msg, PANEL_COOKIE);
   ArWebPanel *found = panel ? panel_of_secret(s, panel) : NULL;
   gboolean expired = found && panel_expired(found);
   if (expired)

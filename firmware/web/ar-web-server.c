@@ -61,6 +61,15 @@ ar_web_error(SoupServerMessage *msg, guint status, const char *error)
   ar_api_respond_result(msg, status, error);
 }
 
+void
+ar_web_error_retry(SoupServerMessage *msg, gint64 retry_us, const char *before, const char *after)
+{
+  g_autofree char *secs = g_strdup_printf("%" G_GINT64_FORMAT, (retry_us + 999999) / 1000000);
+  soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Retry-After", secs);
+  g_autofree char *text = g_strconcat(before, secs, " s", after, NULL);
+  ar_web_error(msg, AR_HTTP_TOO_MANY_REQUESTS, text);
+}
+
 /* ---- request bodies ---- */
 
 JsonNode *

@@ -244,15 +244,10 @@ handle_setup(ArWebServer *s, SoupServerMessage *msg, const char *path, const ArW
   gint64 retry_us = 0;
   ArWebSetupVerdict v = ar_web_room_setup_check(s, msg, body, &retry_us);
   if (v == AR_WEB_SETUP_PAUSED) {
-    g_autofree char *secs = g_strdup_printf("%" G_GINT64_FORMAT, (retry_us + 999999) / 1000000);
-    soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Retry-After",
-                                 secs);
     ar_web_audit(s, msg, NULL, "setup_paused", NULL);
-    g_autofree char *text = g_strdup_printf(
-        "too many wrong setup codes: setup from another machine waits %s s (or set up on the "
-        "room itself)",
-        secs);
-    ar_web_error(msg, AR_HTTP_TOO_MANY_REQUESTS, text);
+    ar_web_error_retry(msg, retry_us,
+                       "too many wrong setup codes: setup from another machine waits ",
+                       " (or set up on the room itself)");
     return;
   }
   if (v == AR_WEB_SETUP_WRONG) {
@@ -368,27 +363,11 @@ load_login_devices(ArWebServer *s)
   }
 }
 
-static char *
-device_cookie_value(SoupServerMessage *msg)
-{
-  const char *cookie = ar_web_header(msg, "Cookie");
-  if (!cookie || strlen(cookie) > 8192)
-    return NULL;
-  g_auto(GStrv) parts = g_strsplit(cookie, ";", 64);
-  gsize nlen = strlen(DEVICE_COOKIE);
-  for (gsize i = 0; parts[i]; i++) {
-    char *p = g_strstrip(parts[i]);
-    if (strncmp(p, DEVICE_COOKIE, nlen) == 0 && p[nlen] == '=' && strlen(p + nlen + 1) == 64)
-      return g_strdup(p + nlen + 1);
-  }
-  return NULL;
-}
-
 /* The login device of this browser, or NULL. */
 static ArWebLoginDevice *
 login_device_of(ArWebServer *s, SoupServerMessage *msg)
 {
-  g_autofree char *v = device_cookie_value(msg);
+  g_autofree char *v = ar_web_cookie_value(msg, DEVICE_COOKIE);
   if (!v)
     return NULL;
   g_autofree char *h = ar_web_sha256_hex(v, strlen(v));
@@ -551,32 +530,23 @@ handle_login(ArWebServer *s, SoupServerMessage *msg, const char *path, const ArW
   if (remote && !dev) {
     gint64 budget_wait = ar_budget_wait_us(&s->login_budget, g_get_monotonic_time());
     if (budget_wait) {
-      g_autofree char *secs =
-          g_strdup_printf("%" G_GINT64_FORMAT, (budget_wait + 999999) / 1000000);
-      soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Retry-After",
-                                   secs);
       ar_web_audit(s, msg, NULL, "login_refused_budget", NULL);
-      g_autofree char *text = g_strdup_printf(
-          "too many failed logins from the network: logins from the network wait %s s (a "
-          "browser that logged in here before, and the room itself, are not held back)",
-          secs);
-      ar_web_error(msg, AR_HTTP_TOO_MANY_REQUESTS, text);
+      ar_web_error_retry(msg, budget_wait,
+                         "too many failed logins from the network: logins from the network wait ",
+                         " (a browser that logged in here before, and the room itself, are not "
+                         "held back)");
       return;
     }
   }
   gint64 wait_us = 0;
   ArThrottleVerdict v = ar_throttle_check(e, g_get_monotonic_time(), &wait_us);
   if (v != AR_THROTTLE_OK) {
-    g_autofree char *secs = g_strdup_printf("%" G_GINT64_FORMAT, (wait_us + 999999) / 1000000);
-    soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Retry-After",
-                                 secs);
     if (v == AR_THROTTLE_LOCKED)
       ar_web_audit(s, msg, NULL, "login_refused_locked", NULL);
-    g_autofree char *text = g_strdup_printf(
-        v == AR_THROTTLE_LOCKED ? "too many failed logins: locked, try again in %s s"
-                                : "too soon after a failed login: try again in %s s",
-        secs);
-    ar_web_error(msg, AR_HTTP_TOO_MANY_REQUESTS, text);
+    ar_web_error_retry(msg, wait_us,
+                       v == AR_THROTTLE_LOCKED ? "too many failed logins: locked, try again in "
+                                               : "too soon after a failed login: try again in ",
+                       "");
     return;
   }
   for (guint i = 0; i < s->logins->len; i++)

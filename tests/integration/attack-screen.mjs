@@ -26,7 +26,7 @@ const context = await chromium.launchPersistentContext(dir, {
 try {
   const page = context.pages()[0] || (await context.newPage());
   await page.goto(url);
-  await page.waitForSelector(selector, { state: 'visible', timeout: 30000 });
+  await page.waitForSelector(selector, { state: 'visible', timeout: 60000 });
   console.log(await page.textContent(selector));
   await page.screenshot({ path: png });
 } finally {
