@@ -416,7 +416,7 @@ C=(curl -sk --max-time 60)
   -d '{"password":"correct horse battery staple"}' "$A/api/v1/setup" >/dev/null
 CSRF="$("${C[@]}" -b "$T/jar" "$A/api/v1/session" | python3 -c 'import json,sys; print(json.load(sys.stdin)["csrf_token"])')"
 TOKEN="$("${C[@]}" -b "$T/jar" -H "Origin: $A" -H "X-CSRF-Token: $CSRF" -H 'Content-Type: application/json' \
-  -d '{"name":"update-test"}' "$A/api/v1/tokens" | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')"
+  -d '{"name":"update-test","scopes":["status","update"]}' "$A/api/v1/tokens" | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')"
 check "admin setup and an API token" [ -n "$TOKEN" ]
 upload() { # upload FILE [CURL ARGS...] -> "HTTP_CODE BODY"
   local f="$1"
