@@ -42,7 +42,7 @@ async function main() {
     if (setup.status !== 200) throw new Error(`setup: ${setup.status} ${setup.text}`);
     const cookie = String(setup.headers['set-cookie']).split(';')[0];
     const auth = { Cookie: cookie, Origin: BASE, 'X-CSRF-Token': setup.json.csrf_token };
-    const tok = await req({ method: 'POST', path: '/api/v1/tokens', headers: auth, body: { name: 'bench' } });
+    const tok = await req({ method: 'POST', path: '/api/v1/tokens', headers: auth, body: { name: 'bench', scopes: ['status', 'configuration'] } });
     const bearer = { Authorization: `Bearer ${tok.json.token}` };
     const kinds = [
       ['GET /api/v1/status, token (ms)', () => req({ path: '/api/v1/status', headers: bearer })],
