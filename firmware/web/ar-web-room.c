@@ -604,7 +604,7 @@ handle_pair_start(ArWebServer *s, SoupServerMessage *msg, const char *path,
     ar_web_error(msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, "no random numbers");
     return;
   }
-  g_message("room: a panel at %s asks to pair", ar_web_client_of(msg));
+  g_debug("room: a panel at %s asks to pair", ar_web_client_of(msg));
   ar_web_audit(s, msg, NULL, "pairing-started", NULL);
   broadcast(s, "pairing", "active", TRUE);
   g_autoptr(JsonBuilder) b = json_builder_new();
