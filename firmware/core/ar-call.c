@@ -16,6 +16,7 @@ struct _ArCallManager {
   const ArConfig *config;
   const ArBoard *board;
   ArMediaEngine *engine;
+  ArProviderRegistry *providers; /* filled from outside core (ar_call_manager_get_providers) */
   ArCallState state;
   ArProvider *provider;
   ArProvider *dying; /* freed from an idle callback, never inside its own callback */
@@ -601,7 +602,8 @@ begin_attempt(ArCallManager *m)
   g_autoptr(GError) error = NULL;
   g_autoptr(ArLink) link =
       ar_link_parse(m->link, ar_link_config_get_policy(m->config->links), &error);
-  const ArProviderClass *klass = link ? ar_provider_lookup(link->provider) : NULL;
+  const ArProviderClass *klass =
+      link ? ar_provider_registry_lookup(m->providers, link->engine, link->provider) : NULL;
   if (!klass) {
     if (!error)
       error = g_error_new(AR_CALL_ERROR, AR_CALL_ERROR_UNSUPPORTED, "no provider");
@@ -657,6 +659,7 @@ ar_call_manager_new(const ArConfig *config, const ArBoard *board, GError **error
   m->config = config;
   m->board = board;
   m->engine = g_steal_pointer(&engine);
+  m->providers = ar_provider_registry_new();
   m->self_view = TRUE;
   g_message("media: %s", ar_media_engine_describe(m->engine));
   if (!config->turn_credentials_url) {
@@ -731,6 +734,7 @@ ar_call_manager_free(ArCallManager *m)
   g_clear_object(&m->soup);
   ar_turn_credentials_free(m->creds);
   ar_link_free(m->pending_link);
+  ar_provider_registry_free(m->providers);
   ar_media_engine_free(m->engine);
   g_free(m->link);
   g_free(m->provider_id);
@@ -762,7 +766,8 @@ ar_call_manager_join(ArCallManager *m, const char *text, ArCallDoneFunc done, gp
   g_autoptr(ArLink) link = ar_link_parse(text, ar_link_config_get_policy(m->config->links), error);
   if (!link)
     return FALSE;
-  const ArProviderClass *klass = ar_provider_lookup(link->provider);
+  const ArProviderClass *klass =
+      ar_provider_registry_lookup(m->providers, link->engine, link->provider);
   if (!klass) {
     g_set_error(error, AR_CALL_ERROR, AR_CALL_ERROR_UNSUPPORTED,
                 "%s meetings are recognized but this room cannot join them yet", link->provider);
@@ -953,6 +958,12 @@ ArMediaEngine *
 ar_call_manager_get_engine(ArCallManager *m)
 {
   return m->engine;
+}
+
+ArProviderRegistry *
+ar_call_manager_get_providers(ArCallManager *m)
+{
+  return m->providers;
 }
 
 ArCallState

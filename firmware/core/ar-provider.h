@@ -3,6 +3,12 @@
  * ar-provider.h: a signalling adapter (Janus VideoRoom, WHIP, ...). A provider
  * turns a meeting link into peers of the media engine; it never touches
  * GStreamer elements. The call manager drives it and reads its state.
+ *
+ * Providers are found by what the link says: its engine and provider id
+ * (ArLink.engine, ArLink.provider). Each provider module registers its class
+ * in an ArProviderRegistry through a function of its own; one place outside
+ * core (firmware/ar-providers.c) calls those functions. No core header names
+ * a provider.
  */
 #pragma once
 
@@ -44,7 +50,6 @@ typedef struct {
 void ar_participant_free(ArParticipant *p);
 
 typedef struct {
-  const char *id; /* link provider id this class serves, e.g. "janus" */
   ArProvider *(*create)(const ArLink *link, ArMediaEngine *engine, const char *display_name,
                         const ArProviderCallbacks *cb, gpointer user_data, GError **error);
   void (*join)(ArProvider *p);
@@ -60,9 +65,27 @@ struct _ArProvider {
   const ArProviderClass *klass;
 };
 
-/* The provider class for a link provider id, or NULL. */
-const ArProviderClass *ar_provider_lookup(const char *id);
+/* ---- the registry: (engine, provider id) -> provider class ---- */
 
-extern const ArProviderClass ar_janus_provider_class;
+typedef struct _ArProviderRegistry ArProviderRegistry;
+
+ArProviderRegistry *ar_provider_registry_new(void);
+void ar_provider_registry_free(ArProviderRegistry *registry);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(ArProviderRegistry, ar_provider_registry_free)
+
+/* Registers @klass (static, not copied) for links of @engine whose provider
+ * id is @id (copied). One class may serve several ids; an (engine, id) pair
+ * has one class: registering it twice is a programming error (critical,
+ * ignored). */
+void ar_provider_registry_add(ArProviderRegistry *registry, ArEngine engine, const char *id,
+                              const ArProviderClass *klass);
+
+/* The class registered for (@engine, @id), or NULL. */
+const ArProviderClass *ar_provider_registry_lookup(const ArProviderRegistry *registry,
+                                                   ArEngine engine, const char *id);
+
+/* The registered (engine, id) pairs as "engine/id" strings, sorted, for logs
+ * and tests. Free with g_strfreev(). */
+char **ar_provider_registry_list(const ArProviderRegistry *registry);
 
 G_END_DECLS

@@ -11,7 +11,7 @@
 
 #include "ar-janus-msg.h"
 #include "ar-janus-transport.h"
-#include "ar-provider.h"
+#include "ar-janus.h"
 
 #define TXN_TIMEOUT_S 10
 #define KEEPALIVE_S 25 /* Janus drops sessions after 60 s of silence */
@@ -96,6 +96,8 @@ struct _ArJanusProvider {
   GHashTable *resubscribes; /* feed id str -> attempts so far (GUINT_TO_POINTER) */
   GHashTable *resub_timers; /* feed id str -> GSource id */
 };
+
+static const ArProviderClass janus_provider_class;
 
 static void provider_fail(ArJanusProvider *p, const GError *error);
 static gboolean deferred_cb(gpointer data);
@@ -845,7 +847,7 @@ janus_create(const ArLink *link, ArMediaEngine *engine, const char *display_name
 {
   g_autoptr(GError) local = NULL;
   ArJanusProvider *p = g_new0(ArJanusProvider, 1);
-  p->parent.klass = &ar_janus_provider_class;
+  p->parent.klass = &janus_provider_class;
   if (!ar_janus_id_from_string(&p->room, link->meeting_id)) {
     g_set_error(error, AR_JANUS_ERROR, AR_JANUS_ERROR_MALFORMED, "the link has no valid room id");
     g_free(p);
@@ -973,8 +975,7 @@ janus_free(ArProvider *base)
   g_free(p);
 }
 
-const ArProviderClass ar_janus_provider_class = {
-    .id = "janus",
+static const ArProviderClass janus_provider_class = {
     .create = janus_create,
     .join = janus_join,
     .leave = janus_leave,
@@ -982,3 +983,9 @@ const ArProviderClass ar_janus_provider_class = {
     .collect_participants = janus_collect_participants,
     .free = janus_free,
 };
+
+void
+ar_janus_provider_register(ArProviderRegistry *registry)
+{
+  ar_provider_registry_add(registry, AR_ENGINE_NATIVE, "janus", &janus_provider_class);
+}

@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * ar-providers.h: which providers this firmware has. The one place that
+ * names them; core knows providers only through ArProviderRegistry.
+ */
+#pragma once
+
+#include "ar-provider.h"
+
+G_BEGIN_DECLS
+
+/* Registers every provider built into anyroomd (today: Janus VideoRoom,
+ * native engine) in @registry. */
+void ar_providers_register_builtin(ArProviderRegistry *registry);
+
+G_END_DECLS

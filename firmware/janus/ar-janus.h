@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * ar-janus.h: the Janus VideoRoom provider (native engine). Serves links of
+ * provider "janus" (janus+ws://, janus+wss://, janus+http(s)://).
+ */
+#pragma once
+
+#include "ar-provider.h"
+
+G_BEGIN_DECLS
+
+/* Registers the provider for (AR_ENGINE_NATIVE, "janus"). */
+void ar_janus_provider_register(ArProviderRegistry *registry);
+
+G_END_DECLS
