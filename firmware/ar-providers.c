@@ -4,7 +4,7 @@
 #include "ar-janus.h"
 
 void
-ar_providers_register_builtin(ArProviderRegistry *registry)
+ar_providers_register_builtin(ArProviderRegistry *registry, ArMediaEngine *engine)
 {
-  ar_janus_provider_register(registry);
+  ar_janus_provider_register(registry, engine);
 }

@@ -10,7 +10,8 @@
 G_BEGIN_DECLS
 
 /* Registers every provider built into anyroomd (today: Janus VideoRoom,
- * native engine) in @registry. */
-void ar_providers_register_builtin(ArProviderRegistry *registry);
+ * native engine) in @registry. @engine: the room's media engine, which the
+ * native engine's providers make their peers with; it must outlive @registry. */
+void ar_providers_register_builtin(ArProviderRegistry *registry, ArMediaEngine *engine);
 
 G_END_DECLS

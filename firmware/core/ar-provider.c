@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "ar-provider.h"
 
+#include <gio/gio.h>
+
 typedef struct {
   ArEngine engine;
   char *id;
   const ArProviderClass *klass;
+  gpointer class_data;
+  GDestroyNotify class_data_free;
 } Entry;
 
 struct _ArProviderRegistry {
@@ -15,6 +19,8 @@ static void
 entry_clear(Entry *e)
 {
   g_free(e->id);
+  if (e->class_data_free)
+    e->class_data_free(e->class_data);
 }
 
 ArProviderRegistry *
@@ -48,16 +54,23 @@ find(const ArProviderRegistry *registry, ArEngine engine, const char *id)
 
 void
 ar_provider_registry_add(ArProviderRegistry *registry, ArEngine engine, const char *id,
-                         const ArProviderClass *klass)
+                         const ArProviderClass *klass, gpointer class_data,
+                         GDestroyNotify class_data_free)
 {
   g_return_if_fail(registry != NULL);
   g_return_if_fail(id != NULL && *id);
   g_return_if_fail(klass != NULL && klass->create != NULL);
   if (find(registry, engine, id)) {
     g_critical("providers: %s/%s is registered already", ar_engine_to_string(engine), id);
+    if (class_data_free)
+      class_data_free(class_data);
     return;
   }
-  Entry e = {.engine = engine, .id = g_strdup(id), .klass = klass};
+  Entry e = {.engine = engine,
+             .id = g_strdup(id),
+             .klass = klass,
+             .class_data = class_data,
+             .class_data_free = class_data_free};
   g_array_append_val(registry->entries, e);
   g_debug("providers: %s/%s registered", ar_engine_to_string(engine), id);
 }
@@ -73,6 +86,20 @@ static gint
 compare_strings(gconstpointer a, gconstpointer b)
 {
   return g_strcmp0(*(const char *const *)a, *(const char *const *)b);
+}
+
+ArProvider *
+ar_provider_registry_create(const ArProviderRegistry *registry, const ArLink *link,
+                            const char *display_name, const ArProviderCallbacks *cb,
+                            gpointer user_data, GError **error)
+{
+  const Entry *e = registry ? find(registry, link->engine, link->provider) : NULL;
+  if (!e) {
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, "no provider for %s links of %s",
+                ar_engine_to_string(link->engine), link->provider ? link->provider : "(none)");
+    return NULL;
+  }
+  return e->klass->create(link, e->class_data, display_name, cb, user_data, error);
 }
 
 char **
@@ -96,4 +123,20 @@ ar_participant_free(ArParticipant *p)
   g_free(p->id);
   g_free(p->display);
   g_free(p);
+}
+
+const char *
+ar_track_event_kind_to_string(ArTrackEventKind what)
+{
+  return what == AR_TRACK_EVENT_FIRST_VIDEO_FRAME ? "first-video-frame" : "first-audio";
+}
+
+void
+ar_track_info_free(ArTrackInfo *t)
+{
+  if (!t)
+    return;
+  g_free(t->source);
+  g_free(t->path);
+  g_free(t);
 }

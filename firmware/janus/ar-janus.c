@@ -12,6 +12,7 @@
 #include "ar-janus-msg.h"
 #include "ar-janus-transport.h"
 #include "ar-janus.h"
+#include "ar-native.h"
 
 #define TXN_TIMEOUT_S 10
 #define KEEPALIVE_S 25 /* Janus drops sessions after 60 s of silence */
@@ -409,8 +410,7 @@ static void
 peer_media_event(ArPeer *peer, ArPeerEvent event, gpointer data)
 {
   Handle *h = data;
-  if (h->p->cb.media_event)
-    h->p->cb.media_event(&h->p->parent, peer, event, h->p->user_data);
+  ar_native_media_event(&h->p->parent, &h->p->cb, h->p->user_data, peer, event);
 }
 
 static const ArPeerCallbacks peer_callbacks = {
@@ -842,7 +842,7 @@ provider_fail(ArJanusProvider *p, const GError *error)
 }
 
 static ArProvider *
-janus_create(const ArLink *link, ArMediaEngine *engine, const char *display_name,
+janus_create(const ArLink *link, gpointer class_data, const char *display_name,
              const ArProviderCallbacks *cb, gpointer user_data, GError **error)
 {
   g_autoptr(GError) local = NULL;
@@ -855,7 +855,7 @@ janus_create(const ArLink *link, ArMediaEngine *engine, const char *display_name
   }
   p->cb = *cb;
   p->user_data = user_data;
-  p->engine = engine;
+  p->engine = class_data; /* ar_janus_provider_register() */
   p->url = g_strdup(link->join_url);
   p->pin = g_strdup(link->passcode);
   p->display = g_strdup(link->display ? link->display : display_name);
@@ -923,17 +923,17 @@ janus_leave(ArProvider *base)
 }
 
 static void
-janus_collect_peers(ArProvider *base, GPtrArray *out)
+janus_collect_tracks(ArProvider *base, GPtrArray *out)
 {
   ArJanusProvider *p = (ArJanusProvider *)base;
   if (p->pub && p->pub->peer)
-    g_ptr_array_add(out, p->pub->peer);
+    ar_native_collect_tracks(p->pub->peer, out);
   GHashTableIter it;
   gpointer v;
   g_hash_table_iter_init(&it, p->subs);
   while (g_hash_table_iter_next(&it, NULL, &v))
     if (((Handle *)v)->peer)
-      g_ptr_array_add(out, ((Handle *)v)->peer);
+      ar_native_collect_tracks(((Handle *)v)->peer, out);
 }
 
 static void
@@ -979,13 +979,14 @@ static const ArProviderClass janus_provider_class = {
     .create = janus_create,
     .join = janus_join,
     .leave = janus_leave,
-    .collect_peers = janus_collect_peers,
+    .collect_tracks = janus_collect_tracks,
     .collect_participants = janus_collect_participants,
     .free = janus_free,
 };
 
 void
-ar_janus_provider_register(ArProviderRegistry *registry)
+ar_janus_provider_register(ArProviderRegistry *registry, ArMediaEngine *engine)
 {
-  ar_provider_registry_add(registry, AR_ENGINE_NATIVE, "janus", &janus_provider_class);
+  ar_provider_registry_add(registry, AR_ENGINE_NATIVE, "janus", &janus_provider_class, engine,
+                           NULL);
 }

@@ -9,7 +9,8 @@
 
 G_BEGIN_DECLS
 
-/* Registers the provider for (AR_ENGINE_NATIVE, "janus"). */
-void ar_janus_provider_register(ArProviderRegistry *registry);
+/* Registers the provider for (AR_ENGINE_NATIVE, "janus"); its calls make
+ * peers of @engine, which must outlive @registry. */
+void ar_janus_provider_register(ArProviderRegistry *registry, ArMediaEngine *engine);
 
 G_END_DECLS

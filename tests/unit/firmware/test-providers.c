@@ -3,8 +3,12 @@
  * test-providers.c: the provider registry (firmware/core/ar-provider.c) and
  * how the call manager finds a provider from what the link says (engine,
  * provider id): the builtin set, a fake provider registered for a web
- * service, and the refusal of a link no provider serves.
+ * service, and the refusal of a link no provider serves. Then what the call
+ * manager makes of a provider's tracks and track events: the status's
+ * "tracks" and the "media" event of docs/cli.md, for any engine.
  */
+#include <string.h>
+
 #include "ar-call.h"
 #include "ar-provider.h"
 #include "ar-providers.h"
@@ -22,6 +26,7 @@ typedef struct {
   gpointer user_data;
   char *provider_id;
   ArEngine engine;
+  gpointer class_data;
   gboolean joined;
 } FakeProvider;
 
@@ -30,10 +35,11 @@ static FakeProvider *last_fake;
 static const ArProviderClass fake_class;
 
 static ArProvider *
-fake_create(const ArLink *link, ArMediaEngine *engine, const char *display_name,
+fake_create(const ArLink *link, gpointer class_data, const char *display_name,
             const ArProviderCallbacks *cb, gpointer user_data, GError **error)
 {
   FakeProvider *p = g_new0(FakeProvider, 1);
+  p->class_data = class_data;
   p->parent.klass = &fake_class;
   p->cb = *cb;
   p->user_data = user_data;
@@ -58,9 +64,37 @@ fake_leave(ArProvider *base)
   p->cb.left(base, p->user_data);
 }
 
-static void
-fake_collect_peers(ArProvider *base, GPtrArray *out)
+static ArTrackInfo *
+fake_track(const char *source, const char *path, const char *kind, const char *direction)
 {
+  ArTrackInfo *t = g_new0(ArTrackInfo, 1);
+  t->source = g_strdup(source);
+  t->path = g_strdup(path);
+  g_strlcpy(t->stats.kind, kind, sizeof t->stats.kind);
+  g_strlcpy(t->stats.direction, direction, sizeof t->stats.direction);
+  g_strlcpy(t->stats.codec, g_str_equal(kind, "video") ? "VP8" : "OPUS", sizeof t->stats.codec);
+  if (g_str_equal(kind, "video")) {
+    t->stats.width = 1280;
+    t->stats.height = 720;
+    t->stats.frames = 300;
+    t->stats.framerate = 30;
+  }
+  t->stats.packets = 1000;
+  t->stats.bytes = 500000;
+  t->stats.packets_lost = 3;
+  t->stats.bitrate_bps = 1.5e6;
+  t->stats.rtt_ms = 12.5;
+  t->stats.audio_level = -30;
+  t->stats.luma = -1;
+  return t;
+}
+
+static void
+fake_collect_tracks(ArProvider *base, GPtrArray *out)
+{
+  g_ptr_array_add(out, fake_track("publisher", "relay/udp -> host", "video", "send"));
+  g_ptr_array_add(out, fake_track("publisher", "relay/udp -> host", "audio", "send"));
+  g_ptr_array_add(out, fake_track("feed-7", NULL, "video", "recv"));
 }
 
 static void
@@ -88,7 +122,7 @@ static const ArProviderClass fake_class = {
     .create = fake_create,
     .join = fake_join,
     .leave = fake_leave,
-    .collect_peers = fake_collect_peers,
+    .collect_tracks = fake_collect_tracks,
     .collect_participants = fake_collect_participants,
     .free = fake_free,
 };
@@ -100,8 +134,8 @@ test_registry_lookup(void)
 {
   g_autoptr(ArProviderRegistry) r = ar_provider_registry_new();
   g_assert_null(ar_provider_registry_lookup(r, AR_ENGINE_NATIVE, "janus"));
-  ar_provider_registry_add(r, AR_ENGINE_WEB, "teams", &fake_class);
-  ar_provider_registry_add(r, AR_ENGINE_WEB, "zoom", &fake_class);
+  ar_provider_registry_add(r, AR_ENGINE_WEB, "teams", &fake_class, NULL, NULL);
+  ar_provider_registry_add(r, AR_ENGINE_WEB, "zoom", &fake_class, NULL, NULL);
   g_assert_true(ar_provider_registry_lookup(r, AR_ENGINE_WEB, "teams") == &fake_class);
   g_assert_true(ar_provider_registry_lookup(r, AR_ENGINE_WEB, "zoom") == &fake_class);
   /* The engine is part of the key. */
@@ -111,6 +145,11 @@ test_registry_lookup(void)
   g_assert_null(ar_provider_registry_lookup(NULL, AR_ENGINE_WEB, "teams"));
   g_auto(GStrv) list = ar_provider_registry_list(r);
   g_assert_cmpuint(g_strv_length(list), ==, 2);
+  /* No provider: create() says so. */
+  ArLink link = {.provider = (char *)"teams", .engine = AR_ENGINE_NATIVE};
+  g_autoptr(GError) error = NULL;
+  g_assert_null(ar_provider_registry_create(r, &link, "Room", NULL, NULL, &error));
+  g_assert_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED);
   g_assert_cmpstr(list[0], ==, "web/teams");
   g_assert_cmpstr(list[1], ==, "web/zoom");
 }
@@ -120,8 +159,8 @@ test_registry_duplicate(void)
 {
   if (g_test_subprocess()) {
     g_autoptr(ArProviderRegistry) r = ar_provider_registry_new();
-    ar_provider_registry_add(r, AR_ENGINE_NATIVE, "janus", &fake_class);
-    ar_provider_registry_add(r, AR_ENGINE_NATIVE, "janus", &fake_class);
+    ar_provider_registry_add(r, AR_ENGINE_NATIVE, "janus", &fake_class, NULL, NULL);
+    ar_provider_registry_add(r, AR_ENGINE_NATIVE, "janus", &fake_class, NULL, NULL);
     return;
   }
   g_test_trap_subprocess(NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
@@ -133,7 +172,7 @@ static void
 test_builtin(void)
 {
   g_autoptr(ArProviderRegistry) r = ar_provider_registry_new();
-  ar_providers_register_builtin(r);
+  ar_providers_register_builtin(r, NULL);
   g_auto(GStrv) list = ar_provider_registry_list(r);
   g_assert_cmpstrv(list, ((const char *const[]){"native/janus", NULL}));
 }
@@ -167,7 +206,7 @@ test_call_unsupported(void)
   g_autoptr(ArConfig) config = NULL;
   g_autoptr(ArBoard) board = NULL;
   g_autoptr(ArCallManager) m = new_manager(&config, &board);
-  ar_providers_register_builtin(ar_call_manager_get_providers(m));
+  ar_providers_register_builtin(ar_call_manager_get_providers(m), ar_call_manager_get_engine(m));
   static const char *const links[] = {TEAMS_LINK, "whip+https://whip.example.org/whip/endpoint/abc",
                                       "https://zoom.us/j/123456789?pwd=abc"};
   for (gsize i = 0; i < G_N_ELEMENTS(links); i++) {
@@ -189,7 +228,9 @@ test_call_found_by_engine_and_id(void)
   g_autoptr(ArConfig) config = NULL;
   g_autoptr(ArBoard) board = NULL;
   g_autoptr(ArCallManager) m = new_manager(&config, &board);
-  ar_provider_registry_add(ar_call_manager_get_providers(m), AR_ENGINE_WEB, "teams", &fake_class);
+  static int context;
+  ar_provider_registry_add(ar_call_manager_get_providers(m), AR_ENGINE_WEB, "teams", &fake_class,
+                           &context, NULL);
   g_autoptr(GError) error = NULL;
   gboolean connected = FALSE;
   g_assert_true(ar_call_manager_join(m, TEAMS_LINK, join_done, &connected, &error));
@@ -198,6 +239,8 @@ test_call_found_by_engine_and_id(void)
   g_assert_true(last_fake->joined);
   g_assert_cmpstr(last_fake->provider_id, ==, "teams");
   g_assert_cmpint(last_fake->engine, ==, AR_ENGINE_WEB);
+  /* What the provider registered with its class reaches create(). */
+  g_assert_true(last_fake->class_data == &context);
   g_assert_true(connected);
   g_assert_cmpint(ar_call_manager_get_state(m), ==, AR_CALL_CONNECTED);
   g_autoptr(JsonNode) status = ar_call_manager_status(m);
@@ -215,6 +258,93 @@ test_call_found_by_engine_and_id(void)
     ;
 }
 
+/* ---- tracks and track events ---- */
+
+static void
+record_event(JsonNode *event, gpointer data)
+{
+  g_ptr_array_add(data, json_to_string(event, FALSE));
+}
+
+static void
+test_call_tracks_and_events(void)
+{
+  g_autoptr(ArConfig) config = NULL;
+  g_autoptr(ArBoard) board = NULL;
+  g_autoptr(ArCallManager) m = new_manager(&config, &board);
+  g_autoptr(GPtrArray) events = g_ptr_array_new_with_free_func(g_free);
+  ar_call_manager_set_event_func(m, record_event, events);
+  ar_provider_registry_add(ar_call_manager_get_providers(m), AR_ENGINE_NATIVE, "janus", &fake_class,
+                           NULL, NULL);
+  g_autoptr(GError) error = NULL;
+  g_assert_true(
+      ar_call_manager_join(m, "janus+ws://127.0.0.1:8188/?room=1234", NULL, NULL, &error));
+  g_assert_no_error(error);
+  FakeProvider *p = last_fake;
+  g_assert_nonnull(p);
+
+  /* Status: one object per track, with the provider's source as "peer". */
+  g_autoptr(JsonNode) status = ar_call_manager_status(m);
+  JsonArray *tracks = json_object_get_array_member(json_node_get_object(status), "tracks");
+  g_assert_cmpuint(json_array_get_length(tracks), ==, 3);
+  JsonObject *t0 = json_array_get_object_element(tracks, 0);
+  g_assert_cmpstr(json_object_get_string_member(t0, "peer"), ==, "publisher");
+  g_assert_cmpstr(json_object_get_string_member(t0, "ice_path"), ==, "relay/udp -> host");
+  g_assert_cmpstr(json_object_get_string_member(t0, "kind"), ==, "video");
+  g_assert_cmpstr(json_object_get_string_member(t0, "direction"), ==, "send");
+  g_assert_cmpstr(json_object_get_string_member(t0, "codec"), ==, "VP8");
+  g_assert_cmpint(json_object_get_int_member(t0, "width"), ==, 1280);
+  g_assert_cmpint(json_object_get_int_member(t0, "height"), ==, 720);
+  g_assert_cmpint(json_object_get_int_member(t0, "frames"), ==, 300);
+  g_assert_cmpint(json_object_get_int_member(t0, "packets"), ==, 1000);
+  g_assert_cmpint(json_object_get_int_member(t0, "bytes"), ==, 500000);
+  g_assert_cmpint(json_object_get_int_member(t0, "packets_lost"), ==, 3);
+  g_assert_cmpfloat(json_object_get_double_member(t0, "bitrate_bps"), ==, 1.5e6);
+  g_assert_cmpfloat(json_object_get_double_member(t0, "rtt_ms"), ==, 12.5);
+  static const char *const fields[] = {
+      "peer",   "ice_path",    "kind",  "direction",    "codec",      "width",       "height",
+      "frames", "packets",     "bytes", "packets_lost", "nack_count", "bitrate_bps", "framerate",
+      "rtt_ms", "audio_level", "luma",  "freezes",      "freeze_ms"};
+  g_assert_cmpuint(json_object_get_size(t0), ==, G_N_ELEMENTS(fields));
+  for (gsize i = 0; i < G_N_ELEMENTS(fields); i++)
+    g_assert_true(json_object_has_member(t0, fields[i]));
+  JsonObject *t2 = json_array_get_object_element(tracks, 2);
+  g_assert_cmpstr(json_object_get_string_member(t2, "peer"), ==, "feed-7");
+  g_assert_true(json_object_get_null_member(t2, "ice_path"));
+  g_assert_cmpstr(json_object_get_string_member(t2, "direction"), ==, "recv");
+
+  /* Media events: {"event":"media","peer":...,"what":...}; the first remote
+   * video frame sets the timing, a sent one does not. */
+  g_ptr_array_set_size(events, 0);
+  ArTrackEvent sent = {
+      .source = "publisher", .direction = AR_TRACK_SEND, .what = AR_TRACK_EVENT_FIRST_VIDEO_FRAME};
+  p->cb.media_event(&p->parent, &sent, p->user_data);
+  g_autoptr(JsonNode) s1 = ar_call_manager_status(m);
+  JsonObject *timing = json_object_get_object_member(json_node_get_object(s1), "timing");
+  g_assert_true(json_object_get_null_member(timing, "join_to_first_remote_video_ms"));
+  ArTrackEvent audio = {
+      .source = "feed-7", .direction = AR_TRACK_RECV, .what = AR_TRACK_EVENT_FIRST_AUDIO};
+  p->cb.media_event(&p->parent, &audio, p->user_data);
+  ArTrackEvent video = {
+      .source = "feed-7", .direction = AR_TRACK_RECV, .what = AR_TRACK_EVENT_FIRST_VIDEO_FRAME};
+  p->cb.media_event(&p->parent, &video, p->user_data);
+  g_autoptr(JsonNode) s2 = ar_call_manager_status(m);
+  timing = json_object_get_object_member(json_node_get_object(s2), "timing");
+  g_assert_false(json_object_get_null_member(timing, "join_to_first_remote_video_ms"));
+  g_assert_cmpuint(events->len, ==, 3);
+  g_assert_cmpstr(events->pdata[0], ==,
+                  "{\"event\":\"media\",\"peer\":\"publisher\",\"what\":\"first-video-frame\"}");
+  g_assert_cmpstr(events->pdata[1], ==,
+                  "{\"event\":\"media\",\"peer\":\"feed-7\",\"what\":\"first-audio\"}");
+  g_assert_cmpstr(events->pdata[2], ==,
+                  "{\"event\":\"media\",\"peer\":\"feed-7\",\"what\":\"first-video-frame\"}");
+
+  ar_call_manager_set_event_func(m, NULL, NULL);
+  g_assert_true(ar_call_manager_leave(m, NULL, NULL, &error));
+  while (g_main_context_iteration(NULL, FALSE))
+    ;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -224,5 +354,6 @@ main(int argc, char **argv)
   g_test_add_func("/providers/builtin", test_builtin);
   g_test_add_func("/providers/call/unsupported", test_call_unsupported);
   g_test_add_func("/providers/call/found-by-engine-and-id", test_call_found_by_engine_and_id);
+  g_test_add_func("/providers/call/tracks-and-events", test_call_tracks_and_events);
   return g_test_run();
 }
