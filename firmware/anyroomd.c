@@ -12,6 +12,7 @@
 #include "ar-api.h"
 #include "ar-build-config.h"
 #include "ar-log.h"
+#include "ar-providers.h"
 #include "ar-web-server.h"
 #include "ar-web-tls.h"
 
@@ -133,6 +134,8 @@ main(int argc, char **argv)
     g_printerr("anyroomd: media: %s\n", error->message);
     return 1;
   }
+  ar_providers_register_builtin(ar_call_manager_get_providers(calls),
+                                ar_call_manager_get_engine(calls));
   if (!socket_path)
     socket_path = ar_api_default_socket_path();
   /* Updates through RAUC (docs/update.md); connects asynchronously. */

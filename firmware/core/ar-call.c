@@ -16,6 +16,7 @@ struct _ArCallManager {
   const ArConfig *config;
   const ArBoard *board;
   ArMediaEngine *engine;
+  ArProviderRegistry *providers; /* filled from outside core (ar_call_manager_get_providers) */
   ArCallState state;
   ArProvider *provider;
   ArProvider *dying; /* freed from an idle callback, never inside its own callback */
@@ -40,8 +41,7 @@ struct _ArCallManager {
   ArTurnCredentials *creds;
   gint64 creds_refresh_us; /* monotonic: fetch again from then on */
   ArLink *pending_link;    /* the join waiting for the fetch */
-  const ArProviderClass *pending_klass;
-  gboolean self_view; /* UI setting: the room screen shows our camera */
+  gboolean self_view;      /* UI setting: the room screen shows our camera */
   /* Re-establishing a broken call (AR_CALL_RECONNECTING). */
   guint reconnect_id;           /* the backoff wait before the next attempt */
   guint deadline_id;            /* the episode's deadline */
@@ -212,11 +212,11 @@ renew_cb(gpointer data)
   m->renew_id = 0;
   if (m->state != AR_CALL_CONNECTED || !m->provider || !m->creds)
     return G_SOURCE_REMOVE;
-  g_autoptr(GPtrArray) peers = g_ptr_array_new();
-  m->provider->klass->collect_peers(m->provider, peers);
+  g_autoptr(GPtrArray) tracks = g_ptr_array_new_with_free_func((GDestroyNotify)ar_track_info_free);
+  m->provider->klass->collect_tracks(m->provider, tracks);
   gboolean relayed = FALSE;
-  for (guint i = 0; i < peers->len && !relayed; i++) {
-    g_autofree char *path = ar_peer_get_ice_path(peers->pdata[i]);
+  for (guint i = 0; i < tracks->len && !relayed; i++) {
+    const char *path = ((ArTrackInfo *)tracks->pdata[i])->path;
     relayed = path && g_str_has_prefix(path, "relay");
   }
   if (!relayed) {
@@ -428,11 +428,10 @@ on_participants_changed(ArProvider *p, gpointer data)
 }
 
 static void
-on_media_event(ArProvider *p, ArPeer *peer, ArPeerEvent event, gpointer data)
+on_media_event(ArProvider *p, const ArTrackEvent *event, gpointer data)
 {
   ArCallManager *m = data;
-  const char *what = event == AR_PEER_EVENT_FIRST_VIDEO_FRAME ? "first-video-frame" : "first-audio";
-  if (event == AR_PEER_EVENT_FIRST_VIDEO_FRAME && ar_peer_get_direction(peer) == AR_PEER_RECV &&
+  if (event->what == AR_TRACK_EVENT_FIRST_VIDEO_FRAME && event->direction == AR_TRACK_RECV &&
       !m->first_remote_video_us) {
     m->first_remote_video_us = g_get_monotonic_time();
     g_message("call: first remote video frame %.0f ms after join",
@@ -443,9 +442,9 @@ on_media_event(ArProvider *p, ArPeer *peer, ArPeerEvent event, gpointer data)
   json_builder_set_member_name(b, "event");
   json_builder_add_string_value(b, "media");
   json_builder_set_member_name(b, "peer");
-  json_builder_add_string_value(b, ar_peer_get_label(peer));
+  json_builder_add_string_value(b, event->source ? event->source : "");
   json_builder_set_member_name(b, "what");
-  json_builder_add_string_value(b, what);
+  json_builder_add_string_value(b, ar_track_event_kind_to_string(event->what));
   json_builder_end_object(b);
   emit(m, b);
 }
@@ -476,10 +475,11 @@ join_timeout_cb(gpointer data)
 
 /* Creates the provider for @link (does not start it). */
 static gboolean
-start_provider(ArCallManager *m, const ArLink *link, const ArProviderClass *klass, GError **error)
+start_provider(ArCallManager *m, const ArLink *link, GError **error)
 {
   const char *display = m->config->display_name ? m->config->display_name : m->config->room_name;
-  ArProvider *p = klass->create(link, m->engine, display, &provider_callbacks, m, error);
+  ArProvider *p =
+      ar_provider_registry_create(m->providers, link, display, &provider_callbacks, m, error);
   if (!p)
     return FALSE;
   m->provider = p;
@@ -517,7 +517,7 @@ credentials_ready(ArCallManager *m, ArTurnCredentials *creds, const GError *fetc
   }
 done:
   ar_turn_credentials_free(creds);
-  if (!error && !start_provider(m, link, m->pending_klass, &error))
+  if (!error && !start_provider(m, link, &error))
     g_prefix_error(&error, "cannot join: ");
   if (error) {
     if (m->state == AR_CALL_RECONNECTING)
@@ -601,8 +601,9 @@ begin_attempt(ArCallManager *m)
   g_autoptr(GError) error = NULL;
   g_autoptr(ArLink) link =
       ar_link_parse(m->link, ar_link_config_get_policy(m->config->links), &error);
-  const ArProviderClass *klass = link ? ar_provider_lookup(link->provider) : NULL;
-  if (!klass) {
+  if (link && !ar_provider_registry_lookup(m->providers, link->engine, link->provider))
+    g_clear_pointer(&link, ar_link_free);
+  if (!link) {
     if (!error)
       error = g_error_new(AR_CALL_ERROR, AR_CALL_ERROR_UNSUPPORTED, "no provider");
     give_up(m, error);
@@ -611,11 +612,10 @@ begin_attempt(ArCallManager *m)
   if (m->config->turn_credentials_url &&
       (!m->creds || g_get_monotonic_time() >= m->creds_refresh_us)) {
     m->pending_link = g_steal_pointer(&link);
-    m->pending_klass = klass;
     fetch_credentials(m);
     return;
   }
-  if (!start_provider(m, link, klass, &error)) {
+  if (!start_provider(m, link, &error)) {
     give_up(m, error);
     return;
   }
@@ -657,6 +657,7 @@ ar_call_manager_new(const ArConfig *config, const ArBoard *board, GError **error
   m->config = config;
   m->board = board;
   m->engine = g_steal_pointer(&engine);
+  m->providers = ar_provider_registry_new();
   m->self_view = TRUE;
   g_message("media: %s", ar_media_engine_describe(m->engine));
   if (!config->turn_credentials_url) {
@@ -731,6 +732,7 @@ ar_call_manager_free(ArCallManager *m)
   g_clear_object(&m->soup);
   ar_turn_credentials_free(m->creds);
   ar_link_free(m->pending_link);
+  ar_provider_registry_free(m->providers);
   ar_media_engine_free(m->engine);
   g_free(m->link);
   g_free(m->provider_id);
@@ -762,8 +764,7 @@ ar_call_manager_join(ArCallManager *m, const char *text, ArCallDoneFunc done, gp
   g_autoptr(ArLink) link = ar_link_parse(text, ar_link_config_get_policy(m->config->links), error);
   if (!link)
     return FALSE;
-  const ArProviderClass *klass = ar_provider_lookup(link->provider);
-  if (!klass) {
+  if (!ar_provider_registry_lookup(m->providers, link->engine, link->provider)) {
     g_set_error(error, AR_CALL_ERROR, AR_CALL_ERROR_UNSUPPORTED,
                 "%s meetings are recognized but this room cannot join them yet", link->provider);
     return FALSE;
@@ -784,14 +785,13 @@ ar_call_manager_join(ArCallManager *m, const char *text, ArCallDoneFunc done, gp
     m->connected_us = m->first_remote_video_us = 0;
     m->join_timeout_id = g_timeout_add_seconds(m->config->join_timeout_s, join_timeout_cb, m);
     m->pending_link = g_steal_pointer(&link);
-    m->pending_klass = klass;
     m->reconnects = 0;
     m->last_recovery_us = 0;
     set_state(m, AR_CALL_JOINING);
     fetch_credentials(m);
     return TRUE;
   }
-  if (!start_provider(m, link, klass, error))
+  if (!start_provider(m, link, error))
     return FALSE;
   g_free(m->link);
   m->link = g_strdup(text);
@@ -955,6 +955,12 @@ ar_call_manager_get_engine(ArCallManager *m)
   return m->engine;
 }
 
+ArProviderRegistry *
+ar_call_manager_get_providers(ArCallManager *m)
+{
+  return m->providers;
+}
+
 ArCallState
 ar_call_manager_get_state(ArCallManager *m)
 {
@@ -982,11 +988,12 @@ add_ms_or_null(JsonBuilder *b, const char *name, gint64 from, gint64 to)
 }
 
 static void
-add_track(JsonBuilder *b, ArPeer *peer, const ArTrackStats *s, const char *ice_path)
+add_track(JsonBuilder *b, const ArTrackInfo *t)
 {
+  const ArTrackStats *s = &t->stats;
   json_builder_begin_object(b);
-  add_string_or_null(b, "peer", ar_peer_get_label(peer));
-  add_string_or_null(b, "ice_path", ice_path);
+  add_string_or_null(b, "peer", t->source);
+  add_string_or_null(b, "ice_path", t->path);
   add_string_or_null(b, "kind", s->kind);
   add_string_or_null(b, "direction", s->direction);
   add_string_or_null(b, "codec", s->codec);
@@ -1074,14 +1081,11 @@ ar_call_manager_status(ArCallManager *m)
   json_builder_set_member_name(b, "tracks");
   json_builder_begin_array(b);
   if (active) {
-    g_autoptr(GPtrArray) peers = g_ptr_array_new();
-    m->provider->klass->collect_peers(m->provider, peers);
-    for (guint i = 0; i < peers->len; i++) {
-      g_autoptr(GArray) stats = ar_peer_get_stats(peers->pdata[i]);
-      g_autofree char *ice_path = ar_peer_get_ice_path(peers->pdata[i]);
-      for (guint j = 0; j < stats->len; j++)
-        add_track(b, peers->pdata[i], &g_array_index(stats, ArTrackStats, j), ice_path);
-    }
+    g_autoptr(GPtrArray) tracks =
+        g_ptr_array_new_with_free_func((GDestroyNotify)ar_track_info_free);
+    m->provider->klass->collect_tracks(m->provider, tracks);
+    for (guint i = 0; i < tracks->len; i++)
+      add_track(b, tracks->pdata[i]);
   }
   json_builder_end_array(b);
   json_builder_end_object(b);

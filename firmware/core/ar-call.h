@@ -8,6 +8,7 @@
 #include <json-glib/json-glib.h>
 
 #include "ar-config.h"
+#include "ar-provider.h"
 
 G_BEGIN_DECLS
 
@@ -97,6 +98,12 @@ void ar_call_manager_set_self_view(ArCallManager *m, gboolean on);
 /* The "controls" object of the status and of the "controls" event. */
 JsonNode *ar_call_manager_controls(ArCallManager *m);
 ArMediaEngine *ar_call_manager_get_engine(ArCallManager *m);
+/* The providers this manager can join with, empty at first: whoever
+ * assembles the daemon registers them (firmware/ar-providers.h) before the
+ * first join. A link whose (engine, provider) has none is refused at once
+ * with AR_CALL_ERROR_UNSUPPORTED ("... recognized but this room cannot join
+ * them yet"). */
+ArProviderRegistry *ar_call_manager_get_providers(ArCallManager *m);
 
 ArCallState ar_call_manager_get_state(ArCallManager *m);
 /* The status object of docs/cli.md. */

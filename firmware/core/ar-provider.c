@@ -1,17 +1,118 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "ar-provider.h"
 
-static const ArProviderClass *const providers[] = {
-    &ar_janus_provider_class,
+#include <gio/gio.h>
+
+typedef struct {
+  ArEngine engine;
+  char *id;
+  const ArProviderClass *klass;
+  gpointer class_data;
+  GDestroyNotify class_data_free;
+} Entry;
+
+struct _ArProviderRegistry {
+  GArray *entries; /* Entry */
 };
 
-const ArProviderClass *
-ar_provider_lookup(const char *id)
+static void
+entry_clear(Entry *e)
 {
-  for (gsize i = 0; id && i < G_N_ELEMENTS(providers); i++)
-    if (g_str_equal(providers[i]->id, id))
-      return providers[i];
+  g_free(e->id);
+  if (e->class_data_free)
+    e->class_data_free(e->class_data);
+}
+
+ArProviderRegistry *
+ar_provider_registry_new(void)
+{
+  ArProviderRegistry *r = g_new0(ArProviderRegistry, 1);
+  r->entries = g_array_new(FALSE, TRUE, sizeof(Entry));
+  g_array_set_clear_func(r->entries, (GDestroyNotify)entry_clear);
+  return r;
+}
+
+void
+ar_provider_registry_free(ArProviderRegistry *registry)
+{
+  if (!registry)
+    return;
+  g_array_unref(registry->entries);
+  g_free(registry);
+}
+
+static const Entry *
+find(const ArProviderRegistry *registry, ArEngine engine, const char *id)
+{
+  for (guint i = 0; id && i < registry->entries->len; i++) {
+    const Entry *e = &g_array_index(registry->entries, Entry, i);
+    if (e->engine == engine && g_str_equal(e->id, id))
+      return e;
+  }
   return NULL;
+}
+
+void
+ar_provider_registry_add(ArProviderRegistry *registry, ArEngine engine, const char *id,
+                         const ArProviderClass *klass, gpointer class_data,
+                         GDestroyNotify class_data_free)
+{
+  g_return_if_fail(registry != NULL);
+  g_return_if_fail(id != NULL && *id);
+  g_return_if_fail(klass != NULL && klass->create != NULL);
+  if (find(registry, engine, id)) {
+    g_critical("providers: %s/%s is registered already", ar_engine_to_string(engine), id);
+    if (class_data_free)
+      class_data_free(class_data);
+    return;
+  }
+  Entry e = {.engine = engine,
+             .id = g_strdup(id),
+             .klass = klass,
+             .class_data = class_data,
+             .class_data_free = class_data_free};
+  g_array_append_val(registry->entries, e);
+  g_debug("providers: %s/%s registered", ar_engine_to_string(engine), id);
+}
+
+const ArProviderClass *
+ar_provider_registry_lookup(const ArProviderRegistry *registry, ArEngine engine, const char *id)
+{
+  const Entry *e = registry ? find(registry, engine, id) : NULL;
+  return e ? e->klass : NULL;
+}
+
+static gint
+compare_strings(gconstpointer a, gconstpointer b)
+{
+  return g_strcmp0(*(const char *const *)a, *(const char *const *)b);
+}
+
+ArProvider *
+ar_provider_registry_create(const ArProviderRegistry *registry, const ArLink *link,
+                            const char *display_name, const ArProviderCallbacks *cb,
+                            gpointer user_data, GError **error)
+{
+  const Entry *e = registry ? find(registry, link->engine, link->provider) : NULL;
+  if (!e) {
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, "no provider for %s links of %s",
+                ar_engine_to_string(link->engine), link->provider ? link->provider : "(none)");
+    return NULL;
+  }
+  return e->klass->create(link, e->class_data, display_name, cb, user_data, error);
+}
+
+char **
+ar_provider_registry_list(const ArProviderRegistry *registry)
+{
+  g_autoptr(GPtrArray) out = g_ptr_array_new();
+  for (guint i = 0; registry && i < registry->entries->len; i++) {
+    const Entry *e = &g_array_index(registry->entries, Entry, i);
+    g_ptr_array_add(out, g_strdup_printf("%s/%s", ar_engine_to_string(e->engine), e->id));
+  }
+  g_ptr_array_sort(out, compare_strings);
+  g_ptr_array_add(out, NULL);
+  return (char **)g_ptr_array_free(g_steal_pointer(&out), FALSE);
 }
 
 void
@@ -22,4 +123,20 @@ ar_participant_free(ArParticipant *p)
   g_free(p->id);
   g_free(p->display);
   g_free(p);
+}
+
+const char *
+ar_track_event_kind_to_string(ArTrackEventKind what)
+{
+  return what == AR_TRACK_EVENT_FIRST_VIDEO_FRAME ? "first-video-frame" : "first-audio";
+}
+
+void
+ar_track_info_free(ArTrackInfo *t)
+{
+  if (!t)
+    return;
+  g_free(t->source);
+  g_free(t->path);
+  g_free(t);
 }

@@ -1,8 +1,19 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * ar-provider.h: a signalling adapter (Janus VideoRoom, WHIP, ...). A provider
- * turns a meeting link into peers of the media engine; it never touches
- * GStreamer elements. The call manager drives it and reads its state.
+ * ar-provider.h: what the call manager knows of a way to join a meeting: a
+ * signalling adapter of the native engine (Janus VideoRoom, WHIP, ...) or,
+ * later, the web engine. The interface is engine-neutral: a provider joins and
+ * leaves, reports participants, its tracks (ArTrackInfo snapshots) and their
+ * media events (ArTrackEvent). How it moves media (webrtcbin peers of the
+ * media engine, a meeting browser) stays inside it; it never touches
+ * GStreamer elements. What an engine needs to make its providers (the native
+ * engine's ArMediaEngine) is given at registration, not to create().
+ *
+ * Providers are found by what the link says: its engine and provider id
+ * (ArLink.engine, ArLink.provider). Each provider module registers its class
+ * in an ArProviderRegistry through a function of its own; one place outside
+ * core (firmware/ar-providers.c) calls those functions. No core header names
+ * a provider.
  */
 #pragma once
 
@@ -15,6 +26,39 @@ G_BEGIN_DECLS
 
 typedef struct _ArProvider ArProvider;
 
+typedef enum {
+  AR_TRACK_SEND, /* the room's camera or microphone, sent to the meeting */
+  AR_TRACK_RECV, /* a remote participant's audio or video */
+} ArTrackDirection;
+
+typedef enum {
+  AR_TRACK_EVENT_FIRST_VIDEO_FRAME, /* recv: first decoded video frame; send: first encoded */
+  AR_TRACK_EVENT_FIRST_AUDIO,       /* recv: first decoded audio */
+} ArTrackEventKind;
+
+/* "first-video-frame", "first-audio" (the "what" of the "media" event). */
+const char *ar_track_event_kind_to_string(ArTrackEventKind what);
+
+/* A media event of the call's tracks. Borrowed for the callback's duration. */
+typedef struct {
+  /* Whose tracks: what the provider calls the stream the event belongs to
+   * ("publisher", "feed-1234" for Janus); the "peer" of status tracks and of
+   * the "media" event (docs/cli.md). */
+  const char *source;
+  ArTrackDirection direction;
+  ArTrackEventKind what;
+} ArTrackEvent;
+
+/* One track of the call, as a snapshot for status and statistics. */
+typedef struct {
+  char *source;       /* as ArTrackEvent.source */
+  char *path;         /* the network path its media takes, e.g. "relay/udp -> host"; or NULL */
+  ArTrackStats stats; /* counters; plain data (media/ar-media.h), no GStreamer */
+} ArTrackInfo;
+
+void ar_track_info_free(ArTrackInfo *t);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(ArTrackInfo, ar_track_info_free)
+
 typedef struct {
   /* The room is in the meeting and publishing. */
   void (*connected)(ArProvider *p, gpointer user_data);
@@ -24,8 +68,8 @@ typedef struct {
   void (*left)(ArProvider *p, gpointer user_data);
   /* The list of remote participants changed. */
   void (*participants_changed)(ArProvider *p, gpointer user_data);
-  /* A peer reported a media event (first frame...). */
-  void (*media_event)(ArProvider *p, ArPeer *peer, ArPeerEvent event, gpointer user_data);
+  /* One of the call's tracks reported a media event (first frame...). */
+  void (*media_event)(ArProvider *p, const ArTrackEvent *event, gpointer user_data);
   /* Optional. Like failed (terminal for this provider), but the cause may be
    * passing (connection to the server lost, server not answering, ICE/DTLS
    * failed, dead peer, the room's address changed): a new provider for the
@@ -44,13 +88,14 @@ typedef struct {
 void ar_participant_free(ArParticipant *p);
 
 typedef struct {
-  const char *id; /* link provider id this class serves, e.g. "janus" */
-  ArProvider *(*create)(const ArLink *link, ArMediaEngine *engine, const char *display_name,
+  /* @class_data: what the provider's module registered with its class (the
+   * native engine's providers: the ArMediaEngine). */
+  ArProvider *(*create)(const ArLink *link, gpointer class_data, const char *display_name,
                         const ArProviderCallbacks *cb, gpointer user_data, GError **error);
   void (*join)(ArProvider *p);
   void (*leave)(ArProvider *p);
-  /* Appends the live ArPeer* (not owned) to @out. */
-  void (*collect_peers)(ArProvider *p, GPtrArray *out);
+  /* Appends a newly allocated ArTrackInfo* for each live track to @out. */
+  void (*collect_tracks)(ArProvider *p, GPtrArray *out);
   /* Appends newly allocated ArParticipant* to @out. */
   void (*collect_participants)(ArProvider *p, GPtrArray *out);
   void (*free)(ArProvider *p);
@@ -60,9 +105,38 @@ struct _ArProvider {
   const ArProviderClass *klass;
 };
 
-/* The provider class for a link provider id, or NULL. */
-const ArProviderClass *ar_provider_lookup(const char *id);
+/* ---- the registry: (engine, provider id) -> provider class ---- */
 
-extern const ArProviderClass ar_janus_provider_class;
+typedef struct _ArProviderRegistry ArProviderRegistry;
+
+ArProviderRegistry *ar_provider_registry_new(void);
+void ar_provider_registry_free(ArProviderRegistry *registry);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(ArProviderRegistry, ar_provider_registry_free)
+
+/* Registers @klass (static, not copied) for links of @engine whose provider
+ * id is @id (copied); @class_data is handed to klass->create() and, if
+ * @class_data_free is set, freed with the registry. One class may serve
+ * several ids; an (engine, id) pair has one class: registering it twice is a
+ * programming error (critical, ignored, @class_data freed). */
+void ar_provider_registry_add(ArProviderRegistry *registry, ArEngine engine, const char *id,
+                              const ArProviderClass *klass, gpointer class_data,
+                              GDestroyNotify class_data_free);
+
+/* The class registered for (@engine, @id), or NULL. */
+const ArProviderClass *ar_provider_registry_lookup(const ArProviderRegistry *registry,
+                                                   ArEngine engine, const char *id);
+
+/* A new provider for @link from the class registered for its engine and
+ * provider id (not joined yet: klass->join). A link without one:
+ * G_IO_ERROR_NOT_SUPPORTED (the call manager checks with lookup first and
+ * refuses with its own words). */
+ArProvider *ar_provider_registry_create(const ArProviderRegistry *registry, const ArLink *link,
+                                        const char *display_name, const ArProviderCallbacks *cb,
+                                        gpointer user_data,
+                                        GError **error) G_GNUC_WARN_UNUSED_RESULT;
+
+/* The registered (engine, id) pairs as "engine/id" strings, sorted, for logs
+ * and tests. Free with g_strfreev(). */
+char **ar_provider_registry_list(const ArProviderRegistry *registry);
 
 G_END_DECLS

@@ -11,7 +11,8 @@
 
 #include "ar-janus-msg.h"
 #include "ar-janus-transport.h"
-#include "ar-provider.h"
+#include "ar-janus.h"
+#include "ar-native.h"
 
 #define TXN_TIMEOUT_S 10
 #define KEEPALIVE_S 25 /* Janus drops sessions after 60 s of silence */
@@ -96,6 +97,8 @@ struct _ArJanusProvider {
   GHashTable *resubscribes; /* feed id str -> attempts so far (GUINT_TO_POINTER) */
   GHashTable *resub_timers; /* feed id str -> GSource id */
 };
+
+static const ArProviderClass janus_provider_class;
 
 static void provider_fail(ArJanusProvider *p, const GError *error);
 static gboolean deferred_cb(gpointer data);
@@ -407,8 +410,7 @@ static void
 peer_media_event(ArPeer *peer, ArPeerEvent event, gpointer data)
 {
   Handle *h = data;
-  if (h->p->cb.media_event)
-    h->p->cb.media_event(&h->p->parent, peer, event, h->p->user_data);
+  ar_native_media_event(&h->p->parent, &h->p->cb, h->p->user_data, peer, event);
 }
 
 static const ArPeerCallbacks peer_callbacks = {
@@ -840,12 +842,12 @@ provider_fail(ArJanusProvider *p, const GError *error)
 }
 
 static ArProvider *
-janus_create(const ArLink *link, ArMediaEngine *engine, const char *display_name,
+janus_create(const ArLink *link, gpointer class_data, const char *display_name,
              const ArProviderCallbacks *cb, gpointer user_data, GError **error)
 {
   g_autoptr(GError) local = NULL;
   ArJanusProvider *p = g_new0(ArJanusProvider, 1);
-  p->parent.klass = &ar_janus_provider_class;
+  p->parent.klass = &janus_provider_class;
   if (!ar_janus_id_from_string(&p->room, link->meeting_id)) {
     g_set_error(error, AR_JANUS_ERROR, AR_JANUS_ERROR_MALFORMED, "the link has no valid room id");
     g_free(p);
@@ -853,7 +855,7 @@ janus_create(const ArLink *link, ArMediaEngine *engine, const char *display_name
   }
   p->cb = *cb;
   p->user_data = user_data;
-  p->engine = engine;
+  p->engine = class_data; /* ar_janus_provider_register() */
   p->url = g_strdup(link->join_url);
   p->pin = g_strdup(link->passcode);
   p->display = g_strdup(link->display ? link->display : display_name);
@@ -921,17 +923,17 @@ janus_leave(ArProvider *base)
 }
 
 static void
-janus_collect_peers(ArProvider *base, GPtrArray *out)
+janus_collect_tracks(ArProvider *base, GPtrArray *out)
 {
   ArJanusProvider *p = (ArJanusProvider *)base;
   if (p->pub && p->pub->peer)
-    g_ptr_array_add(out, p->pub->peer);
+    ar_native_collect_tracks(p->pub->peer, out);
   GHashTableIter it;
   gpointer v;
   g_hash_table_iter_init(&it, p->subs);
   while (g_hash_table_iter_next(&it, NULL, &v))
     if (((Handle *)v)->peer)
-      g_ptr_array_add(out, ((Handle *)v)->peer);
+      ar_native_collect_tracks(((Handle *)v)->peer, out);
 }
 
 static void
@@ -973,12 +975,18 @@ janus_free(ArProvider *base)
   g_free(p);
 }
 
-const ArProviderClass ar_janus_provider_class = {
-    .id = "janus",
+static const ArProviderClass janus_provider_class = {
     .create = janus_create,
     .join = janus_join,
     .leave = janus_leave,
-    .collect_peers = janus_collect_peers,
+    .collect_tracks = janus_collect_tracks,
     .collect_participants = janus_collect_participants,
     .free = janus_free,
 };
+
+void
+ar_janus_provider_register(ArProviderRegistry *registry, ArMediaEngine *engine)
+{
+  ar_provider_registry_add(registry, AR_ENGINE_NATIVE, "janus", &janus_provider_class, engine,
+                           NULL);
+}

@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * ar-janus.h: the Janus VideoRoom provider (native engine). Serves links of
+ * provider "janus" (janus+ws://, janus+wss://, janus+http(s)://).
+ */
+#pragma once
+
+#include "ar-provider.h"
+
+G_BEGIN_DECLS
+
+/* Registers the provider for (AR_ENGINE_NATIVE, "janus"); its calls make
+ * peers of @engine, which must outlive @registry. */
+void ar_janus_provider_register(ArProviderRegistry *registry, ArMediaEngine *engine);
+
+G_END_DECLS
