@@ -102,16 +102,13 @@ close_current(ArApiHistory *h, const char *result, const char *error)
 }
 
 void
-ar_api_history_on_event(ArApiHistory *h, JsonNode *event, const char *provider)
+ar_api_history_on_event(ArApiHistory *h, const ArCallEvent *event)
 {
-  if (!h || !event || !JSON_NODE_HOLDS_OBJECT(event))
+  if (!h || event->kind != AR_CALL_EVENT_STATE)
     return;
-  JsonObject *ev = json_node_get_object(event);
-  if (g_strcmp0(json_object_get_string_member_with_default(ev, "event", NULL), "state") != 0)
-    return;
-  const char *state = json_object_get_string_member_with_default(ev, "state", "");
-  const char *error = json_object_get_string_member_with_default(ev, "error", NULL);
-  if (g_str_equal(state, "joining") && !h->current) {
+  const char *provider = event->provider;
+  const char *error = event->error;
+  if (event->state == AR_CALL_JOINING && !h->current) {
     JsonObject *o = json_object_new();
     g_autofree char *start = now_iso();
     json_object_set_string_member(o, "start", start);
@@ -133,12 +130,12 @@ ar_api_history_on_event(ArApiHistory *h, JsonNode *event, const char *provider)
     h->current = o;
     h->connected_us = 0;
     save(h);
-  } else if (g_str_equal(state, "connected") && h->current) {
+  } else if (event->state == AR_CALL_CONNECTED && h->current) {
     if (!h->connected_us)
       h->connected_us = g_get_monotonic_time();
-  } else if (g_str_equal(state, "failed") && h->current) {
+  } else if (event->state == AR_CALL_FAILED && h->current) {
     close_current(h, "failed", error);
-  } else if (g_str_equal(state, "idle") && h->current) {
+  } else if (event->state == AR_CALL_IDLE && h->current) {
     close_current(h, h->connected_us ? "ended" : "cancelled", NULL);
   }
 }

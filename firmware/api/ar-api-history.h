@@ -8,6 +8,8 @@
 
 #include <json-glib/json-glib.h>
 
+#include "ar-call.h"
+
 G_BEGIN_DECLS
 
 #define AR_API_HISTORY_MAX 100
@@ -18,9 +20,9 @@ ArApiHistory *ar_api_history_new(const char *state_dir);
 void ar_api_history_free(ArApiHistory *h);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(ArApiHistory, ar_api_history_free)
 
-/* Feeds a call event ({"event": "state", "state": ..., "error": ...});
- * @provider: the call's provider (status "provider") when it starts. */
-void ar_api_history_on_event(ArApiHistory *h, JsonNode *event, const char *provider);
+/* Feeds a call event (only state events count; the entry takes the event's
+ * provider when a join starts and its error when the call fails). */
+void ar_api_history_on_event(ArApiHistory *h, const ArCallEvent *event);
 /* {"calls": [{"start", "end", "provider", "duration_s", "result", "error"}]} */
 JsonNode *ar_api_history_get(ArApiHistory *h);
 /* Forgets every entry (factory reset). */

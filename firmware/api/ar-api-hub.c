@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "ar-api-call.h"
 #include "ar-api-config.h"
 #include "ar-api-history.h"
 #include "ar-api-slots.h"
@@ -258,7 +259,9 @@ respond_controls(ArApiHub *hub, SoupServerMessage *msg)
   json_builder_set_member_name(b, "ok");
   json_builder_add_boolean_value(b, TRUE);
   json_builder_set_member_name(b, "controls");
-  json_builder_add_value(b, ar_call_manager_controls(hub->calls));
+  ArCallControls controls;
+  ar_call_manager_get_controls(hub->calls, &controls);
+  json_builder_add_value(b, ar_api_call_controls_to_json(&controls));
   json_builder_end_object(b);
   g_autoptr(JsonNode) node = json_builder_get_root(b);
   ar_api_respond_json(msg, SOUP_STATUS_OK, node);
@@ -492,7 +495,8 @@ ar_api_hub_set_admin_info(ArApiHub *hub, const char *url, const char *fingerprin
 JsonNode *
 ar_api_hub_status(ArApiHub *hub)
 {
-  JsonNode *status = ar_call_manager_status(hub->calls);
+  g_autoptr(ArCallStatus) call = ar_call_manager_get_status(hub->calls);
+  JsonNode *status = ar_api_call_status_to_json(call);
   if (status && JSON_NODE_HOLDS_OBJECT(status)) {
     JsonObject *admin = json_object_new();
     if (hub->admin_url) {
@@ -617,18 +621,13 @@ ar_api_hub_broadcast(ArApiHub *hub, JsonNode *event)
 }
 
 static void
-on_call_event(JsonNode *event, gpointer data)
+on_call_event(const ArCallEvent *event, gpointer data)
 {
   ArApiHub *hub = data;
-  if (hub->history) {
-    g_autoptr(JsonNode) status = ar_call_manager_status(hub->calls);
-    const char *provider = status && JSON_NODE_HOLDS_OBJECT(status)
-                               ? json_object_get_string_member_with_default(
-                                     json_node_get_object(status), "provider", NULL)
-                               : NULL;
-    ar_api_history_on_event(hub->history, event, provider);
-  }
-  ar_api_hub_broadcast(hub, event);
+  if (hub->history)
+    ar_api_history_on_event(hub->history, event);
+  g_autoptr(JsonNode) json = ar_api_call_event_to_json(event);
+  ar_api_hub_broadcast(hub, json);
 }
 
 ArApiHub *

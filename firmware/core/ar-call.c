@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "ar-call.h"
-#include "ar-devices.h"
 
 #ifdef __GLIBC__
 #include <malloc.h>
@@ -22,6 +21,7 @@ struct _ArCallManager {
   ArProvider *dying; /* freed from an idle callback, never inside its own callback */
   guint reap_id;
   char *link;
+  ArEngine engine_id; /* the call's engine (with provider_id) */
   char *provider_id;
   char *room;
   char *error;
@@ -65,11 +65,12 @@ ar_call_state_to_string(ArCallState state)
 }
 
 static void
-emit(ArCallManager *m, JsonBuilder *b)
+emit(ArCallManager *m, ArCallEvent *event)
 {
-  g_autoptr(JsonNode) node = json_builder_get_root(b);
+  event->engine = m->provider_id ? ar_engine_to_string(m->engine_id) : NULL;
+  event->provider = m->provider_id;
   if (m->event_func)
-    m->event_func(node, m->event_data);
+    m->event_func(event, m->event_data);
 }
 
 static void emit_controls(ArCallManager *m);
@@ -77,23 +78,13 @@ static void emit_controls(ArCallManager *m);
 static void
 emit_state(ArCallManager *m)
 {
-  g_autoptr(JsonBuilder) b = json_builder_new();
-  json_builder_begin_object(b);
-  json_builder_set_member_name(b, "event");
-  json_builder_add_string_value(b, "state");
-  json_builder_set_member_name(b, "state");
-  json_builder_add_string_value(b, ar_call_state_to_string(m->state));
-  json_builder_set_member_name(b, "error");
-  if (m->error)
-    json_builder_add_string_value(b, m->error);
-  else
-    json_builder_add_null_value(b);
-  if (m->state == AR_CALL_RECONNECTING) {
-    json_builder_set_member_name(b, "reason");
-    json_builder_add_string_value(b, m->lost_reason ? m->lost_reason : "");
-  }
-  json_builder_end_object(b);
-  emit(m, b);
+  ArCallEvent e = {
+      .kind = AR_CALL_EVENT_STATE,
+      .state = m->state,
+      .error = m->error,
+      .reason = m->state == AR_CALL_RECONNECTING ? (m->lost_reason ? m->lost_reason : "") : NULL,
+  };
+  emit(m, &e);
 }
 
 static void
@@ -419,12 +410,8 @@ static void
 on_participants_changed(ArProvider *p, gpointer data)
 {
   ArCallManager *m = data;
-  g_autoptr(JsonBuilder) b = json_builder_new();
-  json_builder_begin_object(b);
-  json_builder_set_member_name(b, "event");
-  json_builder_add_string_value(b, "participants");
-  json_builder_end_object(b);
-  emit(m, b);
+  ArCallEvent e = {.kind = AR_CALL_EVENT_PARTICIPANTS};
+  emit(m, &e);
 }
 
 static void
@@ -437,16 +424,8 @@ on_media_event(ArProvider *p, const ArTrackEvent *event, gpointer data)
     g_message("call: first remote video frame %.0f ms after join",
               (m->first_remote_video_us - m->join_started_us) / 1000.0);
   }
-  g_autoptr(JsonBuilder) b = json_builder_new();
-  json_builder_begin_object(b);
-  json_builder_set_member_name(b, "event");
-  json_builder_add_string_value(b, "media");
-  json_builder_set_member_name(b, "peer");
-  json_builder_add_string_value(b, event->source ? event->source : "");
-  json_builder_set_member_name(b, "what");
-  json_builder_add_string_value(b, ar_track_event_kind_to_string(event->what));
-  json_builder_end_object(b);
-  emit(m, b);
+  ArCallEvent e = {.kind = AR_CALL_EVENT_MEDIA, .track = *event};
+  emit(m, &e);
 }
 
 static const ArProviderCallbacks provider_callbacks = {
@@ -483,6 +462,7 @@ start_provider(ArCallManager *m, const ArLink *link, GError **error)
   if (!p)
     return FALSE;
   m->provider = p;
+  m->engine_id = link->engine;
   g_free(m->provider_id);
   m->provider_id = g_strdup(link->provider);
   g_free(m->room);
@@ -774,6 +754,7 @@ ar_call_manager_join(ArCallManager *m, const char *text, ArCallDoneFunc done, gp
     /* Fetch TURN credentials first; the join goes on when they arrive. */
     g_free(m->link);
     m->link = g_strdup(text);
+    m->engine_id = link->engine;
     g_free(m->provider_id);
     m->provider_id = g_strdup(link->provider);
     g_free(m->room);
@@ -867,40 +848,27 @@ ar_call_manager_forget_waiter(ArCallManager *m, gpointer user_data)
 
 /* ---- media controls ---- */
 
-JsonNode *
-ar_call_manager_controls(ArCallManager *m)
+void
+ar_call_manager_get_controls(ArCallManager *m, ArCallControls *out)
 {
-  g_autoptr(JsonBuilder) b = json_builder_new();
   gboolean in_call = m->state == AR_CALL_JOINING || m->state == AR_CALL_CONNECTED ||
                      m->state == AR_CALL_RECONNECTING;
-  gboolean muted = ar_media_engine_get_microphone_muted(m->engine);
-  gboolean camera = ar_media_engine_get_camera_enabled(m->engine);
-  json_builder_begin_object(b);
-  json_builder_set_member_name(b, "microphone_muted");
-  json_builder_add_boolean_value(b, muted);
-  json_builder_set_member_name(b, "camera_enabled");
-  json_builder_add_boolean_value(b, camera);
-  json_builder_set_member_name(b, "speaker_volume");
-  json_builder_add_int_value(b, ar_media_engine_get_speaker_volume(m->engine));
-  json_builder_set_member_name(b, "self_view");
-  json_builder_add_boolean_value(b, m->self_view);
-  /* Live: being sent to a meeting right now (what the room screen shows). */
-  json_builder_set_member_name(b, "microphone_live");
-  json_builder_add_boolean_value(b, in_call && !muted);
-  json_builder_set_member_name(b, "camera_live");
-  json_builder_add_boolean_value(b, in_call && camera);
-  json_builder_end_object(b);
-  return json_builder_get_root(b);
+  *out = (ArCallControls){
+      .microphone_muted = ar_media_engine_get_microphone_muted(m->engine),
+      .camera_enabled = ar_media_engine_get_camera_enabled(m->engine),
+      .speaker_volume = ar_media_engine_get_speaker_volume(m->engine),
+      .self_view = m->self_view,
+  };
+  out->microphone_live = in_call && !out->microphone_muted;
+  out->camera_live = in_call && out->camera_enabled;
 }
 
 static void
 emit_controls(ArCallManager *m)
 {
-  g_autoptr(JsonNode) controls = ar_call_manager_controls(m);
-  JsonObject *o = json_node_get_object(controls);
-  json_object_set_string_member(o, "event", "controls");
-  if (m->event_func)
-    m->event_func(controls, m->event_data);
+  ArCallEvent e = {.kind = AR_CALL_EVENT_CONTROLS};
+  ar_call_manager_get_controls(m, &e.controls);
+  emit(m, &e);
 }
 
 void
@@ -967,127 +935,65 @@ ar_call_manager_get_state(ArCallManager *m)
   return m->state;
 }
 
-static void
-add_string_or_null(JsonBuilder *b, const char *name, const char *value)
+void
+ar_call_status_free(ArCallStatus *status)
 {
-  json_builder_set_member_name(b, name);
-  if (value)
-    json_builder_add_string_value(b, value);
-  else
-    json_builder_add_null_value(b);
+  if (!status)
+    return;
+  g_free(status->room_name);
+  g_free(status->engine);
+  g_free(status->provider);
+  g_free(status->link);
+  g_free(status->room);
+  g_free(status->error);
+  g_free(status->encoder);
+  g_free(status->media);
+  g_clear_pointer(&status->participants, g_ptr_array_unref);
+  g_free(status->recovery_reason);
+  g_clear_pointer(&status->tracks, g_ptr_array_unref);
+  g_free(status);
 }
 
-static void
-add_ms_or_null(JsonBuilder *b, const char *name, gint64 from, gint64 to)
+static gint64
+span_us(gint64 from, gint64 to)
 {
-  json_builder_set_member_name(b, name);
-  if (from && to)
-    json_builder_add_double_value(b, (to - from) / 1000.0);
-  else
-    json_builder_add_null_value(b);
+  return from && to ? MAX(to - from, 1) : 0;
 }
 
-static void
-add_track(JsonBuilder *b, const ArTrackInfo *t)
+ArCallStatus *
+ar_call_manager_get_status(ArCallManager *m)
 {
-  const ArTrackStats *s = &t->stats;
-  json_builder_begin_object(b);
-  add_string_or_null(b, "peer", t->source);
-  add_string_or_null(b, "ice_path", t->path);
-  add_string_or_null(b, "kind", s->kind);
-  add_string_or_null(b, "direction", s->direction);
-  add_string_or_null(b, "codec", s->codec);
-#define INT(n, v)                                                                                  \
-  json_builder_set_member_name(b, n);                                                              \
-  json_builder_add_int_value(b, (gint64)(v))
-#define DBL(n, v)                                                                                  \
-  json_builder_set_member_name(b, n);                                                              \
-  json_builder_add_double_value(b, v)
-  INT("width", s->width);
-  INT("height", s->height);
-  INT("frames", s->frames);
-  INT("packets", s->packets);
-  INT("bytes", s->bytes);
-  INT("packets_lost", s->packets_lost);
-  INT("nack_count", s->nack_count);
-  DBL("bitrate_bps", s->bitrate_bps);
-  DBL("framerate", s->framerate);
-  DBL("rtt_ms", s->rtt_ms);
-  DBL("audio_level", s->audio_level);
-  DBL("luma", s->luma);
-  INT("freezes", s->freezes);
-  DBL("freeze_ms", s->freeze_ms);
-#undef INT
-#undef DBL
-  json_builder_end_object(b);
-}
-
-JsonNode *
-ar_call_manager_status(ArCallManager *m)
-{
-  g_autoptr(JsonBuilder) b = json_builder_new();
+  ArCallStatus *s = g_new0(ArCallStatus, 1);
   gboolean active = m->provider != NULL;
   gboolean in_call = active || m->state == AR_CALL_RECONNECTING;
-  json_builder_begin_object(b);
-  add_string_or_null(b, "state", ar_call_state_to_string(m->state));
-  add_string_or_null(b, "room_name", m->config->room_name);
-  add_string_or_null(b, "provider", in_call ? m->provider_id : NULL);
-  add_string_or_null(b, "link", in_call ? m->link : NULL);
-  add_string_or_null(b, "room", in_call ? m->room : NULL);
-  add_string_or_null(b, "error", m->error);
+  gboolean reconnecting = m->state == AR_CALL_RECONNECTING;
   const ArEncoderInfo *enc = ar_media_engine_get_encoder(m->engine);
-  add_string_or_null(b, "encoder", enc ? enc->factory : NULL);
-  add_string_or_null(b, "media", ar_media_engine_describe(m->engine));
-  json_builder_set_member_name(b, "controls");
-  json_builder_add_value(b, ar_call_manager_controls(m));
-  ar_devices_add_status(b, m->config, m->board);
 
-  json_builder_set_member_name(b, "participants");
-  json_builder_begin_array(b);
-  if (active) {
-    g_autoptr(GPtrArray) parts =
-        g_ptr_array_new_with_free_func((GDestroyNotify)ar_participant_free);
-    m->provider->klass->collect_participants(m->provider, parts);
-    for (guint i = 0; i < parts->len; i++) {
-      ArParticipant *pt = parts->pdata[i];
-      json_builder_begin_object(b);
-      add_string_or_null(b, "id", pt->id);
-      add_string_or_null(b, "display", pt->display);
-      json_builder_end_object(b);
-    }
+  s->config = m->config;
+  s->board = m->board;
+  s->state = m->state;
+  s->room_name = g_strdup(m->config->room_name);
+  if (in_call) {
+    s->engine = g_strdup(ar_engine_to_string(m->engine_id));
+    s->provider = g_strdup(m->provider_id);
+    s->link = g_strdup(m->link);
+    s->room = g_strdup(m->room);
   }
-  json_builder_end_array(b);
-
-  json_builder_set_member_name(b, "timing");
-  json_builder_begin_object(b);
-  add_ms_or_null(b, "join_to_connected_ms", m->join_started_us, m->connected_us);
-  add_ms_or_null(b, "join_to_first_remote_video_ms", m->join_started_us, m->first_remote_video_us);
-  json_builder_end_object(b);
-
-  json_builder_set_member_name(b, "recovery");
-  json_builder_begin_object(b);
-  json_builder_set_member_name(b, "reconnects");
-  json_builder_add_int_value(b, m->reconnects);
-  add_string_or_null(b, "reason", m->state == AR_CALL_RECONNECTING ? m->lost_reason : NULL);
-  json_builder_set_member_name(b, "attempt");
-  json_builder_add_int_value(b, m->state == AR_CALL_RECONNECTING ? m->reconnect_attempts : 0);
-  json_builder_set_member_name(b, "last_recovery_ms");
-  if (m->last_recovery_us)
-    json_builder_add_double_value(b, m->last_recovery_us / 1000.0);
-  else
-    json_builder_add_null_value(b);
-  json_builder_end_object(b);
-
-  json_builder_set_member_name(b, "tracks");
-  json_builder_begin_array(b);
+  s->error = g_strdup(m->error);
+  s->encoder = g_strdup(enc ? enc->factory : NULL);
+  s->media = g_strdup(ar_media_engine_describe(m->engine));
+  ar_call_manager_get_controls(m, &s->controls);
+  s->participants = g_ptr_array_new_with_free_func((GDestroyNotify)ar_participant_free);
+  s->tracks = g_ptr_array_new_with_free_func((GDestroyNotify)ar_track_info_free);
   if (active) {
-    g_autoptr(GPtrArray) tracks =
-        g_ptr_array_new_with_free_func((GDestroyNotify)ar_track_info_free);
-    m->provider->klass->collect_tracks(m->provider, tracks);
-    for (guint i = 0; i < tracks->len; i++)
-      add_track(b, tracks->pdata[i]);
+    m->provider->klass->collect_participants(m->provider, s->participants);
+    m->provider->klass->collect_tracks(m->provider, s->tracks);
   }
-  json_builder_end_array(b);
-  json_builder_end_object(b);
-  return json_builder_get_root(b);
+  s->join_to_connected_us = span_us(m->join_started_us, m->connected_us);
+  s->join_to_first_remote_video_us = span_us(m->join_started_us, m->first_remote_video_us);
+  s->reconnects = m->reconnects;
+  s->recovery_reason = reconnecting ? g_strdup(m->lost_reason) : NULL;
+  s->attempt = reconnecting ? m->reconnect_attempts : 0;
+  s->last_recovery_us = m->last_recovery_us;
+  return s;
 }

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * ar-call.h: the call manager. One call at a time: link -> provider -> peers.
- * Owns the media engine; reports state, statistics and events as JSON.
+ * ar-call.h: the call manager. One call at a time: link -> provider (of an
+ * engine: native or web). Owns the media engine (the room's devices, for both
+ * engines); reports state, statistics and events as typed values (ArCallEvent,
+ * ArCallStatus). JSON is made of them only at the API edge (firmware/api/
+ * ar-api-call.h).
  */
 #pragma once
-
-#include <json-glib/json-glib.h>
 
 #include "ar-config.h"
 #include "ar-provider.h"
@@ -55,10 +56,74 @@ const char *ar_call_state_to_string(ArCallState state);
 
 typedef struct _ArCallManager ArCallManager;
 
+/* The media controls (docs/cli.md "controls"). */
+typedef struct {
+  gboolean microphone_muted;
+  gboolean camera_enabled;
+  guint speaker_volume; /* 0..AR_MEDIA_VOLUME_MAX */
+  gboolean self_view;   /* UI setting: the room screen shows the room's own camera */
+  /* Live: being sent to a meeting right now (what the room screen shows). */
+  gboolean microphone_live;
+  gboolean camera_live;
+} ArCallControls;
+
+typedef enum {
+  AR_CALL_EVENT_STATE,        /* state, error, reason */
+  AR_CALL_EVENT_CONTROLS,     /* controls */
+  AR_CALL_EVENT_PARTICIPANTS, /* the list changed (the status has it) */
+  AR_CALL_EVENT_MEDIA,        /* track */
+} ArCallEventKind;
+
+/* An event of the call manager. Borrowed for the callback's duration. */
+typedef struct {
+  ArCallEventKind kind;
+  /* Every kind: the engine and provider id of the call (or of the last one
+   * once it ended; NULL before the first). */
+  const char *engine;
+  const char *provider;
+  /* AR_CALL_EVENT_STATE */
+  ArCallState state;
+  const char *error;  /* failed: why; otherwise NULL */
+  const char *reason; /* reconnecting: why the connection broke; otherwise NULL */
+  /* AR_CALL_EVENT_CONTROLS */
+  ArCallControls controls;
+  /* AR_CALL_EVENT_MEDIA */
+  ArTrackEvent track;
+} ArCallEvent;
+
 /* Called once when a join finishes (error NULL: connected) or a leave finishes. */
 typedef void (*ArCallDoneFunc)(const GError *error, gpointer user_data);
-/* Called for every event; @event is a JSON object (borrowed). */
-typedef void (*ArCallEventFunc)(JsonNode *event, gpointer user_data);
+/* Called for every event. */
+typedef void (*ArCallEventFunc)(const ArCallEvent *event, gpointer user_data);
+
+/* A snapshot of the call: the status object of docs/cli.md, typed. */
+typedef struct {
+  const ArConfig *config; /* borrowed: the manager's */
+  const ArBoard *board;   /* borrowed: the manager's */
+  ArCallState state;
+  char *room_name;
+  char *engine; /* "native", "web"; NULL when not in a call */
+  char *provider;
+  char *link;
+  char *room;
+  char *error;
+  char *encoder; /* the media engine's video encoder element */
+  char *media;   /* the media engine's description */
+  ArCallControls controls;
+  GPtrArray *participants; /* ArParticipant*; empty when not in a call */
+  /* Microseconds from the join, or 0 when it has not happened. */
+  gint64 join_to_connected_us;
+  gint64 join_to_first_remote_video_us;
+  /* Recovery of a broken connection (docs/network.md "Recovery"). */
+  guint reconnects;
+  char *recovery_reason; /* reconnecting: why; otherwise NULL */
+  guint attempt;         /* reconnecting: the attempt; otherwise 0 */
+  gint64 last_recovery_us;
+  GPtrArray *tracks; /* ArTrackInfo*; empty when not in a call */
+} ArCallStatus;
+
+void ar_call_status_free(ArCallStatus *status);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(ArCallStatus, ar_call_status_free)
 
 /* Takes ownership of neither; both must outlive the manager. */
 ArCallManager *ar_call_manager_new(const ArConfig *config, const ArBoard *board,
@@ -95,8 +160,7 @@ gboolean ar_call_manager_set_speaker_volume(ArCallManager *m, gint64 level,
                                             GError **error) G_GNUC_WARN_UNUSED_RESULT;
 /* A UI setting only: whether the room screen shows the room's own camera. */
 void ar_call_manager_set_self_view(ArCallManager *m, gboolean on);
-/* The "controls" object of the status and of the "controls" event. */
-JsonNode *ar_call_manager_controls(ArCallManager *m);
+void ar_call_manager_get_controls(ArCallManager *m, ArCallControls *out);
 ArMediaEngine *ar_call_manager_get_engine(ArCallManager *m);
 /* The providers this manager can join with, empty at first: whoever
  * assembles the daemon registers them (firmware/ar-providers.h) before the
@@ -106,7 +170,7 @@ ArMediaEngine *ar_call_manager_get_engine(ArCallManager *m);
 ArProviderRegistry *ar_call_manager_get_providers(ArCallManager *m);
 
 ArCallState ar_call_manager_get_state(ArCallManager *m);
-/* The status object of docs/cli.md. */
-JsonNode *ar_call_manager_status(ArCallManager *m);
+/* A snapshot of the call, made when asked (never on events). */
+ArCallStatus *ar_call_manager_get_status(ArCallManager *m);
 
 G_END_DECLS

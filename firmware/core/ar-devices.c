@@ -37,37 +37,3 @@ ar_devices_alsa_present(const char *device, const char *proc_asound)
     path = g_build_filename(root, name, NULL);
   return g_file_test(path, G_FILE_TEST_EXISTS) ? 1 : 0;
 }
-
-static void
-add_device(JsonBuilder *b, const char *role, const char *device, int present)
-{
-  json_builder_set_member_name(b, role);
-  json_builder_begin_object(b);
-  json_builder_set_member_name(b, "device");
-  if (device)
-    json_builder_add_string_value(b, device);
-  else
-    json_builder_add_null_value(b);
-  json_builder_set_member_name(b, "present");
-  if (present < 0)
-    json_builder_add_null_value(b);
-  else
-    json_builder_add_boolean_value(b, present > 0);
-  json_builder_end_object(b);
-}
-
-void
-ar_devices_add_status(JsonBuilder *b, const ArConfig *config, const ArBoard *board)
-{
-  ArMediaConfig m;
-  ar_config_to_media(config, board, &m);
-  json_builder_set_member_name(b, "devices");
-  json_builder_begin_object(b);
-  json_builder_set_member_name(b, "board");
-  json_builder_add_string_value(b, board ? board->name : "none");
-  add_device(b, "camera", m.video_source, ar_devices_video_present(m.video_source));
-  add_device(b, "microphone", m.audio_source, ar_devices_alsa_present(m.audio_source, NULL));
-  add_device(b, "speaker", m.audio_sink, ar_devices_alsa_present(m.audio_sink, NULL));
-  add_device(b, "display", m.video_sink, -1);
-  json_builder_end_object(b);
-}

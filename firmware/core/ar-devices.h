@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-#include <json-glib/json-glib.h>
-
 #include "ar-config.h"
 
 G_BEGIN_DECLS
@@ -12,9 +10,5 @@ G_BEGIN_DECLS
  * /proc/asound, by id or index). Returns -1 when it cannot tell ("auto", "default", "test"...). */
 int ar_devices_video_present(const char *device);
 int ar_devices_alsa_present(const char *device, const char *proc_asound);
-
-/* Adds "devices": {board, camera, microphone, speaker, display, each with its present flag}
- * to a status object being built in @b (the config overrides the board, as for the media). */
-void ar_devices_add_status(JsonBuilder *b, const ArConfig *config, const ArBoard *board);
 
 G_END_DECLS

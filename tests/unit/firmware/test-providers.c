@@ -7,8 +7,10 @@
  * manager makes of a provider's tracks and track events: the status's
  * "tracks" and the "media" event of docs/cli.md, for any engine.
  */
+#include <gio/gio.h>
 #include <string.h>
 
+#include "ar-api-call.h"
 #include "ar-call.h"
 #include "ar-provider.h"
 #include "ar-providers.h"
@@ -129,6 +131,14 @@ static const ArProviderClass fake_class = {
 
 /* ---- the registry alone ---- */
 
+/* The status as the API gives it (firmware/api/ar-api-call.h). */
+static JsonNode *
+status_json(ArCallManager *m)
+{
+  g_autoptr(ArCallStatus) status = ar_call_manager_get_status(m);
+  return ar_api_call_status_to_json(status);
+}
+
 static void
 test_registry_lookup(void)
 {
@@ -243,9 +253,10 @@ test_call_found_by_engine_and_id(void)
   g_assert_true(last_fake->class_data == &context);
   g_assert_true(connected);
   g_assert_cmpint(ar_call_manager_get_state(m), ==, AR_CALL_CONNECTED);
-  g_autoptr(JsonNode) status = ar_call_manager_status(m);
+  g_autoptr(JsonNode) status = status_json(m);
   JsonObject *o = json_node_get_object(status);
   g_assert_cmpstr(json_object_get_string_member(o, "provider"), ==, "teams");
+  g_assert_cmpstr(json_object_get_string_member(o, "engine"), ==, "web");
   g_assert_cmpuint(json_array_get_length(json_object_get_array_member(o, "participants")), ==, 1);
   /* A Janus link has no provider in this manager: refused. */
   g_assert_true(ar_call_manager_leave(m, NULL, NULL, &error));
@@ -258,12 +269,79 @@ test_call_found_by_engine_and_id(void)
     ;
 }
 
+/* ---- typed events ---- */
+
+typedef struct {
+  ArCallEventKind kind;
+  ArCallState state;
+  char *engine;
+  char *provider;
+} SeenEvent;
+
+static void
+seen_event_free(SeenEvent *e)
+{
+  g_free(e->engine);
+  g_free(e->provider);
+  g_free(e);
+}
+
+static void
+record_typed(const ArCallEvent *event, gpointer data)
+{
+  SeenEvent *e = g_new0(SeenEvent, 1);
+  e->kind = event->kind;
+  e->state = event->state;
+  e->engine = g_strdup(event->engine);
+  e->provider = g_strdup(event->provider);
+  g_ptr_array_add(data, e);
+}
+
+/* The manager's events are typed and say whose call they belong to, so the
+ * history needs no status (it used to rebuild and re-read the status JSON on
+ * every event). */
+static void
+test_call_typed_events(void)
+{
+  g_autoptr(ArConfig) config = NULL;
+  g_autoptr(ArBoard) board = NULL;
+  g_autoptr(ArCallManager) m = new_manager(&config, &board);
+  g_autoptr(GPtrArray) events = g_ptr_array_new_with_free_func((GDestroyNotify)seen_event_free);
+  ar_call_manager_set_event_func(m, record_typed, events);
+  ar_provider_registry_add(ar_call_manager_get_providers(m), AR_ENGINE_WEB, "teams", &fake_class,
+                           NULL, NULL);
+  g_autoptr(GError) error = NULL;
+  g_assert_true(ar_call_manager_join(m, TEAMS_LINK, NULL, NULL, &error));
+  g_assert_no_error(error);
+  ar_call_manager_set_microphone_muted(m, TRUE);
+  g_assert_true(ar_call_manager_leave(m, NULL, NULL, &error));
+  ar_call_manager_set_event_func(m, NULL, NULL);
+  /* joining, controls (live), connected, controls (muted), leaving, idle,
+   * controls (not live): every one names the call's engine and provider. */
+  guint states = 0, controls = 0;
+  for (guint i = 0; i < events->len; i++) {
+    SeenEvent *e = events->pdata[i];
+    g_assert_cmpstr(e->engine, ==, "web");
+    g_assert_cmpstr(e->provider, ==, "teams");
+    states += e->kind == AR_CALL_EVENT_STATE;
+    controls += e->kind == AR_CALL_EVENT_CONTROLS;
+  }
+  g_assert_cmpuint(states, >=, 3);
+  g_assert_cmpuint(controls, >=, 2);
+  SeenEvent *first = events->pdata[0];
+  g_assert_cmpint(first->kind, ==, AR_CALL_EVENT_STATE);
+  g_assert_cmpint(first->state, ==, AR_CALL_JOINING);
+  while (g_main_context_iteration(NULL, FALSE))
+    ;
+}
+
 /* ---- tracks and track events ---- */
 
 static void
-record_event(JsonNode *event, gpointer data)
+record_event(const ArCallEvent *event, gpointer data)
 {
-  g_ptr_array_add(data, json_to_string(event, FALSE));
+  g_autoptr(JsonNode) json = ar_api_call_event_to_json(event);
+  g_ptr_array_add(data, json_to_string(json, FALSE));
 }
 
 static void
@@ -284,7 +362,7 @@ test_call_tracks_and_events(void)
   g_assert_nonnull(p);
 
   /* Status: one object per track, with the provider's source as "peer". */
-  g_autoptr(JsonNode) status = ar_call_manager_status(m);
+  g_autoptr(JsonNode) status = status_json(m);
   JsonArray *tracks = json_object_get_array_member(json_node_get_object(status), "tracks");
   g_assert_cmpuint(json_array_get_length(tracks), ==, 3);
   JsonObject *t0 = json_array_get_object_element(tracks, 0);
@@ -319,7 +397,7 @@ test_call_tracks_and_events(void)
   ArTrackEvent sent = {
       .source = "publisher", .direction = AR_TRACK_SEND, .what = AR_TRACK_EVENT_FIRST_VIDEO_FRAME};
   p->cb.media_event(&p->parent, &sent, p->user_data);
-  g_autoptr(JsonNode) s1 = ar_call_manager_status(m);
+  g_autoptr(JsonNode) s1 = status_json(m);
   JsonObject *timing = json_object_get_object_member(json_node_get_object(s1), "timing");
   g_assert_true(json_object_get_null_member(timing, "join_to_first_remote_video_ms"));
   ArTrackEvent audio = {
@@ -328,7 +406,7 @@ test_call_tracks_and_events(void)
   ArTrackEvent video = {
       .source = "feed-7", .direction = AR_TRACK_RECV, .what = AR_TRACK_EVENT_FIRST_VIDEO_FRAME};
   p->cb.media_event(&p->parent, &video, p->user_data);
-  g_autoptr(JsonNode) s2 = ar_call_manager_status(m);
+  g_autoptr(JsonNode) s2 = status_json(m);
   timing = json_object_get_object_member(json_node_get_object(s2), "timing");
   g_assert_false(json_object_get_null_member(timing, "join_to_first_remote_video_ms"));
   g_assert_cmpuint(events->len, ==, 3);
@@ -355,5 +433,6 @@ main(int argc, char **argv)
   g_test_add_func("/providers/call/unsupported", test_call_unsupported);
   g_test_add_func("/providers/call/found-by-engine-and-id", test_call_found_by_engine_and_id);
   g_test_add_func("/providers/call/tracks-and-events", test_call_tracks_and_events);
+  g_test_add_func("/providers/call/typed-events", test_call_typed_events);
   return g_test_run();
 }
