@@ -134,8 +134,11 @@ main(int argc, char **argv)
     g_printerr("anyroomd: media: %s\n", error->message);
     return 1;
   }
-  ar_providers_register_builtin(ar_call_manager_get_providers(calls),
-                                ar_call_manager_get_engine(calls));
+  if (!ar_providers_register_builtin(ar_call_manager_get_providers(calls), config,
+                                     ar_call_manager_get_engine(calls), &error)) {
+    g_printerr("anyroomd: media: %s\n", error->message);
+    return 1;
+  }
   if (!socket_path)
     socket_path = ar_api_default_socket_path();
   /* Updates through RAUC (docs/update.md); connects asynchronously. */

@@ -5,13 +5,18 @@
  */
 #pragma once
 
+#include "ar-config.h"
 #include "ar-provider.h"
 
 G_BEGIN_DECLS
 
-/* Registers every provider built into anyroomd (today: Janus VideoRoom,
- * native engine) in @registry. @engine: the room's media engine, which the
- * native engine's providers make their peers with; it must outlive @registry. */
-void ar_providers_register_builtin(ArProviderRegistry *registry, ArMediaEngine *engine);
+/* Registers every engine and provider built into anyroomd (today: the native
+ * engine with Janus VideoRoom) in @registry. @engine: the room's media engine,
+ * which the native engine's providers make their peers with (NULL: register
+ * only, for tests); it and @config must outlive @registry. Fails on network
+ * settings the media engine refuses. */
+gboolean ar_providers_register_builtin(ArProviderRegistry *registry, const ArConfig *config,
+                                       ArMediaEngine *engine,
+                                       GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
 G_END_DECLS

@@ -5,8 +5,6 @@
 #include <malloc.h>
 #endif
 
-#include <libsoup/soup.h>
-
 #include "ar-provider.h"
 
 G_DEFINE_QUARK(ar - call - error - quark, ar_call_error)
@@ -35,24 +33,12 @@ struct _ArCallManager {
   gint64 first_remote_video_us;
   ArCallEventFunc event_func;
   gpointer event_data;
-  /* [network] turn-credentials-url: fetched at join, kept until ttl/2. */
-  SoupSession *soup;
-  GCancellable *creds_cancel; /* a fetch is running */
-  ArTurnCredentials *creds;
-  gint64 creds_refresh_us; /* monotonic: fetch again from then on */
-  ArLink *pending_link;    /* the join waiting for the fetch */
-  gboolean self_view;      /* UI setting: the room screen shows our camera */
-  /* Re-establishing a broken call (AR_CALL_RECONNECTING). */
-  guint reconnect_id;           /* the backoff wait before the next attempt */
-  guint deadline_id;            /* the episode's deadline */
-  guint attempt_id;             /* an attempt whose server answered: its media deadline */
-  guint reconnect_attempts;     /* in this episode */
-  gint64 reconnect_deadline_us; /* monotonic: give up then */
-  gint64 lost_us;               /* when the loss was noticed */
+  gboolean self_view; /* UI setting: the room screen shows our camera */
+  /* The provider re-establishes a broken call (AR_CALL_RECONNECTING). */
+  guint reconnect_attempts; /* in this episode */
+  gint64 lost_us;           /* when the loss was noticed */
   char *lost_reason;
-  char *attempt_error; /* why the last attempt failed */
-  guint reconnects;    /* successful re-establishments in this call */
-  guint renew_id;      /* URL credentials: rebuild a relayed call before they expire */
+  guint reconnects; /* successful re-establishments in this call */
   gint64 last_recovery_us;
 };
 
@@ -159,25 +145,9 @@ finish_leave(ArCallManager *m, const GError *error)
 }
 
 static void
-stop_reconnecting(ArCallManager *m)
-{
-  g_clear_handle_id(&m->reconnect_id, g_source_remove);
-  g_clear_handle_id(&m->deadline_id, g_source_remove);
-  g_clear_handle_id(&m->attempt_id, g_source_remove);
-  m->reconnect_attempts = 0;
-  g_clear_pointer(&m->attempt_error, g_free);
-}
-
-static void
 call_failed(ArCallManager *m, const GError *error)
 {
   g_warning("call: failed: %s", error->message);
-  stop_reconnecting(m);
-  g_clear_handle_id(&m->renew_id, g_source_remove);
-  if (m->creds_cancel)
-    g_cancellable_cancel(m->creds_cancel);
-  g_clear_object(&m->creds_cancel);
-  g_clear_pointer(&m->pending_link, ar_link_free);
   g_free(m->error);
   m->error = g_strdup(error->message);
   drop_provider(m);
@@ -188,61 +158,14 @@ call_failed(ArCallManager *m, const GError *error)
 
 /* ---- provider callbacks ---- */
 
-static void begin_attempt(ArCallManager *m);
-static void on_lost(ArProvider *p, const GError *error, gpointer data);
-
-/* TURN REST credentials are due (half their ttl): a call whose media goes
- * through a relay is rebuilt with fresh ones now, while the old ones are still
- * valid. coturn refuses an expired user name on the allocation's next refresh,
- * and the relay then dies with the allocation (docs/network.md "TURN
- * credentials in long calls"). A call on a direct path keeps going. */
-static gboolean
-renew_cb(gpointer data)
-{
-  ArCallManager *m = data;
-  m->renew_id = 0;
-  if (m->state != AR_CALL_CONNECTED || !m->provider || !m->creds)
-    return G_SOURCE_REMOVE;
-  g_autoptr(GPtrArray) tracks = g_ptr_array_new_with_free_func((GDestroyNotify)ar_track_info_free);
-  m->provider->klass->collect_tracks(m->provider, tracks);
-  gboolean relayed = FALSE;
-  for (guint i = 0; i < tracks->len && !relayed; i++) {
-    const char *path = ((ArTrackInfo *)tracks->pdata[i])->path;
-    relayed = path && g_str_has_prefix(path, "relay");
-  }
-  if (!relayed) {
-    g_message("network: TURN credentials are due; the call uses no relay: it keeps them");
-    return G_SOURCE_REMOVE;
-  }
-  g_autoptr(GError) e =
-      g_error_new(AR_CALL_ERROR, AR_CALL_ERROR_TIMEOUT,
-                  "the TURN credentials expire in %u s: rebuilding the call with fresh ones",
-                  m->creds->ttl_s / 2);
-  on_lost(m->provider, e, m);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-arm_renewal(ArCallManager *m)
-{
-  g_clear_handle_id(&m->renew_id, g_source_remove);
-  if (!m->config->turn_credentials_url || !m->creds)
-    return;
-  gint64 ms = MAX((m->creds_refresh_us - g_get_monotonic_time()) / 1000, 1000);
-  m->renew_id = g_timeout_add((guint)MIN(ms, (gint64)G_MAXUINT32), renew_cb, m);
-}
-
 static void
 on_connected(ArProvider *p, gpointer data)
 {
   ArCallManager *m = data;
-  arm_renewal(m);
   if (m->state == AR_CALL_RECONNECTING) {
-    m->last_recovery_us = g_get_monotonic_time() - m->lost_us;
+    m->last_recovery_us = MAX(g_get_monotonic_time() - m->lost_us, 1);
     m->reconnects++;
-    g_message("call: re-established %.0f ms after the loss (attempt %u; %s)",
-              m->last_recovery_us / 1000.0, m->reconnect_attempts, m->lost_reason);
-    stop_reconnecting(m);
+    m->reconnect_attempts = 0;
     set_state(m, AR_CALL_CONNECTED);
     return;
   }
@@ -251,150 +174,24 @@ on_connected(ArProvider *p, gpointer data)
   finish_join(m, NULL);
 }
 
-/* The episode is over: the call fails, naming the loss and the last attempt. */
+/* The provider is re-establishing a broken call by itself. */
 static void
-give_up(ArCallManager *m, const GError *last)
-{
-  g_autoptr(GError) e = g_error_new(
-      AR_CALL_ERROR, AR_CALL_ERROR_TIMEOUT,
-      "the connection to the meeting was lost (%s) and could not be re-established "
-      "(%u attempt(s) in %.1f s; last: %s)",
-      m->lost_reason, m->reconnect_attempts, (g_get_monotonic_time() - m->lost_us) / 1e6,
-      last               ? last->message
-      : m->attempt_error ? m->attempt_error
-                         : "none finished in time");
-  call_failed(m, e);
-}
-
-static gboolean
-reconnect_deadline_cb(gpointer data)
+on_reconnecting(ArProvider *p, const char *reason, guint attempt, gpointer data)
 {
   ArCallManager *m = data;
-  m->deadline_id = 0;
-  give_up(m, NULL);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-arm_deadline(ArCallManager *m)
-{
-  g_clear_handle_id(&m->deadline_id, g_source_remove);
-  gint64 left = MAX(m->reconnect_deadline_us - g_get_monotonic_time(), 0);
-  m->deadline_id = g_timeout_add((guint)(left / 1000), reconnect_deadline_cb, m);
-}
-
-static gboolean
-reconnect_attempt_cb(gpointer data)
-{
-  ArCallManager *m = data;
-  m->reconnect_id = 0;
-  m->reconnect_attempts++;
-  g_message("call: reconnecting, attempt %u (%.1f s left)", m->reconnect_attempts,
-            (m->reconnect_deadline_us - g_get_monotonic_time()) / 1e6);
-  /* The attempt runs until the call is back, it fails, or the deadline. */
-  begin_attempt(m);
-  return G_SOURCE_REMOVE;
-}
-
-/* Waits (exponential backoff with jitter) before the next attempt, or gives up
- * when the next one would start after the deadline. */
-static void
-schedule_attempt(ArCallManager *m)
-{
-  g_clear_handle_id(&m->reconnect_id, g_source_remove);
-  g_clear_handle_id(&m->attempt_id, g_source_remove);
-  guint n = MIN(m->reconnect_attempts, 5);
-  gint64 delay_ms = MIN((gint64)AR_CALL_RECONNECT_FIRST_MS << n, AR_CALL_RECONNECT_MAX_MS);
-  delay_ms = delay_ms * g_random_int_range(75, 126) / 100;
-  if (g_get_monotonic_time() + delay_ms * 1000 >= m->reconnect_deadline_us) {
-    give_up(m, NULL);
+  m->reconnect_attempts = attempt;
+  if (m->state == AR_CALL_RECONNECTING || m->state != AR_CALL_CONNECTED)
     return;
-  }
-  m->reconnect_id = g_timeout_add((guint)delay_ms, reconnect_attempt_cb, m);
-}
-
-/* A connected call broke, or a reconnection attempt failed for a passing reason. */
-static void
-on_lost(ArProvider *p, const GError *error, gpointer data)
-{
-  ArCallManager *m = data;
-  if (m->state == AR_CALL_RECONNECTING) {
-    if (!error) {
-      /* attempt_cb: the server answered but the media did not connect. */
-      g_autoptr(GError) e =
-          g_error_new(AR_CALL_ERROR, AR_CALL_ERROR_TIMEOUT,
-                      "the media did not connect within %d ms", AR_CALL_RECONNECT_ATTEMPT_MS);
-      on_lost(p, e, data);
-      return;
-    }
-    g_message("call: reconnection attempt %u failed: %s", m->reconnect_attempts, error->message);
-    g_free(m->attempt_error);
-    m->attempt_error = g_strdup(error->message);
-    drop_provider(m);
-    schedule_attempt(m);
-    return;
-  }
-  if (m->state != AR_CALL_CONNECTED) {
-    /* A join the user is waiting for fails at once, as before. */
-    call_failed(m, error);
-    return;
-  }
-  g_warning("call: connection lost: %s; reconnecting", error->message);
-  g_clear_handle_id(&m->renew_id, g_source_remove);
   m->lost_us = g_get_monotonic_time();
   g_free(m->lost_reason);
-  m->lost_reason = g_strdup(error->message);
-  stop_reconnecting(m);
-  /* The budget counts from when the path went silent: a dead peer was silent
-   * for the dead-peer timeout already. */
-  gint64 budget_ms = AR_CALL_RECONNECT_BUDGET_MS;
-  if (g_error_matches(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_DEAD_PEER))
-    budget_ms -= AR_PEER_DEAD_TIMEOUT_S * 1000;
-  m->reconnect_deadline_us = m->lost_us + budget_ms * 1000;
-  drop_provider(m);
+  m->lost_reason = g_strdup(reason);
   set_state(m, AR_CALL_RECONNECTING);
-  arm_deadline(m);
-  schedule_attempt(m);
-}
-
-static gboolean
-attempt_timeout_cb(gpointer data)
-{
-  ArCallManager *m = data;
-  m->attempt_id = 0;
-  on_lost(NULL, NULL, m);
-  return G_SOURCE_REMOVE;
-}
-
-/* The server accepted an attempt's join: the meeting is there, so the media
- * path is what is broken. Allow the longer budget, and give this attempt a
- * bounded time before a fresh one. */
-static void
-on_signalling_up(ArProvider *p, gpointer data)
-{
-  ArCallManager *m = data;
-  if (m->state != AR_CALL_RECONNECTING)
-    return;
-  gint64 media_deadline = m->lost_us + (gint64)AR_CALL_RECONNECT_MEDIA_BUDGET_MS * 1000;
-  if (media_deadline > m->reconnect_deadline_us) {
-    m->reconnect_deadline_us = media_deadline;
-    arm_deadline(m);
-  }
-  g_clear_handle_id(&m->attempt_id, g_source_remove);
-  m->attempt_id = g_timeout_add(AR_CALL_RECONNECT_ATTEMPT_MS, attempt_timeout_cb, m);
 }
 
 static void
 on_failed(ArProvider *p, const GError *error, gpointer data)
 {
-  ArCallManager *m = data;
-  if (m->state == AR_CALL_RECONNECTING) {
-    /* A definite answer (no such room any more, a certificate that does not
-     * match): no point in trying again. */
-    give_up(m, error);
-    return;
-  }
-  call_failed(m, error);
+  call_failed(data, error);
 }
 
 static void
@@ -434,8 +231,7 @@ static const ArProviderCallbacks provider_callbacks = {
     .left = on_left,
     .participants_changed = on_participants_changed,
     .media_event = on_media_event,
-    .lost = on_lost,
-    .signalling_up = on_signalling_up,
+    .reconnecting = on_reconnecting,
 };
 
 static gboolean
@@ -449,8 +245,6 @@ join_timeout_cb(gpointer data)
   call_failed(m, e);
   return G_SOURCE_REMOVE;
 }
-
-/* ---- TURN credentials from a URL ---- */
 
 /* Creates the provider for @link (does not start it). */
 static gboolean
@@ -472,157 +266,6 @@ start_provider(ArCallManager *m, const ArLink *link, GError **error)
   return TRUE;
 }
 
-static void
-credentials_ready(ArCallManager *m, ArTurnCredentials *creds, const GError *fetch_error)
-{
-  g_autoptr(ArLink) link = g_steal_pointer(&m->pending_link);
-  g_autoptr(GError) error = NULL;
-  if (fetch_error) {
-    error = g_error_copy(fetch_error);
-  } else {
-    g_auto(ArIceConfig) ice = {0};
-    if (ar_config_ice(m->config, creds->username, creds->password, (const char *const *)creds->uris,
-                      &ice, &error)) {
-      if (!ar_media_engine_set_ice(m->engine, &ice, &error))
-        goto done;
-      ar_turn_credentials_free(m->creds);
-      m->creds = creds;
-      creds = NULL;
-      m->creds_refresh_us = g_get_monotonic_time() + (gint64)m->creds->ttl_s / 2 * G_USEC_PER_SEC;
-      g_message("network: TURN credentials valid for %u s (%u server(s)); refreshed after %u s",
-                m->creds->ttl_s, g_strv_length(ice.turn), m->creds->ttl_s / 2);
-    } else {
-      g_prefix_error(&error, "TURN credentials: ");
-    }
-  }
-done:
-  ar_turn_credentials_free(creds);
-  if (!error && !start_provider(m, link, &error))
-    g_prefix_error(&error, "cannot join: ");
-  if (error) {
-    if (m->state == AR_CALL_RECONNECTING)
-      on_lost(NULL, error, m);
-    else
-      call_failed(m, error);
-    return;
-  }
-  m->provider->klass->join(m->provider);
-}
-
-static void
-credentials_read_cb(GObject *source, GAsyncResult *res, gpointer data)
-{
-  GInputStream *in = G_INPUT_STREAM(source);
-  g_autoptr(GBytes) buf = data;
-  gsize n = 0;
-  g_autoptr(GError) error = NULL;
-  gboolean ok = g_input_stream_read_all_finish(in, res, &n, &error);
-  if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    return;
-  ArCallManager *m = g_object_get_data(G_OBJECT(in), "ar-call-manager");
-  g_clear_object(&m->creds_cancel);
-  g_input_stream_close(in, NULL, NULL);
-  if (!ok) {
-    g_prefix_error(&error, "TURN credentials: ");
-    credentials_ready(m, NULL, error);
-    return;
-  }
-  gsize size = 0;
-  const char *bytes = g_bytes_get_data(buf, &size);
-  if (n >= size) {
-    g_set_error(&error, AR_CALL_ERROR, AR_CALL_ERROR_UNSUPPORTED,
-                "TURN credentials: answer larger than %d bytes", AR_TURN_CREDENTIALS_MAX_SIZE);
-    credentials_ready(m, NULL, error);
-    return;
-  }
-  ArTurnCredentials *creds = ar_turn_credentials_parse(bytes, n, &error);
-  credentials_ready(m, creds, error);
-}
-
-static void
-credentials_sent_cb(GObject *source, GAsyncResult *res, gpointer data)
-{
-  ArCallManager *m = data;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GInputStream) in = soup_session_send_finish(SOUP_SESSION(source), res, &error);
-  if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    return;
-  if (!in) {
-    g_clear_object(&m->creds_cancel);
-    g_prefix_error(&error, "TURN credentials: cannot fetch them: ");
-    credentials_ready(m, NULL, error);
-    return;
-  }
-  SoupMessage *msg = soup_session_get_async_result_message(SOUP_SESSION(source), res);
-  guint status = msg ? soup_message_get_status(msg) : 0;
-  if (status != SOUP_STATUS_OK) {
-    g_clear_object(&m->creds_cancel);
-    g_set_error(&error, AR_CALL_ERROR, AR_CALL_ERROR_UNSUPPORTED,
-                "TURN credentials: the credentials URL answered HTTP %u", status);
-    credentials_ready(m, NULL, error);
-    return;
-  }
-  /* One byte more than allowed tells "too large" from "just fits". */
-  gsize size = AR_TURN_CREDENTIALS_MAX_SIZE + 1;
-  GBytes *buf = g_bytes_new_take(g_malloc0(size), size);
-  g_object_set_data(G_OBJECT(in), "ar-call-manager", m);
-  g_input_stream_read_all_async(in, (void *)g_bytes_get_data(buf, NULL), size, G_PRIORITY_DEFAULT,
-                                m->creds_cancel, credentials_read_cb, buf);
-}
-
-static void fetch_credentials(ArCallManager *m);
-
-/* One reconnection attempt: a new provider for the same link (a new Janus
- * session: new publisher and subscriber handles, new peer connections), after
- * fresh TURN credentials when the cached ones are due. */
-static void
-begin_attempt(ArCallManager *m)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(ArLink) link =
-      ar_link_parse(m->link, ar_link_config_get_policy(m->config->links), &error);
-  if (link && !ar_provider_registry_lookup(m->providers, link->engine, link->provider))
-    g_clear_pointer(&link, ar_link_free);
-  if (!link) {
-    if (!error)
-      error = g_error_new(AR_CALL_ERROR, AR_CALL_ERROR_UNSUPPORTED, "no provider");
-    give_up(m, error);
-    return;
-  }
-  if (m->config->turn_credentials_url &&
-      (!m->creds || g_get_monotonic_time() >= m->creds_refresh_us)) {
-    m->pending_link = g_steal_pointer(&link);
-    fetch_credentials(m);
-    return;
-  }
-  if (!start_provider(m, link, &error)) {
-    give_up(m, error);
-    return;
-  }
-  m->provider->klass->join(m->provider);
-}
-
-static void
-fetch_credentials(ArCallManager *m)
-{
-  if (!m->soup)
-    m->soup = soup_session_new_with_options("timeout", 10, "idle-timeout", 10, "user-agent",
-                                            "anyroomd", NULL);
-  g_autoptr(SoupMessage) msg = soup_message_new(SOUP_METHOD_GET, m->config->turn_credentials_url);
-  if (!msg) {
-    g_autoptr(GError) e = g_error_new(AR_CALL_ERROR, AR_CALL_ERROR_UNSUPPORTED,
-                                      "TURN credentials: the credentials URL is not valid");
-    credentials_ready(m, NULL, e);
-    return;
-  }
-  soup_message_headers_replace(soup_message_get_request_headers(msg), "Accept", "application/json");
-  g_clear_object(&m->creds_cancel);
-  m->creds_cancel = g_cancellable_new();
-  g_message("network: fetching TURN credentials");
-  soup_session_send_async(m->soup, msg, G_PRIORITY_DEFAULT, m->creds_cancel, credentials_sent_cb,
-                          m);
-}
-
 /* ---- public ---- */
 
 ArCallManager *
@@ -640,22 +283,6 @@ ar_call_manager_new(const ArConfig *config, const ArBoard *board, GError **error
   m->providers = ar_provider_registry_new();
   m->self_view = TRUE;
   g_message("media: %s", ar_media_engine_describe(m->engine));
-  if (!config->turn_credentials_url) {
-    g_auto(ArIceConfig) ice = {0};
-    if (!ar_config_ice(config, NULL, NULL, NULL, &ice, error)) {
-      ar_call_manager_free(m);
-      return NULL;
-    }
-    if (!ar_media_engine_set_ice(m->engine, &ice, error)) {
-      ar_call_manager_free(m);
-      return NULL;
-    }
-  }
-  g_message("network: %u STUN, %u TURN server(s)%s%s",
-            config->stun ? g_strv_length(config->stun) : 0,
-            config->turn ? g_strv_length(config->turn) : 0,
-            config->turn_credentials_url ? ", TURN credentials from a URL" : "",
-            config->relay_only ? ", relay only" : "");
   return m;
 }
 
@@ -675,20 +302,8 @@ ar_call_manager_reload_devices(ArCallManager *m, GError **error)
 gboolean
 ar_call_manager_reload_network(ArCallManager *m, GError **error)
 {
-  /* Cached credentials were fetched for the old settings. */
-  g_clear_pointer(&m->creds, ar_turn_credentials_free);
-  m->creds_refresh_us = 0;
-  if (m->config->turn_credentials_url)
-    return TRUE; /* fetched at the next join */
-  g_auto(ArIceConfig) ice = {0};
-  if (!ar_config_ice(m->config, NULL, NULL, NULL, &ice, error) ||
-      !ar_media_engine_set_ice(m->engine, &ice, error))
-    return FALSE;
-  g_message("network: now %u STUN, %u TURN server(s)%s",
-            m->config->stun ? g_strv_length(m->config->stun) : 0,
-            m->config->turn ? g_strv_length(m->config->turn) : 0,
-            m->config->relay_only ? ", relay only" : "");
-  return TRUE;
+  /* ICE servers and TURN credentials are the engines' business. */
+  return ar_provider_registry_reload_network(m->providers, error);
 }
 
 void
@@ -698,20 +313,10 @@ ar_call_manager_free(ArCallManager *m)
     return;
   g_clear_handle_id(&m->join_timeout_id, g_source_remove);
   g_clear_handle_id(&m->reap_id, g_source_remove);
-  g_clear_handle_id(&m->reconnect_id, g_source_remove);
-  g_clear_handle_id(&m->deadline_id, g_source_remove);
-  g_clear_handle_id(&m->attempt_id, g_source_remove);
-  g_clear_handle_id(&m->renew_id, g_source_remove);
   if (m->provider)
     m->provider->klass->free(m->provider);
   if (m->dying)
     m->dying->klass->free(m->dying);
-  if (m->creds_cancel)
-    g_cancellable_cancel(m->creds_cancel);
-  g_clear_object(&m->creds_cancel);
-  g_clear_object(&m->soup);
-  ar_turn_credentials_free(m->creds);
-  ar_link_free(m->pending_link);
   ar_provider_registry_free(m->providers);
   ar_media_engine_free(m->engine);
   g_free(m->link);
@@ -719,7 +324,6 @@ ar_call_manager_free(ArCallManager *m)
   g_free(m->room);
   g_free(m->error);
   g_free(m->lost_reason);
-  g_free(m->attempt_error);
   g_free(m);
 }
 
@@ -748,29 +352,6 @@ ar_call_manager_join(ArCallManager *m, const char *text, ArCallDoneFunc done, gp
     g_set_error(error, AR_CALL_ERROR, AR_CALL_ERROR_UNSUPPORTED,
                 "%s meetings are recognized but this room cannot join them yet", link->provider);
     return FALSE;
-  }
-  if (m->config->turn_credentials_url &&
-      (!m->creds || g_get_monotonic_time() >= m->creds_refresh_us)) {
-    /* Fetch TURN credentials first; the join goes on when they arrive. */
-    g_free(m->link);
-    m->link = g_strdup(text);
-    m->engine_id = link->engine;
-    g_free(m->provider_id);
-    m->provider_id = g_strdup(link->provider);
-    g_free(m->room);
-    m->room = g_strdup(link->meeting_id);
-    g_clear_pointer(&m->error, g_free);
-    m->join_done = done;
-    m->join_data = user_data;
-    m->join_started_us = g_get_monotonic_time();
-    m->connected_us = m->first_remote_video_us = 0;
-    m->join_timeout_id = g_timeout_add_seconds(m->config->join_timeout_s, join_timeout_cb, m);
-    m->pending_link = g_steal_pointer(&link);
-    m->reconnects = 0;
-    m->last_recovery_us = 0;
-    set_state(m, AR_CALL_JOINING);
-    fetch_credentials(m);
-    return TRUE;
   }
   if (!start_provider(m, link, error))
     return FALSE;
@@ -811,20 +392,6 @@ ar_call_manager_leave(ArCallManager *m, ArCallDoneFunc done, gpointer user_data,
     g_autoptr(GError) e =
         g_error_new(AR_CALL_ERROR, AR_CALL_ERROR_CANCELLED, "the join was cancelled by a leave");
     finish_join(m, e);
-  }
-  stop_reconnecting(m);
-  g_clear_handle_id(&m->renew_id, g_source_remove);
-  if (!m->provider) {
-    /* Still fetching TURN credentials, or waiting to reconnect: nothing to
-     * leave yet. */
-    if (m->creds_cancel)
-      g_cancellable_cancel(m->creds_cancel);
-    g_clear_object(&m->creds_cancel);
-    g_clear_pointer(&m->pending_link, ar_link_free);
-    set_state(m, AR_CALL_IDLE);
-    if (done)
-      done(NULL, user_data);
-    return TRUE;
   }
   m->leave_done = done;
   m->leave_data = user_data;

@@ -34,23 +34,8 @@ typedef enum {
   AR_CALL_RECONNECTING, /* connected, then the connection broke: rebuilding it */
 } ArCallState;
 
-/* Re-establishing a broken call (docs/network.md "Recovery"): attempts with
- * exponential backoff (first after AR_CALL_RECONNECT_FIRST_MS, doubling, at
- * most AR_CALL_RECONNECT_MAX_MS apart, +-25 % jitter) until the call is back
- * or the budget is spent; then the call fails.
- * - AR_CALL_RECONNECT_BUDGET_MS since the path went silent while the meeting
- *   server does not answer (refused, closed, silent): "the meeting server
- *   died" ends within 10 s even when the 6 s dead-peer timeout noticed it.
- * - AR_CALL_RECONNECT_MEDIA_BUDGET_MS since then once the server has answered
- *   an attempt's join (the meeting is there; the media path is what is
- *   broken, e.g. a Wi-Fi blackout); each such attempt gets
- *   AR_CALL_RECONNECT_ATTEMPT_MS to connect its media, then a fresh one is
- *   built (fresh ICE, no retransmission backoff carried over). */
-#define AR_CALL_RECONNECT_FIRST_MS 250
-#define AR_CALL_RECONNECT_MAX_MS 4000
-#define AR_CALL_RECONNECT_BUDGET_MS 8500
-#define AR_CALL_RECONNECT_MEDIA_BUDGET_MS 20000
-#define AR_CALL_RECONNECT_ATTEMPT_MS 4000
+/* Reconnecting: the provider re-establishes a broken call by itself (the
+ * native engine: firmware/native/ar-native-call.h); the manager reports it. */
 
 const char *ar_call_state_to_string(ArCallState state);
 

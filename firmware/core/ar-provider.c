@@ -11,9 +11,24 @@ typedef struct {
   GDestroyNotify class_data_free;
 } Entry;
 
+typedef struct {
+  ArEngine engine;
+  const ArEngineClass *klass;
+  gpointer data;
+  GDestroyNotify data_free;
+} EngineEntry;
+
 struct _ArProviderRegistry {
   GArray *entries; /* Entry */
+  GArray *engines; /* EngineEntry */
 };
+
+static void
+engine_entry_clear(EngineEntry *e)
+{
+  if (e->data_free)
+    e->data_free(e->data);
+}
 
 static void
 entry_clear(Entry *e)
@@ -29,6 +44,8 @@ ar_provider_registry_new(void)
   ArProviderRegistry *r = g_new0(ArProviderRegistry, 1);
   r->entries = g_array_new(FALSE, TRUE, sizeof(Entry));
   g_array_set_clear_func(r->entries, (GDestroyNotify)entry_clear);
+  r->engines = g_array_new(FALSE, TRUE, sizeof(EngineEntry));
+  g_array_set_clear_func(r->engines, (GDestroyNotify)engine_entry_clear);
   return r;
 }
 
@@ -38,6 +55,7 @@ ar_provider_registry_free(ArProviderRegistry *registry)
   if (!registry)
     return;
   g_array_unref(registry->entries);
+  g_array_unref(registry->engines);
   g_free(registry);
 }
 
@@ -80,6 +98,36 @@ ar_provider_registry_lookup(const ArProviderRegistry *registry, ArEngine engine,
 {
   const Entry *e = registry ? find(registry, engine, id) : NULL;
   return e ? e->klass : NULL;
+}
+
+void
+ar_provider_registry_add_engine(ArProviderRegistry *registry, ArEngine engine,
+                                const ArEngineClass *klass, gpointer engine_data,
+                                GDestroyNotify engine_data_free)
+{
+  g_return_if_fail(registry != NULL && klass != NULL);
+  for (guint i = 0; i < registry->engines->len; i++) {
+    if (g_array_index(registry->engines, EngineEntry, i).engine == engine) {
+      g_critical("providers: the %s engine is registered already", ar_engine_to_string(engine));
+      if (engine_data_free)
+        engine_data_free(engine_data);
+      return;
+    }
+  }
+  EngineEntry e = {
+      .engine = engine, .klass = klass, .data = engine_data, .data_free = engine_data_free};
+  g_array_append_val(registry->engines, e);
+}
+
+gboolean
+ar_provider_registry_reload_network(ArProviderRegistry *registry, GError **error)
+{
+  for (guint i = 0; registry && i < registry->engines->len; i++) {
+    const EngineEntry *e = &g_array_index(registry->engines, EngineEntry, i);
+    if (e->klass->reload_network && !e->klass->reload_network(e->data, error))
+      return FALSE;
+  }
+  return TRUE;
 }
 
 static gint

@@ -70,13 +70,22 @@ typedef struct {
   void (*participants_changed)(ArProvider *p, gpointer user_data);
   /* One of the call's tracks reported a media event (first frame...). */
   void (*media_event)(ArProvider *p, const ArTrackEvent *event, gpointer user_data);
-  /* Optional. Like failed (terminal for this provider), but the cause may be
-   * passing (connection to the server lost, server not answering, ICE/DTLS
-   * failed, dead peer, the room's address changed): a new provider for the
-   * same link may bring the call back. Without it, failed is called. */
+  /* Optional. A connected call broke and the provider is re-establishing it
+   * by itself: called when the loss is noticed (@attempt 0) and as each
+   * attempt starts (1, 2, ...). connected is called again once the call is
+   * back; failed when the provider gives up. */
+  void (*reconnecting)(ArProvider *p, const char *reason, guint attempt, gpointer user_data);
+  /* Between an engine and the providers it wraps (the native engine's
+   * reconnection, firmware/native/ar-native-call.h); the call manager sets
+   * neither.
+   * - lost: optional; like failed (terminal for this provider), but the
+   *   cause may be passing (connection to the server lost, server not
+   *   answering, ICE/DTLS failed, dead peer, the room's address changed): a
+   *   new provider for the same link may bring the call back. Without it,
+   *   failed is called.
+   * - signalling_up: optional; the meeting server accepted the join (the
+   *   meeting exists); media may still be connecting. */
   void (*lost)(ArProvider *p, const GError *error, gpointer user_data);
-  /* Optional. The meeting server accepted the join (the meeting exists);
-   * media may still be connecting. */
   void (*signalling_up)(ArProvider *p, gpointer user_data);
 } ArProviderCallbacks;
 
@@ -134,6 +143,25 @@ ArProvider *ar_provider_registry_create(const ArProviderRegistry *registry, cons
                                         const char *display_name, const ArProviderCallbacks *cb,
                                         gpointer user_data,
                                         GError **error) G_GNUC_WARN_UNUSED_RESULT;
+
+/* What an engine (rather than one of its providers) is told. */
+typedef struct {
+  /* The [network] settings of the config changed: calls from the next one
+   * use them. Optional. */
+  gboolean (*reload_network)(gpointer engine_data, GError **error);
+} ArEngineClass;
+
+/* Registers @klass (static) for @engine; @engine_data is handed to its
+ * functions and, if @engine_data_free is set, freed with the registry. One per
+ * engine: a second is a programming error (critical, ignored, data freed). */
+void ar_provider_registry_add_engine(ArProviderRegistry *registry, ArEngine engine,
+                                     const ArEngineClass *klass, gpointer engine_data,
+                                     GDestroyNotify engine_data_free);
+
+/* Tells every registered engine that the [network] settings changed; stops at
+ * the first error. */
+gboolean ar_provider_registry_reload_network(ArProviderRegistry *registry,
+                                             GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
 /* The registered (engine, id) pairs as "engine/id" strings, sorted, for logs
  * and tests. Free with g_strfreev(). */

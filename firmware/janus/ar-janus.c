@@ -985,8 +985,8 @@ static const ArProviderClass janus_provider_class = {
 };
 
 void
-ar_janus_provider_register(ArProviderRegistry *registry, ArMediaEngine *engine)
+ar_janus_provider_register(ArProviderRegistry *registry, ArNativeEngine *native)
 {
-  ar_provider_registry_add(registry, AR_ENGINE_NATIVE, "janus", &janus_provider_class, engine,
-                           NULL);
+  ar_native_register(registry, native, "janus", &janus_provider_class,
+                     ar_native_engine_get_media(native));
 }

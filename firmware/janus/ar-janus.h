@@ -5,12 +5,13 @@
  */
 #pragma once
 
-#include "ar-provider.h"
+#include "ar-native-call.h"
 
 G_BEGIN_DECLS
 
-/* Registers the provider for (AR_ENGINE_NATIVE, "janus"); its calls make
- * peers of @engine, which must outlive @registry. */
-void ar_janus_provider_register(ArProviderRegistry *registry, ArMediaEngine *engine);
+/* Registers the provider for (AR_ENGINE_NATIVE, "janus") through the native
+ * engine (which adds reconnection and TURN credentials); its calls make peers
+ * of the native engine's media engine, which must outlive @registry. */
+void ar_janus_provider_register(ArProviderRegistry *registry, ArNativeEngine *native);
 
 G_END_DECLS

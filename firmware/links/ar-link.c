@@ -60,6 +60,22 @@ ar_link_free(ArLink *link)
   g_free(link);
 }
 
+ArLink *
+ar_link_copy(const ArLink *link)
+{
+  if (link == NULL)
+    return NULL;
+  ArLink *c = g_new0(ArLink, 1);
+  c->provider = g_strdup(link->provider);
+  c->engine = link->engine;
+  c->meeting_id = g_strdup(link->meeting_id);
+  c->passcode = g_strdup(link->passcode);
+  c->join_url = g_strdup(link->join_url);
+  c->sip_uri = g_strdup(link->sip_uri);
+  c->display = g_strdup(link->display);
+  return c;
+}
+
 static gboolean
 is_clean_text(const char *s, gsize max)
 {

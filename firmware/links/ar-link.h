@@ -92,6 +92,8 @@ typedef struct {
 ArLink *ar_link_parse(const char *text, const ArLinkPolicy *policy,
                       GError **error) G_GNUC_WARN_UNUSED_RESULT;
 void ar_link_free(ArLink *link);
+/* A deep copy (NULL for NULL). */
+ArLink *ar_link_copy(const ArLink *link);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(ArLink, ar_link_free)
 
 /* {"ok": true, "provider": ..., "engine": ..., "meeting_id": ..., "passcode": ...,

@@ -131,14 +131,6 @@ static const ArProviderClass fake_class = {
 
 /* ---- the registry alone ---- */
 
-/* The status as the API gives it (firmware/api/ar-api-call.h). */
-static JsonNode *
-status_json(ArCallManager *m)
-{
-  g_autoptr(ArCallStatus) status = ar_call_manager_get_status(m);
-  return ar_api_call_status_to_json(status);
-}
-
 static void
 test_registry_lookup(void)
 {
@@ -181,13 +173,24 @@ test_registry_duplicate(void)
 static void
 test_builtin(void)
 {
+  g_autoptr(ArConfig) config = ar_config_load_data("", 0, "test", NULL);
   g_autoptr(ArProviderRegistry) r = ar_provider_registry_new();
-  ar_providers_register_builtin(r, NULL);
+  g_autoptr(GError) error = NULL;
+  g_assert_true(ar_providers_register_builtin(r, config, NULL, &error));
+  g_assert_no_error(error);
   g_auto(GStrv) list = ar_provider_registry_list(r);
   g_assert_cmpstrv(list, ((const char *const[]){"native/janus", NULL}));
 }
 
 /* ---- through the call manager ---- */
+
+/* The status as the API gives it (firmware/api/ar-api-call.h). */
+static JsonNode *
+status_json(ArCallManager *m)
+{
+  g_autoptr(ArCallStatus) status = ar_call_manager_get_status(m);
+  return ar_api_call_status_to_json(status);
+}
 
 static ArCallManager *
 new_manager(ArConfig **config_out, ArBoard **board_out)
@@ -216,7 +219,9 @@ test_call_unsupported(void)
   g_autoptr(ArConfig) config = NULL;
   g_autoptr(ArBoard) board = NULL;
   g_autoptr(ArCallManager) m = new_manager(&config, &board);
-  ar_providers_register_builtin(ar_call_manager_get_providers(m), ar_call_manager_get_engine(m));
+  g_autoptr(GError) reg_error = NULL;
+  g_assert_true(ar_providers_register_builtin(ar_call_manager_get_providers(m), config,
+                                              ar_call_manager_get_engine(m), &reg_error));
   static const char *const links[] = {TEAMS_LINK, "whip+https://whip.example.org/whip/endpoint/abc",
                                       "https://zoom.us/j/123456789?pwd=abc"};
   for (gsize i = 0; i < G_N_ELEMENTS(links); i++) {
