@@ -281,10 +281,9 @@ print_status(JsonObject *o)
 {
   const char *state = obj_string(o, "state");
   g_print("state:     %s\n", state ? state : "?");
-  const char *items[][2] = {{"provider", "provider:  "},
-                            {"room", "room:      "},
-                            {"link", "link:      "},
-                            {"encoder", "encoder:   "},
+  const char *items[][2] = {{"message", "waiting:   "},  {"engine", "engine:    "},
+                            {"provider", "provider:  "}, {"room", "room:      "},
+                            {"link", "link:      "},     {"encoder", "encoder:   "},
                             {"error", "error:     "}};
   for (gsize i = 0; i < G_N_ELEMENTS(items); i++) {
     const char *v = obj_string(o, items[i][0]);

@@ -64,6 +64,8 @@ ar_api_call_event_to_json(const ArCallEvent *e)
     add_string_or_null(b, "error", e->error);
     if (e->state == AR_CALL_RECONNECTING)
       add_string_or_null(b, "reason", e->reason ? e->reason : "");
+    if (e->state == AR_CALL_LOBBY || e->state == AR_CALL_NEEDS_ATTENTION)
+      add_string_or_null(b, "message", e->message);
     break;
   case AR_CALL_EVENT_CONTROLS:
     add_controls(b, &e->controls);
@@ -160,6 +162,7 @@ ar_api_call_status_to_json(const ArCallStatus *s)
   add_string_or_null(b, "link", s->link);
   add_string_or_null(b, "room", s->room);
   add_string_or_null(b, "error", s->error);
+  add_string_or_null(b, "message", s->message);
   add_string_or_null(b, "encoder", s->encoder);
   add_string_or_null(b, "media", s->media);
   json_builder_set_member_name(b, "controls");

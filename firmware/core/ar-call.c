@@ -23,6 +23,7 @@ struct _ArCallManager {
   char *provider_id;
   char *room;
   char *error;
+  char *message; /* lobby, needs-attention: what the provider says */
   ArCallDoneFunc join_done;
   gpointer join_data;
   ArCallDoneFunc leave_done;
@@ -45,9 +46,16 @@ struct _ArCallManager {
 const char *
 ar_call_state_to_string(ArCallState state)
 {
-  static const char *const names[] = {"idle",    "joining", "connected",
-                                      "leaving", "failed",  "reconnecting"};
+  static const char *const names[] = {"idle",   "joining",      "connected", "leaving",
+                                      "failed", "reconnecting", "lobby",     "needs-attention"};
   return state < G_N_ELEMENTS(names) ? names[state] : "unknown";
+}
+
+gboolean
+ar_call_state_is_active(ArCallState state)
+{
+  return state == AR_CALL_JOINING || state == AR_CALL_LOBBY || state == AR_CALL_NEEDS_ATTENTION ||
+         state == AR_CALL_CONNECTED || state == AR_CALL_RECONNECTING;
 }
 
 static void
@@ -69,6 +77,7 @@ emit_state(ArCallManager *m)
       .state = m->state,
       .error = m->error,
       .reason = m->state == AR_CALL_RECONNECTING ? (m->lost_reason ? m->lost_reason : "") : NULL,
+      .message = m->message,
   };
   emit(m, &e);
 }
@@ -80,10 +89,10 @@ set_state(ArCallManager *m, ArCallState state)
     return;
   g_message("call: %s -> %s", ar_call_state_to_string(m->state), ar_call_state_to_string(state));
   /* Reconnecting counts as live: the room resumes sending without user action. */
-  gboolean was_live = m->state == AR_CALL_JOINING || m->state == AR_CALL_CONNECTED ||
-                      m->state == AR_CALL_RECONNECTING;
-  gboolean live =
-      state == AR_CALL_JOINING || state == AR_CALL_CONNECTED || state == AR_CALL_RECONNECTING;
+  gboolean was_live = ar_call_state_is_active(m->state);
+  gboolean live = ar_call_state_is_active(state);
+  if (state != AR_CALL_LOBBY && state != AR_CALL_NEEDS_ATTENTION)
+    g_clear_pointer(&m->message, g_free);
   m->state = state;
   emit_state(m);
   /* microphone_live / camera_live follow the call state. */
@@ -174,6 +183,40 @@ on_connected(ArProvider *p, gpointer data)
   finish_join(m, NULL);
 }
 
+static gboolean join_timeout_cb(gpointer data);
+
+/* Lobby or a person's help: the join timeout gives way to a longer one. */
+static void
+on_waiting(ArProvider *p, ArProviderWait what, const char *message, gpointer data)
+{
+  ArCallManager *m = data;
+  int state = what == AR_PROVIDER_WAIT_HOST        ? AR_CALL_LOBBY
+              : what == AR_PROVIDER_WAIT_ATTENTION ? AR_CALL_NEEDS_ATTENTION
+                                                   : AR_CALL_JOINING;
+  if (m->state != AR_CALL_JOINING && m->state != AR_CALL_LOBBY &&
+      m->state != AR_CALL_NEEDS_ATTENTION)
+    return;
+  if (state != AR_CALL_JOINING && state != AR_CALL_LOBBY && state != AR_CALL_NEEDS_ATTENTION)
+    return;
+  guint timeout_s = state == AR_CALL_LOBBY             ? AR_CALL_LOBBY_TIMEOUT_S
+                    : state == AR_CALL_NEEDS_ATTENTION ? AR_CALL_ATTENTION_TIMEOUT_S
+                                                       : m->config->join_timeout_s;
+  if (state != (int)m->state) {
+    g_clear_handle_id(&m->join_timeout_id, g_source_remove);
+    m->join_timeout_id = g_timeout_add_seconds(timeout_s, join_timeout_cb, m);
+  }
+  if (g_strcmp0(message, m->message) != 0 || state != (int)m->state) {
+    g_free(m->message);
+    m->message = state == AR_CALL_JOINING ? NULL : g_strdup(message);
+    if (m->message)
+      g_message("call: %s", m->message);
+    if (state != (int)m->state)
+      set_state(m, (ArCallState)state);
+    else
+      emit_state(m);
+  }
+}
+
 /* The provider is re-establishing a broken call by itself. */
 static void
 on_reconnecting(ArProvider *p, const char *reason, guint attempt, gpointer data)
@@ -232,6 +275,7 @@ static const ArProviderCallbacks provider_callbacks = {
     .participants_changed = on_participants_changed,
     .media_event = on_media_event,
     .reconnecting = on_reconnecting,
+    .waiting = on_waiting,
 };
 
 static gboolean
@@ -239,9 +283,17 @@ join_timeout_cb(gpointer data)
 {
   ArCallManager *m = data;
   m->join_timeout_id = 0;
-  g_autoptr(GError) e =
-      g_error_new(AR_CALL_ERROR, AR_CALL_ERROR_TIMEOUT, "the meeting did not connect within %u s",
-                  m->config->join_timeout_s);
+  g_autoptr(GError) e = NULL;
+  if (m->state == AR_CALL_LOBBY)
+    e = g_error_new(AR_CALL_ERROR, AR_CALL_ERROR_TIMEOUT,
+                    "nobody let the room in within %u minutes", AR_CALL_LOBBY_TIMEOUT_S / 60);
+  else if (m->state == AR_CALL_NEEDS_ATTENTION)
+    e = g_error_new(AR_CALL_ERROR, AR_CALL_ERROR_TIMEOUT,
+                    "nobody finished joining on the room screen within %u minutes",
+                    AR_CALL_ATTENTION_TIMEOUT_S / 60);
+  else
+    e = g_error_new(AR_CALL_ERROR, AR_CALL_ERROR_TIMEOUT, "the meeting did not connect within %u s",
+                    m->config->join_timeout_s);
   call_failed(m, e);
   return G_SOURCE_REMOVE;
 }
@@ -323,6 +375,7 @@ ar_call_manager_free(ArCallManager *m)
   g_free(m->provider_id);
   g_free(m->room);
   g_free(m->error);
+  g_free(m->message);
   g_free(m->lost_reason);
   g_free(m);
 }
@@ -338,14 +391,14 @@ gboolean
 ar_call_manager_join(ArCallManager *m, const char *text, ArCallDoneFunc done, gpointer user_data,
                      GError **error)
 {
-  if (m->state == AR_CALL_JOINING || m->state == AR_CALL_CONNECTED || m->state == AR_CALL_LEAVING ||
-      m->state == AR_CALL_RECONNECTING) {
+  if (ar_call_state_is_active(m->state) || m->state == AR_CALL_LEAVING) {
     g_set_error(error, AR_CALL_ERROR, AR_CALL_ERROR_BUSY,
                 "the room is %s a meeting; leave it first",
                 m->state == AR_CALL_LEAVING ? "still leaving" : "already in");
     return FALSE;
   }
-  g_autoptr(ArLink) link = ar_link_parse(text, ar_link_config_get_policy(m->config->links), error);
+  g_autoptr(ArLink) link = ar_provider_registry_parse_link(
+      m->providers, text, ar_link_config_get_policy(m->config->links), error);
   if (!link)
     return FALSE;
   if (!ar_provider_registry_lookup(m->providers, link->engine, link->provider)) {
@@ -388,7 +441,8 @@ ar_call_manager_leave(ArCallManager *m, ArCallDoneFunc done, gpointer user_data,
     g_set_error(error, AR_CALL_ERROR, AR_CALL_ERROR_BUSY, "the room is already leaving");
     return FALSE;
   }
-  if (m->state == AR_CALL_JOINING) {
+  if (m->state == AR_CALL_JOINING || m->state == AR_CALL_LOBBY ||
+      m->state == AR_CALL_NEEDS_ATTENTION) {
     g_autoptr(GError) e =
         g_error_new(AR_CALL_ERROR, AR_CALL_ERROR_CANCELLED, "the join was cancelled by a leave");
     finish_join(m, e);
@@ -418,8 +472,7 @@ ar_call_manager_forget_waiter(ArCallManager *m, gpointer user_data)
 void
 ar_call_manager_get_controls(ArCallManager *m, ArCallControls *out)
 {
-  gboolean in_call = m->state == AR_CALL_JOINING || m->state == AR_CALL_CONNECTED ||
-                     m->state == AR_CALL_RECONNECTING;
+  gboolean in_call = ar_call_state_is_active(m->state);
   *out = (ArCallControls){
       .microphone_muted = ar_media_engine_get_microphone_muted(m->engine),
       .camera_enabled = ar_media_engine_get_camera_enabled(m->engine),
@@ -438,12 +491,21 @@ emit_controls(ArCallManager *m)
   emit(m, &e);
 }
 
+static void
+tell_provider_controls(ArCallManager *m)
+{
+  if (m->provider && m->provider->klass->set_controls)
+    m->provider->klass->set_controls(m->provider, ar_media_engine_get_microphone_muted(m->engine),
+                                     ar_media_engine_get_camera_enabled(m->engine));
+}
+
 void
 ar_call_manager_set_microphone_muted(ArCallManager *m, gboolean muted)
 {
   if (ar_media_engine_get_microphone_muted(m->engine) == !!muted)
     return;
   ar_media_engine_set_microphone_muted(m->engine, muted);
+  tell_provider_controls(m);
   g_message("controls: microphone %s", muted ? "muted" : "unmuted");
   emit_controls(m);
 }
@@ -454,6 +516,7 @@ ar_call_manager_set_camera_enabled(ArCallManager *m, gboolean enabled)
   if (ar_media_engine_get_camera_enabled(m->engine) == !!enabled)
     return;
   ar_media_engine_set_camera_enabled(m->engine, enabled);
+  tell_provider_controls(m);
   g_message("controls: camera %s", enabled ? "on" : "off");
   emit_controls(m);
 }
@@ -513,6 +576,7 @@ ar_call_status_free(ArCallStatus *status)
   g_free(status->link);
   g_free(status->room);
   g_free(status->error);
+  g_free(status->message);
   g_free(status->encoder);
   g_free(status->media);
   g_clear_pointer(&status->participants, g_ptr_array_unref);
@@ -547,6 +611,7 @@ ar_call_manager_get_status(ArCallManager *m)
     s->room = g_strdup(m->room);
   }
   s->error = g_strdup(m->error);
+  s->message = g_strdup(m->message);
   s->encoder = g_strdup(enc ? enc->factory : NULL);
   s->media = g_strdup(ar_media_engine_describe(m->engine));
   ar_call_manager_get_controls(m, &s->controls);

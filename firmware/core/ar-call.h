@@ -32,12 +32,26 @@ typedef enum {
   AR_CALL_LEAVING,
   AR_CALL_FAILED,
   AR_CALL_RECONNECTING, /* connected, then the connection broke: rebuilding it */
+  AR_CALL_LOBBY,        /* the meeting holds the room in its lobby until a host admits it */
+  /* The provider cannot go on by itself (a captcha, a sign-in wall, a page it
+   * does not know): a person finishes on the room screen; the join goes on. */
+  AR_CALL_NEEDS_ATTENTION,
 } ArCallState;
+
+/* How long a join may wait in the lobby, and for a person to finish it on
+ * the room screen, before it fails (the join timeout does not run meanwhile):
+ * Teams and Zoom keep a guest in the lobby for 15 to 30 minutes. */
+#define AR_CALL_LOBBY_TIMEOUT_S (15 * 60)
+#define AR_CALL_ATTENTION_TIMEOUT_S (10 * 60)
 
 /* Reconnecting: the provider re-establishes a broken call by itself (the
  * native engine: firmware/native/ar-native-call.h); the manager reports it. */
 
 const char *ar_call_state_to_string(ArCallState state);
+
+/* Whether the room is in a meeting or on its way in (joining, lobby,
+ * needs-attention, connected, reconnecting): the devices are the call's. */
+gboolean ar_call_state_is_active(ArCallState state);
 
 typedef struct _ArCallManager ArCallManager;
 
@@ -70,6 +84,10 @@ typedef struct {
   ArCallState state;
   const char *error;  /* failed: why; otherwise NULL */
   const char *reason; /* reconnecting: why the connection broke; otherwise NULL */
+  /* lobby, needs-attention: what the room screen and panel say, in plain
+   * words ("Finish joining on the room screen: the meeting asks for a
+   * captcha"); otherwise NULL */
+  const char *message;
   /* AR_CALL_EVENT_CONTROLS */
   ArCallControls controls;
   /* AR_CALL_EVENT_MEDIA */
@@ -92,6 +110,7 @@ typedef struct {
   char *link;
   char *room;
   char *error;
+  char *message; /* lobby, needs-attention: as ArCallEvent.message */
   char *encoder; /* the media engine's video encoder element */
   char *media;   /* the media engine's description */
   ArCallControls controls;

@@ -130,6 +130,23 @@ ar_provider_registry_reload_network(ArProviderRegistry *registry, GError **error
   return TRUE;
 }
 
+ArLink *
+ar_provider_registry_parse_link(const ArProviderRegistry *registry, const char *text,
+                                const ArLinkPolicy *policy, GError **error)
+{
+  g_autoptr(GError) why = NULL;
+  ArLink *link = ar_link_parse(text, policy, &why);
+  if (link)
+    return link;
+  for (guint i = 0; registry && i < registry->engines->len; i++) {
+    const EngineEntry *e = &g_array_index(registry->engines, EngineEntry, i);
+    if (e->klass->parse_link && (link = e->klass->parse_link(e->data, text, why)) != NULL)
+      return link;
+  }
+  g_propagate_error(error, g_steal_pointer(&why));
+  return NULL;
+}
+
 static gint
 compare_strings(gconstpointer a, gconstpointer b)
 {

@@ -59,6 +59,13 @@ typedef struct {
 void ar_track_info_free(ArTrackInfo *t);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(ArTrackInfo, ar_track_info_free)
 
+/* What a join waits for (the waiting callback). */
+typedef enum {
+  AR_PROVIDER_WAIT_NOTHING,   /* it goes on by itself again (call state "joining") */
+  AR_PROVIDER_WAIT_HOST,      /* the meeting's lobby: a host must let the room in ("lobby") */
+  AR_PROVIDER_WAIT_ATTENTION, /* a person must finish on the room screen ("needs-attention") */
+} ArProviderWait;
+
 typedef struct {
   /* The room is in the meeting and publishing. */
   void (*connected)(ArProvider *p, gpointer user_data);
@@ -75,6 +82,9 @@ typedef struct {
    * attempt starts (1, 2, ...). connected is called again once the call is
    * back; failed when the provider gives up. */
   void (*reconnecting)(ArProvider *p, const char *reason, guint attempt, gpointer user_data);
+  /* Optional, while joining: what the join waits for, with @message in
+   * plain words (NULL: the call manager's default). connected ends it. */
+  void (*waiting)(ArProvider *p, ArProviderWait what, const char *message, gpointer user_data);
   /* Between an engine and the providers it wraps (the native engine's
    * reconnection, firmware/native/ar-native-call.h); the call manager sets
    * neither.
@@ -107,6 +117,10 @@ typedef struct {
   void (*collect_tracks)(ArProvider *p, GPtrArray *out);
   /* Appends newly allocated ArParticipant* to @out. */
   void (*collect_participants)(ArProvider *p, GPtrArray *out);
+  /* Optional: the room's microphone was muted or its camera turned off (or
+   * back), during the call. The media engine enforces both below every
+   * engine; a provider may also press the meeting's own buttons. */
+  void (*set_controls)(ArProvider *p, gboolean microphone_muted, gboolean camera_enabled);
   void (*free)(ArProvider *p);
 } ArProviderClass;
 
@@ -149,6 +163,10 @@ typedef struct {
   /* The [network] settings of the config changed: calls from the next one
    * use them. Optional. */
   gboolean (*reload_network)(gpointer engine_data, GError **error);
+  /* A link the link module does not know (its error in @why) may still be
+   * one of the engine's (an administrator's own web meeting app): a new
+   * ArLink of the engine, or NULL. Optional. */
+  ArLink *(*parse_link)(gpointer engine_data, const char *text, const GError *why);
 } ArEngineClass;
 
 /* Registers @klass (static) for @engine; @engine_data is handed to its
@@ -162,6 +180,12 @@ void ar_provider_registry_add_engine(ArProviderRegistry *registry, ArEngine engi
  * the first error. */
 gboolean ar_provider_registry_reload_network(ArProviderRegistry *registry,
                                              GError **error) G_GNUC_WARN_UNUSED_RESULT;
+
+/* ar_link_parse(), then the engines' parse_link: the first that claims
+ * @text. The link module's error when none does. */
+ArLink *ar_provider_registry_parse_link(const ArProviderRegistry *registry, const char *text,
+                                        const ArLinkPolicy *policy,
+                                        GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
 /* The registered (engine, id) pairs as "engine/id" strings, sorted, for logs
  * and tests. Free with g_strfreev(). */

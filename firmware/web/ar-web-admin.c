@@ -288,7 +288,7 @@ handle_snapshot(ArWebServer *s, SoupServerMessage *msg, const char *path, const 
   if (!camera)
     camera = s->config->camera ? s->config->camera : "auto";
   ArCallState st = ar_call_manager_get_state(ar_api_hub_get_calls(s->hub));
-  if (!g_str_equal(camera, "test") && (st == AR_CALL_JOINING || st == AR_CALL_CONNECTED)) {
+  if (!g_str_equal(camera, "test") && ar_call_state_is_active(st)) {
     ar_web_error(msg, SOUP_STATUS_CONFLICT,
                  "the camera is in use by the call: the preview works between calls");
     return;

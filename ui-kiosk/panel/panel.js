@@ -35,8 +35,11 @@ function render() {
   const st = status.state;
   $('state').textContent = st === 'connected' ? `In a meeting${status.provider ? ` (${status.provider})` : ''}`
     : st === 'reconnecting' ? 'Reconnecting…' : st === 'joining' ? 'Joining…'
-      : st === 'failed' ? `Could not join: ${status.error || ''}` : 'Not in a meeting';
-  const inCall = st === 'connected' || st === 'joining' || st === 'reconnecting';
+      : st === 'lobby' ? (status.message || 'Waiting for a host to let the room in…')
+        : st === 'needs-attention' ? (status.message || 'Finish joining on the room screen')
+          : st === 'failed' ? `Could not join: ${status.error || ''}` : 'Not in a meeting';
+  const inCall = st === 'connected' || st === 'joining' || st === 'reconnecting' || st === 'lobby'
+    || st === 'needs-attention';
   $('join').disabled = inCall;
   $('leave').disabled = !(inCall || st === 'failed');
   $('mute').textContent = c.microphone_muted ? 'Unmute' : 'Mute';

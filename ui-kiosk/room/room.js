@@ -142,10 +142,16 @@ function render() {
   // reconnecting: the call goes on while anyroomd rebuilds a broken connection.
   const inCall = st === 'connected' || st === 'leaving' || st === 'reconnecting';
   $('idle').hidden = !(st === 'idle' || st === 'failed');
-  $('joining').hidden = st !== 'joining';
+  // lobby, needs-attention: still on the way in; the message says what is awaited (a host, or a
+  // person to finish on this screen: the meeting page is shown above it on the device).
+  const waiting = st === 'joining' || st === 'lobby' || st === 'needs-attention';
+  $('joining').hidden = !waiting;
+  $('joining-text').textContent = st === 'lobby' ? (status.message || 'Waiting for a host to let the room in…')
+    : st === 'needs-attention' ? (status.message || 'Finish joining on the room screen')
+      : 'Joining the meeting…';
   $('call').hidden = !inCall;
   $('failed').hidden = true;
-  if (st === 'joining' || inCall) joinError = null;
+  if (waiting || inCall) joinError = null;
   const err = $('join-error');
   const why = joinError || (st === 'failed' && status.error ? `Could not join: ${status.error}` : null);
   err.hidden = !why;
@@ -153,7 +159,7 @@ function render() {
   if (status.room_name) $('room-name').textContent = status.room_name;
 
   const c = status.controls || {};
-  const live = st === 'joining' || inCall;
+  const live = waiting || inCall;
   const mic = $('mic-state');
   mic.hidden = !live;
   mic.textContent = c.microphone_live ? 'Microphone on' : 'Microphone muted';

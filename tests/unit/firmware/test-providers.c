@@ -33,6 +33,7 @@ typedef struct {
 } FakeProvider;
 
 static FakeProvider *last_fake;
+static gboolean fake_hold; /* join does not connect: the test drives the provider */
 
 static const ArProviderClass fake_class;
 
@@ -56,7 +57,8 @@ fake_join(ArProvider *base)
 {
   FakeProvider *p = (FakeProvider *)base;
   p->joined = TRUE;
-  p->cb.connected(base, p->user_data);
+  if (!fake_hold)
+    p->cb.connected(base, p->user_data);
 }
 
 static void
@@ -340,6 +342,133 @@ test_call_typed_events(void)
     ;
 }
 
+/* ---- links an engine claims ---- */
+
+static ArLink *
+claim_app_link(gpointer data, const char *text, const GError *why)
+{
+  if (!g_str_has_prefix(text, "https://meet.example.org/"))
+    return NULL;
+  ArLink *link = g_new0(ArLink, 1);
+  link->engine = AR_ENGINE_WEB;
+  link->provider = g_strdup("example-app");
+  link->join_url = g_strdup(text);
+  return link;
+}
+
+static const ArEngineClass claiming_engine = {.parse_link = claim_app_link};
+
+/* A link the link module does not know can still be an engine's (an
+ * administrator's own web meeting app); others keep the link module's error. */
+static void
+test_call_engine_claims_link(void)
+{
+  g_autoptr(ArConfig) config = NULL;
+  g_autoptr(ArBoard) board = NULL;
+  g_autoptr(ArCallManager) m = new_manager(&config, &board);
+  ArProviderRegistry *r = ar_call_manager_get_providers(m);
+  g_autoptr(GError) error = NULL;
+  g_assert_false(ar_call_manager_join(m, "https://meet.example.org/standup", NULL, NULL, &error));
+  g_assert_error(error, AR_LINK_ERROR, error->code);
+  g_clear_error(&error);
+  ar_provider_registry_add_engine(r, AR_ENGINE_WEB, &claiming_engine, NULL, NULL);
+  ar_provider_registry_add(r, AR_ENGINE_WEB, "example-app", &fake_class, NULL, NULL);
+  g_assert_true(ar_call_manager_join(m, "https://meet.example.org/standup", NULL, NULL, &error));
+  g_assert_no_error(error);
+  g_assert_cmpstr(last_fake->provider_id, ==, "example-app");
+  g_assert_true(ar_call_manager_leave(m, NULL, NULL, &error));
+  g_assert_false(ar_call_manager_join(m, "https://meet.example.net/standup", NULL, NULL, &error));
+  g_assert_error(error, AR_LINK_ERROR, error->code);
+  while (g_main_context_iteration(NULL, FALSE))
+    ;
+}
+
+/* ---- lobby and needs-attention ---- */
+
+static void record_event(const ArCallEvent *event, gpointer data);
+
+static const char *
+status_string(ArCallManager *m, const char *member)
+{
+  static char value[256];
+  g_autoptr(JsonNode) status = status_json(m);
+  JsonNode *n = json_object_get_member(json_node_get_object(status), member);
+  g_strlcpy(value, n && !json_node_is_null(n) ? json_node_get_string(n) : "(null)", sizeof value);
+  return value;
+}
+
+/* A provider that waits (a web meeting's lobby, a captcha a person must
+ * solve) moves the call through "lobby" and "needs-attention" with its
+ * message in the event and the status; connected clears it; a leave while
+ * waiting cancels the join. */
+static void
+test_call_waiting_states(void)
+{
+  g_autoptr(ArConfig) config = NULL;
+  g_autoptr(ArBoard) board = NULL;
+  g_autoptr(ArCallManager) m = new_manager(&config, &board);
+  g_autoptr(GPtrArray) events = g_ptr_array_new_with_free_func(g_free);
+  ar_call_manager_set_event_func(m, record_event, events);
+  ar_provider_registry_add(ar_call_manager_get_providers(m), AR_ENGINE_WEB, "teams", &fake_class,
+                           NULL, NULL);
+  fake_hold = TRUE;
+  g_autoptr(GError) error = NULL;
+  gboolean connected = FALSE;
+  g_assert_true(ar_call_manager_join(m, TEAMS_LINK, join_done, &connected, &error));
+  FakeProvider *p = last_fake;
+  g_ptr_array_set_size(events, 0);
+  p->cb.waiting(&p->parent, AR_PROVIDER_WAIT_HOST, "Waiting for the host to let the room in",
+                p->user_data);
+  g_assert_cmpint(ar_call_manager_get_state(m), ==, AR_CALL_LOBBY);
+  g_assert_cmpstr(status_string(m, "state"), ==, "lobby");
+  g_assert_cmpstr(status_string(m, "message"), ==, "Waiting for the host to let the room in");
+  g_assert_cmpuint(events->len, ==, 1);
+  g_assert_cmpstr(events->pdata[0], ==,
+                  "{\"event\":\"state\",\"state\":\"lobby\",\"error\":null,"
+                  "\"message\":\"Waiting for the host to let the room in\"}");
+  /* The same state with a new message is an event; the same message is not. */
+  p->cb.waiting(&p->parent, AR_PROVIDER_WAIT_HOST, "Waiting for the host to let the room in",
+                p->user_data);
+  g_assert_cmpuint(events->len, ==, 1);
+  p->cb.waiting(&p->parent, AR_PROVIDER_WAIT_ATTENTION,
+                "Finish joining on the room screen: the meeting asks for a captcha", p->user_data);
+  g_assert_cmpstr(status_string(m, "state"), ==, "needs-attention");
+  g_assert_cmpstr(status_string(m, "message"), ==,
+                  "Finish joining on the room screen: the meeting asks for a captcha");
+  /* The devices are the call's meanwhile. */
+  ArCallControls c;
+  ar_call_manager_get_controls(m, &c);
+  g_assert_true(c.camera_live);
+  g_assert_true(ar_call_state_is_active(AR_CALL_NEEDS_ATTENTION));
+  /* Busy: a second join is refused. */
+  g_assert_false(ar_call_manager_join(m, TEAMS_LINK, NULL, NULL, &error));
+  g_assert_error(error, AR_CALL_ERROR, AR_CALL_ERROR_BUSY);
+  g_clear_error(&error);
+  g_assert_false(connected);
+  p->cb.connected(&p->parent, p->user_data);
+  g_assert_true(connected);
+  g_assert_cmpstr(status_string(m, "state"), ==, "connected");
+  g_assert_cmpstr(status_string(m, "message"), ==, "(null)");
+  /* After connecting, waiting means nothing. */
+  p->cb.waiting(&p->parent, AR_PROVIDER_WAIT_HOST, "late", p->user_data);
+  g_assert_cmpint(ar_call_manager_get_state(m), ==, AR_CALL_CONNECTED);
+  g_assert_true(ar_call_manager_leave(m, NULL, NULL, &error));
+
+  /* A leave in the lobby cancels the join. */
+  connected = TRUE;
+  g_assert_true(ar_call_manager_join(m, TEAMS_LINK, join_done, &connected, &error));
+  p = last_fake;
+  p->cb.waiting(&p->parent, AR_PROVIDER_WAIT_HOST, NULL, p->user_data);
+  g_assert_cmpstr(status_string(m, "message"), ==, "(null)");
+  g_assert_true(ar_call_manager_leave(m, NULL, NULL, &error));
+  g_assert_false(connected);
+  g_assert_cmpint(ar_call_manager_get_state(m), ==, AR_CALL_IDLE);
+  fake_hold = FALSE;
+  ar_call_manager_set_event_func(m, NULL, NULL);
+  while (g_main_context_iteration(NULL, FALSE))
+    ;
+}
+
 /* ---- tracks and track events ---- */
 
 static void
@@ -439,5 +568,7 @@ main(int argc, char **argv)
   g_test_add_func("/providers/call/found-by-engine-and-id", test_call_found_by_engine_and_id);
   g_test_add_func("/providers/call/tracks-and-events", test_call_tracks_and_events);
   g_test_add_func("/providers/call/typed-events", test_call_typed_events);
+  g_test_add_func("/providers/call/waiting-states", test_call_waiting_states);
+  g_test_add_func("/providers/call/engine-claims-link", test_call_engine_claims_link);
   return g_test_run();
 }
