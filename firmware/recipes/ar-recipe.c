@@ -553,10 +553,10 @@ parse_step(Ctx *c, const char *path, JsonNode *node, ArRecipeStep *st)
   static const char *const common[] = {"action", "optional", "timeout-ms", "note", NULL};
   static const char *const required[] = {"action", NULL};
 
+  memset(st, 0, sizeof(*st)); /* cleared by the caller even when this fails */
   JsonObject *o = get_object(c, path, node);
   if (o == NULL || !check_keys(c, path, o, all, required))
     return FALSE;
-  memset(st, 0, sizeof(*st));
   st->type_keys = TRUE;
   st->timeout_ms = AR_RECIPE_DEFAULT_TIMEOUT_MS;
   if (!parse_action(c, path, o, &st->action))
@@ -687,7 +687,7 @@ parse_steps(Ctx *c, const char *path, JsonNode *node, guint max, GArray *out)
     return fail(c, path, "too many steps (%u, at most %u)", n, max);
   for (guint i = 0; i < n; i++) {
     g_autofree char *p = idx(path, i);
-    ArRecipeStep st;
+    ArRecipeStep st = {0};
     if (!parse_step(c, p, json_array_get_element(a, i), &st)) {
       step_clear(&st);
       return FALSE;
