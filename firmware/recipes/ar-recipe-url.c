@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * ar-recipe-url.c: what a recipe makes of a link: the join URL the meeting
- * browser opens, the display name the page gets, and the origins the page may
- * use.
+ * ar-recipe-url.c: what a recipe makes of a link and a page: the join URL the
+ * meeting browser opens, the display name the page gets, the origins the page
+ * may use, and what a toggle's attribute says.
  *
  * Every value substituted into the URL is percent-encoded (only RFC 3986
  * unreserved characters stay as they are; the link's path keeps its '/' and
@@ -341,4 +341,42 @@ ar_recipe_build_join_url(const ArRecipe *recipe, const ArLink *link, const char 
     return NULL;
   }
   return g_string_free(url, FALSE);
+}
+
+/* ---- toggles ---- */
+
+static gsize
+longest_prefix(char **words, const char *value)
+{
+  gsize best = 0;
+  for (guint i = 0; words != NULL && words[i] != NULL; i++) {
+    gsize n = strlen(words[i]);
+    if (n > best && g_ascii_strncasecmp(value, words[i], n) == 0)
+      best = n;
+  }
+  return best;
+}
+
+ArRecipeToggleState
+ar_recipe_toggle_state(const ArRecipeStep *step, const char *value)
+{
+  g_return_val_if_fail(step != NULL, AR_RECIPE_TOGGLE_UNKNOWN);
+  if (value == NULL || step->action != AR_RECIPE_ACTION_TOGGLE)
+    return AR_RECIPE_TOGGLE_UNKNOWN;
+  while (g_ascii_isspace(*value))
+    value++;
+  gsize on = longest_prefix(step->state_on, value);
+  gsize off = longest_prefix(step->state_off, value);
+  if (on == off)
+    return AR_RECIPE_TOGGLE_UNKNOWN;
+  return on > off ? AR_RECIPE_TOGGLE_ON : AR_RECIPE_TOGGLE_OFF;
+}
+
+gboolean
+ar_recipe_toggle_needs_click(const ArRecipeStep *step, const char *value)
+{
+  ArRecipeToggleState s = ar_recipe_toggle_state(step, value);
+  if (s == AR_RECIPE_TOGGLE_UNKNOWN)
+    return FALSE;
+  return (s == AR_RECIPE_TOGGLE_ON) != step->want_on;
 }

@@ -98,7 +98,7 @@ typedef struct {
   char *key;             /* press: "Enter", "Escape", "Tab", "Space" */
   gboolean want_on;      /* toggle: the state wanted */
   char *state_attribute; /* toggle: attribute read first ("aria-checked", ...; "text") */
-  char **state_on;       /* toggle: the attribute contains one of these: it is on */
+  char **state_on;       /* toggle: the value starts with one of these: it is on */
   char **state_off;      /* toggle: ... it is off (neither: unknown, do not click) */
   char *script;          /* script: a JavaScript expression */
   gboolean optional;     /* a missing element is not an error */
@@ -123,6 +123,20 @@ typedef struct {
   char *reason;       /* why not applicable, or NULL */
   ArRecipeStep *step; /* NULL when not applicable */
 } ArRecipeControlSpec;
+
+typedef enum {
+  AR_RECIPE_TOGGLE_UNKNOWN,
+  AR_RECIPE_TOGGLE_OFF,
+  AR_RECIPE_TOGGLE_ON,
+} ArRecipeToggleState;
+
+/* What a toggle step's element says about itself: VALUE is its STATE_ATTRIBUTE
+ * (or text) as read from the page (NULL if absent). On if VALUE starts with
+ * one of STATE_ON (any case, after leading white space), off if with one of
+ * STATE_OFF, else unknown; the longer match wins, so "Unmute" is not "Mute". */
+ArRecipeToggleState ar_recipe_toggle_state(const ArRecipeStep *step, const char *value);
+/* Whether the engine should click: the state is known and not as wanted. */
+gboolean ar_recipe_toggle_needs_click(const ArRecipeStep *step, const char *value);
 
 typedef struct _ArRecipe ArRecipe;
 

@@ -782,6 +782,41 @@ test_css(void)
 }
 
 static void
+test_toggle_state(void)
+{
+  g_autoptr(ArRecipeSet) set = shipped_set();
+  g_autoptr(ArRecipe) lab = lab_recipe();
+  const ArRecipeStep *mute = ar_recipe_get_control(lab, AR_RECIPE_CONTROL_MUTE)->step;
+  const ArRecipeStep *unmute = ar_recipe_get_control(lab, AR_RECIPE_CONTROL_UNMUTE)->step;
+  g_assert_cmpint(ar_recipe_toggle_state(mute, "Mute"), ==, AR_RECIPE_TOGGLE_ON);
+  g_assert_cmpint(ar_recipe_toggle_state(mute, " unmute "), ==, AR_RECIPE_TOGGLE_OFF);
+  g_assert_cmpint(ar_recipe_toggle_state(mute, "Muted?"), ==, AR_RECIPE_TOGGLE_ON);
+  g_assert_cmpint(ar_recipe_toggle_state(mute, "Publish"), ==, AR_RECIPE_TOGGLE_UNKNOWN);
+  g_assert_cmpint(ar_recipe_toggle_state(mute, NULL), ==, AR_RECIPE_TOGGLE_UNKNOWN);
+  g_assert_true(ar_recipe_toggle_needs_click(mute, "Mute"));
+  g_assert_false(ar_recipe_toggle_needs_click(mute, "Unmute"));
+  g_assert_false(ar_recipe_toggle_needs_click(unmute, "Mute"));
+  g_assert_true(ar_recipe_toggle_needs_click(unmute, "Unmute"));
+  g_assert_false(ar_recipe_toggle_needs_click(unmute, "???"));
+
+  /* Teams' pre-join switches: aria-checked. */
+  guint n = 0;
+  const ArRecipeStep *steps = ar_recipe_get_steps(ar_recipe_set_lookup_id(set, "teams"), &n);
+  const ArRecipeStep *mic = NULL;
+  for (guint i = 0; i < n && mic == NULL; i++)
+    if (steps[i].action == AR_RECIPE_ACTION_TOGGLE)
+      mic = &steps[i];
+  g_assert_nonnull(mic);
+  g_assert_cmpstr(mic->state_attribute, ==, "aria-checked");
+  g_assert_true(mic->want_on);
+  g_assert_true(ar_recipe_toggle_needs_click(mic, "false"));
+  g_assert_false(ar_recipe_toggle_needs_click(mic, "true"));
+  g_assert_false(ar_recipe_toggle_needs_click(mic, NULL));
+  /* A click step is no toggle. */
+  g_assert_cmpint(ar_recipe_toggle_state(&steps[0], "true"), ==, AR_RECIPE_TOGGLE_UNKNOWN);
+}
+
+static void
 test_origins(void)
 {
   g_autoptr(ArRecipeSet) set = shipped_set();
@@ -818,6 +853,7 @@ main(int argc, char **argv)
   g_test_add_func("/recipes/display-name", test_display_name);
   g_test_add_func("/recipes/expand-value", test_expand_value);
   g_test_add_func("/recipes/origins", test_origins);
+  g_test_add_func("/recipes/toggle-state", test_toggle_state);
   g_test_add_func("/recipes/admin/override", test_admin_override);
   g_test_add_func("/recipes/admin/bad-file", test_admin_bad_file);
   g_test_add_func("/recipes/admin/app-link", test_admin_app_link);
