@@ -452,6 +452,24 @@ test_admin_bad_file(void)
   remove_dir(dir);
 }
 
+/* The example in docs/recipes.md ("How to add one") is a recipe that loads. */
+static void
+test_docs_example(void)
+{
+  g_autofree char *doc = read_source(AR_DOCS_DIR "/recipes.md");
+  const char *start = strstr(doc, "```json\n");
+  g_assert_nonnull(start);
+  start += 8;
+  const char *end = strstr(start, "```");
+  g_assert_nonnull(end);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ArRecipe) r =
+      ar_recipe_new_from_data("janus-videoroom.json", start, end - start, &error);
+  g_assert_no_error(error);
+  check_coverage(r);
+  g_assert_cmpstr(ar_recipe_get_hosts(r)[0], ==, "127.0.0.1");
+}
+
 static void
 test_admin_app_link(void)
 {
@@ -857,6 +875,7 @@ main(int argc, char **argv)
   g_test_add_func("/recipes/admin/override", test_admin_override);
   g_test_add_func("/recipes/admin/bad-file", test_admin_bad_file);
   g_test_add_func("/recipes/admin/app-link", test_admin_app_link);
+  g_test_add_func("/recipes/docs-example", test_docs_example);
   g_test_add_func("/recipes/minimal", test_minimal_ok);
   g_test_add_func("/recipes/file-limits", test_file_limits);
   g_test_add_func("/recipes/css", test_css);
