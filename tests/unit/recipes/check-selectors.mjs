@@ -1,6 +1,7 @@
 // Every CSS selector of every recipe, parsed by Chromium: document.querySelector
 // must not throw (a SyntaxError means the page would never match it). The C
-// loader only sanity-checks selectors; Chromium is the real parser.
+// loader only sanity-checks selectors; Chromium is the real parser. Every
+// "script" (an expression) is compiled too, without running it.
 //
 //   node check-selectors.mjs LAB_DIR RECIPE_DIR...
 //
@@ -29,6 +30,7 @@ function collect(node, out, where) {
       const here = where ? `${where}.${k}` : k;
       if (k === 'selectors' && Array.isArray(v)) v.forEach((s, i) => out.push([`${here}[${i}]`, s]));
       else if (k === 'frame' && typeof v === 'string') out.push([here, v]);
+      else if (k === 'script' && typeof v === 'string') out.push([here, v, 'script']);
       else collect(v, out, here);
     }
   }
@@ -55,11 +57,18 @@ try {
     n++;
     const sels = [];
     collect(JSON.parse(fs.readFileSync(f, 'utf8')), sels, '');
-    const bad = await page.evaluate((list) => list.flatMap(([where, s]) => {
-      try { document.querySelector(s); return []; } catch (e) { return [`${where}: ${JSON.stringify(s)}: ${e.name}`]; }
+    const bad = await page.evaluate((list) => list.flatMap(([where, s, kind]) => {
+      try {
+        if (kind === 'script') new Function(`return (${s});`); // compiled, not run
+        else document.querySelector(s);
+        return [];
+      } catch (e) {
+        return [`${where}: ${JSON.stringify(s)}: ${e.name}`];
+      }
     }), sels);
+    const nScripts = sels.filter((x) => x[2] === 'script').length;
     if (bad.length === 0 && sels.length > 0) {
-      console.log(`ok ${n} - ${path.basename(f)}: ${sels.length} selectors parse`);
+      console.log(`ok ${n} - ${path.basename(f)}: ${sels.length - nScripts} selectors and ${nScripts} scripts parse`);
     } else if (bad.length === 0) {
       console.log(`ok ${n} - ${path.basename(f)}: no selectors`);
     } else {
