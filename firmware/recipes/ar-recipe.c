@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 G_DEFINE_QUARK(ar - recipe - error - quark, ar_recipe_error)
@@ -1113,11 +1114,19 @@ ar_recipe_new_from_file(const char *path, GError **error)
 {
   g_return_val_if_fail(path != NULL, NULL);
   g_autofree char *base = g_path_get_basename(path);
-  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+  /* O_NONBLOCK: a FIFO put in the folder must not hang the daemon; then only
+   * regular files are read. Symbolic links are not followed. */
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK);
   if (fd < 0) {
     int e = errno;
     g_set_error(error, AR_RECIPE_ERROR, AR_RECIPE_ERROR_IO, "%s: cannot open: %s", base,
                 g_strerror(e));
+    return NULL;
+  }
+  struct stat st;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    close(fd);
+    g_set_error(error, AR_RECIPE_ERROR, AR_RECIPE_ERROR_IO, "%s: not a regular file", base);
     return NULL;
   }
   /* Read at most one byte more than allowed, to tell "too large". */

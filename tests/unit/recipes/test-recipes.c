@@ -10,6 +10,8 @@
 
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static const char *const shipped_ids[] = {
     "generic", "google-meet", "jitsi", "teams", "webex", "whereby", "zoom", NULL,
@@ -754,6 +756,20 @@ test_file_limits(void)
   g_assert_null(ar_recipe_new_from_file(path, &error));
   g_assert_error(error, AR_RECIPE_ERROR, AR_RECIPE_ERROR_IO);
   g_assert_true(g_str_has_prefix(error->message, "t.json: cannot open"));
+  g_clear_error(&error);
+  /* A FIFO (nobody writes to it) is refused at once, not waited on. */
+  g_assert_cmpint(mkfifo(path, 0600), ==, 0);
+  g_assert_null(ar_recipe_new_from_file(path, &error));
+  g_assert_error(error, AR_RECIPE_ERROR, AR_RECIPE_ERROR_IO);
+  g_assert_cmpstr(error->message, ==, "t.json: not a regular file");
+  g_clear_error(&error);
+  g_unlink(path);
+  /* A symbolic link is not followed. */
+  g_autofree char *target = g_build_filename(dir, "target", NULL);
+  write_file(dir, "target", MINIMAL);
+  g_assert_cmpint(symlink(target, path), ==, 0);
+  g_assert_null(ar_recipe_new_from_file(path, &error));
+  g_assert_error(error, AR_RECIPE_ERROR, AR_RECIPE_ERROR_IO);
   remove_dir(dir);
 }
 
