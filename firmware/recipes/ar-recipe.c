@@ -931,30 +931,52 @@ parse_display_name(Ctx *c, ArRecipe *r, JsonObject *root)
   return TRUE;
 }
 
-/* Nesting depth of the JSON text, counted outside strings (json-glib's parser
- * recurses; a deep file must be refused before it reaches it). */
-static gboolean
-depth_ok(const char *data, gsize len)
+/* A pass over the JSON text before json-glib sees it: the nesting depth
+ * (json-glib's parser recurses; a deep file must be refused first), and keys
+ * given twice in one object (json-glib keeps the last one silently, which
+ * would hide a mistake such as two "selectors"). Keys are compared as written.
+ * Malformed text is left to json-glib. NULL if fine, else why not. */
+static char *
+prescan(const char *data, gsize len, gboolean *too_deep)
 {
+  GHashTable *keys[MAX_DEPTH + 1] = {NULL}; /* per open object; NULL for lists */
+  gboolean expect_key[MAX_DEPTH + 1] = {FALSE};
   guint depth = 0;
-  gboolean in_string = FALSE;
-  for (gsize i = 0; i < len; i++) {
+  char *why = NULL;
+  *too_deep = FALSE;
+  for (gsize i = 0; i < len && why == NULL; i++) {
     char ch = data[i];
-    if (in_string) {
-      if (ch == '\\')
-        i++;
-      else if (ch == '"')
-        in_string = FALSE;
-    } else if (ch == '"') {
-      in_string = TRUE;
+    if (ch == '"') {
+      gsize start = ++i;
+      while (i < len && data[i] != '"')
+        i += data[i] == '\\' ? 2 : 1;
+      if (i >= len)
+        break;
+      if (depth > 0 && keys[depth] != NULL && expect_key[depth]) {
+        expect_key[depth] = FALSE;
+        char *key = g_strndup(data + start, i - start);
+        if (!g_hash_table_add(keys[depth], key))
+          why = g_strdup_printf("key \"%.64s\" given twice in one object", key);
+      }
     } else if (ch == '{' || ch == '[') {
-      if (++depth > MAX_DEPTH)
-        return FALSE;
+      if (++depth > MAX_DEPTH) {
+        *too_deep = TRUE;
+        why = g_strdup_printf("nested deeper than %d levels", MAX_DEPTH);
+        depth--;
+        break;
+      }
+      keys[depth] = ch == '{' ? g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL) : NULL;
+      expect_key[depth] = ch == '{';
     } else if ((ch == '}' || ch == ']') && depth > 0) {
+      g_clear_pointer(&keys[depth], g_hash_table_unref);
       depth--;
+    } else if (ch == ',' && depth > 0 && keys[depth] != NULL) {
+      expect_key[depth] = TRUE;
     }
   }
-  return TRUE;
+  for (guint d = 0; d <= MAX_DEPTH; d++)
+    g_clear_pointer(&keys[d], g_hash_table_unref);
+  return why;
 }
 
 static gboolean
@@ -1082,9 +1104,12 @@ ar_recipe_new_from_data(const char *name, const char *data, gsize len, GError **
     fail(&c, NULL, "NUL byte in the file");
     return NULL;
   }
-  if (!depth_ok(data, len)) {
-    g_set_error(error, AR_RECIPE_ERROR, AR_RECIPE_ERROR_TOO_LARGE,
-                "%s: nested deeper than %d levels", base, MAX_DEPTH);
+  gboolean too_deep = FALSE;
+  g_autofree char *why = prescan(data, len, &too_deep);
+  if (why != NULL) {
+    g_set_error(error, AR_RECIPE_ERROR,
+                too_deep ? AR_RECIPE_ERROR_TOO_LARGE : AR_RECIPE_ERROR_INVALID, "%s: %s", base,
+                why);
     return NULL;
   }
   g_autoptr(JsonParser) parser = json_parser_new_immutable();
