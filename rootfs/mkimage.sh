@@ -215,6 +215,9 @@ make_slot() {
   cp "$BOARD_CONF" "$work/usr/share/anyroom/board/$BOARD/board.conf"
   cp -a "$TOP/ui-kiosk/." "$work/usr/share/anyroom/ui/"
   rm -f "$work/usr/share/anyroom/ui/README.md"
+  # The web engine's join recipes (docs/recipes.md); an administrator's own go to /data/anyroom/recipes.
+  mkdir -p "$work/usr/share/anyroom/recipes"
+  cp "$TOP"/firmware/recipes/data/*.json "$work/usr/share/anyroom/recipes/"
   cp -a "$TOP/rootfs/overlay/." "$work/"
   install_kiosk "$work"
   mkdir -p "$work/etc/rauc"
