@@ -54,6 +54,7 @@ struct _ArCallManager {
   guint reconnects;    /* successful re-establishments in this call */
   guint renew_id;      /* URL credentials: rebuild a relayed call before they expire */
   gint64 last_recovery_us;
+  ArCapture *capture; /* capture (issue 11): held while the call is live */
 };
 
 const char *
@@ -73,6 +74,24 @@ emit(ArCallManager *m, JsonBuilder *b)
 }
 
 static void emit_controls(ArCallManager *m);
+
+/* ---- capture (issue 11): the camera and microphone open once per call ----
+ * The call holds the media engine's capture graph from join to its end, so a
+ * reconnection's new peers reuse the open camera. If it cannot open, the
+ * send peer's own acquire reports the device error and fails the join. */
+static void
+hold_capture(ArCallManager *m, gboolean live)
+{
+  if (live && !m->capture) {
+    g_autoptr(GError) error = NULL;
+    m->capture = ar_media_engine_capture_acquire(m->engine, &error);
+    if (!m->capture)
+      g_warning("call: cannot open the camera and microphone: %s", error->message);
+  } else if (!live) {
+    g_clear_pointer(&m->capture, ar_capture_unref);
+  }
+}
+/* ---- end of capture (issue 11) ---- */
 
 static void
 emit_state(ArCallManager *m)
@@ -108,6 +127,7 @@ set_state(ArCallManager *m, ArCallState state)
   gboolean live =
       state == AR_CALL_JOINING || state == AR_CALL_CONNECTED || state == AR_CALL_RECONNECTING;
   m->state = state;
+  hold_capture(m, live); /* capture (issue 11) */
   emit_state(m);
   /* microphone_live / camera_live follow the call state. */
   if (was_live != live)
@@ -733,6 +753,7 @@ ar_call_manager_free(ArCallManager *m)
   ar_turn_credentials_free(m->creds);
   ar_link_free(m->pending_link);
   ar_provider_registry_free(m->providers);
+  g_clear_pointer(&m->capture, ar_capture_unref); /* capture (issue 11) */
   ar_media_engine_free(m->engine);
   g_free(m->link);
   g_free(m->provider_id);
