@@ -105,41 +105,25 @@ ar_capture_branch_new(ArCapture *capture, ArCaptureKind kind)
   return b;
 }
 
-/* What the tee's idle probe needs to take a branch out (no reference to the
- * pipeline itself: the probe may never fire, and is then freed with the
- * tee). */
-typedef struct {
-  GstElement *tee;
-  GstPad *teepad;
-  GPtrArray *elements;
-} ArBranchTeardown;
-
-static void
-ar_branch_teardown_free(gpointer data)
-{
-  ArBranchTeardown *t = data;
-
-  gst_object_unref(t->tee);
-  gst_object_unref(t->teepad);
-  g_ptr_array_unref(t->elements);
-  g_free(t);
-}
-
 /* The tee's pad is idle (no buffer in flight): unlink, stop and drop the
- * branch. Runs at once in the thread that added the probe, or on the tee's
- * streaming thread right after the buffer in flight, as GStreamer's dynamic
- * pipeline examples do; the tee goes on with its other pads (allow-not-linked). */
+ * branch's elements (@data, a GPtrArray). Runs at once in the thread that
+ * added the probe, or on the tee's streaming thread right after the buffer in
+ * flight, as GStreamer's dynamic pipeline examples do; the tee goes on with
+ * its other pads (allow-not-linked). The data holds no reference on the tee,
+ * its pad or the pipeline: no cycle if the probe never fires. */
 static GstPadProbeReturn
 ar_branch_teardown_probe(GstPad *pad, GstPadProbeInfo *info, gpointer data)
 {
-  ArBranchTeardown *t = data;
+  GPtrArray *elements = data;
   g_autoptr(GstPad) peer = gst_pad_get_peer(pad);
+  g_autoptr(GstElement) tee = gst_pad_get_parent_element(pad);
 
   if (peer != NULL)
     gst_pad_unlink(pad, peer);
-  gst_element_release_request_pad(t->tee, t->teepad);
-  for (guint i = 0; i < t->elements->len; i++) {
-    GstElement *e = t->elements->pdata[i];
+  if (tee != NULL)
+    gst_element_release_request_pad(tee, pad);
+  for (guint i = 0; i < elements->len; i++) {
+    GstElement *e = elements->pdata[i];
     g_autoptr(GstObject) parent = gst_object_get_parent(GST_OBJECT(e));
 
     gst_element_set_locked_state(e, TRUE);
@@ -154,16 +138,12 @@ ar_branch_teardown_probe(GstPad *pad, GstPadProbeInfo *info, gpointer data)
 static void
 ar_capture_branch_teardown(ArCapture *capture, ArCaptureBranch *b)
 {
-  ArBranchTeardown *t;
+  g_autoptr(GstPad) teepad = g_steal_pointer(&b->teepad);
 
-  if (b->teepad == NULL)
+  if (teepad == NULL)
     return;
-  t = g_new0(ArBranchTeardown, 1);
-  t->tee = gst_object_ref(capture->tee[b->kind]);
-  t->teepad = g_steal_pointer(&b->teepad);
-  t->elements = g_ptr_array_ref(b->elements);
-  gst_pad_add_probe(t->teepad, GST_PAD_PROBE_TYPE_IDLE, ar_branch_teardown_probe, t,
-                    ar_branch_teardown_free);
+  gst_pad_add_probe(teepad, GST_PAD_PROBE_TYPE_IDLE, ar_branch_teardown_probe,
+                    g_ptr_array_ref(b->elements), (GDestroyNotify)g_ptr_array_unref);
 }
 
 static void ar_capture_source_gone(gpointer data, GObject *where_the_object_was);
