@@ -165,6 +165,9 @@ ar_capture_branch_detach(ArCapture *capture, ArCaptureBranch *b)
   }
   g_mutex_unlock(&b->lock);
   ar_capture_branch_teardown(capture, b);
+  /* The teardown probe holds the elements now: an appsink (which holds @b
+   * through its callbacks) is freed once it is out of the graph. */
+  g_clear_pointer(&b->elements, g_ptr_array_unref);
   held = g_steal_pointer(&b->capture);
   GST_DEBUG("capture: %s consumer removed (%u left)", ar_capture_kind_names[b->kind],
             capture->branches->len);
@@ -327,8 +330,6 @@ ar_capture_make_source(ArCapture *capture, ArCaptureKind kind, GError **error)
   b = ar_capture_branch_new(capture, kind);
   b->appsrc = gst_object_ref(appsrc);
   g_ptr_array_add(b->elements, gst_object_ref(appsink));
-  gst_app_sink_set_callbacks(GST_APP_SINK(appsink), &callbacks, ar_capture_branch_ref(b),
-                             ar_capture_branch_unref);
   gst_bin_add(GST_BIN(capture->pipeline), appsink);
   b->teepad = gst_element_request_pad_simple(capture->tee[kind], "src_%u");
   sinkpad = gst_element_get_static_pad(appsink, "sink");
@@ -342,6 +343,10 @@ ar_capture_make_source(ArCapture *capture, ArCaptureKind kind, GError **error)
     gst_bin_remove(GST_BIN(capture->pipeline), appsink);
     return NULL;
   }
+  /* The appsink holds the branch; the branch's element list holds the
+   * appsink until the branch is taken out (then the cycle is broken). */
+  gst_app_sink_set_callbacks(GST_APP_SINK(appsink), &callbacks, ar_capture_branch_ref(b),
+                             ar_capture_branch_unref);
   gst_element_sync_state_with_parent(appsink);
 
   b->capture = ar_capture_ref(capture);

@@ -325,6 +325,25 @@ test_consumers(void)
   ar_media_engine_set_microphone_muted(engine, FALSE);
   g_assert_true(wait_both(loud, a1, a2, 5000));
 
+  /* Every consumer's branch is freed with it (weak references). */
+  GPtrArray *branch_refs = g_ptr_array_new();
+  {
+    g_autoptr(GstIterator) it = gst_bin_iterate_recurse(GST_BIN(ar_capture_get_pipeline(capture)));
+    GValue item = G_VALUE_INIT;
+    while (gst_iterator_next(it, &item) == GST_ITERATOR_OK) {
+      GstElement *e = g_value_get_object(&item);
+      GstElementFactory *f = gst_element_get_factory(e);
+      if (f != NULL && g_str_equal(GST_OBJECT_NAME(f), "appsink")) {
+        GWeakRef *w = g_new0(GWeakRef, 1);
+        g_weak_ref_init(w, e);
+        g_ptr_array_add(branch_refs, w);
+      }
+      g_value_reset(&item);
+    }
+    g_value_unset(&item);
+  }
+  g_assert_cmpuint(branch_refs->len, ==, 4);
+
   /* One consumer removed while the graph runs: the other flows on. */
   ar_capture_remove_source(capture, v1->source);
   ar_capture_remove_source(capture, a1->source);
@@ -357,6 +376,13 @@ test_consumers(void)
   ar_capture_unref(capture);
   g_assert_null(g_weak_ref_get(&pipeline_ref));
   g_weak_ref_clear(&pipeline_ref);
+  for (guint i = 0; i < branch_refs->len; i++) {
+    GWeakRef *w = branch_refs->pdata[i];
+    g_assert_null(g_weak_ref_get(w));
+    g_weak_ref_clear(w);
+    g_free(w);
+  }
+  g_ptr_array_unref(branch_refs);
 
   /* The next call opens the devices again. */
   capture = ar_media_engine_capture_acquire(engine, &error);
