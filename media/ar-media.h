@@ -303,7 +303,7 @@ gboolean ar_media_play_test_tone(const char *speaker, guint ms,
 /* A JPEG of @camera ("test", "auto", a V4L2 path that
  * ar_media_setting_check(AR_MEDIA_SETTING_VIDEO_SOURCE) takes) scaled to @width x @height
  * (at most 1280x720, AR_MEDIA_SNAPSHOT_MAX_BYTES). The device must be free:
- * not while a call sends it. */
+ * not during a call (its capture holds the camera from join to the end). */
 GBytes *ar_media_camera_snapshot(const char *camera, guint width, guint height,
                                  GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
