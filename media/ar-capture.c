@@ -55,6 +55,7 @@ struct _ArCapture {
   GPtrArray *branches; /* ArCaptureBranch*, in the graph */
   GError *error;       /* set once: the capture failed */
   ArCapture **owner_slot;
+  guint framerate;
   ArCaptureErrorFunc error_func;
   gpointer error_data;
   char *description;
@@ -271,6 +272,25 @@ drop:
   return GST_FLOW_OK;
 }
 
+/* How late a buffer is when it reaches the tee: the capture's own latency
+ * (the source's, e.g. one frame or one audio period, plus conversion), asked
+ * upstream of the tee; before the first caps are known, one frame / 20 ms. */
+static GstClockTime
+ar_capture_latency(ArCapture *capture, ArCaptureKind kind)
+{
+  g_autoptr(GstPad) pad = gst_element_get_static_pad(capture->tee[kind], "sink");
+  g_autoptr(GstQuery) query = gst_query_new_latency();
+  gboolean live = FALSE;
+  GstClockTime min = 0, max = 0;
+
+  if (gst_pad_peer_query(pad, query)) {
+    gst_query_parse_latency(query, &live, &min, &max);
+    if (live && GST_CLOCK_TIME_IS_VALID(min) && min > 0)
+      return min;
+  }
+  return kind == AR_CAPTURE_VIDEO ? GST_SECOND / MAX(capture->framerate, 1) : 20 * GST_MSECOND;
+}
+
 static GstElement *
 ar_capture_make_source(ArCapture *capture, ArCaptureKind kind, GError **error)
 {
@@ -295,8 +315,10 @@ ar_capture_make_source(ArCapture *capture, ArCaptureKind kind, GError **error)
   if (appsrc == NULL)
     return NULL;
   gst_bin_add(GST_BIN(bin), appsrc);
+  /* Live, and as late as the capture made its buffers: a consumer whose sink
+   * syncs on the clock renders them on time. */
   g_object_set(appsrc, "is-live", TRUE, "format", GST_FORMAT_TIME, "block", FALSE, "min-latency",
-               (gint64)0, NULL);
+               (gint64)ar_capture_latency(capture, kind), NULL);
   gst_util_set_object_arg(G_OBJECT(appsrc), "leaky-type", "downstream");
   if (kind == AR_CAPTURE_VIDEO) {
     /* Two frames, as the camera queue always had: a slow encoder drops old
@@ -799,6 +821,7 @@ ar_capture_new(const ArCaptureSpec *spec, ArMediaControls *controls, GError **er
   capture->context = g_main_context_ref_thread_default();
   capture->controls = ar_media_controls_ref(controls);
   capture->branches = g_ptr_array_new();
+  capture->framerate = spec->framerate;
   capture->pipeline = gst_object_ref_sink(gst_pipeline_new("ar-capture"));
   /* The consumers' pipelines run on the system clock: so does the capture
    * (an alsasrc would otherwise give it the sound card's clock), and a

@@ -300,6 +300,18 @@ test_consumers(void)
     g_assert_true(gst_caps_is_subset(c->caps, want));
   }
 
+  /* The consumers' appsrcs report the capture's latency (live). */
+  for (Consumer *c = v1; c != NULL; c = c == v1 ? a1 : NULL) {
+    g_autoptr(GstElement) appsrc =
+        gst_bin_get_by_name(GST_BIN(c->source), c == v1 ? "camera" : "microphone");
+    gint64 latency = -1;
+    g_assert_nonnull(appsrc);
+    g_object_get(appsrc, "min-latency", &latency, NULL);
+    g_test_message("%s consumer latency %.1f ms", c == v1 ? "video" : "audio", latency / 1e6);
+    g_assert_cmpint(latency, >, 0);
+    g_assert_cmpint(latency, <, 500 * GST_MSECOND);
+  }
+
   /* One camera and one microphone, in the capture graph only. */
   g_assert_cmpuint(count_factory(ar_capture_get_pipeline(capture), "videotestsrc"), ==, 1);
   g_assert_cmpuint(count_factory(ar_capture_get_pipeline(capture), "audiotestsrc"), ==, 1);
