@@ -511,7 +511,7 @@ ar_capture_remove_sink(ArCapture *capture, GstElement *sink)
  * on its own bus, as an error from its appsrc (a peer then fails, as it did
  * when it owned the camera). */
 static void
-ar_capture_fail(ArCapture *capture, GError *error, const char *debug)
+ar_capture_fail(ArCapture *capture, GError *error, const GError *device_error, const char *debug)
 {
   g_autoptr(GPtrArray) appsrcs = g_ptr_array_new_with_free_func(gst_object_unref);
 
@@ -537,8 +537,11 @@ ar_capture_fail(ArCapture *capture, GError *error, const char *debug)
   for (guint i = 0; i < appsrcs->len; i++) {
     GstElement *appsrc = appsrcs->pdata[i];
 
-    gst_element_post_message(appsrc,
-                             gst_message_new_error(GST_OBJECT(appsrc), error, (gchar *)debug));
+    /* The device's own words: the consumer names the appsrc ("camera"). */
+    gst_element_post_message(
+        appsrc, gst_message_new_error(GST_OBJECT(appsrc),
+                                      device_error != NULL ? (GError *)device_error : error,
+                                      (gchar *)debug));
   }
   if (capture->error_func != NULL)
     capture->error_func(capture, NULL, capture->error, capture->error_data);
@@ -569,14 +572,14 @@ ar_capture_on_bus(GstBus *bus, GstMessage *msg, gpointer data)
     ar_capture_fail(capture,
                     g_error_new(AR_MEDIA_ERROR, AR_MEDIA_ERROR_PIPELINE, "%s: %s",
                                 GST_OBJECT_NAME(GST_MESSAGE_SRC(msg)), error->message),
-                    debug);
+                    error, debug);
     break;
   case GST_MESSAGE_EOS:
     /* Live devices do not end: the camera or microphone went away. */
     ar_capture_fail(capture,
                     g_error_new_literal(AR_MEDIA_ERROR, AR_MEDIA_ERROR_PIPELINE,
                                         "the camera or microphone stopped (end of stream)"),
-                    NULL);
+                    NULL, NULL);
     break;
   case GST_MESSAGE_WARNING:
     gst_message_parse_warning(msg, &error, NULL);

@@ -478,6 +478,104 @@ test_in_graph_sink(void)
   consumer_free(peer);
 }
 
+typedef struct {
+  guint calls;
+  GstElement *sink; /* of the last call */
+  GError *error;
+} ErrorSeen;
+
+static void
+on_capture_error(ArCapture *capture, GstElement *sink, const GError *error, gpointer data)
+{
+  ErrorSeen *seen = data;
+  seen->calls++;
+  seen->sink = sink;
+  g_clear_error(&seen->error);
+  seen->error = g_error_copy(error);
+}
+
+/* Posts an error as if @element (in the capture graph) failed. */
+static void
+post_error(GstElement *element, const char *message)
+{
+  g_autoptr(GError) error =
+      g_error_new_literal(GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_READ, message);
+  gst_element_post_message(element, gst_message_new_error(GST_OBJECT(element), error, NULL));
+}
+
+/* The first ERROR on @pipeline's bus within @ms, or NULL. */
+static GstMessage *
+wait_bus_error(GstElement *pipeline, guint ms)
+{
+  g_autoptr(GstBus) bus = gst_pipeline_get_bus(GST_PIPELINE(pipeline));
+  return gst_bus_timed_pop_filtered(bus, ms * GST_MSECOND, GST_MESSAGE_ERROR);
+}
+
+/* An in-graph sink's error removes that sink only; a device error stops the
+ * capture, reaches every source consumer's bus and the owner, and the next
+ * acquire opens the devices again. */
+static void
+test_errors(void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ArMediaEngine) engine = make_engine("test");
+  ArCapture *capture = ar_media_engine_capture_acquire(engine, &error);
+  GstElement *sink = gst_element_factory_make("fakesink", "bridge-video");
+  ErrorSeen seen = {0};
+  Consumer *peer;
+  guint64 before;
+
+  g_assert_no_error(error);
+  ar_capture_set_error_func(capture, on_capture_error, &seen);
+  g_assert_true(ar_capture_add_video_sink(capture, sink, &error));
+  g_assert_no_error(error);
+  peer = consumer_new(capture, TRUE, 0);
+  g_assert_true(wait_both(flowing, peer, NULL, 5000));
+
+  post_error(sink, "the bridge's sink broke");
+  spin(200);
+  g_assert_cmpuint(seen.calls, ==, 1);
+  g_assert_true(seen.sink == sink);
+  g_assert_null(ar_capture_get_error(capture));
+  g_assert_cmpuint(count_factory(ar_capture_get_pipeline(capture), "fakesink"), ==, 0);
+  before = consumer_count(peer);
+  spin(500);
+  g_assert_cmpuint(consumer_count(peer), >=, before + 3);
+
+  {
+    g_autoptr(GstElement) camera =
+        gst_bin_get_by_name(GST_BIN(ar_capture_get_pipeline(capture)), "camera");
+    post_error(camera, "the camera was unplugged");
+  }
+  spin(200);
+  g_assert_cmpuint(seen.calls, ==, 2);
+  g_assert_null(seen.sink);
+  g_assert_nonnull(ar_capture_get_error(capture));
+  g_test_message("%s", ar_capture_get_error(capture)->message);
+  g_assert_nonnull(strstr(ar_capture_get_error(capture)->message, "unplugged"));
+  {
+    g_autoptr(GstMessage) msg = wait_bus_error(peer->pipeline, 1000);
+    g_assert_nonnull(msg);
+    g_autoptr(GError) e = NULL;
+    g_assert_cmpstr(GST_OBJECT_NAME(GST_MESSAGE_SRC(msg)), ==, "camera");
+    gst_message_parse_error(msg, &e, NULL);
+    g_assert_cmpstr(e->message, ==, "the camera was unplugged");
+  }
+  /* No new consumer of a failed capture; the next acquire is a new one. */
+  g_assert_null(ar_capture_make_audio_source(capture, &error));
+  g_assert_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_PIPELINE);
+  g_clear_error(&error);
+  {
+    g_autoptr(ArCapture) again = ar_media_engine_capture_acquire(engine, &error);
+    g_assert_no_error(error);
+    g_assert_true(again != capture);
+    g_assert_null(ar_capture_get_error(again));
+  }
+  consumer_free(peer);
+  ar_capture_unref(capture);
+  g_clear_error(&seen.error);
+}
+
 /* A camera that is not there: a GError naming it, not an assertion. */
 static void
 test_missing_camera(void)
@@ -506,6 +604,7 @@ main(int argc, char **argv)
   g_test_add_func("/media/capture/consumers", test_consumers);
   g_test_add_func("/media/capture/slow-consumer", test_slow_consumer);
   g_test_add_func("/media/capture/in-graph-sink", test_in_graph_sink);
+  g_test_add_func("/media/capture/errors", test_errors);
   g_test_add_func("/media/capture/missing-camera", test_missing_camera);
   return g_test_run();
 }
