@@ -82,6 +82,8 @@ static void emit_controls(ArCallManager *m);
 static void
 hold_capture(ArCallManager *m, gboolean live)
 {
+  if (live && m->capture && ar_capture_get_error(m->capture))
+    g_clear_pointer(&m->capture, ar_capture_unref); /* a device error: open again */
   if (live && !m->capture) {
     g_autoptr(GError) error = NULL;
     m->capture = ar_media_engine_capture_acquire(m->engine, &error);
