@@ -53,7 +53,8 @@ struct _ArMediaEngine {
   ArMediaControls *controls;
   ArVideoSinkFuncs frame_sink; /* all NULL: no taps */
   gpointer frame_sink_data;
-  GPtrArray *taps; /* ArVideoTap*, not owned (a peer owns its tap) */
+  GPtrArray *taps;    /* ArVideoTap*, not owned (a peer owns its tap) */
+  ArCapture *capture; /* weak: the open capture, cleared when it goes */
 };
 
 /* ---- common ---- */
@@ -306,8 +307,9 @@ ar_engine_check_elements(ArMediaEngine *engine, GError **error)
   GPtrArray *needed = g_ptr_array_new();
   gboolean ok = TRUE;
   static const char *const always[] = {
-      "webrtcbin",     "capsfilter", "videoconvert", "videoscale", "videorate", "audioconvert",
-      "audioresample", "opusenc",    "rtpopuspay",   "decodebin",  "fakesink",  "queue",
+      "webrtcbin",    "capsfilter",    "videoconvert", "videoscale", "videorate",
+      "audioconvert", "audioresample", "opusenc",      "rtpopuspay", "decodebin",
+      "fakesink",     "queue",         "tee",          "appsrc",     "appsink",
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS(always); i++)
@@ -461,6 +463,8 @@ ar_media_engine_free(ArMediaEngine *engine)
 {
   if (engine == NULL)
     return;
+  if (engine->capture != NULL)
+    ar_capture_set_owner_slot(engine->capture, NULL);
   g_clear_pointer(&engine->peers, g_ptr_array_unref);
   g_clear_pointer(&engine->turn_tls_failed, g_hash_table_unref);
   g_clear_pointer(&engine->turn_tls_error, g_free);
@@ -723,152 +727,34 @@ ar_media_engine_get_speaker_volume(ArMediaEngine *engine)
   return ar_media_controls_get_volume(engine->controls);
 }
 
+/* ---- capture ---- */
+
+ArCapture *
+ar_media_engine_capture_acquire(ArMediaEngine *engine, GError **error)
+{
+  ArCaptureSpec spec = {0};
+  ArCapture *capture;
+
+  if (engine == NULL) {
+    g_set_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_FAILED, "No media engine");
+    return NULL;
+  }
+  if (engine->capture != NULL)
+    return ar_capture_ref(engine->capture);
+  spec.video_device = engine->video_kind == AR_SRC_DEVICE ? engine->video_device : NULL;
+  spec.audio_device = engine->audio_kind == AR_SRC_DEVICE ? engine->audio_device : NULL;
+  spec.width = engine->cfg.width;
+  spec.height = engine->cfg.height;
+  spec.framerate = engine->cfg.framerate;
+  capture = ar_capture_new(&spec, engine->controls, error);
+  if (capture == NULL)
+    return NULL;
+  engine->capture = capture;
+  ar_capture_set_owner_slot(capture, &engine->capture);
+  return capture;
+}
+
 /* ---- element factories ---- */
-
-static gboolean
-ar_add_chain(GstBin *bin, GError **error, GstElement **elements, gsize n)
-{
-  for (gsize i = 0; i < n; i++)
-    gst_bin_add(bin, elements[i]);
-  for (gsize i = 0; i + 1 < n; i++) {
-    if (!gst_element_link(elements[i], elements[i + 1])) {
-      g_set_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_PIPELINE, "Cannot link %s to %s",
-                  GST_OBJECT_NAME(elements[i]), GST_OBJECT_NAME(elements[i + 1]));
-      return FALSE;
-    }
-  }
-  return TRUE;
-}
-
-static GstElement *
-ar_finish_source_bin(GstElement *bin, GstElement *last, GError **error)
-{
-  g_autoptr(GstPad) target = gst_element_get_static_pad(last, "src");
-  GstPad *ghost = gst_ghost_pad_new("src", target);
-
-  gst_pad_set_active(ghost, TRUE);
-  if (!gst_element_add_pad(bin, ghost)) {
-    g_set_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_PIPELINE, "Cannot expose a source pad");
-    gst_object_unref(bin);
-    return NULL;
-  }
-  return bin;
-}
-
-/* Makes the elements in @names; on failure unrefs those made and sets @error. */
-static gboolean
-ar_make_elements(const char *const *names, GstElement **out, gsize n, GError **error)
-{
-  for (gsize i = 0; i < n; i++) {
-    out[i] = ar_media_make_element(names[i], NULL, error);
-    if (out[i] == NULL) {
-      for (gsize j = 0; j < i; j++)
-        gst_object_unref(gst_object_ref_sink(out[j]));
-      return FALSE;
-    }
-  }
-  return TRUE;
-}
-
-GstElement *
-ar_media_engine_make_video_source(ArMediaEngine *engine, GError **error)
-{
-  static const char *const names[] = {"queue", "videoconvert", "videoscale", "videorate",
-                                      "capsfilter"};
-  const ArMediaConfig *cfg = &engine->cfg;
-  GstElement *e[1 + G_N_ELEMENTS(names)];
-  g_autoptr(GstCaps) caps = NULL;
-  GstElement *bin;
-
-  if (engine->video_kind == AR_SRC_DEVICE) {
-    e[0] = ar_media_make_element("v4l2src", "camera", error);
-    if (e[0] != NULL)
-      g_object_set(e[0], "device", engine->video_device, NULL);
-  } else {
-    e[0] = ar_media_make_element("videotestsrc", "camera", error);
-    if (e[0] != NULL) {
-      g_object_set(e[0], "is-live", TRUE, NULL);
-      gst_util_set_object_arg(G_OBJECT(e[0]), "pattern", "ball");
-      /* Dark blue, not black: a test camera must not look like "no video". */
-      g_object_set(e[0], "background-color", 0xff1f3a5fu, NULL);
-    }
-  }
-  if (e[0] == NULL)
-    return NULL;
-  if (!ar_make_elements(names, e + 1, G_N_ELEMENTS(names), error)) {
-    gst_object_unref(gst_object_ref_sink(e[0]));
-    return NULL;
-  }
-  /* Leaky: a slow encoder drops old frames rather than adding latency. */
-  g_object_set(e[1], "max-size-buffers", 2u, "max-size-bytes", 0u, "max-size-time", (guint64)0,
-               NULL);
-  gst_util_set_object_arg(G_OBJECT(e[1]), "leaky", "downstream");
-  caps =
-      gst_caps_new_simple("video/x-raw", "width", G_TYPE_INT, (int)cfg->width, "height", G_TYPE_INT,
-                          (int)cfg->height, "framerate", GST_TYPE_FRACTION, (int)cfg->framerate, 1,
-                          "pixel-aspect-ratio", GST_TYPE_FRACTION, 1, 1, NULL);
-  g_object_set(e[G_N_ELEMENTS(e) - 1], "caps", caps, NULL);
-
-  bin = gst_object_ref_sink(gst_bin_new("video-source"));
-  if (!ar_add_chain(GST_BIN(bin), error, e, G_N_ELEMENTS(e))) {
-    gst_object_unref(bin);
-    return NULL;
-  }
-  {
-    /* Camera off: black frames from here on, before the encoder. */
-    g_autoptr(GstPad) out = gst_element_get_static_pad(e[G_N_ELEMENTS(e) - 1], "src");
-    ar_media_controls_attach_camera(engine->controls, out);
-  }
-  bin = ar_finish_source_bin(bin, e[G_N_ELEMENTS(e) - 1], error);
-  if (bin != NULL)
-    g_object_force_floating(G_OBJECT(bin));
-  return bin;
-}
-
-GstElement *
-ar_media_engine_make_audio_source(ArMediaEngine *engine, GError **error)
-{
-  static const char *const names[] = {"audioconvert", "audioresample", "capsfilter"};
-  GstElement *e[1 + G_N_ELEMENTS(names)];
-  g_autoptr(GstCaps) caps = NULL;
-  GstElement *bin;
-
-  if (engine->audio_kind == AR_SRC_DEVICE) {
-    e[0] = ar_media_make_element("alsasrc", "microphone", error);
-    if (e[0] != NULL)
-      g_object_set(e[0], "device", engine->audio_device, NULL);
-  } else {
-    e[0] = ar_media_make_element("audiotestsrc", "microphone", error);
-    if (e[0] != NULL) {
-      g_object_set(e[0], "is-live", TRUE, "freq", 440.0, "volume", 0.3, NULL);
-      gst_util_set_object_arg(G_OBJECT(e[0]), "wave", "sine");
-    }
-  }
-  if (e[0] == NULL)
-    return NULL;
-  if (!ar_make_elements(names, e + 1, G_N_ELEMENTS(names), error)) {
-    gst_object_unref(gst_object_ref_sink(e[0]));
-    return NULL;
-  }
-  /* Mono S16 at 48 kHz: what Opus wants and what the level probe reads. */
-  caps = gst_caps_from_string("audio/x-raw,format=S16LE,layout=interleaved,rate=48000,channels=1");
-  g_object_set(e[G_N_ELEMENTS(e) - 1], "caps", caps, NULL);
-
-  bin = gst_object_ref_sink(gst_bin_new("audio-source"));
-  if (!ar_add_chain(GST_BIN(bin), error, e, G_N_ELEMENTS(e))) {
-    gst_object_unref(bin);
-    return NULL;
-  }
-  {
-    /* Microphone mute: digital silence from here on, before the encoder. */
-    g_autoptr(GstPad) out = gst_element_get_static_pad(e[G_N_ELEMENTS(e) - 1], "src");
-    ar_media_controls_attach_microphone(engine->controls, out);
-  }
-  bin = ar_finish_source_bin(bin, e[G_N_ELEMENTS(e) - 1], error);
-  if (bin != NULL)
-    g_object_force_floating(G_OBJECT(bin));
-  return bin;
-}
 
 static GstElement *
 ar_make_fakesink(const char *name, GError **error)

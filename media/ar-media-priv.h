@@ -94,10 +94,6 @@ const char *ar_media_engine_get_turn_tls_error(ArMediaEngine *engine);
 /* ar-peer.c: every relay this peer may use (relay-only, all turns:) was
  * refused: a peer still connecting fails now, not at the join timeout. */
 void ar_peer_turn_tls_refused(ArPeer *peer, const char *message);
-/* Raw video at the configured size/rate; a bin with a "src" ghost pad. */
-GstElement *ar_media_engine_make_video_source(ArMediaEngine *engine, GError **error);
-/* Raw audio; a bin with a "src" ghost pad. */
-GstElement *ar_media_engine_make_audio_source(ArMediaEngine *engine, GError **error);
 GstElement *ar_media_engine_make_video_sink(ArMediaEngine *engine, GError **error);
 GstElement *ar_media_engine_make_audio_sink(ArMediaEngine *engine, GError **error);
 
@@ -123,6 +119,20 @@ void ar_media_controls_attach_speaker(ArMediaControls *c, GstPad *pad);
 ArMediaControls *ar_media_engine_get_controls(ArMediaEngine *engine);
 /* A black frame of @info (video-range black for YUV), or NULL. */
 GstBuffer *ar_media_make_black_frame(const GstVideoInfo *info);
+
+/* ---- capture graph (ar-capture.c) ---- */
+
+typedef struct {
+  const char *video_device; /* V4L2 path; NULL: the moving test pattern */
+  const char *audio_device; /* ALSA name; NULL: the 440 Hz test tone */
+  guint width, height, framerate;
+} ArCaptureSpec;
+
+/* Builds and starts the graph (the devices open here), gated by @controls. */
+ArCapture *ar_capture_new(const ArCaptureSpec *spec, ArMediaControls *controls, GError **error);
+/* *@slot (the engine's pointer to its current capture) is cleared when the
+ * capture fails or is freed. */
+void ar_capture_set_owner_slot(ArCapture *capture, ArCapture **slot);
 
 /* ---- encoded video tap (ar-video-tap.c) ---- */
 

@@ -183,8 +183,9 @@ ArMediaEngine *ar_media_engine_new(const ArMediaConfig *cfg,
 void ar_media_engine_free(ArMediaEngine *engine);
 const ArEncoderInfo *ar_media_engine_get_encoder(ArMediaEngine *engine);
 /* Changes the camera, microphone and speaker ("auto", "test"/"none", a
- * device) for peers created from now on; a peer already sending keeps its
- * own. On error (an unusable value, a missing element) nothing changes. */
+ * device) for captures opened and peers created from now on; a call in
+ * progress keeps its capture (ar_media_engine_capture_acquire). On error (an
+ * unusable value, a missing element) nothing changes. */
 gboolean ar_media_engine_set_devices(ArMediaEngine *engine, const char *video_source,
                                      const char *audio_source, const char *audio_sink,
                                      GError **error) G_GNUC_WARN_UNUSED_RESULT;
@@ -197,6 +198,29 @@ gboolean ar_media_engine_set_ice(ArMediaEngine *engine, const ArIceConfig *ice,
                                  GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(ArMediaEngine, ar_media_engine_free)
+
+/* ---- capture: camera and microphone, opened once per call ----
+ * One capture graph (ar-capture.h) feeds every consumer: a native call's
+ * peers, the web engine's bridge. Whoever owns the call holds a reference for
+ * the call's whole life, so a reconnection reuses the open camera. */
+
+typedef struct _ArCapture ArCapture;
+
+/* The engine's capture, opened (camera and microphone started) if no one
+ * holds one yet or the last one failed; a new reference. Device errors (a
+ * camera that is missing or busy, an ALSA error) come back here as
+ * AR_MEDIA_ERROR_PIPELINE. A capture keeps the devices it opened with:
+ * ar_media_engine_set_devices() applies to the next one. */
+ArCapture *ar_media_engine_capture_acquire(ArMediaEngine *engine,
+                                           GError **error) G_GNUC_WARN_UNUSED_RESULT;
+ArCapture *ar_capture_ref(ArCapture *capture);
+/* The last reference stops the graph and closes the devices. Accepts NULL.
+ * Call it in the capture's context. */
+void ar_capture_unref(ArCapture *capture);
+/* Why the capture stopped (a device error), or NULL while it runs. */
+const GError *ar_capture_get_error(ArCapture *capture);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(ArCapture, ar_capture_unref)
 
 /* ---- media controls: apply at once to every peer of the engine, and to
  * peers created later (they last as long as the engine) ---- */
@@ -279,7 +303,7 @@ gboolean ar_media_play_test_tone(const char *speaker, guint ms,
 /* A JPEG of @camera ("test", "auto", a V4L2 path that
  * ar_media_setting_check(AR_MEDIA_SETTING_VIDEO_SOURCE) takes) scaled to @width x @height
  * (at most 1280x720, AR_MEDIA_SNAPSHOT_MAX_BYTES). The device must be free:
- * not while a call sends it. */
+ * not during a call (its capture holds the camera from join to the end). */
 GBytes *ar_media_camera_snapshot(const char *camera, guint width, guint height,
                                  GError **error) G_GNUC_WARN_UNUSED_RESULT;
 

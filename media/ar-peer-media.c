@@ -491,8 +491,13 @@ ar_peer_build_send(ArPeer *peer, ArMediaEngine *engine, GError **error)
   gst_caps_set_simple(vcaps, "ssrc", G_TYPE_UINT, video_ssrc, NULL);
   gst_caps_set_simple(acaps, "ssrc", G_TYPE_UINT, audio_ssrc, NULL);
 
-  if ((vsrc = ar_media_engine_make_video_source(engine, error)) == NULL)
+  /* The room's camera and microphone come from the engine's capture graph,
+   * opened once per call (ar-capture.c): this peer is one of its consumers. */
+  if ((peer->capture = ar_media_engine_capture_acquire(engine, error)) == NULL)
     return FALSE;
+  if ((vsrc = ar_capture_make_video_source(peer->capture, error)) == NULL)
+    return FALSE;
+  peer->video_source = vsrc;
   gst_bin_add(GST_BIN(peer->pipeline), vsrc);
   if ((venc = ar_encoder_make_bin(encoder, cfg->video_bitrate_kbps, cfg->framerate, error)) == NULL)
     return FALSE;
@@ -521,8 +526,9 @@ ar_peer_build_send(ArPeer *peer, ArMediaEngine *engine, GError **error)
   }
   ar_peer_stats_set_codec(peer->stats, "video", ar_video_codec_to_string(encoder->codec));
 
-  if ((asrc = ar_media_engine_make_audio_source(engine, error)) == NULL)
+  if ((asrc = ar_capture_make_audio_source(peer->capture, error)) == NULL)
     return FALSE;
+  peer->audio_source = asrc;
   gst_bin_add(GST_BIN(peer->pipeline), asrc);
   if ((opus = ar_media_make_element("opusenc", "opusenc", error)) == NULL)
     return FALSE;

@@ -5,6 +5,7 @@
  */
 #pragma once
 
+#include "ar-capture.h"
 #include "ar-media-priv.h"
 
 #define GST_USE_UNSTABLE_API
@@ -29,10 +30,13 @@ struct _ArPeer {
   GstElement *pipeline;
   GstElement *webrtc;
   GSource *bus_source;
-  GSource *connect_timer; /* main context */
-  GstPad *video_send_pad; /* SEND: webrtcbin sink pad of the video stream */
-  ArVideoTap *tap;        /* encoded video for the engine's video sink, or NULL */
-  char **decoders;        /* RECV: the engine's decoder preference (copy), or NULL */
+  GSource *connect_timer;   /* main context */
+  GstPad *video_send_pad;   /* SEND: webrtcbin sink pad of the video stream */
+  ArVideoTap *tap;          /* encoded video for the engine's video sink, or NULL */
+  ArCapture *capture;       /* SEND: the engine's capture, consumed until closed */
+  GstElement *video_source; /* SEND: our consumer bins of it (in the pipeline) */
+  GstElement *audio_source;
+  char **decoders; /* RECV: the engine's decoder preference (copy), or NULL */
   ArPeerStats *stats;
   /* RECV: output chains, added to the pipeline when the first stream of their
    * kind arrives (under out_lock, from a streaming thread). */

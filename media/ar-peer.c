@@ -1319,6 +1319,13 @@ ar_peer_close(ArPeer *peer)
   }
   ar_video_tap_close(peer->tap);
   ar_peer_stop_pipeline(peer);
+  /* Let go of the capture: the camera stays open for whoever holds it. */
+  if (peer->capture != NULL) {
+    ar_capture_remove_source(peer->capture, peer->video_source);
+    ar_capture_remove_source(peer->capture, peer->audio_source);
+    peer->video_source = peer->audio_source = NULL;
+    g_clear_pointer(&peer->capture, ar_capture_unref);
+  }
   /* The pipeline is in NULL: no GStreamer thread runs our handlers any more. */
   ar_peer_unwatch_transports(peer);
   if (peer->webrtc != NULL)

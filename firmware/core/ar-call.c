@@ -41,6 +41,7 @@ struct _ArCallManager {
   char *lost_reason;
   guint reconnects; /* successful re-establishments in this call */
   gint64 last_recovery_us;
+  ArCapture *capture; /* capture (issue 11): held while the call is live */
 };
 
 const char *
@@ -69,6 +70,26 @@ emit(ArCallManager *m, ArCallEvent *event)
 
 static void emit_controls(ArCallManager *m);
 
+/* ---- capture (issue 11): the camera and microphone open once per call ----
+ * The call holds the media engine's capture graph from join to its end, so a
+ * reconnection's new peers reuse the open camera. If it cannot open, the
+ * send peer's own acquire reports the device error and fails the join. */
+static void
+hold_capture(ArCallManager *m, gboolean live)
+{
+  if (live && m->capture && ar_capture_get_error(m->capture))
+    g_clear_pointer(&m->capture, ar_capture_unref); /* a device error: open again */
+  if (live && !m->capture) {
+    g_autoptr(GError) error = NULL;
+    m->capture = ar_media_engine_capture_acquire(m->engine, &error);
+    if (!m->capture)
+      g_warning("call: cannot open the camera and microphone: %s", error->message);
+  } else if (!live) {
+    g_clear_pointer(&m->capture, ar_capture_unref);
+  }
+}
+/* ---- end of capture (issue 11) ---- */
+
 static void
 emit_state(ArCallManager *m)
 {
@@ -94,6 +115,7 @@ set_state(ArCallManager *m, ArCallState state)
   if (state != AR_CALL_LOBBY && state != AR_CALL_NEEDS_ATTENTION)
     g_clear_pointer(&m->message, g_free);
   m->state = state;
+  hold_capture(m, live); /* capture (issue 11) */
   emit_state(m);
   /* microphone_live / camera_live follow the call state. */
   if (was_live != live)
@@ -370,6 +392,7 @@ ar_call_manager_free(ArCallManager *m)
   if (m->dying)
     m->dying->klass->free(m->dying);
   ar_provider_registry_free(m->providers);
+  g_clear_pointer(&m->capture, ar_capture_unref); /* capture (issue 11) */
   ar_media_engine_free(m->engine);
   g_free(m->link);
   g_free(m->provider_id);

@@ -1,0 +1,610 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * test-capture.c: the capture graph (media/ar-capture.c) with the engine's
+ * test sources (videotestsrc, audiotestsrc: what it opens with no device):
+ * consumers in separate pipelines receive frames of the configured caps from
+ * one camera; camera off gives every consumer black frames and mute gives
+ * silence (checked on the pixels and samples); a consumer removed while the
+ * graph runs, or a slow one, leaves the others flowing; an in-graph sink; a
+ * missing camera is a GError; the last reference frees the pipeline.
+ */
+#include <string.h>
+
+#include <gst/app/app.h>
+
+#include "ar-capture.h"
+#include "ar-media-priv.h"
+
+#define W 320
+#define H 240
+#define FPS 15
+
+/* One consumer pipeline: source bin ! [identity] ! appsink (the test's). */
+typedef struct {
+  GstElement *pipeline;
+  GstElement *source; /* the capture's bin, in @pipeline */
+  GMutex lock;
+  guint64 buffers;
+  GstCaps *caps;
+  double luma, chroma_u; /* video: means of the last frame's Y and U planes */
+  guint max_abs;         /* audio: largest |sample| of the last buffer */
+  GstClockTime last_pts;
+  gboolean pts_backwards;
+} Consumer;
+
+static GstFlowReturn
+on_sample(GstAppSink *sink, gpointer data)
+{
+  Consumer *c = data;
+  g_autoptr(GstSample) sample = gst_app_sink_pull_sample(sink);
+  GstBuffer *buf = sample != NULL ? gst_sample_get_buffer(sample) : NULL;
+  GstCaps *caps = sample != NULL ? gst_sample_get_caps(sample) : NULL;
+  const GstStructure *s;
+
+  if (buf == NULL || caps == NULL)
+    return GST_FLOW_OK;
+  s = gst_caps_get_structure(caps, 0);
+  g_mutex_lock(&c->lock);
+  c->buffers++;
+  gst_caps_replace(&c->caps, caps);
+  if (GST_CLOCK_TIME_IS_VALID(c->last_pts) && GST_BUFFER_PTS(buf) < c->last_pts)
+    c->pts_backwards = TRUE;
+  c->last_pts = GST_BUFFER_PTS(buf);
+  if (gst_structure_has_name(s, "video/x-raw")) {
+    GstVideoInfo info;
+    GstVideoFrame frame;
+    if (gst_video_info_from_caps(&info, caps) &&
+        gst_video_frame_map(&frame, &info, buf, GST_MAP_READ)) {
+      guint64 y = 0, u = 0;
+      guint w = GST_VIDEO_FRAME_COMP_WIDTH(&frame, 0), h = GST_VIDEO_FRAME_COMP_HEIGHT(&frame, 0);
+      guint cw = GST_VIDEO_FRAME_COMP_WIDTH(&frame, 1), ch = GST_VIDEO_FRAME_COMP_HEIGHT(&frame, 1);
+      for (guint r = 0; r < h; r++) {
+        const guint8 *row = (const guint8 *)GST_VIDEO_FRAME_COMP_DATA(&frame, 0) +
+                            r * GST_VIDEO_FRAME_COMP_STRIDE(&frame, 0);
+        for (guint x = 0; x < w; x++)
+          y += row[x];
+      }
+      for (guint r = 0; r < ch; r++) {
+        const guint8 *row = (const guint8 *)GST_VIDEO_FRAME_COMP_DATA(&frame, 1) +
+                            r * GST_VIDEO_FRAME_COMP_STRIDE(&frame, 1);
+        for (guint x = 0; x < cw; x++)
+          u += row[x];
+      }
+      c->luma = (double)y / (w * h);
+      c->chroma_u = (double)u / (cw * ch);
+      gst_video_frame_unmap(&frame);
+    }
+  } else {
+    GstMapInfo map;
+    if (gst_buffer_map(buf, &map, GST_MAP_READ)) {
+      const gint16 *v = (const gint16 *)map.data;
+      guint m = 0;
+      for (gsize i = 0; i < map.size / 2; i++)
+        m = MAX(m, (guint)ABS((int)GINT16_FROM_LE(v[i])));
+      c->max_abs = m;
+      gst_buffer_unmap(buf, &map);
+    }
+  }
+  g_mutex_unlock(&c->lock);
+  return GST_FLOW_OK;
+}
+
+/* A consumer of @capture's video or audio, PLAYING; @slow_us: an identity
+ * that sleeps this long per buffer (a slow encoder). */
+static Consumer *
+consumer_new(ArCapture *capture, gboolean video, guint slow_us)
+{
+  Consumer *c = g_new0(Consumer, 1);
+  g_autoptr(GError) error = NULL;
+  GstAppSinkCallbacks cb = {.new_sample = on_sample};
+  GstElement *sink = gst_element_factory_make("appsink", NULL);
+  GstElement *last;
+
+  g_mutex_init(&c->lock);
+  c->last_pts = GST_CLOCK_TIME_NONE;
+  c->pipeline = gst_object_ref_sink(gst_pipeline_new(NULL));
+  c->source = video ? ar_capture_make_video_source(capture, &error)
+                    : ar_capture_make_audio_source(capture, &error);
+  g_assert_no_error(error);
+  g_assert_nonnull(c->source);
+  g_object_set(sink, "sync", FALSE, NULL);
+  gst_app_sink_set_callbacks(GST_APP_SINK(sink), &cb, c, NULL);
+  gst_bin_add_many(GST_BIN(c->pipeline), c->source, sink, NULL);
+  last = c->source;
+  if (slow_us > 0) {
+    GstElement *identity = gst_element_factory_make("identity", NULL);
+    g_object_set(identity, "sleep-time", slow_us, NULL);
+    gst_bin_add(GST_BIN(c->pipeline), identity);
+    g_assert_true(gst_element_link(last, identity));
+    last = identity;
+  }
+  g_assert_true(gst_element_link(last, sink));
+  g_assert_cmpint(gst_element_set_state(c->pipeline, GST_STATE_PLAYING), !=,
+                  GST_STATE_CHANGE_FAILURE);
+  return c;
+}
+
+static void
+consumer_free(Consumer *c)
+{
+  gst_element_set_state(c->pipeline, GST_STATE_NULL);
+  gst_object_unref(c->pipeline);
+  gst_clear_caps(&c->caps);
+  g_mutex_clear(&c->lock);
+  g_free(c);
+}
+
+static guint64
+consumer_count(Consumer *c)
+{
+  g_mutex_lock(&c->lock);
+  guint64 n = c->buffers;
+  g_mutex_unlock(&c->lock);
+  return n;
+}
+
+/* Iterates the default context until @check(@a) && @check(@b) or @ms pass. */
+typedef gboolean (*CheckFunc)(Consumer *c);
+
+static gboolean
+wait_both(CheckFunc check, Consumer *a, Consumer *b, guint ms)
+{
+  gint64 end = g_get_monotonic_time() + ms * G_TIME_SPAN_MILLISECOND;
+
+  while (g_get_monotonic_time() < end) {
+    while (g_main_context_iteration(NULL, FALSE))
+      ;
+    if (check(a) && (b == NULL || check(b)))
+      return TRUE;
+    g_usleep(10 * 1000);
+  }
+  return FALSE;
+}
+
+static void
+spin(guint ms)
+{
+  gint64 end = g_get_monotonic_time() + ms * G_TIME_SPAN_MILLISECOND;
+  while (g_get_monotonic_time() < end) {
+    while (g_main_context_iteration(NULL, FALSE))
+      ;
+    g_usleep(10 * 1000);
+  }
+}
+
+static gboolean
+flowing(Consumer *c)
+{
+  return consumer_count(c) >= 3;
+}
+
+static gboolean
+black(Consumer *c)
+{
+  g_mutex_lock(&c->lock);
+  /* Video-range black: Y 16, U/V 128. */
+  gboolean r = c->buffers > 0 && c->luma < 17.5 && ABS(c->chroma_u - 128.0) < 1.5;
+  g_mutex_unlock(&c->lock);
+  return r;
+}
+
+static gboolean
+lit(Consumer *c)
+{
+  g_mutex_lock(&c->lock);
+  /* The test camera's dark blue and its ball: Y well above 16. */
+  gboolean r = c->buffers > 0 && c->luma > 30.0;
+  g_mutex_unlock(&c->lock);
+  return r;
+}
+
+static gboolean
+silent(Consumer *c)
+{
+  g_mutex_lock(&c->lock);
+  gboolean r = c->buffers > 0 && c->max_abs == 0;
+  g_mutex_unlock(&c->lock);
+  return r;
+}
+
+static gboolean
+loud(Consumer *c)
+{
+  g_mutex_lock(&c->lock);
+  /* The 440 Hz tone at volume 0.3: peaks near 9830. */
+  gboolean r = c->buffers > 0 && c->max_abs > 5000;
+  g_mutex_unlock(&c->lock);
+  return r;
+}
+
+static ArMediaEngine *
+make_engine(const char *camera)
+{
+  g_autoptr(GError) error = NULL;
+  ArMediaConfig cfg;
+  ArMediaEngine *engine;
+
+  ar_media_config_init_defaults(&cfg);
+  cfg.video_source = camera;
+  cfg.audio_source = "test";
+  cfg.audio_sink = "none";
+  cfg.video_sink = "none";
+  cfg.width = W;
+  cfg.height = H;
+  cfg.framerate = FPS;
+  engine = ar_media_engine_new(&cfg, &error);
+  g_assert_no_error(error);
+  return engine;
+}
+
+/* How many elements made by @factory are in @bin, at any depth. */
+static guint
+count_factory(GstElement *bin, const char *factory)
+{
+  g_autoptr(GstIterator) it = gst_bin_iterate_recurse(GST_BIN(bin));
+  GValue item = G_VALUE_INIT;
+  guint n = 0;
+
+  while (gst_iterator_next(it, &item) == GST_ITERATOR_OK) {
+    GstElementFactory *f = gst_element_get_factory(g_value_get_object(&item));
+    if (f != NULL && g_str_equal(GST_OBJECT_NAME(f), factory))
+      n++;
+    g_value_reset(&item);
+  }
+  g_value_unset(&item);
+  return n;
+}
+
+static void
+test_consumers(void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ArMediaEngine) engine = make_engine("test");
+  ArCapture *capture = ar_media_engine_capture_acquire(engine, &error);
+  GWeakRef pipeline_ref;
+  Consumer *v1, *v2, *a1, *a2;
+  int width = 0, height = 0, fps_n = 0, fps_d = 0;
+  guint64 before;
+
+  g_assert_no_error(error);
+  g_assert_nonnull(capture);
+  {
+    /* The call's owner and a peer share one capture. */
+    g_autoptr(ArCapture) again = ar_media_engine_capture_acquire(engine, &error);
+    g_assert_no_error(error);
+    g_assert_true(again == capture);
+  }
+  g_weak_ref_init(&pipeline_ref, ar_capture_get_pipeline(capture));
+
+  v1 = consumer_new(capture, TRUE, 0);
+  v2 = consumer_new(capture, TRUE, 0);
+  a1 = consumer_new(capture, FALSE, 0);
+  a2 = consumer_new(capture, FALSE, 0);
+  g_assert_true(wait_both(flowing, v1, v2, 5000));
+  g_assert_true(wait_both(flowing, a1, a2, 5000));
+
+  /* The configured caps, in both video consumers. */
+  for (Consumer *c = v1; c != NULL; c = c == v1 ? v2 : NULL) {
+    const GstStructure *s = gst_caps_get_structure(c->caps, 0);
+    g_assert_cmpstr(gst_structure_get_string(s, "format"), ==, "I420");
+    g_assert_true(gst_structure_get_int(s, "width", &width));
+    g_assert_true(gst_structure_get_int(s, "height", &height));
+    g_assert_true(gst_structure_get_fraction(s, "framerate", &fps_n, &fps_d));
+    g_assert_cmpint(width, ==, W);
+    g_assert_cmpint(height, ==, H);
+    g_assert_cmpint(fps_n, ==, FPS);
+    g_assert_cmpint(fps_d, ==, 1);
+  }
+  for (Consumer *c = a1; c != NULL; c = c == a1 ? a2 : NULL) {
+    g_autoptr(GstCaps) want = gst_caps_from_string(AR_CAPTURE_AUDIO_CAPS);
+    g_assert_true(gst_caps_is_subset(c->caps, want));
+  }
+
+  /* The consumers' appsrcs report the capture's latency (live). */
+  for (Consumer *c = v1; c != NULL; c = c == v1 ? a1 : NULL) {
+    g_autoptr(GstElement) appsrc =
+        gst_bin_get_by_name(GST_BIN(c->source), c == v1 ? "camera" : "microphone");
+    gint64 latency = -1;
+    g_assert_nonnull(appsrc);
+    g_object_get(appsrc, "min-latency", &latency, NULL);
+    g_test_message("%s consumer latency %.1f ms", c == v1 ? "video" : "audio", latency / 1e6);
+    g_assert_cmpint(latency, >, 0);
+    g_assert_cmpint(latency, <, 500 * GST_MSECOND);
+  }
+
+  /* One camera and one microphone, in the capture graph only. */
+  g_assert_cmpuint(count_factory(ar_capture_get_pipeline(capture), "videotestsrc"), ==, 1);
+  g_assert_cmpuint(count_factory(ar_capture_get_pipeline(capture), "audiotestsrc"), ==, 1);
+  g_assert_cmpuint(count_factory(v1->pipeline, "videotestsrc"), ==, 0);
+  g_assert_cmpuint(count_factory(v2->pipeline, "videotestsrc"), ==, 0);
+  g_assert_cmpuint(count_factory(a1->pipeline, "audiotestsrc"), ==, 0);
+
+  /* Camera off: every consumer sees black, never the live picture. */
+  g_assert_true(wait_both(lit, v1, v2, 5000));
+  ar_media_engine_set_camera_enabled(engine, FALSE);
+  g_assert_true(wait_both(black, v1, v2, 5000));
+  spin(300);
+  g_assert_true(black(v1) && black(v2));
+  ar_media_engine_set_camera_enabled(engine, TRUE);
+  g_assert_true(wait_both(lit, v1, v2, 5000));
+
+  /* Mute: digital silence for every consumer. */
+  g_assert_true(wait_both(loud, a1, a2, 5000));
+  ar_media_engine_set_microphone_muted(engine, TRUE);
+  g_assert_true(wait_both(silent, a1, a2, 5000));
+  spin(300);
+  g_assert_true(silent(a1) && silent(a2));
+  ar_media_engine_set_microphone_muted(engine, FALSE);
+  g_assert_true(wait_both(loud, a1, a2, 5000));
+
+  /* Every consumer's branch is freed with it (weak references). */
+  GPtrArray *branch_refs = g_ptr_array_new();
+  {
+    g_autoptr(GstIterator) it = gst_bin_iterate_recurse(GST_BIN(ar_capture_get_pipeline(capture)));
+    GValue item = G_VALUE_INIT;
+    while (gst_iterator_next(it, &item) == GST_ITERATOR_OK) {
+      GstElement *e = g_value_get_object(&item);
+      GstElementFactory *f = gst_element_get_factory(e);
+      if (f != NULL && g_str_equal(GST_OBJECT_NAME(f), "appsink")) {
+        GWeakRef *w = g_new0(GWeakRef, 1);
+        g_weak_ref_init(w, e);
+        g_ptr_array_add(branch_refs, w);
+      }
+      g_value_reset(&item);
+    }
+    g_value_unset(&item);
+  }
+  g_assert_cmpuint(branch_refs->len, ==, 4);
+
+  /* One consumer removed while the graph runs: the other flows on. */
+  ar_capture_remove_source(capture, v1->source);
+  ar_capture_remove_source(capture, a1->source);
+  spin(200);
+  before = consumer_count(v1);
+  {
+    guint64 v2_before = consumer_count(v2), a2_before = consumer_count(a2);
+    spin(1000);
+    g_assert_cmpuint(consumer_count(v1), ==, before);
+    g_assert_cmpuint(consumer_count(v2), >=, v2_before + FPS / 2);
+    g_assert_cmpuint(consumer_count(a2), >, a2_before + 10);
+  }
+  g_assert_false(v1->pts_backwards || v2->pts_backwards || a1->pts_backwards || a2->pts_backwards);
+  consumer_free(v1);
+  consumer_free(a1);
+
+  /* The others go without ar_capture_remove_source(): their bins' end takes
+   * their branches out. The last reference then stops the graph and frees
+   * it. */
+  consumer_free(v2);
+  consumer_free(a2);
+  spin(50);
+  {
+    GstElement *p = g_weak_ref_get(&pipeline_ref);
+    g_assert_nonnull(p);
+    /* Only the tees' sink-side chains are left: no consumer branch. */
+    g_assert_cmpuint(count_factory(p, "appsink"), ==, 0);
+    gst_object_unref(p);
+  }
+  ar_capture_unref(capture);
+  g_assert_null(g_weak_ref_get(&pipeline_ref));
+  g_weak_ref_clear(&pipeline_ref);
+  for (guint i = 0; i < branch_refs->len; i++) {
+    GWeakRef *w = branch_refs->pdata[i];
+    g_assert_null(g_weak_ref_get(w));
+    g_weak_ref_clear(w);
+    g_free(w);
+  }
+  g_ptr_array_unref(branch_refs);
+
+  /* The next call opens the devices again. */
+  capture = ar_media_engine_capture_acquire(engine, &error);
+  g_assert_no_error(error);
+  g_assert_nonnull(capture);
+  ar_capture_unref(capture);
+}
+
+/* A consumer that takes 200 ms per frame does not slow the others down. */
+static void
+test_slow_consumer(void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ArMediaEngine) engine = make_engine("test");
+  g_autoptr(ArCapture) capture = ar_media_engine_capture_acquire(engine, &error);
+  Consumer *slow, *fast;
+  guint64 n_slow, n_fast;
+
+  g_assert_no_error(error);
+  slow = consumer_new(capture, TRUE, 200 * 1000);
+  fast = consumer_new(capture, TRUE, 0);
+  g_assert_true(wait_both(flowing, fast, NULL, 5000));
+  n_slow = consumer_count(slow);
+  n_fast = consumer_count(fast);
+  spin(2000);
+  n_slow = consumer_count(slow) - n_slow;
+  n_fast = consumer_count(fast) - n_fast;
+  g_test_message("in 2 s: fast consumer %" G_GUINT64_FORMAT " frames, slow %" G_GUINT64_FORMAT,
+                 n_fast, n_slow);
+  /* 15 fps: about 30 frames; the slow one gets about 10. */
+  g_assert_cmpuint(n_fast, >=, 2 * FPS - 6);
+  g_assert_cmpuint(n_slow, <=, 12);
+  consumer_free(slow);
+  consumer_free(fast);
+}
+
+static void
+on_handoff(GstElement *sink, GstBuffer *buf, GstPad *pad, gpointer data)
+{
+  g_atomic_int_inc((gint *)data);
+}
+
+/* A sink inside the capture graph (the web bridge's kind) gets frames, and
+ * goes while a source consumer flows on. */
+static void
+test_in_graph_sink(void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ArMediaEngine) engine = make_engine("test");
+  g_autoptr(ArCapture) capture = ar_media_engine_capture_acquire(engine, &error);
+  GstElement *sink = gst_element_factory_make("fakesink", "bridge-video");
+  GstElement *asink = gst_element_factory_make("fakesink", "bridge-audio");
+  gint frames = 0, samples = 0;
+  Consumer *peer;
+  guint64 before;
+
+  g_assert_no_error(error);
+  g_object_set(sink, "signal-handoffs", TRUE, "sync", TRUE, NULL);
+  g_object_set(asink, "signal-handoffs", TRUE, "sync", TRUE, NULL);
+  g_signal_connect(sink, "handoff", G_CALLBACK(on_handoff), &frames);
+  g_signal_connect(asink, "handoff", G_CALLBACK(on_handoff), &samples);
+  g_assert_true(ar_capture_add_video_sink(capture, sink, &error));
+  g_assert_no_error(error);
+  g_assert_true(ar_capture_add_audio_sink(capture, asink, &error));
+  g_assert_no_error(error);
+  peer = consumer_new(capture, TRUE, 0);
+  g_assert_true(wait_both(flowing, peer, NULL, 5000));
+  spin(500);
+  g_assert_cmpint(g_atomic_int_get(&frames), >, 3);
+  g_assert_cmpint(g_atomic_int_get(&samples), >, 3);
+
+  ar_capture_remove_sink(capture, sink);
+  ar_capture_remove_sink(capture, asink);
+  spin(100);
+  frames = 0;
+  before = consumer_count(peer);
+  spin(700);
+  g_assert_cmpint(g_atomic_int_get(&frames), ==, 0);
+  g_assert_cmpuint(consumer_count(peer), >=, before + 5);
+  g_assert_cmpuint(count_factory(ar_capture_get_pipeline(capture), "fakesink"), ==, 0);
+  consumer_free(peer);
+}
+
+typedef struct {
+  guint calls;
+  GstElement *sink; /* of the last call */
+  GError *error;
+} ErrorSeen;
+
+static void
+on_capture_error(ArCapture *capture, GstElement *sink, const GError *error, gpointer data)
+{
+  ErrorSeen *seen = data;
+  seen->calls++;
+  seen->sink = sink;
+  g_clear_error(&seen->error);
+  seen->error = g_error_copy(error);
+}
+
+/* Posts an error as if @element (in the capture graph) failed. */
+static void
+post_error(GstElement *element, const char *message)
+{
+  g_autoptr(GError) error =
+      g_error_new_literal(GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_READ, message);
+  gst_element_post_message(element, gst_message_new_error(GST_OBJECT(element), error, NULL));
+}
+
+/* The first ERROR on @pipeline's bus within @ms, or NULL. */
+static GstMessage *
+wait_bus_error(GstElement *pipeline, guint ms)
+{
+  g_autoptr(GstBus) bus = gst_pipeline_get_bus(GST_PIPELINE(pipeline));
+  return gst_bus_timed_pop_filtered(bus, ms * GST_MSECOND, GST_MESSAGE_ERROR);
+}
+
+/* An in-graph sink's error removes that sink only; a device error stops the
+ * capture, reaches every source consumer's bus and the owner, and the next
+ * acquire opens the devices again. */
+static void
+test_errors(void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ArMediaEngine) engine = make_engine("test");
+  ArCapture *capture = ar_media_engine_capture_acquire(engine, &error);
+  GstElement *sink = gst_element_factory_make("fakesink", "bridge-video");
+  ErrorSeen seen = {0};
+  Consumer *peer;
+  guint64 before;
+
+  g_assert_no_error(error);
+  ar_capture_set_error_func(capture, on_capture_error, &seen);
+  g_assert_true(ar_capture_add_video_sink(capture, sink, &error));
+  g_assert_no_error(error);
+  peer = consumer_new(capture, TRUE, 0);
+  g_assert_true(wait_both(flowing, peer, NULL, 5000));
+
+  post_error(sink, "the bridge's sink broke");
+  spin(200);
+  g_assert_cmpuint(seen.calls, ==, 1);
+  g_assert_true(seen.sink == sink);
+  g_assert_null(ar_capture_get_error(capture));
+  g_assert_cmpuint(count_factory(ar_capture_get_pipeline(capture), "fakesink"), ==, 0);
+  before = consumer_count(peer);
+  spin(500);
+  g_assert_cmpuint(consumer_count(peer), >=, before + 3);
+
+  {
+    g_autoptr(GstElement) camera =
+        gst_bin_get_by_name(GST_BIN(ar_capture_get_pipeline(capture)), "camera");
+    post_error(camera, "the camera was unplugged");
+  }
+  spin(200);
+  g_assert_cmpuint(seen.calls, ==, 2);
+  g_assert_null(seen.sink);
+  g_assert_nonnull(ar_capture_get_error(capture));
+  g_test_message("%s", ar_capture_get_error(capture)->message);
+  g_assert_nonnull(strstr(ar_capture_get_error(capture)->message, "unplugged"));
+  {
+    g_autoptr(GstMessage) msg = wait_bus_error(peer->pipeline, 1000);
+    g_assert_nonnull(msg);
+    g_autoptr(GError) e = NULL;
+    g_assert_cmpstr(GST_OBJECT_NAME(GST_MESSAGE_SRC(msg)), ==, "camera");
+    gst_message_parse_error(msg, &e, NULL);
+    g_assert_cmpstr(e->message, ==, "the camera was unplugged");
+  }
+  /* No new consumer of a failed capture; the next acquire is a new one. */
+  g_assert_null(ar_capture_make_audio_source(capture, &error));
+  g_assert_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_PIPELINE);
+  g_clear_error(&error);
+  {
+    g_autoptr(ArCapture) again = ar_media_engine_capture_acquire(engine, &error);
+    g_assert_no_error(error);
+    g_assert_true(again != capture);
+    g_assert_null(ar_capture_get_error(again));
+  }
+  consumer_free(peer);
+  ar_capture_unref(capture);
+  g_clear_error(&seen.error);
+}
+
+/* A camera that is not there: a GError naming it, not an assertion. */
+static void
+test_missing_camera(void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ArMediaEngine) engine = NULL;
+  ArCapture *capture;
+
+  if (!g_file_test("/dev", G_FILE_TEST_IS_DIR) || g_file_test("/dev/video63", G_FILE_TEST_EXISTS)) {
+    g_test_skip("/dev/video63 exists here");
+    return;
+  }
+  engine = make_engine("/dev/video63");
+  capture = ar_media_engine_capture_acquire(engine, &error);
+  g_assert_null(capture);
+  g_assert_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_PIPELINE);
+  g_test_message("%s", error->message);
+  g_assert_nonnull(strstr(error->message, "camera"));
+}
+
+int
+main(int argc, char **argv)
+{
+  g_test_init(&argc, &argv, NULL);
+  gst_init(&argc, &argv);
+  g_test_add_func("/media/capture/consumers", test_consumers);
+  g_test_add_func("/media/capture/slow-consumer", test_slow_consumer);
+  g_test_add_func("/media/capture/in-graph-sink", test_in_graph_sink);
+  g_test_add_func("/media/capture/errors", test_errors);
+  g_test_add_func("/media/capture/missing-camera", test_missing_camera);
+  return g_test_run();
+}
