@@ -69,7 +69,7 @@ struct _ArBrowser {
   char *chromium;
   gboolean headless;
   guint width, height;
-  GStrv allowed, blocked, extra, env;
+  GStrv allowed, blocked, media, extra, env;
   guint answer_timeout_ms, heartbeat_ms;
 
   char *profile;
@@ -289,11 +289,15 @@ set_permission(ArBrowser *b, const char *name, const char *setting, const char *
   call(b, NULL, "Browser.setPermission", params, callback, data);
 }
 
-/* Camera and microphone for @origin ("https://host:port"), once. */
+/* Camera and microphone for @origin ("https://host:port"), once, if it is
+ * a media origin. */
 static gboolean
 grant_media(ArBrowser *b, const char *origin, ArCdpReplyFunc last, gpointer data)
 {
   if (g_hash_table_contains(b->granted, origin))
+    return FALSE;
+  if (b->media != NULL && !ar_browser_url_allowed((const char *const *)b->media,
+                                                  (const char *const *)b->blocked, origin))
     return FALSE;
   g_hash_table_add(b->granted, g_strdup(origin));
   set_permission(b, "camera", "granted", origin, NULL, NULL);
@@ -781,10 +785,12 @@ check_options(const ArBrowserOptions *o, GError **error)
   for (guint i = 0; o->blocked && o->blocked[i]; i++, n++)
     if (!ar_browser_check_pattern(o->blocked[i], TRUE, error))
       return FALSE;
-  if (n > AR_BROWSER_MAX_ORIGINS * 2) {
+  for (guint i = 0; o->media && o->media[i]; i++, n++)
+    if (!ar_browser_check_pattern(o->media[i], FALSE, error))
+      return FALSE;
+  if (n > AR_BROWSER_MAX_ORIGINS * 3) {
     g_set_error(error, AR_BROWSER_ERROR, AR_BROWSER_ERROR_OPTIONS,
-                "at most %d allowed and %d blocked origins", AR_BROWSER_MAX_ORIGINS,
-                AR_BROWSER_MAX_ORIGINS);
+                "at most %d origin patterns in all", AR_BROWSER_MAX_ORIGINS * 3);
     return FALSE;
   }
   if ((o->width && (o->width < 320 || o->width > 7680)) ||
@@ -895,6 +901,7 @@ ar_browser_start(const ArBrowserOptions *options, ArBrowserReadyFunc ready,
   b->height = options->height ? options->height : 1080;
   b->allowed = copy_strv(options->allowed);
   b->blocked = copy_strv(options->blocked);
+  b->media = options->media ? g_strdupv((char **)options->media) : NULL;
   b->extra = copy_strv(options->extra_flags);
   b->env = copy_strv(options->env);
   b->answer_timeout_ms = options->answer_timeout_ms ? options->answer_timeout_ms : 5000;
@@ -1140,6 +1147,7 @@ ar_browser_free(ArBrowser *b)
   g_free(b->chromium);
   g_strfreev(b->allowed);
   g_strfreev(b->blocked);
+  g_strfreev(b->media);
   g_strfreev(b->extra);
   g_strfreev(b->env);
   g_free(b->page_target);

@@ -56,6 +56,10 @@ typedef struct {
    * or a bare host ("localhost", "*.localhost"): every scheme and port. */
   const char *const *allowed;
   const char *const *blocked;
+  /* Camera and microphone: allowed origins matching these patterns (same
+   * syntax as allowed); NULL: every allowed origin. A sign-in page may be
+   * allowed without getting the camera. */
+  const char *const *media;
   const char *const *extra_flags; /* more Chromium flags (tests: fake devices, --no-sandbox) */
   const char *const *env;         /* "NAME" (passed from our environment) or "NAME=VALUE" */
   const char *profile_parent;     /* NULL: g_get_tmp_dir() */
