@@ -19,6 +19,9 @@ G_DEFINE_QUARK(ar - browser - error - quark, ar_browser_error)
 #define SCREENSHOT_TIMEOUT_MS 10000
 #define MAX_URL_LEN (8 * 1024)
 #define MAX_EXPRESSION_LEN (256 * 1024)
+/* A document or worker script that gets our policy passes through the pipe
+ * twice, base64 (4/3): 8 MiB stays well under AR_CDP_MAX_MESSAGE. */
+#define MAX_POLICY_BODY (8 * 1024 * 1024)
 
 /* Permissions no meeting page gets (camera and microphone: allowed origins
  * only). Names Chromium does not know are skipped (debug log). */
@@ -79,6 +82,7 @@ struct _ArBrowser {
   char *url;
   GHashTable *granted;  /* origins with camera and microphone */
   GHashTable *sessions; /* session id -> target type, the sessions we hold to the rules */
+  char *csp;            /* the Content-Security-Policy every response gets */
   GList *ops;
   guint heartbeat;
   gboolean heartbeat_waiting;
@@ -320,48 +324,23 @@ origin_of(const char *url)
   return g_strdup_printf("https://%s%s%s:%d", v6 ? "[" : "", lh, v6 ? "]" : "", port);
 }
 
-static void
-add_block_pattern(JsonArray *a, const char *pattern, gboolean block)
+/* Fetch interception does not see WebSocket handshakes (nor does
+ * Network.setBlockedURLs block them: both checked with Chromium 156), so
+ * every response gets one more Content-Security-Policy: connect-src limits
+ * fetch, XHR, WebSocket, EventSource, beacons and WebTransport to the
+ * allowed origins (CSP3: an https: source also matches wss:). A page's own
+ * policies still apply: every policy must pass. */
+static char *
+build_csp(ArBrowser *b)
 {
-  JsonObject *p = json_object_new();
-  json_object_set_string_member(p, "urlPattern", pattern);
-  json_object_set_boolean_member(p, "block", block);
-  json_array_add_object_element(a, p);
-}
-
-/* A second layer under Fetch interception, for what it does not see
- * (WebSocket handshakes): Chromium's own URL blocking, first match wins. */
-static JsonNode *
-blocked_urls_params(ArBrowser *b)
-{
-  JsonObject *o;
-  JsonNode *params = params_new(&o);
-  JsonArray *a = json_array_new();
-  for (guint i = 0; b->blocked[i]; i++) {
-    const char *p = b->blocked[i];
-    if (strstr(p, "://") != NULL) {
-      const char *rest = strstr(p, "://") + 3;
-      gboolean tls = g_str_has_prefix(p, "https");
-      g_autofree char *x = g_strdup_printf("%s://%s/*", tls ? "https" : "http", rest);
-      g_autofree char *y = g_strdup_printf("%s://%s/*", tls ? "wss" : "ws", rest);
-      add_block_pattern(a, x, TRUE);
-      add_block_pattern(a, y, TRUE);
-    } else {
-      g_autofree char *x = g_strdup_printf("*://%s:*/*", p);
-      add_block_pattern(a, x, TRUE);
-    }
-  }
-  for (guint i = 0; b->allowed[i]; i++) {
-    const char *rest = b->allowed[i] + strlen("https://");
-    gboolean has_port = strrchr(rest, ':') != NULL && rest[strlen(rest) - 1] != ']';
-    g_autofree char *x = g_strdup_printf("https://%s%s/*", rest, has_port ? "" : ":443");
-    g_autofree char *y = g_strdup_printf("wss://%s%s/*", rest, has_port ? "" : ":443");
-    add_block_pattern(a, x, FALSE);
-    add_block_pattern(a, y, FALSE);
-  }
-  add_block_pattern(a, "*://*:*/*", TRUE);
-  json_object_set_array_member(o, "urlPatterns", a);
-  return params;
+  GString *s = g_string_new("connect-src 'self'");
+  for (guint i = 0; b->allowed[i]; i++)
+    if (ar_browser_url_allowed((const char *const *)b->allowed, (const char *const *)b->blocked,
+                               b->allowed[i]) ||
+        strstr(b->allowed[i], "*.") != NULL)
+      g_string_append_printf(s, " %s", b->allowed[i]);
+  g_string_append(s, " blob: data:");
+  return g_string_free(s, FALSE);
 }
 
 static JsonNode *
@@ -412,14 +391,15 @@ setup_session(ArBrowser *b, const char *session, const char *type, gboolean wait
   JsonObject *o;
   JsonNode *params = params_new(&o);
   JsonArray *patterns = json_array_new();
-  JsonObject *all = json_object_new();
-  json_object_set_string_member(all, "urlPattern", "*");
-  json_object_set_string_member(all, "requestStage", "Request");
-  json_array_add_object_element(patterns, all);
+  const char *stages[] = {"Request", "Response"};
+  for (guint i = 0; i < G_N_ELEMENTS(stages); i++) {
+    JsonObject *all = json_object_new();
+    json_object_set_string_member(all, "urlPattern", "*");
+    json_object_set_string_member(all, "requestStage", stages[i]);
+    json_array_add_object_element(patterns, all);
+  }
   json_object_set_array_member(o, "patterns", patterns);
   call(b, session, "Fetch.enable", params, NULL, NULL);
-  call(b, session, "Network.enable", NULL, NULL, NULL);
-  call(b, session, "Network.setBlockedURLs", blocked_urls_params(b), NULL, NULL);
   if (is_page) {
     call(b, session, "Page.enable", NULL, NULL, NULL);
     params = params_new(&o);
@@ -490,6 +470,19 @@ on_attached(ArCdp *cdp, const char *parent, JsonObject *params, gpointer data)
     }
     return;
   }
+  const char *const held[] = {"iframe",          "worker",  "shared_worker",
+                              "service_worker",  "worklet", "shared_storage_worklet",
+                              "auction_worklet", NULL};
+  if (!g_strv_contains(held, type)) {
+    /* Chromium's own targets (browser_ui, other): not web content; let go. */
+    if (waiting)
+      call(b, session, "Runtime.runIfWaitingForDebugger", NULL, NULL, NULL);
+    JsonObject *o;
+    JsonNode *p = params_new(&o);
+    json_object_set_string_member(o, "sessionId", session);
+    call(b, NULL, "Target.detachFromTarget", p, NULL, NULL);
+    return;
+  }
   setup_session(b, session, type, waiting);
 }
 
@@ -519,6 +512,8 @@ typedef struct {
   ArBrowser *b;
   char *session;
   char *request;
+  gint64 status;
+  JsonArray *headers;
 } Paused;
 
 static void
@@ -537,6 +532,129 @@ continue_paused(ArCdp *cdp, JsonObject *result, const GError *error, gpointer da
 }
 
 static void
+paused_free(Paused *p)
+{
+  g_free(p->session);
+  g_free(p->request);
+  g_clear_pointer(&p->headers, json_array_unref);
+  g_free(p);
+}
+
+static void
+paused_reply(Paused *p, const char *method, const char *reason)
+{
+  JsonObject *o;
+  JsonNode *params = params_new(&o);
+  json_object_set_string_member(o, "requestId", p->request);
+  if (reason != NULL)
+    json_object_set_string_member(o, "errorReason", reason);
+  call(p->b, p->session, method, params, NULL, NULL);
+}
+
+static void
+fulfilled(ArCdp *cdp, JsonObject *result, const GError *error, gpointer data)
+{
+  Paused *p = data;
+  if (error != NULL && cdp != NULL && ar_cdp_is_running(cdp)) {
+    /* Never a document without our policy: fail it. */
+    g_debug("browser: %s", error->message);
+    paused_reply(p, "Fetch.failRequest", "BlockedByClient");
+  }
+  paused_free(p);
+}
+
+static void
+got_body(ArCdp *cdp, JsonObject *result, const GError *error, gpointer data)
+{
+  Paused *p = data;
+  if (error != NULL) {
+    if (cdp != NULL && ar_cdp_is_running(cdp)) {
+      g_debug("browser: %s", error->message);
+      paused_reply(p, "Fetch.failRequest", "BlockedByClient");
+    }
+    paused_free(p);
+    return;
+  }
+  const char *body = obj_string(result, "body");
+  JsonNode *b64 = json_object_get_member(result, "base64Encoded");
+  gboolean encoded = b64 && JSON_NODE_HOLDS_VALUE(b64) &&
+                     json_node_get_value_type(b64) == G_TYPE_BOOLEAN && json_node_get_boolean(b64);
+  g_autofree char *owned = NULL;
+  if (body != NULL && !encoded)
+    body = owned = g_base64_encode((const guchar *)body, strlen(body));
+  JsonObject *o;
+  JsonNode *params = params_new(&o);
+  json_object_set_string_member(o, "requestId", p->request);
+  json_object_set_int_member(o, "responseCode", p->status);
+  json_object_set_array_member(o, "responseHeaders", g_steal_pointer(&p->headers));
+  json_object_set_string_member(o, "body", body ? body : "");
+  call(p->b, p->session, "Fetch.fulfillRequest", params, fulfilled, p);
+}
+
+/* The response stage: the request was allowed. A document's response, and
+ * a worker's script, get our Content-Security-Policy (build_csp()): the
+ * headers of a response Fetch.continueResponse changes are not parsed again
+ * (checked: the policy was not enforced), those of Fetch.fulfillRequest are,
+ * so the body is read and the response fulfilled with it. */
+static void
+on_response_paused(ArBrowser *b, const char *session, const char *request, JsonObject *params)
+{
+  Paused *p = g_new0(Paused, 1);
+  p->b = b;
+  p->session = g_strdup(session);
+  p->request = g_strdup(request);
+  const char *type = obj_string(params, "resourceType");
+  const char *session_type = g_hash_table_lookup(b->sessions, session);
+  gboolean worker = g_strcmp0(session_type, "worker") == 0 ||
+                    g_strcmp0(session_type, "shared_worker") == 0 ||
+                    g_strcmp0(session_type, "service_worker") == 0;
+  gint64 status = json_object_get_int_member_with_default(params, "responseStatusCode", 0);
+  /* Documents (any frame) and worker scripts: Chromium fetches a dedicated
+   * worker's script in its page's session, typed "Other". Scripts of
+   * pages are left alone (their headers give no policy, and reading
+   * megabytes of them back through the pipe would cost much). */
+  gboolean needs_policy = g_strcmp0(type, "Document") == 0 || g_strcmp0(type, "Other") == 0 ||
+                          (worker && g_strcmp0(type, "Script") == 0);
+  if (json_object_get_member(params, "responseErrorReason") != NULL || status < 200 ||
+      (status >= 300 && status < 400) || !needs_policy) {
+    paused_reply(p, "Fetch.continueRequest", NULL);
+    paused_free(p);
+    return;
+  }
+  /* The body comes back through the pipe: a bound (fail closed). */
+  JsonNode *n = json_object_get_member(params, "responseHeaders");
+  JsonArray *old = n && JSON_NODE_HOLDS_ARRAY(n) ? json_node_get_array(n) : NULL;
+  for (guint i = 0; old != NULL && i < json_array_get_length(old); i++) {
+    JsonNode *e = json_array_get_element(old, i);
+    JsonObject *h = JSON_NODE_HOLDS_OBJECT(e) ? json_node_get_object(e) : NULL;
+    const char *name = obj_string(h, "name"), *value = obj_string(h, "value");
+    if (name && value && g_ascii_strcasecmp(name, "Content-Length") == 0 &&
+        g_ascii_strtoull(value, NULL, 10) > MAX_POLICY_BODY) {
+      g_debug("browser: refused a %s over %d bytes", type, MAX_POLICY_BODY);
+      paused_reply(p, "Fetch.failRequest", "BlockedByClient");
+      paused_free(p);
+      return;
+    }
+  }
+  p->status = status;
+  p->headers = json_array_new();
+  for (guint i = 0; old != NULL && i < json_array_get_length(old); i++) {
+    JsonNode *e = json_array_get_element(old, i);
+    JsonObject *h = JSON_NODE_HOLDS_OBJECT(e) ? json_node_get_object(e) : NULL;
+    if (obj_string(h, "name") != NULL && obj_string(h, "value") != NULL)
+      json_array_add_element(p->headers, json_node_copy(e));
+  }
+  JsonObject *csp = json_object_new();
+  json_object_set_string_member(csp, "name", "Content-Security-Policy");
+  json_object_set_string_member(csp, "value", b->csp);
+  json_array_add_object_element(p->headers, csp);
+  JsonObject *o;
+  JsonNode *reply = params_new(&o);
+  json_object_set_string_member(o, "requestId", request);
+  call(b, session, "Fetch.getResponseBody", reply, got_body, p);
+}
+
+static void
 on_request_paused(ArCdp *cdp, const char *session, JsonObject *params, gpointer data)
 {
   ArBrowser *b = data;
@@ -545,6 +663,11 @@ on_request_paused(ArCdp *cdp, const char *session, JsonObject *params, gpointer 
   const char *type = obj_string(params, "resourceType");
   if (request == NULL)
     return;
+  if (json_object_get_member(params, "responseStatusCode") != NULL ||
+      json_object_get_member(params, "responseErrorReason") != NULL) {
+    on_response_paused(b, session, request, params);
+    return;
+  }
   JsonObject *o;
   JsonNode *reply = params_new(&o);
   json_object_set_string_member(o, "requestId", request);
@@ -868,7 +991,7 @@ build_argv(ArBrowser *b)
       "--disable-infobars",
       "--disable-session-crashed-bubble",
       "--disable-features=Translate,MediaRouter,DialMediaRouteProvider,AutofillServerCommunication,"
-      "OptimizationHints",
+      "OptimizationHints,LocalNetworkAccessChecks",
       "--disable-background-timer-throttling",
       "--disable-renderer-backgrounding",
       "--disable-backgrounding-occluded-windows",
@@ -902,6 +1025,7 @@ ar_browser_start(const ArBrowserOptions *options, ArBrowserReadyFunc ready,
   b->allowed = copy_strv(options->allowed);
   b->blocked = copy_strv(options->blocked);
   b->media = options->media ? g_strdupv((char **)options->media) : NULL;
+  b->csp = build_csp(b);
   b->extra = copy_strv(options->extra_flags);
   b->env = copy_strv(options->env);
   b->answer_timeout_ms = options->answer_timeout_ms ? options->answer_timeout_ms : 5000;
@@ -1148,6 +1272,7 @@ ar_browser_free(ArBrowser *b)
   g_strfreev(b->allowed);
   g_strfreev(b->blocked);
   g_strfreev(b->media);
+  g_free(b->csp);
   g_strfreev(b->extra);
   g_strfreev(b->env);
   g_free(b->page_target);
