@@ -464,8 +464,12 @@ on_attached(ArCdp *cdp, const char *parent, JsonObject *params, gpointer data)
       call(b, session, "Target.setAutoAttach", auto_attach_params(), NULL, NULL);
       call(b, session, "Runtime.runIfWaitingForDebugger", NULL, NULL, NULL);
     } else {
-      /* A pop-up or a new window: closed before it runs. */
+      /* A pop-up or a new window: closed at once. It may share its
+       * opener's renderer, which waits while it is held for us: it is
+       * held to the rules like any session, let go, then closed (the
+       * commands run in this order). */
       g_debug("browser: closing the new %s %s", type, target);
+      setup_session(b, session, "popup", waiting);
       close_target(b, target);
     }
     return;
@@ -1177,6 +1181,10 @@ ar_browser_evaluate(ArBrowser *b, const char *expression, guint timeout_ms, ArBr
   json_object_set_string_member(o, "expression", expression);
   json_object_set_boolean_member(o, "returnByValue", TRUE);
   json_object_set_boolean_member(o, "awaitPromise", TRUE);
+  /* As if a person had clicked: recipes press the page's buttons, some of
+   * which want a user activation (audio, full screen). Pop-ups it would
+   * allow are closed by on_attached(). */
+  json_object_set_boolean_member(o, "userGesture", TRUE);
   op->cdp_id = ar_cdp_call(b->cdp, b->page_session, "Runtime.evaluate", p, 0, evaluated, op);
 }
 

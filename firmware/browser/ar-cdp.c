@@ -25,6 +25,7 @@ typedef enum { STATE_RUNNING, STATE_CLOSING, STATE_CLOSED } State;
 typedef struct {
   ArCdp *cdp;
   guint id;
+  char *session;
   char *method;
   guint timeout_ms;
   guint timeout_source;
@@ -72,6 +73,7 @@ pending_free(Pending *p)
   if (p->timeout_source)
     g_source_remove(p->timeout_source);
   g_free(p->method);
+  g_free(p->session);
   g_free(p);
 }
 
@@ -260,6 +262,7 @@ ar_cdp_call(ArCdp *cdp, const char *session_id, const char *method, JsonNode *pa
   p->cdp = cdp;
   p->id = id;
   p->method = g_strdup(method);
+  p->session = g_strdup(session_id);
   p->timeout_ms = timeout_ms;
   p->callback = callback;
   p->user_data = user_data;
@@ -376,6 +379,34 @@ handle_reply(ArCdp *cdp, JsonObject *msg, JsonNode *id_node)
   pending_free(p);
 }
 
+/* A session that went away (its target closed) answers nothing more: its
+ * waiting commands end now, with an error, instead of looking hung. */
+static void
+session_gone(ArCdp *cdp, const char *session)
+{
+  GList *gone = NULL;
+  GHashTableIter it;
+  gpointer key, value;
+  g_hash_table_iter_init(&it, cdp->pending);
+  while (g_hash_table_iter_next(&it, &key, &value)) {
+    Pending *p = value;
+    if (g_strcmp0(p->session, session) == 0) {
+      gone = g_list_prepend(gone, p);
+      g_hash_table_iter_steal(&it);
+    }
+  }
+  for (GList *l = gone; l != NULL; l = l->next) {
+    Pending *p = l->data;
+    if (p->callback != NULL && cdp->state == STATE_RUNNING) {
+      g_autoptr(GError) e =
+          g_error_new(AR_CDP_ERROR, AR_CDP_ERROR_COMMAND, "%s: the session was closed", p->method);
+      p->callback(cdp, NULL, e, p->user_data);
+    }
+    pending_free(p);
+  }
+  g_list_free(gone);
+}
+
 static void
 handle_event(ArCdp *cdp, JsonObject *msg, const char *method, const char *session_id)
 {
@@ -386,6 +417,11 @@ handle_event(ArCdp *cdp, JsonObject *msg, const char *method, const char *sessio
   }
   g_autoptr(JsonObject) empty = NULL;
   JsonObject *po = params ? json_node_get_object(params) : (empty = json_object_new());
+  if (strcmp(method, "Target.detachedFromTarget") == 0) {
+    JsonNode *s = json_object_get_member(po, "sessionId");
+    if (s != NULL && JSON_NODE_HOLDS_VALUE(s) && json_node_get_value_type(s) == G_TYPE_STRING)
+      session_gone(cdp, json_node_get_string(s));
+  }
   GPtrArray *list = g_hash_table_lookup(cdp->handlers, method);
   if (list == NULL)
     return;
