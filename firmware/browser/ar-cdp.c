@@ -237,8 +237,11 @@ ar_cdp_call(ArCdp *cdp, const char *session_id, const char *method, JsonNode *pa
     json_builder_add_string_value(b, session_id);
   }
   json_builder_set_member_name(b, "params");
-  json_builder_add_value(b, owned ? g_steal_pointer(&owned)
-                                  : json_node_init_object(json_node_alloc(), json_object_new()));
+  if (owned == NULL) {
+    g_autoptr(JsonObject) empty = json_object_new();
+    owned = json_node_init_object(json_node_alloc(), empty);
+  }
+  json_builder_add_value(b, g_steal_pointer(&owned));
   json_builder_end_object(b);
   g_autoptr(JsonNode) root = json_builder_get_root(b);
   g_autoptr(JsonGenerator) gen = json_generator_new();
@@ -434,6 +437,10 @@ handle_event(ArCdp *cdp, JsonObject *msg, const char *method, const char *sessio
 static void
 handle_message(ArCdp *cdp, const char *data, gsize len)
 {
+  if (len == 0 || data == NULL) {
+    protocol_error(cdp, "an empty message");
+    return;
+  }
   if (!ar_cdp_depth_ok(data, len, AR_CDP_MAX_DEPTH)) {
     protocol_error(cdp, "JSON nested too deep");
     return;

@@ -148,6 +148,25 @@ test_size_bound(void)
 }
 
 static void
+test_session_gone(void)
+{
+  Seen s = {0};
+  g_autoptr(ArCdp) cdp = ar_cdp_new_detached(on_closed, &s);
+  ar_cdp_call(cdp, "S1", "Runtime.runIfWaitingForDebugger", NULL, 0, on_reply, &s);
+  ar_cdp_call(cdp, "S2", "Runtime.runIfWaitingForDebugger", NULL, 0, on_reply, &s);
+  g_assert_true(feed(cdp, "{\"method\":\"Target.detachedFromTarget\","
+                          "\"params\":{\"sessionId\":\"S1\"}}"));
+  /* S1's command ended with an error; S2's still waits */
+  g_assert_cmpuint(s.errors, ==, 1);
+  g_assert_true(feed(cdp, "{\"id\":2,\"result\":{}}"));
+  g_assert_cmpuint(s.replies, ==, 1);
+  /* an empty message is not CDP */
+  g_assert_false(ar_cdp_feed(cdp, (const guint8 *)"\0", 1));
+  g_assert_error(s.closed_error, AR_CDP_ERROR, AR_CDP_ERROR_PROTOCOL);
+  seen_clear(&s);
+}
+
+static void
 test_closed_and_busy(void)
 {
   Seen s = {0};
@@ -177,6 +196,7 @@ main(int argc, char **argv)
   g_test_add_func("/cdp/replies-and-events", test_replies_and_events);
   g_test_add_func("/cdp/protocol-errors", test_protocol_errors);
   g_test_add_func("/cdp/size-bound", test_size_bound);
+  g_test_add_func("/cdp/session-gone", test_session_gone);
   g_test_add_func("/cdp/closed-and-busy", test_closed_and_busy);
   return g_test_run();
 }
