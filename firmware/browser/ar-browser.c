@@ -783,6 +783,21 @@ on_file_chooser(ArCdp *cdp, const char *session, JsonObject *params, gpointer da
 
 /* ---- the start sequence ---- */
 
+/* A start step that failed: the call cannot go on (e.g. the managed policy
+ * DeveloperToolsAvailability = 2 makes Target.attachToTarget "Not allowed"). */
+static void
+start_step_done(ArCdp *cdp, JsonObject *result, const GError *error, gpointer data)
+{
+  ArBrowser *b = data;
+  if (error == NULL || cdp == NULL || !ar_cdp_is_running(cdp))
+    return;
+  g_autoptr(GError) e =
+      g_error_new(AR_BROWSER_ERROR, AR_BROWSER_ERROR_NAVIGATE,
+                  "The meeting browser could not be prepared: %s", error->message);
+  ready_once(b, e);
+  ar_cdp_close(cdp);
+}
+
 static void
 got_targets(ArCdp *cdp, JsonObject *result, const GError *error, gpointer data)
 {
@@ -802,7 +817,7 @@ got_targets(ArCdp *cdp, JsonObject *result, const GError *error, gpointer data)
       JsonNode *p = params_new(&o);
       json_object_set_string_member(o, "targetId", target);
       json_object_set_boolean_member(o, "flatten", TRUE);
-      call(b, NULL, "Target.attachToTarget", p, NULL, NULL);
+      call(b, NULL, "Target.attachToTarget", p, start_step_done, b);
       return;
     }
   }
@@ -854,7 +869,7 @@ first_answer(ArCdp *cdp, JsonObject *result, const GError *error, gpointer data)
   JsonObject *o;
   JsonNode *p = params_new(&o);
   json_object_set_string_member(o, "behavior", "deny");
-  call(b, NULL, "Browser.setDownloadBehavior", p, NULL, NULL);
+  call(b, NULL, "Browser.setDownloadBehavior", p, start_step_done, b);
   for (guint i = 0; denied_permissions[i]; i++)
     set_permission(b, denied_permissions[i], "denied", NULL, NULL, NULL);
   for (guint i = 0; b->allowed[i]; i++)
