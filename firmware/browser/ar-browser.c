@@ -69,8 +69,10 @@ typedef struct {
 } Op;
 
 struct _ArBrowser {
+  guint ref;      /* held while a callback of ours may free it */
+  gboolean freed; /* ar_browser_free() was called */
   char *chromium;
-  gboolean headless;
+  gboolean headless, chromium_log;
   guint width, height;
   GStrv allowed, blocked, media, extra, env;
   guint answer_timeout_ms, heartbeat_ms;
@@ -824,7 +826,7 @@ got_targets(ArCdp *cdp, JsonObject *result, const GError *error, gpointer data)
   g_autoptr(GError) e = g_error_new(AR_BROWSER_ERROR, AR_BROWSER_ERROR_NAVIGATE,
                                     "The meeting browser opened no page");
   ready_once(b, e);
-  ar_cdp_close(b->cdp);
+  ar_cdp_close(cdp);
 }
 
 static void
@@ -886,27 +888,34 @@ first_answer(ArCdp *cdp, JsonObject *result, const GError *error, gpointer data)
   call(b, NULL, "Target.setAutoAttach", auto_attach_params(), auto_attach_set, b);
 }
 
+static void browser_unref(ArBrowser *b);
+
 static void
 cdp_closed(ArCdp *cdp, const GError *error, gpointer data)
 {
   ArBrowser *b = data;
+  /* A callback below may free the browser: it then stops here. */
+  b->ref++;
   if (b->heartbeat) {
     g_source_remove(b->heartbeat);
     b->heartbeat = 0;
   }
-  while (b->ops != NULL)
+  while (b->ops != NULL && !b->freed)
     op_fail(b->ops->data, error ? g_error_copy(error)
                                 : g_error_new(AR_BROWSER_ERROR, AR_BROWSER_ERROR_CLOSED,
                                               "The meeting browser was closed"));
-  remove_profile(b);
+  if (!b->freed)
+    remove_profile(b);
   g_autoptr(GError) e = error ? NULL
                               : g_error_new(AR_BROWSER_ERROR, AR_BROWSER_ERROR_CLOSED,
                                             "The meeting browser was closed before it was ready");
-  ready_once(b, error ? error : e);
-  ArBrowserClosedFunc closed = b->closed;
+  if (!b->freed)
+    ready_once(b, error ? error : e);
+  ArBrowserClosedFunc closed = b->freed ? NULL : b->closed;
   b->closed = NULL;
   if (closed != NULL)
     closed(b, error, b->user_data);
+  browser_unref(b);
 }
 
 /* ---- options, argv, environment ---- */
@@ -1037,8 +1046,10 @@ ar_browser_start(const ArBrowserOptions *options, ArBrowserReadyFunc ready,
   if (!check_options(options, error))
     return NULL;
   g_autoptr(ArBrowser) b = g_new0(ArBrowser, 1);
+  b->ref = 1;
   b->chromium = g_strdup(options->chromium ? options->chromium : "/usr/bin/chromium");
   b->headless = options->headless;
+  b->chromium_log = options->chromium_log;
   b->width = options->width ? options->width : 1920;
   b->height = options->height ? options->height : 1080;
   b->allowed = copy_strv(options->allowed);
@@ -1070,8 +1081,8 @@ ar_browser_start(const ArBrowserOptions *options, ArBrowserReadyFunc ready,
 
   g_auto(GStrv) argv = build_argv(b);
   g_auto(GStrv) envp = build_env(b);
-  b->cdp =
-      ar_cdp_launch((const char *const *)argv, (const char *const *)envp, cdp_closed, b, error);
+  b->cdp = ar_cdp_launch((const char *const *)argv, (const char *const *)envp, b->chromium_log,
+                         cdp_closed, b, error);
   if (b->cdp == NULL)
     return NULL; /* the profile goes with b */
   ar_cdp_on(b->cdp, "Target.attachedToTarget", on_attached, b);
@@ -1273,23 +1284,11 @@ ar_browser_close(ArBrowser *b)
     ar_cdp_close(b->cdp);
 }
 
-void
-ar_browser_free(ArBrowser *b)
+static void
+browser_unref(ArBrowser *b)
 {
-  if (b == NULL)
+  if (--b->ref > 0)
     return;
-  if (b->heartbeat)
-    g_source_remove(b->heartbeat);
-  while (b->ops != NULL) {
-    Op *op = b->ops->data;
-    b->ops = g_list_delete_link(b->ops, b->ops);
-    op_free(op);
-  }
-  if (b->cdp != NULL) {
-    ar_cdp_disown(b->cdp);
-    g_clear_pointer(&b->cdp, ar_cdp_unref);
-  }
-  remove_profile(b);
   g_free(b->profile);
   g_free(b->chromium);
   g_strfreev(b->allowed);
@@ -1304,4 +1303,27 @@ ar_browser_free(ArBrowser *b)
   g_clear_pointer(&b->granted, g_hash_table_unref);
   g_clear_pointer(&b->sessions, g_hash_table_unref);
   g_free(b);
+}
+
+void
+ar_browser_free(ArBrowser *b)
+{
+  if (b == NULL || b->freed)
+    return;
+  b->freed = TRUE;
+  if (b->heartbeat) {
+    g_source_remove(b->heartbeat);
+    b->heartbeat = 0;
+  }
+  while (b->ops != NULL) {
+    Op *op = b->ops->data;
+    b->ops = g_list_delete_link(b->ops, b->ops);
+    op_free(op);
+  }
+  if (b->cdp != NULL) {
+    ar_cdp_disown(b->cdp);
+    g_clear_pointer(&b->cdp, ar_cdp_unref);
+  }
+  remove_profile(b);
+  browser_unref(b);
 }

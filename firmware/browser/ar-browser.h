@@ -65,6 +65,7 @@ typedef struct {
   const char *profile_parent;     /* NULL: g_get_tmp_dir() */
   guint answer_timeout_ms;        /* 0: 5000; no heartbeat answer by then = hung */
   guint heartbeat_ms;             /* 0: 1000 */
+  gboolean chromium_log;          /* TRUE: Chromium's stderr goes to ours (else dropped) */
 } ArBrowserOptions;
 
 typedef struct _ArBrowser ArBrowser;

@@ -428,10 +428,14 @@ handle_event(ArCdp *cdp, JsonObject *msg, const char *method, const char *sessio
   GPtrArray *list = g_hash_table_lookup(cdp->handlers, method);
   if (list == NULL)
     return;
-  for (guint i = 0; i < list->len && cdp->state == STATE_RUNNING; i++) {
+  /* A handler may disown the connection (its owner going away), which
+   * drops the handler lists: hold this one. */
+  g_ptr_array_ref(list);
+  for (guint i = 0; i < list->len && cdp->state == STATE_RUNNING && !cdp->disowned; i++) {
     Handler *h = g_ptr_array_index(list, i);
     h->func(cdp, session_id, po, h->user_data);
   }
+  g_ptr_array_unref(list);
 }
 
 static void
@@ -682,8 +686,8 @@ ar_cdp_new_detached(ArCdpClosedFunc closed, gpointer user_data)
 }
 
 ArCdp *
-ar_cdp_launch(const char *const *argv, const char *const *envp, ArCdpClosedFunc closed,
-              gpointer user_data, GError **error)
+ar_cdp_launch(const char *const *argv, const char *const *envp, gboolean keep_stderr,
+              ArCdpClosedFunc closed, gpointer user_data, GError **error)
 {
   g_return_val_if_fail(argv != NULL && argv[0] != NULL, NULL);
   int to_browser[2], from_browser[2];
@@ -697,7 +701,9 @@ ar_cdp_launch(const char *const *argv, const char *const *envp, ArCdpClosedFunc 
     g_prefix_error(error, "The meeting browser could not be started: ");
     return NULL;
   }
-  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_NONE);
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new(
+      G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
+      (keep_stderr ? G_SUBPROCESS_FLAGS_NONE : G_SUBPROCESS_FLAGS_STDERR_SILENCE));
   g_subprocess_launcher_set_environ(launcher, (char **)envp);
   g_subprocess_launcher_set_child_setup(launcher, child_setup, NULL, NULL);
   /* Chromium reads commands on fd 3 and writes to fd 4. */

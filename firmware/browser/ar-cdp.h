@@ -61,9 +61,11 @@ typedef void (*ArCdpClosedFunc)(ArCdp *cdp, const GError *error, gpointer user_d
 
 /* Starts @argv (argv[0] a path; --remote-debugging-pipe is the caller's)
  * with exactly @envp as its environment, fds 3 and 4 as the pipe, in a new
- * process group that gets SIGKILL if anyroomd dies. */
-ArCdp *ar_cdp_launch(const char *const *argv, const char *const *envp, ArCdpClosedFunc closed,
-                     gpointer user_data, GError **error) G_GNUC_WARN_UNUSED_RESULT;
+ * process group that gets SIGKILL if anyroomd dies. Its stdout is dropped;
+ * its stderr too unless @keep_stderr. */
+ArCdp *ar_cdp_launch(const char *const *argv, const char *const *envp, gboolean keep_stderr,
+                     ArCdpClosedFunc closed, gpointer user_data,
+                     GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
 ArCdp *ar_cdp_ref(ArCdp *cdp);
 /* The last unref of a live browser kills its process group (no callback). */

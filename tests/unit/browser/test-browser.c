@@ -351,6 +351,7 @@ start_browser(Run *r, guint answer_timeout_ms)
       .profile_parent = profile_parent,
       .answer_timeout_ms = answer_timeout_ms,
       .heartbeat_ms = 500,
+      .chromium_log = g_getenv("AR_TEST_CHROMIUM_LOG") != NULL,
   };
   g_autoptr(GError) error = NULL;
   ArBrowser *b = ar_browser_start(&o, on_ready, on_closed, r, &error);
@@ -883,6 +884,37 @@ test_free_live(void)
 }
 
 static void
+free_in_callback(ArBrowser *b, JsonNode *result, const GError *error, gpointer data)
+{
+  Run *r = data;
+  r->done = TRUE;
+  r->error = error ? g_error_copy(error) : NULL;
+  ar_browser_free(b);
+}
+
+static void
+test_free_in_callback(void)
+{
+  /* the engine frees the browser from a call's callback while the browser
+   * is going down (crashed): no closed callback, nothing left */
+  Run r = {0};
+  ArBrowser *b = start_browser(&r, 5000);
+  GPid pid = ar_browser_get_pid(b);
+  g_autofree char *profile = g_strdup(ar_browser_get_profile_dir(b));
+  ar_browser_evaluate(b, "new Promise(() => {})", 20000, free_in_callback, &r);
+  pause_ms(200);
+  g_assert_cmpint(kill(pid, SIGKILL), ==, 0);
+  g_assert_true(wait_for(&r.done, 5000));
+  g_assert_error(r.error, AR_CDP_ERROR, AR_CDP_ERROR_CRASHED);
+  pause_ms(300);
+  g_assert_false(r.closed);
+  g_assert_true(profile_gone(profile));
+  g_autoptr(GArray) left = group_pids(pid);
+  g_assert_cmpuint(left->len, ==, 0);
+  run_clear(&r);
+}
+
+static void
 test_bad_options(void)
 {
   const char *bad[] = {"http://127.0.0.1:1", NULL};
@@ -940,6 +972,7 @@ main(int argc, char **argv)
   g_test_add_func("/browser/crash", test_crash);
   g_test_add_func("/browser/hang", test_hang);
   g_test_add_func("/browser/free-live", test_free_live);
+  g_test_add_func("/browser/free-in-callback", test_free_in_callback);
   int ret = g_test_run();
 
   if (shared != NULL) {
