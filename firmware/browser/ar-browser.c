@@ -1019,7 +1019,7 @@ build_argv(ArBrowser *b)
       "--disable-infobars",
       "--disable-session-crashed-bubble",
       "--disable-features=Translate,MediaRouter,DialMediaRouteProvider,AutofillServerCommunication,"
-      "OptimizationHints,LocalNetworkAccessChecks",
+      "OptimizationHints,LocalNetworkAccessChecks,NetworkTimeServiceQuerying",
       "--disable-background-timer-throttling",
       "--disable-renderer-backgrounding",
       "--disable-backgrounding-occluded-windows",

@@ -337,8 +337,17 @@ start_browser(Run *r, guint answer_timeout_ms)
   const char *allowed[] = {SA->origin, SC->origin, SD->origin, NULL};
   const char *blocked[] = {SC->origin, "localhost", NULL};
   const char *media[] = {SA->origin, NULL};
-  const char *flags[] = {"--no-sandbox", "--disable-gpu", "--ignore-certificate-errors",
+  /* AR_TEST_CHROMIUM_FLAGS: more flags, space-separated (debugging: with
+   * AR_TEST_CHROMIUM_LOG=1, "--enable-logging=stderr --v=1") */
+  g_autoptr(GStrvBuilder) fb = g_strv_builder_new();
+  const char *fixed[] = {"--no-sandbox", "--disable-gpu", "--ignore-certificate-errors",
                          "--use-fake-device-for-media-stream", NULL};
+  g_strv_builder_addv(fb, fixed);
+  g_auto(GStrv) more = g_strsplit(g_getenv("AR_TEST_CHROMIUM_FLAGS") ?: "", " ", -1);
+  for (guint i = 0; more[i]; i++)
+    if (*more[i])
+      g_strv_builder_add(fb, more[i]);
+  g_auto(GStrv) flags = g_strv_builder_end(fb);
   ArBrowserOptions o = {
       .chromium = CHROMIUM,
       .headless = TRUE,
@@ -347,7 +356,7 @@ start_browser(Run *r, guint answer_timeout_ms)
       .allowed = allowed,
       .blocked = blocked,
       .media = media,
-      .extra_flags = flags,
+      .extra_flags = (const char *const *)flags,
       .profile_parent = profile_parent,
       .answer_timeout_ms = answer_timeout_ms,
       .heartbeat_ms = 500,
