@@ -134,6 +134,16 @@ serve_connection(gpointer data)
               "onmessage = e => { try { const w = new WebSocket(e.data);"
               " w.onopen = () => { w.close(); postMessage('open'); };"
               " w.onerror = () => postMessage('error'); } catch (x) { postMessage('threw'); } };");
+    } else if (g_str_has_prefix(path, "/sw.js?")) {
+      /* a service worker that, once installed, reaches for the origin its
+       * page names (query: b=PORT) by fetch and WebSocket */
+      g_autofree char *js = g_strdup_printf(
+          "const b = 'https://127.0.0.1:' + new URL(location).searchParams.get('b');"
+          "self.addEventListener('install', e => { self.skipWaiting();"
+          " e.waitUntil(fetch(b + '/from-sw').catch(() => null)); });"
+          "self.addEventListener('activate', e => { try { new WebSocket(b.replace('https', 'wss')"
+          " + '/ws-from-sw'); } catch (x) {} });");
+      respond(tls, "200 OK", "text/javascript", NULL, js);
     } else if (strcmp(path, "/data") == 0) {
       respond(tls, "200 OK", "application/json", NULL, "{\"fixture\":\"data\"}");
     } else if (strcmp(path, "/favicon.ico") == 0) {
@@ -639,6 +649,30 @@ test_blocked_websocket(void)
 }
 
 static void
+test_service_worker(void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *a_url = g_strdup_printf("%s/sw-page", SA->origin);
+  navigate(shared, a_url, &error);
+  g_assert_no_error(error);
+  g_autofree char *expr = g_strdup_printf(
+      "navigator.serviceWorker.register('/sw.js?b=%u').then(r => new Promise(ok => {"
+      " const w = r.installing || r.waiting || r.active;"
+      " if (w.state === 'activated') { ok('activated'); return; }"
+      " w.addEventListener('statechange', () => { if (w.state === 'activated' ||"
+      " w.state === 'redundant') ok(w.state); });"
+      " setTimeout(() => ok('timeout:' + w.state), 5000); }), e => 'failed:' + e)",
+      SB->port);
+  g_autofree char *res = eval_ok(shared, expr);
+  pause_ms(1500);
+  g_test_message("service worker: %s; B saw /from-sw: %d, /ws-from-sw: %d", res,
+                 server_saw(SB, "GET /from-sw"), server_saw(SB, "GET /ws-from-sw"));
+  g_assert_true(server_saw(SA, "GET /sw.js"));
+  g_assert_false(server_saw(SB, "GET /from-sw"));
+  g_assert_false(server_saw(SB, "GET /ws-from-sw"));
+}
+
+static void
 test_popup(void)
 {
   g_autoptr(GError) error = NULL;
@@ -971,6 +1005,7 @@ main(int argc, char **argv)
   g_test_add_func("/browser/blocked-navigation", test_blocked_navigation);
   g_test_add_func("/browser/blocked-fetch", test_blocked_fetch);
   g_test_add_func("/browser/blocked-websocket", test_blocked_websocket);
+  g_test_add_func("/browser/service-worker", test_service_worker);
   g_test_add_func("/browser/popup", test_popup);
   g_test_add_func("/browser/download", test_download);
   g_test_add_func("/browser/media", test_media);
