@@ -134,6 +134,17 @@ serve_connection(gpointer data)
               "onmessage = e => { try { const w = new WebSocket(e.data);"
               " w.onopen = () => { w.close(); postMessage('open'); };"
               " w.onerror = () => postMessage('error'); } catch (x) { postMessage('threw'); } };");
+    } else if (g_str_has_prefix(path, "/reach?b=")) {
+      /* a page (framed in the test) that reaches for the origin named in
+       * its query by fetch and WebSocket */
+      g_autofree char *html = g_strdup_printf(
+          "<!doctype html><title>reach</title><script>"
+          "const b = 'https://127.0.0.1:%s';"
+          "fetch(b + '/from-frame').catch(() => null);"
+          "try { new WebSocket(b.replace('https', 'wss') + '/ws-from-frame'); } catch (x) {}"
+          "</script>",
+          path + strlen("/reach?b="));
+      respond(tls, "200 OK", "text/html", NULL, html);
     } else if (g_str_has_prefix(path, "/sw.js?")) {
       /* a service worker that, once installed, reaches for the origin its
        * page names (query: b=PORT) by fetch and WebSocket */
@@ -353,6 +364,9 @@ start_browser(Run *r, guint answer_timeout_ms)
   const char *fixed[] = {"--no-sandbox", "--disable-gpu", "--ignore-certificate-errors",
                          "--use-fake-device-for-media-stream", NULL};
   g_strv_builder_addv(fb, fixed);
+  /* D in a process of its own: its frames are out-of-process (own targets) */
+  g_autofree char *isolate = g_strdup_printf("--isolate-origins=%s", SD->origin);
+  g_strv_builder_add(fb, isolate);
   g_auto(GStrv) more = g_strsplit(g_getenv("AR_TEST_CHROMIUM_FLAGS") ?: "", " ", -1);
   for (guint i = 0; more[i]; i++)
     if (*more[i])
@@ -670,6 +684,27 @@ test_service_worker(void)
   g_assert_true(server_saw(SA, "GET /sw.js"));
   g_assert_false(server_saw(SB, "GET /from-sw"));
   g_assert_false(server_saw(SB, "GET /ws-from-sw"));
+}
+
+static void
+test_frames(void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *a_url = g_strdup_printf("%s/framer", SA->origin);
+  navigate(shared, a_url, &error);
+  g_assert_no_error(error);
+  /* a frame of another origin is not loaded; a frame of an allowed origin
+   * (out of process) is, and reaches no other origin either */
+  g_autofree char *expr = g_strdup_printf(
+      "new Promise(r => { for (const u of ['%s/framed', '%s/reach?b=%u']) {"
+      " const f = document.createElement('iframe'); f.src = u; document.body.appendChild(f); }"
+      " setTimeout(() => r(document.querySelectorAll('iframe').length), 2000); })",
+      SB->origin, SD->origin, SB->port);
+  g_autofree char *res = eval_ok(shared, expr);
+  g_test_message("frames: %s; D saw /reach: %d; B saw anything: %u", res,
+                 server_saw(SD, "GET /reach"), server_requests(SB));
+  g_assert_true(server_saw(SD, "GET /reach"));
+  g_assert_cmpuint(server_requests(SB), ==, 0);
 }
 
 static void
@@ -1006,6 +1041,7 @@ main(int argc, char **argv)
   g_test_add_func("/browser/blocked-fetch", test_blocked_fetch);
   g_test_add_func("/browser/blocked-websocket", test_blocked_websocket);
   g_test_add_func("/browser/service-worker", test_service_worker);
+  g_test_add_func("/browser/frames", test_frames);
   g_test_add_func("/browser/popup", test_popup);
   g_test_add_func("/browser/download", test_download);
   g_test_add_func("/browser/media", test_media);
