@@ -128,7 +128,7 @@ serve_connection(gpointer data)
       respond(tls, "200 OK", "application/octet-stream",
               "Content-Disposition: attachment; filename=\"fixture-download.bin\"\r\n",
               "DOWNLOADED-BY-THE-PAGE");
-    } else if (strcmp(path, "/worker.js") == 0) {
+    } else if (g_str_has_prefix(path, "/worker.js")) {
       /* a worker that opens the WebSocket its page asks for */
       respond(tls, "200 OK", "text/javascript", NULL,
               "onmessage = e => { try { const w = new WebSocket(e.data);"
@@ -657,6 +657,14 @@ test_blocked_websocket(void)
   g_autofree char *rw = eval_ok(shared, wexpr);
   g_test_message("WebSocket to B from a worker: %s", rw);
   g_assert_cmpstr(rw, ==, "\"error\"");
+  g_autofree char *mexpr = g_strdup_printf(
+      "new Promise(r => { const w = new Worker('/worker.js?module', {type: 'module'});"
+      " w.onmessage = e => r(e.data); w.onerror = () => r('worker failed');"
+      " w.postMessage('wss://127.0.0.1:%u/ws?module'); setTimeout(() => r('timeout'), 5000); })",
+      SB->port);
+  g_autofree char *rm = eval_ok(shared, mexpr);
+  g_test_message("WebSocket to B from a module worker: %s", rm);
+  g_assert_cmpstr(rm, ==, "\"error\"");
   g_assert_true(server_saw(SA, "GET /ws"));
   g_assert_false(server_saw(SB, "GET /ws"));
   g_assert_false(server_saw(SC, "GET /ws"));
