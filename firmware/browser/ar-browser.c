@@ -1085,6 +1085,7 @@ ar_browser_start(const ArBrowserOptions *options, ArBrowserReadyFunc ready,
                          cdp_closed, b, error);
   if (b->cdp == NULL)
     return NULL; /* the profile goes with b */
+  ar_cdp_set_marker(b->cdp, b->profile);
   ar_cdp_on(b->cdp, "Target.attachedToTarget", on_attached, b);
   ar_cdp_on(b->cdp, "Target.detachedFromTarget", on_detached, b);
   ar_cdp_on(b->cdp, "Target.targetCreated", on_target_created, b);

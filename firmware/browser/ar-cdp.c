@@ -7,6 +7,7 @@
 #include <gio/gunixinputstream.h>
 #include <gio/gunixoutputstream.h>
 #include <glib-unix.h>
+#include <glib/gstdio.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -59,6 +60,8 @@ struct _ArCdp {
   gpointer closed_data;
   GError *reason; /* why it ended; NULL after ar_cdp_close() */
   gboolean disowned;
+  char *marker;     /* processes whose command line holds it go with the group */
+  char *exe_dir;    /* the folder of the browser's program */
   GPid group;       /* the reaped leader's group, until it is empty */
   guint group_poll; /* polls for the group to be empty */
   gint64 group_deadline;
@@ -66,6 +69,7 @@ struct _ArCdp {
 };
 
 static void finish(ArCdp *cdp);
+static void note_exe_dir(ArCdp *cdp);
 
 static void
 pending_free(Pending *p)
@@ -369,8 +373,10 @@ handle_reply(ArCdp *cdp, JsonObject *msg, JsonNode *id_node)
     }
     error = g_error_new(AR_CDP_ERROR, AR_CDP_ERROR_COMMAND, "%s", text);
   }
-  if (cdp->first_answer_us < 0)
+  if (cdp->first_answer_us < 0) {
     cdp->first_answer_us = g_get_monotonic_time() - cdp->launched_us;
+    note_exe_dir(cdp);
+  }
   Pending *p = g_hash_table_lookup(cdp->pending, GUINT_TO_POINTER((guint)id));
   if (p == NULL)
     return; /* cancelled: a late answer is dropped */
@@ -599,14 +605,71 @@ ar_cdp_group_alive(GPid pgid)
   return FALSE;
 }
 
+guint
+ar_cdp_kill_marked(const char *marker, const char *exe_dir, gboolean do_kill)
+{
+  guint n = 0;
+  g_autoptr(GDir) dir = marker && *marker ? g_dir_open("/proc", 0, NULL) : NULL;
+  const char *name;
+  while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
+    if (!g_ascii_isdigit(name[0]))
+      continue;
+    g_autofree char *path = g_strdup_printf("/proc/%s/cmdline", name);
+    g_autofree char *text = NULL;
+    gsize len = 0;
+    GStatBuf st;
+    if (g_stat(path, &st) != 0 || st.st_uid != getuid() ||
+        !g_file_get_contents(path, &text, &len, NULL) || len == 0)
+      continue; /* gone, someone else's, or a zombie (an empty command line) */
+    /* the arguments are NUL-separated: the marker in one of its flags */
+    gboolean hit = FALSE;
+    for (gsize at = 0; at < len && !hit; at += strlen(text + at) + 1)
+      hit = g_str_has_prefix(text + at, "--") && strstr(text + at, marker) != NULL;
+    if (!hit)
+      continue;
+    if (exe_dir != NULL) {
+      /* and one of the browser's own programs (its crash handler) */
+      g_autofree char *exe_link = g_strdup_printf("/proc/%s/exe", name);
+      g_autofree char *exe = g_file_read_link(exe_link, NULL);
+      g_autofree char *dirname = exe ? g_path_get_dirname(exe) : NULL;
+      if (g_strcmp0(dirname, exe_dir) != 0)
+        continue;
+    }
+    n++;
+    if (do_kill && exe_dir != NULL)
+      (void)kill((pid_t)g_ascii_strtoll(name, NULL, 10), SIGKILL);
+  }
+  return n;
+}
+
+/* The folder of the browser's program, read while it runs (the wrapper
+ * script has exec'd it by the first answer). */
+static void
+note_exe_dir(ArCdp *cdp)
+{
+  if (cdp->exe_dir != NULL || cdp->pid <= 0)
+    return;
+  g_autofree char *link = g_strdup_printf("/proc/%d/exe", (int)cdp->pid);
+  g_autofree char *exe = g_file_read_link(link, NULL);
+  if (exe != NULL)
+    cdp->exe_dir = g_path_get_dirname(exe);
+}
+
+static gboolean
+leftovers_alive(ArCdp *cdp)
+{
+  return ar_cdp_group_alive(cdp->group) || ar_cdp_kill_marked(cdp->marker, cdp->exe_dir, FALSE) > 0;
+}
+
 static gboolean
 group_poll(gpointer data)
 {
   ArCdp *cdp = data;
   kill_group(cdp);
-  if (ar_cdp_group_alive(cdp->group) && g_get_monotonic_time() < cdp->group_deadline)
+  (void)ar_cdp_kill_marked(cdp->marker, cdp->exe_dir, TRUE);
+  if (leftovers_alive(cdp) && g_get_monotonic_time() < cdp->group_deadline)
     return G_SOURCE_CONTINUE;
-  if (ar_cdp_group_alive(cdp->group))
+  if (leftovers_alive(cdp))
     g_warning("cdp: processes of group %d are left after SIGKILL", (int)cdp->group);
   cdp->group_poll = 0;
   cdp->pid = 0;
@@ -641,7 +704,8 @@ wait_done(GObject *source, GAsyncResult *res, gpointer data)
   /* The closed callback comes when nothing of the group is left. */
   cdp->group = cdp->pid;
   cdp->group_deadline = g_get_monotonic_time() + 2 * G_USEC_PER_SEC;
-  if (ar_cdp_group_alive(cdp->group)) {
+  (void)ar_cdp_kill_marked(cdp->marker, cdp->exe_dir, TRUE);
+  if (leftovers_alive(cdp)) {
     cdp->group_poll = g_timeout_add(10, group_poll, cdp);
     return;
   }
@@ -749,6 +813,10 @@ ar_cdp_unref(ArCdp *cdp)
   if (cdp == NULL || --cdp->ref > 0)
     return;
   kill_group(cdp);
+  if (cdp->pid > 0)
+    (void)ar_cdp_kill_marked(cdp->marker, cdp->exe_dir, TRUE);
+  g_free(cdp->marker);
+  g_free(cdp->exe_dir);
   if (cdp->group_poll)
     g_source_remove(cdp->group_poll);
   g_cancellable_cancel(cdp->cancel);
@@ -769,6 +837,14 @@ ar_cdp_unref(ArCdp *cdp)
   g_free(cdp->readbuf);
   g_clear_error(&cdp->reason);
   g_free(cdp);
+}
+
+void
+ar_cdp_set_marker(ArCdp *cdp, const char *marker)
+{
+  g_return_if_fail(cdp != NULL);
+  g_free(cdp->marker);
+  cdp->marker = g_strdup(marker);
 }
 
 void

@@ -92,6 +92,16 @@ void ar_cdp_close(ArCdp *cdp);
  * browser's process group is killed. */
 void ar_cdp_disown(ArCdp *cdp);
 
+/* Chromium's crash handler leaves the process group (setsid, parent 1):
+ * our processes that run a program from the browser's own folder and have
+ * @marker (the profile folder: unique per browser) in one of their flags
+ * are killed with the group, and waited for, too. */
+void ar_cdp_set_marker(ArCdp *cdp, const char *marker);
+/* Counts our processes with @marker in a flag (and, if @exe_dir is given,
+ * running a program from that folder); with @do_kill and @exe_dir,
+ * SIGKILLs them. */
+guint ar_cdp_kill_marked(const char *marker, const char *exe_dir, gboolean do_kill);
+
 /* TRUE while a process of process group @pgid (not a zombie) exists. */
 gboolean ar_cdp_group_alive(GPid pgid);
 

@@ -492,6 +492,10 @@ test_start(void)
 {
   gint64 t0 = g_get_monotonic_time();
   shared = start_browser(&shared_run, 5000);
+  g_autoptr(GArray) group = group_pids(ar_browser_get_pid(shared));
+  g_test_message("browser processes: %u in its group, %u with its profile on their command "
+                 "line (Chromium's crash handler leaves the group)",
+                 group->len, ar_cdp_kill_marked(ar_browser_get_profile_dir(shared), NULL, FALSE));
   g_test_message("launch to first CDP answer: %.0f ms; launch to ready: %.0f ms",
                  ar_browser_get_first_answer_us(shared) / 1000.0,
                  (g_get_monotonic_time() - t0) / 1000.0);
@@ -887,6 +891,8 @@ test_close(void)
   g_assert_true(profile_gone(profile));
   g_autoptr(GArray) left = group_pids(pgid);
   g_assert_cmpuint(left->len, ==, 0);
+  /* nor outside the group (Chromium's crash handler leaves it) */
+  g_assert_cmpuint(ar_cdp_kill_marked(profile, NULL, FALSE), ==, 0);
   /* calls after close fail cleanly */
   Run r = {0};
   ar_browser_evaluate(shared, "1", 1000, on_done, &r);
@@ -918,6 +924,7 @@ test_crash(void)
   g_assert_error(r.closed_error, AR_CDP_ERROR, AR_CDP_ERROR_CRASHED);
   g_assert_cmpstr(r.closed_error->message, ==, "The meeting browser crashed (signal 9)");
   g_assert_true(profile_gone(profile));
+  g_assert_cmpuint(ar_cdp_kill_marked(profile, NULL, FALSE), ==, 0);
   g_autoptr(GArray) left = group_pids(pid);
   g_assert_cmpuint(left->len, ==, 0);
   run_clear(&r);
@@ -940,6 +947,7 @@ test_hang(void)
   g_assert_error(r.closed_error, AR_CDP_ERROR, AR_CDP_ERROR_HUNG);
   g_assert_true(g_str_has_prefix(r.closed_error->message, "The meeting browser stopped answering"));
   g_assert_true(profile_gone(profile));
+  g_assert_cmpuint(ar_cdp_kill_marked(profile, NULL, FALSE), ==, 0);
   g_autoptr(GArray) left = group_pids(pid);
   g_assert_cmpuint(left->len, ==, 0);
   g_assert_cmpint(kill(pid, 0), ==, -1);
@@ -964,6 +972,9 @@ test_free_live(void)
   }
   g_autoptr(GArray) left = group_pids(pid);
   g_assert_cmpuint(left->len, ==, 0);
+  for (int i = 0; i < 200 && ar_cdp_kill_marked(profile, NULL, FALSE) > 0; i++)
+    pause_ms(10);
+  g_assert_cmpuint(ar_cdp_kill_marked(profile, NULL, FALSE), ==, 0);
   pause_ms(200);
   g_assert_false(r.closed);
   run_clear(&r);
@@ -995,6 +1006,7 @@ test_free_in_callback(void)
   pause_ms(300);
   g_assert_false(r.closed);
   g_assert_true(profile_gone(profile));
+  g_assert_cmpuint(ar_cdp_kill_marked(profile, NULL, FALSE), ==, 0);
   g_autoptr(GArray) left = group_pids(pid);
   g_assert_cmpuint(left->len, ==, 0);
   run_clear(&r);
