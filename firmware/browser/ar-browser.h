@@ -113,7 +113,8 @@ gint64 ar_browser_get_first_answer_us(ArBrowser *b);
  * profile removed. Pending calls get AR_BROWSER_ERROR_CLOSED. */
 void ar_browser_close(ArBrowser *b);
 /* Frees: a live browser is killed (SIGKILL to its group), its profile
- * removed; no callback. */
+ * removed; no callback after this. May be called from any of the browser's
+ * callbacks (ready, closed, a call's done). */
 void ar_browser_free(ArBrowser *b);
 
 /* ---- origins (exposed for tests) ---- */
