@@ -1,0 +1,1093 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Integration tests: the meeting browser (firmware/browser) with the real
+ * Chromium (/usr/bin/chromium, headless). Suite 'integration'.
+ *
+ * FIXTURE: the HTTPS servers below are written for this test. Each listens
+ * on 127.0.0.1 on a port of its own (one origin each), with a self-signed
+ * certificate made by the openssl tool for the run, serves a few fixed
+ * pages, answers a WebSocket handshake on /ws, and records every request
+ * it gets, so a test can tell that the browser never reached it:
+ *   A  the meeting service (allowed, camera and microphone)
+ *   B  another origin (not allowed)
+ *   C  "anyroomd" (allow-listed by mistake, but in the blocked list)
+ *   D  allowed, but not a media origin (a sign-in page)
+ */
+#include <errno.h>
+#include <ftw.h>
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ar-browser.h"
+
+#define CHROMIUM "/usr/bin/chromium"
+
+/* ---- fixture HTTPS servers ---- */
+
+typedef struct {
+  const char *name;
+  GSocketListener *listener;
+  GCancellable *cancel;
+  guint16 port;
+  char *origin;
+  GMutex lock;
+  GPtrArray *log; /* "GET /path" per request */
+  char *accept_language;
+  GThread *thread;
+} Server;
+
+static GTlsCertificate *server_cert;
+static Server servers[4];
+#define SA (&servers[0])
+#define SB (&servers[1])
+#define SC (&servers[2])
+#define SD (&servers[3])
+static char *workdir;
+static char *profile_parent;
+
+static const char page_html[] =
+    "<!doctype html><html><head><meta charset=utf-8><title>Fixture %s</title></head>"
+    "<body><p>fixture page %s</p><a id=dl href=\"/download\" download>file</a></body></html>";
+
+static void
+respond(GIOStream *io, const char *status, const char *type, const char *extra, const char *body)
+{
+  g_autofree char *head =
+      g_strdup_printf("HTTP/1.1 %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+                      "Access-Control-Allow-Origin: *\r\nConnection: close\r\n%s\r\n",
+                      status, type, strlen(body), extra ? extra : "");
+  GOutputStream *out = g_io_stream_get_output_stream(io);
+  (void)g_output_stream_write_all(out, head, strlen(head), NULL, NULL, NULL);
+  (void)g_output_stream_write_all(out, body, strlen(body), NULL, NULL, NULL);
+}
+
+static char *
+header_value(const char *head, const char *name)
+{
+  g_auto(GStrv) lines = g_strsplit(head, "\r\n", -1);
+  for (guint i = 1; lines[i]; i++) {
+    const char *colon = strchr(lines[i], ':');
+    if (colon && (gsize)(colon - lines[i]) == strlen(name) &&
+        g_ascii_strncasecmp(lines[i], name, strlen(name)) == 0)
+      return g_strstrip(g_strdup(colon + 1));
+  }
+  return NULL;
+}
+
+static gpointer
+serve_connection(gpointer data)
+{
+  void **args = data;
+  Server *s = args[0];
+  GSocketConnection *conn = args[1];
+  g_free(args);
+  g_autoptr(GIOStream) tls = g_tls_server_connection_new(G_IO_STREAM(conn), server_cert, NULL);
+  if (tls == NULL || !g_tls_connection_handshake(G_TLS_CONNECTION(tls), NULL, NULL)) {
+    g_object_unref(conn);
+    return NULL;
+  }
+  GInputStream *in = g_io_stream_get_input_stream(tls);
+  GString *head = g_string_new(NULL);
+  char c;
+  while (head->len < 16384 && g_input_stream_read(in, &c, 1, NULL, NULL) == 1) {
+    g_string_append_c(head, c);
+    if (g_str_has_suffix(head->str, "\r\n\r\n"))
+      break;
+  }
+  g_auto(GStrv) first = g_strsplit(head->str, " ", 3);
+  if (first[0] && first[1]) {
+    g_mutex_lock(&s->lock);
+    g_ptr_array_add(s->log, g_strdup_printf("%s %s", first[0], first[1]));
+    g_free(s->accept_language);
+    s->accept_language = header_value(head->str, "Accept-Language");
+    g_mutex_unlock(&s->lock);
+    const char *path = first[1];
+    if (strcmp(path, "/ws") == 0) {
+      g_autofree char *key = header_value(head->str, "Sec-WebSocket-Key");
+      g_autofree char *cat =
+          g_strconcat(key ? key : "", "258EAFA5-E914-47DA-95CA-C5AB0DC85B11", NULL);
+      guint8 digest[20];
+      gsize dlen = sizeof digest;
+      g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA1);
+      g_checksum_update(sum, (const guchar *)cat, strlen(cat));
+      g_checksum_get_digest(sum, digest, &dlen);
+      g_autofree char *accept = g_base64_encode(digest, dlen);
+      g_autofree char *reply =
+          g_strdup_printf("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                          "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n",
+                          accept);
+      GOutputStream *out = g_io_stream_get_output_stream(tls);
+      (void)g_output_stream_write_all(out, reply, strlen(reply), NULL, NULL, NULL);
+      char buf[256];
+      while (g_input_stream_read(in, buf, sizeof buf, NULL, NULL) > 0)
+        ;
+    } else if (strcmp(path, "/download") == 0) {
+      respond(tls, "200 OK", "application/octet-stream",
+              "Content-Disposition: attachment; filename=\"fixture-download.bin\"\r\n",
+              "DOWNLOADED-BY-THE-PAGE");
+    } else if (g_str_has_prefix(path, "/worker.js")) {
+      /* a worker that opens the WebSocket its page asks for */
+      respond(tls, "200 OK", "text/javascript", NULL,
+              "onmessage = e => { try { const w = new WebSocket(e.data);"
+              " w.onopen = () => { w.close(); postMessage('open'); };"
+              " w.onerror = () => postMessage('error'); } catch (x) { postMessage('threw'); } };");
+    } else if (g_str_has_prefix(path, "/reach?b=")) {
+      /* a page (framed in the test) that reaches for the origin named in
+       * its query by fetch and WebSocket */
+      g_autofree char *html = g_strdup_printf(
+          "<!doctype html><title>reach</title><script>"
+          "const b = 'https://127.0.0.1:%s';"
+          "fetch(b + '/from-frame').catch(() => null);"
+          "try { new WebSocket(b.replace('https', 'wss') + '/ws-from-frame'); } catch (x) {}"
+          "</script>",
+          path + strlen("/reach?b="));
+      respond(tls, "200 OK", "text/html", NULL, html);
+    } else if (g_str_has_prefix(path, "/sw.js?")) {
+      /* a service worker that, once installed, reaches for the origin its
+       * page names (query: b=PORT) by fetch and WebSocket */
+      g_autofree char *js = g_strdup_printf(
+          "const b = 'https://127.0.0.1:' + new URL(location).searchParams.get('b');"
+          "self.addEventListener('install', e => { self.skipWaiting();"
+          " e.waitUntil(fetch(b + '/from-sw').catch(() => null)); });"
+          "self.addEventListener('activate', e => { try { new WebSocket(b.replace('https', 'wss')"
+          " + '/ws-from-sw'); } catch (x) {} });");
+      respond(tls, "200 OK", "text/javascript", NULL, js);
+    } else if (strcmp(path, "/data") == 0) {
+      respond(tls, "200 OK", "application/json", NULL, "{\"fixture\":\"data\"}");
+    } else if (strcmp(path, "/favicon.ico") == 0) {
+      respond(tls, "404 Not Found", "text/plain", NULL, "");
+    } else {
+      g_autofree char *body = g_strdup_printf(page_html, s->name, s->name);
+      respond(tls, "200 OK", "text/html; charset=utf-8", NULL, body);
+    }
+  }
+  g_string_free(head, TRUE);
+  (void)g_io_stream_close(tls, NULL, NULL);
+  g_object_unref(conn);
+  return NULL;
+}
+
+static gpointer
+serve(gpointer data)
+{
+  Server *s = data;
+  for (;;) {
+    GSocketConnection *conn = g_socket_listener_accept(s->listener, NULL, s->cancel, NULL);
+    if (conn == NULL)
+      return NULL;
+    void **args = g_new(void *, 2);
+    args[0] = s;
+    args[1] = conn;
+    g_thread_unref(g_thread_new("fixture-conn", serve_connection, args));
+  }
+}
+
+static void
+server_start(Server *s, const char *name)
+{
+  s->name = name;
+  s->listener = g_socket_listener_new();
+  s->cancel = g_cancellable_new();
+  s->log = g_ptr_array_new_with_free_func(g_free);
+  g_mutex_init(&s->lock);
+  g_autoptr(GInetAddress) lo = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) addr = g_inet_socket_address_new(lo, 0);
+  g_autoptr(GSocketAddress) bound = NULL;
+  g_autoptr(GError) error = NULL;
+  if (!g_socket_listener_add_address(s->listener, addr, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP,
+                                     NULL, &bound, &error))
+    g_error("fixture server: %s", error->message);
+  s->port = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(bound));
+  s->origin = g_strdup_printf("https://127.0.0.1:%u", s->port);
+  s->thread = g_thread_new("fixture", serve, s);
+}
+
+static gboolean
+server_saw(Server *s, const char *prefix)
+{
+  gboolean seen = FALSE;
+  g_mutex_lock(&s->lock);
+  for (guint i = 0; i < s->log->len; i++)
+    if (g_str_has_prefix(g_ptr_array_index(s->log, i), prefix))
+      seen = TRUE;
+  g_mutex_unlock(&s->lock);
+  return seen;
+}
+
+static guint
+server_requests(Server *s)
+{
+  g_mutex_lock(&s->lock);
+  guint n = s->log->len;
+  g_mutex_unlock(&s->lock);
+  return n;
+}
+
+static void
+make_certificate(void)
+{
+  g_autofree char *cert = g_build_filename(workdir, "cert.pem", NULL);
+  g_autofree char *key = g_build_filename(workdir, "key.pem", NULL);
+  const char *argv[] = {"openssl",
+                        "req",
+                        "-x509",
+                        "-newkey",
+                        "ec",
+                        "-pkeyopt",
+                        "ec_paramgen_curve:prime256v1",
+                        "-nodes",
+                        "-days",
+                        "2",
+                        "-subj",
+                        "/CN=127.0.0.1",
+                        "-addext",
+                        "subjectAltName=IP:127.0.0.1",
+                        "-keyout",
+                        key,
+                        "-out",
+                        cert,
+                        NULL};
+  g_autoptr(GError) error = NULL;
+  int status = 0;
+  if (!g_spawn_sync(NULL, (char **)argv, NULL,
+                    G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
+                    NULL, NULL, NULL, NULL, &status, &error) ||
+      !g_spawn_check_wait_status(status, &error))
+    g_error("openssl: %s", error->message);
+  server_cert = g_tls_certificate_new_from_files(cert, key, &error);
+  if (server_cert == NULL)
+    g_error("certificate: %s", error->message);
+}
+
+/* ---- driving the main loop ---- */
+
+static gboolean
+timed_out_cb(gpointer data)
+{
+  *(gboolean *)data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* Runs the main loop until *flag or @ms pass; TRUE if *flag. */
+static gboolean
+wait_for(const gboolean *flag, guint ms)
+{
+  gboolean timed_out = FALSE;
+  guint id = g_timeout_add(ms, timed_out_cb, &timed_out);
+  while (!*flag && !timed_out)
+    g_main_context_iteration(NULL, TRUE);
+  if (!timed_out)
+    g_source_remove(id);
+  return *flag;
+}
+
+static void
+pause_ms(guint ms)
+{
+  gboolean never = FALSE;
+  (void)wait_for(&never, ms);
+}
+
+typedef struct {
+  gboolean ready, closed, done;
+  GError *ready_error, *closed_error, *error;
+  JsonNode *result;
+  GBytes *bytes;
+  gint64 closed_at;
+} Run;
+
+static void
+run_reset(Run *r)
+{
+  r->done = FALSE;
+  g_clear_error(&r->error);
+  g_clear_pointer(&r->result, json_node_unref);
+  g_clear_pointer(&r->bytes, g_bytes_unref);
+}
+
+static void
+run_clear(Run *r)
+{
+  run_reset(r);
+  g_clear_error(&r->ready_error);
+  g_clear_error(&r->closed_error);
+}
+
+static void
+on_ready(ArBrowser *b, const GError *error, gpointer data)
+{
+  Run *r = data;
+  r->ready = TRUE;
+  r->ready_error = error ? g_error_copy(error) : NULL;
+}
+
+static void
+on_closed(ArBrowser *b, const GError *error, gpointer data)
+{
+  Run *r = data;
+  g_assert_false(r->closed); /* once */
+  r->closed = TRUE;
+  r->closed_at = g_get_monotonic_time();
+  r->closed_error = error ? g_error_copy(error) : NULL;
+}
+
+static void
+on_done(ArBrowser *b, JsonNode *result, const GError *error, gpointer data)
+{
+  Run *r = data;
+  r->done = TRUE;
+  r->result = result ? json_node_copy(result) : NULL;
+  r->error = error ? g_error_copy(error) : NULL;
+}
+
+static void
+on_bytes(ArBrowser *b, GBytes *bytes, const GError *error, gpointer data)
+{
+  Run *r = data;
+  r->done = TRUE;
+  r->bytes = bytes ? g_bytes_ref(bytes) : NULL;
+  r->error = error ? g_error_copy(error) : NULL;
+}
+
+static ArBrowser *
+start_browser(Run *r, guint answer_timeout_ms)
+{
+  const char *allowed[] = {SA->origin, SC->origin, SD->origin, NULL};
+  const char *blocked[] = {SC->origin, "localhost", NULL};
+  const char *media[] = {SA->origin, NULL};
+  /* AR_TEST_CHROMIUM_FLAGS: more flags, space-separated (debugging: with
+   * AR_TEST_CHROMIUM_LOG=1, "--enable-logging=stderr --v=1") */
+  g_autoptr(GStrvBuilder) fb = g_strv_builder_new();
+  const char *fixed[] = {"--no-sandbox", "--disable-gpu", "--ignore-certificate-errors",
+                         "--use-fake-device-for-media-stream", NULL};
+  g_strv_builder_addv(fb, fixed);
+  /* D in a process of its own: its frames are out-of-process (own targets) */
+  g_autofree char *isolate = g_strdup_printf("--isolate-origins=%s", SD->origin);
+  g_strv_builder_add(fb, isolate);
+  g_auto(GStrv) more = g_strsplit(g_getenv("AR_TEST_CHROMIUM_FLAGS") ?: "", " ", -1);
+  for (guint i = 0; more[i]; i++)
+    if (*more[i])
+      g_strv_builder_add(fb, more[i]);
+  g_auto(GStrv) flags = g_strv_builder_end(fb);
+  ArBrowserOptions o = {
+      .chromium = CHROMIUM,
+      .headless = TRUE,
+      .width = 1280,
+      .height = 720,
+      .allowed = allowed,
+      .blocked = blocked,
+      .media = media,
+      .extra_flags = (const char *const *)flags,
+      .profile_parent = profile_parent,
+      .answer_timeout_ms = answer_timeout_ms,
+      .heartbeat_ms = 500,
+      .chromium_log = g_getenv("AR_TEST_CHROMIUM_LOG") != NULL,
+  };
+  g_autoptr(GError) error = NULL;
+  ArBrowser *b = ar_browser_start(&o, on_ready, on_closed, r, &error);
+  g_assert_no_error(error);
+  if (!wait_for(&r->ready, 40000))
+    g_error("the browser was not ready in 40 s");
+  g_assert_no_error(r->ready_error);
+  return b;
+}
+
+/* Evaluates @expr and returns its result as JSON text (NULL for null). */
+static char *
+eval(ArBrowser *b, const char *expr, GError **error)
+{
+  Run r = {0};
+  ar_browser_evaluate(b, expr, 10000, on_done, &r);
+  if (!wait_for(&r.done, 15000))
+    g_error("evaluate did not finish: %s", expr);
+  char *text = r.result ? json_to_string(r.result, FALSE) : NULL;
+  if (r.error)
+    g_propagate_error(error, g_steal_pointer(&r.error));
+  run_clear(&r);
+  return text;
+}
+
+static char *
+eval_ok(ArBrowser *b, const char *expr)
+{
+  g_autoptr(GError) error = NULL;
+  char *text = eval(b, expr, &error);
+  g_assert_no_error(error);
+  return text;
+}
+
+static void
+navigate(ArBrowser *b, const char *url, GError **error)
+{
+  Run r = {0};
+  ar_browser_navigate(b, url, 20000, on_done, &r);
+  if (!wait_for(&r.done, 25000))
+    g_error("navigate did not finish: %s", url);
+  if (r.error)
+    g_propagate_error(error, g_steal_pointer(&r.error));
+  run_clear(&r);
+}
+
+/* ---- process and socket checks ---- */
+
+static GArray *
+group_pids(GPid pgid)
+{
+  GArray *pids = g_array_new(FALSE, FALSE, sizeof(int));
+  g_autoptr(GDir) dir = g_dir_open("/proc", 0, NULL);
+  const char *name;
+  while (dir && (name = g_dir_read_name(dir)) != NULL) {
+    if (!g_ascii_isdigit(name[0]))
+      continue;
+    g_autofree char *path = g_strdup_printf("/proc/%s/stat", name);
+    g_autofree char *text = NULL;
+    if (!g_file_get_contents(path, &text, NULL, NULL))
+      continue;
+    const char *rp = strrchr(text, ')');
+    char state;
+    long ppid, pgrp;
+    if (rp && sscanf(rp + 1, " %c %ld %ld", &state, &ppid, &pgrp) == 3 && pgrp == pgid &&
+        state != 'Z') {
+      int pid = atoi(name);
+      g_array_append_val(pids, pid);
+    }
+  }
+  return pids;
+}
+
+/* Inodes of listening TCP sockets and bound UDP sockets. */
+static void
+listening_inodes(const char *file, gboolean tcp, GHashTable *out)
+{
+  g_autofree char *text = NULL;
+  if (!g_file_get_contents(file, &text, NULL, NULL))
+    return;
+  g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+  for (guint i = 1; lines[i]; i++) {
+    g_auto(GStrv) f = g_strsplit_set(g_strstrip(lines[i]), " ", -1);
+    /* fields, empty ones skipped: sl local rem st ... inode is the 10th */
+    GPtrArray *v = g_ptr_array_new();
+    for (guint k = 0; f[k]; k++)
+      if (*f[k])
+        g_ptr_array_add(v, f[k]);
+    if (v->len > 9) {
+      const char *st = g_ptr_array_index(v, 3);
+      if (!tcp || strcmp(st, "0A") == 0)
+        g_hash_table_add(out, g_strdup(g_ptr_array_index(v, 9)));
+    }
+    g_ptr_array_free(v, TRUE);
+  }
+}
+
+/* ---- the tests ---- */
+
+static ArBrowser *shared;
+static Run shared_run;
+
+static void
+test_start(void)
+{
+  gint64 t0 = g_get_monotonic_time();
+  shared = start_browser(&shared_run, 5000);
+  g_autoptr(GArray) group = group_pids(ar_browser_get_pid(shared));
+  g_test_message("browser processes: %u in its group, %u with its profile on their command "
+                 "line (Chromium's crash handler leaves the group)",
+                 group->len, ar_cdp_kill_marked(ar_browser_get_profile_dir(shared), NULL, FALSE));
+  g_test_message("launch to first CDP answer: %.0f ms; launch to ready: %.0f ms",
+                 ar_browser_get_first_answer_us(shared) / 1000.0,
+                 (g_get_monotonic_time() - t0) / 1000.0);
+  const char *profile = ar_browser_get_profile_dir(shared);
+  GStatBuf st;
+  g_assert_cmpint(g_stat(profile, &st), ==, 0);
+  g_assert_cmpint(st.st_mode & 0777, ==, 0700);
+}
+
+static void
+test_navigate_evaluate(void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *url = g_strdup_printf("%s/meeting", SA->origin);
+  navigate(shared, url, &error);
+  g_assert_no_error(error);
+  g_assert_cmpstr(ar_browser_get_url(shared), ==, url);
+  g_autofree char *title = eval_ok(shared, "document.title");
+  g_assert_cmpstr(title, ==, "\"Fixture A\"");
+  g_autofree char *lang = eval_ok(shared, "navigator.language");
+  g_assert_cmpstr(lang, ==, "\"en-US\"");
+  g_mutex_lock(&SA->lock);
+  g_test_message("Accept-Language: %s", SA->accept_language);
+  g_assert_true(g_str_has_prefix(SA->accept_language, "en-US"));
+  g_mutex_unlock(&SA->lock);
+  g_autofree char *obj = eval_ok(shared, "({a: [1, 'x'], b: null})");
+  g_assert_cmpstr(obj, ==, "{\"a\":[1,\"x\"],\"b\":null}");
+  g_autofree char *promised = eval_ok(shared, "new Promise(r => setTimeout(() => r(42), 50))");
+  g_assert_cmpstr(promised, ==, "42");
+  /* the page's exception is an error, the browser lives on */
+  g_autofree char *thrown = eval(shared, "(() => { throw new Error('fixture boom'); })()", &error);
+  g_assert_error(error, AR_BROWSER_ERROR, AR_BROWSER_ERROR_EXCEPTION);
+  g_assert_nonnull(strstr(error->message, "fixture boom"));
+  g_clear_error(&error);
+  /* too large a result */
+  g_autofree char *big = eval(shared, "'x'.repeat(2 * 1024 * 1024)", &error);
+  g_assert_error(error, AR_BROWSER_ERROR, AR_BROWSER_ERROR_TOO_LARGE);
+  g_clear_error(&error);
+  /* a page promise that never settles: the call times out, the browser does not */
+  Run r = {0};
+  ar_browser_evaluate(shared, "new Promise(() => {})", 700, on_done, &r);
+  g_assert_true(wait_for(&r.done, 5000));
+  g_assert_error(r.error, AR_BROWSER_ERROR, AR_BROWSER_ERROR_TIMEOUT);
+  run_clear(&r);
+  /* round trips */
+  GArray *ms = g_array_new(FALSE, FALSE, sizeof(double));
+  for (int i = 0; i < 21; i++) {
+    gint64 t = g_get_monotonic_time();
+    g_autofree char *two = eval_ok(shared, "1 + 1");
+    double d = (g_get_monotonic_time() - t) / 1000.0;
+    g_array_append_val(ms, d);
+  }
+  double v[21];
+  for (int i = 0; i < 21; i++)
+    v[i] = g_array_index(ms, double, i);
+  for (int i = 0; i < 21; i++)
+    for (int k = i + 1; k < 21; k++)
+      if (v[k] < v[i]) {
+        double t = v[i];
+        v[i] = v[k];
+        v[k] = t;
+      }
+  g_test_message("CDP round trip (Runtime.evaluate 1+1) median: %.2f ms (min %.2f, max %.2f)",
+                 v[10], v[0], v[20]);
+  g_array_unref(ms);
+}
+
+static void
+test_blocked_navigation(void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *b_url = g_strdup_printf("%s/page", SB->origin);
+  g_autofree char *c_url = g_strdup_printf("%s/room/", SC->origin);
+  /* the engine's own navigation is refused before the browser sees it */
+  navigate(shared, b_url, &error);
+  g_assert_error(error, AR_BROWSER_ERROR, AR_BROWSER_ERROR_BLOCKED);
+  g_clear_error(&error);
+  navigate(shared, c_url, &error);
+  g_assert_error(error, AR_BROWSER_ERROR, AR_BROWSER_ERROR_BLOCKED);
+  g_clear_error(&error);
+  navigate(shared, "file:///etc/passwd", &error);
+  g_assert_error(error, AR_BROWSER_ERROR, AR_BROWSER_ERROR_BLOCKED);
+  g_clear_error(&error);
+  /* the page's own navigations */
+  const char *targets[] = {
+      b_url, c_url, "file:///etc/passwd", "chrome://version/", "data:text/html,<title>data</title>",
+      NULL};
+  for (guint i = 0; targets[i]; i++) {
+    g_autofree char *a_url = g_strdup_printf("%s/start", SA->origin);
+    navigate(shared, a_url, &error);
+    g_assert_no_error(error);
+    g_autofree char *expr = g_strdup_printf("location.href = '%s'; 'went'", targets[i]);
+    g_autofree char *went = eval(shared, expr, NULL);
+    pause_ms(1000);
+    const char *now = ar_browser_get_url(shared);
+    g_test_message("page went to %s: the page's URL is %s", targets[i], now);
+    g_assert_false(g_str_has_prefix(now, targets[i]) && !g_str_has_prefix(targets[i], "data:"));
+    g_autofree char *title = eval(shared, "document.title", NULL);
+    g_assert_cmpstr(title, !=, "\"data\"");
+    g_assert_cmpstr(title, !=, "\"Fixture B\"");
+    g_assert_cmpstr(title, !=, "\"Fixture C\"");
+  }
+  g_assert_cmpuint(server_requests(SB), ==, 0);
+  g_assert_cmpuint(server_requests(SC), ==, 0);
+}
+
+static void
+test_blocked_fetch(void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *a_url = g_strdup_printf("%s/fetch", SA->origin);
+  navigate(shared, a_url, &error);
+  g_assert_no_error(error);
+#define FETCH_FMT                                                                                  \
+  "fetch('%s/data').then(r => r.json()).then(j => 'ok:' + j.fixture, e => 'failed:' + e.name)"
+  g_autofree char *ea = g_strdup_printf(FETCH_FMT, SA->origin);
+  g_autofree char *eb = g_strdup_printf(FETCH_FMT, SB->origin);
+  g_autofree char *ec = g_strdup_printf(FETCH_FMT, SC->origin);
+  g_autofree char *ra = eval_ok(shared, ea);
+  g_autofree char *rb = eval_ok(shared, eb);
+  g_autofree char *rc = eval_ok(shared, ec);
+  g_assert_cmpstr(ra, ==, "\"ok:data\"");
+  g_assert_cmpstr(rb, ==, "\"failed:TypeError\"");
+  g_assert_cmpstr(rc, ==, "\"failed:TypeError\"");
+  /* an image and a worker script from B, a beacon to C */
+  g_autofree char *more =
+      g_strdup_printf("new Promise(r => { const i = new Image(); i.onload = () => r('loaded');"
+                      " i.onerror = () => r('error'); i.src = '%s/pic.png'; })",
+                      SB->origin);
+  g_autofree char *img = eval_ok(shared, more);
+  g_assert_cmpstr(img, ==, "\"error\"");
+  g_autofree char *beacon = g_strdup_printf("navigator.sendBeacon('%s/beacon', 'x')", SC->origin);
+  g_autofree char *rbeacon = eval(shared, beacon, NULL);
+  pause_ms(500);
+  g_assert_cmpuint(server_requests(SB), ==, 0);
+  g_assert_cmpuint(server_requests(SC), ==, 0);
+}
+
+static void
+test_blocked_websocket(void)
+{
+#define WS_FMT                                                                                     \
+  "new Promise(r => { const w = new WebSocket('wss://127.0.0.1:%u/ws');"                           \
+  " w.onopen = () => { w.close(); r('open'); };"                                                   \
+  " w.onerror = () => r('error'); setTimeout(() => r('timeout'), 5000); })"
+  g_autofree char *ea = g_strdup_printf(WS_FMT, SA->port);
+  g_autofree char *eb = g_strdup_printf(WS_FMT, SB->port);
+  g_autofree char *ec = g_strdup_printf(WS_FMT, SC->port);
+  g_autofree char *nurl = g_strdup_printf("%s/ws-page", SA->origin);
+  navigate(shared, nurl, NULL);
+  g_autofree char *ra = eval_ok(shared, ea);
+  g_autofree char *rb = eval_ok(shared, eb);
+  g_autofree char *rc = eval_ok(shared, ec);
+  g_test_message("WebSocket to A: %s, to B: %s, to C: %s", ra, rb, rc);
+  g_assert_cmpstr(ra, ==, "\"open\"");
+  g_assert_cmpstr(rb, ==, "\"error\"");
+  g_assert_cmpstr(rc, ==, "\"error\"");
+  /* from a dedicated worker of the page */
+  g_autofree char *wexpr = g_strdup_printf(
+      "new Promise(r => { const w = new Worker('/worker.js'); w.onmessage = e => r(e.data);"
+      " w.postMessage('wss://127.0.0.1:%u/ws'); setTimeout(() => r('timeout'), 5000); })",
+      SB->port);
+  g_autofree char *rw = eval_ok(shared, wexpr);
+  g_test_message("WebSocket to B from a worker: %s", rw);
+  g_assert_cmpstr(rw, ==, "\"error\"");
+  g_autofree char *mexpr = g_strdup_printf(
+      "new Promise(r => { const w = new Worker('/worker.js?module', {type: 'module'});"
+      " w.onmessage = e => r(e.data); w.onerror = () => r('worker failed');"
+      " w.postMessage('wss://127.0.0.1:%u/ws?module'); setTimeout(() => r('timeout'), 5000); })",
+      SB->port);
+  g_autofree char *rm = eval_ok(shared, mexpr);
+  g_test_message("WebSocket to B from a module worker: %s", rm);
+  g_assert_cmpstr(rm, ==, "\"error\"");
+  g_assert_true(server_saw(SA, "GET /ws"));
+  g_assert_false(server_saw(SB, "GET /ws"));
+  g_assert_false(server_saw(SC, "GET /ws"));
+}
+
+static void
+test_service_worker(void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *a_url = g_strdup_printf("%s/sw-page", SA->origin);
+  navigate(shared, a_url, &error);
+  g_assert_no_error(error);
+  g_autofree char *expr = g_strdup_printf(
+      "navigator.serviceWorker.register('/sw.js?b=%u').then(r => new Promise(ok => {"
+      " const w = r.installing || r.waiting || r.active;"
+      " if (w.state === 'activated') { ok('activated'); return; }"
+      " w.addEventListener('statechange', () => { if (w.state === 'activated' ||"
+      " w.state === 'redundant') ok(w.state); });"
+      " setTimeout(() => ok('timeout:' + w.state), 5000); }), e => 'failed:' + e)",
+      SB->port);
+  g_autofree char *res = eval_ok(shared, expr);
+  pause_ms(1500);
+  g_test_message("service worker: %s; B saw /from-sw: %d, /ws-from-sw: %d", res,
+                 server_saw(SB, "GET /from-sw"), server_saw(SB, "GET /ws-from-sw"));
+  g_assert_true(server_saw(SA, "GET /sw.js"));
+  g_assert_false(server_saw(SB, "GET /from-sw"));
+  g_assert_false(server_saw(SB, "GET /ws-from-sw"));
+}
+
+static void
+test_frames(void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *a_url = g_strdup_printf("%s/framer", SA->origin);
+  navigate(shared, a_url, &error);
+  g_assert_no_error(error);
+  /* a frame of another origin is not loaded; a frame of an allowed origin
+   * (out of process) is, and reaches no other origin either */
+  g_autofree char *expr = g_strdup_printf(
+      "new Promise(r => { for (const u of ['%s/framed', '%s/reach?b=%u']) {"
+      " const f = document.createElement('iframe'); f.src = u; document.body.appendChild(f); }"
+      " setTimeout(() => r(document.querySelectorAll('iframe').length), 2000); })",
+      SB->origin, SD->origin, SB->port);
+  g_autofree char *res = eval_ok(shared, expr);
+  g_test_message("frames: %s; D saw /reach: %d; B saw anything: %u", res,
+                 server_saw(SD, "GET /reach"), server_requests(SB));
+  g_assert_true(server_saw(SD, "GET /reach"));
+  g_assert_cmpuint(server_requests(SB), ==, 0);
+}
+
+static void
+test_popup(void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *a_url = g_strdup_printf("%s/opener", SA->origin);
+  navigate(shared, a_url, &error);
+  g_assert_no_error(error);
+  g_autofree char *expr =
+      g_strdup_printf("new Promise(r => { const w = window.open('%s/popup', '_blank');"
+                      " if (!w) { r('refused'); return; }"
+                      " setTimeout(() => r(w.closed ? 'closed' : 'open'), 2000); })",
+                      SA->origin);
+  g_autofree char *res = eval_ok(shared, expr);
+  g_test_message("window.open: %s", res);
+  /* evaluate runs with a user gesture: Chromium's pop-up blocker lets it
+   * open, the meeting browser closes it */
+  g_assert_cmpstr(res, ==, "\"closed\"");
+  /* a link with target=_blank and noopener: a new window nobody can see */
+  g_autofree char *expr2 = g_strdup_printf(
+      "(() => { const a = document.createElement('a'); a.href = '%s/popup2';"
+      " a.target = '_blank'; a.rel = 'noopener'; document.body.appendChild(a); a.click();"
+      " return 'clicked'; })()",
+      SA->origin);
+  g_autofree char *res2 = eval_ok(shared, expr2);
+  pause_ms(1500);
+  /* the page is still the one we opened, and it is the only one */
+  g_assert_cmpstr(ar_browser_get_url(shared), ==, a_url);
+  g_assert_true(server_saw(SA, "GET /opener"));
+}
+
+static gboolean download_found;
+
+static int
+find_download(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+  const char *base = path + ftw->base;
+  if (strstr(base, "fixture-download") != NULL || g_str_has_suffix(base, ".crdownload"))
+    download_found = TRUE;
+  if (flag == FTW_F && st->st_size == (off_t)strlen("DOWNLOADED-BY-THE-PAGE")) {
+    g_autofree char *text = NULL;
+    if (g_file_get_contents(path, &text, NULL, NULL) && strcmp(text, "DOWNLOADED-BY-THE-PAGE") == 0)
+      download_found = TRUE;
+  }
+  return 0;
+}
+
+static void
+test_download(void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *a_url = g_strdup_printf("%s/download-page", SA->origin);
+  navigate(shared, a_url, &error);
+  g_assert_no_error(error);
+  g_autofree char *res = eval_ok(shared, "document.getElementById('dl').click(); 'clicked'");
+  pause_ms(2000);
+  /* top-level navigation to the attachment, too */
+  g_autofree char *expr = g_strdup_printf("location.href = '%s/download'; 'went'", SA->origin);
+  g_autofree char *went = eval(shared, expr, NULL);
+  pause_ms(2000);
+  download_found = FALSE;
+  (void)nftw(ar_browser_get_profile_dir(shared), find_download, 16, FTW_PHYS);
+  g_test_message("download requested from A: %s", server_saw(SA, "GET /download") ? "yes" : "no");
+  g_assert_false(download_found);
+}
+
+static void
+test_media(void)
+{
+  g_autoptr(GError) error = NULL;
+  const char *gum = "navigator.mediaDevices.getUserMedia({video: true, audio: true})"
+                    ".then(s => { const n = s.getTracks().length;"
+                    " s.getTracks().forEach(t => t.stop()); return 'ok:' + n; },"
+                    " e => 'failed:' + e.name)";
+  g_autofree char *a_url = g_strdup_printf("%s/media", SA->origin);
+  navigate(shared, a_url, &error);
+  g_assert_no_error(error);
+  g_autofree char *ra = eval_ok(shared, gum);
+  g_autofree char *d_url = g_strdup_printf("%s/sign-in", SD->origin);
+  navigate(shared, d_url, &error);
+  g_assert_no_error(error);
+  g_autofree char *title = eval_ok(shared, "document.title");
+  g_assert_cmpstr(title, ==, "\"Fixture D\"");
+  g_autofree char *rd = eval_ok(shared, gum);
+  g_autofree char *geo =
+      eval_ok(shared, "navigator.permissions.query({name: 'geolocation'}).then(p => p.state)");
+  g_autofree char *notif = eval_ok(shared, "Notification.permission");
+  g_test_message("getUserMedia on A: %s, on D: %s; geolocation %s, notifications %s", ra, rd, geo,
+                 notif);
+  g_assert_cmpstr(ra, ==, "\"ok:2\"");
+  g_assert_cmpstr(rd, ==, "\"failed:NotAllowedError\"");
+  g_assert_cmpstr(geo, ==, "\"denied\"");
+  g_assert_cmpstr(notif, ==, "\"denied\"");
+}
+
+static void
+test_dialog(void)
+{
+  g_autofree char *res = eval_ok(shared, "alert('fixture'); confirm('sure?') ? 'yes' : 'no'");
+  g_assert_cmpstr(res, ==, "\"no\"");
+}
+
+static void
+test_screenshot(void)
+{
+  Run r = {0};
+  ar_browser_screenshot(shared, TRUE, on_bytes, &r);
+  g_assert_true(wait_for(&r.done, 15000));
+  g_assert_no_error(r.error);
+  gsize len = 0;
+  const guint8 *data = g_bytes_get_data(r.bytes, &len);
+  g_assert_cmpuint(len, >, 8);
+  g_assert_cmpmem(data, 4, "\x89PNG", 4);
+  run_clear(&r);
+  ar_browser_screenshot(shared, FALSE, on_bytes, &r);
+  g_assert_true(wait_for(&r.done, 15000));
+  g_assert_no_error(r.error);
+  data = g_bytes_get_data(r.bytes, &len);
+  g_assert_cmpuint(len, >, 3);
+  g_assert_cmpmem(data, 3, "\xff\xd8\xff", 3);
+  run_clear(&r);
+}
+
+static void
+test_no_listening_sockets(void)
+{
+  GPid pgid = ar_browser_get_pid(shared);
+  g_autoptr(GArray) pids = group_pids(pgid);
+  g_assert_cmpuint(pids->len, >, 1);
+  g_autoptr(GHashTable) listening = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  listening_inodes("/proc/net/tcp", TRUE, listening);
+  listening_inodes("/proc/net/tcp6", TRUE, listening);
+  listening_inodes("/proc/net/udp", FALSE, listening);
+  listening_inodes("/proc/net/udp6", FALSE, listening);
+  guint sockets = 0, found = 0;
+  for (guint i = 0; i < pids->len; i++) {
+    g_autofree char *fds = g_strdup_printf("/proc/%d/fd", g_array_index(pids, int, i));
+    g_autoptr(GDir) dir = g_dir_open(fds, 0, NULL);
+    const char *name;
+    while (dir && (name = g_dir_read_name(dir)) != NULL) {
+      g_autofree char *link = g_build_filename(fds, name, NULL);
+      g_autofree char *target = g_file_read_link(link, NULL);
+      if (target == NULL || !g_str_has_prefix(target, "socket:["))
+        continue;
+      sockets++;
+      g_autofree char *inode = g_strndup(target + 8, strlen(target) - 9);
+      if (g_hash_table_contains(listening, inode)) {
+        g_test_message("pid %d holds a listening/bound socket %s", g_array_index(pids, int, i),
+                       target);
+        found++;
+      }
+    }
+  }
+  g_test_message("browser group %d: %u processes, %u sockets, %u listening TCP or bound UDP",
+                 (int)pgid, pids->len, sockets, found);
+  g_assert_cmpuint(found, ==, 0);
+}
+
+static gboolean profile_gone(const char *dir);
+
+static void
+test_close(void)
+{
+  GPid pgid = ar_browser_get_pid(shared);
+  g_autofree char *profile = g_strdup(ar_browser_get_profile_dir(shared));
+  gint64 t0 = g_get_monotonic_time();
+  ar_browser_close(shared);
+  g_assert_true(wait_for(&shared_run.closed, 5000));
+  g_test_message("close time: %.1f ms", (shared_run.closed_at - t0) / 1000.0);
+  g_assert_no_error(shared_run.closed_error);
+  g_assert_true(profile_gone(profile));
+  g_autoptr(GArray) left = group_pids(pgid);
+  g_assert_cmpuint(left->len, ==, 0);
+  /* nor outside the group (Chromium's crash handler leaves it) */
+  g_assert_cmpuint(ar_cdp_kill_marked(profile, NULL, FALSE), ==, 0);
+  /* calls after close fail cleanly */
+  Run r = {0};
+  ar_browser_evaluate(shared, "1", 1000, on_done, &r);
+  g_assert_true(wait_for(&r.done, 2000));
+  g_assert_error(r.error, AR_BROWSER_ERROR, AR_BROWSER_ERROR_CLOSED);
+  run_clear(&r);
+  g_clear_pointer(&shared, ar_browser_free);
+  run_clear(&shared_run);
+}
+
+static gboolean
+profile_gone(const char *dir)
+{
+  return !g_file_test(dir, G_FILE_TEST_EXISTS);
+}
+
+static void
+test_crash(void)
+{
+  Run r = {0};
+  g_autoptr(ArBrowser) b = start_browser(&r, 5000);
+  GPid pid = ar_browser_get_pid(b);
+  g_autofree char *profile = g_strdup(ar_browser_get_profile_dir(b));
+  g_assert_cmpint(kill(pid, SIGKILL), ==, 0);
+  gint64 t0 = g_get_monotonic_time();
+  g_assert_true(wait_for(&r.closed, 2000));
+  g_test_message("kill -9 to closed: %.1f ms: %s", (r.closed_at - t0) / 1000.0,
+                 r.closed_error->message);
+  g_assert_error(r.closed_error, AR_CDP_ERROR, AR_CDP_ERROR_CRASHED);
+  g_assert_cmpstr(r.closed_error->message, ==, "The meeting browser crashed (signal 9)");
+  g_assert_true(profile_gone(profile));
+  g_assert_cmpuint(ar_cdp_kill_marked(profile, NULL, FALSE), ==, 0);
+  g_autoptr(GArray) left = group_pids(pid);
+  g_assert_cmpuint(left->len, ==, 0);
+  run_clear(&r);
+}
+
+static void
+test_hang(void)
+{
+  Run r = {0};
+  const guint timeout = 3000;
+  g_autoptr(ArBrowser) b = start_browser(&r, timeout);
+  GPid pid = ar_browser_get_pid(b);
+  g_autofree char *profile = g_strdup(ar_browser_get_profile_dir(b));
+  g_assert_cmpint(kill(pid, SIGSTOP), ==, 0);
+  gint64 t0 = g_get_monotonic_time();
+  /* the heartbeat (500 ms) plus its answer timeout */
+  g_assert_true(wait_for(&r.closed, timeout + 500 + 1000));
+  g_test_message("SIGSTOP to closed: %.1f ms: %s", (r.closed_at - t0) / 1000.0,
+                 r.closed_error->message);
+  g_assert_error(r.closed_error, AR_CDP_ERROR, AR_CDP_ERROR_HUNG);
+  g_assert_true(g_str_has_prefix(r.closed_error->message, "The meeting browser stopped answering"));
+  g_assert_true(profile_gone(profile));
+  g_assert_cmpuint(ar_cdp_kill_marked(profile, NULL, FALSE), ==, 0);
+  g_autoptr(GArray) left = group_pids(pid);
+  g_assert_cmpuint(left->len, ==, 0);
+  g_assert_cmpint(kill(pid, 0), ==, -1);
+  run_clear(&r);
+}
+
+static void
+test_free_live(void)
+{
+  /* freeing a live browser kills it and removes its profile, no callback */
+  Run r = {0};
+  ArBrowser *b = start_browser(&r, 5000);
+  GPid pid = ar_browser_get_pid(b);
+  g_autofree char *profile = g_strdup(ar_browser_get_profile_dir(b));
+  ar_browser_free(b);
+  g_assert_true(profile_gone(profile));
+  for (int i = 0; i < 200; i++) {
+    g_autoptr(GArray) left = group_pids(pid);
+    if (left->len == 0)
+      break;
+    pause_ms(10);
+  }
+  g_autoptr(GArray) left = group_pids(pid);
+  g_assert_cmpuint(left->len, ==, 0);
+  for (int i = 0; i < 200 && ar_cdp_kill_marked(profile, NULL, FALSE) > 0; i++)
+    pause_ms(10);
+  g_assert_cmpuint(ar_cdp_kill_marked(profile, NULL, FALSE), ==, 0);
+  pause_ms(200);
+  g_assert_false(r.closed);
+  run_clear(&r);
+}
+
+static void
+free_in_callback(ArBrowser *b, JsonNode *result, const GError *error, gpointer data)
+{
+  Run *r = data;
+  r->done = TRUE;
+  r->error = error ? g_error_copy(error) : NULL;
+  ar_browser_free(b);
+}
+
+static void
+test_free_in_callback(void)
+{
+  /* the engine frees the browser from a call's callback while the browser
+   * is going down (crashed): no closed callback, nothing left */
+  Run r = {0};
+  ArBrowser *b = start_browser(&r, 5000);
+  GPid pid = ar_browser_get_pid(b);
+  g_autofree char *profile = g_strdup(ar_browser_get_profile_dir(b));
+  ar_browser_evaluate(b, "new Promise(() => {})", 20000, free_in_callback, &r);
+  pause_ms(200);
+  g_assert_cmpint(kill(pid, SIGKILL), ==, 0);
+  g_assert_true(wait_for(&r.done, 5000));
+  g_assert_error(r.error, AR_CDP_ERROR, AR_CDP_ERROR_CRASHED);
+  pause_ms(300);
+  g_assert_false(r.closed);
+  g_assert_true(profile_gone(profile));
+  g_assert_cmpuint(ar_cdp_kill_marked(profile, NULL, FALSE), ==, 0);
+  g_autoptr(GArray) left = group_pids(pid);
+  g_assert_cmpuint(left->len, ==, 0);
+  run_clear(&r);
+}
+
+static void
+test_bad_options(void)
+{
+  const char *bad[] = {"http://127.0.0.1:1", NULL};
+  ArBrowserOptions o = {.allowed = bad, .profile_parent = profile_parent};
+  g_autoptr(GError) error = NULL;
+  ArBrowser *b = ar_browser_start(&o, on_ready, on_closed, NULL, &error);
+  g_assert_null(b);
+  g_assert_error(error, AR_BROWSER_ERROR, AR_BROWSER_ERROR_OPTIONS);
+  g_clear_error(&error);
+  const char *good[] = {"https://127.0.0.1:1", NULL};
+  ArBrowserOptions o2 = {
+      .chromium = "/nonexistent/chromium", .allowed = good, .profile_parent = profile_parent};
+  b = ar_browser_start(&o2, on_ready, on_closed, NULL, &error);
+  g_assert_null(b);
+  g_assert_error(error, AR_CDP_ERROR, AR_CDP_ERROR_START);
+}
+
+static int
+rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+  (void)remove(path);
+  return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+  g_test_init(&argc, &argv, NULL);
+  if (!g_file_test(CHROMIUM, G_FILE_TEST_IS_EXECUTABLE)) {
+    g_test_skip("no Chromium at " CHROMIUM);
+    return g_test_run();
+  }
+  workdir = g_dir_make_tmp("ar-test-browser-XXXXXX", NULL);
+  profile_parent = g_build_filename(workdir, "profiles", NULL);
+  g_mkdir(profile_parent, 0700);
+  make_certificate();
+  server_start(SA, "A");
+  server_start(SB, "B");
+  server_start(SC, "C");
+  server_start(SD, "D");
+
+  g_test_add_func("/browser/bad-options", test_bad_options);
+  g_test_add_func("/browser/start", test_start);
+  g_test_add_func("/browser/navigate-evaluate", test_navigate_evaluate);
+  g_test_add_func("/browser/blocked-navigation", test_blocked_navigation);
+  g_test_add_func("/browser/blocked-fetch", test_blocked_fetch);
+  g_test_add_func("/browser/blocked-websocket", test_blocked_websocket);
+  g_test_add_func("/browser/service-worker", test_service_worker);
+  g_test_add_func("/browser/frames", test_frames);
+  g_test_add_func("/browser/popup", test_popup);
+  g_test_add_func("/browser/download", test_download);
+  g_test_add_func("/browser/media", test_media);
+  g_test_add_func("/browser/dialog", test_dialog);
+  g_test_add_func("/browser/screenshot", test_screenshot);
+  g_test_add_func("/browser/no-listening-sockets", test_no_listening_sockets);
+  g_test_add_func("/browser/close", test_close);
+  g_test_add_func("/browser/crash", test_crash);
+  g_test_add_func("/browser/hang", test_hang);
+  g_test_add_func("/browser/free-live", test_free_live);
+  g_test_add_func("/browser/free-in-callback", test_free_in_callback);
+  int ret = g_test_run();
+
+  if (shared != NULL) {
+    ar_browser_free(shared);
+    shared = NULL;
+  }
+  /* every profile was removed: the parent is empty */
+  g_autoptr(GDir) dir = g_dir_open(profile_parent, 0, NULL);
+  const char *left = dir ? g_dir_read_name(dir) : NULL;
+  if (left != NULL) {
+    printf("# a profile was left behind: %s\n", left);
+    ret = 1;
+  }
+  for (guint i = 0; i < G_N_ELEMENTS(servers); i++)
+    g_cancellable_cancel(servers[i].cancel);
+  (void)nftw(workdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+  return ret;
+}
