@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "ar-access-portal.h"
+
+G_BEGIN_DECLS
+
+/* The per-call media environment of a web call: the processes the meeting browser needs to see
+ * the room's camera, microphone and speaker, started by anyroomd itself (as its own user) in a
+ * fresh private directory, and stopped by PID at leave:
+ *   dbus-daemon (a private session bus, no service activation)
+ *   pipewire + wireplumber (camera only: wireplumber's ALSA, V4L2, libcamera and BlueZ monitors
+ *     are off, so the only camera the browser can see is the bridge's node)
+ *   xdg-permission-store + xdg-desktop-portal (Camera portal), with the room's Access backend
+ *     (ArAccessPortal, in this process) chosen through anyroom.portal / anyroom-portals.conf
+ *   pulseaudio (private, no modules but ours): null sink "anyroom_speaker" = the browser's
+ *     default output (read back from "anyroom_speaker.monitor"); null sink "anyroom_mic_feed"
+ *     remapped into the source "anyroom_mic" = the browser's default input.
+ * Every child also dies with anyroomd (PR_SET_PDEATHSIG). */
+
+#define AR_WEB_MEDIA_ERROR (ar_web_media_error_quark())
+GQuark ar_web_media_error_quark(void);
+
+typedef enum {
+  AR_WEB_MEDIA_ERROR_MISSING, /* a program is not installed */
+  AR_WEB_MEDIA_ERROR_START,   /* a process did not start or did not get ready in time */
+  AR_WEB_MEDIA_ERROR_FAILED,
+} ArWebMediaError;
+
+/* Names the bridge uses (ArBridge's configuration). */
+#define AR_WEB_MEDIA_SPEAKER_SINK "anyroom_speaker"
+#define AR_WEB_MEDIA_SPEAKER_MONITOR "anyroom_speaker.monitor"
+#define AR_WEB_MEDIA_MIC_FEED_SINK "anyroom_mic_feed"
+#define AR_WEB_MEDIA_MIC_SOURCE "anyroom_mic"
+
+typedef struct {
+  /* Parent folder of the per-call directory; NULL: $XDG_RUNTIME_DIR, else the temp dir. */
+  const char *parent_dir;
+  /* The Access backend's policy (see ArAccessPortal). NULL denies everything. */
+  ArAccessAllowFunc allow;
+  gpointer allow_data;
+  /* Bound on each process's start (ms); 0: 10 s. */
+  guint start_timeout_ms;
+  /* Keep the children's stderr in <dir>/<name>.log (tests, debugging). */
+  gboolean keep_logs;
+} ArWebMediaOptions;
+
+typedef struct _ArWebMedia ArWebMedia;
+
+/* Starts everything and waits until each part answers (bus names, sockets). Blocks for up to
+ * a few hundred milliseconds on a normal start; runs the thread-default main context while it
+ * waits. On failure everything already started is stopped again. */
+G_GNUC_WARN_UNUSED_RESULT ArWebMedia *ar_web_media_start(const ArWebMediaOptions *options,
+                                                         GError **error);
+
+/* The environment for the meeting browser (NULL-terminated "KEY=value" list, owned by @self):
+ * DBUS_SESSION_BUS_ADDRESS, PULSE_SERVER, XDG_RUNTIME_DIR (an empty private folder). Add it to
+ * the browser's environment and pass --enable-features=WebRtcPipeWireCamera. */
+const char *const *ar_web_media_get_browser_environ(ArWebMedia *self);
+
+/* For ArBridge: the PipeWire socket path and the PulseAudio server string. */
+const char *ar_web_media_get_pipewire_socket(ArWebMedia *self);
+const char *ar_web_media_get_pulse_server(ArWebMedia *self);
+const char *ar_web_media_get_dir(ArWebMedia *self);
+ArAccessPortal *ar_web_media_get_access_portal(ArWebMedia *self);
+
+/* Stops every child by PID (SIGTERM, then SIGKILL after a bound), revokes the camera grant and
+ * removes the directory. Idempotent; ar_web_media_free() does it too. */
+void ar_web_media_stop(ArWebMedia *self);
+void ar_web_media_free(ArWebMedia *self);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(ArWebMedia, ar_web_media_free)
+
+G_END_DECLS
