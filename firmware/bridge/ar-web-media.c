@@ -3,8 +3,10 @@
 #include "ar-web-media.h"
 
 #include <errno.h>
+#include <gio/gunixsocketaddress.h>
 #include <glib/gstdio.h>
 #include <signal.h>
+#include <string.h>
 #include <sys/prctl.h>
 
 G_DEFINE_QUARK(ar - web - media - error - quark, ar_web_media_error)
@@ -155,10 +157,28 @@ spawn(ArWebMedia *self, const char *name, const char *const *argv, GError **erro
 
 typedef gboolean (*ReadyFunc)(ArWebMedia *self, gconstpointer data);
 
+/* A Unix socket that accepts connections (its file appears at bind(), before listen()). */
 static gboolean
-ready_file(ArWebMedia *self, gconstpointer data)
+ready_socket(ArWebMedia *self, gconstpointer data)
 {
-  return g_file_test((const char *)data, G_FILE_TEST_EXISTS);
+  g_autoptr(GSocketAddress) addr = g_unix_socket_address_new((const char *)data);
+  g_autoptr(GSocket) sock =
+      g_socket_new(G_SOCKET_FAMILY_UNIX, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_DEFAULT, NULL);
+
+  return sock != NULL && g_socket_connect(sock, addr, NULL, NULL);
+}
+
+static gboolean
+ready_bus(ArWebMedia *self, gconstpointer data)
+{
+  if (!g_file_test(self->bus_address + strlen("unix:path="), G_FILE_TEST_EXISTS))
+    return FALSE;
+  self->bus =
+      g_dbus_connection_new_for_address_sync(self->bus_address,
+                                             G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                                                 G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                                             NULL, NULL, NULL);
+  return self->bus != NULL;
 }
 
 static gboolean
@@ -215,18 +235,10 @@ start_bus(ArWebMedia *self, GError **error)
   if (!write_file(self->dir, "bus.conf", conf, error))
     return FALSE;
   p = spawn(self, "dbus-daemon", argv, error);
-  if (p == NULL || !wait_ready(self, "dbus-daemon", p, ready_file, socket, error))
-    return FALSE;
   self->bus_address = g_strdup_printf("unix:path=%s", socket);
-  self->bus =
-      g_dbus_connection_new_for_address_sync(self->bus_address,
-                                             G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
-                                                 G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
-                                             NULL, NULL, error);
-  if (self->bus == NULL) {
-    g_prefix_error(error, "Cannot connect to the private session bus: ");
+  /* The socket file appears at bind(), before listen(): ready means a connection works. */
+  if (p == NULL || !wait_ready(self, "dbus-daemon", p, ready_bus, NULL, error))
     return FALSE;
-  }
   g_dbus_connection_set_exit_on_close(self->bus, FALSE);
   return TRUE;
 }
@@ -341,7 +353,7 @@ start_all(ArWebMedia *self, const ArWebMediaOptions *o, GError **error)
 
   self->pipewire_socket = g_build_filename(self->dir, "run", "pipewire-0", NULL);
   p = spawn(self, "pipewire", argv_pw, error);
-  if (p == NULL || !wait_ready(self, "pipewire", p, ready_file, self->pipewire_socket, error))
+  if (p == NULL || !wait_ready(self, "pipewire", p, ready_socket, self->pipewire_socket, error))
     return FALSE;
   if (spawn(self, "wireplumber", argv_wp, error) == NULL)
     return FALSE;
@@ -360,7 +372,7 @@ start_all(ArWebMedia *self, const ArWebMediaOptions *o, GError **error)
                                "org.freedesktop.portal.Desktop", error))
     return FALSE;
 
-  if (!wait_ready(self, "pulseaudio", pa, ready_file, pulse_socket, error))
+  if (!wait_ready(self, "pulseaudio", pa, ready_socket, pulse_socket, error))
     return FALSE;
   self->pulse_server = g_strdup_printf("unix:%s", pulse_socket);
   return TRUE;
@@ -471,6 +483,22 @@ remove_tree(const char *path)
     }
   }
   return g_rmdir(path) == 0;
+}
+
+void
+ar_web_media_release_devices(ArWebMedia *self)
+{
+  g_return_if_fail(self != NULL);
+  if (self->portal != NULL) {
+    g_autoptr(GError) error = NULL;
+    if (!ar_access_portal_revoke(self->portal, &error))
+      g_debug("%s", error->message);
+  }
+  for (guint i = 0; i < self->children->len; i++) {
+    Child *c = g_ptr_array_index(self->children, i);
+    if (g_strcmp0(c->name, "pulseaudio") == 0)
+      stop_child(c);
+  }
 }
 
 void

@@ -66,7 +66,14 @@ const char *ar_web_media_get_pulse_server(ArWebMedia *self);
 const char *ar_web_media_get_dir(ArWebMedia *self);
 ArAccessPortal *ar_web_media_get_access_portal(ArWebMedia *self);
 
-/* Stops every child by PID (SIGTERM, then SIGKILL after a bound), revokes the camera grant and
+/* At leave, right after the bridge stops and before the browser is closed: revokes the camera
+ * grant and stops PulseAudio. Measured with Chromium 156: the page's tracks (microphone and
+ * camera) end within about 50 ms, even if the browser is slow to close. (The bridge's stop alone
+ * removes the camera node: no more frames, but Chromium keeps the camera track "live".) */
+void ar_web_media_release_devices(ArWebMedia *self);
+
+/* Close the browser before this: Chromium aborts when its session bus goes away.
+ * Stops every child by PID (SIGTERM, then SIGKILL after a bound), revokes the camera grant and
  * removes the directory. Idempotent; ar_web_media_free() does it too. */
 void ar_web_media_stop(ArWebMedia *self);
 void ar_web_media_free(ArWebMedia *self);
