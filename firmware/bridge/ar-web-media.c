@@ -57,8 +57,9 @@ static const char bus_conf[] =
     "  </policy>\n"
     "</busconfig>\n";
 
-/* xdg-desktop-portal up to 1.16 picks backends by UseIn= and XDG_CURRENT_DESKTOP; 1.18 and
- * later by portals.conf. Only the Access interface is ours; nothing else is offered. */
+/* xdg-desktop-portal up to 1.16 (Debian 12) picks backends by UseIn= and XDG_CURRENT_DESKTOP;
+ * 1.18 and later (Debian 13: 1.20) by <desktop>-portals.conf, read from XDG_DESKTOP_PORTAL_DIR
+ * alone when that is set (as here). Only the Access interface is ours; no other backend. */
 static const char portal_file[] = "[portal]\n"
                                   "DBusName=" AR_ACCESS_PORTAL_BUS_NAME "\n"
                                   "Interfaces=org.freedesktop.impl.portal.Access;\n"
@@ -294,9 +295,7 @@ write_configs(ArWebMedia *self, GError **error)
     }
   }
   return write_file(self->dir, "portals/anyroom.portal", portal_file, error) &&
-         write_file(self->dir, "config/xdg-desktop-portal/portals.conf", portals_conf, error) &&
-         write_file(self->dir, "config/xdg-desktop-portal/anyroom-portals.conf", portals_conf,
-                    error) &&
+         write_file(self->dir, "portals/anyroom-portals.conf", portals_conf, error) &&
          write_file(self->dir, "config/wireplumber/main.lua.d/90-enable-all.lua", wp04_main,
                     error) &&
          write_file(self->dir, "config/wireplumber/bluetooth.lua.d/90-enable-all.lua", wp04_empty,
