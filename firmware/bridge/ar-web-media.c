@@ -283,7 +283,7 @@ static gboolean
 write_configs(ArWebMedia *self, GError **error)
 {
   g_autofree char *pa = g_strdup_printf(pulse_script, self->dir);
-  const char *dirs[] = {"home", "run", "data", "state", "cache", "browser", "pulse"};
+  const char *dirs[] = {"home", "run", "data", "state", "cache", "pulse"};
 
   for (gsize i = 0; i < G_N_ELEMENTS(dirs); i++) {
     g_autofree char *d = g_build_filename(self->dir, dirs[i], NULL);
@@ -411,7 +411,6 @@ ar_web_media_start(const ArWebMediaOptions *options, GError **error)
   g_autoptr(GPtrArray) b = g_ptr_array_new_with_free_func(g_free);
   g_ptr_array_add(b, g_strdup_printf("DBUS_SESSION_BUS_ADDRESS=%s", self->bus_address));
   g_ptr_array_add(b, g_strdup_printf("PULSE_SERVER=%s", self->pulse_server));
-  g_ptr_array_add(b, g_strdup_printf("XDG_RUNTIME_DIR=%s/browser", self->dir));
   self->browser_environ = strv_end(b);
   return g_steal_pointer(&self);
 }

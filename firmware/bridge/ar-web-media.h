@@ -56,8 +56,10 @@ G_GNUC_WARN_UNUSED_RESULT ArWebMedia *ar_web_media_start(const ArWebMediaOptions
                                                          GError **error);
 
 /* The environment for the meeting browser (NULL-terminated "KEY=value" list, owned by @self):
- * DBUS_SESSION_BUS_ADDRESS, PULSE_SERVER, XDG_RUNTIME_DIR (an empty private folder). Add it to
- * the browser's environment and pass --enable-features=WebRtcPipeWireCamera. */
+ * DBUS_SESSION_BUS_ADDRESS (the portal) and PULSE_SERVER. Add it to the browser's environment
+ * and pass --enable-features=WebRtcPipeWireCamera. Nothing else is needed: the browser reaches
+ * PipeWire only through the fd the Camera portal hands it, so XDG_RUNTIME_DIR stays the browser
+ * driver's (cage's, for WAYLAND_DISPLAY, on the device) and PIPEWIRE_RUNTIME_DIR is not given. */
 const char *const *ar_web_media_get_browser_environ(ArWebMedia *self);
 
 /* For ArBridge: the PipeWire socket path and the PulseAudio server string. */
