@@ -46,26 +46,28 @@ make(const char *factory, const char *name, GError **error)
   return e;
 }
 
-/* Adds @elements (NULL-terminated, floating) to the pipeline and links them in a row. */
+/* Adds the elements (NULL-terminated; the bin takes floating references and refs the others) to
+ * the pipeline, all of them, then links them in a row. */
 static gboolean
 add_chain(ArBridge *self, GError **error, GstElement *first, ...)
 {
+  g_autoptr(GPtrArray) chain = g_ptr_array_new();
   va_list ap;
-  GstElement *prev = NULL, *e = first;
 
   va_start(ap, first);
-  while (e != NULL) {
+  for (GstElement *e = first; e != NULL; e = va_arg(ap, GstElement *)) {
     gst_bin_add(GST_BIN(self->pipeline), e);
-    if (prev != NULL && !gst_element_link(prev, e)) {
-      g_set_error(error, AR_BRIDGE_ERROR, AR_BRIDGE_ERROR_INVALID, "Cannot link %s to %s",
-                  GST_ELEMENT_NAME(prev), GST_ELEMENT_NAME(e));
-      va_end(ap);
-      return FALSE;
-    }
-    prev = e;
-    e = va_arg(ap, GstElement *);
+    g_ptr_array_add(chain, e);
   }
   va_end(ap);
+  for (guint i = 1; i < chain->len; i++) {
+    GstElement *a = g_ptr_array_index(chain, i - 1), *b = g_ptr_array_index(chain, i);
+    if (!gst_element_link(a, b)) {
+      g_set_error(error, AR_BRIDGE_ERROR, AR_BRIDGE_ERROR_INVALID, "Cannot link %s to %s",
+                  GST_ELEMENT_NAME(a), GST_ELEMENT_NAME(b));
+      return FALSE;
+    }
+  }
   return TRUE;
 }
 
@@ -101,9 +103,9 @@ build_camera(ArBridge *self, const ArBridgeConfig *c, GstElement *src, GError **
                NULL);
   self->camera_sink = sink;
   self->camera_gate = gate;
-  return add_chain(self, error, g_object_ref_sink(src), g_steal_pointer(&convert),
-                   g_steal_pointer(&scale), g_steal_pointer(&rate), g_steal_pointer(&gate),
-                   g_steal_pointer(&filter), g_steal_pointer(&sink), NULL);
+  return add_chain(self, error, src, g_steal_pointer(&convert), g_steal_pointer(&scale),
+                   g_steal_pointer(&rate), g_steal_pointer(&gate), g_steal_pointer(&filter),
+                   g_steal_pointer(&sink), NULL);
 }
 
 static gboolean
@@ -126,9 +128,8 @@ build_mic(ArBridge *self, const ArBridgeConfig *c, GstElement *src, GError **err
                "anyroom-bridge-mic", "buffer-time", (gint64)60000, "latency-time", (gint64)10000,
                "provide-clock", FALSE, NULL);
   self->mic_gate = gate;
-  return add_chain(self, error, g_object_ref_sink(src), g_steal_pointer(&convert),
-                   g_steal_pointer(&resample), g_steal_pointer(&gate), g_steal_pointer(&filter),
-                   g_steal_pointer(&sink), NULL);
+  return add_chain(self, error, src, g_steal_pointer(&convert), g_steal_pointer(&resample),
+                   g_steal_pointer(&gate), g_steal_pointer(&filter), g_steal_pointer(&sink), NULL);
 }
 
 static gboolean
@@ -148,8 +149,7 @@ build_speaker(ArBridge *self, const ArBridgeConfig *c, GstElement *sink, GError 
   g_object_set(queue, "max-size-time", (guint64)200 * GST_MSECOND, "max-size-buffers", 0,
                "max-size-bytes", 0, "leaky", 2 /* downstream: drop old audio */, NULL);
   return add_chain(self, error, g_steal_pointer(&src), g_steal_pointer(&queue),
-                   g_steal_pointer(&convert), g_steal_pointer(&resample), g_object_ref_sink(sink),
-                   NULL);
+                   g_steal_pointer(&convert), g_steal_pointer(&resample), sink, NULL);
 }
 
 static gboolean
@@ -178,6 +178,11 @@ ar_bridge_new(const ArBridgeConfig *config, GstElement *video_source, GstElement
   g_autoptr(GstBus) bus = NULL;
   g_autoptr(GstClock) clock = NULL;
 
+  /* Our references to the caller's elements, whatever happens below (the bin takes its own). */
+  g_autoptr(GstElement) video = video_source ? gst_object_ref_sink(video_source) : NULL;
+  g_autoptr(GstElement) audio = audio_source ? gst_object_ref_sink(audio_source) : NULL;
+  g_autoptr(GstElement) speaker = speaker_sink ? gst_object_ref_sink(speaker_sink) : NULL;
+
   g_return_val_if_fail(config != NULL, NULL);
   static gsize debug_init = 0;
   if (g_once_init_enter(&debug_init)) {
@@ -194,20 +199,19 @@ ar_bridge_new(const ArBridgeConfig *config, GstElement *video_source, GstElement
   clock = gst_system_clock_obtain();
   gst_pipeline_use_clock(GST_PIPELINE(self->pipeline), clock);
 
-  if (audio_source != NULL && (config->mic_sink == NULL || config->mic_sink[0] == '\0')) {
+  if (audio != NULL && (config->mic_sink == NULL || config->mic_sink[0] == '\0')) {
     g_set_error(error, AR_BRIDGE_ERROR, AR_BRIDGE_ERROR_INVALID, "No microphone sink configured");
     return NULL;
   }
-  if (speaker_sink != NULL &&
-      (config->speaker_source == NULL || config->speaker_source[0] == '\0')) {
+  if (speaker != NULL && (config->speaker_source == NULL || config->speaker_source[0] == '\0')) {
     g_set_error(error, AR_BRIDGE_ERROR, AR_BRIDGE_ERROR_INVALID, "No speaker source configured");
     return NULL;
   }
-  if (video_source != NULL && !build_camera(self, config, video_source, error))
+  if (video != NULL && !build_camera(self, config, video, error))
     return NULL;
-  if (audio_source != NULL && !build_mic(self, config, audio_source, error))
+  if (audio != NULL && !build_mic(self, config, audio, error))
     return NULL;
-  if (speaker_sink != NULL && !build_speaker(self, config, speaker_sink, error))
+  if (speaker != NULL && !build_speaker(self, config, speaker, error))
     return NULL;
 
   bus = gst_pipeline_get_bus(GST_PIPELINE(self->pipeline));
