@@ -129,9 +129,21 @@ function killChromiumOf(dir) {
   }
 }
 
+// Profiles still open when this process ends (participant.mjs turns SIGINT/SIGTERM/SIGHUP into
+// an exit) are cleaned up: browsers killed, folders removed. ar-webdev ends by itself when its
+// stdin closes with us.
+const liveDirs = new Set();
+process.on('exit', () => {
+  for (const dir of liveDirs) {
+    killChromiumOf(dir);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 // A headless Chromium with the web call's environment; resolves {context, page, close()}.
 export async function launchWebBrowser({ env, name = 'meeting', logDir = null }) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `ar-webdev-${name}-`));
+  liveDirs.add(dir);
   let context;
   try {
     context = await chromium.launchPersistentContext(dir, {
@@ -146,6 +158,7 @@ export async function launchWebBrowser({ env, name = 'meeting', logDir = null })
   } catch (e) {
     killChromiumOf(dir);
     fs.rmSync(dir, { recursive: true, force: true });
+    liveDirs.delete(dir);
     throw new Error(`cannot start ${CHROMIUM}: ${e.message}`);
   }
   const page = context.pages()[0] || (await context.newPage());
@@ -160,6 +173,7 @@ export async function launchWebBrowser({ env, name = 'meeting', logDir = null })
       fs.writeFileSync(path.join(logDir, `chromium-${name}.log`), logLines.join('\n') + '\n');
     }
     fs.rmSync(dir, { recursive: true, force: true });
+    liveDirs.delete(dir);
   };
   return { context, page, close, logLines };
 }
