@@ -17,8 +17,6 @@ GST_DEBUG_CATEGORY_STATIC(ar_bridge_debug);
 
 G_DEFINE_QUARK(ar - bridge - error - quark, ar_bridge_error)
 
-#define START_TIMEOUT (5 * GST_SECOND)
-
 struct _ArBridge {
   GstElement *pipeline;
   GstElement *camera_sink; /* pipewiresink */
@@ -258,28 +256,23 @@ connect_pipewire(ArBridge *self, GError **error)
 gboolean
 ar_bridge_start(ArBridge *self, GError **error)
 {
-  GstStateChangeReturn ret;
-  GstState state;
-
   g_return_val_if_fail(self != NULL, FALSE);
   if (self->running)
     return TRUE;
   if (!connect_pipewire(self, error))
     return FALSE;
-  ret = gst_element_set_state(self->pipeline, GST_STATE_PLAYING);
-  if (ret != GST_STATE_CHANGE_FAILURE)
-    ret = gst_element_get_state(self->pipeline, &state, NULL, START_TIMEOUT);
-  if (ret == GST_STATE_CHANGE_FAILURE || ret == GST_STATE_CHANGE_ASYNC) {
+  /* No wait for PLAYING here: PipeWire 1.4's pipewiresink (mode=provide) holds its first buffer
+   * until a consumer (the browser) connects, and the main context must keep running meanwhile
+   * (the Access backend answers the portal on it). Later failures reach the error callback. */
+  if (gst_element_set_state(self->pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
     g_autoptr(GstBus) bus = gst_pipeline_get_bus(GST_PIPELINE(self->pipeline));
     g_autoptr(GstMessage) msg = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR);
     g_autoptr(GError) err = NULL;
     if (msg != NULL)
       gst_message_parse_error(msg, &err, NULL);
-    g_set_error(
-        error, AR_BRIDGE_ERROR, AR_BRIDGE_ERROR_STATE, "The web call bridge did not start%s%s",
-        err ? ": " : (ret == GST_STATE_CHANGE_ASYNC ? " within 5 s" : ""), err ? err->message : "");
+    g_set_error(error, AR_BRIDGE_ERROR, AR_BRIDGE_ERROR_STATE,
+                "The web call bridge did not start%s%s", err ? ": " : "", err ? err->message : "");
     ar_bridge_stop(self);
-    self->running = FALSE;
     return FALSE;
   }
   self->running = TRUE;

@@ -60,7 +60,8 @@ G_GNUC_WARN_UNUSED_RESULT ArBridge *ar_bridge_new(const ArBridgeConfig *config,
 
 void ar_bridge_set_error_func(ArBridge *self, ArBridgeErrorFunc func, gpointer user_data);
 
-/* Starts (or restarts after a stop) the three paths; waits up to 5 s for PLAYING. */
+/* Starts (or restarts after a stop) the three paths without blocking: fails at once if an element
+ * cannot start (e.g. the PulseAudio server is gone); later failures reach the error callback. */
 gboolean ar_bridge_start(ArBridge *self, GError **error);
 /* Stops them: the camera node goes away, the audio streams close. Idempotent. */
 void ar_bridge_stop(ArBridge *self);

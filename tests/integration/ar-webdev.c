@@ -12,6 +12,7 @@
  *   camera-off on|off, mute on|off   the bridge's own gates
  *   volume V           the speaker sink's volume (the caller's sink applies it)
  *   speaker            prints "speaker rms=<dBFS> peak=<dBFS>" over the last 300 ms
+ *   state              prints the bridge pipeline's state
  *   portal             prints "portal requests=N granted=M"
  *   release            ar_web_media_release_devices(): camera grant revoked, PulseAudio gone
  *   leave              stop the bridge and the whole environment
@@ -49,6 +50,13 @@ allow_cb(const char *app_id, const char *icon, gpointer data)
          t->call_active ? "grant" : "deny");
   fflush(stdout);
   return t->call_active;
+}
+
+static void
+bridge_error(const GError *error, gpointer data)
+{
+  printf("# bridge error: %s\n", error->message);
+  fflush(stdout);
 }
 
 static GstPadProbeReturn
@@ -158,6 +166,12 @@ command(Tool *t, const char *line, GString *out)
     t->samples = 0;
     g_mutex_unlock(&t->lock);
     return;
+  } else if (g_strcmp0(cmd, "state") == 0) {
+    GstState st = GST_STATE_NULL, pending = GST_STATE_NULL;
+    gst_element_get_state(ar_bridge_get_pipeline(t->bridge), &st, &pending, 0);
+    reply(out, "state %s pending %s", gst_element_state_get_name(st),
+          gst_element_state_get_name(pending));
+    return;
   } else if (g_strcmp0(cmd, "portal") == 0) {
     ArAccessPortal *p = t->media ? ar_web_media_get_access_portal(t->media) : NULL;
     reply(out, "portal requests=%u granted=%u", p ? ar_access_portal_get_requests(p) : 0,
@@ -245,6 +259,8 @@ main(int argc, char **argv)
       .fps = 30,
   };
   t.bridge = ar_bridge_new(&cfg, t.video, t.audio, make_speaker(&t), &error);
+  if (t.bridge != NULL)
+    ar_bridge_set_error_func(t.bridge, bridge_error, NULL);
   if (t.bridge == NULL) {
     printf("error %s\n", error->message);
     ar_web_media_free(t.media);
