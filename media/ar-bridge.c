@@ -18,7 +18,10 @@ GST_DEBUG_CATEGORY_STATIC(ar_bridge_debug);
 G_DEFINE_QUARK(ar - bridge - error - quark, ar_bridge_error)
 
 struct _ArBridge {
-  GstElement *pipeline;
+  /* One pipeline per path: they share no clock domain, and one failing (e.g. the PulseAudio
+   * server gone) does not stop the others. */
+  GstElement *pipelines[AR_BRIDGE_N_PATHS];
+  guint bus_watches[AR_BRIDGE_N_PATHS];
   GstElement *camera_sink; /* pipewiresink */
   GstElement *camera_gate; /* videobalance */
   GstElement *mic_gate;    /* volume */
@@ -26,7 +29,6 @@ struct _ArBridge {
   int pipewire_fd;
   gboolean running;
   gboolean camera_off;
-  guint bus_watch;
   ArBridgeErrorFunc error_func;
   gpointer error_data;
 };
@@ -44,17 +46,28 @@ make(const char *factory, const char *name, GError **error)
   return e;
 }
 
-/* Adds the elements (NULL-terminated; the bin takes floating references and refs the others) to
- * the pipeline, all of them, then links them in a row. */
+static gboolean on_bus(GstBus *bus, GstMessage *msg, gpointer user_data);
+
+/* Makes the pipeline of @path, adds the elements (NULL-terminated; the bin takes floating
+ * references and refs the others), all of them, then links them in a row. */
 static gboolean
-add_chain(ArBridge *self, GError **error, GstElement *first, ...)
+add_chain(ArBridge *self, ArBridgePath path, GError **error, GstElement *first, ...)
 {
+  static const char *const names[] = {"anyroom-bridge-camera", "anyroom-bridge-mic",
+                                      "anyroom-bridge-speaker"};
   g_autoptr(GPtrArray) chain = g_ptr_array_new();
+  g_autoptr(GstClock) clock = gst_system_clock_obtain();
+  g_autoptr(GstBus) bus = NULL;
+  GstElement *pipeline;
   va_list ap;
 
+  pipeline = self->pipelines[path] = gst_object_ref_sink(gst_pipeline_new(names[path]));
+  gst_pipeline_use_clock(GST_PIPELINE(pipeline), clock);
+  bus = gst_pipeline_get_bus(GST_PIPELINE(pipeline));
+  self->bus_watches[path] = gst_bus_add_watch(bus, on_bus, self);
   va_start(ap, first);
   for (GstElement *e = first; e != NULL; e = va_arg(ap, GstElement *)) {
-    gst_bin_add(GST_BIN(self->pipeline), e);
+    gst_bin_add(GST_BIN(pipeline), e);
     g_ptr_array_add(chain, e);
   }
   va_end(ap);
@@ -74,8 +87,7 @@ build_camera(ArBridge *self, const ArBridgeConfig *c, GstElement *src, GError **
 {
   g_autoptr(GstElement) convert = make("videoconvert", "bridge-vconvert", error);
   g_autoptr(GstElement) scale = convert ? make("videoscale", "bridge-vscale", error) : NULL;
-  g_autoptr(GstElement) rate = scale ? make("videorate", "bridge-vrate", error) : NULL;
-  g_autoptr(GstElement) gate = rate ? make("videobalance", "bridge-camera-gate", error) : NULL;
+  g_autoptr(GstElement) gate = scale ? make("videobalance", "bridge-camera-gate", error) : NULL;
   g_autoptr(GstElement) filter = gate ? make("capsfilter", "bridge-vcaps", error) : NULL;
   g_autoptr(GstElement) sink = filter ? make("pipewiresink", "bridge-camera", error) : NULL;
   g_autoptr(GstCaps) caps = NULL;
@@ -89,6 +101,10 @@ build_camera(ArBridge *self, const ArBridgeConfig *c, GstElement *src, GError **
                              c->fps > 0 ? c->fps : 30, 1, "pixel-aspect-ratio", GST_TYPE_FRACTION,
                              1, 1, NULL);
   g_object_set(filter, "caps", caps, NULL);
+  /* No videorate: the source delivers the rate (the capture graph does; caps negotiation fails
+   * with a clear error otherwise). Measured: with the camera in one pipeline with the audio
+   * paths, the browser got a single frame (PipeWire 1.4 with videorate, 0.3.65 without it);
+   * in a pipeline of its own, 29-30 fps on both. */
   /* The browser finds the camera by its class and role (the Camera portal lists only
    * Video/Source nodes with media.role Camera). */
   props = gst_structure_new("props", "media.class", G_TYPE_STRING, "Video/Source", "media.role",
@@ -101,8 +117,8 @@ build_camera(ArBridge *self, const ArBridgeConfig *c, GstElement *src, GError **
                NULL);
   self->camera_sink = sink;
   self->camera_gate = gate;
-  return add_chain(self, error, src, g_steal_pointer(&convert), g_steal_pointer(&scale),
-                   g_steal_pointer(&rate), g_steal_pointer(&gate), g_steal_pointer(&filter),
+  return add_chain(self, AR_BRIDGE_CAMERA, error, src, g_steal_pointer(&convert),
+                   g_steal_pointer(&scale), g_steal_pointer(&gate), g_steal_pointer(&filter),
                    g_steal_pointer(&sink), NULL);
 }
 
@@ -126,8 +142,9 @@ build_mic(ArBridge *self, const ArBridgeConfig *c, GstElement *src, GError **err
                "anyroom-bridge-mic", "buffer-time", (gint64)60000, "latency-time", (gint64)10000,
                "provide-clock", FALSE, NULL);
   self->mic_gate = gate;
-  return add_chain(self, error, src, g_steal_pointer(&convert), g_steal_pointer(&resample),
-                   g_steal_pointer(&gate), g_steal_pointer(&filter), g_steal_pointer(&sink), NULL);
+  return add_chain(self, AR_BRIDGE_MIC, error, src, g_steal_pointer(&convert),
+                   g_steal_pointer(&resample), g_steal_pointer(&gate), g_steal_pointer(&filter),
+                   g_steal_pointer(&sink), NULL);
 }
 
 static gboolean
@@ -146,7 +163,7 @@ build_speaker(ArBridge *self, const ArBridgeConfig *c, GstElement *sink, GError 
                (gint64)10000, "provide-clock", FALSE, "do-timestamp", TRUE, NULL);
   g_object_set(queue, "max-size-time", (guint64)200 * GST_MSECOND, "max-size-buffers", 0,
                "max-size-bytes", 0, "leaky", 2 /* downstream: drop old audio */, NULL);
-  return add_chain(self, error, g_steal_pointer(&src), g_steal_pointer(&queue),
+  return add_chain(self, AR_BRIDGE_SPEAKER, error, g_steal_pointer(&src), g_steal_pointer(&queue),
                    g_steal_pointer(&convert), g_steal_pointer(&resample), sink, NULL);
 }
 
@@ -173,8 +190,6 @@ ar_bridge_new(const ArBridgeConfig *config, GstElement *video_source, GstElement
               GstElement *speaker_sink, GError **error)
 {
   g_autoptr(ArBridge) self = NULL;
-  g_autoptr(GstBus) bus = NULL;
-  g_autoptr(GstClock) clock = NULL;
 
   /* Our references to the caller's elements, whatever happens below (the bin takes its own). */
   g_autoptr(GstElement) video = video_source ? gst_object_ref_sink(video_source) : NULL;
@@ -190,12 +205,6 @@ ar_bridge_new(const ArBridgeConfig *config, GstElement *video_source, GstElement
   self = g_new0(ArBridge, 1);
   self->pipewire_fd = -1;
   self->pipewire_socket = g_strdup(config->pipewire_socket);
-  self->pipeline = gst_pipeline_new("anyroom-bridge");
-  gst_object_ref_sink(self->pipeline);
-  /* Three clock domains meet here (camera, PulseAudio, the caller's sink): run on the system
-   * clock and let the audio elements resample to it. */
-  clock = gst_system_clock_obtain();
-  gst_pipeline_use_clock(GST_PIPELINE(self->pipeline), clock);
 
   if (audio != NULL && (config->mic_sink == NULL || config->mic_sink[0] == '\0')) {
     g_set_error(error, AR_BRIDGE_ERROR, AR_BRIDGE_ERROR_INVALID, "No microphone sink configured");
@@ -211,9 +220,6 @@ ar_bridge_new(const ArBridgeConfig *config, GstElement *video_source, GstElement
     return NULL;
   if (speaker != NULL && !build_speaker(self, config, speaker, error))
     return NULL;
-
-  bus = gst_pipeline_get_bus(GST_PIPELINE(self->pipeline));
-  self->bus_watch = gst_bus_add_watch(bus, on_bus, self);
   return g_steal_pointer(&self);
 }
 
@@ -264,14 +270,18 @@ ar_bridge_start(ArBridge *self, GError **error)
   /* No wait for PLAYING here: PipeWire 1.4's pipewiresink (mode=provide) holds its first buffer
    * until a consumer (the browser) connects, and the main context must keep running meanwhile
    * (the Access backend answers the portal on it). Later failures reach the error callback. */
-  if (gst_element_set_state(self->pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
-    g_autoptr(GstBus) bus = gst_pipeline_get_bus(GST_PIPELINE(self->pipeline));
+  for (int i = 0; i < AR_BRIDGE_N_PATHS; i++) {
+    GstElement *p = self->pipelines[i];
+    if (p == NULL || gst_element_set_state(p, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE)
+      continue;
+    g_autoptr(GstBus) bus = gst_pipeline_get_bus(GST_PIPELINE(p));
     g_autoptr(GstMessage) msg = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR);
     g_autoptr(GError) err = NULL;
     if (msg != NULL)
       gst_message_parse_error(msg, &err, NULL);
     g_set_error(error, AR_BRIDGE_ERROR, AR_BRIDGE_ERROR_STATE,
-                "The web call bridge did not start%s%s", err ? ": " : "", err ? err->message : "");
+                "The web call bridge did not start (%s)%s%s", GST_ELEMENT_NAME(p), err ? ": " : "",
+                err ? err->message : "");
     ar_bridge_stop(self);
     return FALSE;
   }
@@ -284,7 +294,9 @@ void
 ar_bridge_stop(ArBridge *self)
 {
   g_return_if_fail(self != NULL);
-  gst_element_set_state(self->pipeline, GST_STATE_NULL);
+  for (int i = 0; i < AR_BRIDGE_N_PATHS; i++)
+    if (self->pipelines[i] != NULL)
+      gst_element_set_state(self->pipelines[i], GST_STATE_NULL);
   if (self->pipewire_fd >= 0) {
     close(self->pipewire_fd);
     self->pipewire_fd = -1;
@@ -318,9 +330,10 @@ ar_bridge_set_mute(ArBridge *self, gboolean mute)
 }
 
 GstElement *
-ar_bridge_get_pipeline(ArBridge *self)
+ar_bridge_get_pipeline(ArBridge *self, ArBridgePath path)
 {
-  return self->pipeline;
+  g_return_val_if_fail(path < AR_BRIDGE_N_PATHS, NULL);
+  return self->pipelines[path];
 }
 
 void
@@ -328,11 +341,12 @@ ar_bridge_free(ArBridge *self)
 {
   if (self == NULL)
     return;
-  if (self->pipeline != NULL)
-    ar_bridge_stop(self);
-  if (self->bus_watch != 0)
-    g_source_remove(self->bus_watch);
-  gst_clear_object(&self->pipeline);
+  ar_bridge_stop(self);
+  for (int i = 0; i < AR_BRIDGE_N_PATHS; i++) {
+    if (self->bus_watches[i] != 0)
+      g_source_remove(self->bus_watches[i]);
+    gst_clear_object(&self->pipelines[i]);
+  }
   g_free(self->pipewire_socket);
   g_free(self);
 }

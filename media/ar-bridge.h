@@ -7,8 +7,8 @@ G_BEGIN_DECLS
 
 /* ArBridge: the room's devices in the meeting browser (web engine, issue 11).
  *
- * One GStreamer pipeline per web call, built around elements the caller gives (the capture
- * graph's consumers):
+ * Per web call, one GStreamer pipeline per path (on the system clock), built around elements the
+ * caller gives (the capture graph's consumers):
  *   video source  -> [camera off: black] -> I420 WxH@F -> pipewiresink mode=provide
  *                    (a PipeWire Video/Source node, media.role Camera: the browser's camera
  *                     through the xdg-desktop-portal Camera portal)
@@ -36,7 +36,8 @@ typedef struct {
   /* The camera node's node.name / node.description; NULL: "anyroom-camera" / "Anyroom camera". */
   const char *camera_name;
   const char *camera_description;
-  /* Caps offered to the browser; 0: 1280x720 at 30 fps. */
+  /* Caps offered to the browser; 0: 1280x720 at 30 fps. The picture is scaled to the size; the
+   * frame rate must be one the video source can deliver (it is not converted). */
   int width, height, fps;
   /* PulseAudio (or pipewire-pulse) server; NULL: the default. */
   const char *pulse_server;
@@ -49,6 +50,14 @@ typedef struct {
 typedef void (*ArBridgeErrorFunc)(const GError *error, gpointer user_data);
 
 typedef struct _ArBridge ArBridge;
+
+/* The three paths, each its own pipeline. */
+typedef enum {
+  AR_BRIDGE_CAMERA,
+  AR_BRIDGE_MIC,
+  AR_BRIDGE_SPEAKER,
+  AR_BRIDGE_N_PATHS,
+} ArBridgePath;
 
 /* Builds the pipeline. The elements (floating references are sunk; any may be NULL to leave
  * that path out) must have an always "src" pad (sources) or "sink" pad (speaker sink); bins with
@@ -72,8 +81,8 @@ gboolean ar_bridge_is_running(ArBridge *self);
 void ar_bridge_set_camera_off(ArBridge *self, gboolean off);
 void ar_bridge_set_mute(ArBridge *self, gboolean mute);
 
-/* The pipeline (tests and statistics); owned by @self. */
-GstElement *ar_bridge_get_pipeline(ArBridge *self);
+/* The pipeline of one path, NULL if that path was left out (tests, statistics); owned by @self. */
+GstElement *ar_bridge_get_pipeline(ArBridge *self, ArBridgePath path);
 
 void ar_bridge_free(ArBridge *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(ArBridge, ar_bridge_free)

@@ -12,7 +12,7 @@
  *   camera-off on|off, mute on|off   the bridge's own gates
  *   volume V           the speaker sink's volume (the caller's sink applies it)
  *   speaker            prints "speaker rms=<dBFS> peak=<dBFS>" over the last 300 ms
- *   state              prints the bridge pipeline's state
+ *   state              prints the bridge's camera pipeline's state
  *   portal             prints "portal requests=N granted=M"
  *   release            ar_web_media_release_devices(): camera grant revoked, PulseAudio gone
  *   leave              stop the bridge and the whole environment
@@ -168,7 +168,7 @@ command(Tool *t, const char *line, GString *out)
     return;
   } else if (g_strcmp0(cmd, "state") == 0) {
     GstState st = GST_STATE_NULL, pending = GST_STATE_NULL;
-    gst_element_get_state(ar_bridge_get_pipeline(t->bridge), &st, &pending, 0);
+    gst_element_get_state(ar_bridge_get_pipeline(t->bridge, AR_BRIDGE_CAMERA), &st, &pending, 0);
     reply(out, "state %s pending %s", gst_element_state_get_name(st),
           gst_element_state_get_name(pending));
     return;

@@ -45,7 +45,11 @@ after(async () => {
   if (!failed()) fs.rmSync(TMP, { recursive: true, force: true });
   else {
     fs.mkdirSync(OUT, { recursive: true });
-    fs.cpSync(TMP, path.join(OUT, 'tmp'), { recursive: true });
+    // Logs and configs only (the sockets cannot be copied).
+    fs.cpSync(TMP, path.join(OUT, 'tmp'), {
+      recursive: true,
+      filter: (src) => { try { const st = fs.lstatSync(src); return st.isDirectory() || st.isFile(); } catch { return false; } },
+    });
     fs.rmSync(TMP, { recursive: true, force: true });
   }
 });

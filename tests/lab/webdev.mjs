@@ -41,7 +41,12 @@ export const WEB_BROWSER_FLAGS = [
 export async function startWebDev({ tmp, timeoutMs = 20000 } = {}) {
   const bin = path.join(buildDir(), 'tests', 'integration', 'ar-webdev');
   if (!fs.existsSync(bin)) throw new Error(`${bin} is missing: build first (ninja -C build)`);
-  const child = spawn(bin, [tmp], { stdio: ['pipe', 'pipe', 'pipe'] });
+  // AR_WEBDEV_WRAPPER: a command prefix to run ar-webdev under (e.g. a script that enters a
+  // Debian 13 chroot, with AR_CHROMIUM a script that runs that chroot's Chromium).
+  const wrap = (process.env.AR_WEBDEV_WRAPPER || '').split(' ').filter(Boolean);
+  const child = wrap.length
+    ? spawn(wrap[0], [...wrap.slice(1), bin, tmp], { stdio: ['pipe', 'pipe', 'pipe'] })
+    : spawn(bin, [tmp], { stdio: ['pipe', 'pipe', 'pipe'] });
   const dev = { pid: child.pid, env: {}, dir: null, exited: null, lines: [] };
   let stderr = '';
   child.stderr.on('data', (d) => { stderr += d; if (stderr.length > 65536) stderr = stderr.slice(-32768); });
