@@ -388,13 +388,20 @@ ar_web_media_start(const ArWebMediaOptions *options, GError **error)
 
   if (parent == NULL)
     parent = g_getenv("XDG_RUNTIME_DIR");
-  if (parent == NULL || !g_file_test(parent, G_FILE_TEST_IS_DIR))
+  /* anyroomd's unit sets XDG_RUNTIME_DIR=/run, which it cannot write: then the (private) tmp. */
+  if (o->parent_dir == NULL && (parent == NULL || g_access(parent, W_OK | X_OK) != 0))
     parent = g_get_tmp_dir();
   tmpl = g_build_filename(parent, "anyroom-web-XXXXXX", NULL);
   self->children = g_ptr_array_new_with_free_func((GDestroyNotify)child_free);
   self->keep_logs = o->keep_logs;
   self->start_timeout_ms = o->start_timeout_ms ? o->start_timeout_ms : DEFAULT_START_TIMEOUT_MS;
-  if (g_mkdtemp_full(tmpl, 0700) == NULL) {
+  gboolean made = g_mkdtemp_full(tmpl, 0700) != NULL;
+  if (!made && o->parent_dir == NULL) {
+    g_free(tmpl);
+    tmpl = g_build_filename(g_get_tmp_dir(), "anyroom-web-XXXXXX", NULL);
+    made = g_mkdtemp_full(tmpl, 0700) != NULL;
+  }
+  if (!made) {
     int e = errno;
     g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(e), "Cannot create %s: %s", tmpl,
                 g_strerror(e));

@@ -36,7 +36,8 @@ typedef enum {
 #define AR_WEB_MEDIA_MIC_SOURCE "anyroom_mic"
 
 typedef struct {
-  /* Parent folder of the per-call directory; NULL: $XDG_RUNTIME_DIR, else the temp dir. */
+  /* Parent folder of the per-call directory; NULL: $XDG_RUNTIME_DIR if writable, else the temp
+   * dir. On the device pass the unit's RuntimeDirectory, /run/anyroom. */
   const char *parent_dir;
   /* The Access backend's policy (see ArAccessPortal). NULL denies everything. */
   ArAccessAllowFunc allow;

@@ -16,7 +16,7 @@ ROOT="${AR_TRIXIE_ROOT:-$BUILD/webdev-trixie}"
 
 if [ ! -x "$ROOT/usr/bin/chromium" ]; then
   MIRROR="${AR_MIRROR:-$(grep -hoE '^(URIs:|deb) +https?://[^ ]+' /etc/apt/sources.list \
-    /etc/apt/sources.list.d/* 2>/dev/null | head -1 | awk '{print $2}')}"
+    /etc/apt/sources.list.d/* 2>/dev/null | head -1 | awk '{print $2}' || true)}"
   PKGS="pipewire pipewire-bin wireplumber xdg-desktop-portal pulseaudio dbus-daemon
     gstreamer1.0-pipewire gstreamer1.0-pulseaudio gstreamer1.0-plugins-base gstreamer1.0-plugins-good
     chromium fonts-dejavu-core"
