@@ -42,14 +42,16 @@ after(async () => {
   if (browser) await browser.close();
   if (server) await server.close();
   if (dev) await dev.stop();
-  if (!failed()) fs.rmSync(TMP, { recursive: true, force: true });
-  else {
-    fs.mkdirSync(OUT, { recursive: true });
-    // Logs and configs only (the sockets cannot be copied).
-    fs.cpSync(TMP, path.join(OUT, 'tmp'), {
-      recursive: true,
-      filter: (src) => { try { const st = fs.lstatSync(src); return st.isDirectory() || st.isFile(); } catch { return false; } },
-    });
+  try {
+    if (failed()) {
+      fs.mkdirSync(OUT, { recursive: true });
+      // Logs and configs only (the sockets cannot be copied).
+      fs.cpSync(TMP, path.join(OUT, 'tmp'), {
+        recursive: true,
+        filter: (src) => { try { const st = fs.lstatSync(src); return st.isDirectory() || st.isFile(); } catch { return false; } },
+      });
+    }
+  } finally {
     fs.rmSync(TMP, { recursive: true, force: true });
   }
 });

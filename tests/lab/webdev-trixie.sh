@@ -3,9 +3,9 @@
 # WirePlumber 0.5, xdg-desktop-portal 1.20, PulseAudio 17, GStreamer 1.26, trixie's Chromium):
 # ar-webdev (built here) and Chromium run inside a trixie tree (mmdebstrap, cached), each in a
 # private mount namespace; the test itself, the fixture server and Playwright run here.
-#   tests/lab/webdev-trixie.sh [BUILD_DIR]      (root; the first run downloads about 300 MB)
+#   tests/lab/webdev-trixie.sh [BUILD_DIR]      (root; the first run downloads several hundred MB)
 # AR_TRIXIE_ROOT: the tree (default BUILD_DIR/webdev-trixie); AR_MIRROR: the Debian mirror.
-# Not part of `meson test` (network for the first build, ~700 MB on disk).
+# Not part of `meson test` (network for the first build, 1.1 GB on disk; it took 3 min here).
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 SRC="$(cd "$HERE/../.." && pwd)"
