@@ -31,12 +31,67 @@ struct _ArAccessPortal {
   guint registration;
   ArAccessAllowFunc allow;
   gpointer user_data;
+  GMainContext *allow_context; /* NULL: decide in the D-Bus dispatch context */
   guint requests;
   guint granted;
 };
 
 /* Portal responses: 0 granted, 1 cancelled by the user, 2 ended otherwise. */
 enum { RESPONSE_GRANTED = 0, RESPONSE_DENIED = 1 };
+
+/* Answers one AccessDialog call with the callback's decision. */
+static void
+decide(ArAccessPortal *self, GDBusMethodInvocation *invocation, const char *sender,
+       const char *app_id, const char *icon)
+{
+  gboolean grant = FALSE;
+
+  self->requests++;
+  if (self->allow != NULL)
+    grant = self->allow(app_id, icon, self->user_data);
+  if (grant)
+    self->granted++;
+  g_debug("access request from %s for app '%s' (%s): %s", sender, app_id, icon,
+          grant ? "granted" : "denied");
+  g_dbus_method_invocation_return_value(
+      invocation, g_variant_new("(u@a{sv})", grant ? RESPONSE_GRANTED : RESPONSE_DENIED,
+                                g_variant_new_array(G_VARIANT_TYPE("{sv}"), NULL, 0)));
+}
+
+/* A request carried to the allow context. */
+typedef struct {
+  ArAccessPortal *self; /* a reference (GRcBox) */
+  GDBusMethodInvocation *invocation;
+  char *sender, *app_id, *icon;
+} Decision;
+
+static void
+portal_clear(ArAccessPortal *self)
+{
+  g_clear_pointer(&self->node, g_dbus_node_info_unref);
+  g_clear_object(&self->connection);
+  g_clear_pointer(&self->allow_context, g_main_context_unref);
+}
+
+static void
+decision_free(gpointer data)
+{
+  Decision *d = data;
+  g_rc_box_release_full(d->self, (GDestroyNotify)portal_clear);
+  g_object_unref(d->invocation);
+  g_free(d->sender);
+  g_free(d->app_id);
+  g_free(d->icon);
+  g_free(d);
+}
+
+static gboolean
+decide_in_context(gpointer data)
+{
+  Decision *d = data;
+  decide(d->self, g_object_ref(d->invocation), d->sender, d->app_id, d->icon);
+  return G_SOURCE_REMOVE;
+}
 
 static void
 method_call(GDBusConnection *connection, const char *sender, const char *path,
@@ -48,7 +103,6 @@ method_call(GDBusConnection *connection, const char *sender, const char *path,
   const char *subtitle = NULL, *body = NULL;
   g_autoptr(GVariant) options = NULL;
   const char *icon = "";
-  gboolean grant = FALSE;
 
   if (g_strcmp0(method, "AccessDialog") != 0) {
     g_dbus_method_invocation_return_error(invocation, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_METHOD,
@@ -66,16 +120,18 @@ method_call(GDBusConnection *connection, const char *sender, const char *path,
   if (strlen(icon) > MAX_STRING)
     icon = "";
 
-  self->requests++;
-  if (self->allow != NULL)
-    grant = self->allow(app_id, icon, self->user_data);
-  if (grant)
-    self->granted++;
-  g_debug("access request from %s for app '%s' (%s): %s", sender, app_id, icon,
-          grant ? "granted" : "denied");
-  g_dbus_method_invocation_return_value(
-      invocation, g_variant_new("(u@a{sv})", grant ? RESPONSE_GRANTED : RESPONSE_DENIED,
-                                g_variant_new_array(G_VARIANT_TYPE("{sv}"), NULL, 0)));
+  if (self->allow_context == NULL) {
+    decide(self, invocation, sender, app_id, icon);
+    return;
+  }
+  Decision *d = g_new0(Decision, 1);
+  d->self = g_rc_box_acquire(self);
+  d->invocation = invocation; /* method_call owns it (transfer full) */
+  d->sender = g_strdup(sender);
+  d->app_id = g_strdup(app_id);
+  d->icon = g_strdup(icon);
+  g_main_context_invoke_full(self->allow_context, G_PRIORITY_DEFAULT, decide_in_context, d,
+                             decision_free);
 }
 
 static const GDBusInterfaceVTable vtable = {method_call, NULL, NULL, {0}};
@@ -111,7 +167,7 @@ ArAccessPortal *
 ar_access_portal_new(GDBusConnection *connection, ArAccessAllowFunc allow, gpointer user_data,
                      GError **error)
 {
-  g_autoptr(ArAccessPortal) self = g_new0(ArAccessPortal, 1);
+  g_autoptr(ArAccessPortal) self = g_rc_box_new0(ArAccessPortal);
   g_autoptr(GVariant) reply = NULL;
   guint32 result = 0;
 
@@ -159,13 +215,21 @@ ar_access_portal_get_granted(ArAccessPortal *self)
 }
 
 void
+ar_access_portal_set_allow_context(ArAccessPortal *self, GMainContext *context)
+{
+  g_clear_pointer(&self->allow_context, g_main_context_unref);
+  if (context != NULL)
+    self->allow_context = g_main_context_ref(context);
+}
+
+void
 ar_access_portal_free(ArAccessPortal *self)
 {
   if (self == NULL)
     return;
+  /* No new calls from here on; decisions still queued keep their reference. */
   if (self->registration != 0)
     g_dbus_connection_unregister_object(self->connection, self->registration);
-  g_clear_pointer(&self->node, g_dbus_node_info_unref);
-  g_clear_object(&self->connection);
-  g_free(self);
+  self->registration = 0;
+  g_rc_box_release_full(self, (GDestroyNotify)portal_clear);
 }

@@ -24,8 +24,8 @@ typedef enum {
   AR_ACCESS_PORTAL_ERROR_FAILED,
 } ArAccessPortalError;
 
-/* Called on the main context for every access request: TRUE grants. @app_id is "" for an
- * unsandboxed browser; @icon is the portal's hint of what is asked ("camera-web-symbolic"). */
+/* Called for every access request (on the allow context, see below): TRUE grants. @app_id is "" for
+ * an unsandboxed browser; @icon is the portal's hint of what is asked ("camera-web-symbolic"). */
 typedef gboolean (*ArAccessAllowFunc)(const char *app_id, const char *icon, gpointer user_data);
 
 typedef struct _ArAccessPortal ArAccessPortal;
@@ -35,6 +35,10 @@ typedef struct _ArAccessPortal ArAccessPortal;
 G_GNUC_WARN_UNUSED_RESULT ArAccessPortal *ar_access_portal_new(GDBusConnection *connection,
                                                                ArAccessAllowFunc allow,
                                                                gpointer user_data, GError **error);
+
+/* Runs the callback on @context (e.g. the daemon's main context) instead of the context the
+ * backend was created in (ArWebMedia serves the bus from a thread of its own). */
+void ar_access_portal_set_allow_context(ArAccessPortal *self, GMainContext *context);
 
 /* Deletes the permission store's camera grant for unsandboxed apps (a missing entry or a
  * missing store is not an error). Call at leave. */

@@ -27,6 +27,12 @@ struct _ArWebMedia {
   GPtrArray *children; /* Child*, in start order */
   GDBusConnection *bus;
   ArAccessPortal *portal;
+  /* The backend is served from a thread of its own: xdg-desktop-portal queries it while it
+   * starts (we wait for that without running the caller's main context), and the decisions go
+   * back to the caller's context. */
+  GMainContext *bus_context;
+  GMainLoop *bus_loop;
+  GThread *bus_thread;
   GStrv browser_environ;
   GStrv child_environ;
   gboolean keep_logs;
@@ -196,14 +202,12 @@ ready_name(ArWebMedia *self, gconstpointer data)
   return has;
 }
 
-/* Waits (bounded) for @ready while running the thread-default context (the access backend may
- * have to answer meanwhile); fails early if the process @p died. */
+/* Waits (bounded) for @ready, polling; fails early if the process @p died. */
 static gboolean
 wait_ready(ArWebMedia *self, const char *name, GSubprocess *p, ReadyFunc ready, gconstpointer data,
            GError **error)
 {
   gint64 deadline = g_get_monotonic_time() + (gint64)self->start_timeout_ms * 1000;
-  GMainContext *ctx = g_main_context_get_thread_default();
 
   while (!ready(self, data)) {
     if (p != NULL && g_subprocess_get_identifier(p) == NULL) {
@@ -216,8 +220,6 @@ wait_ready(ArWebMedia *self, const char *name, GSubprocess *p, ReadyFunc ready, 
                   "%s was not ready within %u ms", name, self->start_timeout_ms);
       return FALSE;
     }
-    while (g_main_context_iteration(ctx, FALSE))
-      ;
     g_usleep(10000);
   }
   return TRUE;
@@ -305,6 +307,18 @@ write_configs(ArWebMedia *self, GError **error)
          write_file(self->dir, "pulse/anyroom.pa", pa, error);
 }
 
+static gpointer
+bus_thread_main(gpointer data)
+{
+  GMainLoop *loop = data;
+  GMainContext *ctx = g_main_loop_get_context(loop);
+
+  g_main_context_push_thread_default(ctx);
+  g_main_loop_run(loop);
+  g_main_context_pop_thread_default(ctx);
+  return NULL;
+}
+
 static const char *
 find_libexec(const char *name)
 {
@@ -362,9 +376,18 @@ start_all(ArWebMedia *self, const ArWebMediaOptions *o, GError **error)
                                "org.freedesktop.impl.portal.PermissionStore", error))
     return FALSE;
 
+  self->bus_context = g_main_context_new();
+  g_main_context_push_thread_default(self->bus_context);
   self->portal = ar_access_portal_new(self->bus, o->allow, o->allow_data, error);
+  g_main_context_pop_thread_default(self->bus_context);
   if (self->portal == NULL)
     return FALSE;
+  {
+    g_autoptr(GMainContext) caller = g_main_context_ref_thread_default();
+    ar_access_portal_set_allow_context(self->portal, caller);
+  }
+  self->bus_loop = g_main_loop_new(self->bus_context, FALSE);
+  self->bus_thread = g_thread_new("ar-web-bus", bus_thread_main, self->bus_loop);
 
   p = spawn(self, "xdg-desktop-portal", argv_portal, error);
   if (p == NULL || !wait_ready(self, "xdg-desktop-portal", p, ready_name,
@@ -516,6 +539,12 @@ ar_web_media_stop(ArWebMedia *self)
       g_debug("%s", error->message);
   }
   g_clear_pointer(&self->portal, ar_access_portal_free);
+  if (self->bus_thread != NULL) {
+    g_main_loop_quit(self->bus_loop);
+    g_thread_join(g_steal_pointer(&self->bus_thread));
+  }
+  g_clear_pointer(&self->bus_loop, g_main_loop_unref);
+  g_clear_pointer(&self->bus_context, g_main_context_unref);
   /* Reverse order: the portal before the bus, the bus last. */
   for (guint i = self->children->len; i > 0; i--)
     stop_child(g_ptr_array_index(self->children, i - 1));

@@ -50,9 +50,10 @@ typedef struct {
 
 typedef struct _ArWebMedia ArWebMedia;
 
-/* Starts everything and waits until each part answers (bus names, sockets). Blocks for up to
- * a few hundred milliseconds on a normal start; runs the thread-default main context while it
- * waits. On failure everything already started is stopped again. */
+/* Starts everything and waits until each part answers (bus names, sockets). Blocks for 0.1-0.4 s
+ * on a normal start (bounded by start_timeout_ms per part) without running any main context; the
+ * Access backend is served from a thread of its own and its callback runs on the thread-default
+ * main context of this call. On failure everything already started is stopped again. */
 G_GNUC_WARN_UNUSED_RESULT ArWebMedia *ar_web_media_start(const ArWebMediaOptions *options,
                                                          GError **error);
 

@@ -5,6 +5,7 @@
 #include "ar-access-portal.h"
 
 typedef struct {
+  GThread *allow_thread; /* where the last callback ran */
   GTestDBus *bus;
   GDBusConnection *conn;   /* the backend's side */
   GDBusConnection *portal; /* plays xdg-desktop-portal */
@@ -17,6 +18,7 @@ allow(const char *app_id, const char *icon, gpointer data)
 {
   Fixture *f = data;
   f->asked++;
+  f->allow_thread = g_thread_self();
   return f->call_active;
 }
 
@@ -141,6 +143,40 @@ test_revoke_without_store(Fixture *f, gconstpointer data)
   g_assert_no_error(error);
 }
 
+static gpointer
+serve(gpointer data)
+{
+  GMainLoop *loop = data;
+  g_main_context_push_thread_default(g_main_loop_get_context(loop));
+  g_main_loop_run(loop);
+  g_main_context_pop_thread_default(g_main_loop_get_context(loop));
+  return NULL;
+}
+
+/* As ArWebMedia runs it: the bus served from a thread, the decision on the caller's context. */
+static void
+test_allow_context(Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GMainContext) bus_ctx = g_main_context_new();
+  g_autoptr(GMainLoop) loop = g_main_loop_new(bus_ctx, FALSE);
+  ArAccessPortal *p;
+  GThread *thread;
+
+  g_main_context_push_thread_default(bus_ctx);
+  p = ar_access_portal_new(f->conn, allow, f, &error);
+  g_main_context_pop_thread_default(bus_ctx);
+  g_assert_no_error(error);
+  ar_access_portal_set_allow_context(p, g_main_context_default());
+  thread = g_thread_new("bus", serve, loop);
+  f->call_active = TRUE;
+  g_assert_cmpuint(access_dialog(f, ""), ==, 0);
+  g_assert_true(f->allow_thread == g_thread_self());
+  ar_access_portal_free(p);
+  g_main_loop_quit(loop);
+  g_thread_join(thread);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -152,5 +188,6 @@ main(int argc, char **argv)
   g_test_add("/bridge/access/name-taken", Fixture, NULL, setup, test_name_taken, teardown);
   g_test_add("/bridge/access/revoke-without-store", Fixture, NULL, setup, test_revoke_without_store,
              teardown);
+  g_test_add("/bridge/access/allow-context", Fixture, NULL, setup, test_allow_context, teardown);
   return g_test_run();
 }
