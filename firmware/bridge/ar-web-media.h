@@ -35,6 +35,10 @@ typedef enum {
 #define AR_WEB_MEDIA_MIC_FEED_SINK "anyroom_mic_feed"
 #define AR_WEB_MEDIA_MIC_SOURCE "anyroom_mic"
 
+/* The Chromium feature the browser needs (--enable-features=...). Chromium reads one
+ * --enable-features switch: merge it into the driver's own list rather than adding a second. */
+#define AR_WEB_MEDIA_BROWSER_FEATURE "WebRtcPipeWireCamera"
+
 typedef struct {
   /* Parent folder of the per-call directory; NULL: $XDG_RUNTIME_DIR if writable, else the temp
    * dir. On the device pass the unit's RuntimeDirectory, /run/anyroom. */
