@@ -36,7 +36,7 @@ typedef enum {
 #define AR_WEB_MEDIA_MIC_SOURCE "anyroom_mic"
 
 /* The Chromium feature the browser needs (--enable-features=...). Chromium reads one
- * --enable-features switch: merge it into the driver's own list rather than adding a second. */
+ * --enable-features value (the last switch given): merge it into the driver's own list. */
 #define AR_WEB_MEDIA_BROWSER_FEATURE "WebRtcPipeWireCamera"
 
 typedef struct {
