@@ -23,6 +23,10 @@ PKGS_RUNTIME="gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-p
  gstreamer1.0-x gstreamer1.0-gl"
 PKGS_LAB="janus janus-demos libjs-janus-gateway chromium iproute2 nftables procps
  python3 ca-certificates coturn openssl"
+# The web call bridge (issue 11, part 5; firmware/bridge, media/ar-bridge.c): a private
+# PipeWire + WirePlumber for the browser's camera, the portal, a private PulseAudio.
+PKGS_LAB="$PKGS_LAB pipewire wireplumber xdg-desktop-portal pulseaudio dbus-daemon"
+PKGS_RUNTIME="$PKGS_RUNTIME gstreamer1.0-pipewire gstreamer1.0-pulseaudio"
 # Updates: RAUC (bundles, a private `rauc service` in the host tests), its D-Bus, squashfs.
 PKGS_UPDATE="rauc rauc-service squashfs-tools dbus-daemon curl mmdebstrap"
 # Node.js: any node + npm on PATH will do (some machines have a newer one than

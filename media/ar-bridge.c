@@ -1,0 +1,352 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * ar-bridge.c: the room's devices in the meeting browser (see ar-bridge.h and
+ * docs/decisions.md "web engine bridge, issue 11").
+ */
+#include "ar-bridge.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+GST_DEBUG_CATEGORY_STATIC(ar_bridge_debug);
+#define GST_CAT_DEFAULT ar_bridge_debug
+
+G_DEFINE_QUARK(ar - bridge - error - quark, ar_bridge_error)
+
+struct _ArBridge {
+  /* One pipeline per path: they share no clock domain, and one failing (e.g. the PulseAudio
+   * server gone) does not stop the others. */
+  GstElement *pipelines[AR_BRIDGE_N_PATHS];
+  guint bus_watches[AR_BRIDGE_N_PATHS];
+  GstElement *camera_sink; /* pipewiresink */
+  GstElement *camera_gate; /* videobalance */
+  GstElement *mic_gate;    /* volume */
+  char *pipewire_socket;
+  int pipewire_fd;
+  gboolean running;
+  gboolean camera_off;
+  ArBridgeErrorFunc error_func;
+  gpointer error_data;
+};
+
+static GstElement *
+make(const char *factory, const char *name, GError **error)
+{
+  GstElement *e = gst_element_factory_make(factory, name);
+  if (e == NULL)
+    g_set_error(error, AR_BRIDGE_ERROR, AR_BRIDGE_ERROR_MISSING_ELEMENT,
+                "GStreamer element %s is missing (install %s)", factory,
+                g_str_has_prefix(factory, "pipewire") ? "gstreamer1.0-pipewire"
+                : g_str_has_prefix(factory, "pulse")  ? "gstreamer1.0-pulseaudio"
+                                                      : "gstreamer1.0-plugins-base/good");
+  return e;
+}
+
+static gboolean on_bus(GstBus *bus, GstMessage *msg, gpointer user_data);
+
+/* Makes the pipeline of @path, adds the elements (NULL-terminated; the bin takes floating
+ * references and refs the others), all of them, then links them in a row. */
+static gboolean
+add_chain(ArBridge *self, ArBridgePath path, GError **error, GstElement *first, ...)
+{
+  static const char *const names[] = {"anyroom-bridge-camera", "anyroom-bridge-mic",
+                                      "anyroom-bridge-speaker"};
+  g_autoptr(GPtrArray) chain = g_ptr_array_new();
+  g_autoptr(GstClock) clock = gst_system_clock_obtain();
+  g_autoptr(GstBus) bus = NULL;
+  GstElement *pipeline;
+  va_list ap;
+
+  pipeline = self->pipelines[path] = gst_object_ref_sink(gst_pipeline_new(names[path]));
+  gst_pipeline_use_clock(GST_PIPELINE(pipeline), clock);
+  bus = gst_pipeline_get_bus(GST_PIPELINE(pipeline));
+  self->bus_watches[path] = gst_bus_add_watch(bus, on_bus, self);
+  va_start(ap, first);
+  for (GstElement *e = first; e != NULL; e = va_arg(ap, GstElement *)) {
+    gst_bin_add(GST_BIN(pipeline), e);
+    g_ptr_array_add(chain, e);
+  }
+  va_end(ap);
+  for (guint i = 1; i < chain->len; i++) {
+    GstElement *a = g_ptr_array_index(chain, i - 1), *b = g_ptr_array_index(chain, i);
+    if (!gst_element_link(a, b)) {
+      g_set_error(error, AR_BRIDGE_ERROR, AR_BRIDGE_ERROR_INVALID, "Cannot link %s to %s",
+                  GST_ELEMENT_NAME(a), GST_ELEMENT_NAME(b));
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
+static gboolean
+build_camera(ArBridge *self, const ArBridgeConfig *c, GstElement *src, GError **error)
+{
+  g_autoptr(GstElement) convert = make("videoconvert", "bridge-vconvert", error);
+  g_autoptr(GstElement) scale = convert ? make("videoscale", "bridge-vscale", error) : NULL;
+  g_autoptr(GstElement) gate = scale ? make("videobalance", "bridge-camera-gate", error) : NULL;
+  g_autoptr(GstElement) filter = gate ? make("capsfilter", "bridge-vcaps", error) : NULL;
+  g_autoptr(GstElement) sink = filter ? make("pipewiresink", "bridge-camera", error) : NULL;
+  g_autoptr(GstCaps) caps = NULL;
+  g_autoptr(GstStructure) props = NULL;
+
+  if (sink == NULL)
+    return FALSE;
+  caps = gst_caps_new_simple("video/x-raw", "format", G_TYPE_STRING, "I420", "width", G_TYPE_INT,
+                             c->width > 0 ? c->width : 1280, "height", G_TYPE_INT,
+                             c->height > 0 ? c->height : 720, "framerate", GST_TYPE_FRACTION,
+                             c->fps > 0 ? c->fps : 30, 1, "pixel-aspect-ratio", GST_TYPE_FRACTION,
+                             1, 1, NULL);
+  g_object_set(filter, "caps", caps, NULL);
+  /* No videorate: the source delivers the rate (the capture graph does; caps negotiation fails
+   * with a clear error otherwise). Measured: with the camera in one pipeline with the audio
+   * paths, the browser got a single frame (PipeWire 1.4 with videorate, 0.3.65 without it);
+   * in a pipeline of its own, 29-30 fps on both. */
+  /* The browser finds the camera by its class and role (the Camera portal lists only
+   * Video/Source nodes with media.role Camera). */
+  props = gst_structure_new("props", "media.class", G_TYPE_STRING, "Video/Source", "media.role",
+                            G_TYPE_STRING, "Camera", "node.name", G_TYPE_STRING,
+                            c->camera_name ? c->camera_name : "anyroom-camera", "node.description",
+                            G_TYPE_STRING,
+                            c->camera_description ? c->camera_description : "Anyroom camera", NULL);
+  gst_util_set_object_arg(G_OBJECT(sink), "mode", "provide");
+  g_object_set(sink, "stream-properties", props, "sync", FALSE, "client-name", "anyroom-bridge",
+               NULL);
+  self->camera_sink = sink;
+  self->camera_gate = gate;
+  return add_chain(self, AR_BRIDGE_CAMERA, error, src, g_steal_pointer(&convert),
+                   g_steal_pointer(&scale), g_steal_pointer(&gate), g_steal_pointer(&filter),
+                   g_steal_pointer(&sink), NULL);
+}
+
+static gboolean
+build_mic(ArBridge *self, const ArBridgeConfig *c, GstElement *src, GError **error)
+{
+  g_autoptr(GstElement) convert = make("audioconvert", "bridge-aconvert", error);
+  g_autoptr(GstElement) resample =
+      convert ? make("audioresample", "bridge-aresample", error) : NULL;
+  g_autoptr(GstElement) gate = resample ? make("volume", "bridge-mic-gate", error) : NULL;
+  g_autoptr(GstElement) filter = gate ? make("capsfilter", "bridge-acaps", error) : NULL;
+  g_autoptr(GstElement) sink = filter ? make("pulsesink", "bridge-mic", error) : NULL;
+  g_autoptr(GstCaps) caps = NULL;
+
+  if (sink == NULL)
+    return FALSE;
+  caps = gst_caps_new_simple("audio/x-raw", "format", G_TYPE_STRING, "S16LE", "rate", G_TYPE_INT,
+                             48000, "channels", G_TYPE_INT, 1, NULL);
+  g_object_set(filter, "caps", caps, NULL);
+  g_object_set(sink, "device", c->mic_sink, "server", c->pulse_server, "client-name",
+               "anyroom-bridge-mic", "buffer-time", (gint64)60000, "latency-time", (gint64)10000,
+               "provide-clock", FALSE, NULL);
+  self->mic_gate = gate;
+  return add_chain(self, AR_BRIDGE_MIC, error, src, g_steal_pointer(&convert),
+                   g_steal_pointer(&resample), g_steal_pointer(&gate), g_steal_pointer(&filter),
+                   g_steal_pointer(&sink), NULL);
+}
+
+static gboolean
+build_speaker(ArBridge *self, const ArBridgeConfig *c, GstElement *sink, GError **error)
+{
+  g_autoptr(GstElement) src = make("pulsesrc", "bridge-speaker", error);
+  g_autoptr(GstElement) queue = src ? make("queue", "bridge-squeue", error) : NULL;
+  g_autoptr(GstElement) convert = queue ? make("audioconvert", "bridge-sconvert", error) : NULL;
+  g_autoptr(GstElement) resample =
+      convert ? make("audioresample", "bridge-sresample", error) : NULL;
+
+  if (resample == NULL)
+    return FALSE;
+  g_object_set(src, "device", c->speaker_source, "server", c->pulse_server, "client-name",
+               "anyroom-bridge-speaker", "buffer-time", (gint64)60000, "latency-time",
+               (gint64)10000, "provide-clock", FALSE, "do-timestamp", TRUE, NULL);
+  g_object_set(queue, "max-size-time", (guint64)200 * GST_MSECOND, "max-size-buffers", 0,
+               "max-size-bytes", 0, "leaky", 2 /* downstream: drop old audio */, NULL);
+  return add_chain(self, AR_BRIDGE_SPEAKER, error, g_steal_pointer(&src), g_steal_pointer(&queue),
+                   g_steal_pointer(&convert), g_steal_pointer(&resample), sink, NULL);
+}
+
+static gboolean
+on_bus(GstBus *bus, GstMessage *msg, gpointer user_data)
+{
+  ArBridge *self = user_data;
+
+  if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ERROR) {
+    g_autoptr(GError) err = NULL;
+    g_autofree char *dbg = NULL;
+    gst_message_parse_error(msg, &err, &dbg);
+    GST_WARNING("bridge error from %s: %s (%s)", GST_OBJECT_NAME(msg->src), err->message,
+                dbg ? dbg : "");
+    g_prefix_error(&err, "Web call bridge (%s): ", GST_OBJECT_NAME(msg->src));
+    if (self->error_func != NULL)
+      self->error_func(err, self->error_data);
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+ArBridge *
+ar_bridge_new(const ArBridgeConfig *config, GstElement *video_source, GstElement *audio_source,
+              GstElement *speaker_sink, GError **error)
+{
+  g_autoptr(ArBridge) self = NULL;
+
+  /* Our references to the caller's elements, whatever happens below (the bin takes its own). */
+  g_autoptr(GstElement) video = video_source ? gst_object_ref_sink(video_source) : NULL;
+  g_autoptr(GstElement) audio = audio_source ? gst_object_ref_sink(audio_source) : NULL;
+  g_autoptr(GstElement) speaker = speaker_sink ? gst_object_ref_sink(speaker_sink) : NULL;
+
+  g_return_val_if_fail(config != NULL, NULL);
+  static gsize debug_init = 0;
+  if (g_once_init_enter(&debug_init)) {
+    GST_DEBUG_CATEGORY_INIT(ar_bridge_debug, "ar-bridge", 0, "Anyroom web call bridge");
+    g_once_init_leave(&debug_init, 1);
+  }
+  self = g_new0(ArBridge, 1);
+  self->pipewire_fd = -1;
+  self->pipewire_socket = g_strdup(config->pipewire_socket);
+
+  if (audio != NULL && (config->mic_sink == NULL || config->mic_sink[0] == '\0')) {
+    g_set_error(error, AR_BRIDGE_ERROR, AR_BRIDGE_ERROR_INVALID, "No microphone sink configured");
+    return NULL;
+  }
+  if (speaker != NULL && (config->speaker_source == NULL || config->speaker_source[0] == '\0')) {
+    g_set_error(error, AR_BRIDGE_ERROR, AR_BRIDGE_ERROR_INVALID, "No speaker source configured");
+    return NULL;
+  }
+  if (video != NULL && !build_camera(self, config, video, error))
+    return NULL;
+  if (audio != NULL && !build_mic(self, config, audio, error))
+    return NULL;
+  if (speaker != NULL && !build_speaker(self, config, speaker, error))
+    return NULL;
+  return g_steal_pointer(&self);
+}
+
+void
+ar_bridge_set_error_func(ArBridge *self, ArBridgeErrorFunc func, gpointer user_data)
+{
+  self->error_func = func;
+  self->error_data = user_data;
+}
+
+/* Connects to PipeWire's socket ourselves and hands the fd to pipewiresink: the daemon's
+ * environment (PIPEWIRE_RUNTIME_DIR) stays untouched. */
+static gboolean
+connect_pipewire(ArBridge *self, GError **error)
+{
+  struct sockaddr_un addr = {.sun_family = AF_UNIX};
+  int fd;
+
+  if (self->pipewire_socket == NULL || self->camera_sink == NULL)
+    return TRUE;
+  if (strlen(self->pipewire_socket) >= sizeof(addr.sun_path)) {
+    g_set_error(error, AR_BRIDGE_ERROR, AR_BRIDGE_ERROR_CONNECT, "PipeWire socket path too long");
+    return FALSE;
+  }
+  strcpy(addr.sun_path, self->pipewire_socket);
+  fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0) {
+    int e = errno;
+    if (fd >= 0)
+      close(fd);
+    g_set_error(error, AR_BRIDGE_ERROR, AR_BRIDGE_ERROR_CONNECT,
+                "Cannot connect to PipeWire at %s: %s", self->pipewire_socket, g_strerror(e));
+    return FALSE;
+  }
+  self->pipewire_fd = fd;
+  g_object_set(self->camera_sink, "fd", fd, NULL);
+  return TRUE;
+}
+
+gboolean
+ar_bridge_start(ArBridge *self, GError **error)
+{
+  g_return_val_if_fail(self != NULL, FALSE);
+  if (self->running)
+    return TRUE;
+  if (!connect_pipewire(self, error))
+    return FALSE;
+  /* No wait for PLAYING here: PipeWire 1.4's pipewiresink (mode=provide) holds its first buffer
+   * until a consumer (the browser) connects, and the main context must keep running meanwhile
+   * (the Access backend answers the portal on it). Later failures reach the error callback. */
+  for (int i = 0; i < AR_BRIDGE_N_PATHS; i++) {
+    GstElement *p = self->pipelines[i];
+    if (p == NULL || gst_element_set_state(p, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE)
+      continue;
+    g_autoptr(GstBus) bus = gst_pipeline_get_bus(GST_PIPELINE(p));
+    g_autoptr(GstMessage) msg = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR);
+    g_autoptr(GError) err = NULL;
+    if (msg != NULL)
+      gst_message_parse_error(msg, &err, NULL);
+    g_set_error(error, AR_BRIDGE_ERROR, AR_BRIDGE_ERROR_STATE,
+                "The web call bridge did not start (%s)%s%s", GST_ELEMENT_NAME(p), err ? ": " : "",
+                err ? err->message : "");
+    ar_bridge_stop(self);
+    return FALSE;
+  }
+  self->running = TRUE;
+  GST_INFO("bridge started");
+  return TRUE;
+}
+
+void
+ar_bridge_stop(ArBridge *self)
+{
+  g_return_if_fail(self != NULL);
+  for (int i = 0; i < AR_BRIDGE_N_PATHS; i++)
+    if (self->pipelines[i] != NULL)
+      gst_element_set_state(self->pipelines[i], GST_STATE_NULL);
+  if (self->pipewire_fd >= 0) {
+    close(self->pipewire_fd);
+    self->pipewire_fd = -1;
+  }
+  if (self->running)
+    GST_INFO("bridge stopped");
+  self->running = FALSE;
+}
+
+gboolean
+ar_bridge_is_running(ArBridge *self)
+{
+  return self->running;
+}
+
+void
+ar_bridge_set_camera_off(ArBridge *self, gboolean off)
+{
+  self->camera_off = off;
+  if (self->camera_gate != NULL)
+    /* Contrast and saturation 0, brightness -1: every pixel black, nothing of the picture. */
+    g_object_set(self->camera_gate, "contrast", off ? 0.0 : 1.0, "saturation", off ? 0.0 : 1.0,
+                 "brightness", off ? -1.0 : 0.0, NULL);
+}
+
+void
+ar_bridge_set_mute(ArBridge *self, gboolean mute)
+{
+  if (self->mic_gate != NULL)
+    g_object_set(self->mic_gate, "mute", mute, NULL);
+}
+
+GstElement *
+ar_bridge_get_pipeline(ArBridge *self, ArBridgePath path)
+{
+  g_return_val_if_fail(path < AR_BRIDGE_N_PATHS, NULL);
+  return self->pipelines[path];
+}
+
+void
+ar_bridge_free(ArBridge *self)
+{
+  if (self == NULL)
+    return;
+  ar_bridge_stop(self);
+  for (int i = 0; i < AR_BRIDGE_N_PATHS; i++) {
+    if (self->bus_watches[i] != 0)
+      g_source_remove(self->bus_watches[i]);
+    gst_clear_object(&self->pipelines[i]);
+  }
+  g_free(self->pipewire_socket);
+  g_free(self);
+}

@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <gst/gst.h>
+
+G_BEGIN_DECLS
+
+/* ArBridge: the room's devices in the meeting browser (web engine, issue 11).
+ *
+ * Per web call, one GStreamer pipeline per path (on the system clock), built around elements the
+ * caller gives (the capture graph's consumers):
+ *   video source  -> [camera off: black] -> I420 WxH@F -> pipewiresink mode=provide
+ *                    (a PipeWire Video/Source node, media.role Camera: the browser's camera
+ *                     through the xdg-desktop-portal Camera portal)
+ *   audio source  -> [mute: silence] -> 48 kHz mono -> pulsesink into the null sink whose
+ *                    remapped source is the browser's default microphone
+ *   pulsesrc (the browser's default output sink's monitor) -> the caller's speaker sink
+ *                    (which applies the room's volume; it is the echo canceller's reference)
+ * Start at join, stop at leave: stopping removes the camera node and ends the audio streams,
+ * so the page's tracks end. A stopped bridge can start again (a new PipeWire node each time:
+ * PipeWire 0.3's pipewiresink does not serve a second consumer). */
+
+#define AR_BRIDGE_ERROR (ar_bridge_error_quark())
+GQuark ar_bridge_error_quark(void);
+
+typedef enum {
+  AR_BRIDGE_ERROR_MISSING_ELEMENT, /* a GStreamer plugin is not installed */
+  AR_BRIDGE_ERROR_CONNECT,         /* the PipeWire socket cannot be reached */
+  AR_BRIDGE_ERROR_STATE,           /* the pipeline did not start */
+  AR_BRIDGE_ERROR_INVALID,
+} ArBridgeError;
+
+typedef struct {
+  /* PipeWire socket path (ArWebMedia's); NULL: the process's default PipeWire. */
+  const char *pipewire_socket;
+  /* The camera node's node.name / node.description; NULL: "anyroom-camera" / "Anyroom camera". */
+  const char *camera_name;
+  const char *camera_description;
+  /* Caps offered to the browser; 0: 1280x720 at 30 fps. The picture is scaled to the size; the
+   * frame rate must be one the video source can deliver (it is not converted). */
+  int width, height, fps;
+  /* PulseAudio (or pipewire-pulse) server; NULL: the default. */
+  const char *pulse_server;
+  /* The sink that feeds the browser's microphone, and the source carrying its output. */
+  const char *mic_sink;
+  const char *speaker_source;
+} ArBridgeConfig;
+
+/* Called on the thread-default main context of ar_bridge_new() when the pipeline fails. */
+typedef void (*ArBridgeErrorFunc)(const GError *error, gpointer user_data);
+
+typedef struct _ArBridge ArBridge;
+
+/* The three paths, each its own pipeline. */
+typedef enum {
+  AR_BRIDGE_CAMERA,
+  AR_BRIDGE_MIC,
+  AR_BRIDGE_SPEAKER,
+  AR_BRIDGE_N_PATHS,
+} ArBridgePath;
+
+/* Builds the pipeline. The elements (floating references are sunk; any may be NULL to leave
+ * that path out) must have an always "src" pad (sources) or "sink" pad (speaker sink); bins with
+ * ghost pads are fine. Nothing runs until ar_bridge_start(). */
+G_GNUC_WARN_UNUSED_RESULT ArBridge *ar_bridge_new(const ArBridgeConfig *config,
+                                                  GstElement *video_source,
+                                                  GstElement *audio_source,
+                                                  GstElement *speaker_sink, GError **error);
+
+void ar_bridge_set_error_func(ArBridge *self, ArBridgeErrorFunc func, gpointer user_data);
+
+/* Starts (or restarts after a stop) the three paths without blocking: fails at once if an element
+ * cannot start (e.g. the PulseAudio server is gone); later failures reach the error callback. */
+gboolean ar_bridge_start(ArBridge *self, GError **error);
+/* Stops them: the camera node goes away, the audio streams close. Idempotent. */
+void ar_bridge_stop(ArBridge *self);
+gboolean ar_bridge_is_running(ArBridge *self);
+
+/* Enforced here too, whatever the source feeds: camera off sends black frames (no trace of the
+ * live picture), mute sends silence. */
+void ar_bridge_set_camera_off(ArBridge *self, gboolean off);
+void ar_bridge_set_mute(ArBridge *self, gboolean mute);
+
+/* The pipeline of one path, NULL if that path was left out (tests, statistics); owned by @self. */
+GstElement *ar_bridge_get_pipeline(ArBridge *self, ArBridgePath path);
+
+void ar_bridge_free(ArBridge *self);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(ArBridge, ar_bridge_free)
+
+G_END_DECLS
