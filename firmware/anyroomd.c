@@ -134,8 +134,9 @@ main(int argc, char **argv)
     g_printerr("anyroomd: media: %s\n", error->message);
     return 1;
   }
+  ArProvidersOptions providers_opt = {.state_dir = state_dir};
   if (!ar_providers_register_builtin(ar_call_manager_get_providers(calls), config,
-                                     ar_call_manager_get_engine(calls), &error)) {
+                                     ar_call_manager_get_engine(calls), &providers_opt, &error)) {
     g_printerr("anyroomd: media: %s\n", error->message);
     return 1;
   }

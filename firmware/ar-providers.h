@@ -10,13 +10,18 @@
 
 G_BEGIN_DECLS
 
-/* Registers every engine and provider built into anyroomd (today: the native
- * engine with Janus VideoRoom) in @registry. @engine: the room's media engine,
- * which the native engine's providers make their peers with (NULL: register
- * only, for tests); it and @config must outlive @registry. Fails on network
- * settings the media engine refuses. */
+typedef struct {
+  const char *state_dir; /* the web engine's failure screenshots; its default recipe folder */
+} ArProvidersOptions;
+
+/* Registers every engine and provider built into anyroomd in @registry: the
+ * native engine with Janus VideoRoom, and (unless [web] enabled=false) the
+ * web engine with a provider for every service its join recipes serve.
+ * @engine: the room's media engine, which both engines use (NULL: the native
+ * engine only, registration tests); it, @config and @options' strings must
+ * outlive @registry. Fails on network settings the media engine refuses. */
 gboolean ar_providers_register_builtin(ArProviderRegistry *registry, const ArConfig *config,
-                                       ArMediaEngine *engine,
+                                       ArMediaEngine *engine, const ArProvidersOptions *options,
                                        GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
 G_END_DECLS

@@ -35,6 +35,13 @@ G_BEGIN_DECLS
 #define AR_CAPTURE_VIDEO_FORMAT "I420"
 #define AR_CAPTURE_AUDIO_CAPS "audio/x-raw,format=S16LE,layout=interleaved,rate=48000,channels=1"
 
+/* The room's speaker for another engine's sound (the web engine's meeting
+ * browser): a bin (floating) with a "sink" pad taking any raw audio, at the
+ * room's volume (the same control as a native call's), into the configured
+ * speaker (a fakesink when there is none). */
+GstElement *ar_media_engine_make_speaker(ArMediaEngine *engine,
+                                         GError **error) G_GNUC_WARN_UNUSED_RESULT;
+
 /* A source for another pipeline: a bin (floating reference) with a "src"
  * ghost pad, holding an appsrc named "camera" (raw video, a videoconvert
  * after it so any encoder can link) or "microphone" (raw audio). Timestamps

@@ -791,3 +791,41 @@ ar_media_engine_make_audio_sink(ArMediaEngine *engine, GError **error)
     g_object_set(sink, "device", engine->audio_sink_device, NULL);
   return sink;
 }
+
+GstElement *
+ar_media_engine_make_speaker(ArMediaEngine *engine, GError **error)
+{
+  static const char *const names[] = {"audioconvert", "audioresample", "capsfilter"};
+  GstElement *e[G_N_ELEMENTS(names)];
+  for (gsize i = 0; i < G_N_ELEMENTS(names); i++) {
+    if ((e[i] = ar_media_make_element(names[i], NULL, error)) == NULL) {
+      for (gsize j = 0; j < i; j++)
+        gst_object_unref(gst_object_ref_sink(e[j]));
+      return NULL;
+    }
+  }
+  g_autoptr(GstCaps) caps = gst_caps_from_string("audio/x-raw,format=S16LE,layout=interleaved");
+  g_object_set(e[2], "caps", caps, NULL);
+  GstElement *sink = ar_media_engine_make_audio_sink(engine, error);
+  if (!sink) {
+    for (gsize i = 0; i < G_N_ELEMENTS(e); i++)
+      gst_object_unref(gst_object_ref_sink(e[i]));
+    return NULL;
+  }
+  GstElement *bin = gst_bin_new("speaker"); /* floating */
+  gst_bin_add_many(GST_BIN(bin), e[0], e[1], e[2], sink, NULL);
+  if (!gst_element_link_many(e[0], e[1], e[2], sink, NULL)) {
+    gst_object_unref(gst_object_ref_sink(bin));
+    g_set_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_PIPELINE, "Cannot link the speaker");
+    return NULL;
+  }
+  {
+    g_autoptr(GstPad) volume = gst_element_get_static_pad(sink, "sink");
+    ar_media_controls_attach_speaker(engine->controls, volume);
+  }
+  g_autoptr(GstPad) in = gst_element_get_static_pad(e[0], "sink");
+  GstPad *ghost = gst_ghost_pad_new("sink", in);
+  gst_pad_set_active(ghost, TRUE);
+  gst_element_add_pad(bin, ghost);
+  return bin;
+}

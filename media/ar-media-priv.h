@@ -70,7 +70,6 @@ gboolean ar_media_setting_parse(ArMediaSetting setting, const char *value, ArMed
 
 /* ---- engine (ar-media-engine.c) ---- */
 
-const ArMediaConfig *ar_media_engine_get_config(ArMediaEngine *engine);
 const ArIceConfig *ar_media_engine_get_ice(ArMediaEngine *engine);
 
 /* ar-turn-tls.c: a loopback listener whose connections go on over verified

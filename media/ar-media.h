@@ -211,6 +211,9 @@ typedef struct _ArCapture ArCapture;
  * camera that is missing or busy, an ALSA error) come back here as
  * AR_MEDIA_ERROR_PIPELINE. A capture keeps the devices it opened with:
  * ar_media_engine_set_devices() applies to the next one. */
+/* The engine's media settings (size, frame rate, devices). */
+const ArMediaConfig *ar_media_engine_get_config(ArMediaEngine *engine);
+
 ArCapture *ar_media_engine_capture_acquire(ArMediaEngine *engine,
                                            GError **error) G_GNUC_WARN_UNUSED_RESULT;
 ArCapture *ar_capture_ref(ArCapture *capture);

@@ -14,6 +14,18 @@ typedef struct {
   int port; /* -1: the scheme's default (any port for a bare host) */
 } Pattern;
 
+/* 127.0.0.0/8, ::1 and localhost: the room itself. */
+static gboolean
+is_loopback_host(const char *host)
+{
+  if (host == NULL)
+    return FALSE;
+  if (g_ascii_strcasecmp(host, "localhost") == 0 || g_str_equal(host, "::1") ||
+      g_str_equal(host, "[::1]"))
+    return TRUE;
+  return g_str_has_prefix(host, "127.") && g_hostname_is_ip_address(host);
+}
+
 static void
 pattern_clear(Pattern *p)
 {
@@ -65,9 +77,10 @@ parse_pattern(const char *text, gboolean blocked, Pattern *out, GError **error)
                   "'%s' is not an origin (scheme://host[:port], nothing after)", text);
       return FALSE;
     }
-    if (g_strcmp0(scheme, "https") != 0 && !(blocked && g_strcmp0(scheme, "http") == 0)) {
+    if (g_strcmp0(scheme, "https") != 0 &&
+        !(g_strcmp0(scheme, "http") == 0 && (blocked || is_loopback_host(host)))) {
       g_set_error(error, AR_BROWSER_ERROR, AR_BROWSER_ERROR_OPTIONS,
-                  "'%s': only https:// origins can be allowed", text);
+                  "'%s': only https:// origins can be allowed (http:// for loopback only)", text);
       return FALSE;
     }
     const char *h = host;
@@ -160,7 +173,9 @@ ar_browser_url_allowed(const char *const *allowed, const char *const *blocked, c
     port = default_port(ls);
   if (matches_any(blocked, TRUE, ls, lh, port))
     return FALSE;
-  if (strcmp(ls, "https") != 0)
+  /* http only to loopback (a meeting app on the room itself, or a lab's):
+   * a secure context for Chromium, and never the network. */
+  if (strcmp(ls, "https") != 0 && !(strcmp(ls, "http") == 0 && is_loopback_host(lh)))
     return FALSE;
   return matches_any(allowed, FALSE, ls, lh, port);
 }

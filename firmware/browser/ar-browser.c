@@ -311,7 +311,8 @@ grant_media(ArBrowser *b, const char *origin, ArCdpReplyFunc last, gpointer data
   return TRUE;
 }
 
-/* The origin of an https URL, "https://host:port" (default port left out). */
+/* The origin of an http(s) URL, "https://host:port" (default port left out;
+ * http only for the loopback pages ar_browser_url_allowed() lets through). */
 static char *
 origin_of(const char *url)
 {
@@ -319,11 +320,13 @@ origin_of(const char *url)
   int port = -1;
   if (!g_uri_split_network(url, G_URI_FLAGS_NONE, &scheme, &host, &port, NULL) || host == NULL)
     return NULL;
+  const char *sc = g_ascii_strcasecmp(scheme, "http") == 0 ? "http" : "https";
+  int default_port = g_str_equal(sc, "http") ? 80 : 443;
   g_autofree char *lh = g_ascii_strdown(host, -1);
   gboolean v6 = strchr(lh, ':') != NULL;
-  if (port <= 0 || port == 443)
-    return g_strdup_printf("https://%s%s%s", v6 ? "[" : "", lh, v6 ? "]" : "");
-  return g_strdup_printf("https://%s%s%s:%d", v6 ? "[" : "", lh, v6 ? "]" : "", port);
+  if (port <= 0 || port == default_port)
+    return g_strdup_printf("%s://%s%s%s", sc, v6 ? "[" : "", lh, v6 ? "]" : "");
+  return g_strdup_printf("%s://%s%s%s:%d", sc, v6 ? "[" : "", lh, v6 ? "]" : "", port);
 }
 
 /* Fetch interception does not see WebSocket handshakes (nor does
@@ -339,8 +342,15 @@ build_csp(ArBrowser *b)
   for (guint i = 0; b->allowed[i]; i++)
     if (ar_browser_url_allowed((const char *const *)b->allowed, (const char *const *)b->blocked,
                                b->allowed[i]) ||
-        strstr(b->allowed[i], "*.") != NULL)
+        strstr(b->allowed[i], "*.") != NULL) {
       g_string_append_printf(s, " %s", b->allowed[i]);
+      /* Named again as ws:/wss: (CSP3's http->ws matching is not what every
+       * Chromium does for a loopback http origin). */
+      if (g_str_has_prefix(b->allowed[i], "https://"))
+        g_string_append_printf(s, " wss://%s", b->allowed[i] + 8);
+      else if (g_str_has_prefix(b->allowed[i], "http://"))
+        g_string_append_printf(s, " ws://%s", b->allowed[i] + 7);
+    }
   g_string_append(s, " blob: data:");
   return g_string_free(s, FALSE);
 }
@@ -1213,6 +1223,40 @@ ar_browser_evaluate(ArBrowser *b, const char *expression, guint timeout_ms, ArBr
    * allow are closed by on_attached(). */
   json_object_set_boolean_member(o, "userGesture", TRUE);
   op->cdp_id = ar_cdp_call(b->cdp, b->page_session, "Runtime.evaluate", p, 0, evaluated, op);
+}
+
+static void
+script_added(ArCdp *cdp, JsonObject *result, const GError *error, gpointer data)
+{
+  Op *op = data;
+  op->cdp_id = 0;
+  if (error != NULL) {
+    op_fail(op, g_error_copy(error));
+    return;
+  }
+  op_complete(op);
+}
+
+void
+ar_browser_add_init_script(ArBrowser *b, const char *source, ArBrowserDoneFunc done,
+                           gpointer user_data)
+{
+  g_return_if_fail(b != NULL && source != NULL);
+  Op *op = op_new(b, OP_EVALUATE, "an init script", EVALUATE_TIMEOUT_MS);
+  op->done = done;
+  op->user_data = user_data;
+  if (!check_usable(b, op))
+    return;
+  if (strlen(source) > MAX_EXPRESSION_LEN) {
+    op_finish_later(op, g_error_new(AR_BROWSER_ERROR, AR_BROWSER_ERROR_TOO_LARGE,
+                                    "A script over %d bytes", MAX_EXPRESSION_LEN));
+    return;
+  }
+  JsonObject *o;
+  JsonNode *p = params_new(&o);
+  json_object_set_string_member(o, "source", source);
+  op->cdp_id = ar_cdp_call(b->cdp, b->page_session, "Page.addScriptToEvaluateOnNewDocument", p, 0,
+                           script_added, op);
 }
 
 static void

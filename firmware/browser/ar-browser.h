@@ -100,6 +100,11 @@ void ar_browser_navigate(ArBrowser *b, const char *url, guint timeout_ms, ArBrow
  * bounds the page, not the browser. */
 void ar_browser_evaluate(ArBrowser *b, const char *expression, guint timeout_ms,
                          ArBrowserDoneFunc done, gpointer user_data);
+/* Runs @source in every document the page loads from now on, before the
+ * document's own scripts (the engine's statistics hook). done(NULL result)
+ * once it is installed. */
+void ar_browser_add_init_script(ArBrowser *b, const char *source, ArBrowserDoneFunc done,
+                                gpointer user_data);
 /* A JPEG (@png FALSE, quality 80) or PNG of the page, decoded. */
 void ar_browser_screenshot(ArBrowser *b, gboolean png, ArBrowserBytesFunc done, gpointer user_data);
 /* The page's URL as last committed (NULL before the first). */

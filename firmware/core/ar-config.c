@@ -62,6 +62,13 @@ static const KeySpec config_keys[] = {
     S("update", "health-settle", T_UINT, update_health_settle_s, 0, 600),
     S("update", "mark-good", T_BOOL, update_mark_good, 0, 0),
     S("system", "reboot-command", T_STRING, reboot_command, 0, 0),
+    S("web", "enabled", T_BOOL, web_enabled, 0, 0),
+    S("web", "browser", T_STRING, web_browser, 0, 0),
+    S("web", "headless", T_BOOL, web_headless, 0, 0),
+    S("web", "browser-flags", T_LIST, web_browser_flags, 0, 0),
+    S("web", "bridge", T_BOOL, web_bridge, 0, 0),
+    S("web", "recipes", T_STRING, web_recipes_dir, 0, 0),
+    S("web", "room-email", T_STRING, web_room_email, 0, 0),
 };
 #undef S
 
@@ -253,6 +260,8 @@ ar_config_new_default(void)
   c->update_max_bundle_mib = 2048;
   c->update_health_settle_s = 10;
   c->update_mark_good = TRUE;
+  c->web_enabled = TRUE;
+  c->web_bridge = TRUE;
   g_autoptr(GKeyFile) empty = g_key_file_new();
   c->links = ar_link_config_new_from_keyfile(empty, "links", NULL);
   return c;
@@ -549,6 +558,10 @@ ar_config_free(ArConfig *c)
   g_free(c->update_version_file);
   g_free(c->update_download_ca);
   g_free(c->reboot_command);
+  g_free(c->web_browser);
+  g_strfreev(c->web_browser_flags);
+  g_free(c->web_recipes_dir);
+  g_free(c->web_room_email);
   g_free(c);
 }
 

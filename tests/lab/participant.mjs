@@ -214,6 +214,13 @@ export class Participant {
     return this.page.evaluate((fid) => window.labFeedStats(Number(fid)), id);
   }
 
+  // The mean colour {r, g, b} of the feed's current frame as this participant sees it.
+  async frameColor(display) {
+    const id = await this.feedIdOf(display);
+    if (!id) throw new Error(`${this.display}: no feed "${display}" in the room`);
+    return this.page.evaluate((fid) => window.labFeedColor(Number(fid)), id);
+  }
+
   // Freezes >= 1 s of a feed's decoded video, sampled in the page (gapStart,
   // then gapStop returns {freezes, freezeMs, maxGapMs, frames, durationMs}).
   async gapStart(display) {

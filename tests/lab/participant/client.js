@@ -377,6 +377,23 @@
   }
   window.labFeedStats = feedStats;
 
+  // The mean colour of a feed's current video frame, {r, g, b} 0..255 (or null before a frame):
+  // tests assert what the far end SEES (the room's test pattern, or black when its camera is off).
+  window.labFeedColor = function (feedId) {
+    const fig = document.getElementById('feed-' + feedId);
+    const v = fig && fig.querySelector('video');
+    if (!v || !v.videoWidth) return null;
+    const c = document.createElement('canvas');
+    c.width = 64; c.height = 36;
+    const g = c.getContext('2d', { willReadFrequently: true });
+    g.drawImage(v, 0, 0, c.width, c.height);
+    const d = g.getImageData(0, 0, c.width, c.height).data;
+    let r = 0, gr = 0, b = 0;
+    for (let i = 0; i < d.length; i += 4) { r += d[i]; gr += d[i + 1]; b += d[i + 2]; }
+    const n = d.length / 4;
+    return { r: Math.round(r / n), g: Math.round(gr / n), b: Math.round(b / n) };
+  };
+
   // Freezes as the loss lab counts them: no new decoded frame for >= 1 s,
   // sampled from getStats every 100 ms (resolution 0.1 s).
   const gapWatches = new Map();

@@ -8,6 +8,7 @@ static const char *const allowed[] = {
     "https://127.0.0.1:9443",
     "https://[::1]:9444",
     "https://127.0.0.1:8443", /* allow-listed, but blocked below */
+    "http://127.0.0.1:8000",  /* a meeting app on the room itself (loopback only) */
     NULL,
 };
 static const char *const blocked[] = {
@@ -43,6 +44,11 @@ test_exact(void)
   check("https://127.0.0.1:9443/x", TRUE);
   check("https://127.0.0.1:9445/x", FALSE);
   check("https://[::1]:9444/", TRUE);
+  /* http only to loopback, and only the port allowed; its WebSocket too. */
+  check("http://127.0.0.1:8000/videoroomtest.html", TRUE);
+  check("ws://127.0.0.1:8000/", TRUE);
+  check("http://127.0.0.1:8001/", FALSE);
+  check("https://127.0.0.1:8000/", FALSE);
 }
 
 static void

@@ -178,7 +178,7 @@ test_builtin(void)
   g_autoptr(ArConfig) config = ar_config_load_data("", 0, "test", NULL);
   g_autoptr(ArProviderRegistry) r = ar_provider_registry_new();
   g_autoptr(GError) error = NULL;
-  g_assert_true(ar_providers_register_builtin(r, config, NULL, &error));
+  g_assert_true(ar_providers_register_builtin(r, config, NULL, NULL, &error));
   g_assert_no_error(error);
   g_auto(GStrv) list = ar_provider_registry_list(r);
   g_assert_cmpstrv(list, ((const char *const[]){"native/janus", NULL}));
@@ -195,18 +195,25 @@ status_json(ArCallManager *m)
 }
 
 static ArCallManager *
-new_manager(ArConfig **config_out, ArBoard **board_out)
+new_manager_with(const char *extra, ArConfig **config_out, ArBoard **board_out)
 {
-  static const char conf[] = "[device]\ncamera=test\nmicrophone=test\nspeaker=none\n"
-                             "display=none\n";
+  g_autofree char *conf = g_strdup_printf("[device]\ncamera=test\nmicrophone=test\nspeaker=none\n"
+                                          "display=none\n%s",
+                                          extra);
   g_autoptr(GError) error = NULL;
-  *config_out = ar_config_load_data(conf, sizeof conf - 1, "test", &error);
+  *config_out = ar_config_load_data(conf, strlen(conf), "test", &error);
   g_assert_no_error(error);
   *board_out = ar_board_load("host", &error);
   g_assert_no_error(error);
   ArCallManager *m = ar_call_manager_new(*config_out, *board_out, &error);
   g_assert_no_error(error);
   return m;
+}
+
+static ArCallManager *
+new_manager(ArConfig **config_out, ArBoard **board_out)
+{
+  return new_manager_with("", config_out, board_out);
 }
 
 static void
@@ -220,10 +227,11 @@ test_call_unsupported(void)
 {
   g_autoptr(ArConfig) config = NULL;
   g_autoptr(ArBoard) board = NULL;
-  g_autoptr(ArCallManager) m = new_manager(&config, &board);
+  /* The web engine turned off: web links are refused as before it existed. */
+  g_autoptr(ArCallManager) m = new_manager_with("[web]\nenabled=false\n", &config, &board);
   g_autoptr(GError) reg_error = NULL;
   g_assert_true(ar_providers_register_builtin(ar_call_manager_get_providers(m), config,
-                                              ar_call_manager_get_engine(m), &reg_error));
+                                              ar_call_manager_get_engine(m), NULL, &reg_error));
   static const char *const links[] = {TEAMS_LINK, "whip+https://whip.example.org/whip/endpoint/abc",
                                       "https://zoom.us/j/123456789?pwd=abc"};
   for (gsize i = 0; i < G_N_ELEMENTS(links); i++) {
@@ -340,6 +348,29 @@ test_call_typed_events(void)
   g_assert_cmpint(first->state, ==, AR_CALL_JOINING);
   while (g_main_context_iteration(NULL, FALSE))
     ;
+}
+
+/* With the web engine, anyroomd registers a web provider for every service a
+ * shipped recipe serves (registration only: nothing is joined here). */
+static void
+test_builtin_web(void)
+{
+  g_autoptr(ArConfig) config = NULL;
+  g_autoptr(ArBoard) board = NULL;
+  g_autoptr(ArCallManager) m = new_manager(&config, &board);
+  g_autoptr(GError) error = NULL;
+  g_assert_true(ar_providers_register_builtin(ar_call_manager_get_providers(m), config,
+                                              ar_call_manager_get_engine(m), NULL, &error));
+  g_assert_no_error(error);
+  g_auto(GStrv) list = ar_provider_registry_list(ar_call_manager_get_providers(m));
+  static const char *const want[] = {"native/janus",    "web/teams", "web/zoom",   "web/webex",
+                                     "web/google-meet", "web/jitsi", "web/whereby"};
+  for (gsize i = 0; i < G_N_ELEMENTS(want); i++)
+    g_assert_true(g_strv_contains((const char *const *)list, want[i]));
+  /* WHIP has no provider yet (issue 12). */
+  g_assert_false(ar_call_manager_join(m, "whip+https://whip.example.org/whip/endpoint/abc", NULL,
+                                      NULL, &error));
+  g_assert_error(error, AR_CALL_ERROR, AR_CALL_ERROR_UNSUPPORTED);
 }
 
 /* ---- links an engine claims ---- */
@@ -570,5 +601,6 @@ main(int argc, char **argv)
   g_test_add_func("/providers/call/typed-events", test_call_typed_events);
   g_test_add_func("/providers/call/waiting-states", test_call_waiting_states);
   g_test_add_func("/providers/call/engine-claims-link", test_call_engine_claims_link);
+  g_test_add_func("/providers/builtin-web", test_builtin_web);
   return g_test_run();
 }

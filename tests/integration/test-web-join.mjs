@@ -1,0 +1,228 @@
+// Integration: the web engine joins a real third-party web meeting app, the Janus VideoRoom
+// demo page from Debian's janus-demos (videoroomtest.html, served as Debian ships it; only its
+// settings.js is ours, pointing at the lab's Janus), through the recipe an administrator would
+// add for it (tests/lab/recipes/janus-videoroom.json). anyroomd starts its own meeting browser
+// (Chromium over CDP on a pipe), its media environment (PipeWire camera, PulseAudio microphone
+// and speaker) and the bridge that feeds them from the room's capture graph.
+//
+// A real Chromium participant (alice, the lab's participant page, a fixture) in the same Janus
+// room checks what the meeting gets: the room's camera by content (the test pattern's dark
+// blue; black when the camera is off), its microphone by audio energy (none when muted); and the
+// room's statistics show alice's media arriving in the meeting page. Leave closes the browser
+// (no process, no profile, no PipeWire left), and a second join works.
+//
+// Runs inside a private network namespace (tests/lab/in-netns.sh), TAP output:
+//   tests/integration/run-in-lab.sh tests/integration/test-web-join.mjs
+import { before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { startJanus } from '../lab/janus.mjs';
+import { launchParticipant, waitFor } from '../lab/participant.mjs';
+import { LAB, buildDir, mkTemp, run, sleep, startAnyroomd, startProcess, tail } from '../lab/lab.mjs';
+import { ctlFail, stepper, waitState } from './common.mjs';
+
+const { step, failed } = stepper({ timeout: 180000 });
+
+const OUT = path.join(buildDir(), 'meson-logs', 'lab', 'web-join');
+const TMP = mkTemp('ar-it-web-join-');
+const ENFORCE = process.env.AR_NETNS_ADDR1 || '10.97.0.1';
+const DEMOS = process.env.AR_JANUS_DEMOS || '/usr/share/janus/demos';
+const LINK = 'http://127.0.0.1:8000/videoroomtest.html?room=1234';
+// The recipe keeps letters and digits of the room's name.
+const ROOM_NAME = 'Web Room';
+const SEEN_AS = 'WebRoom';
+
+let janus = null;
+let demoServer = null;
+let daemon = null;
+let alice = null;
+
+// The demo pages as Debian ships them, with a settings.js of ours (Debian's lacks the
+// variables the page reads; the lab's Janus listens on 8188 with no STUN).
+async function serveDemos() {
+  const dir = path.join(TMP, 'demos');
+  fs.mkdirSync(dir, { recursive: true });
+  for (const e of fs.readdirSync(DEMOS)) {
+    if (e === 'settings.js') continue;
+    fs.symlinkSync(path.join(DEMOS, e), path.join(dir, e));
+  }
+  fs.writeFileSync(path.join(dir, 'settings.js'), [
+    'var server = "ws://" + window.location.hostname + ":8188";',
+    'var iceServers = [];',
+    'var token = null;',
+    'var apisecret = null;',
+    '',
+  ].join('\n'));
+  const p = startProcess('python3', ['-m', 'http.server', '-b', '127.0.0.1', '-d', dir, '8000'],
+    { logFile: path.join(TMP, 'demos-http.log') });
+  await waitFor('the demo web server', async () => {
+    const r = await run('python3', ['-c', 'import urllib.request; urllib.request.urlopen("http://127.0.0.1:8000/settings.js", timeout=1)'], { timeoutMs: 3000 });
+    return r.code === 0;
+  }, { timeoutMs: 15000, intervalMs: 200 });
+  return p;
+}
+
+function writeConfig() {
+  const recipes = path.join(TMP, 'recipes');
+  fs.mkdirSync(recipes, { recursive: true });
+  fs.copyFileSync(path.join(LAB, 'recipes', 'janus-videoroom.json'), path.join(recipes, 'janus-videoroom.json'));
+  const conf = path.join(TMP, 'anyroom.conf');
+  fs.writeFileSync(conf, [
+    '[room]', `name=${ROOM_NAME}`,
+    '[device]', 'camera=test', 'microphone=test', 'speaker=none', 'display=none',
+    '[admin]', 'listen=127.0.0.1:8443',
+    '[web]', 'headless=true', 'browser-flags=--no-sandbox;--disable-gpu;--disable-dev-shm-usage',
+    'bridge=true', `recipes=${recipes}`,
+    '',
+  ].join('\n'));
+  return conf;
+}
+
+async function join() {
+  const r = await daemon.ctl('join', LINK, '--timeout', '60');
+  assert.equal(r.code, 0, ctlFail(r, `anyroomctl join ${LINK}`));
+}
+
+// Processes whose parent chain reaches anyroomd (the browser and the media environment).
+async function daemonChildren() {
+  const r = await run('ps', ['-e', '-o', 'pid=,ppid=,comm=']);
+  const rows = r.stdout.trim().split('\n').map((l) => l.trim().split(/\s+/));
+  const kids = new Map();
+  for (const [pid, ppid, comm] of rows) {
+    if (!kids.has(ppid)) kids.set(ppid, []);
+    kids.get(ppid).push({ pid, comm });
+  }
+  const out = [];
+  const walk = (p) => { for (const k of kids.get(p) || []) { out.push(k); walk(k.pid); } };
+  walk(String(daemon.pid));
+  return out;
+}
+
+before(async () => {
+  fs.mkdirSync(OUT, { recursive: true });
+  janus = await startJanus({ dir: path.join(TMP, 'janus'), iceEnforce: ENFORCE });
+  demoServer = await serveDemos();
+  const conf = writeConfig();
+  daemon = await startAnyroomd({ tmp: TMP, extraArgs: ['--config', conf], timeoutMs: 30000 });
+  alice = await launchParticipant({ display: 'alice', logDir: OUT });
+  await alice.waitJoined();
+});
+
+after(async () => {
+  if (failed()) {
+    console.log(`# anyroomd log:\n${daemon ? daemon.logTail(150).replace(/^/gm, '#   ') : ''}`);
+    if (alice) await alice.screenshot(path.join(OUT, 'alice-failed.png')).catch(() => {});
+  }
+  if (daemon) fs.copyFileSync(daemon.log, path.join(OUT, 'anyroomd.log'));
+  // The engine's failure screenshots and page URLs, for whoever reads the logs.
+  const failures = path.join(TMP, 'xdg-state', 'anyroom', 'web-failures');
+  if (fs.existsSync(failures)) fs.cpSync(failures, path.join(OUT, 'web-failures'), { recursive: true });
+  if (alice) await alice.close().catch(() => {});
+  if (daemon) await daemon.stop();
+  if (demoServer) await demoServer.stop();
+  if (janus) await janus.stop();
+  fs.rmSync(TMP, { recursive: true, force: true });
+});
+
+step('join: link -> connected through the recipe', async (t) => {
+  const t0 = Date.now();
+  await join();
+  t.diagnostic(`link -> connected: ${Date.now() - t0} ms`);
+  const s = await daemon.status();
+  assert.equal(s.state, 'connected');
+  assert.equal(s.engine, 'web');
+  assert.equal(s.provider, 'janus-videoroom');
+});
+
+step('the far end decodes the room camera, by content', async (t) => {
+  await alice.waitForFeed(SEEN_AS, { timeoutMs: 30000 });
+  // videotestsrc "ball" on a dark blue background (0x1f3a5f): blue over red.
+  const c = await waitFor('a dark blue frame', async () => {
+    const v = await alice.frameColor(SEEN_AS);
+    return v && v.b > v.r + 20 ? v : null;
+  }, { timeoutMs: 15000 });
+  t.diagnostic(`alice sees the room as rgb(${c.r}, ${c.g}, ${c.b})`);
+});
+
+step('the far end hears the room microphone', async (t) => {
+  const a = await alice.stats(SEEN_AS);
+  await sleep(2000);
+  const b = await alice.stats(SEEN_AS);
+  t.diagnostic(`room audio energy ${a.audio?.totalAudioEnergy} -> ${b.audio?.totalAudioEnergy}`);
+  assert.ok(b.audio && b.audio.totalAudioEnergy > a.audio.totalAudioEnergy + 1e-4, 'the room sends sound');
+  const fps = (b.video.framesDecoded - a.video.framesDecoded) / 2;
+  t.diagnostic(`alice decodes ${fps} frames/s of the room (${b.video.frameWidth}x${b.video.frameHeight})`);
+});
+
+step('the meeting page receives alice (page statistics in status)', async (t) => {
+  const got = await waitFor('a received video track with frames', async () => {
+    const st = await daemon.status();
+    const tr = (st.tracks || []).find((x) => x.direction === 'recv' && x.kind === 'video' && x.frames > 0);
+    return tr || null;
+  }, { timeoutMs: 20000, intervalMs: 500 });
+  t.diagnostic(`room <- alice: ${JSON.stringify(got)}`);
+});
+
+step('camera off: the far end sees black', async (t) => {
+  const r = await daemon.ctl('camera', 'off');
+  assert.equal(r.code, 0, ctlFail(r, 'camera off'));
+  const c = await waitFor('a black frame', async () => {
+    const v = await alice.frameColor(SEEN_AS);
+    return v && v.r + v.g + v.b < 30 ? v : null;
+  }, { timeoutMs: 10000 });
+  t.diagnostic(`camera off: alice sees rgb(${c.r}, ${c.g}, ${c.b})`);
+});
+
+step('mute: the far end hears silence', async (t) => {
+  const r = await daemon.ctl('mute');
+  assert.equal(r.code, 0, ctlFail(r, 'mute'));
+  await sleep(1500);
+  const a = await alice.stats(SEEN_AS);
+  await sleep(2000);
+  const b = await alice.stats(SEEN_AS);
+  const d = b.audio.totalAudioEnergy - a.audio.totalAudioEnergy;
+  t.diagnostic(`muted: room audio energy grew by ${d}`);
+  assert.ok(d < 1e-5, `no sound while muted (energy +${d})`);
+});
+
+step('camera on and unmute again', async () => {
+  assert.equal((await daemon.ctl('camera', 'on')).code, 0);
+  assert.equal((await daemon.ctl('unmute')).code, 0);
+  await waitFor('the room camera again', async () => {
+    const v = await alice.frameColor(SEEN_AS);
+    return v && v.b > v.r + 20;
+  }, { timeoutMs: 10000 });
+});
+
+// No DevTools port (CDP runs on a pipe) and no other TCP server: a page on the LAN can never
+// drive the room's browser. (UDP sockets are the call's own media and mDNS candidates.)
+step('the meeting browser and its media environment listen on no TCP port', async (t) => {
+  const kids = await daemonChildren();
+  const pids = new Set(kids.map((k) => k.pid));
+  t.diagnostic(`anyroomd children: ${kids.map((k) => k.comm).join(', ')}`);
+  assert.ok(kids.some((k) => /chrom/.test(k.comm)), 'a Chromium runs under anyroomd');
+  const ss = await run('ss', ['-H', '-ltnp']);
+  const listening = ss.stdout.split('\n').filter((l) => [...l.matchAll(/pid=(\d+)/g)].some((m) => pids.has(m[1])));
+  assert.deepEqual(listening, [], `no socket of the browser or the media environment listens:\n${listening.join('\n')}`);
+});
+
+step('leave closes the browser and frees the devices', async (t) => {
+  const kids = await daemonChildren();
+  const r = await daemon.ctl('leave');
+  assert.equal(r.code, 0, ctlFail(r, 'leave'));
+  await waitState(daemon, 'idle', { timeoutMs: 15000 });
+  await waitFor('no child process of anyroomd', async () => (await daemonChildren()).length === 0, { timeoutMs: 10000 });
+  t.diagnostic(`ended with the call: ${kids.map((k) => k.comm).join(', ')}`);
+  await alice.waitFeedGone(SEEN_AS, { timeoutMs: 15000 });
+});
+
+step('a second join works', async (t) => {
+  await join();
+  await alice.waitForFeed(SEEN_AS, { timeoutMs: 30000 });
+  const r = await daemon.ctl('leave');
+  assert.equal(r.code, 0, ctlFail(r, 'leave'));
+  await waitState(daemon, 'idle', { timeoutMs: 15000 });
+  const hist = await daemon.ctl('history', '--json');
+  t.diagnostic(`history: ${hist.stdout.trim().slice(0, 300)}`);
+});
