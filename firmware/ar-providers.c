@@ -58,6 +58,8 @@ ar_providers_register_builtin(ArProviderRegistry *registry, const ArConfig *conf
       .room_email = config->web_room_email,
       .bridge = config->web_bridge,
       .admin_port = admin_port,
+      /* systemd's RuntimeDirectory= (/run/anyroom on the device); else the default. */
+      .runtime_dir = g_getenv("RUNTIME_DIRECTORY"),
   };
   g_autoptr(ArWebEngine) web = ar_web_engine_new(config, engine, &wo, error);
   if (!web)

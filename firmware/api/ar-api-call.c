@@ -3,8 +3,8 @@
 
 #include "ar-devices.h"
 
-static void
-add_string_or_null(JsonBuilder *b, const char *name, const char *value)
+void
+ar_api_add_string_or_null(JsonBuilder *b, const char *name, const char *value)
 {
   json_builder_set_member_name(b, name);
   if (value)
@@ -59,25 +59,25 @@ ar_api_call_event_to_json(const ArCallEvent *e)
   json_builder_begin_object(b);
   switch (e->kind) {
   case AR_CALL_EVENT_STATE:
-    add_string_or_null(b, "event", "state");
-    add_string_or_null(b, "state", ar_call_state_to_string(e->state));
-    add_string_or_null(b, "error", e->error);
+    ar_api_add_string_or_null(b, "event", "state");
+    ar_api_add_string_or_null(b, "state", ar_call_state_to_string(e->state));
+    ar_api_add_string_or_null(b, "error", e->error);
     if (e->state == AR_CALL_RECONNECTING)
-      add_string_or_null(b, "reason", e->reason ? e->reason : "");
+      ar_api_add_string_or_null(b, "reason", e->reason ? e->reason : "");
     if (e->state == AR_CALL_LOBBY || e->state == AR_CALL_NEEDS_ATTENTION)
-      add_string_or_null(b, "message", e->message);
+      ar_api_add_string_or_null(b, "message", e->message);
     break;
   case AR_CALL_EVENT_CONTROLS:
     add_controls(b, &e->controls);
-    add_string_or_null(b, "event", "controls");
+    ar_api_add_string_or_null(b, "event", "controls");
     break;
   case AR_CALL_EVENT_PARTICIPANTS:
-    add_string_or_null(b, "event", "participants");
+    ar_api_add_string_or_null(b, "event", "participants");
     break;
   case AR_CALL_EVENT_MEDIA:
-    add_string_or_null(b, "event", "media");
-    add_string_or_null(b, "peer", e->track.source ? e->track.source : "");
-    add_string_or_null(b, "what", ar_track_event_kind_to_string(e->track.what));
+    ar_api_add_string_or_null(b, "event", "media");
+    ar_api_add_string_or_null(b, "peer", e->track.source ? e->track.source : "");
+    ar_api_add_string_or_null(b, "what", ar_track_event_kind_to_string(e->track.what));
     break;
   }
   json_builder_end_object(b);
@@ -89,7 +89,7 @@ add_device(JsonBuilder *b, const char *role, const char *device, int present)
 {
   json_builder_set_member_name(b, role);
   json_builder_begin_object(b);
-  add_string_or_null(b, "device", device);
+  ar_api_add_string_or_null(b, "device", device);
   json_builder_set_member_name(b, "present");
   if (present < 0)
     json_builder_add_null_value(b);
@@ -107,7 +107,7 @@ add_devices(JsonBuilder *b, const ArConfig *config, const ArBoard *board)
   ar_config_to_media(config, board, &m);
   json_builder_set_member_name(b, "devices");
   json_builder_begin_object(b);
-  add_string_or_null(b, "board", board ? board->name : "none");
+  ar_api_add_string_or_null(b, "board", board ? board->name : "none");
   add_device(b, "camera", m.video_source, ar_devices_video_present(m.video_source));
   add_device(b, "microphone", m.audio_source, ar_devices_alsa_present(m.audio_source, NULL));
   add_device(b, "speaker", m.audio_sink, ar_devices_alsa_present(m.audio_sink, NULL));
@@ -120,11 +120,11 @@ add_track(JsonBuilder *b, const ArTrackInfo *t)
 {
   const ArTrackStats *s = &t->stats;
   json_builder_begin_object(b);
-  add_string_or_null(b, "peer", t->source);
-  add_string_or_null(b, "ice_path", t->path);
-  add_string_or_null(b, "kind", s->kind);
-  add_string_or_null(b, "direction", s->direction);
-  add_string_or_null(b, "codec", s->codec);
+  ar_api_add_string_or_null(b, "peer", t->source);
+  ar_api_add_string_or_null(b, "ice_path", t->path);
+  ar_api_add_string_or_null(b, "kind", s->kind);
+  ar_api_add_string_or_null(b, "direction", s->direction);
+  ar_api_add_string_or_null(b, "codec", s->codec);
 #define INT(n, v)                                                                                  \
   json_builder_set_member_name(b, n);                                                              \
   json_builder_add_int_value(b, (gint64)(v))
@@ -155,16 +155,16 @@ ar_api_call_status_to_json(const ArCallStatus *s)
 {
   g_autoptr(JsonBuilder) b = json_builder_new();
   json_builder_begin_object(b);
-  add_string_or_null(b, "state", ar_call_state_to_string(s->state));
-  add_string_or_null(b, "room_name", s->room_name);
-  add_string_or_null(b, "engine", s->engine);
-  add_string_or_null(b, "provider", s->provider);
-  add_string_or_null(b, "link", s->link);
-  add_string_or_null(b, "room", s->room);
-  add_string_or_null(b, "error", s->error);
-  add_string_or_null(b, "message", s->message);
-  add_string_or_null(b, "encoder", s->encoder);
-  add_string_or_null(b, "media", s->media);
+  ar_api_add_string_or_null(b, "state", ar_call_state_to_string(s->state));
+  ar_api_add_string_or_null(b, "room_name", s->room_name);
+  ar_api_add_string_or_null(b, "engine", s->engine);
+  ar_api_add_string_or_null(b, "provider", s->provider);
+  ar_api_add_string_or_null(b, "link", s->link);
+  ar_api_add_string_or_null(b, "room", s->room);
+  ar_api_add_string_or_null(b, "error", s->error);
+  ar_api_add_string_or_null(b, "message", s->message);
+  ar_api_add_string_or_null(b, "encoder", s->encoder);
+  ar_api_add_string_or_null(b, "media", s->media);
   json_builder_set_member_name(b, "controls");
   json_builder_add_value(b, ar_api_call_controls_to_json(&s->controls));
   add_devices(b, s->config, s->board);
@@ -174,8 +174,8 @@ ar_api_call_status_to_json(const ArCallStatus *s)
   for (guint i = 0; s->participants && i < s->participants->len; i++) {
     const ArParticipant *pt = s->participants->pdata[i];
     json_builder_begin_object(b);
-    add_string_or_null(b, "id", pt->id);
-    add_string_or_null(b, "display", pt->display);
+    ar_api_add_string_or_null(b, "id", pt->id);
+    ar_api_add_string_or_null(b, "display", pt->display);
     json_builder_end_object(b);
   }
   json_builder_end_array(b);
@@ -190,7 +190,7 @@ ar_api_call_status_to_json(const ArCallStatus *s)
   json_builder_begin_object(b);
   json_builder_set_member_name(b, "reconnects");
   json_builder_add_int_value(b, s->reconnects);
-  add_string_or_null(b, "reason", s->recovery_reason);
+  ar_api_add_string_or_null(b, "reason", s->recovery_reason);
   json_builder_set_member_name(b, "attempt");
   json_builder_add_int_value(b, s->attempt);
   add_ms_or_null(b, "last_recovery_ms", s->last_recovery_us);

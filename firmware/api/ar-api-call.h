@@ -11,6 +11,9 @@
 
 G_BEGIN_DECLS
 
+/* Sets member @name of the object being built to @value, or to null. */
+void ar_api_add_string_or_null(JsonBuilder *b, const char *name, const char *value);
+
 /* {"event": "state"|"controls"|"participants"|"media", ...} */
 JsonNode *ar_api_call_event_to_json(const ArCallEvent *event);
 

@@ -5,6 +5,7 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include "ar-api-call.h"
 #include "ar-link.h"
 #include "ar-log.h"
 
@@ -174,16 +175,6 @@ ar_api_config_apply_saved(ArConfig *config, const char *state_dir, GError **erro
 /* ---- GET ---- */
 
 static void
-add_string(JsonBuilder *b, const char *name, const char *value)
-{
-  json_builder_set_member_name(b, name);
-  if (value)
-    json_builder_add_string_value(b, value);
-  else
-    json_builder_add_null_value(b);
-}
-
-static void
 add_list(JsonBuilder *b, const char *name, const char *const *values)
 {
   json_builder_set_member_name(b, name);
@@ -207,22 +198,22 @@ ar_api_config_get(const ArConfig *c)
   json_builder_begin_object(b);
   json_builder_set_member_name(b, "room");
   json_builder_begin_object(b);
-  add_string(b, "name", c->room_name);
-  add_string(b, "display-name", c->display_name);
+  ar_api_add_string_or_null(b, "name", c->room_name);
+  ar_api_add_string_or_null(b, "display-name", c->display_name);
   json_builder_end_object(b);
   json_builder_set_member_name(b, "device");
   json_builder_begin_object(b);
-  add_string(b, "camera", c->camera);
-  add_string(b, "microphone", c->microphone);
-  add_string(b, "speaker", c->speaker);
+  ar_api_add_string_or_null(b, "camera", c->camera);
+  ar_api_add_string_or_null(b, "microphone", c->microphone);
+  ar_api_add_string_or_null(b, "speaker", c->speaker);
   json_builder_end_object(b);
   json_builder_set_member_name(b, "network");
   json_builder_begin_object(b);
   add_list(b, "stun", (const char *const *)c->stun);
   add_list(b, "turn", (const char *const *)c->turn);
-  add_string(b, "turn-username", c->turn_username);
+  ar_api_add_string_or_null(b, "turn-username", c->turn_username);
   add_bool(b, "turn-password-set", c->turn_password != NULL);
-  add_string(b, "turn-credentials-url", c->turn_credentials_url);
+  ar_api_add_string_or_null(b, "turn-credentials-url", c->turn_credentials_url);
   add_bool(b, "relay-only", c->relay_only);
   json_builder_end_object(b);
   const ArLinkPolicy *policy = ar_link_config_get_policy(c->links);

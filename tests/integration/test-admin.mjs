@@ -189,7 +189,9 @@ before(async () => {
   fs.writeFileSync(path.join(ALSA_HOME, '.asoundrc'),
     `pcm.labspeaker {\n type file\n slave.pcm "null"\n file "${TONE_RAW}"\n format "raw"\n}\n`);
   fs.writeFileSync(conf, `[room]\nname=Lab Room\n[admin]\nlisten=127.0.0.1:${PORT}\nhostnames=room.lab.test\n` +
-    `login-max-failures=3\nlogin-lockout-minutes=1\n[system]\nreboot-command=${FAKE_REBOOT} --now\n`);
+    `login-max-failures=3\nlogin-lockout-minutes=1\n[system]\nreboot-command=${FAKE_REBOOT} --now\n` +
+    // No web engine here (test-web-join.mjs has it): a recognized web link is refused with 422.
+    '[web]\nenabled=false\n');
   janus = await startJanus({ dir: path.join(TMP, 'janus') });
   daemon = await startAnyroomd({ tmp: TMP, extraArgs: ['--config', conf, '--state-dir', STATE], env: { HOME: ALSA_HOME } });
   evil = await startEvilSite();
@@ -679,7 +681,7 @@ step('meeting domains page: a self-hosted Jitsi domain is recognized from the ne
   await page.click('#domains-form button[type=submit]');
   await waitMessage(page, /^Meeting domains saved$/);
   r = await pageFetch(page, 'POST', '/api/v1/commands/join', { link });
-  assert.equal(r.status, 422, `now a Jitsi meeting (joined by the web engine, not built yet): ${JSON.stringify(r.json)}`);
+  assert.equal(r.status, 422, `now a Jitsi meeting (this lab's room has its web engine off): ${JSON.stringify(r.json)}`);
   assert.match(r.json.error, /jitsi/i);
   await shot(page, '12-domains');
   await page.fill('#jitsi-domains', 'not a domain');

@@ -111,6 +111,8 @@ before(async () => {
 
 after(async () => {
   if (failed()) {
+    const st = daemon ? await daemon.status().catch((e) => ({ error: e.message })) : null;
+    console.log(`# anyroomd status: ${JSON.stringify(st)}`);
     console.log(`# anyroomd log:\n${daemon ? daemon.logTail(150).replace(/^/gm, '#   ') : ''}`);
     if (alice) await alice.screenshot(path.join(OUT, 'alice-failed.png')).catch(() => {});
   }
@@ -146,6 +148,14 @@ step('the far end decodes the room camera, by content', async (t) => {
 });
 
 step('the far end hears the room microphone', async (t) => {
+  // The sound comes through the room's PulseAudio feed a moment after the picture: wait
+  // (bounded) until it carries energy, then measure a window.
+  await waitFor('sound from the room', async () => {
+    const x = await alice.stats(SEEN_AS);
+    await sleep(500);
+    const y = await alice.stats(SEEN_AS);
+    return y.audio && x.audio && y.audio.totalAudioEnergy > x.audio.totalAudioEnergy + 1e-5;
+  }, { timeoutMs: 15000, intervalMs: 100 });
   const a = await alice.stats(SEEN_AS);
   await sleep(2000);
   const b = await alice.stats(SEEN_AS);
@@ -219,7 +229,13 @@ step('leave closes the browser and frees the devices', async (t) => {
 
 step('a second join works', async (t) => {
   await join();
-  await alice.waitForFeed(SEEN_AS, { timeoutMs: 30000 });
+  try {
+    await alice.waitForFeed(SEEN_AS, { timeoutMs: 30000 });
+  } catch (e) {
+    const st = await daemon.status();
+    t.diagnostic(`second call's page tracks: ${JSON.stringify(st.tracks)}`);
+    throw e;
+  }
   const r = await daemon.ctl('leave');
   assert.equal(r.code, 0, ctlFail(r, 'leave'));
   await waitState(daemon, 'idle', { timeoutMs: 15000 });
