@@ -76,6 +76,8 @@ typedef struct {
   gboolean leaving;
   gboolean mic_muted, camera_enabled;
   char *attention; /* the last needs-attention message */
+  gint64 camera_wait_until_us;
+  gint64 camera_seen_us;
 } WebCall;
 
 static const ArProviderClass web_call_class;
@@ -541,6 +543,50 @@ start_stats(WebCall *c)
 
 /* ---- starting ---- */
 
+static void start_steps(WebCall *c);
+static void wait_for_camera(WebCall *c);
+
+static gboolean
+camera_retry_cb(gpointer data)
+{
+  WebCall *c = data;
+  c->timer_id = 0;
+  wait_for_camera(c);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_camera_listed(ArBrowser *b, JsonNode *result, const GError *error, gpointer data)
+{
+  WebCall *c = data;
+  if (c->phase != PHASE_STARTING)
+    return;
+  gboolean listed = result && JSON_NODE_HOLDS_VALUE(result) &&
+                    json_node_get_value_type(result) == G_TYPE_BOOLEAN &&
+                    json_node_get_boolean(result);
+  if (listed || g_get_monotonic_time() >= c->camera_wait_until_us) {
+    c->camera_seen_us = g_get_monotonic_time();
+    if (!listed)
+      g_message("web: the room's camera is not listed in the page after %d ms; joining anyway",
+                AR_WEB_CAMERA_WAIT_MS);
+    start_steps(c);
+    return;
+  }
+  g_clear_handle_id(&c->timer_id, g_source_remove);
+  c->timer_id = g_timeout_add(100, camera_retry_cb, c);
+}
+
+static void
+wait_for_camera(WebCall *c)
+{
+  ar_browser_evaluate(c->browser,
+                      "(async () => { const m = navigator.mediaDevices;"
+                      " if (!m || !m.enumerateDevices) return false;"
+                      " const d = await m.enumerateDevices();"
+                      " return d.some((x) => x.kind === 'videoinput'); })()",
+                      2000, on_camera_listed, c);
+}
+
 static void
 on_navigated(ArBrowser *b, JsonNode *result, const GError *error, gpointer data)
 {
@@ -552,6 +598,20 @@ on_navigated(ArBrowser *b, JsonNode *result, const GError *error, gpointer data)
     return;
   }
   g_message("web: the meeting page loaded (%s)", ar_recipe_get_id(c->recipe));
+  if (c->bridge && !c->camera_seen_us) {
+    /* The room's camera appears to the browser a moment after it starts:
+     * the recipe's join must not ask for it before (a page that finds no
+     * camera joins without one). */
+    c->camera_wait_until_us = g_get_monotonic_time() + (gint64)AR_WEB_CAMERA_WAIT_MS * 1000;
+    wait_for_camera(c);
+    return;
+  }
+  start_steps(c);
+}
+
+static void
+start_steps(WebCall *c)
+{
   if (ar_recipe_needs_attention_at_once(c->recipe)) {
     c->phase = PHASE_WAITING;
     needs_attention(c, "this meeting app has no join recipe");

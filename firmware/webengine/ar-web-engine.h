@@ -26,6 +26,9 @@ G_BEGIN_DECLS
 /* A page no probe recognises for this long after the steps: a person is asked
  * to finish on the room screen. */
 #define AR_WEB_UNKNOWN_PAGE_MS 15000
+/* How long the engine waits for the room's camera to be listed in the page
+ * before the recipe's steps (it appears a moment after the browser starts). */
+#define AR_WEB_CAMERA_WAIT_MS 5000
 /* Leave steps get this long before the browser is closed anyway. */
 #define AR_WEB_LEAVE_STEPS_MS 3000
 
