@@ -47,6 +47,7 @@ const TMP = mkTemp('ar-bench-web-');
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
 
 const log = (m) => console.error(`bench-web: ${m}`);
+const joinFailures = [];
 
 function quantile(xs, q) {
   const v = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
@@ -169,6 +170,7 @@ async function oneJoin(daemon, alice, link, seenAs, label) {
   let farMs = NaN;
   if (r.code !== 0) {
     log(`${label}: join failed (exit ${r.code}): ${r.stderr.trim()}`);
+    joinFailures.push(`${label}: ${r.stderr.trim()}`);
   } else {
     try {
       await alice.waitForFeed(seenAs, { timeoutMs: 30000 });
@@ -186,10 +188,20 @@ async function oneJoin(daemon, alice, link, seenAs, label) {
 }
 
 // One call of CALL_S seconds after both sides decode: tree CPU and memory, alice's decoded fps.
-async function oneCall(daemon, alice, link, seenAs, label) {
-  const r = await daemon.ctl('join', link, '--timeout', '60');
-  if (r.code !== 0) throw new Error(`${label} call: join failed (exit ${r.code}): ${r.stderr.trim()}`);
-  const res = { label };
+// A join that fails (on this loaded machine the web engine's in-call probe has missed its bound
+// once: needs-attention) is retried once after a leave; then the call's figures are n/a.
+async function oneCall(daemon, alice, link, seenAs, label, notes) {
+  const res = { label, cpuBy: {}, pssBy: {} };
+  for (let attempt = 1; ; attempt++) {
+    const r = await daemon.ctl('join', link, '--timeout', '60');
+    if (r.code === 0) break;
+    const msg = `${label} call: join attempt ${attempt} failed (exit ${r.code}): ${r.stderr.trim()}`;
+    log(msg);
+    notes.push(msg);
+    await daemon.ctl('leave');
+    await waitIdle(daemon, daemon.pid).catch((e) => log(`${label}: ${e.message}`));
+    if (attempt === 2) return res;
+  }
   try {
     await alice.waitForFeed(seenAs, { timeoutMs: 30000 });
     await waitFor(`${label}: anyroomd receives alice's video`, async () => {
@@ -242,6 +254,9 @@ async function oneCall(daemon, alice, link, seenAs, label) {
     res.send = send1 ? `${send1.codec || '?'} ${send1.width}x${send1.height}` : '?';
     res.secs = secs;
     log(`${label} call: ${JSON.stringify(res)}`);
+  } catch (e) {
+    log(`${label} call: ${e.message}`);
+    notes.push(`${label} call: not measured: ${e.message}`);
   } finally {
     await daemon.ctl('leave');
     await waitIdle(daemon, daemon.pid).catch((e) => log(`${label}: ${e.message}`));
@@ -282,7 +297,7 @@ async function main() {
     for (let i = 1; i <= web.length; i++) native.push(await oneJoin(daemon, alice, NATIVE_LINK, NATIVE_SEEN_AS, `native join ${i}`));
     const failedW = web.filter((x) => !x.ok).length;
     const failedN = native.filter((x) => !x.ok).length;
-    if (failedW || failedN) notes.push(`failed joins: web ${failedW} of ${web.length}, native ${failedN} of ${native.length}`);
+    if (failedW || failedN) notes.push(`failed joins (not in the figures): web ${failedW} of ${web.length}, native ${failedN} of ${native.length}: ${joinFailures.join('; ')}`);
     const q = (xs, k, p) => quantile(xs.map((x) => x[k]), p);
     const n = (xs, k) => xs.filter((x) => Number.isFinite(x[k])).length;
     rows.push([`link -> in call (connected), median ms [n=${n(web, 'ctlMs')}/${n(native, 'ctlMs')}]`, q(web, 'ctlMs', 0.5), q(native, 'ctlMs', 0.5)]);
@@ -291,8 +306,8 @@ async function main() {
     rows.push(['link -> far end decodes the room, p95 ms', q(web, 'farMs', 0.95), q(native, 'farMs', 0.95)]);
 
     // ---- 2./3. one call per engine --------------------------------------
-    const cw = await oneCall(daemon, alice, WEB_LINK, WEB_SEEN_AS, 'web');
-    const cn = await oneCall(daemon, alice, NATIVE_LINK, NATIVE_SEEN_AS, 'native');
+    const cw = await oneCall(daemon, alice, WEB_LINK, WEB_SEEN_AS, 'web', notes);
+    const cn = await oneCall(daemon, alice, NATIVE_LINK, NATIVE_SEEN_AS, 'native', notes);
     rows.push([`CPU, anyroomd + its process tree (% of one core, ${CALL_S} s)`, cw.cpu, cn.cpu]);
     for (const g of ['anyroomd', 'browser', 'media-env']) rows.push([`  of which ${g}`, cw.cpuBy[g], cn.cpuBy[g]]);
     rows.push(['memory, sum of Pss over the tree (MB, mean of 5 s samples)', cw.pss, cn.pss]);
@@ -303,7 +318,7 @@ async function main() {
     rows.push(['frames/s anyroomd receives of alice (status)', cw.recvFps, cn.recvFps]);
     notes.push(`web call: ${cw.procs} processes (${cw.comms}); alice decodes ${cw.video}; the room sends ${cw.send}${cw.gone ? `; ${cw.gone} processes ended in the window` : ''}`);
     notes.push(`native call: ${cn.procs} process(es) (${cn.comms}); alice decodes ${cn.video}; the room sends ${cn.send}`);
-    notes.push('the engines do not send the same picture: the native engine sends what it negotiates (720p30 H.264 here); the web engine sends what the demo page asks of the bridged camera');
+    notes.push('the engines do not send the same picture: the native engine sends what it negotiates (720p30 H.264 here); the web engine sends what the demo page asks of the bridged 720p camera (the browser default, 640x360) and Chromium scales it down under CPU load (480x270 seen); the status size is a snapshot, alice\'s is at the end of the window');
     notes.push('the participant (alice, a Chromium of its own), Janus and the demo web server are not counted; both engines have them alike');
     notes.push(`whole web bench: ${((Date.now() - started) / 1000).toFixed(0)} s`);
   } finally {
@@ -312,6 +327,10 @@ async function main() {
     if (demos) await demos.stop();
     if (janus) await janus.stop();
     try { fs.copyFileSync(path.join(TMP, 'anyroomd.log'), path.join(OUT, 'anyroomd.log')); } catch { /* none */ }
+    // The engine's failure screenshots and page URLs (a join that went needs-attention).
+    const failures = path.join(TMP, 'xdg-state', 'anyroom', 'web-failures');
+    fs.rmSync(path.join(OUT, 'web-failures'), { recursive: true, force: true });
+    if (fs.existsSync(failures)) fs.cpSync(failures, path.join(OUT, 'web-failures'), { recursive: true });
     fs.rmSync(TMP, { recursive: true, force: true });
   }
   printTable(rows, notes);
