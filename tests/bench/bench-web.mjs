@@ -170,7 +170,9 @@ async function oneJoin(daemon, alice, link, seenAs, label) {
   let farMs = NaN;
   if (r.code !== 0) {
     log(`${label}: join failed (exit ${r.code}): ${r.stderr.trim()}`);
-    joinFailures.push(`${label}: ${r.stderr.trim()}`);
+    const st = await daemon.status().catch(() => ({}));
+    const why = ['attention', 'error', 'message', 'reason', 'detail'].map((k) => st[k]).find((v) => typeof v === 'string') || '';
+    joinFailures.push(`${label}: ${r.stderr.trim()} (state ${st.state}${why ? `: ${why}` : ''})`);
   } else {
     try {
       await alice.waitForFeed(seenAs, { timeoutMs: 30000 });
