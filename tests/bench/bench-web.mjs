@@ -254,6 +254,8 @@ async function oneCall(daemon, alice, link, seenAs, label, notes) {
     res.recvFps = recv0 && recv1 ? (recv1.frames - recv0.frames) / secs : NaN;
     const send1 = (st1.tracks || []).find((x) => x.kind === 'video' && x.direction === 'send');
     res.send = send1 ? `${send1.codec || '?'} ${send1.width}x${send1.height}` : '?';
+    const send0 = (st0.tracks || []).find((x) => x.kind === 'video' && x.direction === 'send');
+    res.sendFps = send0 && send1 ? (send1.frames - send0.frames) / secs : NaN;
     res.secs = secs;
     log(`${label} call: ${JSON.stringify(res)}`);
   } catch (e) {
@@ -317,6 +319,7 @@ async function main() {
     rows.push(['memory, sum of VmRSS over the tree (MB; shared pages counted per process)', cw.rss, cn.rss]);
     rows.push([`frames/s the far end (alice) decodes of the room (${CALL_S} s)`, cw.fps, cn.fps]);
     rows.push(['  megapixels/s of it (fps x the last frame size: the engines send different sizes)', cw.mpx, cn.mpx]);
+    rows.push(['frames/s the room sends (status: anyroomd / the meeting page\'s statistics)', cw.sendFps, cn.sendFps]);
     rows.push(['frames/s anyroomd receives of alice (status)', cw.recvFps, cn.recvFps]);
     notes.push(`web call: ${cw.procs} processes (${cw.comms}); alice decodes ${cw.video}; the room sends ${cw.send}${cw.gone ? `; ${cw.gone} processes ended in the window` : ''}`);
     notes.push(`native call: ${cn.procs} process(es) (${cn.comms}); alice decodes ${cn.video}; the room sends ${cn.send}`);
