@@ -323,7 +323,7 @@ async function main() {
     rows.push(['frames/s anyroomd receives of alice (status)', cw.recvFps, cn.recvFps]);
     notes.push(`web call: ${cw.procs} processes (${cw.comms}); alice decodes ${cw.video}; the room sends ${cw.send}${cw.gone ? `; ${cw.gone} processes ended in the window` : ''}`);
     notes.push(`native call: ${cn.procs} process(es) (${cn.comms}); alice decodes ${cn.video}; the room sends ${cn.send}`);
-    notes.push('the engines do not send the same picture: the native engine sends what it negotiates (720p30 H.264 here); the web engine sends what the demo page asks of the bridged 720p camera (the browser default, 640x360) and Chromium scales it down under CPU load (480x270 seen); the status size is a snapshot, alice\'s is at the end of the window');
+    notes.push('the engines do not send the same picture: the native engine sends what it negotiates (720p30 H.264 here); the web engine sends what the demo page asks of the bridged 720p camera, and Chromium adapts size and rate to CPU load (480x270 to 1280x720 seen here); sizes are at the end of the window');
     notes.push('the participant (alice, a Chromium of its own), Janus and the demo web server are not counted; both engines have them alike');
     notes.push(`whole web bench: ${((Date.now() - started) / 1000).toFixed(0)} s`);
   } finally {
