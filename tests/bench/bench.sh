@@ -30,7 +30,7 @@ export AR_BUILD_DIR="$BUILD" AR_SOURCE_DIR="$(cd "$HERE/../.." && pwd)"
 WEB_CMDLINE="${AR_BENCH_WEB_RUNS:+AR_BENCH_WEB_RUNS=$AR_BENCH_WEB_RUNS }${AR_BENCH_WEB_CALL_S:+AR_BENCH_WEB_CALL_S=$AR_BENCH_WEB_CALL_S }$0 $*"
 # The web engine (issue 11): see bench-web.mjs.
 bench_web() {
-  echo "== web engine: $0 $* (AR_BENCH_WEB=0 skips it; \"web\" runs only it)"
+  echo "== web engine: $WEB_CMDLINE (AR_BENCH_WEB=0 skips it; \"web\" runs only it)"
   AR_BENCH_CMDLINE="$WEB_CMDLINE" "$LAB/in-netns.sh" node "$HERE/bench-web.mjs"
 }
 if [ "${2:-}" = web ]; then
