@@ -12,17 +12,31 @@
 # network part), AR_BENCH_NET_RUNS (10), AR_BENCH_NET_BLACKOUTS (5), AR_BENCH_LOSS_S (60).
 # AR_BENCH_IMAGE=0 skips the device image figures (tests/bench/image-bench.py),
 # AR_BENCH_IMAGE_COLD=0 only its cold build.
+# Then the web engine against the native engine (tests/bench/bench-web.mjs, ~4 min):
+# link -> in call, CPU and memory of the whole process tree, frames the far end
+# decodes. AR_BENCH_WEB=0 skips it; `tests/bench/bench.sh BUILD_DIR web` (or
+# `./build.sh bench web`) runs only it. AR_BENCH_WEB_RUNS (10), AR_BENCH_WEB_CALL_S (20).
 # Exit 0 whenever it ran: timings never fail it; 1 if it could not run.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 LAB="$(cd "$HERE/../lab" && pwd)"
-[ $# -ge 1 ] || { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+[ $# -ge 1 ] || { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 BUILD="$(cd "$1" && pwd)"
 for b in anyroomd anyroomctl; do
   [ -x "$BUILD/firmware/$b" ] || { echo "bench: $BUILD/firmware/$b is not built (./build.sh build)" >&2; exit 1; }
 done
 [ -d "$LAB/node_modules/playwright-core" ] || { echo "bench: playwright-core missing (./build.sh deps)" >&2; exit 1; }
 export AR_BUILD_DIR="$BUILD" AR_SOURCE_DIR="$(cd "$HERE/../.." && pwd)"
+WEB_CMDLINE="${AR_BENCH_WEB_RUNS:+AR_BENCH_WEB_RUNS=$AR_BENCH_WEB_RUNS }${AR_BENCH_WEB_CALL_S:+AR_BENCH_WEB_CALL_S=$AR_BENCH_WEB_CALL_S }$0 $*"
+# The web engine (issue 11): see bench-web.mjs.
+bench_web() {
+  echo "== web engine: $WEB_CMDLINE (AR_BENCH_WEB=0 skips it; \"web\" runs only it)"
+  AR_BENCH_CMDLINE="$WEB_CMDLINE" "$LAB/in-netns.sh" node "$HERE/bench-web.mjs"
+}
+if [ "${2:-}" = web ]; then
+  bench_web
+  exit $?
+fi
 export AR_BENCH_CMDLINE="${AR_BENCH_CMDLINE:-${AR_BENCH_RUNS:+AR_BENCH_RUNS=$AR_BENCH_RUNS }${AR_BENCH_CALL_S:+AR_BENCH_CALL_S=$AR_BENCH_CALL_S }$0 $*}"
 # Meeting links (no network): links parsed and invitations scanned per second.
 if [ -x "$BUILD/firmware/links/links-bench" ]; then
@@ -53,5 +67,9 @@ if [ "${AR_BENCH_NET:-1}" != 0 ]; then
   echo
   echo "== network: $0 $* (AR_BENCH_NET=0 skips it)"
   "$HERE/../integration/run-in-net-lab.sh" --plain "$HERE/bench-net.mjs" || rc=1
+fi
+if [ "${AR_BENCH_WEB:-1}" != 0 ]; then
+  echo
+  bench_web || rc=1
 fi
 exit $rc
