@@ -110,6 +110,14 @@ cmd_command(Ctl *c, const char *what, const char *link, guint timeout_s)
     g_print("%s\n", g_str_equal(what, "join") ? "connected" : "left");
     return EXIT_OK;
   }
+  if (status == SOUP_STATUS_ACCEPTED &&
+      json_object_get_boolean_member_with_default(o, "ok", FALSE)) {
+    /* The join waits for a host (lobby) or a person on the room screen. */
+    const char *state = obj_string(o, "state");
+    const char *message = obj_string(o, "message");
+    g_print("%s: %s\n", state ? state : "waiting", message ? message : "");
+    return EXIT_OK;
+  }
   const char *err = obj_string(o, "error");
   g_printerr("anyroomctl: %s failed: %s\n", what, err ? err : "unknown error");
   return EXIT_FAILED;

@@ -29,6 +29,7 @@ typedef struct {
   ArApiHub *hub;
   SoupServerMessage *msg;
   gboolean gone;
+  gboolean join; /* a join: also answered when it waits for a host or a person */
 } Waiter;
 
 ArCallManager *
@@ -149,6 +150,7 @@ ar_api_hub_join(ArApiHub *hub, SoupServerMessage *msg, gsize max_body)
     return;
   }
   Waiter *w = waiter_new(hub, msg);
+  w->join = TRUE;
   if (!ar_call_manager_join(hub->calls, link, waiter_done, w, &error)) {
     ar_api_respond_result(msg, status_for_error(error), error->message);
     soup_server_message_unpause(msg);
@@ -620,10 +622,40 @@ ar_api_hub_broadcast(ArApiHub *hub, JsonNode *event)
   }
 }
 
+/* A join that waits for a host (lobby) or a person (needs-attention) is
+ * answered now (202, the state and what it waits for): it may take minutes,
+ * and the person who asked should read why on their screen, not a timeout. */
+static void
+answer_waiting_joins(ArApiHub *hub, const ArCallEvent *event)
+{
+  for (guint i = hub->waiters->len; i > 0; i--) {
+    Waiter *w = hub->waiters->pdata[i - 1];
+    if (!w->join)
+      continue;
+    ar_call_manager_forget_waiter(hub->calls, w);
+    if (!w->gone) {
+      g_autoptr(JsonBuilder) b = json_builder_new();
+      json_builder_begin_object(b);
+      json_builder_set_member_name(b, "ok");
+      json_builder_add_boolean_value(b, TRUE);
+      ar_api_add_string_or_null(b, "state", ar_call_state_to_string(event->state));
+      ar_api_add_string_or_null(b, "message", event->message);
+      json_builder_end_object(b);
+      g_autoptr(JsonNode) node = json_builder_get_root(b);
+      ar_api_respond_json(w->msg, SOUP_STATUS_ACCEPTED, node);
+      soup_server_message_unpause(w->msg);
+    }
+    g_ptr_array_remove_index(hub->waiters, i - 1);
+  }
+}
+
 static void
 on_call_event(const ArCallEvent *event, gpointer data)
 {
   ArApiHub *hub = data;
+  if (event->kind == AR_CALL_EVENT_STATE &&
+      (event->state == AR_CALL_LOBBY || event->state == AR_CALL_NEEDS_ATTENTION))
+    answer_waiting_joins(hub, event);
   if (hub->history)
     ar_api_history_on_event(hub->history, event);
   g_autoptr(JsonNode) json = ar_api_call_event_to_json(event);
