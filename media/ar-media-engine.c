@@ -87,6 +87,19 @@ ar_media_init(GError **error)
     GST_DEBUG_CATEGORY_INIT(ar_media_debug, "armedia", 0, "Anyroom media engine");
     g_log_set_handler("libnice", G_LOG_LEVEL_MASK | G_LOG_FLAG_FATAL | G_LOG_FLAG_RECURSION,
                       ar_media_nice_log, NULL);
+    if (ok) {
+      /* The room's devices are V4L2 and ALSA. PipeWire's device provider
+       * (there since the web engine's bridge needs gstreamer1.0-pipewire)
+       * would join every device monitor: it connects to whatever PipeWire
+       * it finds (the web bridge's own camera node included) and, in
+       * libpipewire 0.3.65, crashes when the process is out of file
+       * descriptors (found by the attack suite's EMFILE case). Monitors take
+       * providers of rank MARGINAL and up only. */
+      g_autoptr(GstPluginFeature) pw =
+          gst_registry_lookup_feature(gst_registry_get(), "pipewiredeviceprovider");
+      if (pw != NULL)
+        gst_plugin_feature_set_rank(pw, GST_RANK_NONE);
+    }
     g_once_init_leave(&done, 1);
   }
   if (!ok) {
