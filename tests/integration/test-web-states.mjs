@@ -77,8 +77,10 @@ function link(scenario, extra = '') {
   return `${app.url}/meet?scenario=${scenario}&pwd=Secret123${extra}#frag-secret`;
 }
 
-// `anyroomctl join` in the background (it returns when connected or failed).
-function startJoin(scenario, extra = '') {
+// `anyroomctl join` in the background (it returns when connected or failed), from a free room
+// (a step that ended in a call leaves it for the next one).
+async function startJoin(scenario, extra = '') {
+  if (!['idle', 'failed'].includes((await daemon.status()).state)) await leaveToIdle();
   app.reports.length = 0;
   app.joins.length = 0;
   app.leaves = 0;
@@ -172,7 +174,10 @@ async function assertFailureKept(t, before) {
 
 // Connected, and the page shows the room's own camera (getUserMedia in the fixture).
 async function assertConnectedWithCamera(t) {
-  const s = await waitState(daemon, 'connected', { timeoutMs: 20000 });
+  const s = await waitState(daemon, 'connected', { timeoutMs: 20000 }).catch((e) => {
+    const said = app.reports.filter((x) => x.event !== 'tracks');
+    throw new Error(`${e.message}; the page reported: ${JSON.stringify(said)}`);
+  });
   assert.equal(s.engine, 'web');
   assert.equal(s.provider, 'fixture-app');
   const r = await joinRun;
@@ -213,7 +218,7 @@ after(async () => {
 step('lobby -> the host admits -> connected (status and events)', async (t) => {
   const mark = eventMark();
   const t0 = Date.now();
-  startJoin('lobby');
+  await startJoin('lobby');
   const s = await waitState(daemon, 'lobby', { timeoutMs: 30000 });
   t.diagnostic(`link -> lobby: ${Date.now() - t0} ms; message: ${s.message}`);
   assert.equal(s.message, 'Waiting for the host to let the room in');
@@ -238,10 +243,9 @@ step('security: the page reaches neither anyroomd nor another loopback port', as
   });
   await waitFor('anyroomd logs the test\'s own request', async () =>
     /admin: GET \/api\/v1\/status/.test(fs.readFileSync(daemon.log, 'utf8')), { timeoutMs: 5000 });
-  if (!['idle', 'failed'].includes((await daemon.status()).state)) await leaveToIdle();
   const logBefore = fs.readFileSync(daemon.log, 'utf8').length;
   baitHits = [];
-  startJoin('direct', `&bait=8101`);
+  await startJoin('direct', `&bait=8101`);
   await assertConnectedWithCamera(t);
   const sec = await waitFor('the page\'s security report', async () => app.reports.find((x) => x.event === 'security'), { timeoutMs: 15000 });
   for (const r of sec.results) t.diagnostic(`${r.what}: ${r.outcome} (${r.detail})`);
@@ -277,7 +281,7 @@ step('security: the page reaches neither anyroomd nor another loopback port', as
 step('lobby -> the host denies -> failed, the page kept for the admin', async (t) => {
   const before0 = failureFiles();
   const mark = eventMark();
-  startJoin('lobby');
+  await startJoin('lobby');
   await waitState(daemon, 'lobby', { timeoutMs: 30000 });
   await app.control('deny');
   const t0 = Date.now();
@@ -294,7 +298,7 @@ step('lobby -> the host denies -> failed, the page kept for the admin', async (t
 for (const [what, action, words] of [['removed', 'remove', 'Removed from the meeting'], ['ended', 'end', 'The meeting ended']]) {
   step(`in the call -> ${what} -> failed "${words}"`, async (t) => {
     const before0 = failureFiles();
-    startJoin('direct');
+    await startJoin('direct');
     await assertConnectedWithCamera(t);
     await app.control(action);
     const t0 = Date.now();
@@ -308,7 +312,7 @@ for (const [what, action, words] of [['removed', 'remove', 'Removed from the mee
 
 step('captcha -> needs-attention; a person solves it -> connected', async (t) => {
   const mark = eventMark();
-  startJoin('captcha');
+  await startJoin('captcha');
   const s = await waitState(daemon, 'needs-attention', { timeoutMs: 30000 });
   t.diagnostic(`message: ${s.message}`);
   assert.equal(s.message, 'Finish joining on the room screen: the meeting asks to prove a person is joining');
@@ -324,7 +328,7 @@ step('captcha -> needs-attention; a person solves it -> connected', async (t) =>
 
 step('a recipe step that finds nothing -> needs-attention', async (t) => {
   const t0 = Date.now();
-  startJoin('noname');
+  await startJoin('noname');
   const s = await waitState(daemon, 'needs-attention', { timeoutMs: 30000 });
   t.diagnostic(`link -> needs-attention in ${Date.now() - t0} ms (the name step waits 3 s): ${s.message}`);
   assert.match(s.message, /^Finish joining on the room screen: /);
@@ -334,9 +338,9 @@ step('a recipe step that finds nothing -> needs-attention', async (t) => {
 });
 
 step('a page no probe knows -> needs-attention after ~15 s', async (t) => {
-  startJoin('unknown');
+  await startJoin('unknown');
   await waitFor('the page joined', async () => app.joins.length > 0, { timeoutMs: 30000 });
-  const t0 = Date.now();
+  const t0 = app.joinedAt; // when the recipe pressed Join (the server's clock is ours)
   const s = await waitState(daemon, 'needs-attention', { timeoutMs: 25000, intervalMs: 250 });
   const dt = Date.now() - t0;
   t.diagnostic(`unknown page -> needs-attention after ${dt} ms: ${s.message}`);
@@ -347,7 +351,7 @@ step('a page no probe knows -> needs-attention after ~15 s', async (t) => {
 });
 
 step('browser crash (SIGKILL) -> failed "crashed", nothing left', async (t) => {
-  startJoin('direct');
+  await startJoin('direct');
   await assertConnectedWithCamera(t);
   const pid = await browserPid();
   const t0 = Date.now();
@@ -359,7 +363,7 @@ step('browser crash (SIGKILL) -> failed "crashed", nothing left', async (t) => {
 });
 
 step('browser hang (SIGSTOP) -> failed "stopped answering" within ~10 s, nothing left', async (t) => {
-  startJoin('direct');
+  await startJoin('direct');
   await assertConnectedWithCamera(t);
   const pid = await browserPid();
   const t0 = Date.now();
@@ -379,7 +383,7 @@ step('browser hang (SIGSTOP) -> failed "stopped answering" within ~10 s, nothing
 });
 
 step('after all that the room joins again', async (t) => {
-  startJoin('direct');
+  await startJoin('direct');
   await assertConnectedWithCamera(t);
   await leaveToIdle();
   await nothingLeft(t, 'last leave');

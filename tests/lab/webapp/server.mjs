@@ -167,6 +167,7 @@ export async function startWebApp({ port = 0, host = '127.0.0.1' } = {}) {
     switch (u.pathname) {
       case '/api/join':
         app.joins.push(body.name);
+        app.joinedAt = Date.now();
         app.state = { lobby: 'lobby', captcha: 'captcha', unknown: 'unknown' }[app.scenario] || 'in-call';
         return send(res, 200, { ok: true });
       case '/api/leave': app.leaves++; app.state = 'left'; return send(res, 200, { ok: true });
