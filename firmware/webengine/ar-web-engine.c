@@ -803,7 +803,19 @@ run_leave_step(WebCall *c)
   guint n = 0;
   const ArRecipeStep *steps = ar_recipe_get_leave(c->recipe, &n);
   if (c->step >= n || !c->browser) {
-    close_browser(c);
+    if (n == 0 || !c->browser) {
+      close_browser(c);
+      return;
+    }
+    /* The page's own leave goes out asynchronously (a fetch, a WebSocket
+     * message after the click): the room's devices go now, the browser a
+     * moment later, so that others see the room leave. */
+    if (c->bridge)
+      ar_bridge_stop(c->bridge);
+    if (c->webmedia)
+      ar_web_media_release_devices(c->webmedia);
+    g_clear_handle_id(&c->end_timer_id, g_source_remove);
+    c->end_timer_id = g_timeout_add(AR_WEB_LEAVE_GRACE_MS, end_timeout_cb, c);
     return;
   }
   const ArRecipeStep *s = &steps[c->step];

@@ -31,6 +31,9 @@ G_BEGIN_DECLS
 #define AR_WEB_CAMERA_WAIT_MS 5000
 /* Leave steps get this long before the browser is closed anyway. */
 #define AR_WEB_LEAVE_STEPS_MS 3000
+/* After the leave steps, the page's own leave message gets this long to go
+ * out before the browser is closed. */
+#define AR_WEB_LEAVE_GRACE_MS 500
 
 typedef struct {
   const char *chromium; /* NULL: /usr/bin/chromium */
