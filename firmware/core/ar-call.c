@@ -23,7 +23,8 @@ struct _ArCallManager {
   char *provider_id;
   char *room;
   char *error;
-  char *message; /* lobby, needs-attention: what the provider says */
+  char *message;        /* lobby, needs-attention: what the provider says */
+  guint join_timeout_s; /* this join's: the config's, or more for the provider's class */
   ArCallDoneFunc join_done;
   gpointer join_data;
   ArCallDoneFunc leave_done;
@@ -222,7 +223,7 @@ on_waiting(ArProvider *p, ArProviderWait what, const char *message, gpointer dat
     return;
   guint timeout_s = state == AR_CALL_LOBBY             ? AR_CALL_LOBBY_TIMEOUT_S
                     : state == AR_CALL_NEEDS_ATTENTION ? AR_CALL_ATTENTION_TIMEOUT_S
-                                                       : m->config->join_timeout_s;
+                                                       : m->join_timeout_s;
   if (state != (int)m->state) {
     g_clear_handle_id(&m->join_timeout_id, g_source_remove);
     m->join_timeout_id = g_timeout_add_seconds(timeout_s, join_timeout_cb, m);
@@ -315,7 +316,7 @@ join_timeout_cb(gpointer data)
                     AR_CALL_ATTENTION_TIMEOUT_S / 60);
   else
     e = g_error_new(AR_CALL_ERROR, AR_CALL_ERROR_TIMEOUT, "the meeting did not connect within %u s",
-                    m->config->join_timeout_s);
+                    m->join_timeout_s);
   call_failed(m, e);
   return G_SOURCE_REMOVE;
 }
@@ -438,7 +439,8 @@ ar_call_manager_join(ArCallManager *m, const char *text, ArCallDoneFunc done, gp
   m->join_data = user_data;
   m->join_started_us = g_get_monotonic_time();
   m->connected_us = m->first_remote_video_us = 0;
-  m->join_timeout_id = g_timeout_add_seconds(m->config->join_timeout_s, join_timeout_cb, m);
+  m->join_timeout_s = MAX(m->config->join_timeout_s, m->provider->klass->min_join_timeout_s);
+  m->join_timeout_id = g_timeout_add_seconds(m->join_timeout_s, join_timeout_cb, m);
   m->reconnects = 0;
   m->last_recovery_us = 0;
   set_state(m, AR_CALL_JOINING);

@@ -122,6 +122,11 @@ typedef struct {
    * engine; a provider may also press the meeting's own buttons. */
   void (*set_controls)(ArProvider *p, gboolean microphone_muted, gboolean camera_enabled);
   void (*free)(ArProvider *p);
+  /* The least time a join of this class may take before it fails, in
+   * seconds (the call manager takes the larger of it and [call]
+   * join-timeout); 0: the config's alone. A web join starts a browser, loads
+   * a page and follows steps before it can tell whether a person must help. */
+  guint min_join_timeout_s;
 } ArProviderClass;
 
 struct _ArProvider {

@@ -973,6 +973,7 @@ static const ArProviderClass web_call_class = {
     .collect_participants = web_call_collect_participants,
     .set_controls = web_call_set_controls,
     .free = web_call_free,
+    .min_join_timeout_s = AR_WEB_MIN_JOIN_TIMEOUT_S,
 };
 
 /* ---- the engine ---- */

@@ -29,6 +29,10 @@ G_BEGIN_DECLS
 /* How long the engine waits for the room's camera to be listed in the page
  * before the recipe's steps (it appears a moment after the browser starts). */
 #define AR_WEB_CAMERA_WAIT_MS 5000
+/* A web join may take this long before it fails (browser start, page load,
+ * the recipe's steps, and AR_WEB_UNKNOWN_PAGE_MS before a person is asked);
+ * the lobby and a person's help have their own bounds (core/ar-call.h). */
+#define AR_WEB_MIN_JOIN_TIMEOUT_S 60
 /* Leave steps get this long before the browser is closed anyway. */
 #define AR_WEB_LEAVE_STEPS_MS 3000
 /* After the leave steps, the page's own leave message gets this long to go
