@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "ar-web-page.h"
 
+#include "ar-api-call.h"
+
 #include <math.h>
 #include <string.h>
 
@@ -125,16 +127,6 @@ add_strv(JsonBuilder *b, const char *name, char **v)
   json_builder_end_array(b);
 }
 
-static void
-add_string(JsonBuilder *b, const char *name, const char *v)
-{
-  json_builder_set_member_name(b, name);
-  if (v)
-    json_builder_add_string_value(b, v);
-  else
-    json_builder_add_null_value(b);
-}
-
 static char *
 call_runtime(JsonBuilder *b)
 {
@@ -148,16 +140,16 @@ ar_web_page_step_expression(const ArRecipeStep *step, const char *value)
 {
   g_autoptr(JsonBuilder) b = json_builder_new();
   json_builder_begin_object(b);
-  add_string(b, "op", "step");
-  add_string(b, "action", ar_recipe_action_to_string(step->action));
+  ar_api_add_string_or_null(b, "op", "step");
+  ar_api_add_string_or_null(b, "action", ar_recipe_action_to_string(step->action));
   add_strv(b, "selectors", step->selectors);
-  add_string(b, "frame", step->frame);
-  add_string(b, "text", step->text);
-  add_string(b, "value", value);
-  add_string(b, "key", step->key);
+  ar_api_add_string_or_null(b, "frame", step->frame);
+  ar_api_add_string_or_null(b, "text", step->text);
+  ar_api_add_string_or_null(b, "value", value);
+  ar_api_add_string_or_null(b, "key", step->key);
   json_builder_set_member_name(b, "want_on");
   json_builder_add_boolean_value(b, step->want_on);
-  add_string(b, "state_attribute", step->state_attribute);
+  ar_api_add_string_or_null(b, "state_attribute", step->state_attribute);
   add_strv(b, "state_on", step->state_on);
   add_strv(b, "state_off", step->state_off);
   json_builder_end_object(b);
@@ -182,7 +174,7 @@ ar_web_page_probe_expression(const ArRecipe *recipe)
 {
   g_autoptr(JsonBuilder) b = json_builder_new();
   json_builder_begin_object(b);
-  add_string(b, "op", "probe");
+  ar_api_add_string_or_null(b, "op", "probe");
   json_builder_set_member_name(b, "probes");
   json_builder_begin_array(b);
   for (int s = 0; s < AR_RECIPE_N_STATES; s++) {
@@ -192,10 +184,10 @@ ar_web_page_probe_expression(const ArRecipe *recipe)
     if ((!p->selectors || !p->selectors[0]) && (!p->texts || !p->texts[0]))
       continue; /* a script alone: ar_web_page_script_probe_expression */
     json_builder_begin_object(b);
-    add_string(b, "state", ar_recipe_state_to_string((ArRecipeState)s));
+    ar_api_add_string_or_null(b, "state", ar_recipe_state_to_string((ArRecipeState)s));
     add_strv(b, "selectors", p->selectors);
     add_strv(b, "texts", p->texts);
-    add_string(b, "frame", p->frame);
+    ar_api_add_string_or_null(b, "frame", p->frame);
     json_builder_end_object(b);
   }
   json_builder_end_array(b);
