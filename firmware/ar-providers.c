@@ -51,6 +51,7 @@ ar_providers_register_builtin(ArProviderRegistry *registry, const ArConfig *conf
   ArWebEngineOptions wo = {
       .chromium = config->web_browser,
       .headless = config->web_headless,
+      .wayland_display = config->web_wayland_display,
       .extra_flags = (const char *const *)config->web_browser_flags,
       .blocked = (const char *const *)blocked,
       .state_dir = state_dir,

@@ -252,12 +252,20 @@ EOF
   modules=$(ini_get "$BOARD_CONF" image modules | tr ';' '\n' | sed '/^$/d')
   mkdir -p "$work/etc/modules-load.d" "$work/etc/anyroom" "$work/boot/efi" "$work/data"
   printf '%s\n' $modules >"$work/etc/modules-load.d/anyroom-board.conf"
+  # Web calls show their meeting browser on the room display: a second client of the kiosk's
+  # cage (its socket is group anyroom-display, of which anyroomd is a member; ui-kiosk/kiosk).
+  # A screen without 3D (the board's [display] kiosk-gpu=off) renders it in software too.
+  local web_flags=""
+  [ "$(ini_get "$BOARD_CONF" display kiosk-gpu)" = off ] && web_flags="browser-flags=--disable-gpu"
   cat >"$work/etc/anyroom/anyroom.conf" <<EOF
 # Built into the image (read-only). Settings made in the admin UI live on /data.
 [device]
 board=$BOARD
 [admin]
 listen=0.0.0.0:443
+[web]
+wayland-display=/run/anyroom-kiosk/wayland-0
+$web_flags
 EOF
   echo "$VERSION" >"$work/etc/anyroom/version"
   printf 'ANYROOM_BOARD=%s\nANYROOM_VERSION=%s\nANYROOM_VARIANT=%s\n' "$BOARD" "$VERSION" \
@@ -265,10 +273,13 @@ EOF
   with_mounts "$work" chroot "$work" /bin/sh -ec '
     # No password login at all: root is locked; there is no other login account.
     passwd -l root >/dev/null
-    id anyroom >/dev/null 2>&1 || useradd --system --home-dir /data/anyroom --no-create-home \
-      --shell /usr/sbin/nologin --groups video,audio anyroom
-    # The room display (ui-kiosk/kiosk): its own user, no access to anyroomd'"'"'s state.
+    # anyroom-display: who may draw on the room display (the kiosk'"'"'s cage socket): anyroomd,
+    # for the meeting browser of web calls.
     getent group render >/dev/null || groupadd --system render
+    getent group anyroom-display >/dev/null || groupadd --system anyroom-display
+    id anyroom >/dev/null 2>&1 || useradd --system --home-dir /data/anyroom --no-create-home \
+      --shell /usr/sbin/nologin --groups video,audio,render,anyroom-display anyroom
+    # The room display (ui-kiosk/kiosk): its own user, no access to anyroomd'"'"'s state.
     id anyroom-kiosk >/dev/null 2>&1 || useradd --system --home-dir /run/anyroom-kiosk \
       --no-create-home --shell /usr/sbin/nologin --groups video,render,input anyroom-kiosk
     systemctl enable systemd-networkd systemd-resolved systemd-timesyncd avahi-daemon \

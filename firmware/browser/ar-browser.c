@@ -73,6 +73,7 @@ struct _ArBrowser {
   gboolean freed; /* ar_browser_free() was called */
   char *chromium;
   gboolean headless, chromium_log;
+  char *wayland_display;
   guint width, height;
   GStrv allowed, blocked, media, extra, env;
   guint answer_timeout_ms, heartbeat_ms;
@@ -960,6 +961,13 @@ check_options(const ArBrowserOptions *o, GError **error)
                 "a window size from 320x240 to 7680x4320");
     return FALSE;
   }
+  if (o->wayland_display != NULL &&
+      (!g_path_is_absolute(o->wayland_display) || strlen(o->wayland_display) >= 108 ||
+       strpbrk(o->wayland_display, "\n\r") != NULL)) {
+    g_set_error(error, AR_BROWSER_ERROR, AR_BROWSER_ERROR_OPTIONS,
+                "the Wayland display is the absolute path of its socket (under 108 bytes)");
+    return FALSE;
+  }
   for (guint i = 0; o->env && o->env[i]; i++)
     if (o->env[i][0] == '\0' || o->env[i][0] == '=') {
       g_set_error(error, AR_BROWSER_ERROR, AR_BROWSER_ERROR_OPTIONS,
@@ -990,6 +998,17 @@ build_env(ArBrowser *b)
   add_printf(env, "XDG_CACHE_HOME=%s/.cache", b->profile);
   add_printf(env, "TMPDIR=%s", b->profile);
   g_strv_builder_add(env, "LANGUAGE=en_US");
+  if (!b->headless && b->wayland_display != NULL) {
+    add_printf(env, "WAYLAND_DISPLAY=%s", b->wayland_display);
+    /* Chromium wants a runtime folder of its own; the socket's path is absolute. */
+    add_printf(env, "XDG_RUNTIME_DIR=%s", b->profile);
+  } else if (!b->headless) {
+    const char *const display_env[] = {"DISPLAY", "XAUTHORITY", "WAYLAND_DISPLAY",
+                                       "XDG_RUNTIME_DIR", NULL};
+    for (guint i = 0; display_env[i]; i++)
+      if (g_getenv(display_env[i]) != NULL)
+        add_printf(env, "%s=%s", display_env[i], g_getenv(display_env[i]));
+  }
   for (guint i = 0; b->env[i]; i++) {
     if (strchr(b->env[i], '=') != NULL)
       g_strv_builder_add(env, b->env[i]);
@@ -1042,6 +1061,8 @@ build_argv(ArBrowser *b)
   add_printf(a, "--window-size=%u,%u", b->width, b->height);
   g_strv_builder_add(a, "--window-position=0,0");
   g_strv_builder_add(a, b->headless ? "--headless=new" : "--kiosk");
+  if (!b->headless && b->wayland_display != NULL)
+    g_strv_builder_add(a, "--ozone-platform=wayland");
   for (guint i = 0; b->extra[i]; i++)
     g_strv_builder_add(a, b->extra[i]);
   g_strv_builder_add(a, "about:blank");
@@ -1059,6 +1080,7 @@ ar_browser_start(const ArBrowserOptions *options, ArBrowserReadyFunc ready,
   b->ref = 1;
   b->chromium = g_strdup(options->chromium ? options->chromium : "/usr/bin/chromium");
   b->headless = options->headless;
+  b->wayland_display = g_strdup(options->wayland_display);
   b->chromium_log = options->chromium_log;
   b->width = options->width ? options->width : 1920;
   b->height = options->height ? options->height : 1080;
@@ -1336,6 +1358,7 @@ browser_unref(ArBrowser *b)
     return;
   g_free(b->profile);
   g_free(b->chromium);
+  g_free(b->wayland_display);
   g_strfreev(b->allowed);
   g_strfreev(b->blocked);
   g_strfreev(b->media);

@@ -50,7 +50,11 @@ typedef enum {
 typedef struct {
   const char *chromium; /* NULL: /usr/bin/chromium */
   gboolean headless;    /* TRUE: --headless=new; FALSE: --kiosk (full screen) */
-  guint width, height;  /* 0: 1920x1080 */
+  /* Not headless: the Wayland display to show on, the absolute path of its
+   * socket (the room display's cage on the device): --ozone-platform=wayland.
+   * NULL: the display of our own environment (DISPLAY or WAYLAND_DISPLAY). */
+  const char *wayland_display;
+  guint width, height; /* 0: 1920x1080 */
   /* Allowed: "https://host[:port]", or a wildcard: "https://" then "*.domain[:port]"
    * (any subdomain, not the domain itself). Blocked: the same (http too),
    * or a bare host ("localhost", "*.localhost"): every scheme and port. */

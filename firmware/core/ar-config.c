@@ -65,6 +65,7 @@ static const KeySpec config_keys[] = {
     S("web", "enabled", T_BOOL, web_enabled, 0, 0),
     S("web", "browser", T_STRING, web_browser, 0, 0),
     S("web", "headless", T_BOOL, web_headless, 0, 0),
+    S("web", "wayland-display", T_STRING, web_wayland_display, 0, 0),
     S("web", "browser-flags", T_LIST, web_browser_flags, 0, 0),
     S("web", "bridge", T_BOOL, web_bridge, 0, 0),
     S("web", "recipes", T_STRING, web_recipes_dir, 0, 0),
@@ -268,6 +269,20 @@ ar_config_new_default(void)
 }
 
 /* [network]: ICE servers. Values never appear in messages for the password. */
+static gboolean
+validate_web(const ArConfig *c, const char *origin, GError **error)
+{
+  if (c->web_wayland_display != NULL &&
+      (!g_path_is_absolute(c->web_wayland_display) || strlen(c->web_wayland_display) >= 108)) {
+    g_set_error(error, AR_CONFIG_ERROR, AR_CONFIG_ERROR_INVALID_VALUE,
+                "%s: web.wayland-display: must be the absolute path of a Wayland socket "
+                "(under 108 bytes)",
+                origin);
+    return FALSE;
+  }
+  return TRUE;
+}
+
 static gboolean
 validate_network(ArConfig *c, const char *origin, GError **error)
 {
@@ -497,6 +512,8 @@ ar_config_load_keyfile(GKeyFile *kf, const char *origin, GError **error)
       return NULL;
     }
   }
+  if (!validate_web(c, origin, error))
+    return NULL;
   if (!validate_network(c, origin, error))
     return NULL;
   const DeviceValue devices[] = {
@@ -559,6 +576,7 @@ ar_config_free(ArConfig *c)
   g_free(c->update_download_ca);
   g_free(c->reboot_command);
   g_free(c->web_browser);
+  g_free(c->web_wayland_display);
   g_strfreev(c->web_browser_flags);
   g_free(c->web_recipes_dir);
   g_free(c->web_room_email);

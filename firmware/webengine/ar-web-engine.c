@@ -23,6 +23,7 @@ struct _ArWebEngine {
   ArRecipeSet *recipes;
   char *chromium;
   gboolean headless;
+  char *wayland_display;
   char **extra_flags;
   char **blocked;
   char *state_dir;
@@ -767,9 +768,25 @@ web_call_join(ArProvider *p)
   if (e->bridge)
     g_strv_builder_add(flags, "--enable-features=" AR_WEB_MEDIA_BROWSER_FEATURE);
   g_auto(GStrv) flagv = g_strv_builder_end(flags);
+  /* The room display (cage's socket on the device) may not be there: a board
+   * without a screen, or the room display restarting. The call goes on
+   * without a window then, with the room's devices as always. */
+  gboolean headless = e->headless;
+  const char *wayland = NULL;
+  if (!headless && e->wayland_display != NULL) {
+    GStatBuf st;
+    if (g_stat(e->wayland_display, &st) == 0 && S_ISSOCK(st.st_mode)) {
+      wayland = e->wayland_display;
+    } else {
+      g_message("web: no room display at %s: the meeting browser runs without a window",
+                e->wayland_display);
+      headless = TRUE;
+    }
+  }
   ArBrowserOptions bo = {
       .chromium = e->chromium,
-      .headless = e->headless,
+      .headless = headless,
+      .wayland_display = wayland,
       .allowed = (const char *const *)allowed,
       .blocked = (const char *const *)blocked,
       .extra_flags = (const char *const *)flagv,
@@ -992,6 +1009,7 @@ ar_web_engine_new(const ArConfig *config, ArMediaEngine *media, const ArWebEngin
     g_warning("web: a join recipe was refused: %s", ((GError *)problems->pdata[i])->message);
   e->chromium = g_strdup(o->chromium);
   e->headless = o->headless;
+  e->wayland_display = g_strdup(o->wayland_display);
   e->extra_flags = g_strdupv((char **)o->extra_flags);
   e->blocked = g_strdupv((char **)o->blocked);
   e->state_dir = g_strdup(o->state_dir);
@@ -1013,6 +1031,7 @@ ar_web_engine_unref(ArWebEngine *e)
     return;
   ar_recipe_set_free(e->recipes);
   g_free(e->chromium);
+  g_free(e->wayland_display);
   g_strfreev(e->extra_flags);
   g_strfreev(e->blocked);
   g_free(e->state_dir);

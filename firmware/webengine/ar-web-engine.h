@@ -44,6 +44,10 @@ typedef struct {
   /* TRUE: --headless=new (tests); FALSE: full screen (--kiosk) on the room
    * display, above the room screen (cage on the device). */
   gboolean headless;
+  /* Not headless: the room display's Wayland socket (an absolute path; the
+   * kiosk's cage on the device). Missing at a join: that call runs headless.
+   * NULL: the display of anyroomd's environment. */
+  const char *wayland_display;
   const char *const *extra_flags; /* more Chromium flags (tests: --no-sandbox, fake devices) */
   /* Origins the meeting page may never reach, whatever its recipe says:
    * anyroomd's own API and admin pages (e.g. "https://127.0.0.1:8443"). */

@@ -14,12 +14,17 @@ Builds the dev image and three bundles with rootfs/mkimage.sh (cached rootfs), t
   power-cut N     N times: start an install, kill qemu at a random moment (a power cut), boot again:
                   a good slot boots and the data partition is intact (AR_POWERCUT_RUNS, default 3)
   room-display    booted with a screen (virtio GPU): the room display (cage + Chromium) starts
-                  and shows the room screen signed in (screendump); /proc hides its command line
+                  and shows the room screen signed in (screendump); /proc hides its command line;
+                  then a web call (the lab's fixture web app, a TEST FIXTURE, on the guest's
+                  loopback): anyroomd's sandboxed meeting browser shows full screen above the
+                  room screen, and after leave it is gone and the room screen is back
 Prints TAP. Needs root (mmdebstrap, chroot) and the packages of ./build.sh deps.
 Usage: test-qemu.py BUILD_DIR [--only boot,install,rollback,powercut,kiosk] [--reuse]
   --reuse: the last run's disk (as it left it) and bundles, no build (power-cut soaks);
   AR_POWERCUT_SECONDS: stop the power cuts after that long (reports how many ran).
 """
+import base64
+import json
 import os
 import random
 import re
@@ -124,7 +129,6 @@ def case_boot(vm):
     diag(f"boot to healthy anyroomd: {secs:.1f} s (slot {slot})")
     assert slot == "A", f"first boot went to slot {slot}"
     assert booted_slot(vm) == "A"
-    import json
     status = json.loads(vm.run("runuser -u anyroom -- anyroomctl --socket /run/anyroom/anyroomd.sock status --json")[1])
     dev = status["devices"]
     diag(f"devices: {json.dumps(dev)}")
@@ -215,31 +219,52 @@ def case_rollback(vm, bundles):
     diag(f"rollback to B {time.monotonic() - t0:.0f} s after the reboot into the bad slot")
 
 
-def ppm_stats(path):
-    """(distinct colours in a sample, fraction of sampled pixels unlike the commonest colour)."""
+def ppm_sample(path):
+    """(every 97th pixel of a PPM screendump as (r, g, b) tuples, (width, height))."""
     data = open(path, "rb").read()
     m = re.match(rb"P6\s+(\d+)\s+(\d+)\s+(\d+)\s", data)
     if not m:
         raise AssertionError(f"{path} is not a PPM screendump")
     w, h = int(m.group(1)), int(m.group(2))
     pix = data[m.end():m.end() + w * h * 3]
+    return [tuple(pix[i:i + 3]) for i in range(0, len(pix) - 2, 3 * 97)], (w, h)
+
+
+def ppm_stats(path):
+    """(distinct colours in a sample, fraction of sampled pixels unlike the commonest colour)."""
+    sample, size = ppm_sample(path)
     counts = {}
-    for i in range(0, len(pix) - 2, 3 * 97):  # every 97th pixel
-        c = pix[i:i + 3]
+    for c in sample:
         counts[c] = counts.get(c, 0) + 1
     total = sum(counts.values()) or 1
-    return len(counts), 1.0 - max(counts.values(), default=0) / total, (w, h)
+    return len(counts), 1.0 - max(counts.values(), default=0) / total, size
 
 
-def case_kiosk(vm, work):
+def ppm_dominant(path):
+    """The commonest colour of a PPM screendump's sample, as (r, g, b)."""
+    sample, _ = ppm_sample(path)
+    return max(set(sample), key=sample.count)
+
+
+def screen_share(path, colour, tolerance=6):
+    """The fraction of sampled pixels of a PPM screendump within @tolerance of @colour (r, g, b)."""
+    sample, _ = ppm_sample(path)
+    hits = sum(all(abs(c[k] - colour[k]) <= tolerance for k in range(3)) for c in sample)
+    return hits / (len(sample) or 1)
+
+
+def case_kiosk(vm, work, fixture_port=None):
     """The room display: with a screen (a virtio GPU) the DRM device starts anyroom-kiosk (udev),
     cage and Chromium show the room screen, which signs in with the kiosk secret; hidepid keeps
-    Chromium's command line (it holds the secret) from other users."""
+    Chromium's command line (it holds the secret) from other users. @fixture_port: the guest also
+    gets a way to the fixture web app (case_web_display) and room for a second browser."""
     if vm.alive():
         if not vm.poweroff(180):
             diag("the guest did not power off in 180 s; cutting the power")
     vm.close()
-    vm.start(display=True)
+    if fixture_port:
+        vm.mem_mb = max(vm.mem_mb, 2048)
+    vm.start(display=True, guest_http=fixture_port)
     _, secs = vm.wait_healthy(timeout=600)
     vm.login()
     t0 = time.monotonic()
@@ -276,6 +301,118 @@ def case_kiosk(vm, work):
     assert stats[0] >= 40 and stats[1] >= 0.01, f"the screen shows no page: {stats}"
     vm.run("systemctl is-active anyroomd anyroom-kiosk")
     return secs
+
+
+def start_fixture_app():
+    """TEST FIXTURE: the small web meeting app of the web engine's tests (tests/lab/webapp),
+    on the host's loopback; returns (process, port)."""
+    proc = subprocess.Popen(["node", os.path.join(TOP, "tests", "lab", "webapp", "server.mjs"), "0"],
+                            stdout=subprocess.PIPE, stderr=sys.stderr, text=True)
+    line = proc.stdout.readline()
+    m = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
+    if not m:
+        proc.kill()
+        raise AssertionError(f"the fixture web app did not start: {line!r}")
+    return proc, int(m.group(1))
+
+
+def put_guest_file(vm, path, data):
+    """Writes @data (bytes) to @path in the guest, through the serial console in base64 pieces."""
+    b64 = base64.b64encode(data).decode()
+    vm.run(f": > {path}.b64")
+    for i in range(0, len(b64), 800):
+        vm.run(f"printf %s '{b64[i:i + 800]}' >> {path}.b64")
+    vm.run(f"base64 -d {path}.b64 > {path} && rm {path}.b64")
+
+
+def case_web_display(vm, work):
+    """A web call on the device: anyroomd's meeting browser (its own Chromium, as user anyroom,
+    sandboxed) shows full screen on the room display above the room screen (a second client of
+    the kiosk's cage), with the room's camera through the bridge; after leave it is gone and the
+    room screen is back. The meeting is the lab's fixture web app (a TEST FIXTURE), reached from
+    the guest's loopback (systemd-socket-proxyd to the host's port, qemu guestfwd)."""
+    ctl = "anyroomctl --socket /run/anyroom/anyroomd.sock"
+    before = os.path.join(work, "web-before.ppm")
+    vm.screendump(before)
+    room_bg = ppm_dominant(before)
+    # The administrator's recipe for the app (tests/lab/recipes/fixture-app.json) in the state
+    # folder, and the app on the guest's loopback.
+    recipes = "/data/anyroom/state/recipes"
+    vm.run(f"install -d -o anyroom -g anyroom -m 0700 {recipes}")
+    put_guest_file(vm, f"{recipes}/fixture-app.json",
+                   open(os.path.join(TOP, "tests", "lab", "recipes", "fixture-app.json"), "rb").read())
+    vm.run(f"chown anyroom:anyroom {recipes}/fixture-app.json")
+    vm.run("systemd-run --quiet --collect --unit=ar-lab-http -p DynamicUser=yes "
+           "/usr/bin/systemd-socket-activate -l 127.0.0.1:8099 "
+           "/usr/lib/systemd/systemd-socket-proxyd 10.0.2.100:80")
+    t0 = time.monotonic()
+    while vm.run("ip -4 -o addr show scope global | grep -q 'inet 10\\.0\\.2\\.'", check=False)[0] != 0:
+        assert time.monotonic() - t0 < 120, "the guest got no address on qemu's user network"
+        time.sleep(3)
+    vm.run("systemctl restart anyroomd")  # the recipe folder is read at start
+    t0 = time.monotonic()
+    while vm.run(f"{ctl} status >/dev/null", check=False)[0] != 0:
+        assert time.monotonic() - t0 < 180, "anyroomd did not come back after the restart"
+        time.sleep(3)
+    rc, out = vm.run(f"{ctl} join 'http://127.0.0.1:8099/meet?scenario=direct'", timeout=300,
+                     check=False)
+    diag(f"join: exit {rc}: {out.strip()[-300:]}")
+    t0 = time.monotonic()
+    state = ""
+    while time.monotonic() - t0 < 300:
+        st = json.loads(vm.run(f"{ctl} status --json")[1])
+        state = st.get("state", "")
+        if state in ("connected", "failed", "needs-attention", "idle"):
+            break
+        time.sleep(3)
+    diag(f"web call: {state} {time.monotonic() - t0:.0f} s after the join answered; engine "
+         f"{st.get('engine')}, provider {st.get('provider')}; {st.get('message') or ''}")
+    assert state == "connected", f"the web call is {state}: {st.get('message')}"
+    # The meeting browser is anyroomd's (user anyroom) and sandboxed: its renderers are in a
+    # user namespace of their own.
+    procs = vm.run("pgrep -u anyroom -a chromium | cut -c1-300", check=False)[1]
+    main = vm.run("pgrep -u anyroom -o chromium")[1].strip()
+    rend = vm.run("pgrep -u anyroom -f -- '--type=renderer' | head -1")[1].strip()
+    ns_main = vm.run(f"readlink /proc/{main}/ns/user")[1].strip()
+    ns_rend = vm.run(f"readlink /proc/{rend}/ns/user")[1].strip()
+    diag(f"meeting browser {main} ({ns_main}), a renderer {rend} ({ns_rend})")
+    assert "--no-sandbox" not in procs, "the meeting browser runs without its sandbox"
+    assert ns_main != ns_rend, "the meeting browser's renderer shares the browser's user namespace"
+    vm.run(f"grep -qa -- '--ozone-platform=wayland' /proc/{main}/cmdline")
+    # On the screen: the fixture page (#eee) over the room screen.
+    shot, png = os.path.join(work, "web-call.ppm"), os.path.join(work, "web-call-screen.png")
+    share = 0.0
+    while time.monotonic() - t0 < 400:
+        vm.screendump(shot)
+        share = screen_share(shot, (0xee, 0xee, 0xee))
+        if share >= 0.5:
+            break
+        time.sleep(5)
+    vm.screendump(png, "png")
+    diag(f"in the call {share:.0%} of the screen is the meeting page's background; {png}")
+    assert share >= 0.5, f"the meeting page is not on the room display ({share:.0%}): {png}"
+    rc, out = vm.run(f"{ctl} leave", timeout=120, check=False)
+    t1 = time.monotonic()
+    left = False
+    while time.monotonic() - t1 < 120:
+        if vm.run("pgrep -u anyroom chromium >/dev/null", check=False)[0] != 0:
+            left = True
+            break
+        time.sleep(2)
+    assert left, "the meeting browser is still running after leave"
+    after, png2 = os.path.join(work, "web-after.ppm"), os.path.join(work, "web-after-screen.png")
+    back = 0.0
+    while time.monotonic() - t1 < 180:
+        vm.screendump(after)
+        back = screen_share(after, room_bg)
+        if back >= 0.4 and screen_share(after, (0xee, 0xee, 0xee)) < 0.05:
+            break
+        time.sleep(5)
+    vm.screendump(png2, "png")
+    diag(f"after leave (browser gone in {time.monotonic() - t1:.0f} s) {back:.0%} of the screen "
+         f"is the room screen's background {room_bg}; {png2}")
+    assert back >= 0.4, f"the room screen did not come back: {png2}"
+    vm.run("systemctl is-active anyroomd anyroom-kiosk")
 
 
 def case_powercuts(vm, runs, install_secs):
@@ -377,12 +514,30 @@ def main():
             if broken:
                 tap(False, "/system/room-display", "an earlier step left the guest unusable")
             else:
+                app, port = start_fixture_app()
                 try:
-                    case_kiosk(vm, work)
-                    tap(True, "/system/room-display")
-                except (GuestError, AssertionError, OSError, ValueError) as e:
-                    diag(f"/system/room-display failed: {e}", err=True)
-                    tap(False, "/system/room-display")
+                    kiosk_ok = False
+                    try:
+                        case_kiosk(vm, work, port)
+                        kiosk_ok = True
+                        tap(True, "/system/room-display")
+                    except (GuestError, AssertionError, OSError, ValueError) as e:
+                        diag(f"/system/room-display failed: {e}", err=True)
+                        tap(False, "/system/room-display")
+                    if not kiosk_ok:
+                        tap(False, "/system/web-call-on-room-display", "no room display")
+                    else:
+                        try:
+                            case_web_display(vm, work)
+                            tap(True, "/system/web-call-on-room-display")
+                        except (GuestError, AssertionError, OSError, ValueError, KeyError) as e:
+                            diag(f"/system/web-call-on-room-display failed: {e}", err=True)
+                            diag(vm.run("journalctl -u anyroomd -b --no-pager -n 60", check=False)[1],
+                                 err=True)
+                            tap(False, "/system/web-call-on-room-display")
+                finally:
+                    app.kill()
+                    app.wait(10)
     finally:
         vm.close()
         diag(f"guest console: {log} ({vm.resets} guest reboots, each a new qemu process)")

@@ -22,6 +22,8 @@ import time
 
 OVMF_CODE = "/usr/share/OVMF/OVMF_CODE_4M.fd"
 OVMF_VARS = "/usr/share/OVMF/OVMF_VARS_4M.fd"
+# Where a guest started with guest_http reaches the host's port (qemu user network, guestfwd).
+GUEST_HTTP_ADDR = "10.0.2.100"
 
 
 class GuestError(Exception):
@@ -47,9 +49,11 @@ class Vm:
         self.reader = None
         self.stopping = False  # set by kill()/poweroff(): an exit is not a reboot
 
-    def start(self, display=False):
+    def start(self, display=False, guest_http=None):
         """@display: a virtio GPU (1920x1080, a DRM device in the guest: the room display starts)
-        and a QMP socket for screendump()."""
+        and a QMP socket for screendump(). @guest_http (a port on the host's loopback): a network
+        card whose only way out (qemu's user network, restrict=on) is GUEST_HTTP_ADDR:80, which
+        reaches that port: nothing else of the guest reaches the host or any network."""
         cmd = [
             "qemu-system-x86_64", "-machine", "q35", "-accel", "tcg", "-m", str(self.mem_mb),
             "-action", "reboot=shutdown",
@@ -62,8 +66,17 @@ class Vm:
             # A full host disk is an I/O error the guest reports, not a silently paused guest.
             "werror=report,rerror=report",
             "-device", "i6300esb", "-action", "watchdog=reset",
-            "-serial", "stdio", "-nic", "none",
+            "-serial", "stdio",
         ]
+        if guest_http:
+            # A command per connection (qemu's guestfwd), piping it to the host's loopback port.
+            pipe = os.path.join(os.path.dirname(os.path.abspath(__file__)), "tcp-pipe.mjs")
+            cmd += ["-netdev", f"user,id=n0,restrict=on,guestfwd=tcp:{GUEST_HTTP_ADDR}:80-"
+                    f"cmd:node {pipe} {int(guest_http)}",
+                    # romfile= (none): no PXE option ROM, OVMF does not try to boot from it.
+                    "-device", "virtio-net-pci,netdev=n0,romfile="]
+        else:
+            cmd += ["-nic", "none"]
         for d in self.extra_disks:
             cmd += ["-drive", f"file={d},format=raw,if=virtio,readonly=on"]
         self.qmp_path = None

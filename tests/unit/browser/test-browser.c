@@ -1027,6 +1027,14 @@ test_bad_options(void)
   g_assert_error(error, AR_BROWSER_ERROR, AR_BROWSER_ERROR_OPTIONS);
   g_clear_error(&error);
   const char *good[] = {"https://127.0.0.1:1", NULL};
+  /* The room display is the absolute path of a Wayland socket. */
+  ArBrowserOptions ow = {
+      .allowed = good, .wayland_display = "wayland-0", .profile_parent = profile_parent};
+  b = ar_browser_start(&ow, on_ready, on_closed, NULL, &error);
+  g_assert_null(b);
+  g_assert_error(error, AR_BROWSER_ERROR, AR_BROWSER_ERROR_OPTIONS);
+  g_assert_nonnull(strstr(error->message, "Wayland"));
+  g_clear_error(&error);
   ArBrowserOptions o2 = {
       .chromium = "/nonexistent/chromium", .allowed = good, .profile_parent = profile_parent};
   b = ar_browser_start(&o2, on_ready, on_closed, NULL, &error);

@@ -13,6 +13,19 @@ load(const char *text, GError **error)
   return ar_config_load_data(text, strlen(text), "test.conf", error);
 }
 
+/* The room display's socket for the meeting browser: none by default (the
+ * image sets the kiosk's). */
+static void
+test_web_wayland_display(void)
+{
+  g_autoptr(ArConfig) d = ar_config_new_default();
+  g_assert_null(d->web_wayland_display);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ArConfig) c = load("[web]\nwayland-display=/run/anyroom-kiosk/wayland-0\n", &error);
+  g_assert_no_error(error);
+  g_assert_cmpstr(c->web_wayland_display, ==, "/run/anyroom-kiosk/wayland-0");
+}
+
 static void
 test_defaults(void)
 {
@@ -500,6 +513,7 @@ test_network_bad(void)
        "exclude"},
       {"[network]\nturn-usrname=u\n", "unknown key"},
       {"[network]\nturn-tls-ca=ca.pem\n", "absolute path"},
+      {"[web]\nwayland-display=wayland-0\n", "web.wayland-display: must be the absolute path"},
       {"[network]\nturn=turn:1;turn:2;turn:3;turn:4;turn:5;turn:6;turn:7;turn:8;turn:9\n"
        "turn-username=u\nturn-password=p\n",
        "more than"},
@@ -580,6 +594,7 @@ main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/config/defaults", test_defaults);
+  g_test_add_func("/config/web/wayland-display", test_web_wayland_display);
   g_test_add_func("/config/full", test_full);
   g_test_add_func("/config/unknown-key", test_unknown_key);
   g_test_add_func("/config/unknown-group", test_unknown_group);
