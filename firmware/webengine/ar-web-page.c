@@ -490,15 +490,19 @@ clean_id(JsonObject *o)
   return k ? g_strdup(buf) : NULL;
 }
 
-/* PREFIX and N, made unique among IDS (a page's own ids may look alike). */
+/* BASE (taken), or BASE-2, BASE-3... : unique among IDS (a page's own ids
+ * may look like the ones made here). */
 static char *
-unique_id(GHashTable *ids, const char *prefix, guint n)
+make_unique(GHashTable *ids, char *base)
 {
-  char *id = g_strdup_printf("%s%u", prefix, n);
+  char *id = base;
   for (guint k = 2; g_hash_table_contains(ids, id); k++) {
-    g_free(id);
-    id = g_strdup_printf("%s%u-%u", prefix, n, k);
+    if (id != base)
+      g_free(id);
+    id = g_strdup_printf("%s-%u", base, k);
   }
+  if (id != base)
+    g_free(base);
   return id;
 }
 
@@ -522,7 +526,8 @@ ar_web_page_participants_result(JsonNode *answer, const ArRecipeParticipants *sp
     return FALSE;
   JsonArray *a = json_node_get_array(ln);
   guint n = MIN(json_array_get_length(a), AR_RECIPE_MAX_PARTICIPANTS);
-  g_autoptr(GHashTable) ids = g_hash_table_new(g_str_hash, g_str_equal);
+  g_autoptr(GHashTable) ids = g_hash_table_new(g_str_hash, g_str_equal); /* borrowed */
+  g_autoptr(GHashTable) page_ids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
   guint first = out->len;
   for (guint i = 0; i < n; i++) {
     JsonNode *e = json_array_get_element(a, i);
@@ -535,12 +540,13 @@ ar_web_page_participants_result(JsonNode *answer, const ArRecipeParticipants *sp
             ? json_node_get_string(nn)
             : NULL;
     char *id = clean_id(eo);
-    /* No id, or one given twice: the position (stable only while nobody
-     * before it leaves). */
-    if (!id || g_hash_table_contains(ids, id)) {
-      g_free(id);
-      id = unique_id(ids, "web-", i + 1);
-    }
+    /* page_ids owns ID from here. An id given twice: the same participant
+     * in two places (a tile and a roster row), listed once. */
+    if (id && !g_hash_table_add(page_ids, id))
+      continue;
+    /* The page's id, or without one the position (stable only while nobody
+     * before it leaves); unique either way. */
+    id = make_unique(ids, id ? g_strdup(id) : g_strdup_printf("web-%u", i + 1));
     ArParticipant *p = participant_new(id, ar_web_page_clean_name(raw));
     g_hash_table_add(ids, p->id);
     g_ptr_array_add(out, p);
@@ -554,7 +560,8 @@ ar_web_page_participants_result(JsonNode *answer, const ArRecipeParticipants *sp
       others = others > 0 ? others - 1 : 0;
     others = MIN(others, AR_RECIPE_MAX_PARTICIPANTS);
     for (guint k = out->len - first; k < others; k++) {
-      ArParticipant *p = participant_new(unique_id(ids, "web-more-", k + 1), NULL);
+      ArParticipant *p =
+          participant_new(make_unique(ids, g_strdup_printf("web-more-%u", k + 1)), NULL);
       g_hash_table_add(ids, p->id);
       g_ptr_array_add(out, p);
     }

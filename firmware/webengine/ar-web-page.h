@@ -59,7 +59,8 @@ char *ar_web_page_participants_expression(const ArRecipe *recipe);
  * participant of a participants answer to @out: at most
  * AR_RECIPE_MAX_PARTICIPANTS; names cleaned (ar_web_page_clean_name(), NULL
  * when missing, not a string or empty); ids of letters, digits and - _ . :
- * (at most 64), else "web-N" by position, unique; a count above the list
+ * (at most 64), else "web-N" by position, unique (an id given twice is one
+ * participant shown twice: listed once); a count above the list
  * (less the room when @spec says the count includes it) adds entries without
  * names ("web-more-N"). FALSE if @answer is not such an answer (the caller
  * keeps the list it had). */
