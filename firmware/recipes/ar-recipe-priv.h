@@ -56,6 +56,7 @@ struct _ArRecipe {
   GArray *leave; /* ArRecipeStep */
   ArRecipeProbe probes[AR_RECIPE_N_STATES];
   ArRecipeControlSpec controls[AR_RECIPE_N_CONTROLS];
+  ArRecipeParticipants *participants; /* NULL: none */
 };
 
 /* NULL if SELECTOR looks like CSS a browser can parse, else why not (static). */

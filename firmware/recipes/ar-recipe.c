@@ -111,6 +111,21 @@ fragment_param_free(gpointer p)
 }
 
 static void
+participants_free(ArRecipeParticipants *pp)
+{
+  if (pp == NULL)
+    return;
+  g_strfreev(pp->selectors);
+  g_free(pp->frame);
+  g_free(pp->name);
+  g_free(pp->name_attribute);
+  g_free(pp->id_attribute);
+  g_free(pp->self);
+  g_free(pp->count);
+  g_free(pp);
+}
+
+static void
 recipe_free(ArRecipe *r)
 {
   g_free(r->file);
@@ -143,6 +158,7 @@ recipe_free(ArRecipe *r)
       g_free(r->controls[i].step);
     }
   }
+  participants_free(r->participants);
   g_free(r);
 }
 
@@ -774,6 +790,64 @@ parse_control(Ctx *c, const char *path, JsonNode *node, ArRecipeControlSpec *cs)
   return TRUE;
 }
 
+/* The participants probe: where the page lists who is in the call. */
+static gboolean
+parse_participants(Ctx *c, ArRecipe *r, JsonNode *node)
+{
+  static const char *const keys[] = {
+      "selectors",           "frame", "name", "name-attribute", "id-attribute", "self", "count",
+      "count-includes-self", "note",  NULL,
+  };
+  static const char *const selector_keys[] = {"frame", "name", "self", "count", NULL};
+  const char *path = "participants";
+  JsonObject *o = get_object(c, path, node);
+  if (o == NULL || !check_keys(c, path, o, keys, NULL))
+    return FALSE;
+  ArRecipeParticipants *pp = g_new0(ArRecipeParticipants, 1);
+  r->participants = pp; /* freed with the recipe, also when this fails */
+  pp->count_includes_self = TRUE;
+  g_autofree char *note = NULL;
+  if (!member_strv(c, path, o, "selectors", 1, AR_RECIPE_MAX_SELECTORS, AR_RECIPE_MAX_SELECTOR_LEN,
+                   check_selector, &pp->selectors) ||
+      !member_string(c, path, o, "frame", AR_RECIPE_MAX_SELECTOR_LEN, FALSE, &pp->frame) ||
+      !member_string(c, path, o, "name", AR_RECIPE_MAX_SELECTOR_LEN, FALSE, &pp->name) ||
+      !member_string(c, path, o, "name-attribute", 64, FALSE, &pp->name_attribute) ||
+      !member_string(c, path, o, "id-attribute", 64, FALSE, &pp->id_attribute) ||
+      !member_string(c, path, o, "self", AR_RECIPE_MAX_SELECTOR_LEN, FALSE, &pp->self) ||
+      !member_string(c, path, o, "count", AR_RECIPE_MAX_SELECTOR_LEN, FALSE, &pp->count) ||
+      !member_string(c, path, o, "note", MAX_NOTE_LEN, TRUE, &note))
+    return FALSE;
+  char *const selector_values[] = {pp->frame, pp->name, pp->self, pp->count};
+  for (guint i = 0; selector_keys[i] != NULL; i++) {
+    g_autofree char *p = sub(path, selector_keys[i]);
+    if (selector_values[i] != NULL && !check_selector(c, p, selector_values[i]))
+      return FALSE;
+  }
+  if (pp->name_attribute != NULL &&
+      !check_param_name(c, "participants.name-attribute", pp->name_attribute))
+    return FALSE;
+  if (pp->id_attribute != NULL &&
+      !check_param_name(c, "participants.id-attribute", pp->id_attribute))
+    return FALSE;
+  if (json_object_has_member(o, "count-includes-self") &&
+      !get_bool(c, "participants.count-includes-self",
+                json_object_get_member(o, "count-includes-self"), &pp->count_includes_self))
+    return FALSE;
+  if (pp->selectors == NULL && pp->count == NULL)
+    return fail(c, path, "give selectors (one element per participant) or a count");
+  if (pp->selectors == NULL) {
+    pp->selectors = g_new0(char *, 1);
+    const char *const per_element[] = {"name", "name-attribute", "id-attribute", "self", NULL};
+    for (guint i = 0; per_element[i] != NULL; i++) {
+      if (json_object_has_member(o, per_element[i])) {
+        g_autofree char *p = sub(path, per_element[i]);
+        return fail(c, p, "needs selectors (it is read from each participant's element)");
+      }
+    }
+  }
+  return TRUE;
+}
+
 /* ---- the recipe ---- */
 
 static gboolean
@@ -987,7 +1061,8 @@ parse_root(Ctx *c, ArRecipe *r, JsonNode *root_node, const char *expected_id)
       "sources",  "serves",       "origins",
       "join-url", "display-name", "needs-attention-at-once",
       "steps",    "probes",       "controls",
-      "leave",    "notes",        NULL,
+      "leave",    "notes",        "participants",
+      NULL,
   };
   static const char *const required[] = {
       "format",   "id",     "name",     "sources", "serves", "origins",
@@ -1070,6 +1145,10 @@ parse_root(Ctx *c, ArRecipe *r, JsonNode *root_node, const char *expected_id)
     return fail(c, "probes.in-call",
                 "only a recipe that hands the page to a person at once "
                 "may have no in-call probe");
+
+  if (json_object_has_member(root, "participants") &&
+      !parse_participants(c, r, json_object_get_member(root, "participants")))
+    return FALSE;
 
   JsonObject *controls = get_object(c, "controls", json_object_get_member(root, "controls"));
   if (controls == NULL || !check_keys(c, "controls", controls, control_names, control_names))
@@ -1263,6 +1342,12 @@ ar_recipe_get_control(const ArRecipe *r, ArRecipeControl control)
   return &r->controls[control];
 }
 
+const ArRecipeParticipants *
+ar_recipe_get_participants(const ArRecipe *r)
+{
+  return r->participants;
+}
+
 static void
 add_step_selectors(GStrvBuilder *b, const ArRecipeStep *st)
 {
@@ -1288,6 +1373,14 @@ ar_recipe_dup_all_selectors(const ArRecipe *r)
     g_strv_builder_addv(b, (const char **)p->selectors);
     if (p->frame != NULL)
       g_strv_builder_add(b, p->frame);
+  }
+  const ArRecipeParticipants *pp = r->participants;
+  if (pp != NULL) {
+    g_strv_builder_addv(b, (const char **)pp->selectors);
+    const char *const more[] = {pp->frame, pp->name, pp->self, pp->count};
+    for (guint i = 0; i < G_N_ELEMENTS(more); i++)
+      if (more[i] != NULL)
+        g_strv_builder_add(b, more[i]);
   }
   for (guint i = 0; i < AR_RECIPE_N_CONTROLS; i++)
     add_step_selectors(b, r->controls[i].step);

@@ -42,6 +42,9 @@ typedef enum {
 #define AR_RECIPE_MAX_TIMEOUT_MS 120000
 #define AR_RECIPE_DEFAULT_TIMEOUT_MS 10000
 #define AR_RECIPE_MAX_JOIN_URL_LEN 8192
+/* The participants probe: what the engine takes from a page at most. */
+#define AR_RECIPE_MAX_PARTICIPANTS 500
+#define AR_RECIPE_MAX_PARTICIPANT_NAME 64 /* characters */
 
 /* Page states a recipe probes. The enum order is the order an engine should
  * test them in: failures first, then in call, lobby and pre-join (a page that
@@ -124,6 +127,27 @@ typedef struct {
   ArRecipeStep *step; /* NULL when not applicable */
 } ArRecipeControlSpec;
 
+/* The optional participants probe (docs/recipes.md "Participants"): where the
+ * page shows who is in the call. Read while connected; what the page answers
+ * is untrusted (the engine cleans and bounds it). */
+typedef struct {
+  /* One element per participant; the first selector that matches a shown
+   * element is used. May be empty (a count alone). */
+  char **selectors;
+  char *frame; /* CSS selector of a same-origin iframe, or NULL */
+  char *name;  /* CSS selector inside each element holding the name, or NULL: the element */
+  char *name_attribute; /* read the name from this attribute ("aria-label"), or NULL: the text */
+  char *id_attribute;   /* an attribute with a stable id ("data-participant-id"), or NULL */
+  /* An element that matches this CSS selector, or holds an element that
+   * does, is the room itself: not listed. NULL: the page lists others only. */
+  char *self;
+  /* CSS selector of an element whose text holds the number of people in the
+   * call (a "People (7)" button), or NULL. More people than elements (a list
+   * that shows only some): the rest are listed without names. */
+  char *count;
+  gboolean count_includes_self; /* the count includes the room (default TRUE) */
+} ArRecipeParticipants;
+
 typedef enum {
   AR_RECIPE_TOGGLE_UNKNOWN,
   AR_RECIPE_TOGGLE_OFF,
@@ -175,7 +199,9 @@ const ArRecipeStep *ar_recipe_get_steps(const ArRecipe *recipe, guint *n_steps);
 const ArRecipeStep *ar_recipe_get_leave(const ArRecipe *recipe, guint *n_steps);
 const ArRecipeProbe *ar_recipe_get_probe(const ArRecipe *recipe, ArRecipeState state);
 const ArRecipeControlSpec *ar_recipe_get_control(const ArRecipe *recipe, ArRecipeControl control);
-/* Every CSS selector of the recipe (steps, probes, controls, leave, frames),
+/* The participants probe, or NULL if the recipe has none. */
+const ArRecipeParticipants *ar_recipe_get_participants(const ArRecipe *recipe);
+/* Every CSS selector of the recipe (steps, probes, participants, controls, leave, frames),
  * for checks. Newly allocated, NULL-terminated. */
 char **ar_recipe_dup_all_selectors(const ArRecipe *recipe);
 

@@ -79,6 +79,9 @@ typedef struct {
   char *attention; /* the last needs-attention message */
   gint64 camera_wait_until_us;
   gint64 camera_seen_us;
+  GPtrArray *participants; /* ArParticipant*: the page's list as last read */
+  gint64 participants_us;  /* when it was last asked for */
+  gboolean participants_busy;
 } WebCall;
 
 static const ArProviderClass web_call_class;
@@ -402,11 +405,65 @@ on_probe(ArBrowser *b, JsonNode *result, const GError *error, gpointer data)
   probe_scripts(c);
 }
 
+/* ---- participants ---- */
+
+static gboolean
+same_participants(GPtrArray *a, GPtrArray *b)
+{
+  if (a->len != b->len)
+    return FALSE;
+  for (guint i = 0; i < a->len; i++) {
+    const ArParticipant *x = a->pdata[i], *y = b->pdata[i];
+    if (g_strcmp0(x->id, y->id) != 0 || g_strcmp0(x->display, y->display) != 0)
+      return FALSE;
+  }
+  return TRUE;
+}
+
+static void
+on_participants(ArBrowser *b, JsonNode *result, const GError *error, gpointer data)
+{
+  WebCall *c = data;
+  c->participants_busy = FALSE;
+  if (c->phase != PHASE_CONNECTED)
+    return;
+  if (error) {
+    g_debug("web: participants: %s", error->message);
+    return;
+  }
+  g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func((GDestroyNotify)ar_participant_free);
+  if (!ar_web_page_participants_result(result, ar_recipe_get_participants(c->recipe), list))
+    return; /* not an answer (the frame is not there yet): the list stays */
+  if (same_participants(list, c->participants))
+    return;
+  g_debug("web: %u participants in the page", list->len);
+  g_ptr_array_unref(c->participants);
+  c->participants = g_steal_pointer(&list);
+  c->cb.participants_changed(&c->parent, c->user_data);
+}
+
+/* With the state probes, while connected, at most every
+ * AR_WEB_PARTICIPANTS_INTERVAL_MS; one read at a time. */
+static void
+read_participants(WebCall *c)
+{
+  gint64 now = g_get_monotonic_time();
+  if (c->phase != PHASE_CONNECTED || c->participants_busy || !c->browser ||
+      !ar_recipe_get_participants(c->recipe) ||
+      (c->participants_us && now - c->participants_us < AR_WEB_PARTICIPANTS_INTERVAL_MS * 1000))
+    return;
+  g_autofree char *expr = ar_web_page_participants_expression(c->recipe);
+  c->participants_us = now;
+  c->participants_busy = TRUE;
+  ar_browser_evaluate(c->browser, expr, 2000, on_participants, c);
+}
+
 static void
 probe_round(WebCall *c)
 {
   if (c->busy || !c->browser)
     return;
+  read_participants(c);
   g_autofree char *expr = ar_web_page_probe_expression(c->recipe);
   c->busy = TRUE;
   ar_browser_evaluate(c->browser, expr, 2000, on_probe, c);
@@ -932,6 +989,7 @@ web_call_create(const ArLink *link, gpointer class_data, const char *display_nam
   c->cb = *cb;
   c->user_data = user_data;
   c->tracks = g_ptr_array_new_with_free_func((GDestroyNotify)ar_track_info_free);
+  c->participants = g_ptr_array_new_with_free_func((GDestroyNotify)ar_participant_free);
   c->last_bytes = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
   c->mic_muted = ar_media_engine_get_microphone_muted(e->media);
   c->camera_enabled = ar_media_engine_get_camera_enabled(e->media);
@@ -956,7 +1014,14 @@ web_call_collect_tracks(ArProvider *p, GPtrArray *out)
 static void
 web_call_collect_participants(ArProvider *p, GPtrArray *out)
 {
-  /* The recipes do not read participant lists yet (docs/web-engine.md). */
+  WebCall *c = (WebCall *)p;
+  for (guint i = 0; i < c->participants->len; i++) {
+    const ArParticipant *x = c->participants->pdata[i];
+    ArParticipant *copy = g_new0(ArParticipant, 1);
+    copy->id = g_strdup(x->id);
+    copy->display = g_strdup(x->display);
+    g_ptr_array_add(out, copy);
+  }
 }
 
 static void
@@ -977,6 +1042,7 @@ web_call_free(ArProvider *p)
   g_free(c->join_url);
   g_free(c->attention);
   g_ptr_array_unref(c->tracks);
+  g_ptr_array_unref(c->participants);
   g_hash_table_unref(c->last_bytes);
   ar_web_engine_unref(c->engine);
   g_free(c);

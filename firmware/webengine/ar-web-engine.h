@@ -23,6 +23,9 @@ G_BEGIN_DECLS
 /* How often the page's state is read, and the statistics. */
 #define AR_WEB_PROBE_INTERVAL_MS 500
 #define AR_WEB_STATS_INTERVAL_MS 2000
+/* While connected, the recipe's participants probe is read with the state
+ * probes, at most this often. */
+#define AR_WEB_PARTICIPANTS_INTERVAL_MS 2000
 /* A page no probe recognises for this long after the steps: a person is asked
  * to finish on the room screen. */
 #define AR_WEB_UNKNOWN_PAGE_MS 15000

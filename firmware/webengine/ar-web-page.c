@@ -12,6 +12,12 @@
  *     -> {r: "done" | "not-found" | "unknown"}
  *   {op: "probe", probes: [{state, selectors, texts, frame}]}
  *     -> the first state whose probe matches, or null.
+ *   {op: "participants", selectors, frame, name, name_attribute, id_attribute,
+ *    self, count, max}
+ *     -> {list: [{id, name}], self: N, count: N | null}, or null (no frame).
+ *   Participants' elements count when rendered (not display: none, not
+ *   hidden), in view or not: a long list scrolls. At most MAX are read; names
+ *   and ids are cut here already so that the answer stays small.
  * Elements count only when shown (a size, not hidden); a text matches the
  * element's text, aria-label or value, in any case. */
 static const char runtime[] =
@@ -113,6 +119,51 @@ static const char runtime[] =
     "      }\n"
     "    }\n"
     "    return null;\n"
+    "  }\n"
+    "  if (req.op === 'participants') {\n"
+    "    const root = rootOf(req.frame);\n"
+    "    if (!root) return null;\n"
+    "    const rendered = (el) => {\n"
+    "      if (!el.getClientRects || el.getClientRects().length === 0) return false;\n"
+    "      const view = el.ownerDocument.defaultView || window;\n"
+    "      return view.getComputedStyle(el).visibility !== 'hidden';\n"
+    "    };\n"
+    "    const cut = (v, n) => (typeof v === 'string' ? v.slice(0, n) : null);\n"
+    "    const matches = (el, sel) => {\n"
+    "      try { return el.matches(sel) || !!el.querySelector(sel); } catch (e) { return false; }\n"
+    "    };\n"
+    "    let els = [];\n"
+    "    for (const sel of req.selectors || []) {\n"
+    "      let all;\n"
+    "      try { all = root.querySelectorAll(sel); } catch (e) { continue; }\n"
+    "      els = [];\n"
+    "      for (const el of all) {\n"
+    "        if (els.length >= req.max * 2) break;\n"
+    "        if (rendered(el)) els.push(el);\n"
+    "      }\n"
+    "      if (els.length) break;\n"
+    "    }\n"
+    "    const list = [];\n"
+    "    let self = 0;\n"
+    "    for (const el of els) {\n"
+    "      if (list.length >= req.max) break;\n"
+    "      if (req.self && matches(el, req.self)) { self++; continue; }\n"
+    "      let n = el;\n"
+    "      if (req.name) { try { n = el.querySelector(req.name); } catch (e) { n = null; } }\n"
+    "      let name = null;\n"
+    "      if (n) name = req.name_attribute ? n.getAttribute(req.name_attribute)\n"
+    "                                      : (n.innerText || n.textContent || '');\n"
+    "      const id = req.id_attribute ? el.getAttribute(req.id_attribute) : null;\n"
+    "      list.push({ id: cut(id, 64), name: cut(name, 128) });\n"
+    "    }\n"
+    "    let count = null;\n"
+    "    if (req.count) {\n"
+    "      let c = null;\n"
+    "      try { c = root.querySelector(req.count); } catch (e) { c = null; }\n"
+    "      const m = c ? String(c.innerText || c.textContent || '').match(/\\d{1,9}/) : null;\n"
+    "      if (m) count = Number(m[0]);\n"
+    "    }\n"
+    "    return { list: list, self: self, count: count };\n"
     "  }\n"
     "  return null;\n"
     "})";
@@ -353,4 +404,167 @@ ar_web_page_stats_to_tracks(JsonNode *answer, GPtrArray *out)
     t->stats.freeze_ms = num(o, "freeze_ms", 0, 0, 1e12);
     g_ptr_array_add(out, t);
   }
+}
+
+/* ---- participants ---- */
+
+char *
+ar_web_page_participants_expression(const ArRecipe *recipe)
+{
+  const ArRecipeParticipants *pp = ar_recipe_get_participants(recipe);
+  if (!pp)
+    return NULL;
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  json_builder_begin_object(b);
+  ar_api_add_string_or_null(b, "op", "participants");
+  add_strv(b, "selectors", pp->selectors);
+  ar_api_add_string_or_null(b, "frame", pp->frame);
+  ar_api_add_string_or_null(b, "name", pp->name);
+  ar_api_add_string_or_null(b, "name_attribute", pp->name_attribute);
+  ar_api_add_string_or_null(b, "id_attribute", pp->id_attribute);
+  ar_api_add_string_or_null(b, "self", pp->self);
+  ar_api_add_string_or_null(b, "count", pp->count);
+  json_builder_set_member_name(b, "max");
+  json_builder_add_int_value(b, AR_RECIPE_MAX_PARTICIPANTS);
+  json_builder_end_object(b);
+  return call_runtime(b);
+}
+
+char *
+ar_web_page_clean_name(const char *s)
+{
+  if (!s)
+    return NULL;
+  /* The page's text: made valid, composed, without control, format (bidi
+   * overrides), private-use or unassigned characters; runs of white space
+   * (newlines of a tile's text too) become one space; at most
+   * AR_RECIPE_MAX_PARTICIPANT_NAME characters. */
+  gsize len = strnlen(s, 4096);
+  g_autofree char *valid = g_utf8_make_valid(s, (gssize)len);
+  g_autofree char *nfc = g_utf8_normalize(valid, -1, G_NORMALIZE_NFC);
+  GString *out = g_string_new(NULL);
+  guint chars = 0;
+  gboolean space = FALSE;
+  for (const char *p = nfc ? nfc : ""; *p && chars < AR_RECIPE_MAX_PARTICIPANT_NAME;
+       p = g_utf8_next_char(p)) {
+    gunichar ch = g_utf8_get_char(p);
+    GUnicodeType t = g_unichar_type(ch);
+    if (g_unichar_isspace(ch) || t == G_UNICODE_LINE_SEPARATOR ||
+        t == G_UNICODE_PARAGRAPH_SEPARATOR) {
+      space = out->len > 0;
+      continue;
+    }
+    if (t == G_UNICODE_CONTROL || t == G_UNICODE_FORMAT || t == G_UNICODE_UNASSIGNED ||
+        t == G_UNICODE_SURROGATE || t == G_UNICODE_PRIVATE_USE)
+      continue;
+    if (space && chars + 1 < AR_RECIPE_MAX_PARTICIPANT_NAME) {
+      g_string_append_c(out, ' ');
+      chars++;
+    }
+    space = FALSE;
+    g_string_append_unichar(out, ch);
+    chars++;
+  }
+  if (out->len == 0) {
+    g_string_free(out, TRUE);
+    return NULL;
+  }
+  return g_string_free(out, FALSE);
+}
+
+/* A page's id: letters, digits and - _ . : only, at most 64 bytes; NULL if
+ * nothing is left. */
+static char *
+clean_id(JsonObject *o)
+{
+  JsonNode *n = json_object_get_member(o, "id");
+  if (!n || !JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_STRING)
+    return NULL;
+  const char *v = json_node_get_string(n);
+  char buf[65];
+  gsize k = 0;
+  for (; v && *v && k + 1 < sizeof buf; v++)
+    if (g_ascii_isalnum(*v) || strchr("-_.:", *v))
+      buf[k++] = *v;
+  buf[k] = '\0';
+  return k ? g_strdup(buf) : NULL;
+}
+
+/* BASE (taken), or BASE-2, BASE-3... : unique among IDS (a page's own ids
+ * may look like the ones made here). */
+static char *
+make_unique(GHashTable *ids, char *base)
+{
+  char *id = base;
+  for (guint k = 2; g_hash_table_contains(ids, id); k++) {
+    if (id != base)
+      g_free(id);
+    id = g_strdup_printf("%s-%u", base, k);
+  }
+  if (id != base)
+    g_free(base);
+  return id;
+}
+
+static ArParticipant *
+participant_new(char *id, char *display)
+{
+  ArParticipant *p = g_new0(ArParticipant, 1);
+  p->id = id;
+  p->display = display;
+  return p;
+}
+
+gboolean
+ar_web_page_participants_result(JsonNode *answer, const ArRecipeParticipants *spec, GPtrArray *out)
+{
+  if (!answer || !JSON_NODE_HOLDS_OBJECT(answer) || !spec)
+    return FALSE;
+  JsonObject *o = json_node_get_object(answer);
+  JsonNode *ln = json_object_get_member(o, "list");
+  if (!ln || !JSON_NODE_HOLDS_ARRAY(ln))
+    return FALSE;
+  JsonArray *a = json_node_get_array(ln);
+  guint n = MIN(json_array_get_length(a), AR_RECIPE_MAX_PARTICIPANTS);
+  g_autoptr(GHashTable) ids = g_hash_table_new(g_str_hash, g_str_equal); /* borrowed */
+  g_autoptr(GHashTable) page_ids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  guint first = out->len;
+  for (guint i = 0; i < n; i++) {
+    JsonNode *e = json_array_get_element(a, i);
+    if (!JSON_NODE_HOLDS_OBJECT(e))
+      continue;
+    JsonObject *eo = json_node_get_object(e);
+    JsonNode *nn = json_object_get_member(eo, "name");
+    const char *raw =
+        nn && JSON_NODE_HOLDS_VALUE(nn) && json_node_get_value_type(nn) == G_TYPE_STRING
+            ? json_node_get_string(nn)
+            : NULL;
+    char *id = clean_id(eo);
+    /* page_ids owns ID from here. An id given twice: the same participant
+     * in two places (a tile and a roster row), listed once. */
+    if (id && !g_hash_table_add(page_ids, id))
+      continue;
+    /* The page's id, or without one the position (stable only while nobody
+     * before it leaves); unique either way. */
+    id = make_unique(ids, id ? g_strdup(id) : g_strdup_printf("web-%u", i + 1));
+    ArParticipant *p = participant_new(id, ar_web_page_clean_name(raw));
+    g_hash_table_add(ids, p->id);
+    g_ptr_array_add(out, p);
+  }
+  /* A count above the elements shown (a list that shows only some): the
+   * others are listed without names. */
+  double count = num(o, "count", -1, -1, AR_RECIPE_MAX_PARTICIPANTS + 1);
+  if (count >= 0) {
+    guint others = (guint)count;
+    if (spec->count_includes_self)
+      others = others > 0 ? others - 1 : 0;
+    others = MIN(others, AR_RECIPE_MAX_PARTICIPANTS);
+    for (guint k = out->len - first; k < others; k++) {
+      ArParticipant *p =
+          participant_new(make_unique(ids, g_strdup_printf("web-more-%u", k + 1)), NULL);
+      g_hash_table_add(ids, p->id);
+      g_ptr_array_add(out, p);
+    }
+  }
+  return TRUE;
 }

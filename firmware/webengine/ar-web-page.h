@@ -51,4 +51,25 @@ const char *ar_web_page_stats_expression(void);
  * malformed entries skipped). */
 void ar_web_page_stats_to_tracks(JsonNode *answer, GPtrArray *out);
 
+/* The expression that reads the recipe's participants probe (answers
+ * {list: [{id, name}], self, count} or null), or NULL if the recipe has
+ * none. Newly allocated. */
+char *ar_web_page_participants_expression(const ArRecipe *recipe);
+/* Appends a newly allocated ArParticipant* (core/ar-provider.h) per
+ * participant of a participants answer to @out: at most
+ * AR_RECIPE_MAX_PARTICIPANTS; names cleaned (ar_web_page_clean_name(), NULL
+ * when missing, not a string or empty); ids of letters, digits and - _ . :
+ * (at most 64), else "web-N" by position, unique (an id given twice is one
+ * participant shown twice: listed once); a count above the list
+ * (less the room when @spec says the count includes it) adds entries without
+ * names ("web-more-N"). FALSE if @answer is not such an answer (the caller
+ * keeps the list it had). */
+gboolean ar_web_page_participants_result(JsonNode *answer, const ArRecipeParticipants *spec,
+                                         GPtrArray *out);
+/* A participant's name from a page, as the status shows it: valid UTF-8,
+ * NFC, no control, format (bidi), private-use or unassigned characters, white
+ * space runs made one space, at most AR_RECIPE_MAX_PARTICIPANT_NAME
+ * characters; NULL if nothing is left. Newly allocated. */
+char *ar_web_page_clean_name(const char *s);
+
 G_END_DECLS

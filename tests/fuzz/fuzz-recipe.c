@@ -9,7 +9,9 @@
  * selector passes the CSS sanity check; for links of every service, the join
  * URL (if any) has an origin the recipe allows, never carries the link's own
  * fragment (a '#' only if the recipe builds a fragment, with its fixed keys
- * only), and is all percent-encoded; value templates expand or fail cleanly.
+ * only), and is all percent-encoded; value templates expand or fail cleanly;
+ * a participants probe has elements or a count to read, and its attribute
+ * names are plain names.
  */
 #include "ar-recipe-priv.h"
 
@@ -121,6 +123,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const ArRecipeProbe *p = ar_recipe_get_probe(r, s);
     if (p->applicable ? (p->selectors == NULL || p->texts == NULL) : p->reason == NULL)
       abort();
+  }
+
+  const ArRecipeParticipants *pp = ar_recipe_get_participants(r);
+  if (pp != NULL) {
+    if (pp->selectors == NULL || (pp->selectors[0] == NULL && pp->count == NULL))
+      abort();
+    const char *const attrs[] = {pp->name_attribute, pp->id_attribute};
+    for (guint i = 0; i < G_N_ELEMENTS(attrs); i++)
+      for (const char *c = attrs[i]; c != NULL && *c; c++)
+        if (!g_ascii_isalnum(*c) && strchr("-_.", *c) == NULL)
+          abort();
   }
 
   for (guint i = 0; i < G_N_ELEMENTS(links); i++) {

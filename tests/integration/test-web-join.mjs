@@ -176,6 +176,15 @@ step('the meeting page receives alice (page statistics in status)', async (t) =>
   t.diagnostic(`room <- alice: ${JSON.stringify(got)}`);
 });
 
+step('the room lists alice from the page (status participants)', async (t) => {
+  const st = await waitFor('alice among the participants', async () => {
+    const s = await daemon.status();
+    return (s.participants || []).some((p) => p.display === 'alice') ? s : null;
+  }, { timeoutMs: 10000, intervalMs: 500 });
+  t.diagnostic(`participants: ${JSON.stringify(st.participants)}`);
+  assert.ok(!st.participants.some((p) => p.display === SEEN_AS), 'the room itself is not listed');
+});
+
 step('camera off: the far end sees black', async (t) => {
   const r = await daemon.ctl('camera', 'off');
   assert.equal(r.code, 0, ctlFail(r, 'camera off'));

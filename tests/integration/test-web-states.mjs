@@ -10,7 +10,8 @@
 //   that finds nothing -> needs-attention; a page no probe knows -> needs-attention after ~15 s;
 //   a screenshot and a .txt (URL without query or fragment) in STATE/web-failures on failures;
 //   browser crash (SIGKILL) -> failed "crashed"; browser hang (SIGSTOP) -> failed "stopped
-//   answering"; nothing of the browser or media environment outlives a call.
+//   answering"; nothing of the browser or media environment outlives a call; the page's
+//   participant list in status (cleaned, bounded, without the room) and its event.
 // Security: the page tries anyroomd's HTTPS API and another loopback port (fetch, WebSocket, an
 //   image): all blocked, anyroomd's HTTP log saw no request from the browser, the bait server
 //   none; after leave no process of the call remains and the page never reports again.
@@ -242,6 +243,41 @@ step('lobby -> the host admits -> connected (status and events)', async (t) => {
   assert.ok(order.every((i, k) => i >= 0 && (k === 0 || i > order[k - 1])), `events in order: ${ev.join(', ')}`);
   const lobbyEv = stateEvents(mark).find((e) => e.state === 'lobby');
   assert.equal(lobbyEv.message, 'Waiting for the host to let the room in');
+});
+
+// The page's participant list (the fixture's roster, through the recipe's participants probe):
+// names cleaned and cut, the room's own entry left out, a counter above the list filled in
+// without names, at most 500, and a change comes as a "participants" event.
+step('participants from the page: cleaned, bounded, without the room', async (t) => {
+  const s0 = await waitFor('the fixture\'s first participant', async () => {
+    const s = await daemon.status();
+    return s.state === 'connected' && s.participants.some((p) => p.display === 'Ada') ? s : null;
+  }, { timeoutMs: 10000, intervalMs: 250 });
+  t.diagnostic(`participants: ${JSON.stringify(s0.participants)}`);
+  assert.deepEqual(s0.participants, [{ id: 'u-ada', display: 'Ada' }], 'the room ("You") is not listed');
+  const mark = eventMark();
+  await app.control('participants', {
+    list: [{ id: 'u-bob', name: 'Bob\u0007 \n\u202e Builder' }, { id: '<i>x</i>', name: 'x'.repeat(300) }],
+    count: 6,
+  });
+  const s1 = await waitFor('the new list', async () => {
+    const s = await daemon.status();
+    return s.participants.length === 5 ? s : null;
+  }, { timeoutMs: 10000, intervalMs: 250 });
+  t.diagnostic(`participants: ${JSON.stringify(s1.participants).slice(0, 300)}`);
+  assert.deepEqual(s1.participants.slice(0, 2).map((p) => p.display), ['Bob Builder', 'x'.repeat(64)]);
+  assert.equal(s1.participants[1].id, 'ixi');
+  assert.deepEqual(s1.participants.slice(2).map((p) => p.display), [null, null, null], 'People (6) less the room: 3 more');
+  const evs = fs.readFileSync(events.logFile, 'utf8').split('\n').slice(mark)
+    .filter((l) => /"event": *"participants"/.test(l));
+  assert.ok(evs.length >= 1, 'a "participants" event');
+  await app.control('participants', { list: Array.from({ length: 600 }, (_, i) => ({ id: `p${i}`, name: `P ${i}` })) });
+  const s2 = await waitFor('at most 500', async () => {
+    const s = await daemon.status();
+    return s.participants.length === 500 ? s : null;
+  }, { timeoutMs: 15000, intervalMs: 500 });
+  assert.equal(s2.participants[499].display, 'P 499');
+  await app.control('participants', { list: [{ id: 'u-ada', name: 'Ada' }] });
 });
 
 step('security: the page reaches neither anyroomd nor another loopback port', async (t) => {

@@ -9,6 +9,10 @@
 //   POST /api/leave                 the page's Leave button
 //   POST /api/report {...}          the page reports media and security outcomes here
 //   POST /control/ACTION            the test: admit | deny | remove | end | solve | reset
+//   POST /control/participants {list: [{id, name}], count}
+//                                   who else the in-call page lists (names are shown as given,
+//                                   control characters and all), and its "People (N)" counter
+//                                   (default: the list and the room)
 //   GET  /control/reports           everything the page reported, in order
 //
 // Scenarios after Join: lobby (waits for admit or deny), captcha (waits for solve), direct (in
@@ -59,7 +63,8 @@ function render(state) {
     view.innerHTML = '<div id="elsewhere"><p>Something unexpected happened here</p></div>';
   } else if (state === 'in-call') {
     view.innerHTML = '<div id="incall"><video id="self" autoplay muted playsinline></video>' +
-                     '<button id="leave">Leave</button></div>';
+                     '<button id="leave">Leave</button>' +
+                     '<div id="roster"><span id="people-count"></span><ul id="people"></ul></div></div>';
     document.getElementById('leave').onclick = () => post('/api/leave');
     startMedia();
   }
@@ -132,10 +137,35 @@ async function probeSecurity(bait) {
 }
 if (params.get('bait')) probeSecurity(params.get('bait'));
 
+// The roster: the room's own entry first (marked data-self), then the others, names as text.
+let shownPeople = null;
+function renderPeople(list, count) {
+  const ul = document.getElementById('people');
+  const key = JSON.stringify([list, count]);
+  if (!ul || key === shownPeople) return;
+  shownPeople = key;
+  const li = (pid, name, self) => {
+    const e = document.createElement('li');
+    e.className = 'person';
+    e.dataset.pid = pid;
+    if (self) e.dataset.self = '1';
+    const n = document.createElement('span');
+    n.className = 'name';
+    n.textContent = name;
+    e.appendChild(n);
+    return e;
+  };
+  ul.replaceChildren(li('me', 'You', true), ...list.map((p) => li(p.id, p.name, false)));
+  document.getElementById('people-count').textContent = 'People (' + count + ')';
+}
+
 async function poll() {
   try {
     const r = await fetch('/api/state', {cache: 'no-store'});
-    render((await r.json()).state);
+    const j = await r.json();
+    render(j.state);
+    if (j.state === 'in-call') renderPeople(j.participants, j.count);
+    else shownPeople = null;
   } catch (e) { /* the server comes back */ }
   setTimeout(poll, 200);
 }
@@ -143,7 +173,8 @@ poll();
 </script></body></html>`;
 
 export async function startWebApp({ port = 0, host = '127.0.0.1' } = {}) {
-  const app = { state: 'pre-join', scenario: 'lobby', reports: [], joins: [], leaves: 0 };
+  const app = { state: 'pre-join', scenario: 'lobby', reports: [], joins: [], leaves: 0,
+                participants: [{ id: 'u-ada', name: 'Ada' }], count: null };
   const readBody = (req) => new Promise((resolve) => {
     let b = '';
     req.on('data', (d) => { if (b.length < 65536) b += d; });
@@ -160,7 +191,10 @@ export async function startWebApp({ port = 0, host = '127.0.0.1' } = {}) {
       app.state = 'pre-join';
       return send(res, 200, PAGE, 'text/html; charset=utf-8');
     }
-    if (req.method === 'GET' && u.pathname === '/api/state') return send(res, 200, { state: app.state });
+    if (req.method === 'GET' && u.pathname === '/api/state') {
+      return send(res, 200, { state: app.state, participants: app.participants,
+                              count: app.count ?? app.participants.length + 1 });
+    }
     if (req.method === 'GET' && u.pathname === '/control/reports') return send(res, 200, app.reports);
     if (req.method !== 'POST') return send(res, 404, { error: 'not found' });
     const body = await readBody(req);
@@ -177,6 +211,10 @@ export async function startWebApp({ port = 0, host = '127.0.0.1' } = {}) {
       case '/control/remove': app.state = 'removed'; return send(res, 200, { ok: true });
       case '/control/end': app.state = 'ended'; return send(res, 200, { ok: true });
       case '/control/solve': app.state = 'in-call'; return send(res, 200, { ok: true });
+      case '/control/participants':
+        app.participants = Array.isArray(body.list) ? body.list : [];
+        app.count = Number.isInteger(body.count) ? body.count : null;
+        return send(res, 200, { ok: true });
       case '/control/reset': app.state = 'pre-join'; app.reports = []; app.joins = []; app.leaves = 0; return send(res, 200, { ok: true });
       default: return send(res, 404, { error: 'not found' });
     }
@@ -184,8 +222,8 @@ export async function startWebApp({ port = 0, host = '127.0.0.1' } = {}) {
   await new Promise((resolve) => server.listen(port, host, resolve));
   app.port = server.address().port;
   app.url = `http://${host}:${app.port}`;
-  app.control = async (action) => {
-    const r = await fetch(`${app.url}/control/${action}`, { method: 'POST' });
+  app.control = async (action, body) => {
+    const r = await fetch(`${app.url}/control/${action}`, { method: 'POST', body: body ? JSON.stringify(body) : undefined });
     if (!r.ok) throw new Error(`control ${action}: ${r.status}`);
   };
   app.close = () => new Promise((resolve) => { server.closeAllConnections?.(); server.close(() => resolve()); });

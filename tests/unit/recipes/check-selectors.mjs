@@ -21,7 +21,8 @@ if (!fs.existsSync(CHROMIUM) || !fs.existsSync(pw)) {
 const { chromium } = await import(pathToFileURL(pw).href);
 
 // Where selectors live in the format (docs/recipes.md): "selectors" lists and
-// "frame" strings, in steps, probes, controls and leave.
+// "frame" strings, in steps, probes, controls and leave; and the participants
+// probe's "name", "self" and "count".
 function collect(node, out, where) {
   if (Array.isArray(node)) {
     node.forEach((v, i) => collect(v, out, `${where}[${i}]`));
@@ -30,6 +31,7 @@ function collect(node, out, where) {
       const here = where ? `${where}.${k}` : k;
       if (k === 'selectors' && Array.isArray(v)) v.forEach((s, i) => out.push([`${here}[${i}]`, s]));
       else if (k === 'frame' && typeof v === 'string') out.push([here, v]);
+      else if (where === 'participants' && ['name', 'self', 'count'].includes(k) && typeof v === 'string') out.push([here, v]);
       else if (k === 'script' && typeof v === 'string') out.push([here, v, 'script']);
       else collect(v, out, here);
     }

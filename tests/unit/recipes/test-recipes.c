@@ -699,6 +699,40 @@ static const BadCase bad_cases[] = {
     {"/recipes/invalid/deep", NULL,
      "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]",
      "t.json: nested deeper than 16 levels"},
+    /* The participants probe. */
+    {"/recipes/invalid/participants/type", "\"leave\": []", "\"leave\": [], \"participants\": []",
+     "t.json: participants: must be an object, not a list"},
+    {"/recipes/invalid/participants/empty", "\"leave\": []", "\"leave\": [], \"participants\": {}",
+     "t.json: participants: give selectors (one element per participant) or a count"},
+    {"/recipes/invalid/participants/unknown-key", "\"leave\": []",
+     "\"leave\": [], \"participants\": {\"selectors\": [\".p\"], \"script\": \"1\"}",
+     "t.json: participants.script: unknown key"},
+    {"/recipes/invalid/participants/selector", "\"leave\": []",
+     "\"leave\": [], \"participants\": {\"selectors\": [\".p[\"]}",
+     "t.json: participants.selectors[0]: unclosed '['"},
+    {"/recipes/invalid/participants/name", "\"leave\": []",
+     "\"leave\": [], \"participants\": {\"selectors\": [\".p\"], \"name\": "
+     "\"span:has-text(\\\"x\\\")\"}",
+     "t.json: participants.name: Playwright/jQuery syntax, not CSS"},
+    {"/recipes/invalid/participants/self", "\"leave\": []",
+     "\"leave\": [], \"participants\": {\"selectors\": [\".p\"], \"self\": \"//me\"}",
+     "t.json: participants.self: XPath is not CSS"},
+    {"/recipes/invalid/participants/count-type", "\"leave\": []",
+     "\"leave\": [], \"participants\": {\"count\": 5}",
+     "t.json: participants.count: must be a string, not a number"},
+    {"/recipes/invalid/participants/attribute", "\"leave\": []",
+     "\"leave\": [], \"participants\": {\"selectors\": [\".p\"], \"name-attribute\": \"on click\"}",
+     "t.json: participants.name-attribute: \"on click\" is not a parameter name"},
+    {"/recipes/invalid/participants/includes-self", "\"leave\": []",
+     "\"leave\": [], \"participants\": {\"count\": \"#n\", \"count-includes-self\": \"yes\"}",
+     "t.json: participants.count-includes-self: must be true or false"},
+    {"/recipes/invalid/participants/name-without-selectors", "\"leave\": []",
+     "\"leave\": [], \"participants\": {\"count\": \"#n\", \"name\": \".n\"}",
+     "t.json: participants.name: needs selectors"},
+    {"/recipes/invalid/participants/too-many-selectors", "\"leave\": []",
+     "\"leave\": [], \"participants\": {\"selectors\": "
+     "[\"#a\",\"#b\",\"#c\",\"#d\",\"#e\",\"#f\",\"#g\",\"#h\",\"#i\"]}",
+     "t.json: participants.selectors: too many items (9, at most 8)"},
 };
 
 static void
@@ -731,6 +765,54 @@ test_minimal_ok(void)
   g_assert_false(steps[0].optional);
   (void)ar_recipe_get_leave(r, &n);
   g_assert_cmpuint(n, ==, 0);
+}
+
+static void
+test_participants_ok(void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ArRecipe) none = ar_recipe_new_from_data("t.json", MINIMAL, strlen(MINIMAL), &error);
+  g_assert_no_error(error);
+  g_assert_null(ar_recipe_get_participants(none));
+
+  g_autofree char *text =
+      replace_once(MINIMAL, "\"leave\": []",
+                   "\"leave\": [], \"participants\": {\"selectors\": [\"[data-pid]\", \".tile\"], "
+                   "\"name\": \"span.name\", \"name-attribute\": \"aria-label\", \"id-attribute\": "
+                   "\"data-pid\", \"self\": \"[data-self]\", \"count\": \"#people .n\", "
+                   "\"count-includes-self\": false, \"note\": \"x\"}");
+  g_autoptr(ArRecipe) r = ar_recipe_new_from_data("t.json", text, strlen(text), &error);
+  g_assert_no_error(error);
+  const ArRecipeParticipants *pp = ar_recipe_get_participants(r);
+  g_assert_nonnull(pp);
+  g_assert_cmpstr(pp->selectors[0], ==, "[data-pid]");
+  g_assert_cmpstr(pp->selectors[1], ==, ".tile");
+  g_assert_null(pp->selectors[2]);
+  g_assert_null(pp->frame);
+  g_assert_cmpstr(pp->name, ==, "span.name");
+  g_assert_cmpstr(pp->name_attribute, ==, "aria-label");
+  g_assert_cmpstr(pp->id_attribute, ==, "data-pid");
+  g_assert_cmpstr(pp->self, ==, "[data-self]");
+  g_assert_cmpstr(pp->count, ==, "#people .n");
+  g_assert_false(pp->count_includes_self);
+  /* Its selectors are among the recipe's (the Chromium check sees them). */
+  g_auto(GStrv) all = ar_recipe_dup_all_selectors(r);
+  g_assert_true(g_strv_contains((const char *const *)all, "span.name"));
+  g_assert_true(g_strv_contains((const char *const *)all, "[data-self]"));
+  g_assert_true(g_strv_contains((const char *const *)all, "#people .n"));
+
+  /* A count alone; the count includes the room unless told otherwise. */
+  g_autofree char *count_only = replace_once(
+      MINIMAL, "\"leave\": []", "\"leave\": [], \"participants\": {\"count\": \"#n\"}");
+  g_autoptr(ArRecipe) c = ar_recipe_new_from_data("t.json", count_only, strlen(count_only), &error);
+  g_assert_no_error(error);
+  g_assert_nonnull(ar_recipe_get_participants(c)->selectors);
+  g_assert_null(ar_recipe_get_participants(c)->selectors[0]);
+  g_assert_true(ar_recipe_get_participants(c)->count_includes_self);
+
+  /* The lab recipes read the pages' lists. */
+  g_autoptr(ArRecipe) lab = lab_recipe();
+  g_assert_nonnull(ar_recipe_get_participants(lab));
 }
 
 static void
@@ -899,6 +981,7 @@ main(int argc, char **argv)
   g_test_add_func("/recipes/docs-example", test_docs_example);
   g_test_add_func("/recipes/minimal", test_minimal_ok);
   g_test_add_func("/recipes/file-limits", test_file_limits);
+  g_test_add_func("/recipes/participants", test_participants_ok);
   g_test_add_func("/recipes/css", test_css);
   for (guint i = 0; i < G_N_ELEMENTS(bad_cases); i++)
     g_test_add_data_func(bad_cases[i].path, &bad_cases[i], test_bad);

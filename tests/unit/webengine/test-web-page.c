@@ -118,6 +118,161 @@ test_step_data_is_data(void)
   g_assert_cmpstr(json_array_get_string_element(sel, 0), ==, selectors[0]);
 }
 
+static const ArRecipeParticipants spec_with_self = {.count_includes_self = TRUE};
+
+static GPtrArray *
+read_participants(const char *json, const ArRecipeParticipants *spec, gboolean *ok)
+{
+  g_autoptr(JsonNode) a = json ? parse(json) : NULL;
+  GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)ar_participant_free);
+  *ok = ar_web_page_participants_result(a, spec, out);
+  return out;
+}
+
+/* Names from a page are untrusted: control and format characters go, white
+ * space runs become one space, at most 64 characters; non-strings and empty
+ * names are no name; ids keep letters, digits and - _ . : or become the
+ * position, and stay unique. */
+static void
+test_participants_hostile(void)
+{
+  GString *s = g_string_new("{\"self\": 1, \"count\": null, \"list\": [");
+  g_string_append(s, "{\"id\": \"p1\", \"name\": \"  Alice\\u0007 \\n\\t Smith\\u202e\\u0000 \"},");
+  g_string_append(s, "{\"id\": \"<b>p2</b>\", \"name\": \"");
+  for (int i = 0; i < 100; i++)
+    g_string_append(s, "\\u00e9"); /* 100 characters, 200 bytes */
+  g_string_append(s, "\"},");
+  g_string_append(s, "{\"id\": 7, \"name\": 42},"); /* not strings */
+  g_string_append(s,
+                  "{\"id\": \"p1\", \"name\": \"\\u200b\\u0001 \"},"); /* a twin id, no name left */
+  g_string_append(s, "{\"id\": \"web-3\", \"name\": [\"x\"]},");       /* looks like a position */
+  g_string_append(s, "\"Bob\", null, 3,");                             /* not objects: skipped */
+  g_string_append(s, "{\"name\": \"e\\u0301 x\"}]}");                  /* composed: NFC */
+  gboolean ok = FALSE;
+  g_autoptr(GPtrArray) out = read_participants(s->str, &spec_with_self, &ok);
+  g_string_free(s, TRUE);
+  g_assert_true(ok);
+  g_assert_cmpuint(out->len, ==, 5);
+  ArParticipant **p = (ArParticipant **)out->pdata;
+  g_assert_cmpstr(p[0]->id, ==, "p1");
+  g_assert_cmpstr(p[0]->display, ==, "Alice Smith");
+  g_assert_cmpstr(p[1]->id, ==, "bp2b");
+  g_assert_cmpuint(g_utf8_strlen(p[1]->display, -1), ==, AR_RECIPE_MAX_PARTICIPANT_NAME);
+  g_assert_true(g_utf8_validate(p[1]->display, -1, NULL));
+  g_assert_cmpstr(p[2]->id, ==, "web-3");
+  g_assert_null(p[2]->display);
+  /* p1 again: the same participant shown twice, listed once. */
+  g_assert_cmpstr(p[3]->id, ==, "web-3-2"); /* "web-3" was taken: made unique */
+  g_assert_null(p[3]->display);
+  g_assert_cmpstr(p[4]->id, ==, "web-9");
+  g_assert_cmpstr(p[4]->display, ==, "\xc3\xa9 x");
+  for (guint i = 0; i < out->len; i++)
+    for (const char *c = p[i]->display; c && *c; c = g_utf8_next_char(c))
+      g_assert_false(g_unichar_iscntrl(g_utf8_get_char(c)));
+
+  /* Not an answer: FALSE, nothing added (the engine keeps its list). */
+  const char *bad[] = {"null", "[]", "{\"list\": {}}", "{\"count\": 3}", "\"alice\""};
+  for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
+    g_autoptr(GPtrArray) o = read_participants(bad[i], &spec_with_self, &ok);
+    g_assert_false(ok);
+    g_assert_cmpuint(o->len, ==, 0);
+  }
+  g_autoptr(GPtrArray) o = read_participants(NULL, &spec_with_self, &ok);
+  g_assert_false(ok);
+}
+
+static void
+test_participants_bounded(void)
+{
+  /* 1000 entries: 500 listed. */
+  GString *s = g_string_new("{\"list\": [");
+  for (int i = 0; i < 1000; i++)
+    g_string_append_printf(s, "%s{\"id\": \"x%d\", \"name\": \"P %d\"}", i ? "," : "", i, i);
+  g_string_append(s, "], \"count\": 1e300}");
+  gboolean ok = FALSE;
+  g_autoptr(GPtrArray) out = read_participants(s->str, &spec_with_self, &ok);
+  g_string_free(s, TRUE);
+  g_assert_true(ok);
+  g_assert_cmpuint(out->len, ==, AR_RECIPE_MAX_PARTICIPANTS);
+
+  /* A count above the list: the rest without names, less the room, bounded. */
+  g_autoptr(GPtrArray) more =
+      read_participants("{\"list\": [{\"name\": \"Ann\"}], \"count\": 4}", &spec_with_self, &ok);
+  g_assert_true(ok);
+  g_assert_cmpuint(more->len, ==, 3);
+  g_assert_cmpstr(((ArParticipant *)more->pdata[1])->id, ==, "web-more-2");
+  g_assert_null(((ArParticipant *)more->pdata[2])->display);
+  ArRecipeParticipants others_only = {.count_includes_self = FALSE};
+  g_autoptr(GPtrArray) more2 = read_participants("{\"list\": [], \"count\": 4}", &others_only, &ok);
+  g_assert_cmpuint(more2->len, ==, 4);
+  const char *counts[] = {"-5", "1e300", "\"500000\"", "NaN", "{}", "0.5"};
+  const guint want[] = {0, AR_RECIPE_MAX_PARTICIPANTS, 0, 0, 0, 0};
+  for (gsize i = 0; i < G_N_ELEMENTS(counts); i++) {
+    g_autofree char *j = g_strdup_printf("{\"list\": [], \"count\": %s}", counts[i]);
+    JsonParser *jp = json_parser_new();
+    gboolean parses = json_parser_load_from_data(jp, j, -1, NULL);
+    g_object_unref(jp);
+    if (!parses)
+      continue; /* NaN is not JSON */
+    g_autoptr(GPtrArray) c = read_participants(j, &spec_with_self, &ok);
+    g_assert_true(ok);
+    g_assert_cmpuint(c->len, ==, want[i]);
+  }
+  /* A count below the list changes nothing. */
+  g_autoptr(GPtrArray) fewer = read_participants(
+      "{\"list\": [{\"name\": \"A\"}, {\"name\": \"B\"}], \"count\": 1}", &spec_with_self, &ok);
+  g_assert_cmpuint(fewer->len, ==, 2);
+}
+
+/* The recipe's participants probe reaches the page as data too. */
+static void
+test_participants_expression(void)
+{
+  char *selectors[] = {(char *)"li[data-x=\"')\"]", NULL};
+  ArRecipeParticipants pp = {.selectors = selectors, .self = (char *)".me", .name = (char *)".n"};
+  g_autofree char *expr = NULL;
+  {
+    /* Through a recipe: none without the probe. */
+    const char *json =
+        "{\"format\": 1, \"id\": \"t\", \"name\": \"T\", \"sources\": [\"https://e.org/s\"],"
+        " \"serves\": {\"hosts\": [\"127.0.0.1\"]}, \"origins\": [\"{link}\"],"
+        " \"join-url\": {\"base\": \"{origin}{path}\"}, \"needs-attention-at-once\": true,"
+        " \"probes\": {\"captcha\": {\"not-applicable\": \"n\"}, \"sign-in-required\":"
+        " {\"not-applicable\": \"n\"}, \"denied\": {\"not-applicable\": \"n\"}, \"removed\":"
+        " {\"not-applicable\": \"n\"}, \"ended\": {\"not-applicable\": \"n\"}, \"error\":"
+        " {\"not-applicable\": \"n\"}, \"in-call\": {\"not-applicable\": \"n\"}, \"lobby\":"
+        " {\"not-applicable\": \"n\"}, \"pre-join\": {\"not-applicable\": \"n\"}},"
+        " \"controls\": {\"mute\": {\"not-applicable\": \"n\"}, \"unmute\": {\"not-applicable\":"
+        " \"n\"}, \"camera-off\": {\"not-applicable\": \"n\"}, \"camera-on\":"
+        " {\"not-applicable\": \"n\"}}, \"leave\": []";
+    g_autofree char *plain = g_strconcat(json, "}", NULL);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(ArRecipe) r = ar_recipe_new_from_data("t.json", plain, strlen(plain), &error);
+    g_assert_no_error(error);
+    g_assert_null(ar_web_page_participants_expression(r));
+    g_autofree char *with =
+        g_strconcat(json,
+                    ", \"participants\": {\"selectors\": [\"li[data-x=\\\"')\\\"]\"], \"self\": "
+                    "\".me\", \"name\": \".n\"}}",
+                    NULL);
+    g_autoptr(ArRecipe) r2 = ar_recipe_new_from_data("t.json", with, strlen(with), &error);
+    g_assert_no_error(error);
+    expr = ar_web_page_participants_expression(r2);
+  }
+  g_assert_nonnull(expr);
+  const char *open = strstr(strrchr(expr, '\n'), "})(");
+  g_assert_nonnull(open);
+  g_autofree char *json = g_strndup(open + 3, strlen(open + 3) - 1);
+  g_autoptr(JsonNode) req = parse(json);
+  JsonObject *o = json_node_get_object(req);
+  g_assert_cmpstr(json_object_get_string_member(o, "op"), ==, "participants");
+  g_assert_cmpstr(json_array_get_string_element(json_object_get_array_member(o, "selectors"), 0),
+                  ==, pp.selectors[0]);
+  g_assert_cmpstr(json_object_get_string_member(o, "self"), ==, pp.self);
+  g_assert_cmpstr(json_object_get_string_member(o, "name"), ==, pp.name);
+  g_assert_cmpint(json_object_get_int_member(o, "max"), ==, AR_RECIPE_MAX_PARTICIPANTS);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -126,5 +281,8 @@ main(int argc, char **argv)
   g_test_add_func("/web-page/stats/bounded", test_stats_bounded);
   g_test_add_func("/web-page/results", test_results);
   g_test_add_func("/web-page/step-data-is-data", test_step_data_is_data);
+  g_test_add_func("/web-page/participants/hostile", test_participants_hostile);
+  g_test_add_func("/web-page/participants/bounded", test_participants_bounded);
+  g_test_add_func("/web-page/participants/data-is-data", test_participants_expression);
   return g_test_run();
 }
