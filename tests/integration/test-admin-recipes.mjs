@@ -276,6 +276,43 @@ step('after the removal, a link to the app is refused again', async () => {
   assert.ok(!(await list()).recipes.some((x) => x.id === 'fixture-app'));
 });
 
+step('an uploaded recipe that names anyroomd\'s own origin does not open it to the page', async (t) => {
+  // https:// origins are the loader's to allow; anyroomd's own stays blocked by the engine.
+  const wide = FIXTURE.replace('"origins": ["{link}"]',
+    `"origins": ["{link}", "https://127.0.0.1:${PORT}", "https://localhost:${PORT}"]`);
+  assert.notEqual(wide, FIXTURE);
+  let r = await asToken(cfgToken, 'PUT', '/api/v1/recipes/fixture-app', wide);
+  assert.equal(r.status, 201, r.text);
+  // The admin page polls the API: away from it, so that any request in the log is the page's.
+  if (browser) await browser.page.goto('about:blank');
+  const logBefore = fs.readFileSync(daemon.log, 'utf8').length;
+  app.reports.length = 0;
+  // The fixture page tries anyroomd's API (fetch and WebSocket) when given a bait port.
+  joinRun = daemon.ctl('join', `${link('direct')}&bait=9`, '--timeout', '60');
+  const s = await waitState(daemon, 'connected', { timeoutMs: 40000 });
+  assert.equal(s.provider, 'fixture-app');
+  const sec = await waitFor('the page\'s security report', async () => app.reports.find((x) => x.event === 'security'),
+    { timeoutMs: 15000 });
+  for (const x of sec.results) t.diagnostic(`${x.what}: ${x.outcome} (${x.detail})`);
+  t.diagnostic(`CSP violations the page saw: ${JSON.stringify(sec.violations)}`);
+  for (const x of sec.results.filter((y) => /anyroomd/.test(y.what)))
+    assert.notEqual(x.outcome, 'reached', `${x.what} was blocked`);
+  // Stopped by the engine's rule (its connect-src leaves blocked origins out even when the
+  // recipe names them), not by a TLS failure.
+  assert.ok(sec.violations.some((v) => v.directive === 'connect-src' && v.uri.startsWith(`https://127.0.0.1:${PORT}`)),
+    `the fetch to anyroomd broke the engine's connect-src: ${JSON.stringify(sec.violations)}`);
+  const logAfter = fs.readFileSync(daemon.log, 'utf8').slice(logBefore);
+  const api = logAfter.split('\n').filter((l) => /admin: ([A-Z]+ \/\S* from|refused)/.test(l));
+  assert.deepEqual(api, [], 'anyroomd\'s HTTPS server saw no request from the page');
+  const leave = await daemon.ctl('leave');
+  assert.equal(leave.code, 0, ctlFail(leave, 'leave'));
+  await waitState(daemon, 'idle', { timeoutMs: 20000 });
+  await joinRun;
+  joinRun = null;
+  r = await asAdmin('DELETE', '/api/v1/recipes/fixture-app');
+  assert.equal(r.status, 200, r.text);
+});
+
 step('a built-in recipe: DELETE 409; replaced by an administrator\'s; restored on removal', async () => {
   let r = await asAdmin('DELETE', '/api/v1/recipes/teams');
   assert.equal(r.status, 409, r.text);
