@@ -107,6 +107,9 @@ respond_list(ArApiRecipes *r, SoupServerMessage *msg)
   json_builder_add_string_value(b, r->admin_dir);
   json_builder_set_member_name(b, "max_size");
   json_builder_add_int_value(b, AR_RECIPE_MAX_FILE_SIZE);
+  /* FALSE: [web] enabled=false; changes apply once the web engine runs. */
+  json_builder_set_member_name(b, "web_engine");
+  json_builder_add_boolean_value(b, r->reload != NULL);
   json_builder_set_member_name(b, "recipes");
   json_builder_begin_array(b);
   for (guint i = 0; ids[i] != NULL; i++) {
@@ -261,4 +264,21 @@ ar_api_recipes_handle(ArApiRecipes *r, SoupServerMessage *msg, const char *path,
     return handle_delete(r, msg, id, detail);
   ar_api_respond_result(msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "use PUT or DELETE");
   return NULL;
+}
+
+guint
+ar_api_recipes_forget(ArApiRecipes *r, const char *state_dir)
+{
+  g_return_val_if_fail(r != NULL && state_dir != NULL, 0);
+  g_autofree char *dir = g_canonicalize_filename(r->admin_dir, NULL);
+  g_autofree char *state = g_canonicalize_filename(state_dir, NULL);
+  g_autofree char *prefix =
+      g_str_has_suffix(state, "/") ? g_strdup(state) : g_strconcat(state, "/", NULL);
+  if (!g_str_has_prefix(dir, prefix))
+    return 0;
+  guint n = ar_recipe_admin_remove_all(r->admin_dir);
+  if (n > 0)
+    g_message("recipes: factory reset: %u administrator recipe(s) removed", n);
+  reload(r);
+  return n;
 }

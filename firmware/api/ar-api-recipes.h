@@ -43,4 +43,10 @@ gboolean ar_api_recipes_is_path(const char *path);
 const char *ar_api_recipes_handle(ArApiRecipes *recipes, SoupServerMessage *msg, const char *path,
                                   char **detail);
 
+/* Factory reset: an administrator's recipes go when their folder is inside
+ * @state_dir (the default, STATE_DIR/recipes; a folder set with [web] recipes
+ * elsewhere is the config file's and stays). Reloads the engine. Returns how
+ * many recipes were removed. */
+guint ar_api_recipes_forget(ArApiRecipes *recipes, const char *state_dir);
+
 G_END_DECLS

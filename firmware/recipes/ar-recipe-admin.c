@@ -242,3 +242,28 @@ ar_recipe_admin_remove(const char *admin_dir, const ArRecipeSet *shipped, const 
   sync_dir(admin_dir);
   return TRUE;
 }
+
+guint
+ar_recipe_admin_remove_all(const char *admin_dir)
+{
+  g_return_val_if_fail(admin_dir != NULL, 0);
+  g_autoptr(GDir) d = g_dir_open(admin_dir, 0, NULL);
+  if (d == NULL)
+    return 0;
+  guint n = 0;
+  const char *name;
+  while ((name = g_dir_read_name(d)) != NULL) {
+    gboolean temp = name[0] == '.' && strstr(name, ".json.") != NULL;
+    gboolean recipe = name[0] != '.' && g_str_has_suffix(name, ".json");
+    if (!temp && !recipe)
+      continue;
+    g_autofree char *path = g_build_filename(admin_dir, name, NULL);
+    struct stat st;
+    if (lstat(path, &st) != 0 || S_ISDIR(st.st_mode))
+      continue;
+    if (g_unlink(path) == 0 && recipe)
+      n++;
+  }
+  sync_dir(admin_dir);
+  return n;
+}

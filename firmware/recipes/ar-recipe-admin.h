@@ -52,4 +52,9 @@ ArRecipe *ar_recipe_admin_put(const char *admin_dir, const char *id, const char 
 gboolean ar_recipe_admin_remove(const char *admin_dir, const ArRecipeSet *shipped, const char *id,
                                 GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
+/* Factory reset: removes every recipe file ("*.json") of @admin_dir and any
+ * temporary file an interrupted upload left; the folder stays. Returns how
+ * many recipe files went; a missing folder is 0. */
+guint ar_recipe_admin_remove_all(const char *admin_dir);
+
 G_END_DECLS

@@ -145,6 +145,7 @@ step('the list: every built-in recipe, none of the administrator\'s, no errors',
   assert.deepEqual(l.errors, []);
   assert.equal(l.admin_folder, ADMIN_DIR);
   assert.equal(l.max_size, 65536);
+  assert.equal(l.web_engine, true);
   const c = await daemon.ctl('recipes');
   assert.equal(c.code, 0, ctlFail(c, 'recipes'));
   assert.match(c.stdout, /^teams\s+built-in\s+teams\s+Microsoft Teams$/m);
@@ -420,4 +421,19 @@ step('the audit log has every change, by whom', async () => {
   const r = await asAdmin('GET', '/api/v1/audit');
   assert.equal(r.status, 200);
   assert.ok(r.json.entries.some((e) => e.event === 'recipe_replaced'));
+});
+
+step('factory reset: the administrator\'s recipes in the state dir go with the rest', async () => {
+  let r = await asAdmin('PUT', '/api/v1/recipes/fixture-app', FIXTURE);
+  assert.equal(r.status, 201, r.text);
+  assert.deepEqual(adminFiles(), ['fixture-app.json']);
+  r = await asAdmin('POST', '/api/v1/factory-reset', { confirm: 'factory-reset' });
+  assert.equal(r.status, 200, r.text);
+  assert.deepEqual(adminFiles(), [], 'the folder is empty');
+  // The room's own socket still lists: only the built-in recipes, and a link of the app is refused.
+  const c = await daemon.ctl('recipes', '--json');
+  assert.equal(c.code, 0, ctlFail(c, 'recipes --json'));
+  assert.ok(JSON.parse(c.stdout).recipes.every((x) => x.origin === 'built-in'), c.stdout);
+  const j = await daemon.ctl('join', link('lobby'), '--timeout', '20');
+  assert.notEqual(j.code, 0, ctlFail(j, 'join after the reset'));
 });

@@ -24,6 +24,7 @@
     const r = await api('GET', '/api/v1/recipes');
     if (!r.ok) { result(r.data.error || `The recipes could not be read (error ${r.status}).`, 'error'); return; }
     $('recipe-folder').textContent = r.data.admin_folder || '';
+    $('recipes-engine-off').hidden = r.data.web_engine !== false;
     const tbody = $('recipes').querySelector('tbody');
     tbody.textContent = '';
     for (const rec of r.data.recipes || []) {

@@ -198,6 +198,14 @@ test_full(void)
   g_autoptr(ArRecipe) r = ar_recipe_admin_put(admin, "fixture-app", data, len, NULL, &error);
   g_assert_no_error(error);
   g_assert_nonnull(r);
+  /* Factory reset: recipe files and a left-over temporary file go, nothing else. */
+  g_autofree char *tmp = g_build_filename(admin, ".x.json.AbC123", NULL);
+  g_autofree char *other = g_build_filename(admin, "README", NULL);
+  g_assert_true(g_file_set_contents(tmp, "{", 1, NULL));
+  g_assert_true(g_file_set_contents(other, "x", 1, NULL));
+  g_assert_cmpuint(ar_recipe_admin_remove_all(admin), ==, AR_RECIPE_MAX_FILES);
+  g_assert_cmpuint(n_files(admin), ==, 1);
+  g_assert_cmpuint(ar_recipe_admin_remove_all("/nonexistent/ar-recipes"), ==, 0);
   rm_dir(admin);
 }
 
