@@ -5,6 +5,7 @@
 #include <libsoup/soup.h>
 #include <locale.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "ar-api.h"
 #include "ar-config.h"
@@ -27,6 +28,9 @@ static const char usage[] =
     "  update install FILE|URL [--force-downgrade]\n"
     "                                 install a signed bundle; prints progress\n"
     "  update status [--json]         booted slot, slot states, versions, last error\n"
+    "  recipes [--json]               the web engine's join recipes and refused files\n"
+    "  recipes add FILE               add or replace an administrator's recipe\n"
+    "  recipes remove ID              remove an administrator's recipe\n"
     "  events                         print events (one JSON object per line)\n"
     "  url-info LINK                  what a meeting link is (no daemon needed)\n"
     "  find-links FILE|-              meeting links in an invitation (no daemon needed)\n";
@@ -43,16 +47,26 @@ ctl_session(Ctl *c, guint timeout_s)
   return soup_session_new_with_options("remote-connectable", addr, "timeout", timeout_s, NULL);
 }
 
+static JsonNode *ctl_request_len(Ctl *c, const char *method, const char *path, const char *body,
+                                 gsize body_len, guint timeout_s, guint *status, int *rc);
+
 /* Sends a request; returns the parsed JSON answer or NULL (exit code in *rc). */
 static JsonNode *
 ctl_request(Ctl *c, const char *method, const char *path, const char *body, guint timeout_s,
             guint *status, int *rc)
 {
+  return ctl_request_len(c, method, path, body, body ? strlen(body) : 0, timeout_s, status, rc);
+}
+
+static JsonNode *
+ctl_request_len(Ctl *c, const char *method, const char *path, const char *body, gsize body_len,
+                guint timeout_s, guint *status, int *rc)
+{
   g_autoptr(SoupSession) session = ctl_session(c, timeout_s);
   g_autofree char *url = g_strdup_printf("http://anyroomd%s", path);
   g_autoptr(SoupMessage) msg = soup_message_new(method, url);
   if (body) {
-    g_autoptr(GBytes) b = g_bytes_new(body, strlen(body));
+    g_autoptr(GBytes) b = g_bytes_new(body, body_len);
     soup_message_set_request_body_from_bytes(msg, "application/json", b);
   }
   g_autoptr(GError) error = NULL;
@@ -82,6 +96,13 @@ obj_string(JsonObject *o, const char *name)
   return n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING
              ? json_node_get_string(n)
              : NULL;
+}
+
+static const char *
+obj_string_or(JsonObject *o, const char *name, const char *fallback)
+{
+  const char *v = o ? obj_string(o, name) : NULL;
+  return v ? v : fallback;
 }
 
 static int
@@ -360,6 +381,150 @@ cmd_status(Ctl *c, gboolean json)
   return status == SOUP_STATUS_OK ? EXIT_OK : EXIT_FAILED;
 }
 
+/* ---- recipes (docs/recipes.md) ---- */
+
+static char *
+strv_member_joined(JsonObject *o, const char *name)
+{
+  JsonArray *a = json_object_get_array_member(o, name);
+  g_autoptr(GStrvBuilder) b = g_strv_builder_new();
+  for (guint i = 0; a && i < json_array_get_length(a); i++) {
+    const char *s = json_array_get_string_element(a, i);
+    if (s)
+      g_strv_builder_add(b, s);
+  }
+  g_auto(GStrv) v = g_strv_builder_end(b);
+  return g_strjoinv(" ", v);
+}
+
+static gboolean
+answer_ok(guint status, JsonObject *o, const char *what)
+{
+  if (status >= 200 && status < 300 && json_object_get_boolean_member_with_default(o, "ok", FALSE))
+    return TRUE;
+  const char *err = obj_string(o, "error");
+  g_printerr("anyroomctl: %s: %s\n", what, err ? err : "unknown error");
+  return FALSE;
+}
+
+static int
+cmd_recipes(Ctl *c, gboolean json)
+{
+  guint status = 0;
+  int rc = EXIT_OK;
+  g_autoptr(JsonNode) answer = ctl_request(c, "GET", "/api/v1/recipes", NULL, 10, &status, &rc);
+  if (!answer)
+    return rc;
+  JsonObject *o = json_node_get_object(answer);
+  if (!answer_ok(status, o, "recipes"))
+    return EXIT_FAILED;
+  if (json) {
+    g_autofree char *text = json_to_string(answer, TRUE);
+    g_print("%s\n", text);
+    return EXIT_OK;
+  }
+  g_print("%-20s %-9s %-36s %s\n", "ID", "ORIGIN", "SERVES", "NAME");
+  JsonArray *list = json_object_get_array_member(o, "recipes");
+  for (guint i = 0; list && i < json_array_get_length(list); i++) {
+    JsonObject *r = json_array_get_object_element(list, i);
+    if (!r)
+      continue;
+    g_autofree char *hosts = strv_member_joined(r, "hosts");
+    g_autofree char *providers = strv_member_joined(r, "providers");
+    g_autofree char *serves = json_object_get_boolean_member_with_default(r, "fallback", FALSE)
+                                  ? g_strdup("any other web link")
+                              : hosts[0] ? g_strconcat("hosts ", hosts, NULL)
+                                         : g_strdup(providers);
+    gboolean overrides =
+        json_object_get_boolean_member_with_default(r, "overrides_built_in", FALSE);
+    g_print("%-20s %-9s %-36s %s%s\n", obj_string_or(r, "id", "?"), obj_string_or(r, "origin", "?"),
+            serves, obj_string_or(r, "name", ""), overrides ? " (overrides the built-in one)" : "");
+  }
+  JsonArray *errors = json_object_get_array_member(o, "errors");
+  for (guint i = 0; errors && i < json_array_get_length(errors); i++) {
+    JsonObject *e = json_array_get_object_element(errors, i);
+    if (e)
+      g_print("refused (%s): %s\n", obj_string_or(e, "origin", "?"), obj_string_or(e, "error", ""));
+  }
+  g_print("administrator's folder: %s\n", obj_string_or(o, "admin_folder", "?"));
+  return EXIT_OK;
+}
+
+/* The recipe's id: its "id", else the file name without ".json". */
+static char *
+recipe_file_id(const char *file, const char *data, gsize len)
+{
+  g_autoptr(JsonParser) parser = json_parser_new();
+  if (json_parser_load_from_data(parser, data, (gssize)len, NULL) &&
+      JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser))) {
+    const char *id = obj_string(json_node_get_object(json_parser_get_root(parser)), "id");
+    if (id)
+      return g_strdup(id);
+  }
+  g_autofree char *base = g_path_get_basename(file);
+  if (g_str_has_suffix(base, ".json"))
+    base[strlen(base) - 5] = '\0';
+  return g_steal_pointer(&base);
+}
+
+static int
+cmd_recipe_add(Ctl *c, const char *file)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GMappedFile) mapped = g_mapped_file_new(file, FALSE, &error);
+  if (!mapped) {
+    g_printerr("anyroomctl: %s\n", error->message);
+    return EXIT_FAILED;
+  }
+  gsize len = g_mapped_file_get_length(mapped);
+  const char *data = g_mapped_file_get_contents(mapped);
+  if (len > 1024 * 1024) {
+    /* anyroomd takes 64 KiB; past 1 MiB it is surely not a recipe. */
+    g_printerr("anyroomctl: %s: larger than 1 MiB\n", file);
+    return EXIT_FAILED;
+  }
+  g_autofree char *id = recipe_file_id(file, data ? data : "", len);
+  g_autofree char *escaped = g_uri_escape_string(id, NULL, FALSE);
+  g_autofree char *path = g_strconcat("/api/v1/recipes/", escaped, NULL);
+  guint status = 0;
+  int rc = EXIT_OK;
+  g_autoptr(JsonNode) answer =
+      ctl_request_len(c, "PUT", path, data ? data : "", len, 15, &status, &rc);
+  if (!answer)
+    return rc;
+  JsonObject *o = json_node_get_object(answer);
+  g_autofree char *what = g_strdup_printf("%s refused", file);
+  if (!answer_ok(status, o, what))
+    return EXIT_FAILED;
+  JsonObject *r = json_object_get_object_member(o, "recipe");
+  gboolean overrides =
+      r && json_object_get_boolean_member_with_default(r, "overrides_built_in", FALSE);
+  g_print("%s %s%s: the next join uses it\n",
+          json_object_get_boolean_member_with_default(o, "replaced", FALSE) ? "replaced" : "added",
+          id, overrides ? " (overrides the built-in one)" : "");
+  return EXIT_OK;
+}
+
+static int
+cmd_recipe_remove(Ctl *c, const char *id)
+{
+  g_autofree char *escaped = g_uri_escape_string(id, NULL, FALSE);
+  g_autofree char *path = g_strconcat("/api/v1/recipes/", escaped, NULL);
+  guint status = 0;
+  int rc = EXIT_OK;
+  g_autoptr(JsonNode) answer = ctl_request(c, "DELETE", path, NULL, 15, &status, &rc);
+  if (!answer)
+    return rc;
+  JsonObject *o = json_node_get_object(answer);
+  if (!answer_ok(status, o, "recipes remove"))
+    return EXIT_FAILED;
+  g_print("removed %s%s\n", id,
+          json_object_get_boolean_member_with_default(o, "built_in_restored", FALSE)
+              ? ": the built-in recipe is back"
+              : "");
+  return EXIT_OK;
+}
+
 /* ---- events ---- */
 
 typedef struct {
@@ -540,13 +705,6 @@ cmd_update_install(Ctl *c, const char *source, gboolean force)
   return ctx.rc;
 }
 
-static const char *
-obj_string_or(JsonObject *o, const char *name, const char *fallback)
-{
-  const char *v = o ? obj_string(o, name) : NULL;
-  return v ? v : fallback;
-}
-
 static int
 cmd_update_status(Ctl *c, gboolean json)
 {
@@ -675,7 +833,7 @@ main(int argc, char **argv)
       {"socket", 's', 0, G_OPTION_ARG_FILENAME, &socket_path, "anyroomd's socket", "PATH"},
       {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path,
        "url-info/find-links: config file for [links] (default: anyroomd's)", "FILE"},
-      {"json", 'j', 0, G_OPTION_ARG_NONE, &json, "status, history: print JSON", NULL},
+      {"json", 'j', 0, G_OPTION_ARG_NONE, &json, "status, history, recipes: print JSON", NULL},
       {"timeout", 't', 0, G_OPTION_ARG_INT, &timeout, "join: seconds to wait (default 30)", "S"},
       {NULL}};
   g_autoptr(GOptionContext) ctx = g_option_context_new("COMMAND [ARGS]");
@@ -728,6 +886,12 @@ main(int argc, char **argv)
     rc = cmd_config(&c, 0, NULL);
   else if (g_str_equal(cmd, "config") && argc >= 4 && g_str_equal(argv[2], "set"))
     rc = cmd_config(&c, argc - 3, argv + 3);
+  else if (g_str_equal(cmd, "recipes") && argc == 2)
+    rc = cmd_recipes(&c, json);
+  else if (g_str_equal(cmd, "recipes") && argc == 4 && g_str_equal(argv[2], "add"))
+    rc = cmd_recipe_add(&c, argv[3]);
+  else if (g_str_equal(cmd, "recipes") && argc == 4 && g_str_equal(argv[2], "remove"))
+    rc = cmd_recipe_remove(&c, argv[3]);
   else if (g_str_equal(cmd, "events") && argc == 2)
     rc = cmd_events(&c);
   else

@@ -13,6 +13,7 @@
 #include "ar-build-config.h"
 #include "ar-log.h"
 #include "ar-providers.h"
+#include "ar-web-engine.h"
 #include "ar-web-server.h"
 #include "ar-web-tls.h"
 
@@ -26,6 +27,19 @@ static void
 left_then_quit(const GError *error, gpointer data)
 {
   g_main_loop_quit(((Daemon *)data)->loop);
+}
+
+/* An administrator changed a join recipe (ar-api-recipes.h). */
+typedef struct {
+  ArWebEngine *web;
+  ArProviderRegistry *registry;
+} RecipeReload;
+
+static guint
+reload_recipes(gpointer data)
+{
+  RecipeReload *r = data;
+  return ar_web_engine_reload_recipes(r->web, r->registry);
 }
 
 static gboolean
@@ -134,7 +148,8 @@ main(int argc, char **argv)
     g_printerr("anyroomd: media: %s\n", error->message);
     return 1;
   }
-  ArProvidersOptions providers_opt = {.state_dir = state_dir};
+  g_autoptr(ArWebEngine) web_engine = NULL;
+  ArProvidersOptions providers_opt = {.state_dir = state_dir, .web_engine = &web_engine};
   if (!ar_providers_register_builtin(ar_call_manager_get_providers(calls), config,
                                      ar_call_manager_get_engine(calls), &providers_opt, &error)) {
     g_printerr("anyroomd: media: %s\n", error->message);
@@ -158,6 +173,14 @@ main(int argc, char **argv)
   g_autoptr(ArApiHub) hub = ar_api_hub_new(calls);
   ar_api_hub_set_config(hub, config, state_dir);
   ar_api_hub_set_updater(hub, updater);
+  /* The web engine's join recipes: listed, uploaded, removed (docs/recipes.md). */
+  RecipeReload recipe_reload = {.web = web_engine,
+                                .registry = ar_call_manager_get_providers(calls)};
+  g_autofree char *admin_recipes = ar_providers_admin_recipes_dir(config, state_dir);
+  if (admin_recipes)
+    ar_api_hub_set_recipes(hub,
+                           ar_api_recipes_new(NULL, admin_recipes,
+                                              web_engine ? reload_recipes : NULL, &recipe_reload));
   g_autoptr(ArApiServer) api = ar_api_server_new(hub, socket_path, &error);
   if (!api) {
     g_printerr("anyroomd: %s\n", error->message);
@@ -195,6 +218,7 @@ main(int argc, char **argv)
   g_clear_pointer(&web, ar_web_server_free);
   g_clear_pointer(&api, ar_api_server_free);
   g_clear_pointer(&hub, ar_api_hub_free);
+  g_clear_pointer(&web_engine, ar_web_engine_unref);
   g_clear_pointer(&updater, ar_updater_free);
   g_clear_pointer(&calls, ar_call_manager_free);
   g_main_loop_unref(d.loop);

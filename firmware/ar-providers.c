@@ -31,6 +31,14 @@ admin_origins(const char *listen, guint *port_out)
   return g_strv_builder_end(out);
 }
 
+char *
+ar_providers_admin_recipes_dir(const ArConfig *config, const char *state_dir)
+{
+  if (config->web_recipes_dir)
+    return g_strdup(config->web_recipes_dir);
+  return state_dir ? g_build_filename(state_dir, "recipes", NULL) : NULL;
+}
+
 gboolean
 ar_providers_register_builtin(ArProviderRegistry *registry, const ArConfig *config,
                               ArMediaEngine *engine, const ArProvidersOptions *options,
@@ -45,9 +53,7 @@ ar_providers_register_builtin(ArProviderRegistry *registry, const ArConfig *conf
   const char *state_dir = options ? options->state_dir : NULL;
   guint admin_port = 0;
   g_auto(GStrv) blocked = admin_origins(config->admin_listen, &admin_port);
-  g_autofree char *admin_recipes = config->web_recipes_dir ? g_strdup(config->web_recipes_dir)
-                                   : state_dir ? g_build_filename(state_dir, "recipes", NULL)
-                                               : NULL;
+  g_autofree char *admin_recipes = ar_providers_admin_recipes_dir(config, state_dir);
   ArWebEngineOptions wo = {
       .chromium = config->web_browser,
       .headless = config->web_headless,
@@ -66,5 +72,7 @@ ar_providers_register_builtin(ArProviderRegistry *registry, const ArConfig *conf
   if (!web)
     return FALSE;
   ar_web_engine_register(web, registry);
+  if (options && options->web_engine)
+    *options->web_engine = g_steal_pointer(&web);
   return TRUE;
 }

@@ -10,9 +10,18 @@
 
 G_BEGIN_DECLS
 
+typedef struct _ArWebEngine ArWebEngine;
+
 typedef struct {
   const char *state_dir; /* the web engine's failure screenshots; its default recipe folder */
+  /* Out (may be NULL): a reference to the web engine, NULL when it is off
+   * (ar_web_engine_reload_recipes() after an administrator's change). */
+  ArWebEngine **web_engine;
 } ArProvidersOptions;
+
+/* The administrator's recipe folder: [web] recipes, else STATE_DIR/recipes
+ * (NULL without either). Newly allocated. */
+char *ar_providers_admin_recipes_dir(const ArConfig *config, const char *state_dir);
 
 /* Registers every engine and provider built into anyroomd in @registry: the
  * native engine with Janus VideoRoom, and (unless [web] enabled=false) the

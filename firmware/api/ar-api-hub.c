@@ -22,6 +22,7 @@ struct _ArApiHub {
   ArUpdater *updater;    /* borrowed; NULL: no update commands */
   ArApiHistory *history; /* NULL until there is a state dir */
   ArApiAuditFunc audit;
+  ArApiRecipes *recipes; /* owned; NULL: no recipes group */
   gpointer audit_data;
 };
 
@@ -559,6 +560,30 @@ ar_api_hub_can_add_event_client(ArApiHub *hub, const char *owner)
 }
 
 void
+ar_api_hub_set_recipes(ArApiHub *hub, ArApiRecipes *recipes)
+{
+  g_clear_pointer(&hub->recipes, ar_api_recipes_free);
+  hub->recipes = recipes;
+}
+
+ArApiRecipes *
+ar_api_hub_get_recipes(ArApiHub *hub)
+{
+  return hub->recipes;
+}
+
+const char *
+ar_api_hub_recipes(ArApiHub *hub, SoupServerMessage *msg, const char *path, char **detail)
+{
+  *detail = NULL;
+  if (!hub->recipes) {
+    ar_api_respond_result(msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "no recipe folder");
+    return NULL;
+  }
+  return ar_api_recipes_handle(hub->recipes, msg, path, detail);
+}
+
+void
 ar_api_hub_add_event_client(ArApiHub *hub, SoupWebsocketConnection *ws, const char *owner)
 {
   gint evict = -1;
@@ -693,5 +718,6 @@ ar_api_hub_free(ArApiHub *hub)
   g_free(hub->admin_fingerprint);
   g_free(hub->state_dir);
   g_clear_pointer(&hub->history, ar_api_history_free);
+  g_clear_pointer(&hub->recipes, ar_api_recipes_free);
   g_free(hub);
 }

@@ -10,6 +10,7 @@
 #include <libsoup/soup.h>
 
 #include "ar-api-history.h"
+#include "ar-api-recipes.h"
 #include "ar-call.h"
 #include "ar-config.h"
 #include "ar-update.h"
@@ -100,6 +101,15 @@ void ar_api_hub_audit(ArApiHub *hub, const char *event, const char *detail);
 /* The call history kept from the call events (ar-api-history.h), or NULL
  * before ar_api_hub_set_config gave a state dir. */
 ArApiHistory *ar_api_hub_get_history(ArApiHub *hub);
+
+/* The recipes group (ar-api-recipes.h); the hub takes @recipes (NULL: none:
+ * the endpoints answer 503). */
+void ar_api_hub_set_recipes(ArApiHub *hub, ArApiRecipes *recipes);
+ArApiRecipes *ar_api_hub_get_recipes(ArApiHub *hub);
+/* Serves the recipes group for @path when there is one, else 503. Returns
+ * the audit event of a change made (ar_api_recipes_handle) and its *@detail. */
+const char *ar_api_hub_recipes(ArApiHub *hub, SoupServerMessage *msg, const char *path,
+                               char **detail);
 
 /* Adds an authenticated WebSocket client. @owner (NULL: the local socket)
  * names the credential it came with, for ar_api_hub_close_event_clients and

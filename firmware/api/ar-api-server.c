@@ -69,6 +69,13 @@ handle_request(SoupServer *soup, SoupServerMessage *msg, const char *path, GHash
     }
     return;
   }
+  if (ar_api_recipes_is_path(path)) {
+    g_autofree char *detail = NULL;
+    const char *event = ar_api_hub_recipes(s->hub, msg, path, &detail);
+    if (event)
+      ar_api_hub_audit(s->hub, event, detail);
+    return;
+  }
   const char *command = ar_api_hub_command_name(path);
   if (!command) {
     ar_api_respond_result(msg, SOUP_STATUS_NOT_FOUND, "no such endpoint");

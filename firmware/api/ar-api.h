@@ -14,6 +14,7 @@
  *   GET  /api/v1/config; PATCH /api/v1/config {"room": {"name": ...}, ...}
  *                                  (ar-api-config.h, docs/api.md)
  *   GET  /api/v1/history           -> the last calls (ar-api-history.h)
+ *   GET  /api/v1/recipes; PUT|DELETE /api/v1/recipes/ID (ar-api-recipes.h)
  *   GET  /api/v1/events            WebSocket: one JSON event per message
  */
 #pragma once

@@ -423,6 +423,10 @@ handle_factory_reset(ArWebServer *s, SoupServerMessage *msg, const char *path,
   ArApiHistory *h = ar_api_hub_get_history(s->hub);
   if (h)
     ar_api_history_forget(h);
+  /* An administrator's web meeting recipes (those in the state dir). */
+  ArApiRecipes *recipes = ar_api_hub_get_recipes(s->hub);
+  if (recipes)
+    ar_api_recipes_forget(recipes, s->state_dir);
   ar_log_ring_clear();
   /* Then what is in memory: every credential ends with its event streams. */
   g_clear_pointer(&s->password_hash, g_free);
@@ -447,7 +451,8 @@ handle_factory_reset(ArWebServer *s, SoupServerMessage *msg, const char *path,
   /* The TLS key is gone from disk; this run keeps serving the certificate the
    * browser trusts, and the next start makes a new one. The kiosk secret
    * stays: it is the room screen's, not an admin's credential. */
-  ar_web_audit(s, msg, NULL, "factory_reset", "password, tokens, sessions, settings, keys erased");
+  ar_web_audit(s, msg, NULL, "factory_reset",
+               "password, tokens, sessions, settings, recipes, keys erased");
   g_autofree char *cookie = ar_web_session_cookie(NULL);
   soup_message_headers_append(soup_server_message_get_response_headers(msg), "Set-Cookie", cookie);
   ar_web_error(msg, SOUP_STATUS_OK, NULL);

@@ -13,6 +13,7 @@
  *   ar-web-update.c   update commands, update status, bundle upload (streamed)
  *   ar-web-admin.c    devices, test tone, camera preview, history, logs,
  *                     reboot, factory reset
+ *   ar-web-recipes.c  the web engine's join recipes (list, upload, remove)
  *
  * A feature file registers its routes with ar_web_server_add_routes() from a
  * function called by ar_web_server_new(); the core authenticates and checks
@@ -224,6 +225,8 @@ void ar_web_room_forget_panels(ArWebServer *s);
 void ar_web_api_register(ArWebServer *s);
 void ar_web_tokens_register(ArWebServer *s);
 void ar_web_admin_register(ArWebServer *s);
+/* ar-web-recipes.c: GET /api/v1/recipes, PUT/DELETE /api/v1/recipes/ID. */
+void ar_web_recipes_register(ArWebServer *s);
 /* Jobs still running end on their own and then see no server. */
 void ar_web_admin_shutdown(ArWebServer *s);
 

@@ -480,6 +480,7 @@ ar_web_server_new(ArApiHub *hub, ArConfig *config, const char *state_dir, const 
   ar_web_audit_register(s);
   ar_web_update_register(s);
   ar_web_admin_register(s);
+  ar_web_recipes_register(s);
   s->jobs = g_ptr_array_new();
   ar_web_server_add_static_dir(s, "/admin/", "admin");
   if (!ar_web_room_register(s, error))

@@ -21,6 +21,8 @@ struct _ArWebEngine {
   const ArConfig *config;
   ArMediaEngine *media;
   ArRecipeSet *recipes;
+  char *recipes_dir;       /* for reloads: NULL = ar_recipe_default_dir() */
+  char *admin_recipes_dir; /* NULL: none */
   char *chromium;
   gboolean headless;
   char *wayland_display;
@@ -1073,6 +1075,8 @@ ar_web_engine_new(const ArConfig *config, ArMediaEngine *media, const ArWebEngin
   e->recipes = ar_recipe_set_load(o->recipes_dir, o->admin_recipes_dir, &problems);
   for (guint i = 0; problems && i < problems->len; i++)
     g_warning("web: a join recipe was refused: %s", ((GError *)problems->pdata[i])->message);
+  e->recipes_dir = g_strdup(o->recipes_dir);
+  e->admin_recipes_dir = g_strdup(o->admin_recipes_dir);
   e->chromium = g_strdup(o->chromium);
   e->headless = o->headless;
   e->wayland_display = g_strdup(o->wayland_display);
@@ -1096,6 +1100,8 @@ ar_web_engine_unref(ArWebEngine *e)
   if (!e || !g_atomic_int_dec_and_test(&e->refs))
     return;
   ar_recipe_set_free(e->recipes);
+  g_free(e->recipes_dir);
+  g_free(e->admin_recipes_dir);
   g_free(e->chromium);
   g_free(e->wayland_display);
   g_strfreev(e->extra_flags);
@@ -1134,15 +1140,9 @@ add_provider(ArWebEngine *e, ArProviderRegistry *registry, const char *id)
                            (GDestroyNotify)ar_web_engine_unref);
 }
 
-void
-ar_web_engine_register(ArWebEngine *e, ArProviderRegistry *registry)
+static void
+add_recipe_providers(ArWebEngine *e, ArProviderRegistry *registry)
 {
-  if (e->registered)
-    return;
-  e->registered = TRUE;
-  g_atomic_int_inc(&e->refs);
-  ar_provider_registry_add_engine(registry, AR_ENGINE_WEB, &engine_class, e,
-                                  (GDestroyNotify)ar_web_engine_unref);
   g_auto(GStrv) ids = ar_recipe_set_dup_ids(e->recipes);
   for (guint i = 0; ids[i]; i++) {
     ArRecipe *r = ar_recipe_set_lookup_id(e->recipes, ids[i]);
@@ -1155,4 +1155,34 @@ ar_web_engine_register(ArWebEngine *e, ArProviderRegistry *registry)
     if (hosts && hosts[0])
       add_provider(e, registry, ids[i]);
   }
+}
+
+void
+ar_web_engine_register(ArWebEngine *e, ArProviderRegistry *registry)
+{
+  if (e->registered)
+    return;
+  e->registered = TRUE;
+  g_atomic_int_inc(&e->refs);
+  ar_provider_registry_add_engine(registry, AR_ENGINE_WEB, &engine_class, e,
+                                  (GDestroyNotify)ar_web_engine_unref);
+  add_recipe_providers(e, registry);
+}
+
+guint
+ar_web_engine_reload_recipes(ArWebEngine *e, ArProviderRegistry *registry)
+{
+  g_autoptr(GPtrArray) problems = NULL;
+  ArRecipeSet *set = ar_recipe_set_load(e->recipes_dir, e->admin_recipes_dir, &problems);
+  for (guint i = 0; i < problems->len; i++)
+    g_warning("web: a join recipe was refused: %s", ((GError *)problems->pdata[i])->message);
+  /* A call holds a reference to its own recipe: it keeps it. */
+  ar_recipe_set_free(e->recipes);
+  e->recipes = set;
+  if (registry && e->registered)
+    add_recipe_providers(e, registry);
+  g_auto(GStrv) ids = ar_recipe_set_dup_ids(e->recipes);
+  g_autofree char *list = g_strjoinv(", ", ids);
+  g_message("web: join recipes reloaded: %s", list);
+  return problems->len;
 }

@@ -87,6 +87,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(ArWebEngine, ar_web_engine_unref)
  * and administrator app its recipes serve. */
 void ar_web_engine_register(ArWebEngine *engine, ArProviderRegistry *registry);
 
+/* Loads the recipes again (after an administrator's change, ar-api-recipes.h)
+ * and registers a provider for each new one in @registry (NULL: none). The
+ * next join uses them; a call in progress keeps the recipe it started with.
+ * Returns how many files were refused (logged). */
+guint ar_web_engine_reload_recipes(ArWebEngine *engine, ArProviderRegistry *registry);
+
 /* The recipe ids, sorted (for logs, status and tests). g_strfreev(). */
 char **ar_web_engine_dup_recipe_ids(ArWebEngine *engine);
 

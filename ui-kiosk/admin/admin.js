@@ -260,5 +260,5 @@ $('token-form').addEventListener('submit', async (e) => {
   loadTokens();
 });
 
-Object.assign(AR, { $, api, say, refresh, loadConfig, loadStatus });
+Object.assign(AR, { $, api, say, refresh, loadConfig, loadStatus, csrfToken: () => csrf });
 document.addEventListener('DOMContentLoaded', () => refresh().catch((e) => say(String(e), 'error')));
