@@ -82,9 +82,42 @@ add_chain(ArBridge *self, ArBridgePath path, GError **error, GstElement *first, 
   return TRUE;
 }
 
+void
+ar_bridge_camera_format(int width, int height, int fps, int *out_width, int *out_height,
+                        int *out_fps)
+{
+  /* 64-bit products: no overflow whatever the caller passes. */
+  gint64 w = width > 0 && height > 0 ? MIN(width, 65536) : 1280;
+  gint64 h = width > 0 && height > 0 ? MIN(height, 65536) : 720;
+
+  if (w > AR_BRIDGE_MAX_WIDTH || h > AR_BRIDGE_MAX_HEIGHT) {
+    if (w * AR_BRIDGE_MAX_HEIGHT > h * AR_BRIDGE_MAX_WIDTH) { /* wider than the box */
+      h = h * AR_BRIDGE_MAX_WIDTH / w;
+      w = AR_BRIDGE_MAX_WIDTH;
+    } else {
+      w = w * AR_BRIDGE_MAX_HEIGHT / h;
+      h = AR_BRIDGE_MAX_HEIGHT;
+    }
+    /* I420 wants even sizes; scaling down never makes one bigger than the source. */
+    w = MAX(w & ~(gint64)1, 2);
+    h = MAX(h & ~(gint64)1, 2);
+  }
+  *out_width = (int)w;
+  *out_height = (int)h;
+  *out_fps = fps > 0 ? MIN(fps, AR_BRIDGE_MAX_FPS) : 30;
+}
+
 static gboolean
 build_camera(ArBridge *self, const ArBridgeConfig *c, GstElement *src, GError **error)
 {
+  int width, height, fps;
+  ar_bridge_camera_format(c->width, c->height, c->fps, &width, &height, &fps);
+  /* A faster source (a capture at 50 or 60 fps) is slowed by dropping frames, never by
+   * duplicating them. */
+  gboolean slow = c->fps > fps;
+  g_autoptr(GstElement) rate = slow ? make("videorate", "bridge-vrate", error) : NULL;
+  if (slow && rate == NULL)
+    return FALSE;
   g_autoptr(GstElement) convert = make("videoconvert", "bridge-vconvert", error);
   g_autoptr(GstElement) scale = convert ? make("videoscale", "bridge-vscale", error) : NULL;
   g_autoptr(GstElement) gate = scale ? make("videobalance", "bridge-camera-gate", error) : NULL;
@@ -96,15 +129,17 @@ build_camera(ArBridge *self, const ArBridgeConfig *c, GstElement *src, GError **
   if (sink == NULL)
     return FALSE;
   caps = gst_caps_new_simple("video/x-raw", "format", G_TYPE_STRING, "I420", "width", G_TYPE_INT,
-                             c->width > 0 ? c->width : 1280, "height", G_TYPE_INT,
-                             c->height > 0 ? c->height : 720, "framerate", GST_TYPE_FRACTION,
-                             c->fps > 0 ? c->fps : 30, 1, "pixel-aspect-ratio", GST_TYPE_FRACTION,
-                             1, 1, NULL);
+                             width, "height", G_TYPE_INT, height, "framerate", GST_TYPE_FRACTION,
+                             fps, 1, "pixel-aspect-ratio", GST_TYPE_FRACTION, 1, 1, NULL);
   g_object_set(filter, "caps", caps, NULL);
-  /* No videorate: the source delivers the rate (the capture graph does; caps negotiation fails
-   * with a clear error otherwise). Measured: with the camera in one pipeline with the audio
-   * paths, the browser got a single frame (PipeWire 1.4 with videorate, 0.3.65 without it);
-   * in a pipeline of its own, 29-30 fps on both. */
+  /* videorate only for a faster source: otherwise the source delivers the rate (the capture
+   * graph does; caps negotiation fails with a clear error if not). Measured: with the camera in
+   * one pipeline with the audio paths, the browser got a single frame (PipeWire 1.4 with
+   * videorate, 0.3.65 without it); in a pipeline of its own, 29-30 fps on both. */
+  if (rate != NULL)
+    g_object_set(rate, "drop-only", TRUE, NULL);
+  GST_INFO("camera node: %dx%d at %d fps (source %dx%d at %d fps)", width, height, fps, c->width,
+           c->height, c->fps);
   /* The browser finds the camera by its class and role (the Camera portal lists only
    * Video/Source nodes with media.role Camera). */
   props = gst_structure_new("props", "media.class", G_TYPE_STRING, "Video/Source", "media.role",
@@ -117,6 +152,10 @@ build_camera(ArBridge *self, const ArBridgeConfig *c, GstElement *src, GError **
                NULL);
   self->camera_sink = sink;
   self->camera_gate = gate;
+  if (rate != NULL)
+    return add_chain(self, AR_BRIDGE_CAMERA, error, src, g_steal_pointer(&rate),
+                     g_steal_pointer(&convert), g_steal_pointer(&scale), g_steal_pointer(&gate),
+                     g_steal_pointer(&filter), g_steal_pointer(&sink), NULL);
   return add_chain(self, AR_BRIDGE_CAMERA, error, src, g_steal_pointer(&convert),
                    g_steal_pointer(&scale), g_steal_pointer(&gate), g_steal_pointer(&filter),
                    g_steal_pointer(&sink), NULL);

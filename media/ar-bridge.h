@@ -9,7 +9,8 @@ G_BEGIN_DECLS
  *
  * Per web call, one GStreamer pipeline per path (on the system clock), built around elements the
  * caller gives (the capture graph's consumers):
- *   video source  -> [camera off: black] -> I420 WxH@F -> pipewiresink mode=provide
+ *   video source  -> [frame rate down to 30] -> [camera off: black] -> I420 WxH@F (the source's
+ *                    size fitted within 1920x1080) -> pipewiresink mode=provide
  *                    (a PipeWire Video/Source node, media.role Camera: the browser's camera
  *                     through the xdg-desktop-portal Camera portal)
  *   audio source  -> [mute: silence] -> 48 kHz mono -> pulsesink into the null sink whose
@@ -36,8 +37,8 @@ typedef struct {
   /* The camera node's node.name / node.description; NULL: "anyroom-camera" / "Anyroom camera". */
   const char *camera_name;
   const char *camera_description;
-  /* Caps offered to the browser; 0: 1280x720 at 30 fps. The picture is scaled to the size; the
-   * frame rate must be one the video source can deliver (it is not converted). */
+  /* The video source's format (the room's capture); 0: 1280x720 at 30 fps. The camera node
+   * offers ar_bridge_camera_format() of it: this size and rate, at most 1920x1080 at 30. */
   int width, height, fps;
   /* PulseAudio (or pipewire-pulse) server; NULL: the default. */
   const char *pulse_server;
@@ -45,6 +46,20 @@ typedef struct {
   const char *mic_sink;
   const char *speaker_source;
 } ArBridgeConfig;
+
+/* The most the camera node offers the page: what services take from a guest (issue 11,
+ * part 6; docs/web-engine.md "Send resolution"). */
+#define AR_BRIDGE_MAX_WIDTH 1920
+#define AR_BRIDGE_MAX_HEIGHT 1080
+#define AR_BRIDGE_MAX_FPS 30
+
+/* The one format the camera node offers for a video source of @width x @height at @fps (any <= 0:
+ * 1280x720 at 30): the source's own, scaled down to fit within AR_BRIDGE_MAX_WIDTH x
+ * AR_BRIDGE_MAX_HEIGHT (aspect ratio kept, even sizes) and slowed to AR_BRIDGE_MAX_FPS. Never more
+ * than the source: a smaller capture is offered as it is, never upscaled. The page's own
+ * constraints then pick within it (Chromium scales and crops down, never up). */
+void ar_bridge_camera_format(int width, int height, int fps, int *out_width, int *out_height,
+                             int *out_fps);
 
 /* Called on the thread-default main context of ar_bridge_new() when the pipeline fails. */
 typedef void (*ArBridgeErrorFunc)(const GError *error, gpointer user_data);

@@ -750,6 +750,10 @@ start_bridge(WebCall *c, GError **error)
       .mic_sink = AR_WEB_MEDIA_MIC_FEED_SINK,
       .speaker_source = AR_WEB_MEDIA_SPEAKER_MONITOR,
   };
+  int cw, ch, cfps;
+  ar_bridge_camera_format(bc.width, bc.height, bc.fps, &cw, &ch, &cfps);
+  g_message("web: the room's camera goes to the page as %dx%d at %d fps (capture %ux%u at %u)", cw,
+            ch, cfps, mc->width, mc->height, mc->framerate);
   c->bridge = ar_bridge_new(&bc, video, audio, speaker, error);
   if (!c->bridge)
     return FALSE;

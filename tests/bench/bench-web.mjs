@@ -24,7 +24,9 @@
 //    them, so Chromium's shared libraries count once) and, for comparison, the sum of VmRSS
 //    (/proc/PID/status, counts shared pages once per process). Samples every 5 s; the table
 //    shows the mean of the samples. The ratio is web / native, both measured in this run.
-// 3. Frames per second alice decodes of the room over the same window (getStats framesDecoded).
+// 3. Frames per second alice decodes of the room over the same window (getStats framesDecoded);
+//    the room's send size and frame rate (anyroomd's status; for the web engine the page's
+//    statistics). AR_BENCH_WEB_CAPTURE=1920x1080@30 sets the capture ([media]), default 720p30.
 // Prints a table (metric, web, native, web/native) with the command. Exits 0 whenever it ran:
 // timings never fail it.
 import fs from 'node:fs';
@@ -37,6 +39,8 @@ import { LAB, buildDir, mkTemp, run, sleep, startAnyroomd, startProcess } from '
 const RUNS = Number(process.env.AR_BENCH_WEB_RUNS || 10);
 const JOIN_BUDGET_S = Number(process.env.AR_BENCH_WEB_JOIN_BUDGET_S || 120);
 const CALL_S = Number(process.env.AR_BENCH_WEB_CALL_S || 20);
+// The capture's [media] size and rate, e.g. 1920x1080@30 (issue 11, part 6); default anyroomd's.
+const CAPTURE = /^(\d+)x(\d+)(?:@(\d+))?$/.exec(process.env.AR_BENCH_WEB_CAPTURE || '');
 const DEMOS = process.env.AR_JANUS_DEMOS || '/usr/share/janus/demos';
 const WEB_LINK = 'http://127.0.0.1:8000/videoroomtest.html?room=1234';
 const WEB_SEEN_AS = 'WebRoom'; // "Web Room": the recipe keeps letters and digits
@@ -146,6 +150,7 @@ function writeConfig() {
   fs.writeFileSync(conf, [
     '[room]', 'name=Web Room',
     '[device]', 'camera=test', 'microphone=test', 'speaker=none', 'display=none',
+    ...(CAPTURE ? ['[media]', `width=${CAPTURE[1]}`, `height=${CAPTURE[2]}`, `framerate=${CAPTURE[3] || 30}`] : []),
     '[admin]', 'listen=127.0.0.1:8443',
     '[web]', 'headless=true', 'browser-flags=--no-sandbox;--disable-gpu;--disable-dev-shm-usage',
     'bridge=true', `recipes=${recipes}`,
@@ -254,6 +259,8 @@ async function oneCall(daemon, alice, link, seenAs, label, notes) {
     res.recvFps = recv0 && recv1 ? (recv1.frames - recv0.frames) / secs : NaN;
     const send1 = (st1.tracks || []).find((x) => x.kind === 'video' && x.direction === 'send');
     res.send = send1 ? `${send1.codec || '?'} ${send1.width}x${send1.height}` : '?';
+    res.sendH = send1 && send1.height > 0 ? send1.height : NaN;
+    res.sendRate = send1 && send1.framerate > 0 ? send1.framerate : NaN;
     const send0 = (st0.tracks || []).find((x) => x.kind === 'video' && x.direction === 'send');
     res.sendFps = send0 && send1 ? (send1.frames - send0.frames) / secs : NaN;
     res.secs = secs;
@@ -321,9 +328,12 @@ async function main() {
     rows.push(['  megapixels/s of it (fps x the last frame size: the engines send different sizes)', cw.mpx, cn.mpx]);
     rows.push(['frames/s the room sends (status: anyroomd / the meeting page\'s statistics)', cw.sendFps, cn.sendFps]);
     rows.push(['frames/s anyroomd receives of alice (status)', cw.recvFps, cn.recvFps]);
+    rows.push(['send size, lines (status: the last reading; 1080 = 1080p)', cw.sendH, cn.sendH]);
+    rows.push(['send frame rate, fps (status: the last reading)', cw.sendRate, cn.sendRate]);
     notes.push(`web call: ${cw.procs} processes (${cw.comms}); alice decodes ${cw.video}; the room sends ${cw.send}${cw.gone ? `; ${cw.gone} processes ended in the window` : ''}`);
     notes.push(`native call: ${cn.procs} process(es) (${cn.comms}); alice decodes ${cn.video}; the room sends ${cn.send}`);
-    notes.push('the engines do not send the same picture: the native engine sends what it negotiates (720p30 H.264 here); the web engine sends what the demo page asks of the bridged 720p camera, and Chromium adapts size and rate to CPU load (480x270 to 1280x720 seen here); sizes are at the end of the window');
+    notes.push(`capture: ${CAPTURE ? CAPTURE[0] : 'the default 1280x720@30'} (AR_BENCH_WEB_CAPTURE)`);
+    notes.push('the engines do not send the same picture: the native engine sends what it negotiates (720p30 H.264 here); the web engine sends what the demo page asks of the bridged camera, and Chromium adapts size and rate to CPU load (480x270 to 1280x720 seen here); sizes are at the end of the window');
     notes.push('the participant (alice, a Chromium of its own), Janus and the demo web server are not counted; both engines have them alike');
     notes.push(`whole web bench: ${((Date.now() - started) / 1000).toFixed(0)} s`);
   } finally {

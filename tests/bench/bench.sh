@@ -15,7 +15,8 @@
 # Then the web engine against the native engine (tests/bench/bench-web.mjs, ~4 min):
 # link -> in call, CPU and memory of the whole process tree, frames the far end
 # decodes. AR_BENCH_WEB=0 skips it; `tests/bench/bench.sh BUILD_DIR web` (or
-# `./build.sh bench web`) runs only it. AR_BENCH_WEB_RUNS (10), AR_BENCH_WEB_CALL_S (20).
+# `./build.sh bench web`) runs only it. AR_BENCH_WEB_RUNS (10), AR_BENCH_WEB_CALL_S (20),
+# AR_BENCH_WEB_CAPTURE (e.g. 1920x1080@30: the capture's [media] size; default 720p30).
 # Exit 0 whenever it ran: timings never fail it; 1 if it could not run.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -27,7 +28,7 @@ for b in anyroomd anyroomctl; do
 done
 [ -d "$LAB/node_modules/playwright-core" ] || { echo "bench: playwright-core missing (./build.sh deps)" >&2; exit 1; }
 export AR_BUILD_DIR="$BUILD" AR_SOURCE_DIR="$(cd "$HERE/../.." && pwd)"
-WEB_CMDLINE="${AR_BENCH_WEB_RUNS:+AR_BENCH_WEB_RUNS=$AR_BENCH_WEB_RUNS }${AR_BENCH_WEB_CALL_S:+AR_BENCH_WEB_CALL_S=$AR_BENCH_WEB_CALL_S }$0 $*"
+WEB_CMDLINE="${AR_BENCH_WEB_CAPTURE:+AR_BENCH_WEB_CAPTURE=$AR_BENCH_WEB_CAPTURE }${AR_BENCH_WEB_RUNS:+AR_BENCH_WEB_RUNS=$AR_BENCH_WEB_RUNS }${AR_BENCH_WEB_CALL_S:+AR_BENCH_WEB_CALL_S=$AR_BENCH_WEB_CALL_S }$0 $*"
 # The web engine (issue 11): see bench-web.mjs.
 bench_web() {
   echo "== web engine: $WEB_CMDLINE (AR_BENCH_WEB=0 skips it; \"web\" runs only it)"

@@ -3,7 +3,8 @@
 // one meeting page and a control API the test drives, standing in for the meeting's host and
 // for a person at the room screen. Plain http on loopback: the engine allows it for loopback.
 //
-//   GET  /meet?scenario=NAME[&...]  the meeting page (scenario "noname": no name field)
+//   GET  /meet?scenario=NAME[&...]  the meeting page (scenario "noname": no name field;
+//                                   video=hd|WxH, loopback=1, degradation=PREF: see videoAsk)
 //   GET  /api/state                 what the page shows now (the page polls it)
 //   POST /api/join {name}           the page's Join button; the scenario decides what follows
 //   POST /api/leave                 the page's Leave button
@@ -70,10 +71,38 @@ function render(state) {
   }
 }
 
+// TEST FIXTURE (issue 11, part 6): video=hd (or WxH) asks for 1080p30 (WxH at 30) as a service
+// that takes it would (otherwise the page asks nothing: video:true); loopback=1 sends the camera
+// through a local RTCPeerConnection pair so that the page has outbound statistics for the engine
+// to read; degradation=PREF is that sender's degradationPreference (default: Chromium's own).
+const [askW, askH] = (params.get('video') === 'hd' ? '1920x1080' : params.get('video') || '').split('x').map(Number);
+const videoAsk = askW > 0 && askH > 0
+  ? {width: {ideal: askW}, height: {ideal: askH}, frameRate: {ideal: 30}} : true;
+let loopback = null;
+async function startLoopback(track) {
+  const a = new RTCPeerConnection(), b = new RTCPeerConnection();
+  loopback = [a, b];
+  a.onicecandidate = (e) => { if (e.candidate) b.addIceCandidate(e.candidate).catch(() => {}); };
+  b.onicecandidate = (e) => { if (e.candidate) a.addIceCandidate(e.candidate).catch(() => {}); };
+  const sender = a.addTrack(track);
+  await a.setLocalDescription();
+  await b.setRemoteDescription(a.localDescription);
+  await b.setLocalDescription();
+  await a.setRemoteDescription(b.localDescription);
+  const pref = params.get('degradation');
+  if (pref) {
+    const p = sender.getParameters();
+    p.degradationPreference = pref;
+    await sender.setParameters(p);
+  }
+  report({event: 'loopback', degradation: sender.getParameters().degradationPreference || null});
+}
+
 // The room's camera and microphone through the browser, so their presence is real.
 async function startMedia() {
   try {
-    stream = await navigator.mediaDevices.getUserMedia({video: true, audio: true});
+    stream = await navigator.mediaDevices.getUserMedia({video: videoAsk, audio: true});
+    if (params.get('loopback')) startLoopback(stream.getVideoTracks()[0]).catch((e) => report({event: 'loopback-error', error: String(e)}));
   } catch (e) {
     report({event: 'media-error', error: String(e)});
     return;
@@ -92,7 +121,8 @@ async function startMedia() {
   const check = () => {
     if (v.videoWidth > 0) {
       document.getElementById('incall').dataset.media = 'live';
-      report({event: 'media', width: v.videoWidth, height: v.videoHeight,
+      report({event: 'media', width: v.videoWidth, height: v.videoHeight, asked: videoAsk,
+              settings: stream.getVideoTracks()[0].getSettings(),
               tracks: stream.getTracks().map((t) => ({kind: t.kind, label: t.label, state: t.readyState}))});
     } else {
       setTimeout(check, 100);
