@@ -76,7 +76,7 @@ struct _ArBrowser {
   char *wayland_display;
   guint width, height;
   GStrv allowed, blocked, media, extra, env;
-  guint answer_timeout_ms, heartbeat_ms;
+  guint answer_timeout_ms, heartbeat_ms, start_timeout_ms;
 
   char *profile;
   ArCdp *cdp;
@@ -1091,6 +1091,7 @@ ar_browser_start(const ArBrowserOptions *options, ArBrowserReadyFunc ready,
   b->extra = copy_strv(options->extra_flags);
   b->env = copy_strv(options->env);
   b->answer_timeout_ms = options->answer_timeout_ms ? options->answer_timeout_ms : 5000;
+  b->start_timeout_ms = options->start_timeout_ms ? options->start_timeout_ms : START_TIMEOUT_MS;
   b->heartbeat_ms = options->heartbeat_ms ? options->heartbeat_ms : 1000;
   b->granted = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
   b->sessions = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
@@ -1127,7 +1128,7 @@ ar_browser_start(const ArBrowserOptions *options, ArBrowserReadyFunc ready,
   ar_cdp_on(b->cdp, "Page.navigatedWithinDocument", on_same_document, b);
   ar_cdp_on(b->cdp, "Page.loadEventFired", on_load, b);
   ar_cdp_on(b->cdp, "Page.fileChooserOpened", on_file_chooser, b);
-  ar_cdp_call(b->cdp, NULL, "Browser.getVersion", NULL, START_TIMEOUT_MS, first_answer, b);
+  ar_cdp_call(b->cdp, NULL, "Browser.getVersion", NULL, b->start_timeout_ms, first_answer, b);
   return g_steal_pointer(&b);
 }
 

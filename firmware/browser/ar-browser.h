@@ -68,6 +68,7 @@ typedef struct {
   const char *const *env;         /* "NAME" (passed from our environment) or "NAME=VALUE" */
   const char *profile_parent;     /* NULL: g_get_tmp_dir() */
   guint answer_timeout_ms;        /* 0: 5000; no heartbeat answer by then = hung */
+  guint start_timeout_ms;         /* 0: 30000; no first answer by then = hung at start */
   guint heartbeat_ms;             /* 0: 1000 */
   gboolean chromium_log;          /* TRUE: Chromium's stderr goes to ours (else dropped) */
 } ArBrowserOptions;

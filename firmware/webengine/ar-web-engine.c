@@ -32,6 +32,7 @@ struct _ArWebEngine {
   char *room_email;
   gboolean bridge;
   guint answer_timeout_ms;
+  guint start_timeout_ms;
   guint admin_port;
   char *runtime_dir;
   gboolean registered;
@@ -855,6 +856,7 @@ web_call_join(ArProvider *p)
       .extra_flags = (const char *const *)flagv,
       .env = c->webmedia ? ar_web_media_get_browser_environ(c->webmedia) : NULL,
       .answer_timeout_ms = e->answer_timeout_ms,
+      .start_timeout_ms = e->start_timeout_ms,
   };
   c->browser = ar_browser_start(&bo, on_browser_ready, on_browser_closed, c, &error);
   if (!c->browser) {
@@ -1090,6 +1092,7 @@ ar_web_engine_new(const ArConfig *config, ArMediaEngine *media, const ArWebEngin
   e->room_email = g_strdup(o->room_email);
   e->bridge = o->bridge;
   e->answer_timeout_ms = o->answer_timeout_ms;
+  e->start_timeout_ms = o->start_timeout_ms;
   e->admin_port = o->admin_port;
   e->runtime_dir = g_strdup(o->runtime_dir);
   g_auto(GStrv) ids = ar_recipe_set_dup_ids(e->recipes);

@@ -64,6 +64,7 @@ typedef struct {
    * fake devices, or a machine without PipeWire). */
   gboolean bridge;
   guint answer_timeout_ms; /* the browser's: 0 = its default */
+  guint start_timeout_ms;  /* the browser's first answer: 0 = its default (30 s) */
   /* The port of anyroomd's HTTPS server when it listens beyond loopback
    * (0: none): at each join, https://ADDRESS:PORT of every address the room
    * has then is blocked too. */
