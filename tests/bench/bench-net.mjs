@@ -23,12 +23,12 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { startCoturn } from '../lab/coturn.mjs';
 import { startJanus } from '../lab/janus.mjs';
 import { launchParticipant, waitFor } from '../lab/participant.mjs';
-import { LAB, buildDir, mkTemp, sleep, startAnyroomd, startProcess, tail } from '../lab/lab.mjs';
+import { buildDir, mkTemp, sleep, startAnyroomd } from '../lab/lab.mjs';
+import { NS, startSignallingBridge } from '../integration/net3.mjs';
 
 const RUNS = Number(process.env.AR_BENCH_NET_RUNS || 10);
 const BLACKOUTS = Number(process.env.AR_BENCH_NET_BLACKOUTS || 5);
 const LOSS_S = Number(process.env.AR_BENCH_LOSS_S || 60);
-const NS = { room: process.env.AR_NET3_ROOM, middle: process.env.AR_NET3_MIDDLE, meet: process.env.AR_NET3_MEET };
 const TURN_IP = process.env.AR_NET3_TURN_ADDR || '10.98.1.1';
 const RELAY_IP = process.env.AR_NET3_RELAY_ADDR || '10.98.2.1';
 const MEET_IP = process.env.AR_NET3_MEET_ADDR || '10.98.2.2';
@@ -258,11 +258,7 @@ async function main() {
   try {
     turn = await startCoturn({ dir: path.join(TMP, 'coturn'), netns: NS.middle, listenIp: TURN_IP, relayIp: RELAY_IP, allowedPeers: [MEET_IP] });
     janus = await startJanus({ dir: path.join(TMP, 'janus'), iceEnforce: MEET_IP });
-    const ready = path.join(TMP, 'bridge.ready');
-    bridge = startProcess('ip', ['netns', 'exec', NS.room, 'python3', path.join(LAB, 'ns-bridge.py'),
-      '--listen', '127.0.0.1:8188', '--to-netns', NS.meet, '--connect', '127.0.0.1:8188', '--ready-file', ready],
-    { logFile: path.join(TMP, 'bridge.log') });
-    await waitFor('the signalling bridge', async () => fs.existsSync(ready) || (bridge.exited && Promise.reject(new Error(tail(path.join(TMP, 'bridge.log'))))), { timeoutMs: 5000 });
+    bridge = await startSignallingBridge(TMP);
     alice = await launchParticipant({ display: 'alice', logDir: OUT });
     await alice.waitJoined();
     const c = turn.restCredentials(3600);
