@@ -34,6 +34,7 @@ import { startJanus } from '../lab/janus.mjs';
 import { serveJanusDemos } from '../lab/janus-demos.mjs';
 import { launchParticipant, waitFor } from '../lab/participant.mjs';
 import { buildDir, descendants, mkTemp, processes, sleep, startWebAnyroomd } from '../lab/lab.mjs';
+import { fmt, machine, quantile, tableLines } from './report.mjs';
 
 const RUNS = Number(process.env.AR_BENCH_WEB_RUNS || 10);
 const JOIN_BUDGET_S = Number(process.env.AR_BENCH_WEB_JOIN_BUDGET_S || 120);
@@ -49,14 +50,6 @@ const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) |
 const log = (m) => console.error(`bench-web: ${m}`);
 const joinFailures = [];
 
-function quantile(xs, q) {
-  const v = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
-  if (v.length === 0) return NaN;
-  const pos = (v.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return v[lo] + (v[hi] - v[lo]) * (pos - lo);
-}
 const mean = (xs) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
 
 // anyroomd and every process whose parent chain reaches it: Map pid -> {comm, ticks, ...}.
@@ -283,20 +276,15 @@ async function main() {
 }
 
 function printTable(rows, notes) {
-  const fmt = (x) => (Number.isFinite(x) ? (Math.abs(x) >= 100 ? x.toFixed(0) : x.toFixed(1)) : 'n/a');
   const table = [['metric', 'web', 'native', 'web/native']];
   for (const [name, w, nat] of rows) {
     const ratio = Number.isFinite(w) && Number.isFinite(nat) && nat !== 0 ? `${(w / nat).toFixed(2)}x` : 'n/a';
     table.push([name, fmt(w), fmt(nat), ratio]);
   }
-  const widths = table[0].map((_, c) => Math.max(...table.map((r) => r[c].length)));
-  const line = (r) => `| ${r.map((x, c) => x.padEnd(widths[c])).join(' | ')} |`;
   const out = [];
   out.push(`command: ${process.env.AR_BENCH_CMDLINE || 'tests/lab/in-netns.sh node tests/bench/bench-web.mjs'}`);
-  out.push(`machine: ${execFileSync('nproc').toString().trim()} cores, ${fs.readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/)?.[1] || '?'}; load average ${fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}; inside network namespace ${process.env.AR_NETNS}`);
-  out.push(line(table[0]));
-  out.push(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
-  for (const r of table.slice(1)) out.push(line(r));
+  out.push(`machine: ${machine()}; load average ${fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}; inside network namespace ${process.env.AR_NETNS}`);
+  out.push(...tableLines(table));
   for (const n of notes) out.push(`note: ${n}`);
   out.push(`logs: ${OUT}`);
   console.log(out.join('\n'));
