@@ -111,8 +111,8 @@ typedef struct {
   gboolean web_headless; /* TRUE: no window (labs); FALSE: full screen on the room display */
   char *web_wayland_display;
   guint web_browser_start_timeout_s;
-      /* the meeting browser's first answer (slow boards) */ /* the room display's Wayland socket;
-                                                                NULL = our environment's */
+  /* the meeting browser's first answer (slow boards) */ /* the room display's Wayland socket;
+                                                            NULL = our environment's */
   char **web_browser_flags; /* more Chromium flags (labs only: e.g. --no-sandbox) */
   gboolean web_bridge;      /* the room's devices through PipeWire/PulseAudio (FALSE: labs) */
   char *web_recipes_dir;    /* an administrator's join recipes; NULL = STATE_DIR/recipes */

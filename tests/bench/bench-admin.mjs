@@ -6,9 +6,9 @@
 // Environment: AR_BENCH_ADMIN_N (40 requests of each kind).
 import fs from 'node:fs';
 import path from 'node:path';
-import { execFileSync } from 'node:child_process';
 import { buildDir, mkTemp, startAnyroomd } from '../lab/lab.mjs';
 import { certPins, pinnedRequest } from '../lab/admin-browser.mjs';
+import { fmt, machine, tableLines } from './report.mjs';
 
 const N = Number(process.env.AR_BENCH_ADMIN_N || 40);
 const PORT = 8443;
@@ -68,15 +68,12 @@ async function main() {
     await daemon.stop(10000);
     fs.rmSync(TMP, { recursive: true, force: true });
   }
-  const fmt = (x) => (Number.isFinite(x) ? (Math.abs(x) >= 100 ? x.toFixed(0) : x.toFixed(1)) : 'n/a');
   const table = [['metric', 'median', 'p95']];
   for (const [name, xs] of rows) table.push([`${name} [n=${xs.length}]`, fmt(quantile(xs, 0.5)), fmt(quantile(xs, 0.95))]);
-  const widths = table[0].map((_, c) => Math.max(...table.map((r) => r[c].length)));
-  const line = (r) => `| ${r.map((x, c) => x.padEnd(widths[c])).join(' | ')} |`;
   const out = [
     `command: tests/lab/in-netns.sh node tests/bench/bench-admin.mjs (AR_BENCH_ADMIN_N=${N})`,
-    `machine: ${execFileSync('nproc').toString().trim()} cores, ${fs.readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/)?.[1] || '?'}; one TLS connection per request`,
-    line(table[0]), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...table.slice(1).map(line),
+    `machine: ${machine()}; one TLS connection per request`,
+    ...tableLines(table),
   ];
   console.log(out.join('\n'));
   fs.writeFileSync(path.join(OUT, 'bench.txt'), `${out.join('\n')}\n`);

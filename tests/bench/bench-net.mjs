@@ -19,16 +19,17 @@
 // Exits 0 whenever it ran: figures never fail it.
 import fs from 'node:fs';
 import path from 'node:path';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { startCoturn } from '../lab/coturn.mjs';
 import { startJanus } from '../lab/janus.mjs';
 import { launchParticipant, waitFor } from '../lab/participant.mjs';
-import { LAB, buildDir, mkTemp, sleep, startAnyroomd, startProcess, tail } from '../lab/lab.mjs';
+import { buildDir, mkTemp, sleep, startAnyroomd } from '../lab/lab.mjs';
+import { NS, startSignallingBridge } from '../integration/net3.mjs';
+import { fmt, machine, quantile, tableLines } from './report.mjs';
 
 const RUNS = Number(process.env.AR_BENCH_NET_RUNS || 10);
 const BLACKOUTS = Number(process.env.AR_BENCH_NET_BLACKOUTS || 5);
 const LOSS_S = Number(process.env.AR_BENCH_LOSS_S || 60);
-const NS = { room: process.env.AR_NET3_ROOM, middle: process.env.AR_NET3_MIDDLE, meet: process.env.AR_NET3_MEET };
 const TURN_IP = process.env.AR_NET3_TURN_ADDR || '10.98.1.1';
 const RELAY_IP = process.env.AR_NET3_RELAY_ADDR || '10.98.2.1';
 const MEET_IP = process.env.AR_NET3_MEET_ADDR || '10.98.2.2';
@@ -38,15 +39,6 @@ const log = (m) => console.error(`bench-net: ${m}`);
 
 let daemon = null;
 let alice = null;
-
-function quantile(xs, q) {
-  const v = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
-  if (v.length === 0) return NaN;
-  const pos = (v.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return v[lo] + (v[hi] - v[lo]) * (pos - lo);
-}
 
 function mode(m) {
   const r = spawnSync('bash', ['-c', `. "$AR_NET3_SH" && ar_net3_mode ${m}`], { encoding: 'utf8' });
@@ -218,7 +210,6 @@ async function lossRun(rows, notes, pct) {
 }
 
 function printTable(rows, notes) {
-  const fmt = (x) => (Number.isFinite(x) ? (Math.abs(x) >= 100 ? x.toFixed(0) : x.toFixed(1)) : 'n/a');
   const table = [['metric', 'median', 'p95', 'target', 'met?']];
   for (const [name, xs, target, unit, judge] of rows) {
     const med = quantile(xs, 0.5);
@@ -234,13 +225,9 @@ function printTable(rows, notes) {
     const n = xs.filter((x) => Number.isFinite(x)).length;
     table.push([`${name} [n=${n}]`, fmt(med), n > 1 ? fmt(p95) : '-', tgt, met]);
   }
-  const widths = table[0].map((_, c) => Math.max(...table.map((r) => r[c].length)));
-  const line = (r) => `| ${r.map((x, c) => x.padEnd(widths[c])).join(' | ')} |`;
   const out = [];
   out.push(`command: ${process.env.AR_BENCH_CMDLINE || 'tests/bench/bench.sh'} (network part: tests/bench/bench-net.mjs in the three-namespace lab)`);
-  out.push(line(table[0]));
-  out.push(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
-  for (const r of table.slice(1)) out.push(line(r));
+  out.push(...tableLines(table));
   for (const n of notes) out.push(`note: ${n}`);
   out.push(`logs: ${OUT}`);
   console.log(out.join('\n'));
@@ -258,11 +245,7 @@ async function main() {
   try {
     turn = await startCoturn({ dir: path.join(TMP, 'coturn'), netns: NS.middle, listenIp: TURN_IP, relayIp: RELAY_IP, allowedPeers: [MEET_IP] });
     janus = await startJanus({ dir: path.join(TMP, 'janus'), iceEnforce: MEET_IP });
-    const ready = path.join(TMP, 'bridge.ready');
-    bridge = startProcess('ip', ['netns', 'exec', NS.room, 'python3', path.join(LAB, 'ns-bridge.py'),
-      '--listen', '127.0.0.1:8188', '--to-netns', NS.meet, '--connect', '127.0.0.1:8188', '--ready-file', ready],
-    { logFile: path.join(TMP, 'bridge.log') });
-    await waitFor('the signalling bridge', async () => fs.existsSync(ready) || (bridge.exited && Promise.reject(new Error(tail(path.join(TMP, 'bridge.log'))))), { timeoutMs: 5000 });
+    bridge = await startSignallingBridge(TMP);
     alice = await launchParticipant({ display: 'alice', logDir: OUT });
     await alice.waitJoined();
     const c = turn.restCredentials(3600);

@@ -4,7 +4,7 @@
 //
 // One run, one anyroomd, one Janus room (1234), one Chromium participant ("alice", the lab's
 // participant page, a fixture). The web engine joins Debian's janus-demos VideoRoom page served
-// on http://127.0.0.1:8000 (only settings.js is ours, as in tests/integration/test-web-join.mjs)
+// on http://127.0.0.1:8000 (only settings.js is ours: tests/lab/janus-demos.sh)
 // through the lab recipe tests/lab/recipes/janus-videoroom.json; the native engine joins the
 // same room with janus+ws://127.0.0.1:8188/?room=1234. Same config for both: test camera and
 // microphone, no speaker, no display; [web] headless with the bridge.
@@ -33,15 +33,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { startJanus } from '../lab/janus.mjs';
+import { serveJanusDemos } from '../lab/janus-demos.mjs';
 import { launchParticipant, waitFor } from '../lab/participant.mjs';
-import { LAB, buildDir, mkTemp, run, sleep, startAnyroomd, startProcess } from '../lab/lab.mjs';
+import { buildDir, descendants, mkTemp, processes, sleep, startWebAnyroomd } from '../lab/lab.mjs';
+import { fmt, machine, quantile, tableLines } from './report.mjs';
 
 const RUNS = Number(process.env.AR_BENCH_WEB_RUNS || 10);
 const JOIN_BUDGET_S = Number(process.env.AR_BENCH_WEB_JOIN_BUDGET_S || 120);
 const CALL_S = Number(process.env.AR_BENCH_WEB_CALL_S || 20);
 // The capture's [media] size and rate, e.g. 1920x1080@30 (issue 11, part 6); default anyroomd's.
 const CAPTURE = /^(\d+)x(\d+)(?:@(\d+))?$/.exec(process.env.AR_BENCH_WEB_CAPTURE || '');
-const DEMOS = process.env.AR_JANUS_DEMOS || '/usr/share/janus/demos';
 const WEB_LINK = 'http://127.0.0.1:8000/videoroomtest.html?room=1234';
 const WEB_SEEN_AS = 'WebRoom'; // "Web Room": the recipe keeps letters and digits
 const NATIVE_LINK = 'janus+ws://127.0.0.1:8188/?room=1234&display=NativeRoom';
@@ -53,40 +54,14 @@ const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) |
 const log = (m) => console.error(`bench-web: ${m}`);
 const joinFailures = [];
 
-function quantile(xs, q) {
-  const v = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
-  if (v.length === 0) return NaN;
-  const pos = (v.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return v[lo] + (v[hi] - v[lo]) * (pos - lo);
-}
 const mean = (xs) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
 
-// /proc/PID/stat after "(comm) ": [0]=state [1]=ppid ... [11]=utime [12]=stime [13]=cutime [14]=cstime
-function procStat(pid) {
-  try {
-    const s = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const comm = s.slice(s.indexOf('(') + 1, s.lastIndexOf(')'));
-    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-    return { pid: String(pid), comm, ppid: f[1], ticks: Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]) };
-  } catch {
-    return null; // gone
-  }
-}
-
-// anyroomd and every process whose parent chain reaches it: Map pid -> {comm, ticks}.
+// anyroomd and every process whose parent chain reaches it: Map pid -> {comm, ticks, ...}.
 function tree(rootPid) {
-  const all = [];
-  for (const e of fs.readdirSync('/proc')) if (/^\d+$/.test(e)) { const s = procStat(e); if (s) all.push(s); }
-  const kids = new Map();
-  for (const s of all) { if (!kids.has(s.ppid)) kids.set(s.ppid, []); kids.get(s.ppid).push(s); }
-  const out = new Map();
+  const all = processes();
   const root = all.find((s) => s.pid === String(rootPid));
-  if (!root) return out;
-  const walk = (s) => { out.set(s.pid, s); for (const k of kids.get(s.pid) || []) walk(k); };
-  walk(root);
-  return out;
+  if (!root) return new Map();
+  return new Map([root, ...descendants(rootPid, all)].map((s) => [s.pid, s]));
 }
 
 function kbOf(file, key) {
@@ -115,48 +90,6 @@ function memSample(rootPid) {
     m.by[groupOf(s.comm, pid === String(rootPid))] += pss;
   }
   return m;
-}
-
-// The demo pages as Debian ships them with a settings.js of ours (fixture, as in
-// tests/integration/test-web-join.mjs): the lab's Janus on 8188, no STUN.
-async function serveDemos() {
-  const dir = path.join(TMP, 'demos');
-  fs.mkdirSync(dir, { recursive: true });
-  for (const e of fs.readdirSync(DEMOS)) {
-    if (e === 'settings.js') continue;
-    fs.symlinkSync(path.join(DEMOS, e), path.join(dir, e));
-  }
-  fs.writeFileSync(path.join(dir, 'settings.js'), [
-    'var server = "ws://" + window.location.hostname + ":8188";',
-    'var iceServers = [];',
-    'var token = null;',
-    'var apisecret = null;',
-    '',
-  ].join('\n'));
-  const p = startProcess('python3', ['-m', 'http.server', '-b', '127.0.0.1', '-d', dir, '8000'],
-    { logFile: path.join(TMP, 'demos-http.log') });
-  await waitFor('the demo web server', async () => {
-    const r = await run('python3', ['-c', 'import urllib.request; urllib.request.urlopen("http://127.0.0.1:8000/settings.js", timeout=1)'], { timeoutMs: 3000 });
-    return r.code === 0;
-  }, { timeoutMs: 15000, intervalMs: 200 });
-  return p;
-}
-
-function writeConfig() {
-  const recipes = path.join(TMP, 'recipes');
-  fs.mkdirSync(recipes, { recursive: true });
-  fs.copyFileSync(path.join(LAB, 'recipes', 'janus-videoroom.json'), path.join(recipes, 'janus-videoroom.json'));
-  const conf = path.join(TMP, 'anyroom.conf');
-  fs.writeFileSync(conf, [
-    '[room]', 'name=Web Room',
-    '[device]', 'camera=test', 'microphone=test', 'speaker=none', 'display=none',
-    ...(CAPTURE ? ['[media]', `width=${CAPTURE[1]}`, `height=${CAPTURE[2]}`, `framerate=${CAPTURE[3] || 30}`] : []),
-    '[admin]', 'listen=127.0.0.1:8443',
-    '[web]', 'headless=true', 'browser-flags=--no-sandbox;--disable-gpu;--disable-dev-shm-usage',
-    'bridge=true', `recipes=${recipes}`,
-    '',
-  ].join('\n'));
-  return conf;
 }
 
 async function waitIdle(daemon, rootPid) {
@@ -288,8 +221,11 @@ async function main() {
   const rows = [];
   try {
     janus = await startJanus({ dir: path.join(TMP, 'janus'), iceEnforce: process.env.AR_NETNS_ADDR1 || '10.97.0.1' });
-    demos = await serveDemos();
-    daemon = await startAnyroomd({ tmp: TMP, extraArgs: ['--config', writeConfig()], timeoutMs: 30000 });
+    demos = await serveJanusDemos({ dir: path.join(TMP, 'demos'), logFile: path.join(TMP, 'demos-http.log') });
+    daemon = await startWebAnyroomd({
+      tmp: TMP, roomName: 'Web Room', recipe: 'janus-videoroom.json',
+      extraConfig: CAPTURE ? ['[media]', `width=${CAPTURE[1]}`, `height=${CAPTURE[2]}`, `framerate=${CAPTURE[3] || 30}`] : [],
+    });
     alice = await launchParticipant({ display: 'alice', logDir: OUT });
     await alice.waitJoined();
     log(`Janus PID ${janus.pid}, anyroomd PID ${daemon.pid}, alice publishing`);
@@ -352,20 +288,15 @@ async function main() {
 }
 
 function printTable(rows, notes) {
-  const fmt = (x) => (Number.isFinite(x) ? (Math.abs(x) >= 100 ? x.toFixed(0) : x.toFixed(1)) : 'n/a');
   const table = [['metric', 'web', 'native', 'web/native']];
   for (const [name, w, nat] of rows) {
     const ratio = Number.isFinite(w) && Number.isFinite(nat) && nat !== 0 ? `${(w / nat).toFixed(2)}x` : 'n/a';
     table.push([name, fmt(w), fmt(nat), ratio]);
   }
-  const widths = table[0].map((_, c) => Math.max(...table.map((r) => r[c].length)));
-  const line = (r) => `| ${r.map((x, c) => x.padEnd(widths[c])).join(' | ')} |`;
   const out = [];
   out.push(`command: ${process.env.AR_BENCH_CMDLINE || 'tests/lab/in-netns.sh node tests/bench/bench-web.mjs'}`);
-  out.push(`machine: ${execFileSync('nproc').toString().trim()} cores, ${fs.readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/)?.[1] || '?'}; load average ${fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}; inside network namespace ${process.env.AR_NETNS}`);
-  out.push(line(table[0]));
-  out.push(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
-  for (const r of table.slice(1)) out.push(line(r));
+  out.push(`machine: ${machine()}; load average ${fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}; inside network namespace ${process.env.AR_NETNS}`);
+  out.push(...tableLines(table));
   for (const n of notes) out.push(`note: ${n}`);
   out.push(`logs: ${OUT}`);
   console.log(out.join('\n'));

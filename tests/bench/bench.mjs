@@ -18,6 +18,7 @@ import { execFileSync } from 'node:child_process';
 import { startJanus } from '../lab/janus.mjs';
 import { launchParticipant, waitFor } from '../lab/participant.mjs';
 import { buildDir, mkTemp, sleep, startAnyroomd } from '../lab/lab.mjs';
+import { fmt, machine, quantile, tableLines } from './report.mjs';
 
 const RUNS = Number(process.env.AR_BENCH_RUNS || 10);
 const CALL_S = Number(process.env.AR_BENCH_CALL_S || 30);
@@ -27,15 +28,6 @@ const TMP = mkTemp('ar-bench-');
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
 
 const log = (m) => console.error(`bench: ${m}`);
-
-function quantile(xs, q) {
-  const v = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
-  if (v.length === 0) return NaN;
-  const pos = (v.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return v[lo] + (v[hi] - v[lo]) * (pos - lo);
-}
 
 function cpuTicks(pid) {
   const s = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -185,7 +177,6 @@ async function main() {
 }
 
 function printTable(rows, notes) {
-  const fmt = (x) => (Number.isFinite(x) ? (Math.abs(x) >= 100 ? x.toFixed(0) : x.toFixed(1)) : 'n/a');
   const table = [['metric', 'median', 'p95', 'target', 'met?']];
   for (const [name, xs, target, unit, overall] of rows) {
     const med = quantile(xs, 0.5);
@@ -204,14 +195,10 @@ function printTable(rows, notes) {
     const n = xs.filter((x) => Number.isFinite(x)).length;
     table.push([`${name} [n=${n}]`, fmt(med), fmt(p95), tgt, met]);
   }
-  const widths = table[0].map((_, c) => Math.max(...table.map((r) => r[c].length)));
-  const line = (r) => `| ${r.map((x, c) => x.padEnd(widths[c])).join(' | ')} |`;
   const out = [];
   out.push(`command: ${process.env.AR_BENCH_CMDLINE || 'tests/bench/bench.sh'}`);
-  out.push(`machine: ${execFileSync('nproc').toString().trim()} cores, ${fs.readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/)?.[1] || '?'}; inside network namespace ${process.env.AR_NETNS}`);
-  out.push(line(table[0]));
-  out.push(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
-  for (const r of table.slice(1)) out.push(line(r));
+  out.push(`machine: ${machine()}; inside network namespace ${process.env.AR_NETNS}`);
+  out.push(...tableLines(table));
   for (const n of notes) out.push(`note: ${n}`);
   out.push(`logs: ${OUT}`);
   console.log(out.join('\n'));

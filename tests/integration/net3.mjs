@@ -1,11 +1,12 @@
 // What the tests in the three-namespace lab (tests/lab/net3.sh: room |
-// middle | meeting) share: the namespaces, the middle's path mode, and one
-// anyroomd in the room's namespace per case.
+// middle | meeting) share: the namespaces, the middle's path mode, the room's
+// signalling to Janus, and one anyroomd in the room's namespace per case.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startAnyroomd } from '../lab/lab.mjs';
+import { LAB, startAnyroomd, startProcess, tail } from '../lab/lab.mjs';
+import { waitFor } from '../lab/participant.mjs';
 
 export const NS = { room: process.env.AR_NET3_ROOM, middle: process.env.AR_NET3_MIDDLE, meet: process.env.AR_NET3_MEET };
 
@@ -37,4 +38,21 @@ export async function stopNet3Room(d, out) {
   await d.ctl('leave').catch(() => {});
   await d.stop(10000);
   try { fs.copyFileSync(d.log, path.join(out, `anyroomd-${path.basename(path.dirname(d.log))}.log`)); } catch { /* none */ }
+}
+
+// The room's signalling to Janus: tests/lab/ns-bridge.py carries the room's 127.0.0.1:8188 to
+// the meeting namespace's (no network path). Log in tmp/bridge.log; resolves once it listens.
+export async function startSignallingBridge(tmp) {
+  const ready = path.join(tmp, 'bridge.ready');
+  const log = path.join(tmp, 'bridge.log');
+  const bridge = startProcess('ip', ['netns', 'exec', NS.room, 'python3', path.join(LAB, 'ns-bridge.py'),
+    '--listen', '127.0.0.1:8188', '--to-netns', NS.meet, '--connect', '127.0.0.1:8188', '--ready-file', ready],
+  { logFile: log });
+  try {
+    await waitFor('the signalling bridge', async () => fs.existsSync(ready) || (bridge.exited && Promise.reject(new Error(tail(log)))), { timeoutMs: 5000 });
+  } catch (e) {
+    await bridge.stop();
+    throw e;
+  }
+  return bridge;
 }

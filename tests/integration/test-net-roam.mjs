@@ -27,8 +27,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { startJanus } from '../lab/janus.mjs';
 import { launchParticipant, waitFor } from '../lab/participant.mjs';
-import { LAB, buildDir, mkTemp, sleep, startProcess, tail } from '../lab/lab.mjs';
-import { NS, net3Mode, startNet3Room, stopNet3Room } from './net3.mjs';
+import { buildDir, mkTemp, sleep } from '../lab/lab.mjs';
+import { NS, net3Mode, startNet3Room, startSignallingBridge, stopNet3Room } from './net3.mjs';
 import { ctlFail, statusSummary, stepper, tracksOf, waitState } from './common.mjs';
 
 const OUT = path.join(buildDir(), 'meson-logs', 'lab', 'net-roam');
@@ -147,11 +147,7 @@ before(async () => {
   if (!NS.room || !NS.middle || !NS.meet) throw new Error('run me with tests/integration/run-in-net-lab.sh');
   fs.mkdirSync(OUT, { recursive: true });
   janus = await startJanus({ dir: path.join(TMP, 'janus'), iceEnforce: MEET_IP });
-  const ready = path.join(TMP, 'bridge.ready');
-  bridge = startProcess('ip', ['netns', 'exec', NS.room, 'python3', path.join(LAB, 'ns-bridge.py'),
-    '--listen', '127.0.0.1:8188', '--to-netns', NS.meet, '--connect', '127.0.0.1:8188', '--ready-file', ready],
-  { logFile: path.join(TMP, 'bridge.log') });
-  await waitFor('the signalling bridge', async () => fs.existsSync(ready) || (bridge.exited && Promise.reject(new Error(tail(path.join(TMP, 'bridge.log'))))), { timeoutMs: 5000 });
+  bridge = await startSignallingBridge(TMP);
   alice = await launchParticipant({ display: 'alice', logDir: OUT });
   await alice.waitJoined();
   net3Mode('direct');

@@ -19,8 +19,8 @@ import path from 'node:path';
 import { startCoturn } from '../lab/coturn.mjs';
 import { startJanus } from '../lab/janus.mjs';
 import { launchParticipant, waitFor } from '../lab/participant.mjs';
-import { LAB, buildDir, mkTemp, sleep, startProcess, tail } from '../lab/lab.mjs';
-import { NS, net3Mode, startNet3Room, stopNet3Room } from './net3.mjs';
+import { LAB, buildDir, mkTemp, sleep, startProcess } from '../lab/lab.mjs';
+import { NS, net3Mode, startNet3Room, startSignallingBridge, stopNet3Room } from './net3.mjs';
 import { stepper, tracksOf } from './common.mjs';
 
 const OUT = path.join(buildDir(), 'meson-logs', 'lab', 'net-turn');
@@ -49,6 +49,18 @@ const { step, failed } = stepper({
 function nftCounters() {
   const r = spawnSync('ip', ['netns', 'exec', NS.middle, 'nft', 'list', 'table', 'inet', 'arlab'], { encoding: 'utf8' });
   return [...(r.stdout || '').matchAll(/counter packets (\d+)/g)].reduce((a, m) => a + Number(m[1]), 0);
+}
+
+// The TURN REST credentials service (tests/lab/turn-creds-server.py) on the room's loopback, a
+// device-local helper: credentials of @ttl seconds from coturn's secret; files TMP/@name.port
+// and TMP/@name.log. The caller stops it; port() waits (at most 5 s) until it listens.
+function startCredentialsService(name, ttl) {
+  const portFile = path.join(TMP, `${name}.port`);
+  const creds = startProcess('ip', ['netns', 'exec', NS.room, 'python3', path.join(LAB, 'turn-creds-server.py'),
+    '--secret-file', path.join(turn.dir, 'secret'), '--uris', `turn:${TURN_IP}:3478?transport=udp`,
+    '--ttl', String(ttl), '--port-file', portFile], { logFile: path.join(TMP, `${name}.log`) });
+  creds.port = () => waitFor('the credentials service', async () => fs.existsSync(portFile) && fs.readFileSync(portFile, 'utf8').trim(), { timeoutMs: 5000 });
+  return creds;
 }
 
 async function startRoom(name, network, call = {}) {
@@ -120,11 +132,7 @@ before(async () => {
   fs.mkdirSync(OUT, { recursive: true });
   turn = await startCoturn({ dir: path.join(TMP, 'coturn'), netns: NS.middle, listenIp: TURN_IP, relayIp: RELAY_IP, allowedPeers: [MEET_IP] });
   janus = await startJanus({ dir: path.join(TMP, 'janus'), iceEnforce: MEET_IP });
-  const ready = path.join(TMP, 'bridge.ready');
-  bridge = startProcess('ip', ['netns', 'exec', NS.room, 'python3', path.join(LAB, 'ns-bridge.py'),
-    '--listen', '127.0.0.1:8188', '--to-netns', NS.meet, '--connect', '127.0.0.1:8188', '--ready-file', ready],
-  { logFile: path.join(TMP, 'bridge.log') });
-  await waitFor('the signalling bridge', async () => fs.existsSync(ready) || (bridge.exited && Promise.reject(new Error(tail(path.join(TMP, 'bridge.log'))))), { timeoutMs: 5000 });
+  bridge = await startSignallingBridge(TMP);
   alice = await launchParticipant({ display: 'alice', logDir: OUT });
   await alice.waitJoined();
 });
@@ -164,12 +172,9 @@ step('direct path: routed middle, STUN/TURN configured, media goes host to host'
 step('TURN/UDP relay-only: isolated middle, credentials from a TURN REST URL', async (t) => {
   net3Mode('isolated');
   // The credentials service runs on the room's loopback (a device-local helper).
-  const portFile = path.join(TMP, 'creds.port');
-  const creds = startProcess('ip', ['netns', 'exec', NS.room, 'python3', path.join(LAB, 'turn-creds-server.py'),
-    '--secret-file', path.join(turn.dir, 'secret'), '--uris', `turn:${TURN_IP}:3478?transport=udp`,
-    '--ttl', '600', '--port-file', portFile], { logFile: path.join(TMP, 'creds.log') });
+  const creds = startCredentialsService('creds', 600);
   try {
-    const port = await waitFor('the credentials service', async () => fs.existsSync(portFile) && fs.readFileSync(portFile, 'utf8').trim(), { timeoutMs: 5000 });
+    const port = await creds.port();
     await startRoom('relay-udp', { 'turn-credentials-url': `http://127.0.0.1:${port}/turn`, 'relay-only': 'true' });
     await joinAndCheck(t, 'relay-udp', /^relay\/udp -> /);
     const fetches = () => (fs.readFileSync(path.join(TMP, 'creds.log'), 'utf8').match(/credentials for \d+:anyroom/g) || []).length;
@@ -268,12 +273,9 @@ step('TURN over TLS to a server whose certificate is not trusted: no relay, the 
 // (ttl/2), before coturn would refuse the expired user name.
 step('TURN REST credentials from a URL, ttl 30 s: the relayed call is rebuilt with fresh ones before they expire', async (t) => {
   net3Mode('isolated');
-  const portFile = path.join(TMP, 'creds30.port');
-  const creds = startProcess('ip', ['netns', 'exec', NS.room, 'python3', path.join(LAB, 'turn-creds-server.py'),
-    '--secret-file', path.join(turn.dir, 'secret'), '--uris', `turn:${TURN_IP}:3478?transport=udp`,
-    '--ttl', '30', '--port-file', portFile], { logFile: path.join(TMP, 'creds30.log') });
+  const creds = startCredentialsService('creds30', 30);
   try {
-    const port = await waitFor('the credentials service', async () => fs.existsSync(portFile) && fs.readFileSync(portFile, 'utf8').trim(), { timeoutMs: 5000 });
+    const port = await creds.port();
     await startRoom('renew', { 'turn-credentials-url': `http://127.0.0.1:${port}/turn`, 'relay-only': 'true' });
     const display = 'Room-renew';
     const t0 = Date.now();

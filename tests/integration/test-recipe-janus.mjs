@@ -16,13 +16,13 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { startJanus } from '../lab/janus.mjs';
+import { renderJanusDemos } from '../lab/janus-demos.mjs';
 import { launchChromium } from '../lab/participant.mjs';
 import { serveStatic } from '../lab/participant/server.mjs';
 import { JanusHttp, buildDir, mkTemp, sleep } from '../lab/lab.mjs';
 
 const SRC = process.env.AR_SOURCE_DIR || path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 const RECIPE = JSON.parse(fs.readFileSync(path.join(SRC, 'tests/lab/recipes/janus-videoroom.json'), 'utf8'));
-const DEMOS = process.env.AR_JANUS_DEMOS || '/usr/share/janus/demos';
 const OUT = path.join(buildDir(), 'meson-logs', 'lab', 'recipe-janus');
 const TMP = mkTemp('ar-it-recipe-janus-');
 const ENFORCE = process.env.AR_NETNS_ADDR1 || '10.97.0.1';
@@ -162,13 +162,8 @@ async function videoroom(body) {
 
 before(async () => {
   janus = await startJanus({ dir: path.join(TMP, 'janus'), iceEnforce: ENFORCE });
-  // The demo pages with the lab's settings.js (as tests/lab/run-demo.sh does).
-  const demos = path.join(TMP, 'demos');
-  fs.mkdirSync(demos);
-  for (const e of fs.readdirSync(DEMOS)) if (e !== 'settings.js') fs.symlinkSync(path.join(DEMOS, e), path.join(demos, e));
-  fs.writeFileSync(path.join(demos, 'settings.js'),
-    'var server = "ws://" + window.location.hostname + ":8188";\nvar iceServers = [];\nvar token = null;\nvar apisecret = null;\n');
-  web = await serveStatic(demos);
+  // The demo pages with the lab's settings.js (as tests/lab/run-demo.sh has them).
+  web = await serveStatic(renderJanusDemos(path.join(TMP, 'demos')));
 });
 
 after(async () => {

@@ -18,8 +18,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { startJanus } from '../lab/janus.mjs';
+import { serveJanusDemos } from '../lab/janus-demos.mjs';
 import { launchParticipant, waitFor } from '../lab/participant.mjs';
-import { LAB, buildDir, mkTemp, run, sleep, startAnyroomd, startProcess, tail } from '../lab/lab.mjs';
+import { buildDir, descendants, mkTemp, run, sleep, startWebAnyroomd } from '../lab/lab.mjs';
 import { ctlFail, stepper, waitState } from './common.mjs';
 
 const { step, failed } = stepper({ timeout: 180000 });
@@ -27,7 +28,6 @@ const { step, failed } = stepper({ timeout: 180000 });
 const OUT = path.join(buildDir(), 'meson-logs', 'lab', 'web-join');
 const TMP = mkTemp('ar-it-web-join-');
 const ENFORCE = process.env.AR_NETNS_ADDR1 || '10.97.0.1';
-const DEMOS = process.env.AR_JANUS_DEMOS || '/usr/share/janus/demos';
 const LINK = 'http://127.0.0.1:8000/videoroomtest.html?room=1234';
 // The recipe keeps letters and digits of the room's name.
 const ROOM_NAME = 'Web Room';
@@ -38,73 +38,18 @@ let demoServer = null;
 let daemon = null;
 let alice = null;
 
-// The demo pages as Debian ships them, with a settings.js of ours (Debian's lacks the
-// variables the page reads; the lab's Janus listens on 8188 with no STUN).
-async function serveDemos() {
-  const dir = path.join(TMP, 'demos');
-  fs.mkdirSync(dir, { recursive: true });
-  for (const e of fs.readdirSync(DEMOS)) {
-    if (e === 'settings.js') continue;
-    fs.symlinkSync(path.join(DEMOS, e), path.join(dir, e));
-  }
-  fs.writeFileSync(path.join(dir, 'settings.js'), [
-    'var server = "ws://" + window.location.hostname + ":8188";',
-    'var iceServers = [];',
-    'var token = null;',
-    'var apisecret = null;',
-    '',
-  ].join('\n'));
-  const p = startProcess('python3', ['-m', 'http.server', '-b', '127.0.0.1', '-d', dir, '8000'],
-    { logFile: path.join(TMP, 'demos-http.log') });
-  await waitFor('the demo web server', async () => {
-    const r = await run('python3', ['-c', 'import urllib.request; urllib.request.urlopen("http://127.0.0.1:8000/settings.js", timeout=1)'], { timeoutMs: 3000 });
-    return r.code === 0;
-  }, { timeoutMs: 15000, intervalMs: 200 });
-  return p;
-}
-
-function writeConfig() {
-  const recipes = path.join(TMP, 'recipes');
-  fs.mkdirSync(recipes, { recursive: true });
-  fs.copyFileSync(path.join(LAB, 'recipes', 'janus-videoroom.json'), path.join(recipes, 'janus-videoroom.json'));
-  const conf = path.join(TMP, 'anyroom.conf');
-  fs.writeFileSync(conf, [
-    '[room]', `name=${ROOM_NAME}`,
-    '[device]', 'camera=test', 'microphone=test', 'speaker=none', 'display=none',
-    '[admin]', 'listen=127.0.0.1:8443',
-    '[web]', 'headless=true', 'browser-flags=--no-sandbox;--disable-gpu;--disable-dev-shm-usage',
-    'bridge=true', `recipes=${recipes}`,
-    '',
-  ].join('\n'));
-  return conf;
-}
-
 async function join() {
   const r = await daemon.ctl('join', LINK, '--timeout', '60');
   assert.equal(r.code, 0, ctlFail(r, `anyroomctl join ${LINK}`));
 }
 
-// Processes whose parent chain reaches anyroomd (the browser and the media environment).
-async function daemonChildren() {
-  const r = await run('ps', ['-e', '-o', 'pid=,ppid=,comm=']);
-  const rows = r.stdout.trim().split('\n').map((l) => l.trim().split(/\s+/));
-  const kids = new Map();
-  for (const [pid, ppid, comm] of rows) {
-    if (!kids.has(ppid)) kids.set(ppid, []);
-    kids.get(ppid).push({ pid, comm });
-  }
-  const out = [];
-  const walk = (p) => { for (const k of kids.get(p) || []) { out.push(k); walk(k.pid); } };
-  walk(String(daemon.pid));
-  return out;
-}
-
 before(async () => {
   fs.mkdirSync(OUT, { recursive: true });
   janus = await startJanus({ dir: path.join(TMP, 'janus'), iceEnforce: ENFORCE });
-  demoServer = await serveDemos();
-  const conf = writeConfig();
-  daemon = await startAnyroomd({ tmp: TMP, extraArgs: ['--config', conf], timeoutMs: 30000 });
+  // The demo pages as Debian ships them, with a settings.js of ours (Debian's lacks the
+  // variables the page reads; the lab's Janus listens on 8188 with no STUN).
+  demoServer = await serveJanusDemos({ dir: path.join(TMP, 'demos'), logFile: path.join(TMP, 'demos-http.log') });
+  daemon = await startWebAnyroomd({ tmp: TMP, roomName: ROOM_NAME, recipe: 'janus-videoroom.json' });
   alice = await launchParticipant({ display: 'alice', logDir: OUT });
   await alice.waitJoined();
 });
@@ -219,7 +164,7 @@ step('camera on and unmute again', async () => {
 // No DevTools port (CDP runs on a pipe) and no other TCP server: a page on the LAN can never
 // drive the room's browser. (UDP sockets are the call's own media and mDNS candidates.)
 step('the meeting browser and its media environment listen on no TCP port', async (t) => {
-  const kids = await daemonChildren();
+  const kids = descendants(daemon.pid);
   const pids = new Set(kids.map((k) => k.pid));
   t.diagnostic(`anyroomd children: ${kids.map((k) => k.comm).join(', ')}`);
   assert.ok(kids.some((k) => /chrom/.test(k.comm)), 'a Chromium runs under anyroomd');
@@ -229,11 +174,11 @@ step('the meeting browser and its media environment listen on no TCP port', asyn
 });
 
 step('leave closes the browser and frees the devices', async (t) => {
-  const kids = await daemonChildren();
+  const kids = descendants(daemon.pid);
   const r = await daemon.ctl('leave');
   assert.equal(r.code, 0, ctlFail(r, 'leave'));
   await waitState(daemon, 'idle', { timeoutMs: 15000 });
-  await waitFor('no child process of anyroomd', async () => (await daemonChildren()).length === 0, { timeoutMs: 10000 });
+  await waitFor('no child process of anyroomd', async () => descendants(daemon.pid).length === 0, { timeoutMs: 10000 });
   t.diagnostic(`ended with the call: ${kids.map((k) => k.comm).join(', ')}`);
   await alice.waitFeedGone(SEEN_AS, { timeoutMs: 15000 });
 });

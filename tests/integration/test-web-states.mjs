@@ -25,7 +25,7 @@ import http from 'node:http';
 import https from 'node:https';
 import path from 'node:path';
 import { waitFor } from '../lab/participant.mjs';
-import { LAB, buildDir, mkTemp, run, sleep, startAnyroomd, startProcess } from '../lab/lab.mjs';
+import { buildDir, descendants, mkTemp, sleep, startProcess, startWebAnyroomd } from '../lab/lab.mjs';
 import { startWebApp } from '../lab/webapp/server.mjs';
 import { ctlFail, stepper, waitState } from './common.mjs';
 
@@ -53,26 +53,6 @@ let daemon = null;
 let events = null;
 let joinRun = null;
 
-function writeConfig() {
-  const recipes = path.join(TMP, 'recipes');
-  fs.mkdirSync(recipes, { recursive: true });
-  fs.copyFileSync(path.join(LAB, 'recipes', 'fixture-app.json'), path.join(recipes, 'fixture-app.json'));
-  const conf = path.join(TMP, 'anyroom.conf');
-  fs.writeFileSync(conf, [
-    '[room]', `name=${ROOM_NAME}`,
-    '[device]', 'camera=test', 'microphone=test', 'speaker=none', 'display=none',
-    // The default join timeout (20 s) counts from the join: with a slow browser start the
-    // 15 s "unknown page" rule after the steps would lose against it (see the report of
-    // issue 11 part 7); 60 s lets the engine's own rules show.
-    '[call]', 'join-timeout=60',
-    '[admin]', 'listen=127.0.0.1:8443',
-    '[web]', 'headless=true', 'browser-flags=--no-sandbox;--disable-gpu;--disable-dev-shm-usage',
-    'bridge=true', `recipes=${recipes}`,
-    '',
-  ].join('\n'));
-  return conf;
-}
-
 // The link of a scenario; a passcode in the query and a fragment that must never reach a log.
 function link(scenario, extra = '') {
   return `${app.url}/meet?scenario=${scenario}&pwd=Secret123${extra}#frag-secret`;
@@ -89,24 +69,9 @@ async function startJoin(scenario, extra = '') {
   // Not returned: an async function would wait for it (the command returns when connected).
 }
 
-// Processes whose parent chain reaches anyroomd (the browser and the media environment).
-async function daemonChildren() {
-  const r = await run('ps', ['-e', '-o', 'pid=,ppid=,stat=,comm=']);
-  const rows = r.stdout.trim().split('\n').map((l) => l.trim().split(/\s+/));
-  const kids = new Map();
-  for (const [pid, ppid, stat, comm] of rows) {
-    if (!kids.has(ppid)) kids.set(ppid, []);
-    kids.get(ppid).push({ pid, ppid, stat, comm });
-  }
-  const out = [];
-  const walk = (p) => { for (const k of kids.get(p) || []) { out.push(k); walk(k.pid); } };
-  walk(String(daemon.pid));
-  return out;
-}
-
 // The meeting browser's main process: the top-most Chromium under anyroomd.
 async function browserPid() {
-  const kids = await daemonChildren();
+  const kids = descendants(daemon.pid);
   const chrome = kids.filter((k) => /chrom/.test(k.comm));
   const pids = new Set(chrome.map((k) => k.pid));
   const top = chrome.find((k) => !pids.has(k.ppid));
@@ -116,9 +81,9 @@ async function browserPid() {
 
 async function nothingLeft(t, what) {
   const t0 = Date.now();
-  await waitFor(`no process of the call under anyroomd (${what})`, async () => (await daemonChildren()).length === 0,
+  await waitFor(`no process of the call under anyroomd (${what})`, async () => descendants(daemon.pid).length === 0,
     { timeoutMs: 15000, intervalMs: 200 }).catch(async (e) => {
-    throw new Error(`${e.message}: ${(await daemonChildren()).map((k) => `${k.pid} ${k.stat} ${k.comm}`).join(', ')}`);
+    throw new Error(`${e.message}: ${descendants(daemon.pid).map((k) => `${k.pid} ${k.stat} ${k.comm}`).join(', ')}`);
   });
   t.diagnostic(`${what}: no process of the call left ${Date.now() - t0} ms after the state`);
 }
@@ -206,8 +171,13 @@ before(async () => {
   bait = http.createServer((req, res) => { baitHits.push(`${req.method} ${req.url}`); res.end('bait'); });
   bait.on('upgrade', (req, sock) => { baitHits.push(`UPGRADE ${req.url}`); sock.destroy(); });
   await new Promise((r) => bait.listen(8101, '127.0.0.1', r));
-  const conf = writeConfig();
-  daemon = await startAnyroomd({ tmp: TMP, extraArgs: ['--config', conf], timeoutMs: 30000 });
+  daemon = await startWebAnyroomd({
+    tmp: TMP, roomName: ROOM_NAME, recipe: 'fixture-app.json',
+    // The default join timeout (20 s) counts from the join: with a slow browser start the
+    // 15 s "unknown page" rule after the steps would lose against it (see the report of
+    // issue 11 part 7); 60 s lets the engine's own rules show.
+    extraConfig: ['[call]', 'join-timeout=60'],
+  });
   const evLog = path.join(TMP, 'events.log');
   events = startProcess(daemon.ctlBin, ['--socket', daemon.socket, 'events'], { logFile: evLog });
   events.logFile = evLog;
@@ -301,7 +271,7 @@ step('security: the page reaches neither anyroomd nor another loopback port', as
   // Every HTTP request is logged as "admin: METHOD PATH from CLIENT", a refused one as "admin: refused".
   const api = logAfter.split('\n').filter((l) => /admin: ([A-Z]+ \/\S* from|refused)/.test(l));
   assert.deepEqual(api, [], 'anyroomd\'s HTTP server saw no request from the page');
-  const kids = await daemonChildren();
+  const kids = descendants(daemon.pid);
   t.diagnostic(`processes of the call: ${kids.map((k) => k.comm).join(', ')}`);
 
   // Leave: the room takes its devices back (the bridge stops, PulseAudio goes) and closes the

@@ -1,5 +1,6 @@
 // Anyroom test lab: shared helpers for node tests (processes, temp dirs,
-// anyroomd/anyroomctl, the tamper proxy, a tiny Janus HTTP client).
+// anyroomd/anyroomctl and its process tree, the tamper proxy, a tiny Janus
+// HTTP client).
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -64,6 +65,40 @@ export function run(cmd, args, { env = process.env, timeoutMs = 60000, input = n
     });
     if (input !== null) child.stdin.end(input); else child.stdin.end();
   });
+}
+
+// Every process of the machine, from /proc/PID/stat: [{pid, ppid, stat, comm,
+// ticks}] (pid and ppid as strings, stat the one-letter state, ticks utime +
+// stime + cutime + cstime). A process that ends while it is read is left out.
+export function processes() {
+  const all = [];
+  for (const e of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const s = fs.readFileSync(`/proc/${e}/stat`, 'utf8');
+      const comm = s.slice(s.indexOf('(') + 1, s.lastIndexOf(')'));
+      // After "(comm) ": [0]=state [1]=ppid ... [11]=utime [12]=stime [13]=cutime [14]=cstime
+      const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+      all.push({ pid: e, ppid: f[1], stat: f[0], comm, ticks: Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]) });
+    } catch {
+      // gone
+    }
+  }
+  return all;
+}
+
+// The processes whose parent chain reaches @rootPid (not the root itself),
+// parents before their children; @all: a processes() snapshot to use.
+export function descendants(rootPid, all = processes()) {
+  const kids = new Map();
+  for (const s of all) {
+    if (!kids.has(s.ppid)) kids.set(s.ppid, []);
+    kids.get(s.ppid).push(s);
+  }
+  const out = [];
+  const walk = (p) => { for (const k of kids.get(p) || []) { out.push(k); walk(k.pid); } };
+  walk(String(rootPid));
+  return out;
 }
 
 // ---- anyroomd / anyroomctl -----------------------------------------------
@@ -137,6 +172,27 @@ export async function startAnyroomd({ tmp, board = 'host', extraArgs = [], timeo
     }
     await sleep(100);
   }
+}
+
+// anyroomd with the web engine as the web-engine tests and bench run it: tmp/anyroom.conf with
+// the room's name, test camera and microphone, no speaker or display, the admin API on
+// 127.0.0.1:8443, a headless meeting browser with the bridge, and tmp/recipes/ holding the lab
+// recipe @recipe (a file in tests/lab/recipes/); @extraConfig: more lines after [device].
+export async function startWebAnyroomd({ tmp, roomName, recipe, extraConfig = [], timeoutMs = 30000 }) {
+  const recipes = path.join(tmp, 'recipes');
+  fs.mkdirSync(recipes, { recursive: true });
+  fs.copyFileSync(path.join(LAB, 'recipes', recipe), path.join(recipes, recipe));
+  const conf = path.join(tmp, 'anyroom.conf');
+  fs.writeFileSync(conf, [
+    '[room]', `name=${roomName}`,
+    '[device]', 'camera=test', 'microphone=test', 'speaker=none', 'display=none',
+    ...extraConfig,
+    '[admin]', 'listen=127.0.0.1:8443',
+    '[web]', 'headless=true', 'browser-flags=--no-sandbox;--disable-gpu;--disable-dev-shm-usage',
+    'bridge=true', `recipes=${recipes}`,
+    '',
+  ].join('\n'));
+  return startAnyroomd({ tmp, extraArgs: ['--config', conf], timeoutMs });
 }
 
 export function anyroomctl(socket, args, { bin = path.join(buildDir(), 'firmware', 'anyroomctl'), ...opts } = {}) {

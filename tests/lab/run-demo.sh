@@ -107,27 +107,8 @@ JANUS_PID=$("$LAB/janus-start.sh" ${ENFORCE:+--ice-enforce "$ENFORCE"} "$TMP/jan
 PIDS+=("$JANUS_PID")
 
 # 2. the demo pages, with our settings.js
-mkdir -p "$TMP/demos"
-for e in "$DEMOS"/* "$DEMOS"/.[!.]*; do
-  [ -e "$e" ] || continue
-  [ "$(basename "$e")" = settings.js ] && continue
-  ln -s "$e" "$TMP/demos/"
-done
-cat > "$TMP/demos/settings.js" <<'EOF'
-// Anyroom demo: talk to the local Janus over WebSocket, no STUN/TURN.
-var server = "ws://" + window.location.hostname + ":8188";
-var iceServers = [];
-// Debian's demo pages read these too; no API secret or token here.
-var token = null;
-var apisecret = null;
-EOF
-python3 -m http.server -b 127.0.0.1 -d "$TMP/demos" 8000 >"$TMP/http.log" 2>&1 </dev/null &
-PIDS+=($!)
-for i in $(seq 1 100); do
-  python3 -c 'import urllib.request; urllib.request.urlopen("http://127.0.0.1:8000/settings.js", timeout=1)' 2>/dev/null && break
-  [ "$i" = 100 ] && die "the demo web server did not start: $(tail -n 5 "$TMP/http.log")"
-  sleep 0.1
-done
+DEMO_PID=$("$LAB/janus-demos.sh" --log "$TMP/http.log" "$TMP/demos") || die "the demo web server did not start"
+PIDS+=("$DEMO_PID")
 
 # 3. anyroomd, host board, private runtime/state dirs
 mkdir -p -m 0700 "$TMP/run" "$TMP/state"
