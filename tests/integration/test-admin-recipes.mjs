@@ -115,7 +115,8 @@ step('setup in Chromium; a token with the configuration scope and one without', 
   browser = await launchAdminBrowser({ spki: pins.spki });
   const page = browser.page;
   await page.goto(`${BASE}/admin/`);
-  await page.waitForSelector('#setup:not([hidden])');
+  // The first page of a freshly started Chromium: slow on a loaded machine (seen: over 30 s).
+  await page.waitForSelector('#setup:not([hidden])', { timeout: 90000 });
   await page.fill('#setup-password', PASSWORD);
   await page.fill('#setup-password2', PASSWORD);
   await page.click('#setup-form button');
