@@ -59,6 +59,7 @@ ar_providers_register_builtin(ArProviderRegistry *registry, const ArConfig *conf
       .headless = config->web_headless,
       .wayland_display = config->web_wayland_display,
       .start_timeout_ms = config->web_browser_start_timeout_s * 1000,
+      .answer_timeout_ms = config->web_browser_answer_timeout_s * 1000,
       .extra_flags = (const char *const *)config->web_browser_flags,
       .blocked = (const char *const *)blocked,
       .state_dir = state_dir,

@@ -67,6 +67,7 @@ static const KeySpec config_keys[] = {
     S("web", "headless", T_BOOL, web_headless, 0, 0),
     S("web", "wayland-display", T_STRING, web_wayland_display, 0, 0),
     S("web", "browser-start-timeout", T_UINT, web_browser_start_timeout_s, 5, 600),
+    S("web", "browser-answer-timeout", T_UINT, web_browser_answer_timeout_s, 1, 120),
     S("web", "browser-flags", T_LIST, web_browser_flags, 0, 0),
     S("web", "bridge", T_BOOL, web_bridge, 0, 0),
     S("web", "recipes", T_STRING, web_recipes_dir, 0, 0),
@@ -264,6 +265,7 @@ ar_config_new_default(void)
   c->update_mark_good = TRUE;
   c->web_enabled = TRUE;
   c->web_browser_start_timeout_s = 30;
+  c->web_browser_answer_timeout_s = 5;
   c->web_bridge = TRUE;
   g_autoptr(GKeyFile) empty = g_key_file_new();
   c->links = ar_link_config_new_from_keyfile(empty, "links", NULL);

@@ -107,16 +107,15 @@ typedef struct {
   char *reboot_command; /* what "reboot" runs (no shell); NULL = "systemctl reboot" */
   /* [web]: the web engine (docs/web-engine.md) */
   gboolean web_enabled;
-  char *web_browser;     /* Chromium; NULL = /usr/bin/chromium */
-  gboolean web_headless; /* TRUE: no window (labs); FALSE: full screen on the room display */
-  char *web_wayland_display;
-  guint web_browser_start_timeout_s;
-  /* the meeting browser's first answer (slow boards) */ /* the room display's Wayland socket;
-                                                            NULL = our environment's */
-  char **web_browser_flags; /* more Chromium flags (labs only: e.g. --no-sandbox) */
-  gboolean web_bridge;      /* the room's devices through PipeWire/PulseAudio (FALSE: labs) */
-  char *web_recipes_dir;    /* an administrator's join recipes; NULL = STATE_DIR/recipes */
-  char *web_room_email;     /* for services that ask a guest's e-mail (Webex); or NULL */
+  char *web_browser;         /* Chromium; NULL = /usr/bin/chromium */
+  gboolean web_headless;     /* TRUE: no window (labs); FALSE: full screen on the room display */
+  char *web_wayland_display; /* the room display's Wayland socket; NULL = our own */
+  guint web_browser_start_timeout_s;  /* the meeting browser's first answer (slow boards) */
+  guint web_browser_answer_timeout_s; /* any later answer; none by then = hung */
+  char **web_browser_flags;           /* more Chromium flags (labs only: e.g. --no-sandbox) */
+  gboolean web_bridge;   /* the room's devices through PipeWire/PulseAudio (FALSE: labs) */
+  char *web_recipes_dir; /* an administrator's join recipes; NULL = STATE_DIR/recipes */
+  char *web_room_email;  /* for services that ask a guest's e-mail (Webex); or NULL */
 } ArConfig;
 
 ArConfig *ar_config_new_default(void);

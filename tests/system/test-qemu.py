@@ -359,7 +359,8 @@ def case_web_display(vm, work):
     # minute to show): the test gives the meeting browser's start and the join more time, in a
     # copy of the image's config over the read-only one (for this boot only).
     vm.run("cp /etc/anyroom/anyroom.conf /run/ar-test.conf && "
-           "sed -i '/^\\[web\\]$/a browser-start-timeout=240' /run/ar-test.conf && "
+           "sed -i '/^\\[web\\]$/a browser-start-timeout=240\\nbrowser-answer-timeout=60' "
+           "/run/ar-test.conf && "
            "printf '[call]\\njoin-timeout=300\\n' >> /run/ar-test.conf && "
            "mount --bind /run/ar-test.conf /etc/anyroom/anyroom.conf")
     diag(vm.run("grep -A3 '^\\[web\\]\\|^\\[call\\]' /etc/anyroom/anyroom.conf")[1].replace("\n", " "))
