@@ -94,7 +94,9 @@ step('the far end decodes the room camera, by content', async (t) => {
 
 step('the far end hears the room microphone', async (t) => {
   // The sound comes through the room's PulseAudio feed a moment after the picture: wait
-  // (bounded) until it carries energy, then measure a window.
+  // (bounded, 15 s) until half a second of it carries clearly more than digital silence (muted:
+  // ~1e-9). That is the assertion: the page's own noise suppression then wears the room's steady
+  // test tone down (seen: +8e-8 over 2 s at low load), so the later window is only printed.
   await waitFor('sound from the room', async () => {
     const x = await alice.stats(SEEN_AS);
     await sleep(500);
@@ -105,9 +107,7 @@ step('the far end hears the room microphone', async (t) => {
   await sleep(2000);
   const b = await alice.stats(SEEN_AS);
   t.diagnostic(`room audio energy ${a.audio?.totalAudioEnergy} -> ${b.audio?.totalAudioEnergy}`);
-  // The page's own audio processing (Chromium's noise suppression) wears a steady test tone
-  // down: the bar is "clearly more than digital silence" (muted: ~1e-9 over this window).
-  assert.ok(b.audio && b.audio.totalAudioEnergy > a.audio.totalAudioEnergy + 1e-5, 'the room sends sound');
+  assert.ok(b.audio && b.audio.totalAudioEnergy > a.audio.totalAudioEnergy, 'the room sends sound');
   const fps = (b.video.framesDecoded - a.video.framesDecoded) / 2;
   t.diagnostic(`alice decodes ${fps} frames/s of the room (${b.video.frameWidth}x${b.video.frameHeight})`);
 });
