@@ -627,7 +627,10 @@ on_camera_listed(ArBrowser *b, JsonNode *result, const GError *error, gpointer d
                     json_node_get_boolean(result);
   if (listed || g_get_monotonic_time() >= c->camera_wait_until_us) {
     c->camera_seen_us = g_get_monotonic_time();
-    if (!listed)
+    if (listed)
+      g_message("web: the room's camera is listed in the page after %" G_GINT64_FORMAT " ms",
+                (c->camera_seen_us - c->camera_wait_until_us) / 1000 + AR_WEB_CAMERA_WAIT_MS);
+    else
       g_message("web: the room's camera is not listed in the page after %d ms; joining anyway",
                 AR_WEB_CAMERA_WAIT_MS);
     start_steps(c);

@@ -31,7 +31,7 @@ G_BEGIN_DECLS
 #define AR_WEB_UNKNOWN_PAGE_MS 15000
 /* How long the engine waits for the room's camera to be listed in the page
  * before the recipe's steps (it appears a moment after the browser starts). */
-#define AR_WEB_CAMERA_WAIT_MS 5000
+#define AR_WEB_CAMERA_WAIT_MS 15000
 /* A web join may take this long before it fails (browser start, page load,
  * the recipe's steps, and AR_WEB_UNKNOWN_PAGE_MS before a person is asked);
  * the lobby and a person's help have their own bounds (core/ar-call.h). */
