@@ -22,7 +22,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { waitFor } from '../lab/participant.mjs';
 import { LAB, buildDir, mkTemp, sleep, startAnyroomd } from '../lab/lab.mjs';
-import { certPins, launchAdminBrowser, pinnedRequest } from '../lab/admin-browser.mjs';
+import { certPins, firstPage, launchAdminBrowser, pinnedRequest } from '../lab/admin-browser.mjs';
 import { startWebApp } from '../lab/webapp/server.mjs';
 import { ctlFail, stepper, waitState } from './common.mjs';
 
@@ -59,10 +59,14 @@ const { step, failed } = stepper({
 });
 
 const req = (opts) => pinnedRequest({ port: PORT, fingerprint256: pins.fingerprint256, ...opts });
-const asAdmin = (method, p, body = null, type = null) =>
-  req({ method, path: p, body, headers: { ...session, ...(type ? { 'Content-Type': type } : {}) } });
-const asToken = (token, method, p, body = null) =>
-  req({ method, path: p, body, headers: { Authorization: `Bearer ${token}` } });
+const asAdmin = (method, p, body = null, type = null) => {
+  if (!session) throw new Error('no admin session: the setup step failed (see its error)');
+  return req({ method, path: p, body, headers: { ...session, ...(type ? { 'Content-Type': type } : {}) } });
+};
+const asToken = (token, method, p, body = null) => {
+  if (!token) throw new Error('no API token: the setup step failed (see its error)');
+  return req({ method, path: p, body, headers: { Authorization: `Bearer ${token}` } });
+};
 const link = (scenario) => `${app.url}/meet?scenario=${scenario}`;
 const adminFiles = () => (fs.existsSync(ADMIN_DIR) ? fs.readdirSync(ADMIN_DIR).sort() : []);
 
@@ -114,8 +118,7 @@ after(async () => {
 step('setup in Chromium; a token with the configuration scope and one without', async () => {
   browser = await launchAdminBrowser({ spki: pins.spki });
   const page = browser.page;
-  await page.goto(`${BASE}/admin/`);
-  // The first page of a freshly started Chromium: slow on a loaded machine (seen: over 30 s).
+  await firstPage(page, `${BASE}/admin/`);
   await page.waitForSelector('#setup:not([hidden])', { timeout: 90000 });
   await page.fill('#setup-password', PASSWORD);
   await page.fill('#setup-password2', PASSWORD);
@@ -131,7 +134,7 @@ step('setup in Chromium; a token with the configuration scope and one without', 
   r = await asAdmin('POST', '/api/v1/tokens', { name: 'monitor', scopes: ['status', 'commands'] });
   assert.equal(r.status, 201, r.text);
   statusToken = r.json.token;
-});
+}, 300000);
 
 step('the list: every built-in recipe, none of the administrator\'s, no errors', async (t) => {
   const l = await list();

@@ -34,7 +34,7 @@ export async function launchAdminBrowser({ spki, hostMap = [], viewport = { widt
   ];
   if (hostMap.length) args.push(`--host-resolver-rules=${hostMap.map((h) => `MAP ${h} 127.0.0.1`).join(', ')}`);
   const context = await chromium.launchPersistentContext(dir, {
-    executablePath: CHROMIUM, headless: true, args, viewport, timeout: 30000,
+    executablePath: CHROMIUM, headless: true, args, viewport, timeout: 90000,
   });
   // The browser's own PID, to make sure it is gone at the end.
   let pid = null;
@@ -48,6 +48,25 @@ export async function launchAdminBrowser({ spki, hostMap = [], viewport = { widt
     fs.rmSync(dir, { recursive: true, force: true });
   };
   return { context, page: context.pages()[0] || (await context.newPage()), close, dir };
+}
+
+// The first page of a freshly started Chromium: on a loaded 2-core machine its first
+// navigation has been seen to take over 30 s (Playwright's default bound). Up to @tries
+// navigations, each bounded by @timeoutMs; prints how long it took as a TAP comment.
+export async function firstPage(page, url, { timeoutMs = 90000, tries = 2 } = {}) {
+  const t0 = Date.now();
+  let last = null;
+  for (let i = 1; i <= tries; i++) {
+    try {
+      const resp = await page.goto(url, { timeout: timeoutMs, waitUntil: 'domcontentloaded' });
+      console.log(`first page ${url}: ${Date.now() - t0} ms (try ${i})`);
+      return resp;
+    } catch (e) {
+      last = e;
+      console.log(`first page ${url}: try ${i} failed after ${Date.now() - t0} ms: ${e.message.split('\n')[0]}`);
+    }
+  }
+  throw last;
 }
 
 // One HTTPS request to host:port (127.0.0.1 by default) that fails unless
