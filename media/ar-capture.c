@@ -237,6 +237,9 @@ ar_capture_on_sample(GstAppSink *appsink, gpointer data)
   g_mutex_lock(&b->lock);
   if (b->appsrc == NULL || GST_STATE(b->appsrc) != GST_STATE_PLAYING ||
       (clock = gst_element_get_clock(b->appsrc)) == NULL) {
+    GST_LOG("capture: a %s consumer is not playing (state %s, clock %p): dropped",
+            ar_capture_kind_names[b->kind],
+            b->appsrc ? gst_element_state_get_name(GST_STATE(b->appsrc)) : "none", (void *)clock);
     b->discont = TRUE;
     goto drop;
   }
@@ -246,6 +249,8 @@ ar_capture_on_sample(GstAppSink *appsink, gpointer data)
   else
     at = gst_clock_get_time(clock);
   if (at < base) {
+    GST_LOG("capture: a %s buffer from before its consumer started: dropped",
+            ar_capture_kind_names[b->kind]);
     /* Captured before the consumer started. */
     b->discont = TRUE;
     goto drop;
@@ -353,6 +358,15 @@ ar_capture_make_source(ArCapture *capture, ArCaptureKind kind, GError **error)
   b->appsrc = gst_object_ref(appsrc);
   g_ptr_array_add(b->elements, gst_object_ref(appsink));
   gst_bin_add(GST_BIN(capture->pipeline), appsink);
+  /* The appsink holds the branch; the branch's element list holds the
+   * appsink until the branch is taken out (then the cycle is broken). */
+  gst_app_sink_set_callbacks(GST_APP_SINK(appsink), &callbacks, ar_capture_branch_ref(b),
+                             ar_capture_branch_unref);
+  /* Running before the tee links to it: a buffer pushed into a pad that is not active yet comes
+   * back FLUSHING, and the tee hands that upstream, where the capture's streaming task stops
+   * for good (seen: the camera of a web call never reached the page, one join in four on a
+   * loaded core). */
+  gst_element_sync_state_with_parent(appsink);
   b->teepad = gst_element_request_pad_simple(capture->tee[kind], "src_%u");
   sinkpad = gst_element_get_static_pad(appsink, "sink");
   if (b->teepad == NULL || gst_pad_link(b->teepad, sinkpad) != GST_PAD_LINK_OK) {
@@ -361,16 +375,12 @@ ar_capture_make_source(ArCapture *capture, ArCaptureKind kind, GError **error)
     if (b->teepad != NULL)
       gst_element_release_request_pad(capture->tee[kind], b->teepad);
     g_clear_object(&b->teepad);
+    /* Breaks the appsink -> branch -> appsink cycle (the callbacks' reference). */
+    gst_app_sink_set_callbacks(GST_APP_SINK(appsink), &(GstAppSinkCallbacks){0}, NULL, NULL);
     gst_element_set_state(appsink, GST_STATE_NULL);
     gst_bin_remove(GST_BIN(capture->pipeline), appsink);
     return NULL;
   }
-  /* The appsink holds the branch; the branch's element list holds the
-   * appsink until the branch is taken out (then the cycle is broken). */
-  gst_app_sink_set_callbacks(GST_APP_SINK(appsink), &callbacks, ar_capture_branch_ref(b),
-                             ar_capture_branch_unref);
-  gst_element_sync_state_with_parent(appsink);
-
   b->capture = ar_capture_ref(capture);
   b->source = bin;
   g_object_weak_ref(G_OBJECT(bin), ar_capture_source_gone, ar_capture_branch_ref(b));
@@ -447,10 +457,15 @@ ar_capture_add_sink(ArCapture *capture, ArCaptureKind kind, GstElement *sink, GE
   g_ptr_array_add(b->elements, gst_object_ref(sink));
   gst_bin_add_many(GST_BIN(capture->pipeline), queue, sink, NULL);
   gst_object_unref(sink); /* the pipeline holds it */
-  b->teepad = gst_element_request_pad_simple(capture->tee[kind], "src_%u");
+  /* Running before the tee links to them: see ar_capture_make_source(). */
+  gboolean linked = gst_element_link(queue, sink);
+  if (linked) {
+    gst_element_sync_state_with_parent(sink);
+    gst_element_sync_state_with_parent(queue);
+    b->teepad = gst_element_request_pad_simple(capture->tee[kind], "src_%u");
+  }
   sinkpad = gst_element_get_static_pad(queue, "sink");
-  if (!gst_element_link(queue, sink) || b->teepad == NULL ||
-      gst_pad_link(b->teepad, sinkpad) != GST_PAD_LINK_OK) {
+  if (!linked || b->teepad == NULL || gst_pad_link(b->teepad, sinkpad) != GST_PAD_LINK_OK) {
     g_set_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_PIPELINE, "Cannot link %s to the %s capture",
                 GST_OBJECT_NAME(sink), ar_capture_kind_names[kind]);
     if (b->teepad != NULL)
@@ -462,8 +477,6 @@ ar_capture_add_sink(ArCapture *capture, ArCaptureKind kind, GstElement *sink, GE
     }
     return FALSE;
   }
-  gst_element_sync_state_with_parent(sink);
-  gst_element_sync_state_with_parent(queue);
   g_ptr_array_add(capture->branches, g_steal_pointer(&b));
   return TRUE;
 }

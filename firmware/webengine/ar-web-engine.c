@@ -722,7 +722,10 @@ static gboolean
 start_bridge(WebCall *c, GError **error)
 {
   ArWebEngine *e = c->engine;
-  ArWebMediaOptions mo = {.allow = allow_camera, .allow_data = e, .parent_dir = e->runtime_dir};
+  ArWebMediaOptions mo = {.allow = allow_camera,
+                          .allow_data = e,
+                          .parent_dir = e->runtime_dir,
+                          .keep_logs = g_strcmp0(g_getenv("AR_WEB_DEBUG_LOGS"), "1") == 0};
   e->call_active = TRUE;
   c->webmedia = ar_web_media_start(&mo, error);
   if (!c->webmedia)
@@ -860,6 +863,7 @@ web_call_join(ArProvider *p)
       .env = c->webmedia ? ar_web_media_get_browser_environ(c->webmedia) : NULL,
       .answer_timeout_ms = e->answer_timeout_ms,
       .start_timeout_ms = e->start_timeout_ms,
+      .chromium_log = g_strcmp0(g_getenv("AR_WEB_DEBUG_LOGS"), "1") == 0,
   };
   c->browser = ar_browser_start(&bo, on_browser_ready, on_browser_closed, c, &error);
   if (!c->browser) {

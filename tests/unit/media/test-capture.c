@@ -478,6 +478,60 @@ test_in_graph_sink(void)
   consumer_free(peer);
 }
 
+/* Every link the capture's tees make: whether the consumer's pad was already active (running)
+ * when the tee linked to it. A buffer pushed into a pad that is not active comes back FLUSHING,
+ * which stops the capture's streaming task for good (a web call's camera once never reached
+ * the page): a consumer must run before it is linked. */
+typedef struct {
+  guint links;
+  guint inactive;
+} LinkWatch;
+
+static void
+on_tee_pad_linked(GstPad *pad, GstPad *peer, gpointer data)
+{
+  LinkWatch *w = data;
+  w->links++;
+  if (!gst_pad_is_active(peer))
+    w->inactive++;
+}
+
+static void
+on_tee_pad_added(GstElement *tee, GstPad *pad, gpointer data)
+{
+  g_signal_connect(pad, "linked", G_CALLBACK(on_tee_pad_linked), data);
+}
+
+static void
+test_consumer_runs_before_link(void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ArMediaEngine) engine = make_engine("test");
+  g_autoptr(ArCapture) capture = ar_media_engine_capture_acquire(engine, &error);
+  LinkWatch w = {0};
+  const char *tees[] = {"video-tee", "audio-tee"};
+
+  g_assert_no_error(error);
+  for (gsize i = 0; i < G_N_ELEMENTS(tees); i++) {
+    g_autoptr(GstElement) tee =
+        gst_bin_get_by_name(GST_BIN(ar_capture_get_pipeline(capture)), tees[i]);
+    g_assert_nonnull(tee);
+    g_signal_connect(tee, "pad-added", G_CALLBACK(on_tee_pad_added), &w);
+  }
+  Consumer *video = consumer_new(capture, TRUE, 0);
+  Consumer *audio = consumer_new(capture, FALSE, 0);
+  GstElement *sink = gst_element_factory_make("fakesink", NULL);
+  g_assert_true(ar_capture_add_video_sink(capture, sink, &error));
+  g_assert_no_error(error);
+  g_assert_cmpuint(w.links, ==, 3);
+  g_assert_cmpuint(w.inactive, ==, 0);
+  g_assert_true(wait_both(flowing, video, audio, 5000));
+  ar_capture_remove_sink(capture, sink);
+  consumer_free(video);
+  consumer_free(audio);
+  spin(100);
+}
+
 typedef struct {
   guint calls;
   GstElement *sink; /* of the last call */
@@ -604,6 +658,7 @@ main(int argc, char **argv)
   g_test_add_func("/media/capture/consumers", test_consumers);
   g_test_add_func("/media/capture/slow-consumer", test_slow_consumer);
   g_test_add_func("/media/capture/in-graph-sink", test_in_graph_sink);
+  g_test_add_func("/media/capture/consumer-runs-before-link", test_consumer_runs_before_link);
   g_test_add_func("/media/capture/errors", test_errors);
   g_test_add_func("/media/capture/missing-camera", test_missing_camera);
   return g_test_run();
