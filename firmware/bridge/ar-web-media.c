@@ -37,6 +37,15 @@ struct _ArWebMedia {
   GStrv child_environ;
   gboolean keep_logs;
   guint start_timeout_ms;
+  /* The start, polled on the caller's main context (no part of it blocks that context for long). */
+  ArWebMediaOptions options;
+  GMainContext *caller_context;
+  GSource *poll;
+  int stage;
+  GSubprocess *waiting_for; /* the process of the stage, or NULL */
+  gint64 stage_deadline_us;
+  ArWebMediaReadyFunc ready;
+  gpointer ready_data;
 };
 
 static void
@@ -202,50 +211,6 @@ ready_name(ArWebMedia *self, gconstpointer data)
   return has;
 }
 
-/* Waits (bounded) for @ready, polling; fails early if the process @p died. */
-static gboolean
-wait_ready(ArWebMedia *self, const char *name, GSubprocess *p, ReadyFunc ready, gconstpointer data,
-           GError **error)
-{
-  gint64 deadline = g_get_monotonic_time() + (gint64)self->start_timeout_ms * 1000;
-
-  while (!ready(self, data)) {
-    if (p != NULL && g_subprocess_get_identifier(p) == NULL) {
-      g_set_error(error, AR_WEB_MEDIA_ERROR, AR_WEB_MEDIA_ERROR_START,
-                  "%s exited during start (see %s/%s.log with keep_logs)", name, self->dir, name);
-      return FALSE;
-    }
-    if (g_get_monotonic_time() > deadline) {
-      g_set_error(error, AR_WEB_MEDIA_ERROR, AR_WEB_MEDIA_ERROR_START,
-                  "%s was not ready within %u ms", name, self->start_timeout_ms);
-      return FALSE;
-    }
-    g_usleep(10000);
-  }
-  return TRUE;
-}
-
-static gboolean
-start_bus(ArWebMedia *self, GError **error)
-{
-  g_autofree char *conf = g_strdup_printf(bus_conf, self->dir);
-  g_autofree char *conf_path = g_build_filename(self->dir, "bus.conf", NULL);
-  g_autofree char *socket = g_build_filename(self->dir, "bus", NULL);
-  g_autofree char *arg = g_strdup_printf("--config-file=%s", conf_path);
-  const char *argv[] = {"dbus-daemon", arg, "--nofork", "--nopidfile", NULL};
-  GSubprocess *p;
-
-  if (!write_file(self->dir, "bus.conf", conf, error))
-    return FALSE;
-  p = spawn(self, "dbus-daemon", argv, error);
-  self->bus_address = g_strdup_printf("unix:path=%s", socket);
-  /* The socket file appears at bind(), before listen(): ready means a connection works. */
-  if (p == NULL || !wait_ready(self, "dbus-daemon", p, ready_bus, NULL, error))
-    return FALSE;
-  g_dbus_connection_set_exit_on_close(self->bus, FALSE);
-  return TRUE;
-}
-
 /* Ends a GPtrArray of strings into a GStrv (takes its strings). */
 static GStrv
 strv_end(GPtrArray *b)
@@ -332,76 +297,182 @@ find_libexec(const char *name)
   return g_intern_string(name);
 }
 
+/* The start, in stages: each spawns what it can and then waits (polled every 10 ms, each wait
+ * bounded by start_timeout_ms) for what the next one needs. */
+enum {
+  STAGE_BUS,      /* dbus-daemon: a connection works */
+  STAGE_PIPEWIRE, /* (pulseaudio spawned) pipewire: its socket accepts */
+  STAGE_STORE,    /* (wireplumber spawned) xdg-permission-store: owns its name */
+  STAGE_PORTAL,   /* (the Access backend on its thread) xdg-desktop-portal: owns its name */
+  STAGE_PULSE,    /* pulseaudio: its socket accepts */
+  STAGE_DONE,
+};
+
+static const char *const stage_names[] = {"dbus-daemon", "pipewire", "xdg-permission-store",
+                                          "xdg-desktop-portal", "pulseaudio"};
+
 static gboolean
-start_all(ArWebMedia *self, const ArWebMediaOptions *o, GError **error)
+stage_ready(ArWebMedia *self)
 {
-  g_autofree char *pa_script = g_build_filename(self->dir, "pulse", "anyroom.pa", NULL);
-  g_autofree char *pa_file = g_strdup_printf("--file=%s", pa_script);
-  g_autofree char *pulse_socket = g_build_filename(self->dir, "pulse", "native", NULL);
-  const char *argv_pw[] = {"pipewire", NULL};
-  const char *argv_wp[] = {"wireplumber", NULL};
-  const char *argv_store[] = {find_libexec("xdg-permission-store"), "--replace", NULL};
-  const char *argv_portal[] = {find_libexec("xdg-desktop-portal"), "--replace", NULL};
-  const char *argv_pa[] = {"pulseaudio",
-                           "--daemonize=no",
-                           "--system=no",
-                           "--high-priority=no",
-                           "--realtime=no",
-                           "--exit-idle-time=-1",
-                           "--disallow-exit",
-                           "--use-pid-file=no",
-                           "--log-target=stderr",
-                           "-n",
-                           pa_file,
-                           NULL};
-  GSubprocess *p;
-
-  if (!write_configs(self, error) || !start_bus(self, error))
-    return FALSE;
-
-  /* PulseAudio first: it is independent of the rest and the slowest to come up. */
-  GSubprocess *pa = spawn(self, "pulseaudio", argv_pa, error);
-  if (pa == NULL)
-    return FALSE;
-
-  self->pipewire_socket = g_build_filename(self->dir, "run", "pipewire-0", NULL);
-  p = spawn(self, "pipewire", argv_pw, error);
-  if (p == NULL || !wait_ready(self, "pipewire", p, ready_socket, self->pipewire_socket, error))
-    return FALSE;
-  if (spawn(self, "wireplumber", argv_wp, error) == NULL)
-    return FALSE;
-
-  p = spawn(self, "xdg-permission-store", argv_store, error);
-  if (p == NULL || !wait_ready(self, "xdg-permission-store", p, ready_name,
-                               "org.freedesktop.impl.portal.PermissionStore", error))
-    return FALSE;
-
-  self->bus_context = g_main_context_new();
-  g_main_context_push_thread_default(self->bus_context);
-  self->portal = ar_access_portal_new(self->bus, o->allow, o->allow_data, error);
-  g_main_context_pop_thread_default(self->bus_context);
-  if (self->portal == NULL)
-    return FALSE;
-  {
-    g_autoptr(GMainContext) caller = g_main_context_ref_thread_default();
-    ar_access_portal_set_allow_context(self->portal, caller);
+  switch (self->stage) {
+  case STAGE_BUS:
+    return ready_bus(self, NULL);
+  case STAGE_PIPEWIRE:
+    return ready_socket(self, self->pipewire_socket);
+  case STAGE_STORE:
+    return ready_name(self, "org.freedesktop.impl.portal.PermissionStore");
+  case STAGE_PORTAL:
+    return ready_name(self, "org.freedesktop.portal.Desktop");
+  case STAGE_PULSE: {
+    g_autofree char *pulse_socket = g_build_filename(self->dir, "pulse", "native", NULL);
+    return ready_socket(self, pulse_socket);
   }
-  self->bus_loop = g_main_loop_new(self->bus_context, FALSE);
-  self->bus_thread = g_thread_new("ar-web-bus", bus_thread_main, self->bus_loop);
+  default:
+    return TRUE;
+  }
+}
 
-  p = spawn(self, "xdg-desktop-portal", argv_portal, error);
-  if (p == NULL || !wait_ready(self, "xdg-desktop-portal", p, ready_name,
-                               "org.freedesktop.portal.Desktop", error))
-    return FALSE;
+static GSubprocess *
+child_process(ArWebMedia *self, const char *name)
+{
+  for (guint i = 0; i < self->children->len; i++) {
+    Child *c = g_ptr_array_index(self->children, i);
+    if (g_str_equal(c->name, name))
+      return c->process;
+  }
+  return NULL;
+}
 
-  if (!wait_ready(self, "pulseaudio", pa, ready_socket, pulse_socket, error))
-    return FALSE;
-  self->pulse_server = g_strdup_printf("unix:%s", pulse_socket);
+/* What comes after @self->stage is ready: spawns the next processes, enters the next stage. */
+static gboolean
+stage_next(ArWebMedia *self, GError **error)
+{
+  const ArWebMediaOptions *o = &self->options;
+
+  switch (self->stage) {
+  case STAGE_BUS: {
+    g_dbus_connection_set_exit_on_close(self->bus, FALSE);
+    g_autofree char *pa_script = g_build_filename(self->dir, "pulse", "anyroom.pa", NULL);
+    g_autofree char *pa_file = g_strdup_printf("--file=%s", pa_script);
+    const char *argv_pa[] = {"pulseaudio",
+                             "--daemonize=no",
+                             "--system=no",
+                             "--high-priority=no",
+                             "--realtime=no",
+                             "--exit-idle-time=-1",
+                             "--disallow-exit",
+                             "--use-pid-file=no",
+                             "--log-target=stderr",
+                             "-n",
+                             pa_file,
+                             NULL};
+    const char *argv_pw[] = {"pipewire", NULL};
+    /* PulseAudio first: it is independent of the rest and the slowest to come up. */
+    if (spawn(self, "pulseaudio", argv_pa, error) == NULL)
+      return FALSE;
+    self->pipewire_socket = g_build_filename(self->dir, "run", "pipewire-0", NULL);
+    self->waiting_for = spawn(self, "pipewire", argv_pw, error);
+    break;
+  }
+  case STAGE_PIPEWIRE: {
+    const char *argv_wp[] = {"wireplumber", NULL};
+    const char *argv_store[] = {find_libexec("xdg-permission-store"), "--replace", NULL};
+    if (spawn(self, "wireplumber", argv_wp, error) == NULL)
+      return FALSE;
+    self->waiting_for = spawn(self, "xdg-permission-store", argv_store, error);
+    break;
+  }
+  case STAGE_STORE: {
+    const char *argv_portal[] = {find_libexec("xdg-desktop-portal"), "--replace", NULL};
+    self->bus_context = g_main_context_new();
+    g_main_context_push_thread_default(self->bus_context);
+    self->portal = ar_access_portal_new(self->bus, o->allow, o->allow_data, error);
+    g_main_context_pop_thread_default(self->bus_context);
+    if (self->portal == NULL)
+      return FALSE;
+    ar_access_portal_set_allow_context(self->portal, self->caller_context);
+    self->bus_loop = g_main_loop_new(self->bus_context, FALSE);
+    self->bus_thread = g_thread_new("ar-web-bus", bus_thread_main, self->bus_loop);
+    self->waiting_for = spawn(self, "xdg-desktop-portal", argv_portal, error);
+    break;
+  }
+  case STAGE_PORTAL:
+    self->waiting_for = child_process(self, "pulseaudio");
+    break;
+  case STAGE_PULSE: {
+    g_autofree char *pulse_socket = g_build_filename(self->dir, "pulse", "native", NULL);
+    g_autoptr(GPtrArray) b = g_ptr_array_new_with_free_func(g_free);
+    self->pulse_server = g_strdup_printf("unix:%s", pulse_socket);
+    g_ptr_array_add(b, g_strdup_printf("DBUS_SESSION_BUS_ADDRESS=%s", self->bus_address));
+    g_ptr_array_add(b, g_strdup_printf("PULSE_SERVER=%s", self->pulse_server));
+    self->browser_environ = strv_end(b);
+    self->waiting_for = NULL;
+    break;
+  }
+  default:
+    break;
+  }
+  if (self->stage < STAGE_DONE - 1 && self->waiting_for == NULL)
+    return FALSE; /* spawn() set the error */
+  self->stage++;
+  self->stage_deadline_us = g_get_monotonic_time() + (gint64)self->start_timeout_ms * 1000;
   return TRUE;
 }
 
-ArWebMedia *
-ar_web_media_start(const ArWebMediaOptions *options, GError **error)
+static void
+start_done(ArWebMedia *self, GError *error)
+{
+  ArWebMediaReadyFunc ready = self->ready;
+
+  if (self->poll != NULL) {
+    g_source_destroy(self->poll);
+    g_clear_pointer(&self->poll, g_source_unref);
+  }
+  self->ready = NULL;
+  if (error != NULL)
+    g_prefix_error(&error, "Web call media environment: ");
+  if (ready != NULL)
+    ready(self, error, self->ready_data); /* may free @self */
+  g_clear_error(&error);
+}
+
+/* One look at the stage; several stages in a row when they are ready at once. */
+static gboolean
+poll_cb(gpointer data)
+{
+  ArWebMedia *self = data;
+  GError *error = NULL;
+
+  while (self->stage < STAGE_DONE) {
+    if (!stage_ready(self)) {
+      const char *name = stage_names[self->stage];
+      GSubprocess *p = self->waiting_for;
+      if (p != NULL && g_subprocess_get_identifier(p) == NULL) {
+        g_set_error(&error, AR_WEB_MEDIA_ERROR, AR_WEB_MEDIA_ERROR_START,
+                    "%s exited during start (see %s/%s.log with keep_logs)", name, self->dir, name);
+      } else if (g_get_monotonic_time() > self->stage_deadline_us) {
+        g_set_error(&error, AR_WEB_MEDIA_ERROR, AR_WEB_MEDIA_ERROR_START,
+                    "%s was not ready within %u ms", name, self->start_timeout_ms);
+      } else {
+        return G_SOURCE_CONTINUE;
+      }
+      start_done(self, error);
+      return G_SOURCE_REMOVE;
+    }
+    if (!stage_next(self, &error)) {
+      start_done(self, error);
+      return G_SOURCE_REMOVE;
+    }
+  }
+  start_done(self, NULL);
+  return G_SOURCE_REMOVE;
+}
+
+/* @poll_context: where the start is polled (NULL: the caller's thread-default context, which is
+ * always the Access backend's). */
+static ArWebMedia *
+start_on(const ArWebMediaOptions *options, ArWebMediaReadyFunc ready, gpointer user_data,
+         GMainContext *poll_context, GError **error)
 {
   static const ArWebMediaOptions defaults = {0};
   const ArWebMediaOptions *o = options != NULL ? options : &defaults;
@@ -418,6 +489,11 @@ ar_web_media_start(const ArWebMediaOptions *options, GError **error)
   self->children = g_ptr_array_new_with_free_func((GDestroyNotify)child_free);
   self->keep_logs = o->keep_logs;
   self->start_timeout_ms = o->start_timeout_ms ? o->start_timeout_ms : DEFAULT_START_TIMEOUT_MS;
+  self->options = *o;
+  self->options.parent_dir = NULL; /* not kept */
+  self->caller_context = g_main_context_ref_thread_default();
+  self->ready = ready;
+  self->ready_data = user_data;
   gboolean made = g_mkdtemp_full(tmpl, 0700) != NULL;
   if (!made && o->parent_dir == NULL) {
     g_free(tmpl);
@@ -433,16 +509,60 @@ ar_web_media_start(const ArWebMediaOptions *options, GError **error)
   self->dir = g_steal_pointer(&tmpl);
   self->child_environ = make_child_environ(self);
 
-  if (!start_all(self, o, error)) {
+  g_autofree char *conf = g_strdup_printf(bus_conf, self->dir);
+  g_autofree char *conf_path = g_build_filename(self->dir, "bus.conf", NULL);
+  g_autofree char *arg = g_strdup_printf("--config-file=%s", conf_path);
+  const char *argv_bus[] = {"dbus-daemon", arg, "--nofork", "--nopidfile", NULL};
+  if (!write_configs(self, error) || !write_file(self->dir, "bus.conf", conf, error) ||
+      (self->waiting_for = spawn(self, "dbus-daemon", argv_bus, error)) == NULL) {
     g_prefix_error(error, "Web call media environment: ");
     return NULL; /* the autoptr stops what was started */
   }
-
-  g_autoptr(GPtrArray) b = g_ptr_array_new_with_free_func(g_free);
-  g_ptr_array_add(b, g_strdup_printf("DBUS_SESSION_BUS_ADDRESS=%s", self->bus_address));
-  g_ptr_array_add(b, g_strdup_printf("PULSE_SERVER=%s", self->pulse_server));
-  self->browser_environ = strv_end(b);
+  self->bus_address = g_strdup_printf("unix:path=%s/bus", self->dir);
+  self->stage = STAGE_BUS;
+  self->stage_deadline_us = g_get_monotonic_time() + (gint64)self->start_timeout_ms * 1000;
+  self->poll = g_timeout_source_new(10);
+  g_source_set_callback(self->poll, poll_cb, self, NULL);
+  g_source_attach(self->poll, poll_context != NULL ? poll_context : self->caller_context);
   return g_steal_pointer(&self);
+}
+
+ArWebMedia *
+ar_web_media_start_async(const ArWebMediaOptions *options, ArWebMediaReadyFunc ready,
+                         gpointer user_data, GError **error)
+{
+  return start_on(options, ready, user_data, NULL, error);
+}
+
+typedef struct {
+  gboolean done;
+  GError *error;
+} SyncStart;
+
+static void
+on_sync_ready(ArWebMedia *self, const GError *error, gpointer data)
+{
+  SyncStart *s = data;
+  s->done = TRUE;
+  if (error != NULL)
+    s->error = g_error_copy(error);
+}
+
+ArWebMedia *
+ar_web_media_start(const ArWebMediaOptions *options, GError **error)
+{
+  /* Polled on a private context: nothing else of the caller runs meanwhile. */
+  g_autoptr(GMainContext) ctx = g_main_context_new();
+  SyncStart s = {0};
+  ArWebMedia *self = start_on(options, on_sync_ready, &s, ctx, error);
+
+  while (self != NULL && !s.done)
+    g_main_context_iteration(ctx, TRUE);
+  if (self != NULL && s.error != NULL) {
+    g_propagate_error(error, s.error);
+    g_clear_pointer(&self, ar_web_media_free);
+  }
+  return self;
 }
 
 const char *const *
@@ -533,6 +653,11 @@ void
 ar_web_media_stop(ArWebMedia *self)
 {
   g_return_if_fail(self != NULL);
+  self->ready = NULL; /* a start in progress ends here, unreported */
+  if (self->poll != NULL) {
+    g_source_destroy(self->poll);
+    g_clear_pointer(&self->poll, g_source_unref);
+  }
   if (self->portal != NULL) {
     g_autoptr(GError) error = NULL;
     if (!ar_access_portal_revoke(self->portal, &error))
@@ -570,5 +695,6 @@ ar_web_media_free(ArWebMedia *self)
   g_free(self->pulse_server);
   g_strfreev(self->browser_environ);
   g_strfreev(self->child_environ);
+  g_clear_pointer(&self->caller_context, g_main_context_unref);
   g_free(self);
 }

@@ -54,10 +54,21 @@ typedef struct {
 
 typedef struct _ArWebMedia ArWebMedia;
 
-/* Starts everything and waits until each part answers (bus names, sockets). Blocks for 0.1-0.4 s
- * on a normal start (bounded by start_timeout_ms per part) without running any main context; the
- * Access backend is served from a thread of its own and its callback runs on the thread-default
- * main context of this call. On failure everything already started is stopped again. */
+/* Called once when the environment is ready (@error NULL) or could not start; free @self then. */
+typedef void (*ArWebMediaReadyFunc)(ArWebMedia *self, const GError *error, gpointer user_data);
+
+/* Starts everything and returns at once: each part is spawned when the one it needs answers
+ * (bus names, sockets), polled every 10 ms on the caller's thread-default main context, each
+ * wait bounded by start_timeout_ms. @ready follows on that context (0.1-0.4 s on a PC, seconds
+ * on a slow board), unless @self is stopped or freed first. NULL and @error only if the folder
+ * or the first process cannot be made. The Access backend is served from a thread of its own;
+ * its callback runs on the caller's thread-default main context. Stopping or freeing @self
+ * stops whatever was started. */
+G_GNUC_WARN_UNUSED_RESULT ArWebMedia *ar_web_media_start_async(const ArWebMediaOptions *options,
+                                                               ArWebMediaReadyFunc ready,
+                                                               gpointer user_data, GError **error);
+
+/* The same, waiting for it without running the caller's main context (tools and tests). */
 G_GNUC_WARN_UNUSED_RESULT ArWebMedia *ar_web_media_start(const ArWebMediaOptions *options,
                                                          GError **error);
 

@@ -717,19 +717,12 @@ allow_camera(const char *app_id, const char *icon, gpointer data)
   return engine->call_active;
 }
 
-/* The room's camera, microphone and speaker for the browser. */
+/* The room's camera, microphone and speaker for the browser, once the call's media environment
+ * is up. */
 static gboolean
 start_bridge(WebCall *c, GError **error)
 {
   ArWebEngine *e = c->engine;
-  ArWebMediaOptions mo = {.allow = allow_camera,
-                          .allow_data = e,
-                          .parent_dir = e->runtime_dir,
-                          .keep_logs = g_strcmp0(g_getenv("AR_WEB_DEBUG_LOGS"), "1") == 0};
-  e->call_active = TRUE;
-  c->webmedia = ar_web_media_start(&mo, error);
-  if (!c->webmedia)
-    return FALSE;
   c->capture = ar_media_engine_capture_acquire(e->media, error);
   if (!c->capture)
     return FALSE;
@@ -821,15 +814,10 @@ blocked_origins(ArWebEngine *e)
 }
 
 static void
-web_call_join(ArProvider *p)
+start_browser(WebCall *c)
 {
-  WebCall *c = (WebCall *)p;
   ArWebEngine *e = c->engine;
   g_autoptr(GError) error = NULL;
-  if (e->bridge && !start_bridge(c, &error)) {
-    fail_error(c, "the room's camera and microphone could not be given to the meeting: ", error);
-    return;
-  }
   g_auto(GStrv) allowed = allowed_origins(c);
   g_auto(GStrv) blocked = blocked_origins(e);
   g_autoptr(GStrvBuilder) flags = g_strv_builder_new();
@@ -870,6 +858,50 @@ web_call_join(ArProvider *p)
     fail_error(c, "the meeting browser did not start: ", error);
     return;
   }
+}
+
+static const char bridge_failed[] =
+    "the room's camera and microphone could not be given to the meeting: ";
+
+static void
+on_media_ready(ArWebMedia *media, const GError *error, gpointer data)
+{
+  WebCall *c = data;
+  g_autoptr(GError) bridge_error = NULL;
+  if (c->phase != PHASE_STARTING)
+    return;
+  if (error) {
+    fail_error(c, bridge_failed, error);
+    return;
+  }
+  g_debug("web: the call's media environment is up");
+  if (!start_bridge(c, &bridge_error)) {
+    fail_error(c, bridge_failed, bridge_error);
+    return;
+  }
+  start_browser(c);
+}
+
+/* With the bridge, the media environment starts first (polled on the main context: seconds on
+ * a slow board, during which anyroomd answers as always), then the bridge and the browser. */
+static void
+web_call_join(ArProvider *p)
+{
+  WebCall *c = (WebCall *)p;
+  ArWebEngine *e = c->engine;
+  g_autoptr(GError) error = NULL;
+  if (!e->bridge) {
+    start_browser(c);
+    return;
+  }
+  ArWebMediaOptions mo = {.allow = allow_camera,
+                          .allow_data = e,
+                          .parent_dir = e->runtime_dir,
+                          .keep_logs = g_strcmp0(g_getenv("AR_WEB_DEBUG_LOGS"), "1") == 0};
+  e->call_active = TRUE;
+  c->webmedia = ar_web_media_start_async(&mo, on_media_ready, c, &error);
+  if (!c->webmedia)
+    fail_error(c, bridge_failed, error);
 }
 
 /* ---- leaving ---- */
