@@ -670,9 +670,28 @@ ar_web_media_stop(ArWebMedia *self)
   }
   g_clear_pointer(&self->bus_loop, g_main_loop_unref);
   g_clear_pointer(&self->bus_context, g_main_context_unref);
-  /* Reverse order: the portal before the bus, the bus last. */
-  for (guint i = self->children->len; i > 0; i--)
-    stop_child(g_ptr_array_index(self->children, i - 1));
+  /* All at once (reverse order: the portal is told before the bus), then one bound for all of
+   * them together: at most STOP_TIMEOUT_MS in all, not per process (a slow board). */
+  gint64 deadline = g_get_monotonic_time() + STOP_TIMEOUT_MS * 1000;
+  for (guint i = self->children->len; i > 0; i--) {
+    Child *c = g_ptr_array_index(self->children, i - 1);
+    const char *id = g_subprocess_get_identifier(c->process);
+    if (id != NULL) {
+      g_debug("stopping %s (pid %s)", c->name, id);
+      g_subprocess_send_signal(c->process, SIGTERM);
+    }
+  }
+  for (guint i = self->children->len; i > 0; i--) {
+    Child *c = g_ptr_array_index(self->children, i - 1);
+    /* g_subprocess_get_identifier() turns NULL once the child is reaped (GLib's worker thread). */
+    while (g_subprocess_get_identifier(c->process) != NULL && g_get_monotonic_time() < deadline)
+      g_usleep(5000);
+    if (g_subprocess_get_identifier(c->process) != NULL) {
+      g_debug("%s did not stop in time: killing it", c->name);
+      g_subprocess_force_exit(c->process);
+      g_subprocess_wait(c->process, NULL, NULL);
+    }
+  }
   g_ptr_array_set_size(self->children, 0);
   if (self->bus != NULL)
     g_dbus_connection_close_sync(self->bus, NULL, NULL);
