@@ -413,3 +413,169 @@ ar_whip_status_message(guint status, const char *what)
   }
   return g_strdup_printf("%s: %s (HTTP %u)", what != NULL ? what : "WHIP", why, status);
 }
+
+/* ---- trickle ICE fragments ---- */
+
+/* The value of "a=NAME:" in @line, or NULL. */
+static const char *
+attr_value(const char *line, const char *name)
+{
+  gsize n = strlen(name);
+  if (g_str_has_prefix(line, "a=") && strncmp(line + 2, name, n) == 0 && line[2 + n] == ':')
+    return line + 3 + n;
+  return NULL;
+}
+
+typedef struct {
+  char *mline; /* "m=..." */
+  char *mid;
+} Section;
+
+static void
+section_free(Section *s)
+{
+  g_free(s->mline);
+  g_free(s->mid);
+  g_free(s);
+}
+
+char *
+ar_whip_sdpfrag_build(const char *offer_sdp, const ArWhipCandidate *candidates, gsize n,
+                      gboolean end, GError **error)
+{
+  g_auto(GStrv) lines = g_strsplit(offer_sdp != NULL ? offer_sdp : "", "\n", -1);
+  g_autoptr(GPtrArray) sections = g_ptr_array_new_with_free_func((GDestroyNotify)section_free);
+  g_autofree char *ufrag = NULL, *pwd = NULL;
+  g_autoptr(GString) out = g_string_new(NULL);
+
+  for (guint i = 0; lines[i] != NULL; i++) {
+    g_strchomp(lines[i]);
+    const char *v;
+    if (g_str_has_prefix(lines[i], "m=")) {
+      Section *s = g_new0(Section, 1);
+      s->mline = g_strdup(lines[i]);
+      g_ptr_array_add(sections, s);
+    } else if ((v = attr_value(lines[i], "mid")) != NULL && sections->len > 0) {
+      Section *s = g_ptr_array_index(sections, sections->len - 1);
+      if (s->mid == NULL)
+        s->mid = g_strdup(v);
+    } else if ((v = attr_value(lines[i], "ice-ufrag")) != NULL && ufrag == NULL) {
+      ufrag = g_strdup(v);
+    } else if ((v = attr_value(lines[i], "ice-pwd")) != NULL && pwd == NULL) {
+      pwd = g_strdup(v);
+    }
+  }
+  if (ufrag == NULL || pwd == NULL) {
+    g_set_error_literal(error, AR_WHIP_ERROR, AR_WHIP_ERROR_INVALID,
+                        "the local description has no ice-ufrag or ice-pwd");
+    return NULL;
+  }
+  g_string_append_printf(out, "a=ice-ufrag:%s\r\na=ice-pwd:%s\r\n", ufrag, pwd);
+  /* Section by section, in the offer's order, each with its candidates. */
+  for (guint m = 0; m < sections->len; m++) {
+    Section *s = g_ptr_array_index(sections, m);
+    gboolean any = FALSE;
+    for (gsize i = 0; i < n; i++) {
+      if (candidates[i].mline != m)
+        continue;
+      if (!any) {
+        if (s->mid == NULL) {
+          g_set_error(error, AR_WHIP_ERROR, AR_WHIP_ERROR_INVALID,
+                      "media section %u of the local description has no a=mid", m);
+          return NULL;
+        }
+        g_string_append_printf(out, "%s\r\na=mid:%s\r\n", s->mline, s->mid);
+        any = TRUE;
+      }
+      g_string_append_printf(out, "a=%s\r\n", candidates[i].candidate);
+    }
+    if (end && m == 0 && !any && s->mid != NULL)
+      g_string_append_printf(out, "%s\r\na=mid:%s\r\n", s->mline, s->mid);
+  }
+  for (gsize i = 0; i < n; i++) {
+    if (candidates[i].mline >= sections->len) {
+      g_set_error(error, AR_WHIP_ERROR, AR_WHIP_ERROR_INVALID,
+                  "a candidate names media section %u; the description has %u", candidates[i].mline,
+                  sections->len);
+      return NULL;
+    }
+  }
+  if (end)
+    g_string_append(out, "a=end-of-candidates\r\n");
+  return g_string_free(g_steal_pointer(&out), FALSE);
+}
+
+void
+ar_whip_sdpfrag_free(ArWhipSdpfrag *f)
+{
+  if (f == NULL)
+    return;
+  g_free(f->ufrag);
+  g_free(f->pwd);
+  g_clear_pointer(&f->mids, g_ptr_array_unref);
+  g_clear_pointer(&f->candidates, g_ptr_array_unref);
+  g_free(f);
+}
+
+ArWhipSdpfrag *
+ar_whip_sdpfrag_parse(const char *text, gsize len, GError **error)
+{
+  g_autoptr(ArWhipSdpfrag) f = g_new0(ArWhipSdpfrag, 1);
+  g_autofree char *mid = NULL; /* of the media section the lines are in */
+  gsize pos = 0;
+
+  f->mids = g_ptr_array_new_with_free_func(g_free);
+  f->candidates = g_ptr_array_new_with_free_func(g_free);
+  if (len > AR_WHIP_MAX_SDPFRAG) {
+    g_set_error(error, AR_WHIP_ERROR, AR_WHIP_ERROR_TOO_LARGE,
+                "the endpoint's ICE fragment is larger than %d bytes", AR_WHIP_MAX_SDPFRAG);
+    return NULL;
+  }
+  while (pos < len) {
+    gsize e = pos;
+    while (e < len && text[e] != '\n')
+      e++;
+    gsize l = e;
+    if (l > pos && text[l - 1] == '\r')
+      l--;
+    for (gsize i = pos; i < l; i++) {
+      if ((guchar)text[i] < 0x20 || (guchar)text[i] >= 0x7f) {
+        g_set_error_literal(error, AR_WHIP_ERROR, AR_WHIP_ERROR_INVALID,
+                            "the endpoint's ICE fragment has a byte that is not printable ASCII");
+        return NULL;
+      }
+    }
+    g_autofree char *line = g_strndup(text + pos, l - pos);
+    const char *v;
+    pos = e + 1;
+    if (line[0] == '\0')
+      continue;
+    if ((v = attr_value(line, "ice-ufrag")) != NULL) {
+      g_free(f->ufrag);
+      f->ufrag = g_strdup(v);
+    } else if ((v = attr_value(line, "ice-pwd")) != NULL) {
+      g_free(f->pwd);
+      f->pwd = g_strdup(v);
+    } else if ((v = attr_value(line, "mid")) != NULL) {
+      g_free(mid);
+      mid = g_strdup(v);
+    } else if (g_str_has_prefix(line, "a=candidate:")) {
+      if (mid == NULL) {
+        g_set_error_literal(error, AR_WHIP_ERROR, AR_WHIP_ERROR_INVALID,
+                            "the endpoint's ICE fragment has a candidate before any a=mid");
+        return NULL;
+      }
+      if (f->candidates->len >= AR_WHIP_MAX_FRAG_CANDIDATES) {
+        g_set_error(error, AR_WHIP_ERROR, AR_WHIP_ERROR_TOO_LARGE,
+                    "the endpoint's ICE fragment has more than %d candidates",
+                    AR_WHIP_MAX_FRAG_CANDIDATES);
+        return NULL;
+      }
+      g_ptr_array_add(f->mids, g_strdup(mid));
+      g_ptr_array_add(f->candidates, g_strdup(line + 2));
+    } else if (g_str_equal(line, "a=end-of-candidates")) {
+      f->end = TRUE;
+    }
+  }
+  return g_steal_pointer(&f);
+}

@@ -51,4 +51,37 @@ gboolean ar_whip_parse_retry_after(const char *value, gint64 now_unix, guint *se
  * e.g. "the WHIP endpoint refused the token (401)". */
 char *ar_whip_status_message(guint status, const char *what);
 
+/* Trickle ICE and ICE restarts (RFC 9725 section 4.3: PATCH with
+ * application/trickle-ice-sdpfrag, RFC 8840). */
+
+#define AR_WHIP_MAX_SDPFRAG 65536
+#define AR_WHIP_MAX_FRAG_CANDIDATES 64
+
+typedef struct {
+  guint mline;           /* the m-line index webrtcbin gave */
+  const char *candidate; /* "candidate:..." (without "a=") */
+} ArWhipCandidate;
+
+/* The fragment that sends @candidates (and "a=end-of-candidates" when @end) of the local
+ * description @offer_sdp: its ice-ufrag and ice-pwd, and for each media section a candidate
+ * belongs to, that section's m= line and a=mid. Errors when the offer lacks them or a candidate
+ * names no section. */
+char *ar_whip_sdpfrag_build(const char *offer_sdp, const ArWhipCandidate *candidates, gsize n,
+                            gboolean end, GError **error);
+
+typedef struct {
+  char *ufrag; /* NULL when the fragment has none */
+  char *pwd;
+  GPtrArray *mids;       /* char*: the mid of each candidate, in order */
+  GPtrArray *candidates; /* char*: "candidate:..." */
+  gboolean end;          /* a=end-of-candidates */
+} ArWhipSdpfrag;
+
+/* A fragment an endpoint answered (its candidates, or its new credentials after an ICE restart),
+ * untrusted: at most AR_WHIP_MAX_SDPFRAG bytes and AR_WHIP_MAX_FRAG_CANDIDATES candidates, lines
+ * of printable ASCII; a candidate before any a=mid is an error. */
+ArWhipSdpfrag *ar_whip_sdpfrag_parse(const char *text, gsize len, GError **error);
+void ar_whip_sdpfrag_free(ArWhipSdpfrag *f);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(ArWhipSdpfrag, ar_whip_sdpfrag_free)
+
 G_END_DECLS

@@ -3,7 +3,7 @@
  * split at NUL bytes: Link header values, and the first part also as a Location (against a fixed
  * endpoint) and a Retry-After. Properties: every ICE server returned has a STUN/TURN URI that
  * parses and a TURN server has credentials; a session URL is http(s), never http from https,
- * and bounded; a Retry-After is within 1..3600. */
+ * and bounded; a Retry-After is within 1..3600; an ICE fragment's candidates each have a mid. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +45,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   g_autoptr(GError) e2 = NULL;
   g_autofree char *url = ar_whip_resolve_location("https://sfu.example.net/whip/ep", first, &e2);
   if (url != NULL && (!g_str_has_prefix(url, "https://") || strlen(url) > AR_WHIP_MAX_URL))
+    abort();
+  /* The whole input as an endpoint's ICE fragment: candidates and mids pair up, bounded. */
+  g_autoptr(GError) e3 = NULL;
+  g_autoptr(ArWhipSdpfrag) frag = ar_whip_sdpfrag_parse((const char *)data, size, &e3);
+  if (frag != NULL && (frag->mids->len != frag->candidates->len ||
+                       frag->candidates->len > AR_WHIP_MAX_FRAG_CANDIDATES))
     abort();
   guint seconds = 0;
   if (ar_whip_parse_retry_after(first, 1700000000, &seconds) && (seconds < 1 || seconds > 3600))

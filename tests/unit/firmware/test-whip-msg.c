@@ -183,6 +183,101 @@ test_status_message(void)
   g_assert_nonnull(strstr(m418, "WHIP: the endpoint answered an error (HTTP 418)"));
 }
 
+/* An offer as webrtcbin writes it (trimmed), BUNDLE: audio and video. */
+static const char offer[] = "v=0\r\n"
+                            "o=- 1 0 IN IP4 0.0.0.0\r\n"
+                            "s=-\r\n"
+                            "t=0 0\r\n"
+                            "a=group:BUNDLE audio0 video1\r\n"
+                            "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\n"
+                            "a=ice-ufrag:EsAw\r\n"
+                            "a=ice-pwd:P2uYro0UCOQ4zxjKXaWCBui1\r\n"
+                            "a=mid:audio0\r\n"
+                            "a=rtpmap:111 OPUS/48000/2\r\n"
+                            "m=video 9 UDP/TLS/RTP/SAVPF 96\r\n"
+                            "a=ice-ufrag:EsAw\r\n"
+                            "a=ice-pwd:P2uYro0UCOQ4zxjKXaWCBui1\r\n"
+                            "a=mid:video1\r\n";
+
+static void
+test_sdpfrag_build(void)
+{
+  const ArWhipCandidate c[] = {
+      {0, "candidate:1 1 UDP 2122260223 192.0.2.1 61764 typ host"},
+      {0, "candidate:2 1 UDP 1686052607 198.51.100.2 61765 typ srflx raddr 192.0.2.1 rport 61764"},
+  };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *f = ar_whip_sdpfrag_build(offer, c, G_N_ELEMENTS(c), TRUE, &error);
+  g_assert_no_error(error);
+  g_assert_cmpstr(f, ==,
+                  "a=ice-ufrag:EsAw\r\n"
+                  "a=ice-pwd:P2uYro0UCOQ4zxjKXaWCBui1\r\n"
+                  "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\n"
+                  "a=mid:audio0\r\n"
+                  "a=candidate:1 1 UDP 2122260223 192.0.2.1 61764 typ host\r\n"
+                  "a=candidate:2 1 UDP 1686052607 198.51.100.2 61765 typ srflx raddr 192.0.2.1 "
+                  "rport 61764\r\n"
+                  "a=end-of-candidates\r\n");
+  /* Only the end: the first section carries it. */
+  g_autofree char *e = ar_whip_sdpfrag_build(offer, NULL, 0, TRUE, &error);
+  g_assert_no_error(error);
+  g_assert_cmpstr(e, ==,
+                  "a=ice-ufrag:EsAw\r\na=ice-pwd:P2uYro0UCOQ4zxjKXaWCBui1\r\n"
+                  "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=mid:audio0\r\na=end-of-candidates\r\n");
+  const ArWhipCandidate bad[] = {{5, "candidate:1 1 UDP 1 192.0.2.1 1 typ host"}};
+  g_autofree char *b = ar_whip_sdpfrag_build(offer, bad, 1, FALSE, &error);
+  g_assert_null(b);
+  g_assert_error(error, AR_WHIP_ERROR, AR_WHIP_ERROR_INVALID);
+  g_clear_error(&error);
+  g_autofree char *n = ar_whip_sdpfrag_build("v=0\r\nm=audio 9 X 0\r\n", c, 1, FALSE, &error);
+  g_assert_null(n);
+  g_assert_error(error, AR_WHIP_ERROR, AR_WHIP_ERROR_INVALID);
+}
+
+static void
+test_sdpfrag_parse(void)
+{
+  static const char text[] = "a=ice-ufrag:Srv1\r\n"
+                             "a=ice-pwd:ServerPassword0123456789\r\n"
+                             "m=audio 9 UDP/TLS/RTP/SAVPF 0\r\n"
+                             "a=mid:0\r\n"
+                             "a=candidate:1 1 udp 2130706431 203.0.113.5 40000 typ host\r\n"
+                             "\n"
+                             "a=mid:1\n"
+                             "a=candidate:2 1 udp 2130706431 203.0.113.5 40002 typ host\n"
+                             "a=end-of-candidates\r\n";
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ArWhipSdpfrag) f = ar_whip_sdpfrag_parse(text, strlen(text), &error);
+  g_assert_no_error(error);
+  g_assert_cmpstr(f->ufrag, ==, "Srv1");
+  g_assert_cmpstr(f->pwd, ==, "ServerPassword0123456789");
+  g_assert_cmpuint(f->candidates->len, ==, 2);
+  g_assert_cmpstr(f->mids->pdata[0], ==, "0");
+  g_assert_cmpstr(f->mids->pdata[1], ==, "1");
+  g_assert_cmpstr(f->candidates->pdata[1], ==,
+                  "candidate:2 1 udp 2130706431 203.0.113.5 40002 typ host");
+  g_assert_true(f->end);
+
+  const char *bad[] = {"a=candidate:1 1 udp 1 192.0.2.1 1 typ host\r\n", "a=mid:0\r\na=x\x01y\r\n",
+                       "a=mid:0\r\n\xc3\xa9\r\n"};
+  for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
+    g_autoptr(GError) e = NULL;
+    g_autoptr(ArWhipSdpfrag) r = ar_whip_sdpfrag_parse(bad[i], strlen(bad[i]), &e);
+    g_assert_null(r);
+    g_assert_error(e, AR_WHIP_ERROR, AR_WHIP_ERROR_INVALID);
+  }
+  g_autoptr(GString) many = g_string_new("a=mid:0\r\n");
+  for (int i = 0; i <= AR_WHIP_MAX_FRAG_CANDIDATES; i++)
+    g_string_append_printf(many, "a=candidate:%d 1 udp 1 192.0.2.1 %d typ host\r\n", i, i + 1);
+  g_autoptr(ArWhipSdpfrag) m = ar_whip_sdpfrag_parse(many->str, many->len, &error);
+  g_assert_null(m);
+  g_assert_error(error, AR_WHIP_ERROR, AR_WHIP_ERROR_TOO_LARGE);
+  g_clear_error(&error);
+  g_autoptr(ArWhipSdpfrag) big = ar_whip_sdpfrag_parse(many->str, AR_WHIP_MAX_SDPFRAG + 1, &error);
+  g_assert_null(big);
+  g_assert_error(error, AR_WHIP_ERROR, AR_WHIP_ERROR_TOO_LARGE);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -193,5 +288,7 @@ main(int argc, char **argv)
   g_test_add_func("/whip/location", test_location);
   g_test_add_func("/whip/retry-after", test_retry_after);
   g_test_add_func("/whip/status-message", test_status_message);
+  g_test_add_func("/whip/sdpfrag-build", test_sdpfrag_build);
+  g_test_add_func("/whip/sdpfrag-parse", test_sdpfrag_parse);
   return g_test_run();
 }
