@@ -579,3 +579,49 @@ ar_whip_sdpfrag_parse(const char *text, gsize len, GError **error)
   }
   return g_steal_pointer(&f);
 }
+
+char *
+ar_whip_offer_with_candidates(const char *offer_sdp, const ArWhipCandidate *candidates, gsize n,
+                              gboolean end, GError **error)
+{
+  g_auto(GStrv) lines = g_strsplit(offer_sdp != NULL ? offer_sdp : "", "\n", -1);
+  g_autoptr(GString) out = g_string_new(NULL);
+  guint sections = 0;
+  gint section = -1;
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    if (g_str_has_prefix(lines[i], "m="))
+      sections++;
+  for (gsize i = 0; i < n; i++) {
+    if (candidates[i].mline >= sections) {
+      g_set_error(error, AR_WHIP_ERROR, AR_WHIP_ERROR_INVALID,
+                  "a candidate names media section %u; the offer has %u", candidates[i].mline,
+                  sections);
+      return NULL;
+    }
+  }
+  /* Each section's lines, then its candidates: at the next m= line and at the end. */
+  for (guint i = 0;; i++) {
+    gboolean last = lines[i] == NULL;
+    if (last || g_str_has_prefix(lines[i], "m=")) {
+      if (section >= 0) {
+        gboolean any = FALSE;
+        for (gsize c = 0; c < n; c++) {
+          if (candidates[c].mline == (guint)section) {
+            g_string_append_printf(out, "a=%s\r\n", candidates[c].candidate);
+            any = TRUE;
+          }
+        }
+        if (end && any)
+          g_string_append(out, "a=end-of-candidates\r\n");
+      }
+      section++;
+    }
+    if (last)
+      break;
+    g_strchomp(lines[i]);
+    if (lines[i][0] != '\0')
+      g_string_append_printf(out, "%s\r\n", lines[i]);
+  }
+  return g_string_free(g_steal_pointer(&out), FALSE);
+}

@@ -84,4 +84,11 @@ ArWhipSdpfrag *ar_whip_sdpfrag_parse(const char *text, gsize len, GError **error
 void ar_whip_sdpfrag_free(ArWhipSdpfrag *f);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(ArWhipSdpfrag, ar_whip_sdpfrag_free)
 
+/* The offer a WHIP client POSTs when it does not trickle (or before it does): @offer_sdp with the
+ * gathered @candidates as a=candidate lines in their media sections and, when @end, an
+ * a=end-of-candidates in each section that got candidates (RFC 8839). Errors when a candidate
+ * names a section the offer does not have. */
+char *ar_whip_offer_with_candidates(const char *offer_sdp, const ArWhipCandidate *candidates,
+                                    gsize n, gboolean end, GError **error);
+
 G_END_DECLS

@@ -278,6 +278,37 @@ test_sdpfrag_parse(void)
   g_assert_error(error, AR_WHIP_ERROR, AR_WHIP_ERROR_TOO_LARGE);
 }
 
+static void
+test_offer_with_candidates(void)
+{
+  const ArWhipCandidate c[] = {
+      {0, "candidate:1 1 UDP 2122260223 192.0.2.1 61764 typ host"},
+      {1, "candidate:3 1 UDP 2122260223 192.0.2.1 61766 typ host"},
+      {0, "candidate:2 1 TCP 1015022079 192.0.2.1 9 typ host tcptype active"},
+  };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *o = ar_whip_offer_with_candidates(offer, c, G_N_ELEMENTS(c), TRUE, &error);
+  g_assert_no_error(error);
+  /* Audio's candidates before the video section, video's at the end; the rest unchanged. */
+  const char *audio_cands = "a=rtpmap:111 OPUS/48000/2\r\n"
+                            "a=candidate:1 1 UDP 2122260223 192.0.2.1 61764 typ host\r\n"
+                            "a=candidate:2 1 TCP 1015022079 192.0.2.1 9 typ host tcptype active\r\n"
+                            "a=end-of-candidates\r\n"
+                            "m=video 9 UDP/TLS/RTP/SAVPF 96\r\n";
+  g_assert_nonnull(strstr(o, audio_cands));
+  g_assert_true(g_str_has_suffix(o, "a=mid:video1\r\n"
+                                    "a=candidate:3 1 UDP 2122260223 192.0.2.1 61766 typ host\r\n"
+                                    "a=end-of-candidates\r\n"));
+  g_assert_true(g_str_has_prefix(o, "v=0\r\no=- 1 0 IN IP4 0.0.0.0\r\n"));
+  /* No candidates: the offer as it was. */
+  g_autofree char *same = ar_whip_offer_with_candidates(offer, NULL, 0, FALSE, &error);
+  g_assert_cmpstr(same, ==, offer);
+  const ArWhipCandidate bad[] = {{2, "candidate:9 1 UDP 1 192.0.2.1 1 typ host"}};
+  g_autofree char *b = ar_whip_offer_with_candidates(offer, bad, 1, TRUE, &error);
+  g_assert_null(b);
+  g_assert_error(error, AR_WHIP_ERROR, AR_WHIP_ERROR_INVALID);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -290,5 +321,6 @@ main(int argc, char **argv)
   g_test_add_func("/whip/status-message", test_status_message);
   g_test_add_func("/whip/sdpfrag-build", test_sdpfrag_build);
   g_test_add_func("/whip/sdpfrag-parse", test_sdpfrag_parse);
+  g_test_add_func("/whip/offer-with-candidates", test_offer_with_candidates);
   return g_test_run();
 }
