@@ -6,6 +6,7 @@
 #include "ar-janus.h"
 #include "ar-native-call.h"
 #include "ar-web-engine.h"
+#include "ar-whip.h"
 
 /* What the meeting page may never reach: anyroomd's own HTTPS server on
  * loopback (and, when it listens on the LAN, on the room's addresses: the web
@@ -48,6 +49,7 @@ ar_providers_register_builtin(ArProviderRegistry *registry, const ArConfig *conf
   if (!native)
     return FALSE;
   ar_janus_provider_register(registry, native);
+  ar_whip_provider_register(registry, native);
   if (!config->web_enabled || !engine)
     return TRUE;
   const char *state_dir = options ? options->state_dir : NULL;

@@ -406,8 +406,8 @@ ar_whip_client_patch(ArWhipClient *c, const char *sdpfrag, GCancellable *cancell
                             AR_WHIP_ERROR_INVALID, "%s: no session to update", c->what);
     return;
   }
-  start(c, KIND_PATCH, "PATCH", c->session_url, "application/trickle-ice-sdpfrag",
-        sdpfrag, cancellable, callback, user_data, ar_whip_client_patch);
+  start(c, KIND_PATCH, "PATCH", c->session_url, "application/trickle-ice-sdpfrag", sdpfrag,
+        cancellable, callback, user_data, ar_whip_client_patch);
 }
 
 gboolean

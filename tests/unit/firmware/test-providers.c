@@ -181,7 +181,7 @@ test_builtin(void)
   g_assert_true(ar_providers_register_builtin(r, config, NULL, NULL, &error));
   g_assert_no_error(error);
   g_auto(GStrv) list = ar_provider_registry_list(r);
-  g_assert_cmpstrv(list, ((const char *const[]){"native/janus", NULL}));
+  g_assert_cmpstrv(list, ((const char *const[]){"native/janus", "native/whip", NULL}));
 }
 
 /* ---- through the call manager ---- */
@@ -232,8 +232,7 @@ test_call_unsupported(void)
   g_autoptr(GError) reg_error = NULL;
   g_assert_true(ar_providers_register_builtin(ar_call_manager_get_providers(m), config,
                                               ar_call_manager_get_engine(m), NULL, &reg_error));
-  static const char *const links[] = {TEAMS_LINK, "whip+https://whip.example.org/whip/endpoint/abc",
-                                      "https://zoom.us/j/123456789?pwd=abc"};
+  static const char *const links[] = {TEAMS_LINK, "https://zoom.us/j/123456789?pwd=abc"};
   for (gsize i = 0; i < G_N_ELEMENTS(links); i++) {
     g_autoptr(GError) error = NULL;
     g_assert_false(ar_call_manager_join(m, links[i], join_done, NULL, &error));
@@ -363,14 +362,10 @@ test_builtin_web(void)
                                               ar_call_manager_get_engine(m), NULL, &error));
   g_assert_no_error(error);
   g_auto(GStrv) list = ar_provider_registry_list(ar_call_manager_get_providers(m));
-  static const char *const want[] = {"native/janus",    "web/teams", "web/zoom",   "web/webex",
-                                     "web/google-meet", "web/jitsi", "web/whereby"};
+  static const char *const want[] = {"native/janus", "native/whip",     "web/teams", "web/zoom",
+                                     "web/webex",    "web/google-meet", "web/jitsi", "web/whereby"};
   for (gsize i = 0; i < G_N_ELEMENTS(want); i++)
     g_assert_true(g_strv_contains((const char *const *)list, want[i]));
-  /* WHIP has no provider yet (issue 12). */
-  g_assert_false(ar_call_manager_join(m, "whip+https://whip.example.org/whip/endpoint/abc", NULL,
-                                      NULL, &error));
-  g_assert_error(error, AR_CALL_ERROR, AR_CALL_ERROR_UNSUPPORTED);
 }
 
 /* ---- links an engine claims ---- */

@@ -1,0 +1,132 @@
+// TEST FRONT (written for the tests, not a real WHIP server): a WHIP endpoint whose WebRTC stack
+// is a real, independent one: a headless Chromium page answers each offer with its own
+// RTCPeerConnection and decodes what it receives. This front only carries HTTP (RFC 9725):
+//   POST <path>  (application/sdp; Bearer token when one is set)  -> 201, Location, ETag, Link
+//   PATCH /whip/session/ID (application/trickle-ice-sdpfrag)       -> 204, or 405 when told to
+//   DELETE /whip/session/ID                                        -> 200 (the page's peer closes)
+// Every request is kept in `requests` ({method, path, auth, type, body}) for the test to read.
+import http from 'node:http';
+import { launchChromium } from './participant.mjs';
+
+const PAGE = `<!doctype html><meta charset="utf-8"><title>WHIP endpoint (test)</title><body>
+<script>
+window.whip = {
+  pcs: {},
+  async answer(id, offer) {
+    const pc = new RTCPeerConnection();
+    const s = { pc, video: null };
+    this.pcs[id] = s;
+    pc.ontrack = (e) => {
+      if (e.track.kind === 'audio') {
+        // Played (muted output is enough): Chromium counts totalAudioEnergy at playout.
+        const a = document.createElement('audio');
+        a.autoplay = true;
+        a.srcObject = new MediaStream([e.track]);
+        document.body.appendChild(a);
+        return;
+      }
+      if (s.video) return;
+      const v = document.createElement('video');
+      v.muted = true; v.autoplay = true; v.playsInline = true;
+      v.srcObject = new MediaStream([e.track]);
+      document.body.appendChild(v);
+      s.video = v;
+    };
+    await pc.setRemoteDescription({ type: 'offer', sdp: offer });
+    await pc.setLocalDescription(await pc.createAnswer());
+    await new Promise((done) => {
+      if (pc.iceGatheringState === 'complete') return done();
+      pc.addEventListener('icegatheringstatechange', () => pc.iceGatheringState === 'complete' && done());
+      setTimeout(done, 3000);
+    });
+    return pc.localDescription.sdp;
+  },
+  async stats(id) {
+    const s = this.pcs[id];
+    if (!s) return null;
+    const out = { state: s.pc.connectionState, video: null, audio: null };
+    (await s.pc.getStats()).forEach((r) => {
+      if (r.type !== 'inbound-rtp') return;
+      if (r.kind === 'video') out.video = { framesDecoded: r.framesDecoded || 0, width: r.frameWidth || 0, height: r.frameHeight || 0 };
+      if (r.kind === 'audio') out.audio = { energy: r.totalAudioEnergy || 0, packets: r.packetsReceived || 0 };
+    });
+    return out;
+  },
+  color(id) {
+    const s = this.pcs[id];
+    const v = s && s.video;
+    if (!v || !v.videoWidth) return null;
+    const c = document.createElement('canvas');
+    c.width = 64; c.height = 36;
+    const g = c.getContext('2d', { willReadFrequently: true });
+    g.drawImage(v, 0, 0, c.width, c.height);
+    const d = g.getImageData(0, 0, c.width, c.height).data;
+    let r = 0, gr = 0, b = 0;
+    for (let i = 0; i < d.length; i += 4) { r += d[i]; gr += d[i + 1]; b += d[i + 2]; }
+    const n = d.length / 4;
+    return { r: Math.round(r / n), g: Math.round(gr / n), b: Math.round(b / n) };
+  },
+  close(id) {
+    const s = this.pcs[id];
+    if (s) { s.pc.close(); delete this.pcs[id]; }
+    return !!s;
+  },
+  open() { return Object.keys(this.pcs).length; },
+};
+</script>`;
+
+export async function startWhipEndpoint({ token = null, logDir = null, host = '127.0.0.1', path = '/whip/ep', patch = true } = {}) {
+  const browser = await launchChromium({ name: 'whip-endpoint', logDir });
+  await browser.page.setContent(PAGE);
+  const requests = [];
+  let next = 1;
+  const server = http.createServer((req, res) => {
+    const chunks = [];
+    let size = 0;
+    req.on('data', (c) => { size += c.length; if (size <= 262144) chunks.push(c); });
+    req.on('end', async () => {
+      const r = { method: req.method, path: req.url, auth: req.headers.authorization || null, type: req.headers['content-type'] || null, ifMatch: req.headers['if-match'] || null, body: Buffer.concat(chunks).toString('utf8') };
+      requests.push(r);
+      const send = (status, headers = {}, body = '') => { res.writeHead(status, headers); res.end(body); };
+      try {
+        if (token && r.auth !== `Bearer ${token}`) return send(401);
+        if (r.method === 'POST' && r.path === path) {
+          if (r.type !== 'application/sdp') return send(415);
+          const id = String(next++);
+          const answer = await browser.page.evaluate(([i, o]) => window.whip.answer(i, o), [id, r.body]);
+          return send(201, {
+            'Content-Type': 'application/sdp',
+            Location: `/whip/session/${id}`,
+            ETag: `"s${id}"`,
+            Link: '<stun:stun.invalid:3478>; rel="ice-server"',
+          }, answer);
+        }
+        const m = /^\/whip\/session\/(\d+)$/.exec(r.path);
+        if (m && r.method === 'PATCH') return patch ? send(204) : send(405);
+        if (m && r.method === 'DELETE') {
+          const had = await browser.page.evaluate((i) => window.whip.close(i), m[1]);
+          return send(had ? 200 : 404);
+        }
+        return send(404);
+      } catch (e) {
+        return send(500, { 'Content-Type': 'text/plain' }, String(e.message));
+      }
+    });
+  });
+  await new Promise((ok) => server.listen(0, host, ok));
+  const port = server.address().port;
+  return {
+    port,
+    url: `http://${host}:${port}${path}`,
+    requests,
+    page: browser.page,
+    stats: (id) => browser.page.evaluate((i) => window.whip.stats(i), String(id)),
+    color: (id) => browser.page.evaluate((i) => window.whip.color(i), String(id)),
+    open: () => browser.page.evaluate(() => window.whip.open()),
+    async close() {
+      await new Promise((ok) => server.close(ok));
+      server.closeAllConnections?.();
+      await browser.close();
+    },
+  };
+}
