@@ -366,8 +366,12 @@ ArPeer *ar_peer_new(ArMediaEngine *engine, ArPeerDirection direction, const char
                     const ArPeerCallbacks *callbacks, gpointer user_data,
                     GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
+/* Before ar_peer_start(): a RECV peer makes the offer itself (recvonly audio and video, the
+ * codecs the room decodes) and takes an answer (WHEP). SEND peers always offer. */
+void ar_peer_set_offering(ArPeer *peer);
+
 /* SEND: starts capture + encode and creates the offer (-> local_description).
- * RECV: starts the pipeline; waits for the remote offer. */
+ * RECV: starts the pipeline; waits for the remote offer (or, offering, creates its own). */
 gboolean ar_peer_start(ArPeer *peer, GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
 /* Applies the remote description. For RECV with an offer, an answer is

@@ -22,6 +22,8 @@ typedef struct {
 struct _ArPeer {
   gint ref_count; /* atomic */
   ArPeerDirection direction;
+  gboolean
+      offers; /* we make the offer: every SEND peer, a RECV peer given ar_peer_set_offering() */
   char *label;
   ArPeerCallbacks cb;
   gpointer user_data;

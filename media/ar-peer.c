@@ -829,15 +829,14 @@ static void
 ar_peer_on_description_created(GstPromise *promise, gpointer user_data)
 {
   ArPeer *peer = user_data;
-  const char *field = peer->direction == AR_PEER_SEND ? "offer" : "answer";
+  const char *field = peer->offers ? "offer" : "answer";
   const GstStructure *reply;
   GstWebRTCSessionDescription *desc = NULL;
   ArPeerLocalApply *apply;
   g_autofree char *err = NULL;
 
   err = ar_promise_error(promise, gst_promise_wait(promise),
-                         peer->direction == AR_PEER_SEND ? "Creating the offer"
-                                                         : "Creating the answer");
+                         peer->offers ? "Creating the offer" : "Creating the answer");
   if (err == NULL) {
     reply = gst_promise_get_reply(promise);
     if (reply == NULL ||
@@ -877,7 +876,7 @@ ar_peer_on_remote_applied(GstPromise *promise, gpointer user_data)
     return;
   }
   ar_peer_post(peer, ar_peer_remote_applied_in_context, NULL, NULL);
-  if (peer->direction == AR_PEER_RECV && !ar_peer_is_closed(peer))
+  if (!peer->offers && !ar_peer_is_closed(peer))
     ar_peer_emit_with_promise(peer, "create-answer", NULL, ar_peer_on_description_created,
                               ar_peer_ref(peer), (GDestroyNotify)ar_peer_unref);
 }
@@ -981,6 +980,7 @@ ar_peer_new(ArMediaEngine *engine, ArPeerDirection direction, const char *label,
   peer->ref_count = 1;
   peer->direction = direction;
   peer->label = g_strdup(label != NULL ? label : (direction == AR_PEER_SEND ? "send" : "recv"));
+  peer->offers = direction == AR_PEER_SEND;
   if (callbacks != NULL)
     peer->cb = *callbacks;
   peer->user_data = user_data;
@@ -1092,6 +1092,41 @@ ar_peer_start_pipeline(ArPeer *peer, GError **error)
   return TRUE;
 }
 
+void
+ar_peer_set_offering(ArPeer *peer)
+{
+  g_return_if_fail(peer != NULL && !peer->started);
+  peer->offers = TRUE;
+}
+
+/* A RECV peer that offers: one recvonly transceiver per kind, with the codecs the room decodes
+ * (the answer picks). */
+static gboolean
+ar_peer_add_recv_transceivers(ArPeer *peer, GError **error)
+{
+  static const char *const caps_text[] = {
+      "application/x-rtp,media=audio,encoding-name=OPUS,clock-rate=48000,payload=111,"
+      "encoding-params=(string)2",
+      "application/x-rtp,media=video,encoding-name=VP8,clock-rate=90000,payload=96;"
+      "application/x-rtp,media=video,encoding-name=H264,clock-rate=90000,payload=102,"
+      "packetization-mode=(string)1,profile-level-id=(string)42e01f,"
+      "level-asymmetry-allowed=(string)1",
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS(caps_text); i++) {
+    g_autoptr(GstCaps) caps = gst_caps_from_string(caps_text[i]);
+    GstWebRTCRTPTransceiver *trans = NULL;
+    g_signal_emit_by_name(peer->webrtc, "add-transceiver",
+                          GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, caps, &trans);
+    if (trans == NULL) {
+      g_set_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_PIPELINE,
+                  "Cannot add a receive-only %s transceiver", i == 0 ? "audio" : "video");
+      return FALSE;
+    }
+    gst_object_unref(trans);
+  }
+  return TRUE;
+}
+
 gboolean
 ar_peer_start(ArPeer *peer, GError **error)
 {
@@ -1104,7 +1139,9 @@ ar_peer_start(ArPeer *peer, GError **error)
   /* The CONNECTING callback may close or free the peer. */
   ar_peer_ref(peer);
   ok = ar_peer_start_pipeline(peer, error);
-  if (ok && peer->direction == AR_PEER_SEND && !ar_peer_is_closed(peer)) {
+  if (ok && peer->offers && peer->direction == AR_PEER_RECV)
+    ok = ar_peer_add_recv_transceivers(peer, error);
+  if (ok && peer->offers && !ar_peer_is_closed(peer)) {
     ar_peer_emit_with_promise(peer, "create-offer", NULL, ar_peer_on_description_created,
                               ar_peer_ref(peer), (GDestroyNotify)ar_peer_unref);
   }
@@ -1149,14 +1186,14 @@ ar_peer_set_remote_description(ArPeer *peer, const char *type, const char *sdp, 
     g_set_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_SDP, "No remote description");
     return FALSE;
   }
-  if (peer->direction == AR_PEER_SEND && g_str_equal(type, "answer")) {
+  if (peer->offers && g_str_equal(type, "answer")) {
     sdp_type = GST_WEBRTC_SDP_TYPE_ANSWER;
-  } else if (peer->direction == AR_PEER_RECV && g_str_equal(type, "offer")) {
+  } else if (!peer->offers && g_str_equal(type, "offer")) {
     sdp_type = GST_WEBRTC_SDP_TYPE_OFFER;
   } else {
     g_set_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_SDP,
-                "A %s peer cannot take a remote description of type '%.16s'",
-                peer->direction == AR_PEER_SEND ? "sending" : "receiving", type);
+                "A peer that %s cannot take a remote description of type '%.16s'",
+                peer->offers ? "made the offer" : "answers", type);
     return FALSE;
   }
   if (peer->remote_fingerprints != NULL) {

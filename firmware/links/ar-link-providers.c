@@ -109,6 +109,7 @@ static const ArLinkProviderInfo providers[] = {
     {"doxy-me", "doxy.me", AR_ENGINE_WEB},
     {"janus", "Janus", AR_ENGINE_NATIVE},
     {"whip", "WHIP", AR_ENGINE_NATIVE},
+    {"whep", "WHEP", AR_ENGINE_NATIVE},
 };
 
 #define ZOOM_JOIN_PARAMS "pwd>passcode:pass:1-256 tk>tk:pass:1-1024"

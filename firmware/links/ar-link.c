@@ -12,6 +12,7 @@
  *       room = a Janus room id (digits, or a string id [A-Za-z0-9._-]).
  *   whip+https://HOST[:PORT]/PATH[?QUERY][#token=BEARER]
  *   whip+http://... (a lab/LAN endpoint; the operator chose it explicitly)
+ *   whep+https://... / whep+http://... (the same form: the room receives a stream)
  *       join_url = the WHIP endpoint, https://HOST[:PORT]/PATH[?QUERY] (RFC 9725),
  *       passcode = the bearer token from the fragment (never sent as part of
  *       the URL: fragments are not sent to servers). meeting_id = NULL.
@@ -173,32 +174,38 @@ parse_janus(const ArUrl *url, GError **error)
   return link;
 }
 
+/* whip+... (the room publishes) and whep+... (the room receives): the same form. */
 static ArLink *
 parse_whip(const ArUrl *url, GError **error)
 {
   const char *inner;
   int defport;
   g_autofree char *token = NULL;
+  gboolean whep = g_str_has_prefix(url->scheme, "whep+");
+  const char *id = whep ? "whep" : "whip";
+  const char *name = whep ? "WHEP" : "WHIP";
 
-  if (strcmp(url->scheme, "whip+https") == 0) {
+  if (strcmp(url->scheme + 5, "https") == 0) {
     inner = "https";
     defport = 443;
-  } else if (strcmp(url->scheme, "whip+http") == 0) {
+  } else if (strcmp(url->scheme + 5, "http") == 0) {
     inner = "http";
     defport = 80;
   } else {
     g_set_error(error, AR_LINK_ERROR, AR_LINK_ERROR_SCHEME,
-                "unknown WHIP link form \"%s:\" (use whip+https://HOST/PATH)", url->scheme);
+                "unknown %s link form \"%s:\" (use %s+https://HOST/PATH)", name, url->scheme, id);
     return NULL;
   }
   if (url->host == NULL) {
     g_set_error_literal(error, AR_LINK_ERROR, AR_LINK_ERROR_INVALID,
-                        "the WHIP link has no host (whip+https://HOST/PATH)");
+                        whep ? "the WHEP link has no host (whep+https://HOST/PATH)"
+                             : "the WHIP link has no host (whip+https://HOST/PATH)");
     return NULL;
   }
   if (url->path[0] != '/' || url->path[1] == '\0') {
     g_set_error_literal(error, AR_LINK_ERROR, AR_LINK_ERROR_INVALID,
-                        "the WHIP link has no endpoint path (whip+https://HOST/PATH)");
+                        whep ? "the WHEP link has no endpoint path (whep+https://HOST/PATH)"
+                             : "the WHIP link has no endpoint path (whip+https://HOST/PATH)");
     return NULL;
   }
   if (!ar_url_params_get(url->fragment, "token", &token, error)) {
@@ -228,7 +235,7 @@ parse_whip(const ArUrl *url, GError **error)
     g_string_append_c(ju, '?');
     ar_url_append_encoded(ju, url->query, TRUE);
   }
-  ArLink *link = ar_link_new("whip", AR_ENGINE_NATIVE);
+  ArLink *link = ar_link_new(id, AR_ENGINE_NATIVE);
   link->passcode = (token && token[0]) ? g_steal_pointer(&token) : NULL;
   link->join_url = g_string_free(ju, FALSE);
   return link;
@@ -320,7 +327,7 @@ ar_link_parse_depth(const char *text, gsize len, const ArLinkPolicy *policy, gui
 
   if (g_str_has_prefix(url->scheme, "janus+"))
     return parse_janus(url, error);
-  if (g_str_has_prefix(url->scheme, "whip+"))
+  if (g_str_has_prefix(url->scheme, "whip+") || g_str_has_prefix(url->scheme, "whep+"))
     return parse_whip(url, error);
   if (strcmp(url->scheme, "sip") == 0 || strcmp(url->scheme, "sips") == 0)
     return parse_sip(url, policy, error);

@@ -22,6 +22,8 @@ typedef struct {
   ArProviderCallbacks cb;
   gpointer user_data;
   ArMediaEngine *engine;
+  gboolean whep; /* receives (WHEP) rather than publishes (WHIP) */
+  char *host;    /* the endpoint's host: the WHEP stream's name in status */
   char *endpoint;
   char *token; /* never logged */
   ArWhipClient *client;
@@ -42,6 +44,7 @@ typedef struct {
 } ArWhipProvider;
 
 static const ArProviderClass whip_provider_class;
+static const ArProviderClass whep_provider_class;
 
 static void
 clear_candidates(GArray *a)
@@ -191,7 +194,8 @@ on_posted(GObject *source, GAsyncResult *res, gpointer data)
   /* ICE servers the endpoint names would serve an ICE restart; this offer used the room's. */
   g_debug("whip: the endpoint named %u ICE server(s)", a->ice_servers->len);
   if (!ar_peer_set_remote_description(p->peer, "answer", a->answer_sdp, &error)) {
-    g_prefix_error(&error, "WHIP publish: the endpoint's answer: ");
+    g_prefix_error(&error,
+                   "%s: the endpoint's answer: ", p->whep ? "WHEP receive" : "WHIP publish");
     provider_fail(p, error);
     return;
   }
@@ -274,6 +278,8 @@ peer_state_changed(ArPeer *peer, ArPeerState state, const GError *error, gpointe
   if (state == AR_PEER_STATE_CONNECTED && p->state == ST_CONNECTING) {
     p->state = ST_CONNECTED;
     p->cb.connected(&p->parent, p->user_data);
+    if (p->whep && p->cb.participants_changed)
+      p->cb.participants_changed(&p->parent, p->user_data);
   } else if (state == AR_PEER_STATE_FAILED) {
     g_autoptr(GError) e =
         error ? g_error_copy(error)
@@ -297,12 +303,15 @@ static const ArPeerCallbacks peer_callbacks = {
 };
 
 static ArProvider *
-whip_create(const ArLink *link, gpointer class_data, const char *display_name,
-            const ArProviderCallbacks *cb, gpointer user_data, GError **error)
+create(gboolean whep, const ArLink *link, gpointer class_data, const ArProviderCallbacks *cb,
+       gpointer user_data, GError **error)
 {
   ArWhipProvider *p = g_new0(ArWhipProvider, 1);
-  ArWhipClientOptions o = {.what = "WHIP publish"};
-  p->parent.klass = &whip_provider_class;
+  ArWhipClientOptions o = {.what = whep ? "WHEP receive" : "WHIP publish"};
+  g_autoptr(GUri) uri = g_uri_parse(link->join_url, G_URI_FLAGS_ENCODED, NULL);
+  p->parent.klass = whep ? &whep_provider_class : &whip_provider_class;
+  p->whep = whep;
+  p->host = g_strdup(uri && g_uri_get_host(uri) ? g_uri_get_host(uri) : "endpoint");
   p->cb = *cb;
   p->user_data = user_data;
   p->engine = class_data;
@@ -320,12 +329,31 @@ whip_create(const ArLink *link, gpointer class_data, const char *display_name,
   return &p->parent;
 }
 
+static ArProvider *
+whip_create(const ArLink *link, gpointer class_data, const char *display_name,
+            const ArProviderCallbacks *cb, gpointer user_data, GError **error)
+{
+  return create(FALSE, link, class_data, cb, user_data, error);
+}
+
+static ArProvider *
+whep_create(const ArLink *link, gpointer class_data, const char *display_name,
+            const ArProviderCallbacks *cb, gpointer user_data, GError **error)
+{
+  return create(TRUE, link, class_data, cb, user_data, error);
+}
+
+/* WHIP: a send peer (it offers). WHEP: a receive peer that offers (recvonly audio and video);
+ * what it decodes goes to the room's screen and speaker like any remote participant. */
 static void
 whip_join(ArProvider *base)
 {
   ArWhipProvider *p = (ArWhipProvider *)base;
   g_autoptr(GError) error = NULL;
-  p->peer = ar_peer_new(p->engine, AR_PEER_SEND, "publisher", &peer_callbacks, p, &error);
+  p->peer = ar_peer_new(p->engine, p->whep ? AR_PEER_RECV : AR_PEER_SEND,
+                        p->whep ? "whep-stream" : "publisher", &peer_callbacks, p, &error);
+  if (p->peer != NULL && p->whep)
+    ar_peer_set_offering(p->peer);
   if (p->peer == NULL || !ar_peer_start(p->peer, &error))
     fail_later(p, error);
 }
@@ -382,7 +410,15 @@ whip_collect_tracks(ArProvider *base, GPtrArray *out)
 static void
 whip_collect_participants(ArProvider *base, GPtrArray *out)
 {
-  /* A WHIP endpoint does not say who watches. */
+  ArWhipProvider *p = (ArWhipProvider *)base;
+  /* A WHIP endpoint does not say who watches; a WHEP stream is one participant, named by its
+   * host. */
+  if (!p->whep || p->state != ST_CONNECTED)
+    return;
+  ArParticipant *part = g_new0(ArParticipant, 1);
+  part->id = g_strdup("whep-stream");
+  part->display = g_strdup(p->host);
+  g_ptr_array_add(out, part);
 }
 
 static void
@@ -400,6 +436,7 @@ whip_free(ArProvider *base)
   g_ptr_array_unref(p->pending);
   g_array_unref(p->pending_mlines);
   g_free(p->offer);
+  g_free(p->host);
   g_free(p->endpoint);
   if (p->token)
     memset(p->token, 0, strlen(p->token));
@@ -416,9 +453,20 @@ static const ArProviderClass whip_provider_class = {
     .free = whip_free,
 };
 
+static const ArProviderClass whep_provider_class = {
+    .create = whep_create,
+    .join = whip_join,
+    .leave = whip_leave,
+    .collect_tracks = whip_collect_tracks,
+    .collect_participants = whip_collect_participants,
+    .free = whip_free,
+};
+
 void
 ar_whip_provider_register(ArProviderRegistry *registry, ArNativeEngine *native)
 {
   ar_native_register(registry, native, "whip", &whip_provider_class,
+                     ar_native_engine_get_media(native));
+  ar_native_register(registry, native, "whep", &whep_provider_class,
                      ar_native_engine_get_media(native));
 }

@@ -6,7 +6,10 @@
 
 G_BEGIN_DECLS
 
-/* WHIP (RFC 9725): the room publishes its camera and microphone to a WHIP endpoint
+/* WHEP (whep+https://...): the same, the other way: a receive peer that offers recvonly audio
+ * and video; the stream plays on the room's screen and speaker like a remote participant.
+ *
+ * WHIP (RFC 9725): the room publishes its camera and microphone to a WHIP endpoint
  * (whip+https://HOST/PATH[#token=...]) as one native send peer. The offer is POSTed once ICE
  * gathering is complete (bounded by AR_WHIP_GATHER_MS, with the candidates gathered by then);
  * candidates found later are trickled with PATCH where the endpoint takes it. The endpoint's

@@ -8,6 +8,10 @@
 //     and hears its microphone (audio energy grows);
 //   - leave: DELETE of the session with the token; the endpoint's peer is closed; idle;
 //   - a wrong token: 401 in plain words, the call failed, no retry; a wrong path: 404.
+// WHEP (part 2), against the same kind of front in 'whep' mode (the page sends Chromium's fake
+// camera and microphone): `whep+http://...` joins with a recvonly offer; anyroomd decodes the
+// stream's video (640x480, frames growing) and audio (packets growing); the stream is listed as
+// a participant; DELETE at leave.
 // Run: tests/integration/run-in-lab.sh tests/integration/test-whip.mjs (TAP).
 import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,12 +20,13 @@ import path from 'node:path';
 import { waitFor } from '../lab/participant.mjs';
 import { buildDir, mkTemp, startAnyroomd } from '../lab/lab.mjs';
 import { startWhipEndpoint } from '../lab/whip-endpoint.mjs';
-import { ctlFail, statusSummary, stepper, waitState } from './common.mjs';
+import { ctlFail, statusSummary, stepper, tracksOf, waitState } from './common.mjs';
 
 const TOKEN = 'lab-whip-token-123';
 const OUT = path.join(buildDir(), 'meson-logs', 'lab', 'whip');
 const TMP = mkTemp('ar-it-whip-');
 let endpoint = null;
+let whepEndpoint = null;
 let daemon = null;
 let link = null;
 
@@ -57,6 +62,7 @@ after(async () => {
   if (daemon) fs.copyFileSync(daemon.log, path.join(OUT, 'anyroomd.log'));
   if (daemon) await daemon.stop();
   if (endpoint) await endpoint.close();
+  if (whepEndpoint) await whepEndpoint.close();
   fs.rmSync(TMP, { recursive: true, force: true });
 });
 
@@ -134,4 +140,40 @@ step('a wrong path: 404 in plain words', async () => {
     return (st.state === 'idle' || st.state === 'failed') && st.error && /404/.test(st.error) ? st : null;
   }, { timeoutMs: 30000 });
   assert.match(s.error, /no such endpoint/);
+});
+
+step('WHEP: a recvonly offer; the room decodes the stream\'s video and audio; DELETE at leave', async () => {
+  const addr = process.env.AR_NETNS_ADDR1;
+  whepEndpoint = await startWhipEndpoint({ token: TOKEN, logDir: OUT, host: addr, path: '/whep/ep', mode: 'whep' });
+  const r = await daemon.ctl('join', `whep+http://${addr}:${whepEndpoint.port}/whep/ep#token=${TOKEN}`);
+  assert.equal(r.code, 0, ctlFail(r, 'join'));
+  const s0 = await waitState(daemon, 'connected', { timeoutMs: 30000 });
+  assert.equal(s0.provider, 'whep');
+  const post = whepEndpoint.requests.find((q) => q.method === 'POST');
+  assert.match(post.body, /a=recvonly/);
+  assert.doesNotMatch(post.body, /a=sendonly|a=sendrecv/);
+  const s1 = await waitFor('anyroomd to decode the stream', async () => {
+    const st = await daemon.status();
+    const v = tracksOf(st, { kind: 'video', direction: 'recv' })[0];
+    return v && v.frames > 20 ? st : null;
+  }, { timeoutMs: 30000, intervalMs: 250 });
+  await new Promise((res) => setTimeout(res, 2000));
+  const s2 = await daemon.status();
+  const v1 = tracksOf(s1, { kind: 'video', direction: 'recv' })[0];
+  const v2 = tracksOf(s2, { kind: 'video', direction: 'recv' })[0];
+  const a1 = tracksOf(s1, { kind: 'audio', direction: 'recv' })[0];
+  const a2 = tracksOf(s2, { kind: 'audio', direction: 'recv' })[0];
+  console.log(`WHEP: ${statusSummary(s2)}`);
+  assert.equal(v2.width, 640);
+  assert.equal(v2.height, 480);
+  assert.ok(v2.frames > v1.frames, `video frames grow (${v1.frames} -> ${v2.frames})`);
+  assert.ok(a2 && a1 && a2.packets > a1.packets, 'audio packets grow');
+  assert.ok(!tracksOf(s2, { kind: 'video', direction: 'send' }).length, 'the room sends nothing');
+  assert.deepEqual((s2.participants || []).map((p) => p.display), [addr]);
+  const l = await daemon.ctl('leave');
+  assert.equal(l.code, 0, ctlFail(l, 'leave'));
+  await waitState(daemon, 'idle', { timeoutMs: 15000 });
+  const del = whepEndpoint.requests.filter((q) => q.method === 'DELETE');
+  assert.equal(del.length, 1);
+  assert.equal(await whepEndpoint.open(), 0);
 });

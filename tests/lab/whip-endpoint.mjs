@@ -1,6 +1,8 @@
-// TEST FRONT (written for the tests, not a real WHIP server): a WHIP endpoint whose WebRTC stack
-// is a real, independent one: a headless Chromium page answers each offer with its own
-// RTCPeerConnection and decodes what it receives. This front only carries HTTP (RFC 9725):
+// TEST FRONT (written for the tests, not a real WHIP/WHEP server): a WHIP endpoint (and, with
+// mode 'whep', a WHEP one) whose WebRTC stack is a real, independent one: a headless Chromium
+// page answers each offer with its own RTCPeerConnection. WHIP: it decodes what it receives.
+// WHEP: it sends its camera and microphone (Chromium's fake devices) into the offer's recvonly
+// sections. This front only carries HTTP (RFC 9725):
 //   POST <path>  (application/sdp; Bearer token when one is set)  -> 201, Location, ETag, Link
 //   PATCH /whip/session/ID (application/trickle-ice-sdpfrag)       -> 204, or 405 when told to
 //   DELETE /whip/session/ID                                        -> 200 (the page's peer closes)
@@ -12,10 +14,27 @@ const PAGE = `<!doctype html><meta charset="utf-8"><title>WHIP endpoint (test)</
 <script>
 window.whip = {
   pcs: {},
-  async answer(id, offer) {
+  async answer(id, offer, send) {
     const pc = new RTCPeerConnection();
     const s = { pc, video: null };
     this.pcs[id] = s;
+    if (send) {
+      const media = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 480 } });
+      await pc.setRemoteDescription({ type: 'offer', sdp: offer });
+      for (const t of pc.getTransceivers()) {
+        const track = media.getTracks().find((k) => k.kind === t.receiver.track.kind);
+        if (!track) continue;
+        t.direction = 'sendonly';
+        await t.sender.replaceTrack(track);
+      }
+      await pc.setLocalDescription(await pc.createAnswer());
+      await new Promise((done) => {
+        if (pc.iceGatheringState === 'complete') return done();
+        pc.addEventListener('icegatheringstatechange', () => pc.iceGatheringState === 'complete' && done());
+        setTimeout(done, 3000);
+      });
+      return pc.localDescription.sdp;
+    }
     pc.ontrack = (e) => {
       if (e.track.kind === 'audio') {
         // Played (muted output is enough): Chromium counts totalAudioEnergy at playout.
@@ -44,8 +63,9 @@ window.whip = {
   async stats(id) {
     const s = this.pcs[id];
     if (!s) return null;
-    const out = { state: s.pc.connectionState, video: null, audio: null };
+    const out = { state: s.pc.connectionState, video: null, audio: null, sentFrames: 0 };
     (await s.pc.getStats()).forEach((r) => {
+      if (r.type === 'outbound-rtp' && r.kind === 'video') out.sentFrames = r.framesEncoded || 0;
       if (r.type !== 'inbound-rtp') return;
       if (r.kind === 'video') out.video = { framesDecoded: r.framesDecoded || 0, width: r.frameWidth || 0, height: r.frameHeight || 0 };
       if (r.kind === 'audio') out.audio = { energy: r.totalAudioEnergy || 0, packets: r.packetsReceived || 0 };
@@ -75,9 +95,8 @@ window.whip = {
 };
 </script>`;
 
-export async function startWhipEndpoint({ token = null, logDir = null, host = '127.0.0.1', path = '/whip/ep', patch = true } = {}) {
-  const browser = await launchChromium({ name: 'whip-endpoint', logDir });
-  await browser.page.setContent(PAGE);
+export async function startWhipEndpoint({ token = null, logDir = null, host = '127.0.0.1', path = '/whip/ep', patch = true, mode = 'whip' } = {}) {
+  const browser = await launchChromium({ name: `${mode}-endpoint`, logDir });
   const requests = [];
   let next = 1;
   const server = http.createServer((req, res) => {
@@ -88,12 +107,14 @@ export async function startWhipEndpoint({ token = null, logDir = null, host = '1
       const r = { method: req.method, path: req.url, auth: req.headers.authorization || null, type: req.headers['content-type'] || null, ifMatch: req.headers['if-match'] || null, body: Buffer.concat(chunks).toString('utf8') };
       requests.push(r);
       const send = (status, headers = {}, body = '') => { res.writeHead(status, headers); res.end(body); };
+      // The page itself, from localhost (a secure context: getUserMedia for WHEP).
+      if (r.method === 'GET' && r.path === '/__page') return send(200, { 'Content-Type': 'text/html' }, PAGE);
       try {
         if (token && r.auth !== `Bearer ${token}`) return send(401);
         if (r.method === 'POST' && r.path === path) {
           if (r.type !== 'application/sdp') return send(415);
           const id = String(next++);
-          const answer = await browser.page.evaluate(([i, o]) => window.whip.answer(i, o), [id, r.body]);
+          const answer = await browser.page.evaluate(([i, o, w]) => window.whip.answer(i, o, w), [id, r.body, mode === 'whep']);
           return send(201, {
             'Content-Type': 'application/sdp',
             Location: `/whip/session/${id}`,
@@ -109,12 +130,17 @@ export async function startWhipEndpoint({ token = null, logDir = null, host = '1
         }
         return send(404);
       } catch (e) {
-        return send(500, { 'Content-Type': 'text/plain' }, String(e.message));
+        r.error = String(e.message);
+        console.log(`test WHIP/WHEP front: ${r.method} ${r.path}: ${r.error}`);
+        return send(500, { 'Content-Type': 'text/plain' }, r.error);
       }
     });
   });
-  await new Promise((ok) => server.listen(0, host, ok));
+  // Every address of the namespace: the room reaches it at @host, the page loads from localhost.
+  await new Promise((ok) => server.listen(0, '0.0.0.0', ok));
   const port = server.address().port;
+  await browser.page.goto(`http://localhost:${port}/__page`);
+  requests.length = 0;
   return {
     port,
     url: `http://${host}:${port}${path}`,
@@ -124,9 +150,10 @@ export async function startWhipEndpoint({ token = null, logDir = null, host = '1
     color: (id) => browser.page.evaluate((i) => window.whip.color(i), String(id)),
     open: () => browser.page.evaluate(() => window.whip.open()),
     async close() {
-      await new Promise((ok) => server.close(ok));
-      server.closeAllConnections?.();
       await browser.close();
+      const closed = new Promise((ok) => server.close(ok));
+      server.closeAllConnections(); // keep-alive connections would hold close() for minutes
+      await closed;
     },
   };
 }

@@ -181,7 +181,8 @@ test_builtin(void)
   g_assert_true(ar_providers_register_builtin(r, config, NULL, NULL, &error));
   g_assert_no_error(error);
   g_auto(GStrv) list = ar_provider_registry_list(r);
-  g_assert_cmpstrv(list, ((const char *const[]){"native/janus", "native/whip", NULL}));
+  g_assert_cmpstrv(list,
+                   ((const char *const[]){"native/janus", "native/whep", "native/whip", NULL}));
 }
 
 /* ---- through the call manager ---- */

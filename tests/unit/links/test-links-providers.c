@@ -496,7 +496,8 @@ test_all_covered(void)
   guint n = 0;
   for (; ids[n] != NULL; n++) {
     const char *id = ids[n];
-    if (strcmp(id, "janus") == 0 || strcmp(id, "whip") == 0 || strcmp(id, "sip") == 0)
+    if (strcmp(id, "janus") == 0 || strcmp(id, "whip") == 0 || strcmp(id, "whep") == 0 ||
+        strcmp(id, "sip") == 0)
       continue;
     gboolean seen = FALSE;
     for (gsize i = 0; i < G_N_ELEMENTS(ok_cases) && !seen; i++)

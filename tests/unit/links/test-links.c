@@ -170,6 +170,18 @@ test_whip_basic(void)
 }
 
 static void
+test_whep(void)
+{
+  check_link("whep+https://sfu.example.org/whep/stream/1#token=abc", NULL, "whep", AR_ENGINE_NATIVE,
+             NULL, "abc", "https://sfu.example.org/whep/stream/1", NULL);
+  check_link("whep+http://10.97.0.1:8080/whep", NULL, "whep", AR_ENGINE_NATIVE, NULL, NULL,
+             "http://10.97.0.1:8080/whep", NULL);
+  check_refused("whep+https://sfu.example.org", NULL, AR_LINK_ERROR_INVALID);
+  check_refused("whep+wss://sfu.example.org/whep", NULL, AR_LINK_ERROR_SCHEME);
+  check_refused("whep+https://x@sfu.example.org/w", NULL, AR_LINK_ERROR_HOST);
+}
+
+static void
 test_whip_refused(void)
 {
   check_refused("whip+https://whip.example.org", NULL, AR_LINK_ERROR_INVALID);
@@ -401,6 +413,7 @@ main(int argc, char **argv)
   g_test_add_func("/links/janus/refused", test_janus_refused);
   g_test_add_func("/links/whip/basic", test_whip_basic);
   g_test_add_func("/links/whip/refused", test_whip_refused);
+  g_test_add_func("/links/whep", test_whep);
   g_test_add_func("/links/hostile/userinfo", test_hostile_userinfo);
   g_test_add_func("/links/hostile/backslash", test_hostile_backslash);
   g_test_add_func("/links/hostile/idn", test_hostile_idn);
