@@ -9,6 +9,7 @@
 #define DEFAULT_DEADLINE_S 20
 
 struct _ArWhipClient {
+  gint refs; /* each request in flight holds one: a detached DELETE outlives its owner */
   SoupSession *soup;
   char *endpoint;
   char *token; /* never logged */
@@ -44,6 +45,7 @@ typedef struct {
 static void
 req_free(Req *r)
 {
+  g_clear_pointer(&r->client, ar_whip_client_free);
   g_clear_handle_id(&r->deadline_id, g_source_remove);
   if (r->caller != NULL)
     g_cancellable_disconnect(r->caller, r->caller_handler);
@@ -87,6 +89,7 @@ ar_whip_client_new(const char *endpoint, const char *token, const ArWhipClientOp
     return NULL;
   }
   g_autoptr(ArWhipClient) c = g_new0(ArWhipClient, 1);
+  c->refs = 1;
   guint io = o->io_timeout_s ? o->io_timeout_s : DEFAULT_IO_TIMEOUT_S;
   c->soup = soup_session_new_with_options("timeout", io, "idle-timeout", io, "user-agent",
                                           "anyroomd", NULL);
@@ -105,10 +108,17 @@ ar_whip_client_new(const char *endpoint, const char *token, const ArWhipClientOp
   return g_steal_pointer(&c);
 }
 
+ArWhipClient *
+ar_whip_client_ref(ArWhipClient *c)
+{
+  g_atomic_int_inc(&c->refs);
+  return c;
+}
+
 void
 ar_whip_client_free(ArWhipClient *c)
 {
-  if (c == NULL)
+  if (c == NULL || !g_atomic_int_dec_and_test(&c->refs))
     return;
   g_clear_object(&c->soup);
   g_free(c->endpoint);
@@ -362,7 +372,7 @@ start(ArWhipClient *c, Kind kind, const char *method, const char *url, const cha
 
   g_task_set_source_tag(task, tag);
   g_task_set_task_data(task, r, (GDestroyNotify)req_free);
-  r->client = c;
+  r->client = ar_whip_client_ref(c);
   r->kind = kind;
   r->method = method;
   r->uri = g_uri_parse(url, G_URI_FLAGS_ENCODED, NULL);

@@ -35,6 +35,9 @@ typedef struct {
 /* @endpoint: http(s) URL; @token: NULL for none. NULL and @error for a URL that is not one. */
 ArWhipClient *ar_whip_client_new(const char *endpoint, const char *token,
                                  const ArWhipClientOptions *options, GError **error);
+/* Reference counted: free drops the caller's reference; a request in flight keeps the client
+ * (a DELETE sent as the call ends outlives the provider). */
+ArWhipClient *ar_whip_client_ref(ArWhipClient *c);
 void ar_whip_client_free(ArWhipClient *c);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(ArWhipClient, ar_whip_client_free)
 
@@ -48,6 +51,9 @@ typedef struct {
 
 void ar_whip_answer_free(ArWhipAnswer *a);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(ArWhipAnswer, ar_whip_answer_free)
+
+/* The _finish() functions do not use @c (it may be NULL): a callback can learn that it was
+ * cancelled before it touches what may be gone. */
 
 /* POSTs @offer_sdp (application/sdp). Success: a 201 with an SDP body and a Location; the
  * client keeps the session URL and ETag for PATCH and DELETE. */

@@ -131,9 +131,9 @@ on_patched(GObject *source, GAsyncResult *res, gpointer data)
 {
   ArWhipProvider *p = data;
   g_autoptr(GError) error = NULL;
-  gboolean ok = ar_whip_client_patch_finish(p->client, res, NULL, &error);
+  gboolean ok = ar_whip_client_patch_finish(NULL, res, NULL, &error);
   if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    return;
+    return; /* @p may be gone */
   p->patching = FALSE;
   if (!ok) {
     /* Trickle is optional for the endpoint; the candidates in the offer carry the call. */
@@ -182,9 +182,9 @@ on_posted(GObject *source, GAsyncResult *res, gpointer data)
 {
   ArWhipProvider *p = data;
   g_autoptr(GError) error = NULL;
-  g_autoptr(ArWhipAnswer) a = ar_whip_client_post_offer_finish(p->client, res, &error);
+  g_autoptr(ArWhipAnswer) a = ar_whip_client_post_offer_finish(NULL, res, &error);
   if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    return;
+    return; /* @p may be gone */
   if (a == NULL) {
     provider_fail(p, error);
     return;
@@ -375,9 +375,9 @@ on_deleted(GObject *source, GAsyncResult *res, gpointer data)
 {
   ArWhipProvider *p = data;
   g_autoptr(GError) error = NULL;
-  if (!ar_whip_client_delete_finish(p->client, res, &error)) {
+  if (!ar_whip_client_delete_finish(NULL, res, &error)) {
     if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-      return;
+      return; /* @p may be gone */
     g_message("whip: leaving: %s", error->message);
   }
   g_clear_handle_id(&p->leave_id, g_source_remove);

@@ -320,6 +320,22 @@ test_cancel(Fixture *f, gconstpointer data)
   g_assert_error(error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
 }
 
+/* The owner lets go while a request is in flight (a DELETE as the call ends): the request goes
+ * on to its end with the client it holds; the finish function needs no client. */
+static void
+test_free_in_flight(Fixture *f, gconstpointer data)
+{
+  ArWhipClient *c = client(f, "/whip/silent", NULL, 1);
+  g_autoptr(GError) error = NULL;
+  GAsyncResult *res = NULL;
+  ar_whip_client_post_offer(c, offer, NULL, on_done, &res);
+  ar_whip_client_free(c);
+  ArWhipAnswer *a = ar_whip_client_post_offer_finish(NULL, wait_result(&res), &error);
+  g_clear_object(&res);
+  g_assert_null(a);
+  g_assert_error(error, AR_WHIP_ERROR, AR_WHIP_ERROR_TIMEOUT);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -332,5 +348,7 @@ main(int argc, char **argv)
   g_test_add("/whip-client/silent-server", Fixture, NULL, fixture_set_up, test_silent_server,
              fixture_tear_down);
   g_test_add("/whip-client/cancel", Fixture, NULL, fixture_set_up, test_cancel, fixture_tear_down);
+  g_test_add("/whip-client/free-in-flight", Fixture, NULL, fixture_set_up, test_free_in_flight,
+             fixture_tear_down);
   return g_test_run();
 }
