@@ -22,7 +22,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { waitFor } from '../lab/participant.mjs';
 import { LAB, buildDir, mkTemp, sleep, startAnyroomd } from '../lab/lab.mjs';
-import { certPins, firstPage, launchAdminBrowser, pinnedRequest } from '../lab/admin-browser.mjs';
+import { certPins, launchAdminBrowserAt, pinnedRequest } from '../lab/admin-browser.mjs';
 import { startWebApp } from '../lab/webapp/server.mjs';
 import { ctlFail, stepper, waitState } from './common.mjs';
 
@@ -116,10 +116,8 @@ after(async () => {
 });
 
 step('setup in Chromium; a token with the configuration scope and one without', async () => {
-  browser = await launchAdminBrowser({ spki: pins.spki });
+  browser = await launchAdminBrowserAt({ spki: pins.spki, url: `${BASE}/admin/`, selector: '#setup:not([hidden])' });
   const page = browser.page;
-  await firstPage(page, `${BASE}/admin/`);
-  await page.waitForSelector('#setup:not([hidden])', { timeout: 90000 });
   await page.fill('#setup-password', PASSWORD);
   await page.fill('#setup-password2', PASSWORD);
   await page.click('#setup-form button');

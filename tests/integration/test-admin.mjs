@@ -17,7 +17,7 @@ import https from 'node:https';
 import path from 'node:path';
 import { startJanus } from '../lab/janus.mjs';
 import { buildDir, mkTemp, sleep, startAnyroomd, tail } from '../lab/lab.mjs';
-import { certPins, launchAdminBrowser, pinnedRequest } from '../lab/admin-browser.mjs';
+import { certPins, launchAdminBrowser, launchAdminBrowserAt, pinnedRequest } from '../lab/admin-browser.mjs';
 import { stepper } from './common.mjs';
 
 const { step, failed } = stepper({ timeout: 60000 });
@@ -237,9 +237,9 @@ step('plain HTTP never serves the API', async () => {
 });
 
 step('first-run setup in Chromium (password rules, then logged in)', async () => {
-  browser = await launchAdminBrowser({ spki: pins.spki, hostMap: ['evil.example'] });
+  browser = await launchAdminBrowserAt({ spki: pins.spki, hostMap: ['evil.example'], url: `${BASE}/admin/`, selector: '#setup:not([hidden])' });
   const page = browser.page;
-  const resp = await page.goto(`${BASE}/admin/`);
+  const resp = await page.reload();
   assert.equal(resp.status(), 200);
   const h = resp.headers();
   assert.match(h['content-security-policy'], /default-src 'none'/);

@@ -107,7 +107,7 @@ step('hole 2: setup codes guessed from 300 addresses: 10 wrong codes, then remot
   const shot = path.join(OUT, 'room-setup-paused.png');
   try {
     const scr = await run('ip', ['netns', 'exec', room.ns, process.execPath, path.join(path.dirname(new URL(import.meta.url).pathname), 'attack-screen.mjs'),
-      `https://127.0.0.1:${PORT}/room/#k=${secret}`, '#setup-paused', shot], { timeoutMs: 120000 });
+      `https://127.0.0.1:${PORT}/room/#k=${secret}`, '#setup-paused', shot], { timeoutMs: 150000 });
     assert.equal(scr.code, 0, `the room screen in Chromium: ${scr.stdout.slice(-500)} ${scr.stderr.slice(-1500)}`);
     assert.match(scr.stdout, /Too many wrong setup codes were tried from the network/, scr.stdout);
     console.log(`# the room screen says: ${scr.stdout.trim()}`);

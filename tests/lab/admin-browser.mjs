@@ -50,20 +50,46 @@ export async function launchAdminBrowser({ spki, hostMap = [], viewport = { widt
   return { context, page: context.pages()[0] || (await context.newPage()), close, dir };
 }
 
-// The first page of a freshly started Chromium: on a loaded 2-core machine its first
-// navigation has been seen to take over 30 s (Playwright's default bound). Up to @tries
-// navigations, each bounded by @timeoutMs; prints how long it took as a TAP comment.
-export async function firstPage(page, url, { timeoutMs = 90000, tries = 2 } = {}) {
+// The first page of a freshly started Chromium, until @selector shows. Seen on a loaded 2-core
+// machine: a first navigation over 30 s (Playwright's default bound), and once a page that
+// never reached anyroomd at all (two TLS handshakes aborted by the browser, no GET logged, the
+// selector never shown). Up to @tries navigations, each bounded; what the page showed is printed
+// (URL, title, text) before each retry, with the time it took.
+export async function firstPage(page, url, { selector = 'body', timeoutMs = 60000, tries = 3 } = {}) {
   const t0 = Date.now();
   let last = null;
   for (let i = 1; i <= tries; i++) {
     try {
-      const resp = await page.goto(url, { timeout: timeoutMs, waitUntil: 'domcontentloaded' });
+      await page.goto(url, { timeout: timeoutMs, waitUntil: 'domcontentloaded' });
+      await page.waitForSelector(selector, { timeout: timeoutMs });
       console.log(`first page ${url}: ${Date.now() - t0} ms (try ${i})`);
-      return resp;
+      return;
     } catch (e) {
       last = e;
-      console.log(`first page ${url}: try ${i} failed after ${Date.now() - t0} ms: ${e.message.split('\n')[0]}`);
+      let shown = '';
+      try {
+        const text = (await page.evaluate(() => document.body ? document.body.innerText : '')).replace(/\s+/g, ' ');
+        shown = ` showing ${page.url()} "${await page.title()}": ${text.slice(0, 300)}`;
+      } catch { /* the page is gone */ }
+      console.log(`first page ${url}: try ${i} failed after ${Date.now() - t0} ms: ${e.message.split('\n')[0]}${shown}`);
+    }
+  }
+  throw last;
+}
+
+// An admin browser showing @selector at @url: firstPage() in a freshly launched browser, and,
+// if that browser never gets there, once more in a new one (its own profile and processes).
+export async function launchAdminBrowserAt({ url, selector, launches = 2, tries = 2, timeoutMs = 45000, ...options }) {
+  let last = null;
+  for (let i = 1; i <= launches; i++) {
+    const browser = await launchAdminBrowser(options);
+    try {
+      await firstPage(browser.page, url, { selector, tries, timeoutMs });
+      return browser;
+    } catch (e) {
+      last = e;
+      console.log(`admin browser ${i} of ${launches} never showed ${selector}: closing it`);
+      await browser.close();
     }
   }
   throw last;
