@@ -17,7 +17,7 @@ import https from 'node:https';
 import path from 'node:path';
 import { startJanus } from '../lab/janus.mjs';
 import { buildDir, mkTemp, sleep, startAnyroomd, tail } from '../lab/lab.mjs';
-import { certPins, launchAdminBrowser, launchAdminBrowserAt, pinnedRequest } from '../lab/admin-browser.mjs';
+import { certPins, launchAdminBrowserAt, pinnedRequest } from '../lab/admin-browser.mjs';
 import { stepper } from './common.mjs';
 
 const { step, failed } = stepper({ timeout: 60000 });
