@@ -72,7 +72,13 @@ ctl_request_len(Ctl *c, const char *method, const char *path, const char *body, 
   g_autoptr(GError) error = NULL;
   g_autoptr(GBytes) answer = soup_session_send_and_read(session, msg, NULL, &error);
   if (!answer) {
-    g_printerr("anyroomctl: cannot reach anyroomd at %s: %s\n", c->socket_path, error->message);
+    if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
+      /* Reached, but no answer in time: a join goes on meanwhile (slow boards). */
+      g_printerr("anyroomctl: anyroomd did not answer within %u s (a join goes on: see "
+                 "`anyroomctl status`; `join --timeout SECONDS` waits longer)\n",
+                 timeout_s);
+    else
+      g_printerr("anyroomctl: cannot reach anyroomd at %s: %s\n", c->socket_path, error->message);
     *rc = EXIT_UNREACHABLE;
     return NULL;
   }

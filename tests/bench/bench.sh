@@ -17,11 +17,14 @@
 # decodes. AR_BENCH_WEB=0 skips it; `tests/bench/bench.sh BUILD_DIR web` (or
 # `./build.sh bench web`) runs only it. AR_BENCH_WEB_RUNS (10), AR_BENCH_WEB_CALL_S (20),
 # AR_BENCH_WEB_CAPTURE (e.g. 1920x1080@30: the capture's [media] size; default 720p30).
+# Then WHIP and WHEP (tests/bench/bench-whip.mjs, ~1 min): link -> connected and -> first frame
+# both ways against the lab's Chromium endpoint. AR_BENCH_WHIP=0 skips it; `./build.sh bench
+# whip` runs only it. AR_BENCH_WHIP_RUNS (10).
 # Exit 0 whenever it ran: timings never fail it; 1 if it could not run.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 LAB="$(cd "$HERE/../lab" && pwd)"
-[ $# -ge 1 ] || { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+[ $# -ge 1 ] || { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 BUILD="$(cd "$1" && pwd)"
 for b in anyroomd anyroomctl; do
   [ -x "$BUILD/firmware/$b" ] || { echo "bench: $BUILD/firmware/$b is not built (./build.sh build)" >&2; exit 1; }
@@ -34,8 +37,18 @@ bench_web() {
   echo "== web engine: $WEB_CMDLINE (AR_BENCH_WEB=0 skips it; \"web\" runs only it)"
   AR_BENCH_CMDLINE="$WEB_CMDLINE" "$LAB/in-netns.sh" node "$HERE/bench-web.mjs"
 }
+# WHIP and WHEP (issue 12): link -> connected and -> first frame, both ways (bench-whip.mjs).
+WHIP_CMDLINE="${AR_BENCH_WHIP_RUNS:+AR_BENCH_WHIP_RUNS=$AR_BENCH_WHIP_RUNS }$0 $*"
+bench_whip() {
+  echo "== WHIP and WHEP: $WHIP_CMDLINE (AR_BENCH_WHIP=0 skips it; \"whip\" runs only it)"
+  AR_BENCH_CMDLINE="$WHIP_CMDLINE" "$LAB/in-netns.sh" node "$HERE/bench-whip.mjs"
+}
 if [ "${2:-}" = web ]; then
   bench_web
+  exit $?
+fi
+if [ "${2:-}" = whip ]; then
+  bench_whip
   exit $?
 fi
 export AR_BENCH_CMDLINE="${AR_BENCH_CMDLINE:-${AR_BENCH_RUNS:+AR_BENCH_RUNS=$AR_BENCH_RUNS }${AR_BENCH_CALL_S:+AR_BENCH_CALL_S=$AR_BENCH_CALL_S }$0 $*}"
@@ -72,5 +85,9 @@ fi
 if [ "${AR_BENCH_WEB:-1}" != 0 ]; then
   echo
   bench_web || rc=1
+fi
+if [ "${AR_BENCH_WHIP:-1}" != 0 ]; then
+  echo
+  bench_whip || rc=1
 fi
 exit $rc
