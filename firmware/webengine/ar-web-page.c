@@ -276,8 +276,35 @@ ar_web_page_init_script(void)
 {
   /* Keeps every RTCPeerConnection the page makes (weakly enough: closed ones
    * are skipped and dropped), under a name the page is unlikely to use. The
-   * wrapper stays a real RTCPeerConnection: instanceof and statics hold. */
+   * wrapper stays a real RTCPeerConnection: instanceof and statics hold.
+   * getUserMedia: a NotReadableError ("Could not start video source") is tried
+   * again twice, 0.8 s apart, before the page hears of it. Seen once in a full
+   * test run (2026-12-03) after the capture race was fixed, with the room's
+   * camera listed in the page: the bridge's PipeWire node did not start at the
+   * page's request (not traced yet). The count is in window.__arGumRetries. */
   return "(() => {\n"
+         "  const md = window.MediaDevices && MediaDevices.prototype;\n"
+         "  if (md && md.getUserMedia && !md.getUserMedia.__arWrapped) {\n"
+         "    const gum = md.getUserMedia;\n"
+         "    let retries = 0;\n"
+         "    Object.defineProperty(window, '__arGumRetries', { get: () => retries });\n"
+         "    const wrapped = function (constraints) {\n"
+         "      const self = this;\n"
+         "      return (async () => {\n"
+         "        for (let i = 0; ; i++) {\n"
+         "          try { return await gum.call(self, constraints); } catch (e) {\n"
+         "            if (i >= 2 || !e || e.name !== 'NotReadableError') throw e;\n"
+         "            retries++;\n"
+         "            await new Promise((r) => setTimeout(r, 800));\n"
+         "          }\n"
+         "        }\n"
+         "      })();\n"
+         "    };\n"
+         "    Object.defineProperty(wrapped, '__arWrapped', { value: true });\n"
+         "    md.getUserMedia = wrapped;\n"
+         "  }\n"
+         "})();\n"
+         "(() => {\n"
          "  const Orig = window.RTCPeerConnection;\n"
          "  if (!Orig || Orig.__arWrapped) return;\n"
          "  const list = [];\n"
