@@ -33,8 +33,7 @@ typedef struct {
   GArray *candidates; /* ArWhipCandidate, strings owned */
   gboolean gathered;
   gboolean trickle_off; /* the endpoint said no to PATCH */
-  GPtrArray *pending;   /* candidate strings (mline in the string's owner array) to PATCH */
-  GArray *pending_mlines;
+  GArray *pending;      /* ArWhipCandidate found after the POST, to PATCH; NULL = the end */
   gboolean patching;
   GCancellable *cancel;
   guint gather_id;
@@ -139,8 +138,7 @@ on_patched(GObject *source, GAsyncResult *res, gpointer data)
     /* Trickle is optional for the endpoint; the candidates in the offer carry the call. */
     g_message("whip: %s; no more candidates are sent", error->message);
     p->trickle_off = TRUE;
-    g_ptr_array_set_size(p->pending, 0);
-    g_array_set_size(p->pending_mlines, 0);
+    clear_candidates(p->pending);
     return;
   }
   send_pending(p);
@@ -153,22 +151,13 @@ send_pending(ArWhipProvider *p)
   if (p->patching || p->trickle_off || p->pending->len == 0 ||
       (p->state != ST_CONNECTING && p->state != ST_CONNECTED))
     return;
-  g_autoptr(GArray) c = g_array_new(FALSE, FALSE, sizeof(ArWhipCandidate));
-  gboolean end = FALSE;
-  for (guint i = 0; i < p->pending->len; i++) {
-    const char *s = g_ptr_array_index(p->pending, i);
-    if (s == NULL) {
-      end = TRUE;
-      continue;
-    }
-    ArWhipCandidate one = {g_array_index(p->pending_mlines, guint, i), s};
-    g_array_append_val(c, one);
-  }
+  /* The end of candidates comes last, as a NULL candidate. */
+  guint n = p->pending->len;
+  gboolean end = g_array_index(p->pending, ArWhipCandidate, n - 1).candidate == NULL;
   g_autoptr(GError) error = NULL;
-  g_autofree char *frag =
-      ar_whip_sdpfrag_build(p->offer, (ArWhipCandidate *)c->data, c->len, end, &error);
-  g_ptr_array_set_size(p->pending, 0);
-  g_array_set_size(p->pending_mlines, 0);
+  g_autofree char *frag = ar_whip_sdpfrag_build(p->offer, (ArWhipCandidate *)p->pending->data,
+                                                end ? n - 1 : n, end, &error);
+  clear_candidates(p->pending);
   if (frag == NULL) {
     g_debug("whip: no trickle fragment: %s", error->message);
     return;
@@ -265,8 +254,8 @@ peer_local_candidate(ArPeer *peer, guint mline, const char *candidate, gpointer 
   }
   if (p->trickle_off || p->state == ST_LEAVING || p->state == ST_DONE)
     return;
-  g_ptr_array_add(p->pending, g_strdup(candidate));
-  g_array_append_val(p->pending_mlines, mline);
+  ArWhipCandidate c = {mline, g_strdup(candidate)};
+  g_array_append_val(p->pending, c);
   send_pending(p);
 }
 
@@ -318,8 +307,7 @@ create(gboolean whep, const ArLink *link, gpointer class_data, const ArProviderC
   p->endpoint = g_strdup(link->join_url);
   p->token = g_strdup(link->passcode);
   p->candidates = g_array_new(FALSE, FALSE, sizeof(ArWhipCandidate));
-  p->pending = g_ptr_array_new_with_free_func(g_free);
-  p->pending_mlines = g_array_new(FALSE, FALSE, sizeof(guint));
+  p->pending = g_array_new(FALSE, FALSE, sizeof(ArWhipCandidate));
   p->cancel = g_cancellable_new();
   p->client = ar_whip_client_new(p->endpoint, p->token, &o, error);
   if (p->client == NULL) {
@@ -433,8 +421,8 @@ whip_free(ArProvider *base)
   g_clear_pointer(&p->client, ar_whip_client_free);
   clear_candidates(p->candidates);
   g_array_unref(p->candidates);
-  g_ptr_array_unref(p->pending);
-  g_array_unref(p->pending_mlines);
+  clear_candidates(p->pending);
+  g_array_unref(p->pending);
   g_free(p->offer);
   g_free(p->host);
   g_free(p->endpoint);

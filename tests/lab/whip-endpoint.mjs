@@ -28,12 +28,7 @@ window.whip = {
         await t.sender.replaceTrack(track);
       }
       await pc.setLocalDescription(await pc.createAnswer());
-      await new Promise((done) => {
-        if (pc.iceGatheringState === 'complete') return done();
-        pc.addEventListener('icegatheringstatechange', () => pc.iceGatheringState === 'complete' && done());
-        setTimeout(done, 3000);
-      });
-      return pc.localDescription.sdp;
+      return this.answerOf(pc);
     }
     pc.ontrack = (e) => {
       if (e.track.kind === 'audio') {
@@ -53,6 +48,10 @@ window.whip = {
     };
     await pc.setRemoteDescription({ type: 'offer', sdp: offer });
     await pc.setLocalDescription(await pc.createAnswer());
+    return this.answerOf(pc);
+  },
+  // The answer once gathering is complete (at most 3 s): its candidates are in it.
+  async answerOf(pc) {
     await new Promise((done) => {
       if (pc.iceGatheringState === 'complete') return done();
       pc.addEventListener('icegatheringstatechange', () => pc.iceGatheringState === 'complete' && done());
