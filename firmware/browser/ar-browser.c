@@ -17,6 +17,7 @@ G_DEFINE_QUARK(ar - browser - error - quark, ar_browser_error)
 #define NAVIGATE_TIMEOUT_MS 30000
 #define EVALUATE_TIMEOUT_MS 10000
 #define SCREENSHOT_TIMEOUT_MS 10000
+#define DEFAULT_ANSWER_TIMEOUT_MS 5000
 #define MAX_URL_LEN (8 * 1024)
 #define MAX_EXPRESSION_LEN (256 * 1024)
 /* A document or worker script that gets our policy passes through the pipe
@@ -194,6 +195,14 @@ op_timed_out(gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+guint
+ar_browser_pace(const ArBrowser *b)
+{
+  if (b == NULL)
+    return 1;
+  return MAX(1, (b->answer_timeout_ms + DEFAULT_ANSWER_TIMEOUT_MS - 1) / DEFAULT_ANSWER_TIMEOUT_MS);
+}
+
 static Op *
 op_new(ArBrowser *b, OpKind kind, const char *what, guint timeout_ms)
 {
@@ -202,7 +211,7 @@ op_new(ArBrowser *b, OpKind kind, const char *what, guint timeout_ms)
   op->kind = kind;
   op->what = g_strdup(what);
   if (timeout_ms > 0)
-    op->timer = g_timeout_add(timeout_ms, op_timed_out, op);
+    op->timer = g_timeout_add(timeout_ms * ar_browser_pace(b), op_timed_out, op);
   b->ops = g_list_prepend(b->ops, op);
   return op;
 }
@@ -1090,7 +1099,8 @@ ar_browser_start(const ArBrowserOptions *options, ArBrowserReadyFunc ready,
   b->csp = build_csp(b);
   b->extra = copy_strv(options->extra_flags);
   b->env = copy_strv(options->env);
-  b->answer_timeout_ms = options->answer_timeout_ms ? options->answer_timeout_ms : 5000;
+  b->answer_timeout_ms =
+      options->answer_timeout_ms ? options->answer_timeout_ms : DEFAULT_ANSWER_TIMEOUT_MS;
   b->start_timeout_ms = options->start_timeout_ms ? options->start_timeout_ms : START_TIMEOUT_MS;
   b->heartbeat_ms = options->heartbeat_ms ? options->heartbeat_ms : 1000;
   b->granted = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);

@@ -67,7 +67,8 @@ typedef struct {
   const char *const *extra_flags; /* more Chromium flags (tests: fake devices, --no-sandbox) */
   const char *const *env;         /* "NAME" (passed from our environment) or "NAME=VALUE" */
   const char *profile_parent;     /* NULL: g_get_tmp_dir() */
-  guint answer_timeout_ms;        /* 0: 5000; no heartbeat answer by then = hung */
+  guint answer_timeout_ms;        /* 0: 5000; no heartbeat answer by then = hung; above
+                                   * 5000 also stretches every page deadline (ar_browser_pace) */
   guint start_timeout_ms;         /* 0: 30000; no first answer by then = hung at start */
   guint heartbeat_ms;             /* 0: 1000 */
   gboolean chromium_log;          /* TRUE: Chromium's stderr goes to ours (else dropped) */
@@ -98,6 +99,13 @@ typedef void (*ArBrowserBytesFunc)(ArBrowser *b, GBytes *bytes, const GError *er
 
 /* Loads @url (an allowed https origin) in the page; done when it is loaded
  * (the load event) or failed, within @timeout_ms (0: 30 s). */
+/* How many times slower than a PC this board was declared (answer_timeout_ms
+ * over its 5 s default, at least 1): every deadline of navigate, evaluate,
+ * init scripts and screenshots is multiplied by it, and callers stretch their
+ * own page waits (recipe steps) the same way. A qemu guest under software
+ * emulation loads the fixture page in 40 s, not 30. */
+guint ar_browser_pace(const ArBrowser *b);
+
 void ar_browser_navigate(ArBrowser *b, const char *url, guint timeout_ms, ArBrowserDoneFunc done,
                          gpointer user_data);
 /* Runs @expression in the page (promises awaited), result by value; the

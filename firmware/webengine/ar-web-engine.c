@@ -235,7 +235,8 @@ fail(WebCall *c, GQuark domain, gint code, const char *message)
     finish(c);
     return;
   }
-  c->end_timer_id = g_timeout_add(AR_WEB_LEAVE_STEPS_MS, end_timeout_cb, c);
+  c->end_timer_id =
+      g_timeout_add(AR_WEB_LEAVE_STEPS_MS * ar_browser_pace(c->browser), end_timeout_cb, c);
   ar_browser_screenshot(c->browser, TRUE, on_failure_screenshot, c);
 }
 
@@ -303,7 +304,8 @@ on_state(WebCall *c, gboolean matched, ArRecipeState state)
     if (c->phase == PHASE_WAITING) {
       if (!c->unknown_since_us)
         c->unknown_since_us = now;
-      else if (now - c->unknown_since_us >= (gint64)AR_WEB_UNKNOWN_PAGE_MS * 1000)
+      else if (now - c->unknown_since_us >=
+               (gint64)AR_WEB_UNKNOWN_PAGE_MS * 1000 * ar_browser_pace(c->browser))
         needs_attention(c, matched ? "the meeting page is still asking for something before "
                                      "joining"
                                    : "the meeting page is not one the room knows");
@@ -517,7 +519,8 @@ on_step(ArBrowser *b, JsonNode *result, const GError *error, gpointer data)
   g_message("web: step %u (%s) found nothing in %u ms; probing the page", c->step + 1,
             ar_recipe_action_to_string(s->action), s->timeout_ms);
   c->phase = PHASE_WAITING;
-  c->unknown_since_us = g_get_monotonic_time() - (gint64)AR_WEB_UNKNOWN_PAGE_MS * 1000;
+  c->unknown_since_us =
+      g_get_monotonic_time() - (gint64)AR_WEB_UNKNOWN_PAGE_MS * 1000 * ar_browser_pace(c->browser);
   probe_round(c);
 }
 
@@ -536,9 +539,9 @@ run_step(WebCall *c)
   }
   const ArRecipeStep *s = &steps[c->step];
   if (!c->step_deadline_us)
-    c->step_deadline_us =
-        g_get_monotonic_time() +
-        (gint64)(s->timeout_ms ? s->timeout_ms : AR_RECIPE_DEFAULT_TIMEOUT_MS) * 1000;
+    c->step_deadline_us = g_get_monotonic_time() +
+                          (gint64)(s->timeout_ms ? s->timeout_ms : AR_RECIPE_DEFAULT_TIMEOUT_MS) *
+                              1000 * ar_browser_pace(c->browser);
   g_autofree char *expr = NULL;
   if (s->action == AR_RECIPE_ACTION_SCRIPT) {
     expr = g_strdup(s->script);
@@ -959,7 +962,8 @@ web_call_leave(ArProvider *p)
   stop_timers(c);
   /* The page's own leave (others see the room go), bounded; then the
    * browser is closed whatever it does. */
-  c->end_timer_id = g_timeout_add(AR_WEB_LEAVE_STEPS_MS, end_timeout_cb, c);
+  c->end_timer_id =
+      g_timeout_add(AR_WEB_LEAVE_STEPS_MS * ar_browser_pace(c->browser), end_timeout_cb, c);
   c->step = 0;
   if (in_page)
     run_leave_step(c);

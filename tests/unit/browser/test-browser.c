@@ -930,6 +930,40 @@ test_crash(void)
   run_clear(&r);
 }
 
+/* A slow board's answer timeout stretches every page deadline by the same
+ * factor (ar_browser_pace): a script of 1.5 s given 1 s finishes on a board
+ * declared 3 times slower (answer timeout 15 s) and times out on the shared
+ * browser (5 s: pace 1). */
+static void
+test_pace(void)
+{
+  g_assert_cmpuint(ar_browser_pace(NULL), ==, 1);
+  g_assert_cmpuint(ar_browser_pace(shared), ==, 1);
+  const char *expr = "new Promise((r) => setTimeout(() => r(7), 1500))";
+  Run r = {0};
+  ar_browser_evaluate(shared, expr, 1000, on_done, &r);
+  g_assert_true(wait_for(&r.done, 5000));
+  g_assert_error(r.error, AR_BROWSER_ERROR, AR_BROWSER_ERROR_TIMEOUT);
+  run_clear(&r);
+
+  Run rs = {0};
+  g_autoptr(ArBrowser) slow = start_browser(&rs, 15000);
+  g_assert_cmpuint(ar_browser_pace(slow), ==, 3);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *url = g_strdup_printf("%s/meeting", SA->origin);
+  navigate(slow, url, &error);
+  g_assert_no_error(error);
+  Run e = {0};
+  ar_browser_evaluate(slow, expr, 1000, on_done, &e);
+  g_assert_true(wait_for(&e.done, 5000));
+  g_assert_no_error(e.error);
+  g_autofree char *text = json_to_string(e.result, FALSE);
+  g_assert_cmpstr(text, ==, "7");
+  run_clear(&e);
+  ar_browser_free(g_steal_pointer(&slow));
+  run_clear(&rs);
+}
+
 static void
 test_hang(void)
 {
@@ -1080,6 +1114,7 @@ main(int argc, char **argv)
   g_test_add_func("/browser/dialog", test_dialog);
   g_test_add_func("/browser/screenshot", test_screenshot);
   g_test_add_func("/browser/no-listening-sockets", test_no_listening_sockets);
+  g_test_add_func("/browser/pace", test_pace);
   g_test_add_func("/browser/close", test_close);
   g_test_add_func("/browser/crash", test_crash);
   g_test_add_func("/browser/hang", test_hang);
