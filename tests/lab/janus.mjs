@@ -28,7 +28,9 @@ export async function janusInfo(httpPort = 8088) {
   }
 }
 
-export async function startJanus({ dir, iceEnforce = null, httpPort = 8088, wsPort = 8188, timeoutMs = 15000 }) {
+// timeoutMs: a bound on a failure path; Janus answers in about 1 s here, longer while CI builds
+// the qemu image beside the integration suite (recipe-janus failed once there, in 28 s).
+export async function startJanus({ dir, iceEnforce = null, httpPort = 8088, wsPort = 8188, timeoutMs = 45000 }) {
   fs.mkdirSync(dir, { recursive: true });
   if (await janusInfo(httpPort)) {
     throw new Error(`something already answers on 127.0.0.1:${httpPort}/janus/info; refusing to start a second Janus`);
