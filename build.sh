@@ -17,7 +17,8 @@ log() { printf '==> %s\n' "$*" >&2; }
 
 # Debian packages, grouped by what needs them. Keep in sync with README.md.
 PKGS_BUILD="meson ninja-build pkg-config gcc clang-format libglib2.0-dev libgstreamer1.0-dev
- libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev libsoup-3.0-dev libjson-glib-dev libssl-dev libgnutls28-dev"
+ libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev libsoup-3.0-dev libjson-glib-dev libssl-dev libgnutls28-dev
+ libqrencode-dev"
 PKGS_RUNTIME="gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
  gstreamer1.0-plugins-ugly gstreamer1.0-nice gstreamer1.0-alsa gstreamer1.0-libav gstreamer1.0-tools
  gstreamer1.0-x gstreamer1.0-gl"

@@ -17,6 +17,8 @@ static const char usage[] =
     "Usage: anyroomctl [--socket PATH] COMMAND\n"
     "  join LINK [--timeout SECONDS]  join a meeting; returns once connected or failed\n"
     "  leave                          leave the meeting\n"
+    "  call LINK                      call another room from its call link (rings there)\n"
+    "  accept | decline               answer the call that rings in this room\n"
     "  mute | unmute                  mute or unmute the room's microphone\n"
     "  camera on|off                  send the camera, or a black picture\n"
     "  volume LEVEL                   speaker volume, 0 to 100\n"
@@ -134,7 +136,10 @@ cmd_command(Ctl *c, const char *what, const char *link, guint timeout_s)
     return rc;
   JsonObject *o = json_node_get_object(answer);
   if (status == SOUP_STATUS_OK && json_object_get_boolean_member_with_default(o, "ok", FALSE)) {
-    g_print("%s\n", g_str_equal(what, "join") ? "connected" : "left");
+    g_print("%s\n", g_str_equal(what, "join") || g_str_equal(what, "call") ? "connected"
+                    : g_str_equal(what, "accept")                          ? "accepted"
+                    : g_str_equal(what, "decline")                         ? "declined"
+                                                                           : "left");
     return EXIT_OK;
   }
   if (status == SOUP_STATUS_ACCEPTED &&
@@ -864,6 +869,11 @@ main(int argc, char **argv)
   int rc = EXIT_USAGE;
   if (g_str_equal(cmd, "join") && argc == 3)
     rc = cmd_command(&c, "join", argv[2], (guint)CLAMP(timeout, 1, 600) + 5);
+  else if (g_str_equal(cmd, "call") && argc == 3)
+    /* the called room rings up to 45 s before someone answers */
+    rc = cmd_command(&c, "call", argv[2], (guint)CLAMP(MAX(timeout, 90), 1, 600) + 5);
+  else if ((g_str_equal(cmd, "accept") || g_str_equal(cmd, "decline")) && argc == 2)
+    rc = cmd_command(&c, cmd, NULL, 15);
   else if (g_str_equal(cmd, "leave") && argc == 2)
     rc = cmd_command(&c, "leave", NULL, 15);
   else if ((g_str_equal(cmd, "mute") || g_str_equal(cmd, "unmute")) && argc == 2)

@@ -13,6 +13,7 @@
 #include "ar-build-config.h"
 #include "ar-log.h"
 #include "ar-providers.h"
+#include "ar-room-call.h"
 #include "ar-web-engine.h"
 #include "ar-web-server.h"
 #include "ar-web-tls.h"
@@ -149,7 +150,10 @@ main(int argc, char **argv)
     return 1;
   }
   g_autoptr(ArWebEngine) web_engine = NULL;
-  ArProvidersOptions providers_opt = {.state_dir = state_dir, .web_engine = &web_engine};
+  /* Calls to the room from its call links (docs/room-calls.md). */
+  g_autoptr(ArRoomCallDesk) desk = ar_room_call_desk_new(calls);
+  ArProvidersOptions providers_opt = {
+      .state_dir = state_dir, .web_engine = &web_engine, .room_calls = desk};
   if (!ar_providers_register_builtin(ar_call_manager_get_providers(calls), config,
                                      ar_call_manager_get_engine(calls), &providers_opt, &error)) {
     g_printerr("anyroomd: media: %s\n", error->message);
@@ -173,6 +177,7 @@ main(int argc, char **argv)
   g_autoptr(ArApiHub) hub = ar_api_hub_new(calls);
   ar_api_hub_set_config(hub, config, state_dir);
   ar_api_hub_set_updater(hub, updater);
+  ar_api_hub_set_room_calls(hub, desk);
   /* The web engine's join recipes: listed, uploaded, removed (docs/recipes.md). */
   RecipeReload recipe_reload = {.web = web_engine,
                                 .registry = ar_call_manager_get_providers(calls)};

@@ -5,6 +5,7 @@
 
 #include "ar-janus.h"
 #include "ar-native-call.h"
+#include "ar-room-call.h"
 #include "ar-web-engine.h"
 #include "ar-whip.h"
 
@@ -50,6 +51,7 @@ ar_providers_register_builtin(ArProviderRegistry *registry, const ArConfig *conf
     return FALSE;
   ar_janus_provider_register(registry, native);
   ar_whip_provider_register(registry, native);
+  ar_room_call_register(registry, native, options ? options->room_calls : NULL);
   if (!config->web_enabled || !engine)
     return TRUE;
   const char *state_dir = options ? options->state_dir : NULL;

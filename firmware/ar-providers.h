@@ -17,6 +17,9 @@ typedef struct {
   /* Out (may be NULL): a reference to the web engine, NULL when it is off
    * (ar_web_engine_reload_recipes() after an administrator's change). */
   ArWebEngine **web_engine;
+  /* The room's desk for calls to it (ar-room-call.h), or NULL: no calls to
+   * the room (calls from it to a call link are always there). */
+  struct _ArRoomCallDesk *room_calls;
 } ArProvidersOptions;
 
 /* The administrator's recipe folder: [web] recipes, else STATE_DIR/recipes

@@ -10,6 +10,7 @@
 #include "ar-janus-msg.h"
 #include "ar-json.h"
 #include "ar-link.h"
+#include "ar-room-call.h"
 
 struct _ArApiHub {
   ArCallManager *calls;
@@ -23,6 +24,7 @@ struct _ArApiHub {
   ArApiHistory *history; /* NULL until there is a state dir */
   ArApiAuditFunc audit;
   ArApiRecipes *recipes; /* owned; NULL: no recipes group */
+  ArRoomCallDesk *desk;  /* borrowed; NULL: no calls to the room */
   gpointer audit_data;
 };
 
@@ -81,6 +83,8 @@ status_for_error(const GError *e)
     return SOUP_STATUS_BAD_REQUEST;
   if (e->domain == AR_CALL_ERROR && e->code == AR_CALL_ERROR_UNSUPPORTED)
     return SOUP_STATUS_UNPROCESSABLE_ENTITY;
+  if (e->domain == AR_ROOM_CALL_ERROR)
+    return ar_room_call_error_status(e);
   return SOUP_STATUS_BAD_GATEWAY;
 }
 
@@ -174,8 +178,8 @@ ar_api_hub_leave(ArApiHub *hub, SoupServerMessage *msg)
 /* ---- media controls ---- */
 
 static const char *const command_names[] = {
-    "join",   "leave",     "mute",           "unmute",        "camera",
-    "volume", "self-view", "update-install", "update-status", NULL};
+    "join",           "leave",         "mute",   "unmute",  "camera", "volume", "self-view",
+    "update-install", "update-status", "accept", "decline", "call",   NULL};
 
 const char *
 ar_api_hub_command_name(const char *path)
@@ -274,8 +278,21 @@ void
 ar_api_hub_command(ArApiHub *hub, SoupServerMessage *msg, const char *name, gsize max_body)
 {
   g_autoptr(GError) error = NULL;
-  if (g_str_equal(name, "join")) {
+  if (g_str_equal(name, "join") || g_str_equal(name, "call")) {
     ar_api_hub_join(hub, msg, max_body);
+    return;
+  }
+  if (g_str_equal(name, "accept") || g_str_equal(name, "decline")) {
+    gboolean ok = FALSE;
+    if (!hub->desk)
+      g_set_error_literal(&error, AR_ROOM_CALL_ERROR, AR_ROOM_CALL_ERROR_NO_CALL,
+                          "this room takes no calls");
+    else if (g_str_equal(name, "accept"))
+      ok = ar_room_call_desk_accept(hub->desk, &error);
+    else
+      ok = ar_room_call_desk_decline(hub->desk, &error);
+    ar_api_respond_result(msg, ok ? SOUP_STATUS_OK : status_for_error(error),
+                          ok ? NULL : error->message);
     return;
   }
   if (g_str_equal(name, "leave")) {
@@ -495,6 +512,8 @@ ar_api_hub_set_admin_info(ArApiHub *hub, const char *url, const char *fingerprin
   hub->admin_fingerprint = g_strdup(fingerprint);
 }
 
+static JsonNode *incoming_to_json(const ArRoomCallIncoming *in);
+
 JsonNode *
 ar_api_hub_status(ArApiHub *hub)
 {
@@ -513,6 +532,9 @@ ar_api_hub_status(ArApiHub *hub)
     if (hub->updater)
       json_object_set_member(json_node_get_object(status), "update",
                              ar_updater_status(hub->updater));
+    json_object_set_member(
+        json_node_get_object(status), "incoming",
+        incoming_to_json(hub->desk ? ar_room_call_desk_get_incoming(hub->desk) : NULL));
   }
   return status;
 }
@@ -564,6 +586,53 @@ ar_api_hub_set_recipes(ArApiHub *hub, ArApiRecipes *recipes)
 {
   g_clear_pointer(&hub->recipes, ar_api_recipes_free);
   hub->recipes = recipes;
+}
+
+/* {"id", "caller", "link", "ringing_s", "ring_s"} or null. */
+static JsonNode *
+incoming_to_json(const ArRoomCallIncoming *in)
+{
+  if (in == NULL)
+    return json_node_init_null(json_node_alloc());
+  JsonObject *o = json_object_new();
+  json_object_set_string_member(o, "id", in->id);
+  json_object_set_string_member(o, "caller", in->caller);
+  json_object_set_string_member(o, "link", in->link_name);
+  json_object_set_int_member(o, "ringing_s",
+                             (g_get_monotonic_time() - in->since_us) / G_USEC_PER_SEC);
+  json_object_set_int_member(o, "ring_s", in->ring_s);
+  return json_node_init_object(json_node_alloc(), o);
+}
+
+static void
+on_ring(const ArRoomCallIncoming *incoming, gpointer data)
+{
+  ArApiHub *hub = data;
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "event");
+  json_builder_add_string_value(b, "incoming");
+  json_builder_set_member_name(b, "incoming");
+  json_builder_add_value(b, incoming_to_json(incoming));
+  json_builder_end_object(b);
+  g_autoptr(JsonNode) ev = json_builder_get_root(b);
+  ar_api_hub_broadcast(hub, ev);
+}
+
+void
+ar_api_hub_set_room_calls(ArApiHub *hub, ArRoomCallDesk *desk)
+{
+  if (hub->desk)
+    ar_room_call_desk_set_ring_func(hub->desk, NULL, NULL);
+  hub->desk = desk;
+  if (desk)
+    ar_room_call_desk_set_ring_func(desk, on_ring, hub);
+}
+
+ArRoomCallDesk *
+ar_api_hub_get_room_calls(ArApiHub *hub)
+{
+  return hub->desk;
 }
 
 ArApiRecipes *
@@ -705,6 +774,7 @@ ar_api_hub_free(ArApiHub *hub)
     return;
   ar_call_manager_set_event_func(hub->calls, NULL, NULL);
   ar_api_hub_set_updater(hub, NULL);
+  ar_api_hub_set_room_calls(hub, NULL);
   for (guint i = 0; i < hub->waiters->len; i++)
     ar_call_manager_forget_waiter(hub->calls, hub->waiters->pdata[i]);
   for (guint i = 0; i < hub->event_clients->len; i++) {

@@ -105,6 +105,11 @@ ArApiHistory *ar_api_hub_get_history(ArApiHub *hub);
 /* The recipes group (ar-api-recipes.h); the hub takes @recipes (NULL: none:
  * the endpoints answer 503). */
 void ar_api_hub_set_recipes(ArApiHub *hub, ArApiRecipes *recipes);
+/* Calls to the room (ar-room-call.h; borrowed, outlives @hub): status
+ * "incoming", the "incoming" event, the accept and decline commands. */
+struct _ArRoomCallDesk;
+void ar_api_hub_set_room_calls(ArApiHub *hub, struct _ArRoomCallDesk *desk);
+struct _ArRoomCallDesk *ar_api_hub_get_room_calls(ArApiHub *hub);
 ArApiRecipes *ar_api_hub_get_recipes(ArApiHub *hub);
 /* Serves the recipes group for @path when there is one, else 503. Returns
  * the audit event of a change made (ar_api_recipes_handle) and its *@detail. */

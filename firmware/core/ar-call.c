@@ -425,6 +425,19 @@ ar_call_manager_join(ArCallManager *m, const char *text, ArCallDoneFunc done, gp
       m->providers, text, ar_link_config_get_policy(m->config->links), error);
   if (!link)
     return FALSE;
+  return ar_call_manager_join_link(m, link, text, done, user_data, error);
+}
+
+gboolean
+ar_call_manager_join_link(ArCallManager *m, const ArLink *link, const char *text,
+                          ArCallDoneFunc done, gpointer user_data, GError **error)
+{
+  if (ar_call_state_is_active(m->state) || m->state == AR_CALL_LEAVING) {
+    g_set_error(error, AR_CALL_ERROR, AR_CALL_ERROR_BUSY,
+                "the room is %s a meeting; leave it first",
+                m->state == AR_CALL_LEAVING ? "still leaving" : "already in");
+    return FALSE;
+  }
   if (!ar_provider_registry_lookup(m->providers, link->engine, link->provider)) {
     g_set_error(error, AR_CALL_ERROR, AR_CALL_ERROR_UNSUPPORTED,
                 "%s meetings are recognized but this room cannot join them yet", link->provider);

@@ -149,6 +149,12 @@ void ar_call_manager_set_event_func(ArCallManager *m, ArCallEventFunc func, gpoi
  * unsupported service) are returned here and @done is not called. */
 gboolean ar_call_manager_join(ArCallManager *m, const char *link, ArCallDoneFunc done,
                               gpointer user_data, GError **error) G_GNUC_WARN_UNUSED_RESULT;
+/* Same with a link already made: by the link module from @text, or by a
+ * module of the firmware for a call of its own (a call to the room, given
+ * the caller's name as @text: what status shows as the link). */
+gboolean ar_call_manager_join_link(ArCallManager *m, const ArLink *link, const char *text,
+                                   ArCallDoneFunc done, gpointer user_data,
+                                   GError **error) G_GNUC_WARN_UNUSED_RESULT;
 /* Leaves the call (or cancels a join). @done may be NULL. */
 gboolean ar_call_manager_leave(ArCallManager *m, ArCallDoneFunc done, gpointer user_data,
                                GError **error) G_GNUC_WARN_UNUSED_RESULT;

@@ -60,6 +60,10 @@ void ar_url_append_origin(GString *out, const char *scheme, const ArUrl *url, in
 gboolean ar_host_is_or_under(const char *host, const char *domain);
 
 ArLink *ar_link_new(const char *provider, ArEngine engine);
+/* ar-link-roomcall.c: a room's call link (https://HOST/call#t=TOKEN[&fp=PIN]).
+ * *handled: the URL has that shape (then a NULL return is a refusal with
+ * @error set), else NULL and the URL is someone else's. */
+ArLink *ar_link_parse_room_call(const ArUrl *url, gboolean *handled, GError **error);
 
 /* The provider table: ar-link-providers.c. Returns NULL with an error, or
  * NULL without an error if the URL's host/scheme belongs to no provider. */

@@ -110,6 +110,7 @@ static const ArLinkProviderInfo providers[] = {
     {"janus", "Janus", AR_ENGINE_NATIVE},
     {"whip", "WHIP", AR_ENGINE_NATIVE},
     {"whep", "WHEP", AR_ENGINE_NATIVE},
+    {"anyroom", "Anyroom call link", AR_ENGINE_NATIVE},
 };
 
 #define ZOOM_JOIN_PARAMS "pwd>passcode:pass:1-256 tk>tk:pass:1-1024"

@@ -58,6 +58,7 @@ ar_link_free(ArLink *link)
   g_free(link->join_url);
   g_free(link->sip_uri);
   g_free(link->display);
+  g_free(link->tls_pin);
   g_free(link);
 }
 
@@ -74,6 +75,7 @@ ar_link_copy(const ArLink *link)
   c->join_url = g_strdup(link->join_url);
   c->sip_uri = g_strdup(link->sip_uri);
   c->display = g_strdup(link->display);
+  c->tls_pin = g_strdup(link->tls_pin);
   return c;
 }
 
@@ -331,6 +333,11 @@ ar_link_parse_depth(const char *text, gsize len, const ArLinkPolicy *policy, gui
     return parse_whip(url, error);
   if (strcmp(url->scheme, "sip") == 0 || strcmp(url->scheme, "sips") == 0)
     return parse_sip(url, policy, error);
+
+  gboolean call_link = FALSE;
+  ArLink *room_call = ar_link_parse_room_call(url, &call_link, error);
+  if (call_link)
+    return room_call;
 
   if (!ar_link_unwrap(url, &inner, &wrapper, error))
     return NULL;

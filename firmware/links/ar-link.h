@@ -61,7 +61,17 @@ typedef struct {
   char *join_url;   /* what the engine opens / the API endpoint */
   char *sip_uri;    /* or NULL */
   char *display;    /* display name the link asks for (janus &display=), or NULL */
+  char *tls_pin;    /* SHA-256 (64 lowercase hex) of the server's TLS certificate the link
+                     * pins (a room's call link), or NULL: the system's CAs */
 } ArLink;
+
+/* A room's call link (docs/room-calls.md):
+ *   https://HOST[:PORT]/call#t=arc_<64 hex>[&fp=<64 hex>]
+ * -> provider "anyroom", engine native, join_url = "https://HOST[:PORT]/api/v1/call",
+ *    passcode = the token, tls_pin = fp. */
+#define AR_LINK_ROOM_CALL_TOKEN_PREFIX "arc_"
+/* TRUE for "arc_" and 64 lowercase hex characters. */
+gboolean ar_link_room_call_token_ok(const char *token);
 
 /* Janus forms:
  *   janus+ws://HOST:PORT[/PATH]?room=ID[&pin=PIN][&display=NAME]

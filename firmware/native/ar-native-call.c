@@ -114,6 +114,9 @@ typedef struct {
   const ArProviderClass *klass;
   gpointer class_data;
   ArNativeEngine *native;
+  /* What the call manager sees: native_call_class with the wrapped class's
+   * min_join_timeout_s (a call to a room rings before it connects). */
+  ArProviderClass wrapper;
 } NativeClass;
 
 static void
@@ -616,8 +619,8 @@ native_call_create(const ArLink *link, gpointer class_data, const char *display_
                    const ArProviderCallbacks *cb, gpointer user_data, GError **error)
 {
   NativeCall *c = g_new0(NativeCall, 1);
-  c->parent.klass = &native_call_class;
   c->nc = class_data;
+  c->parent.klass = &c->nc->wrapper;
   c->link = ar_link_copy(link);
   c->display = g_strdup(display_name);
   c->cb = *cb;
@@ -711,7 +714,9 @@ ar_native_register(ArProviderRegistry *registry, ArNativeEngine *native, const c
   nc->klass = klass;
   nc->class_data = class_data;
   nc->native = ar_native_engine_ref(native);
+  nc->wrapper = native_call_class;
+  nc->wrapper.min_join_timeout_s = klass->min_join_timeout_s;
   ar_native_engine_register(native, registry);
-  ar_provider_registry_add(registry, AR_ENGINE_NATIVE, id, &native_call_class, nc,
+  ar_provider_registry_add(registry, AR_ENGINE_NATIVE, id, &nc->wrapper, nc,
                            (GDestroyNotify)native_class_free);
 }

@@ -67,6 +67,9 @@ typedef enum {
   AR_WEB_AUTH_SESSION,          /* an admin session; tokens by scope (none of these has one) */
   AR_WEB_AUTH_ROOM,             /* the room screen's session, an admin session; tokens by scope */
   AR_WEB_AUTH_DEVICE, /* the room screen, a paired touch panel, an admin session; tokens by scope */
+  /* A call link's token, checked by the handler (ar-web-calls.c); never an
+   * API token, a session or a panel. */
+  AR_WEB_AUTH_CALL_LINK,
 } ArWebAuthNeed;
 
 typedef struct _ArWebRoute ArWebRoute;
@@ -110,15 +113,19 @@ struct _ArWebServer {
   GHashTable *buckets;      /* client address -> rate bucket */
   ArThrottlePolicy policy;
   guint expire_timer;
-  GPtrArray *logins;       /* login jobs whose password is being checked in a thread */
-  GArray *routes;          /* ArWebRoute */
-  GPtrArray *static_dirs;  /* prefix -> UI subfolder (ar-web-server.c) */
-  ArWebRoom *room;         /* room screen, panels, pairing, video (ar-web-room.c) */
-  GPtrArray *jobs;         /* ArWebJob* in a worker thread (ar-web-admin.c) */
-  gboolean job_busy[3];    /* per kind of job: one at a time */
-  gint64 preview_audit_us; /* the last camera_preview audit entry */
-  gint64 preview_event_us; /* the last camera-preview event; 0: no preview runs */
-  guint preview_end_timer; /* says the preview ended when no picture came for a while */
+  GPtrArray *logins;           /* login jobs whose password is being checked in a thread */
+  GArray *routes;              /* ArWebRoute */
+  GPtrArray *static_dirs;      /* prefix -> UI subfolder (ar-web-server.c) */
+  ArWebRoom *room;             /* room screen, panels, pairing, video (ar-web-room.c) */
+  GPtrArray *jobs;             /* ArWebJob* in a worker thread (ar-web-admin.c) */
+  gboolean job_busy[3];        /* per kind of job: one at a time */
+  GPtrArray *call_links;       /* ArWebCallLink* (ar-web-calls.c) */
+  ArBudget call_budget;        /* wrong call-link tokens, across addresses */
+  struct _ArWebCallRing *call; /* the last call a link opened */
+  char *call_id;               /* its id once answered */
+  gint64 preview_audit_us;     /* the last camera_preview audit entry */
+  gint64 preview_event_us;     /* the last camera-preview event; 0: no preview runs */
+  guint preview_end_timer;     /* says the preview ended when no picture came for a while */
 };
 
 /* ---- ar-web-server.c ---- */
@@ -229,6 +236,13 @@ void ar_web_admin_register(ArWebServer *s);
 void ar_web_recipes_register(ArWebServer *s);
 /* Jobs still running end on their own and then see no server. */
 void ar_web_admin_shutdown(ArWebServer *s);
+
+/* ---- ar-web-calls.c ---- */
+
+typedef struct _ArWebCallLink ArWebCallLink;
+/* Call links (admin, room screen) and the calls they open (docs/room-calls.md). */
+void ar_web_calls_register(ArWebServer *s);
+void ar_web_calls_free(ArWebServer *s);
 
 /* ---- ar-web-update.c ---- */
 

@@ -975,6 +975,11 @@ ar_web_room_register(ArWebServer *s, GError **error)
        AR_WEB_SCOPE_COMMANDS},
       {"/api/v1/commands/volume", "POST", AR_WEB_AUTH_DEVICE, handle_control,
        AR_WEB_SCOPE_COMMANDS},
+      {"/api/v1/commands/accept", "POST", AR_WEB_AUTH_DEVICE, handle_control,
+       AR_WEB_SCOPE_COMMANDS},
+      {"/api/v1/commands/decline", "POST", AR_WEB_AUTH_DEVICE, handle_control,
+       AR_WEB_SCOPE_COMMANDS},
+      {"/api/v1/commands/call", "POST", AR_WEB_AUTH_DEVICE, handle_control, AR_WEB_SCOPE_COMMANDS},
       {"/api/v1/commands/self-view", "POST", AR_WEB_AUTH_DEVICE, handle_control,
        AR_WEB_SCOPE_COMMANDS},
   };

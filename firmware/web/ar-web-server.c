@@ -321,7 +321,7 @@ handle_api(SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTabl
    * is refused everywhere; the route's scope decides what it may do). */
   ArWebCaller caller = {0};
   gboolean has_authz = ar_web_header(msg, "Authorization") != NULL;
-  if ((r->need != AR_WEB_AUTH_NONE || has_authz) &&
+  if (r->need != AR_WEB_AUTH_CALL_LINK && (r->need != AR_WEB_AUTH_NONE || has_authz) &&
       !ar_web_authorize(s, msg, r->need, r->scope, &caller))
     return;
   if (!method_allowed(r, method)) {
@@ -407,9 +407,12 @@ handle_static(SoupServer *soup, SoupServerMessage *msg, const char *path, GHashT
   }
   for (guint i = 0; i < s->static_dirs->len; i++) {
     ArWebStaticDir *d = s->static_dirs->pdata[i];
-    if (!g_str_has_prefix(path, d->prefix))
+    /* "/call" is "/call/" (a call link names the page without the slash). */
+    gsize plen = strlen(d->prefix);
+    gboolean bare = strlen(path) + 1 == plen && strncmp(path, d->prefix, plen - 1) == 0;
+    if (!bare && !g_str_has_prefix(path, d->prefix))
       continue;
-    const char *name = path + strlen(d->prefix);
+    const char *name = bare ? "" : path + plen;
     if (!*name)
       name = "index.html";
     const char *type = static_type(name);
@@ -481,8 +484,10 @@ ar_web_server_new(ArApiHub *hub, ArConfig *config, const char *state_dir, const 
   ar_web_update_register(s);
   ar_web_admin_register(s);
   ar_web_recipes_register(s);
+  ar_web_calls_register(s);
   s->jobs = g_ptr_array_new();
   ar_web_server_add_static_dir(s, "/admin/", "admin");
+  ar_web_server_add_static_dir(s, "/call/", "call");
   if (!ar_web_room_register(s, error))
     return NULL;
   s->policy = (ArThrottlePolicy){.base_delay_ms = 1000,
@@ -490,7 +495,18 @@ ar_web_server_new(ArApiHub *hub, ArConfig *config, const char *state_dir, const 
                                  .max_failures = config->admin_login_max_failures,
                                  .lockout_s = config->admin_login_lockout_min * 60};
   s->port = port;
-  s->allowed = ar_web_allowed_hosts(port, host, (const char *const *)config->admin_hostnames);
+  /* NAME.local too: the room's mDNS name (avahi), which its call links name. */
+  g_autoptr(GStrvBuilder) hb = g_strv_builder_new();
+  if (config->admin_hostnames)
+    g_strv_builder_addv(hb, (const char **)config->admin_hostnames);
+  const char *hostname = g_get_host_name();
+  g_autofree char *mdns = hostname && *hostname && !strchr(hostname, '.')
+                              ? g_strconcat(hostname, ".local", NULL)
+                              : NULL;
+  if (mdns)
+    g_strv_builder_add(hb, mdns);
+  g_auto(GStrv) hostnames = g_strv_builder_end(hb);
+  s->allowed = ar_web_allowed_hosts(port, host, (const char *const *)hostnames);
   if (!ar_web_load_password(s, error) || !ar_web_load_tokens(s, error))
     return NULL;
   g_autoptr(GPtrArray) names = g_ptr_array_new();
@@ -552,6 +568,7 @@ ar_web_server_free(ArWebServer *s)
   ar_web_admin_shutdown(s);
   g_clear_pointer(&s->jobs, g_ptr_array_unref);
   g_clear_pointer(&s->logins, g_ptr_array_unref);
+  ar_web_calls_free(s);
   g_clear_pointer(&s->routes, g_array_unref);
   g_clear_pointer(&s->static_dirs, g_ptr_array_unref);
   if (s->hub) {

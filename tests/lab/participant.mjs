@@ -82,7 +82,7 @@ export async function waitFor(what, fn, { timeoutMs = 30000, intervalMs = 100 } 
 }
 
 // Launch a headless Chromium with fake devices. Returns {context, page, dir, close}.
-export async function launchChromium({ name = 'chromium', logDir = null, viewport = { width: 1280, height: 800 } } = {}) {
+export async function launchChromium({ name = 'chromium', logDir = null, viewport = { width: 1280, height: 800 }, ignoreHTTPSErrors = false } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `ar-chromium-${name}-`));
   liveDirs.add(dir);
   let context;
@@ -92,6 +92,7 @@ export async function launchChromium({ name = 'chromium', logDir = null, viewpor
       headless: true,
       args: CHROMIUM_FLAGS,
       viewport,
+      ignoreHTTPSErrors,
       timeout: 30000,
     });
   } catch (e) {

@@ -14,6 +14,7 @@
 #include "ar-call.h"
 #include "ar-provider.h"
 #include "ar-providers.h"
+#include "ar-room-call.h"
 
 #define TEAMS_LINK                                                                                 \
   "https://teams.microsoft.com/l/meetup-join/19%3ameeting_ZDk4YTc2NjUtMmQ2Zi00OGFkLWFlYjYtMDk2"    \
@@ -181,8 +182,21 @@ test_builtin(void)
   g_assert_true(ar_providers_register_builtin(r, config, NULL, NULL, &error));
   g_assert_no_error(error);
   g_auto(GStrv) list = ar_provider_registry_list(r);
-  g_assert_cmpstrv(list,
-                   ((const char *const[]){"native/janus", "native/whep", "native/whip", NULL}));
+  g_assert_cmpstrv(list, ((const char *const[]){"native/anyroom", "native/janus", "native/whep",
+                                                "native/whip", NULL}));
+  /* With a desk: calls to the room too ("anyroom-in", made by the desk, never by a link). */
+  g_autoptr(ArProviderRegistry) r2 = ar_provider_registry_new();
+  g_autoptr(ArRoomCallDesk) desk = ar_room_call_desk_new(NULL);
+  ArProvidersOptions o = {.room_calls = desk};
+  g_assert_true(ar_providers_register_builtin(r2, config, NULL, &o, &error));
+  g_auto(GStrv) list2 = ar_provider_registry_list(r2);
+  g_assert_cmpstrv(list2,
+                   ((const char *const[]){"native/anyroom", "native/anyroom-in", "native/janus",
+                                          "native/whep", "native/whip", NULL}));
+  /* The anyroom provider's joins may ring: the call manager waits that long. */
+  const ArProviderClass *k = ar_provider_registry_lookup(r2, AR_ENGINE_NATIVE, "anyroom");
+  g_assert_nonnull(k);
+  g_assert_cmpuint(k->min_join_timeout_s, >=, AR_ROOM_CALL_RING_S);
 }
 
 /* ---- through the call manager ---- */

@@ -155,6 +155,45 @@ test_janus_refused(void)
   check_refused("janus+ws://[fe80::1%25eth0]/?room=1", NULL, AR_LINK_ERROR_INVALID);
 }
 
+/* ---- a room's call link (ar-link-roomcall.c) ---- */
+
+#define TOK "arc_0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+#define PIN "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"
+
+static void
+test_room_call(void)
+{
+  check_link("https://10.97.0.1:8443/call#t=" TOK "&fp=" PIN, NULL, "anyroom", AR_ENGINE_NATIVE,
+             NULL, TOK, "https://10.97.0.1:8443/api/v1/call", NULL);
+  check_link("https://anyroom-2.local/call#t=" TOK, NULL, "anyroom", AR_ENGINE_NATIVE, NULL, TOK,
+             "https://anyroom-2.local/api/v1/call", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ArLink) pinned = ar_link_parse("https://10.0.0.5/call#fp=" PIN "&t=" TOK, NULL, &error);
+  g_assert_no_error(error);
+  g_assert_cmpstr(pinned->tls_pin, ==, PIN);
+  g_autoptr(ArLink) copy = ar_link_copy(pinned);
+  g_assert_cmpstr(copy->tls_pin, ==, PIN);
+  g_autoptr(ArLink) unpinned = ar_link_parse("https://10.0.0.5/call#t=" TOK, NULL, &error);
+  g_assert_no_error(error);
+  g_assert_null(unpinned->tls_pin);
+  g_assert_true(ar_link_room_call_token_ok(TOK));
+  g_assert_false(ar_link_room_call_token_ok("arc_0123"));
+  g_assert_false(ar_link_room_call_token_ok(NULL));
+  g_assert_false(ar_link_room_call_token_ok("art_0123456789abcdef0123456789abcdef0123456789abcdef"
+                                            "0123456789abcdef"));
+  /* refused with a clear error, never handed to another form */
+  check_refused("http://10.0.0.5/call#t=" TOK, NULL, AR_LINK_ERROR_SCHEME);
+  check_refused("https://10.0.0.5/call#t=arc_12", NULL, AR_LINK_ERROR_INVALID);
+  check_refused("https://10.0.0.5/call#t=" TOK "&fp=zz", NULL, AR_LINK_ERROR_INVALID);
+  check_refused("https://10.0.0.5/call?x=1#t=" TOK, NULL, AR_LINK_ERROR_INVALID);
+  check_refused("https://10.0.0.5/call#t=" TOK "&t=" TOK, NULL, AR_LINK_ERROR_INVALID);
+  check_refused("https://u@10.0.0.5/call#t=" TOK, NULL, AR_LINK_ERROR_HOST);
+  /* upper-case hex is not what a room hands out */
+  check_refused("https://10.0.0.5/call#t=arc_0123456789ABCDEF0123456789abcdef0123456789abcdef"
+                "0123456789abcdef",
+                NULL, AR_LINK_ERROR_INVALID);
+}
+
 /* ---- whip ---- */
 
 static void
@@ -414,6 +453,7 @@ main(int argc, char **argv)
   g_test_add_func("/links/whip/basic", test_whip_basic);
   g_test_add_func("/links/whip/refused", test_whip_refused);
   g_test_add_func("/links/whep", test_whep);
+  g_test_add_func("/links/room-call", test_room_call);
   g_test_add_func("/links/hostile/userinfo", test_hostile_userinfo);
   g_test_add_func("/links/hostile/backslash", test_hostile_backslash);
   g_test_add_func("/links/hostile/idn", test_hostile_idn);
