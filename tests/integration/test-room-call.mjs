@@ -207,6 +207,36 @@ step('a revoked link is refused; a declined call says so', async (t) => {
   await caller.ctl('leave').catch(() => {});
 });
 
+step('the room screen rings with the caller\'s name; Accept on it answers; its share button shows a QR code', async (t) => {
+  const secret = fs.readFileSync(path.join(path.dirname(called.log), 'xdg-state', 'anyroom', 'kiosk-secret'), 'utf8').trim();
+  const screen = await launchChromium({ name: 'room-screen', logDir: OUT, ignoreHTTPSErrors: true, viewport: { width: 1920, height: 1080 } });
+  try {
+    await screen.page.goto(`https://127.0.0.1:8443/room/#k=${secret}`);
+    await screen.page.waitForSelector('#idle:not([hidden])', { timeout: 20000 });
+    const l = await makeLink({ name: 'screen-test' });
+    const pending = caller.ctl('call', l.link, '--timeout', '60');
+    await screen.page.waitForSelector('#ringing:not([hidden])', { timeout: 20000 });
+    assert.equal(await screen.page.textContent('#ringing-who'), 'Room-a');
+    await screen.page.screenshot({ path: path.join(OUT, 'room-screen-ringing.png') });
+    await screen.page.click('#accept-button');
+    const r = await pending;
+    assert.equal(r.code, 0, `call: ${r.stderr}`);
+    await screen.page.waitForSelector('#call:not([hidden])', { timeout: 20000 });
+    assert.ok(await screen.page.isHidden('#ringing'), 'the ringing is gone');
+    await hangUp();
+    await screen.page.waitForSelector('#idle:not([hidden])', { timeout: 20000 });
+    await screen.page.click('#share-button');
+    await screen.page.waitForSelector('#share-qr svg', { timeout: 10000 });
+    const shown = await screen.page.textContent('#share-link');
+    t.diagnostic(`the room screen shares ${shown.replace(/#t=.*/, '#t=…')}`);
+    assert.match(shown, /^https:\/\/.*\/call#t=arc_[0-9a-f]{64}&fp=[0-9a-f]{64}$/);
+    await screen.page.screenshot({ path: path.join(OUT, 'room-screen-share.png') });
+    await screen.page.click('#share-close');
+  } finally {
+    await screen.close();
+  }
+});
+
 step('a browser calls the room from its link\'s page (a link that answers by itself): media both ways', async (t) => {
   const l = await makeLink({ name: 'guest', auto_answer: true });
   const b = await launchChromium({ name: 'guest', logDir: OUT, ignoreHTTPSErrors: true });
@@ -218,7 +248,11 @@ step('a browser calls the room from its link\'s page (a link that answers by its
     await b.page.click('#call');
     await waitState(called, 'connected', { timeoutMs: 30000 });
     await waitFor('the page to say it is in the call', async () => (await b.page.textContent('#state')) === 'In the call', { timeoutMs: 15000 });
-    const s0 = await called.status();
+    const s0 = await waitFor('the room to decode the browser\'s video', async () => {
+      const s = await called.status();
+      const v = tracksOf(s, { kind: 'video', direction: 'recv' })[0];
+      return v && v.frames > 0 ? s : null;
+    }, { timeoutMs: 15000 });
     await sleep(3000);
     const s1 = await called.status();
     const v0 = tracksOf(s0, { kind: 'video', direction: 'recv' })[0];

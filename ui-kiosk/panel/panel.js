@@ -40,6 +40,8 @@ function render() {
           : st === 'failed' ? `Could not join: ${status.error || ''}` : 'Not in a meeting';
   const inCall = st === 'connected' || st === 'joining' || st === 'reconnecting' || st === 'lobby'
     || st === 'needs-attention';
+  $('ringing').hidden = !status.incoming;
+  if (status.incoming) $('ringing-who').textContent = status.incoming.caller;
   $('join').disabled = inCall;
   $('leave').disabled = !(inCall || st === 'failed');
   $('mute').textContent = c.microphone_muted ? 'Unmute' : 'Mute';
@@ -135,6 +137,8 @@ function wire() {
     if (link) command('join', { link });
   });
   $('leave').addEventListener('click', () => command('leave'));
+  $('accept').addEventListener('click', () => command('accept'));
+  $('decline').addEventListener('click', () => command('decline'));
   $('mute').addEventListener('click', () => command(status && status.controls.microphone_muted ? 'unmute' : 'mute'));
   $('camera').addEventListener('click', () => command('camera', { on: !(status && status.controls.camera_enabled) }));
   $('self-view').addEventListener('click', () => command('self-view', { on: !(status && status.controls.self_view) }));

@@ -157,6 +157,13 @@ function render() {
   err.hidden = !why;
   err.textContent = why || '';
   if (status.room_name) $('room-name').textContent = status.room_name;
+  // A call to the room rings here until someone answers (docs/room-calls.md).
+  const inc = status.incoming;
+  $('ringing').hidden = !inc;
+  if (inc) {
+    $('ringing-who').textContent = inc.caller;
+    $('ringing-link').textContent = `With the call link "${inc.link}"`;
+  }
 
   const c = status.controls || {};
   const live = waiting || inCall;
@@ -270,6 +277,24 @@ function openEvents() {
   ws.onclose = () => setTimeout(openEvents, 2000);
 }
 
+// ---- a call link for a phone or laptop: one call, within an hour ----
+async function shareLink() {
+  const r = await api('POST', '/api/v1/call-links', { name: 'room-screen', uses: 1, expires_in_s: 3600 });
+  $('share').hidden = false;
+  $('share-error').hidden = r.ok;
+  $('share-qr').replaceChildren();
+  $('share-link').textContent = '';
+  if (!r.ok) {
+    $('share-error').textContent = `No call link: ${r.data.error || `HTTP ${r.status}`}`;
+    return;
+  }
+  // The room's own SVG, parsed as XML (never as HTML): a path, nothing active.
+  const doc = new DOMParser().parseFromString(r.data.qr_svg || '', 'image/svg+xml');
+  const svg = doc.documentElement;
+  if (svg && svg.nodeName === 'svg') $('share-qr').append(document.importNode(svg, true));
+  $('share-link').textContent = r.data.link;
+}
+
 // ---- commands ----
 async function command(name, body) {
   const r = await api('POST', `/api/v1/commands/${name}`, body);
@@ -294,6 +319,10 @@ function wire() {
       $('join-link').value = '';
     }
   });
+  $('accept-button').addEventListener('click', () => command('accept'));
+  $('decline-button').addEventListener('click', () => command('decline'));
+  $('share-button').addEventListener('click', shareLink);
+  $('share-close').addEventListener('click', () => { $('share').hidden = true; $('share-qr').replaceChildren(); });
   $('cancel-button').addEventListener('click', () => command('leave'));
   $('leave-button').addEventListener('click', () => command('leave'));
   $('back-button').addEventListener('click', () => command('leave'));
