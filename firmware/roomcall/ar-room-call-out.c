@@ -25,6 +25,7 @@ typedef struct {
   GCancellable *cancel;
   ArRcPeer *send, *recv;
   gboolean send_up, recv_up, connected, leaving;
+  gboolean ringing; /* the POST is out: the called room may be ringing */
   guint poll_id, fail_id, left_id;
   GError *fail_error;
 } OutProvider;
@@ -158,6 +159,7 @@ static void
 on_ring_answered(guint status, JsonNode *body, const GError *error, gpointer data)
 {
   OutProvider *p = data;
+  p->ringing = FALSE;
   if (error) {
     fail_later(p, g_error_new(AR_ROOM_CALL_ERROR, AR_ROOM_CALL_ERROR_FAILED,
                               "cannot reach the called room: %s", error->message));
@@ -210,6 +212,7 @@ peer_sdp_ready(ArRcPeer *rp, const char *sdp, gpointer data)
     g_autoptr(JsonNode) node = json_builder_get_root(b);
     g_message("roomcall: calling %s", p->called);
     /* Held by the called room while it rings. */
+    p->ringing = TRUE;
     ar_rc_http_request(p->http, "POST", p->endpoint, node, AR_ROOM_CALL_RING_S + 15, p->cancel,
                        on_ring_answered, p);
     return;
@@ -317,14 +320,16 @@ out_leave(ArProvider *base)
   g_clear_handle_id(&p->fail_id, g_source_remove);
   g_clear_error(&p->fail_error);
   teardown(p);
-  if (p->session_url == NULL) {
-    /* Still ringing (the POST was cancelled: the called room stops ringing) or never answered. */
+  g_clear_object(&p->cancel);
+  p->cancel = g_cancellable_new();
+  if (p->session_url == NULL && !p->ringing) {
     p->left_id = g_idle_add(left_cb, p);
     return;
   }
-  g_clear_object(&p->cancel);
-  p->cancel = g_cancellable_new();
-  ar_rc_http_request(p->http, "DELETE", p->session_url, NULL, DELETE_S, p->cancel, on_deleted, p);
+  /* While it rings there is no call id yet: DELETE of the endpoint hangs up
+   * the call this link's token opened. */
+  ar_rc_http_request(p->http, "DELETE", p->session_url ? p->session_url : p->endpoint, NULL,
+                     DELETE_S, p->cancel, on_deleted, p);
 }
 
 static void

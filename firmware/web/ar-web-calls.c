@@ -564,11 +564,40 @@ handle_ring(ArWebServer *s, SoupServerMessage *msg, const ArWebCaller *caller)
   }
 }
 
+/* DELETE /api/v1/call: the caller hangs up the call its token opened, even
+ * while it rings (it has no id yet then). */
+static void
+handle_hang_up(ArWebServer *s, SoupServerMessage *msg)
+{
+  if (!call_token_ok(s, msg))
+    return;
+  ArRoomCallDesk *desk = ar_api_hub_get_room_calls(s->hub);
+  Ring *r = s->call;
+  if (desk && r->msg) {
+    SoupServerMessage *held = r->msg;
+    ar_room_call_desk_forget(desk, r);
+    ar_web_error(held, SOUP_STATUS_NOT_FOUND, "the caller hung up");
+    if (r->paused)
+      soup_server_message_unpause(held);
+    r->paused = FALSE;
+    g_signal_handlers_disconnect_by_data(held, r);
+    g_clear_object(&r->msg);
+  } else if (desk && s->call_id) {
+    g_autoptr(GError) error = NULL;
+    if (!ar_room_call_desk_hang_up(desk, s->call_id, &error))
+      g_debug("roomcall: hang-up of a call that was over: %s", error->message);
+  }
+  ar_web_error(msg, SOUP_STATUS_OK, NULL);
+}
+
 static void
 handle_call(ArWebServer *s, SoupServerMessage *msg, const char *path, const ArWebCaller *caller)
 {
   if (g_str_equal(path, "/api/v1/call")) {
-    handle_ring(s, msg, caller);
+    if (g_str_equal(soup_server_message_get_method(msg), "DELETE"))
+      handle_hang_up(s, msg);
+    else
+      handle_ring(s, msg, caller);
     return;
   }
   /* The call's own requests: the token that opened it (its link may be used
@@ -628,7 +657,7 @@ ar_web_calls_register(ArWebServer *s)
       {"/api/v1/call-links", "GET POST", AR_WEB_AUTH_ROOM, handle_links,
        AR_WEB_SCOPE_CONFIGURATION},
       {"/api/v1/call-links/", "DELETE", AR_WEB_AUTH_ROOM, handle_links, AR_WEB_SCOPE_CONFIGURATION},
-      {"/api/v1/call", "POST", AR_WEB_AUTH_CALL_LINK, handle_call},
+      {"/api/v1/call", "POST DELETE", AR_WEB_AUTH_CALL_LINK, handle_call},
       {"/api/v1/call/", "GET PUT DELETE", AR_WEB_AUTH_CALL_LINK, handle_call},
   };
   s->call_links = g_ptr_array_new_with_free_func((GDestroyNotify)link_free);

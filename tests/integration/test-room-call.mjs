@@ -207,6 +207,20 @@ step('a revoked link is refused; a declined call says so', async (t) => {
   await caller.ctl('leave').catch(() => {});
 });
 
+step('the caller hangs up while it rings: the ringing stops at once', async (t) => {
+  const l = await makeLink({ name: 'impatient' });
+  const pending = caller.ctl('call', l.link, '--timeout', '60');
+  await waitFor('the called room to ring', async () => (await called.status()).incoming, { timeoutMs: 20000 });
+  const t0 = Date.now();
+  const lr = await caller.ctl('leave');
+  assert.equal(lr.code, 0, lr.stderr);
+  await waitFor('the ringing to stop', async () => (await called.status()).incoming === null, { timeoutMs: 5000 });
+  t.diagnostic(`the ringing stopped ${Date.now() - t0} ms after the caller left`);
+  const r = await pending;
+  assert.notEqual(r.code, 0);
+  assert.equal((await called.status()).state, 'idle');
+});
+
 step('the room screen rings with the caller\'s name; Accept on it answers; its share button shows a QR code', async (t) => {
   const secret = fs.readFileSync(path.join(path.dirname(called.log), 'xdg-state', 'anyroom', 'kiosk-secret'), 'utf8').trim();
   const screen = await launchChromium({ name: 'room-screen', logDir: OUT, ignoreHTTPSErrors: true, viewport: { width: 1920, height: 1080 } });

@@ -13,6 +13,7 @@ let down = null;
 let callId = null;
 let local = null;
 let poll = null;
+let abandoned = false; // hung up while it rang
 
 function say(text, error = false) {
   $('state').textContent = text;
@@ -84,12 +85,14 @@ async function call(name) {
   say('Ringing in the room…');
   $('hangup').hidden = false;
   let r;
+  abandoned = false;
   try {
     r = await api('POST', '/api/v1/call', { name, offer });
   } catch (e) {
     hangUpLocally(`The room cannot be reached: ${e.message}`, true);
     return;
   }
+  if (abandoned) return;
   if (r.status !== 201 || !r.json || !r.json.id) {
     hangUpLocally(words(r.status, r.json), true);
     return;
@@ -121,7 +124,9 @@ async function call(name) {
 }
 
 async function hangUp(text = 'You hung up.') {
-  if (callId) await api('DELETE', `/api/v1/call/${callId}`).catch(() => {});
+  abandoned = !callId;
+  // While it rings there is no id yet: DELETE /api/v1/call hangs up what this token opened.
+  await api('DELETE', callId ? `/api/v1/call/${callId}` : '/api/v1/call').catch(() => {});
   callId = null;
   hangUpLocally(text);
 }
@@ -141,6 +146,6 @@ window.addEventListener('DOMContentLoaded', () => {
   });
   $('hangup').addEventListener('click', () => hangUp());
   window.addEventListener('pagehide', () => {
-    if (callId) fetch(`/api/v1/call/${callId}`, { method: 'DELETE', headers: { Authorization: `Bearer ${token}` }, keepalive: true });
+    if (!$('hangup').hidden) fetch(callId ? `/api/v1/call/${callId}` : '/api/v1/call', { method: 'DELETE', headers: { Authorization: `Bearer ${token}` }, keepalive: true });
   });
 });
