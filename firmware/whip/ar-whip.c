@@ -69,9 +69,24 @@ struct _ArWhipProvider {
   guint n_ice;
   guint busy_retries; /* 429/503 with Retry-After, waited out */
   guint busy_id;
-  gboolean answering; /* WHEP 406: the room answers the endpoint's counter-offer */
-  gboolean peer_up;   /* the peer reported CONNECTED */
+  gboolean answering;    /* WHEP 406: the room answers the endpoint's counter-offer */
+  gboolean peer_up;      /* the peer reported CONNECTED */
+  struct _PostCtx *post; /* the POST in flight */
 };
+
+/* A POST is never cancelled: a session the endpoint makes after the call ended (left, or the
+ * other half of a two-way call failed) is DELETEd when its answer comes. */
+typedef struct _PostCtx {
+  ArWhipProvider *p; /* NULL once the provider let go */
+  ArWhipClient *client;
+} PostCtx;
+
+static void
+post_ctx_free(PostCtx *ctx)
+{
+  ar_whip_client_free(ctx->client);
+  g_free(ctx);
+}
 
 static const ArProviderClass whip_provider_class;
 static const ArProviderClass whep_provider_class;
@@ -174,6 +189,10 @@ teardown(ArWhipProvider *p)
   g_clear_handle_id(&p->leave_id, g_source_remove);
   g_clear_handle_id(&p->wait_id, g_source_remove);
   g_clear_handle_id(&p->busy_id, g_source_remove);
+  if (p->post != NULL) {
+    p->post->p = NULL;
+    p->post = NULL;
+  }
   if (p->carry != NULL && p->carry->waiter == p)
     p->carry->waiter = NULL;
   g_clear_error(&p->deferred_error);
@@ -218,6 +237,21 @@ leave_carry(ArWhipProvider *p)
   p->kd->carry = c;
 }
 
+/* Ends the session without a callback: media stops, the endpoint is told (best effort, the
+ * endpoint forgets the session now rather than at its own timeout). */
+static void
+stop_quietly(ArWhipProvider *p, gboolean passing)
+{
+  if (p->state == ST_DONE || p->state == ST_LEAVING)
+    return;
+  p->state = ST_DONE;
+  teardown(p);
+  if (passing && p->cb.lost)
+    leave_carry(p);
+  else if (p->client != NULL && ar_whip_client_get_session_url(p->client) != NULL)
+    ar_whip_client_delete(p->client, NULL, NULL, NULL);
+}
+
 static void
 provider_fail(ArWhipProvider *p, const GError *error)
 {
@@ -225,13 +259,7 @@ provider_fail(ArWhipProvider *p, const GError *error)
     return;
   g_autoptr(GError) copy = g_error_copy(error);
   gboolean passing = error_is_passing(p, copy);
-  p->state = ST_DONE;
-  teardown(p);
-  /* Best effort: the endpoint forgets the session now rather than at its own timeout. */
-  if (passing && p->cb.lost)
-    leave_carry(p);
-  else if (p->client != NULL && ar_whip_client_get_session_url(p->client) != NULL)
-    ar_whip_client_delete(p->client, NULL, NULL, NULL);
+  stop_quietly(p, passing);
   if (p->cb.lost && passing)
     p->cb.lost(&p->parent, copy, p->user_data);
   else
@@ -376,11 +404,20 @@ take_counter_offer(ArWhipProvider *p, const char *offer, GError **error)
 static void
 on_posted(GObject *source, GAsyncResult *res, gpointer data)
 {
-  ArWhipProvider *p = data;
+  PostCtx *ctx = data;
+  ArWhipProvider *p = ctx->p;
   g_autoptr(GError) error = NULL;
   g_autoptr(ArWhipAnswer) a = ar_whip_client_post_offer_finish(NULL, res, &error);
-  if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    return; /* @p may be gone */
+  if (p == NULL) {
+    if (a != NULL) {
+      g_message("whip: the endpoint answered after the call ended; deleting that session");
+      ar_whip_client_delete(ctx->client, NULL, NULL, NULL);
+    }
+    post_ctx_free(ctx);
+    return;
+  }
+  p->post = NULL;
+  post_ctx_free(ctx);
   if (a == NULL) {
     if (!wait_busy(p, error))
       provider_fail(p, error);
@@ -447,8 +484,12 @@ post_offer(ArWhipProvider *p)
   p->state = ST_POSTING;
   if (p->answering)
     ar_whip_client_patch_sdp(p->client, sdp, p->cancel, on_answer_patched, p);
-  else
-    ar_whip_client_post_offer(p->client, sdp, p->cancel, on_posted, p);
+  else {
+    p->post = g_new0(PostCtx, 1);
+    p->post->p = p;
+    p->post->client = ar_whip_client_ref(p->client);
+    ar_whip_client_post_offer(p->client, sdp, NULL, on_posted, p->post);
+  }
 }
 
 static gboolean
@@ -571,10 +612,15 @@ create(gboolean whep, const ArLink *link, gpointer class_data, const ArProviderC
   return &p->parent;
 }
 
+static ArProvider *pair_create(const ArLink *link, const ArProviderCallbacks *cb,
+                               gpointer user_data, GError **error);
+
 static ArProvider *
 whip_create(const ArLink *link, gpointer class_data, const char *display_name,
             const ArProviderCallbacks *cb, gpointer user_data, GError **error)
 {
+  if (link->whep_url != NULL)
+    return pair_create(link, cb, user_data, error);
   return create(FALSE, link, class_data, cb, user_data, error);
 }
 
@@ -722,6 +768,207 @@ whip_free(ArProvider *base)
   g_free(p->token);
   g_free(p);
 }
+
+/* ---- a two-way link: a WHIP publisher and a WHEP receiver as one call ----
+ * Connected when both are; the failure of either ends the other (its session DELETEd) and fails
+ * (or loses, for the native engine's retry) the call; leave leaves both. */
+
+typedef struct {
+  ArProvider parent;
+  ArProviderCallbacks cb;
+  gpointer user_data;
+  ArWhipProvider *half[2]; /* 0: WHIP (sends), 1: WHEP (receives) */
+  gboolean up[2];
+  gboolean left[2];
+  gboolean connected;
+  gboolean done; /* one half failed: the call is over */
+  guint left_id;
+} ArWhipPair;
+
+static const ArProviderClass pair_class;
+
+static int
+half_index(ArWhipPair *pair, ArProvider *h)
+{
+  return h == &pair->half[1]->parent ? 1 : 0;
+}
+
+static void
+pair_half_connected(ArProvider *h, gpointer data)
+{
+  ArWhipPair *pair = data;
+  pair->up[half_index(pair, h)] = TRUE;
+  if (pair->up[0] && pair->up[1] && !pair->connected && !pair->done) {
+    pair->connected = TRUE;
+    pair->cb.connected(&pair->parent, pair->user_data);
+  }
+}
+
+static void
+pair_half_ended(ArWhipPair *pair, ArProvider *h, const GError *error, gboolean passing)
+{
+  if (pair->done)
+    return;
+  pair->done = TRUE;
+  ArWhipProvider *other = pair->half[1 - half_index(pair, h)];
+  stop_quietly(other, passing);
+  if (passing && pair->cb.lost)
+    pair->cb.lost(&pair->parent, error, pair->user_data);
+  else
+    pair->cb.failed(&pair->parent, error, pair->user_data);
+}
+
+static void
+pair_half_failed(ArProvider *h, const GError *error, gpointer data)
+{
+  pair_half_ended(data, h, error, FALSE);
+}
+
+static void
+pair_half_lost(ArProvider *h, const GError *error, gpointer data)
+{
+  pair_half_ended(data, h, error, TRUE);
+}
+
+static void
+pair_half_left(ArProvider *h, gpointer data)
+{
+  ArWhipPair *pair = data;
+  pair->left[half_index(pair, h)] = TRUE;
+  if (pair->left[0] && pair->left[1])
+    pair->cb.left(&pair->parent, pair->user_data);
+}
+
+static void
+pair_half_participants_changed(ArProvider *h, gpointer data)
+{
+  ArWhipPair *pair = data;
+  if (pair->cb.participants_changed)
+    pair->cb.participants_changed(&pair->parent, pair->user_data);
+}
+
+static void
+pair_half_media_event(ArProvider *h, const ArTrackEvent *event, gpointer data)
+{
+  ArWhipPair *pair = data;
+  if (pair->cb.media_event)
+    pair->cb.media_event(&pair->parent, event, pair->user_data);
+}
+
+static void
+pair_half_signalling_up(ArProvider *h, gpointer data)
+{
+  ArWhipPair *pair = data;
+  if (pair->cb.signalling_up)
+    pair->cb.signalling_up(&pair->parent, pair->user_data);
+}
+
+static const ArProviderCallbacks pair_half_callbacks = {
+    .connected = pair_half_connected,
+    .failed = pair_half_failed,
+    .left = pair_half_left,
+    .participants_changed = pair_half_participants_changed,
+    .media_event = pair_half_media_event,
+    .lost = pair_half_lost,
+    .signalling_up = pair_half_signalling_up,
+};
+
+static void
+pair_free(ArProvider *base)
+{
+  ArWhipPair *pair = (ArWhipPair *)base;
+  if (pair == NULL)
+    return;
+  g_clear_handle_id(&pair->left_id, g_source_remove);
+  for (int i = 0; i < 2; i++)
+    if (pair->half[i] != NULL)
+      whip_free(&pair->half[i]->parent);
+  g_free(pair);
+}
+
+static ArProvider *
+pair_create(const ArLink *link, const ArProviderCallbacks *cb, gpointer user_data, GError **error)
+{
+  ArWhipPair *pair = g_new0(ArWhipPair, 1);
+  pair->parent.klass = &pair_class;
+  pair->cb = *cb;
+  pair->user_data = user_data;
+  /* The lost callback only where the call can take it: a half reports lost only then. */
+  ArProviderCallbacks half_cb = pair_half_callbacks;
+  if (cb->lost == NULL)
+    half_cb.lost = NULL;
+  ArLink whep = {
+      .provider = (char *)"whep",
+      .engine = link->engine,
+      .join_url = link->whep_url,
+      .passcode = link->whep_token != NULL ? link->whep_token : link->passcode,
+  };
+  pair->half[0] = (ArWhipProvider *)create(FALSE, link, &whip_class_data, &half_cb, pair, error);
+  if (pair->half[0] != NULL)
+    pair->half[1] = (ArWhipProvider *)create(TRUE, &whep, &whep_class_data, &half_cb, pair, error);
+  if (pair->half[1] == NULL) {
+    g_prefix_error(error, "%s: ", pair->half[0] == NULL ? "WHIP" : "WHEP");
+    pair_free(&pair->parent);
+    return NULL;
+  }
+  return &pair->parent;
+}
+
+static void
+pair_join(ArProvider *base)
+{
+  ArWhipPair *pair = (ArWhipPair *)base;
+  whip_join(&pair->half[0]->parent);
+  whip_join(&pair->half[1]->parent);
+}
+
+static gboolean
+pair_left_cb(gpointer data)
+{
+  ArWhipPair *pair = data;
+  pair->left_id = 0;
+  pair->cb.left(&pair->parent, pair->user_data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+pair_leave(ArProvider *base)
+{
+  ArWhipPair *pair = (ArWhipPair *)base;
+  for (int i = 0; i < 2; i++) {
+    ArWhipProvider *h = pair->half[i];
+    if (h->state == ST_DONE)
+      pair->left[i] = TRUE; /* nothing to leave: it failed, its session was DELETEd */
+    else
+      whip_leave(&h->parent);
+  }
+  if (pair->left[0] && pair->left[1] && pair->left_id == 0)
+    pair->left_id = g_idle_add(pair_left_cb, pair);
+}
+
+static void
+pair_collect_tracks(ArProvider *base, GPtrArray *out)
+{
+  ArWhipPair *pair = (ArWhipPair *)base;
+  whip_collect_tracks(&pair->half[0]->parent, out);
+  whip_collect_tracks(&pair->half[1]->parent, out);
+}
+
+static void
+pair_collect_participants(ArProvider *base, GPtrArray *out)
+{
+  ArWhipPair *pair = (ArWhipPair *)base;
+  whip_collect_participants(&pair->half[1]->parent, out);
+}
+
+static const ArProviderClass pair_class = {
+    .create = NULL, /* made by whip_create() for a link with a WHEP URL */
+    .join = pair_join,
+    .leave = pair_leave,
+    .collect_tracks = pair_collect_tracks,
+    .collect_participants = pair_collect_participants,
+    .free = pair_free,
+};
 
 static const ArProviderClass whip_provider_class = {
     .create = whip_create,

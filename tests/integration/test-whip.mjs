@@ -18,6 +18,11 @@
 // session first (the front answers that DELETE late: the new POST must come after it), then
 // POSTs anew with the ICE servers of the endpoint's Link header (a STUN responder written for
 // the test counts the room's binding requests), and the endpoint decodes the room again.
+// A two-way link (whip+http://...#token=...&whep=<the WHEP URL on the same front>): one call,
+// connected when both sessions are; the front decodes the room's test pattern and the room
+// decodes the front's camera; leave DELETEs both. A two-way link whose WHEP half is refused
+// (404) fails the whole call, without a retry, and its WHIP session is DELETEd (also when
+// the WHIP answer comes after the failure).
 // Run: tests/integration/run-in-lab.sh tests/integration/test-whip.mjs (TAP).
 import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -50,7 +55,7 @@ before(async () => {
   const addr = process.env.AR_NETNS_ADDR1;
   fs.rmSync(OUT, { recursive: true, force: true });
   fs.mkdirSync(OUT, { recursive: true });
-  endpoint = await startWhipEndpoint({ token: TOKEN, logDir: OUT, host: addr });
+  endpoint = await startWhipEndpoint({ token: TOKEN, logDir: OUT, host: addr, whepPath: '/whep/ep' });
   link = `whip+http://${addr}:${endpoint.port}/whip/ep#token=${TOKEN}`;
   const conf = path.join(TMP, 'anyroom.conf');
   fs.writeFileSync(conf, [
@@ -276,4 +281,73 @@ step('a broken session: the retry DELETEs the old one first, then POSTs anew wit
     endpoint.opts.deleteDelayMs = 0;
     await stun.close();
   }
+});
+
+step('a two-way link: WHIP out and WHEP in as one call, media both ways', async () => {
+  const addr = process.env.AR_NETNS_ADDR1;
+  const whepUrl = encodeURIComponent(`http://${addr}:${endpoint.port}/whep/ep`);
+  const before = endpoint.requests.length;
+  const r = await daemon.ctl('join', `${link}&whep=${whepUrl}`);
+  assert.equal(r.code, 0, ctlFail(r, 'join'));
+  const s0 = await daemon.status();
+  assert.equal(s0.state, 'connected');
+  assert.equal(s0.provider, 'whip');
+  const posts = endpoint.requests.slice(before).filter((q) => q.method === 'POST');
+  const pub = posts.find((q) => q.path === '/whip/ep');
+  const sub = posts.find((q) => q.path === '/whep/ep');
+  assert.ok(pub && sub, `a POST to each endpoint: ${posts.map((q) => q.path).join(', ')}`);
+  assert.equal(sub.auth, `Bearer ${TOKEN}`, 'the token serves both');
+  assert.match(pub.body, /a=sendonly|a=sendrecv/);
+  assert.match(sub.body, /a=recvonly/);
+  // The front decodes the room's camera (the test pattern's blue)...
+  await waitFor('the front to decode the room', async () => {
+    const st = await endpoint.stats(pub.session);
+    return st && st.video && st.video.framesDecoded >= 30 ? st : null;
+  }, { timeoutMs: 30000 });
+  const color = await waitFor('a frame to draw', () => endpoint.color(pub.session), { timeoutMs: 10000 });
+  assert.ok(color.b > color.r + 20 && color.b > 40, `the room's test pattern: ${JSON.stringify(color)}`);
+  // ...and the room decodes the front's camera.
+  const s1 = await waitFor('anyroomd to decode the front', async () => {
+    const st = await daemon.status();
+    const v = tracksOf(st, { kind: 'video', direction: 'recv' })[0];
+    return v && v.frames > 20 ? st : null;
+  }, { timeoutMs: 30000, intervalMs: 250 });
+  await new Promise((res) => setTimeout(res, 1500));
+  const s2 = await daemon.status();
+  console.log(`two-way: ${statusSummary(s2)}; front saw colour ${JSON.stringify(color)}`);
+  const v1 = tracksOf(s1, { kind: 'video', direction: 'recv' })[0];
+  const v2 = tracksOf(s2, { kind: 'video', direction: 'recv' })[0];
+  assert.equal(v2.width, 640);
+  assert.ok(v2.frames > v1.frames, `received video frames grow (${v1.frames} -> ${v2.frames})`);
+  const sent = tracksOf(s2, { kind: 'video', direction: 'send' })[0];
+  assert.ok(sent && sent.frames > 0, 'the room sends video');
+  assert.deepEqual((s2.participants || []).map((p) => p.display), [addr]);
+  const l = await daemon.ctl('leave');
+  assert.equal(l.code, 0, ctlFail(l, 'leave'));
+  await waitState(daemon, 'idle', { timeoutMs: 15000 });
+  const dels = endpoint.requests.slice(before).filter((q) => q.method === 'DELETE').map((q) => q.path).sort();
+  assert.deepEqual(dels, [`/whip/session/${pub.session}`, `/whip/session/${sub.session}`].sort());
+  assert.equal(await endpoint.open(), 0);
+});
+
+step('a two-way link whose WHEP half is refused fails the call (not retried); its WHIP session goes', async () => {
+  const addr = process.env.AR_NETNS_ADDR1;
+  const whepUrl = encodeURIComponent(`http://${addr}:${endpoint.port}/whep/nope`);
+  const before = endpoint.requests.length;
+  const r = await daemon.ctl('join', `${link}&whep=${whepUrl}`);
+  assert.notEqual(r.code, 0);
+  const s = await waitFor('the join to fail', async () => {
+    const st = await daemon.status();
+    return (st.state === 'idle' || st.state === 'failed') && st.error ? st : null;
+  }, { timeoutMs: 30000 });
+  console.log(`two-way, WHEP refused: ${s.error}`);
+  assert.match(s.error, /WHEP receive/);
+  assert.match(s.error, /404/);
+  // The WHIP half's POST is usually still waiting for the front's answer when the 404 comes:
+  // the session it makes is DELETEd when the answer arrives.
+  await waitFor('the front to hold no session', async () => (await endpoint.open()) === 0, { timeoutMs: 10000 });
+  const pub = endpoint.requests.slice(before).find((q) => q.method === 'POST' && q.session);
+  if (pub) assert.ok(endpoint.requests.slice(before).some((q) => q.method === 'DELETE' && q.path === `/whip/session/${pub.session}`));
+  const again = endpoint.requests.slice(before).filter((q) => q.method === 'POST' && q.path === '/whep/nope');
+  assert.equal(again.length, 1, 'a refusal is not retried');
 });

@@ -15,7 +15,9 @@
 //   silentPath: a POST there is never answered; a POST to any path ending in /bare406 gets a
 //     406 with no body;
 //   deleteDelayMs: DELETE answers that much later; deleteStatus: DELETE answers this status;
-//   link: the Link header value (default a STUN server that does not exist).
+//   link: the Link header value (default a STUN server that does not exist);
+//   whepPath: a second endpoint path on the same front answered as WHEP (the page sends), for
+//     a two-way link (WHIP at `path`, WHEP at `whepPath`).
 // drop(id) closes the page's peer behind the room's back (the session breaks; a later DELETE
 // of it gets 404). Each request also has `t` (arrival, ms) and `doneT` (its answer sent).
 // startStunServer(): a STUN binding responder (UDP) that counts the requests it got.
@@ -176,8 +178,9 @@ export async function startWhipEndpoint({
   token = null, logDir = null, host = '127.0.0.1', path = '/whip/ep', patch = true, mode = 'whip',
   counterOffer = false, busy = 0, busyAfterS = 2, redirect = null, silentPath = null,
   deleteDelayMs = 0, deleteStatus = 0, link = '<stun:stun.invalid:3478>; rel="ice-server"',
+  whepPath = null,
 } = {}) {
-  const opts = { busy, deleteDelayMs, deleteStatus, link, counterOffer };
+  const opts = { busy, busyAfterS, deleteDelayMs, deleteStatus, link, counterOffer, redirect, silentPath };
   const browser = await launchChromium({ name: `${mode}-endpoint`, logDir });
   const requests = [];
   let next = 1;
@@ -193,14 +196,14 @@ export async function startWhipEndpoint({
       if (r.method === 'GET' && r.path === '/__page') return send(200, { 'Content-Type': 'text/html' }, PAGE);
       try {
         if (token && r.auth !== `Bearer ${token}`) return send(401);
-        if (r.method === 'POST' && redirect && r.path === redirect) return send(307, { Location: path });
+        if (r.method === 'POST' && opts.redirect && r.path === opts.redirect) return send(307, { Location: path });
         if (r.method === 'POST' && r.path.endsWith('/bare406')) return send(406); // no counter-offer
-        if (r.method === 'POST' && silentPath && r.path === silentPath) return; // never answered
-        if (r.method === 'POST' && r.path === path) {
+        if (r.method === 'POST' && opts.silentPath && r.path === opts.silentPath) return; // never answered
+        if (r.method === 'POST' && (r.path === path || (whepPath && r.path === whepPath))) {
           if (r.type !== 'application/sdp') return send(415);
           if (opts.busy > 0) {
             opts.busy--;
-            return send(429, { 'Retry-After': String(busyAfterS) });
+            return send(429, { 'Retry-After': String(opts.busyAfterS) });
           }
           const id = String(next++);
           r.session = id;
@@ -212,7 +215,7 @@ export async function startWhipEndpoint({
               ETag: `"s${id}"`,
             }, offer);
           }
-          const answer = await browser.page.evaluate(([i, o, w]) => window.whip.answer(i, o, w), [id, r.body, mode === 'whep']);
+          const answer = await browser.page.evaluate(([i, o, w]) => window.whip.answer(i, o, w), [id, r.body, mode === 'whep' || r.path === whepPath]);
           return send(201, {
             'Content-Type': 'application/sdp',
             Location: `/whip/session/${id}`,
@@ -254,7 +257,7 @@ export async function startWhipEndpoint({
     color: (id) => browser.page.evaluate((i) => window.whip.color(i), String(id)),
     open: () => browser.page.evaluate(() => window.whip.open()),
     drop: (id) => browser.page.evaluate((i) => window.whip.drop(i), String(id)),
-    opts, // busy, deleteDelayMs, deleteStatus, link, counterOffer: changeable between steps
+    opts, // every option above but token, path, mode, whepPath: changeable between steps
     async close() {
       await browser.close();
       const closed = new Promise((ok) => server.close(ok));
