@@ -368,7 +368,7 @@ wait_busy(ArWhipProvider *p, const GError *error)
   p->busy_retries++;
   g_message("whip: the endpoint is busy (HTTP %u); posting again in %u s as it asked", status,
             after);
-  p->busy_id = g_timeout_add_seconds(after, busy_cb, p);
+  p->busy_id = g_timeout_add(after * 1000u, busy_cb, p);
   return TRUE;
 }
 

@@ -23,6 +23,9 @@
 // decodes the front's camera; leave DELETEs both. A two-way link whose WHEP half is refused
 // (404) fails the whole call, without a retry, and its WHIP session is DELETEd (also when
 // the WHIP answer comes after the failure).
+// Error paths: a 429 with Retry-After: 2 (the room POSTs again after 2 s and connects), then a
+// 404 at DELETE (leave still completes); a 307 redirect (followed with the same offer and the
+// token); a server that never answers (a clear timeout error within 30 s).
 // Run: tests/integration/run-in-lab.sh tests/integration/test-whip.mjs (TAP).
 import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -350,4 +353,67 @@ step('a two-way link whose WHEP half is refused fails the call (not retried); it
   if (pub) assert.ok(endpoint.requests.slice(before).some((q) => q.method === 'DELETE' && q.path === `/whip/session/${pub.session}`));
   const again = endpoint.requests.slice(before).filter((q) => q.method === 'POST' && q.path === '/whep/nope');
   assert.equal(again.length, 1, 'a refusal is not retried');
+});
+
+step('429 with Retry-After: the room waits that long and POSTs again; a 404 at DELETE still ends the call', async () => {
+  endpoint.opts.busy = 1;
+  endpoint.opts.busyAfterS = 2;
+  const before = endpoint.requests.length;
+  try {
+    const r = await daemon.ctl('join', link);
+    assert.equal(r.code, 0, ctlFail(r, 'join'));
+    const posts = endpoint.requests.slice(before).filter((q) => q.method === 'POST');
+    assert.equal(posts.length, 2, 'one 429, then the POST that was answered');
+    const waited = posts[1].t - posts[0].doneT;
+    console.log(`429: the room waited ${waited} ms (Retry-After: 2)`);
+    assert.ok(waited >= 1900 && waited < 5000, `waited ${waited} ms`);
+    endpoint.opts.deleteStatus = 404;
+    const l = await daemon.ctl('leave');
+    assert.equal(l.code, 0, ctlFail(l, 'leave'));
+    await waitState(daemon, 'idle', { timeoutMs: 15000 });
+    const del = endpoint.requests.slice(before).filter((q) => q.method === 'DELETE');
+    assert.equal(del.length, 1, 'the DELETE was sent (and answered 404)');
+  } finally {
+    endpoint.opts.busy = 0;
+    endpoint.opts.deleteStatus = 0;
+  }
+});
+
+step('a 307 redirect is followed with the token; the call connects', async () => {
+  const addr = process.env.AR_NETNS_ADDR1;
+  endpoint.opts.redirect = '/whip/old';
+  const before = endpoint.requests.length;
+  try {
+    const r = await daemon.ctl('join', `whip+http://${addr}:${endpoint.port}/whip/old#token=${TOKEN}`);
+    assert.equal(r.code, 0, ctlFail(r, 'join'));
+    const posts = endpoint.requests.slice(before).filter((q) => q.method === 'POST');
+    assert.deepEqual(posts.map((q) => q.path), ['/whip/old', '/whip/ep']);
+    assert.ok(posts.every((q) => q.auth === `Bearer ${TOKEN}` && q.type === 'application/sdp'));
+    assert.equal(posts[1].body, posts[0].body, 'the same offer after the redirect');
+    const l = await daemon.ctl('leave');
+    assert.equal(l.code, 0, ctlFail(l, 'leave'));
+    await waitState(daemon, 'idle', { timeoutMs: 15000 });
+  } finally {
+    endpoint.opts.redirect = null;
+  }
+});
+
+step('a server that never answers: a clear timeout error, bounded', async () => {
+  const addr = process.env.AR_NETNS_ADDR1;
+  endpoint.opts.silentPath = '/whip/silent';
+  try {
+    const t0 = Date.now();
+    const r = await daemon.ctl('join', `whip+http://${addr}:${endpoint.port}/whip/silent#token=${TOKEN}`);
+    assert.notEqual(r.code, 0);
+    const s = await waitFor('the join to fail', async () => {
+      const st = await daemon.status();
+      return (st.state === 'idle' || st.state === 'failed') && st.error ? st : null;
+    }, { timeoutMs: 40000 });
+    const ms = Date.now() - t0;
+    console.log(`silent endpoint: ${s.error} after ${ms} ms`);
+    assert.match(s.error, /did not answer in time/);
+    assert.ok(ms < 30000, `bounded (${ms} ms)`);
+  } finally {
+    endpoint.opts.silentPath = null;
+  }
 });
