@@ -457,7 +457,7 @@ on_answer_patched(GObject *source, GAsyncResult *res, gpointer data)
   if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return; /* @p may be gone */
   if (!ok) {
-    g_prefix_error(&error, "the answer to its counter-offer: ");
+    g_message("whip: the WHEP endpoint refused the answer to its counter-offer");
     provider_fail(p, error);
     return;
   }
