@@ -370,6 +370,12 @@ ArPeer *ar_peer_new(ArMediaEngine *engine, ArPeerDirection direction, const char
  * codecs the room decodes) and takes an answer (WHEP). SEND peers always offer. */
 void ar_peer_set_offering(ArPeer *peer);
 
+/* Before ar_peer_start(): more ICE servers for this peer alone (the signalling named them, e.g.
+ * a WHIP endpoint's Link headers): @ice's TURN servers are added to the engine's; its STUN
+ * server is used when the engine gave none (webrtcbin takes one). */
+gboolean ar_peer_add_ice(ArPeer *peer, const ArIceConfig *ice,
+                         GError **error) G_GNUC_WARN_UNUSED_RESULT;
+
 /* SEND: starts capture + encode and creates the offer (-> local_description).
  * RECV: starts the pipeline; waits for the remote offer (or, offering, creates its own). */
 gboolean ar_peer_start(ArPeer *peer, GError **error) G_GNUC_WARN_UNUSED_RESULT;

@@ -1099,6 +1099,22 @@ ar_peer_set_offering(ArPeer *peer)
   peer->offers = TRUE;
 }
 
+gboolean
+ar_peer_add_ice(ArPeer *peer, const ArIceConfig *ice, GError **error)
+{
+  g_autofree char *stun = NULL;
+  if (!ar_peer_check_usable(peer, error))
+    return FALSE;
+  if (ice == NULL)
+    return TRUE;
+  /* webrtcbin answers "" for none. */
+  g_object_get(peer->webrtc, "stun-server", &stun, NULL);
+  ArIceConfig more = {.stun = stun == NULL || stun[0] == '\0' ? ice->stun : NULL,
+                      .turn = ice->turn,
+                      .relay_only = FALSE};
+  return ar_peer_apply_ice(peer, &more, error);
+}
+
 /* A RECV peer that offers: one recvonly transceiver per kind, with the codecs the room decodes
  * (the answer picks). */
 static gboolean

@@ -59,6 +59,10 @@ ar_link_free(ArLink *link)
   g_free(link->sip_uri);
   g_free(link->display);
   g_free(link->tls_pin);
+  g_free(link->whep_url);
+  if (link->whep_token != NULL)
+    memset(link->whep_token, 0, strlen(link->whep_token));
+  g_free(link->whep_token);
   g_free(link);
 }
 
@@ -76,6 +80,8 @@ ar_link_copy(const ArLink *link)
   c->sip_uri = g_strdup(link->sip_uri);
   c->display = g_strdup(link->display);
   c->tls_pin = g_strdup(link->tls_pin);
+  c->whep_url = g_strdup(link->whep_url);
+  c->whep_token = g_strdup(link->whep_token);
   return c;
 }
 
@@ -176,6 +182,61 @@ parse_janus(const ArUrl *url, GError **error)
   return link;
 }
 
+/* RFC 6750 b64token, bounded. */
+static gboolean
+check_bearer(const char *token, GError **error)
+{
+  for (const char *p = token; *p; p++) {
+    if (!g_ascii_isalnum(*p) && !strchr("-._~+/=", *p)) {
+      g_set_error_literal(error, AR_LINK_ERROR, AR_LINK_ERROR_INVALID,
+                          "the WHIP bearer token contains characters a token cannot have");
+      return FALSE;
+    }
+  }
+  if (strlen(token) > 4096) {
+    g_set_error_literal(error, AR_LINK_ERROR, AR_LINK_ERROR_INVALID,
+                        "the WHIP bearer token is too long");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* The whep= URL of a two-way WHIP link: an http(s) endpoint on the WHIP endpoint's own origin
+ * (scheme, host, port: the bearer token goes to both). Returns it normalized. */
+static char *
+parse_whep_param(const char *text, const ArUrl *whip, const char *inner, int defport,
+                 GError **error)
+{
+  g_autoptr(GError) e = NULL;
+  g_autoptr(ArUrl) u = ar_url_parse(text, strlen(text), NULL, &e);
+  if (u == NULL) {
+    g_set_error(error, AR_LINK_ERROR, AR_LINK_ERROR_INVALID,
+                "the WHEP URL of the WHIP link (whep=) is not a URL: %s", e->message);
+    return NULL;
+  }
+  if (g_strcmp0(u->scheme, inner) != 0 || u->host == NULL || g_strcmp0(u->host, whip->host) != 0 ||
+      (u->port >= 0 ? u->port : defport) != (whip->port >= 0 ? whip->port : defport)) {
+    g_set_error_literal(error, AR_LINK_ERROR, AR_LINK_ERROR_HOST,
+                        "the WHEP URL of the WHIP link (whep=) must be on the WHIP endpoint's "
+                        "own scheme, host and port");
+    return NULL;
+  }
+  if (u->path[0] != '/' || u->path[1] == '\0' || u->fragment != NULL) {
+    g_set_error_literal(error, AR_LINK_ERROR, AR_LINK_ERROR_INVALID,
+                        "the WHEP URL of the WHIP link (whep=) needs an endpoint path and no "
+                        "fragment");
+    return NULL;
+  }
+  GString *ju = g_string_new(NULL);
+  ar_url_append_origin(ju, inner, u, defport);
+  ar_url_append_encoded(ju, u->path, FALSE);
+  if (u->query != NULL) {
+    g_string_append_c(ju, '?');
+    ar_url_append_encoded(ju, u->query, TRUE);
+  }
+  return g_string_free(ju, FALSE);
+}
+
 /* whip+... (the room publishes) and whep+... (the room receives): the same form. */
 static ArLink *
 parse_whip(const ArUrl *url, GError **error)
@@ -214,20 +275,33 @@ parse_whip(const ArUrl *url, GError **error)
     g_prefix_error(error, "WHIP link: ");
     return NULL;
   }
-  if (token != NULL) {
-    for (const char *p = token; *p; p++) {
-      /* RFC 6750 b64token */
-      if (!g_ascii_isalnum(*p) && !strchr("-._~+/=", *p)) {
-        g_set_error_literal(error, AR_LINK_ERROR, AR_LINK_ERROR_INVALID,
-                            "the WHIP bearer token contains characters a token cannot have");
-        return NULL;
-      }
-    }
-    if (strlen(token) > 4096) {
-      g_set_error_literal(error, AR_LINK_ERROR, AR_LINK_ERROR_INVALID,
-                          "the WHIP bearer token is too long");
+  if (token != NULL && !check_bearer(token, error))
+    return NULL;
+  g_autofree char *whep_text = NULL;
+  g_autofree char *whep_token = NULL;
+  if (!ar_url_params_get(url->fragment, "whep", &whep_text, error) ||
+      !ar_url_params_get(url->fragment, "whep-token", &whep_token, error)) {
+    g_prefix_error(error, "WHIP link: ");
+    return NULL;
+  }
+  if (whep && (whep_text != NULL || whep_token != NULL)) {
+    g_set_error_literal(error, AR_LINK_ERROR, AR_LINK_ERROR_INVALID,
+                        "a WHEP link names no other WHEP URL (a two-way link is "
+                        "whip+https://HOST/PATH#whep=URL)");
+    return NULL;
+  }
+  if (whep_token != NULL && whep_text == NULL) {
+    g_set_error_literal(error, AR_LINK_ERROR, AR_LINK_ERROR_INVALID,
+                        "the WHIP link has a whep-token but no whep URL");
+    return NULL;
+  }
+  if (whep_token != NULL && !check_bearer(whep_token, error))
+    return NULL;
+  g_autofree char *whep_url = NULL;
+  if (whep_text != NULL) {
+    whep_url = parse_whep_param(whep_text, url, inner, defport, error);
+    if (whep_url == NULL)
       return NULL;
-    }
   }
 
   GString *ju = g_string_new(NULL);
@@ -240,6 +314,8 @@ parse_whip(const ArUrl *url, GError **error)
   ArLink *link = ar_link_new(id, AR_ENGINE_NATIVE);
   link->passcode = (token && token[0]) ? g_steal_pointer(&token) : NULL;
   link->join_url = g_string_free(ju, FALSE);
+  link->whep_url = g_steal_pointer(&whep_url);
+  link->whep_token = (whep_token && whep_token[0]) ? g_steal_pointer(&whep_token) : NULL;
   return link;
 }
 
@@ -420,6 +496,8 @@ ar_link_build_json(JsonBuilder *b, const ArLink *link)
   add_string_or_null(b, "passcode", link->passcode);
   add_string_or_null(b, "join_url", link->join_url);
   add_string_or_null(b, "sip_uri", link->sip_uri);
+  if (link->whep_url != NULL) /* only two-way WHIP links have it (its token is not shown) */
+    add_string_or_null(b, "whep_url", link->whep_url);
   json_builder_end_object(b);
 }
 

@@ -63,6 +63,8 @@ typedef struct {
   char *display;    /* display name the link asks for (janus &display=), or NULL */
   char *tls_pin;    /* SHA-256 (64 lowercase hex) of the server's TLS certificate the link
                      * pins (a room's call link), or NULL: the system's CAs */
+  char *whep_url;   /* whip links naming a WHEP URL too (one two-way call), or NULL */
+  char *whep_token; /* its bearer token, or NULL (then passcode serves both) */
 } ArLink;
 
 /* A room's call link (docs/room-calls.md):
@@ -86,6 +88,12 @@ gboolean ar_link_room_call_token_ok(const char *token);
  *    (the endpoint to POST the offer to), passcode = BEARER (RFC 6750 token
  *    characters; sent as "Authorization: Bearer"), meeting_id = NULL. The token
  *    sits in the fragment so that it is never part of a URL sent anywhere.
+ * Two-way (WHIP out, WHEP in, one call):
+ *   whip+https://HOST[:PORT]/PATH[?QUERY]#[token=BEARER&]whep=URL[&whep-token=BEARER2]
+ *    URL = the WHEP endpoint, percent-encoded, "https://HOST[:PORT]/PATH[?QUERY]": the same
+ *    scheme, host and port as the WHIP endpoint (the token goes to both), no user info, no
+ *    fragment. -> whep_url = URL normalized, whep_token = BEARER2 or NULL (BEARER serves
+ *    both). whep+ links take neither parameter.
  *
  * SIP form: sip:ID@DOMAIN / sips:ID@DOMAIN where DOMAIN is the SIP domain of a
  * known service (zoomcrc.com, SITE.webex.com, lifesizecloud.com, call.sl,

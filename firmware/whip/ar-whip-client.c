@@ -185,14 +185,18 @@ finish_req(GTask *task, gsize n)
                                   g_get_real_time() / G_USEC_PER_SEC, &s))
       c->retry_after_s = s;
   }
-  if (r->kind == KIND_PATCH && (status == 405 || status == 501)) {
+  if (r->kind == KIND_PATCH && (status == 405 || status == 501) &&
+      g_strcmp0(r->content_type, "application/sdp") != 0) {
     g_set_error(&error, AR_WHIP_ERROR, AR_WHIP_ERROR_UNSUPPORTED,
                 "%s: the endpoint does not take trickle ICE or restarts (HTTP %u)", c->what,
                 status);
     fail_task(task, error);
     return;
   }
-  if (status < 200 || status > 299) {
+  gboolean counter =
+      r->kind == KIND_POST && status == 406 && n > 0 &&
+      g_strcmp0(soup_message_headers_get_content_type(h, NULL), "application/sdp") == 0;
+  if (!counter && (status < 200 || status > 299)) {
     g_autofree char *m = ar_whip_status_message(status, c->what);
     fail_task(task, g_error_new_literal(AR_WHIP_ERROR, AR_WHIP_ERROR_STATUS, m));
     return;
@@ -202,7 +206,7 @@ finish_req(GTask *task, gsize n)
     g_autoptr(ArWhipAnswer) a = g_new0(ArWhipAnswer, 1);
     g_autofree char *url = g_uri_to_string(r->uri);
     const char *ctype = soup_message_headers_get_content_type(h, NULL);
-    if (status != 201) {
+    if (status != 201 && !counter) {
       fail_task(task,
                 g_error_new(AR_WHIP_ERROR, AR_WHIP_ERROR_INVALID,
                             "%s: the endpoint answered HTTP %u, not 201 Created", c->what, status));
@@ -233,6 +237,7 @@ finish_req(GTask *task, gsize n)
     a->ice_skipped = g_string_free(g_steal_pointer(&skipped), FALSE);
     a->answer_sdp = g_strndup((const char *)r->buf, n);
     a->etag = g_strdup(soup_message_headers_get_one(h, "ETag"));
+    a->counter_offer = counter;
     g_free(c->session_url);
     c->session_url = g_strdup(a->session_url);
     g_free(c->etag);
@@ -418,6 +423,19 @@ ar_whip_client_patch(ArWhipClient *c, const char *sdpfrag, GCancellable *cancell
   }
   start(c, KIND_PATCH, "PATCH", c->session_url, "application/trickle-ice-sdpfrag", sdpfrag,
         cancellable, callback, user_data, ar_whip_client_patch);
+}
+
+void
+ar_whip_client_patch_sdp(ArWhipClient *c, const char *answer_sdp, GCancellable *cancellable,
+                         GAsyncReadyCallback callback, gpointer user_data)
+{
+  if (c->session_url == NULL) {
+    g_task_report_new_error(NULL, callback, user_data, ar_whip_client_patch, AR_WHIP_ERROR,
+                            AR_WHIP_ERROR_INVALID, "%s: no session to answer", c->what);
+    return;
+  }
+  start(c, KIND_PATCH, "PATCH", c->session_url, "application/sdp", answer_sdp, cancellable,
+        callback, user_data, ar_whip_client_patch);
 }
 
 gboolean

@@ -47,6 +47,8 @@ typedef struct {
   char *etag;             /* or NULL */
   GPtrArray *ice_servers; /* ArWhipIceServer* from its Link headers (possibly empty) */
   char *ice_skipped;      /* why some Link ice-servers were not taken ("" if none) */
+  gboolean counter_offer; /* a WHEP 406 with an SDP: @answer_sdp is the endpoint's own offer,
+                           * to be answered with ar_whip_client_patch_sdp() */
 } ArWhipAnswer;
 
 void ar_whip_answer_free(ArWhipAnswer *a);
@@ -56,7 +58,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(ArWhipAnswer, ar_whip_answer_free)
  * cancelled before it touches what may be gone. */
 
 /* POSTs @offer_sdp (application/sdp). Success: a 201 with an SDP body and a Location; the
- * client keeps the session URL and ETag for PATCH and DELETE. */
+ * client keeps the session URL and ETag for PATCH and DELETE. Also a success: a 406 Not
+ * Acceptable with Content-Type application/sdp, a body and a Location (WHEP's counter-offer,
+ * docs/decisions.md): counter_offer is set. A 406 without them stays an error. */
 void ar_whip_client_post_offer(ArWhipClient *c, const char *offer_sdp, GCancellable *cancellable,
                                GAsyncReadyCallback callback, gpointer user_data);
 ArWhipAnswer *ar_whip_client_post_offer_finish(ArWhipClient *c, GAsyncResult *result,
@@ -69,6 +73,12 @@ void ar_whip_client_patch(ArWhipClient *c, const char *sdpfrag, GCancellable *ca
                           GAsyncReadyCallback callback, gpointer user_data);
 gboolean ar_whip_client_patch_finish(ArWhipClient *c, GAsyncResult *result, char **answer_frag,
                                      GError **error);
+
+/* PATCHes @answer_sdp (application/sdp) to the session: the room's answer to a WHEP endpoint's
+ * counter-offer. If-Match the ETag when there is one; success: 200 or 204. */
+void ar_whip_client_patch_sdp(ArWhipClient *c, const char *answer_sdp, GCancellable *cancellable,
+                              GAsyncReadyCallback callback, gpointer user_data);
+#define ar_whip_client_patch_sdp_finish ar_whip_client_patch_finish
 
 /* DELETEs the session (a no-op success without one). */
 void ar_whip_client_delete(ArWhipClient *c, GCancellable *cancellable, GAsyncReadyCallback callback,

@@ -16,7 +16,17 @@ G_BEGIN_DECLS
  * DTLS fingerprint is verified as for every native peer. DELETE at leave. */
 
 #define AR_WHIP_GATHER_MS 3000
+/* A retry is against the reconnection budget: the offer leaves after at most this much
+ * gathering, later candidates are trickled. */
+#define AR_WHIP_RETRY_GATHER_MS 1000
 #define AR_WHIP_LEAVE_MS 5000
+/* A retry after a failure waits this long at most for the old session's DELETE. */
+#define AR_WHIP_DELETE_WAIT_MS 2000
+/* ...and takes the failed session's DELETE and ICE servers only when it comes this soon. */
+#define AR_WHIP_CARRY_MAX_AGE_S 60
+/* 429/503 with Retry-After: waited out up to this long, this many times; longer is an error. */
+#define AR_WHIP_RETRY_AFTER_MAX_S 10
+#define AR_WHIP_BUSY_RETRIES 2
 
 void ar_whip_provider_register(ArProviderRegistry *registry, ArNativeEngine *native);
 

@@ -6,7 +6,8 @@
  *   201 with Location, ETag, Link ice-servers; the token and content type it was sent;
  *   307/308 redirects followed with the body and token, a loop stopped; 401/404/429 in words
  *   and Retry-After; 201 without Location, a body over the bound; a server that never answers;
- *   PATCH with If-Match, 204 and 405; DELETE and the session forgotten.
+ *   PATCH with If-Match, 204 and 405; DELETE and the session forgotten; WHEP's 406 with a
+ *   counter-offer (and a bare 406, an error), the answer PATCHed as application/sdp.
  */
 #include <libsoup/soup.h>
 #include <string.h>
@@ -89,6 +90,16 @@ handler(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable
     soup_server_message_set_response(msg, "application/sdp", SOUP_MEMORY_TAKE, big,
                                      AR_WHIP_MAX_BODY + 10);
     soup_server_message_set_status(msg, 201, NULL);
+  } else if (g_str_equal(path, "/whep/counter")) {
+    soup_message_headers_replace(rh, "Location", "/whep/session/9");
+    soup_message_headers_replace(rh, "ETag", "\"c9\"");
+    soup_server_message_set_response(msg, "application/sdp", SOUP_MEMORY_STATIC, answer,
+                                     strlen(answer));
+    soup_server_message_set_status(msg, 406, NULL);
+  } else if (g_str_equal(path, "/whep/bare406")) {
+    soup_server_message_set_status(msg, 406, NULL);
+  } else if (g_str_equal(path, "/whep/session/9")) {
+    soup_server_message_set_status(msg, 204, NULL);
   } else if (g_str_equal(path, "/whip/silent")) {
     soup_server_message_pause(msg);
     g_ptr_array_add(f->paused, g_object_ref(msg));
@@ -336,6 +347,47 @@ test_free_in_flight(Fixture *f, gconstpointer data)
   g_assert_error(error, AR_WHIP_ERROR, AR_WHIP_ERROR_TIMEOUT);
 }
 
+/* WHEP: 406 with an SDP is the endpoint's counter-offer, answered by PATCH application/sdp
+ * with If-Match; 406 without a body is an error in words. */
+static void
+test_counter_offer(Fixture *f, gconstpointer data)
+{
+  g_autoptr(ArWhipClient) c = client(f, "/whep/counter", "tok", 0);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ArWhipAnswer) a = post(c, &error);
+  g_assert_no_error(error);
+  g_assert_true(a->counter_offer);
+  g_assert_cmpstr(a->answer_sdp, ==, answer);
+  g_autofree char *session = g_strdup_printf("%s/whep/session/9", f->base);
+  g_assert_cmpstr(a->session_url, ==, session);
+
+  GAsyncResult *res = NULL;
+  ar_whip_client_patch_sdp(c, offer, NULL, on_done, &res);
+  g_assert_true(ar_whip_client_patch_sdp_finish(c, wait_result(&res), NULL, &error));
+  g_clear_object(&res);
+  g_assert_no_error(error);
+  g_assert_cmpstr(f->method, ==, "PATCH");
+  g_assert_cmpstr(f->path, ==, "/whep/session/9");
+  g_assert_cmpstr(f->ctype, ==, "application/sdp");
+  g_assert_cmpstr(f->if_match, ==, "\"c9\"");
+  g_assert_cmpstr(f->auth, ==, "Bearer tok");
+  g_assert_cmpstr(f->body, ==, offer);
+
+  /* A 201 is not a counter-offer. */
+  g_autoptr(ArWhipClient) ok = client(f, "/whip/ok", NULL, 0);
+  g_autoptr(ArWhipAnswer) a2 = post(ok, &error);
+  g_assert_no_error(error);
+  g_assert_false(a2->counter_offer);
+
+  g_autoptr(ArWhipClient) bare = client(f, "/whep/bare406", NULL, 0);
+  g_autoptr(ArWhipAnswer) a3 = post(bare, &error);
+  g_assert_null(a3);
+  g_assert_error(error, AR_WHIP_ERROR, AR_WHIP_ERROR_STATUS);
+  g_assert_nonnull(strstr(error->message, "406"));
+  g_assert_nonnull(strstr(error->message, "cannot take"));
+  g_assert_cmpuint(ar_whip_client_get_last_status(bare), ==, 406);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -343,6 +395,8 @@ main(int argc, char **argv)
   g_test_add("/whip-client/publish", Fixture, NULL, fixture_set_up, test_publish,
              fixture_tear_down);
   g_test_add("/whip-client/redirects", Fixture, NULL, fixture_set_up, test_redirects,
+             fixture_tear_down);
+  g_test_add("/whip-client/counter-offer", Fixture, NULL, fixture_set_up, test_counter_offer,
              fixture_tear_down);
   g_test_add("/whip-client/errors", Fixture, NULL, fixture_set_up, test_errors, fixture_tear_down);
   g_test_add("/whip-client/silent-server", Fixture, NULL, fixture_set_up, test_silent_server,

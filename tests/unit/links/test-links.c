@@ -220,6 +220,83 @@ test_whep(void)
   check_refused("whep+https://x@sfu.example.org/w", NULL, AR_LINK_ERROR_HOST);
 }
 
+/* One call with media both ways: whip+...#whep=URL (the WHEP endpoint on the same origin). */
+static void
+test_whip_whep(void)
+{
+  static const struct {
+    const char *text, *join, *token, *whep, *whep_token;
+  } ok[] = {
+      {"whip+https://sfu.example.org/whip/"
+       "room1#token=abc&whep=https%3A%2F%2Fsfu.example.org%2Fwhep%2Froom1",
+       "https://sfu.example.org/whip/room1", "abc", "https://sfu.example.org/whep/room1", NULL},
+      /* Not encoded (a fragment may hold ':' and '/'), a token of its own, a query of its own. */
+      {"whip+https://sfu.example.org:8443/whip?app=x#whep=https://sfu.example.org:8443/"
+       "whep%3Fapp%3Dx"
+       "&whep-token=viewer.1",
+       "https://sfu.example.org:8443/whip?app=x", NULL, "https://sfu.example.org:8443/whep?app=x",
+       "viewer.1"},
+      /* The default port written or not is the same origin. */
+      {"whip+https://sfu.example.org/whip#whep=https%3A%2F%2FSFU.example.org%3A443%2Fwhep",
+       "https://sfu.example.org/whip", NULL, "https://sfu.example.org/whep", NULL},
+      {"whip+http://10.97.0.1:8080/whip/ep#token=t&whep=http%3A%2F%2F10.97.0.1%3A8080%2Fwhep%2Fep",
+       "http://10.97.0.1:8080/whip/ep", "t", "http://10.97.0.1:8080/whep/ep", NULL},
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS(ok); i++) {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(ArLink) link = ar_link_parse(ok[i].text, NULL, &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(link->provider, ==, "whip");
+    g_assert_cmpstr(link->join_url, ==, ok[i].join);
+    g_assert_cmpstr(link->passcode, ==, ok[i].token);
+    g_assert_cmpstr(link->whep_url, ==, ok[i].whep);
+    g_assert_cmpstr(link->whep_token, ==, ok[i].whep_token);
+    g_autoptr(ArLink) copy = ar_link_copy(link);
+    g_assert_cmpstr(copy->whep_url, ==, ok[i].whep);
+    g_assert_cmpstr(copy->whep_token, ==, ok[i].whep_token);
+    g_autofree char *json = ar_link_to_json(link);
+    g_assert_nonnull(strstr(json, "\"whep_url\""));
+    if (ok[i].whep_token != NULL)
+      g_assert_null(strstr(json, ok[i].whep_token));
+  }
+  /* A plain WHIP link has no whep_url, in JSON neither. */
+  g_autoptr(ArLink) plain = ar_link_parse("whip+https://sfu.example.org/whip", NULL, NULL);
+  g_assert_null(plain->whep_url);
+  g_autofree char *json = ar_link_to_json(plain);
+  g_assert_null(strstr(json, "whep_url"));
+
+  /* Another host, scheme or port: the token would go elsewhere. */
+  check_refused("whip+https://sfu.example.org/whip#whep=https%3A%2F%2Fevil.example%2Fwhep", NULL,
+                AR_LINK_ERROR_HOST);
+  check_refused(
+      "whip+https://sfu.example.org/whip#whep=https%3A%2F%2Fsfu.example.org.evil.example%2Fw", NULL,
+      AR_LINK_ERROR_HOST);
+  check_refused("whip+https://sfu.example.org/whip#whep=http%3A%2F%2Fsfu.example.org%2Fwhep", NULL,
+                AR_LINK_ERROR_HOST);
+  check_refused("whip+https://sfu.example.org/whip#whep=https%3A%2F%2Fsfu.example.org%3A8443%2Fw",
+                NULL, AR_LINK_ERROR_HOST);
+  check_refused("whip+https://sfu.example.org/whip#whep=whep%2Bhttps%3A%2F%2Fsfu.example.org%2Fw",
+                NULL, AR_LINK_ERROR_HOST);
+  /* User info, no path, a fragment, not a URL, twice, a token without a URL, a bad token. */
+  check_refused("whip+https://sfu.example.org/whip#whep=https%3A%2F%2Fx%40sfu.example.org%2Fw",
+                NULL, -1);
+  check_refused("whip+https://sfu.example.org/whip#whep=https%3A%2F%2Fsfu.example.org%2F", NULL,
+                AR_LINK_ERROR_INVALID);
+  check_refused("whip+https://sfu.example.org/whip#whep=https%3A%2F%2Fsfu.example.org%2Fw%23x",
+                NULL, AR_LINK_ERROR_INVALID);
+  check_refused("whip+https://sfu.example.org/whip#whep=%20", NULL, AR_LINK_ERROR_INVALID);
+  check_refused("whip+https://sfu.example.org/whip#whep=https%3A%2F%2Fsfu.example.org%2Fa"
+                "&whep=https%3A%2F%2Fsfu.example.org%2Fb",
+                NULL, -1);
+  check_refused("whip+https://sfu.example.org/whip#whep-token=abc", NULL, AR_LINK_ERROR_INVALID);
+  check_refused("whip+https://sfu.example.org/whip#whep=https%3A%2F%2Fsfu.example.org%2Fw"
+                "&whep-token=a%20b",
+                NULL, AR_LINK_ERROR_INVALID);
+  /* A WHEP link names no other WHEP URL. */
+  check_refused("whep+https://sfu.example.org/whep#whep=https%3A%2F%2Fsfu.example.org%2Fw", NULL,
+                AR_LINK_ERROR_INVALID);
+}
+
 static void
 test_whip_refused(void)
 {
@@ -454,6 +531,7 @@ main(int argc, char **argv)
   g_test_add_func("/links/whip/refused", test_whip_refused);
   g_test_add_func("/links/whep", test_whep);
   g_test_add_func("/links/room-call", test_room_call);
+  g_test_add_func("/links/whip/two-way", test_whip_whep);
   g_test_add_func("/links/hostile/userinfo", test_hostile_userinfo);
   g_test_add_func("/links/hostile/backslash", test_hostile_backslash);
   g_test_add_func("/links/hostile/idn", test_hostile_idn);
