@@ -412,9 +412,8 @@ ring_timeout_cb(gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-/* A caller's name: printable characters only, at most AR_ROOM_CALL_NAME_MAX. */
-static char *
-clean_name(const char *name)
+char *
+ar_room_call_clean_name(const char *name)
 {
   if (name == NULL || !g_utf8_validate(name, -1, NULL))
     return g_strdup("A caller");
@@ -466,7 +465,7 @@ ar_room_call_desk_ring(ArRoomCallDesk *desk, const char *caller, const char *lin
   Session *s = g_new0(Session, 1);
   s->desk = desk;
   s->id = g_steal_pointer(&id);
-  s->caller = clean_name(caller);
+  s->caller = ar_room_call_clean_name(caller);
   s->link_name = g_strdup(link_name ? link_name : "");
   s->offer = g_strdup(offer);
   s->since_us = g_get_monotonic_time();

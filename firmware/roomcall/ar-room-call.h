@@ -78,6 +78,11 @@ void ar_room_call_desk_set_ring_func(ArRoomCallDesk *desk, ArRoomCallRingFunc fu
 /* What rings now, or NULL. */
 const ArRoomCallIncoming *ar_room_call_desk_get_incoming(ArRoomCallDesk *desk);
 
+/* A caller's name as the room shows it: printable characters only, at most
+ * AR_ROOM_CALL_NAME_MAX, trimmed; "A caller" for NULL, invalid UTF-8 or
+ * nothing left. Newly allocated. */
+char *ar_room_call_clean_name(const char *name);
+
 /* ---- the HTTP edge ---- */
 
 /* A caller presented a valid token: rings (or, @auto_answer, accepts at once)

@@ -20,6 +20,9 @@
 # Then WHIP and WHEP (tests/bench/bench-whip.mjs, ~1 min): link -> connected and -> first frame
 # both ways against the lab's Chromium endpoint. AR_BENCH_WHIP=0 skips it; `./build.sh bench
 # whip` runs only it. AR_BENCH_WHIP_RUNS (10).
+# Then room-to-room calls (tests/bench/bench-room-call.mjs, ~1 min, three-namespace lab): call
+# link -> connected and -> media both ways. AR_BENCH_ROOM_CALL=0 skips it; `./build.sh bench
+# room-call` runs only it. AR_BENCH_ROOM_CALL_RUNS (10).
 # Exit 0 whenever it ran: timings never fail it; 1 if it could not run.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -43,6 +46,16 @@ bench_whip() {
   echo "== WHIP and WHEP: $WHIP_CMDLINE (AR_BENCH_WHIP=0 skips it; \"whip\" runs only it)"
   AR_BENCH_CMDLINE="$WHIP_CMDLINE" "$LAB/in-netns.sh" node "$HERE/bench-whip.mjs"
 }
+# Room-to-room calls (issue 12): see bench-room-call.mjs.
+ROOM_CALL_CMDLINE="${AR_BENCH_ROOM_CALL_RUNS:+AR_BENCH_ROOM_CALL_RUNS=$AR_BENCH_ROOM_CALL_RUNS }$0 $*"
+bench_room_call() {
+  echo "== room-to-room calls: $ROOM_CALL_CMDLINE (AR_BENCH_ROOM_CALL=0 skips it; \"room-call\" runs only it)"
+  AR_BENCH_CMDLINE="$ROOM_CALL_CMDLINE" "$HERE/../integration/run-in-net-lab.sh" --plain "$HERE/bench-room-call.mjs"
+}
+if [ "${2:-}" = room-call ]; then
+  bench_room_call
+  exit $?
+fi
 if [ "${2:-}" = web ]; then
   bench_web
   exit $?
@@ -89,5 +102,9 @@ fi
 if [ "${AR_BENCH_WHIP:-1}" != 0 ]; then
   echo
   bench_whip || rc=1
+fi
+if [ "${AR_BENCH_ROOM_CALL:-1}" != 0 ]; then
+  echo
+  bench_room_call || rc=1
 fi
 exit $rc

@@ -131,6 +131,8 @@ after(async () => {
 });
 
 let first = null;
+let short = null; // a link of 60 s, tried once it expired (the last step)
+let shortMadeAt = 0;
 
 // The middle forwards the rooms' HTTPS (signalling to B's port 8443) and nothing else between
 // them: no UDP, no ICE-TCP. Media can only go through coturn (TURN over TCP to the middle's own
@@ -150,6 +152,8 @@ function signallingOnly() {
 }
 
 step('a call link: made by the admin, its token shown once with a QR code, listed without it', async () => {
+  short = await makeLink({ name: 'short-lived', uses: 5, expires_in_s: 60 });
+  shortMadeAt = Date.now();
   first = await makeLink({ name: 'room-a', uses: 1, expires_in_s: 3600 });
   assert.match(first.token, /^arc_[0-9a-f]{64}$/);
   assert.match(first.link, new RegExp(`^https://${MEET_IP.replace(/\./g, '\\.')}:8443/call#t=arc_[0-9a-f]{64}&fp=[0-9a-f]{64}$`));
@@ -157,7 +161,7 @@ step('a call link: made by the admin, its token shown once with a QR code, liste
   assert.match(first.qr_svg, /^<svg [^>]*viewBox="0 0 \d+ \d+"/);
   const list = await loopbackRequest(NS.meet, { path: '/api/v1/call-links', headers: { Cookie: admin.cookie } });
   assert.equal(list.status, 200);
-  assert.equal(list.json.call_links.length, 1);
+  assert.equal(list.json.call_links.length, 2);
   assert.ok(!list.text.includes(first.token.slice(4, 20)), 'the list never shows a token');
   const log = fs.readFileSync(called.log, 'utf8');
   assert.ok(!log.includes(first.token.slice(4)), 'the token is not in the log');
@@ -306,4 +310,13 @@ step('only signalling passes between the rooms: the call goes through coturn (TU
   } finally {
     net3Mode('direct');
   }
+});
+
+step('an expired link is refused', async (t) => {
+  const wait = shortMadeAt + 61000 - Date.now();
+  t.diagnostic(`waiting ${Math.max(0, wait)} ms for the 60 s link to expire`);
+  if (wait > 0) await sleep(wait);
+  const r = await request({ host: MEET_IP, method: 'POST', path: '/api/v1/call', headers: { Authorization: `Bearer ${short.token}` }, body: { name: 'late', offer: 'v=0' } });
+  assert.equal(r.status, 401, r.text);
+  assert.match(r.json.error, /wrong, used, expired or revoked/);
 });
