@@ -145,6 +145,12 @@ def case_boot(vm):
     vm.run("passwd -S root | grep -q ' L '")  # locked: no password login
     vm.run("systemctl is-active anyroomd avahi-daemon systemd-networkd systemd-timesyncd "
            "anyroom-machine-id")
+    # The room's call links name NAME.local (docs/room-calls.md): avahi and nss-mdns resolve it.
+    host = vm.run("hostname")[1].strip()
+    rc, out = vm.run(f"for i in $(seq 1 30); do getent hosts {host}.local && break; sleep 0.5; done",
+                     check=False)
+    diag(f"mDNS: {host}.local -> {out.strip()}")
+    assert f"{host}.local" in out, f"{host}.local does not resolve on the device: {out!r}"
     # The first boot's machine ID is made up by systemd; anyroom-machine-id saves it for GRUB.
     vm.machine_id = vm.run("cat /etc/machine-id")[1].strip()
     vm.run("grub-editenv /boot/efi/EFI/anyroom/machine-id.env list"
