@@ -186,10 +186,8 @@ on_ring_answered(guint status, JsonNode *body, const GError *error, gpointer dat
     fail_later(p, g_steal_pointer(&e));
     return;
   }
-  p->recv = ar_rc_peer_new(p->media, AR_PEER_RECV, p->called, &out_peer_callbacks, p, &e);
-  if (!p->recv)
-    goto failed;
-  if (!ar_rc_peer_start(p->recv, offer, &e))
+  /* The receiving peer was started while the called room rang. */
+  if (!ar_rc_peer_take_offer(p->recv, offer, &e))
     goto failed;
   return;
 failed:
@@ -286,7 +284,10 @@ out_join(ArProvider *base)
   OutProvider *p = (OutProvider *)base;
   g_autoptr(GError) e = NULL;
   p->send = ar_rc_peer_new(p->media, AR_PEER_SEND, "room", &out_peer_callbacks, p, &e);
-  if (!p->send || !ar_rc_peer_start(p->send, NULL, &e)) {
+  /* The receiving peer starts now too: its pipeline is ready when the called room answers. */
+  if (p->send && ar_rc_peer_start(p->send, NULL, &e))
+    p->recv = ar_rc_peer_new(p->media, AR_PEER_RECV, p->called, &out_peer_callbacks, p, &e);
+  if (!p->recv || !ar_rc_peer_start(p->recv, NULL, &e)) {
     g_prefix_error(&e, "cannot start the call: ");
     fail_later(p, g_steal_pointer(&e));
   }

@@ -118,9 +118,15 @@ ar_rc_peer_start(ArRcPeer *rp, const char *offer, GError **error)
 {
   if (!ar_peer_start(rp->peer, error))
     return FALSE;
-  if (ar_peer_get_direction(rp->peer) == AR_PEER_RECV)
-    return ar_peer_set_remote_description(rp->peer, "offer", offer, error);
+  if (ar_peer_get_direction(rp->peer) == AR_PEER_RECV && offer != NULL)
+    return ar_rc_peer_take_offer(rp, offer, error);
   return TRUE;
+}
+
+gboolean
+ar_rc_peer_take_offer(ArRcPeer *rp, const char *offer, GError **error)
+{
+  return ar_peer_set_remote_description(rp->peer, "offer", offer, error);
 }
 
 gboolean

@@ -19,8 +19,11 @@ typedef struct {
 
 ArRcPeer *ar_rc_peer_new(ArMediaEngine *engine, ArPeerDirection direction, const char *label,
                          const ArRcPeerCallbacks *cb, gpointer user_data, GError **error);
-/* SEND: starts and offers. RECV: starts and answers @offer (untrusted). */
+/* SEND: starts and offers. RECV: starts and answers @offer (untrusted), or
+ * with @offer NULL only starts (ar_rc_peer_take_offer() later). */
 gboolean ar_rc_peer_start(ArRcPeer *rp, const char *offer, GError **error);
+/* RECV, started: answers @offer (untrusted). */
+gboolean ar_rc_peer_take_offer(ArRcPeer *rp, const char *offer, GError **error);
 /* SEND: the remote answer (untrusted). */
 gboolean ar_rc_peer_take_answer(ArRcPeer *rp, const char *answer, GError **error);
 ArPeer *ar_rc_peer_get(ArRcPeer *rp);
