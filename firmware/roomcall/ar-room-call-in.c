@@ -64,15 +64,12 @@ struct _ArRoomCallDesk {
 };
 
 struct _InProvider {
-  ArProvider parent;
-  ArProviderCallbacks cb;
-  gpointer user_data;
+  ArRcCall c; /* first: the provider */
   ArRoomCallDesk *desk;
   Session *session;
   char *caller;
-  ArRcPeer *send, *recv;
   char *answer, *offer; /* the room's answer (recv) and offer (send) */
-  gboolean send_up, recv_up, connected, answered;
+  gboolean answered;
   guint answer_id; /* the caller's answer comes in time */
   guint fail_id;
   GError *fail_error;
@@ -144,9 +141,8 @@ fail_cb(gpointer data)
     p->session->provider = NULL;
     p->session = NULL;
   }
-  g_clear_pointer(&p->send, ar_rc_peer_free);
-  g_clear_pointer(&p->recv, ar_rc_peer_free);
-  p->cb.failed(&p->parent, e, p->user_data);
+  ar_rc_call_close_peers(&p->c);
+  p->c.cb.failed(&p->c.parent, e, p->c.user_data);
   return G_SOURCE_REMOVE;
 }
 
@@ -188,7 +184,7 @@ static void
 peer_sdp_ready(ArRcPeer *rp, const char *sdp, gpointer data)
 {
   InProvider *p = data;
-  if (rp == p->recv)
+  if (rp == p->c.recv)
     p->answer = g_strdup(sdp);
   else
     p->offer = g_strdup(sdp);
@@ -199,31 +195,18 @@ static void
 peer_state(ArRcPeer *rp, ArPeerState state, const GError *error, gpointer data)
 {
   InProvider *p = data;
-  if (state == AR_PEER_STATE_FAILED) {
+  if (state == AR_PEER_STATE_FAILED)
     fail_later(p, error ? g_error_copy(error)
                         : g_error_new(AR_MEDIA_ERROR, AR_MEDIA_ERROR_FAILED,
                                       "the media connection with the caller failed"));
-    return;
-  }
-  if (state != AR_PEER_STATE_CONNECTED)
-    return;
-  if (rp == p->send)
-    p->send_up = TRUE;
   else
-    p->recv_up = TRUE;
-  if (p->send_up && p->recv_up && !p->connected) {
-    p->connected = TRUE;
-    p->cb.connected(&p->parent, p->user_data);
-    if (p->cb.participants_changed)
-      p->cb.participants_changed(&p->parent, p->user_data);
-  }
+    ar_rc_call_peer_state(&p->c, rp, state);
 }
 
 static void
 peer_media(ArRcPeer *rp, ArPeerEvent event, gpointer data)
 {
-  InProvider *p = data;
-  ar_native_media_event(&p->parent, &p->cb, p->user_data, ar_rc_peer_get(rp), event);
+  ar_rc_call_peer_media(data, rp, event);
 }
 
 static const ArRcPeerCallbacks in_peer_callbacks = {
@@ -244,14 +227,15 @@ in_create(const ArLink *link, gpointer class_data, const char *display_name,
     return NULL;
   }
   InProvider *p = g_new0(InProvider, 1);
-  p->parent.klass = &ar_room_call_in_class;
-  p->cb = *cb;
-  p->user_data = user_data;
+  p->c.parent.klass = &ar_room_call_in_class;
+  p->c.cb = *cb;
+  p->c.user_data = user_data;
   p->desk = desk;
   p->session = s;
   p->caller = g_strdup(s->caller);
+  p->c.participant = p->caller;
   s->provider = p;
-  return &p->parent;
+  return &p->c.parent;
 }
 
 static void
@@ -264,10 +248,10 @@ in_join(ArProvider *base)
                                       "the caller hung up"));
     return;
   }
-  p->recv = ar_rc_peer_new(p->desk->media, AR_PEER_RECV, "caller", &in_peer_callbacks, p, &error);
-  if (p->recv && ar_rc_peer_start(p->recv, p->session->offer, &error))
-    p->send = ar_rc_peer_new(p->desk->media, AR_PEER_SEND, "room", &in_peer_callbacks, p, &error);
-  if (!p->send || !ar_rc_peer_start(p->send, NULL, &error)) {
+  p->c.recv = ar_rc_peer_new(p->desk->media, AR_PEER_RECV, "caller", &in_peer_callbacks, p, &error);
+  if (p->c.recv && ar_rc_peer_start(p->c.recv, p->session->offer, &error))
+    p->c.send = ar_rc_peer_new(p->desk->media, AR_PEER_SEND, "room", &in_peer_callbacks, p, &error);
+  if (!p->c.send || !ar_rc_peer_start(p->c.send, NULL, &error)) {
     g_prefix_error(&error, "cannot answer the call: ");
     fail_later(p, g_steal_pointer(&error));
   }
@@ -278,7 +262,7 @@ left_cb(gpointer data)
 {
   InProvider *p = data;
   p->left_id = 0;
-  p->cb.left(&p->parent, p->user_data);
+  p->c.cb.left(&p->c.parent, p->c.user_data);
   return G_SOURCE_REMOVE;
 }
 
@@ -295,32 +279,9 @@ in_leave(ArProvider *base)
     p->session->provider = NULL;
     p->session = NULL;
   }
-  g_clear_pointer(&p->send, ar_rc_peer_free);
-  g_clear_pointer(&p->recv, ar_rc_peer_free);
+  ar_rc_call_close_peers(&p->c);
   if (!p->left_id)
     p->left_id = g_idle_add(left_cb, p);
-}
-
-static void
-in_collect_tracks(ArProvider *base, GPtrArray *out)
-{
-  InProvider *p = (InProvider *)base;
-  if (p->send)
-    ar_native_collect_tracks(ar_rc_peer_get(p->send), out);
-  if (p->recv)
-    ar_native_collect_tracks(ar_rc_peer_get(p->recv), out);
-}
-
-static void
-in_collect_participants(ArProvider *base, GPtrArray *out)
-{
-  InProvider *p = (InProvider *)base;
-  if (!p->connected)
-    return;
-  ArParticipant *who = g_new0(ArParticipant, 1);
-  who->id = g_strdup("caller");
-  who->display = g_strdup(p->caller);
-  g_ptr_array_add(out, who);
 }
 
 static void
@@ -336,8 +297,7 @@ in_free(ArProvider *base)
     session_end(p->session, e);
     p->session->provider = NULL;
   }
-  ar_rc_peer_free(p->send);
-  ar_rc_peer_free(p->recv);
+  ar_rc_call_close_peers(&p->c);
   g_free(p->answer);
   g_free(p->offer);
   g_free(p->caller);
@@ -348,8 +308,8 @@ const ArProviderClass ar_room_call_in_class = {
     .create = in_create,
     .join = in_join,
     .leave = in_leave,
-    .collect_tracks = in_collect_tracks,
-    .collect_participants = in_collect_participants,
+    .collect_tracks = ar_rc_call_collect_tracks,
+    .collect_participants = ar_rc_call_collect_participants,
     .free = in_free,
 };
 
@@ -524,7 +484,7 @@ ar_room_call_desk_caller_answer(ArRoomCallDesk *desk, const char *id, const char
   if (!s)
     return FALSE;
   InProvider *p = s->provider;
-  if (s->state != S_ACTIVE || p == NULL || p->send == NULL || p->answer_id == 0) {
+  if (s->state != S_ACTIVE || p == NULL || p->c.send == NULL || p->answer_id == 0) {
     g_set_error_literal(error, AR_ROOM_CALL_ERROR, AR_ROOM_CALL_ERROR_INVALID,
                         "the call does not wait for an answer");
     return FALSE;
@@ -534,7 +494,7 @@ ar_room_call_desk_caller_answer(ArRoomCallDesk *desk, const char *id, const char
                         "the request needs an \"answer\": an SDP answer of at most 32 KiB");
     return FALSE;
   }
-  if (!ar_rc_peer_take_answer(p->send, answer, error)) {
+  if (!ar_rc_peer_take_answer(p->c.send, answer, error)) {
     g_prefix_error(error, "the answer was refused: ");
     GError *copy = g_error_copy(*error);
     fail_later(p, copy);

@@ -13,9 +13,7 @@
 #define DELETE_S 3 /* a hang-up waits this long for the called room's answer */
 
 typedef struct {
-  ArProvider parent;
-  ArProviderCallbacks cb;
-  gpointer user_data;
+  ArRcCall c; /* first: the provider */
   ArMediaEngine *media;
   char *name; /* this room's name, as the called room shows it */
   char *endpoint;
@@ -23,8 +21,7 @@ typedef struct {
   char *called;      /* the called room's host, for status */
   ArRcHttp *http;
   GCancellable *cancel;
-  ArRcPeer *send, *recv;
-  gboolean send_up, recv_up, connected, leaving;
+  gboolean leaving;
   gboolean ringing; /* the POST is out: the called room may be ringing */
   guint poll_id, fail_id, left_id;
   GError *fail_error;
@@ -35,8 +32,7 @@ teardown(OutProvider *p)
 {
   g_cancellable_cancel(p->cancel);
   g_clear_handle_id(&p->poll_id, g_source_remove);
-  g_clear_pointer(&p->send, ar_rc_peer_free);
-  g_clear_pointer(&p->recv, ar_rc_peer_free);
+  ar_rc_call_close_peers(&p->c);
 }
 
 static gboolean
@@ -46,7 +42,7 @@ fail_cb(gpointer data)
   p->fail_id = 0;
   g_autoptr(GError) e = g_steal_pointer(&p->fail_error);
   teardown(p);
-  p->cb.failed(&p->parent, e, p->user_data);
+  p->c.cb.failed(&p->c.parent, e, p->c.user_data);
   return G_SOURCE_REMOVE;
 }
 
@@ -178,16 +174,16 @@ on_ring_answered(guint status, JsonNode *body, const GError *error, gpointer dat
     return;
   }
   p->session_url = g_strdup_printf("%s/%s", p->endpoint, id);
-  if (p->cb.signalling_up)
-    p->cb.signalling_up(&p->parent, p->user_data);
+  if (p->c.cb.signalling_up)
+    p->c.cb.signalling_up(&p->c.parent, p->c.user_data);
   g_autoptr(GError) e = NULL;
-  if (!ar_rc_peer_take_answer(p->send, answer, &e)) {
+  if (!ar_rc_peer_take_answer(p->c.send, answer, &e)) {
     g_prefix_error(&e, "the called room's answer was refused: ");
     fail_later(p, g_steal_pointer(&e));
     return;
   }
   /* The receiving peer was started while the called room rang. */
-  if (!ar_rc_peer_take_offer(p->recv, offer, &e))
+  if (!ar_rc_peer_take_offer(p->c.recv, offer, &e))
     goto failed;
   return;
 failed:
@@ -201,7 +197,7 @@ peer_sdp_ready(ArRcPeer *rp, const char *sdp, gpointer data)
   OutProvider *p = data;
   g_autoptr(JsonBuilder) b = json_builder_new();
   json_builder_begin_object(b);
-  if (rp == p->send) {
+  if (rp == p->c.send) {
     json_builder_set_member_name(b, "name");
     json_builder_add_string_value(b, p->name);
     json_builder_set_member_name(b, "offer");
@@ -227,31 +223,18 @@ static void
 peer_state(ArRcPeer *rp, ArPeerState state, const GError *error, gpointer data)
 {
   OutProvider *p = data;
-  if (state == AR_PEER_STATE_FAILED) {
+  if (state == AR_PEER_STATE_FAILED)
     fail_later(p, error ? g_error_copy(error)
                         : g_error_new(AR_MEDIA_ERROR, AR_MEDIA_ERROR_FAILED,
                                       "the media connection with the called room failed"));
-    return;
-  }
-  if (state != AR_PEER_STATE_CONNECTED)
-    return;
-  if (rp == p->send)
-    p->send_up = TRUE;
   else
-    p->recv_up = TRUE;
-  if (p->send_up && p->recv_up && !p->connected) {
-    p->connected = TRUE;
-    p->cb.connected(&p->parent, p->user_data);
-    if (p->cb.participants_changed)
-      p->cb.participants_changed(&p->parent, p->user_data);
-  }
+    ar_rc_call_peer_state(&p->c, rp, state);
 }
 
 static void
 peer_media(ArRcPeer *rp, ArPeerEvent event, gpointer data)
 {
-  OutProvider *p = data;
-  ar_native_media_event(&p->parent, &p->cb, p->user_data, ar_rc_peer_get(rp), event);
+  ar_rc_call_peer_media(data, rp, event);
 }
 
 static const ArRcPeerCallbacks out_peer_callbacks = {
@@ -265,17 +248,18 @@ out_create(const ArLink *link, gpointer class_data, const char *display_name,
            const ArProviderCallbacks *cb, gpointer user_data, GError **error)
 {
   OutProvider *p = g_new0(OutProvider, 1);
-  p->parent.klass = &ar_room_call_out_class;
-  p->cb = *cb;
-  p->user_data = user_data;
+  p->c.parent.klass = &ar_room_call_out_class;
+  p->c.cb = *cb;
+  p->c.user_data = user_data;
   p->media = class_data;
   p->name = g_strdup(display_name ? display_name : "Anyroom");
   p->endpoint = g_strdup(link->join_url);
   g_autoptr(GUri) uri = g_uri_parse(link->join_url, G_URI_FLAGS_NONE, NULL);
   p->called = g_strdup(uri && g_uri_get_host(uri) ? g_uri_get_host(uri) : "the called room");
+  p->c.participant = p->called;
   p->http = ar_rc_http_new(link->passcode, link->tls_pin);
   p->cancel = g_cancellable_new();
-  return &p->parent;
+  return &p->c.parent;
 }
 
 static void
@@ -283,11 +267,11 @@ out_join(ArProvider *base)
 {
   OutProvider *p = (OutProvider *)base;
   g_autoptr(GError) e = NULL;
-  p->send = ar_rc_peer_new(p->media, AR_PEER_SEND, "room", &out_peer_callbacks, p, &e);
+  p->c.send = ar_rc_peer_new(p->media, AR_PEER_SEND, "room", &out_peer_callbacks, p, &e);
   /* The receiving peer starts now too: its pipeline is ready when the called room answers. */
-  if (p->send && ar_rc_peer_start(p->send, NULL, &e))
-    p->recv = ar_rc_peer_new(p->media, AR_PEER_RECV, p->called, &out_peer_callbacks, p, &e);
-  if (!p->recv || !ar_rc_peer_start(p->recv, NULL, &e)) {
+  if (p->c.send && ar_rc_peer_start(p->c.send, NULL, &e))
+    p->c.recv = ar_rc_peer_new(p->media, AR_PEER_RECV, p->called, &out_peer_callbacks, p, &e);
+  if (!p->c.recv || !ar_rc_peer_start(p->c.recv, NULL, &e)) {
     g_prefix_error(&e, "cannot start the call: ");
     fail_later(p, g_steal_pointer(&e));
   }
@@ -298,7 +282,7 @@ left_cb(gpointer data)
 {
   OutProvider *p = data;
   p->left_id = 0;
-  p->cb.left(&p->parent, p->user_data);
+  p->c.cb.left(&p->c.parent, p->c.user_data);
   return G_SOURCE_REMOVE;
 }
 
@@ -334,28 +318,6 @@ out_leave(ArProvider *base)
 }
 
 static void
-out_collect_tracks(ArProvider *base, GPtrArray *out)
-{
-  OutProvider *p = (OutProvider *)base;
-  if (p->send)
-    ar_native_collect_tracks(ar_rc_peer_get(p->send), out);
-  if (p->recv)
-    ar_native_collect_tracks(ar_rc_peer_get(p->recv), out);
-}
-
-static void
-out_collect_participants(ArProvider *base, GPtrArray *out)
-{
-  OutProvider *p = (OutProvider *)base;
-  if (!p->connected)
-    return;
-  ArParticipant *who = g_new0(ArParticipant, 1);
-  who->id = g_strdup("called-room");
-  who->display = g_strdup(p->called);
-  g_ptr_array_add(out, who);
-}
-
-static void
 out_free(ArProvider *base)
 {
   OutProvider *p = (OutProvider *)base;
@@ -376,8 +338,8 @@ const ArProviderClass ar_room_call_out_class = {
     .create = out_create,
     .join = out_join,
     .leave = out_leave,
-    .collect_tracks = out_collect_tracks,
-    .collect_participants = out_collect_participants,
+    .collect_tracks = ar_rc_call_collect_tracks,
+    .collect_participants = ar_rc_call_collect_participants,
     .free = out_free,
     /* ringing lasts up to AR_ROOM_CALL_RING_S */
     .min_join_timeout_s = AR_ROOM_CALL_RING_S + 20,

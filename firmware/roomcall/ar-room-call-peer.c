@@ -2,6 +2,7 @@
 /* ar-room-call-peer.c: an ArPeer whose description goes out whole (ar-room-call-priv.h). */
 #include "ar-room-call-priv.h"
 
+#include "ar-native.h"
 #include "ar-whip-msg.h"
 
 struct _ArRcPeer {
@@ -157,4 +158,58 @@ ar_rc_peer_free(ArRcPeer *rp)
   g_array_unref(rp->candidates);
   g_free(rp->sdp);
   g_free(rp);
+}
+
+/* ---- the call of two peers (ArRcCall) ---- */
+
+void
+ar_rc_call_peer_state(ArRcCall *c, ArRcPeer *rp, ArPeerState state)
+{
+  if (state != AR_PEER_STATE_CONNECTED)
+    return;
+  if (rp == c->send)
+    c->send_up = TRUE;
+  else
+    c->recv_up = TRUE;
+  if (c->send_up && c->recv_up && !c->connected) {
+    c->connected = TRUE;
+    c->cb.connected(&c->parent, c->user_data);
+    if (c->cb.participants_changed)
+      c->cb.participants_changed(&c->parent, c->user_data);
+  }
+}
+
+void
+ar_rc_call_peer_media(ArRcCall *c, ArRcPeer *rp, ArPeerEvent event)
+{
+  ar_native_media_event(&c->parent, &c->cb, c->user_data, ar_rc_peer_get(rp), event);
+}
+
+void
+ar_rc_call_collect_tracks(ArProvider *base, GPtrArray *out)
+{
+  ArRcCall *c = (ArRcCall *)base;
+  if (c->send)
+    ar_native_collect_tracks(ar_rc_peer_get(c->send), out);
+  if (c->recv)
+    ar_native_collect_tracks(ar_rc_peer_get(c->recv), out);
+}
+
+void
+ar_rc_call_collect_participants(ArProvider *base, GPtrArray *out)
+{
+  ArRcCall *c = (ArRcCall *)base;
+  if (!c->connected)
+    return;
+  ArParticipant *who = g_new0(ArParticipant, 1);
+  who->id = g_strdup("peer");
+  who->display = g_strdup(c->participant ? c->participant : "");
+  g_ptr_array_add(out, who);
+}
+
+void
+ar_rc_call_close_peers(ArRcCall *c)
+{
+  g_clear_pointer(&c->send, ar_rc_peer_free);
+  g_clear_pointer(&c->recv, ar_rc_peer_free);
 }

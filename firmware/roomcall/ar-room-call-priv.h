@@ -29,6 +29,26 @@ gboolean ar_rc_peer_take_answer(ArRcPeer *rp, const char *answer, GError **error
 ArPeer *ar_rc_peer_get(ArRcPeer *rp);
 void ar_rc_peer_free(ArRcPeer *rp);
 
+/* What the two providers share: a call of two peers, one sending (it
+ * offered) and one receiving, connected once both are. */
+typedef struct {
+  ArProvider parent;
+  ArProviderCallbacks cb;
+  gpointer user_data;
+  ArRcPeer *send, *recv;
+  gboolean send_up, recv_up, connected;
+  const char *participant; /* the other end's name, borrowed; listed once connected */
+} ArRcCall;
+
+/* A peer's state (not FAILED: the provider ends the call its own way):
+ * connected is reported once both peers are. */
+void ar_rc_call_peer_state(ArRcCall *c, ArRcPeer *rp, ArPeerState state);
+void ar_rc_call_peer_media(ArRcCall *c, ArRcPeer *rp, ArPeerEvent event);
+/* ArProviderClass.collect_tracks and collect_participants of both. */
+void ar_rc_call_collect_tracks(ArProvider *base, GPtrArray *out);
+void ar_rc_call_collect_participants(ArProvider *base, GPtrArray *out);
+void ar_rc_call_close_peers(ArRcCall *c);
+
 /* The "anyroom-in" class (ar-room-call-in.c) and "anyroom" (ar-room-call-out.c). */
 extern const ArProviderClass ar_room_call_in_class;
 extern const ArProviderClass ar_room_call_out_class;

@@ -409,60 +409,65 @@ handle_links(ArWebServer *s, SoupServerMessage *msg, const char *path, const ArW
 
 /* ---- the caller's side ---- */
 
-/* The link whose token the request bears, or NULL after answering 401 or
- * 429. Every failure draws on the room's one budget. */
-static ArWebCallLink *
-link_of_request(ArWebServer *s, SoupServerMessage *msg)
+/* The SHA-256 of the request's call-link token, or NULL: none, or not of a
+ * token's shape; *refused: answered 429 already (the budget of wrong tokens
+ * is spent). */
+static char *
+bearer_hash(ArWebServer *s, SoupServerMessage *msg, gboolean *refused)
 {
-  gint64 now_us = g_get_monotonic_time();
-  gint64 wait = ar_budget_wait_us(&s->call_budget, now_us);
-  if (wait > 0) {
+  gint64 wait = ar_budget_wait_us(&s->call_budget, g_get_monotonic_time());
+  *refused = wait > 0;
+  if (*refused) {
     ar_web_error_retry(msg, wait, "too many wrong call links: try again in ", "");
     return NULL;
   }
   const char *authz = ar_web_header(msg, "Authorization");
   const char *token = authz && g_ascii_strncasecmp(authz, "Bearer ", 7) == 0 ? authz + 7 : NULL;
+  return ar_link_room_call_token_ok(token) ? ar_web_sha256_hex(token, strlen(token)) : NULL;
+}
+
+/* 401, on the room's one budget of wrong tokens. */
+static void
+refuse(ArWebServer *s, SoupServerMessage *msg)
+{
+  ar_budget_spend(&s->call_budget, g_get_monotonic_time());
+  g_message("roomcall: refused a call link from %s (wrong, used, expired or revoked)",
+            ar_web_client_of(msg));
+  ar_web_error(msg, SOUP_STATUS_UNAUTHORIZED,
+               "this call link is not valid: it is wrong, used, expired or revoked");
+}
+
+/* The link whose token the request bears, or NULL after answering 401 or 429. */
+static ArWebCallLink *
+link_of_request(ArWebServer *s, SoupServerMessage *msg)
+{
+  gboolean refused = FALSE;
+  g_autofree char *hash = bearer_hash(s, msg, &refused);
+  if (refused)
+    return NULL;
   ArWebCallLink *found = NULL;
-  if (ar_link_room_call_token_ok(token)) {
-    g_autofree char *hash = ar_web_sha256_hex(token, strlen(token));
-    gint64 now = g_get_real_time() / G_USEC_PER_SEC;
-    for (guint i = 0; i < s->call_links->len; i++) {
-      ArWebCallLink *l = s->call_links->pdata[i];
-      if (ar_web_secret_equal(l->hash, hash) && l->expires > now && l->uses > 0)
-        found = l;
-    }
+  gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+  for (guint i = 0; hash && i < s->call_links->len; i++) {
+    ArWebCallLink *l = s->call_links->pdata[i];
+    if (ar_web_secret_equal(l->hash, hash) && l->expires > now && l->uses > 0)
+      found = l;
   }
-  if (found == NULL) {
-    ar_budget_spend(&s->call_budget, now_us);
-    g_message("roomcall: refused a call link from %s (wrong, used, expired or revoked)",
-              ar_web_client_of(msg));
-    ar_web_error(msg, SOUP_STATUS_UNAUTHORIZED,
-                 "this call link is not valid: it is wrong, used, expired or revoked");
-  }
+  if (found == NULL)
+    refuse(s, msg);
   return found;
 }
 
-/* The token of the request opened the call in progress; else 401 (or 429),
- * on the same budget as the links. */
+/* The token of the request opened the call in progress; else 401 or 429. */
 static gboolean
 call_token_ok(ArWebServer *s, SoupServerMessage *msg)
 {
-  gint64 now_us = g_get_monotonic_time();
-  gint64 wait = ar_budget_wait_us(&s->call_budget, now_us);
-  if (wait > 0) {
-    ar_web_error_retry(msg, wait, "too many wrong call links: try again in ", "");
+  gboolean refused = FALSE;
+  g_autofree char *hash = bearer_hash(s, msg, &refused);
+  if (refused)
     return FALSE;
-  }
-  const char *authz = ar_web_header(msg, "Authorization");
-  const char *token = authz && g_ascii_strncasecmp(authz, "Bearer ", 7) == 0 ? authz + 7 : NULL;
-  if (s->call && ar_link_room_call_token_ok(token)) {
-    g_autofree char *hash = ar_web_sha256_hex(token, strlen(token));
-    if (ar_web_secret_equal(s->call->link_hash, hash))
-      return TRUE;
-  }
-  ar_budget_spend(&s->call_budget, now_us);
-  ar_web_error(msg, SOUP_STATUS_UNAUTHORIZED,
-               "this call link is not valid: it is wrong, used, expired or revoked");
+  if (hash && s->call && ar_web_secret_equal(s->call->link_hash, hash))
+    return TRUE;
+  refuse(s, msg);
   return FALSE;
 }
 
