@@ -155,6 +155,8 @@ take_settings(ArConfig *to, ArConfig *from)
 gboolean
 ar_api_config_apply_saved(ArConfig *config, const char *state_dir, GError **error)
 {
+  /* The config file's own secrets (not settable here) stay out of the log ring too. */
+  ar_log_ring_add_secret(config->whip_token);
   g_autoptr(GKeyFile) overlay = load_overlay(state_dir, error);
   if (!overlay)
     return FALSE;

@@ -72,6 +72,8 @@ static const KeySpec config_keys[] = {
     S("web", "bridge", T_BOOL, web_bridge, 0, 0),
     S("web", "recipes", T_STRING, web_recipes_dir, 0, 0),
     S("web", "room-email", T_STRING, web_room_email, 0, 0),
+    S("whip", "endpoint", T_STRING, whip_endpoint, 0, 0),
+    S("whip", "token", T_STRING, whip_token, 0, 0), /* secret: never logged */
 };
 #undef S
 
@@ -284,6 +286,34 @@ validate_web(const ArConfig *c, const char *origin, GError **error)
                 origin);
     return FALSE;
   }
+  return TRUE;
+}
+
+/* [whip]: an http(s) endpoint (http for one on the room's own network, as
+ * whip+http: links), and a token only with it. */
+static gboolean
+validate_whip(const ArConfig *c, const char *origin, GError **error)
+{
+  if (c->whip_endpoint != NULL && ((!g_str_has_prefix(c->whip_endpoint, "https://") &&
+                                    !g_str_has_prefix(c->whip_endpoint, "http://")) ||
+                                   strlen(c->whip_endpoint) > 2048)) {
+    g_set_error(
+        error, AR_CONFIG_ERROR, AR_CONFIG_ERROR_INVALID_VALUE,
+        "%s: whip.endpoint: an https:// URL (http:// on your own network) of at most 2048 bytes",
+        origin);
+    return FALSE;
+  }
+  if (c->whip_token != NULL && c->whip_endpoint == NULL) {
+    g_set_error(error, AR_CONFIG_ERROR, AR_CONFIG_ERROR_INVALID_VALUE,
+                "%s: whip.token needs whip.endpoint (the endpoint it is for)", origin);
+    return FALSE;
+  }
+  for (const char *t = c->whip_token; t && *t; t++)
+    if (!g_ascii_isalnum(*t) && !strchr("-._~+/=", *t)) {
+      g_set_error(error, AR_CONFIG_ERROR, AR_CONFIG_ERROR_INVALID_VALUE,
+                  "%s: whip.token: only the characters of a bearer token (RFC 6750)", origin);
+      return FALSE;
+    }
   return TRUE;
 }
 
@@ -516,7 +546,7 @@ ar_config_load_keyfile(GKeyFile *kf, const char *origin, GError **error)
       return NULL;
     }
   }
-  if (!validate_web(c, origin, error))
+  if (!validate_web(c, origin, error) || !validate_whip(c, origin, error))
     return NULL;
   if (!validate_network(c, origin, error))
     return NULL;
@@ -584,6 +614,10 @@ ar_config_free(ArConfig *c)
   g_strfreev(c->web_browser_flags);
   g_free(c->web_recipes_dir);
   g_free(c->web_room_email);
+  g_free(c->whip_endpoint);
+  if (c->whip_token)
+    memset(c->whip_token, 0, strlen(c->whip_token));
+  g_free(c->whip_token);
   g_free(c);
 }
 

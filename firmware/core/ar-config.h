@@ -116,6 +116,10 @@ typedef struct {
   gboolean web_bridge;   /* the room's devices through PipeWire/PulseAudio (FALSE: labs) */
   char *web_recipes_dir; /* an administrator's join recipes; NULL = STATE_DIR/recipes */
   char *web_room_email;  /* for services that ask a guest's e-mail (Webex); or NULL */
+  /* [whip]: the administrator's WHIP endpoint: a link naming it without a
+   * token (whip+https://...) gets this token (docs/whip.md). */
+  char *whip_endpoint;
+  char *whip_token; /* secret: never logged, not in the config API */
 } ArConfig;
 
 ArConfig *ar_config_new_default(void);

@@ -62,6 +62,12 @@ ar_native_engine_unref(ArNativeEngine *native)
   g_free(native);
 }
 
+const ArConfig *
+ar_native_engine_get_config(ArNativeEngine *native)
+{
+  return native->config;
+}
+
 ArMediaEngine *
 ar_native_engine_get_media(ArNativeEngine *native)
 {

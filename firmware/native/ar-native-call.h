@@ -51,6 +51,7 @@ void ar_native_engine_unref(ArNativeEngine *native);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(ArNativeEngine, ar_native_engine_unref)
 
 ArMediaEngine *ar_native_engine_get_media(ArNativeEngine *native);
+const ArConfig *ar_native_engine_get_config(ArNativeEngine *native);
 
 /* Registers the native engine's hooks (the [network] settings changed) in
  * @registry, once, whatever the number of its providers. */

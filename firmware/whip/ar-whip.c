@@ -34,7 +34,8 @@ typedef struct {
 /* Per provider kind (one registration per daemon). */
 typedef struct {
   ArMediaEngine *engine;
-  Carry *carry; /* the last failed session's, until an attempt takes it */
+  const ArConfig *config; /* [whip] endpoint and token; NULL in tests that only register */
+  Carry *carry;           /* the last failed session's, until an attempt takes it */
 } WhipClass;
 
 static WhipClass whip_class_data, whep_class_data;
@@ -572,6 +573,21 @@ static const ArPeerCallbacks peer_callbacks = {
     .media_event = peer_media_event,
 };
 
+/* The administrator's token ([whip] token) for a link that names the configured
+ * endpoint ([whip] endpoint) and no token of its own, else NULL. */
+static char *
+configured_token(const ArConfig *config, const char *join_url)
+{
+  if (config->whip_endpoint == NULL || config->whip_token == NULL)
+    return NULL;
+  g_autofree char *text = g_strconcat("whip+", config->whip_endpoint, NULL);
+  g_autoptr(ArLink) configured = ar_link_parse(text, NULL, NULL);
+  if (configured == NULL || g_strcmp0(configured->join_url, join_url) != 0)
+    return NULL;
+  g_debug("whip: the link names the configured endpoint: its token is the configured one");
+  return g_strdup(config->whip_token);
+}
+
 static ArProvider *
 create(gboolean whep, const ArLink *link, gpointer class_data, const ArProviderCallbacks *cb,
        gpointer user_data, GError **error)
@@ -601,6 +617,8 @@ create(gboolean whep, const ArLink *link, gpointer class_data, const ArProviderC
     }
   }
   p->token = g_strdup(link->passcode);
+  if (p->token == NULL && kd->config != NULL)
+    p->token = configured_token(kd->config, link->join_url);
   p->candidates = g_array_new(FALSE, FALSE, sizeof(ArWhipCandidate));
   p->pending = g_array_new(FALSE, FALSE, sizeof(ArWhipCandidate));
   p->cancel = g_cancellable_new();
@@ -992,6 +1010,7 @@ void
 ar_whip_provider_register(ArProviderRegistry *registry, ArNativeEngine *native)
 {
   whip_class_data.engine = ar_native_engine_get_media(native);
+  whip_class_data.config = ar_native_engine_get_config(native);
   whep_class_data.engine = ar_native_engine_get_media(native);
   ar_native_register(registry, native, "whip", &whip_provider_class, &whip_class_data);
   ar_native_register(registry, native, "whep", &whep_provider_class, &whep_class_data);

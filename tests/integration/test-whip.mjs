@@ -66,6 +66,8 @@ before(async () => {
     '[device]', 'camera=test', 'microphone=test', 'speaker=none', 'display=none',
     '[call]', 'join-timeout=30',
     '[web]', 'enabled=false',
+    // The administrator's endpoint: a link naming it without a token gets this one.
+    '[whip]', `endpoint=http://${addr}:${endpoint.port}/whip/ep`, `token=${TOKEN}`,
     '',
   ].join('\n'));
   daemon = await startAnyroomd({ tmp: TMP, extraArgs: ['--config', conf] });
@@ -128,6 +130,24 @@ step('leave: DELETE of the session with the token; the endpoint\'s peer is close
   assert.equal(del[0].path, '/whip/session/1');
   assert.equal(del[0].auth, `Bearer ${TOKEN}`);
   assert.equal(await endpoint.open(), 0);
+});
+
+step('the configured endpoint: a link without a token gets [whip] token; the token is never logged', async () => {
+  const bare = link.replace(/#.*/, '');
+  const r = await daemon.ctl('join', bare);
+  assert.equal(r.code, 0, ctlFail(r, 'join'));
+  const post = endpoint.requests.filter((q) => q.method === 'POST').at(-1);
+  assert.equal(post.auth, `Bearer ${TOKEN}`);
+  assert.equal((await daemon.ctl('leave')).code, 0);
+  await waitState(daemon, 'idle', { timeoutMs: 15000 });
+  assert.ok(!fs.readFileSync(daemon.log, 'utf8').includes(TOKEN), 'the token is not in the log');
+  // another endpoint on the same server does not get it
+  const other = await daemon.ctl('join', bare.replace('/whip/ep', '/whip/other'));
+  assert.notEqual(other.code, 0);
+  const last = endpoint.requests.at(-1);
+  assert.equal(last.auth, null, `no token sent to another endpoint: ${JSON.stringify(last)}`);
+  await daemon.ctl('leave').catch(() => {});
+  await waitState(daemon, 'idle', { timeoutMs: 15000 }).catch(() => {});
 });
 
 step('a wrong token: 401 in plain words, the call failed, no retry', async () => {

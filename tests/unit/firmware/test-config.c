@@ -514,6 +514,9 @@ test_network_bad(void)
       {"[network]\nturn-usrname=u\n", "unknown key"},
       {"[network]\nturn-tls-ca=ca.pem\n", "absolute path"},
       {"[web]\nwayland-display=wayland-0\n", "web.wayland-display: must be the absolute path"},
+      {"[whip]\nendpoint=ftp://whip.example.org/ep\n", "whip.endpoint"},
+      {"[whip]\ntoken=hunter2\n", "whip.token needs whip.endpoint"},
+      {"[whip]\nendpoint=https://whip.example.org/ep\ntoken=hunter2 x\n", "whip.token"},
       {"[network]\nturn=turn:1;turn:2;turn:3;turn:4;turn:5;turn:6;turn:7;turn:8;turn:9\n"
        "turn-username=u\nturn-password=p\n",
        "more than"},
