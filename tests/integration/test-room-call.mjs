@@ -81,8 +81,14 @@ async function callAndCheck(t, link, paths = null) {
   assert.equal(r.code, 0, `call: exit ${r.code}: ${r.stderr.trim()}`);
   t.diagnostic(`the call is connected ${Date.now() - t0} ms after the call command`);
   await waitState(called, 'connected', { timeoutMs: 20000 });
-  const a0 = await caller.status();
-  const b0 = await called.status();
+  // Connected comes before the first decoded frame: the snapshots start once both decode.
+  const decoding = (d) => waitFor('a decoded frame of the other room', async () => {
+    const s = await d.status();
+    const v = tracksOf(s, { kind: 'video', direction: 'recv' })[0];
+    return v && v.frames > 0 ? s : null;
+  }, { timeoutMs: 15000 });
+  const a0 = await decoding(caller);
+  const b0 = await decoding(called);
   await sleep(3000);
   const a1 = await caller.status();
   const b1 = await called.status();
