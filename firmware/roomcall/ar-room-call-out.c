@@ -6,7 +6,6 @@
 
 #include <string.h>
 
-#include "ar-native.h"
 #include "ar-room-call-http.h"
 
 #define POLL_S 2   /* how often the caller asks whether the called room still holds the call */

@@ -46,7 +46,6 @@ typedef struct _ArWebCallRing {
   SoupServerMessage *msg; /* the held POST, until answered */
   gboolean paused;
   char *link_hash;
-  char *link_id;
 } Ring;
 
 static void
@@ -480,7 +479,6 @@ ring_free(Ring *r)
     g_signal_handlers_disconnect_by_data(r->msg, r);
   g_clear_object(&r->msg);
   g_free(r->link_hash);
-  g_free(r->link_id);
   g_free(r);
 }
 
@@ -545,7 +543,6 @@ handle_ring(ArWebServer *s, SoupServerMessage *msg, const ArWebCaller *caller)
   r->s = s;
   r->msg = g_object_ref(msg);
   r->link_hash = g_strdup(l->hash);
-  r->link_id = g_strdup(l->id);
   if (!ar_room_call_desk_ring(desk, ar_web_string_member(body, "name"), l->name, l->auto_answer,
                               ar_web_string_member(body, "offer"), on_ring_answered, r, &error)) {
     ring_free(r);
