@@ -18,12 +18,12 @@ log() { printf '==> %s\n' "$*" >&2; }
 # Debian packages, grouped by what needs them. Keep in sync with README.md.
 PKGS_BUILD="meson ninja-build pkg-config gcc clang-format libglib2.0-dev libgstreamer1.0-dev
  libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev libsoup-3.0-dev libjson-glib-dev libssl-dev libgnutls28-dev
- libqrencode-dev"
+ libqrencode-dev libical-dev libxml2-dev"
 PKGS_RUNTIME="gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
  gstreamer1.0-plugins-ugly gstreamer1.0-nice gstreamer1.0-alsa gstreamer1.0-libav gstreamer1.0-tools
  gstreamer1.0-x gstreamer1.0-gl"
 PKGS_LAB="janus janus-demos libjs-janus-gateway chromium iproute2 nftables procps
- python3 ca-certificates coturn openssl"
+ python3 ca-certificates coturn openssl radicale"
 # The web call bridge (issue 11, part 5; firmware/bridge, media/ar-bridge.c): a private
 # PipeWire + WirePlumber for the browser's camera, the portal, a private PulseAudio.
 PKGS_LAB="$PKGS_LAB pipewire wireplumber xdg-desktop-portal pulseaudio dbus-daemon"
