@@ -16,6 +16,11 @@ enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_UNREACHABLE = 3 };
 static const char usage[] =
     "Usage: anyroomctl [--socket PATH] COMMAND\n"
     "  join LINK [--timeout SECONDS]  join a meeting; returns once connected or failed\n"
+    "  join --next | --meeting ID     join the calendar's meeting in progress or about to\n"
+    "                                 start, or the meeting ID of `meetings`\n"
+    "  meetings [--json]              today's and upcoming meetings of the room's calendar\n"
+    "  meetings refresh               fetch the calendars now\n"
+    "  cancel-auto-join               stop the auto-join countdown\n"
     "  leave                          leave the meeting\n"
     "  call LINK                      call another room from its call link (rings there)\n"
     "  accept | decline               answer the call that rings in this room\n"
@@ -113,21 +118,36 @@ obj_string_or(JsonObject *o, const char *name, const char *fallback)
   return v ? v : fallback;
 }
 
+static int cmd_command_body(Ctl *c, const char *what, const char *body, guint timeout_s);
+
+/* A command with {"MEMBER": VALUE} (a string) or {}. */
 static int
-cmd_command(Ctl *c, const char *what, const char *link, guint timeout_s)
+cmd_command_with(Ctl *c, const char *what, const char *member, const char *value, guint timeout_s)
 {
   g_autofree char *body = NULL;
-  if (link) {
+  if (value) {
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
-    json_builder_set_member_name(b, "link");
-    json_builder_add_string_value(b, link);
+    json_builder_set_member_name(b, member);
+    json_builder_add_string_value(b, value);
     json_builder_end_object(b);
     g_autoptr(JsonNode) n = json_builder_get_root(b);
     body = json_to_string(n, FALSE);
   } else {
     body = g_strdup("{}");
   }
+  return cmd_command_body(c, what, body, timeout_s);
+}
+
+static int
+cmd_command(Ctl *c, const char *what, const char *link, guint timeout_s)
+{
+  return cmd_command_with(c, what, "link", link, timeout_s);
+}
+
+static int
+cmd_command_body(Ctl *c, const char *what, const char *body, guint timeout_s)
+{
   g_autofree char *path = g_strdup_printf("/api/v1/commands/%s", what);
   guint status = 0;
   int rc = EXIT_OK;
@@ -139,6 +159,8 @@ cmd_command(Ctl *c, const char *what, const char *link, guint timeout_s)
     g_print("%s\n", g_str_equal(what, "join") || g_str_equal(what, "call") ? "connected"
                     : g_str_equal(what, "accept")                          ? "accepted"
                     : g_str_equal(what, "decline")                         ? "declined"
+                    : g_str_equal(what, "cancel-auto-join")                ? "cancelled"
+                    : g_str_equal(what, "calendar-refresh")                ? "refreshing"
                                                                            : "left");
     return EXIT_OK;
   }
@@ -216,6 +238,61 @@ cmd_history(Ctl *c, gboolean json)
     g_print("%s  %-10s %7.1f s  %s%s%s\n", start ? start : "?", provider ? provider : "?",
             json_object_get_double_member_with_default(call, "duration_s", 0),
             result ? result : "in progress", error ? ": " : "", error ? error : "");
+  }
+  return EXIT_OK;
+}
+
+/* meetings: one line per meeting (or the JSON), then the sources that failed. */
+static int
+cmd_meetings(Ctl *c, gboolean json)
+{
+  guint status = 0;
+  int rc = EXIT_OK;
+  g_autoptr(JsonNode) answer = ctl_request(c, "GET", "/api/v1/meetings", NULL, 10, &status, &rc);
+  if (!answer)
+    return rc;
+  JsonObject *o = json_node_get_object(answer);
+  if (status != SOUP_STATUS_OK || !json_object_has_member(o, "meetings")) {
+    const char *err = obj_string(o, "error");
+    g_printerr("anyroomctl: meetings failed: %s\n", err ? err : "unknown error");
+    return EXIT_FAILED;
+  }
+  if (json) {
+    g_autofree char *text = json_to_string(answer, TRUE);
+    g_print("%s\n", text);
+    return EXIT_OK;
+  }
+  JsonArray *a = json_object_get_array_member(o, "meetings");
+  guint n = a ? json_array_get_length(a) : 0;
+  if (n == 0)
+    g_print("no meetings\n");
+  for (guint i = 0; i < n; i++) {
+    JsonNode *e = json_array_get_element(a, i);
+    if (!JSON_NODE_HOLDS_OBJECT(e))
+      continue;
+    JsonObject *m = json_node_get_object(e);
+    JsonNode *link = json_object_get_member(m, "link");
+    const char *provider = link && JSON_NODE_HOLDS_OBJECT(link)
+                               ? obj_string(json_node_get_object(link), "provider")
+                               : NULL;
+    gboolean priv = json_object_get_boolean_member_with_default(m, "private", FALSE);
+    const char *title = obj_string(m, "title");
+    g_print("%s  %s  %s  %-8s %s%s\n", obj_string_or(m, "start", "?"), obj_string_or(m, "end", "?"),
+            obj_string_or(m, "id", "?"), provider ? provider : "no link",
+            title  ? title
+            : priv ? "Private meeting"
+                   : "(no title)",
+            json_object_get_boolean_member_with_default(m, "in_progress", FALSE) ? "  [in progress]"
+            : json_object_get_boolean_member_with_default(m, "joinable", FALSE)  ? "  [join now]"
+                                                                                 : "");
+  }
+  JsonArray *src = json_object_get_array_member(o, "sources");
+  for (guint i = 0; src && i < json_array_get_length(src); i++) {
+    JsonNode *e = json_array_get_element(src, i);
+    JsonObject *so = JSON_NODE_HOLDS_OBJECT(e) ? json_node_get_object(e) : NULL;
+    if (so && !json_object_get_boolean_member_with_default(so, "ok", TRUE))
+      g_print("calendar %s (%s): %s\n", obj_string_or(so, "server", "?"),
+              obj_string_or(so, "kind", "?"), obj_string_or(so, "error", "failed"));
   }
   return EXIT_OK;
 }
@@ -838,13 +915,20 @@ main(int argc, char **argv)
   gboolean json = FALSE;
   int timeout = 30;
   gboolean force_downgrade = FALSE;
+  gboolean next = FALSE;
+  g_autofree char *meeting = NULL;
   GOptionEntry entries[] = {
+      {"next", 'n', 0, G_OPTION_ARG_NONE, &next,
+       "join: the calendar's meeting in progress or about to start", NULL},
+      {"meeting", 'm', 0, G_OPTION_ARG_STRING, &meeting,
+       "join: this meeting of the calendar (its id in `meetings`)", "ID"},
       {"force-downgrade", 0, 0, G_OPTION_ARG_NONE, &force_downgrade,
        "update install: allow a bundle older than the running version", NULL},
       {"socket", 's', 0, G_OPTION_ARG_FILENAME, &socket_path, "anyroomd's socket", "PATH"},
       {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path,
        "url-info/find-links: config file for [links] (default: anyroomd's)", "FILE"},
-      {"json", 'j', 0, G_OPTION_ARG_NONE, &json, "status, history, recipes: print JSON", NULL},
+      {"json", 'j', 0, G_OPTION_ARG_NONE, &json, "status, history, meetings, recipes: print JSON",
+       NULL},
       {"timeout", 't', 0, G_OPTION_ARG_INT, &timeout, "join: seconds to wait (default 30)", "S"},
       {NULL}};
   g_autoptr(GOptionContext) ctx = g_option_context_new("COMMAND [ARGS]");
@@ -867,8 +951,18 @@ main(int argc, char **argv)
   }
   Ctl c = {.socket_path = socket_path ? g_strdup(socket_path) : ar_api_default_socket_path()};
   int rc = EXIT_USAGE;
-  if (g_str_equal(cmd, "join") && argc == 3)
+  if (g_str_equal(cmd, "join") && argc == 3 && !next && !meeting)
     rc = cmd_command(&c, "join", argv[2], (guint)CLAMP(timeout, 1, 600) + 5);
+  else if (g_str_equal(cmd, "join") && argc == 2 && next && !meeting)
+    rc = cmd_command_body(&c, "join", "{\"next\": true}", (guint)CLAMP(timeout, 1, 600) + 5);
+  else if (g_str_equal(cmd, "join") && argc == 2 && meeting && !next)
+    rc = cmd_command_with(&c, "join", "meeting", meeting, (guint)CLAMP(timeout, 1, 600) + 5);
+  else if (g_str_equal(cmd, "meetings") && argc == 2)
+    rc = cmd_meetings(&c, json);
+  else if (g_str_equal(cmd, "meetings") && argc == 3 && g_str_equal(argv[2], "refresh"))
+    rc = cmd_command(&c, "calendar-refresh", NULL, 10);
+  else if (g_str_equal(cmd, "cancel-auto-join") && argc == 2)
+    rc = cmd_command(&c, "cancel-auto-join", NULL, 10);
   else if (g_str_equal(cmd, "call") && argc == 3)
     /* the called room rings up to 45 s before someone answers */
     rc = cmd_command(&c, "call", argv[2], (guint)CLAMP(MAX(timeout, 90), 1, 600) + 5);

@@ -178,6 +178,9 @@ main(int argc, char **argv)
   ar_api_hub_set_config(hub, config, state_dir);
   ar_api_hub_set_updater(hub, updater);
   ar_api_hub_set_room_calls(hub, desk);
+  /* The room's meetings (docs/calendar.md). */
+  g_autoptr(ArCalDesk) calendar = ar_cal_desk_new(calls, config);
+  ar_api_hub_set_calendar(hub, calendar);
   /* The web engine's join recipes: listed, uploaded, removed (docs/recipes.md). */
   RecipeReload recipe_reload = {.web = web_engine,
                                 .registry = ar_call_manager_get_providers(calls)};
@@ -223,6 +226,7 @@ main(int argc, char **argv)
   g_clear_pointer(&web, ar_web_server_free);
   g_clear_pointer(&api, ar_api_server_free);
   g_clear_pointer(&hub, ar_api_hub_free);
+  g_clear_pointer(&calendar, ar_cal_desk_free);
   g_clear_pointer(&web_engine, ar_web_engine_unref);
   g_clear_pointer(&updater, ar_updater_free);
   g_clear_pointer(&calls, ar_call_manager_free);

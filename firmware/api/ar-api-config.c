@@ -16,7 +16,7 @@ G_DEFINE_QUARK(ar - api - config - error - quark, ar_api_config_error)
 #define CLEARED_GROUP "cleared" /* keys put back to the config file's value */
 #define CLEARED_KEY "keys"
 
-typedef enum { V_STRING, V_LIST, V_BOOL, V_SECRET } ValueType;
+typedef enum { V_STRING, V_LIST, V_BOOL, V_SECRET, V_UINT } ValueType;
 
 typedef struct {
   const char *group, *key;
@@ -39,6 +39,15 @@ static const Setting settings[] = {
     {"links", "jitsi-domains", V_LIST, AR_API_CONFIG_CHANGED_LINKS},
     {"links", "pexip-domains", V_LIST, AR_API_CONFIG_CHANGED_LINKS},
     {"links", "allow-idn", V_BOOL, AR_API_CONFIG_CHANGED_LINKS},
+    {"calendar", "feed-url", V_SECRET, AR_API_CONFIG_CHANGED_CALENDAR},
+    {"calendar", "caldav-url", V_STRING, AR_API_CONFIG_CHANGED_CALENDAR},
+    {"calendar", "caldav-user", V_STRING, AR_API_CONFIG_CHANGED_CALENDAR},
+    {"calendar", "caldav-password", V_SECRET, AR_API_CONFIG_CHANGED_CALENDAR},
+    {"calendar", "room-address", V_STRING, AR_API_CONFIG_CHANGED_CALENDAR},
+    {"calendar", "refresh-minutes", V_UINT, AR_API_CONFIG_CHANGED_CALENDAR},
+    {"calendar", "join-before-minutes", V_UINT, AR_API_CONFIG_CHANGED_CALENDAR},
+    {"calendar", "auto-join", V_BOOL, AR_API_CONFIG_CHANGED_CALENDAR},
+    {"calendar", "show-private-titles", V_BOOL, AR_API_CONFIG_CHANGED_CALENDAR},
 };
 
 static const Setting *
@@ -148,6 +157,15 @@ take_settings(ArConfig *to, ArConfig *from)
   SWAP(turn_credentials_url);
   SWAP(relay_only);
   SWAP(links);
+  SWAP(calendar_feed_url);
+  SWAP(calendar_caldav_url);
+  SWAP(calendar_caldav_user);
+  SWAP(calendar_caldav_password);
+  SWAP(calendar_room_address);
+  SWAP(calendar_refresh_min);
+  SWAP(calendar_join_before_min);
+  SWAP(calendar_auto_join);
+  SWAP(calendar_show_private_titles);
 }
 
 #undef SWAP
@@ -157,6 +175,8 @@ ar_api_config_apply_saved(ArConfig *config, const char *state_dir, GError **erro
 {
   /* The config file's own secrets (not settable here) stay out of the log ring too. */
   ar_log_ring_add_secret(config->whip_token);
+  ar_log_ring_add_secret(config->calendar_feed_url);
+  ar_log_ring_add_secret(config->calendar_caldav_password);
   g_autoptr(GKeyFile) overlay = load_overlay(state_dir, error);
   if (!overlay)
     return FALSE;
@@ -171,6 +191,8 @@ ar_api_config_apply_saved(ArConfig *config, const char *state_dir, GError **erro
   }
   take_settings(config, merged);
   ar_log_ring_add_secret(config->turn_password);
+  ar_log_ring_add_secret(config->calendar_feed_url);
+  ar_log_ring_add_secret(config->calendar_caldav_password);
   return TRUE;
 }
 
@@ -225,6 +247,21 @@ ar_api_config_get(const ArConfig *c)
   add_list(b, "pexip-domains", policy->pexip_domains);
   add_bool(b, "allow-idn", policy->allow_idn);
   json_builder_end_object(b);
+  /* The feed URL and the password are write-only: a feed's address is its key. */
+  json_builder_set_member_name(b, "calendar");
+  json_builder_begin_object(b);
+  add_bool(b, "feed-url-set", c->calendar_feed_url && *c->calendar_feed_url);
+  ar_api_add_string_or_null(b, "caldav-url", c->calendar_caldav_url);
+  ar_api_add_string_or_null(b, "caldav-user", c->calendar_caldav_user);
+  add_bool(b, "caldav-password-set", c->calendar_caldav_password && *c->calendar_caldav_password);
+  ar_api_add_string_or_null(b, "room-address", c->calendar_room_address);
+  json_builder_set_member_name(b, "refresh-minutes");
+  json_builder_add_int_value(b, c->calendar_refresh_min);
+  json_builder_set_member_name(b, "join-before-minutes");
+  json_builder_add_int_value(b, c->calendar_join_before_min);
+  add_bool(b, "auto-join", c->calendar_auto_join);
+  add_bool(b, "show-private-titles", c->calendar_show_private_titles);
+  json_builder_end_object(b);
   json_builder_end_object(b);
   return json_builder_get_root(b);
 }
@@ -273,6 +310,13 @@ set_value(GKeyFile *overlay, GPtrArray *cleared, const Setting *st, JsonNode *v,
     if (!text_ok(json_node_get_string(v)))
       return invalid(error, st->group, st->key, "must be printable text of at most 2048 bytes");
     g_key_file_set_string(overlay, st->group, st->key, json_node_get_string(v));
+    return TRUE;
+  case V_UINT:
+    /* The range is the config file's (checked on the merged file). */
+    if (!JSON_NODE_HOLDS_VALUE(v) || json_node_get_value_type(v) != G_TYPE_INT64 ||
+        json_node_get_int(v) < 0 || json_node_get_int(v) > G_MAXINT32)
+      return invalid(error, st->group, st->key, "must be a whole number or null");
+    g_key_file_set_int64(overlay, st->group, st->key, json_node_get_int(v));
     return TRUE;
   case V_BOOL:
     if (!JSON_NODE_HOLDS_VALUE(v) || json_node_get_value_type(v) != G_TYPE_BOOLEAN)
@@ -361,7 +405,7 @@ ar_api_config_patch(ArConfig *config, const char *state_dir, JsonNode *patch, GS
     const char *group = g->data;
     if (!find_setting(group, NULL))
       return invalid(error, group, NULL,
-                     "unknown settings group (known: room, device, network, links)");
+                     "unknown settings group (known: room, device, network, links, calendar)");
     JsonNode *gn = json_object_get_member(o, group);
     if (!JSON_NODE_HOLDS_OBJECT(gn))
       return invalid(error, group, NULL, "must be an object");
@@ -370,8 +414,8 @@ ar_api_config_patch(ArConfig *config, const char *state_dir, JsonNode *patch, GS
     for (GList *k = keys; k; k = k->next) {
       const Setting *st = find_setting(group, k->data);
       if (!st) {
-        if (g_str_equal(group, "network") && g_str_equal(k->data, "turn-password-set"))
-          return invalid(error, group, k->data, "read-only: set turn-password instead");
+        if (g_str_has_suffix(k->data, "-set"))
+          return invalid(error, group, k->data, "read-only: set the secret itself instead");
         return invalid(error, group, k->data, "unknown or read-only setting");
       }
       if (!set_value(overlay, cleared, st, json_object_get_member(go, k->data), error))
@@ -405,6 +449,8 @@ ar_api_config_patch(ArConfig *config, const char *state_dir, JsonNode *patch, GS
   }
   take_settings(config, merged);
   ar_log_ring_add_secret(config->turn_password);
+  ar_log_ring_add_secret(config->calendar_feed_url);
+  ar_log_ring_add_secret(config->calendar_caldav_password);
   if (changed_keys)
     *changed_keys = g_strv_builder_end(names);
   if (changed)

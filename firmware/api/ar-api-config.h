@@ -38,6 +38,7 @@ typedef enum {
   AR_API_CONFIG_CHANGED_DEVICE = 1 << 1,
   AR_API_CONFIG_CHANGED_NETWORK = 1 << 2,
   AR_API_CONFIG_CHANGED_LINKS = 1 << 3,
+  AR_API_CONFIG_CHANGED_CALENDAR = 1 << 4,
 } ArApiConfigChanged;
 
 /* Applies settings.conf of @state_dir over @config (at start). A legacy

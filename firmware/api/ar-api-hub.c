@@ -6,6 +6,7 @@
 #include "ar-api-call.h"
 #include "ar-api-config.h"
 #include "ar-api-history.h"
+#include "ar-api-meetings.h"
 #include "ar-api-slots.h"
 #include "ar-janus-msg.h"
 #include "ar-json.h"
@@ -25,6 +26,7 @@ struct _ArApiHub {
   ArApiAuditFunc audit;
   ArApiRecipes *recipes; /* owned; NULL: no recipes group */
   ArRoomCallDesk *desk;  /* borrowed; NULL: no calls to the room */
+  ArCalDesk *calendar;   /* borrowed; NULL: no meetings */
   gpointer audit_data;
 };
 
@@ -131,32 +133,50 @@ waiter_done(const GError *error, gpointer data)
   g_ptr_array_remove(w->hub->waiters, w);
 }
 
-static char *
-body_link(SoupServerMessage *msg, gsize max_body, GError **error)
+/* A join names a link, a meeting of the room's calendar ({"meeting": ID}) or the next one
+ * ({"next": true}). FALSE and @error when the body is none of these. */
+static gboolean
+body_join(SoupServerMessage *msg, gsize max_body, char **link, char **meeting, gboolean *next,
+          GError **error)
 {
   g_autoptr(JsonNode) body = ar_api_body_object(msg, max_body, FALSE, error);
   if (!body)
-    return NULL;
-  const char *link = ar_api_string_member(body, "link");
-  if (!link) {
-    g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "the request needs a \"link\" string");
-    return NULL;
+    return FALSE;
+  JsonNode *n = json_object_get_member(json_node_get_object(body), "next");
+  *next = n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_BOOLEAN &&
+          json_node_get_boolean(n);
+  const char *l = ar_api_string_member(body, "link");
+  const char *m = ar_api_string_member(body, "meeting");
+  if ((l != NULL) + (m != NULL) + (*next ? 1 : 0) != 1) {
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                "the request needs one of \"link\" (a string), \"meeting\" (an id of "
+                "GET /api/v1/meetings) or \"next\": true");
+    return FALSE;
   }
-  return g_strdup(link);
+  *link = g_strdup(l);
+  *meeting = g_strdup(m);
+  return TRUE;
 }
 
 void
 ar_api_hub_join(ArApiHub *hub, SoupServerMessage *msg, gsize max_body)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *link = body_link(msg, max_body, &error);
-  if (!link) {
+  g_autofree char *link = NULL, *meeting = NULL;
+  gboolean next = FALSE;
+  if (!body_join(msg, max_body, &link, &meeting, &next, &error)) {
     ar_api_respond_result(msg, SOUP_STATUS_BAD_REQUEST, error->message);
+    return;
+  }
+  if (!link && !hub->calendar) {
+    ar_api_respond_result(msg, SOUP_STATUS_BAD_REQUEST, "this room has no calendar");
     return;
   }
   Waiter *w = waiter_new(hub, msg);
   w->join = TRUE;
-  if (!ar_call_manager_join(hub->calls, link, waiter_done, w, &error)) {
+  gboolean ok = link ? ar_call_manager_join(hub->calls, link, waiter_done, w, &error)
+                     : ar_cal_desk_join(hub->calendar, meeting, waiter_done, w, &error);
+  if (!ok) {
     ar_api_respond_result(msg, status_for_error(error), error->message);
     soup_server_message_unpause(msg);
     g_ptr_array_remove(hub->waiters, w);
@@ -177,9 +197,21 @@ ar_api_hub_leave(ArApiHub *hub, SoupServerMessage *msg)
 
 /* ---- media controls ---- */
 
-static const char *const command_names[] = {
-    "join",           "leave",         "mute",   "unmute",  "camera", "volume", "self-view",
-    "update-install", "update-status", "accept", "decline", "call",   NULL};
+static const char *const command_names[] = {"join",
+                                            "leave",
+                                            "mute",
+                                            "unmute",
+                                            "camera",
+                                            "volume",
+                                            "self-view",
+                                            "update-install",
+                                            "update-status",
+                                            "accept",
+                                            "decline",
+                                            "call",
+                                            "cancel-auto-join",
+                                            "calendar-refresh",
+                                            NULL};
 
 const char *
 ar_api_hub_command_name(const char *path)
@@ -297,6 +329,19 @@ ar_api_hub_command(ArApiHub *hub, SoupServerMessage *msg, const char *name, gsiz
   }
   if (g_str_equal(name, "leave")) {
     ar_api_hub_leave(hub, msg);
+    return;
+  }
+  if (g_str_equal(name, "cancel-auto-join") || g_str_equal(name, "calendar-refresh")) {
+    if (!hub->calendar) {
+      ar_api_respond_result(msg, SOUP_STATUS_CONFLICT, "this room has no calendar");
+    } else if (g_str_equal(name, "calendar-refresh")) {
+      ar_cal_desk_refresh(hub->calendar);
+      ar_api_respond_result(msg, SOUP_STATUS_OK, NULL);
+    } else {
+      gboolean ok = ar_cal_desk_cancel_auto_join(hub->calendar);
+      ar_api_respond_result(msg, ok ? SOUP_STATUS_OK : SOUP_STATUS_CONFLICT,
+                            ok ? NULL : "no auto-join is counting down");
+    }
     return;
   }
   if (g_str_has_prefix(name, "update-")) {
@@ -451,6 +496,8 @@ ar_api_hub_config(ArApiHub *hub, SoupServerMessage *msg, gsize max_body)
     if (!ar_call_manager_reload_network(hub->calls, &net_error))
       g_warning("config: the new network settings do not apply: %s", net_error->message);
   }
+  if ((areas & AR_API_CONFIG_CHANGED_CALENDAR) && hub->calendar)
+    ar_cal_desk_reload(hub->calendar);
   gboolean restart = FALSE;
   if (areas & AR_API_CONFIG_CHANGED_DEVICE) {
     g_autoptr(GError) dev_error = NULL;
@@ -535,6 +582,8 @@ ar_api_hub_status(ArApiHub *hub)
     json_object_set_member(
         json_node_get_object(status), "incoming",
         incoming_to_json(hub->desk ? ar_room_call_desk_get_incoming(hub->desk) : NULL));
+    json_object_set_member(json_node_get_object(status), "auto_join",
+                           ar_api_meetings_auto_join_to_json(hub->calendar));
   }
   return status;
 }
@@ -627,6 +676,60 @@ ar_api_hub_set_room_calls(ArApiHub *hub, ArRoomCallDesk *desk)
   hub->desk = desk;
   if (desk)
     ar_room_call_desk_set_ring_func(desk, on_ring, hub);
+}
+
+/* {"event": "meetings"} (look again) or {"event": "auto-join", "auto_join": {...}|null}. */
+static void
+on_calendar_changed(ArCalDeskChange what, gpointer data)
+{
+  ArApiHub *hub = data;
+  for (int i = 0; i < 2; i++) {
+    ArCalDeskChange one = i == 0 ? AR_CAL_DESK_CHANGED_MEETINGS : AR_CAL_DESK_CHANGED_AUTO_JOIN;
+    if (!(what & one))
+      continue;
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "event");
+    json_builder_add_string_value(b, i == 0 ? "meetings" : "auto-join");
+    if (i == 1) {
+      json_builder_set_member_name(b, "auto_join");
+      json_builder_add_value(b, ar_api_meetings_auto_join_to_json(hub->calendar));
+    }
+    json_builder_end_object(b);
+    g_autoptr(JsonNode) ev = json_builder_get_root(b);
+    ar_api_hub_broadcast(hub, ev);
+  }
+}
+
+void
+ar_api_hub_set_calendar(ArApiHub *hub, ArCalDesk *calendar)
+{
+  if (hub->calendar)
+    ar_cal_desk_set_changed_func(hub->calendar, NULL, NULL);
+  hub->calendar = calendar;
+  if (calendar)
+    ar_cal_desk_set_changed_func(calendar, on_calendar_changed, hub);
+}
+
+ArCalDesk *
+ar_api_hub_get_calendar(ArApiHub *hub)
+{
+  return hub->calendar;
+}
+
+void
+ar_api_hub_meetings(ArApiHub *hub, SoupServerMessage *msg)
+{
+  if (!g_str_equal(soup_server_message_get_method(msg), "GET")) {
+    ar_api_respond_result(msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "use GET");
+    return;
+  }
+  if (!hub->calendar) {
+    ar_api_respond_result(msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "this room has no calendar");
+    return;
+  }
+  g_autoptr(JsonNode) node = ar_api_meetings_to_json(hub->calendar);
+  ar_api_respond_json(msg, SOUP_STATUS_OK, node);
 }
 
 ArRoomCallDesk *
@@ -775,6 +878,7 @@ ar_api_hub_free(ArApiHub *hub)
   ar_call_manager_set_event_func(hub->calls, NULL, NULL);
   ar_api_hub_set_updater(hub, NULL);
   ar_api_hub_set_room_calls(hub, NULL);
+  ar_api_hub_set_calendar(hub, NULL);
   for (guint i = 0; i < hub->waiters->len; i++)
     ar_call_manager_forget_waiter(hub->calls, hub->waiters->pdata[i]);
   for (guint i = 0; i < hub->event_clients->len; i++) {

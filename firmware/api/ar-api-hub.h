@@ -11,6 +11,7 @@
 
 #include "ar-api-history.h"
 #include "ar-api-recipes.h"
+#include "ar-cal-desk.h"
 #include "ar-call.h"
 #include "ar-config.h"
 #include "ar-update.h"
@@ -110,6 +111,12 @@ void ar_api_hub_set_recipes(ArApiHub *hub, ArApiRecipes *recipes);
 struct _ArRoomCallDesk;
 void ar_api_hub_set_room_calls(ArApiHub *hub, struct _ArRoomCallDesk *desk);
 struct _ArRoomCallDesk *ar_api_hub_get_room_calls(ArApiHub *hub);
+/* The room's meetings (borrowed; NULL: none): GET /api/v1/meetings, joins by meeting,
+ * "meetings" and "auto-join" events, status "auto_join". */
+void ar_api_hub_set_calendar(ArApiHub *hub, ArCalDesk *calendar);
+ArCalDesk *ar_api_hub_get_calendar(ArApiHub *hub);
+/* GET /api/v1/meetings, for both servers. */
+void ar_api_hub_meetings(ArApiHub *hub, SoupServerMessage *msg);
 ArApiRecipes *ar_api_hub_get_recipes(ArApiHub *hub);
 /* Serves the recipes group for @path when there is one, else 503. Returns
  * the audit event of a change made (ar_api_recipes_handle) and its *@detail. */

@@ -60,6 +60,10 @@ handle_request(SoupServer *soup, SoupServerMessage *msg, const char *path, GHash
     ar_api_respond_json(msg, SOUP_STATUS_OK, node);
     return;
   }
+  if (g_str_equal(path, "/api/v1/meetings")) {
+    ar_api_hub_meetings(s->hub, msg);
+    return;
+  }
   if (g_str_equal(path, "/api/v1/config")) {
     g_auto(GStrv) changed = ar_api_hub_config(s->hub, msg, AR_API_MAX_BODY);
     if (changed) {

@@ -73,7 +73,19 @@ static const KeySpec config_keys[] = {
     S("web", "recipes", T_STRING, web_recipes_dir, 0, 0),
     S("web", "room-email", T_STRING, web_room_email, 0, 0),
     S("whip", "endpoint", T_STRING, whip_endpoint, 0, 0),
-    S("whip", "token", T_STRING, whip_token, 0, 0), /* secret: never logged */
+    S("whip", "token", T_STRING, whip_token, 0, 0),               /* secret: never logged */
+    S("calendar", "feed-url", T_STRING, calendar_feed_url, 0, 0), /* secret: never logged */
+    S("calendar", "caldav-url", T_STRING, calendar_caldav_url, 0, 0),
+    S("calendar", "caldav-user", T_STRING, calendar_caldav_user, 0, 0),
+    S("calendar", "caldav-password", T_STRING, calendar_caldav_password, 0, 0), /* secret */
+    S("calendar", "ca", T_STRING, calendar_ca, 0, 0),
+    S("calendar", "room-address", T_STRING, calendar_room_address, 0, 0),
+    S("calendar", "refresh-minutes", T_UINT, calendar_refresh_min, 1, 1440),
+    S("calendar", "days-ahead", T_UINT, calendar_days_ahead, 1, 60),
+    S("calendar", "join-before-minutes", T_UINT, calendar_join_before_min, 0, 60),
+    S("calendar", "auto-join", T_BOOL, calendar_auto_join, 0, 0),
+    S("calendar", "auto-join-countdown", T_UINT, calendar_auto_join_countdown_s, 3, 120),
+    S("calendar", "show-private-titles", T_BOOL, calendar_show_private_titles, 0, 0),
 };
 #undef S
 
@@ -269,6 +281,10 @@ ar_config_new_default(void)
   c->web_browser_start_timeout_s = 30;
   c->web_browser_answer_timeout_s = 5;
   c->web_bridge = TRUE;
+  c->calendar_refresh_min = 5;
+  c->calendar_days_ahead = 14;
+  c->calendar_join_before_min = 5;
+  c->calendar_auto_join_countdown_s = 10;
   g_autoptr(GKeyFile) empty = g_key_file_new();
   c->links = ar_link_config_new_from_keyfile(empty, "links", NULL);
   return c;
@@ -284,6 +300,41 @@ validate_web(const ArConfig *c, const char *origin, GError **error)
                 "%s: web.wayland-display: must be the absolute path of a Wayland socket "
                 "(under 108 bytes)",
                 origin);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* [calendar]: https URLs (the sources check them again); a password only with a CalDAV URL.
+ * The feed URL is a secret: no message quotes it. */
+static gboolean
+validate_calendar(const ArConfig *c, const char *origin, GError **error)
+{
+  if (c->calendar_feed_url && *c->calendar_feed_url &&
+      (!g_str_has_prefix(c->calendar_feed_url, "https://") ||
+       strlen(c->calendar_feed_url) > 2048)) {
+    g_set_error(error, AR_CONFIG_ERROR, AR_CONFIG_ERROR_INVALID_VALUE,
+                "%s: calendar.feed-url: an https:// URL of at most 2048 bytes", origin);
+    return FALSE;
+  }
+  if (c->calendar_caldav_url && *c->calendar_caldav_url &&
+      (!g_str_has_prefix(c->calendar_caldav_url, "https://") ||
+       strlen(c->calendar_caldav_url) > 2048)) {
+    g_set_error(error, AR_CONFIG_ERROR, AR_CONFIG_ERROR_INVALID_VALUE,
+                "%s: calendar.caldav-url: an https:// URL of at most 2048 bytes", origin);
+    return FALSE;
+  }
+  if (((c->calendar_caldav_password && *c->calendar_caldav_password) ||
+       (c->calendar_caldav_user && *c->calendar_caldav_user)) &&
+      !(c->calendar_caldav_url && *c->calendar_caldav_url)) {
+    g_set_error(error, AR_CONFIG_ERROR, AR_CONFIG_ERROR_INVALID_VALUE,
+                "%s: calendar.caldav-user and caldav-password need calendar.caldav-url", origin);
+    return FALSE;
+  }
+  if (c->calendar_room_address &&
+      (strlen(c->calendar_room_address) > 320 || !strchr(c->calendar_room_address, '@'))) {
+    g_set_error(error, AR_CONFIG_ERROR, AR_CONFIG_ERROR_INVALID_VALUE,
+                "%s: calendar.room-address: an e-mail address (room@example.com)", origin);
     return FALSE;
   }
   return TRUE;
@@ -546,7 +597,8 @@ ar_config_load_keyfile(GKeyFile *kf, const char *origin, GError **error)
       return NULL;
     }
   }
-  if (!validate_web(c, origin, error) || !validate_whip(c, origin, error))
+  if (!validate_web(c, origin, error) || !validate_whip(c, origin, error) ||
+      !validate_calendar(c, origin, error))
     return NULL;
   if (!validate_network(c, origin, error))
     return NULL;
@@ -618,6 +670,14 @@ ar_config_free(ArConfig *c)
   if (c->whip_token)
     memset(c->whip_token, 0, strlen(c->whip_token));
   g_free(c->whip_token);
+  g_free(c->calendar_feed_url);
+  g_free(c->calendar_caldav_url);
+  g_free(c->calendar_caldav_user);
+  if (c->calendar_caldav_password)
+    memset(c->calendar_caldav_password, 0, strlen(c->calendar_caldav_password));
+  g_free(c->calendar_caldav_password);
+  g_free(c->calendar_ca);
+  g_free(c->calendar_room_address);
   g_free(c);
 }
 

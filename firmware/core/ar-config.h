@@ -120,6 +120,19 @@ typedef struct {
    * token (whip+https://...) gets this token (docs/whip.md). */
   char *whip_endpoint;
   char *whip_token; /* secret: never logged, not in the config API */
+  /* [calendar]: the room's meetings (docs/calendar.md) */
+  char *calendar_feed_url;        /* secret (its path is the key): never logged */
+  char *calendar_caldav_url;      /* a CalDAV calendar collection */
+  char *calendar_caldav_user;     /* NULL: the password is sent as a bearer token */
+  char *calendar_caldav_password; /* secret: never logged, write-only in the config API */
+  char *calendar_ca;              /* PEM CA file for both; NULL = the system store */
+  char *calendar_room_address;    /* the room's address: occurrences it declined are hidden */
+  guint calendar_refresh_min;
+  guint calendar_days_ahead;
+  guint calendar_join_before_min; /* the Join button from this long before the start */
+  gboolean calendar_auto_join;    /* join at the start, after a countdown */
+  guint calendar_auto_join_countdown_s;
+  gboolean calendar_show_private_titles;
 } ArConfig;
 
 ArConfig *ar_config_new_default(void);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* ar-web-api.c: the scripting API's groups served over HTTPS: status,
- * commands (join, leave) and configuration (docs/api.md). */
+/* ar-web-api.c: the scripting API's groups served over HTTPS: status, meetings,
+ * commands (join, leave, the calendar's) and configuration (docs/api.md). */
 #include "ar-web-priv.h"
 
 static void
@@ -44,6 +44,22 @@ handle_config(ArWebServer *s, SoupServerMessage *msg, const char *path, const Ar
   }
 }
 
+static void
+handle_meetings(ArWebServer *s, SoupServerMessage *msg, const char *path, const ArWebCaller *caller)
+{
+  ar_api_hub_meetings(s->hub, msg);
+}
+
+/* cancel-auto-join (the room screen and panels), calendar-refresh (an administrator). */
+static void
+handle_calendar_command(ArWebServer *s, SoupServerMessage *msg, const char *path,
+                        const ArWebCaller *caller)
+{
+  const char *name = ar_api_hub_command_name(path);
+  ar_web_audit(s, msg, caller, name, NULL);
+  ar_api_hub_command(s->hub, msg, name, AR_WEB_MAX_BODY);
+}
+
 void
 ar_web_api_register(ArWebServer *s)
 {
@@ -51,6 +67,11 @@ ar_web_api_register(ArWebServer *s)
       {"/api/v1/status", "GET", AR_WEB_AUTH_DEVICE, handle_status, AR_WEB_SCOPE_STATUS},
       {"/api/v1/commands/join", "POST", AR_WEB_AUTH_DEVICE, handle_join, AR_WEB_SCOPE_COMMANDS},
       {"/api/v1/commands/leave", "POST", AR_WEB_AUTH_DEVICE, handle_leave, AR_WEB_SCOPE_COMMANDS},
+      {"/api/v1/meetings", "GET", AR_WEB_AUTH_DEVICE, handle_meetings, AR_WEB_SCOPE_STATUS},
+      {"/api/v1/commands/cancel-auto-join", "POST", AR_WEB_AUTH_DEVICE, handle_calendar_command,
+       AR_WEB_SCOPE_COMMANDS},
+      {"/api/v1/commands/calendar-refresh", "POST", AR_WEB_AUTH_SESSION_OR_TOKEN,
+       handle_calendar_command, AR_WEB_SCOPE_CONFIGURATION},
       {"/api/v1/config", "GET PATCH", AR_WEB_AUTH_SESSION_OR_TOKEN, handle_config,
        AR_WEB_SCOPE_CONFIGURATION},
   };
