@@ -68,12 +68,37 @@ async function refresh() {
   if (r.ok) { status = r.data; render(); }
 }
 
+// ---- the room's meetings (docs/calendar.md): the next three, Join, the auto-join countdown ----
+let meetings = null;
+async function refreshMeetings() {
+  const r = await api('GET', '/api/v1/meetings');
+  if (!r.ok) return;
+  meetings = r.data;
+  AR_AGENDA.render($('agenda-list'), meetings, {
+    max: 3, onJoin: (m) => command('join', { meeting: m.id }), empty: 'No calendar is connected to this room.',
+  });
+  showAutoJoin(meetings.auto_join);
+}
+
+function showAutoJoin(aj) {
+  $('auto-join').hidden = !aj;
+  if (!aj) return AR_AGENDA.startCountdown(null);
+  $('auto-join-title').textContent = AR_AGENDA.title(aj);
+  AR_AGENDA.startCountdown(aj, (left) => { $('auto-join-s').textContent = String(left); });
+}
+
 function openEvents() {
   if (events) return;
   events = new WebSocket(`wss://${location.host}/api/v1/events`);
   // (Re)connected: what happened meanwhile is in the status.
-  events.onopen = () => refresh();
-  events.onmessage = () => refresh();
+  events.onopen = () => { refresh(); refreshMeetings(); };
+  events.onmessage = (ev) => {
+    let m = null;
+    try { m = JSON.parse(ev.data); } catch { m = null; }
+    if (m && m.event === 'meetings') return refreshMeetings();
+    if (m && m.event === 'auto-join') showAutoJoin(m.auto_join);
+    refresh();
+  };
   events.onclose = () => { events = null; if (csrf) setTimeout(openEvents, 2000); };
 }
 
@@ -100,7 +125,9 @@ async function start() {
     csrf = s.data.csrf_token;
     show('controls');
     await refresh();
+    await refreshMeetings();
     openEvents();
+    setInterval(() => { if (csrf) refreshMeetings(); }, 30000);
   } else {
     if (s.ok && s.data.expired) $('pair-message').textContent = 'This panel\'s pairing expired (unused for 30 days): pair it again.';
     show('pairing');
@@ -137,6 +164,7 @@ function wire() {
     if (link) command('join', { link });
   });
   $('leave').addEventListener('click', () => command('leave'));
+  $('auto-join-cancel').addEventListener('click', () => { showAutoJoin(null); command('cancel-auto-join'); });
   $('accept').addEventListener('click', () => command('accept'));
   $('decline').addEventListener('click', () => command('decline'));
   $('mute').addEventListener('click', () => command(status && status.controls.microphone_muted ? 'unmute' : 'mute'));

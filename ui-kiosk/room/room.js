@@ -78,9 +78,9 @@ async function authenticate() {
   return info.ok ? info.data : null;
 }
 
-// ---- clock ----
+// ---- clock (anyroomd's: the calendar's times are the room's) ----
 function tick() {
-  const now = new Date();
+  const now = AR_AGENDA.now();
   const hm = now.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
   $('clock').textContent = hm;
   $('big-clock').textContent = hm;
@@ -261,17 +261,52 @@ function cameraPreview(m) {
   if (on) previewTimer = setTimeout(() => { $('preview-state').hidden = true; }, 20000);
 }
 
+// ---- the room's meetings (docs/calendar.md) ----
+let meetings = null;
+async function refreshMeetings() {
+  const r = await api('GET', '/api/v1/meetings');
+  if (!r.ok) return;
+  meetings = r.data;
+  AR_AGENDA.render($('agenda-list'), meetings, { max: 4, onJoin: joinMeeting });
+  showAutoJoin(meetings.auto_join);
+  tick();
+}
+
+async function joinMeeting(m, button) {
+  if (button) button.disabled = true;
+  joinError = null;
+  $('join-error').hidden = true;
+  const r = await command('join', { meeting: m.id });
+  if (!r.ok) {
+    joinError = `Could not join: ${r.data.error || `HTTP ${r.status}`}`;
+    render();
+  }
+  if (button) button.disabled = false;
+}
+
+// The countdown before an auto-join: the meeting, the seconds left, Join now and Cancel.
+let autoJoin = null;
+function showAutoJoin(aj) {
+  autoJoin = aj || null;
+  $('auto-join').hidden = !autoJoin;
+  if (!autoJoin) return AR_AGENDA.startCountdown(null);
+  $('auto-join-title').textContent = AR_AGENDA.title(autoJoin);
+  AR_AGENDA.startCountdown(autoJoin, (left) => { $('auto-join-s').textContent = String(left); });
+}
+
 // ---- events ----
 function openEvents() {
   const ws = new WebSocket(`wss://${location.host}/api/v1/events`);
   // (Re)connected: what happened meanwhile is in the status and the info.
-  ws.onopen = () => { refreshSoon(); refreshInfo(); };
+  ws.onopen = () => { refreshSoon(); refreshInfo(); refreshMeetings(); };
   ws.onmessage = (ev) => {
     let m = null;
     try { m = JSON.parse(ev.data); } catch { return; }
     if (m.event === 'config' || m.event === 'pairing' || m.event === 'setup') refreshInfo();
     if (m.event === 'config' && m.room_name) $('room-name').textContent = m.room_name;
     if (m.event === 'camera-preview') return cameraPreview(m);
+    if (m.event === 'meetings') return refreshMeetings();
+    if (m.event === 'auto-join') { showAutoJoin(m.auto_join); return refreshSoon(); }
     refreshSoon();
   };
   ws.onclose = () => setTimeout(openEvents, 2000);
@@ -319,6 +354,12 @@ function wire() {
       $('join-link').value = '';
     }
   });
+  $('auto-join-cancel').addEventListener('click', () => { showAutoJoin(null); command('cancel-auto-join'); });
+  $('auto-join-now').addEventListener('click', () => {
+    const m = autoJoin;
+    showAutoJoin(null);
+    if (m) joinMeeting(m);
+  });
   $('accept-button').addEventListener('click', () => command('accept'));
   $('decline-button').addEventListener('click', () => command('decline'));
   $('share-button').addEventListener('click', shareLink);
@@ -347,8 +388,12 @@ async function main() {
   // Quality indicators and tile statistics move with the call.
   statusTimer = setInterval(() => { if (status && status.state !== 'idle') refreshStatus(); }, 2000);
   setInterval(refreshInfo, 5000);
+  // "In 5 min", "In progress": the list moves with the clock even without events.
+  setInterval(refreshMeetings, 30000);
   // For tests and diagnostics.
-  window.arRoom = { video: () => video.stats(), status: () => status, preview: () => lastPreview };
+  window.arRoom = {
+    video: () => video.stats(), status: () => status, preview: () => lastPreview, meetings: () => meetings,
+  };
 }
 
 main();
