@@ -23,7 +23,7 @@ PKGS_RUNTIME="gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-p
  gstreamer1.0-plugins-ugly gstreamer1.0-nice gstreamer1.0-alsa gstreamer1.0-libav gstreamer1.0-tools
  gstreamer1.0-x gstreamer1.0-gl"
 PKGS_LAB="janus janus-demos libjs-janus-gateway chromium iproute2 nftables procps
- python3 ca-certificates coturn openssl radicale"
+ python3 ca-certificates coturn openssl radicale nginx-light"
 # The web call bridge (issue 11, part 5; firmware/bridge, media/ar-bridge.c): a private
 # PipeWire + WirePlumber for the browser's camera, the portal, a private PulseAudio.
 PKGS_LAB="$PKGS_LAB pipewire wireplumber xdg-desktop-portal pulseaudio dbus-daemon"

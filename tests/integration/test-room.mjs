@@ -155,7 +155,7 @@ step('the room screen opens with the secret in the fragment and shows the idle s
   const addrs = [ENFORCE, process.env.AR_NETNS_ADDR2 || '10.97.0.2'];
   const shown = await text(room, '#admin-url');
   assert.ok(addrs.some((a) => shown === `https://${a}:${PORT}/admin/`), `admin URL on screen: ${shown}`);
-  assert.match(await text(room, '#agenda'), /No meetings/);
+  assert.match(await text(room, '#agenda'), /No calendar is connected/);
   // No admin password yet: the setup code for a remote setup is on screen.
   const code = await text(room, '#setup-code');
   assert.match(code, /^\d{5} \d{5}$/, `setup code "${code}" (ten digits in two groups)`);

@@ -40,7 +40,7 @@ const AR_AGENDA = (() => {
   }
 
   const SERVICES = {
-    teams: 'Microsoft Teams', zoom: 'Zoom', webex: 'Webex', meet: 'Google Meet', jitsi: 'Jitsi Meet',
+    teams: 'Microsoft Teams', zoom: 'Zoom', webex: 'Webex', 'google-meet': 'Google Meet', jitsi: 'Jitsi Meet',
     whereby: 'Whereby', janus: 'Janus', whip: 'WHIP', anyroom: 'Anyroom room',
   };
 
