@@ -16,7 +16,7 @@ import path from 'node:path';
 import { startJanus } from '../lab/janus.mjs';
 import { launchParticipant } from '../lab/participant.mjs';
 import { LAB, buildDir, mkTemp, run, sleep, startAnyroomd, startProcess, tail } from '../lab/lab.mjs';
-import { certPins, launchAdminBrowser } from '../lab/admin-browser.mjs';
+import { certPins, launchAdminBrowser, pinnedRequest } from '../lab/admin-browser.mjs';
 import { event, utc, vcalendar } from '../lab/calendar/caldav-events.mjs';
 import { ctlFail, stepper, waitState } from './common.mjs';
 
@@ -29,6 +29,7 @@ const TMP = mkTemp('ar-it-calendar-');
 const STATE = path.join(TMP, 'state');
 const USER = 'room-1';
 const PASSWORD = 'caldav-Pa55-word-7f3e9';
+const ADMIN_PASSWORD = 'correct horse battery staple';
 const FEED_SECRET = 'f7c1d2e3a4b5c6d7e8f9a0b1c2d3e4f5';
 const NGINX_PORT = 8445;
 const CLOCK = '2026-03-30T06:54:25Z';
@@ -290,14 +291,23 @@ step('the feed is read again with a conditional request (nginx answers 304)', as
   assert.ok(byTitle(d.meetings, 'Customer call'), 'the list stays');
 });
 
+let pins = null;
+
 step('the room screen lists the meetings; Join appears 5 minutes before the start and joins the Janus meeting', async () => {
-  const pins = certPins(fs.readFileSync(path.join(STATE, 'admin-cert.pem'), 'utf8'));
+  pins = certPins(fs.readFileSync(path.join(STATE, 'admin-cert.pem'), 'utf8'));
+  // A room that is set up (no setup code over the agenda): from the device itself, no code.
+  const setup = await pinnedRequest({ port: PORT, fingerprint256: pins.fingerprint256, method: 'POST', path: '/api/v1/setup',
+    headers: { Origin: BASE }, body: { password: ADMIN_PASSWORD } });
+  assert.equal(setup.status, 200, `setup: ${setup.text}`);
   browser = await launchAdminBrowser({ spki: pins.spki, viewport: { width: 1920, height: 1080 } });
   room = browser.page;
   const secret = fs.readFileSync(path.join(STATE, 'kiosk-secret'), 'utf8').trim();
   await room.goto(`${BASE}/room/#k=${secret}`);
   await until('the agenda', async () => (await room.locator('#agenda-list .meeting').count()) > 0, 30000);
-  const first = room.locator('#agenda-list .meeting').first();
+  const first = room.locator('#agenda-list .meeting', { hasText: 'Weekly lab sync' }).first();
+  await until('the weekly meeting on the screen', async () => (await first.count()) === 1, 10000);
+  // The room's times, whatever the browser's zone: 09:00 in Berlin.
+  assert.match(await first.textContent(), /09:00/);
   // Before the join window opens, no Join button (the room's clock decides).
   const d = await meetings();
   const sync = d.meetings.find((m) => m.title === 'Weekly lab sync');
@@ -386,6 +396,24 @@ step('a calendar server that fails: the last good list stays, the source says wh
   await room.reload();
   await until('the agenda again', async () => (await room.locator('#agenda-list .meeting').count()) > 0, 30000);
   await shot(room, 'room-agenda-caldav-down');
+});
+
+step('the admin page\'s Calendar tab shows each source and why one fails', async () => {
+  const page = await browser.context.newPage();
+  await page.goto(`${BASE}/admin/`);
+  await page.waitForSelector('#login:not([hidden])', { timeout: 30000 });
+  await page.fill('#login-password', ADMIN_PASSWORD);
+  await page.click('#login-form button');
+  await page.click('#tabs button[data-tab="calendar"]');
+  await until('the sources table', async () => (await page.locator('#calendar-sources tbody tr').count()) === 2, 15000);
+  const rows = await page.locator('#calendar-sources tbody tr').allTextContents();
+  assert.ok(rows.some((r) => /CalDAV/.test(r) && /Failed/.test(r)), `the CalDAV row says it failed: ${rows.join(' | ')}`);
+  assert.ok(rows.some((r) => /iCalendar feed/.test(r) && /OK/.test(r) && !r.includes(FEED_SECRET)), `the feed row: ${rows.join(' | ')}`);
+  assert.match(await page.textContent('#calendar-feed-state'), /A feed is set/);
+  assert.equal(await page.inputValue('#calendar-feed-url'), '', 'the feed address is never shown');
+  assert.equal(await page.inputValue('#calendar-caldav-url'), radicale.url);
+  await page.screenshot({ path: path.join(OUT, 'admin-calendar.png'), fullPage: true });
+  await page.close();
 });
 
 step('the calendar\'s secrets are never logged and never shown by the config API', async () => {

@@ -5,33 +5,58 @@
 'use strict';
 
 const AR_AGENDA = (() => {
-  // anyroomd's clock minus ours (a lab may set anyroomd's): what the screen shows as now.
+  // The room's time, not the browser's: anyroomd's clock (a lab may set it) and the offset of
+  // the room's zone, both from the "now" of GET /api/v1/meetings. A "wall" date below is a
+  // Date whose UTC fields are the room's local time; it is formatted with timeZone 'UTC'.
   let skewMs = 0;
+  let offsetMs = null;
 
-  function now() { return new Date(Date.now() + skewMs); }
+  function parseOffset(iso) {
+    const m = /([+-])(\d\d):(\d\d)$/.exec(iso || '');
+    if (!m) return /Z$/.test(iso || '') ? 0 : null;
+    const v = (Number(m[2]) * 60 + Number(m[3])) * 60000;
+    return m[1] === '-' ? -v : v;
+  }
 
   function learnClock(data) {
     const t = Date.parse(data && data.now);
-    if (!Number.isNaN(t)) skewMs = t - Date.now();
+    if (Number.isNaN(t)) return;
+    skewMs = t - Date.now();
+    offsetMs = parseOffset(data.now);
   }
 
-  const hm = (d) => d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  // The room's wall time now, or null before anyroomd said it.
+  function wallNow() { return offsetMs === null ? null : new Date(Date.now() + skewMs + offsetMs); }
+  function wallOf(iso) { return new Date(Date.parse(iso) + (parseOffset(iso) || 0)); }
+  const fmtTime = (w) => w.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', timeZone: 'UTC' });
+  const fmtDay = (w, opts) => w.toLocaleDateString([], { ...opts, timeZone: 'UTC' });
+
+  // What the room screen's clock shows: the room's time (the browser's until anyroomd said).
+  function clock() {
+    const w = wallNow();
+    if (!w) {
+      const now = new Date();
+      return { time: now.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }),
+        date: now.toLocaleDateString([], { weekday: 'long', day: 'numeric', month: 'long' }) };
+    }
+    return { time: fmtTime(w), date: fmtDay(w, { weekday: 'long', day: 'numeric', month: 'long' }) };
+  }
 
   function sameDay(a, b) {
-    return a.getFullYear() === b.getFullYear() && a.getMonth() === b.getMonth() && a.getDate() === b.getDate();
+    return a.getUTCFullYear() === b.getUTCFullYear() && a.getUTCMonth() === b.getUTCMonth() && a.getUTCDate() === b.getUTCDate();
   }
 
   // "09:00 – 09:30", "Tomorrow 09:00 – 09:30", "Fri 5 Dec 09:00 – 09:30", "All day".
   function when(m) {
-    const s = new Date(m.start);
-    const e = new Date(m.end);
-    const today = now();
+    const s = wallOf(m.start);
+    const e = wallOf(m.end);
+    const today = wallNow() || s;
     const tomorrow = new Date(today.getTime() + 86400000);
     let day = '';
     if (!sameDay(s, today)) {
-      day = sameDay(s, tomorrow) ? 'Tomorrow ' : `${s.toLocaleDateString([], { weekday: 'short', day: 'numeric', month: 'short' })} `;
+      day = sameDay(s, tomorrow) ? 'Tomorrow ' : `${fmtDay(s, { weekday: 'short', day: 'numeric', month: 'short' })} `;
     }
-    return m.all_day ? `${day}All day`.trim() : `${day}${hm(s)} – ${hm(e)}`;
+    return m.all_day ? `${day}All day`.trim() : `${day}${fmtTime(s)} – ${fmtTime(e)}`;
   }
 
   function title(m) {
@@ -106,5 +131,5 @@ const AR_AGENDA = (() => {
     countdown = setInterval(tick, 250);
   }
 
-  return { render, now, learnClock, title, startCountdown };
+  return { render, clock, learnClock, title, startCountdown };
 })();

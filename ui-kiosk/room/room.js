@@ -80,11 +80,10 @@ async function authenticate() {
 
 // ---- clock (anyroomd's: the calendar's times are the room's) ----
 function tick() {
-  const now = AR_AGENDA.now();
-  const hm = now.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
-  $('clock').textContent = hm;
-  $('big-clock').textContent = hm;
-  $('big-date').textContent = now.toLocaleDateString([], { weekday: 'long', day: 'numeric', month: 'long' });
+  const c = AR_AGENDA.clock();
+  $('clock').textContent = c.time;
+  $('big-clock').textContent = c.time;
+  $('big-date').textContent = c.date;
 }
 
 // ---- info: name, admin address, pairing and setup codes ----
