@@ -14,6 +14,7 @@ typedef struct {
   ArCalDesk *desk;
   ArCalSource *source;
   ArCalSourceKind kind;
+  char *key; /* what the source was made from: the same key keeps it (and its list) */
   char *server;
   GPtrArray *texts;    /* GBytes: the last good answer, expanded again when the day moves */
   GPtrArray *meetings; /* ArMeeting*: the last good list */
@@ -31,6 +32,7 @@ struct _ArCalDesk {
   GPtrArray *sources;  /* Source* */
   GPtrArray *merged;   /* ArMeeting* (borrowed from the sources' lists) */
   guint tick, refresh;
+  guint refresh_min;
   char *joinable_sig; /* what was joinable at the last tick: a change is announced */
   char *auto_id;      /* the countdown's meeting, or NULL */
   gint64 auto_join_at;
@@ -80,6 +82,7 @@ source_free(Source *s)
     g_object_unref(s->cancel);
   }
   ar_cal_source_free(s->source);
+  g_free(s->key);
   g_free(s->server);
   g_clear_pointer(&s->texts, g_ptr_array_unref);
   g_clear_pointer(&s->meetings, g_ptr_array_unref);
@@ -159,12 +162,17 @@ source_failed(Source *s, const char *why)
 static void
 on_fetched(GObject *obj, GAsyncResult *res, gpointer data)
 {
+  /* Cancelled: the source is gone (freed with its cancellable); touch nothing of it. */
+  GCancellable *cancel = g_task_get_cancellable(G_TASK(res));
+  if (cancel && g_cancellable_is_cancelled(cancel)) {
+    g_autoptr(GError) ignored = NULL;
+    g_autoptr(GPtrArray) dropped = g_task_propagate_pointer(G_TASK(res), &ignored);
+    return;
+  }
   Source *s = data;
   g_autoptr(GError) error = NULL;
   gboolean not_modified = FALSE;
   g_autoptr(GPtrArray) texts = ar_cal_source_fetch_finish(s->source, res, &not_modified, &error);
-  if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    return; /* the source is gone, or a newer fetch replaced this one */
   ArCalDesk *d = s->desk;
   g_clear_object(&s->cancel);
   s->checked = ar_cal_desk_now(d);
@@ -229,46 +237,73 @@ on_refresh(gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
-static void
-add_source(ArCalDesk *d, ArCalSourceKind kind, const char *url, const char *user,
+/* The settings a source and its list depend on; the secret only as a hash. */
+static char *
+source_key(const ArCalDesk *d, ArCalSourceKind kind, const char *url, const char *user,
            const char *secret)
+{
+  const ArConfig *c = d->config;
+  g_autofree char *hash =
+      g_compute_checksum_for_string(G_CHECKSUM_SHA256, secret ? secret : "", -1);
+  return g_strdup_printf("%d\n%s\n%s\n%s\n%s\n%s\n%u", kind, url, user ? user : "", hash,
+                         c->calendar_ca ? c->calendar_ca : "",
+                         c->calendar_room_address ? c->calendar_room_address : "",
+                         c->calendar_days_ahead);
+}
+
+/* The source for these settings: the one there is if they did not change, else a new one. */
+static void
+add_source(ArCalDesk *d, GPtrArray *old, GPtrArray *to, ArCalSourceKind kind, const char *url,
+           const char *user, const char *secret)
 {
   if (!url || !*url)
     return;
-  ArCalSourceSettings set = {.kind = kind,
-                             .url = url,
-                             .user = user && *user ? user : NULL,
-                             .secret = secret && *secret ? secret : NULL,
-                             .ca_file = d->config->calendar_ca};
+  user = user && *user ? user : NULL;
+  secret = secret && *secret ? secret : NULL;
+  g_autofree char *key = source_key(d, kind, url, user, secret);
+  for (guint i = 0; i < old->len; i++) {
+    Source *kept = old->pdata[i];
+    if (kept && g_str_equal(kept->key, key)) {
+      g_ptr_array_add(to, g_steal_pointer(&old->pdata[i]));
+      return;
+    }
+  }
+  ArCalSourceSettings set = {
+      .kind = kind, .url = url, .user = user, .secret = secret, .ca_file = d->config->calendar_ca};
   g_autoptr(GError) error = NULL;
   Source *s = g_new0(Source, 1);
   s->desk = d;
   s->kind = kind;
+  s->key = g_steal_pointer(&key);
   s->source = ar_cal_source_new(&set, &error);
   s->server = s->source ? g_strdup(ar_cal_source_display(s->source))
                         : g_strdup(kind == AR_CAL_SOURCE_FEED ? "feed" : "CalDAV");
   s->ok = s->source != NULL;
   if (!s->source)
     source_failed(s, error->message);
-  g_ptr_array_add(d->sources, s);
+  else
+    fetch(s);
+  g_ptr_array_add(to, s);
 }
 
 void
 ar_cal_desk_reload(ArCalDesk *d)
 {
   const ArConfig *c = d->config;
+  /* Sources whose settings did not change keep their list (a change of auto-join, say). */
+  GPtrArray *old = d->sources;
+  d->sources = g_ptr_array_new_with_free_func((GDestroyNotify)source_free);
+  add_source(d, old, d->sources, AR_CAL_SOURCE_FEED, c->calendar_feed_url, NULL, NULL);
+  add_source(d, old, d->sources, AR_CAL_SOURCE_CALDAV, c->calendar_caldav_url,
+             c->calendar_caldav_user, c->calendar_caldav_password);
   g_ptr_array_set_size(d->merged, 0);
-  g_ptr_array_set_size(d->sources, 0);
-  add_source(d, AR_CAL_SOURCE_FEED, c->calendar_feed_url, NULL, NULL);
-  add_source(d, AR_CAL_SOURCE_CALDAV, c->calendar_caldav_url, c->calendar_caldav_user,
-             c->calendar_caldav_password);
-  if (d->refresh)
-    g_source_remove(d->refresh);
-  d->refresh = g_timeout_add_seconds(c->calendar_refresh_min * 60, on_refresh, d);
-  for (guint i = 0; i < d->sources->len; i++) {
-    Source *s = d->sources->pdata[i];
-    if (s->source)
-      fetch(s);
+  g_ptr_array_unref(old);
+  merge(d);
+  if (d->refresh_min != c->calendar_refresh_min) {
+    if (d->refresh)
+      g_source_remove(d->refresh);
+    d->refresh_min = c->calendar_refresh_min;
+    d->refresh = g_timeout_add_seconds(c->calendar_refresh_min * 60, on_refresh, d);
   }
   if (!c->calendar_auto_join)
     ar_cal_desk_cancel_auto_join(d);
