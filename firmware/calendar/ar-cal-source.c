@@ -691,6 +691,15 @@ body_done(GTask *task)
   }
 }
 
+/* "8 MiB", "1500000 bytes": plain ASCII (g_format_size puts a no-break space). */
+static char *
+size_for_people(gsize n)
+{
+  if (n >= 1024 * 1024 && n % (1024 * 1024) == 0)
+    return g_strdup_printf("%" G_GSIZE_FORMAT " MiB", n / (1024 * 1024));
+  return g_strdup_printf("%" G_GSIZE_FORMAT " bytes", n);
+}
+
 static void
 read_cb(GObject *stream, GAsyncResult *res, gpointer data)
 {
@@ -710,7 +719,7 @@ read_cb(GObject *stream, GAsyncResult *res, gpointer data)
     return;
   }
   if (n > f->source->max_bytes - f->buf->len) {
-    g_autofree char *max = g_format_size(f->source->max_bytes);
+    g_autofree char *max = size_for_people(f->source->max_bytes);
     fail_new(task, AR_CAL_ERROR_TOO_BIG, "the calendar server's answer is larger than %s", max);
     return;
   }
@@ -820,7 +829,7 @@ sent_cb(GObject *session, GAsyncResult *res, gpointer data)
   SoupMessageHeaders *h = soup_message_get_response_headers(f->msg);
   if (soup_message_headers_get_encoding(h) == SOUP_ENCODING_CONTENT_LENGTH &&
       soup_message_headers_get_content_length(h) > (goffset)s->max_bytes) {
-    g_autofree char *max = g_format_size(s->max_bytes);
+    g_autofree char *max = size_for_people(s->max_bytes);
     close_in(f);
     fail_new(task, AR_CAL_ERROR_TOO_BIG, "the calendar server's answer is larger than %s", max);
     return;
