@@ -22,6 +22,7 @@
 #define PASSWORD "Pw-4f9c1e-s3cret"
 #define WRONG_PASSWORD "wrong-Xq93-pass"
 #define FEED_PATH "/secret-feed-7a1b9e"
+#define NS_CS_TEST "http://calendarserver.org/ns/"
 
 /* 2030-01-01T00:00:00Z, 2030-01-15, 2030-02-01 */
 #define JAN1 G_GINT64_CONSTANT(1893456000)
@@ -41,6 +42,8 @@ static struct {
   char *feed_etag;
   guint feed_200, feed_304;
   char *feed_if_none_match;
+  gboolean auth_seen;
+  int fixture_port;
   ArCalSource *caldav; /* shared by the CalDAV cases, in order */
 } lab;
 
@@ -319,6 +322,64 @@ test_feed_radicale(void)
   result_clear(&r);
 }
 
+/* FIXTURE: CalDAV answers radicale would not give: prefixes other than the usual ones, an
+ * element with the right local name in the wrong namespace, a 404 propstat, CDATA; and a
+ * multistatus that declares a DTD with an entity (refused without expanding anything). */
+static void
+dav_fixture(SoupServerMessage *msg, const char *path)
+{
+  const char *method = soup_server_message_get_method(msg);
+  const char *body = NULL;
+  static const char propfind[] =
+      "<?xml version=\"1.0\"?>\n<A:multistatus xmlns:A=\"DAV:\" xmlns:Z=\"" NS_CS_TEST "\">"
+      "<A:response><A:href>/dav/prefixes/</A:href><A:propstat><A:prop>"
+      "<Z:getctag>ctag-1</Z:getctag></A:prop><A:status>HTTP/1.1 200 OK</A:status>"
+      "</A:propstat></A:response></A:multistatus>";
+  static const char report[] =
+      "<?xml version=\"1.0\"?>\n<multistatus xmlns=\"DAV:\">"
+      "<response><href>/dav/prefixes/a.ics</href><propstat><prop><getetag>\"a\"</getetag>"
+      "<Q:calendar-data xmlns:Q=\"urn:ietf:params:xml:ns:caldav\">BEGIN:VCALENDAR\r\n"
+      "BEGIN:VEVENT\r\nUID:dav-a\r\nSUMMARY:Tom &amp; Jerry\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+      "</Q:calendar-data></prop><status>HTTP/1.1 200 OK</status></propstat></response>"
+      "<response><href>/dav/prefixes/b.ics</href><propstat><prop>"
+      "<C:calendar-data xmlns:C=\"urn:example:not-caldav\">BEGIN:VCALENDAR\r\nUID:dav-wrong-ns\r\n"
+      "END:VCALENDAR</C:calendar-data></prop><status>HTTP/1.1 200 OK</status></propstat></response>"
+      "<response><href>/dav/prefixes/c.ics</href><propstat><prop>"
+      "<calendar-data xmlns=\"urn:ietf:params:xml:ns:caldav\">BEGIN:VCALENDAR\r\nUID:dav-404\r\n"
+      "END:VCALENDAR</calendar-data></prop><status>HTTP/1.1 404 Not Found</status></propstat>"
+      "</response>"
+      "<response><href>/dav/prefixes/d.ics</href><propstat><prop>"
+      "<calendar-data xmlns=\"urn:ietf:params:xml:ns:caldav\"><![CDATA[BEGIN:VCALENDAR\r\n"
+      "BEGIN:VEVENT\r\nUID:dav-d\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n]]></calendar-data></prop>"
+      "<status>HTTP/1.1 200 OK</status></propstat></response></multistatus>";
+  static const char dtd[] =
+      "<?xml version=\"1.0\"?>\n<!DOCTYPE multistatus [<!ENTITY a \"BEGIN:VCALENDAR\">]>"
+      "<multistatus xmlns=\"DAV:\" xmlns:C=\"urn:ietf:params:xml:ns:caldav\"><response><propstat>"
+      "<prop><C:calendar-data>&a;</C:calendar-data></prop></propstat></response></multistatus>";
+  static const char laughs[] =
+      "<?xml version=\"1.0\"?>\n<!DOCTYPE multistatus [<!ENTITY a \"aaaaaaaaaa\">"
+      "<!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\"><!ENTITY c "
+      "\"&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;\">]>"
+      "<multistatus xmlns=\"DAV:\" xmlns:C=\"urn:ietf:params:xml:ns:caldav\"><response><propstat>"
+      "<prop><C:calendar-data>&c;</C:calendar-data></prop></propstat></response></multistatus>";
+
+  if (g_str_has_prefix(path, "/dav/laughs/"))
+    body = laughs;
+  else if (g_str_has_prefix(path, "/dav/dtd/"))
+    body = dtd;
+  else if (g_strcmp0(method, "PROPFIND") == 0)
+    body = propfind;
+  else if (g_strcmp0(method, "REPORT") == 0)
+    body = report;
+  if (body == NULL) {
+    soup_server_message_set_status(msg, 405, NULL);
+    return;
+  }
+  soup_server_message_set_status(msg, 207, NULL);
+  soup_server_message_set_response(msg, "application/xml; charset=utf-8", SOUP_MEMORY_STATIC, body,
+                                   strlen(body));
+}
+
 /* FIXTURE: the feed server with ETag and 304, big bodies, redirects, a web page. */
 static void
 fixture_handler(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
@@ -371,6 +432,25 @@ fixture_handler(SoupServer *server, SoupServerMessage *msg, const char *path, GH
     static const char page[] = "<!doctype html><title>Sign in</title>";
     soup_server_message_set_status(msg, 200, NULL);
     soup_server_message_set_response(msg, "text/html", SOUP_MEMORY_STATIC, page, sizeof page - 1);
+    return;
+  }
+  if (g_strcmp0(path, FEED_PATH "/auth-echo.ics") == 0) {
+    /* Records whether credentials came with the request. */
+    lab.auth_seen = soup_message_headers_get_one(req, "Authorization") != NULL;
+    soup_server_message_set_status(msg, 200, NULL);
+    soup_server_message_set_response(msg, "text/calendar", SOUP_MEMORY_COPY, lab.feed_body,
+                                     strlen(lab.feed_body));
+    return;
+  }
+  if (g_strcmp0(path, FEED_PATH "/to-localhost.ics") == 0) {
+    /* Another origin (same server, other host name; the certificate names both). */
+    g_autofree char *to =
+        g_strdup_printf("https://localhost:%d" FEED_PATH "/auth-echo.ics", lab.fixture_port);
+    soup_server_message_set_redirect(msg, 302, to);
+    return;
+  }
+  if (g_str_has_prefix(path, "/dav/")) {
+    dav_fixture(msg, path);
     return;
   }
   if (g_strcmp0(path, FEED_PATH "/moved.ics") == 0) {
@@ -482,6 +562,67 @@ test_feed_not_icalendar(void)
   expect_feed_error("missing.ics", 0, AR_CAL_ERROR_FETCH, "HTTP 404");
   expect_feed_error("loop.ics", 0, AR_CAL_ERROR_FETCH, "redirected more than 3 times");
   expect_feed_error("to-http.ics", 0, AR_CAL_ERROR_FETCH, "away from https");
+}
+
+/* Credentials go to the configured origin only: a redirect to another host name loses them. */
+static void
+test_feed_redirect_origin(void)
+{
+  g_autofree char *echo = fixture_url("auth-echo.ics");
+  g_autoptr(ArCalSource) s = new_source(AR_CAL_SOURCE_FEED, echo, USER, PASSWORD, lab.ca);
+  lab.auth_seen = FALSE;
+  Result r = fetch(s, 0, 0);
+  g_assert_no_error(r.error);
+  g_assert_true(lab.auth_seen);
+  result_clear(&r);
+
+  g_autofree char *away = fixture_url("to-localhost.ics");
+  g_autoptr(ArCalSource) t = new_source(AR_CAL_SOURCE_FEED, away, USER, PASSWORD, lab.ca);
+  lab.auth_seen = TRUE;
+  r = fetch(t, 0, 0);
+  g_assert_no_error(r.error);
+  g_assert_nonnull(r.objects);
+  g_assert_false(lab.auth_seen);
+  result_clear(&r);
+}
+
+/* The multistatus is read by namespace URI and local name, never by prefix. */
+static void
+test_caldav_namespaces(void)
+{
+  g_autofree char *url = g_strdup_printf("%s/dav/prefixes/", lab.fixture_origin);
+  g_autoptr(ArCalSource) s = new_source(AR_CAL_SOURCE_CALDAV, url, USER, PASSWORD, lab.ca);
+  Result r = fetch(s, JAN1, FEB1);
+  g_assert_no_error(r.error);
+  g_assert_nonnull(r.objects);
+  g_autofree char *all = joined(r.objects);
+  g_assert_cmpuint(r.objects->len, ==, 2);
+  g_assert_nonnull(strstr(all, "UID:dav-a"));
+  g_assert_nonnull(strstr(all, "SUMMARY:Tom & Jerry"));
+  g_assert_nonnull(strstr(all, "UID:dav-d"));
+  g_assert_null(strstr(all, "dav-wrong-ns"));
+  g_assert_null(strstr(all, "dav-404"));
+  result_clear(&r);
+  /* Same ctag, same window. */
+  r = fetch(s, JAN1, FEB1);
+  g_assert_no_error(r.error);
+  g_assert_true(r.not_modified);
+  result_clear(&r);
+
+  g_autofree char *dtd = g_strdup_printf("%s/dav/dtd/", lab.fixture_origin);
+  g_autoptr(ArCalSource) d = new_source(AR_CAL_SOURCE_CALDAV, dtd, USER, PASSWORD, lab.ca);
+  r = fetch(d, JAN1, FEB1);
+  g_assert_error(r.error, AR_CAL_ERROR, AR_CAL_ERROR_FETCH);
+  g_assert_nonnull(strstr(r.error->message, "DTD"));
+  result_clear(&r);
+
+  /* Nested entities (a small "billion laughs"): an error, nothing expanded. */
+  g_autofree char *laughs = g_strdup_printf("%s/dav/laughs/", lab.fixture_origin);
+  g_autoptr(ArCalSource) l = new_source(AR_CAL_SOURCE_CALDAV, laughs, USER, PASSWORD, lab.ca);
+  r = fetch(l, JAN1, FEB1);
+  g_assert_error(r.error, AR_CAL_ERROR, AR_CAL_ERROR_FETCH);
+  g_assert_null(r.objects);
+  result_clear(&r);
 }
 
 static void
@@ -616,7 +757,8 @@ start_lab(void)
                            &error);
   g_assert_no_error(error);
   GSList *uris = soup_server_get_uris(lab.fixture);
-  lab.fixture_origin = g_strdup_printf("https://127.0.0.1:%d", g_uri_get_port(uris->data));
+  lab.fixture_port = g_uri_get_port(uris->data);
+  lab.fixture_origin = g_strdup_printf("https://127.0.0.1:%d", lab.fixture_port);
   g_slist_free_full(uris, (GDestroyNotify)g_uri_unref);
   lab.feed_body = g_strdup("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:feed-a\r\n"
                            "END:VEVENT\r\nEND:VCALENDAR\r\n");
@@ -641,6 +783,18 @@ rm_rf(const char *path)
   g_rmdir(path);
 }
 
+/* Alive and not a zombie (nobody here reaps radicale: it is not our child). */
+static gboolean
+running(GPid pid)
+{
+  g_autofree char *path = g_strdup_printf("/proc/%d/stat", pid);
+  g_autofree char *stat = NULL;
+  if (!g_file_get_contents(path, &stat, NULL, NULL))
+    return FALSE;
+  const char *paren = strrchr(stat, ')');
+  return paren != NULL && paren[1] == ' ' && paren[2] != 'Z' && paren[2] != 'X';
+}
+
 static void
 stop_lab(void)
 {
@@ -652,10 +806,9 @@ stop_lab(void)
   if (lab.pid > 1) {
     /* radicale is not our child (radicale.sh started it in the background): by its PID. */
     kill(lab.pid, SIGTERM);
-    g_autofree char *proc = g_strdup_printf("/proc/%d", lab.pid);
-    for (int i = 0; i < 50 && g_file_test(proc, G_FILE_TEST_EXISTS); i++)
+    for (int i = 0; i < 50 && running(lab.pid); i++)
       g_usleep(100000);
-    if (g_file_test(proc, G_FILE_TEST_EXISTS))
+    if (running(lab.pid))
       kill(lab.pid, SIGKILL);
   }
   if (lab.dir != NULL)
@@ -679,6 +832,8 @@ main(int argc, char **argv)
   g_test_add_func("/cal-source/feed/conditional", test_feed_conditional);
   g_test_add_func("/cal-source/feed/too-big", test_feed_too_big);
   g_test_add_func("/cal-source/feed/not-icalendar", test_feed_not_icalendar);
+  g_test_add_func("/cal-source/feed/redirect-origin", test_feed_redirect_origin);
+  g_test_add_func("/cal-source/caldav/namespaces", test_caldav_namespaces);
   g_test_add_func("/cal-source/refused-urls", test_refused_urls);
   g_test_add_func("/cal-source/silent-server", test_silent_server);
   int rc = g_test_run();
