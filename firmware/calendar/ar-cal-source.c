@@ -308,11 +308,15 @@ fail(GTask *task, GError *error)
                     "the calendar server %s did not answer within %u s", s->display, s->timeout_s);
   } else if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
     out = g_error_copy(error);
-  } else if (f->tls_refused || error->domain == G_TLS_ERROR) {
+  } else if (f->tls_refused || g_error_matches(error, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE)) {
     g_autofree char *m = scrub(s, error->message);
     out = g_error_new(AR_CAL_ERROR, AR_CAL_ERROR_TLS,
                       "the calendar server's certificate is not trusted: %s",
                       f->tls_refused ? describe_tls(f->tls_errors) : m);
+  } else if (error->domain == G_TLS_ERROR) {
+    g_autofree char *m = scrub(s, error->message);
+    out = g_error_new(AR_CAL_ERROR, AR_CAL_ERROR_TLS,
+                      "the TLS handshake with the calendar server %s failed: %s", s->display, m);
   } else if (error->domain == AR_CAL_ERROR) {
     g_autofree char *m = scrub(s, error->message);
     out = g_error_new_literal(AR_CAL_ERROR, error->code, m);
