@@ -363,6 +363,22 @@ dav_fixture(SoupServerMessage *msg, const char *path)
       "<multistatus xmlns=\"DAV:\" xmlns:C=\"urn:ietf:params:xml:ns:caldav\"><response><propstat>"
       "<prop><C:calendar-data>&c;</C:calendar-data></prop></propstat></response></multistatus>";
 
+  if (g_str_has_prefix(path, "/dav/many/") && g_strcmp0(method, "REPORT") == 0) {
+    /* 20,001 objects (more than the source takes), each a few bytes. */
+    GString *many = g_string_new("<?xml version=\"1.0\"?>\n<d:multistatus xmlns:d=\"DAV:\" "
+                                 "xmlns:c=\"urn:ietf:params:xml:ns:caldav\">");
+    for (int i = 0; i < 20001; i++)
+      g_string_append_printf(many,
+                             "<d:response><d:propstat><d:prop><c:calendar-data>BEGIN:VCALENDAR "
+                             "%d</c:calendar-data></d:prop></d:propstat></d:response>",
+                             i);
+    g_string_append(many, "</d:multistatus>");
+    soup_server_message_set_status(msg, 207, NULL);
+    gsize len = many->len;
+    soup_server_message_set_response(msg, "application/xml", SOUP_MEMORY_TAKE,
+                                     g_string_free(many, FALSE), len);
+    return;
+  }
   if (g_str_has_prefix(path, "/dav/laughs/"))
     body = laughs;
   else if (g_str_has_prefix(path, "/dav/dtd/"))
@@ -614,6 +630,14 @@ test_caldav_namespaces(void)
   r = fetch(d, JAN1, FEB1);
   g_assert_error(r.error, AR_CAL_ERROR, AR_CAL_ERROR_FETCH);
   g_assert_nonnull(strstr(r.error->message, "DTD"));
+  result_clear(&r);
+
+  /* More objects than allowed. */
+  g_autofree char *many = g_strdup_printf("%s/dav/many/", lab.fixture_origin);
+  g_autoptr(ArCalSource) m = new_source(AR_CAL_SOURCE_CALDAV, many, USER, PASSWORD, lab.ca);
+  r = fetch(m, JAN1, FEB1);
+  g_assert_error(r.error, AR_CAL_ERROR, AR_CAL_ERROR_TOO_BIG);
+  g_assert_nonnull(strstr(r.error->message, "more than 20000 events"));
   result_clear(&r);
 
   /* Nested entities (a small "billion laughs"): an error, nothing expanded. */
