@@ -22,12 +22,12 @@ typedef enum {
 
 typedef struct {
   ArCalSourceKind kind;
-  const char *url;      /* https:// only */
-  const char *user;     /* CalDAV: Basic auth user, or NULL */
-  const char *secret;   /* CalDAV: password, or a bearer token when user is NULL; never logged */
-  const char *ca_file;  /* PEM CA file; NULL = the system's store */
-  gsize max_bytes;      /* one answer [8 MiB]; 0 = default */
-  guint timeout_s;      /* the whole fetch [60]; 0 = default */
+  const char *url;     /* https:// only */
+  const char *user;    /* Basic auth user (CalDAV, or a feed behind a password), or NULL */
+  const char *secret;  /* password, or a bearer token when user is NULL; never logged */
+  const char *ca_file; /* PEM CA file; NULL = the system's store */
+  gsize max_bytes;     /* one answer [8 MiB]; 0 = default */
+  guint timeout_s;     /* the whole fetch [60]; 0 = default */
 } ArCalSourceSettings;
 
 typedef struct _ArCalSource ArCalSource;
