@@ -66,6 +66,47 @@ saved(Fixture *f)
   return data;
 }
 
+/* [calendar] through the API: the feed address and the password are write-only, numbers are
+ * numbers within the config file's range. */
+static void
+test_calendar(Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_assert_true(patch(f,
+                      "{\"calendar\": {\"feed-url\": \"https://cal.example.org/s3cr3t/a.ics\", "
+                      "\"caldav-url\": \"https://dav.example.org/r/\", \"caldav-user\": \"r\", "
+                      "\"caldav-password\": \"pw-9f\", \"join-before-minutes\": 10, "
+                      "\"auto-join\": true}}",
+                      &error));
+  g_assert_no_error(error);
+  g_assert_cmpuint(f->config->calendar_join_before_min, ==, 10);
+  g_assert_true(f->config->calendar_auto_join);
+  g_autoptr(JsonNode) got = ar_api_config_get(f->config);
+  g_autofree char *text = json_to_string(got, FALSE);
+  g_assert_null(strstr(text, "s3cr3t"));
+  g_assert_null(strstr(text, "pw-9f"));
+  g_assert_nonnull(strstr(text, "\"feed-url-set\":true"));
+  g_assert_nonnull(strstr(text, "\"caldav-password-set\":true"));
+  const char *refused[] = {
+      "{\"calendar\": {\"join-before-minutes\": 61}}",
+      "{\"calendar\": {\"join-before-minutes\": -1}}",
+      "{\"calendar\": {\"join-before-minutes\": \"5\"}}",
+      "{\"calendar\": {\"feed-url\": \"http://cal.example.org/a.ics\"}}",
+      "{\"calendar\": {\"feed-url-set\": false}}",
+      "{\"calendar\": {\"ca\": \"/etc/passwd\"}}",
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS(refused); i++) {
+    g_autoptr(GError) e = NULL;
+    g_assert_false(patch(f, refused[i], &e));
+    g_assert_nonnull(e);
+  }
+  g_assert_cmpuint(f->config->calendar_join_before_min, ==, 10);
+  /* null puts the config file's value back: no feed. */
+  g_assert_true(patch(f, "{\"calendar\": {\"feed-url\": null}}", &error));
+  g_assert_no_error(error);
+  g_assert_null(f->config->calendar_feed_url);
+}
+
 static void
 test_get(Fixture *f, gconstpointer data)
 {
@@ -224,6 +265,7 @@ main(int argc, char **argv)
   g_test_add("/api-config/get", Fixture, NULL, setup, test_get, teardown);
   g_test_add("/api-config/patch-and-reload", Fixture, NULL, setup, test_patch_and_reload, teardown);
   g_test_add("/api-config/refused", Fixture, NULL, setup, test_refused, teardown);
+  g_test_add("/api-config/calendar", Fixture, NULL, setup, test_calendar, teardown);
   g_test_add("/api-config/secret-not-in-errors", Fixture, NULL, setup, test_secret_not_in_errors,
              teardown);
   g_test_add("/api-config/legacy-json", Fixture, NULL, setup, test_legacy_json, teardown);

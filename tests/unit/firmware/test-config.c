@@ -97,6 +97,13 @@ test_bad_values(void)
       "[links]\njitsi-domains=not a domain\n",
       "[links]\nunknown=1\n",
       "[call]\njoin-timeout=-1\n",
+      "[calendar]\nfeed-url=http://example.org/feed.ics\n",
+      "[calendar]\ncaldav-url=webcal://example.org/cal/\n",
+      "[calendar]\ncaldav-password=secret\n",
+      "[calendar]\nrefresh-minutes=0\n",
+      "[calendar]\njoin-before-minutes=61\n",
+      "[calendar]\nroom-address=not an address\n",
+      "[calendar]\nauto-join=sometimes\n",
       "not a key file",
   };
   for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
@@ -106,6 +113,35 @@ test_bad_values(void)
     g_assert_nonnull(error);
     g_assert_nonnull(strstr(error->message, "test.conf"));
   }
+}
+
+/* [calendar]: defaults, values, and no message that quotes the feed's secret address. */
+static void
+test_calendar(void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ArConfig) d = load("", &error);
+  g_assert_no_error(error);
+  g_assert_cmpuint(d->calendar_refresh_min, ==, 5);
+  g_assert_cmpuint(d->calendar_join_before_min, ==, 5);
+  g_assert_cmpuint(d->calendar_days_ahead, ==, 14);
+  g_assert_false(d->calendar_auto_join);
+  g_assert_false(d->calendar_show_private_titles);
+  g_assert_null(d->calendar_feed_url);
+  g_autoptr(ArConfig) c = load("[calendar]\nfeed-url=https://cal.example.org/s3cr3t/basic.ics\n"
+                               "caldav-url=https://dav.example.org/room-1/\ncaldav-user=room-1\n"
+                               "caldav-password=pw\nauto-join=true\njoin-before-minutes=10\n"
+                               "room-address=room-1@example.org\n",
+                               &error);
+  g_assert_no_error(error);
+  g_assert_cmpstr(c->calendar_caldav_user, ==, "room-1");
+  g_assert_true(c->calendar_auto_join);
+  g_assert_cmpuint(c->calendar_join_before_min, ==, 10);
+  g_autoptr(GError) e = NULL;
+  g_autoptr(ArConfig) bad =
+      load("[calendar]\nfeed-url=http://cal.example.org/s3cr3t/basic.ics\n", &e);
+  g_assert_null(bad);
+  g_assert_null(strstr(e->message, "s3cr3t"));
 }
 
 static void
@@ -603,6 +639,7 @@ main(int argc, char **argv)
   g_test_add_func("/config/unknown-group", test_unknown_group);
   g_test_add_func("/config/bad-values", test_bad_values);
   g_test_add_func("/config/hostile", test_hostile);
+  g_test_add_func("/config/calendar", test_calendar);
   g_test_add_func("/config/board/host", test_board_host);
   g_test_add_func("/config/board/bad-name", test_board_bad_name);
   g_test_add_func("/config/board/merge", test_merge);
