@@ -44,6 +44,8 @@ let daemon = null;
 let alice = null;
 let browser = null;
 let room = null;
+let panelBrowser = null; // another device: a touch panel
+let panel = null;
 
 const ctl = (...a) => daemon.ctl(...a);
 const visible = (page, sel) => page.isVisible(sel);
@@ -223,6 +225,7 @@ after(async () => {
   const closing = [];
   if (alice) closing.push(alice.close().catch(() => {}));
   if (browser) closing.push(browser.close().catch(() => {}));
+  if (panelBrowser) closing.push(panelBrowser.close().catch(() => {}));
   await Promise.all(closing);
   if (daemon) await daemon.stop(10000);
   if (janus) await janus.stop();
@@ -316,7 +319,22 @@ step('the room screen lists the meetings; Join appears 5 minutes before the star
     assert.equal(sync.joinable, false);
     await shot(room, 'room-agenda-before');
   }
+  // A touch panel, paired with the code the room screen shows, lists them too.
+  panelBrowser = await launchAdminBrowser({ spki: pins.spki, viewport: { width: 1280, height: 800 } });
+  panel = panelBrowser.page;
+  await panel.goto(`${BASE}/panel/`);
+  await until('the pairing view', () => visible(panel, '#pair-start'), 30000);
+  await panel.click('#pair-start');
+  await until('the code on the room screen', async () => /^\d{6}$/.test(((await room.textContent('#pairing-code')) || '').trim()), 10000);
+  await panel.fill('#pair-code', ((await room.textContent('#pairing-code')) || '').trim());
+  await panel.click('#pair-submit');
+  await until('the panel controls', () => visible(panel, '#controls'), 10000);
+  await until('the meetings on the panel', async () =>
+    (await panel.locator('#agenda-list .meeting', { hasText: 'Weekly lab sync' }).count()) === 1, 15000);
   await until('the Join button', async () => (await first.locator('button.join-meeting').count()) === 1, 60000, 250);
+  await until('the Join button on the panel', async () =>
+    (await panel.locator('#agenda-list .meeting', { hasText: 'Weekly lab sync' }).locator('button.join-meeting').count()) === 1, 40000, 250);
+  await shot(panel, 'panel-agenda-join');
   assert.match(await first.textContent(), /Weekly lab sync/);
   await shot(room, 'room-agenda-join');
   await first.locator('button.join-meeting').click();
@@ -342,12 +360,16 @@ step('auto-join: a countdown on the room screen; Cancel stops it and the room st
   const left = Number(await room.textContent('#auto-join-s'));
   assert.ok(left >= 1 && left <= 10, `seconds left: ${left}`);
   await shot(room, 'room-auto-join-countdown');
+  await until('the countdown on the panel', () => visible(panel, '#auto-join'), 5000, 100);
+  assert.equal(((await panel.textContent('#auto-join-title')) || '').trim(), 'Standup A');
+  await shot(panel, 'panel-auto-join-countdown');
   await room.click('#auto-join-cancel');
   await until('no countdown', async () => (await daemon.status()).auto_join === null, 5000);
   // Past the start: still not in a call.
   await until('the room clock past the start', async () => (await roomNow()) > start + 3000, 30000, 500);
   assert.equal((await daemon.status()).state, 'idle', 'the cancelled meeting was not joined');
   assert.ok(!(await visible(room, '#auto-join')), 'the countdown is gone from the screen');
+  assert.ok(!(await visible(panel, '#auto-join')), 'and from the panel');
 });
 
 step('auto-join: without Cancel, the room joins at the start', async () => {
