@@ -230,7 +230,8 @@ after(async () => {
   if (daemon) await daemon.stop(10000);
   if (janus) await janus.stop();
   if (nginx) await nginx.stop();
-  if (radicale) { try { process.kill(radicale.pid, 'SIGTERM'); } catch { /* gone */ } }
+  // pid 0 would be our whole process group: only radicale's own, and only while it runs.
+  if (radicale && radicale.pid > 0) { try { process.kill(radicale.pid, 'SIGTERM'); } catch { /* gone */ } }
   for (const [f, name] of [[path.join(TMP, 'anyroomd.log'), 'anyroomd.log'], [path.join(TMP, 'radicale', 'radicale.log'), 'radicale.log'],
     [path.join(TMP, 'nginx-access.log'), 'nginx-access.log']]) {
     try { fs.copyFileSync(f, path.join(OUT, name)); } catch { /* missing */ }
