@@ -19,6 +19,7 @@ typedef struct {
   GPtrArray *texts;    /* GBytes: the last good answer, expanded again when the day moves */
   GPtrArray *meetings; /* ArMeeting*: the last good list */
   gint64 window_from;  /* the window @meetings was expanded for */
+  gint64 tried_from;   /* the window of the last fetch: a new day is fetched once */
   gboolean ok;
   char *error;
   gint64 updated, checked;
@@ -219,6 +220,7 @@ fetch(Source *s)
     return;
   gint64 from, to;
   window(s->desk, &from, &to);
+  s->tried_from = from;
   s->cancel = g_cancellable_new();
   ar_cal_source_fetch_async(s->source, from, to, s->cancel, on_fetched, s);
 }
@@ -479,7 +481,7 @@ on_tick(gpointer data)
   /* Past midnight: the cached calendars are expanded for the new day. */
   for (guint i = 0; i < d->sources->len; i++) {
     Source *s = d->sources->pdata[i];
-    if (s->texts && s->window_from != from && !s->cancel)
+    if (s->source && s->tried_from != from && !s->cancel)
       fetch(s);
   }
   /* What is joinable (or in progress, or gone) changed: the screens look again. */
