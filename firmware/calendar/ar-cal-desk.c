@@ -216,7 +216,7 @@ on_fetched(GObject *obj, GAsyncResult *res, gpointer data)
 static void
 fetch(Source *s)
 {
-  if (s->cancel) /* one at a time: the one under way answers */
+  if (!s->source || s->cancel) /* refused settings; or one at a time: the one under way answers */
     return;
   gint64 from, to;
   window(s->desk, &from, &to);
