@@ -439,6 +439,22 @@ step('the admin page\'s Calendar tab shows each source and why one fails', async
   await page.close();
 });
 
+step('settings a source refuses: the reason in status, a refresh changes nothing, the daemon goes on', async () => {
+  const set = await ctl('config', 'set', 'calendar.caldav-url=https://someone:pw@127.0.0.1:1/cal/');
+  assert.equal(set.code, 0, ctlFail(set, 'config set calendar.caldav-url'));
+  const d = await until('the refused source', async () => {
+    const x = await meetings();
+    const c = x.sources.find((s) => s.kind === 'caldav');
+    return c && !c.ok ? x : null;
+  }, 10000);
+  const c = d.sources.find((s) => s.kind === 'caldav');
+  assert.ok(!c.error.includes('pw'), `no password in "${c.error}"`);
+  assert.equal((await ctl('meetings', 'refresh')).code, 0);
+  assert.equal((await ctl('meetings', 'refresh')).code, 0);
+  assert.ok((await meetings()).sources.find((s) => s.kind === 'feed').ok, 'the feed goes on');
+  assert.equal((await daemon.status()).state, 'idle');
+});
+
 step('the calendar\'s secrets are never logged and never shown by the config API', async () => {
   const log = fs.readFileSync(path.join(TMP, 'anyroomd.log'), 'utf8');
   assert.ok(!log.includes(PASSWORD), 'the CalDAV password is not in the log');
