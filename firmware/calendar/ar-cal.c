@@ -580,6 +580,13 @@ series_rrule(ArCalSeries *s, struct icalrecurrencetype rule)
   dtstart.zone = NULL; /* iterate in wall time; s->span.zone converts */
   if (icaltime_is_utc(s->span.start))
     dtstart = s->span.start;
+  gint64 until;
+  if (!icaltime_is_null_time(rule.until) && icaltime_is_utc(rule.until) &&
+      !icaltime_is_utc(dtstart) && to_epoch(rule.until, NULL, &until)) {
+    /* a UTC UNTIL of a zoned or floating series: compared in the series' wall time */
+    rule.until = from_epoch(until, dtstart.is_date, s->span.zone);
+    rule.until.zone = NULL;
+  }
   gint64 target =
       c->from - (s->span.all_day ? s->span.length * 86400 : s->span.length) - AR_CAL_SKIP_MARGIN;
   gboolean skip = rule.count == 0 && s->span.start_epoch < target;
