@@ -49,14 +49,15 @@ typedef struct {
 /* One occurrence of a meeting. */
 typedef struct {
   char *uid;            /* UID (+ the occurrence start): stable id below */
-  char *id;             /* 16 hex characters: a hash of UID and the occurrence's start */
-  gint64 start, end;    /* UTC seconds since the epoch; end > start */
+  char *id;             /* 16 hex characters: SHA-256 of "UID\nSTART" (START in decimal) */
+  gint64 start, end;    /* UTC seconds since the epoch; end >= start (equal only for a timed
+                         * event with neither DTEND nor DURATION) */
   gboolean all_day;
   char *title;          /* SUMMARY, or NULL */
   char *organizer;      /* ORGANIZER's CN, else its address without mailto:, or NULL */
   gboolean is_private;  /* CLASS:PRIVATE or CONFIDENTIAL */
   ArLink *link;         /* the best meeting link found, or NULL */
-  char *link_text;      /* the link as written in the event (unwrapped), or NULL */
+  char *link_text;      /* the link's join URL (a mail scanner's wrapper taken off), or NULL */
 } ArMeeting;
 
 void ar_meeting_free(ArMeeting *m);
