@@ -22,6 +22,8 @@ G_DEFINE_QUARK(ar - cal - error - quark, ar_cal_error)
 #define AR_CAL_DEFAULT_MAX_OCCURRENCES 5000
 #define AR_CAL_DEFAULT_MAX_STEPS 100000
 #define AR_CAL_MAX_DEPTH 8
+/* END: lines with nothing open, tolerated (libical warns on stderr for each). */
+#define AR_CAL_MAX_STRAY_END 8
 /* The whole expansion of one text, in microseconds (checked between libical calls). */
 #define AR_CAL_TIME_BUDGET_US (5 * G_USEC_PER_SEC)
 /* Text fields kept (bytes, cut at a character boundary). */
@@ -104,7 +106,7 @@ static char *
 prescan(const char *data, gsize len, guint max_components, GError **error)
 {
   const char *end = data + len;
-  guint depth = 0, components = 0;
+  guint depth = 0, components = 0, stray = 0;
   gboolean calendar = FALSE;
   for (const char *p = data; p < end;) {
     char head[16];
@@ -123,8 +125,15 @@ prescan(const char *data, gsize len, guint max_components, GError **error)
         }
         if (k >= 15 && memcmp(head + 6, "VCALENDAR", 9) == 0)
           calendar = TRUE;
-      } else if (k >= 4 && memcmp(head, "END:", 4) == 0 && depth > 0) {
-        depth--;
+      } else if (k >= 4 && memcmp(head, "END:", 4) == 0) {
+        if (depth > 0) {
+          depth--;
+        } else if (++stray > AR_CAL_MAX_STRAY_END) {
+          /* libical writes a line to stderr for each: a hostile text could flood the log */
+          g_set_error(error, AR_CAL_ERROR, AR_CAL_ERROR_PARSE,
+                      "The calendar closes components it never opened (END: before BEGIN:).");
+          return NULL;
+        }
       }
     }
     const char *nl = memchr(p, '\n', end - p);

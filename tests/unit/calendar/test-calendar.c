@@ -374,6 +374,15 @@ test_too_deep(void)
   for (int i = 0; i < 9; i++)
     g_string_append(f, "BEG\r\n IN:X-A\r\n");
   assert_error(f->str, f->len, NULL, AR_CAL_ERROR_TOO_BIG);
+  /* END: lines with nothing open: a few are tolerated, not a flood */
+  g_autoptr(GString) e = g_string_new("BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n");
+  for (int i = 0; i < 8; i++)
+    g_string_append(e, "END:VEVENT\r\n");
+  g_autoptr(GPtrArray) few = parse_text(e->str, e->len, NULL, FROM, TO);
+  g_assert_cmpuint(few->len, ==, 0);
+  for (int i = 0; i < 1000; i++)
+    g_string_append(e, "END:VEVENT\r\n");
+  assert_error(e->str, e->len, NULL, AR_CAL_ERROR_PARSE);
   /* 8 levels are fine */
   g_autoptr(GString) o = g_string_new("BEGIN:VCALENDAR\r\n");
   for (int i = 0; i < 7; i++)
