@@ -660,6 +660,7 @@ expand_series(ArCalCtx *c, icalcomponent *e, const char *uid)
       g_free(k);
     }
   }
+  /* FALSE: DTSTART is past the window (so is every RRULE instance), or the series is full */
   gboolean go = series_add(&s, s.span.start);
   for (icalproperty *p = icalcomponent_get_first_property(e, ICAL_RDATE_PROPERTY);
        p && !s.full && !c->error; p = icalcomponent_get_next_property(e, ICAL_RDATE_PROPERTY)) {
@@ -674,9 +675,8 @@ expand_series(ArCalCtx *c, icalcomponent *e, const char *uid)
       t = icaltime_from_timet_with_zone((time_t)at, FALSE, icaltimezone_get_utc_timezone());
     series_add(&s, t);
   }
-  (void)go;
   for (icalproperty *p = icalcomponent_get_first_property(e, ICAL_RRULE_PROPERTY);
-       p && !s.full && !c->error; p = icalcomponent_get_next_property(e, ICAL_RRULE_PROPERTY))
+       p && go && !s.full && !c->error; p = icalcomponent_get_next_property(e, ICAL_RRULE_PROPERTY))
     series_rrule(&s, icalproperty_get_rrule(p));
   g_hash_table_unref(s.seen);
   g_hash_table_unref(s.exdates);
