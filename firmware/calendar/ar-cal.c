@@ -340,9 +340,19 @@ to_epoch(struct icaltimetype t, icaltimezone *zone, gint64 *out)
     *out = r;
     return TRUE;
   }
-  if (icaltime_is_utc(t))
-    zone = icaltimezone_get_utc_timezone();
+  icaltimezone *utc = icaltimezone_get_utc_timezone();
+  if (icaltime_is_utc(t) || zone == utc) {
+    *out = icaltime_as_timet_with_zone(t, utc);
+    return TRUE;
+  }
   *out = icaltime_as_timet_with_zone(t, zone);
+  /* a wall time the zone skips (02:30 when clocks go forward) is read with the offset before
+   * the gap (RFC 5545 3.3.5: 03:30 summer time); libical reads it with the one after */
+  struct icaltimetype back = icaltime_from_timet_with_zone((time_t)*out, FALSE, zone);
+  t.zone = back.zone = NULL;
+  gint64 skew = (gint64)icaltime_as_timet(t) - (gint64)icaltime_as_timet(back);
+  if (skew > 0 && skew <= 86400)
+    *out += skew;
   return TRUE;
 }
 
@@ -605,7 +615,9 @@ series_rrule(ArCalSeries *s, struct icalrecurrencetype rule)
                   : rule.freq == ICAL_MINUTELY_RECURRENCE ? 60
                                                           : 3600;
     gint64 step = unit * rule.interval;
-    gint64 n = (target - s->span.start_epoch) / step;
+    /* a wall-time step is off by at most an hour (DST): 2 h of margin, not days of steps */
+    gint64 near = c->from - s->span.length - step - 7200;
+    gint64 n = near > s->span.start_epoch ? (near - s->span.start_epoch) / step : 0;
     /* n whole steps in wall time, as libical steps */
     gint64 secs = n * step;
     icaltime_adjust(&dtstart, (int)(secs / 86400), 0, 0, (int)(secs % 86400));

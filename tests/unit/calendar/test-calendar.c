@@ -276,6 +276,41 @@ test_minutely(void)
     minutely++;
   }
   g_assert_true(normal);
+
+  /* every 7 minutes of Berlin wall time since 1990 (as libical steps), fast-forwarded across
+   * 36 years of DST changes without losing the phase or leaving a gap at the window's start */
+  static const char ics[] = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:m7@x\r\n"
+                            "DTSTART;TZID=Europe/Berlin:19900101T090000\r\nDURATION:PT1M\r\n"
+                            "RRULE:FREQ=MINUTELY;INTERVAL=7\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+  g_autoptr(GPtrArray) m7 =
+      parse_text(ics, strlen(ics), NULL, "2026-03-28T23:00:00Z", "2026-03-29T01:00:00Z");
+  g_autoptr(GDateTime) origin = g_date_time_new_utc(1990, 1, 1, 9, 0, 0);
+  g_assert_cmpuint(m7->len, >=, 120 / 7);
+  g_assert_cmpint(((ArMeeting *)m7->pdata[0])->start, <, utc("2026-03-28T23:07:00Z"));
+  for (guint i = 0; i < m7->len; i++) {
+    g_autoptr(GDateTime) local =
+        g_date_time_new_from_unix_local(((ArMeeting *)m7->pdata[i])->start);
+    g_autoptr(GDateTime) wall =
+        g_date_time_new_utc(g_date_time_get_year(local), g_date_time_get_month(local),
+                            g_date_time_get_day_of_month(local), g_date_time_get_hour(local),
+                            g_date_time_get_minute(local), g_date_time_get_second(local));
+    g_assert_cmpint(g_date_time_difference(wall, origin) / G_TIME_SPAN_MINUTE % 7, ==, 0);
+  }
+}
+
+static void
+test_dst_gap(void)
+{
+  /* 02:30 Berlin does not exist on 2026-03-29: read with the offset before the gap
+   * (RFC 5545 3.3.5), 03:30 summer time = 01:30Z; the days around are plain */
+  static const char ics[] = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:gap@x\r\n"
+                            "DTSTART;TZID=Europe/Berlin:20260328T023000\r\nDURATION:PT15M\r\n"
+                            "RRULE:FREQ=DAILY;COUNT=3\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+  g_autoptr(GPtrArray) r = parse_text(ics, strlen(ics), NULL, FROM, TO);
+  g_assert_cmpuint(r->len, ==, 3);
+  g_assert_cmpint(((ArMeeting *)r->pdata[0])->start, ==, utc("2026-03-28T01:30:00Z"));
+  g_assert_cmpint(((ArMeeting *)r->pdata[1])->start, ==, utc("2026-03-29T01:30:00Z"));
+  g_assert_cmpint(((ArMeeting *)r->pdata[2])->start, ==, utc("2026-03-30T00:30:00Z"));
 }
 
 static void
@@ -478,6 +513,7 @@ main(int argc, char **argv)
   g_test_add_func("/calendar/recurrence/skip-ahead", test_skip_ahead);
   g_test_add_func("/calendar/recurrence/rdate", test_rdate);
   g_test_add_func("/calendar/recurrence/minutely", test_minutely);
+  g_test_add_func("/calendar/recurrence/dst-gap", test_dst_gap);
   g_test_add_func("/calendar/times/all-day", test_allday);
   g_test_add_func("/calendar/times/floating", test_floating);
   g_test_add_func("/calendar/skipped/declined", test_declined);
