@@ -29,34 +29,35 @@ G_BEGIN_DECLS
 GQuark ar_cal_error_quark(void);
 
 typedef enum {
-  AR_CAL_ERROR_TOO_BIG,   /* more bytes, components, nesting or occurrences than allowed */
-  AR_CAL_ERROR_PARSE,     /* not an iCalendar object */
-  AR_CAL_ERROR_FETCH,     /* (ar-cal-source.h) the server could not be reached or refused */
-  AR_CAL_ERROR_AUTH,      /* (ar-cal-source.h) 401/403 */
-  AR_CAL_ERROR_TLS,       /* (ar-cal-source.h) the certificate is not trusted */
+  AR_CAL_ERROR_TOO_BIG, /* more bytes, components, nesting or occurrences than allowed */
+  AR_CAL_ERROR_PARSE,   /* not an iCalendar object */
+  AR_CAL_ERROR_FETCH,   /* (ar-cal-source.h) the server could not be reached or refused */
+  AR_CAL_ERROR_AUTH,    /* (ar-cal-source.h) 401/403 */
+  AR_CAL_ERROR_TLS,     /* (ar-cal-source.h) the certificate is not trusted */
 } ArCalError;
 
 /* Limits (defaults in brackets; 0 = the default). */
 typedef struct {
-  gsize max_bytes;          /* one text [8 MiB] */
-  guint max_components;     /* VEVENT + VTIMEZONE + ... in one text [20000] */
-  guint max_occurrences;    /* occurrences kept in the window, in all [5000] */
-  guint max_steps;          /* recurrence iterations per series [100000] */
+  gsize max_bytes;            /* one text [8 MiB] */
+  guint max_components;       /* VEVENT + VTIMEZONE + ... in one text [20000] */
+  guint max_occurrences;      /* occurrences kept in the window, in all [5000] */
+  guint max_steps;            /* recurrence iterations per series [100000] */
   const ArLinkPolicy *policy; /* for finding links; NULL = defaults */
-  const char *room_address; /* "room@example.com": its declined occurrences are left out */
+  const char *room_address;   /* "room@example.com": its declined occurrences are left out */
 } ArCalOptions;
 
 /* One occurrence of a meeting. */
 typedef struct {
-  char *uid;            /* UID (+ the occurrence start): stable id below */
-  char *id;             /* 16 hex characters: a hash of UID and the occurrence's start */
-  gint64 start, end;    /* UTC seconds since the epoch; end > start */
+  char *uid;         /* UID (+ the occurrence start): stable id below */
+  char *id;          /* 16 hex characters: SHA-256 of "UID\nSTART" (START in decimal) */
+  gint64 start, end; /* UTC seconds since the epoch; end >= start (equal only for a timed
+                      * event with neither DTEND nor DURATION) */
   gboolean all_day;
-  char *title;          /* SUMMARY, or NULL */
-  char *organizer;      /* ORGANIZER's CN, else its address without mailto:, or NULL */
-  gboolean is_private;  /* CLASS:PRIVATE or CONFIDENTIAL */
-  ArLink *link;         /* the best meeting link found, or NULL */
-  char *link_text;      /* the link as written in the event (unwrapped), or NULL */
+  char *title;         /* SUMMARY, or NULL */
+  char *organizer;     /* ORGANIZER's CN, else its address without mailto:, or NULL */
+  gboolean is_private; /* CLASS:PRIVATE or CONFIDENTIAL */
+  ArLink *link;        /* the best meeting link found, or NULL */
+  char *link_text;     /* the link's join URL (a mail scanner's wrapper taken off), or NULL */
 } ArMeeting;
 
 void ar_meeting_free(ArMeeting *m);

@@ -23,12 +23,26 @@
 # Then room-to-room calls (tests/bench/bench-room-call.mjs, ~1 min, three-namespace lab): call
 # link -> connected and -> media both ways. AR_BENCH_ROOM_CALL=0 skips it; `./build.sh bench
 # room-call` runs only it. AR_BENCH_ROOM_CALL_RUNS (10).
+# The calendar (tests/bench/cal-bench.c, a few seconds, no network): a 5,000-event calendar
+# with 200 recurring series parsed and expanded over 30 days, median time and peak memory.
+# `./build.sh bench calendar` runs only it. AR_BENCH_CAL_RUNS (7).
 # Exit 0 whenever it ran: timings never fail it; 1 if it could not run.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 LAB="$(cd "$HERE/../lab" && pwd)"
 [ $# -ge 1 ] || { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 BUILD="$(cd "$1" && pwd)"
+# The room's calendar (issue 13): parse + expand time and memory (cal-bench.c).
+bench_calendar() {
+  local cmd="$BUILD/firmware/calendar/cal-bench --runs ${AR_BENCH_CAL_RUNS:-7}"
+  [ -x "$BUILD/firmware/calendar/cal-bench" ] || { echo "bench: cal-bench is not built" >&2; return 1; }
+  echo "== calendar: $cmd (\"calendar\" runs only it)"
+  $cmd
+}
+if [ "${2:-}" = calendar ]; then
+  bench_calendar
+  exit $?
+fi
 for b in anyroomd anyroomctl; do
   [ -x "$BUILD/firmware/$b" ] || { echo "bench: $BUILD/firmware/$b is not built (./build.sh build)" >&2; exit 1; }
 done
@@ -71,6 +85,8 @@ if [ -x "$BUILD/firmware/links/links-bench" ]; then
   "$BUILD/firmware/links/links-bench"
   echo
 fi
+bench_calendar || echo "bench: the calendar benchmark did not complete" >&2
+echo
 # The device image (root only; ~10 min): build cold/cached, bundle, boot and install in qemu.
 if [ "${AR_BENCH_IMAGE:-1}" = 1 ]; then
   if [ "$(id -u)" = 0 ]; then
