@@ -14,6 +14,7 @@
  */
 #include "ar-cal.h"
 
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -163,6 +164,13 @@ main(int argc, char **argv)
       linked += ((ArMeeting *)list->pdata[i])->link != NULL;
   }
   guint64 hwm_after = status_kib("VmHWM:");
+  /* What anyroomd keeps once a fetch is parsed: the text (to expand it again the next day) and
+   * the list; libical's tree is freed. Live heap bytes, not RSS (malloc keeps freed pages). */
+  struct mallinfo2 heap0 = mallinfo2();
+  g_autoptr(GPtrArray) kept =
+      ar_cal_parse(text, len, FROM, FROM + WINDOW_DAYS * 86400, &options, NULL);
+  struct mallinfo2 heap1 = mallinfo2();
+  double kept_mib = ((double)heap1.uordblks - (double)heap0.uordblks + len) / 1048576.0;
   qsort(ms, runs, sizeof *ms, compare_double);
   printf("calendar: %u events (%u recurring series), %.1f MiB of iCalendar, a %d-day window\n",
          EVENTS, SERIES, len / 1048576.0, WINDOW_DAYS);
@@ -175,5 +183,7 @@ main(int argc, char **argv)
          " KiB)\n",
          "peak memory growth", hwm_after > rss_before ? (hwm_after - rss_before) / 1024.0 : 0.0,
          hwm_after, rss_before);
+  printf("  %-34s %7.1f MiB (the text and %u meetings; live heap)\n", "kept while the list is used",
+         kept_mib, kept ? kept->len : 0);
   return 0;
 }
