@@ -205,26 +205,41 @@ cmd_control(Ctl *c, const char *what, const char *body)
   return EXIT_OK;
 }
 
-/* history: one line per call, newest first (or the JSON). */
-static int
-cmd_history(Ctl *c, gboolean json)
+/* GET @path, an object with @member: returned for the caller to print, or printed as JSON
+ * (--json) or refused with a message: NULL, *rc says how it ended. */
+static JsonNode *
+ctl_get_object(Ctl *c, const char *path, const char *member, const char *what, gboolean json,
+               int *rc)
 {
   guint status = 0;
-  int rc = EXIT_OK;
-  g_autoptr(JsonNode) answer = ctl_request(c, "GET", "/api/v1/history", NULL, 10, &status, &rc);
+  *rc = EXIT_OK;
+  g_autoptr(JsonNode) answer = ctl_request(c, "GET", path, NULL, 10, &status, rc);
   if (!answer)
-    return rc;
+    return NULL;
   JsonObject *o = json_node_get_object(answer);
-  if (status != SOUP_STATUS_OK || !json_object_has_member(o, "calls")) {
+  if (status != SOUP_STATUS_OK || !json_object_has_member(o, member)) {
     const char *err = obj_string(o, "error");
-    g_printerr("anyroomctl: history failed: %s\n", err ? err : "unknown error");
-    return EXIT_FAILED;
+    g_printerr("anyroomctl: %s failed: %s\n", what, err ? err : "unknown error");
+    *rc = EXIT_FAILED;
+    return NULL;
   }
   if (json) {
     g_autofree char *text = json_to_string(answer, TRUE);
     g_print("%s\n", text);
-    return EXIT_OK;
+    return NULL;
   }
+  return g_steal_pointer(&answer);
+}
+
+/* history: one line per call, newest first (or the JSON). */
+static int
+cmd_history(Ctl *c, gboolean json)
+{
+  int rc = EXIT_OK;
+  g_autoptr(JsonNode) answer = ctl_get_object(c, "/api/v1/history", "calls", "history", json, &rc);
+  if (!answer)
+    return rc;
+  JsonObject *o = json_node_get_object(answer);
   JsonArray *a = json_object_get_array_member(o, "calls");
   for (guint i = 0; a && i < json_array_get_length(a); i++) {
     JsonNode *e = json_array_get_element(a, i);
@@ -246,22 +261,12 @@ cmd_history(Ctl *c, gboolean json)
 static int
 cmd_meetings(Ctl *c, gboolean json)
 {
-  guint status = 0;
   int rc = EXIT_OK;
-  g_autoptr(JsonNode) answer = ctl_request(c, "GET", "/api/v1/meetings", NULL, 10, &status, &rc);
+  g_autoptr(JsonNode) answer =
+      ctl_get_object(c, "/api/v1/meetings", "meetings", "meetings", json, &rc);
   if (!answer)
     return rc;
   JsonObject *o = json_node_get_object(answer);
-  if (status != SOUP_STATUS_OK || !json_object_has_member(o, "meetings")) {
-    const char *err = obj_string(o, "error");
-    g_printerr("anyroomctl: meetings failed: %s\n", err ? err : "unknown error");
-    return EXIT_FAILED;
-  }
-  if (json) {
-    g_autofree char *text = json_to_string(answer, TRUE);
-    g_print("%s\n", text);
-    return EXIT_OK;
-  }
   JsonArray *a = json_object_get_array_member(o, "meetings");
   guint n = a ? json_array_get_length(a) : 0;
   if (n == 0)

@@ -2,6 +2,8 @@
 /* ar-api-meetings.c: the room's meetings as JSON (ar-api-meetings.h). */
 #include "ar-api-meetings.h"
 
+#include "ar-api-call.h"
+
 static void
 add_time(JsonBuilder *b, const char *name, gint64 t)
 {
@@ -10,16 +12,6 @@ add_time(JsonBuilder *b, const char *name, gint64 t)
   g_autofree char *iso = dt ? g_date_time_format(dt, "%FT%T%:z") : NULL;
   if (iso)
     json_builder_add_string_value(b, iso);
-  else
-    json_builder_add_null_value(b);
-}
-
-static void
-add_string(JsonBuilder *b, const char *name, const char *value)
-{
-  json_builder_set_member_name(b, name);
-  if (value)
-    json_builder_add_string_value(b, value);
   else
     json_builder_add_null_value(b);
 }
@@ -52,8 +44,8 @@ ar_api_meetings_auto_join_to_json(ArCalDesk *desk)
     return json_node_init_null(json_node_alloc());
   g_autoptr(JsonBuilder) b = json_builder_new();
   json_builder_begin_object(b);
-  add_string(b, "id", aj.meeting->id);
-  add_string(b, "title", shown_title(desk, aj.meeting));
+  ar_api_add_string_or_null(b, "id", aj.meeting->id);
+  ar_api_add_string_or_null(b, "title", shown_title(desk, aj.meeting));
   json_builder_set_member_name(b, "private");
   json_builder_add_boolean_value(b, aj.meeting->is_private);
   add_time(b, "start", aj.meeting->start);
@@ -89,11 +81,11 @@ ar_api_meetings_to_json(ArCalDesk *desk)
     ArCalSourceState st;
     ar_cal_desk_get_source(desk, i, &st);
     json_builder_begin_object(b);
-    add_string(b, "kind", kind_name(st.kind));
-    add_string(b, "server", st.server);
+    ar_api_add_string_or_null(b, "kind", kind_name(st.kind));
+    ar_api_add_string_or_null(b, "server", st.server);
     json_builder_set_member_name(b, "ok");
     json_builder_add_boolean_value(b, st.ok);
-    add_string(b, "error", st.error);
+    ar_api_add_string_or_null(b, "error", st.error);
     add_time(b, "updated", st.updated);
     add_time(b, "checked", st.checked);
     json_builder_set_member_name(b, "meetings");
@@ -108,13 +100,13 @@ ar_api_meetings_to_json(ArCalDesk *desk)
     const ArMeeting *m = list->pdata[i];
     gboolean hide = m->is_private && !c->calendar_show_private_titles;
     json_builder_begin_object(b);
-    add_string(b, "id", m->id);
+    ar_api_add_string_or_null(b, "id", m->id);
     add_time(b, "start", m->start);
     add_time(b, "end", m->end);
     json_builder_set_member_name(b, "all_day");
     json_builder_add_boolean_value(b, m->all_day);
-    add_string(b, "title", shown_title(desk, m));
-    add_string(b, "organizer", hide ? NULL : m->organizer);
+    ar_api_add_string_or_null(b, "title", shown_title(desk, m));
+    ar_api_add_string_or_null(b, "organizer", hide ? NULL : m->organizer);
     json_builder_set_member_name(b, "private");
     json_builder_add_boolean_value(b, m->is_private);
     add_link(b, m);

@@ -57,3 +57,14 @@ export async function waitState(daemon, state, { timeoutMs = 10000, intervalMs =
     throw new Error(`${e.message}; last status: ${last && statusSummary(last)}`);
   }
 }
+
+// Polls @fn until it gives something truthy, and returns it; throws after @timeoutMs.
+export async function until(what, fn, timeoutMs = 15000, intervalMs = 100) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const last = await fn();
+    if (last) return last;
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}

@@ -18,7 +18,7 @@ import { launchParticipant } from '../lab/participant.mjs';
 import { LAB, buildDir, mkTemp, run, sleep, startAnyroomd, startProcess, tail } from '../lab/lab.mjs';
 import { certPins, launchAdminBrowser, pinnedRequest } from '../lab/admin-browser.mjs';
 import { event, utc, vcalendar } from '../lab/calendar/caldav-events.mjs';
-import { ctlFail, stepper, waitState } from './common.mjs';
+import { ctlFail, stepper, until, waitState } from './common.mjs';
 
 const { step, failed } = stepper({ timeout: 120000 });
 
@@ -50,17 +50,6 @@ let panel = null;
 const ctl = (...a) => daemon.ctl(...a);
 const visible = (page, sel) => page.isVisible(sel);
 const shot = (page, name) => page.screenshot({ path: path.join(OUT, `${name}.png`) });
-
-async function until(what, fn, timeoutMs = 20000, intervalMs = 200) {
-  const deadline = Date.now() + timeoutMs;
-  let last = null;
-  while (Date.now() < deadline) {
-    last = await fn();
-    if (last) return last;
-    await sleep(intervalMs);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-}
 
 async function meetings() {
   const r = await ctl('meetings', '--json');

@@ -14,7 +14,7 @@ import { startJanus } from '../lab/janus.mjs';
 import { launchParticipant } from '../lab/participant.mjs';
 import { buildDir, mkTemp, sleep, startAnyroomd, tail } from '../lab/lab.mjs';
 import { certPins, launchAdminBrowser, pinnedRequest } from '../lab/admin-browser.mjs';
-import { statusSummary, stepper, waitState } from './common.mjs';
+import { statusSummary, stepper, until, waitState } from './common.mjs';
 
 const { step, failed } = stepper({ timeout: 90000 });
 
@@ -46,17 +46,6 @@ let adminPage = null; // the admin page from the LAN (after anyroomd's restart)
 
 const req = (opts) => pinnedRequest({ port: PORT, fingerprint256: pins.fingerprint256, ...opts });
 const lanReq = (opts) => req({ host: ENFORCE, ...opts, headers: { Origin: LAN, ...(opts.headers || {}) } });
-
-async function until(what, fn, timeoutMs = 15000, intervalMs = 100) {
-  const deadline = Date.now() + timeoutMs;
-  let last = null;
-  while (Date.now() < deadline) {
-    last = await fn();
-    if (last) return last;
-    await sleep(intervalMs);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-}
 
 async function shot(page, name) {
   await page.screenshot({ path: path.join(OUT, `${name}.png`) });
