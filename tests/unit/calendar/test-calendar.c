@@ -177,11 +177,12 @@ test_lookalike(void)
 static void
 test_link_order(void)
 {
-  /* CONFERENCE (RFC 7986) comes before LOCATION */
+  /* CONFERENCE (RFC 7986) comes before LOCATION and DESCRIPTION */
   static const char ics[] =
       "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:order@x\r\n"
       "DTSTART:20260310T100000Z\r\nDTEND:20260310T110000Z\r\n"
       "LOCATION:https://us02web.zoom.us/j/81234567890\r\n"
+      "DESCRIPTION:Join Zoom Meeting\\nhttps://us02web.zoom.us/j/81234567890\r\n"
       "CONFERENCE;VALUE=URI;FEATURE=VIDEO:https://meet.google.com/abc-defg-hij\r\n"
       "END:VEVENT\r\nEND:VCALENDAR\r\n";
   g_autoptr(GPtrArray) r = parse_text(ics, strlen(ics), NULL, FROM, TO);
