@@ -120,34 +120,90 @@ merge(ArCalDesk *d)
   g_ptr_array_sort(d->merged, by_start);
 }
 
-/* Expands @texts for today's window; FALSE and @error if one of them is refused. */
-static GPtrArray *
-expand(ArCalDesk *d, GPtrArray *texts, gint64 from, gint64 to, GError **error)
+/* An expansion in a worker thread (a 5,000-event calendar takes 0.1 s; a hostile one up to the
+ * parser's bounds): everything it needs is copied, the main loop goes on meanwhile. */
+typedef struct {
+  GPtrArray *texts; /* GBytes */
+  gboolean fresh;   /* a new answer (else: the same one for another day) */
+  gint64 from, to;
+  char **jitsi, **pexip;
+  gboolean allow_idn;
+  char *room_address;
+  guint days;
+} Expansion;
+
+static void
+expansion_free(Expansion *x)
 {
-  const ArConfig *c = d->config;
-  ArCalOptions opt = {
-      .policy = ar_link_config_get_policy(c->links),
-      .room_address =
-          c->calendar_room_address && *c->calendar_room_address ? c->calendar_room_address : NULL,
-  };
+  g_ptr_array_unref(x->texts);
+  g_strfreev(x->jitsi);
+  g_strfreev(x->pexip);
+  g_free(x->room_address);
+  g_free(x);
+}
+
+/* libical is used by one thread at a time. */
+G_LOCK_DEFINE_STATIC(libical);
+
+static void
+expand_in_thread(GTask *task, gpointer source_object, gpointer data, GCancellable *cancel)
+{
+  Expansion *x = data;
+  ArLinkPolicy policy = {.jitsi_domains = (const char *const *)x->jitsi,
+                         .pexip_domains = (const char *const *)x->pexip,
+                         .allow_idn = x->allow_idn};
+  ArCalOptions opt = {.policy = &policy, .room_address = x->room_address};
   g_autoptr(GPtrArray) all = g_ptr_array_new_with_free_func((GDestroyNotify)ar_meeting_free);
-  for (guint i = 0; i < texts->len; i++) {
+  for (guint i = 0; i < x->texts->len; i++) {
     gsize len = 0;
-    const char *data = g_bytes_get_data(texts->pdata[i], &len);
-    g_autoptr(GPtrArray) one = ar_cal_parse(data, len, from, to, &opt, error);
-    if (!one)
-      return NULL;
+    const char *data_ = g_bytes_get_data(x->texts->pdata[i], &len);
+    GError *error = NULL;
+    G_LOCK(libical);
+    g_autoptr(GPtrArray) one = ar_cal_parse(data_, len, x->from, x->to, &opt, &error);
+    G_UNLOCK(libical);
+    if (!one) {
+      g_task_return_error(task, error);
+      return;
+    }
     for (guint j = 0; j < one->len; j++)
       g_ptr_array_add(all, g_steal_pointer(&one->pdata[j]));
     g_ptr_array_set_free_func(one, NULL);
     if (all->len > AR_CAL_DESK_MAX_MEETINGS) {
-      g_set_error(error, AR_CAL_ERROR, AR_CAL_ERROR_TOO_BIG,
-                  "the calendar has more than %d meetings in the next %u days",
-                  AR_CAL_DESK_MAX_MEETINGS, c->calendar_days_ahead);
-      return NULL;
+      g_task_return_new_error(task, AR_CAL_ERROR, AR_CAL_ERROR_TOO_BIG,
+                              "the calendar has more than %d meetings in the next %u days",
+                              AR_CAL_DESK_MAX_MEETINGS, x->days);
+      return;
     }
   }
-  return g_steal_pointer(&all);
+  g_task_return_pointer(task, g_steal_pointer(&all), (GDestroyNotify)g_ptr_array_unref);
+}
+
+static void on_expanded(GObject *obj, GAsyncResult *res, gpointer data);
+
+/* Expands @texts for [@from, @to) in a worker; the source's fetch stays "under way" (its
+ * cancellable) until on_expanded. */
+static void
+expand(Source *s, GPtrArray *texts, gboolean fresh, gint64 from, gint64 to)
+{
+  const ArConfig *c = s->desk->config;
+  const ArLinkPolicy *policy = ar_link_config_get_policy(c->links);
+  Expansion *x = g_new0(Expansion, 1);
+  x->texts = g_ptr_array_ref(texts);
+  x->fresh = fresh;
+  x->from = from;
+  x->to = to;
+  x->jitsi = g_strdupv((char **)policy->jitsi_domains);
+  x->pexip = g_strdupv((char **)policy->pexip_domains);
+  x->allow_idn = policy->allow_idn;
+  x->room_address = c->calendar_room_address && *c->calendar_room_address
+                        ? g_strdup(c->calendar_room_address)
+                        : NULL;
+  x->days = c->calendar_days_ahead;
+  if (!s->cancel)
+    s->cancel = g_cancellable_new();
+  g_autoptr(GTask) task = g_task_new(NULL, s->cancel, on_expanded, s);
+  g_task_set_task_data(task, x, (GDestroyNotify)expansion_free);
+  g_task_run_in_thread(task, expand_in_thread);
 }
 
 static void
@@ -160,52 +216,69 @@ source_failed(Source *s, const char *why)
   s->ok = FALSE;
 }
 
+/* Cancelled: the source is gone (freed with its cancellable); touch nothing of it. */
+static gboolean
+dropped(GAsyncResult *res)
+{
+  GCancellable *cancel = g_task_get_cancellable(G_TASK(res));
+  if (!cancel || !g_cancellable_is_cancelled(cancel))
+    return FALSE;
+  g_autoptr(GError) ignored = NULL;
+  g_autoptr(GPtrArray) nothing = g_task_propagate_pointer(G_TASK(res), &ignored);
+  return TRUE;
+}
+
+static void
+on_expanded(GObject *obj, GAsyncResult *res, gpointer data)
+{
+  if (dropped(res))
+    return;
+  Source *s = data;
+  Expansion *x = g_task_get_task_data(G_TASK(res));
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) meetings = g_task_propagate_pointer(G_TASK(res), &error);
+  g_clear_object(&s->cancel);
+  if (!meetings) {
+    source_failed(s, error->message);
+  } else {
+    if (x->fresh) {
+      g_clear_pointer(&s->texts, g_ptr_array_unref);
+      s->texts = g_ptr_array_ref(x->texts);
+      s->updated = s->checked;
+      g_message("calendar: %s: %u meetings", s->server, meetings->len);
+    }
+    g_clear_pointer(&s->meetings, g_ptr_array_unref);
+    s->meetings = g_steal_pointer(&meetings);
+    s->window_from = x->from;
+    s->ok = TRUE;
+    g_clear_pointer(&s->error, g_free);
+  }
+  merge(s->desk);
+  changed(s->desk, AR_CAL_DESK_CHANGED_MEETINGS);
+}
+
 static void
 on_fetched(GObject *obj, GAsyncResult *res, gpointer data)
 {
-  /* Cancelled: the source is gone (freed with its cancellable); touch nothing of it. */
-  GCancellable *cancel = g_task_get_cancellable(G_TASK(res));
-  if (cancel && g_cancellable_is_cancelled(cancel)) {
-    g_autoptr(GError) ignored = NULL;
-    g_autoptr(GPtrArray) dropped = g_task_propagate_pointer(G_TASK(res), &ignored);
+  if (dropped(res))
     return;
-  }
   Source *s = data;
   g_autoptr(GError) error = NULL;
   gboolean not_modified = FALSE;
   g_autoptr(GPtrArray) texts = ar_cal_source_fetch_finish(s->source, res, &not_modified, &error);
   ArCalDesk *d = s->desk;
-  g_clear_object(&s->cancel);
   s->checked = ar_cal_desk_now(d);
   gint64 from, to;
   window(d, &from, &to);
-  if (texts) {
-    g_autoptr(GPtrArray) meetings = expand(d, texts, from, to, &error);
-    if (!meetings) {
-      source_failed(s, error->message);
-    } else {
-      g_clear_pointer(&s->texts, g_ptr_array_unref);
-      s->texts = g_steal_pointer(&texts);
-      g_clear_pointer(&s->meetings, g_ptr_array_unref);
-      s->meetings = g_steal_pointer(&meetings);
-      s->window_from = from;
-      s->updated = s->checked;
-      s->ok = TRUE;
-      g_clear_pointer(&s->error, g_free);
-      g_message("calendar: %s: %u meetings", s->server, s->meetings->len);
-    }
-  } else if (not_modified) {
+  if (texts || (not_modified && s->texts && s->window_from != from)) {
+    /* A new answer, or the same calendar on another day: expanded again (in a worker). */
+    expand(s, texts ? texts : s->texts, texts != NULL, from, to);
+    return;
+  }
+  g_clear_object(&s->cancel);
+  if (not_modified) {
     s->ok = TRUE;
     g_clear_pointer(&s->error, g_free);
-    if (s->texts && s->window_from != from) {
-      /* Same calendar, another day: expanded again. */
-      g_autoptr(GPtrArray) meetings = expand(d, s->texts, from, to, &error);
-      if (meetings) {
-        g_clear_pointer(&s->meetings, g_ptr_array_unref);
-        s->meetings = g_steal_pointer(&meetings);
-        s->window_from = from;
-      }
-    }
   } else {
     source_failed(s, error ? error->message : "no answer");
   }
