@@ -572,6 +572,15 @@ on_tick(gpointer data)
     changed(d, AR_CAL_DESK_CHANGED_MEETINGS);
   }
   auto_join_tick(d, now);
+  /* Bounded: what was counted down for meetings no longer listed (ended) is forgotten. */
+  if (g_hash_table_size(d->auto_done) > 64) {
+    GHashTableIter it;
+    gpointer id;
+    g_hash_table_iter_init(&it, d->auto_done);
+    while (g_hash_table_iter_next(&it, &id, NULL))
+      if (!find(d, id))
+        g_hash_table_iter_remove(&it);
+  }
   return G_SOURCE_CONTINUE;
 }
 
