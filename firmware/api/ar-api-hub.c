@@ -584,6 +584,9 @@ ar_api_hub_status(ArApiHub *hub)
         incoming_to_json(hub->desk ? ar_room_call_desk_get_incoming(hub->desk) : NULL));
     json_object_set_member(json_node_get_object(status), "auto_join",
                            ar_api_meetings_auto_join_to_json(hub->calendar));
+    if (hub->calendar)
+      json_object_set_member(json_node_get_object(status), "calendar",
+                             ar_api_meetings_health_to_json(hub->calendar));
   }
   return status;
 }

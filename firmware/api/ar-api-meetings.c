@@ -61,21 +61,10 @@ kind_name(ArCalSourceKind kind)
   return kind == AR_CAL_SOURCE_FEED ? "feed" : "caldav";
 }
 
-JsonNode *
-ar_api_meetings_to_json(ArCalDesk *desk)
+/* [{"kind", "server", "ok", "error", "updated", "checked", "meetings"}] */
+static void
+add_sources(JsonBuilder *b, ArCalDesk *desk)
 {
-  const ArConfig *c = ar_cal_desk_get_config(desk);
-  gint64 now = ar_cal_desk_now(desk);
-  g_autoptr(JsonBuilder) b = json_builder_new();
-  json_builder_begin_object(b);
-  add_time(b, "now", now);
-  json_builder_set_member_name(b, "join_before_min");
-  json_builder_add_int_value(b, c->calendar_join_before_min);
-  json_builder_set_member_name(b, "auto_join_enabled");
-  json_builder_add_boolean_value(b, c->calendar_auto_join);
-  json_builder_set_member_name(b, "auto_join");
-  json_builder_add_value(b, ar_api_meetings_auto_join_to_json(desk));
-  json_builder_set_member_name(b, "sources");
   json_builder_begin_array(b);
   for (guint i = 0; i < ar_cal_desk_n_sources(desk); i++) {
     ArCalSourceState st;
@@ -93,6 +82,35 @@ ar_api_meetings_to_json(ArCalDesk *desk)
     json_builder_end_object(b);
   }
   json_builder_end_array(b);
+}
+
+JsonNode *
+ar_api_meetings_health_to_json(ArCalDesk *desk)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "sources");
+  add_sources(b, desk);
+  json_builder_end_object(b);
+  return json_builder_get_root(b);
+}
+
+JsonNode *
+ar_api_meetings_to_json(ArCalDesk *desk)
+{
+  const ArConfig *c = ar_cal_desk_get_config(desk);
+  gint64 now = ar_cal_desk_now(desk);
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  json_builder_begin_object(b);
+  add_time(b, "now", now);
+  json_builder_set_member_name(b, "join_before_min");
+  json_builder_add_int_value(b, c->calendar_join_before_min);
+  json_builder_set_member_name(b, "auto_join_enabled");
+  json_builder_add_boolean_value(b, c->calendar_auto_join);
+  json_builder_set_member_name(b, "auto_join");
+  json_builder_add_value(b, ar_api_meetings_auto_join_to_json(desk));
+  json_builder_set_member_name(b, "sources");
+  add_sources(b, desk);
   json_builder_set_member_name(b, "meetings");
   json_builder_begin_array(b);
   GPtrArray *list = ar_cal_desk_get_meetings(desk);

@@ -17,4 +17,7 @@ JsonNode *ar_api_meetings_to_json(ArCalDesk *desk);
 /* {"id", "title", "start", "in_s"} of the countdown under way, or a JSON null. */
 JsonNode *ar_api_meetings_auto_join_to_json(ArCalDesk *desk);
 
+/* The status object's "calendar": {"sources": [...]} (each source's health, no meetings). */
+JsonNode *ar_api_meetings_health_to_json(ArCalDesk *desk);
+
 G_END_DECLS

@@ -405,6 +405,9 @@ step('a calendar server that fails: the last good list stays, the source says wh
   assert.ok(!c.error.includes(PASSWORD));
   assert.ok(byTitle(d.meetings, 'Budget review'), 'the last good list of CalDAV meetings is kept');
   assert.ok(d.sources.find((s) => s.kind === 'feed').ok, 'the feed is unaffected');
+  // The status says it too (anyroomctl status --json, GET /api/v1/status).
+  const health = (await daemon.status()).calendar.sources;
+  assert.ok(health.some((s) => s.kind === 'caldav' && !s.ok && s.error), JSON.stringify(health));
   await room.reload();
   await until('the agenda again', async () => (await room.locator('#agenda-list .meeting').count()) > 0, 30000);
   await shot(room, 'room-agenda-caldav-down');
