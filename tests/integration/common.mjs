@@ -21,10 +21,12 @@ export function stepper({ timeout = 120000, onFail = null, always = null } = {})
   return { step, failed: () => anyFailed };
 }
 
-// One message for an anyroomctl result that was not what a test expected.
+// One message for an anyroomctl result that was not what a test expected, on
+// one line (a message of several lines breaks meson's reading of the TAP).
 export function ctlFail(r, what) {
-  return `${what}: exit ${r.code}${r.timedOut ? ' (timed out)' : ''} after ${Math.round(r.ms)} ms\n` +
-    `stdout: ${r.stdout.trim()}\nstderr: ${r.stderr.trim()}`;
+  const line = (s) => s.trim().replace(/\s*\n\s*/g, ' | ');
+  return `${what}: exit ${r.code}${r.timedOut ? ' (timed out)' : ''} after ${Math.round(r.ms)} ms; ` +
+    `stdout: ${line(r.stdout)}; stderr: ${line(r.stderr)}`;
 }
 
 // The participant id of @display in anyroomd's status, or null.

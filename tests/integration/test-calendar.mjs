@@ -341,7 +341,8 @@ step('auto-join: a countdown on the room screen; Cancel stops it and the room st
   const set = await ctl('config', 'set', 'calendar.auto-join=true');
   assert.equal(set.code, 0, ctlFail(set, 'config set calendar.auto-join=true'));
   const now = await roomNow();
-  const start = Math.ceil(now / 1000) * 1000 + 30000;
+  // The countdown shows the last 10 s: 8 s before it for the event to reach the room.
+  const start = Math.ceil(now / 1000) * 1000 + 18000;
   await putEvent('standup-a', vcalendar(event({ uid: 'standup-a', summary: 'Standup A', start: utc(start),
     end: utc(start + 30 * 60000), extra: [`LOCATION:${JANUS_LINK}`] })));
   assert.equal((await ctl('meetings', 'refresh')).code, 0);
@@ -364,7 +365,7 @@ step('auto-join: a countdown on the room screen; Cancel stops it and the room st
 
 step('auto-join: without Cancel, the room joins at the start', async () => {
   const now = await roomNow();
-  const start = Math.ceil(now / 1000) * 1000 + 25000;
+  const start = Math.ceil(now / 1000) * 1000 + 15000;
   await putEvent('standup-b', vcalendar(event({ uid: 'standup-b', summary: 'Standup B', start: utc(start),
     end: utc(start + 30 * 60000), extra: [`LOCATION:${JANUS_LINK}`] })));
   assert.equal((await ctl('meetings', 'refresh')).code, 0);

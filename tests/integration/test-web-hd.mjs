@@ -91,7 +91,9 @@ async function join(t, query) {
 }
 
 async function leave() {
+  const t0 = Date.now();
   const r = await daemon.ctl('leave');
+  console.log(`# leave answered in ${Date.now() - t0} ms`);
   assert.equal(r.code, 0, ctlFail(r, 'leave'));
   await waitState(daemon, 'idle', { timeoutMs: 20000 });
   if (joinRun) await joinRun;
