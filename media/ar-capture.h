@@ -35,12 +35,17 @@ G_BEGIN_DECLS
 #define AR_CAPTURE_VIDEO_FORMAT "I420"
 #define AR_CAPTURE_AUDIO_CAPS "audio/x-raw,format=S16LE,layout=interleaved,rate=48000,channels=1"
 
-/* The room's speaker for another engine's sound (the web engine's meeting
- * browser): a bin (floating) with a "sink" pad taking any raw audio, at the
- * room's volume (the same control as a native call's), into the configured
- * speaker (a fakesink when there is none). */
-GstElement *ar_media_engine_make_speaker(ArMediaEngine *engine,
-                                         GError **error) G_GNUC_WARN_UNUSED_RESULT;
+/* The room's speaker, for another pipeline (a native call's received audio,
+ * the web engine's meeting browser): a bin (floating) with a "sink" pad
+ * taking any raw audio. Its sink syncs on that pipeline's clock and hands
+ * each buffer to the capture graph when it is due; there it is mixed with
+ * every other input, scaled by the room's volume, seen by the microphone's
+ * echo canceller as its reference, and played by the configured speaker (in
+ * real time into nothing when there is none). The consumer holds a reference
+ * on @capture until the bin is removed (ar_capture_remove_source()) or
+ * finalized. NULL + error if the capture failed. */
+GstElement *ar_capture_make_speaker_input(ArCapture *capture,
+                                          GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
 /* A source for another pipeline: a bin (floating reference) with a "src"
  * ghost pad, holding an appsrc named "camera" (raw video, a videoconvert

@@ -135,14 +135,32 @@ ar_set_if_exists(GstElement *element, const char *property, const char *value)
   gst_util_set_object_arg(G_OBJECT(element), property, value);
 }
 
+/* The bitrate, in each encoder's property. x264enc and vpxenc reconfigure
+ * themselves while they run; the VA and NVENC encoders take a new bitrate at
+ * the next frame. V4L2 stateful encoders take theirs as a control when they
+ * start (ar_encoder_configure) and keep it. */
+static void
+ar_encoder_apply_bitrate(GstElement *enc, const ArEncoderInfo *info, guint bitrate_kbps)
+{
+  g_autofree char *kbps = g_strdup_printf("%u", bitrate_kbps);
+
+  if (g_str_equal(info->factory, "x264enc"))
+    g_object_set(enc, "bitrate", bitrate_kbps, NULL);
+  else if (g_str_equal(info->factory, "vp8enc"))
+    g_object_set(enc, "target-bitrate", (int)MIN(bitrate_kbps * 1000u, (guint)G_MAXINT), NULL);
+  else if (!g_str_equal(info->factory, "v4l2h264enc"))
+    ar_set_if_exists(enc, "bitrate", kbps);
+}
+
 static void
 ar_encoder_configure(GstElement *enc, const ArEncoderInfo *info, guint bitrate_kbps,
                      guint framerate)
 {
-  g_autofree char *kbps = g_strdup_printf("%u", bitrate_kbps);
   g_autofree char *bps = g_strdup_printf("%u", bitrate_kbps * 1000);
   /* A key frame every two seconds: late joiners and losses recover fast. */
   g_autofree char *gop = g_strdup_printf("%u", MAX(framerate, 1) * 2);
+
+  ar_encoder_apply_bitrate(enc, info, bitrate_kbps);
 
   if (g_str_equal(info->factory, "x264enc")) {
     gst_util_set_object_arg(G_OBJECT(enc), "tune", "zerolatency");
@@ -150,27 +168,26 @@ ar_encoder_configure(GstElement *enc, const ArEncoderInfo *info, guint bitrate_k
     /* One thread: at 720p30 ultrafast it needs ~21 % of a core, and each extra
      * thread holds frames (measured: 62 -> 51 MB anonymous memory in a call,
      * CPU 24 -> 21 %). Revisit for 1080p. */
-    g_object_set(enc, "key-int-max", 60u, "bframes", 0u, "bitrate", bitrate_kbps, "threads", 1u,
+    /* A 200 ms rate buffer (the default is 600): a key frame is at most a
+     * fifth of a second's bits, so a bottleneck's queue takes it whole
+     * (./build.sh bench bandwidth). */
+    g_object_set(enc, "key-int-max", 60u, "bframes", 0u, "threads", 1u, "vbv-buf-capacity", 200u,
                  NULL);
   } else if (g_str_equal(info->factory, "vp8enc")) {
     g_object_set(enc, "deadline", (gint64)1, "cpu-used", 8, "keyframe-max-dist", 60,
-                 "target-bitrate", (int)MIN(bitrate_kbps * 1000u, (guint)G_MAXINT), "lag-in-frames",
-                 0, NULL);
+                 "lag-in-frames", 0, NULL);
     gst_util_set_object_arg(G_OBJECT(enc), "end-usage", "cbr");
     gst_util_set_object_arg(G_OBJECT(enc), "error-resilient", "default");
   } else if (g_str_equal(info->factory, "vah264enc")) {
-    ar_set_if_exists(enc, "bitrate", kbps);
     ar_set_if_exists(enc, "rate-control", "cbr");
     ar_set_if_exists(enc, "key-int-max", gop);
     ar_set_if_exists(enc, "b-frames", "0");
   } else if (g_str_equal(info->factory, "vaapih264enc")) {
-    ar_set_if_exists(enc, "bitrate", kbps);
     ar_set_if_exists(enc, "rate-control", "cbr");
     ar_set_if_exists(enc, "keyframe-period", gop);
     ar_set_if_exists(enc, "max-bframes", "0");
     ar_set_if_exists(enc, "tune", "low-power");
   } else if (g_str_equal(info->factory, "nvh264enc")) {
-    ar_set_if_exists(enc, "bitrate", kbps);
     ar_set_if_exists(enc, "rc-mode", "cbr");
     ar_set_if_exists(enc, "gop-size", gop);
     ar_set_if_exists(enc, "bframes", "0");
@@ -224,16 +241,30 @@ ar_encoder_make_bin(const ArEncoderInfo *info, guint bitrate_kbps, guint framera
 {
   g_autoptr(GstElement) bin = NULL;
   g_autoptr(GstCaps) rtp_caps = NULL;
-  GstElement *enc, *pay, *rtpfilter;
+  GstElement *scale, *rate, *picture, *enc, *pay, *rtpfilter;
 
   g_return_val_if_fail(info != NULL, NULL);
 
   bin = gst_object_ref_sink(gst_bin_new("video-encode"));
+  /* The picture the bandwidth controller asks for: passthrough (the scaler)
+   * and one timestamp check per frame (the rate) while it asks nothing. */
+  if ((scale = ar_media_make_element("videoscale", "scale", error)) == NULL)
+    return NULL;
+  gst_bin_add(GST_BIN(bin), scale);
+  if ((rate = ar_media_make_element("videorate", "rate", error)) == NULL)
+    return NULL;
+  gst_bin_add(GST_BIN(bin), rate);
+  g_object_set(rate, "drop-only", TRUE, "skip-to-first", TRUE, NULL);
+  if ((picture = ar_media_make_element("capsfilter", "picture", error)) == NULL)
+    return NULL;
+  gst_bin_add(GST_BIN(bin), picture);
   enc = ar_media_make_element(info->factory, "enc", error);
   if (enc == NULL)
     return NULL;
   gst_bin_add(GST_BIN(bin), enc);
   ar_encoder_configure(enc, info, bitrate_kbps, framerate);
+  if (!ar_link_many(error, scale, rate, picture, enc, NULL))
+    return NULL;
 
   rtp_caps = ar_encoder_rtp_caps(info->codec, AR_MEDIA_PT_VIDEO);
 
@@ -285,7 +316,7 @@ ar_encoder_make_bin(const ArEncoderInfo *info, guint bitrate_kbps, guint framera
   }
   g_object_set(rtpfilter, "caps", rtp_caps, NULL);
 
-  if (!ar_bin_ghost(bin, enc, "sink", "sink") || !ar_bin_ghost(bin, rtpfilter, "src", "src")) {
+  if (!ar_bin_ghost(bin, scale, "sink", "sink") || !ar_bin_ghost(bin, rtpfilter, "src", "src")) {
     g_set_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_PIPELINE,
                 "Cannot expose the pads of the %s encoder bin", info->factory);
     return NULL;
@@ -293,4 +324,33 @@ ar_encoder_make_bin(const ArEncoderInfo *info, guint bitrate_kbps, guint framera
   /* Like gst_element_factory_make(): the caller gets a floating reference. */
   g_object_force_floating(G_OBJECT(bin));
   return g_steal_pointer(&bin);
+}
+
+void
+ar_encoder_set_bitrate(GstElement *bin, const ArEncoderInfo *info, guint bitrate_kbps)
+{
+  g_autoptr(GstElement) enc = gst_bin_get_by_name(GST_BIN(bin), "enc");
+
+  if (enc != NULL)
+    ar_encoder_apply_bitrate(enc, info, bitrate_kbps);
+}
+
+void
+ar_encoder_set_picture(GstElement *bin, guint width, guint height, guint framerate)
+{
+  g_autoptr(GstElement) picture = gst_bin_get_by_name(GST_BIN(bin), "picture");
+  g_autoptr(GstCaps) caps = NULL;
+
+  if (picture == NULL)
+    return;
+  if (width == 0 || height == 0) {
+    caps = gst_caps_new_any();
+  } else {
+    caps = gst_caps_new_simple("video/x-raw", "width", G_TYPE_INT, (int)width, "height", G_TYPE_INT,
+                               (int)height, NULL);
+    if (framerate > 0)
+      gst_caps_set_simple(caps, "framerate", GST_TYPE_FRACTION, (int)framerate, 1, NULL);
+  }
+  /* The scaler and the encoder renegotiate at the next frame. */
+  g_object_set(picture, "caps", caps, NULL);
 }

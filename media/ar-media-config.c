@@ -26,6 +26,9 @@ ar_media_config_init_defaults(ArMediaConfig *cfg)
       .framerate = 30,
       .video_bitrate_kbps = 1500,
       .jitter_latency_ms = 60,
+      .echo_cancellation = TRUE,
+      .noise_suppression = TRUE,
+      .gain_control = TRUE,
   };
 }
 
@@ -125,6 +128,37 @@ ar_is_alsa_name(const char *s)
   return TRUE;
 }
 
+/* A PulseAudio (or PipeWire's pulse server) device: "pulse:NAME", NAME a
+ * source or sink name as `pactl list short` gives it, [A-Za-z0-9_.:-]{1,128}.
+ * The sound server, not ALSA's pulse plugin, then carries the audio: its
+ * timing is what the echo canceller needs (docs/audio.md). */
+static gboolean
+ar_is_pulse_name(const char *s)
+{
+  if (!g_str_has_prefix(s, AR_MEDIA_PULSE_PREFIX))
+    return FALSE;
+  const char *name = s + strlen(AR_MEDIA_PULSE_PREFIX);
+  gsize len = strlen(name);
+  if (len == 0 || len > 128)
+    return FALSE;
+  for (gsize i = 0; i < len; i++)
+    if (!g_ascii_isalnum(name[i]) && strchr("_.:-", name[i]) == NULL)
+      return FALSE;
+  return TRUE;
+}
+
+const char *
+ar_media_audio_element(const char *device, gboolean source, const char **element_device)
+{
+  gboolean pulse = device != NULL && ar_is_pulse_name(device);
+
+  if (element_device != NULL)
+    *element_device = pulse ? device + strlen(AR_MEDIA_PULSE_PREFIX) : device;
+  if (pulse)
+    return source ? "pulsesrc" : "pulsesink";
+  return source ? "alsasrc" : "alsasink";
+}
+
 /* The word each setting takes for "nothing from a device". */
 static const struct {
   const char *what;  /* for messages */
@@ -135,11 +169,12 @@ static const struct {
                                        "auto, test or a /dev/ path (/dev/videoN, "
                                        "/dev/v4l/by-id/NAME, /dev/v4l/by-path/NAME)"},
     [AR_MEDIA_SETTING_AUDIO_SOURCE] = {"audio source", "test",
-                                       "auto, test or an ALSA device name (NAME, hw:N,M, "
-                                       "plughw:CARD=X,DEV=N; no plugin arguments)"},
+                                       "auto, test, an ALSA device name (NAME, hw:N,M, "
+                                       "plughw:CARD=X,DEV=N; no plugin arguments) or "
+                                       "pulse:SOURCE"},
     [AR_MEDIA_SETTING_AUDIO_SINK] = {"audio sink", "none",
-                                     "auto, none or an ALSA device name (NAME, hw:N,M, "
-                                     "plughw:CARD=X,DEV=N; no plugin arguments)"},
+                                     "auto, none, an ALSA device name (NAME, hw:N,M, "
+                                     "plughw:CARD=X,DEV=N; no plugin arguments) or pulse:SINK"},
     [AR_MEDIA_SETTING_VIDEO_SINK] = {"video sink", "none", "auto, none, kiosk or window"},
 };
 
@@ -171,7 +206,8 @@ ar_media_setting_parse(ArMediaSetting setting, const char *value, ArMediaValue *
   /* The other settings' words are ALSA names too, but say something else:
    * microphone=none would open a PCM called "none" and fail in the call. */
   else if ((setting == AR_MEDIA_SETTING_AUDIO_SOURCE || setting == AR_MEDIA_SETTING_AUDIO_SINK) &&
-           ar_is_alsa_name(value) && !g_strv_contains(reserved, value))
+           ((ar_is_alsa_name(value) && !g_strv_contains(reserved, value)) ||
+            ar_is_pulse_name(value)))
     kind = AR_MEDIA_VALUE_DEVICE;
   else {
     /* The value may be anything: quote it escaped and bounded. */

@@ -5,9 +5,11 @@
 #include <gst/gst.h>
 #include <string.h>
 
+#include "ar-media-priv.h"
 #include "ar-media.h"
 
 GST_DEBUG_CATEGORY_STATIC(ar_devices_debug);
+#undef GST_CAT_DEFAULT
 #define GST_CAT_DEFAULT ar_devices_debug
 
 static void
@@ -188,7 +190,8 @@ ar_media_play_test_tone(const char *speaker, guint ms, GError **error)
   GstElement *src = make("audiotestsrc", error);
   GstElement *conv = src ? make("audioconvert", error) : NULL;
   GstElement *res = conv ? make("audioresample", error) : NULL;
-  GstElement *sink = res ? make("alsasink", error) : NULL;
+  const char *device = g_str_equal(speaker, "auto") ? "default" : speaker;
+  GstElement *sink = res ? make(ar_media_audio_element(device, FALSE, &device), error) : NULL;
   if (!sink) {
     g_clear_object(&src);
     g_clear_object(&conv);
@@ -198,7 +201,7 @@ ar_media_play_test_tone(const char *speaker, guint ms, GError **error)
   /* 440 Hz at -12 dBFS; 48 kHz buffers of 10 ms. */
   g_object_set(src, "freq", 440.0, "volume", 0.25, "samplesperbuffer", 480, "num-buffers",
                (gint)(ms / 10), NULL);
-  g_object_set(sink, "device", g_str_equal(speaker, "auto") ? "default" : speaker, NULL);
+  g_object_set(sink, "device", device, NULL);
   gst_bin_add_many(GST_BIN(pipeline), src, conv, res, sink, NULL);
   if (!gst_element_link_many(src, conv, res, sink, NULL)) {
     g_set_error_literal(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_PIPELINE, "cannot link the tone");

@@ -144,6 +144,18 @@ ar_video_codec_from_string(const char *s, ArVideoCodec *out)
   return TRUE;
 }
 
+GSource *
+ar_media_timer_attach(guint ms, const char *name, GSourceFunc func, gpointer data,
+                      GMainContext *context)
+{
+  GSource *source = g_timeout_source_new(ms);
+
+  g_source_set_static_name(source, name);
+  g_source_set_callback(source, func, data, NULL);
+  g_source_attach(source, context);
+  return source;
+}
+
 GstElement *
 ar_media_make_element(const char *factory, const char *name, GError **error)
 {
@@ -320,17 +332,19 @@ ar_engine_check_elements(ArMediaEngine *engine, GError **error)
   GPtrArray *needed = g_ptr_array_new();
   gboolean ok = TRUE;
   static const char *const always[] = {
-      "webrtcbin",    "capsfilter",    "videoconvert", "videoscale", "videorate",
-      "audioconvert", "audioresample", "opusenc",      "rtpopuspay", "decodebin",
-      "fakesink",     "queue",         "tee",          "appsrc",     "appsink",
+      "webrtcbin",     "capsfilter", "videoconvert", "videoscale", "videorate",    "audioconvert",
+      "audioresample", "opusenc",    "rtpopuspay",   "decodebin",  "fakesink",     "queue",
+      "tee",           "appsrc",     "appsink",      "audiomixer", "audiotestsrc",
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS(always); i++)
     g_ptr_array_add(needed, (gpointer)always[i]);
   g_ptr_array_add(needed, engine->video_kind == AR_SRC_TEST ? "videotestsrc" : "v4l2src");
-  g_ptr_array_add(needed, engine->audio_kind == AR_SRC_TEST ? "audiotestsrc" : "alsasrc");
+  if (engine->audio_kind != AR_SRC_TEST)
+    g_ptr_array_add(needed, (gpointer)ar_media_audio_element(engine->audio_device, TRUE, NULL));
   if (engine->audio_sink_kind == AR_SINK_DEVICE)
-    g_ptr_array_add(needed, "alsasink");
+    g_ptr_array_add(needed,
+                    (gpointer)ar_media_audio_element(engine->audio_sink_device, FALSE, NULL));
   if (engine->video_sink_kind == AR_SINK_DEVICE)
     g_ptr_array_add(needed, "autovideosink");
 
@@ -362,11 +376,14 @@ ar_engine_make_description(ArMediaEngine *engine)
   else
     video = g_strdup("videotestsrc (moving test pattern)");
   if (engine->audio_kind == AR_SRC_DEVICE)
-    audio = g_strdup_printf("alsasrc %s", engine->audio_device);
+    audio = g_strdup_printf("%s %s", ar_media_audio_element(engine->audio_device, TRUE, NULL),
+                            engine->audio_device);
   else
     audio = g_strdup("audiotestsrc (440 Hz tone)");
   if (engine->audio_sink_kind == AR_SINK_DEVICE)
-    speaker = g_strdup_printf("alsasink %s", engine->audio_sink_device);
+    speaker =
+        g_strdup_printf("%s %s", ar_media_audio_element(engine->audio_sink_device, FALSE, NULL),
+                        engine->audio_sink_device);
   else
     speaker = g_strdup("discarded");
 
@@ -375,16 +392,18 @@ ar_engine_make_description(ArMediaEngine *engine)
   else
     decoders = g_strdup("GStreamer's ranks");
 
-  return g_strdup_printf("camera: %s, %ux%u@%u; microphone: %s; speaker: %s; screen: %s; "
-                         "encoder: %s (%s, %s, %u kbit/s); decoders: %s; jitter buffer %u ms",
-                         video, cfg->width, cfg->height, cfg->framerate, audio, speaker,
-                         engine->video_sink_kind == AR_SINK_DEVICE ? "autovideosink"
-                         : g_str_equal(cfg->video_sink, "kiosk")
-                             ? "none (kiosk: the room page shows the video)"
-                             : "discarded",
-                         engine->encoder->factory, ar_video_codec_to_string(engine->encoder->codec),
-                         engine->encoder->hardware ? "hardware" : "software",
-                         cfg->video_bitrate_kbps, decoders, cfg->jitter_latency_ms);
+  return g_strdup_printf(
+      "camera: %s, %ux%u@%u; microphone: %s (echo cancellation %s, noise "
+      "suppression %s, gain control %s); speaker: %s; screen: %s; "
+      "encoder: %s (%s, %s, %u kbit/s); decoders: %s; jitter buffer %u ms",
+      video, cfg->width, cfg->height, cfg->framerate, audio, cfg->echo_cancellation ? "on" : "off",
+      cfg->noise_suppression ? "on" : "off", cfg->gain_control ? "on" : "off", speaker,
+      engine->video_sink_kind == AR_SINK_DEVICE ? "autovideosink"
+      : g_str_equal(cfg->video_sink, "kiosk")   ? "none (kiosk: the room page shows the video)"
+                                                : "discarded",
+      engine->encoder->factory, ar_video_codec_to_string(engine->encoder->codec),
+      engine->encoder->hardware ? "hardware" : "software", cfg->video_bitrate_kbps, decoders,
+      cfg->jitter_latency_ms);
 }
 
 ArMediaEngine *
@@ -469,6 +488,17 @@ ar_media_engine_set_devices(ArMediaEngine *engine, const char *video_source,
   engine->description = ar_engine_make_description(engine);
   GST_DEBUG("media engine: devices now %s", engine->description);
   return TRUE;
+}
+
+void
+ar_media_engine_set_processing(ArMediaEngine *engine, gboolean echo_cancellation,
+                               gboolean noise_suppression, gboolean gain_control)
+{
+  engine->cfg.echo_cancellation = echo_cancellation;
+  engine->cfg.noise_suppression = noise_suppression;
+  engine->cfg.gain_control = gain_control;
+  g_free(engine->description);
+  engine->description = ar_engine_make_description(engine);
 }
 
 void
@@ -665,6 +695,12 @@ ar_media_engine_has_video_sink(ArMediaEngine *engine)
   return engine->frame_sink.unit != NULL;
 }
 
+gboolean
+ar_media_engine_decodes_received_video(ArMediaEngine *engine)
+{
+  return engine->video_sink_kind == AR_SINK_DEVICE || engine->cfg.decode_received_video;
+}
+
 void
 ar_media_engine_add_tap(ArMediaEngine *engine, ArVideoTap *tap)
 {
@@ -756,9 +792,14 @@ ar_media_engine_capture_acquire(ArMediaEngine *engine, GError **error)
     return ar_capture_ref(engine->capture);
   spec.video_device = engine->video_kind == AR_SRC_DEVICE ? engine->video_device : NULL;
   spec.audio_device = engine->audio_kind == AR_SRC_DEVICE ? engine->audio_device : NULL;
+  spec.speaker_device =
+      engine->audio_sink_kind == AR_SINK_DEVICE ? engine->audio_sink_device : NULL;
   spec.width = engine->cfg.width;
   spec.height = engine->cfg.height;
   spec.framerate = engine->cfg.framerate;
+  spec.echo_cancellation = engine->cfg.echo_cancellation;
+  spec.noise_suppression = engine->cfg.noise_suppression;
+  spec.gain_control = engine->cfg.gain_control;
   capture = ar_capture_new(&spec, engine->controls, error);
   if (capture == NULL)
     return NULL;
@@ -790,55 +831,4 @@ ar_media_engine_make_video_sink(ArMediaEngine *engine, GError **error)
   if (sink != NULL)
     g_object_set(sink, "sync", TRUE, NULL);
   return sink;
-}
-
-GstElement *
-ar_media_engine_make_audio_sink(ArMediaEngine *engine, GError **error)
-{
-  GstElement *sink;
-
-  if (engine->audio_sink_kind == AR_SINK_NONE)
-    return ar_make_fakesink(NULL, error);
-  sink = ar_media_make_element("alsasink", NULL, error);
-  if (sink != NULL)
-    g_object_set(sink, "device", engine->audio_sink_device, NULL);
-  return sink;
-}
-
-GstElement *
-ar_media_engine_make_speaker(ArMediaEngine *engine, GError **error)
-{
-  static const char *const names[] = {"audioconvert", "audioresample", "capsfilter"};
-  GstElement *e[G_N_ELEMENTS(names)];
-  for (gsize i = 0; i < G_N_ELEMENTS(names); i++) {
-    if ((e[i] = ar_media_make_element(names[i], NULL, error)) == NULL) {
-      for (gsize j = 0; j < i; j++)
-        gst_object_unref(gst_object_ref_sink(e[j]));
-      return NULL;
-    }
-  }
-  g_autoptr(GstCaps) caps = gst_caps_from_string("audio/x-raw,format=S16LE,layout=interleaved");
-  g_object_set(e[2], "caps", caps, NULL);
-  GstElement *sink = ar_media_engine_make_audio_sink(engine, error);
-  if (!sink) {
-    for (gsize i = 0; i < G_N_ELEMENTS(e); i++)
-      gst_object_unref(gst_object_ref_sink(e[i]));
-    return NULL;
-  }
-  GstElement *bin = gst_bin_new("speaker"); /* floating */
-  gst_bin_add_many(GST_BIN(bin), e[0], e[1], e[2], sink, NULL);
-  if (!gst_element_link_many(e[0], e[1], e[2], sink, NULL)) {
-    gst_object_unref(gst_object_ref_sink(bin));
-    g_set_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_PIPELINE, "Cannot link the speaker");
-    return NULL;
-  }
-  {
-    g_autoptr(GstPad) volume = gst_element_get_static_pad(sink, "sink");
-    ar_media_controls_attach_speaker(engine->controls, volume);
-  }
-  g_autoptr(GstPad) in = gst_element_get_static_pad(e[0], "sink");
-  GstPad *ghost = gst_ghost_pad_new("sink", in);
-  gst_pad_set_active(ghost, TRUE);
-  gst_element_add_pad(bin, ghost);
-  return bin;
 }

@@ -27,12 +27,18 @@ gboolean ar_media_init(GError **error);
 
 /* ---- encoder (ar-encoder.c) ---- */
 
-/* Builds (floating reference) "encoder ! caps ! parser ! payloader ! rtp caps" in a bin with a
- * "sink" ghost pad (raw video) and a "src" ghost pad (RTP). The payloader is
- * named "pay" inside the bin; its sink pad carries one buffer per encoded
- * frame. */
+/* Builds (floating reference) "scale ! rate ! scale caps ! encoder ! caps ! parser ! payloader !
+ * rtp caps" in a bin with a "sink" ghost pad (raw video) and a "src" ghost pad (RTP). The
+ * payloader is named "pay" inside the bin; its sink pad carries one buffer per encoded
+ * frame. The scaler and rate pass frames through untouched until
+ * ar_encoder_set_picture() asks for less. */
 GstElement *ar_encoder_make_bin(const ArEncoderInfo *info, guint bitrate_kbps, guint framerate,
                                 GError **error);
+/* The bandwidth controller's outputs, on a bin of ar_encoder_make_bin() while
+ * it runs: the encoder's bitrate, and the picture it encodes (0 x 0 at 0 fps:
+ * what comes in, untouched). */
+void ar_encoder_set_bitrate(GstElement *bin, const ArEncoderInfo *info, guint bitrate_kbps);
+void ar_encoder_set_picture(GstElement *bin, guint width, guint height, guint framerate);
 /* The RTP caps we offer for @codec (payload type @pt). */
 GstCaps *ar_encoder_rtp_caps(ArVideoCodec codec, guint pt);
 
@@ -64,6 +70,13 @@ typedef enum {
   AR_MEDIA_VALUE_DEVICE, /* a /dev/ path, an ALSA name, video sink "window" */
 } ArMediaValue;
 
+/* The element for an audio device value the settings took (NULL: the
+ * default device): alsasrc/alsasink, or pulsesrc/pulsesink for "pulse:NAME";
+ * *@element_device (may be NULL) the value of its "device" property. */
+#define AR_MEDIA_PULSE_PREFIX "pulse:"
+const char *ar_media_audio_element(const char *device, gboolean source,
+                                   const char **element_device);
+
 /* ar_media_setting_check() that also says what the value asks for. */
 gboolean ar_media_setting_parse(ArMediaSetting setting, const char *value, ArMediaValue *out,
                                 GError **error);
@@ -94,7 +107,6 @@ const char *ar_media_engine_get_turn_tls_error(ArMediaEngine *engine);
  * refused: a peer still connecting fails now, not at the join timeout. */
 void ar_peer_turn_tls_refused(ArPeer *peer, const char *message);
 GstElement *ar_media_engine_make_video_sink(ArMediaEngine *engine, GError **error);
-GstElement *ar_media_engine_make_audio_sink(ArMediaEngine *engine, GError **error);
 
 /* ---- media controls (ar-media-controls.c) ---- */
 
@@ -122,9 +134,12 @@ GstBuffer *ar_media_make_black_frame(const GstVideoInfo *info);
 /* ---- capture graph (ar-capture.c) ---- */
 
 typedef struct {
-  const char *video_device; /* V4L2 path; NULL: the moving test pattern */
-  const char *audio_device; /* ALSA name; NULL: the 440 Hz test tone */
+  const char *video_device;   /* V4L2 path; NULL: the moving test pattern */
+  const char *audio_device;   /* ALSA name; NULL: the 440 Hz test tone */
+  const char *speaker_device; /* ALSA name; NULL: discarded (in real time) */
   guint width, height, framerate;
+  /* The microphone's processing (webrtcdsp), each on or off. */
+  gboolean echo_cancellation, noise_suppression, gain_control;
 } ArCaptureSpec;
 
 /* Builds and starts the graph (the devices open here), gated by @controls. */
@@ -132,6 +147,21 @@ ArCapture *ar_capture_new(const ArCaptureSpec *spec, ArMediaControls *controls, 
 /* *@slot (the engine's pointer to its current capture) is cleared when the
  * capture fails or is freed. */
 void ar_capture_set_owner_slot(ArCapture *capture, ArCapture **slot);
+
+/* ---- time stamps in pictures (ar-stamp.c; the latency benchmark) ---- */
+
+#define AR_STAMP_BLOCK 16 /* pixels per side of one bit's block */
+/* TRUE when ANYROOM_TEST_STAMP=1: the test camera stamps its frames and
+ * decoded received video is read for stamps (docs/latency.md). */
+gboolean ar_stamp_enabled(void);
+/* The wall clock in ms, modulo 2^32: what a stamp holds. */
+guint32 ar_stamp_now(void);
+/* TRUE if @info is I420 and large enough for the code (256x48). */
+gboolean ar_stamp_fits(const GstVideoInfo *info);
+/* Writes @ms into the top-left corner of a writable I420 frame. */
+gboolean ar_stamp_write(GstVideoFrame *frame, guint32 ms);
+/* Reads a stamp; FALSE if the frame carries none (or a damaged one). */
+gboolean ar_stamp_read(const GstVideoFrame *frame, guint32 *ms);
 
 /* ---- encoded video tap (ar-video-tap.c) ---- */
 
@@ -151,12 +181,19 @@ void ar_video_tap_close(ArVideoTap *tap);
 void ar_video_tap_free(ArVideoTap *tap);
 /* ar-media-engine.c */
 gboolean ar_media_engine_has_video_sink(ArMediaEngine *engine);
+/* RECV peers decode video only when the engine shows it (a window) or the
+ * config asks (ArMediaConfig.decode_received_video). */
+gboolean ar_media_engine_decodes_received_video(ArMediaEngine *engine);
 void ar_media_engine_add_tap(ArMediaEngine *engine, ArVideoTap *tap);
 void ar_media_engine_remove_tap(ArMediaEngine *engine, ArVideoTap *tap);
 void ar_media_engine_emit_video_unit(ArMediaEngine *engine, const ArVideoUnit *unit);
 
 /* Creates an element or fails with AR_MEDIA_ERROR_NO_ELEMENT. */
 GstElement *ar_media_make_element(const char *factory, const char *name, GError **error);
+/* A timer source named @name calling @func(@data) every @ms in @context, attached (the
+ * caller owns the returned reference: g_source_destroy + unref it). */
+GSource *ar_media_timer_attach(guint ms, const char *name, GSourceFunc func, gpointer data,
+                               GMainContext *context);
 
 /* ---- fingerprints (ar-fingerprint.c) ---- */
 
@@ -171,6 +208,10 @@ typedef struct _ArPeerStats ArPeerStats;
 typedef struct _ArTrackProbe ArTrackProbe;
 
 ArPeerStats *ar_peer_stats_new(GstElement *webrtc, GMainContext *context, gboolean send);
+/* RECV: the jitter buffer's configured latency; the stats raise it while the
+ * stream loses packets (retransmissions need the time) and bring it back after
+ * a calm spell. 0: left alone. */
+void ar_peer_stats_set_jitter(ArPeerStats *stats, guint base_ms);
 void ar_peer_stats_free(ArPeerStats *stats);
 /* Probes that feed the counters of a track (owned by @stats). */
 ArTrackProbe *ar_peer_stats_get_probe(ArPeerStats *stats, const char *kind);

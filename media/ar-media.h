@@ -73,6 +73,13 @@ typedef struct {
   guint width, height, framerate; /* capture/send format, e.g. 1280x720@30 */
   guint video_bitrate_kbps;       /* target, e.g. 1500 */
   guint jitter_latency_ms;        /* webrtcbin latency, e.g. 60 (not 200) */
+  /* The microphone's processing (webrtcdsp; the speaker's sound is the echo
+   * canceller's reference): each on by default. */
+  gboolean echo_cancellation, noise_suppression, gain_control;
+  /* Decode received video even when nothing here shows it (the room screen
+   * decodes it itself): for diagnostics (the received picture's luma) and
+   * tests. FALSE by default: only a "window" video sink makes anyroomd decode. */
+  gboolean decode_received_video;
 } ArMediaConfig;
 
 void ar_media_config_init_defaults(ArMediaConfig *cfg);
@@ -240,6 +247,11 @@ gboolean ar_media_engine_get_microphone_muted(ArMediaEngine *engine);
  * live camera nor a frozen last frame). */
 void ar_media_engine_set_camera_enabled(ArMediaEngine *engine, gboolean enabled);
 gboolean ar_media_engine_get_camera_enabled(ArMediaEngine *engine);
+/* The microphone's processing for the next capture (a running call keeps
+ * what it opened with). */
+void ar_media_engine_set_processing(ArMediaEngine *engine, gboolean echo_cancellation,
+                                    gboolean noise_suppression, gboolean gain_control);
+
 /* Speaker volume 0..AR_MEDIA_VOLUME_MAX (clamped): a gain on received audio
  * before the speaker, ar_media_volume_to_gain(). */
 void ar_media_engine_set_speaker_volume(ArMediaEngine *engine, guint level);
@@ -417,6 +429,16 @@ typedef struct {
   guint64 freezes;    /* video: times no new frame came for AR_FREEZE_MIN_MS or more (recv:
                          decoded, send: encoded) */
   double freeze_ms;   /* video: the total length of those gaps */
+  /* recv video, latency benchmark only (ANYROOM_TEST_STAMP=1, decoded video):
+   * time stamps read in the far end's picture, and the delay since they were
+   * written (the median and 95th percentile of the last 4096), in ms. */
+  guint64 stamps;
+  double stamp_p50_ms, stamp_p95_ms;
+  /* send video of the native engine: the bandwidth controller's target
+   * bitrate (0: none) and what holds it below the configured one ("none",
+   * "loss", "delay", "remb", "ramp": growing back). */
+  guint target_kbps;
+  char limit[8];
 } ArTrackStats;
 
 /* A video freeze, as the loss lab counts them: no new frame for 1 s. */

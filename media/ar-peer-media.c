@@ -210,13 +210,15 @@ ar_peer_make_video_out(ArPeer *peer, ArMediaEngine *engine, GError **error)
   return g_steal_pointer(&bin);
 }
 
-/* queue ! audioconvert ! audioresample ! S16 ! sink, probe measures level. */
+/* queue ! audioconvert ! audioresample ! S16 ! the room's speaker (the
+ * capture graph's mixer, ar_capture_make_speaker_input); a probe measures the
+ * level of what the far end sent, before the room's volume. */
 GstElement *
 ar_peer_make_audio_out(ArPeer *peer, ArMediaEngine *engine, GError **error)
 {
   g_autoptr(GstElement) bin = gst_object_ref_sink(gst_bin_new("audio-out"));
   g_autoptr(GstCaps) caps = gst_caps_from_string("audio/x-raw,format=S16LE,layout=interleaved");
-  GstElement *queue, *convert, *resample, *filter, *sink;
+  GstElement *queue, *convert, *resample, *filter, *speaker;
   g_autoptr(GstPad) in = NULL;
   g_autoptr(GstPad) measured = NULL;
   GstPad *ghost;
@@ -234,21 +236,21 @@ ar_peer_make_audio_out(ArPeer *peer, ArMediaEngine *engine, GError **error)
     return NULL;
   gst_bin_add(GST_BIN(bin), filter);
   g_object_set(filter, "caps", caps, NULL);
-  if ((sink = ar_media_engine_make_audio_sink(engine, error)) == NULL)
+  /* The room's speaker is in the capture graph, which the call holds open:
+   * every far end is mixed there and is the echo canceller's reference. */
+  if (peer->capture == NULL &&
+      (peer->capture = ar_media_engine_capture_acquire(engine, error)) == NULL)
     return NULL;
-  gst_bin_add(GST_BIN(bin), sink);
-  if (!gst_element_link_many(queue, convert, resample, filter, sink, NULL)) {
+  if ((speaker = ar_capture_make_speaker_input(peer->capture, error)) == NULL)
+    return NULL;
+  peer->speaker_input = speaker;
+  gst_bin_add(GST_BIN(bin), speaker);
+  if (!gst_element_link_many(queue, convert, resample, filter, speaker, NULL)) {
     g_set_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_PIPELINE, "Cannot link the audio output");
     return NULL;
   }
   measured = gst_element_get_static_pad(filter, "src");
   ar_track_probe_attach_audio(ar_peer_stats_get_probe(peer->stats, "audio"), measured);
-  {
-    /* The volume applies after the level measurement: the level says what
-     * the far end sent, whatever the room's speaker is set to. */
-    g_autoptr(GstPad) speaker = gst_element_get_static_pad(sink, "sink");
-    ar_media_controls_attach_speaker(ar_media_engine_get_controls(engine), speaker);
-  }
   in = gst_element_get_static_pad(queue, "sink");
   gst_pad_add_probe(in, GST_PAD_PROBE_TYPE_BUFFER, ar_peer_first_audio_probe, peer, NULL);
   ghost = gst_ghost_pad_new("sink", in);
@@ -345,6 +347,80 @@ ar_peer_on_deep_element_added(GstBin *bin, GstBin *sub_bin, GstElement *element,
     g_object_set(element, "wait-for-keyframe", FALSE, NULL);
 }
 
+/* Streaming thread: received video that nothing in anyroomd shows (the room
+ * screen decodes it from the encoded video tap, or nobody looks): no decoder.
+ * The frames are only depayloaded (and parsed: H.264's size comes from its
+ * SPS) into a fakesink whose pad carries the statistics (frames, size,
+ * freezes), the first-frame event and the stall watch: one buffer per frame
+ * the depayloader completes, as many as a concealing decoder would decode. */
+static void
+ar_peer_count_received_video(ArPeer *peer, GstPad *pad, const char *encoding, guint ssrc)
+{
+  gboolean h264 = encoding != NULL && g_ascii_strcasecmp(encoding, "H264") == 0;
+  gboolean vp8 = encoding != NULL && g_ascii_strcasecmp(encoding, "VP8") == 0;
+  GstElement *depay, *parse = NULL, *sink;
+  g_autoptr(GstPad) sinkpad = NULL;
+  g_autoptr(GstPad) in = NULL;
+  g_autoptr(GstPad) from = NULL;
+  ArLossWatch *w;
+
+  if (!h264 && !vp8) {
+    GST_DEBUG("peer %s: video in %s: not counted", peer->label, encoding ? encoding : "?");
+    ar_peer_discard_pad(peer, pad);
+    return;
+  }
+  depay = gst_element_factory_make(h264 ? "rtph264depay" : "rtpvp8depay", NULL);
+  sink = gst_element_factory_make("fakesink", NULL);
+  if (h264)
+    parse = gst_element_factory_make("h264parse", NULL);
+  if (depay == NULL || sink == NULL || (h264 && parse == NULL)) {
+    GstElement *made[] = {depay, parse, sink};
+    for (gsize i = 0; i < G_N_ELEMENTS(made); i++)
+      if (made[i] != NULL)
+        gst_object_unref(gst_object_ref_sink(made[i]));
+    ar_peer_post_failure(peer, AR_MEDIA_ERROR_NO_ELEMENT,
+                         "GStreamer's RTP depayloaders or h264parse are missing");
+    return;
+  }
+  /* As the decoding path does: after a loss, ask for a key frame and go on
+   * (a decoder conceals); the room screen's own tap waits for the key frame. */
+  g_object_set(depay, "request-keyframe", TRUE, NULL);
+  if (g_object_class_find_property(G_OBJECT_GET_CLASS(depay), "wait-for-keyframe") != NULL)
+    g_object_set(depay, "wait-for-keyframe", FALSE, NULL);
+  g_object_set(sink, "sync", FALSE, "async", FALSE, "enable-last-sample", FALSE, NULL);
+  gst_bin_add_many(GST_BIN(peer->pipeline), depay, sink, NULL);
+  if (parse != NULL) {
+    gst_bin_add(GST_BIN(peer->pipeline), parse);
+    gst_element_link_many(depay, parse, sink, NULL);
+  } else {
+    gst_element_link(depay, sink);
+  }
+  sinkpad = gst_element_get_static_pad(sink, "sink");
+  ar_track_probe_attach_video(ar_peer_stats_get_probe(peer->stats, "video"), sinkpad);
+  gst_pad_add_probe(sinkpad, GST_PAD_PROBE_TYPE_BUFFER, ar_peer_first_video_probe, peer, NULL);
+  w = g_atomic_rc_box_new0(ArLossWatch);
+  gst_pad_add_probe(sinkpad, GST_PAD_PROBE_TYPE_BUFFER, ar_peer_frame_probe,
+                    g_atomic_rc_box_acquire(w), ar_loss_watch_unref);
+  gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+                    ar_peer_loss_probe, w, ar_loss_watch_unref);
+  gst_element_sync_state_with_parent(sink);
+  if (parse != NULL)
+    gst_element_sync_state_with_parent(parse);
+  gst_element_sync_state_with_parent(depay);
+  /* The encoded video also goes to the engine's video sink (the room screen). */
+  if (peer->tap != NULL)
+    from = ar_video_tap_branch(peer->tap, GST_BIN(peer->pipeline), pad, encoding, ssrc);
+  else
+    from = gst_object_ref(pad);
+  in = gst_element_get_static_pad(depay, "sink");
+  if (gst_pad_link(from, in) != GST_PAD_LINK_OK)
+    ar_peer_post_failure(peer, AR_MEDIA_ERROR_PIPELINE, "Cannot link an incoming video stream");
+  g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "AR_PEER", peer->label, "AR_MEDIA", "video",
+                   "AR_DECODER", "none", "MESSAGE", "peer %s: video not decoded here (%s)",
+                   peer->label,
+                   peer->tap != NULL ? "the room screen decodes it" : "nothing shows it");
+}
+
 /* Streaming thread: webrtcbin has a new incoming RTP stream. */
 void
 ar_peer_on_pad_added(GstElement *webrtc, GstPad *pad, gpointer user_data)
@@ -383,6 +459,10 @@ ar_peer_on_pad_added(GstElement *webrtc, GstPad *pad, gpointer user_data)
             encoding ? encoding : "?");
   if (media != NULL && encoding != NULL)
     ar_peer_stats_set_codec(peer->stats, media, encoding);
+  if (media != NULL && g_str_equal(media, "video") && !peer->decode_video) {
+    ar_peer_count_received_video(peer, pad, encoding, ssrc);
+    return;
+  }
   if (media != NULL && g_str_equal(media, "video") && peer->video_out != NULL) {
     ArLossWatch *w = g_object_get_data(G_OBJECT(peer->video_out), "ar-loss-watch");
     if (w != NULL)
@@ -502,6 +582,10 @@ ar_peer_build_send(ArPeer *peer, ArMediaEngine *engine, GError **error)
   if ((venc = ar_encoder_make_bin(encoder, cfg->video_bitrate_kbps, cfg->framerate, error)) == NULL)
     return FALSE;
   gst_bin_add(GST_BIN(peer->pipeline), venc);
+  peer->video_encode = venc;
+  peer->video_ssrc = video_ssrc;
+  /* From 100 kbit/s (the lowest the config takes) to the configured bitrate. */
+  peer->rate = ar_rate_new(MIN(100u, cfg->video_bitrate_kbps), cfg->video_bitrate_kbps);
   if (!gst_element_link(vsrc, venc)) {
     g_set_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_PIPELINE,
                 "Cannot link the camera to the %s encoder", encoder->factory);

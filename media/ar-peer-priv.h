@@ -7,6 +7,7 @@
 
 #include "ar-capture.h"
 #include "ar-media-priv.h"
+#include "ar-rate.h"
 
 #define GST_USE_UNSTABLE_API
 #include <gst/webrtc/webrtc.h>
@@ -35,15 +36,24 @@ struct _ArPeer {
   GSource *connect_timer;   /* main context */
   GstPad *video_send_pad;   /* SEND: webrtcbin sink pad of the video stream */
   ArVideoTap *tap;          /* encoded video for the engine's video sink, or NULL */
-  ArCapture *capture;       /* SEND: the engine's capture, consumed until closed */
+  ArCapture *capture;       /* the engine's capture, consumed until closed */
   GstElement *video_source; /* SEND: our consumer bins of it (in the pipeline) */
   GstElement *audio_source;
-  char **decoders; /* RECV: the engine's decoder preference (copy), or NULL */
+  GstElement *video_encode; /* SEND: the encoder bin (in the pipeline) */
+  ArRate *rate;             /* SEND: the bandwidth controller (ar-peer-rate.c) */
+  GSource *rate_timer;      /* SEND, while CONNECTED: its tick */
+  GObject *rtp_session;     /* SEND: the bundle's RTPSession, for its feedback */
+  gulong feedback_handler, rtcp_handler;
+  guint video_ssrc;          /* SEND: our video's SSRC (set before it runs) */
+  guint remb_seen;           /* main context: remb_count at the last tick */
+  GstElement *speaker_input; /* RECV: the room's speaker (in audio_out) */
+  char **decoders;           /* RECV: the engine's decoder preference (copy), or NULL */
   ArPeerStats *stats;
   /* RECV: output chains, added to the pipeline when the first stream of their
    * kind arrives (under out_lock, from a streaming thread). */
   GMutex out_lock;
-  GstElement *video_out;
+  gboolean decode_video; /* RECV: something here shows it (else only counted) */
+  GstElement *video_out; /* RECV, decode_video: the decoded video's chain */
   GstElement *audio_out;
   gboolean video_out_used;
   gboolean audio_out_used;
@@ -52,10 +62,14 @@ struct _ArPeer {
   GMutex lock;      /* protects pending and closed */
   GQueue pending;   /* GSource* posted to context and not yet dispatched */
   gboolean closed;  /* also read atomically */
-  gint media_open;  /* atomic: fingerprint verified, RTP may flow */
-  gint first_video; /* atomic */
-  gint first_audio; /* atomic */
-  gint rx_packets;  /* atomic: buffers out of the ICE transport (RTP, RTCP, DTLS) */
+  guint64 remb_bps; /* SEND: the last REMB of the far end, and how many came */
+  guint remb_count;
+  double rr_loss;          /* SEND: the worst loss fraction of our video's receiver reports */
+  guint rr_count, rr_seen; /* since rr_seen (the rate tick's) */
+  gint media_open;         /* atomic: fingerprint verified, RTP may flow */
+  gint first_video;        /* atomic */
+  gint first_audio;        /* atomic */
+  gint rx_packets;         /* atomic: buffers out of the ICE transport (RTP, RTCP, DTLS) */
 
   /* Main context only. */
   ArPeerState state;
@@ -95,5 +109,11 @@ GstElement *ar_peer_make_audio_out(ArPeer *peer, ArMediaEngine *engine, GError *
 void ar_peer_on_pad_added(GstElement *webrtc, GstPad *pad, gpointer user_data);
 void ar_peer_on_new_transceiver(GstElement *webrtc, GstWebRTCRTPTransceiver *trans,
                                 gpointer user_data);
+
+/* ar-peer-rate.c: SEND peers, main context. Armed while CONNECTED. */
+void ar_peer_rate_arm(ArPeer *peer);
+void ar_peer_rate_disarm(ArPeer *peer);
+/* The controller's target and limit in the video track of @tracks. */
+void ar_peer_rate_fill_stats(ArPeer *peer, GArray *tracks);
 
 G_END_DECLS

@@ -31,8 +31,31 @@ struct _ArTrackProbe {
   guint64 n_samples;
   GstVideoInfo vinfo; /* video: raw caps, when the pad carries raw video */
   gboolean have_vinfo;
-  double luma; /* video: mean luma of the last sampled frame, -1 unknown */
+  gboolean vp8; /* encoded VP8 (no size in its caps): read from key frames */
+  /* The latency benchmark (ANYROOM_TEST_STAMP=1): delays read from the time
+   * stamps in decoded frames, the last AR_STAMP_SAMPLES of them. */
+  float *stamp_ms;
+  guint stamp_n; /* samples in all (the ring holds the last ones) */
+  double luma;   /* video: mean luma of the last sampled frame, -1 unknown */
 };
+
+#define AR_STAMP_SAMPLES 4096
+
+/* The size in a VP8 key frame's header (RFC 6386, 9.1): a 3-byte frame tag
+ * whose bit 0 is 0 for a key frame, the start code 9d 01 2a, then 14-bit
+ * width and height (little endian; the top 2 bits are a scale). */
+static gboolean
+ar_vp8_key_frame_size(GstBuffer *buf, guint *width, guint *height)
+{
+  guint8 h[10];
+
+  if (gst_buffer_extract(buf, 0, h, sizeof(h)) != sizeof(h) || (h[0] & 1) != 0 || h[3] != 0x9d ||
+      h[4] != 0x01 || h[5] != 0x2a)
+    return FALSE;
+  *width = (h[6] | (h[7] << 8)) & 0x3fff;
+  *height = (h[8] | (h[9] << 8)) & 0x3fff;
+  return *width > 0 && *height > 0;
+}
 
 typedef struct {
   char codec[16];
@@ -66,7 +89,21 @@ struct _ArPeerStats {
   char *ice_path;      /* under lock: selected candidate pair, NULL until known */
   char *local_address; /* under lock: its local candidate's address */
   gboolean local_is_host;
+
+  /* RECV, main context: the jitter buffer's latency follows the loss
+   * (ar_peer_stats_adapt_jitter). 0 base: fixed. */
+  guint jitter_base_ms, jitter_now_ms;
+  guint64 jitter_lost_seen;
+  gint64 jitter_hold_until; /* monotonic us */
 };
+
+/* Under packet loss, retransmissions (NACK -> RTX) need a jitter buffer that
+ * waits long enough for a second or third try: at 60 ms a 10 % loss froze the
+ * picture for 14 s of 30, at 200 ms not at all (./build.sh bench loss). A
+ * loss raises the latency to AR_JITTER_LOSS_MS at once; AR_JITTER_CALM_S
+ * without one brings it back to the configured value (the lowest delay). */
+#define AR_JITTER_LOSS_MS 200
+#define AR_JITTER_CALM_S 10
 
 static ArPeerStats *
 ar_peer_stats_ref(ArPeerStats *stats)
@@ -82,8 +119,10 @@ ar_peer_stats_unref(gpointer data)
 
   if (!g_atomic_int_dec_and_test(&stats->ref_count))
     return;
-  for (int i = 0; i < AR_N_TRACKS; i++)
+  for (int i = 0; i < AR_N_TRACKS; i++) {
     g_mutex_clear(&stats->probes[i].lock);
+    g_free(stats->probes[i].stamp_ms);
+  }
   g_mutex_clear(&stats->lock);
   g_free(stats->ice_path);
   g_free(stats->local_address);
@@ -176,6 +215,36 @@ ar_sample_luma(const GstVideoInfo *vinfo, GstBuffer *buf)
   return sum / 64.0;
 }
 
+/* Streaming thread: the delay since the frame's time stamp, if it carries one. */
+static void
+ar_probe_read_stamp(ArTrackProbe *probe, const GstVideoInfo *vinfo, GstBuffer *buf)
+{
+  GstVideoFrame frame;
+  guint32 stamp;
+  gboolean read;
+
+  if (!ar_stamp_fits(vinfo) ||
+      !gst_video_frame_map(&frame, (GstVideoInfo *)vinfo, buf, GST_MAP_READ))
+    return;
+  read = ar_stamp_read(&frame, &stamp);
+  gst_video_frame_unmap(&frame);
+  gint32 delay = (gint32)(ar_stamp_now() - stamp);
+  if (!read || delay < 0 || delay > 10000)
+    return;
+  g_mutex_lock(&probe->lock);
+  if (probe->stamp_ms == NULL)
+    probe->stamp_ms = g_new0(float, AR_STAMP_SAMPLES);
+  probe->stamp_ms[probe->stamp_n++ % AR_STAMP_SAMPLES] = (float)delay;
+  g_mutex_unlock(&probe->lock);
+}
+
+static int
+ar_cmp_float(const void *a, const void *b)
+{
+  float x = *(const float *)a, y = *(const float *)b;
+  return (x > y) - (x < y);
+}
+
 static GstPadProbeReturn
 ar_video_probe(GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 {
@@ -183,7 +252,7 @@ ar_video_probe(GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 
   if (GST_PAD_PROBE_INFO_TYPE(info) & GST_PAD_PROBE_TYPE_BUFFER) {
     GstVideoInfo vinfo;
-    gboolean raw;
+    gboolean raw, have_vinfo;
     double luma = -1;
     gint64 now = g_get_monotonic_time();
 
@@ -195,8 +264,18 @@ ar_video_probe(GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
     }
     probe->last_frame_us = now;
     raw = probe->have_vinfo && probe->frames % 10 == 1;
+    have_vinfo = probe->have_vinfo;
     vinfo = probe->vinfo;
+    if (probe->vp8) {
+      guint w, h;
+      if (ar_vp8_key_frame_size(GST_PAD_PROBE_INFO_BUFFER(info), &w, &h)) {
+        probe->width = w;
+        probe->height = h;
+      }
+    }
     g_mutex_unlock(&probe->lock);
+    if (have_vinfo && ar_stamp_enabled())
+      ar_probe_read_stamp(probe, &vinfo, GST_PAD_PROBE_INFO_BUFFER(info));
     if (raw) {
       luma = ar_sample_luma(&vinfo, GST_PAD_PROBE_INFO_BUFFER(info));
       g_mutex_lock(&probe->lock);
@@ -219,6 +298,7 @@ ar_video_probe(GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 
         g_mutex_lock(&probe->lock);
         probe->have_vinfo = raw;
+        probe->vp8 = gst_structure_has_name(gst_caps_get_structure(caps, 0), "video/x-vp8");
         if (raw)
           probe->vinfo = vinfo;
         g_mutex_unlock(&probe->lock);
@@ -299,6 +379,7 @@ ar_get_u64(const GstStructure *s, const char *field)
 typedef struct {
   gboolean have_rtp;
   guint64 packets, bytes, packets_lost, nack_count;
+  double rtt_ms; /* send: of this stream's report block, 0: none */
 } ArParsedTrack;
 
 typedef struct {
@@ -381,7 +462,13 @@ ar_stats_parse_one(GQuark field, const GValue *value, gpointer user_data)
     t->packets_lost += ar_get_u64(s, "packets-lost");
     t->nack_count += ar_get_u64(s, "nack-count");
   } else if (type == GST_WEBRTC_STATS_REMOTE_INBOUND_RTP && ctx->send) {
+    double rtt = -1;
+
     t->packets_lost += ar_get_u64(s, "packets-lost");
+    /* The stream's own report block (the bandwidth controller wants the
+     * video's; another stream's may be older). */
+    if (gst_structure_get_double(s, "round-trip-time", &rtt) && rtt >= 0 && rtt < 60)
+      t->rtt_ms = rtt * 1000.0;
   }
   return TRUE;
 }
@@ -551,7 +638,9 @@ ar_peer_stats_on_reply(GstPromise *promise, gpointer user_data)
     c->bytes = t->bytes;
     c->packets_lost = t->packets_lost;
     c->nack_count = t->nack_count;
-    if (ctx.rtt_ms >= 0)
+    if (t->rtt_ms > 0)
+      c->rtt_ms = t->rtt_ms;
+    else if (ctx.rtt_ms >= 0)
       c->rtt_ms = ctx.rtt_ms;
     if (c->prev_bytes_time > 0 && now > c->prev_bytes_time && c->bytes >= c->prev_bytes)
       c->bitrate_bps = (double)(c->bytes - c->prev_bytes) * 8.0 * G_USEC_PER_SEC /
@@ -599,6 +688,45 @@ ar_peer_stats_refresh_probes(ArPeerStats *stats)
   }
 }
 
+/* Main context, each tick: the jitter buffer's latency from the loss seen
+ * since the last tick (the counters of the previous get-stats reply). */
+static void
+ar_peer_stats_adapt_jitter(ArPeerStats *stats)
+{
+  guint64 lost = 0;
+  gint64 now = g_get_monotonic_time();
+  guint want;
+
+  if (stats->send || stats->jitter_base_ms == 0 || stats->jitter_base_ms >= AR_JITTER_LOSS_MS)
+    return;
+  g_mutex_lock(&stats->lock);
+  for (int i = 0; i < AR_N_TRACKS; i++)
+    lost += stats->counters[i].packets_lost;
+  g_mutex_unlock(&stats->lock);
+  if (lost > stats->jitter_lost_seen)
+    stats->jitter_hold_until = now + AR_JITTER_CALM_S * G_USEC_PER_SEC;
+  stats->jitter_lost_seen = lost;
+  want = now < stats->jitter_hold_until ? AR_JITTER_LOSS_MS : stats->jitter_base_ms;
+  if (want == stats->jitter_now_ms)
+    return;
+  g_autoptr(GstElement) rtpbin = gst_bin_get_by_name(GST_BIN(stats->webrtc), "rtpbin");
+  if (rtpbin == NULL)
+    return;
+  /* rtpbin hands it to every jitter buffer it has. */
+  g_object_set(rtpbin, "latency", want, NULL);
+  g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "AR_MEDIA", "jitter", "MESSAGE",
+                   "jitter buffer %u -> %u ms (%s)", stats->jitter_now_ms, want,
+                   want > stats->jitter_now_ms ? "packet loss: time for retransmissions"
+                                               : "no loss for a while");
+  stats->jitter_now_ms = want;
+}
+
+void
+ar_peer_stats_set_jitter(ArPeerStats *stats, guint base_ms)
+{
+  stats->jitter_base_ms = stats->jitter_now_ms = base_ms;
+}
+
 static gboolean
 ar_peer_stats_tick(gpointer user_data)
 {
@@ -607,6 +735,7 @@ ar_peer_stats_tick(gpointer user_data)
 
   if (g_atomic_int_get(&stats->stopped))
     return G_SOURCE_REMOVE;
+  ar_peer_stats_adapt_jitter(stats);
   ar_peer_stats_refresh_probes(stats);
   promise = gst_promise_new_with_change_func(ar_peer_stats_on_reply, ar_peer_stats_ref(stats),
                                              ar_peer_stats_unref);
@@ -620,10 +749,8 @@ ar_peer_stats_start(ArPeerStats *stats)
 {
   if (stats == NULL || stats->timer != NULL || g_atomic_int_get(&stats->stopped))
     return;
-  stats->timer = g_timeout_source_new(AR_STATS_INTERVAL_MS);
-  g_source_set_static_name(stats->timer, "ar-peer-stats");
-  g_source_set_callback(stats->timer, ar_peer_stats_tick, stats, NULL);
-  g_source_attach(stats->timer, stats->context);
+  stats->timer = ar_media_timer_attach(AR_STATS_INTERVAL_MS, "ar-peer-stats", ar_peer_stats_tick,
+                                       stats, stats->context);
 }
 
 void
@@ -659,6 +786,14 @@ ar_peer_stats_snapshot(ArPeerStats *stats)
     h = p->height;
     t.freezes = p->freezes;
     t.freeze_ms = p->freeze_us / 1000.0;
+    if (p->stamp_n > 0) {
+      guint n = MIN(p->stamp_n, AR_STAMP_SAMPLES);
+      g_autofree float *sorted = g_memdup2(p->stamp_ms, n * sizeof(float));
+      qsort(sorted, n, sizeof(float), ar_cmp_float);
+      t.stamps = p->stamp_n;
+      t.stamp_p50_ms = sorted[n / 2];
+      t.stamp_p95_ms = sorted[MIN(n - 1, (guint)(n * 0.95))];
+    }
     g_mutex_unlock(&p->lock);
 
     g_strlcpy(t.kind, kinds[i], sizeof(t.kind));

@@ -48,6 +48,7 @@ ar_peer_unref(ArPeer *peer)
   if (peer == NULL || !g_atomic_int_dec_and_test(&peer->ref_count))
     return;
   g_clear_pointer(&peer->stats, ar_peer_stats_free);
+  g_clear_pointer(&peer->rate, ar_rate_free);
   g_clear_object(&peer->video_out);
   g_clear_object(&peer->audio_out);
   g_clear_object(&peer->video_send_pad);
@@ -181,6 +182,7 @@ ar_peer_disarm_connect_timer(ArPeer *peer)
 static void
 ar_peer_disarm_liveness(ArPeer *peer)
 {
+  ar_peer_rate_disarm(peer);
   if (peer->netwatch != NULL) {
     g_source_destroy(peer->netwatch);
     g_clear_pointer(&peer->netwatch, g_source_unref);
@@ -422,10 +424,9 @@ ar_peer_arm_liveness(ArPeer *peer)
   peer->rx_seen = g_atomic_int_get(&peer->rx_packets);
   peer->rx_last_time = g_get_monotonic_time();
   peer->rx_longest_gap = 0;
-  peer->liveness_timer = g_timeout_source_new(AR_PEER_LIVENESS_TICK_MS);
-  g_source_set_static_name(peer->liveness_timer, "ar-peer-liveness");
-  g_source_set_callback(peer->liveness_timer, ar_peer_on_liveness_tick, peer, NULL);
-  g_source_attach(peer->liveness_timer, peer->context);
+  ar_peer_rate_arm(peer);
+  peer->liveness_timer = ar_media_timer_attach(AR_PEER_LIVENESS_TICK_MS, "ar-peer-liveness",
+                                               ar_peer_on_liveness_tick, peer, peer->context);
   if (peer->netwatch == NULL) {
     g_autoptr(GError) error = NULL;
 
@@ -902,6 +903,10 @@ ar_peer_on_bus(GstBus *bus, GstMessage *msg, gpointer user_data)
                  GST_OBJECT_NAME(GST_MESSAGE_SRC(msg)), error->message);
     break;
   }
+  case GST_MESSAGE_LATENCY:
+    /* A jitter buffer's latency changed (under loss): the sinks sync anew. */
+    gst_bin_recalculate_latency(GST_BIN(peer->pipeline));
+    break;
   case GST_MESSAGE_WARNING: {
     g_autoptr(GError) error = NULL;
 
@@ -1019,6 +1024,8 @@ ar_peer_new(ArMediaEngine *engine, ArPeerDirection direction, const char *label,
 
   ar_peer_configure_ice(peer);
   peer->stats = ar_peer_stats_new(peer->webrtc, peer->context, direction == AR_PEER_SEND);
+  if (direction == AR_PEER_RECV)
+    ar_peer_stats_set_jitter(peer->stats, cfg->jitter_latency_ms);
 
   g_signal_connect(peer->webrtc, "on-ice-candidate", G_CALLBACK(ar_peer_on_ice_candidate), peer);
   g_signal_connect(peer->webrtc, "notify::ice-gathering-state",
@@ -1035,8 +1042,13 @@ ar_peer_new(ArMediaEngine *engine, ArPeerDirection direction, const char *label,
     if (!ar_peer_build_send(peer, engine, error))
       goto fail;
   } else {
-    peer->video_out = ar_peer_make_video_out(peer, engine, error);
-    if (peer->video_out == NULL)
+    /* Decoding costs the most CPU of a call: only when anyroomd itself shows
+     * the picture (a window), not when the room screen decodes it. */
+    peer->decode_video = ar_media_engine_decodes_received_video(engine);
+    if (!peer->decode_video && ar_media_engine_has_video_sink(engine))
+      peer->tap = ar_video_tap_new(engine, peer->label, FALSE, AR_VIDEO_CODEC_AUTO, peer->context);
+    if (peer->decode_video &&
+        (peer->video_out = ar_peer_make_video_out(peer, engine, error)) == NULL)
       goto fail;
     peer->audio_out = ar_peer_make_audio_out(peer, engine, error);
     if (peer->audio_out == NULL)
@@ -1331,7 +1343,9 @@ ar_peer_get_stats(ArPeer *peer)
 {
   if (peer == NULL || peer->stats == NULL)
     return g_array_new(FALSE, TRUE, sizeof(ArTrackStats));
-  return ar_peer_stats_snapshot(peer->stats);
+  GArray *tracks = ar_peer_stats_snapshot(peer->stats);
+  ar_peer_rate_fill_stats(peer, tracks);
+  return tracks;
 }
 
 char *
@@ -1376,7 +1390,8 @@ ar_peer_close(ArPeer *peer)
   if (peer->capture != NULL) {
     ar_capture_remove_source(peer->capture, peer->video_source);
     ar_capture_remove_source(peer->capture, peer->audio_source);
-    peer->video_source = peer->audio_source = NULL;
+    ar_capture_remove_source(peer->capture, peer->speaker_input);
+    peer->video_source = peer->audio_source = peer->speaker_input = NULL;
     g_clear_pointer(&peer->capture, ar_capture_unref);
   }
   /* The pipeline is in NULL: no GStreamer thread runs our handlers any more. */

@@ -145,6 +145,17 @@ add_track(JsonBuilder *b, const ArTrackInfo *t)
   DBL("luma", s->luma);
   INT("freezes", s->freezes);
   DBL("freeze_ms", s->freeze_ms);
+  /* Only in the latency benchmark (ANYROOM_TEST_STAMP=1, docs/latency.md). */
+  if (s->stamps > 0) {
+    INT("stamps", s->stamps);
+    DBL("stamp_p50_ms", s->stamp_p50_ms);
+    DBL("stamp_p95_ms", s->stamp_p95_ms);
+  }
+  /* The native engine's sent video: the bandwidth controller's target. */
+  if (s->target_kbps > 0) {
+    INT("target_kbps", s->target_kbps);
+    ar_api_add_string_or_null(b, "limited_by", s->limit);
+  }
 #undef INT
 #undef DBL
   json_builder_end_object(b);

@@ -30,6 +30,9 @@ static const Setting settings[] = {
     {"device", "camera", V_STRING, AR_API_CONFIG_CHANGED_DEVICE},
     {"device", "microphone", V_STRING, AR_API_CONFIG_CHANGED_DEVICE},
     {"device", "speaker", V_STRING, AR_API_CONFIG_CHANGED_DEVICE},
+    {"audio", "echo-cancellation", V_BOOL, AR_API_CONFIG_CHANGED_DEVICE},
+    {"audio", "noise-suppression", V_BOOL, AR_API_CONFIG_CHANGED_DEVICE},
+    {"audio", "gain-control", V_BOOL, AR_API_CONFIG_CHANGED_DEVICE},
     {"network", "stun", V_LIST, AR_API_CONFIG_CHANGED_NETWORK},
     {"network", "turn", V_LIST, AR_API_CONFIG_CHANGED_NETWORK},
     {"network", "turn-username", V_STRING, AR_API_CONFIG_CHANGED_NETWORK},
@@ -150,6 +153,9 @@ take_settings(ArConfig *to, ArConfig *from)
   SWAP(camera);
   SWAP(microphone);
   SWAP(speaker);
+  SWAP(echo_cancellation);
+  SWAP(noise_suppression);
+  SWAP(gain_control);
   SWAP(stun);
   SWAP(turn);
   SWAP(turn_username);
@@ -215,6 +221,16 @@ add_bool(JsonBuilder *b, const char *name, gboolean value)
   json_builder_add_boolean_value(b, value);
 }
 
+static void
+add_tri(JsonBuilder *b, const char *name, int value)
+{
+  json_builder_set_member_name(b, name);
+  if (value == AR_CONFIG_UNSET)
+    json_builder_add_null_value(b);
+  else
+    json_builder_add_boolean_value(b, value);
+}
+
 JsonNode *
 ar_api_config_get(const ArConfig *c)
 {
@@ -230,6 +246,13 @@ ar_api_config_get(const ArConfig *c)
   ar_api_add_string_or_null(b, "camera", c->camera);
   ar_api_add_string_or_null(b, "microphone", c->microphone);
   ar_api_add_string_or_null(b, "speaker", c->speaker);
+  json_builder_end_object(b);
+  /* null: the board's choice (on unless the board says otherwise). */
+  json_builder_set_member_name(b, "audio");
+  json_builder_begin_object(b);
+  add_tri(b, "echo-cancellation", c->echo_cancellation);
+  add_tri(b, "noise-suppression", c->noise_suppression);
+  add_tri(b, "gain-control", c->gain_control);
   json_builder_end_object(b);
   json_builder_set_member_name(b, "network");
   json_builder_begin_object(b);
@@ -405,7 +428,8 @@ ar_api_config_patch(ArConfig *config, const char *state_dir, JsonNode *patch, GS
     const char *group = g->data;
     if (!find_setting(group, NULL))
       return invalid(error, group, NULL,
-                     "unknown settings group (known: room, device, network, links, calendar)");
+                     "unknown settings group (known: room, device, audio, network, links, "
+                     "calendar)");
     JsonNode *gn = json_object_get_member(o, group);
     if (!JSON_NODE_HOLDS_OBJECT(gn))
       return invalid(error, group, NULL, "must be an object");

@@ -369,6 +369,8 @@ ar_call_manager_reload_devices(ArCallManager *m, GError **error)
   if (!ar_media_engine_set_devices(m->engine, media.video_source, media.audio_source,
                                    media.audio_sink, error))
     return FALSE;
+  ar_media_engine_set_processing(m->engine, media.echo_cancellation, media.noise_suppression,
+                                 media.gain_control);
   g_message("media: %s%s", ar_media_engine_describe(m->engine),
             m->state == AR_CALL_IDLE ? "" : " (from the next call)");
   return TRUE;

@@ -10,7 +10,8 @@ G_DEFINE_QUARK(ar - config - error - quark, ar_config_error)
 
 /* A table of what a file may contain: every group and key, with its type.
  * Anything else is refused, so a typo never silently does nothing. */
-typedef enum { T_STRING, T_UINT, T_BOOL, T_LIST, T_CODEC } KeyType;
+/* T_TRI: a gboolean-like int, AR_CONFIG_UNSET (-1) when the file does not say. */
+typedef enum { T_STRING, T_UINT, T_BOOL, T_LIST, T_CODEC, T_TRI } KeyType;
 
 typedef struct {
   const char *group;
@@ -40,6 +41,10 @@ static const KeySpec config_keys[] = {
     S("media", "framerate", T_UINT, framerate, 1, 60),
     S("media", "video-bitrate-kbps", T_UINT, video_bitrate_kbps, 100, 20000),
     S("media", "jitter-latency-ms", T_UINT, jitter_latency_ms, 0, 2000),
+    S("media", "decode-received-video", T_BOOL, decode_received_video, 0, 0),
+    S("audio", "echo-cancellation", T_TRI, echo_cancellation, 0, 0),
+    S("audio", "noise-suppression", T_TRI, noise_suppression, 0, 0),
+    S("audio", "gain-control", T_TRI, gain_control, 0, 0),
     S("call", "join-timeout", T_UINT, join_timeout_s, 1, 300),
     S("network", "stun", T_LIST, stun, 0, 0),
     S("network", "turn", T_LIST, turn, 0, 0),
@@ -104,6 +109,9 @@ static const KeySpec board_keys[] = {
     B("video", "framerate", T_UINT, framerate, 1, 60),
     B("audio", "microphone", T_STRING, microphone, 0, 0),
     B("audio", "speaker", T_STRING, speaker, 0, 0),
+    B("audio", "echo-cancellation", T_TRI, echo_cancellation, 0, 0),
+    B("audio", "noise-suppression", T_TRI, noise_suppression, 0, 0),
+    B("audio", "gain-control", T_TRI, gain_control, 0, 0),
     B("display", "output", T_STRING, display, 0, 0),
     B("display", "kiosk-gpu", T_STRING, kiosk_gpu, 0, 0),
     B("image", "arch", T_STRING, arch, 0, 0),
@@ -200,7 +208,8 @@ load_keys(GKeyFile *kf, const char *origin, const KeySpec *specs, gsize n, gpoin
         *(guint *)field = (guint)v;
         break;
       }
-      case T_BOOL: {
+      case T_BOOL:
+      case T_TRI: {
         g_strstrip(raw);
         if (g_str_equal(raw, "true") || g_str_equal(raw, "yes") || g_str_equal(raw, "1"))
           *(gboolean *)field = TRUE;
@@ -285,6 +294,7 @@ ar_config_new_default(void)
   c->calendar_days_ahead = 14;
   c->calendar_join_before_min = 5;
   c->calendar_auto_join_countdown_s = 10;
+  c->echo_cancellation = c->noise_suppression = c->gain_control = AR_CONFIG_UNSET;
   g_autoptr(GKeyFile) empty = g_key_file_new();
   c->links = ar_link_config_new_from_keyfile(empty, "links", NULL);
   return c;
@@ -755,6 +765,7 @@ ar_board_load_file(const char *path, GError **error)
   if (!kf)
     return NULL;
   g_autoptr(ArBoard) b = g_new0(ArBoard, 1);
+  b->echo_cancellation = b->noise_suppression = b->gain_control = AR_CONFIG_UNSET;
   if (!load_keys(kf, path, board_keys, G_N_ELEMENTS(board_keys), b, error))
     return NULL;
   if (!b->name) {
@@ -853,6 +864,16 @@ ar_config_to_media(const ArConfig *c, const ArBoard *b, ArMediaConfig *out)
     out->video_bitrate_kbps = c->video_bitrate_kbps;
   if (c->jitter_latency_ms)
     out->jitter_latency_ms = c->jitter_latency_ms;
+  out->decode_received_video = c->decode_received_video;
+  /* The config's word, else the board's, else on. */
+#define TRI(field)                                                                                 \
+  out->field = c->field != AR_CONFIG_UNSET                  ? c->field                             \
+               : (b != NULL && b->field != AR_CONFIG_UNSET) ? b->field                             \
+                                                            : TRUE
+  TRI(echo_cancellation);
+  TRI(noise_suppression);
+  TRI(gain_control);
+#undef TRI
 }
 
 /* ---- TURN REST credentials ---- */

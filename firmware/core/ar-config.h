@@ -24,6 +24,8 @@ typedef enum {
 
 /* Largest config/board file we read. */
 #define AR_CONFIG_MAX_SIZE (256 * 1024)
+/* A yes/no key the file does not set. */
+#define AR_CONFIG_UNSET (-1)
 
 /* A board profile: board/<name>/board.conf. */
 typedef struct {
@@ -32,12 +34,14 @@ typedef struct {
   char *camera;     /* "auto", "test", "/dev/videoN" */
   char *microphone; /* "auto", "test", ALSA device */
   char *speaker;    /* "auto", "none", ALSA device */
-  char *display;    /* [display] output: "auto", "none", "kiosk" (the kiosk browser shows the
-                       video; anyroomd draws nothing), "window" */
-  char *kiosk_gpu;  /* [display] kiosk-gpu: "on" (default) | "off": the room display renders
-                       in software (a screen without 3D); read by rootfs/mkimage.sh */
-  char **encoders;  /* preference order, NULL = engine default */
-  char **decoders;  /* preference order (hardware first), NULL = GStreamer's ranks */
+  /* the microphone's processing: TRUE/FALSE, or AR_CONFIG_UNSET (on) */
+  int echo_cancellation, noise_suppression, gain_control;
+  char *display;   /* [display] output: "auto", "none", "kiosk" (the kiosk browser shows the
+                      video; anyroomd draws nothing), "window" */
+  char *kiosk_gpu; /* [display] kiosk-gpu: "on" (default) | "off": the room display renders
+                      in software (a screen without 3D); read by rootfs/mkimage.sh */
+  char **encoders; /* preference order, NULL = engine default */
+  char **decoders; /* preference order (hardware first), NULL = GStreamer's ranks */
   guint width, height, framerate;
   /* [image]: how rootfs/mkimage.sh builds this board's image (NULL for the host board) */
   char *arch;      /* Debian architecture: amd64, arm64 */
@@ -76,6 +80,9 @@ typedef struct {
   guint width, height, framerate;
   guint video_bitrate_kbps;
   guint jitter_latency_ms;
+  gboolean decode_received_video; /* diagnostics: decode what the room screen decodes too */
+  /* [audio]: the microphone's processing; AR_CONFIG_UNSET = the board's (else on) */
+  int echo_cancellation, noise_suppression, gain_control;
   /* [call] */
   guint join_timeout_s;
   /* [network]: ICE servers (docs/network.md) */

@@ -737,7 +737,7 @@ start_bridge(WebCall *c, GError **error)
     gst_object_unref(gst_object_ref_sink(video));
     return FALSE;
   }
-  GstElement *speaker = ar_media_engine_make_speaker(e->media, error);
+  GstElement *speaker = ar_capture_make_speaker_input(c->capture, error);
   if (!speaker) {
     gst_object_unref(gst_object_ref_sink(video));
     gst_object_unref(gst_object_ref_sink(audio));

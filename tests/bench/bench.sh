@@ -26,6 +26,20 @@
 # The calendar (tests/bench/cal-bench.c, a few seconds, no network): a 5,000-event calendar
 # with 200 recurring series parsed and expanded over 30 days, median time and peak memory.
 # `./build.sh bench calendar` runs only it. AR_BENCH_CAL_RUNS (7).
+# Media efficiency (tests/bench/bench-media.mjs, ~2 min): the same 720p30 Janus call by anyroomd
+# and by a Chromium room, one after the other: CPU and memory side by side and their ratio.
+# `./build.sh bench media` runs only it. AR_BENCH_MEDIA_S (30).
+# Glass-to-glass latency (tests/bench/bench-latency.mjs, ~1.5 min): time-stamped pictures both
+# ways between anyroomd and Chromium, and Chromium to Chromium as the reference.
+# `./build.sh bench latency` runs only it. AR_BENCH_LATENCY_S (20).
+# Loss resilience (tests/bench/bench-loss.mjs, ~3 min): anyroomd and a Chromium receiving the same
+# sender at the same time at 0, 5 and 10 % random loss: frame rates side by side, freezes.
+# `./build.sh bench loss` runs only it. AR_BENCH_LOSS_S (60).
+# Bandwidth adaptation (tests/integration/test-bandwidth.mjs, ~2 min, three-namespace lab): a
+# token bucket caps the room's uplink at 1 Mbit/s, then 300 kbit/s, then lifts: what the room
+# sends, its picture, the far end's freezes, the time back to full quality; a plot of the sent
+# bitrate in BUILD/meson-logs/lab/bandwidth. `./build.sh bench bandwidth` runs only it.
+# AR_BW_CAP_S (30), AR_BW_LIFT_S (20).
 # Exit 0 whenever it ran: timings never fail it; 1 if it could not run.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -66,6 +80,47 @@ bench_room_call() {
   echo "== room-to-room calls: $ROOM_CALL_CMDLINE (AR_BENCH_ROOM_CALL=0 skips it; \"room-call\" runs only it)"
   AR_BENCH_CMDLINE="$ROOM_CALL_CMDLINE" "$HERE/../integration/run-in-net-lab.sh" --plain "$HERE/bench-room-call.mjs"
 }
+# Media efficiency (issue 14): anyroomd and a Chromium room in the same call (bench-media.mjs).
+MEDIA_CMDLINE="${AR_BENCH_MEDIA_S:+AR_BENCH_MEDIA_S=$AR_BENCH_MEDIA_S }$0 $*"
+bench_media() {
+  echo "== media efficiency: $MEDIA_CMDLINE (AR_BENCH_MEDIA=0 skips it; \"media\" runs only it)"
+  AR_BENCH_CMDLINE="$MEDIA_CMDLINE" "$LAB/in-netns.sh" node "$HERE/bench-media.mjs"
+}
+# Glass-to-glass latency (issue 14): stamped pictures both ways, and Chromium to Chromium.
+LATENCY_CMDLINE="${AR_BENCH_LATENCY_S:+AR_BENCH_LATENCY_S=$AR_BENCH_LATENCY_S }$0 $*"
+bench_latency() {
+  echo "== glass-to-glass latency: $LATENCY_CMDLINE (AR_BENCH_LATENCY=0 skips it; \"latency\" runs only it)"
+  AR_BENCH_CMDLINE="$LATENCY_CMDLINE" "$LAB/in-netns.sh" node "$HERE/bench-latency.mjs"
+}
+# Bandwidth adaptation (issue 14): the integration test's lab with longer phases, as a table.
+BANDWIDTH_CMDLINE="AR_BW_CAP_S=${AR_BW_CAP_S:-30} ${AR_BW_LIFT_S:+AR_BW_LIFT_S=$AR_BW_LIFT_S }$0 $*"
+bench_bandwidth() {
+  echo "== bandwidth adaptation: $BANDWIDTH_CMDLINE (AR_BENCH_BANDWIDTH=0 skips it; \"bandwidth\" runs only it)"
+  AR_BW_CAP_S="${AR_BW_CAP_S:-30}" "$HERE/../integration/run-in-net-lab.sh" "$HERE/../integration/test-bandwidth.mjs" |
+    AR_BENCH_CMDLINE="$BANDWIDTH_CMDLINE" node "$HERE/bench-bandwidth.mjs"
+}
+# Loss resilience (issue 14): anyroomd and Chromium receiving the same sender (bench-loss.mjs).
+LOSS_CMDLINE="${AR_BENCH_LOSS_S:+AR_BENCH_LOSS_S=$AR_BENCH_LOSS_S }$0 $*"
+bench_loss() {
+  echo "== loss resilience: $LOSS_CMDLINE (AR_BENCH_LOSS=0 skips it; \"loss\" runs only it)"
+  AR_BENCH_CMDLINE="$LOSS_CMDLINE" "$LAB/in-netns.sh" node "$HERE/bench-loss.mjs"
+}
+if [ "${2:-}" = bandwidth ]; then
+  bench_bandwidth
+  exit $?
+fi
+if [ "${2:-}" = loss ]; then
+  bench_loss
+  exit $?
+fi
+if [ "${2:-}" = latency ]; then
+  bench_latency
+  exit $?
+fi
+if [ "${2:-}" = media ]; then
+  bench_media
+  exit $?
+fi
 if [ "${2:-}" = room-call ]; then
   bench_room_call
   exit $?
@@ -118,6 +173,22 @@ fi
 if [ "${AR_BENCH_WHIP:-1}" != 0 ]; then
   echo
   bench_whip || rc=1
+fi
+if [ "${AR_BENCH_LOSS:-1}" != 0 ]; then
+  echo
+  bench_loss || rc=1
+fi
+if [ "${AR_BENCH_BANDWIDTH:-1}" != 0 ]; then
+  echo
+  bench_bandwidth || rc=1
+fi
+if [ "${AR_BENCH_LATENCY:-1}" != 0 ]; then
+  echo
+  bench_latency || rc=1
+fi
+if [ "${AR_BENCH_MEDIA:-1}" != 0 ]; then
+  echo
+  bench_media || rc=1
 fi
 if [ "${AR_BENCH_ROOM_CALL:-1}" != 0 ]; then
   echo

@@ -5,8 +5,9 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { startJanus } from '../lab/janus.mjs';
 import { LAB, startAnyroomd, startProcess, tail } from '../lab/lab.mjs';
-import { waitFor } from '../lab/participant.mjs';
+import { launchParticipant, waitFor } from '../lab/participant.mjs';
 
 export const NS = { room: process.env.AR_NET3_ROOM, middle: process.env.AR_NET3_MIDDLE, meet: process.env.AR_NET3_MEET };
 
@@ -23,14 +24,15 @@ export function ini(groups) {
 }
 
 // anyroomd in the room's namespace with a config of @groups (room name and a
-// 15 s join timeout unless @groups says otherwise), its files under tmp/name.
-export async function startNet3Room(tmp, name, groups = {}) {
+// 15 s join timeout unless @groups says otherwise), its files under tmp/name,
+// @env added to its environment.
+export async function startNet3Room(tmp, name, groups = {}, env = {}) {
   const dir = path.join(tmp, name);
   fs.mkdirSync(dir, { recursive: true });
   const conf = path.join(dir, 'anyroom.conf');
   const { room = {}, call = {}, ...rest } = groups;
   fs.writeFileSync(conf, ini({ room: { name: `Room-${name}`, ...room }, call: { 'join-timeout': 15, ...call }, ...rest }), { mode: 0o600 });
-  return startAnyroomd({ tmp: dir, netns: NS.room, extraArgs: ['--config', conf] });
+  return startAnyroomd({ tmp: dir, netns: NS.room, extraArgs: ['--config', conf], env });
 }
 
 // Leaves, stops @d and keeps its log in @out.
@@ -55,4 +57,31 @@ export async function startSignallingBridge(tmp) {
     throw e;
   }
   return bridge;
+}
+
+// The meeting side of a direct path: Janus in the meeting namespace, the room's signalling bridge,
+// a Chromium participant "alice" in the lab room, the middle routing. Its files under @tmp, the
+// participant's log in @out. -> {janus, bridge, alice}; stopNet3Meeting() ends what started.
+export async function startNet3Meeting(tmp, out) {
+  const m = {};
+  if (!NS.room || !NS.middle || !NS.meet) throw new Error('run me with tests/integration/run-in-net-lab.sh');
+  fs.mkdirSync(out, { recursive: true });
+  try {
+    m.janus = await startJanus({ dir: path.join(tmp, 'janus'), iceEnforce: process.env.AR_NET3_MEET_ADDR || '10.98.2.2' });
+    m.bridge = await startSignallingBridge(tmp);
+    m.alice = await launchParticipant({ display: 'alice', logDir: out });
+    await m.alice.waitJoined();
+    net3Mode('direct');
+  } catch (e) {
+    await stopNet3Meeting(m); // what started, stopped: the caller gets nothing to stop
+    throw e;
+  }
+  return m;
+}
+
+export async function stopNet3Meeting(m) {
+  if (!m) return;
+  if (m.alice) await m.alice.close().catch(() => {});
+  if (m.bridge) await m.bridge.stop();
+  if (m.janus) await m.janus.stop();
 }

@@ -595,6 +595,16 @@ step('devices page: the engine\'s devices, a test tone through the chosen speake
   const saved = fs.readFileSync(path.join(STATE, 'settings.conf'), 'utf8');
   assert.match(saved, /^camera=test$/m);
   assert.match(saved, /^speaker=labspeaker$/m);
+  // The microphone's processing: on unless said otherwise; off applies from the next call.
+  for (const id of ['#echo-cancellation', '#noise-suppression', '#gain-control']) assert.ok(await page.isChecked(id), `${id} on by default`);
+  await page.uncheck('#echo-cancellation');
+  await page.click('#audio-form button[type=submit]');
+  await waitMessage(page, /^Microphone processing saved$/);
+  await until('the engine to take it', () => /media: .*echo cancellation off, noise suppression on, gain control on/.test(fs.readFileSync(daemon.log, 'utf8')));
+  assert.match(fs.readFileSync(path.join(STATE, 'settings.conf'), 'utf8'), /^echo-cancellation=false$/m);
+  await page.check('#echo-cancellation');
+  await page.click('#audio-form button[type=submit]');
+  await waitMessage(page, /^Microphone processing saved$/);
   await page.evaluate(() => window.scrollTo(0, 0));
   await shot(page, '10-devices');
   assert.ok(auditEvents().some((e) => e.event === 'test_tone'));

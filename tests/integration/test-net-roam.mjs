@@ -25,24 +25,21 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startJanus } from '../lab/janus.mjs';
-import { launchParticipant, waitFor } from '../lab/participant.mjs';
+import { waitFor } from '../lab/participant.mjs';
 import { buildDir, mkTemp, sleep } from '../lab/lab.mjs';
-import { NS, net3Mode, startNet3Room, startSignallingBridge, stopNet3Room } from './net3.mjs';
+import { NS, startNet3Meeting, startNet3Room, stopNet3Meeting, stopNet3Room } from './net3.mjs';
 import { ctlFail, statusSummary, stepper, tracksOf, waitState } from './common.mjs';
 
 const OUT = path.join(buildDir(), 'meson-logs', 'lab', 'net-roam');
 const TMP = mkTemp('ar-it-net-roam-');
 const ROOM_IP = process.env.AR_NET3_ROOM_ADDR || '10.98.1.2';
 const GW_IP = process.env.AR_NET3_TURN_ADDR || '10.98.1.1';
-const MEET_IP = process.env.AR_NET3_MEET_ADDR || '10.98.2.2';
 const NEW_ROOM_IP = '10.98.1.3';
 const LOSS_SECONDS = Number(process.env.AR_LOSS_SECONDS || 30);
 const LOSS_PERCENTS = (process.env.AR_LOSS_PERCENTS || '10').split(',').map(Number);
 const ONLY = process.env.AR_ROAM_ONLY || ''; // 'a' or 'b': the bench runs one part
 
-let janus = null;
-let bridge = null;
+let meeting = null;
 let alice = null;
 let daemon = null;
 const figures = [];
@@ -144,21 +141,14 @@ async function assertMediaBothWays(display, ms = 3000) {
 }
 
 before(async () => {
-  if (!NS.room || !NS.middle || !NS.meet) throw new Error('run me with tests/integration/run-in-net-lab.sh');
-  fs.mkdirSync(OUT, { recursive: true });
-  janus = await startJanus({ dir: path.join(TMP, 'janus'), iceEnforce: MEET_IP });
-  bridge = await startSignallingBridge(TMP);
-  alice = await launchParticipant({ display: 'alice', logDir: OUT });
-  await alice.waitJoined();
-  net3Mode('direct');
+  meeting = await startNet3Meeting(TMP, OUT);
+  alice = meeting.alice;
 });
 
 after(async () => {
   loss(0);
   await stopDaemon();
-  if (alice) await alice.close().catch(() => {});
-  if (bridge) await bridge.stop();
-  if (janus) await janus.stop();
+  await stopNet3Meeting(meeting);
   try { fs.copyFileSync(path.join(TMP, 'janus', 'janus.log'), path.join(OUT, 'janus.log')); } catch { /* missing */ }
   for (const f of figures) console.log(`# FIGURE ${f}`);
   if (failed()) console.log(`# lab output: ${OUT}`);

@@ -209,6 +209,20 @@ export class Participant {
 
   // Fresh getStats() of the feed: {video: {framesDecoded, frameWidth,
   // frameHeight, ...}, audio: {packetsReceived, totalAudioEnergy, audioLevel, ...}}.
+  // The latency benchmark (docs/latency.md): delays from the time stamp in @display's picture to
+  // its display here, for each new stamped frame between stampStart and stampStop
+  // (-> {samples: [ms...], unread: frames without a readable stamp}).
+  async stampStart(display) {
+    const id = await this.feedIdOf(display);
+    if (!id) throw new Error(`no feed "${display}" at ${this.display}`);
+    if (!(await this.page.evaluate((fid) => window.labStampStart(Number(fid)), id))) throw new Error(`no video of "${display}" at ${this.display}`);
+    this.stampFeed = id;
+  }
+
+  async stampStop() {
+    return this.page.evaluate((fid) => window.labStampStop(Number(fid)), this.stampFeed);
+  }
+
   async stats(display) {
     const id = await this.feedIdOf(display);
     if (!id) throw new Error(`${this.display}: no feed "${display}" in the room`);
@@ -262,6 +276,7 @@ export class Participant {
 // join to finish: call waitJoined().
 export async function launchParticipant({
   display, room = 1234, janus = 'ws://127.0.0.1:8188', pin = null, publish = true, logDir = null,
+  stamp = false,
 } = {}) {
   if (!display) throw new Error('launchParticipant: display is required');
   const server = await serveStatic(path.join(HERE, 'participant'));
@@ -275,6 +290,7 @@ export async function launchParticipant({
   const q = new URLSearchParams({ server: janus, room: String(room), display });
   if (pin !== null) q.set('pin', pin);
   if (!publish) q.set('publish', '0');
+  if (stamp) q.set('stamp', '1');
   const url = `${server.url}index.html?${q}`;
   const p = new Participant({ display, room, browser, server, url });
   try {

@@ -19,6 +19,8 @@ set -uo pipefail
 
 BUILD="$(cd "${1:?usage: $0 BUILD_DIR [SOURCE_DIR]}" && pwd)"
 SRC="$(cd "${2:-$(dirname "$0")/../..}" && pwd)"
+# shellcheck source=../lab/private-bus.sh
+. "$SRC/tests/lab/private-bus.sh"
 CTL="$BUILD/firmware/anyroomctl"
 DAEMON="$BUILD/firmware/anyroomd"
 
@@ -128,20 +130,7 @@ with open(p, "r+b") as f:
 PY
 
 # ---- private D-Bus and RAUC with file-backed slots and a custom bootloader ----
-cat >"$T/bus.conf" <<EOF
-<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>session</type>
-  <listen>unix:path=$T/bus.sock</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow send_destination="*" eavesdrop="true"/>
-    <allow eavesdrop="true"/>
-    <allow own="*"/>
-  </policy>
-</busconfig>
-EOF
+ar_private_bus_conf "$T/bus.conf" "$T/bus.sock"
 BUS="unix:path=$T/bus.sock"
 
 # The custom backend: state in files, every call appended to boot.log.

@@ -54,7 +54,16 @@
     $('allow-idn').checked = l['allow-idn'];
     selected = { camera: c.device.camera || 'auto', microphone: c.device.microphone || 'auto', speaker: c.device.speaker || 'auto' };
     for (const k of Object.keys(selected)) selectValue(`${k}-select`, selected[k]);
+    // null: the board's choice, which is on for every board we ship.
+    for (const k of ['echo-cancellation', 'noise-suppression', 'gain-control']) $(k).checked = c.audio[k] !== false;
   }
+
+  $('audio-form').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const audio = {};
+    for (const k of ['echo-cancellation', 'noise-suppression', 'gain-control']) audio[k] = $(k).checked;
+    await patch({ audio }, 'Microphone processing');
+  });
 
   $('network-form').addEventListener('submit', async (e) => {
     e.preventDefault();

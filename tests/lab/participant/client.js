@@ -6,6 +6,8 @@
 //   display  our display name (default "participant")
 //   pin      room pin (optional)
 //   publish  "0" to join without publishing (default: publish camera+mic)
+//   stamp    "1": publish a 1280x720 canvas at 30 fps whose every frame carries the time it was
+//            drawn, in the code media/ar-stamp.c writes (docs/latency.md), instead of the camera
 //
 // One WebSocket (subprotocol janus-protocol), one session, one publisher handle,
 // one subscriber handle per remote feed. Full trickle both ways, iceServers: [].
@@ -28,6 +30,7 @@
   const ROOM = Number(params.get('room') || 1234);
   const DISPLAY = params.get('display') || 'participant';
   const PIN = params.get('pin');
+  const STAMP = params.get('stamp') === '1';
   const PUBLISH = params.get('publish') !== '0';
   const KEEPALIVE_MS = 20000;
   const STATS_FAST_MS = 50;
@@ -220,9 +223,101 @@
     onPublishers(r.data.publishers || []);
   }
 
+  // ---- the latency benchmark's time stamps (the code of media/ar-stamp.c) ----
+  const STAMP_BLOCK = 16;
+  const STAMP_COLS = 16;
+  const now32 = () => Date.now() % 4294967296;
+
+  // A canvas stream whose frames carry the time they were drawn.
+  function stampedStream() {
+    const c = document.createElement('canvas');
+    c.width = 1280; c.height = 720;
+    const g = c.getContext('2d');
+    let n = 0;
+    const draw = () => {
+      g.fillStyle = '#1f3a5f';
+      g.fillRect(0, 0, c.width, c.height);
+      g.fillStyle = '#e0c040'; // something moves, as a camera's picture does
+      g.fillRect((n++ * 8) % (c.width - 120), 300, 120, 120);
+      const ms = now32();
+      const rows = [Math.floor(ms / 65536), ms % 65536, 65535 - (ms % 65536)];
+      for (let r = 0; r < 3; r++) {
+        for (let col = 0; col < STAMP_COLS; col++) {
+          g.fillStyle = (rows[r] >> (STAMP_COLS - 1 - col)) & 1 ? '#ffffff' : '#000000';
+          g.fillRect(col * STAMP_BLOCK, r * STAMP_BLOCK, STAMP_BLOCK, STAMP_BLOCK);
+        }
+      }
+    };
+    draw();
+    setInterval(draw, 1000 / 30);
+    return c.captureStream(30);
+  }
+
+  // Reads the stamp in the top-left corner of @video's current frame, or null.
+  const stampCanvas = document.createElement('canvas');
+  stampCanvas.width = STAMP_COLS * STAMP_BLOCK; stampCanvas.height = 3 * STAMP_BLOCK;
+  const stampCtx = stampCanvas.getContext('2d', { willReadFrequently: true });
+  function readStamp(video) {
+    if (!video.videoWidth || video.videoWidth < stampCanvas.width) return null;
+    stampCtx.drawImage(video, 0, 0, stampCanvas.width, stampCanvas.height, 0, 0, stampCanvas.width, stampCanvas.height);
+    const d = stampCtx.getImageData(0, 0, stampCanvas.width, stampCanvas.height).data;
+    const rows = [0, 0, 0];
+    const q = STAMP_BLOCK / 4;
+    for (let r = 0; r < 3; r++) {
+      for (let col = 0; col < STAMP_COLS; col++) {
+        let sum = 0; let k = 0;
+        for (let y = r * STAMP_BLOCK + q; y < (r + 1) * STAMP_BLOCK - q; y++) {
+          for (let x = col * STAMP_BLOCK + q; x < (col + 1) * STAMP_BLOCK - q; x++) {
+            const i = (y * stampCanvas.width + x) * 4;
+            sum += (d[i] + d[i + 1] + d[i + 2]) / 3; k++;
+          }
+        }
+        rows[r] = rows[r] * 2 + (sum / k > 128 ? 1 : 0);
+      }
+    }
+    if (rows[1] + rows[2] !== 65535) return null;
+    return rows[0] * 65536 + rows[1];
+  }
+
+  // Delay from stamp to display of each new stamped frame of a feed (requestVideoFrameCallback:
+  // called as a frame is composited, i.e. shown).
+  const stampWatches = new Map();
+  window.labStampStart = function (feedId) {
+    const fig = document.getElementById('feed-' + feedId);
+    const v = fig && fig.querySelector('video');
+    if (!v) return false;
+    const w = { samples: [], unread: 0, last: null, stop: false };
+    stampWatches.set(feedId, w);
+    const onFrame = () => {
+      if (w.stop) return;
+      const ms = readStamp(v);
+      if (ms === null) w.unread++;
+      else if (ms !== w.last) {
+        let delay = now32() - ms;
+        if (delay < -2147483648) delay += 4294967296;
+        if (delay >= 0 && delay < 10000) w.samples.push(delay);
+        w.last = ms;
+      }
+      v.requestVideoFrameCallback(onFrame);
+    };
+    v.requestVideoFrameCallback(onFrame);
+    return true;
+  };
+  window.labStampStop = function (feedId) {
+    const w = stampWatches.get(feedId);
+    if (!w) return null;
+    w.stop = true;
+    stampWatches.delete(feedId);
+    return { samples: w.samples, unread: w.unread };
+  };
+
   async function publish() {
     let stream;
-    try {
+    if (STAMP) {
+      const mic = await navigator.mediaDevices.getUserMedia({ audio: true });
+      stream = stampedStream();
+      for (const t of mic.getAudioTracks()) stream.addTrack(t);
+    } else try {
       stream = await navigator.mediaDevices.getUserMedia({
         audio: true,
         video: { width: { ideal: 1280 }, height: { ideal: 720 }, frameRate: { ideal: 30 } },

@@ -121,6 +121,19 @@ test_get(Fixture *f, gconstpointer data)
   JsonObject *links = json_object_get_object_member(o, "links");
   g_assert_cmpuint(json_array_get_length(json_object_get_array_member(links, "jitsi-domains")), ==,
                    1);
+  /* Unset: the board's choice (null); set, it reads back and applies to the next call. */
+  JsonObject *audio = json_object_get_object_member(o, "audio");
+  g_assert_true(json_object_get_null_member(audio, "echo-cancellation"));
+  g_autoptr(GError) error = NULL;
+  g_assert_true(patch(f, "{\"audio\": {\"echo-cancellation\": false}}", &error));
+  g_assert_no_error(error);
+  g_assert_cmpint(f->config->echo_cancellation, ==, FALSE);
+  g_assert_cmpint(f->config->noise_suppression, ==, AR_CONFIG_UNSET);
+  g_autoptr(JsonNode) again = ar_api_config_get(f->config);
+  audio = json_object_get_object_member(json_node_get_object(again), "audio");
+  g_assert_false(json_object_get_boolean_member(audio, "echo-cancellation"));
+  g_assert_false(patch(f, "{\"audio\": {\"echo-cancellation\": \"off\"}}", &error));
+  g_assert_nonnull(strstr(error->message, "true, false"));
 }
 
 static void

@@ -439,6 +439,57 @@ test_merge(void)
   g_assert_cmpuint(m.height, ==, 720);
   g_assert_cmpstr(m.encoders[0], ==, "v4l2h264enc");
   g_assert_cmpuint(m.jitter_latency_ms, <, 200); /* interactive, not webrtcbin's 200 ms */
+  g_assert_false(m.decode_received_video);       /* the room screen decodes */
+  g_autoptr(ArConfig) diag = load("[media]\ndecode-received-video=true\n", &error);
+  g_assert_no_error(error);
+  ar_config_to_media(diag, b, &m);
+  g_assert_true(m.decode_received_video);
+}
+
+/* [audio]: the microphone's processing is on unless the board or the config
+ * says otherwise; the config's word wins over the board's. */
+static void
+test_audio_processing(void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ArBoard) host = ar_board_load("host", &error);
+  g_assert_no_error(error);
+  ArMediaConfig m;
+  {
+    g_autoptr(ArConfig) c = load("", &error);
+    g_assert_no_error(error);
+    g_assert_cmpint(c->echo_cancellation, ==, AR_CONFIG_UNSET);
+    ar_config_to_media(c, host, &m);
+    g_assert_true(m.echo_cancellation && m.noise_suppression && m.gain_control);
+  }
+  g_autofree char *dir = g_dir_make_tmp("ar-board-XXXXXX", &error);
+  g_assert_no_error(error);
+  g_autofree char *path = g_build_filename(dir, "board.conf", NULL);
+  g_assert_true(g_file_set_contents(
+      path, "[board]\nname=quiet\n[audio]\necho-cancellation=false\ngain-control=no\n", -1, NULL));
+  g_autoptr(ArBoard) quiet = ar_board_load_file(path, &error);
+  g_assert_no_error(error);
+  g_unlink(path);
+  g_rmdir(dir);
+  {
+    g_autoptr(ArConfig) c = load("", &error);
+    ar_config_to_media(c, quiet, &m);
+    g_assert_false(m.echo_cancellation);
+    g_assert_true(m.noise_suppression);
+    g_assert_false(m.gain_control);
+  }
+  {
+    g_autoptr(ArConfig) c =
+        load("[audio]\necho-cancellation=true\nnoise-suppression=false\n", &error);
+    g_assert_no_error(error);
+    ar_config_to_media(c, quiet, &m);
+    g_assert_true(m.echo_cancellation);
+    g_assert_false(m.noise_suppression);
+    g_assert_false(m.gain_control);
+  }
+  g_assert_null(load("[audio]\necho-cancellation=maybe\n", &error));
+  g_assert_error(error, AR_CONFIG_ERROR, AR_CONFIG_ERROR_INVALID_VALUE);
+  g_assert_nonnull(strstr(error->message, "audio.echo-cancellation"));
 }
 
 /* media.decoders overrides the board's [video] decoders; empty means
@@ -649,6 +700,7 @@ main(int argc, char **argv)
   g_test_add_func("/config/board/image-refused", test_board_image_refused);
   g_test_add_func("/config/board/every-board-media-check", test_board_every_media_check);
   g_test_add_func("/config/display-values", test_display_values);
+  g_test_add_func("/config/audio-processing", test_audio_processing);
   g_test_add_func("/config/network", test_network);
   g_test_add_func("/config/network/bad", test_network_bad);
   g_test_add_func("/config/network/turn-credentials", test_turn_credentials);

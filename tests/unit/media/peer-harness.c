@@ -246,6 +246,7 @@ static const ArPeerCallbacks callbacks = {
 const ArVideoSinkFuncs *test_video_sink;
 gpointer test_video_sink_data;
 const char *const *test_decoders;
+gboolean test_decode_video;
 
 ArMediaEngine *
 make_engine(const char *const *encoders)
@@ -261,6 +262,7 @@ make_engine(const char *const *encoders)
   cfg.video_sink = "none";
   cfg.encoders = encoders;
   cfg.decoders = test_decoders;
+  cfg.decode_received_video = test_decode_video;
   cfg.width = 320;
   cfg.height = 240;
   cfg.video_bitrate_kbps = 400;

@@ -68,6 +68,9 @@ extern const ArVideoSinkFuncs *test_video_sink;
 extern gpointer test_video_sink_data;
 /* Set before call_init (or make_engine): the engine's decoder preference. */
 extern const char *const *test_decoders;
+/* Set before call_init (or make_engine): RECV peers decode video even though
+ * the engine shows none (ArMediaConfig.decode_received_video). */
+extern gboolean test_decode_video;
 
 /* An engine with the test camera and tone, 320x240, no sinks. */
 ArMediaEngine *make_engine(const char *const *encoders);

@@ -217,6 +217,9 @@ loud(Consumer *c)
   return r;
 }
 
+/* The capture graph's own fakesink: the speaker, none in these tests. */
+#define SPEAKER_SINKS 1
+
 static ArMediaEngine *
 make_engine(const char *camera)
 {
@@ -314,7 +317,8 @@ test_consumers(void)
 
   /* One camera and one microphone, in the capture graph only. */
   g_assert_cmpuint(count_factory(ar_capture_get_pipeline(capture), "videotestsrc"), ==, 1);
-  g_assert_cmpuint(count_factory(ar_capture_get_pipeline(capture), "audiotestsrc"), ==, 1);
+  /* (and the speaker's silent bed: this engine has no speaker) */
+  g_assert_cmpuint(count_factory(ar_capture_get_pipeline(capture), "audiotestsrc"), ==, 2);
   g_assert_cmpuint(count_factory(v1->pipeline, "videotestsrc"), ==, 0);
   g_assert_cmpuint(count_factory(v2->pipeline, "videotestsrc"), ==, 0);
   g_assert_cmpuint(count_factory(a1->pipeline, "audiotestsrc"), ==, 0);
@@ -474,7 +478,7 @@ test_in_graph_sink(void)
   spin(700);
   g_assert_cmpint(g_atomic_int_get(&frames), ==, 0);
   g_assert_cmpuint(consumer_count(peer), >=, before + 5);
-  g_assert_cmpuint(count_factory(ar_capture_get_pipeline(capture), "fakesink"), ==, 0);
+  g_assert_cmpuint(count_factory(ar_capture_get_pipeline(capture), "fakesink"), ==, SPEAKER_SINKS);
   consumer_free(peer);
 }
 
@@ -591,7 +595,7 @@ test_errors(void)
   g_assert_cmpuint(seen.calls, ==, 1);
   g_assert_true(seen.sink == sink);
   g_assert_null(ar_capture_get_error(capture));
-  g_assert_cmpuint(count_factory(ar_capture_get_pipeline(capture), "fakesink"), ==, 0);
+  g_assert_cmpuint(count_factory(ar_capture_get_pipeline(capture), "fakesink"), ==, SPEAKER_SINKS);
   before = consumer_count(peer);
   spin(500);
   g_assert_cmpuint(consumer_count(peer), >=, before + 3);
@@ -630,6 +634,135 @@ test_errors(void)
   g_clear_error(&seen.error);
 }
 
+/* What the room's speaker plays (the capture graph's "speaker" sink). */
+typedef struct {
+  gint buffers; /* atomic */
+  gint max_abs; /* atomic: largest |sample| since the last reset */
+  gint jumps;   /* atomic: sample-to-sample steps no 440 Hz tone makes (gaps, clicks) */
+  gint last;
+} Speaker;
+
+static GstPadProbeReturn
+speaker_probe(GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  Speaker *sp = data;
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER(info);
+  GstMapInfo map;
+
+  if (buf == NULL || !gst_buffer_map(buf, &map, GST_MAP_READ))
+    return GST_PAD_PROBE_OK;
+  const gint16 *v = (const gint16 *)map.data;
+  gint m = 0;
+  for (gsize i = 0; i < map.size / 2; i++) {
+    gint x = GINT16_FROM_LE(v[i]);
+    m = MAX(m, ABS(x));
+    /* A 440 Hz tone of peak 16384 moves at most 944 per sample at 48 kHz. */
+    if (ABS(x - sp->last) > 4000)
+      g_atomic_int_inc(&sp->jumps);
+    sp->last = x;
+  }
+  gst_buffer_unmap(buf, &map);
+  if (m > g_atomic_int_get(&sp->max_abs))
+    g_atomic_int_set(&sp->max_abs, m);
+  g_atomic_int_inc(&sp->buffers);
+  return GST_PAD_PROBE_OK;
+}
+
+/* A far end: a live tone at @freq and @volume into the room's speaker. */
+static GstElement *
+far_end_new(ArCapture *capture, double freq, double volume, GstElement **input)
+{
+  g_autoptr(GError) error = NULL;
+  GstElement *pipeline = gst_object_ref_sink(gst_pipeline_new(NULL));
+  GstElement *tone = gst_element_factory_make("audiotestsrc", NULL);
+
+  g_object_set(tone, "is-live", TRUE, "freq", freq, "volume", volume, "samplesperbuffer", 960,
+               NULL);
+  *input = ar_capture_make_speaker_input(capture, &error);
+  g_assert_no_error(error);
+  gst_bin_add_many(GST_BIN(pipeline), tone, *input, NULL);
+  g_assert_true(gst_element_link(tone, *input));
+  g_assert_cmpint(gst_element_set_state(pipeline, GST_STATE_PLAYING), !=, GST_STATE_CHANGE_FAILURE);
+  return pipeline;
+}
+
+static gint
+speaker_peak_over(Speaker *sp, guint ms)
+{
+  g_atomic_int_set(&sp->max_abs, 0);
+  spin(ms);
+  return g_atomic_int_get(&sp->max_abs);
+}
+
+/* The room's speaker is in the capture graph: it runs (silent) with no far
+ * end, mixes every far end at the room's volume, and a far end that goes
+ * leaves the others (and the silence) playing. */
+static void
+test_speaker(void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ArMediaEngine) engine = make_engine("test");
+  ArCapture *capture = ar_media_engine_capture_acquire(engine, &error);
+  g_autoptr(GstElement) speaker = NULL;
+  g_autoptr(GstPad) pad = NULL;
+  Speaker sp = {0};
+  GstElement *far1, *far2, *in1, *in2;
+  gint one, two;
+
+  g_assert_no_error(error);
+  speaker = gst_bin_get_by_name(GST_BIN(ar_capture_get_pipeline(capture)), "speaker");
+  g_assert_nonnull(speaker);
+  pad = gst_element_get_static_pad(speaker, "sink");
+  gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, speaker_probe, &sp, NULL);
+  /* The echo canceller's reference sits on the speaker path. */
+  g_autoptr(GstElementFactory) probe = gst_element_factory_find("webrtcechoprobe");
+  if (probe != NULL)
+    g_assert_cmpuint(count_factory(ar_capture_get_pipeline(capture), "webrtcechoprobe"), ==, 1);
+
+  /* No far end: silence, in real time (about 100 buffers of 10 ms a second). */
+  spin(300);
+  g_atomic_int_set(&sp.buffers, 0);
+  g_assert_cmpint(speaker_peak_over(&sp, 1000), ==, 0);
+  g_test_message("speaker buffers in 1 s with no far end: %d", g_atomic_int_get(&sp.buffers));
+  g_assert_cmpint(g_atomic_int_get(&sp.buffers), >, 50);
+
+  ar_media_engine_set_speaker_volume(engine, AR_MEDIA_VOLUME_MAX); /* gain 1.0 */
+  far1 = far_end_new(capture, 440.0, 0.5, &in1);
+  spin(500);
+  g_atomic_int_set(&sp.jumps, 0);
+  one = speaker_peak_over(&sp, 2000);
+  g_test_message("one far end: peak %d, clicks %d in 2 s", one, g_atomic_int_get(&sp.jumps));
+  g_assert_cmpint(one, >, 12000); /* 0.5 of full scale: 16384, at the default volume */
+  g_assert_cmpint(one, <, 20000);
+
+  /* The room's volume applies to what the speaker plays. */
+  g_assert_cmpint(g_atomic_int_get(&sp.jumps), <, 5);
+  ar_media_engine_set_speaker_volume(engine, 0);
+  spin(200);
+  g_assert_cmpint(speaker_peak_over(&sp, 500), ==, 0);
+  ar_media_engine_set_speaker_volume(engine, AR_MEDIA_VOLUME_MAX);
+
+  /* A second far end (another tone) is mixed in: the peaks add up. */
+  far2 = far_end_new(capture, 660.0, 0.25, &in2);
+  spin(500);
+  two = speaker_peak_over(&sp, 1000);
+  g_test_message("two far ends: peak %d", two);
+  g_assert_cmpint(two, >, one + 4000);
+
+  /* One far end removed, the other finalized: silence again, still running. */
+  ar_capture_remove_source(capture, in1);
+  gst_element_set_state(far2, GST_STATE_NULL);
+  gst_object_unref(far2);
+  spin(300);
+  g_atomic_int_set(&sp.buffers, 0);
+  g_assert_cmpint(speaker_peak_over(&sp, 700), ==, 0);
+  g_assert_cmpint(g_atomic_int_get(&sp.buffers), >, 30);
+  g_assert_cmpuint(count_factory(ar_capture_get_pipeline(capture), "appsrc"), ==, 0);
+  gst_element_set_state(far1, GST_STATE_NULL);
+  gst_object_unref(far1);
+  ar_capture_unref(capture);
+}
+
 /* A camera that is not there: a GError naming it, not an assertion. */
 static void
 test_missing_camera(void)
@@ -661,5 +794,6 @@ main(int argc, char **argv)
   g_test_add_func("/media/capture/consumer-runs-before-link", test_consumer_runs_before_link);
   g_test_add_func("/media/capture/errors", test_errors);
   g_test_add_func("/media/capture/missing-camera", test_missing_camera);
+  g_test_add_func("/media/capture/speaker", test_speaker);
   return g_test_run();
 }

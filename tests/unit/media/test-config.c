@@ -8,6 +8,7 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include "ar-media-priv.h"
 #include "ar-media.h"
 
 static void
@@ -81,10 +82,10 @@ test_settings_invalid(void)
       {AR_MEDIA_SETTING_VIDEO_SOURCE, "/etc/passwd", "video source"},
       {AR_MEDIA_SETTING_VIDEO_SOURCE, "/dev/../etc/passwd", "video source"},
       {AR_MEDIA_SETTING_VIDEO_SOURCE, "video0", "video source"},
-      {AR_MEDIA_SETTING_AUDIO_SOURCE, "none", "expected auto, test or an ALSA device name"},
+      {AR_MEDIA_SETTING_AUDIO_SOURCE, "none", "expected auto, test, an ALSA device name"},
       {AR_MEDIA_SETTING_AUDIO_SOURCE, "hw:0 ; reboot", "audio source"},
       {AR_MEDIA_SETTING_AUDIO_SOURCE, "", "audio source"},
-      {AR_MEDIA_SETTING_AUDIO_SINK, "test", "expected auto, none or an ALSA device name"},
+      {AR_MEDIA_SETTING_AUDIO_SINK, "test", "expected auto, none, an ALSA device name"},
       {AR_MEDIA_SETTING_AUDIO_SINK, "kiosk", "audio sink"},
       {AR_MEDIA_SETTING_AUDIO_SINK, "hw:0/1", "audio sink"},
   };
@@ -215,8 +216,16 @@ test_device_names(void)
       "dsnoop:0",
       "iec958:CARD=PCH",
       "hdmi:CARD=HDMI,DEV=3",
+      /* Not ALSA: a PulseAudio (or PipeWire-pulse) source or sink. */
+      "pulse:room_air.monitor",
+      "pulse:alsa_output.usb-Bar_Speaker-00.analog-stereo",
   };
   static const char *const alsa_bad[] = {
+      "pulse:",
+      "pulse:a b",
+      "pulse:x/y",
+      "pulse:x;y",
+      "pulse:'x'",
       "file:FILE=x.raw,FORMAT=raw",
       "file:x.raw",
       "file:'x.raw'",
@@ -312,6 +321,26 @@ test_device_names(void)
     g_assert_false(ar_media_setting_check(AR_MEDIA_SETTING_VIDEO_SOURCE, alsa_good[i], NULL));
 }
 
+/* Which element a device value makes, and its "device" property. */
+static void
+test_audio_elements(void)
+{
+  const char *dev = NULL;
+
+  g_assert_cmpstr(ar_media_audio_element("hw:1,0", TRUE, &dev), ==, "alsasrc");
+  g_assert_cmpstr(dev, ==, "hw:1,0");
+  g_assert_cmpstr(ar_media_audio_element("pulse", FALSE, &dev), ==, "alsasink");
+  g_assert_cmpstr(dev, ==, "pulse");
+  g_assert_cmpstr(ar_media_audio_element("pulse:room_air.monitor", TRUE, &dev), ==, "pulsesrc");
+  g_assert_cmpstr(dev, ==, "room_air.monitor");
+  g_assert_cmpstr(ar_media_audio_element("pulse:room_speaker", FALSE, &dev), ==, "pulsesink");
+  g_assert_cmpstr(dev, ==, "room_speaker");
+  /* Not a valid pulse name: ALSA's element, which the settings refuse anyway. */
+  g_assert_cmpstr(ar_media_audio_element("pulse:a b", TRUE, NULL), ==, "alsasrc");
+  g_assert_cmpstr(ar_media_audio_element(NULL, FALSE, &dev), ==, "alsasink");
+  g_assert_null(dev);
+}
+
 /* The device helpers check the name themselves, whoever calls them: the
  * hostile name never reaches ALSA (no file is written) or v4l2src. */
 static void
@@ -338,6 +367,7 @@ main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/media/config/defaults", test_defaults);
+  g_test_add_func("/media/config/audio-elements", test_audio_elements);
   g_test_add_func("/media/config/settings-valid", test_settings_valid);
   g_test_add_func("/media/config/settings-invalid", test_settings_invalid);
   g_test_add_func("/media/config/message-bounded", test_message_bounded);

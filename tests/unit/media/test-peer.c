@@ -233,8 +233,10 @@ run_decoder_call(const char *decoder)
 
   g_free(take_decoder_logged());
   test_decoders = pref;
+  test_decode_video = TRUE;
   call_init(&call, vp8);
   test_decoders = NULL;
+  test_decode_video = FALSE;
   call_start(&call);
   if (!wait_for(&call, both_connected, CALL_TIMEOUT_MS, "both peers CONNECTED"))
     goto out;

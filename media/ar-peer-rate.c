@@ -1,0 +1,229 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * ar-peer-rate.c: a SEND peer's bandwidth adaptation (issue 14, part 2). While
+ * the peer is connected, every AR_PEER_RATE_TICK_MS it hands the bandwidth
+ * controller (ar-rate.c) what the far end reported of our video (RTCP receiver
+ * reports: loss, round-trip time; REMB, from the RTP session's feedback) and
+ * what we sent, and applies its answer to the encoder: the bitrate, and below
+ * thresholds a smaller picture and a lower frame rate.
+ */
+#include "ar-peer-priv.h"
+
+#include <gst/rtp/rtp.h>
+
+#define AR_PEER_RATE_TICK_MS 500
+
+/* The RTP session's feedback (an RTCP thread): a REMB for our stream caps us. */
+static void
+ar_peer_on_feedback(GObject *session, guint type, guint fbtype, guint sender_ssrc, guint media_ssrc,
+                    GstBuffer *fci, gpointer user_data)
+{
+  ArPeer *peer = user_data;
+  GstMapInfo map;
+  guint64 bps = 0;
+  gboolean ok;
+
+  (void)session;
+  (void)sender_ssrc;
+  (void)media_ssrc;
+  if (type != GST_RTCP_TYPE_PSFB || fbtype != GST_RTCP_PSFB_TYPE_AFB || fci == NULL)
+    return;
+  if (!gst_buffer_map(fci, &map, GST_MAP_READ))
+    return;
+  ok = ar_rate_parse_remb(map.data, map.size, &bps);
+  gst_buffer_unmap(fci, &map);
+  if (!ok)
+    return;
+  g_mutex_lock(&peer->lock);
+  peer->remb_bps = bps;
+  peer->remb_count++;
+  g_mutex_unlock(&peer->lock);
+}
+
+/* The RTP session's incoming RTCP (an RTCP thread): the receiver report
+ * blocks about our video, as they come (webrtcbin's stats lag a second). */
+static void
+ar_peer_on_rtcp(GObject *session, GstBuffer *buffer, gpointer user_data)
+{
+  ArPeer *peer = user_data;
+  GstRTCPBuffer rtcp = GST_RTCP_BUFFER_INIT;
+  GstRTCPPacket packet;
+  gboolean more;
+
+  (void)session;
+  if (peer->video_ssrc == 0 || !gst_rtcp_buffer_map(buffer, GST_MAP_READ, &rtcp))
+    return;
+  for (more = gst_rtcp_buffer_get_first_packet(&rtcp, &packet); more;
+       more = gst_rtcp_packet_move_to_next(&packet)) {
+    GstRTCPType type = gst_rtcp_packet_get_type(&packet);
+
+    if (type != GST_RTCP_TYPE_RR && type != GST_RTCP_TYPE_SR)
+      continue;
+    for (guint i = 0; i < gst_rtcp_packet_get_rb_count(&packet); i++) {
+      guint32 ssrc = 0, ehs, jitter, lsr, dlsr;
+      guint8 fraction = 0;
+      gint32 lost;
+
+      gst_rtcp_packet_get_rb(&packet, i, &ssrc, &fraction, &lost, &ehs, &jitter, &lsr, &dlsr);
+      if (ssrc != peer->video_ssrc)
+        continue;
+      g_mutex_lock(&peer->lock);
+      peer->rr_loss = MAX(peer->rr_loss, fraction / 256.0);
+      peer->rr_count++;
+      g_mutex_unlock(&peer->lock);
+    }
+  }
+  gst_rtcp_buffer_unmap(&rtcp);
+}
+
+/* The RTP session of the bundle, once webrtcbin made it. */
+static void
+ar_peer_rate_hook_session(ArPeer *peer)
+{
+  g_autoptr(GstElement) rtpbin = NULL;
+  GObject *session = NULL;
+
+  if (peer->rtp_session != NULL)
+    return;
+  rtpbin = gst_bin_get_by_name(GST_BIN(peer->webrtc), "rtpbin");
+  if (rtpbin == NULL)
+    return;
+  g_signal_emit_by_name(rtpbin, "get-internal-session", 0u, &session);
+  if (session == NULL)
+    return;
+  peer->rtp_session = session;
+  peer->feedback_handler =
+      g_signal_connect(session, "on-feedback-rtcp", G_CALLBACK(ar_peer_on_feedback), peer);
+  peer->rtcp_handler =
+      g_signal_connect(session, "on-receiving-rtcp", G_CALLBACK(ar_peer_on_rtcp), peer);
+}
+
+static const ArTrackStats *
+ar_peer_rate_video(GArray *tracks)
+{
+  for (guint i = 0; i < tracks->len; i++) {
+    const ArTrackStats *t = &g_array_index(tracks, ArTrackStats, i);
+
+    if (g_str_equal(t->kind, "video"))
+      return t;
+  }
+  return NULL;
+}
+
+static void
+ar_peer_rate_apply(ArPeer *peer, ArRateLevel old_level)
+{
+  ArRateLevel level = ar_rate_get_level(peer->rate);
+  guint kbps = ar_rate_get_target_kbps(peer->rate);
+  const ArMediaConfig *cfg;
+
+  if (peer->engine == NULL) /* closing */
+    return;
+  cfg = ar_media_engine_get_config(peer->engine);
+  ar_encoder_set_bitrate(peer->video_encode, ar_media_engine_get_encoder(peer->engine), kbps);
+  if (level != old_level) {
+    guint w = 0, h = 0, fps = 0;
+
+    if (level != AR_RATE_LEVEL_FULL && cfg->width >= 4 && cfg->height >= 4) {
+      /* Even sizes: every encoder takes them. */
+      w = (cfg->width / 2) & ~1u;
+      h = (cfg->height / 2) & ~1u;
+    }
+    if (level == AR_RATE_LEVEL_HALF_SIZE_FPS && cfg->framerate >= 2)
+      fps = cfg->framerate / 2;
+    ar_encoder_set_picture(peer->video_encode, w, h, fps);
+    g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "AR_MEDIA", "bandwidth", "MESSAGE",
+                     "peer %s: video picture %ux%u at %u fps (bandwidth: %u kbit/s)", peer->label,
+                     w ? w : cfg->width, h ? h : cfg->height, fps ? fps : cfg->framerate, kbps);
+  }
+}
+
+static gboolean
+ar_peer_rate_tick(gpointer data)
+{
+  ArPeer *peer = data;
+  g_autoptr(GArray) tracks = NULL;
+  const ArTrackStats *video;
+  gint64 now = g_get_monotonic_time();
+  guint64 remb;
+  guint remb_count;
+  double loss = -1;
+  guint old_kbps = ar_rate_get_target_kbps(peer->rate);
+  ArRateLevel old_level = ar_rate_get_level(peer->rate);
+
+  ar_peer_rate_hook_session(peer);
+  g_mutex_lock(&peer->lock);
+  remb = peer->remb_bps;
+  remb_count = peer->remb_count;
+  if (peer->rr_count != peer->rr_seen) {
+    /* The worst of the reports since the last tick. */
+    loss = peer->rr_loss;
+    peer->rr_seen = peer->rr_count;
+    peer->rr_loss = 0;
+  }
+  g_mutex_unlock(&peer->lock);
+  if (remb_count != peer->remb_seen) {
+    if (peer->remb_seen == 0)
+      g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "AR_MEDIA", "bandwidth", "MESSAGE",
+                       "peer %s: the far end sends REMB (%" G_GUINT64_FORMAT " bit/s)", peer->label,
+                       remb);
+    peer->remb_seen = remb_count;
+    ar_rate_on_remb(peer->rate, now, remb);
+  }
+  tracks = ar_peer_stats_snapshot(peer->stats);
+  video = ar_peer_rate_video(tracks);
+  if (video == NULL ||
+      !ar_rate_on_report(peer->rate, now, loss, video->rtt_ms, video->bitrate_bps / 1000.0))
+    return G_SOURCE_CONTINUE;
+  ar_peer_rate_apply(peer, old_level);
+  guint kbps = ar_rate_get_target_kbps(peer->rate);
+  /* Logged when it moves by a tenth or more (the ramp moves every tick). */
+  if (kbps * 10 < old_kbps * 9 || kbps * 10 > old_kbps * 11 ||
+      ar_rate_get_level(peer->rate) != old_level)
+    g_log_structured(
+        G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "AR_MEDIA", "bandwidth", "MESSAGE",
+        "peer %s: video bitrate %u -> %u kbit/s (%s; loss %.0f %%, rtt %.0f ms, "
+        "sent %.0f kbit/s)",
+        peer->label, old_kbps, kbps, ar_rate_limit_to_string(ar_rate_get_limit(peer->rate)),
+        ar_rate_get_loss(peer->rate) * 100.0, video->rtt_ms, video->bitrate_bps / 1000.0);
+  return G_SOURCE_CONTINUE;
+}
+
+void
+ar_peer_rate_arm(ArPeer *peer)
+{
+  if (peer->direction != AR_PEER_SEND || peer->video_encode == NULL || peer->rate_timer != NULL ||
+      peer->rate == NULL)
+    return;
+  peer->rate_timer = ar_media_timer_attach(AR_PEER_RATE_TICK_MS, "ar-peer-rate", ar_peer_rate_tick,
+                                           peer, peer->context);
+}
+
+void
+ar_peer_rate_disarm(ArPeer *peer)
+{
+  if (peer->rate_timer != NULL) {
+    g_source_destroy(peer->rate_timer);
+    g_clear_pointer(&peer->rate_timer, g_source_unref);
+  }
+  if (peer->rtp_session != NULL) {
+    g_signal_handler_disconnect(peer->rtp_session, peer->feedback_handler);
+    g_signal_handler_disconnect(peer->rtp_session, peer->rtcp_handler);
+    g_clear_object(&peer->rtp_session);
+  }
+}
+
+void
+ar_peer_rate_fill_stats(ArPeer *peer, GArray *tracks)
+{
+  if (peer->rate == NULL)
+    return;
+  for (guint i = 0; i < tracks->len; i++) {
+    ArTrackStats *t = &g_array_index(tracks, ArTrackStats, i);
+
+    if (!g_str_equal(t->kind, "video"))
+      continue;
+    t->target_kbps = ar_rate_get_target_kbps(peer->rate);
+    g_strlcpy(t->limit, ar_rate_limit_to_string(ar_rate_get_limit(peer->rate)), sizeof(t->limit));
+  }
+}

@@ -1,0 +1,274 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * ar-rate.c: the sender's bandwidth controller (see ar-rate.h for how it
+ * decides). Loss-based and delay-based like the WebRTC congestion
+ * controllers, on what every SFU sends back (RTCP receiver reports, REMB):
+ * GStreamer 1.22 has no congestion control element.
+ */
+#include "ar-rate.h"
+
+#include <string.h>
+
+#define AR_RATE_LOSS_HIGH 0.10
+#define AR_RATE_LOSS_LOW 0.02
+/* After a decrease: the reports take a second to show its effect (RTCP and
+ * our stats, a second each), so none before that, and no increase either. */
+#define AR_RATE_HOLD_US (1500 * G_TIME_SPAN_MILLISECOND)
+/* Decreases closer than this are one episode of overuse. */
+#define AR_RATE_EPISODE_US (5 * G_TIME_SPAN_SECOND)
+#define AR_RATE_LOSS_DOWN 0.95
+#define AR_RATE_STEP_US (400 * G_TIME_SPAN_MILLISECOND)
+#define AR_RATE_REMB_VALID_US (5 * G_TIME_SPAN_SECOND)
+#define AR_RATE_UP_AFTER_US (2 * G_TIME_SPAN_SECOND)
+#define AR_RATE_FAST_UP 1.25
+#define AR_RATE_SLOW_UP 1.05
+/* Past the ceiling by this much, with this many reports without a loss
+ * while above it: the bottleneck went away. */
+#define AR_RATE_FORGET 1.20
+#define AR_RATE_FORGET_REPORTS 2
+/* Near the ceiling: from this fraction of it on, the slow increase. */
+#define AR_RATE_ZONE 0.85
+#define AR_RATE_QUEUE_DOWN 0.85
+/* A queue: the round-trip time above the call's lowest by this much (ms), or
+ * by the lowest itself when that is larger (a long path jitters more). */
+#define AR_RATE_QUEUE_MS 100.0
+/* A queue shows in this many new measurements in a row: one long round trip
+ * alone is more often a busy host (ours, the SFU's) than a queue. */
+#define AR_RATE_QUEUE_REPORTS 2
+/* Sending less than this share of the target, the encoder is not using its
+ * budget (a still picture, a start): a decrease starts from this share. */
+#define AR_RATE_APP_LIMITED 0.5
+#define AR_RATE_RTT_WINDOW_US (30 * G_TIME_SPAN_SECOND)
+/* The picture levels, as fractions of the configured bitrate. */
+#define AR_RATE_HALF_SIZE_BELOW 0.40
+#define AR_RATE_HALF_FPS_BELOW 0.15
+#define AR_RATE_LEVEL_UP_MARGIN 1.25
+
+struct _ArRate {
+  double min_kbps, max_kbps, target_kbps;
+  double ceiling_kbps; /* the rate of the last overuse, 0: none known */
+  guint clean_above;   /* reports without loss while above it */
+  guint raises;        /* times it moved up since the last overuse */
+  gint64 last_decrease_us, last_increase_us;
+  double remb_kbps;
+  gint64 remb_until_us;
+  double rtt_min_ms; /* < 0 until known */
+  double rtt_last_ms;
+  guint rtt_high;    /* new measurements in a row that showed a queue */
+  gint64 rtt_min_us; /* when the lowest was seen */
+  double loss;       /* of the last receiver report */
+  ArRateLevel level;
+  gint64 up_since_us; /* 0: no move up pending */
+  ArRateLimit limit;
+};
+
+ArRate *
+ar_rate_new(guint min_kbps, guint max_kbps)
+{
+  ArRate *r = g_new0(ArRate, 1);
+
+  r->max_kbps = MAX(max_kbps, 1u);
+  r->min_kbps = MIN(MAX(min_kbps, 1u), r->max_kbps);
+  r->target_kbps = r->max_kbps;
+  r->rtt_min_ms = -1;
+  r->rtt_last_ms = -1;
+  return r;
+}
+
+void
+ar_rate_free(ArRate *rate)
+{
+  g_free(rate);
+}
+
+void
+ar_rate_on_remb(ArRate *rate, gint64 now_us, guint64 bps)
+{
+  rate->remb_kbps = (double)bps / 1000.0;
+  rate->remb_until_us = now_us + AR_RATE_REMB_VALID_US;
+}
+
+static ArRateLevel
+ar_rate_level_for(const ArRate *r, double margin)
+{
+  if (r->target_kbps < AR_RATE_HALF_FPS_BELOW * margin * r->max_kbps)
+    return AR_RATE_LEVEL_HALF_SIZE_FPS;
+  if (r->target_kbps < AR_RATE_HALF_SIZE_BELOW * margin * r->max_kbps)
+    return AR_RATE_LEVEL_HALF_SIZE;
+  return AR_RATE_LEVEL_FULL;
+}
+
+static void
+ar_rate_update_level(ArRate *r, gint64 now_us)
+{
+  ArRateLevel down = ar_rate_level_for(r, 1.0);
+  ArRateLevel up = ar_rate_level_for(r, AR_RATE_LEVEL_UP_MARGIN);
+
+  if (down > r->level) {
+    r->level = down;
+    r->up_since_us = 0;
+  } else if (up < r->level) {
+    if (r->up_since_us == 0)
+      r->up_since_us = now_us;
+    else if (now_us - r->up_since_us >= AR_RATE_UP_AFTER_US) {
+      r->level = up;
+      r->up_since_us = 0;
+    }
+  } else {
+    r->up_since_us = 0;
+  }
+}
+
+gboolean
+ar_rate_on_report(ArRate *r, gint64 now_us, double loss, double rtt_ms, double sent_kbps)
+{
+  double old_target = r->target_kbps;
+  ArRateLevel old_level = r->level;
+  gboolean fresh = loss >= 0;
+
+  if (fresh) {
+    r->loss = MIN(loss, 1.0);
+    /* Clean reports while above the ceiling, the evidence to forget it. */
+    if (r->ceiling_kbps > 0 && r->target_kbps > r->ceiling_kbps && r->loss < AR_RATE_LOSS_LOW)
+      r->clean_above++;
+    else
+      r->clean_above = 0;
+  }
+  gboolean queue = FALSE;
+  gboolean hold = r->last_decrease_us != 0 && now_us - r->last_decrease_us < AR_RATE_HOLD_US;
+
+  /* Only a new measurement says something: the stats repeat the last one
+   * until the next receiver report. */
+  if (rtt_ms >= 0 && rtt_ms < 60000 && rtt_ms != r->rtt_last_ms) {
+    r->rtt_last_ms = rtt_ms;
+    /* The lowest of the last AR_RATE_RTT_WINDOW_US: a path that got longer
+     * for good (another route, a relay) becomes the new normal. */
+    if (r->rtt_min_ms < 0 || rtt_ms < r->rtt_min_ms ||
+        now_us - r->rtt_min_us > AR_RATE_RTT_WINDOW_US) {
+      r->rtt_min_ms = rtt_ms;
+      r->rtt_min_us = now_us;
+    }
+    if (rtt_ms > r->rtt_min_ms + MAX(AR_RATE_QUEUE_MS, r->rtt_min_ms))
+      r->rtt_high = MIN(r->rtt_high + 1, 1000u);
+    else
+      r->rtt_high = 0;
+    queue = r->rtt_high >= AR_RATE_QUEUE_REPORTS;
+  }
+  if ((fresh && r->loss > AR_RATE_LOSS_HIGH) || queue) {
+    if (!hold) {
+      /* From what was sent (the link passed at most that), but not from
+       * what an encoder with nothing to say sent. */
+      double base = sent_kbps > 0
+                        ? MIN(r->target_kbps, MAX(sent_kbps, AR_RATE_APP_LIMITED * r->target_kbps))
+                        : r->target_kbps;
+      gboolean by_loss = fresh && r->loss > AR_RATE_LOSS_HIGH;
+
+      gboolean episode =
+          r->last_decrease_us != 0 && now_us - r->last_decrease_us <= AR_RATE_EPISODE_US;
+
+      /* What got through is what was sent less what was lost: a little under
+       * it, at once (to 30 % at most: a report of everything lost is more
+       * likely a hiccup than a link gone). */
+      r->target_kbps =
+          base * (by_loss ? MAX(0.3, (1.0 - r->loss) * AR_RATE_LOSS_DOWN) : AR_RATE_QUEUE_DOWN);
+      /* What got through when an episode of overuse began is the
+       * bottleneck's ceiling; the decreases that follow (reports still
+       * showing the overuse) do not lower it. */
+      if (!episode)
+        r->ceiling_kbps = r->target_kbps / AR_RATE_LOSS_DOWN;
+      r->raises = 0;
+      r->last_decrease_us = now_us;
+      r->limit = by_loss ? AR_RATE_LIMIT_LOSS : AR_RATE_LIMIT_DELAY;
+    }
+  } else if (r->loss < AR_RATE_LOSS_LOW && !hold && r->target_kbps < r->max_kbps &&
+             now_us - r->last_increase_us >= AR_RATE_STEP_US) {
+    double zone = AR_RATE_ZONE * r->ceiling_kbps;
+
+    if (r->ceiling_kbps > 0 && r->target_kbps >= zone)
+      r->target_kbps = MAX(r->target_kbps * AR_RATE_SLOW_UP, r->target_kbps + 20);
+    else if (r->ceiling_kbps > 0)
+      r->target_kbps = MIN(r->target_kbps * AR_RATE_FAST_UP, zone); /* not over the zone */
+    else
+      r->target_kbps *= AR_RATE_FAST_UP;
+    /* Past the old bottleneck, and reports say so (they lag): it went away. */
+    if (r->ceiling_kbps > 0 && r->target_kbps > AR_RATE_FORGET * r->ceiling_kbps &&
+        r->clean_above >= AR_RATE_FORGET_REPORTS) {
+      /* The first time the ceiling was only low (an estimate made while
+       * the reports lagged): it moves up. The second time it is gone. */
+      r->ceiling_kbps = r->raises++ == 0 ? r->target_kbps : 0;
+      r->clean_above = 0;
+    }
+    r->last_increase_us = now_us;
+    r->limit = AR_RATE_LIMIT_RAMP;
+  }
+  r->target_kbps = CLAMP(r->target_kbps, r->min_kbps, r->max_kbps);
+  if (r->remb_until_us > now_us && r->remb_kbps > 0 && r->target_kbps > r->remb_kbps) {
+    r->target_kbps = MAX(r->remb_kbps, r->min_kbps);
+    r->limit = AR_RATE_LIMIT_REMB;
+  }
+  if (r->target_kbps >= r->max_kbps)
+    r->limit = AR_RATE_LIMIT_NONE;
+  ar_rate_update_level(r, now_us);
+  /* Whole kbit/s: changes below that are not worth an encoder call. */
+  return (guint)old_target != (guint)r->target_kbps || old_level != r->level;
+}
+
+guint
+ar_rate_get_target_kbps(const ArRate *rate)
+{
+  return (guint)rate->target_kbps;
+}
+
+ArRateLevel
+ar_rate_get_level(const ArRate *rate)
+{
+  return rate->level;
+}
+
+ArRateLimit
+ar_rate_get_limit(const ArRate *rate)
+{
+  return rate->limit;
+}
+
+double
+ar_rate_get_loss(const ArRate *rate)
+{
+  return rate->loss;
+}
+
+const char *
+ar_rate_limit_to_string(ArRateLimit limit)
+{
+  switch (limit) {
+  case AR_RATE_LIMIT_LOSS:
+    return "loss";
+  case AR_RATE_LIMIT_DELAY:
+    return "delay";
+  case AR_RATE_LIMIT_REMB:
+    return "remb";
+  case AR_RATE_LIMIT_RAMP:
+    return "ramp";
+  case AR_RATE_LIMIT_NONE:
+  default:
+    return "none";
+  }
+}
+
+gboolean
+ar_rate_parse_remb(const guint8 *fci, gsize size, guint64 *bps)
+{
+  if (fci == NULL || size < 8 || memcmp(fci, "REMB", 4) != 0)
+    return FALSE;
+  guint n = fci[4];
+  if (size < 8 + 4 * (gsize)n)
+    return FALSE;
+  guint exp = fci[5] >> 2;
+  guint64 mantissa = ((guint64)(fci[5] & 0x03) << 16) | ((guint64)fci[6] << 8) | fci[7];
+  /* 18 bits shifted by up to 63: saturate rather than wrap. */
+  if (mantissa != 0 && exp > 46)
+    *bps = G_MAXUINT64;
+  else
+    *bps = mantissa << exp;
+  return TRUE;
+}

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * ar-rate.h: the sender's bandwidth controller (issue 14, part 2). Pure logic,
+ * no GStreamer: the peer feeds it what the far end reports (RTCP receiver
+ * reports: packets lost, round-trip time; REMB) and what we sent, and applies
+ * the target bitrate and picture level it answers (ar-peer-rate.c).
+ *
+ * How it decides, each tick (every 500 ms; receiver reports come about once a
+ * second):
+ *   - overuse: a loss above 10 % in the last report interval, or a round-trip
+ *     time grown well above the lowest of the last 30 s in two new measurements
+ *     in a row (a queue building up in a bottleneck; one alone is more often
+ *     a busy host): the target drops at once to a little under what got
+ *     through (what was really sent, times 0.95 (1 - loss); or times 0.85 for
+ *     a growing queue; an encoder sending under half its target counts as
+ *     half its target), at most once in 1.5 s (the reports lag), and what got
+ *     through when the episode began is remembered as the bottleneck's ceiling;
+ *   - underuse (loss under 2 %, no growing queue): the target grows, fast
+ *     (x1.25 per tick) up to 85 % of the ceiling, slowly (+5 % or 20 kbit/s per tick)
+ *     from there; 20 % past the ceiling with two clean reports in a row
+ *     while above it moves the ceiling up to there, the second time forgets
+ *     it (the bottleneck went away);
+ *   - REMB from the SFU (or the far end) caps the target;
+ *   - the picture follows the target with hysteresis: half width and height
+ *     below 40 % of the configured bitrate, and half the frame rate as well
+ *     below 15 %; back up once the target stayed 25 % above the threshold
+ *     for 2 s.
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef enum {
+  AR_RATE_LEVEL_FULL = 0,      /* the configured size and frame rate */
+  AR_RATE_LEVEL_HALF_SIZE,     /* half width and height */
+  AR_RATE_LEVEL_HALF_SIZE_FPS, /* half width, height and frame rate */
+} ArRateLevel;
+
+/* Why the target is below the configured bitrate (the last decision). */
+typedef enum {
+  AR_RATE_LIMIT_NONE = 0,
+  AR_RATE_LIMIT_LOSS,  /* packet loss */
+  AR_RATE_LIMIT_DELAY, /* a growing round-trip time */
+  AR_RATE_LIMIT_REMB,  /* the far end's estimate (REMB) */
+  AR_RATE_LIMIT_RAMP,  /* growing back after a limit */
+} ArRateLimit;
+
+typedef struct _ArRate ArRate;
+
+/* @max_kbps: the configured bitrate (the target never exceeds it);
+ * @min_kbps: the floor (never below). The target starts at @max_kbps. */
+ArRate *ar_rate_new(guint min_kbps, guint max_kbps);
+void ar_rate_free(ArRate *rate);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(ArRate, ar_rate_free)
+
+/* A REMB (bits per second) at @now_us; it caps the target for 5 s. */
+void ar_rate_on_remb(ArRate *rate, gint64 now_us, guint64 bps);
+
+/* A tick at @now_us (monotonic): the fraction of our packets the far end lost
+ * in its last receiver report's interval (0..1; < 0: no new report since the
+ * last tick), the round-trip time in ms (< 0: unknown; a repeated value is an
+ * old one) and the bitrate really sent over the last interval. Returns TRUE
+ * when the target or the level changed. */
+gboolean ar_rate_on_report(ArRate *rate, gint64 now_us, double loss, double rtt_ms,
+                           double sent_kbps);
+
+guint ar_rate_get_target_kbps(const ArRate *rate);
+ArRateLevel ar_rate_get_level(const ArRate *rate);
+ArRateLimit ar_rate_get_limit(const ArRate *rate);
+/* The loss fraction of the last receiver report (0..1). */
+double ar_rate_get_loss(const ArRate *rate);
+const char *ar_rate_limit_to_string(ArRateLimit limit);
+
+/* Parses the FCI of an RTCP PSFB application-layer feedback (RFC 4585 6.4)
+ * as REMB (draft-alvestrand-rmcat-remb): "REMB", the number of SSRCs, a 6-bit
+ * exponent and an 18-bit mantissa, then the SSRCs. Untrusted: FALSE for
+ * anything else or anything short. */
+gboolean ar_rate_parse_remb(const guint8 *fci, gsize size, guint64 *bps);
+
+G_END_DECLS

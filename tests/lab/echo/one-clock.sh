@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# one-clock.sh OUTDIR [--delay-ms 60] [--attenuation-db 10] [-- WEBRTCDSP_PROPERTY=VALUE...]
+# The echo canceller alone, with no device timing in the way (issue 14, docs/audio.md): the room
+# is computed offline (sox: the far end delayed and attenuated; audioecho: the same two reflections
+# as room.sh; mixed with the near end), then ONE gst-launch plays both files on the pipeline's
+# clock, far.wav through webrtcechoprobe into a fakesink and the microphone through webrtcdsp into
+# OUTDIR/out.wav. The reference and the microphone share a clock and their timestamps are exact:
+# what is left is the canceller's own limit with those properties. A fixture, not the product:
+# the engine's figures come from echo-lab.sh with build/tests/bench/echo-dut.
+# Prints echo-metrics' JSON (OUTDIR/metrics.json). Runs in real time (30 s).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../../.." && pwd)
+out=${1:?usage: one-clock.sh OUTDIR [--delay-ms N] [--attenuation-db N] [-- PROPS...]}
+shift
+delay_ms=60 att_db=10
+while [ $# -gt 0 ]; do
+  case $1 in
+  --delay-ms) delay_ms=$2; shift 2 ;;
+  --attenuation-db) att_db=$2; shift 2 ;;
+  --) shift; break ;;
+  *) echo "one-clock: unknown option $1" >&2; exit 2 ;;
+  esac
+done
+metrics=${AR_BUILD_DIR:-$top/build}/tests/bench/echo-metrics
+[ -x "$metrics" ] || { echo "one-clock: $metrics not built (ninja -C build)" >&2; exit 1; }
+mkdir -p "$out"
+out=$(realpath "$out")
+[ -f "$out/far.wav" ] || "$here/make-speech.sh" "$out"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+SOX="sox -D -V1"
+pad=$(awk -v d="$delay_ms" 'BEGIN { printf "%.3f", d / 1000 }')
+$SOX "$out/far.wav" "$tmp/delayed.wav" pad "$pad" 0 vol "-${att_db}dB" trim 0 30
+gst-launch-1.0 -q filesrc location="$tmp/delayed.wav" ! wavparse ! audioconvert \
+  ! audio/x-raw,format=F32LE ! audioecho delay=17000000 intensity=0.35 feedback=0.3 \
+  ! audioecho delay=41000000 intensity=0.2 feedback=0 max-delay=100000000 ! audioconvert \
+  ! audio/x-raw,format=S16LE ! wavenc ! filesink location="$tmp/echo.wav"
+$SOX -m -v 1 "$out/near.wav" -v 1 "$tmp/echo.wav" "$out/mic.wav"
+cp "$out/far.wav" "$out/speaker.wav"
+caps="audio/x-raw,format=S16LE,rate=48000,channels=1"
+gst-launch-1.0 -q filesrc location="$out/mic.wav" ! wavparse ! audioconvert ! "$caps" \
+  ! webrtcdsp probe=p noise-suppression=false gain-control=false "$@" ! audioconvert ! "$caps" \
+  ! wavenc ! filesink location="$out/out.wav" sync=true \
+  filesrc location="$out/far.wav" ! wavparse ! audioconvert ! "$caps" \
+  ! webrtcechoprobe name=p ! fakesink sync=true
+"$metrics" "$out" | tee "$out/metrics.json"
