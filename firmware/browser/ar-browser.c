@@ -196,11 +196,16 @@ op_timed_out(gpointer data)
 }
 
 guint
+ar_browser_pace_for(guint answer_timeout_ms)
+{
+  guint ms = answer_timeout_ms ? answer_timeout_ms : DEFAULT_ANSWER_TIMEOUT_MS;
+  return MAX(1, (ms + DEFAULT_ANSWER_TIMEOUT_MS - 1) / DEFAULT_ANSWER_TIMEOUT_MS);
+}
+
+guint
 ar_browser_pace(const ArBrowser *b)
 {
-  if (b == NULL)
-    return 1;
-  return MAX(1, (b->answer_timeout_ms + DEFAULT_ANSWER_TIMEOUT_MS - 1) / DEFAULT_ANSWER_TIMEOUT_MS);
+  return b == NULL ? 1 : ar_browser_pace_for(b->answer_timeout_ms);
 }
 
 static Op *

@@ -105,6 +105,9 @@ typedef void (*ArBrowserBytesFunc)(ArBrowser *b, GBytes *bytes, const GError *er
  * own page waits (recipe steps) the same way. A qemu guest under software
  * emulation loads the fixture page in 40 s, not 30. */
 guint ar_browser_pace(const ArBrowser *b);
+/* The same for a browser not started yet, from its options' answer_timeout_ms
+ * (0: the default). */
+guint ar_browser_pace_for(guint answer_timeout_ms);
 
 void ar_browser_navigate(ArBrowser *b, const char *url, guint timeout_ms, ArBrowserDoneFunc done,
                          gpointer user_data);

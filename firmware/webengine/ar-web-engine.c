@@ -50,6 +50,7 @@ typedef enum {
 
 typedef struct {
   ArProvider parent;
+  ArProviderClass klass; /* web_call_class, its join minimum stretched by the board's pace */
   ArWebEngine *engine;
   ArRecipe *recipe;
   ArLink *link;
@@ -1029,7 +1030,13 @@ web_call_create(const ArLink *link, gpointer class_data, const char *display_nam
   if (!url)
     return NULL;
   WebCall *c = g_new0(WebCall, 1);
-  c->parent.klass = &web_call_class;
+  /* A board declared slower (browser-answer-timeout) gets every page deadline
+   * stretched (ar_browser_pace): the whole join's minimum too, or the call
+   * would fail before the stretched steps could (qemu: the browser's first
+   * answer 150 s after launch, the page loaded 70 s later). */
+  c->klass = web_call_class;
+  c->klass.min_join_timeout_s = ar_web_min_join_timeout_s(e->answer_timeout_ms);
+  c->parent.klass = &c->klass;
   c->engine = e;
   g_atomic_int_inc(&e->refs);
   c->recipe = ar_recipe_ref(recipe);
@@ -1109,6 +1116,12 @@ static const ArProviderClass web_call_class = {
     .free = web_call_free,
     .min_join_timeout_s = AR_WEB_MIN_JOIN_TIMEOUT_S,
 };
+
+guint
+ar_web_min_join_timeout_s(guint answer_timeout_ms)
+{
+  return AR_WEB_MIN_JOIN_TIMEOUT_S * ar_browser_pace_for(answer_timeout_ms);
+}
 
 /* ---- the engine ---- */
 

@@ -36,6 +36,10 @@ G_BEGIN_DECLS
  * the recipe's steps, and AR_WEB_UNKNOWN_PAGE_MS before a person is asked);
  * the lobby and a person's help have their own bounds (core/ar-call.h). */
 #define AR_WEB_MIN_JOIN_TIMEOUT_S 60
+/* A web join's least time on a board whose browser answers within
+ * @answer_timeout_ms (0: the default): AR_WEB_MIN_JOIN_TIMEOUT_S times its
+ * pace (ar_browser_pace_for): 60 s on a PC, 720 s for a 60 s answer timeout. */
+guint ar_web_min_join_timeout_s(guint answer_timeout_ms);
 /* Leave steps get this long before the browser is closed anyway. */
 #define AR_WEB_LEAVE_STEPS_MS 3000
 /* After the leave steps, the page's own leave message gets this long to go

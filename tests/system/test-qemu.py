@@ -432,8 +432,11 @@ def case_web_display(vm, work):
         assert time.monotonic() - t0 < 120, "the guest got no address on qemu's user network"
         time.sleep(3)
     # qemu's TCG runs Chromium 10-30 times slower than a board (the room screen takes about a
-    # minute to show): the test gives the meeting browser's start and the join more time, in a
-    # copy of the image's config over the read-only one (for this boot only).
+    # minute to show; on CI the meeting browser first answered 150 s after its launch and the
+    # page loaded 70 s later): the test gives the meeting browser's start and its answers more
+    # time (an answer timeout of 60 s declares the board 12 times slower: every page deadline
+    # and the join's least time, 12 x 60 s, stretch with it), in a copy of the image's config
+    # over the read-only one (for this boot only).
     vm.run("cp /etc/anyroom/anyroom.conf /run/ar-test.conf && "
            "sed -i '/^\\[web\\]$/a browser-start-timeout=240\\nbrowser-answer-timeout=60' "
            "/run/ar-test.conf && "
@@ -450,7 +453,7 @@ def case_web_display(vm, work):
     diag(f"join: exit {rc}: {out.strip()[-300:]}")
     t0 = time.monotonic()
     state = ""
-    while time.monotonic() - t0 < 300:
+    while time.monotonic() - t0 < 740:  # the join's own deadline (720 s) ends it first
         st = status()
         state = st.get("state", "")
         if state in ("connected", "failed", "needs-attention", "idle"):

@@ -15,6 +15,7 @@
 #include "ar-provider.h"
 #include "ar-providers.h"
 #include "ar-room-call.h"
+#include "ar-web-engine.h"
 
 #define TEAMS_LINK                                                                                 \
   "https://teams.microsoft.com/l/meetup-join/19%3ameeting_ZDk4YTc2NjUtMmQ2Zi00OGFkLWFlYjYtMDk2"    \
@@ -381,6 +382,32 @@ test_builtin_web(void)
                                      "web/webex",    "web/google-meet", "web/jitsi", "web/whereby"};
   for (gsize i = 0; i < G_N_ELEMENTS(want); i++)
     g_assert_true(g_strv_contains((const char *const *)list, want[i]));
+  /* A web call's join may take AR_WEB_MIN_JOIN_TIMEOUT_S on a PC, and as many
+   * times more as the board is declared slower (browser-answer-timeout). */
+  g_assert_cmpuint(ar_web_min_join_timeout_s(0), ==, AR_WEB_MIN_JOIN_TIMEOUT_S);
+  g_assert_cmpuint(ar_web_min_join_timeout_s(5000), ==, AR_WEB_MIN_JOIN_TIMEOUT_S);
+  g_assert_cmpuint(ar_web_min_join_timeout_s(60000), ==, 12 * AR_WEB_MIN_JOIN_TIMEOUT_S);
+  g_autoptr(ArLink) link =
+      ar_link_parse("https://teams.microsoft.com/meet/1234567890123?p=abcdefghij", NULL, &error);
+  g_assert_no_error(error);
+  const ArProviderCallbacks cb = {0};
+  ArProvider *p = ar_provider_registry_create(ar_call_manager_get_providers(m), link, "Room", &cb,
+                                              NULL, &error);
+  g_assert_no_error(error);
+  g_assert_cmpuint(p->klass->min_join_timeout_s, ==, AR_WEB_MIN_JOIN_TIMEOUT_S);
+  p->klass->free(p);
+
+  g_autoptr(ArConfig) slow_config = NULL;
+  g_autoptr(ArBoard) slow_board = NULL;
+  g_autoptr(ArCallManager) slow =
+      new_manager_with("[web]\nbrowser-answer-timeout=60\n", &slow_config, &slow_board);
+  g_assert_true(ar_providers_register_builtin(ar_call_manager_get_providers(slow), slow_config,
+                                              ar_call_manager_get_engine(slow), NULL, &error));
+  p = ar_provider_registry_create(ar_call_manager_get_providers(slow), link, "Room", &cb, NULL,
+                                  &error);
+  g_assert_no_error(error);
+  g_assert_cmpuint(p->klass->min_join_timeout_s, ==, 12 * AR_WEB_MIN_JOIN_TIMEOUT_S);
+  p->klass->free(p);
 }
 
 /* ---- links an engine claims ---- */
