@@ -453,11 +453,17 @@ def case_web_display(vm, work):
     diag(f"join: exit {rc}: {out.strip()[-300:]}")
     t0 = time.monotonic()
     state = ""
+    seen = -60.0
     while time.monotonic() - t0 < 740:  # the join's own deadline (720 s) ends it first
         st = status()
         state = st.get("state", "")
         if state in ("connected", "failed", "needs-attention", "idle"):
             break
+        if time.monotonic() - seen >= 60:  # what the guest's CPUs are busy with, once a minute
+            seen = time.monotonic()
+            top = vm.run("top -b -n 1 -w 160 | sed -n '3p;8,14p' | cut -c1-160", check=False)[1]
+            diag(f"join +{seen - t0:.0f} s, top: " + " | ".join(
+                " ".join(line.split()) for line in top.strip().splitlines()))
         time.sleep(3)
     diag(f"web call: {state} {time.monotonic() - t0:.0f} s after the join answered; engine "
          f"{st.get('engine')}, provider {st.get('provider')}; {st.get('message') or ''}")
