@@ -109,6 +109,17 @@ step('the launcher opens the room screen signed in with the kiosk secret (certif
   assert.ok(fs.statSync(shot).size > 5000, 'a screenshot of the room screen');
 });
 
+step('a room display without 3D (ANYROOM_KIOSK_GPU=off) asks for reduced motion: the room screen stays still', async () => {
+  const still = await kiosk({ ANYROOM_KIOSK_GPU: 'off', ANYROOM_KIOSK_EXTRA_ARGS: '--dump-dom --virtual-time-budget=15000' });
+  assert.equal(still.code, 0, still.stderr.slice(-2000));
+  assert.match(still.stdout, /<html[^>]* class="[^"]*\breduced-motion\b/, still.stdout.slice(0, 500));
+  // Control: with 3D the spinner turns.
+  const moving = await kiosk({ ANYROOM_KIOSK_EXTRA_ARGS: '--dump-dom --virtual-time-budget=15000' });
+  assert.equal(moving.code, 0, moving.stderr.slice(-2000));
+  assert.match(moving.stdout, /<section id="idle">/);
+  assert.doesNotMatch(moving.stdout, /reduced-motion/);
+});
+
 step('the managed policy blocks every page that is not anyroomd\'s (control: without it they load)', async () => {
   const chromium = process.env.AR_CHROMIUM || '/usr/bin/chromium';
   const local = path.join(TMP, 'local.html');

@@ -372,7 +372,18 @@ function wire() {
     command('camera', { on: !(status && status.controls && status.controls.camera_enabled) }));
 }
 
+// A room display without 3D (the board's kiosk-gpu=off) asks for reduced motion
+// (ui-kiosk/kiosk/anyroom-kiosk): there every animation frame is drawn by the CPU
+// the call needs, so the screen stays still (room.css).
+function followMotionPreference() {
+  const reduce = matchMedia('(prefers-reduced-motion: reduce)');
+  const apply = () => document.documentElement.classList.toggle('reduced-motion', reduce.matches);
+  apply();
+  reduce.addEventListener('change', apply);
+}
+
 async function main() {
+  followMotionPreference();
   tick();
   setInterval(tick, 1000);
   const info = await authenticate();
