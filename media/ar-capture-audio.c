@@ -1,0 +1,306 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * ar-capture-audio.c: the capture graph's sound (ar-capture.c has the rest).
+ *
+ *   audiotestsrc (live silence) ! audiomixer ! webrtcechoprobe ! speaker
+ *     far ends: their appsink (sync) -> appsrc (here) -> a mixer pad
+ *   microphone ! audioconvert ! audioresample ! S16LE/48000/mono
+ *     ! webrtcdsp (its reference: the probe above) ! [mute gate] tee
+ */
+#include "ar-capture-priv.h"
+
+/* ---- speaker inputs: appsink (consumer) -> appsrc (capture) -> mixer ---- */
+
+/* The consumer's streaming thread: its appsink (sync) hands over a buffer at
+ * the time it is due on the speaker. It goes into the mixer stamped with that
+ * time in the capture's running time: the speaker plays it a mixer latency
+ * later, and the echo canceller's reference sees it as played. */
+static GstFlowReturn
+ar_capture_on_speaker_sample(GstAppSink *appsink, gpointer data)
+{
+  ArCaptureBranch *b = data;
+  g_autoptr(GstSample) sample = gst_app_sink_pull_sample(appsink);
+  g_autoptr(GstClock) clock = NULL;
+  GstBuffer *buf, *out;
+  GstClockTime now, base, duration;
+  GstCaps *caps;
+  gsize frames;
+
+  if (sample == NULL)
+    return GST_FLOW_OK;
+  buf = gst_sample_get_buffer(sample);
+  caps = gst_sample_get_caps(sample);
+  if (buf == NULL || caps == NULL)
+    return GST_FLOW_OK;
+  frames = gst_buffer_get_size(buf) / 2; /* S16 mono, as the bin's capsfilter says */
+  duration = gst_util_uint64_scale_int(frames, GST_SECOND, 48000);
+
+  g_mutex_lock(&b->lock);
+  if (b->appsrc == NULL || GST_STATE(b->appsrc) != GST_STATE_PLAYING ||
+      (clock = gst_element_get_clock(b->appsrc)) == NULL) {
+    b->next = GST_CLOCK_TIME_NONE;
+    goto drop;
+  }
+  base = gst_element_get_base_time(b->appsrc);
+  now = gst_clock_get_time(clock);
+  if (now < base)
+    goto drop;
+  now -= base;
+  if (b->caps == NULL) {
+    b->caps = gst_caps_ref(caps);
+    gst_app_src_set_caps(GST_APP_SRC(b->appsrc), caps);
+  }
+  out = gst_buffer_copy(buf); /* metadata only: the memory is shared */
+  if (GST_CLOCK_TIME_IS_VALID(b->next) &&
+      (GstClockTimeDiff)(now - b->next) < (GstClockTimeDiff)AR_SPEAKER_CONTINUITY &&
+      (GstClockTimeDiff)(b->next - now) < (GstClockTimeDiff)AR_SPEAKER_CONTINUITY) {
+    GST_BUFFER_PTS(out) = b->next;
+    GST_BUFFER_FLAG_UNSET(out, GST_BUFFER_FLAG_DISCONT);
+  } else {
+    GST_BUFFER_PTS(out) = now;
+    GST_BUFFER_FLAG_SET(out, GST_BUFFER_FLAG_DISCONT);
+  }
+  GST_BUFFER_DTS(out) = GST_CLOCK_TIME_NONE;
+  GST_BUFFER_DURATION(out) = duration;
+  GST_BUFFER_OFFSET(out) = GST_BUFFER_OFFSET_NONE;
+  GST_BUFFER_OFFSET_END(out) = GST_BUFFER_OFFSET_NONE;
+  b->next = GST_BUFFER_PTS(out) + duration;
+  /* Never blocks: the appsrc drops its oldest buffer when full. */
+  gst_app_src_push_buffer(GST_APP_SRC(b->appsrc), out);
+drop:
+  g_mutex_unlock(&b->lock);
+  return GST_FLOW_OK;
+}
+
+GstElement *
+ar_capture_make_speaker_input(ArCapture *capture, GError **error)
+{
+  static const char *const names[] = {"audioconvert", "audioresample", "capsfilter", "appsink"};
+  g_autoptr(ArCaptureBranch) b = NULL;
+  g_autoptr(GstElement) bin = NULL;
+  g_autoptr(GstCaps) caps = gst_caps_from_string(AR_CAPTURE_AUDIO_CAPS);
+  g_autoptr(GstPad) in = NULL;
+  g_autoptr(GstPad) srcpad = NULL;
+  GstElement *e[G_N_ELEMENTS(names)], *appsrc;
+  GstAppSinkCallbacks callbacks = {.new_sample = ar_capture_on_speaker_sample};
+  GstPad *ghost;
+
+  if (capture->error != NULL) {
+    g_set_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_PIPELINE, "The capture failed: %s",
+                capture->error->message);
+    return NULL;
+  }
+  /* The consumer's half: any raw audio to the speaker's format, handed over
+   * when due (the appsink syncs on the consumer's clock, as a sink would). */
+  bin = gst_object_ref_sink(gst_bin_new("speaker-input"));
+  if (!ar_capture_make_elements(names, e, G_N_ELEMENTS(names), error))
+    return NULL;
+  gst_bin_add_many(GST_BIN(bin), e[0], e[1], e[2], e[3], NULL);
+  g_object_set(e[2], "caps", caps, NULL);
+  g_object_set(e[3], "sync", TRUE, "enable-last-sample", FALSE, "qos", FALSE, "max-buffers", 4u,
+               "drop", TRUE, NULL);
+  if (!gst_element_link_many(e[0], e[1], e[2], e[3], NULL)) {
+    g_set_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_PIPELINE, "Cannot link the speaker input");
+    return NULL;
+  }
+  in = gst_element_get_static_pad(e[0], "sink");
+  ghost = gst_ghost_pad_new("sink", in);
+  gst_pad_set_active(ghost, TRUE);
+  gst_element_add_pad(bin, ghost);
+
+  /* The capture's half: a live appsrc on a new mixer pad, bounded and leaky. */
+  appsrc = ar_media_make_element("appsrc", NULL, error);
+  if (appsrc == NULL)
+    return NULL;
+  g_object_set(appsrc, "is-live", TRUE, "format", GST_FORMAT_TIME, "block", FALSE, "caps", caps,
+               "max-time", (guint64)(200 * GST_MSECOND), "max-bytes", (guint64)0, "min-latency",
+               (gint64)0, NULL);
+  gst_util_set_object_arg(G_OBJECT(appsrc), "leaky-type", "downstream");
+  b = ar_capture_branch_new(capture, AR_CAPTURE_SPEAKER);
+  b->appsrc = gst_object_ref(appsrc);
+  b->caps = gst_caps_ref(caps);
+  g_ptr_array_add(b->elements, gst_object_ref(appsrc));
+  gst_bin_add(GST_BIN(capture->pipeline), appsrc);
+  b->teepad = gst_element_request_pad_simple(capture->mixer, "sink_%u");
+  srcpad = gst_element_get_static_pad(appsrc, "src");
+  if (b->teepad == NULL || gst_pad_link(srcpad, b->teepad) != GST_PAD_LINK_OK) {
+    g_set_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_PIPELINE, "Cannot add a speaker input");
+    if (b->teepad != NULL)
+      gst_element_release_request_pad(capture->mixer, b->teepad);
+    g_clear_object(&b->teepad);
+    gst_element_set_state(appsrc, GST_STATE_NULL);
+    gst_bin_remove(GST_BIN(capture->pipeline), appsrc);
+    return NULL;
+  }
+  gst_element_sync_state_with_parent(appsrc);
+  gst_app_sink_set_callbacks(GST_APP_SINK(e[3]), &callbacks, ar_capture_branch_ref(b),
+                             ar_capture_branch_unref);
+  b->capture = ar_capture_ref(capture);
+  b->source = bin;
+  g_object_weak_ref(G_OBJECT(bin), ar_capture_source_gone, ar_capture_branch_ref(b));
+  g_ptr_array_add(capture->branches, ar_capture_branch_ref(b));
+  GST_DEBUG("capture: speaker input added (%u consumers in all)", capture->branches->len);
+  g_object_force_floating(G_OBJECT(bin));
+  return g_steal_pointer(&bin);
+}
+
+static gboolean
+ar_capture_has_factory(const char *name)
+{
+  g_autoptr(GstElementFactory) f = gst_element_factory_find(name);
+  return f != NULL;
+}
+
+/* webrtcdsp with what @spec asks for, its echo reference the speaker's probe;
+ * NULL when nothing is asked or the element is not installed (logged). */
+static GstElement *
+ar_capture_make_processing(ArCapture *capture, const ArCaptureSpec *spec)
+{
+  g_autoptr(GString) what = g_string_new(NULL);
+  GObjectClass *klass;
+  GstElement *dsp;
+
+  /* The test tone is no room's sound: noise suppression would take a steady
+   * sine for noise. Only a microphone is processed. */
+  if (spec->audio_device == NULL ||
+      (!spec->echo_cancellation && !spec->noise_suppression && !spec->gain_control))
+    return NULL;
+  dsp = gst_element_factory_make("webrtcdsp", "processing");
+  if (dsp == NULL) {
+    g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "AR_CAPTURE", "no-processing", "MESSAGE",
+                     "capture: webrtcdsp is not installed (gstreamer1.0-plugins-bad): no echo "
+                     "cancellation, noise suppression or gain control");
+    return NULL;
+  }
+  g_object_set(dsp, "probe", capture->probe_name, "echo-cancel", spec->echo_cancellation,
+               "noise-suppression", spec->noise_suppression, "gain-control", spec->gain_control,
+               "high-pass-filter", TRUE, NULL);
+  klass = G_OBJECT_GET_CLASS(dsp);
+  /* webrtc-audio-processing 0.x (Debian 12), measured with one clock for the
+   * reference and the microphone (docs/audio.md): the delay from their
+   * timestamps, not the canceller's own guess (delay-agnostic mode: 1.7 dB
+   * ERLE where the timestamps gave 22), the long filter, and strong
+   * suppression of what remains (33 dB instead of 22, and the near end's voice
+   * as well kept in double talk). 1.x (AEC3) has none of these. */
+  if (g_object_class_find_property(klass, "delay-agnostic") != NULL)
+    g_object_set(dsp, "delay-agnostic", FALSE, NULL);
+  if (g_object_class_find_property(klass, "extended-filter") != NULL)
+    g_object_set(dsp, "extended-filter", TRUE, NULL);
+  if (g_object_class_find_property(klass, "echo-suppression-level") != NULL)
+    gst_util_set_object_arg(G_OBJECT(dsp), "echo-suppression-level", "high");
+  if (spec->echo_cancellation)
+    g_string_append(what, "echo cancellation");
+  if (spec->noise_suppression)
+    g_string_append_printf(what, "%snoise suppression", what->len ? ", " : "");
+  if (spec->gain_control)
+    g_string_append_printf(what, "%sgain control", what->len ? ", " : "");
+  capture->processing = g_string_free(g_steal_pointer(&what), FALSE);
+  return dsp;
+}
+
+/* The room's speaker: a silent live bed (the speaker plays, and the echo
+ * canceller's reference runs, with no far end) mixed with every speaker
+ * input, at the room's volume, through the echo canceller's reference probe,
+ * into the speaker (a fakesink that keeps time when there is none). */
+gboolean
+ar_capture_build_speaker(ArCapture *capture, const ArCaptureSpec *spec, GError **error)
+{
+  /* Without webrtcdsp's plugin there is no canceller to feed. */
+  const char *const names[] = {"audiotestsrc", "capsfilter", "audiomixer", "capsfilter",
+                               ar_capture_has_factory("webrtcechoprobe") ? "webrtcechoprobe"
+                                                                         : "identity"};
+  GstElement *e[1 + G_N_ELEMENTS(names)];
+  g_autoptr(GstCaps) caps = gst_caps_from_string(AR_CAPTURE_AUDIO_CAPS);
+  g_autoptr(GstPad) volume = NULL;
+  GstElement *sink;
+
+  if (!ar_capture_make_elements(names, e, G_N_ELEMENTS(names), error))
+    return FALSE;
+  const char *speaker_device = NULL;
+  const char *sink_name = spec->speaker_device != NULL
+                              ? ar_media_audio_element(spec->speaker_device, FALSE, &speaker_device)
+                              : "fakesink";
+  sink = gst_element_factory_make(sink_name, "speaker");
+  if (sink == NULL) {
+    g_set_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_NO_ELEMENT,
+                "GStreamer element \"%s\" is missing", sink_name);
+    for (gsize j = 0; j < G_N_ELEMENTS(names); j++)
+      gst_object_unref(gst_object_ref_sink(e[j]));
+    return FALSE;
+  }
+  e[G_N_ELEMENTS(e) - 1] = sink;
+  /* 10 ms of silence at a time, in real time. */
+  g_object_set(e[0], "is-live", TRUE, "samplesperbuffer", 480, NULL);
+  gst_util_set_object_arg(G_OBJECT(e[0]), "wave", "silence");
+  g_object_set(e[1], "caps", caps, NULL);
+  g_object_set(e[2], "latency", (guint64)AR_SPEAKER_MIX_LATENCY, NULL);
+  capture->mixer = e[2];
+  g_object_set(e[3], "caps", caps, NULL);
+  /* The echo canceller finds its reference by this name (process-wide). */
+  g_object_set(e[4], "name", capture->probe_name, NULL);
+  if (spec->speaker_device != NULL)
+    g_object_set(sink, "device", speaker_device, "buffer-time", (gint64)AR_SPEAKER_BUFFER_US,
+                 "latency-time", (gint64)10000, NULL);
+  g_object_set(sink, "sync", TRUE, NULL);
+  if (!ar_capture_add_chain(capture, e, G_N_ELEMENTS(e), error))
+    return FALSE;
+  /* The volume applies before the reference: it is what the room hears. */
+  volume = gst_element_get_static_pad(e[4], "sink");
+  ar_media_controls_attach_speaker(capture->controls, volume);
+  return TRUE;
+}
+
+gboolean
+ar_capture_build_audio(ArCapture *capture, const ArCaptureSpec *spec, GError **error)
+{
+  static const char *const names[] = {"audioconvert", "audioresample", "capsfilter"};
+  GstElement *e[3 + G_N_ELEMENTS(names)]; /* source, names, processing, tee */
+  g_autoptr(GstCaps) caps = NULL;
+  g_autoptr(GstPad) gate = NULL;
+
+  if (spec->audio_device != NULL) {
+    const char *device = NULL;
+    e[0] = ar_media_make_element(ar_media_audio_element(spec->audio_device, TRUE, &device),
+                                 "microphone", error);
+    if (e[0] != NULL)
+      g_object_set(e[0], "device", device, NULL);
+  } else {
+    e[0] = ar_media_make_element("audiotestsrc", "microphone", error);
+    if (e[0] != NULL) {
+      g_object_set(e[0], "is-live", TRUE, "freq", 440.0, "volume", 0.3, NULL);
+      gst_util_set_object_arg(G_OBJECT(e[0]), "wave", "sine");
+    }
+  }
+  if (e[0] == NULL)
+    return FALSE;
+  if (!ar_capture_make_elements(names, e + 1, G_N_ELEMENTS(names), error)) {
+    gst_object_unref(gst_object_ref_sink(e[0]));
+    return FALSE;
+  }
+  /* Mono S16 at 48 kHz: what Opus wants and what the level probe reads. */
+  caps = gst_caps_from_string(AR_CAPTURE_AUDIO_CAPS);
+  g_object_set(e[G_N_ELEMENTS(names)], "caps", caps, NULL);
+  /* Echo cancellation, noise suppression and gain control, before the tee:
+   * every consumer gets processed audio, and the mute gate stays last. */
+  e[G_N_ELEMENTS(e) - 2] = ar_capture_make_processing(capture, spec);
+  e[G_N_ELEMENTS(e) - 1] = capture->tee[AR_CAPTURE_AUDIO] =
+      ar_capture_make_tee(capture, "audio-tee", error);
+  if (e[G_N_ELEMENTS(e) - 1] == NULL) {
+    for (gsize j = 0; j + 1 < G_N_ELEMENTS(e); j++)
+      if (e[j] != NULL)
+        gst_object_unref(gst_object_ref_sink(e[j]));
+    return FALSE;
+  }
+  if (e[G_N_ELEMENTS(e) - 2] == NULL) {
+    /* No processing: the capsfilter goes straight to the tee. */
+    e[G_N_ELEMENTS(e) - 2] = e[G_N_ELEMENTS(e) - 1];
+    if (!ar_capture_add_chain(capture, e, G_N_ELEMENTS(e) - 1, error))
+      return FALSE;
+  } else if (!ar_capture_add_chain(capture, e, G_N_ELEMENTS(e), error)) {
+    return FALSE;
+  }
+  /* Microphone mute: digital silence from here on, for every consumer. */
+  gate = gst_element_get_static_pad(capture->tee[AR_CAPTURE_AUDIO], "sink");
+  ar_media_controls_attach_microphone(capture->controls, gate);
+  return TRUE;
+}
