@@ -151,30 +151,17 @@ ar_capture_has_factory(const char *name)
   return f != NULL;
 }
 
-/* webrtcdsp with what @spec asks for, its echo reference the speaker's probe;
- * NULL when nothing is asked or the element is not installed (logged). */
-static GstElement *
-ar_capture_make_processing(ArCapture *capture, const ArCaptureSpec *spec)
+GstElement *
+ar_capture_make_processing_element(const char *probe_name, gboolean echo_cancellation,
+                                   gboolean noise_suppression, gboolean gain_control)
 {
-  g_autoptr(GString) what = g_string_new(NULL);
   GObjectClass *klass;
-  GstElement *dsp;
+  GstElement *dsp = gst_element_factory_make("webrtcdsp", "processing");
 
-  /* The test tone is no room's sound: noise suppression would take a steady
-   * sine for noise. Only a microphone is processed. */
-  if (spec->audio_device == NULL ||
-      (!spec->echo_cancellation && !spec->noise_suppression && !spec->gain_control))
+  if (dsp == NULL)
     return NULL;
-  dsp = gst_element_factory_make("webrtcdsp", "processing");
-  if (dsp == NULL) {
-    g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "AR_CAPTURE", "no-processing", "MESSAGE",
-                     "capture: webrtcdsp is not installed (gstreamer1.0-plugins-bad): no echo "
-                     "cancellation, noise suppression or gain control");
-    return NULL;
-  }
-  g_object_set(dsp, "probe", capture->probe_name, "echo-cancel", spec->echo_cancellation,
-               "noise-suppression", spec->noise_suppression, "gain-control", spec->gain_control,
-               "high-pass-filter", TRUE, NULL);
+  g_object_set(dsp, "probe", probe_name, "echo-cancel", echo_cancellation, "noise-suppression",
+               noise_suppression, "gain-control", gain_control, "high-pass-filter", TRUE, NULL);
   klass = G_OBJECT_GET_CLASS(dsp);
   /* webrtc-audio-processing 0.x (Debian 12), measured with one clock for the
    * reference and the microphone (docs/audio.md): the delay from their
@@ -188,6 +175,30 @@ ar_capture_make_processing(ArCapture *capture, const ArCaptureSpec *spec)
     g_object_set(dsp, "extended-filter", TRUE, NULL);
   if (g_object_class_find_property(klass, "echo-suppression-level") != NULL)
     gst_util_set_object_arg(G_OBJECT(dsp), "echo-suppression-level", "high");
+  return dsp;
+}
+
+/* webrtcdsp with what @spec asks for, its echo reference the speaker's probe;
+ * NULL when nothing is asked or the element is not installed (logged). */
+static GstElement *
+ar_capture_make_processing(ArCapture *capture, const ArCaptureSpec *spec)
+{
+  g_autoptr(GString) what = g_string_new(NULL);
+  GstElement *dsp;
+
+  /* The test tone is no room's sound: noise suppression would take a steady
+   * sine for noise. Only a microphone is processed. */
+  if (spec->audio_device == NULL ||
+      (!spec->echo_cancellation && !spec->noise_suppression && !spec->gain_control))
+    return NULL;
+  dsp = ar_capture_make_processing_element(capture->probe_name, spec->echo_cancellation,
+                                           spec->noise_suppression, spec->gain_control);
+  if (dsp == NULL) {
+    g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "AR_CAPTURE", "no-processing", "MESSAGE",
+                     "capture: webrtcdsp is not installed (gstreamer1.0-plugins-bad): no echo "
+                     "cancellation, noise suppression or gain control");
+    return NULL;
+  }
   if (spec->echo_cancellation)
     g_string_append(what, "echo cancellation");
   if (spec->noise_suppression)

@@ -88,4 +88,12 @@ void ar_capture_set_error_func(ArCapture *capture, ArCaptureErrorFunc func, gpoi
 /* The capture pipeline (borrowed), for tests and diagnostics. */
 GstElement *ar_capture_get_pipeline(ArCapture *capture);
 
+/* The microphone's processing exactly as the capture graph makes it: webrtcdsp
+ * (named "processing") with the echo canceller's settings, its reference the
+ * webrtcechoprobe named @probe_name; NULL when webrtcdsp is not installed.
+ * For the echo lab's one-clock check (tests/bench/echo-dut.c), which runs it
+ * on files so that the canceller is measured without device timing. */
+GstElement *ar_capture_make_processing_element(const char *probe_name, gboolean echo_cancellation,
+                                               gboolean noise_suppression, gboolean gain_control);
+
 G_END_DECLS

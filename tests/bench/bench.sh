@@ -40,6 +40,10 @@
 # sends, its picture, the far end's freezes, the time back to full quality; a plot of the sent
 # bitrate in BUILD/meson-logs/lab/bandwidth. `./build.sh bench bandwidth` runs only it.
 # AR_BW_CAP_S (30), AR_BW_LIFT_S (20).
+# Echo cancellation (tests/bench/bench-echo.mjs, ~4 min, the echo lab: tests/lab/echo): the
+# canceller alone on one clock (control and the engine's settings), then the engine in the lab's
+# PipeWire room (control and AR_BENCH_ECHO_RUNS runs, 3): ERLE, residual echo, the near end kept
+# in double talk. `./build.sh bench echo` runs only it; outputs in BUILD/bench-echo.
 # Exit 0 whenever it ran: timings never fail it; 1 if it could not run.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -105,6 +109,17 @@ bench_loss() {
   echo "== loss resilience: $LOSS_CMDLINE (AR_BENCH_LOSS=0 skips it; \"loss\" runs only it)"
   AR_BENCH_CMDLINE="$LOSS_CMDLINE" "$LAB/in-netns.sh" node "$HERE/bench-loss.mjs"
 }
+# Echo cancellation (issue 14, part 1): the canceller alone and the engine in the echo lab.
+ECHO_CMDLINE="${AR_BENCH_ECHO_RUNS:+AR_BENCH_ECHO_RUNS=$AR_BENCH_ECHO_RUNS }./build.sh bench echo"
+bench_echo() {
+  echo "== echo cancellation: $ECHO_CMDLINE (AR_BENCH_ECHO=0 skips it; \"echo\" runs only it)"
+  [ -x "$BUILD/tests/bench/echo-dut" ] || { echo "bench: echo-dut is not built" >&2; return 1; }
+  AR_BENCH_CMDLINE="$ECHO_CMDLINE" node "$HERE/bench-echo.mjs" "$BUILD" "$BUILD/bench-echo"
+}
+if [ "${2:-}" = echo ]; then
+  bench_echo
+  exit $?
+fi
 if [ "${2:-}" = bandwidth ]; then
   bench_bandwidth
   exit $?
@@ -185,6 +200,10 @@ fi
 if [ "${AR_BENCH_LATENCY:-1}" != 0 ]; then
   echo
   bench_latency || rc=1
+fi
+if [ "${AR_BENCH_ECHO:-1}" != 0 ]; then
+  echo
+  bench_echo || rc=1
 fi
 if [ "${AR_BENCH_MEDIA:-1}" != 0 ]; then
   echo

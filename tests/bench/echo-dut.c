@@ -17,6 +17,14 @@
  * AR_ECHO_FAR (WAV to play), AR_ECHO_OUT (WAV written), AR_ECHO_SECONDS
  * (default 32), AR_ECHO_PROCESSING: a comma list of aec, ns, agc, or "off"
  * (default aec,ns,agc: the product's default).
+ *
+ * One-clock mode (AR_ECHO_MIC_WAV: a recorded microphone, from
+ * tests/lab/echo/one-clock.sh --engine): no devices. One pipeline plays
+ * AR_ECHO_FAR through the echo canceller's reference probe into a fakesink and
+ * AR_ECHO_MIC_WAV through the capture graph's own processing element
+ * (ar_capture_make_processing_element) into AR_ECHO_OUT, both in real time on
+ * the pipeline's clock: the canceller exactly as the engine configures it,
+ * without device timing in the way.
  */
 #include <gst/gst.h>
 #include <stdlib.h>
@@ -77,6 +85,64 @@ pipeline_with(GstElement *first, const char *description, GError **error)
   return pipeline;
 }
 
+/* One-clock mode: see the header. Returns the exit code. */
+static int
+run_one_clock(const char *mic_wav, const char *far, const char *out, const char *processing)
+{
+  g_autoptr(GError) error = NULL;
+  const char *probe_name = "ar-echo-one-clock-probe";
+  g_autofree char *mic_desc = g_strdup_printf(
+      "filesrc location=\"%s\" ! wavparse ! audioconvert ! audioresample ! capsfilter "
+      "caps=\"" AR_CAPTURE_AUDIO_CAPS "\"",
+      mic_wav);
+  g_autofree char *out_desc = g_strdup_printf("audioconvert ! " AR_CAPTURE_AUDIO_CAPS
+                                              " ! wavenc ! filesink sync=true location=\"%s\"",
+                                              out);
+  g_autofree char *far_desc = g_strdup_printf(
+      "filesrc location=\"%s\" ! wavparse ! audioconvert ! audioresample ! " AR_CAPTURE_AUDIO_CAPS
+      " ! webrtcechoprobe name=%s ! fakesink sync=true",
+      far, probe_name);
+  GstElement *pipeline = gst_pipeline_new(NULL);
+  GstElement *mic = gst_parse_bin_from_description(mic_desc, TRUE, &error);
+  GstElement *rec = mic != NULL ? gst_parse_bin_from_description(out_desc, TRUE, &error) : NULL;
+  GstElement *ref = rec != NULL ? gst_parse_bin_from_description(far_desc, FALSE, &error) : NULL;
+  GstElement *proc;
+  gboolean aec = has_item(processing, "aec"), ns = has_item(processing, "ns"),
+           agc = has_item(processing, "agc");
+
+  if (ref == NULL) {
+    g_printerr("echo-dut: %s\n", error->message);
+    return 1;
+  }
+  /* Off: the same path without the element, the lab's control. */
+  proc = aec || ns || agc ? ar_capture_make_processing_element(probe_name, aec, ns, agc)
+                          : gst_element_factory_make("identity", NULL);
+  if (proc == NULL) {
+    g_printerr("echo-dut: webrtcdsp is not installed\n");
+    return 1;
+  }
+  gst_bin_add_many(GST_BIN(pipeline), ref, mic, proc, rec, NULL);
+  if (!gst_element_link_many(mic, proc, rec, NULL)) {
+    g_printerr("echo-dut: cannot link the one-clock pipeline\n");
+    return 1;
+  }
+  gst_element_set_state(pipeline, GST_STATE_PLAYING);
+  g_autoptr(GstBus) bus = gst_pipeline_get_bus(GST_PIPELINE(pipeline));
+  g_autoptr(GstMessage) msg =
+      gst_bus_timed_pop_filtered(bus, 120 * GST_SECOND, GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  int rc = 0;
+  if (msg == NULL || GST_MESSAGE_TYPE(msg) != GST_MESSAGE_EOS) {
+    g_autoptr(GError) e = NULL;
+    if (msg != NULL)
+      gst_message_parse_error(msg, &e, NULL);
+    g_printerr("echo-dut: one clock: %s\n", e != NULL ? e->message : "no end within 120 s");
+    rc = 1;
+  }
+  gst_element_set_state(pipeline, GST_STATE_NULL);
+  gst_object_unref(pipeline);
+  return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -103,6 +169,14 @@ main(int argc, char **argv)
   if (far == NULL || out == NULL || strchr(far, '"') || strchr(out, '"')) {
     g_printerr("echo-dut: AR_ECHO_FAR and AR_ECHO_OUT must name WAV files\n");
     return 2;
+  }
+  if (g_getenv("AR_ECHO_MIC_WAV") != NULL) {
+    const char *mic_wav = g_getenv("AR_ECHO_MIC_WAV");
+    if (strchr(mic_wav, '"')) {
+      g_printerr("echo-dut: AR_ECHO_MIC_WAV must name a WAV file\n");
+      return 2;
+    }
+    return run_one_clock(mic_wav, far, out, processing);
   }
   ar_media_config_init_defaults(&cfg);
   cfg.video_source = "test";

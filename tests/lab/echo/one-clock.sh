@@ -7,15 +7,18 @@
 # OUTDIR/out.wav. The reference and the microphone share a clock and their timestamps are exact:
 # what is left is the canceller's own limit with those properties. A fixture, not the product:
 # the engine's figures come from echo-lab.sh with build/tests/bench/echo-dut.
+# --engine: the engine's own processing element instead of gst-launch's webrtcdsp (echo-dut in
+# its one-clock mode, AR_ECHO_PROCESSING as echo-dut reads it, default "aec"; no PROPS).
 # Prints echo-metrics' JSON (OUTDIR/metrics.json). Runs in real time (30 s).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../../.." && pwd)
 out=${1:?usage: one-clock.sh OUTDIR [--delay-ms N] [--attenuation-db N] [-- PROPS...]}
 shift
-delay_ms=60 att_db=10
+delay_ms=60 att_db=10 engine=0
 while [ $# -gt 0 ]; do
   case $1 in
+  --engine) engine=1; shift ;;
   --delay-ms) delay_ms=$2; shift 2 ;;
   --attenuation-db) att_db=$2; shift 2 ;;
   --) shift; break ;;
@@ -39,9 +42,16 @@ gst-launch-1.0 -q filesrc location="$tmp/delayed.wav" ! wavparse ! audioconvert 
 $SOX -m -v 1 "$out/near.wav" -v 1 "$tmp/echo.wav" "$out/mic.wav"
 cp "$out/far.wav" "$out/speaker.wav"
 caps="audio/x-raw,format=S16LE,rate=48000,channels=1"
+if [ "$engine" = 1 ]; then
+  dut=${AR_BUILD_DIR:-$top/build}/tests/bench/echo-dut
+  AR_ECHO_MIC_WAV="$out/mic.wav" AR_ECHO_FAR="$out/far.wav" AR_ECHO_OUT="$out/out.wav" \
+    AR_ECHO_PROCESSING="${AR_ECHO_PROCESSING:-aec}" "$dut" >"$out/dut.log" 2>&1 ||
+    { echo "one-clock: echo-dut failed ($out/dut.log)" >&2; exit 1; }
+else
 gst-launch-1.0 -q filesrc location="$out/mic.wav" ! wavparse ! audioconvert ! "$caps" \
   ! webrtcdsp probe=p noise-suppression=false gain-control=false "$@" ! audioconvert ! "$caps" \
   ! wavenc ! filesink location="$out/out.wav" sync=true \
   filesrc location="$out/far.wav" ! wavparse ! audioconvert ! "$caps" \
   ! webrtcechoprobe name=p ! fakesink sync=true
+fi
 "$metrics" "$out" | tee "$out/metrics.json"

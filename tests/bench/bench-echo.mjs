@@ -1,0 +1,84 @@
+// Echo cancellation figures (issue 14, part 1; docs/audio.md), printed as a table:
+//   node tests/bench/bench-echo.mjs BUILD_DIR OUT_DIR
+// Runs, one after the other, each about 30-45 s:
+//   - the canceller alone on one clock (tests/lab/echo/one-clock.sh: the room computed offline,
+//     one gst-launch plays both files), cancellation off (control) and with the engine's
+//     webrtcdsp settings (media/ar-capture-audio.c): what the canceller can do;
+//   - the engine itself in the echo lab's PipeWire room (tests/lab/echo/echo-lab.sh with
+//     BUILD/tests/bench/echo-dut: anyroomd's capture graph on pulse: devices), processing off
+//     (control), then AR_BENCH_ECHO_RUNS runs (3) with echo cancellation on.
+// The room: 60 ms of delay, 10 dB of attenuation, two reflections (tests/lab/echo/room.sh).
+// Figures from echo-metrics (tests/bench/echo-metrics.c): ERLE on the far-end-only segments (the
+// last and the first), the residual echo level, the near end kept in double talk (correlation and
+// level against the clean near end). A run whose lab failed prints its reason, not figures.
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { fmt, machine, tableLines } from './report.mjs';
+
+const [BUILD, OUT] = process.argv.slice(2);
+if (!BUILD || !OUT) {
+  console.error('usage: bench-echo.mjs BUILD_DIR OUT_DIR');
+  process.exit(2);
+}
+const ECHO = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', 'lab', 'echo');
+const RUNS = Math.max(1, Math.min(20, Number(process.env.AR_BENCH_ECHO_RUNS || 3)));
+// The engine's webrtcdsp properties (ar_capture_make_processing), for the one-clock run.
+const ENGINE_PROPS = ['delay-agnostic=false', 'extended-filter=true', 'echo-suppression-level=high'];
+const DUT = path.join(BUILD, 'tests', 'bench', 'echo-dut');
+
+fs.mkdirSync(OUT, { recursive: true });
+const speech = path.join(OUT, 'speech');
+
+// One run: the script's metrics.json, or the reason it has none.
+function run(name, cmd, args, env = {}) {
+  const dir = path.join(OUT, name);
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  // The speech is made once (espeak-ng) and shared: every run hears the same far and near ends.
+  for (const f of ['far.wav', 'near.wav', 'timeline.json']) {
+    if (fs.existsSync(path.join(speech, f))) fs.copyFileSync(path.join(speech, f), path.join(dir, f));
+  }
+  const t0 = Date.now();
+  const r = spawnSync(cmd, [dir, ...args], {
+    env: { ...process.env, AR_BUILD_DIR: BUILD, ...env }, encoding: 'utf8', timeout: 180000,
+  });
+  const s = Math.round((Date.now() - t0) / 1000);
+  const metrics = path.join(dir, 'metrics.json');
+  if (!fs.existsSync(speech) && fs.existsSync(path.join(dir, 'timeline.json'))) {
+    fs.mkdirSync(speech, { recursive: true });
+    for (const f of ['far.wav', 'near.wav', 'timeline.json']) fs.copyFileSync(path.join(dir, f), path.join(speech, f));
+  }
+  if (r.status !== 0 || !fs.existsSync(metrics)) {
+    const why = `${r.error ? r.error.message : `exit ${r.status}`}: ${(r.stderr || '').trim().split('\n').slice(-1)[0] || ''}`;
+    console.error(`bench-echo: ${name} has no figures (${why}); logs in ${dir}`);
+    return { name, seconds: s, error: why.slice(0, 60) };
+  }
+  return { name, seconds: s, m: JSON.parse(fs.readFileSync(metrics, 'utf8')) };
+}
+
+const rows = [];
+const oneClock = path.join(ECHO, 'one-clock.sh');
+const lab = path.join(ECHO, 'echo-lab.sh');
+rows.push(['canceller alone, one clock: cancellation off (control)', run('one-clock-off', oneClock, ['--', 'echo-cancel=false'])]);
+rows.push(['canceller alone, one clock: the engine\'s settings', run('one-clock-engine', oneClock, ['--', ...ENGINE_PROPS])]);
+rows.push(['engine in the room: processing off (control)', run('room-off', lab, ['--', DUT], { AR_ECHO_PROCESSING: 'off' })]);
+for (let i = 1; i <= RUNS; i++) {
+  rows.push([`engine in the room: echo cancellation, run ${i}`, run(`room-aec-${i}`, lab, ['--', DUT], { AR_ECHO_PROCESSING: 'aec' })]);
+}
+
+const table = [['run', 'ERLE last (dB)', 'ERLE first (dB)', 'residual (dBFS)', 'double talk: corr', 'double talk: near kept (dB)']];
+for (const [label, r] of rows) {
+  if (!r.m) {
+    table.push([label, `no figures: ${r.error}`, '', '', '', '']);
+    continue;
+  }
+  const m = r.m;
+  table.push([label, fmt(m.erle_db), fmt(m.erle_first_db), fmt(m.residual_dbfs), Number.isFinite(m.double_talk_corr) ? m.double_talk_corr.toFixed(2) : 'n/a', fmt(m.double_talk_near_kept_db)]);
+}
+const cmdline = process.env.AR_BENCH_CMDLINE || `node tests/bench/bench-echo.mjs ${BUILD} ${OUT}`;
+console.log(`Echo cancellation: 60 ms room, 10 dB, reverb; ${machine()}; ${cmdline}`);
+for (const l of tableLines(table)) console.log(l);
+const aec = rows.filter(([l]) => l.startsWith('engine in the room: echo')).map(([, r]) => r.m?.erle_db).filter(Number.isFinite);
+console.log(`Target: ERLE >= 25 dB on far-end-only speech. The engine reached it in ${aec.filter((x) => x >= 25).length} of ${RUNS} runs; ` +
+  `the canceller alone with the same settings: ${fmt(rows[1][1].m?.erle_db)} dB. Outputs (WAV, metrics.json) in ${OUT}.`);
