@@ -101,6 +101,22 @@ gboolean ar_peer_state_is_terminal(ArPeerState state);
 void ar_peer_post(ArPeer *peer, ArPeerCallFunc func, gpointer data, GDestroyNotify data_free);
 /* Any thread: ends the call with @code/@message (in the peer's context). */
 void ar_peer_post_failure(ArPeer *peer, ArMediaError code, const char *message);
+/* Main context: ends the call with an error (once). */
+void ar_peer_fail(ArPeer *peer, ArMediaError code, const char *format, ...) G_GNUC_PRINTF(3, 4);
+void ar_peer_set_state(ArPeer *peer, ArPeerState state, const GError *error);
+void ar_peer_disarm_connect_timer(ArPeer *peer);
+/* Every DTLS transport watched has passed the fingerprint check. */
+gboolean ar_peer_all_verified(ArPeer *peer);
+
+/* ar-peer-watch.c: dead-peer detection and the DTLS fingerprint check. */
+/* Both descriptions applied: the connect deadline starts, CONNECTED may follow. */
+void ar_peer_descriptions_applied(ArPeer *peer);
+/* deep-element-added on the pipeline: receive probes on webrtcbin's inner
+ * elements feed the dead-peer detection. */
+void ar_peer_watch_on_deep_element_added(GstBin *bin, GstBin *sub_bin, GstElement *element,
+                                         gpointer user_data);
+void ar_peer_watch_transports(ArPeer *peer);
+void ar_peer_unwatch_transports(ArPeer *peer);
 
 /* ar-peer-media.c */
 gboolean ar_peer_build_send(ArPeer *peer, ArMediaEngine *engine, GError **error);
