@@ -152,6 +152,23 @@ step('the room screen opens with the secret in the fragment and shows the idle s
   await shot(room, 'room-idle');
 });
 
+step('an idle room screen leaves its page alone while nothing changes (software rendering repaints every change)', async () => {
+  // The clock ticks every second and the room's info is read every 5 s: only what changed is
+  // written. The agenda (re-read every 30 s) is not counted; a minute turning may change the
+  // two clocks.
+  const changes = await room.evaluate(() => new Promise((resolve) => {
+    const seen = [];
+    const where = (n) => { for (let e = n; e; e = e.parentNode) if (e.id) return e.id; return n.nodeName; };
+    const mo = new MutationObserver((records) => {
+      for (const r of records) if (!document.getElementById('agenda-list').contains(r.target)) seen.push(where(r.target));
+    });
+    mo.observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true });
+    setTimeout(() => { mo.disconnect(); resolve(seen); }, 6000);
+  }));
+  console.log(`# changes to the idle room screen in 6 s: ${changes.length} (${changes.join(', ')})`);
+  assert.ok(changes.length <= 3, `the idle room screen was rewritten ${changes.length} times in 6 s: ${changes.join(', ')}`);
+});
+
 step('first-run setup from the LAN needs the code on the room screen; then a rename shows on the screen', async () => {
   const first = await text(room, '#setup-code');
   const none = await lanReq({ method: 'POST', path: '/api/v1/setup', body: { password: PASSWORD } });

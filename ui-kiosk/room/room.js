@@ -6,6 +6,12 @@
 'use strict';
 
 const $ = (id) => document.getElementById(id);
+// Only what changed is written: on a room display that renders in software every DOM change is
+// repainted by the CPU a call needs, and a text replaced by the same text is a change too (the
+// clock ticks every second, the status every 2 s while a call starts).
+function setText(el, text) { if (el.textContent !== text) el.textContent = text; }
+function setClass(el, cls) { if (el.className !== cls) el.className = cls; }
+function setHidden(el, hidden) { if (el.hidden !== hidden) el.hidden = hidden; }
 let csrf = sessionStorage.getItem('ar-room-csrf');
 // The kiosk secret stays in this tab's sessionStorage (not readable by other
 // tabs or origins; the CSP allows only our scripts) so the screen signs in
@@ -81,31 +87,31 @@ async function authenticate() {
 // ---- clock (anyroomd's: the calendar's times are the room's) ----
 function tick() {
   const c = AR_AGENDA.clock();
-  $('clock').textContent = c.time;
-  $('big-clock').textContent = c.time;
-  $('big-date').textContent = c.date;
+  setText($('clock'), c.time);
+  setText($('big-clock'), c.time);
+  setText($('big-date'), c.date);
 }
 
 // ---- info: name, admin address, pairing and setup codes ----
 function showInfo(info) {
   if (!info) return;
-  $('room-name').textContent = info.room_name || 'Anyroom';
+  setText($('room-name'), info.room_name || 'Anyroom');
   document.title = info.room_name || 'Anyroom';
-  $('admin-url').textContent = info.admin_url || 'no network yet';
-  $('fingerprint').textContent = info.tls_fingerprint_sha256 || '';
-  $('pairing').hidden = !info.pairing_code;
-  $('pairing-code').textContent = info.pairing_code || '';
-  $('setup').hidden = !info.setup_code;
+  setText($('admin-url'), info.admin_url || 'no network yet');
+  setText($('fingerprint'), info.tls_fingerprint_sha256 || '');
+  setHidden($('pairing'), !info.pairing_code);
+  setText($('pairing-code'), info.pairing_code || '');
+  setHidden($('setup'), !info.setup_code);
   // Ten digits, read off in two groups of five.
   const code = info.setup_code || '';
-  $('setup-code').textContent = code.length === 10 ? `${code.slice(0, 5)} ${code.slice(5)}` : code;
+  setText($('setup-code'), code.length === 10 ? `${code.slice(0, 5)} ${code.slice(5)}` : code);
   // Too many wrong codes from the network: remote setup waits (the server
   // refuses it); say so, and look again when the wait is over.
   const paused = info.setup_code ? (info.setup_paused_s || 0) : 0;
-  $('setup-paused').hidden = paused <= 0;
-  $('setup-paused').textContent = paused > 0
+  setHidden($('setup-paused'), paused <= 0);
+  setText($('setup-paused'), paused > 0
     ? `Too many wrong setup codes were tried from the network. Setup from another computer is paused for ${Math.ceil(paused / 60)} min.`
-    : '';
+    : '');
   clearTimeout(showInfo.pauseTimer);
   if (paused > 0) showInfo.pauseTimer = setTimeout(refreshInfo, Math.max(5, paused) * 1000);
 }
@@ -140,53 +146,53 @@ function render() {
   const st = status.state;
   // reconnecting: the call goes on while anyroomd rebuilds a broken connection.
   const inCall = st === 'connected' || st === 'leaving' || st === 'reconnecting';
-  $('idle').hidden = !(st === 'idle' || st === 'failed');
+  setHidden($('idle'), !(st === 'idle' || st === 'failed'));
   // lobby, needs-attention: still on the way in; the message says what is awaited (a host, or a
   // person to finish on this screen: the meeting page is shown above it on the device).
   const waiting = st === 'joining' || st === 'lobby' || st === 'needs-attention';
-  $('joining').hidden = !waiting;
-  $('joining-text').textContent = st === 'lobby' ? (status.message || 'Waiting for a host to let the room in…')
+  setHidden($('joining'), !waiting);
+  setText($('joining-text'), st === 'lobby' ? (status.message || 'Waiting for a host to let the room in…')
     : st === 'needs-attention' ? (status.message || 'Finish joining on the room screen')
-      : 'Joining the meeting…';
-  $('call').hidden = !inCall;
-  $('failed').hidden = true;
+      : 'Joining the meeting…');
+  setHidden($('call'), !inCall);
+  setHidden($('failed'), true);
   if (waiting || inCall) joinError = null;
   const err = $('join-error');
   const why = joinError || (st === 'failed' && status.error ? `Could not join: ${status.error}` : null);
-  err.hidden = !why;
-  err.textContent = why || '';
-  if (status.room_name) $('room-name').textContent = status.room_name;
+  setHidden(err, !why);
+  setText(err, why || '');
+  if (status.room_name) setText($('room-name'), status.room_name);
   // A call to the room rings here until someone answers (docs/room-calls.md).
   const inc = status.incoming;
-  $('ringing').hidden = !inc;
+  setHidden($('ringing'), !inc);
   if (inc) {
-    $('ringing-who').textContent = inc.caller;
-    $('ringing-link').textContent = `With the call link "${inc.link}"`;
+    setText($('ringing-who'), inc.caller);
+    setText($('ringing-link'), `With the call link "${inc.link}"`);
   }
 
   const c = status.controls || {};
   const live = waiting || inCall;
   const mic = $('mic-state');
-  mic.hidden = !live;
-  mic.textContent = c.microphone_live ? 'Microphone on' : 'Microphone muted';
-  mic.className = `badge ${c.microphone_live ? 'live' : 'off'}`;
+  setHidden(mic, !live);
+  setText(mic, c.microphone_live ? 'Microphone on' : 'Microphone muted');
+  setClass(mic, `badge ${c.microphone_live ? 'live' : 'off'}`);
   const cam = $('camera-state');
-  cam.hidden = !live;
-  cam.textContent = c.camera_live ? 'Camera on' : 'Camera off';
-  cam.className = `badge ${c.camera_live ? 'live' : 'off'}`;
-  $('mute-button').textContent = c.microphone_muted ? 'Unmute' : 'Mute';
-  $('mute-button').className = c.microphone_muted ? 'off' : '';
-  $('camera-button').textContent = c.camera_enabled ? 'Camera off' : 'Camera on';
-  $('camera-button').className = c.camera_enabled ? '' : 'off';
+  setHidden(cam, !live);
+  setText(cam, c.camera_live ? 'Camera on' : 'Camera off');
+  setClass(cam, `badge ${c.camera_live ? 'live' : 'off'}`);
+  setText($('mute-button'), c.microphone_muted ? 'Unmute' : 'Mute');
+  setClass($('mute-button'), c.microphone_muted ? 'off' : '');
+  setText($('camera-button'), c.camera_enabled ? 'Camera off' : 'Camera on');
+  setClass($('camera-button'), c.camera_enabled ? '' : 'off');
 
   const meeting = $('meeting');
-  meeting.hidden = !live || !status.provider;
-  meeting.textContent = status.provider ? `${status.provider}${status.room ? ` · ${status.room}` : ''}` : '';
+  setHidden(meeting, !live || !status.provider);
+  setText(meeting, status.provider ? `${status.provider}${status.room ? ` · ${status.room}` : ''}` : '');
   const q = $('quality');
-  q.hidden = !inCall;
+  setHidden(q, !inCall);
   const ql = st === 'reconnecting' ? 'poor' : quality(status.tracks || []);
-  q.textContent = st === 'reconnecting' ? 'Reconnecting…' : `Quality: ${ql}`;
-  q.className = ql;
+  setText(q, st === 'reconnecting' ? 'Reconnecting…' : `Quality: ${ql}`);
+  setClass(q, ql);
   layoutTiles();
 }
 
@@ -236,16 +242,16 @@ function layoutTiles() {
   $('tiles').style.setProperty('--cols', String(Math.max(1, Math.ceil(Math.sqrt(n)))));
   for (const tile of tiles) {
     const name = tile.dataset.track;
-    tile.querySelector('.name').textContent = participantName(name);
+    setText(tile.querySelector('.name'), participantName(name));
     tile.classList.toggle('large', many && name === speaker);
     const v = tracks.find((t) => t.peer === name && t.kind === 'video');
-    tile.querySelector('.stats').textContent = v
+    setText(tile.querySelector('.stats'), v
       ? `${v.width}×${v.height} · ${Math.round(v.framerate)} fps · ${Math.round(v.bitrate_bps / 1000)} kb/s`
-      : '';
+      : '');
   }
-  $('waiting').hidden = tiles.length > 0;
+  setHidden($('waiting'), tiles.length > 0);
   const c = (status && status.controls) || {};
-  $('self').hidden = !(c.self_view && video && [...video.tracks.values()].some((t) => t.local));
+  setHidden($('self'), !(c.self_view && video && [...video.tracks.values()].some((t) => t.local)));
 }
 
 // ---- the admin's camera preview ----
@@ -287,7 +293,7 @@ async function joinMeeting(m, button) {
 let autoJoin = null;
 function showAutoJoin(aj) {
   autoJoin = aj || null;
-  $('auto-join').hidden = !autoJoin;
+  setHidden($('auto-join'), !autoJoin);
   if (!autoJoin) return AR_AGENDA.startCountdown(null);
   $('auto-join-title').textContent = AR_AGENDA.title(autoJoin);
   AR_AGENDA.startCountdown(autoJoin, (left) => { $('auto-join-s').textContent = String(left); });
