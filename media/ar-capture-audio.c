@@ -209,21 +209,74 @@ ar_capture_make_processing(ArCapture *capture, const ArCaptureSpec *spec)
   return dsp;
 }
 
+/* The echo canceller's reference asks what latency is upstream of it (D) and
+ * then hands the canceller, for a microphone sample taken at t, the speaker's
+ * sound that plays at t + D: that sound must have reached it by the time the
+ * microphone sample is processed. Upstream of the speaker mixer D is 50 ms (the
+ * mixer waits 30 ms for late far ends) while the speaker takes its sound only
+ * 30 ms before playing it: the reference was never there and the canceller got
+ * silence (docs/audio.md). Its branch answers D = 0: the reference is then the
+ * sound that plays at t itself, which the speaker took well before. The
+ * speaker's own latency query does not pass here, so the pipeline's latency
+ * (the play time the reference computes) is unchanged. */
+static GstPadProbeReturn
+ar_capture_reference_latency(GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  GstQuery *query = gst_pad_probe_info_get_query(info);
+  gboolean live;
+  GstClockTime min, max;
+
+  (void)pad;
+  (void)data;
+  if (query != NULL && GST_QUERY_TYPE(query) == GST_QUERY_LATENCY) {
+    gst_query_parse_latency(query, &live, &min, &max);
+    gst_query_set_latency(query, live, 0, max);
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+/* The echo canceller's reference on a branch of its own beside the speaker:
+ * tee ! webrtcechoprobe ! fakesink (no sync: the reference is taken as soon
+ * as the mixer makes it). Requested before the speaker's pad, so the tee
+ * hands it each buffer before the speaker blocks on it. */
+static gboolean
+ar_capture_build_reference(ArCapture *capture, GstElement *tee, GError **error)
+{
+  static const char *const names[] = {"webrtcechoprobe", "fakesink"};
+  GstElement *e[G_N_ELEMENTS(names)];
+  g_autoptr(GstPad) sink = NULL;
+
+  if (!ar_capture_make_elements(names, e, G_N_ELEMENTS(names), error))
+    return FALSE;
+  /* The echo canceller finds its reference by this name (process-wide). */
+  g_object_set(e[0], "name", capture->probe_name, NULL);
+  g_object_set(e[1], "sync", FALSE, "async", FALSE, "enable-last-sample", FALSE, NULL);
+  sink = gst_element_get_static_pad(e[0], "sink");
+  gst_pad_add_probe(sink, GST_PAD_PROBE_TYPE_QUERY_UPSTREAM | GST_PAD_PROBE_TYPE_PULL,
+                    ar_capture_reference_latency, NULL, NULL);
+  if (!ar_capture_add_chain(capture, e, G_N_ELEMENTS(e), error))
+    return FALSE;
+  if (!gst_element_link(tee, e[0])) {
+    g_set_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_PIPELINE,
+                "Cannot link the echo canceller's reference");
+    return FALSE;
+  }
+  return TRUE;
+}
+
 /* The room's speaker: a silent live bed (the speaker plays, and the echo
  * canceller's reference runs, with no far end) mixed with every speaker
- * input, at the room's volume, through the echo canceller's reference probe,
- * into the speaker (a fakesink that keeps time when there is none). */
+ * input, at the room's volume, into the speaker (a fakesink that keeps time
+ * when there is none) and, beside it, the echo canceller's reference. */
 gboolean
 ar_capture_build_speaker(ArCapture *capture, const ArCaptureSpec *spec, GError **error)
 {
-  /* Without webrtcdsp's plugin there is no canceller to feed. */
-  const char *const names[] = {"audiotestsrc", "capsfilter", "audiomixer", "capsfilter",
-                               ar_capture_has_factory("webrtcechoprobe") ? "webrtcechoprobe"
-                                                                         : "identity"};
+  static const char *const names[] = {"audiotestsrc", "capsfilter", "audiomixer", "capsfilter",
+                                      "tee"};
   GstElement *e[1 + G_N_ELEMENTS(names)];
   g_autoptr(GstCaps) caps = gst_caps_from_string(AR_CAPTURE_AUDIO_CAPS);
   g_autoptr(GstPad) volume = NULL;
-  GstElement *sink;
+  GstElement *sink, *tee;
 
   if (!ar_capture_make_elements(names, e, G_N_ELEMENTS(names), error))
     return FALSE;
@@ -240,6 +293,7 @@ ar_capture_build_speaker(ArCapture *capture, const ArCaptureSpec *spec, GError *
     return FALSE;
   }
   e[G_N_ELEMENTS(e) - 1] = sink;
+  tee = e[G_N_ELEMENTS(e) - 2];
   /* 10 ms of silence at a time, in real time. */
   g_object_set(e[0], "is-live", TRUE, "samplesperbuffer", 480, NULL);
   gst_util_set_object_arg(G_OBJECT(e[0]), "wave", "silence");
@@ -247,16 +301,31 @@ ar_capture_build_speaker(ArCapture *capture, const ArCaptureSpec *spec, GError *
   g_object_set(e[2], "latency", (guint64)AR_SPEAKER_MIX_LATENCY, NULL);
   capture->mixer = e[2];
   g_object_set(e[3], "caps", caps, NULL);
-  /* The echo canceller finds its reference by this name (process-wide). */
-  g_object_set(e[4], "name", capture->probe_name, NULL);
   if (spec->speaker_device != NULL)
     g_object_set(sink, "device", speaker_device, "buffer-time", (gint64)AR_SPEAKER_BUFFER_US,
                  "latency-time", (gint64)10000, NULL);
   g_object_set(sink, "sync", TRUE, NULL);
-  if (!ar_capture_add_chain(capture, e, G_N_ELEMENTS(e), error))
+  /* Without webrtcdsp's plugin there is no canceller to feed. The reference's
+   * tee pad comes first (see ar_capture_build_reference). */
+  for (gsize i = 0; i + 1 < G_N_ELEMENTS(e); i++)
+    gst_bin_add(GST_BIN(capture->pipeline), e[i]);
+  if (!gst_element_link_many(e[0], e[1], e[2], e[3], tee, NULL)) {
+    g_set_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_PIPELINE, "Cannot link the speaker path");
+    gst_object_unref(gst_object_ref_sink(sink));
     return FALSE;
-  /* The volume applies before the reference: it is what the room hears. */
-  volume = gst_element_get_static_pad(e[4], "sink");
+  }
+  if (ar_capture_has_factory("webrtcechoprobe") &&
+      !ar_capture_build_reference(capture, tee, error)) {
+    gst_object_unref(gst_object_ref_sink(sink));
+    return FALSE;
+  }
+  gst_bin_add(GST_BIN(capture->pipeline), sink);
+  if (!gst_element_link(tee, sink)) {
+    g_set_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_PIPELINE, "Cannot link the speaker");
+    return FALSE;
+  }
+  /* The volume applies before the tee: the reference is what the room hears. */
+  volume = gst_element_get_static_pad(tee, "sink");
   ar_media_controls_attach_speaker(capture->controls, volume);
   return TRUE;
 }

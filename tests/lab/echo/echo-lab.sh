@@ -59,11 +59,18 @@ export AR_ECHO_SECONDS=$seconds
 
 # The reference: speaker (channel 1) and raw microphone (channel 2). `interleave` pairs buffers as
 # they come (audiointerleave stalled here): the two may be off by some periods (docs/audio.md).
+# ALSA's pulse plugin, not pulsesrc: a pulsesrc on PipeWire's pulse server sometimes delivers two
+# buffers and then nothing, and the recording never ends (docs/audio.md). Two ALSA devices on the
+# room's monitors, in the room's own HOME (~/.asoundrc), never the user's.
+cat >"$room/home/.asoundrc" <<'ASOUND'
+pcm.ar_lab_speaker { type pulse device "room_speaker.monitor" }
+pcm.ar_lab_mic { type pulse device "room_air.monitor" }
+ASOUND
 src="buffer-time=20000 latency-time=10000 ! audio/x-raw,format=S16LE,rate=48000,channels=1"
 gst-launch-1.0 -e -q interleave name=i ! audio/x-raw,channels=2 ! wavenc \
   ! filesink location="$out/lab.wav" \
-  pulsesrc device=room_speaker.monitor client-name=lab-rec $src ! queue ! i.sink_0 \
-  pulsesrc device=room_air.monitor client-name=lab-rec $src ! queue ! i.sink_1 \
+  alsasrc device=ar_lab_speaker $src ! queue ! i.sink_0 \
+  alsasrc device=ar_lab_mic $src ! queue ! i.sink_1 \
   2>"$out/rec.log" &
 rec=$!
 pids+=($rec)
@@ -78,6 +85,12 @@ rc=$?
 set -e
 sleep 0.5
 kill -INT "$rec"
+# Bounded: a recorder that does not end is a failed run, not a hung bench.
+for _ in $(seq 100); do kill -0 "$rec" 2>/dev/null || break; sleep 0.1; done
+if kill -0 "$rec" 2>/dev/null; then
+  echo "echo-lab: the recorder did not end within 10 s ($out/rec.log)" >&2
+  exit 1
+fi
 wait "$rec" || true
 [ "$rc" -eq 0 ] || { echo "echo-lab: the DUT failed ($rc; $out/dut.log)" >&2; exit 1; }
 sox -V1 "$out/lab.wav" "$out/speaker.wav" remix 1
