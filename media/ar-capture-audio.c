@@ -2,10 +2,12 @@
 /*
  * ar-capture-audio.c: the capture graph's sound (ar-capture.c has the rest).
  *
- *   audiotestsrc (live silence) ! audiomixer ! webrtcechoprobe ! speaker
+ *   audiotestsrc (live silence) ! audiomixer ! [volume] tee ! speaker
+ *                               tee ! webrtcechoprobe ! fakesink (the reference)
  *     far ends: their appsink (sync) -> appsrc (here) -> a mixer pad
  *   microphone ! audioconvert ! audioresample ! S16LE/48000/mono
- *     ! webrtcdsp (its reference: the probe above) ! [mute gate] tee
+ *     ! [echo delay: timestamps earlier] webrtcdsp (its reference: the probe
+ *     above) [timestamps back] ! [mute gate] tee
  */
 #include "ar-capture-priv.h"
 
@@ -178,6 +180,59 @@ ar_capture_make_processing_element(const char *probe_name, gboolean echo_cancell
   return dsp;
 }
 
+/* The microphone into the echo delay estimator, then its timestamps moved
+ * earlier by what the estimator says, for the canceller only (the canceller's
+ * output gets them back). A change of the shift marks a discontinuity: the
+ * canceller drops the few milliseconds it holds, so no output buffer mixes
+ * two shifts. Both run on the microphone's streaming thread. */
+static GstPadProbeReturn
+ar_capture_on_microphone_in(GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  ArCapture *capture = data;
+  GstBuffer *buf = gst_pad_probe_info_get_buffer(info);
+  GstMapInfo map;
+  gint64 shift;
+
+  (void)pad;
+  if (buf == NULL || !GST_BUFFER_PTS_IS_VALID(buf) || GST_BUFFER_PTS(buf) > G_MAXINT64 / 2)
+    return GST_PAD_PROBE_OK;
+  if (gst_buffer_map(buf, &map, GST_MAP_READ)) {
+    ar_echo_delay_push_microphone(capture->echo_delay, (gint64)GST_BUFFER_PTS(buf),
+                                  (const gint16 *)map.data, map.size / 2);
+    gst_buffer_unmap(buf, &map);
+  }
+  shift = ar_echo_delay_get_shift_ns(capture->echo_delay);
+  if ((GstClockTime)shift > GST_BUFFER_PTS(buf))
+    return GST_PAD_PROBE_OK; /* the first moments of the pipeline */
+  buf = gst_buffer_make_writable(buf);
+  if (shift != capture->echo_shift) {
+    g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "AR_CAPTURE", "echo-delay", "MESSAGE",
+                     "capture: the echo comes %d ms after the microphone's timestamps; the "
+                     "canceller takes them %" G_GINT64_FORMAT " ms earlier",
+                     ar_echo_delay_get_ms(capture->echo_delay), shift / 1000000);
+    capture->echo_shift = shift;
+    GST_BUFFER_FLAG_SET(buf, GST_BUFFER_FLAG_DISCONT);
+  }
+  GST_BUFFER_PTS(buf) -= shift;
+  info->data = buf;
+  return GST_PAD_PROBE_OK;
+}
+
+static GstPadProbeReturn
+ar_capture_on_microphone_out(GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  ArCapture *capture = data;
+  GstBuffer *buf = gst_pad_probe_info_get_buffer(info);
+
+  (void)pad;
+  if (buf == NULL || capture->echo_shift == 0 || !GST_BUFFER_PTS_IS_VALID(buf))
+    return GST_PAD_PROBE_OK;
+  buf = gst_buffer_make_writable(buf);
+  GST_BUFFER_PTS(buf) += capture->echo_shift;
+  info->data = buf;
+  return GST_PAD_PROBE_OK;
+}
+
 /* webrtcdsp with what @spec asks for, its echo reference the speaker's probe;
  * NULL when nothing is asked or the element is not installed (logged). */
 static GstElement *
@@ -206,6 +261,12 @@ ar_capture_make_processing(ArCapture *capture, const ArCaptureSpec *spec)
   if (spec->gain_control)
     g_string_append_printf(what, "%sgain control", what->len ? ", " : "");
   capture->processing = g_string_free(g_steal_pointer(&what), FALSE);
+  if (spec->echo_cancellation && capture->echo_delay != NULL) {
+    g_autoptr(GstPad) in = gst_element_get_static_pad(dsp, "sink");
+    g_autoptr(GstPad) out = gst_element_get_static_pad(dsp, "src");
+    gst_pad_add_probe(in, GST_PAD_PROBE_TYPE_BUFFER, ar_capture_on_microphone_in, capture, NULL);
+    gst_pad_add_probe(out, GST_PAD_PROBE_TYPE_BUFFER, ar_capture_on_microphone_out, capture, NULL);
+  }
   return dsp;
 }
 
@@ -235,12 +296,51 @@ ar_capture_reference_latency(GstPad *pad, GstPadProbeInfo *info, gpointer data)
   return GST_PAD_PROBE_OK;
 }
 
+/* The pipeline's latency: the speaker plays a buffer this long after its
+ * timestamp (what the reference's play time is computed with). */
+static GstPadProbeReturn
+ar_capture_on_reference_event(GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  ArCapture *capture = data;
+  GstEvent *event = gst_pad_probe_info_get_event(info);
+  GstClockTime latency;
+
+  (void)pad;
+  if (event != NULL && GST_EVENT_TYPE(event) == GST_EVENT_LATENCY) {
+    gst_event_parse_latency(event, &latency);
+    if (GST_CLOCK_TIME_IS_VALID(latency) && latency < 10 * GST_SECOND)
+      g_atomic_int_set(&capture->speaker_latency_us, (gint)(latency / GST_USECOND));
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+/* The speaker's sound, with the time it plays, into the echo delay estimator. */
+static GstPadProbeReturn
+ar_capture_on_reference_buffer(GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  ArCapture *capture = data;
+  GstBuffer *buf = gst_pad_probe_info_get_buffer(info);
+  gint latency_us = g_atomic_int_get(&capture->speaker_latency_us);
+  GstMapInfo map;
+
+  (void)pad;
+  if (buf == NULL || latency_us < 0 || !GST_BUFFER_PTS_IS_VALID(buf) ||
+      GST_BUFFER_PTS(buf) > G_MAXINT64 / 2 || !gst_buffer_map(buf, &map, GST_MAP_READ))
+    return GST_PAD_PROBE_OK;
+  ar_echo_delay_push_speaker(capture->echo_delay,
+                             (gint64)(GST_BUFFER_PTS(buf) + latency_us * GST_USECOND),
+                             (const gint16 *)map.data, map.size / 2);
+  gst_buffer_unmap(buf, &map);
+  return GST_PAD_PROBE_OK;
+}
+
 /* The echo canceller's reference on a branch of its own beside the speaker:
  * tee ! webrtcechoprobe ! fakesink (no sync: the reference is taken as soon
  * as the mixer makes it). Requested before the speaker's pad, so the tee
  * hands it each buffer before the speaker blocks on it. */
 static gboolean
-ar_capture_build_reference(ArCapture *capture, GstElement *tee, GError **error)
+ar_capture_build_reference(ArCapture *capture, GstElement *tee, gboolean measure_delay,
+                           GError **error)
 {
   static const char *const names[] = {"webrtcechoprobe", "fakesink"};
   GstElement *e[G_N_ELEMENTS(names)];
@@ -254,6 +354,15 @@ ar_capture_build_reference(ArCapture *capture, GstElement *tee, GError **error)
   sink = gst_element_get_static_pad(e[0], "sink");
   gst_pad_add_probe(sink, GST_PAD_PROBE_TYPE_QUERY_UPSTREAM | GST_PAD_PROBE_TYPE_PULL,
                     ar_capture_reference_latency, NULL, NULL);
+  if (measure_delay) {
+    g_autoptr(GstPad) src = gst_element_get_static_pad(e[0], "src");
+    capture->echo_delay = ar_echo_delay_new();
+    /* The capture outlives its pipeline's streaming: no reference is taken. */
+    gst_pad_add_probe(sink, GST_PAD_PROBE_TYPE_BUFFER, ar_capture_on_reference_buffer, capture,
+                      NULL);
+    gst_pad_add_probe(src, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, ar_capture_on_reference_event,
+                      capture, NULL);
+  }
   if (!ar_capture_add_chain(capture, e, G_N_ELEMENTS(e), error))
     return FALSE;
   if (!gst_element_link(tee, e[0])) {
@@ -315,7 +424,8 @@ ar_capture_build_speaker(ArCapture *capture, const ArCaptureSpec *spec, GError *
     return FALSE;
   }
   if (ar_capture_has_factory("webrtcechoprobe") &&
-      !ar_capture_build_reference(capture, tee, error)) {
+      !ar_capture_build_reference(capture, tee,
+                                  spec->audio_device != NULL && spec->echo_cancellation, error)) {
     gst_object_unref(gst_object_ref_sink(sink));
     return FALSE;
   }
@@ -344,6 +454,13 @@ ar_capture_build_audio(ArCapture *capture, const ArCaptureSpec *spec, GError **e
                                  "microphone", error);
     if (e[0] != NULL)
       g_object_set(e[0], "device", device, NULL);
+    /* The pipeline's clock, not the driver's: ALSA's pulse and PipeWire
+     * plugins stamp with the wall clock (measured: PTS in 2026's seconds
+     * while the pipeline ran from 0), and the echo canceller compares the
+     * microphone's timestamps with the speaker's. */
+    if (e[0] != NULL &&
+        g_object_class_find_property(G_OBJECT_GET_CLASS(e[0]), "use-driver-timestamps") != NULL)
+      g_object_set(e[0], "use-driver-timestamps", FALSE, NULL);
   } else {
     e[0] = ar_media_make_element("audiotestsrc", "microphone", error);
     if (e[0] != NULL) {

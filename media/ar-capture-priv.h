@@ -8,6 +8,7 @@
 #pragma once
 
 #include "ar-capture.h"
+#include "ar-echo-delay.h"
 #include "ar-media-priv.h"
 
 #include <gst/app/app.h>
@@ -58,6 +59,11 @@ struct _ArCapture {
   GstElement *mixer;  /* the speaker's: far ends in, speaker out */
   char *probe_name;   /* the echo canceller's reference (webrtcechoprobe) */
   char *processing;   /* what the microphone's processing does, or NULL */
+  /* Echo cancellation on: the echo's delay, measured (ar-echo-delay.h), and
+   * what the microphone's timestamps need to be moved by for the canceller. */
+  ArEchoDelay *echo_delay;
+  gint speaker_latency_us; /* atomic: the pipeline's latency, -1 until known */
+  gint64 echo_shift;       /* the microphone's streaming thread only: applied */
   GSource *bus_source;
   GPtrArray *branches; /* ArCaptureBranch*, in the graph */
   GError *error;       /* set once: the capture failed */

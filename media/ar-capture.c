@@ -748,6 +748,7 @@ ar_capture_free(ArCapture *capture)
   g_free(capture->description);
   g_free(capture->probe_name);
   g_free(capture->processing);
+  ar_echo_delay_free(capture->echo_delay);
   g_free(capture);
 }
 
@@ -795,6 +796,7 @@ ar_capture_new(const ArCaptureSpec *spec, ArMediaControls *controls, GError **er
   capture->context = g_main_context_ref_thread_default();
   capture->controls = ar_media_controls_ref(controls);
   capture->branches = g_ptr_array_new();
+  capture->speaker_latency_us = -1;
   capture->framerate = spec->framerate;
   capture->pipeline = gst_object_ref_sink(gst_pipeline_new("ar-capture"));
   /* The consumers' pipelines run on the system clock: so does the capture

@@ -5,8 +5,9 @@
 //     one gst-launch plays both files), cancellation off (control) and with the engine's
 //     webrtcdsp settings (media/ar-capture-audio.c): what the canceller can do;
 //   - the engine itself in the echo lab's PipeWire room (tests/lab/echo/echo-lab.sh with
-//     BUILD/tests/bench/echo-dut: anyroomd's capture graph on pulse: devices), processing off
-//     (control), then AR_BENCH_ECHO_RUNS runs (3) with echo cancellation on.
+//     BUILD/tests/bench/echo-dut: anyroomd's capture graph on ALSA devices through ALSA's pulse
+//     plugin), processing off (control), then AR_BENCH_ECHO_RUNS runs (3) with echo cancellation
+//     on, and one on pulse: devices; with the echo's delay as the engine measured it.
 // The room: 60 ms of delay, 10 dB of attenuation, two reflections (tests/lab/echo/room.sh).
 // Figures from echo-metrics (tests/bench/echo-metrics.c): ERLE on the far-end-only segments (the
 // last and the first), the residual echo level, the near end kept in double talk (correlation and
@@ -62,23 +63,35 @@ const oneClock = path.join(ECHO, 'one-clock.sh');
 const lab = path.join(ECHO, 'echo-lab.sh');
 rows.push(['canceller alone, one clock: cancellation off (control)', run('one-clock-off', oneClock, ['--', 'echo-cancel=false'])]);
 rows.push(['canceller alone, one clock: the engine\'s settings', run('one-clock-engine', oneClock, ['--', ...ENGINE_PROPS])]);
-rows.push(['engine in the room: processing off (control)', run('room-off', lab, ['--', DUT], { AR_ECHO_PROCESSING: 'off' })]);
+// The engine's devices: ALSA (the product's usual path) through ALSA's pulse plugin on the lab's
+// PipeWire (echo-lab.sh defines ar_lab_mic and ar_lab_room_speaker), and once PipeWire's pulse
+// server itself (pulse:room_air.monitor, pulse:room_speaker: echo-dut's defaults).
+const ALSA = { AR_ECHO_DUT_MIC: 'ar_lab_mic', AR_ECHO_DUT_SPEAKER: 'ar_lab_room_speaker', G_MESSAGES_DEBUG: 'armedia' };
+const PULSE = { G_MESSAGES_DEBUG: 'armedia' };
+rows.push(['engine in the room (ALSA): processing off (control)', run('room-off', lab, ['--', DUT], { ...ALSA, AR_ECHO_PROCESSING: 'off' })]);
 for (let i = 1; i <= RUNS; i++) {
-  rows.push([`engine in the room: echo cancellation, run ${i}`, run(`room-aec-${i}`, lab, ['--', DUT], { AR_ECHO_PROCESSING: 'aec' })]);
+  rows.push([`engine in the room (ALSA): echo cancellation, run ${i}`, run(`room-aec-${i}`, lab, ['--', DUT], { ...ALSA, AR_ECHO_PROCESSING: 'aec' })]);
+}
+rows.push(['engine in the room (pulse:): echo cancellation', run('room-aec-pulse', lab, ['--', DUT], { ...PULSE, AR_ECHO_PROCESSING: 'aec' })]);
+// The echo's delay as the engine measured it (its log), per room run.
+for (const [, r] of rows) {
+  const log = path.join(OUT, r.name, 'dut.log');
+  const m = fs.existsSync(log) ? [...fs.readFileSync(log, 'utf8').matchAll(/the echo comes (\d+) ms after/g)] : [];
+  r.delay = m.length ? m[m.length - 1][1] : (r.name.startsWith('room-aec') ? 'none' : '');
 }
 
-const table = [['run', 'ERLE last (dB)', 'ERLE first (dB)', 'residual (dBFS)', 'double talk: corr', 'double talk: near kept (dB)']];
+const table = [['run', 'ERLE last (dB)', 'ERLE first (dB)', 'residual (dBFS)', 'double talk: corr', 'double talk: near kept (dB)', 'echo delay measured (ms)']];
 for (const [label, r] of rows) {
   if (!r.m) {
-    table.push([label, `no figures: ${r.error}`, '', '', '', '']);
+    table.push([label, `no figures: ${r.error}`, '', '', '', '', '']);
     continue;
   }
   const m = r.m;
-  table.push([label, fmt(m.erle_db), fmt(m.erle_first_db), fmt(m.residual_dbfs), Number.isFinite(m.double_talk_corr) ? m.double_talk_corr.toFixed(2) : 'n/a', fmt(m.double_talk_near_kept_db)]);
+  table.push([label, fmt(m.erle_db), fmt(m.erle_first_db), fmt(m.residual_dbfs), Number.isFinite(m.double_talk_corr) ? m.double_talk_corr.toFixed(2) : 'n/a', fmt(m.double_talk_near_kept_db), r.delay || '']);
 }
 const cmdline = process.env.AR_BENCH_CMDLINE || `node tests/bench/bench-echo.mjs ${BUILD} ${OUT}`;
 console.log(`Echo cancellation: 60 ms room, 10 dB, reverb; ${machine()}; ${cmdline}`);
 for (const l of tableLines(table)) console.log(l);
-const aec = rows.filter(([l]) => l.startsWith('engine in the room: echo')).map(([, r]) => r.m?.erle_db).filter(Number.isFinite);
+const aec = rows.filter(([l]) => l.startsWith('engine in the room (ALSA): echo')).map(([, r]) => r.m?.erle_db).filter(Number.isFinite);
 console.log(`Target: ERLE >= 25 dB on far-end-only speech. The engine reached it in ${aec.filter((x) => x >= 25).length} of ${RUNS} runs; ` +
   `the canceller alone with the same settings: ${fmt(rows[1][1].m?.erle_db)} dB. Outputs (WAV, metrics.json) in ${OUT}.`);

@@ -65,6 +65,7 @@ export AR_ECHO_SECONDS=$seconds
 cat >"$room/home/.asoundrc" <<'ASOUND'
 pcm.ar_lab_speaker { type pulse device "room_speaker.monitor" }
 pcm.ar_lab_mic { type pulse device "room_air.monitor" }
+pcm.ar_lab_room_speaker { type pulse device "room_speaker" }
 ASOUND
 src="buffer-time=20000 latency-time=10000 ! audio/x-raw,format=S16LE,rate=48000,channels=1"
 gst-launch-1.0 -e -q interleave name=i ! audio/x-raw,channels=2 ! wavenc \
