@@ -30,26 +30,36 @@ for run in aec off; do
   mkdir -p "$tmp/$run"
   cp "$tmp/speech/"{far.wav,near.wav,timeline.json} "$tmp/$run/"
 done
-# Both at once: each is one pipeline in real time (30 s) on its own clock.
+# The engine in the room: echo-lab.sh with echo-dut on ALSA devices (each lab starts its own
+# PipeWire). $1: the run's name, $2: processing.
+room() {
+  mkdir -p "$tmp/$1"
+  cp "$tmp/speech/"{far.wav,near.wav,timeline.json} "$tmp/$1/"
+  AR_BUILD_DIR="$build" AR_ECHO_PROCESSING=$2 AR_ECHO_DUT_MIC=ar_lab_mic \
+    AR_ECHO_DUT_SPEAKER=ar_lab_room_speaker G_MESSAGES_DEBUG=armedia \
+    "$echo_dir/echo-lab.sh" "$tmp/$1" -- "$build/tests/bench/echo-dut" >"$tmp/$1.log" 2>&1
+}
+# The one-clock pair and the room's control at once (each in real time, 30 s, on its own
+# clock), then the engine with echo cancellation in the room alone.
 AR_BUILD_DIR="$build" AR_ECHO_PROCESSING=aec "$echo_dir/one-clock.sh" "$tmp/aec" --engine >"$tmp/aec.log" 2>&1 &
 aec=$!
-AR_BUILD_DIR="$build" AR_ECHO_PROCESSING=off "$echo_dir/one-clock.sh" "$tmp/off" --engine >"$tmp/off.log" 2>&1
-off_rc=$?
+AR_BUILD_DIR="$build" AR_ECHO_PROCESSING=off "$echo_dir/one-clock.sh" "$tmp/off" --engine >"$tmp/off.log" 2>&1 &
+off=$!
+room room-off off
+room_off_rc=$?
 wait "$aec"
 aec_rc=$?
+wait "$off"
+off_rc=$?
 [ "$aec_rc" -eq 0 ] && [ "$off_rc" -eq 0 ] || {
   echo "Bail out! one-clock.sh failed (aec $aec_rc, off $off_rc): $(tail -2 "$tmp/aec.log" "$tmp/off.log" | tr '\n' ' ')"
   exit 1
 }
-# The engine in the room, one run after the other (each starts its own PipeWire), the control first.
+room room-aec aec
+room_aec_rc=$?
 for run in room-off room-aec; do
-  mkdir -p "$tmp/$run"
-  cp "$tmp/speech/"{far.wav,near.wav,timeline.json} "$tmp/$run/"
-  processing=off
-  [ "$run" = room-off ] || processing=aec
-  AR_BUILD_DIR="$build" AR_ECHO_PROCESSING=$processing AR_ECHO_DUT_MIC=ar_lab_mic \
-    AR_ECHO_DUT_SPEAKER=ar_lab_room_speaker G_MESSAGES_DEBUG=armedia \
-    "$echo_dir/echo-lab.sh" "$tmp/$run" -- "$build/tests/bench/echo-dut" >"$tmp/$run.log" 2>&1 || {
+  rc=room_${run#room-}_rc
+  [ "${!rc}" -eq 0 ] || {
     echo "Bail out! echo-lab.sh ($run) failed: $(tail -2 "$tmp/$run.log" | tr '\n' ' ')"
     exit 1
   }
