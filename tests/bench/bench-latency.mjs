@@ -14,7 +14,7 @@ import path from 'node:path';
 import { startJanus } from '../lab/janus.mjs';
 import { launchParticipant, waitFor } from '../lab/participant.mjs';
 import { buildDir, mkTemp, sleep, startAnyroomd } from '../lab/lab.mjs';
-import { fmt, machine, quantile, tableLines } from './report.mjs';
+import { fmt, quantile, writeReport } from './report.mjs';
 
 const SECS = Number(process.env.AR_BENCH_LATENCY_S || 20);
 const LINK = 'janus+ws://127.0.0.1:8188/?room=1234&display=Room';
@@ -89,16 +89,12 @@ async function main() {
     fs.rmSync(TMP, { recursive: true, force: true });
   }
   const table = [['glass-to-glass latency, LAN lab (one veth pair, Janus between)', 'p50', 'p95', 'target', 'met?', 'notes'], ...rows];
-  const out = [];
-  out.push(`command: ${process.env.AR_BENCH_CMDLINE || 'tests/bench/bench.sh BUILD latency'}`);
-  out.push(`machine: ${machine()}; inside network namespace ${process.env.AR_NETNS}`);
-  out.push('');
-  out.push(...tableLines(table));
-  out.push('');
-  out.push('- "display" is Chromium\'s requestVideoFrameCallback (the frame composited); anyroomd\'s end is its decoder\'s output (it shows nothing itself with the kiosk display: the room screen adds its own decode and display).');
-  for (const n of notes) out.push(`- ${n}`);
-  console.log(out.join('\n'));
-  fs.writeFileSync(path.join(OUT, 'report.md'), `${out.join('\n')}\n`);
+  writeReport(path.join(OUT, 'report.md'), {
+    command: process.env.AR_BENCH_CMDLINE || 'tests/bench/bench.sh BUILD latency',
+    where: `inside network namespace ${process.env.AR_NETNS}`,
+    table,
+    notes: ['"display" is Chromium\'s requestVideoFrameCallback (the frame composited); anyroomd\'s end is its decoder\'s output (it shows nothing itself with the kiosk display: the room screen adds its own decode and display).', ...notes],
+  });
 }
 
 main().catch((e) => {

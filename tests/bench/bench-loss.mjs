@@ -16,7 +16,7 @@ import { spawnSync } from 'node:child_process';
 import { startJanus } from '../lab/janus.mjs';
 import { launchParticipant, waitFor } from '../lab/participant.mjs';
 import { buildDir, mkTemp, sleep, startAnyroomd } from '../lab/lab.mjs';
-import { fmt, machine, tableLines } from './report.mjs';
+import { fmt, writeReport } from './report.mjs';
 
 const LOSS_S = Number(process.env.AR_BENCH_LOSS_S || 60);
 const LINK = 'janus+ws://127.0.0.1:8188/?room=1234&display=Room';
@@ -96,16 +96,12 @@ async function main() {
     fs.rmSync(TMP, { recursive: true, force: true });
   }
   const table = [['alice\'s video, received at the same time', 'anyroomd fps', 'Chromium fps', 'ratio', 'freezes >= 1 s (anyroomd / Chromium)', 'packets lost (anyroomd / Chromium)', 'target'], ...rows];
-  const out = [];
-  out.push(`command: ${process.env.AR_BENCH_CMDLINE || 'tests/bench/bench.sh BUILD loss'}`);
-  out.push(`machine: ${machine()}; inside network namespace ${process.env.AR_NETNS}`);
-  out.push('');
-  out.push(...tableLines(table));
-  out.push('');
-  out.push('- fps: frames decoded per second (anyroomd: its decoder\'s output, which conceals broken frames; Chromium: getStats framesDecoded, complete frames only)');
-  for (const n of notes) out.push(`- ${n}`);
-  console.log(out.join('\n'));
-  fs.writeFileSync(path.join(OUT, 'report.md'), `${out.join('\n')}\n`);
+  writeReport(path.join(OUT, 'report.md'), {
+    command: process.env.AR_BENCH_CMDLINE || 'tests/bench/bench.sh BUILD loss',
+    where: `inside network namespace ${process.env.AR_NETNS}`,
+    table,
+    notes: ['fps: frames decoded per second (anyroomd: its decoder\'s output, which conceals broken frames; Chromium: getStats framesDecoded, complete frames only)', ...notes],
+  });
 }
 
 main().catch((e) => {

@@ -18,7 +18,7 @@ import { execFileSync } from 'node:child_process';
 import { startJanus } from '../lab/janus.mjs';
 import { launchParticipant } from '../lab/participant.mjs';
 import { buildDir, descendants, mkTemp, processes, sleep, startAnyroomd } from '../lab/lab.mjs';
-import { fmt, machine, tableLines } from './report.mjs';
+import { fmt, writeReport } from './report.mjs';
 
 const CALL_S = Number(process.env.AR_BENCH_MEDIA_S || 30);
 const LINK = 'janus+ws://127.0.0.1:8188/?room=1234&display=Room';
@@ -169,16 +169,13 @@ async function main() {
   table.push([`CPU, % of one core over ${CALL_S} s`, fmt(native.cpu), fmt(decoding.cpu), fmt(browser.cpu), fmt(native.cpu / browser.cpu), '<= 0.5 (goal 0.33)']);
   table.push(['memory, PSS peak (MB)', fmt(native.pss), fmt(decoding.pss), fmt(browser.pss), fmt(native.pss / browser.pss), '-']);
   table.push(['memory, RSS peak (MB; Chromium: summed over processes)', fmt(native.rss), fmt(decoding.rss), fmt(browser.rss), fmt(native.rss / browser.rss), 'anyroomd <= 60 MB']);
-  const out = [];
-  out.push(`command: ${process.env.AR_BENCH_CMDLINE || 'tests/bench/bench.sh BUILD media'}`);
-  out.push(`machine: ${machine()}; inside network namespace ${process.env.AR_NETNS}`);
-  out.push('');
-  out.push(...tableLines(table));
-  out.push('');
-  out.push(`anyroomd RSS = ${fmt(native.anon)} MB anonymous (heap, buffers) + the rest file-backed (library code, shared with other processes)`);
-  for (const n of notes) out.push(`- ${n}`);
-  console.log(out.join('\n'));
-  fs.writeFileSync(path.join(OUT, 'report.md'), `${out.join('\n')}\n`);
+  writeReport(path.join(OUT, 'report.md'), {
+    command: process.env.AR_BENCH_CMDLINE || 'tests/bench/bench.sh BUILD media',
+    where: `inside network namespace ${process.env.AR_NETNS}`,
+    table,
+    extra: [`anyroomd RSS = ${fmt(native.anon)} MB anonymous (heap, buffers) + the rest file-backed (library code, shared with other processes)`],
+    notes,
+  });
 }
 
 main().catch((e) => {

@@ -1,5 +1,5 @@
 // What the benchmarks' reports share: a quantile, the number format and the Markdown table
-// they print, and the machine they ran on.
+// they print, the machine they ran on, and the report itself.
 import fs from 'node:fs';
 import { execFileSync } from 'node:child_process';
 
@@ -28,3 +28,14 @@ export function tableLines(table) {
 export function machine() {
   return `${execFileSync('nproc').toString().trim()} cores, ${fs.readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/)?.[1] || '?'}`;
 }
+
+// Prints a benchmark's report and writes it to @file: the command that made it, the machine
+// (and @where it ran), the table, then @extra lines and one "- " line per note.
+export function writeReport(file, { command, where = '', table, extra = [], notes = [] }) {
+  const out = [`command: ${command}`, `machine: ${machine()}${where ? `; ${where}` : ''}`, '', ...tableLines(table), ''];
+  out.push(...extra, ...notes.map((n) => `- ${n}`));
+  const text = out.join('\n');
+  console.log(text);
+  fs.writeFileSync(file, `${text}\n`);
+}
+
