@@ -14,6 +14,7 @@
 #define RING 8192   /* 4.1 s at 2 kHz: a window and the longest delay, twice */
 #define WINDOW RATE /* one second */
 #define MAX_LAG (AR_ECHO_DELAY_MAX_MS * RATE / 1000)
+#define STEP (RATE / 2) /* an estimate every half second, over the last second */
 #define HISTORY 3
 #define MIN_CORRELATION 0.4
 /* -50 dBFS: the far end speaks (S16 full scale 32768). */
@@ -244,7 +245,7 @@ ar_echo_delay_push_microphone(ArEchoDelay *d, gint64 capture_ns, const gint16 *s
   if (done < d->next_estimate)
     return;
   ar_echo_delay_estimate(d, done);
-  d->next_estimate = done + RATE;
+  d->next_estimate = done + STEP;
 }
 
 int

@@ -14,10 +14,10 @@
  * nearer the timestamps took ERLE from 14-21 dB to 94-130 dB.
  *
  * How: both signals are reduced to 2 kHz (the mean of 24 samples: speech's
- * strength is below 1 kHz) into rings indexed by absolute time. Once a second,
- * the last second of microphone is correlated (normalized) against the speaker
- * at every lag from 0 to AR_ECHO_DELAY_MAX_MS; only when the far end spoke in
- * that second (the speaker's level above -50 dBFS) and the best lag's
+ * strength is below 1 kHz) into rings indexed by absolute time. Every half
+ * second, the last second of microphone is correlated (normalized) against
+ * the speaker at every lag from 0 to AR_ECHO_DELAY_MAX_MS; only when the far
+ * end spoke in that second (the speaker's level above -50 dBFS) and the best lag's
  * correlation is at least 0.4 (the echo is in the microphone, not only the
  * near end's voice). Three such estimates in a row within 2 ms of their
  * median make a measurement; the delay in use changes only when a measurement
