@@ -203,7 +203,9 @@ ar_capture_on_microphone_in(GstPad *pad, GstPadProbeInfo *info, gpointer data)
   }
   shift = ar_echo_delay_get_shift_ns(capture->echo_delay);
   if ((GstClockTime)shift > GST_BUFFER_PTS(buf))
-    return GST_PAD_PROBE_OK; /* the first moments of the pipeline */
+    shift = 0; /* a timestamp too early to move: the pipeline's first moments */
+  if (shift == 0 && capture->echo_shift == 0)
+    return GST_PAD_PROBE_OK;
   buf = gst_buffer_make_writable(buf);
   if (shift != capture->echo_shift) {
     g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "AR_CAPTURE", "echo-delay", "MESSAGE",
@@ -357,7 +359,7 @@ ar_capture_build_reference(ArCapture *capture, GstElement *tee, gboolean measure
   if (measure_delay) {
     g_autoptr(GstPad) src = gst_element_get_static_pad(e[0], "src");
     capture->echo_delay = ar_echo_delay_new();
-    /* The capture outlives its pipeline's streaming: no reference is taken. */
+    /* No reference on the capture: its pipeline stops before it is freed. */
     gst_pad_add_probe(sink, GST_PAD_PROBE_TYPE_BUFFER, ar_capture_on_reference_buffer, capture,
                       NULL);
     gst_pad_add_probe(src, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, ar_capture_on_reference_event,

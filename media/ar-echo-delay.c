@@ -143,7 +143,7 @@ compare_double(gconstpointer a, gconstpointer b)
   return (x > y) - (x < y);
 }
 
-/* Three confident estimates in a row that agree make a measurement. */
+/* The last three confident estimates, if they agree, make a measurement. */
 static void
 ar_echo_delay_take(ArEchoDelay *d, double ms)
 {
@@ -224,7 +224,10 @@ ar_echo_delay_estimate(ArEchoDelay *d, gint64 end)
     }
   }
   g_debug("echo delay estimate: %.1f ms, correlation %.2f", best_lag * 1000.0 / RATE, best);
-  if (best_lag >= 0 && best >= MIN_CORRELATION) {
+  /* A best lag at either end of the range is no located peak (the echo may
+   * be outside it: before its reference's time, or too late): no estimate,
+   * and the delay in use stays. An echo at 0 ms needs no shift anyway. */
+  if (best_lag > 0 && best_lag < MAX_LAG && best >= MIN_CORRELATION) {
     g_atomic_int_inc(&d->confident);
     ar_echo_delay_take(d, best_lag * 1000.0 / RATE);
   }

@@ -19,10 +19,10 @@
  * the speaker at every lag from 0 to AR_ECHO_DELAY_MAX_MS; only when the far
  * end spoke in that second (the speaker's level above -50 dBFS) and the best lag's
  * correlation is at least 0.4 (the echo is in the microphone, not only the
- * near end's voice). Three such estimates in a row within 2 ms of their
- * median make a measurement; the delay in use changes only when a measurement
- * differs from it by more than 4 ms. Nothing here trusts its input: any
- * timestamps and any samples give a delay in range or none.
+ * near end's voice), at neither end of the range. The last three such estimates, within 2 ms of
+ * their median, make a measurement; the delay in use changes only when a measurement differs from
+ * it by more than 4 ms. Nothing here trusts its input: any timestamps and any samples give a delay
+ * in range or none.
  */
 #pragma once
 

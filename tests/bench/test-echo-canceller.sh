@@ -65,6 +65,12 @@ for run in room-off room-aec; do
   }
 done
 delay=$(sed -n 's/.*the echo comes \([0-9-]*\) ms after.*/\1/p' "$tmp/room-aec/dut.log" | tail -1)
+# What the engine measured, for whoever reads a failure: each change of the delay in use, and the
+# estimates (ar-echo-delay.c's debug lines) that were not skipped for a silent far end.
+sed -n 's/.*\(the echo comes .*\)/# engine: \1/p' "$tmp/room-aec/dut.log"
+grep -o 'echo delay estimate: [0-9.]* ms, correlation [0-9.]*' "$tmp/room-aec/dut.log" |
+  sed 's/^echo delay estimate: //; s/ ms, correlation /:/' | paste -sd' ' | fold -w 90 |
+  sed 's/^/# estimates (ms:correlation): /'
 python3 - "$tmp/aec/metrics.json" "$tmp/off/metrics.json" "$tmp/room-aec/metrics.json" \
   "$tmp/room-off/metrics.json" "${delay:-none}" <<'PY'
 import json, sys

@@ -152,6 +152,14 @@ test_no_echo(void)
   g_assert_cmpint(ar_echo_delay_get_ms(r.d), ==, -1);
   room_clear(&r);
 
+  /* An echo at 0 ms (or before its reference's time: outside the range) is
+   * no located peak: no measurement, no shift. */
+  room_init(&r, 0);
+  room_run(&r, 10);
+  g_assert_cmpint(ar_echo_delay_get_ms(r.d), ==, -1);
+  g_assert_cmpint(ar_echo_delay_get_shift_ns(r.d), ==, 0);
+  room_clear(&r);
+
   room_init(&r, 73);
   r.far_on = FALSE;
   room_run(&r, 10);
