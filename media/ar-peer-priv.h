@@ -94,6 +94,8 @@ struct _ArPeer {
 typedef void (*ArPeerCallFunc)(ArPeer *peer, gpointer data);
 
 /* ar-peer.c */
+ArPeer *ar_peer_ref(ArPeer *peer);
+void ar_peer_unref(ArPeer *peer);
 gboolean ar_peer_is_closed(ArPeer *peer);
 gboolean ar_peer_state_is_terminal(ArPeerState state);
 /* Runs @func(peer, data) later in the peer's context, unless the peer is
@@ -107,6 +109,21 @@ void ar_peer_set_state(ArPeer *peer, ArPeerState state, const GError *error);
 void ar_peer_disarm_connect_timer(ArPeer *peer);
 /* Every DTLS transport watched has passed the fingerprint check. */
 gboolean ar_peer_all_verified(ArPeer *peer);
+/* FALSE (and @error) when the peer is closed or ended. */
+gboolean ar_peer_check_usable(ArPeer *peer, GError **error);
+/* The pipeline to PLAYING (once); CONNECTING is reported. */
+gboolean ar_peer_start_pipeline(ArPeer *peer, GError **error);
+
+/* ar-peer-signal.c: ICE candidates and the descriptions. */
+void ar_peer_candidate_free(gpointer data); /* an ArPeerCandidate */
+void ar_peer_on_ice_candidate(GstElement *webrtc, guint mline, const char *candidate,
+                              gpointer user_data);
+void ar_peer_on_gathering_state(GObject *webrtc, GParamSpec *pspec, gpointer user_data);
+/* Emits webrtcbin's @action with @arg and a promise that calls @func(data). */
+void ar_peer_emit_with_promise(ArPeer *peer, const char *action, gpointer arg,
+                               GstPromiseChangeFunc func, gpointer data, GDestroyNotify notify);
+/* create-offer / create-answer replied: apply it locally, then report it. */
+void ar_peer_on_description_created(GstPromise *promise, gpointer user_data);
 
 /* ar-peer-watch.c: dead-peer detection and the DTLS fingerprint check. */
 /* Both descriptions applied: the connect deadline starts, CONNECTED may follow. */
