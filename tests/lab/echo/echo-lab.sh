@@ -12,6 +12,9 @@
 #   AR_ECHO_OUT       the WAV to write: the processed microphone, 48 kHz mono S16 (OUTDIR/out.wav)
 #   AR_ECHO_SECONDS   how long to run; the DUT must end by itself (it gets INT 10 s later, KILL
 #                     after 5 more)
+# and ALSA devices on the room (~/.asoundrc in the room's own HOME, ALSA's pulse plugin):
+# `ar_lab_mic` (room_air.monitor) and `ar_lab_room_speaker` (room_speaker), as a board's ALSA
+# names would be (echo-dut: AR_ECHO_DUT_MIC=ar_lab_mic AR_ECHO_DUT_SPEAKER=ar_lab_room_speaker).
 # The lab records what the speaker played and the raw microphone in one pipeline
 # (OUTDIR/speaker.wav, OUTDIR/mic.wav: the same instant at sample 0), then runs echo-metrics
 # (AR_BUILD_DIR, default ./build) and writes OUTDIR/metrics.json, and prints it.
