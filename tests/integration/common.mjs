@@ -12,6 +12,8 @@ export function stepper({ timeout = 120000, onFail = null, always = null } = {})
         await fn(t);
       } catch (e) {
         anyFailed = true;
+        // On stderr too: meson reads stdout as TAP and shows only stderr in a failed run's log.
+        console.error(`# step failed: ${name}\n${String(e && e.stack || e).replace(/^/gm, '#   ')}`);
         if (onFail) await onFail(e);
         throw e;
       } finally {

@@ -107,7 +107,7 @@ before(async () => {
 });
 
 after(async () => {
-  if (failed() && daemon) console.log(`# anyroomd log:\n${daemon.logTail(120).replace(/^/gm, '#   ')}`);
+  if (failed() && daemon) console.error(`# anyroomd log:\n${daemon.logTail(120).replace(/^/gm, '#   ')}`);
   if (daemon) fs.copyFileSync(daemon.log, path.join(OUT, 'anyroomd.log'));
   if (browser) await browser.close();
   if (daemon) await daemon.stop();

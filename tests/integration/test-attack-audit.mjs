@@ -39,7 +39,7 @@ before(() => {
 });
 
 after(async () => {
-  if (failed() && room) console.log(`# anyroomd log tail:\n${room.logTail(60).replace(/^/gm, '# ')}`);
+  if (failed() && room) console.error(`# anyroomd log tail:\n${room.logTail(60).replace(/^/gm, '# ')}`);
   if (room) await room.stop();
   if (lab) lab.close();
   if (room && !failed()) fs.rmSync(room.tmp, { recursive: true, force: true });

@@ -36,7 +36,7 @@ const figures = {};
 
 const { step, failed } = stepper({
   timeout: 90000,
-  onFail: async () => { if (room) console.log(`anyroomd log:\n${room.logTail(60).replace(/^/gm, '# ')}`); },
+  onFail: async () => { if (room) console.error(`anyroomd log:\n${room.logTail(60).replace(/^/gm, '# ')}`); },
 });
 
 // ---- helpers ----
@@ -208,7 +208,7 @@ before(async () => {
 after(async () => {
   closeAll();
   if (room) {
-    if (failed()) console.log(`anyroomd log:\n${room.logTail(120).replace(/^/gm, '# ')}`);
+    if (failed()) console.error(`anyroomd log:\n${room.logTail(120).replace(/^/gm, '# ')}`);
     await room.stop();
   }
   if (lab) lab.close();

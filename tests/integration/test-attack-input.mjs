@@ -50,7 +50,7 @@ before(async () => {
 after(async () => {
   if (figures.length) console.log(figures.map((f) => `# ${f}`).join('\n'));
   if (room) {
-    if (failed()) console.log(`# anyroomd log (last lines):\n${room.logTail(60).split('\n').map((l) => `#   ${l}`).join('\n')}`);
+    if (failed()) console.error(`# anyroomd log (last lines):\n${room.logTail(60).split('\n').map((l) => `#   ${l}`).join('\n')}`);
     if (baseline) console.log(`# fds ${baseline.fds} -> ${fdCount(room.pid)}, RSS ${baseline.rss} -> ${rssKiB(room.pid)} KiB`);
     await room.stop();
     fs.rmSync(room.tmp, { recursive: true, force: true });

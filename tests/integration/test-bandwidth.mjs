@@ -43,7 +43,7 @@ let daemon = null;
 const { step, failed } = stepper({
   timeout: 300000,
   onFail: () => {
-    if (daemon) console.log(`# anyroomd log tail:\n${daemon.logTail(80).replace(/^/gm, '# ')}`);
+    if (daemon) console.error(`# anyroomd log tail:\n${daemon.logTail(80).replace(/^/gm, '# ')}`);
   },
 });
 

@@ -47,7 +47,7 @@ const figures = [];
 const { step, failed } = stepper({
   timeout: 240000,
   onFail: () => {
-    if (daemon) console.log(`# anyroomd log tail:\n${daemon.logTail(80).replace(/^/gm, '# ')}`);
+    if (daemon) console.error(`# anyroomd log tail:\n${daemon.logTail(80).replace(/^/gm, '# ')}`);
   },
   always: () => stopDaemon(),
 });

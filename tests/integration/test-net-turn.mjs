@@ -40,8 +40,8 @@ const figures = [];
 const { step, failed } = stepper({
   timeout: 150000,
   onFail: () => {
-    if (daemon) console.log(`# anyroomd log tail:\n${daemon.logTail(60).replace(/^/gm, '# ')}`);
-    if (turn) console.log(`# coturn log tail:\n${turn.logTail(30).replace(/^/gm, '# ')}`);
+    if (daemon) console.error(`# anyroomd log tail:\n${daemon.logTail(60).replace(/^/gm, '# ')}`);
+    if (turn) console.error(`# coturn log tail:\n${turn.logTail(30).replace(/^/gm, '# ')}`);
   },
   always: () => stopDaemon(),
 });

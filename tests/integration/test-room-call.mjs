@@ -128,7 +128,7 @@ before(async () => {
 after(async () => {
   if (caller) await stopNet3Room(caller, OUT);
   if (called) {
-    if (failed()) console.log(`# called room's log:\n${called.logTail(80).replace(/^/gm, '# ')}`);
+    if (failed()) console.error(`# called room's log:\n${called.logTail(80).replace(/^/gm, '# ')}`);
     fs.copyFileSync(called.log, path.join(OUT, 'anyroomd-called.log'));
     await called.stop();
   }

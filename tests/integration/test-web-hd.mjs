@@ -153,7 +153,7 @@ before(async () => {
 });
 
 after(async () => {
-  if (failed() && daemon) console.log(`# anyroomd log:\n${daemon.logTail(150).replace(/^/gm, '#   ')}`);
+  if (failed() && daemon) console.error(`# anyroomd log:\n${daemon.logTail(150).replace(/^/gm, '#   ')}`);
   if (daemon) fs.copyFileSync(daemon.log, path.join(OUT, 'anyroomd.log'));
   if (daemon) await daemon.stop();
   if (app) await app.close();

@@ -58,7 +58,7 @@ after(async () => {
   if (failed()) {
     const st = daemon ? await daemon.status().catch((e) => ({ error: e.message })) : null;
     console.log(`# anyroomd status: ${JSON.stringify(st)}`);
-    console.log(`# anyroomd log:\n${daemon ? daemon.logTail(150).replace(/^/gm, '#   ') : ''}`);
+    console.error(`# anyroomd log:\n${daemon ? daemon.logTail(150).replace(/^/gm, '#   ') : ''}`);
     if (alice) await alice.screenshot(path.join(OUT, 'alice-failed.png')).catch(() => {});
   }
   if (daemon) fs.copyFileSync(daemon.log, path.join(OUT, 'anyroomd.log'));

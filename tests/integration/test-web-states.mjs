@@ -184,7 +184,7 @@ before(async () => {
 });
 
 after(async () => {
-  if (failed()) console.log(`# anyroomd log:\n${daemon ? daemon.logTail(150).replace(/^/gm, '#   ') : ''}`);
+  if (failed()) console.error(`# anyroomd log:\n${daemon ? daemon.logTail(150).replace(/^/gm, '#   ') : ''}`);
   if (daemon) fs.copyFileSync(daemon.log, path.join(OUT, 'anyroomd.log'));
   if (events) fs.copyFileSync(events.logFile, path.join(OUT, 'events.log'));
   if (fs.existsSync(FAILURES)) fs.cpSync(FAILURES, path.join(OUT, 'web-failures'), { recursive: true });

@@ -74,7 +74,7 @@ before(async () => {
 });
 
 after(async () => {
-  if (failed() && daemon) console.log(`anyroomd log:\n${daemon.logTail(120)}`);
+  if (failed() && daemon) console.error(`anyroomd log:\n${daemon.logTail(120)}`);
   if (daemon) fs.copyFileSync(daemon.log, path.join(OUT, 'anyroomd.log'));
   if (daemon) await daemon.stop();
   if (endpoint) await endpoint.close();

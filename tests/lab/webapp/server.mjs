@@ -85,16 +85,21 @@ async function startLoopback(track) {
   a.onicecandidate = (e) => { if (e.candidate) b.addIceCandidate(e.candidate).catch(() => {}); };
   b.onicecandidate = (e) => { if (e.candidate) a.addIceCandidate(e.candidate).catch(() => {}); };
   const sender = a.addTrack(track);
+  // The preference is set before the encoder starts (set after negotiation, the first frames
+  // could already be scaled down by Chromium's start-up frame dropper), and again after it.
+  const pref = params.get('degradation');
+  const setPref = async () => {
+    if (!pref) return;
+    const p = sender.getParameters();
+    p.degradationPreference = pref;
+    await sender.setParameters(p);
+  };
+  await setPref().catch(() => {});
   await a.setLocalDescription();
   await b.setRemoteDescription(a.localDescription);
   await b.setLocalDescription();
   await a.setRemoteDescription(b.localDescription);
-  const pref = params.get('degradation');
-  if (pref) {
-    const p = sender.getParameters();
-    p.degradationPreference = pref;
-    await sender.setParameters(p);
-  }
+  await setPref();
   report({event: 'loopback', degradation: sender.getParameters().degradationPreference || null});
 }
 
