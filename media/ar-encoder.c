@@ -4,6 +4,8 @@
  */
 #include "ar-media-priv.h"
 
+#include <gst/rtp/rtp.h>
+
 /* Hardware first, then software. The order is the default preference. */
 static const ArEncoderInfo ar_encoders[] = {
     {"v4l2h264enc", AR_VIDEO_CODEC_H264, TRUE},  {"vah264enc", AR_VIDEO_CODEC_H264, TRUE},
@@ -110,17 +112,43 @@ ar_encoder_select(const char *const *preference, ArVideoCodec codec, ArEncoderPr
 GstCaps *
 ar_encoder_rtp_caps(ArVideoCodec codec, guint pt)
 {
+  GstCaps *caps;
+
   if (codec == AR_VIDEO_CODEC_VP8) {
-    return gst_caps_new_simple("application/x-rtp", "media", G_TYPE_STRING, "video",
+    caps = gst_caps_new_simple("application/x-rtp", "media", G_TYPE_STRING, "video",
                                "encoding-name", G_TYPE_STRING, "VP8", "clock-rate", G_TYPE_INT,
                                90000, "payload", G_TYPE_INT, (int)pt, NULL);
+  } else {
+    /* Constrained baseline 3.1, non-interleaved: what every browser decodes. */
+    caps = gst_caps_new_simple("application/x-rtp", "media", G_TYPE_STRING, "video",
+                               "encoding-name", G_TYPE_STRING, "H264", "clock-rate", G_TYPE_INT,
+                               90000, "payload", G_TYPE_INT, (int)pt, "profile-level-id",
+                               G_TYPE_STRING, "42e01f", "packetization-mode", G_TYPE_STRING, "1",
+                               "level-asymmetry-allowed", G_TYPE_STRING, "1", NULL);
   }
-  /* Constrained baseline 3.1, non-interleaved: what every browser decodes. */
-  return gst_caps_new_simple("application/x-rtp", "media", G_TYPE_STRING, "video", "encoding-name",
-                             G_TYPE_STRING, "H264", "clock-rate", G_TYPE_INT, 90000, "payload",
-                             G_TYPE_INT, (int)pt, "profile-level-id", G_TYPE_STRING, "42e01f",
-                             "packetization-mode", G_TYPE_STRING, "1", "level-asymmetry-allowed",
-                             G_TYPE_STRING, "1", NULL);
+  /* Offered (a=extmap): a far end that takes it sends transport-wide
+   * feedback (Janus every 100 ms), what the bandwidth controller reads. */
+  gst_caps_set_simple(caps, "extmap-" G_STRINGIFY(AR_MEDIA_EXT_TWCC), G_TYPE_STRING,
+                      AR_MEDIA_TWCC_URI, NULL);
+  return caps;
+}
+
+/* The payloader writes the transport-wide sequence number slot (rtpsession
+ * numbers the packets as they leave, once the far end accepted it). */
+static gboolean
+ar_encoder_add_twcc(GstElement *pay, GError **error)
+{
+  GstRTPHeaderExtension *ext = gst_rtp_header_extension_create_from_uri(AR_MEDIA_TWCC_URI);
+
+  if (ext == NULL) {
+    g_set_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_NO_ELEMENT,
+                "GStreamer's rtphdrexttwcc (gst-plugins-good) is missing");
+    return FALSE;
+  }
+  gst_rtp_header_extension_set_id(ext, AR_MEDIA_EXT_TWCC);
+  g_signal_emit_by_name(pay, "add-extension", ext);
+  gst_object_unref(ext);
+  return TRUE;
 }
 
 /* Sets a property only if the element has it (hardware encoders differ
@@ -293,6 +321,8 @@ ar_encoder_make_bin(const ArEncoderInfo *info, guint bitrate_kbps, guint framera
     g_object_set(parsefilter, "caps", parsed_caps, NULL);
     g_object_set(pay, "config-interval", -1, "pt", (guint)AR_MEDIA_PT_VIDEO, NULL);
     gst_util_set_object_arg(G_OBJECT(pay), "aggregate-mode", "zero-latency");
+    if (!ar_encoder_add_twcc(pay, error))
+      return NULL;
     if ((rtpfilter = ar_media_make_element("capsfilter", "rtp-caps", error)) == NULL)
       return NULL;
     gst_bin_add(GST_BIN(bin), rtpfilter);
@@ -304,6 +334,8 @@ ar_encoder_make_bin(const ArEncoderInfo *info, guint bitrate_kbps, guint framera
     gst_bin_add(GST_BIN(bin), pay);
     g_object_set(pay, "pt", (guint)AR_MEDIA_PT_VIDEO, NULL);
     gst_util_set_object_arg(G_OBJECT(pay), "picture-id-mode", "15-bit");
+    if (!ar_encoder_add_twcc(pay, error))
+      return NULL;
     if ((rtpfilter = ar_media_make_element("capsfilter", "rtp-caps", error)) == NULL)
       return NULL;
     gst_bin_add(GST_BIN(bin), rtpfilter);

@@ -24,6 +24,11 @@ gboolean ar_media_init(GError **error);
 /* RTP payload types used in our offers. */
 #define AR_MEDIA_PT_VIDEO 96
 #define AR_MEDIA_PT_AUDIO 111
+/* The transport-wide congestion control header extension (the sequence
+ * numbers the far end's feedback reports arrival times of), on our video. */
+#define AR_MEDIA_EXT_TWCC 3
+#define AR_MEDIA_TWCC_URI                                                                          \
+  "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"
 
 /* ---- encoder (ar-encoder.c) ---- */
 

@@ -44,6 +44,8 @@ struct _ArPeer {
   GSource *rate_timer;      /* SEND, while CONNECTED: its tick */
   GObject *rtp_session;     /* SEND: the bundle's RTPSession, for its feedback */
   gulong feedback_handler, rtcp_handler;
+  GObject *twcc_session; /* SEND: the bundle's GstRtpSession, for its "twcc-stats" */
+  gulong twcc_handler;
   guint video_ssrc;          /* SEND: our video's SSRC (set before it runs) */
   guint remb_seen;           /* main context: remb_count at the last tick */
   GstElement *speaker_input; /* RECV: the room's speaker (in audio_out) */

@@ -76,12 +76,67 @@ ar_peer_on_rtcp(GObject *session, GstBuffer *buffer, gpointer user_data)
   gst_rtcp_buffer_unmap(&rtcp);
 }
 
+static void ar_peer_rate_apply(ArPeer *peer, guint old_kbps, ArRateLevel old_level,
+                               const char *why);
+
+/* The peer's context: one window of transport-wide feedback. */
+static void
+ar_peer_twcc_in_context(ArPeer *peer, gpointer data)
+{
+  const ArRateTwcc *w = data;
+  guint old_kbps;
+  ArRateLevel old_level;
+
+  if (peer->rate == NULL || peer->rate_timer == NULL) /* not connected (yet, or any more) */
+    return;
+  old_kbps = ar_rate_get_target_kbps(peer->rate);
+  old_level = ar_rate_get_level(peer->rate);
+  if (!ar_rate_on_twcc(peer->rate, g_get_monotonic_time(), w))
+    return;
+  g_autofree char *why =
+      g_strdup_printf("transport-wide feedback: sent %.0f, arrived %.0f kbit/s, loss %.0f %%, "
+                      "delay growth %.2f ms",
+                      w->sent_kbps, w->recv_kbps, w->loss * 100.0, w->delay_growth_ms);
+  ar_peer_rate_apply(peer, old_kbps, old_level, why);
+}
+
+/* GstRtpSession's "twcc-stats" changed (an RTCP thread): the far end's
+ * transport-wide feedback about a window of our packets. */
+static void
+ar_peer_on_twcc(GObject *session, GParamSpec *pspec, gpointer user_data)
+{
+  ArPeer *peer = user_data;
+  GstStructure *s = NULL;
+  guint sent = 0, recv = 0, packets = 0;
+  double loss = 0;
+  gint64 growth = 0;
+
+  (void)pspec;
+  g_object_get(session, "twcc-stats", &s, NULL);
+  if (s == NULL)
+    return;
+  if (gst_structure_get(s, "bitrate-sent", G_TYPE_UINT, &sent, "bitrate-recv", G_TYPE_UINT, &recv,
+                        "packets-sent", G_TYPE_UINT, &packets, "packet-loss-pct", G_TYPE_DOUBLE,
+                        &loss, "avg-delta-of-delta", G_TYPE_INT64, &growth, NULL)) {
+    ArRateTwcc *w = g_new0(ArRateTwcc, 1);
+
+    w->sent_kbps = sent / 1000.0;
+    w->recv_kbps = recv / 1000.0;
+    w->packets_sent = packets;
+    w->loss = loss / 100.0;
+    w->delay_growth_ms = (double)growth / 1e6;
+    ar_peer_post(peer, ar_peer_twcc_in_context, w, g_free);
+  }
+  gst_structure_free(s);
+}
+
 /* The RTP session of the bundle, once webrtcbin made it. */
 static void
 ar_peer_rate_hook_session(ArPeer *peer)
 {
   g_autoptr(GstElement) rtpbin = NULL;
   GObject *session = NULL;
+  GstElement *element = NULL;
 
   if (peer->rtp_session != NULL)
     return;
@@ -91,6 +146,12 @@ ar_peer_rate_hook_session(ArPeer *peer)
   g_signal_emit_by_name(rtpbin, "get-internal-session", 0u, &session);
   if (session == NULL)
     return;
+  g_signal_emit_by_name(rtpbin, "get-session", 0u, &element);
+  if (element != NULL) {
+    peer->twcc_session = G_OBJECT(element);
+    peer->twcc_handler =
+        g_signal_connect(element, "notify::twcc-stats", G_CALLBACK(ar_peer_on_twcc), peer);
+  }
   peer->rtp_session = session;
   peer->feedback_handler =
       g_signal_connect(session, "on-feedback-rtcp", G_CALLBACK(ar_peer_on_feedback), peer);
@@ -110,8 +171,11 @@ ar_peer_rate_video(GArray *tracks)
   return NULL;
 }
 
+/* The controller changed its answer: the encoder hears it, and the log when
+ * it moved by a tenth or more (the ramp moves every tick) or the picture
+ * changed. */
 static void
-ar_peer_rate_apply(ArPeer *peer, ArRateLevel old_level)
+ar_peer_rate_apply(ArPeer *peer, guint old_kbps, ArRateLevel old_level, const char *why)
 {
   ArRateLevel level = ar_rate_get_level(peer->rate);
   guint kbps = ar_rate_get_target_kbps(peer->rate);
@@ -136,6 +200,10 @@ ar_peer_rate_apply(ArPeer *peer, ArRateLevel old_level)
                      "peer %s: video picture %ux%u at %u fps (bandwidth: %u kbit/s)", peer->label,
                      w ? w : cfg->width, h ? h : cfg->height, fps ? fps : cfg->framerate, kbps);
   }
+  if (kbps * 10 < old_kbps * 9 || kbps * 10 > old_kbps * 11 || level != old_level)
+    g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "AR_MEDIA", "bandwidth", "MESSAGE",
+                     "peer %s: video bitrate %u -> %u kbit/s (%s; %s)", peer->label, old_kbps, kbps,
+                     ar_rate_limit_to_string(ar_rate_get_limit(peer->rate)), why);
 }
 
 static gboolean
@@ -175,17 +243,10 @@ ar_peer_rate_tick(gpointer data)
   if (video == NULL ||
       !ar_rate_on_report(peer->rate, now, loss, video->rtt_ms, video->bitrate_bps / 1000.0))
     return G_SOURCE_CONTINUE;
-  ar_peer_rate_apply(peer, old_level);
-  guint kbps = ar_rate_get_target_kbps(peer->rate);
-  /* Logged when it moves by a tenth or more (the ramp moves every tick). */
-  if (kbps * 10 < old_kbps * 9 || kbps * 10 > old_kbps * 11 ||
-      ar_rate_get_level(peer->rate) != old_level)
-    g_log_structured(
-        G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "AR_MEDIA", "bandwidth", "MESSAGE",
-        "peer %s: video bitrate %u -> %u kbit/s (%s; loss %.0f %%, rtt %.0f ms, "
-        "sent %.0f kbit/s)",
-        peer->label, old_kbps, kbps, ar_rate_limit_to_string(ar_rate_get_limit(peer->rate)),
-        ar_rate_get_loss(peer->rate) * 100.0, video->rtt_ms, video->bitrate_bps / 1000.0);
+  g_autofree char *why = g_strdup_printf(
+      "receiver reports: loss %.0f %%, rtt %.0f ms, sent %.0f kbit/s",
+      ar_rate_get_loss(peer->rate) * 100.0, video->rtt_ms, video->bitrate_bps / 1000.0);
+  ar_peer_rate_apply(peer, old_kbps, old_level, why);
   return G_SOURCE_CONTINUE;
 }
 
@@ -210,6 +271,10 @@ ar_peer_rate_disarm(ArPeer *peer)
     g_signal_handler_disconnect(peer->rtp_session, peer->feedback_handler);
     g_signal_handler_disconnect(peer->rtp_session, peer->rtcp_handler);
     g_clear_object(&peer->rtp_session);
+  }
+  if (peer->twcc_session != NULL) {
+    g_signal_handler_disconnect(peer->twcc_session, peer->twcc_handler);
+    g_clear_object(&peer->twcc_session);
   }
 }
 

@@ -22,10 +22,10 @@
 #define AR_RATE_UP_AFTER_US (2 * G_TIME_SPAN_SECOND)
 #define AR_RATE_FAST_UP 1.25
 #define AR_RATE_SLOW_UP 1.05
-/* Past the ceiling by this much, with this many reports without a loss
- * while above it: the bottleneck went away. */
+/* Past the ceiling by this much, clean for this long while above it (two
+ * receiver reports): the bottleneck went away. */
 #define AR_RATE_FORGET 1.20
-#define AR_RATE_FORGET_REPORTS 2
+#define AR_RATE_FORGET_US (900 * G_TIME_SPAN_MILLISECOND)
 /* Near the ceiling: from this fraction of it on, the slow increase. */
 #define AR_RATE_ZONE 0.85
 #define AR_RATE_QUEUE_DOWN 0.85
@@ -43,13 +43,35 @@
 #define AR_RATE_HALF_SIZE_BELOW 0.40
 #define AR_RATE_HALF_FPS_BELOW 0.15
 #define AR_RATE_LEVEL_UP_MARGIN 1.25
+/* Transport-wide feedback (every 100-200 ms from Janus and browsers): while
+ * it comes, it decides and the receiver reports' rules stand aside (they say
+ * the same a second later, from older packets). */
+#define AR_RATE_TWCC_VALID_US (2 * G_TIME_SPAN_SECOND)
+/* A window with fewer packets says nothing (a still picture, audio only). */
+#define AR_RATE_TWCC_MIN_PACKETS 3
+/* A queue filling: the arrivals spread out more than the departures by this
+ * much on average (ms per packet), and less arrived than was sent... */
+#define AR_RATE_TWCC_GROWTH_MS 0.25
+#define AR_RATE_TWCC_RECV_SHARE 0.95
+/* ...in two windows in a row, or in one by this much. */
+#define AR_RATE_TWCC_STRONG_GROWTH_MS 1.0
+#define AR_RATE_TWCC_STRONG_SHARE 0.85
+/* A standing queue: less arrived than was sent by this much, or by
+ * AR_RATE_TWCC_RECV_SHARE with some loss, in two windows in a row. */
+#define AR_RATE_TWCC_SHORT_SHARE 0.92
+/* Overuse: a little under what arrived, the bottleneck's real rate. */
+#define AR_RATE_TWCC_DOWN 0.85
 
 struct _ArRate {
   double min_kbps, max_kbps, target_kbps;
-  double ceiling_kbps; /* the rate of the last overuse, 0: none known */
-  guint clean_above;   /* reports without loss while above it */
-  guint raises;        /* times it moved up since the last overuse */
+  double ceiling_kbps;      /* the rate of the last overuse, 0: none known */
+  gint64 clean_above_since; /* reports without loss while above it since, 0: not */
+  guint raises;             /* times it moved up since the last overuse */
   gint64 last_decrease_us, last_increase_us;
+  gint64 last_overuse_us; /* no increase for AR_RATE_HOLD_US after it */
+  gint64 twcc_until_us;   /* transport-wide feedback decides until then */
+  gboolean twcc_growing;  /* the last window showed a queue filling */
+  gboolean twcc_short;    /* the last window showed less arriving than sent */
   double remb_kbps;
   gint64 remb_until_us;
   double rtt_min_ms; /* < 0 until known */
@@ -119,6 +141,36 @@ ar_rate_update_level(ArRate *r, gint64 now_us)
   }
 }
 
+/* A report or window without loss while above the ceiling: the evidence to
+ * forget it, once it lasted AR_RATE_FORGET_US. */
+static void
+ar_rate_note_clean(ArRate *r, gint64 now_us)
+{
+  if (r->ceiling_kbps > 0 && r->target_kbps > r->ceiling_kbps && r->loss < AR_RATE_LOSS_LOW) {
+    if (r->clean_above_since == 0)
+      r->clean_above_since = now_us;
+  } else {
+    r->clean_above_since = 0;
+  }
+}
+
+/* Bounds, REMB and the picture after a decision; TRUE when something the
+ * encoder should hear changed. */
+static gboolean
+ar_rate_settle(ArRate *r, gint64 now_us, double old_target, ArRateLevel old_level)
+{
+  r->target_kbps = CLAMP(r->target_kbps, r->min_kbps, r->max_kbps);
+  if (r->remb_until_us > now_us && r->remb_kbps > 0 && r->target_kbps > r->remb_kbps) {
+    r->target_kbps = MAX(r->remb_kbps, r->min_kbps);
+    r->limit = AR_RATE_LIMIT_REMB;
+  }
+  if (r->target_kbps >= r->max_kbps)
+    r->limit = AR_RATE_LIMIT_NONE;
+  ar_rate_update_level(r, now_us);
+  /* Whole kbit/s: changes below that are not worth an encoder call. */
+  return (guint)old_target != (guint)r->target_kbps || old_level != r->level;
+}
+
 gboolean
 ar_rate_on_report(ArRate *r, gint64 now_us, double loss, double rtt_ms, double sent_kbps)
 {
@@ -126,16 +178,18 @@ ar_rate_on_report(ArRate *r, gint64 now_us, double loss, double rtt_ms, double s
   ArRateLevel old_level = r->level;
   gboolean fresh = loss >= 0;
 
+  gboolean twcc = r->twcc_until_us > now_us;
+
+  /* While transport-wide feedback comes, it tells loss and queues sooner. */
+  if (twcc)
+    fresh = FALSE;
   if (fresh) {
     r->loss = MIN(loss, 1.0);
-    /* Clean reports while above the ceiling, the evidence to forget it. */
-    if (r->ceiling_kbps > 0 && r->target_kbps > r->ceiling_kbps && r->loss < AR_RATE_LOSS_LOW)
-      r->clean_above++;
-    else
-      r->clean_above = 0;
+    ar_rate_note_clean(r, now_us);
   }
   gboolean queue = FALSE;
   gboolean hold = r->last_decrease_us != 0 && now_us - r->last_decrease_us < AR_RATE_HOLD_US;
+  gboolean calm = r->last_overuse_us == 0 || now_us - r->last_overuse_us >= AR_RATE_HOLD_US;
 
   /* Only a new measurement says something: the stats repeat the last one
    * until the next receiver report. */
@@ -152,7 +206,7 @@ ar_rate_on_report(ArRate *r, gint64 now_us, double loss, double rtt_ms, double s
       r->rtt_high = MIN(r->rtt_high + 1, 1000u);
     else
       r->rtt_high = 0;
-    queue = r->rtt_high >= AR_RATE_QUEUE_REPORTS;
+    queue = r->rtt_high >= AR_RATE_QUEUE_REPORTS && !twcc;
   }
   if ((fresh && r->loss > AR_RATE_LOSS_HIGH) || queue) {
     if (!hold) {
@@ -178,9 +232,10 @@ ar_rate_on_report(ArRate *r, gint64 now_us, double loss, double rtt_ms, double s
         r->ceiling_kbps = r->target_kbps / AR_RATE_LOSS_DOWN;
       r->raises = 0;
       r->last_decrease_us = now_us;
+      r->last_overuse_us = now_us;
       r->limit = by_loss ? AR_RATE_LIMIT_LOSS : AR_RATE_LIMIT_DELAY;
     }
-  } else if (r->loss < AR_RATE_LOSS_LOW && !hold && r->target_kbps < r->max_kbps &&
+  } else if (r->loss < AR_RATE_LOSS_LOW && !hold && calm && r->target_kbps < r->max_kbps &&
              now_us - r->last_increase_us >= AR_RATE_STEP_US) {
     double zone = AR_RATE_ZONE * r->ceiling_kbps;
 
@@ -192,25 +247,74 @@ ar_rate_on_report(ArRate *r, gint64 now_us, double loss, double rtt_ms, double s
       r->target_kbps *= AR_RATE_FAST_UP;
     /* Past the old bottleneck, and reports say so (they lag): it went away. */
     if (r->ceiling_kbps > 0 && r->target_kbps > AR_RATE_FORGET * r->ceiling_kbps &&
-        r->clean_above >= AR_RATE_FORGET_REPORTS) {
+        r->clean_above_since != 0 && now_us - r->clean_above_since >= AR_RATE_FORGET_US) {
       /* The first time the ceiling was only low (an estimate made while
-       * the reports lagged): it moves up. The second time it is gone. */
-      r->ceiling_kbps = r->raises++ == 0 ? r->target_kbps : 0;
-      r->clean_above = 0;
+       * the reports lagged): it moves up. The second time it is gone. With
+       * transport-wide feedback the estimate did not lag, and a probe past
+       * it shows in a fifth of a second: gone at once. */
+      r->ceiling_kbps = r->raises++ == 0 && !twcc ? r->target_kbps : 0;
+      r->clean_above_since = 0;
     }
     r->last_increase_us = now_us;
     r->limit = AR_RATE_LIMIT_RAMP;
   }
-  r->target_kbps = CLAMP(r->target_kbps, r->min_kbps, r->max_kbps);
-  if (r->remb_until_us > now_us && r->remb_kbps > 0 && r->target_kbps > r->remb_kbps) {
-    r->target_kbps = MAX(r->remb_kbps, r->min_kbps);
-    r->limit = AR_RATE_LIMIT_REMB;
+  return ar_rate_settle(r, now_us, old_target, old_level);
+}
+
+gboolean
+ar_rate_on_twcc(ArRate *r, gint64 now_us, const ArRateTwcc *w)
+{
+  double old_target = r->target_kbps;
+  ArRateLevel old_level = r->level;
+
+  if (w == NULL || !(w->sent_kbps > 0) || !(w->recv_kbps >= 0) || !(w->loss >= 0) ||
+      w->sent_kbps > 1e7 || w->recv_kbps > 1e7 ||
+      !(w->delay_growth_ms > -1e6 && w->delay_growth_ms < 1e6))
+    return FALSE;
+  r->twcc_until_us = now_us + AR_RATE_TWCC_VALID_US;
+  if (w->packets_sent < AR_RATE_TWCC_MIN_PACKETS) {
+    /* Too few to judge a queue or a share lost, but the feedback flows (the
+     * reports still stand aside), and a window without loss is one. */
+    if (w->loss == 0)
+      r->loss = 0;
+    return FALSE;
   }
-  if (r->target_kbps >= r->max_kbps)
-    r->limit = AR_RATE_LIMIT_NONE;
-  ar_rate_update_level(r, now_us);
-  /* Whole kbit/s: changes below that are not worth an encoder call. */
-  return (guint)old_target != (guint)r->target_kbps || old_level != r->level;
+  r->loss = MIN(w->loss, 1.0);
+  ar_rate_note_clean(r, now_us);
+
+  double share = w->recv_kbps / w->sent_kbps;
+  gboolean growing = w->delay_growth_ms > AR_RATE_TWCC_GROWTH_MS && share < AR_RATE_TWCC_RECV_SHARE;
+  gboolean strong = w->delay_growth_ms > AR_RATE_TWCC_STRONG_GROWTH_MS ||
+                    (w->delay_growth_ms > 0 && share < AR_RATE_TWCC_STRONG_SHARE);
+  /* A full queue that stays full grows no more; it shows as less arriving
+   * than sent, and some loss. */
+  gboolean short_ = share < AR_RATE_TWCC_SHORT_SHARE ||
+                    (r->loss > AR_RATE_LOSS_LOW && share < AR_RATE_TWCC_RECV_SHARE);
+  gboolean by_loss = r->loss > AR_RATE_LOSS_HIGH;
+  gboolean queue = (growing && (strong || r->twcc_growing)) || (short_ && r->twcc_short);
+
+  r->twcc_growing = growing;
+  r->twcc_short = short_;
+  if (by_loss || queue) {
+    /* What arrived is what the bottleneck passes: a little under it (to 30 %
+     * of the target at most: a window of everything lost is more likely a
+     * hiccup than a link gone). Later windows of the same overuse say the
+     * same: the target only goes down to it, it does not compound. */
+    double to = MAX(AR_RATE_TWCC_DOWN * w->recv_kbps, 0.3 * r->target_kbps);
+
+    /* The bottleneck's ceiling: what arrived in the last window that showed
+     * it (the feedback comes early enough to measure it, unlike the reports,
+     * whose later decreases of one episode still show the overuse). */
+    r->ceiling_kbps = MIN(w->recv_kbps, r->target_kbps);
+    if (to < r->target_kbps) {
+      r->target_kbps = to;
+      r->raises = 0;
+      r->last_decrease_us = now_us;
+      r->limit = by_loss ? AR_RATE_LIMIT_LOSS : AR_RATE_LIMIT_DELAY;
+    }
+    r->last_overuse_us = now_us;
+  }
+  return ar_rate_settle(r, now_us, old_target, old_level);
 }
 
 guint

@@ -49,6 +49,17 @@ typedef enum {
 
 typedef struct _ArRate ArRate;
 
+/* What the far end's transport-wide feedback says of a window of our packets
+ * (GStreamer's "twcc-stats"): what we sent and what arrived of it, in the
+ * same window, the share lost, and the mean growth of the gap between
+ * arrivals over the gap between departures (a queue filling: > 0). */
+typedef struct {
+  double sent_kbps, recv_kbps;
+  double loss; /* 0..1 */
+  double delay_growth_ms;
+  guint packets_sent;
+} ArRateTwcc;
+
 /* @max_kbps: the configured bitrate (the target never exceeds it);
  * @min_kbps: the floor (never below). The target starts at @max_kbps. */
 ArRate *ar_rate_new(guint min_kbps, guint max_kbps);
@@ -65,6 +76,15 @@ void ar_rate_on_remb(ArRate *rate, gint64 now_us, guint64 bps);
  * when the target or the level changed. */
 gboolean ar_rate_on_report(ArRate *rate, gint64 now_us, double loss, double rtt_ms,
                            double sent_kbps);
+
+/* A window of transport-wide feedback at @now_us (each as it comes). While
+ * such windows come (within 2 s), they decide overuse and loss instead of
+ * the receiver reports: a queue filling (arrivals spreading out over the
+ * departures, less arriving than sent; in two windows in a row, or clearly
+ * in one) or a loss above 10 % brings the target down to 0.85 x what arrived
+ * (the bottleneck's rate), and what arrived when such an episode began is
+ * the ceiling. Returns TRUE when the target or the level changed. */
+gboolean ar_rate_on_twcc(ArRate *rate, gint64 now_us, const ArRateTwcc *window);
 
 guint ar_rate_get_target_kbps(const ArRate *rate);
 ArRateLevel ar_rate_get_level(const ArRate *rate);

@@ -216,6 +216,214 @@ test_hostile_reports(void)
   g_assert_cmpuint(ar_rate_get_target_kbps(r), <=, MAX_KBPS);
 }
 
+/* Transport-wide feedback against a simulated token bucket (like the lab's
+ * `tc tbf ... latency 150ms`): a queue of 150 ms at the cap; what arrives
+ * over the cap waits, then is dropped. Every 100 ms a step; every 200 ms a
+ * feedback window, as Janus sends them; every 500 ms the controller's tick
+ * (no receiver reports: they stand aside anyway). */
+typedef struct {
+  ArRate *rate;
+  gint64 now;
+  double cap_kbps; /* 0: none */
+  double queue_kbit, win_sent, win_served, win_dropped, win_delay0;
+  double sent_total, dropped_total;
+  guint steps;
+} TwSim;
+
+#define TW_STEP_US (100 * G_TIME_SPAN_MILLISECOND)
+
+static void
+tw_init(TwSim *s)
+{
+  memset(s, 0, sizeof(*s));
+  s->rate = ar_rate_new(100, MAX_KBPS);
+  s->now = 1000 * G_TIME_SPAN_SECOND;
+}
+
+static double
+tw_delay_ms(const TwSim *s)
+{
+  return s->cap_kbps > 0 ? s->queue_kbit / s->cap_kbps * 1000.0 : 0;
+}
+
+static void
+tw_step(TwSim *s)
+{
+  double sent = ar_rate_get_target_kbps(s->rate) * 0.1; /* kbit in 100 ms */
+  double served = sent, dropped = 0;
+
+  if (s->cap_kbps > 0) {
+    double room = s->cap_kbps * 0.1, max_queue = s->cap_kbps * 0.15;
+
+    s->queue_kbit += sent;
+    served = MIN(s->queue_kbit, room);
+    s->queue_kbit -= served;
+    if (s->queue_kbit > max_queue) {
+      dropped = s->queue_kbit - max_queue;
+      s->queue_kbit = max_queue;
+    }
+  } else {
+    served += s->queue_kbit;
+    s->queue_kbit = 0;
+  }
+  s->win_sent += sent;
+  s->win_served += served;
+  s->win_dropped += dropped;
+  s->sent_total += sent;
+  s->dropped_total += dropped;
+  s->steps++;
+  s->now += TW_STEP_US;
+  if (s->steps % 2 == 0) {
+    double packets = s->win_sent / 9.6; /* 1200-byte packets */
+    ArRateTwcc w = {
+        .sent_kbps = s->win_sent / 0.2,
+        .recv_kbps = s->win_served / 0.2,
+        .loss = s->win_sent > 0 ? s->win_dropped / s->win_sent : 0,
+        .delay_growth_ms = packets > 0 ? (tw_delay_ms(s) - s->win_delay0) / packets : 0,
+        .packets_sent = (guint)packets,
+    };
+    ar_rate_on_twcc(s->rate, s->now, &w);
+    s->win_sent = s->win_served = s->win_dropped = 0;
+    s->win_delay0 = tw_delay_ms(s);
+  }
+  if (s->steps % 5 == 0)
+    ar_rate_on_report(s->rate, s->now, -1, 1, ar_rate_get_target_kbps(s->rate));
+}
+
+/* Runs @seconds; the mean rate sent over them (kbit/s). */
+static double
+tw_run(TwSim *s, double seconds)
+{
+  double before = s->sent_total;
+
+  for (guint i = 0; i < (guint)(seconds * 10); i++)
+    tw_step(s);
+  return (s->sent_total - before) / seconds;
+}
+
+static void
+test_twcc_cap_and_lift(void)
+{
+  TwSim s;
+
+  tw_init(&s);
+  tw_run(&s, 5);
+  g_assert_cmpuint(ar_rate_get_target_kbps(s.rate), ==, MAX_KBPS);
+  const double caps[] = {850, 250};
+  for (guint c = 0; c < G_N_ELEMENTS(caps); c++) {
+    double dropped0 = s.dropped_total;
+    guint steps = 0;
+
+    s.cap_kbps = caps[c];
+    /* Seen in the first windows of the queue: under the cap within 1 s. */
+    while (ar_rate_get_target_kbps(s.rate) > caps[c] && steps < 100) {
+      tw_step(&s);
+      steps++;
+    }
+    g_test_message("cap %.0f: under it after %.1f s", caps[c], steps / 10.0);
+    g_assert_cmpuint(steps, <=, 10);
+    tw_run(&s, 1);
+    g_test_message("cap %.0f: %.1f kbit dropped when it came", caps[c], s.dropped_total - dropped0);
+    dropped0 = s.dropped_total;
+    tw_run(&s, 9);
+    double mean = tw_run(&s, 10);
+    double lost = s.dropped_total - dropped0;
+    g_test_message("cap %.0f: mean sent %.0f kbit/s, %.1f kbit dropped in the next 19 s", caps[c],
+                   mean, lost);
+    /* Close under the cap, without running into it again and again: less
+     * than 1 % of what the cap passes in 19 s dropped. */
+    g_assert_cmpfloat(mean, <=, caps[c]);
+    g_assert_cmpfloat(mean, >=, caps[c] * 0.7);
+    g_assert_cmpfloat(lost, <=, caps[c] * 20 * 0.01);
+  }
+  g_assert_cmpint(ar_rate_get_level(s.rate), !=, AR_RATE_LEVEL_FULL);
+  s.cap_kbps = 0;
+  guint steps = 0;
+  while ((ar_rate_get_target_kbps(s.rate) < MAX_KBPS ||
+          ar_rate_get_level(s.rate) != AR_RATE_LEVEL_FULL) &&
+         steps < 300) {
+    tw_step(&s);
+    steps++;
+  }
+  g_test_message("full again %.1f s after the cap lifted", steps / 10.0);
+  g_assert_cmpuint(steps, <=, 100);
+  ar_rate_free(s.rate);
+}
+
+/* Windows that wobble as a real path does (arrivals a little early or late,
+ * a little more or less arriving than sent) are no queue. */
+static void
+test_twcc_noise(void)
+{
+  g_autoptr(ArRate) r = ar_rate_new(100, MAX_KBPS);
+  gint64 now = G_TIME_SPAN_SECOND;
+
+  for (int i = 0; i < 300; i++) {
+    ArRateTwcc w = {.sent_kbps = 1400,
+                    .recv_kbps = 1400 * (0.97 + 0.06 * ((i * 7) % 11) / 10.0),
+                    .loss = (i % 13 == 0) ? 0.03 : 0,
+                    .delay_growth_ms = 0.2 * (((i * 5) % 9) - 4) / 4.0,
+                    .packets_sent = 30};
+    now += 200 * G_TIME_SPAN_MILLISECOND;
+    ar_rate_on_twcc(r, now, &w);
+    if (i % 5 == 0)
+      ar_rate_on_report(r, now, -1, 1, 1400);
+  }
+  g_assert_cmpuint(ar_rate_get_target_kbps(r), ==, MAX_KBPS);
+  g_assert_cmpint(ar_rate_get_level(r), ==, AR_RATE_LEVEL_FULL);
+}
+
+/* While transport-wide feedback comes, the receiver reports (a second older)
+ * stand aside; when it stops for 2 s, they decide again. */
+static void
+test_twcc_reports_stand_aside(void)
+{
+  g_autoptr(ArRate) r = ar_rate_new(100, MAX_KBPS);
+  gint64 now = G_TIME_SPAN_SECOND;
+  const ArRateTwcc clean = {.sent_kbps = 1400, .recv_kbps = 1400, .packets_sent = 30};
+
+  for (int i = 0; i < 20; i++) {
+    now += 200 * G_TIME_SPAN_MILLISECOND;
+    ar_rate_on_twcc(r, now, &clean);
+    if (i % 5 == 4)
+      ar_rate_on_report(r, now, 0.5, 300 + i, 1400);
+  }
+  g_assert_cmpuint(ar_rate_get_target_kbps(r), ==, MAX_KBPS);
+  now += 2500 * G_TIME_SPAN_MILLISECOND;
+  ar_rate_on_report(r, now, 0.5, 1, 1400);
+  g_assert_cmpuint(ar_rate_get_target_kbps(r), <, MAX_KBPS);
+  g_assert_cmpstr(ar_rate_limit_to_string(ar_rate_get_limit(r)), ==, "loss");
+  /* A window of few packets (a still picture) says nothing. */
+  g_autoptr(ArRate) q = ar_rate_new(100, MAX_KBPS);
+  const ArRateTwcc few = {
+      .sent_kbps = 100, .recv_kbps = 10, .loss = 0.9, .delay_growth_ms = 50, .packets_sent = 2};
+  g_assert_false(ar_rate_on_twcc(q, now, &few));
+  g_assert_cmpuint(ar_rate_get_target_kbps(q), ==, MAX_KBPS);
+}
+
+static void
+test_twcc_hostile(void)
+{
+  g_autoptr(ArRate) r = ar_rate_new(100, MAX_KBPS);
+  gint64 now = G_TIME_SPAN_SECOND;
+  const double v[] = {0, -1, 1e300, -1e300, NAN, INFINITY, 0.5, 3, 1e7};
+
+  g_assert_false(ar_rate_on_twcc(r, now, NULL));
+  for (guint a = 0; a < G_N_ELEMENTS(v); a++)
+    for (guint b = 0; b < G_N_ELEMENTS(v); b++)
+      for (guint c = 0; c < G_N_ELEMENTS(v); c++) {
+        ArRateTwcc w = {.sent_kbps = v[a],
+                        .recv_kbps = v[b],
+                        .loss = v[c],
+                        .delay_growth_ms = v[(a + b + c) % G_N_ELEMENTS(v)],
+                        .packets_sent = (a * 31 + c) % 50};
+        now += 100 * G_TIME_SPAN_MILLISECOND;
+        ar_rate_on_twcc(r, now, &w);
+        g_assert_cmpuint(ar_rate_get_target_kbps(r), >=, 100);
+        g_assert_cmpuint(ar_rate_get_target_kbps(r), <=, MAX_KBPS);
+      }
+}
+
 static void
 test_remb_parse(void)
 {
@@ -251,5 +459,9 @@ main(int argc, char **argv)
   g_test_add_func("/media/rate/busy-host", test_busy_host);
   g_test_add_func("/media/rate/hostile-reports", test_hostile_reports);
   g_test_add_func("/media/rate/remb-parse", test_remb_parse);
+  g_test_add_func("/media/rate/twcc-cap-and-lift", test_twcc_cap_and_lift);
+  g_test_add_func("/media/rate/twcc-noise", test_twcc_noise);
+  g_test_add_func("/media/rate/twcc-reports-stand-aside", test_twcc_reports_stand_aside);
+  g_test_add_func("/media/rate/twcc-hostile", test_twcc_hostile);
   return g_test_run();
 }
