@@ -584,6 +584,7 @@ ar_peer_build_send(ArPeer *peer, ArMediaEngine *engine, GError **error)
   gst_bin_add(GST_BIN(peer->pipeline), venc);
   peer->video_encode = venc;
   peer->video_ssrc = video_ssrc;
+  peer->audio_ssrc = audio_ssrc;
   /* From 100 kbit/s (the lowest the config takes) to the configured bitrate. */
   peer->rate = ar_rate_new(MIN(100u, cfg->video_bitrate_kbps), cfg->video_bitrate_kbps);
   if (!gst_element_link(vsrc, venc)) {

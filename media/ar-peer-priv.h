@@ -46,7 +46,16 @@ struct _ArPeer {
   gulong feedback_handler, rtcp_handler;
   GObject *twcc_session; /* SEND: the bundle's GstRtpSession, for its "twcc-stats" */
   gulong twcc_handler;
-  guint video_ssrc;          /* SEND: our video's SSRC (set before it runs) */
+  guint video_ssrc; /* SEND: our video's and audio's SSRCs (set before it runs) */
+  guint audio_ssrc;
+  /* SEND: the retransmission budget (ar-peer-rate.c): the bucket belongs to
+   * rtprtxsend's streaming thread; the target and the count are atomic. */
+  double rtx_tokens;
+  gint64 rtx_last_us;
+  gint rtx_target_kbps;
+  gint rtx_dropped;
+  gint rtx_dropped_seen;     /* main context */
+  gint64 rtx_key_us;         /* main context: the last key frame asked for instead */
   guint remb_seen;           /* main context: remb_count at the last tick */
   GstElement *speaker_input; /* RECV: the room's speaker (in audio_out) */
   char **decoders;           /* RECV: the engine's decoder preference (copy), or NULL */
@@ -150,5 +159,8 @@ void ar_peer_rate_arm(ArPeer *peer);
 void ar_peer_rate_disarm(ArPeer *peer);
 /* The controller's target and limit in the video track of @tracks. */
 void ar_peer_rate_fill_stats(ArPeer *peer, GArray *tracks);
+/* Any thread: webrtcbin made its retransmission sender; what it sends over
+ * the budget is dropped. */
+void ar_peer_rate_watch_rtx(ArPeer *peer, GstElement *rtxsend);
 
 G_END_DECLS

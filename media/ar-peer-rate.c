@@ -10,8 +10,18 @@
 #include "ar-peer-priv.h"
 
 #include <gst/rtp/rtp.h>
+#include <gst/video/video.h>
 
 #define AR_PEER_RATE_TICK_MS 500
+/* Retransmissions (answers to the far end's NACKs) take at most this share of
+ * the target bitrate, and at least AR_PEER_RTX_MIN_KBPS, with a bucket of
+ * AR_PEER_RTX_DEPTH_MS of it. Unbounded, they were what froze the far end
+ * when a cap came: lost in the full queue, asked again, they took more than
+ * the whole link (380 kbit/s of them under a 300 kbit/s cap). */
+#define AR_PEER_RTX_SHARE 0.3
+#define AR_PEER_RTX_MIN_KBPS 30.0
+#define AR_PEER_RTX_DEPTH_MS 250.0
+#define AR_PEER_RTX_KEY_EVERY_US (1500 * G_TIME_SPAN_MILLISECOND)
 
 /* The RTP session's feedback (an RTCP thread): a REMB for our stream caps us. */
 static void
@@ -91,7 +101,12 @@ ar_peer_twcc_in_context(ArPeer *peer, gpointer data)
     return;
   old_kbps = ar_rate_get_target_kbps(peer->rate);
   old_level = ar_rate_get_level(peer->rate);
-  if (!ar_rate_on_twcc(peer->rate, g_get_monotonic_time(), w))
+  gboolean changed = ar_rate_on_twcc(peer->rate, g_get_monotonic_time(), w);
+  GST_DEBUG("peer %s: transport-wide window: sent %.0f, arrived %.0f kbit/s, %u packets, loss "
+            "%.1f %%, delay growth %.2f ms; target %u kbit/s",
+            peer->label, w->sent_kbps, w->recv_kbps, w->packets_sent, w->loss * 100.0,
+            w->delay_growth_ms, ar_rate_get_target_kbps(peer->rate));
+  if (!changed)
     return;
   g_autofree char *why =
       g_strdup_printf("transport-wide feedback: sent %.0f, arrived %.0f kbit/s, loss %.0f %%, "
@@ -159,6 +174,91 @@ ar_peer_rate_hook_session(ArPeer *peer)
       g_signal_connect(session, "on-receiving-rtcp", G_CALLBACK(ar_peer_on_rtcp), peer);
 }
 
+/* A streaming thread (rtprtxsend's): whether a retransmission of @bytes fits
+ * the budget now. */
+static gboolean
+ar_peer_rtx_fits(ArPeer *peer, gsize bytes)
+{
+  gint64 now = g_get_monotonic_time();
+  double kbps =
+      MAX(AR_PEER_RTX_SHARE * g_atomic_int_get(&peer->rtx_target_kbps), AR_PEER_RTX_MIN_KBPS);
+  double depth = kbps * 1000.0 / 8.0 * AR_PEER_RTX_DEPTH_MS / 1000.0;
+
+  if (peer->rtx_last_us == 0)
+    peer->rtx_tokens = depth;
+  else
+    peer->rtx_tokens = MIN(depth, peer->rtx_tokens + (double)(now - peer->rtx_last_us) / 1e6 *
+                                                         kbps * 1000.0 / 8.0);
+  peer->rtx_last_us = now;
+  if (peer->rtx_tokens < (double)bytes) {
+    g_atomic_int_inc(&peer->rtx_dropped);
+    return FALSE;
+  }
+  peer->rtx_tokens -= (double)bytes;
+  return TRUE;
+}
+
+/* Whether @buffer is a retransmission (none of our media SSRCs) over the
+ * budget. */
+static gboolean
+ar_peer_rtx_over(ArPeer *peer, GstBuffer *buffer)
+{
+  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+  guint32 ssrc;
+
+  if (!gst_rtp_buffer_map(buffer, GST_MAP_READ, &rtp))
+    return FALSE;
+  ssrc = gst_rtp_buffer_get_ssrc(&rtp);
+  gst_rtp_buffer_unmap(&rtp);
+  if (ssrc == peer->video_ssrc || ssrc == peer->audio_ssrc)
+    return FALSE;
+  return !ar_peer_rtx_fits(peer, gst_buffer_get_size(buffer));
+}
+
+static gboolean
+ar_peer_rtx_filter_list(GstBuffer **buffer, guint idx, gpointer user_data)
+{
+  (void)idx;
+  if (ar_peer_rtx_over(user_data, *buffer))
+    gst_clear_buffer(buffer); /* removed from the list */
+  return TRUE;
+}
+
+static GstPadProbeReturn
+ar_peer_on_rtx_out(GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  ArPeer *peer = user_data;
+
+  (void)pad;
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER)
+    return ar_peer_rtx_over(peer, GST_PAD_PROBE_INFO_BUFFER(info)) ? GST_PAD_PROBE_DROP
+                                                                   : GST_PAD_PROBE_OK;
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST) {
+    GstBufferList *list = gst_buffer_list_make_writable(GST_PAD_PROBE_INFO_BUFFER_LIST(info));
+
+    GST_PAD_PROBE_INFO_DATA(info) = list;
+    gst_buffer_list_foreach(list, ar_peer_rtx_filter_list, peer);
+    if (gst_buffer_list_length(list) == 0)
+      return GST_PAD_PROBE_DROP;
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+void
+ar_peer_rate_watch_rtx(ArPeer *peer, GstElement *rtxsend)
+{
+  g_autoptr(GstPad) pad = NULL;
+
+  if (peer->direction != AR_PEER_SEND ||
+      g_object_get_data(G_OBJECT(rtxsend), "ar-peer-rtx-budget") != NULL)
+    return;
+  g_object_set_data(G_OBJECT(rtxsend), "ar-peer-rtx-budget", peer);
+  pad = gst_element_get_static_pad(rtxsend, "src");
+  if (pad != NULL)
+    gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+                      ar_peer_on_rtx_out, peer, NULL);
+}
+
 static const ArTrackStats *
 ar_peer_rate_video(GArray *tracks)
 {
@@ -184,6 +284,7 @@ ar_peer_rate_apply(ArPeer *peer, guint old_kbps, ArRateLevel old_level, const ch
   if (peer->engine == NULL) /* closing */
     return;
   cfg = ar_media_engine_get_config(peer->engine);
+  g_atomic_int_set(&peer->rtx_target_kbps, (gint)kbps);
   ar_encoder_set_bitrate(peer->video_encode, ar_media_engine_get_encoder(peer->engine), kbps);
   if (level != old_level) {
     guint w = 0, h = 0, fps = 0;
@@ -238,6 +339,25 @@ ar_peer_rate_tick(gpointer data)
     peer->remb_seen = remb_count;
     ar_rate_on_remb(peer->rate, now, remb);
   }
+  gint dropped = g_atomic_int_get(&peer->rtx_dropped);
+  if (dropped != peer->rtx_dropped_seen) {
+    g_log_structured(
+        G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "AR_MEDIA", "bandwidth", "MESSAGE",
+        "peer %s: %d retransmissions over the budget (%.0f kbit/s) not sent", peer->label,
+        dropped - peer->rtx_dropped_seen,
+        MAX(AR_PEER_RTX_SHARE * ar_rate_get_target_kbps(peer->rate), AR_PEER_RTX_MIN_KBPS));
+    peer->rtx_dropped_seen = dropped;
+    /* The far end will not get those packets: a key frame (at the new rate)
+     * instead of its waiting, at most one each AR_PEER_RTX_KEY_EVERY_US. */
+    if (peer->video_send_pad != NULL &&
+        (peer->rtx_key_us == 0 || now - peer->rtx_key_us >= AR_PEER_RTX_KEY_EVERY_US)) {
+      peer->rtx_key_us = now;
+      gst_pad_push_event(peer->video_send_pad,
+                         gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, TRUE, 0));
+      g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "AR_MEDIA", "bandwidth", "MESSAGE",
+                       "peer %s: a key frame instead of the retransmissions not sent", peer->label);
+    }
+  }
   tracks = ar_peer_stats_snapshot(peer->stats);
   video = ar_peer_rate_video(tracks);
   if (video == NULL ||
@@ -253,6 +373,8 @@ ar_peer_rate_tick(gpointer data)
 void
 ar_peer_rate_arm(ArPeer *peer)
 {
+  if (peer->rate != NULL)
+    g_atomic_int_set(&peer->rtx_target_kbps, (gint)ar_rate_get_target_kbps(peer->rate));
   if (peer->direction != AR_PEER_SEND || peer->video_encode == NULL || peer->rate_timer != NULL ||
       peer->rate == NULL)
     return;

@@ -49,6 +49,11 @@ ar_peer_probe_element(const GValue *value, gpointer user_data)
                  NULL);
     return;
   }
+  /* Our retransmissions, within a budget (ar-peer-rate.c). */
+  if (g_str_equal(GST_OBJECT_NAME(factory), "rtprtxsend")) {
+    ar_peer_rate_watch_rtx(user_data, element);
+    return;
+  }
   if (!g_str_equal(GST_OBJECT_NAME(factory), "nicesrc") ||
       g_object_get_data(G_OBJECT(element), "ar-peer-liveness") != NULL)
     return;

@@ -249,10 +249,8 @@ ar_rate_on_report(ArRate *r, gint64 now_us, double loss, double rtt_ms, double s
     if (r->ceiling_kbps > 0 && r->target_kbps > AR_RATE_FORGET * r->ceiling_kbps &&
         r->clean_above_since != 0 && now_us - r->clean_above_since >= AR_RATE_FORGET_US) {
       /* The first time the ceiling was only low (an estimate made while
-       * the reports lagged): it moves up. The second time it is gone. With
-       * transport-wide feedback the estimate did not lag, and a probe past
-       * it shows in a fifth of a second: gone at once. */
-      r->ceiling_kbps = r->raises++ == 0 && !twcc ? r->target_kbps : 0;
+       * the reports lagged): it moves up. The second time it is gone. */
+      r->ceiling_kbps = r->raises++ == 0 ? r->target_kbps : 0;
       r->clean_above_since = 0;
     }
     r->last_increase_us = now_us;
