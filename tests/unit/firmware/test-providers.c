@@ -590,6 +590,20 @@ test_call_tracks_and_events(void)
   for (gsize i = 0; i < G_N_ELEMENTS(fields); i++)
     g_assert_true(json_object_has_member(t0, fields[i]));
 
+  /* Join outcomes (GET /metrics): the join connected once; a second one is
+   * refused as busy and counted so; nothing dropped. */
+  guint64 joins[AR_JOIN_N_OUTCOMES], dropped = 99;
+  ar_call_manager_get_join_counts(m, joins, &dropped);
+  g_assert_cmpuint(joins[AR_JOIN_CONNECTED], ==, 1);
+  g_assert_cmpuint(joins[AR_JOIN_BUSY], ==, 0);
+  g_assert_cmpuint(dropped, ==, 0);
+  g_autoptr(GError) busy = NULL;
+  g_assert_false(
+      ar_call_manager_join(m, "janus+ws://127.0.0.1:8188/?room=1234", NULL, NULL, &busy));
+  g_assert_error(busy, AR_CALL_ERROR, AR_CALL_ERROR_BUSY);
+  ar_call_manager_get_join_counts(m, joins, &dropped);
+  g_assert_cmpuint(joins[AR_JOIN_CONNECTED], ==, 1);
+  g_assert_cmpuint(joins[AR_JOIN_BUSY], ==, 1);
   JsonObject *t2 = json_array_get_object_element(tracks, 2);
   g_assert_cmpstr(json_object_get_string_member(t2, "peer"), ==, "feed-7");
   g_assert_true(json_object_get_null_member(t2, "ice_path"));
