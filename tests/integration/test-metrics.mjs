@@ -304,6 +304,43 @@ step('Prometheus scrapes both rooms: up, call state and engine, per-track bitrat
   assert.ok(up1 > up0, `uptime goes on (${up0} -> ${up1})`);
 });
 
+// anyroomd's CPU time so far (utime + stime), in seconds.
+function cpuSeconds(pid) {
+  const st = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100; // USER_HZ: 100 on Linux
+}
+
+step('figures in the call (diagnostics, never asserted): /metrics latency, anyroomd CPU per scrape, Prometheus\'s scrape_duration_seconds', async (t) => {
+  const room = rooms.call;
+  const pid = room.d.pid;
+  const N = 20;
+  // The call's own CPU over a window without our scrapes (Prometheus's 1 s scrapes go on in both).
+  const w0 = performance.now();
+  const base0 = cpuSeconds(pid);
+  await sleep(2000);
+  const baseRate = (cpuSeconds(pid) - base0) / ((performance.now() - w0) / 1000);
+  const ms = [];
+  const c0 = cpuSeconds(pid);
+  const s0 = performance.now();
+  for (let i = 0; i < N; i++) {
+    const a = performance.now();
+    const r = await request(room, { path: '/metrics', headers: { Authorization: `Bearer ${room.token}` } });
+    ms.push(performance.now() - a);
+    assert.equal(r.status, 200);
+  }
+  const elapsed = (performance.now() - s0) / 1000;
+  const extra = cpuSeconds(pid) - c0 - baseRate * elapsed;
+  ms.sort((a, b) => a - b);
+  t.diagnostic(`${N} scrapes in a row (new TLS connection each, node https from the same namespace): ` +
+    `median ${ms[N / 2].toFixed(1)} ms, max ${ms[N - 1].toFixed(1)} ms; anyroomd CPU beyond the call's ` +
+    `${(baseRate * 100).toFixed(0)} %: ${Math.max(extra * 1000 / N, 0).toFixed(1)} ms per scrape (10 ms ticks: rough)`);
+  const sd = await query('scrape_duration_seconds{job="anyroom-call"}');
+  if (sd.length) t.diagnostic(`Prometheus's last scrape_duration_seconds: ${(value(sd) * 1000).toFixed(1)} ms`);
+  const avg = await query('avg_over_time(scrape_duration_seconds{job="anyroom-call"}[1m])');
+  if (avg.length) t.diagnostic(`Prometheus's mean scrape duration over the test: ${(value(avg) * 1000).toFixed(1)} ms`);
+});
+
 step('the alert rules (docs/prometheus/anyroom-alerts.yml) check clean and the camera alert is raised for room B only', async (t) => {
   const c = await run('promtool', ['check', 'rules', ALERTS], { timeoutMs: 20000 });
   assert.equal(c.code, 0, `promtool check rules: ${c.stdout}${c.stderr}`);
