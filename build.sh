@@ -30,6 +30,8 @@ PKGS_LAB="$PKGS_LAB pipewire wireplumber xdg-desktop-portal pulseaudio dbus-daem
 PKGS_RUNTIME="$PKGS_RUNTIME gstreamer1.0-pipewire gstreamer1.0-pulseaudio"
 # The echo lab (issue 14, tests/lab/echo): speech, WAV editing, ALSA's pulse device.
 PKGS_LAB="$PKGS_LAB espeak-ng sox libasound2-plugins"
+# Metrics (issue 15, docs/fleet.md): a real Prometheus scrapes anyroomd; promtool checks.
+PKGS_LAB="$PKGS_LAB prometheus"
 # Updates: RAUC (bundles, a private `rauc service` in the host tests), its D-Bus, squashfs.
 PKGS_UPDATE="rauc rauc-service squashfs-tools dbus-daemon curl mmdebstrap"
 # Node.js: any node + npm on PATH will do (some machines have a newer one than
@@ -59,6 +61,13 @@ cmd_deps() {
     [ "$(id -u)" = 0 ] || sudo="sudo"
     $sudo apt-get update -q
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends $missing
+    # Debian's prometheus package enables a server on *:9090; the tests run their own in a
+    # namespace, so one it just installed is stopped and disabled (an existing one is left alone).
+    if [[ " $missing " == *" prometheus "* ]] && command -v systemctl >/dev/null &&
+      systemctl is-enabled -q prometheus.service 2>/dev/null; then
+      log "disabling the prometheus service the package enabled (tests start their own)"
+      $sudo systemctl disable --now prometheus.service || true
+    fi
   else
     log "Debian packages: all present"
   fi

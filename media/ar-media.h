@@ -423,6 +423,8 @@ typedef struct {
   double bitrate_bps; /* over the last refresh interval */
   double framerate;   /* video: frames/s over the last interval */
   double rtt_ms;      /* from RTCP (remote-inbound), -1 if unknown */
+  double jitter_ms;   /* RTP interarrival jitter: recv: ours (inbound), send: the far end's report
+                         (remote-inbound); -1 if unknown */
   double audio_level; /* recv audio: RMS dBov over last interval (-127..0), send: same on captured
                          audio */
   double luma;        /* recv video: mean luma (0..255) of the last decoded frame, -1 if unknown */

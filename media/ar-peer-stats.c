@@ -63,6 +63,7 @@ typedef struct {
   /* From get-stats (under ArPeerStats.lock). */
   guint64 packets, bytes, packets_lost, nack_count;
   double rtt_ms;
+  double jitter_ms; /* -1: unknown */
   gboolean have_rtp;
   /* Derived at each refresh. */
   guint64 prev_bytes;
@@ -144,6 +145,7 @@ ar_peer_stats_new(GstElement *webrtc, GMainContext *context, gboolean send)
   for (int i = 0; i < AR_N_TRACKS; i++) {
     g_mutex_init(&stats->probes[i].lock);
     stats->counters[i].rtt_ms = -1;
+    stats->counters[i].jitter_ms = -1;
     stats->counters[i].audio_level = AR_LEVEL_FLOOR_DB;
     stats->probes[i].luma = -1;
   }
@@ -379,7 +381,8 @@ ar_get_u64(const GstStructure *s, const char *field)
 typedef struct {
   gboolean have_rtp;
   guint64 packets, bytes, packets_lost, nack_count;
-  double rtt_ms; /* send: of this stream's report block, 0: none */
+  double rtt_ms;    /* send: of this stream's report block, 0: none */
+  double jitter_ms; /* recv: inbound-rtp; send: the report block's; 0: none */
 } ArParsedTrack;
 
 typedef struct {
@@ -419,6 +422,16 @@ ar_stats_track_of(ArParseCtx *ctx, const GstStructure *s)
       index = clock_rate == 90000 ? AR_TRACK_VIDEO : AR_TRACK_AUDIO;
   }
   return index;
+}
+
+/* "jitter" (seconds) of an inbound-rtp or remote-inbound-rtp block. */
+static void
+ar_stats_jitter(const GstStructure *s, ArParsedTrack *t)
+{
+  double jitter = -1;
+
+  if (gst_structure_get_double(s, "jitter", &jitter) && jitter >= 0 && jitter < 60)
+    t->jitter_ms = MAX(t->jitter_ms, jitter * 1000.0);
 }
 
 static gboolean
@@ -461,6 +474,7 @@ ar_stats_parse_one(GQuark field, const GValue *value, gpointer user_data)
     t->bytes += ar_get_u64(s, "bytes-received");
     t->packets_lost += ar_get_u64(s, "packets-lost");
     t->nack_count += ar_get_u64(s, "nack-count");
+    ar_stats_jitter(s, t);
   } else if (type == GST_WEBRTC_STATS_REMOTE_INBOUND_RTP && ctx->send) {
     double rtt = -1;
 
@@ -469,6 +483,7 @@ ar_stats_parse_one(GQuark field, const GValue *value, gpointer user_data)
      * video's; another stream's may be older). */
     if (gst_structure_get_double(s, "round-trip-time", &rtt) && rtt >= 0 && rtt < 60)
       t->rtt_ms = rtt * 1000.0;
+    ar_stats_jitter(s, t);
   }
   return TRUE;
 }
@@ -642,6 +657,8 @@ ar_peer_stats_on_reply(GstPromise *promise, gpointer user_data)
       c->rtt_ms = t->rtt_ms;
     else if (ctx.rtt_ms >= 0)
       c->rtt_ms = ctx.rtt_ms;
+    if (t->jitter_ms > 0)
+      c->jitter_ms = t->jitter_ms;
     if (c->prev_bytes_time > 0 && now > c->prev_bytes_time && c->bytes >= c->prev_bytes)
       c->bitrate_bps = (double)(c->bytes - c->prev_bytes) * 8.0 * G_USEC_PER_SEC /
                        (double)(now - c->prev_bytes_time);
@@ -811,6 +828,7 @@ ar_peer_stats_snapshot(ArPeerStats *stats)
     t.nack_count = c->nack_count;
     t.bitrate_bps = c->bitrate_bps;
     t.rtt_ms = c->rtt_ms;
+    t.jitter_ms = c->jitter_ms;
     if (i == AR_TRACK_VIDEO) {
       t.frames = frames;
       t.width = w;

@@ -141,6 +141,7 @@ add_track(JsonBuilder *b, const ArTrackInfo *t)
   DBL("bitrate_bps", s->bitrate_bps);
   DBL("framerate", s->framerate);
   DBL("rtt_ms", s->rtt_ms);
+  DBL("jitter_ms", s->jitter_ms);
   DBL("audio_level", s->audio_level);
   DBL("luma", s->luma);
   INT("freezes", s->freezes);

@@ -5,6 +5,8 @@
 #include <malloc.h>
 #endif
 
+#include <string.h>
+
 #include "ar-provider.h"
 
 G_DEFINE_QUARK(ar - call - error - quark, ar_call_error)
@@ -43,7 +45,73 @@ struct _ArCallManager {
   guint reconnects; /* successful re-establishments in this call */
   gint64 last_recovery_us;
   ArCapture *capture; /* capture (issue 11): held while the call is live */
+  /* Metrics: joins by outcome since start; a join is counted once, when it
+   * is refused, connects or ends before connecting. */
+  gboolean join_pending;
+  guint64 joins[AR_JOIN_N_OUTCOMES];
+  guint64 dropped; /* calls that failed after connecting */
 };
+
+const char *
+ar_join_outcome_to_string(ArJoinOutcome outcome)
+{
+  static const char *const names[] = {"connected",    "cancelled",   "timeout", "busy",
+                                      "invalid_link", "unsupported", "network", "fingerprint",
+                                      "media",        "provider"};
+  G_STATIC_ASSERT(G_N_ELEMENTS(names) == AR_JOIN_N_OUTCOMES);
+  return outcome < G_N_ELEMENTS(names) ? names[outcome] : "provider";
+}
+
+ArJoinOutcome
+ar_join_outcome_of(const GError *error)
+{
+  if (!error)
+    return AR_JOIN_CONNECTED;
+  if (error->domain == AR_CALL_ERROR) {
+    switch (error->code) {
+    case AR_CALL_ERROR_BUSY:
+      return AR_JOIN_BUSY;
+    case AR_CALL_ERROR_UNSUPPORTED:
+      return AR_JOIN_UNSUPPORTED;
+    case AR_CALL_ERROR_TIMEOUT:
+      return AR_JOIN_TIMEOUT;
+    case AR_CALL_ERROR_CANCELLED:
+      return AR_JOIN_CANCELLED;
+    case AR_CALL_ERROR_INVALID:
+      return AR_JOIN_INVALID_LINK;
+    default:
+      return AR_JOIN_PROVIDER;
+    }
+  }
+  if (error->domain == AR_LINK_ERROR)
+    return error->code == AR_LINK_ERROR_UNSUPPORTED ? AR_JOIN_UNSUPPORTED : AR_JOIN_INVALID_LINK;
+  if (error->domain == AR_MEDIA_ERROR) {
+    switch (error->code) {
+    case AR_MEDIA_ERROR_ICE:
+    case AR_MEDIA_ERROR_DTLS:
+    case AR_MEDIA_ERROR_TIMEOUT:
+      return AR_JOIN_NETWORK;
+    case AR_MEDIA_ERROR_FINGERPRINT:
+      return AR_JOIN_FINGERPRINT;
+    default:
+      return AR_JOIN_MEDIA;
+    }
+  }
+  return AR_JOIN_PROVIDER;
+}
+
+void
+ar_call_manager_get_join_counts(ArCallManager *m, guint64 *counts, guint64 *dropped)
+{
+  memcpy(counts, m->joins, sizeof m->joins);
+  *dropped = m->dropped;
+}
+
+static void
+count_join(ArCallManager *m, const GError *error)
+{
+  m->joins[ar_join_outcome_of(error)]++;
+}
 
 const char *
 ar_call_state_to_string(ArCallState state)
@@ -156,6 +224,10 @@ drop_provider(ArCallManager *m)
 static void
 finish_join(ArCallManager *m, const GError *error)
 {
+  if (m->join_pending) {
+    m->join_pending = FALSE;
+    count_join(m, error);
+  }
   g_clear_handle_id(&m->join_timeout_id, g_source_remove);
   ArCallDoneFunc done = m->join_done;
   gpointer data = m->join_data;
@@ -180,6 +252,8 @@ static void
 call_failed(ArCallManager *m, const GError *error)
 {
   g_warning("call: failed: %s", error->message);
+  if (!m->join_pending && (m->state == AR_CALL_CONNECTED || m->state == AR_CALL_RECONNECTING))
+    m->dropped++;
   g_free(m->error);
   m->error = g_strdup(error->message);
   drop_provider(m);
@@ -413,9 +487,12 @@ ar_call_manager_set_event_func(ArCallManager *m, ArCallEventFunc func, gpointer 
   m->event_data = user_data;
 }
 
-gboolean
-ar_call_manager_join(ArCallManager *m, const char *text, ArCallDoneFunc done, gpointer user_data,
-                     GError **error)
+static gboolean join_link(ArCallManager *m, const ArLink *link, const char *text,
+                          ArCallDoneFunc done, gpointer user_data, GError **error);
+
+static gboolean
+join_text(ArCallManager *m, const char *text, ArCallDoneFunc done, gpointer user_data,
+          GError **error)
 {
   if (ar_call_state_is_active(m->state) || m->state == AR_CALL_LEAVING) {
     g_set_error(error, AR_CALL_ERROR, AR_CALL_ERROR_BUSY,
@@ -427,12 +504,37 @@ ar_call_manager_join(ArCallManager *m, const char *text, ArCallDoneFunc done, gp
       m->providers, text, ar_link_config_get_policy(m->config->links), error);
   if (!link)
     return FALSE;
-  return ar_call_manager_join_link(m, link, text, done, user_data, error);
+  return join_link(m, link, text, done, user_data, error);
+}
+
+/* A refused join is counted here; an accepted one when it connects or ends. */
+gboolean
+ar_call_manager_join(ArCallManager *m, const char *text, ArCallDoneFunc done, gpointer user_data,
+                     GError **error)
+{
+  GError *local = NULL;
+  if (join_text(m, text, done, user_data, &local))
+    return TRUE;
+  count_join(m, local);
+  g_propagate_error(error, local);
+  return FALSE;
 }
 
 gboolean
 ar_call_manager_join_link(ArCallManager *m, const ArLink *link, const char *text,
                           ArCallDoneFunc done, gpointer user_data, GError **error)
+{
+  GError *local = NULL;
+  if (join_link(m, link, text, done, user_data, &local))
+    return TRUE;
+  count_join(m, local);
+  g_propagate_error(error, local);
+  return FALSE;
+}
+
+static gboolean
+join_link(ArCallManager *m, const ArLink *link, const char *text, ArCallDoneFunc done,
+          gpointer user_data, GError **error)
 {
   if (ar_call_state_is_active(m->state) || m->state == AR_CALL_LEAVING) {
     g_set_error(error, AR_CALL_ERROR, AR_CALL_ERROR_BUSY,
@@ -458,6 +560,7 @@ ar_call_manager_join_link(ArCallManager *m, const ArLink *link, const char *text
   m->join_timeout_id = g_timeout_add_seconds(m->join_timeout_s, join_timeout_cb, m);
   m->reconnects = 0;
   m->last_recovery_us = 0;
+  m->join_pending = TRUE;
   set_state(m, AR_CALL_JOINING);
   m->provider->klass->join(m->provider);
   return TRUE;

@@ -180,6 +180,29 @@ ArMediaEngine *ar_call_manager_get_engine(ArCallManager *m);
 ArProviderRegistry *ar_call_manager_get_providers(ArCallManager *m);
 
 ArCallState ar_call_manager_get_state(ArCallManager *m);
+
+/* How a join ended (docs/fleet.md, anyroom_joins_total): a fixed set, so a
+ * metrics label never carries a message. */
+typedef enum {
+  AR_JOIN_CONNECTED,
+  AR_JOIN_CANCELLED,    /* left before it connected */
+  AR_JOIN_TIMEOUT,      /* no connection within the join timeout (or the lobby's) */
+  AR_JOIN_BUSY,         /* refused: already in a call */
+  AR_JOIN_INVALID_LINK, /* refused: not a meeting link the room accepts */
+  AR_JOIN_UNSUPPORTED,  /* refused: a known service this room cannot join */
+  AR_JOIN_NETWORK,      /* ICE, DTLS or the media path failed */
+  AR_JOIN_FINGERPRINT,  /* the peer's DTLS certificate did not match the SDP */
+  AR_JOIN_MEDIA,        /* the room's camera, microphone or pipeline failed */
+  AR_JOIN_PROVIDER,     /* the meeting service refused or failed (signalling, page) */
+  AR_JOIN_N_OUTCOMES
+} ArJoinOutcome;
+
+const char *ar_join_outcome_to_string(ArJoinOutcome outcome);
+/* The outcome of a join that ended with @error (NULL: connected). */
+ArJoinOutcome ar_join_outcome_of(const GError *error);
+/* Joins since anyroomd started, by outcome (@counts: AR_JOIN_N_OUTCOMES
+ * elements), and calls that failed after they had connected. */
+void ar_call_manager_get_join_counts(ArCallManager *m, guint64 *counts, guint64 *dropped);
 /* A snapshot of the call, made when asked (never on events). */
 ArCallStatus *ar_call_manager_get_status(ArCallManager *m);
 

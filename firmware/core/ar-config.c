@@ -59,6 +59,7 @@ static const KeySpec config_keys[] = {
     S("admin", "max-sessions", T_UINT, admin_max_sessions, 1, 64),
     S("admin", "login-max-failures", T_UINT, admin_login_max_failures, 1, 100),
     S("admin", "login-lockout-minutes", T_UINT, admin_login_lockout_min, 1, 1440),
+    S("admin", "metrics", T_BOOL, admin_metrics, 0, 0),
     S("update", "enabled", T_BOOL, update_enabled, 0, 0),
     S("update", "bus", T_STRING, update_bus, 0, 0),
     S("update", "version-file", T_STRING, update_version_file, 0, 0),
@@ -280,6 +281,7 @@ ar_config_new_default(void)
   c->admin_max_sessions = 16;
   c->admin_login_max_failures = 5;
   c->admin_login_lockout_min = 15;
+  c->admin_metrics = TRUE;
   c->update_enabled = TRUE;
   c->update_bus = g_strdup("system");
   c->update_version_file = g_strdup("/etc/anyroom/version");

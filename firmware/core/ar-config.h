@@ -102,6 +102,7 @@ typedef struct {
   guint admin_max_sessions;
   guint admin_login_max_failures; /* lockout after this many failed logins in a row */
   guint admin_login_lockout_min;
+  gboolean admin_metrics; /* GET /metrics (Prometheus; a token with the metrics scope) */
   /* [update]: RAUC updates and the boot health mark (docs/update.md) */
   gboolean update_enabled;
   char *update_bus;          /* "system" or a D-Bus address */

@@ -3,6 +3,11 @@
  * commands (join, leave, the calendar's) and configuration (docs/api.md). */
 #include "ar-web-priv.h"
 
+#include <math.h>
+#include <unistd.h>
+
+#include "ar-web-metrics.h"
+
 static void
 handle_status(ArWebServer *s, SoupServerMessage *msg, const char *path, const ArWebCaller *caller)
 {
@@ -60,6 +65,59 @@ handle_calendar_command(ArWebServer *s, SoupServerMessage *msg, const char *path
   ar_api_hub_command(s->hub, msg, name, AR_WEB_MAX_BODY);
 }
 
+/* anyroomd's uptime and RSS from /proc (-1 where unreadable). */
+static void
+process_figures(double *uptime_s, gint64 *rss_bytes)
+{
+  *uptime_s = -1;
+  *rss_bytes = -1;
+  g_autofree char *stat = NULL, *up = NULL, *statm = NULL;
+  long ticks = sysconf(_SC_CLK_TCK), page = sysconf(_SC_PAGESIZE);
+  if (g_file_get_contents("/proc/self/stat", &stat, NULL, NULL) &&
+      g_file_get_contents("/proc/uptime", &up, NULL, NULL) && ticks > 0) {
+    /* After "(comm) ": field 22 (starttime) is the 20th. */
+    const char *p = strrchr(stat, ')');
+    g_auto(GStrv) f = p ? g_strsplit(p + 2, " ", 24) : NULL;
+    if (f && g_strv_length(f) >= 20) {
+      double since_boot = g_ascii_strtod(up, NULL);
+      double start = g_ascii_strtod(f[19], NULL) / (double)ticks;
+      if (since_boot >= start)
+        *uptime_s = round((since_boot - start) * 100) / 100; /* the clock ticks in 10 ms */
+    }
+  }
+  if (g_file_get_contents("/proc/self/statm", &statm, NULL, NULL) && page > 0) {
+    g_auto(GStrv) f = g_strsplit(statm, " ", 3);
+    if (g_strv_length(f) >= 2)
+      *rss_bytes = g_ascii_strtoll(f[1], NULL, 10) * page;
+  }
+}
+
+/* GET /metrics (Prometheus): from the same status object as GET status. */
+static void
+handle_metrics(ArWebServer *s, SoupServerMessage *msg, const char *path, const ArWebCaller *caller)
+{
+  g_autoptr(JsonNode) status = ar_api_hub_status(s->hub);
+  guint64 joins[AR_JOIN_N_OUTCOMES];
+  const char *names[AR_JOIN_N_OUTCOMES];
+  guint64 dropped = 0;
+  ar_call_manager_get_join_counts(ar_api_hub_get_calls(s->hub), joins, &dropped);
+  for (guint i = 0; i < AR_JOIN_N_OUTCOMES; i++)
+    names[i] = ar_join_outcome_to_string(i);
+  ArWebMetricsInput in = {
+      .status = status,
+      .joins = joins,
+      .join_names = names,
+      .n_joins = AR_JOIN_N_OUTCOMES,
+      .calls_dropped = dropped,
+      .providers = ar_link_provider_ids(),
+  };
+  process_figures(&in.uptime_s, &in.rss_bytes);
+  gsize len = 0;
+  char *text = ar_web_metrics_render(&in, &len);
+  soup_server_message_set_status(msg, SOUP_STATUS_OK, NULL);
+  soup_server_message_set_response(msg, AR_WEB_METRICS_CONTENT_TYPE, SOUP_MEMORY_TAKE, text, len);
+}
+
 void
 ar_web_api_register(ArWebServer *s)
 {
@@ -76,4 +134,11 @@ ar_web_api_register(ArWebServer *s)
        AR_WEB_SCOPE_CONFIGURATION},
   };
   ar_web_server_add_routes(s, routes, G_N_ELEMENTS(routes));
+  /* Prometheus: a token with the metrics scope, or an admin session. Off
+   * ([admin] metrics=false): no route, so 404 like any unknown path. */
+  static const ArWebRoute metrics[] = {
+      {"/metrics", "GET", AR_WEB_AUTH_SESSION, handle_metrics, AR_WEB_SCOPE_METRICS},
+  };
+  if (s->config->admin_metrics)
+    ar_web_server_add_routes(s, metrics, G_N_ELEMENTS(metrics));
 }

@@ -13,6 +13,7 @@ static const struct {
     {AR_WEB_SCOPE_CONFIGURATION, "configuration"},
     {AR_WEB_SCOPE_MEDIA, "media"},
     {AR_WEB_SCOPE_UPDATE, "update"},
+    {AR_WEB_SCOPE_METRICS, "metrics"},
 };
 
 guint
@@ -37,7 +38,7 @@ gboolean
 ar_web_scopes_from_json(JsonNode *node, guint *scopes, const char **why)
 {
   if (!node || !JSON_NODE_HOLDS_ARRAY(node)) {
-    *why = "scopes: a list of status, commands, configuration, media, update";
+    *why = "scopes: a list of status, commands, configuration, media, update, metrics";
     return FALSE;
   }
   JsonArray *a = json_node_get_array(node);
@@ -48,13 +49,14 @@ ar_web_scopes_from_json(JsonNode *node, guint *scopes, const char **why)
     if (JSON_NODE_HOLDS_VALUE(e) && json_node_get_value_type(e) == G_TYPE_STRING)
       bit = ar_web_scope_from_name(json_node_get_string(e));
     if (!bit) {
-      *why = "scopes: unknown scope (known: status, commands, configuration, media, update)";
+      *why =
+          "scopes: unknown scope (known: status, commands, configuration, media, update, metrics)";
       return FALSE;
     }
     set |= bit;
   }
   if (!set) {
-    *why = "scopes: choose at least one of status, commands, configuration, media, update";
+    *why = "scopes: choose at least one of status, commands, configuration, media, update, metrics";
     return FALSE;
   }
   *scopes = set;

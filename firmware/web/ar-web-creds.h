@@ -19,11 +19,12 @@ typedef enum {
   AR_WEB_SCOPE_CONFIGURATION = 1 << 2, /* configuration, devices, test tone */
   AR_WEB_SCOPE_MEDIA = 1 << 3,         /* the video WebSocket (pictures of the room) */
   AR_WEB_SCOPE_UPDATE = 1 << 4,        /* install a signed update */
+  AR_WEB_SCOPE_METRICS = 1 << 5,       /* GET /metrics (Prometheus): numbers, no names */
 } ArWebScope;
 
 #define AR_WEB_SCOPE_ALL                                                                           \
   (AR_WEB_SCOPE_STATUS | AR_WEB_SCOPE_COMMANDS | AR_WEB_SCOPE_CONFIGURATION | AR_WEB_SCOPE_MEDIA | \
-   AR_WEB_SCOPE_UPDATE)
+   AR_WEB_SCOPE_UPDATE | AR_WEB_SCOPE_METRICS)
 /* Tokens saved before scopes existed (tokens.json without "scopes"). */
 #define AR_WEB_SCOPE_LEGACY_DEFAULT AR_WEB_SCOPE_STATUS
 

@@ -8,7 +8,8 @@
  *   ar-web-state.c    the state dir: password, tokens, settings
  *   ar-web-audit.c    the audit log (two streams, budgets, rotation) and
  *                     its listing (ar-web-audit.h)
- *   ar-web-api.c      the scripting API: status, commands, configuration
+ *   ar-web-api.c      the scripting API: status, commands, configuration;
+ *                     GET /metrics (written by ar-web-metrics.c, pure)
  *   ar-web-tokens.c   API tokens
  *   ar-web-update.c   update commands, update status, bundle upload (streamed)
  *   ar-web-admin.c    devices, test tone, camera preview, history, logs,

@@ -524,6 +524,8 @@ ar_web_server_new(ArApiHub *hub, ArConfig *config, const char *state_dir, const 
   soup_server_add_websocket_handler(s->soup, "/api/v1/events", NULL, NULL, handle_events, s, NULL);
   soup_server_add_websocket_handler(s->soup, "/api/v1/video", NULL, NULL, handle_events, s, NULL);
   soup_server_add_handler(s->soup, "/api", handle_api, s, NULL);
+  if (config->admin_metrics)
+    soup_server_add_handler(s->soup, "/metrics", handle_api, s, NULL);
   soup_server_add_handler(s->soup, NULL, handle_static, s, NULL);
   g_autoptr(GInetAddress) ia = g_inet_address_new_from_string(host);
   g_autoptr(GSocketAddress) sa = g_inet_socket_address_new(ia, (guint16)port);

@@ -350,6 +350,8 @@ ar_web_page_stats_expression(void)
          "        lost: s.packetsLost || (remote && remote.packetsLost) || 0,\n"
          "        nack: s.nackCount || 0, fps: s.framesPerSecond || 0,\n"
          "        rtt: remote && remote.roundTripTime ? remote.roundTripTime * 1000 : -1,\n"
+         "        jitter: typeof s.jitter === 'number' ? s.jitter * 1000\n"
+         "          : remote && typeof remote.jitter === 'number' ? remote.jitter * 1000 : -1,\n"
          "        level: typeof s.audioLevel === 'number' ? s.audioLevel : -1,\n"
          "        freezes: s.freezeCount || 0,\n"
          "        freeze_ms: (s.totalFreezesDuration || 0) * 1000, ts: s.timestamp,\n"
@@ -423,6 +425,7 @@ ar_web_page_stats_to_tracks(JsonNode *answer, GPtrArray *out)
     t->stats.nack_count = (guint64)num(o, "nack", 0, 0, 1e15);
     t->stats.framerate = num(o, "fps", 0, 0, 1000);
     t->stats.rtt_ms = num(o, "rtt", -1, -1, 1e6);
+    t->stats.jitter_ms = num(o, "jitter", -1, -1, 1e6);
     double level = num(o, "level", -1, -1, 1);
     /* RTCStats audioLevel is linear 0..1; ours is dBov. */
     t->stats.audio_level = level < 0 ? -127 : level <= 1e-7 ? -127 : 20.0 * log10(level);

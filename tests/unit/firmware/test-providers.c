@@ -581,13 +581,29 @@ test_call_tracks_and_events(void)
   g_assert_cmpint(json_object_get_int_member(t0, "packets_lost"), ==, 3);
   g_assert_cmpfloat(json_object_get_double_member(t0, "bitrate_bps"), ==, 1.5e6);
   g_assert_cmpfloat(json_object_get_double_member(t0, "rtt_ms"), ==, 12.5);
-  static const char *const fields[] = {
-      "peer",   "ice_path",    "kind",  "direction",    "codec",      "width",       "height",
-      "frames", "packets",     "bytes", "packets_lost", "nack_count", "bitrate_bps", "framerate",
-      "rtt_ms", "audio_level", "luma",  "freezes",      "freeze_ms"};
+  static const char *const fields[] = {"peer",        "ice_path",  "kind",         "direction",
+                                       "codec",       "width",     "height",       "frames",
+                                       "packets",     "bytes",     "packets_lost", "nack_count",
+                                       "bitrate_bps", "framerate", "rtt_ms",       "jitter_ms",
+                                       "audio_level", "luma",      "freezes",      "freeze_ms"};
   g_assert_cmpuint(json_object_get_size(t0), ==, G_N_ELEMENTS(fields));
   for (gsize i = 0; i < G_N_ELEMENTS(fields); i++)
     g_assert_true(json_object_has_member(t0, fields[i]));
+
+  /* Join outcomes (GET /metrics): the join connected once; a second one is
+   * refused as busy and counted so; nothing dropped. */
+  guint64 joins[AR_JOIN_N_OUTCOMES], dropped = 99;
+  ar_call_manager_get_join_counts(m, joins, &dropped);
+  g_assert_cmpuint(joins[AR_JOIN_CONNECTED], ==, 1);
+  g_assert_cmpuint(joins[AR_JOIN_BUSY], ==, 0);
+  g_assert_cmpuint(dropped, ==, 0);
+  g_autoptr(GError) busy = NULL;
+  g_assert_false(
+      ar_call_manager_join(m, "janus+ws://127.0.0.1:8188/?room=1234", NULL, NULL, &busy));
+  g_assert_error(busy, AR_CALL_ERROR, AR_CALL_ERROR_BUSY);
+  ar_call_manager_get_join_counts(m, joins, &dropped);
+  g_assert_cmpuint(joins[AR_JOIN_CONNECTED], ==, 1);
+  g_assert_cmpuint(joins[AR_JOIN_BUSY], ==, 1);
   JsonObject *t2 = json_array_get_object_element(tracks, 2);
   g_assert_cmpstr(json_object_get_string_member(t2, "peer"), ==, "feed-7");
   g_assert_true(json_object_get_null_member(t2, "ice_path"));

@@ -360,9 +360,10 @@ test_config_admin(void)
   g_assert_cmpstr(d->admin_listen, ==, "127.0.0.1:8443");
   g_assert_cmpuint(d->admin_session_idle_min, ==, 15);
   g_assert_cmpuint(d->admin_login_max_failures, ==, 5);
+  g_assert_true(d->admin_metrics);
   const char *good = "[admin]\nlisten=0.0.0.0:443\nhostnames=room4.example.org;10.1.2.3\n"
                      "session-idle-minutes=30\nmax-sessions=4\nlogin-max-failures=3\n"
-                     "login-lockout-minutes=60\n";
+                     "login-lockout-minutes=60\nmetrics=false\n";
   g_autoptr(GError) e = NULL;
   g_autoptr(ArConfig) c = ar_config_load_data(good, strlen(good), "t.conf", &e);
   g_assert_no_error(e);
@@ -373,8 +374,10 @@ test_config_admin(void)
   g_assert_cmpuint(c->admin_max_sessions, ==, 4);
   g_assert_cmpuint(c->admin_login_max_failures, ==, 3);
   g_assert_cmpuint(c->admin_login_lockout_min, ==, 60);
+  g_assert_false(c->admin_metrics);
   const char *bad[] = {"[admin]\nsession-idle-minutes=0\n", "[admin]\nmax-sessions=65\n",
-                       "[admin]\npassword=admin\n", "[admin]\nlogin-max-failures=x\n"};
+                       "[admin]\npassword=admin\n",         "[admin]\nlogin-max-failures=x\n",
+                       "[admin]\nmetrics=maybe\n",          "[admin]\nmetric=true\n"};
   for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
     g_autoptr(GError) be = NULL;
     g_autoptr(ArConfig) bc = ar_config_load_data(bad[i], strlen(bad[i]), "t.conf", &be);

@@ -15,7 +15,7 @@ parse(const char *text)
 static void
 test_scope_names(void)
 {
-  const char *names[] = {"status", "commands", "configuration", "media", "update"};
+  const char *names[] = {"status", "commands", "configuration", "media", "update", "metrics"};
   guint all = 0;
   for (gsize i = 0; i < G_N_ELEMENTS(names); i++) {
     guint bit = ar_web_scope_from_name(names[i]);
@@ -45,6 +45,7 @@ test_scopes_json(void)
       {"[\"status\",\"commands\",\"status\"]", TRUE, AR_WEB_SCOPE_STATUS | AR_WEB_SCOPE_COMMANDS},
       {"[\"media\",\"update\",\"configuration\"]", TRUE,
        AR_WEB_SCOPE_MEDIA | AR_WEB_SCOPE_UPDATE | AR_WEB_SCOPE_CONFIGURATION},
+      {"[\"metrics\"]", TRUE, AR_WEB_SCOPE_METRICS},
       {"[]", FALSE, 0},
       {"[\"admin\"]", FALSE, 0},
       {"[\"status\",\"everything\"]", FALSE, 0},
