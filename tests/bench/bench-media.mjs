@@ -36,6 +36,31 @@ function rollupKb(pid, key) {
   }
 }
 
+// The files whose pages @pid has resident, largest first (MB): where file-backed RSS goes.
+function topMappings(pid, n = 8) {
+  let text = '';
+  try {
+    text = fs.readFileSync(`/proc/${pid}/smaps`, 'utf8');
+  } catch {
+    return '(gone)';
+  }
+  const byFile = new Map();
+  let file = null;
+  for (const line of text.split('\n')) {
+    const head = line.match(/^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \d+\s*(.*)$/);
+    if (head) {
+      file = head[1].startsWith('/') ? path.basename(head[1]) : null;
+      continue;
+    }
+    const rss = line.match(/^Rss:\s+(\d+)/);
+    if (rss && file) byFile.set(file, (byFile.get(file) || 0) + Number(rss[1]));
+  }
+  const all = [...byFile.entries()].sort((a, b) => b[1] - a[1]);
+  const total = all.reduce((a, [, kb]) => a + kb, 0);
+  return `${fmt(total / 1024)} MB in ${all.length} files; ` +
+    all.slice(0, n).map(([f, kb]) => `${f} ${fmt(kb / 1024)}`).join(', ');
+}
+
 // The processes of one room: @pids() gives their PIDs now.
 async function measure(pids, seconds) {
   const ticks = () => {
@@ -137,6 +162,7 @@ async function main() {
       m.anon = rollupKb(daemon.pid, 'Anonymous') / 1024;
       notes.push(`anyroomd${decode ? ' (decode-received-video=true)' : ''}: sends ${track(s1, 'send')?.width}x${track(s1, 'send')?.height} ${track(s1, 'send')?.codec} at ${fps('send').toFixed(1)} fps (encoder ${s1.encoder}); receives alice ${track(s1, 'recv')?.width}x${track(s1, 'recv')?.height} ${track(s1, 'recv')?.codec}, ${fps('recv').toFixed(1)} frames/s${decode ? ' decoded' : ' (not decoded: the room screen decodes it)'}; RSS ${fmt(m.anon)} MB anonymous`);
       notes.push(`anyroomd${decode ? ' (decoding)' : ''}: busiest threads: ${topThreads(th0, th1, CALL_S)}`);
+      if (!decode) notes.push(`anyroomd: largest file-backed RSS: ${topMappings(daemon.pid)}`);
       if (decode) decoding = m;
       else native = m;
       await daemon.ctl('leave');
