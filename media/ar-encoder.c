@@ -130,13 +130,17 @@ ar_encoder_rtp_caps(ArVideoCodec codec, guint pt)
    * feedback (Janus every 100 ms), what the bandwidth controller reads. */
   gst_caps_set_simple(caps, "extmap-" G_STRINGIFY(AR_MEDIA_EXT_TWCC), G_TYPE_STRING,
                       AR_MEDIA_TWCC_URI, NULL);
+  /* And the playout-delay wish the payloader writes (ar-playout-delay.c). */
+  gst_caps_set_simple(caps, "extmap-" G_STRINGIFY(AR_MEDIA_EXT_PLAYOUT_DELAY), G_TYPE_STRING,
+                      AR_MEDIA_PLAYOUT_DELAY_URI, NULL);
   return caps;
 }
 
 /* The payloader writes the transport-wide sequence number slot (rtpsession
- * numbers the packets as they leave, once the far end accepted it). */
+ * numbers the packets as they leave, once the far end accepted it) and our
+ * playout-delay wish on every packet. */
 static gboolean
-ar_encoder_add_twcc(GstElement *pay, GError **error)
+ar_encoder_add_extensions(GstElement *pay, GError **error)
 {
   GstRTPHeaderExtension *ext = gst_rtp_header_extension_create_from_uri(AR_MEDIA_TWCC_URI);
 
@@ -146,6 +150,10 @@ ar_encoder_add_twcc(GstElement *pay, GError **error)
     return FALSE;
   }
   gst_rtp_header_extension_set_id(ext, AR_MEDIA_EXT_TWCC);
+  g_signal_emit_by_name(pay, "add-extension", ext);
+  gst_object_unref(ext);
+  ext = ar_playout_delay_new(AR_MEDIA_PLAYOUT_MIN_MS, AR_MEDIA_PLAYOUT_MAX_MS);
+  gst_rtp_header_extension_set_id(ext, AR_MEDIA_EXT_PLAYOUT_DELAY);
   g_signal_emit_by_name(pay, "add-extension", ext);
   gst_object_unref(ext);
   return TRUE;
@@ -321,7 +329,7 @@ ar_encoder_make_bin(const ArEncoderInfo *info, guint bitrate_kbps, guint framera
     g_object_set(parsefilter, "caps", parsed_caps, NULL);
     g_object_set(pay, "config-interval", -1, "pt", (guint)AR_MEDIA_PT_VIDEO, NULL);
     gst_util_set_object_arg(G_OBJECT(pay), "aggregate-mode", "zero-latency");
-    if (!ar_encoder_add_twcc(pay, error))
+    if (!ar_encoder_add_extensions(pay, error))
       return NULL;
     if ((rtpfilter = ar_media_make_element("capsfilter", "rtp-caps", error)) == NULL)
       return NULL;
@@ -334,7 +342,7 @@ ar_encoder_make_bin(const ArEncoderInfo *info, guint bitrate_kbps, guint framera
     gst_bin_add(GST_BIN(bin), pay);
     g_object_set(pay, "pt", (guint)AR_MEDIA_PT_VIDEO, NULL);
     gst_util_set_object_arg(G_OBJECT(pay), "picture-id-mode", "15-bit");
-    if (!ar_encoder_add_twcc(pay, error))
+    if (!ar_encoder_add_extensions(pay, error))
       return NULL;
     if ((rtpfilter = ar_media_make_element("capsfilter", "rtp-caps", error)) == NULL)
       return NULL;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <gst/gst.h>
+#include <gst/rtp/rtp.h>
 #include <gst/video/video.h>
 
 #include "ar-media.h"
@@ -29,6 +30,23 @@ gboolean ar_media_init(GError **error);
 #define AR_MEDIA_EXT_TWCC 3
 #define AR_MEDIA_TWCC_URI                                                                          \
   "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"
+/* The playout-delay header extension (ar-playout-delay.c), on our video. */
+#define AR_MEDIA_EXT_PLAYOUT_DELAY 4
+#define AR_MEDIA_PLAYOUT_DELAY_URI "http://www.webrtc.org/experiments/rtp-hdrext/playout-delay"
+/* What we ask of the receiver: show frames as soon as they are decoded (a
+ * minimum of 0), and hold them at most this long for jitter. */
+#define AR_MEDIA_PLAYOUT_MIN_MS 0
+#define AR_MEDIA_PLAYOUT_MAX_MS 300
+
+/* ---- playout delay (ar-playout-delay.c) ---- */
+
+#define AR_PLAYOUT_DELAY_SIZE 3
+G_DECLARE_FINAL_TYPE(ArPlayoutDelay, ar_playout_delay, AR, PLAYOUT_DELAY, GstRTPHeaderExtension)
+/* A new extension (a full reference) that asks for a playout delay between
+ * @min_ms and @max_ms (10 ms steps, at most 40.95 s; max at least min). */
+GstRTPHeaderExtension *ar_playout_delay_new(guint min_ms, guint max_ms);
+/* The extension's 3 bytes for @min_ms..@max_ms into @data; 0 if @size is short. */
+gsize ar_playout_delay_pack(guint min_ms, guint max_ms, guint8 *data, gsize size);
 
 /* ---- encoder (ar-encoder.c) ---- */
 
