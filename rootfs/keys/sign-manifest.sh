@@ -26,7 +26,9 @@ die() { echo "sign-manifest: $*" >&2; exit 1; }
 [ -r "$in" ] || die "cannot read $in"
 size=$(stat -c %s "$in")
 # The device takes at most 256 KiB for the signed file; the signature adds about 1-3 KiB.
-[ "$size" -gt 0 ] && [ "$size" -le 253952 ] || die "$in must be 1 to 248 KiB (it is $size bytes)"
+if [ "$size" -eq 0 ] || [ "$size" -gt 253952 ]; then
+  die "$in must be 1 to 248 KiB (it is $size bytes)"
+fi
 [ "$(head -c 1 "$in")" = "{" ] || die "$in does not start with '{' (a JSON object)"
 
 # shellcheck source=rootfs/keys/signing-env.sh
