@@ -616,7 +616,7 @@ ar_channel_load(const guint8 *data, gsize len, const ArChannelKeyring *keyring,
                 check->channel);
     return NULL;
   }
-  if (m->issued > check->now + AR_CHANNEL_CLOCK_SKEW_S) {
+  if (m->issued - AR_CHANNEL_CLOCK_SKEW_S > check->now) { /* issued is within years 1..9999 */
     g_autofree char *issued = format_time(m->issued), *now = format_time(check->now);
     g_set_error(error, AR_CHANNEL_ERROR, AR_CHANNEL_ERROR_EXPIRED,
                 "the manifest was issued at %s, in the future of this device's clock (%s)", issued,
@@ -664,7 +664,7 @@ ar_channel_rollout_share(const ArChannelRelease *release, gint64 now)
 {
   if (release->paused || now < release->rollout_start)
     return 0.0;
-  double days = (double)(now - release->rollout_start) / 86400.0;
+  double days = ((double)now - (double)release->rollout_start) / 86400.0; /* no overflow */
   double share = release->percent_start + release->percent_per_day * days;
   return share >= 100.0 ? 100.0 : share;
 }

@@ -730,6 +730,12 @@ test_choose(void)
   g_assert_true(ar_channel_choose(m1, "anyroom-other", id, now, "1.0", &c, &error));
   g_assert_cmpint(c.verdict, ==, AR_CHANNEL_UP_TO_DATE);
   g_assert_no_error(error);
+  /* Any time the caller gives (no overflow): before everything, after everything. */
+  g_assert_true(ar_channel_choose(m1, BOARD, id, G_MININT64, "1.2.0", &c, &error));
+  g_assert_cmpint(c.verdict, ==, AR_CHANNEL_WAITING);
+  g_assert_true(ar_channel_choose(m1, BOARD, id, G_MAXINT64, "1.2.0", &c, &error));
+  g_assert_cmpint(c.verdict, ==, AR_CHANNEL_INSTALL);
+  g_assert_no_error(error);
   /* Bad arguments: FALSE, the choice untouched. */
   ArChannelChoice before = {.verdict = 77};
   ArChannelChoice untouched = before;
