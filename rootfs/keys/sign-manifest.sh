@@ -13,11 +13,14 @@
 # ANYROOM_SIGNING_CHAIN (optional): a PEM file of intermediate certificates to include, as
 # `rauc bundle --intermediate`. A key given as a PKCS#11 URL goes through OpenSSL's pkcs11
 # engine (libengine-pkcs11-openssl).
-# The device checks the manifest's content (format, bounds, times, serial): see docs/fleet.md.
+# ANYROOM_CHANNEL_CHECK (optional): the path of anyroom-channel-check (built in
+# BUILD/firmware/update/): the JSON is first checked against the format's rules with the
+# device's own code, and not signed when a room would refuse it. Without it the content is
+# not checked here (the device checks format, bounds, times, serial: docs/fleet.md).
 # Exit 0: written; 1: refused or failed (one line why).
 set -euo pipefail
 
-[ $# -eq 2 ] || { sed -n '4,18p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+[ $# -eq 2 ] || { sed -n '4,20p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 in="$1"
 out="$2"
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -30,6 +33,12 @@ if [ "$size" -eq 0 ] || [ "$size" -gt 253952 ]; then
   die "$in must be 1 to 248 KiB (it is $size bytes)"
 fi
 [ "$(head -c 1 "$in")" = "{" ] || die "$in does not start with '{' (a JSON object)"
+
+if [ -n "${ANYROOM_CHANNEL_CHECK:-}" ]; then
+  verdict="$("$ANYROOM_CHANNEL_CHECK" "$in" 2>&1)" || die "not signed: $(printf '%s' "$verdict" | head -n 1)"
+else
+  echo "sign-manifest: the format is not checked (set ANYROOM_CHANNEL_CHECK to anyroom-channel-check)" >&2
+fi
 
 # shellcheck source=rootfs/keys/signing-env.sh
 . "$here/signing-env.sh" || die "no signing keys"

@@ -13,6 +13,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "ar-channel.h"
 
@@ -69,8 +70,15 @@ sign_with(const char *json, const char *keys)
   g_autofree char *cert = g_strdup_printf("%s/%s/signing.cert.pem", tmpdir, keys);
   g_autofree char *ring = g_strdup_printf("%s/%s/keyring.pem", tmpdir, keys);
   const char *argv[] = {"bash", script, in, out, NULL};
-  const char *env[] = {
-      "ANYROOM_SIGNING_KEY", key, "ANYROOM_SIGNING_CERT", cert, "ANYROOM_KEYRING", ring, NULL};
+  const char *env[] = {"ANYROOM_SIGNING_KEY",
+                       key,
+                       "ANYROOM_SIGNING_CERT",
+                       cert,
+                       "ANYROOM_KEYRING",
+                       ring,
+                       "ANYROOM_CHANNEL_CHECK",
+                       g_getenv("AR_CHANNEL_CHECK"),
+                       NULL};
   run(argv, env);
   char *data = NULL;
   gsize len = 0;
@@ -761,6 +769,88 @@ test_keyring(void)
   assert_refused(error, AR_CHANNEL_ERROR_KEYRING, "PEM");
 }
 
+/* Runs anyroom-channel-check with @args; its exit status and output. */
+static int
+check_tool(const char *const *args, char **output)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new();
+  g_ptr_array_add(argv, (gpointer)g_getenv("AR_CHANNEL_CHECK"));
+  for (gsize i = 0; args[i]; i++)
+    g_ptr_array_add(argv, (gpointer)args[i]);
+  g_ptr_array_add(argv, NULL);
+  int status = 0;
+  g_assert_true(g_spawn_sync(NULL, (char **)argv->pdata, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL,
+                             NULL, output, NULL, &status, NULL));
+  g_assert_true(WIFEXITED(status));
+  return WEXITSTATUS(status);
+}
+
+/* The publisher's tools: anyroom-channel-check, and sign-manifest.sh refusing to sign what a
+ * room would refuse. */
+static void
+test_publisher_tools(void)
+{
+  g_autofree char *json = good_json(3);
+  g_autoptr(GBytes) file = sign(json);
+  g_autofree char *path = g_build_filename(tmpdir, "tool.manifest", NULL);
+  g_assert_true(
+      g_file_set_contents(path, g_bytes_get_data(file, NULL), g_bytes_get_size(file), NULL));
+  g_autofree char *ring = g_build_filename(tmpdir, "ca1/keyring.pem", NULL);
+  g_autofree char *at = stamp(now);
+  g_autofree char *out = NULL;
+  const char *full[] = {"--keyring",    ring,
+                        "--channel",    "stable",
+                        "--compatible", BOARD,
+                        "--now",        at,
+                        "--machine-id", "0123456789abcdef0123456789abcdef",
+                        "--running",    "1.3.0",
+                        path,           NULL};
+  g_assert_cmpint(check_tool(full, &out), ==, 0);
+  g_assert_nonnull(strstr(out, "ok (signature, format and a room's checks): channel stable, "
+                               "serial 3"));
+  g_assert_nonnull(strstr(out, "1.4.0: 2 boards, rollout 100.0 % now"));
+  g_assert_nonnull(strstr(out, "choice for " BOARD " at 1.3.0: install 1.4.0"));
+  g_clear_pointer(&out, g_free);
+  const char *other[] = {"--keyring",    ring,  "--channel", "preview",
+                         "--compatible", BOARD, path,        NULL};
+  g_assert_cmpint(check_tool(other, &out), ==, 1);
+  g_assert_nonnull(strstr(out, "refused: this is the manifest of channel 'stable'"));
+  g_clear_pointer(&out, g_free);
+  const char *nokeyring[] = {path, NULL};
+  g_assert_cmpint(check_tool(nokeyring, &out), ==, 2);
+  g_clear_pointer(&out, g_free);
+
+  /* A manifest a room would refuse is not signed. */
+  g_autofree char *bad = g_strdup(json);
+  char *sha = strstr(bad, "\"sha256\": \"");
+  g_assert_nonnull(sha);
+  sha[12] = 'x';
+  g_autofree char *in = g_build_filename(tmpdir, "bad.json", NULL);
+  g_autofree char *signed_bad = g_build_filename(tmpdir, "bad.manifest", NULL);
+  g_assert_true(g_file_set_contents(in, bad, -1, NULL));
+  const char *json_only[] = {in, NULL};
+  g_assert_cmpint(check_tool(json_only, &out), ==, 1);
+  g_assert_nonnull(strstr(out, "refused: releases[0].bundles[\"" BOARD "\"]: \"sha256\""));
+  g_clear_pointer(&out, g_free);
+  g_autofree char *script = g_build_filename(srcdir, "rootfs/keys/sign-manifest.sh", NULL);
+  g_autofree char *key = g_build_filename(tmpdir, "ca1/signing.key.pem", NULL);
+  g_autofree char *cert = g_build_filename(tmpdir, "ca1/signing.cert.pem", NULL);
+  const char *argv[] = {"bash", script, in, signed_bad, NULL};
+  g_auto(GStrv) env = g_get_environ();
+  env = g_environ_setenv(env, "ANYROOM_SIGNING_KEY", key, TRUE);
+  env = g_environ_setenv(env, "ANYROOM_SIGNING_CERT", cert, TRUE);
+  env = g_environ_setenv(env, "ANYROOM_KEYRING", ring, TRUE);
+  env = g_environ_setenv(env, "ANYROOM_CHANNEL_CHECK", g_getenv("AR_CHANNEL_CHECK"), TRUE);
+  g_autofree char *err = NULL;
+  int status = 0;
+  g_assert_true(g_spawn_sync(NULL, (char **)argv, env,
+                             G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL,
+                             &err, &status, NULL));
+  g_assert_false(g_spawn_check_wait_status(status, NULL));
+  g_assert_nonnull(strstr(err, "not signed: refused: releases[0]"));
+  g_assert_false(g_file_test(signed_bad, G_FILE_TEST_EXISTS));
+}
+
 static void
 remove_tree(const char *path)
 {
@@ -781,8 +871,8 @@ main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
   srcdir = g_getenv("AR_SOURCE_DIR");
-  if (!srcdir)
-    g_error("AR_SOURCE_DIR is not set (meson test sets it)");
+  if (!srcdir || !g_getenv("AR_CHANNEL_CHECK"))
+    g_error("AR_SOURCE_DIR and AR_CHANNEL_CHECK are not set (meson test sets them)");
   tmpdir = g_dir_make_tmp("ar-channel-XXXXXX", NULL);
   g_assert_nonnull(tmpdir);
   make_keys("ca1");
@@ -810,6 +900,7 @@ main(int argc, char **argv)
   g_test_add_func("/update/channel/rollout-share", test_rollout_share);
   g_test_add_func("/update/channel/choose", test_choose);
   g_test_add_func("/update/channel/keyring", test_keyring);
+  g_test_add_func("/update/channel/publisher-tools", test_publisher_tools);
   int rc = g_test_run();
   ar_channel_keyring_free(keyring);
   remove_tree(tmpdir);
