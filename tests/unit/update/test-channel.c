@@ -395,6 +395,7 @@ test_times(void)
   g_autoptr(GBytes) f4 = sign(skewed);
   g_autoptr(ArChannelManifest) m = load(f4, "stable", none, now, &error);
   g_assert_no_error(error);
+  g_assert_nonnull(m);
 }
 
 static void
@@ -427,6 +428,7 @@ test_wrong_channel(void)
   g_clear_error(&error);
   g_autoptr(ArChannelManifest) m = load(file, "preview", none, now, &error);
   g_assert_no_error(error);
+  g_assert_nonnull(m);
 }
 
 static void
