@@ -222,6 +222,10 @@ static gboolean G_GNUC_PRINTF(3, 4) invalid(GError **error, const char *where, c
   va_start(ap, fmt);
   g_autofree char *what = g_strdup_vprintf(fmt, ap);
   va_end(ap);
+  /* Names and values from the file may hold escaped control characters: one line. */
+  for (char *p = what; *p; p++)
+    if ((guchar)*p < 0x20 || *p == 0x7f)
+      *p = '?';
   g_set_error(error, AR_CHANNEL_ERROR, AR_CHANNEL_ERROR_INVALID, "%s: %s", where, what);
   return FALSE;
 }

@@ -484,6 +484,8 @@ test_hostile(void)
       {MAN(REL("1.0", BUNDLE("https://u.example/a", "5.5", SHA), ROLL)), "must be an integer"},
       {MAN(REL("1.0", BUNDLE("https://u.example/a", "\"5\"", SHA), ROLL)), "must be an integer"},
       {MAN(REL("1.x", OK_B, ROLL)), "not a version"},
+      {MAN(REL("1.0\\n2", OK_B, ROLL)), "'1.0?2' is not a version"}, /* one line */
+      {HEAD TIMES "\"releases\": [], \"x\\ny\": 1}", "unknown member \"x?y\""},
       {MAN(REL("1.0", OK_B, ROLL) "," REL("1.0.0", OK_B, ROLL)), "already releases[0]"},
       {MAN(REL("1.0", "\"bundles\": {}", ROLL)), "1 to 64 boards"},
       {MAN(REL("1.0", "\"bundles\": {\"a b\": {}}", ROLL)), "compatible"},
