@@ -26,6 +26,9 @@
 # The calendar (tests/bench/cal-bench.c, a few seconds, no network): a 5,000-event calendar
 # with 200 recurring series parsed and expanded over 30 days, median time and peak memory.
 # `./build.sh bench calendar` runs only it. AR_BENCH_CAL_RUNS (7).
+# The update channel (tests/bench/channel-bench.c, a few seconds, no network): a signed manifest
+# checked (signature, parse, checks) and 10,000 rollout decisions, medians.
+# `./build.sh bench channel` runs only it. AR_BENCH_CHANNEL_RUNS (200).
 # Media efficiency (tests/bench/bench-media.mjs, ~2 min): the same 720p30 Janus call by anyroomd
 # and by a Chromium room, one after the other: CPU and memory side by side and their ratio.
 # `./build.sh bench media` runs only it. AR_BENCH_MEDIA_S (30).
@@ -59,6 +62,19 @@ bench_calendar() {
 }
 if [ "${2:-}" = calendar ]; then
   bench_calendar
+  exit $?
+fi
+# Update channels (issue 15, part 2): manifest check and rollout decision time (channel-bench.c).
+bench_channel() {
+  local top cmd
+  top="$(cd "$HERE/../.." && pwd)"
+  cmd="$BUILD/firmware/update/channel-bench --source $top --runs ${AR_BENCH_CHANNEL_RUNS:-200}"
+  [ -x "$BUILD/firmware/update/channel-bench" ] || { echo "bench: channel-bench is not built" >&2; return 1; }
+  echo "== update channel: $cmd (\"channel\" runs only it)"
+  $cmd
+}
+if [ "${2:-}" = channel ]; then
+  bench_channel
   exit $?
 fi
 for b in anyroomd anyroomctl; do
@@ -156,6 +172,7 @@ if [ -x "$BUILD/firmware/links/links-bench" ]; then
   echo
 fi
 bench_calendar || echo "bench: the calendar benchmark did not complete" >&2
+bench_channel || echo "bench: the update channel benchmark did not complete" >&2
 echo
 # The device image (root only; ~10 min): build cold/cached, bundle, boot and install in qemu.
 if [ "${AR_BENCH_IMAGE:-1}" = 1 ]; then
