@@ -43,6 +43,9 @@
 # sends, its picture, the far end's freezes, the time back to full quality; a plot of the sent
 # bitrate in BUILD/meson-logs/lab/bandwidth. `./build.sh bench bandwidth` runs only it.
 # AR_BW_CAP_S (30), AR_BW_LIFT_S (20).
+# /metrics (tests/integration/test-metrics.mjs with AR_BENCH_METRICS_S, ~1.5 min): 10 scrapes a
+# second in a real Janus call, latency and anyroomd's CPU with and without them.
+# `./build.sh bench metrics` runs only it. AR_BENCH_METRICS_S (30).
 # Echo cancellation (tests/bench/bench-echo.mjs, ~4 min, the echo lab: tests/lab/echo): the
 # canceller alone on one clock (control and the engine's settings), then the engine in the lab's
 # PipeWire room (control and AR_BENCH_ECHO_RUNS runs, 3): ERLE, residual echo, the near end kept
@@ -112,6 +115,18 @@ bench_latency() {
   echo "== glass-to-glass latency: $LATENCY_CMDLINE (AR_BENCH_LATENCY=0 skips it; \"latency\" runs only it)"
   AR_BENCH_CMDLINE="$LATENCY_CMDLINE" "$LAB/in-netns.sh" node "$HERE/bench-latency.mjs"
 }
+# /metrics (issue 15): 10 scrapes a second for AR_BENCH_METRICS_S (30) in a real Janus call
+# (the metrics integration test's lab and call, tests/integration/test-metrics.mjs).
+METRICS_CMDLINE="AR_BENCH_METRICS_S=${AR_BENCH_METRICS_S:-30} $0 $*"
+bench_metrics() {
+  echo "== /metrics: $METRICS_CMDLINE (AR_BENCH_METRICS=0 skips it; \"metrics\" runs only it)"
+  echo "command: $METRICS_CMDLINE; machine: $(nproc) cores"
+  echo
+  echo "| scrapes | latency p50 (ms) | p95 (ms) | max (ms) | anyroomd CPU in the call without them (% of a core) | with them | anyroomd CPU per scrape (ms) |"
+  echo "|---|---|---|---|---|---|---|"
+  AR_BENCH_METRICS_S="${AR_BENCH_METRICS_S:-30}" "$HERE/../integration/run-in-lab.sh" \
+    "$HERE/../integration/test-metrics.mjs" | sed -n 's/^# BENCH//p'
+}
 # Bandwidth adaptation (issue 14): the integration test's lab with longer phases, as a table.
 BANDWIDTH_CMDLINE="AR_BW_CAP_S=${AR_BW_CAP_S:-30} ${AR_BW_LIFT_S:+AR_BW_LIFT_S=$AR_BW_LIFT_S }$0 $*"
 bench_bandwidth() {
@@ -138,6 +153,10 @@ if [ "${2:-}" = echo ]; then
 fi
 if [ "${2:-}" = bandwidth ]; then
   bench_bandwidth
+  exit $?
+fi
+if [ "${2:-}" = metrics ]; then
+  bench_metrics
   exit $?
 fi
 if [ "${2:-}" = loss ]; then
@@ -221,6 +240,10 @@ fi
 if [ "${AR_BENCH_ECHO:-1}" != 0 ]; then
   echo
   bench_echo || rc=1
+fi
+if [ "${AR_BENCH_METRICS:-1}" != 0 ]; then
+  echo
+  bench_metrics || rc=1
 fi
 if [ "${AR_BENCH_MEDIA:-1}" != 0 ]; then
   echo

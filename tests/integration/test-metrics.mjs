@@ -335,6 +335,31 @@ step('figures in the call (diagnostics, never asserted): /metrics latency, anyro
   t.diagnostic(`${N} scrapes in a row (new TLS connection each, node https from the same namespace): ` +
     `median ${ms[N / 2].toFixed(1)} ms, max ${ms[N - 1].toFixed(1)} ms; anyroomd CPU beyond the call's ` +
     `${(baseRate * 100).toFixed(0)} %: ${Math.max(extra * 1000 / N, 0).toFixed(1)} ms per scrape (10 ms ticks: rough)`);
+  // The benchmark (`./build.sh bench metrics`): AR_BENCH_METRICS_S seconds of 10 scrapes a second,
+  // paced (one started every 100 ms), beside Prometheus's own 1 s scrapes; printed as a table.
+  const benchS = Number(process.env.AR_BENCH_METRICS_S || 0);
+  if (benchS > 0) {
+    const b0 = cpuSeconds(pid);
+    const bw0 = performance.now();
+    await sleep(5000);
+    const callRate = (cpuSeconds(pid) - b0) / ((performance.now() - bw0) / 1000);
+    const lat = [];
+    const c1 = cpuSeconds(pid);
+    const p0 = performance.now();
+    for (let i = 0; i < benchS * 10; i++) {
+      const wait = p0 + i * 100 - performance.now();
+      if (wait > 0) await sleep(wait);
+      const a = performance.now();
+      const r = await request(room, { path: '/metrics', headers: { Authorization: `Bearer ${room.token}` } });
+      lat.push(performance.now() - a);
+      assert.equal(r.status, 200);
+    }
+    const secs = (performance.now() - p0) / 1000;
+    const withRate = (cpuSeconds(pid) - c1) / secs;
+    lat.sort((a, b) => a - b);
+    const q = (f) => lat[Math.min(lat.length - 1, Math.floor(f * lat.length))].toFixed(1);
+    t.diagnostic(`BENCH| /metrics in a call, ${lat.length} scrapes at 10/s over ${secs.toFixed(0)} s (a new TLS connection each) | ${q(0.5)} | ${q(0.95)} | ${lat[lat.length - 1].toFixed(1)} | ${(callRate * 100).toFixed(1)} | ${(withRate * 100).toFixed(1)} | ${Math.max(((withRate - callRate) / 10) * 1000, 0).toFixed(2)} |`);
+  }
   const sd = await query('scrape_duration_seconds{job="anyroom-call"}');
   if (sd.length) t.diagnostic(`Prometheus's last scrape_duration_seconds: ${(value(sd) * 1000).toFixed(1)} ms`);
   const avg = await query('avg_over_time(scrape_duration_seconds{job="anyroom-call"}[1m])');
