@@ -56,9 +56,19 @@
 /* ...in two windows in a row, or in one by this much. */
 #define AR_RATE_TWCC_STRONG_GROWTH_MS 1.0
 #define AR_RATE_TWCC_STRONG_SHARE 0.85
-/* A standing queue: less arrived than was sent by this much, or by
- * AR_RATE_TWCC_RECV_SHARE with some loss, in two windows in a row. */
-#define AR_RATE_TWCC_SHORT_SHARE 0.92
+/* Loss is judged over this many packets (or this long, with at least
+ * AR_RATE_TWCC_LOSS_MIN_PACKETS): a window of 30 packets says "over 10 %" for
+ * 4 lost, which random loss of 5 % gives one window in sixteen; 200 packets
+ * say it one time in 1,700. */
+#define AR_RATE_TWCC_LOSS_PACKETS 200
+#define AR_RATE_TWCC_LOSS_US (2 * G_TIME_SPAN_SECOND)
+#define AR_RATE_TWCC_LOSS_MIN_PACKETS 50
+/* ...except a window of at least AR_RATE_TWCC_HEAVY_PACKETS that lost more
+ * than this: a queue overflowing, now. */
+#define AR_RATE_TWCC_HEAVY_LOSS 0.30
+#define AR_RATE_TWCC_HEAVY_PACKETS 10
+/* Overuse: at most down to this share of the target in one window. */
+#define AR_RATE_TWCC_FLOOR 0.2
 /* Overuse: a little under what arrived, the bottleneck's real rate. */
 #define AR_RATE_TWCC_DOWN 0.85
 
@@ -68,10 +78,11 @@ struct _ArRate {
   gint64 clean_above_since; /* reports without loss while above it since, 0: not */
   guint raises;             /* times it moved up since the last overuse */
   gint64 last_decrease_us, last_increase_us;
-  gint64 last_overuse_us; /* no increase for AR_RATE_HOLD_US after it */
-  gint64 twcc_until_us;   /* transport-wide feedback decides until then */
-  gboolean twcc_growing;  /* the last window showed a queue filling */
-  gboolean twcc_short;    /* the last window showed less arriving than sent */
+  gint64 last_overuse_us;              /* no increase for AR_RATE_HOLD_US after it */
+  gint64 twcc_until_us;                /* transport-wide feedback decides until then */
+  gboolean twcc_growing;               /* the last window showed a queue filling */
+  double twcc_acc_sent, twcc_acc_lost; /* packets of the windows since twcc_acc_since_us */
+  gint64 twcc_acc_since_us;
   double remb_kbps;
   gint64 remb_until_us;
   double rtt_min_ms; /* < 0 until known */
@@ -206,7 +217,9 @@ ar_rate_on_report(ArRate *r, gint64 now_us, double loss, double rtt_ms, double s
       r->rtt_high = MIN(r->rtt_high + 1, 1000u);
     else
       r->rtt_high = 0;
-    queue = r->rtt_high >= AR_RATE_QUEUE_REPORTS && !twcc;
+    /* On with transport-wide feedback too: a queue that stays full shows
+     * only here. */
+    queue = r->rtt_high >= AR_RATE_QUEUE_REPORTS;
   }
   if ((fresh && r->loss > AR_RATE_LOSS_HIGH) || queue) {
     if (!hold) {
@@ -270,35 +283,47 @@ ar_rate_on_twcc(ArRate *r, gint64 now_us, const ArRateTwcc *w)
       !(w->delay_growth_ms > -1e6 && w->delay_growth_ms < 1e6))
     return FALSE;
   r->twcc_until_us = now_us + AR_RATE_TWCC_VALID_US;
-  if (w->packets_sent < AR_RATE_TWCC_MIN_PACKETS) {
-    /* Too few to judge a queue or a share lost, but the feedback flows (the
-     * reports still stand aside), and a window without loss is one. */
-    if (w->loss == 0)
-      r->loss = 0;
-    return FALSE;
+  /* Loss over enough packets: the windows' own shares are too noisy. */
+  if (r->twcc_acc_since_us == 0)
+    r->twcc_acc_since_us = now_us;
+  r->twcc_acc_sent += w->packets_sent;
+  r->twcc_acc_lost += MIN(w->loss, 1.0) * w->packets_sent;
+  gboolean judged = r->twcc_acc_sent >= AR_RATE_TWCC_LOSS_PACKETS ||
+                    (now_us - r->twcc_acc_since_us >= AR_RATE_TWCC_LOSS_US &&
+                     r->twcc_acc_sent >= AR_RATE_TWCC_LOSS_MIN_PACKETS);
+  if (judged) {
+    r->loss = r->twcc_acc_lost / r->twcc_acc_sent;
+    r->twcc_acc_sent = r->twcc_acc_lost = 0;
+    r->twcc_acc_since_us = 0;
+    ar_rate_note_clean(r, now_us);
   }
-  r->loss = MIN(w->loss, 1.0);
-  ar_rate_note_clean(r, now_us);
+  /* ...but a window that lost most of itself is a queue overflowing now. */
+  gboolean heavy =
+      w->loss > AR_RATE_TWCC_HEAVY_LOSS && w->packets_sent >= AR_RATE_TWCC_HEAVY_PACKETS;
+  gboolean by_loss = heavy || (judged && r->loss > AR_RATE_LOSS_HIGH);
+
+  if (heavy)
+    r->loss = MIN(w->loss, 1.0);
+  if (w->packets_sent < AR_RATE_TWCC_MIN_PACKETS && !by_loss)
+    return ar_rate_settle(r, now_us, old_target, old_level); /* too few for a queue */
 
   double share = w->recv_kbps / w->sent_kbps;
   gboolean growing = w->delay_growth_ms > AR_RATE_TWCC_GROWTH_MS && share < AR_RATE_TWCC_RECV_SHARE;
   gboolean strong = w->delay_growth_ms > AR_RATE_TWCC_STRONG_GROWTH_MS ||
                     (w->delay_growth_ms > 0 && share < AR_RATE_TWCC_STRONG_SHARE);
-  /* A full queue that stays full grows no more; it shows as less arriving
-   * than sent, and some loss. */
-  gboolean short_ = share < AR_RATE_TWCC_SHORT_SHARE ||
-                    (r->loss > AR_RATE_LOSS_LOW && share < AR_RATE_TWCC_RECV_SHARE);
-  gboolean by_loss = r->loss > AR_RATE_LOSS_HIGH;
-  gboolean queue = (growing && (strong || r->twcc_growing)) || (short_ && r->twcc_short);
+  /* A queue that stays full grows no more: the receiver reports' round-trip
+   * rule sees it (it stays on with transport-wide feedback). Less arriving
+   * than sent alone is no sign: random loss looks the same. */
+  gboolean queue = growing && (strong || r->twcc_growing);
 
   r->twcc_growing = growing;
-  r->twcc_short = short_;
   if (by_loss || queue) {
-    /* What arrived is what the bottleneck passes: a little under it (to 30 %
-     * of the target at most: a window of everything lost is more likely a
-     * hiccup than a link gone). Later windows of the same overuse say the
-     * same: the target only goes down to it, it does not compound. */
-    double to = MAX(AR_RATE_TWCC_DOWN * w->recv_kbps, 0.3 * r->target_kbps);
+    /* What arrived is what the bottleneck passes: a little under it (to a
+     * fifth of the target at most: a window of everything lost is more
+     * likely a hiccup than a link gone, but a link that fell from 1 Mbit/s to
+     * 300 kbit/s is real). Later windows of the same overuse say the same:
+     * the target only goes down to it, it does not compound. */
+    double to = MAX(AR_RATE_TWCC_DOWN * w->recv_kbps, AR_RATE_TWCC_FLOOR * r->target_kbps);
 
     /* The bottleneck's ceiling: what arrived in the last window that showed
      * it (the feedback comes early enough to measure it, unlike the reports,

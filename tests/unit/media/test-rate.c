@@ -286,8 +286,10 @@ tw_step(TwSim *s)
     s->win_sent = s->win_served = s->win_dropped = 0;
     s->win_delay0 = tw_delay_ms(s);
   }
+  /* The receiver reports' round trip: the path's 10 ms and the queue's wait. */
   if (s->steps % 5 == 0)
-    ar_rate_on_report(s->rate, s->now, -1, 1, ar_rate_get_target_kbps(s->rate));
+    ar_rate_on_report(s->rate, s->now, -1, 10 + tw_delay_ms(s) + (s->steps % 10) * 0.1,
+                      ar_rate_get_target_kbps(s->rate));
 }
 
 /* Runs @seconds; the mean rate sent over them (kbit/s). */
@@ -370,6 +372,39 @@ test_twcc_noise(void)
       ar_rate_on_report(r, now, -1, 1, 1400);
   }
   g_assert_cmpuint(ar_rate_get_target_kbps(r), ==, MAX_KBPS);
+  g_assert_cmpint(ar_rate_get_level(r), ==, AR_RATE_LEVEL_FULL);
+}
+
+/* Random loss (a lossy Wi-Fi, not a bottleneck): 5 % of every window's
+ * packets lost at random, what arrived short by as much, no queue. The
+ * controller holds its rate (2-10 % loss); windows of 30 packets that lose
+ * 4 or more (one in sixteen) are no reason to come down. */
+static void
+test_twcc_random_loss(void)
+{
+  g_autoptr(ArRate) r = ar_rate_new(100, MAX_KBPS);
+  g_autoptr(GRand) rand = g_rand_new_with_seed(14);
+  gint64 now = G_TIME_SPAN_SECOND;
+  guint lowest = MAX_KBPS;
+
+  for (int i = 0; i < 600; i++) { /* 2 minutes */
+    guint lost = 0;
+
+    for (int k = 0; k < 30; k++)
+      lost += g_rand_double(rand) < 0.05;
+    ArRateTwcc w = {.sent_kbps = 1400,
+                    .recv_kbps = 1400 * (30 - lost) / 30.0,
+                    .loss = lost / 30.0,
+                    .delay_growth_ms = g_rand_double_range(rand, -0.15, 0.15),
+                    .packets_sent = 30};
+    now += 200 * G_TIME_SPAN_MILLISECOND;
+    ar_rate_on_twcc(r, now, &w);
+    if (i % 5 == 0)
+      ar_rate_on_report(r, now, -1, 20 + g_rand_double_range(rand, -5, 5), 1400);
+    lowest = MIN(lowest, ar_rate_get_target_kbps(r));
+  }
+  g_test_message("5 %% random loss for 2 minutes: the lowest target %u kbit/s", lowest);
+  g_assert_cmpuint(lowest, ==, MAX_KBPS);
   g_assert_cmpint(ar_rate_get_level(r), ==, AR_RATE_LEVEL_FULL);
 }
 
@@ -461,6 +496,7 @@ main(int argc, char **argv)
   g_test_add_func("/media/rate/remb-parse", test_remb_parse);
   g_test_add_func("/media/rate/twcc-cap-and-lift", test_twcc_cap_and_lift);
   g_test_add_func("/media/rate/twcc-noise", test_twcc_noise);
+  g_test_add_func("/media/rate/twcc-random-loss", test_twcc_random_loss);
   g_test_add_func("/media/rate/twcc-reports-stand-aside", test_twcc_reports_stand_aside);
   g_test_add_func("/media/rate/twcc-hostile", test_twcc_hostile);
   return g_test_run();
