@@ -184,6 +184,12 @@ after(async () => {
   console.log(`lab output (screenshots, logs): ${OUT}`);
 });
 
+step('anyroomd runs without transparent huge pages (RSS: docs/decisions.md)', async () => {
+  const status = fs.readFileSync(`/proc/${daemon.pid}/status`, 'utf8');
+  const m = status.match(/^THP_enabled:\s+(\d)/m);
+  if (m) assert.equal(m[1], '0', 'THP_enabled in /proc/PID/status');
+});
+
 step('a: join over WebSocket; alice sees and hears the room, the room receives alice', async (t) => {
   await ensureIdle(t);
   const t0 = Date.now();
