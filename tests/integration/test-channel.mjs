@@ -38,7 +38,7 @@ const iso = (ms) => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
 const DAY = 86400000;
 
 // A channel file's JSON: one release for this board, rolled out to every room.
-function manifestJson({ serial, version, issued = Date.now() - 60000, expires = Date.now() + 14 * DAY }) {
+function manifestJson({ serial, version, issued = Date.now() - 60000, expires = Date.now() + 14 * DAY, paused = false }) {
   return JSON.stringify({
     format: 1,
     channel: 'stable',
@@ -54,7 +54,7 @@ function manifestJson({ serial, version, issued = Date.now() - 60000, expires = 
           sha256: 'ab'.repeat(32),
         },
       },
-      rollout: { start: iso(Date.now() - DAY), percent_start: 100 },
+      rollout: { start: iso(Date.now() - DAY), percent_start: 100, paused },
     }],
   }, null, 2);
 }
@@ -182,6 +182,8 @@ before(async () => {
   await sign('s11', manifestJson({ serial: 11, version: '1.2.0' }));
   await sign('s12-expired', manifestJson({ serial: 12, version: '1.3.0', issued: Date.now() - 20 * DAY, expires: Date.now() - DAY }));
   await sign('s13', manifestJson({ serial: 13, version: '1.3.0' }));
+  await sign('s14-paused', manifestJson({ serial: 14, version: '1.4.0', paused: true }));
+  await sign('s15-same', manifestJson({ serial: 15, version: RUNNING }));
   publish(signed.s10);
   nginx = await startNginx();
   daemon = await startDaemon();
@@ -305,4 +307,16 @@ step('the origin down: failures count up with the error shown; back up, the room
   const log = fs.readFileSync(path.join(TMP, 'anyroomd.log'), 'utf8');
   assert.ok(!log.includes('s3cr3t'), 'no bundle URL query in the log');
   assert.match(log, /update: channel stable from 127\.0\.0\.1: download failed/);
+});
+
+step('a paused release shows as waiting, the running version as up to date', async () => {
+  publish(signed['s14-paused']);
+  let c = await channelUntil('serial 14 accepted', (x) => x.serial === 14 && x.error === null);
+  assert.equal(c.state, 'waiting');
+  assert.equal(c.offered.version, '1.4.0');
+  assert.equal(c.offered.rollout_share, 0, 'a paused rollout reaches nobody');
+  publish(signed['s15-same']);
+  c = await channelUntil('serial 15 accepted', (x) => x.serial === 15 && x.error === null);
+  assert.equal(c.state, 'up-to-date');
+  assert.equal(c.offered, null);
 });
