@@ -120,9 +120,11 @@ http {
     ssl_certificate ${TLS}/server.pem;
     ssl_certificate_key ${TLS}/server.key;
     root ${WWW};
+    include ${TMP}/nginx-extra.conf;
   }
 }
 `);
+  if (!fs.existsSync(path.join(TMP, 'nginx-extra.conf'))) fs.writeFileSync(path.join(TMP, 'nginx-extra.conf'), '');
   const p = startProcess('nginx', ['-c', conf, '-e', path.join(TMP, 'nginx-error.log')], { logFile: path.join(TMP, 'nginx.log') });
   await until('nginx', async () => {
     if (p.exited) throw new Error(`nginx exited: ${tail(path.join(TMP, 'nginx.log'))} ${tail(path.join(TMP, 'nginx-error.log'))}`);
@@ -133,7 +135,18 @@ http {
   return p;
 }
 
-async function startDaemon() {
+// nginx re-reads its config (SIGHUP to the master, our own child); waits until @check(url) holds.
+async function reconfigureNginx(extra, check) {
+  fs.writeFileSync(path.join(TMP, 'nginx-extra.conf'), extra);
+  process.kill(nginx.pid, 'SIGHUP');
+  await until('nginx reconfigured', async () => {
+    const r = await run('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', '--cacert', path.join(TLS, 'ca.pem'),
+      `https://127.0.0.1:${PORT}/stable.manifest`]);
+    return check(r.stdout.trim());
+  }, 15000);
+}
+
+async function startDaemon({ ca = path.join(TLS, 'ca.pem') } = {}) {
   const conf = path.join(TMP, 'anyroom.conf');
   fs.writeFileSync(conf, [
     '[room]', 'name=Channel Room',
@@ -146,7 +159,7 @@ async function startDaemon() {
     `version-file=${path.join(TMP, 'version')}`,
     `channel-url=https://127.0.0.1:${PORT}/stable.manifest`,
     'channel=stable',
-    `channel-ca=${path.join(TLS, 'ca.pem')}`,
+    `channel-ca=${ca}`,
     `keyring=${path.join(KEYS, 'keyring.pem')}`,
     '',
   ].join('\n'));
@@ -319,4 +332,23 @@ step('a paused release shows as waiting, the running version as up to date', asy
   c = await channelUntil('serial 15 accepted', (x) => x.serial === 15 && x.error === null);
   assert.equal(c.state, 'up-to-date');
   assert.equal(c.offered, null);
+});
+
+step('https only: a redirect to http:// is refused; an origin with a certificate from another CA too', async () => {
+  await reconfigureNginx(`location = /stable.manifest { return 302 http://127.0.0.1:${PORT}/plain.manifest; }\n`,
+    (code) => code === '302');
+  let c = await channelUntil('the redirect refused', (x) => /not https/.test(x.error || ''));
+  assert.match(c.error, /redirected to a URL that is not https:\/\//);
+  assert.equal(c.serial, 15);
+  await reconfigureNginx('', (code) => code === '200');
+  await channelUntil('recovered', (x) => x.error === null);
+  // channel-ca: the bundles' signing CA, which did not issue nginx's certificate.
+  await events?.stop();
+  events = null;
+  await daemon.stop(10000);
+  daemon = await startDaemon({ ca: path.join(KEYS, 'keyring.pem') });
+  c = await channelUntil('the untrusted origin refused', (x) => x.error !== null);
+  assert.match(c.error, /download failed: .*certificate/i);
+  assert.equal(c.serial, 15, 'the serial seen is kept');
+  assert.equal(c.state, null);
 });
