@@ -186,6 +186,12 @@ main(int argc, char **argv)
       .state_dir = state_dir,
       .health_settle_s = config->update_health_settle_s,
       .mark_good = config->update_mark_good,
+      .channel_url = config->update_channel_url,
+      .channel = config->update_channel,
+      .channel_ca = config->update_channel_ca,
+      .channel_interval_s = config->update_poll_min * 60,
+      .keyring = config->update_keyring,
+      .compatible = board->compatible,
   };
   g_autoptr(ArUpdater) updater = ar_updater_new(&update_opt);
   g_autoptr(ArApiHub) hub = ar_api_hub_new(calls);

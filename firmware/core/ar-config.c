@@ -67,6 +67,11 @@ static const KeySpec config_keys[] = {
     S("update", "download-ca", T_STRING, update_download_ca, 0, 0),
     S("update", "health-settle", T_UINT, update_health_settle_s, 0, 600),
     S("update", "mark-good", T_BOOL, update_mark_good, 0, 0),
+    S("update", "channel-url", T_STRING, update_channel_url, 0, 0),
+    S("update", "channel", T_STRING, update_channel, 0, 0),
+    S("update", "channel-ca", T_STRING, update_channel_ca, 0, 0),
+    S("update", "poll-minutes", T_UINT, update_poll_min, 15, 1440),
+    S("update", "keyring", T_STRING, update_keyring, 0, 0),
     S("system", "reboot-command", T_STRING, reboot_command, 0, 0),
     S("web", "enabled", T_BOOL, web_enabled, 0, 0),
     S("web", "browser", T_STRING, web_browser, 0, 0),
@@ -288,6 +293,9 @@ ar_config_new_default(void)
   c->update_max_bundle_mib = 2048;
   c->update_health_settle_s = 10;
   c->update_mark_good = TRUE;
+  c->update_channel = g_strdup("stable");
+  c->update_poll_min = 360;
+  c->update_keyring = g_strdup("/etc/rauc/keyring.pem");
   c->web_enabled = TRUE;
   c->web_browser_start_timeout_s = 30;
   c->web_browser_answer_timeout_s = 5;
@@ -349,6 +357,63 @@ validate_calendar(const ArConfig *c, const char *origin, GError **error)
                 "%s: calendar.room-address: an e-mail address (room@example.com)", origin);
     return FALSE;
   }
+  return TRUE;
+}
+
+/* TRUE if @name is a channel name (docs/fleet.md): 1-64 letters, digits, '-', '_', '.'. */
+static gboolean
+channel_name_ok(const char *name)
+{
+  gsize n = strlen(name);
+  if (n == 0 || n > 64)
+    return FALSE;
+  for (const char *p = name; *p; p++)
+    if (!g_ascii_isalnum(*p) && *p != '-' && *p != '_' && *p != '.')
+      return FALSE;
+  return TRUE;
+}
+
+/* [update]: the channel (docs/fleet.md "Update channels"). The URL is not a
+ * secret, but no message quotes it (it may carry a token in its query). */
+static gboolean
+validate_update(const ArConfig *c, const char *origin, GError **error)
+{
+  const char *url = c->update_channel_url;
+  if (url && *url) {
+    g_autoptr(GUri) uri = g_uri_parse(url, G_URI_FLAGS_NONE, NULL);
+    if (!uri || strlen(url) > 2048 || g_ascii_strcasecmp(g_uri_get_scheme(uri), "https") != 0 ||
+        !g_uri_get_host(uri) || !*g_uri_get_host(uri) || g_uri_get_userinfo(uri)) {
+      g_set_error(error, AR_CONFIG_ERROR, AR_CONFIG_ERROR_INVALID_VALUE,
+                  "%s: update.channel-url: an https:// URL with a host, no user:password, at "
+                  "most 2048 bytes",
+                  origin);
+      return FALSE;
+    }
+    if (!c->update_enabled) {
+      g_set_error(error, AR_CONFIG_ERROR, AR_CONFIG_ERROR_INVALID_VALUE,
+                  "%s: update.channel-url needs update.enabled=true", origin);
+      return FALSE;
+    }
+  }
+  if (!c->update_keyring || !*c->update_keyring) {
+    g_set_error(error, AR_CONFIG_ERROR, AR_CONFIG_ERROR_INVALID_VALUE,
+                "%s: update.keyring: must be the path of RAUC's keyring", origin);
+    return FALSE;
+  }
+  if (!c->update_channel || !channel_name_ok(c->update_channel)) {
+    g_set_error(error, AR_CONFIG_ERROR, AR_CONFIG_ERROR_INVALID_VALUE,
+                "%s: update.channel: 1-64 letters, digits, '-', '_' or '.'", origin);
+    return FALSE;
+  }
+  const struct {
+    const char *key, *value;
+  } paths[] = {{"channel-ca", c->update_channel_ca}, {"keyring", c->update_keyring}};
+  for (gsize i = 0; i < G_N_ELEMENTS(paths); i++)
+    if (paths[i].value && *paths[i].value && !g_path_is_absolute(paths[i].value)) {
+      g_set_error(error, AR_CONFIG_ERROR, AR_CONFIG_ERROR_INVALID_VALUE,
+                  "%s: update.%s: must be an absolute path", origin, paths[i].key);
+      return FALSE;
+    }
   return TRUE;
 }
 
@@ -610,7 +675,7 @@ ar_config_load_keyfile(GKeyFile *kf, const char *origin, GError **error)
     }
   }
   if (!validate_web(c, origin, error) || !validate_whip(c, origin, error) ||
-      !validate_calendar(c, origin, error))
+      !validate_calendar(c, origin, error) || !validate_update(c, origin, error))
     return NULL;
   if (!validate_network(c, origin, error))
     return NULL;
@@ -672,6 +737,10 @@ ar_config_free(ArConfig *c)
   g_free(c->update_bus);
   g_free(c->update_version_file);
   g_free(c->update_download_ca);
+  g_free(c->update_channel_url);
+  g_free(c->update_channel);
+  g_free(c->update_channel_ca);
+  g_free(c->update_keyring);
   g_free(c->reboot_command);
   g_free(c->web_browser);
   g_free(c->web_wayland_display);

@@ -22,6 +22,37 @@ ArDownload *ar_download_start(const char *url, const char *dest, guint64 max, co
 /* Cancels (no callback afterwards) and frees. */
 void ar_download_free(ArDownload *dl);
 
+/* ---- following an update channel (ar-channel-poll.c; docs/fleet.md) ---- */
+
+typedef struct {
+  const char *url;             /* the channel file, https:// */
+  const char *channel;         /* the name the manifest must carry */
+  const char *ca_file;         /* PEM CAs for the origin; NULL = system store */
+  const char *keyring_file;    /* RAUC's keyring (PEM) */
+  const char *state_dir;       /* the serial seen goes to STATE_DIR/update/channel-state */
+  const char *machine_id_file; /* NULL = /etc/machine-id */
+  guint interval_s;            /* between polls, before jitter */
+  guint backoff_min_s;         /* the first retry after a failure; 0 = min(60 s, interval) */
+} ArChannelPollOptions;
+
+typedef struct _ArChannelPoller ArChannelPoller;
+/* Asks the owner for this room's compatible and running version (new strings, or NULL). */
+typedef void (*ArChannelPollQuery)(gpointer data, char **compatible, char **running_version);
+/* The channel's status changed (verdict, offered version, serial or error). */
+typedef void (*ArChannelPollChanged)(gpointer data);
+
+/* Starts polling (the first poll 1-60 s from now). Fails only on a bad URL or CA file. */
+ArChannelPoller *ar_channel_poller_new(const ArChannelPollOptions *opt, ArChannelPollQuery query,
+                                       ArChannelPollChanged changed, gpointer data,
+                                       GError **error) G_GNUC_WARN_UNUSED_RESULT;
+void ar_channel_poller_free(ArChannelPoller *poller);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(ArChannelPoller, ar_channel_poller_free)
+/* The "channel" object of the update status (docs/fleet.md). */
+JsonNode *ar_channel_poller_status(ArChannelPoller *poller);
+/* Seconds until the next poll before jitter: @interval_s after a success, else
+ * @backoff_min_s doubling per failure up to @interval_s. */
+guint ar_channel_poll_delay(guint interval_s, guint backoff_min_s, guint failures);
+
 /* ---- RAUC's answers (ar-update.c) ---- */
 
 /* GetSlotStatus's a(sa{sv}) as the status's "slots" array: at most 16 slots,

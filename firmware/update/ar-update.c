@@ -56,6 +56,9 @@ struct _ArUpdater {
   JsonNode *slots;
   char *booted_bundle_version;
 
+  /* the update channel followed (ar-channel-poll.c); NULL = none */
+  ArChannelPoller *channel;
+
   /* health */
   guint health_source;
   guint mark_tries;
@@ -949,8 +952,73 @@ ar_updater_status(ArUpdater *u)
     json_builder_add_value(b, json_node_copy(u->slots));
   else
     json_builder_add_null_value(b);
+  json_builder_set_member_name(b, "channel");
+  if (u->channel)
+    json_builder_add_value(b, ar_channel_poller_status(u->channel));
+  else
+    json_builder_add_null_value(b);
   json_builder_end_object(b);
   return json_builder_get_root(b);
+}
+
+/* ---- the update channel ---- */
+
+static void
+channel_query(gpointer data, char **compatible, char **running)
+{
+  ArUpdater *u = data;
+  const char *origin = NULL;
+  *running = running_version(u, &origin);
+  *compatible = rauc_present(u) ? rauc_string_property(u, "Compatible") : NULL;
+  if ((!*compatible || !**compatible) && u->opt.compatible) {
+    g_free(*compatible);
+    *compatible = g_strdup(u->opt.compatible);
+  }
+}
+
+static void
+channel_changed(gpointer data)
+{
+  ArUpdater *u = data;
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "event");
+  json_builder_add_string_value(b, "update-channel");
+  json_builder_set_member_name(b, "channel");
+  json_builder_add_value(b, ar_channel_poller_status(u->channel));
+  json_builder_end_object(b);
+  g_autoptr(JsonNode) event = json_builder_get_root(b);
+  emit(u, event);
+}
+
+static void
+channel_start(ArUpdater *u)
+{
+  if (!u->opt.channel_url || !*u->opt.channel_url)
+    return;
+  /* Tests only: seconds instead of poll-minutes (docs/fleet.md, "Following a channel"). */
+  guint interval = u->opt.channel_interval_s;
+  const char *test_s = g_getenv("ANYROOM_TEST_CHANNEL_POLL_SECONDS");
+  guint64 v;
+  if (test_s && g_ascii_string_to_unsigned(test_s, 10, 1, 86400, &v, NULL)) {
+    g_warning("update: channel: polling every %u s (ANYROOM_TEST_CHANNEL_POLL_SECONDS, tests "
+              "only)",
+              (guint)v);
+    interval = (guint)v;
+  }
+  ArChannelPollOptions o = {
+      .url = u->opt.channel_url,
+      .channel = u->opt.channel && *u->opt.channel ? u->opt.channel : "stable",
+      .ca_file = u->opt.channel_ca && *u->opt.channel_ca ? u->opt.channel_ca : NULL,
+      .keyring_file = u->opt.keyring ? u->opt.keyring : "/etc/rauc/keyring.pem",
+      .state_dir = u->opt.state_dir,
+      .machine_id_file = g_getenv("ANYROOM_TEST_MACHINE_ID_FILE"),
+      .interval_s = interval,
+  };
+  g_autoptr(GError) error = NULL;
+  u->channel = ar_channel_poller_new(&o, channel_query, channel_changed, u, &error);
+  if (!u->channel)
+    g_warning("update: channel: not followed: %s", error->message);
 }
 
 /* ---- life ---- */
@@ -972,11 +1040,17 @@ ar_updater_new(const ArUpdateOptions *opt)
   u->opt.fallback_version = g_strdup(opt->fallback_version);
   u->opt.download_ca = g_strdup(opt->download_ca);
   u->opt.state_dir = g_strdup(opt->state_dir ? opt->state_dir : g_get_tmp_dir());
+  u->opt.channel_url = g_strdup(opt->channel_url);
+  u->opt.channel = g_strdup(opt->channel);
+  u->opt.channel_ca = g_strdup(opt->channel_ca);
+  u->opt.keyring = g_strdup(opt->keyring);
+  u->opt.compatible = g_strdup(opt->compatible);
   if (!u->opt.max_bundle_size)
     u->opt.max_bundle_size = (guint64)2048 * 1024 * 1024;
   u->cancel = g_cancellable_new();
   if (!u->opt.enabled)
     return u;
+  channel_start(u);
   if (g_str_equal(u->opt.bus, "system"))
     g_bus_get(G_BUS_TYPE_SYSTEM, u->cancel, bus_ready, u);
   else
@@ -993,6 +1067,7 @@ ar_updater_free(ArUpdater *u)
   if (!u)
     return;
   g_cancellable_cancel(u->cancel);
+  g_clear_pointer(&u->channel, ar_channel_poller_free);
   if (u->health_source)
     g_source_remove(u->health_source);
   g_clear_pointer(&u->download, ar_download_free);
@@ -1008,6 +1083,11 @@ ar_updater_free(ArUpdater *u)
   g_free(u->opt.fallback_version);
   g_free(u->opt.download_ca);
   g_free(u->opt.state_dir);
+  g_free(u->opt.channel_url);
+  g_free(u->opt.channel);
+  g_free(u->opt.channel_ca);
+  g_free(u->opt.keyring);
+  g_free(u->opt.compatible);
   g_free(u->connect_error);
   g_free(u->source);
   g_free(u->bundle_path);

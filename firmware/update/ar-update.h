@@ -67,11 +67,19 @@ typedef struct {
   char *state_dir;         /* downloads go to STATE_DIR/update/ */
   guint health_settle_s;
   gboolean mark_good;
+  /* an update channel to follow (docs/fleet.md "Update channels"); NULL or "" = none */
+  char *channel_url;
+  char *channel;            /* its name */
+  char *channel_ca;         /* PEM CAs for its origin; NULL = system store */
+  guint channel_interval_s; /* between polls */
+  char *keyring;            /* RAUC's keyring: verifies the channel file */
+  char *compatible;         /* the board's, when RAUC does not say */
 } ArUpdateOptions;
 
 typedef struct _ArUpdater ArUpdater;
 
-/* @event: {"event": "update-progress"|"update-finished"|"update-marked-good", ...} */
+/* @event: {"event": "update-progress"|"update-finished"|"update-marked-good"|
+ * "update-channel", ...} */
 typedef void (*ArUpdateEventFunc)(JsonNode *event, gpointer data);
 /* @error NULL: installed. */
 typedef void (*ArUpdateDoneFunc)(const GError *error, gpointer data);

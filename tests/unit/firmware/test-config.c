@@ -144,6 +144,67 @@ test_calendar(void)
   g_assert_null(strstr(e->message, "s3cr3t"));
 }
 
+/* [update] channel keys (docs/config.md): no polling by default; the URL is
+ * checked (https, a host, no user info) and never quoted in a message. */
+static void
+test_update_channel(void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ArConfig) d = load("", &error);
+  g_assert_no_error(error);
+  g_assert_null(d->update_channel_url);
+  g_assert_cmpstr(d->update_channel, ==, "stable");
+  g_assert_null(d->update_channel_ca);
+  g_assert_cmpuint(d->update_poll_min, ==, 360);
+  g_assert_cmpstr(d->update_keyring, ==, "/etc/rauc/keyring.pem");
+  g_autoptr(ArConfig) c =
+      load("[update]\nchannel-url=https://updates.example.org/preview.manifest\n"
+           "channel=preview\nchannel-ca=/etc/anyroom/updates-ca.pem\npoll-minutes=60\n"
+           "keyring=/etc/anyroom/keyring.pem\n",
+           &error);
+  g_assert_no_error(error);
+  g_assert_cmpstr(c->update_channel_url, ==, "https://updates.example.org/preview.manifest");
+  g_assert_cmpstr(c->update_channel, ==, "preview");
+  g_assert_cmpstr(c->update_channel_ca, ==, "/etc/anyroom/updates-ca.pem");
+  g_assert_cmpuint(c->update_poll_min, ==, 60);
+  g_assert_cmpstr(c->update_keyring, ==, "/etc/anyroom/keyring.pem");
+  g_autoptr(ArConfig) empty = load("[update]\nchannel-url=\n", &error);
+  g_assert_no_error(error);
+  g_assert_cmpstr(empty->update_channel_url, ==, "");
+
+  const struct {
+    const char *text, *expect;
+  } cases[] = {
+      {"[update]\nchannel-url=http://u.example.org/s3cr3t\n", "update.channel-url"},
+      {"[update]\nchannel-url=ftp://u.example.org/s3cr3t\n", "update.channel-url"},
+      {"[update]\nchannel-url=https://me:s3cr3t@u.example.org/c\n", "user:password"},
+      {"[update]\nchannel-url=https:///s3cr3t\n", "update.channel-url"},
+      {"[update]\nchannel-url=s3cr3t\n", "update.channel-url"},
+      {"[update]\nchannel-url=https://u.example.org/s3cr3t\nenabled=false\n",
+       "needs update.enabled"},
+      {"[update]\nchannel=\n", "update.channel"},
+      {"[update]\nchannel=st able\n", "update.channel"},
+      {"[update]\nchannel=stable/../x\n", "update.channel"},
+      {"[update]\nchannel=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n",
+       "update.channel"},
+      {"[update]\nchannel-ca=ca.pem\n", "update.channel-ca: must be an absolute path"},
+      {"[update]\nkeyring=keyring.pem\n", "update.keyring: must be an absolute path"},
+      {"[update]\nkeyring=\n", "update.keyring"},
+      {"[update]\npoll-minutes=14\n", "from 15 to 1440"},
+      {"[update]\npoll-minutes=1441\n", "from 15 to 1440"},
+      {"[update]\npoll-minute=60\n", "unknown key"},
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+    g_autoptr(GError) e = NULL;
+    g_autoptr(ArConfig) bad = load(cases[i].text, &e);
+    g_test_message("case %zu: %s", i, e ? e->message : "(accepted)");
+    g_assert_null(bad);
+    g_assert_nonnull(e);
+    g_assert_nonnull(strstr(e->message, cases[i].expect));
+    g_assert_null(strstr(e->message, "s3cr3t"));
+  }
+}
+
 static void
 test_hostile(void)
 {
@@ -691,6 +752,7 @@ main(int argc, char **argv)
   g_test_add_func("/config/bad-values", test_bad_values);
   g_test_add_func("/config/hostile", test_hostile);
   g_test_add_func("/config/calendar", test_calendar);
+  g_test_add_func("/config/update/channel", test_update_channel);
   g_test_add_func("/config/board/host", test_board_host);
   g_test_add_func("/config/board/bad-name", test_board_bad_name);
   g_test_add_func("/config/board/merge", test_merge);

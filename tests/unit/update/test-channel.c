@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 
 #include "ar-channel.h"
+#include "ar-update-priv.h"
 
 #define DAY 86400
 #define BOARD "anyroom-qemu-x86_64"
@@ -870,6 +871,29 @@ remove_tree(const char *path)
   g_rmdir(path);
 }
 
+/* The poller's delay before jitter (ar-channel-poll.c): the interval after a
+ * success; after failures 1 min doubling, never above the interval. */
+static void
+test_poll_delay(void)
+{
+  const guint six_h = 6 * 3600;
+  g_assert_cmpuint(ar_channel_poll_delay(six_h, 60, 0), ==, six_h);
+  g_assert_cmpuint(ar_channel_poll_delay(six_h, 60, 1), ==, 60);
+  g_assert_cmpuint(ar_channel_poll_delay(six_h, 60, 2), ==, 120);
+  g_assert_cmpuint(ar_channel_poll_delay(six_h, 60, 3), ==, 240);
+  g_assert_cmpuint(ar_channel_poll_delay(six_h, 60, 9), ==, 15360);
+  g_assert_cmpuint(ar_channel_poll_delay(six_h, 60, 10), ==, six_h);
+  g_assert_cmpuint(ar_channel_poll_delay(six_h, 60, 1000), ==, six_h);
+  g_assert_cmpuint(ar_channel_poll_delay(six_h, 60, G_MAXUINT), ==, six_h);
+  /* An interval below the first backoff: the interval. */
+  g_assert_cmpuint(ar_channel_poll_delay(30, 60, 1), ==, 30);
+  g_assert_cmpuint(ar_channel_poll_delay(1, 1, 5), ==, 1);
+  /* Monotone in the failures. */
+  for (guint f = 1; f < 40; f++)
+    g_assert_cmpuint(ar_channel_poll_delay(six_h, 60, f), <=,
+                     ar_channel_poll_delay(six_h, 60, f + 1));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -905,6 +929,7 @@ main(int argc, char **argv)
   g_test_add_func("/update/channel/choose", test_choose);
   g_test_add_func("/update/channel/keyring", test_keyring);
   g_test_add_func("/update/channel/publisher-tools", test_publisher_tools);
+  g_test_add_func("/update/channel/poll-delay", test_poll_delay);
   int rc = g_test_run();
   ar_channel_keyring_free(keyring);
   remove_tree(tmpdir);
