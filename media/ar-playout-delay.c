@@ -86,10 +86,9 @@ ar_playout_delay_class_init(ArPlayoutDelayClass *klass)
   ext_class->get_max_size = ar_playout_delay_get_max_size;
   ext_class->write = ar_playout_delay_write;
   ext_class->read = ar_playout_delay_read;
-  gst_element_class_set_static_metadata(element_class, "Playout delay RTP header extension",
-                                        "Network/Extension/RTPHeader",
-                                        "Asks the receiver to show frames within a delay",
-                                        "Anyroom");
+  gst_element_class_set_static_metadata(
+      element_class, "Playout delay RTP header extension", "Network/Extension/RTPHeader",
+      "Asks the receiver to show frames within a delay", "Anyroom");
   gst_rtp_header_extension_class_set_uri(ext_class, AR_MEDIA_PLAYOUT_DELAY_URI);
 }
 

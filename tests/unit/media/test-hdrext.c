@@ -68,8 +68,7 @@ check_codec(ArVideoCodec codec)
   g_object_set(sink, "sync", FALSE, NULL);
   gst_bin_add_many(GST_BIN(pipeline), src, caps, bin, sink, NULL);
   g_assert_true(gst_element_link_many(src, caps, bin, sink, NULL));
-  g_assert_cmpint(gst_element_set_state(pipeline, GST_STATE_PLAYING), !=,
-                  GST_STATE_CHANGE_FAILURE);
+  g_assert_cmpint(gst_element_set_state(pipeline, GST_STATE_PLAYING), !=, GST_STATE_CHANGE_FAILURE);
   for (;;) {
     g_autoptr(GstSample) sample = gst_app_sink_try_pull_sample(GST_APP_SINK(sink), 10 * GST_SECOND);
     GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
@@ -86,8 +85,8 @@ check_codec(ArVideoCodec codec)
       g_assert_cmpstr(gst_structure_get_string(s, "extmap-4"), ==, AR_MEDIA_PLAYOUT_DELAY_URI);
     }
     g_assert_true(gst_rtp_buffer_map(gst_sample_get_buffer(sample), GST_MAP_READ, &rtp));
-    g_assert_true(gst_rtp_buffer_get_extension_onebyte_header(&rtp, AR_MEDIA_EXT_TWCC, 0, &data,
-                                                              &size));
+    g_assert_true(
+        gst_rtp_buffer_get_extension_onebyte_header(&rtp, AR_MEDIA_EXT_TWCC, 0, &data, &size));
     g_assert_cmpuint(size, ==, 2);
     g_assert_true(gst_rtp_buffer_get_extension_onebyte_header(&rtp, AR_MEDIA_EXT_PLAYOUT_DELAY, 0,
                                                               &data, &size));
