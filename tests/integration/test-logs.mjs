@@ -113,7 +113,7 @@ function received(r) {
 }
 const fromAnyroomd = (r) => received(r).filter((x) => x.app === 'anyroomd');
 
-function writeConf(name, port, ca, host = '127.0.0.1') {
+function writeConf(name, port, ca, host = '127.0.0.1', level = 'info') {
   const dir = path.join(TMP, name);
   fs.mkdirSync(dir, { recursive: true });
   const conf = path.join(dir, 'anyroom.conf');
@@ -124,7 +124,7 @@ function writeConf(name, port, ca, host = '127.0.0.1') {
     '[update]', 'enabled=false',
     '[web]', 'enabled=false',
     '[network]', 'turn=turn:127.0.0.1:3478', 'turn-username=room4', `turn-password=${SECRET}`,
-    '[logs]', `remote=syslog-tls://${host}:${port}`, `remote-ca=${ca}`, 'remote-level=info',
+    '[logs]', `remote=syslog-tls://${host}:${port}`, `remote-ca=${ca}`, `remote-level=${level}`,
     '',
   ].join('\n'));
   return { dir, conf };
@@ -207,6 +207,41 @@ step('rsyslog stopped and started again: anyroomd reconnects, later lines arrive
     'the forwarder\'s own lines were forwarded');
   assert.ok(!fs.readFileSync(good.file, 'utf8').includes(SECRET));
 }, 120000);
+
+step('a full queue while rsyslog is down: the oldest lines go, the gap is said once', async () => {
+  // remote-level=debug: each anyroomctl command makes 2 lines (the API's debug line and the
+  // command's); the daemon's stderr shows the same lines (G_MESSAGES_DEBUG=all).
+  const { dir, conf } = writeConf('room-burst', PORT, pki.ca, '127.0.0.1', 'debug');
+  const d = rooms.burst = await startAnyroomd({ tmp: dir, extraArgs: ['--config', conf] });
+  const pid = String(d.pid);
+  const mine = () => fromAnyroomd(good).filter((x) => x.procid === pid);
+  await until('the burst room\'s startup line', async () => mine().some((x) => x.msg.includes(`room '${ROOM}'`)));
+  await good.p.stop();
+  // The forwarder notices a closed connection when it has a line to send.
+  assert.equal((await d.ctl('volume', '1')).code, 0);
+  await until('the burst room noticed', async () => /logs: (?:lost the connection|cannot forward)/.test(d.logTail(200)));
+  const lines = () => fs.readFileSync(d.log, 'utf8').split('\n').length;
+  const before = lines();
+  // More than the queue's 1000 lines, logged while nothing can be sent.
+  for (let i = 0; lines() - before < 1400; i++) {
+    const rs = await Promise.all(Array.from({ length: 8 }, (_, k) => d.ctl('volume', String((i * 8 + k) % 90))));
+    for (const r of rs) assert.equal(r.code, 0, ctlFail(r, 'anyroomctl volume'));
+  }
+  await startRsyslog(good);
+  const r = await d.ctl('volume', '99');
+  assert.equal(r.code, 0, ctlFail(r, 'anyroomctl volume 99'));
+  await until('"controls: speaker volume 99" from the burst room', async () =>
+    mine().some((x) => x.msg === 'controls: speaker volume 99'), 90000);
+  const gaps = mine().filter((x) => /^logs: \d+ lines were not forwarded before this one/.test(x.msg));
+  assert.equal(gaps.length, 1, `one gap notice: ${JSON.stringify(gaps)}`);
+  assert.equal(gaps[0].severity, 'warning');
+  assert.ok(Number(gaps[0].msg.match(/^logs: (\d+)/)[1]) > 0, gaps[0].msg);
+  // At most the queue's 1000 lines (and a batch kept from the lost connection) came after it.
+  const all = mine();
+  const after = all.slice(all.findIndex((x) => x.line === gaps[0].line) + 1);
+  assert.ok(after.length <= 1000 + 64 + 10, `${after.length} lines after the notice`);
+  await d.stop();
+}, 180000);
 
 step('a server with a certificate from another CA is refused: nothing sent, a local error', async () => {
   const other = await makeCa('rogue');
