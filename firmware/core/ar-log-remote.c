@@ -207,6 +207,8 @@ typedef struct {
   GCond cond;
   ArLogQueue *queue; /* under fw_lock */
   gboolean stopping; /* under fw_lock */
+  gboolean draining; /* under fw_lock: send what is queued, then end */
+  gboolean done;     /* under fw_lock: the thread ended */
   GCancellable *cancel;
   GThread *thread;
 } Forwarder;
@@ -318,7 +320,10 @@ run(gpointer data)
       g_autoptr(GError) e = NULL;
       conn = connect_tls(f, &e);
       if (!conn) {
-        if (g_cancellable_is_cancelled(f->cancel))
+        g_mutex_lock(&fw_lock);
+        gboolean draining = f->draining;
+        g_mutex_unlock(&fw_lock);
+        if (draining || g_cancellable_is_cancelled(f->cancel))
           break;
         gint64 now = g_get_monotonic_time();
         if (failures++ == 0 || now - last_warn > WARN_EVERY_US) {
@@ -328,9 +333,9 @@ run(gpointer data)
         }
         gint64 until = backoff_deadline(&backoff);
         g_mutex_lock(&fw_lock);
-        while (!f->stopping && g_cond_wait_until(&f->cond, &fw_lock, until))
+        while (!f->stopping && !f->draining && g_cond_wait_until(&f->cond, &fw_lock, until))
           ;
-        gboolean stop = f->stopping;
+        gboolean stop = f->stopping || f->draining;
         g_mutex_unlock(&fw_lock);
         if (stop)
           break;
@@ -343,9 +348,9 @@ run(gpointer data)
       backoff = AR_LOG_REMOTE_BACKOFF_MIN_MS;
     }
     g_mutex_lock(&fw_lock);
-    while (!f->stopping && batch->len == 0 && ar_log_queue_length(f->queue) == 0)
+    while (!f->stopping && !f->draining && batch->len == 0 && ar_log_queue_length(f->queue) == 0)
       g_cond_wait(&f->cond, &fw_lock);
-    if (f->stopping) {
+    if (f->stopping || (f->draining && batch->len == 0 && ar_log_queue_length(f->queue) == 0)) {
       g_mutex_unlock(&fw_lock);
       break;
     }
@@ -401,7 +406,11 @@ run(gpointer data)
     failures = 1;
   }
   if (conn)
-    g_io_stream_close(conn, NULL, NULL);
+    g_io_stream_close(conn, f->cancel, NULL);
+  g_mutex_lock(&fw_lock);
+  f->done = TRUE;
+  g_cond_broadcast(&f->cond);
+  g_mutex_unlock(&fw_lock);
   return NULL;
 }
 
@@ -434,11 +443,18 @@ ar_log_remote_start(const ArLogRemoteOptions *opt, GError **error)
 void
 ar_log_remote_stop(void)
 {
+  /* What is queued gets AR_LOG_REMOTE_DRAIN_MS to go out (the last lines of a stop are
+   * often the interesting ones); then the thread is cancelled. */
+  gint64 until = g_get_monotonic_time() + AR_LOG_REMOTE_DRAIN_MS * 1000;
   g_mutex_lock(&fw_lock);
   Forwarder *f = fw;
   if (f) {
+    f->draining = TRUE;
+    g_cond_broadcast(&f->cond);
+    while (!f->done && g_cond_wait_until(&f->cond, &fw_lock, until))
+      ;
     f->stopping = TRUE;
-    g_cond_signal(&f->cond);
+    g_cond_broadcast(&f->cond);
   }
   g_mutex_unlock(&fw_lock);
   if (!f)

@@ -28,6 +28,7 @@ typedef enum {
 #define AR_LOG_REMOTE_TIMEOUT_S 10 /* connect + handshake, and each write */
 #define AR_LOG_REMOTE_BACKOFF_MIN_MS 500
 #define AR_LOG_REMOTE_BACKOFF_MAX_MS 60000
+#define AR_LOG_REMOTE_DRAIN_MS 2000 /* at stop, for what is queued */
 
 /* A structured field the log writer honours: a line with AR_LOG_LOCAL=1 is
  * not forwarded (the forwarder's own messages). */
@@ -85,7 +86,8 @@ gboolean ar_log_remote_start(const ArLogRemoteOptions *opt,
  * on, the level is wanted and the caller is not the forwarder itself. Never
  * blocks on the network. */
 void ar_log_remote_submit(GLogLevelFlags level, const char *domain, const char *message);
-/* Stops the thread (a send in progress is cancelled); queued lines are lost. */
+/* Sends what is queued if connected (at most AR_LOG_REMOTE_DRAIN_MS), then
+ * stops the thread (a send in progress is cancelled; lines left are lost). */
 void ar_log_remote_stop(void);
 
 G_END_DECLS

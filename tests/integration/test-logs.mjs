@@ -240,7 +240,11 @@ step('a full queue while rsyslog is down: the oldest lines go, the gap is said o
   const all = mine();
   const after = all.slice(all.findIndex((x) => x.line === gaps[0].line) + 1);
   assert.ok(after.length <= 1000 + 64 + 10, `${after.length} lines after the notice`);
-  await d.stop();
+  // A stop sends what is queued (bounded) before the forwarder ends: the last line arrives.
+  const ex = await d.stop();
+  assert.equal(ex.code, 0, `anyroomd exit ${JSON.stringify(ex)}`);
+  await until('"anyroomd: stopping" from the burst room', async () =>
+    mine().some((x) => x.msg === 'anyroomd: stopping'));
 }, 180000);
 
 step('a server with a certificate from another CA is refused: nothing sent, a local error', async () => {
