@@ -441,6 +441,21 @@ ar_log_remote_start(const ArLogRemoteOptions *opt, GError **error)
 }
 
 void
+ar_log_remote_set_hostname(const char *name)
+{
+  if (!g_atomic_int_get(&fw_active))
+    return;
+  char *h = ar_log_remote_hostname(name);
+  g_mutex_lock(&fw_lock);
+  if (fw) {
+    g_free(fw->hostname);
+    fw->hostname = g_steal_pointer(&h);
+  }
+  g_mutex_unlock(&fw_lock);
+  g_free(h);
+}
+
+void
 ar_log_remote_stop(void)
 {
   /* What is queued gets AR_LOG_REMOTE_DRAIN_MS to go out (the last lines of a stop are

@@ -86,6 +86,8 @@ gboolean ar_log_remote_start(const ArLogRemoteOptions *opt,
  * on, the level is wanted and the caller is not the forwarder itself. Never
  * blocks on the network. */
 void ar_log_remote_submit(GLogLevelFlags level, const char *domain, const char *message);
+/* The HOSTNAME of later lines (a renamed room); nothing when not forwarding. */
+void ar_log_remote_set_hostname(const char *name);
 /* Sends what is queued if connected (at most AR_LOG_REMOTE_DRAIN_MS), then
  * stops the thread (a send in progress is cancelled; lines left are lost). */
 void ar_log_remote_stop(void);

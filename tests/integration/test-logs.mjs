@@ -186,6 +186,16 @@ step('a registered secret never leaves the box; its redaction marker does', asyn
   assert.ok(!fs.readFileSync(good.file, 'utf8').includes(SECRET), 'the secret reached rsyslog');
 });
 
+step('a room renamed through the config API is named so in later messages', async () => {
+  let r = await rooms.room.ctl('config', 'set', 'room.name=Huddle Été 2');
+  assert.equal(r.code, 0, ctlFail(r, 'anyroomctl config set room.name'));
+  r = await rooms.room.ctl('volume', '38');
+  assert.equal(r.code, 0, ctlFail(r, 'anyroomctl volume 38'));
+  const line = await until('"controls: speaker volume 38" at rsyslog', async () =>
+    fromAnyroomd(good).find((x) => x.msg === 'controls: speaker volume 38'));
+  assert.equal(line.host, 'Huddle---t---2', 'the name as PRINTUSASCII, byte by byte');
+});
+
 step('rsyslog stopped and started again: anyroomd reconnects, later lines arrive', async () => {
   const ex = await good.p.stop();
   assert.ok(ex, 'rsyslogd stopped');
