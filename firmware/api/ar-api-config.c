@@ -495,6 +495,7 @@ ar_api_config_reset(ArConfig *config, GError **error)
   if (!fresh)
     return FALSE;
   take_settings(config, fresh);
+  ar_log_remote_set_hostname(config->room_name);
   return TRUE;
 }
 
