@@ -309,6 +309,11 @@ run(gpointer data)
 {
   Forwarder *f = data;
   g_private_set(&in_forwarder, GINT_TO_POINTER(1));
+  /* A context of the thread's own: GIO's blocking calls iterate the caller's thread-default
+   * context (glib-networking's sync handshake does); without it they would take the main
+   * context and run the main loop's sources on this thread. */
+  g_autoptr(GMainContext) ctx = g_main_context_new();
+  g_main_context_push_thread_default(ctx);
   g_autoptr(GIOStream) conn = NULL;
   g_autoptr(GPtrArray) batch = g_ptr_array_new_with_free_func(g_free);
   guint backoff = AR_LOG_REMOTE_BACKOFF_MIN_MS, failures = 0;
@@ -407,6 +412,9 @@ run(gpointer data)
   }
   if (conn)
     g_io_stream_close(conn, f->cancel, NULL);
+  g_clear_object(&conn);
+  g_ptr_array_set_size(batch, 0);
+  g_main_context_pop_thread_default(ctx);
   g_mutex_lock(&fw_lock);
   f->done = TRUE;
   g_cond_broadcast(&f->cond);
