@@ -15,6 +15,7 @@
 #include "ar-api-listener.h"
 #include "ar-api.h"
 #include "ar-build-config.h"
+#include "ar-log-remote.h"
 #include "ar-log.h"
 #include "ar-providers.h"
 #include "ar-room-call.h"
@@ -158,6 +159,21 @@ main(int argc, char **argv)
     g_printerr("anyroomd: %s\n", error->message);
     return 1;
   }
+  /* anyroomd's own lines off the box ([logs] remote; docs/fleet.md), from here on: the
+   * secrets of the config are registered by now, so only redacted lines leave. */
+  if (config->logs_remote && *config->logs_remote) {
+    GLogLevelFlags level = G_LOG_LEVEL_INFO;
+    if (config->logs_remote_level)
+      (void)ar_log_remote_parse_level(config->logs_remote_level, &level);
+    ArLogRemoteOptions log_opt = {.url = config->logs_remote,
+                                  .ca_file = config->logs_remote_ca,
+                                  .level = level,
+                                  .hostname = config->room_name};
+    if (!ar_log_remote_start(&log_opt, &error)) {
+      g_printerr("anyroomd: logs.remote: %s\n", error->message);
+      return 1;
+    }
+  }
   g_autoptr(ArCallManager) calls = ar_call_manager_new(config, board, &error);
   if (!calls) {
     g_printerr("anyroomd: media: %s\n", error->message);
@@ -251,6 +267,7 @@ main(int argc, char **argv)
   g_clear_pointer(&updater, ar_updater_free);
   g_clear_pointer(&calls, ar_call_manager_free);
   g_main_loop_unref(d.loop);
+  ar_log_remote_stop();
   /* Everything GStreamer made is gone by now; deinit lets the leaks tracer
    * (GST_TRACERS=leaks) report anything that is not. */
   gst_deinit();

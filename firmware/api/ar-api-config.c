@@ -7,6 +7,7 @@
 
 #include "ar-api-call.h"
 #include "ar-link.h"
+#include "ar-log-remote.h"
 #include "ar-log.h"
 
 G_DEFINE_QUARK(ar - api - config - error - quark, ar_api_config_error)
@@ -475,6 +476,8 @@ ar_api_config_patch(ArConfig *config, const char *state_dir, JsonNode *patch, GS
   ar_log_ring_add_secret(config->turn_password);
   ar_log_ring_add_secret(config->calendar_feed_url);
   ar_log_ring_add_secret(config->calendar_caldav_password);
+  /* Remote syslog: later lines carry the new name. */
+  ar_log_remote_set_hostname(config->room_name);
   if (changed_keys)
     *changed_keys = g_strv_builder_end(names);
   if (changed)
@@ -492,6 +495,7 @@ ar_api_config_reset(ArConfig *config, GError **error)
   if (!fresh)
     return FALSE;
   take_settings(config, fresh);
+  ar_log_remote_set_hostname(config->room_name);
   return TRUE;
 }
 

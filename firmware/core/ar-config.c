@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "ar-build-config.h"
+#include "ar-config-priv.h"
 
 G_DEFINE_QUARK(ar - config - error - quark, ar_config_error)
 
@@ -97,6 +98,9 @@ static const KeySpec config_keys[] = {
     S("calendar", "auto-join", T_BOOL, calendar_auto_join, 0, 0),
     S("calendar", "auto-join-countdown", T_UINT, calendar_auto_join_countdown_s, 3, 120),
     S("calendar", "show-private-titles", T_BOOL, calendar_show_private_titles, 0, 0),
+    S("logs", "remote", T_STRING, logs_remote, 0, 0),
+    S("logs", "remote-ca", T_STRING, logs_remote_ca, 0, 0),
+    S("logs", "remote-level", T_STRING, logs_remote_level, 0, 0),
 };
 #undef S
 
@@ -310,56 +314,6 @@ ar_config_new_default(void)
   return c;
 }
 
-/* [network]: ICE servers. Values never appear in messages for the password. */
-static gboolean
-validate_web(const ArConfig *c, const char *origin, GError **error)
-{
-  if (c->web_wayland_display != NULL &&
-      (!g_path_is_absolute(c->web_wayland_display) || strlen(c->web_wayland_display) >= 108)) {
-    g_set_error(error, AR_CONFIG_ERROR, AR_CONFIG_ERROR_INVALID_VALUE,
-                "%s: web.wayland-display: must be the absolute path of a Wayland socket "
-                "(under 108 bytes)",
-                origin);
-    return FALSE;
-  }
-  return TRUE;
-}
-
-/* [calendar]: https URLs (the sources check them again); a password only with a CalDAV URL.
- * The feed URL is a secret: no message quotes it. */
-static gboolean
-validate_calendar(const ArConfig *c, const char *origin, GError **error)
-{
-  if (c->calendar_feed_url && *c->calendar_feed_url &&
-      (!g_str_has_prefix(c->calendar_feed_url, "https://") ||
-       strlen(c->calendar_feed_url) > 2048)) {
-    g_set_error(error, AR_CONFIG_ERROR, AR_CONFIG_ERROR_INVALID_VALUE,
-                "%s: calendar.feed-url: an https:// URL of at most 2048 bytes", origin);
-    return FALSE;
-  }
-  if (c->calendar_caldav_url && *c->calendar_caldav_url &&
-      (!g_str_has_prefix(c->calendar_caldav_url, "https://") ||
-       strlen(c->calendar_caldav_url) > 2048)) {
-    g_set_error(error, AR_CONFIG_ERROR, AR_CONFIG_ERROR_INVALID_VALUE,
-                "%s: calendar.caldav-url: an https:// URL of at most 2048 bytes", origin);
-    return FALSE;
-  }
-  if (((c->calendar_caldav_password && *c->calendar_caldav_password) ||
-       (c->calendar_caldav_user && *c->calendar_caldav_user)) &&
-      !(c->calendar_caldav_url && *c->calendar_caldav_url)) {
-    g_set_error(error, AR_CONFIG_ERROR, AR_CONFIG_ERROR_INVALID_VALUE,
-                "%s: calendar.caldav-user and caldav-password need calendar.caldav-url", origin);
-    return FALSE;
-  }
-  if (c->calendar_room_address &&
-      (strlen(c->calendar_room_address) > 320 || !strchr(c->calendar_room_address, '@'))) {
-    g_set_error(error, AR_CONFIG_ERROR, AR_CONFIG_ERROR_INVALID_VALUE,
-                "%s: calendar.room-address: an e-mail address (room@example.com)", origin);
-    return FALSE;
-  }
-  return TRUE;
-}
-
 /* TRUE if @name is a channel name (docs/fleet.md): 1-64 letters, digits, '-', '_', '.'. */
 static gboolean
 channel_name_ok(const char *name)
@@ -412,34 +366,6 @@ validate_update(const ArConfig *c, const char *origin, GError **error)
     if (paths[i].value && *paths[i].value && !g_path_is_absolute(paths[i].value)) {
       g_set_error(error, AR_CONFIG_ERROR, AR_CONFIG_ERROR_INVALID_VALUE,
                   "%s: update.%s: must be an absolute path", origin, paths[i].key);
-      return FALSE;
-    }
-  return TRUE;
-}
-
-/* [whip]: an http(s) endpoint (http for one on the room's own network, as
- * whip+http: links), and a token only with it. */
-static gboolean
-validate_whip(const ArConfig *c, const char *origin, GError **error)
-{
-  if (c->whip_endpoint != NULL && ((!g_str_has_prefix(c->whip_endpoint, "https://") &&
-                                    !g_str_has_prefix(c->whip_endpoint, "http://")) ||
-                                   strlen(c->whip_endpoint) > 2048)) {
-    g_set_error(
-        error, AR_CONFIG_ERROR, AR_CONFIG_ERROR_INVALID_VALUE,
-        "%s: whip.endpoint: an https:// URL (http:// on your own network) of at most 2048 bytes",
-        origin);
-    return FALSE;
-  }
-  if (c->whip_token != NULL && c->whip_endpoint == NULL) {
-    g_set_error(error, AR_CONFIG_ERROR, AR_CONFIG_ERROR_INVALID_VALUE,
-                "%s: whip.token needs whip.endpoint (the endpoint it is for)", origin);
-    return FALSE;
-  }
-  for (const char *t = c->whip_token; t && *t; t++)
-    if (!g_ascii_isalnum(*t) && !strchr("-._~+/=", *t)) {
-      g_set_error(error, AR_CONFIG_ERROR, AR_CONFIG_ERROR_INVALID_VALUE,
-                  "%s: whip.token: only the characters of a bearer token (RFC 6750)", origin);
       return FALSE;
     }
   return TRUE;
@@ -674,8 +600,9 @@ ar_config_load_keyfile(GKeyFile *kf, const char *origin, GError **error)
       return NULL;
     }
   }
-  if (!validate_web(c, origin, error) || !validate_whip(c, origin, error) ||
-      !validate_calendar(c, origin, error) || !validate_update(c, origin, error))
+  if (!ar_config_validate_web(c, origin, error) || !ar_config_validate_whip(c, origin, error) ||
+      !ar_config_validate_calendar(c, origin, error) || !validate_update(c, origin, error) ||
+      !ar_config_validate_logs(c, origin, error))
     return NULL;
   if (!validate_network(c, origin, error))
     return NULL;
@@ -759,6 +686,9 @@ ar_config_free(ArConfig *c)
   g_free(c->calendar_caldav_password);
   g_free(c->calendar_ca);
   g_free(c->calendar_room_address);
+  g_free(c->logs_remote);
+  g_free(c->logs_remote_ca);
+  g_free(c->logs_remote_level);
   g_free(c);
 }
 

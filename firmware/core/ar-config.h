@@ -146,6 +146,10 @@ typedef struct {
   gboolean calendar_auto_join;    /* join at the start, after a countdown */
   guint calendar_auto_join_countdown_s;
   gboolean calendar_show_private_titles;
+  /* [logs]: anyroomd's own lines to a remote syslog over TLS (docs/fleet.md) */
+  char *logs_remote;       /* "syslog-tls://HOST:PORT"; NULL or "" = off */
+  char *logs_remote_ca;    /* PEM CA file; NULL = the system store */
+  char *logs_remote_level; /* least severe level sent; NULL = "info" */
 } ArConfig;
 
 ArConfig *ar_config_new_default(void);

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "ar-log.h"
 
+#include "ar-log-remote.h"
+
 #include <string.h>
 
 #define MAX_SECRETS 16
@@ -96,6 +98,28 @@ level_name(GLogLevelFlags level)
   return "DEBUG";
 }
 
+/* Call without the lock. */
+static char *
+one_line(const char *text)
+{
+  g_autofree char *line = g_strdup(text);
+  /* One line each, bounded, valid UTF-8. */
+  g_strdelimit(line, "\r\n", ' ');
+  if (strlen(line) > AR_LOG_LINE_MAX) {
+    const char *end = line + AR_LOG_LINE_MAX;
+    g_utf8_validate(line, AR_LOG_LINE_MAX, &end);
+    line[end - line] = '\0';
+  }
+  return g_utf8_make_valid(line, -1);
+}
+
+char *
+ar_log_clean(const char *text)
+{
+  g_autofree char *valid = one_line(text);
+  return ar_log_redact(valid);
+}
+
 void
 ar_log_ring_append(GLogLevelFlags level, const char *domain, const char *message)
 {
@@ -104,14 +128,7 @@ ar_log_ring_append(GLogLevelFlags level, const char *domain, const char *message
   g_autofree char *line =
       g_strdup_printf("%s %s %s%s%s", when ? when : "", level_name(level), domain ? domain : "",
                       domain ? ": " : "", message ? message : "");
-  /* One line each, bounded, valid UTF-8. */
-  g_strdelimit(line, "\r\n", ' ');
-  if (strlen(line) > AR_LOG_LINE_MAX) {
-    const char *end = line + AR_LOG_LINE_MAX;
-    g_utf8_validate(line, AR_LOG_LINE_MAX, &end);
-    line[end - line] = '\0';
-  }
-  g_autofree char *valid = g_utf8_make_valid(line, -1);
+  g_autofree char *valid = one_line(line);
   g_mutex_lock(&lock);
   char *clean = redact_locked(valid);
   g_free(ring[ring_next]);
@@ -125,15 +142,21 @@ static GLogWriterOutput
 writer(GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer data)
 {
   const char *domain = NULL, *message = NULL;
+  gboolean local = FALSE;
   for (gsize i = 0; i < n_fields; i++) {
     if (g_str_equal(fields[i].key, "GLIB_DOMAIN") && fields[i].length < 0)
       domain = fields[i].value;
     else if (g_str_equal(fields[i].key, "MESSAGE") && fields[i].length < 0)
       message = fields[i].value;
+    else if (g_str_equal(fields[i].key, AR_LOG_LOCAL_FIELD))
+      local = TRUE;
   }
   /* Debug lines only when debug output is on (as the default writer). */
   if (!(level & (G_LOG_LEVEL_DEBUG | G_LOG_LEVEL_INFO)) || g_log_get_debug_enabled())
     ar_log_ring_append(level, domain, message);
+  /* Off the box ([logs] remote), redacted; never the forwarder's own lines. */
+  if (!local)
+    ar_log_remote_submit(level, domain, message);
   return g_log_writer_default(level, fields, n_fields, data);
 }
 

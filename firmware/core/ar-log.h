@@ -2,7 +2,8 @@
 /*
  * ar-log.h: a bounded in-memory ring of the daemon's log lines for the admin
  * UI (view and download), secrets redacted. Every line still goes on to
- * GLib's default writer (journald on the device).
+ * GLib's default writer (journald on the device), and to the remote syslog
+ * forwarder when [logs] remote is set (ar-log-remote.h), redacted too.
  */
 #pragma once
 
@@ -25,6 +26,9 @@ GStrv ar_log_ring_lines(guint max);
 /* Redacts what looks like a credential in @line: TURN URIs with a
  * password, API tokens, "password=..." and the registered secrets. */
 char *ar_log_redact(const char *line);
+/* @text as one line (CR/LF as spaces), at most AR_LOG_LINE_MAX bytes, valid
+ * UTF-8, redacted: what the ring keeps and what is forwarded (ar-log-remote.h). */
+char *ar_log_clean(const char *text);
 void ar_log_ring_clear(void);
 
 G_END_DECLS

@@ -740,6 +740,38 @@ test_turn_credentials(void)
   g_assert_null(strstr(e2->message, "hunter2"));
 }
 
+/* [logs]: off by default; a syslog-tls:// address, an absolute CA, a level name. */
+static void
+test_logs(void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ArConfig) d = load("", &error);
+  g_assert_no_error(error);
+  g_assert_null(d->logs_remote);
+  g_autoptr(ArConfig) c = load("[logs]\nremote=syslog-tls://logs.example.org:6514\n"
+                               "remote-ca=/etc/anyroom/logs-ca.pem\nremote-level=warning\n",
+                               &error);
+  g_assert_no_error(error);
+  g_assert_cmpstr(c->logs_remote, ==, "syslog-tls://logs.example.org:6514");
+  g_assert_cmpstr(c->logs_remote_level, ==, "warning");
+  const struct {
+    const char *text, *key;
+  } bad[] = {
+      {"[logs]\nremote=syslog://logs.example.org:514\n", "logs.remote"},
+      {"[logs]\nremote=syslog-tls://u:pw@logs.example.org\n", "logs.remote"},
+      {"[logs]\nremote-ca=logs-ca.pem\n", "logs.remote-ca"},
+      {"[logs]\nremote-level=loud\n", "logs.remote-level"},
+      {"[logs]\nforward=yes\n", "logs.forward"},
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
+    g_autoptr(GError) e = NULL;
+    g_autoptr(ArConfig) b = load(bad[i].text, &e);
+    g_assert_null(b);
+    g_test_message("%s", e->message);
+    g_assert_nonnull(strstr(e->message, bad[i].key));
+  }
+}
+
 int
 main(int argc, char **argv)
 {
@@ -764,6 +796,7 @@ main(int argc, char **argv)
   g_test_add_func("/config/display-values", test_display_values);
   g_test_add_func("/config/audio-processing", test_audio_processing);
   g_test_add_func("/config/network", test_network);
+  g_test_add_func("/config/logs", test_logs);
   g_test_add_func("/config/network/bad", test_network_bad);
   g_test_add_func("/config/network/turn-credentials", test_turn_credentials);
   return g_test_run();
