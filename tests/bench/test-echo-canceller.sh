@@ -64,7 +64,9 @@ for run in room-off room-aec; do
     exit 1
   }
 done
-delay=$(sed -n 's/.*the echo comes \([0-9-]*\) ms after.*/\1/p' "$tmp/room-aec/dut.log" | tail -1)
+# The first delay the engine measured (later changes follow the devices: seen in CI, an echo
+# that moved from 73 to 33 ms mid-run on a loaded machine, followed, with ERLE 76 dB).
+delay=$(sed -n 's/.*the echo comes \([0-9-]*\) ms after.*/\1/p' "$tmp/room-aec/dut.log" | head -1)
 # What the engine measured, for whoever reads a failure: each change of the delay in use, and the
 # estimates (ar-echo-delay.c's debug lines) that were not skipped for a silent far end.
 sed -n 's/.*\(the echo comes .*\)/# engine: \1/p' "$tmp/room-aec/dut.log"
@@ -82,7 +84,7 @@ print("# one clock, processing on:  " + ", ".join(f"{k} {aec[k]}" for k in keys)
 print("# one clock, control (off):  " + ", ".join(f"{k} {off[k]}" for k in keys))
 print("# in the room, processing on:  " + ", ".join(f"{k} {room[k]}" for k in keys))
 print("# in the room, control (off):  " + ", ".join(f"{k} {room_off[k]}" for k in keys))
-print(f"# in the room, the echo's delay as the engine measured it: {delay} ms")
+print(f"# in the room, the echo's delay as the engine first measured it: {delay} ms")
 checks = []
 # In the room the bar is higher: without the measured delay the engine cancelled 14-21 dB there.
 for where, on, ctl, least in (("one clock", aec, off, 15), ("the engine in the room", room, room_off, 30)):
@@ -95,8 +97,12 @@ for where, on, ctl, least in (("one clock", aec, off, 15), ("the engine in the r
         (f"{where}: in double talk the near end survives (correlation 0.6 or more, level within 15 dB)",
          on["double_talk_corr"] >= 0.6 and on["double_talk_near_kept_db"] >= -15),
     ]
-checks.append(("the engine measured the echo's delay in the room (60-250 ms: the room's 60 ms "
-               "and the devices' buffering)", delay.lstrip("-").isdigit() and 60 <= int(delay) <= 250))
+# The first measurement: the room's 60 ms and the devices' buffering. Later ones are printed
+# above, not asserted: a glitch of the sound devices (an underrun on a loaded machine) moves the
+# echo against the timestamps, and following it is right (the ERLE above is what must hold).
+checks.append(("the engine measured the echo's delay in the room, first at 60-250 ms (the room's "
+               "60 ms and the devices' buffering)",
+               delay.lstrip("-").isdigit() and 60 <= int(delay) <= 250))
 fails = 0
 for i, (name, ok) in enumerate(checks, 1):
     print(f"{'ok' if ok else 'not ok'} {i} {name}")
