@@ -457,11 +457,8 @@ static void
 restarted(SoupMessage *msg, gpointer data)
 {
   ArChannelPoller *p = data;
-  GUri *uri = soup_message_get_uri(msg);
-  if (g_ascii_strcasecmp(g_uri_get_scheme(uri), "https") != 0 && !p->abort_reason) {
-    p->abort_reason = g_strdup("redirected to a URL that is not https://");
-    g_cancellable_cancel(p->cancel);
-  }
+
+  ar_update_refuse_plain_redirect(msg, &p->abort_reason, p->cancel);
 }
 
 static gboolean

@@ -191,15 +191,23 @@ sent(GObject *src, GAsyncResult *res, gpointer data)
   read_next(dl);
 }
 
+void
+ar_update_refuse_plain_redirect(SoupMessage *msg, char **reason, GCancellable *cancel)
+{
+  GUri *uri = soup_message_get_uri(msg);
+
+  if (g_ascii_strcasecmp(g_uri_get_scheme(uri), "https") != 0 && !*reason) {
+    *reason = g_strdup("redirected to a URL that is not https://");
+    g_cancellable_cancel(cancel);
+  }
+}
+
 static void
 restarted(SoupMessage *msg, gpointer data)
 {
   ArDownload *dl = data;
-  GUri *uri = soup_message_get_uri(msg);
-  if (g_ascii_strcasecmp(g_uri_get_scheme(uri), "https") != 0 && !dl->redirect_error) {
-    dl->redirect_error = g_strdup("redirected to a URL that is not https://");
-    g_cancellable_cancel(dl->cancel);
-  }
+
+  ar_update_refuse_plain_redirect(msg, &dl->redirect_error, dl->cancel);
 }
 
 ArDownload *

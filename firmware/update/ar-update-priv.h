@@ -4,6 +4,8 @@
 
 #include "ar-update.h"
 
+#include <libsoup/soup.h>
+
 G_BEGIN_DECLS
 
 /* ---- https download of a bundle (ar-update-download.c) ---- */
@@ -21,6 +23,9 @@ ArDownload *ar_download_start(const char *url, const char *dest, guint64 max, co
                               gpointer data, GError **error) G_GNUC_WARN_UNUSED_RESULT;
 /* Cancels (no callback afterwards) and frees. */
 void ar_download_free(ArDownload *dl);
+/* A message's "restarted" (a redirect): one to a URL that is not https:// is
+ * refused: *@reason says so (the first reason stays) and @cancel is cancelled. */
+void ar_update_refuse_plain_redirect(SoupMessage *msg, char **reason, GCancellable *cancel);
 
 /* ---- following an update channel (ar-channel-poll.c; docs/fleet.md) ---- */
 
