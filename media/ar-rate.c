@@ -20,6 +20,11 @@
 #define AR_RATE_STEP_US (400 * G_TIME_SPAN_MILLISECOND)
 #define AR_RATE_REMB_VALID_US (5 * G_TIME_SPAN_SECOND)
 #define AR_RATE_UP_AFTER_US (2 * G_TIME_SPAN_SECOND)
+/* A smaller picture only once the target stayed low this long: a new size
+ * starts with a key frame, and one sent into the full queue of a link that
+ * just narrowed is lost, with every request for it (./build.sh bench
+ * bandwidth: the far end froze 3 s at the drop to 300 kbit/s). */
+#define AR_RATE_DOWN_AFTER_US (1500 * G_TIME_SPAN_MILLISECOND)
 #define AR_RATE_FAST_UP 1.25
 #define AR_RATE_SLOW_UP 1.05
 /* Past the ceiling by this much, clean for this long while above it (two
@@ -91,7 +96,8 @@ struct _ArRate {
   gint64 rtt_min_us; /* when the lowest was seen */
   double loss;       /* of the last receiver report */
   ArRateLevel level;
-  gint64 up_since_us; /* 0: no move up pending */
+  gint64 up_since_us;   /* 0: no move up pending */
+  gint64 down_since_us; /* 0: no move down pending */
   ArRateLimit limit;
 };
 
@@ -138,9 +144,17 @@ ar_rate_update_level(ArRate *r, gint64 now_us)
   ArRateLevel up = ar_rate_level_for(r, AR_RATE_LEVEL_UP_MARGIN);
 
   if (down > r->level) {
-    r->level = down;
     r->up_since_us = 0;
-  } else if (up < r->level) {
+    if (r->down_since_us == 0)
+      r->down_since_us = now_us;
+    if (now_us - r->down_since_us >= AR_RATE_DOWN_AFTER_US) {
+      r->level = down;
+      r->down_since_us = 0;
+    }
+    return;
+  }
+  r->down_since_us = 0;
+  if (up < r->level) {
     if (r->up_since_us == 0)
       r->up_since_us = now_us;
     else if (now_us - r->up_since_us >= AR_RATE_UP_AFTER_US) {
@@ -182,6 +196,37 @@ ar_rate_settle(ArRate *r, gint64 now_us, double old_target, ArRateLevel old_leve
   return (guint)old_target != (guint)r->target_kbps || old_level != r->level;
 }
 
+/* No loss, no overuse for a while, and a step since the last increase: up,
+ * fast below the zone of the last bottleneck, slowly in it. */
+static void
+ar_rate_maybe_increase(ArRate *r, gint64 now_us)
+{
+  gboolean hold = r->last_decrease_us != 0 && now_us - r->last_decrease_us < AR_RATE_HOLD_US;
+  gboolean calm = r->last_overuse_us == 0 || now_us - r->last_overuse_us >= AR_RATE_HOLD_US;
+
+  if (r->loss >= AR_RATE_LOSS_LOW || hold || !calm || r->target_kbps >= r->max_kbps ||
+      now_us - r->last_increase_us < AR_RATE_STEP_US)
+    return;
+  double zone = AR_RATE_ZONE * r->ceiling_kbps;
+
+  if (r->ceiling_kbps > 0 && r->target_kbps >= zone)
+    r->target_kbps = MAX(r->target_kbps * AR_RATE_SLOW_UP, r->target_kbps + 20);
+  else if (r->ceiling_kbps > 0)
+    r->target_kbps = MIN(r->target_kbps * AR_RATE_FAST_UP, zone); /* not over the zone */
+  else
+    r->target_kbps *= AR_RATE_FAST_UP;
+  /* Past the old bottleneck, and reports say so (they lag): it went away. */
+  if (r->ceiling_kbps > 0 && r->target_kbps > AR_RATE_FORGET * r->ceiling_kbps &&
+      r->clean_above_since != 0 && now_us - r->clean_above_since >= AR_RATE_FORGET_US) {
+    /* The first time the ceiling was only low (an estimate made while
+     * the reports lagged): it moves up. The second time it is gone. */
+    r->ceiling_kbps = r->raises++ == 0 ? r->target_kbps : 0;
+    r->clean_above_since = 0;
+  }
+  r->last_increase_us = now_us;
+  r->limit = AR_RATE_LIMIT_RAMP;
+}
+
 gboolean
 ar_rate_on_report(ArRate *r, gint64 now_us, double loss, double rtt_ms, double sent_kbps)
 {
@@ -200,7 +245,6 @@ ar_rate_on_report(ArRate *r, gint64 now_us, double loss, double rtt_ms, double s
   }
   gboolean queue = FALSE;
   gboolean hold = r->last_decrease_us != 0 && now_us - r->last_decrease_us < AR_RATE_HOLD_US;
-  gboolean calm = r->last_overuse_us == 0 || now_us - r->last_overuse_us >= AR_RATE_HOLD_US;
 
   /* Only a new measurement says something: the stats repeat the last one
    * until the next receiver report. */
@@ -248,26 +292,8 @@ ar_rate_on_report(ArRate *r, gint64 now_us, double loss, double rtt_ms, double s
       r->last_overuse_us = now_us;
       r->limit = by_loss ? AR_RATE_LIMIT_LOSS : AR_RATE_LIMIT_DELAY;
     }
-  } else if (r->loss < AR_RATE_LOSS_LOW && !hold && calm && r->target_kbps < r->max_kbps &&
-             now_us - r->last_increase_us >= AR_RATE_STEP_US) {
-    double zone = AR_RATE_ZONE * r->ceiling_kbps;
-
-    if (r->ceiling_kbps > 0 && r->target_kbps >= zone)
-      r->target_kbps = MAX(r->target_kbps * AR_RATE_SLOW_UP, r->target_kbps + 20);
-    else if (r->ceiling_kbps > 0)
-      r->target_kbps = MIN(r->target_kbps * AR_RATE_FAST_UP, zone); /* not over the zone */
-    else
-      r->target_kbps *= AR_RATE_FAST_UP;
-    /* Past the old bottleneck, and reports say so (they lag): it went away. */
-    if (r->ceiling_kbps > 0 && r->target_kbps > AR_RATE_FORGET * r->ceiling_kbps &&
-        r->clean_above_since != 0 && now_us - r->clean_above_since >= AR_RATE_FORGET_US) {
-      /* The first time the ceiling was only low (an estimate made while
-       * the reports lagged): it moves up. The second time it is gone. */
-      r->ceiling_kbps = r->raises++ == 0 ? r->target_kbps : 0;
-      r->clean_above_since = 0;
-    }
-    r->last_increase_us = now_us;
-    r->limit = AR_RATE_LIMIT_RAMP;
+  } else {
+    ar_rate_maybe_increase(r, now_us);
   }
   return ar_rate_settle(r, now_us, old_target, old_level);
 }
@@ -336,6 +362,13 @@ ar_rate_on_twcc(ArRate *r, gint64 now_us, const ArRateTwcc *w)
       r->limit = by_loss ? AR_RATE_LIMIT_LOSS : AR_RATE_LIMIT_DELAY;
     }
     r->last_overuse_us = now_us;
+    if (by_loss) {
+      /* That loss is answered: the next judgement counts from here, or it
+       * would hold the target down for seconds after the link came back. */
+      r->loss = 0;
+      r->twcc_acc_sent = r->twcc_acc_lost = 0;
+      r->twcc_acc_since_us = 0;
+    }
   }
   return ar_rate_settle(r, now_us, old_target, old_level);
 }

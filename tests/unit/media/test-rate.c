@@ -436,6 +436,26 @@ test_twcc_reports_stand_aside(void)
   g_assert_cmpuint(ar_rate_get_target_kbps(q), ==, MAX_KBPS);
 }
 
+/* A link that narrows at once: the picture keeps its size until the target
+ * stayed low for 1.5 s (a new size starts with a key frame, which the full
+ * queue would lose), then halves. */
+static void
+test_twcc_size_waits(void)
+{
+  TwSim s;
+
+  tw_init(&s);
+  tw_run(&s, 5);
+  g_assert_cmpint(ar_rate_get_level(s.rate), ==, AR_RATE_LEVEL_FULL);
+  s.cap_kbps = 300;
+  tw_run(&s, 1.0);
+  g_assert_cmpuint(ar_rate_get_target_kbps(s.rate), <, (guint)(0.4 * MAX_KBPS));
+  g_assert_cmpint(ar_rate_get_level(s.rate), ==, AR_RATE_LEVEL_FULL);
+  tw_run(&s, 1.5);
+  g_assert_cmpint(ar_rate_get_level(s.rate), !=, AR_RATE_LEVEL_FULL);
+  ar_rate_free(s.rate);
+}
+
 static void
 test_twcc_hostile(void)
 {
@@ -499,5 +519,6 @@ main(int argc, char **argv)
   g_test_add_func("/media/rate/twcc-random-loss", test_twcc_random_loss);
   g_test_add_func("/media/rate/twcc-reports-stand-aside", test_twcc_reports_stand_aside);
   g_test_add_func("/media/rate/twcc-hostile", test_twcc_hostile);
+  g_test_add_func("/media/rate/twcc-size-waits", test_twcc_size_waits);
   return g_test_run();
 }
