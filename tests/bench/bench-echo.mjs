@@ -4,6 +4,8 @@
 //   - the canceller alone on one clock (tests/lab/echo/one-clock.sh: the room computed offline,
 //     one gst-launch plays both files), cancellation off (control) and with the engine's
 //     webrtcdsp settings (media/ar-capture-audio.c): what the canceller can do;
+//   - the same on Debian 13's webrtcdsp (webrtc-audio-processing 1.x, AEC3: the device image's), in
+//     a trixie root made once by tests/lab/debian-root.sh (mmdebstrap, cached in the build folder);
 //   - the engine itself in the echo lab's PipeWire room (tests/lab/echo/echo-lab.sh with
 //     BUILD/tests/bench/echo-dut: anyroomd's capture graph on ALSA devices through ALSA's pulse
 //     plugin), processing off (control), then AR_BENCH_ECHO_RUNS runs (3) with echo cancellation
@@ -63,6 +65,23 @@ const oneClock = path.join(ECHO, 'one-clock.sh');
 const lab = path.join(ECHO, 'echo-lab.sh');
 rows.push(['canceller alone, one clock: cancellation off (control)', run('one-clock-off', oneClock, ['--', 'echo-cancel=false'])]);
 rows.push(['canceller alone, one clock: the engine\'s settings', run('one-clock-engine', oneClock, ['--', ...ENGINE_PROPS])]);
+// The same canceller as the device image has it: Debian 13's webrtcdsp, on webrtc-audio-processing
+// 1.x (AEC3, with a delay estimator of its own), in a cached trixie root (tests/lab/debian-root.sh).
+const TRIXIE_PKGS = 'gstreamer1.0-tools,gstreamer1.0-plugins-base,gstreamer1.0-plugins-good,gstreamer1.0-plugins-bad';
+const rootRun = spawnSync(path.join(ECHO, '..', 'debian-root.sh'), [path.join(BUILD, 'echo-root-trixie'), 'trixie', TRIXIE_PKGS], { encoding: 'utf8', timeout: 900000 });
+const trixie = rootRun.status === 0 ? rootRun.stdout.trim() : null;
+const wap = trixie ? spawnSync('chroot', [trixie, 'dpkg-query', '-W', '-f', '${Version}', 'libwebrtc-audio-processing-1-3'], { encoding: 'utf8' }).stdout.trim() : '';
+// The engine sets only the properties this webrtcdsp has (1.26 on 1.x has no echo-suppression-level).
+const inspect = trixie ? spawnSync('chroot', [trixie, 'gst-inspect-1.0', 'webrtcdsp'], { encoding: 'utf8' }).stdout || '' : '';
+const TRIXIE_PROPS = ENGINE_PROPS.filter((p) => new RegExp(`^\\s+${p.split('=')[0]}\\s+:`, 'm').test(inspect));
+for (const [name, label, args] of [
+  ['trixie-off', 'cancellation off (control)', ['--', 'echo-cancel=false']],
+  ['trixie-engine', 'the engine\'s settings', ['--', ...TRIXIE_PROPS]],
+  ['trixie-engine-120', 'the engine\'s settings, the echo 120 ms late', ['--delay-ms', '120', '--', ...TRIXIE_PROPS]],
+]) {
+  const title = `canceller alone, one clock, Debian 13 (webrtc-audio-processing ${wap || '1.x'}, AEC3): ${label}`;
+  rows.push([title, trixie ? run(name, oneClock, ['--root', trixie, ...args]) : { name, error: `no trixie root: ${(rootRun.stderr || '').trim().split('\n').slice(-1)[0]}`.slice(0, 60) }]);
+}
 // The engine's devices: ALSA (the product's usual path) through ALSA's pulse plugin on the lab's
 // PipeWire (echo-lab.sh defines ar_lab_mic and ar_lab_room_speaker), and once PipeWire's pulse
 // server itself (pulse:room_air.monitor, pulse:room_speaker: echo-dut's defaults).
@@ -94,4 +113,4 @@ console.log(`Echo cancellation: 60 ms room, 10 dB, reverb; ${machine()}; ${cmdli
 for (const l of tableLines(table)) console.log(l);
 const aec = rows.filter(([l]) => l.startsWith('engine in the room (ALSA): echo')).map(([, r]) => r.m?.erle_db).filter(Number.isFinite);
 console.log(`Target: ERLE >= 25 dB on far-end-only speech. The engine reached it in ${aec.filter((x) => x >= 25).length} of ${RUNS} runs; ` +
-  `the canceller alone with the same settings: ${fmt(rows[1][1].m?.erle_db)} dB. Outputs (WAV, metrics.json) in ${OUT}.`);
+  `the canceller alone with the same settings: ${fmt(rows[1][1].m?.erle_db)} dB (Debian 12), ${fmt(rows[3][1].m?.erle_db)} dB (Debian 13, AEC3). Outputs (WAV, metrics.json) in ${OUT}.`);

@@ -46,8 +46,9 @@
 # /metrics (tests/integration/test-metrics.mjs with AR_BENCH_METRICS_S, ~1.5 min): 10 scrapes a
 # second in a real Janus call, latency and anyroomd's CPU with and without them.
 # `./build.sh bench metrics` runs only it. AR_BENCH_METRICS_S (30).
-# Echo cancellation (tests/bench/bench-echo.mjs, ~4 min, the echo lab: tests/lab/echo): the
-# canceller alone on one clock (control and the engine's settings), then the engine in the lab's
+# Echo cancellation (tests/bench/bench-echo.mjs, ~6 min, the echo lab: tests/lab/echo; the first
+# time also ~2 min for a cached Debian 13 root): the canceller alone on one clock (control and the
+# engine's settings; Debian 12's AEC2 and Debian 13's AEC3), then the engine in the lab's
 # PipeWire room (control and AR_BENCH_ECHO_RUNS runs, 3): ERLE, residual echo, the near end kept
 # in double talk. `./build.sh bench echo` runs only it; outputs in BUILD/bench-echo.
 # Exit 0 whenever it ran: timings never fail it; 1 if it could not run.

@@ -15,19 +15,8 @@ PKGS="rauc,rauc-service,dbus-daemon,squashfs-tools"
 ROOT="$BUILD/update-rauc-root-trixie"
 
 [ "$(id -u)" = 0 ] || { echo "Bail out! needs root (mmdebstrap, loop devices)"; exit 1; }
-command -v mmdebstrap >/dev/null || { echo "Bail out! mmdebstrap is not installed (./build.sh deps)"; exit 1; }
-if [ "$(cat "$ROOT/.ar-packages" 2>/dev/null)" != "$PKGS" ]; then
-  rm -rf "$ROOT" "$ROOT.tmp"
-  echo "making a trixie root with $PKGS in $ROOT (cached)" >&2
-  if ! nice -n 10 mmdebstrap --variant=apt --include="$PKGS" trixie "$ROOT.tmp" \
-    "${AR_DEBIAN_MIRROR:-http://deb.debian.org/debian}" >"$BUILD/update-rauc-root-trixie.log" 2>&1; then
-    rm -rf "$ROOT.tmp"
-    echo "Bail out! mmdebstrap failed: $(tail -3 "$BUILD/update-rauc-root-trixie.log" | tr '\n' ' ')"
-    exit 1
-  fi
-  echo "$PKGS" >"$ROOT.tmp/.ar-packages"
-  mv "$ROOT.tmp" "$ROOT"
-fi
+"$SRC/tests/lab/debian-root.sh" "$ROOT" trixie "$PKGS" >/dev/null 2>"$BUILD/update-rauc-root-trixie.err" ||
+  { echo "Bail out! $(tail -1 "$BUILD/update-rauc-root-trixie.err")"; exit 1; }
 echo "RAUC service: $(chroot "$ROOT" rauc --version)" >&2
 AR_UPDATE_TEST_RAUC="$SRC/tests/update/rauc-in-root.sh $ROOT" \
   exec "$SRC/tests/update/test-update-rauc.sh" "$BUILD" "$SRC"

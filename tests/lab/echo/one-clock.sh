@@ -9,16 +9,20 @@
 # the engine's figures come from echo-lab.sh with build/tests/bench/echo-dut.
 # --engine: the engine's own processing element instead of gst-launch's webrtcdsp (echo-dut in
 # its one-clock mode, AR_ECHO_PROCESSING as echo-dut reads it, default "aec"; no PROPS).
+# --root DIR: the canceller's gst-launch runs in that Debian root (tests/lab/debian-root.sh; OUTDIR
+# bind-mounted at /echo in a mount namespace of its own): another release's webrtcdsp, e.g. Debian
+# 13's on webrtc-audio-processing 1.x (AEC3), the device image's.
 # Prints echo-metrics' JSON (OUTDIR/metrics.json). Runs in real time (30 s).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../../.." && pwd)
 out=${1:?usage: one-clock.sh OUTDIR [--delay-ms N] [--attenuation-db N] [-- PROPS...]}
 shift
-delay_ms=60 att_db=10 engine=0
+delay_ms=60 att_db=10 engine=0 root=""
 while [ $# -gt 0 ]; do
   case $1 in
   --engine) engine=1; shift ;;
+  --root) root=$(realpath "$2"); shift 2 ;;
   --delay-ms) delay_ms=$2; shift 2 ;;
   --attenuation-db) att_db=$2; shift 2 ;;
   --) shift; break ;;
@@ -48,10 +52,27 @@ if [ "$engine" = 1 ]; then
     AR_ECHO_PROCESSING="${AR_ECHO_PROCESSING:-aec}" "$dut" >"$out/dut.log" 2>&1 ||
     { echo "one-clock: echo-dut failed ($out/dut.log)" >&2; exit 1; }
 else
-gst-launch-1.0 -q filesrc location="$out/mic.wav" ! wavparse ! audioconvert ! "$caps" \
-  ! webrtcdsp probe=p noise-suppression=false gain-control=false "$@" ! audioconvert ! "$caps" \
-  ! wavenc ! filesink location="$out/out.wav" sync=true \
-  filesrc location="$out/far.wav" ! wavparse ! audioconvert ! "$caps" \
-  ! webrtcechoprobe name=p ! fakesink sync=true
+  # The canceller's pipeline as a script, the files under OUTDIR (/echo in a --root).
+  if [ -n "$root" ]; then
+    d=/echo
+  else
+    d=$out
+  fi
+  {
+    printf 'gst-launch-1.0 -q filesrc location=%q ! wavparse ! audioconvert ! %q' "$d/mic.wav" "$caps"
+    printf ' ! webrtcdsp probe=p noise-suppression=false gain-control=false'
+    [ $# -eq 0 ] || printf ' %q' "$@"
+    printf ' ! audioconvert ! %q ! wavenc ! filesink location=%q sync=true' "$caps" "$d/out.wav"
+    printf ' filesrc location=%q ! wavparse ! audioconvert ! %q' "$d/far.wav" "$caps"
+    printf ' ! webrtcechoprobe name=p ! fakesink sync=true\n'
+  } >"$out/canceller.sh"
+  if [ -n "$root" ]; then
+    mkdir -p "$root/echo"
+    # OUTDIR at /echo in the root; the mount goes with the mount namespace.
+    unshare -m sh -c 'mount --bind "$1" "$2/echo" && exec chroot "$2" bash /echo/canceller.sh' \
+      sh "$out" "$root"
+  else
+    bash "$out/canceller.sh"
+  fi
 fi
 "$metrics" "$out" | tee "$out/metrics.json"
