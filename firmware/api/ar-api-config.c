@@ -485,6 +485,32 @@ ar_api_config_patch(ArConfig *config, const char *state_dir, JsonNode *patch, GS
   return TRUE;
 }
 
+/* The forwarder's options from [logs]; the strings point into @c. */
+static void
+log_options(const ArConfig *c, ArLogRemoteOptions *opt)
+{
+  GLogLevelFlags level = G_LOG_LEVEL_INFO;
+  if (c->logs_remote_level)
+    (void)ar_log_remote_parse_level(c->logs_remote_level, &level);
+  *opt = (ArLogRemoteOptions){.url = c->logs_remote,
+                              .ca_file = c->logs_remote_ca,
+                              .cert_file = c->logs_remote_cert,
+                              .key_file = c->logs_remote_key,
+                              .level = level,
+                              .hostname = c->room_name};
+}
+
+gboolean
+ar_api_config_apply_logs(const ArConfig *config, GError **error)
+{
+  ar_log_remote_stop();
+  if (!config->logs_remote || !*config->logs_remote)
+    return TRUE;
+  ArLogRemoteOptions opt;
+  log_options(config, &opt);
+  return ar_log_remote_start(&opt, error);
+}
+
 gboolean
 ar_api_config_reset(ArConfig *config, GError **error)
 {

@@ -56,6 +56,10 @@ gboolean ar_api_config_patch(ArConfig *config, const char *state_dir, JsonNode *
                              GStrv *changed_keys, ArApiConfigChanged *changed,
                              GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
+/* (Re)starts anyroomd's log forwarder with @config's [logs] (stopped when
+ * logs.remote is unset): at start, and after a change of the logs settings. */
+gboolean ar_api_config_apply_logs(const ArConfig *config, GError **error) G_GNUC_WARN_UNUSED_RESULT;
+
 /* Puts @config's settable fields back to the config file's values. */
 gboolean ar_api_config_reset(ArConfig *config, GError **error) G_GNUC_WARN_UNUSED_RESULT;
 /* Removes settings.conf (factory reset). */
