@@ -203,7 +203,11 @@ ar_log_journal_send(GIOStream *conn, const char *host, guint16 port, GPtrArray *
     keep = FALSE;
   }
   if (status < 200 || status > 299) {
-    g_set_error(error, AR_LOG_REMOTE_ERROR, AR_LOG_REMOTE_ERROR_RECEIVER,
+    /* A client error other than who we are, or "later", is about the lines themselves. */
+    gboolean refused = status >= 400 && status <= 499 && status != 401 && status != 403 &&
+                       status != 408 && status != 429;
+    g_set_error(error, AR_LOG_REMOTE_ERROR,
+                refused ? AR_LOG_REMOTE_ERROR_REFUSED : AR_LOG_REMOTE_ERROR_RECEIVER,
                 "the receiver answered %u %s", status, reason);
     return FALSE;
   }

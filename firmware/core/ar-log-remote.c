@@ -226,6 +226,8 @@ typedef struct {
   /* Sends a connection must make before it is known to work: 1 where the receiver
    * answers each request, 2 for a stream (a write only fills the socket). */
   guint proven_after;
+  /* HTTP: a server closes an idle kept-alive connection; a new one is made, nothing said. */
+  gboolean idle_close_normal;
 } Transport;
 
 struct _Forwarder {
@@ -286,8 +288,8 @@ journal_send(Forwarder *f, GIOStream *conn, GPtrArray *batch, gboolean *keep, GE
 }
 
 static const Transport transports[] = {
-    [AR_LOG_REMOTE_SYSLOG_TLS] = {syslog_format, syslog_send, 2},
-    [AR_LOG_REMOTE_JOURNAL_HTTPS] = {journal_format, journal_send, 1},
+    [AR_LOG_REMOTE_SYSLOG_TLS] = {syslog_format, syslog_send, 2, FALSE},
+    [AR_LOG_REMOTE_JOURNAL_HTTPS] = {journal_format, journal_send, 1, TRUE},
 };
 
 /* ---- the forwarder ---- */
@@ -384,14 +386,15 @@ backoff_deadline(guint *backoff_ms)
   return g_get_monotonic_time() + (gint64)wait * 1000;
 }
 
-/* Waits until @until, a stop or a drain: TRUE to go on. */
+/* Waits until @until, a stop or a drain: FALSE on a stop. A drain ends the wait (what is
+ * queued gets one more try within the drain's time). */
 static gboolean
 wait_backoff(Forwarder *f, gint64 until)
 {
   g_mutex_lock(&fw_lock);
   while (!f->stopping && !f->draining && g_cond_wait_until(&f->cond, &fw_lock, until))
     ;
-  gboolean stop = f->stopping || f->draining;
+  gboolean stop = f->stopping;
   g_mutex_unlock(&fw_lock);
   return !stop;
 }
@@ -410,7 +413,9 @@ run(gpointer data)
   g_autoptr(GPtrArray) batch = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
   guint backoff = AR_LOG_REMOTE_BACKOFF_MIN_MS, failures = 0, sent = 0;
   gint64 last_warn = 0;
-  gboolean ever = FALSE, lost = FALSE;
+  gboolean ever = FALSE, lost = FALSE, quiet = FALSE;
+  guint64 refused = 0;
+  gint64 last_refused = 0;
 
   for (;;) {
     if (!conn) {
@@ -420,8 +425,16 @@ run(gpointer data)
         g_mutex_lock(&fw_lock);
         gboolean draining = f->draining;
         g_mutex_unlock(&fw_lock);
-        if (draining || g_cancellable_is_cancelled(f->cancel))
+        if (draining || g_cancellable_is_cancelled(f->cancel)) {
+          g_mutex_lock(&fw_lock);
+          guint left = batch->len + ar_log_queue_length(f->queue);
+          g_mutex_unlock(&fw_lock);
+          if (left > 0 && !g_cancellable_is_cancelled(f->cancel))
+            local_log(G_LOG_LEVEL_WARNING, "logs: cannot forward to %s:%u: %s (%u lines not sent)",
+                      f->host, f->port, e->message, left);
           break;
+        }
+        quiet = FALSE; /* a failure is said, so is the next success */
         gint64 now = g_get_monotonic_time();
         if (failures++ == 0 || now - last_warn > WARN_EVERY_US) {
           last_warn = now;
@@ -432,9 +445,10 @@ run(gpointer data)
           break;
         continue;
       }
-      if (!lost)
+      if (!lost && !quiet)
         local_log(G_LOG_LEVEL_MESSAGE, "logs: forwarding to %s:%u%s", f->host, f->port,
                   ever ? " again" : "");
+      quiet = FALSE;
       ever = TRUE;
       failures = 0;
       sent = 0;
@@ -468,6 +482,12 @@ run(gpointer data)
     g_autoptr(GError) e = NULL;
     gboolean keep = TRUE;
     if (peer_closed(conn)) {
+      if (f->transport->idle_close_normal && sent >= f->transport->proven_after) {
+        g_io_stream_close(conn, NULL, NULL);
+        g_clear_object(&conn);
+        quiet = TRUE;
+        continue;
+      }
       g_set_error_literal(&e, G_IO_ERROR, G_IO_ERROR_CLOSED, "the server closed the connection");
     } else if (f->transport->send(f, conn, batch, &keep, &e)) {
       g_ptr_array_set_size(batch, 0);
@@ -485,6 +505,25 @@ run(gpointer data)
     }
     if (g_cancellable_is_cancelled(f->cancel))
       break;
+    if (g_error_matches(e, AR_LOG_REMOTE_ERROR, AR_LOG_REMOTE_ERROR_REFUSED)) {
+      /* The receiver answered that it will not take these lines (a 4xx other than
+       * 401/403/408/429): sent again they would block every later line. */
+      refused += batch->len;
+      gint64 now = g_get_monotonic_time();
+      if (last_refused == 0 || now - last_refused > WARN_EVERY_US) {
+        local_log(G_LOG_LEVEL_WARNING,
+                  "logs: %s:%u refused %" G_GUINT64_FORMAT " lines: %s (dropped)", f->host, f->port,
+                  refused, e->message);
+        last_refused = now;
+        refused = 0;
+      }
+      g_ptr_array_set_size(batch, 0);
+      sent++;
+      g_io_stream_close(conn, NULL, NULL);
+      g_clear_object(&conn);
+      quiet = TRUE;
+      continue;
+    }
     /* Kept: the batch goes again on the next connection (at least once). */
     if (!lost || g_get_monotonic_time() - last_warn > WARN_EVERY_US) {
       local_log(G_LOG_LEVEL_WARNING, "logs: lost the connection to %s:%u: %s (reconnecting)",

@@ -24,7 +24,8 @@ G_BEGIN_DECLS
 GQuark ar_log_remote_error_quark(void);
 typedef enum {
   AR_LOG_REMOTE_ERROR_INVALID,
-  AR_LOG_REMOTE_ERROR_RECEIVER, /* the receiver answered something else than OK */
+  AR_LOG_REMOTE_ERROR_RECEIVER, /* the receiver answered something else than OK: try again */
+  AR_LOG_REMOTE_ERROR_REFUSED,  /* it will not take these lines (HTTP 4xx): drop them */
 } ArLogRemoteError;
 
 typedef enum {
