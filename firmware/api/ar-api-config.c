@@ -9,6 +9,7 @@
 #include "ar-link.h"
 #include "ar-log-remote.h"
 #include "ar-log.h"
+#include "ar-media.h"
 
 G_DEFINE_QUARK(ar - api - config - error - quark, ar_api_config_error)
 
@@ -262,17 +263,18 @@ add_tri(JsonBuilder *b, const char *name, int value)
     json_builder_add_boolean_value(b, value);
 }
 
-/* SHA-256 (hex) of the DER of the first certificate in @path, or NULL. */
+/* "AB:CD:..." SHA-256 of the first certificate in @path (as `openssl x509 -fingerprint
+ * -sha256` prints it, and the admin page shows its own), or NULL. */
 static char *
 pem_fingerprint(const char *path)
 {
-  if (!path || !*path)
+  g_autofree char *pem = NULL;
+  gsize len = 0;
+  if (!path || !*path || !g_file_get_contents(path, &pem, &len, NULL) ||
+      len > AR_API_CONFIG_MAX_PEM * 8)
     return NULL;
-  g_autoptr(GTlsCertificate) cert = g_tls_certificate_new_from_file(path, NULL);
-  g_autoptr(GByteArray) der = NULL;
-  if (cert)
-    g_object_get(cert, "certificate", &der, NULL);
-  return der ? g_compute_checksum_for_data(G_CHECKSUM_SHA256, der->data, der->len) : NULL;
+  g_autofree char *fp = ar_certificate_fingerprint(pem, "sha-256", NULL);
+  return fp && g_str_has_prefix(fp, "sha-256 ") ? g_strdup(fp + strlen("sha-256 ")) : NULL;
 }
 
 JsonNode *
