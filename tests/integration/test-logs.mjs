@@ -20,6 +20,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { buildDir, mkTemp, run, startAnyroomd, startProcess, tail } from '../lab/lab.mjs';
+import { certPins, launchAdminBrowser, pinnedRequest } from '../lab/admin-browser.mjs';
 import { ctlFail, stepper, until } from './common.mjs';
 
 const OUT = path.join(buildDir(), 'meson-logs', 'lab', 'logs');
@@ -38,6 +39,8 @@ const SECRET = 'S3cretTurnPass99';
 const rsyslogs = {}; // name -> {p (startProcess handle), conf, file, log}
 const rooms = {}; // name -> startAnyroomd handle
 const journals = {}; // name -> {p, dir, out, log}
+let browser = null;
+const proxies = []; // {p}
 
 const { step, failed } = stepper({
   timeout: 60000,
@@ -132,14 +135,14 @@ function received(r) {
 }
 const fromAnyroomd = (r) => received(r).filter((x) => x.app === 'anyroomd');
 
-function writeConf(name, port, ca, host = '127.0.0.1', level = 'info', { scheme = 'syslog-tls', client = null } = {}) {
+function writeConf(name, port, ca, host = '127.0.0.1', level = 'info', { scheme = 'syslog-tls', client = null, admin = 'none' } = {}) {
   const dir = path.join(TMP, name);
   fs.mkdirSync(dir, { recursive: true });
   const conf = path.join(dir, 'anyroom.conf');
   fs.writeFileSync(conf, [
     '[room]', `name=${ROOM}`,
     '[device]', 'camera=test', 'microphone=test', 'speaker=none', 'display=none',
-    '[admin]', 'listen=none',
+    '[admin]', `listen=${admin}`,
     '[update]', 'enabled=false',
     '[web]', 'enabled=false',
     '[network]', 'turn=turn:127.0.0.1:3478', 'turn-username=room4', `turn-password=${SECRET}`,
@@ -412,6 +415,75 @@ step('mutual TLS: rsyslog with Authmode x509/certvalid takes a room with its cli
   await m.p.stop();
 }, 90000);
 
+step('journal-remote behind nginx requiring a client certificate: a room with one arrives, one without is refused and says so', async () => {
+  // Debian's journal-remote cannot ask for a client certificate (no --trust): the proxy of
+  // docs/fleet.md does. nginx closes idle connections after 1 s, and anyroomd reconnects silently.
+  const HTTP_PORT = 19531;
+  const PROXY_PORT = 19533;
+  const j = journals.proxied = { name: 'proxied', dir: path.join(TMP, 'journal-proxied') };
+  j.out = path.join(j.dir, 'out');
+  j.log = path.join(j.dir, 'journal-remote.out');
+  fs.mkdirSync(j.out, { recursive: true });
+  j.p = startProcess(JOURNAL_REMOTE, [`--listen-http=127.0.0.1:${HTTP_PORT}`, `--output=${j.out}/`], { logFile: j.log });
+  const n = path.join(TMP, 'nginx');
+  fs.mkdirSync(n, { recursive: true });
+  fs.writeFileSync(path.join(n, 'nginx.conf'), `
+daemon off;
+user root;
+pid ${n}/nginx.pid;
+error_log ${n}/error.log info;
+events { worker_connections 64; }
+http {
+  access_log ${n}/access.log;
+  client_body_temp_path ${n}/body;
+  proxy_temp_path ${n}/proxy;
+  fastcgi_temp_path ${n}/fastcgi;
+  uwsgi_temp_path ${n}/uwsgi;
+  scgi_temp_path ${n}/scgi;
+  keepalive_timeout 1s;
+  server {
+    listen 127.0.0.1:${PROXY_PORT} ssl;
+    ssl_certificate ${pki.cert};
+    ssl_certificate_key ${pki.key};
+    ssl_client_certificate ${pki.ca};
+    ssl_verify_client on;
+    location = /upload { proxy_pass http://127.0.0.1:${HTTP_PORT}; }
+  }
+}
+`);
+  const proxy = { p: startProcess('nginx', ['-c', path.join(n, 'nginx.conf'), '-e', path.join(n, 'error.log')], { logFile: path.join(n, 'nginx.out') }) };
+  proxies.push(proxy);
+  await until('nginx and journal-remote listening', async () => {
+    if (proxy.p.exited) throw new Error(`nginx exited: ${tail(path.join(n, 'error.log'), 10)}`);
+    if (j.p.exited) throw new Error(`journal-remote exited: ${tail(j.log, 10)}`);
+    return (await portOpen(PROXY_PORT)) && (await portOpen(HTTP_PORT));
+  }, 20000);
+  const a = writeConf('room-proxied', PROXY_PORT, pki.ca, '127.0.0.1', 'info', { scheme: 'journal-https', client: pki });
+  const d = rooms.proxied = await startAnyroomd({ tmp: a.dir, extraArgs: ['--config', a.conf] });
+  const pid = String(d.pid);
+  const mine = async (p) => (await journalEntries(j)).filter((e) => e.SYSLOG_PID === p);
+  await until('the startup line through the proxy', async () =>
+    (await mine(pid)).some((e) => e.MESSAGE.includes(`room '${ROOM}'`)), 30000);
+  // Past nginx's keep-alive timeout: the next line goes on a new connection, nothing said.
+  await new Promise((r) => setTimeout(r, 2500));
+  let r = await d.ctl('volume', '71');
+  assert.equal(r.code, 0, ctlFail(r, 'anyroomctl volume 71'));
+  await until('"controls: speaker volume 71" through the proxy', async () =>
+    (await mine(pid)).some((e) => e.MESSAGE === 'controls: speaker volume 71'));
+  assert.doesNotMatch(d.logTail(2000), /logs: (?:lost the connection|cannot forward)/);
+  // Without a certificate: nginx answers 400; the lines are dropped (said locally), not retried forever.
+  const b = writeConf('room-proxied-nocert', PROXY_PORT, pki.ca, '127.0.0.1', 'info', { scheme: 'journal-https' });
+  const e = rooms.proxiedNocert = await startAnyroomd({ tmp: b.dir, extraArgs: ['--config', b.conf] });
+  await until('the room without a certificate says it was refused', async () =>
+    /logs: 127\.0\.0\.1:19533 refused \d+ lines: the receiver answered 400 .*\(dropped\)/.test(e.logTail(2000)), 30000);
+  r = await e.ctl('volume', '72');
+  assert.equal(r.code, 0, ctlFail(r, 'anyroomctl volume 72'));
+  await e.stop();
+  assert.deepEqual(await mine(String(e.pid)), [], 'lines of a room without a certificate were stored');
+  await d.stop();
+  await proxy.p.stop();
+}, 90000);
+
 step('[logs] through the config API: checked (a clear 400), PEM write-only, applied without a restart', async () => {
   const d = rooms.room; // forwarding to the good rsyslog since the start
   const pid = String(d.pid);
@@ -439,7 +511,7 @@ step('[logs] through the config API: checked (a clear 400), PEM write-only, appl
   const got = await d.ctl('config');
   const logs = JSON.parse(got.stdout).logs;
   assert.equal(logs.remote, `journal-https://127.0.0.1:${JOURNAL_PORT}`);
-  const fp = (f) => new crypto.X509Certificate(fs.readFileSync(f)).fingerprint256.replaceAll(':', '').toLowerCase();
+  const fp = (f) => new crypto.X509Certificate(fs.readFileSync(f)).fingerprint256;
   assert.equal(logs['remote-ca-sha256'], fp(pki.ca));
   assert.equal(logs['remote-cert-sha256'], fp(pki.clientCert));
   assert.equal(logs['remote-key-set'], true);
@@ -454,22 +526,73 @@ step('[logs] through the config API: checked (a clear 400), PEM write-only, appl
     (await journalEntries(journal)).some((e) => e.SYSLOG_PID === pid && e.MESSAGE === 'controls: speaker volume 61'));
   assert.ok(!fromAnyroomd(good).some((x) => x.procid === pid && x.msg === 'controls: speaker volume 61'));
   // The change itself was sent to the old receiver before it stopped (its queue drained).
-  assert.ok(fromAnyroomd(good).some((x) => x.procid === pid && /^config: changed logs\.remote/.test(x.msg)));
+  await until('"config: changed logs.remote, ..." at rsyslog', async () =>
+    fromAnyroomd(good).some((x) => x.procid === pid && /^config: changed logs\.remote/.test(x.msg)));
   // Off: the forwarder stops.
   r = await d.ctl('config', 'set', 'logs.remote=');
   assert.equal(r.code, 0, ctlFail(r, 'anyroomctl config set logs.remote='));
   assert.equal(JSON.parse((await d.ctl('config')).stdout).logs.remote, null);
 }, 60000);
 
+step('the admin page: "Logs off the box" sends to journal-remote, shows fingerprints, never the PEM; audited', async () => {
+  const ADMIN_PORT = 18443;
+  const BASE = `https://127.0.0.1:${ADMIN_PORT}`;
+  const PASSWORD = 'correct horse battery staple';
+  const { dir, conf } = writeConf('room-admin', PORT, pki.ca, '127.0.0.1', 'info', { admin: `127.0.0.1:${ADMIN_PORT}` });
+  const state = path.join(dir, 'state');
+  const d = rooms.admin = await startAnyroomd({ tmp: dir, extraArgs: ['--config', conf, '--state-dir', state] });
+  const pins = certPins(fs.readFileSync(path.join(state, 'admin-cert.pem'), 'utf8'));
+  const setup = await pinnedRequest({ port: ADMIN_PORT, fingerprint256: pins.fingerprint256, method: 'POST',
+    path: '/api/v1/setup', headers: { Origin: BASE }, body: { password: PASSWORD } });
+  assert.equal(setup.status, 200, `setup: ${setup.text}`);
+  browser = await launchAdminBrowser({ spki: pins.spki });
+  const page = browser.page;
+  await page.goto(`${BASE}/admin/`);
+  await page.waitForSelector('#login:not([hidden])', { timeout: 30000 });
+  await page.fill('#login-password', PASSWORD);
+  await page.click('#login-form button');
+  await page.click('#tabs button[data-tab="logs"]');
+  await until('the form shows the file\'s receiver', async () =>
+    (await page.inputValue('#logs-remote')) === `syslog-tls://127.0.0.1:${PORT}`, 15000);
+  assert.match(await page.textContent('#logs-remote-cert-state'), /No client certificate/);
+  await page.fill('#logs-remote', `journal-https://127.0.0.1:${JOURNAL_PORT}`);
+  await page.fill('#logs-remote-ca', fs.readFileSync(pki.ca, 'utf8'));
+  await page.fill('#logs-remote-cert', fs.readFileSync(pki.clientCert, 'utf8'));
+  await page.fill('#logs-remote-key', fs.readFileSync(pki.clientKey, 'utf8'));
+  await page.click('#logs-remote-form button[type="submit"]');
+  const fp = (f) => new crypto.X509Certificate(fs.readFileSync(f)).fingerprint256;
+  await until('the saved state with the fingerprints', async () =>
+    (await page.textContent('#logs-remote-cert-state')).includes(fp(pki.clientCert)), 15000);
+  assert.match(await page.textContent('#logs-remote-cert-state'), /with its key/);
+  assert.ok((await page.textContent('#logs-remote-ca-state')).includes(fp(pki.ca)));
+  assert.equal(await page.inputValue('#logs-remote-key'), '', 'the key is never shown again');
+  await page.screenshot({ path: path.join(TMP, 'admin-logs-remote.png'), fullPage: true });
+  const pid = String(d.pid);
+  const r = await d.ctl('volume', '63');
+  assert.equal(r.code, 0, ctlFail(r, 'anyroomctl volume 63'));
+  await until('"controls: speaker volume 63" from the admin room in the journal', async () =>
+    (await journalEntries(journal)).some((e) => e.SYSLOG_PID === pid && e.MESSAGE === 'controls: speaker volume 63'));
+  // The audit log: who changed which keys (names, never values).
+  const audit = fs.readFileSync(path.join(state, 'audit.log'), 'utf8');
+  assert.match(audit, /logs\.remote-key-pem/);
+  assert.ok(!audit.includes('PRIVATE KEY'));
+  await browser.close();
+  browser = null;
+}, 90000);
+
 after(async () => {
+  if (browser) await browser.close().catch(() => {});
   for (const d of Object.values(rooms)) await d.stop();
   for (const r of Object.values(rsyslogs)) if (r.p) await r.p.stop();
   for (const j of Object.values(journals)) if (j.p) await j.p.stop();
+  for (const x of proxies) await x.p.stop();
   // Keep the logs, always remove the temp dir.
   try {
     fs.rmSync(OUT, { recursive: true, force: true });
     fs.mkdirSync(OUT, { recursive: true });
     for (const [n, d] of Object.entries(rooms)) fs.copyFileSync(d.log, path.join(OUT, `anyroomd-${n}.log`));
+    if (fs.existsSync(path.join(TMP, 'admin-logs-remote.png'))) fs.copyFileSync(path.join(TMP, 'admin-logs-remote.png'), path.join(OUT, 'admin-logs-remote.png'));
+    if (fs.existsSync(path.join(TMP, 'nginx', 'error.log'))) fs.copyFileSync(path.join(TMP, 'nginx', 'error.log'), path.join(OUT, 'nginx-error.log'));
     for (const j of Object.values(journals)) {
       if (fs.existsSync(j.log)) fs.copyFileSync(j.log, path.join(OUT, `journal-${j.name}.out`));
       const exp = await run('journalctl', ['--directory', j.out, '-o', 'short-precise', '--no-pager'], { timeoutMs: 20000 });
