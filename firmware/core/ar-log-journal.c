@@ -118,14 +118,28 @@ ar_log_journal_parse_response(const char *head, gsize len, guint *status, gint64
   return TRUE;
 }
 
+/* One read, unless the answer's deadline passed (a receiver trickling bytes). */
+static gssize
+read_before(GInputStream *in, void *buf, gsize size, gint64 deadline, GCancellable *cancel,
+            GError **error)
+{
+  if (g_get_monotonic_time() > deadline) {
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "no whole answer within %d s",
+                AR_LOG_REMOTE_TIMEOUT_S);
+    return -1;
+  }
+  return g_input_stream_read(in, buf, size, cancel, error);
+}
+
 /* The head, up to and with the empty line; what was read after it goes to @rest. */
 static char *
-read_head(GInputStream *in, gsize *head_len, GByteArray *rest, GCancellable *cancel, GError **error)
+read_head(GInputStream *in, gsize *head_len, GByteArray *rest, gint64 deadline,
+          GCancellable *cancel, GError **error)
 {
   GByteArray *buf = g_byte_array_new();
   guint8 chunk[1024];
   for (;;) {
-    gssize n = g_input_stream_read(in, chunk, sizeof chunk, cancel, error);
+    gssize n = read_before(in, chunk, sizeof chunk, deadline, cancel, error);
     if (n < 0) {
       g_byte_array_free(buf, TRUE);
       return NULL;
@@ -183,7 +197,9 @@ ar_log_journal_send(GIOStream *conn, const char *host, guint16 port, GPtrArray *
   GInputStream *in = g_io_stream_get_input_stream(conn);
   g_autoptr(GByteArray) rest = g_byte_array_new();
   gsize head_len = 0;
-  g_autofree char *head = read_head(in, &head_len, rest, cancel, error);
+  /* The whole answer within the deadline, whatever the pace of its bytes. */
+  gint64 deadline = g_get_monotonic_time() + AR_LOG_REMOTE_TIMEOUT_S * G_USEC_PER_SEC;
+  g_autofree char *head = read_head(in, &head_len, rest, deadline, cancel, error);
   if (!head)
     return FALSE;
   guint status = 0;
@@ -194,11 +210,18 @@ ar_log_journal_send(GIOStream *conn, const char *host, guint16 port, GPtrArray *
     return FALSE;
   /* The body (journal-remote's "OK."): read and dropped, so the next request starts clean. */
   if (keep && (gint64)rest->len < length) {
-    gsize want = (gsize)length - rest->len, got = 0;
-    g_autofree guint8 *drop = g_malloc(want);
-    if (!g_input_stream_read_all(in, drop, want, &got, cancel, error))
-      return FALSE;
-    keep = got == want;
+    gsize want = (gsize)length - rest->len;
+    guint8 drop[4096];
+    while (want > 0) {
+      gssize n = read_before(in, drop, MIN(want, sizeof drop), deadline, cancel, error);
+      if (n < 0)
+        return FALSE;
+      if (n == 0) {
+        keep = FALSE;
+        break;
+      }
+      want -= (gsize)n;
+    }
   } else if ((gint64)rest->len > length) {
     keep = FALSE;
   }

@@ -36,7 +36,7 @@ typedef enum {
 #define AR_LOG_REMOTE_DEFAULT_PORT 6514 /* RFC 5425 */
 #define AR_LOG_REMOTE_QUEUE_LINES 1000
 #define AR_LOG_REMOTE_QUEUE_BYTES (1024 * 1024)
-#define AR_LOG_REMOTE_TIMEOUT_S 10 /* connect + handshake, and each write */
+#define AR_LOG_REMOTE_TIMEOUT_S 10 /* connect + handshake, each write, a whole answer */
 #define AR_LOG_REMOTE_BACKOFF_MIN_MS 500
 #define AR_LOG_REMOTE_BACKOFF_MAX_MS 60000
 #define AR_LOG_REMOTE_DRAIN_MS 2000 /* at stop, for what is queued */
