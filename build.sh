@@ -32,8 +32,9 @@ PKGS_RUNTIME="$PKGS_RUNTIME gstreamer1.0-pipewire gstreamer1.0-pulseaudio"
 PKGS_LAB="$PKGS_LAB espeak-ng sox libasound2-plugins"
 # Metrics (issue 15, docs/fleet.md): a real Prometheus scrapes anyroomd; promtool checks.
 PKGS_LAB="$PKGS_LAB prometheus"
-# Logs off the box (issue 15, part 4, docs/fleet.md): a real rsyslog receives over TLS.
-PKGS_LAB="$PKGS_LAB rsyslog rsyslog-gnutls"
+# Logs off the box (issue 15, part 4, docs/fleet.md): a real rsyslog receives over TLS, and a
+# real systemd-journal-remote over HTTPS (journalctl reads what it wrote).
+PKGS_LAB="$PKGS_LAB rsyslog rsyslog-gnutls systemd-journal-remote"
 # Updates: RAUC (bundles, a private `rauc service` in the host tests), its D-Bus, squashfs.
 PKGS_UPDATE="rauc rauc-service squashfs-tools dbus-daemon curl mmdebstrap"
 # Node.js: any node + npm on PATH will do (some machines have a newer one than

@@ -161,18 +161,9 @@ main(int argc, char **argv)
   }
   /* anyroomd's own lines off the box ([logs] remote; docs/fleet.md), from here on: the
    * secrets of the config are registered by now, so only redacted lines leave. */
-  if (config->logs_remote && *config->logs_remote) {
-    GLogLevelFlags level = G_LOG_LEVEL_INFO;
-    if (config->logs_remote_level)
-      (void)ar_log_remote_parse_level(config->logs_remote_level, &level);
-    ArLogRemoteOptions log_opt = {.url = config->logs_remote,
-                                  .ca_file = config->logs_remote_ca,
-                                  .level = level,
-                                  .hostname = config->room_name};
-    if (!ar_log_remote_start(&log_opt, &error)) {
-      g_printerr("anyroomd: logs.remote: %s\n", error->message);
-      return 1;
-    }
+  if (!ar_api_config_apply_logs(config, &error)) {
+    g_printerr("anyroomd: logs: %s\n", error->message);
+    return 1;
   }
   g_autoptr(ArCallManager) calls = ar_call_manager_new(config, board, &error);
   if (!calls) {

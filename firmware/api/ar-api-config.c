@@ -9,6 +9,7 @@
 #include "ar-link.h"
 #include "ar-log-remote.h"
 #include "ar-log.h"
+#include "ar-media.h"
 
 G_DEFINE_QUARK(ar - api - config - error - quark, ar_api_config_error)
 
@@ -17,12 +18,15 @@ G_DEFINE_QUARK(ar - api - config - error - quark, ar_api_config_error)
 #define CLEARED_GROUP "cleared" /* keys put back to the config file's value */
 #define CLEARED_KEY "keys"
 
-typedef enum { V_STRING, V_LIST, V_BOOL, V_SECRET, V_UINT } ValueType;
+/* V_PEM_CERT, V_PEM_KEY: PEM text through the API, kept as a 0600 file in the state dir whose
+ * path is the config file's key (file_key); never returned, only a fingerprint. */
+typedef enum { V_STRING, V_LIST, V_BOOL, V_SECRET, V_UINT, V_PEM_CERT, V_PEM_KEY } ValueType;
 
 typedef struct {
   const char *group, *key;
   ValueType type;
   ArApiConfigChanged area;
+  const char *file_key; /* the key in the config file and settings.conf; NULL = key */
 } Setting;
 
 static const Setting settings[] = {
@@ -52,13 +56,35 @@ static const Setting settings[] = {
     {"calendar", "join-before-minutes", V_UINT, AR_API_CONFIG_CHANGED_CALENDAR},
     {"calendar", "auto-join", V_BOOL, AR_API_CONFIG_CHANGED_CALENDAR},
     {"calendar", "show-private-titles", V_BOOL, AR_API_CONFIG_CHANGED_CALENDAR},
+    {"logs", "remote", V_STRING, AR_API_CONFIG_CHANGED_LOGS},
+    {"logs", "remote-level", V_STRING, AR_API_CONFIG_CHANGED_LOGS},
+    {"logs", "remote-ca-pem", V_PEM_CERT, AR_API_CONFIG_CHANGED_LOGS, "remote-ca"},
+    {"logs", "remote-cert-pem", V_PEM_CERT, AR_API_CONFIG_CHANGED_LOGS, "remote-cert"},
+    {"logs", "remote-key-pem", V_PEM_KEY, AR_API_CONFIG_CHANGED_LOGS, "remote-key"},
 };
 
+static const char *
+stored_key(const Setting *st)
+{
+  return st->file_key ? st->file_key : st->key;
+}
+
+/* By the API's name. */
 static const Setting *
 find_setting(const char *group, const char *key)
 {
   for (gsize i = 0; i < G_N_ELEMENTS(settings); i++)
     if (g_str_equal(settings[i].group, group) && (!key || g_str_equal(settings[i].key, key)))
+      return &settings[i];
+  return NULL;
+}
+
+/* By the name in settings.conf. */
+static const Setting *
+find_stored(const char *group, const char *key)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS(settings); i++)
+    if (g_str_equal(settings[i].group, group) && g_str_equal(stored_key(&settings[i]), key))
       return &settings[i];
   return NULL;
 }
@@ -119,7 +145,7 @@ merge(const ArConfig *config, GKeyFile *overlay)
       g_key_file_get_string_list(overlay, CLEARED_GROUP, CLEARED_KEY, NULL, NULL);
   for (gsize i = 0; cleared && cleared[i]; i++) {
     g_auto(GStrv) gk = g_strsplit(cleared[i], ".", 2);
-    if (g_strv_length(gk) == 2 && find_setting(gk[0], gk[1]))
+    if (g_strv_length(gk) == 2 && find_stored(gk[0], gk[1]))
       g_key_file_remove_key(kf, gk[0], gk[1], NULL);
   }
   g_auto(GStrv) groups = g_key_file_get_groups(overlay, NULL);
@@ -130,7 +156,7 @@ merge(const ArConfig *config, GKeyFile *overlay)
     for (gsize k = 0; keys && keys[k]; k++) {
       g_autofree char *v = g_key_file_get_value(overlay, groups[g], keys[k], NULL);
       /* Only settable keys: a hand-edited file cannot reach [admin]. */
-      if (v && find_setting(groups[g], keys[k]))
+      if (v && find_stored(groups[g], keys[k]))
         g_key_file_set_value(kf, groups[g], keys[k], v);
     }
   }
@@ -173,6 +199,11 @@ take_settings(ArConfig *to, ArConfig *from)
   SWAP(calendar_join_before_min);
   SWAP(calendar_auto_join);
   SWAP(calendar_show_private_titles);
+  SWAP(logs_remote);
+  SWAP(logs_remote_level);
+  SWAP(logs_remote_ca);
+  SWAP(logs_remote_cert);
+  SWAP(logs_remote_key);
 }
 
 #undef SWAP
@@ -232,6 +263,20 @@ add_tri(JsonBuilder *b, const char *name, int value)
     json_builder_add_boolean_value(b, value);
 }
 
+/* "AB:CD:..." SHA-256 of the first certificate in @path (as `openssl x509 -fingerprint
+ * -sha256` prints it, and the admin page shows its own), or NULL. */
+static char *
+pem_fingerprint(const char *path)
+{
+  g_autofree char *pem = NULL;
+  gsize len = 0;
+  if (!path || !*path || !g_file_get_contents(path, &pem, &len, NULL) ||
+      len > AR_API_CONFIG_MAX_PEM * 8)
+    return NULL;
+  g_autofree char *fp = ar_certificate_fingerprint(pem, "sha-256", NULL);
+  return fp && g_str_has_prefix(fp, "sha-256 ") ? g_strdup(fp + strlen("sha-256 ")) : NULL;
+}
+
 JsonNode *
 ar_api_config_get(const ArConfig *c)
 {
@@ -286,6 +331,17 @@ ar_api_config_get(const ArConfig *c)
   add_bool(b, "auto-join", c->calendar_auto_join);
   add_bool(b, "show-private-titles", c->calendar_show_private_titles);
   json_builder_end_object(b);
+  /* The PEM files are write-only: the certificates' fingerprints, whether a key is set. */
+  json_builder_set_member_name(b, "logs");
+  json_builder_begin_object(b);
+  ar_api_add_string_or_null(b, "remote", c->logs_remote && *c->logs_remote ? c->logs_remote : NULL);
+  ar_api_add_string_or_null(b, "remote-level", c->logs_remote_level);
+  g_autofree char *ca = pem_fingerprint(c->logs_remote_ca);
+  g_autofree char *cert = pem_fingerprint(c->logs_remote_cert);
+  ar_api_add_string_or_null(b, "remote-ca-sha256", ca);
+  ar_api_add_string_or_null(b, "remote-cert-sha256", cert);
+  add_bool(b, "remote-key-set", c->logs_remote_key && *c->logs_remote_key);
+  json_builder_end_object(b);
   json_builder_end_object(b);
   return json_builder_get_root(b);
 }
@@ -311,22 +367,62 @@ invalid(GError **error, const char *group, const char *key, const char *what)
   return FALSE;
 }
 
-/* Puts one JSON value into @overlay (or clears the key). */
+static void log_options(const ArConfig *c, ArLogRemoteOptions *opt);
+
+/* PEM text: a certificate GIO can read, or a private key; at most AR_API_CONFIG_MAX_PEM. */
 static gboolean
-set_value(GKeyFile *overlay, GPtrArray *cleared, const Setting *st, JsonNode *v, GError **error)
+pem_ok(const char *pem, ValueType type)
 {
-  g_autofree char *name = g_strconcat(st->group, ".", st->key, NULL);
+  if (strlen(pem) > AR_API_CONFIG_MAX_PEM || !g_utf8_validate(pem, -1, NULL))
+    return FALSE;
+  for (const char *p = pem; *p; p++)
+    if ((guchar)*p < 0x20 && !strchr("\r\n\t", *p))
+      return FALSE;
+  if (type == V_PEM_KEY)
+    return strstr(pem, "-----BEGIN ") && strstr(pem, "PRIVATE KEY-----");
+  g_autoptr(GTlsCertificate) cert = g_tls_certificate_new_from_pem(pem, -1, NULL);
+  return cert != NULL;
+}
+
+/* Where the API's PEM of @st is kept: STATE_DIR/logs-remote-ca.pem etc. */
+static char *
+pem_path(const char *state_dir, const Setting *st)
+{
+  g_autofree char *name = g_strdup_printf("%s-%s.pem", st->group, stored_key(st));
+  g_autofree char *path = g_build_filename(state_dir, name, NULL);
+  return g_canonicalize_filename(path, NULL);
+}
+
+/* Puts one JSON value into @overlay (or clears the key); PEM text goes to @files
+ * (path -> text), written when the whole patch is good. */
+static gboolean
+set_value(GKeyFile *overlay, GPtrArray *cleared, const Setting *st, JsonNode *v,
+          const char *state_dir, GHashTable *files, GError **error)
+{
+  g_autofree char *name = g_strconcat(st->group, ".", stored_key(st), NULL);
   for (guint i = 0; i < cleared->len; i++)
     if (g_str_equal(cleared->pdata[i], name)) {
       g_ptr_array_remove_index(cleared, i);
       break;
     }
   if (JSON_NODE_HOLDS_NULL(v)) {
-    g_key_file_remove_key(overlay, st->group, st->key, NULL);
+    g_key_file_remove_key(overlay, st->group, stored_key(st), NULL);
     g_ptr_array_add(cleared, g_steal_pointer(&name));
     return TRUE;
   }
   switch (st->type) {
+  case V_PEM_CERT:
+  case V_PEM_KEY: {
+    if (!JSON_NODE_HOLDS_VALUE(v) || json_node_get_value_type(v) != G_TYPE_STRING ||
+        !pem_ok(json_node_get_string(v), st->type))
+      return invalid(error, st->group, st->key,
+                     st->type == V_PEM_KEY ? "must be a PEM private key (at most 32 KiB) or null"
+                                           : "must be PEM certificates (at most 32 KiB) or null");
+    char *path = pem_path(state_dir, st);
+    g_key_file_set_string(overlay, st->group, stored_key(st), path);
+    g_hash_table_insert(files, path, g_strdup(json_node_get_string(v)));
+    return TRUE;
+  }
   case V_STRING:
   case V_SECRET:
     if (!JSON_NODE_HOLDS_VALUE(v) || json_node_get_value_type(v) != G_TYPE_STRING)
@@ -399,6 +495,92 @@ save_overlay(const char *state_dir, GKeyFile *overlay, GError **error)
   return TRUE;
 }
 
+/* A PEM file of a patch, before the patch is saved. */
+static char *
+pending(const char *path)
+{
+  return g_strconcat(path, ".new", NULL);
+}
+
+static void
+drop_pem_files(GHashTable *files)
+{
+  GHashTableIter it;
+  gpointer path;
+  g_hash_table_iter_init(&it, files);
+  while (g_hash_table_iter_next(&it, &path, NULL)) {
+    g_autofree char *tmp = pending(path);
+    g_unlink(tmp);
+  }
+}
+
+static gboolean
+commit_pem_files(GHashTable *files, GError **error)
+{
+  GHashTableIter it;
+  gpointer path;
+  g_hash_table_iter_init(&it, files);
+  while (g_hash_table_iter_next(&it, &path, NULL)) {
+    g_autofree char *tmp = pending(path);
+    if (g_rename(tmp, path) != 0) {
+      g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "cannot save %s: %s",
+                  (const char *)path, g_strerror(errno));
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
+/* The forwarder's checks on @merged, with the PEM files of this patch read from their
+ * pending copies. A 400 with the reason. */
+static gboolean
+check_logs(const ArConfig *merged, GHashTable *files, GError **error)
+{
+  if (!merged->logs_remote || !*merged->logs_remote)
+    return TRUE;
+  ArLogRemoteOptions opt;
+  log_options(merged, &opt);
+  g_autofree char *ca =
+      opt.ca_file && g_hash_table_contains(files, opt.ca_file) ? pending(opt.ca_file) : NULL;
+  g_autofree char *cert =
+      opt.cert_file && g_hash_table_contains(files, opt.cert_file) ? pending(opt.cert_file) : NULL;
+  g_autofree char *key =
+      opt.key_file && g_hash_table_contains(files, opt.key_file) ? pending(opt.key_file) : NULL;
+  opt.ca_file = ca ? ca : opt.ca_file;
+  opt.cert_file = cert ? cert : opt.cert_file;
+  opt.key_file = key ? key : opt.key_file;
+  g_autoptr(GError) local = NULL;
+  if (!ar_log_remote_check(&opt, &local)) {
+    g_set_error(error, AR_API_CONFIG_ERROR, AR_API_CONFIG_ERROR_INVALID, "logs.%s", local->message);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
+write_pem_files(const char *state_dir, GHashTable *files, GError **error)
+{
+  if (g_mkdir_with_parents(state_dir, 0700) != 0) {
+    g_set_error(error, AR_API_CONFIG_ERROR, AR_API_CONFIG_ERROR_SAVE, "cannot create %s: %s",
+                state_dir, g_strerror(errno));
+    return FALSE;
+  }
+  GHashTableIter it;
+  gpointer path, pem;
+  g_hash_table_iter_init(&it, files);
+  while (g_hash_table_iter_next(&it, &path, &pem)) {
+    g_autofree char *tmp = pending(path);
+    g_autoptr(GError) local = NULL;
+    if (!g_file_set_contents_full(tmp, pem, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, &local)) {
+      drop_pem_files(files);
+      g_set_error(error, AR_API_CONFIG_ERROR, AR_API_CONFIG_ERROR_SAVE, "cannot save %s: %s",
+                  (const char *)path, local->message);
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
 gboolean
 ar_api_config_patch(ArConfig *config, const char *state_dir, JsonNode *patch, GStrv *changed_keys,
                     ArApiConfigChanged *changed, GError **error)
@@ -421,6 +603,7 @@ ar_api_config_patch(ArConfig *config, const char *state_dir, JsonNode *patch, GS
   for (gsize i = 0; was_cleared && was_cleared[i]; i++)
     g_ptr_array_add(cleared, g_strdup(was_cleared[i]));
   g_autoptr(GStrvBuilder) names = g_strv_builder_new();
+  g_autoptr(GHashTable) files = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
   ArApiConfigChanged areas = 0;
   guint count = 0;
   JsonObject *o = json_node_get_object(patch);
@@ -430,7 +613,7 @@ ar_api_config_patch(ArConfig *config, const char *state_dir, JsonNode *patch, GS
     if (!find_setting(group, NULL))
       return invalid(error, group, NULL,
                      "unknown settings group (known: room, device, audio, network, links, "
-                     "calendar)");
+                     "calendar, logs)");
     JsonNode *gn = json_object_get_member(o, group);
     if (!JSON_NODE_HOLDS_OBJECT(gn))
       return invalid(error, group, NULL, "must be an object");
@@ -443,7 +626,8 @@ ar_api_config_patch(ArConfig *config, const char *state_dir, JsonNode *patch, GS
           return invalid(error, group, k->data, "read-only: set the secret itself instead");
         return invalid(error, group, k->data, "unknown or read-only setting");
       }
-      if (!set_value(overlay, cleared, st, json_object_get_member(go, k->data), error))
+      if (!set_value(overlay, cleared, st, json_object_get_member(go, k->data), state_dir, files,
+                     error))
         return FALSE;
       g_autofree char *n = g_strconcat(st->group, ".", st->key, NULL);
       g_strv_builder_add(names, n);
@@ -467,11 +651,21 @@ ar_api_config_patch(ArConfig *config, const char *state_dir, JsonNode *patch, GS
     g_set_error_literal(error, AR_API_CONFIG_ERROR, AR_API_CONFIG_ERROR_INVALID, local->message);
     return FALSE;
   }
+  /* The forwarder's own checks (the files' contents, the key's mode) on the new files. */
+  if (g_hash_table_size(files) > 0 && !write_pem_files(state_dir, files, error))
+    return FALSE;
+  if ((areas & AR_API_CONFIG_CHANGED_LOGS) && !check_logs(merged, files, error)) {
+    drop_pem_files(files);
+    return FALSE;
+  }
   if (!save_overlay(state_dir, overlay, &local)) {
+    drop_pem_files(files);
     g_set_error(error, AR_API_CONFIG_ERROR, AR_API_CONFIG_ERROR_SAVE,
                 "cannot save the settings: %s", local->message);
     return FALSE;
   }
+  if (!commit_pem_files(files, &local))
+    g_warning("config: %s", local->message);
   take_settings(config, merged);
   ar_log_ring_add_secret(config->turn_password);
   ar_log_ring_add_secret(config->calendar_feed_url);
@@ -485,6 +679,32 @@ ar_api_config_patch(ArConfig *config, const char *state_dir, JsonNode *patch, GS
   return TRUE;
 }
 
+/* The forwarder's options from [logs]; the strings point into @c. */
+static void
+log_options(const ArConfig *c, ArLogRemoteOptions *opt)
+{
+  GLogLevelFlags level = G_LOG_LEVEL_INFO;
+  if (c->logs_remote_level)
+    (void)ar_log_remote_parse_level(c->logs_remote_level, &level);
+  *opt = (ArLogRemoteOptions){.url = c->logs_remote,
+                              .ca_file = c->logs_remote_ca,
+                              .cert_file = c->logs_remote_cert,
+                              .key_file = c->logs_remote_key,
+                              .level = level,
+                              .hostname = c->room_name};
+}
+
+gboolean
+ar_api_config_apply_logs(const ArConfig *config, GError **error)
+{
+  ar_log_remote_stop();
+  if (!config->logs_remote || !*config->logs_remote)
+    return TRUE;
+  ArLogRemoteOptions opt;
+  log_options(config, &opt);
+  return ar_log_remote_start(&opt, error);
+}
+
 gboolean
 ar_api_config_reset(ArConfig *config, GError **error)
 {
@@ -496,13 +716,17 @@ ar_api_config_reset(ArConfig *config, GError **error)
     return FALSE;
   take_settings(config, fresh);
   ar_log_remote_set_hostname(config->room_name);
+  g_autoptr(GError) local = NULL;
+  if (!ar_api_config_apply_logs(config, &local))
+    g_warning("config: logs: %s", local->message);
   return TRUE;
 }
 
 gboolean
 ar_api_config_forget(const char *state_dir, GError **error)
 {
-  const char *files[] = {SETTINGS_FILE, LEGACY_SETTINGS_FILE};
+  const char *files[] = {SETTINGS_FILE, LEGACY_SETTINGS_FILE, "logs-remote-ca.pem",
+                         "logs-remote-cert.pem", "logs-remote-key.pem"};
   for (gsize i = 0; i < G_N_ELEMENTS(files); i++) {
     g_autofree char *path = g_build_filename(state_dir, files[i], NULL);
     if (g_unlink(path) != 0 && errno != ENOENT) {

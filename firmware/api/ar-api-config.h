@@ -10,8 +10,11 @@
  * Settable: room.name, room.display-name; device.camera, .microphone,
  * .speaker; network.stun, .turn, .turn-username, .turn-password (write-only),
  * .turn-credentials-url, .relay-only; links.jitsi-domains, .pexip-domains,
- * .allow-idn. JSON null unsets a key: its default, whatever the config file
- * says (so a TURN server of the file can be removed).
+ * .allow-idn; calendar.*; logs.remote, .remote-level, and .remote-ca-pem,
+ * .remote-cert-pem, .remote-key-pem (PEM text, write-only: kept 0600 in the
+ * state dir as logs-remote-*.pem, whose paths become logs.remote-ca etc.;
+ * read back as fingerprints). JSON null unsets a key: its default, whatever
+ * the config file says (so a TURN server of the file can be removed).
  */
 #pragma once
 
@@ -31,6 +34,7 @@ typedef enum {
 
 #define AR_API_CONFIG_MAX_LIST 64
 #define AR_API_CONFIG_MAX_VALUE 2048
+#define AR_API_CONFIG_MAX_PEM (32 * 1024)
 
 /* What a PATCH changed, by area, to know what to reload. */
 typedef enum {
@@ -39,6 +43,7 @@ typedef enum {
   AR_API_CONFIG_CHANGED_NETWORK = 1 << 2,
   AR_API_CONFIG_CHANGED_LINKS = 1 << 3,
   AR_API_CONFIG_CHANGED_CALENDAR = 1 << 4,
+  AR_API_CONFIG_CHANGED_LOGS = 1 << 5,
 } ArApiConfigChanged;
 
 /* Applies settings.conf of @state_dir over @config (at start). A legacy
@@ -55,6 +60,10 @@ JsonNode *ar_api_config_get(const ArConfig *config);
 gboolean ar_api_config_patch(ArConfig *config, const char *state_dir, JsonNode *patch,
                              GStrv *changed_keys, ArApiConfigChanged *changed,
                              GError **error) G_GNUC_WARN_UNUSED_RESULT;
+
+/* (Re)starts anyroomd's log forwarder with @config's [logs] (stopped when
+ * logs.remote is unset): at start, and after a change of the logs settings. */
+gboolean ar_api_config_apply_logs(const ArConfig *config, GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
 /* Puts @config's settable fields back to the config file's values. */
 gboolean ar_api_config_reset(ArConfig *config, GError **error) G_GNUC_WARN_UNUSED_RESULT;

@@ -498,6 +498,12 @@ ar_api_hub_config(ArApiHub *hub, SoupServerMessage *msg, gsize max_body)
   }
   if ((areas & AR_API_CONFIG_CHANGED_CALENDAR) && hub->calendar)
     ar_cal_desk_reload(hub->calendar);
+  if (areas & AR_API_CONFIG_CHANGED_LOGS) {
+    /* The forwarder starts again with the new settings (what was queued is sent first). */
+    g_autoptr(GError) log_error = NULL;
+    if (!ar_api_config_apply_logs(hub->config, &log_error))
+      g_warning("config: the new logs settings do not apply: %s", log_error->message);
+  }
   gboolean restart = FALSE;
   if (areas & AR_API_CONFIG_CHANGED_DEVICE) {
     g_autoptr(GError) dev_error = NULL;

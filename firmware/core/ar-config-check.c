@@ -83,7 +83,9 @@ ar_config_validate_whip(const ArConfig *c, const char *origin, GError **error)
   return TRUE;
 }
 
-/* [logs]: a syslog-tls:// address, an absolute CA path, a level name. */
+/* [logs]: a syslog-tls:// or journal-https:// address, absolute PEM paths (the
+ * client certificate and key together), a level name. The files themselves are
+ * read when the forwarder starts (ar_log_remote_check). */
 gboolean
 ar_config_validate_logs(const ArConfig *c, const char *origin, GError **error)
 {
@@ -92,15 +94,26 @@ ar_config_validate_logs(const ArConfig *c, const char *origin, GError **error)
   g_autoptr(GError) local = NULL;
   GLogLevelFlags level;
   if (c->logs_remote && *c->logs_remote &&
-      !ar_log_remote_parse_url(c->logs_remote, &host, &port, &local)) {
+      !ar_log_remote_parse_url(c->logs_remote, NULL, &host, &port, &local)) {
     g_set_error(error, AR_CONFIG_ERROR, AR_CONFIG_ERROR_INVALID_VALUE,
-                "%s: logs.remote: %s (RFC 5425; the port defaults to 6514)", origin,
-                local->message);
+                "%s: logs.remote: %s (ports default to 6514 and 19532)", origin, local->message);
     return FALSE;
   }
-  if (c->logs_remote_ca && *c->logs_remote_ca && !g_path_is_absolute(c->logs_remote_ca)) {
+  const struct {
+    const char *key, *value;
+  } files[] = {{"remote-ca", c->logs_remote_ca},
+               {"remote-cert", c->logs_remote_cert},
+               {"remote-key", c->logs_remote_key}};
+  for (gsize i = 0; i < G_N_ELEMENTS(files); i++)
+    if (files[i].value && *files[i].value && !g_path_is_absolute(files[i].value)) {
+      g_set_error(error, AR_CONFIG_ERROR, AR_CONFIG_ERROR_INVALID_VALUE,
+                  "%s: logs.%s: must be an absolute path to a PEM file", origin, files[i].key);
+      return FALSE;
+    }
+  if (!(c->logs_remote_cert && *c->logs_remote_cert) !=
+      !(c->logs_remote_key && *c->logs_remote_key)) {
     g_set_error(error, AR_CONFIG_ERROR, AR_CONFIG_ERROR_INVALID_VALUE,
-                "%s: logs.remote-ca: must be an absolute path to a PEM file", origin);
+                "%s: logs.remote-cert and logs.remote-key go together", origin);
     return FALSE;
   }
   if (c->logs_remote_level && !ar_log_remote_parse_level(c->logs_remote_level, &level)) {

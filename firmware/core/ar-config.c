@@ -101,6 +101,8 @@ static const KeySpec config_keys[] = {
     S("logs", "remote", T_STRING, logs_remote, 0, 0),
     S("logs", "remote-ca", T_STRING, logs_remote_ca, 0, 0),
     S("logs", "remote-level", T_STRING, logs_remote_level, 0, 0),
+    S("logs", "remote-cert", T_STRING, logs_remote_cert, 0, 0),
+    S("logs", "remote-key", T_STRING, logs_remote_key, 0, 0),
 };
 #undef S
 
@@ -689,6 +691,8 @@ ar_config_free(ArConfig *c)
   g_free(c->logs_remote);
   g_free(c->logs_remote_ca);
   g_free(c->logs_remote_level);
+  g_free(c->logs_remote_cert);
+  g_free(c->logs_remote_key);
   g_free(c);
 }
 

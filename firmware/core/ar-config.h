@@ -146,10 +146,13 @@ typedef struct {
   gboolean calendar_auto_join;    /* join at the start, after a countdown */
   guint calendar_auto_join_countdown_s;
   gboolean calendar_show_private_titles;
-  /* [logs]: anyroomd's own lines to a remote syslog over TLS (docs/fleet.md) */
-  char *logs_remote;       /* "syslog-tls://HOST:PORT"; NULL or "" = off */
-  char *logs_remote_ca;    /* PEM CA file; NULL = the system store */
+  /* [logs]: anyroomd's own lines to a remote syslog or journal receiver over TLS
+   * (docs/fleet.md) */
+  char *logs_remote;    /* "syslog-tls://HOST:PORT", "journal-https://HOST:PORT"; NULL/"" = off */
+  char *logs_remote_ca; /* PEM CA file; NULL = the system store */
   char *logs_remote_level; /* least severe level sent; NULL = "info" */
+  char *logs_remote_cert;  /* PEM client certificate (mutual TLS); NULL = none */
+  char *logs_remote_key;   /* its PEM key (mode 0600 or stricter) */
 } ArConfig;
 
 ArConfig *ar_config_new_default(void);

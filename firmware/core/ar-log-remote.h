@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * ar-log-remote.h: anyroomd's own log lines, as its log writer sees them
- * (after ar_log_redact), forwarded to a remote syslog server over TLS:
- * RFC 5424 messages with RFC 5425 octet-counting framing ("LEN SP MSG").
+ * (after ar_log_redact), forwarded over TLS to a remote syslog server
+ * (syslog-tls://: RFC 5424 messages with RFC 5425 octet-counting framing,
+ * "LEN SP MSG") or to a systemd-journal-remote receiver (journal-https://:
+ * Journal Export Format entries POSTed to /upload, ar-log-journal.h).
+ * The server's certificate and name are checked; a client certificate is
+ * presented when one is configured (mutual TLS).
  *
  * The logging caller only formats the line and appends it to a bounded
  * queue (drop oldest, counted); a dedicated thread connects (deadline,
@@ -20,12 +24,19 @@ G_BEGIN_DECLS
 GQuark ar_log_remote_error_quark(void);
 typedef enum {
   AR_LOG_REMOTE_ERROR_INVALID,
+  AR_LOG_REMOTE_ERROR_RECEIVER, /* the receiver answered something else than OK: try again */
+  AR_LOG_REMOTE_ERROR_REFUSED,  /* it will not take these lines (HTTP 4xx): drop them */
 } ArLogRemoteError;
+
+typedef enum {
+  AR_LOG_REMOTE_SYSLOG_TLS,    /* syslog-tls://HOST[:6514] */
+  AR_LOG_REMOTE_JOURNAL_HTTPS, /* journal-https://HOST[:19532] */
+} ArLogRemoteKind;
 
 #define AR_LOG_REMOTE_DEFAULT_PORT 6514 /* RFC 5425 */
 #define AR_LOG_REMOTE_QUEUE_LINES 1000
 #define AR_LOG_REMOTE_QUEUE_BYTES (1024 * 1024)
-#define AR_LOG_REMOTE_TIMEOUT_S 10 /* connect + handshake, and each write */
+#define AR_LOG_REMOTE_TIMEOUT_S 10 /* connect + handshake, each write, a whole answer */
 #define AR_LOG_REMOTE_BACKOFF_MIN_MS 500
 #define AR_LOG_REMOTE_BACKOFF_MAX_MS 60000
 #define AR_LOG_REMOTE_DRAIN_MS 2000 /* at stop, for what is queued */
@@ -34,13 +45,16 @@ typedef enum {
  * not forwarded (the forwarder's own messages). */
 #define AR_LOG_LOCAL_FIELD "AR_LOG_LOCAL"
 
-/* "syslog-tls://HOST[:PORT]" (IPv6 in brackets). Out parameters untouched on failure. */
-gboolean ar_log_remote_parse_url(const char *url, char **host, guint16 *port,
+/* "syslog-tls://HOST[:PORT]" (port default 6514) or "journal-https://HOST[:PORT]"
+ * (default 19532), IPv6 in brackets; no user, path, query or fragment. @kind
+ * may be NULL. Out parameters untouched on failure. */
+gboolean ar_log_remote_parse_url(const char *url, ArLogRemoteKind *kind, char **host, guint16 *port,
                                  GError **error) G_GNUC_WARN_UNUSED_RESULT;
 /* "debug" | "info" | "message" | "warning" | "critical": the least severe
  * level forwarded. */
 gboolean ar_log_remote_parse_level(const char *name, GLogLevelFlags *level);
-/* The RFC 5424 HOSTNAME: @name with what is not PRINTUSASCII turned into
+/* The RFC 5424 HOSTNAME (and the journal's _HOSTNAME): @name with what is not PRINTUSASCII turned
+ * into
  * '-', at most 255 bytes; the machine's host name if nothing is left. */
 char *ar_log_remote_hostname(const char *name);
 /* PRI = facility * 8 + severity: facility daemon (3), severity as journald's
@@ -55,31 +69,40 @@ char *ar_log_remote_format(GLogLevelFlags level, gint64 unix_us, const char *hos
 /* RFC 5425 framing: "LEN SP MSG". */
 char *ar_log_remote_frame(const char *msg, gsize *len);
 
-/* A bounded FIFO of formatted messages: at most @max_lines and @max_bytes;
- * a push over either drops the oldest lines and counts them. Not locked. */
+/* A bounded FIFO of formatted messages (GBytes: a journal entry may hold any
+ * byte): at most @max_lines and @max_bytes; a push over either drops the
+ * oldest lines and counts them. Not locked. */
 typedef struct _ArLogQueue ArLogQueue;
 ArLogQueue *ar_log_queue_new(guint max_lines, gsize max_bytes);
 void ar_log_queue_free(ArLogQueue *q);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(ArLogQueue, ar_log_queue_free)
 /* Takes @msg. A message larger than max_bytes alone is dropped (counted). */
-void ar_log_queue_push(ArLogQueue *q, char *msg);
+void ar_log_queue_push(ArLogQueue *q, GBytes *msg);
 /* The oldest message (the caller's), or NULL. */
-char *ar_log_queue_pop(ArLogQueue *q);
+GBytes *ar_log_queue_pop(ArLogQueue *q);
 /* Puts @msg back in front (a batch that was not sent); dropped if full. */
-void ar_log_queue_push_front(ArLogQueue *q, char *msg);
+void ar_log_queue_push_front(ArLogQueue *q, GBytes *msg);
 guint ar_log_queue_length(const ArLogQueue *q);
 gsize ar_log_queue_bytes(const ArLogQueue *q);
 /* Lines dropped since the last call; resets the count. */
 guint64 ar_log_queue_take_dropped(ArLogQueue *q);
 
 typedef struct {
-  const char *url;      /* syslog-tls://HOST:PORT */
-  const char *ca_file;  /* PEM; NULL = the system store */
-  GLogLevelFlags level; /* least severe level forwarded (G_LOG_LEVEL_INFO) */
-  const char *hostname; /* RFC 5424 HOSTNAME source (the room's name); NULL = host name */
+  const char *url;       /* syslog-tls://HOST:PORT or journal-https://HOST:PORT */
+  const char *ca_file;   /* PEM; NULL = the system store */
+  const char *cert_file; /* PEM client certificate (chain); NULL = none */
+  const char *key_file;  /* its PEM private key: a file only its owner may read */
+  GLogLevelFlags level;  /* least severe level forwarded (G_LOG_LEVEL_INFO) */
+  const char *hostname;  /* RFC 5424 HOSTNAME source (the room's name); NULL = host name */
 } ArLogRemoteOptions;
 
-/* Starts forwarding (once, from main): later lines go to the queue. */
+/* The checks ar_log_remote_start makes before it starts: the address, the
+ * CA file, the client certificate and key (both or neither; the key file
+ * not readable by group or others). */
+gboolean ar_log_remote_check(const ArLogRemoteOptions *opt,
+                             GError **error) G_GNUC_WARN_UNUSED_RESULT;
+/* Starts forwarding (from the main thread; after ar_log_remote_stop again,
+ * for new settings): later lines go to the queue. */
 gboolean ar_log_remote_start(const ArLogRemoteOptions *opt,
                              GError **error) G_GNUC_WARN_UNUSED_RESULT;
 /* Called by the log writer with a redacted line: queues it if forwarding is

@@ -202,6 +202,74 @@ test_patch_and_reload(Fixture *f, gconstpointer data)
   g_assert_null(strstr(file, "s3cret-pass"));
 }
 
+/* [logs]: PEM through the API, kept 0600 in the state dir, read back as fingerprints only. */
+static void
+test_logs(Fixture *f, gconstpointer data)
+{
+  g_autofree char *cert_path =
+      g_test_build_filename(G_TEST_DIST, "..", "media", "data", "test-cert.pem", NULL);
+  g_autofree char *pem = NULL;
+  g_assert_true(g_file_get_contents(cert_path, &pem, NULL, NULL));
+  const char *key =
+      "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIA==\n-----END PRIVATE KEY-----\n";
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "logs");
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "remote-level");
+  json_builder_add_string_value(b, "warning");
+  json_builder_set_member_name(b, "remote-ca-pem");
+  json_builder_add_string_value(b, pem);
+  json_builder_set_member_name(b, "remote-cert-pem");
+  json_builder_add_string_value(b, pem);
+  json_builder_set_member_name(b, "remote-key-pem");
+  json_builder_add_string_value(b, key);
+  json_builder_end_object(b);
+  json_builder_end_object(b);
+  g_autoptr(JsonNode) body = json_builder_get_root(b);
+  g_auto(GStrv) changed = NULL;
+  ArApiConfigChanged areas = 0;
+  g_autoptr(GError) error = NULL;
+  g_assert_true(ar_api_config_patch(f->config, f->dir, body, &changed, &areas, &error));
+  g_assert_no_error(error);
+  g_assert_true(areas & AR_API_CONFIG_CHANGED_LOGS);
+  g_assert_true(g_strv_contains((const char *const *)changed, "logs.remote-key-pem"));
+  /* The files: 0600, the path in the config; no pending copy left. */
+  g_autofree char *key_file = g_build_filename(f->dir, "logs-remote-key.pem", NULL);
+  g_autofree char *canon = g_canonicalize_filename(key_file, NULL);
+  g_assert_cmpstr(f->config->logs_remote_key, ==, canon);
+  GStatBuf st;
+  g_assert_cmpint(g_stat(key_file, &st), ==, 0);
+  g_assert_cmpint(st.st_mode & 0777, ==, 0600);
+  g_autofree char *pending = g_strconcat(key_file, ".new", NULL);
+  g_assert_false(g_file_test(pending, G_FILE_TEST_EXISTS));
+  g_assert_cmpstr(f->config->logs_remote_level, ==, "warning");
+  /* GET: fingerprints (as openssl prints them), never the PEM. */
+  g_autoptr(JsonNode) got = ar_api_config_get(f->config);
+  g_autofree char *text = json_to_string(got, FALSE);
+  g_assert_null(strstr(text, "BEGIN"));
+  JsonObject *logs = json_object_get_object_member(json_node_get_object(got), "logs");
+  const char *fp = "71:AB:EE:A1:DF:9B:22:40:11:B4:25:ED:65:2D:65:4E:EC:77:FE:EF:8A:CC:4E:E0:B5:15:"
+                   "4F:95:A2:15:A6:7C";
+  g_assert_cmpstr(json_object_get_string_member(logs, "remote-ca-sha256"), ==, fp);
+  g_assert_cmpstr(json_object_get_string_member(logs, "remote-cert-sha256"), ==, fp);
+  g_assert_true(json_object_get_boolean_member(logs, "remote-key-set"));
+  g_assert_true(json_object_get_null_member(logs, "remote"));
+  /* The key is not a real one: a receiver set now fails the forwarder's own check (400),
+   * and nothing changes. */
+  g_autoptr(GError) e = NULL;
+  g_assert_false(patch(f, "{\"logs\": {\"remote\": \"journal-https://127.0.0.1\"}}", &e));
+  g_assert_error(e, AR_API_CONFIG_ERROR, AR_API_CONFIG_ERROR_INVALID);
+  g_assert_nonnull(strstr(e->message, "logs.remote-cert/remote-key"));
+  g_assert_null(f->config->logs_remote);
+  /* null: no client certificate. */
+  g_assert_true(
+      patch(f, "{\"logs\": {\"remote-cert-pem\": null, \"remote-key-pem\": null}}", NULL));
+  g_assert_null(f->config->logs_remote_key);
+  g_assert_true(ar_api_config_forget(f->dir, NULL));
+  g_assert_false(g_file_test(key_file, G_FILE_TEST_EXISTS));
+}
+
 static void
 test_refused(Fixture *f, gconstpointer data)
 {
@@ -228,6 +296,14 @@ test_refused(Fixture *f, gconstpointer data)
       {"{\"links\": {\"jitsi-domains\": [\"not a domain\"]}}", ""},
       {"{}", "no settings"},
       {"{\"room\": []}", "must be an object"},
+      /* [logs]: not PEM, a key that is no key, a path, the read-only fingerprint, a bad
+       * address, a bad level. */
+      {"{\"logs\": {\"remote-ca-pem\": \"hello\"}}", "logs.remote-ca-pem: must be PEM"},
+      {"{\"logs\": {\"remote-key-pem\": \"hello\"}}", "logs.remote-key-pem: must be a PEM"},
+      {"{\"logs\": {\"remote-key\": \"/etc/shadow\"}}", "unknown or read-only"},
+      {"{\"logs\": {\"remote-ca-sha256\": \"x\"}}", "unknown or read-only"},
+      {"{\"logs\": {\"remote\": \"syslog://h\"}}", "logs.remote: not a syslog-tls"},
+      {"{\"logs\": {\"remote-level\": \"loud\"}}", "logs.remote-level"},
   };
   for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
     g_autoptr(GError) error = NULL;
@@ -279,6 +355,7 @@ main(int argc, char **argv)
   g_test_add("/api-config/patch-and-reload", Fixture, NULL, setup, test_patch_and_reload, teardown);
   g_test_add("/api-config/refused", Fixture, NULL, setup, test_refused, teardown);
   g_test_add("/api-config/calendar", Fixture, NULL, setup, test_calendar, teardown);
+  g_test_add("/api-config/logs", Fixture, NULL, setup, test_logs, teardown);
   g_test_add("/api-config/secret-not-in-errors", Fixture, NULL, setup, test_secret_not_in_errors,
              teardown);
   g_test_add("/api-config/legacy-json", Fixture, NULL, setup, test_legacy_json, teardown);
