@@ -838,8 +838,8 @@ answer_waiting_joins(ArApiHub *hub, const ArCallEvent *event)
       json_builder_begin_object(b);
       json_builder_set_member_name(b, "ok");
       json_builder_add_boolean_value(b, TRUE);
-      ar_api_add_string_or_null(b, "state", ar_call_state_to_string(event->state));
-      ar_api_add_string_or_null(b, "message", event->message);
+      ar_json_add_string_or_null(b, "state", ar_call_state_to_string(event->state));
+      ar_json_add_string_or_null(b, "message", event->message);
       json_builder_end_object(b);
       g_autoptr(JsonNode) node = json_builder_get_root(b);
       ar_api_respond_json(w->msg, SOUP_STATUS_ACCEPTED, node);

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "ar-channel.h"
+#include "ar-json.h"
 #include "ar-update-priv.h"
 
 #define MAX_BODY (AR_CHANNEL_MAX_FILE + 64 * 1024) /* the JSON + the CMS signature */
@@ -184,20 +185,10 @@ state_save(ArChannelPoller *p, const ArChannelSeen *seen, GError **error)
 /* ---- status and events ---- */
 
 static void
-add_string_or_null(JsonBuilder *b, const char *name, const char *value)
-{
-  json_builder_set_member_name(b, name);
-  if (value)
-    json_builder_add_string_value(b, value);
-  else
-    json_builder_add_null_value(b);
-}
-
-static void
 add_time_or_null(JsonBuilder *b, const char *name, gint64 t)
 {
   g_autofree char *s = t ? iso_time(t) : NULL;
-  add_string_or_null(b, name, s);
+  ar_json_add_string_or_null(b, name, s);
 }
 
 JsonNode *
@@ -205,8 +196,8 @@ ar_channel_poller_status(ArChannelPoller *p)
 {
   g_autoptr(JsonBuilder) b = json_builder_new();
   json_builder_begin_object(b);
-  add_string_or_null(b, "url_host", p->url_host);
-  add_string_or_null(b, "name", p->opt.channel);
+  ar_json_add_string_or_null(b, "url_host", p->url_host);
+  ar_json_add_string_or_null(b, "name", p->opt.channel);
   add_time_or_null(b, "last_check", p->last_check);
   add_time_or_null(b, "last_ok", p->last_ok);
   add_time_or_null(b, "next_check", p->next_check);
@@ -217,15 +208,15 @@ ar_channel_poller_status(ArChannelPoller *p)
     json_builder_add_null_value(b);
   json_builder_set_member_name(b, "failures");
   json_builder_add_int_value(b, p->failures);
-  add_string_or_null(b, "error", p->error);
-  add_string_or_null(b, "state", verdict_names[p->verdict]);
+  ar_json_add_string_or_null(b, "error", p->error);
+  ar_json_add_string_or_null(b, "state", verdict_names[p->verdict]);
   json_builder_set_member_name(b, "offered");
   if (p->verdict == VERDICT_OFFER || p->verdict == VERDICT_WAITING) {
     json_builder_begin_object(b);
-    add_string_or_null(b, "version", p->offered_version);
+    ar_json_add_string_or_null(b, "version", p->offered_version);
     json_builder_set_member_name(b, "size");
     json_builder_add_int_value(b, (gint64)p->offered_size);
-    add_string_or_null(b, "url_host", p->offered_host);
+    ar_json_add_string_or_null(b, "url_host", p->offered_host);
     json_builder_set_member_name(b, "rollout_place");
     json_builder_add_double_value(b, p->place);
     json_builder_set_member_name(b, "rollout_share");

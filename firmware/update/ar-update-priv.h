@@ -65,4 +65,61 @@ guint ar_channel_poll_delay(guint interval_s, guint backoff_min_s, guint failure
  * (if not NULL) gets the booted slot's bundle.version, when there is one. */
 JsonNode *ar_update_slots_to_json(GVariant *array, char **booted_version);
 
+/* ---- the updater's insides (ar-update.c, ar-update-state.c) ---- */
+typedef enum { PHASE_IDLE, PHASE_DOWNLOAD, PHASE_INSPECT, PHASE_INSTALL } Phase;
+
+/* "idle", "downloading", "checking", "installing" */
+extern const char *const ar_update_phase_names[];
+
+struct _ArUpdater {
+  ArUpdateOptions opt;
+  GCancellable *cancel;
+  GDBusConnection *conn;
+  GDBusProxy *rauc;
+  char *connect_error;
+  ArUpdateEventFunc event_func;
+  gpointer event_data;
+
+  /* the install under way */
+  Phase phase;
+  gboolean inspect_pending; /* waiting for the D-Bus proxy */
+  char *source;
+  char *bundle_path;
+  gboolean delete_bundle, force;
+  ArUpdateDoneFunc done;
+  gpointer done_data;
+  ArDownload *download;
+  int percent;
+  char *progress_message;
+  char *bundle_compatible, *bundle_version;
+  /* the last install's outcome */
+  char *last_error;
+  char *last_installed;
+
+  /* slot status cache (GetSlotStatus), refreshed after installs and marks */
+  JsonNode *slots;
+  char *booted_bundle_version;
+
+  /* the update channel followed (ar-channel-poll.c); NULL = none */
+  ArChannelPoller *channel;
+
+  /* health */
+  guint health_source;
+  guint mark_tries;
+  gboolean marked_good;
+  char *mark_error;
+};
+
+/* @s as valid UTF-8, at most 1 KiB (RAUC's strings). */
+char *ar_update_bounded_text(const char *s);
+void ar_update_emit(ArUpdater *u, JsonNode *event);
+/* A string property from RAUC's proxy cache, bounded; NULL if unknown. */
+char *ar_update_rauc_string(ArUpdater *u, const char *name);
+gboolean ar_update_rauc_present(ArUpdater *u);
+gboolean ar_update_rauc_absent_error(const GError *e);
+/* The version this device runs, and where it came from. */
+char *ar_update_running_version(ArUpdater *u, const char **origin);
+/* Starts following [update] channel-url, if set. */
+void ar_updater_channel_start(ArUpdater *u);
+
 G_END_DECLS
