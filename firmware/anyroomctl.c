@@ -32,8 +32,9 @@ static const char usage[] =
     "  history [--json]               the last calls (start, service, duration, result)\n"
     "  config                         the settings of the configuration API (JSON)\n"
     "  config set GROUP.KEY=VALUE...  change settings (lists: a;b; empty: unset)\n"
-    "  update install FILE|URL [--force-downgrade]\n"
-    "                                 install a signed bundle; prints progress\n"
+    "  update install FILE|URL|channel [--force-downgrade]\n"
+    "                                 install a signed bundle (channel: the release\n"
+    "                                 the update channel offers, now); prints progress\n"
     "  update status [--json]         booted slot, slot states, versions, last error\n"
     "  recipes [--json]               the web engine's join recipes and refused files\n"
     "  recipes add FILE               add or replace an administrator's recipe\n"
@@ -762,7 +763,8 @@ static int
 cmd_update_install(Ctl *c, const char *source, gboolean force)
 {
   g_autofree char *resolved = NULL;
-  if (strstr(source, "://"))
+  /* "channel": the release the update channel offers (a file of that name: ./channel). */
+  if (strstr(source, "://") || g_str_equal(source, "channel"))
     resolved = g_strdup(source);
   else
     resolved = g_canonicalize_filename(source, NULL);

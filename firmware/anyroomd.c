@@ -208,6 +208,9 @@ main(int argc, char **argv)
       .channel_interval_s = config->update_poll_min * 60,
       .keyring = config->update_keyring,
       .compatible = board->compatible,
+      .auto_install = config->update_auto_install,
+      .window = config->update_window,
+      .reboot_command = config->reboot_command,
   };
   g_autoptr(ArUpdater) updater = ar_updater_new(&update_opt);
   g_autoptr(ArApiHub) hub = ar_api_hub_new(calls);

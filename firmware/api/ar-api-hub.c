@@ -856,6 +856,10 @@ on_call_event(const ArCallEvent *event, gpointer data)
   if (event->kind == AR_CALL_EVENT_STATE &&
       (event->state == AR_CALL_LOBBY || event->state == AR_CALL_NEEDS_ATTENTION))
     answer_waiting_joins(hub, event);
+  /* No automatic update starts, and no restart into one, while a call is under way. */
+  if (event->kind == AR_CALL_EVENT_STATE && hub->updater)
+    ar_updater_set_in_call(hub->updater,
+                           event->state != AR_CALL_IDLE && event->state != AR_CALL_FAILED);
   if (hub->history)
     ar_api_history_on_event(hub->history, event);
   g_autoptr(JsonNode) json = ar_api_call_event_to_json(event);

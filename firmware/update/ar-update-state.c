@@ -232,6 +232,17 @@ ar_updater_start_health_check(ArUpdater *u)
 
 /* ---- status ---- */
 
+/* The poller's "channel" object with the updater's "install" in it. */
+static JsonNode *
+channel_status(ArUpdater *u)
+{
+  JsonNode *node = ar_channel_poller_status(u->channel);
+  JsonNode *install = ar_updater_auto_status(u);
+  if (install)
+    json_object_set_member(json_node_get_object(node), "install", install);
+  return node;
+}
+
 JsonNode *
 ar_updater_status(ArUpdater *u)
 {
@@ -294,7 +305,7 @@ ar_updater_status(ArUpdater *u)
     json_builder_add_null_value(b);
   json_builder_set_member_name(b, "channel");
   if (u->channel)
-    json_builder_add_value(b, ar_channel_poller_status(u->channel));
+    json_builder_add_value(b, channel_status(u));
   else
     json_builder_add_null_value(b);
   json_builder_end_object(b);
@@ -320,12 +331,13 @@ static void
 channel_changed(gpointer data)
 {
   ArUpdater *u = data;
+  ar_updater_auto_kick(u);
   g_autoptr(JsonBuilder) b = json_builder_new();
   json_builder_begin_object(b);
   json_builder_set_member_name(b, "event");
   json_builder_add_string_value(b, "update-channel");
   json_builder_set_member_name(b, "channel");
-  json_builder_add_value(b, ar_channel_poller_status(u->channel));
+  json_builder_add_value(b, channel_status(u));
   json_builder_end_object(b);
   g_autoptr(JsonNode) event = json_builder_get_root(b);
   ar_update_emit(u, event);

@@ -175,8 +175,8 @@ progress_event(ArUpdater *u)
   ar_update_emit(u, ev);
 }
 
-static void
-set_progress(ArUpdater *u, int percent, const char *message)
+void
+ar_update_set_progress(ArUpdater *u, int percent, const char *message)
 {
   u->percent = CLAMP(percent, 0, 100);
   g_free(u->progress_message);
@@ -229,6 +229,7 @@ install_finish(ArUpdater *u, GError *error)
   if (error)
     g_error_free(error);
   ar_updater_refresh(u, NULL, NULL);
+  ar_updater_auto_kick(u);
 }
 
 /* RAUC's error text without GDBus's "GDBus.Error:org.gtk.GDBus.UnmappedGError..." prefix. */
@@ -297,7 +298,7 @@ on_rauc_signal(GDBusProxy *proxy, const char *sender, const char *signal, GVaria
   gint32 result = 0;
   g_variant_get(params, "(i)", &result);
   if (result == 0) {
-    set_progress(u, 100, "installed");
+    ar_update_set_progress(u, 100, "installed");
     install_finish(u, NULL);
     return;
   }
@@ -320,14 +321,14 @@ on_rauc_properties(GDBusProxy *proxy, GVariant *changed, GStrv invalidated, gpoi
   gint32 percent = 0, depth = 0;
   const char *message = NULL;
   g_variant_get(p, "(i&si)", &percent, &message, &depth);
-  set_progress(u, percent, message);
+  ar_update_set_progress(u, percent, message);
 }
 
 static void
 start_install(ArUpdater *u)
 {
   u->phase = PHASE_INSTALL;
-  set_progress(u, 0, "starting the install");
+  ar_update_set_progress(u, 0, "starting the install");
   GVariantBuilder args;
   g_variant_builder_init(&args, G_VARIANT_TYPE("a{sv}"));
   g_dbus_proxy_call(u->rauc, "InstallBundle", g_variant_new("(sa{sv})", u->bundle_path, &args),
@@ -491,7 +492,7 @@ static void
 start_inspect(ArUpdater *u)
 {
   u->phase = PHASE_INSPECT;
-  set_progress(u, 0, "checking the bundle's signature, compatible and version");
+  ar_update_set_progress(u, 0, "checking the bundle's signature, compatible and version");
   if (!u->rauc) {
     /* The D-Bus connection is still being made: proxy_ready() goes on. */
     u->inspect_pending = TRUE;
@@ -513,7 +514,7 @@ download_progress(guint64 got, guint64 total, gpointer data)
   if (total ? percent == u->percent : (got / (8 << 20)) == ((got - 1) / (8 << 20)))
     return;
   g_autofree char *msg = g_strdup_printf("downloaded %" G_GUINT64_FORMAT " MiB", got >> 20);
-  set_progress(u, percent, msg);
+  ar_update_set_progress(u, percent, msg);
 }
 
 static void
@@ -550,7 +551,35 @@ ar_updater_max_bundle_size(ArUpdater *u)
 gboolean
 ar_updater_is_busy(ArUpdater *u)
 {
-  return u->phase != PHASE_IDLE;
+  /* The channel's download in the background gives way to a manual install. */
+  return u->phase != PHASE_IDLE && !u->chan_dl;
+}
+
+gboolean
+ar_updater_install_file(ArUpdater *u, const char *path, const char *label, ArUpdateDoneFunc done,
+                        gpointer data, GError **error)
+{
+  if (u->phase != PHASE_IDLE) {
+    g_set_error(error, AR_UPDATE_ERROR, AR_UPDATE_ERROR_BUSY, "an update is already running");
+    return FALSE;
+  }
+  if (!u->rauc && u->connect_error) {
+    g_set_error(error, AR_UPDATE_ERROR, AR_UPDATE_ERROR_NO_RAUC, "no RAUC service: %s",
+                u->connect_error);
+    return FALSE;
+  }
+  u->source = g_strdup(label);
+  u->force = FALSE;
+  u->done = done;
+  u->done_data = data;
+  u->percent = 0;
+  g_clear_pointer(&u->bundle_compatible, g_free);
+  g_clear_pointer(&u->bundle_version, g_free);
+  g_clear_pointer(&u->last_error, g_free);
+  u->bundle_path = g_strdup(path);
+  u->delete_bundle = TRUE;
+  start_inspect(u);
+  return TRUE;
 }
 
 gboolean
@@ -562,7 +591,9 @@ ar_updater_install(ArUpdater *u, const char *source, gboolean force_downgrade,
                 "updates are turned off ([update] enabled=false)");
     return FALSE;
   }
-  if (u->phase != PHASE_IDLE) {
+  if (g_str_equal(source, "channel"))
+    return ar_updater_auto_install_now(u, done, data, error);
+  if (ar_updater_is_busy(u)) {
     g_set_error(error, AR_UPDATE_ERROR, AR_UPDATE_ERROR_BUSY, "an update is already running");
     return FALSE;
   }
@@ -571,6 +602,8 @@ ar_updater_install(ArUpdater *u, const char *source, gboolean force_downgrade,
                 u->connect_error);
     return FALSE;
   }
+  /* A manual install goes first: the channel's download waits (its partial file kept). */
+  ar_updater_auto_pause(u);
   /* Still connecting (the first moments after start): the inspect step waits for it. */
   gboolean url = g_str_has_prefix(source, "https://") || strstr(source, "://") != NULL;
   if (url) {
@@ -616,7 +649,7 @@ ar_updater_install(ArUpdater *u, const char *source, gboolean force_downgrade,
     g_clear_pointer(&u->bundle_path, g_free);
     return FALSE;
   }
-  set_progress(u, 0, "downloading");
+  ar_update_set_progress(u, 0, "downloading");
   return TRUE;
 }
 
@@ -626,6 +659,10 @@ ar_updater_forget_waiter(ArUpdater *u, gpointer data)
   if (u->done_data == data) {
     u->done = NULL;
     u->done_data = NULL;
+  }
+  if (u->chan_done_data == data) {
+    u->chan_done = NULL;
+    u->chan_done_data = NULL;
   }
 }
 
@@ -653,12 +690,15 @@ ar_updater_new(const ArUpdateOptions *opt)
   u->opt.channel_ca = g_strdup(opt->channel_ca);
   u->opt.keyring = g_strdup(opt->keyring);
   u->opt.compatible = g_strdup(opt->compatible);
+  u->opt.window = g_strdup(opt->window);
+  u->opt.reboot_command = g_strdup(opt->reboot_command);
   if (!u->opt.max_bundle_size)
     u->opt.max_bundle_size = (guint64)2048 * 1024 * 1024;
   u->cancel = g_cancellable_new();
   if (!u->opt.enabled)
     return u;
   ar_updater_channel_start(u);
+  ar_updater_auto_init(u);
   if (g_str_equal(u->opt.bus, "system"))
     g_bus_get(G_BUS_TYPE_SYSTEM, u->cancel, bus_ready, u);
   else
@@ -675,6 +715,7 @@ ar_updater_free(ArUpdater *u)
   if (!u)
     return;
   g_cancellable_cancel(u->cancel);
+  ar_updater_auto_free(u);
   g_clear_pointer(&u->channel, ar_channel_poller_free);
   if (u->health_source)
     g_source_remove(u->health_source);
@@ -696,6 +737,8 @@ ar_updater_free(ArUpdater *u)
   g_free(u->opt.channel_ca);
   g_free(u->opt.keyring);
   g_free(u->opt.compatible);
+  g_free(u->opt.window);
+  g_free(u->opt.reboot_command);
   g_free(u->connect_error);
   g_free(u->source);
   g_free(u->bundle_path);
