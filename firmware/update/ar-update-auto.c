@@ -620,6 +620,23 @@ ar_updater_auto_install_now(ArUpdater *u, ArUpdateDoneFunc done, gpointer data, 
   return TRUE;
 }
 
+gboolean
+ar_updater_set_window(ArUpdater *u, const char *window, gboolean auto_install, GError **error)
+{
+  ArUpdateWindow w;
+  if (!ar_update_window_parse(window, &w, error))
+    return FALSE;
+  u->window = w;
+  u->opt.auto_install = auto_install;
+  g_free(u->opt.window);
+  u->opt.window = g_strdup(window);
+  g_message("update: channel releases install %s, window %s (%s time)",
+            auto_install ? "automatically" : "by hand only", window,
+            g_time_zone_get_identifier(u->tz));
+  ar_updater_auto_kick(u);
+  return TRUE;
+}
+
 /* ---- life ---- */
 
 void

@@ -124,6 +124,11 @@ gboolean ar_updater_install(ArUpdater *updater, const char *source, gboolean for
  * automatic download, install or restart starts then (ar-update-auto.c). */
 void ar_updater_set_in_call(ArUpdater *updater, gboolean in_call);
 
+/* New [update] window and auto-install (anyroomd re-read its config on
+ * SIGHUP); a window that does not parse is refused with @error. */
+gboolean ar_updater_set_window(ArUpdater *updater, const char *window, gboolean auto_install,
+                               GError **error) G_GNUC_WARN_UNUSED_RESULT;
+
 /* The requester behind @data went away: do not call its @done. */
 void ar_updater_forget_waiter(ArUpdater *updater, gpointer data);
 gboolean ar_updater_is_busy(ArUpdater *updater);
