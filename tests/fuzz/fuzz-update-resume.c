@@ -38,7 +38,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         __builtin_trap();
       break;
     }
-    if (!g_str_has_prefix(p.url, "https://") || strlen(p.sha256) != 64 || p.size == 0 ||
+    if (g_ascii_strncasecmp(p.url, "https://", 8) != 0 || strlen(p.sha256) != 64 || p.size == 0 ||
         p.size > AR_CHANNEL_MAX_BUNDLE_SIZE)
       __builtin_trap();
     g_autofree char *again = ar_update_partial_format(&p);

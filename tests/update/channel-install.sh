@@ -17,6 +17,7 @@
 #      installs the bundle (held by the harness's bootloader backend), a new call starts, the
 #      install ends: no restart during the call; the call ends: the restart command runs.
 
+ch_t0=$SECONDS
 CH_PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
 mkimg chan $((4 * 1024 * 1024))
 bundle chan "$COMPAT" 1.6.0 chan
@@ -241,3 +242,4 @@ print("# states:", " ".join(seen))
 sys.exit(0 if ok else 1)
 PY
 stop_nginx
+echo "# the channel part took $((SECONDS - ch_t0)) s"

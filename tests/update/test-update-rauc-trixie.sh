@@ -29,5 +29,5 @@ if [ "$(cat "$ROOT/.ar-packages" 2>/dev/null)" != "$PKGS" ]; then
   mv "$ROOT.tmp" "$ROOT"
 fi
 echo "RAUC service: $(chroot "$ROOT" rauc --version)" >&2
-AR_UPDATE_TEST_RAUC="$SRC/tests/update/rauc-in-root.sh $ROOT" \
+AR_UPDATE_TEST_RAUC="$SRC/tests/update/rauc-in-root.sh $ROOT" AR_UPDATE_TEST_CHANNEL=0 \
   exec "$SRC/tests/update/test-update-rauc.sh" "$BUILD" "$SRC"
