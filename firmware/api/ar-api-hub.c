@@ -856,14 +856,15 @@ on_call_event(const ArCallEvent *event, gpointer data)
   if (event->kind == AR_CALL_EVENT_STATE &&
       (event->state == AR_CALL_LOBBY || event->state == AR_CALL_NEEDS_ATTENTION))
     answer_waiting_joins(hub, event);
-  /* No automatic update starts, and no restart into one, while a call is under way. */
-  if (event->kind == AR_CALL_EVENT_STATE && hub->updater)
-    ar_updater_set_in_call(hub->updater,
-                           event->state != AR_CALL_IDLE && event->state != AR_CALL_FAILED);
   if (hub->history)
     ar_api_history_on_event(hub->history, event);
   g_autoptr(JsonNode) json = ar_api_call_event_to_json(event);
   ar_api_hub_broadcast(hub, json);
+  /* No automatic update starts, and no restart into one, while a call is under way (after the
+   * call's own event: the update events it causes come after their cause). */
+  if (event->kind == AR_CALL_EVENT_STATE && hub->updater)
+    ar_updater_set_in_call(hub->updater,
+                           event->state != AR_CALL_IDLE && event->state != AR_CALL_FAILED);
 }
 
 ArApiHub *

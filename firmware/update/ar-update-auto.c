@@ -484,9 +484,11 @@ restart(ArUpdater *u)
 static void
 evaluate(ArUpdater *u)
 {
-  if (!u->channel || u->rebooting)
+  if (!u->channel)
     return;
-  if (u->chan_installed) {
+  if (u->rebooting && !u->chan_manual)
+    return;
+  if (u->chan_installed && !u->chan_manual) {
     /* Restart into it: never during a call, only inside the window. */
     if (u->opt.auto_install && !u->in_call && window_open(u) && u->phase == PHASE_IDLE)
       restart(u);
