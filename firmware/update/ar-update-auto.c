@@ -149,6 +149,8 @@ ar_updater_auto_status(ArUpdater *u)
 static void
 maybe_notify(ArUpdater *u)
 {
+  if (!u->channel)
+    return;
   g_autofree char *key =
       g_strdup_printf("%s|%s|%s|%s", auto_state(u), u->chan_version ? u->chan_version : "",
                       u->chan_error ? u->chan_error : "", u->chan_installed ? "i" : "");
@@ -156,15 +158,7 @@ maybe_notify(ArUpdater *u)
     return;
   g_free(u->chan_state_key);
   u->chan_state_key = g_steal_pointer(&key);
-  g_autoptr(JsonBuilder) b = json_builder_new();
-  json_builder_begin_object(b);
-  json_builder_set_member_name(b, "event");
-  json_builder_add_string_value(b, "update-channel-install");
-  json_builder_set_member_name(b, "install");
-  json_builder_add_value(b, ar_updater_auto_status(u));
-  json_builder_end_object(b);
-  g_autoptr(JsonNode) ev = json_builder_get_root(b);
-  ar_update_emit(u, ev);
+  ar_update_emit_member(u, "update-channel-install", "install", ar_updater_auto_status(u));
 }
 
 static void

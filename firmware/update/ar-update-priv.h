@@ -185,6 +185,8 @@ struct _ArUpdater {
 /* @s as valid UTF-8, at most 1 KiB (RAUC's strings). */
 char *ar_update_bounded_text(const char *s);
 void ar_update_emit(ArUpdater *u, JsonNode *event);
+/* {"event": @event, @member: @value (taken)} to the event function. */
+void ar_update_emit_member(ArUpdater *u, const char *event, const char *member, JsonNode *value);
 /* The phase's percent and message, and an "update-progress" event. */
 void ar_update_set_progress(ArUpdater *u, int percent, const char *message);
 /* A string property from RAUC's proxy cache, bounded; NULL if unknown. */

@@ -332,15 +332,7 @@ channel_changed(gpointer data)
 {
   ArUpdater *u = data;
   ar_updater_auto_kick(u);
-  g_autoptr(JsonBuilder) b = json_builder_new();
-  json_builder_begin_object(b);
-  json_builder_set_member_name(b, "event");
-  json_builder_add_string_value(b, "update-channel");
-  json_builder_set_member_name(b, "channel");
-  json_builder_add_value(b, channel_status(u));
-  json_builder_end_object(b);
-  g_autoptr(JsonNode) event = json_builder_get_root(b);
-  ar_update_emit(u, event);
+  ar_update_emit_member(u, "update-channel", "channel", channel_status(u));
 }
 
 void

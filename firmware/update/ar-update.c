@@ -40,6 +40,20 @@ ar_update_emit(ArUpdater *u, JsonNode *event)
     u->event_func(event, u->event_data);
 }
 
+void
+ar_update_emit_member(ArUpdater *u, const char *event, const char *member, JsonNode *value)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "event");
+  json_builder_add_string_value(b, event);
+  json_builder_set_member_name(b, member);
+  json_builder_add_value(b, value);
+  json_builder_end_object(b);
+  g_autoptr(JsonNode) ev = json_builder_get_root(b);
+  ar_update_emit(u, ev);
+}
+
 /* ---- RAUC connection ---- */
 
 /* A string property from the proxy's cache, bounded; NULL if unknown. */
@@ -555,11 +569,11 @@ ar_updater_is_busy(ArUpdater *u)
   return u->phase != PHASE_IDLE && !u->chan_dl;
 }
 
-gboolean
-ar_updater_install_file(ArUpdater *u, const char *path, const char *label, ArUpdateDoneFunc done,
-                        gpointer data, GError **error)
+/* Nothing else installs and RAUC is (or may soon be) there. */
+static gboolean
+may_install(ArUpdater *u, GError **error)
 {
-  if (u->phase != PHASE_IDLE) {
+  if (ar_updater_is_busy(u)) {
     g_set_error(error, AR_UPDATE_ERROR, AR_UPDATE_ERROR_BUSY, "an update is already running");
     return FALSE;
   }
@@ -568,14 +582,34 @@ ar_updater_install_file(ArUpdater *u, const char *path, const char *label, ArUpd
                 u->connect_error);
     return FALSE;
   }
-  u->source = g_strdup(label);
-  u->force = FALSE;
+  return TRUE;
+}
+
+/* An install of @source begins: who waits for it, nothing of the last one. */
+static void
+begin_install(ArUpdater *u, const char *source, gboolean force, ArUpdateDoneFunc done,
+              gpointer data)
+{
+  u->source = g_strdup(source);
+  u->force = force;
   u->done = done;
   u->done_data = data;
   u->percent = 0;
   g_clear_pointer(&u->bundle_compatible, g_free);
   g_clear_pointer(&u->bundle_version, g_free);
   g_clear_pointer(&u->last_error, g_free);
+}
+
+gboolean
+ar_updater_install_file(ArUpdater *u, const char *path, const char *label, ArUpdateDoneFunc done,
+                        gpointer data, GError **error)
+{
+  if (u->phase != PHASE_IDLE || !may_install(u, error)) {
+    if (error && !*error)
+      g_set_error(error, AR_UPDATE_ERROR, AR_UPDATE_ERROR_BUSY, "an update is already running");
+    return FALSE;
+  }
+  begin_install(u, label, FALSE, done, data);
   u->bundle_path = g_strdup(path);
   u->delete_bundle = TRUE;
   start_inspect(u);
@@ -593,15 +627,8 @@ ar_updater_install(ArUpdater *u, const char *source, gboolean force_downgrade,
   }
   if (g_str_equal(source, "channel"))
     return ar_updater_auto_install_now(u, done, data, error);
-  if (ar_updater_is_busy(u)) {
-    g_set_error(error, AR_UPDATE_ERROR, AR_UPDATE_ERROR_BUSY, "an update is already running");
+  if (!may_install(u, error))
     return FALSE;
-  }
-  if (!u->rauc && u->connect_error) {
-    g_set_error(error, AR_UPDATE_ERROR, AR_UPDATE_ERROR_NO_RAUC, "no RAUC service: %s",
-                u->connect_error);
-    return FALSE;
-  }
   /* A manual install goes first: the channel's download waits (its partial file kept). */
   ar_updater_auto_pause(u);
   /* Still connecting (the first moments after start): the inspect step waits for it. */
@@ -617,14 +644,7 @@ ar_updater_install(ArUpdater *u, const char *source, gboolean force_downgrade,
     g_set_error(error, AR_UPDATE_ERROR, AR_UPDATE_ERROR_INVALID, "%s: no such bundle file", source);
     return FALSE;
   }
-  u->source = g_strdup(source);
-  u->force = force_downgrade;
-  u->done = done;
-  u->done_data = data;
-  u->percent = 0;
-  g_clear_pointer(&u->bundle_compatible, g_free);
-  g_clear_pointer(&u->bundle_version, g_free);
-  g_clear_pointer(&u->last_error, g_free);
+  begin_install(u, source, force_downgrade, done, data);
   if (!url) {
     u->bundle_path = g_strdup(source);
     u->delete_bundle = delete_after;
