@@ -20,7 +20,7 @@
 
 ch_t0=$SECONDS
 CH_PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
-mkimg chan $((4 * 1024 * 1024))
+mkimg chan $((2 * 1024 * 1024))
 bundle chan "$COMPAT" 1.6.0 chan
 CH_SIZE="$(stat -c %s "$T/chan.raucb")"
 CH_SHA="$(hash "$T/chan.raucb")"
@@ -103,6 +103,10 @@ camera=test
 microphone=test
 speaker=none
 display=none
+[media]
+width=320
+height=240
+framerate=10
 [call]
 join-timeout=120
 [system]
@@ -148,6 +152,7 @@ SLOT_B0="$(hash "$T/slotB.img")"
 b_writes() { grep -cE '^set-(primary B|state B )' "$T/boot.log"; }
 B_WRITES=$(b_writes)
 
+echo "# $((SECONDS - ch_t0)) s into the channel part"
 # ---- 1. downloaded outside the window, cut half-way, resumed with Range ----
 wait_for '[ "$(part_size)" -ge 262144 ]'
 check "the offered release downloads outside the window (state $(inst state), $(part_size) bytes)" \
@@ -175,6 +180,7 @@ v=0
 check "outside the window nothing installs: slot B and the bootloader untouched" [ "$v" = 1 ]
 check "the bundle URL's token is in no log line" bash -c "! grep -q s3cr3t '$T/anyroomd.log'"
 
+echo "# $((SECONDS - ch_t0)) s into the channel part"
 # ---- 2. a call holds the install and the restart ----
 # A WHIP endpoint (test fixture) that keeps a join "joining" for as long as the room lets it: it
 # answers the first two POSTs of each call with 429 and Retry-After: 10 (the room waits them
@@ -267,6 +273,7 @@ it = iter(seen)
 sys.exit(0 if not bad and all(w in it for w in want) else 1)
 PY
 
+echo "# $((SECONDS - ch_t0)) s into the channel part"
 # ---- 3. by hand: the administrator installs the offered release now ----
 SLOT_B1="$(hash "$T/slotB.img")"
 head -c "$IMG_SIZE" /dev/zero >"$T/slotB.img" # other bytes, to see each install write it again
