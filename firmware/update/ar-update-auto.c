@@ -626,6 +626,8 @@ ar_updater_set_window(ArUpdater *u, const char *window, gboolean auto_install, G
   u->opt.auto_install = auto_install;
   g_free(u->opt.window);
   u->opt.window = g_strdup(window);
+  if (!u->channel)
+    return TRUE; /* no channel (or updates off): kept for nothing to use */
   g_message("update: channel releases install %s, window %s (%s time)",
             auto_install ? "automatically" : "by hand only", window,
             g_time_zone_get_identifier(u->tz));
