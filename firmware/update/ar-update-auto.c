@@ -93,7 +93,9 @@ auto_state(ArUpdater *u)
   if (u->rebooting)
     return "restarting";
   if (u->chan_installed)
-    return u->in_call ? "installed-waiting-call" : "installed-waiting-window";
+    return u->chan_retry ? "failed-retrying"
+           : u->in_call  ? "installed-waiting-call"
+                         : "installed-waiting-window";
   if (u->chan_installing)
     return "installing";
   if (u->chan_dl)
@@ -378,8 +380,8 @@ start_download(ArUpdater *u)
               " of %" G_GUINT64_FORMAT,
               u->chan_version, offset, u->chan_want.size);
   else
-    g_message("update: channel release %s: downloading %" G_GUINT64_FORMAT " bytes from %s",
-              u->chan_version, u->chan_want.size, u->chan_want.url ? "the channel's origin" : "?");
+    g_message("update: channel release %s: downloading %" G_GUINT64_FORMAT " bytes",
+              u->chan_version, u->chan_want.size);
   u->chan_dl =
       ar_download_resume(u->chan_want.url, f, offset, u->chan_want.size, u->opt.max_bundle_size,
                          u->opt.download_ca, chan_progress, chan_downloaded, u, &error);
@@ -459,11 +461,9 @@ restart(ArUpdater *u)
   g_autoptr(GError) error = NULL;
   if (!g_shell_parse_argv(cmd, NULL, &argv, &error) ||
       !g_spawn_async(NULL, argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, &error)) {
-    g_warning("update: channel release %s installed, but the restart failed (%s): %s",
-              u->chan_installed, cmd, error->message);
-    g_free(u->chan_error);
-    u->chan_error = g_strdup_printf("the restart failed: %s", error->message);
-    maybe_notify(u);
+    /* Tried again after the backoff, not at every look at the window. */
+    g_prefix_error(&error, "installed, but the restart (system.reboot-command) failed: ");
+    chan_failed(u, error);
     return;
   }
   u->rebooting = TRUE;
@@ -484,7 +484,8 @@ evaluate(ArUpdater *u)
     return;
   if (u->chan_installed && !u->chan_manual) {
     /* Restart into it: never during a call, only inside the window. */
-    if (u->opt.auto_install && !u->in_call && window_open(u) && u->phase == PHASE_IDLE)
+    if (u->opt.auto_install && !u->in_call && !u->chan_retry && window_open(u) &&
+        u->phase == PHASE_IDLE)
       restart(u);
     maybe_notify(u);
     return;
