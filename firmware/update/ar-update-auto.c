@@ -360,6 +360,14 @@ start_download(ArUpdater *u)
   g_autofree char *f = chan_path(u, FILE_NAME);
   guint64 offset = 0;
   GStatBuf st;
+  if (u->chan_want.size > u->opt.max_bundle_size) {
+    g_set_error(&error, AR_UPDATE_ERROR, AR_UPDATE_ERROR_TOO_LARGE,
+                "the channel's bundle (%" G_GUINT64_FORMAT " bytes) is larger than "
+                "max-bundle-size (%" G_GUINT64_FORMAT " MiB)",
+                u->chan_want.size, u->opt.max_bundle_size / (1024 * 1024));
+    chan_failed(u, error);
+    return;
+  }
   if (record_matches(u, &u->chan_want) && g_lstat(f, &st) == 0 && S_ISREG(st.st_mode) &&
       (guint64)st.st_size <= u->chan_want.size) {
     offset = (guint64)st.st_size;

@@ -483,3 +483,13 @@ step('a call pauses the download (the transfer stops); after the call it resumes
     silent.close();
   }
 });
+
+step('a bundle over max-bundle-size is refused before any byte is fetched', async () => {
+  const before = accessLog().length;
+  await sign('s19-huge', manifestJson({ serial: 19, version: '2.2.0',
+    bundle: { url: `https://127.0.0.1:${PORT}/b-2.2.0.raucb?token=s3cr3t`, size: 3 * 1024 ** 3, sha256: 'ef'.repeat(32) } }));
+  publish(signed['s19-huge']);
+  const i = await installUntil('refused', (x) => x.version === '2.2.0' && x.failures >= 1);
+  assert.match(i.error, /the channel's bundle \(3221225472 bytes\) is larger than max-bundle-size \(2048 MiB\)/);
+  assert.equal(accessLog().slice(before).filter((l) => l.uri === '/b-2.2.0.raucb').length, 0, 'not fetched');
+});
