@@ -800,6 +800,37 @@ cmd_update_install(Ctl *c, const char *source, gboolean force)
   return ctx.rc;
 }
 
+/* The update channel followed and its release's install (docs/fleet.md), if any. */
+static void
+print_channel(JsonObject *u)
+{
+  JsonNode *cn = json_object_get_member(u, "channel");
+  JsonObject *ch = cn && JSON_NODE_HOLDS_OBJECT(cn) ? json_node_get_object(cn) : NULL;
+  if (!ch)
+    return;
+  JsonNode *on = json_object_get_member(ch, "offered");
+  JsonObject *off = on && JSON_NODE_HOLDS_OBJECT(on) ? json_node_get_object(on) : NULL;
+  g_print("channel:     %s from %s: %s%s%s (serial %" G_GINT64_FORMAT ", %" G_GINT64_FORMAT
+          " failures, last error: %s)\n",
+          obj_string_or(ch, "name", "?"), obj_string_or(ch, "url_host", "?"),
+          obj_string_or(ch, "state", "not read yet"), off ? " " : "",
+          off ? obj_string_or(off, "version", "?") : "",
+          json_object_get_int_member_with_default(ch, "serial", 0),
+          json_object_get_int_member_with_default(ch, "failures", 0),
+          obj_string_or(ch, "error", "-"));
+  JsonNode *in = json_object_get_member(ch, "install");
+  JsonObject *i = in && JSON_NODE_HOLDS_OBJECT(in) ? json_node_get_object(in) : NULL;
+  if (!i)
+    return;
+  g_print("install:     %s, window %s (%s)%s, %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT
+          " bytes, last error: %s\n",
+          obj_string_or(i, "state", "?"), obj_string_or(i, "window", "?"),
+          json_object_get_boolean_member_with_default(i, "window_open", FALSE) ? "open" : "closed",
+          json_object_get_boolean_member_with_default(i, "auto", FALSE) ? "" : ", by hand only",
+          json_object_get_int_member_with_default(i, "downloaded_bytes", 0),
+          json_object_get_int_member_with_default(i, "size", 0), obj_string_or(i, "error", "-"));
+}
+
 static int
 cmd_update_status(Ctl *c, gboolean json)
 {
@@ -834,6 +865,7 @@ cmd_update_status(Ctl *c, gboolean json)
           json_object_get_boolean_member_with_default(u, "marked_good", FALSE) ? "yes" : "no");
   g_print("phase:       %s\n", obj_string_or(u, "phase", "?"));
   g_print("last error:  %s\n", obj_string_or(u, "last_error", "-"));
+  print_channel(u);
   JsonNode *sn = json_object_get_member(u, "slots");
   JsonArray *slots = sn && JSON_NODE_HOLDS_ARRAY(sn) ? json_node_get_array(sn) : NULL;
   for (guint i = 0; slots && i < json_array_get_length(slots); i++) {

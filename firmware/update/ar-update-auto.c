@@ -291,6 +291,7 @@ hashed(GObject *src, GAsyncResult *res, gpointer data)
   g_message("update: channel release %s downloaded: %" G_GUINT64_FORMAT " bytes, SHA-256 as signed",
             u->chan_version, u->chan_want.size);
   u->chan_ready = TRUE;
+  clear_failures(u); /* a good download: the failures before it are over */
   ar_updater_auto_kick(u);
 }
 

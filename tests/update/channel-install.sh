@@ -172,9 +172,12 @@ check "nginx back: the download completes, the room waits for its window ($(inst
   [ "$(inst state)" = ready-waiting-window ]
 check "nginx answered the resume with 206 and the missing $((CH_SIZE - CUT)) bytes for \"Range: bytes=$CUT-\"" \
   grep -qx "206 $((CH_SIZE - CUT)) \"bytes=$CUT-\" /anyroom-1.6.0.raucb" "$T/nginx-access.log"
+st="$(ctl update status)"
+check "anyroomctl update status: the channel's offer and the install step ($(grep -E '^(channel|install):' <<<"$st" | tr '\n' '|'))" \
+  grep -qE '^install: +ready-waiting-window, window [0-9:-]+ \(closed\)' <<<"$st"
 check "the resumed file is the signed bundle (SHA-256 and size)" cmp -s "$T/state/update/channel.raucb" "$T/chan.raucb"
-check "status: resumed_from $CUT, downloaded_bytes $CH_SIZE" \
-  [ "$(inst resumed_from) $(inst downloaded_bytes)" = "$CUT $CH_SIZE" ]
+check "status: resumed_from $CUT, downloaded_bytes $CH_SIZE, the failures over" \
+  [ "$(inst resumed_from) $(inst downloaded_bytes) $(inst failures) $(inst error)" = "$CUT $CH_SIZE 0 None" ]
 v=0
 [ "$(hash "$T/slotB.img")" = "$SLOT_B0" ] && [ "$(b_writes)" = "$B_WRITES" ] && v=1
 check "outside the window nothing installs: slot B and the bootloader untouched" [ "$v" = 1 ]
