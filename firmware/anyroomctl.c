@@ -32,8 +32,9 @@ static const char usage[] =
     "  history [--json]               the last calls (start, service, duration, result)\n"
     "  config                         the settings of the configuration API (JSON)\n"
     "  config set GROUP.KEY=VALUE...  change settings (lists: a;b; empty: unset)\n"
-    "  update install FILE|URL [--force-downgrade]\n"
-    "                                 install a signed bundle; prints progress\n"
+    "  update install FILE|URL|channel [--force-downgrade]\n"
+    "                                 install a signed bundle (channel: the release\n"
+    "                                 the update channel offers, now); prints progress\n"
     "  update status [--json]         booted slot, slot states, versions, last error\n"
     "  recipes [--json]               the web engine's join recipes and refused files\n"
     "  recipes add FILE               add or replace an administrator's recipe\n"
@@ -762,7 +763,8 @@ static int
 cmd_update_install(Ctl *c, const char *source, gboolean force)
 {
   g_autofree char *resolved = NULL;
-  if (strstr(source, "://"))
+  /* "channel": the release the update channel offers (a file of that name: ./channel). */
+  if (strstr(source, "://") || g_str_equal(source, "channel"))
     resolved = g_strdup(source);
   else
     resolved = g_canonicalize_filename(source, NULL);
@@ -796,6 +798,37 @@ cmd_update_install(Ctl *c, const char *source, gboolean force)
   g_free(ctx.body);
   g_free(ctx.last_line);
   return ctx.rc;
+}
+
+/* The update channel followed and its release's install (docs/fleet.md), if any. */
+static void
+print_channel(JsonObject *u)
+{
+  JsonNode *cn = json_object_get_member(u, "channel");
+  JsonObject *ch = cn && JSON_NODE_HOLDS_OBJECT(cn) ? json_node_get_object(cn) : NULL;
+  if (!ch)
+    return;
+  JsonNode *on = json_object_get_member(ch, "offered");
+  JsonObject *off = on && JSON_NODE_HOLDS_OBJECT(on) ? json_node_get_object(on) : NULL;
+  g_print("channel:     %s from %s: %s%s%s (serial %" G_GINT64_FORMAT ", %" G_GINT64_FORMAT
+          " failures, last error: %s)\n",
+          obj_string_or(ch, "name", "?"), obj_string_or(ch, "url_host", "?"),
+          obj_string_or(ch, "state", "not read yet"), off ? " " : "",
+          off ? obj_string_or(off, "version", "?") : "",
+          json_object_get_int_member_with_default(ch, "serial", 0),
+          json_object_get_int_member_with_default(ch, "failures", 0),
+          obj_string_or(ch, "error", "-"));
+  JsonNode *in = json_object_get_member(ch, "install");
+  JsonObject *i = in && JSON_NODE_HOLDS_OBJECT(in) ? json_node_get_object(in) : NULL;
+  if (!i)
+    return;
+  g_print("install:     %s, window %s (%s)%s, %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT
+          " bytes, last error: %s\n",
+          obj_string_or(i, "state", "?"), obj_string_or(i, "window", "?"),
+          json_object_get_boolean_member_with_default(i, "window_open", FALSE) ? "open" : "closed",
+          json_object_get_boolean_member_with_default(i, "auto", FALSE) ? "" : ", by hand only",
+          json_object_get_int_member_with_default(i, "downloaded_bytes", 0),
+          json_object_get_int_member_with_default(i, "size", 0), obj_string_or(i, "error", "-"));
 }
 
 static int
@@ -832,6 +865,7 @@ cmd_update_status(Ctl *c, gboolean json)
           json_object_get_boolean_member_with_default(u, "marked_good", FALSE) ? "yes" : "no");
   g_print("phase:       %s\n", obj_string_or(u, "phase", "?"));
   g_print("last error:  %s\n", obj_string_or(u, "last_error", "-"));
+  print_channel(u);
   JsonNode *sn = json_object_get_member(u, "slots");
   JsonArray *slots = sn && JSON_NODE_HOLDS_ARRAY(sn) ? json_node_get_array(sn) : NULL;
   for (guint i = 0; slots && i < json_array_get_length(slots); i++) {

@@ -65,6 +65,32 @@ on_signal(gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
+/* SIGHUP: the config file's [update] window and auto-install apply at once
+ * (a maintenance window moved without a restart); other keys need a restart. */
+typedef struct {
+  const char *config_path;
+  ArUpdater *updater;
+} Reload;
+
+static gboolean
+on_hup(gpointer data)
+{
+  Reload *r = data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ArConfig) config = r->config_path ? ar_config_load_file(r->config_path, &error) : NULL;
+  if (!config) {
+    g_warning("anyroomd: SIGHUP: %s", error ? error->message : "no config file to read again");
+    return G_SOURCE_CONTINUE;
+  }
+  if (!ar_updater_set_window(r->updater, config->update_window, config->update_auto_install,
+                             &error))
+    g_warning("anyroomd: SIGHUP: %s", error->message);
+  else
+    g_message("anyroomd: SIGHUP: [update] window and auto-install read again (other changes "
+              "apply at the next start)");
+  return G_SOURCE_CONTINUE;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -199,6 +225,9 @@ main(int argc, char **argv)
       .channel_interval_s = config->update_poll_min * 60,
       .keyring = config->update_keyring,
       .compatible = board->compatible,
+      .auto_install = config->update_auto_install,
+      .window = config->update_window,
+      .reboot_command = config->reboot_command,
   };
   g_autoptr(ArUpdater) updater = ar_updater_new(&update_opt);
   g_autoptr(ArApiHub) hub = ar_api_hub_new(calls);
@@ -237,6 +266,8 @@ main(int argc, char **argv)
   Daemon d = {.loop = g_main_loop_new(NULL, FALSE), .calls = calls};
   guint sigint = g_unix_signal_add(SIGINT, on_signal, &d);
   guint sigterm = g_unix_signal_add(SIGTERM, on_signal, &d);
+  Reload reload = {.config_path = config_path, .updater = updater};
+  guint sighup = g_unix_signal_add(SIGHUP, on_hup, &reload);
   g_message("anyroomd %s: room '%s', board '%s', config %s", AR_VERSION, config->room_name,
             board->name, config->path ? config->path : "(built-in defaults)");
   /* Healthy (docs/update.md): config, board, media engine, local API and the
@@ -250,6 +281,7 @@ main(int argc, char **argv)
     g_source_remove(watchdog);
   g_source_remove(sigint);
   g_source_remove(sigterm);
+  g_source_remove(sighup);
   g_clear_pointer(&web, ar_web_server_free);
   g_clear_pointer(&api, ar_api_server_free);
   g_clear_pointer(&hub, ar_api_hub_free);

@@ -3,16 +3,6 @@
 
 #include "ar-devices.h"
 
-void
-ar_api_add_string_or_null(JsonBuilder *b, const char *name, const char *value)
-{
-  json_builder_set_member_name(b, name);
-  if (value)
-    json_builder_add_string_value(b, value);
-  else
-    json_builder_add_null_value(b);
-}
-
 static void
 add_bool(JsonBuilder *b, const char *name, gboolean value)
 {
@@ -59,25 +49,25 @@ ar_api_call_event_to_json(const ArCallEvent *e)
   json_builder_begin_object(b);
   switch (e->kind) {
   case AR_CALL_EVENT_STATE:
-    ar_api_add_string_or_null(b, "event", "state");
-    ar_api_add_string_or_null(b, "state", ar_call_state_to_string(e->state));
-    ar_api_add_string_or_null(b, "error", e->error);
+    ar_json_add_string_or_null(b, "event", "state");
+    ar_json_add_string_or_null(b, "state", ar_call_state_to_string(e->state));
+    ar_json_add_string_or_null(b, "error", e->error);
     if (e->state == AR_CALL_RECONNECTING)
-      ar_api_add_string_or_null(b, "reason", e->reason ? e->reason : "");
+      ar_json_add_string_or_null(b, "reason", e->reason ? e->reason : "");
     if (e->state == AR_CALL_LOBBY || e->state == AR_CALL_NEEDS_ATTENTION)
-      ar_api_add_string_or_null(b, "message", e->message);
+      ar_json_add_string_or_null(b, "message", e->message);
     break;
   case AR_CALL_EVENT_CONTROLS:
     add_controls(b, &e->controls);
-    ar_api_add_string_or_null(b, "event", "controls");
+    ar_json_add_string_or_null(b, "event", "controls");
     break;
   case AR_CALL_EVENT_PARTICIPANTS:
-    ar_api_add_string_or_null(b, "event", "participants");
+    ar_json_add_string_or_null(b, "event", "participants");
     break;
   case AR_CALL_EVENT_MEDIA:
-    ar_api_add_string_or_null(b, "event", "media");
-    ar_api_add_string_or_null(b, "peer", e->track.source ? e->track.source : "");
-    ar_api_add_string_or_null(b, "what", ar_track_event_kind_to_string(e->track.what));
+    ar_json_add_string_or_null(b, "event", "media");
+    ar_json_add_string_or_null(b, "peer", e->track.source ? e->track.source : "");
+    ar_json_add_string_or_null(b, "what", ar_track_event_kind_to_string(e->track.what));
     break;
   }
   json_builder_end_object(b);
@@ -89,7 +79,7 @@ add_device(JsonBuilder *b, const char *role, const char *device, int present)
 {
   json_builder_set_member_name(b, role);
   json_builder_begin_object(b);
-  ar_api_add_string_or_null(b, "device", device);
+  ar_json_add_string_or_null(b, "device", device);
   json_builder_set_member_name(b, "present");
   if (present < 0)
     json_builder_add_null_value(b);
@@ -107,7 +97,7 @@ add_devices(JsonBuilder *b, const ArConfig *config, const ArBoard *board)
   ar_config_to_media(config, board, &m);
   json_builder_set_member_name(b, "devices");
   json_builder_begin_object(b);
-  ar_api_add_string_or_null(b, "board", board ? board->name : "none");
+  ar_json_add_string_or_null(b, "board", board ? board->name : "none");
   add_device(b, "camera", m.video_source, ar_devices_video_present(m.video_source));
   add_device(b, "microphone", m.audio_source, ar_devices_alsa_present(m.audio_source, NULL));
   add_device(b, "speaker", m.audio_sink, ar_devices_alsa_present(m.audio_sink, NULL));
@@ -120,11 +110,11 @@ add_track(JsonBuilder *b, const ArTrackInfo *t)
 {
   const ArTrackStats *s = &t->stats;
   json_builder_begin_object(b);
-  ar_api_add_string_or_null(b, "peer", t->source);
-  ar_api_add_string_or_null(b, "ice_path", t->path);
-  ar_api_add_string_or_null(b, "kind", s->kind);
-  ar_api_add_string_or_null(b, "direction", s->direction);
-  ar_api_add_string_or_null(b, "codec", s->codec);
+  ar_json_add_string_or_null(b, "peer", t->source);
+  ar_json_add_string_or_null(b, "ice_path", t->path);
+  ar_json_add_string_or_null(b, "kind", s->kind);
+  ar_json_add_string_or_null(b, "direction", s->direction);
+  ar_json_add_string_or_null(b, "codec", s->codec);
 #define INT(n, v)                                                                                  \
   json_builder_set_member_name(b, n);                                                              \
   json_builder_add_int_value(b, (gint64)(v))
@@ -155,7 +145,7 @@ add_track(JsonBuilder *b, const ArTrackInfo *t)
   /* The native engine's sent video: the bandwidth controller's target. */
   if (s->target_kbps > 0) {
     INT("target_kbps", s->target_kbps);
-    ar_api_add_string_or_null(b, "limited_by", s->limit);
+    ar_json_add_string_or_null(b, "limited_by", s->limit);
   }
 #undef INT
 #undef DBL
@@ -167,16 +157,16 @@ ar_api_call_status_to_json(const ArCallStatus *s)
 {
   g_autoptr(JsonBuilder) b = json_builder_new();
   json_builder_begin_object(b);
-  ar_api_add_string_or_null(b, "state", ar_call_state_to_string(s->state));
-  ar_api_add_string_or_null(b, "room_name", s->room_name);
-  ar_api_add_string_or_null(b, "engine", s->engine);
-  ar_api_add_string_or_null(b, "provider", s->provider);
-  ar_api_add_string_or_null(b, "link", s->link);
-  ar_api_add_string_or_null(b, "room", s->room);
-  ar_api_add_string_or_null(b, "error", s->error);
-  ar_api_add_string_or_null(b, "message", s->message);
-  ar_api_add_string_or_null(b, "encoder", s->encoder);
-  ar_api_add_string_or_null(b, "media", s->media);
+  ar_json_add_string_or_null(b, "state", ar_call_state_to_string(s->state));
+  ar_json_add_string_or_null(b, "room_name", s->room_name);
+  ar_json_add_string_or_null(b, "engine", s->engine);
+  ar_json_add_string_or_null(b, "provider", s->provider);
+  ar_json_add_string_or_null(b, "link", s->link);
+  ar_json_add_string_or_null(b, "room", s->room);
+  ar_json_add_string_or_null(b, "error", s->error);
+  ar_json_add_string_or_null(b, "message", s->message);
+  ar_json_add_string_or_null(b, "encoder", s->encoder);
+  ar_json_add_string_or_null(b, "media", s->media);
   json_builder_set_member_name(b, "controls");
   json_builder_add_value(b, ar_api_call_controls_to_json(&s->controls));
   add_devices(b, s->config, s->board);
@@ -186,8 +176,8 @@ ar_api_call_status_to_json(const ArCallStatus *s)
   for (guint i = 0; s->participants && i < s->participants->len; i++) {
     const ArParticipant *pt = s->participants->pdata[i];
     json_builder_begin_object(b);
-    ar_api_add_string_or_null(b, "id", pt->id);
-    ar_api_add_string_or_null(b, "display", pt->display);
+    ar_json_add_string_or_null(b, "id", pt->id);
+    ar_json_add_string_or_null(b, "display", pt->display);
     json_builder_end_object(b);
   }
   json_builder_end_array(b);
@@ -202,7 +192,7 @@ ar_api_call_status_to_json(const ArCallStatus *s)
   json_builder_begin_object(b);
   json_builder_set_member_name(b, "reconnects");
   json_builder_add_int_value(b, s->reconnects);
-  ar_api_add_string_or_null(b, "reason", s->recovery_reason);
+  ar_json_add_string_or_null(b, "reason", s->recovery_reason);
   json_builder_set_member_name(b, "attempt");
   json_builder_add_int_value(b, s->attempt);
   add_ms_or_null(b, "last_recovery_ms", s->last_recovery_us);

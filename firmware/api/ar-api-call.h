@@ -8,11 +8,13 @@
 #include <json-glib/json-glib.h>
 
 #include "ar-call.h"
+#include "ar-json.h"
 
 G_BEGIN_DECLS
 
 /* Sets member @name of the object being built to @value, or to null. */
-void ar_api_add_string_or_null(JsonBuilder *b, const char *name, const char *value);
+/* Moved to core/ar-json.h (ar_json_add_string_or_null); the old name for branches in flight. */
+#define ar_api_add_string_or_null ar_json_add_string_or_null
 
 /* {"event": "state"|"controls"|"participants"|"media", ...} */
 JsonNode *ar_api_call_event_to_json(const ArCallEvent *event);

@@ -284,14 +284,14 @@ ar_api_config_get(const ArConfig *c)
   json_builder_begin_object(b);
   json_builder_set_member_name(b, "room");
   json_builder_begin_object(b);
-  ar_api_add_string_or_null(b, "name", c->room_name);
-  ar_api_add_string_or_null(b, "display-name", c->display_name);
+  ar_json_add_string_or_null(b, "name", c->room_name);
+  ar_json_add_string_or_null(b, "display-name", c->display_name);
   json_builder_end_object(b);
   json_builder_set_member_name(b, "device");
   json_builder_begin_object(b);
-  ar_api_add_string_or_null(b, "camera", c->camera);
-  ar_api_add_string_or_null(b, "microphone", c->microphone);
-  ar_api_add_string_or_null(b, "speaker", c->speaker);
+  ar_json_add_string_or_null(b, "camera", c->camera);
+  ar_json_add_string_or_null(b, "microphone", c->microphone);
+  ar_json_add_string_or_null(b, "speaker", c->speaker);
   json_builder_end_object(b);
   /* null: the board's choice (on unless the board says otherwise). */
   json_builder_set_member_name(b, "audio");
@@ -304,9 +304,9 @@ ar_api_config_get(const ArConfig *c)
   json_builder_begin_object(b);
   add_list(b, "stun", (const char *const *)c->stun);
   add_list(b, "turn", (const char *const *)c->turn);
-  ar_api_add_string_or_null(b, "turn-username", c->turn_username);
+  ar_json_add_string_or_null(b, "turn-username", c->turn_username);
   add_bool(b, "turn-password-set", c->turn_password != NULL);
-  ar_api_add_string_or_null(b, "turn-credentials-url", c->turn_credentials_url);
+  ar_json_add_string_or_null(b, "turn-credentials-url", c->turn_credentials_url);
   add_bool(b, "relay-only", c->relay_only);
   json_builder_end_object(b);
   const ArLinkPolicy *policy = ar_link_config_get_policy(c->links);
@@ -320,10 +320,10 @@ ar_api_config_get(const ArConfig *c)
   json_builder_set_member_name(b, "calendar");
   json_builder_begin_object(b);
   add_bool(b, "feed-url-set", c->calendar_feed_url && *c->calendar_feed_url);
-  ar_api_add_string_or_null(b, "caldav-url", c->calendar_caldav_url);
-  ar_api_add_string_or_null(b, "caldav-user", c->calendar_caldav_user);
+  ar_json_add_string_or_null(b, "caldav-url", c->calendar_caldav_url);
+  ar_json_add_string_or_null(b, "caldav-user", c->calendar_caldav_user);
   add_bool(b, "caldav-password-set", c->calendar_caldav_password && *c->calendar_caldav_password);
-  ar_api_add_string_or_null(b, "room-address", c->calendar_room_address);
+  ar_json_add_string_or_null(b, "room-address", c->calendar_room_address);
   json_builder_set_member_name(b, "refresh-minutes");
   json_builder_add_int_value(b, c->calendar_refresh_min);
   json_builder_set_member_name(b, "join-before-minutes");

@@ -844,8 +844,8 @@ answer_waiting_joins(ArApiHub *hub, const ArCallEvent *event)
       json_builder_begin_object(b);
       json_builder_set_member_name(b, "ok");
       json_builder_add_boolean_value(b, TRUE);
-      ar_api_add_string_or_null(b, "state", ar_call_state_to_string(event->state));
-      ar_api_add_string_or_null(b, "message", event->message);
+      ar_json_add_string_or_null(b, "state", ar_call_state_to_string(event->state));
+      ar_json_add_string_or_null(b, "message", event->message);
       json_builder_end_object(b);
       g_autoptr(JsonNode) node = json_builder_get_root(b);
       ar_api_respond_json(w->msg, SOUP_STATUS_ACCEPTED, node);
@@ -866,6 +866,11 @@ on_call_event(const ArCallEvent *event, gpointer data)
     ar_api_history_on_event(hub->history, event);
   g_autoptr(JsonNode) json = ar_api_call_event_to_json(event);
   ar_api_hub_broadcast(hub, json);
+  /* No automatic update starts, and no restart into one, while a call is under way (after the
+   * call's own event: the update events it causes come after their cause). */
+  if (event->kind == AR_CALL_EVENT_STATE && hub->updater)
+    ar_updater_set_in_call(hub->updater,
+                           event->state != AR_CALL_IDLE && event->state != AR_CALL_FAILED);
 }
 
 ArApiHub *

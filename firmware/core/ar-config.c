@@ -6,6 +6,7 @@
 
 #include "ar-build-config.h"
 #include "ar-config-priv.h"
+#include "ar-update.h"
 
 G_DEFINE_QUARK(ar - config - error - quark, ar_config_error)
 
@@ -73,6 +74,8 @@ static const KeySpec config_keys[] = {
     S("update", "channel-ca", T_STRING, update_channel_ca, 0, 0),
     S("update", "poll-minutes", T_UINT, update_poll_min, 15, 1440),
     S("update", "keyring", T_STRING, update_keyring, 0, 0),
+    S("update", "auto-install", T_BOOL, update_auto_install, 0, 0),
+    S("update", "window", T_STRING, update_window, 0, 0),
     S("system", "reboot-command", T_STRING, reboot_command, 0, 0),
     S("web", "enabled", T_BOOL, web_enabled, 0, 0),
     S("web", "browser", T_STRING, web_browser, 0, 0),
@@ -302,6 +305,8 @@ ar_config_new_default(void)
   c->update_channel = g_strdup("stable");
   c->update_poll_min = 360;
   c->update_keyring = g_strdup("/etc/rauc/keyring.pem");
+  c->update_auto_install = TRUE;
+  c->update_window = g_strdup("02:00-05:00");
   c->web_enabled = TRUE;
   c->web_browser_start_timeout_s = 30;
   c->web_browser_answer_timeout_s = 5;
@@ -359,6 +364,13 @@ validate_update(const ArConfig *c, const char *origin, GError **error)
   if (!c->update_channel || !channel_name_ok(c->update_channel)) {
     g_set_error(error, AR_CONFIG_ERROR, AR_CONFIG_ERROR_INVALID_VALUE,
                 "%s: update.channel: 1-64 letters, digits, '-', '_' or '.'", origin);
+    return FALSE;
+  }
+  ArUpdateWindow window;
+  g_autoptr(GError) werr = NULL;
+  if (!ar_update_window_parse(c->update_window, &window, &werr)) {
+    g_set_error(error, AR_CONFIG_ERROR, AR_CONFIG_ERROR_INVALID_VALUE, "%s: %s", origin,
+                werr->message);
     return FALSE;
   }
   const struct {
@@ -669,6 +681,7 @@ ar_config_free(ArConfig *c)
   g_free(c->update_channel_url);
   g_free(c->update_channel);
   g_free(c->update_channel_ca);
+  g_free(c->update_window);
   g_free(c->update_keyring);
   g_free(c->reboot_command);
   g_free(c->web_browser);

@@ -111,11 +111,13 @@ typedef struct {
   char *update_download_ca; /* PEM CA for bundle downloads; NULL = system store */
   guint update_health_settle_s;
   gboolean update_mark_good;
-  char *update_channel_url; /* the channel file's https URL; NULL or "" = no polling */
-  char *update_channel;     /* the channel name the manifest must carry */
-  char *update_channel_ca;  /* PEM CAs for the channel's origin; NULL = system store */
-  guint update_poll_min;    /* minutes between two polls (+-10 % jitter) */
-  char *update_keyring;     /* RAUC's keyring: verifies the channel file */
+  char *update_channel_url;     /* the channel file's https URL; NULL or "" = no polling */
+  char *update_channel;         /* the channel name the manifest must carry */
+  char *update_channel_ca;      /* PEM CAs for the channel's origin; NULL = system store */
+  guint update_poll_min;        /* minutes between two polls (+-10 % jitter) */
+  char *update_keyring;         /* RAUC's keyring: verifies the channel file */
+  gboolean update_auto_install; /* install the channel's offer by itself (default true) */
+  char *update_window;          /* the maintenance window, "HH:MM-HH:MM" local time */
   /* [system] */
   char *reboot_command; /* what "reboot" runs (no shell); NULL = "systemctl reboot" */
   /* [web]: the web engine (docs/web-engine.md) */

@@ -332,3 +332,13 @@ ar_json_check(const char *data, gsize len, guint max_depth, GError **error)
     return fail(&r, AR_JSON_ERROR_SYNTAX, "more after the JSON value");
   return TRUE;
 }
+
+void
+ar_json_add_string_or_null(JsonBuilder *b, const char *name, const char *value)
+{
+  json_builder_set_member_name(b, name);
+  if (value)
+    json_builder_add_string_value(b, value);
+  else
+    json_builder_add_null_value(b);
+}

@@ -14,10 +14,12 @@
  *   - containers nested at most @max_depth deep (checked on the way down,
  *     so deep input costs nothing).
  * In firmware/core: both the APIs (api/) and Janus signalling (janus/) use it.
+ * Also the one JSON-builder helper every module shares.
  */
 #pragma once
 
 #include <glib.h>
+#include <json-glib/json-glib.h>
 
 G_BEGIN_DECLS
 
@@ -40,5 +42,8 @@ typedef enum {
  * what and where ("byte 9: a number with a leading zero"). */
 gboolean ar_json_check(const char *data, gsize len, guint max_depth,
                        GError **error) G_GNUC_WARN_UNUSED_RESULT;
+
+/* Adds member @name: the string @value, or null when @value is NULL. */
+void ar_json_add_string_or_null(JsonBuilder *b, const char *name, const char *value);
 
 G_END_DECLS

@@ -17,6 +17,7 @@
  *       passcode = the bearer token from the fragment (never sent as part of
  *       the URL: fragments are not sent to servers). meeting_id = NULL.
  */
+#include "ar-json.h"
 #include "ar-link-priv.h"
 
 #include <json-glib/json-glib.h>
@@ -472,16 +473,6 @@ ar_link_parse(const char *text, const ArLinkPolicy *policy, GError **error)
   return ar_link_parse_depth(text, len, policy, 0, error);
 }
 
-static void
-add_string_or_null(JsonBuilder *b, const char *name, const char *value)
-{
-  json_builder_set_member_name(b, name);
-  if (value != NULL)
-    json_builder_add_string_value(b, value);
-  else
-    json_builder_add_null_value(b);
-}
-
 void ar_link_build_json(JsonBuilder *b, const ArLink *link);
 
 void
@@ -490,14 +481,14 @@ ar_link_build_json(JsonBuilder *b, const ArLink *link)
   json_builder_begin_object(b);
   json_builder_set_member_name(b, "ok");
   json_builder_add_boolean_value(b, TRUE);
-  add_string_or_null(b, "provider", link->provider);
-  add_string_or_null(b, "engine", ar_engine_to_string(link->engine));
-  add_string_or_null(b, "meeting_id", link->meeting_id);
-  add_string_or_null(b, "passcode", link->passcode);
-  add_string_or_null(b, "join_url", link->join_url);
-  add_string_or_null(b, "sip_uri", link->sip_uri);
+  ar_json_add_string_or_null(b, "provider", link->provider);
+  ar_json_add_string_or_null(b, "engine", ar_engine_to_string(link->engine));
+  ar_json_add_string_or_null(b, "meeting_id", link->meeting_id);
+  ar_json_add_string_or_null(b, "passcode", link->passcode);
+  ar_json_add_string_or_null(b, "join_url", link->join_url);
+  ar_json_add_string_or_null(b, "sip_uri", link->sip_uri);
   if (link->whep_url != NULL) /* only two-way WHIP links have it (its token is not shown) */
-    add_string_or_null(b, "whep_url", link->whep_url);
+    ar_json_add_string_or_null(b, "whep_url", link->whep_url);
   json_builder_end_object(b);
 }
 

@@ -9,7 +9,7 @@
  * atomically). A failure backs off (1 min doubling up to the interval, with
  * jitter) and logs one line. The result (the release offered, up to date, or
  * waiting for the rollout) shows in the update status; an event tells when it
- * changes. Nothing is installed here.
+ * changes. Nothing is installed here (ar-update-auto.c installs the offer).
  */
 #include <errno.h>
 #include <glib/gstdio.h>
@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "ar-channel.h"
+#include "ar-json.h"
 #include "ar-update-priv.h"
 
 #define MAX_BODY (AR_CHANNEL_MAX_FILE + 64 * 1024) /* the JSON + the CMS signature */
@@ -54,6 +55,8 @@ struct _ArChannelPoller {
   char *error;
   Verdict verdict;
   char *offered_version, *offered_host;
+  char *offered_url; /* the whole URL: for the download only, never shown */
+  char offered_sha256[65];
   guint64 offered_size;
   double place, share;
   char *event_key; /* what the last event said */
@@ -93,8 +96,8 @@ url_host(const char *url)
 }
 
 /* @s +- 10 % at random, at least 1. */
-static guint
-jitter(guint s)
+guint
+ar_update_jitter(guint s)
 {
   double f = g_random_double_range(0.9, 1.1);
   guint v = (guint)(s * f + 0.5);
@@ -184,20 +187,24 @@ state_save(ArChannelPoller *p, const ArChannelSeen *seen, GError **error)
 /* ---- status and events ---- */
 
 static void
-add_string_or_null(JsonBuilder *b, const char *name, const char *value)
-{
-  json_builder_set_member_name(b, name);
-  if (value)
-    json_builder_add_string_value(b, value);
-  else
-    json_builder_add_null_value(b);
-}
-
-static void
 add_time_or_null(JsonBuilder *b, const char *name, gint64 t)
 {
   g_autofree char *s = t ? iso_time(t) : NULL;
-  add_string_or_null(b, name, s);
+  ar_json_add_string_or_null(b, name, s);
+}
+
+gboolean
+ar_channel_poller_get_offer(ArChannelPoller *p, gboolean waiting_too, ArChannelOffer *out)
+{
+  if (!(p->verdict == VERDICT_OFFER || (waiting_too && p->verdict == VERDICT_WAITING)) ||
+      !p->offered_url)
+    return FALSE;
+  out->version = p->offered_version;
+  out->url = p->offered_url;
+  out->url_host = p->offered_host;
+  out->sha256 = p->offered_sha256;
+  out->size = p->offered_size;
+  return TRUE;
 }
 
 JsonNode *
@@ -205,8 +212,8 @@ ar_channel_poller_status(ArChannelPoller *p)
 {
   g_autoptr(JsonBuilder) b = json_builder_new();
   json_builder_begin_object(b);
-  add_string_or_null(b, "url_host", p->url_host);
-  add_string_or_null(b, "name", p->opt.channel);
+  ar_json_add_string_or_null(b, "url_host", p->url_host);
+  ar_json_add_string_or_null(b, "name", p->opt.channel);
   add_time_or_null(b, "last_check", p->last_check);
   add_time_or_null(b, "last_ok", p->last_ok);
   add_time_or_null(b, "next_check", p->next_check);
@@ -217,15 +224,15 @@ ar_channel_poller_status(ArChannelPoller *p)
     json_builder_add_null_value(b);
   json_builder_set_member_name(b, "failures");
   json_builder_add_int_value(b, p->failures);
-  add_string_or_null(b, "error", p->error);
-  add_string_or_null(b, "state", verdict_names[p->verdict]);
+  ar_json_add_string_or_null(b, "error", p->error);
+  ar_json_add_string_or_null(b, "state", verdict_names[p->verdict]);
   json_builder_set_member_name(b, "offered");
   if (p->verdict == VERDICT_OFFER || p->verdict == VERDICT_WAITING) {
     json_builder_begin_object(b);
-    add_string_or_null(b, "version", p->offered_version);
+    ar_json_add_string_or_null(b, "version", p->offered_version);
     json_builder_set_member_name(b, "size");
     json_builder_add_int_value(b, (gint64)p->offered_size);
-    add_string_or_null(b, "url_host", p->offered_host);
+    ar_json_add_string_or_null(b, "url_host", p->offered_host);
     json_builder_set_member_name(b, "rollout_place");
     json_builder_add_double_value(b, p->place);
     json_builder_set_member_name(b, "rollout_share");
@@ -349,6 +356,8 @@ check_body(ArChannelPoller *p)
   g_clear_pointer(&p->error, g_free);
   g_clear_pointer(&p->offered_version, g_free);
   g_clear_pointer(&p->offered_host, g_free);
+  g_clear_pointer(&p->offered_url, g_free);
+  p->offered_sha256[0] = '\0';
   p->offered_size = 0;
   p->place = p->share = 0;
   switch (choice.verdict) {
@@ -361,6 +370,8 @@ check_body(ArChannelPoller *p)
     p->offered_version = one_line(choice.release->version);
     p->offered_size = choice.bundle->size;
     p->offered_host = url_host(choice.bundle->url);
+    p->offered_url = g_strdup(choice.bundle->url);
+    g_strlcpy(p->offered_sha256, choice.bundle->sha256, sizeof p->offered_sha256);
     /* two decimals: the status stays short */
     p->place = (gint64)(choice.place * 100) / 100.0;
     p->share = (gint64)(choice.share * 100) / 100.0;
@@ -503,7 +514,8 @@ schedule(ArChannelPoller *p)
 {
   if (p->timer)
     g_source_remove(p->timer);
-  guint d = jitter(ar_channel_poll_delay(p->opt.interval_s, p->opt.backoff_min_s, p->failures));
+  guint d =
+      ar_update_jitter(ar_channel_poll_delay(p->opt.interval_s, p->opt.backoff_min_s, p->failures));
   p->next_check = g_get_real_time() / G_USEC_PER_SEC + d;
   p->timer = g_timeout_add_seconds(d, poll_now, p);
 }
@@ -585,6 +597,7 @@ ar_channel_poller_free(ArChannelPoller *p)
   g_free(p->error);
   g_free(p->offered_version);
   g_free(p->offered_host);
+  g_free(p->offered_url);
   g_free(p->event_key);
   g_free(p);
 }

@@ -55,6 +55,20 @@ int ar_version_compare(const ArVersion *a, const ArVersion *b);
  * absolute, a host, no user info, at most 2048 bytes. */
 gboolean ar_update_check_url(const char *url, GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
+/* ---- the maintenance window (ar-update-window.c) ---- */
+
+typedef struct {
+  guint start_min, end_min; /* minutes of the day; end < start: crosses midnight */
+  gboolean always;          /* 00:00-24:00 */
+} ArUpdateWindow;
+/* "HH:MM-HH:MM" (24:00 as an end; start and end different). */
+gboolean ar_update_window_parse(const char *text, ArUpdateWindow *out,
+                                GError **error) G_GNUC_WARN_UNUSED_RESULT;
+/* TRUE if @now (unix seconds) is inside the window in @tz's wall-clock time. */
+gboolean ar_update_window_contains(const ArUpdateWindow *w, GTimeZone *tz, gint64 now);
+/* Seconds until the window is open (0: open now; -1: never within 50 hours). */
+gint64 ar_update_window_wait(const ArUpdateWindow *w, GTimeZone *tz, gint64 now);
+
 /* ---- the updater ---- */
 
 typedef struct {
@@ -74,6 +88,10 @@ typedef struct {
   guint channel_interval_s; /* between polls */
   char *keyring;            /* RAUC's keyring: verifies the channel file */
   char *compatible;         /* the board's, when RAUC does not say */
+  /* installing what the channel offers (docs/fleet.md "Installing the offered release") */
+  gboolean auto_install; /* download, install and restart by itself */
+  char *window;          /* "HH:MM-HH:MM" in the room's time zone; NULL = 02:00-05:00 */
+  char *reboot_command;  /* after an automatic install; NULL = "systemctl reboot" */
 } ArUpdateOptions;
 
 typedef struct _ArUpdater ArUpdater;
@@ -95,10 +113,22 @@ void ar_updater_set_event_func(ArUpdater *updater, ArUpdateEventFunc func, gpoin
 /* Installs @source: an absolute path of a bundle file, or an https:// URL.
  * @delete_after: remove the file when done (an upload). Returns FALSE with
  * @error at once (busy, invalid, disabled, no RAUC) or TRUE and calls @done
- * exactly once later, unless ar_updater_forget_waiter(@data) was called. */
+ * exactly once later, unless ar_updater_forget_waiter(@data) was called.
+ * @source "channel": the release the update channel offers (or has waiting)
+ * for this room, now: downloaded (resumed), checked against the channel's
+ * size and SHA-256, installed; the window does not apply. */
 gboolean ar_updater_install(ArUpdater *updater, const char *source, gboolean force_downgrade,
                             gboolean delete_after, ArUpdateDoneFunc done, gpointer data,
                             GError **error) G_GNUC_WARN_UNUSED_RESULT;
+/* Whether a call is under way (joining, in the lobby, connected, ...): no
+ * automatic download, install or restart starts then (ar-update-auto.c). */
+void ar_updater_set_in_call(ArUpdater *updater, gboolean in_call);
+
+/* New [update] window and auto-install (anyroomd re-read its config on
+ * SIGHUP); a window that does not parse is refused with @error. */
+gboolean ar_updater_set_window(ArUpdater *updater, const char *window, gboolean auto_install,
+                               GError **error) G_GNUC_WARN_UNUSED_RESULT;
+
 /* The requester behind @data went away: do not call its @done. */
 void ar_updater_forget_waiter(ArUpdater *updater, gpointer data);
 gboolean ar_updater_is_busy(ArUpdater *updater);

@@ -14,6 +14,20 @@ static const char *const directions[] = {"send", "recv", NULL};
 static const char *const device_kinds[] = {"camera", "microphone", "speaker", "display", NULL};
 static const char *const update_phases[] = {"idle", "downloading", "checking", "installing", NULL};
 static const char *const source_kinds[] = {"feed", "caldav", NULL};
+static const char *const channel_states[] = {"offered", "waiting", "up-to-date", NULL};
+static const char *const install_states[] = {"idle",
+                                             "manual",
+                                             "downloading",
+                                             "paused-call",
+                                             "checking",
+                                             "failed-retrying",
+                                             "ready-waiting-call",
+                                             "ready-waiting-window",
+                                             "installing",
+                                             "installed-waiting-call",
+                                             "installed-waiting-window",
+                                             "restarting",
+                                             NULL};
 
 /* ---- values and labels ---- */
 
@@ -368,6 +382,56 @@ write_devices(Writer *w, JsonObject *st)
   }
 }
 
+/* The update channel followed (docs/fleet.md): absent without one. */
+static void
+write_channel(Writer *w, JsonObject *c)
+{
+  if (!c)
+    return;
+  const char *state = string_member(c, "state");
+  family(w, "anyroom_update_channel_state", "gauge",
+         "The channel's verdict for this room: 1 for the current one (all 0 before a file was "
+         "accepted).");
+  for (gsize i = 0; channel_states[i]; i++)
+    sample(w, "anyroom_update_channel_state",
+           state && g_str_equal(ar_web_metrics_bounded(state, channel_states), channel_states[i]),
+           "state", channel_states[i], NULL);
+  double serial = number_member(c, "serial", -1);
+  if (serial >= 0) {
+    family(w, "anyroom_update_channel_serial", "gauge", "The serial of the last accepted file.");
+    sample(w, "anyroom_update_channel_serial", serial, NULL);
+  }
+  family(w, "anyroom_update_channel_failures", "gauge", "Failed polls of the channel in a row.");
+  sample(w, "anyroom_update_channel_failures", MAX(number_member(c, "failures", 0), 0), NULL);
+  JsonObject *in = object_member(c, "install");
+  if (!in)
+    return;
+  const char *is = ar_web_metrics_bounded(string_member(in, "state"), install_states);
+  family(w, "anyroom_update_channel_install_state", "gauge",
+         "Installing the channel's release: 1 for the current step.");
+  for (gsize i = 0; install_states[i]; i++)
+    sample(w, "anyroom_update_channel_install_state", g_str_equal(is, install_states[i]), "state",
+           install_states[i], NULL);
+  family(w, "anyroom_update_channel_download_bytes", "gauge",
+         "Bytes of the channel's release downloaded so far.");
+  sample(w, "anyroom_update_channel_download_bytes",
+         MAX(number_member(in, "downloaded_bytes", 0), 0), NULL);
+  family(w, "anyroom_update_channel_download_size_bytes", "gauge",
+         "The size of the channel's release (0 when none).");
+  sample(w, "anyroom_update_channel_download_size_bytes", MAX(number_member(in, "size", 0), 0),
+         NULL);
+  family(w, "anyroom_update_channel_install_failures", "gauge",
+         "Failed downloads, checks or installs of the channel's release in a row.");
+  sample(w, "anyroom_update_channel_install_failures", MAX(number_member(in, "failures", 0), 0),
+         NULL);
+  int open = bool_member(in, "window_open");
+  if (open >= 0) {
+    family(w, "anyroom_update_window_open", "gauge",
+           "1 while the maintenance window ([update] window) is open.");
+    sample(w, "anyroom_update_window_open", open, NULL);
+  }
+}
+
 static void
 write_update(Writer *w, JsonObject *st)
 {
@@ -393,6 +457,7 @@ write_update(Writer *w, JsonObject *st)
     family(w, "anyroom_update_rauc_available", "gauge", "1 if RAUC answers on the bus.");
     sample(w, "anyroom_update_rauc_available", rauc, NULL);
   }
+  write_channel(w, object_member(u, "channel"));
 }
 
 static void

@@ -191,16 +191,16 @@ ar_web_page_step_expression(const ArRecipeStep *step, const char *value)
 {
   g_autoptr(JsonBuilder) b = json_builder_new();
   json_builder_begin_object(b);
-  ar_api_add_string_or_null(b, "op", "step");
-  ar_api_add_string_or_null(b, "action", ar_recipe_action_to_string(step->action));
+  ar_json_add_string_or_null(b, "op", "step");
+  ar_json_add_string_or_null(b, "action", ar_recipe_action_to_string(step->action));
   add_strv(b, "selectors", step->selectors);
-  ar_api_add_string_or_null(b, "frame", step->frame);
-  ar_api_add_string_or_null(b, "text", step->text);
-  ar_api_add_string_or_null(b, "value", value);
-  ar_api_add_string_or_null(b, "key", step->key);
+  ar_json_add_string_or_null(b, "frame", step->frame);
+  ar_json_add_string_or_null(b, "text", step->text);
+  ar_json_add_string_or_null(b, "value", value);
+  ar_json_add_string_or_null(b, "key", step->key);
   json_builder_set_member_name(b, "want_on");
   json_builder_add_boolean_value(b, step->want_on);
-  ar_api_add_string_or_null(b, "state_attribute", step->state_attribute);
+  ar_json_add_string_or_null(b, "state_attribute", step->state_attribute);
   add_strv(b, "state_on", step->state_on);
   add_strv(b, "state_off", step->state_off);
   json_builder_end_object(b);
@@ -225,7 +225,7 @@ ar_web_page_probe_expression(const ArRecipe *recipe)
 {
   g_autoptr(JsonBuilder) b = json_builder_new();
   json_builder_begin_object(b);
-  ar_api_add_string_or_null(b, "op", "probe");
+  ar_json_add_string_or_null(b, "op", "probe");
   json_builder_set_member_name(b, "probes");
   json_builder_begin_array(b);
   for (int s = 0; s < AR_RECIPE_N_STATES; s++) {
@@ -235,10 +235,10 @@ ar_web_page_probe_expression(const ArRecipe *recipe)
     if ((!p->selectors || !p->selectors[0]) && (!p->texts || !p->texts[0]))
       continue; /* a script alone: ar_web_page_script_probe_expression */
     json_builder_begin_object(b);
-    ar_api_add_string_or_null(b, "state", ar_recipe_state_to_string((ArRecipeState)s));
+    ar_json_add_string_or_null(b, "state", ar_recipe_state_to_string((ArRecipeState)s));
     add_strv(b, "selectors", p->selectors);
     add_strv(b, "texts", p->texts);
-    ar_api_add_string_or_null(b, "frame", p->frame);
+    ar_json_add_string_or_null(b, "frame", p->frame);
     json_builder_end_object(b);
   }
   json_builder_end_array(b);
@@ -446,14 +446,14 @@ ar_web_page_participants_expression(const ArRecipe *recipe)
     return NULL;
   g_autoptr(JsonBuilder) b = json_builder_new();
   json_builder_begin_object(b);
-  ar_api_add_string_or_null(b, "op", "participants");
+  ar_json_add_string_or_null(b, "op", "participants");
   add_strv(b, "selectors", pp->selectors);
-  ar_api_add_string_or_null(b, "frame", pp->frame);
-  ar_api_add_string_or_null(b, "name", pp->name);
-  ar_api_add_string_or_null(b, "name_attribute", pp->name_attribute);
-  ar_api_add_string_or_null(b, "id_attribute", pp->id_attribute);
-  ar_api_add_string_or_null(b, "self", pp->self);
-  ar_api_add_string_or_null(b, "count", pp->count);
+  ar_json_add_string_or_null(b, "frame", pp->frame);
+  ar_json_add_string_or_null(b, "name", pp->name);
+  ar_json_add_string_or_null(b, "name_attribute", pp->name_attribute);
+  ar_json_add_string_or_null(b, "id_attribute", pp->id_attribute);
+  ar_json_add_string_or_null(b, "self", pp->self);
+  ar_json_add_string_or_null(b, "count", pp->count);
   json_builder_set_member_name(b, "max");
   json_builder_add_int_value(b, AR_RECIPE_MAX_PARTICIPANTS);
   json_builder_end_object(b);

@@ -3,7 +3,11 @@
 // openssl; the files are signed by rootfs/keys/sign-manifest.sh with throwaway development keys
 // (rootfs/keys/gen-dev-keys.sh in the test's temporary folder); a real anyroomd polls it every
 // second (ANYROOM_TEST_CHANNEL_POLL_SECONDS, tests only) and the test reads what it decided
-// through `anyroomctl status --json`. Nothing is installed (no RAUC on the bus).
+// through `anyroomctl status --json`. There is no RAUC on the bus: the later steps follow the
+// offered bundle up to the install (which fails for want of RAUC; tests/update/channel-install.sh
+// installs one for real): a SHA-256 that is not the signed one, a server that ignores Range, a
+// call that pauses the download (a WHIP join to a local endpoint that never answers: a fixture
+// of this test that accepts and waits) and the resume with Range after it.
 //
 // Runs inside a private network namespace (tests/lab/in-netns.sh), TAP output:
 //   tests/integration/run-in-lab.sh tests/integration/test-channel.mjs
@@ -11,7 +15,9 @@
 import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
+import crypto from 'node:crypto';
 import { buildDir, mkTemp, run, startAnyroomd, startProcess, tail } from '../lab/lab.mjs';
 import { stepper, until } from './common.mjs';
 
@@ -38,7 +44,7 @@ const iso = (ms) => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
 const DAY = 86400000;
 
 // A channel file's JSON: one release for this board, rolled out to every room.
-function manifestJson({ serial, version, issued = Date.now() - 60000, expires = Date.now() + 14 * DAY, paused = false }) {
+function manifestJson({ serial, version, issued = Date.now() - 60000, expires = Date.now() + 14 * DAY, paused = false, bundle = null }) {
   return JSON.stringify({
     format: 1,
     channel: 'stable',
@@ -48,7 +54,7 @@ function manifestJson({ serial, version, issued = Date.now() - 60000, expires = 
     releases: [{
       version,
       bundles: {
-        [COMPATIBLE]: {
+        [COMPATIBLE]: bundle || {
           url: `https://bundles.example.org/anyroom-${version}.raucb?token=s3cr3t`,
           size: 312475648,
           sha256: 'ab'.repeat(32),
@@ -108,7 +114,8 @@ pid ${TMP}/nginx.pid;
 error_log ${TMP}/nginx-error.log info;
 events { worker_connections 64; }
 http {
-  access_log ${TMP}/nginx-access.log;
+  log_format ranges '$status $body_bytes_sent "$http_range" $uri';
+  access_log ${TMP}/nginx-access.log ranges;
   client_body_temp_path ${TMP}/nginx-body;
   proxy_temp_path ${TMP}/nginx-proxy;
   fastcgi_temp_path ${TMP}/nginx-fastcgi;
@@ -146,7 +153,7 @@ async function reconfigureNginx(extra, check) {
   }, 15000);
 }
 
-async function startDaemon({ ca = path.join(TLS, 'ca.pem') } = {}) {
+async function startDaemon({ ca = path.join(TLS, 'ca.pem'), autoInstall = false } = {}) {
   const conf = path.join(TMP, 'anyroom.conf');
   fs.writeFileSync(conf, [
     '[room]', 'name=Channel Room',
@@ -161,6 +168,11 @@ async function startDaemon({ ca = path.join(TLS, 'ca.pem') } = {}) {
     'channel=stable',
     `channel-ca=${ca}`,
     `keyring=${path.join(KEYS, 'keyring.pem')}`,
+    // Installing the offer (the later steps): any time, bundles from nginx with the test CA.
+    `auto-install=${autoInstall}`,
+    'window=00:00-24:00',
+    `download-ca=${path.join(TLS, 'ca.pem')}`,
+    '[call]', 'join-timeout=120',
     '',
   ].join('\n'));
   return startAnyroomd({
@@ -239,6 +251,9 @@ step('a good channel file is accepted: the offered release shows in the status, 
   assert.match(stateFile(), /^channel=stable$/m);
   const s = await daemon.status();
   assert.equal(s.update.phase, 'idle', 'nothing installs');
+  assert.equal(c.install.auto, false);
+  assert.equal(c.install.state, 'manual', 'auto-install=false: the offer waits for an administrator');
+  assert.equal(c.install.version, '1.1.0');
 });
 
 step('a tampered file is refused: the error shows, the last good state is kept', async () => {
@@ -351,4 +366,130 @@ step('https only: a redirect to http:// is refused; an origin with a certificate
   assert.match(c.error, /download failed: .*certificate/i);
   assert.equal(c.serial, 15, 'the serial seen is kept');
   assert.equal(c.state, null);
+});
+
+// ---- installing the offer (docs/fleet.md "Installing the offered release") ----
+
+const sha256 = (b) => crypto.createHash('sha256').update(b).digest('hex');
+const PART = path.join(STATE, 'update', 'channel.raucb');
+const partSize = () => { try { return fs.statSync(PART).size; } catch { return 0; } };
+// nginx's access log: [{status, bytes, range, uri}] (log_format ranges).
+function accessLog() {
+  let text = '';
+  try { text = fs.readFileSync(path.join(TMP, 'nginx-access.log'), 'utf8'); } catch { /* none yet */ }
+  return text.split('\n').map((l) => l.match(/^(\d+) (\d+) "([^"]*)" (\S+)$/)).filter(Boolean)
+    .map((m) => ({ status: Number(m[1]), bytes: Number(m[2]), range: m[3], uri: m[4] }));
+}
+// A "bundle" nginx serves (random bytes: RAUC is not here; the room checks size and SHA-256).
+function bundleFile(name, size) {
+  const bytes = crypto.randomBytes(size);
+  fs.writeFileSync(path.join(WWW, name), bytes);
+  return { url: `https://127.0.0.1:${PORT}/${name}?token=s3cr3t`, size, sha256: sha256(bytes) };
+}
+const install = async () => (await channel()).install;
+const installUntil = (what, fn, ms = 30000) => until(what, async () => {
+  const i = await install();
+  return fn(i) ? i : null;
+}, ms);
+
+step('a bundle whose SHA-256 is not the signed one is deleted, the error shown, and tried again after a backoff', async () => {
+  const b = bundleFile('b-2.0.0.raucb', 300 * 1024);
+  await sign('s16-badsha', manifestJson({ serial: 16, version: '2.0.0', bundle: { ...b, sha256: 'cd'.repeat(32) } }));
+  publish(signed['s16-badsha']);
+  await events?.stop();
+  events = null;
+  await daemon.stop(10000);
+  daemon = await startDaemon({ autoInstall: true });
+  const i = await installUntil('two refused downloads', (x) => x.failures >= 2);
+  assert.match(i.error, /SHA-256 is not the one the channel signed/);
+  assert.equal(i.auto, true);
+  assert.equal(i.window, '00:00-24:00');
+  assert.equal(i.window_open, true);
+  // Each try fetched the whole file from byte 0: the refused file was not kept to resume.
+  const gets = accessLog().filter((l) => l.uri === '/b-2.0.0.raucb');
+  assert.ok(gets.length >= 2, JSON.stringify(gets));
+  for (const g of gets.slice(0, 2)) assert.deepEqual([g.status, g.bytes, g.range], [200, b.size, '-']);
+  const log = fs.readFileSync(path.join(TMP, 'anyroomd.log'), 'utf8');
+  assert.match(log, /update: channel release 2\.0\.0: refused: the downloaded bundle's SHA-256/);
+  assert.ok(!log.includes('s3cr3t'), 'no bundle URL query in the log');
+});
+
+step('the signed bundle is downloaded and checked, then installed in the window (here RAUC is absent: the install says so)', async () => {
+  const b = bundleFile('b-2.0.1.raucb', 300 * 1024);
+  signed.bundle201 = b;
+  await sign('s17', manifestJson({ serial: 17, version: '2.0.1', bundle: b }));
+  publish(signed.s17);
+  const i = await installUntil('the install tried', (x) => x.version === '2.0.1' && /no RAUC/.test(x.error || ''));
+  assert.ok(i.failures >= 1);
+  assert.ok(accessLog().some((l) => l.uri === '/b-2.0.1.raucb' && l.status === 200 && l.bytes === b.size));
+  const s = await daemon.status();
+  assert.notEqual(s.update.phase, 'installing');
+});
+
+step('a server that ignores Range sends the whole file: the room starts again from byte 0', async () => {
+  const b = signed.bundle201;
+  await events?.stop();
+  events = null;
+  await daemon.stop(10000);
+  // A partial download of s17's bundle and its record, as a room keeps them.
+  fs.mkdirSync(path.dirname(PART), { recursive: true });
+  fs.writeFileSync(PART, fs.readFileSync(path.join(WWW, 'b-2.0.1.raucb')).subarray(0, 1000));
+  fs.writeFileSync(`${PART}.info`, `[download]\nurl=${b.url}\nsha256=${b.sha256}\nsize=${b.size}\n`);
+  await reconfigureNginx('max_ranges 0;\n', (code) => code === '200');
+  const before = accessLog().length;
+  daemon = await startDaemon({ autoInstall: true });
+  await installUntil('the install tried again', (x) => x.version === '2.0.1' && /no RAUC/.test(x.error || ''));
+  const lines = accessLog().slice(before).filter((l) => l.uri === '/b-2.0.1.raucb');
+  assert.deepEqual([lines[0].status, lines[0].bytes, lines[0].range], [200, b.size, 'bytes=1000-'],
+    JSON.stringify(lines));
+  const log = fs.readFileSync(path.join(TMP, 'anyroomd.log'), 'utf8');
+  assert.match(log, /resuming the download at byte 1000 of 307200/);
+  assert.match(log, /the server sent the whole bundle again \(HTTP 200, not 206\): starting from byte 0/);
+  await reconfigureNginx('', (code) => code === '200');
+});
+
+step('a call pauses the download (the transfer stops); after the call it resumes with a Range request', async () => {
+  // A WHIP endpoint that accepts and never answers: the call stays "joining" (a fixture).
+  const held = [];
+  const silent = net.createServer((s) => held.push(s));
+  await new Promise((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  try {
+    await reconfigureNginx('limit_rate 32k;\n', (code) => code === '200');
+    const b = bundleFile('b-2.1.0.raucb', 512 * 1024);
+    await sign('s18', manifestJson({ serial: 18, version: '2.1.0', bundle: b }));
+    publish(signed.s18);
+    await until('the download under way', async () => partSize() >= 32 * 1024 && (await install()).state === 'downloading', 30000);
+    const join = daemon.ctl('join', `whip+http://127.0.0.1:${silent.address().port}/whip/room#token=lab-token`);
+    await until('joining', async () => (await daemon.status()).state === 'joining', 15000);
+    const i = await installUntil('paused for the call', (x) => x.state === 'paused-call');
+    assert.equal(i.in_call, true);
+    // nginx logs a request when it ends: the room closed the transfer, short of the size.
+    const cut = await until('the transfer closed', async () =>
+      accessLog().find((l) => l.uri === '/b-2.1.0.raucb' && l.status === 200 && l.bytes < b.size), 15000);
+    const kept = partSize();
+    assert.ok(kept >= cut.bytes - 256 * 1024 && kept < b.size, `kept ${kept}, sent ${cut.bytes}`);
+    assert.equal((await install()).state, 'paused-call', 'no new transfer during the call');
+    await reconfigureNginx('', (code) => code === '200');
+    await daemon.ctl('leave');
+    await join.catch(() => {});
+    const done = await installUntil('downloaded after the call', (x) => x.version === '2.1.0' && /no RAUC/.test(x.error || ''));
+    const resumed = accessLog().find((l) => l.uri === '/b-2.1.0.raucb' && l.status === 206);
+    assert.ok(resumed, JSON.stringify(accessLog().filter((l) => l.uri === '/b-2.1.0.raucb')));
+    assert.equal(resumed.range, `bytes=${kept}-`);
+    assert.equal(resumed.bytes, b.size - kept);
+    assert.equal(done.resumed_from, kept);
+  } finally {
+    for (const s of held) s.destroy();
+    silent.close();
+  }
+});
+
+step('a bundle over max-bundle-size is refused before any byte is fetched', async () => {
+  const before = accessLog().length;
+  await sign('s19-huge', manifestJson({ serial: 19, version: '2.2.0',
+    bundle: { url: `https://127.0.0.1:${PORT}/b-2.2.0.raucb?token=s3cr3t`, size: 3 * 1024 ** 3, sha256: 'ef'.repeat(32) } }));
+  publish(signed['s19-huge']);
+  const i = await installUntil('refused', (x) => x.version === '2.2.0' && x.failures >= 1);
+  assert.match(i.error, /the channel's bundle \(3221225472 bytes\) is larger than max-bundle-size \(2048 MiB\)/);
+  assert.equal(accessLog().slice(before).filter((l) => l.uri === '/b-2.2.0.raucb').length, 0, 'not fetched');
 });

@@ -18,5 +18,5 @@ ROOT="$BUILD/update-rauc-root-trixie"
 "$SRC/tests/lab/debian-root.sh" "$ROOT" trixie "$PKGS" >/dev/null 2>"$BUILD/update-rauc-root-trixie.err" ||
   { echo "Bail out! $(tail -1 "$BUILD/update-rauc-root-trixie.err")"; exit 1; }
 echo "RAUC service: $(chroot "$ROOT" rauc --version)" >&2
-AR_UPDATE_TEST_RAUC="$SRC/tests/update/rauc-in-root.sh $ROOT" \
+AR_UPDATE_TEST_RAUC="$SRC/tests/update/rauc-in-root.sh $ROOT" AR_UPDATE_TEST_CHANNEL=0 \
   exec "$SRC/tests/update/test-update-rauc.sh" "$BUILD" "$SRC"

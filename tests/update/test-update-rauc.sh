@@ -6,7 +6,10 @@
 # slots and a bootloader=custom script backend of this test that records every
 # call, real plain bundles made with `rauc bundle` and signed by keys generated
 # here, anyroomd driving RAUC over D-Bus and anyroomctl as the user. The https
-# download is served by a Python TLS server on 127.0.0.1 with a CA made here.
+# download is served by a Python TLS server on 127.0.0.1 with a CA made here. The update channel
+# part (channel-install.sh): Debian's nginx serves a signed channel file and a real bundle over
+# HTTPS; anyroomd downloads it (cut and resumed with a Range request), waits for its maintenance
+# window and for a call to end, installs it through this RAUC and runs its restart command.
 #
 #   tests/update/test-update-rauc.sh BUILD_DIR [SOURCE_DIR]     (root: RAUC loop-mounts bundles)
 #
@@ -47,7 +50,7 @@ bail() {
 }
 
 [ "$(id -u)" = 0 ] || bail "needs root: RAUC mounts bundles on a loop device"
-for tool in rauc dbus-daemon mksquashfs openssl gdbus python3; do
+for tool in rauc dbus-daemon mksquashfs openssl gdbus python3 nginx; do
   command -v "$tool" >/dev/null || bail "$tool is not installed (./build.sh deps)"
 done
 [ -x "$DAEMON" ] && [ -x "$CTL" ] || bail "build first: $DAEMON"
@@ -65,7 +68,7 @@ cleanup() {
   # RAUC unmounts its bundles; a crashed one may leave a mount behind.
   grep -o " $T/[^ ]*" /proc/mounts 2>/dev/null | sort -r | while read -r m; do umount -l "$m"; done
   if [ "$failed" != 0 ] || [ -n "${AR_KEEP_LOGS:-}" ]; then
-    for f in rauc.log anyroomd.log boot.log https.log; do
+    for f in rauc.log anyroomd.log boot.log https.log nginx-access.log nginx-error.log events.log; do
       [ -f "$T/$f" ] && { echo "# ---- $f"; sed 's/^/# /' "$T/$f" | tail -60; }
     done
   fi
@@ -279,14 +282,21 @@ download-ca=$T/tls/ca.pem
 health-settle=1
 EOF
 SOCK="$T/run/anyroomd.sock"
-# AR_UPDATE_TEST_WRAPPER: e.g. "valgrind --leak-check=full --log-file=/tmp/vg.log" (manual runs).
-NOTIFY_SOCKET="$T/notify.sock" WATCHDOG_USEC=1000000 ${AR_UPDATE_TEST_WRAPPER:-} \
-  "$DAEMON" --config "$T/anyroom.conf" --board host --socket "$SOCK" --state-dir "$T/state" \
-  >"$T/anyroomd.log" 2>&1 &
-DAEMON_PID=$!
-PIDS+=($DAEMON_PID)
-for _ in $(seq 600); do [ -S "$SOCK" ] && break; sleep 0.1; done
-[ -S "$SOCK" ] || bail "anyroomd did not start: $(tail -5 "$T/anyroomd.log")"
+# start_daemon CONFIG [ENV=VALUE...]: anyroomd in the background, DAEMON_PID, waits for its socket.
+start_daemon() {
+  local conf="$1"
+  shift
+  rm -f "$SOCK"
+  # AR_UPDATE_TEST_WRAPPER: e.g. "valgrind --leak-check=full --log-file=/tmp/vg.log" (manual runs).
+  env NOTIFY_SOCKET="$T/notify.sock" WATCHDOG_USEC=1000000 "$@" ${AR_UPDATE_TEST_WRAPPER:-} \
+    "$DAEMON" --config "$conf" --board host --socket "$SOCK" --state-dir "$T/state" \
+    >>"$T/anyroomd.log" 2>&1 &
+  DAEMON_PID=$!
+  PIDS+=($DAEMON_PID)
+  for _ in $(seq 600); do [ -S "$SOCK" ] && break; sleep 0.1; done
+  [ -S "$SOCK" ] || bail "anyroomd did not start: $(tail -5 "$T/anyroomd.log")"
+}
+start_daemon "$T/anyroom.conf"
 ctl() { "$CTL" --socket "$SOCK" "$@"; }
 
 echo "TAP version 13"
@@ -474,6 +484,14 @@ if [ -x /usr/bin/chromium ] && [ -d "$SRC/tests/lab/node_modules/playwright-core
   check "slot B holds the image uploaded from the admin page" [ "$(hash "$T/slotB.img")" = "$(hash "$T/page.img")" ]
 else
   not_ok "admin page test needs Debian's chromium and tests/lab/node_modules (./build.sh deps)"
+fi
+
+# ---- the update channel: the room installs what the channel offers ----
+# AR_UPDATE_TEST_CHANNEL=0 leaves it out (the trixie run: the same anyroomd code, the RAUC calls
+# are the manual install's, already run against RAUC 1.13 above; CI time).
+if [ "${AR_UPDATE_TEST_CHANNEL:-1}" != 0 ]; then
+  # shellcheck source=channel-install.sh
+  . "$SRC/tests/update/channel-install.sh"
 fi
 
 # ---- optional figure (not a check): AR_UPDATE_BENCH_MIB=256 times a bigger install ----

@@ -147,7 +147,45 @@ async function loadUpdate() {
   $('update-slot').textContent = u.booted_slot || (u.rauc ? '?' : 'no RAUC');
   $('update-good').textContent = u.marked_good ? 'marked good' : 'not marked good yet';
   $('update-error').textContent = u.last_error || 'none';
+  showChannel(u.channel);
 }
+
+// The update channel followed (docs/fleet.md), and its release's install.
+const INSTALL_STATES = {
+  idle: 'nothing to install', manual: 'waits for an administrator', downloading: 'downloading',
+  'paused-call': 'download paused during the call', checking: 'checking the download',
+  'failed-retrying': 'failed, trying again later', 'ready-waiting-window': 'downloaded, installs in the maintenance window',
+  'ready-waiting-call': 'downloaded, installs after the call', installing: 'installing',
+  'installed-waiting-window': 'installed, restarts in the maintenance window',
+  'installed-waiting-call': 'installed, restarts after the call', restarting: 'restarting',
+};
+function showChannel(c) {
+  $('update-channel').hidden = !c;
+  if (!c) return;
+  $('update-channel-name').textContent = c.name || '?';
+  const i = c.install || {};
+  let text = c.state === 'offered' ? `${c.offered.version} offered` : c.state === 'waiting'
+    ? `${c.offered.version} not rolled out to this room yet` : c.state === 'up-to-date' ? 'up to date' : 'not read yet';
+  if (c.state === 'offered' || c.state === 'waiting') {
+    text += `; ${INSTALL_STATES[i.state] || i.state || ''}`;
+    if (i.state === 'downloading' && i.size) text += ` (${Math.floor((i.downloaded_bytes * 100) / i.size)}%)`;
+    text += `; window ${i.window || '?'}`;
+  }
+  if (i.error) text += `; last error: ${i.error}`;
+  if (c.error) text += `; channel error: ${c.error}`;
+  $('update-channel-state').textContent = text;
+  $('update-channel-install').hidden = !(c.state === 'offered' || c.state === 'waiting') ||
+    i.state === 'installing';
+}
+
+$('update-channel-install').addEventListener('click', async () => {
+  say('Installing the offered release…');
+  $('update-progress').textContent = '';
+  const r = await api('POST', '/api/v1/commands/update-install', { source: 'channel' });
+  say(r.ok ? 'Installed; restart the device to run it' : `Update failed: ${r.data.error || r.status}`,
+    r.ok ? 'ok' : 'error');
+  loadUpdate();
+});
 
 function openEvents() {
   if (events) return;
@@ -160,7 +198,8 @@ function openEvents() {
       $('update-progress').textContent = `${ev.percent}% ${ev.message}`;
       return;
     }
-    if (ev.event === 'update-finished' || ev.event === 'update-marked-good') loadUpdate();
+    if (ev.event === 'update-finished' || ev.event === 'update-marked-good' ||
+        ev.event === 'update-channel' || ev.event === 'update-channel-install') loadUpdate();
     // A pairing ended (maybe with a new panel).
     if (ev.event === 'pairing' && !ev.active) loadPanels();
     for (const h of AR.eventHandlers) h(ev);

@@ -157,6 +157,12 @@ test_update_channel(void)
   g_assert_null(d->update_channel_ca);
   g_assert_cmpuint(d->update_poll_min, ==, 360);
   g_assert_cmpstr(d->update_keyring, ==, "/etc/rauc/keyring.pem");
+  g_assert_true(d->update_auto_install);
+  g_assert_cmpstr(d->update_window, ==, "02:00-05:00");
+  g_autoptr(ArConfig) w = load("[update]\nauto-install=false\nwindow=22:30-04:00\n", &error);
+  g_assert_no_error(error);
+  g_assert_false(w->update_auto_install);
+  g_assert_cmpstr(w->update_window, ==, "22:30-04:00");
   g_autoptr(ArConfig) c =
       load("[update]\nchannel-url=https://updates.example.org/preview.manifest\n"
            "channel=preview\nchannel-ca=/etc/anyroom/updates-ca.pem\npoll-minutes=60\n"
@@ -193,6 +199,11 @@ test_update_channel(void)
       {"[update]\npoll-minutes=14\n", "from 15 to 1440"},
       {"[update]\npoll-minutes=1441\n", "from 15 to 1440"},
       {"[update]\npoll-minute=60\n", "unknown key"},
+      {"[update]\nwindow=2-5\n", "update.window"},
+      {"[update]\nwindow=02:00-02:00\n", "update.window"},
+      {"[update]\nwindow=25:00-03:00\n", "update.window"},
+      {"[update]\nwindow=\n", "update.window"},
+      {"[update]\nauto-install=sometimes\n", "auto-install"},
   };
   for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
     g_autoptr(GError) e = NULL;

@@ -255,6 +255,49 @@ test_bounded_labels(void)
   g_assert_cmpstr(ar_web_metrics_version(long_version), ==, "other");
 }
 
+/* The update channel and the install of its release (docs/fleet.md). */
+static void
+test_update_channel(void)
+{
+  g_autoptr(JsonNode) st = parse(
+      "{\"state\":\"idle\",\"update\":{\"phase\":\"downloading\",\"channel\":{"
+      "\"url_host\":\"updates.example.org\",\"name\":\"stable\",\"serial\":42,\"failures\":3,"
+      "\"error\":\"download failed: secret\",\"state\":\"offered\",\"offered\":{\"version\":"
+      "\"1.4.0\"},\"install\":{\"auto\":true,\"window\":\"02:00-05:00\",\"window_open\":false,"
+      "\"state\":\"downloading\",\"version\":\"1.4.0\",\"downloaded_bytes\":1000,\"size\":5000,"
+      "\"failures\":2,\"error\":null}}}}");
+  gsize len = 0;
+  g_autofree char *text = render(st, &len);
+  assert_exposition(text);
+  assert_line(text, "anyroom_update_phase{phase=\"downloading\"} 1");
+  assert_line(text, "anyroom_update_channel_state{state=\"offered\"} 1");
+  assert_line(text, "anyroom_update_channel_state{state=\"up-to-date\"} 0");
+  assert_line(text, "anyroom_update_channel_serial 42");
+  assert_line(text, "anyroom_update_channel_failures 3");
+  assert_line(text, "anyroom_update_channel_install_state{state=\"downloading\"} 1");
+  assert_line(text, "anyroom_update_channel_install_state{state=\"installing\"} 0");
+  assert_line(text, "anyroom_update_channel_download_bytes 1000");
+  assert_line(text, "anyroom_update_channel_download_size_bytes 5000");
+  assert_line(text, "anyroom_update_channel_install_failures 2");
+  assert_line(text, "anyroom_update_window_open 0");
+  g_assert_null(strstr(text, "example.org"));
+  g_assert_null(strstr(text, "secret"));
+  g_assert_null(strstr(text, "1.4.0"));
+  /* Unknown states are no new label values; no channel: no channel series. */
+  g_autoptr(JsonNode) odd =
+      parse("{\"update\":{\"phase\":\"idle\",\"channel\":{\"state\":\"evil\",\"serial\":null,"
+            "\"install\":{\"state\":\"evil\\n\"}}}}");
+  g_autofree char *t2 = render(odd, &len);
+  assert_exposition(t2);
+  assert_line(t2, "anyroom_update_channel_state{state=\"offered\"} 0");
+  assert_line(t2, "anyroom_update_channel_install_state{state=\"idle\"} 0");
+  g_assert_null(strstr(t2, "evil"));
+  g_assert_null(strstr(t2, "anyroom_update_channel_serial"));
+  g_autoptr(JsonNode) none = parse("{\"update\":{\"phase\":\"idle\",\"channel\":null}}");
+  g_autofree char *t3 = render(none, &len);
+  g_assert_null(strstr(t3, "anyroom_update_channel"));
+}
+
 static void
 test_escape(void)
 {
@@ -346,6 +389,7 @@ main(int argc, char **argv)
   g_test_add_func("/web/metrics/idle-and-empty", test_idle_and_empty);
   g_test_add_func("/web/metrics/bounded-labels", test_bounded_labels);
   g_test_add_func("/web/metrics/escape", test_escape);
+  g_test_add_func("/web/metrics/update-channel", test_update_channel);
   g_test_add_func("/web/metrics/bounded-size", test_bounded_size);
   g_test_add_func("/web/metrics/join-outcomes", test_join_outcomes);
   return g_test_run();
