@@ -4,6 +4,7 @@
 #include <glib-unix.h>
 #include <gst/gst.h>
 #include <locale.h>
+#include <time.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -158,6 +159,12 @@ main(int argc, char **argv)
   if (!ar_api_config_apply_saved(config, state_dir, &error)) {
     g_printerr("anyroomd: %s\n", error->message);
     return 1;
+  }
+  /* The room's time zone (room.time-zone): the calendar's local times are the room's. Set
+   * before any thread of ours reads the clock's zone. */
+  if (config->room_time_zone) {
+    g_setenv("TZ", config->room_time_zone, TRUE);
+    tzset();
   }
   /* anyroomd's own lines off the box ([logs] remote; docs/fleet.md), from here on: the
    * secrets of the config are registered by now, so only redacted lines leave. */

@@ -28,6 +28,7 @@ typedef struct {
 static const Setting settings[] = {
     {"room", "name", V_STRING, AR_API_CONFIG_CHANGED_ROOM},
     {"room", "display-name", V_STRING, AR_API_CONFIG_CHANGED_ROOM},
+    {"room", "time-zone", V_STRING, AR_API_CONFIG_CHANGED_RESTART},
     {"device", "camera", V_STRING, AR_API_CONFIG_CHANGED_DEVICE},
     {"device", "microphone", V_STRING, AR_API_CONFIG_CHANGED_DEVICE},
     {"device", "speaker", V_STRING, AR_API_CONFIG_CHANGED_DEVICE},
@@ -52,6 +53,8 @@ static const Setting settings[] = {
     {"calendar", "join-before-minutes", V_UINT, AR_API_CONFIG_CHANGED_CALENDAR},
     {"calendar", "auto-join", V_BOOL, AR_API_CONFIG_CHANGED_CALENDAR},
     {"calendar", "show-private-titles", V_BOOL, AR_API_CONFIG_CHANGED_CALENDAR},
+    {"update", "channel-url", V_STRING, AR_API_CONFIG_CHANGED_RESTART},
+    {"update", "channel", V_STRING, AR_API_CONFIG_CHANGED_RESTART},
 };
 
 static const Setting *
@@ -151,6 +154,9 @@ take_settings(ArConfig *to, ArConfig *from)
 {
   SWAP(room_name);
   SWAP(display_name);
+  SWAP(room_time_zone);
+  SWAP(update_channel_url);
+  SWAP(update_channel);
   SWAP(camera);
   SWAP(microphone);
   SWAP(speaker);
@@ -241,6 +247,7 @@ ar_api_config_get(const ArConfig *c)
   json_builder_begin_object(b);
   ar_api_add_string_or_null(b, "name", c->room_name);
   ar_api_add_string_or_null(b, "display-name", c->display_name);
+  ar_api_add_string_or_null(b, "time-zone", c->room_time_zone);
   json_builder_end_object(b);
   json_builder_set_member_name(b, "device");
   json_builder_begin_object(b);
@@ -285,6 +292,12 @@ ar_api_config_get(const ArConfig *c)
   json_builder_add_int_value(b, c->calendar_join_before_min);
   add_bool(b, "auto-join", c->calendar_auto_join);
   add_bool(b, "show-private-titles", c->calendar_show_private_titles);
+  json_builder_end_object(b);
+  /* Read at start: a change takes effect at the next one (restart_required). */
+  json_builder_set_member_name(b, "update");
+  json_builder_begin_object(b);
+  ar_api_add_string_or_null(b, "channel-url", c->update_channel_url);
+  ar_api_add_string_or_null(b, "channel", c->update_channel);
   json_builder_end_object(b);
   json_builder_end_object(b);
   return json_builder_get_root(b);
@@ -430,7 +443,7 @@ ar_api_config_patch(ArConfig *config, const char *state_dir, JsonNode *patch, GS
     if (!find_setting(group, NULL))
       return invalid(error, group, NULL,
                      "unknown settings group (known: room, device, audio, network, links, "
-                     "calendar)");
+                     "calendar, update)");
     JsonNode *gn = json_object_get_member(o, group);
     if (!JSON_NODE_HOLDS_OBJECT(gn))
       return invalid(error, group, NULL, "must be an object");

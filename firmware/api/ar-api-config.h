@@ -39,6 +39,8 @@ typedef enum {
   AR_API_CONFIG_CHANGED_NETWORK = 1 << 2,
   AR_API_CONFIG_CHANGED_LINKS = 1 << 3,
   AR_API_CONFIG_CHANGED_CALENDAR = 1 << 4,
+  /* Read at start only (room.time-zone, update.channel-url, update.channel). */
+  AR_API_CONFIG_CHANGED_RESTART = 1 << 5,
 } ArApiConfigChanged;
 
 /* Applies settings.conf of @state_dir over @config (at start). A legacy

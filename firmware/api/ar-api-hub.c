@@ -498,7 +498,7 @@ ar_api_hub_config(ArApiHub *hub, SoupServerMessage *msg, gsize max_body)
   }
   if ((areas & AR_API_CONFIG_CHANGED_CALENDAR) && hub->calendar)
     ar_cal_desk_reload(hub->calendar);
-  gboolean restart = FALSE;
+  gboolean restart = (areas & AR_API_CONFIG_CHANGED_RESTART) != 0;
   if (areas & AR_API_CONFIG_CHANGED_DEVICE) {
     g_autoptr(GError) dev_error = NULL;
     if (!ar_call_manager_reload_devices(hub->calls, &dev_error)) {
