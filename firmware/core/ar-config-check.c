@@ -157,10 +157,12 @@ ar_config_validate_provision(const ArConfig *c, const char *origin, GError **err
       return FALSE;
     }
   }
-  if (c->provision_keyring && !g_path_is_absolute(c->provision_keyring)) {
-    g_set_error(error, AR_CONFIG_ERROR, AR_CONFIG_ERROR_INVALID_VALUE,
-                "%s: provision.keyring: must be an absolute path", origin);
-    return FALSE;
-  }
+  n = c->provision_keyrings ? g_strv_length(c->provision_keyrings) : 0;
+  for (guint i = 0; i < n; i++)
+    if (n > 4 || !g_path_is_absolute(c->provision_keyrings[i])) {
+      g_set_error(error, AR_CONFIG_ERROR, AR_CONFIG_ERROR_INVALID_VALUE,
+                  "%s: provision.keyrings: at most 4 absolute paths", origin);
+      return FALSE;
+    }
   return TRUE;
 }

@@ -103,7 +103,7 @@ static const KeySpec config_keys[] = {
     S("logs", "remote-ca", T_STRING, logs_remote_ca, 0, 0),
     S("logs", "remote-level", T_STRING, logs_remote_level, 0, 0),
     S("provision", "sources", T_LIST, provision_sources, 0, 0),
-    S("provision", "keyring", T_STRING, provision_keyring, 0, 0),
+    S("provision", "keyrings", T_LIST, provision_keyrings, 0, 0),
 };
 #undef S
 
@@ -647,7 +647,7 @@ ar_config_free(ArConfig *c)
   g_free(c->room_name);
   g_free(c->room_time_zone);
   g_strfreev(c->provision_sources);
-  g_free(c->provision_keyring);
+  g_strfreev(c->provision_keyrings);
   g_free(c->display_name);
   g_free(c->board);
   g_free(c->camera);

@@ -153,7 +153,7 @@ typedef struct {
   char *logs_remote_level; /* least severe level sent; NULL = "info" */
   /* [provision]: zero-touch provisioning at first start (docs/fleet.md) */
   GStrv provision_sources; /* files (or "dhcp"), first found wins; NULL = none */
-  char *provision_keyring; /* PEM CAs the file's signer chains to; NULL = update_keyring */
+  GStrv provision_keyrings; /* PEM files of CAs the signer chains to; NULL = update_keyring */
 } ArConfig;
 
 ArConfig *ar_config_new_default(void);
