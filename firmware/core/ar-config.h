@@ -152,7 +152,7 @@ typedef struct {
   char *logs_remote_ca;    /* PEM CA file; NULL = the system store */
   char *logs_remote_level; /* least severe level sent; NULL = "info" */
   /* [provision]: zero-touch provisioning at first start (docs/fleet.md) */
-  GStrv provision_sources; /* files (or "dhcp"), first found wins; NULL = none */
+  GStrv provision_sources;  /* files (or "dhcp"), first found wins; NULL = none */
   GStrv provision_keyrings; /* PEM files of CAs the signer chains to; NULL = update_keyring */
 } ArConfig;
 
