@@ -165,7 +165,10 @@ main(int argc, char **argv)
     g_autofree char *machine_id = ar_provision_machine_id();
     ArProvisionStart provision = {
         .state_dir = state_dir, .config = config, .board_id = board_id, .machine_id = machine_id};
-    (void)ar_provision_at_start(&provision, NULL);
+    g_autoptr(GError) provision_error = NULL;
+    if (ar_provision_at_start(&provision, &provision_error) == AR_PROVISION_REFUSED)
+      g_warning("provision: the provisioning file was refused (the room starts as it was): %s",
+                provision_error->message);
   }
   /* The settings saved by the admin UI or API go over the config file. */
   if (!ar_api_config_apply_saved(config, state_dir, &error)) {

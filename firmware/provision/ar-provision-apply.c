@@ -352,7 +352,7 @@ ar_provision_at_start(const ArProvisionStart *start, GError **error)
     const char *why = err ? err->message : "refused";
     if (ar_web_private_dir(start->state_dir, NULL))
       audit(start->state_dir, "provision_refused", source, FALSE, why);
-    g_warning("provision: %s refused: %s", source, why);
+    g_message("provision: %s refused: %s", source, why);
     g_propagate_error(error, g_steal_pointer(&err));
   }
   return outcome;

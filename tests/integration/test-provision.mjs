@@ -94,13 +94,13 @@ function writeSource(bytes) {
 }
 
 // A start of the room with @dir as its state dir: anyroomd provisions (or not) and serves.
-async function start(dir) {
+async function start(dir, { listen = `127.0.0.1:${PORT}` } = {}) {
   state = dir;
   const conf = path.join(TMP, 'anyroom.conf');
   fs.writeFileSync(conf, [
     '[room]', 'name=Unprovisioned',
     '[device]', 'camera=test', 'microphone=test', 'speaker=none', 'display=none',
-    '[admin]', `listen=127.0.0.1:${PORT}`,
+    '[admin]', `listen=${listen}`,
     '[web]', 'enabled=false',
     '[update]', `bus=unix:path=${TMP}/no-rauc-bus`, `keyring=${path.join(KEYS, 'keyring.pem')}`,
     '[provision]', `sources=${path.join(TMP, 'no-usb-stick.cms')};${SOURCE}`,
@@ -121,8 +121,8 @@ async function stop() {
 }
 
 // Runs @fn with the room started on @dir, and stops it whatever happens.
-async function withRoom(dir, fn) {
-  await start(dir);
+async function withRoom(dir, fn, opts = {}) {
+  await start(dir, opts);
   try {
     return await fn();
   } finally {
@@ -362,4 +362,32 @@ step('a factory reset gives the room back to its provisioning: the file applies 
       const cfg = (await req({ path: '/api/v1/config', headers: await login() })).json;
       assert.equal(cfg.room.name, 'Room 7 Again');
   });
+});
+
+step('a one-time setup code: the admin password set from another machine with it, once', async () => {
+  const out = await tool(['setup-code']);
+  const code = out.match(/^setup code: (\S+)$/m)[1];
+  const sha256 = out.match(/^sha256: (\S+)$/m)[1];
+  assert.match(code, /^[0-9A-Z]{5}(-[0-9A-Z]{5}){3}$/);
+  const json = { format: 1, boards: [COMPATIBLE], admin: { 'setup-code-sha256': sha256 } };
+  writeSource(await sign('setup-code', json));
+  // The room on every address; the test calls it on the namespace's 10.97.0.2, not loopback.
+  await withRoom(path.join(TMP, 'state-room-3'), async () => {
+    assert.ok(exists('setup-code.sha256'));
+    const lan = { host: '10.97.0.2', headers: { Origin: `https://10.97.0.2:${PORT}` } };
+    const setup = (body) => req({ ...lan, method: 'POST', path: '/api/v1/setup', body });
+    const session = await req({ ...lan, path: '/api/v1/session' });
+    assert.equal(session.json.setup_code_required, true, 'not loopback: a code is needed');
+    let r = await setup({ password: PASSWORD });
+    assert.equal(r.status, 403, r.text);
+    r = await setup({ password: PASSWORD, setup_code: 'AAAAA-AAAAA-AAAAA-AAAAA' });
+    assert.equal(r.status, 403, r.text);
+    // As a person types it: lower case, spaces.
+    r = await setup({ password: PASSWORD, setup_code: code.toLowerCase().replace(/-/g, ' ') });
+    assert.equal(r.status, 200, r.text);
+    assert.ok(!exists('setup-code.sha256'), 'the code is good once');
+    assert.ok(!fs.readFileSync(path.join(state, 'audit.log'), 'utf8').includes(code), 'the code is not logged');
+    r = await setup({ password: 'another password 123', setup_code: code });
+    assert.equal(r.status, 409, 'set up already');
+  }, { listen: `0.0.0.0:${PORT}` });
 });
