@@ -19,6 +19,7 @@
 
 #define RECORD_FILE "provisioned.json"
 #define SETUP_CODE_FILE "setup-code.sha256"
+#define PENDING_FILE "provision-pending" /* files are being moved into place */
 #define MAX_KEYRING (1024 * 1024)
 
 static gboolean G_GNUC_PRINTF(3, 4)
@@ -257,6 +258,11 @@ apply(const ArProvision *p, const ArProvisionStart *start, const char *source,
     g_strv_builder_add(names, RECORD_FILE);
   }
   g_auto(GStrv) files = g_strv_builder_end(names);
+  /* A start cut short while the files move (a power cut, a kill) finds this
+   * marker without the record: it applies the file again over what moved. */
+  g_autofree char *pending = g_build_filename(start->state_dir, PENDING_FILE, NULL);
+  if (ok)
+    ok = ar_web_write_private_file(pending, file_digest, strlen(file_digest), &local);
   for (gsize i = 0; ok && files[i]; i++) {
     g_autofree char *from = g_build_filename(staging, files[i], NULL);
     g_autofree char *to = g_build_filename(start->state_dir, files[i], NULL);
@@ -273,6 +279,7 @@ apply(const ArProvision *p, const ArProvisionStart *start, const char *source,
     }
   }
   remove_staging(staging);
+  g_unlink(pending);
   if (!ok)
     return set_error(error,
                      g_error_matches(local, AR_API_CONFIG_ERROR, AR_API_CONFIG_ERROR_INVALID)
@@ -318,9 +325,10 @@ ar_provision_at_start(const ArProvisionStart *start, GError **error)
               "this room was provisioned before (serial %" G_GINT64_FORMAT
               "): a room takes one provisioning file; factory reset it to take another",
               json_object_get_int_member_with_default(record, "serial", 0));
-  } else if (state_exists(start->state_dir, "admin-password") ||
-             state_exists(start->state_dir, "tokens.json") ||
-             state_exists(start->state_dir, "settings.conf")) {
+  } else if (!state_exists(start->state_dir, PENDING_FILE) &&
+             (state_exists(start->state_dir, "admin-password") ||
+              state_exists(start->state_dir, "tokens.json") ||
+              state_exists(start->state_dir, "settings.conf"))) {
     set_error(&err, AR_PROVISION_ERROR_APPLIED,
               "this room was set up by hand (admin password, tokens or settings): a "
               "provisioning file applies to a new or factory-reset room");

@@ -417,7 +417,7 @@ handle_factory_reset(ArWebServer *s, SoupServerMessage *msg, const char *path,
       "admin-password",  "tokens.json",           "admin-key.pem",          "admin-cert.pem",
       "panels.json",     "login-devices.json",    "provisioned.json",       "setup-code.sha256",
       "ca-calendar.pem", "ca-update-channel.pem", "ca-update-download.pem", "ca-turn.pem",
-      "ca-logs.pem"};
+      "ca-logs.pem",     "provision-pending"};
   for (gsize i = 0; i < G_N_ELEMENTS(files); i++)
     remove_state_file(s, files[i]);
   ar_web_audit_forget(s);

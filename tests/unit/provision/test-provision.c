@@ -267,6 +267,22 @@ test_start_set_up_by_hand(Room *r, gconstpointer data)
   g_assert_cmpstr(pw_after, ==, line);
 }
 
+/* A start cut short while the files moved (the marker, no record): the
+ * files that moved are not "set up by hand"; the file is taken again (here
+ * it goes on to the keyring, which is missing). */
+static void
+test_start_resumes(Room *r, gconstpointer data)
+{
+  g_assert_true(g_file_set_contents(r->source, "{\"format\":1}", -1, NULL));
+  g_autofree char *pw = g_build_filename(r->state, "admin-password", NULL);
+  g_autofree char *marker = g_build_filename(r->state, "provision-pending", NULL);
+  g_assert_true(g_file_set_contents(pw, password_hash, -1, NULL));
+  g_assert_true(g_file_set_contents(marker, HASH_A, -1, NULL));
+  g_autoptr(GError) error = NULL;
+  g_assert_cmpint(start(r, &error), ==, AR_PROVISION_REFUSED);
+  g_assert_error(error, AR_PROVISION_ERROR, AR_PROVISION_ERROR_KEYRING);
+}
+
 /* A file there but no keyring: refused, one line, nothing written. */
 static void
 test_start_no_keyring(Room *r, gconstpointer data)
@@ -351,6 +367,8 @@ main(int argc, char **argv)
   g_test_add_func("/provision/setup-code/normalize", test_setup_code);
   g_test_add("/provision/start/no-file", Room, NULL, room_setup, test_start_none, room_teardown);
   g_test_add("/provision/start/set-up-by-hand", Room, NULL, room_setup, test_start_set_up_by_hand,
+             room_teardown);
+  g_test_add("/provision/start/resumes-after-a-cut", Room, NULL, room_setup, test_start_resumes,
              room_teardown);
   g_test_add("/provision/start/no-keyring", Room, NULL, room_setup, test_start_no_keyring,
              room_teardown);
