@@ -333,7 +333,6 @@ ar_provision_at_start(const ArProvisionStart *start, GError **error)
               "this room was set up by hand (admin password, tokens or settings): a "
               "provisioning file applies to a new or factory-reset room");
   } else {
-    g_autofree char *machine = NULL;
     const char *const *keyrings = start->keyrings;
     const char *update_keyring[] = {start->config->update_keyring, NULL};
     if (!keyrings)
