@@ -221,7 +221,9 @@ make_slot() {
   cp -a "$TOP/rootfs/overlay/." "$work/"
   install_kiosk "$work"
   mkdir -p "$work/etc/rauc"
-  cp "$KEYRING" "$work/etc/rauc/keyring.pem"
+  # Public certificates, read by RAUC and by anyroomd (user anyroom: channel files and
+  # provisioning files chain to it), whatever mode the signer's file had.
+  install -m 0644 "$KEYRING" "$work/etc/rauc/keyring.pem"
   local disk efi_mib slot_mib
   disk=$(ini_get "$BOARD_CONF" image disk)
   local sep=""
