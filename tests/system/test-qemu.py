@@ -267,6 +267,7 @@ def check_provisioned(vm, status):
     name, time zone, admin password hash, token and audit entry; the USB stick's file was copied
     by the udev rule (read-only mount, gone after) but not applied: the data partition's first."""
     info = vm.provision
+    t0 = time.monotonic()
     state = "/data/anyroom/state"
     assert status["room_name"] == "System Test Room", status["room_name"]
     assert vm.run(f"cat {state}/admin-password")[1].strip() == info["password_hash"]
@@ -284,6 +285,7 @@ def check_provisioned(vm, status):
     diag(f"USB stick: {out.strip()}")
     vm.run("test -f /run/anyroom-usb/anyroom-provision.cms")
     assert "anyroom-usb-mnt" not in vm.run("cat /proc/mounts")[1], "the stick is still mounted"
+    diag(f"provisioning checked in {time.monotonic() - t0:.1f} s")
 
 
 def check_machine_id(vm):
