@@ -5,7 +5,10 @@
 Builds the dev image and three bundles with rootfs/mkimage.sh (cached rootfs), then, in one guest:
   boot            the image boots slot A through GRUB to a healthy anyroomd (slot marked good);
                   vivid and snd-aloop give a camera and a sound card and status shows the board's
-                  devices present; / is read-only, /data is writable, root has no password
+                  devices present; / is read-only, /data is writable, root has no password;
+                  the first boot took the data partition's signed provisioning file (name, time
+                  zone, password hash, token, audit) and a USB stick's file was copied read-only
+                  by the udev rule, not applied (docs/fleet.md "Provisioning a hundred rooms")
   install-v2      a signed verity bundle v2 (handed in on a second virtio disk) installs; the
                   guest reboots into slot B, which runs v2 and is marked good; /data kept its files
   rollback        a bundle whose anyroomd never becomes healthy (broken config) installs into A;
