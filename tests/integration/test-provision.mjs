@@ -94,7 +94,7 @@ function writeSource(bytes) {
 }
 
 // A start of the room with @dir as its state dir: anyroomd provisions (or not) and serves.
-async function start(dir, { listen = `127.0.0.1:${PORT}` } = {}) {
+async function start(dir, { listen = `127.0.0.1:${PORT}`, keyrings = null } = {}) {
   state = dir;
   const conf = path.join(TMP, 'anyroom.conf');
   fs.writeFileSync(conf, [
@@ -104,6 +104,7 @@ async function start(dir, { listen = `127.0.0.1:${PORT}` } = {}) {
     '[web]', 'enabled=false',
     '[update]', `bus=unix:path=${TMP}/no-rauc-bus`, `keyring=${path.join(KEYS, 'keyring.pem')}`,
     '[provision]', `sources=${path.join(TMP, 'no-usb-stick.cms')};${SOURCE}`,
+    ...(keyrings ? [`keyrings=${keyrings.join(';')}`] : []),
     '',
   ].join('\n'));
   runs++;
@@ -227,6 +228,15 @@ step('refused: a tampered file', async () => {
 
 step('refused: a file signed by a key the room does not trust', async () => {
   await refusedWith('other-signer', await sign('other-signer', goodJson, OTHER_KEYS), /signature verification failed.*(issuer|certificate)/);
+});
+
+step('a fleet\'s own CA ([provision] keyrings, as a stock image\'s data partition gives it) signs a file the room takes', async () => {
+  writeSource(await sign('own-ca', fileJson({ room: 'Stock Image Room' }), OTHER_KEYS));
+  const keyrings = [path.join(KEYS, 'keyring.pem'), path.join(TMP, 'data', 'missing-keyring.pem'), path.join(OTHER_KEYS, 'keyring.pem')];
+  await withRoom(path.join(TMP, 'state-own-ca'), async () => {
+    assert.equal((await daemon.status()).room_name, 'Stock Image Room');
+    assert.ok(exists('provisioned.json'));
+  }, { keyrings });
 });
 
 step('refused: a file for other boards', async () => {
