@@ -319,8 +319,14 @@ text_ok(const char *s)
 static gboolean
 invalid(GError **error, const char *group, const char *key, const char *what)
 {
-  g_set_error(error, AR_API_CONFIG_ERROR, AR_API_CONFIG_ERROR_INVALID, "%s%s%s: %s", group,
-              key ? "." : "", key ? key : "", what);
+  /* Group and key names are the client's: one line (found by fuzz-provision). */
+  g_autofree char *raw =
+      g_strdup_printf("%.64s%s%.64s: %s", group, key ? "." : "", key ? key : "", what);
+  g_autofree char *text = g_utf8_make_valid(raw, -1); /* the cut may split a character */
+  for (char *c = text; *c; c++)
+    if ((guchar)*c < 0x20 || *c == 0x7f)
+      *c = '?';
+  g_set_error_literal(error, AR_API_CONFIG_ERROR, AR_API_CONFIG_ERROR_INVALID, text);
   return FALSE;
 }
 

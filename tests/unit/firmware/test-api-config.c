@@ -281,6 +281,18 @@ test_start_settings(Fixture *f, gconstpointer data)
   g_assert_nonnull(strstr(error->message, "update.channel-url"));
   g_clear_error(&error);
   g_assert_false(patch(f, "{\"update\":{\"keyring\":\"/tmp/k.pem\"}}", &error));
+  g_clear_error(&error);
+  /* A client's key name in the error: one line, bounded (found by fuzz-provision). */
+  g_assert_false(patch(f,
+                       "{\"network\":{\"st\\nun\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9"
+                       "\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9"
+                       "\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9"
+                       "\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9"
+                       "\":1}}",
+                       &error));
+  g_assert_null(strchr(error->message, '\n'));
+  g_assert_true(g_utf8_validate(error->message, -1, NULL));
+  g_assert_cmpuint(strlen(error->message), <, 200);
   g_assert_cmpstr(f->config->room_time_zone, ==, "Europe/Berlin");
 }
 
