@@ -4,6 +4,7 @@
 #include <glib-unix.h>
 #include <gst/gst.h>
 #include <locale.h>
+#include <time.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -18,8 +19,10 @@
 #include "ar-log-remote.h"
 #include "ar-log.h"
 #include "ar-providers.h"
+#include "ar-provision.h"
 #include "ar-room-call.h"
 #include "ar-web-engine.h"
+#include "ar-web-provision.h"
 #include "ar-web-server.h"
 #include "ar-web-tls.h"
 
@@ -180,10 +183,30 @@ main(int argc, char **argv)
   }
   if (!state_dir)
     state_dir = ar_web_default_state_dir();
+  /* Zero-touch provisioning (docs/fleet.md): a signed file at a [provision] source, applied
+   * once to a new room, before anything reads the state dir. A refused file is logged and
+   * audited; the room starts anyway, as it was. */
+  g_autofree char *board_id = ar_provision_board_id(board);
+  {
+    g_autofree char *machine_id = ar_provision_machine_id();
+    ArProvisionStart provision = {
+        .state_dir = state_dir, .config = config, .board_id = board_id, .machine_id = machine_id};
+    g_autoptr(GError) provision_error = NULL;
+    if (ar_provision_at_start(&provision, &provision_error) == AR_PROVISION_REFUSED)
+      g_warning("provision: the provisioning file was refused (the room starts as it was): %s",
+                provision_error->message);
+  }
   /* The settings saved by the admin UI or API go over the config file. */
   if (!ar_api_config_apply_saved(config, state_dir, &error)) {
     g_printerr("anyroomd: %s\n", error->message);
     return 1;
+  }
+  ar_provision_use_cas(config, state_dir);
+  /* The room's time zone (room.time-zone): the calendar's local times are the room's. Set
+   * before any thread of ours reads the clock's zone. */
+  if (config->room_time_zone) {
+    g_setenv("TZ", config->room_time_zone, TRUE);
+    tzset();
   }
   /* anyroomd's own lines off the box ([logs] remote; docs/fleet.md), from here on: the
    * secrets of the config are registered by now, so only redacted lines leave. */
@@ -262,6 +285,8 @@ main(int argc, char **argv)
       g_printerr("anyroomd: admin: %s\n", error->message);
       return 1;
     }
+    if (web)
+      ar_web_provision_register(web, board_id);
   }
   Daemon d = {.loop = g_main_loop_new(NULL, FALSE), .calls = calls};
   guint sigint = g_unix_signal_add(SIGINT, on_signal, &d);

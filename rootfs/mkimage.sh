@@ -221,7 +221,9 @@ make_slot() {
   cp -a "$TOP/rootfs/overlay/." "$work/"
   install_kiosk "$work"
   mkdir -p "$work/etc/rauc"
-  cp "$KEYRING" "$work/etc/rauc/keyring.pem"
+  # Public certificates, read by RAUC and by anyroomd (user anyroom: channel files and
+  # provisioning files chain to it), whatever mode the signer's file had.
+  install -m 0644 "$KEYRING" "$work/etc/rauc/keyring.pem"
   local disk efi_mib slot_mib
   disk=$(ini_get "$BOARD_CONF" image disk)
   local sep=""
@@ -266,6 +268,12 @@ listen=0.0.0.0:443
 [web]
 wayland-display=/run/anyroom-kiosk/wayland-0
 $web_flags
+[provision]
+# Zero-touch provisioning (docs/fleet.md): the data partition's file, else a USB stick's
+# (usr/lib/anyroom/usb-provision copies it); signed by the update key's chain or by a CA the
+# data partition was given (make_data, AR_PROVISION_KEYRING).
+sources=/data/anyroom/provision.cms;/run/anyroom-usb/anyroom-provision.cms
+keyrings=/etc/rauc/keyring.pem;/data/anyroom/provision-keyring.pem
 EOF
   echo "$VERSION" >"$work/etc/anyroom/version"
   printf 'ANYROOM_BOARD=%s\nANYROOM_VERSION=%s\nANYROOM_VARIANT=%s\n' "$BOARD" "$VERSION" \
@@ -350,10 +358,20 @@ EOF
   rm -rf "$tmp"
 }
 
+# The data partition. AR_PROVISION_FILE: a signed provisioning file the room applies at its
+# first start (/data/anyroom/provision.cms); AR_PROVISION_KEYRING: the PEM CA that signs a
+# fleet's provisioning files when it is not the update key's (docs/fleet.md).
 make_data() {
   local mib=$1 tmp="$OUT/data.tmp"
   rm -rf "$tmp"
   mkdir -p "$tmp/anyroom/state" "$tmp/log/journal" "$tmp/rauc"
+  if [ -n "${AR_PROVISION_FILE:-}" ]; then
+    install -m 0644 "$AR_PROVISION_FILE" "$tmp/anyroom/provision.cms"
+    log "data partition: provisioning file $AR_PROVISION_FILE"
+  fi
+  if [ -n "${AR_PROVISION_KEYRING:-}" ]; then
+    install -m 0644 "$AR_PROVISION_KEYRING" "$tmp/anyroom/provision-keyring.pem"
+  fi
   rm -f "$OUT/data.ext4"
   mkfs.ext4 -q -F -L data -E root_owner=0:0 -d "$tmp" "$OUT/data.ext4" "${mib}M" >&2
   rm -rf "$tmp"

@@ -32,6 +32,7 @@ typedef struct {
 static const Setting settings[] = {
     {"room", "name", V_STRING, AR_API_CONFIG_CHANGED_ROOM},
     {"room", "display-name", V_STRING, AR_API_CONFIG_CHANGED_ROOM},
+    {"room", "time-zone", V_STRING, AR_API_CONFIG_CHANGED_RESTART},
     {"device", "camera", V_STRING, AR_API_CONFIG_CHANGED_DEVICE},
     {"device", "microphone", V_STRING, AR_API_CONFIG_CHANGED_DEVICE},
     {"device", "speaker", V_STRING, AR_API_CONFIG_CHANGED_DEVICE},
@@ -61,6 +62,8 @@ static const Setting settings[] = {
     {"logs", "remote-ca-pem", V_PEM_CERT, AR_API_CONFIG_CHANGED_LOGS, "remote-ca"},
     {"logs", "remote-cert-pem", V_PEM_CERT, AR_API_CONFIG_CHANGED_LOGS, "remote-cert"},
     {"logs", "remote-key-pem", V_PEM_KEY, AR_API_CONFIG_CHANGED_LOGS, "remote-key"},
+    {"update", "channel-url", V_STRING, AR_API_CONFIG_CHANGED_RESTART},
+    {"update", "channel", V_STRING, AR_API_CONFIG_CHANGED_RESTART},
 };
 
 static const char *
@@ -177,6 +180,9 @@ take_settings(ArConfig *to, ArConfig *from)
 {
   SWAP(room_name);
   SWAP(display_name);
+  SWAP(room_time_zone);
+  SWAP(update_channel_url);
+  SWAP(update_channel);
   SWAP(camera);
   SWAP(microphone);
   SWAP(speaker);
@@ -286,6 +292,7 @@ ar_api_config_get(const ArConfig *c)
   json_builder_begin_object(b);
   ar_json_add_string_or_null(b, "name", c->room_name);
   ar_json_add_string_or_null(b, "display-name", c->display_name);
+  ar_json_add_string_or_null(b, "time-zone", c->room_time_zone);
   json_builder_end_object(b);
   json_builder_set_member_name(b, "device");
   json_builder_begin_object(b);
@@ -342,6 +349,12 @@ ar_api_config_get(const ArConfig *c)
   ar_api_add_string_or_null(b, "remote-cert-sha256", cert);
   add_bool(b, "remote-key-set", c->logs_remote_key && *c->logs_remote_key);
   json_builder_end_object(b);
+  /* Read at start: a change takes effect at the next one (restart_required). */
+  json_builder_set_member_name(b, "update");
+  json_builder_begin_object(b);
+  ar_api_add_string_or_null(b, "channel-url", c->update_channel_url);
+  ar_api_add_string_or_null(b, "channel", c->update_channel);
+  json_builder_end_object(b);
   json_builder_end_object(b);
   return json_builder_get_root(b);
 }
@@ -362,8 +375,14 @@ text_ok(const char *s)
 static gboolean
 invalid(GError **error, const char *group, const char *key, const char *what)
 {
-  g_set_error(error, AR_API_CONFIG_ERROR, AR_API_CONFIG_ERROR_INVALID, "%s%s%s: %s", group,
-              key ? "." : "", key ? key : "", what);
+  /* Group and key names are the client's: one line (found by fuzz-provision). */
+  g_autofree char *raw =
+      g_strdup_printf("%.64s%s%.64s: %s", group, key ? "." : "", key ? key : "", what);
+  g_autofree char *text = g_utf8_make_valid(raw, -1); /* the cut may split a character */
+  for (char *c = text; *c; c++)
+    if ((guchar)*c < 0x20 || *c == 0x7f)
+      *c = '?';
+  g_set_error_literal(error, AR_API_CONFIG_ERROR, AR_API_CONFIG_ERROR_INVALID, text);
   return FALSE;
 }
 
@@ -613,7 +632,7 @@ ar_api_config_patch(ArConfig *config, const char *state_dir, JsonNode *patch, GS
     if (!find_setting(group, NULL))
       return invalid(error, group, NULL,
                      "unknown settings group (known: room, device, audio, network, links, "
-                     "calendar, logs)");
+                     "calendar, logs, update)");
     JsonNode *gn = json_object_get_member(o, group);
     if (!JSON_NODE_HOLDS_OBJECT(gn))
       return invalid(error, group, NULL, "must be an object");

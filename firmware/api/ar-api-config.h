@@ -44,6 +44,8 @@ typedef enum {
   AR_API_CONFIG_CHANGED_LINKS = 1 << 3,
   AR_API_CONFIG_CHANGED_CALENDAR = 1 << 4,
   AR_API_CONFIG_CHANGED_LOGS = 1 << 5,
+  /* Read at start only (room.time-zone, update.channel-url, update.channel). */
+  AR_API_CONFIG_CHANGED_RESTART = 1 << 6,
 } ArApiConfigChanged;
 
 /* Applies settings.conf of @state_dir over @config (at start). A legacy

@@ -504,7 +504,7 @@ ar_api_hub_config(ArApiHub *hub, SoupServerMessage *msg, gsize max_body)
     if (!ar_api_config_apply_logs(hub->config, &log_error))
       g_warning("config: the new logs settings do not apply: %s", log_error->message);
   }
-  gboolean restart = FALSE;
+  gboolean restart = (areas & AR_API_CONFIG_CHANGED_RESTART) != 0;
   if (areas & AR_API_CONFIG_CHANGED_DEVICE) {
     g_autoptr(GError) dev_error = NULL;
     if (!ar_call_manager_reload_devices(hub->calls, &dev_error)) {

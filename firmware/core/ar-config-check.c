@@ -125,3 +125,57 @@ ar_config_validate_logs(const ArConfig *c, const char *origin, GError **error)
   }
   return TRUE;
 }
+
+/* room.time-zone: an IANA name the zone database knows (Europe/Berlin, UTC); anyroomd runs in
+ * it (TZ), so the calendar's times and floating meetings are the room's. */
+gboolean
+ar_config_time_zone_ok(const char *zone)
+{
+  gsize n = zone ? strlen(zone) : 0;
+  if (n == 0 || n > 64 || zone[0] == '/' || zone[n - 1] == '/' || strstr(zone, "..") ||
+      strstr(zone, "//"))
+    return FALSE;
+  for (const char *p = zone; *p; p++)
+    if (!g_ascii_isalnum(*p) && !strchr("/_+-", *p))
+      return FALSE;
+  GTimeZone *tz = g_time_zone_new_identifier(zone);
+  if (!tz)
+    return FALSE;
+  g_time_zone_unref(tz);
+  return TRUE;
+}
+
+/* [provision] and room.time-zone. */
+gboolean
+ar_config_validate_provision(const ArConfig *c, const char *origin, GError **error)
+{
+  if (c->room_time_zone && !ar_config_time_zone_ok(c->room_time_zone)) {
+    g_set_error(error, AR_CONFIG_ERROR, AR_CONFIG_ERROR_INVALID_VALUE,
+                "%s: room.time-zone: not a time zone of the zone database (like Europe/Berlin "
+                "or UTC)",
+                origin);
+    return FALSE;
+  }
+  guint n = c->provision_sources ? g_strv_length(c->provision_sources) : 0;
+  if (n > 4) {
+    g_set_error(error, AR_CONFIG_ERROR, AR_CONFIG_ERROR_INVALID_VALUE,
+                "%s: provision.sources: at most 4", origin);
+    return FALSE;
+  }
+  for (guint i = 0; i < n; i++) {
+    const char *v = c->provision_sources[i];
+    if (!g_str_equal(v, "dhcp") && (!g_path_is_absolute(v) || strlen(v) > 1024)) {
+      g_set_error(error, AR_CONFIG_ERROR, AR_CONFIG_ERROR_INVALID_VALUE,
+                  "%s: provision.sources: each one an absolute file path or dhcp", origin);
+      return FALSE;
+    }
+  }
+  n = c->provision_keyrings ? g_strv_length(c->provision_keyrings) : 0;
+  for (guint i = 0; i < n; i++)
+    if (n > 4 || !g_path_is_absolute(c->provision_keyrings[i])) {
+      g_set_error(error, AR_CONFIG_ERROR, AR_CONFIG_ERROR_INVALID_VALUE,
+                  "%s: provision.keyrings: at most 4 absolute paths", origin);
+      return FALSE;
+    }
+  return TRUE;
+}

@@ -10,5 +10,6 @@ gboolean ar_config_validate_web(const ArConfig *c, const char *origin, GError **
 gboolean ar_config_validate_whip(const ArConfig *c, const char *origin, GError **error);
 gboolean ar_config_validate_calendar(const ArConfig *c, const char *origin, GError **error);
 gboolean ar_config_validate_logs(const ArConfig *c, const char *origin, GError **error);
+gboolean ar_config_validate_provision(const ArConfig *c, const char *origin, GError **error);
 
 G_END_DECLS

@@ -29,6 +29,7 @@ typedef struct {
   }
 static const KeySpec config_keys[] = {
     S("room", "name", T_STRING, room_name, 0, 0),
+    S("room", "time-zone", T_STRING, room_time_zone, 0, 0),
     S("room", "display-name", T_STRING, display_name, 0, 0),
     S("device", "board", T_STRING, board, 0, 0),
     S("device", "camera", T_STRING, camera, 0, 0),
@@ -106,6 +107,8 @@ static const KeySpec config_keys[] = {
     S("logs", "remote-level", T_STRING, logs_remote_level, 0, 0),
     S("logs", "remote-cert", T_STRING, logs_remote_cert, 0, 0),
     S("logs", "remote-key", T_STRING, logs_remote_key, 0, 0),
+    S("provision", "sources", T_LIST, provision_sources, 0, 0),
+    S("provision", "keyrings", T_LIST, provision_keyrings, 0, 0),
 };
 #undef S
 
@@ -616,7 +619,7 @@ ar_config_load_keyfile(GKeyFile *kf, const char *origin, GError **error)
   }
   if (!ar_config_validate_web(c, origin, error) || !ar_config_validate_whip(c, origin, error) ||
       !ar_config_validate_calendar(c, origin, error) || !validate_update(c, origin, error) ||
-      !ar_config_validate_logs(c, origin, error))
+      !ar_config_validate_logs(c, origin, error) || !ar_config_validate_provision(c, origin, error))
     return NULL;
   if (!validate_network(c, origin, error))
     return NULL;
@@ -656,6 +659,9 @@ ar_config_free(ArConfig *c)
   if (c->source)
     g_key_file_unref(c->source);
   g_free(c->room_name);
+  g_free(c->room_time_zone);
+  g_strfreev(c->provision_sources);
+  g_strfreev(c->provision_keyrings);
   g_free(c->display_name);
   g_free(c->board);
   g_free(c->camera);

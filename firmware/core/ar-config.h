@@ -69,7 +69,8 @@ typedef struct {
   GKeyFile *source; /* what it was loaded from (admin settings go over it), or NULL */
   /* [room] */
   char *room_name;
-  char *display_name; /* name shown in meetings; NULL = room_name */
+  char *display_name;   /* name shown in meetings; NULL = room_name */
+  char *room_time_zone; /* IANA zone (Europe/Berlin) for anyroomd's TZ; NULL = the system's */
   /* [device]: NULL = take the board's value */
   char *board;
   char *camera, *microphone, *speaker, *display;
@@ -155,6 +156,9 @@ typedef struct {
   char *logs_remote_level; /* least severe level sent; NULL = "info" */
   char *logs_remote_cert;  /* PEM client certificate (mutual TLS); NULL = none */
   char *logs_remote_key;   /* its PEM key (mode 0600 or stricter) */
+  /* [provision]: zero-touch provisioning at first start (docs/fleet.md) */
+  GStrv provision_sources;  /* files (or "dhcp"), first found wins; NULL = none */
+  GStrv provision_keyrings; /* PEM files of CAs the signer chains to; NULL = update_keyring */
 } ArConfig;
 
 ArConfig *ar_config_new_default(void);
@@ -165,6 +169,8 @@ ArConfig *ar_config_load_data(const char *data, gsize len, const char *origin,
  * characters, no space at either end. @why: a static reason. */
 #define AR_CONFIG_ROOM_NAME_MAX 64
 gboolean ar_config_room_name_ok(const char *name, const char **why);
+/* room.time-zone: an IANA zone name the zone database has (Europe/Berlin). */
+gboolean ar_config_time_zone_ok(const char *zone);
 
 /* Like ar_config_load_data, from a parsed key file (kept as config->source). */
 ArConfig *ar_config_load_keyfile(GKeyFile *kf, const char *origin,

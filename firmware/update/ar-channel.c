@@ -97,14 +97,14 @@ ar_channel_keyring_free(ArChannelKeyring *keyring)
 /* ---- signature ---- */
 
 GBytes *
-ar_channel_verify(const guint8 *data, gsize len, const ArChannelKeyring *keyring, gint64 now,
-                  GError **error)
+ar_signed_verify(const guint8 *data, gsize len, const ArSignedKind *kind,
+                 const ArChannelKeyring *keyring, gint64 now, GError **error)
 {
-  g_return_val_if_fail(keyring != NULL, NULL);
-  if (len == 0 || len > AR_CHANNEL_MAX_FILE) {
+  g_return_val_if_fail(keyring != NULL && kind != NULL, NULL);
+  if (len == 0 || len > kind->max) {
     g_set_error(error, AR_CHANNEL_ERROR, AR_CHANNEL_ERROR_INVALID,
-                "a channel file must be 1 to %d bytes (this one is %" G_GSIZE_FORMAT ")",
-                AR_CHANNEL_MAX_FILE, len);
+                "a %s must be 1 to %" G_GSIZE_FORMAT " bytes (this one is %" G_GSIZE_FORMAT ")",
+                kind->file, kind->max, len);
     return NULL;
   }
   gsize i = 0;
@@ -112,8 +112,7 @@ ar_channel_verify(const guint8 *data, gsize len, const ArChannelKeyring *keyring
     i++;
   if (i < len && data[i] == '{') {
     g_set_error(error, AR_CHANNEL_ERROR, AR_CHANNEL_ERROR_UNSIGNED,
-                "the manifest is not signed (plain JSON; sign it with "
-                "rootfs/keys/sign-manifest.sh)");
+                "the %s is not signed (plain JSON; sign it with %s)", kind->content, kind->signer);
     return NULL;
   }
   ERR_clear_error();
@@ -123,7 +122,7 @@ ar_channel_verify(const guint8 *data, gsize len, const ArChannelKeyring *keyring
     CMS_ContentInfo_free(cms);
     ERR_clear_error();
     g_set_error(error, AR_CHANNEL_ERROR, AR_CHANNEL_ERROR_UNSIGNED,
-                "not a signed channel file (expected a DER CMS SignedData)");
+                "not a signed %s (expected a DER CMS SignedData)", kind->file);
     return NULL;
   }
   GBytes *out = NULL;
@@ -131,19 +130,19 @@ ar_channel_verify(const guint8 *data, gsize len, const ArChannelKeyring *keyring
   BIO *content = NULL;
   if (OBJ_obj2nid(CMS_get0_type(cms)) != NID_pkcs7_signed) {
     g_set_error(error, AR_CHANNEL_ERROR, AR_CHANNEL_ERROR_UNSIGNED,
-                "not a signed channel file (CMS but not SignedData)");
+                "not a signed %s (CMS but not SignedData)", kind->file);
     goto out;
   }
   ASN1_OCTET_STRING **pos = CMS_get0_content(cms);
   if (!pos || !*pos || ASN1_STRING_length(*pos) <= 0) {
     g_set_error(error, AR_CHANNEL_ERROR, AR_CHANNEL_ERROR_UNSIGNED,
-                "the signed channel file holds no manifest (a detached signature?)");
+                "the signed %s holds no %s (a detached signature?)", kind->file, kind->content);
     goto out;
   }
   STACK_OF(CMS_SignerInfo) *signers = CMS_get0_SignerInfos(cms);
   if (!signers || sk_CMS_SignerInfo_num(signers) == 0) {
-    g_set_error(error, AR_CHANNEL_ERROR, AR_CHANNEL_ERROR_UNSIGNED,
-                "the channel file has no signature");
+    g_set_error(error, AR_CHANNEL_ERROR, AR_CHANNEL_ERROR_UNSIGNED, "the %s has no signature",
+                kind->file);
     goto out;
   }
   store = X509_STORE_new();
@@ -166,9 +165,9 @@ ar_channel_verify(const guint8 *data, gsize len, const ArChannelKeyring *keyring
   }
   char *bytes = NULL;
   long n = BIO_get_mem_data(content, &bytes);
-  if (n <= 0 || (gsize)n > AR_CHANNEL_MAX_FILE) {
-    g_set_error(error, AR_CHANNEL_ERROR, AR_CHANNEL_ERROR_UNSIGNED,
-                "the signed channel file holds no manifest");
+  if (n <= 0 || (gsize)n > kind->max) {
+    g_set_error(error, AR_CHANNEL_ERROR, AR_CHANNEL_ERROR_UNSIGNED, "the signed %s holds no %s",
+                kind->file, kind->content);
     goto out;
   }
   out = g_bytes_new(bytes, (gsize)n);
@@ -182,6 +181,17 @@ out:
   X509_STORE_free(store);
   CMS_ContentInfo_free(cms);
   return out;
+}
+
+GBytes *
+ar_channel_verify(const guint8 *data, gsize len, const ArChannelKeyring *keyring, gint64 now,
+                  GError **error)
+{
+  static const ArSignedKind channel = {.file = "channel file",
+                                       .content = "manifest",
+                                       .signer = "rootfs/keys/sign-manifest.sh",
+                                       .max = AR_CHANNEL_MAX_FILE};
+  return ar_signed_verify(data, len, &channel, keyring, now, error);
 }
 
 /* ---- the manifest's JSON ---- */

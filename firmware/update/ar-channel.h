@@ -82,6 +82,24 @@ ArChannelKeyring *ar_channel_keyring_new(const char *pem, gsize len,
 void ar_channel_keyring_free(ArChannelKeyring *keyring);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(ArChannelKeyring, ar_channel_keyring_free)
 
+/* What a signed file is called in errors, and its bound. */
+typedef struct {
+  const char *file;    /* "channel file" */
+  const char *content; /* "manifest" */
+  const char *signer;  /* how to sign it: "rootfs/keys/sign-manifest.sh" */
+  gsize max;           /* the largest signed file (and content) */
+} ArSignedKind;
+
+/* The one check of every signed file the device reads (channel manifests,
+ * provisioning files: docs/decisions.md): @data must be a DER CMS SignedData
+ * with its content inside, signed by a certificate that chains to @keyring at
+ * time @now (validity, S/MIME signing purpose, as RAUC checks bundles).
+ * Returns the signed content, or NULL: AR_CHANNEL_ERROR_INVALID (size),
+ * _UNSIGNED or _SIGNATURE, the message naming @kind's file. */
+GBytes *ar_signed_verify(const guint8 *data, gsize len, const ArSignedKind *kind,
+                         const ArChannelKeyring *keyring, gint64 now,
+                         GError **error) G_GNUC_WARN_UNUSED_RESULT;
+
 /* Verifies @data (@len bytes: a DER CMS SignedData with the manifest inside)
  * against @keyring at time @now (certificate validity, chain to the keyring,
  * purpose S/MIME signing as RAUC checks by default) and returns the signed

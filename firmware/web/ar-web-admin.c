@@ -411,8 +411,13 @@ handle_factory_reset(ArWebServer *s, SoupServerMessage *msg, const char *path,
   }
   g_message("admin: factory reset from %s", ar_web_client_of(msg));
   /* Files first: if anyroomd stops halfway, the next start is a first run. */
-  const char *files[] = {"admin-password", "tokens.json", "admin-key.pem",
-                         "admin-cert.pem", "panels.json", "login-devices.json"};
+  /* ...and what a provisioning file left: its record, setup code and CAs
+   * (a file still at a provisioning source applies again at the next start). */
+  const char *files[] = {
+      "admin-password",  "tokens.json",           "admin-key.pem",          "admin-cert.pem",
+      "panels.json",     "login-devices.json",    "provisioned.json",       "setup-code.sha256",
+      "ca-calendar.pem", "ca-update-channel.pem", "ca-update-download.pem", "ca-turn.pem",
+      "ca-logs.pem",     "provision-pending"};
   for (gsize i = 0; i < G_N_ELEMENTS(files); i++)
     remove_state_file(s, files[i]);
   ar_web_audit_forget(s);

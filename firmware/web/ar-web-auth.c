@@ -123,25 +123,70 @@ ar_web_password_hash(const char *password, guint iterations)
   return g_strdup_printf("pbkdf2-sha256$%u$%s$%s", iterations, salt_hex, hash_hex);
 }
 
+/* "pbkdf2-sha256$ITER$SALT_HEX$HASH_HEX" into its parts. */
+static gboolean
+parse_stored(const char *stored, guint *iterations, guchar salt[SALT_BYTES],
+             guchar hash[HASH_BYTES])
+{
+  if (!stored || strlen(stored) > 256)
+    return FALSE;
+  g_auto(GStrv) parts = g_strsplit(stored, "$", 5);
+  guint64 iter;
+  if (g_strv_length(parts) != 4 || !g_str_equal(parts[0], "pbkdf2-sha256") ||
+      !g_ascii_string_to_unsigned(parts[1], 10, 1000, 10000000, &iter, NULL) ||
+      !unhex(parts[2], salt, SALT_BYTES) || !unhex(parts[3], hash, HASH_BYTES))
+    return FALSE;
+  *iterations = (guint)iter;
+  return TRUE;
+}
+
+gboolean
+ar_web_password_hash_ok(const char *stored, guint *iterations)
+{
+  guchar salt[SALT_BYTES], hash[HASH_BYTES];
+  guint iter = 0;
+  if (!parse_stored(stored, &iter, salt, hash))
+    return FALSE;
+  if (iterations)
+    *iterations = iter;
+  return TRUE;
+}
+
 gboolean
 ar_web_password_verify(const char *password, const char *stored)
 {
-  if (!password || !stored || strlen(stored) > 256 || strlen(password) > AR_WEB_PASSWORD_MAX_BYTES)
+  if (!password || strlen(password) > AR_WEB_PASSWORD_MAX_BYTES)
     return FALSE;
-  g_auto(GStrv) parts = g_strsplit(stored, "$", 5);
-  if (g_strv_length(parts) != 4 || !g_str_equal(parts[0], "pbkdf2-sha256"))
-    return FALSE;
-  guint64 iterations;
-  if (!g_ascii_string_to_unsigned(parts[1], 10, 1000, 10000000, &iterations, NULL))
-    return FALSE;
+  guint iterations;
   guchar salt[SALT_BYTES], want[HASH_BYTES], got[HASH_BYTES];
-  if (!unhex(parts[2], salt, sizeof salt) || !unhex(parts[3], want, sizeof want))
+  if (!parse_stored(stored, &iterations, salt, want))
     return FALSE;
-  if (!pbkdf2(password, salt, (guint)iterations, got))
+  if (!pbkdf2(password, salt, iterations, got))
     return FALSE;
   gboolean ok = CRYPTO_memcmp(got, want, HASH_BYTES) == 0;
   OPENSSL_cleanse(got, sizeof got);
   return ok;
+}
+
+char *
+ar_web_setup_code_normalize(const char *typed)
+{
+  if (!typed || strlen(typed) > 64)
+    return NULL;
+  GString *s = g_string_new(NULL);
+  for (const char *c = typed; *c; c++) {
+    if (g_ascii_isalnum(*c))
+      g_string_append_c(s, g_ascii_toupper(*c));
+    else if (*c != ' ' && *c != '-') {
+      g_string_free(s, TRUE);
+      return NULL;
+    }
+  }
+  if (s->len == 0) {
+    g_string_free(s, TRUE);
+    return NULL;
+  }
+  return g_string_free(s, FALSE);
 }
 
 /* ---- throttling ---- */

@@ -31,6 +31,13 @@ char *ar_web_password_hash(const char *password, guint iterations);
 /* Verifies @password against a string made by ar_web_password_hash. Malformed
  * hashes (and iteration counts outside 1000..10M) never verify. */
 gboolean ar_web_password_verify(const char *password, const char *hash);
+/* Whether @hash is well formed as ar_web_password_hash makes it (iterations
+ * 1000..10M); @iterations: its count. */
+gboolean ar_web_password_hash_ok(const char *hash, guint *iterations);
+/* A provisioned setup code as a person types it: letters and digits, spaces
+ * and dashes ignored, letters upper-cased; NULL if anything else, empty, or
+ * over 64 bytes. Its SHA-256 is what a provisioning file carries. */
+char *ar_web_setup_code_normalize(const char *typed);
 
 /* ---- login throttling: per client address ---- */
 typedef struct {

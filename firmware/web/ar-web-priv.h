@@ -176,6 +176,8 @@ gboolean ar_web_private_dir(const char *dir, GError **error);
 gboolean ar_web_load_password(ArWebServer *s, GError **error);
 void ar_web_token_free(ArWebToken *t);
 gboolean ar_web_token_name_ok(const char *name);
+/* tokens.json's format: ArWebToken* of @tokens, written 0600 (atomic). */
+gboolean ar_web_write_tokens(const char *path, GPtrArray *tokens, GError **error);
 gboolean ar_web_load_tokens(ArWebServer *s, GError **error);
 gboolean ar_web_save_tokens(ArWebServer *s, GError **error);
 

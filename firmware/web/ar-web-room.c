@@ -895,6 +895,21 @@ setup_code_matches(const char *typed, const char *code)
   return ar_web_secret_equal(digits, code);
 }
 
+/* A one-time setup code from a provisioning file (its SHA-256 in the state
+ * dir, docs/fleet.md): it lets an admin set the room up from another machine
+ * without the code on the room screen. */
+static gboolean
+provisioned_code_matches(ArWebServer *s, const char *typed)
+{
+  g_autofree char *path = ar_web_state_path(s, "setup-code.sha256");
+  g_autofree char *want = NULL;
+  g_autofree char *code = ar_web_setup_code_normalize(typed);
+  if (!code || !g_file_get_contents(path, &want, NULL, NULL))
+    return FALSE;
+  g_autofree char *got = ar_web_sha256_hex(code, strlen(code));
+  return ar_web_secret_equal(got, g_strstrip(want));
+}
+
 ArWebSetupVerdict
 ar_web_room_setup_check(ArWebServer *s, SoupServerMessage *msg, JsonNode *body, gint64 *retry_us)
 {
@@ -911,7 +926,7 @@ ar_web_room_setup_check(ArWebServer *s, SoupServerMessage *msg, JsonNode *body, 
     return AR_WEB_SETUP_PAUSED;
   }
   const char *code = ar_web_string_member(body, "setup_code");
-  if (!setup_code_matches(code, r->setup_code)) {
+  if (!setup_code_matches(code, r->setup_code) && !provisioned_code_matches(s, code)) {
     /* A refused try costs the code: a new one is shown. */
     ar_budget_spend(&r->setup_budget, now);
     g_free(r->setup_code);

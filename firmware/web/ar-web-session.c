@@ -4,6 +4,8 @@
  * logout. */
 #include "ar-web-priv.h"
 
+#include <glib/gstdio.h>
+
 #include "ar-janus-msg.h"
 
 #include <openssl/crypto.h>
@@ -271,6 +273,9 @@ handle_setup(ArWebServer *s, SoupServerMessage *msg, const char *path, const ArW
     return;
   }
   s->password_hash = g_steal_pointer(&hash);
+  /* A provisioned setup code is good once. */
+  g_autofree char *code_file = ar_web_state_path(s, "setup-code.sha256");
+  g_unlink(code_file);
   ar_web_audit(s, msg, NULL, "setup", "admin password set");
   start_session(s, msg);
 }

@@ -59,10 +59,17 @@ ar_web_load_password(ArWebServer *s, GError **error)
 gboolean
 ar_web_save_tokens(ArWebServer *s, GError **error)
 {
+  g_autofree char *path = ar_web_state_path(s, "tokens.json");
+  return ar_web_write_tokens(path, s->tokens, error);
+}
+
+gboolean
+ar_web_write_tokens(const char *path, GPtrArray *tokens, GError **error)
+{
   g_autoptr(JsonBuilder) b = json_builder_new();
   json_builder_begin_array(b);
-  for (guint i = 0; i < s->tokens->len; i++) {
-    ArWebToken *t = s->tokens->pdata[i];
+  for (guint i = 0; i < tokens->len; i++) {
+    ArWebToken *t = tokens->pdata[i];
     json_builder_begin_object(b);
     json_builder_set_member_name(b, "name");
     json_builder_add_string_value(b, t->name);
@@ -77,7 +84,6 @@ ar_web_save_tokens(ArWebServer *s, GError **error)
   json_builder_end_array(b);
   g_autoptr(JsonNode) node = json_builder_get_root(b);
   g_autofree char *text = json_to_string(node, TRUE);
-  g_autofree char *path = ar_web_state_path(s, "tokens.json");
   return ar_web_write_private_file(path, text, strlen(text), error);
 }
 

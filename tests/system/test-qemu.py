@@ -5,7 +5,10 @@
 Builds the dev image and three bundles with rootfs/mkimage.sh (cached rootfs), then, in one guest:
   boot            the image boots slot A through GRUB to a healthy anyroomd (slot marked good);
                   vivid and snd-aloop give a camera and a sound card and status shows the board's
-                  devices present; / is read-only, /data is writable, root has no password
+                  devices present; / is read-only, /data is writable, root has no password;
+                  the first boot took the data partition's signed provisioning file (name, time
+                  zone, password hash, token, audit) and a USB stick's file was copied read-only
+                  by the udev rule, not applied (docs/fleet.md "Provisioning a hundred rooms")
   install-v2      a signed verity bundle v2 (handed in on a second virtio disk) installs; the
                   guest reboots into slot B, which runs v2 and is marked good; /data kept its files
   rollback        a bundle whose anyroomd never becomes healthy (broken config) installs into A;
@@ -67,13 +70,57 @@ def sh(cmd, **kw):
     return subprocess.run(cmd, check=True, **kw)
 
 
+PROVISION_PASSWORD = "system test password 42"
+
+
+def provisioning(build_dir, work):
+    """Zero-touch provisioning (docs/fleet.md): a signed file for the data partition (applied at
+    the first boot) and a USB stick (a FAT image) holding another one, which the image's udev
+    rule copies to /run/anyroom-usb/ and anyroomd never applies (the data partition's file comes
+    first). Signed with the image's keys (rootfs/keys/signing-env.sh); the password hash and the
+    token are made by anyroom-provision, as an administrator does. Writes provision.json."""
+    tool = os.path.join(build_dir, "firmware", "provision", "anyroom-provision")
+    run = lambda args, data=None: subprocess.run([tool] + args, input=data, text=True,  # noqa: E731
+                                                 capture_output=True, check=True).stdout
+    pw_hash = run(["password-hash"], PROVISION_PASSWORD + "\n").strip()
+    tok = run(["token"])
+    token = re.search(r"^token: (\S+)$", tok, re.M).group(1)
+    sha = re.search(r"^sha256: (\S+)$", tok, re.M).group(1)
+    files = {}
+    for name, room in (("data", "System Test Room"), ("stick", "Room From A Stick")):
+        doc = {"format": 1, "serial": 1, "boards": [f"anyroom-{BOARD}"],
+               "admin": {"password-hash": pw_hash},
+               "tokens": [{"name": "monitoring", "sha256": sha, "scopes": ["status", "metrics"]}],
+               "settings": {"room": {"name": room, "time-zone": "Europe/Berlin"},
+                            "update": {"channel": "preview"}}}
+        src = os.path.join(work, f"provision-{name}.json")
+        with open(src, "w") as f:
+            json.dump(doc, f, indent=2)
+        files[name] = os.path.join(work, f"provision-{name}.cms")
+        sh([os.path.join(TOP, "rootfs", "keys", "sign-provisioning.sh"), src, files[name]],
+           env=dict(os.environ, ANYROOM_PROVISION_CHECK=tool))
+    stick = os.path.join(work, "usb-stick.vfat")
+    if os.path.exists(stick):
+        os.unlink(stick)
+    sh(["mkfs.vfat", "-n", "ANYROOM", "-C", stick, "2048"], stdout=subprocess.DEVNULL)
+    sh(["mcopy", "-i", stick, files["stick"], "::/anyroom-provision.cms"],
+       env=dict(os.environ, MTOOLS_SKIP_CHECK="1"))
+    info = {"token": token, "token_sha256": sha, "password_hash": pw_hash, "stick": stick,
+            "data_file": files["data"], "stick_file": files["stick"]}
+    with open(os.path.join(work, "provision.json"), "w") as f:
+        json.dump(info, f)
+    return info
+
+
 def build(build_dir, work):
     """Image v1 and bundles v2 (good), v3 (good, for power cuts) and bad (anyroomd never healthy)."""
     env = dict(os.environ, AR_BUILD_DIR=build_dir)
     out = os.path.join(build_dir, "image", f"{BOARD}-dev")
     mk = os.path.join(TOP, "rootfs", "mkimage.sh")
     t0 = time.monotonic()
-    sh([mk, "image", BOARD, "--dev"], env=dict(env, AR_IMAGE_VERSION="1.0.0"))
+    prov = provisioning(build_dir, work)
+    sh([mk, "image", BOARD, "--dev"],
+       env=dict(env, AR_IMAGE_VERSION="1.0.0", AR_PROVISION_FILE=prov["data_file"]))
     disk = os.path.join(work, "disk.img")
     # Moved, not copied, and the slot image is dropped: the whole test needs about 8 GB of disk
     # (the disk is 4.4 GB, sparse, of which 1.4 GB is written at first and 4.4 GB at the end).
@@ -214,7 +261,34 @@ def case_boot(vm):
     vm.machine_id = vm.run("cat /etc/machine-id")[1].strip()
     vm.run("grub-editenv /boot/efi/EFI/anyroom/machine-id.env list"
            f" | grep -qx ANYROOM_MACHINE_ID={vm.machine_id}")
+    check_provisioned(vm, status)
     return secs
+
+
+def check_provisioned(vm, status):
+    """The first boot took the data partition's provisioning file (docs/fleet.md): the room's
+    name, time zone, admin password hash, token and audit entry; the USB stick's file was copied
+    by the udev rule (read-only mount, gone after) but not applied: the data partition's first."""
+    info = vm.provision
+    t0 = time.monotonic()
+    state = "/data/anyroom/state"
+    assert status["room_name"] == "System Test Room", status["room_name"]
+    assert vm.run(f"cat {state}/admin-password")[1].strip() == info["password_hash"]
+    vm.run(f"grep -q '\"{info['token_sha256']}\"' {state}/tokens.json")
+    vm.run(f"grep -q '\"event\":\"provisioned\"' {state}/audit.log")
+    vm.run(f"grep -q '/data/anyroom/provision.cms' {state}/provisioned.json")
+    vm.run("journalctl -u anyroomd -b --no-pager | grep -q 'provision: applied /data/anyroom/provision.cms'")
+    ctl = "runuser -u anyroom -- anyroomctl --socket /run/anyroom/anyroomd.sock"
+    now = json.loads(vm.run(f"{ctl} meetings --json")[1])["now"]
+    assert re.search(r"\+0[12]:00$", now), f"anyroomd's time is not Europe/Berlin's: {now}"
+    # The stick: copied by anyroom-usb-provision@ (it may still be running: a few seconds).
+    rc, out = vm.run("for i in $(seq 1 60); do test -f /run/anyroom-usb/anyroom-provision.cms && break;"
+                     " sleep 0.5; done; ls -l /run/anyroom-usb/; journalctl -b --no-pager -u "
+                     "'anyroom-usb-provision@*' | tail -n 3", check=False)
+    diag(f"USB stick: {out.strip()}")
+    vm.run("test -f /run/anyroom-usb/anyroom-provision.cms")
+    assert "anyroom-usb-mnt" not in vm.run("cat /proc/mounts")[1], "the stick is still mounted"
+    diag(f"provisioning checked in {time.monotonic() - t0:.1f} s")
 
 
 def check_machine_id(vm):
@@ -597,7 +671,13 @@ def main():
         stale = os.path.join(work, "OVMF_VARS.fd")
         if os.path.exists(stale):
             os.unlink(stale)
-    vm = Vm(disk, work, log, extra_disks=[vfat])
+    try:
+        with open(os.path.join(work, "provision.json")) as f:
+            provision = json.load(f)
+    except (OSError, ValueError):
+        provision = {}
+    vm = Vm(disk, work, log, extra_disks=[vfat], usb_stick=provision.get("stick"))
+    vm.provision = provision
     install_secs = float(os.environ.get("AR_INSTALL_SECONDS", "75"))
     steps = [("boot", "/system/boot-healthy", lambda: case_boot(vm)),
              ("install", "/system/install-v2-boots-slot-b", lambda: case_install(vm, bundles)),

@@ -31,11 +31,12 @@ class GuestError(Exception):
 
 
 class Vm:
-    def __init__(self, disk, workdir, log_path, extra_disks=(), mem_mb=1024, cpus=2):
+    def __init__(self, disk, workdir, log_path, extra_disks=(), mem_mb=1024, cpus=2, usb_stick=None):
         self.disk = disk
         self.workdir = workdir
         self.log_path = log_path
         self.extra_disks = list(extra_disks)
+        self.usb_stick = usb_stick  # a raw image the guest sees as a USB mass storage device
         self.mem_mb = mem_mb
         self.cpus = cpus
         self.proc = None
@@ -79,6 +80,11 @@ class Vm:
             cmd += ["-nic", "none"]
         for d in self.extra_disks:
             cmd += ["-drive", f"file={d},format=raw,if=virtio,readonly=on"]
+        if self.usb_stick:
+            # A fixed PCI address after the disks': the boot disk's stays what OVMF saved.
+            cmd += ["-device", "qemu-xhci,id=xhci,addr=0x11",
+                    "-drive", f"if=none,id=stick,format=raw,readonly=on,file={self.usb_stick}",
+                    "-device", "usb-storage,bus=xhci.0,drive=stick,removable=on"]
         self.qmp_path = None
         if display:
             # A new machine's NVRAM: OVMF rewrites its boot options when the devices change and

@@ -328,6 +328,50 @@ test_secret_not_in_errors(Fixture *f, gconstpointer data)
   g_assert_null(strstr(error->message, "hunter2-secret"));
 }
 
+/* Read at start: the time zone and the update channel (provisioning sets them too). */
+static void
+test_start_settings(Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) p = json("{\"room\":{\"time-zone\":\"Europe/Berlin\"},"
+                               "\"update\":{\"channel-url\":\"https://u.example.org/s.manifest\","
+                               "\"channel\":\"preview\"}}");
+  g_auto(GStrv) changed = NULL;
+  ArApiConfigChanged areas = 0;
+  g_assert_true(ar_api_config_patch(f->config, f->dir, p, &changed, &areas, &error));
+  g_assert_no_error(error);
+  g_assert_true(areas & AR_API_CONFIG_CHANGED_RESTART);
+  g_assert_cmpstr(f->config->room_time_zone, ==, "Europe/Berlin");
+  g_assert_cmpstr(f->config->update_channel, ==, "preview");
+  g_autoptr(JsonNode) got = ar_api_config_get(f->config);
+  JsonObject *u = json_object_get_object_member(json_node_get_object(got), "update");
+  g_assert_cmpstr(json_object_get_string_member(u, "channel-url"), ==,
+                  "https://u.example.org/s.manifest");
+  /* The config file's rules, through the API. */
+  g_assert_false(patch(f, "{\"room\":{\"time-zone\":\"Mars/Olympus\"}}", &error));
+  g_assert_nonnull(strstr(error->message, "room.time-zone"));
+  g_clear_error(&error);
+  g_assert_false(patch(f, "{\"room\":{\"time-zone\":\"../../etc/passwd\"}}", &error));
+  g_clear_error(&error);
+  g_assert_false(patch(f, "{\"update\":{\"channel-url\":\"http://u.example.org/x\"}}", &error));
+  g_assert_nonnull(strstr(error->message, "update.channel-url"));
+  g_clear_error(&error);
+  g_assert_false(patch(f, "{\"update\":{\"keyring\":\"/tmp/k.pem\"}}", &error));
+  g_clear_error(&error);
+  /* A client's key name in the error: one line, bounded (found by fuzz-provision). */
+  g_assert_false(patch(f,
+                       "{\"network\":{\"st\\nun\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9"
+                       "\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9"
+                       "\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9"
+                       "\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9"
+                       "\":1}}",
+                       &error));
+  g_assert_null(strchr(error->message, '\n'));
+  g_assert_true(g_utf8_validate(error->message, -1, NULL));
+  g_assert_cmpuint(strlen(error->message), <, 200);
+  g_assert_cmpstr(f->config->room_time_zone, ==, "Europe/Berlin");
+}
+
 static void
 test_legacy_json(Fixture *f, gconstpointer data)
 {
@@ -358,6 +402,7 @@ main(int argc, char **argv)
   g_test_add("/api-config/logs", Fixture, NULL, setup, test_logs, teardown);
   g_test_add("/api-config/secret-not-in-errors", Fixture, NULL, setup, test_secret_not_in_errors,
              teardown);
+  g_test_add("/api-config/start-settings", Fixture, NULL, setup, test_start_settings, teardown);
   g_test_add("/api-config/legacy-json", Fixture, NULL, setup, test_legacy_json, teardown);
   return g_test_run();
 }
