@@ -89,7 +89,11 @@ export async function startRoom({ ns, conf = '', nofile = null, env = {} }) {
   const confFile = path.join(tmp, 'anyroom.conf');
   fs.writeFileSync(confFile, `[room]\nname=Attack Lab\n[admin]\nlisten=0.0.0.0:${PORT}\n${conf}`);
   const extraArgs = ['--config', confFile, '--state-dir', state];
-  const d = await startAnyroomd({ tmp, netns: ns, extraArgs, env, nofile });
+  // A working directory of its own, empty: a file a hostile device name would make there is
+  // seen (test-attack-input), and other tests' files (they run beside it) are not.
+  const cwd = path.join(tmp, 'cwd');
+  fs.mkdirSync(cwd);
+  const d = await startAnyroomd({ tmp, netns: ns, extraArgs, env, nofile, cwd });
   const pem = fs.readFileSync(path.join(state, 'admin-cert.pem'), 'utf8');
   const { X509Certificate } = await import('node:crypto');
   d.fingerprint256 = new X509Certificate(pem).fingerprint256;

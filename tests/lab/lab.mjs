@@ -112,7 +112,8 @@ export function buildDir() {
 // netns: run it in that network namespace (ip netns exec; same PID); the
 // control socket is a file, so anyroomctl reaches it from anywhere.
 // nofile: run it with that RLIMIT_NOFILE (soft and hard; prlimit execs it, same PID).
-export async function startAnyroomd({ tmp, board = 'host', extraArgs = [], timeoutMs = 15000, netns = null, log: logName = 'anyroomd.log', env: extraEnv = {}, nofile = null }) {
+// @cwd: the daemon's working directory (default: the caller's, the build folder under meson).
+export async function startAnyroomd({ tmp, board = 'host', extraArgs = [], timeoutMs = 15000, netns = null, log: logName = 'anyroomd.log', env: extraEnv = {}, nofile = null, cwd = undefined }) {
   // Run private copies: other people may relink the build tree meanwhile.
   const binDir = path.join(tmp, 'bin');
   fs.mkdirSync(binDir, { recursive: true });
@@ -143,8 +144,8 @@ export async function startAnyroomd({ tmp, board = 'host', extraArgs = [], timeo
   const args = ['--socket', socket, ...(board ? ['--board', board] : []), ...extraArgs];
   const cmd = nofile ? ['prlimit', `--nofile=${nofile}:${nofile}`, '--', bin, ...args] : [bin, ...args];
   const p = netns
-    ? startProcess('ip', ['netns', 'exec', netns, ...cmd], { logFile: log, env })
-    : startProcess(cmd[0], cmd.slice(1), { logFile: log, env });
+    ? startProcess('ip', ['netns', 'exec', netns, ...cmd], { logFile: log, env, cwd })
+    : startProcess(cmd[0], cmd.slice(1), { logFile: log, env, cwd });
   const d = {
     ...p, socket, log, env, bin, ctlBin,
     logTail: (n = 80) => tail(log, n),
