@@ -761,6 +761,32 @@ step('logs page: the last lines, a download, no secrets', async () => {
   await shot(page, '14-logs');
 });
 
+step('system page: the room\'s provisioning file downloads, secrets only as hashes', async () => {
+  const page = browser.page;
+  // A static TURN password: a secret the room holds in plain, never exported.
+  let r = await daemon.ctl('config', 'set', 'network.turn=turn:10.99.0.1:3478', 'network.turn-username=labroom',
+    `network.turn-password=${TURN_SECRET}`);
+  assert.equal(r.code, 0, r.stderr);
+  await page.click('#tabs [data-tab=system]');
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#provision-export')]);
+  assert.match(download.suggestedFilename(), /^anyroom-provisioning-[A-Za-z0-9._-]+\.json$/);
+  const file = path.join(TMP, 'provisioning.json');
+  await download.saveAs(file);
+  const text = fs.readFileSync(file, 'utf8');
+  const p = JSON.parse(text);
+  assert.equal(p.format, 1);
+  assert.ok(Array.isArray(p.boards) && p.boards.length > 0, text);
+  assert.match(p.admin['password-hash'], /^pbkdf2-sha256\$/, 'the password as the room keeps it');
+  for (const secret of [TURN_SECRET, PASSWORD]) assert.ok(!text.includes(secret), 'no plain secret in the file');
+  assert.ok(!('turn' in (p.settings.network || {})), 'the TURN servers go with their password');
+  assert.match(await page.textContent('#provision-omitted'), /Left out .*network\.turn-password/);
+  await waitMessage(page, /^Provisioning file downloaded/);
+  await shot(page, '15-system-provisioning');
+  assert.ok(auditEvents().some((e) => e.event === 'provision_exported' && e.actor === 'admin'));
+  r = await daemon.ctl('config', 'set', 'network.turn=', 'network.turn-username=', 'network.turn-password=');
+  assert.equal(r.code, 0, r.stderr);
+});
+
 step('system page: reboot runs the board\'s reboot command', async () => {
   const page = browser.page;
   await page.click('#tabs [data-tab=system]');

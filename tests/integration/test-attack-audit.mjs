@@ -42,7 +42,7 @@ after(async () => {
   if (failed() && room) console.error(`# anyroomd log tail:\n${room.logTail(60).replace(/^/gm, '# ')}`);
   if (room) await room.stop();
   if (lab) lab.close();
-  if (room && !failed()) fs.rmSync(room.tmp, { recursive: true, force: true });
+  if (room) fs.rmSync(room.tmp, { recursive: true, force: true });
 });
 
 function adminHeaders(extra = {}) {

@@ -210,6 +210,7 @@ after(async () => {
   if (room) {
     if (failed()) console.error(`anyroomd log:\n${room.logTail(120).replace(/^/gm, '# ')}`);
     await room.stop();
+    fs.rmSync(room.tmp, { recursive: true, force: true });
   }
   if (lab) lab.close();
   console.log(`figures: ${JSON.stringify(figures)}`);

@@ -318,6 +318,27 @@
     window.AR.refresh();
   });
 
+  // The export (GET /api/v1/provision/export, admin session only) as a file to sign: the
+  // room's own checks ran on it before it was sent. What was left out is listed below it.
+  let exportUrl = null;
+  $('provision-export').addEventListener('click', async () => {
+    const r = await api('GET', '/api/v1/provision/export');
+    if (!r.ok || !r.data.provisioning) return fail(r);
+    if (exportUrl) URL.revokeObjectURL(exportUrl);
+    const text = `${JSON.stringify(r.data.provisioning, null, 2)}\n`;
+    exportUrl = URL.createObjectURL(new Blob([text], { type: 'application/json' }));
+    const name = ((r.data.provisioning.settings || {}).room || {}).name || 'room';
+    const a = $('provision-download');
+    a.href = exportUrl;
+    a.download = `anyroom-provisioning-${name.replace(/[^A-Za-z0-9._-]+/g, '-').slice(0, 64)}.json`;
+    a.click();
+    const omitted = r.data.omitted || [];
+    $('provision-omitted').textContent = omitted.length
+      ? `Left out (set them after provisioning, or add them to the file): ${omitted.join(', ')}`
+      : 'Nothing was left out.';
+    say('Provisioning file downloaded: sign it before use');
+  });
+
   // ---- hooks for admin.js ----
   window.AR.pages.push({
     view(v) {
