@@ -197,7 +197,7 @@ void ar_web_audit_free(ArWebServer *s);
 /* Factory reset: every audit file goes. */
 void ar_web_audit_forget(ArWebServer *s);
 
-/* ---- ar-web-room.c ---- */
+/* ---- ar-web-room.c, ar-web-panels.c ---- */
 
 /* Routes, static pages /room/ and /panel/, the kiosk secret, the panels. */
 gboolean ar_web_room_register(ArWebServer *s, GError **error);
