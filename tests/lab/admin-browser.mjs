@@ -95,6 +95,23 @@ export async function launchAdminBrowserAt({ url, selector, launches = 2, tries 
   throw last;
 }
 
+// An admin browser logged in at @url (the room's admin origin) with @password, on the page's
+// @tab; the room's certificate (PEM) pinned. Returns the browser ({page, close}).
+export async function adminLoggedIn({ url, certPem, password, tab = 'system', timeoutMs = 30000 }) {
+  const { spki } = certPins(certPem);
+  const b = await launchAdminBrowser({ spki });
+  try {
+    await b.page.goto(`${url}/admin/`, { timeout: timeoutMs });
+    await b.page.fill('#login-password', password);
+    await b.page.click('#login-form button[type=submit]');
+    await b.page.click(`#tabs [data-tab=${tab}]`, { timeout: timeoutMs });
+    return b;
+  } catch (e) {
+    await b.close();
+    throw e;
+  }
+}
+
 // One HTTPS request to host:port (127.0.0.1 by default) that fails unless
 // the server's certificate has the expected SHA-256 fingerprint. Resolves
 // {status, headers, text, json}.

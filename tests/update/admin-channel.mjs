@@ -3,18 +3,14 @@
 //   node tests/update/admin-channel.mjs ADMIN_URL CERT_PEM PASSWORD VERSION SCREENSHOT
 // Exit 0 when the page showed VERSION offered and then says the release is installed.
 import fs from 'node:fs';
-import { certPins, launchAdminBrowser } from '../lab/admin-browser.mjs';
+import { adminLoggedIn } from '../lab/admin-browser.mjs';
 
 const [url, certPath, password, version, shot] = process.argv.slice(2);
-const { spki } = certPins(fs.readFileSync(certPath, 'utf8'));
-const b = await launchAdminBrowser({ spki });
+let b = null;
 let rc = 1;
 try {
+  b = await adminLoggedIn({ url, certPem: fs.readFileSync(certPath, 'utf8'), password });
   const page = b.page;
-  await page.goto(`${url}/admin/`, { timeout: 30000 });
-  await page.fill('#login-password', password);
-  await page.click('#login-form button[type=submit]');
-  await page.click('#tabs [data-tab=system]', { timeout: 30000 });
   await page.waitForSelector('#update-channel-install:not([hidden])', { timeout: 30000 });
   const offered = await page.textContent('#update-channel-state');
   await page.click('#update-channel-install');
@@ -27,6 +23,6 @@ try {
 } catch (e) {
   console.log(`# ${e.message.split('\n')[0]}`);
 } finally {
-  await b.close();
+  if (b) await b.close();
 }
 process.exit(rc);

@@ -4,18 +4,14 @@
 //   node tests/update/admin-update.mjs ADMIN_URL CERT_PEM PASSWORD BUNDLE VERSION SCREENSHOT
 // Exit 0 when the page says the bundle is installed and the running version is shown.
 import fs from 'node:fs';
-import { certPins, launchAdminBrowser } from '../lab/admin-browser.mjs';
+import { adminLoggedIn } from '../lab/admin-browser.mjs';
 
 const [url, certPath, password, bundle, version, shot] = process.argv.slice(2);
-const { spki } = certPins(fs.readFileSync(certPath, 'utf8'));
-const b = await launchAdminBrowser({ spki });
+let b = null;
 let rc = 1;
 try {
+  b = await adminLoggedIn({ url, certPem: fs.readFileSync(certPath, 'utf8'), password });
   const page = b.page;
-  await page.goto(`${url}/admin/`, { timeout: 30000 });
-  await page.fill('#login-password', password);
-  await page.click('#login-form button[type=submit]');
-  await page.click('#tabs [data-tab=system]', { timeout: 30000 }); // the admin page's System tab
   await page.waitForSelector('#update:not([hidden])', { timeout: 30000 });
   await page.waitForFunction(() => document.querySelector('#update-version').textContent !== '?',
     null, { timeout: 30000 });
@@ -33,6 +29,6 @@ try {
 } catch (e) {
   console.log(`# ${e.message.split('\n')[0]}`);
 } finally {
-  await b.close();
+  if (b) await b.close();
 }
 process.exit(rc);
