@@ -12,10 +12,6 @@
 
 G_BEGIN_DECLS
 
-/* Sets member @name of the object being built to @value, or to null. */
-/* Moved to core/ar-json.h (ar_json_add_string_or_null); the old name for branches in flight. */
-#define ar_api_add_string_or_null ar_json_add_string_or_null
-
 /* {"event": "state"|"controls"|"participants"|"media", ...} */
 JsonNode *ar_api_call_event_to_json(const ArCallEvent *event);
 

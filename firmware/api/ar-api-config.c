@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ar-api-call.h"
+#include "ar-json.h"
 #include "ar-link.h"
 #include "ar-log-remote.h"
 #include "ar-log.h"
@@ -341,19 +342,20 @@ ar_api_config_get(const ArConfig *c)
   /* The PEM files are write-only: the certificates' fingerprints, whether a key is set. */
   json_builder_set_member_name(b, "logs");
   json_builder_begin_object(b);
-  ar_api_add_string_or_null(b, "remote", c->logs_remote && *c->logs_remote ? c->logs_remote : NULL);
-  ar_api_add_string_or_null(b, "remote-level", c->logs_remote_level);
+  ar_json_add_string_or_null(b, "remote",
+                             c->logs_remote && *c->logs_remote ? c->logs_remote : NULL);
+  ar_json_add_string_or_null(b, "remote-level", c->logs_remote_level);
   g_autofree char *ca = pem_fingerprint(c->logs_remote_ca);
   g_autofree char *cert = pem_fingerprint(c->logs_remote_cert);
-  ar_api_add_string_or_null(b, "remote-ca-sha256", ca);
-  ar_api_add_string_or_null(b, "remote-cert-sha256", cert);
+  ar_json_add_string_or_null(b, "remote-ca-sha256", ca);
+  ar_json_add_string_or_null(b, "remote-cert-sha256", cert);
   add_bool(b, "remote-key-set", c->logs_remote_key && *c->logs_remote_key);
   json_builder_end_object(b);
   /* Read at start: a change takes effect at the next one (restart_required). */
   json_builder_set_member_name(b, "update");
   json_builder_begin_object(b);
-  ar_api_add_string_or_null(b, "channel-url", c->update_channel_url);
-  ar_api_add_string_or_null(b, "channel", c->update_channel);
+  ar_json_add_string_or_null(b, "channel-url", c->update_channel_url);
+  ar_json_add_string_or_null(b, "channel", c->update_channel);
   json_builder_end_object(b);
   json_builder_end_object(b);
   return json_builder_get_root(b);
