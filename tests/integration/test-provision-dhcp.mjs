@@ -12,7 +12,7 @@
 // with throwaway development keys. The slow server is a fixture of this test (it accepts and
 // never answers). Refused, each with one line and the room unprovisioned and serving: a file
 // over 128 KiB, a file signed by a key the room does not trust, a server that never answers
-// (the deadline, ANYROOM_TEST_DHCP_SECONDS=2, tests only), an http:// URL (never fetched).
+// (the deadline, ANYROOM_TEST_DHCP_SECONDS=3, tests only), an http:// URL (never fetched).
 //
 // Topology: the lab's namespace (tests/lab/in-netns.sh) is the room's: networkd, anyroomd and
 // this test; a second network namespace (held by a `sleep` of ours) is the LAN's servers:
@@ -214,7 +214,7 @@ async function start(dir, { name = null } = {}) {
     env: {
       ANYROOM_TEST_MACHINE_ID_FILE: path.join(TMP, 'machine-id'),
       ANYROOM_TEST_DHCP_LEASES: LEASES,
-      ANYROOM_TEST_DHCP_SECONDS: '2',
+      ANYROOM_TEST_DHCP_SECONDS: '3',
     },
   });
   return daemon;
@@ -226,7 +226,7 @@ async function stop() {
 }
 
 const log = () => fs.readFileSync(daemon.log, 'utf8');
-const waitLog = (what, re, ms = 20000) => until(what, () => re.test(log()), ms, 100);
+const waitLog = (what, re, ms = 30000) => until(what, () => re.test(log()), ms, 100);
 
 const auditLines = (stream) => readAudit(state, stream);
 const req = (opts) => roomRequest(state, ADMIN_PORT, opts);
@@ -239,11 +239,11 @@ async function refused(name, url, lineRe, { audited }) {
   await lan(url);
   await start(path.join(TMP, `state-${name}`));
   try {
-    await waitLog(`${name}: the refusal`, lineRe);
-    // Tried again with the backoff (every 2 s here): still one line each, one audit entry.
-    await waitLog(`${name}: a second try`, /\(try 2; again in \d+ s; the room stays as it is\)/);
-    const lines = log().split('\n').filter((l) => lineRe.test(l));
-    assert.ok(lines.length >= 1, `${name}: the line`);
+    // Tried again with the backoff (every 3 s here): one line each time, one audit entry.
+    // (Which try says it is not asserted: on a loaded machine a first try may hit the deadline.)
+    const count = () => log().split('\n').filter((l) => lineRe.test(l)).length;
+    await until(`${name}: the refusal, twice`, () => count() >= 2, 40000, 100);
+    assert.match(log(), /\(try [2-9]\d*; again in \d+ s; the room stays as it is\)/);
     assert.ok(!log().includes('anyroomd restarts'), `${name}: no restart`);
     assert.equal(daemon.child.exitCode, null, `${name}: anyroomd keeps running`);
     assert.equal((await daemon.status()).room_name, 'Unprovisioned', `${name}: the room is as it was`);
@@ -373,20 +373,20 @@ step('the restart applies it: name, password, audit entry and record name the so
 
 step('refused: a file over 128 KiB (one line, one audit entry, tried again with a backoff)', async () => {
   const url = `https://${SERVER}:${HTTPS_PORT}/big.cms`;
-  await refused('big', url, new RegExp(`provision: ${escape(SOURCE)}: the file is larger than 128 KiB \\(try 1;`),
+  await refused('big', url, new RegExp(`provision: ${escape(SOURCE)}: the file is larger than 128 KiB \\(try \\d+;`),
     { audited: /^the file is larger than 128 KiB$/ });
 });
 
 step('refused: a file signed by a key the room does not trust', async () => {
   const url = `https://${SERVER}:${HTTPS_PORT}/other-signer.cms`;
-  const entries = await refused('other-signer', url, new RegExp(`provision: ${escape(SOURCE)}: .*signature verification failed.*\\(try 1;`),
+  const entries = await refused('other-signer', url, new RegExp(`provision: ${escape(SOURCE)}: .*signature verification failed.*\\(try \\d+;`),
     { audited: /^signature verification failed/ });
   assert.equal(entries[0].client, SOURCE);
 });
 
 step('refused: a server that never answers (the deadline)', async () => {
   const url = `https://127.0.0.1:${slow.address().port}/rooms.cms`;
-  await refused('slow', url, /provision: dhcp:https:\/\/127\.0\.0\.1\/: no whole answer within 2 s \(try 1;/, { audited: null });
+  await refused('slow', url, /provision: dhcp:https:\/\/127\.0\.0\.1\/: no whole answer within 3 s \(try \d+;/, { audited: null });
 });
 
 step('refused: an http:// URL, never fetched', async () => {
