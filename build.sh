@@ -35,6 +35,9 @@ PKGS_LAB="$PKGS_LAB prometheus"
 # Logs off the box (issue 15, part 4, docs/fleet.md): a real rsyslog receives over TLS, and a
 # real systemd-journal-remote over HTTPS (journalctl reads what it wrote).
 PKGS_LAB="$PKGS_LAB rsyslog rsyslog-gnutls systemd-journal-remote"
+# Provisioning from DHCP (issue 15, part 3): Debian's dnsmasq hands out option 224 to a real
+# systemd-networkd (in the systemd package on Debian 12); dnsmasq-base: the binary, no service.
+PKGS_LAB="$PKGS_LAB dnsmasq-base"
 # Updates: RAUC (bundles, a private `rauc service` in the host tests), its D-Bus, squashfs.
 PKGS_UPDATE="rauc rauc-service squashfs-tools dbus-daemon curl mmdebstrap"
 # Node.js: any node + npm on PATH will do (some machines have a newer one than

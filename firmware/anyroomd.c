@@ -30,6 +30,8 @@ typedef struct {
   GMainLoop *loop;
   ArCallManager *calls;
   gboolean stopping;
+  gboolean restart; /* exit with AR_PROVISION_RESTART_EXIT: systemd starts us again */
+  guint restart_wait;
 } Daemon;
 
 static void
@@ -66,6 +68,35 @@ on_signal(gpointer data)
   if (!ar_call_manager_leave(d->calls, left_then_quit, d, NULL))
     g_main_loop_quit(d->loop);
   return G_SOURCE_CONTINUE;
+}
+
+/* A provisioning file from DHCP is in the state dir (ar-provision.h): the next start applies
+ * it. Restart when no call is under way (a room not set up yet may still be in one). */
+static gboolean
+restart_when_idle(gpointer data)
+{
+  Daemon *d = data;
+  if (ar_call_state_is_active(ar_call_manager_get_state(d->calls)))
+    return G_SOURCE_CONTINUE;
+  d->restart_wait = 0;
+  if (d->stopping)
+    return G_SOURCE_REMOVE;
+  d->restart = TRUE;
+  d->stopping = TRUE;
+  g_message("anyroomd: restarting to apply the provisioning file");
+  ar_sd_notify("STOPPING=1");
+  g_main_loop_quit(d->loop);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+provision_ready(const char *source, gpointer data)
+{
+  Daemon *d = data;
+  if (restart_when_idle(d) == G_SOURCE_CONTINUE) {
+    g_message("provision: %s: the restart waits for the end of the call", source);
+    d->restart_wait = g_timeout_add_seconds(5, restart_when_idle, d);
+  }
 }
 
 /* SIGHUP: the config file's [update] window and auto-install apply at once
@@ -289,6 +320,14 @@ main(int argc, char **argv)
       ar_web_provision_register(web, board_id);
   }
   Daemon d = {.loop = g_main_loop_new(NULL, FALSE), .calls = calls};
+  /* A new room without a file yet: a URL given by DHCP, whenever the network comes. */
+  g_autoptr(ArProvisionDhcp) dhcp = NULL;
+  {
+    g_autofree char *machine_id = ar_provision_machine_id();
+    ArProvisionStart provision = {
+        .state_dir = state_dir, .config = config, .board_id = board_id, .machine_id = machine_id};
+    dhcp = ar_provision_dhcp_new(&provision, NULL, config->provision_dhcp_ca, provision_ready, &d);
+  }
   guint sigint = g_unix_signal_add(SIGINT, on_signal, &d);
   guint sigterm = g_unix_signal_add(SIGTERM, on_signal, &d);
   Reload reload = {.config_path = config_path, .updater = updater};
@@ -302,6 +341,8 @@ main(int argc, char **argv)
   guint watchdog = ar_sd_watchdog_start();
   ar_updater_start_health_check(updater);
   g_main_loop_run(d.loop);
+  g_clear_pointer(&dhcp, ar_provision_dhcp_free);
+  g_clear_handle_id(&d.restart_wait, g_source_remove);
   if (watchdog)
     g_source_remove(watchdog);
   g_source_remove(sigint);
@@ -319,5 +360,5 @@ main(int argc, char **argv)
   /* Everything GStreamer made is gone by now; deinit lets the leaks tracer
    * (GST_TRACERS=leaks) report anything that is not. */
   gst_deinit();
-  return 0;
+  return d.restart ? AR_PROVISION_RESTART_EXIT : 0;
 }

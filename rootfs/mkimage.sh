@@ -270,10 +270,13 @@ wayland-display=/run/anyroom-kiosk/wayland-0
 $web_flags
 [provision]
 # Zero-touch provisioning (docs/fleet.md): the data partition's file, else a USB stick's
-# (usr/lib/anyroom/usb-provision copies it); signed by the update key's chain or by a CA the
-# data partition was given (make_data, AR_PROVISION_KEYRING).
-sources=/data/anyroom/provision.cms;/run/anyroom-usb/anyroom-provision.cms
+# (usr/lib/anyroom/usb-provision copies it), else the https URL of DHCP option 224; signed by
+# the update key's chain or by a CA the data partition was given (make_data,
+# AR_PROVISION_KEYRING). The DHCP URL's server: the system's CAs, or the data partition's
+# AR_PROVISION_CA.
+sources=/data/anyroom/provision.cms;/run/anyroom-usb/anyroom-provision.cms;dhcp
 keyrings=/etc/rauc/keyring.pem;/data/anyroom/provision-keyring.pem
+dhcp-ca=/data/anyroom/provision-ca.pem
 EOF
   echo "$VERSION" >"$work/etc/anyroom/version"
   printf 'ANYROOM_BOARD=%s\nANYROOM_VERSION=%s\nANYROOM_VARIANT=%s\n' "$BOARD" "$VERSION" \
@@ -360,7 +363,9 @@ EOF
 
 # The data partition. AR_PROVISION_FILE: a signed provisioning file the room applies at its
 # first start (/data/anyroom/provision.cms); AR_PROVISION_KEYRING: the PEM CA that signs a
-# fleet's provisioning files when it is not the update key's (docs/fleet.md).
+# fleet's provisioning files when it is not the update key's; AR_PROVISION_CA: the PEM CA of
+# the https server a DHCP option 224 points to, when the system's CAs do not know it
+# (docs/fleet.md).
 make_data() {
   local mib=$1 tmp="$OUT/data.tmp"
   rm -rf "$tmp"
@@ -371,6 +376,9 @@ make_data() {
   fi
   if [ -n "${AR_PROVISION_KEYRING:-}" ]; then
     install -m 0644 "$AR_PROVISION_KEYRING" "$tmp/anyroom/provision-keyring.pem"
+  fi
+  if [ -n "${AR_PROVISION_CA:-}" ]; then
+    install -m 0644 "$AR_PROVISION_CA" "$tmp/anyroom/provision-ca.pem"
   fi
   rm -f "$OUT/data.ext4"
   mkfs.ext4 -q -F -L data -E root_owner=0:0 -d "$tmp" "$OUT/data.ext4" "${mib}M" >&2

@@ -170,6 +170,11 @@ ar_config_validate_provision(const ArConfig *c, const char *origin, GError **err
       return FALSE;
     }
   }
+  if (c->provision_dhcp_ca && !g_path_is_absolute(c->provision_dhcp_ca)) {
+    g_set_error(error, AR_CONFIG_ERROR, AR_CONFIG_ERROR_INVALID_VALUE,
+                "%s: provision.dhcp-ca: an absolute path", origin);
+    return FALSE;
+  }
   n = c->provision_keyrings ? g_strv_length(c->provision_keyrings) : 0;
   for (guint i = 0; i < n; i++)
     if (n > 4 || !g_path_is_absolute(c->provision_keyrings[i])) {

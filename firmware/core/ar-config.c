@@ -109,6 +109,7 @@ static const KeySpec config_keys[] = {
     S("logs", "remote-key", T_STRING, logs_remote_key, 0, 0),
     S("provision", "sources", T_LIST, provision_sources, 0, 0),
     S("provision", "keyrings", T_LIST, provision_keyrings, 0, 0),
+    S("provision", "dhcp-ca", T_STRING, provision_dhcp_ca, 0, 0),
 };
 #undef S
 
@@ -662,6 +663,7 @@ ar_config_free(ArConfig *c)
   g_free(c->room_time_zone);
   g_strfreev(c->provision_sources);
   g_strfreev(c->provision_keyrings);
+  g_free(c->provision_dhcp_ca);
   g_free(c->display_name);
   g_free(c->board);
   g_free(c->camera);

@@ -159,6 +159,7 @@ typedef struct {
   /* [provision]: zero-touch provisioning at first start (docs/fleet.md) */
   GStrv provision_sources;  /* files (or "dhcp"), first found wins; NULL = none */
   GStrv provision_keyrings; /* PEM files of CAs the signer chains to; NULL = update_keyring */
+  char *provision_dhcp_ca;  /* PEM CAs for the DHCP URL's server; unset or missing: the system's */
 } ArConfig;
 
 ArConfig *ar_config_new_default(void);

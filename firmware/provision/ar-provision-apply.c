@@ -4,7 +4,7 @@
  * Runs before anything reads the state dir: the files it writes are the ones
  * the admin server and the saved settings load next.
  */
-#include "ar-provision.h"
+#include "ar-provision-priv.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -22,8 +22,8 @@
 #define PENDING_FILE "provision-pending" /* files are being moved into place */
 #define MAX_KEYRING (1024 * 1024)
 
-static gboolean G_GNUC_PRINTF(3, 4)
-    set_error(GError **error, ArProvisionError code, const char *fmt, ...)
+gboolean
+ar_provision_set_error(GError **error, ArProvisionError code, const char *fmt, ...)
 {
   va_list ap;
   va_start(ap, fmt);
@@ -33,18 +33,18 @@ static gboolean G_GNUC_PRINTF(3, 4)
   return FALSE;
 }
 
-/* A regular file of 1 to @max bytes, read without following a link. */
-static gboolean
-read_bounded(const char *path, gsize max, char **data, gsize *len, GError **error)
+gboolean
+ar_provision_read_bounded(const char *path, gsize max, char **data, gsize *len, GError **error)
 {
   int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
   if (fd < 0)
-    return set_error(error, AR_PROVISION_ERROR_IO, "%s: %s", path, g_strerror(errno));
+    return ar_provision_set_error(error, AR_PROVISION_ERROR_IO, "%s: %s", path, g_strerror(errno));
   struct stat st;
   if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 || (guint64)st.st_size > max) {
     close(fd);
-    return set_error(error, AR_PROVISION_ERROR_INVALID,
-                     "%s: must be a file of 1 to %" G_GSIZE_FORMAT " bytes", path, max);
+    return ar_provision_set_error(error, AR_PROVISION_ERROR_INVALID,
+                                  "%s: must be a file of 1 to %" G_GSIZE_FORMAT " bytes", path,
+                                  max);
   }
   char *buf = g_malloc((gsize)st.st_size + 1);
   gsize done = 0;
@@ -59,7 +59,7 @@ read_bounded(const char *path, gsize max, char **data, gsize *len, GError **erro
   close(fd);
   if (done != (gsize)st.st_size) {
     g_free(buf);
-    return set_error(error, AR_PROVISION_ERROR_IO, "%s: short read", path);
+    return ar_provision_set_error(error, AR_PROVISION_ERROR_IO, "%s: short read", path);
   }
   buf[done] = '\0';
   *data = buf;
@@ -67,8 +67,8 @@ read_bounded(const char *path, gsize max, char **data, gsize *len, GError **erro
   return TRUE;
 }
 
-static ArChannelKeyring *
-load_keyrings(const char *const *paths, GError **error)
+ArChannelKeyring *
+ar_provision_load_keyrings(const char *const *paths, GError **error)
 {
   g_autoptr(GString) pem = g_string_new(NULL);
   g_autoptr(GStrvBuilder) tried = g_strv_builder_new();
@@ -77,7 +77,7 @@ load_keyrings(const char *const *paths, GError **error)
     gsize len = 0;
     g_autoptr(GError) local = NULL;
     g_strv_builder_add(tried, paths[i]);
-    if (!read_bounded(paths[i], MAX_KEYRING, &data, &len, &local))
+    if (!ar_provision_read_bounded(paths[i], MAX_KEYRING, &data, &len, &local))
       continue; /* missing (the data partition's is optional) */
     g_string_append_len(pem, data, (gssize)len);
     g_string_append_c(pem, '\n');
@@ -87,16 +87,29 @@ load_keyrings(const char *const *paths, GError **error)
   g_autoptr(GError) local = NULL;
   ArChannelKeyring *k = pem->len ? ar_channel_keyring_new(pem->str, pem->len, &local) : NULL;
   if (!k)
-    set_error(error, AR_PROVISION_ERROR_KEYRING, "no keyring to check it against (%s): %s", list,
-              local ? local->message : "none of them can be read");
+    ar_provision_set_error(error, AR_PROVISION_ERROR_KEYRING,
+                           "no keyring to check it against (%s): %s", list,
+                           local ? local->message : "none of them can be read");
   return k;
+}
+
+ArChannelKeyring *
+ar_provision_start_keyring(const ArProvisionStart *start, GError **error)
+{
+  const char *const *keyrings = start->keyrings;
+  const char *update_keyring[] = {start->config->update_keyring, NULL};
+  if (!keyrings)
+    keyrings = start->config->provision_keyrings
+                   ? (const char *const *)start->config->provision_keyrings
+                   : update_keyring;
+  return ar_provision_load_keyrings(keyrings, error);
 }
 
 /* ---- the audit entry ---- */
 
-static void
-audit(const char *state_dir, const char *event, const char *source, gboolean trusted,
-      const char *detail)
+void
+ar_provision_audit(const char *state_dir, const char *event, const char *source, gboolean trusted,
+                   const char *detail)
 {
   g_autoptr(ArAuditLog) log = ar_audit_log_new(state_dir, AR_WEB_AUDIT_MAX_BYTES);
   g_autofree char *now = ar_audit_now_text();
@@ -113,6 +126,34 @@ state_exists(const char *state_dir, const char *name)
   return g_file_test(path, G_FILE_TEST_EXISTS);
 }
 
+static JsonObject *load_record(const char *state_dir);
+
+static gboolean
+provisioned_before(JsonObject *record, GError **error)
+{
+  return ar_provision_set_error(
+      error, AR_PROVISION_ERROR_APPLIED,
+      "this room was provisioned before (serial %" G_GINT64_FORMAT
+      "): a room takes one provisioning file; factory reset it to take another",
+      json_object_get_int_member_with_default(record, "serial", 0));
+}
+
+gboolean
+ar_provision_room_is_new(const char *state_dir, GError **error)
+{
+  g_autoptr(JsonObject) record = load_record(state_dir);
+  if (record)
+    return provisioned_before(record, error);
+  if (!state_exists(state_dir, PENDING_FILE) &&
+      (state_exists(state_dir, "admin-password") || state_exists(state_dir, "tokens.json") ||
+       state_exists(state_dir, "settings.conf")))
+    return ar_provision_set_error(
+        error, AR_PROVISION_ERROR_APPLIED,
+        "this room was set up by hand (admin password, tokens or settings): a "
+        "provisioning file applies to a new or factory-reset room");
+  return TRUE;
+}
+
 /* The record of an earlier provisioning: its digest, serial and time. */
 static JsonObject *
 load_record(const char *state_dir)
@@ -121,7 +162,7 @@ load_record(const char *state_dir)
   g_autofree char *data = NULL;
   gsize len = 0;
   g_autoptr(GError) local = NULL;
-  if (!read_bounded(path, 4096, &data, &len, &local))
+  if (!ar_provision_read_bounded(path, 4096, &data, &len, &local))
     return NULL;
   g_autoptr(JsonParser) p = json_parser_new_immutable();
   if (!json_parser_load_from_data(p, data, (gssize)len, NULL) ||
@@ -203,11 +244,11 @@ apply(const ArProvision *p, const ArProvisionStart *start, const char *source,
   if (!ar_provision_check_settings(p, start->config, error))
     return FALSE;
   if (!ar_web_private_dir(start->state_dir, &local))
-    return set_error(error, AR_PROVISION_ERROR_IO, "%s", local->message);
+    return ar_provision_set_error(error, AR_PROVISION_ERROR_IO, "%s", local->message);
   g_autofree char *staging = g_build_filename(start->state_dir, ".provision-XXXXXX", NULL);
   if (!g_mkdtemp_full(staging, 0700))
-    return set_error(error, AR_PROVISION_ERROR_IO, "cannot create a folder in %s: %s",
-                     start->state_dir, g_strerror(errno));
+    return ar_provision_set_error(error, AR_PROVISION_ERROR_IO, "cannot create a folder in %s: %s",
+                                  start->state_dir, g_strerror(errno));
   gboolean ok = TRUE;
   g_autoptr(GStrvBuilder) names = g_strv_builder_new();
   if (p->settings) {
@@ -281,11 +322,12 @@ apply(const ArProvision *p, const ArProvisionStart *start, const char *source,
   remove_staging(staging);
   g_unlink(pending);
   if (!ok)
-    return set_error(error,
-                     g_error_matches(local, AR_API_CONFIG_ERROR, AR_API_CONFIG_ERROR_INVALID)
-                         ? AR_PROVISION_ERROR_INVALID
-                         : AR_PROVISION_ERROR_IO,
-                     "%s", local ? local->message : "cannot be applied");
+    return ar_provision_set_error(
+        error,
+        g_error_matches(local, AR_API_CONFIG_ERROR, AR_API_CONFIG_ERROR_INVALID)
+            ? AR_PROVISION_ERROR_INVALID
+            : AR_PROVISION_ERROR_IO,
+        "%s", local ? local->message : "cannot be applied");
   return TRUE;
 }
 
@@ -295,18 +337,19 @@ ar_provision_at_start(const ArProvisionStart *start, GError **error)
   g_autoptr(GError) err = NULL;
   const char *const *sources =
       start->sources ? start->sources : (const char *const *)start->config->provision_sources;
-  const char *source = NULL;
+  g_autofree char *source = NULL;
   g_autofree char *data = NULL;
   gsize len = 0;
   g_autoptr(GError) local = NULL;
   for (gsize i = 0; sources && sources[i] && !source; i++) {
-    if (g_str_equal(sources[i], "dhcp"))
-      continue; /* reserved: not built yet (docs/fleet.md) */
-    if (!g_file_test(sources[i], G_FILE_TEST_EXISTS) &&
-        !g_file_test(sources[i], G_FILE_TEST_IS_SYMLINK))
+    gboolean dhcp = g_str_equal(sources[i], "dhcp");
+    g_autofree char *path = dhcp ? g_build_filename(start->state_dir, AR_PROVISION_DHCP_FILE, NULL)
+                                 : g_strdup(sources[i]);
+    if (!g_file_test(path, G_FILE_TEST_EXISTS) && !g_file_test(path, G_FILE_TEST_IS_SYMLINK))
       continue;
-    source = sources[i];
-    (void)read_bounded(source, AR_PROVISION_MAX_FILE, &data, &len, &local);
+    /* "dhcp": the file a DHCP URL gave before this start (ar-provision-dhcp.c), named by it. */
+    source = dhcp ? ar_provision_dhcp_cached_source(start->state_dir) : g_strdup(path);
+    (void)ar_provision_read_bounded(path, AR_PROVISION_MAX_FILE, &data, &len, &local);
   }
   if (!source)
     return AR_PROVISION_NONE;
@@ -321,25 +364,11 @@ ar_provision_at_start(const ArProvisionStart *start, GError **error)
     const char *was = json_object_get_string_member_with_default(record, "file-sha256", "");
     if (g_str_equal(was, digest))
       return AR_PROVISION_ALREADY;
-    set_error(&err, AR_PROVISION_ERROR_APPLIED,
-              "this room was provisioned before (serial %" G_GINT64_FORMAT
-              "): a room takes one provisioning file; factory reset it to take another",
-              json_object_get_int_member_with_default(record, "serial", 0));
-  } else if (!state_exists(start->state_dir, PENDING_FILE) &&
-             (state_exists(start->state_dir, "admin-password") ||
-              state_exists(start->state_dir, "tokens.json") ||
-              state_exists(start->state_dir, "settings.conf"))) {
-    set_error(&err, AR_PROVISION_ERROR_APPLIED,
-              "this room was set up by hand (admin password, tokens or settings): a "
-              "provisioning file applies to a new or factory-reset room");
+    provisioned_before(record, &err);
+  } else if (!ar_provision_room_is_new(start->state_dir, &err)) {
+    /* set up by hand: @err says so */
   } else {
-    const char *const *keyrings = start->keyrings;
-    const char *update_keyring[] = {start->config->update_keyring, NULL};
-    if (!keyrings)
-      keyrings = start->config->provision_keyrings
-                     ? (const char *const *)start->config->provision_keyrings
-                     : update_keyring;
-    g_autoptr(ArChannelKeyring) keyring = load_keyrings(keyrings, &err);
+    g_autoptr(ArChannelKeyring) keyring = ar_provision_start_keyring(start, &err);
     gint64 now = start->now ? start->now : g_get_real_time() / G_USEC_PER_SEC;
     g_autoptr(ArProvision) p =
         keyring ? ar_provision_load((const guint8 *)data, len, keyring, start->board_id,
@@ -350,7 +379,7 @@ ar_provision_at_start(const ArProvisionStart *start, GError **error)
     if (p && apply(p, start, source, digest, detail, &err)) {
       g_autofree char *text = g_strdup_printf("serial %" G_GINT64_FORMAT ", sha256 %.16s%s",
                                               p->serial, p->digest, detail->str);
-      audit(start->state_dir, "provisioned", source, TRUE, text);
+      ar_provision_audit(start->state_dir, "provisioned", source, TRUE, text);
       g_message("provision: applied %s (%s)", source, text);
       outcome = AR_PROVISION_APPLIED;
     }
@@ -358,7 +387,7 @@ ar_provision_at_start(const ArProvisionStart *start, GError **error)
   if (outcome == AR_PROVISION_REFUSED) {
     const char *why = err ? err->message : "refused";
     if (ar_web_private_dir(start->state_dir, NULL))
-      audit(start->state_dir, "provision_refused", source, FALSE, why);
+      ar_provision_audit(start->state_dir, "provision_refused", source, FALSE, why);
     g_message("provision: %s refused: %s", source, why);
     g_propagate_error(error, g_steal_pointer(&err));
   }
@@ -371,7 +400,7 @@ ar_provision_machine_id(void)
   const char *path = g_getenv("ANYROOM_TEST_MACHINE_ID_FILE"); /* tests only, as the channel's */
   g_autofree char *data = NULL;
   gsize len = 0;
-  if (!read_bounded(path ? path : "/etc/machine-id", 64, &data, &len, NULL))
+  if (!ar_provision_read_bounded(path ? path : "/etc/machine-id", 64, &data, &len, NULL))
     return NULL;
   return g_strdup(g_strstrip(data));
 }

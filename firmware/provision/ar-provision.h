@@ -16,6 +16,10 @@
  *                          once, audit
  *   ar-provision-export.c  GET /api/v1/provision/export: a configured room's
  *                          file, secrets only as hashes
+ *   ar-provision-lease.c   the URL of DHCP option 224 in a networkd lease (pure;
+ *                          fuzzed)
+ *   ar-provision-dhcp.c    a new room watches its DHCP leases, fetches the URL,
+ *                          checks the file and asks for a restart that applies it
  */
 #pragma once
 
@@ -143,6 +147,47 @@ void ar_provision_use_cas(ArConfig *config, const char *state_dir);
 
 /* This machine's ID (/etc/machine-id), or NULL. */
 char *ar_provision_machine_id(void);
+
+/* ---- a URL given by DHCP (ar-provision-lease.c, ar-provision-dhcp.c) ---- */
+
+#define AR_PROVISION_DHCP_LEASES "/run/systemd/netif/leases" /* systemd-networkd's */
+#define AR_PROVISION_MAX_LEASE (64 * 1024)                   /* one lease file */
+#define AR_PROVISION_MAX_URL 1024                            /* option 224's URL */
+#define AR_PROVISION_RESTART_EXIT 75 /* anyroomd's exit status: restart me (EX_TEMPFAIL) */
+
+/* One systemd-networkd lease file (KEY=VALUE lines, at most
+ * AR_PROVISION_MAX_LEASE): the https URL in its OPTION_224 (hex), or *@url
+ * NULL when the server sent none. FALSE: an option that is not an https URL
+ * of plain ASCII with a host and no user (http:// is refused: the file may
+ * carry secrets); @error says why on one line, naming the host at most. */
+gboolean ar_provision_lease_url(const char *lease, gsize len, char **url,
+                                GError **error) G_GNUC_WARN_UNUSED_RESULT;
+/* The option's bytes (trailing NULs dropped) as such a URL. */
+gboolean ar_provision_dhcp_url_check(const char *text, gsize len, char **url,
+                                     GError **error) G_GNUC_WARN_UNUSED_RESULT;
+/* The source's name in logs and audit entries: "dhcp:https://HOST/" (the
+ * host only), "dhcp" if @url has none. */
+char *ar_provision_dhcp_source(const char *url);
+
+typedef struct _ArProvisionDhcp ArProvisionDhcp;
+/* A good file is in the state dir: restart anyroomd (the next start applies it). */
+typedef void (*ArProvisionDhcpReady)(const char *source, gpointer data);
+
+/* After ar_provision_at_start(): NULL unless "dhcp" is in the sources, no
+ * source before it holds a file and the room is new. Then watches the lease
+ * folder (@leases_dir; NULL: AR_PROVISION_DHCP_LEASES); when a lease carries
+ * option 224, fetches the URL (https, TLS against @ca_file when it exists,
+ * else the system's CAs; at most AR_PROVISION_MAX_FILE; https redirects only;
+ * a deadline), checks it as the start would (signature, board, machine,
+ * settings), writes it to the state dir and calls @ready. A failure logs one
+ * line and tries again with a backoff; a refused file is audited once. Stops
+ * when the room gets set up by hand. @start's strings are copied; its config
+ * must outlive the watcher. */
+ArProvisionDhcp *ar_provision_dhcp_new(const ArProvisionStart *start, const char *leases_dir,
+                                       const char *ca_file, ArProvisionDhcpReady ready,
+                                       gpointer data);
+void ar_provision_dhcp_free(ArProvisionDhcp *dhcp);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(ArProvisionDhcp, ar_provision_dhcp_free)
 
 /* ---- export (ar-provision-export.c) ---- */
 

@@ -16,14 +16,13 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { buildDir, mkTemp, run, startAnyroomd, tail } from '../lab/lab.mjs';
-import { certPins, pinnedRequest } from '../lab/admin-browser.mjs';
 import { stepper } from './common.mjs';
+import { PROVISION_TOOL as TOOL, auditLines as readAudit, roomRequest, signProvisioning } from './provision-common.mjs';
 
 const { step, failed } = stepper({ timeout: 60000 });
 
 const SRC = process.env.AR_SOURCE_DIR || path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
 const OUT = path.join(buildDir(), 'meson-logs', 'lab', 'provision');
-const TOOL = path.join(buildDir(), 'firmware', 'provision', 'anyroom-provision');
 const TMP = mkTemp('ar-it-provision-');
 const KEYS = path.join(TMP, 'keys');
 const OTHER_KEYS = path.join(TMP, 'other-keys');
@@ -48,23 +47,8 @@ async function tool(args, input = null) {
   return r.stdout;
 }
 
-async function sign(name, json, keys = KEYS) {
-  const inFile = path.join(TMP, `${name}.json`);
-  const outFile = path.join(TMP, `${name}.cms`);
-  fs.writeFileSync(inFile, typeof json === 'string' ? json : JSON.stringify(json, null, 2));
-  const r = await run('bash', [path.join(SRC, 'rootfs', 'keys', 'sign-provisioning.sh'), inFile, outFile], {
-    env: {
-      ...process.env,
-      ANYROOM_SIGNING_KEY: path.join(keys, 'signing.key.pem'),
-      ANYROOM_SIGNING_CERT: path.join(keys, 'signing.cert.pem'),
-      ANYROOM_KEYRING: path.join(keys, 'keyring.pem'),
-      // The device's own check before signing, except for the files meant to be refused.
-      ...(name.startsWith('bad-') ? {} : { ANYROOM_PROVISION_CHECK: TOOL }),
-    },
-  });
-  assert.equal(r.code, 0, `sign-provisioning.sh ${name}: ${r.stderr}`);
-  return fs.readFileSync(outFile);
-}
+// The files meant to be refused (bad-*) skip the device's own check before signing.
+const sign = (name, json, keys = KEYS) => signProvisioning({ tmp: TMP, name, json, keys, check: !name.startsWith('bad-') });
 
 function fileJson({ room = 'Provisioned Room 7', boards = [COMPATIBLE], machines = null, settings = null } = {}) {
   return {
@@ -134,16 +118,8 @@ async function withRoom(dir, fn, opts = {}) {
 const exists = (name) => fs.existsSync(path.join(state, name));
 const log = () => fs.readFileSync(daemon.log, 'utf8');
 
-function auditLines(stream) {
-  const f = path.join(state, stream === 'unauth' ? 'audit-unauth.log' : 'audit.log');
-  if (!fs.existsSync(f)) return [];
-  return fs.readFileSync(f, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
-}
-
-function req(opts) {
-  const pem = fs.readFileSync(path.join(state, 'admin-cert.pem'), 'utf8');
-  return pinnedRequest({ port: PORT, fingerprint256: certPins(pem).fingerprint256, ...opts });
-}
+const auditLines = (stream) => readAudit(state, stream);
+const req = (opts) => roomRequest(state, PORT, opts);
 
 async function login(password = PASSWORD) {
   const r = await req({ method: 'POST', path: '/api/v1/login', headers: { Origin: ORIGIN }, body: { password } });

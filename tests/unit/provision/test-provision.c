@@ -311,6 +311,142 @@ test_start_bad_source(Room *r, gconstpointer data)
   g_assert_error(error, AR_PROVISION_ERROR, AR_PROVISION_ERROR_IO);
 }
 
+/* ---- a URL given by DHCP ---- */
+
+static char *
+lease_with(const char *option_text, gboolean upper)
+{
+  GString *hex = g_string_new(NULL);
+  for (const char *c = option_text; *c; c++)
+    g_string_append_printf(hex, upper ? "%02X" : "%02x", (guchar)*c);
+  g_autofree char *h = g_string_free(hex, FALSE);
+  return g_strdup_printf("# This is private data. Do not parse.\nADDRESS=10.99.0.50\n"
+                         "LIFETIME=120\nOPTION_224=%s\nOPTION_225=00\n",
+                         h);
+}
+
+static char *
+lease_url(const char *lease, GError **error)
+{
+  char *url = NULL;
+  if (!ar_provision_lease_url(lease, strlen(lease), &url, error))
+    g_assert_null(url);
+  return url;
+}
+
+/* systemd-networkd's lease: the option's hex, checked as an https URL; refusals on one
+ * line name the host at most (a token may be in the path or query). */
+static void
+test_dhcp_lease(void)
+{
+  g_autoptr(GError) error = NULL;
+  const char *good[] = {"https://10.99.0.1:8443/rooms.cms",
+                        "https://prov.example.org/rooms/4.cms?token=s3cr3t", "HTTPS://[fd00::1]/r",
+                        NULL};
+  for (gsize i = 0; good[i]; i++) {
+    g_autofree char *lease = lease_with(good[i], i == 1);
+    g_autofree char *url = lease_url(lease, &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(url, ==, good[i]);
+  }
+  /* Windows' DHCP server ends a string with a NUL. */
+  const char *nul = "# x\nOPTION_224=68747470733a2f2f682f7200\n";
+  g_autofree char *url = lease_url(nul, &error);
+  g_assert_no_error(error);
+  g_assert_cmpstr(url, ==, "https://h/r");
+  g_clear_pointer(&url, g_free);
+  url = lease_url("ADDRESS=10.99.0.50\nOPTION_225=00\n", &error);
+  g_assert_no_error(error);
+  g_assert_null(url); /* no option 224: nothing to fetch */
+
+  struct {
+    const char *option, *message;
+  } bad[] = {
+      {"http://10.99.0.1/rooms.cms?token=s3cr3t",
+       "DHCP option 224 (http://10.99.0.1/) is refused: only https:// is taken (a provisioning "
+       "file may carry secrets)"},
+      {"https://me:pw@h.example.org/r", "DHCP option 224 (https://h.example.org/): a user or "
+                                        "password in the URL is not taken"},
+      {"ftp://h.example.org/r", "DHCP option 224 is not an https:// URL"},
+      {"https:///r", "DHCP option 224: the URL has no host"},
+      {"https://h.example.org/a b", "DHCP option 224 must be a URL in plain ASCII without spaces"},
+      {"https://h.example.org/\x01", "DHCP option 224 must be a URL in plain ASCII without spaces"},
+      {"h\xc3\xa9", "DHCP option 224 must be a URL in plain ASCII without spaces"},
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
+    g_autofree char *lease = lease_with(bad[i].option, FALSE);
+    g_assert_null(lease_url(lease, &error));
+    g_assert_error(error, AR_PROVISION_ERROR, AR_PROVISION_ERROR_INVALID);
+    g_assert_cmpstr(error->message, ==, bad[i].message);
+    g_clear_error(&error);
+  }
+  const char *bad_hex[] = {"OPTION_224=\n", "OPTION_224=6\n", "OPTION_224=zz\n",
+                           "OPTION_224=68 74\n", NULL};
+  for (gsize i = 0; bad_hex[i]; i++) {
+    g_assert_null(lease_url(bad_hex[i], &error));
+    g_assert_cmpstr(error->message, ==, "DHCP option 224 is not 1 to 1024 bytes of hex");
+    g_clear_error(&error);
+  }
+  g_autofree char *long_url = g_strnfill(AR_PROVISION_MAX_URL + 1, 'a');
+  memcpy(long_url, "https://", 8);
+  g_autofree char *long_lease = lease_with(long_url, FALSE);
+  g_assert_null(lease_url(long_lease, &error));
+  g_assert_cmpstr(error->message, ==, "DHCP option 224 is not 1 to 1024 bytes of hex");
+  g_clear_error(&error);
+  g_autofree char *huge = g_strnfill(AR_PROVISION_MAX_LEASE + 1, '#');
+  g_assert_null(lease_url(huge, &error));
+  g_assert_cmpstr(error->message, ==, "the DHCP lease is larger than 65536 bytes");
+  g_clear_error(&error);
+
+  g_autofree char *source = ar_provision_dhcp_source("https://prov.example.org:8443/r?token=x");
+  g_assert_cmpstr(source, ==, "dhcp:https://prov.example.org/");
+  g_autofree char *source6 = ar_provision_dhcp_source("https://[fd00::1]/r");
+  g_assert_cmpstr(source6, ==, "dhcp:https://[fd00::1]/");
+}
+
+static void
+ready_not_called(const char *source, gpointer data)
+{
+  g_assert_not_reached();
+}
+
+/* The file a DHCP URL gave is the "dhcp" source at the next start, named by its host; the
+ * watcher that starts after it removes it (taken), and none starts for a room set up. */
+static void
+test_dhcp_cached(Room *r, gconstpointer data)
+{
+  g_autofree char *cached = g_build_filename(r->state, "provision-dhcp.cms", NULL);
+  g_autofree char *named = g_build_filename(r->state, "provision-dhcp.source", NULL);
+  g_assert_true(g_file_set_contents(cached, "not a signed file", -1, NULL));
+  g_assert_true(g_file_set_contents(named, "dhcp:https://prov.example.org/\n", -1, NULL));
+  g_autoptr(GError) error = NULL;
+  g_assert_cmpint(start(r, &error), ==, AR_PROVISION_REFUSED);
+  g_assert_error(error, AR_PROVISION_ERROR, AR_PROVISION_ERROR_KEYRING);
+  g_autofree char *audit = state_text(r, "audit-unauth.log");
+  g_assert_nonnull(audit);
+  g_assert_nonnull(strstr(audit, "\"client\":\"dhcp:https://prov.example.org/\""));
+
+  const char *sources[] = {"dhcp", NULL};
+  ArProvisionStart s = {.state_dir = r->state, .config = r->config, .sources = sources};
+  g_autofree char *leases = g_build_filename(r->dir, "leases", NULL);
+  ArProvisionDhcp *w = ar_provision_dhcp_new(&s, leases, NULL, ready_not_called, NULL);
+  g_assert_nonnull(w); /* a new room: it watches */
+  ar_provision_dhcp_free(w);
+  g_assert_false(g_file_test(cached, G_FILE_TEST_EXISTS));
+  g_assert_false(g_file_test(named, G_FILE_TEST_EXISTS));
+
+  /* A file source before "dhcp" is present: that one is the room's. */
+  const char *file_first[] = {r->source, "dhcp", NULL};
+  g_assert_true(g_file_set_contents(r->source, "x", -1, NULL));
+  s.sources = file_first;
+  g_assert_null(ar_provision_dhcp_new(&s, leases, NULL, ready_not_called, NULL));
+  /* Set up by hand: nothing to wait for. */
+  s.sources = sources;
+  g_autofree char *pw = g_build_filename(r->state, "admin-password", NULL);
+  g_assert_true(g_file_set_contents(pw, password_hash, -1, NULL));
+  g_assert_null(ar_provision_dhcp_new(&s, leases, NULL, ready_not_called, NULL));
+}
+
 /* ---- export ---- */
 
 static void
@@ -373,6 +509,9 @@ main(int argc, char **argv)
   g_test_add("/provision/start/no-keyring", Room, NULL, room_setup, test_start_no_keyring,
              room_teardown);
   g_test_add("/provision/start/bad-source", Room, NULL, room_setup, test_start_bad_source,
+             room_teardown);
+  g_test_add_func("/provision/dhcp/lease-url", test_dhcp_lease);
+  g_test_add("/provision/dhcp/cached-file", Room, NULL, room_setup, test_dhcp_cached,
              room_teardown);
   g_test_add("/provision/export/hashes-only", Room, NULL, room_setup, test_export, room_teardown);
   int rc = g_test_run();
