@@ -234,7 +234,7 @@ async function main() {
       const d1 = (await chrome.stats('alice')).video;
       const pub = await chrome.publisherStats();
       m.far = farEnd(a0, a1, m.secs);
-      notes.push(`${label}, ${camera}: ${m.n} processes; sends ${pub?.video ? `${pub.video.frameWidth}x${pub.video.frameHeight} (${pub.video.encoderImplementation}, quality limited by: ${pub.video.qualityLimitationReason})` : '?'}; decodes alice at ${((d1.framesDecoded - d0.framesDecoded) / m.secs).toFixed(1)} fps`);
+      notes.push(`${label}, ${camera}: ${m.n} processes; sends ${pub?.video ? `${pub.video.frameWidth}x${pub.video.frameHeight} at ${pub.video.framesPerSecond} fps (${pub.video.encoderImplementation}, quality limited by: ${pub.video.qualityLimitationReason})` : '?'}; decodes alice at ${((d1.framesDecoded - d0.framesDecoded) / m.secs).toFixed(1)} fps`);
       await chrome.close();
       chrome = null;
       await alice.waitFeedGone('chrome-room', { timeoutMs: 15000 }).catch(() => {});
@@ -271,6 +271,7 @@ async function main() {
     table,
     extra: [
       `targets (issue 14): anyroomd CPU <= 0.5 of Chromium's (goal 0.33) with the same camera: ${fmt(clipRun.ratio)} with the clip (${fmt(runs[0].m.ratio)} with each room's own test camera); anyroomd RSS <= 60 MB: ${fmt(clipRun.rss)} MB with the clip, ${fmt(runs[0].m.rss)} MB with the ball`,
+      `CPU per frame the far end receives, the clip rows: anyroomd ${fmt(clipRun.cpu / clipRun.far.fps)}, Chromium ${fmt(runs[4].m.cpu / runs[4].m.far.fps)} (% of a core per frame/s; where Chromium's far end gets fewer than 30 fps, Chromium did less work than anyroomd and the CPU ratio flatters it)`,
       'anyroomd RSS = anonymous (heap, buffers) + file-backed (library code, shared with other processes); the clip rows are the fair comparison: both rooms encode the same frames at 1280x720, 30 fps, and read them from a file',
     ],
     notes,
