@@ -679,6 +679,10 @@ ar_capture_build_video(ArCapture *capture, const ArCaptureSpec *spec, GError **e
     e[0] = ar_media_make_element("v4l2src", "camera", error);
     if (e[0] != NULL)
       g_object_set(e[0], "device", spec->video_device, NULL);
+  } else if (g_getenv("ANYROOM_TEST_CLIP") != NULL) {
+    /* The efficiency lab's camera: a clip's frames, as a Chromium room gets them. */
+    e[0] = ar_test_clip_new(g_getenv("ANYROOM_TEST_CLIP"), spec->width, spec->height,
+                            spec->framerate, error);
   } else {
     e[0] = ar_media_make_element("videotestsrc", "camera", error);
     if (e[0] != NULL) {
@@ -826,7 +830,9 @@ ar_capture_new(const ArCaptureSpec *spec, ArMediaControls *controls, GError **er
   g_source_attach(capture->bus_source, capture->context);
   capture->description = g_strdup_printf(
       "camera %s, microphone %s, speaker %s, %ux%u@%u, processing: %s",
-      spec->video_device ? spec->video_device : "test",
+      spec->video_device                      ? spec->video_device
+      : g_getenv("ANYROOM_TEST_CLIP") != NULL ? "test clip"
+                                              : "test",
       spec->audio_device ? spec->audio_device : "test",
       spec->speaker_device ? spec->speaker_device : "none", spec->width, spec->height,
       spec->framerate, capture->processing ? capture->processing : "none");

@@ -171,6 +171,12 @@ ArCapture *ar_capture_new(const ArCaptureSpec *spec, ArMediaControls *controls, 
  * capture fails or is freed. */
 void ar_capture_set_owner_slot(ArCapture *capture, ArCapture **slot);
 
+/* ---- the lab's clip camera (ar-test-clip.c; ANYROOM_TEST_CLIP) ---- */
+
+/* A live source of FILE's raw I420 frames of @width x @height, looped at @framerate. */
+GstElement *ar_test_clip_new(const char *file, guint width, guint height, guint framerate,
+                             GError **error);
+
 /* ---- time stamps in pictures (ar-stamp.c; the latency benchmark) ---- */
 
 #define AR_STAMP_BLOCK 16 /* pixels per side of one bit's block */

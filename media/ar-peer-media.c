@@ -280,18 +280,25 @@ ar_peer_discard_pad(ArPeer *peer, GstPad *pad)
  * board's preference first, else GStreamer's ranks): a room that decodes in
  * software where the board has a hardware decoder shows it here. */
 static void
-ar_peer_log_decoder(ArPeer *peer, GstElement *decodebin, const char *caps_name)
+ar_peer_log_decoder_name(ArPeer *peer, const char *kind, const char *decoder)
 {
-  g_autofree char *decoder = ar_decoder_find_in(GST_BIN(decodebin));
   g_autofree char *preference = peer->decoders != NULL && peer->decoders[0] != NULL
                                     ? g_strjoinv(";", peer->decoders)
                                     : g_strdup("GStreamer's ranks");
-  const char *kind = g_str_has_prefix(caps_name, "video/") ? "video" : "audio";
 
   g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "AR_PEER", peer->label, "AR_MEDIA", kind,
                    "AR_DECODER", decoder != NULL ? decoder : "none", "MESSAGE",
                    "peer %s: %s decoded by %s (preference: %s)", peer->label, kind,
                    decoder != NULL ? decoder : "no decoder", preference);
+}
+
+static void
+ar_peer_log_decoder(ArPeer *peer, GstElement *decodebin, const char *caps_name)
+{
+  g_autofree char *decoder = ar_decoder_find_in(GST_BIN(decodebin));
+
+  ar_peer_log_decoder_name(peer, g_str_has_prefix(caps_name, "video/") ? "video" : "audio",
+                           decoder);
 }
 
 /* Streaming thread: decodebin found a decoded stream. */
@@ -345,6 +352,64 @@ ar_peer_on_deep_element_added(GstBin *bin, GstBin *sub_bin, GstElement *element,
    * (the decoder conceals) while the key frame request is under way. */
   if (g_object_class_find_property(klass, "wait-for-keyframe") != NULL)
     g_object_set(element, "wait-for-keyframe", FALSE, NULL);
+}
+
+/* The Opus decoder for received audio: the first of the preference that takes Opus, else opusdec
+ * (what decodebin's ranks pick). */
+static GstElement *
+ar_peer_make_opus_decoder(ArPeer *peer)
+{
+  g_autoptr(GstCaps) opus = gst_caps_new_empty_simple("audio/x-opus");
+
+  for (guint i = 0; peer->decoders != NULL && peer->decoders[i] != NULL; i++) {
+    g_autoptr(GstElementFactory) f = gst_element_factory_find(peer->decoders[i]);
+    GstElement *dec;
+
+    if (f == NULL || !gst_element_factory_can_sink_any_caps(f, opus))
+      continue;
+    if ((dec = gst_element_factory_create(f, NULL)) != NULL)
+      return dec;
+  }
+  return gst_element_factory_make("opusdec", NULL);
+}
+
+/* Streaming thread: received Opus, depayloaded and decoded by name into the speaker's chain, not
+ * through a decodebin: for one known codec it only added its plugin, typefinding and a bin to a
+ * call's memory (docs/decisions.md "Media efficiency"). FALSE when the chain cannot be made or
+ * the speaker's chain is taken (decodebin then, or the pad is discarded as before). */
+static gboolean
+ar_peer_decode_opus(ArPeer *peer, GstPad *pad)
+{
+  GstElement *depay, *dec, *out = NULL;
+  g_autoptr(GstPad) sinkpad = NULL;
+  g_autofree char *decoder = NULL;
+
+  depay = gst_element_factory_make("rtpopusdepay", NULL);
+  dec = ar_peer_make_opus_decoder(peer);
+  g_mutex_lock(&peer->out_lock);
+  if (depay != NULL && dec != NULL && peer->audio_out != NULL && !peer->audio_out_used) {
+    peer->audio_out_used = TRUE;
+    out = peer->audio_out;
+  }
+  g_mutex_unlock(&peer->out_lock);
+  if (out == NULL) {
+    if (depay != NULL)
+      gst_object_unref(gst_object_ref_sink(depay));
+    if (dec != NULL)
+      gst_object_unref(gst_object_ref_sink(dec));
+    return FALSE;
+  }
+  decoder = gst_object_get_name(GST_OBJECT(gst_element_get_factory(dec)));
+  gst_bin_add_many(GST_BIN(peer->pipeline), depay, dec, out, NULL);
+  sinkpad = gst_element_get_static_pad(depay, "sink");
+  if (!gst_element_link_many(depay, dec, out, NULL) || !gst_element_sync_state_with_parent(out) ||
+      !gst_element_sync_state_with_parent(dec) || !gst_element_sync_state_with_parent(depay) ||
+      gst_pad_link(pad, sinkpad) != GST_PAD_LINK_OK) {
+    ar_peer_post_failure(peer, AR_MEDIA_ERROR_PIPELINE, "Cannot link the received audio");
+    return TRUE;
+  }
+  ar_peer_log_decoder_name(peer, "audio", decoder);
+  return TRUE;
 }
 
 /* Streaming thread: received video that nothing in anyroomd shows (the room
@@ -469,6 +534,10 @@ ar_peer_on_pad_added(GstElement *webrtc, GstPad *pad, gpointer user_data)
       gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
                         ar_peer_loss_probe, g_atomic_rc_box_acquire(w), ar_loss_watch_unref);
   }
+
+  if (media != NULL && g_str_equal(media, "audio") && encoding != NULL &&
+      g_ascii_strcasecmp(encoding, "OPUS") == 0 && ar_peer_decode_opus(peer, pad))
+    return;
 
   decodebin = gst_element_factory_make("decodebin", NULL);
   if (decodebin == NULL) {

@@ -29,9 +29,10 @@
 # The update channel (tests/bench/channel-bench.c, a few seconds, no network): a signed manifest
 # checked (signature, parse, checks) and 10,000 rollout decisions, medians.
 # `./build.sh bench channel` runs only it. AR_BENCH_CHANNEL_RUNS (200).
-# Media efficiency (tests/bench/bench-media.mjs, ~2 min): the same 720p30 Janus call by anyroomd
-# and by a Chromium room, one after the other: CPU and memory side by side and their ratio.
-# `./build.sh bench media` runs only it. AR_BENCH_MEDIA_S (30).
+# Media efficiency (tests/bench/bench-media.mjs, ~5 min): the same 720p30 Janus call by anyroomd
+# and by a Chromium room, one after the other, each with its own test camera and then both
+# reading the same clip: CPU and memory side by side, their ratio, what the far end receives.
+# `./build.sh bench media` runs only it. AR_BENCH_MEDIA_S (30), AR_BENCH_MEDIA_CLIP_FRAMES (60).
 # Glass-to-glass latency (tests/bench/bench-latency.mjs, ~1.5 min): time-stamped pictures both
 # ways between anyroomd and Chromium, and Chromium to Chromium as the reference.
 # `./build.sh bench latency` runs only it. AR_BENCH_LATENCY_S (20).

@@ -82,7 +82,7 @@ export async function waitFor(what, fn, { timeoutMs = 30000, intervalMs = 100 } 
 }
 
 // Launch a headless Chromium with fake devices. Returns {context, page, dir, close}.
-export async function launchChromium({ name = 'chromium', logDir = null, viewport = { width: 1280, height: 800 }, ignoreHTTPSErrors = false } = {}) {
+export async function launchChromium({ name = 'chromium', logDir = null, viewport = { width: 1280, height: 800 }, ignoreHTTPSErrors = false, extraArgs = [] } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `ar-chromium-${name}-`));
   liveDirs.add(dir);
   let context;
@@ -90,7 +90,7 @@ export async function launchChromium({ name = 'chromium', logDir = null, viewpor
     context = await chromium.launchPersistentContext(dir, {
       executablePath: CHROMIUM,
       headless: true,
-      args: CHROMIUM_FLAGS,
+      args: [...CHROMIUM_FLAGS, ...extraArgs],
       viewport,
       ignoreHTTPSErrors,
       timeout: 30000,
@@ -276,13 +276,13 @@ export class Participant {
 // join to finish: call waitJoined().
 export async function launchParticipant({
   display, room = 1234, janus = 'ws://127.0.0.1:8188', pin = null, publish = true, logDir = null,
-  stamp = false,
+  stamp = false, chromiumArgs = [],
 } = {}) {
   if (!display) throw new Error('launchParticipant: display is required');
   const server = await serveStatic(path.join(HERE, 'participant'));
   let browser;
   try {
-    browser = await launchChromium({ name: display, logDir });
+    browser = await launchChromium({ name: display, logDir, extraArgs: chromiumArgs });
   } catch (e) {
     await server.close();
     throw e;

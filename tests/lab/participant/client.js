@@ -530,7 +530,8 @@
           frameWidth: s.frameWidth, frameHeight: s.frameHeight, encoderImplementation: s.encoderImplementation,
           // Key frame requests that reached this sender (from Janus, on behalf of subscribers).
           pliCount: s.pliCount || 0, firCount: s.firCount || 0, keyFramesEncoded: s.keyFramesEncoded || 0,
-          framesPerSecond: s.framesPerSecond || 0 };
+          framesPerSecond: s.framesPerSecond || 0, bytesSent: s.bytesSent || 0,
+          qualityLimitationReason: s.qualityLimitationReason || null };
       }
     });
     return out;

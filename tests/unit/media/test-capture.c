@@ -6,9 +6,13 @@
  * one camera; camera off gives every consumer black frames and mute gives
  * silence (checked on the pixels and samples); a consumer removed while the
  * graph runs, or a slow one, leaves the others flowing; an in-graph sink; a
- * missing camera is a GError; the last reference frees the pipeline.
+ * missing camera is a GError; the last reference frees the pipeline; the lab's
+ * clip camera (ANYROOM_TEST_CLIP) plays a file's frames and refuses a file that
+ * is not frames of the capture's size.
  */
 #include <string.h>
+
+#include <glib/gstdio.h>
 
 #include <gst/app/app.h>
 
@@ -826,6 +830,77 @@ test_missing_camera(void)
   g_assert_nonnull(strstr(error->message, "camera"));
 }
 
+static gboolean
+has_two_frames(Consumer *c)
+{
+  return consumer_count(c) >= 2;
+}
+
+/* Writes @n frames of W x H I420, frame i all luma 40 + 40 * i, into a new file. */
+static char *
+write_clip(const char *dir, guint n, gsize extra)
+{
+  gsize frame = (gsize)W * H * 3 / 2;
+  g_autofree guint8 *data = g_malloc(frame * n + extra);
+  char *path = g_build_filename(dir, "clip.yuv", NULL);
+
+  for (guint i = 0; i < n; i++) {
+    memset(data + i * frame, 40 + 40 * i, (gsize)W * H);
+    memset(data + i * frame + (gsize)W * H, 128, frame - (gsize)W * H);
+  }
+  memset(data + frame * n, 0, extra);
+  g_assert_true(g_file_set_contents(path, (const char *)data, (gssize)(frame * n + extra), NULL));
+  return path;
+}
+
+/* ANYROOM_TEST_CLIP: the camera plays the clip's frames (luma of one of them, the chroma
+ * neutral); a file that is not whole frames of the capture's size is an error naming it. */
+static void
+test_clip_camera(void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp("ar-test-clip-XXXXXX", NULL);
+  g_autofree char *good = NULL;
+  g_autofree char *bad = NULL;
+  ArCapture *capture;
+  Consumer *c;
+  double luma;
+
+  g_assert_nonnull(dir);
+  good = write_clip(dir, 2, 0);
+  g_setenv("ANYROOM_TEST_CLIP", good, TRUE);
+  {
+    g_autoptr(ArMediaEngine) engine = make_engine("test");
+
+    capture = ar_media_engine_capture_acquire(engine, &error);
+    g_assert_no_error(error);
+    c = consumer_new(capture, TRUE, 0);
+    g_assert_true(wait_both(has_two_frames, c, NULL, 10000));
+    g_mutex_lock(&c->lock);
+    luma = c->luma;
+    g_assert_cmpfloat(c->chroma_u, ==, 128.0);
+    g_mutex_unlock(&c->lock);
+    g_test_message("clip frame luma %.1f", luma);
+    g_assert_true(luma == 40.0 || luma == 80.0);
+    consumer_free(c);
+    ar_capture_unref(capture);
+  }
+  g_remove(good);
+  bad = write_clip(dir, 1, 7);
+  {
+    g_autoptr(ArMediaEngine) engine = make_engine("test");
+
+    capture = ar_media_engine_capture_acquire(engine, &error);
+    g_assert_null(capture);
+    g_assert_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_PIPELINE);
+    g_test_message("%s", error->message);
+    g_assert_nonnull(strstr(error->message, "clip.yuv: not raw I420 frames of 320x240"));
+  }
+  g_unsetenv("ANYROOM_TEST_CLIP");
+  g_remove(bad);
+  g_rmdir(dir);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -838,5 +913,6 @@ main(int argc, char **argv)
   g_test_add_func("/media/capture/errors", test_errors);
   g_test_add_func("/media/capture/missing-camera", test_missing_camera);
   g_test_add_func("/media/capture/speaker", test_speaker);
+  g_test_add_func("/media/capture/clip-camera", test_clip_camera);
   return g_test_run();
 }
