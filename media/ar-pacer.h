@@ -13,8 +13,8 @@
  *     the next packet leaves once the debt is under AR_PACER_BURST_US of the
  *     rate (the first of a quiet stream at once). The debt never exceeds
  *     AR_PACER_MAX_DEBT_US of the rate;
- *   - bytes sent around the pacer (retransmissions: webrtcbin makes them after
- *     the RTP session) add to the same debt, so media waits for them;
+ *   - bytes sent around the pacer (retransmissions: webrtcbin's rtprtxsend makes
+ *     them behind the pacer) add to the same debt, so media waits for them;
  *   - the queue's delay is bounded: when the oldest packet would leave later
  *     than AR_PACER_QUEUE_LIMIT_US after it came, the rate rises to what
  *     empties the queue by then (libwebrtc's "drain large queues");

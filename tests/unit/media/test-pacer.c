@@ -201,6 +201,31 @@ test_queue_limit(void)
   g_assert_cmpuint(st.queued_bytes, ==, 0);
 }
 
+/* A drain at a raised rate leaves no debt behind it: the next frame after
+ * a drained queue waits no longer than the pacing rate says (a debt capped
+ * at the raised rate held a packet 1.3 s in a lab run). */
+static void
+test_drain_no_debt(void)
+{
+  g_autoptr(ArPacer) p = ar_pacer_new(NULL);
+  gint64 now = T0;
+  g_autoptr(GArray) first = NULL, second = NULL;
+  ArPacerStats st;
+
+  ar_pacer_set_target(p, now, 100);
+  for (guint i = 1; i <= 300; i++)
+    ar_pacer_push(p, now, GUINT_TO_POINTER(i), PKT, 1, FALSE);
+  first = drain_all(p, &now);
+  gint64 start = now;
+  ar_pacer_push(p, now, GUINT_TO_POINTER(1000), PKT, 2, FALSE);
+  second = drain_all(p, &now);
+  g_assert_cmpuint(second->len, ==, 1);
+  /* At most the base rate's 500 ms of debt, and the queue limit bounds it. */
+  g_assert_cmpint(now - start, <=, AR_PACER_QUEUE_LIMIT_US + G_TIME_SPAN_MILLISECOND);
+  ar_pacer_get_stats(p, &st);
+  g_assert_cmpint(st.max_delay_us, <=, AR_PACER_QUEUE_LIMIT_US + 2 * G_TIME_SPAN_MILLISECOND);
+}
+
 /* A key frame's first packet drops the older frames still queued; events stay. */
 static void
 test_key_flush(void)
@@ -500,6 +525,7 @@ main(int argc, char **argv)
   g_test_add_func("/media/pacer/events-in-order", test_events_in_order);
   g_test_add_func("/media/pacer/charge", test_charge);
   g_test_add_func("/media/pacer/queue-limit", test_queue_limit);
+  g_test_add_func("/media/pacer/drain-no-debt", test_drain_no_debt);
   g_test_add_func("/media/pacer/key-flush", test_key_flush);
   g_test_add_func("/media/pacer/overflow", test_overflow);
   g_test_add_func("/media/pacer/random", test_random);
