@@ -48,24 +48,6 @@ GstRTPHeaderExtension *ar_playout_delay_new(guint min_ms, guint max_ms);
 /* The extension's 3 bytes for @min_ms..@max_ms into @data; 0 if @size is short. */
 gsize ar_playout_delay_pack(guint min_ms, guint max_ms, guint8 *data, gsize size);
 
-/* ---- video pacer (ar-pace-element.c, around ar-pacer.c) ---- */
-
-typedef struct _ArPacerStats ArPacerStats;
-#define AR_TYPE_PACE (ar_pace_get_type())
-G_DECLARE_FINAL_TYPE(ArPace, ar_pace, AR, PACE, GstElement)
-/* FALSE when ANYROOM_PACER=0 or off (the bench's before/after runs). */
-gboolean ar_pace_enabled(void);
-/* A pacer element (floating) for RTP of one stream, pacing at first for
- * @target_kbps. */
-GstElement *ar_pace_new(const char *name, guint target_kbps);
-/* The bandwidth controller's target; any thread. */
-void ar_pace_set_target(ArPace *pace, guint target_kbps);
-/* @bytes sent around the pacer (retransmissions); any thread. */
-void ar_pace_charge(ArPace *pace, gsize bytes);
-/* The payloader's next input with this PTS is a key frame. */
-void ar_pace_mark_key(ArPace *pace, GstClockTime pts);
-void ar_pace_get_stats(ArPace *pace, ArPacerStats *stats);
-
 /* ---- encoder (ar-encoder.c) ---- */
 
 /* Builds (floating reference) "scale ! rate ! scale caps ! encoder ! caps ! parser ! payloader !

@@ -510,19 +510,6 @@ ar_peer_on_new_transceiver(GstElement *webrtc, GstWebRTCRTPTransceiver *trans, g
 
 /* ---- SEND: capture and encode ---- */
 
-/* The encoder's thread: the pacer learns which frames are key frames (not
- * every payloader marks its packets). */
-static GstPadProbeReturn
-ar_peer_key_frame_probe(GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
-{
-  GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER(info);
-
-  (void)pad;
-  if (!GST_BUFFER_FLAG_IS_SET(buffer, GST_BUFFER_FLAG_DELTA_UNIT))
-    ar_pace_mark_key(user_data, GST_BUFFER_PTS(buffer));
-  return GST_PAD_PROBE_OK;
-}
-
 static gboolean
 ar_peer_link_to_webrtc(ArPeer *peer, GstElement *src, const char *kind, GstCaps *codec_caps,
                        GstPad **pad_out, GError **error)
@@ -605,19 +592,7 @@ ar_peer_build_send(ArPeer *peer, ArMediaEngine *engine, GError **error)
                 "Cannot link the camera to the %s encoder", encoder->factory);
     return FALSE;
   }
-  /* The pacer between the payloader and webrtcbin (ar-pace-element.c). */
-  GstElement *vout = venc;
-  if (ar_pace_enabled()) {
-    vout = ar_pace_new("video-pace", cfg->video_bitrate_kbps);
-    gst_bin_add(GST_BIN(peer->pipeline), vout);
-    peer->video_pace = AR_PACE(vout);
-    if (!gst_element_link(venc, vout)) {
-      g_set_error(error, AR_MEDIA_ERROR, AR_MEDIA_ERROR_PIPELINE,
-                  "Cannot link the video encoder to its pacer");
-      return FALSE;
-    }
-  }
-  if (!ar_peer_link_to_webrtc(peer, vout, "video", vcaps, &peer->video_send_pad, error))
+  if (!ar_peer_link_to_webrtc(peer, venc, "video", vcaps, &peer->video_send_pad, error))
     return FALSE;
 
   /* One buffer per encoded frame enters the payloader. */
@@ -627,9 +602,6 @@ ar_peer_build_send(ArPeer *peer, ArMediaEngine *engine, GError **error)
     encoded = gst_element_get_static_pad(pay_in, "sink");
     ar_track_probe_attach_video(ar_peer_stats_get_probe(peer->stats, "video"), encoded);
     gst_pad_add_probe(encoded, GST_PAD_PROBE_TYPE_BUFFER, ar_peer_first_video_probe, peer, NULL);
-    if (peer->video_pace != NULL)
-      gst_pad_add_probe(encoded, GST_PAD_PROBE_TYPE_BUFFER, ar_peer_key_frame_probe,
-                        peer->video_pace, NULL);
     if (ar_media_engine_has_video_sink(engine)) {
       /* Our self view: the frames we send (black while the camera is off). */
       peer->tap = ar_video_tap_new(engine, peer->label, TRUE, encoder->codec, peer->context);

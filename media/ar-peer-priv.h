@@ -40,7 +40,6 @@ struct _ArPeer {
   GstElement *video_source; /* SEND: our consumer bins of it (in the pipeline) */
   GstElement *audio_source;
   GstElement *video_encode; /* SEND: the encoder bin (in the pipeline) */
-  ArPace *video_pace;       /* SEND: its pacer (in the pipeline), or NULL (ANYROOM_PACER=0) */
   ArRate *rate;             /* SEND: the bandwidth controller (ar-peer-rate.c) */
   GSource *rate_timer;      /* SEND, while CONNECTED: its tick */
   GObject *rtp_session;     /* SEND: the bundle's RTPSession, for its feedback */
@@ -56,7 +55,6 @@ struct _ArPeer {
   gint rtx_target_kbps;
   gint rtx_dropped;
   gint rtx_dropped_seen;     /* main context */
-  guint64 pace_dropped_seen; /* main context: the pacer's drops at the last tick */
   gint64 rtx_key_us;         /* main context: the last key frame asked for instead */
   guint remb_seen;           /* main context: remb_count at the last tick */
   GstElement *speaker_input; /* RECV: the room's speaker (in audio_out) */

@@ -7,7 +7,6 @@
  * what we sent, and applies its answer to the encoder: the bitrate, and below
  * thresholds a smaller picture and a lower frame rate.
  */
-#include "ar-pacer.h"
 #include "ar-peer-priv.h"
 
 #include <gst/rtp/rtp.h>
@@ -196,9 +195,6 @@ ar_peer_rtx_fits(ArPeer *peer, gsize bytes)
     return FALSE;
   }
   peer->rtx_tokens -= (double)bytes;
-  /* The pacer counts them too: the video waits while they go. */
-  if (peer->video_pace != NULL)
-    ar_pace_charge(peer->video_pace, bytes);
   return TRUE;
 }
 
@@ -289,8 +285,6 @@ ar_peer_rate_apply(ArPeer *peer, guint old_kbps, ArRateLevel old_level, const ch
     return;
   cfg = ar_media_engine_get_config(peer->engine);
   g_atomic_int_set(&peer->rtx_target_kbps, (gint)kbps);
-  if (peer->video_pace != NULL)
-    ar_pace_set_target(peer->video_pace, kbps);
   ar_encoder_set_bitrate(peer->video_encode, ar_media_engine_get_encoder(peer->engine), kbps);
   if (level != old_level) {
     guint w = 0, h = 0, fps = 0;
@@ -311,27 +305,6 @@ ar_peer_rate_apply(ArPeer *peer, guint old_kbps, ArRateLevel old_level, const ch
     g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "AR_MEDIA", "bandwidth", "MESSAGE",
                      "peer %s: video bitrate %u -> %u kbit/s (%s; %s)", peer->label, old_kbps, kbps,
                      ar_rate_limit_to_string(ar_rate_get_limit(peer->rate)), why);
-}
-
-/* What the pacer dropped since the last tick (older frames a key frame made
- * useless), in the log. */
-static void
-ar_peer_rate_log_pacer(ArPeer *peer)
-{
-  ArPacerStats st;
-
-  if (peer->video_pace == NULL)
-    return;
-  ar_pace_get_stats(peer->video_pace, &st);
-  if (st.packets_dropped == peer->pace_dropped_seen)
-    return;
-  g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "AR_MEDIA", "bandwidth", "MESSAGE",
-                   "peer %s: the pacer dropped %" G_GUINT64_FORMAT
-                   " queued packets of frames before a key frame (%" G_GUINT64_FORMAT
-                   " overflows; the longest wait %" G_GINT64_FORMAT " ms)",
-                   peer->label, st.packets_dropped - peer->pace_dropped_seen, st.overflows,
-                   st.max_delay_us / 1000);
-  peer->pace_dropped_seen = st.packets_dropped;
 }
 
 static gboolean
@@ -385,7 +358,6 @@ ar_peer_rate_tick(gpointer data)
                        "peer %s: a key frame instead of the retransmissions not sent", peer->label);
     }
   }
-  ar_peer_rate_log_pacer(peer);
   tracks = ar_peer_stats_snapshot(peer->stats);
   video = ar_peer_rate_video(tracks);
   if (video == NULL ||
