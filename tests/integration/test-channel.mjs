@@ -237,7 +237,10 @@ after(async () => {
 const stateFile = () => fs.readFileSync(path.join(STATE, 'update', 'channel-state'), 'utf8');
 
 step('a good channel file is accepted: the offered release shows in the status, the serial is kept on disk', async () => {
-  const c = await channelUntil('serial 10 accepted', (x) => x.serial === 10);
+  // The install step follows the offer from an idle callback: a status read in between shows
+  // the offer with the install step still 'idle' (seen on a loaded machine).
+  const c = await channelUntil('serial 10 accepted and its install step decided',
+    (x) => x.serial === 10 && x.install && x.install.state !== 'idle');
   assert.equal(c.name, 'stable');
   assert.equal(c.url_host, '127.0.0.1', 'the origin is shown by its host only');
   assert.equal(c.error, null);
