@@ -16,6 +16,7 @@ import path from 'node:path';
 import { startJanus } from '../lab/janus.mjs';
 import { launchParticipant } from '../lab/participant.mjs';
 import { LAB, buildDir, mkTemp, run, sleep, startAnyroomd, startProcess, tail } from '../lab/lab.mjs';
+import { writeNginxConf } from '../lab/nginx.mjs';
 import { certPins, launchAdminBrowser, pinnedRequest } from '../lab/admin-browser.mjs';
 import { event, utc, vcalendar } from '../lab/calendar/caldav-events.mjs';
 import { ctlFail, stepper, until, waitState } from './common.mjs';
@@ -143,20 +144,8 @@ function writeFeed() {
 }
 
 async function startNginx() {
-  const conf = path.join(TMP, 'nginx.conf');
-  fs.writeFileSync(conf, `
-daemon off;
-user root;
-pid ${TMP}/nginx.pid;
-error_log ${TMP}/nginx-error.log info;
-events { worker_connections 64; }
-http {
+  const conf = writeNginxConf(TMP, `
   access_log ${TMP}/nginx-access.log;
-  client_body_temp_path ${TMP}/nginx-body;
-  proxy_temp_path ${TMP}/nginx-proxy;
-  fastcgi_temp_path ${TMP}/nginx-fastcgi;
-  uwsgi_temp_path ${TMP}/nginx-uwsgi;
-  scgi_temp_path ${TMP}/nginx-scgi;
   types { text/calendar ics; }
   server {
     listen 127.0.0.1:${NGINX_PORT} ssl;
@@ -164,7 +153,6 @@ http {
     ssl_certificate_key ${radicale.dir}/server.key;
     root ${TMP}/www;
   }
-}
 `);
   const p = startProcess('nginx', ['-c', conf, '-e', path.join(TMP, 'nginx-error.log')], { logFile: path.join(TMP, 'nginx.log') });
   await until('nginx', async () => {

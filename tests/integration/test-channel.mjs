@@ -19,6 +19,7 @@ import net from 'node:net';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { buildDir, mkTemp, run, startAnyroomd, startProcess, tail } from '../lab/lab.mjs';
+import { writeNginxConf } from '../lab/nginx.mjs';
 import { stepper, until } from './common.mjs';
 
 const { step, failed } = stepper({ timeout: 120000 });
@@ -106,21 +107,9 @@ async function makeTls() {
 }
 
 async function startNginx() {
-  const conf = path.join(TMP, 'nginx.conf');
-  fs.writeFileSync(conf, `
-daemon off;
-user root;
-pid ${TMP}/nginx.pid;
-error_log ${TMP}/nginx-error.log info;
-events { worker_connections 64; }
-http {
+  const conf = writeNginxConf(TMP, `
   log_format ranges '$status $body_bytes_sent "$http_range" $uri';
   access_log ${TMP}/nginx-access.log ranges;
-  client_body_temp_path ${TMP}/nginx-body;
-  proxy_temp_path ${TMP}/nginx-proxy;
-  fastcgi_temp_path ${TMP}/nginx-fastcgi;
-  uwsgi_temp_path ${TMP}/nginx-uwsgi;
-  scgi_temp_path ${TMP}/nginx-scgi;
   types { application/octet-stream manifest; }
   server {
     listen 127.0.0.1:${PORT} ssl;
@@ -129,7 +118,6 @@ http {
     root ${WWW};
     include ${TMP}/nginx-extra.conf;
   }
-}
 `);
   if (!fs.existsSync(path.join(TMP, 'nginx-extra.conf'))) fs.writeFileSync(path.join(TMP, 'nginx-extra.conf'), '');
   const p = startProcess('nginx', ['-c', conf, '-e', path.join(TMP, 'nginx-error.log')], { logFile: path.join(TMP, 'nginx.log') });

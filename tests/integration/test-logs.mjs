@@ -20,6 +20,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { buildDir, mkTemp, run, startAnyroomd, startProcess, tail } from '../lab/lab.mjs';
+import { writeNginxConf } from '../lab/nginx.mjs';
 import { certPins, launchAdminBrowser, pinnedRequest } from '../lab/admin-browser.mjs';
 import { ctlFail, stepper, until } from './common.mjs';
 
@@ -427,19 +428,8 @@ step('journal-remote behind nginx requiring a client certificate: a room with on
   j.p = startProcess(JOURNAL_REMOTE, [`--listen-http=127.0.0.1:${HTTP_PORT}`, `--output=${j.out}/`], { logFile: j.log });
   const n = path.join(TMP, 'nginx');
   fs.mkdirSync(n, { recursive: true });
-  fs.writeFileSync(path.join(n, 'nginx.conf'), `
-daemon off;
-user root;
-pid ${n}/nginx.pid;
-error_log ${n}/error.log info;
-events { worker_connections 64; }
-http {
-  access_log ${n}/access.log;
-  client_body_temp_path ${n}/body;
-  proxy_temp_path ${n}/proxy;
-  fastcgi_temp_path ${n}/fastcgi;
-  uwsgi_temp_path ${n}/uwsgi;
-  scgi_temp_path ${n}/scgi;
+  const conf = writeNginxConf(n, `
+  access_log ${n}/nginx-access.log;
   keepalive_timeout 1s;
   server {
     listen 127.0.0.1:${PROXY_PORT} ssl;
@@ -449,12 +439,11 @@ http {
     ssl_verify_client on;
     location = /upload { proxy_pass http://127.0.0.1:${HTTP_PORT}; }
   }
-}
 `);
-  const proxy = { p: startProcess('nginx', ['-c', path.join(n, 'nginx.conf'), '-e', path.join(n, 'error.log')], { logFile: path.join(n, 'nginx.out') }) };
+  const proxy = { p: startProcess('nginx', ['-c', conf, '-e', path.join(n, 'nginx-error.log')], { logFile: path.join(n, 'nginx.out') }) };
   proxies.push(proxy);
   await until('nginx and journal-remote listening', async () => {
-    if (proxy.p.exited) throw new Error(`nginx exited: ${tail(path.join(n, 'error.log'), 10)}`);
+    if (proxy.p.exited) throw new Error(`nginx exited: ${tail(path.join(n, 'nginx-error.log'), 10)}`);
     if (j.p.exited) throw new Error(`journal-remote exited: ${tail(j.log, 10)}`);
     return (await portOpen(PROXY_PORT)) && (await portOpen(HTTP_PORT));
   }, 20000);
@@ -592,7 +581,7 @@ after(async () => {
     fs.mkdirSync(OUT, { recursive: true });
     for (const [n, d] of Object.entries(rooms)) fs.copyFileSync(d.log, path.join(OUT, `anyroomd-${n}.log`));
     if (fs.existsSync(path.join(TMP, 'admin-logs-remote.png'))) fs.copyFileSync(path.join(TMP, 'admin-logs-remote.png'), path.join(OUT, 'admin-logs-remote.png'));
-    if (fs.existsSync(path.join(TMP, 'nginx', 'error.log'))) fs.copyFileSync(path.join(TMP, 'nginx', 'error.log'), path.join(OUT, 'nginx-error.log'));
+    if (fs.existsSync(path.join(TMP, 'nginx', 'nginx-error.log'))) fs.copyFileSync(path.join(TMP, 'nginx', 'nginx-error.log'), path.join(OUT, 'nginx-error.log'));
     for (const j of Object.values(journals)) {
       if (fs.existsSync(j.log)) fs.copyFileSync(j.log, path.join(OUT, `journal-${j.name}.out`));
       const exp = await run('journalctl', ['--directory', j.out, '-o', 'short-precise', '--no-pager'], { timeoutMs: 20000 });

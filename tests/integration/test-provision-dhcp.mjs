@@ -26,6 +26,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { buildDir, mkTemp, run, startAnyroomd, startProcess, tail } from '../lab/lab.mjs';
+import { writeNginxConf } from '../lab/nginx.mjs';
 import { stepper, until } from './common.mjs';
 import { PROVISION_TOOL as TOOL, auditLines as readAudit, roomRequest, signProvisioning } from './provision-common.mjs';
 
@@ -113,21 +114,9 @@ async function makeServersNet() {
 }
 
 async function startNginx() {
-  const conf = path.join(TMP, 'nginx.conf');
-  fs.writeFileSync(conf, `
-daemon off;
-user root;
-pid ${TMP}/nginx.pid;
-error_log ${TMP}/nginx-error.log info;
-events { worker_connections 64; }
-http {
+  const conf = writeNginxConf(TMP, `
   log_format plain '$server_port $status $body_bytes_sent $request_uri';
   access_log ${TMP}/nginx-access.log plain;
-  client_body_temp_path ${TMP}/nginx-body;
-  proxy_temp_path ${TMP}/nginx-proxy;
-  fastcgi_temp_path ${TMP}/nginx-fastcgi;
-  uwsgi_temp_path ${TMP}/nginx-uwsgi;
-  scgi_temp_path ${TMP}/nginx-scgi;
   default_type application/octet-stream;
   server {
     listen ${SERVER}:${HTTPS_PORT} ssl;
@@ -139,7 +128,6 @@ http {
     listen ${SERVER}:${HTTP_PORT};
     root ${WWW};
   }
-}
 `);
   nginx = startProcess(...inServers('nginx', ['-c', conf]), { logFile: path.join(TMP, 'nginx.log') });
   await until('nginx', async () => (await run(...inServers('bash', ['-c', `exec 3<>/dev/tcp/${SERVER}/${HTTPS_PORT}`]), { timeoutMs: 5000 })).code === 0, 10000, 100);
