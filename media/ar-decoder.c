@@ -134,6 +134,24 @@ ar_decoder_attach(GstElement *decodebin, const char *const *preference)
                         g_strdupv((char **)preference), ar_decoder_free_preference, 0);
 }
 
+GstElement *
+ar_decoder_make(const char *const *preference, const char *media_type, const char *fallback)
+{
+  g_autoptr(GstCaps) caps = gst_caps_new_empty_simple(media_type);
+
+  for (gsize i = 0; preference != NULL && preference[i] != NULL; i++) {
+    g_autoptr(GstElementFactory) f = gst_element_factory_find(preference[i]);
+    GstElement *dec;
+
+    if (f == NULL || !ar_decoder_factory_is_decoder(f) ||
+        !gst_element_factory_can_sink_any_caps(f, caps))
+      continue;
+    if ((dec = gst_element_factory_create(f, NULL)) != NULL)
+      return dec;
+  }
+  return gst_element_factory_make(fallback, NULL);
+}
+
 gboolean
 ar_decoder_is_decoder(GstElement *element)
 {

@@ -79,6 +79,11 @@ GList *ar_decoder_sort(const GList *factories, const char *const *preference);
  * its autoplug-sort signal: this decodebin only, never the global ranks.
  * NULL or empty: nothing is connected (GStreamer's ranks). */
 void ar_decoder_attach(GstElement *decodebin, const char *const *preference);
+/* A decoder for @media_type (e.g. "audio/x-opus") where no decodebin is used: the first of
+ * @preference that is a decoder taking it, else @fallback (what decodebin's ranks pick); NULL if
+ * neither can be made. */
+GstElement *ar_decoder_make(const char *const *preference, const char *media_type,
+                            const char *fallback);
 /* TRUE if @element's factory classifies it as a decoder. */
 gboolean ar_decoder_is_decoder(GstElement *element);
 /* The factory name of the decoder inside @bin (recursively), or NULL. */

@@ -354,25 +354,6 @@ ar_peer_on_deep_element_added(GstBin *bin, GstBin *sub_bin, GstElement *element,
     g_object_set(element, "wait-for-keyframe", FALSE, NULL);
 }
 
-/* The Opus decoder for received audio: the first of the preference that takes Opus, else opusdec
- * (what decodebin's ranks pick). */
-static GstElement *
-ar_peer_make_opus_decoder(ArPeer *peer)
-{
-  g_autoptr(GstCaps) opus = gst_caps_new_empty_simple("audio/x-opus");
-
-  for (guint i = 0; peer->decoders != NULL && peer->decoders[i] != NULL; i++) {
-    g_autoptr(GstElementFactory) f = gst_element_factory_find(peer->decoders[i]);
-    GstElement *dec;
-
-    if (f == NULL || !gst_element_factory_can_sink_any_caps(f, opus))
-      continue;
-    if ((dec = gst_element_factory_create(f, NULL)) != NULL)
-      return dec;
-  }
-  return gst_element_factory_make("opusdec", NULL);
-}
-
 /* Streaming thread: received Opus, depayloaded and decoded by name into the speaker's chain, not
  * through a decodebin: for one known codec it only added its plugin, typefinding and a bin to a
  * call's memory (docs/decisions.md "Media efficiency"). FALSE when the chain cannot be made or
@@ -385,7 +366,7 @@ ar_peer_decode_opus(ArPeer *peer, GstPad *pad)
   g_autofree char *decoder = NULL;
 
   depay = gst_element_factory_make("rtpopusdepay", NULL);
-  dec = ar_peer_make_opus_decoder(peer);
+  dec = ar_decoder_make((const char *const *)peer->decoders, "audio/x-opus", "opusdec");
   g_mutex_lock(&peer->out_lock);
   if (depay != NULL && dec != NULL && peer->audio_out != NULL && !peer->audio_out_used) {
     peer->audio_out_used = TRUE;

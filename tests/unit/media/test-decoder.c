@@ -242,6 +242,31 @@ test_decodebin_preference_for_other_caps(void)
 
 /* ---- the engine carries the preference ---- */
 
+/* Without a decodebin (received Opus): the preference's first decoder that takes the type, else
+ * the fallback; names that are unknown, not decoders or for other types are passed over. */
+static void
+test_make(void)
+{
+  const char *const none[] = {"no-such-decoder", "rtpopusdepay", "avdec_h264", NULL};
+  const char *const ff[] = {"avdec_h264", "avdec_opus", NULL};
+  GstElement *dec = ar_decoder_make(none, "audio/x-opus", "opusdec");
+
+  g_assert_nonnull(dec);
+  g_assert_cmpstr(GST_OBJECT_NAME(gst_element_get_factory(dec)), ==, "opusdec");
+  gst_object_unref(gst_object_ref_sink(dec));
+  dec = ar_decoder_make(NULL, "audio/x-opus", "opusdec");
+  g_assert_cmpstr(GST_OBJECT_NAME(gst_element_get_factory(dec)), ==, "opusdec");
+  gst_object_unref(gst_object_ref_sink(dec));
+  g_assert_null(ar_decoder_make(none, "audio/x-opus", "no-such-fallback"));
+  if (gst_element_factory_find("avdec_opus") == NULL) {
+    g_test_message("no avdec_opus: the preferred-decoder case is not checked");
+    return;
+  }
+  dec = ar_decoder_make(ff, "audio/x-opus", "opusdec");
+  g_assert_cmpstr(GST_OBJECT_NAME(gst_element_get_factory(dec)), ==, "avdec_opus");
+  gst_object_unref(gst_object_ref_sink(dec));
+}
+
 static void
 test_engine_copies(void)
 {
@@ -288,6 +313,7 @@ main(int argc, char **argv)
   g_test_add_func("/media/decoder/decodebin/h264", test_decodebin_h264);
   g_test_add_func("/media/decoder/decodebin/preference-for-other-caps",
                   test_decodebin_preference_for_other_caps);
+  g_test_add_func("/media/decoder/make", test_make);
   g_test_add_func("/media/decoder/engine-copies", test_engine_copies);
   return g_test_run();
 }
