@@ -160,6 +160,20 @@ retry_now(gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* A refusal in the audit log unless it is the one in *@last (kept there): the same refusal at
+ * each look or retry is not repeated. TRUE if it is new. */
+static gboolean
+audit_once(ArProvisionDhcp *p, char **last, const char *source, const char *why)
+{
+  if (g_strcmp0(*last, why) == 0)
+    return FALSE;
+  g_free(*last);
+  *last = g_strdup(why);
+  if (ar_web_private_dir(p->state_dir, NULL))
+    ar_provision_audit(p->state_dir, "provision_refused", source, FALSE, why);
+  return TRUE;
+}
+
 /* One line for each failure; a refusal of what the server gave (its file) is
  * audited too, once until it changes (not at each retry). */
 static void
@@ -172,12 +186,8 @@ failed(ArProvisionDhcp *p, const char *why, gboolean refusal)
       ar_update_jitter(ar_channel_poll_delay(p->backoff_max_s, p->backoff_min_s, p->failures));
   g_warning("provision: %s: %s (try %u; again in %u s; the room stays as it is)", p->source, why,
             p->failures, delay);
-  if (refusal && g_strcmp0(p->audited, why) != 0) {
-    g_free(p->audited);
-    p->audited = g_strdup(why);
-    if (ar_web_private_dir(p->state_dir, NULL))
-      ar_provision_audit(p->state_dir, "provision_refused", p->source, FALSE, why);
-  }
+  if (refusal)
+    audit_once(p, &p->audited, p->source, why);
   g_clear_handle_id(&p->retry, g_source_remove);
   p->retry = g_timeout_add_seconds(delay, retry_now, p);
 }
@@ -300,13 +310,8 @@ check(ArProvisionDhcp *p)
   g_autofree char *url = NULL;
   if (!find_url(p->leases_dir, &url, &error)) {
     /* The option is there but refused: once until it changes. */
-    if (g_strcmp0(p->reported, error->message) != 0) {
-      g_free(p->reported);
-      p->reported = g_strdup(error->message);
+    if (audit_once(p, &p->reported, "dhcp", error->message))
       g_warning("provision: dhcp: %s (the room stays as it is)", error->message);
-      if (ar_web_private_dir(p->state_dir, NULL))
-        ar_provision_audit(p->state_dir, "provision_refused", "dhcp", FALSE, error->message);
-    }
     return;
   }
   g_clear_pointer(&p->reported, g_free);
