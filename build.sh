@@ -135,7 +135,17 @@ for line in open(sys.argv[1]):
     res = r.get("result")
     if res in ("OK", "EXPECTEDFAIL"): p += 1
     elif res == "SKIP": s += 1
-    else: f += 1
+    else:
+        f += 1
+        # --print-errorlogs shows stderr only; a TAP test says why a step failed on stdout.
+        out = (r.get("stdout") or "").splitlines()
+        bad = [i for i, l in enumerate(out) if l.lstrip().startswith("not ok")]
+        if bad:
+            print(f"--- {r.get('name')}: the failed steps' TAP ---")
+            for i in bad:
+                # The YAML block below "not ok" says why (failureType, error, stack), up to "...".
+                end = next((j for j in range(i + 1, min(len(out), i + 40)) if out[j].strip() == "..."), i + 40)
+                print("\n".join(out[i:end + 1]))
 print(f"{p} passed, {f} failed" + (f", {s} skipped" if s else ""))
 PY
   return $rc

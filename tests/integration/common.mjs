@@ -6,11 +6,31 @@ import { waitFor } from '../lab/participant.mjs';
 // logs). onFail(error) runs on a failure, always() after every step.
 export function stepper({ timeout = 120000, onFail = null, always = null } = {}) {
   let anyFailed = false;
+  let current = null;
+  // An error thrown outside a step's own chain (an event handler, a promise nobody awaits) fails
+  // the running step through node:test, which says so on stdout only: say it on stderr too.
+  const stray = (kind) => (e) => {
+    anyFailed = true;
+    console.error(`# ${kind} during step ${JSON.stringify(current)}:\n${String(e && e.stack || e).replace(/^/gm, '#   ')}`);
+  };
+  process.on('uncaughtException', stray('uncaught exception'));
+  process.on('unhandledRejection', stray('unhandled rejection'));
   const step = (name, fn, stepTimeout = timeout) =>
     test(name, { timeout: stepTimeout }, async (t) => {
+      current = name;
+      // A step that runs out of time is cancelled by node:test without an exception here (the
+      // signal also aborts when a step ends: only an abort before that is a cancel).
+      let ended = false;
+      t.signal.addEventListener('abort', () => {
+        if (ended) return;
+        anyFailed = true;
+        console.error(`# step cancelled (timeout ${stepTimeout} ms or the run ended): ${name}`);
+      });
       try {
         await fn(t);
+        ended = true;
       } catch (e) {
+        ended = true;
         anyFailed = true;
         // On stderr too: meson reads stdout as TAP and shows only stderr in a failed run's log.
         console.error(`# step failed: ${name}\n${String(e && e.stack || e).replace(/^/gm, '#   ')}`);
@@ -50,11 +70,13 @@ export function statusSummary(s) {
 }
 
 // Waits (bounded) until anyroomd reports @state; returns that status.
-export async function waitState(daemon, state, { timeoutMs = 10000, intervalMs = 200 } = {}) {
+// @failOn: states that end the wait at once (a join that already failed will not connect).
+export async function waitState(daemon, state, { timeoutMs = 10000, intervalMs = 200, failOn = [] } = {}) {
   let last = null;
   try {
     return await waitFor(`anyroomd state ${state}`, async () => {
       last = await daemon.status();
+      if (failOn.includes(last.state)) throw new Error(`anyroomd went ${last.state}, not ${state}`);
       return last.state === state ? last : null;
     }, { timeoutMs, intervalMs });
   } catch (e) {

@@ -78,7 +78,7 @@ async function join(t, query) {
   app.reports.length = 0;
   const t0 = Date.now();
   joinRun = daemon.ctl('join', `${app.url}/meet?scenario=direct${query}`, '--timeout', '90');
-  const s = await waitState(daemon, 'connected', { timeoutMs: 90000 }).catch((e) => {
+  const s = await waitState(daemon, 'connected', { timeoutMs: 90000, failOn: ['failed'] }).catch((e) => {
     throw new Error(`${e.message}; the page reported: ${JSON.stringify(app.reports.filter((x) => x.event !== 'tracks'))}`);
   });
   assert.equal(s.provider, 'fixture-app');
@@ -125,7 +125,10 @@ async function outboundVideo(t, want, n = 5) {
     last = await daemon.status();
     const tr = tracksOf(last, { kind: 'video', direction: 'send' })[0];
     return tr && tr.width > 0 && (!want || (tr.width === want[0] && tr.height === want[1])) ? tr : null;
-  }, { timeoutMs: 40000, intervalMs: 1000 }).catch((e) => { throw new Error(`${e.message}; ${last && statusSummary(last)}`); });
+  }, { timeoutMs: 40000, intervalMs: 1000 }).catch((e) => {
+    const lb = app.reports.filter((x) => x.event.startsWith('loopback'));
+    throw new Error(`${e.message}; ${last && statusSummary(last)}; the page's loopback: ${JSON.stringify(lb)}`);
+  });
   const readings = [first];
   for (let i = 0; i < n; i++) {
     await sleep(2000);

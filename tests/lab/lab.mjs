@@ -59,6 +59,8 @@ export function run(cmd, args, { env = process.env, timeoutMs = 60000, input = n
     child.stderr.on('data', (d) => { stderr += d; });
     const timer = setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, timeoutMs);
     child.on('error', (e) => { stderr += `spawn error: ${e.message}\n`; });
+    // A child that exits before reading its input: EPIPE here, not an uncaught exception.
+    child.stdin.on('error', (e) => { stderr += `stdin: ${e.message}\n`; });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       resolve({ code, signal, stdout, stderr, ms: performance.now() - t0, timedOut });
@@ -152,7 +154,10 @@ export async function startAnyroomd({ tmp, board = 'host', extraArgs = [], timeo
     ctl: (...a) => anyroomctl(socket, a, { bin: ctlBin }),
     async status() {
       const r = await anyroomctl(socket, ['status', '--json'], { timeoutMs: 10000, bin: ctlBin });
-      if (r.code !== 0) throw new Error(`anyroomctl status --json exited ${r.code}: ${r.stderr.trim()}`);
+      if (r.code !== 0) {
+        throw new Error(`anyroomctl status --json exited ${r.code}: ${r.stderr.trim()}` +
+          (p.exited ? `; anyroomd exited: ${JSON.stringify(p.exited)}` : ''));
+      }
       try {
         return JSON.parse(r.stdout);
       } catch (e) {

@@ -51,6 +51,8 @@ export async function startWebDev({ tmp, timeoutMs = 20000 } = {}) {
   let stderr = '';
   child.stderr.on('data', (d) => { stderr += d; if (stderr.length > 65536) stderr = stderr.slice(-32768); });
   child.on('exit', (code, sig) => { dev.exited = { code, sig }; });
+  // Written to after it exited: EPIPE, which the next command reports (dev.exited).
+  child.stdin.on('error', (e) => { stderr += `stdin: ${e.message}\n`; });
   const rl = readline.createInterface({ input: child.stdout });
   const waiters = [];
   rl.on('line', (line) => {
