@@ -77,7 +77,8 @@ typedef struct {
   GPtrArray *tracks;      /* ArTrackInfo*: the last statistics */
   GHashTable *last_bytes; /* "source/kind/direction" -> bytes at last_stats_us */
   gint64 last_stats_us;
-  GError *end_error; /* why it ends (NULL: a leave) */
+  guint capture_restarted, capture_lost; /* the page's camera, as last logged */
+  GError *end_error;                     /* why it ends (NULL: a leave) */
   gboolean leaving;
   gboolean mic_muted, camera_enabled;
   char *attention; /* the last needs-attention message */
@@ -585,6 +586,18 @@ on_stats(ArBrowser *b, JsonNode *result, const GError *error, gpointer data)
                          GSIZE_TO_POINTER((gsize)t->stats.bytes + 1));
   }
   c->last_stats_us = now;
+  guint restarted, lost;
+  if (ar_web_page_stats_capture(result, &restarted, &lost)) {
+    if (restarted > c->capture_restarted)
+      g_message("web: the page's camera track was renewed after Chromium's capture lost it "
+                "(%u in this call)",
+                restarted);
+    if (lost > c->capture_lost)
+      g_warning("web: the page's camera track ended and could not be renewed: the meeting gets "
+                "no picture from the room until the page opens the camera again");
+    c->capture_restarted = restarted;
+    c->capture_lost = lost;
+  }
   g_ptr_array_unref(c->tracks);
   c->tracks = g_steal_pointer(&tracks);
 }

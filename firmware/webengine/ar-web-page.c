@@ -2,6 +2,7 @@
 #include "ar-web-page.h"
 
 #include "ar-api-call.h"
+#include "ar-web-page-init.h"
 
 #include <math.h>
 #include <string.h>
@@ -271,55 +272,11 @@ ar_web_page_script_probe_expression(const char *script)
                          script);
 }
 
+/* ar-web-page-init.js, built in (embed-js.py). */
 const char *
 ar_web_page_init_script(void)
 {
-  /* Keeps every RTCPeerConnection the page makes (weakly enough: closed ones
-   * are skipped and dropped), under a name the page is unlikely to use. The
-   * wrapper stays a real RTCPeerConnection: instanceof and statics hold.
-   * getUserMedia: a NotReadableError ("Could not start video source") is tried
-   * again twice, 0.8 s apart, before the page hears of it. Seen once in a full
-   * test run (2026-12-03) after the capture race was fixed, with the room's
-   * camera listed in the page: the bridge's PipeWire node did not start at the
-   * page's request (not traced yet). The count is in window.__arGumRetries. */
-  return "(() => {\n"
-         "  const md = window.MediaDevices && MediaDevices.prototype;\n"
-         "  if (md && md.getUserMedia && !md.getUserMedia.__arWrapped) {\n"
-         "    const gum = md.getUserMedia;\n"
-         "    let retries = 0;\n"
-         "    Object.defineProperty(window, '__arGumRetries', { get: () => retries });\n"
-         "    const wrapped = function (constraints) {\n"
-         "      const self = this;\n"
-         "      return (async () => {\n"
-         "        for (let i = 0; ; i++) {\n"
-         "          try { return await gum.call(self, constraints); } catch (e) {\n"
-         "            if (i >= 2 || !e || e.name !== 'NotReadableError') throw e;\n"
-         "            retries++;\n"
-         "            await new Promise((r) => setTimeout(r, 800));\n"
-         "          }\n"
-         "        }\n"
-         "      })();\n"
-         "    };\n"
-         "    Object.defineProperty(wrapped, '__arWrapped', { value: true });\n"
-         "    md.getUserMedia = wrapped;\n"
-         "  }\n"
-         "})();\n"
-         "(() => {\n"
-         "  const Orig = window.RTCPeerConnection;\n"
-         "  if (!Orig || Orig.__arWrapped) return;\n"
-         "  const list = [];\n"
-         "  Object.defineProperty(window, '__arPeerConnections', { value: list });\n"
-         "  const Wrapped = function (...args) {\n"
-         "    const pc = new Orig(...args);\n"
-         "    list.push(pc);\n"
-         "    if (list.length > 64) list.shift();\n"
-         "    return pc;\n"
-         "  };\n"
-         "  Wrapped.prototype = Orig.prototype;\n"
-         "  Object.setPrototypeOf(Wrapped, Orig);\n"
-         "  Object.defineProperty(Wrapped, '__arWrapped', { value: true });\n"
-         "  window.RTCPeerConnection = Wrapped;\n"
-         "})();";
+  return ar_web_page_init_js;
 }
 
 const char *
@@ -359,7 +316,9 @@ ar_web_page_stats_expression(void)
          "      if (out.length >= 32) return;\n"
          "    });\n"
          "  }\n"
-         "  return out.slice(0, 32);\n"
+         "  const cap = window.__arCapture || {};\n"
+         "  return [{ source: 'page', kind: 'capture', restarted: cap.restarted || 0,\n"
+         "            lost: cap.lost || 0 }, ...out.slice(0, 31)];\n"
          "})()";
 }
 
@@ -388,6 +347,30 @@ copy_str(char *dst, gsize size, JsonObject *o, const char *name)
     if (g_ascii_isalnum(*v) || *v == '-' || *v == '_' || *v == '.')
       dst[n++] = *v;
   dst[n] = '\0';
+}
+
+gboolean
+ar_web_page_stats_capture(JsonNode *answer, guint *restarted, guint *lost)
+{
+  *restarted = *lost = 0;
+  if (!answer || !JSON_NODE_HOLDS_ARRAY(answer))
+    return FALSE;
+  JsonArray *a = json_node_get_array(answer);
+  guint n = MIN(json_array_get_length(a), 32);
+  for (guint i = 0; i < n; i++) {
+    JsonNode *e = json_array_get_element(a, i);
+    if (!JSON_NODE_HOLDS_OBJECT(e))
+      continue;
+    JsonObject *o = json_node_get_object(e);
+    char kind[16];
+    copy_str(kind, sizeof kind, o, "kind");
+    if (!g_str_equal(kind, "capture"))
+      continue;
+    *restarted = (guint)num(o, "restarted", 0, 0, 1000000);
+    *lost = (guint)num(o, "lost", 0, 0, 1000000);
+    return TRUE;
+  }
+  return FALSE;
 }
 
 /* Bitrate and frame rate need two readings; the page's own framesPerSecond

@@ -43,13 +43,20 @@ gboolean ar_web_page_probe_result(JsonNode *answer, ArRecipeState *out);
 char *ar_web_page_script_probe_expression(const char *script);
 
 /* Installed before any page script (Page.addScriptToEvaluateOnNewDocument):
- * keeps the page's RTCPeerConnections so that their statistics can be read. */
+ * keeps the page's RTCPeerConnections so that their statistics can be read,
+ * tries a busy capture again and renews a camera track Chromium's capture
+ * lost (ar-web-page-init.js). */
 const char *ar_web_page_init_script(void);
-/* Answers the page's live inbound/outbound RTP streams as an array. */
+/* Answers the page's live inbound/outbound RTP streams as an array, after
+ * one entry of kind "capture" with the init script's counters. */
 const char *ar_web_page_stats_expression(void);
 /* Appends an ArTrackInfo* per stream of a stats answer to @out (at most 32;
- * malformed entries skipped). */
+ * malformed entries and the "capture" entry skipped). */
 void ar_web_page_stats_to_tracks(JsonNode *answer, GPtrArray *out);
+/* The page's camera tracks renewed after Chromium's capture lost them, and
+ * lost for good, from a stats answer's "capture" entry: FALSE (both 0) when
+ * it has none. Counts are clamped to 0..1000000. */
+gboolean ar_web_page_stats_capture(JsonNode *answer, guint *restarted, guint *lost);
 
 /* The expression that reads the recipe's participants probe (answers
  * {list: [{id, name}], self, count} or null), or NULL if the recipe has

@@ -12,7 +12,10 @@
 //     the page's RTCPeerConnection statistics); its frame rate is printed, never asserted;
 //   - a page asking 720p gets 1280x720 (Chromium scales down within the one format offered);
 //   - a page that asks nothing (video:true) gets what Chromium picks by itself: the engine leaves
-//     the page's constraints alone (printed, and the track is not larger than the camera).
+//     the page's constraints alone (printed, and the track is not larger than the camera);
+//   - Chromium's video capture process ends mid-call (SIGKILL here; a race in its PipeWire camera
+//     code aborts it under load): the page's camera track is renewed by the engine's init script,
+//     the page never hears "ended", its outbound video counts frames again and anyroomd says so.
 // AR_WEB_HD_FPS=60 runs the capture at 60 fps: the node must still offer 30;
 // AR_WEB_HD_CAPTURE=1280x720 a smaller capture: the node offers 1280x720, never more.
 // Runs inside a private network namespace (tests/lab/in-netns.sh), TAP output:
@@ -22,7 +25,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { waitFor } from '../lab/participant.mjs';
-import { LAB, buildDir, mkTemp, run, sleep, startAnyroomd } from '../lab/lab.mjs';
+import { LAB, buildDir, descendants, mkTemp, run, sleep, startAnyroomd } from '../lab/lab.mjs';
 import { startWebApp } from '../lab/webapp/server.mjs';
 import { ctlFail, statusSummary, stepper, tracksOf, waitState } from './common.mjs';
 
@@ -204,5 +207,43 @@ step('a page that asks nothing (video:true) gets Chromium\'s own choice, untouch
   assert.ok(m.settings.width > 0 && m.settings.width <= W && m.settings.height <= H,
     `within the camera's size: ${JSON.stringify(m.settings)}`);
   await outboundVideo(t, null, 2);
+  await leave();
+});
+
+step('Chromium\'s capture process ends mid-call: the page\'s camera comes back by itself', async (t) => {
+  await join(t, '&video=1280x720&loopback=1&degradation=maintain-resolution');
+  const sent = async () => tracksOf(await daemon.status(), { kind: 'video', direction: 'send' })[0];
+  await outboundVideo(t, [1280, 720], 0);
+  // The capture runs in a utility process of the meeting browser (a child of anyroomd's tree).
+  const capture = descendants(String(daemon.pid)).filter((p) => {
+    try { return fs.readFileSync(`/proc/${p.pid}/cmdline`, 'utf8').includes('video_capture'); } catch { return false; }
+  });
+  assert.equal(capture.length, 1, `one video capture process: ${JSON.stringify(capture)}`);
+  const before = await sent();
+  const n = app.reports.length;
+  const t0 = Date.now();
+  process.kill(Number(capture[0].pid), 'SIGKILL');
+  // Frames stop, then count again: the renewed track feeds the same sender (replaceTrack).
+  let stalled = null;
+  const seen = [];
+  const back = await waitFor('the page\'s outbound video to count frames again', async () => {
+    const tr = await sent();
+    seen.push(tr ? `${tr.frames}f ${tr.width}x${tr.height}` : '-');
+    if (!tr) return null;
+    if (stalled === null) { stalled = tr.frames; return null; }
+    return tr.frames > stalled + 30 && tr.width === 1280 ? tr : null;
+  }, { timeoutMs: 30000, intervalMs: 1000 }).catch((e) => {
+    throw new Error(`${e.message}: ${seen.join(', ')}; the page: ${JSON.stringify(app.reports.slice(n).filter((x) => x.event !== 'tracks'))}`);
+  });
+  t.diagnostic(`capture killed: the page sends ${back.width}x${back.height} again after ${Date.now() - t0} ms ` +
+    `(frames ${before.frames} -> ${stalled} at the kill -> ${back.frames})`);
+  const said = await waitFor('anyroomd to log the renewal', async () =>
+    fs.readFileSync(daemon.log, 'utf8').match(/the page's camera track was renewed .*/), { timeoutMs: 10000 });
+  t.diagnostic(`anyroomd: ${said[0]}`);
+  const after = app.reports.slice(n);
+  assert.deepEqual(after.filter((x) => x.event === 'track-ended'), [], 'the page did not hear "ended"');
+  const lastTracks = after.filter((x) => x.event === 'tracks').pop();
+  assert.ok(lastTracks && lastTracks.tracks.every((x) => x.state === 'live'),
+    `the page's tracks read live: ${JSON.stringify(lastTracks)}`);
   await leave();
 });

@@ -68,6 +68,34 @@ test_stats_bounded(void)
 }
 
 static void
+test_stats_capture(void)
+{
+  guint restarted = 9, lost = 9;
+  g_autoptr(JsonNode) a = parse("[{\"source\":\"page\",\"kind\":\"capture\",\"restarted\":2,"
+                                "\"lost\":1},{\"kind\":\"video\",\"direction\":\"send\"}]");
+  g_assert_true(ar_web_page_stats_capture(a, &restarted, &lost));
+  g_assert_cmpuint(restarted, ==, 2);
+  g_assert_cmpuint(lost, ==, 1);
+  /* The capture entry is not a track. */
+  g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func((GDestroyNotify)ar_track_info_free);
+  ar_web_page_stats_to_tracks(a, out);
+  g_assert_cmpuint(out->len, ==, 1);
+  g_assert_cmpstr(((ArTrackInfo *)out->pdata[0])->stats.kind, ==, "video");
+  /* Hostile counts are clamped; a string is not a number; no entry: FALSE and 0. */
+  g_autoptr(JsonNode) h = parse("[{\"kind\":\"capture\",\"restarted\":-1e300,\"lost\":1e300}]");
+  g_assert_true(ar_web_page_stats_capture(h, &restarted, &lost));
+  g_assert_cmpuint(restarted, ==, 0);
+  g_assert_cmpuint(lost, ==, 1000000);
+  g_autoptr(JsonNode) s = parse("[{\"kind\":\"capture\",\"restarted\":\"5\"}]");
+  g_assert_true(ar_web_page_stats_capture(s, &restarted, &lost));
+  g_assert_cmpuint(restarted, ==, 0);
+  g_autoptr(JsonNode) none = parse("[{\"kind\":\"audio\"}]");
+  g_assert_false(ar_web_page_stats_capture(none, &restarted, &lost));
+  g_assert_false(ar_web_page_stats_capture(NULL, &restarted, &lost));
+  g_assert_cmpuint(restarted + lost, ==, 0);
+}
+
+static void
 test_results(void)
 {
   ArRecipeState st = AR_RECIPE_STATE_PRE_JOIN;
@@ -279,6 +307,7 @@ main(int argc, char **argv)
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/web-page/stats/hostile", test_stats_hostile);
   g_test_add_func("/web-page/stats/bounded", test_stats_bounded);
+  g_test_add_func("/web-page/stats/capture", test_stats_capture);
   g_test_add_func("/web-page/results", test_results);
   g_test_add_func("/web-page/step-data-is-data", test_step_data_is_data);
   g_test_add_func("/web-page/participants/hostile", test_participants_hostile);
