@@ -23,6 +23,17 @@ G_DEFINE_QUARK(ar - cdp - error - quark, ar_cdp_error)
 
 typedef enum { STATE_RUNNING, STATE_CLOSING, STATE_CLOSED } State;
 
+/* A command not answered within its bound is not yet a hung browser: for
+ * BUSY_PROBE_MS more (at most a quarter of the bound) anyroomd watches the
+ * browser's main process, and if it used at least BUSY_MIN_PERMILLE of a core
+ * meanwhile it is working (a loaded board's browser is slow, not hung): the
+ * command is waited for again, up to BUSY_FACTOR bounds in all. A stopped or
+ * deadlocked browser uses no CPU and is ended at the bound plus the probe; one
+ * spinning without answering at BUSY_FACTOR bounds. */
+#define BUSY_FACTOR 4
+#define BUSY_PROBE_MS 1000
+#define BUSY_MIN_PERMILLE 20
+
 typedef struct {
   ArCdp *cdp;
   guint id;
@@ -30,6 +41,8 @@ typedef struct {
   char *method;
   guint timeout_ms;
   guint timeout_source;
+  guint waits;   /* bounds waited so far */
+  gint64 cpu_ms; /* the browser's CPU time when the probe began (-1: probing not possible) */
   ArCdpReplyFunc callback;
   gpointer user_data;
 } Pending;
@@ -149,14 +162,71 @@ refuse(ArCdp *cdp, ArCdpReplyFunc callback, gpointer user_data, GError *error)
   g_idle_add(refusal_run, r);
 }
 
+/* User and system CPU time of process @pid in ms, or -1. */
+static gint64
+process_cpu_ms(GPid pid)
+{
+  if (pid <= 0)
+    return -1;
+  char path[64], buf[1024];
+  g_snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+  FILE *f = fopen(path, "re");
+  if (f == NULL)
+    return -1;
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[n] = '\0';
+  /* After "pid (comm) ": state is field 3; utime and stime are fields 14 and 15. */
+  const char *p = strrchr(buf, ')');
+  if (p == NULL)
+    return -1;
+  p++;
+  unsigned long long utime = 0, stime = 0;
+  if (sscanf(p, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) != 2)
+    return -1;
+  long hz = sysconf(_SC_CLK_TCK);
+  return hz > 0 ? (gint64)((utime + stime) * 1000 / (unsigned long long)hz) : -1;
+}
+
+static gboolean pending_timed_out(gpointer data);
+
+static gboolean
+pending_probed(gpointer data)
+{
+  Pending *p = data;
+  p->timeout_source = 0;
+  guint probe_ms = MIN(BUSY_PROBE_MS, MAX(p->timeout_ms / 4, 1));
+  gint64 cpu = process_cpu_ms(p->cdp->pid);
+  /* At least one clock tick, and BUSY_MIN_PERMILLE of a core over the probe. */
+  gint64 need = MAX(1, (gint64)probe_ms * BUSY_MIN_PERMILLE / 1000);
+  if (cpu >= 0 && p->cpu_ms >= 0 && cpu - p->cpu_ms >= need) {
+    g_debug("cdp: no answer to %s within %u ms, but the browser is working (%" G_GINT64_FORMAT
+            " ms of CPU in %u ms): waiting again",
+            p->method, p->timeout_ms * p->waits, cpu - p->cpu_ms, probe_ms);
+    p->timeout_source = g_timeout_add(p->timeout_ms - probe_ms, pending_timed_out, p);
+    return G_SOURCE_REMOVE;
+  }
+  fail(p->cdp, g_error_new(AR_CDP_ERROR, AR_CDP_ERROR_HUNG,
+                           "The meeting browser stopped answering (no answer to %s within %u ms)",
+                           p->method, p->timeout_ms * p->waits + probe_ms));
+  return G_SOURCE_REMOVE;
+}
+
 static gboolean
 pending_timed_out(gpointer data)
 {
   Pending *p = data;
   p->timeout_source = 0;
-  fail(p->cdp, g_error_new(AR_CDP_ERROR, AR_CDP_ERROR_HUNG,
-                           "The meeting browser stopped answering (no answer to %s within %u ms)",
-                           p->method, p->timeout_ms));
+  p->waits++;
+  p->cpu_ms = p->waits < BUSY_FACTOR ? process_cpu_ms(p->cdp->pid) : -1;
+  if (p->cpu_ms < 0) {
+    fail(p->cdp, g_error_new(AR_CDP_ERROR, AR_CDP_ERROR_HUNG,
+                             "The meeting browser stopped answering (no answer to %s within %u ms)",
+                             p->method, p->timeout_ms * p->waits));
+    return G_SOURCE_REMOVE;
+  }
+  p->timeout_source =
+      g_timeout_add(MIN(BUSY_PROBE_MS, MAX(p->timeout_ms / 4, 1)), pending_probed, p);
   return G_SOURCE_REMOVE;
 }
 

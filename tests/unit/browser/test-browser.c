@@ -515,8 +515,9 @@ test_hang(void)
   g_autofree char *profile = g_strdup(ar_browser_get_profile_dir(b));
   g_assert_cmpint(kill(pid, SIGSTOP), ==, 0);
   gint64 t0 = g_get_monotonic_time();
-  /* the heartbeat (500 ms) plus its answer timeout */
-  g_assert_true(wait_for(&r.closed, timeout + 500 + 1000));
+  /* the heartbeat (500 ms) plus its answer timeout and the 1 s look at whether the browser is
+   * working (ar-cdp.c: a stopped one is not) */
+  g_assert_true(wait_for(&r.closed, timeout + 500 + 1000 + 1000));
   g_test_message("SIGSTOP to closed: %.1f ms: %s", (r.closed_at - t0) / 1000.0,
                  r.closed_error->message);
   g_assert_error(r.closed_error, AR_CDP_ERROR, AR_CDP_ERROR_HUNG);

@@ -189,6 +189,97 @@ test_closed_and_busy(void)
   seen_clear(&s);
 }
 
+/* ---- a slow browser is not a hung one (a TEST FIXTURE program stands for the browser: it
+ * reads one command on fd 3 and answers on fd 4 after @delay_s, burning CPU or asleep) ---- */
+
+static const char slow_browser[] =
+    "import os, sys, time, json\n"
+    "mode, delay = sys.argv[1], float(sys.argv[2])\n"
+    "buf = b''\n"
+    "while b'\\0' not in buf:\n"
+    "    chunk = os.read(3, 4096)\n"
+    "    if not chunk: sys.exit(0)\n"
+    "    buf += chunk\n"
+    "cmd = json.loads(buf.split(b'\\0')[0])\n"
+    "end = time.monotonic() + delay\n"
+    "while time.monotonic() < end:\n"
+    "    if mode == 'sleep': time.sleep(0.05)\n"
+    "os.write(4, json.dumps({'id': cmd['id'], 'result': {}}).encode() + b'\\0')\n"
+    "time.sleep(30)\n";
+
+typedef struct {
+  gboolean answered, failed, closed;
+  char *message;
+} Slow;
+
+static void
+slow_reply(ArCdp *cdp, JsonObject *result, const GError *error, gpointer data)
+{
+  Slow *s = data;
+  if (error) {
+    s->failed = TRUE;
+    s->message = g_strdup(error->message);
+  } else {
+    s->answered = TRUE;
+  }
+}
+
+static void
+slow_closed(ArCdp *cdp, const GError *error, gpointer data)
+{
+  Slow *s = data;
+  s->closed = TRUE;
+  if (error && !s->message)
+    s->message = g_strdup(error->message);
+}
+
+/* Sends one command with a 1 s bound to the fixture in @mode answering after @delay_s;
+ * returns whether it was answered (else the browser was ended as hung). */
+static gboolean
+slow_run(const char *mode, const char *delay_s)
+{
+  const char *argv[] = {"python3", "-c", slow_browser, mode, delay_s, NULL};
+  g_autofree char *path = g_strdup_printf("PATH=%s", g_getenv("PATH"));
+  const char *envp[] = {path, NULL};
+  Slow s = {0};
+  g_autoptr(GError) error = NULL;
+  g_autofree char *python = g_find_program_in_path("python3");
+  g_assert_nonnull(python);
+  argv[0] = python;
+  ArCdp *cdp = ar_cdp_launch(argv, envp, TRUE, slow_closed, &s, &error);
+  g_assert_no_error(error);
+  gint64 t0 = g_get_monotonic_time();
+  ar_cdp_call(cdp, NULL, "Browser.getVersion", NULL, 1000, slow_reply, &s);
+  while (!s.answered && !s.failed && g_get_monotonic_time() - t0 < 20 * G_USEC_PER_SEC)
+    g_main_context_iteration(NULL, TRUE);
+  g_test_message("%s %s s: %s after %.0f ms%s%s", mode, delay_s,
+                 s.answered ? "answered"
+                 : s.failed ? "ended as hung"
+                            : "nothing",
+                 (g_get_monotonic_time() - t0) / 1000.0, s.message ? ": " : "",
+                 s.message ? s.message : "");
+  g_assert_true(s.answered || s.failed);
+  gboolean answered = s.answered;
+  ar_cdp_close(cdp);
+  while (!s.closed)
+    g_main_context_iteration(NULL, TRUE);
+  ar_cdp_unref(cdp);
+  g_free(s.message);
+  return answered;
+}
+
+static void
+test_busy_not_hung(void)
+{
+  /* Working (burning CPU) and answering after 1.5 bounds: waited for. */
+  g_assert_true(slow_run("spin", "1.5"));
+  /* Asleep for longer (a stopped or deadlocked browser uses no CPU): ended at the bound (or
+   * the next: the fixture's own start-up uses some CPU). */
+  g_assert_false(slow_run("sleep", "2.5"));
+  /* Working but never answering: ended at 4 bounds, not waited for forever. */
+  g_assert_false(slow_run("spin", "8.0"));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -198,5 +289,6 @@ main(int argc, char **argv)
   g_test_add_func("/cdp/size-bound", test_size_bound);
   g_test_add_func("/cdp/session-gone", test_session_gone);
   g_test_add_func("/cdp/closed-and-busy", test_closed_and_busy);
+  g_test_add_func("/cdp/busy-not-hung", test_busy_not_hung);
   return g_test_run();
 }
