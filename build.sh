@@ -144,8 +144,10 @@ for line in open(sys.argv[1]):
             print(f"--- {r.get('name')}: the failed steps' TAP ---")
             for i in bad:
                 # The YAML block below "not ok" says why (failureType, error, stack), up to "...".
-                end = next((j for j in range(i + 1, min(len(out), i + 40)) if out[j].strip() == "..."), i + 40)
-                print("\n".join(out[i:end + 1]))
+                end = next((j for j in range(i + 1, min(len(out), i + 40))
+                            if out[j].strip() == "..." or out[j].startswith(("ok ", "not ok ", "1.."))),
+                           min(len(out), i + 40))
+                print("\n".join(out[i:end + (out[end].strip() == "..." if end < len(out) else 0)]))
 print(f"{p} passed, {f} failed" + (f", {s} skipped" if s else ""))
 PY
   return $rc
