@@ -349,19 +349,30 @@ copy_str(char *dst, gsize size, JsonObject *o, const char *name)
   dst[n] = '\0';
 }
 
+/* A stats answer is read up to this many entries. */
+#define STATS_MAX_ENTRIES 32
+
+/* Entry @i of a stats answer when it is an object, else NULL. */
+static JsonObject *
+stats_entry(JsonNode *answer, guint i)
+{
+  if (!answer || !JSON_NODE_HOLDS_ARRAY(answer) || i >= STATS_MAX_ENTRIES)
+    return NULL;
+  JsonArray *a = json_node_get_array(answer);
+  if (i >= json_array_get_length(a))
+    return NULL;
+  JsonNode *e = json_array_get_element(a, i);
+  return JSON_NODE_HOLDS_OBJECT(e) ? json_node_get_object(e) : NULL;
+}
+
 gboolean
 ar_web_page_stats_capture(JsonNode *answer, guint *restarted, guint *lost)
 {
   *restarted = *lost = 0;
-  if (!answer || !JSON_NODE_HOLDS_ARRAY(answer))
-    return FALSE;
-  JsonArray *a = json_node_get_array(answer);
-  guint n = MIN(json_array_get_length(a), 32);
-  for (guint i = 0; i < n; i++) {
-    JsonNode *e = json_array_get_element(a, i);
-    if (!JSON_NODE_HOLDS_OBJECT(e))
+  for (guint i = 0; i < STATS_MAX_ENTRIES; i++) {
+    JsonObject *o = stats_entry(answer, i);
+    if (!o)
       continue;
-    JsonObject *o = json_node_get_object(e);
     char kind[16];
     copy_str(kind, sizeof kind, o, "kind");
     if (!g_str_equal(kind, "capture"))
@@ -379,15 +390,10 @@ ar_web_page_stats_capture(JsonNode *answer, guint *restarted, guint *lost)
 void
 ar_web_page_stats_to_tracks(JsonNode *answer, GPtrArray *out)
 {
-  if (!answer || !JSON_NODE_HOLDS_ARRAY(answer))
-    return;
-  JsonArray *a = json_node_get_array(answer);
-  guint n = MIN(json_array_get_length(a), 32);
-  for (guint i = 0; i < n; i++) {
-    JsonNode *e = json_array_get_element(a, i);
-    if (!JSON_NODE_HOLDS_OBJECT(e))
+  for (guint i = 0; i < STATS_MAX_ENTRIES; i++) {
+    JsonObject *o = stats_entry(answer, i);
+    if (!o)
       continue;
-    JsonObject *o = json_node_get_object(e);
     ArTrackInfo *t = g_new0(ArTrackInfo, 1);
     char source[32];
     copy_str(source, sizeof source, o, "source");
