@@ -38,6 +38,7 @@ import json
 import os
 import random
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -629,6 +630,10 @@ def case_powercuts(vm, runs, install_secs):
     return good, True, runs
 
 
+def _terminated(signum, _frame):
+    raise SystemExit(128 + signum)
+
+
 def main():
     build_dir = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(TOP, "build"))
     only = None
@@ -636,6 +641,10 @@ def main():
         only = set(sys.argv[sys.argv.index("--only") + 1].split(","))
     if "--prepare" in sys.argv:
         return prepare(build_dir)
+    # meson ends a test that timed out or was cancelled with SIGTERM to its process group; qemu
+    # runs in a session of its own (Vm.start), so it is ended here, by the finally blocks below
+    # (it was left running: seen when a cancelled run left its guest booting for minutes).
+    signal.signal(signal.SIGTERM, _terminated)
     runs = int(os.environ.get("AR_POWERCUT_RUNS", "3"))
     want = lambda n: only is None or n in only  # noqa: E731
     print("TAP version 13", flush=True)
