@@ -3,7 +3,8 @@
  * ar-capture-audio.c: the capture graph's sound (ar-capture.c has the rest).
  *
  *   audiotestsrc (live silence) ! audiomixer ! [volume] tee ! speaker
- *                               tee ! webrtcechoprobe ! fakesink (the reference)
+ *                               tee ! webrtcechoprobe ! fakesink (the reference,
+ *                                 only beside a microphone with echo cancellation)
  *     far ends: their appsink (sync) -> appsrc (here) -> a mixer pad
  *   microphone ! audioconvert ! audioresample ! S16LE/48000/mono
  *     ! [echo delay: timestamps earlier] webrtcdsp (its reference: the probe
@@ -341,12 +342,12 @@ ar_capture_on_reference_buffer(GstPad *pad, GstPadProbeInfo *info, gpointer data
  * as the mixer makes it). Requested before the speaker's pad, so the tee
  * hands it each buffer before the speaker blocks on it. */
 static gboolean
-ar_capture_build_reference(ArCapture *capture, GstElement *tee, gboolean measure_delay,
-                           GError **error)
+ar_capture_build_reference(ArCapture *capture, GstElement *tee, GError **error)
 {
   static const char *const names[] = {"webrtcechoprobe", "fakesink"};
   GstElement *e[G_N_ELEMENTS(names)];
   g_autoptr(GstPad) sink = NULL;
+  g_autoptr(GstPad) src = NULL;
 
   if (!ar_capture_make_elements(names, e, G_N_ELEMENTS(names), error))
     return FALSE;
@@ -356,15 +357,12 @@ ar_capture_build_reference(ArCapture *capture, GstElement *tee, gboolean measure
   sink = gst_element_get_static_pad(e[0], "sink");
   gst_pad_add_probe(sink, GST_PAD_PROBE_TYPE_QUERY_UPSTREAM | GST_PAD_PROBE_TYPE_PULL,
                     ar_capture_reference_latency, NULL, NULL);
-  if (measure_delay) {
-    g_autoptr(GstPad) src = gst_element_get_static_pad(e[0], "src");
-    capture->echo_delay = ar_echo_delay_new();
-    /* No reference on the capture: its pipeline stops before it is freed. */
-    gst_pad_add_probe(sink, GST_PAD_PROBE_TYPE_BUFFER, ar_capture_on_reference_buffer, capture,
-                      NULL);
-    gst_pad_add_probe(src, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, ar_capture_on_reference_event,
-                      capture, NULL);
-  }
+  src = gst_element_get_static_pad(e[0], "src");
+  capture->echo_delay = ar_echo_delay_new();
+  /* No reference on the capture: its pipeline stops before it is freed. */
+  gst_pad_add_probe(sink, GST_PAD_PROBE_TYPE_BUFFER, ar_capture_on_reference_buffer, capture, NULL);
+  gst_pad_add_probe(src, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, ar_capture_on_reference_event, capture,
+                    NULL);
   if (!ar_capture_add_chain(capture, e, G_N_ELEMENTS(e), error))
     return FALSE;
   if (!gst_element_link(tee, e[0])) {
@@ -416,8 +414,11 @@ ar_capture_build_speaker(ArCapture *capture, const ArCaptureSpec *spec, GError *
     g_object_set(sink, "device", speaker_device, "buffer-time", (gint64)AR_SPEAKER_BUFFER_US,
                  "latency-time", (gint64)10000, NULL);
   g_object_set(sink, "sync", TRUE, NULL);
-  /* Without webrtcdsp's plugin there is no canceller to feed. The reference's
-   * tee pad comes first (see ar_capture_build_reference). */
+  /* The reference only where a canceller reads it: a microphone with echo
+   * cancellation (and webrtcdsp's plugin installed). Unread, webrtcechoprobe
+   * keeps a copy of the last 1 MB of the speaker's sound (~11 s; measured: 1.4
+   * MB of a call's heap with the test tone). The reference's tee pad comes
+   * first (see ar_capture_build_reference). */
   for (gsize i = 0; i + 1 < G_N_ELEMENTS(e); i++)
     gst_bin_add(GST_BIN(capture->pipeline), e[i]);
   if (!gst_element_link_many(e[0], e[1], e[2], e[3], tee, NULL)) {
@@ -425,9 +426,9 @@ ar_capture_build_speaker(ArCapture *capture, const ArCaptureSpec *spec, GError *
     gst_object_unref(gst_object_ref_sink(sink));
     return FALSE;
   }
-  if (ar_capture_has_factory("webrtcechoprobe") &&
-      !ar_capture_build_reference(capture, tee,
-                                  spec->audio_device != NULL && spec->echo_cancellation, error)) {
+  if (spec->audio_device != NULL && spec->echo_cancellation &&
+      ar_capture_has_factory("webrtcechoprobe") &&
+      !ar_capture_build_reference(capture, tee, error)) {
     gst_object_unref(gst_object_ref_sink(sink));
     return FALSE;
   }

@@ -11,7 +11,8 @@
  */
 #include "ar-cal.h"
 
-#include <libical/ical.h>
+#include "ar-ical.h"
+
 #include <string.h>
 #include <time.h>
 
@@ -801,21 +802,10 @@ compare_meetings(gconstpointer a, gconstpointer b)
   return strcmp(x->id, y->id);
 }
 
-static gpointer
-init_libical(gpointer unused)
-{
-  (void)unused;
-  /* errors are returned, never abort()ed on */
-  icalerror_set_errors_are_fatal(0);
-  return NULL;
-}
-
 GPtrArray *
 ar_cal_parse(const char *data, gsize len, gint64 from, gint64 to, const ArCalOptions *options,
              GError **error)
 {
-  static GOnce once = G_ONCE_INIT;
-  g_once(&once, init_libical, NULL);
   ArCalOptions o = options ? *options : (ArCalOptions){0};
   gsize max_bytes = o.max_bytes ? o.max_bytes : AR_CAL_DEFAULT_MAX_BYTES;
   if (!data && len > 0) {
@@ -830,7 +820,7 @@ ar_cal_parse(const char *data, gsize len, gint64 from, gint64 to, const ArCalOpt
   g_autofree char *text =
       prescan(data ? data : "", len,
               o.max_components ? o.max_components : AR_CAL_DEFAULT_MAX_COMPONENTS, error);
-  if (!text)
+  if (!text || !ar_ical_load(error))
     return NULL;
   icalcomponent *root = icalparser_parse_string(text);
   if (!root) {

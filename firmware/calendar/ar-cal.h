@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * ar-cal.h: the room's calendar, parsed and expanded with libical (docs/calendar.md).
+ * ar-cal.h: the room's calendar, parsed and expanded with libical (docs/calendar.md), which is
+ * loaded the first time a calendar is parsed (ar-ical.h).
  *
  * An iCalendar text (RFC 5545: a published feed, or one CalDAV object) is untrusted input:
  * its size, the number of its components, their nesting and the occurrences a recurrence
@@ -29,11 +30,12 @@ G_BEGIN_DECLS
 GQuark ar_cal_error_quark(void);
 
 typedef enum {
-  AR_CAL_ERROR_TOO_BIG, /* more bytes, components, nesting or occurrences than allowed */
-  AR_CAL_ERROR_PARSE,   /* not an iCalendar object */
-  AR_CAL_ERROR_FETCH,   /* (ar-cal-source.h) the server could not be reached or refused */
-  AR_CAL_ERROR_AUTH,    /* (ar-cal-source.h) 401/403 */
-  AR_CAL_ERROR_TLS,     /* (ar-cal-source.h) the certificate is not trusted */
+  AR_CAL_ERROR_TOO_BIG,     /* more bytes, components, nesting or occurrences than allowed */
+  AR_CAL_ERROR_PARSE,       /* not an iCalendar object */
+  AR_CAL_ERROR_FETCH,       /* (ar-cal-source.h) the server could not be reached or refused */
+  AR_CAL_ERROR_AUTH,        /* (ar-cal-source.h) 401/403 */
+  AR_CAL_ERROR_TLS,         /* (ar-cal-source.h) the certificate is not trusted */
+  AR_CAL_ERROR_UNAVAILABLE, /* libical (loaded when first needed) cannot be loaded */
 } ArCalError;
 
 /* Limits (defaults in brackets; 0 = the default). */

@@ -32,6 +32,33 @@ fixture(const char *name, gsize *len)
   return data;
 }
 
+/* Whether a file whose name holds @name is mapped into this process. */
+static gboolean
+mapped(const char *name)
+{
+  g_autofree char *maps = NULL;
+  g_assert_true(g_file_get_contents("/proc/self/maps", &maps, NULL, NULL));
+  return strstr(maps, name) != NULL;
+}
+
+/* libical and the ICU it links are opened by the first parse, not at start (firmware/calendar/
+ * ar-ical.h): a room without a calendar never maps them. Registered first: nothing has parsed. */
+static void
+test_libical_on_first_use(void)
+{
+  static const char text[] = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:a\r\n"
+                             "DTSTART:20260310T090000Z\r\nDTEND:20260310T100000Z\r\n"
+                             "SUMMARY:Standup\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+  g_assert_false(mapped("/libical.so"));
+  g_assert_false(mapped("/libicui18n.so"));
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) r = ar_cal_parse(text, sizeof text - 1, utc(FROM), utc(TO), NULL, &error);
+  g_assert_no_error(error);
+  g_assert_cmpuint(r->len, ==, 1);
+  g_assert_cmpstr(((ArMeeting *)r->pdata[0])->title, ==, "Standup");
+  g_assert_true(mapped("/libical.so"));
+}
+
 static GPtrArray *
 parse_text(const char *data, gsize len, const ArCalOptions *o, const char *from, const char *to)
 {
@@ -501,6 +528,7 @@ main(int argc, char **argv)
   g_setenv("TZ", "Europe/Berlin", TRUE);
   tzset();
   g_test_init(&argc, &argv, NULL);
+  g_test_add_func("/calendar/libical-on-first-use", test_libical_on_first_use);
   g_test_add_func("/calendar/links/teams", test_teams);
   g_test_add_func("/calendar/links/teams-html-only", test_teams_alt_desc);
   g_test_add_func("/calendar/links/zoom-location", test_zoom);
