@@ -72,9 +72,13 @@
  * windows that showed it filling) within about a second: 0.85 x what arrived,
  * less that delay's share of a second, down to this share of what arrived. */
 #define AR_RATE_TWCC_DRAIN_FLOOR 0.5
-/* Key frames wait while the queue drains, this long at most after an overuse:
- * one sent into the full queue is lost, and every request for it. */
-#define AR_RATE_KEY_HOLD_US (1 * G_TIME_SPAN_SECOND)
+/* Key frames wait while the queue drains, this long at most from an overuse
+ * (one sent into the full queue is lost, and every request for it; the first
+ * lab version waited 1 s and let one go into a queue still full), and a new
+ * wait starts at most every AR_RATE_KEY_EVERY_US: a link that stays
+ * overloaded still gets its key frames. */
+#define AR_RATE_KEY_HOLD_US (2 * G_TIME_SPAN_SECOND)
+#define AR_RATE_KEY_EVERY_US (4 * G_TIME_SPAN_SECOND)
 /* ...or until the delay the queue added is back under this (ms). */
 #define AR_RATE_KEY_DRAINED_MS 10.0
 /* Loss is judged over this many packets (or this long, with at least
@@ -381,7 +385,15 @@ ar_rate_on_twcc(ArRate *r, gint64 now_us, const ArRateTwcc *w)
      * windows of the same overuse say the same: the target only goes down
      * to it, it does not compound. */
     double down = MAX(AR_RATE_TWCC_DOWN - r->twcc_queue_ms / 1000.0, AR_RATE_TWCC_DRAIN_FLOOR);
-    double to = MAX(down * w->recv_kbps, AR_RATE_TWCC_FLOOR * r->target_kbps);
+    double to = down * w->recv_kbps;
+
+    /* A window that lost much tells what gets through sooner than its
+     * arrival rate does (that still counts packets sent before the link
+     * narrowed): what we sent less what was lost, as with the reports. */
+    if (by_loss || overflow)
+      to = MIN(to,
+               MIN(w->sent_kbps, r->target_kbps) * (1.0 - MIN(w->loss, 1.0)) * AR_RATE_LOSS_DOWN);
+    to = MAX(to, AR_RATE_TWCC_FLOOR * r->target_kbps);
 
     /* The bottleneck's ceiling: what arrived in the last window that showed
      * it (the feedback comes early enough to measure it, unlike the reports,
@@ -394,9 +406,7 @@ ar_rate_on_twcc(ArRate *r, gint64 now_us, const ArRateTwcc *w)
       r->limit = by_loss ? AR_RATE_LIMIT_LOSS : AR_RATE_LIMIT_DELAY;
     }
     r->last_overuse_us = now_us;
-    /* Not extended by the overuse's later windows, and at most every other
-     * second: a link that stays overloaded still gets its key frames. */
-    if (r->key_hold_from_us == 0 || now_us - r->key_hold_from_us >= 2 * AR_RATE_KEY_HOLD_US) {
+    if (r->key_hold_from_us == 0 || now_us - r->key_hold_from_us >= AR_RATE_KEY_EVERY_US) {
       r->key_hold_from_us = now_us;
       r->key_hold_until_us = now_us + AR_RATE_KEY_HOLD_US;
       r->key_queue_ms = MAX(r->twcc_queue_ms, AR_RATE_KEY_DRAINED_MS * 2);

@@ -88,7 +88,7 @@ gboolean ar_rate_on_report(ArRate *rate, gint64 now_us, double loss, double rtt_
 gboolean ar_rate_on_twcc(ArRate *rate, gint64 now_us, const ArRateTwcc *window);
 
 /* Whether a key frame may go now: FALSE from an overuse until a window shows
- * the queue drained (or 1 s at most), as one sent into a full queue is lost. */
+ * the queue drained (2 s at most), as one sent into a full queue is lost. */
 gboolean ar_rate_key_frame_ok(const ArRate *rate, gint64 now_us);
 
 guint ar_rate_get_target_kbps(const ArRate *rate);

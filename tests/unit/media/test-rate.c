@@ -503,9 +503,8 @@ test_twcc_loaded_host(void)
   g_assert_cmpstr(ar_rate_limit_to_string(ar_rate_get_limit(r)), ==, "delay");
 }
 
-/* A link that narrows at once: the decrease drains the queue too (under what
- * arrived by more than 15 %), and key frames wait until a window shows it
- * drained (one sent into the full queue is lost), 1 s at most. */
+/* A link that narrows at once: key frames wait until a window shows the queue
+ * drained (one sent into the full queue is lost), 2 s at most. */
 static void
 test_twcc_key_frame_waits(void)
 {
@@ -523,16 +522,17 @@ test_twcc_key_frame_waits(void)
   while (!ar_rate_key_frame_ok(s.rate, s.now))
     tw_step(&s);
   g_test_message("key frames wait %.1f s", (double)(s.now - cut) / 1e6);
-  g_assert_cmpint(s.now - cut, <=, G_TIME_SPAN_SECOND);
+  g_assert_cmpint(s.now - cut, <=, 2 * G_TIME_SPAN_SECOND);
   /* Not into a full queue: drained, or the longest wait. */
-  g_assert_true(tw_delay_ms(&s) < 50 || s.now - cut >= G_TIME_SPAN_SECOND);
-  /* A link that stays overloaded still gets key frames: no new wait for 2 s. */
+  g_assert_true(tw_delay_ms(&s) < 50 || s.now - cut >= 2 * G_TIME_SPAN_SECOND);
+  /* A link that stays overloaded still gets key frames: waits of 2 s at
+   * most each 4 s (100 steps of 100 ms). */
   gint64 held = 0;
   for (int i = 0; i < 100; i++) {
     tw_step(&s);
     held += ar_rate_key_frame_ok(s.rate, s.now) ? 0 : 1;
   }
-  g_assert_cmpint(held, <=, 50);
+  g_assert_cmpint(held, <=, 60);
   ar_rate_free(s.rate);
 }
 
