@@ -40,6 +40,11 @@
 /* A queue shows in this many new measurements in a row: one long round trip
  * alone is more often a busy host (ours, the SFU's) than a queue. */
 #define AR_RATE_QUEUE_REPORTS 2
+/* ...or this many while transport-wide feedback comes: its windows see a
+ * queue filling; the round trip is left the queue that stays full, which
+ * costs delay, not loss, and two long round trips in a row were a starved
+ * host as often (2026-12-05, load average 15, no cap: 353 ms). */
+#define AR_RATE_QUEUE_REPORTS_TWCC 4
 /* Sending less than this share of the target, the encoder is not using its
  * budget (a still picture, a start): a decrease starts from this share. */
 #define AR_RATE_APP_LIMITED 0.5
@@ -287,7 +292,7 @@ ar_rate_on_report(ArRate *r, gint64 now_us, double loss, double rtt_ms, double s
       r->rtt_high = 0;
     /* On with transport-wide feedback too: a queue that stays full shows
      * only here. */
-    queue = r->rtt_high >= AR_RATE_QUEUE_REPORTS;
+    queue = r->rtt_high >= (twcc ? AR_RATE_QUEUE_REPORTS_TWCC : AR_RATE_QUEUE_REPORTS);
   }
   if ((fresh && r->loss > AR_RATE_LOSS_HIGH) || queue) {
     if (!hold) {

@@ -503,6 +503,31 @@ test_twcc_loaded_host(void)
   g_assert_cmpstr(ar_rate_limit_to_string(ar_rate_get_limit(r)), ==, "delay");
 }
 
+/* The same loaded host through the receiver reports: two round trips of 353 ms
+ * in a row (the far end's reports held up, no cap) while the transport-wide
+ * windows show no queue. That is no reason to come down; a round trip that
+ * stays long (a queue that stays full, which the windows cannot see) is. */
+static void
+test_twcc_rtt_spike(void)
+{
+  g_autoptr(ArRate) r = ar_rate_new(100, MAX_KBPS);
+  gint64 now = 1000 * G_TIME_SPAN_SECOND;
+  const ArRateTwcc clean = {.sent_kbps = 1400, .recv_kbps = 1405, .packets_sent = 35};
+  const double rtts[] = {2, 3, 353, 353, 2, 2, 360, 370, 380, 390, 400};
+
+  for (guint i = 0; i < G_N_ELEMENTS(rtts); i++) {
+    for (int k = 0; k < 5; k++) {
+      now += 200 * G_TIME_SPAN_MILLISECOND;
+      ar_rate_on_twcc(r, now, &clean);
+    }
+    ar_rate_on_report(r, now, -1, rtts[i], 980);
+    if (i < 9)
+      g_assert_cmpuint(ar_rate_get_target_kbps(r), ==, MAX_KBPS);
+  }
+  g_assert_cmpuint(ar_rate_get_target_kbps(r), <, MAX_KBPS);
+  g_assert_cmpstr(ar_rate_limit_to_string(ar_rate_get_limit(r)), ==, "delay");
+}
+
 /* A link that narrows at once: key frames wait until a window shows the queue
  * drained (one sent into the full queue is lost), 2 s at most. */
 static void
@@ -602,5 +627,6 @@ main(int argc, char **argv)
   g_test_add_func("/media/rate/twcc-size-waits", test_twcc_size_waits);
   g_test_add_func("/media/rate/twcc-loaded-host", test_twcc_loaded_host);
   g_test_add_func("/media/rate/twcc-key-frame-waits", test_twcc_key_frame_waits);
+  g_test_add_func("/media/rate/twcc-rtt-spike", test_twcc_rtt_spike);
   return g_test_run();
 }
