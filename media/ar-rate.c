@@ -425,9 +425,14 @@ ar_rate_on_twcc(ArRate *r, gint64 now_us, const ArRateTwcc *w)
     }
   } else if (r->key_hold_until_us > now_us) {
     /* The queue drains as the arrivals close up on the departures: once
-     * what it held is gone, and nothing was lost, key frames go again. */
+     * what it held is gone, and nothing was lost, key frames go again; so
+     * they do as soon as a window shows it draining with nothing lost while
+     * we send under what arrives (a key frame at that rate finds room: the
+     * summed delays lag, 1.2 s in a lab run that froze as long). */
     r->key_queue_ms += w->delay_growth_ms * (w->packets_sent - 1.0);
-    if (r->key_queue_ms < AR_RATE_KEY_DRAINED_MS && w->loss == 0)
+    gboolean draining =
+        w->delay_growth_ms < -AR_RATE_TWCC_GROWTH_MS && !starved && r->target_kbps < w->recv_kbps;
+    if (w->loss == 0 && (r->key_queue_ms < AR_RATE_KEY_DRAINED_MS || draining))
       r->key_hold_until_us = 0;
   }
   return ar_rate_settle(r, now_us, old_target, old_level);

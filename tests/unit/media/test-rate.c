@@ -503,6 +503,36 @@ test_twcc_loaded_host(void)
   g_assert_cmpstr(ar_rate_limit_to_string(ar_rate_get_limit(r)), ==, "delay");
 }
 
+/* Key frames go again at the first window that shows the queue draining with
+ * nothing lost (the drop to 300 kbit/s of a lab run, 2026-12-05, load average
+ * 14: the sum of the windows' delays said "drained" only 1.2 s after the
+ * first overuse, and the far end froze as long). */
+static void
+test_twcc_key_frame_drained(void)
+{
+  g_autoptr(ArRate) r = ar_rate_new(100, MAX_KBPS);
+  gint64 now = 1000 * G_TIME_SPAN_SECOND;
+  const ArRateTwcc clean = {.sent_kbps = 1400, .recv_kbps = 1400, .packets_sent = 35};
+  static const ArRateTwcc seen[] = {
+      {607, 364, 0, 5.78, 6},       {804, 335, 0.184, 9.63, 19}, /* the queue overflows */
+      {768, 175, 0.514, -6.58, 21}, {963, 190, 0.568, -4.46, 32}, {361, 182, 0.375, 1.32, 10},
+      {145, 148, 0.062, -0.60, 11}, {93, 128, 0, -7.99, 10}, /* draining, nothing lost */
+  };
+
+  for (int i = 0; i < 10; i++) {
+    now += 200 * G_TIME_SPAN_MILLISECOND;
+    ar_rate_on_twcc(r, now, &clean);
+  }
+  for (guint i = 0; i < G_N_ELEMENTS(seen); i++) {
+    now += 200 * G_TIME_SPAN_MILLISECOND;
+    ar_rate_on_twcc(r, now, &seen[i]);
+    if (i >= 1 && i < G_N_ELEMENTS(seen) - 1)
+      g_assert_false(ar_rate_key_frame_ok(r, now));
+  }
+  g_assert_cmpuint(ar_rate_get_target_kbps(r), <, 128);
+  g_assert_true(ar_rate_key_frame_ok(r, now));
+}
+
 /* The same loaded host through the receiver reports: two round trips of 353 ms
  * in a row (the far end's reports held up, no cap) while the transport-wide
  * windows show no queue. That is no reason to come down; a round trip that
@@ -628,5 +658,6 @@ main(int argc, char **argv)
   g_test_add_func("/media/rate/twcc-loaded-host", test_twcc_loaded_host);
   g_test_add_func("/media/rate/twcc-key-frame-waits", test_twcc_key_frame_waits);
   g_test_add_func("/media/rate/twcc-rtt-spike", test_twcc_rtt_spike);
+  g_test_add_func("/media/rate/twcc-key-frame-drained", test_twcc_key_frame_drained);
   return g_test_run();
 }
