@@ -9,12 +9,13 @@
  * second):
  *   - overuse: a loss above 10 % in the last report interval, or a round-trip
  *     time grown well above the lowest of the last 30 s in two new measurements
- *     in a row (a queue building up in a bottleneck; one alone is more often
- *     a busy host): the target drops at once to a little under what got
- *     through (what was really sent, times 0.95 (1 - loss); or times 0.85 for
- *     a growing queue; an encoder sending under half its target counts as
- *     half its target), at most once in 1.5 s (the reports lag), and what got
- *     through when the episode began is remembered as the bottleneck's ceiling;
+ *     in a row, four while transport-wide feedback comes (a queue building up
+ *     in a bottleneck; one alone is more often a busy host): the target drops
+ *     at once to a little under what got through (what was really sent, times
+ *     0.95 (1 - loss); or times 0.85 for a growing queue; an encoder sending
+ *     under half its target counts as half its target), at most once in 1.5 s
+ *     (the reports lag), and what got through when the episode began is
+ *     remembered as the bottleneck's ceiling;
  *   - underuse (loss under 2 %, no growing queue): the target grows, fast
  *     (x1.25 per tick) up to 85 % of the ceiling, slowly (+5 % or 20 kbit/s per tick)
  *     from there; 20 % past the ceiling with two clean reports in a row
