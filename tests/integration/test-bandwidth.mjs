@@ -6,7 +6,7 @@
 //   free (AR_BW_FREE_S, 6 s) -> 1 Mbit/s (AR_BW_CAP_S, 16 s) -> 300 kbit/s (16 s) -> free (AR_BW_LIFT_S, 20 s)
 //   [-> free with the host loaded (AR_BW_LOAD_S, 0 s: off; the bench runs 20 s)]
 //
-// The loaded phase: one busy loop per core (sh, started and ended by PID) beside the call and no
+// The loaded phase: one busy loop per core (sh under timeout, started and ended by PID) beside the call and no
 // cap: a starved host delays packets as a queue would, and the room must not read that as
 // congestion (its target stays near the configured bitrate).
 //
@@ -48,12 +48,15 @@ let alice = null;
 let daemon = null;
 let busy = [];
 
-// One busy loop per core (a loaded host), or none: ended by PID.
+// One busy loop per core (a loaded host), or none: ended by PID (SIGTERM, which timeout passes on
+// to its loop), and by timeout itself should this process die before it ends them.
 function load(on) {
-  for (const c of busy) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  for (const c of busy) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
   busy = [];
   if (!on) return;
-  for (let i = 0; i < os.cpus().length; i++) busy.push(spawn('sh', ['-c', 'while :; do :; done'], { stdio: 'ignore' }));
+  for (let i = 0; i < os.cpus().length; i++) {
+    busy.push(spawn('timeout', [String(LOAD_S + 10), 'sh', '-c', 'while :; do :; done'], { stdio: 'ignore' }));
+  }
 }
 
 const { step, failed } = stepper({
