@@ -432,7 +432,13 @@ ar_rate_on_twcc(ArRate *r, gint64 now_us, const ArRateTwcc *w)
     r->key_queue_ms += w->delay_growth_ms * (w->packets_sent - 1.0);
     gboolean draining =
         w->delay_growth_ms < -AR_RATE_TWCC_GROWTH_MS && !starved && r->target_kbps < w->recv_kbps;
-    if (w->loss == 0 && (r->key_queue_ms < AR_RATE_KEY_DRAINED_MS || draining))
+    /* ...or arrivals keeping up while we send under what the link passed
+     * at the overuse: the queue cannot be filling (an encoder that all but
+     * stopped after the decrease shows no draining, it has nothing to send:
+     * the far end waited 2 s for the key frame in a lab run). */
+    gboolean under = w->sent_kbps < r->ceiling_kbps && share >= AR_RATE_TWCC_RECV_SHARE &&
+                     w->delay_growth_ms <= AR_RATE_TWCC_GROWTH_MS;
+    if (w->loss == 0 && (r->key_queue_ms < AR_RATE_KEY_DRAINED_MS || draining || under))
       r->key_hold_until_us = 0;
   }
   return ar_rate_settle(r, now_us, old_target, old_level);

@@ -531,6 +531,32 @@ test_twcc_key_frame_drained(void)
   }
   g_assert_cmpuint(ar_rate_get_target_kbps(r), <, 128);
   g_assert_true(ar_rate_key_frame_ok(r, now));
+
+  /* Another run (load average 2): a probe over the 1 Mbit/s cap overflowed
+   * as the 300 kbit/s one came, and the encoder all but stopped after the
+   * decrease: no window could show the queue draining, and the held key
+   * frame waited the 2 s. The first loss-free window that kept up while we
+   * sent under what the link passed lets it go. */
+  g_autoptr(ArRate) q = ar_rate_new(100, MAX_KBPS);
+  static const ArRateTwcc probe[] = {
+      {947, 844, 0, 1.04, 23},      {823, 854, 0, 0.78, 23},       {977, 833, 0, 1.18, 21},
+      {1028, 862, 0.146, 1.00, 33}, {1184, 794, 0.283, -0.50, 36}, {787, 806, 0.057, -0.69, 27},
+      {815, 815, 0.526, 0.66, 39},  {559, 368, 0.488, 0.52, 18},
+  };
+  for (int i = 0; i < 10; i++) {
+    now += 200 * G_TIME_SPAN_MILLISECOND;
+    ar_rate_on_twcc(q, now, &clean);
+  }
+  for (guint i = 0; i < G_N_ELEMENTS(probe); i++) {
+    now += 200 * G_TIME_SPAN_MILLISECOND;
+    ar_rate_on_twcc(q, now, &probe[i]);
+  }
+  g_assert_false(ar_rate_key_frame_ok(q, now));
+  const ArRateTwcc stalled = {
+      .sent_kbps = 43, .recv_kbps = 43, .delay_growth_ms = 0.05, .packets_sent = 6};
+  now += 200 * G_TIME_SPAN_MILLISECOND;
+  ar_rate_on_twcc(q, now, &stalled);
+  g_assert_true(ar_rate_key_frame_ok(q, now));
 }
 
 /* The same loaded host through the receiver reports: two round trips of 353 ms
