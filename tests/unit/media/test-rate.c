@@ -503,6 +503,19 @@ test_twcc_loaded_host(void)
   g_assert_cmpstr(ar_rate_limit_to_string(ar_rate_get_limit(r)), ==, "delay");
 }
 
+/* Feeds @n windows, one each 200 ms from *@now, after 2 s of clean ones at
+ * 1400 kbit/s (a call at full quality). */
+static void
+twcc_feed(ArRate *r, gint64 *now, const ArRateTwcc *windows, guint n)
+{
+  const ArRateTwcc clean = {.sent_kbps = 1400, .recv_kbps = 1400, .packets_sent = 35};
+
+  for (guint i = 0; i < 10 + n; i++) {
+    *now += 200 * G_TIME_SPAN_MILLISECOND;
+    ar_rate_on_twcc(r, *now, i < 10 ? &clean : &windows[i - 10]);
+  }
+}
+
 /* Key frames go again at the first window that shows the queue draining with
  * nothing lost (the drop to 300 kbit/s of a lab run, 2026-12-05, load average
  * 14: the sum of the windows' delays said "drained" only 1.2 s after the
@@ -512,23 +525,21 @@ test_twcc_key_frame_drained(void)
 {
   g_autoptr(ArRate) r = ar_rate_new(100, MAX_KBPS);
   gint64 now = 1000 * G_TIME_SPAN_SECOND;
-  const ArRateTwcc clean = {.sent_kbps = 1400, .recv_kbps = 1400, .packets_sent = 35};
   static const ArRateTwcc seen[] = {
       {607, 364, 0, 5.78, 6},       {804, 335, 0.184, 9.63, 19}, /* the queue overflows */
       {768, 175, 0.514, -6.58, 21}, {963, 190, 0.568, -4.46, 32}, {361, 182, 0.375, 1.32, 10},
       {145, 148, 0.062, -0.60, 11}, {93, 128, 0, -7.99, 10}, /* draining, nothing lost */
   };
 
-  for (int i = 0; i < 10; i++) {
-    now += 200 * G_TIME_SPAN_MILLISECOND;
-    ar_rate_on_twcc(r, now, &clean);
+  /* Held from the overflow through the last window that lost packets. */
+  for (guint n = 2; n < G_N_ELEMENTS(seen); n++) {
+    g_autoptr(ArRate) h = ar_rate_new(100, MAX_KBPS);
+    gint64 t = now;
+
+    twcc_feed(h, &t, seen, n);
+    g_assert_false(ar_rate_key_frame_ok(h, t));
   }
-  for (guint i = 0; i < G_N_ELEMENTS(seen); i++) {
-    now += 200 * G_TIME_SPAN_MILLISECOND;
-    ar_rate_on_twcc(r, now, &seen[i]);
-    if (i >= 1 && i < G_N_ELEMENTS(seen) - 1)
-      g_assert_false(ar_rate_key_frame_ok(r, now));
-  }
+  twcc_feed(r, &now, seen, G_N_ELEMENTS(seen));
   g_assert_cmpuint(ar_rate_get_target_kbps(r), <, 128);
   g_assert_true(ar_rate_key_frame_ok(r, now));
 
@@ -543,14 +554,7 @@ test_twcc_key_frame_drained(void)
       {1028, 862, 0.146, 1.00, 33}, {1184, 794, 0.283, -0.50, 36}, {787, 806, 0.057, -0.69, 27},
       {815, 815, 0.526, 0.66, 39},  {559, 368, 0.488, 0.52, 18},
   };
-  for (int i = 0; i < 10; i++) {
-    now += 200 * G_TIME_SPAN_MILLISECOND;
-    ar_rate_on_twcc(q, now, &clean);
-  }
-  for (guint i = 0; i < G_N_ELEMENTS(probe); i++) {
-    now += 200 * G_TIME_SPAN_MILLISECOND;
-    ar_rate_on_twcc(q, now, &probe[i]);
-  }
+  twcc_feed(q, &now, probe, G_N_ELEMENTS(probe));
   g_assert_false(ar_rate_key_frame_ok(q, now));
   const ArRateTwcc stalled = {
       .sent_kbps = 43, .recv_kbps = 43, .delay_growth_ms = 0.05, .packets_sent = 6};
