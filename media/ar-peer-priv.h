@@ -54,8 +54,13 @@ struct _ArPeer {
   gint64 rtx_last_us;
   gint rtx_target_kbps;
   gint rtx_dropped;
-  gint rtx_dropped_seen;     /* main context */
-  gint64 rtx_key_us;         /* main context: the last key frame asked for instead */
+  gint rtx_dropped_seen; /* main context */
+  gint64 rtx_key_us;     /* main context: the last key frame asked for instead */
+  /* SEND: key frame requests (the far end's, ours) wait while the queue of a
+   * link that narrowed drains (ar-peer-rate.c): atomic. */
+  gint key_hold;
+  guint key_held;            /* requests held since the last release */
+  gulong key_probe;          /* on video_send_pad, 0: none */
   guint remb_seen;           /* main context: remb_count at the last tick */
   GstElement *speaker_input; /* RECV: the room's speaker (in audio_out) */
   char **decoders;           /* RECV: the engine's decoder preference (copy), or NULL */

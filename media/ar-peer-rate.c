@@ -89,6 +89,43 @@ ar_peer_on_rtcp(GObject *session, GstBuffer *buffer, gpointer user_data)
 static void ar_peer_rate_apply(ArPeer *peer, guint old_kbps, ArRateLevel old_level,
                                const char *why);
 
+/* A streaming thread: a key frame request on its way to the encoder (the far
+ * end's PLI through the RTP session, or ours) waits while the controller says
+ * the queue drains; one key frame goes when it has (ar_peer_rate_keys). */
+static GstPadProbeReturn
+ar_peer_on_key_request(GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  ArPeer *peer = user_data;
+  GstEvent *event = GST_PAD_PROBE_INFO_EVENT(info);
+
+  (void)pad;
+  if (event == NULL || !gst_video_event_is_force_key_unit(event) ||
+      !g_atomic_int_get(&peer->key_hold))
+    return GST_PAD_PROBE_OK;
+  g_atomic_int_inc(&peer->key_held);
+  return GST_PAD_PROBE_DROP;
+}
+
+/* The peer's context, after the controller decided: the hold follows it, and
+ * a key frame asked for while it held goes now. */
+static void
+ar_peer_rate_keys(ArPeer *peer, gint64 now)
+{
+  gboolean hold = !ar_rate_key_frame_ok(peer->rate, now);
+
+  g_atomic_int_set(&peer->key_hold, hold);
+  if (hold || peer->video_send_pad == NULL)
+    return;
+  guint held = g_atomic_int_and(&peer->key_held, 0u);
+  if (held == 0)
+    return;
+  g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "AR_MEDIA", "bandwidth", "MESSAGE",
+                   "peer %s: the queue drained: a key frame for the %u requests held meanwhile",
+                   peer->label, held);
+  gst_pad_push_event(peer->video_send_pad,
+                     gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, TRUE, 0));
+}
+
 /* The peer's context: one window of transport-wide feedback. */
 static void
 ar_peer_twcc_in_context(ArPeer *peer, gpointer data)
@@ -101,7 +138,9 @@ ar_peer_twcc_in_context(ArPeer *peer, gpointer data)
     return;
   old_kbps = ar_rate_get_target_kbps(peer->rate);
   old_level = ar_rate_get_level(peer->rate);
-  gboolean changed = ar_rate_on_twcc(peer->rate, g_get_monotonic_time(), w);
+  gint64 now = g_get_monotonic_time();
+  gboolean changed = ar_rate_on_twcc(peer->rate, now, w);
+  ar_peer_rate_keys(peer, now);
   GST_DEBUG("peer %s: transport-wide window: sent %.0f, arrived %.0f kbit/s, %u packets, loss "
             "%.1f %%, delay growth %.2f ms; target %u kbit/s",
             peer->label, w->sent_kbps, w->recv_kbps, w->packets_sent, w->loss * 100.0,
@@ -358,6 +397,7 @@ ar_peer_rate_tick(gpointer data)
                        "peer %s: a key frame instead of the retransmissions not sent", peer->label);
     }
   }
+  ar_peer_rate_keys(peer, now); /* the hold ends at the latest with its time */
   tracks = ar_peer_stats_snapshot(peer->stats);
   video = ar_peer_rate_video(tracks);
   if (video == NULL ||
@@ -380,11 +420,19 @@ ar_peer_rate_arm(ArPeer *peer)
     return;
   peer->rate_timer = ar_media_timer_attach(AR_PEER_RATE_TICK_MS, "ar-peer-rate", ar_peer_rate_tick,
                                            peer, peer->context);
+  if (peer->video_send_pad != NULL && peer->key_probe == 0)
+    peer->key_probe = gst_pad_add_probe(peer->video_send_pad, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM,
+                                        ar_peer_on_key_request, peer, NULL);
 }
 
 void
 ar_peer_rate_disarm(ArPeer *peer)
 {
+  if (peer->key_probe != 0) {
+    gst_pad_remove_probe(peer->video_send_pad, peer->key_probe);
+    peer->key_probe = 0;
+  }
+  g_atomic_int_set(&peer->key_hold, 0);
   if (peer->rate_timer != NULL) {
     g_source_destroy(peer->rate_timer);
     g_clear_pointer(&peer->rate_timer, g_source_unref);

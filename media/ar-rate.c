@@ -40,6 +40,11 @@
 /* A queue shows in this many new measurements in a row: one long round trip
  * alone is more often a busy host (ours, the SFU's) than a queue. */
 #define AR_RATE_QUEUE_REPORTS 2
+/* ...or this many while transport-wide feedback comes: its windows see a
+ * queue filling; the round trip is left the queue that stays full, which
+ * costs delay, not loss, and two long round trips in a row were a starved
+ * host as often (2026-12-05, load average 15, no cap: 353 ms). */
+#define AR_RATE_QUEUE_REPORTS_TWCC 4
 /* Sending less than this share of the target, the encoder is not using its
  * budget (a still picture, a start): a decrease starts from this share. */
 #define AR_RATE_APP_LIMITED 0.5
@@ -55,12 +60,32 @@
 /* A window with fewer packets says nothing (a still picture, audio only). */
 #define AR_RATE_TWCC_MIN_PACKETS 3
 /* A queue filling: the arrivals spread out more than the departures by this
- * much on average (ms per packet), and less arrived than was sent... */
+ * much on average (ms per packet), and less arrived than was sent, in two
+ * windows in a row. One window alone is as often a starved host: a sender or
+ * an SFU that got no CPU for 50-200 ms spreads a window's arrivals by 1-10 ms
+ * a packet (2026-12-05, load average 12: 1427 kbit/s sent, 1113 arrived,
+ * 1.59 ms; the next window 240 sent, 328 arrived, -8.46 ms: it caught up). */
 #define AR_RATE_TWCC_GROWTH_MS 0.25
 #define AR_RATE_TWCC_RECV_SHARE 0.95
-/* ...in two windows in a row, or in one by this much. */
-#define AR_RATE_TWCC_STRONG_GROWTH_MS 1.0
-#define AR_RATE_TWCC_STRONG_SHARE 0.85
+/* A queue overflowing decides in one window: spreading out, well under what
+ * was sent arriving, and at least this share (and AR_RATE_TWCC_OVERFLOW_LOST
+ * packets) lost. A starved host delays packets; it does not lose them. */
+#define AR_RATE_TWCC_OVERFLOW_SHARE 0.85
+#define AR_RATE_TWCC_OVERFLOW_LOSS 0.05
+#define AR_RATE_TWCC_OVERFLOW_LOST 2.0
+/* The decrease also drains what the queue holds (its delay, summed over the
+ * windows that showed it filling) within about a second: 0.85 x what arrived,
+ * less that delay's share of a second, down to this share of what arrived. */
+#define AR_RATE_TWCC_DRAIN_FLOOR 0.5
+/* Key frames wait while the queue drains, this long at most from an overuse
+ * (one sent into the full queue is lost, and every request for it; the first
+ * lab version waited 1 s and let one go into a queue still full), and a new
+ * wait starts at most every AR_RATE_KEY_EVERY_US: a link that stays
+ * overloaded still gets its key frames. */
+#define AR_RATE_KEY_HOLD_US (2 * G_TIME_SPAN_SECOND)
+#define AR_RATE_KEY_EVERY_US (4 * G_TIME_SPAN_SECOND)
+/* ...or until the delay the queue added is back under this (ms). */
+#define AR_RATE_KEY_DRAINED_MS 10.0
 /* Loss is judged over this many packets (or this long, with at least
  * AR_RATE_TWCC_LOSS_MIN_PACKETS): a window of 30 packets says "over 10 %" for
  * 4 lost, which random loss of 5 % gives one window in sixteen; 200 packets
@@ -86,6 +111,10 @@ struct _ArRate {
   gint64 last_overuse_us;              /* no increase for AR_RATE_HOLD_US after it */
   gint64 twcc_until_us;                /* transport-wide feedback decides until then */
   gboolean twcc_growing;               /* the last window showed a queue filling */
+  double twcc_queue_ms;                /* the delay those windows added (0: not filling) */
+  gint64 key_hold_until_us;            /* key frames wait until then (a queue draining) */
+  gint64 key_hold_from_us;             /* since then (0: never) */
+  double key_queue_ms;                 /* the queue's delay since, as the windows tell it */
   double twcc_acc_sent, twcc_acc_lost; /* packets of the windows since twcc_acc_since_us */
   gint64 twcc_acc_since_us;
   double remb_kbps;
@@ -263,7 +292,7 @@ ar_rate_on_report(ArRate *r, gint64 now_us, double loss, double rtt_ms, double s
       r->rtt_high = 0;
     /* On with transport-wide feedback too: a queue that stays full shows
      * only here. */
-    queue = r->rtt_high >= AR_RATE_QUEUE_REPORTS;
+    queue = r->rtt_high >= (twcc ? AR_RATE_QUEUE_REPORTS_TWCC : AR_RATE_QUEUE_REPORTS);
   }
   if ((fresh && r->loss > AR_RATE_LOSS_HIGH) || queue) {
     if (!hold) {
@@ -334,22 +363,42 @@ ar_rate_on_twcc(ArRate *r, gint64 now_us, const ArRateTwcc *w)
     return ar_rate_settle(r, now_us, old_target, old_level); /* too few for a queue */
 
   double share = w->recv_kbps / w->sent_kbps;
-  gboolean growing = w->delay_growth_ms > AR_RATE_TWCC_GROWTH_MS && share < AR_RATE_TWCC_RECV_SHARE;
-  gboolean strong = w->delay_growth_ms > AR_RATE_TWCC_STRONG_GROWTH_MS ||
-                    (w->delay_growth_ms > 0 && share < AR_RATE_TWCC_STRONG_SHARE);
-  /* A queue that stays full grows no more: the receiver reports' round-trip
-   * rule sees it (it stays on with transport-wide feedback). Less arriving
-   * than sent alone is no sign: random loss looks the same. */
-  gboolean queue = growing && (strong || r->twcc_growing);
+  /* A window in which we sent under half the target says nothing of the
+   * path: the encoder had nothing to say, or our host starved it (its
+   * frames then leave late and in bursts, which the far end sees as a
+   * queue: 2026-12-05, 341 kbit/s sent of a target of 866, 6.24 ms). */
+  gboolean starved = w->sent_kbps < AR_RATE_APP_LIMITED * r->target_kbps;
+  gboolean growing =
+      w->delay_growth_ms > AR_RATE_TWCC_GROWTH_MS && share < AR_RATE_TWCC_RECV_SHARE && !starved;
+  gboolean overflow = growing && share < AR_RATE_TWCC_OVERFLOW_SHARE &&
+                      w->loss > AR_RATE_TWCC_OVERFLOW_LOSS &&
+                      w->loss * w->packets_sent >= AR_RATE_TWCC_OVERFLOW_LOST;
+  /* Two windows in a row: a queue, not a hiccup. A queue that stays full
+   * grows no more: the receiver reports' round-trip rule sees it (it stays
+   * on with transport-wide feedback). Less arriving than sent alone is no
+   * sign: random loss looks the same. */
+  gboolean queue = growing && (overflow || r->twcc_growing);
 
+  r->twcc_queue_ms =
+      growing ? MIN(r->twcc_queue_ms + w->delay_growth_ms * (w->packets_sent - 1.0), 1000.0) : 0;
   r->twcc_growing = growing;
   if (by_loss || queue) {
-    /* What arrived is what the bottleneck passes: a little under it (to a
-     * fifth of the target at most: a window of everything lost is more
-     * likely a hiccup than a link gone, but a link that fell from 1 Mbit/s to
-     * 300 kbit/s is real). Later windows of the same overuse say the same:
-     * the target only goes down to it, it does not compound. */
-    double to = MAX(AR_RATE_TWCC_DOWN * w->recv_kbps, AR_RATE_TWCC_FLOOR * r->target_kbps);
+    /* What arrived is what the bottleneck passes: a little under it, less
+     * what drains the queue built up (to a fifth of the target at most: a
+     * window of everything lost is more likely a hiccup than a link gone,
+     * but a link that fell from 1 Mbit/s to 300 kbit/s is real). Later
+     * windows of the same overuse say the same: the target only goes down
+     * to it, it does not compound. */
+    double down = MAX(AR_RATE_TWCC_DOWN - r->twcc_queue_ms / 1000.0, AR_RATE_TWCC_DRAIN_FLOOR);
+    double to = down * w->recv_kbps;
+
+    /* A window that lost much tells what gets through sooner than its
+     * arrival rate does (that still counts packets sent before the link
+     * narrowed): what we sent less what was lost, as with the reports. */
+    if (by_loss || overflow)
+      to = MIN(to,
+               MIN(w->sent_kbps, r->target_kbps) * (1.0 - MIN(w->loss, 1.0)) * AR_RATE_LOSS_DOWN);
+    to = MAX(to, AR_RATE_TWCC_FLOOR * r->target_kbps);
 
     /* The bottleneck's ceiling: what arrived in the last window that showed
      * it (the feedback comes early enough to measure it, unlike the reports,
@@ -362,6 +411,11 @@ ar_rate_on_twcc(ArRate *r, gint64 now_us, const ArRateTwcc *w)
       r->limit = by_loss ? AR_RATE_LIMIT_LOSS : AR_RATE_LIMIT_DELAY;
     }
     r->last_overuse_us = now_us;
+    if (r->key_hold_from_us == 0 || now_us - r->key_hold_from_us >= AR_RATE_KEY_EVERY_US) {
+      r->key_hold_from_us = now_us;
+      r->key_hold_until_us = now_us + AR_RATE_KEY_HOLD_US;
+      r->key_queue_ms = MAX(r->twcc_queue_ms, AR_RATE_KEY_DRAINED_MS * 2);
+    }
     if (by_loss) {
       /* That loss is answered: the next judgement counts from here, or it
        * would hold the target down for seconds after the link came back. */
@@ -369,8 +423,31 @@ ar_rate_on_twcc(ArRate *r, gint64 now_us, const ArRateTwcc *w)
       r->twcc_acc_sent = r->twcc_acc_lost = 0;
       r->twcc_acc_since_us = 0;
     }
+  } else if (r->key_hold_until_us > now_us) {
+    /* The queue drains as the arrivals close up on the departures: once
+     * what it held is gone, and nothing was lost, key frames go again; so
+     * they do as soon as a window shows it draining with nothing lost while
+     * we send under what arrives (a key frame at that rate finds room: the
+     * summed delays lag, 1.2 s in a lab run that froze as long). */
+    r->key_queue_ms += w->delay_growth_ms * (w->packets_sent - 1.0);
+    gboolean draining =
+        w->delay_growth_ms < -AR_RATE_TWCC_GROWTH_MS && !starved && r->target_kbps < w->recv_kbps;
+    /* ...or arrivals keeping up while we send under what the link passed
+     * at the overuse: the queue cannot be filling (an encoder that all but
+     * stopped after the decrease shows no draining, it has nothing to send:
+     * the far end waited 2 s for the key frame in a lab run). */
+    gboolean under = w->sent_kbps < r->ceiling_kbps && share >= AR_RATE_TWCC_RECV_SHARE &&
+                     w->delay_growth_ms <= AR_RATE_TWCC_GROWTH_MS;
+    if (w->loss == 0 && (r->key_queue_ms < AR_RATE_KEY_DRAINED_MS || draining || under))
+      r->key_hold_until_us = 0;
   }
   return ar_rate_settle(r, now_us, old_target, old_level);
+}
+
+gboolean
+ar_rate_key_frame_ok(const ArRate *rate, gint64 now_us)
+{
+  return now_us >= rate->key_hold_until_us;
 }
 
 guint

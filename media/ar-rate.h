@@ -9,12 +9,13 @@
  * second):
  *   - overuse: a loss above 10 % in the last report interval, or a round-trip
  *     time grown well above the lowest of the last 30 s in two new measurements
- *     in a row (a queue building up in a bottleneck; one alone is more often
- *     a busy host): the target drops at once to a little under what got
- *     through (what was really sent, times 0.95 (1 - loss); or times 0.85 for
- *     a growing queue; an encoder sending under half its target counts as
- *     half its target), at most once in 1.5 s (the reports lag), and what got
- *     through when the episode began is remembered as the bottleneck's ceiling;
+ *     in a row, four while transport-wide feedback comes (a queue building up
+ *     in a bottleneck; one alone is more often a busy host): the target drops
+ *     at once to a little under what got through (what was really sent, times
+ *     0.95 (1 - loss); or times 0.85 for a growing queue; an encoder sending
+ *     under half its target counts as half its target), at most once in 1.5 s
+ *     (the reports lag), and what got through when the episode began is
+ *     remembered as the bottleneck's ceiling;
  *   - underuse (loss under 2 %, no growing queue): the target grows, fast
  *     (x1.25 per tick) up to 85 % of the ceiling, slowly (+5 % or 20 kbit/s per tick)
  *     from there; 20 % past the ceiling with two clean reports in a row
@@ -80,11 +81,16 @@ gboolean ar_rate_on_report(ArRate *rate, gint64 now_us, double loss, double rtt_
 /* A window of transport-wide feedback at @now_us (each as it comes). While
  * such windows come (within 2 s), they decide overuse and loss instead of
  * the receiver reports: a queue filling (arrivals spreading out over the
- * departures, less arriving than sent; in two windows in a row, or clearly
- * in one) or a loss above 10 % brings the target down to 0.85 x what arrived
- * (the bottleneck's rate), and what arrived when such an episode began is
- * the ceiling. Returns TRUE when the target or the level changed. */
+ * departures, less arriving than sent, while we sent at least half the
+ * target; in two windows in a row, or in one that also lost packets: a
+ * queue overflowing) or a loss above 10 % brings the target down to 0.85 x
+ * what arrived (the bottleneck's rate) less what drains the queue, and what
+ * arrived is the ceiling. Returns TRUE when the target or the level changed. */
 gboolean ar_rate_on_twcc(ArRate *rate, gint64 now_us, const ArRateTwcc *window);
+
+/* Whether a key frame may go now: FALSE from an overuse until a window shows
+ * the queue drained (2 s at most), as one sent into a full queue is lost. */
+gboolean ar_rate_key_frame_ok(const ArRate *rate, gint64 now_us);
 
 guint ar_rate_get_target_kbps(const ArRate *rate);
 ArRateLevel ar_rate_get_level(const ArRate *rate);

@@ -4,6 +4,11 @@
 // with a 150 ms queue and a 6 kB burst) on the middle's link to the meeting side caps what the room sends:
 //
 //   free (AR_BW_FREE_S, 6 s) -> 1 Mbit/s (AR_BW_CAP_S, 16 s) -> 300 kbit/s (16 s) -> free (AR_BW_LIFT_S, 20 s)
+//   [-> free with the host loaded (AR_BW_LOAD_S, 0 s: off; the bench runs 20 s)]
+//
+// The loaded phase: one busy loop per core (sh under timeout, started and ended by PID) beside the call and no
+// cap: a starved host delays packets as a queue would, and the room must not read that as
+// congestion (its target stays near the configured bitrate).
 //
 // The room's camera is the test pattern "snow" (ANYROOM_TEST_PATTERN): noise fills any
 // bitrate, so the encoder really sends what the controller asks.
@@ -18,8 +23,9 @@
 //   tests/integration/run-in-net-lab.sh tests/integration/test-bandwidth.mjs
 import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { waitFor } from '../lab/participant.mjs';
 import { buildDir, mkTemp, sleep } from '../lab/lab.mjs';
@@ -32,6 +38,7 @@ const TMP = mkTemp('ar-it-bandwidth-');
 const FREE_S = Number(process.env.AR_BW_FREE_S || 6);
 const CAP_S = Number(process.env.AR_BW_CAP_S || 16);
 const LIFT_S = Number(process.env.AR_BW_LIFT_S || 20);
+const LOAD_S = Number(process.env.AR_BW_LOAD_S || 0);
 const MAX_KBPS = 1500;
 const DISPLAY = 'Room-bw';
 const LINK = `janus+ws://127.0.0.1:8188/?room=1234&display=${DISPLAY}`;
@@ -39,6 +46,18 @@ const LINK = `janus+ws://127.0.0.1:8188/?room=1234&display=${DISPLAY}`;
 let meeting = null;
 let alice = null;
 let daemon = null;
+let busy = [];
+
+// One busy loop per core (a loaded host), or none: ended by PID (SIGTERM, which timeout passes on
+// to its loop), and by timeout itself should this process die before it ends them.
+function load(on) {
+  for (const c of busy) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
+  busy = [];
+  if (!on) return;
+  for (let i = 0; i < os.cpus().length; i++) {
+    busy.push(spawn('timeout', [String(LOAD_S + 10), 'sh', '-c', 'while :; do :; done'], { stdio: 'ignore' }));
+  }
+}
 
 const { step, failed } = stepper({
   timeout: 300000,
@@ -73,6 +92,7 @@ before(async () => {
 });
 
 after(async () => {
+  load(false);
   cap(0);
   if (daemon) await stopNet3Room(daemon, OUT);
   await stopNet3Meeting(meeting);
@@ -109,11 +129,13 @@ step('the room\'s video follows a 1 Mbit/s, then a 300 kbit/s cap, and comes bac
     }
   })();
   const phases = [];
-  const runPhase = async (name, kbit, seconds) => {
+  const runPhase = async (name, kbit, seconds, loaded = false) => {
     const from = (Date.now() - t0) / 1000;
     phase = name;
     cap(kbit);
+    load(loaded);
     await sleep(seconds * 1000);
+    load(false);
     phases.push({ name, kbit, from, to: (Date.now() - t0) / 1000 });
   };
   let gaps;
@@ -127,7 +149,16 @@ step('the room\'s video follows a 1 Mbit/s, then a 300 kbit/s cap, and comes bac
     dropped += capDropped();
     await runPhase('lifted', 0, LIFT_S);
     gaps = await alice.gapStop(gapId);
+    if (LOAD_S > 0) {
+      // From full quality again (the lifted phase may end before it), so that the loaded
+      // phase shows only what the load does.
+      phase = 'lifted';
+      await waitFor('the room back at its full bitrate before the load', async () => sendVideo(await daemon.status())?.target_kbps >= MAX_KBPS,
+        { timeoutMs: 30000, intervalMs: 250 }).catch(() => {});
+      await runPhase('loaded host', 0, LOAD_S, true);
+    }
   } finally {
+    load(false);
     sampling = false;
     await sampler;
     cap(0);
@@ -152,6 +183,7 @@ step('the room\'s video follows a 1 Mbit/s, then a 300 kbit/s cap, and comes bac
     ],
   }));
   const inPhase = (p, half = false) => samples.filter((x) => x.t >= (half ? (p.from + p.to) / 2 : p.from) && x.t < p.to);
+  const median = (xs) => { const v = [...xs].sort((a, b) => a - b); return v.length ? v[Math.floor(v.length / 2)] : 0; };
   const mean = (xs, k) => xs.reduce((a, x) => a + (x[k] || 0), 0) / Math.max(1, xs.length);
   const figures = phases.map((p) => {
     const all = inPhase(p);
@@ -160,15 +192,23 @@ step('the room\'s video follows a 1 Mbit/s, then a 300 kbit/s cap, and comes bac
     const aliceFps = fr.length > 1 ? (fr[fr.length - 1].aliceFrames - fr[0].aliceFrames) / (fr[fr.length - 1].t - fr[0].t) : 0;
     return { phase: p.name, cap: p.kbit || null, sentMean: Math.round(mean(late, 'sentKbps')),
       sentMax: Math.round(Math.max(0, ...late.map((x) => x.sentKbps))), targetMin: Math.min(...all.map((x) => x.targetKbps ?? MAX_KBPS)),
+      targetMedian: median(all.map((x) => x.targetKbps ?? MAX_KBPS)),
       widths: [...new Set(all.map((x) => x.width))].join('/'), aliceFps: +aliceFps.toFixed(1) };
   });
   const lift = phases[3];
   const full = samples.find((x) => x.t >= lift.from && x.targetKbps >= MAX_KBPS && x.width === 1280 && x.aliceWidth === 1280);
   const backS = full ? +(full.t - lift.from).toFixed(1) : null;
+  // Where alice's longer gaps were: the phase and the seconds into it.
+  const placed = (gaps.long || []).map((g) => {
+    const start = (g.end - g.ms - t0) / 1000;
+    const p = phases.filter((x) => x.from <= start).pop() || phases[0];
+    return `${g.ms} ms at ${p.name} +${(start - p.from).toFixed(1)} s`;
+  });
   for (const f of figures) t.diagnostic(`FIGURE ${JSON.stringify(f)}`);
+  if (placed.length) t.diagnostic(`FIGURE alice's gaps of 500 ms or more: ${placed.join('; ')}`);
   t.diagnostic(`FIGURE alice: ${gaps.freezes} freezes >= 1 s (${gaps.freezeMs} ms in all), longest gap ${gaps.maxGapMs} ms; ` +
     `the token bucket dropped ${dropped} packets; full quality ${backS ?? 'never'} s after the cap lifted; plot: ${path.join(OUT, 'bandwidth.svg')}`);
-  t.diagnostic(`BENCH ${JSON.stringify({ phases: figures, freezes: gaps.freezes, freezeMs: gaps.freezeMs, maxGapMs: gaps.maxGapMs, dropped, backS })}`);
+  t.diagnostic(`BENCH ${JSON.stringify({ phases: figures, freezes: gaps.freezes, freezeMs: gaps.freezeMs, maxGapMs: gaps.maxGapMs, gapsAt: placed, dropped, backS })}`);
 
   // Behaviour: the room stayed in the call and adapted to each cap.
   assert.ok(samples.every((x) => x.state === 'connected'), 'connected all along');
@@ -181,6 +221,9 @@ step('the room\'s video follows a 1 Mbit/s, then a 300 kbit/s cap, and comes bac
   assert.ok(inPhase(phases[2]).some((x) => x.width > 0 && x.width < 1280), `300 kbit/s: a smaller picture (${c2.widths})`);
   assert.ok(figures.every((f) => f.aliceFps > 0), `alice decoded the room in every phase: ${figures.map((f) => f.aliceFps).join(', ')} fps`);
   assert.ok(full, `back at ${MAX_KBPS} kbit/s and 1280 wide (room and alice) within ${LIFT_S} s of the lift`);
+  // A loaded host is no congestion: without a cap the target stays near the configured bitrate.
+  const loaded = figures.find((f) => f.phase === 'loaded host');
+  if (loaded) assert.ok(loaded.targetMedian >= 0.8 * MAX_KBPS, `host loaded, no cap: the target stays near ${MAX_KBPS} (median ${loaded.targetMedian}, lowest ${loaded.targetMin})`);
   // Janus's room caps its publishers at 2 Mbit/s by REMB (tests/lab/janus): the room read it.
   assert.match(fs.readFileSync(daemon.log, 'utf8'), /the far end sends REMB \(2000000 bit\/s\)/, 'the room reads the SFU\'s REMB');
 });

@@ -237,7 +237,8 @@ export class Participant {
   }
 
   // Freezes >= 1 s of a feed's decoded video, sampled in the page (gapStart,
-  // then gapStop returns {freezes, freezeMs, maxGapMs, frames, durationMs}).
+  // then gapStop returns {freezes, freezeMs, maxGapMs, frames, durationMs, long:
+  // [{end (epoch ms), ms}] for the gaps of 500 ms or more}).
   async gapStart(display) {
     const id = await this.feedIdOf(display);
     if (!id) throw new Error(`${this.display}: no feed "${display}" in the room`);

@@ -493,7 +493,7 @@
   // sampled from getStats every 100 ms (resolution 0.1 s).
   const gapWatches = new Map();
   window.labGapStart = function (feedId) {
-    const w = { frames: null, last: null, start: Date.now(), freezes: 0, freezeMs: 0, maxGapMs: 0, frames0: null };
+    const w = { frames: null, last: null, start: Date.now(), freezes: 0, freezeMs: 0, maxGapMs: 0, frames0: null, long: [] };
     w.timer = setInterval(async () => {
       const st = await feedStats(feedId).catch(() => null);
       if (!st || !st.video) return;
@@ -504,6 +504,8 @@
           const gap = now - w.last;
           w.maxGapMs = Math.max(w.maxGapMs, gap);
           if (gap >= 1000) { w.freezes++; w.freezeMs += gap; }
+          // Where the longer gaps were (ends, epoch ms), for a report to place them.
+          if (gap >= 500 && w.long.length < 50) w.long.push({ end: now, ms: gap });
         }
         w.frames = st.video.framesDecoded;
         w.last = now;
@@ -517,7 +519,7 @@
     clearInterval(w.timer);
     gapWatches.delete(feedId);
     return { freezes: w.freezes, freezeMs: w.freezeMs, maxGapMs: w.maxGapMs,
-      frames: (w.frames || 0) - (w.frames0 || 0), durationMs: Date.now() - w.start };
+      frames: (w.frames || 0) - (w.frames0 || 0), durationMs: Date.now() - w.start, long: w.long };
   };
 
   window.labPublisherStats = async function () {

@@ -456,6 +456,171 @@ test_twcc_size_waits(void)
   ar_rate_free(s.rate);
 }
 
+/* A loaded host, not a queue: transport-wide windows from a lab run with the
+ * machine at a load average of 12 and no cap (2026-12-05, anyroomd's log at
+ * debug, "transport-wide window" lines). A host that gets no CPU for a while
+ * spreads one window's arrivals (the next catches up: more arriving than
+ * sent, the growth negative), or starves the encoder (far less sent than the
+ * target). The target stays at the configured bitrate; the controller before
+ * this case cut it to 946 kbit/s on the first such window. */
+static void
+test_twcc_loaded_host(void)
+{
+  g_autoptr(ArRate) r = ar_rate_new(100, MAX_KBPS);
+  gint64 now = 1000 * G_TIME_SPAN_SECOND;
+  /* sent, arrived (kbit/s), loss, delay growth (ms), packets */
+  static const ArRateTwcc seen[] = {
+      {1350, 1313, 0, 0.17, 34},  {1404, 1409, 0, -0.02, 34}, {1353, 1358, 0, -0.03, 31},
+      {1251, 1258, 0, -0.03, 35}, {1427, 1113, 0, 1.59, 19}, /* a stall... */
+      {240, 328, 0, -8.46, 10},                              /* ...caught up */
+      {381, 448, 0, -2.68, 21},   {748, 753, 0, -0.05, 27},   {1194, 1198, 0, -0.03, 43},
+      {984, 972, 0, 0.08, 24},    {590, 581, 0, 0.18, 21},    {813, 1461, 0, -3.70, 34},
+      {1371, 1367, 0, 0.02, 31},  {1085, 1041, 0, 0.02, 24},  {1340, 1231, 0, 0.53, 30},
+      {1388, 1415, 0, -0.10, 38}, {1223, 1155, 0, 0.37, 31},  {1360, 1370, 0, -0.05, 33},
+      {341, 255, 0, 6.24, 21}, /* the encoder starved: a burst of late frames */
+      {96, 94, 0, 0.23, 5},       {78, 76, 0, 1.56, 9},       {79, 80, 0, -0.02, 7},
+      {497, 387, 0, 10.77, 17},   {1300, 1310, 0, -0.40, 33}, {1380, 1385, 0, -0.03, 34},
+  };
+
+  for (guint round = 0; round < 4; round++) {
+    for (guint i = 0; i < G_N_ELEMENTS(seen); i++) {
+      now += 200 * G_TIME_SPAN_MILLISECOND;
+      ar_rate_on_twcc(r, now, &seen[i]);
+      if (i % 5 == 4)
+        ar_rate_on_report(r, now, -1, 2 + i % 3, 1300);
+      g_assert_cmpuint(ar_rate_get_target_kbps(r), ==, MAX_KBPS);
+    }
+  }
+  g_assert_cmpint(ar_rate_get_level(r), ==, AR_RATE_LEVEL_FULL);
+  /* The same host behind a real bottleneck: windows that keep showing the
+   * queue (from the same run, the 1 Mbit/s cap's first windows). */
+  static const ArRateTwcc capped[] = {{1026, 838, 0, 1.35, 22}, {1236, 839, 0, 2.14, 21}};
+  for (guint i = 0; i < G_N_ELEMENTS(capped); i++) {
+    now += 200 * G_TIME_SPAN_MILLISECOND;
+    ar_rate_on_twcc(r, now, &capped[i]);
+  }
+  g_assert_cmpuint(ar_rate_get_target_kbps(r), <, 839 * 0.85);
+  g_assert_cmpstr(ar_rate_limit_to_string(ar_rate_get_limit(r)), ==, "delay");
+}
+
+/* Feeds @n windows, one each 200 ms from *@now, after 2 s of clean ones at
+ * 1400 kbit/s (a call at full quality). */
+static void
+twcc_feed(ArRate *r, gint64 *now, const ArRateTwcc *windows, guint n)
+{
+  const ArRateTwcc clean = {.sent_kbps = 1400, .recv_kbps = 1400, .packets_sent = 35};
+
+  for (guint i = 0; i < 10 + n; i++) {
+    *now += 200 * G_TIME_SPAN_MILLISECOND;
+    ar_rate_on_twcc(r, *now, i < 10 ? &clean : &windows[i - 10]);
+  }
+}
+
+/* Key frames go again at the first window that shows the queue draining with
+ * nothing lost (the drop to 300 kbit/s of a lab run, 2026-12-05, load average
+ * 14: the sum of the windows' delays said "drained" only 1.2 s after the
+ * first overuse, and the far end froze as long). */
+static void
+test_twcc_key_frame_drained(void)
+{
+  g_autoptr(ArRate) r = ar_rate_new(100, MAX_KBPS);
+  gint64 now = 1000 * G_TIME_SPAN_SECOND;
+  static const ArRateTwcc seen[] = {
+      {607, 364, 0, 5.78, 6},       {804, 335, 0.184, 9.63, 19}, /* the queue overflows */
+      {768, 175, 0.514, -6.58, 21}, {963, 190, 0.568, -4.46, 32}, {361, 182, 0.375, 1.32, 10},
+      {145, 148, 0.062, -0.60, 11}, {93, 128, 0, -7.99, 10}, /* draining, nothing lost */
+  };
+
+  /* Held from the overflow through the last window that lost packets. */
+  for (guint n = 2; n < G_N_ELEMENTS(seen); n++) {
+    g_autoptr(ArRate) h = ar_rate_new(100, MAX_KBPS);
+    gint64 t = now;
+
+    twcc_feed(h, &t, seen, n);
+    g_assert_false(ar_rate_key_frame_ok(h, t));
+  }
+  twcc_feed(r, &now, seen, G_N_ELEMENTS(seen));
+  g_assert_cmpuint(ar_rate_get_target_kbps(r), <, 128);
+  g_assert_true(ar_rate_key_frame_ok(r, now));
+
+  /* Another run (load average 2): a probe over the 1 Mbit/s cap overflowed
+   * as the 300 kbit/s one came, and the encoder all but stopped after the
+   * decrease: no window could show the queue draining, and the held key
+   * frame waited the 2 s. The first loss-free window that kept up while we
+   * sent under what the link passed lets it go. */
+  g_autoptr(ArRate) q = ar_rate_new(100, MAX_KBPS);
+  static const ArRateTwcc probe[] = {
+      {947, 844, 0, 1.04, 23},      {823, 854, 0, 0.78, 23},       {977, 833, 0, 1.18, 21},
+      {1028, 862, 0.146, 1.00, 33}, {1184, 794, 0.283, -0.50, 36}, {787, 806, 0.057, -0.69, 27},
+      {815, 815, 0.526, 0.66, 39},  {559, 368, 0.488, 0.52, 18},
+  };
+  twcc_feed(q, &now, probe, G_N_ELEMENTS(probe));
+  g_assert_false(ar_rate_key_frame_ok(q, now));
+  const ArRateTwcc stalled = {
+      .sent_kbps = 43, .recv_kbps = 43, .delay_growth_ms = 0.05, .packets_sent = 6};
+  now += 200 * G_TIME_SPAN_MILLISECOND;
+  ar_rate_on_twcc(q, now, &stalled);
+  g_assert_true(ar_rate_key_frame_ok(q, now));
+}
+
+/* The same loaded host through the receiver reports: two round trips of 353 ms
+ * in a row (the far end's reports held up, no cap) while the transport-wide
+ * windows show no queue. That is no reason to come down; a round trip that
+ * stays long (a queue that stays full, which the windows cannot see) is. */
+static void
+test_twcc_rtt_spike(void)
+{
+  g_autoptr(ArRate) r = ar_rate_new(100, MAX_KBPS);
+  gint64 now = 1000 * G_TIME_SPAN_SECOND;
+  const ArRateTwcc clean = {.sent_kbps = 1400, .recv_kbps = 1405, .packets_sent = 35};
+  const double rtts[] = {2, 3, 353, 353, 2, 2, 360, 370, 380, 390, 400};
+
+  for (guint i = 0; i < G_N_ELEMENTS(rtts); i++) {
+    for (int k = 0; k < 5; k++) {
+      now += 200 * G_TIME_SPAN_MILLISECOND;
+      ar_rate_on_twcc(r, now, &clean);
+    }
+    ar_rate_on_report(r, now, -1, rtts[i], 980);
+    if (i < 9)
+      g_assert_cmpuint(ar_rate_get_target_kbps(r), ==, MAX_KBPS);
+  }
+  g_assert_cmpuint(ar_rate_get_target_kbps(r), <, MAX_KBPS);
+  g_assert_cmpstr(ar_rate_limit_to_string(ar_rate_get_limit(r)), ==, "delay");
+}
+
+/* A link that narrows at once: key frames wait until a window shows the queue
+ * drained (one sent into the full queue is lost), 2 s at most. */
+static void
+test_twcc_key_frame_waits(void)
+{
+  TwSim s;
+
+  tw_init(&s);
+  tw_run(&s, 5);
+  g_assert_true(ar_rate_key_frame_ok(s.rate, s.now));
+  s.cap_kbps = 300;
+  while (ar_rate_get_target_kbps(s.rate) >= MAX_KBPS)
+    tw_step(&s);
+  gint64 cut = s.now;
+  g_test_message("first decrease: %u kbit/s", ar_rate_get_target_kbps(s.rate));
+  g_assert_false(ar_rate_key_frame_ok(s.rate, s.now));
+  while (!ar_rate_key_frame_ok(s.rate, s.now))
+    tw_step(&s);
+  g_test_message("key frames wait %.1f s", (double)(s.now - cut) / 1e6);
+  g_assert_cmpint(s.now - cut, <=, 2 * G_TIME_SPAN_SECOND);
+  /* Not into a full queue: drained, or the longest wait. */
+  g_assert_true(tw_delay_ms(&s) < 50 || s.now - cut >= 2 * G_TIME_SPAN_SECOND);
+  /* A link that stays overloaded still gets key frames: waits of 2 s at
+   * most each 4 s (100 steps of 100 ms). */
+  gint64 held = 0;
+  for (int i = 0; i < 100; i++) {
+    tw_step(&s);
+    held += ar_rate_key_frame_ok(s.rate, s.now) ? 0 : 1;
+  }
+  g_assert_cmpint(held, <=, 60);
+  ar_rate_free(s.rate);
+}
+
 static void
 test_twcc_hostile(void)
 {
@@ -520,5 +685,9 @@ main(int argc, char **argv)
   g_test_add_func("/media/rate/twcc-reports-stand-aside", test_twcc_reports_stand_aside);
   g_test_add_func("/media/rate/twcc-hostile", test_twcc_hostile);
   g_test_add_func("/media/rate/twcc-size-waits", test_twcc_size_waits);
+  g_test_add_func("/media/rate/twcc-loaded-host", test_twcc_loaded_host);
+  g_test_add_func("/media/rate/twcc-key-frame-waits", test_twcc_key_frame_waits);
+  g_test_add_func("/media/rate/twcc-rtt-spike", test_twcc_rtt_spike);
+  g_test_add_func("/media/rate/twcc-key-frame-drained", test_twcc_key_frame_drained);
   return g_test_run();
 }
