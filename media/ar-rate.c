@@ -411,7 +411,11 @@ ar_rate_on_twcc(ArRate *r, gint64 now_us, const ArRateTwcc *w)
       r->limit = by_loss ? AR_RATE_LIMIT_LOSS : AR_RATE_LIMIT_DELAY;
     }
     r->last_overuse_us = now_us;
-    if (r->key_hold_from_us == 0 || now_us - r->key_hold_from_us >= AR_RATE_KEY_EVERY_US) {
+    /* Key frames wait only for a queue to drain: after a decrease for loss
+     * alone (a lossy Wi-Fi, no delay growing) there is none, and a far end
+     * that lost a key frame would wait for nothing. */
+    if ((queue || overflow) &&
+        (r->key_hold_from_us == 0 || now_us - r->key_hold_from_us >= AR_RATE_KEY_EVERY_US)) {
       r->key_hold_from_us = now_us;
       r->key_hold_until_us = now_us + AR_RATE_KEY_HOLD_US;
       r->key_queue_ms = MAX(r->twcc_queue_ms, AR_RATE_KEY_DRAINED_MS * 2);

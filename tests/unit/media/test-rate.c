@@ -408,6 +408,35 @@ test_twcc_random_loss(void)
   g_assert_cmpint(ar_rate_get_level(r), ==, AR_RATE_LEVEL_FULL);
 }
 
+/* Random loss above the loss rule's 10 % (a poor Wi-Fi, no bottleneck): the
+ * target comes down, but no queue fills, so key frames never wait: a far end
+ * that lost one gets the next at once. */
+static void
+test_twcc_random_loss_keys(void)
+{
+  g_autoptr(ArRate) r = ar_rate_new(100, MAX_KBPS);
+  g_autoptr(GRand) rand = g_rand_new_with_seed(15);
+  gint64 now = G_TIME_SPAN_SECOND;
+  guint held = 0;
+
+  for (int i = 0; i < 150; i++) { /* 30 s */
+    guint lost = 0;
+
+    for (int k = 0; k < 30; k++)
+      lost += g_rand_double(rand) < 0.15;
+    ArRateTwcc w = {.sent_kbps = 1400,
+                    .recv_kbps = 1400 * (30 - lost) / 30.0,
+                    .loss = lost / 30.0,
+                    .delay_growth_ms = g_rand_double_range(rand, -0.15, 0.15),
+                    .packets_sent = 30};
+    now += 200 * G_TIME_SPAN_MILLISECOND;
+    ar_rate_on_twcc(r, now, &w);
+    held += ar_rate_key_frame_ok(r, now) ? 0 : 1;
+  }
+  g_assert_cmpuint(ar_rate_get_target_kbps(r), <, MAX_KBPS);
+  g_assert_cmpuint(held, ==, 0);
+}
+
 /* While transport-wide feedback comes, the receiver reports (a second older)
  * stand aside; when it stops for 2 s, they decide again. */
 static void
@@ -682,6 +711,7 @@ main(int argc, char **argv)
   g_test_add_func("/media/rate/twcc-cap-and-lift", test_twcc_cap_and_lift);
   g_test_add_func("/media/rate/twcc-noise", test_twcc_noise);
   g_test_add_func("/media/rate/twcc-random-loss", test_twcc_random_loss);
+  g_test_add_func("/media/rate/twcc-random-loss-keys", test_twcc_random_loss_keys);
   g_test_add_func("/media/rate/twcc-reports-stand-aside", test_twcc_reports_stand_aside);
   g_test_add_func("/media/rate/twcc-hostile", test_twcc_hostile);
   g_test_add_func("/media/rate/twcc-size-waits", test_twcc_size_waits);
