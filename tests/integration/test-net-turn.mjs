@@ -353,12 +353,17 @@ step('static TURN REST credentials that expire mid-call: what coturn does', asyn
   const bob = await launchParticipant({ display: 'bob', logDir: OUT });
   try {
     await bob.waitJoined();
-    await sleep(15000);
+    // Until coturn refused the room's new allocation (it was a fixed 15 s), then 3 s more for a
+    // picture of bob that should not come.
+    const refusedLines = () => turn.logText().slice(logBefore).split('\n')
+      .filter((l) => new RegExp(`user <${userRe}>: incoming packet .*error 401`).test(l));
+    await waitFor('coturn refusing the new allocation', async () => refusedLines().length > 0,
+      { timeoutMs: 20000, intervalMs: 500 }).catch(() => {});
+    await sleep(3000);
     const st = await daemon.status();
     const bobId = (st.participants || []).find((p) => p.display === 'bob')?.id;
     const bobVideo = tracksOf(st, { peerId: bobId ? String(bobId) : 'none', kind: 'video', direction: 'recv' })[0];
-    const refused = turn.logText().slice(logBefore).split('\n')
-      .filter((l) => new RegExp(`user <${userRe}>: incoming packet .*error 401`).test(l));
+    const refused = refusedLines();
     t.diagnostic(`bob listed: ${Boolean(bobId)}; room decodes bob: ${bobVideo ? bobVideo.frames : 'no track'}; coturn refused ${refused.length} allocations: ${refused[0] || ''}`);
     figures.push({ name: 'expire', refreshAcceptedSAfterExpiry: lateS, newAllocationsRefused: refused.length });
     assert.ok(bobId, 'the room sees bob in the participant list');
