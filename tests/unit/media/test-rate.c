@@ -375,6 +375,22 @@ test_twcc_noise(void)
   g_assert_cmpint(ar_rate_get_level(r), ==, AR_RATE_LEVEL_FULL);
 }
 
+/* A window of 30 packets at 1400 kbit/s on a path with random loss @p and no
+ * queue (the delay growth only jitters). */
+static ArRateTwcc
+random_loss_window(GRand *rand, double p)
+{
+  guint lost = 0;
+
+  for (int k = 0; k < 30; k++)
+    lost += g_rand_double(rand) < p;
+  return (ArRateTwcc){.sent_kbps = 1400,
+                      .recv_kbps = 1400 * (30 - lost) / 30.0,
+                      .loss = lost / 30.0,
+                      .delay_growth_ms = g_rand_double_range(rand, -0.15, 0.15),
+                      .packets_sent = 30};
+}
+
 /* Random loss (a lossy Wi-Fi, not a bottleneck): 5 % of every window's
  * packets lost at random, what arrived short by as much, no queue. The
  * controller holds its rate (2-10 % loss); windows of 30 packets that lose
@@ -388,15 +404,7 @@ test_twcc_random_loss(void)
   guint lowest = MAX_KBPS;
 
   for (int i = 0; i < 600; i++) { /* 2 minutes */
-    guint lost = 0;
-
-    for (int k = 0; k < 30; k++)
-      lost += g_rand_double(rand) < 0.05;
-    ArRateTwcc w = {.sent_kbps = 1400,
-                    .recv_kbps = 1400 * (30 - lost) / 30.0,
-                    .loss = lost / 30.0,
-                    .delay_growth_ms = g_rand_double_range(rand, -0.15, 0.15),
-                    .packets_sent = 30};
+    ArRateTwcc w = random_loss_window(rand, 0.05);
     now += 200 * G_TIME_SPAN_MILLISECOND;
     ar_rate_on_twcc(r, now, &w);
     if (i % 5 == 0)
@@ -420,15 +428,7 @@ test_twcc_random_loss_keys(void)
   guint held = 0;
 
   for (int i = 0; i < 150; i++) { /* 30 s */
-    guint lost = 0;
-
-    for (int k = 0; k < 30; k++)
-      lost += g_rand_double(rand) < 0.15;
-    ArRateTwcc w = {.sent_kbps = 1400,
-                    .recv_kbps = 1400 * (30 - lost) / 30.0,
-                    .loss = lost / 30.0,
-                    .delay_growth_ms = g_rand_double_range(rand, -0.15, 0.15),
-                    .packets_sent = 30};
+    ArRateTwcc w = random_loss_window(rand, 0.15);
     now += 200 * G_TIME_SPAN_MILLISECOND;
     ar_rate_on_twcc(r, now, &w);
     held += ar_rate_key_frame_ok(r, now) ? 0 : 1;
