@@ -14,6 +14,10 @@ pkgs=${3:?usage: debian-root.sh DIR SUITE PKGS}
 key="$suite $pkgs"
 [ "$(id -u)" = 0 ] || { echo "debian-root: needs root (mmdebstrap)" >&2; exit 1; }
 command -v mmdebstrap >/dev/null || { echo "debian-root: mmdebstrap is not installed (./build.sh deps)" >&2; exit 1; }
+# One maker at a time (CI's background preparation makes the RAUC root while the tests run; the
+# test that needs it then waits for that one instead of deleting its half-made root).
+exec 9>"$dir.lock"
+flock 9
 if [ "$(cat "$dir/.ar-packages" 2>/dev/null)" != "$key" ]; then
   rm -rf "$dir" "$dir.tmp"
   echo "debian-root: making a $suite root with $pkgs in $dir (cached)" >&2
