@@ -313,8 +313,9 @@ step('TURN REST credentials from a URL, ttl 30 s: the relayed call is rebuilt wi
 
 // What coturn does with an expired TURN REST user name during a call: static
 // REST-style credentials valid for 15 s (anyroomd cannot renew those), coturn
-// granting allocations of at most 90 s so that libnice refreshes them within
-// the test. Observed (coturn 4.6.1) and asserted: the REFRESH of the existing
+// granting allocations of at most 40 s so that libnice refreshes them within
+// the test (at half a lifetime under 120 s: 20 s after the allocation, after the
+// user name expired; 90 s took 25 s more). Observed (coturn 4.6.1) and asserted: the REFRESH of the existing
 // allocation with the expired user name succeeds and the call's media goes on;
 // what needs a NEW allocation (here the room's subscription to a participant
 // who joins later; also any reconnection) is refused with 401 and fails.
@@ -322,7 +323,7 @@ step('TURN REST credentials from a URL, ttl 30 s: the relayed call is rebuilt wi
 step('static TURN REST credentials that expire mid-call: what coturn does', async (t) => {
   net3Mode('isolated');
   await turn.stop();
-  turn = await startCoturn({ dir: path.join(TMP, 'coturn-short'), netns: NS.middle, listenIp: TURN_IP, relayIp: RELAY_IP, allowedPeers: [MEET_IP], extra: ['max-allocate-lifetime=90'] });
+  turn = await startCoturn({ dir: path.join(TMP, 'coturn-short'), netns: NS.middle, listenIp: TURN_IP, relayIp: RELAY_IP, allowedPeers: [MEET_IP], extra: ['max-allocate-lifetime=40'] });
   const c = turn.restCredentials(15);
   const expiry = Number(c.username.split(':')[0]) * 1000;
   await startRoom('expire', { turn: `turn:${TURN_IP}:3478?transport=udp`, 'turn-username': c.username, 'turn-password': c.password, 'relay-only': 'true' });
@@ -331,7 +332,8 @@ step('static TURN REST credentials that expire mid-call: what coturn does', asyn
   assert.equal(r.code, 0, `join: ${r.stderr.trim()}`);
   await alice.waitForFeed(display, { timeoutMs: 30000 });
   const userRe = c.username.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  // libnice refreshes the allocation 60 s before its (capped) lifetime ends.
+  // libnice refreshes the allocation halfway through its (capped) lifetime (60 s before its end
+  // from 120 s on: priv_calc_turn_timeout).
   const refreshed = await waitFor('a REFRESH after the user name expired', async () => Date.now() > expiry &&
     turn.logText().split('\n').find((l) => new RegExp(`user <${userRe}>: incoming packet REFRESH processed`).test(l) &&
       Date.now() > expiry + 1000), { timeoutMs: 120000, intervalMs: 1000 });
