@@ -86,6 +86,7 @@ class Vm:
                     "-drive", f"if=none,id=stick,format=raw,readonly=on,file={self.usb_stick}",
                     "-device", "usb-storage,bus=xhci.0,drive=stick,removable=on"]
         self.qmp_path = None
+        self.started_with = (display, guest_http)
         if display:
             # A new machine's NVRAM: OVMF rewrites its boot options when the devices change and
             # may then boot its shell; the firmware finds GRUB on the removable-media path.
