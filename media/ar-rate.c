@@ -27,6 +27,9 @@
 #define AR_RATE_DOWN_AFTER_US (1500 * G_TIME_SPAN_MILLISECOND)
 #define AR_RATE_FAST_UP 1.25
 #define AR_RATE_SLOW_UP 1.05
+/* Above the ceiling without a queue showing: the bottleneck is higher than
+ * it was, or gone; faster, until it is forgotten. */
+#define AR_RATE_ABOVE_UP 1.10
 /* Past the ceiling by this much, clean for this long while above it (two
  * receiver reports): the bottleneck went away. */
 #define AR_RATE_FORGET 1.20
@@ -53,6 +56,9 @@
 #define AR_RATE_HALF_SIZE_BELOW 0.40
 #define AR_RATE_HALF_FPS_BELOW 0.15
 #define AR_RATE_LEVEL_UP_MARGIN 1.25
+/* ...and at once this far above it: no hovering near the threshold there, and
+ * a ramp after a lifted cap reaches the full rate before the 2 s pass. */
+#define AR_RATE_LEVEL_UP_CLEAR 2.0
 /* Transport-wide feedback (every 100-200 ms from Janus and browsers): while
  * it comes, it decides and the receiver reports' rules stand aside (they say
  * the same a second later, from older packets). */
@@ -183,6 +189,11 @@ ar_rate_update_level(ArRate *r, gint64 now_us)
     return;
   }
   r->down_since_us = 0;
+  ArRateLevel clear = ar_rate_level_for(r, AR_RATE_LEVEL_UP_CLEAR);
+  if (clear < r->level) {
+    r->level = clear;
+    r->up_since_us = 0;
+  }
   if (up < r->level) {
     if (r->up_since_us == 0)
       r->up_since_us = now_us;
@@ -238,8 +249,11 @@ ar_rate_maybe_increase(ArRate *r, gint64 now_us)
     return;
   double zone = AR_RATE_ZONE * r->ceiling_kbps;
 
-  if (r->ceiling_kbps > 0 && r->target_kbps >= zone)
-    r->target_kbps = MAX(r->target_kbps * AR_RATE_SLOW_UP, r->target_kbps + 20);
+  if (r->ceiling_kbps > 0 && r->target_kbps >= r->ceiling_kbps)
+    r->target_kbps = MAX(r->target_kbps * AR_RATE_ABOVE_UP, r->target_kbps + 20);
+  else if (r->ceiling_kbps > 0 && r->target_kbps >= zone)
+    r->target_kbps = MIN(MAX(r->target_kbps * AR_RATE_SLOW_UP, r->target_kbps + 20),
+                         MAX(r->ceiling_kbps, r->target_kbps + 1));
   else if (r->ceiling_kbps > 0)
     r->target_kbps = MIN(r->target_kbps * AR_RATE_FAST_UP, zone); /* not over the zone */
   else
@@ -248,7 +262,8 @@ ar_rate_maybe_increase(ArRate *r, gint64 now_us)
   if (r->ceiling_kbps > 0 && r->target_kbps > AR_RATE_FORGET * r->ceiling_kbps &&
       r->clean_above_since != 0 && now_us - r->clean_above_since >= AR_RATE_FORGET_US) {
     /* The first time the ceiling was only low (an estimate made while
-     * the reports lagged): it moves up. The second time it is gone. */
+     * the reports lagged, or a window's arrivals under the link's rate): it
+     * moves up. The second time it is gone. */
     r->ceiling_kbps = r->raises++ == 0 ? r->target_kbps : 0;
     r->clean_above_since = 0;
   }

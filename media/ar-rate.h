@@ -18,14 +18,15 @@
  *     remembered as the bottleneck's ceiling;
  *   - underuse (loss under 2 %, no growing queue): the target grows, fast
  *     (x1.25 per tick) up to 85 % of the ceiling, slowly (+5 % or 20 kbit/s per tick)
- *     from there; 20 % past the ceiling with two clean reports in a row
- *     while above it moves the ceiling up to there, the second time forgets
- *     it (the bottleneck went away);
+ *     from there to the ceiling, x1.1 per tick above it; 20 % past the
+ *     ceiling with two clean reports in a row while above it moves the
+ *     ceiling up to there, the second time forgets it (the bottleneck went
+ *     away);
  *   - REMB from the SFU (or the far end) caps the target;
  *   - the picture follows the target with hysteresis: half width and height
  *     below 40 % of the configured bitrate, and half the frame rate as well
  *     below 15 %; back up once the target stayed 25 % above the threshold
- *     for 2 s.
+ *     for 2 s, or at once when it is twice the threshold.
  */
 #pragma once
 

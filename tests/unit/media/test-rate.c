@@ -116,7 +116,8 @@ test_cap_and_lift(void)
     ticks++;
   }
   g_test_message("full again %.1f s after the cap lifted", ticks * 0.5);
-  g_assert_cmpuint(ticks, <=, 20);
+  /* 8.0 s before the level went up at twice its threshold (7.0 s now). */
+  g_assert_cmpuint(ticks, <=, 15);
   ar_rate_free(s.rate);
 }
 
@@ -348,7 +349,9 @@ test_twcc_cap_and_lift(void)
     steps++;
   }
   g_test_message("full again %.1f s after the cap lifted", steps / 10.0);
-  g_assert_cmpuint(steps, <=, 100);
+  /* 8.9 s when the zone's slow steps went on above the ceiling and the
+   * level waited 2 s (7.4 s now). */
+  g_assert_cmpuint(steps, <=, 80);
   ar_rate_free(s.rate);
 }
 
