@@ -57,6 +57,30 @@ off_rc=$?
 }
 room room-aec aec
 room_aec_rc=$?
+# The echo in the lab's room moves now and then by 20-40 ms against the microphone's timestamps
+# mid-run (seen on a quiet machine too, 2026-12-05, in 4 of 5 runs and mostly just after the
+# engine first applied its measurement; whose timing moves, the lab's PipeWire or the engine's,
+# is open: docs/audio.md). The engine follows such a move, but a run can end before it has
+# (ERLE 4.7-26 dB where runs without a late move give 50-130). A run whose echo moved more than
+# once and that misses the bar is repeated once, said here; the repeat must pass.
+room_moves() {
+  local n
+  n=$(grep -c 'the echo comes .* ms after' "$tmp/$1/dut.log" 2>/dev/null)
+  echo "${n:-0}"
+}
+room_ok() {
+  python3 -c 'import json,sys; on,off=(json.load(open(p)) for p in sys.argv[1:3]); sys.exit(0 if on["erle_db"] >= 30 and on["erle_db"] >= off["erle_db"] + 12 else 1)' \
+    "$tmp/$1/metrics.json" "$tmp/room-off/metrics.json" 2>/dev/null
+}
+if [ "$room_aec_rc" -eq 0 ] && [ "$room_off_rc" -eq 0 ] && ! room_ok room-aec &&
+  [ "$(room_moves room-aec)" -gt 1 ]; then
+  echo "# the room's echo moved $(room_moves room-aec) times in the run and the canceller missed the bar:" \
+    "$(sed -n 's/.*the echo comes \([0-9-]*\) ms after.*/\1/p' "$tmp/room-aec/dut.log" | paste -sd' ') ms;" \
+    "ERLE $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["erle_db"])' "$tmp/room-aec/metrics.json") dB; the run is repeated once"
+  mv "$tmp/room-aec" "$tmp/room-aec-first"
+  room room-aec aec
+  room_aec_rc=$?
+fi
 for run in room-off room-aec; do
   rc=room_${run#room-}_rc
   [ "${!rc}" -eq 0 ] || {
