@@ -107,9 +107,10 @@ cmd_test() {
     # (tests/system/test-qemu.py --prepare). Only when the whole suite runs.
     if [ $# -eq 0 ]; then
       # The echo canceller's test first, on a machine with nothing else to do: its room is
-      # real-time sound on a private PipeWire, and beside the preparation's dpkg and squashfs
-      # (niced) the lab's sound shifted by a quantum twice in one CI run and the engine, which
-      # followed, cancelled 26 dB instead of 30 or more. The preparation has 25 minutes to spare.
+      # real-time sound on a private PipeWire (in one CI run beside the preparation's dpkg and
+      # squashfs, niced, the room's echo moved twice and the engine cancelled 26 dB instead of 30
+      # or more; it moves on a quiet machine too, see the test). The preparation has 25 minutes
+      # to spare.
       rm -f "$BUILD/meson-logs/first.json"
       meson test -C "$BUILD" --print-errorlogs --logbase first --suite media || rc=$?
       logs+=("$BUILD/meson-logs/first.json")

@@ -57,12 +57,14 @@ off_rc=$?
 }
 room room-aec aec
 room_aec_rc=$?
-# The echo in the lab's room moves now and then by 20-40 ms against the microphone's timestamps
-# mid-run (seen on a quiet machine too, 2026-12-05, in 4 of 5 runs and mostly just after the
-# engine first applied its measurement; whose timing moves, the lab's PipeWire or the engine's,
-# is open: docs/audio.md). The engine follows such a move, but a run can end before it has
-# (ERLE 4.7-26 dB where runs without a late move give 50-130). A run whose echo moved more than
-# once and that misses the bar is repeated once, said here; the repeat must pass.
+# The echo in the lab's room moves by 20-40 ms against the microphone's timestamps mid-run, on a
+# quiet machine too (2026-12-05: in 6 of 8 runs). The cause, seen with GST_DEBUG=audiobasesink:4:
+# the speaker's alsasink corrects 20 ms of clock skew every 1-2.5 s (gst_audio_base_sink_skew_slaving:
+# ALSA's pulse plugin on the lab's PipeWire drifts about 1 % against the pipeline's clock), each
+# correction moving what plays against the timestamps; it happens with the engine's own delay
+# shift switched off too. The engine follows such moves, but a run can end before it has (ERLE
+# 1.6-26 dB where runs that ended settled give 50-130). A run whose echo moved more than once
+# and that misses the bar is repeated once, said here; the repeat must pass. (docs/audio.md)
 room_moves() {
   local n
   n=$(grep -c 'the echo comes .* ms after' "$tmp/$1/dut.log" 2>/dev/null)
