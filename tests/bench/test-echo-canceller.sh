@@ -58,7 +58,7 @@ off_rc=$?
 room room-aec aec
 room_aec_rc=$?
 # The echo in the lab's room moves by 20-40 ms against the microphone's timestamps mid-run, on a
-# quiet machine too (2026-12-05: in 6 of 8 runs). The cause, seen with GST_DEBUG=audiobasesink:4:
+# quiet machine too (2026-12-05: in all but one of 10 runs). The cause, seen with GST_DEBUG=audiobasesink:4:
 # the speaker's alsasink corrects 20 ms of clock skew every 1-2.5 s (gst_audio_base_sink_skew_slaving:
 # ALSA's pulse plugin on the lab's PipeWire drifts about 1 % against the pipeline's clock), each
 # correction moving what plays against the timestamps; it happens with the engine's own delay
