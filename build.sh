@@ -100,21 +100,12 @@ cmd_test() {
   local rc=0
   # Integration tests need root for network namespaces; they say so and fail otherwise.
   # The system suite (the device image in qemu, ~15 min) runs when AR_SYSTEM_TESTS=1 (CI).
-  local suites=() prep="" logs=("$BUILD/meson-logs/testlog.json")
+  local suites=() prep=""
   if [ "${AR_SYSTEM_TESTS:-0}" = 1 ]; then
     # The system suite's image and bundles (about 8 minutes of downloads, dpkg and squashfs)
     # are built in the background, niced, while the other suites run; the qemu test takes them
     # (tests/system/test-qemu.py --prepare). Only when the whole suite runs.
     if [ $# -eq 0 ]; then
-      # The echo canceller's test first, on a machine with nothing else to do: its room is
-      # real-time sound on a private PipeWire (in one CI run beside the preparation's dpkg and
-      # squashfs, niced, the room's echo moved twice and the engine cancelled 26 dB instead of 30
-      # or more; it moves on a quiet machine too, see the test). The preparation has 25 minutes
-      # to spare.
-      rm -f "$BUILD/meson-logs/first.json"
-      meson test -C "$BUILD" --print-errorlogs --logbase first --suite media || rc=$?
-      logs+=("$BUILD/meson-logs/first.json")
-      suites=(--no-suite media)
       AR_SYSTEM_PREPARE_TOKEN="$$-$RANDOM-$(date +%s)"
       export AR_SYSTEM_PREPARE_TOKEN
       mkdir -p "$BUILD/system-test"
@@ -138,11 +129,10 @@ cmd_test() {
   fi
   [ -z "$prep" ] || wait "$prep" 2>/dev/null || true
   trap - EXIT INT TERM
-  python3 - "${logs[@]}" <<'PY'
-import json, os, sys
+  python3 - "$BUILD/meson-logs/testlog.json" <<'PY'
+import json, sys
 p = f = s = 0
-lines = [line for path in sys.argv[1:] if os.path.exists(path) for line in open(path)]
-for line in lines:
+for line in open(sys.argv[1]):
     r = json.loads(line)
     res = r.get("result")
     if res in ("OK", "EXPECTEDFAIL"): p += 1
