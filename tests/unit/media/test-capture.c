@@ -776,7 +776,8 @@ test_speaker(void)
   /* A clean tone in one of three windows of 2 s: a host loaded by other work
    * (CI runs suites side by side) delays hand-overs past the continuity
    * margin now and then; a path without the continuity clicks in every
-   * buffer, so in every window. */
+   * buffer (200 in 2 s), so in every window. Under 40 (a fifth of the
+   * buffers): a CI run beside the browser tests had 12 in each window. */
   for (int window = 0; window < 3; window++) {
     g_atomic_int_set(&sp.jumps, 0);
     one = speaker_peak_over(&sp, 2000);
@@ -786,7 +787,7 @@ test_speaker(void)
   }
   g_assert_cmpint(one, >, 12000); /* 0.5 of full scale: 16384, at the default volume */
   g_assert_cmpint(one, <, 20000);
-  g_assert_cmpint(g_atomic_int_get(&sp.jumps), <, 5);
+  g_assert_cmpint(g_atomic_int_get(&sp.jumps), <, 40);
 
   /* The room's volume applies to what the speaker plays. */
   ar_media_engine_set_speaker_volume(engine, 0);
