@@ -252,8 +252,8 @@ ar_rate_maybe_increase(ArRate *r, gint64 now_us)
   if (r->ceiling_kbps > 0 && r->target_kbps >= r->ceiling_kbps)
     r->target_kbps = MAX(r->target_kbps * AR_RATE_ABOVE_UP, r->target_kbps + 20);
   else if (r->ceiling_kbps > 0 && r->target_kbps >= zone)
-    r->target_kbps = MIN(MAX(r->target_kbps * AR_RATE_SLOW_UP, r->target_kbps + 20),
-                         MAX(r->ceiling_kbps, r->target_kbps + 1));
+    r->target_kbps =
+        MIN(MAX(r->target_kbps * AR_RATE_SLOW_UP, r->target_kbps + 20), r->ceiling_kbps);
   else if (r->ceiling_kbps > 0)
     r->target_kbps = MIN(r->target_kbps * AR_RATE_FAST_UP, zone); /* not over the zone */
   else

@@ -1,4 +1,5 @@
 // Helpers shared by the integration tests (node:test, TAP).
+import http from 'node:http';
 import { test } from 'node:test';
 import { waitFor } from '../lab/participant.mjs';
 
@@ -93,4 +94,23 @@ export async function until(what, fn, timeoutMs = 15000, intervalMs = 100) {
     await new Promise((r) => setTimeout(r, intervalMs));
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+// A request on a room's Unix socket (the API anyroomctl uses), @body sent as it is (a string:
+// raw, for tests of bad input); {status, text, json (null when not JSON)}. 10 s at most.
+export function localRequest(socket, method, path, body = '') {
+  return new Promise((resolve, reject) => {
+    const rq = http.request({ socketPath: socket, method, path, headers: { 'Content-Type': 'application/json', Connection: 'close' } }, (res) => {
+      let text = '';
+      res.on('data', (c) => { text += c; });
+      res.on('end', () => {
+        let json = null;
+        try { json = JSON.parse(text); } catch { json = null; }
+        resolve({ status: res.statusCode, text, json });
+      });
+    });
+    rq.on('error', reject);
+    rq.setTimeout(10000, () => rq.destroy(new Error('no answer from the local socket in 10 s')));
+    rq.end(body);
+  });
 }

@@ -18,7 +18,7 @@ import path from 'node:path';
 import { startJanus } from '../lab/janus.mjs';
 import { buildDir, mkTemp, sleep, startAnyroomd, tail } from '../lab/lab.mjs';
 import { certPins, launchAdminBrowserAt, pinnedRequest } from '../lab/admin-browser.mjs';
-import { stepper } from './common.mjs';
+import { localRequest, stepper } from './common.mjs';
 
 const { step, failed } = stepper({ timeout: 60000 });
 
@@ -661,17 +661,7 @@ step('network page: ICE servers apply to the next call, a bad value gets a clear
   const deepJoin = await deepFetch('POST', '/api/v1/commands/join', 'link');
   assert.equal(deepJoin.status, 400);
   assert.match(deepJoin.json.error, /nests deeper than 16 levels/);
-  const deepLocal = await new Promise((resolve, reject) => {
-    const rq = http.request({ socketPath: daemon.socket, method: 'POST', path: '/api/v1/commands/join',
-      headers: { 'Content-Type': 'application/json', Connection: 'close' } }, (res) => {
-      let d = '';
-      res.on('data', (c) => { d += c; });
-      res.on('end', () => resolve({ status: res.statusCode, text: d }));
-    });
-    rq.on('error', reject);
-    rq.setTimeout(10000, () => rq.destroy(new Error('no answer from the local socket in 10 s')));
-    rq.end(JSON.stringify({ link: deep }));
-  });
+  const deepLocal = await localRequest(daemon.socket, 'POST', '/api/v1/commands/join', JSON.stringify({ link: deep }));
   assert.equal(deepLocal.status, 400, deepLocal.text);
   assert.match(deepLocal.text, /nests deeper than 16 levels/);
   assert.equal((await daemon.status()).state, 'idle');

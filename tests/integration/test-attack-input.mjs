@@ -14,14 +14,13 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
 import { run } from '../lab/lab.mjs';
 import {
   ROOM_ADDR, PORT, assertHealthy, attackerAddr, createRoomNetns, fdCount, loopbackRequest, request,
   rssKiB, setupAdmin, startRoom, tlsConnect,
 } from './attack-lab.mjs';
-import { stepper } from './common.mjs';
+import { localRequest, stepper } from './common.mjs';
 
 let net = null;
 let room = null;
@@ -206,22 +205,7 @@ step('device names: the camera preview and PATCH /api/v1/config refuse them too'
 });
 
 // A request on the Unix socket (the anyroomctl API), raw body.
-function localRequest(method, p, body) {
-  return new Promise((resolve, reject) => {
-    const rq = http.request({ socketPath: room.socket, method, path: p, headers: { 'Content-Type': 'application/json', Connection: 'close' } }, (res) => {
-      let d = '';
-      res.on('data', (c) => { d += c; });
-      res.on('end', () => {
-        let json = null;
-        try { json = JSON.parse(d); } catch { json = null; }
-        resolve({ status: res.statusCode, text: d, json });
-      });
-    });
-    rq.on('error', reject);
-    rq.setTimeout(10000, () => rq.destroy(new Error('no answer from the local socket in 10 s')));
-    rq.end(body);
-  });
-}
+const localSocket = (method, p, body) => localRequest(room.socket, method, p, body);
 
 const BAD_NUMBERS = ['0x32', '0050', '-18446744073709551566', '18446744073709551666', '+50', '50.', '.5', '1e999', 'NaN', 'Infinity'];
 
@@ -233,7 +217,7 @@ step('JSON: a volume that is not a JSON number is a 400 on both APIs', async () 
     r = await request({ from: attackerAddr(5), method: 'POST', path: '/api/v1/commands/volume', headers: bearer(), body });
     assert.equal(r.status, 400, `HTTPS ${body}: ${r.status} ${r.text}`);
     assert.match(r.json.error, /not valid JSON/, r.text);
-    const l = await localRequest('POST', '/api/v1/commands/volume', body);
+    const l = await localSocket('POST', '/api/v1/commands/volume', body);
     assert.equal(l.status, 400, `socket ${body}: ${l.status} ${l.text}`);
     assert.match(l.text, /not valid JSON/);
   }
@@ -250,7 +234,7 @@ step('JSON: a \\u0000 in the room name is a 400 on both APIs; the name stays who
     r = await request({ from: attackerAddr(6), method: 'PATCH', path: '/api/v1/config', headers: bearer(), body });
     assert.equal(r.status, 400, `HTTPS ${body}: ${r.status} ${r.text}`);
     assert.match(r.json.error, /not valid JSON/, r.text);
-    const l = await localRequest('PATCH', '/api/v1/config', body);
+    const l = await localSocket('PATCH', '/api/v1/config', body);
     assert.equal(l.status, 400, `socket ${body}: ${l.status} ${l.text}`);
   }
   const st = await room.status();

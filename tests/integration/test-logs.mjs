@@ -17,13 +17,12 @@ import { after } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { buildDir, mkTemp, run, startAnyroomd, startProcess, tail } from '../lab/lab.mjs';
 import { writeNginxConf } from '../lab/nginx.mjs';
 import { certPins, launchAdminBrowser, pinnedRequest } from '../lab/admin-browser.mjs';
-import { ctlFail, stepper, until } from './common.mjs';
+import { ctlFail, localRequest, stepper, until } from './common.mjs';
 
 const OUT = path.join(buildDir(), 'meson-logs', 'lab', 'logs');
 const TMP = mkTemp('ar-it-logs-');
@@ -270,21 +269,6 @@ step('rsyslog stopped and started again: anyroomd reconnects, later lines arrive
   assert.ok(!fs.readFileSync(good.file, 'utf8').includes(SECRET));
 }, 120000);
 
-// POST /api/v1/commands/volume on the room's local socket (what `anyroomctl volume` sends).
-function localVolume(d, level) {
-  return new Promise((resolve, reject) => {
-    const rq = http.request({ socketPath: d.socket, method: 'POST', path: '/api/v1/commands/volume',
-      headers: { 'Content-Type': 'application/json', Connection: 'close' } }, (res) => {
-      let text = '';
-      res.on('data', (c) => { text += c; });
-      res.on('end', () => resolve({ status: res.statusCode, text }));
-    });
-    rq.on('error', reject);
-    rq.setTimeout(10000, () => rq.destroy(new Error('no answer from the local socket in 10 s')));
-    rq.end(JSON.stringify({ level }));
-  });
-}
-
 step('a full queue while rsyslog is down: the oldest lines go, the gap is said once', async () => {
   // remote-level=debug: each anyroomctl command makes 2 lines (the API's debug line and the
   // command's); the daemon's stderr shows the same lines (G_MESSAGES_DEBUG=all).
@@ -303,7 +287,7 @@ step('a full queue while rsyslog is down: the oldest lines go, the gap is said o
   // calls, on its socket without a process per command (700 anyroomctl processes took about
   // 50 s of a loaded CI machine, and the forwarder's backoff grew to 32 s meanwhile).
   for (let i = 0; lines() - before < 1400; i++) {
-    const rs = await Promise.all(Array.from({ length: 8 }, (_, k) => localVolume(d, (i * 8 + k) % 90)));
+    const rs = await Promise.all(Array.from({ length: 8 }, (_, k) => localRequest(d.socket, 'POST', '/api/v1/commands/volume', JSON.stringify({ level: (i * 8 + k) % 90 }))));
     for (const r of rs) assert.equal(r.status, 200, `POST /api/v1/commands/volume: ${r.status} ${r.text}`);
   }
   await startRsyslog(good);

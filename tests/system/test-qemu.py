@@ -418,7 +418,7 @@ def case_kiosk(vm, work, fixture_port=None):
     Chromium's command line (it holds the secret) from other users. A guest the last power cut
     already started with the screen (case_powercuts) goes on; another is powered off and started
     with it."""
-    if not vm.alive() or getattr(vm, "started_with", None) != (True, fixture_port):
+    if not vm.alive() or vm.started_with != (True, fixture_port):
         if vm.alive():
             if not vm.poweroff(180):
                 diag("the guest did not power off in 180 s; cutting the power")

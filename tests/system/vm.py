@@ -40,6 +40,7 @@ class Vm:
         self.mem_mb = mem_mb
         self.cpus = cpus
         self.proc = None
+        self.started_with = None  # (display, guest_http) of the last start()
         self.buf = ""
         self.pos = 0  # what expect() has consumed
         self.lock = threading.Condition()
