@@ -52,9 +52,39 @@
   // listed, is opened again with the page's constraints and put in its place: in every peer
   // connection that sends it and in getUserMedia's stream. The page keeps its track object:
   // enabled, readyState, stop() and getSettings() follow the new track. The page hears
-  // "ended" only when that fails (about 15 s of tries). A clone the page made is not renewed.
+  // "ended" only when that fails (about 15 s of tries). A clone the page made is not renewed;
+  // one made after a renewal clones the live camera.
+  // The page's track object -> the track behind it now. A page that gives its kept track to a
+  // new peer connection (a reconnect: addTrack, addTransceiver, replaceTrack) or a new stream
+  // after a renewal gets the live camera, not the dead track.
+  const behind = new WeakMap();
+  const live = (t) => (t && behind.has(t) ? behind.get(t)() : t);
+  const swapArg = (proto, name, index) => {
+    const f = proto && proto[name];
+    if (typeof f !== 'function') return;
+    Object.defineProperty(proto, name, {
+      configurable: true, writable: true,
+      value: { [name](...a) { if (a.length > index) a[index] = live(a[index]); return f.apply(this, a); } }[name],
+    });
+  };
+  swapArg(window.RTCPeerConnection && RTCPeerConnection.prototype, 'addTrack', 0);
+  swapArg(window.RTCPeerConnection && RTCPeerConnection.prototype, 'addTransceiver', 0);
+  swapArg(window.RTCRtpSender && RTCRtpSender.prototype, 'replaceTrack', 0);
+  swapArg(window.MediaStream && MediaStream.prototype, 'addTrack', 0);
+  const OrigStream = window.MediaStream;
+  if (OrigStream) {
+    const Stream = function MediaStream(arg) {
+      if (!new.target) return OrigStream(arg); // throws as the original does
+      return Array.isArray(arg) ? new OrigStream(arg.map(live)) : arguments.length ? new OrigStream(arg) : new OrigStream();
+    };
+    Stream.prototype = OrigStream.prototype;
+    Object.setPrototypeOf(Stream, OrigStream);
+    window.MediaStream = Stream;
+  }
+
   const renew = (self, stream, track, constraints) => {
     let current = track;
+    behind.set(track, () => current);
     let stopped = false;
     let enabled = enabledOf.get.call(track);
     let passing = false;
@@ -75,7 +105,7 @@
         if (current !== track) realStop.call(current);
       },
     });
-    for (const name of ['getSettings', 'getConstraints', 'getCapabilities', 'applyConstraints'])
+    for (const name of ['getSettings', 'getConstraints', 'getCapabilities', 'applyConstraints', 'clone'])
       if (typeof T[name] === 'function') own(name, { value: (...a) => T[name].apply(current, a) });
     const deviceId = (T.getSettings.call(track) || {}).deviceId;
     const ask = { video: constraints && constraints.video !== undefined ? constraints.video : true };
@@ -92,7 +122,15 @@
         await sleep(500 * 2 ** i); // 0.5, 1, 2, 4, 8 s
         let fresh = null;
         try {
-          fresh = (await gum.call(self, ask)).getVideoTracks()[0] || null;
+          // A request the capture never answers counts as failed after 10 s (a late answer's
+          // tracks are stopped): the tries go on.
+          const asked = gum.call(self, ask);
+          const got = await Promise.race([asked, sleep(10000).then(() => null)]);
+          if (!got) {
+            asked.then((x) => { for (const t of x.getTracks()) realStop.call(t); }, () => {});
+            continue;
+          }
+          fresh = got.getVideoTracks()[0] || null;
         } catch (e) {
           continue;
         }
@@ -124,6 +162,9 @@
       ev.stopImmediatePropagation();
       lostTrack();
     });
+    // The capture can end before getUserMedia's answer reaches the page: the track is then born
+    // ended and never fires "ended" (seen: the capture process aborted 300 ms into the call).
+    if (stateOf.get.call(track) === 'ended') lostTrack();
   };
 
   const wrapped = function getUserMedia(constraints) {

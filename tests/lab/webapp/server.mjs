@@ -9,7 +9,8 @@
 //   POST /api/join {name}           the page's Join button; the scenario decides what follows
 //   POST /api/leave                 the page's Leave button
 //   POST /api/report {...}          the page reports media and security outcomes here
-//   POST /control/ACTION            the test: admit | deny | remove | end | solve | reset
+//   POST /control/ACTION            the test: admit | deny | remove | end | solve | reset |
+//                                   reconnect (the page makes its loopback pair again)
 //   POST /control/participants {list: [{id, name}], count}
 //                                   who else the in-call page lists (names are shown as given,
 //                                   control characters and all), and its "People (N)" counter
@@ -104,28 +105,54 @@ async function startLoopback(track) {
   // The pair sometimes never connects (seen in 2 of 3 runs of web-hd on one day: the engine read
   // 0 frames, 0 packets for 40 s, while the page's <video> played the camera). This fixture
   // exists only so that the page has outbound statistics: when its sender has encoded nothing
-  // after 8 s it starts again, at most twice, and says so.
+  // after 8 s it starts again, at most twice, and says so. It reports what it encoded by then.
   setTimeout(async () => {
     if (loopback?.[0] !== a) return;
-    let frames = 0;
+    let frames = 0, source = null;
     try {
-      (await a.getStats()).forEach((r) => { if (r.type === 'outbound-rtp') frames += r.framesEncoded || 0; });
+      (await a.getStats()).forEach((r) => {
+        if (r.type === 'outbound-rtp') frames += r.framesEncoded || 0;
+        if (r.type === 'media-source' && r.kind === 'video') source = {frames: r.frames, fps: r.framesPerSecond, w: r.width};
+      });
     } catch (e) { /* closed meanwhile */ }
+    // Where frames stop, when they do: the sender's source, the track's own counters (Chromium
+    // 120+), the page's <video>.
+    const v = document.getElementById('self');
+    const ts = track.stats ? {delivered: track.stats.deliveredFrames, discarded: track.stats.discardedFrames, total: track.stats.totalFrames} : null;
+    report({event: 'loopback-frames', frames, source, track: ts,
+            video: v && v.getVideoPlaybackQuality ? v.getVideoPlaybackQuality().totalVideoFrames : null});
     if (frames > 0 || loopbackRetries >= 2) return;
     loopbackRetries++;
-    report({event: 'loopback-retry', state: a.connectionState, ice: a.iceConnectionState});
+    report({event: 'loopback-retry', state: a.connectionState, ice: a.iceConnectionState,
+            track: track.readyState, muted: track.muted, capture: window.__arCapture || null});
     a.close();
     b.close();
     startLoopback(track).catch((e) => report({event: 'loopback-error', error: String(e)}));
   }, 8000);
 }
 let loopbackRetries = 0;
+// /control/reconnect: the page drops its loopback pair and makes a new one with the track
+// object getUserMedia gave it, as a meeting app does when it reconnects (a new peer connection,
+// addTrack(track) again).
+let reconnects = null;
+let camera = null; // the video track object getUserMedia gave, kept like an app keeps it
+function reconnect(n) {
+  if (reconnects === null || n === reconnects) { reconnects = n; return; }
+  reconnects = n;
+  if (!loopback || !camera) return;
+  for (const pc of loopback) pc.close();
+  loopback = null;
+  const track = camera;
+  report({event: 'loopback-reconnect', track: track.readyState});
+  startLoopback(track).catch((e) => report({event: 'loopback-error', error: String(e)}));
+}
 
 // The room's camera and microphone through the browser, so their presence is real.
 async function startMedia() {
   try {
     stream = await navigator.mediaDevices.getUserMedia({video: videoAsk, audio: true});
-    if (params.get('loopback')) startLoopback(stream.getVideoTracks()[0]).catch((e) => report({event: 'loopback-error', error: String(e)}));
+    camera = stream.getVideoTracks()[0];
+    if (params.get('loopback')) startLoopback(camera).catch((e) => report({event: 'loopback-error', error: String(e)}));
   } catch (e) {
     report({event: 'media-error', error: String(e)});
     return;
@@ -219,6 +246,7 @@ async function poll() {
     render(j.state);
     if (j.state === 'in-call') renderPeople(j.participants, j.count);
     else shownPeople = null;
+    reconnect(j.reconnects);
   } catch (e) { /* the server comes back */ }
   setTimeout(poll, 200);
 }
@@ -227,7 +255,7 @@ poll();
 
 export async function startWebApp({ port = 0, host = '127.0.0.1' } = {}) {
   const app = { state: 'pre-join', scenario: 'lobby', reports: [], joins: [], leaves: 0,
-                participants: [{ id: 'u-ada', name: 'Ada' }], count: null };
+                participants: [{ id: 'u-ada', name: 'Ada' }], count: null, reconnects: 0 };
   const readBody = (req) => new Promise((resolve) => {
     let b = '';
     req.on('data', (d) => { if (b.length < 65536) b += d; });
@@ -246,7 +274,7 @@ export async function startWebApp({ port = 0, host = '127.0.0.1' } = {}) {
     }
     if (req.method === 'GET' && u.pathname === '/api/state') {
       return send(res, 200, { state: app.state, participants: app.participants,
-                              count: app.count ?? app.participants.length + 1 });
+                              count: app.count ?? app.participants.length + 1, reconnects: app.reconnects });
     }
     if (req.method === 'GET' && u.pathname === '/control/reports') return send(res, 200, app.reports);
     if (req.method !== 'POST') return send(res, 404, { error: 'not found' });
@@ -264,6 +292,7 @@ export async function startWebApp({ port = 0, host = '127.0.0.1' } = {}) {
       case '/control/remove': app.state = 'removed'; return send(res, 200, { ok: true });
       case '/control/end': app.state = 'ended'; return send(res, 200, { ok: true });
       case '/control/solve': app.state = 'in-call'; return send(res, 200, { ok: true });
+      case '/control/reconnect': app.reconnects++; return send(res, 200, { ok: true });
       case '/control/participants':
         app.participants = Array.isArray(body.list) ? body.list : [];
         app.count = Number.isInteger(body.count) ? body.count : null;
