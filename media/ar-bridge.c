@@ -147,7 +147,13 @@ build_camera(ArBridge *self, const ArBridgeConfig *c, GstElement *src, GError **
                             c->camera_name ? c->camera_name : "anyroom-camera", "node.description",
                             G_TYPE_STRING,
                             c->camera_description ? c->camera_description : "Anyroom camera", NULL);
-  gst_util_set_object_arg(G_OBJECT(sink), "mode", "provide");
+  /* mode=render, not provide: in provide mode the node drives its graph, which then runs only
+   * when a frame is queued; pipewiresink (0.3.65) gets its buffers back in those runs and blocks
+   * in render when all of them are queued. When the browser's capture falls behind, the queue
+   * fills, no frame is queued, no run comes: the camera stops for good (seen in web-hd: 8-11
+   * frames, then none, the track live). As a follower the node runs on PipeWire's own driver,
+   * with or without frames. No session manager links it: it is not a stream (media.class). */
+  gst_util_set_object_arg(G_OBJECT(sink), "mode", "render");
   g_object_set(sink, "stream-properties", props, "sync", FALSE, "client-name", "anyroom-bridge",
                NULL);
   self->camera_sink = sink;
@@ -306,7 +312,7 @@ ar_bridge_start(ArBridge *self, GError **error)
     return TRUE;
   if (!connect_pipewire(self, error))
     return FALSE;
-  /* No wait for PLAYING here: PipeWire 1.4's pipewiresink (mode=provide) holds its first buffer
+  /* No wait for PLAYING here: PipeWire 1.4's pipewiresink holds its first buffer
    * until a consumer (the browser) connects, and the main context must keep running meanwhile
    * (the Access backend answers the portal on it). Later failures reach the error callback. */
   for (int i = 0; i < AR_BRIDGE_N_PATHS; i++) {

@@ -10,7 +10,7 @@ G_BEGIN_DECLS
  * Per web call, one GStreamer pipeline per path (on the system clock), built around elements the
  * caller gives (the capture graph's consumers):
  *   video source  -> [frame rate down to 30] -> [camera off: black] -> I420 WxH@F (the source's
- *                    size fitted within 1920x1080) -> pipewiresink mode=provide
+ *                    size fitted within 1920x1080) -> pipewiresink mode=render
  *                    (a PipeWire Video/Source node, media.role Camera: the browser's camera
  *                     through the xdg-desktop-portal Camera portal)
  *   audio source  -> [mute: silence] -> 48 kHz mono -> pulsesink into the null sink whose
