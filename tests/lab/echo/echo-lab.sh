@@ -62,6 +62,8 @@ export AR_ECHO_SECONDS=$seconds
 
 # The reference: speaker (channel 1) and raw microphone (channel 2). `interleave` pairs buffers as
 # they come (audiointerleave stalled here): the two may be off by some periods (docs/audio.md).
+# 200 ms buffers (AR_ECHO_REC_BUFFER_US): with 20 ms each source dropped 30-130 ms at a time on
+# its own beside a CI run, moving one channel against the other for the rest of the recording.
 # ALSA's pulse plugin, not pulsesrc: a pulsesrc on PipeWire's pulse server sometimes delivers two
 # buffers and then nothing, and the recording never ends (docs/audio.md). Two ALSA devices on the
 # room's monitors, in the room's own HOME (~/.asoundrc), never the user's.
@@ -70,7 +72,7 @@ pcm.ar_lab_speaker { type pulse device "room_speaker.monitor" }
 pcm.ar_lab_mic { type pulse device "room_air.monitor" }
 pcm.ar_lab_room_speaker { type pulse device "room_speaker" }
 ASOUND
-src="buffer-time=20000 latency-time=10000 ! audio/x-raw,format=S16LE,rate=48000,channels=1"
+src="buffer-time=${AR_ECHO_REC_BUFFER_US:-200000} latency-time=10000 ! audio/x-raw,format=S16LE,rate=48000,channels=1"
 gst-launch-1.0 -e -q interleave name=i ! audio/x-raw,channels=2 ! wavenc \
   ! filesink location="$out/lab.wav" \
   alsasrc device=ar_lab_speaker $src ! queue ! i.sink_0 \
