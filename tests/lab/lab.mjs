@@ -143,6 +143,18 @@ export async function startAnyroomd({ tmp, board = 'host', extraArgs = [], timeo
     ...extraEnv,
   };
   if (process.env.AR_SOURCE_DIR && !env.ANYROOM_BOARD_DIR) env.ANYROOM_BOARD_DIR = path.join(process.env.AR_SOURCE_DIR, 'board');
+  // AR_DAEMON_ENV: a JSON object of variables for anyroomd alone (profiling, e.g. heaptrack's
+  // LD_PRELOAD: tests/bench/heap-profile.sh), never for the lab's other processes.
+  if (process.env.AR_DAEMON_ENV) {
+    let more;
+    try {
+      more = JSON.parse(process.env.AR_DAEMON_ENV);
+    } catch (e) {
+      throw new Error(`AR_DAEMON_ENV is not JSON: ${e.message}`);
+    }
+    if (!more || typeof more !== 'object' || Array.isArray(more)) throw new Error('AR_DAEMON_ENV must be a JSON object');
+    for (const [k, v] of Object.entries(more)) env[k] = String(v);
+  }
   const args = ['--socket', socket, ...(board ? ['--board', board] : []), ...extraArgs];
   const cmd = nofile ? ['prlimit', `--nofile=${nofile}:${nofile}`, '--', bin, ...args] : [bin, ...args];
   const p = netns
