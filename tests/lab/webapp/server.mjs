@@ -102,10 +102,11 @@ async function startLoopback(track) {
   await a.setRemoteDescription(b.localDescription);
   await setPref();
   report({event: 'loopback', degradation: sender.getParameters().degradationPreference || null});
-  // The pair sometimes never connects (seen in 2 of 3 runs of web-hd on one day: the engine read
-  // 0 frames, 0 packets for 40 s, while the page's <video> played the camera). This fixture
-  // exists only so that the page has outbound statistics: when its sender has encoded nothing
-  // after 8 s it starts again, at most twice, and says so. It reports what it encoded by then.
+  // When its sender has encoded nothing after 8 s the pair starts again, at most twice, and says
+  // so; it reports what it encoded by then and where frames stopped. (Runs of web-hd that read 0
+  // frames for 40 s were first taken for a pair that never connected; the report showed a
+  // connected pair and a camera that had stopped after 11 frames: the bridge's camera node,
+  // docs/decisions.md, "The camera node follows PipeWire's driver".)
   setTimeout(async () => {
     if (loopback?.[0] !== a) return;
     let frames = 0, source = null;
