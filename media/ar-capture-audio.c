@@ -14,6 +14,32 @@
 
 /* ---- speaker inputs: appsink (consumer) -> appsrc (capture) -> mixer ---- */
 
+/* A far end's buffer for the mixer: its metadata copied and its memory shared,
+ * unless the memory is mostly unused. A decoder may allocate every output for
+ * its largest frame (opusdec: 120 ms, 11.5 KB in mono, of which 20 ms are
+ * filled), and the speaker's side keeps buffers for a while (the appsrc's
+ * 200 ms, the mixer's pad): those then take a right-sized copy, and the
+ * decoder's block goes back at once. */
+static GstBuffer *
+ar_capture_speaker_buffer(GstBuffer *buf)
+{
+  gsize size = gst_buffer_get_size(buf), maxsize = 0, offset = 0;
+  GstBuffer *out;
+  GstMapInfo map;
+
+  gst_buffer_get_sizes(buf, &offset, &maxsize);
+  if (maxsize <= 2 * size + 1024 || !gst_buffer_map(buf, &map, GST_MAP_READ))
+    return gst_buffer_copy(buf); /* metadata only: the memory is shared */
+  out = gst_buffer_new_allocate(NULL, size, NULL);
+  if (out != NULL)
+    gst_buffer_fill(out, 0, map.data, map.size);
+  gst_buffer_unmap(buf, &map);
+  if (out == NULL)
+    return gst_buffer_copy(buf);
+  gst_buffer_copy_into(out, buf, GST_BUFFER_COPY_METADATA, 0, (gsize)-1);
+  return out;
+}
+
 /* The consumer's streaming thread: its appsink (sync) hands over a buffer at
  * the time it is due on the speaker. It goes into the mixer stamped with that
  * time in the capture's running time: the speaker plays it a mixer latency
@@ -53,7 +79,7 @@ ar_capture_on_speaker_sample(GstAppSink *appsink, gpointer data)
     b->caps = gst_caps_ref(caps);
     gst_app_src_set_caps(GST_APP_SRC(b->appsrc), caps);
   }
-  out = gst_buffer_copy(buf); /* metadata only: the memory is shared */
+  out = ar_capture_speaker_buffer(buf);
   if (GST_CLOCK_TIME_IS_VALID(b->next) &&
       (GstClockTimeDiff)(now - b->next) < (GstClockTimeDiff)AR_SPEAKER_CONTINUITY &&
       (GstClockTimeDiff)(b->next - now) < (GstClockTimeDiff)AR_SPEAKER_CONTINUITY) {

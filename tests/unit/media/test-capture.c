@@ -816,6 +816,92 @@ test_speaker(void)
   ar_capture_unref(capture);
 }
 
+/* A decoder's buffers are often mostly empty (opusdec allocates 120 ms for every
+ * 20 ms frame): what the speaker's side keeps for a while (the appsrc's
+ * 200 ms, the mixer's pad) is a right-sized copy, not the decoder's block.
+ * Normal buffers still share their memory. */
+typedef struct {
+  gint buffers;
+  gint oversized;
+} Sizes;
+
+static GstPadProbeReturn
+oversize_probe(GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  GstBuffer *in = GST_PAD_PROBE_INFO_BUFFER(info);
+  gsize size = gst_buffer_get_size(in);
+  GstBuffer *out = gst_buffer_new_allocate(NULL, size * 6, NULL);
+
+  GstMapInfo map;
+
+  gst_buffer_copy_into(out, in, GST_BUFFER_COPY_METADATA, 0, (gsize)-1);
+  g_assert_true(gst_buffer_map(in, &map, GST_MAP_READ));
+  gst_buffer_fill(out, 0, map.data, map.size);
+  gst_buffer_unmap(in, &map);
+  gst_buffer_set_size(out, (gssize)size);
+  gst_buffer_unref(in);
+  GST_PAD_PROBE_INFO_DATA(info) = out;
+  return GST_PAD_PROBE_OK;
+}
+
+static GstPadProbeReturn
+sizes_probe(GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  Sizes *z = data;
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER(info);
+  gsize offset = 0, maxsize = 0, size = gst_buffer_get_sizes(buf, &offset, &maxsize);
+
+  if (maxsize > 2 * size + 1024)
+    g_atomic_int_inc(&z->oversized);
+  g_atomic_int_inc(&z->buffers);
+  return GST_PAD_PROBE_OK;
+}
+
+static void
+test_speaker_buffer_size(void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ArMediaEngine) engine = make_engine_with("test", "null");
+  ArCapture *capture = ar_media_engine_capture_acquire(engine, &error);
+  g_autoptr(GstPad) decoder = NULL;
+  g_autoptr(GstPad) mixer_in = NULL;
+  g_autoptr(GstIterator) it = NULL;
+  GValue item = G_VALUE_INIT;
+  GstElement *far, *in;
+  Sizes plain = {0}, big = {0};
+  gulong id;
+
+  g_assert_no_error(error);
+  /* A far end as the test's other far ends, its buffers seen where the capture takes them. */
+  far = far_end_new(capture, 440.0, 0.5, &in);
+  it = gst_bin_iterate_all_by_element_factory_name(GST_BIN(ar_capture_get_pipeline(capture)),
+                                                   "appsrc");
+  g_assert_cmpint(gst_iterator_next(it, &item), ==, GST_ITERATOR_OK);
+  mixer_in = gst_element_get_static_pad(g_value_get_object(&item), "src");
+  g_value_unset(&item);
+  id = gst_pad_add_probe(mixer_in, GST_PAD_PROBE_TYPE_BUFFER, sizes_probe, &plain, NULL);
+  spin(700);
+  g_test_message("plain buffers: %d, of them oversized %d", g_atomic_int_get(&plain.buffers),
+                 g_atomic_int_get(&plain.oversized));
+  g_assert_cmpint(g_atomic_int_get(&plain.buffers), >, 10);
+  g_assert_cmpint(g_atomic_int_get(&plain.oversized), ==, 0);
+
+  /* The same far end as a decoder that allocates six times what it fills. */
+  gst_pad_remove_probe(mixer_in, id);
+  gst_pad_add_probe(mixer_in, GST_PAD_PROBE_TYPE_BUFFER, sizes_probe, &big, NULL);
+  decoder = gst_element_get_static_pad(in, "sink");
+  gst_pad_add_probe(decoder, GST_PAD_PROBE_TYPE_BUFFER, oversize_probe, NULL, NULL);
+  spin(700);
+  g_test_message("buffers from a wasteful decoder: %d, of them oversized %d",
+                 g_atomic_int_get(&big.buffers), g_atomic_int_get(&big.oversized));
+  g_assert_cmpint(g_atomic_int_get(&big.buffers), >, 10);
+  g_assert_cmpint(g_atomic_int_get(&big.oversized), ==, 0);
+
+  gst_element_set_state(far, GST_STATE_NULL);
+  gst_object_unref(far);
+  ar_capture_unref(capture);
+}
+
 /* A camera that is not there: a GError naming it, not an assertion. */
 static void
 test_missing_camera(void)
@@ -944,6 +1030,7 @@ main(int argc, char **argv)
   g_test_add_func("/media/capture/errors", test_errors);
   g_test_add_func("/media/capture/missing-camera", test_missing_camera);
   g_test_add_func("/media/capture/speaker", test_speaker);
+  g_test_add_func("/media/capture/speaker-buffer-size", test_speaker_buffer_size);
   g_test_add_func("/media/capture/no-unread-reference", test_no_unread_reference);
   g_test_add_func("/media/capture/clip-camera", test_clip_camera);
   return g_test_run();
