@@ -180,7 +180,10 @@ async function startMedia() {
     }
   };
   check();
-  setInterval(() => report({event: 'tracks', tracks: stream.getTracks().map((t) => ({kind: t.kind, state: t.readyState}))}), 500);
+  // With the frames the page's <video> has shown of the camera: a picture that moves, not one
+  // that froze (the qemu test's web call reads it).
+  setInterval(() => report({event: 'tracks', tracks: stream.getTracks().map((t) => ({kind: t.kind, state: t.readyState})),
+                            shown: v.getVideoPlaybackQuality ? v.getVideoPlaybackQuality().totalVideoFrames : null}), 500);
 }
 
 // Security probes: the page tries to reach anyroomd's API and another loopback port that its
