@@ -21,7 +21,9 @@ Builds the dev image and three bundles with rootfs/mkimage.sh (cached rootfs), t
                   and shows the room screen signed in (screendump); /proc hides its command line;
                   then a web call (the lab's fixture web app, a TEST FIXTURE, on the guest's
                   loopback): anyroomd's sandboxed meeting browser shows full screen above the
-                  room screen, and after leave it is gone and the room screen is back
+                  room screen, the room's camera moves on the meeting page (its <video> counts
+                  frames: the camera node on Debian 13's PipeWire), and after leave it is gone
+                  and the room screen is back
 Prints TAP. Needs root (mmdebstrap, chroot) and the packages of ./build.sh deps.
 Usage: test-qemu.py BUILD_DIR [--only boot,install,rollback,powercut,kiosk] [--reuse]
        test-qemu.py BUILD_DIR --prepare | --background
