@@ -103,10 +103,8 @@ cmd_test() {
   local suites=() prep=""
   if [ "${AR_SYSTEM_TESTS:-0}" = 1 ]; then
     # The system suite's image and bundles (about 8 minutes of downloads, dpkg and squashfs)
-    # are built in the background, niced, while the other suites run, and then the guest's
-    # cases run there too (about 11 minutes of TCG), on the CPU the tests with calls leave idle;
-    # the qemu test waits for that run and reports it (tests/system/test-qemu.py --background;
-    # docs/decisions.md, "CI time, part 3"). Only when the whole suite runs.
+    # are built in the background, niced, while the other suites run; the qemu test takes them
+    # (tests/system/test-qemu.py --prepare). Only when the whole suite runs.
     if [ $# -eq 0 ]; then
       AR_SYSTEM_PREPARE_TOKEN="$$-$RANDOM-$(date +%s)"
       export AR_SYSTEM_PREPARE_TOKEN
@@ -114,7 +112,7 @@ cmd_test() {
       # Its own process group (setsid), so that what it started goes with it. First the cached
       # trixie root of update-rauc-trixie (20-30 s of that test's time in CI otherwise).
       setsid nice -n 19 ionice -c 3 bash -c '"$1/tests/update/test-update-rauc-trixie.sh" "$2" "$1" --root-only
-        exec python3 "$1/tests/system/test-qemu.py" "$2" --background' _ "$TOP" "$BUILD" \
+        exec python3 "$1/tests/system/test-qemu.py" "$2" --prepare' _ "$TOP" "$BUILD" \
         >"$BUILD/system-test/prepare.log" 2>&1 &
       prep=$!
       echo "$prep" >"$BUILD/system-test/prepare.pid"

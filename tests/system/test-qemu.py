@@ -26,18 +26,13 @@ Builds the dev image and three bundles with rootfs/mkimage.sh (cached rootfs), t
                   and the room screen is back
 Prints TAP. Needs root (mmdebstrap, chroot) and the packages of ./build.sh deps.
 Usage: test-qemu.py BUILD_DIR [--only boot,install,rollback,powercut,kiosk] [--reuse]
-       test-qemu.py BUILD_DIR --prepare | --background
+       test-qemu.py BUILD_DIR --prepare
   --reuse: the last run's disk (as it left it) and bundles, no build (power-cut soaks);
   --prepare: only build the image and bundles (about 8 minutes, mostly downloads and dpkg) and
     write BUILD_DIR/system-test/prepared.json naming them with $AR_SYSTEM_PREPARE_TOKEN. The
     test run with the same token in its environment then takes them instead of building, after
-    waiting for the preparation to end (BUILD_DIR/system-test/prepare.pid);
-  --background: --prepare, then the whole test on what it made, its TAP kept in
-    BUILD_DIR/system-test/background.tap. The test run with the same token waits for it and
-    reports that run as its own. ./build.sh test (the whole suite with AR_SYSTEM_TESTS=1) starts
-    it in the background, niced, while the other suites run: the guest runs on the CPU the tests
-    beside it leave idle (CI time; docs/decisions.md, "CI time, part 3").
-  --prepared: the image and bundles of the preparation with our token, without waiting for it.
+    waiting for the preparation to end (BUILD_DIR/system-test/prepare.pid). ./build.sh test
+    starts it in the background, niced, while the other suites run (CI time).
   AR_POWERCUT_SECONDS: stop the power cuts after that long (reports how many ran).
 """
 import base64
@@ -56,8 +51,6 @@ from vm import GuestError, Vm  # noqa: E402
 
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BOARD = "qemu-x86_64"
-# How long the suite's qemu test waits for ./build.sh's background job (preparation and run).
-WAIT_LIMIT = 2400
 
 results = []
 
@@ -184,10 +177,9 @@ def prepare(build_dir):
     return 0
 
 
-def wait_background(build_dir):
-    """Waits for ./build.sh's background job (BUILD_DIR/system-test/prepare.pid) with our token to
-    end: seconds waited, or None when there is no such job. Still running after WAIT_LIMIT s: its
-    process group (setsid) is ended, and its guest with it (test-qemu.py's SIGTERM clean-up)."""
+def take_prepared(build_dir):
+    """The image and bundles a --prepare with our token built, once it ended; None when there
+    is no such preparation (then the test builds them itself)."""
     token = os.environ.get("AR_SYSTEM_PREPARE_TOKEN", "")
     pidfile = os.path.join(build_dir, "system-test", "prepare.pid")
     if not token or not os.path.exists(pidfile):
@@ -197,98 +189,23 @@ def wait_background(build_dir):
     except (OSError, ValueError):
         return None
     t0 = time.monotonic()
-    while os.path.exists(f"/proc/{pid}"):
+    while os.path.exists(f"/proc/{pid}") and time.monotonic() - t0 < 1800:
         try:  # a zombie has ended: its parent (build.sh) reaps it later
             if open(f"/proc/{pid}/stat").read().split(") ")[1][0] == "Z":
                 break
         except (OSError, IndexError):
             break
-        if time.monotonic() - t0 > WAIT_LIMIT:
-            diag(f"the background job {pid} still runs after {WAIT_LIMIT} s: ended", err=True)
-            try:
-                os.killpg(pid, signal.SIGTERM)
-            except OSError:
-                pass
-            time.sleep(10)
-            break
         time.sleep(2)
-    return time.monotonic() - t0
-
-
-def read_prepared(build_dir):
-    """The image and bundles a --prepare with our token built; None when there are none."""
-    token = os.environ.get("AR_SYSTEM_PREPARE_TOKEN", "")
+    waited = time.monotonic() - t0
     try:
         with open(prepared_path(build_dir)) as f:
             p = json.load(f)
     except (OSError, ValueError):
         return None  # it failed: build here, and say why there
-    if not token or p.get("token") != token or not os.path.exists(p["disk"]) or \
-            not os.path.exists(p["vfat"]):
+    if p.get("token") != token or not os.path.exists(p["disk"]) or not os.path.exists(p["vfat"]):
         return None
+    diag(f"image and bundles from the background preparation (waited {waited:.0f} s for it)")
     return p["disk"], p["vfat"], {k: tuple(v) for k, v in p["bundles"].items()}
-
-
-def background_paths(build_dir):
-    work = os.path.join(build_dir, "system-test")
-    return (os.path.join(work, "background.json"), os.path.join(work, "background.tap"),
-            os.path.join(work, "background.err"))
-
-
-def background(build_dir):
-    """--background: prepare(), then the whole test on what it made (a child process, --prepared,
-    as niced as this one), its TAP in system-test/background.tap and its stderr in
-    background.err; background.json says whose run it is (the token), when it started and, once
-    it ended, its exit code. The suite's qemu test (same token) waits for it and reports it."""
-    token = os.environ.get("AR_SYSTEM_PREPARE_TOKEN", "")
-    state, tap_path, err_path = background_paths(build_dir)
-    for f in (state, tap_path, err_path):
-        if os.path.exists(f):
-            os.unlink(f)
-    prepare(build_dir)
-    started = time.time()
-
-    def record(**kw):
-        tmp = state + ".tmp"
-        with open(tmp, "w") as f:
-            json.dump(dict(token=token, started=started, **kw), f)
-        os.replace(tmp, state)
-    record()
-    with open(tap_path, "w") as out, open(err_path, "w") as err:
-        rc = subprocess.call([sys.executable, os.path.abspath(__file__), build_dir, "--prepared"],
-                             stdout=out, stderr=err)
-    record(rc=rc, ended=time.time())
-    return 0
-
-
-def report_background(build_dir, waited):
-    """The background run's TAP as this test's own (None when there was none with our token)."""
-    state, tap_path, err_path = background_paths(build_dir)
-    try:
-        with open(state) as f:
-            st = json.load(f)
-    except (OSError, ValueError):
-        return None
-    if st.get("token") != os.environ.get("AR_SYSTEM_PREPARE_TOKEN", ""):
-        return None
-    out = open(tap_path, errors="replace").read() if os.path.exists(tap_path) else ""
-    err = open(err_path, errors="replace").read() if os.path.exists(err_path) else ""
-    sys.stderr.write(err)
-    lines = [ln for ln in out.splitlines() if not ln.startswith("TAP version")]
-    print("TAP version 13")
-    when = lambda t: time.strftime("%H:%M:%S", time.localtime(t))  # noqa: E731
-    if "rc" not in st:  # it started and did not end: a guest that hung, a killed job
-        diag(f"the background run started at {when(st['started'])} and did not end "
-             f"(waited {waited:.0f} s); what it printed:", err=True)
-        for ln in lines:
-            print(ln if ln.startswith("#") else f"# {ln}")
-        print("not ok 1 /system/background-run did not finish\n1..1", flush=True)
-        return 1
-    diag(f"run by ./build.sh in the background, niced, beside the other suites: "
-         f"{when(st['started'])}-{when(st['ended'])} ({st['ended'] - st['started']:.0f} s; "
-         f"this test waited {waited:.0f} s for it)")
-    print("\n".join(lines), flush=True)
-    return st["rc"]
 
 
 def disk_free(path):
@@ -575,7 +492,7 @@ def fixture_reports(port):
         return json.loads(r.read())
 
 
-def camera_frames(port, secs=20):
+def camera_frames(port, secs=10):
     """The frames of the room's camera the meeting page's <video> shows, as the page reported
     them (its 'tracks' report, twice a second): (first reading, last reading, seconds between)
     over @secs seconds."""
@@ -774,14 +691,6 @@ def main():
     # runs in a session of its own (Vm.start), so it is ended here, by the finally blocks below
     # (it was left running: seen when a cancelled run left its guest booting for minutes).
     signal.signal(signal.SIGTERM, _terminated)
-    if "--background" in sys.argv:
-        return background(build_dir)
-    if "--prepared" not in sys.argv and "--reuse" not in sys.argv:
-        waited = wait_background(build_dir)
-        if waited is not None:
-            rc = report_background(build_dir, waited)
-            if rc is not None:
-                return rc
     runs = int(os.environ.get("AR_POWERCUT_RUNS", "3"))
     want = lambda n: only is None or n in only  # noqa: E731
     print("TAP version 13", flush=True)
@@ -799,9 +708,7 @@ def main():
             bundles = {"v2": (None, "2.0.0"), "v3": (None, "3.0.0"), "bad": (None, "2.1.0")}
             diag("reusing the disk and bundles of the last run (--reuse)")
         else:
-            prepared = read_prepared(build_dir)
-            if prepared is not None and "--prepared" not in sys.argv:
-                diag("image and bundles from the background preparation")
+            prepared = take_prepared(build_dir)
             if prepared is None and os.environ.get("AR_SYSTEM_PREPARE_TOKEN"):
                 log_path = os.path.join(work, "prepare.log")
                 if os.path.exists(log_path):
