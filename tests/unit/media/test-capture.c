@@ -831,7 +831,6 @@ oversize_probe(GstPad *pad, GstPadProbeInfo *info, gpointer data)
   GstBuffer *in = GST_PAD_PROBE_INFO_BUFFER(info);
   gsize size = gst_buffer_get_size(in);
   GstBuffer *out = gst_buffer_new_allocate(NULL, size * 6, NULL);
-
   GstMapInfo map;
 
   gst_buffer_copy_into(out, in, GST_BUFFER_COPY_METADATA, 0, (gsize)-1);
