@@ -190,21 +190,30 @@ test_closed_and_busy(void)
 }
 
 /* ---- a slow browser is not a hung one (a TEST FIXTURE program stands for the browser: it
- * reads one command on fd 3 and answers on fd 4 after @delay_s, burning CPU or asleep) ---- */
+ * answers a first command on fd 4 at once, so that its own start-up, which on a loaded machine
+ * can wait for the disk without using CPU, is over; it answers the second after @delay_s,
+ * burning CPU or asleep) ---- */
 
 static const char slow_browser[] =
     "import os, sys, time, json\n"
     "mode, delay = sys.argv[1], float(sys.argv[2])\n"
     "buf = b''\n"
-    "while b'\\0' not in buf:\n"
-    "    chunk = os.read(3, 4096)\n"
-    "    if not chunk: sys.exit(0)\n"
-    "    buf += chunk\n"
-    "cmd = json.loads(buf.split(b'\\0')[0])\n"
+    "def command():\n"
+    "    global buf\n"
+    "    while b'\\0' not in buf:\n"
+    "        chunk = os.read(3, 4096)\n"
+    "        if not chunk: sys.exit(0)\n"
+    "        buf += chunk\n"
+    "    text, buf = buf.split(b'\\0', 1)\n"
+    "    return json.loads(text)\n"
+    "def answer(cmd):\n"
+    "    os.write(4, json.dumps({'id': cmd['id'], 'result': {}}).encode() + b'\\0')\n"
+    "answer(command())\n"
+    "cmd = command()\n"
     "end = time.monotonic() + delay\n"
     "while time.monotonic() < end:\n"
     "    if mode == 'sleep': time.sleep(0.05)\n"
-    "os.write(4, json.dumps({'id': cmd['id'], 'result': {}}).encode() + b'\\0')\n"
+    "answer(cmd)\n"
     "time.sleep(30)\n";
 
 typedef struct {
@@ -248,6 +257,12 @@ slow_run(const char *mode, const char *delay_s)
   argv[0] = python;
   ArCdp *cdp = ar_cdp_launch(argv, envp, TRUE, slow_closed, &s, &error);
   g_assert_no_error(error);
+  /* the fixture is up once it answered a first command (no bound) */
+  ar_cdp_call(cdp, NULL, "Browser.getVersion", NULL, 0, slow_reply, &s);
+  while (!s.answered && !s.failed)
+    g_main_context_iteration(NULL, TRUE);
+  g_assert_true(s.answered);
+  s.answered = FALSE;
   gint64 t0 = g_get_monotonic_time();
   ar_cdp_call(cdp, NULL, "Browser.getVersion", NULL, 1000, slow_reply, &s);
   while (!s.answered && !s.failed && g_get_monotonic_time() - t0 < 20 * G_USEC_PER_SEC)
