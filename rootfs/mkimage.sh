@@ -233,8 +233,11 @@ make_slot() {
     "$TOP/rootfs/rauc/system.conf.in" >"$work/etc/rauc/system.conf"
   cat >"$work/etc/fstab" <<EOF
 # The root slot is mounted read-only (kernel command line 'ro'); state lives on /data.
-PARTLABEL=efi   /boot/efi  vfat  umask=0077,noatime,sync  0 0
-PARTLABEL=data  /data      ext4  noatime,nosuid,nodev,data=journal,errors=remount-ro  0 2
+# Both wait up to 5 minutes for their disk (systemd's default is 90 s, then an emergency shell
+# that a kiosk with a locked root cannot use): a slow SD card or a loaded machine's guest is late,
+# not broken.
+PARTLABEL=efi   /boot/efi  vfat  umask=0077,noatime,sync,x-systemd.device-timeout=5min  0 0
+PARTLABEL=data  /data      ext4  noatime,nosuid,nodev,data=journal,errors=remount-ro,x-systemd.device-timeout=5min  0 2
 # hidepid: a process sees only its own user's processes (the room display's Chromium has the
 # kiosk secret on its command line).
 proc            /proc      proc  nosuid,nodev,noexec,hidepid=invisible  0 0
