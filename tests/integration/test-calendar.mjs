@@ -2,7 +2,8 @@
 // server (HTTPS, a test CA, one user; events PUT by CalDAV), Debian's nginx serving an
 // iCalendar feed over HTTPS, a real Janus meeting with a Chromium participant (alice), and the
 // room screen in a real headless Chromium. anyroomd runs on a lab clock (ANYROOM_TEST_CLOCK):
-// Monday 30 March 2026, 08:54:25 in Berlin, the day after the change to summer time.
+// Monday 30 March 2026, 08:54:40 in Berlin (the Join button of the 09:00 meeting
+// comes 20 s later), the day after the change to summer time.
 // The events are fixtures in the shapes of the services' invitations (tests/lab/calendar/).
 //
 // Runs inside a private network namespace (tests/lab/in-netns.sh), TAP output:
@@ -33,7 +34,7 @@ const PASSWORD = 'caldav-Pa55-word-7f3e9';
 const ADMIN_PASSWORD = 'correct horse battery staple';
 const FEED_SECRET = 'f7c1d2e3a4b5c6d7e8f9a0b1c2d3e4f5';
 const NGINX_PORT = 8445;
-const CLOCK = '2026-03-30T06:54:25Z';
+const CLOCK = '2026-03-30T06:54:40Z';
 const JANUS_LINK = 'janus+ws://127.0.0.1:8188/?room=1234&display=Room';
 const TEAMS = 'https://teams.microsoft.com/l/meetup-join/19%3ameeting_NjA4%40thread.v2/0?context=%7b%22Tid%22%3a%221%22%7d';
 const SAFELINKS = 'https://eur01.safelinks.protection.outlook.com/?url=https%3A%2F%2Fteams.microsoft.com%2Fl%2Fmeetup-join%2F19%253ameeting_NjA4%2540thread.v2%2F0&data=05%7C01&reserved=0';
