@@ -76,6 +76,11 @@ struct _ArCapture {
 
 extern const char *const ar_capture_kind_names[];
 
+/* ar-capture.c: @videorate (the capture's, out at @framerate fps) sends a
+ * camera's frames at once when the camera gives @framerate or more (drop-only),
+ * and repeats frames only for a slower camera; switched as the caps pass. */
+void ar_capture_follow_camera_rate(GstElement *videorate, guint framerate);
+
 /* ar-capture.c: branches and elements. */
 ArCaptureBranch *ar_capture_branch_new(ArCapture *capture, ArCaptureKind kind);
 ArCaptureBranch *ar_capture_branch_ref(ArCaptureBranch *b);

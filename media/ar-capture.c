@@ -4,8 +4,9 @@
  * and the microphone, their conversion and processing, the camera-off and
  * mute gates, and a tee per medium; consumers hang off the tees.
  *
- *   camera ! queue leaky ! videoconvert ! videoscale ! videorate
- *     ! video/x-raw,format=I420,WxH@fps ! [camera-off gate] tee
+ *   camera ! queue leaky ! videoconvert ! videoscale ! videorate (drop-only
+ *     unless the camera is slower) ! video/x-raw,format=I420,WxH@fps
+ *     ! [camera-off gate] tee
  *   microphone ! audioconvert ! audioresample ! S16LE/48000/mono
  *     ! (processing) ! [mute gate] tee
  *
@@ -666,6 +667,47 @@ ar_capture_test_pattern(GstElement *src)
   return want;
 }
 
+/* The capture's videorate duplicates frames only for a camera slower than the
+ * configured rate. In its default mode it holds every frame until the next one
+ * comes, to decide whether to send it again: a frame period (33 ms at 30 fps) of
+ * latency and one frame (1.4 MB at 720p) of memory, for every camera. Its
+ * drop-only mode sends a frame at once or drops it, but cannot negotiate a
+ * camera slower than its output. So the mode follows the camera's rate, set as
+ * the caps pass (before videorate takes them). */
+static GstPadProbeReturn
+ar_capture_rate_probe(GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  GstEvent *event = GST_PAD_PROBE_INFO_EVENT(info);
+  guint want = GPOINTER_TO_UINT(data);
+  GstCaps *caps = NULL;
+  gint n = 0, d = 1;
+
+  if (GST_EVENT_TYPE(event) != GST_EVENT_CAPS)
+    return GST_PAD_PROBE_OK;
+  gst_event_parse_caps(event, &caps);
+  const GstStructure *s =
+      caps != NULL && gst_caps_get_size(caps) > 0 ? gst_caps_get_structure(caps, 0) : NULL;
+  /* 0/1 (a variable rate) or none: duplicate as needed. */
+  gboolean fast_enough = s != NULL && gst_structure_get_fraction(s, "framerate", &n, &d) && n > 0 &&
+                         d > 0 && (guint64)n >= (guint64)want * (guint64)d;
+  GstElement *rate = gst_pad_get_parent_element(pad);
+  if (rate != NULL) {
+    g_object_set(rate, "drop-only", fast_enough, NULL);
+    g_debug("capture: the camera gives %d/%d fps for %u: %s", n, d, want,
+            fast_enough ? "frames pass at once (drop-only)" : "frames repeated where missing");
+    gst_object_unref(rate);
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+void
+ar_capture_follow_camera_rate(GstElement *videorate, guint framerate)
+{
+  g_autoptr(GstPad) in = gst_element_get_static_pad(videorate, "sink");
+  gst_pad_add_probe(in, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, ar_capture_rate_probe,
+                    GUINT_TO_POINTER(framerate), NULL);
+}
+
 static gboolean
 ar_capture_build_video(ArCapture *capture, const ArCaptureSpec *spec, GError **error)
 {
@@ -707,6 +749,7 @@ ar_capture_build_video(ArCapture *capture, const ArCaptureSpec *spec, GError **e
       (int)spec->width, "height", G_TYPE_INT, (int)spec->height, "framerate", GST_TYPE_FRACTION,
       (int)spec->framerate, 1, "pixel-aspect-ratio", GST_TYPE_FRACTION, 1, 1, NULL);
   g_object_set(e[G_N_ELEMENTS(names)], "caps", caps, NULL);
+  ar_capture_follow_camera_rate(e[1 + 3] /* videorate */, spec->framerate);
   e[G_N_ELEMENTS(e) - 1] = capture->tee[AR_CAPTURE_VIDEO] =
       ar_capture_make_tee(capture, "video-tee", error);
   if (e[G_N_ELEMENTS(e) - 1] == NULL) {

@@ -8,6 +8,7 @@
 
 #include <gst/gst.h>
 
+#include "ar-capture-priv.h"
 #include "ar-capture.h"
 #include "ar-media-priv.h"
 

@@ -394,6 +394,89 @@ test_errors(void)
   g_clear_error(&seen.error);
 }
 
+/* The capture's videorate (ar_capture_follow_camera_rate) out at 15 fps: what
+ * went in last, and how many frames went in, came out, and came out as the
+ * frame that had just gone in (not one held back until the next came). */
+typedef struct {
+  gpointer last_in; /* the last input frame's memory */
+  guint in, out, out_at_once;
+} RateSeen;
+
+static GstPadProbeReturn
+rate_in_probe(GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  RateSeen *r = data;
+  r->last_in = gst_buffer_peek_memory(GST_PAD_PROBE_INFO_BUFFER(info), 0);
+  r->in++;
+  return GST_PAD_PROBE_OK;
+}
+
+static GstPadProbeReturn
+rate_out_probe(GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  RateSeen *r = data;
+  r->out++;
+  if (gst_buffer_peek_memory(GST_PAD_PROBE_INFO_BUFFER(info), 0) == r->last_in)
+    r->out_at_once++;
+  return GST_PAD_PROBE_OK;
+}
+
+/* One second of a camera at @in_fps (not live: as fast as it goes, and the
+ * videorate works in the camera's thread, so what it holds shows without
+ * timing) through the videorate at 15 fps. */
+static RateSeen
+camera_rate_run(guint in_fps)
+{
+  RateSeen r = {0};
+  g_autofree char *desc = g_strdup_printf(
+      "videotestsrc num-buffers=%u ! video/x-raw,format=I420,width=64,height=48,framerate=%u/1 "
+      "! videorate name=rate ! video/x-raw,framerate=15/1 ! fakesink sync=false",
+      in_fps, in_fps);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GstElement) pipeline = gst_parse_launch(desc, &error);
+  g_assert_no_error(error);
+  g_autoptr(GstElement) rate = gst_bin_get_by_name(GST_BIN(pipeline), "rate");
+  ar_capture_follow_camera_rate(rate, 15);
+  g_autoptr(GstPad) in = gst_element_get_static_pad(rate, "sink");
+  g_autoptr(GstPad) out = gst_element_get_static_pad(rate, "src");
+  gst_pad_add_probe(in, GST_PAD_PROBE_TYPE_BUFFER, rate_in_probe, &r, NULL);
+  gst_pad_add_probe(out, GST_PAD_PROBE_TYPE_BUFFER, rate_out_probe, &r, NULL);
+  g_assert_cmpint(gst_element_set_state(pipeline, GST_STATE_PLAYING), !=, GST_STATE_CHANGE_FAILURE);
+  g_autoptr(GstBus) bus = gst_element_get_bus(pipeline);
+  g_autoptr(GstMessage) msg =
+      gst_bus_timed_pop_filtered(bus, 10 * GST_SECOND, GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  g_assert_nonnull(msg);
+  if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ERROR) {
+    g_autoptr(GError) e = NULL;
+    gst_message_parse_error(msg, &e, NULL);
+    g_error("a camera at %u fps: %s", in_fps, e->message);
+  }
+  gst_element_set_state(pipeline, GST_STATE_NULL);
+  g_test_message("camera at %u fps: %u frames in, %u out, %u of them at once", in_fps, r.in, r.out,
+                 r.out_at_once);
+  return r;
+}
+
+/* A camera at the configured rate or faster: every frame that goes out goes at
+ * once (the default videorate held each one a frame period, until the next
+ * came; it fails this). A slower camera still negotiates and its frames are
+ * repeated up to the rate. */
+static void
+test_camera_rate(void)
+{
+  for (guint fps = 15; fps <= 30; fps += 15) {
+    RateSeen r = camera_rate_run(fps);
+    g_assert_cmpuint(r.in, ==, fps);
+    g_assert_cmpuint(r.out, >=, 14);
+    g_assert_cmpuint(r.out, <=, 16);
+    g_assert_cmpuint(r.out_at_once, ==, r.out);
+  }
+  /* 5 frames at 0-800 ms: 12-13 frames at 15 fps up to the last one's time */
+  RateSeen slow = camera_rate_run(5);
+  g_assert_cmpuint(slow.in, ==, 5);
+  g_assert_cmpuint(slow.out, >=, 2 * slow.in);
+}
+
 /* A camera that is not there: a GError naming it, not an assertion. */
 static void
 test_missing_camera(void)
@@ -496,6 +579,7 @@ main(int argc, char **argv)
   g_test_add_func("/media/capture/consumer-runs-before-link", test_consumer_runs_before_link);
   g_test_add_func("/media/capture/errors", test_errors);
   g_test_add_func("/media/capture/missing-camera", test_missing_camera);
+  g_test_add_func("/media/capture/camera-rate", test_camera_rate);
   g_test_add_func("/media/capture/clip-camera", test_clip_camera);
   return g_test_run();
 }
