@@ -760,9 +760,11 @@ ar_capture_build_video(ArCapture *capture, const ArCaptureSpec *spec, GError **e
   if (!ar_capture_add_chain(capture, e, G_N_ELEMENTS(e), error))
     return FALSE;
   /* The latency benchmark's test camera: each frame carries the time it was
-   * made (before the camera-off gate: a black frame carries none). */
+   * made, written as it leaves the camera, so that the graph's own queue,
+   * conversions and rate count (the camera-off gate comes after: a black frame
+   * carries none). */
   if (spec->video_device == NULL && ar_stamp_enabled()) {
-    g_autoptr(GstPad) stamped = gst_element_get_static_pad(e[G_N_ELEMENTS(names)], "src");
+    g_autoptr(GstPad) stamped = gst_element_get_static_pad(e[0], "src");
     gst_pad_add_probe(stamped, GST_PAD_PROBE_TYPE_BUFFER, ar_capture_stamp_probe, NULL, NULL);
   }
   /* Camera off: black frames from here on, for every consumer. */
