@@ -257,13 +257,16 @@ slow_run(const char *mode, const char *delay_s)
   argv[0] = python;
   ArCdp *cdp = ar_cdp_launch(argv, envp, TRUE, slow_closed, &s, &error);
   g_assert_no_error(error);
-  /* the fixture is up once it answered a first command (no bound) */
+  /* the fixture is up once it answered a first command (no bound of the CDP's; 20 s here) */
+  gint64 t0 = g_get_monotonic_time();
   ar_cdp_call(cdp, NULL, "Browser.getVersion", NULL, 0, slow_reply, &s);
-  while (!s.answered && !s.failed)
-    g_main_context_iteration(NULL, TRUE);
+  while (!s.answered && !s.failed && g_get_monotonic_time() - t0 < 20 * G_USEC_PER_SEC) {
+    if (!g_main_context_iteration(NULL, FALSE))
+      g_usleep(10 * 1000);
+  }
   g_assert_true(s.answered);
   s.answered = FALSE;
-  gint64 t0 = g_get_monotonic_time();
+  t0 = g_get_monotonic_time();
   ar_cdp_call(cdp, NULL, "Browser.getVersion", NULL, 1000, slow_reply, &s);
   while (!s.answered && !s.failed && g_get_monotonic_time() - t0 < 20 * G_USEC_PER_SEC)
     g_main_context_iteration(NULL, TRUE);
