@@ -12,16 +12,16 @@ GST_DEBUG_CATEGORY_STATIC(ar_devices_debug);
 #undef GST_CAT_DEFAULT
 #define GST_CAT_DEFAULT ar_devices_debug
 
-static void
-init_once(void)
+/* The engine's initialization (its device providers: V4L2 and ALSA only). */
+static gboolean
+devices_init(GError **error)
 {
   static gsize done = 0;
   if (g_once_init_enter(&done)) {
-    if (!gst_is_initialized())
-      gst_init(NULL, NULL);
     GST_DEBUG_CATEGORY_INIT(ar_devices_debug, "ar-devices", 0, "Anyroom device helpers");
     g_once_init_leave(&done, 1);
   }
+  return ar_media_init(error);
 }
 
 void
@@ -67,7 +67,8 @@ device_id(GstDevice *device, ArMediaDeviceKind kind)
 GPtrArray *
 ar_media_list_devices(void)
 {
-  init_once();
+  g_autoptr(GError) error = NULL;
+  gboolean ready = devices_init(&error);
   GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)ar_media_device_free);
   g_ptr_array_add(out, device_new(AR_MEDIA_DEVICE_CAMERA, "auto", "Automatic (first camera)"));
   g_ptr_array_add(out, device_new(AR_MEDIA_DEVICE_CAMERA, "test", "Test pattern"));
@@ -75,6 +76,10 @@ ar_media_list_devices(void)
   g_ptr_array_add(out, device_new(AR_MEDIA_DEVICE_MICROPHONE, "test", "Test tone"));
   g_ptr_array_add(out, device_new(AR_MEDIA_DEVICE_SPEAKER, "auto", "Automatic (default)"));
   g_ptr_array_add(out, device_new(AR_MEDIA_DEVICE_SPEAKER, "none", "None"));
+  if (!ready) {
+    GST_INFO("no devices listed: %s", error->message);
+    return out;
+  }
   g_autoptr(GstDeviceMonitor) monitor = gst_device_monitor_new();
   gst_device_monitor_add_filter(monitor, "Video/Source", NULL);
   gst_device_monitor_add_filter(monitor, "Audio/Source", NULL);
@@ -175,7 +180,8 @@ run_to_end(GstElement *pipeline, guint timeout_ms, GError **error)
 gboolean
 ar_media_play_test_tone(const char *speaker, guint ms, GError **error)
 {
-  init_once();
+  if (!devices_init(error))
+    return FALSE;
   /* The one device-name check (ar-media-config.c): no ALSA plugin arguments
    * (file:FILE=... would write a file) whoever the caller is. */
   if (speaker && !ar_media_setting_check(AR_MEDIA_SETTING_AUDIO_SINK, speaker, error))
@@ -214,7 +220,8 @@ ar_media_play_test_tone(const char *speaker, guint ms, GError **error)
 GBytes *
 ar_media_camera_snapshot(const char *camera, guint width, guint height, GError **error)
 {
-  init_once();
+  if (!devices_init(error))
+    return NULL;
   width = CLAMP(width, 32, 1280);
   height = CLAMP(height, 32, 720);
   g_autoptr(GstElement) pipeline = gst_pipeline_new("ar-snapshot");

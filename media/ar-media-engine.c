@@ -75,6 +75,37 @@ ar_media_nice_log(const char *domain, GLogLevelFlags level, const char *message,
   g_log_default_handler(domain, level, message, data);
 }
 
+/* The room's devices are V4L2 cameras and ALSA microphones and speakers: the
+ * engine takes no other device (ar_media_setting_check), so the device
+ * monitors (the "auto" camera's lookup, the admin's device list) take only
+ * those two providers. Every other provider would load its plugin and
+ * libraries for devices that are then left out: DeckLink's (C++, 0.3 MB of an idle
+ * anyroomd's RSS in a room without its cards), PipeWire's (it connects
+ * to whatever PipeWire it finds, the web bridge's own camera node included,
+ * and libpipewire 0.3.65 crashes when the process is out of file
+ * descriptors: found by the attack suite's EMFILE case), PulseAudio's
+ * (another connection per lookup), Vulkan's. Monitors take providers of
+ * rank MARGINAL and up only. */
+static void
+ar_media_keep_room_device_providers(void)
+{
+  static const char *const keep[] = {"v4l2deviceprovider", "alsadeviceprovider"};
+  GList *providers =
+      gst_registry_get_feature_list(gst_registry_get(), GST_TYPE_DEVICE_PROVIDER_FACTORY);
+
+  for (GList *l = providers; l != NULL; l = l->next) {
+    GstPluginFeature *feature = l->data;
+    const char *name = gst_plugin_feature_get_name(feature);
+    gboolean wanted = FALSE;
+
+    for (guint i = 0; i < G_N_ELEMENTS(keep) && !wanted; i++)
+      wanted = g_str_equal(name, keep[i]);
+    if (!wanted)
+      gst_plugin_feature_set_rank(feature, GST_RANK_NONE);
+  }
+  gst_plugin_feature_list_free(providers);
+}
+
 gboolean
 ar_media_init(GError **error)
 {
@@ -87,19 +118,8 @@ ar_media_init(GError **error)
     GST_DEBUG_CATEGORY_INIT(ar_media_debug, "armedia", 0, "Anyroom media engine");
     g_log_set_handler("libnice", G_LOG_LEVEL_MASK | G_LOG_FLAG_FATAL | G_LOG_FLAG_RECURSION,
                       ar_media_nice_log, NULL);
-    if (ok) {
-      /* The room's devices are V4L2 and ALSA. PipeWire's device provider
-       * (there since the web engine's bridge needs gstreamer1.0-pipewire)
-       * would join every device monitor: it connects to whatever PipeWire
-       * it finds (the web bridge's own camera node included) and, in
-       * libpipewire 0.3.65, crashes when the process is out of file
-       * descriptors (found by the attack suite's EMFILE case). Monitors take
-       * providers of rank MARGINAL and up only. */
-      g_autoptr(GstPluginFeature) pw =
-          gst_registry_lookup_feature(gst_registry_get(), "pipewiredeviceprovider");
-      if (pw != NULL)
-        gst_plugin_feature_set_rank(pw, GST_RANK_NONE);
-    }
+    if (ok)
+      ar_media_keep_room_device_providers();
     g_once_init_leave(&done, 1);
   }
   if (!ok) {

@@ -14,6 +14,24 @@ static void
 test_list(void)
 {
   g_autoptr(GPtrArray) devs = ar_media_list_devices();
+  /* After the engine's initialization a device monitor with the list's
+   * filters asks only V4L2 and ALSA: the engine takes no other device, and
+   * every other provider would load its plugin and libraries for nothing
+   * (DeckLink's brings C++ and its runtime). */
+  g_autoptr(GstDeviceMonitor) monitor = gst_device_monitor_new();
+  gst_device_monitor_add_filter(monitor, "Video/Source", NULL);
+  gst_device_monitor_add_filter(monitor, "Audio/Source", NULL);
+  gst_device_monitor_add_filter(monitor, "Audio/Sink", NULL);
+  g_auto(GStrv) asked = gst_device_monitor_get_providers(monitor);
+  g_assert_nonnull(asked);
+  for (guint i = 0; asked[i] != NULL; i++) {
+    g_test_message("provider asked: %s", asked[i]);
+    g_assert_true(g_str_equal(asked[i], "v4l2deviceprovider") ||
+                  g_str_equal(asked[i], "alsadeviceprovider"));
+  }
+  GList *all = gst_registry_get_feature_list(gst_registry_get(), GST_TYPE_DEVICE_PROVIDER_FACTORY);
+  g_test_message("%u device providers on this machine", g_list_length(all));
+  gst_plugin_feature_list_free(all);
   gboolean cam_auto = FALSE, spk_none = FALSE;
   for (guint i = 0; i < devs->len; i++) {
     ArMediaDevice *d = devs->pdata[i];
