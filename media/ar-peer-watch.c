@@ -17,6 +17,12 @@
 
 #define AR_PEER_LIVENESS_TICK_MS 500
 #define AR_PEER_RTCP_INTERVAL_MS 1000
+/* How long our sent packets are kept for retransmission: a packet a receiver
+ * asks for later than this has missed its frame's playout (browsers' jitter
+ * buffers hold well under a second), as libwebrtc's own send history
+ * reasons (at least 1 s). webrtcbin keeps 500 packets per stream instead: 16 s
+ * of easy 720p content at 200 kbit/s, ~0.6 MB of a call's memory. */
+#define AR_PEER_RTX_HISTORY_MS 1000
 
 /* Streaming thread: anything the ICE transport delivered (STUN stays inside
  * libnice, so this is RTP, RTCP or DTLS from the remote peer). */
@@ -29,8 +35,9 @@ ar_peer_on_received(GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   return GST_PAD_PROBE_OK;
 }
 
-/* Any thread: tunes the RTCP interval of webrtcbin's RTP sessions and counts
- * what each ICE transport receives. */
+/* Any thread: tunes the RTCP interval of webrtcbin's RTP sessions and the
+ * retransmission history of its RTX senders, and counts what each ICE
+ * transport receives. */
 static void
 ar_peer_probe_element(const GValue *value, gpointer user_data)
 {
@@ -51,6 +58,7 @@ ar_peer_probe_element(const GValue *value, gpointer user_data)
   }
   /* Our retransmissions, within a budget (ar-peer-rate.c). */
   if (g_str_equal(GST_OBJECT_NAME(factory), "rtprtxsend")) {
+    g_object_set(element, "max-size-time", (guint)AR_PEER_RTX_HISTORY_MS, NULL);
     ar_peer_rate_watch_rtx(user_data, element);
     return;
   }
