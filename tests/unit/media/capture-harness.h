@@ -49,11 +49,6 @@ gboolean lit(Consumer *c);
 gboolean silent(Consumer *c);
 gboolean loud(Consumer *c);
 
-/* The capture graph's own fakesinks: the speaker (none in these tests). The
- * echo canceller's reference is one more beside a microphone with echo
- * cancellation; the test tone has none. */
-#define SPEAKER_SINKS 1u
-
 /* An engine with @camera and @microphone ("test": the tone; "null": ALSA's
  * null device, a microphone that gives silence), W x H at FPS. */
 ArMediaEngine *make_engine_with(const char *camera, const char *microphone);

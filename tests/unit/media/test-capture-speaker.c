@@ -7,7 +7,6 @@
  * right-sized copies; the echo canceller's reference exists only where a
  * canceller reads it.
  */
-#include <string.h>
 
 #include "capture-harness.h"
 
