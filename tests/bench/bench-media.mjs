@@ -44,7 +44,7 @@ function rollupKb(pid, key) {
 }
 
 // The files whose pages @pid has resident, largest first (MB): where file-backed RSS goes.
-function topMappings(pid, n = 8) {
+function topMappings(pid, n = Number(process.env.AR_BENCH_MEDIA_FILES || 8)) {
   let text = '';
   try {
     text = fs.readFileSync(`/proc/${pid}/smaps`, 'utf8');
