@@ -5,7 +5,9 @@
 #include <malloc.h>
 #endif
 
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ar-provider.h"
 
@@ -20,6 +22,7 @@ struct _ArCallManager {
   ArProvider *provider;
   ArProvider *dying; /* freed from an idle callback, never inside its own callback */
   guint reap_id;
+  guint trim_id; /* the heap's trim while connected */
   char *link;
   ArEngine engine_id; /* the call's engine (with provider_id) */
   char *provider_id;
@@ -172,6 +175,76 @@ emit_state(ArCallManager *m)
   emit(m, &e);
 }
 
+/* ---- the heap while connected ---- */
+
+/* A join leaves freed memory in glibc's heap, which keeps it: ICE gathering,
+ * the DTLS handshake, SDP, the encoder's start and the frames queued before
+ * it ran, the first key frame; later the picture's size follows the network
+ * (its frames are reallocated) and a reconnection makes new transports.
+ * Trimmed 3 s after the call connects, then every 30 s while it is live
+ * (docs/decisions.md "Media efficiency, part 5"). */
+#define AR_CALL_TRIM_AFTER_CONNECT_S 3
+#define AR_CALL_TRIM_EVERY_S 30
+
+static double
+rss_mb(void)
+{
+  g_autofree char *statm = NULL;
+  unsigned long size = 0, resident = 0;
+
+  if (!g_file_get_contents("/proc/self/statm", &statm, NULL, NULL) ||
+      sscanf(statm, "%lu %lu", &size, &resident) != 2)
+    return 0;
+  return (double)resident * (double)sysconf(_SC_PAGESIZE) / (1024.0 * 1024.0);
+}
+
+/* Logged once per call (the first), then at debug level. */
+static void
+trim_heap(gboolean first)
+{
+#ifdef __GLIBC__
+  double before = rss_mb();
+  gint64 t0 = g_get_monotonic_time();
+
+  malloc_trim(0);
+  double ms = (double)(g_get_monotonic_time() - t0) / 1000.0;
+  if (first)
+    g_message("call: heap trimmed after connecting: RSS %.1f -> %.1f MB in %.1f ms", before,
+              rss_mb(), ms);
+  else
+    g_debug("call: heap trimmed: RSS %.1f -> %.1f MB in %.1f ms", before, rss_mb(), ms);
+#else
+  (void)first;
+#endif
+}
+
+static gboolean
+trim_cb(gpointer data)
+{
+  (void)data;
+  trim_heap(FALSE);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+trim_first_cb(gpointer data)
+{
+  ArCallManager *m = data;
+
+  trim_heap(TRUE);
+  m->trim_id = g_timeout_add_seconds(AR_CALL_TRIM_EVERY_S, trim_cb, m);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+follow_heap(ArCallManager *m, ArCallState state)
+{
+  if (state == AR_CALL_CONNECTED && m->trim_id == 0)
+    m->trim_id = g_timeout_add_seconds(AR_CALL_TRIM_AFTER_CONNECT_S, trim_first_cb, m);
+  else if (!ar_call_state_is_active(state))
+    g_clear_handle_id(&m->trim_id, g_source_remove);
+}
+
 static void
 set_state(ArCallManager *m, ArCallState state)
 {
@@ -185,6 +258,7 @@ set_state(ArCallManager *m, ArCallState state)
     g_clear_pointer(&m->message, g_free);
   m->state = state;
   hold_capture(m, live); /* capture (issue 11) */
+  follow_heap(m, state);
   emit_state(m);
   /* microphone_live / camera_live follow the call state. */
   if (was_live != live)
@@ -464,6 +538,7 @@ ar_call_manager_free(ArCallManager *m)
     return;
   g_clear_handle_id(&m->join_timeout_id, g_source_remove);
   g_clear_handle_id(&m->reap_id, g_source_remove);
+  g_clear_handle_id(&m->trim_id, g_source_remove);
   if (m->provider)
     m->provider->klass->free(m->provider);
   if (m->dying)

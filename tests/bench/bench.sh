@@ -32,7 +32,8 @@
 # Media efficiency (tests/bench/bench-media.mjs, ~5 min): the same 720p30 Janus call by anyroomd
 # and by a Chromium room, one after the other, each with its own test camera and then both
 # reading the same clip: CPU and memory side by side, their ratio, what the far end receives.
-# `./build.sh bench media` runs only it. AR_BENCH_MEDIA_S (30), AR_BENCH_MEDIA_CLIP_FRAMES (60).
+# `./build.sh bench media` runs only it. AR_BENCH_MEDIA_S (30), AR_BENCH_MEDIA_CLIP_FRAMES (60),
+# AR_BENCH_MEDIA_FILES (8: how many of anyroomd's files with resident pages are listed).
 # Glass-to-glass latency (tests/bench/bench-latency.mjs, ~1.5 min): time-stamped pictures both
 # ways between anyroomd and Chromium, and Chromium to Chromium as the reference.
 # `./build.sh bench latency` runs only it. AR_BENCH_LATENCY_S (20).

@@ -205,6 +205,16 @@ step('a: join over WebSocket; alice sees and hears the room, the room receives a
   assert.equal(String(st.room), '1234');
 });
 
+step("the join's freed heap is given back once the call is connected (RSS: docs/decisions.md)", async (t) => {
+  const log = path.join(TMP, 'anyroomd.log');
+  let line = null;
+  await waitFor('anyroomd to trim its heap after connecting', async () => {
+    line = fs.readFileSync(log, 'utf8').match(/call: heap trimmed after connecting: RSS ([\d.]+) -> ([\d.]+) MB/);
+    return line !== null;
+  }, { timeoutMs: 15000, intervalMs: 500 });
+  t.diagnostic(line[0]);
+});
+
 step('b: bob joins later, the room subscribes to him; he leaves, his tracks go', async (t) => {
   const bob = await launchParticipant({ display: 'bob', logDir: OUT });
   extra.push(bob);
