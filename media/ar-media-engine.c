@@ -79,12 +79,12 @@ ar_media_nice_log(const char *domain, GLogLevelFlags level, const char *message,
  * engine takes no other device (ar_media_setting_check), so the device
  * monitors (the "auto" camera's lookup, the admin's device list) take only
  * those two providers. Every other provider would load its plugin and
- * libraries for devices that are then left out: DeckLink's (C++, 0.3 MB of an idle
+ * libraries for devices that are then left out: DeckLink's (C++, about 0.2 MB of an idle
  * anyroomd's RSS in a room without its cards), PipeWire's (it connects
  * to whatever PipeWire it finds, the web bridge's own camera node included,
  * and libpipewire 0.3.65 crashes when the process is out of file
  * descriptors: found by the attack suite's EMFILE case), PulseAudio's
- * (another connection per lookup), Vulkan's. Monitors take providers of
+ * (a connection to a sound server per list). Monitors take providers of
  * rank MARGINAL and up only. */
 static void
 ar_media_keep_room_device_providers(void)
