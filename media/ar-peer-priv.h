@@ -56,6 +56,8 @@ struct _ArPeer {
   gint rtx_dropped;
   gint rtx_dropped_seen; /* main context */
   gint64 rtx_key_us;     /* main context: the last key frame asked for instead */
+  GstElement *rtx_send;  /* webrtcbin's retransmission sender (under lock), or NULL */
+  guint rtx_history_ms;  /* main context: the history it was last given */
   /* SEND: key frame requests (the far end's, ours) wait while the queue of a
    * link that narrowed drains (ar-peer-rate.c): atomic. */
   gint key_hold;
@@ -167,5 +169,15 @@ void ar_peer_rate_fill_stats(ArPeer *peer, GArray *tracks);
 /* Any thread: webrtcbin made its retransmission sender; what it sends over
  * the budget is dropped. */
 void ar_peer_rate_watch_rtx(ArPeer *peer, GstElement *rtxsend);
+
+/* How long our sent packets are kept for retransmission: a request later than
+ * that comes after its frame's playout (browsers' jitter buffers hold well
+ * under a second). The larger of 1 s and three round trips (a second request
+ * for a packet comes a round trip after the first), at most 3 s, as libwebrtc
+ * keeps its own. webrtcbin keeps 500 packets per stream instead: 16 s of easy
+ * 720p content at 200 kbit/s, ~0.6 MB of a call's memory. */
+#define AR_PEER_RTX_HISTORY_MS 1000
+#define AR_PEER_RTX_HISTORY_MAX_MS 3000
+guint ar_peer_rtx_history_ms(double rtt_ms);
 
 G_END_DECLS

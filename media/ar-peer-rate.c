@@ -283,6 +283,37 @@ ar_peer_on_rtx_out(GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   return GST_PAD_PROBE_OK;
 }
 
+guint
+ar_peer_rtx_history_ms(double rtt_ms)
+{
+  double ms = 3.0 * rtt_ms;
+
+  if (!(ms > AR_PEER_RTX_HISTORY_MS)) /* NaN too */
+    return AR_PEER_RTX_HISTORY_MS;
+  return (guint)MIN(ms, (double)AR_PEER_RTX_HISTORY_MAX_MS);
+}
+
+/* Main context: the retransmission history follows the round trip (a change
+ * of 100 ms or more). */
+static void
+ar_peer_rate_follow_rtt(ArPeer *peer, double rtt_ms)
+{
+  guint ms = ar_peer_rtx_history_ms(rtt_ms);
+  g_autoptr(GstElement) rtx = NULL;
+
+  if (peer->rtx_history_ms != 0 && ABS((gint)ms - (gint)peer->rtx_history_ms) < 100)
+    return;
+  g_mutex_lock(&peer->lock);
+  if (peer->rtx_send != NULL)
+    rtx = gst_object_ref(peer->rtx_send);
+  g_mutex_unlock(&peer->lock);
+  if (rtx == NULL)
+    return;
+  GST_INFO("peer %s: retransmission history %u ms (round trip %.0f ms)", peer->label, ms, rtt_ms);
+  g_object_set(rtx, "max-size-time", ms, NULL);
+  peer->rtx_history_ms = ms;
+}
+
 void
 ar_peer_rate_watch_rtx(ArPeer *peer, GstElement *rtxsend)
 {
@@ -292,6 +323,10 @@ ar_peer_rate_watch_rtx(ArPeer *peer, GstElement *rtxsend)
       g_object_get_data(G_OBJECT(rtxsend), "ar-peer-rtx-budget") != NULL)
     return;
   g_object_set_data(G_OBJECT(rtxsend), "ar-peer-rtx-budget", peer);
+  g_mutex_lock(&peer->lock);
+  if (peer->rtx_send == NULL)
+    peer->rtx_send = gst_object_ref(rtxsend);
+  g_mutex_unlock(&peer->lock);
   pad = gst_element_get_static_pad(rtxsend, "src");
   if (pad != NULL)
     gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
@@ -400,6 +435,8 @@ ar_peer_rate_tick(gpointer data)
   ar_peer_rate_keys(peer, now); /* the hold ends at the latest with its time */
   tracks = ar_peer_stats_snapshot(peer->stats);
   video = ar_peer_rate_video(tracks);
+  if (video != NULL && video->rtt_ms > 0)
+    ar_peer_rate_follow_rtt(peer, video->rtt_ms);
   if (video == NULL ||
       !ar_rate_on_report(peer->rate, now, loss, video->rtt_ms, video->bitrate_bps / 1000.0))
     return G_SOURCE_CONTINUE;

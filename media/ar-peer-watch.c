@@ -17,12 +17,6 @@
 
 #define AR_PEER_LIVENESS_TICK_MS 500
 #define AR_PEER_RTCP_INTERVAL_MS 1000
-/* How long our sent packets are kept for retransmission: a packet a receiver
- * asks for later than this has missed its frame's playout (browsers' jitter
- * buffers hold well under a second), as libwebrtc's own send history
- * reasons (at least 1 s). webrtcbin keeps 500 packets per stream instead: 16 s
- * of easy 720p content at 200 kbit/s, ~0.6 MB of a call's memory. */
-#define AR_PEER_RTX_HISTORY_MS 1000
 
 /* Streaming thread: anything the ICE transport delivered (STUN stays inside
  * libnice, so this is RTP, RTCP or DTLS from the remote peer). */
@@ -58,6 +52,7 @@ ar_peer_probe_element(const GValue *value, gpointer user_data)
   }
   /* Our retransmissions, within a budget (ar-peer-rate.c). */
   if (g_str_equal(GST_OBJECT_NAME(factory), "rtprtxsend")) {
+    /* Until the first round trip is measured (ar-peer-rate.c). */
     g_object_set(element, "max-size-time", (guint)AR_PEER_RTX_HISTORY_MS, NULL);
     ar_peer_rate_watch_rtx(user_data, element);
     return;

@@ -8,6 +8,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "ar-peer-priv.h"
 #include "ar-rate.h"
 
 #define TICK_US (500 * G_TIME_SPAN_MILLISECOND)
@@ -700,10 +701,28 @@ test_remb_parse(void)
   g_assert_cmpuint(bps, ==, G_MAXUINT64);
 }
 
+/* Our sent packets are kept 1 s, or three round trips when that is longer,
+ * at most 3 s; a report without a round trip, or a hostile one, keeps 1 s. */
+static void
+test_rtx_history(void)
+{
+  g_assert_cmpuint(ar_peer_rtx_history_ms(0), ==, 1000);
+  g_assert_cmpuint(ar_peer_rtx_history_ms(40), ==, 1000);
+  g_assert_cmpuint(ar_peer_rtx_history_ms(333), ==, 1000);
+  g_assert_cmpuint(ar_peer_rtx_history_ms(400), ==, 1200);
+  g_assert_cmpuint(ar_peer_rtx_history_ms(900), ==, 2700);
+  g_assert_cmpuint(ar_peer_rtx_history_ms(5000), ==, 3000);
+  g_assert_cmpuint(ar_peer_rtx_history_ms(-1), ==, 1000);
+  g_assert_cmpuint(ar_peer_rtx_history_ms(NAN), ==, 1000);
+  g_assert_cmpuint(ar_peer_rtx_history_ms(INFINITY), ==, 3000);
+  g_assert_cmpuint(ar_peer_rtx_history_ms(1e300), ==, 3000);
+}
+
 int
 main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
+  g_test_add_func("/media/rate/rtx-history", test_rtx_history);
   g_test_add_func("/media/rate/clean", test_clean);
   g_test_add_func("/media/rate/cap-and-lift", test_cap_and_lift);
   g_test_add_func("/media/rate/remb", test_remb);
