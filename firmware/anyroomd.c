@@ -16,6 +16,7 @@
 #include "ar-api-listener.h"
 #include "ar-api.h"
 #include "ar-build-config.h"
+#include "ar-crash.h"
 #include "ar-log-remote.h"
 #include "ar-log.h"
 #include "ar-providers.h"
@@ -129,6 +130,9 @@ int
 main(int argc, char **argv)
 {
   setlocale(LC_ALL, "");
+  /* A crash leaves its stack in the journal (docs/decisions.md "A crash's
+   * stack in the log"). */
+  ar_crash_install();
 #ifdef __GLIBC__
   /* Every call starts fresh GStreamer streaming threads, and glibc gives each
    * thread its own malloc arena: freed call memory stayed mapped (measured:
