@@ -5,11 +5,10 @@
 #include <malloc.h>
 #endif
 
-#include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "ar-provider.h"
+#include "ar-self.h"
 
 G_DEFINE_QUARK(ar - call - error - quark, ar_call_error)
 
@@ -189,13 +188,7 @@ emit_state(ArCallManager *m)
 static double
 rss_mb(void)
 {
-  g_autofree char *statm = NULL;
-  unsigned long size = 0, resident = 0;
-
-  if (!g_file_get_contents("/proc/self/statm", &statm, NULL, NULL) ||
-      sscanf(statm, "%lu %lu", &size, &resident) != 2)
-    return 0;
-  return (double)resident * (double)sysconf(_SC_PAGESIZE) / (1024.0 * 1024.0);
+  return (double)ar_self_rss_bytes() / (1024.0 * 1024.0);
 }
 
 /* Logged once per call (the first), then at debug level. */

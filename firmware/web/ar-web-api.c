@@ -6,6 +6,7 @@
 #include <math.h>
 #include <unistd.h>
 
+#include "ar-self.h"
 #include "ar-web-metrics.h"
 
 static void
@@ -70,9 +71,8 @@ static void
 process_figures(double *uptime_s, gint64 *rss_bytes)
 {
   *uptime_s = -1;
-  *rss_bytes = -1;
-  g_autofree char *stat = NULL, *up = NULL, *statm = NULL;
-  long ticks = sysconf(_SC_CLK_TCK), page = sysconf(_SC_PAGESIZE);
+  g_autofree char *stat = NULL, *up = NULL;
+  long ticks = sysconf(_SC_CLK_TCK);
   if (g_file_get_contents("/proc/self/stat", &stat, NULL, NULL) &&
       g_file_get_contents("/proc/uptime", &up, NULL, NULL) && ticks > 0) {
     /* After "(comm) ": field 22 (starttime) is the 20th. */
@@ -85,11 +85,7 @@ process_figures(double *uptime_s, gint64 *rss_bytes)
         *uptime_s = round((since_boot - start) * 100) / 100; /* the clock ticks in 10 ms */
     }
   }
-  if (g_file_get_contents("/proc/self/statm", &statm, NULL, NULL) && page > 0) {
-    g_auto(GStrv) f = g_strsplit(statm, " ", 3);
-    if (g_strv_length(f) >= 2)
-      *rss_bytes = g_ascii_strtoll(f[1], NULL, 10) * page;
-  }
+  *rss_bytes = ar_self_rss_bytes();
 }
 
 /* GET /metrics (Prometheus): from the same status object as GET status. */
