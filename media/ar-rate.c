@@ -435,9 +435,11 @@ ar_rate_on_twcc(ArRate *r, gint64 now_us, const ArRateTwcc *w)
       r->key_hold_until_us = now_us + AR_RATE_KEY_HOLD_US;
       r->key_queue_ms = MAX(r->twcc_queue_ms, AR_RATE_KEY_DRAINED_MS * 2);
     }
-    if (by_loss) {
-      /* That loss is answered: the next judgement counts from here, or it
-       * would hold the target down for seconds after the link came back. */
+    if (by_loss || r->last_decrease_us == now_us) {
+      /* That loss is answered, and so is the loss of a queue that this
+       * decrease drains: the next judgement counts from here, or it would
+       * hold the target down for seconds after the link came back (at
+       * 100 kbit/s the next judgement comes 4 s later). */
       r->loss = 0;
       r->twcc_acc_sent = r->twcc_acc_lost = 0;
       r->twcc_acc_since_us = 0;

@@ -441,6 +441,50 @@ test_twcc_random_loss_keys(void)
   g_assert_cmpuint(held, ==, 0);
 }
 
+/* The loss of a queue that a decrease drains is answered with it. At a low
+ * rate the next judgement of loss comes seconds later (50 packets), and the
+ * loss judged before the decrease held the target down until then (a lab
+ * run: 4 s at 109 kbit/s as a cap lifted). */
+static void
+test_twcc_queue_loss_answered(void)
+{
+  g_autoptr(ArRate) r = ar_rate_new(100, MAX_KBPS);
+  gint64 now = G_TIME_SPAN_SECOND;
+  /* 5 % lost over 200 packets: judged, under the 10 % that decides. */
+  const ArRateTwcc lossy = {.sent_kbps = 1400, .recv_kbps = 1330, .loss = 0.05, .packets_sent = 40};
+  /* A queue filling and overflowing, in two windows. */
+  const ArRateTwcc filling = {
+      .sent_kbps = 1400, .recv_kbps = 400, .loss = 0.08, .delay_growth_ms = 3, .packets_sent = 40};
+
+  for (int i = 0; i < 5; i++) {
+    now += 200 * G_TIME_SPAN_MILLISECOND;
+    ar_rate_on_twcc(r, now, &lossy);
+  }
+  g_assert_cmpfloat(ar_rate_get_loss(r), >, 0.02);
+  g_assert_cmpuint(ar_rate_get_target_kbps(r), ==, MAX_KBPS);
+  for (int i = 0; i < 2; i++) {
+    now += 200 * G_TIME_SPAN_MILLISECOND;
+    ar_rate_on_twcc(r, now, &filling);
+  }
+  guint low = ar_rate_get_target_kbps(r);
+  g_assert_cmpuint(low, <, 400);
+  gint64 cut = now;
+  /* Then a clean path at that rate: 3 packets a window (15 a second). */
+  while (ar_rate_get_target_kbps(r) <= low && now - cut < 10 * G_TIME_SPAN_SECOND) {
+    now += 100 * G_TIME_SPAN_MILLISECOND;
+    if ((now - cut) % (200 * G_TIME_SPAN_MILLISECOND) == 0) {
+      ArRateTwcc clean = {.sent_kbps = low, .recv_kbps = low, .packets_sent = 3};
+      ar_rate_on_twcc(r, now, &clean);
+    }
+    if ((now - cut) % (500 * G_TIME_SPAN_MILLISECOND) == 0)
+      ar_rate_on_report(r, now, -1, 10, low);
+  }
+  g_test_message("up again %.1f s after the decrease", (double)(now - cut) / 1e6);
+  /* The hold after a decrease (1.5 s), then the next tick; 5.5 s when the
+   * loss of the overflow stood until a judgement without it. */
+  g_assert_cmpint(now - cut, <=, 2 * G_TIME_SPAN_SECOND);
+}
+
 /* While transport-wide feedback comes, the receiver reports (a second older)
  * stand aside; when it stops for 2 s, they decide again. */
 static void
@@ -734,6 +778,7 @@ main(int argc, char **argv)
   g_test_add_func("/media/rate/twcc-noise", test_twcc_noise);
   g_test_add_func("/media/rate/twcc-random-loss", test_twcc_random_loss);
   g_test_add_func("/media/rate/twcc-random-loss-keys", test_twcc_random_loss_keys);
+  g_test_add_func("/media/rate/twcc-queue-loss-answered", test_twcc_queue_loss_answered);
   g_test_add_func("/media/rate/twcc-reports-stand-aside", test_twcc_reports_stand_aside);
   g_test_add_func("/media/rate/twcc-hostile", test_twcc_hostile);
   g_test_add_func("/media/rate/twcc-size-waits", test_twcc_size_waits);
