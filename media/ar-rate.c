@@ -419,7 +419,8 @@ ar_rate_on_twcc(ArRate *r, gint64 now_us, const ArRateTwcc *w)
      * it (the feedback comes early enough to measure it, unlike the reports,
      * whose later decreases of one episode still show the overuse). */
     r->ceiling_kbps = MIN(w->recv_kbps, r->target_kbps);
-    if (to < r->target_kbps) {
+    gboolean decreased = to < r->target_kbps;
+    if (decreased) {
       r->target_kbps = to;
       r->raises = 0;
       r->last_decrease_us = now_us;
@@ -435,7 +436,7 @@ ar_rate_on_twcc(ArRate *r, gint64 now_us, const ArRateTwcc *w)
       r->key_hold_until_us = now_us + AR_RATE_KEY_HOLD_US;
       r->key_queue_ms = MAX(r->twcc_queue_ms, AR_RATE_KEY_DRAINED_MS * 2);
     }
-    if (by_loss || r->last_decrease_us == now_us) {
+    if (by_loss || decreased) {
       /* That loss is answered, and so is the loss of a queue that this
        * decrease drains: the next judgement counts from here, or it would
        * hold the target down for seconds after the link came back (at

@@ -188,7 +188,9 @@ emit_state(ArCallManager *m)
 static double
 rss_mb(void)
 {
-  return (double)ar_self_rss_bytes() / (1024.0 * 1024.0);
+  gint64 bytes = ar_self_rss_bytes();
+
+  return bytes > 0 ? (double)bytes / (1024.0 * 1024.0) : 0; /* unreadable: 0, as before */
 }
 
 /* Logged once per call (the first), then at debug level. */
