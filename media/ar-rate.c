@@ -85,9 +85,10 @@
 #define AR_RATE_TWCC_DRAIN_FLOOR 0.5
 /* Key frames wait while the queue drains, this long at most from an overuse
  * (one sent into the full queue is lost, and every request for it; the first
- * lab version waited 1 s and let one go into a queue still full), and a new
- * wait starts at most every AR_RATE_KEY_EVERY_US: a link that stays
- * overloaded still gets its key frames. */
+ * lab version waited 1 s and let one go into a queue still full), and after
+ * a wait that ran out its time, a new one starts at most
+ * AR_RATE_KEY_EVERY_US after it began: a link that stays overloaded still
+ * gets its key frames. */
 #define AR_RATE_KEY_HOLD_US (2 * G_TIME_SPAN_SECOND)
 #define AR_RATE_KEY_EVERY_US (4 * G_TIME_SPAN_SECOND)
 /* ...or until the delay the queue added is back under this (ms). */
@@ -123,6 +124,7 @@ struct _ArRate {
   double key_queue_ms;                 /* the queue's delay since, as the windows tell it */
   double twcc_acc_sent, twcc_acc_lost; /* packets of the windows since twcc_acc_since_us */
   gint64 twcc_acc_since_us;
+  gint64 twcc_drain_until_us; /* loss until then is a queue's, answered: not counted */
   double remb_kbps;
   gint64 remb_until_us;
   double rtt_min_ms; /* < 0 until known */
@@ -189,6 +191,16 @@ ar_rate_update_level(ArRate *r, gint64 now_us)
     return;
   }
   r->down_since_us = 0;
+  /* Not while the target probes past a bottleneck's ceiling: a bigger
+   * picture starts with a key frame, and one sent into the queue the probe
+   * fills is lost (two lab runs: up to 1280x720 at 1130 and 1176 kbit/s
+   * under a 1 Mbit/s cap, the far end frozen 1.8 and 2.3 s, until the
+   * picture halved again). Once the probe found the link wider (the ceiling
+   * moved up to the target, or was forgotten), it may. */
+  if (r->ceiling_kbps > 0 && r->target_kbps > r->ceiling_kbps) {
+    r->up_since_us = 0;
+    return;
+  }
   ArRateLevel clear = ar_rate_level_for(r, AR_RATE_LEVEL_UP_CLEAR);
   if (clear < r->level) {
     r->level = clear;
@@ -353,14 +365,23 @@ ar_rate_on_twcc(ArRate *r, gint64 now_us, const ArRateTwcc *w)
       !(w->delay_growth_ms > -1e6 && w->delay_growth_ms < 1e6))
     return FALSE;
   r->twcc_until_us = now_us + AR_RATE_TWCC_VALID_US;
-  /* Loss over enough packets: the windows' own shares are too noisy. */
-  if (r->twcc_acc_since_us == 0)
-    r->twcc_acc_since_us = now_us;
-  r->twcc_acc_sent += w->packets_sent;
-  r->twcc_acc_lost += MIN(w->loss, 1.0) * w->packets_sent;
-  gboolean judged = r->twcc_acc_sent >= AR_RATE_TWCC_LOSS_PACKETS ||
-                    (now_us - r->twcc_acc_since_us >= AR_RATE_TWCC_LOSS_US &&
-                     r->twcc_acc_sent >= AR_RATE_TWCC_LOSS_MIN_PACKETS);
+  /* Loss over enough packets: the windows' own shares are too noisy. The
+   * windows that come in the hold after a decrease for a queue are not
+   * counted: they tell of packets sent before it, and the ones they lost
+   * overflowed the queue it drains (two of seven lost after the last
+   * decrease of a lab run held the target 3.6 s after the cap lifted: the
+   * judgement 2 s later said 4 %, the next one came 2 s after that). */
+  gboolean draining_queue =
+      now_us < r->twcc_drain_until_us && r->twcc_drain_until_us - now_us <= AR_RATE_HOLD_US;
+  if (!draining_queue) {
+    if (r->twcc_acc_since_us == 0)
+      r->twcc_acc_since_us = now_us;
+    r->twcc_acc_sent += w->packets_sent;
+    r->twcc_acc_lost += MIN(w->loss, 1.0) * w->packets_sent;
+  }
+  gboolean judged = !draining_queue && (r->twcc_acc_sent >= AR_RATE_TWCC_LOSS_PACKETS ||
+                                        (now_us - r->twcc_acc_since_us >= AR_RATE_TWCC_LOSS_US &&
+                                         r->twcc_acc_sent >= AR_RATE_TWCC_LOSS_MIN_PACKETS));
   if (judged) {
     r->loss = r->twcc_acc_lost / r->twcc_acc_sent;
     r->twcc_acc_sent = r->twcc_acc_lost = 0;
@@ -417,8 +438,15 @@ ar_rate_on_twcc(ArRate *r, gint64 now_us, const ArRateTwcc *w)
 
     /* The bottleneck's ceiling: what arrived in the last window that showed
      * it (the feedback comes early enough to measure it, unlike the reports,
-     * whose later decreases of one episode still show the overuse). */
-    r->ceiling_kbps = MIN(w->recv_kbps, r->target_kbps);
+     * whose later decreases of one episode still show the overuse). A queue
+     * filling arrives at the bottleneck's rate, whatever the target is by
+     * then: capped by the target, which the episode's first window had
+     * already cut, the ceiling came out at 130-151 kbit/s under a cap that
+     * passes 200 kbit/s of video, and probes above it found no queue, forgot
+     * it and grew x1.25 into the cap (266 -> 415 kbit/s, a 1.1 s freeze).
+     * Without a queue (a decrease for loss alone), what arrived says less:
+     * at most the target. Never 0, which says "none known". */
+    r->ceiling_kbps = MAX(growing ? w->recv_kbps : MIN(w->recv_kbps, r->target_kbps), r->min_kbps);
     gboolean decreased = to < r->target_kbps;
     if (decreased) {
       r->target_kbps = to;
@@ -445,6 +473,8 @@ ar_rate_on_twcc(ArRate *r, gint64 now_us, const ArRateTwcc *w)
       r->twcc_acc_sent = r->twcc_acc_lost = 0;
       r->twcc_acc_since_us = 0;
     }
+    if (decreased && (queue || overflow))
+      r->twcc_drain_until_us = now_us + AR_RATE_HOLD_US;
   } else if (r->key_hold_until_us > now_us) {
     /* The queue drains as the arrivals close up on the departures: once
      * what it held is gone, and nothing was lost, key frames go again; so
@@ -460,8 +490,16 @@ ar_rate_on_twcc(ArRate *r, gint64 now_us, const ArRateTwcc *w)
      * the far end waited 2 s for the key frame in a lab run). */
     gboolean under = w->sent_kbps < r->ceiling_kbps && share >= AR_RATE_TWCC_RECV_SHARE &&
                      w->delay_growth_ms <= AR_RATE_TWCC_GROWTH_MS;
-    if (w->loss == 0 && (r->key_queue_ms < AR_RATE_KEY_DRAINED_MS || draining || under))
+    /* A queue seen drained ends the episode: the next overuse (the link
+     * narrowing again) holds key frames again at once. The 4 s between
+     * waits are for one that ran out its time, a link that stays
+     * overloaded (a lab run: a wait released after 0.2 s under the 1 Mbit/s
+     * cap, then the drop to 300 kbit/s 1.8 s later sent the key frame for
+     * the lost packets into the full queue; the far end froze 1.3 s). */
+    if (w->loss == 0 && (r->key_queue_ms < AR_RATE_KEY_DRAINED_MS || draining || under)) {
       r->key_hold_until_us = 0;
+      r->key_hold_from_us = 0;
+    }
   }
   return ar_rate_settle(r, now_us, old_target, old_level);
 }
@@ -494,6 +532,12 @@ double
 ar_rate_get_loss(const ArRate *rate)
 {
   return rate->loss;
+}
+
+double
+ar_rate_get_ceiling_kbps(const ArRate *rate)
+{
+  return rate->ceiling_kbps;
 }
 
 const char *

@@ -98,6 +98,9 @@ ArRateLevel ar_rate_get_level(const ArRate *rate);
 ArRateLimit ar_rate_get_limit(const ArRate *rate);
 /* The loss fraction of the last receiver report (0..1). */
 double ar_rate_get_loss(const ArRate *rate);
+/* The last bottleneck's rate (kbit/s) the increases slow down near; 0: none
+ * known. */
+double ar_rate_get_ceiling_kbps(const ArRate *rate);
 const char *ar_rate_limit_to_string(ArRateLimit limit);
 
 /* Parses the FCI of an RTCP PSFB application-layer feedback (RFC 4585 6.4)

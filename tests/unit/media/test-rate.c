@@ -485,6 +485,78 @@ test_twcc_queue_loss_answered(void)
   g_assert_cmpint(now - cut, <=, 2 * G_TIME_SPAN_SECOND);
 }
 
+/* Three windows of a queue filling at @recv_kbps while 1400 kbit/s leave:
+ * down to under it (a fifth at most a window). */
+static void
+twcc_queue(ArRate *r, gint64 *now, double recv_kbps, double growth_ms, guint packets)
+{
+  const ArRateTwcc filling = {.sent_kbps = 1400,
+                              .recv_kbps = recv_kbps,
+                              .delay_growth_ms = growth_ms,
+                              .packets_sent = packets};
+
+  for (int i = 0; i < 3; i++) {
+    *now += 200 * G_TIME_SPAN_MILLISECOND;
+    ar_rate_on_twcc(r, *now, &filling);
+  }
+}
+
+/* The windows after a decrease for a queue still tell of packets sent before
+ * it, and of the ones that overflowed the queue: that decrease answered them
+ * (a lab run held 3.6 s after the cap lifted on two of seven lost there). */
+static void
+test_twcc_drain_loss_answered(void)
+{
+  g_autoptr(ArRate) r = ar_rate_new(100, MAX_KBPS);
+  gint64 now = G_TIME_SPAN_SECOND;
+  /* ...its last packets lost as it drains (2 of 7, under the heavy rule's 10). */
+  const ArRateTwcc drained = {.sent_kbps = 280,
+                              .recv_kbps = 200,
+                              .loss = 2.0 / 7,
+                              .delay_growth_ms = -5,
+                              .packets_sent = 7};
+
+  /* The windows of the lab run: a queue filling at about 200 kbit/s... */
+  twcc_queue(r, &now, 200, 6.5, 8);
+  guint low = ar_rate_get_target_kbps(r);
+  g_assert_cmpuint(low, <, 200);
+  gint64 cut = now;
+  now += 200 * G_TIME_SPAN_MILLISECOND;
+  ar_rate_on_twcc(r, now, &drained);
+  g_assert_cmpuint(ar_rate_get_target_kbps(r), ==, low);
+  /* Then a clean path, 4 packets a window (20 a second): loss is judged
+   * over 2 s, 50 packets. */
+  guint increases = 0;
+  while (now - cut < 4 * G_TIME_SPAN_SECOND) {
+    now += 100 * G_TIME_SPAN_MILLISECOND;
+    guint target = ar_rate_get_target_kbps(r);
+    if ((now - cut) % (200 * G_TIME_SPAN_MILLISECOND) == 0) {
+      ArRateTwcc clean = {.sent_kbps = target, .recv_kbps = target, .packets_sent = 4};
+      ar_rate_on_twcc(r, now, &clean);
+    }
+    if ((now - cut) % (500 * G_TIME_SPAN_MILLISECOND) == 0) {
+      ar_rate_on_report(r, now, -1, 10, target);
+      increases += ar_rate_get_target_kbps(r) > target;
+    }
+  }
+  g_test_message("%u increases in the 4 s after the decrease (%u -> %u kbit/s)", increases, low,
+                 ar_rate_get_target_kbps(r));
+  /* The hold (1.5 s), then one each tick: 6. When the overflow's loss
+   * counted, the judgement 2.2 s after the decrease said 4 % and held the
+   * target until the next one: 2. */
+  g_assert_cmpuint(increases, >=, 4);
+  /* Loss after the hold counts again: 15 % over the next 2 s decides. */
+  guint up = ar_rate_get_target_kbps(r);
+  const ArRateTwcc lossy = {
+      .sent_kbps = up, .recv_kbps = up * 0.85, .loss = 0.15, .packets_sent = 8};
+  for (int i = 0; i < 12 && ar_rate_get_target_kbps(r) >= up; i++) {
+    now += 200 * G_TIME_SPAN_MILLISECOND;
+    ar_rate_on_twcc(r, now, &lossy);
+  }
+  g_assert_cmpuint(ar_rate_get_target_kbps(r), <, up);
+  g_assert_cmpstr(ar_rate_limit_to_string(ar_rate_get_limit(r)), ==, "loss");
+}
+
 /* While transport-wide feedback comes, the receiver reports (a second older)
  * stand aside; when it stops for 2 s, they decide again. */
 static void
@@ -511,6 +583,84 @@ test_twcc_reports_stand_aside(void)
       .sent_kbps = 100, .recv_kbps = 10, .loss = 0.9, .delay_growth_ms = 50, .packets_sent = 2};
   g_assert_false(ar_rate_on_twcc(q, now, &few));
   g_assert_cmpuint(ar_rate_get_target_kbps(q), ==, MAX_KBPS);
+}
+
+/* Under a steady cap, the ceiling is what a queue's windows saw arrive, not
+ * the target the episode's first decrease had already cut: the feedback
+ * lags, and the window after a decrease still tells of packets sent before
+ * it (a lab run: 331 -> 151 kbit/s, then a window that arrived at 201 set
+ * the ceiling to 151; probes above it found no queue, forgot it and grew
+ * x1.25 into the cap). */
+static void
+test_twcc_ceiling_from_arrivals(void)
+{
+  g_autoptr(ArRate) r = ar_rate_new(100, MAX_KBPS);
+  gint64 now = G_TIME_SPAN_SECOND;
+  double lagged = ar_rate_get_target_kbps(r);
+  double cap = 200, top = 0, lowest = G_MAXDOUBLE;
+
+  /* Each window tells of what was sent a window before: under the link's
+   * 200 kbit/s it all arrives, over it the queue fills at the link's rate. */
+  for (int step = 1; step <= 600; step++) { /* 60 s */
+    now += 100 * G_TIME_SPAN_MILLISECOND;
+    if (step % 2 == 0) {
+      ArRateTwcc w = {.sent_kbps = lagged, .recv_kbps = MIN(lagged, cap), .packets_sent = 8};
+      if (lagged > cap)
+        w.delay_growth_ms = 3;
+      lagged = ar_rate_get_target_kbps(r);
+      ar_rate_on_twcc(r, now, &w);
+    }
+    if (step % 5 == 0)
+      ar_rate_on_report(r, now, -1, 10, ar_rate_get_target_kbps(r));
+    if (step > 50) { /* after the first episode */
+      top = MAX(top, ar_rate_get_target_kbps(r));
+      lowest = MIN(lowest, ar_rate_get_ceiling_kbps(r));
+    }
+  }
+  g_test_message("after 5 s: the highest target %.0f kbit/s, the lowest ceiling %.0f kbit/s", top,
+                 lowest);
+  /* Every episode's ceiling is the link's rate (it was 162 when the episode's
+   * later windows capped it by the target). */
+  g_assert_cmpfloat(lowest, >=, 0.95 * cap);
+  g_assert_cmpfloat(ar_rate_get_ceiling_kbps(r), <=, 1.05 * cap);
+  /* x1.1 steps past the link, then the queue shows: no x1.25 run. */
+  g_assert_cmpfloat(top, <=, 1.3 * cap);
+}
+
+/* The picture grows only when the target is not probing past a bottleneck's
+ * ceiling: its key frame would go into the queue the probe fills. */
+static void
+test_twcc_size_not_into_probe(void)
+{
+  g_autoptr(ArRate) r = ar_rate_new(100, MAX_KBPS);
+  gint64 now = G_TIME_SPAN_SECOND;
+
+  twcc_queue(r, &now, 550, 3, 40);
+  g_assert_cmpuint(ar_rate_get_target_kbps(r), <, 550);
+  /* Then the link opens: every window clean; the picture halves first (the
+   * target stayed under 40 % of 1500 for 1.5 s), then grows back. */
+  guint ups = 0, ups_probing = 0;
+  for (int step = 1; step <= 300; step++) { /* 30 s */
+    now += 100 * G_TIME_SPAN_MILLISECOND;
+    guint target = ar_rate_get_target_kbps(r);
+    ArRateLevel before = ar_rate_get_level(r);
+    if (step % 2 == 0) {
+      ArRateTwcc clean = {.sent_kbps = target, .recv_kbps = target, .packets_sent = target / 40};
+      ar_rate_on_twcc(r, now, &clean);
+    }
+    if (step % 5 == 0)
+      ar_rate_on_report(r, now, -1, 10, target);
+    if (ar_rate_get_level(r) < before) {
+      double ceiling = ar_rate_get_ceiling_kbps(r);
+      ups++;
+      g_test_message("picture up at %u kbit/s, the ceiling %.0f", ar_rate_get_target_kbps(r),
+                     ceiling);
+      ups_probing += ceiling > 0 && ar_rate_get_target_kbps(r) > ceiling;
+    }
+  }
+  g_assert_cmpuint(ar_rate_get_level(r), ==, AR_RATE_LEVEL_FULL);
+  g_assert_cmpuint(ups, >=, 1);
+  g_assert_cmpuint(ups_probing, ==, 0);
 }
 
 /* A link that narrows at once: the picture keeps its size until the target
@@ -698,6 +848,55 @@ test_twcc_key_frame_waits(void)
   ar_rate_free(s.rate);
 }
 
+/* A wait that the queue's draining ended ends the episode: a link that
+ * narrows again 2 s later holds key frames again (the 4 s between waits are
+ * for one that ran out its time). */
+static void
+test_twcc_key_frame_next_episode(void)
+{
+  g_autoptr(ArRate) r = ar_rate_new(100, MAX_KBPS);
+  gint64 now = G_TIME_SPAN_SECOND;
+  const ArRateTwcc clean = {.sent_kbps = 1400, .recv_kbps = 1400, .packets_sent = 30};
+  /* A 1 Mbit/s cap: a queue filling over two windows. */
+  const ArRateTwcc filling = {
+      .sent_kbps = 1300, .recv_kbps = 900, .delay_growth_ms = 2.5, .packets_sent = 25};
+
+  for (int i = 0; i < 10; i++) {
+    now += 200 * G_TIME_SPAN_MILLISECOND;
+    ar_rate_on_twcc(r, now, &clean);
+  }
+  for (int i = 0; i < 2; i++) {
+    now += 200 * G_TIME_SPAN_MILLISECOND;
+    ar_rate_on_twcc(r, now, &filling);
+  }
+  g_assert_false(ar_rate_key_frame_ok(r, now));
+  /* It drains: the arrivals close up, nothing lost, under what arrives. */
+  guint target = ar_rate_get_target_kbps(r);
+  const ArRateTwcc drains = {
+      .sent_kbps = target, .recv_kbps = 900, .delay_growth_ms = -3, .packets_sent = 20};
+  now += 200 * G_TIME_SPAN_MILLISECOND;
+  ar_rate_on_twcc(r, now, &drains);
+  g_assert_true(ar_rate_key_frame_ok(r, now));
+  /* Under the cap for 1.6 s. */
+  const ArRateTwcc under = {.sent_kbps = target, .recv_kbps = target, .packets_sent = 20};
+  for (int i = 0; i < 8; i++) {
+    now += 200 * G_TIME_SPAN_MILLISECOND;
+    ar_rate_on_twcc(r, now, &under);
+  }
+  /* The link narrows to 300 kbit/s: the queue overflows at once. */
+  const ArRateTwcc overflow = {.sent_kbps = target,
+                               .recv_kbps = 300,
+                               .loss = 0.25,
+                               .delay_growth_ms = 13,
+                               .packets_sent = 18};
+  now += 200 * G_TIME_SPAN_MILLISECOND;
+  ar_rate_on_twcc(r, now, &overflow);
+  g_assert_cmpuint(ar_rate_get_target_kbps(r), <, 300);
+  /* The key frame for what it lost waits for the queue to drain (it went at
+   * once when the first wait had begun less than 4 s before). */
+  g_assert_false(ar_rate_key_frame_ok(r, now));
+}
+
 static void
 test_twcc_hostile(void)
 {
@@ -779,11 +978,15 @@ main(int argc, char **argv)
   g_test_add_func("/media/rate/twcc-random-loss", test_twcc_random_loss);
   g_test_add_func("/media/rate/twcc-random-loss-keys", test_twcc_random_loss_keys);
   g_test_add_func("/media/rate/twcc-queue-loss-answered", test_twcc_queue_loss_answered);
+  g_test_add_func("/media/rate/twcc-drain-loss-answered", test_twcc_drain_loss_answered);
   g_test_add_func("/media/rate/twcc-reports-stand-aside", test_twcc_reports_stand_aside);
   g_test_add_func("/media/rate/twcc-hostile", test_twcc_hostile);
+  g_test_add_func("/media/rate/twcc-ceiling-from-arrivals", test_twcc_ceiling_from_arrivals);
+  g_test_add_func("/media/rate/twcc-size-not-into-probe", test_twcc_size_not_into_probe);
   g_test_add_func("/media/rate/twcc-size-waits", test_twcc_size_waits);
   g_test_add_func("/media/rate/twcc-loaded-host", test_twcc_loaded_host);
   g_test_add_func("/media/rate/twcc-key-frame-waits", test_twcc_key_frame_waits);
+  g_test_add_func("/media/rate/twcc-key-frame-next-episode", test_twcc_key_frame_next_episode);
   g_test_add_func("/media/rate/twcc-rtt-spike", test_twcc_rtt_spike);
   g_test_add_func("/media/rate/twcc-key-frame-drained", test_twcc_key_frame_drained);
   return g_test_run();
