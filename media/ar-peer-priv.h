@@ -46,6 +46,10 @@ struct _ArPeer {
   gulong feedback_handler, rtcp_handler;
   GObject *twcc_session; /* SEND: the bundle's GstRtpSession, for its "twcc-stats" */
   gulong twcc_handler;
+  guint twcc_untimed;       /* main context: windows in a row without our send times */
+  GstPad *twcc_packets_pad; /* SEND: the session's send_rtp_sink, probed for its packets */
+  gulong twcc_packets_probe;
+  gint twcc_packets_reported, twcc_packets_timed; /* atomic: the last feedback's */
   guint video_ssrc; /* SEND: our video's and audio's SSRCs (set before it runs) */
   guint audio_ssrc;
   /* SEND: the retransmission budget (ar-peer-rate.c): the bucket belongs to

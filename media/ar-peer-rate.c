@@ -138,13 +138,32 @@ ar_peer_twcc_in_context(ArPeer *peer, gpointer data)
     return;
   old_kbps = ar_rate_get_target_kbps(peer->rate);
   old_level = ar_rate_get_level(peer->rate);
+  /* Feedback about packets GStreamer's session could not time (its window
+   * finds no two packets with send and arrival times 300 ms apart): the
+   * window says nothing, and the receiver reports decide alone, a second
+   * later and without a queue's first signs. Seen once in 13 lab calls
+   * (2026-12-06), for the whole call: said once, so a log tells why a call
+   * adapted poorly (again after a streak ends). */
+  if (w->sent_kbps <= 0 && w->packets_sent >= 3u) {
+    if (++peer->twcc_untimed == 25)
+      g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "AR_MEDIA", "bandwidth", "MESSAGE",
+                       "peer %s: transport-wide feedback comes, but GStreamer's RTP session "
+                       "has no send times for the packets it reports (25 windows in a row; "
+                       "the last feedback: %d of %d packets with send times): the receiver "
+                       "reports decide the bitrate alone",
+                       peer->label, g_atomic_int_get(&peer->twcc_packets_timed),
+                       g_atomic_int_get(&peer->twcc_packets_reported));
+  } else {
+    peer->twcc_untimed = 0;
+  }
   gint64 now = g_get_monotonic_time();
   gboolean changed = ar_rate_on_twcc(peer->rate, now, w);
   ar_peer_rate_keys(peer, now);
   GST_DEBUG("peer %s: transport-wide window: sent %.0f, arrived %.0f kbit/s, %u packets, loss "
-            "%.1f %%, delay growth %.2f ms; target %u kbit/s",
+            "%.1f %%, delay growth %.2f ms; target %u kbit/s, ceiling %.0f kbit/s",
             peer->label, w->sent_kbps, w->recv_kbps, w->packets_sent, w->loss * 100.0,
-            w->delay_growth_ms, ar_rate_get_target_kbps(peer->rate));
+            w->delay_growth_ms, ar_rate_get_target_kbps(peer->rate),
+            ar_rate_get_ceiling_kbps(peer->rate));
   if (!changed)
     return;
   g_autofree char *why =
@@ -184,6 +203,54 @@ ar_peer_on_twcc(GObject *session, GParamSpec *pspec, gpointer user_data)
   gst_structure_free(s);
 }
 
+/* An RTCP thread: the packets of one transport-wide feedback as the RTP
+ * session matched them with what it sent (its "RTPTWCCPackets" event, sent
+ * upstream). Counted, and logged at debug level: when the session's window
+ * has no send times, these tell whether its packets have them. */
+static GstPadProbeReturn
+ar_peer_on_twcc_packets(GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  ArPeer *peer = user_data;
+  GstEvent *event = GST_PAD_PROBE_INFO_EVENT(info);
+  const GstStructure *s = event != NULL ? gst_event_get_structure(event) : NULL;
+  guint reported = 0, timed = 0, arrived = 0;
+  guint64 first = G_MAXUINT64, last = 0;
+
+  (void)pad;
+  if (s == NULL || !gst_structure_has_name(s, "RTPTWCCPackets"))
+    return GST_PAD_PROBE_OK;
+  /* GStreamer 1.22 gives the packets as a GValueArray (not a GstValueArray,
+   * which gst_structure_get_array() reads). */
+  const GValue *value = gst_structure_get_value(s, "packets");
+  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+  if (value == NULL || G_VALUE_TYPE(value) != g_value_array_get_type())
+    return GST_PAD_PROBE_OK;
+  const GValueArray *packets = g_value_get_boxed(value);
+  for (guint i = 0; packets != NULL && i < packets->n_values; i++) {
+    const GValue *v = &packets->values[i];
+    const GstStructure *p = GST_VALUE_HOLDS_STRUCTURE(v) ? gst_value_get_structure(v) : NULL;
+    guint64 local = GST_CLOCK_TIME_NONE, remote = GST_CLOCK_TIME_NONE;
+
+    if (p == NULL)
+      continue;
+    reported++;
+    if (gst_structure_get_uint64(p, "local-ts", &local) && GST_CLOCK_TIME_IS_VALID(local)) {
+      timed++;
+      first = MIN(first, local);
+      last = MAX(last, local);
+    }
+    if (gst_structure_get_uint64(p, "remote-ts", &remote) && GST_CLOCK_TIME_IS_VALID(remote))
+      arrived++;
+  }
+  G_GNUC_END_IGNORE_DEPRECATIONS
+  g_atomic_int_set(&peer->twcc_packets_reported, (gint)MIN(reported, (guint)G_MAXINT));
+  g_atomic_int_set(&peer->twcc_packets_timed, (gint)MIN(timed, (guint)G_MAXINT));
+  GST_DEBUG("peer %s: transport-wide feedback: %u packets, %u with send times (over %.1f ms), "
+            "%u arrived",
+            peer->label, reported, timed, timed > 1 ? (double)(last - first) / 1e6 : 0.0, arrived);
+  return GST_PAD_PROBE_OK;
+}
+
 /* The RTP session of the bundle, once webrtcbin made it. */
 static void
 ar_peer_rate_hook_session(ArPeer *peer)
@@ -205,6 +272,11 @@ ar_peer_rate_hook_session(ArPeer *peer)
     peer->twcc_session = G_OBJECT(element);
     peer->twcc_handler =
         g_signal_connect(element, "notify::twcc-stats", G_CALLBACK(ar_peer_on_twcc), peer);
+    peer->twcc_packets_pad = gst_element_get_static_pad(element, "send_rtp_sink");
+    if (peer->twcc_packets_pad != NULL)
+      peer->twcc_packets_probe =
+          gst_pad_add_probe(peer->twcc_packets_pad, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM,
+                            ar_peer_on_twcc_packets, peer, NULL);
   }
   peer->rtp_session = session;
   peer->feedback_handler =
@@ -482,6 +554,10 @@ ar_peer_rate_disarm(ArPeer *peer)
   if (peer->twcc_session != NULL) {
     g_signal_handler_disconnect(peer->twcc_session, peer->twcc_handler);
     g_clear_object(&peer->twcc_session);
+  }
+  if (peer->twcc_packets_pad != NULL) {
+    gst_pad_remove_probe(peer->twcc_packets_pad, peer->twcc_packets_probe);
+    g_clear_object(&peer->twcc_packets_pad);
   }
 }
 
