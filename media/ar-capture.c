@@ -99,6 +99,37 @@ ar_branch_teardown_probe(GstPad *pad, GstPadProbeInfo *info, gpointer data)
   return GST_PAD_PROBE_REMOVE;
 }
 
+typedef struct {
+  GstPad *pad;         /* the speaker mixer's sink pad of the branch */
+  GPtrArray *elements; /* the branch's elements */
+} ArMixerRelease;
+
+static void
+ar_mixer_release_free(gpointer data)
+{
+  ArMixerRelease *r = data;
+
+  gst_object_unref(r->pad);
+  g_ptr_array_unref(r->elements);
+  g_free(r);
+}
+
+/* The speaker mixer's thread, as it sends out what it mixed: no pad is being
+ * mixed now, so the branch's pad can go. GStreamer 1.22's audio aggregator
+ * drops its locks while it mixes a pad and holds no reference on it; released
+ * from any other thread (the IDLE probe on the pad keeps only the upstream
+ * thread out), the pad was freed mid-mix: anyroomd died of SIGSEGV in
+ * audiomixer as a call ended (docs/decisions.md). */
+static GstPadProbeReturn
+ar_mixer_release_probe(GstPad *out, GstPadProbeInfo *info, gpointer data)
+{
+  ArMixerRelease *r = data;
+
+  (void)out;
+  ar_branch_teardown_probe(r->pad, info, r->elements);
+  return GST_PAD_PROBE_REMOVE; /* the buffer goes on */
+}
+
 /* Main context: takes @b out of the graph. */
 static void
 ar_capture_branch_teardown(ArCapture *capture, ArCaptureBranch *b)
@@ -107,6 +138,25 @@ ar_capture_branch_teardown(ArCapture *capture, ArCaptureBranch *b)
 
   if (teepad == NULL)
     return;
+  if (GST_PAD_IS_SINK(teepad)) { /* a far end's pad on the speaker mixer */
+    g_autoptr(GstElement) mixer = gst_pad_get_parent_element(teepad);
+    g_autoptr(GstPad) out = mixer != NULL ? gst_element_get_static_pad(mixer, "src") : NULL;
+    GstState state = GST_STATE_NULL;
+
+    if (mixer != NULL)
+      gst_element_get_state(mixer, &state, NULL, 0);
+    /* Mixing only while PLAYING: otherwise no thread mixes, and none would
+     * send out a buffer for the probe. */
+    if (out != NULL && state == GST_STATE_PLAYING) {
+      ArMixerRelease *r = g_new0(ArMixerRelease, 1);
+
+      r->pad = gst_object_ref(teepad);
+      r->elements = g_ptr_array_ref(b->elements);
+      gst_pad_add_probe(out, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+                        ar_mixer_release_probe, r, ar_mixer_release_free);
+      return;
+    }
+  }
   gst_pad_add_probe(teepad, GST_PAD_PROBE_TYPE_IDLE, ar_branch_teardown_probe,
                     g_ptr_array_ref(b->elements), (GDestroyNotify)g_ptr_array_unref);
 }
