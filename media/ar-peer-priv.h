@@ -8,6 +8,7 @@
 #include "ar-capture.h"
 #include "ar-media-priv.h"
 #include "ar-rate.h"
+#include "ar-twcc.h"
 
 #define GST_USE_UNSTABLE_API
 #include <gst/webrtc/webrtc.h>
@@ -44,12 +45,12 @@ struct _ArPeer {
   GSource *rate_timer;      /* SEND, while CONNECTED: its tick */
   GObject *rtp_session;     /* SEND: the bundle's RTPSession, for its feedback */
   gulong feedback_handler, rtcp_handler;
-  GObject *twcc_session; /* SEND: the bundle's GstRtpSession, for its "twcc-stats" */
-  gulong twcc_handler;
-  guint twcc_untimed;       /* main context: windows in a row without our send times */
   GstPad *twcc_packets_pad; /* SEND: the session's send_rtp_sink, probed for its packets */
   gulong twcc_packets_probe;
-  gint twcc_packets_reported, twcc_packets_timed; /* atomic: the last feedback's */
+  /* SEND: the windows of transport-wide feedback (ar-twcc.h), and feedbacks
+   * in a row that gave none; under lock (the RTCP thread's). */
+  ArTwccWindows *twcc;
+  guint twcc_untimed;
   guint video_ssrc; /* SEND: our video's and audio's SSRCs (set before it runs) */
   guint audio_ssrc;
   /* SEND: the retransmission budget (ar-peer-rate.c): the bucket belongs to

@@ -138,83 +138,61 @@ ar_peer_twcc_in_context(ArPeer *peer, gpointer data)
     return;
   old_kbps = ar_rate_get_target_kbps(peer->rate);
   old_level = ar_rate_get_level(peer->rate);
-  /* Feedback about packets GStreamer's session could not time (its window
-   * finds no two packets with send and arrival times 300 ms apart): the
-   * window says nothing, and the receiver reports decide alone, a second
-   * later and without a queue's first signs. Seen once in 13 lab calls
-   * (2026-12-06), for the whole call: said once, so a log tells why a call
-   * adapted poorly (again after a streak ends). */
-  if (w->sent_kbps <= 0 && w->packets_sent >= 3u) {
-    if (++peer->twcc_untimed == 25)
-      g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "AR_MEDIA", "bandwidth", "MESSAGE",
-                       "peer %s: transport-wide feedback comes, but GStreamer's RTP session "
-                       "has no send times for the packets it reports (25 windows in a row; "
-                       "the last feedback: %d of %d packets with send times): the receiver "
-                       "reports decide the bitrate alone",
-                       peer->label, g_atomic_int_get(&peer->twcc_packets_timed),
-                       g_atomic_int_get(&peer->twcc_packets_reported));
-  } else {
-    peer->twcc_untimed = 0;
-  }
   gint64 now = g_get_monotonic_time();
   gboolean changed = ar_rate_on_twcc(peer->rate, now, w);
   ar_peer_rate_keys(peer, now);
   GST_DEBUG("peer %s: transport-wide window: sent %.0f, arrived %.0f kbit/s, %u packets, loss "
-            "%.1f %%, delay growth %.2f ms; target %u kbit/s, ceiling %.0f kbit/s",
+            "%.1f %%, delay growth %.2f ms, queue %.1f ms; target %u kbit/s, ceiling %.0f kbit/s",
             peer->label, w->sent_kbps, w->recv_kbps, w->packets_sent, w->loss * 100.0,
-            w->delay_growth_ms, ar_rate_get_target_kbps(peer->rate),
+            w->delay_growth_ms, w->queue_ms, ar_rate_get_target_kbps(peer->rate),
             ar_rate_get_ceiling_kbps(peer->rate));
   if (!changed)
     return;
   g_autofree char *why =
       g_strdup_printf("transport-wide feedback: sent %.0f, arrived %.0f kbit/s, loss %.0f %%, "
-                      "delay growth %.2f ms",
-                      w->sent_kbps, w->recv_kbps, w->loss * 100.0, w->delay_growth_ms);
+                      "delay growth %.2f ms, queue %.0f ms",
+                      w->sent_kbps, w->recv_kbps, w->loss * 100.0, w->delay_growth_ms, w->queue_ms);
   ar_peer_rate_apply(peer, old_kbps, old_level, why);
 }
 
-/* GstRtpSession's "twcc-stats" changed (an RTCP thread): the far end's
- * transport-wide feedback about a window of our packets. */
-static void
-ar_peer_on_twcc(GObject *session, GParamSpec *pspec, gpointer user_data)
+/* Reads one packet of an RTPTWCCPackets event (GStreamer 1.22: seqnum,
+ * local-ts, the send time, our socket's when it has it, remote-ts, the
+ * arrival time, none when lost, and the payload's size); FALSE when it is
+ * none. */
+static gboolean
+ar_peer_twcc_packet(const GValue *v, ArTwccPacket *p)
 {
-  ArPeer *peer = user_data;
-  GstStructure *s = NULL;
-  guint sent = 0, recv = 0, packets = 0;
-  double loss = 0;
-  gint64 growth = 0;
+  const GstStructure *s = GST_VALUE_HOLDS_STRUCTURE(v) ? gst_value_get_structure(v) : NULL;
+  guint seqnum = 0, size = 0;
+  guint64 local = GST_CLOCK_TIME_NONE, remote = GST_CLOCK_TIME_NONE;
 
-  (void)pspec;
-  g_object_get(session, "twcc-stats", &s, NULL);
-  if (s == NULL)
-    return;
-  if (gst_structure_get(s, "bitrate-sent", G_TYPE_UINT, &sent, "bitrate-recv", G_TYPE_UINT, &recv,
-                        "packets-sent", G_TYPE_UINT, &packets, "packet-loss-pct", G_TYPE_DOUBLE,
-                        &loss, "avg-delta-of-delta", G_TYPE_INT64, &growth, NULL)) {
-    ArRateTwcc *w = g_new0(ArRateTwcc, 1);
-
-    w->sent_kbps = sent / 1000.0;
-    w->recv_kbps = recv / 1000.0;
-    w->packets_sent = packets;
-    w->loss = loss / 100.0;
-    w->delay_growth_ms = (double)growth / 1e6;
-    ar_peer_post(peer, ar_peer_twcc_in_context, w, g_free);
-  }
-  gst_structure_free(s);
+  if (s == NULL || !gst_structure_get_uint(s, "seqnum", &seqnum))
+    return FALSE;
+  gst_structure_get_uint64(s, "local-ts", &local);
+  gst_structure_get_uint64(s, "remote-ts", &remote);
+  gst_structure_get_uint(s, "size", &size);
+  p->seqnum = (guint16)seqnum;
+  p->sent_ns = GST_CLOCK_TIME_IS_VALID(local) ? local : AR_TWCC_TIME_NONE;
+  p->arrive_ns = GST_CLOCK_TIME_IS_VALID(remote) ? remote : AR_TWCC_TIME_NONE;
+  p->size = size;
+  return TRUE;
 }
 
 /* An RTCP thread: the packets of one transport-wide feedback as the RTP
  * session matched them with what it sent (its "RTPTWCCPackets" event, sent
- * upstream). Counted, and logged at debug level: when the session's window
- * has no send times, these tell whether its packets have them. */
+ * upstream): a window for the controller (ar-twcc.h). GStreamer's own
+ * window ("twcc-stats") is not used: it gives the growth of two packets'
+ * delays, and in one lab call of 13 (2026-12-06) it gave no rates at all for
+ * the whole call. */
 static GstPadProbeReturn
 ar_peer_on_twcc_packets(GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 {
   ArPeer *peer = user_data;
   GstEvent *event = GST_PAD_PROBE_INFO_EVENT(info);
   const GstStructure *s = event != NULL ? gst_event_get_structure(event) : NULL;
-  guint reported = 0, timed = 0, arrived = 0;
-  guint64 first = G_MAXUINT64, last = 0;
+  guint reported = 0, timed = 0, untimed = 0;
+  ArRateTwcc window;
+  gboolean made = FALSE;
 
   (void)pad;
   if (s == NULL || !gst_structure_has_name(s, "RTPTWCCPackets"))
@@ -225,29 +203,35 @@ ar_peer_on_twcc_packets(GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   G_GNUC_BEGIN_IGNORE_DEPRECATIONS
   if (value == NULL || G_VALUE_TYPE(value) != g_value_array_get_type())
     return GST_PAD_PROBE_OK;
-  const GValueArray *packets = g_value_get_boxed(value);
-  for (guint i = 0; packets != NULL && i < packets->n_values; i++) {
-    const GValue *v = &packets->values[i];
-    const GstStructure *p = GST_VALUE_HOLDS_STRUCTURE(v) ? gst_value_get_structure(v) : NULL;
-    guint64 local = GST_CLOCK_TIME_NONE, remote = GST_CLOCK_TIME_NONE;
-
-    if (p == NULL)
-      continue;
-    reported++;
-    if (gst_structure_get_uint64(p, "local-ts", &local) && GST_CLOCK_TIME_IS_VALID(local)) {
-      timed++;
-      first = MIN(first, local);
-      last = MAX(last, local);
-    }
-    if (gst_structure_get_uint64(p, "remote-ts", &remote) && GST_CLOCK_TIME_IS_VALID(remote))
-      arrived++;
-  }
+  const GValueArray *array = g_value_get_boxed(value);
+  guint n = array != NULL ? MIN(array->n_values, 65536u) : 0;
+  g_autofree ArTwccPacket *packets = g_new0(ArTwccPacket, MAX(n, 1u));
+  guint taken = 0;
+  for (guint i = 0; i < n; i++)
+    if (ar_peer_twcc_packet(&array->values[i], &packets[taken]))
+      taken++;
   G_GNUC_END_IGNORE_DEPRECATIONS
-  g_atomic_int_set(&peer->twcc_packets_reported, (gint)MIN(reported, (guint)G_MAXINT));
-  g_atomic_int_set(&peer->twcc_packets_timed, (gint)MIN(timed, (guint)G_MAXINT));
-  GST_DEBUG("peer %s: transport-wide feedback: %u packets, %u with send times (over %.1f ms), "
-            "%u arrived",
-            peer->label, reported, timed, timed > 1 ? (double)(last - first) / 1e6 : 0.0, arrived);
+  g_mutex_lock(&peer->lock);
+  if (peer->twcc != NULL) {
+    made = ar_twcc_windows_add(peer->twcc, packets, taken, &window);
+    ar_twcc_windows_get_last(peer->twcc, &reported, &timed);
+    /* Feedback about packets with no send time (GStreamer's window gave no
+     * rates for a whole lab call once): said once a streak, so a log tells
+     * why a call adapted poorly; the receiver reports decide meanwhile. */
+    untimed = made || taken < 3 ? 0 : peer->twcc_untimed + 1;
+    peer->twcc_untimed = untimed;
+  }
+  g_mutex_unlock(&peer->lock);
+  if (untimed == 25)
+    g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "AR_MEDIA", "bandwidth", "MESSAGE",
+                     "peer %s: transport-wide feedback comes, but 25 in a row made no window "
+                     "(the last: %u packets, %u with send times): the receiver reports decide "
+                     "the bitrate alone",
+                     peer->label, reported, timed);
+  GST_LOG("peer %s: transport-wide feedback: %u packets, %u with send times", peer->label, reported,
+          timed);
+  if (made)
+    ar_peer_post(peer, ar_peer_twcc_in_context, g_memdup2(&window, sizeof(window)), g_free);
   return GST_PAD_PROBE_OK;
 }
 
@@ -269,10 +253,12 @@ ar_peer_rate_hook_session(ArPeer *peer)
     return;
   g_signal_emit_by_name(rtpbin, "get-session", 0u, &element);
   if (element != NULL) {
-    peer->twcc_session = G_OBJECT(element);
-    peer->twcc_handler =
-        g_signal_connect(element, "notify::twcc-stats", G_CALLBACK(ar_peer_on_twcc), peer);
     peer->twcc_packets_pad = gst_element_get_static_pad(element, "send_rtp_sink");
+    g_object_unref(element);
+    g_mutex_lock(&peer->lock);
+    if (peer->twcc == NULL)
+      peer->twcc = ar_twcc_windows_new();
+    g_mutex_unlock(&peer->lock);
     if (peer->twcc_packets_pad != NULL)
       peer->twcc_packets_probe =
           gst_pad_add_probe(peer->twcc_packets_pad, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM,
@@ -550,10 +536,6 @@ ar_peer_rate_disarm(ArPeer *peer)
     g_signal_handler_disconnect(peer->rtp_session, peer->feedback_handler);
     g_signal_handler_disconnect(peer->rtp_session, peer->rtcp_handler);
     g_clear_object(&peer->rtp_session);
-  }
-  if (peer->twcc_session != NULL) {
-    g_signal_handler_disconnect(peer->twcc_session, peer->twcc_handler);
-    g_clear_object(&peer->twcc_session);
   }
   if (peer->twcc_packets_pad != NULL) {
     gst_pad_remove_probe(peer->twcc_packets_pad, peer->twcc_packets_probe);

@@ -79,6 +79,16 @@
 #define AR_RATE_TWCC_OVERFLOW_SHARE 0.85
 #define AR_RATE_TWCC_OVERFLOW_LOSS 0.05
 #define AR_RATE_TWCC_OVERFLOW_LOST 2.0
+/* A queue that stands full decides in one window too: every packet of it
+ * waited at least this long (ms) more than the path's own delay, and it lost
+ * as one overflowing does. Its delay grows no more, so none of the rules
+ * above sees it until a window loses 30 % (lab runs, 2026-12-06: 12-13 % lost
+ * for seconds at a probe's top, the far end frozen). Random loss queues
+ * nothing. At least the time two full packets take at the rate that arrived:
+ * a link's own packet time is in the delay too (32 ms a packet at 300
+ * kbit/s), and the path's delay may have been measured on a faster link. */
+#define AR_RATE_TWCC_STANDING_MS 50.0
+#define AR_RATE_TWCC_STANDING_PACKETS_BITS (2 * 1200 * 8.0)
 /* The decrease also drains what the queue holds (its delay, summed over the
  * windows that showed it filling) within about a second: 0.85 x what arrived,
  * less that delay's share of a second, down to this share of what arrived. */
@@ -414,9 +424,20 @@ ar_rate_on_twcc(ArRate *r, gint64 now_us, const ArRateTwcc *w)
    * on with transport-wide feedback). Less arriving than sent alone is no
    * sign: random loss looks the same. */
   gboolean queue = growing && (overflow || r->twcc_growing);
+  /* Not in the hold after a decrease for a queue: it drains its packets
+   * sent before, full as it is, and would decrease again and again. */
+  gboolean standing = !draining_queue && !starved && w->recv_kbps > 0 &&
+                      w->queue_ms >= MAX(AR_RATE_TWCC_STANDING_MS,
+                                         AR_RATE_TWCC_STANDING_PACKETS_BITS / w->recv_kbps) &&
+                      w->loss > AR_RATE_TWCC_OVERFLOW_LOSS &&
+                      w->loss * w->packets_sent >= AR_RATE_TWCC_OVERFLOW_LOST;
+  queue = queue || standing;
 
   r->twcc_queue_ms =
       growing ? MIN(r->twcc_queue_ms + w->delay_growth_ms * (w->packets_sent - 1.0), 1000.0) : 0;
+  /* A queue standing full holds its whole delay: the decrease drains it. */
+  if (standing)
+    r->twcc_queue_ms = MAX(r->twcc_queue_ms, MIN(w->queue_ms, 1000.0));
   r->twcc_growing = growing;
   if (by_loss || queue) {
     /* What arrived is what the bottleneck passes: a little under it, less
@@ -431,7 +452,7 @@ ar_rate_on_twcc(ArRate *r, gint64 now_us, const ArRateTwcc *w)
     /* A window that lost much tells what gets through sooner than its
      * arrival rate does (that still counts packets sent before the link
      * narrowed): what we sent less what was lost, as with the reports. */
-    if (by_loss || overflow)
+    if (by_loss || overflow || standing)
       to = MIN(to,
                MIN(w->sent_kbps, r->target_kbps) * (1.0 - MIN(w->loss, 1.0)) * AR_RATE_LOSS_DOWN);
     to = MAX(to, AR_RATE_TWCC_FLOOR * r->target_kbps);
@@ -446,7 +467,8 @@ ar_rate_on_twcc(ArRate *r, gint64 now_us, const ArRateTwcc *w)
      * it and grew x1.25 into the cap (266 -> 415 kbit/s, a 1.1 s freeze).
      * Without a queue (a decrease for loss alone), what arrived says less:
      * at most the target. Never 0, which says "none known". */
-    r->ceiling_kbps = MAX(growing ? w->recv_kbps : MIN(w->recv_kbps, r->target_kbps), r->min_kbps);
+    r->ceiling_kbps =
+        MAX(growing || standing ? w->recv_kbps : MIN(w->recv_kbps, r->target_kbps), r->min_kbps);
     gboolean decreased = to < r->target_kbps;
     if (decreased) {
       r->target_kbps = to;
@@ -496,7 +518,14 @@ ar_rate_on_twcc(ArRate *r, gint64 now_us, const ArRateTwcc *w)
      * overloaded (a lab run: a wait released after 0.2 s under the 1 Mbit/s
      * cap, then the drop to 300 kbit/s 1.8 s later sent the key frame for
      * the lost packets into the full queue; the far end froze 1.3 s). */
-    if (w->loss == 0 && (r->key_queue_ms < AR_RATE_KEY_DRAINED_MS || draining || under)) {
+    /* Nothing lost: the window's loss counts packets sent up to 300 ms back,
+     * before the decrease, lost in the queue it drains; every packet new
+     * in this feedback arrived says as much, a feedback sooner (the drop
+     * to 300 kbit/s in a lab run: a window of 13 % lost, 200 ms before
+     * the one with none released the key frame; the far end froze 1.1 s). */
+    gboolean none_lost =
+        w->loss == 0 || (w->packets_arrived > 0 && w->packets_arrived >= w->packets_sent);
+    if (none_lost && (r->key_queue_ms < AR_RATE_KEY_DRAINED_MS || draining || under)) {
       r->key_hold_until_us = 0;
       r->key_hold_from_us = 0;
     }

@@ -52,14 +52,18 @@ typedef enum {
 typedef struct _ArRate ArRate;
 
 /* What the far end's transport-wide feedback says of a window of our packets
- * (GStreamer's "twcc-stats"): what we sent and what arrived of it, in the
- * same window, the share lost, and the mean growth of the gap between
- * arrivals over the gap between departures (a queue filling: > 0). */
+ * (ar-twcc.h computes it from the feedback's packets): what we sent and what
+ * arrived of it, in the same window, the share lost, the mean growth of the
+ * gap between arrivals over the gap between departures (a queue filling:
+ * > 0), and the delay a queue that stands adds to every packet (ms; 0: none
+ * or unknown). */
 typedef struct {
   double sent_kbps, recv_kbps;
   double loss; /* 0..1 */
   double delay_growth_ms;
-  guint packets_sent;
+  guint packets_sent; /* new since the last window */
+  double queue_ms;
+  guint packets_arrived; /* of those, arrived (0: not known) */
 } ArRateTwcc;
 
 /* @max_kbps: the configured bitrate (the target never exceeds it);
@@ -84,7 +88,9 @@ gboolean ar_rate_on_report(ArRate *rate, gint64 now_us, double loss, double rtt_
  * the receiver reports: a queue filling (arrivals spreading out over the
  * departures, less arriving than sent, while we sent at least half the
  * target; in two windows in a row, or in one that also lost packets: a
- * queue overflowing) or a loss above 10 % brings the target down to 0.85 x
+ * queue overflowing; or one whose every packet waited 50 ms over the path's
+ * own delay and that lost packets: a queue standing full) or a loss above
+ * 10 % brings the target down to 0.85 x
  * what arrived (the bottleneck's rate) less what drains the queue, and what
  * arrived is the ceiling. Returns TRUE when the target or the level changed. */
 gboolean ar_rate_on_twcc(ArRate *rate, gint64 now_us, const ArRateTwcc *window);

@@ -2,12 +2,16 @@
 /* Fuzz target: the FCI of an RTCP application-layer feedback message read as
  * REMB (media/ar-rate.c), and the bandwidth controller fed from the same
  * bytes as reports (any loss fraction, round-trip time and sent rate) and
- * windows of transport-wide feedback. */
+ * windows of transport-wide feedback, and the same bytes as the packets of
+ * transport-wide feedbacks (media/ar-twcc.c) whose windows feed it too. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <math.h>
+
 #include "ar-rate.h"
+#include "ar-twcc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -44,6 +48,42 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     guint t = ar_rate_get_target_kbps(rate);
     if (t < 100 || t > 1500)
       abort();
+  }
+  /* The bytes as feedbacks of packets: 16 bytes each (sequence number, send
+   * and arrival times of 48 bits, size), a feedback ending where a size's
+   * top bit is set. */
+  g_autoptr(ArTwccWindows) windows = ar_twcc_windows_new();
+  g_autoptr(ArRate) from_packets = ar_rate_new(100, 1500);
+  ArTwccPacket packets[64];
+  guint n = 0;
+  for (size_t i = 0; i + 16 <= size; i += 16) {
+    const uint8_t *d = data + i;
+    guint64 sent = 0, arrive = 0;
+    for (int b = 0; b < 6; b++) {
+      sent = sent << 8 | d[2 + b];
+      arrive = arrive << 8 | d[8 + b];
+    }
+    packets[n].seqnum = (guint16)(d[0] << 8 | d[1]);
+    packets[n].sent_ns = sent == 0xffffffffffff ? AR_TWCC_TIME_NONE : sent << 8;
+    packets[n].arrive_ns = arrive == 0 ? AR_TWCC_TIME_NONE : arrive << 8;
+    packets[n].size = (guint)((d[14] & 0x7f) << 8 | d[15]);
+    n++;
+    if ((d[14] & 0x80) || n == G_N_ELEMENTS(packets) || i + 32 > size) {
+      ArRateTwcc w;
+      if (ar_twcc_windows_add(windows, packets, n, &w)) {
+        /* Property: a window's figures are numbers in their ranges. */
+        if (!isfinite(w.sent_kbps) || w.sent_kbps < 0 || !isfinite(w.recv_kbps) ||
+            w.recv_kbps < 0 || !(w.loss >= 0 && w.loss <= 1) || !isfinite(w.delay_growth_ms) ||
+            !isfinite(w.queue_ms) || w.queue_ms < 0 || w.packets_sent > n)
+          abort();
+        now += 100000;
+        ar_rate_on_twcc(from_packets, now, &w);
+        guint t = ar_rate_get_target_kbps(from_packets);
+        if (t < 100 || t > 1500)
+          abort();
+      }
+      n = 0;
+    }
   }
   return 0;
 }

@@ -283,6 +283,8 @@ tw_step(TwSim *s)
         .loss = s->win_sent > 0 ? s->win_dropped / s->win_sent : 0,
         .delay_growth_ms = packets > 0 ? (tw_delay_ms(s) - s->win_delay0) / packets : 0,
         .packets_sent = (guint)packets,
+        /* The window's least queued packet waited the lower of the two. */
+        .queue_ms = MIN(tw_delay_ms(s), s->win_delay0),
     };
     ar_rate_on_twcc(s->rate, s->now, &w);
     s->win_sent = s->win_served = s->win_dropped = 0;
@@ -439,6 +441,55 @@ test_twcc_random_loss_keys(void)
   }
   g_assert_cmpuint(ar_rate_get_target_kbps(r), <, MAX_KBPS);
   g_assert_cmpuint(held, ==, 0);
+}
+
+/* A queue that stands full at a probe's top: every packet waits 140 ms more
+ * than the path's own delay, 13 % are lost, and the delay grows no more (two
+ * lab runs, 2026-12-06: seconds of it, the far end frozen, until a window
+ * lost 30 %). One window decides, down under what arrives; the same loss
+ * with no queue (random loss, a Wi-Fi) decides nothing alone. */
+static void
+test_twcc_standing_queue(void)
+{
+  const double queues[] = {140, 0};
+
+  for (guint q = 0; q < G_N_ELEMENTS(queues); q++) {
+    g_autoptr(ArRate) r = ar_rate_new(100, MAX_KBPS);
+    gint64 now = G_TIME_SPAN_SECOND;
+    ArRateTwcc w = {.sent_kbps = 1150,
+                    .recv_kbps = 1000,
+                    .loss = 0.13,
+                    .delay_growth_ms = 0.02,
+                    .packets_sent = 20,
+                    .queue_ms = queues[q]};
+
+    for (int i = 0; i < 2; i++) {
+      now += 200 * G_TIME_SPAN_MILLISECOND;
+      ar_rate_on_twcc(r, now, &w);
+    }
+    g_test_message("queue %.0f ms: target %u kbit/s after two windows", queues[q],
+                   ar_rate_get_target_kbps(r));
+    if (queues[q] > 0) {
+      g_assert_cmpuint(ar_rate_get_target_kbps(r), <, 850);
+      g_assert_cmpfloat(ar_rate_get_ceiling_kbps(r), ==, 1000);
+      g_assert_false(ar_rate_key_frame_ok(r, now)); /* the queue drains first */
+    } else {
+      g_assert_cmpuint(ar_rate_get_target_kbps(r), ==, MAX_KBPS);
+    }
+  }
+  /* A slow link's own packet time is no queue: 1200 bytes at 150 kbit/s
+   * take 64 ms, which a path measured before the link narrowed did not
+   * have. */
+  g_autoptr(ArRate) r = ar_rate_new(100, MAX_KBPS);
+  ArRateTwcc slow = {.sent_kbps = 160,
+                     .recv_kbps = 150,
+                     .loss = 0.1,
+                     .delay_growth_ms = 0,
+                     .packets_sent = 20,
+                     .queue_ms = 70};
+  for (int i = 0; i < 2; i++)
+    ar_rate_on_twcc(r, G_TIME_SPAN_SECOND + i * 200 * G_TIME_SPAN_MILLISECOND, &slow);
+  g_assert_cmpuint(ar_rate_get_target_kbps(r), ==, MAX_KBPS);
 }
 
 /* The loss of a queue that a decrease drains is answered with it. At a low
@@ -769,6 +820,18 @@ test_twcc_key_frame_drained(void)
   twcc_feed(r, &now, seen, G_N_ELEMENTS(seen));
   g_assert_cmpuint(ar_rate_get_target_kbps(r), <, 128);
   g_assert_true(ar_rate_key_frame_ok(r, now));
+  /* A window sooner: the one before lost 6 % of its 300 ms, packets sent
+   * before the decrease, but every packet new in its feedback arrived. */
+  ArRateTwcc sooner[G_N_ELEMENTS(seen) - 1];
+  memcpy(sooner, seen, sizeof(sooner));
+  sooner[G_N_ELEMENTS(sooner) - 1].packets_arrived = sooner[G_N_ELEMENTS(sooner) - 1].packets_sent;
+  g_autoptr(ArRate) s = ar_rate_new(100, MAX_KBPS);
+  gint64 t = now;
+  twcc_feed(s, &t, sooner, G_N_ELEMENTS(sooner) - 1);
+  g_assert_false(ar_rate_key_frame_ok(s, t));
+  t += 200 * G_TIME_SPAN_MILLISECOND;
+  ar_rate_on_twcc(s, t, &sooner[G_N_ELEMENTS(sooner) - 1]);
+  g_assert_true(ar_rate_key_frame_ok(s, t));
 
   /* Another run (load average 2): a probe over the 1 Mbit/s cap overflowed
    * as the 300 kbit/s one came, and the encoder all but stopped after the
@@ -967,6 +1030,7 @@ main(int argc, char **argv)
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/media/rate/rtx-history", test_rtx_history);
   g_test_add_func("/media/rate/clean", test_clean);
+  g_test_add_func("/media/rate/twcc-standing-queue", test_twcc_standing_queue);
   g_test_add_func("/media/rate/cap-and-lift", test_cap_and_lift);
   g_test_add_func("/media/rate/remb", test_remb);
   g_test_add_func("/media/rate/delay", test_delay);

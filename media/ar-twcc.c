@@ -1,0 +1,210 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * ar-twcc.c: windows of transport-wide feedback from its packets (see
+ * ar-twcc.h).
+ */
+#include "ar-twcc.h"
+
+/* The window: the packets sent in the last 300 ms, from the newest one back
+ * to the first sent at least this long before it. */
+#define AR_TWCC_WINDOW_NS (300 * G_GUINT64_CONSTANT(1000000))
+/* Packets kept: 300 ms of 1200-byte packets at 50 Mbit/s. More in a window
+ * than this (a faster link) and the window is the newest this many. */
+#define AR_TWCC_KEPT 1600
+/* The path's own one-way delay: the lowest of the last 20 s, in slots of 2 s
+ * by send time (a path that got longer for good is the new normal after
+ * that). */
+#define AR_TWCC_BASE_SLOT_NS (2000 * G_GUINT64_CONSTANT(1000000))
+#define AR_TWCC_BASE_SLOTS 10
+/* Times past this (146 years) are no clock's. */
+#define AR_TWCC_MAX_NS (G_GUINT64_CONSTANT(1) << 62)
+
+typedef struct {
+  guint64 sent_ns, arrive_ns; /* arrive_ns AR_TWCC_TIME_NONE: lost */
+  guint size;
+} ArTwccKept;
+
+struct _ArTwccWindows {
+  ArTwccKept kept[AR_TWCC_KEPT]; /* a ring, oldest at first */
+  guint first, len;
+  gboolean have_seqnum;
+  guint16 last_seqnum; /* the newest taken */
+  guint64 base_slot[AR_TWCC_BASE_SLOTS];
+  double base_ms[AR_TWCC_BASE_SLOTS];
+  gboolean base_used[AR_TWCC_BASE_SLOTS];
+  guint last_reported, last_timed;
+};
+
+ArTwccWindows *
+ar_twcc_windows_new(void)
+{
+  return g_new0(ArTwccWindows, 1);
+}
+
+void
+ar_twcc_windows_free(ArTwccWindows *windows)
+{
+  g_free(windows);
+}
+
+static const ArTwccKept *
+ar_twcc_at(const ArTwccWindows *t, guint i)
+{
+  return &t->kept[(t->first + i) % AR_TWCC_KEPT];
+}
+
+static void
+ar_twcc_keep(ArTwccWindows *t, const ArTwccPacket *p)
+{
+  if (t->len == AR_TWCC_KEPT) {
+    t->first = (t->first + 1) % AR_TWCC_KEPT;
+    t->len--;
+  }
+  ArTwccKept *k = &t->kept[(t->first + t->len) % AR_TWCC_KEPT];
+  k->sent_ns = p->sent_ns;
+  k->arrive_ns = p->arrive_ns < AR_TWCC_MAX_NS ? p->arrive_ns : AR_TWCC_TIME_NONE;
+  k->size = MIN(p->size, 65536u);
+  t->len++;
+}
+
+/* A packet's one-way delay (ms), the two clocks' offset included. */
+static double
+ar_twcc_delay_ms(const ArTwccKept *k)
+{
+  return (double)((gint64)k->arrive_ns - (gint64)k->sent_ns) / 1e6;
+}
+
+/* The lowest delay of the window @delay_ms, sent in the slot of @sent_ns,
+ * joins the last 20 s; returns their lowest. */
+static double
+ar_twcc_base(ArTwccWindows *t, guint64 sent_ns, double delay_ms)
+{
+  guint64 slot = sent_ns / AR_TWCC_BASE_SLOT_NS;
+  guint i = (guint)(slot % AR_TWCC_BASE_SLOTS);
+  double base = delay_ms;
+
+  if (!t->base_used[i] || t->base_slot[i] != slot) {
+    t->base_used[i] = TRUE;
+    t->base_slot[i] = slot;
+    t->base_ms[i] = delay_ms;
+  } else {
+    t->base_ms[i] = MIN(t->base_ms[i], delay_ms);
+  }
+  for (guint k = 0; k < AR_TWCC_BASE_SLOTS; k++)
+    if (t->base_used[k] && t->base_slot[k] <= slot && slot - t->base_slot[k] < AR_TWCC_BASE_SLOTS)
+      base = MIN(base, t->base_ms[k]);
+  return base;
+}
+
+/* The window of the packets kept, the older ones dropped. */
+static gboolean
+ar_twcc_window(ArTwccWindows *t, ArRateTwcc *w)
+{
+  if (t->len < 2)
+    return FALSE;
+  const ArTwccKept *newest = ar_twcc_at(t, t->len - 1);
+  guint start = 0;
+  gboolean spans = FALSE;
+
+  for (guint i = t->len - 1; i-- > 0;)
+    if (ar_twcc_at(t, i)->sent_ns + AR_TWCC_WINDOW_NS <= newest->sent_ns) {
+      start = i;
+      spans = TRUE;
+      break;
+    }
+  if (!spans)
+    return FALSE;
+  t->first = (t->first + start) % AR_TWCC_KEPT;
+  t->len -= start;
+
+  const ArTwccKept *oldest = ar_twcc_at(t, 0);
+  double bits_sent = 0, bits_arrived = 0, first_arrival_bits = 0;
+  guint64 arrive_min = G_MAXUINT64, arrive_max = 0;
+  guint arrived = 0;
+  double sx = 0, sy = 0, sxx = 0, sxy = 0, x_min = G_MAXDOUBLE, x_max = -G_MAXDOUBLE;
+  double delay_min = G_MAXDOUBLE, delay0 = 0;
+
+  for (guint i = 0; i < t->len; i++) {
+    const ArTwccKept *k = ar_twcc_at(t, i);
+
+    /* The first packet's bits left before the window began. */
+    if (i > 0)
+      bits_sent += k->size * 8.0;
+    if (k->arrive_ns == AR_TWCC_TIME_NONE)
+      continue;
+    double delay = ar_twcc_delay_ms(k);
+    if (arrived == 0)
+      delay0 = delay;
+    arrived++;
+    bits_arrived += k->size * 8.0;
+    if (k->arrive_ns < arrive_min) {
+      arrive_min = k->arrive_ns;
+      first_arrival_bits = k->size * 8.0;
+    }
+    arrive_max = MAX(arrive_max, k->arrive_ns);
+    /* The line through the delays: x the send time, y the delay (ms, both
+     * from the window's first, so the sums stay small). */
+    double x = (double)((gint64)k->sent_ns - (gint64)oldest->sent_ns) / 1e6, y = delay - delay0;
+    sx += x;
+    sy += y;
+    sxx += x * x;
+    sxy += x * y;
+    x_min = MIN(x_min, x);
+    x_max = MAX(x_max, x);
+    delay_min = MIN(delay_min, delay);
+  }
+  *w = (ArRateTwcc){0};
+  w->sent_kbps = bits_sent * 1e6 / (double)(newest->sent_ns - oldest->sent_ns);
+  if (arrived >= 2 && arrive_max > arrive_min)
+    w->recv_kbps = (bits_arrived - first_arrival_bits) * 1e6 / (double)(arrive_max - arrive_min);
+  w->loss = (double)(t->len - arrived) / t->len;
+  double n = arrived, spread = n * sxx - sx * sx;
+  if (arrived >= 3 && spread > 1e-9) {
+    double slope = (n * sxy - sx * sy) / spread;
+    w->delay_growth_ms = slope * (x_max - x_min) / (n - 1.0);
+  }
+  if (arrived > 0)
+    w->queue_ms = MAX(delay_min - ar_twcc_base(t, newest->sent_ns, delay_min), 0.0);
+  return TRUE;
+}
+
+gboolean
+ar_twcc_windows_add(ArTwccWindows *t, const ArTwccPacket *packets, guint n, ArRateTwcc *window)
+{
+  guint taken = 0, arrived = 0;
+
+  t->last_reported = n;
+  t->last_timed = 0;
+  for (guint i = 0; packets != NULL && i < n; i++) {
+    const ArTwccPacket *p = &packets[i];
+
+    if (p->sent_ns >= AR_TWCC_MAX_NS)
+      continue;
+    t->last_timed++;
+    /* Only newer than the newest taken: a packet reported again (or
+     * out of order) would count twice. */
+    if (t->have_seqnum && (gint16)(guint16)(p->seqnum - t->last_seqnum) <= 0)
+      continue;
+    /* Our send times only move on; one that went back is no clock's. */
+    if (t->len > 0 && p->sent_ns < ar_twcc_at(t, t->len - 1)->sent_ns)
+      continue;
+    t->have_seqnum = TRUE;
+    t->last_seqnum = p->seqnum;
+    ar_twcc_keep(t, p);
+    taken++;
+    if (p->arrive_ns < AR_TWCC_MAX_NS)
+      arrived++;
+  }
+  if (taken == 0 || !ar_twcc_window(t, window))
+    return FALSE;
+  window->packets_sent = taken;
+  window->packets_arrived = arrived;
+  return TRUE;
+}
+
+void
+ar_twcc_windows_get_last(const ArTwccWindows *windows, guint *reported, guint *timed)
+{
+  *reported = windows->last_reported;
+  *timed = windows->last_timed;
+}

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * ar-twcc.h: windows of transport-wide feedback computed from its packets
+ * (issue 14, part 2). Pure logic, no GStreamer: the peer hands over each
+ * feedback's packets as GStreamer's RTP session matched them with what we
+ * sent (its "RTPTWCCPackets" event: per packet, when it left and when it
+ * arrived, or that it was lost), and gets back a window for the bandwidth
+ * controller (ar-rate.h).
+ *
+ * A window is the packets sent in the last 300 ms (the same span as
+ * GStreamer's own "twcc-stats", which it replaces):
+ *   - the rates sent and arrived, and the share lost;
+ *   - the delay growth: the slope of a line fitted through every arrived
+ *     packet's one-way delay against its send time, given as the mean
+ *     growth per packet. GStreamer's window gives the mean of the packets'
+ *     delta of delta, which sums to the last packet's delay less the first
+ *     one's: two packets decide it, and one late packet at a window's end
+ *     reads as a queue;
+ *   - the standing queue: the lowest one-way delay of the window above the
+ *     lowest of the last 20 s (the path's own). A queue that stands full
+ *     grows no more, so only this shows it; the lowest packet of a window
+ *     is the one the queue held least (a frame's burst queues its own
+ *     later packets behind the first).
+ * The far end's clock and ours differ by a constant: only differences of
+ * one-way delays are used.
+ */
+#pragma once
+
+#include <glib.h>
+
+#include "ar-rate.h"
+
+G_BEGIN_DECLS
+
+#define AR_TWCC_TIME_NONE G_MAXUINT64
+
+/* One packet of a feedback, as the RTP session reported it. */
+typedef struct {
+  guint16 seqnum;    /* the transport-wide sequence number */
+  guint64 sent_ns;   /* our send time (AR_TWCC_TIME_NONE: not known) */
+  guint64 arrive_ns; /* the far end's arrival time (AR_TWCC_TIME_NONE: lost) */
+  guint size;        /* bytes (the payload, as GStreamer counts it) */
+} ArTwccPacket;
+
+typedef struct _ArTwccWindows ArTwccWindows;
+
+ArTwccWindows *ar_twcc_windows_new(void);
+void ar_twcc_windows_free(ArTwccWindows *windows);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(ArTwccWindows, ar_twcc_windows_free)
+
+/* One feedback's @n packets (untrusted: any order, repeats, any times).
+ * Packets without a send time, and ones already reported, are not used.
+ * Returns TRUE and fills @window once the packets kept span the window;
+ * window->packets_sent counts this feedback's new packets, packets_arrived
+ * those of them that arrived. */
+gboolean ar_twcc_windows_add(ArTwccWindows *windows, const ArTwccPacket *packets, guint n,
+                             ArRateTwcc *window);
+
+/* Of the last feedback: its packets, and how many had a send time. */
+void ar_twcc_windows_get_last(const ArTwccWindows *windows, guint *reported, guint *timed);
+
+G_END_DECLS

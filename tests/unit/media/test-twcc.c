@@ -1,0 +1,332 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Unit tests of the windows of transport-wide feedback (media/ar-twcc.c),
+ * against a simulated path: an encoder sends each frame's packets in one
+ * burst, 30 frames a second; a bottleneck (a token bucket with a queue of
+ * 150 ms, as the lab's tc tbf) passes them at its rate or drops what does not
+ * fit; the far end stamps arrivals on its own clock and reports every 100 ms
+ * what arrived up to then. The real network test is
+ * tests/integration/test-bandwidth.mjs.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "ar-twcc.h"
+
+#define MS (G_GUINT64_CONSTANT(1000000))
+#define PACKET_BYTES 1200
+#define PATH_MS 20
+/* Our clock and the far end's: any offset. */
+#define OUR_CLOCK_NS (G_GUINT64_CONSTANT(1000000000))
+#define FAR_CLOCK_NS (G_GUINT64_CONSTANT(7000000000))
+
+typedef struct {
+  ArTwccWindows *windows;
+  guint64 now_ns;
+  double cap_kbps;    /* 0: none */
+  double random_loss; /* 0..1 */
+  guint64 link_free_ns;
+  guint16 seqnum;
+  GArray *pending; /* ArTwccPacket, true times */
+  GArray *made;    /* ArRateTwcc */
+  GRand *rand;
+} PathSim;
+
+static void
+path_init(PathSim *s)
+{
+  memset(s, 0, sizeof(*s));
+  s->windows = ar_twcc_windows_new();
+  s->now_ns = 100 * G_GUINT64_CONSTANT(1000000000);
+  s->pending = g_array_new(FALSE, FALSE, sizeof(ArTwccPacket));
+  s->made = g_array_new(FALSE, FALSE, sizeof(ArRateTwcc));
+  s->rand = g_rand_new_with_seed(14);
+}
+
+static void
+path_clear(PathSim *s)
+{
+  ar_twcc_windows_free(s->windows);
+  g_array_unref(s->pending);
+  g_array_unref(s->made);
+  g_rand_free(s->rand);
+}
+
+/* One packet leaves now: through the bottleneck or dropped. */
+static void
+path_send(PathSim *s, guint size, guint64 at_ns)
+{
+  ArTwccPacket p = {.seqnum = s->seqnum++, .sent_ns = at_ns, .size = size};
+
+  p.arrive_ns = AR_TWCC_TIME_NONE;
+  if (s->random_loss > 0 && g_rand_double(s->rand) < s->random_loss) {
+    /* lost on the way */
+  } else if (s->cap_kbps > 0) {
+    guint64 start = MAX(at_ns, s->link_free_ns);
+    if (start - at_ns <= 150 * MS) {
+      s->link_free_ns = start + (guint64)(size * 8.0 / s->cap_kbps * 1e6);
+      p.arrive_ns = s->link_free_ns + PATH_MS * MS;
+    }
+  } else {
+    p.arrive_ns = at_ns + PATH_MS * MS;
+  }
+  g_array_append_val(s->pending, p);
+}
+
+/* The far end's feedback at now: every packet up to the last one arrived. */
+static void
+path_feedback(PathSim *s)
+{
+  guint upto = 0;
+
+  for (guint i = 0; i < s->pending->len; i++) {
+    const ArTwccPacket *p = &g_array_index(s->pending, ArTwccPacket, i);
+    if (p->arrive_ns != AR_TWCC_TIME_NONE && p->arrive_ns <= s->now_ns)
+      upto = i + 1;
+  }
+  if (upto == 0)
+    return;
+  g_autofree ArTwccPacket *report = g_new(ArTwccPacket, upto);
+  for (guint i = 0; i < upto; i++) {
+    report[i] = g_array_index(s->pending, ArTwccPacket, i);
+    report[i].sent_ns += OUR_CLOCK_NS;
+    if (report[i].arrive_ns != AR_TWCC_TIME_NONE)
+      report[i].arrive_ns += FAR_CLOCK_NS;
+  }
+  g_array_remove_range(s->pending, 0, upto);
+  ArRateTwcc w;
+  if (ar_twcc_windows_add(s->windows, report, upto, &w))
+    g_array_append_val(s->made, w);
+}
+
+/* Sends at @kbps for @ms: a frame's packets in one burst (50 us apart) every
+ * 1/30 s, feedback every 100 ms. */
+static void
+path_run(PathSim *s, double kbps, guint ms)
+{
+  guint64 end = s->now_ns + ms * MS, frame_every = 1000 * MS / 30, next_frame = s->now_ns;
+  guint64 next_feedback = s->now_ns + 100 * MS - (s->now_ns % (100 * MS));
+
+  while (s->now_ns < end) {
+    if (next_frame <= next_feedback) {
+      s->now_ns = next_frame;
+      double bytes = kbps * 1000.0 / 8.0 / 30.0;
+      guint n = (guint)ceil(bytes / PACKET_BYTES);
+      for (guint i = 0; i < n; i++)
+        path_send(s, (guint)(bytes / n), s->now_ns + i * 50 * G_GUINT64_CONSTANT(1000));
+      next_frame += frame_every;
+    } else {
+      s->now_ns = next_feedback;
+      path_feedback(s);
+      next_feedback += 100 * MS;
+    }
+  }
+}
+
+/* The windows made since @from (an index into s->made): their mean of a
+ * field and its extremes. */
+typedef struct {
+  double sent, recv, loss, growth, queue, growth_max, queue_min, queue_max;
+  guint n;
+} Means;
+
+static Means
+path_means(const PathSim *s, guint from)
+{
+  Means m = {.queue_min = G_MAXDOUBLE, .growth_max = -G_MAXDOUBLE};
+
+  for (guint i = from; i < s->made->len; i++) {
+    const ArRateTwcc *w = &g_array_index(s->made, ArRateTwcc, i);
+    m.sent += w->sent_kbps;
+    m.recv += w->recv_kbps;
+    m.loss += w->loss;
+    m.growth += w->delay_growth_ms;
+    m.queue += w->queue_ms;
+    m.growth_max = MAX(m.growth_max, w->delay_growth_ms);
+    m.queue_min = MIN(m.queue_min, w->queue_ms);
+    m.queue_max = MAX(m.queue_max, w->queue_ms);
+    m.n++;
+  }
+  g_assert_cmpuint(m.n, >, 0);
+  m.sent /= m.n;
+  m.recv /= m.n;
+  m.loss /= m.n;
+  m.growth /= m.n;
+  m.queue /= m.n;
+  g_test_message("%u windows: sent %.0f, arrived %.0f kbit/s, loss %.1f %%, growth %.2f ms "
+                 "(at most %.2f), queue %.1f ms (%.1f-%.1f)",
+                 m.n, m.sent, m.recv, m.loss * 100, m.growth, m.growth_max, m.queue, m.queue_min,
+                 m.queue_max);
+  return m;
+}
+
+/* An open path: the rates sent, all of it arriving, no queue. */
+static void
+test_open_path(void)
+{
+  PathSim s;
+
+  path_init(&s);
+  path_run(&s, 1000, 5000);
+  Means m = path_means(&s, 5);
+  g_assert_cmpfloat(fabs(m.sent - 1000), <, 100);
+  g_assert_cmpfloat(fabs(m.recv - m.sent), <, 100);
+  g_assert_cmpfloat(m.loss, ==, 0);
+  g_assert_cmpfloat(fabs(m.growth), <, 0.1);
+  g_assert_cmpfloat(m.queue_max, <, 1);
+  /* A window per feedback, with its new packets. */
+  g_assert_cmpuint(s.made->len, >=, 45);
+  const ArRateTwcc *tenth = &g_array_index(s.made, ArRateTwcc, 10);
+  g_assert_cmpuint(tenth->packets_sent, >=, 9);
+  g_assert_cmpuint(tenth->packets_arrived, ==, tenth->packets_sent);
+  path_clear(&s);
+}
+
+/* Sending over a bottleneck: first the queue fills (the delay grows, less
+ * arrives than was sent, nothing lost), then it stands full: the delay grows
+ * no more, what does not fit is lost, and every packet waits the queue's
+ * 150 ms. GStreamer's window sees nothing of the second. */
+static void
+test_queue_fills_then_stands(void)
+{
+  PathSim s;
+
+  path_init(&s);
+  path_run(&s, 1000, 3000);
+  guint filling = s.made->len;
+  s.cap_kbps = 800;
+  path_run(&s, 1000, 500);
+  Means m = path_means(&s, filling + 1);
+  g_assert_cmpfloat(m.growth, >, 0.25); /* ar-rate.c's AR_RATE_TWCC_GROWTH_MS */
+  g_assert_cmpfloat(m.recv, <, m.sent * 0.9);
+  /* The window's lowest delay is its oldest packet's, which the queue held
+   * least: the queue is filling, not standing. */
+  g_assert_cmpfloat(m.queue_max, >, 10);
+  guint standing = s.made->len;
+  path_run(&s, 1000, 3000);
+  m = path_means(&s, standing + 5);
+  g_assert_cmpfloat(fabs(m.growth), <, 0.25);
+  g_assert_cmpfloat(fabs(m.recv - 800), <, 80);
+  g_assert_cmpfloat(m.loss, >, 0.1);
+  g_assert_cmpfloat(m.queue_min, >, 100);
+  /* Sending under the bottleneck drains it: no queue after a second, but
+   * for each packet's own time on the narrower link (1041 bytes at 800
+   * kbit/s: 10.4 ms), which the path's delay measured before the cap came
+   * did not have. */
+  path_run(&s, 500, 1000);
+  guint drained = s.made->len;
+  path_run(&s, 500, 2000);
+  m = path_means(&s, drained);
+  g_assert_cmpfloat(m.queue_max, <, 11);
+  g_assert_cmpfloat(m.loss, ==, 0);
+  path_clear(&s);
+}
+
+/* Random loss (a Wi-Fi) loses as much, but queues nothing. */
+static void
+test_random_loss(void)
+{
+  PathSim s;
+
+  path_init(&s);
+  s.random_loss = 0.12;
+  path_run(&s, 1000, 5000);
+  Means m = path_means(&s, 5);
+  g_assert_cmpfloat(m.loss, >, 0.08);
+  guint sent = 0, arrived = 0;
+  for (guint i = 0; i < s.made->len; i++) {
+    sent += g_array_index(s.made, ArRateTwcc, i).packets_sent;
+    arrived += g_array_index(s.made, ArRateTwcc, i).packets_arrived;
+  }
+  g_assert_cmpfloat(1.0 - (double)arrived / sent, >, 0.08);
+  g_assert_cmpfloat(m.queue_max, <, 1);
+  g_assert_cmpfloat(fabs(m.growth), <, 0.25);
+  path_clear(&s);
+}
+
+/* One packet late at a window's end (a far end that stamped it late): the
+ * mean delta of delta is that packet's delay over the window's packets (30
+ * ms over 10 is 3 ms a packet), the fitted line barely moves. */
+static void
+test_one_late_packet(void)
+{
+  g_autoptr(ArTwccWindows) t = ar_twcc_windows_new();
+  ArTwccPacket p[40];
+  ArRateTwcc w;
+
+  for (guint i = 0; i < G_N_ELEMENTS(p); i++) {
+    p[i].seqnum = (guint16)(65520 + i); /* across the wrap */
+    p[i].sent_ns = OUR_CLOCK_NS + i * 10 * MS;
+    p[i].arrive_ns = FAR_CLOCK_NS + i * 10 * MS + PATH_MS * MS;
+    p[i].size = PACKET_BYTES;
+  }
+  p[39].arrive_ns += 30 * MS;
+  g_assert_true(ar_twcc_windows_add(t, p, G_N_ELEMENTS(p), &w));
+  g_test_message("growth %.3f ms a packet, queue %.1f ms", w.delay_growth_ms, w.queue_ms);
+  g_assert_cmpuint(w.packets_sent, ==, 40);
+  g_assert_cmpuint(w.packets_arrived, ==, 40);
+  g_assert_cmpfloat(w.delay_growth_ms, <, 0.25);
+  g_assert_cmpfloat(w.delay_growth_ms, >, 0);
+  g_assert_cmpfloat(w.loss, ==, 0);
+  g_assert_cmpfloat(w.queue_ms, <, 0.01);
+  g_assert_cmpfloat(fabs(w.sent_kbps - 960), <, 1); /* 1200 bytes each 10 ms */
+}
+
+/* The feedback is the far end's: repeats, times going back, no times, huge
+ * sizes and times. Nothing counts twice, every figure stays a number. */
+static void
+test_hostile(void)
+{
+  g_autoptr(ArTwccWindows) t = ar_twcc_windows_new();
+  ArTwccPacket p[64];
+  ArRateTwcc w;
+  guint made = 0;
+
+  g_assert_false(ar_twcc_windows_add(t, NULL, 0, &w));
+  g_assert_false(ar_twcc_windows_add(t, p, 0, &w));
+  for (guint round = 0; round < 200; round++) {
+    for (guint i = 0; i < G_N_ELEMENTS(p); i++) {
+      guint32 r = g_test_rand_int();
+      p[i].seqnum = (guint16)(round * 8 + (r % 16)); /* repeats, out of order */
+      p[i].sent_ns = (r & 0x100)   ? AR_TWCC_TIME_NONE
+                     : (r & 0x200) ? G_MAXUINT64 - r
+                                   : OUR_CLOCK_NS + round * 50 * MS + (r % 20) * MS;
+      p[i].arrive_ns = (r & 0x400)   ? AR_TWCC_TIME_NONE
+                       : (r & 0x800) ? (guint64)r << 31
+                                     : p[i].sent_ns + (r % 1000) * MS;
+      p[i].size = (r & 0x1000) ? G_MAXUINT : r % 1500;
+    }
+    if (!ar_twcc_windows_add(t, p, G_N_ELEMENTS(p), &w))
+      continue;
+    made++;
+    g_assert_true(isfinite(w.sent_kbps) && w.sent_kbps >= 0);
+    g_assert_true(isfinite(w.recv_kbps) && w.recv_kbps >= 0);
+    g_assert_true(w.loss >= 0 && w.loss <= 1);
+    g_assert_true(isfinite(w.delay_growth_ms));
+    g_assert_true(isfinite(w.queue_ms) && w.queue_ms >= 0);
+    g_assert_cmpuint(w.packets_sent, <=, G_N_ELEMENTS(p));
+    g_assert_cmpuint(w.packets_arrived, <=, w.packets_sent);
+  }
+  g_test_message("%u windows made", made);
+  g_assert_cmpuint(made, >, 0);
+  /* Packets with no send time are counted, not used. */
+  for (guint i = 0; i < G_N_ELEMENTS(p); i++)
+    p[i].sent_ns = AR_TWCC_TIME_NONE;
+  g_assert_false(ar_twcc_windows_add(t, p, G_N_ELEMENTS(p), &w));
+  guint reported = 0, timed = 1;
+  ar_twcc_windows_get_last(t, &reported, &timed);
+  g_assert_cmpuint(reported, ==, G_N_ELEMENTS(p));
+  g_assert_cmpuint(timed, ==, 0);
+}
+
+int
+main(int argc, char **argv)
+{
+  g_test_init(&argc, &argv, NULL);
+  g_test_add_func("/media/twcc/open-path", test_open_path);
+  g_test_add_func("/media/twcc/queue-fills-then-stands", test_queue_fills_then_stands);
+  g_test_add_func("/media/twcc/random-loss", test_random_loss);
+  g_test_add_func("/media/twcc/one-late-packet", test_one_late_packet);
+  g_test_add_func("/media/twcc/hostile", test_hostile);
+  return g_test_run();
+}
