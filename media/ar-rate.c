@@ -7,6 +7,7 @@
  */
 #include "ar-rate.h"
 
+#include <math.h>
 #include <string.h>
 
 #define AR_RATE_LOSS_HIGH 0.10
@@ -88,6 +89,11 @@
  * a link's own packet time is in the delay too (32 ms a packet at 300
  * kbit/s), and the path's delay may have been measured on a faster link. */
 #define AR_RATE_TWCC_STANDING_MS 50.0
+/* A queue building up: the standing queue rose by this much (ms) over two
+ * windows, to at least AR_RATE_TWCC_RISEN_MS. A starved host (the SFU's)
+ * raises it only by holding every packet of a window that long. */
+#define AR_RATE_TWCC_RISE_MS 30.0
+#define AR_RATE_TWCC_RISEN_MS 40.0
 #define AR_RATE_TWCC_STANDING_PACKETS_BITS (2 * 1200 * 8.0)
 /* The decrease also drains what the queue holds (its delay, summed over the
  * windows that showed it filling) within about a second: 0.85 x what arrived,
@@ -128,6 +134,7 @@ struct _ArRate {
   gint64 last_overuse_us;              /* no increase for AR_RATE_HOLD_US after it */
   gint64 twcc_until_us;                /* transport-wide feedback decides until then */
   gboolean twcc_growing;               /* the last window showed a queue filling */
+  double twcc_queue_seen[2];           /* the last two windows' standing queue (ms) */
   double twcc_queue_ms;                /* the delay those windows added (0: not filling) */
   gint64 key_hold_until_us;            /* key frames wait until then (a queue draining) */
   gint64 key_hold_from_us;             /* since then (0: never) */
@@ -414,8 +421,20 @@ ar_rate_on_twcc(ArRate *r, gint64 now_us, const ArRateTwcc *w)
    * frames then leave late and in bursts, which the far end sees as a
    * queue: 2026-12-05, 341 kbit/s sent of a target of 866, 6.24 ms). */
   gboolean starved = w->sent_kbps < AR_RATE_APP_LIMITED * r->target_kbps;
-  gboolean growing =
-      w->delay_growth_ms > AR_RATE_TWCC_GROWTH_MS && share < AR_RATE_TWCC_RECV_SHARE && !starved;
+  /* The floor of the delay rising: the standing queue up by
+   * AR_RATE_TWCC_RISE_MS over the last two windows, to at least
+   * AR_RATE_TWCC_RISEN_MS. A queue filling slowly passes almost all it
+   * gets in a window (a lab run under 300 kbit/s: windows of 96 % arriving
+   * between windows of 80-86 %, the delay growing 1-8 ms a packet in every
+   * one, the queue 3 -> 6 -> 41 -> 68 -> 98 -> 128 ms: "two windows in a
+   * row" waited for the loss, and the far end froze 1.1 s). */
+  gboolean rising =
+      w->queue_ms >= AR_RATE_TWCC_RISEN_MS &&
+      w->queue_ms - MIN(r->twcc_queue_seen[0], r->twcc_queue_seen[1]) >= AR_RATE_TWCC_RISE_MS;
+  r->twcc_queue_seen[0] = r->twcc_queue_seen[1];
+  r->twcc_queue_seen[1] = isfinite(w->queue_ms) ? w->queue_ms : 0;
+  gboolean growing = w->delay_growth_ms > AR_RATE_TWCC_GROWTH_MS &&
+                     (share < AR_RATE_TWCC_RECV_SHARE || rising) && !starved;
   gboolean overflow = growing && share < AR_RATE_TWCC_OVERFLOW_SHARE &&
                       w->loss > AR_RATE_TWCC_OVERFLOW_LOSS &&
                       w->loss * w->packets_sent >= AR_RATE_TWCC_OVERFLOW_LOST;

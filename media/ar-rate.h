@@ -86,13 +86,13 @@ gboolean ar_rate_on_report(ArRate *rate, gint64 now_us, double loss, double rtt_
 /* A window of transport-wide feedback at @now_us (each as it comes). While
  * such windows come (within 2 s), they decide overuse and loss instead of
  * the receiver reports: a queue filling (arrivals spreading out over the
- * departures, less arriving than sent, while we sent at least half the
- * target; in two windows in a row, or in one that also lost packets: a
- * queue overflowing; or one whose every packet waited 50 ms over the path's
- * own delay and that lost packets: a queue standing full) or a loss above
- * 10 % brings the target down to 0.85 x
- * what arrived (the bottleneck's rate) less what drains the queue, and what
- * arrived is the ceiling. Returns TRUE when the target or the level changed. */
+ * departures, less arriving than sent or the standing queue rising, while
+ * we sent at least half the target; in two windows in a row, or in one that
+ * also lost packets: a queue overflowing; or one whose every packet waited
+ * 50 ms over the path's own delay and that lost packets: a queue standing
+ * full) or a loss above 10 % brings the target down to 0.85 x what arrived
+ * (the bottleneck's rate) less what drains the queue, and what arrived is
+ * the ceiling. Returns TRUE when the target or the level changed. */
 gboolean ar_rate_on_twcc(ArRate *rate, gint64 now_us, const ArRateTwcc *window);
 
 /* Whether a key frame may go now: FALSE from an overuse until a window shows

@@ -492,6 +492,47 @@ test_twcc_standing_queue(void)
   g_assert_cmpuint(ar_rate_get_target_kbps(r), ==, MAX_KBPS);
 }
 
+/* A queue filling slowly under 300 kbit/s (a lab run, 2026-12-06, the
+ * target probing at 324 kbit/s): every window's delay grows, but every other
+ * one passes 96 % of what was sent, so "two windows in a row" came only with
+ * the loss, the far end frozen 1.1 s. The standing queue rising (3 -> 6 ->
+ * 41 -> 68 ms) says it two windows sooner, with nothing lost yet. */
+static void
+test_twcc_queue_rising(void)
+{
+  g_autoptr(ArRate) r = ar_rate_new(100, 324);
+  gint64 now = G_TIME_SPAN_SECOND;
+  static const ArRateTwcc seen[] = {
+      {230, 229, 0, 0.06, 7, 2.8},        {222, 221, 0, 0.15, 7, 2.8},
+      {195, 194, 0, 1.22, 7, 2.8},        {261, 209, 0, 3.77, 7, 2.9},
+      {189, 182, 0, 3.12, 7, 6.1},        {228, 195, 0, 3.34, 8, 41.4},
+      {197, 189, 0, 3.01, 7, 68.4},       {243, 200, 0, 8.33, 7, 97.9},
+      {288, 204, 0.062, 10.20, 7, 127.7},
+  };
+  guint decided = 0;
+
+  for (guint i = 0; i < G_N_ELEMENTS(seen) && decided == 0; i++) {
+    now += 200 * G_TIME_SPAN_MILLISECOND;
+    ar_rate_on_twcc(r, now, &seen[i]);
+    if (ar_rate_get_target_kbps(r) < 324)
+      decided = i + 1;
+  }
+  g_test_message("down at window %u (queue %.1f ms), to %u kbit/s", decided,
+                 decided ? seen[decided - 1].queue_ms : 0, ar_rate_get_target_kbps(r));
+  g_assert_cmpuint(decided, ==, 7);
+  g_assert_cmpuint(ar_rate_get_target_kbps(r), <, 189);
+
+  /* A window held up alone (an SFU that got no CPU for 400 ms) is no queue
+   * rising: the next one is back down. */
+  g_autoptr(ArRate) h = ar_rate_new(100, 324);
+  const ArRateTwcc calm = {300, 300, 0, 0.05, 8, 2.0}, held = {300, 290, 0, 2.0, 8, 60.0};
+  for (guint i = 0; i < 20; i++) {
+    now += 200 * G_TIME_SPAN_MILLISECOND;
+    ar_rate_on_twcc(h, now, i == 10 ? &held : &calm);
+  }
+  g_assert_cmpuint(ar_rate_get_target_kbps(h), ==, 324);
+}
+
 /* The loss of a queue that a decrease drains is answered with it. At a low
  * rate the next judgement of loss comes seconds later (50 packets), and the
  * loss judged before the decrease held the target down until then (a lab
@@ -1031,6 +1072,7 @@ main(int argc, char **argv)
   g_test_add_func("/media/rate/rtx-history", test_rtx_history);
   g_test_add_func("/media/rate/clean", test_clean);
   g_test_add_func("/media/rate/twcc-standing-queue", test_twcc_standing_queue);
+  g_test_add_func("/media/rate/twcc-queue-rising", test_twcc_queue_rising);
   g_test_add_func("/media/rate/cap-and-lift", test_cap_and_lift);
   g_test_add_func("/media/rate/remb", test_remb);
   g_test_add_func("/media/rate/delay", test_delay);
