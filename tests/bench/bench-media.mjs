@@ -24,7 +24,7 @@ import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { startJanus } from '../lab/janus.mjs';
 import { launchParticipant, waitFor } from '../lab/participant.mjs';
-import { buildDir, descendants, mkTemp, processes, sleep, startAnyroomd } from '../lab/lab.mjs';
+import { buildDir, descendants, mkTemp, processes, sleep, startAnyroomd, writeTestClip } from '../lab/lab.mjs';
 import { fmt, writeReport } from './report.mjs';
 
 const CALL_S = Number(process.env.AR_BENCH_MEDIA_S || 30);
@@ -138,24 +138,8 @@ function chromiumPids(dir) {
 // camera, ANYROOM_TEST_CLIP) and once as Y4M (Chromium's --use-file-for-fake-video-capture):
 // the same frames for both rooms, at the same 30 fps (the Y4M header's frame rate).
 function writeClip(dir) {
-  const raw = path.join(dir, 'clip.yuv');
-  const y4m = path.join(dir, 'clip.y4m');
   const frames = Number(process.env.AR_BENCH_MEDIA_CLIP_FRAMES || 60);
-  execFileSync('gst-launch-1.0', ['-q', 'videotestsrc', 'pattern=ball', `num-buffers=${frames}`,
-    'background-color=0xff1f3a5f', '!', 'video/x-raw,format=I420,width=1280,height=720,framerate=30/1',
-    '!', 'filesink', `location=${raw}`]);
-  const size = 1280 * 720 * 3 / 2;
-  const fd = fs.openSync(raw, 'r');
-  const out = fs.openSync(y4m, 'w');
-  const buf = Buffer.alloc(size);
-  fs.writeSync(out, 'YUV4MPEG2 W1280 H720 F30:1 Ip A1:1 C420jpeg\n');
-  for (let i = 0; fs.readSync(fd, buf, 0, size, i * size) === size; i++) {
-    fs.writeSync(out, 'FRAME\n');
-    fs.writeSync(out, buf);
-  }
-  fs.closeSync(fd);
-  fs.closeSync(out);
-  return { raw, y4m, frames };
+  return writeTestClip(dir, 'clip', { pattern: 'ball', props: ['background-color=0xff1f3a5f'], frames });
 }
 
 // What alice (the far end) received of @display between two stats() snapshots.

@@ -45,7 +45,8 @@
 # sends, its picture, the far end's freezes, the time back to full quality; a plot of the sent
 # bitrate in BUILD/meson-logs/lab/bandwidth. `./build.sh bench bandwidth` runs only it.
 # AR_BW_CAP_S (30), AR_BW_LIFT_S (20), AR_BW_LOAD_S (20: a last phase without a cap and a busy
-# loop per core beside the call; 0 leaves it out).
+# loop per core beside the call; 0 leaves it out). Then the same lab with Chromium as the room
+# (the reference, ~2 min; AR_BW_ROOMS=anyroomd leaves it out).
 # /metrics (tests/integration/test-metrics.mjs with AR_BENCH_METRICS_S, ~1.5 min): 10 scrapes a
 # second in a real Janus call, latency and anyroomd's CPU with and without them.
 # `./build.sh bench metrics` runs only it. AR_BENCH_METRICS_S (30).
@@ -132,11 +133,17 @@ bench_metrics() {
     "$HERE/../integration/test-metrics.mjs" | sed -n 's/^# BENCH//p'
 }
 # Bandwidth adaptation (issue 14): the integration test's lab with longer phases, as a table.
-BANDWIDTH_CMDLINE="AR_BW_CAP_S=${AR_BW_CAP_S:-30} AR_BW_LOAD_S=${AR_BW_LOAD_S:-20} ${AR_BW_LIFT_S:+AR_BW_LIFT_S=$AR_BW_LIFT_S }$0 $*"
+BANDWIDTH_CMDLINE="${AR_BW_ROOMS:+AR_BW_ROOMS='$AR_BW_ROOMS' }AR_BW_CAP_S=${AR_BW_CAP_S:-30} AR_BW_LOAD_S=${AR_BW_LOAD_S:-20} ${AR_BW_LIFT_S:+AR_BW_LIFT_S=$AR_BW_LIFT_S }$0 $*"
+# AR_BW_ROOMS ("anyroomd chromium"): anyroomd as the room, then Chromium as the room (the
+# reference, without the loaded phase), one after the other.
 bench_bandwidth() {
-  echo "== bandwidth adaptation: $BANDWIDTH_CMDLINE (AR_BENCH_BANDWIDTH=0 skips it; \"bandwidth\" runs only it)"
-  AR_BW_CAP_S="${AR_BW_CAP_S:-30}" AR_BW_LOAD_S="${AR_BW_LOAD_S:-20}" "$HERE/../integration/run-in-net-lab.sh" "$HERE/../integration/test-bandwidth.mjs" |
-    AR_BENCH_CMDLINE="$BANDWIDTH_CMDLINE" node "$HERE/bench-bandwidth.mjs"
+  local rooms=${AR_BW_ROOMS:-anyroomd chromium} r n=0
+  echo "== bandwidth adaptation: $BANDWIDTH_CMDLINE (AR_BENCH_BANDWIDTH=0 skips it; \"bandwidth\" runs only it; rooms: $rooms)"
+  for r in $rooms; do n=$((n + 1)); done
+  for r in $rooms; do
+    AR_BW_ROOM=$r AR_BW_CAP_S="${AR_BW_CAP_S:-30}" AR_BW_LOAD_S="$([ "$r" = anyroomd ] && echo "${AR_BW_LOAD_S:-20}" || echo 0)" \
+      "$HERE/../integration/run-in-net-lab.sh" "$HERE/../integration/test-bandwidth.mjs"
+  done | AR_BENCH_BANDWIDTH_RUNS=$n AR_BENCH_CMDLINE="$BANDWIDTH_CMDLINE" node "$HERE/bench-bandwidth.mjs"
 }
 # Loss resilience (issue 14): anyroomd and Chromium receiving the same sender (bench-loss.mjs).
 LOSS_CMDLINE="${AR_BENCH_LOSS_S:+AR_BENCH_LOSS_S=$AR_BENCH_LOSS_S }$0 $*"

@@ -1,7 +1,7 @@
 // Anyroom test lab: shared helpers for node tests (processes, temp dirs,
 // anyroomd/anyroomctl and its process tree, the tamper proxy, a tiny Janus
 // HTTP client).
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -101,6 +101,31 @@ export function descendants(rootPid, all = processes()) {
   const walk = (p) => { for (const k of kids.get(p) || []) { out.push(k); walk(k.pid); } };
   walk(String(rootPid));
   return out;
+}
+
+// ---- test clips ----------------------------------------------------------
+
+// A clip for a room's camera: @frames frames of GStreamer's videotestsrc (its @pattern and
+// @props), 1280x720 I420 at 30 fps, written once as raw frames (anyroomd's clip camera,
+// ANYROOM_TEST_CLIP) and once as Y4M (Chromium's --use-file-for-fake-video-capture), both
+// under @dir as @name.yuv and @name.y4m. -> {raw, y4m, frames}
+export function writeTestClip(dir, name, { pattern = 'ball', props = [], frames = 60 } = {}) {
+  const raw = path.join(dir, `${name}.yuv`);
+  const y4m = path.join(dir, `${name}.y4m`);
+  execFileSync('gst-launch-1.0', ['-q', 'videotestsrc', `pattern=${pattern}`, `num-buffers=${frames}`, ...props,
+    '!', 'video/x-raw,format=I420,width=1280,height=720,framerate=30/1', '!', 'filesink', `location=${raw}`]);
+  const size = 1280 * 720 * 3 / 2;
+  const fd = fs.openSync(raw, 'r');
+  const out = fs.openSync(y4m, 'w');
+  const buf = Buffer.alloc(size);
+  fs.writeSync(out, 'YUV4MPEG2 W1280 H720 F30:1 Ip A1:1 C420jpeg\n');
+  for (let i = 0; fs.readSync(fd, buf, 0, size, i * size) === size; i++) {
+    fs.writeSync(out, 'FRAME\n');
+    fs.writeSync(out, buf);
+  }
+  fs.closeSync(fd);
+  fs.closeSync(out);
+  return { raw, y4m, frames };
 }
 
 // ---- anyroomd / anyroomctl -----------------------------------------------

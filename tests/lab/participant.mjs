@@ -82,15 +82,25 @@ export async function waitFor(what, fn, { timeoutMs = 30000, intervalMs = 100 } 
 }
 
 // Launch a headless Chromium with fake devices. Returns {context, page, dir, close}.
-export async function launchChromium({ name = 'chromium', logDir = null, viewport = { width: 1280, height: 800 }, ignoreHTTPSErrors = false, extraArgs = [] } = {}) {
+// @netns: Chromium runs inside that network namespace (`ip netns exec`, a wrapper in its
+// profile directory; playwright drives it over a pipe, which crosses namespaces).
+export async function launchChromium({ name = 'chromium', logDir = null, viewport = { width: 1280, height: 800 }, ignoreHTTPSErrors = false, extraArgs = [], netns = null } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `ar-chromium-${name}-`));
   liveDirs.add(dir);
+  let executablePath = CHROMIUM;
+  if (netns) {
+    if (!/^[A-Za-z0-9_.-]+$/.test(netns)) throw new Error(`launchChromium: bad namespace name ${netns}`);
+    executablePath = path.join(dir, 'in-netns.sh');
+    fs.writeFileSync(executablePath, `#!/bin/sh\nexec ip netns exec ${netns} ${JSON.stringify(CHROMIUM)} "$@"\n`, { mode: 0o755 });
+  }
   let context;
   try {
     context = await chromium.launchPersistentContext(dir, {
-      executablePath: CHROMIUM,
+      executablePath,
       headless: true,
-      args: [...CHROMIUM_FLAGS, ...extraArgs],
+      // In a namespace its page comes through playwright (no address Chromium knows), and the
+      // local network access checks would block its WebSocket to the namespace's loopback.
+      args: [...CHROMIUM_FLAGS.map((f) => (netns && f.startsWith('--disable-features=') ? `${f},LocalNetworkAccessChecks` : f)), ...extraArgs],
       viewport,
       ignoreHTTPSErrors,
       timeout: 30000,
@@ -275,16 +285,21 @@ export class Participant {
 
 // Start Chromium, open our page and join the room. Does not wait for the
 // join to finish: call waitJoined().
+// @netns: the participant's Chromium runs in that network namespace (launchChromium); its page
+// still comes from this process's server (playwright fetches it here and hands it over), and
+// @janus must be reachable from the namespace. @maxKbps: its video sends at most that.
 export async function launchParticipant({
   display, room = 1234, janus = 'ws://127.0.0.1:8188', pin = null, publish = true, logDir = null,
-  stamp = false, chromiumArgs = [],
+  stamp = false, chromiumArgs = [], netns = null, maxKbps = 0,
 } = {}) {
   if (!display) throw new Error('launchParticipant: display is required');
   const server = await serveStatic(path.join(HERE, 'participant'));
   let browser;
   try {
-    browser = await launchChromium({ name: display, logDir, extraArgs: chromiumArgs });
+    browser = await launchChromium({ name: display, logDir, extraArgs: chromiumArgs, netns });
+    if (netns) await browser.context.route(`${server.url}**`, async (route) => route.fulfill({ response: await route.fetch() }));
   } catch (e) {
+    if (browser) await browser.close();
     await server.close();
     throw e;
   }
@@ -292,6 +307,7 @@ export async function launchParticipant({
   if (pin !== null) q.set('pin', pin);
   if (!publish) q.set('publish', '0');
   if (stamp) q.set('stamp', '1');
+  if (maxKbps > 0) q.set('maxkbps', String(maxKbps));
   const url = `${server.url}index.html?${q}`;
   const p = new Participant({ display, room, browser, server, url });
   try {

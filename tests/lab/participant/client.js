@@ -8,6 +8,8 @@
 //   publish  "0" to join without publishing (default: publish camera+mic)
 //   stamp    "1": publish a 1280x720 canvas at 30 fps whose every frame carries the time it was
 //            drawn, in the code media/ar-stamp.c writes (docs/latency.md), instead of the camera
+//   maxkbps  the most our video may send (RTCRtpSender encodings' maxBitrate), as a room
+//            system's configured bitrate: Chromium as the room in the bandwidth lab
 //
 // One WebSocket (subprotocol janus-protocol), one session, one publisher handle,
 // one subscriber handle per remote feed. Full trickle both ways, iceServers: [].
@@ -32,6 +34,7 @@
   const PIN = params.get('pin');
   const STAMP = params.get('stamp') === '1';
   const PUBLISH = params.get('publish') !== '0';
+  const MAX_KBPS = Number(params.get('maxkbps') || 0);
   const KEEPALIVE_MS = 20000;
   const STATS_FAST_MS = 50;
   const STATS_SLOW_MS = 500;
@@ -342,6 +345,16 @@
     if (!r.jsep) throw new Error('Janus gave no answer to our publish offer: ' + JSON.stringify(r.data));
     await pubPc.setRemoteDescription(r.jsep);
     pub.flushEarly();
+    if (MAX_KBPS > 0) {
+      for (const sender of pubPc.getSenders()) {
+        if (!sender.track || sender.track.kind !== 'video') continue;
+        const p = sender.getParameters();
+        if (!p.encodings || !p.encodings.length) p.encodings = [{}];
+        p.encodings[0].maxBitrate = MAX_KBPS * 1000;
+        await sender.setParameters(p);
+        note('video capped at ' + MAX_KBPS + ' kbit/s');
+      }
+    }
     lab.publishing = true;
     const m = /a=rtpmap:\d+ (H264|VP8|VP9|AV1)\//.exec(r.jsep.sdp);
     lab.publishCodec = m ? m[1] : null;
@@ -533,6 +546,8 @@
           // Key frame requests that reached this sender (from Janus, on behalf of subscribers).
           pliCount: s.pliCount || 0, firCount: s.firCount || 0, keyFramesEncoded: s.keyFramesEncoded || 0,
           framesPerSecond: s.framesPerSecond || 0, bytesSent: s.bytesSent || 0,
+          // The encoder's target from the browser's own bandwidth estimate (Chromium).
+          targetBitrate: s.targetBitrate || 0, retransmittedBytesSent: s.retransmittedBytesSent || 0,
           qualityLimitationReason: s.qualityLimitationReason || null };
       }
     });
