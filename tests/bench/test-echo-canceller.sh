@@ -23,7 +23,31 @@ for t in espeak-ng sox gst-launch-1.0; do
   command -v "$t" >/dev/null || { echo "Bail out! $t is missing (./build.sh deps)"; exit 1; }
 done
 tmp=$(mktemp -d /tmp/ar-echo-test.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
+# The system suite's image build, which ./build.sh test runs in the background while the other
+# suites run (BUILD/system-test/prepare.pid, its own process group), is stopped while this test
+# runs and continued when it ends, however it ends. Its kernel work (writing a 1.6 GB root
+# filesystem: 45 % of both CPUs in the kernel, on this machine's PREEMPT_NONE kernel) stalls every
+# process for a while, real-time ones too; the lab's room then misses cycles, the speaker's alsasink
+# corrects its clock by 20 ms a time, and the echo moves against the microphone's timestamps:
+# 10 of 16 room runs beside it, none of 5 with it stopped (2026-12-06, docs/audio.md). Only a
+# process group whose leader runs test-qemu.py (the pid file may be stale, its number reused).
+prep=""
+if [ -r "$build/system-test/prepare.pid" ]; then
+  p=$(cat "$build/system-test/prepare.pid" 2>/dev/null)
+  if [[ "$p" =~ ^[0-9]+$ ]] && tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q 'test-qemu.py' &&
+    [ "$(ps -o pgid= -p "$p" 2>/dev/null | tr -d ' ')" = "$p" ]; then
+    prep=$p
+  fi
+fi
+cleanup() {
+  [ -z "$prep" ] || kill -CONT -- "-$prep" 2>/dev/null
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+if [ -n "$prep" ] && kill -STOP -- "-$prep" 2>/dev/null; then
+  echo "# the system suite's image build (process group $prep) stopped while the echo lab runs"
+fi
 "$echo_dir/make-speech.sh" "$tmp/speech" >"$tmp/speech.log" 2>&1 ||
   { echo "Bail out! make-speech.sh failed: $(tail -1 "$tmp/speech.log")"; exit 1; }
 for run in aec off; do
@@ -74,7 +98,8 @@ done
 # runs that ended settled), or the estimates lose it and the engine keeps its delay (ERLE 1.5 dB).
 # So the room's ERLE is judged only in a run whose echo stayed where the engine first measured it
 # (below); in another it is printed and the step says why it was not judged (a TAP SKIP, never a
-# pass). docs/audio.md; the lab's clock is the next thing to fix.
+# pass). docs/audio.md. Found 2026-12-06: in CI the moves came from the image build beside this
+# test (stopped now while it runs, above); the rule stays for what else may move a room's echo.
 delays=$(sed -n 's/.*the echo comes \([0-9-]*\) ms after.*/\1/p' "$tmp/room-aec/dut.log" | paste -sd' ')
 # The first delay the engine measured (later changes follow the devices: seen in CI, an echo
 # that moved from 73 to 33 ms mid-run on a loaded machine, followed, with ERLE 76 dB).
