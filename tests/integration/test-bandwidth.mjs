@@ -132,7 +132,6 @@ async function chromiumSample() {
 }
 const roomSample = () => (ROOM_KIND === 'chromium' ? chromiumSample() : anyroomdSample());
 
-
 before(async () => {
   meeting = await startNet3Meeting(TMP, OUT);
   alice = meeting.alice;
