@@ -29,7 +29,7 @@ tmp=$(mktemp -d /tmp/ar-echo-test.XXXXXX)
 # filesystem: 45 % of both CPUs in the kernel, on this machine's PREEMPT_NONE kernel) stalls every
 # process for a while, real-time ones too; the lab's room then misses cycles, the speaker's alsasink
 # corrects its clock by 20 ms a time, and the echo moves against the microphone's timestamps:
-# 10 of 16 room runs beside it, none of 5 with it stopped (2026-12-06, docs/audio.md). Only a
+# 8 of 15 room runs beside it moved, none of 5 with it stopped (2026-12-06, docs/audio.md). Only a
 # process group whose leader runs test-qemu.py (the pid file may be stale, its number reused).
 prep=""
 if [ -r "$build/system-test/prepare.pid" ]; then
