@@ -118,7 +118,8 @@ async function anyroomdSample() {
 }
 
 // Chromium as the room: its publisher's outbound video (the rate from bytesSent between two
-// samples; the target is libwebrtc's encoder target, `targetBitrate`).
+// samples; the target is libwebrtc's encoder target, `targetBitrate`; the state its publisher
+// connection's).
 let chromeLast = null;
 async function chromiumSample() {
   const st = await chromeRoom.publisherStats().catch(() => null);
@@ -127,7 +128,7 @@ async function chromiumSample() {
   const now = Date.now();
   const sentKbps = chromeLast && now > chromeLast.at ? ((v.bytesSent - chromeLast.bytes) * 8) / (now - chromeLast.at) : 0;
   chromeLast = { at: now, bytes: v.bytesSent };
-  return { state: 'connected', sentKbps, targetKbps: v.targetBitrate ? Math.round(v.targetBitrate / 1000) : null,
+  return { state: st.connectionState, sentKbps, targetKbps: v.targetBitrate ? Math.round(v.targetBitrate / 1000) : null,
     limit: v.qualityLimitationReason, lost: null, rttMs: null, width: v.frameWidth ?? 0, height: v.frameHeight ?? 0, fps: v.framesPerSecond };
 }
 const roomSample = () => (ROOM_KIND === 'chromium' ? chromiumSample() : anyroomdSample());

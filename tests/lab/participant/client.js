@@ -537,7 +537,7 @@
 
   window.labPublisherStats = async function () {
     if (!pubPc) return null;
-    const out = {};
+    const out = { connectionState: pubPc.connectionState };
     const report = await pubPc.getStats();
     report.forEach((s) => {
       if (s.type === 'outbound-rtp') {
