@@ -645,6 +645,13 @@ ar_peer_build_send(ArPeer *peer, ArMediaEngine *engine, GError **error)
   if (!ar_peer_link_to_webrtc(peer, venc, "video", vcaps, &peer->video_send_pad, error))
     return FALSE;
 
+  /* The encoder's frames, before the parser and the payloader: those the far
+   * end cannot decode while its key frame waits are not sent. */
+  g_autoptr(GstElement) enc = gst_bin_get_by_name(GST_BIN(venc), "enc");
+  if (enc != NULL) {
+    g_autoptr(GstPad) enc_src = gst_element_get_static_pad(enc, "src");
+    ar_peer_rate_watch_frames(peer, enc_src);
+  }
   /* One buffer per encoded frame enters the payloader. */
   pay_in = gst_bin_get_by_name(GST_BIN(venc), "pay");
   if (pay_in != NULL) {

@@ -67,6 +67,7 @@ struct _ArPeer {
    * link that narrowed drains (ar-peer-rate.c): atomic. */
   gint key_hold;
   guint key_held;            /* requests held since the last release */
+  ArKeyWait key_wait;        /* the delta frames not sent meanwhile */
   gulong key_probe;          /* on video_send_pad, 0: none */
   guint remb_seen;           /* main context: remb_count at the last tick */
   GstElement *speaker_input; /* RECV: the room's speaker (in audio_out) */
@@ -174,6 +175,9 @@ void ar_peer_rate_fill_stats(ArPeer *peer, GArray *tracks);
 /* Any thread: webrtcbin made its retransmission sender; what it sends over
  * the budget is dropped. */
 void ar_peer_rate_watch_rtx(ArPeer *peer, GstElement *rtxsend);
+/* The encoder's output (@encoded, its src pad): the delta frames made while
+ * a key frame request waits are not sent (ArKeyWait). */
+void ar_peer_rate_watch_frames(ArPeer *peer, GstPad *encoded);
 
 /* How long our sent packets are kept for retransmission: a request later than
  * that comes after its frame's playout (browsers' jitter buffers hold well

@@ -103,7 +103,49 @@ ar_peer_on_key_request(GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
       !g_atomic_int_get(&peer->key_hold))
     return GST_PAD_PROBE_OK;
   g_atomic_int_inc(&peer->key_held);
+  ar_key_wait_arm(&peer->key_wait);
   return GST_PAD_PROBE_DROP;
+}
+
+static void ar_peer_rate_keys(ArPeer *peer, gint64 now);
+
+/* The peer's context: a frame was not sent; the key frame goes once the queue
+ * has room for it (ar_rate_on_key_wait). */
+static void
+ar_peer_key_wait_in_context(ArPeer *peer, gpointer data)
+{
+  gint64 now = g_get_monotonic_time();
+
+  (void)data;
+  if (peer->rate == NULL || peer->rate_timer == NULL) /* not connected (any more) */
+    return;
+  ar_rate_on_key_wait(peer->rate, now);
+  GST_DEBUG("peer %s: a frame not sent while a key frame waits (key frames %s)", peer->label,
+            ar_rate_key_frame_ok(peer->rate, now) ? "go" : "wait");
+  ar_peer_rate_keys(peer, now);
+}
+
+/* The encoder's streaming thread: one encoded frame. */
+static GstPadProbeReturn
+ar_peer_on_encoded(GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  ArPeer *peer = user_data;
+  GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER(info);
+
+  (void)pad;
+  if (buffer == NULL ||
+      ar_key_wait_pass(&peer->key_wait, g_get_monotonic_time(),
+                       GST_BUFFER_FLAG_IS_SET(buffer, GST_BUFFER_FLAG_DELTA_UNIT)))
+    return GST_PAD_PROBE_OK;
+  ar_peer_post(peer, ar_peer_key_wait_in_context, NULL, NULL);
+  return GST_PAD_PROBE_DROP;
+}
+
+void
+ar_peer_rate_watch_frames(ArPeer *peer, GstPad *encoded)
+{
+  if (encoded != NULL)
+    gst_pad_add_probe(encoded, GST_PAD_PROBE_TYPE_BUFFER, ar_peer_on_encoded, peer, NULL);
 }
 
 /* The peer's context, after the controller decided: the hold follows it, and
@@ -295,8 +337,10 @@ ar_peer_rtx_fits(ArPeer *peer, gsize bytes)
   return TRUE;
 }
 
-/* Whether @buffer is a retransmission (none of our media SSRCs) over the
- * budget. */
+/* Whether @buffer is a retransmission (none of our media SSRCs) not to send:
+ * over the budget, or while a key frame waits (it repairs a frame before the
+ * key frame, which the far end no longer needs, and it would wait in the
+ * queue the key frame waits behind). */
 static gboolean
 ar_peer_rtx_over(ArPeer *peer, GstBuffer *buffer)
 {
@@ -309,6 +353,8 @@ ar_peer_rtx_over(ArPeer *peer, GstBuffer *buffer)
   gst_rtp_buffer_unmap(&rtp);
   if (ssrc == peer->video_ssrc || ssrc == peer->audio_ssrc)
     return FALSE;
+  if (ar_key_wait_active(&peer->key_wait))
+    return TRUE;
   return !ar_peer_rtx_fits(peer, gst_buffer_get_size(buffer));
 }
 
@@ -491,6 +537,12 @@ ar_peer_rate_tick(gpointer data)
     }
   }
   ar_peer_rate_keys(peer, now); /* the hold ends at the latest with its time */
+  guint unsent = ar_key_wait_take_dropped(&peer->key_wait);
+  if (unsent > 0)
+    g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "AR_MEDIA", "bandwidth", "MESSAGE",
+                     "peer %s: %u frames the far end could not decode not sent while its key "
+                     "frame waited",
+                     peer->label, unsent);
   tracks = ar_peer_stats_snapshot(peer->stats);
   video = ar_peer_rate_video(tracks);
   if (video != NULL && video->rtt_ms > 0)
@@ -528,6 +580,7 @@ ar_peer_rate_disarm(ArPeer *peer)
     peer->key_probe = 0;
   }
   g_atomic_int_set(&peer->key_hold, 0);
+  ar_key_wait_reset(&peer->key_wait);
   if (peer->rate_timer != NULL) {
     g_source_destroy(peer->rate_timer);
     g_clear_pointer(&peer->rate_timer, g_source_unref);

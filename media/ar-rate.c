@@ -109,6 +109,11 @@
 #define AR_RATE_KEY_EVERY_US (4 * G_TIME_SPAN_SECOND)
 /* ...or until the delay the queue added is back under this (ms). */
 #define AR_RATE_KEY_DRAINED_MS 10.0
+/* ...or, once we stopped sending frames, the time the link takes to pass a
+ * key frame: this many seconds of the target (twice x264enc's 200 ms rate
+ * buffer) at the ceiling's rate, at least AR_RATE_KEY_ROOM_MIN_US. */
+#define AR_RATE_KEY_ROOM_S 0.4
+#define AR_RATE_KEY_ROOM_MIN_US (100 * G_TIME_SPAN_MILLISECOND)
 /* Loss is judged over this many packets (or this long, with at least
  * AR_RATE_TWCC_LOSS_MIN_PACKETS): a window of 30 packets says "over 10 %" for
  * 4 lost, which random loss of 5 % gives one window in sixteen; 200 packets
@@ -139,6 +144,7 @@ struct _ArRate {
   gint64 key_hold_until_us;            /* key frames wait until then (a queue draining) */
   gint64 key_hold_from_us;             /* since then (0: never) */
   double key_queue_ms;                 /* the queue's delay since, as the windows tell it */
+  gint64 key_room_us;                  /* ...or until then (0: we send frames) */
   double twcc_acc_sent, twcc_acc_lost; /* packets of the windows since twcc_acc_since_us */
   gint64 twcc_acc_since_us;
   gint64 twcc_drain_until_us; /* loss until then is a queue's, answered: not counted */
@@ -503,6 +509,7 @@ ar_rate_on_twcc(ArRate *r, gint64 now_us, const ArRateTwcc *w)
         (r->key_hold_from_us == 0 || now_us - r->key_hold_from_us >= AR_RATE_KEY_EVERY_US)) {
       r->key_hold_from_us = now_us;
       r->key_hold_until_us = now_us + AR_RATE_KEY_HOLD_US;
+      r->key_room_us = 0;
       r->key_queue_ms = MAX(r->twcc_queue_ms, AR_RATE_KEY_DRAINED_MS * 2);
     }
     if (by_loss || decreased) {
@@ -547,6 +554,7 @@ ar_rate_on_twcc(ArRate *r, gint64 now_us, const ArRateTwcc *w)
     if (none_lost && (r->key_queue_ms < AR_RATE_KEY_DRAINED_MS || draining || under)) {
       r->key_hold_until_us = 0;
       r->key_hold_from_us = 0;
+      r->key_room_us = 0;
     }
   }
   return ar_rate_settle(r, now_us, old_target, old_level);
@@ -555,7 +563,66 @@ ar_rate_on_twcc(ArRate *r, gint64 now_us, const ArRateTwcc *w)
 gboolean
 ar_rate_key_frame_ok(const ArRate *rate, gint64 now_us)
 {
-  return now_us >= rate->key_hold_until_us;
+  return now_us >= rate->key_hold_until_us ||
+         (rate->key_room_us != 0 && now_us >= rate->key_room_us);
+}
+
+void
+ar_rate_on_key_wait(ArRate *r, gint64 now_us)
+{
+  if (now_us >= r->key_hold_until_us || r->key_room_us != 0)
+    return;
+  double link = r->ceiling_kbps > 0 ? r->ceiling_kbps : r->target_kbps;
+  double us = AR_RATE_KEY_ROOM_S * r->target_kbps / MAX(link, 1.0) * G_TIME_SPAN_SECOND;
+
+  r->key_room_us =
+      now_us + CLAMP((gint64)MIN(us, 1e12), AR_RATE_KEY_ROOM_MIN_US, AR_RATE_KEY_HOLD_US);
+}
+
+void
+ar_key_wait_arm(ArKeyWait *wait)
+{
+  g_atomic_int_set(&wait->waiting, 1);
+}
+
+gboolean
+ar_key_wait_pass(ArKeyWait *wait, gint64 now_us, gboolean delta)
+{
+  if (!g_atomic_int_get(&wait->waiting)) {
+    wait->since_us = 0;
+    return TRUE;
+  }
+  if (wait->since_us == 0)
+    wait->since_us = now_us;
+  if (delta && now_us - wait->since_us < AR_KEY_WAIT_MAX_US) {
+    g_atomic_int_inc(&wait->dropped);
+    return FALSE;
+  }
+  /* A request armed after this frame left the encoder is answered by the
+   * next key frame, not this one: a race of a frame at most, which costs
+   * only that the frames after it go. */
+  g_atomic_int_set(&wait->waiting, 0);
+  wait->since_us = 0;
+  return TRUE;
+}
+
+gboolean
+ar_key_wait_active(ArKeyWait *wait)
+{
+  return g_atomic_int_get(&wait->waiting) != 0;
+}
+
+guint
+ar_key_wait_take_dropped(ArKeyWait *wait)
+{
+  return (guint)g_atomic_int_and(&wait->dropped, 0u);
+}
+
+void
+ar_key_wait_reset(ArKeyWait *wait)
+{
+  g_atomic_int_set(&wait->waiting, 0);
+  g_atomic_int_set(&wait->dropped, 0);
 }
 
 guint

@@ -96,8 +96,48 @@ gboolean ar_rate_on_report(ArRate *rate, gint64 now_us, double loss, double rtt_
 gboolean ar_rate_on_twcc(ArRate *rate, gint64 now_us, const ArRateTwcc *window);
 
 /* Whether a key frame may go now: FALSE from an overuse until a window shows
- * the queue drained (2 s at most), as one sent into a full queue is lost. */
+ * the queue drained (2 s at most), as one sent into a full queue is lost; or
+ * until the queue had time to make room for it once we stopped feeding it
+ * (ar_rate_on_key_wait). */
 gboolean ar_rate_key_frame_ok(const ArRate *rate, gint64 now_us);
+/* A key frame request waits, and from @now_us on the encoder's frames are
+ * not sent (ArKeyWait): nothing of ours enters the queue, which drains at the
+ * link's rate, so a key frame finds room once the link passed its size. A
+ * key frame that then waits behind the queue's packets arrives as soon as if
+ * it were sent after them: the windows that would tell the queue drained
+ * come only for packets we send, and we send none. The key frame's size is
+ * taken as twice the encoder's rate buffer (200 ms of the target), the
+ * link's rate as the ceiling: 0.4 s x target / ceiling, 100 ms at least. */
+void ar_rate_on_key_wait(ArRate *rate, gint64 now_us);
+
+/* Frames the far end cannot use: while a key frame request waits for the
+ * queue (ar_rate_key_frame_ok() said no), every delta frame the encoder makes
+ * until its next key frame depends on the picture the far end lost and asked
+ * again for; sent, it only lengthens the queue the key frame then waits
+ * behind. Those frames are not sent, for AR_KEY_WAIT_MAX_US at most (an
+ * encoder that never answers the request does not stop the video). The
+ * request's thread arms it, the frames' thread asks per frame. */
+typedef struct {
+  gint waiting;    /* atomic: a request held, no key frame out since */
+  guint dropped;   /* atomic: frames not sent, until taken */
+  gint64 since_us; /* the frames' thread: the first frame that found it armed */
+} ArKeyWait;
+
+#define AR_KEY_WAIT_MAX_US (3 * G_TIME_SPAN_SECOND)
+
+/* Any thread: a key frame request was held. */
+void ar_key_wait_arm(ArKeyWait *wait);
+/* The frames' thread: whether this encoded frame goes (@delta: it depends on
+ * earlier frames). A key frame ends the wait, and so does its time running
+ * out. */
+gboolean ar_key_wait_pass(ArKeyWait *wait, gint64 now_us, gboolean delta);
+/* Any thread: whether frames are not sent now (retransmissions of the
+ * frames before the key frame are of no use either). */
+gboolean ar_key_wait_active(ArKeyWait *wait);
+/* Any thread: the frames not sent since the last call. */
+guint ar_key_wait_take_dropped(ArKeyWait *wait);
+/* Any thread, no frame flowing (the call ends): no wait. */
+void ar_key_wait_reset(ArKeyWait *wait);
 
 guint ar_rate_get_target_kbps(const ArRate *rate);
 ArRateLevel ar_rate_get_level(const ArRate *rate);

@@ -44,6 +44,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
       ar_rate_on_report(rate, now, (data[i + 2] & 1) ? -1.0 : (loss % 1200) / 1000.0,
                         (data[i + 3] & 1) ? -1.0 : rtt % 100000, kbps % 100000);
     }
+    /* The frames stopped for a key frame: it goes within the longest wait. */
+    if (data[i + 1] & 4) {
+      ar_rate_on_key_wait(rate, now);
+      if (!ar_rate_key_frame_ok(rate, now + 2 * G_TIME_SPAN_SECOND))
+        abort();
+    }
     /* Property: the target stays within its bounds. */
     guint t = ar_rate_get_target_kbps(rate);
     if (t < 100 || t > 1500)

@@ -687,6 +687,61 @@ test_twcc_key_frame_drained(void)
   g_assert_true(ar_rate_key_frame_ok(q, now));
 }
 
+/* Once the frames stopped (a key frame request waits and the encoder's frames
+ * are not sent), the key frame goes when the link had time to pass one: no
+ * window comes to tell the queue drained, since we send nothing for one. The
+ * windows of the drop to 300 kbit/s of a lab run (2026-12-07) in which the
+ * frames stopped and the key frame waited the whole 2 s for a window. */
+static void
+test_twcc_key_frame_room(void)
+{
+  g_autoptr(ArRate) r = ar_rate_new(100, MAX_KBPS);
+  gint64 now = 1000 * G_TIME_SPAN_SECOND;
+  static const ArRateTwcc drop[] = {
+      {540, 551, 0, -0.01, 18, 0.8},    {571, 421, 0, 1.76, 9, 0.8},
+      {681, 374, 0, 5.60, 6, 1.1},      {751, 280, 0.2, 12.18, 17, 1.1},
+      {596, 199, 0.455, 2.36, 21, 239}, {500, 216, 0.385, 0.18, 14, 254},
+      {64, 75, 0.125, -27.01, 7, 139},
+  };
+
+  /* Not holding: nothing to wait for, and stopping frames changes nothing. */
+  ar_rate_on_key_wait(r, now);
+  g_assert_true(ar_rate_key_frame_ok(r, now));
+  twcc_feed(r, &now, drop, 5);
+  g_assert_false(ar_rate_key_frame_ok(r, now));
+  double target = ar_rate_get_target_kbps(r), ceiling = ar_rate_get_ceiling_kbps(r);
+  gint64 room =
+      MAX((gint64)(0.4 * target / ceiling * G_TIME_SPAN_SECOND), 100 * G_TIME_SPAN_MILLISECOND);
+  g_test_message("target %.0f, ceiling %.0f kbit/s: room in %" G_GINT64_FORMAT " ms", target,
+                 ceiling, room / 1000);
+  g_assert_cmpint(room, <, G_TIME_SPAN_SECOND);
+  gint64 stop = now + 20 * G_TIME_SPAN_MILLISECOND;
+  ar_rate_on_key_wait(r, stop);
+  /* Each frame not sent says so again: the time counts from the first. */
+  ar_rate_on_key_wait(r, stop + 33 * G_TIME_SPAN_MILLISECOND);
+  /* (The target's fraction of a kbit/s, which the getter leaves out: 5 ms.) */
+  g_assert_false(ar_rate_key_frame_ok(r, stop + room - 5 * G_TIME_SPAN_MILLISECOND));
+  /* The windows of packets sent before say nothing new. */
+  now += 200 * G_TIME_SPAN_MILLISECOND;
+  ar_rate_on_twcc(r, now, &drop[5]);
+  g_assert_true(now >= stop + room - 5 * G_TIME_SPAN_MILLISECOND || !ar_rate_key_frame_ok(r, now));
+  g_assert_true(ar_rate_key_frame_ok(r, stop + room + 5 * G_TIME_SPAN_MILLISECOND));
+
+  /* The next overuse holds key frames again, with frames flowing. */
+  now += 5 * G_TIME_SPAN_SECOND;
+  const ArRateTwcc clean = {.sent_kbps = 280, .recv_kbps = 280, .packets_sent = 12};
+  for (int i = 0; i < 15; i++) {
+    now += 200 * G_TIME_SPAN_MILLISECOND;
+    ar_rate_on_twcc(r, now, &clean);
+  }
+  const ArRateTwcc overflow = {
+      .sent_kbps = 400, .recv_kbps = 150, .loss = 0.3, .delay_growth_ms = 10, .packets_sent = 15};
+  now += 200 * G_TIME_SPAN_MILLISECOND;
+  ar_rate_on_twcc(r, now, &overflow);
+  g_assert_false(ar_rate_key_frame_ok(r, now));
+  g_assert_false(ar_rate_key_frame_ok(r, now + room));
+}
+
 /* The same loaded host through the receiver reports: two round trips of 353 ms
  * in a row (the far end's reports held up, no cap) while the transport-wide
  * windows show no queue. That is no reason to come down; a round trip that
@@ -838,4 +893,5 @@ rate_twcc_tests_add(void)
   g_test_add_func("/media/rate/twcc-key-frame-next-episode", test_twcc_key_frame_next_episode);
   g_test_add_func("/media/rate/twcc-rtt-spike", test_twcc_rtt_spike);
   g_test_add_func("/media/rate/twcc-key-frame-drained", test_twcc_key_frame_drained);
+  g_test_add_func("/media/rate/twcc-key-frame-room", test_twcc_key_frame_room);
 }

@@ -260,6 +260,47 @@ test_rtx_history(void)
   g_assert_cmpuint(ar_peer_rtx_history_ms(1e300), ==, 3000);
 }
 
+/* While a key frame request waits, delta frames do not go; the key frame
+ * does, and ends the wait; so does its time running out, for an encoder
+ * that never answers. Nothing is held back without a request. */
+static void
+test_key_wait(void)
+{
+  ArKeyWait wait = {0};
+  gint64 t = 1000 * G_TIME_SPAN_SECOND;
+
+  g_assert_true(ar_key_wait_pass(&wait, t, TRUE));
+  g_assert_true(ar_key_wait_pass(&wait, t, FALSE));
+  g_assert_cmpuint(ar_key_wait_take_dropped(&wait), ==, 0);
+
+  ar_key_wait_arm(&wait);
+  for (int i = 0; i < 10; i++)
+    g_assert_false(ar_key_wait_pass(&wait, t + i * 33 * G_TIME_SPAN_MILLISECOND, TRUE));
+  g_assert_cmpuint(ar_key_wait_take_dropped(&wait), ==, 10);
+  g_assert_cmpuint(ar_key_wait_take_dropped(&wait), ==, 0);
+  g_assert_true(ar_key_wait_pass(&wait, t + G_TIME_SPAN_SECOND, FALSE));
+  g_assert_true(ar_key_wait_pass(&wait, t + G_TIME_SPAN_SECOND + 33000, TRUE));
+
+  /* A second request, much later: its own time, counted from its first
+   * frame, not the first wait's. */
+  t += 60 * G_TIME_SPAN_SECOND;
+  ar_key_wait_arm(&wait);
+  ar_key_wait_arm(&wait);
+  g_assert_false(ar_key_wait_pass(&wait, t, TRUE));
+  g_assert_false(ar_key_wait_pass(&wait, t + AR_KEY_WAIT_MAX_US - 1, TRUE));
+  /* No key frame came: the deltas go again, and keep going. */
+  g_assert_true(ar_key_wait_pass(&wait, t + AR_KEY_WAIT_MAX_US, TRUE));
+  g_assert_true(ar_key_wait_pass(&wait, t + AR_KEY_WAIT_MAX_US + 33000, TRUE));
+  g_assert_cmpuint(ar_key_wait_take_dropped(&wait), ==, 2);
+
+  /* The call ends mid-wait: nothing waits into the next. */
+  ar_key_wait_arm(&wait);
+  g_assert_false(ar_key_wait_pass(&wait, t + 10 * G_TIME_SPAN_SECOND, TRUE));
+  ar_key_wait_reset(&wait);
+  g_assert_cmpuint(ar_key_wait_take_dropped(&wait), ==, 0);
+  g_assert_true(ar_key_wait_pass(&wait, t + 11 * G_TIME_SPAN_SECOND, TRUE));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -272,6 +313,7 @@ main(int argc, char **argv)
   g_test_add_func("/media/rate/busy-host", test_busy_host);
   g_test_add_func("/media/rate/hostile-reports", test_hostile_reports);
   g_test_add_func("/media/rate/remb-parse", test_remb_parse);
+  g_test_add_func("/media/rate/key-wait", test_key_wait);
   rate_twcc_tests_add();
   return g_test_run();
 }
