@@ -61,6 +61,8 @@ struct _ArPeer {
   gint rtx_dropped;
   gint rtx_dropped_seen; /* main context */
   gint64 rtx_key_us;     /* main context: the last key frame asked for instead */
+  gint rtx_key_seen;     /* main context: rtx_dropped then */
+  gint rtx_posted;       /* atomic: a drop posted to the context, not yet run */
   GstElement *rtx_send;  /* webrtcbin's retransmission sender (under lock), or NULL */
   guint rtx_history_ms;  /* main context: the history it was last given */
   /* SEND: key frame requests (the far end's, ours) wait while the queue of a
