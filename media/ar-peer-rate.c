@@ -264,12 +264,18 @@ ar_peer_on_twcc_packets(GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
     peer->twcc_untimed = untimed;
   }
   g_mutex_unlock(&peer->lock);
-  if (untimed == 25)
+  if (untimed == 25) {
+    /* The session numbers our packets only with the extension id its caps
+     * gave it: what it has, for the next time this is seen (2026-12-07, one
+     * lab call in about 50, no cause found yet). */
+    g_autoptr(GstCaps) caps = gst_pad_get_current_caps(pad);
+    g_autofree char *said = caps != NULL ? gst_caps_to_string(caps) : g_strdup("none");
     g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "AR_MEDIA", "bandwidth", "MESSAGE",
                      "peer %s: transport-wide feedback comes, but 25 in a row made no window "
                      "(the last: %u packets, %u with send times): the receiver reports decide "
-                     "the bitrate alone",
-                     peer->label, reported, timed);
+                     "the bitrate alone (the RTP session's send caps: %.600s)",
+                     peer->label, reported, timed, said);
+  }
   GST_LOG("peer %s: transport-wide feedback: %u packets, %u with send times", peer->label, reported,
           timed);
   if (made)
