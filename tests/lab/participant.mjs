@@ -69,6 +69,12 @@ for (const [sig, n] of [['SIGINT', 2], ['SIGTERM', 15], ['SIGHUP', 1]]) {
   });
 }
 
+// A Chromium someone else started with --remote-debugging-port, driven over its DevTools
+// WebSocket (WS, printed as "DevTools listening on ws://..."): playwright's Browser.
+export function connectChromium(ws, { timeoutMs = 30000 } = {}) {
+  return chromium.connectOverCDP(ws, { timeout: timeoutMs });
+}
+
 // Poll fn() until it returns a truthy value; throw `what` after timeoutMs.
 export async function waitFor(what, fn, { timeoutMs = 30000, intervalMs = 100 } = {}) {
   const deadline = Date.now() + timeoutMs;
