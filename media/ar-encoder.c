@@ -5,6 +5,7 @@
 #include "ar-media-priv.h"
 
 #include <gst/rtp/rtp.h>
+#include <string.h>
 
 /* Hardware first, then software. The order is the default preference. */
 static const ArEncoderInfo ar_encoders[] = {
@@ -157,6 +158,76 @@ ar_encoder_add_extensions(GstElement *pay, GError **error)
   g_signal_emit_by_name(pay, "add-extension", ext);
   gst_object_unref(ext);
   return TRUE;
+}
+
+/* An "extmap-N" value: the URI, or <direction, URI, attributes>. */
+static const char *
+ar_extmap_uri(const GValue *value)
+{
+  if (G_VALUE_HOLDS_STRING(value))
+    return g_value_get_string(value);
+  if (GST_VALUE_HOLDS_ARRAY(value) && gst_value_array_get_size(value) >= 2) {
+    const GValue *uri = gst_value_array_get_value(value, 1);
+    if (G_VALUE_HOLDS_STRING(uri))
+      return g_value_get_string(uri);
+  }
+  return NULL;
+}
+
+/* The id of field I of S if it is an "extmap-N" naming the transport-wide
+ * sequence number, or 0. */
+static guint
+ar_twcc_field_id(const GstStructure *s, int i)
+{
+  const char *name = gst_structure_nth_field_name(s, i);
+  guint64 id;
+  char *end = NULL;
+
+  if (!g_str_has_prefix(name, "extmap-") ||
+      g_strcmp0(ar_extmap_uri(gst_structure_get_value(s, name)), AR_MEDIA_TWCC_URI) != 0)
+    return 0;
+  id = g_ascii_strtoull(name + strlen("extmap-"), &end, 10);
+  /* RFC 8285: 1-14 in one-byte headers, up to 255 in two-byte ones. */
+  return end != NULL && *end == '\0' && id >= 1 && id <= 255 ? (guint)id : 0;
+}
+
+guint
+ar_rtp_caps_twcc_id(const GstCaps *caps)
+{
+  const GstStructure *s;
+
+  if (caps == NULL || gst_caps_get_size(caps) == 0)
+    return 0;
+  s = gst_caps_get_structure(caps, 0);
+  for (int i = 0; i < gst_structure_n_fields(s); i++) {
+    guint id = ar_twcc_field_id(s, i);
+    if (id != 0)
+      return id;
+  }
+  return 0;
+}
+
+gboolean
+ar_rtp_buffer_twcc_seqnum(GstBuffer *buffer, guint id, guint16 *seqnum, guint *payload_size)
+{
+  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+  gpointer data = NULL;
+  guint size = 0;
+  gboolean found = FALSE;
+
+  if (id == 0 || id > 255 || !gst_rtp_buffer_map(buffer, GST_MAP_READ, &rtp))
+    return FALSE;
+  if (id <= 14)
+    found = gst_rtp_buffer_get_extension_onebyte_header(&rtp, (guint8)id, 0, &data, &size);
+  if (!found)
+    found = gst_rtp_buffer_get_extension_twobytes_header(&rtp, NULL, (guint8)id, 0, &data, &size);
+  found = found && size == 2;
+  if (found) {
+    *seqnum = GST_READ_UINT16_BE(data);
+    *payload_size = gst_rtp_buffer_get_payload_len(&rtp);
+  }
+  gst_rtp_buffer_unmap(&rtp);
+  return found;
 }
 
 /* Sets a property only if the element has it (hardware encoders differ

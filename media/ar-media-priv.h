@@ -64,6 +64,13 @@ void ar_encoder_set_bitrate(GstElement *bin, const ArEncoderInfo *info, guint bi
 void ar_encoder_set_picture(GstElement *bin, guint width, guint height, guint framerate);
 /* The RTP caps we offer for @codec (payload type @pt). */
 GstCaps *ar_encoder_rtp_caps(ArVideoCodec codec, guint pt);
+/* The id of the transport-wide sequence number extension in CAPS (an
+ * "extmap-N" field naming its URI), or 0. */
+guint ar_rtp_caps_twcc_id(const GstCaps *caps);
+/* The transport-wide sequence number that extension @id carries in @buffer
+ * (an RTP packet), and the packet's payload size: FALSE if it has none. */
+gboolean ar_rtp_buffer_twcc_seqnum(GstBuffer *buffer, guint id, guint16 *seqnum,
+                                   guint *payload_size);
 
 /* ---- decoder preference (ar-decoder.c) ---- */
 

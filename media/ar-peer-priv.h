@@ -51,6 +51,14 @@ struct _ArPeer {
    * in a row that gave none; under lock (the RTCP thread's). */
   ArTwccWindows *twcc;
   guint twcc_untimed;
+  /* SEND: our own send times (ar-twcc.h), once feedback came about packets
+   * the session kept none of: the log and its extension id under lock (the
+   * packets' thread adds, the RTCP thread reads), the probe on the session's
+   * send_rtp_src (the peer's context). */
+  ArTwccSendLog *twcc_log;
+  guint twcc_log_id;
+  GstPad *twcc_log_pad;
+  gulong twcc_log_probe;
   guint video_ssrc; /* SEND: our video's and audio's SSRCs (set before it runs) */
   guint audio_ssrc;
   /* SEND: the retransmission budget (ar-peer-rate.c): the bucket belongs to

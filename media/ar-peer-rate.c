@@ -220,6 +220,94 @@ ar_peer_twcc_packet(const GValue *v, ArTwccPacket *p)
   return TRUE;
 }
 
+/* A streaming thread: one of our packets leaves the RTP session; its
+ * transport-wide number and the time go in our log. */
+static gboolean
+ar_peer_log_sent(ArPeer *peer, GstBuffer *buffer, guint64 now_ns)
+{
+  guint16 seqnum;
+  guint size;
+
+  if (!ar_rtp_buffer_twcc_seqnum(buffer, peer->twcc_log_id, &seqnum, &size))
+    return TRUE;
+  ar_twcc_send_log_add(peer->twcc_log, seqnum, now_ns, size);
+  return TRUE;
+}
+
+static gboolean
+ar_peer_log_sent_in_list(GstBuffer **buffer, guint idx, gpointer data)
+{
+  gpointer *args = data;
+  (void)idx;
+  return ar_peer_log_sent(args[0], *buffer, *(guint64 *)args[1]);
+}
+
+static GstPadProbeReturn
+ar_peer_on_sent(GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  ArPeer *peer = user_data;
+  guint64 now_ns = (guint64)g_get_monotonic_time() * 1000;
+
+  (void)pad;
+  g_mutex_lock(&peer->lock);
+  if (peer->twcc_log != NULL) {
+    if (GST_PAD_PROBE_INFO_TYPE(info) & GST_PAD_PROBE_TYPE_BUFFER_LIST) {
+      gpointer args[2] = {peer, &now_ns};
+      gst_buffer_list_foreach(GST_PAD_PROBE_INFO_BUFFER_LIST(info), ar_peer_log_sent_in_list, args);
+    } else {
+      ar_peer_log_sent(peer, GST_PAD_PROBE_INFO_BUFFER(info), now_ns);
+    }
+  }
+  g_mutex_unlock(&peer->lock);
+  return GST_PAD_PROBE_OK;
+}
+
+/* The peer's context: feedback comes about packets the RTP session kept no
+ * send time of. GStreamer's rtpfunnel can lose the caps that name our
+ * extension to the session (a race between our two streams' first caps,
+ * tests/unit/media/test-hdrext.c); the packets still carry our payloader's
+ * numbers (the funnel keeps those of a single stream), so we note when each
+ * leaves. Telling the session the id late would not do: it would number the
+ * packets anew, and at that jump Janus reported thousands of packets lost,
+ * then no feedback at all for the rest of the call (measured in the lab with
+ * the session's id changed under a running call). */
+static void
+ar_peer_twcc_log_in_context(ArPeer *peer, gpointer data)
+{
+  g_autoptr(GstCaps) video = NULL;
+  g_autoptr(GstElement) rtpbin = NULL;
+  GstElement *session = NULL;
+  guint id;
+
+  (void)data;
+  if (peer->twcc_log_pad != NULL || peer->video_send_pad == NULL || peer->rtp_session == NULL)
+    return;
+  video = gst_pad_get_current_caps(peer->video_send_pad);
+  id = ar_rtp_caps_twcc_id(video);
+  rtpbin = gst_bin_get_by_name(GST_BIN(peer->webrtc), "rtpbin");
+  if (id == 0 || rtpbin == NULL)
+    return;
+  g_signal_emit_by_name(rtpbin, "get-session", 0u, &session);
+  if (session == NULL)
+    return;
+  peer->twcc_log_pad = gst_element_get_static_pad(session, "send_rtp_src");
+  g_object_unref(session);
+  if (peer->twcc_log_pad == NULL)
+    return;
+  g_mutex_lock(&peer->lock);
+  peer->twcc_log = ar_twcc_send_log_new();
+  peer->twcc_log_id = id;
+  g_mutex_unlock(&peer->lock);
+  peer->twcc_log_probe = gst_pad_add_probe(
+      peer->twcc_log_pad, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+      ar_peer_on_sent, peer, NULL);
+  g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "AR_MEDIA", "bandwidth", "MESSAGE",
+                   "peer %s: the RTP session keeps no send times of our video (its caps never "
+                   "named the transport-wide extension: GStreamer's rtpfunnel lost that update): "
+                   "they are taken as the packets leave",
+                   peer->label);
+}
+
 /* An RTCP thread: the packets of one transport-wide feedback as the RTP
  * session matched them with what it sent (its "RTPTWCCPackets" event, sent
  * upstream): a window for the controller (ar-twcc.h). GStreamer's own
@@ -236,7 +324,6 @@ ar_peer_on_twcc_packets(GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   ArRateTwcc window;
   gboolean made = FALSE;
 
-  (void)pad;
   if (s == NULL || !gst_structure_has_name(s, "RTPTWCCPackets"))
     return GST_PAD_PROBE_OK;
   /* GStreamer 1.22 gives the packets as a GValueArray (not a GstValueArray,
@@ -254,6 +341,11 @@ ar_peer_on_twcc_packets(GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
       taken++;
   G_GNUC_END_IGNORE_DEPRECATIONS
   g_mutex_lock(&peer->lock);
+  /* Our own send times, when the session keeps none: for every packet, so
+   * that all of them are on one clock. */
+  if (peer->twcc_log != NULL)
+    for (guint i = 0; i < taken; i++)
+      ar_twcc_send_log_fill(peer->twcc_log, &packets[i]);
   if (peer->twcc != NULL) {
     made = ar_twcc_windows_add(peer->twcc, packets, taken, &window);
     ar_twcc_windows_get_last(peer->twcc, &reported, &timed);
@@ -264,10 +356,13 @@ ar_peer_on_twcc_packets(GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
     peer->twcc_untimed = untimed;
   }
   g_mutex_unlock(&peer->lock);
+  /* Three in a row with no send time at all: the session lacks the id. */
+  if (untimed == 3 && timed == 0)
+    ar_peer_post(peer, ar_peer_twcc_log_in_context, NULL, NULL);
   if (untimed == 25) {
     /* The session numbers our packets only with the extension id its caps
-     * gave it: what it has, for the next time this is seen (2026-12-07, one
-     * lab call in about 50, no cause found yet). */
+     * gave it: what it has (with our own log of send times running, a
+     * cause not known yet). */
     g_autoptr(GstCaps) caps = gst_pad_get_current_caps(pad);
     g_autofree char *said = caps != NULL ? gst_caps_to_string(caps) : g_strdup("none");
     g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "AR_MEDIA", "bandwidth", "MESSAGE",
@@ -628,6 +723,13 @@ ar_peer_rate_disarm(ArPeer *peer)
     gst_pad_remove_probe(peer->twcc_packets_pad, peer->twcc_packets_probe);
     g_clear_object(&peer->twcc_packets_pad);
   }
+  if (peer->twcc_log_pad != NULL) {
+    gst_pad_remove_probe(peer->twcc_log_pad, peer->twcc_log_probe);
+    g_clear_object(&peer->twcc_log_pad);
+  }
+  g_mutex_lock(&peer->lock);
+  g_clear_pointer(&peer->twcc_log, ar_twcc_send_log_free);
+  g_mutex_unlock(&peer->lock);
 }
 
 void

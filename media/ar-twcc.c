@@ -208,3 +208,58 @@ ar_twcc_windows_get_last(const ArTwccWindows *windows, guint *reported, guint *t
   *reported = windows->last_reported;
   *timed = windows->last_timed;
 }
+
+typedef struct {
+  guint64 sent_ns;
+  guint32 size;
+  guint16 seqnum;
+  gboolean used;
+} ArTwccSent;
+
+struct _ArTwccSendLog {
+  ArTwccSent slots[AR_TWCC_SEND_LOG_SIZE]; /* by seqnum modulo the size */
+  guint64 newest_ns;
+};
+
+ArTwccSendLog *
+ar_twcc_send_log_new(void)
+{
+  return g_new0(ArTwccSendLog, 1);
+}
+
+void
+ar_twcc_send_log_free(ArTwccSendLog *log)
+{
+  g_free(log);
+}
+
+void
+ar_twcc_send_log_add(ArTwccSendLog *log, guint16 seqnum, guint64 sent_ns, guint size)
+{
+  ArTwccSent *slot = &log->slots[seqnum % AR_TWCC_SEND_LOG_SIZE];
+
+  if (sent_ns == AR_TWCC_TIME_NONE)
+    return;
+  slot->seqnum = seqnum;
+  slot->sent_ns = sent_ns;
+  slot->size = size;
+  slot->used = TRUE;
+  log->newest_ns = MAX(log->newest_ns, sent_ns);
+}
+
+gboolean
+ar_twcc_send_log_fill(const ArTwccSendLog *log, ArTwccPacket *p)
+{
+  const ArTwccSent *slot = &log->slots[p->seqnum % AR_TWCC_SEND_LOG_SIZE];
+
+  /* A slot last written 65536 numbers ago (the numbers wrapped while this
+   * residue was skipped) is too old to be the packet asked about. */
+  if (!slot->used || slot->seqnum != p->seqnum ||
+      log->newest_ns - slot->sent_ns > AR_TWCC_SEND_LOG_MAX_AGE_NS) {
+    p->sent_ns = AR_TWCC_TIME_NONE;
+    return FALSE;
+  }
+  p->sent_ns = slot->sent_ns;
+  p->size = slot->size;
+  return TRUE;
+}

@@ -59,4 +59,23 @@ gboolean ar_twcc_windows_add(ArTwccWindows *windows, const ArTwccPacket *packets
 /* Of the last feedback: its packets, and how many had a send time. */
 void ar_twcc_windows_get_last(const ArTwccWindows *windows, guint *reported, guint *timed);
 
+/* Our own record of when each packet left, by its transport-wide sequence
+ * number: taken when GStreamer's RTP session keeps none (its send caps never
+ * named the extension, which rtpfunnel can lose: docs/bandwidth.md). The
+ * last AR_TWCC_SEND_LOG_SIZE packets, none older than
+ * AR_TWCC_SEND_LOG_MAX_AGE_NS before the newest. */
+#define AR_TWCC_SEND_LOG_SIZE 4096
+#define AR_TWCC_SEND_LOG_MAX_AGE_NS (G_GUINT64_CONSTANT(10000000000))
+
+typedef struct _ArTwccSendLog ArTwccSendLog;
+
+ArTwccSendLog *ar_twcc_send_log_new(void);
+void ar_twcc_send_log_free(ArTwccSendLog *log);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(ArTwccSendLog, ar_twcc_send_log_free)
+/* Packet @seqnum (@size payload bytes) left at @sent_ns (a monotonic clock). */
+void ar_twcc_send_log_add(ArTwccSendLog *log, guint16 seqnum, guint64 sent_ns, guint size);
+/* @p's send time and size from the log: TRUE if it holds @p->seqnum; else
+ * @p->sent_ns is AR_TWCC_TIME_NONE (one clock for every packet). */
+gboolean ar_twcc_send_log_fill(const ArTwccSendLog *log, ArTwccPacket *p);
+
 G_END_DECLS

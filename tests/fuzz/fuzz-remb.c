@@ -59,6 +59,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
    * and arrival times of 48 bits, size), a feedback ending where a size's
    * top bit is set. */
   g_autoptr(ArTwccWindows) windows = ar_twcc_windows_new();
+  /* And the same feedbacks with the send times from our own log (packets
+   * whose first byte is odd went in it), as when the session keeps none. */
+  g_autoptr(ArTwccWindows) logged = ar_twcc_windows_new();
+  g_autoptr(ArTwccSendLog) log = ar_twcc_send_log_new();
+  ArTwccPacket filled[64];
   g_autoptr(ArRate) from_packets = ar_rate_new(100, 1500);
   ArTwccPacket packets[64];
   guint n = 0;
@@ -73,9 +78,21 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     packets[n].sent_ns = sent == 0xffffffffffff ? AR_TWCC_TIME_NONE : sent << 8;
     packets[n].arrive_ns = arrive == 0 ? AR_TWCC_TIME_NONE : arrive << 8;
     packets[n].size = (guint)((d[14] & 0x7f) << 8 | d[15]);
+    if (d[0] & 1)
+      ar_twcc_send_log_add(log, packets[n].seqnum, packets[n].sent_ns, packets[n].size);
     n++;
     if ((d[14] & 0x80) || n == G_N_ELEMENTS(packets) || i + 32 > size) {
       ArRateTwcc w;
+      for (guint k = 0; k < n; k++) {
+        filled[k] = packets[k];
+        if (ar_twcc_send_log_fill(log, &filled[k]) &&
+            (filled[k].seqnum != packets[k].seqnum || filled[k].sent_ns == AR_TWCC_TIME_NONE))
+          abort();
+      }
+      if (ar_twcc_windows_add(logged, filled, n, &w) &&
+          (!isfinite(w.sent_kbps) || w.sent_kbps < 0 || !(w.loss >= 0 && w.loss <= 1) ||
+           !isfinite(w.queue_ms) || w.queue_ms < 0 || w.packets_sent > n))
+        abort();
       if (ar_twcc_windows_add(windows, packets, n, &w)) {
         /* Property: a window's figures are numbers in their ranges. */
         if (!isfinite(w.sent_kbps) || w.sent_kbps < 0 || !isfinite(w.recv_kbps) ||

@@ -19,6 +19,8 @@
 /* Our clock and the far end's: any offset. */
 #define OUR_CLOCK_NS (G_GUINT64_CONSTANT(1000000000))
 #define FAR_CLOCK_NS (G_GUINT64_CONSTANT(7000000000))
+/* Our monotonic clock, which our own log of send times uses. */
+#define LOG_CLOCK_NS (G_GUINT64_CONSTANT(3000000000000))
 
 typedef struct {
   ArTwccWindows *windows;
@@ -30,6 +32,9 @@ typedef struct {
   GArray *pending; /* ArTwccPacket, true times */
   GArray *made;    /* ArRateTwcc */
   GRand *rand;
+  /* Set: the send times come from our own log (on another clock), not with
+   * the feedback, as when the RTP session keeps none (ar-peer-rate.c). */
+  ArTwccSendLog *log;
 } PathSim;
 
 static void
@@ -50,6 +55,7 @@ path_clear(PathSim *s)
   g_array_unref(s->pending);
   g_array_unref(s->made);
   g_rand_free(s->rand);
+  g_clear_pointer(&s->log, ar_twcc_send_log_free);
 }
 
 /* One packet leaves now: through the bottleneck or dropped. */
@@ -57,6 +63,9 @@ static void
 path_send(PathSim *s, guint size, guint64 at_ns)
 {
   ArTwccPacket p = {.seqnum = s->seqnum++, .sent_ns = at_ns, .size = size};
+
+  if (s->log != NULL)
+    ar_twcc_send_log_add(s->log, p.seqnum, at_ns + LOG_CLOCK_NS, size);
 
   p.arrive_ns = AR_TWCC_TIME_NONE;
   if (s->random_loss > 0 && g_rand_double(s->rand) < s->random_loss) {
@@ -92,6 +101,11 @@ path_feedback(PathSim *s)
     report[i].sent_ns += OUR_CLOCK_NS;
     if (report[i].arrive_ns != AR_TWCC_TIME_NONE)
       report[i].arrive_ns += FAR_CLOCK_NS;
+    if (s->log != NULL) {
+      report[i].sent_ns = AR_TWCC_TIME_NONE;
+      report[i].size = 0;
+      g_assert_true(ar_twcc_send_log_fill(s->log, &report[i]));
+    }
   }
   g_array_remove_range(s->pending, 0, upto);
   ArRateTwcc w;
@@ -319,6 +333,85 @@ test_hostile(void)
   g_assert_cmpuint(timed, ==, 0);
 }
 
+/* Our own log of send times: what it holds, and what it no longer does. */
+static void
+test_send_log(void)
+{
+  g_autoptr(ArTwccSendLog) log = ar_twcc_send_log_new();
+  ArTwccPacket p = {0};
+
+  /* Across the wrap of the 16-bit numbers. */
+  for (guint i = 0; i < 20; i++)
+    ar_twcc_send_log_add(log, (guint16)(65530 + i), (i + 1) * MS, 1000 + i);
+  for (guint i = 0; i < 20; i++) {
+    p = (ArTwccPacket){.seqnum = (guint16)(65530 + i), .sent_ns = 77, .size = 5};
+    g_assert_true(ar_twcc_send_log_fill(log, &p));
+    g_assert_cmpuint(p.sent_ns, ==, (i + 1) * MS);
+    g_assert_cmpuint(p.size, ==, 1000 + i);
+  }
+  /* Not sent (as far as the log knows): no time, not even one that came
+   * with it (one clock for all). */
+  p = (ArTwccPacket){.seqnum = 100, .sent_ns = 77, .size = 5};
+  g_assert_false(ar_twcc_send_log_fill(log, &p));
+  g_assert_cmpuint(p.sent_ns, ==, AR_TWCC_TIME_NONE);
+  /* A slot taken by a later packet. */
+  ar_twcc_send_log_add(log, (guint16)(65530 + AR_TWCC_SEND_LOG_SIZE), 30 * MS, 9);
+  p.seqnum = 65530;
+  g_assert_false(ar_twcc_send_log_fill(log, &p));
+  p.seqnum = (guint16)(65530 + AR_TWCC_SEND_LOG_SIZE);
+  g_assert_true(ar_twcc_send_log_fill(log, &p));
+  /* Too old: the same number again after the wrap would be another packet. */
+  ar_twcc_send_log_add(log, 7000, 31 * MS + AR_TWCC_SEND_LOG_MAX_AGE_NS, 9);
+  p.seqnum = 65531;
+  g_assert_false(ar_twcc_send_log_fill(log, &p));
+  p.seqnum = 7000;
+  g_assert_true(ar_twcc_send_log_fill(log, &p));
+  /* No time: not kept. */
+  ar_twcc_send_log_add(log, 7001, AR_TWCC_TIME_NONE, 9);
+  p.seqnum = 7001;
+  g_assert_false(ar_twcc_send_log_fill(log, &p));
+  /* Hostile times do not overflow the age test. */
+  ar_twcc_send_log_add(log, 7002, G_MAXUINT64 - 1, 9);
+  p.seqnum = 7002;
+  g_assert_true(ar_twcc_send_log_fill(log, &p));
+  p.seqnum = 7000;
+  g_assert_false(ar_twcc_send_log_fill(log, &p));
+}
+
+/* The same path, its send times once with the feedback (the RTP session's)
+ * and once from our log on another clock: the same windows. */
+static void
+test_send_log_windows(void)
+{
+  PathSim with, logged;
+
+  path_init(&with);
+  path_init(&logged);
+  logged.log = ar_twcc_send_log_new();
+  with.cap_kbps = logged.cap_kbps = 500;
+  path_run(&with, 400, 2000);
+  path_run(&logged, 400, 2000);
+  path_run(&with, 900, 2000);
+  path_run(&logged, 900, 2000);
+  g_test_message("%u windows", with.made->len);
+  g_assert_cmpuint(with.made->len, >, 10);
+  g_assert_cmpuint(logged.made->len, ==, with.made->len);
+  for (guint i = 0; i < with.made->len; i++) {
+    const ArRateTwcc *a = &g_array_index(with.made, ArRateTwcc, i);
+    const ArRateTwcc *b = &g_array_index(logged.made, ArRateTwcc, i);
+    g_assert_cmpfloat_with_epsilon(a->sent_kbps, b->sent_kbps, 1e-6);
+    g_assert_cmpfloat_with_epsilon(a->recv_kbps, b->recv_kbps, 1e-6);
+    g_assert_cmpfloat_with_epsilon(a->loss, b->loss, 1e-9);
+    g_assert_cmpfloat_with_epsilon(a->delay_growth_ms, b->delay_growth_ms, 1e-6);
+    g_assert_cmpfloat_with_epsilon(a->queue_ms, b->queue_ms, 1e-6);
+  }
+  /* The cap showed: a queue, and loss. */
+  Means m = path_means(&logged, 0);
+  g_assert_cmpfloat(m.queue_max, >, 20);
+  path_clear(&with);
+  path_clear(&logged);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -328,5 +421,7 @@ main(int argc, char **argv)
   g_test_add_func("/media/twcc/random-loss", test_random_loss);
   g_test_add_func("/media/twcc/one-late-packet", test_one_late_packet);
   g_test_add_func("/media/twcc/hostile", test_hostile);
+  g_test_add_func("/media/twcc/send-log", test_send_log);
+  g_test_add_func("/media/twcc/send-log-windows", test_send_log_windows);
   return g_test_run();
 }
