@@ -316,11 +316,16 @@ export async function launchParticipant({
   if (maxKbps > 0) q.set('maxkbps', String(maxKbps));
   const url = `${server.url}index.html?${q}`;
   const p = new Participant({ display, room, browser, server, url });
-  try {
-    await browser.page.goto(url, { timeout: 15000 });
-  } catch (e) {
-    await p.close();
-    throw e;
+  // Chromium aborts a navigation when its network changes under it (seen once in a lab
+  // namespace, 2026-12-07: net::ERR_NETWORK_CHANGED as the page loaded): load it again.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await browser.page.goto(url, { timeout: 15000 });
+      return p;
+    } catch (e) {
+      if (attempt < 3 && /ERR_NETWORK_CHANGED/.test(String(e && e.message))) continue;
+      await p.close();
+      throw e;
+    }
   }
-  return p;
 }
