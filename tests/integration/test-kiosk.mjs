@@ -21,9 +21,9 @@ const { step, failed } = stepper({ timeout: 90000 });
 const SRC = process.env.AR_SOURCE_DIR || path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
 const LAUNCHER = path.join(SRC, 'ui-kiosk', 'kiosk', 'anyroom-kiosk');
 const POLICY = path.join(SRC, 'ui-kiosk', 'kiosk', 'chromium-policy.json');
-// Headless Chromium's DevTools (the test reads the room screen over it) and --dump-dom need
-// DevTools and its own chrome:// pages, which the production policy turns off (measured: with
-// either, headless Chromium exits at once): the test policy is the same minus
+// The test reads the room screen over headless Chromium's DevTools, and --dump-dom needs
+// DevTools and Chromium's own chrome:// pages: the production policy turns both off (measured:
+// with either, headless Chromium exits at once). The test policy is the same minus
 // DeveloperToolsAvailability, RemoteDebuggingAllowed and the chrome://* block.
 let TEST_POLICY = null;
 const UNIT = path.join(SRC, 'ui-kiosk', 'kiosk', 'anyroom-kiosk.service');
