@@ -29,6 +29,7 @@ struct _ArBridge {
   int pipewire_fd;
   gboolean running;
   gboolean camera_off;
+  guint left_behind; /* paths a stop gave up on (see ar_bridge_stop) */
   ArBridgeErrorFunc error_func;
   gpointer error_data;
 };
@@ -310,6 +311,12 @@ ar_bridge_start(ArBridge *self, GError **error)
   g_return_val_if_fail(self != NULL, FALSE);
   if (self->running)
     return TRUE;
+  if (self->left_behind > 0) {
+    g_set_error(error, AR_BRIDGE_ERROR, AR_BRIDGE_ERROR_STATE,
+                "The web call bridge cannot start again: %u of its paths did not stop",
+                self->left_behind);
+    return FALSE;
+  }
   if (!connect_pipewire(self, error))
     return FALSE;
   /* No wait for PLAYING here: PipeWire 1.4's pipewiresink holds its first buffer
@@ -335,13 +342,154 @@ ar_bridge_start(ArBridge *self, GError **error)
   return TRUE;
 }
 
+/* Paths left behind by stops of any bridge, still stopping (atomic). */
+static gint stopping_paths;
+
+static const char *const path_names[] = {"camera", "microphone", "speaker"};
+
+/* One stop: the caller waits on it until the deadline, each path's thread signals it. */
+typedef struct {
+  gint refs;
+  GMutex lock;
+  GCond cond;
+  gboolean done[AR_BRIDGE_N_PATHS];
+  gboolean left[AR_BRIDGE_N_PATHS]; /* the caller gave up waiting */
+  int left_fd[AR_BRIDGE_N_PATHS];   /* closed by the path's thread once it stopped */
+  gint64 left_us;
+} StopWait;
+
+typedef struct {
+  StopWait *wait;
+  ArBridgePath path;
+  GstElement *pipeline; /* a reference */
+} StopJob;
+
+static void
+stop_wait_unref(StopWait *w)
+{
+  if (!g_atomic_int_dec_and_test(&w->refs))
+    return;
+  g_mutex_clear(&w->lock);
+  g_cond_clear(&w->cond);
+  g_free(w);
+}
+
+static gpointer
+stop_path(gpointer data)
+{
+  StopJob *job = data;
+  StopWait *w = job->wait;
+
+  gst_element_set_state(job->pipeline, GST_STATE_NULL);
+  g_mutex_lock(&w->lock);
+  w->done[job->path] = TRUE;
+  gboolean left = w->left[job->path];
+  int fd = w->left_fd[job->path];
+  w->left_fd[job->path] = -1;
+  g_cond_signal(&w->cond);
+  g_mutex_unlock(&w->lock);
+  if (left) {
+    g_message("web call bridge: the %s path stopped after all, %.1f s after it was left behind",
+              path_names[job->path], (g_get_monotonic_time() - w->left_us) / 1e6);
+    if (fd >= 0)
+      close(fd);
+    g_atomic_int_add(&stopping_paths, -1);
+  }
+  gst_object_unref(job->pipeline);
+  stop_wait_unref(w);
+  g_free(job);
+  return NULL;
+}
+
+static gboolean
+is_stopped(GstElement *p)
+{
+  GST_OBJECT_LOCK(p);
+  gboolean stopped =
+      GST_STATE(p) == GST_STATE_NULL && GST_STATE_PENDING(p) == GST_STATE_VOID_PENDING;
+  GST_OBJECT_UNLOCK(p);
+  return stopped;
+}
+
+/* Called with w->lock held: @path did not stop in time. Its pipeline stays with its thread. */
+static void
+leave_path(ArBridge *self, StopWait *w, ArBridgePath path)
+{
+  w->left[path] = TRUE;
+  w->left_fd[path] = -1;
+  if (path == AR_BRIDGE_CAMERA) {
+    if (self->camera_gate != NULL)
+      g_object_set(self->camera_gate, "contrast", 0.0, "saturation", 0.0, "brightness", -1.0, NULL);
+    /* The socket, not only our descriptor (pipewiresink holds a duplicate): PipeWire removes the
+     * node and the page's track ends. Our descriptor stays open until the pipeline stopped:
+     * pipewiresink shares its connections by descriptor number, and a new bridge that got the
+     * same number would get the stuck one's connection. */
+    if (self->pipewire_fd >= 0) {
+      shutdown(self->pipewire_fd, SHUT_RDWR);
+      w->left_fd[path] = self->pipewire_fd;
+      self->pipewire_fd = -1;
+    }
+    self->camera_gate = self->camera_sink = NULL;
+  } else if (path == AR_BRIDGE_MIC) {
+    if (self->mic_gate != NULL)
+      g_object_set(self->mic_gate, "mute", TRUE, NULL);
+    self->mic_gate = NULL;
+  }
+  if (self->bus_watches[path] != 0)
+    g_source_remove(self->bus_watches[path]);
+  self->bus_watches[path] = 0;
+  gst_clear_object(&self->pipelines[path]);
+  self->left_behind++;
+  g_atomic_int_inc(&stopping_paths);
+  g_warning("web call bridge: the %s path did not stop within %d ms; it is left to stop on its own "
+            "thread, black and silent",
+            path_names[path], AR_BRIDGE_STOP_DEADLINE_MS);
+}
+
 void
 ar_bridge_stop(ArBridge *self)
 {
   g_return_if_fail(self != NULL);
+  StopWait *w = g_new0(StopWait, 1);
+  w->refs = 1;
+  g_mutex_init(&w->lock);
+  g_cond_init(&w->cond);
+  for (int i = 0; i < AR_BRIDGE_N_PATHS; i++) {
+    GstElement *p = self->pipelines[i];
+    w->done[i] = TRUE;
+    if (p == NULL || is_stopped(p))
+      continue;
+    StopJob *job = g_new0(StopJob, 1);
+    job->wait = w;
+    job->path = i;
+    job->pipeline = gst_object_ref(p);
+    w->done[i] = FALSE;
+    g_atomic_int_inc(&w->refs);
+    g_autoptr(GError) error = NULL;
+    GThread *thread = g_thread_try_new("ar-bridge-stop", stop_path, job, &error);
+    if (thread != NULL) {
+      g_thread_unref(thread); /* it ends by itself */
+      continue;
+    }
+    GST_WARNING("no thread to stop the %s path (%s): stopping it here", path_names[i],
+                error->message);
+    stop_path(job);
+  }
+  gint64 deadline = g_get_monotonic_time() + AR_BRIDGE_STOP_DEADLINE_MS * G_TIME_SPAN_MILLISECOND;
+  g_mutex_lock(&w->lock);
+  for (;;) {
+    gboolean all = TRUE;
+    for (int i = 0; i < AR_BRIDGE_N_PATHS; i++)
+      all = all && w->done[i];
+    if (all || !g_cond_wait_until(&w->cond, &w->lock, deadline))
+      break;
+  }
+  w->left_us = g_get_monotonic_time();
   for (int i = 0; i < AR_BRIDGE_N_PATHS; i++)
-    if (self->pipelines[i] != NULL)
-      gst_element_set_state(self->pipelines[i], GST_STATE_NULL);
+    if (!w->done[i])
+      leave_path(self, w, i);
+  g_mutex_unlock(&w->lock);
+  stop_wait_unref(w);
   if (self->pipewire_fd >= 0) {
     close(self->pipewire_fd);
     self->pipewire_fd = -1;
@@ -349,6 +497,18 @@ ar_bridge_stop(ArBridge *self)
   if (self->running)
     GST_INFO("bridge stopped");
   self->running = FALSE;
+}
+
+guint
+ar_bridge_get_left_behind(ArBridge *self)
+{
+  return self->left_behind;
+}
+
+guint
+ar_bridge_stopping_paths(void)
+{
+  return (guint)g_atomic_int_get(&stopping_paths);
 }
 
 gboolean

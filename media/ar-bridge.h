@@ -87,9 +87,21 @@ void ar_bridge_set_error_func(ArBridge *self, ArBridgeErrorFunc func, gpointer u
 /* Starts (or restarts after a stop) the three paths without blocking: fails at once if an element
  * cannot start (e.g. the PulseAudio server is gone); later failures reach the error callback. */
 gboolean ar_bridge_start(ArBridge *self, GError **error);
-/* Stops them: the camera node goes away, the audio streams close. Idempotent. */
+/* How long ar_bridge_stop() waits for the paths to stop. */
+#define AR_BRIDGE_STOP_DEADLINE_MS 3000
+
+/* Stops them: the camera node goes away, the audio streams close. Idempotent. Each path stops on
+ * a thread of its own; the caller waits at most AR_BRIDGE_STOP_DEADLINE_MS. A path still stopping
+ * then (an element that does not return) is left behind: it is made black and silent, the camera's
+ * PipeWire connection is shut down (the page loses the node), the bridge lets go of it (it cannot
+ * start again), and its thread ends it whenever the element returns. The caller's main loop never
+ * waits longer than the deadline. */
 void ar_bridge_stop(ArBridge *self);
 gboolean ar_bridge_is_running(ArBridge *self);
+/* How many paths the stops of @self left behind (0 normally). */
+guint ar_bridge_get_left_behind(ArBridge *self);
+/* How many paths left behind by any bridge of this process are still stopping. */
+guint ar_bridge_stopping_paths(void);
 
 /* Enforced here too, whatever the source feeds: camera off sends black frames (no trace of the
  * live picture), mute sends silence. */

@@ -12,7 +12,13 @@
  *   camera-off on|off, mute on|off   the bridge's own gates
  *   volume V           the speaker sink's volume (the caller's sink applies it)
  *   speaker            prints "speaker rms=<dBFS> peak=<dBFS>" over the last 300 ms
- *   state              prints the bridge's camera pipeline's state
+ *   state              prints the bridge's camera pipeline's state ("state none" once a stop
+ *                      left it behind)
+ *   stall | unstall    a fixture fault: the camera source's streaming thread blocks in a pad
+ *                      probe (an element that does not return) until "unstall"; "stall" answers
+ *                      once the thread is held
+ *   stopping           prints "stopping left=N now=M": paths this bridge's stops left behind,
+ *                      and paths of the process still stopping
  *   portal             prints "portal requests=N granted=M"
  *   release            ar_web_media_release_devices(): camera grant revoked, PulseAudio gone
  *   leave              stop the bridge and the whole environment
@@ -40,7 +46,47 @@ typedef struct {
   double sum_sq; /* speaker energy since the last "speaker" command */
   double peak;
   guint64 samples;
+  GCond stall_cond; /* "stall": the camera source's thread waits on it (under lock) */
+  gboolean stall;
+  gboolean stalled; /* the thread is held */
+  gulong stall_probe;
 } Tool;
+
+static GstPadProbeReturn
+stall_probe(GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  Tool *t = data;
+  g_mutex_lock(&t->lock);
+  while (t->stall) {
+    t->stalled = TRUE;
+    g_cond_wait(&t->stall_cond, &t->lock);
+  }
+  t->stalled = FALSE;
+  g_mutex_unlock(&t->lock);
+  return GST_PAD_PROBE_OK;
+}
+
+/* Holds the camera source's streaming thread in a probe; TRUE once it is held (within 2 s). */
+static gboolean
+stall_camera(Tool *t)
+{
+  if (t->stall_probe == 0) {
+    g_autoptr(GstPad) pad = gst_element_get_static_pad(t->video, "src");
+    t->stall_probe = gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, stall_probe, t, NULL);
+  }
+  g_mutex_lock(&t->lock);
+  t->stall = TRUE;
+  g_mutex_unlock(&t->lock);
+  for (int i = 0; i < 200; i++) {
+    g_mutex_lock(&t->lock);
+    gboolean held = t->stalled;
+    g_mutex_unlock(&t->lock);
+    if (held)
+      return TRUE;
+    g_usleep(10000);
+  }
+  return FALSE;
+}
 
 static gboolean
 allow_cb(const char *app_id, const char *icon, gpointer data)
@@ -166,9 +212,28 @@ command(Tool *t, const char *line, GString *out)
     t->samples = 0;
     g_mutex_unlock(&t->lock);
     return;
+  } else if (g_strcmp0(cmd, "stall") == 0) {
+    if (!stall_camera(t)) {
+      reply(out, "error the camera's streaming thread did not reach the probe in 2 s");
+      return;
+    }
+  } else if (g_strcmp0(cmd, "unstall") == 0) {
+    g_mutex_lock(&t->lock);
+    t->stall = FALSE;
+    g_cond_broadcast(&t->stall_cond);
+    g_mutex_unlock(&t->lock);
+  } else if (g_strcmp0(cmd, "stopping") == 0) {
+    reply(out, "stopping left=%u now=%u", ar_bridge_get_left_behind(t->bridge),
+          ar_bridge_stopping_paths());
+    return;
   } else if (g_strcmp0(cmd, "state") == 0) {
     GstState st = GST_STATE_NULL, pending = GST_STATE_NULL;
-    gst_element_get_state(ar_bridge_get_pipeline(t->bridge, AR_BRIDGE_CAMERA), &st, &pending, 0);
+    GstElement *camera = ar_bridge_get_pipeline(t->bridge, AR_BRIDGE_CAMERA);
+    if (camera == NULL) {
+      reply(out, "state none");
+      return;
+    }
+    gst_element_get_state(camera, &st, &pending, 0);
     reply(out, "state %s pending %s", gst_element_state_get_name(st),
           gst_element_state_get_name(pending));
     return;
@@ -229,6 +294,7 @@ main(int argc, char **argv)
 
   gst_init(&argc, &argv);
   g_mutex_init(&t.lock);
+  g_cond_init(&t.stall_cond);
   t.loop = g_main_loop_new(NULL, FALSE);
   g_unix_signal_add(SIGTERM, on_signal, &t);
   g_unix_signal_add(SIGINT, on_signal, &t);
@@ -276,6 +342,10 @@ main(int argc, char **argv)
   g_data_input_stream_read_line_async(in, G_PRIORITY_DEFAULT, NULL, on_line, &t);
   g_main_loop_run(t.loop);
 
+  g_mutex_lock(&t.lock); /* a stalled camera thread goes on */
+  t.stall = FALSE;
+  g_cond_broadcast(&t.stall_cond);
+  g_mutex_unlock(&t.lock);
   ar_bridge_free(t.bridge);
   g_clear_pointer(&t.media, ar_web_media_free);
   g_clear_object(&t.speaker_volume);
