@@ -19,7 +19,8 @@ G_BEGIN_DECLS
  *                    (which applies the room's volume; it is the echo canceller's reference)
  * Start at join, stop at leave: stopping removes the camera node and ends the audio streams,
  * so the page's tracks end. A stopped bridge can start again (a new PipeWire node each time:
- * PipeWire 0.3's pipewiresink does not serve a second consumer). */
+ * PipeWire 0.3's pipewiresink does not serve a second consumer), unless a stop left a path
+ * behind (ar_bridge_stop()). */
 
 #define AR_BRIDGE_ERROR (ar_bridge_error_quark())
 GQuark ar_bridge_error_quark(void);

@@ -262,6 +262,25 @@ ar_peer_on_sent(GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   return GST_PAD_PROBE_OK;
 }
 
+/* A pad of the bundle's RTP session element (rtpbin's session 0), or NULL
+ * before webrtcbin made it. */
+static GstPad *
+ar_peer_session_pad(ArPeer *peer, const char *name)
+{
+  g_autoptr(GstElement) rtpbin = gst_bin_get_by_name(GST_BIN(peer->webrtc), "rtpbin");
+  GstElement *session = NULL;
+  GstPad *pad;
+
+  if (rtpbin == NULL)
+    return NULL;
+  g_signal_emit_by_name(rtpbin, "get-session", 0u, &session);
+  if (session == NULL)
+    return NULL;
+  pad = gst_element_get_static_pad(session, name);
+  gst_object_unref(session);
+  return pad;
+}
+
 /* The peer's context: feedback comes about packets the RTP session kept no
  * send time of. GStreamer's rtpfunnel can lose the caps that name our
  * extension to the session (a race between our two streams' first caps,
@@ -275,8 +294,6 @@ static void
 ar_peer_twcc_log_in_context(ArPeer *peer, gpointer data)
 {
   g_autoptr(GstCaps) video = NULL;
-  g_autoptr(GstElement) rtpbin = NULL;
-  GstElement *session = NULL;
   guint id;
 
   (void)data;
@@ -284,15 +301,7 @@ ar_peer_twcc_log_in_context(ArPeer *peer, gpointer data)
     return;
   video = gst_pad_get_current_caps(peer->video_send_pad);
   id = ar_rtp_caps_twcc_id(video);
-  rtpbin = gst_bin_get_by_name(GST_BIN(peer->webrtc), "rtpbin");
-  if (id == 0 || rtpbin == NULL)
-    return;
-  g_signal_emit_by_name(rtpbin, "get-session", 0u, &session);
-  if (session == NULL)
-    return;
-  peer->twcc_log_pad = gst_element_get_static_pad(session, "send_rtp_src");
-  g_object_unref(session);
-  if (peer->twcc_log_pad == NULL)
+  if (id == 0 || (peer->twcc_log_pad = ar_peer_session_pad(peer, "send_rtp_src")) == NULL)
     return;
   g_mutex_lock(&peer->lock);
   peer->twcc_log = ar_twcc_send_log_new();
@@ -384,7 +393,6 @@ ar_peer_rate_hook_session(ArPeer *peer)
 {
   g_autoptr(GstElement) rtpbin = NULL;
   GObject *session = NULL;
-  GstElement *element = NULL;
 
   if (peer->rtp_session != NULL)
     return;
@@ -394,18 +402,15 @@ ar_peer_rate_hook_session(ArPeer *peer)
   g_signal_emit_by_name(rtpbin, "get-internal-session", 0u, &session);
   if (session == NULL)
     return;
-  g_signal_emit_by_name(rtpbin, "get-session", 0u, &element);
-  if (element != NULL) {
-    peer->twcc_packets_pad = gst_element_get_static_pad(element, "send_rtp_sink");
-    g_object_unref(element);
+  peer->twcc_packets_pad = ar_peer_session_pad(peer, "send_rtp_sink");
+  if (peer->twcc_packets_pad != NULL) {
     g_mutex_lock(&peer->lock);
     if (peer->twcc == NULL)
       peer->twcc = ar_twcc_windows_new();
     g_mutex_unlock(&peer->lock);
-    if (peer->twcc_packets_pad != NULL)
-      peer->twcc_packets_probe =
-          gst_pad_add_probe(peer->twcc_packets_pad, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM,
-                            ar_peer_on_twcc_packets, peer, NULL);
+    peer->twcc_packets_probe =
+        gst_pad_add_probe(peer->twcc_packets_pad, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM,
+                          ar_peer_on_twcc_packets, peer, NULL);
   }
   peer->rtp_session = session;
   peer->feedback_handler =
