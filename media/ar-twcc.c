@@ -214,6 +214,7 @@ typedef struct {
   guint32 size;
   guint16 seqnum;
   gboolean used;
+  gboolean twice; /* a second packet left with the same number */
 } ArTwccSent;
 
 struct _ArTwccSendLog {
@@ -240,6 +241,18 @@ ar_twcc_send_log_add(ArTwccSendLog *log, guint16 seqnum, guint64 sent_ns, guint 
 
   if (sent_ns == AR_TWCC_TIME_NONE)
     return;
+  /* The same number again, recently: a retransmission (rtprtxsend copies the
+   * original's header extensions). Which of the two arrived, the feedback
+   * cannot say: neither time is right for sure, so the packet stays untimed.
+   * The later time would make a spurious retransmission's original arrive
+   * before it left, and lower the base of every delay after it. */
+  if (slot->used && slot->seqnum == seqnum && sent_ns >= slot->sent_ns &&
+      sent_ns - slot->sent_ns <= AR_TWCC_SEND_LOG_MAX_AGE_NS) {
+    slot->twice = TRUE;
+    log->newest_ns = MAX(log->newest_ns, sent_ns);
+    return;
+  }
+  slot->twice = FALSE;
   slot->seqnum = seqnum;
   slot->sent_ns = sent_ns;
   slot->size = size;
@@ -254,7 +267,7 @@ ar_twcc_send_log_fill(const ArTwccSendLog *log, ArTwccPacket *p)
 
   /* A slot last written 65536 numbers ago (the numbers wrapped while this
    * residue was skipped) is too old to be the packet asked about. */
-  if (!slot->used || slot->seqnum != p->seqnum ||
+  if (!slot->used || slot->seqnum != p->seqnum || slot->twice ||
       log->newest_ns - slot->sent_ns > AR_TWCC_SEND_LOG_MAX_AGE_NS) {
     p->sent_ns = AR_TWCC_TIME_NONE;
     return FALSE;

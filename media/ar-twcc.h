@@ -75,7 +75,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(ArTwccSendLog, ar_twcc_send_log_free)
 /* Packet @seqnum (@size payload bytes) left at @sent_ns (a monotonic clock). */
 void ar_twcc_send_log_add(ArTwccSendLog *log, guint16 seqnum, guint64 sent_ns, guint size);
 /* @p's send time and size from the log: TRUE if it holds @p->seqnum; else
- * @p->sent_ns is AR_TWCC_TIME_NONE (one clock for every packet). */
+ * @p->sent_ns is AR_TWCC_TIME_NONE (one clock for every packet). A number
+ * that left twice (a retransmission carries its original's number) has no
+ * send time: which copy arrived is not known. */
 gboolean ar_twcc_send_log_fill(const ArTwccSendLog *log, ArTwccPacket *p);
 
 G_END_DECLS

@@ -378,6 +378,37 @@ test_send_log(void)
   g_assert_false(ar_twcc_send_log_fill(log, &p));
 }
 
+/* A retransmission carries its original's number (rtprtxsend copies the
+ * header extensions): which of the two the far end reports is not known, so
+ * that number has no send time; its neighbours keep theirs. The same number
+ * after the 16-bit wrap, long after, is another packet. */
+static void
+test_send_log_twice(void)
+{
+  g_autoptr(ArTwccSendLog) log = ar_twcc_send_log_new();
+  ArTwccPacket p = {0};
+
+  for (guint i = 0; i < 10; i++)
+    ar_twcc_send_log_add(log, (guint16)(100 + i), (i + 1) * MS, 1000);
+  ar_twcc_send_log_add(log, 104, 40 * MS, 1000); /* the retransmission of 104 */
+  for (guint i = 0; i < 10; i++) {
+    p = (ArTwccPacket){.seqnum = (guint16)(100 + i)};
+    g_assert_cmpint(ar_twcc_send_log_fill(log, &p), ==, i != 4);
+    if (i == 4)
+      g_assert_cmpuint(p.sent_ns, ==, AR_TWCC_TIME_NONE);
+    else
+      g_assert_cmpuint(p.sent_ns, ==, (i + 1) * MS);
+  }
+  ar_twcc_send_log_add(log, 104, 41 * MS, 1000); /* a third copy: still unknown */
+  p.seqnum = 104;
+  g_assert_false(ar_twcc_send_log_fill(log, &p));
+  /* 104 again after the wrap, more than the log's age later: a new packet. */
+  ar_twcc_send_log_add(log, 104, 42 * MS + AR_TWCC_SEND_LOG_MAX_AGE_NS, 700);
+  g_assert_true(ar_twcc_send_log_fill(log, &p));
+  g_assert_cmpuint(p.sent_ns, ==, 42 * MS + AR_TWCC_SEND_LOG_MAX_AGE_NS);
+  g_assert_cmpuint(p.size, ==, 700);
+}
+
 /* The same path, its send times once with the feedback (the RTP session's)
  * and once from our log on another clock: the same windows. */
 static void
@@ -422,6 +453,7 @@ main(int argc, char **argv)
   g_test_add_func("/media/twcc/one-late-packet", test_one_late_packet);
   g_test_add_func("/media/twcc/hostile", test_hostile);
   g_test_add_func("/media/twcc/send-log", test_send_log);
+  g_test_add_func("/media/twcc/send-log-twice", test_send_log_twice);
   g_test_add_func("/media/twcc/send-log-windows", test_send_log_windows);
   return g_test_run();
 }
