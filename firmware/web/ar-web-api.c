@@ -6,6 +6,7 @@
 #include <math.h>
 #include <unistd.h>
 
+#include "ar-bridge.h"
 #include "ar-self.h"
 #include "ar-web-metrics.h"
 
@@ -106,6 +107,7 @@ handle_metrics(ArWebServer *s, SoupServerMessage *msg, const char *path, const A
       .n_joins = AR_JOIN_N_OUTCOMES,
       .calls_dropped = dropped,
       .providers = ar_link_provider_ids(),
+      .bridge_stuck_paths = ar_bridge_stopping_paths(),
   };
   process_figures(&in.uptime_s, &in.rss_bytes);
   gsize len = 0;

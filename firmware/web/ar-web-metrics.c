@@ -211,6 +211,10 @@ write_process(Writer *w, const ArWebMetricsInput *in, JsonObject *st)
     family(w, "anyroom_resident_memory_bytes", "gauge", "anyroomd's resident memory (RSS).");
     sample(w, "anyroom_resident_memory_bytes", (double)in->rss_bytes, NULL);
   }
+  family(w, "anyroom_web_bridge_stuck_paths", "gauge",
+         "Paths of a web call's device bridge that did not stop within the deadline and are "
+         "still stopping, each on a thread of its own.");
+  sample(w, "anyroom_web_bridge_stuck_paths", in->bridge_stuck_paths, NULL);
 }
 
 static void

@@ -38,6 +38,9 @@ typedef struct {
   guint64 calls_dropped;
   double uptime_s;  /* < 0: unknown (left out) */
   gint64 rss_bytes; /* < 0: unknown (left out) */
+  /* Web call bridge paths that did not stop in time and are still stopping
+   * (ar_bridge_stopping_paths()). */
+  guint bridge_stuck_paths;
   /* The provider ids a label may name (NULL-terminated); others: "other". */
   const char *const *providers;
 } ArWebMetricsInput;

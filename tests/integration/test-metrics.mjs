@@ -368,7 +368,11 @@ step('figures in the call (diagnostics, never asserted): /metrics latency, anyro
 step('the alert rules (docs/prometheus/anyroom-alerts.yml) check clean and the camera alert is raised for room B only', async (t) => {
   const c = await run('promtool', ['check', 'rules', ALERTS], { timeoutMs: 20000 });
   assert.equal(c.code, 0, `promtool check rules: ${c.stdout}${c.stderr}`);
-  assert.match(c.stdout, /SUCCESS: 4 rules found/);
+  assert.match(c.stdout, /SUCCESS: 5 rules found/);
+  // No bridge path stuck in a call that stopped none (AnyroomWebBridgeStuck's series).
+  const stuck = await query('anyroom_web_bridge_stuck_paths{job="anyroom-call"}');
+  assert.equal(stuck.length, 1, 'anyroom_web_bridge_stuck_paths is not scraped');
+  assert.equal(value(stuck), 0);
   const alerts = await until('AnyroomCameraMissing pending or firing', async () => {
     const r = await fetch(`${PROM}/api/v1/alerts`, { signal: AbortSignal.timeout(5000) }).then((x) => x.json());
     const a = r.data.alerts.filter((x) => x.labels.alertname === 'AnyroomCameraMissing');

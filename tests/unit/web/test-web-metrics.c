@@ -112,6 +112,7 @@ render(JsonNode *status, gsize *len)
                           .calls_dropped = 1,
                           .uptime_s = 42.5,
                           .rss_bytes = 33554432,
+                          .bridge_stuck_paths = 2,
                           .providers = providers};
   return ar_web_metrics_render(&in, len);
 }
@@ -136,6 +137,7 @@ test_connected_call(void)
   assert_line(text, "anyroom_build_info{version=\"2026.11.1\"} 1");
   assert_line(text, "anyroom_uptime_seconds 42.5");
   assert_line(text, "anyroom_resident_memory_bytes 33554432");
+  assert_line(text, "anyroom_web_bridge_stuck_paths 2");
   assert_line(text, "anyroom_call_state{state=\"connected\"} 1");
   assert_line(text, "anyroom_call_state{state=\"idle\"} 0");
   assert_line(text, "anyroom_call_state{state=\"needs-attention\"} 0");
