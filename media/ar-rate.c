@@ -31,6 +31,15 @@
 /* Above the ceiling without a queue showing: the bottleneck is higher than
  * it was, or gone; faster, until it is forgotten. */
 #define AR_RATE_ABOVE_UP 1.10
+/* ...faster once the ceiling moved up (the path passed 20 % more than it,
+ * clean, for AR_RATE_FORGET_US: the bottleneck is likely gone). Right above
+ * a ceiling, where a link that did not change is, x1.15 ran into it: every
+ * step x1.15 brought the far end back within 10 s of a lift in 10 runs of
+ * 10 (x1.1: 7 of 10), froze it once, 1.2 s, at the top of a probe under
+ * 1 Mbit/s (850 -> 977 -> 1124 kbit/s before the queue showed), and left
+ * more gaps of 0.5-0.8 s at probes' tops under 300 kbit/s (./build.sh
+ * bench bandwidth, 2026-12-07; docs/bandwidth.md). */
+#define AR_RATE_ABOVE_UP_RAISED 1.15
 /* Past the ceiling by this much, clean for this long while above it (two
  * receiver reports): the bottleneck went away. */
 #define AR_RATE_FORGET 1.20
@@ -285,7 +294,9 @@ ar_rate_maybe_increase(ArRate *r, gint64 now_us)
   double zone = AR_RATE_ZONE * r->ceiling_kbps;
 
   if (r->ceiling_kbps > 0 && r->target_kbps >= r->ceiling_kbps)
-    r->target_kbps = MAX(r->target_kbps * AR_RATE_ABOVE_UP, r->target_kbps + 20);
+    r->target_kbps =
+        MAX(r->target_kbps * (r->raises > 0 ? AR_RATE_ABOVE_UP_RAISED : AR_RATE_ABOVE_UP),
+            r->target_kbps + 20);
   else if (r->ceiling_kbps > 0 && r->target_kbps >= zone)
     r->target_kbps =
         MIN(MAX(r->target_kbps * AR_RATE_SLOW_UP, r->target_kbps + 20), r->ceiling_kbps);
