@@ -411,6 +411,15 @@ is_stopped(GstElement *p)
   return stopped;
 }
 
+/* Contrast and saturation 0, brightness -1: every pixel black, nothing of the picture. */
+static void
+set_gate_black(GstElement *gate, gboolean black)
+{
+  if (gate != NULL)
+    g_object_set(gate, "contrast", black ? 0.0 : 1.0, "saturation", black ? 0.0 : 1.0, "brightness",
+                 black ? -1.0 : 0.0, NULL);
+}
+
 /* Called with w->lock held: @path did not stop in time. Its pipeline stays with its thread. */
 static void
 leave_path(ArBridge *self, StopWait *w, ArBridgePath path)
@@ -418,8 +427,7 @@ leave_path(ArBridge *self, StopWait *w, ArBridgePath path)
   w->left[path] = TRUE;
   w->left_fd[path] = -1;
   if (path == AR_BRIDGE_CAMERA) {
-    if (self->camera_gate != NULL)
-      g_object_set(self->camera_gate, "contrast", 0.0, "saturation", 0.0, "brightness", -1.0, NULL);
+    set_gate_black(self->camera_gate, TRUE);
     /* The socket, not only our descriptor (pipewiresink holds a duplicate): PipeWire removes the
      * node and the page's track ends. Our descriptor stays open until the pipeline stopped:
      * pipewiresink shares its connections by descriptor number, and a new bridge that got the
@@ -521,10 +529,7 @@ void
 ar_bridge_set_camera_off(ArBridge *self, gboolean off)
 {
   self->camera_off = off;
-  if (self->camera_gate != NULL)
-    /* Contrast and saturation 0, brightness -1: every pixel black, nothing of the picture. */
-    g_object_set(self->camera_gate, "contrast", off ? 0.0 : 1.0, "saturation", off ? 0.0 : 1.0,
-                 "brightness", off ? -1.0 : 0.0, NULL);
+  set_gate_black(self->camera_gate, off);
 }
 
 void
