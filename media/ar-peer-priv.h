@@ -59,6 +59,25 @@ struct _ArPeer {
   guint twcc_log_id;
   GstPad *twcc_log_pad;
   gulong twcc_log_probe;
+  /* SEND: probes (ar-rate.h): the packets that leave the session while one
+   * runs are its (probe under lock: the session's send thread notes, the
+   * RTCP thread reads the feedback; probe_noting atomic, probe_pad its
+   * probe on the session's send_rtp_src); its padding is our recent video
+   * packets sent again through rtprtxsend (recent_* under lock: rtprtxsend's
+   * thread fills them), paced by probe_timer (the peer's context). */
+  ArTwccProbe *probe;
+  gint probe_noting;
+  gint probe_padding; /* atomic: retransmissions are the probe's padding */
+  GstPad *probe_pad;
+  gulong probe_pad_probe;
+  guint probe_twcc_id;
+  GSource *probe_timer;
+  gint64 probe_started_us, probe_last_us, probe_ended_us;
+  double probe_kbps, probe_pad_kbps, probe_due_bytes;
+  guint probe_requests, probe_pick;
+  guint16 recent_seq[16];
+  guint recent_size[16];
+  guint recent_n, recent_next;
   guint video_ssrc; /* SEND: our video's and audio's SSRCs (set before it runs) */
   guint audio_ssrc;
   /* SEND: the retransmission budget (ar-peer-rate.c): the bucket belongs to

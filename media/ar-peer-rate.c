@@ -22,6 +22,8 @@
 #define AR_PEER_RTX_MIN_KBPS 30.0
 #define AR_PEER_RTX_DEPTH_MS 250.0
 #define AR_PEER_RTX_KEY_EVERY_US (1500 * G_TIME_SPAN_MILLISECOND)
+/* A probe's padding goes out every this many ms. */
+#define AR_PEER_PROBE_PACE_MS 10
 
 /* The RTP session's feedback (an RTCP thread): a REMB for our stream caps us. */
 static void
@@ -168,6 +170,192 @@ ar_peer_rate_keys(ArPeer *peer, gint64 now)
                      gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, TRUE, 0));
 }
 
+/* A streaming thread (the session's send): a packet leaves; while a probe
+ * runs, its transport-wide number makes it the probe's. */
+static gboolean
+ar_peer_probe_note(ArPeer *peer, GstBuffer *buffer)
+{
+  guint16 seqnum;
+  guint size;
+
+  if (ar_rtp_buffer_twcc_seqnum(buffer, peer->probe_twcc_id, &seqnum, &size))
+    ar_twcc_probe_note(peer->probe, seqnum);
+  return TRUE;
+}
+
+static gboolean
+ar_peer_probe_note_in_list(GstBuffer **buffer, guint idx, gpointer data)
+{
+  (void)idx;
+  return ar_peer_probe_note(data, *buffer);
+}
+
+static GstPadProbeReturn
+ar_peer_on_probe_sent(GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  ArPeer *peer = user_data;
+
+  (void)pad;
+  if (!g_atomic_int_get(&peer->probe_noting))
+    return GST_PAD_PROBE_OK;
+  g_mutex_lock(&peer->lock);
+  if (peer->probe != NULL) {
+    if (GST_PAD_PROBE_INFO_TYPE(info) & GST_PAD_PROBE_TYPE_BUFFER_LIST)
+      gst_buffer_list_foreach(GST_PAD_PROBE_INFO_BUFFER_LIST(info), ar_peer_probe_note_in_list,
+                              peer);
+    else
+      ar_peer_probe_note(peer, GST_PAD_PROBE_INFO_BUFFER(info));
+  }
+  g_mutex_unlock(&peer->lock);
+  return GST_PAD_PROBE_OK;
+}
+
+/* The peer's context: no padding any more; the packets still leaving
+ * (rtprtxsend pushes from its own thread) had a tick to go. */
+static void
+ar_peer_probe_stop(ArPeer *peer)
+{
+  g_atomic_int_set(&peer->probe_noting, 0);
+  g_atomic_int_set(&peer->probe_padding, 0);
+  g_mutex_lock(&peer->lock);
+  if (peer->probe != NULL)
+    ar_twcc_probe_end(peer->probe);
+  g_mutex_unlock(&peer->lock);
+  if (peer->probe_timer != NULL) {
+    g_source_destroy(peer->probe_timer);
+    g_clear_pointer(&peer->probe_timer, g_source_unref);
+  }
+}
+
+/* The peer's context, every AR_PEER_PROBE_PACE_MS while a probe runs: the
+ * padding due since the last tick, as retransmission requests to rtprtxsend
+ * for our newest video packets. */
+static gboolean
+ar_peer_probe_pace(gpointer data)
+{
+  ArPeer *peer = data;
+  gint64 now = g_get_monotonic_time();
+  g_autoptr(GstElement) rtx = NULL;
+  g_autoptr(GstPad) src = NULL;
+
+  if (peer->probe_ended_us == 0 && now - peer->probe_started_us >= AR_RATE_PROBE_US)
+    peer->probe_ended_us = now;
+  if (peer->probe_ended_us != 0) {
+    /* One tick for the last requests to leave, then the end. */
+    if (now - peer->probe_ended_us >= AR_PEER_PROBE_PACE_MS * G_TIME_SPAN_MILLISECOND) {
+      GST_INFO("peer %s: probe to %.0f kbit/s ended after %" G_GINT64_FORMAT " ms: %u packets "
+               "sent again as padding",
+               peer->label, peer->probe_kbps,
+               (peer->probe_ended_us - peer->probe_started_us) / 1000, peer->probe_requests);
+      GSource *timer = g_steal_pointer(&peer->probe_timer); /* destroyed by returning */
+
+      ar_peer_probe_stop(peer);
+      g_source_unref(timer);
+      return G_SOURCE_REMOVE;
+    }
+    return G_SOURCE_CONTINUE;
+  }
+  peer->probe_due_bytes += (double)(now - peer->probe_last_us) / 1e6 * peer->probe_pad_kbps * 125.0;
+  peer->probe_due_bytes = MIN(peer->probe_due_bytes, 16 * 1200.0);
+  peer->probe_last_us = now;
+  g_mutex_lock(&peer->lock);
+  if (peer->rtx_send != NULL)
+    rtx = gst_object_ref(peer->rtx_send);
+  g_mutex_unlock(&peer->lock);
+  if (rtx == NULL || (src = gst_element_get_static_pad(rtx, "src")) == NULL)
+    return G_SOURCE_CONTINUE;
+  while (peer->probe_due_bytes > 0) {
+    guint16 seqnum;
+    guint size;
+
+    g_mutex_lock(&peer->lock);
+    guint n = peer->recent_n;
+    if (n > 0) {
+      /* The newest first, then back over the others, again and again. */
+      guint back = peer->probe_pick++ % n;
+      guint at = (peer->recent_next + G_N_ELEMENTS(peer->recent_seq) - 1 - back) %
+                 G_N_ELEMENTS(peer->recent_seq);
+      seqnum = peer->recent_seq[at];
+      size = peer->recent_size[at];
+    }
+    g_mutex_unlock(&peer->lock);
+    if (n == 0)
+      break;
+    GstStructure *s = gst_structure_new("GstRTPRetransmissionRequest", "seqnum", G_TYPE_UINT,
+                                        (guint)seqnum, "ssrc", G_TYPE_UINT, peer->video_ssrc, NULL);
+    gst_pad_send_event(src, gst_event_new_custom(GST_EVENT_CUSTOM_UPSTREAM, s));
+    peer->probe_requests++;
+    peer->probe_due_bytes -= MAX(size, 100u) + 2.0;
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+/* The peer's context: a probe, if the controller wants one and we can send
+ * its padding (rtprtxsend, a video packet to send again, the session
+ * numbering our packets: with our own log of send times, a retransmission
+ * carries its original's number and neither would have a send time). */
+static void
+ar_peer_probe_maybe_start(ArPeer *peer, gint64 now)
+{
+  double kbps = 0;
+  gboolean ready;
+
+  if (peer->rate == NULL || peer->probe_timer != NULL || peer->probe_pad == NULL ||
+      peer->video_ssrc == 0)
+    return;
+  g_mutex_lock(&peer->lock);
+  ready = peer->probe != NULL && peer->rtx_send != NULL && peer->twcc_log == NULL &&
+          peer->recent_n >= 4;
+  g_mutex_unlock(&peer->lock);
+  if (!ready || !ar_rate_probe_start(peer->rate, now, &kbps))
+    return;
+  g_mutex_lock(&peer->lock);
+  ar_twcc_probe_begin(peer->probe);
+  g_mutex_unlock(&peer->lock);
+  peer->probe_kbps = kbps;
+  peer->probe_pad_kbps = MAX(kbps - ar_rate_get_target_kbps(peer->rate), 0.0);
+  peer->probe_due_bytes = 0;
+  peer->probe_requests = 0;
+  peer->probe_started_us = peer->probe_last_us = now;
+  peer->probe_ended_us = 0;
+  g_atomic_int_set(&peer->probe_padding, 1);
+  g_atomic_int_set(&peer->probe_noting, 1);
+  peer->probe_timer = ar_media_timer_attach(AR_PEER_PROBE_PACE_MS, "ar-peer-probe",
+                                            ar_peer_probe_pace, peer, peer->context);
+  GST_INFO("peer %s: probe to %.0f kbit/s (target %u, ceiling %.0f kbit/s)", peer->label, kbps,
+           ar_rate_get_target_kbps(peer->rate), ar_rate_get_ceiling_kbps(peer->rate));
+}
+
+/* The peer's context: the probe's packets were all reported (@data its
+ * figures, or NULL: none). */
+static void
+ar_peer_probe_done_in_context(ArPeer *peer, gpointer data)
+{
+  const ArRateProbe *p = data;
+  guint old_kbps;
+  ArRateLevel old_level;
+
+  if (peer->rate == NULL || peer->rate_timer == NULL || !ar_rate_probing(peer->rate))
+    return;
+  gint64 now = g_get_monotonic_time();
+  old_kbps = ar_rate_get_target_kbps(peer->rate);
+  old_level = ar_rate_get_level(peer->rate);
+  gboolean failing = ar_rate_probe_failing(peer->rate), passed = FALSE;
+  gboolean changed = ar_rate_on_probe(peer->rate, now, p, &passed);
+  g_autofree char *why =
+      p != NULL ? g_strdup_printf("probe to %.0f kbit/s %s%s: sent %.0f, arrived %.0f kbit/s, %u "
+                                  "packets, %u lost, the delay up %.0f ms",
+                                  peer->probe_kbps, passed ? "passed" : "failed",
+                                  failing ? " (a queue showed)" : "", p->sent_kbps, p->recv_kbps,
+                                  p->packets, p->lost, p->rise_ms)
+                : g_strdup_printf("probe to %.0f kbit/s failed: no figures", peer->probe_kbps);
+  g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "AR_MEDIA", "bandwidth", "MESSAGE",
+                   "peer %s: %s; target %u kbit/s, ceiling %.0f kbit/s", peer->label, why,
+                   ar_rate_get_target_kbps(peer->rate), ar_rate_get_ceiling_kbps(peer->rate));
+  if (changed)
+    ar_peer_rate_apply(peer, old_kbps, old_level, why);
+}
+
 /* The peer's context: one window of transport-wide feedback. */
 static void
 ar_peer_twcc_in_context(ArPeer *peer, gpointer data)
@@ -183,6 +371,9 @@ ar_peer_twcc_in_context(ArPeer *peer, gpointer data)
   gint64 now = g_get_monotonic_time();
   gboolean changed = ar_rate_on_twcc(peer->rate, now, w);
   ar_peer_rate_keys(peer, now);
+  if (ar_rate_probe_failing(peer->rate) && peer->probe_timer != NULL && peer->probe_ended_us == 0)
+    peer->probe_ended_us = now; /* the queue it fills showed: the padding stops */
+  ar_peer_probe_maybe_start(peer, now);
   GST_DEBUG("peer %s: transport-wide window: sent %.0f, arrived %.0f kbit/s, %u packets, loss "
             "%.1f %%, delay growth %.2f ms, queue %.1f ms; target %u kbit/s, ceiling %.0f kbit/s",
             peer->label, w->sent_kbps, w->recv_kbps, w->packets_sent, w->loss * 100.0,
@@ -364,7 +555,17 @@ ar_peer_on_twcc_packets(GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
     untimed = made || taken < 3 ? 0 : peer->twcc_untimed + 1;
     peer->twcc_untimed = untimed;
   }
+  /* A probe's packets: its figures once all were reported. */
+  ArRateProbe probed;
+  gboolean probe_done = FALSE, probe_measured = FALSE;
+  if (peer->probe != NULL && ar_twcc_probe_pending(peer->probe)) {
+    probe_measured = ar_twcc_probe_add(peer->probe, packets, taken, &probed);
+    probe_done = !ar_twcc_probe_pending(peer->probe);
+  }
   g_mutex_unlock(&peer->lock);
+  if (probe_done)
+    ar_peer_post(peer, ar_peer_probe_done_in_context,
+                 probe_measured ? g_memdup2(&probed, sizeof(probed)) : NULL, g_free);
   /* Three in a row with no send time at all: the session lacks the id. */
   if (untimed == 3 && timed == 0)
     ar_peer_post(peer, ar_peer_twcc_log_in_context, NULL, NULL);
@@ -411,6 +612,20 @@ ar_peer_rate_hook_session(ArPeer *peer)
     peer->twcc_packets_probe =
         gst_pad_add_probe(peer->twcc_packets_pad, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM,
                           ar_peer_on_twcc_packets, peer, NULL);
+  }
+  /* The packets that leave while a probe runs are its. */
+  g_autoptr(GstCaps) video =
+      peer->video_send_pad != NULL ? gst_pad_get_current_caps(peer->video_send_pad) : NULL;
+  peer->probe_twcc_id = video != NULL ? ar_rtp_caps_twcc_id(video) : 0;
+  if (peer->probe_twcc_id != 0 &&
+      (peer->probe_pad = ar_peer_session_pad(peer, "send_rtp_src")) != NULL) {
+    g_mutex_lock(&peer->lock);
+    if (peer->probe == NULL)
+      peer->probe = ar_twcc_probe_new();
+    g_mutex_unlock(&peer->lock);
+    peer->probe_pad_probe = gst_pad_add_probe(
+        peer->probe_pad, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+        ar_peer_on_probe_sent, peer, NULL);
   }
   peer->rtp_session = session;
   peer->feedback_handler =
@@ -493,11 +708,25 @@ ar_peer_rtx_over(ArPeer *peer, GstBuffer *buffer)
   if (!gst_rtp_buffer_map(buffer, GST_MAP_READ, &rtp))
     return FALSE;
   ssrc = gst_rtp_buffer_get_ssrc(&rtp);
+  guint16 seqnum = gst_rtp_buffer_get_seq(&rtp);
   gst_rtp_buffer_unmap(&rtp);
-  if (ssrc == peer->video_ssrc || ssrc == peer->audio_ssrc)
+  if (ssrc == peer->video_ssrc) {
+    /* A probe's padding sends these again. */
+    g_mutex_lock(&peer->lock);
+    peer->recent_seq[peer->recent_next] = seqnum;
+    peer->recent_size[peer->recent_next] = (guint)gst_buffer_get_size(buffer);
+    peer->recent_next = (peer->recent_next + 1) % G_N_ELEMENTS(peer->recent_seq);
+    peer->recent_n = MIN(peer->recent_n + 1, G_N_ELEMENTS(peer->recent_seq));
+    g_mutex_unlock(&peer->lock);
+    return FALSE;
+  }
+  if (ssrc == peer->audio_ssrc)
     return FALSE;
   if (ar_key_wait_active(&peer->key_wait))
     return TRUE;
+  /* A probe's padding is not the far end's repair: outside the budget. */
+  if (g_atomic_int_get(&peer->probe_padding))
+    return FALSE;
   return !ar_peer_rtx_fits(peer, gst_buffer_get_size(buffer));
 }
 
@@ -677,6 +906,7 @@ ar_peer_rate_tick(gpointer data)
                      "peer %s: %u frames the far end could not decode not sent while its key "
                      "frame waited",
                      peer->label, unsent);
+  ar_peer_probe_maybe_start(peer, now);
   tracks = ar_peer_stats_snapshot(peer->stats);
   video = ar_peer_rate_video(tracks);
   if (video != NULL && video->rtt_ms > 0)
@@ -731,6 +961,11 @@ ar_peer_rate_disarm(ArPeer *peer)
   if (peer->twcc_log_pad != NULL) {
     gst_pad_remove_probe(peer->twcc_log_pad, peer->twcc_log_probe);
     g_clear_object(&peer->twcc_log_pad);
+  }
+  ar_peer_probe_stop(peer);
+  if (peer->probe_pad != NULL) {
+    gst_pad_remove_probe(peer->probe_pad, peer->probe_pad_probe);
+    g_clear_object(&peer->probe_pad);
   }
   g_mutex_lock(&peer->lock);
   g_clear_pointer(&peer->twcc_log, ar_twcc_send_log_free);

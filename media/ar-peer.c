@@ -48,6 +48,7 @@ ar_peer_unref(ArPeer *peer)
   g_clear_pointer(&peer->stats, ar_peer_stats_free);
   g_clear_pointer(&peer->rate, ar_rate_free);
   g_clear_pointer(&peer->twcc, ar_twcc_windows_free);
+  g_clear_pointer(&peer->probe, ar_twcc_probe_free);
   gst_clear_object(&peer->rtx_send);
   g_clear_object(&peer->video_out);
   g_clear_object(&peer->audio_out);

@@ -138,6 +138,38 @@
 #define AR_RATE_TWCC_FLOOR 0.2
 /* Overuse: a little under what arrived, the bottleneck's real rate. */
 #define AR_RATE_TWCC_DOWN 0.85
+/* Probes (ar-rate.h): twice the target, at most this share of the
+ * configured bitrate; none that would add less than AR_RATE_PROBE_MIN_GAIN. */
+#define AR_RATE_PROBE_GAIN 2.0
+#define AR_RATE_PROBE_MAX_SHARE 1.25
+#define AR_RATE_PROBE_MIN_GAIN 1.2
+/* A probe passes: this share of what it sent arrived, as fast, with at most
+ * AR_RATE_PROBE_LOSS lost (one packet at least allowed) and its last packets
+ * waiting under AR_RATE_PROBE_RISE_MS more than its first ones. A token
+ * bucket of rate C and burst B passes at most C + B / 0.5 s over a probe:
+ * at twice the target near C, B would have to be 0.4 x C x 1 s (10 kB at
+ * 200 kbit/s) to fool the rates, and a queue behind it shows as the rise. */
+#define AR_RATE_PROBE_ARRIVED 0.9
+#define AR_RATE_PROBE_LOSS 0.02
+#define AR_RATE_PROBE_RISE_MS 20.0
+/* No figures this long after it began: it gave none. */
+#define AR_RATE_PROBE_WAIT_US (3 * G_TIME_SPAN_SECOND)
+/* After a probe that failed, the next waits this long, twice as long after
+ * each failure up to AR_RATE_PROBE_BACKOFF_MAX_US: a steady bottleneck costs
+ * a short queue that often. */
+#define AR_RATE_PROBE_BACKOFF_US (4 * G_TIME_SPAN_SECOND)
+#define AR_RATE_PROBE_BACKOFF_MAX_US (8 * G_TIME_SPAN_SECOND)
+/* After one that passed, the next may follow (from the new target) this
+ * soon, while the last passed within AR_RATE_PROBE_CHAIN_US. */
+#define AR_RATE_PROBE_AGAIN_US (400 * G_TIME_SPAN_MILLISECOND)
+#define AR_RATE_PROBE_CHAIN_US (3 * G_TIME_SPAN_SECOND)
+/* The windows this long after a probe's figures still hold its packets
+ * (a window is the last 300 ms sent). */
+#define AR_RATE_PROBE_QUIET_US (300 * G_TIME_SPAN_MILLISECOND)
+/* A probe starts from an empty queue: the last two windows' standing queue
+ * under this (ms). One on top of a queue the video keeps (a target at the
+ * link's rate) overflows it before its first window can stop it. */
+#define AR_RATE_PROBE_QUEUE_MS 10.0
 
 struct _ArRate {
   double min_kbps, max_kbps, target_kbps;
@@ -156,7 +188,13 @@ struct _ArRate {
   gint64 key_room_us;                  /* ...or until then (0: we send frames) */
   double twcc_acc_sent, twcc_acc_lost; /* packets of the windows since twcc_acc_since_us */
   gint64 twcc_acc_since_us;
-  gint64 twcc_drain_until_us; /* loss until then is a queue's, answered: not counted */
+  gint64 twcc_drain_until_us;  /* loss until then is a queue's, answered: not counted */
+  gint64 probe_since_us;       /* a probe runs or waits for its figures since (0: none) */
+  gboolean probe_failing;      /* a window showed its queue */
+  gint64 probe_next_us;        /* no probe before then */
+  gint64 probe_backoff_us;     /* the wait after the next failure */
+  gint64 probe_passed_us;      /* the last one that passed (0: none since a failure) */
+  gint64 probe_quiet_until_us; /* windows until then still hold its packets */
   double remb_kbps;
   gint64 remb_until_us;
   double rtt_min_ms; /* < 0 until known */
@@ -289,7 +327,7 @@ ar_rate_maybe_increase(ArRate *r, gint64 now_us)
   gboolean calm = r->last_overuse_us == 0 || now_us - r->last_overuse_us >= AR_RATE_HOLD_US;
 
   if (r->loss >= AR_RATE_LOSS_LOW || hold || !calm || r->target_kbps >= r->max_kbps ||
-      now_us - r->last_increase_us < AR_RATE_STEP_US)
+      now_us - r->last_increase_us < AR_RATE_STEP_US || r->probe_since_us != 0)
     return;
   double zone = AR_RATE_ZONE * r->ceiling_kbps;
 
@@ -407,15 +445,19 @@ ar_rate_on_twcc(ArRate *r, gint64 now_us, const ArRateTwcc *w)
    * judgement 2 s later said 4 %, the next one came 2 s after that). */
   gboolean draining_queue =
       now_us < r->twcc_drain_until_us && r->twcc_drain_until_us - now_us <= AR_RATE_HOLD_US;
-  if (!draining_queue) {
+  /* A probe's windows tell of its padding: its loss and its queue are its
+   * own, and end with it. */
+  gboolean probe_window = r->probe_since_us != 0 || now_us < r->probe_quiet_until_us;
+  if (!draining_queue && !probe_window) {
     if (r->twcc_acc_since_us == 0)
       r->twcc_acc_since_us = now_us;
     r->twcc_acc_sent += w->packets_sent;
     r->twcc_acc_lost += MIN(w->loss, 1.0) * w->packets_sent;
   }
-  gboolean judged = !draining_queue && (r->twcc_acc_sent >= AR_RATE_TWCC_LOSS_PACKETS ||
-                                        (now_us - r->twcc_acc_since_us >= AR_RATE_TWCC_LOSS_US &&
-                                         r->twcc_acc_sent >= AR_RATE_TWCC_LOSS_MIN_PACKETS));
+  gboolean judged = !draining_queue && !probe_window &&
+                    (r->twcc_acc_sent >= AR_RATE_TWCC_LOSS_PACKETS ||
+                     (now_us - r->twcc_acc_since_us >= AR_RATE_TWCC_LOSS_US &&
+                      r->twcc_acc_sent >= AR_RATE_TWCC_LOSS_MIN_PACKETS));
   if (judged) {
     r->loss = r->twcc_acc_lost / r->twcc_acc_sent;
     r->twcc_acc_sent = r->twcc_acc_lost = 0;
@@ -427,7 +469,7 @@ ar_rate_on_twcc(ArRate *r, gint64 now_us, const ArRateTwcc *w)
       w->loss > AR_RATE_TWCC_HEAVY_LOSS && w->packets_sent >= AR_RATE_TWCC_HEAVY_PACKETS;
   gboolean by_loss = heavy || (judged && r->loss > AR_RATE_LOSS_HIGH);
 
-  if (heavy)
+  if (heavy && !probe_window)
     r->loss = MIN(w->loss, 1.0);
   if (w->packets_sent < AR_RATE_TWCC_MIN_PACKETS && !by_loss)
     return ar_rate_settle(r, now_us, old_target, old_level); /* too few for a queue */
@@ -468,6 +510,29 @@ ar_rate_on_twcc(ArRate *r, gint64 now_us, const ArRateTwcc *w)
                       w->loss > AR_RATE_TWCC_OVERFLOW_LOSS &&
                       w->loss * w->packets_sent >= AR_RATE_TWCC_OVERFLOW_LOST;
   queue = queue || standing;
+  if (probe_window) {
+    /* The queue the probe fills: it failed, and stops at once (a window
+     * spreading out is enough: the probe is what fills it). No decrease: the
+     * video alone was under the target that passed before. */
+    if (r->probe_since_us != 0 && !r->probe_failing &&
+        (by_loss || queue || growing || rising ||
+         w->loss * w->packets_sent >= AR_RATE_TWCC_OVERFLOW_LOST)) {
+      r->probe_failing = TRUE;
+      /* Key frames wait for that queue to drain, as after an overuse: one
+       * sent into it is lost (a lab run under 300 kbit/s: a probe lost 2
+       * packets, the key frame asked for instead of their retransmissions
+       * went into its queue, and the far end froze 3.1 s). */
+      if (r->key_hold_from_us == 0 || now_us - r->key_hold_from_us >= AR_RATE_KEY_EVERY_US) {
+        r->key_hold_from_us = now_us;
+        r->key_hold_until_us = now_us + AR_RATE_KEY_HOLD_US;
+        r->key_room_us = 0;
+        r->key_queue_ms =
+            MAX(isfinite(w->queue_ms) ? MIN(w->queue_ms, 1000.0) : 0, AR_RATE_KEY_DRAINED_MS * 2);
+      }
+    }
+    /* Its windows decide nothing, but may tell the queue drained. */
+    by_loss = queue = growing = overflow = standing = FALSE;
+  }
 
   r->twcc_queue_ms =
       growing ? MIN(r->twcc_queue_ms + w->delay_growth_ms * (w->packets_sent - 1.0), 1000.0) : 0;
@@ -567,6 +632,104 @@ ar_rate_on_twcc(ArRate *r, gint64 now_us, const ArRateTwcc *w)
       r->key_hold_from_us = 0;
       r->key_room_us = 0;
     }
+  }
+  return ar_rate_settle(r, now_us, old_target, old_level);
+}
+
+gboolean
+ar_rate_probe_start(ArRate *r, gint64 now_us, double *kbps)
+{
+  gboolean hold = r->last_decrease_us != 0 && now_us - r->last_decrease_us < AR_RATE_HOLD_US;
+  gboolean calm = r->last_overuse_us == 0 || now_us - r->last_overuse_us >= AR_RATE_HOLD_US;
+  gboolean chained =
+      r->probe_passed_us != 0 && now_us - r->probe_passed_us < AR_RATE_PROBE_CHAIN_US;
+  /* Near a ceiling a queue measured, not past it, nor near one the
+   * target's own steps moved up (to the target: the link's edge). There the
+   * target already tries the link, and a probe goes on top of the queue it
+   * keeps (lab runs under 300 kbit/s: on top of a target 1.3 x the ceiling,
+   * 4 packets lost and a 3.1 s freeze; at a ceiling just moved up to the
+   * target, the delay up 150-220 ms, retransmissions over the budget and
+   * gaps of 0.6-0.9 s). */
+  gboolean near = r->ceiling_kbps > 0 && r->raises == 0 &&
+                  r->target_kbps >= AR_RATE_ZONE * r->ceiling_kbps &&
+                  r->target_kbps <= r->ceiling_kbps;
+  double to = MIN(AR_RATE_PROBE_GAIN * r->target_kbps, AR_RATE_PROBE_MAX_SHARE * r->max_kbps);
+
+  if (r->probe_since_us != 0 && now_us - r->probe_since_us >= AR_RATE_PROBE_WAIT_US)
+    ar_rate_on_probe(r, now_us, NULL, NULL); /* no figures in time: it failed */
+  if (r->probe_since_us != 0 || now_us >= r->twcc_until_us || now_us < r->probe_next_us || hold ||
+      !calm || r->loss >= AR_RATE_LOSS_LOW || now_us < r->key_hold_until_us ||
+      now_us < r->twcc_drain_until_us || r->target_kbps >= r->max_kbps || !(chained || near) ||
+      MAX(r->twcc_queue_seen[0], r->twcc_queue_seen[1]) >= AR_RATE_PROBE_QUEUE_MS ||
+      to < AR_RATE_PROBE_MIN_GAIN * r->target_kbps)
+    return FALSE;
+  r->probe_since_us = now_us;
+  r->probe_failing = FALSE;
+  *kbps = to;
+  return TRUE;
+}
+
+gboolean
+ar_rate_probe_failing(const ArRate *rate)
+{
+  return rate->probe_since_us != 0 && rate->probe_failing;
+}
+
+gboolean
+ar_rate_probing(const ArRate *rate)
+{
+  return rate->probe_since_us != 0;
+}
+
+gboolean
+ar_rate_on_probe(ArRate *r, gint64 now_us, const ArRateProbe *p, gboolean *passed_out)
+{
+  double old_target = r->target_kbps;
+  ArRateLevel old_level = r->level;
+
+  if (passed_out != NULL)
+    *passed_out = FALSE;
+  if (r->probe_since_us == 0)
+    return FALSE;
+  /* What the link was seen to pass: what left, if all of it arrived as
+   * fast. */
+  double passed = p != NULL ? MIN(p->sent_kbps, p->recv_kbps) : 0;
+  gboolean ok = p != NULL && !r->probe_failing && isfinite(passed) && passed < 1e7 &&
+                p->packets > 0 && p->recv_kbps >= AR_RATE_PROBE_ARRIVED * p->sent_kbps &&
+                p->lost <= MAX(1.0, AR_RATE_PROBE_LOSS * p->packets) &&
+                p->rise_ms < AR_RATE_PROBE_RISE_MS &&
+                passed >= AR_RATE_PROBE_MIN_GAIN * r->target_kbps;
+
+  r->probe_since_us = 0;
+  r->probe_failing = FALSE;
+  r->probe_quiet_until_us = now_us + AR_RATE_PROBE_QUIET_US;
+  if (!ok) {
+    if (r->probe_backoff_us == 0)
+      r->probe_backoff_us = AR_RATE_PROBE_BACKOFF_US;
+    r->probe_next_us = now_us + r->probe_backoff_us;
+    r->probe_backoff_us = MIN(r->probe_backoff_us * 2, AR_RATE_PROBE_BACKOFF_MAX_US);
+    r->probe_passed_us = 0;
+    return FALSE;
+  }
+  if (passed_out != NULL)
+    *passed_out = TRUE;
+  r->probe_backoff_us = 0;
+  r->probe_passed_us = now_us;
+  r->probe_next_us = now_us + AR_RATE_PROBE_AGAIN_US;
+  /* The bottleneck is at least that wide: the ceiling moves up to what
+   * passed, not away (a ceiling measured low under a cap that stayed, 140
+   * kbit/s under 300, let a probe of 280 pass; forgotten, the target grew
+   * x1.25 into the cap). Once a probe passed the configured bitrate there
+   * is none. */
+  if (passed >= r->max_kbps)
+    r->ceiling_kbps = 0;
+  else if (r->ceiling_kbps > 0)
+    r->ceiling_kbps = MAX(r->ceiling_kbps, passed);
+  r->clean_above_since = 0;
+  if (AR_RATE_TWCC_DOWN * passed > r->target_kbps) {
+    r->target_kbps = AR_RATE_TWCC_DOWN * passed;
+    r->last_increase_us = now_us;
+    r->limit = AR_RATE_LIMIT_RAMP;
   }
   return ar_rate_settle(r, now_us, old_target, old_level);
 }

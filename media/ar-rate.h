@@ -22,6 +22,10 @@
  *     ceiling with two clean reports in a row while above it moves the
  *     ceiling up to there, the second time forgets it (the bottleneck went
  *     away);
+ *   - near the ceiling, with transport-wide feedback, a probe (500 ms of
+ *     padding, twice the target in all) that passes moves the ceiling up to
+ *     what passed and sets the target to 0.85 x it; one that fails costs no
+ *     decrease, and the next waits longer (4 s, then 8 s);
  *   - REMB from the SFU (or the far end) caps the target;
  *   - the picture follows the target with hysteresis: half width and height
  *     below 40 % of the configured bitrate, and half the frame rate as well
@@ -66,6 +70,17 @@ typedef struct {
   guint packets_arrived; /* of those, arrived (0: not known) */
 } ArRateTwcc;
 
+/* What the far end's feedback says of a probe's packets (ar-twcc.h measures
+ * it): the rates sent and arrived (over the send and the arrival spans), the
+ * packets and how many were lost, and the delay its last packets waited more
+ * than its first ones (ms; a queue it filled: the lowest of the last
+ * quarter's over the lowest of the first quarter's). */
+typedef struct {
+  double sent_kbps, recv_kbps;
+  guint packets, lost;
+  double rise_ms;
+} ArRateProbe;
+
 /* @max_kbps: the configured bitrate (the target never exceeds it);
  * @min_kbps: the floor (never below). The target starts at @max_kbps. */
 ArRate *ar_rate_new(guint min_kbps, guint max_kbps);
@@ -94,6 +109,32 @@ gboolean ar_rate_on_report(ArRate *rate, gint64 now_us, double loss, double rtt_
  * (the bottleneck's rate) less what drains the queue, and what arrived is
  * the ceiling. Returns TRUE when the target or the level changed. */
 gboolean ar_rate_on_twcc(ArRate *rate, gint64 now_us, const ArRateTwcc *window);
+
+/* Probes. Above a bottleneck's ceiling the target grows slowly, and moves
+ * the ceiling only on evidence that takes seconds to gather (clean loss
+ * judgements, AR_RATE_FORGET_US), so a link that came back is found late.
+ * A probe sends padding (retransmissions of recent packets) on top of the
+ * video for AR_RATE_PROBE_US, twice the target in all: its packets arriving
+ * as fast as they left, with no queue rising and nothing lost, show the link
+ * passes that much, whatever a token bucket's burst hid at its start; the
+ * ceiling moves up to it (away once it is the configured bitrate) and the
+ * target to a little under it. A probe that fails costs no decrease (its
+ * queue is its own) and the next waits longer.
+ *
+ * Whether a probe starts now (TRUE, with the whole rate to send, video and
+ * padding, in @kbps): transport-wide feedback comes, nothing held or
+ * decreased lately, the target under the configured bitrate and near a
+ * known ceiling (or a probe just passed). */
+#define AR_RATE_PROBE_US (500 * G_TIME_SPAN_MILLISECOND)
+gboolean ar_rate_probe_start(ArRate *rate, gint64 now_us, double *kbps);
+/* Whether a window during the probe showed the queue it fills: stop it. */
+gboolean ar_rate_probe_failing(const ArRate *rate);
+/* The probe's packets were all reported (@probe), or it gave no figures
+ * (NULL: too few packets, or no answer in time); @passed (may be NULL) says
+ * whether it passed. TRUE when the target or the level changed. */
+gboolean ar_rate_on_probe(ArRate *rate, gint64 now_us, const ArRateProbe *probe, gboolean *passed);
+/* Whether a probe runs or waits for its figures. */
+gboolean ar_rate_probing(const ArRate *rate);
 
 /* Whether a key frame may go now: FALSE from an overuse until a window shows
  * the queue drained (2 s at most), as one sent into a full queue is lost; or

@@ -5,6 +5,8 @@
  */
 #include "ar-twcc.h"
 
+#include <string.h>
+
 /* The window: the packets sent in the last 300 ms, from the newest one back
  * to the first sent at least this long before it. */
 #define AR_TWCC_WINDOW_NS (300 * G_GUINT64_CONSTANT(1000000))
@@ -275,4 +277,174 @@ ar_twcc_send_log_fill(const ArTwccSendLog *log, ArTwccPacket *p)
   p->sent_ns = slot->sent_ns;
   p->size = slot->size;
   return TRUE;
+}
+
+typedef struct {
+  guint64 sent_ns, arrive_ns; /* AR_TWCC_TIME_NONE: not known, lost */
+  guint size;
+  gboolean reported;
+} ArTwccProbed;
+
+struct _ArTwccProbe {
+  ArTwccProbed packets[AR_TWCC_PROBE_MAX]; /* by number, from the first */
+  gboolean pending, ended, have_first, later_seen;
+  guint16 first;
+  guint count, reported;
+};
+
+ArTwccProbe *
+ar_twcc_probe_new(void)
+{
+  return g_new0(ArTwccProbe, 1);
+}
+
+void
+ar_twcc_probe_free(ArTwccProbe *probe)
+{
+  g_free(probe);
+}
+
+void
+ar_twcc_probe_begin(ArTwccProbe *probe)
+{
+  memset(probe, 0, sizeof(*probe));
+  probe->pending = TRUE;
+}
+
+void
+ar_twcc_probe_note(ArTwccProbe *probe, guint16 seqnum)
+{
+  if (!probe->pending || probe->ended)
+    return;
+  if (!probe->have_first) {
+    probe->have_first = TRUE;
+    probe->first = seqnum;
+    probe->count = 1;
+    return;
+  }
+  guint d = (guint16)(seqnum - probe->first);
+  /* The packets between two noted ones left in between: they are its too. */
+  if (d >= probe->count && d < AR_TWCC_PROBE_MAX)
+    probe->count = d + 1;
+}
+
+void
+ar_twcc_probe_end(ArTwccProbe *probe)
+{
+  probe->ended = TRUE;
+  if (!probe->have_first)
+    probe->pending = FALSE;
+}
+
+gboolean
+ar_twcc_probe_pending(const ArTwccProbe *probe)
+{
+  return probe->pending;
+}
+
+static double
+ar_twcc_probed_delay_ms(const ArTwccProbed *k)
+{
+  return (double)((gint64)k->arrive_ns - (gint64)k->sent_ns) / 1e6;
+}
+
+/* Packets over a span of time (their send or their arrival times): the
+ * rate is the bits after the first packet's over the span. */
+typedef struct {
+  guint64 min, max;
+  double bits, first_bits;
+  guint n;
+} ArTwccSpan;
+
+static void
+ar_twcc_span_add(ArTwccSpan *span, guint64 at_ns, guint size)
+{
+  if (span->n++ == 0 || at_ns < span->min) {
+    span->min = at_ns;
+    span->first_bits = size * 8.0;
+  }
+  span->max = MAX(span->max, at_ns);
+  span->bits += size * 8.0;
+}
+
+static double
+ar_twcc_span_kbps(const ArTwccSpan *span)
+{
+  return (span->bits - span->first_bits) * 1e6 / (double)(span->max - span->min);
+}
+
+/* The figures of a probe whose packets were all reported; FALSE when too
+ * few had a send time to say anything. */
+static gboolean
+ar_twcc_probe_result(const ArTwccProbe *probe, ArRateProbe *r)
+{
+  ArTwccSpan sent = {0}, arrived = {0};
+
+  *r = (ArRateProbe){0};
+  for (guint i = 0; i < probe->count; i++) {
+    const ArTwccProbed *k = &probe->packets[i];
+
+    if (!k->reported || k->sent_ns >= AR_TWCC_MAX_NS) {
+      /* Not reported though a later one was: lost to the far end. */
+      if (!k->reported)
+        r->lost++;
+      continue;
+    }
+    ar_twcc_span_add(&sent, k->sent_ns, k->size);
+    if (k->arrive_ns >= AR_TWCC_MAX_NS)
+      r->lost++;
+    else
+      ar_twcc_span_add(&arrived, k->arrive_ns, k->size);
+  }
+  if (sent.n < 4 || arrived.n < 2 || sent.max <= sent.min || arrived.max <= arrived.min)
+    return FALSE;
+  r->packets = probe->count;
+  r->sent_kbps = ar_twcc_span_kbps(&sent);
+  r->recv_kbps = ar_twcc_span_kbps(&arrived);
+  /* The lowest delay of the first and of the last quarter of the arrivals
+   * (by number, which is the order they left in). */
+  guint quarter = MAX(arrived.n / 4, 1u), seen = 0;
+  double first_low = G_MAXDOUBLE, last_low = G_MAXDOUBLE;
+  for (guint i = 0; i < probe->count; i++) {
+    const ArTwccProbed *k = &probe->packets[i];
+
+    if (!k->reported || k->sent_ns >= AR_TWCC_MAX_NS || k->arrive_ns >= AR_TWCC_MAX_NS)
+      continue;
+    double delay = ar_twcc_probed_delay_ms(k);
+    if (seen < quarter)
+      first_low = MIN(first_low, delay);
+    if (seen >= arrived.n - quarter)
+      last_low = MIN(last_low, delay);
+    seen++;
+  }
+  r->rise_ms = CLAMP(last_low - first_low, -1e6, 1e6);
+  return TRUE;
+}
+
+gboolean
+ar_twcc_probe_add(ArTwccProbe *probe, const ArTwccPacket *packets, guint n, ArRateProbe *result)
+{
+  if (!probe->pending || !probe->have_first)
+    return FALSE;
+  for (guint i = 0; packets != NULL && i < n; i++) {
+    const ArTwccPacket *p = &packets[i];
+    guint d = (guint16)(p->seqnum - probe->first);
+
+    if (d < probe->count) {
+      ArTwccProbed *k = &probe->packets[d];
+      if (k->reported)
+        continue;
+      k->reported = TRUE;
+      k->sent_ns = p->sent_ns < AR_TWCC_MAX_NS ? p->sent_ns : AR_TWCC_TIME_NONE;
+      k->arrive_ns = p->arrive_ns < AR_TWCC_MAX_NS ? p->arrive_ns : AR_TWCC_TIME_NONE;
+      k->size = MIN(p->size, 65536u);
+      probe->reported++;
+    } else if (probe->ended && d < 32768) {
+      probe->later_seen = TRUE;
+    }
+  }
+  if (!probe->ended || (probe->reported < probe->count && !probe->later_seen))
+    return FALSE;
+  probe->pending = FALSE;
+  return ar_twcc_probe_result(probe, result);
 }

@@ -59,6 +59,32 @@ gboolean ar_twcc_windows_add(ArTwccWindows *windows, const ArTwccPacket *packets
 /* Of the last feedback: its packets, and how many had a send time. */
 void ar_twcc_windows_get_last(const ArTwccWindows *windows, guint *reported, guint *timed);
 
+/* A probe: a burst of padding above the target (ar-rate.h), the packets that
+ * left while it ran, by their transport-wide numbers (the sending side notes
+ * them), and what the feedbacks say of them once all were reported. */
+#define AR_TWCC_PROBE_MAX 512
+
+typedef struct _ArTwccProbe ArTwccProbe;
+
+ArTwccProbe *ar_twcc_probe_new(void);
+void ar_twcc_probe_free(ArTwccProbe *probe);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(ArTwccProbe, ar_twcc_probe_free)
+/* A new probe begins: the packets noted from now on are its. */
+void ar_twcc_probe_begin(ArTwccProbe *probe);
+/* Packet @seqnum left while the probe ran (numbers only move on; past
+ * AR_TWCC_PROBE_MAX packets the rest are not its). */
+void ar_twcc_probe_note(ArTwccProbe *probe, guint16 seqnum);
+/* No more packets are its. */
+void ar_twcc_probe_end(ArTwccProbe *probe);
+/* One feedback's @n packets (untrusted, as ar_twcc_windows_add). TRUE once,
+ * when the probe ended and every packet of it was reported (or a later one
+ * was: the feedback reports in order), with @result; an empty probe or one
+ * whose packets had no send time gives no result. */
+gboolean ar_twcc_probe_add(ArTwccProbe *probe, const ArTwccPacket *packets, guint n,
+                           ArRateProbe *result);
+/* Whether it is between its beginning and its result. */
+gboolean ar_twcc_probe_pending(const ArTwccProbe *probe);
+
 /* Our own record of when each packet left, by its transport-wide sequence
  * number: taken when GStreamer's RTP session keeps none (its send caps never
  * named the extension, which rtpfunnel can lose: docs/bandwidth.md). The

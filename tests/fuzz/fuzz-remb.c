@@ -3,7 +3,9 @@
  * REMB (media/ar-rate.c), and the bandwidth controller fed from the same
  * bytes as reports (any loss fraction, round-trip time and sent rate) and
  * windows of transport-wide feedback, and the same bytes as the packets of
- * transport-wide feedbacks (media/ar-twcc.c) whose windows feed it too. */
+ * transport-wide feedbacks (media/ar-twcc.c) whose windows feed it too, and
+ * a probe's figures (a probe noting some of those packets, and figures for
+ * the controller from the same bytes). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +52,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
       if (!ar_rate_key_frame_ok(rate, now + 2 * G_TIME_SPAN_SECOND))
         abort();
     }
+    /* A probe, and figures for it from the same bytes. */
+    double probe_kbps = 0;
+    if ((data[i + 1] & 8) && ar_rate_probe_start(rate, now, &probe_kbps) &&
+        !(probe_kbps > 0 && probe_kbps <= 1.25 * 1500))
+      abort();
+    if (data[i + 1] & 16) {
+      ArRateProbe p = {.sent_kbps = kbps % 100000,
+                       .recv_kbps = rtt % 100000,
+                       .packets = data[i + 2],
+                       .lost = data[i + 3],
+                       .rise_ms = ((gint32)loss) / 1000.0};
+      ar_rate_on_probe(rate, now, (data[i + 1] & 32) ? NULL : &p, NULL);
+    }
     /* Property: the target stays within its bounds. */
     guint t = ar_rate_get_target_kbps(rate);
     if (t < 100 || t > 1500)
@@ -64,6 +79,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   g_autoptr(ArTwccWindows) logged = ar_twcc_windows_new();
   g_autoptr(ArTwccSendLog) log = ar_twcc_send_log_new();
   ArTwccPacket filled[64];
+  /* And a probe noting the packets whose second byte is odd, ended by a
+   * feedback whose last size has its second bit set. */
+  g_autoptr(ArTwccProbe) probe = ar_twcc_probe_new();
+  ar_twcc_probe_begin(probe);
   g_autoptr(ArRate) from_packets = ar_rate_new(100, 1500);
   ArTwccPacket packets[64];
   guint n = 0;
@@ -80,6 +99,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     packets[n].size = (guint)((d[14] & 0x7f) << 8 | d[15]);
     if (d[0] & 1)
       ar_twcc_send_log_add(log, packets[n].seqnum, packets[n].sent_ns, packets[n].size);
+    if (d[1] & 1)
+      ar_twcc_probe_note(probe, packets[n].seqnum);
     n++;
     if ((d[14] & 0x80) || n == G_N_ELEMENTS(packets) || i + 32 > size) {
       ArRateTwcc w;
@@ -89,6 +110,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             (filled[k].seqnum != packets[k].seqnum || filled[k].sent_ns == AR_TWCC_TIME_NONE))
           abort();
       }
+      ArRateProbe pr;
+      if (d[14] & 0x40)
+        ar_twcc_probe_end(probe);
+      if (ar_twcc_probe_add(probe, packets, n, &pr) &&
+          (!isfinite(pr.sent_kbps) || pr.sent_kbps < 0 || !isfinite(pr.recv_kbps) ||
+           pr.recv_kbps < 0 || !isfinite(pr.rise_ms) || pr.lost > pr.packets))
+        abort();
+      if (!ar_twcc_probe_pending(probe))
+        ar_twcc_probe_begin(probe);
       if (ar_twcc_windows_add(logged, filled, n, &w) &&
           (!isfinite(w.sent_kbps) || w.sent_kbps < 0 || !(w.loss >= 0 && w.loss <= 1) ||
            !isfinite(w.queue_ms) || w.queue_ms < 0 || w.packets_sent > n))

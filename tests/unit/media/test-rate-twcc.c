@@ -23,6 +23,15 @@ typedef struct {
   double queue_kbit, win_sent, win_served, win_dropped, win_delay0;
   double sent_total, dropped_total;
   guint steps;
+  /* Probes (ar_rate_probe_start): padding on top of the target while one
+   * runs, its figures 200 ms after it ended. */
+  gboolean probes, probe_on;
+  double probe_kbps, probe_sent, probe_served, probe_dropped, probe_delay0, probe_rise;
+  guint probe_steps, probes_passed, probes_failed;
+  gint64 probe_result_at;
+  gint64 probe_starts[32];
+  guint probe_target_before, probe_cut; /* cut: a result that lowered the target */
+  guint probe_keys_held;                /* failed probes that held key frames */
 } TwSim;
 
 #define TW_STEP_US (100 * G_TIME_SPAN_MILLISECOND)
@@ -44,7 +53,20 @@ tw_delay_ms(const TwSim *s)
 static void
 tw_step(TwSim *s)
 {
-  double sent = ar_rate_get_target_kbps(s->rate) * 0.1; /* kbit in 100 ms */
+  double kbps = 0;
+
+  if (s->probes && !s->probe_on && s->probe_result_at == 0 &&
+      ar_rate_probe_start(s->rate, s->now, &kbps)) {
+    s->probe_on = TRUE;
+    s->probe_kbps = kbps;
+    s->probe_steps = 0;
+    s->probe_sent = s->probe_served = s->probe_dropped = 0;
+    s->probe_delay0 = tw_delay_ms(s);
+    s->probe_target_before = ar_rate_get_target_kbps(s->rate);
+    if (s->probes_passed + s->probes_failed < G_N_ELEMENTS(s->probe_starts))
+      s->probe_starts[s->probes_passed + s->probes_failed] = s->now;
+  }
+  double sent = (s->probe_on ? s->probe_kbps : ar_rate_get_target_kbps(s->rate)) * 0.1;
   double served = sent, dropped = 0;
 
   if (s->cap_kbps > 0) {
@@ -68,6 +90,38 @@ tw_step(TwSim *s)
   s->dropped_total += dropped;
   s->steps++;
   s->now += TW_STEP_US;
+  if (s->probe_on) {
+    s->probe_sent += sent;
+    s->probe_served += served;
+    s->probe_dropped += dropped;
+    if (ar_rate_probe_failing(s->rate) && !ar_rate_key_frame_ok(s->rate, s->now))
+      s->probe_keys_held++;
+    if (++s->probe_steps * TW_STEP_US >= AR_RATE_PROBE_US || ar_rate_probe_failing(s->rate)) {
+      s->probe_on = FALSE;
+      s->probe_rise = tw_delay_ms(s) - s->probe_delay0;
+      s->probe_result_at = s->now + 2 * TW_STEP_US;
+    }
+  } else if (s->probe_result_at != 0 && s->now >= s->probe_result_at) {
+    double span = s->probe_steps * 0.1;
+    ArRateProbe p = {.sent_kbps = s->probe_sent / span,
+                     .recv_kbps = s->probe_served / span,
+                     .packets = (guint)(s->probe_sent / 9.6),
+                     .lost = (guint)ceil(s->probe_dropped / 9.6),
+                     .rise_ms = s->probe_rise};
+    gboolean passed = FALSE;
+    ar_rate_on_probe(s->rate, s->now, &p, &passed);
+    if (ar_rate_get_target_kbps(s->rate) < s->probe_target_before)
+      s->probe_cut++;
+    if (passed)
+      s->probes_passed++;
+    else
+      s->probes_failed++;
+    g_test_message("probe to %.0f kbit/s (cap %.0f): sent %.0f, arrived %.0f, lost %u, delay up "
+                   "%.0f ms: %s; target %u",
+                   s->probe_kbps, s->cap_kbps, p.sent_kbps, p.recv_kbps, p.lost, p.rise_ms,
+                   passed ? "passed" : "failed", ar_rate_get_target_kbps(s->rate));
+    s->probe_result_at = 0;
+  }
   if (s->steps % 2 == 0) {
     double packets = s->win_sent / 9.6; /* 1200-byte packets */
     ArRateTwcc w = {
@@ -100,33 +154,32 @@ tw_run(TwSim *s, double seconds)
   return (s->sent_total - before) / seconds;
 }
 
-static void
-test_twcc_cap_and_lift(void)
+/* The two caps, then the lift: the steps (100 ms) back to full quality. */
+static guint
+tw_cap_and_lift(TwSim *s)
 {
-  TwSim s;
-
-  tw_init(&s);
-  tw_run(&s, 5);
-  g_assert_cmpuint(ar_rate_get_target_kbps(s.rate), ==, MAX_KBPS);
+  tw_run(s, 5);
+  g_assert_cmpuint(ar_rate_get_target_kbps(s->rate), ==, MAX_KBPS);
   const double caps[] = {850, 250};
   for (guint c = 0; c < G_N_ELEMENTS(caps); c++) {
-    double dropped0 = s.dropped_total;
+    double dropped0 = s->dropped_total;
     guint steps = 0;
 
-    s.cap_kbps = caps[c];
-    /* Seen in the first windows of the queue: under the cap within 1 s. */
-    while (ar_rate_get_target_kbps(s.rate) > caps[c] && steps < 100) {
-      tw_step(&s);
+    s->cap_kbps = caps[c];
+    /* Seen in the first windows of the queue: under the cap within 1 s-> */
+    while (ar_rate_get_target_kbps(s->rate) > caps[c] && steps < 100) {
+      tw_step(s);
       steps++;
     }
     g_test_message("cap %.0f: under it after %.1f s", caps[c], steps / 10.0);
     g_assert_cmpuint(steps, <=, 10);
-    tw_run(&s, 1);
-    g_test_message("cap %.0f: %.1f kbit dropped when it came", caps[c], s.dropped_total - dropped0);
-    dropped0 = s.dropped_total;
-    tw_run(&s, 9);
-    double mean = tw_run(&s, 10);
-    double lost = s.dropped_total - dropped0;
+    tw_run(s, 1);
+    g_test_message("cap %.0f: %.1f kbit dropped when it came", caps[c],
+                   s->dropped_total - dropped0);
+    dropped0 = s->dropped_total;
+    tw_run(s, 9);
+    double mean = tw_run(s, 10);
+    double lost = s->dropped_total - dropped0;
     g_test_message("cap %.0f: mean sent %.0f kbit/s, %.1f kbit dropped in the next 19 s", caps[c],
                    mean, lost);
     /* Close under the cap, without running into it again and again: less
@@ -135,21 +188,162 @@ test_twcc_cap_and_lift(void)
     g_assert_cmpfloat(mean, >=, caps[c] * 0.7);
     g_assert_cmpfloat(lost, <=, caps[c] * 20 * 0.01);
   }
-  g_assert_cmpint(ar_rate_get_level(s.rate), !=, AR_RATE_LEVEL_FULL);
-  s.cap_kbps = 0;
+  g_assert_cmpint(ar_rate_get_level(s->rate), !=, AR_RATE_LEVEL_FULL);
+  s->cap_kbps = 0;
   guint steps = 0;
-  while ((ar_rate_get_target_kbps(s.rate) < MAX_KBPS ||
-          ar_rate_get_level(s.rate) != AR_RATE_LEVEL_FULL) &&
+  while ((ar_rate_get_target_kbps(s->rate) < MAX_KBPS ||
+          ar_rate_get_level(s->rate) != AR_RATE_LEVEL_FULL) &&
          steps < 300) {
-    tw_step(&s);
+    tw_step(s);
     steps++;
   }
   g_test_message("full again %.1f s after the cap lifted", steps / 10.0);
+  return steps;
+}
+
+static void
+test_twcc_cap_and_lift(void)
+{
+  TwSim s;
+
+  tw_init(&s);
+  guint steps = tw_cap_and_lift(&s);
   /* 8.9 s when the zone's slow steps went on above the ceiling and the
    * level waited 2 s; 7.4 s with x1.1 steps above a ceiling that moved up
    * (6.4 s with x1.15). */
   g_assert_cmpuint(steps, <=, 70);
   ar_rate_free(s.rate);
+}
+
+/* The same with probes: under each cap they fail (and cost no decrease, and
+ * not much loss: the bound above holds), after the lift they pass and the
+ * way back is shorter. */
+static void
+test_twcc_probes(void)
+{
+  TwSim s;
+
+  tw_init(&s);
+  s.probes = TRUE;
+  guint steps = tw_cap_and_lift(&s);
+  g_test_message("probes: %u passed, %u failed", s.probes_passed, s.probes_failed);
+  g_assert_cmpuint(s.probes_failed, >=, 1);
+  g_assert_cmpuint(s.probes_passed, >=, 1);
+  g_assert_cmpuint(steps, <=, 50);
+  ar_rate_free(s.rate);
+}
+
+/* Under a cap that stays, probes fail: no decrease for them (their queue
+ * is theirs), each later than the one before (4 s, then 8 s), and not much
+ * lost (the bound of twcc-cap-and-lift). */
+static void
+test_twcc_probes_steady(void)
+{
+  TwSim s;
+
+  tw_init(&s);
+  s.probes = TRUE;
+  tw_run(&s, 3);
+  s.cap_kbps = 400;
+  tw_run(&s, 5);
+  double dropped0 = s.dropped_total;
+  guint failed0 = s.probes_failed;
+  double mean = tw_run(&s, 40);
+  double lost = s.dropped_total - dropped0;
+  g_test_message("steady cap: %u probes failed in 40 s, mean sent %.0f kbit/s, %.1f kbit dropped",
+                 s.probes_failed - failed0, mean, lost);
+  g_assert_cmpuint(s.probes_passed, ==, 0);
+  g_assert_cmpuint(s.probes_failed, >=, 3);
+  g_assert_cmpuint(s.probe_cut, ==, 0);
+  /* Each failed probe held key frames while its queue drained. */
+  g_assert_cmpuint(s.probe_keys_held, ==, s.probes_failed);
+  for (guint i = 1; i < s.probes_failed && i < G_N_ELEMENTS(s.probe_starts); i++) {
+    gint64 gap = s.probe_starts[i] - s.probe_starts[i - 1];
+    g_assert_cmpint(gap, >=, (i == 1 ? 4 : 8) * G_TIME_SPAN_SECOND);
+  }
+  g_assert_cmpfloat(mean, >=, 0.7 * 400);
+  g_assert_cmpfloat(lost, <=, 400 * 40 * 0.01);
+  ar_rate_free(s.rate);
+}
+
+/* A probe that passes moves the ceiling up to what passed, not away: under
+ * a cap that stays, a ceiling measured low (140 kbit/s under 300) let a
+ * probe of 280 pass, and a forgotten ceiling let the target grow x1.25 into
+ * the cap (a lab run). Only a probe past the configured bitrate forgets it. */
+static void
+test_twcc_probe_moves_ceiling(void)
+{
+  g_autoptr(ArRate) r = ar_rate_new(100, MAX_KBPS);
+  gint64 now = 1000 * G_TIME_SPAN_SECOND;
+  ArRateTwcc queue = {
+      .sent_kbps = 1500, .recv_kbps = 140, .loss = 0.1, .delay_growth_ms = 1.0, .packets_sent = 20};
+  double kbps = 0;
+  gboolean started = FALSE, passed = FALSE;
+
+  ar_rate_on_twcc(r, now, &queue);
+  now += 100 * G_TIME_SPAN_MILLISECOND;
+  queue.sent_kbps = ar_rate_get_target_kbps(r);
+  ar_rate_on_twcc(r, now, &queue);
+  g_assert_cmpfloat(ar_rate_get_ceiling_kbps(r), ==, 140);
+  g_assert_cmpuint(ar_rate_get_target_kbps(r), <, 140);
+  for (guint i = 0; i < 100 && !started; i++) {
+    now += 100 * G_TIME_SPAN_MILLISECOND;
+    double t = ar_rate_get_target_kbps(r);
+    ArRateTwcc calm = {.sent_kbps = t, .recv_kbps = t, .packets_sent = 20, .packets_arrived = 20};
+    ar_rate_on_twcc(r, now, &calm);
+    if (i % 5 == 0)
+      ar_rate_on_report(r, now, -1, 20, t);
+    started = ar_rate_probe_start(r, now, &kbps);
+  }
+  g_assert_true(started);
+  g_assert_cmpfloat(kbps, ==, 2.0 * ar_rate_get_target_kbps(r));
+  now += 700 * G_TIME_SPAN_MILLISECOND;
+  ArRateProbe ok = {.sent_kbps = 280, .recv_kbps = 275, .packets = 19};
+  ar_rate_on_probe(r, now, &ok, &passed);
+  g_assert_true(passed);
+  g_assert_cmpfloat(ar_rate_get_ceiling_kbps(r), ==, 275);
+  g_assert_cmpuint(ar_rate_get_target_kbps(r), ==, (guint)(0.85 * 275));
+  /* The next follows at once from there, and fails: the ceiling stays. */
+  now += 500 * G_TIME_SPAN_MILLISECOND;
+  g_assert_true(ar_rate_probe_start(r, now, &kbps));
+  now += 700 * G_TIME_SPAN_MILLISECOND;
+  ArRateProbe capped = {.sent_kbps = 460, .recv_kbps = 270, .packets = 20, .rise_ms = 135};
+  ar_rate_on_probe(r, now, &capped, &passed);
+  g_assert_false(passed);
+  g_assert_cmpfloat(ar_rate_get_ceiling_kbps(r), ==, 275);
+  g_assert_cmpuint(ar_rate_get_target_kbps(r), ==, (guint)(0.85 * 275));
+  /* One past the configured bitrate: no ceiling any more. */
+  for (guint i = 0; i < 90; i++) {
+    now += 100 * G_TIME_SPAN_MILLISECOND;
+    double t = ar_rate_get_target_kbps(r);
+    ArRateTwcc calm = {.sent_kbps = t, .recv_kbps = t, .packets_sent = 20, .packets_arrived = 20};
+    ar_rate_on_twcc(r, now, &calm);
+  }
+  ArRateProbe open = {.sent_kbps = 1800, .recv_kbps = 1800, .packets = 100};
+  g_assert_true(ar_rate_probe_start(r, now, &kbps));
+  now += 700 * G_TIME_SPAN_MILLISECOND;
+  ar_rate_on_probe(r, now, &open, &passed);
+  g_assert_true(passed);
+  g_assert_cmpfloat(ar_rate_get_ceiling_kbps(r), ==, 0);
+  g_assert_cmpuint(ar_rate_get_target_kbps(r), ==, MAX_KBPS);
+}
+
+/* No probe without transport-wide feedback: nothing would measure it. */
+static void
+test_twcc_probes_need_feedback(void)
+{
+  g_autoptr(ArRate) r = ar_rate_new(100, MAX_KBPS);
+  gint64 now = 1000 * G_TIME_SPAN_SECOND;
+  double kbps = 0;
+
+  /* A loss in the receiver reports makes a ceiling; then clean reports. */
+  ar_rate_on_report(r, now, 0.3, 20, 1500);
+  for (guint i = 0; i < 40; i++) {
+    now += 500 * G_TIME_SPAN_MILLISECOND;
+    ar_rate_on_report(r, now, 0, 20, ar_rate_get_target_kbps(r));
+    g_assert_false(ar_rate_probe_start(r, now, &kbps));
+  }
+  g_assert_false(ar_rate_probing(r));
 }
 
 /* Windows that wobble as a real path does (arrivals a little early or late,
@@ -879,6 +1073,10 @@ rate_twcc_tests_add(void)
   g_test_add_func("/media/rate/twcc-standing-queue", test_twcc_standing_queue);
   g_test_add_func("/media/rate/twcc-queue-rising", test_twcc_queue_rising);
   g_test_add_func("/media/rate/twcc-cap-and-lift", test_twcc_cap_and_lift);
+  g_test_add_func("/media/rate/twcc-probes", test_twcc_probes);
+  g_test_add_func("/media/rate/twcc-probes-steady", test_twcc_probes_steady);
+  g_test_add_func("/media/rate/twcc-probe-moves-ceiling", test_twcc_probe_moves_ceiling);
+  g_test_add_func("/media/rate/twcc-probes-need-feedback", test_twcc_probes_need_feedback);
   g_test_add_func("/media/rate/twcc-noise", test_twcc_noise);
   g_test_add_func("/media/rate/twcc-random-loss", test_twcc_random_loss);
   g_test_add_func("/media/rate/twcc-random-loss-keys", test_twcc_random_loss_keys);

@@ -35,6 +35,11 @@ typedef struct {
   /* Set: the send times come from our own log (on another clock), not with
    * the feedback, as when the RTP session keeps none (ar-peer-rate.c). */
   ArTwccSendLog *log;
+  /* Set: a probe (ar_twcc_probe_*) notes the packets sent while noting, and
+   * reads every feedback until its figures come. */
+  ArTwccProbe *probe;
+  gboolean noting, probe_done, probe_measured;
+  ArRateProbe probe_result;
 } PathSim;
 
 static void
@@ -56,6 +61,7 @@ path_clear(PathSim *s)
   g_array_unref(s->made);
   g_rand_free(s->rand);
   g_clear_pointer(&s->log, ar_twcc_send_log_free);
+  g_clear_pointer(&s->probe, ar_twcc_probe_free);
 }
 
 /* One packet leaves now: through the bottleneck or dropped. */
@@ -66,6 +72,8 @@ path_send(PathSim *s, guint size, guint64 at_ns)
 
   if (s->log != NULL)
     ar_twcc_send_log_add(s->log, p.seqnum, at_ns + LOG_CLOCK_NS, size);
+  if (s->noting)
+    ar_twcc_probe_note(s->probe, p.seqnum);
 
   p.arrive_ns = AR_TWCC_TIME_NONE;
   if (s->random_loss > 0 && g_rand_double(s->rand) < s->random_loss) {
@@ -108,6 +116,10 @@ path_feedback(PathSim *s)
     }
   }
   g_array_remove_range(s->pending, 0, upto);
+  if (s->probe != NULL && ar_twcc_probe_pending(s->probe)) {
+    s->probe_measured = ar_twcc_probe_add(s->probe, report, upto, &s->probe_result);
+    s->probe_done = !ar_twcc_probe_pending(s->probe);
+  }
   ArRateTwcc w;
   if (ar_twcc_windows_add(s->windows, report, upto, &w))
     g_array_append_val(s->made, w);
@@ -288,6 +300,140 @@ test_one_late_packet(void)
 
 /* The feedback is the far end's: repeats, times going back, no times, huge
  * sizes and times. Nothing counts twice, every figure stays a number. */
+/* A probe: @kbps for 500 ms from a path sent @base_kbps, then back to it;
+ * its figures once every packet of it was reported. */
+static void
+path_probe(PathSim *s, double base_kbps, double kbps)
+{
+  s->probe = ar_twcc_probe_new();
+  path_run(s, base_kbps, 3000);
+  ar_twcc_probe_begin(s->probe);
+  s->noting = TRUE;
+  path_run(s, kbps, 500);
+  s->noting = FALSE;
+  ar_twcc_probe_end(s->probe);
+  g_assert_true(ar_twcc_probe_pending(s->probe));
+  path_run(s, base_kbps, 1000);
+  g_assert_true(s->probe_done);
+  g_assert_true(s->probe_measured);
+  const ArRateProbe *r = &s->probe_result;
+  g_test_message("probe to %.0f kbit/s: sent %.0f, arrived %.0f kbit/s, %u packets, %u lost, "
+                 "the delay up %.1f ms",
+                 kbps, r->sent_kbps, r->recv_kbps, r->packets, r->lost, r->rise_ms);
+}
+
+/* On an open path a probe arrives as it left: its rate, nothing lost, no
+ * queue. */
+static void
+test_probe_open(void)
+{
+  PathSim s;
+
+  path_init(&s);
+  path_probe(&s, 300, 600);
+  g_assert_cmpfloat(fabs(s.probe_result.sent_kbps - 600), <, 90);
+  g_assert_cmpfloat(fabs(s.probe_result.recv_kbps - s.probe_result.sent_kbps), <,
+                    0.1 * s.probe_result.sent_kbps);
+  g_assert_cmpuint(s.probe_result.lost, ==, 0);
+  g_assert_cmpuint(s.probe_result.packets, >=, 20);
+  g_assert_cmpfloat(fabs(s.probe_result.rise_ms), <, 2);
+  path_clear(&s);
+}
+
+/* Over a bottleneck a probe arrives at the bottleneck's rate, behind a
+ * queue it filled. */
+static void
+test_probe_capped(void)
+{
+  PathSim s;
+
+  path_init(&s);
+  s.cap_kbps = 300;
+  path_probe(&s, 250, 600);
+  g_assert_cmpfloat(s.probe_result.recv_kbps, <, 0.9 * s.probe_result.sent_kbps);
+  g_assert_cmpfloat(s.probe_result.recv_kbps, <, 330);
+  g_assert_cmpfloat(s.probe_result.rise_ms, >, 50);
+  path_clear(&s);
+}
+
+/* The transport-wide numbers wrap within a probe; a probe with no packet
+ * ends at once with no figures; one reported only in part waits. */
+static void
+test_probe_edges(void)
+{
+  g_autoptr(ArTwccProbe) probe = ar_twcc_probe_new();
+  ArTwccPacket p[8];
+  ArRateProbe r;
+
+  ar_twcc_probe_begin(probe);
+  ar_twcc_probe_end(probe);
+  g_assert_false(ar_twcc_probe_pending(probe));
+  g_assert_false(ar_twcc_probe_add(probe, p, 0, &r));
+
+  ar_twcc_probe_begin(probe);
+  for (guint i = 0; i < 8; i++) {
+    p[i] = (ArTwccPacket){.seqnum = (guint16)(65532 + i),
+                          .sent_ns = OUR_CLOCK_NS + i * 10 * MS,
+                          .arrive_ns = FAR_CLOCK_NS + i * 10 * MS,
+                          .size = 1000};
+    ar_twcc_probe_note(probe, p[i].seqnum);
+  }
+  ar_twcc_probe_note(probe, 65532); /* again: nothing new */
+  ar_twcc_probe_end(probe);
+  ar_twcc_probe_note(probe, 4); /* after its end: not its */
+  g_assert_false(ar_twcc_probe_add(probe, p, 5, &r));
+  g_assert_true(ar_twcc_probe_pending(probe));
+  g_assert_true(ar_twcc_probe_add(probe, p + 5, 3, &r));
+  g_assert_false(ar_twcc_probe_pending(probe));
+  g_assert_cmpuint(r.packets, ==, 8);
+  g_assert_cmpuint(r.lost, ==, 0);
+  g_assert_cmpfloat(fabs(r.sent_kbps - 800), <, 1);
+  g_assert_cmpfloat(fabs(r.recv_kbps - 800), <, 1);
+
+  /* Its last two never reported, but a later packet was: lost. */
+  ar_twcc_probe_begin(probe);
+  for (guint i = 0; i < 8; i++)
+    ar_twcc_probe_note(probe, p[i].seqnum);
+  ar_twcc_probe_end(probe);
+  ArTwccPacket later = p[7];
+  later.seqnum = 10;
+  g_assert_false(ar_twcc_probe_add(probe, p, 6, &r));
+  g_assert_true(ar_twcc_probe_add(probe, &later, 1, &r));
+  g_assert_cmpuint(r.lost, ==, 2);
+}
+
+/* Anything in the feedback: no crash, figures that are numbers. */
+static void
+test_probe_hostile(void)
+{
+  g_autoptr(ArTwccProbe) probe = ar_twcc_probe_new();
+  ArTwccPacket p[64];
+  ArRateProbe r;
+
+  for (guint round = 0; round < 300; round++) {
+    if (round % 3 == 0) {
+      ar_twcc_probe_begin(probe);
+      for (guint i = 0; i < 700; i++)
+        ar_twcc_probe_note(probe, (guint16)g_test_rand_int());
+      ar_twcc_probe_end(probe);
+    }
+    for (guint i = 0; i < G_N_ELEMENTS(p); i++) {
+      guint32 r32 = g_test_rand_int();
+      p[i].seqnum = (guint16)g_test_rand_int();
+      p[i].sent_ns = (r32 & 0x100) ? AR_TWCC_TIME_NONE : (guint64)g_test_rand_int() << (r32 % 40);
+      p[i].arrive_ns = (r32 & 0x400) ? AR_TWCC_TIME_NONE : (guint64)g_test_rand_int() << (r32 % 40);
+      p[i].size = (r32 & 0x1000) ? G_MAXUINT : r32 % 1500;
+    }
+    if (!ar_twcc_probe_add(probe, p, G_N_ELEMENTS(p), &r))
+      continue;
+    g_assert_true(isfinite(r.sent_kbps) && r.sent_kbps >= 0);
+    g_assert_true(isfinite(r.recv_kbps) && r.recv_kbps >= 0);
+    g_assert_true(isfinite(r.rise_ms));
+    g_assert_cmpuint(r.lost, <=, r.packets);
+    g_assert_cmpuint(r.packets, <=, AR_TWCC_PROBE_MAX);
+  }
+}
+
 static void
 test_hostile(void)
 {
@@ -452,6 +598,10 @@ main(int argc, char **argv)
   g_test_add_func("/media/twcc/random-loss", test_random_loss);
   g_test_add_func("/media/twcc/one-late-packet", test_one_late_packet);
   g_test_add_func("/media/twcc/hostile", test_hostile);
+  g_test_add_func("/media/twcc/probe-open", test_probe_open);
+  g_test_add_func("/media/twcc/probe-capped", test_probe_capped);
+  g_test_add_func("/media/twcc/probe-edges", test_probe_edges);
+  g_test_add_func("/media/twcc/probe-hostile", test_probe_hostile);
   g_test_add_func("/media/twcc/send-log", test_send_log);
   g_test_add_func("/media/twcc/send-log-twice", test_send_log_twice);
   g_test_add_func("/media/twcc/send-log-windows", test_send_log_windows);
