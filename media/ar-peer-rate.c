@@ -290,6 +290,31 @@ ar_peer_probe_pace(gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
+static GstPad *ar_peer_session_pad(ArPeer *peer, const char *name);
+
+/* The peer's context: the packets that leave the session while a probe
+ * runs are its; a probe on its send_rtp_src notes them, once our video's
+ * caps named the transport-wide extension (they may come after the
+ * session). */
+static void
+ar_peer_probe_hook(ArPeer *peer)
+{
+  g_autoptr(GstCaps) video = NULL;
+
+  if (peer->probe_pad != NULL || peer->rtp_session == NULL || peer->video_send_pad == NULL ||
+      (video = gst_pad_get_current_caps(peer->video_send_pad)) == NULL ||
+      (peer->probe_twcc_id = ar_rtp_caps_twcc_id(video)) == 0 ||
+      (peer->probe_pad = ar_peer_session_pad(peer, "send_rtp_src")) == NULL)
+    return;
+  g_mutex_lock(&peer->lock);
+  if (peer->probe == NULL)
+    peer->probe = ar_twcc_probe_new();
+  g_mutex_unlock(&peer->lock);
+  peer->probe_pad_probe =
+      gst_pad_add_probe(peer->probe_pad, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+                        ar_peer_on_probe_sent, peer, NULL);
+}
+
 /* The peer's context: a probe, if the controller wants one and we can send
  * its padding (rtprtxsend, a video packet to send again, the session
  * numbering our packets: with our own log of send times, a retransmission
@@ -300,6 +325,7 @@ ar_peer_probe_maybe_start(ArPeer *peer, gint64 now)
   double kbps = 0;
   gboolean ready;
 
+  ar_peer_probe_hook(peer);
   if (peer->rate == NULL || peer->probe_timer != NULL || peer->probe_pad == NULL ||
       peer->video_ssrc == 0)
     return;
@@ -612,20 +638,6 @@ ar_peer_rate_hook_session(ArPeer *peer)
     peer->twcc_packets_probe =
         gst_pad_add_probe(peer->twcc_packets_pad, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM,
                           ar_peer_on_twcc_packets, peer, NULL);
-  }
-  /* The packets that leave while a probe runs are its. */
-  g_autoptr(GstCaps) video =
-      peer->video_send_pad != NULL ? gst_pad_get_current_caps(peer->video_send_pad) : NULL;
-  peer->probe_twcc_id = video != NULL ? ar_rtp_caps_twcc_id(video) : 0;
-  if (peer->probe_twcc_id != 0 &&
-      (peer->probe_pad = ar_peer_session_pad(peer, "send_rtp_src")) != NULL) {
-    g_mutex_lock(&peer->lock);
-    if (peer->probe == NULL)
-      peer->probe = ar_twcc_probe_new();
-    g_mutex_unlock(&peer->lock);
-    peer->probe_pad_probe = gst_pad_add_probe(
-        peer->probe_pad, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
-        ar_peer_on_probe_sent, peer, NULL);
   }
   peer->rtp_session = session;
   peer->feedback_handler =
