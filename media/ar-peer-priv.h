@@ -21,6 +21,16 @@ typedef struct {
   gboolean verified;
 } ArWatchedTransport;
 
+/* The newest packets of a stream: one thread writes, another reads, with no
+ * lock (the writer is on every packet's path). A slot holds a packet's
+ * sequence number (low 16 bits) and size (high 16), so a read never pairs
+ * one packet's number with another's size. */
+#define AR_RECENT_PACKETS 16
+typedef struct {
+  gint slot[AR_RECENT_PACKETS]; /* atomic */
+  gint count;                   /* atomic: packets written in all (wraps) */
+} ArRecentPackets;
+
 struct _ArPeer {
   gint ref_count; /* atomic */
   ArPeerDirection direction;
@@ -63,8 +73,9 @@ struct _ArPeer {
    * runs are its (probe under lock: the session's send thread notes, the
    * RTCP thread reads the feedback; probe_noting atomic, probe_pad its
    * probe on the session's send_rtp_src); its padding is our recent video
-   * packets sent again through rtprtxsend (recent_* under lock: rtprtxsend's
-   * thread fills them), paced by probe_timer (the peer's context). */
+   * packets sent again through rtprtxsend (recent: rtprtxsend's thread
+   * writes, the peer's context reads), paced by probe_timer (the peer's
+   * context). */
   ArTwccProbe *probe;
   gint probe_noting;
   gint probe_padding; /* atomic: retransmissions are the probe's padding */
@@ -75,9 +86,7 @@ struct _ArPeer {
   gint64 probe_started_us, probe_last_us, probe_ended_us;
   double probe_kbps, probe_pad_kbps, probe_due_bytes;
   guint probe_requests, probe_pick;
-  guint16 recent_seq[16];
-  guint recent_size[16];
-  guint recent_n, recent_next;
+  ArRecentPackets recent;
   guint video_ssrc; /* SEND: our video's and audio's SSRCs (set before it runs) */
   guint audio_ssrc;
   /* SEND: the retransmission budget (ar-peer-rate.c): the bucket belongs to

@@ -170,24 +170,85 @@ ar_peer_rate_keys(ArPeer *peer, gint64 now)
                      gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, TRUE, 0));
 }
 
-/* A streaming thread (the session's send): a packet leaves; while a probe
- * runs, its transport-wide number makes it the probe's. */
-static gboolean
-ar_peer_probe_note(ArPeer *peer, GstBuffer *buffer)
+/* rtprtxsend's thread: one of our video packets went (ArRecentPackets). */
+static void
+ar_recent_packets_add(ArRecentPackets *recent, guint16 seqnum, gsize size)
 {
-  guint16 seqnum;
-  guint size;
+  guint n = (guint)g_atomic_int_get(&recent->count);
 
-  if (ar_rtp_buffer_twcc_seqnum(buffer, peer->probe_twcc_id, &seqnum, &size))
-    ar_twcc_probe_note(peer->probe, seqnum);
+  g_atomic_int_set(&recent->slot[n % AR_RECENT_PACKETS],
+                   (gint)((guint)MIN(size, 0xffffu) << 16 | seqnum));
+  g_atomic_int_set(&recent->count, (gint)(n + 1));
+}
+
+static guint
+ar_recent_packets_count(ArRecentPackets *recent)
+{
+  return MIN((guint)g_atomic_int_get(&recent->count), (guint)AR_RECENT_PACKETS);
+}
+
+/* The packet @back before the newest, over those kept (again and again);
+ * FALSE before the first. */
+static gboolean
+ar_recent_packets_get(ArRecentPackets *recent, guint back, guint16 *seqnum, guint *size)
+{
+  guint n = (guint)g_atomic_int_get(&recent->count);
+  guint kept = MIN(n, (guint)AR_RECENT_PACKETS);
+
+  if (kept == 0)
+    return FALSE;
+  guint v = (guint)g_atomic_int_get(&recent->slot[(n - 1 - back % kept) % AR_RECENT_PACKETS]);
+  *seqnum = (guint16)(v & 0xffffu);
+  *size = v >> 16;
   return TRUE;
 }
 
+/* A streaming thread (the session's send), under the peer's lock: what to do
+ * with one packet's transport-wide number and size, sent at @now_ns. */
+typedef void (*ArPeerSentFunc)(ArPeer *peer, guint16 seqnum, guint size, guint64 now_ns);
+
+typedef struct {
+  ArPeer *peer;
+  guint id;
+  ArPeerSentFunc func;
+  guint64 now_ns;
+} ArPeerSent;
+
 static gboolean
-ar_peer_probe_note_in_list(GstBuffer **buffer, guint idx, gpointer data)
+ar_peer_sent_one(GstBuffer **buffer, guint idx, gpointer data)
 {
+  const ArPeerSent *sent = data;
+  guint16 seqnum;
+  guint size;
+
   (void)idx;
-  return ar_peer_probe_note(data, *buffer);
+  if (ar_rtp_buffer_twcc_seqnum(*buffer, sent->id, &seqnum, &size))
+    sent->func(sent->peer, seqnum, size, sent->now_ns);
+  return TRUE;
+}
+
+/* ...each packet of a pad probe's buffer or list, by extension @id. */
+static void
+ar_peer_each_sent(ArPeer *peer, GstPadProbeInfo *info, guint id, ArPeerSentFunc func,
+                  guint64 now_ns)
+{
+  ArPeerSent sent = {peer, id, func, now_ns};
+
+  if (GST_PAD_PROBE_INFO_TYPE(info) & GST_PAD_PROBE_TYPE_BUFFER_LIST) {
+    gst_buffer_list_foreach(GST_PAD_PROBE_INFO_BUFFER_LIST(info), ar_peer_sent_one, &sent);
+  } else {
+    GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER(info);
+    ar_peer_sent_one(&buffer, 0, &sent);
+  }
+}
+
+/* ...while a probe runs, a packet's number makes it the probe's. */
+static void
+ar_peer_probe_note(ArPeer *peer, guint16 seqnum, guint size, guint64 now_ns)
+{
+  (void)size;
+  (void)now_ns;
+  ar_twcc_probe_note(peer->probe, seqnum);
 }
 
 static GstPadProbeReturn
@@ -199,13 +260,8 @@ ar_peer_on_probe_sent(GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   if (!g_atomic_int_get(&peer->probe_noting))
     return GST_PAD_PROBE_OK;
   g_mutex_lock(&peer->lock);
-  if (peer->probe != NULL) {
-    if (GST_PAD_PROBE_INFO_TYPE(info) & GST_PAD_PROBE_TYPE_BUFFER_LIST)
-      gst_buffer_list_foreach(GST_PAD_PROBE_INFO_BUFFER_LIST(info), ar_peer_probe_note_in_list,
-                              peer);
-    else
-      ar_peer_probe_note(peer, GST_PAD_PROBE_INFO_BUFFER(info));
-  }
+  if (peer->probe != NULL)
+    ar_peer_each_sent(peer, info, peer->probe_twcc_id, ar_peer_probe_note, 0);
   g_mutex_unlock(&peer->lock);
   return GST_PAD_PROBE_OK;
 }
@@ -268,18 +324,8 @@ ar_peer_probe_pace(gpointer data)
     guint16 seqnum;
     guint size;
 
-    g_mutex_lock(&peer->lock);
-    guint n = peer->recent_n;
-    if (n > 0) {
-      /* The newest first, then back over the others, again and again. */
-      guint back = peer->probe_pick++ % n;
-      guint at = (peer->recent_next + G_N_ELEMENTS(peer->recent_seq) - 1 - back) %
-                 G_N_ELEMENTS(peer->recent_seq);
-      seqnum = peer->recent_seq[at];
-      size = peer->recent_size[at];
-    }
-    g_mutex_unlock(&peer->lock);
-    if (n == 0)
+    /* The newest first, then back over the others, again and again. */
+    if (!ar_recent_packets_get(&peer->recent, peer->probe_pick++, &seqnum, &size))
       break;
     GstStructure *s = gst_structure_new("GstRTPRetransmissionRequest", "seqnum", G_TYPE_UINT,
                                         (guint)seqnum, "ssrc", G_TYPE_UINT, peer->video_ssrc, NULL);
@@ -331,7 +377,7 @@ ar_peer_probe_maybe_start(ArPeer *peer, gint64 now)
     return;
   g_mutex_lock(&peer->lock);
   ready = peer->probe != NULL && peer->rtx_send != NULL && peer->twcc_log == NULL &&
-          peer->recent_n >= 4;
+          ar_recent_packets_count(&peer->recent) >= 4;
   g_mutex_unlock(&peer->lock);
   if (!ready || !ar_rate_probe_start(peer->rate, now, &kbps))
     return;
@@ -439,42 +485,22 @@ ar_peer_twcc_packet(const GValue *v, ArTwccPacket *p)
 
 /* A streaming thread: one of our packets leaves the RTP session; its
  * transport-wide number and the time go in our log. */
-static gboolean
-ar_peer_log_sent(ArPeer *peer, GstBuffer *buffer, guint64 now_ns)
+static void
+ar_peer_log_sent(ArPeer *peer, guint16 seqnum, guint size, guint64 now_ns)
 {
-  guint16 seqnum;
-  guint size;
-
-  if (!ar_rtp_buffer_twcc_seqnum(buffer, peer->twcc_log_id, &seqnum, &size))
-    return TRUE;
   ar_twcc_send_log_add(peer->twcc_log, seqnum, now_ns, size);
-  return TRUE;
-}
-
-static gboolean
-ar_peer_log_sent_in_list(GstBuffer **buffer, guint idx, gpointer data)
-{
-  gpointer *args = data;
-  (void)idx;
-  return ar_peer_log_sent(args[0], *buffer, *(guint64 *)args[1]);
 }
 
 static GstPadProbeReturn
 ar_peer_on_sent(GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 {
   ArPeer *peer = user_data;
-  guint64 now_ns = (guint64)g_get_monotonic_time() * 1000;
+  guint64 now_ns = (guint64)g_get_monotonic_time() * 1000; /* (not the lock's wait) */
 
   (void)pad;
   g_mutex_lock(&peer->lock);
-  if (peer->twcc_log != NULL) {
-    if (GST_PAD_PROBE_INFO_TYPE(info) & GST_PAD_PROBE_TYPE_BUFFER_LIST) {
-      gpointer args[2] = {peer, &now_ns};
-      gst_buffer_list_foreach(GST_PAD_PROBE_INFO_BUFFER_LIST(info), ar_peer_log_sent_in_list, args);
-    } else {
-      ar_peer_log_sent(peer, GST_PAD_PROBE_INFO_BUFFER(info), now_ns);
-    }
-  }
+  if (peer->twcc_log != NULL)
+    ar_peer_each_sent(peer, info, peer->twcc_log_id, ar_peer_log_sent, now_ns);
   g_mutex_unlock(&peer->lock);
   return GST_PAD_PROBE_OK;
 }
@@ -724,12 +750,7 @@ ar_peer_rtx_over(ArPeer *peer, GstBuffer *buffer)
   gst_rtp_buffer_unmap(&rtp);
   if (ssrc == peer->video_ssrc) {
     /* A probe's padding sends these again. */
-    g_mutex_lock(&peer->lock);
-    peer->recent_seq[peer->recent_next] = seqnum;
-    peer->recent_size[peer->recent_next] = (guint)gst_buffer_get_size(buffer);
-    peer->recent_next = (peer->recent_next + 1) % G_N_ELEMENTS(peer->recent_seq);
-    peer->recent_n = MIN(peer->recent_n + 1, G_N_ELEMENTS(peer->recent_seq));
-    g_mutex_unlock(&peer->lock);
+    ar_recent_packets_add(&peer->recent, seqnum, gst_buffer_get_size(buffer));
     return FALSE;
   }
   if (ssrc == peer->audio_ssrc)
