@@ -98,6 +98,31 @@ ar_twcc_base(ArTwccWindows *t, guint64 sent_ns, double delay_ms)
   return base;
 }
 
+/* Packets over a span of time (their send or their arrival times): the
+ * rate is the bits after the first packet's over the span. */
+typedef struct {
+  guint64 min, max;
+  double bits, first_bits;
+  guint n;
+} ArTwccSpan;
+
+static void
+ar_twcc_span_add(ArTwccSpan *span, guint64 at_ns, guint size)
+{
+  if (span->n++ == 0 || at_ns < span->min) {
+    span->min = at_ns;
+    span->first_bits = size * 8.0;
+  }
+  span->max = MAX(span->max, at_ns);
+  span->bits += size * 8.0;
+}
+
+static double
+ar_twcc_span_kbps(const ArTwccSpan *span)
+{
+  return (span->bits - span->first_bits) * 1e6 / (double)(span->max - span->min);
+}
+
 /* The window of the packets kept, the older ones dropped. */
 static gboolean
 ar_twcc_window(ArTwccWindows *t, ArRateTwcc *w)
@@ -120,30 +145,20 @@ ar_twcc_window(ArTwccWindows *t, ArRateTwcc *w)
   t->len -= start;
 
   const ArTwccKept *oldest = ar_twcc_at(t, 0);
-  double bits_sent = 0, bits_arrived = 0, first_arrival_bits = 0;
-  guint64 arrive_min = G_MAXUINT64, arrive_max = 0;
-  guint arrived = 0;
+  ArTwccSpan sent = {0}, arrivals = {0};
   double sx = 0, sy = 0, sxx = 0, sxy = 0, x_min = G_MAXDOUBLE, x_max = -G_MAXDOUBLE;
   double delay_min = G_MAXDOUBLE, delay0 = 0;
 
   for (guint i = 0; i < t->len; i++) {
     const ArTwccKept *k = ar_twcc_at(t, i);
 
-    /* The first packet's bits left before the window began. */
-    if (i > 0)
-      bits_sent += k->size * 8.0;
+    ar_twcc_span_add(&sent, k->sent_ns, k->size);
     if (k->arrive_ns == AR_TWCC_TIME_NONE)
       continue;
     double delay = ar_twcc_delay_ms(k);
-    if (arrived == 0)
+    if (arrivals.n == 0)
       delay0 = delay;
-    arrived++;
-    bits_arrived += k->size * 8.0;
-    if (k->arrive_ns < arrive_min) {
-      arrive_min = k->arrive_ns;
-      first_arrival_bits = k->size * 8.0;
-    }
-    arrive_max = MAX(arrive_max, k->arrive_ns);
+    ar_twcc_span_add(&arrivals, k->arrive_ns, k->size);
     /* The line through the delays: x the send time, y the delay (ms, both
      * from the window's first, so the sums stay small). */
     double x = (double)((gint64)k->sent_ns - (gint64)oldest->sent_ns) / 1e6, y = delay - delay0;
@@ -156,16 +171,16 @@ ar_twcc_window(ArTwccWindows *t, ArRateTwcc *w)
     delay_min = MIN(delay_min, delay);
   }
   *w = (ArRateTwcc){0};
-  w->sent_kbps = bits_sent * 1e6 / (double)(newest->sent_ns - oldest->sent_ns);
-  if (arrived >= 2 && arrive_max > arrive_min)
-    w->recv_kbps = (bits_arrived - first_arrival_bits) * 1e6 / (double)(arrive_max - arrive_min);
-  w->loss = (double)(t->len - arrived) / t->len;
-  double n = arrived, spread = n * sxx - sx * sx;
-  if (arrived >= 3 && spread > 1e-9) {
+  w->sent_kbps = ar_twcc_span_kbps(&sent); /* (the window spans AR_TWCC_WINDOW_NS) */
+  if (arrivals.n >= 2 && arrivals.max > arrivals.min)
+    w->recv_kbps = ar_twcc_span_kbps(&arrivals);
+  w->loss = (double)(t->len - arrivals.n) / t->len;
+  double n = arrivals.n, spread = n * sxx - sx * sx;
+  if (arrivals.n >= 3 && spread > 1e-9) {
     double slope = (n * sxy - sx * sy) / spread;
     w->delay_growth_ms = slope * (x_max - x_min) / (n - 1.0);
   }
-  if (arrived > 0)
+  if (arrivals.n > 0)
     w->queue_ms = MAX(delay_min - ar_twcc_base(t, newest->sent_ns, delay_min), 0.0);
   return TRUE;
 }
@@ -346,31 +361,6 @@ static double
 ar_twcc_probed_delay_ms(const ArTwccProbed *k)
 {
   return (double)((gint64)k->arrive_ns - (gint64)k->sent_ns) / 1e6;
-}
-
-/* Packets over a span of time (their send or their arrival times): the
- * rate is the bits after the first packet's over the span. */
-typedef struct {
-  guint64 min, max;
-  double bits, first_bits;
-  guint n;
-} ArTwccSpan;
-
-static void
-ar_twcc_span_add(ArTwccSpan *span, guint64 at_ns, guint size)
-{
-  if (span->n++ == 0 || at_ns < span->min) {
-    span->min = at_ns;
-    span->first_bits = size * 8.0;
-  }
-  span->max = MAX(span->max, at_ns);
-  span->bits += size * 8.0;
-}
-
-static double
-ar_twcc_span_kbps(const ArTwccSpan *span)
-{
-  return (span->bits - span->first_bits) * 1e6 / (double)(span->max - span->min);
 }
 
 /* The figures of a probe whose packets were all reported; FALSE when too
