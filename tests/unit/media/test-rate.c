@@ -316,5 +316,7 @@ main(int argc, char **argv)
   g_test_add_func("/media/rate/remb-parse", test_remb_parse);
   g_test_add_func("/media/rate/key-wait", test_key_wait);
   rate_twcc_tests_add();
+  rate_probe_tests_add();
+  rate_keys_tests_add();
   return g_test_run();
 }

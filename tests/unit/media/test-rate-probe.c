@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Unit tests of the bandwidth controller's probes (media/ar-rate.c,
+ * ar_rate_probe_start): padding over the simulated token bucket of
+ * rate-sim.c. test-rate.c holds main and calls rate_probe_tests_add().
+ */
+#include "rate-tests.h"
+
+/* The same with probes: under each cap they fail (and cost no decrease, and
+ * not much loss: the bound above holds), after the lift they pass and the
+ * way back is shorter. */
+static void
+test_twcc_probes(void)
+{
+  TwSim s;
+
+  tw_init(&s);
+  s.probes = TRUE;
+  guint steps = tw_cap_and_lift(&s);
+  g_test_message("probes: %u passed, %u failed", s.probes_passed, s.probes_failed);
+  g_assert_cmpuint(s.probes_failed, >=, 1);
+  g_assert_cmpuint(s.probes_passed, >=, 1);
+  g_assert_cmpuint(steps, <=, 50);
+  ar_rate_free(s.rate);
+}
+
+/* Under a cap that stays, probes fail: no decrease for them (their queue
+ * is theirs), each later than the one before (4 s, then 8 s), and not much
+ * lost (the bound of twcc-cap-and-lift). */
+static void
+test_twcc_probes_steady(void)
+{
+  TwSim s;
+
+  tw_init(&s);
+  s.probes = TRUE;
+  tw_run(&s, 3);
+  s.cap_kbps = 400;
+  tw_run(&s, 5);
+  double dropped0 = s.dropped_total;
+  guint failed0 = s.probes_failed;
+  double mean = tw_run(&s, 40);
+  double lost = s.dropped_total - dropped0;
+  g_test_message("steady cap: %u probes failed in 40 s, mean sent %.0f kbit/s, %.1f kbit dropped",
+                 s.probes_failed - failed0, mean, lost);
+  g_assert_cmpuint(s.probes_passed, ==, 0);
+  g_assert_cmpuint(s.probes_failed, >=, 3);
+  g_assert_cmpuint(s.probe_cut, ==, 0);
+  /* Each failed probe held key frames while its queue drained. */
+  g_assert_cmpuint(s.probe_keys_held, ==, s.probes_failed);
+  for (guint i = 1; i < s.probes_failed && i < G_N_ELEMENTS(s.probe_starts); i++) {
+    gint64 gap = s.probe_starts[i] - s.probe_starts[i - 1];
+    g_assert_cmpint(gap, >=, (i == 1 ? 4 : 8) * G_TIME_SPAN_SECOND);
+  }
+  g_assert_cmpfloat(mean, >=, 0.7 * 400);
+  g_assert_cmpfloat(lost, <=, 400 * 40 * 0.01);
+  ar_rate_free(s.rate);
+}
+
+/* A probe that passes moves the ceiling up to what passed, not away: under
+ * a cap that stays, a ceiling measured low (140 kbit/s under 300) let a
+ * probe of 280 pass, and a forgotten ceiling let the target grow x1.25 into
+ * the cap (a lab run). Only a probe past the configured bitrate forgets it. */
+static void
+test_twcc_probe_moves_ceiling(void)
+{
+  g_autoptr(ArRate) r = ar_rate_new(100, MAX_KBPS);
+  gint64 now = 1000 * G_TIME_SPAN_SECOND;
+  ArRateTwcc queue = {
+      .sent_kbps = 1500, .recv_kbps = 140, .loss = 0.1, .delay_growth_ms = 1.0, .packets_sent = 20};
+  double kbps = 0;
+  gboolean started = FALSE, passed = FALSE;
+
+  ar_rate_on_twcc(r, now, &queue);
+  now += 100 * G_TIME_SPAN_MILLISECOND;
+  queue.sent_kbps = ar_rate_get_target_kbps(r);
+  ar_rate_on_twcc(r, now, &queue);
+  g_assert_cmpfloat(ar_rate_get_ceiling_kbps(r), ==, 140);
+  g_assert_cmpuint(ar_rate_get_target_kbps(r), <, 140);
+  for (guint i = 0; i < 100 && !started; i++) {
+    now += 100 * G_TIME_SPAN_MILLISECOND;
+    double t = ar_rate_get_target_kbps(r);
+    ArRateTwcc calm = {.sent_kbps = t, .recv_kbps = t, .packets_sent = 20, .packets_arrived = 20};
+    ar_rate_on_twcc(r, now, &calm);
+    if (i % 5 == 0)
+      ar_rate_on_report(r, now, -1, 20, t);
+    started = ar_rate_probe_start(r, now, &kbps);
+  }
+  g_assert_true(started);
+  g_assert_cmpfloat(kbps, ==, 2.0 * ar_rate_get_target_kbps(r));
+  now += 700 * G_TIME_SPAN_MILLISECOND;
+  ArRateProbe ok = {.sent_kbps = 280, .recv_kbps = 275, .packets = 19};
+  ar_rate_on_probe(r, now, &ok, &passed);
+  g_assert_true(passed);
+  g_assert_cmpfloat(ar_rate_get_ceiling_kbps(r), ==, 275);
+  g_assert_cmpuint(ar_rate_get_target_kbps(r), ==, (guint)(0.85 * 275));
+  /* The next follows at once from there, and fails: the ceiling stays. */
+  now += 500 * G_TIME_SPAN_MILLISECOND;
+  g_assert_true(ar_rate_probe_start(r, now, &kbps));
+  now += 700 * G_TIME_SPAN_MILLISECOND;
+  ArRateProbe capped = {.sent_kbps = 460, .recv_kbps = 270, .packets = 20, .rise_ms = 135};
+  ar_rate_on_probe(r, now, &capped, &passed);
+  g_assert_false(passed);
+  g_assert_cmpfloat(ar_rate_get_ceiling_kbps(r), ==, 275);
+  g_assert_cmpuint(ar_rate_get_target_kbps(r), ==, (guint)(0.85 * 275));
+  /* One past the configured bitrate: no ceiling any more. */
+  for (guint i = 0; i < 90; i++) {
+    now += 100 * G_TIME_SPAN_MILLISECOND;
+    double t = ar_rate_get_target_kbps(r);
+    ArRateTwcc calm = {.sent_kbps = t, .recv_kbps = t, .packets_sent = 20, .packets_arrived = 20};
+    ar_rate_on_twcc(r, now, &calm);
+  }
+  ArRateProbe open = {.sent_kbps = 1800, .recv_kbps = 1800, .packets = 100};
+  g_assert_true(ar_rate_probe_start(r, now, &kbps));
+  now += 700 * G_TIME_SPAN_MILLISECOND;
+  ar_rate_on_probe(r, now, &open, &passed);
+  g_assert_true(passed);
+  g_assert_cmpfloat(ar_rate_get_ceiling_kbps(r), ==, 0);
+  g_assert_cmpuint(ar_rate_get_target_kbps(r), ==, MAX_KBPS);
+}
+
+/* No probe without transport-wide feedback: nothing would measure it. */
+static void
+test_twcc_probes_need_feedback(void)
+{
+  g_autoptr(ArRate) r = ar_rate_new(100, MAX_KBPS);
+  gint64 now = 1000 * G_TIME_SPAN_SECOND;
+  double kbps = 0;
+
+  /* A loss in the receiver reports makes a ceiling; then clean reports. */
+  ar_rate_on_report(r, now, 0.3, 20, 1500);
+  for (guint i = 0; i < 40; i++) {
+    now += 500 * G_TIME_SPAN_MILLISECOND;
+    ar_rate_on_report(r, now, 0, 20, ar_rate_get_target_kbps(r));
+    g_assert_false(ar_rate_probe_start(r, now, &kbps));
+  }
+  g_assert_false(ar_rate_probing(r));
+}
+
+void
+rate_probe_tests_add(void)
+{
+  g_test_add_func("/media/rate/twcc-probes", test_twcc_probes);
+  g_test_add_func("/media/rate/twcc-probes-steady", test_twcc_probes_steady);
+  g_test_add_func("/media/rate/twcc-probe-moves-ceiling", test_twcc_probe_moves_ceiling);
+  g_test_add_func("/media/rate/twcc-probes-need-feedback", test_twcc_probes_need_feedback);
+}
