@@ -91,6 +91,22 @@ ar_peer_on_rtcp(GObject *session, GstBuffer *buffer, gpointer user_data)
 static void ar_peer_rate_apply(ArPeer *peer, guint old_kbps, ArRateLevel old_level,
                                const char *why);
 
+static void ar_peer_rate_keys(ArPeer *peer, gint64 now);
+
+/* The peer's context: a key frame request went to the encoder; one that goes
+ * into a queue losing its packets is asked for again, held until the queue
+ * drained, with the frames stopped meanwhile (ar_rate_take_key_again). */
+static void
+ar_peer_key_asked_in_context(ArPeer *peer, gpointer data)
+{
+  (void)data;
+  if (peer->rate == NULL || peer->rate_timer == NULL) /* not connected (any more) */
+    return;
+  gint64 now = g_get_monotonic_time();
+  ar_rate_on_key_request(peer->rate, now);
+  ar_peer_rate_keys(peer, now);
+}
+
 /* A streaming thread: a key frame request on its way to the encoder (the far
  * end's PLI through the RTP session, or ours) waits while the controller says
  * the queue drains; one key frame goes when it has (ar_peer_rate_keys). */
@@ -101,15 +117,16 @@ ar_peer_on_key_request(GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   GstEvent *event = GST_PAD_PROBE_INFO_EVENT(info);
 
   (void)pad;
-  if (event == NULL || !gst_video_event_is_force_key_unit(event) ||
-      !g_atomic_int_get(&peer->key_hold))
+  if (event == NULL || !gst_video_event_is_force_key_unit(event))
     return GST_PAD_PROBE_OK;
+  if (!g_atomic_int_get(&peer->key_hold)) {
+    ar_peer_post(peer, ar_peer_key_asked_in_context, NULL, NULL);
+    return GST_PAD_PROBE_OK;
+  }
   g_atomic_int_inc(&peer->key_held);
   ar_key_wait_arm(&peer->key_wait);
   return GST_PAD_PROBE_DROP;
 }
-
-static void ar_peer_rate_keys(ArPeer *peer, gint64 now);
 
 /* The peer's context: a frame was not sent; the key frame goes once the queue
  * has room for it (ar_rate_on_key_wait). */
@@ -158,6 +175,15 @@ ar_peer_rate_keys(ArPeer *peer, gint64 now)
   gboolean hold = !ar_rate_key_frame_ok(peer->rate, now);
 
   g_atomic_int_set(&peer->key_hold, hold);
+  gboolean again = ar_rate_take_key_again(peer->rate); /* (set only while key frames wait) */
+  if (hold && again) {
+    g_atomic_int_inc(&peer->key_held);
+    ar_key_wait_arm(&peer->key_wait);
+    g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "AR_MEDIA", "bandwidth", "MESSAGE",
+                     "peer %s: the last key frame went into a queue that loses packets: another "
+                     "once it drained",
+                     peer->label);
+  }
   if (hold || peer->video_send_pad == NULL)
     return;
   guint held = g_atomic_int_and(&peer->key_held, 0u);

@@ -123,6 +123,10 @@
  * buffer) at the ceiling's rate, at least AR_RATE_KEY_ROOM_MIN_US. */
 #define AR_RATE_KEY_ROOM_S 0.4
 #define AR_RATE_KEY_ROOM_MIN_US (100 * G_TIME_SPAN_MILLISECOND)
+/* A key frame asked for this long before a wait that began with packets
+ * lost went into the queue that lost them (a feedback window covers the
+ * packets of the last 200-300 ms): it goes again once the queue drained. */
+#define AR_RATE_KEY_LOST_US (300 * G_TIME_SPAN_MILLISECOND)
 /* Loss is judged over this many packets (or this long, with at least
  * AR_RATE_TWCC_LOSS_MIN_PACKETS): a window of 30 packets says "over 10 %" for
  * 4 lost, which random loss of 5 % gives one window in sixteen; 200 packets
@@ -186,6 +190,9 @@ struct _ArRate {
   gint64 key_hold_from_us;             /* since then (0: never) */
   double key_queue_ms;                 /* the queue's delay since, as the windows tell it */
   gint64 key_room_us;                  /* ...or until then (0: we send frames) */
+  gint64 key_asked_us;                 /* a key frame request went to the encoder (0: none) */
+  gboolean key_hold_lost;              /* the window that began the wait lost packets */
+  gboolean key_again;                  /* one went into a queue that loses: ask again */
   double twcc_acc_sent, twcc_acc_lost; /* packets of the windows since twcc_acc_since_us */
   gint64 twcc_acc_since_us;
   gint64 twcc_drain_until_us;  /* loss until then is a queue's, answered: not counted */
@@ -426,6 +433,28 @@ ar_rate_on_report(ArRate *r, gint64 now_us, double loss, double rtt_ms, double s
   return ar_rate_settle(r, now_us, old_target, old_level);
 }
 
+/* Key frames wait for a queue to drain (@queue_ms: the delay it added), at
+ * most once each AR_RATE_KEY_EVERY_US. A key frame asked for just before,
+ * when the window @w that shows the queue lost packets, went into it: it is
+ * asked for again, to go once the queue drained (the drop to 300 kbit/s of
+ * four lab runs, 2026-12-07: the retransmissions over the budget asked for a
+ * key frame 6-96 ms before the window that began the wait, it was lost with
+ * the queue's packets, the next request was not due for 1.5 s, and the far
+ * end froze 1.2-1.9 s, until the smaller picture brought one). */
+static void
+ar_rate_hold_keys(ArRate *r, gint64 now_us, double queue_ms, const ArRateTwcc *w)
+{
+  if (r->key_hold_from_us != 0 && now_us - r->key_hold_from_us < AR_RATE_KEY_EVERY_US)
+    return;
+  r->key_hold_from_us = now_us;
+  r->key_hold_until_us = now_us + AR_RATE_KEY_HOLD_US;
+  r->key_room_us = 0;
+  r->key_queue_ms = MAX(queue_ms, AR_RATE_KEY_DRAINED_MS * 2);
+  r->key_hold_lost = w->loss * w->packets_sent >= AR_RATE_TWCC_OVERFLOW_LOST;
+  if (r->key_hold_lost && r->key_asked_us != 0 && now_us - r->key_asked_us <= AR_RATE_KEY_LOST_US)
+    r->key_again = TRUE;
+}
+
 gboolean
 ar_rate_on_twcc(ArRate *r, gint64 now_us, const ArRateTwcc *w)
 {
@@ -522,13 +551,7 @@ ar_rate_on_twcc(ArRate *r, gint64 now_us, const ArRateTwcc *w)
        * sent into it is lost (a lab run under 300 kbit/s: a probe lost 2
        * packets, the key frame asked for instead of their retransmissions
        * went into its queue, and the far end froze 3.1 s). */
-      if (r->key_hold_from_us == 0 || now_us - r->key_hold_from_us >= AR_RATE_KEY_EVERY_US) {
-        r->key_hold_from_us = now_us;
-        r->key_hold_until_us = now_us + AR_RATE_KEY_HOLD_US;
-        r->key_room_us = 0;
-        r->key_queue_ms =
-            MAX(isfinite(w->queue_ms) ? MIN(w->queue_ms, 1000.0) : 0, AR_RATE_KEY_DRAINED_MS * 2);
-      }
+      ar_rate_hold_keys(r, now_us, isfinite(w->queue_ms) ? MIN(w->queue_ms, 1000.0) : 0, w);
     }
     /* Its windows decide nothing, but may tell the queue drained. */
     by_loss = queue = growing = overflow = standing = FALSE;
@@ -581,13 +604,8 @@ ar_rate_on_twcc(ArRate *r, gint64 now_us, const ArRateTwcc *w)
     /* Key frames wait only for a queue to drain: after a decrease for loss
      * alone (a lossy Wi-Fi, no delay growing) there is none, and a far end
      * that lost a key frame would wait for nothing. */
-    if ((queue || overflow) &&
-        (r->key_hold_from_us == 0 || now_us - r->key_hold_from_us >= AR_RATE_KEY_EVERY_US)) {
-      r->key_hold_from_us = now_us;
-      r->key_hold_until_us = now_us + AR_RATE_KEY_HOLD_US;
-      r->key_room_us = 0;
-      r->key_queue_ms = MAX(r->twcc_queue_ms, AR_RATE_KEY_DRAINED_MS * 2);
-    }
+    if (queue || overflow)
+      ar_rate_hold_keys(r, now_us, r->twcc_queue_ms, w);
     if (by_loss || decreased) {
       /* That loss is answered, and so is the loss of a queue that this
        * decrease drains: the next judgement counts from here, or it would
@@ -739,6 +757,24 @@ ar_rate_key_frame_ok(const ArRate *rate, gint64 now_us)
 {
   return now_us >= rate->key_hold_until_us ||
          (rate->key_room_us != 0 && now_us >= rate->key_room_us);
+}
+
+void
+ar_rate_on_key_request(ArRate *r, gint64 now_us)
+{
+  /* One that passed while key frames wait raced the wait's start. */
+  if (!ar_rate_key_frame_ok(r, now_us) && r->key_hold_lost)
+    r->key_again = TRUE;
+  r->key_asked_us = now_us;
+}
+
+gboolean
+ar_rate_take_key_again(ArRate *r)
+{
+  gboolean again = r->key_again;
+
+  r->key_again = FALSE;
+  return again;
 }
 
 void

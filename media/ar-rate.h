@@ -150,6 +150,15 @@ gboolean ar_rate_key_frame_ok(const ArRate *rate, gint64 now_us);
  * taken as twice the encoder's rate buffer (200 ms of the target), the
  * link's rate as the ceiling: 0.4 s x target / ceiling, 100 ms at least. */
 void ar_rate_on_key_wait(ArRate *rate, gint64 now_us);
+/* A key frame request went to the encoder at @now_us (not held: key frames
+ * went, or the request raced the wait's start). One asked for just before a
+ * wait that began with packets lost, or during it, went into the queue that
+ * loses them: ar_rate_take_key_again() then says so, once. */
+void ar_rate_on_key_request(ArRate *rate, gint64 now_us);
+/* Whether a key frame must be asked for again, to go once the queue drained
+ * (held as a request, with the frames stopped: the far end cannot decode
+ * them without it). TRUE once per such key frame. */
+gboolean ar_rate_take_key_again(ArRate *rate);
 
 /* Frames the far end cannot use: while a key frame request waits for the
  * queue (ar_rate_key_frame_ok() said no), every delta frame the encoder makes

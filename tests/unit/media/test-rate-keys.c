@@ -125,6 +125,86 @@ test_twcc_key_frame_room(void)
   g_assert_false(ar_rate_key_frame_ok(r, now + room));
 }
 
+/* A key frame asked for just before the queue showed it lost packets went
+ * into that queue: it is asked for again, to go once the queue drained. The
+ * windows of the drop to 300 kbit/s of a lab run (2026-12-07): the
+ * retransmissions over the budget asked for a key frame 40 ms before the
+ * window that began the wait, and the far end froze 1.7 s. */
+static void
+test_twcc_key_frame_again(void)
+{
+  static const ArRateTwcc drop[] = {
+      /* (under the 1 Mbit/s cap, which brings the target to 600-700) */
+      {936, 850, 0, 0.41, 24, 2.8},
+      {921, 853, 0, 1.23, 23, 10.7},
+      {1029, 852, 0, 1.37, 23, 30.9},
+      {596, 928, 0, -3.41, 30, 4.7},
+      /* the 300 kbit/s cap */
+      {623, 540, 0, 0.08, 8, 4.7},
+      {551, 374, 0, 7.05, 10, 4.7},
+      {598, 225, 0.226, 9.42, 15, 49.2},
+      {564, 194, 0.438, 0.36, 18, 250},
+      {733, 181, 0.5, -1.85, 29, 242},
+      {26, 55, 0, -14.87, 15, 21.3},
+  };
+  /* When the request went, against the window that began the wait (ms; the
+   * window's time is that of the last window fed before it plus 200), and
+   * whether it is asked for again. */
+  static const struct {
+    gint64 before_ms;
+    gboolean again;
+  } cases[] = {
+      {40, TRUE},   /* the lab run's */
+      {290, TRUE},  /* its feedback covers 200-300 ms */
+      {600, FALSE}, /* sent before the link narrowed: it arrived */
+      {-20, TRUE},  /* it raced the wait's start */
+  };
+
+  for (guint c = 0; c < G_N_ELEMENTS(cases); c++) {
+    g_autoptr(ArRate) r = ar_rate_new(100, MAX_KBPS);
+    gint64 now = 1000 * G_TIME_SPAN_SECOND;
+    guint again = 0;
+
+    twcc_feed(r, &now, drop, 0);
+    for (guint i = 0; i < G_N_ELEMENTS(drop); i++) {
+      gint64 next = now + 200 * G_TIME_SPAN_MILLISECOND;
+      gint64 asked = next - cases[c].before_ms * G_TIME_SPAN_MILLISECOND;
+      if (i == 6 && asked <= next) /* (before this window) */
+        ar_rate_on_key_request(r, asked);
+      ar_rate_on_twcc(r, next, &drop[i]);
+      if (i == 6 && asked > next)
+        ar_rate_on_key_request(r, asked);
+      if (i == 5)
+        g_assert_true(ar_rate_key_frame_ok(r, next)); /* the 1 Mbit/s cap's queue drained */
+      if (i == 6)
+        g_assert_false(ar_rate_key_frame_ok(r, next)); /* the window that lost 23 % */
+      again += ar_rate_take_key_again(r) ? 1 : 0;
+      now = next;
+    }
+    g_test_message("asked %" G_GINT64_FORMAT " ms before: again %u", cases[c].before_ms, again);
+    g_assert_cmpuint(again, ==, cases[c].again ? 1 : 0);
+    g_assert_true(ar_rate_key_frame_ok(r, now)); /* drained: it goes */
+    /* Once it went, a request is the one asked for again: no more. */
+    ar_rate_on_key_request(r, now);
+    g_assert_false(ar_rate_take_key_again(r));
+  }
+
+  /* A wait for a queue that loses nothing (the 1 Mbit/s cap's: the queue
+   * delays the key frame, it does not lose it): not again. */
+  g_autoptr(ArRate) d = ar_rate_new(100, MAX_KBPS);
+  gint64 now = 1000 * G_TIME_SPAN_SECOND;
+  static const ArRateTwcc capped[] = {{1026, 838, 0, 1.35, 22, 3}, {1236, 839, 0, 2.14, 21, 20}};
+  twcc_feed(d, &now, capped, 1);
+  ar_rate_on_key_request(d, now + 150 * G_TIME_SPAN_MILLISECOND);
+  now += 200 * G_TIME_SPAN_MILLISECOND;
+  ar_rate_on_twcc(d, now, &capped[1]);
+  g_assert_false(ar_rate_key_frame_ok(d, now));
+  g_assert_false(ar_rate_take_key_again(d));
+  /* ...nor one racing its start. */
+  ar_rate_on_key_request(d, now + 10 * G_TIME_SPAN_MILLISECOND);
+  g_assert_false(ar_rate_take_key_again(d));
+}
+
 /* A link that narrows at once: key frames wait until a window shows the queue
  * drained (one sent into the full queue is lost), 2 s at most. */
 static void
@@ -214,4 +294,5 @@ rate_keys_tests_add(void)
   g_test_add_func("/media/rate/twcc-key-frame-next-episode", test_twcc_key_frame_next_episode);
   g_test_add_func("/media/rate/twcc-key-frame-drained", test_twcc_key_frame_drained);
   g_test_add_func("/media/rate/twcc-key-frame-room", test_twcc_key_frame_room);
+  g_test_add_func("/media/rate/twcc-key-frame-again", test_twcc_key_frame_again);
 }
