@@ -170,6 +170,9 @@
 /* The windows this long after a probe's figures still hold its packets
  * (a window is the last 300 ms sent). */
 #define AR_RATE_PROBE_QUIET_US (300 * G_TIME_SPAN_MILLISECOND)
+/* ...unless what arrived is under this share of the target: the link no
+ * longer carries even the video, and the window decides as any other. */
+#define AR_RATE_PROBE_NARROWED 0.8
 /* A probe starts from an empty queue: the last two windows' standing queue
  * under this (ms). One on top of a queue the video keeps (a target at the
  * link's rate) overflows it before its first window can stop it. */
@@ -553,8 +556,16 @@ ar_rate_on_twcc(ArRate *r, gint64 now_us, const ArRateTwcc *w)
        * went into its queue, and the far end froze 3.1 s). */
       ar_rate_hold_keys(r, now_us, isfinite(w->queue_ms) ? MIN(w->queue_ms, 1000.0) : 0, w);
     }
-    /* Its windows decide nothing, but may tell the queue drained. */
-    by_loss = queue = growing = overflow = standing = FALSE;
+    /* Its windows decide nothing, but may tell the queue drained; unless
+     * far less arrived than the video alone sends: then the link narrowed
+     * under the probe, and its windows are an overuse like any other (a lab
+     * run, 2026-12-07: the 300 kbit/s cap came during a probe at a target of
+     * 703 kbit/s, 214 kbit/s arrived, and the decrease waited 1 s for the
+     * probe's windows to end; the key frame that went meanwhile was lost). */
+    gboolean narrowed =
+        (by_loss || queue) && w->recv_kbps < AR_RATE_PROBE_NARROWED * r->target_kbps;
+    if (!narrowed)
+      by_loss = queue = growing = overflow = standing = FALSE;
   }
 
   r->twcc_queue_ms =

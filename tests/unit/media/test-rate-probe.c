@@ -57,6 +57,54 @@ test_twcc_probes_steady(void)
   ar_rate_free(s.rate);
 }
 
+/* The link narrows during a probe: what arrives is far under what the video
+ * alone sends, so the probe's windows decide as any other and the target
+ * comes down at once, not after the probe's windows ended (a lab run,
+ * 2026-12-07: the 300 kbit/s cap during a probe at a target of 703 kbit/s;
+ * the decrease came 1 s after the cap, and the far end had two gaps of
+ * 0.7-0.8 s). */
+static void
+test_twcc_probe_link_narrows(void)
+{
+  TwSim s;
+
+  tw_init(&s);
+  s.probes = TRUE;
+  tw_run(&s, 3);
+  s.cap_kbps = 850;
+  for (guint i = 0; i < 300 && !s.probe_on; i++)
+    tw_step(&s);
+  g_assert_true(s.probe_on);
+  guint target = ar_rate_get_target_kbps(s.rate), steps = 0;
+  s.cap_kbps = 250;
+  while (ar_rate_get_target_kbps(s.rate) > s.cap_kbps && steps < 100) {
+    tw_step(&s);
+    steps++;
+  }
+  g_test_message("a probe from %u kbit/s, the link narrowed to 250: under it after %.1f s", target,
+                 steps / 10.0);
+  /* Two windows: the first of the narrowed link, and its feedback. */
+  g_assert_cmpuint(steps, <=, 4);
+
+  /* The same probe on a link that did not narrow (it filled a queue on top
+   * of a video that fits): no decrease. */
+  TwSim k;
+  tw_init(&k);
+  k.probes = TRUE;
+  tw_run(&k, 3);
+  k.cap_kbps = 850;
+  for (guint i = 0; i < 300 && !k.probe_on; i++)
+    tw_step(&k);
+  g_assert_true(k.probe_on);
+  target = ar_rate_get_target_kbps(k.rate);
+  while (k.probe_on || k.probe_result_at != 0)
+    tw_step(&k);
+  g_assert_cmpuint(ar_rate_get_target_kbps(k.rate), >=, target);
+  g_assert_cmpuint(k.probe_cut, ==, 0);
+  ar_rate_free(k.rate);
+  ar_rate_free(s.rate);
+}
+
 /* A probe that passes moves the ceiling up to what passed, not away: under
  * a cap that stays, a ceiling measured low (140 kbit/s under 300) let a
  * probe of 280 pass, and a forgotten ceiling let the target grow x1.25 into
@@ -144,4 +192,5 @@ rate_probe_tests_add(void)
   g_test_add_func("/media/rate/twcc-probes-steady", test_twcc_probes_steady);
   g_test_add_func("/media/rate/twcc-probe-moves-ceiling", test_twcc_probe_moves_ceiling);
   g_test_add_func("/media/rate/twcc-probes-need-feedback", test_twcc_probes_need_feedback);
+  g_test_add_func("/media/rate/twcc-probe-link-narrows", test_twcc_probe_link_narrows);
 }
