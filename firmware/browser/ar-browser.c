@@ -19,6 +19,12 @@ G_DEFINE_QUARK(ar - browser - error - quark, ar_browser_error)
 #define SCREENSHOT_TIMEOUT_MS 10000
 #define DEFAULT_ANSWER_TIMEOUT_MS 5000
 #define MAX_URL_LEN (8 * 1024)
+/* A page whose loads a network change aborted (net::ERR_NETWORK_CHANGED: an
+ * address or interface came or went under it, e.g. a DHCP renewal or a
+ * second interface coming up) is loaded again, this many times at most,
+ * within the navigation's time. */
+#define NETWORK_CHANGED_RELOADS 2
+#define NETWORK_CHANGED "net::ERR_NETWORK_CHANGED"
 #define MAX_EXPRESSION_LEN (256 * 1024)
 /* A document or worker script that gets our policy passes through the pipe
  * twice, base64 (4/3): 8 MiB stays well under AR_CDP_MAX_MESSAGE. */
@@ -59,6 +65,10 @@ typedef struct {
   guint timer;
   guint idle;
   gboolean navigated; /* OP_NAVIGATE: committed, waiting for the load event */
+  char *url;          /* OP_NAVIGATE: the page asked for */
+  gboolean watching;  /* OP_NAVIGATE: holds the page's Network domain on */
+  gboolean lost;      /* OP_NAVIGATE: a load of the page failed with NETWORK_CHANGED */
+  guint reloads;      /* OP_NAVIGATE: loaded again since */
   char *what;
   ArBrowserDoneFunc done;
   ArBrowserBytesFunc bytes_done;
@@ -88,6 +98,7 @@ struct _ArBrowser {
   GHashTable *sessions; /* session id -> target type, the sessions we hold to the rules */
   char *csp;            /* the Content-Security-Policy every response gets */
   GList *ops;
+  guint watchers; /* navigations that need the page's Network domain (its failed loads) */
   guint heartbeat;
   gboolean heartbeat_waiting;
   gboolean ready_done;
@@ -132,7 +143,26 @@ op_free(Op *op)
   g_clear_pointer(&op->bytes, g_bytes_unref);
   g_clear_error(&op->error);
   g_free(op->what);
+  g_free(op->url);
   g_free(op);
+}
+
+static guint call(ArBrowser *b, const char *session, const char *method, JsonNode *params,
+                  ArCdpReplyFunc callback, gpointer data);
+
+/* A navigation watches the page's failed loads (Network.loadingFailed) until
+ * it completes: the domain is on only then, since once on it also reports
+ * every frame of the meeting's WebSockets. */
+static void
+op_watch(Op *op, gboolean on)
+{
+  ArBrowser *b = op->b;
+
+  if (op->watching == on || b->cdp == NULL || !ar_cdp_is_running(b->cdp) || b->page_session == NULL)
+    return;
+  op->watching = on;
+  if (on ? b->watchers++ == 0 : --b->watchers == 0)
+    call(b, b->page_session, on ? "Network.enable" : "Network.disable", NULL, NULL, NULL);
 }
 
 /* Calls the op's callback now and frees it. */
@@ -149,6 +179,7 @@ op_complete(Op *op)
     ar_cdp_cancel(b->cdp, op->cdp_id);
     op->cdp_id = 0;
   }
+  op_watch(op, FALSE);
   if (op->bytes_done)
     op->bytes_done(b, op->bytes, op->error, op->user_data);
   else if (op->done)
@@ -787,6 +818,8 @@ on_same_document(ArCdp *cdp, const char *session, JsonObject *params, gpointer d
     set_url(b, url);
 }
 
+static gboolean op_load_again(Op *op);
+
 static void
 on_load(ArCdp *cdp, const char *session, JsonObject *params, gpointer data)
 {
@@ -796,9 +829,27 @@ on_load(ArCdp *cdp, const char *session, JsonObject *params, gpointer data)
   for (GList *l = b->ops; l != NULL; l = l->next) {
     Op *op = l->data;
     if (op->kind == OP_NAVIGATE && op->navigated) {
+      if (op->lost && op_load_again(op))
+        return;
       op_complete(op);
       return;
     }
+  }
+}
+
+/* A load of the page failed: one a network change aborted makes the
+ * navigation load the page again once it loaded. */
+static void
+on_loading_failed(ArCdp *cdp, const char *session, JsonObject *params, gpointer data)
+{
+  ArBrowser *b = data;
+  if (g_strcmp0(session, b->page_session) != 0 ||
+      g_strcmp0(obj_string(params, "errorText"), NETWORK_CHANGED) != 0)
+    return;
+  for (GList *l = b->ops; l != NULL; l = l->next) {
+    Op *op = l->data;
+    if (op->kind == OP_NAVIGATE && op->idle == 0)
+      op->lost = TRUE;
   }
 }
 
@@ -1142,12 +1193,43 @@ ar_browser_start(const ArBrowserOptions *options, ArBrowserReadyFunc ready,
   ar_cdp_on(b->cdp, "Page.frameNavigated", on_frame_navigated, b);
   ar_cdp_on(b->cdp, "Page.navigatedWithinDocument", on_same_document, b);
   ar_cdp_on(b->cdp, "Page.loadEventFired", on_load, b);
+  ar_cdp_on(b->cdp, "Network.loadingFailed", on_loading_failed, b);
   ar_cdp_on(b->cdp, "Page.fileChooserOpened", on_file_chooser, b);
   ar_cdp_call(b->cdp, NULL, "Browser.getVersion", NULL, b->start_timeout_ms, first_answer, b);
   return g_steal_pointer(&b);
 }
 
 /* ---- the engine's calls ---- */
+
+static void navigated(ArCdp *cdp, JsonObject *result, const GError *error, gpointer data);
+
+static void
+op_navigate(Op *op)
+{
+  JsonObject *o;
+  JsonNode *p = params_new(&o);
+  json_object_set_string_member(o, "url", op->url);
+  op->navigated = FALSE;
+  op->lost = FALSE;
+  /* The answer waits for the server: bounded by the op, not as a hang. */
+  op->cdp_id = ar_cdp_call(op->b->cdp, op->b->page_session, "Page.navigate", p, 0, navigated, op);
+}
+
+/* The page, or some of its loads, failed with a network change: loaded
+ * again (within the navigation's time), unless it already was as often as
+ * allowed. */
+static gboolean
+op_load_again(Op *op)
+{
+  if (op->reloads >= NETWORK_CHANGED_RELOADS || op->url == NULL)
+    return FALSE;
+  op->reloads++;
+  g_message("browser: a network change aborted loads of the meeting page (%s): loading it again "
+            "(%u of %u)",
+            NETWORK_CHANGED, op->reloads, NETWORK_CHANGED_RELOADS);
+  op_navigate(op);
+  return TRUE;
+}
 
 static void
 navigated(ArCdp *cdp, JsonObject *result, const GError *error, gpointer data)
@@ -1159,6 +1241,8 @@ navigated(ArCdp *cdp, JsonObject *result, const GError *error, gpointer data)
     return;
   }
   const char *text = obj_string(result, "errorText");
+  if (g_strcmp0(text, NETWORK_CHANGED) == 0 && op_load_again(op))
+    return;
   if (text != NULL) {
     op_fail(op, g_error_new(AR_BROWSER_ERROR, AR_BROWSER_ERROR_NAVIGATE,
                             "The meeting page did not load: %s", text));
@@ -1196,11 +1280,9 @@ ar_browser_navigate(ArBrowser *b, const char *url, guint timeout_ms, ArBrowserDo
       break;
     }
   }
-  JsonObject *o;
-  JsonNode *p = params_new(&o);
-  json_object_set_string_member(o, "url", url);
-  /* The answer waits for the server: bounded by the op, not as a hang. */
-  op->cdp_id = ar_cdp_call(b->cdp, b->page_session, "Page.navigate", p, 0, navigated, op);
+  op->url = g_strdup(url);
+  op_watch(op, TRUE);
+  op_navigate(op);
 }
 
 static void

@@ -121,6 +121,19 @@ serve_connection(gpointer data)
           "self.addEventListener('activate', e => { try { new WebSocket(b.replace('https', 'wss')"
           " + '/ws-from-sw'); } catch (x) {} });");
       respond(tls, "200 OK", "text/javascript", NULL, js);
+    } else if (strcmp(path, "/lossy") == 0) {
+      /* a page of eight scripts, each 2 s in coming: Chromium asks six at
+       * a time of one host, and a network change meanwhile fails the two
+       * waiting for a connection (net::ERR_NETWORK_CHANGED) */
+      GString *html = g_string_new("<!doctype html><title>lossy</title>");
+      for (guint i = 0; i < 8; i++)
+        g_string_append_printf(html, "<script src=\"/slow.js?%u\"></script>", i);
+      respond(tls, "200 OK", "text/html", NULL, html->str);
+      g_string_free(html, TRUE);
+    } else if (g_str_has_prefix(path, "/slow.js?")) {
+      g_usleep(2 * G_USEC_PER_SEC);
+      respond(tls, "200 OK", "text/javascript", NULL,
+              "window.scripts = (window.scripts || 0) + 1;");
     } else if (strcmp(path, "/data") == 0) {
       respond(tls, "200 OK", "application/json", NULL, "{\"fixture\":\"data\"}");
     } else if (strcmp(path, "/favicon.ico") == 0) {
@@ -171,16 +184,22 @@ server_start(Server *s, const char *name)
   s->thread = g_thread_new("fixture", serve, s);
 }
 
-gboolean
-server_saw(Server *s, const char *prefix)
+guint
+server_count(Server *s, const char *prefix)
 {
-  gboolean seen = FALSE;
+  guint seen = 0;
   g_mutex_lock(&s->lock);
   for (guint i = 0; i < s->log->len; i++)
     if (g_str_has_prefix(g_ptr_array_index(s->log, i), prefix))
-      seen = TRUE;
+      seen++;
   g_mutex_unlock(&s->lock);
   return seen;
+}
+
+gboolean
+server_saw(Server *s, const char *prefix)
+{
+  return server_count(s, prefix) > 0;
 }
 
 guint

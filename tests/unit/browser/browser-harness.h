@@ -41,6 +41,7 @@ typedef struct {
 /* A fixture server on 127.0.0.1 (its own port: one origin); what it was asked is logged. */
 void server_start(Server *s, const char *name);
 gboolean server_saw(Server *s, const char *prefix);
+guint server_count(Server *s, const char *prefix);
 guint server_requests(Server *s);
 void make_certificate(void);
 /* Runs the main loop until *@flag or @ms passed; TRUE if *@flag. */

@@ -618,6 +618,51 @@ test_bad_options(void)
   g_assert_error(error, AR_CDP_ERROR, AR_CDP_ERROR_START);
 }
 
+/* A network change while the page loads (an address coming up in the
+ * browser's network namespace, as a DHCP renewal or a second interface
+ * coming up does on a device): Chromium fails the loads that wait for a
+ * connection with net::ERR_NETWORK_CHANGED (CI, 2026-12-07: a meeting page
+ * lost its scripts so), and the navigation loads the page again. Only in a
+ * network namespace of its own (the test browser-network-change,
+ * run-in-netns.sh), since it adds an interface there. */
+static void
+test_network_change(void)
+{
+  if (g_strcmp0(g_getenv("AR_TEST_OWN_NETNS"), "1") != 0) {
+    g_test_skip("it changes its network namespace: it runs as browser-network-change");
+    return;
+  }
+  Run r = {0};
+  g_autoptr(ArBrowser) b = start_browser(&r, 5000);
+  guint pages = server_count(SA, "GET /lossy");
+  g_autofree char *url = g_strdup_printf("%s/lossy", SA->origin);
+  Run n = {0};
+  ar_browser_navigate(b, url, 30000, on_done, &n);
+  /* Six scripts asked for (and held 2 s by the server), two waiting. */
+  for (guint i = 0; i < 200 && server_count(SA, "GET /slow.js?") < 6; i++)
+    pause_ms(50);
+  g_assert_cmpuint(server_count(SA, "GET /slow.js?"), ==, 6);
+  pause_ms(200);
+  g_autofree char *out = NULL;
+  gint status = -1;
+  g_assert_true(
+      g_spawn_command_line_sync("sh -c 'ip link add arbrnc0 type veth peer name arbrnc1 && "
+                                "ip addr add 10.213.9.1/24 dev arbrnc0 && ip link set arbrnc0 up'",
+                                &out, NULL, &status, NULL));
+  g_assert_cmpint(status, ==, 0);
+  g_assert_true(wait_for(&n.done, 35000));
+  g_assert_no_error(n.error);
+  run_clear(&n);
+  g_autofree char *scripts = eval_ok(b, "window.scripts");
+  g_test_message("page loads: %u; scripts the page ran: %s", server_count(SA, "GET /lossy") - pages,
+                 scripts);
+  g_assert_cmpstr(scripts, ==, "8");
+  g_assert_cmpuint(server_count(SA, "GET /lossy") - pages, ==, 2);
+  (void)g_spawn_command_line_sync("ip link del arbrnc0", NULL, NULL, NULL, NULL);
+  ar_browser_free(g_steal_pointer(&b));
+  run_clear(&r);
+}
+
 static int
 rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
@@ -662,6 +707,7 @@ main(int argc, char **argv)
   g_test_add_func("/browser/hang", test_hang);
   g_test_add_func("/browser/free-live", test_free_live);
   g_test_add_func("/browser/free-in-callback", test_free_in_callback);
+  g_test_add_func("/browser/network-change", test_network_change);
   int ret = g_test_run();
 
   if (shared != NULL) {
