@@ -57,6 +57,19 @@ test_twcc_probes_steady(void)
   ar_rate_free(s.rate);
 }
 
+/* With probes, 3 s free, then under a cap of @cap_kbps until a probe runs. */
+static void
+tw_until_probe(TwSim *s, double cap_kbps)
+{
+  tw_init(s);
+  s->probes = TRUE;
+  tw_run(s, 3);
+  s->cap_kbps = cap_kbps;
+  for (guint i = 0; i < 300 && !s->probe_on; i++)
+    tw_step(s);
+  g_assert_true(s->probe_on);
+}
+
 /* The link narrows during a probe: what arrives is far under what the video
  * alone sends, so the probe's windows decide as any other and the target
  * comes down at once, not after the probe's windows ended (a lab run,
@@ -68,13 +81,7 @@ test_twcc_probe_link_narrows(void)
 {
   TwSim s;
 
-  tw_init(&s);
-  s.probes = TRUE;
-  tw_run(&s, 3);
-  s.cap_kbps = 850;
-  for (guint i = 0; i < 300 && !s.probe_on; i++)
-    tw_step(&s);
-  g_assert_true(s.probe_on);
+  tw_until_probe(&s, 850);
   guint target = ar_rate_get_target_kbps(s.rate), steps = 0;
   s.cap_kbps = 250;
   while (ar_rate_get_target_kbps(s.rate) > s.cap_kbps && steps < 100) {
@@ -89,13 +96,7 @@ test_twcc_probe_link_narrows(void)
   /* The same probe on a link that did not narrow (it filled a queue on top
    * of a video that fits): no decrease. */
   TwSim k;
-  tw_init(&k);
-  k.probes = TRUE;
-  tw_run(&k, 3);
-  k.cap_kbps = 850;
-  for (guint i = 0; i < 300 && !k.probe_on; i++)
-    tw_step(&k);
-  g_assert_true(k.probe_on);
+  tw_until_probe(&k, 850);
   target = ar_rate_get_target_kbps(k.rate);
   while (k.probe_on || k.probe_result_at != 0)
     tw_step(&k);
