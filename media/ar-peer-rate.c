@@ -152,10 +152,14 @@ ar_peer_on_encoded(GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER(info);
 
   (void)pad;
-  if (buffer == NULL ||
-      ar_key_wait_pass(&peer->key_wait, g_get_monotonic_time(),
-                       GST_BUFFER_FLAG_IS_SET(buffer, GST_BUFFER_FLAG_DELTA_UNIT)))
+  if (buffer == NULL)
     return GST_PAD_PROBE_OK;
+  gboolean delta = GST_BUFFER_FLAG_IS_SET(buffer, GST_BUFFER_FLAG_DELTA_UNIT);
+  if (ar_key_wait_pass(&peer->key_wait, g_get_monotonic_time(), delta))
+    return GST_PAD_PROBE_OK;
+  /* A key frame not sent while key frames wait: one goes once they may. */
+  if (!delta)
+    g_atomic_int_inc(&peer->key_held);
   ar_peer_post(peer, ar_peer_key_wait_in_context, NULL, NULL);
   return GST_PAD_PROBE_DROP;
 }
@@ -175,6 +179,7 @@ ar_peer_rate_keys(ArPeer *peer, gint64 now)
   gboolean hold = !ar_rate_key_frame_ok(peer->rate, now);
 
   g_atomic_int_set(&peer->key_hold, hold);
+  ar_key_wait_hold(&peer->key_wait, hold);
   gboolean again = ar_rate_take_key_again(peer->rate); /* (set only while key frames wait) */
   if (hold && again) {
     g_atomic_int_inc(&peer->key_held);

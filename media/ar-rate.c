@@ -806,6 +806,12 @@ ar_key_wait_arm(ArKeyWait *wait)
   g_atomic_int_set(&wait->waiting, 1);
 }
 
+void
+ar_key_wait_hold(ArKeyWait *wait, gboolean hold)
+{
+  g_atomic_int_set(&wait->held, hold ? 1 : 0);
+}
+
 gboolean
 ar_key_wait_pass(ArKeyWait *wait, gint64 now_us, gboolean delta)
 {
@@ -815,13 +821,12 @@ ar_key_wait_pass(ArKeyWait *wait, gint64 now_us, gboolean delta)
   }
   if (wait->since_us == 0)
     wait->since_us = now_us;
-  if (delta && now_us - wait->since_us < AR_KEY_WAIT_MAX_US) {
+  if ((delta || g_atomic_int_get(&wait->held)) && now_us - wait->since_us < AR_KEY_WAIT_MAX_US) {
     g_atomic_int_inc(&wait->dropped);
     return FALSE;
   }
-  /* A request armed after this frame left the encoder is answered by the
-   * next key frame, not this one: a race of a frame at most, which costs
-   * only that the frames after it go. */
+  /* A request armed after this key frame left the encoder once key frames
+   * went again is answered by the next one: a race of a frame at most. */
   g_atomic_int_set(&wait->waiting, 0);
   wait->since_us = 0;
   return TRUE;
@@ -843,6 +848,7 @@ void
 ar_key_wait_reset(ArKeyWait *wait)
 {
   g_atomic_int_set(&wait->waiting, 0);
+  g_atomic_int_set(&wait->held, 0);
   g_atomic_int_set(&wait->dropped, 0);
 }
 

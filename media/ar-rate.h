@@ -169,6 +169,7 @@ gboolean ar_rate_take_key_again(ArRate *rate);
  * request's thread arms it, the frames' thread asks per frame. */
 typedef struct {
   gint waiting;    /* atomic: a request held, no key frame out since */
+  gint held;       /* atomic: key frames wait too (ar_key_wait_hold) */
   guint dropped;   /* atomic: frames not sent, until taken */
   gint64 since_us; /* the frames' thread: the first frame that found it armed */
 } ArKeyWait;
@@ -177,9 +178,17 @@ typedef struct {
 
 /* Any thread: a key frame request was held. */
 void ar_key_wait_arm(ArKeyWait *wait);
+/* Any thread: whether key frames wait now (ar_rate_key_frame_ok() said no).
+ * While they do, a key frame the encoder makes is not sent either: it was
+ * asked for before the wait (the request raced it, or it is the encoder's
+ * periodic one), and sent, it goes into the queue that has no room for it
+ * (lab runs, 2026-12-07: such a key frame ended the frames' stop, the delta
+ * frames after it went into the queue, and the far end froze 1.3 and 3.1 s).
+ * The one asked for once the queue drained ends the wait. */
+void ar_key_wait_hold(ArKeyWait *wait, gboolean hold);
 /* The frames' thread: whether this encoded frame goes (@delta: it depends on
- * earlier frames). A key frame ends the wait, and so does its time running
- * out. */
+ * earlier frames). A key frame ends the wait unless key frames wait too, and
+ * so does its time running out. */
 gboolean ar_key_wait_pass(ArKeyWait *wait, gint64 now_us, gboolean delta);
 /* Any thread: whether frames are not sent now (retransmissions of the
  * frames before the key frame are of no use either). */

@@ -262,8 +262,9 @@ test_rtx_history(void)
 }
 
 /* While a key frame request waits, delta frames do not go; the key frame
- * does, and ends the wait; so does its time running out, for an encoder
- * that never answers. Nothing is held back without a request. */
+ * does, and ends the wait, unless key frames wait too; so does its time
+ * running out, for an encoder that never answers. Nothing is held back
+ * without a request. */
 static void
 test_key_wait(void)
 {
@@ -294,12 +295,41 @@ test_key_wait(void)
   g_assert_true(ar_key_wait_pass(&wait, t + AR_KEY_WAIT_MAX_US + 33000, TRUE));
   g_assert_cmpuint(ar_key_wait_take_dropped(&wait), ==, 2);
 
+  /* Key frames wait too: a key frame asked for before the wait (or the
+   * encoder's periodic one) is not sent, and the frames after it neither;
+   * once key frames may go, the next key frame ends the wait. */
+  t += 60 * G_TIME_SPAN_SECOND;
+  ar_key_wait_hold(&wait, TRUE);
+  ar_key_wait_arm(&wait);
+  g_assert_false(ar_key_wait_pass(&wait, t, TRUE));
+  g_assert_false(ar_key_wait_pass(&wait, t + 33000, FALSE));
+  g_assert_false(ar_key_wait_pass(&wait, t + 66000, TRUE));
+  ar_key_wait_hold(&wait, FALSE);
+  g_assert_false(ar_key_wait_pass(&wait, t + 99000, TRUE));
+  g_assert_true(ar_key_wait_pass(&wait, t + 132000, FALSE));
+  g_assert_true(ar_key_wait_pass(&wait, t + 165000, TRUE));
+  g_assert_cmpuint(ar_key_wait_take_dropped(&wait), ==, 4);
+  /* Held with no request waiting: the frames go (nothing to wait for). */
+  ar_key_wait_hold(&wait, TRUE);
+  g_assert_true(ar_key_wait_pass(&wait, t + 198000, FALSE));
+  g_assert_true(ar_key_wait_pass(&wait, t + 231000, TRUE));
+  /* ...and an encoder that makes only key frames does not stop the video
+   * for longer than the wait's time. */
+  ar_key_wait_arm(&wait);
+  g_assert_false(ar_key_wait_pass(&wait, t + G_TIME_SPAN_SECOND, FALSE));
+  g_assert_true(ar_key_wait_pass(&wait, t + G_TIME_SPAN_SECOND + AR_KEY_WAIT_MAX_US, FALSE));
+  ar_key_wait_hold(&wait, FALSE);
+  g_assert_cmpuint(ar_key_wait_take_dropped(&wait), ==, 1);
+
   /* The call ends mid-wait: nothing waits into the next. */
+  ar_key_wait_hold(&wait, TRUE);
   ar_key_wait_arm(&wait);
   g_assert_false(ar_key_wait_pass(&wait, t + 10 * G_TIME_SPAN_SECOND, TRUE));
   ar_key_wait_reset(&wait);
   g_assert_cmpuint(ar_key_wait_take_dropped(&wait), ==, 0);
   g_assert_true(ar_key_wait_pass(&wait, t + 11 * G_TIME_SPAN_SECOND, TRUE));
+  ar_key_wait_arm(&wait);
+  g_assert_true(ar_key_wait_pass(&wait, t + 12 * G_TIME_SPAN_SECOND, FALSE)); /* not held */
 }
 
 int
