@@ -116,6 +116,10 @@
  * gets its key frames. */
 #define AR_RATE_KEY_HOLD_US (2 * G_TIME_SPAN_SECOND)
 #define AR_RATE_KEY_EVERY_US (4 * G_TIME_SPAN_SECOND)
+/* A wait held again (the decrease it began with was not deep enough) ends
+ * this long after the first began, at most: 1 s of each 4 s at least for
+ * key frames, on a link that stays overloaded. */
+#define AR_RATE_KEY_AGAIN_MOST_US (3 * G_TIME_SPAN_SECOND)
 /* ...or until the delay the queue added is back under this (ms). */
 #define AR_RATE_KEY_DRAINED_MS 10.0
 /* ...or, once we stopped sending frames, the time the link takes to pass a
@@ -443,14 +447,24 @@ ar_rate_on_report(ArRate *r, gint64 now_us, double loss, double rtt_ms, double s
  * four lab runs, 2026-12-07: the retransmissions over the budget asked for a
  * key frame 6-96 ms before the window that began the wait, it was lost with
  * the queue's packets, the next request was not due for 1.5 s, and the far
- * end froze 1.2-1.9 s, until the smaller picture brought one). */
+ * end froze 1.2-1.9 s, until the smaller picture brought one). @again: the
+ * decrease the wait began with was not deep enough, and it holds again
+ * within the episode (AR_RATE_KEY_AGAIN_MOST_US). */
 static void
-ar_rate_hold_keys(ArRate *r, gint64 now_us, double queue_ms, const ArRateTwcc *w)
+ar_rate_hold_keys(ArRate *r, gint64 now_us, double queue_ms, const ArRateTwcc *w, gboolean again)
 {
-  if (r->key_hold_from_us != 0 && now_us - r->key_hold_from_us < AR_RATE_KEY_EVERY_US)
+  gboolean episode =
+      r->key_hold_from_us != 0 && now_us - r->key_hold_from_us < AR_RATE_KEY_EVERY_US;
+
+  if (episode && !(again && now_us - r->key_hold_from_us < AR_RATE_KEY_AGAIN_MOST_US))
     return;
-  r->key_hold_from_us = now_us;
-  r->key_hold_until_us = now_us + AR_RATE_KEY_HOLD_US;
+  if (episode) {
+    r->key_hold_until_us =
+        MIN(now_us + AR_RATE_KEY_HOLD_US, r->key_hold_from_us + AR_RATE_KEY_AGAIN_MOST_US);
+  } else {
+    r->key_hold_from_us = now_us;
+    r->key_hold_until_us = now_us + AR_RATE_KEY_HOLD_US;
+  }
   r->key_room_us = 0;
   r->key_queue_ms = MAX(queue_ms, AR_RATE_KEY_DRAINED_MS * 2);
   r->key_hold_lost = w->loss * w->packets_sent >= AR_RATE_TWCC_OVERFLOW_LOST;
@@ -534,13 +548,25 @@ ar_rate_on_twcc(ArRate *r, gint64 now_us, const ArRateTwcc *w)
    * on with transport-wide feedback). Less arriving than sent alone is no
    * sign: random loss looks the same. */
   gboolean queue = growing && (overflow || r->twcc_growing);
-  /* Not in the hold after a decrease for a queue: it drains its packets
-   * sent before, full as it is, and would decrease again and again. */
-  gboolean standing = !draining_queue && !starved && w->recv_kbps > 0 &&
+  gboolean standing = !starved && w->recv_kbps > 0 &&
                       w->queue_ms >= MAX(AR_RATE_TWCC_STANDING_MS,
                                          AR_RATE_TWCC_STANDING_PACKETS_BITS / w->recv_kbps) &&
                       w->loss > AR_RATE_TWCC_OVERFLOW_LOSS &&
                       w->loss * w->packets_sent >= AR_RATE_TWCC_OVERFLOW_LOST;
+  /* ...and less arriving than the target: the link passes less than the
+   * video alone, so the last decrease (or a probe's window) did not go deep
+   * enough. After a decrease the target is at most 0.85 x what arrived, and
+   * a link that did not narrow further passes that again. A lab run
+   * (2026-12-07): the first window of the drop to 300 kbit/s said 289
+   * kbit/s arrived, the target went to 222, and for the next 1.4 s the
+   * windows said 183-201 arrived with 12-31 % lost and the queue standing
+   * at 240-285 ms; the key frame that went meanwhile was lost, and the far
+   * end froze 3.1 s. */
+  gboolean short_link = standing && w->recv_kbps < r->target_kbps;
+  /* Not in the hold after a decrease for a queue: it drains its packets
+   * sent before, full as it is, and would decrease again and again; unless
+   * the link passes less than the target. */
+  standing = standing && (!draining_queue || short_link);
   queue = queue || standing;
   if (probe_window) {
     /* The queue the probe fills: it failed, and stops at once (a window
@@ -554,7 +580,7 @@ ar_rate_on_twcc(ArRate *r, gint64 now_us, const ArRateTwcc *w)
        * sent into it is lost (a lab run under 300 kbit/s: a probe lost 2
        * packets, the key frame asked for instead of their retransmissions
        * went into its queue, and the far end froze 3.1 s). */
-      ar_rate_hold_keys(r, now_us, isfinite(w->queue_ms) ? MIN(w->queue_ms, 1000.0) : 0, w);
+      ar_rate_hold_keys(r, now_us, isfinite(w->queue_ms) ? MIN(w->queue_ms, 1000.0) : 0, w, FALSE);
     }
     /* Its windows decide nothing, but may tell the queue drained; unless
      * far less arrived than the video alone sends: then the link narrowed
@@ -563,7 +589,8 @@ ar_rate_on_twcc(ArRate *r, gint64 now_us, const ArRateTwcc *w)
      * 703 kbit/s, 214 kbit/s arrived, and the decrease waited 1 s for the
      * probe's windows to end; the key frame that went meanwhile was lost). */
     gboolean narrowed =
-        (by_loss || queue) && w->recv_kbps < AR_RATE_PROBE_NARROWED * r->target_kbps;
+        ((by_loss || queue) && w->recv_kbps < AR_RATE_PROBE_NARROWED * r->target_kbps) ||
+        short_link;
     if (!narrowed)
       by_loss = queue = growing = overflow = standing = FALSE;
   }
@@ -615,8 +642,13 @@ ar_rate_on_twcc(ArRate *r, gint64 now_us, const ArRateTwcc *w)
     /* Key frames wait only for a queue to drain: after a decrease for loss
      * alone (a lossy Wi-Fi, no delay growing) there is none, and a far end
      * that lost a key frame would wait for nothing. */
+    /* A decrease that was not deep enough: the wait that began with it
+     * counted on a queue that drains, and a key frame let go meanwhile went
+     * into one that still loses packets. Key frames wait again (a few times
+     * at most: each such decrease cuts the target to under 0.85 x what
+     * arrived, down to the floor). */
     if (queue || overflow)
-      ar_rate_hold_keys(r, now_us, r->twcc_queue_ms, w);
+      ar_rate_hold_keys(r, now_us, r->twcc_queue_ms, w, short_link && decreased);
     if (by_loss || decreased) {
       /* That loss is answered, and so is the loss of a queue that this
        * decrease drains: the next judgement counts from here, or it would

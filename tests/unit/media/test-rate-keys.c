@@ -287,6 +287,63 @@ test_twcc_key_frame_next_episode(void)
   g_assert_false(ar_rate_key_frame_ok(r, now));
 }
 
+/* A key frame let go while the queue still loses (the decrease before the
+ * wait was not deep enough: the next window says less arrives than the
+ * target, the queue standing) went into that queue: the target goes under
+ * what arrives, key frames wait again, and that one is asked for again. A
+ * window that says the link passes more than the target changes nothing:
+ * the hold after a decrease drains a queue full of packets sent before it.
+ * The drop to 300 kbit/s of twcc-key-frame-room, then windows of the lab
+ * run of twcc-probe-decrease-short. */
+static void
+test_twcc_key_frame_short(void)
+{
+  static const ArRateTwcc drop[] = {
+      {540, 551, 0, -0.01, 18, 0.8},    {571, 421, 0, 1.76, 9, 0.8},
+      {681, 374, 0, 5.60, 6, 1.1},      {751, 280, 0.2, 12.18, 17, 1.1},
+      {596, 199, 0.455, 2.36, 21, 239},
+  };
+
+  for (guint c = 0; c < 2; c++) {
+    g_autoptr(ArRate) r = ar_rate_new(30, MAX_KBPS); /* (a floor under the case's figures) */
+    gint64 now = 1000 * G_TIME_SPAN_SECOND;
+
+    twcc_feed(r, &now, drop, G_N_ELEMENTS(drop));
+    g_assert_false(ar_rate_key_frame_ok(r, now));
+    guint target = ar_rate_get_target_kbps(r);
+    /* The frames stop; the key frame goes once they left room for it. */
+    gint64 t = now + 20 * G_TIME_SPAN_MILLISECOND;
+    while (!ar_rate_key_frame_ok(r, t)) {
+      ar_rate_on_key_wait(r, t);
+      t += 33 * G_TIME_SPAN_MILLISECOND;
+    }
+    ar_rate_on_key_request(r, t);
+    g_assert_false(ar_rate_take_key_again(r));
+    /* The next window: 31 % lost, the queue at 279 ms, and what
+     * arrived 0.8 x the target (the case of the lab run), or 1.3 x. */
+    double arrived = (c == 0 ? 0.8 : 1.3) * target;
+    ArRateTwcc after = {1.1 * target, arrived, 0.308, -0.54, 8, 279.1};
+    now = MAX(now + 200 * G_TIME_SPAN_MILLISECOND, t + 50 * G_TIME_SPAN_MILLISECOND);
+    ar_rate_on_twcc(r, now, &after);
+    gboolean again = ar_rate_take_key_again(r);
+    g_test_message("target %u kbit/s, the key frame went %" G_GINT64_FORMAT
+                   " ms after the decrease; %.0f kbit/s arrived: the target %u kbit/s, "
+                   "key frames %s, asked again: %s",
+                   target, (t - (now - 200 * G_TIME_SPAN_MILLISECOND)) / 1000, arrived,
+                   ar_rate_get_target_kbps(r), ar_rate_key_frame_ok(r, now) ? "go" : "wait",
+                   again ? "yes" : "no");
+    if (c == 0) {
+      g_assert_cmpuint(ar_rate_get_target_kbps(r), <, arrived);
+      g_assert_false(ar_rate_key_frame_ok(r, now));
+      g_assert_true(again);
+    } else {
+      g_assert_cmpuint(ar_rate_get_target_kbps(r), ==, target);
+      g_assert_true(ar_rate_key_frame_ok(r, now));
+      g_assert_false(again);
+    }
+  }
+}
+
 void
 rate_keys_tests_add(void)
 {
@@ -295,4 +352,5 @@ rate_keys_tests_add(void)
   g_test_add_func("/media/rate/twcc-key-frame-drained", test_twcc_key_frame_drained);
   g_test_add_func("/media/rate/twcc-key-frame-room", test_twcc_key_frame_room);
   g_test_add_func("/media/rate/twcc-key-frame-again", test_twcc_key_frame_again);
+  g_test_add_func("/media/rate/twcc-key-frame-short", test_twcc_key_frame_short);
 }

@@ -106,6 +106,107 @@ test_twcc_probe_link_narrows(void)
   ar_rate_free(s.rate);
 }
 
+/* Under a 1 Mbit/s cap after a call at full quality, calm windows at the
+ * target until a probe may start: @r and @scout have the same past, and
+ * @scout's probe started at the time returned; @r's has not. */
+static gint64
+probe_ready(ArRate *r, ArRate *scout)
+{
+  static const ArRateTwcc cap[] = {{1400, 1000, 0, 2.0, 35, 5, 35},
+                                   {1400, 900, 0.10, 4.0, 35, 60},
+                                   {900, 880, 0, 0.1, 22, 2, 22}};
+  gint64 now = 1000 * G_TIME_SPAN_SECOND;
+  gint64 t = now;
+  double kbps;
+
+  twcc_feed(r, &now, cap, G_N_ELEMENTS(cap));
+  twcc_feed(scout, &t, cap, G_N_ELEMENTS(cap));
+  for (guint i = 0; i < 1000; i++) {
+    now += 200 * G_TIME_SPAN_MILLISECOND;
+    double k = ar_rate_get_target_kbps(r);
+    ArRateTwcc calm = {k, k, 0, 0, 20, 1.0, 20};
+    ar_rate_on_twcc(r, now, &calm);
+    ar_rate_on_twcc(scout, now, &calm);
+    if (i % 5 == 4) {
+      ar_rate_on_report(r, now - 100 * G_TIME_SPAN_MILLISECOND, -1, 2, k);
+      ar_rate_on_report(scout, now - 100 * G_TIME_SPAN_MILLISECOND, -1, 2, k);
+    }
+    if (ar_rate_probe_start(scout, now + 100 * G_TIME_SPAN_MILLISECOND, &kbps))
+      return now + 100 * G_TIME_SPAN_MILLISECOND;
+  }
+  g_assert_not_reached();
+}
+
+/* The decrease a probe's window made when the link narrowed under it was not
+ * deep enough: the windows after it say less arrives than the new target,
+ * with a queue that stands and loses. The target goes under what arrives
+ * then, within the hold after the first decrease, and key frames wait again:
+ * the one let go once the stopped frames left room went into that queue.
+ * The windows of the drop to 300 kbit/s of a lab run (2026-12-07) that froze
+ * the far end 3.1 s: the first window said 289 kbit/s arrived, the target
+ * went to 222, the next ones said 183-201 arrived; the second decrease came
+ * only 1.8 s later, after the hold, and the key frame went after 0.6 s. */
+static void
+test_twcc_probe_decrease_short(void)
+{
+  static const ArRateTwcc seen[] = {
+      /* (this one came as the probe started) */
+      {616, 415, 0, 3.08, 8, 1.1},         {514, 289, 0, 8.64, 8, 1.8},
+      {948, 223, 0.405, 10.21, 27, 48.6},  {1241, 198, 0.680, 0.11, 30, 254.0},
+      {242, 198, 0.267, -4.22, 8, 243.1},  {216, 201, 0.125, 3.94, 8, 243.1},
+      {296, 198, 0.176, -1.05, 10, 248.8}, {258, 183, 0.267, 2.80, 7, 248.8},
+      {287, 185, 0.308, -0.54, 8, 279.1},  {277, 200, 0.214, 1.56, 8, 279.1},
+  };
+  const ArRateProbe failed = {.sent_kbps = 1655, .recv_kbps = 193, .packets = 44, .lost = 32};
+  g_autoptr(ArRate) r = ar_rate_new(100, MAX_KBPS);
+  g_autoptr(ArRate) scout = ar_rate_new(100, MAX_KBPS);
+  gint64 start = probe_ready(r, scout);
+  double kbps;
+
+  ar_rate_on_twcc(r, start, &seen[0]);
+  g_assert_true(ar_rate_probe_start(r, start, &kbps));
+  guint before = ar_rate_get_target_kbps(r);
+  gint64 first = 0, under = 0, stop = 0, released = 0;
+  /* Each millisecond: a window each 200 ms, the probe's figures just before
+   * the fourth; from 118 ms after the first decrease the frames stop while key
+   * frames wait (a frame each 33 ms), and the first check that finds key
+   * frames may go sends the key frame. */
+  for (gint64 ms = 1; ms < 200 * (gint64)G_N_ELEMENTS(seen); ms++) {
+    gint64 now = start + ms * G_TIME_SPAN_MILLISECOND;
+    if (ms % 200 == 0) {
+      if (ms / 200 == 3)
+        ar_rate_on_probe(r, now, &failed, NULL);
+      ar_rate_on_twcc(r, now, &seen[ms / 200]);
+    }
+    if (first == 0 && ar_rate_get_target_kbps(r) < before)
+      first = now;
+    if (under == 0 && ar_rate_get_target_kbps(r) < 183)
+      under = now;
+    if (first != 0 && released == 0 && now >= first + 118 * G_TIME_SPAN_MILLISECOND &&
+        (now - first) % (33 * G_TIME_SPAN_MILLISECOND) == 0) {
+      if (ar_rate_key_frame_ok(r, now))
+        released = now;
+      else {
+        stop = stop != 0 ? stop : now;
+        ar_rate_on_key_wait(r, now);
+      }
+    }
+  }
+  g_test_message("a probe from %u kbit/s: the first decrease at +%" G_GINT64_FORMAT
+                 " ms, under what arrived at +%" G_GINT64_FORMAT " ms (%u kbit/s), frames "
+                 "stopped at +%" G_GINT64_FORMAT " ms, the key frame went at +%" G_GINT64_FORMAT
+                 " ms",
+                 before, (first - start) / 1000, (under - start) / 1000, ar_rate_get_target_kbps(r),
+                 (stop - start) / 1000, released != 0 ? (released - start) / 1000 : -1);
+  /* The first decrease with the first window of the narrowed link, as in
+   * the lab run; the one under what arrives within its hold (1.5 s). */
+  g_assert_cmpint(first - start, ==, 200 * G_TIME_SPAN_MILLISECOND);
+  g_assert_cmpint(under, !=, 0);
+  g_assert_cmpint(under - first, <, 1500 * G_TIME_SPAN_MILLISECOND);
+  /* No key frame went before the target was under what the link passed. */
+  g_assert_true(released == 0 || released > under);
+}
+
 /* A probe that passes moves the ceiling up to what passed, not away: under
  * a cap that stays, a ceiling measured low (140 kbit/s under 300) let a
  * probe of 280 pass, and a forgotten ceiling let the target grow x1.25 into
@@ -194,4 +295,5 @@ rate_probe_tests_add(void)
   g_test_add_func("/media/rate/twcc-probe-moves-ceiling", test_twcc_probe_moves_ceiling);
   g_test_add_func("/media/rate/twcc-probes-need-feedback", test_twcc_probes_need_feedback);
   g_test_add_func("/media/rate/twcc-probe-link-narrows", test_twcc_probe_link_narrows);
+  g_test_add_func("/media/rate/twcc-probe-decrease-short", test_twcc_probe_decrease_short);
 }
