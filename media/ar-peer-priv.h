@@ -216,6 +216,27 @@ void ar_peer_rate_watch_rtx(ArPeer *peer, GstElement *rtxsend);
 /* The encoder's output (@encoded, its src pad): the delta frames made while
  * a key frame request waits are not sent (ArKeyWait). */
 void ar_peer_rate_watch_frames(ArPeer *peer, GstPad *encoded);
+/* The peer's context: the controller decided (a window, a probe's figures, a
+ * tick); the encoder hears it, with @why in the log. */
+void ar_peer_rate_apply(ArPeer *peer, guint old_kbps, ArRateLevel old_level, const char *why);
+/* A pad of the bundle's RTP session element (rtpbin's session 0), or NULL. */
+GstPad *ar_peer_session_pad(ArPeer *peer, const char *name);
+/* A streaming thread (the session's send), under the peer's lock: what to do
+ * with one packet's transport-wide number and size, sent at @now_ns. */
+typedef void (*ArPeerSentFunc)(ArPeer *peer, guint16 seqnum, guint size, guint64 now_ns);
+/* ...each packet of a pad probe's buffer or list, by extension @id. */
+void ar_peer_each_sent(ArPeer *peer, GstPadProbeInfo *info, guint id, ArPeerSentFunc func,
+                       guint64 now_ns);
+
+/* ar-peer-probe.c: SEND peers, main context (the peer's). */
+/* rtprtxsend's thread: one of our video packets went (ArRecentPackets). */
+void ar_recent_packets_add(ArRecentPackets *recent, guint16 seqnum, gsize size);
+/* A probe, if the controller wants one and we can send its padding. */
+void ar_peer_probe_maybe_start(ArPeer *peer, gint64 now);
+/* No padding any more (the probe's time is up, or the call ends). */
+void ar_peer_probe_stop(ArPeer *peer);
+/* The probe's packets were all reported (@data its figures, or NULL). */
+void ar_peer_probe_done_in_context(ArPeer *peer, gpointer data);
 
 /* How long our sent packets are kept for retransmission: a request later than
  * that comes after its frame's playout (browsers' jitter buffers hold well
