@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ar-browser.c: the meeting browser (ar-browser.h, docs/web-engine.md). */
-#include "ar-browser.h"
+#include "ar-browser-priv.h"
 
 #include <errno.h>
 #include <ftw.h>
@@ -26,10 +26,6 @@ G_DEFINE_QUARK(ar - browser - error - quark, ar_browser_error)
 #define NETWORK_CHANGED_RELOADS 2
 #define NETWORK_CHANGED "net::ERR_NETWORK_CHANGED"
 #define MAX_EXPRESSION_LEN (256 * 1024)
-/* A document or worker script that gets our policy passes through the pipe
- * twice, base64 (4/3): 8 MiB stays well under AR_CDP_MAX_MESSAGE. */
-#define MAX_POLICY_BODY (8 * 1024 * 1024)
-
 /* Permissions no meeting page gets (camera and microphone: allowed origins
  * only). Names Chromium does not know are skipped (debug log). */
 static const char *const denied_permissions[] = {
@@ -79,34 +75,6 @@ typedef struct {
   GError *error;
 } Op;
 
-struct _ArBrowser {
-  guint ref;      /* held while a callback of ours may free it */
-  gboolean freed; /* ar_browser_free() was called */
-  char *chromium;
-  gboolean headless, chromium_log;
-  char *wayland_display;
-  guint width, height;
-  GStrv allowed, blocked, media, extra, env;
-  guint answer_timeout_ms, heartbeat_ms, start_timeout_ms;
-
-  char *profile;
-  ArCdp *cdp;
-  char *page_target;
-  char *page_session;
-  char *url;
-  GHashTable *granted;  /* origins with camera and microphone */
-  GHashTable *sessions; /* session id -> target type, the sessions we hold to the rules */
-  char *csp;            /* the Content-Security-Policy every response gets */
-  GList *ops;
-  guint watchers; /* navigations that need the page's Network domain (its failed loads) */
-  guint heartbeat;
-  gboolean heartbeat_waiting;
-  gboolean ready_done;
-  ArBrowserReadyFunc ready;
-  ArBrowserClosedFunc closed;
-  gpointer user_data;
-};
-
 /* ---- the profile ---- */
 
 static int
@@ -146,9 +114,6 @@ op_free(Op *op)
   g_free(op->url);
   g_free(op);
 }
-
-static guint call(ArBrowser *b, const char *session, const char *method, JsonNode *params,
-                  ArCdpReplyFunc callback, gpointer data);
 
 /* A navigation watches the page's failed loads (Network.loadingFailed) until
  * it completes: the domain is on only then, since once on it also reports
@@ -268,53 +233,6 @@ check_usable(ArBrowser *b, Op *op)
   return TRUE;
 }
 
-/* ---- small CDP helpers ---- */
-
-static JsonNode *
-params_new(JsonObject **out)
-{
-  JsonObject *o = json_object_new();
-  JsonNode *n = json_node_init_object(json_node_alloc(), o);
-  json_object_unref(o);
-  *out = o;
-  return n;
-}
-
-static const char *
-obj_string(JsonObject *o, const char *name)
-{
-  if (o == NULL)
-    return NULL;
-  JsonNode *n = json_object_get_member(o, name);
-  if (n == NULL || !JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_STRING)
-    return NULL;
-  return json_node_get_string(n);
-}
-
-static JsonObject *
-obj_object(JsonObject *o, const char *name)
-{
-  if (o == NULL)
-    return NULL;
-  JsonNode *n = json_object_get_member(o, name);
-  return n && JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
-}
-
-static void
-log_reply(ArCdp *cdp, JsonObject *result, const GError *error, gpointer user_data)
-{
-  if (error != NULL)
-    g_debug("browser: %s", error->message);
-}
-
-static guint
-call(ArBrowser *b, const char *session, const char *method, JsonNode *params,
-     ArCdpReplyFunc callback, gpointer data)
-{
-  return ar_cdp_call(b->cdp, session, method, params, b->answer_timeout_ms,
-                     callback ? callback : log_reply, data);
-}
-
 /* ---- start: rules for every session ---- */
 
 static void
@@ -325,80 +243,6 @@ ready_once(ArBrowser *b, const GError *error)
   b->ready_done = TRUE;
   if (b->ready)
     b->ready(b, error, b->user_data);
-}
-
-static void
-set_permission(ArBrowser *b, const char *name, const char *setting, const char *origin,
-               ArCdpReplyFunc callback, gpointer data)
-{
-  JsonObject *o, *perm = json_object_new();
-  JsonNode *params = params_new(&o);
-  json_object_set_string_member(perm, "name", name);
-  json_object_set_object_member(o, "permission", perm);
-  json_object_set_string_member(o, "setting", setting);
-  if (origin != NULL)
-    json_object_set_string_member(o, "origin", origin);
-  call(b, NULL, "Browser.setPermission", params, callback, data);
-}
-
-/* Camera and microphone for @origin ("https://host:port"), once, if it is
- * a media origin. */
-static gboolean
-grant_media(ArBrowser *b, const char *origin, ArCdpReplyFunc last, gpointer data)
-{
-  if (g_hash_table_contains(b->granted, origin))
-    return FALSE;
-  if (b->media != NULL && !ar_browser_url_allowed((const char *const *)b->media,
-                                                  (const char *const *)b->blocked, origin))
-    return FALSE;
-  g_hash_table_add(b->granted, g_strdup(origin));
-  set_permission(b, "camera", "granted", origin, NULL, NULL);
-  set_permission(b, "microphone", "granted", origin, last, data);
-  return TRUE;
-}
-
-/* The origin of an http(s) URL, "https://host:port" (default port left out;
- * http only for the loopback pages ar_browser_url_allowed() lets through). */
-static char *
-origin_of(const char *url)
-{
-  g_autofree char *scheme = NULL, *host = NULL;
-  int port = -1;
-  if (!g_uri_split_network(url, G_URI_FLAGS_NONE, &scheme, &host, &port, NULL) || host == NULL)
-    return NULL;
-  const char *sc = g_ascii_strcasecmp(scheme, "http") == 0 ? "http" : "https";
-  int default_port = g_str_equal(sc, "http") ? 80 : 443;
-  g_autofree char *lh = g_ascii_strdown(host, -1);
-  gboolean v6 = strchr(lh, ':') != NULL;
-  if (port <= 0 || port == default_port)
-    return g_strdup_printf("%s://%s%s%s", sc, v6 ? "[" : "", lh, v6 ? "]" : "");
-  return g_strdup_printf("%s://%s%s%s:%d", sc, v6 ? "[" : "", lh, v6 ? "]" : "", port);
-}
-
-/* Fetch interception does not see WebSocket handshakes (nor does
- * Network.setBlockedURLs block them: both checked with Chromium 156), so
- * every response gets one more Content-Security-Policy: connect-src limits
- * fetch, XHR, WebSocket, EventSource, beacons and WebTransport to the
- * allowed origins (CSP3: an https: source also matches wss:). A page's own
- * policies still apply: every policy must pass. */
-static char *
-build_csp(ArBrowser *b)
-{
-  GString *s = g_string_new("connect-src 'self'");
-  for (guint i = 0; b->allowed[i]; i++)
-    if (ar_browser_url_allowed((const char *const *)b->allowed, (const char *const *)b->blocked,
-                               b->allowed[i]) ||
-        strstr(b->allowed[i], "*.") != NULL) {
-      g_string_append_printf(s, " %s", b->allowed[i]);
-      /* Named again as ws:/wss: (CSP3's http->ws matching is not what every
-       * Chromium does for a loopback http origin). */
-      if (g_str_has_prefix(b->allowed[i], "https://"))
-        g_string_append_printf(s, " wss://%s", b->allowed[i] + 8);
-      else if (g_str_has_prefix(b->allowed[i], "http://"))
-        g_string_append_printf(s, " ws://%s", b->allowed[i] + 7);
-    }
-  g_string_append(s, " blob: data:");
-  return g_string_free(s, FALSE);
 }
 
 static JsonNode *
@@ -568,197 +412,6 @@ on_target_created(ArCdp *cdp, const char *session, JsonObject *params, gpointer 
   if (b->page_target != NULL && target != NULL && g_strcmp0(type, "page") == 0 &&
       strcmp(target, b->page_target) != 0)
     close_target(b, target);
-}
-
-typedef struct {
-  ArBrowser *b;
-  char *session;
-  char *request;
-  gint64 status;
-  JsonArray *headers;
-} Paused;
-
-static void
-continue_paused(ArCdp *cdp, JsonObject *result, const GError *error, gpointer data)
-{
-  Paused *p = data;
-  if (error == NULL || (cdp && ar_cdp_is_running(cdp))) {
-    JsonObject *o;
-    JsonNode *params = params_new(&o);
-    json_object_set_string_member(o, "requestId", p->request);
-    call(p->b, p->session, "Fetch.continueRequest", params, NULL, NULL);
-  }
-  g_free(p->session);
-  g_free(p->request);
-  g_free(p);
-}
-
-static void
-paused_free(Paused *p)
-{
-  g_free(p->session);
-  g_free(p->request);
-  g_clear_pointer(&p->headers, json_array_unref);
-  g_free(p);
-}
-
-static void
-paused_reply(Paused *p, const char *method, const char *reason)
-{
-  JsonObject *o;
-  JsonNode *params = params_new(&o);
-  json_object_set_string_member(o, "requestId", p->request);
-  if (reason != NULL)
-    json_object_set_string_member(o, "errorReason", reason);
-  call(p->b, p->session, method, params, NULL, NULL);
-}
-
-static void
-fulfilled(ArCdp *cdp, JsonObject *result, const GError *error, gpointer data)
-{
-  Paused *p = data;
-  if (error != NULL && cdp != NULL && ar_cdp_is_running(cdp)) {
-    /* Never a document without our policy: fail it. */
-    g_debug("browser: %s", error->message);
-    paused_reply(p, "Fetch.failRequest", "BlockedByClient");
-  }
-  paused_free(p);
-}
-
-static void
-got_body(ArCdp *cdp, JsonObject *result, const GError *error, gpointer data)
-{
-  Paused *p = data;
-  if (error != NULL) {
-    if (cdp != NULL && ar_cdp_is_running(cdp)) {
-      g_debug("browser: %s", error->message);
-      paused_reply(p, "Fetch.failRequest", "BlockedByClient");
-    }
-    paused_free(p);
-    return;
-  }
-  const char *body = obj_string(result, "body");
-  JsonNode *b64 = json_object_get_member(result, "base64Encoded");
-  gboolean encoded = b64 && JSON_NODE_HOLDS_VALUE(b64) &&
-                     json_node_get_value_type(b64) == G_TYPE_BOOLEAN && json_node_get_boolean(b64);
-  g_autofree char *owned = NULL;
-  if (body != NULL && !encoded)
-    body = owned = g_base64_encode((const guchar *)body, strlen(body));
-  JsonObject *o;
-  JsonNode *params = params_new(&o);
-  json_object_set_string_member(o, "requestId", p->request);
-  json_object_set_int_member(o, "responseCode", p->status);
-  json_object_set_array_member(o, "responseHeaders", g_steal_pointer(&p->headers));
-  json_object_set_string_member(o, "body", body ? body : "");
-  call(p->b, p->session, "Fetch.fulfillRequest", params, fulfilled, p);
-}
-
-/* The response stage: the request was allowed. A document's response, and
- * a worker's script, get our Content-Security-Policy (build_csp()): the
- * headers of a response Fetch.continueResponse changes are not parsed again
- * (checked: the policy was not enforced), those of Fetch.fulfillRequest are,
- * so the body is read and the response fulfilled with it. */
-static void
-on_response_paused(ArBrowser *b, const char *session, const char *request, JsonObject *params)
-{
-  Paused *p = g_new0(Paused, 1);
-  p->b = b;
-  p->session = g_strdup(session);
-  p->request = g_strdup(request);
-  const char *type = obj_string(params, "resourceType");
-  const char *session_type = g_hash_table_lookup(b->sessions, session);
-  gboolean worker = g_strcmp0(session_type, "worker") == 0 ||
-                    g_strcmp0(session_type, "shared_worker") == 0 ||
-                    g_strcmp0(session_type, "service_worker") == 0;
-  gint64 status = json_object_get_int_member_with_default(params, "responseStatusCode", 0);
-  /* Documents (any frame) and worker scripts: Chromium fetches a dedicated
-   * worker's script in its page's session, typed "Other". Scripts of
-   * pages are left alone (their headers give no policy, and reading
-   * megabytes of them back through the pipe would cost much). */
-  gboolean needs_policy = g_strcmp0(type, "Document") == 0 || g_strcmp0(type, "Other") == 0 ||
-                          (worker && g_strcmp0(type, "Script") == 0);
-  if (json_object_get_member(params, "responseErrorReason") != NULL || status < 200 ||
-      (status >= 300 && status < 400) || !needs_policy) {
-    paused_reply(p, "Fetch.continueRequest", NULL);
-    paused_free(p);
-    return;
-  }
-  /* The body comes back through the pipe: a bound (fail closed). */
-  JsonNode *n = json_object_get_member(params, "responseHeaders");
-  JsonArray *old = n && JSON_NODE_HOLDS_ARRAY(n) ? json_node_get_array(n) : NULL;
-  for (guint i = 0; old != NULL && i < json_array_get_length(old); i++) {
-    JsonNode *e = json_array_get_element(old, i);
-    JsonObject *h = JSON_NODE_HOLDS_OBJECT(e) ? json_node_get_object(e) : NULL;
-    const char *name = obj_string(h, "name"), *value = obj_string(h, "value");
-    if (name && value && g_ascii_strcasecmp(name, "Content-Length") == 0 &&
-        g_ascii_strtoull(value, NULL, 10) > MAX_POLICY_BODY) {
-      g_debug("browser: refused a %s over %d bytes", type, MAX_POLICY_BODY);
-      paused_reply(p, "Fetch.failRequest", "BlockedByClient");
-      paused_free(p);
-      return;
-    }
-  }
-  p->status = status;
-  p->headers = json_array_new();
-  for (guint i = 0; old != NULL && i < json_array_get_length(old); i++) {
-    JsonNode *e = json_array_get_element(old, i);
-    JsonObject *h = JSON_NODE_HOLDS_OBJECT(e) ? json_node_get_object(e) : NULL;
-    if (obj_string(h, "name") != NULL && obj_string(h, "value") != NULL)
-      json_array_add_element(p->headers, json_node_copy(e));
-  }
-  JsonObject *csp = json_object_new();
-  json_object_set_string_member(csp, "name", "Content-Security-Policy");
-  json_object_set_string_member(csp, "value", b->csp);
-  json_array_add_object_element(p->headers, csp);
-  JsonObject *o;
-  JsonNode *reply = params_new(&o);
-  json_object_set_string_member(o, "requestId", request);
-  call(b, session, "Fetch.getResponseBody", reply, got_body, p);
-}
-
-static void
-on_request_paused(ArCdp *cdp, const char *session, JsonObject *params, gpointer data)
-{
-  ArBrowser *b = data;
-  const char *request = obj_string(params, "requestId");
-  const char *url = obj_string(obj_object(params, "request"), "url");
-  const char *type = obj_string(params, "resourceType");
-  if (request == NULL)
-    return;
-  if (json_object_get_member(params, "responseStatusCode") != NULL ||
-      json_object_get_member(params, "responseErrorReason") != NULL) {
-    on_response_paused(b, session, request, params);
-    return;
-  }
-  JsonObject *o;
-  JsonNode *reply = params_new(&o);
-  json_object_set_string_member(o, "requestId", request);
-  if (url == NULL || !ar_browser_url_allowed((const char *const *)b->allowed,
-                                             (const char *const *)b->blocked, url)) {
-    g_debug("browser: blocked %s %.200s", type ? type : "request", url ? url : "(no url)");
-    json_object_set_string_member(o, "errorReason", "BlockedByClient");
-    call(b, session, "Fetch.failRequest", reply, NULL, NULL);
-    return;
-  }
-  /* A new allowed origin (a *.domain pattern) gets camera and microphone
-   * before its document loads. */
-  if (g_strcmp0(type, "Document") == 0) {
-    g_autofree char *origin = origin_of(url);
-    if (origin != NULL) {
-      Paused *p = g_new0(Paused, 1);
-      p->b = b;
-      p->session = g_strdup(session);
-      p->request = g_strdup(request);
-      if (grant_media(b, origin, continue_paused, p)) {
-        json_node_unref(reply);
-        return;
-      }
-      g_free(p->session);
-      g_free(p->request);
-      g_free(p);
-    }
-  }
-  call(b, session, "Fetch.continueRequest", reply, NULL, NULL);
 }
 
 static void
@@ -949,14 +602,14 @@ first_answer(ArCdp *cdp, JsonObject *result, const GError *error, gpointer data)
   json_object_set_string_member(o, "behavior", "deny");
   call(b, NULL, "Browser.setDownloadBehavior", p, start_step_done, b);
   for (guint i = 0; denied_permissions[i]; i++)
-    set_permission(b, denied_permissions[i], "denied", NULL, NULL, NULL);
+    ar_browser_set_permission(b, denied_permissions[i], "denied", NULL, NULL, NULL);
   for (guint i = 0; b->allowed[i]; i++)
     if (strstr(b->allowed[i], "*.") == NULL &&
         ar_browser_url_allowed((const char *const *)b->allowed, (const char *const *)b->blocked,
                                b->allowed[i])) {
-      g_autofree char *origin = origin_of(b->allowed[i]);
+      g_autofree char *origin = ar_browser_origin_of(b->allowed[i]);
       if (origin != NULL)
-        grant_media(b, origin, NULL, NULL);
+        ar_browser_grant_media(b, origin, NULL, NULL);
     }
   p = params_new(&o);
   json_object_set_boolean_member(o, "discover", TRUE);
@@ -1152,7 +805,7 @@ ar_browser_start(const ArBrowserOptions *options, ArBrowserReadyFunc ready,
   b->allowed = copy_strv(options->allowed);
   b->blocked = copy_strv(options->blocked);
   b->media = options->media ? g_strdupv((char **)options->media) : NULL;
-  b->csp = build_csp(b);
+  b->csp = ar_browser_build_csp(b);
   b->extra = copy_strv(options->extra_flags);
   b->env = copy_strv(options->env);
   b->answer_timeout_ms =
@@ -1188,7 +841,7 @@ ar_browser_start(const ArBrowserOptions *options, ArBrowserReadyFunc ready,
   ar_cdp_on(b->cdp, "Target.attachedToTarget", on_attached, b);
   ar_cdp_on(b->cdp, "Target.detachedFromTarget", on_detached, b);
   ar_cdp_on(b->cdp, "Target.targetCreated", on_target_created, b);
-  ar_cdp_on(b->cdp, "Fetch.requestPaused", on_request_paused, b);
+  ar_cdp_on(b->cdp, "Fetch.requestPaused", ar_browser_on_request_paused, b);
   ar_cdp_on(b->cdp, "Page.javascriptDialogOpening", on_dialog, b);
   ar_cdp_on(b->cdp, "Page.frameNavigated", on_frame_navigated, b);
   ar_cdp_on(b->cdp, "Page.navigatedWithinDocument", on_same_document, b);
