@@ -154,8 +154,11 @@ ar_peer_on_encoded(GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   if (ar_key_wait_pass(&peer->key_wait, g_get_monotonic_time(), delta))
     return GST_PAD_PROBE_OK;
   /* A key frame not sent while key frames wait: one goes once they may. */
-  if (!delta)
+  if (!delta) {
     g_atomic_int_inc(&peer->key_held);
+    GST_INFO("peer %s: a key frame made while key frames wait not sent: another once they may",
+             peer->label);
+  }
   ar_peer_post(peer, ar_peer_key_wait_in_context, NULL, NULL);
   return GST_PAD_PROBE_DROP;
 }
