@@ -179,7 +179,7 @@ ar_peer_rate_keys(ArPeer *peer, gint64 now)
 
   g_atomic_int_set(&peer->key_hold, hold);
   ar_key_wait_hold(&peer->key_wait, hold);
-  gboolean again = ar_rate_take_key_again(peer->rate); /* (set only while key frames wait) */
+  gboolean again = ar_rate_take_key_again(peer->rate, now);
   if (hold && again) {
     g_atomic_int_inc(&peer->key_held);
     ar_key_wait_arm(&peer->key_wait);

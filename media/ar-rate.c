@@ -812,9 +812,9 @@ ar_rate_on_key_request(ArRate *r, gint64 now_us)
 }
 
 gboolean
-ar_rate_take_key_again(ArRate *r)
+ar_rate_take_key_again(ArRate *r, gint64 now_us)
 {
-  gboolean again = r->key_again;
+  gboolean again = r->key_again && !ar_rate_key_frame_ok(r, now_us);
 
   r->key_again = FALSE;
   return again;

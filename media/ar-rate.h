@@ -157,8 +157,9 @@ void ar_rate_on_key_wait(ArRate *rate, gint64 now_us);
 void ar_rate_on_key_request(ArRate *rate, gint64 now_us);
 /* Whether a key frame must be asked for again, to go once the queue drained
  * (held as a request, with the frames stopped: the far end cannot decode
- * them without it). TRUE once per such key frame. */
-gboolean ar_rate_take_key_again(ArRate *rate);
+ * them without it). TRUE once per such key frame, and only while key frames
+ * wait at @now_us: once they went, the key frame that went answers it. */
+gboolean ar_rate_take_key_again(ArRate *rate, gint64 now_us);
 
 /* Frames the far end cannot use: while a key frame request waits for the
  * queue (ar_rate_key_frame_ok() said no), every delta frame the encoder makes

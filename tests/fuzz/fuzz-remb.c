@@ -55,7 +55,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* A key frame asked for: one asked for again only while key frames wait. */
     if (data[i + 1] & 64) {
       ar_rate_on_key_request(rate, now);
-      if (ar_rate_take_key_again(rate) && ar_rate_key_frame_ok(rate, now))
+      if (ar_rate_take_key_again(rate, now) && ar_rate_key_frame_ok(rate, now))
         abort();
     }
     /* A probe, and figures for it from the same bytes. */

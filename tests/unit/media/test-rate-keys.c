@@ -178,7 +178,7 @@ test_twcc_key_frame_again(void)
         g_assert_true(ar_rate_key_frame_ok(r, next)); /* the 1 Mbit/s cap's queue drained */
       if (i == 6)
         g_assert_false(ar_rate_key_frame_ok(r, next)); /* the window that lost 23 % */
-      again += ar_rate_take_key_again(r) ? 1 : 0;
+      again += ar_rate_take_key_again(r, next) ? 1 : 0;
       now = next;
     }
     g_test_message("asked %" G_GINT64_FORMAT " ms before: again %u", cases[c].before_ms, again);
@@ -186,8 +186,24 @@ test_twcc_key_frame_again(void)
     g_assert_true(ar_rate_key_frame_ok(r, now)); /* drained: it goes */
     /* Once it went, a request is the one asked for again: no more. */
     ar_rate_on_key_request(r, now);
-    g_assert_false(ar_rate_take_key_again(r));
+    g_assert_false(ar_rate_take_key_again(r, now));
   }
+
+  /* Asked for again, but not taken before key frames went (the fuzzer's
+   * case: no decision between): the key frame that went answers it. */
+  g_autoptr(ArRate) late = ar_rate_new(100, MAX_KBPS);
+  gint64 t = 1000 * G_TIME_SPAN_SECOND;
+  twcc_feed(late, &t, drop, 6);
+  ar_rate_on_key_request(late, t + 160 * G_TIME_SPAN_MILLISECOND);
+  t += 200 * G_TIME_SPAN_MILLISECOND;
+  ar_rate_on_twcc(late, t, &drop[6]);
+  g_assert_false(ar_rate_key_frame_ok(late, t));
+  for (guint i = 7; i < G_N_ELEMENTS(drop); i++) {
+    t += 200 * G_TIME_SPAN_MILLISECOND;
+    ar_rate_on_twcc(late, t, &drop[i]);
+  }
+  g_assert_true(ar_rate_key_frame_ok(late, t));
+  g_assert_false(ar_rate_take_key_again(late, t));
 
   /* A wait for a queue that loses nothing (the 1 Mbit/s cap's: the queue
    * delays the key frame, it does not lose it): not again. */
@@ -199,10 +215,10 @@ test_twcc_key_frame_again(void)
   now += 200 * G_TIME_SPAN_MILLISECOND;
   ar_rate_on_twcc(d, now, &capped[1]);
   g_assert_false(ar_rate_key_frame_ok(d, now));
-  g_assert_false(ar_rate_take_key_again(d));
+  g_assert_false(ar_rate_take_key_again(d, now));
   /* ...nor one racing its start. */
   ar_rate_on_key_request(d, now + 10 * G_TIME_SPAN_MILLISECOND);
-  g_assert_false(ar_rate_take_key_again(d));
+  g_assert_false(ar_rate_take_key_again(d, now + 10 * G_TIME_SPAN_MILLISECOND));
 }
 
 /* A link that narrows at once: key frames wait until a window shows the queue
@@ -319,14 +335,14 @@ test_twcc_key_frame_short(void)
       t += 33 * G_TIME_SPAN_MILLISECOND;
     }
     ar_rate_on_key_request(r, t);
-    g_assert_false(ar_rate_take_key_again(r));
+    g_assert_false(ar_rate_take_key_again(r, t));
     /* The next window: 31 % lost, the queue at 279 ms, and what
      * arrived 0.8 x the target (the case of the lab run), or 1.3 x. */
     double arrived = (c == 0 ? 0.8 : 1.3) * target;
     ArRateTwcc after = {1.1 * target, arrived, 0.308, -0.54, 8, 279.1};
     now = MAX(now + 200 * G_TIME_SPAN_MILLISECOND, t + 50 * G_TIME_SPAN_MILLISECOND);
     ar_rate_on_twcc(r, now, &after);
-    gboolean again = ar_rate_take_key_again(r);
+    gboolean again = ar_rate_take_key_again(r, now);
     g_test_message("target %u kbit/s, the key frame went %" G_GINT64_FORMAT
                    " ms after the decrease; %.0f kbit/s arrived: the target %u kbit/s, "
                    "key frames %s, asked again: %s",
