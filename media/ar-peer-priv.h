@@ -102,10 +102,10 @@ struct _ArPeer {
   GstElement *rtx_send;  /* webrtcbin's retransmission sender (under lock), or NULL */
   guint rtx_history_ms;  /* main context: the history it was last given */
   /* SEND: key frame requests (the far end's, ours) wait while the queue of a
-   * link that narrowed drains (ar-peer-rate.c): atomic. */
-  gint key_hold;
+   * link that narrowed drains (ar-peer-rate.c; key_wait says whether they
+   * wait now): atomic. */
   guint key_held;            /* requests held since the last release */
-  ArKeyWait key_wait;        /* the delta frames not sent meanwhile */
+  ArKeyWait key_wait;        /* whether they wait, and the frames not sent meanwhile */
   gulong key_probe;          /* on video_send_pad, 0: none */
   guint remb_seen;           /* main context: remb_count at the last tick */
   GstElement *speaker_input; /* RECV: the room's speaker (in audio_out) */

@@ -115,7 +115,7 @@ ar_peer_on_key_request(GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   (void)pad;
   if (event == NULL || !gst_video_event_is_force_key_unit(event))
     return GST_PAD_PROBE_OK;
-  if (!g_atomic_int_get(&peer->key_hold)) {
+  if (!ar_key_wait_holding(&peer->key_wait)) {
     ar_peer_post(peer, ar_peer_key_asked_in_context, NULL, NULL);
     return GST_PAD_PROBE_OK;
   }
@@ -177,7 +177,6 @@ ar_peer_rate_keys(ArPeer *peer, gint64 now)
 {
   gboolean hold = !ar_rate_key_frame_ok(peer->rate, now);
 
-  g_atomic_int_set(&peer->key_hold, hold);
   ar_key_wait_hold(&peer->key_wait, hold);
   gboolean again = ar_rate_take_key_again(peer->rate, now);
   if (hold && again) {
@@ -783,7 +782,6 @@ ar_peer_rate_disarm(ArPeer *peer)
     gst_pad_remove_probe(peer->video_send_pad, peer->key_probe);
     peer->key_probe = 0;
   }
-  g_atomic_int_set(&peer->key_hold, 0);
   ar_key_wait_reset(&peer->key_wait);
   if (peer->rate_timer != NULL) {
     g_source_destroy(peer->rate_timer);

@@ -845,6 +845,12 @@ ar_key_wait_hold(ArKeyWait *wait, gboolean hold)
 }
 
 gboolean
+ar_key_wait_holding(ArKeyWait *wait)
+{
+  return g_atomic_int_get(&wait->held) != 0;
+}
+
+gboolean
 ar_key_wait_pass(ArKeyWait *wait, gint64 now_us, gboolean delta)
 {
   if (!g_atomic_int_get(&wait->waiting)) {

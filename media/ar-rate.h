@@ -187,6 +187,8 @@ void ar_key_wait_arm(ArKeyWait *wait);
  * frames after it went into the queue, and the far end froze 1.3 and 3.1 s).
  * The one asked for once the queue drained ends the wait. */
 void ar_key_wait_hold(ArKeyWait *wait, gboolean hold);
+/* Any thread: whether key frames wait now (the last ar_key_wait_hold()). */
+gboolean ar_key_wait_holding(ArKeyWait *wait);
 /* The frames' thread: whether this encoded frame goes (@delta: it depends on
  * earlier frames). A key frame ends the wait unless key frames wait too, and
  * so does its time running out. */

@@ -299,12 +299,15 @@ test_key_wait(void)
    * encoder's periodic one) is not sent, and the frames after it neither;
    * once key frames may go, the next key frame ends the wait. */
   t += 60 * G_TIME_SPAN_SECOND;
+  g_assert_false(ar_key_wait_holding(&wait));
   ar_key_wait_hold(&wait, TRUE);
+  g_assert_true(ar_key_wait_holding(&wait));
   ar_key_wait_arm(&wait);
   g_assert_false(ar_key_wait_pass(&wait, t, TRUE));
   g_assert_false(ar_key_wait_pass(&wait, t + 33000, FALSE));
   g_assert_false(ar_key_wait_pass(&wait, t + 66000, TRUE));
   ar_key_wait_hold(&wait, FALSE);
+  g_assert_false(ar_key_wait_holding(&wait));
   g_assert_false(ar_key_wait_pass(&wait, t + 99000, TRUE));
   g_assert_true(ar_key_wait_pass(&wait, t + 132000, FALSE));
   g_assert_true(ar_key_wait_pass(&wait, t + 165000, TRUE));
@@ -326,6 +329,7 @@ test_key_wait(void)
   ar_key_wait_arm(&wait);
   g_assert_false(ar_key_wait_pass(&wait, t + 10 * G_TIME_SPAN_SECOND, TRUE));
   ar_key_wait_reset(&wait);
+  g_assert_false(ar_key_wait_holding(&wait));
   g_assert_cmpuint(ar_key_wait_take_dropped(&wait), ==, 0);
   g_assert_true(ar_key_wait_pass(&wait, t + 11 * G_TIME_SPAN_SECOND, TRUE));
   ar_key_wait_arm(&wait);
