@@ -14,6 +14,7 @@
 #include <execinfo.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -50,20 +51,51 @@ ar_crash_decimal(char *buf, size_t size, unsigned long v)
   return p;
 }
 
+/* @v in hexadecimal, "0x..." into @buf (at least 19 bytes). */
+static const char *
+ar_crash_hex(char *buf, size_t size, unsigned long v)
+{
+  char *p = buf + size - 1;
+
+  *p = '\0';
+  do {
+    *--p = "0123456789abcdef"[v % 16];
+    v /= 16;
+  } while (v != 0 && p > buf + 2);
+  *--p = 'x';
+  *--p = '0';
+  return p;
+}
+
+/* The thread's name says whose it is where the stack does not (a library's
+ * own thread: PipeWire's "pipewire-main-loop" or "data-loop.0", GStreamer's
+ * streaming threads), and the address a fault touched tells a NULL from a
+ * freed object's. */
 static void
-ar_crash_handler(int sig)
+ar_crash_handler(int sig, siginfo_t *info, void *context)
 {
   void *frames[AR_CRASH_FRAMES];
   char num[24];
+  char thread[17] = {0};
   const char *name = sigabbrev_np(sig);
   int n;
 
+  (void)context;
   ar_crash_write("anyroomd: fatal signal ");
   ar_crash_write(ar_crash_decimal(num, sizeof num, (unsigned long)sig));
   ar_crash_write(" (SIG");
   ar_crash_write(name != NULL ? name : "?");
   ar_crash_write(") in thread ");
   ar_crash_write(ar_crash_decimal(num, sizeof num, (unsigned long)syscall(SYS_gettid)));
+  if (prctl(PR_GET_NAME, thread, 0, 0, 0) == 0 && thread[0] != '\0') {
+    ar_crash_write(" (");
+    ar_crash_write(thread);
+    ar_crash_write(")");
+  }
+  if (info != NULL && sig != SIGABRT) {
+    ar_crash_write(", address ");
+    ar_crash_write(ar_crash_hex(num, sizeof num, (unsigned long)info->si_addr));
+  }
   ar_crash_write("; its stack:\n");
   n = backtrace(frames, AR_CRASH_FRAMES);
   backtrace_symbols_fd(frames, n, STDERR_FILENO);
@@ -90,8 +122,8 @@ ar_crash_install(void)
   alt.ss_size = AR_CRASH_STACK_SIZE;
   if (sigaltstack(&alt, NULL) != 0)
     g_free(alt.ss_sp);
-  sa.sa_handler = ar_crash_handler;
-  sa.sa_flags = SA_ONSTACK | SA_RESETHAND | SA_NODEFER;
+  sa.sa_sigaction = ar_crash_handler;
+  sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESETHAND | SA_NODEFER;
   sigemptyset(&sa.sa_mask);
   for (guint i = 0; i < G_N_ELEMENTS(ar_crash_signals); i++)
     sigaction(ar_crash_signals[i], &sa, NULL);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* A crash leaves its stack in the log (ar-crash.c): a NULL write, a stack
- * overflow in the main thread, an abort, and a NULL write in another thread,
+/* A crash leaves its stack in the log (ar-crash.c), with the thread's name
+ * and the address it touched: a NULL write, a stack overflow in the main
+ * thread, an abort, and a NULL write in another (named) thread,
  * each in a child process (no core file: RLIMIT_CORE 0), which still dies of
  * its signal after the stack is written. */
 #include <glib.h>
@@ -56,7 +57,8 @@ test_segv(void)
   g_test_trap_assert_failed();
   /* The program's own frames as offsets (addr2line names them), libraries'
    * by their exported symbols. */
-  g_test_trap_assert_stderr("anyroomd: fatal signal 11 (SIGSEGV) in thread *; its stack:\n"
+  g_test_trap_assert_stderr("anyroomd: fatal signal 11 (SIGSEGV) in thread * (test-crash), address "
+                            "0x0; its stack:\n"
                             "*test-crash(+0x*)[0x*]\n*libc.so.6(__libc_start_main+0x*"
                             "anyroomd: end of the stack\n");
 }
@@ -85,7 +87,8 @@ test_abort(void)
   g_test_trap_subprocess(NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
   g_test_trap_assert_failed();
   g_test_trap_assert_stderr(
-      "anyroomd: fatal signal 6 (SIGABRT)*libc.so.6(abort+0x*test-crash(+0x*end of the stack\n");
+      "anyroomd: fatal signal 6 (SIGABRT) in thread * (test-crash); its stack:\n"
+      "*libc.so.6(abort+0x*test-crash(+0x*end of the stack\n");
 }
 
 static void
@@ -99,7 +102,8 @@ test_thread(void)
   g_test_trap_subprocess(NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
   g_test_trap_assert_failed();
   g_test_trap_assert_stderr(
-      "anyroomd: fatal signal 11 (SIGSEGV)*test-crash(+0x*libglib-2.0.so*end of the stack\n");
+      "anyroomd: fatal signal 11 (SIGSEGV) in thread * (crasher), address 0x0; its stack:\n"
+      "*test-crash(+0x*libglib-2.0.so*end of the stack\n");
 }
 
 int
