@@ -84,6 +84,7 @@ struct _ArPeer {
   guint probe_twcc_id;
   GSource *probe_timer;
   gint64 probe_started_us, probe_last_us, probe_ended_us;
+  gint64 probe_us; /* how long this probe lasts (ar_rate_probe_duration_us) */
   double probe_kbps, probe_pad_kbps, probe_due_bytes;
   guint probe_requests, probe_pick;
   ArRecentPackets recent;

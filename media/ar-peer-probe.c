@@ -100,7 +100,7 @@ ar_peer_probe_pace(gpointer data)
   g_autoptr(GstElement) rtx = NULL;
   g_autoptr(GstPad) src = NULL;
 
-  if (peer->probe_ended_us == 0 && now - peer->probe_started_us >= AR_RATE_PROBE_US)
+  if (peer->probe_ended_us == 0 && now - peer->probe_started_us >= peer->probe_us)
     peer->probe_ended_us = now;
   if (peer->probe_ended_us != 0) {
     /* One tick for the last requests to leave, then the end. */
@@ -189,6 +189,7 @@ ar_peer_probe_maybe_start(ArPeer *peer, gint64 now)
   ar_twcc_probe_begin(peer->probe);
   g_mutex_unlock(&peer->lock);
   peer->probe_kbps = kbps;
+  peer->probe_us = ar_rate_probe_duration_us(kbps);
   peer->probe_pad_kbps = MAX(kbps - ar_rate_get_target_kbps(peer->rate), 0.0);
   peer->probe_due_bytes = 0;
   peer->probe_requests = 0;
@@ -198,8 +199,10 @@ ar_peer_probe_maybe_start(ArPeer *peer, gint64 now)
   g_atomic_int_set(&peer->probe_noting, 1);
   peer->probe_timer = ar_media_timer_attach(AR_PEER_PROBE_PACE_MS, "ar-peer-probe",
                                             ar_peer_probe_pace, peer, peer->context);
-  GST_INFO("peer %s: probe to %.0f kbit/s (target %u, ceiling %.0f kbit/s)", peer->label, kbps,
-           ar_rate_get_target_kbps(peer->rate), ar_rate_get_ceiling_kbps(peer->rate));
+  GST_INFO("peer %s: probe to %.0f kbit/s for %" G_GINT64_FORMAT
+           " ms (target %u, ceiling %.0f kbit/s)",
+           peer->label, kbps, peer->probe_us / 1000, ar_rate_get_target_kbps(peer->rate),
+           ar_rate_get_ceiling_kbps(peer->rate));
 }
 
 /* The peer's context: the probe's packets were all reported (@data its

@@ -154,10 +154,13 @@
 /* A probe passes: this share of what it sent arrived, as fast, with at most
  * AR_RATE_PROBE_LOSS lost (one packet at least allowed) and its last packets
  * waiting under AR_RATE_PROBE_RISE_MS more than its first ones. A token
- * bucket of rate C and burst B passes at most C + B / 0.5 s over a probe:
- * at twice the target near C, B would have to be 0.4 x C x 1 s (10 kB at
- * 200 kbit/s) to fool the rates, and a queue behind it shows as the rise. */
+ * bucket of rate C and burst B passes at most C + B / T over a probe of T
+ * (ar_rate_probe_duration_us): T is long enough that a burst of
+ * AR_RATE_PROBE_BURST_BITS adds at most AR_RATE_PROBE_BURST_SHARE of the
+ * probe's rate, and a queue behind it shows as the rise. */
 #define AR_RATE_PROBE_ARRIVED 0.9
+#define AR_RATE_PROBE_BURST_BITS (8 * 8000.0)
+#define AR_RATE_PROBE_BURST_SHARE 0.2
 #define AR_RATE_PROBE_LOSS 0.02
 #define AR_RATE_PROBE_RISE_MS 20.0
 /* No figures this long after it began: it gave none. */
@@ -728,6 +731,17 @@ ar_rate_probe_start(ArRate *r, gint64 now_us, double *kbps)
   r->probe_failing = FALSE;
   *kbps = to;
   return TRUE;
+}
+
+gint64
+ar_rate_probe_duration_us(double kbps)
+{
+  /* NaN and the absurd end at the bounds too. */
+  double s =
+      kbps > 0 ? AR_RATE_PROBE_BURST_BITS / (AR_RATE_PROBE_BURST_SHARE * kbps * 1000.0) : 1e9;
+  if (!(s < 1e3))
+    s = 1e3;
+  return CLAMP((gint64)(s * G_TIME_SPAN_SECOND), AR_RATE_PROBE_US, AR_RATE_PROBE_MAX_US);
 }
 
 gboolean

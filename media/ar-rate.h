@@ -127,6 +127,15 @@ gboolean ar_rate_on_twcc(ArRate *rate, gint64 now_us, const ArRateTwcc *window);
  * known ceiling (or a probe just passed). */
 #define AR_RATE_PROBE_US (500 * G_TIME_SPAN_MILLISECOND)
 gboolean ar_rate_probe_start(ArRate *rate, gint64 now_us, double *kbps);
+/* How long a probe to @kbps lasts: AR_RATE_PROBE_US, longer at low rates
+ * (AR_RATE_PROBE_MAX_US at most) so that a token bucket's burst cannot pass
+ * for the link. A bucket of rate C and burst B passes C + B / T over a probe
+ * of T: a CI run's probe of 0.5 s to 306 kbit/s over a link of about 200
+ * passed on a 6 kB burst (269 kbit/s arrived), the target went to 228 and
+ * the far end froze 1.4 s. The probe lasts until an 8 kB burst would add at
+ * most a fifth of its rate: 1 s at 320 kbit/s, 0.5 s from 640 up. */
+#define AR_RATE_PROBE_MAX_US (1200 * G_TIME_SPAN_MILLISECOND)
+gint64 ar_rate_probe_duration_us(double kbps);
 /* Whether a window during the probe showed the queue it fills: stop it. */
 gboolean ar_rate_probe_failing(const ArRate *rate);
 /* The probe's packets were all reported (@probe), or it gave no figures

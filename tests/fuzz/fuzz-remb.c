@@ -63,6 +63,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if ((data[i + 1] & 8) && ar_rate_probe_start(rate, now, &probe_kbps) &&
         !(probe_kbps > 0 && probe_kbps <= 1.25 * 1500))
       abort();
+    /* Property: a probe lasts within its bounds, whatever its rate. */
+    double any_kbps = (data[i + 1] & 4) ? (double)(gint32)kbps / 7.0 : probe_kbps;
+    gint64 probe_us = ar_rate_probe_duration_us(any_kbps);
+    if (probe_us < AR_RATE_PROBE_US || probe_us > AR_RATE_PROBE_MAX_US)
+      abort();
     if (data[i + 1] & 16) {
       ArRateProbe p = {.sent_kbps = kbps % 100000,
                        .recv_kbps = rtt % 100000,

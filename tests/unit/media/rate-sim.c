@@ -32,6 +32,7 @@ tw_step(TwSim *s)
       ar_rate_probe_start(s->rate, s->now, &kbps)) {
     s->probe_on = TRUE;
     s->probe_kbps = kbps;
+    s->probe_us = ar_rate_probe_duration_us(kbps);
     s->probe_steps = 0;
     s->probe_sent = s->probe_served = s->probe_dropped = 0;
     s->probe_delay0 = tw_delay_ms(s);
@@ -46,7 +47,10 @@ tw_step(TwSim *s)
     double room = s->cap_kbps * 0.1, max_queue = s->cap_kbps * 0.15;
 
     s->queue_kbit += sent;
-    served = MIN(s->queue_kbit, room);
+    /* The burst: tokens saved while under the cap let more through. */
+    double extra = MIN(s->tokens_kbit, MAX(s->queue_kbit - room, 0.0));
+    served = MIN(s->queue_kbit, room + extra);
+    s->tokens_kbit = MIN(s->tokens_kbit - extra + MAX(room - (served - extra), 0.0), s->burst_kbit);
     s->queue_kbit -= served;
     if (s->queue_kbit > max_queue) {
       dropped = s->queue_kbit - max_queue;
@@ -69,7 +73,7 @@ tw_step(TwSim *s)
     s->probe_dropped += dropped;
     if (ar_rate_probe_failing(s->rate) && !ar_rate_key_frame_ok(s->rate, s->now))
       s->probe_keys_held++;
-    if (++s->probe_steps * TW_STEP_US >= AR_RATE_PROBE_US || ar_rate_probe_failing(s->rate)) {
+    if (++s->probe_steps * TW_STEP_US >= s->probe_us || ar_rate_probe_failing(s->rate)) {
       s->probe_on = FALSE;
       s->probe_rise = tw_delay_ms(s) - s->probe_delay0;
       s->probe_result_at = s->now + 2 * TW_STEP_US;

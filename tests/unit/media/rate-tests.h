@@ -25,6 +25,9 @@ typedef struct {
   ArRate *rate;
   gint64 now;
   double cap_kbps; /* 0: none */
+  /* The bucket's burst (kbit; 0: none, as `tc tbf` with a burst of one
+   * packet): tokens saved while under the cap, spent over it. */
+  double burst_kbit, tokens_kbit;
   double queue_kbit, win_sent, win_served, win_dropped, win_delay0;
   double sent_total, dropped_total;
   guint steps;
@@ -33,6 +36,7 @@ typedef struct {
   gboolean probes, probe_on;
   double probe_kbps, probe_sent, probe_served, probe_dropped, probe_delay0, probe_rise;
   guint probe_steps, probes_passed, probes_failed;
+  gint64 probe_us; /* how long the probe runs (ar_rate_probe_duration_us) */
   gint64 probe_result_at;
   gint64 probe_starts[32];
   guint probe_target_before, probe_cut; /* cut: a result that lowered the target */
