@@ -380,6 +380,18 @@ stop_path(gpointer data)
   StopJob *job = data;
   StopWait *w = job->wait;
 
+  /* The camera's pipewiresink frees its PipeWire stream on the way to READY. libpipewire 0.3.65
+   * (Debian 12) asks for each frame from PipeWire's data thread by queueing a call on its own
+   * thread loop, and does not drop the calls still queued when the stream is freed: one that ran
+   * after it crashed anyroomd in that loop's thread at a web call's leave (1 in 10 runs of web-hd,
+   * 2026-12-07: "pipewire-main-loop", the stream's listener list read from freed memory). PipeWire
+   * 1.1.81 and later (1.4 on Debian 13) call it without queueing. Paused, the sink takes its node
+   * out of the data thread (no call is queued any more), and the thread loop runs the calls already
+   * queued as soon as it gets its lock, which the pause gave back: freed only after a while, the
+   * stream has none left. The wait is on this path's own thread, inside the stop's deadline. */
+  if (job->path == AR_BRIDGE_CAMERA &&
+      gst_element_set_state(job->pipeline, GST_STATE_PAUSED) != GST_STATE_CHANGE_FAILURE)
+    g_usleep(AR_BRIDGE_CAMERA_SETTLE_MS * G_TIME_SPAN_MILLISECOND);
   gst_element_set_state(job->pipeline, GST_STATE_NULL);
   g_mutex_lock(&w->lock);
   w->done[job->path] = TRUE;

@@ -90,6 +90,10 @@ void ar_bridge_set_error_func(ArBridge *self, ArBridgeErrorFunc func, gpointer u
 gboolean ar_bridge_start(ArBridge *self, GError **error);
 /* How long ar_bridge_stop() waits for the paths to stop. */
 #define AR_BRIDGE_STOP_DEADLINE_MS 3000
+/* How long the camera path stays paused, out of PipeWire's graph, before its stream is freed
+ * (ar-bridge.c, stop_path: libpipewire 0.3.65 may otherwise run a call queued for the stream
+ * after it was freed). */
+#define AR_BRIDGE_CAMERA_SETTLE_MS 200
 
 /* Stops them: the camera node goes away, the audio streams close. Idempotent. Each path stops on
  * a thread of its own; the caller waits at most AR_BRIDGE_STOP_DEADLINE_MS. A path still stopping
