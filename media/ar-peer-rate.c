@@ -178,8 +178,8 @@ ar_peer_rate_keys(ArPeer *peer, gint64 now)
   gboolean hold = !ar_rate_key_frame_ok(peer->rate, now);
 
   ar_key_wait_hold(&peer->key_wait, hold);
-  gboolean again = ar_rate_take_key_again(peer->rate, now);
-  if (hold && again) {
+  /* TRUE only while key frames wait (taken after every decision, so none is left over). */
+  if (ar_rate_take_key_again(peer->rate, now)) {
     g_atomic_int_inc(&peer->key_held);
     ar_key_wait_arm(&peer->key_wait);
     g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "AR_MEDIA", "bandwidth", "MESSAGE",

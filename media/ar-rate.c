@@ -736,12 +736,11 @@ ar_rate_probe_start(ArRate *r, gint64 now_us, double *kbps)
 gint64
 ar_rate_probe_duration_us(double kbps)
 {
-  /* NaN and the absurd end at the bounds too. */
-  double s =
-      kbps > 0 ? AR_RATE_PROBE_BURST_BITS / (AR_RATE_PROBE_BURST_SHARE * kbps * 1000.0) : 1e9;
-  if (!(s < 1e3))
-    s = 1e3;
-  return CLAMP((gint64)(s * G_TIME_SPAN_SECOND), AR_RATE_PROBE_US, AR_RATE_PROBE_MAX_US);
+  /* NaN and the absurd end at the bounds too (compared before the cast). */
+  double us = kbps > 0 ? AR_RATE_PROBE_BURST_BITS / (AR_RATE_PROBE_BURST_SHARE * kbps * 1000.0) *
+                             G_TIME_SPAN_SECOND
+                       : INFINITY;
+  return us >= AR_RATE_PROBE_MAX_US ? AR_RATE_PROBE_MAX_US : MAX((gint64)us, AR_RATE_PROBE_US);
 }
 
 gboolean
